@@ -1,0 +1,227 @@
+// Package configs holds Kefu's one typed configuration: defaults, then an
+// optional file, then KEFU_* environment variables, then Validate.
+package configs
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting the hub reads. Field comments say what each one is for.
+type Config struct {
+	// HTTPAddr is where the HTTP server listens (KEFU_HTTP_ADDR).
+	HTTPAddr string `json:"http_addr"`
+	// PublicURL is the base URL users and platforms reach the hub at; webhook
+	// URLs handed to admins are built from it (KEFU_PUBLIC_URL).
+	PublicURL string `json:"public_url"`
+	// DataDir holds the SQLite file, the embedded NATS store and uploads (KEFU_DATA_DIR).
+	DataDir string `json:"data_dir"`
+	// DatabaseURL switches to PostgreSQL when set to postgres://… (KEFU_DATABASE_URL).
+	DatabaseURL string `json:"database_url"`
+	// NATSURL switches the bus to an external NATS JetStream when set (KEFU_NATS_URL).
+	NATSURL string `json:"nats_url"`
+	// BusPrefix namespaces the bus streams so several hubs can share one NATS (KEFU_BUS_PREFIX).
+	BusPrefix string `json:"bus_prefix"`
+	// AdminEmail and AdminPassword seed the first tenant's admin on first start.
+	AdminEmail    string `json:"admin_email"`
+	AdminPassword string `json:"admin_password"`
+	// LogLevel is debug, info, warn or error (KEFU_LOG_LEVEL).
+	LogLevel string `json:"log_level"`
+	// SessionTTL is how long an agent login token lives (KEFU_SESSION_TTL).
+	SessionTTL Duration `json:"session_ttl"`
+	// MaxBodyBytes bounds every inbound webhook body; larger gets 413 (KEFU_MAX_BODY_BYTES).
+	MaxBodyBytes int64 `json:"max_body_bytes"`
+	// SignatureTolerance is how old a signed webhook timestamp may be (KEFU_SIGNATURE_TOLERANCE).
+	SignatureTolerance Duration `json:"signature_tolerance"`
+	// AllowPrivateCallbacks lets callback URLs point at loopback/private addresses.
+	// Off by default (SSRF guard); tests and single-host installs turn it on
+	// (KEFU_ALLOW_PRIVATE_CALLBACKS).
+	AllowPrivateCallbacks bool `json:"allow_private_callbacks"`
+	// InboxWorkers is how many inbound bus messages are processed at once (KEFU_INBOX_WORKERS).
+	InboxWorkers int `json:"inbox_workers"`
+	// WechatAPIBase, WeiboAPIBase, QQAPIBase point platform calls at a relay or fake.
+	WechatAPIBase string `json:"wechat_api_base"`
+	WeiboAPIBase  string `json:"weibo_api_base"`
+	QQAPIBase     string `json:"qq_api_base"`
+}
+
+// Duration is a time.Duration that reads "5m" style strings from JSON.
+type Duration struct{ time.Duration }
+
+// UnmarshalJSON accepts "90s" or a number of seconds.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := time.ParseDuration(s)
+		d.Duration = v
+		return err
+	}
+	var n float64
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("duration: %w", err)
+	}
+	d.Duration = time.Duration(n * float64(time.Second))
+	return nil
+}
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// Default returns the configuration used when nothing is set: embedded mode.
+func Default() Config {
+	return Config{
+		HTTPAddr:           ":8080",
+		DataDir:            "./data",
+		BusPrefix:          "kefu",
+		LogLevel:           "info",
+		SessionTTL:         Duration{30 * 24 * time.Hour},
+		MaxBodyBytes:       1 << 20,
+		SignatureTolerance: Duration{5 * time.Minute},
+		InboxWorkers:       64,
+		WechatAPIBase:      "https://api.weixin.qq.com",
+		WeiboAPIBase:       "https://api.weibo.com",
+		QQAPIBase:          "https://api.sgroup.qq.com",
+	}
+}
+
+// Load builds the configuration from defaults, the file named by
+// KEFU_CONFIG (if any) and the environment, then validates it.
+func Load(getenv func(string) string) (Config, error) {
+	c := Default()
+	if path := getenv("KEFU_CONFIG"); path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("read config file: %w", err)
+		}
+		if err := json.Unmarshal(b, &c); err != nil {
+			return c, fmt.Errorf("parse config file %s: %w", path, err)
+		}
+	}
+	if err := c.applyEnv(getenv); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+func (c *Config) applyEnv(getenv func(string) string) error {
+	str := map[string]*string{
+		"KEFU_HTTP_ADDR": &c.HTTPAddr, "KEFU_PUBLIC_URL": &c.PublicURL, "KEFU_DATA_DIR": &c.DataDir,
+		"KEFU_DATABASE_URL": &c.DatabaseURL, "KEFU_NATS_URL": &c.NATSURL, "KEFU_BUS_PREFIX": &c.BusPrefix,
+		"KEFU_ADMIN_EMAIL": &c.AdminEmail, "KEFU_ADMIN_PASSWORD": &c.AdminPassword,
+		"KEFU_LOG_LEVEL": &c.LogLevel, "KEFU_WECHAT_API_BASE": &c.WechatAPIBase,
+		"KEFU_WEIBO_API_BASE": &c.WeiboAPIBase, "KEFU_QQ_API_BASE": &c.QQAPIBase,
+	}
+	for k, p := range str {
+		if v := getenv(k); v != "" {
+			*p = v
+		}
+	}
+	var errs []error
+	durs := map[string]*Duration{"KEFU_SESSION_TTL": &c.SessionTTL, "KEFU_SIGNATURE_TOLERANCE": &c.SignatureTolerance}
+	for k, p := range durs {
+		if v := getenv(k); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", k, err))
+			}
+			p.Duration = d
+		}
+	}
+	ints := map[string]*int64{"KEFU_MAX_BODY_BYTES": &c.MaxBodyBytes}
+	for k, p := range ints {
+		if v := getenv(k); v != "" {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", k, err))
+			}
+			*p = n
+		}
+	}
+	if v := getenv("KEFU_INBOX_WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("KEFU_INBOX_WORKERS: %w", err))
+		}
+		c.InboxWorkers = n
+	}
+	if v := getenv("KEFU_ALLOW_PRIVATE_CALLBACKS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("KEFU_ALLOW_PRIVATE_CALLBACKS: %w", err))
+		}
+		c.AllowPrivateCallbacks = b
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports every setting that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	if c.HTTPAddr == "" {
+		errs = append(errs, errors.New("http_addr is empty"))
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir is empty (needed in embedded mode)"))
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		errs = append(errs, errors.New("database_url must start with postgres://"))
+	}
+	if c.NATSURL != "" && !strings.HasPrefix(c.NATSURL, "nats://") && !strings.HasPrefix(c.NATSURL, "tls://") {
+		errs = append(errs, errors.New("nats_url must start with nats:// or tls://"))
+	}
+	if c.BusPrefix == "" || strings.ContainsAny(c.BusPrefix, ". *>") {
+		errs = append(errs, errors.New("bus_prefix must be non-empty without dots, spaces or wildcards"))
+	}
+	if c.MaxBodyBytes < 1024 {
+		errs = append(errs, errors.New("max_body_bytes must be at least 1024"))
+	}
+	if c.InboxWorkers < 1 || c.InboxWorkers > 1024 {
+		errs = append(errs, errors.New("inbox_workers must be between 1 and 1024"))
+	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
+		errs = append(errs, errors.New("admin_password must be at least 8 characters"))
+	}
+	if _, err := ParseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Embedded reports whether the hub runs with SQLite (no DatabaseURL).
+func (c Config) Embedded() bool { return c.DatabaseURL == "" }
+
+// ParseLevel maps the log_level setting to slog.
+func ParseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("log_level %q: %w", s, err)
+	}
+	return l, nil
+}
+
+// LogValue prints the configuration with secrets masked.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("http_addr", c.HTTPAddr), slog.String("public_url", c.PublicURL),
+		slog.String("data_dir", c.DataDir), slog.String("database_url", maskURL(c.DatabaseURL)),
+		slog.String("nats_url", maskURL(c.NATSURL)), slog.String("bus_prefix", c.BusPrefix),
+		slog.String("admin_email", c.AdminEmail), slog.Bool("admin_password_set", c.AdminPassword != ""),
+		slog.String("log_level", c.LogLevel), slog.Int("inbox_workers", c.InboxWorkers),
+		slog.String("wechat_api_base", c.WechatAPIBase),
+	)
+}
+
+func maskURL(u string) string {
+	at := strings.LastIndex(u, "@")
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return u
+	}
+	return u[:scheme+3] + "***" + u[at:]
+}

@@ -1,0 +1,374 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/kefu-hub/kefu/hub/db"
+)
+
+// ConversationFilter narrows a conversation list.
+type ConversationFilter struct {
+	Status   string // queued, open, offline, closed or "" for all active
+	Assignee string // an agent id, "me", or ""
+	Limit    int
+}
+
+// Conversation returns a conversation the agent may see; anything else
+// (another tenant's, or another agent's for a plain agent) is ErrNotFound.
+func (s *Store) Conversation(ctx context.Context, a *Agent, id string) (*Conversation, error) {
+	var c Conversation
+	q := `SELECT ` + convCols + ` FROM conversations WHERE tenant_id = ? AND id = ?`
+	if err := s.db.R.GetContext(ctx, &c, s.db.R.Rebind(q), a.TenantID, id); err != nil {
+		if db.NoRows(err) {
+			return nil, fmt.Errorf("conversation %s: %w", id, ErrNotFound)
+		}
+		return nil, fmt.Errorf("get conversation: %w", err)
+	}
+	if !a.SeesAll() && deref(c.AssigneeID) != a.ID {
+		return nil, fmt.Errorf("conversation %s: %w", id, ErrNotFound)
+	}
+	contact, err := s.contact(ctx, c.ContactID)
+	c.Contact = contact
+	return &c, err
+}
+
+func (s *Store) contact(ctx context.Context, id string) (*Contact, error) {
+	var c Contact
+	q := `SELECT id, tenant_id, channel_id, external_id, name, email, phone, created_at, updated_at FROM contacts WHERE id = ?`
+	if err := s.db.R.GetContext(ctx, &c, s.db.R.Rebind(q), id); err != nil {
+		return nil, fmt.Errorf("get contact: %w", err)
+	}
+	return &c, nil
+}
+
+// Conversations lists what the agent may see, newest activity first.
+func (s *Store) Conversations(ctx context.Context, a *Agent, f ConversationFilter) ([]Conversation, error) {
+	q := `SELECT ` + convCols + ` FROM conversations WHERE tenant_id = ?`
+	args := []any{a.TenantID}
+	switch f.Status {
+	case "":
+		q += ` AND status <> 'closed'`
+	case ConvQueued, ConvOpen, ConvOffline, ConvClosed:
+		q += ` AND status = ?`
+		args = append(args, f.Status)
+	default:
+		return nil, Invalid("status must be queued, open, offline or closed")
+	}
+	assignee := f.Assignee
+	if assignee == "me" || !a.SeesAll() {
+		assignee = a.ID
+	}
+	if assignee != "" {
+		q += ` AND assignee_id = ?`
+		args = append(args, assignee)
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	q += ` ORDER BY updated_at DESC, id LIMIT ?`
+	args = append(args, f.Limit)
+	out := []Conversation{}
+	if err := s.db.R.SelectContext(ctx, &out, s.db.R.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	return out, nil
+}
+
+const msgCols = `id, tenant_id, conversation_id, channel_id, seq, direction, sender_type, sender_id, type, text,
+	attachments, external_id, client_id, status, error, created_at`
+
+// Messages returns a conversation's messages with seq > after, in order.
+func (s *Store) Messages(ctx context.Context, a *Agent, convID string, after int64, limit int) ([]Message, error) {
+	if _, err := s.Conversation(ctx, a, convID); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	return s.messagesAfter(ctx, s.db.R, convID, after, limit)
+}
+
+func (s *Store) messagesAfter(ctx context.Context, q sqlx.QueryerContext, convID string, after int64, limit int) ([]Message, error) {
+	out := []Message{}
+	sq := s.db.R.Rebind(`SELECT ` + msgCols + ` FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?`)
+	if err := sqlx.SelectContext(ctx, q, &out, sq, convID, after, limit); err != nil {
+		return nil, fmt.Errorf("list messages: %w", err)
+	}
+	for i := range out {
+		out[i].decode()
+	}
+	return out, nil
+}
+
+func (m *Message) decode() {
+	m.Attachments = []Attachment{}
+	if m.AttachmentsRaw != "" {
+		_ = json.Unmarshal([]byte(m.AttachmentsRaw), &m.Attachments) // written by us; [] on damage
+	}
+}
+
+// Reply is an agent's outgoing message.
+type Reply struct {
+	Content     string       `json:"content"`
+	Type        string       `json:"type"`
+	Attachments []Attachment `json:"attachments"`
+	ClientID    string       `json:"client_message_id"`
+}
+
+// lockConversation reads and row-locks a conversation of the agent's tenant
+// that the agent may act on.
+func (s *Store) lockConversation(ctx context.Context, tx *sqlx.Tx, a *Agent, id string) (*Conversation, error) {
+	var c Conversation
+	q := tx.Rebind(`SELECT ` + convCols + ` FROM conversations WHERE tenant_id = ? AND id = ?` + s.db.ForUpdate())
+	if err := tx.GetContext(ctx, &c, q, a.TenantID, id); err != nil {
+		if db.NoRows(err) {
+			return nil, fmt.Errorf("conversation %s: %w", id, ErrNotFound)
+		}
+		return nil, fmt.Errorf("lock conversation: %w", err)
+	}
+	if !a.SeesAll() && deref(c.AssigneeID) != a.ID {
+		return nil, fmt.Errorf("conversation %s: %w", id, ErrNotFound)
+	}
+	return &c, nil
+}
+
+// SendReply stores an agent's reply as pending and queues its delivery
+// through the channel's connector. A repeated client_message_id returns the
+// first message instead of sending twice.
+func (s *Store) SendReply(ctx context.Context, a *Agent, convID string, r Reply) (*Message, error) {
+	r.Content = Clean(r.Content)
+	if strings.TrimSpace(r.Content) == "" && len(r.Attachments) == 0 {
+		return nil, Invalid("content is required")
+	}
+	if len(r.Content) > 20000 {
+		return nil, Invalid("content is longer than 20000 bytes")
+	}
+	if r.Type == "" {
+		r.Type = "text"
+	}
+	var m *Message
+	err := s.write(ctx, func(tx *sqlx.Tx, fx *effects) error {
+		c, err := s.lockConversation(ctx, tx, a, convID)
+		if err != nil {
+			return err
+		}
+		if c.Status == ConvClosed {
+			return fmt.Errorf("%w: conversation is closed", ErrConflict)
+		}
+		if r.ClientID != "" {
+			var prev []Message
+			pq := tx.Rebind(`SELECT ` + msgCols + ` FROM messages WHERE conversation_id = ? AND client_id = ?`)
+			if err := tx.SelectContext(ctx, &prev, pq, c.ID, r.ClientID); err != nil {
+				return fmt.Errorf("find client message: %w", err)
+			}
+			if len(prev) == 1 {
+				m = &prev[0]
+				m.decode()
+				return nil
+			}
+		}
+		m, err = s.outgoing(ctx, tx, fx, c, "agent", a.ID, r)
+		return err
+	})
+	return m, err
+}
+
+// outgoing stores an outgoing message (agent reply or automatic reply),
+// queues its delivery and emits it.
+func (s *Store) outgoing(ctx context.Context, tx *sqlx.Tx, fx *effects, c *Conversation, senderType, senderID string, r Reply) (*Message, error) {
+	ch, err := s.Channel(ctx, c.ChannelID)
+	if err != nil {
+		return nil, err
+	}
+	atts, _ := json.Marshal(orEmpty(r.Attachments))
+	m := &Message{ID: NewID("ms"), TenantID: c.TenantID, ConversationID: c.ID, ChannelID: c.ChannelID, Direction: "out",
+		SenderType: senderType, SenderID: senderID, Type: r.Type, Text: r.Content, AttachmentsRaw: string(atts),
+		Attachments: orEmpty(r.Attachments), Status: "pending", CreatedAt: s.now()}
+	if r.ClientID != "" {
+		m.ClientID = &r.ClientID
+	}
+	if ok, err := s.insertMessage(ctx, tx, m); err != nil || !ok {
+		return nil, fmt.Errorf("store reply: %w", errorsOr(err, ErrConflict))
+	}
+	contact, err := s.contact(ctx, c.ContactID)
+	if err != nil {
+		return nil, err
+	}
+	body, _ := json.Marshal(map[string]any{"type": "message.created", "conversation_id": c.ID,
+		"data": map[string]any{"message": m, "contact": contact}})
+	id, err := s.insertDelivery(ctx, tx, ch, "message", m.ID, EvMessageCreated, body)
+	if err != nil {
+		return nil, err
+	}
+	fx.deliveries = append(fx.deliveries, id)
+	fx.emit(ch, EvMessageCreated, c.ID, deref(c.AssigneeID), messagePayload(m, nil))
+	return m, nil
+}
+
+func errorsOr(err, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
+}
+
+// CloseConversation closes a conversation and frees the agent's capacity;
+// the caller then drains the queue.
+func (s *Store) CloseConversation(ctx context.Context, a *Agent, convID, reason string) (*Conversation, error) {
+	var c *Conversation
+	err := s.write(ctx, func(tx *sqlx.Tx, fx *effects) error {
+		var err error
+		c, err = s.lockConversation(ctx, tx, a, convID)
+		if err != nil || c.Status == ConvClosed {
+			return err
+		}
+		now := s.now()
+		const q = `UPDATE conversations SET status = 'closed', closed_at = ?, close_reason = ?, updated_at = ? WHERE id = ?`
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), now, Clean(reason), now, c.ID); err != nil {
+			return fmt.Errorf("close conversation: %w", err)
+		}
+		if err := s.release(ctx, tx, c); err != nil {
+			return err
+		}
+		c.Status, c.ClosedAt, c.CloseReason = ConvClosed, &now, reason
+		ch := &Channel{ID: c.ChannelID, TenantID: c.TenantID}
+		fx.emit(ch, EvConversationClosed, c.ID, deref(c.AssigneeID), map[string]any{"conversation": c, "by": a.ID})
+		return nil
+	})
+	return c, err
+}
+
+// release gives back the capacity an open conversation held.
+func (s *Store) release(ctx context.Context, tx *sqlx.Tx, c *Conversation) error {
+	if c.Status != ConvOpen || c.AssigneeID == nil {
+		return nil
+	}
+	const q = `UPDATE agents SET current_chats = current_chats - 1 WHERE id = ? AND current_chats > 0`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), *c.AssigneeID); err != nil {
+		return fmt.Errorf("release capacity: %w", err)
+	}
+	return nil
+}
+
+// Transfer is a request to hand a conversation to an agent or a group.
+type Transfer struct {
+	AgentID string `json:"agent_id"`
+	GroupID string `json:"group_id"`
+	Reason  string `json:"reason"`
+}
+
+// TransferConversation moves a conversation to another agent (who must be
+// signed in and under their maximum) or back into a group's queue.
+func (s *Store) TransferConversation(ctx context.Context, a *Agent, convID string, t Transfer) (*Conversation, error) {
+	if (t.AgentID == "") == (t.GroupID == "") {
+		return nil, Invalid("give exactly one of agent_id or group_id")
+	}
+	var c *Conversation
+	err := s.write(ctx, func(tx *sqlx.Tx, fx *effects) error {
+		var err error
+		if c, err = s.lockConversation(ctx, tx, a, convID); err != nil {
+			return err
+		}
+		if c.Status == ConvClosed {
+			return fmt.Errorf("%w: conversation is closed", ErrConflict)
+		}
+		if t.AgentID != "" && t.AgentID == deref(c.AssigneeID) {
+			return Invalid("the conversation is already assigned to that agent")
+		}
+		from := deref(c.AssigneeID)
+		if err := s.release(ctx, tx, c); err != nil {
+			return err
+		}
+		ch := &Channel{ID: c.ChannelID, TenantID: c.TenantID}
+		payload := map[string]any{"from_agent_id": from, "to_agent_id": t.AgentID, "to_group_id": t.GroupID,
+			"reason": Clean(t.Reason), "by": a.ID}
+		if t.AgentID != "" {
+			err = s.transferToAgent(ctx, tx, c, t.AgentID)
+		} else {
+			err = s.transferToGroup(ctx, tx, c, t.GroupID)
+		}
+		if err != nil {
+			return err
+		}
+		payload["conversation"] = c
+		if from != "" {
+			fx.emit(ch, EvConversationTransferred, c.ID, from, payload)
+		}
+		if t.AgentID != "" {
+			return s.emitAssigned(ctx, tx, fx, c, payload)
+		}
+		fx.emit(ch, EvConversationQueued, c.ID, "", payload)
+		return nil
+	})
+	return c, err
+}
+
+func (s *Store) transferToAgent(ctx context.Context, tx *sqlx.Tx, c *Conversation, agentID string) error {
+	now := s.now()
+	const claim = `UPDATE agents SET current_chats = current_chats + 1, last_assigned_at = ?
+		WHERE tenant_id = ? AND id = ? AND status <> 'offline' AND NOT disabled AND current_chats < max_chats`
+	res, err := tx.ExecContext(ctx, tx.Rebind(claim), now, c.TenantID, agentID)
+	if err != nil {
+		return fmt.Errorf("claim agent: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.Agent(ctx, c.TenantID, agentID); err != nil {
+			return Invalid("agent %q does not exist", agentID)
+		}
+		return fmt.Errorf("%w: the agent is offline or at their maximum of concurrent chats", ErrConflict)
+	}
+	const q = `UPDATE conversations SET status = 'open', assignee_id = ?, assigned_at = ?, updated_at = ? WHERE id = ?`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), agentID, now, now, c.ID); err != nil {
+		return fmt.Errorf("assign conversation: %w", err)
+	}
+	c.Status, c.AssigneeID, c.AssignedAt = ConvOpen, &agentID, &now
+	return nil
+}
+
+func (s *Store) transferToGroup(ctx context.Context, tx *sqlx.Tx, c *Conversation, group string) error {
+	gid, err := s.resolveGroup(ctx, tx, c.TenantID, group)
+	if err != nil {
+		return err
+	}
+	if gid == nil {
+		return Invalid("group %q does not exist", group)
+	}
+	now := s.now()
+	const q = `UPDATE conversations SET status = 'queued', assignee_id = NULL, group_id = ?, queued_at = ?, updated_at = ? WHERE id = ?`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), *gid, now, now, c.ID); err != nil {
+		return fmt.Errorf("requeue conversation: %w", err)
+	}
+	c.Status, c.AssigneeID, c.GroupID, c.QueuedAt = ConvQueued, nil, gid, &now
+	return nil
+}
+
+// emitAssigned tells the new agent about the conversation, with its recent
+// history so the agent sees everything at once.
+func (s *Store) emitAssigned(ctx context.Context, tx *sqlx.Tx, fx *effects, c *Conversation, extra map[string]any) error {
+	from := c.LastSeq - 50
+	if from < 0 {
+		from = 0
+	}
+	msgs, err := s.messagesAfter(ctx, tx, c.ID, from, 50)
+	if err != nil {
+		return err
+	}
+	contact, err := s.contact(ctx, c.ContactID)
+	if err != nil {
+		return err
+	}
+	c.Contact = contact
+	payload := map[string]any{"conversation": c, "messages": msgs}
+	for k, v := range extra {
+		if k != "conversation" {
+			payload[k] = v
+		}
+	}
+	fx.emit(&Channel{ID: c.ChannelID, TenantID: c.TenantID}, EvConversationAssigned, c.ID, deref(c.AssigneeID), payload)
+	return nil
+}

@@ -1,0 +1,272 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/kefu-hub/kefu/hub/db"
+)
+
+// IngestResult is what storing one inbound message did.
+type IngestResult struct {
+	MessageID      string
+	ConversationID string
+	Status         string // the conversation's status after the insert
+	New            bool   // a conversation was opened
+	Duplicate      bool   // the message was already stored
+	Err            error
+}
+
+// Clean makes customer text storable everywhere: NUL bytes (PostgreSQL text
+// rejects them) are dropped and invalid UTF-8 is replaced, so bad input can
+// never turn into a 5xx retry loop.
+func Clean(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return s
+}
+
+func (in *Inbound) clean() {
+	for _, p := range []*string{&in.ExternalID, &in.Contact.ExternalID, &in.Contact.Name, &in.Contact.Email,
+		&in.Contact.Phone, &in.Type, &in.Text, &in.Group} {
+		*p = Clean(*p)
+	}
+	for i := range in.Attachments {
+		a := &in.Attachments[i]
+		a.URL, a.Name, a.Type = Clean(a.URL), Clean(a.Name), Clean(a.Type)
+	}
+}
+
+// Ingest stores a batch of inbound messages in one transaction: contact
+// upsert, conversation find-or-open, message insert deduplicated by
+// (channel, external id) with the next gap-free seq, and their events. When
+// the batch fails as a whole, each message is retried alone so one bad
+// message cannot hold the others back.
+func (s *Store) Ingest(ctx context.Context, batch []Inbound) []IngestResult {
+	order := make([]int, len(batch))
+	for i := range batch {
+		batch[i].clean()
+		order[i] = i
+	}
+	// A fixed lock order across processes: by channel, then contact.
+	sort.SliceStable(order, func(a, b int) bool {
+		x, y := &batch[order[a]], &batch[order[b]]
+		if x.ChannelID != y.ChannelID {
+			return x.ChannelID < y.ChannelID
+		}
+		return x.Contact.ExternalID < y.Contact.ExternalID
+	})
+	results := make([]IngestResult, len(batch))
+	err := s.write(ctx, func(tx *sqlx.Tx, fx *effects) error {
+		for _, i := range order {
+			r, err := s.ingestOne(ctx, tx, fx, &batch[i])
+			if err != nil {
+				return err
+			}
+			results[i] = r
+		}
+		return nil
+	})
+	if err == nil || len(batch) == 1 {
+		if err != nil {
+			results[0] = IngestResult{Err: err}
+		}
+		return results
+	}
+	for i := range batch {
+		results[i] = s.Ingest(ctx, batch[i:i+1])[0]
+	}
+	return results
+}
+
+func (s *Store) ingestOne(ctx context.Context, tx *sqlx.Tx, fx *effects, in *Inbound) (IngestResult, error) {
+	ch, err := s.Channel(ctx, in.ChannelID)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	if ch.TenantID != in.TenantID {
+		return IngestResult{}, Invalid("channel %s does not belong to tenant %s", in.ChannelID, in.TenantID)
+	}
+	if in.ExternalID == "" || in.Contact.ExternalID == "" {
+		return IngestResult{}, Invalid("message id and contact id are required")
+	}
+	contact, err := s.upsertContact(ctx, tx, ch, in)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	conv, isNew, err := s.activeConversation(ctx, tx, fx, ch, contact, in.Group)
+	if err != nil {
+		return IngestResult{}, err
+	}
+	r := IngestResult{ConversationID: conv.ID, Status: conv.Status, New: isNew}
+	var existing []string
+	dq := `SELECT id FROM messages WHERE channel_id = ? AND external_id = ?`
+	if err := tx.SelectContext(ctx, &existing, tx.Rebind(dq), ch.ID, in.ExternalID); err != nil {
+		return r, fmt.Errorf("dedup check: %w", err)
+	}
+	if len(existing) > 0 {
+		r.MessageID, r.Duplicate = existing[0], true
+		return r, nil
+	}
+	atts, _ := json.Marshal(orEmpty(in.Attachments))
+	m := &Message{ID: NewID("ms"), TenantID: ch.TenantID, ConversationID: conv.ID, ChannelID: ch.ID, Direction: "in",
+		SenderType: "contact", SenderID: contact.ID, Type: in.Type, Text: in.Text, AttachmentsRaw: string(atts),
+		Attachments: orEmpty(in.Attachments), ExternalID: &in.ExternalID, Status: "received", CreatedAt: s.now()}
+	inserted, err := s.insertMessage(ctx, tx, m)
+	if err != nil {
+		return r, err
+	}
+	if !inserted {
+		r.MessageID, r.Duplicate = "", true
+		return r, nil
+	}
+	r.MessageID = m.ID
+	fx.emit(ch, EvMessageCreated, conv.ID, deref(conv.AssigneeID), messagePayload(m, contact))
+	return r, nil
+}
+
+func orEmpty(a []Attachment) []Attachment {
+	if a == nil {
+		return []Attachment{}
+	}
+	return a
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func messagePayload(m *Message, c *Contact) map[string]any {
+	p := map[string]any{"message": m}
+	if c != nil {
+		p["contact"] = c
+	}
+	return p
+}
+
+// insertMessage takes the conversation's next seq and inserts the message.
+// The caller holds the conversation row lock; when the insert hits the
+// dedup key after all (a concurrent duplicate), the seq is given back so the
+// sequence stays gap-free.
+func (s *Store) insertMessage(ctx context.Context, tx *sqlx.Tx, m *Message) (bool, error) {
+	const up = `UPDATE conversations SET last_seq = last_seq + 1, last_message_at = ?, updated_at = ? WHERE id = ? RETURNING last_seq`
+	if err := tx.GetContext(ctx, &m.Seq, tx.Rebind(up), m.CreatedAt, m.CreatedAt, m.ConversationID); err != nil {
+		return false, fmt.Errorf("next seq: %w", err)
+	}
+	const ins = `INSERT INTO messages (id, tenant_id, conversation_id, channel_id, seq, direction, sender_type, sender_id,
+		type, text, attachments, external_id, client_id, status, error, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?) ON CONFLICT DO NOTHING RETURNING id`
+	var ids []string
+	err := tx.SelectContext(ctx, &ids, tx.Rebind(ins), m.ID, m.TenantID, m.ConversationID, m.ChannelID, m.Seq, m.Direction,
+		m.SenderType, m.SenderID, m.Type, m.Text, m.AttachmentsRaw, m.ExternalID, m.ClientID, m.Status, m.CreatedAt)
+	if err != nil {
+		return false, fmt.Errorf("insert message: %w", err)
+	}
+	if len(ids) == 1 {
+		return true, nil
+	}
+	const back = `UPDATE conversations SET last_seq = last_seq - 1 WHERE id = ?`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(back), m.ConversationID); err != nil {
+		return false, fmt.Errorf("give back seq: %w", err)
+	}
+	return false, nil
+}
+
+func (s *Store) upsertContact(ctx context.Context, tx *sqlx.Tx, ch *Channel, in *Inbound) (*Contact, error) {
+	var cs []Contact
+	const sel = `SELECT id, tenant_id, channel_id, external_id, name, email, phone, created_at, updated_at
+		FROM contacts WHERE channel_id = ? AND external_id = ?`
+	if err := tx.SelectContext(ctx, &cs, tx.Rebind(sel), ch.ID, in.Contact.ExternalID); err != nil {
+		return nil, fmt.Errorf("find contact: %w", err)
+	}
+	now := s.now()
+	if len(cs) == 0 {
+		c := Contact{ID: NewID("ct"), TenantID: ch.TenantID, ChannelID: ch.ID, ExternalID: in.Contact.ExternalID,
+			Name: in.Contact.Name, Email: in.Contact.Email, Phone: in.Contact.Phone, CreatedAt: now, UpdatedAt: now}
+		const ins = `INSERT INTO contacts (id, tenant_id, channel_id, external_id, name, email, phone, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, external_id) DO NOTHING`
+		if _, err := tx.ExecContext(ctx, tx.Rebind(ins), c.ID, c.TenantID, c.ChannelID, c.ExternalID, c.Name, c.Email,
+			c.Phone, now, now); err != nil {
+			return nil, fmt.Errorf("insert contact: %w", err)
+		}
+		if err := tx.SelectContext(ctx, &cs, tx.Rebind(sel), ch.ID, in.Contact.ExternalID); err != nil || len(cs) == 0 {
+			return nil, fmt.Errorf("reread contact: %w", errors.Join(err, db.ErrUnavailable))
+		}
+		return &cs[0], nil
+	}
+	c := &cs[0]
+	changed := false
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{{&c.Name, in.Contact.Name}, {&c.Email, in.Contact.Email}, {&c.Phone, in.Contact.Phone}} {
+		if f.v != "" && *f.dst != f.v {
+			*f.dst, changed = f.v, true
+		}
+	}
+	if changed {
+		const up = `UPDATE contacts SET name = ?, email = ?, phone = ?, updated_at = ? WHERE id = ?`
+		if _, err := tx.ExecContext(ctx, tx.Rebind(up), c.Name, c.Email, c.Phone, now, c.ID); err != nil {
+			return nil, fmt.Errorf("update contact: %w", err)
+		}
+	}
+	return c, nil
+}
+
+const convCols = `id, tenant_id, channel_id, contact_id, group_id, assignee_id, status, last_seq, close_reason,
+	created_at, updated_at, queued_at, assigned_at, closed_at, last_message_at`
+
+// activeConversation finds the contact's active conversation on the channel
+// and locks it, or opens one (queued, for routing after commit). The partial
+// unique index decides when two processes open one at once.
+func (s *Store) activeConversation(ctx context.Context, tx *sqlx.Tx, fx *effects, ch *Channel, c *Contact, group string) (*Conversation, bool, error) {
+	sel := tx.Rebind(`SELECT ` + convCols + ` FROM conversations WHERE channel_id = ? AND contact_id = ? AND status <> 'closed'` + s.db.ForUpdate())
+	var convs []Conversation
+	if err := tx.SelectContext(ctx, &convs, sel, ch.ID, c.ID); err != nil {
+		return nil, false, fmt.Errorf("find conversation: %w", err)
+	}
+	if len(convs) == 1 {
+		return &convs[0], false, nil
+	}
+	gid, err := s.resolveGroup(ctx, tx, ch.TenantID, group)
+	if err != nil {
+		return nil, false, err
+	}
+	if gid == nil {
+		gid = ch.DefaultGroupID
+	}
+	now := s.now()
+	conv := Conversation{ID: NewID("cv"), TenantID: ch.TenantID, ChannelID: ch.ID, ContactID: c.ID, GroupID: gid,
+		Status: ConvQueued, CreatedAt: now, UpdatedAt: now, QueuedAt: &now}
+	const ins = `INSERT INTO conversations (id, tenant_id, channel_id, contact_id, group_id, status, last_seq, created_at,
+		updated_at, queued_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
+		ON CONFLICT (channel_id, contact_id) WHERE status <> 'closed' DO NOTHING RETURNING id`
+	var ids []string
+	if err := tx.SelectContext(ctx, &ids, tx.Rebind(ins), conv.ID, conv.TenantID, conv.ChannelID, conv.ContactID,
+		conv.GroupID, conv.Status, now, now, now); err != nil {
+		return nil, false, fmt.Errorf("open conversation: %w", err)
+	}
+	if len(ids) == 0 {
+		if err := tx.SelectContext(ctx, &convs, sel, ch.ID, c.ID); err != nil || len(convs) == 0 {
+			return nil, false, fmt.Errorf("reread conversation: %w", errors.Join(err, db.ErrUnavailable))
+		}
+		return &convs[0], false, nil
+	}
+	conv.Contact = c
+	fx.emit(ch, EvConversationCreated, conv.ID, "", map[string]any{"conversation": conv})
+	return &conv, true, nil
+}

@@ -1,0 +1,5 @@
+package tickets
+
+import "database/sql"
+
+var sqlErrNoRows = sql.ErrNoRows
