@@ -1,0 +1,341 @@
+// Package pipeline runs the hub's bus handlers: the inbox (inbound topic →
+// store, batched), routing after each stored message, outbound deliveries,
+// the poison queue, the realtime broadcast, and the sweepers that make the
+// bus nudges reliable (queued conversations, due retries).
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/bus"
+	"github.com/kefu-hub/kefu/hub/metrics"
+	"github.com/kefu-hub/kefu/hub/stream"
+)
+
+// Pipeline owns the bus handlers and sweepers of one hub process.
+type Pipeline struct {
+	store  *hub.Store
+	bus    *bus.Bus
+	stream *stream.Hub
+	sender hub.Sender
+	m      *metrics.Metrics
+	log    *slog.Logger
+	jobs   chan *job
+	routes chan hub.IngestResult
+	kicks  chan string
+	// MaxBatch bounds how many inbound messages share one transaction.
+	MaxBatch int
+	// SweepEvery is how often queues and due deliveries are swept.
+	SweepEvery time.Duration
+	ready      chan struct{}
+	readyOnce  sync.Once
+}
+
+type job struct {
+	in   hub.Inbound
+	done chan hub.IngestResult
+}
+
+// New builds a pipeline; call Run to start it.
+func New(s *hub.Store, b *bus.Bus, st *stream.Hub, sender hub.Sender, m *metrics.Metrics, log *slog.Logger) *Pipeline {
+	return &Pipeline{store: s, bus: b, stream: st, sender: sender, m: m, log: log,
+		jobs: make(chan *job, 4096), routes: make(chan hub.IngestResult, 16384), kicks: make(chan string, 256),
+		MaxBatch: 256, SweepEvery: time.Second, ready: make(chan struct{})}
+}
+
+// Ready is closed once the bus handlers are running.
+func (p *Pipeline) Ready() <-chan struct{} { return p.ready }
+
+// Publish durably publishes a normalized inbound message; it returns only
+// once JetStream has stored it, so a connector may then acknowledge.
+func (p *Pipeline) Publish(ctx context.Context, in hub.Inbound) error {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("encode inbound: %w", err)
+	}
+	return p.bus.Publish(p.bus.Topics.Inbound, in.BusID(), b)
+}
+
+// wireEvent is an event as the broadcast carries it (with its audience).
+type wireEvent struct {
+	TenantID       string          `json:"tenant_id"`
+	ID             int64           `json:"id"`
+	Type           string          `json:"type"`
+	ConversationID string          `json:"conversation_id,omitempty"`
+	AgentID        string          `json:"agent_id,omitempty"`
+	Data           json.RawMessage `json:"data"`
+	CreatedAt      time.Time       `json:"created_at"`
+}
+
+// Events broadcasts committed (or ephemeral) events to every hub process.
+func (p *Pipeline) Events(evs []hub.Event) {
+	wire := make([]wireEvent, len(evs))
+	for i, e := range evs {
+		wire[i] = wireEvent{e.TenantID, e.ID, e.Type, e.ConversationID, e.AgentID, e.Payload, e.CreatedAt}
+	}
+	b, _ := json.Marshal(wire)
+	if err := p.bus.Broadcast.Publish(p.bus.Topics.Events, message.NewMessage(hub.NewID("ev"), b)); err != nil {
+		p.log.Warn("broadcast events; sockets will fill the gap from the database", "err", err)
+	}
+}
+
+// Deliveries nudges the outbound handler; the sweeper retries anyway.
+func (p *Pipeline) Deliveries(ids []string) {
+	for _, id := range ids {
+		if err := p.bus.Publish(p.bus.Topics.Outbound, id, []byte(id)); err != nil {
+			p.log.Warn("publish delivery; the sweeper will send it", "delivery", id, "err", err)
+		}
+	}
+}
+
+// Kick asks for the tenant's queue to be drained (capacity freed).
+func (p *Pipeline) Kick(tenantID string) {
+	select {
+	case p.kicks <- tenantID:
+	default: // the sweeper drains it shortly
+	}
+}
+
+// Run starts everything and blocks until ctx ends.
+func (p *Pipeline) Run(ctx context.Context) error {
+	r, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, p.bus.Logger)
+	if err != nil {
+		return fmt.Errorf("router: %w", err)
+	}
+	poison, err := middleware.PoisonQueue(p.bus.Durable, p.bus.Topics.Poison)
+	if err != nil {
+		return fmt.Errorf("poison queue: %w", err)
+	}
+	retry := middleware.Retry{MaxRetries: 5, InitialInterval: 100 * time.Millisecond, MaxInterval: 3 * time.Second,
+		Multiplier: 2, Logger: p.bus.Logger}
+	r.AddMiddleware(poison, retry.Middleware, middleware.Recoverer)
+	r.AddConsumerHandler("inbox", p.bus.Topics.Inbound, p.bus.Queue, p.handleInbound)
+	r.AddConsumerHandler("outbound", p.bus.Topics.Outbound, p.bus.Queue, p.handleOutbound)
+	r.AddConsumerHandler("poison", p.bus.Topics.Poison, p.bus.Queue, p.handlePoison)
+	r.AddConsumerHandler("events", p.bus.Topics.Events, p.bus.BroadcastSub, p.handleEvents)
+
+	var wg sync.WaitGroup
+	spawn := func(f func(context.Context)) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f(ctx) }()
+	}
+	spawn(p.batcher)
+	for i := 0; i < 4; i++ {
+		spawn(p.router)
+	}
+	spawn(p.sweeper)
+	spawn(p.stream.Run)
+	go func() {
+		<-r.Running()
+		p.readyOnce.Do(func() { close(p.ready) })
+	}()
+	err = r.Run(ctx)
+	wg.Wait()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("router: %w", err)
+	}
+	return nil
+}
+
+func (p *Pipeline) handleInbound(msg *message.Message) error {
+	var in hub.Inbound
+	if err := json.Unmarshal(msg.Payload, &in); err != nil {
+		p.m.Inbound.WithLabelValues("unknown", "failed").Inc()
+		return p.store.RecordFailed(msg.Context(), msg.UUID, p.bus.Topics.Inbound, msg.Payload, "undecodable: "+err.Error())
+	}
+	j := &job{in: in, done: make(chan hub.IngestResult, 1)}
+	select {
+	case p.jobs <- j:
+	case <-msg.Context().Done():
+		return msg.Context().Err()
+	}
+	var r hub.IngestResult
+	select {
+	case r = <-j.done:
+	case <-msg.Context().Done():
+		return msg.Context().Err()
+	}
+	typ := p.channelType(msg.Context(), in.ChannelID)
+	var invalid *hub.InvalidError
+	switch {
+	case errors.As(r.Err, &invalid):
+		p.m.Inbound.WithLabelValues(typ, "failed").Inc()
+		return p.store.RecordFailed(msg.Context(), msg.UUID, p.bus.Topics.Inbound, msg.Payload, r.Err.Error())
+	case r.Err != nil:
+		return r.Err // retried, then poisoned
+	case r.Duplicate:
+		p.m.Inbound.WithLabelValues(typ, "duplicate").Inc()
+	default:
+		p.m.Inbound.WithLabelValues(typ, "stored").Inc()
+		if !in.ReceivedAt.IsZero() {
+			p.m.IngestLat.Observe(time.Since(in.ReceivedAt).Seconds())
+		}
+	}
+	return nil
+}
+
+func (p *Pipeline) channelType(ctx context.Context, id string) string {
+	if ch, err := p.store.Channel(ctx, id); err == nil {
+		return ch.Type
+	}
+	return "unknown"
+}
+
+// batcher stores inbound messages in batches: it takes what is waiting (up
+// to MaxBatch) and commits it in one transaction, so throughput grows with
+// load while a lone message is stored at once.
+func (p *Pipeline) batcher(ctx context.Context) {
+	batch := make([]*job, 0, p.MaxBatch)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case j := <-p.jobs:
+			batch = append(batch[:0], j)
+		}
+	fill:
+		for len(batch) < p.MaxBatch {
+			select {
+			case j := <-p.jobs:
+				batch = append(batch, j)
+			default:
+				break fill
+			}
+		}
+		ins := make([]hub.Inbound, len(batch))
+		for i, j := range batch {
+			ins[i] = j.in
+		}
+		results := p.store.Ingest(ctx, ins)
+		for i, j := range batch {
+			j.done <- results[i]
+			if results[i].Err == nil && !results[i].Duplicate {
+				select {
+				case p.routes <- results[i]:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}
+}
+
+func (p *Pipeline) router(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-p.routes:
+			d, err := p.store.AfterIngest(ctx, r)
+			p.decided(d, err)
+		case t := <-p.kicks:
+			ds, err := p.store.Drain(ctx, t)
+			for _, d := range ds {
+				p.decided(d, nil)
+			}
+			if err != nil {
+				p.log.Warn("drain queue", "tenant", t, "err", err)
+			}
+		}
+	}
+}
+
+func (p *Pipeline) decided(d hub.Decision, err error) {
+	if err != nil {
+		p.log.Warn("route conversation; the sweeper retries", "conversation", d.ConversationID, "err", err)
+		return
+	}
+	if d.Outcome != "skipped" {
+		p.m.Routing.WithLabelValues(d.Outcome).Inc()
+		p.log.Debug("routed", "conversation", d.ConversationID, "outcome", d.Outcome, "agent", d.AgentID)
+	}
+}
+
+func (p *Pipeline) handleOutbound(msg *message.Message) error {
+	return p.deliver(msg.Context(), string(msg.Payload))
+}
+
+func (p *Pipeline) deliver(ctx context.Context, id string) error {
+	err := p.store.Deliver(ctx, id, counted{p})
+	if err != nil {
+		return fmt.Errorf("deliver %s: %w", id, err)
+	}
+	return nil
+}
+
+func (p *Pipeline) handlePoison(msg *message.Message) error {
+	reason := msg.Metadata.Get(middleware.ReasonForPoisonedKey)
+	topic := msg.Metadata.Get(middleware.PoisonedTopicKey)
+	p.log.Error("message failed after retries; kept for admins", "topic", topic, "id", msg.UUID, "reason", reason)
+	return p.store.RecordFailed(msg.Context(), msg.UUID, topic, msg.Payload, reason)
+}
+
+func (p *Pipeline) handleEvents(msg *message.Message) error {
+	var wire []wireEvent
+	if err := json.Unmarshal(msg.Payload, &wire); err != nil {
+		p.log.Warn("bad event broadcast", "err", err)
+		return nil
+	}
+	evs := make([]hub.Event, len(wire))
+	for i, w := range wire {
+		evs[i] = hub.Event{TenantID: w.TenantID, ID: w.ID, Type: w.Type, ConversationID: w.ConversationID,
+			AgentID: w.AgentID, Payload: w.Data, CreatedAt: w.CreatedAt}
+	}
+	p.stream.Publish(evs)
+	return nil
+}
+
+// sweeper drains queues and retries due deliveries, so a lost nudge or a
+// crashed process delays work but never loses it.
+func (p *Pipeline) sweeper(ctx context.Context) {
+	t := time.NewTicker(p.SweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if tenants, err := p.store.TenantsWithQueue(ctx); err == nil {
+			for _, id := range tenants {
+				p.Kick(id)
+			}
+		}
+		ids, err := p.store.DueDeliveries(ctx, 200)
+		if err != nil {
+			p.log.Warn("due deliveries", "err", err)
+			continue
+		}
+		for _, id := range ids {
+			if err := p.deliver(ctx, id); err != nil {
+				p.log.Warn("deliver", "err", err)
+			}
+		}
+	}
+}
+
+// counted wraps the sender to count results per channel type.
+type counted struct{ p *Pipeline }
+
+func (c counted) Send(ctx context.Context, ch *hub.Channel, d *hub.Delivery) hub.SendResult {
+	r := c.p.sender.Send(ctx, ch, d)
+	result := "delivered"
+	if r.Err != nil {
+		result = "retry"
+		if r.Permanent {
+			result = "failed"
+		}
+	}
+	c.p.m.Outbound.WithLabelValues(ch.Type, result).Inc()
+	return r
+}
