@@ -339,3 +339,12 @@ func (c counted) Send(ctx context.Context, ch *hub.Channel, d *hub.Delivery) hub
 	c.p.m.Outbound.WithLabelValues(ch.Type, result).Inc()
 	return r
 }
+
+// Republish puts a payload back on a durable topic (an admin retrying a
+// failed message).
+func (p *Pipeline) Republish(ctx context.Context, topic, id string, payload []byte) error {
+	if topic != p.bus.Topics.Inbound && topic != p.bus.Topics.Outbound {
+		return hub.Invalid("messages of topic %q cannot be retried", topic)
+	}
+	return p.bus.Publish(topic, id, payload)
+}

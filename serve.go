@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/kefu-hub/kefu/configs"
+	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/connectors/api"
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/bus"
+	"github.com/kefu-hub/kefu/hub/db"
+	"github.com/kefu-hub/kefu/hub/metrics"
+	"github.com/kefu-hub/kefu/hub/pipeline"
+	"github.com/kefu-hub/kefu/hub/stream"
+	"github.com/kefu-hub/kefu/tickets"
+	"github.com/kefu-hub/kefu/workbench"
+)
+
+func logger(cfg configs.Config) *slog.Logger {
+	lvl, _ := configs.ParseLevel(cfg.LogLevel)
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+}
+
+func migrate(ctx context.Context, getenv func(string) string) error {
+	cfg, err := configs.Load(getenv)
+	if err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Migrate(ctx)
+}
+
+// serve wires the hub explicitly: store, bus, pipeline, connectors, HTTP.
+func serve(ctx context.Context, getenv func(string) string) error {
+	started := time.Now()
+	cfg, err := configs.Load(getenv)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	log := logger(cfg)
+	log.Info("starting kefu", "version", version, "config", cfg)
+	d, err := db.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Migrate(ctx); err != nil {
+		return err
+	}
+	store := hub.NewStore(d, log)
+	if err := bootstrap(ctx, store, cfg, log); err != nil {
+		return err
+	}
+	b, err := bus.Open(ctx, cfg.NATSURL, cfg.DataDir, cfg.BusPrefix, cfg.InboxWorkers, log)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	m := metrics.New(func() float64 { n, _ := b.Lag(); return float64(n) })
+	st := stream.New(store, log, func(delta int) { m.WebSockets.Add(float64(delta)) })
+	deps := connectors.Deps{Channel: store.Channel, HTTP: connectors.NewHTTPClient(cfg.AllowPrivateCallbacks),
+		MaxBody: cfg.MaxBodyBytes, Tolerance: cfg.SignatureTolerance.Duration, AllowPrivate: cfg.AllowPrivateCallbacks,
+		Log: log, Now: time.Now}
+	var p *pipeline.Pipeline
+	deps.Publish = func(ctx context.Context, in hub.Inbound) error { return p.Publish(ctx, in) }
+	registry := connectors.NewRegistry(api.New(deps))
+	p = pipeline.New(store, b, st, registry, m, log)
+	store.SetNotifier(p)
+	ts := &tickets.Store{DB: d.W, R: d.R, Now: func() time.Time { return time.Now().UTC() }}
+	handler := workbench.New(workbench.Deps{Store: store, Tickets: ts, Stream: st, Pipeline: p, Connectors: registry,
+		Metrics: m, Log: log, PublicURL: cfg.PublicURL, SessionTTL: cfg.SessionTTL.Duration,
+		Ready: func(ctx context.Context) error { return errors.Join(d.Ping(ctx), b.Ping()) }})
+	return listen(ctx, cfg, handler, p, log, started)
+}
+
+func listen(ctx context.Context, cfg configs.Config, h http.Handler, p *pipeline.Pipeline, log *slog.Logger, started time.Time) error {
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- p.Run(ctx) }()
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-p.Ready():
+	case err := <-errc:
+		return err
+	}
+	mode := "embedded (SQLite + in-process NATS)"
+	if !cfg.Embedded() {
+		mode = "cluster (PostgreSQL)"
+	}
+	log.Info("kefu is ready", "listen", "http://"+ln.Addr().String(), "mode", mode, "startup", time.Since(started).Round(time.Millisecond))
+	fmt.Fprintf(os.Stderr, "\n  Kefu is listening on http://%s  (%s)\n\n", ln.Addr(), mode)
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+		log.Error("stopping", "err", err)
+	}
+	shut, c2 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer c2()
+	srv.Shutdown(shut)
+	cancel()
+	return err
+}
+
+// bootstrap creates the first tenant and admin on an empty hub and prints
+// the login once.
+func bootstrap(ctx context.Context, s *hub.Store, cfg configs.Config, log *slog.Logger) error {
+	email, pw, generated := cfg.AdminEmail, cfg.AdminPassword, false
+	if email == "" {
+		email = "admin@kefu.local"
+	}
+	if pw == "" {
+		b := make([]byte, 12)
+		rand.Read(b)
+		pw, generated = base64.RawURLEncoding.EncodeToString(b), true
+	}
+	created, err := s.Bootstrap(ctx, email, pw)
+	if err != nil {
+		return fmt.Errorf("bootstrap admin: %w", err)
+	}
+	if created {
+		shown := "(from KEFU_ADMIN_PASSWORD)"
+		if generated {
+			shown = pw + "   (generated; shown once — change it after logging in)"
+		}
+		fmt.Fprintf(os.Stderr, "\n  First start: admin login\n    email:    %s\n    password: %s\n\n", email, shown)
+		log.Info("created first tenant and admin", "email", email)
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+package workbench
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu-hub/kefu/hub"
+)
+
+const agentKey = "agent"
+
+func current(g *gin.Context) *hub.Agent { return g.MustGet(agentKey).(*hub.Agent) }
+
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+		return strings.TrimSpace(t)
+	}
+	return ""
+}
+
+// auth resolves the bearer token to the agent acting.
+func (s *Server) auth(g *gin.Context) {
+	tok := bearer(g.Request)
+	if tok == "" {
+		fail(g, http.StatusUnauthorized, "unauthorized", "missing Authorization: Bearer <token>")
+		return
+	}
+	a, err := s.Store.Authenticate(g.Request.Context(), tok)
+	if err != nil {
+		s.respond(g, 0, nil, err)
+		g.Abort()
+		return
+	}
+	g.Set(agentKey, a)
+	g.Next()
+}
+
+// admin lets only a tenant's admins through.
+func (s *Server) admin(g *gin.Context) {
+	if current(g).Role != hub.RoleAdmin {
+		fail(g, http.StatusForbidden, "forbidden", "admins only")
+		return
+	}
+	g.Next()
+}
+
+type loginReq struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (s *Server) login(g *gin.Context) {
+	var r loginReq
+	if !bind(g, &r) {
+		return
+	}
+	tok, a, err := s.Store.Login(g.Request.Context(), r.Email, r.Password, s.SessionTTL)
+	s.respond(g, http.StatusOK, gin.H{"token": tok, "agent": a}, err)
+}
+
+func (s *Server) logout(g *gin.Context) {
+	err := s.Store.Logout(g.Request.Context(), bearer(g.Request))
+	s.respond(g, http.StatusOK, gin.H{"status": "logged_out"}, err)
+}
+
+func (s *Server) me(g *gin.Context) {
+	a := current(g)
+	full, err := s.Store.Agent(g.Request.Context(), a.TenantID, a.ID)
+	s.respond(g, http.StatusOK, full, err)
+}
+
+type statusReq struct {
+	Status string `json:"status"`
+}
+
+func (s *Server) setStatus(g *gin.Context) {
+	var r statusReq
+	if !bind(g, &r) {
+		return
+	}
+	a := current(g)
+	err := s.Store.SetStatus(g.Request.Context(), a, r.Status)
+	if err == nil && r.Status == hub.StatusOnline {
+		s.Pipeline.Kick(a.TenantID)
+	}
+	s.respond(g, http.StatusOK, gin.H{"status": a.Status}, err)
+}

@@ -1,0 +1,161 @@
+package workbench
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu-hub/kefu/hub"
+)
+
+type channelReq struct {
+	Type           string          `json:"type"`
+	Name           *string         `json:"name"`
+	Config         json.RawMessage `json:"config"`
+	DefaultGroupID *string         `json:"default_group_id"`
+	OfflineMessage *string         `json:"offline_message"`
+}
+
+// channelView is a channel as admins see it: with the webhook URL to paste
+// into the platform and what else the connector says is needed there.
+type channelView struct {
+	*hub.Channel
+	WebhookURL string         `json:"webhook_url"`
+	Setup      map[string]any `json:"setup"`
+	Secret     string         `json:"secret,omitempty"`
+}
+
+func (s *Server) view(g *gin.Context, ch *hub.Channel) channelView {
+	base := s.PublicURL
+	if base == "" {
+		scheme := "http"
+		if g.Request.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + g.Request.Host
+	}
+	v := channelView{Channel: ch, WebhookURL: strings.TrimSuffix(base, "/") + "/webhooks/" + ch.Type + "/" + ch.ID}
+	if c, ok := s.Connectors[ch.Type]; ok {
+		v.Setup = c.Info(ch)
+		if sec, ok := v.Setup["secret"].(string); ok {
+			v.Secret = sec
+		}
+	}
+	return v
+}
+
+func (s *Server) createChannel(g *gin.Context) {
+	var r channelReq
+	if !bind(g, &r) {
+		return
+	}
+	c, ok := s.Connectors[r.Type]
+	if !ok {
+		fail(g, http.StatusBadRequest, "invalid", "unknown channel type "+r.Type)
+		return
+	}
+	ch := &hub.Channel{TenantID: current(g).TenantID, Type: r.Type, DefaultGroupID: r.DefaultGroupID}
+	set(&ch.Name, r.Name)
+	set(&ch.OfflineMessage, r.OfflineMessage)
+	if err := c.Setup(ch, r.Config, false); err != nil {
+		s.respond(g, 0, nil, err)
+		return
+	}
+	err := s.Store.CreateChannel(g.Request.Context(), ch)
+	if err != nil {
+		s.respond(g, 0, nil, err)
+		return
+	}
+	g.JSON(http.StatusCreated, s.view(g, ch))
+}
+
+func set[T any](dst *T, src *T) {
+	if src != nil {
+		*dst = *src
+	}
+}
+
+func (s *Server) listChannels(g *gin.Context) {
+	chs, err := s.Store.Channels(g.Request.Context(), current(g).TenantID)
+	views := make([]channelView, len(chs))
+	for i := range chs {
+		views[i] = s.view(g, &chs[i])
+	}
+	s.respond(g, http.StatusOK, gin.H{"channels": views}, err)
+}
+
+func (s *Server) getChannel(g *gin.Context) {
+	ctx := g.Request.Context()
+	ch, err := s.Store.TenantChannel(ctx, current(g).TenantID, g.Param("id"))
+	if err != nil {
+		s.respond(g, 0, nil, err)
+		return
+	}
+	h, err := s.Store.Health(ctx, ch)
+	s.respond(g, http.StatusOK, gin.H{"channel": s.view(g, ch), "health": h}, err)
+}
+
+func (s *Server) updateChannel(g *gin.Context) {
+	var r channelReq
+	if !bind(g, &r) {
+		return
+	}
+	s.saveChannel(g, r, false)
+}
+
+func (s *Server) rotateSecret(g *gin.Context) { s.saveChannel(g, channelReq{}, true) }
+
+func (s *Server) saveChannel(g *gin.Context, r channelReq, rotate bool) {
+	ctx := g.Request.Context()
+	found, err := s.Store.TenantChannel(ctx, current(g).TenantID, g.Param("id"))
+	if err != nil {
+		s.respond(g, 0, nil, err)
+		return
+	}
+	ch := *found
+	set(&ch.Name, r.Name)
+	set(&ch.OfflineMessage, r.OfflineMessage)
+	if r.DefaultGroupID != nil {
+		ch.DefaultGroupID = r.DefaultGroupID
+		if *r.DefaultGroupID == "" {
+			ch.DefaultGroupID = nil
+		}
+	}
+	cfg := r.Config
+	if len(cfg) == 0 {
+		cfg = ch.Config
+	}
+	if err := s.Connectors[ch.Type].Setup(&ch, cfg, rotate); err != nil {
+		s.respond(g, 0, nil, err)
+		return
+	}
+	err = s.Store.UpdateChannel(ctx, &ch)
+	s.respond(g, http.StatusOK, s.view(g, &ch), err)
+}
+
+func (s *Server) listDeliveries(g *gin.Context) {
+	ctx := g.Request.Context()
+	tid := current(g).TenantID
+	if _, err := s.Store.TenantChannel(ctx, tid, g.Param("id")); err != nil {
+		s.respond(g, 0, nil, err)
+		return
+	}
+	limit, ok := queryInt(g, "limit", 100)
+	if !ok {
+		return
+	}
+	ds, err := s.Store.Deliveries(ctx, tid, g.Param("id"), int(limit))
+	s.respond(g, http.StatusOK, gin.H{"deliveries": ds}, err)
+}
+
+func (s *Server) getDelivery(g *gin.Context) {
+	d, attempts, err := s.Store.Delivery(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	s.respond(g, http.StatusOK, gin.H{"delivery": d, "attempts": attempts}, err)
+}
+
+func (s *Server) redeliver(g *gin.Context) {
+	err := s.Store.Redeliver(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	s.respond(g, http.StatusAccepted, gin.H{"status": "queued"}, err)
+}

@@ -1,0 +1,135 @@
+package workbench
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu-hub/kefu/hub"
+)
+
+func queryInt(g *gin.Context, name string, def int64) (int64, bool) {
+	v := g.Query(name)
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		fail(g, http.StatusBadRequest, "bad_request", name+" must be a non-negative integer")
+		return 0, false
+	}
+	return n, true
+}
+
+func (s *Server) listConversations(g *gin.Context) {
+	limit, ok := queryInt(g, "limit", 100)
+	if !ok {
+		return
+	}
+	f := hub.ConversationFilter{Status: g.Query("status"), Assignee: g.Query("assignee"), Limit: int(limit)}
+	cs, err := s.Store.Conversations(g.Request.Context(), current(g), f)
+	s.respond(g, http.StatusOK, gin.H{"conversations": cs}, err)
+}
+
+func (s *Server) getConversation(g *gin.Context) {
+	c, err := s.Store.Conversation(g.Request.Context(), current(g), g.Param("id"))
+	s.respond(g, http.StatusOK, c, err)
+}
+
+func (s *Server) listMessages(g *gin.Context) {
+	after, ok := queryInt(g, "after_seq", 0)
+	if !ok {
+		return
+	}
+	limit, ok := queryInt(g, "limit", 100)
+	if !ok {
+		return
+	}
+	ms, err := s.Store.Messages(g.Request.Context(), current(g), g.Param("id"), after, int(limit))
+	s.respond(g, http.StatusOK, gin.H{"messages": ms}, err)
+}
+
+func (s *Server) reply(g *gin.Context) {
+	var r hub.Reply
+	if !bind(g, &r) {
+		return
+	}
+	m, err := s.Store.SendReply(g.Request.Context(), current(g), g.Param("id"), r)
+	s.respond(g, http.StatusCreated, m, err)
+}
+
+func (s *Server) transfer(g *gin.Context) {
+	var t hub.Transfer
+	if !bind(g, &t) {
+		return
+	}
+	a := current(g)
+	c, err := s.Store.TransferConversation(g.Request.Context(), a, g.Param("id"), t)
+	if err == nil {
+		s.Pipeline.Kick(a.TenantID)
+	}
+	s.respond(g, http.StatusOK, c, err)
+}
+
+type closeReq struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) closeConversation(g *gin.Context) {
+	var r closeReq
+	if g.Request.ContentLength != 0 && !bind(g, &r) {
+		return
+	}
+	a := current(g)
+	c, err := s.Store.CloseConversation(g.Request.Context(), a, g.Param("id"), r.Reason)
+	if err == nil {
+		s.Pipeline.Kick(a.TenantID)
+	}
+	s.respond(g, http.StatusOK, c, err)
+}
+
+type typingReq struct {
+	Typing bool `json:"typing"`
+}
+
+// typing tells supervisors (and, where the platform supports it, the
+// customer) that the agent is typing. It is not stored.
+func (s *Server) typing(g *gin.Context) {
+	var r typingReq
+	if !bind(g, &r) {
+		return
+	}
+	a := current(g)
+	c, err := s.Store.Conversation(g.Request.Context(), a, g.Param("id"))
+	if err != nil {
+		s.respond(g, 0, nil, err)
+		return
+	}
+	s.Pipeline.Events([]hub.Event{{TenantID: a.TenantID, Type: hub.EvTyping, ConversationID: c.ID,
+		Payload: []byte(`{"by":"agent","agent_id":"` + a.ID + `","typing":` + strconv.FormatBool(r.Typing) + `}`)}})
+	g.JSON(http.StatusAccepted, gin.H{"status": "sent"})
+}
+
+// events replays the caller's events after an id, for clients that poll
+// instead of holding a websocket.
+func (s *Server) events(g *gin.Context) {
+	after, ok := queryInt(g, "after", 0)
+	if !ok {
+		return
+	}
+	a := current(g)
+	evs, err := s.Store.EventsAfter(g.Request.Context(), a, after, 500)
+	if err != nil {
+		s.respond(g, 0, nil, err)
+		return
+	}
+	if evs == nil {
+		evs = []hub.Event{}
+	}
+	last, err := s.Store.LastEventID(g.Request.Context(), a.TenantID)
+	if len(evs) == 500 {
+		last = evs[len(evs)-1].ID
+	}
+	s.respond(g, http.StatusOK, gin.H{"events": evs, "last_event_id": last}, err)
+}

@@ -1,0 +1,129 @@
+// Package workbench is the HTTP surface for agents, admins and integrators:
+// the REST API under /api/v1, the agent websocket, health and metrics, and
+// the platform webhooks mounted from the connectors.
+package workbench
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/metrics"
+	"github.com/kefu-hub/kefu/hub/stream"
+	"github.com/kefu-hub/kefu/tickets"
+)
+
+// Pipeline is what the API asks of the running pipeline.
+type Pipeline interface {
+	Kick(tenantID string)
+	Events(evs []hub.Event)
+	Republish(ctx context.Context, topic, id string, payload []byte) error
+}
+
+// Deps is everything the HTTP surface needs.
+type Deps struct {
+	Store      *hub.Store
+	Tickets    *tickets.Store
+	Stream     *stream.Hub
+	Pipeline   Pipeline
+	Connectors connectors.Registry
+	Metrics    *metrics.Metrics
+	Ready      func(ctx context.Context) error
+	Log        *slog.Logger
+	PublicURL  string
+	SessionTTL time.Duration
+}
+
+// Server holds the handlers.
+type Server struct{ Deps }
+
+// New builds the gin engine with every route.
+func New(d Deps) *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{d}
+	e := gin.New()
+	e.Use(gin.Recovery(), s.accessLog)
+	e.GET("/healthz", func(g *gin.Context) { g.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
+	d.Connectors.Mount(e)
+
+	v1 := e.Group("/api/v1")
+	v1.GET("/openapi.json", openAPI)
+	v1.POST("/auth/login", s.login)
+	v1.GET("/ws", s.websocket)
+
+	a := v1.Group("", s.auth)
+	a.POST("/auth/logout", s.logout)
+	a.GET("/me", s.me)
+	a.PUT("/me/status", s.setStatus)
+	a.GET("/events", s.events)
+	a.GET("/conversations", s.listConversations)
+	a.GET("/conversations/:id", s.getConversation)
+	a.GET("/conversations/:id/messages", s.listMessages)
+	a.POST("/conversations/:id/messages", s.reply)
+	a.POST("/conversations/:id/transfer", s.transfer)
+	a.POST("/conversations/:id/close", s.closeConversation)
+	a.POST("/conversations/:id/typing", s.typing)
+	a.GET("/tickets", s.listTickets)
+	a.GET("/tickets/:id", s.getTicket)
+	a.POST("/tickets/:id/assign", s.assignTicket)
+	a.POST("/tickets/:id/solve", s.solveTicket)
+	a.GET("/agents", s.listAgents)
+	a.GET("/groups", s.listGroups)
+
+	adm := a.Group("", s.admin)
+	adm.POST("/tenants", s.createTenant)
+	adm.POST("/agents", s.createAgent)
+	adm.GET("/agents/:id", s.getAgent)
+	adm.PATCH("/agents/:id", s.updateAgent)
+	adm.POST("/groups", s.createGroup)
+	adm.GET("/groups/:id", s.getGroup)
+	adm.GET("/channels", s.listChannels)
+	adm.POST("/channels", s.createChannel)
+	adm.GET("/channels/:id", s.getChannel)
+	adm.PATCH("/channels/:id", s.updateChannel)
+	adm.POST("/channels/:id/rotate-secret", s.rotateSecret)
+	adm.GET("/channels/:id/deliveries", s.listDeliveries)
+	adm.GET("/deliveries/:id", s.getDelivery)
+	adm.POST("/deliveries/:id/redeliver", s.redeliver)
+	adm.GET("/failed-messages", s.listFailed)
+	adm.POST("/failed-messages/:id/retry", s.retryFailed)
+	adm.GET("/api-tokens", s.listTokens)
+	adm.POST("/api-tokens", s.createToken)
+	adm.DELETE("/api-tokens/:id", s.deleteToken)
+	e.NoRoute(func(g *gin.Context) { fail(g, http.StatusNotFound, "not_found", "no such route") })
+	return e
+}
+
+func (s *Server) accessLog(g *gin.Context) {
+	start := time.Now()
+	g.Next()
+	route := g.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	s.Metrics.HTTP.WithLabelValues(route, strconv.Itoa(g.Writer.Status()/100)+"xx").Inc()
+	if g.Writer.Status() >= 500 {
+		s.Log.Warn("http", "method", g.Request.Method, "route", route, "status", g.Writer.Status(), "took", time.Since(start))
+	} else {
+		s.Log.Debug("http", "method", g.Request.Method, "route", route, "status", g.Writer.Status(), "took", time.Since(start))
+	}
+}
+
+func (s *Server) readyz(g *gin.Context) {
+	ctx, cancel := context.WithTimeout(g.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Ready(ctx); err != nil {
+		fail(g, http.StatusServiceUnavailable, "not_ready", err.Error())
+		return
+	}
+	g.JSON(http.StatusOK, gin.H{"status": "ready"})
+}

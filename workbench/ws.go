@@ -1,0 +1,186 @@
+package workbench
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/websocket"
+
+	"github.com/kefu-hub/kefu/hub"
+)
+
+// Websocket hygiene (DESIGN.md): one writer goroutine, write deadlines,
+// read limits, ping/pong, slow clients dropped (they resume).
+const (
+	wsWriteWait  = 10 * time.Second
+	wsPongWait   = 60 * time.Second
+	wsPingEvery  = 25 * time.Second
+	wsAuthWait   = 10 * time.Second
+	wsReadLimit  = 64 << 10
+	wsOutboxSize = 64
+)
+
+var upgrader = websocket.Upgrader{
+	// Agents authenticate with a bearer token in the first frame, never a
+	// cookie, so a cross-site page cannot ride an agent's session; the
+	// workbench may be served from another origin.
+	CheckOrigin: func(*http.Request) bool { return true },
+}
+
+// wsClientFrame is what an agent client sends.
+type wsClientFrame struct {
+	Type           string `json:"type"` // auth, ping, typing
+	Token          string `json:"token"`
+	LastEventID    *int64 `json:"last_event_id"`
+	ConversationID string `json:"conversation_id"`
+	Typing         bool   `json:"typing"`
+}
+
+// websocket serves GET /api/v1/ws. The first frame must be
+// {"type":"auth","token":"…","last_event_id":N}: the token never travels in
+// the URL. With last_event_id the server first replays every event after N
+// the agent may see, then streams live ones, each exactly once and in order.
+func (s *Server) websocket(g *gin.Context) {
+	conn, err := upgrader.Upgrade(g.Writer, g.Request, nil)
+	if err != nil {
+		return // the upgrader already answered
+	}
+	defer conn.Close()
+	conn.SetReadLimit(wsReadLimit)
+	a, after, ok := s.wsAuth(g.Request.Context(), conn)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithCancel(g.Request.Context())
+	defer cancel()
+	sub, replay, upto, err := s.Stream.Subscribe(ctx, a, after)
+	if err != nil {
+		wsClose(conn, websocket.CloseInternalServerErr, "try again")
+		return
+	}
+	defer sub.Close()
+	out := make(chan []byte, wsOutboxSize)
+	go s.wsReader(ctx, cancel, conn, a, out)
+	writeFrame(conn, map[string]any{"type": "ready", "agent_id": a.ID, "last_event_id": upto})
+	for _, e := range replay {
+		if !writeEvent(conn, e) {
+			return
+		}
+	}
+	for _, e := range sub.Live() {
+		if !writeEvent(conn, e) {
+			return
+		}
+	}
+	s.wsLoop(ctx, conn, sub.C, sub.Done, out)
+}
+
+func (s *Server) wsAuth(ctx context.Context, conn *websocket.Conn) (*hub.Agent, int64, bool) {
+	conn.SetReadDeadline(time.Now().Add(wsAuthWait))
+	var f wsClientFrame
+	if err := conn.ReadJSON(&f); err != nil || f.Type != "auth" || f.Token == "" {
+		wsClose(conn, websocket.ClosePolicyViolation, "first frame must be {type:auth, token}")
+		return nil, 0, false
+	}
+	a, err := s.Store.Authenticate(ctx, f.Token)
+	if err != nil {
+		wsClose(conn, 4401, "unauthorized")
+		return nil, 0, false
+	}
+	after := int64(-1)
+	if f.LastEventID != nil && *f.LastEventID >= 0 {
+		after = *f.LastEventID
+	}
+	return a, after, true
+}
+
+func wsClose(conn *websocket.Conn, code int, text string) {
+	conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+}
+
+func writeFrame(conn *websocket.Conn, v any) bool {
+	conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+	return conn.WriteJSON(v) == nil
+}
+
+func writeEvent(conn *websocket.Conn, e hub.Event) bool { return writeFrame(conn, e) }
+
+// wsLoop is the one writer: events, replies to the reader, pings.
+func (s *Server) wsLoop(ctx context.Context, conn *websocket.Conn, evs <-chan hub.Event, dropped <-chan struct{}, out <-chan []byte) {
+	ping := time.NewTicker(wsPingEvery)
+	defer ping.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-dropped:
+			// Too slow for the stream, or gone: close; the client resumes.
+			for {
+				select {
+				case e := <-evs:
+					if !writeEvent(conn, e) {
+						return
+					}
+				default:
+					wsClose(conn, websocket.CloseTryAgainLater, "resume from your last event id")
+					return
+				}
+			}
+		case e := <-evs:
+			if !writeEvent(conn, e) {
+				return
+			}
+		case b := <-out:
+			conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+			if conn.WriteMessage(websocket.TextMessage, b) != nil {
+				return
+			}
+		case <-ping.C:
+			if conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)) != nil {
+				return
+			}
+		}
+	}
+}
+
+// wsReader reads client frames (ping, typing) until the socket closes.
+func (s *Server) wsReader(ctx context.Context, cancel context.CancelFunc, conn *websocket.Conn, a *hub.Agent, out chan<- []byte) {
+	defer cancel()
+	conn.SetReadDeadline(time.Now().Add(wsPongWait))
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(wsPongWait)) })
+	for {
+		var f wsClientFrame
+		if err := conn.ReadJSON(&f); err != nil {
+			return
+		}
+		conn.SetReadDeadline(time.Now().Add(wsPongWait))
+		var reply any
+		switch f.Type {
+		case "ping":
+			reply = map[string]string{"type": "pong"}
+		case "typing":
+			reply = s.wsTyping(ctx, a, f)
+		default:
+			reply = map[string]any{"type": "error", "error": map[string]string{"code": "bad_frame", "message": "unknown frame type " + strings.ToValidUTF8(f.Type, "")}}
+		}
+		b, _ := json.Marshal(reply)
+		select {
+		case out <- b:
+		default: // the writer is behind; replies to pings are not worth blocking for
+		}
+	}
+}
+
+func (s *Server) wsTyping(ctx context.Context, a *hub.Agent, f wsClientFrame) any {
+	c, err := s.Store.Conversation(ctx, a, f.ConversationID)
+	if err != nil {
+		return map[string]any{"type": "error", "error": map[string]string{"code": "not_found", "message": "not found"}}
+	}
+	payload, _ := json.Marshal(map[string]any{"by": "agent", "agent_id": a.ID, "typing": f.Typing})
+	s.Pipeline.Events([]hub.Event{{TenantID: a.TenantID, Type: hub.EvTyping, ConversationID: c.ID, Payload: payload}})
+	return map[string]string{"type": "ack"}
+}
