@@ -2,7 +2,6 @@ package hub
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -17,19 +16,19 @@ import (
 // exponential backoff until the platform acknowledges it. Its id is stable
 // across retries (the API channel sends it as webhook-id).
 type Delivery struct {
-	ID            string          `db:"id" json:"id"`
-	TenantID      string          `db:"tenant_id" json:"-"`
-	ChannelID     string          `db:"channel_id" json:"channel_id"`
-	Kind          string          `db:"kind" json:"kind"` // message or event
-	MessageID     string          `db:"message_id" json:"message_id,omitempty"`
-	EventType     string          `db:"event_type" json:"event_type"`
-	Payload       json.RawMessage `db:"payload" json:"payload"`
-	Status        string          `db:"status" json:"status"` // pending, delivered, failed
-	Attempts      int             `db:"attempts" json:"attempts"`
-	NextAttemptAt time.Time       `db:"next_attempt_at" json:"next_attempt_at"`
-	LastError     string          `db:"last_error" json:"last_error"`
-	CreatedAt     time.Time       `db:"created_at" json:"created_at"`
-	UpdatedAt     time.Time       `db:"updated_at" json:"updated_at"`
+	ID            string    `db:"id" json:"id"`
+	TenantID      string    `db:"tenant_id" json:"-"`
+	ChannelID     string    `db:"channel_id" json:"channel_id"`
+	Kind          string    `db:"kind" json:"kind"` // message or event
+	MessageID     string    `db:"message_id" json:"message_id,omitempty"`
+	EventType     string    `db:"event_type" json:"event_type"`
+	Payload       RawJSON   `db:"payload" json:"payload"`
+	Status        string    `db:"status" json:"status"` // pending, delivered, failed
+	Attempts      int       `db:"attempts" json:"attempts"`
+	NextAttemptAt time.Time `db:"next_attempt_at" json:"next_attempt_at"`
+	LastError     string    `db:"last_error" json:"last_error"`
+	CreatedAt     time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt     time.Time `db:"updated_at" json:"updated_at"`
 }
 
 // DeliveryAttempt is one try in a delivery's log.

@@ -197,13 +197,13 @@ func (in *Inbound) BusID() string { return in.ChannelID + ":" + in.ExternalID }
 // from the last one they saw. AgentID is the audience: an agent sees events
 // addressed to them; admins and supervisors see all of their tenant.
 type Event struct {
-	TenantID       string          `db:"tenant_id" json:"-"`
-	ID             int64           `db:"id" json:"id"`
-	Type           string          `db:"type" json:"type"`
-	ConversationID string          `db:"conversation_id" json:"conversation_id,omitempty"`
-	AgentID        string          `db:"agent_id" json:"-"`
-	Payload        json.RawMessage `db:"payload" json:"data"`
-	CreatedAt      time.Time       `db:"created_at" json:"created_at"`
+	TenantID       string    `db:"tenant_id" json:"-"`
+	ID             int64     `db:"id" json:"id"`
+	Type           string    `db:"type" json:"type"`
+	ConversationID string    `db:"conversation_id" json:"conversation_id,omitempty"`
+	AgentID        string    `db:"agent_id" json:"-"`
+	Payload        RawJSON   `db:"payload" json:"data"`
+	CreatedAt      time.Time `db:"created_at" json:"created_at"`
 	channelID      string
 }
 
@@ -226,3 +226,36 @@ const (
 	EvAgentStatus             = "agent.status"
 	EvTicketCreated           = "ticket.created"
 )
+
+// RawJSON is a JSON document stored as text: it scans from TEXT (SQLite)
+// or bytes (PostgreSQL) and marshals as itself.
+type RawJSON []byte
+
+// Scan implements sql.Scanner.
+func (r *RawJSON) Scan(v any) error {
+	switch x := v.(type) {
+	case string:
+		*r = RawJSON(x)
+	case []byte:
+		*r = append(RawJSON(nil), x...)
+	case nil:
+		*r = RawJSON("null")
+	default:
+		return fmt.Errorf("RawJSON: cannot scan %T", v)
+	}
+	return nil
+}
+
+// MarshalJSON writes the document as is.
+func (r RawJSON) MarshalJSON() ([]byte, error) {
+	if len(r) == 0 {
+		return []byte("null"), nil
+	}
+	return r, nil
+}
+
+// UnmarshalJSON keeps a copy of the document.
+func (r *RawJSON) UnmarshalJSON(b []byte) error {
+	*r = append(RawJSON(nil), b...)
+	return nil
+}

@@ -73,7 +73,7 @@ type wireEvent struct {
 	Type           string          `json:"type"`
 	ConversationID string          `json:"conversation_id,omitempty"`
 	AgentID        string          `json:"agent_id,omitempty"`
-	Data           json.RawMessage `json:"data"`
+	Data           hub.RawJSON     `json:"data"`
 	CreatedAt      time.Time       `json:"created_at"`
 }
 
