@@ -52,7 +52,9 @@ func New(d Deps) *gin.Engine {
 	e.Use(gin.Recovery(), s.accessLog)
 	e.GET("/healthz", func(g *gin.Context) { g.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
-	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
+	if d.Metrics != nil {
+		e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
+	}
 	d.Connectors.Mount(e)
 
 	v1 := e.Group("/api/v1")
@@ -110,7 +112,9 @@ func (s *Server) accessLog(g *gin.Context) {
 	if route == "" {
 		route = "unmatched"
 	}
-	s.Metrics.HTTP.WithLabelValues(route, strconv.Itoa(g.Writer.Status()/100)+"xx").Inc()
+	if s.Metrics != nil {
+		s.Metrics.HTTP.WithLabelValues(route, strconv.Itoa(g.Writer.Status()/100)+"xx").Inc()
+	}
 	if g.Writer.Status() >= 500 {
 		s.Log.Warn("http", "method", g.Request.Method, "route", route, "status", g.Writer.Status(), "took", time.Since(start))
 	} else {
