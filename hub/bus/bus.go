@@ -125,6 +125,9 @@ func (b *Bus) build(prefix string, workers int) error {
 		Unmarshaler: &wmnats.NATSMarshaler{}, QueueGroupPrefix: prefix + "_hub",
 		SubscribersCount: workers, AckWaitTimeout: 30 * time.Second,
 		JetStream: wmnats.JetStreamConfig{
+			// An ack lost in a crash only means a redelivery, which the
+			// database dedup key absorbs; async acks keep the inbox fast.
+			AckAsync:          true,
 			DurableCalculator: func(_, topic string) string { return topic + "_hub" },
 			SubscribeOptions: []nats.SubOpt{nats.ManualAck(), nats.AckExplicit(), nats.DeliverAll(),
 				nats.AckWait(30 * time.Second), nats.MaxAckPending(4 * workers)},

@@ -68,13 +68,13 @@ func (p *Pipeline) Publish(ctx context.Context, in hub.Inbound) error {
 
 // wireEvent is an event as the broadcast carries it (with its audience).
 type wireEvent struct {
-	TenantID       string          `json:"tenant_id"`
-	ID             int64           `json:"id"`
-	Type           string          `json:"type"`
-	ConversationID string          `json:"conversation_id,omitempty"`
-	AgentID        string          `json:"agent_id,omitempty"`
-	Data           hub.RawJSON     `json:"data"`
-	CreatedAt      time.Time       `json:"created_at"`
+	TenantID       string      `json:"tenant_id"`
+	ID             int64       `json:"id"`
+	Type           string      `json:"type"`
+	ConversationID string      `json:"conversation_id,omitempty"`
+	AgentID        string      `json:"agent_id,omitempty"`
+	Data           hub.RawJSON `json:"data"`
+	CreatedAt      time.Time   `json:"created_at"`
 }
 
 // Events broadcasts committed (or ephemeral) events to every hub process.
@@ -316,12 +316,26 @@ func (p *Pipeline) sweeper(ctx context.Context) {
 			p.log.Warn("due deliveries", "err", err)
 			continue
 		}
-		for _, id := range ids {
+		p.deliverAll(ctx, ids)
+	}
+}
+
+// deliverAll attempts due deliveries a few at a time, so one slow callback
+// does not hold up the others.
+func (p *Pipeline) deliverAll(ctx context.Context, ids []string) {
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
 			if err := p.deliver(ctx, id); err != nil {
 				p.log.Warn("deliver", "err", err)
 			}
-		}
+		}()
 	}
+	wg.Wait()
 }
 
 // counted wraps the sender to count results per channel type.
