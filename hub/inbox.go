@@ -14,6 +14,18 @@ import (
 	"github.com/kefu-hub/kefu/hub/db"
 )
 
+// Hot inbox queries, prepared once on SQLite (see stmts.go).
+const (
+	qDedup         = `SELECT id FROM messages WHERE channel_id = ? AND external_id = ?`
+	qNextSeq       = `UPDATE conversations SET last_seq = last_seq + 1, last_message_at = ?, updated_at = ? WHERE id = ? RETURNING last_seq`
+	qInsertMessage = `INSERT INTO messages (id, tenant_id, conversation_id, channel_id, seq, direction, sender_type, sender_id,
+		type, text, attachments, external_id, client_id, status, error, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?) ON CONFLICT DO NOTHING RETURNING id`
+	qFindContact = `SELECT id, tenant_id, channel_id, external_id, name, email, phone, created_at, updated_at
+		FROM contacts WHERE channel_id = ? AND external_id = ?`
+	qFindActive = `SELECT ` + convCols + ` FROM conversations WHERE channel_id = ? AND contact_id = ? AND status <> 'closed'`
+)
+
 // IngestResult is what storing one inbound message did.
 type IngestResult struct {
 	MessageID      string
@@ -111,8 +123,7 @@ func (s *Store) ingestOne(ctx context.Context, tx *sqlx.Tx, fx *effects, in *Inb
 	}
 	r := IngestResult{ConversationID: conv.ID, Status: conv.Status, New: isNew}
 	var existing []string
-	dq := `SELECT id FROM messages WHERE channel_id = ? AND external_id = ?`
-	if err := tx.SelectContext(ctx, &existing, tx.Rebind(dq), ch.ID, in.ExternalID); err != nil {
+	if err := s.txSelect(ctx, tx, &existing, qDedup, ch.ID, in.ExternalID); err != nil {
 		return r, fmt.Errorf("dedup check: %w", err)
 	}
 	if len(existing) > 0 {
@@ -163,15 +174,11 @@ func messagePayload(m *Message, c *Contact) map[string]any {
 // dedup key after all (a concurrent duplicate), the seq is given back so the
 // sequence stays gap-free.
 func (s *Store) insertMessage(ctx context.Context, tx *sqlx.Tx, m *Message) (bool, error) {
-	const up = `UPDATE conversations SET last_seq = last_seq + 1, last_message_at = ?, updated_at = ? WHERE id = ? RETURNING last_seq`
-	if err := tx.GetContext(ctx, &m.Seq, tx.Rebind(up), m.CreatedAt, m.CreatedAt, m.ConversationID); err != nil {
+	if err := s.txGet(ctx, tx, &m.Seq, qNextSeq, m.CreatedAt, m.CreatedAt, m.ConversationID); err != nil {
 		return false, fmt.Errorf("next seq: %w", err)
 	}
-	const ins = `INSERT INTO messages (id, tenant_id, conversation_id, channel_id, seq, direction, sender_type, sender_id,
-		type, text, attachments, external_id, client_id, status, error, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?) ON CONFLICT DO NOTHING RETURNING id`
 	var ids []string
-	err := tx.SelectContext(ctx, &ids, tx.Rebind(ins), m.ID, m.TenantID, m.ConversationID, m.ChannelID, m.Seq, m.Direction,
+	err := s.txSelect(ctx, tx, &ids, qInsertMessage, m.ID, m.TenantID, m.ConversationID, m.ChannelID, m.Seq, m.Direction,
 		m.SenderType, m.SenderID, m.Type, m.Text, m.AttachmentsRaw, m.ExternalID, m.ClientID, m.Status, m.CreatedAt)
 	if err != nil {
 		return false, fmt.Errorf("insert message: %w", err)
@@ -188,9 +195,8 @@ func (s *Store) insertMessage(ctx context.Context, tx *sqlx.Tx, m *Message) (boo
 
 func (s *Store) upsertContact(ctx context.Context, tx *sqlx.Tx, ch *Channel, in *Inbound) (*Contact, error) {
 	var cs []Contact
-	const sel = `SELECT id, tenant_id, channel_id, external_id, name, email, phone, created_at, updated_at
-		FROM contacts WHERE channel_id = ? AND external_id = ?`
-	if err := tx.SelectContext(ctx, &cs, tx.Rebind(sel), ch.ID, in.Contact.ExternalID); err != nil {
+	const sel = qFindContact
+	if err := s.txSelect(ctx, tx, &cs, sel, ch.ID, in.Contact.ExternalID); err != nil {
 		return nil, fmt.Errorf("find contact: %w", err)
 	}
 	now := s.now()
@@ -234,9 +240,9 @@ const convCols = `id, tenant_id, channel_id, contact_id, group_id, assignee_id, 
 // and locks it, or opens one (queued, for routing after commit). The partial
 // unique index decides when two processes open one at once.
 func (s *Store) activeConversation(ctx context.Context, tx *sqlx.Tx, fx *effects, ch *Channel, c *Contact, group string) (*Conversation, bool, error) {
-	sel := tx.Rebind(`SELECT ` + convCols + ` FROM conversations WHERE channel_id = ? AND contact_id = ? AND status <> 'closed'` + s.db.ForUpdate())
+	sel := qFindActive + s.db.ForUpdate()
 	var convs []Conversation
-	if err := tx.SelectContext(ctx, &convs, sel, ch.ID, c.ID); err != nil {
+	if err := s.txSelect(ctx, tx, &convs, sel, ch.ID, c.ID); err != nil {
 		return nil, false, fmt.Errorf("find conversation: %w", err)
 	}
 	if len(convs) == 1 {
@@ -261,7 +267,7 @@ func (s *Store) activeConversation(ctx context.Context, tx *sqlx.Tx, fx *effects
 		return nil, false, fmt.Errorf("open conversation: %w", err)
 	}
 	if len(ids) == 0 {
-		if err := tx.SelectContext(ctx, &convs, sel, ch.ID, c.ID); err != nil || len(convs) == 0 {
+		if err := s.txSelect(ctx, tx, &convs, sel, ch.ID, c.ID); err != nil || len(convs) == 0 {
 			return nil, false, fmt.Errorf("reread conversation: %w", errors.Join(err, db.ErrUnavailable))
 		}
 		return &convs[0], false, nil

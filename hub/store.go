@@ -34,6 +34,7 @@ type Store struct {
 	log      *slog.Logger
 	notify   Notifier
 	now      func() time.Time
+	cache    stmtCache
 	chMu     sync.Mutex
 	channels map[string]cachedChannel
 }
@@ -45,8 +46,12 @@ type cachedChannel struct {
 
 // NewStore wraps an open database.
 func NewStore(d *db.DB, log *slog.Logger) *Store {
-	return &Store{db: d, log: log, notify: nopNotifier{}, now: func() time.Time { return time.Now().UTC() },
-		channels: map[string]cachedChannel{}}
+	s := &Store{db: d, log: log, notify: nopNotifier{}, now: func() time.Time { return time.Now().UTC() },
+		channels: map[string]cachedChannel{}, cache: stmtCache{stmts: map[string]*sqlx.Stmt{}}}
+	for _, q := range []string{qDedup, qNextSeq, qInsertMessage, qFindContact, qFindActive, qReserveEvents, qInsertEvent} {
+		s.prepare(q)
+	}
+	return s
 }
 
 // SetNotifier installs where committed events and deliveries are announced.
@@ -102,6 +107,12 @@ var callbackEvents = map[string]bool{
 	EvConversationQueued: true, EvConversationOffline: true,
 }
 
+const (
+	qReserveEvents = `UPDATE tenants SET last_event_id = last_event_id + ? WHERE id = ? RETURNING last_event_id`
+	qInsertEvent   = `INSERT INTO events (tenant_id, id, type, conversation_id, agent_id, payload, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`
+)
+
 func (s *Store) flushEvents(ctx context.Context, tx *sqlx.Tx, fx *effects) error {
 	if len(fx.events) == 0 {
 		return nil
@@ -119,17 +130,14 @@ func (s *Store) flushEvents(ctx context.Context, tx *sqlx.Tx, fx *effects) error
 	for _, t := range tenants {
 		idx := byTenant[t]
 		var last int64
-		const q = `UPDATE tenants SET last_event_id = last_event_id + ? WHERE id = ? RETURNING last_event_id`
-		if err := tx.GetContext(ctx, &last, tx.Rebind(q), len(idx), t); err != nil {
+		if err := s.txGet(ctx, tx, &last, qReserveEvents, len(idx), t); err != nil {
 			return fmt.Errorf("reserve event ids: %w", err)
 		}
 		first := last - int64(len(idx)) + 1
 		for k, i := range idx {
 			e := &fx.events[i]
 			e.ID, e.CreatedAt = first+int64(k), now
-			const ins = `INSERT INTO events (tenant_id, id, type, conversation_id, agent_id, payload, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`
-			if _, err := tx.ExecContext(ctx, tx.Rebind(ins), e.TenantID, e.ID, e.Type, e.ConversationID,
+			if _, err := s.txExec(ctx, tx, qInsertEvent, e.TenantID, e.ID, e.Type, e.ConversationID,
 				e.AgentID, string(e.Payload), now); err != nil {
 				return fmt.Errorf("insert event: %w", err)
 			}
