@@ -91,7 +91,8 @@ func startEmbedded(dir string) (*server.Server, error) {
 	return ns, nil
 }
 
-// provision creates the durable streams with file storage and a duplicate
+// provision creates the durable streams (file storage, work-queue retention:
+// a message is removed once the hub acknowledged it) with a duplicate
 // window, so a re-publish of the same message id is dropped by JetStream too
 // (the database unique key stays the truth).
 func (b *Bus) provision(prefix string) error {
@@ -101,7 +102,7 @@ func (b *Bus) provision(prefix string) error {
 	}
 	for _, t := range []string{b.Topics.Inbound, b.Topics.Outbound, b.Topics.Poison} {
 		cfg := &nats.StreamConfig{Name: t, Subjects: []string{t}, Storage: nats.FileStorage,
-			Retention: nats.LimitsPolicy, Duplicates: 2 * time.Minute, MaxAge: 7 * 24 * time.Hour}
+			Retention: nats.WorkQueuePolicy, Duplicates: 2 * time.Minute, MaxAge: 7 * 24 * time.Hour}
 		if _, err := js.StreamInfo(t); err == nil {
 			continue
 		}
