@@ -52,6 +52,13 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	}
 	log := logger(cfg)
 	log.Info("starting kefu", "version", version, "config", cfg)
+	// Bind first: a taken port must fail before the first admin's generated
+	// password is printed (and would otherwise be lost).
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
 	d, err := db.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
 	if err != nil {
 		return err
@@ -76,25 +83,29 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		Log: log, Now: time.Now}
 	var p *pipeline.Pipeline
 	deps.Publish = func(ctx context.Context, in hub.Inbound) error { return p.Publish(ctx, in) }
-	registry := connectors.NewRegistry(api.New(deps))
+	registry := newRegistry(deps)
 	p = pipeline.New(store, b, st, registry, m, log)
 	store.SetNotifier(p)
 	ts := &tickets.Store{DB: d.W, R: d.R, Now: func() time.Time { return time.Now().UTC() }}
 	handler := workbench.New(workbench.Deps{Store: store, Tickets: ts, Stream: st, Pipeline: p, Connectors: registry,
 		Metrics: m, Log: log, PublicURL: cfg.PublicURL, SessionTTL: cfg.SessionTTL.Duration,
 		Ready: func(ctx context.Context) error { return errors.Join(d.Ping(ctx), b.Ping()) }})
-	return listen(ctx, cfg, handler, p, log, started)
+	return listen(ctx, ln, cfg, handler, p, log, started)
 }
 
-func listen(ctx context.Context, cfg configs.Config, h http.Handler, p *pipeline.Pipeline, log *slog.Logger, started time.Time) error {
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
+// newRegistry builds every connector the hub serves. The tenant-isolation
+// matrix lists the routes of exactly this registry, so a connector added
+// here without an entry in that matrix fails the tests.
+func newRegistry(deps connectors.Deps) connectors.Registry {
+	return connectors.NewRegistry(api.New(deps))
+}
+
+func listen(ctx context.Context, ln net.Listener, cfg configs.Config, h http.Handler, p *pipeline.Pipeline, log *slog.Logger, started time.Time) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var err error
 	errc := make(chan error, 2)
 	go func() { errc <- p.Run(ctx) }()
 	go func() { errc <- srv.Serve(ln) }()
@@ -103,10 +114,7 @@ func listen(ctx context.Context, cfg configs.Config, h http.Handler, p *pipeline
 	case err := <-errc:
 		return err
 	}
-	mode := "embedded (SQLite + in-process NATS)"
-	if !cfg.Embedded() {
-		mode = "cluster (PostgreSQL)"
-	}
+	mode := cfg.Mode()
 	log.Info("kefu is ready", "listen", "http://"+ln.Addr().String(), "mode", mode, "startup", time.Since(started).Round(time.Millisecond))
 	fmt.Fprintf(os.Stderr, "\n  Kefu is listening on http://%s  (%s)\n\n", ln.Addr(), mode)
 	select {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -166,8 +167,14 @@ func (c Config) Validate() error {
 	if c.HTTPAddr == "" {
 		errs = append(errs, errors.New("http_addr is empty"))
 	}
-	if c.DatabaseURL == "" && c.DataDir == "" {
-		errs = append(errs, errors.New("data_dir is empty (needed in embedded mode)"))
+	if (c.DatabaseURL == "" || c.NATSURL == "") && c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir is empty (needed for SQLite or the in-process NATS)"))
+	}
+	if c.SessionTTL.Duration <= 0 {
+		errs = append(errs, errors.New("session_ttl must be positive"))
+	}
+	if c.SignatureTolerance.Duration <= 0 {
+		errs = append(errs, errors.New("signature_tolerance must be positive"))
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		errs = append(errs, errors.New("database_url must start with postgres://"))
@@ -213,15 +220,43 @@ func (c Config) LogValue() slog.Value {
 		slog.String("nats_url", maskURL(c.NATSURL)), slog.String("bus_prefix", c.BusPrefix),
 		slog.String("admin_email", c.AdminEmail), slog.Bool("admin_password_set", c.AdminPassword != ""),
 		slog.String("log_level", c.LogLevel), slog.Int("inbox_workers", c.InboxWorkers),
-		slog.String("wechat_api_base", c.WechatAPIBase),
+		slog.Duration("session_ttl", c.SessionTTL.Duration), slog.Int64("max_body_bytes", c.MaxBodyBytes),
+		slog.Duration("signature_tolerance", c.SignatureTolerance.Duration),
+		slog.Bool("allow_private_callbacks", c.AllowPrivateCallbacks),
+		slog.String("wechat_api_base", c.WechatAPIBase), slog.String("weibo_api_base", c.WeiboAPIBase),
+		slog.String("qq_api_base", c.QQAPIBase),
 	)
 }
 
-func maskURL(u string) string {
-	at := strings.LastIndex(u, "@")
-	scheme := strings.Index(u, "://")
-	if at < 0 || scheme < 0 || at < scheme {
-		return u
+// Mode names how the hub runs, for the start-up banner.
+func (c Config) Mode() string {
+	switch {
+	case c.DatabaseURL == "" && c.NATSURL == "":
+		return "embedded (SQLite + in-process NATS)"
+	case c.NATSURL == "":
+		return "PostgreSQL + in-process NATS (single process only: set KEFU_NATS_URL to run several)"
+	case c.DatabaseURL == "":
+		return "SQLite + external NATS (single process only)"
 	}
-	return u[:scheme+3] + "***" + u[at:]
+	return "cluster (PostgreSQL + external NATS)"
+}
+
+// maskURL hides credentials: the user-info part and a password parameter.
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	hadUser := u.User != nil
+	u.User = nil
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxx")
+		u.RawQuery = q.Encode()
+	}
+	s := u.String()
+	if hadUser {
+		s = strings.Replace(s, "://", "://***@", 1)
+	}
+	return s
 }

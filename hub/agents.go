@@ -69,10 +69,11 @@ func (s *Store) insertAgent(ctx context.Context, tx *sqlx.Tx, tenantID string, n
 		return nil, fmt.Errorf("insert agent: %w", err)
 	}
 	for _, g := range na.Groups {
-		if err := s.addMember(ctx, tx, tenantID, g, a.ID); err != nil {
+		id, err := s.addMemberID(ctx, tx, tenantID, g, a.ID)
+		if err != nil {
 			return nil, err
 		}
-		a.Groups = append(a.Groups, g)
+		a.Groups = append(a.Groups, id)
 	}
 	return a, nil
 }
@@ -264,6 +265,9 @@ func (s *Store) Authenticate(ctx context.Context, token string) (*Agent, error) 
 	err := s.db.R.GetContext(ctx, &agentID, s.db.R.Rebind(q), h, s.now())
 	if db.NoRows(err) {
 		err = s.db.R.GetContext(ctx, &agentID, s.db.R.Rebind(`SELECT agent_id FROM api_tokens WHERE token_hash = ?`), h)
+		if err == nil {
+			s.touchToken(ctx, h)
+		}
 	}
 	if db.NoRows(err) {
 		return nil, fmt.Errorf("%w: invalid or expired token", ErrUnauthorized)
@@ -279,6 +283,20 @@ func (s *Store) Authenticate(ctx context.Context, token string) (*Agent, error) 
 		return nil, fmt.Errorf("%w: agent disabled", ErrUnauthorized)
 	}
 	return &a, nil
+}
+
+// touchToken records when an API token was last used, at most once a minute
+// per token so that integrations do not turn every request into a write.
+func (s *Store) touchToken(ctx context.Context, hash string) {
+	now := s.now()
+	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		const q = `UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND (last_used_at IS NULL OR last_used_at < ?)`
+		_, err := tx.ExecContext(ctx, tx.Rebind(q), now, hash, now.Add(-time.Minute))
+		return err
+	})
+	if err != nil {
+		s.log.Warn("record api token use", "err", err)
+	}
 }
 
 // APIToken is a long-lived integration token (stored hashed).

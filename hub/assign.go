@@ -220,8 +220,19 @@ func (s *Store) offlineMessage(ctx context.Context, r IngestResult) (Decision, e
 		if err := tx.GetContext(ctx, &seq, tx.Rebind(`SELECT seq FROM messages WHERE id = ?`), r.MessageID); err != nil {
 			return fmt.Errorf("message seq: %w", err)
 		}
-		id, _, err := s.fileTicket(ctx, tx, c, seq-1)
+		id, created, err := s.fileTicket(ctx, tx, c, seq-1)
 		d.TicketID = id
+		if err != nil || !created {
+			return err
+		}
+		// The previous ticket was solved, so this message opened a new one:
+		// announce it and tell the customer again, as goOffline does.
+		ch, err := s.Channel(ctx, c.ChannelID)
+		if err != nil {
+			return err
+		}
+		fx.emit(ch, EvTicketCreated, c.ID, "", map[string]any{"ticket_id": id, "conversation_id": c.ID})
+		_, err = s.outgoing(ctx, tx, fx, c, "system", "", Reply{Content: ch.OfflineMessage, Type: "text"})
 		return err
 	})
 	if err != nil || !present {

@@ -67,9 +67,10 @@ func (s *Store) Conversations(ctx context.Context, a *Agent, f ConversationFilte
 		q += ` AND assignee_id = ?`
 		args = append(args, assignee)
 	}
-	if f.Limit <= 0 || f.Limit > 500 {
+	if f.Limit <= 0 {
 		f.Limit = 100
 	}
+	f.Limit = min(f.Limit, 500)
 	q += ` ORDER BY updated_at DESC, id LIMIT ?`
 	args = append(args, f.Limit)
 	out := []Conversation{}
@@ -87,9 +88,10 @@ func (s *Store) Messages(ctx context.Context, a *Agent, convID string, after int
 	if _, err := s.Conversation(ctx, a, convID); err != nil {
 		return nil, err
 	}
-	if limit <= 0 || limit > 500 {
+	if limit <= 0 {
 		limit = 100
 	}
+	limit = min(limit, 500)
 	return s.messagesAfter(ctx, s.db.R, convID, after, limit)
 }
 

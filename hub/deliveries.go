@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -47,8 +48,9 @@ type DeliveryAttempt struct {
 type SendResult struct {
 	StatusCode int
 	Err        error
-	// Permanent marks failures a retry cannot fix (45015 outside the
-	// window, a 4xx from a callback that rejects the payload …).
+	// Permanent marks failures a retry cannot fix (WeChat's 45015 outside
+	// the reply window, a channel without a connector …). The API channel
+	// retries every non-2xx answer, as Standard Webhooks senders do.
 	Permanent bool
 }
 
@@ -91,7 +93,10 @@ func Backoff(n int) time.Duration {
 // next_attempt_at) keeps two processes from sending it at the same time.
 func (s *Store) Deliver(ctx context.Context, id string, sender Sender) error {
 	d, err := s.claimDelivery(ctx, id)
-	if err != nil || d == nil {
+	if errors.Is(err, errNotDue) {
+		return nil // not due yet, done, or another process is sending it
+	}
+	if err != nil {
 		return err
 	}
 	ch, err := s.Channel(ctx, d.ChannelID)
@@ -102,6 +107,8 @@ func (s *Store) Deliver(ctx context.Context, id string, sender Sender) error {
 	res := sender.Send(ctx, ch, d)
 	return s.recordAttempt(ctx, d, res, time.Since(start))
 }
+
+var errNotDue = errors.New("delivery not due")
 
 func (s *Store) claimDelivery(ctx context.Context, id string) (*Delivery, error) {
 	now := s.now()
@@ -115,7 +122,7 @@ func (s *Store) claimDelivery(ctx context.Context, id string) (*Delivery, error)
 		return nil, fmt.Errorf("claim delivery: %w", err)
 	}
 	if len(d) == 0 {
-		return nil, nil //nolint:nilnil // not due, or another process has it: nothing to do
+		return nil, errNotDue
 	}
 	return &d[0], nil
 }
@@ -162,13 +169,15 @@ func (s *Store) setMessageStatus(ctx context.Context, tx *sqlx.Tx, fx *effects, 
 		return fmt.Errorf("reread message: %w", err)
 	}
 	m.decode()
-	var assignee []*string
-	if err := tx.SelectContext(ctx, &assignee, tx.Rebind(`SELECT assignee_id FROM conversations WHERE id = ?`), m.ConversationID); err != nil {
+	// COALESCE: an unassigned conversation (an offline auto-reply) has a NULL
+	// assignee, which sqlx cannot scan into a []*string element.
+	var assignee []string
+	if err := tx.SelectContext(ctx, &assignee, tx.Rebind(`SELECT COALESCE(assignee_id, '') FROM conversations WHERE id = ?`), m.ConversationID); err != nil {
 		return fmt.Errorf("message conversation: %w", err)
 	}
 	to := ""
 	if len(assignee) == 1 {
-		to = deref(assignee[0])
+		to = assignee[0]
 	}
 	fx.emit(&Channel{ID: m.ChannelID, TenantID: m.TenantID}, EvMessageUpdated, m.ConversationID, to, messagePayload(&m, nil))
 	return nil
@@ -186,9 +195,10 @@ func (s *Store) DueDeliveries(ctx context.Context, limit int) ([]string, error) 
 
 // Deliveries is a channel's delivery log, newest first.
 func (s *Store) Deliveries(ctx context.Context, tenantID, channelID string, limit int) ([]Delivery, error) {
-	if limit <= 0 || limit > 500 {
+	if limit <= 0 {
 		limit = 100
 	}
+	limit = min(limit, 500)
 	out := []Delivery{}
 	q := `SELECT ` + deliveryCols + ` FROM deliveries WHERE tenant_id = ? AND channel_id = ? ORDER BY created_at DESC, id LIMIT ?`
 	if err := s.db.R.SelectContext(ctx, &out, s.db.R.Rebind(q), tenantID, channelID, limit); err != nil {

@@ -43,19 +43,25 @@ func (s *Store) CreateGroup(ctx context.Context, tenantID, name string, agentIDs
 // addMember adds agentID to the group named or identified by group, both
 // checked to belong to the tenant.
 func (s *Store) addMember(ctx context.Context, tx *sqlx.Tx, tenantID, group, agentID string) error {
+	_, err := s.addMemberID(ctx, tx, tenantID, group, agentID)
+	return err
+}
+
+// addMemberID is addMember returning the group's id.
+func (s *Store) addMemberID(ctx context.Context, tx *sqlx.Tx, tenantID, group, agentID string) (string, error) {
 	var id string
 	q := `SELECT id FROM agent_groups WHERE tenant_id = ? AND (id = ? OR name = ?)`
 	if err := tx.GetContext(ctx, &id, tx.Rebind(q), tenantID, group, group); err != nil {
 		if db.NoRows(err) {
-			return Invalid("group %q does not exist", group)
+			return "", Invalid("group %q does not exist", group)
 		}
-		return fmt.Errorf("find group: %w", err)
+		return "", fmt.Errorf("find group: %w", err)
 	}
 	const ins = `INSERT INTO group_members (group_id, agent_id, tenant_id) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
 	if _, err := tx.ExecContext(ctx, tx.Rebind(ins), id, agentID, tenantID); err != nil {
-		return fmt.Errorf("add member: %w", err)
+		return "", fmt.Errorf("add member: %w", err)
 	}
-	return nil
+	return id, nil
 }
 
 func (s *Store) addMemberByAgent(ctx context.Context, tx *sqlx.Tx, tenantID, groupID, agentID string) error {

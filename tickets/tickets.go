@@ -66,7 +66,7 @@ func newID() string {
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err)
 	}
-	return "tk_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+	return "tc_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
 
 // OpenOrAppend adds messages to the contact's open ticket on the channel,
@@ -129,9 +129,10 @@ func (s *Store) List(ctx context.Context, tenantID string, f Filter) ([]Ticket, 
 			args = append(args, v)
 		}
 	}
-	if f.Limit <= 0 || f.Limit > 500 {
+	if f.Limit <= 0 {
 		f.Limit = 100
 	}
+	f.Limit = min(f.Limit, 500)
 	q += ` ORDER BY updated_at DESC, id LIMIT ?`
 	args = append(args, f.Limit)
 	out := []Ticket{}

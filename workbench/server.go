@@ -47,6 +47,9 @@ type Server struct{ Deps }
 // New builds the gin engine with every route.
 func New(d Deps) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler) // tests build the route table without a logger
+	}
 	s := &Server{d}
 	e := gin.New()
 	e.Use(gin.Recovery(), s.accessLog)

@@ -113,6 +113,13 @@ func (b *Bus) provision(prefix string) error {
 	return nil
 }
 
+// ackWait is how long a delivered durable message may go unacknowledged
+// before JetStream hands it to another subscriber. It is also how long the
+// messages in flight to a crashed process wait before another process (or
+// the restarted one) gets them, so it is kept short: a handler takes
+// milliseconds, and a redelivery of a slow one is absorbed by the dedup key.
+const ackWait = 10 * time.Second
+
 func (b *Bus) build(prefix string, workers int) error {
 	pub, err := wmnats.NewPublisherWithNatsConn(b.nc, wmnats.PublisherPublishConfig{
 		Marshaler: &wmnats.NATSMarshaler{}, SubjectCalculator: wmnats.DefaultSubjectCalculator,
@@ -124,14 +131,14 @@ func (b *Bus) build(prefix string, workers int) error {
 	b.Durable = pub
 	sub, err := wmnats.NewSubscriberWithNatsConn(b.nc, wmnats.SubscriberSubscriptionConfig{
 		Unmarshaler: &wmnats.NATSMarshaler{}, QueueGroupPrefix: prefix + "_hub",
-		SubscribersCount: workers, AckWaitTimeout: 30 * time.Second,
+		SubscribersCount: workers, AckWaitTimeout: ackWait,
 		JetStream: wmnats.JetStreamConfig{
 			// An ack lost in a crash only means a redelivery, which the
 			// database dedup key absorbs; async acks keep the inbox fast.
 			AckAsync:          true,
 			DurableCalculator: func(_, topic string) string { return topic + "_hub" },
 			SubscribeOptions: []nats.SubOpt{nats.ManualAck(), nats.AckExplicit(), nats.DeliverAll(),
-				nats.AckWait(30 * time.Second), nats.MaxAckPending(4 * workers)},
+				nats.AckWait(ackWait), nats.MaxAckPending(4 * workers)},
 		},
 	}, b.Logger)
 	if err != nil {

@@ -1,0 +1,26 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// ContactTyping tells the agent of a contact's active conversation that the
+// customer is typing (or stopped). It stores nothing: typing is ephemeral,
+// pushed once to the sockets that are there.
+func (s *Store) ContactTyping(ctx context.Context, ch *Channel, contactExternalID string, typing bool) error {
+	var convs []Conversation
+	q := `SELECT ` + convCols + ` FROM conversations WHERE channel_id = ? AND status <> 'closed'
+		AND contact_id = (SELECT id FROM contacts WHERE channel_id = ? AND external_id = ?)`
+	if err := s.db.R.SelectContext(ctx, &convs, s.db.R.Rebind(q), ch.ID, ch.ID, Clean(contactExternalID)); err != nil {
+		return fmt.Errorf("typing conversation: %w", err)
+	}
+	if len(convs) == 0 {
+		return nil // nothing to tell anyone yet
+	}
+	c := convs[0]
+	payload, _ := json.Marshal(map[string]any{"by": "contact", "contact_id": c.ContactID, "typing": typing})
+	s.notify.Events([]Event{{TenantID: c.TenantID, Type: EvTyping, ConversationID: c.ID, AgentID: deref(c.AssigneeID), Payload: payload}})
+	return nil
+}
