@@ -132,6 +132,8 @@ func (b *Bus) build(prefix string, workers int) error {
 	sub, err := wmnats.NewSubscriberWithNatsConn(b.nc, wmnats.SubscriberSubscriptionConfig{
 		Unmarshaler: &wmnats.NATSMarshaler{}, QueueGroupPrefix: prefix + "_hub",
 		SubscribersCount: workers, AckWaitTimeout: ackWait,
+		// A message handed back (the store is down) comes again after a pause.
+		NakDelay: wmnats.NewStaticDelay(2 * time.Second),
 		JetStream: wmnats.JetStreamConfig{
 			// An ack lost in a crash only means a redelivery, which the
 			// database dedup key absorbs; async acks keep the inbox fast.

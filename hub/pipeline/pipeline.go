@@ -112,7 +112,10 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("router: %w", err)
 	}
-	poison, err := middleware.PoisonQueue(p.bus.Durable, p.bus.Topics.Poison)
+	// Only a message that keeps failing while the store is healthy is
+	// poisoned; during an outage it is handed back to JetStream (redelivered
+	// after a delay) so nothing is parked just because the database blinked.
+	poison, err := middleware.PoisonQueueWithFilter(p.bus.Durable, p.bus.Topics.Poison, p.storeHealthy)
 	if err != nil {
 		return fmt.Errorf("poison queue: %w", err)
 	}
@@ -145,6 +148,12 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		return fmt.Errorf("router: %w", err)
 	}
 	return nil
+}
+
+func (p *Pipeline) storeHealthy(error) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return p.store.DB().Ping(ctx) == nil
 }
 
 func (p *Pipeline) handleInbound(msg *message.Message) error {
