@@ -71,7 +71,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	if err := bootstrap(ctx, store, cfg, log); err != nil {
 		return err
 	}
-	b, err := bus.Open(ctx, cfg.NATSURL, cfg.DataDir, cfg.BusPrefix, cfg.InboxWorkers, log)
+	b, err := bus.Open(ctx, cfg.NATSURL, cfg.DataDir, cfg.BusPrefix, cfg.InboxPartitions, cfg.InboxWorkers, log)
 	if err != nil {
 		return err
 	}

@@ -44,8 +44,13 @@ type Config struct {
 	// Off by default (SSRF guard); tests and single-host installs turn it on
 	// (KEFU_ALLOW_PRIVATE_CALLBACKS).
 	AllowPrivateCallbacks bool `json:"allow_private_callbacks"`
-	// InboxWorkers is how many inbound bus messages are processed at once (KEFU_INBOX_WORKERS).
+	// InboxWorkers is how many outbound bus messages are processed at once (KEFU_INBOX_WORKERS).
 	InboxWorkers int `json:"inbox_workers"`
+	// InboxPartitions is how many ordered inbound partitions the bus has: a
+	// customer's messages stay in order within one, and up to this many
+	// messages are stored in one batch. Every process of a cluster must use
+	// the same value (KEFU_INBOX_PARTITIONS).
+	InboxPartitions int `json:"inbox_partitions"`
 	// WechatAPIBase, WeiboAPIBase, QQAPIBase point platform calls at a relay or fake.
 	WechatAPIBase string `json:"wechat_api_base"`
 	WeiboAPIBase  string `json:"weibo_api_base"`
@@ -85,6 +90,7 @@ func Default() Config {
 		MaxBodyBytes:       1 << 20,
 		SignatureTolerance: Duration{5 * time.Minute},
 		InboxWorkers:       64,
+		InboxPartitions:    64,
 		WechatAPIBase:      "https://api.weixin.qq.com",
 		WeiboAPIBase:       "https://api.weibo.com",
 		QQAPIBase:          "https://api.sgroup.qq.com",
@@ -144,12 +150,14 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			*p = n
 		}
 	}
-	if v := getenv("KEFU_INBOX_WORKERS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("KEFU_INBOX_WORKERS: %w", err))
+	for k, p := range map[string]*int{"KEFU_INBOX_WORKERS": &c.InboxWorkers, "KEFU_INBOX_PARTITIONS": &c.InboxPartitions} {
+		if v := getenv(k); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", k, err))
+			}
+			*p = n
 		}
-		c.InboxWorkers = n
 	}
 	if v := getenv("KEFU_ALLOW_PRIVATE_CALLBACKS"); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -191,6 +199,9 @@ func (c Config) Validate() error {
 	if c.InboxWorkers < 1 || c.InboxWorkers > 1024 {
 		errs = append(errs, errors.New("inbox_workers must be between 1 and 1024"))
 	}
+	if c.InboxPartitions < 1 || c.InboxPartitions > 1024 {
+		errs = append(errs, errors.New("inbox_partitions must be between 1 and 1024"))
+	}
 	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
 		errs = append(errs, errors.New("admin_password must be at least 8 characters"))
 	}
@@ -219,7 +230,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("data_dir", c.DataDir), slog.String("database_url", maskURL(c.DatabaseURL)),
 		slog.String("nats_url", maskURL(c.NATSURL)), slog.String("bus_prefix", c.BusPrefix),
 		slog.String("admin_email", c.AdminEmail), slog.Bool("admin_password_set", c.AdminPassword != ""),
-		slog.String("log_level", c.LogLevel), slog.Int("inbox_workers", c.InboxWorkers),
+		slog.String("log_level", c.LogLevel), slog.Int("inbox_workers", c.InboxWorkers), slog.Int("inbox_partitions", c.InboxPartitions),
 		slog.Duration("session_ttl", c.SessionTTL.Duration), slog.Int64("max_body_bytes", c.MaxBodyBytes),
 		slog.Duration("signature_tolerance", c.SignatureTolerance.Duration),
 		slog.Bool("allow_private_callbacks", c.AllowPrivateCallbacks),

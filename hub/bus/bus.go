@@ -8,8 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -23,10 +26,28 @@ import (
 // platform retries.
 var ErrUnavailable = errors.New("bus unavailable")
 
-// Topics are the bus topic names for one hub deployment.
+// Topics are the bus topic names for one hub deployment. Inbound is split
+// into Partitions subjects (Inbound + ".N"): a customer's messages always
+// go to the same partition, and each partition has one message in flight,
+// so a customer's messages are stored in the order they were acknowledged.
 type Topics struct {
 	Inbound, Outbound, Poison, Events string
+	Partitions                        int
 }
+
+// InboundTopic is the partition topic for a partition key (channel and
+// customer): the same key always maps to the same partition.
+func (t Topics) InboundTopic(key string) string {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return t.InboundPartition(int(h.Sum32() % uint32(t.Partitions)))
+}
+
+// InboundPartition names partition n.
+func (t Topics) InboundPartition(n int) string { return t.Inbound + "." + strconv.Itoa(n) }
+
+// IsInbound reports whether a topic is one of the inbound partitions.
+func (t Topics) IsInbound(topic string) bool { return strings.HasPrefix(topic, t.Inbound+".") }
 
 // Bus is the open connection plus Watermill publishers and subscribers.
 type Bus struct {
@@ -36,6 +57,9 @@ type Bus struct {
 	// Queue subscribes to a durable topic shared by all hub processes (each
 	// message handled by one of them).
 	Queue message.Subscriber
+	// Ordered subscribes to inbound partitions: one message in flight per
+	// partition across all processes.
+	Ordered message.Subscriber
 	// Broadcast publishes and subscribes best-effort messages every process gets.
 	Broadcast     message.Publisher
 	BroadcastSub  message.Subscriber
@@ -47,10 +71,10 @@ type Bus struct {
 
 // Open connects to url, or starts an in-process JetStream server storing
 // under dataDir when url is empty.
-func Open(ctx context.Context, url, dataDir, prefix string, workers int, log *slog.Logger) (*Bus, error) {
+func Open(ctx context.Context, url, dataDir, prefix string, partitions, workers int, log *slog.Logger) (*Bus, error) {
 	b := &Bus{
 		Topics: Topics{Inbound: prefix + "_inbound", Outbound: prefix + "_outbound",
-			Poison: prefix + "_poison", Events: prefix + ".events"},
+			Poison: prefix + "_poison", Events: prefix + ".events", Partitions: partitions},
 		Logger: watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}),
 	}
 	opts := []nats.Option{nats.Name("kefu"), nats.MaxReconnects(-1), nats.ReconnectWait(500 * time.Millisecond)}
@@ -100,18 +124,23 @@ func (b *Bus) provision(prefix string) error {
 	if err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	for _, t := range []string{b.Topics.Inbound, b.Topics.Outbound, b.Topics.Poison} {
-		cfg := &nats.StreamConfig{Name: t, Subjects: []string{t}, Storage: nats.FileStorage,
+	streams := map[string]string{b.Topics.Inbound: b.Topics.Inbound + ".*", b.Topics.Outbound: b.Topics.Outbound,
+		b.Topics.Poison: b.Topics.Poison}
+	for name, subject := range streams {
+		cfg := &nats.StreamConfig{Name: name, Subjects: []string{subject}, Storage: nats.FileStorage,
 			Retention: nats.WorkQueuePolicy, Duplicates: 2 * time.Minute, MaxAge: 7 * 24 * time.Hour}
-		if _, err := js.StreamInfo(t); err == nil {
+		if _, err := js.StreamInfo(name); err == nil {
 			continue
 		}
 		if _, err := js.AddStream(cfg); err != nil && !errors.Is(err, nats.ErrStreamNameAlreadyInUse) {
-			return fmt.Errorf("create stream %s: %w", t, err)
+			return fmt.Errorf("create stream %s: %w", name, err)
 		}
 	}
 	return nil
 }
+
+// durableName derives a consumer name from a topic (no dots allowed).
+func durableName(_, topic string) string { return strings.ReplaceAll(topic, ".", "_") + "_hub" }
 
 // ackWait is how long a delivered durable message may go unacknowledged
 // before JetStream hands it to another subscriber. It is also how long the
@@ -138,7 +167,7 @@ func (b *Bus) build(prefix string, workers int) error {
 			// An ack lost in a crash only means a redelivery, which the
 			// database dedup key absorbs; async acks keep the inbox fast.
 			AckAsync:          true,
-			DurableCalculator: func(_, topic string) string { return topic + "_hub" },
+			DurableCalculator: durableName,
 			SubscribeOptions: []nats.SubOpt{nats.ManualAck(), nats.AckExplicit(), nats.DeliverAll(),
 				nats.AckWait(ackWait), nats.MaxAckPending(4 * workers)},
 		},
@@ -147,6 +176,19 @@ func (b *Bus) build(prefix string, workers int) error {
 		return fmt.Errorf("subscriber: %w", err)
 	}
 	b.Queue = sub
+	ordered, err := wmnats.NewSubscriberWithNatsConn(b.nc, wmnats.SubscriberSubscriptionConfig{
+		Unmarshaler: &wmnats.NATSMarshaler{}, QueueGroupPrefix: prefix + "_hub",
+		SubscribersCount: 1, AckWaitTimeout: ackWait, NakDelay: wmnats.NewStaticDelay(2 * time.Second),
+		JetStream: wmnats.JetStreamConfig{
+			AckAsync: true, DurableCalculator: durableName,
+			SubscribeOptions: []nats.SubOpt{nats.ManualAck(), nats.AckExplicit(), nats.DeliverAll(),
+				nats.AckWait(ackWait), nats.MaxAckPending(1)},
+		},
+	}, b.Logger)
+	if err != nil {
+		return fmt.Errorf("ordered subscriber: %w", err)
+	}
+	b.Ordered = ordered
 	bpub, err := wmnats.NewPublisherWithNatsConn(b.nc, wmnats.PublisherPublishConfig{
 		Marshaler: &wmnats.NATSMarshaler{}, SubjectCalculator: wmnats.DefaultSubjectCalculator,
 		JetStream: wmnats.JetStreamConfig{Disabled: true},
@@ -180,11 +222,15 @@ func (b *Bus) Lag() (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	ci, err := js.ConsumerInfo(b.Topics.Inbound, b.Topics.Inbound+"_hub")
-	if err != nil {
-		return 0, err
+	var lag uint64
+	for i := 0; i < b.Topics.Partitions; i++ {
+		ci, err := js.ConsumerInfo(b.Topics.Inbound, durableName("", b.Topics.InboundPartition(i)))
+		if err != nil {
+			continue // not subscribed yet
+		}
+		lag += ci.NumPending + uint64(ci.NumAckPending)
 	}
-	return ci.NumPending + uint64(ci.NumAckPending), nil
+	return lag, nil
 }
 
 // Publish sends one durable message and waits for JetStream's ack. The id
@@ -199,7 +245,7 @@ func (b *Bus) Publish(topic, id string, payload []byte) error {
 
 // Close closes subscribers, the connection and the embedded server.
 func (b *Bus) Close() {
-	for _, c := range []interface{ Close() error }{b.Queue, b.BroadcastSub, b.Durable, b.Broadcast} {
+	for _, c := range []interface{ Close() error }{b.Queue, b.Ordered, b.BroadcastSub, b.Durable, b.Broadcast} {
 		if c != nil {
 			c.Close()
 		}

@@ -63,7 +63,7 @@ func (p *Pipeline) Publish(ctx context.Context, in hub.Inbound) error {
 	if err != nil {
 		return fmt.Errorf("encode inbound: %w", err)
 	}
-	return p.bus.Publish(p.bus.Topics.Inbound, in.BusID(), b)
+	return p.bus.Publish(p.bus.Topics.InboundTopic(in.ChannelID+"\x00"+in.Contact.ExternalID), in.BusID(), b)
 }
 
 // wireEvent is an event as the broadcast carries it (with its audience).
@@ -122,7 +122,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	retry := middleware.Retry{MaxRetries: 5, InitialInterval: 100 * time.Millisecond, MaxInterval: 3 * time.Second,
 		Multiplier: 2, Logger: p.bus.Logger}
 	r.AddMiddleware(poison, retry.Middleware, middleware.Recoverer)
-	r.AddConsumerHandler("inbox", p.bus.Topics.Inbound, p.bus.Queue, p.handleInbound)
+	for i := 0; i < p.bus.Topics.Partitions; i++ {
+		r.AddConsumerHandler(fmt.Sprintf("inbox-%d", i), p.bus.Topics.InboundPartition(i), p.bus.Ordered, p.handleInbound)
+	}
 	r.AddConsumerHandler("outbound", p.bus.Topics.Outbound, p.bus.Queue, p.handleOutbound)
 	r.AddConsumerHandler("poison", p.bus.Topics.Poison, p.bus.Queue, p.handlePoison)
 	r.AddConsumerHandler("events", p.bus.Topics.Events, p.bus.BroadcastSub, p.handleEvents)
@@ -160,7 +162,7 @@ func (p *Pipeline) handleInbound(msg *message.Message) error {
 	var in hub.Inbound
 	if err := json.Unmarshal(msg.Payload, &in); err != nil {
 		p.m.Inbound.WithLabelValues("unknown", "failed").Inc()
-		return p.store.RecordFailed(msg.Context(), msg.UUID, p.bus.Topics.Inbound, msg.Payload, "undecodable: "+err.Error())
+		return p.store.RecordFailed(msg.Context(), msg.UUID, p.bus.Topics.InboundPartition(0), msg.Payload, "undecodable: "+err.Error())
 	}
 	j := &job{in: in, done: make(chan hub.IngestResult, 1)}
 	select {
@@ -179,7 +181,7 @@ func (p *Pipeline) handleInbound(msg *message.Message) error {
 	switch {
 	case errors.As(r.Err, &invalid):
 		p.m.Inbound.WithLabelValues(typ, "failed").Inc()
-		return p.store.RecordFailed(msg.Context(), msg.UUID, p.bus.Topics.Inbound, msg.Payload, r.Err.Error())
+		return p.store.RecordFailed(msg.Context(), msg.UUID, p.bus.Topics.InboundTopic(in.ChannelID+"\x00"+in.Contact.ExternalID), msg.Payload, r.Err.Error())
 	case r.Err != nil:
 		return r.Err // retried, then poisoned
 	case r.Duplicate:
@@ -366,7 +368,7 @@ func (c counted) Send(ctx context.Context, ch *hub.Channel, d *hub.Delivery) hub
 // Republish puts a payload back on a durable topic (an admin retrying a
 // failed message).
 func (p *Pipeline) Republish(ctx context.Context, topic, id string, payload []byte) error {
-	if topic != p.bus.Topics.Inbound && topic != p.bus.Topics.Outbound {
+	if !p.bus.Topics.IsInbound(topic) && topic != p.bus.Topics.Outbound {
 		return hub.Invalid("messages of topic %q cannot be retried", topic)
 	}
 	return p.bus.Publish(topic, id, payload)
