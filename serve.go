@@ -105,27 +105,41 @@ func listen(ctx context.Context, ln net.Listener, cfg configs.Config, h http.Han
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	piped, served := make(chan error, 1), make(chan error, 1)
+	go func() { piped <- p.Run(ctx) }()
+	go func() { served <- srv.Serve(ln) }()
 	var err error
-	errc := make(chan error, 2)
-	go func() { errc <- p.Run(ctx) }()
-	go func() { errc <- srv.Serve(ln) }()
+	pipeDone := false
 	select {
 	case <-p.Ready():
-	case err := <-errc:
-		return err
+		log.Info("kefu is ready", "listen", "http://"+ln.Addr().String(), "mode", cfg.Mode(), "startup", time.Since(started).Round(time.Millisecond))
+		fmt.Fprintf(os.Stderr, "\n  Kefu is listening on http://%s  (%s)\n\n", ln.Addr(), cfg.Mode())
+		select {
+		case <-ctx.Done():
+		case err = <-piped:
+			pipeDone = true
+		case err = <-served:
+		}
+	case err = <-piped:
+		pipeDone = true
+	case err = <-served:
 	}
-	mode := cfg.Mode()
-	log.Info("kefu is ready", "listen", "http://"+ln.Addr().String(), "mode", mode, "startup", time.Since(started).Round(time.Millisecond))
-	fmt.Fprintf(os.Stderr, "\n  Kefu is listening on http://%s  (%s)\n\n", ln.Addr(), mode)
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
+	if err != nil {
 		log.Error("stopping", "err", err)
 	}
+	// Stop taking requests, then let the pipeline finish what it holds
+	// before the caller closes the bus and the database.
 	shut, c2 := context.WithTimeout(context.Background(), 10*time.Second)
 	defer c2()
 	srv.Shutdown(shut)
 	cancel()
+	if !pipeDone {
+		select {
+		case <-piped:
+		case <-shut.Done():
+			log.Warn("pipeline did not stop in time")
+		}
+	}
 	return err
 }
 

@@ -83,6 +83,16 @@ func (s *Store) Route(ctx context.Context, convID string, announce bool) (Decisi
 	if !routing.Present(cands) {
 		return s.goOffline(ctx, c)
 	}
+	older, err := s.olderQueued(ctx, c)
+	if err != nil {
+		return d, err
+	}
+	if older {
+		// FIFO: a seat goes to the conversation waiting longest; this one
+		// waits its turn (the drain routes the queue oldest first).
+		d.Outcome = "queued"
+		return d, s.announceQueued(ctx, c, announce)
+	}
 	for _, cand := range routing.Rank(routing.Load, cands) {
 		ok, err := s.tryAssign(ctx, c, cand.ID)
 		if errors.Is(err, errTaken) {
@@ -97,14 +107,34 @@ func (s *Store) Route(ctx context.Context, convID string, announce bool) (Decisi
 		}
 	}
 	d.Outcome = "queued"
-	if announce {
-		err = s.write(ctx, func(tx *sqlx.Tx, fx *effects) error {
-			fx.emit(&Channel{ID: c.ChannelID, TenantID: c.TenantID}, EvConversationQueued, c.ID, "",
-				map[string]any{"conversation": c})
-			return nil
-		})
+	return d, s.announceQueued(ctx, c, announce)
+}
+
+func (s *Store) announceQueued(ctx context.Context, c *Conversation, announce bool) error {
+	if !announce {
+		return nil
 	}
-	return d, err
+	return s.write(ctx, func(tx *sqlx.Tx, fx *effects) error {
+		fx.emit(&Channel{ID: c.ChannelID, TenantID: c.TenantID}, EvConversationQueued, c.ID, "",
+			map[string]any{"conversation": c})
+		return nil
+	})
+}
+
+// olderQueued reports whether a conversation for the same group has been
+// waiting longer than c.
+func (s *Store) olderQueued(ctx context.Context, c *Conversation) (bool, error) {
+	if c.QueuedAt == nil {
+		return false, nil
+	}
+	var n int
+	q := `SELECT COUNT(*) FROM conversations WHERE tenant_id = ? AND status = 'queued' AND COALESCE(group_id, '') = ?
+		AND (queued_at < ? OR (queued_at = ? AND id < ?))`
+	err := s.db.R.GetContext(ctx, &n, s.db.R.Rebind(q), c.TenantID, deref(c.GroupID), *c.QueuedAt, *c.QueuedAt, c.ID)
+	if err != nil {
+		return false, fmt.Errorf("older queued: %w", err)
+	}
+	return n > 0, nil
 }
 
 func (s *Store) tryAssign(ctx context.Context, c *Conversation, agentID string) (bool, error) {

@@ -41,12 +41,18 @@ type Hub struct {
 }
 
 type tenant struct {
-	id       string
-	next     int64
-	pending  map[int64]hub.Event
-	gapSince time.Time
-	subs     map[*Sub]struct{}
+	id        string
+	next      int64
+	pending   map[int64]hub.Event
+	gapSince  time.Time
+	lastCheck time.Time
+	subs      map[*Sub]struct{}
 }
+
+// TailCheck is how often a tenant stream asks the database whether events
+// were committed whose broadcast never arrived (a lost tail has no later
+// event to reveal the gap).
+const TailCheck = 500 * time.Millisecond
 
 // New returns a stream hub reading gaps from src. conns is told of every
 // subscriber that comes and goes (for the websocket gauge); it may be nil.
@@ -265,8 +271,13 @@ type gap struct {
 
 func (h *Hub) fillGaps(ctx context.Context) {
 	var gaps []gap
+	var tails []string
 	h.mu.Lock()
 	for _, t := range h.tenants {
+		if t.gapSince.IsZero() && time.Since(t.lastCheck) >= TailCheck {
+			t.lastCheck = time.Now()
+			tails = append(tails, t.id)
+		}
 		if t.gapSince.IsZero() || time.Since(t.gapSince) < GapWait {
 			continue
 		}
@@ -279,6 +290,7 @@ func (h *Hub) fillGaps(ctx context.Context) {
 		gaps = append(gaps, gap{t.id, t.next, lowest - 1, time.Since(t.gapSince)})
 	}
 	h.mu.Unlock()
+	gaps = append(gaps, h.tailGaps(ctx, tails)...)
 	for _, g := range gaps {
 		evs, err := h.src.EventsRange(ctx, g.tenant, g.from, g.to)
 		if err != nil {
@@ -290,6 +302,24 @@ func (h *Hub) fillGaps(ctx context.Context) {
 			h.skip(g)
 		}
 	}
+}
+
+// tailGaps finds committed events past what the streams delivered.
+func (h *Hub) tailGaps(ctx context.Context, tenants []string) []gap {
+	var gaps []gap
+	for _, id := range tenants {
+		last, err := h.src.LastEventID(ctx, id)
+		if err != nil {
+			h.log.Warn("tail check", "tenant", id, "err", err)
+			continue
+		}
+		h.mu.Lock()
+		if t, ok := h.tenants[id]; ok && last >= t.next {
+			gaps = append(gaps, gap{tenant: id, from: t.next, to: last})
+		}
+		h.mu.Unlock()
+	}
+	return gaps
 }
 
 // skip gives up on ids the database does not have after a long wait, so

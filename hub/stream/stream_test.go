@@ -180,3 +180,17 @@ func TestSlowSubscriberDropped(t *testing.T) {
 	}
 	wantSeq(t, got, 1)
 }
+
+// The last events' broadcast is lost: nothing later reveals the gap, yet
+// the stream reads them from the database.
+func TestLostTailFilled(t *testing.T) {
+	src := &fakeSource{}
+	h := newHub(src)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go h.Run(ctx)
+	s, _, _, _ := h.Subscribe(ctx, admin, -1)
+	s.Live()
+	src.commit(3, "") // never broadcast
+	wantSeq(t, drain(t, s, 3), 1)
+}
