@@ -27,7 +27,9 @@ bench: build ## micro-benchmarks; see README for `kefu bench` load runs
 	$(GO) test -run '^$$' -bench . -benchmem ./hub/... ./connectors/...
 
 fuzz: ## run each fuzz target for 60s
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./connectors/api/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./connectors/api/
+	$(GO) test -run '^$$' -fuzz '^FuzzPayloadFields$$' -fuzztime 60s ./connectors/api/
+	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime 60s ./connectors/api/
 
 clean:
 	rm -rf bin data

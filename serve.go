@@ -89,7 +89,18 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	ts := &tickets.Store{DB: d.W, R: d.R, Now: func() time.Time { return time.Now().UTC() }}
 	handler := workbench.New(workbench.Deps{Store: store, Tickets: ts, Stream: st, Pipeline: p, Connectors: registry,
 		Metrics: m, Log: log, PublicURL: cfg.PublicURL, SessionTTL: cfg.SessionTTL.Duration,
-		Ready: func(ctx context.Context) error { return errors.Join(d.Ping(ctx), b.Ping()) }})
+		Ready: func(ctx context.Context) error {
+			// Not ready until the bus handlers run: a hub stopped while its
+			// router is still subscribing hangs in the NATS subscriber's
+			// close (a failed Subscribe leaks its wait group), and a load
+			// balancer should not count a hub that consumes nothing yet.
+			select {
+			case <-p.Ready():
+			default:
+				return errors.New("the pipeline is starting")
+			}
+			return errors.Join(d.Ping(ctx), b.Ping())
+		}})
 	return listen(ctx, ln, cfg, handler, p, log, started)
 }
 

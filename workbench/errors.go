@@ -3,6 +3,7 @@ package workbench
 import (
 	"errors"
 	"net/http"
+	"reflect"
 
 	"github.com/gin-gonic/gin"
 
@@ -56,5 +57,55 @@ func bind(g *gin.Context, v any) bool {
 		fail(g, http.StatusBadRequest, "bad_request", "body is not the expected JSON: "+err.Error())
 		return false
 	}
+	cleanStrings(reflect.ValueOf(v))
 	return true
+}
+
+// cleanStrings applies hub.Clean to every string reachable from v (struct
+// fields, pointers, slices), so no NUL byte or invalid UTF-8 from a request
+// body reaches the store: PostgreSQL rejects both in text, which would
+// surface as a 500. Raw JSON ([]byte) is left to whoever parses it.
+func cleanStrings(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			cleanStrings(v.Elem())
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			cleanStrings(v.Field(i))
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() != reflect.Uint8 {
+			for i := range v.Len() {
+				cleanStrings(v.Index(i))
+			}
+		}
+	case reflect.String:
+		if v.CanSet() {
+			v.SetString(hub.Clean(v.String()))
+		}
+	}
+}
+
+// cleanInput answers path ids and query parameters that carry NUL bytes or
+// invalid UTF-8 before they reach the database (where PostgreSQL would turn
+// them into a 5xx, and a platform into a retry loop): no id contains them,
+// so a path id is a 404; a query parameter is a 400.
+func cleanInput(g *gin.Context) {
+	for _, p := range g.Params {
+		if hub.Clean(p.Value) != p.Value {
+			fail(g, http.StatusNotFound, "not_found", "not found")
+			return
+		}
+	}
+	for k, vs := range g.Request.URL.Query() {
+		for _, v := range append(vs, k) {
+			if hub.Clean(v) != v {
+				fail(g, http.StatusBadRequest, "bad_request", "query parameters must be UTF-8 without NUL bytes")
+				return
+			}
+		}
+	}
+	g.Next()
 }

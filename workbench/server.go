@@ -52,7 +52,7 @@ func New(d Deps) *gin.Engine {
 	}
 	s := &Server{d}
 	e := gin.New()
-	e.Use(gin.Recovery(), s.accessLog)
+	e.Use(gin.Recovery(), s.accessLog, cleanInput)
 	e.GET("/healthz", func(g *gin.Context) { g.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
 	if d.Metrics != nil {

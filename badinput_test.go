@@ -1,0 +1,597 @@
+package main
+
+// Bad input (DESIGN.md "Quality bars", reliability.md §3): a wrong, missing,
+// foreign or stale signature is a 401 that stores nothing; an oversize body
+// is a 413; malformed JSON, a wrong type where a string belongs, trailing
+// garbage or a missing id is a 400; NUL bytes and invalid UTF-8 are accepted
+// and stored cleaned, never a 500 (which would make platforms retry
+// forever); unknown channels and routes are JSON 404s.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kefu-hub/kefu/connectors/api"
+)
+
+// badPost posts body to a channel's webhook with exactly the given headers.
+func badPost(t *testing.T, base, channelID string, body io.Reader, h http.Header) resp {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/webhooks/api/"+channelID, body)
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("post webhook: %v", err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return resp{res.StatusCode, b}
+}
+
+// badSigned returns Standard Webhooks headers for body signed with secret at ts.
+func badSigned(t *testing.T, secret string, ts time.Time, body []byte) http.Header {
+	t.Helper()
+	h := http.Header{}
+	if err := api.SetHeaders(h, secret, "msg_"+randHex(8), ts, body); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// badStored is what a channel holds: its conversations and inbound messages.
+type badStored struct {
+	convs int
+	in    []map[string]any
+}
+
+func badCount(t *testing.T, adm *client, channelID string) badStored {
+	t.Helper()
+	var s badStored
+	// Conversations move forward (queued → open/offline → closed) while
+	// this reads, so one may show up twice: count each once.
+	seen := map[any]bool{}
+	for _, st := range []string{"queued", "open", "offline", "closed"} {
+		var raw struct {
+			Conversations []map[string]any
+		}
+		adm.must(200, "GET", "/api/v1/conversations?limit=500&status="+st, nil).json(t, &raw)
+		for _, c := range raw.Conversations {
+			if c["channel_id"] != channelID || seen[c["id"]] {
+				continue
+			}
+			seen[c["id"]] = true
+			s.convs++
+			var ms struct{ Messages []map[string]any }
+			adm.must(200, "GET", fmt.Sprintf("/api/v1/conversations/%s/messages?limit=500", c["id"]), nil).json(t, &ms)
+			for _, m := range ms.Messages {
+				if m["direction"] == "in" {
+					s.in = append(s.in, m)
+				}
+			}
+		}
+	}
+	return s
+}
+
+// badSentinel posts one good message and waits until it is stored: every
+// rejected request before it has had every chance to store something.
+func badSentinel(t *testing.T, h *hubProc, adm *client, ch apiChannel) badStored {
+	t.Helper()
+	id := "sentinel-" + randHex(6)
+	if st, b := ch.post(t, h.base, textMsg(id, "sentinel-"+randHex(4), "sentinel")); st != 200 {
+		t.Fatalf("sentinel: %d %s", st, b)
+	}
+	var s badStored
+	eventually(t, 15*time.Second, "the sentinel message is stored", func() bool {
+		s = badCount(t, adm, ch.ID)
+		for _, m := range s.in {
+			if m["external_id"] == id {
+				return true
+			}
+		}
+		return false
+	})
+	return s
+}
+
+func badErrCode(r resp) string { return r.str("error.code") }
+
+func TestWebhookRejectsBadSignatures(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		h := newEnv(t, m).start()
+		sup := h.admin()
+		ch := sup.newAPIChannel("", nil)
+		other := sup.newAPIChannel("", nil) // same tenant, another channel
+		sup.must(201, "POST", "/api/v1/tenants", map[string]any{"name": "Other", "admin_email": "o@kefu.test", "admin_password": "other-pass-1"})
+		foreign := login(t, h.base, "o@kefu.test", "other-pass-1").newAPIChannel("", nil)
+
+		body, _ := json.Marshal(textMsg("bad-1", "cust-bad", "不该被保存"))
+		now := time.Now()
+		drop := func(name string) http.Header {
+			hd := badSigned(t, ch.Secret, now, body)
+			hd.Del(name)
+			return hd
+		}
+		with := func(name, value string) http.Header {
+			hd := badSigned(t, ch.Secret, now, body)
+			hd.Set(name, value)
+			return hd
+		}
+		valid := badSigned(t, ch.Secret, now, body)
+		cases := []struct {
+			name string
+			h    http.Header
+			body []byte
+		}{
+			{"no headers", http.Header{}, body},
+			{"no webhook-id", drop(api.HeaderID), body},
+			{"no webhook-timestamp", drop(api.HeaderTimestamp), body},
+			{"no webhook-signature", drop(api.HeaderSignature), body},
+			{"a random secret", badSigned(t, api.NewSecret(), now, body), body},
+			{"another channel's secret", badSigned(t, other.Secret, now, body), body},
+			{"another tenant's secret", badSigned(t, foreign.Secret, now, body), body},
+			{"6 minutes old", badSigned(t, ch.Secret, now.Add(-6*time.Minute), body), body},
+			{"6 minutes in the future", badSigned(t, ch.Secret, now.Add(6*time.Minute), body), body},
+			{"a day old", badSigned(t, ch.Secret, now.Add(-24*time.Hour), body), body},
+			{"a tampered body", valid, bytes.Replace(body, []byte("bad-1"), []byte("bad-2"), 1)},
+			{"a tampered id", with(api.HeaderID, "msg_other"), body},
+			{"a tampered timestamp", with(api.HeaderTimestamp, fmt.Sprint(now.Unix()+1)), body},
+			{"a non-numeric timestamp", with(api.HeaderTimestamp, "yesterday"), body},
+			{"an empty signature", with(api.HeaderSignature, "v1,"), body},
+			{"a wrong version", with(api.HeaderSignature, strings.Replace(valid.Get(api.HeaderSignature), "v1,", "v2,", 1)), body},
+			{"garbage signature", with(api.HeaderSignature, "v1,!!!not-base64!!!"), body},
+			{"a bare signature", with(api.HeaderSignature, strings.TrimPrefix(valid.Get(api.HeaderSignature), "v1,")), body},
+		}
+		for _, c := range cases {
+			got := badPost(t, h.base, ch.ID, bytes.NewReader(c.body), c.h)
+			if got.status != http.StatusUnauthorized || badErrCode(got) == "" {
+				t.Errorf("%s: %d %s, want 401 with a JSON error", c.name, got.status, got.body)
+			}
+		}
+		s := badSentinel(t, h, sup, ch)
+		if s.convs != 1 || len(s.in) != 1 {
+			t.Fatalf("after %d rejected posts the channel holds %d conversations and %d messages, want only the sentinel's 1 and 1",
+				len(cases), s.convs, len(s.in))
+		}
+
+		// A signed request replayed inside the window is accepted and stored once.
+		id := "replayed-" + randHex(4)
+		b2, _ := json.Marshal(textMsg(id, "cust-replay", "replay"))
+		hd := badSigned(t, ch.Secret, time.Now(), b2)
+		for i := 0; i < 3; i++ {
+			if got := badPost(t, h.base, ch.ID, bytes.NewReader(b2), hd); got.status != 200 {
+				t.Fatalf("replay %d: %d %s", i, got.status, got.body)
+			}
+		}
+		// Several signatures (secret rotation): one matching is enough.
+		multi := badSigned(t, ch.Secret, time.Now(), body)
+		multi.Set(api.HeaderSignature, "v1,"+strings.Repeat("A", 43)+"= "+multi.Get(api.HeaderSignature))
+		if got := badPost(t, h.base, ch.ID, bytes.NewReader(body), multi); got.status != 200 {
+			t.Fatalf("a list of signatures with one valid: %d %s", got.status, got.body)
+		}
+		eventually(t, 15*time.Second, "the replayed message is stored once", func() bool {
+			n := 0
+			for _, m := range badCount(t, sup, ch.ID).in {
+				if m["external_id"] == id {
+					n++
+				}
+			}
+			if n > 1 {
+				t.Fatalf("a replayed message is stored %d times", n)
+			}
+			return n == 1
+		})
+	})
+}
+
+func TestWebhookRejectsBadBodies(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		h := newEnv(t, m).start()
+		adm := h.admin()
+		ch := adm.newAPIChannel("", nil)
+		post := func(body []byte) resp {
+			return badPost(t, h.base, ch.ID, bytes.NewReader(body), badSigned(t, ch.Secret, time.Now(), body))
+		}
+		good := `{"id":"g1","contact":{"id":"c1"},"type":"text","text":"hi"}`
+		atts := func(n int, url string) string {
+			var a []string
+			for i := 0; i < n; i++ {
+				a = append(a, fmt.Sprintf(`{"url":%q}`, url))
+			}
+			return `{"id":"a1","contact":{"id":"c1"},"attachments":[` + strings.Join(a, ",") + `]}`
+		}
+		cases := map[string]string{
+			"empty body":                   ``,
+			"not JSON":                     `hello`,
+			"truncated JSON":               `{"id":"x","contact":{"id":"c"},"text":"hi"`,
+			"an array":                     `[` + good + `]`,
+			"null":                         `null`,
+			"a string":                     `"text"`,
+			"an object for text":           `{"id":"x","contact":{"id":"c"},"text":{"$regex":"x"}}`,
+			"an object for id":             `{"id":{"$ne":null},"contact":{"id":"c"},"text":"hi"}`,
+			"an object for contact id":     `{"id":"x","contact":{"id":{"$gt":""}},"text":"hi"}`,
+			"a number for text":            `{"id":"x","contact":{"id":"c"},"text":42}`,
+			"a string for contact":         `{"id":"x","contact":"c","text":"hi"}`,
+			"an array for group":           `{"id":"x","contact":{"id":"c"},"text":"hi","group":["a"]}`,
+			"trailing garbage":             good + `garbage`,
+			"a second object":              good + good,
+			"a trailing bracket":           good + `]`,
+			"no id":                        `{"contact":{"id":"c"},"text":"hi"}`,
+			"a blank id":                   `{"id":"  ","contact":{"id":"c"},"text":"hi"}`,
+			"no contact":                   `{"id":"x","text":"hi"}`,
+			"no text or attachments":       `{"id":"x","contact":{"id":"c"}}`,
+			"blank text":                   `{"id":"x","contact":{"id":"c"},"text":"  \n "}`,
+			"an unknown type":              `{"id":"x","contact":{"id":"c"},"type":"exe","text":"hi"}`,
+			"text over 20000 bytes":        `{"id":"x","contact":{"id":"c"},"text":"` + strings.Repeat("长", 7000) + `"}`,
+			"an id over 255 bytes":         `{"id":"` + strings.Repeat("x", 256) + `","contact":{"id":"c"},"text":"hi"}`,
+			"a javascript: attachment":     atts(1, "javascript:alert(1)"),
+			"a file: attachment":           atts(1, "file:///etc/passwd"),
+			"11 attachments":               atts(11, "https://example.com/a.png"),
+			"100k-deep nesting":            `{"id":"x","contact":{"id":"c"},"text":"hi","x":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}`,
+			"a number too big for a field": `{"id":"x","contact":{"id":"c"},"attachments":[{"url":"https://e.com/a","size":1e400}]}`,
+		}
+		for name, body := range cases {
+			got := post([]byte(body))
+			if got.status != http.StatusBadRequest || badErrCode(got) != "bad_request" {
+				t.Errorf("%s: %d %.300s, want 400 bad_request", name, got.status, got.body)
+			}
+		}
+		if s := badSentinel(t, h, adm, ch); s.convs != 1 || len(s.in) != 1 {
+			t.Fatalf("after %d rejected bodies the channel holds %d conversations and %d messages, want the sentinel's only",
+				len(cases), s.convs, len(s.in))
+		}
+
+		// Oversize: 413 however it is sent, even when signed.
+		big := []byte(`{"id":"big","contact":{"id":"c"},"text":"` + strings.Repeat("x", 1<<20) + `"}`)
+		if got := post(big); got.status != http.StatusRequestEntityTooLarge || badErrCode(got) != "too_large" {
+			t.Errorf("a %d-byte body: %d %.200s, want 413", len(big), got.status, got.body)
+		}
+		chunked := badPost(t, h.base, ch.ID, io.MultiReader(bytes.NewReader(big)), badSigned(t, ch.Secret, time.Now(), big))
+		if chunked.status != http.StatusRequestEntityTooLarge {
+			t.Errorf("a chunked %d-byte body: %d %.200s, want 413", len(big), chunked.status, chunked.body)
+		}
+		if got := badPost(t, h.base, ch.ID, bytes.NewReader(big), http.Header{}); got.status != http.StatusRequestEntityTooLarge &&
+			got.status != http.StatusUnauthorized {
+			t.Errorf("an unsigned oversize body: %d, want 413 or 401", got.status)
+		}
+
+		// Unknown channels are 404s, signed or not.
+		for _, id := range []string{"ch_" + strings.Repeat("a", 24), "nope", "%2e%2e", strings.Repeat("x", 300)} {
+			body := []byte(good)
+			got := badPost(t, h.base, id, bytes.NewReader(body), badSigned(t, ch.Secret, time.Now(), body))
+			if got.status != http.StatusNotFound || badErrCode(got) == "" {
+				t.Errorf("channel %q: %d %s, want 404", id, got.status, got.body)
+			}
+		}
+		if s := badCount(t, adm, ch.ID); s.convs != 1 || len(s.in) != 1 {
+			t.Fatalf("the channel holds %d conversations and %d messages, want the sentinel's only", s.convs, len(s.in))
+		}
+	})
+}
+
+// The body limit follows KEFU_MAX_BODY_BYTES.
+func TestWebhookBodyLimitIsConfigurable(t *testing.T) {
+	e := newEnv(t, mode{name: "embedded"})
+	e.vars["KEFU_MAX_BODY_BYTES"] = "4096"
+	h := e.start()
+	adm := h.admin()
+	ch := adm.newAPIChannel("", nil)
+	small, _ := json.Marshal(textMsg("s1", "c1", strings.Repeat("x", 3000)))
+	big, _ := json.Marshal(textMsg("b1", "c1", strings.Repeat("x", 5000)))
+	if got := badPost(t, h.base, ch.ID, bytes.NewReader(small), badSigned(t, ch.Secret, time.Now(), small)); got.status != 200 {
+		t.Fatalf("%d bytes under a 4096 limit: %d %s", len(small), got.status, got.body)
+	}
+	if got := badPost(t, h.base, ch.ID, bytes.NewReader(big), badSigned(t, ch.Secret, time.Now(), big)); got.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("%d bytes over a 4096 limit: %d %s, want 413", len(big), got.status, got.body)
+	}
+}
+
+// NUL bytes (PostgreSQL text rejects them) and invalid UTF-8 in every text
+// field are accepted and stored cleaned, in both modes.
+func TestWebhookCleansNULAndInvalidUTF8(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		h := newEnv(t, m).start()
+		adm := h.admin()
+		ch := adm.newAPIChannel("", nil)
+		cases := []struct {
+			name, body       string
+			extID, text, who string // what must be stored
+		}{
+			{"NUL escapes everywhere",
+				`{"id":"n\u0000ul-1","contact":{"id":"c\u0000-1","name":"Ma\u0000ry","email":"m\u0000@x.cn","phone":"1\u00002"},"text":"a\u0000b","group":"g\u0000"}`,
+				"nul-1", "ab", "Mary"},
+			{"raw invalid UTF-8 bytes",
+				"{\"id\":\"bad-\xff-2\",\"contact\":{\"id\":\"c-2\",\"name\":\"Jos\xe9\"},\"text\":\"caf\xe9 \xc3\x28 \xed\xa0\x80 ok\"}",
+				"", "ok", "Jos"},
+			{"lone surrogate escapes",
+				`{"id":"sur-3","contact":{"id":"c-3","name":"\ud800x"},"text":"\udfff hi \ud83d"}`,
+				"sur-3", "hi", "x"},
+			{"RTL override and zero-width characters",
+				`{"id":"rtl-4","contact":{"id":"c-4","name":"\u202egnp.exe"},"text":"\u202e\u200b右到左"}`,
+				"rtl-4", "右到左", "gnp.exe"},
+			{"NUL only around the text",
+				`{"id":"only-5","contact":{"id":"c-5"},"text":"\u0000\u0000 x \u0000"}`,
+				"only-5", "x", ""},
+		}
+		for _, c := range cases {
+			body := []byte(c.body)
+			got := badPost(t, h.base, ch.ID, bytes.NewReader(body), badSigned(t, ch.Secret, time.Now(), body))
+			if got.status != 200 {
+				t.Errorf("%s: %d %s, want 200", c.name, got.status, got.body)
+			}
+		}
+		var stored badStored
+		eventually(t, 15*time.Second, "every message is stored", func() bool {
+			stored = badCount(t, adm, ch.ID)
+			return len(stored.in) == len(cases)
+		})
+		for _, msg := range stored.in {
+			raw, _ := json.Marshal(msg)
+			text, _ := msg["text"].(string)
+			ext, _ := msg["external_id"].(string)
+			if strings.ContainsRune(string(raw), 0) || strings.Contains(string(raw), `\u0000`) || !utf8.ValidString(text) || !utf8.ValidString(ext) {
+				t.Errorf("a stored message still has NUL or invalid UTF-8: %s", raw)
+			}
+		}
+		for _, c := range cases {
+			var msg map[string]any
+			for _, m := range stored.in {
+				ext, _ := m["external_id"].(string)
+				text, _ := m["text"].(string)
+				if (c.extID != "" && ext == c.extID) || (c.extID == "" && strings.Contains(text, c.text) && strings.Contains(ext, "bad-")) {
+					msg = m
+				}
+			}
+			if msg == nil {
+				t.Errorf("%s: no stored message with external id %q", c.name, c.extID)
+				continue
+			}
+			if text, _ := msg["text"].(string); !strings.Contains(text, c.text) {
+				t.Errorf("%s: stored text %q does not contain %q", c.name, text, c.text)
+			}
+			conv := adm.must(200, "GET", fmt.Sprintf("/api/v1/conversations/%s", msg["conversation_id"]), nil)
+			name := conv.str("contact.name")
+			if strings.ContainsRune(name, 0) || !utf8.ValidString(name) || !strings.Contains(name, c.who) {
+				t.Errorf("%s: stored contact name %q, want it cleaned and containing %q", c.name, name, c.who)
+			}
+		}
+		// The same NUL-laden message again is the same message (deduplicated).
+		body := []byte(cases[0].body)
+		if got := badPost(t, h.base, ch.ID, bytes.NewReader(body), badSigned(t, ch.Secret, time.Now(), body)); got.status != 200 {
+			t.Fatalf("resend: %d %s", got.status, got.body)
+		}
+		if s := badSentinel(t, h, adm, ch); len(s.in) != len(cases)+1 {
+			t.Fatalf("after resending a cleaned message the channel holds %d messages, want %d", len(s.in), len(cases)+1)
+		}
+		var fs struct {
+			Failed []any `json:"failed_messages"`
+		}
+		adm.must(200, "GET", "/api/v1/failed-messages", nil).json(t, &fs)
+		if len(fs.Failed) != 0 {
+			t.Fatalf("cleaned messages ended up as failed messages: %v", fs.Failed)
+		}
+	})
+}
+
+// badBodies maps every REST route that reads a JSON body to a body whose
+// field has the wrong type; routes that read no body are listed with "".
+// A route missing here fails the test.
+var badBodies = map[string]string{
+	"POST /api/v1/auth/login":                 `{"email":{"$ne":null},"password":{"$ne":null}}`,
+	"POST /api/v1/auth/logout":                "",
+	"PUT /api/v1/me/status":                   `{"status":{"$ne":"offline"}}`,
+	"POST /api/v1/conversations/:id/messages": `{"content":{"$regex":"x"}}`,
+	"POST /api/v1/conversations/:id/transfer": `{"agent_id":{"$ne":null}}`,
+	"POST /api/v1/conversations/:id/close":    `{"reason":["x"]}`,
+	"POST /api/v1/conversations/:id/typing":   `{"typing":"yes"}`,
+	"POST /api/v1/tickets/:id/assign":         `{"agent_id":{"$gt":""}}`,
+	"POST /api/v1/tickets/:id/solve":          "",
+	"POST /api/v1/tenants":                    `{"name":{"$ne":1},"admin_email":"x@y.z","admin_password":"xxxxxxxx"}`,
+	"POST /api/v1/agents":                     `{"email":{"$gt":""},"password":"agent-pass-1"}`,
+	"PATCH /api/v1/agents/:id":                `{"max_chats":"many"}`,
+	"POST /api/v1/groups":                     `{"name":{"$ne":null}}`,
+	"POST /api/v1/channels":                   `{"type":"api","name":{"x":1}}`,
+	"PATCH /api/v1/channels/:id":              `{"default_group_id":{"$ne":null}}`,
+	"POST /api/v1/channels/:id/rotate-secret": "",
+	"POST /api/v1/deliveries/:id/redeliver":   "",
+	"POST /api/v1/failed-messages/:id/retry":  "",
+	"POST /api/v1/api-tokens":                 `{"name":["x"]}`,
+	"DELETE /api/v1/api-tokens/:id":           "",
+	"POST /webhooks/api/:channel_id":          "", // TestWebhookRejectsBadBodies
+}
+
+func TestRESTRejectsMalformedBodies(t *testing.T) {
+	h := newEnv(t, mode{name: "embedded"}).start()
+	adm := h.admin()
+	adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"})
+	ch := adm.newAPIChannel("", map[string]any{"default_group_id": "售前"})
+	agent := adm.newAgent("bad@kefu.test", 5, "售前")
+	agent.setStatus("online")
+	agentID := agent.meID()
+	s := agent.dial(-1)
+	ch.post(t, h.base, textMsg("m1", "c1", "hi"))
+	convID := dig(s.waitFor("conversation.assigned", 15*time.Second, nil), "data", "conversation", "id").(string)
+	ids := map[string]string{"conversations": convID, "agents": agentID, "channels": ch.ID, "tickets": "tk_x",
+		"deliveries": "msg_x", "failed-messages": "fm_x", "api-tokens": "tk_x"}
+	raw := func(method, path, body string) resp {
+		req, _ := http.NewRequest(method, h.base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+adm.token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return resp{res.StatusCode, b}
+	}
+	for _, r := range isoLiveRoutes() {
+		if r.Method == "GET" {
+			continue
+		}
+		typed, ok := badBodies[isoKey(r)]
+		if !ok {
+			t.Errorf("route %s is not in badBodies: say which JSON it reads", isoKey(r))
+			continue
+		}
+		if typed == "" {
+			continue
+		}
+		path := r.Path
+		for coll, id := range ids {
+			path = strings.Replace(path, "/"+coll+"/:id", "/"+coll+"/"+id, 1)
+		}
+		for _, body := range []string{"{", `{"a":`, `[1,2]`, `"x"`, "\x00\xff", typed} {
+			got := raw(r.Method, path, body)
+			if got.status != http.StatusBadRequest || badErrCode(got) == "" {
+				t.Errorf("%s %s with body %q: %d %s, want 400 with a JSON error", r.Method, path, body, got.status, got.body)
+			}
+		}
+	}
+	// Oversize REST bodies are 413s.
+	big := `{"content":"` + strings.Repeat("x", 1<<20) + `"}`
+	if got := raw("POST", "/api/v1/conversations/"+convID+"/messages", big); got.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 1 MiB reply: %d %.200s, want 413", got.status, got.body)
+	}
+	// Nothing changed: the conversation is still open with one message, the agent as before.
+	conv := adm.must(200, "GET", "/api/v1/conversations/"+convID, nil)
+	if conv.str("status") != "open" || conv.str("assignee_id") != agentID {
+		t.Errorf("malformed requests changed the conversation: %s", conv.body)
+	}
+	var ms struct{ Messages []any }
+	adm.must(200, "GET", "/api/v1/conversations/"+convID+"/messages", nil).json(t, &ms)
+	if len(ms.Messages) != 1 {
+		t.Errorf("malformed requests added messages: %d", len(ms.Messages))
+	}
+	// Bad query parameters are 400s.
+	for _, p := range []string{"/api/v1/conversations?limit=abc", "/api/v1/conversations?limit=-1", "/api/v1/conversations?status=bogus",
+		"/api/v1/conversations/" + convID + "/messages?after_seq=x", "/api/v1/events?after=1e3", "/api/v1/tickets?limit=9999999999999999999999",
+		"/api/v1/channels/" + ch.ID + "/deliveries?limit=-5"} {
+		if got := adm.do("GET", p, nil); got.status != http.StatusBadRequest || badErrCode(got) == "" {
+			t.Errorf("GET %s: %d %s, want 400", p, got.status, got.body)
+		}
+	}
+	// Unknown routes and methods are JSON 404s, signed in or not.
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/api/v1/nope"}, {"GET", "/nope"}, {"GET", "/"}, {"POST", "/api/v1/conversations"},
+		{"DELETE", "/api/v1/conversations/" + convID}, {"GET", "/webhooks/api/" + ch.ID}, {"POST", "/webhooks/nope/" + ch.ID},
+		{"POST", "/webhooks/api"}, {"GET", "/api/v1/conversations/" + convID + "/nope"}, {"PUT", "/api/v1/agents"},
+	} {
+		for _, cl := range []*client{adm, {t: t, base: h.base}} {
+			got := cl.do(c.method, c.path, nil)
+			if got.status != http.StatusNotFound || badErrCode(got) != "not_found" {
+				t.Errorf("%s %s: %d %s, want a JSON 404", c.method, c.path, got.status, got.body)
+			}
+		}
+	}
+}
+
+// NUL bytes and invalid UTF-8 anywhere a request carries text — path ids,
+// query parameters, JSON string fields — are never a 5xx (PostgreSQL rejects
+// both in text, and a 5xx makes platforms retry forever): unknown ids are
+// 404s, and stored names are cleaned.
+func TestNULAndInvalidUTF8NeverA5xx(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		h := newEnv(t, m).start()
+		adm := h.admin()
+		ch := adm.newAPIChannel("", nil)
+		no5xx := func(what string, r resp) {
+			t.Helper()
+			if r.status >= 500 {
+				t.Errorf("%s: %d %s", what, r.status, r.body)
+			}
+		}
+		// Path ids, on every route that takes one.
+		for _, r := range isoLiveRoutes() {
+			if !strings.Contains(r.Path, ":") {
+				continue
+			}
+			for _, id := range []string{"%00", "x%00y", "%ff", "%c3%28", "%ed%a0%80"} {
+				p := isoPath(r.Path, id)
+				var got resp
+				if strings.HasPrefix(p, "/webhooks/") {
+					body := []byte(`{"id":"m","contact":{"id":"c"},"text":"hi"}`)
+					got = badPost(t, h.base, strings.TrimPrefix(p, "/webhooks/api/"), bytes.NewReader(body), badSigned(t, ch.Secret, time.Now(), body))
+				} else {
+					got = adm.do(r.Method, p, map[string]any{})
+				}
+				if got.status != http.StatusNotFound && got.status != http.StatusBadRequest {
+					t.Errorf("%s %s: %d %s, want 404 (or 400)", r.Method, p, got.status, got.body)
+				}
+			}
+		}
+		// Query parameters.
+		for _, p := range []string{"/api/v1/conversations?assignee=%00", "/api/v1/conversations?assignee=%ff", "/api/v1/conversations?status=%00",
+			"/api/v1/tickets?status=%00", "/api/v1/tickets?assignee=%ff", "/api/v1/tickets?channel_id=a%00b"} {
+			no5xx("GET "+p, adm.do("GET", p, nil))
+		}
+		// JSON string fields.
+		nul := "a\x00b\xff"
+		anon := &client{t: t, base: h.base}
+		no5xx("login", anon.do("POST", "/api/v1/auth/login", map[string]any{"email": nul + "@x.cn", "password": nul}))
+		no5xx("status", adm.do("PUT", "/api/v1/me/status", map[string]any{"status": nul}))
+		g := adm.do("POST", "/api/v1/groups", map[string]any{"name": "组" + nul})
+		no5xx("group", g)
+		ag := adm.do("POST", "/api/v1/agents", map[string]any{"email": "nul@kefu.test", "password": "pass\x00word", "name": "客服" + nul,
+			"employee_no": nul, "groups": []string{nul}})
+		no5xx("agent with a NUL group", ag)
+		ag = adm.do("POST", "/api/v1/agents", map[string]any{"email": "nul@kefu.test", "password": "pass\x00word", "name": "客服" + nul, "employee_no": nul})
+		no5xx("agent", ag)
+		no5xx("agent with a NUL email", adm.do("POST", "/api/v1/agents", map[string]any{"email": "n\x00ul@kefu.test", "password": "agent-pass-1"}))
+		if id := ag.str("id"); id != "" {
+			no5xx("patch agent", adm.do("PATCH", "/api/v1/agents/"+id, map[string]any{"name": nul, "employee_no": nul, "groups": []string{nul}}))
+			no5xx("patch agent", adm.do("PATCH", "/api/v1/agents/"+id, map[string]any{"name": nul, "employee_no": nul}))
+		}
+		no5xx("channel", adm.do("POST", "/api/v1/channels", map[string]any{"type": "api", "name": nul, "offline_message": nul,
+			"config": map[string]any{"callback_url": ""}}))
+		no5xx("channel with a NUL group", adm.do("POST", "/api/v1/channels", map[string]any{"type": "api", "name": "n", "default_group_id": nul}))
+		no5xx("channel type", adm.do("POST", "/api/v1/channels", map[string]any{"type": nul, "name": "n"}))
+		no5xx("patch channel", adm.do("PATCH", "/api/v1/channels/"+ch.ID, map[string]any{"name": nul, "offline_message": nul}))
+		no5xx("token", adm.do("POST", "/api/v1/api-tokens", map[string]any{"name": nul}))
+		no5xx("tenant", adm.do("POST", "/api/v1/tenants", map[string]any{"name": nul, "admin_email": "t@kefu.test", "admin_password": "tenant-pass-1", "admin_name": nul}))
+		for _, path := range []string{"/api/v1/groups", "/api/v1/agents", "/api/v1/channels", "/api/v1/api-tokens"} {
+			r := adm.must(200, "GET", path, nil)
+			if bytes.Contains(r.body, []byte(`\u0000`)) || !utf8.Valid(r.body) {
+				t.Errorf("GET %s shows NUL or invalid UTF-8: %s", path, r.body)
+			}
+		}
+		// A conversation to reply, transfer and close with NUL-laden text.
+		if st, b := ch.post(t, h.base, textMsg("n1", "c1", "hi")); st != 200 {
+			t.Fatalf("post: %d %s", st, b)
+		}
+		var convID string
+		eventually(t, 15*time.Second, "the conversation exists", func() bool {
+			var l struct{ Conversations []struct{ ID string } }
+			for _, st := range []string{"offline", "queued", "open"} {
+				adm.must(200, "GET", "/api/v1/conversations?status="+st, nil).json(t, &l)
+				if len(l.Conversations) > 0 {
+					convID = l.Conversations[0].ID
+				}
+			}
+			return convID != ""
+		})
+		no5xx("reply", adm.do("POST", "/api/v1/conversations/"+convID+"/messages", map[string]any{"content": "回复" + nul, "client_message_id": nul}))
+		no5xx("transfer", adm.do("POST", "/api/v1/conversations/"+convID+"/transfer", map[string]any{"agent_id": nul, "reason": nul}))
+		no5xx("transfer to group", adm.do("POST", "/api/v1/conversations/"+convID+"/transfer", map[string]any{"group_id": nul, "reason": nul}))
+		var tickets struct{ Tickets []struct{ ID string } }
+		adm.must(200, "GET", "/api/v1/tickets", nil).json(t, &tickets)
+		for _, tk := range tickets.Tickets {
+			no5xx("assign ticket", adm.do("POST", "/api/v1/tickets/"+tk.ID+"/assign", map[string]any{"agent_id": nul}))
+		}
+		no5xx("close", adm.do("POST", "/api/v1/conversations/"+convID+"/close", map[string]any{"reason": nul}))
+		msgs := adm.must(200, "GET", "/api/v1/conversations/"+convID+"/messages", nil)
+		if bytes.Contains(msgs.body, []byte(`\u0000`)) || !utf8.Valid(msgs.body) {
+			t.Errorf("stored messages show NUL or invalid UTF-8: %s", msgs.body)
+		}
+	})
+}

@@ -1,0 +1,864 @@
+package main
+
+// Tenant isolation matrix (DESIGN.md hard rule 6, reliability.md §3): the
+// table below classifies every route the router serves; a route missing
+// from it fails the test (default deny). Two tenants, each with a full set of
+// objects and a random canary string planted in its customers' text and
+// names, then every route is called by the other tenant's admin, agent and
+// API token with foreign ids in the path and in body fields: a foreign id
+// must look exactly like an id that does not exist (404 for path ids), never
+// act, and no response or websocket frame may carry the other tenant's data.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/websocket"
+
+	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub/db"
+	"github.com/kefu-hub/kefu/hub/metrics"
+	"github.com/kefu-hub/kefu/workbench"
+)
+
+// Who may call a route.
+const (
+	accPublic  = "public"  // anyone (health, metrics, the OpenAPI document)
+	accLogin   = "login"   // anyone, with credentials in the body
+	accWS      = "ws"      // agent websocket: credentials in the first frame
+	accWebhook = "webhook" // platforms: signed with the channel secret
+	accAuth    = "auth"    // any signed-in agent of the tenant
+	accAdmin   = "admin"   // the tenant's admins
+	accSuper   = "super"   // the platform admin only
+)
+
+// isoRoute classifies one route.
+type isoRoute struct {
+	access string
+	// obj is the kind of object the route's :id names.
+	obj string
+	// body is a valid body (built from the caller's own objects), so a
+	// handler given a foreign path id gets as far as its lookup.
+	body func(own *isoTenant) any
+	// lists is the kind of the caller's own objects a list route must show
+	// (so "no foreign ids" is not vacuously true).
+	lists string
+	// queries are extra query strings tried on a GET route.
+	queries func(own, other *isoTenant) []string
+	// session marks routes that end the caller's session (swept separately).
+	session bool
+}
+
+// isoRoutes is the matrix. Every route of the router must be here.
+func isoRoutes() map[string]isoRoute {
+	text := func(*isoTenant) any { return map[string]any{"content": "x"} }
+	return map[string]isoRoute{
+		"GET /healthz":                   {access: accPublic},
+		"GET /readyz":                    {access: accPublic},
+		"GET /metrics":                   {access: accPublic},
+		"GET /api/v1/openapi.json":       {access: accPublic},
+		"POST /api/v1/auth/login":        {access: accLogin},
+		"GET /api/v1/ws":                 {access: accWS},
+		"POST /webhooks/api/:channel_id": {access: accWebhook, obj: "channel"},
+
+		"POST /api/v1/auth/logout": {access: accAuth, session: true},
+		"GET /api/v1/me":           {access: accAuth},
+		"PUT /api/v1/me/status": {access: accAuth, body: func(*isoTenant) any {
+			return map[string]any{"status": "online"}
+		}},
+		"GET /api/v1/events": {access: accAuth, queries: func(own, other *isoTenant) []string {
+			return []string{"after=0", "after=1"}
+		}},
+		"GET /api/v1/conversations": {access: accAuth, lists: "conv", queries: func(own, other *isoTenant) []string {
+			return []string{"status=open", "status=offline", "status=queued", "status=closed",
+				"assignee=" + other.agentID, "assignee=me", "status=open&assignee=" + other.agentID}
+		}},
+		"GET /api/v1/conversations/:id":           {access: accAuth, obj: "conv"},
+		"GET /api/v1/conversations/:id/messages":  {access: accAuth, obj: "conv", queries: func(own, other *isoTenant) []string { return []string{"after_seq=0&limit=500"} }},
+		"POST /api/v1/conversations/:id/messages": {access: accAuth, obj: "conv", body: text},
+		"POST /api/v1/conversations/:id/transfer": {access: accAuth, obj: "conv", body: func(own *isoTenant) any {
+			return map[string]any{"agent_id": own.agent2ID, "reason": "x"}
+		}},
+		"POST /api/v1/conversations/:id/close": {access: accAuth, obj: "conv", body: func(*isoTenant) any {
+			return map[string]any{"reason": "x"}
+		}},
+		"POST /api/v1/conversations/:id/typing": {access: accAuth, obj: "conv", body: func(*isoTenant) any {
+			return map[string]any{"typing": true}
+		}},
+		"GET /api/v1/tickets": {access: accAuth, lists: "ticket", queries: func(own, other *isoTenant) []string {
+			return []string{"status=open", "channel_id=" + other.offCh.ID, "assignee=" + other.agentID}
+		}},
+		"GET /api/v1/tickets/:id": {access: accAuth, obj: "ticket"},
+		"POST /api/v1/tickets/:id/assign": {access: accAuth, obj: "ticket", body: func(own *isoTenant) any {
+			return map[string]any{"agent_id": own.agentID}
+		}},
+		"POST /api/v1/tickets/:id/solve": {access: accAuth, obj: "ticket"},
+		"GET /api/v1/agents":             {access: accAuth, lists: "agent"},
+		"GET /api/v1/groups":             {access: accAuth, lists: "group"},
+
+		"POST /api/v1/tenants": {access: accSuper, body: func(*isoTenant) any {
+			return map[string]any{"name": "x", "admin_email": "x-" + randHex(4) + "@kefu.test", "admin_password": "admin-pass-x"}
+		}},
+		"POST /api/v1/agents": {access: accAdmin, body: func(*isoTenant) any {
+			return map[string]any{"email": "n-" + randHex(4) + "@kefu.test", "password": "agent-pass-1"}
+		}},
+		"GET /api/v1/agents/:id": {access: accAdmin, obj: "agent"},
+		"PATCH /api/v1/agents/:id": {access: accAdmin, obj: "agent", body: func(*isoTenant) any {
+			return map[string]any{"name": "renamed"}
+		}},
+		"POST /api/v1/groups": {access: accAdmin, body: func(*isoTenant) any {
+			return map[string]any{"name": "g-" + randHex(4)}
+		}},
+		"GET /api/v1/groups/:id": {access: accAdmin, obj: "group"},
+		"GET /api/v1/channels":   {access: accAdmin, lists: "channel"},
+		"POST /api/v1/channels": {access: accAdmin, body: func(*isoTenant) any {
+			return map[string]any{"type": "api", "name": "x", "config": map[string]any{}}
+		}},
+		"GET /api/v1/channels/:id": {access: accAdmin, obj: "channel"},
+		"PATCH /api/v1/channels/:id": {access: accAdmin, obj: "channel", body: func(*isoTenant) any {
+			return map[string]any{"name": "renamed"}
+		}},
+		"POST /api/v1/channels/:id/rotate-secret": {access: accAdmin, obj: "channel"},
+		"GET /api/v1/channels/:id/deliveries":     {access: accAdmin, obj: "channel", lists: "delivery"},
+		"GET /api/v1/deliveries/:id":              {access: accAdmin, obj: "delivery"},
+		"POST /api/v1/deliveries/:id/redeliver":   {access: accAdmin, obj: "delivery"},
+		"GET /api/v1/failed-messages":             {access: accAdmin, lists: "failed"},
+		"POST /api/v1/failed-messages/:id/retry":  {access: accAdmin, obj: "failed"},
+		"GET /api/v1/api-tokens":                  {access: accAdmin, lists: "token"},
+		"POST /api/v1/api-tokens": {access: accAdmin, body: func(*isoTenant) any {
+			return map[string]any{"name": "t-" + randHex(4)}
+		}},
+		"DELETE /api/v1/api-tokens/:id": {access: accAdmin, obj: "token"},
+	}
+}
+
+// isoLiveRoutes is every route the hub serves: the workbench router with
+// the same connector registry serve builds.
+func isoLiveRoutes() gin.RoutesInfo {
+	return workbench.New(workbench.Deps{Connectors: newRegistry(connectors.Deps{}),
+		Metrics: metrics.New(func() float64 { return 0 })}).Routes()
+}
+
+func isoKey(r gin.RouteInfo) string { return r.Method + " " + r.Path }
+
+// The matrix covers exactly the router's routes: a new route without an
+// entry fails (default deny), and so does an entry for a route that is gone.
+func TestIsolationMatrixCoversEveryRoute(t *testing.T) {
+	table := isoRoutes()
+	seen := map[string]bool{}
+	for _, r := range isoLiveRoutes() {
+		seen[isoKey(r)] = true
+		if _, ok := table[isoKey(r)]; !ok {
+			t.Errorf("route %s has no entry in the isolation matrix (isoRoutes): classify it and say what a foreign id must get", isoKey(r))
+		}
+	}
+	for k := range table {
+		if !seen[k] {
+			t.Errorf("isolation matrix lists %s, which the router no longer serves", k)
+		}
+	}
+}
+
+// isoTenant is one tenant with one of everything.
+type isoTenant struct {
+	name, canary, tenantID         string
+	admin, agent, agent2           *client
+	adminEmail                     string
+	adminID, agentID, agent2ID     string
+	group, offGroup                string
+	ch, offCh                      apiChannel
+	cb                             *callbackServer
+	conv, contact, offConv, ticket string
+	messages                       []string
+	delivery, tokenID, token       string
+	failed                         string
+	agentSock                      *sock
+}
+
+// ids returns the tenant's objects of a kind.
+func (x *isoTenant) ids(kind string) []string {
+	switch kind {
+	case "conv":
+		return []string{x.conv, x.offConv}
+	case "ticket":
+		return []string{x.ticket}
+	case "agent":
+		return []string{x.agentID, x.agent2ID, x.adminID}
+	case "group":
+		return []string{x.group, x.offGroup}
+	case "channel":
+		return []string{x.ch.ID, x.offCh.ID}
+	case "delivery":
+		return []string{x.delivery}
+	case "failed":
+		return []string{x.failed}
+	case "token":
+		return []string{x.tokenID}
+	}
+	panic("unknown object kind " + kind)
+}
+
+// secrets is every string of this tenant that must never reach another:
+// the canary, every id, the channel secrets, the emails.
+func (x *isoTenant) secrets() []string {
+	s := []string{x.canary, x.tenantID, x.contact, x.ch.Secret, x.offCh.Secret, x.adminEmail,
+		x.name + "-agent1@kefu.test", x.name + "-agent2@kefu.test"}
+	for _, k := range []string{"conv", "ticket", "agent", "group", "channel", "delivery", "failed", "token"} {
+		s = append(s, x.ids(k)...)
+	}
+	return append(s, x.messages...)
+}
+
+// isoSQL runs a statement on the hub's database (for rows no API creates,
+// like a poisoned bus message).
+func isoSQL(t *testing.T, e *env, q string, args ...any) {
+	t.Helper()
+	ctx := context.Background()
+	d, err := db.Open(ctx, e.vars["KEFU_DATABASE_URL"], e.vars["KEFU_DATA_DIR"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if _, err := d.W.ExecContext(ctx, d.W.Rebind(q), args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// isoSetup creates a tenant through the platform admin, with admin, two
+// agents, groups, a routed API channel and an offline one, an assigned
+// conversation with messages and a reply delivered to the callback, an
+// offline ticket, an API token and a failed message.
+func isoSetup(t *testing.T, e *env, h *hubProc, sup *client, name string) *isoTenant {
+	t.Helper()
+	x := &isoTenant{name: name, canary: "CANARY" + randHex(10)}
+	x.adminEmail = name + "-admin@kefu.test"
+	r := sup.must(201, "POST", "/api/v1/tenants", map[string]any{"name": "Tenant " + name + " " + x.canary,
+		"admin_email": x.adminEmail, "admin_password": "admin-pass-" + name})
+	x.tenantID, x.adminID = r.str("tenant.id"), r.str("admin.id")
+	x.admin = login(t, h.base, x.adminEmail, "admin-pass-"+name)
+	x.group = x.admin.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前 " + x.canary}).str("id")
+	x.offGroup = x.admin.must(201, "POST", "/api/v1/groups", map[string]any{"name": "留言 " + x.canary}).str("id")
+	x.agent = x.admin.newAgent(name+"-agent1@kefu.test", 50, x.group)
+	x.agentID = x.agent.meID()
+	x.agent2 = x.admin.newAgent(name+"-agent2@kefu.test", 50)
+	x.agent2ID = x.agent2.meID()
+	x.cb = newCallbackServer(t)
+	x.ch = x.admin.newAPIChannel(x.cb.URL, map[string]any{"name": "dev " + x.canary, "default_group_id": x.group})
+	x.offCh = x.admin.newAPIChannel(x.cb.URL, map[string]any{"name": "offline " + x.canary, "default_group_id": x.offGroup,
+		"offline_message": "offline " + x.canary})
+
+	x.agent.setStatus("online")
+	x.agent2.setStatus("online")
+	x.agentSock = x.agent.dial(-1)
+	if st, b := x.ch.post(t, h.base, map[string]any{"id": "m1-" + x.canary, "type": "text", "text": "你好 " + x.canary,
+		"contact": map[string]any{"id": "cust-" + x.canary, "name": "客户 " + x.canary, "email": x.canary + "@example.com"}}); st != 200 {
+		t.Fatalf("post: %d %s", st, b)
+	}
+	ev := x.agentSock.waitFor("conversation.assigned", 15*time.Second, nil)
+	x.conv, _ = dig(ev, "data", "conversation", "id").(string)
+	x.contact, _ = dig(ev, "data", "conversation", "contact_id").(string)
+	x.agent.must(201, "POST", "/api/v1/conversations/"+x.conv+"/messages", map[string]any{"content": "回复 " + x.canary})
+	var ms struct{ Messages []struct{ ID string } }
+	x.admin.must(200, "GET", "/api/v1/conversations/"+x.conv+"/messages", nil).json(t, &ms)
+	for _, m := range ms.Messages {
+		x.messages = append(x.messages, m.ID)
+	}
+	if len(x.messages) != 2 {
+		t.Fatalf("%s: conversation has %d messages, want 2", name, len(x.messages))
+	}
+
+	if st, b := x.offCh.post(t, h.base, map[string]any{"id": "off1-" + x.canary, "text": "留言 " + x.canary,
+		"contact": map[string]any{"id": "off-" + x.canary, "name": "访客 " + x.canary}}); st != 200 {
+		t.Fatalf("post offline: %d %s", st, b)
+	}
+	eventually(t, 15*time.Second, name+": the offline message becomes a ticket", func() bool {
+		var ts struct {
+			Tickets []struct {
+				ID             string
+				ConversationID string `json:"conversation_id"`
+			}
+		}
+		x.admin.must(200, "GET", "/api/v1/tickets", nil).json(t, &ts)
+		if len(ts.Tickets) == 1 {
+			x.ticket, x.offConv = ts.Tickets[0].ID, ts.Tickets[0].ConversationID
+		}
+		return x.ticket != ""
+	})
+	eventually(t, 15*time.Second, name+": the reply is delivered to the callback", func() bool {
+		var ds struct {
+			Deliveries []struct{ ID, Kind, Status string }
+		}
+		x.admin.must(200, "GET", "/api/v1/channels/"+x.ch.ID+"/deliveries", nil).json(t, &ds)
+		for _, d := range ds.Deliveries {
+			if d.Kind == "message" && d.Status == "delivered" {
+				x.delivery = d.ID
+			}
+		}
+		return x.delivery != ""
+	})
+	r = x.admin.must(201, "POST", "/api/v1/api-tokens", map[string]any{"name": "ci " + x.canary})
+	x.tokenID, x.token = r.str("id"), r.str("token")
+	x.failed = "fm_" + randHex(12)
+	isoSQL(t, e, `INSERT INTO failed_messages (id, tenant_id, topic, payload, error, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		x.failed, x.tenantID, "inbound", `{"tenant_id":"`+x.tenantID+`","text":"poison `+x.canary+`"}`, "test "+x.canary, time.Now().UTC())
+	return x
+}
+
+// isoCaller is one identity calling the API.
+type isoCaller struct {
+	who   string
+	c     *client
+	admin bool
+}
+
+// with returns the tenant with its clients reporting to t (a subtest).
+func (x *isoTenant) with(t *testing.T) *isoTenant {
+	y := *x
+	re := func(c *client) *client { return &client{t: t, base: c.base, token: c.token} }
+	y.admin, y.agent, y.agent2 = re(x.admin), re(x.agent), re(x.agent2)
+	s := *x.agentSock
+	s.t = t
+	y.agentSock = &s
+	return &y
+}
+
+func (x *isoTenant) callers() []isoCaller {
+	return []isoCaller{
+		{"admin", x.admin, true},
+		{"agent", x.agent, false},
+		{"api-token", &client{t: x.admin.t, base: x.admin.base, token: x.token}, true},
+	}
+}
+
+func isoPath(path, id string) string {
+	path = strings.Replace(path, ":channel_id", id, 1)
+	return strings.Replace(path, ":id", id, 1)
+}
+
+// isoRandomID is an id of the same shape as id that names nothing.
+func isoRandomID(id string) string {
+	prefix, _, _ := strings.Cut(id, "_")
+	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
+	b := []byte(randHex(12))
+	for i := range b {
+		b[i] = alphabet[int(b[i])%32]
+	}
+	return prefix + "_" + string(b)
+}
+
+// isoLeak fails when body carries any of the other tenant's strings
+// (except those the caller sent itself, which an error may quote back).
+func isoLeak(t *testing.T, what string, body []byte, other *isoTenant, sent ...string) {
+	t.Helper()
+	for _, s := range other.secrets() {
+		if s != "" && bytes.Contains(body, []byte(s)) && !slices.Contains(sent, s) {
+			t.Errorf("%s: response carries tenant %s's %q: %.400s", what, other.name, s, body)
+		}
+	}
+}
+
+// isoSame fails unless a foreign id got exactly what an unknown id gets.
+func isoSame(t *testing.T, what string, foreign, unknown resp, foreignID, unknownID string) {
+	t.Helper()
+	fb := strings.ReplaceAll(string(foreign.body), foreignID, "ID")
+	ub := strings.ReplaceAll(string(unknown.body), unknownID, "ID")
+	if foreign.status != unknown.status || fb != ub {
+		t.Errorf("%s: a foreign id answers %d %s but an unknown id answers %d %s: that reveals the object exists",
+			what, foreign.status, fb, unknown.status, ub)
+	}
+}
+
+func TestTenantIsolationMatrix(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		e := newEnv(t, m)
+		h := e.start()
+		sup := h.admin()
+		a := isoSetup(t, e, h, sup, "a")
+		b := isoSetup(t, e, h, sup, "b")
+		table := isoRoutes()
+		routes := isoLiveRoutes()
+		sort.Slice(routes, func(i, j int) bool { return isoKey(routes[i]) < isoKey(routes[j]) })
+
+		// What B's objects look like before A tries anything: the fields a
+		// foreign call could change (B's own traffic moves counters and times).
+		pick := func(t *testing.T, r resp, path string, keys ...string) string {
+			var v any
+			r.json(t, &v)
+			if path != "" {
+				v = dig(v, path)
+			}
+			if l, ok := v.([]any); ok && len(l) > 0 {
+				v = l[0]
+			}
+			m, _ := v.(map[string]any)
+			out := map[string]any{}
+			for _, k := range keys {
+				out[k] = m[k]
+			}
+			j, _ := json.Marshal(out)
+			return string(j)
+		}
+		snapshot := func(t *testing.T) map[string]string {
+			bc := &client{t: t, base: h.base, token: b.admin.token}
+			return map[string]string{
+				"conversation": pick(t, bc.must(200, "GET", "/api/v1/conversations/"+b.conv, nil), "",
+					"status", "assignee_id", "group_id", "channel_id", "contact_id", "close_reason"),
+				"offline conversation": pick(t, bc.must(200, "GET", "/api/v1/conversations/"+b.offConv, nil), "",
+					"status", "assignee_id", "group_id", "close_reason"),
+				"ticket": pick(t, bc.must(200, "GET", "/api/v1/tickets/"+b.ticket, nil), "", "status", "assignee_id", "subject", "messages"),
+				"agent": pick(t, bc.must(200, "GET", "/api/v1/agents/"+b.agentID, nil), "",
+					"name", "role", "max_chats", "disabled", "groups", "email"),
+				"group":   pick(t, bc.must(200, "GET", "/api/v1/groups/"+b.group, nil), "", "name", "agent_ids"),
+				"channel": pick(t, bc.must(200, "GET", "/api/v1/channels/"+b.ch.ID, nil), "channel", "name", "config", "default_group_id", "secret"),
+				"offline channel": pick(t, bc.must(200, "GET", "/api/v1/channels/"+b.offCh.ID, nil), "channel",
+					"name", "config", "default_group_id", "secret"),
+				"delivery":       pick(t, bc.must(200, "GET", "/api/v1/deliveries/"+b.delivery, nil), "delivery", "status", "attempts"),
+				"api token":      pick(t, bc.must(200, "GET", "/api/v1/api-tokens", nil), "api_tokens", "id", "name"),
+				"failed message": pick(t, bc.must(200, "GET", "/api/v1/failed-messages", nil), "failed_messages", "id", "retried_at", "error"),
+			}
+		}
+		before := snapshot(t)
+
+		t.Run("foreign path ids answer like unknown ids", func(t *testing.T) {
+			a, b := a.with(t), b.with(t)
+			calls := 0
+			defer func() { t.Logf("%d foreign-id calls", calls) }()
+			for _, r := range routes {
+				spec, ok := table[isoKey(r)]
+				if !ok {
+					t.Errorf("route %s is not in the isolation matrix", isoKey(r))
+					continue
+				}
+				if spec.obj == "" || (spec.access != accAuth && spec.access != accAdmin) {
+					continue
+				}
+				for _, c := range a.callers() {
+					for _, id := range b.ids(spec.obj) {
+						var body any
+						if spec.body != nil {
+							body = spec.body(a)
+						}
+						unknown := isoRandomID(id)
+						what := fmt.Sprintf("%s as A's %s with B's %s %s", isoKey(r), c.who, spec.obj, id)
+						got := c.c.do(r.Method, isoPath(r.Path, id), body)
+						ref := c.c.do(r.Method, isoPath(r.Path, unknown), body)
+						want := http.StatusNotFound
+						if spec.access == accAdmin && !c.admin {
+							want = http.StatusForbidden // the role check comes first and says nothing of the id
+						}
+						if got.status != want {
+							t.Errorf("%s: status %d, want %d: %s", what, got.status, want, got.body)
+						}
+						isoSame(t, what, got, ref, id, unknown)
+						isoLeak(t, what, got.body, b, id)
+						calls++
+					}
+				}
+			}
+		})
+
+		t.Run("foreign ids in bodies and queries are unknown ids", func(t *testing.T) {
+			a, b := a.with(t), b.with(t)
+			type bodyCase struct {
+				what, method, path string
+				body               func(id string) any
+				foreign            string
+			}
+			cases := []bodyCase{
+				{"transfer to B's agent", "POST", "/api/v1/conversations/" + a.conv + "/transfer",
+					func(id string) any { return map[string]any{"agent_id": id} }, b.agentID},
+				{"transfer to B's group", "POST", "/api/v1/conversations/" + a.conv + "/transfer",
+					func(id string) any { return map[string]any{"group_id": id} }, b.group},
+				{"assign a ticket to B's agent", "POST", "/api/v1/tickets/" + a.ticket + "/assign",
+					func(id string) any { return map[string]any{"agent_id": id} }, b.agentID},
+				{"create a channel with B's group", "POST", "/api/v1/channels",
+					func(id string) any {
+						return map[string]any{"type": "api", "name": "x", "config": map[string]any{}, "default_group_id": id}
+					}, b.group},
+				{"move a channel to B's group", "PATCH", "/api/v1/channels/" + a.ch.ID,
+					func(id string) any { return map[string]any{"default_group_id": id} }, b.group},
+				{"create an agent in B's group", "POST", "/api/v1/agents",
+					func(id string) any {
+						return map[string]any{"email": "z-" + randHex(4) + "@kefu.test", "password": "agent-pass-1", "groups": []string{id}}
+					}, b.group},
+				{"put an agent in B's group", "PATCH", "/api/v1/agents/" + a.agent2ID,
+					func(id string) any { return map[string]any{"groups": []string{id}} }, b.group},
+				{"create a group with B's agent", "POST", "/api/v1/groups",
+					func(id string) any { return map[string]any{"name": "g-" + randHex(4), "agent_ids": []string{id}} }, b.agentID},
+			}
+			for _, c := range cases {
+				unknown := isoRandomID(c.foreign)
+				got := a.admin.do(c.method, c.path, c.body(c.foreign))
+				ref := a.admin.do(c.method, c.path, c.body(unknown))
+				if got.status != http.StatusBadRequest && got.status != http.StatusNotFound {
+					t.Errorf("%s: status %d, want 400 or 404 (as for any id that does not exist): %s", c.what, got.status, got.body)
+				}
+				isoSame(t, c.what, got, ref, c.foreign, unknown)
+				isoLeak(t, c.what, got.body, b, c.foreign)
+			}
+			// Nothing of A changed either.
+			var conv map[string]any
+			a.admin.must(200, "GET", "/api/v1/conversations/"+a.conv, nil).json(t, &conv)
+			if conv["assignee_id"] != a.agentID || conv["status"] != "open" {
+				t.Errorf("A's conversation changed after transfers to B's agent/group: %v", conv)
+			}
+			var tk map[string]any
+			a.admin.must(200, "GET", "/api/v1/tickets/"+a.ticket, nil).json(t, &tk)
+			if tk["assignee_id"] != nil {
+				t.Errorf("A's ticket was assigned to B's agent: %v", tk)
+			}
+			var ag map[string]any
+			a.admin.must(200, "GET", "/api/v1/agents/"+a.agent2ID, nil).json(t, &ag)
+			if gs, _ := ag["groups"].([]any); len(gs) != 0 {
+				t.Errorf("A's agent joined groups %v", gs)
+			}
+
+			// A customer of A's channel naming B's group lands in A's default group.
+			st, body := a.ch.post(t, h.base, map[string]any{"id": "grp-" + randHex(4), "text": "hi", "group": b.group,
+				"contact": map[string]any{"id": "grp-cust-" + randHex(4)}})
+			if st != 200 {
+				t.Fatalf("post: %d %s", st, body)
+			}
+			ev := a.agentSock.waitFor("conversation.assigned", 15*time.Second, func(f map[string]any) bool {
+				return dig(f, "data", "conversation", "contact", "external_id") != "cust-"+a.canary
+			})
+			if g := dig(ev, "data", "conversation", "group_id"); g != a.group {
+				t.Errorf("a message naming B's group %s was routed to group %v, want A's default %s", b.group, g, a.group)
+			}
+		})
+
+		t.Run("every GET of A's own objects shows A's data and nothing of B", func(t *testing.T) {
+			a, b := a.with(t), b.with(t)
+			for _, r := range routes {
+				spec := table[isoKey(r)]
+				if r.Method != "GET" || spec.access == accWS {
+					continue
+				}
+				paths := []string{r.Path}
+				if spec.obj != "" {
+					paths = []string{isoPath(r.Path, a.ids(spec.obj)[0])}
+				}
+				if spec.queries != nil {
+					for _, q := range spec.queries(a, b) {
+						paths = append(paths, paths[0]+"?"+q)
+					}
+				}
+				callers := a.callers()
+				if spec.access == accPublic {
+					callers = []isoCaller{{"anonymous", &client{t: t, base: h.base}, false}}
+				}
+				for _, c := range callers {
+					for _, p := range paths {
+						what := fmt.Sprintf("GET %s as A's %s", p, c.who)
+						got := c.c.do("GET", p, nil)
+						want := http.StatusOK
+						if spec.access == accAdmin && !c.admin {
+							want = http.StatusForbidden
+						}
+						if got.status != want {
+							t.Errorf("%s: status %d, want %d: %.300s", what, got.status, want, got.body)
+						}
+						isoLeak(t, what, got.body, b)
+						if spec.lists != "" && want == 200 && p == paths[0] {
+							own := a.ids(spec.lists)[0]
+							if spec.lists == "conv" && !c.admin {
+								own = a.conv // the agent's own conversation
+							}
+							if !bytes.Contains(got.body, []byte(own)) {
+								t.Errorf("%s: the list does not show A's own %s %s: %.300s", what, spec.lists, own, got.body)
+							}
+						}
+					}
+				}
+			}
+		})
+
+		t.Run("an agent sees only their own conversations", func(t *testing.T) {
+			a := a.with(t)
+			for _, r := range routes {
+				spec := table[isoKey(r)]
+				if spec.obj != "conv" {
+					continue
+				}
+				// agent2 is not the assignee of A's conversation; agent1 is not
+				// the assignee of the offline one.
+				for _, c := range []struct {
+					who string
+					cl  *client
+					id  string
+				}{{"agent2", a.agent2, a.conv}, {"agent1", a.agent, a.offConv}} {
+					var body any
+					if spec.body != nil {
+						body = spec.body(a)
+					}
+					unknown := isoRandomID(c.id)
+					what := fmt.Sprintf("%s as A's %s on a conversation not theirs", isoKey(r), c.who)
+					got := c.cl.do(r.Method, isoPath(r.Path, c.id), body)
+					if got.status != http.StatusNotFound {
+						t.Errorf("%s: status %d, want 404: %s", what, got.status, got.body)
+					}
+					isoSame(t, what, got, c.cl.do(r.Method, isoPath(r.Path, unknown), body), c.id, unknown)
+				}
+			}
+			var list struct{ Conversations []struct{ ID string } }
+			a.agent2.must(200, "GET", "/api/v1/conversations", nil).json(t, &list)
+			for _, cv := range list.Conversations {
+				if cv.ID == a.conv || cv.ID == a.offConv {
+					t.Errorf("agent2 lists conversation %s, which is not theirs", cv.ID)
+				}
+			}
+			var evs struct{ Events []map[string]any }
+			a.agent2.must(200, "GET", "/api/v1/events?after=0", nil).json(t, &evs)
+			for _, ev := range evs.Events {
+				if ev["conversation_id"] == a.conv {
+					t.Errorf("agent2 replays event %v of a conversation not theirs", ev["type"])
+				}
+			}
+		})
+
+		t.Run("roles: agents get 403 on admin routes, only the platform admin creates tenants, nobody gets in without a token", func(t *testing.T) {
+			a, b := a.with(t), b.with(t)
+			for _, r := range routes {
+				spec := table[isoKey(r)]
+				if spec.access != accAuth && spec.access != accAdmin && spec.access != accSuper {
+					continue
+				}
+				id := "x_unknown"
+				if spec.obj != "" {
+					id = a.ids(spec.obj)[0]
+				}
+				p := isoPath(r.Path, id)
+				var body any
+				if spec.body != nil {
+					body = spec.body(a)
+				}
+				for _, tok := range []string{"", "garbage", "ks_" + strings.Repeat("a", 52), b.token + "x"} {
+					got := (&client{t: t, base: h.base, token: tok}).do(r.Method, p, body)
+					if got.status != http.StatusUnauthorized || got.str("error.code") == "" {
+						t.Errorf("%s with token %q: %d %s, want 401 with a JSON error", isoKey(r), tok, got.status, got.body)
+					}
+				}
+				if spec.access == accAdmin || spec.access == accSuper {
+					got := a.agent.do(r.Method, p, body)
+					if got.status != http.StatusForbidden || got.str("error.code") != "forbidden" {
+						t.Errorf("%s as a plain agent: %d %s, want 403", isoKey(r), got.status, got.body)
+					}
+				}
+				if spec.access == accSuper {
+					for _, c := range []isoCaller{{"admin", a.admin, true}, {"api-token", a.callers()[2].c, true}} {
+						if got := c.c.do(r.Method, p, body); got.status != http.StatusForbidden {
+							t.Errorf("%s as a tenant %s: %d %s, want 403", isoKey(r), c.who, got.status, got.body)
+						}
+					}
+				}
+			}
+			// Login says the same for a wrong password of B's admin as for an unknown email.
+			anon := &client{t: t, base: h.base}
+			got := anon.do("POST", "/api/v1/auth/login", map[string]any{"email": b.adminEmail, "password": "wrong-pass-1"})
+			ref := anon.do("POST", "/api/v1/auth/login", map[string]any{"email": "nobody-" + randHex(4) + "@kefu.test", "password": "wrong-pass-1"})
+			if got.status != http.StatusUnauthorized || got.status != ref.status || string(got.body) != string(ref.body) {
+				t.Errorf("login: wrong password %d %s vs unknown email %d %s", got.status, got.body, ref.status, ref.body)
+			}
+		})
+
+		t.Run("webhooks: B's channel does not take A's signature", func(t *testing.T) {
+			a, b := a.with(t), b.with(t)
+			forged := apiChannel{ID: b.ch.ID, Secret: a.ch.Secret}
+			st, body := forged.post(t, h.base, textMsg("forged-"+randHex(4), "cust-"+b.canary, "forged"))
+			if st != http.StatusUnauthorized {
+				t.Errorf("B's channel signed with A's secret: %d %s, want 401", st, body)
+			}
+			isoLeak(t, "webhook answer", body, b)
+		})
+
+		t.Run("websockets carry nothing of the other tenant", func(t *testing.T) {
+			a, b := a.with(t), b.with(t)
+			aAdmin := a.admin.dial(-1)
+			aAgent := a.agent.dial(-1)
+			bAdmin := b.admin.dial(-1)
+			// A names B's conversation in a typing frame: the same error as an unknown id.
+			ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(h.base, "http")+"/api/v1/ws", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			ws.WriteJSON(map[string]any{"type": "auth", "token": a.admin.token})
+			var ready map[string]any
+			ws.ReadJSON(&ready)
+			typing := func(conv string) string {
+				ws.WriteJSON(map[string]any{"type": "typing", "conversation_id": conv, "typing": true})
+				ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+				for {
+					_, msg, err := ws.ReadMessage()
+					if err != nil {
+						t.Fatalf("read: %v", err)
+					}
+					var f map[string]any
+					json.Unmarshal(msg, &f)
+					if f["type"] == "error" || f["type"] == "ack" {
+						return string(msg)
+					}
+				}
+			}
+			foreign, unknown := typing(b.conv), typing(isoRandomID(b.conv))
+			if foreign != unknown || !strings.Contains(foreign, "not_found") {
+				t.Errorf("typing on B's conversation answers %s, on an unknown one %s", foreign, unknown)
+			}
+
+			// B is busy: new customers, messages, replies, typing, a close.
+			for i := 0; i < 5; i++ {
+				st, body := b.ch.post(t, h.base, map[string]any{"id": fmt.Sprintf("busy-%d-%s", i, b.canary),
+					"text": "忙 " + b.canary, "contact": map[string]any{"id": fmt.Sprintf("busy-%d-%s", i, b.canary), "name": "客户 " + b.canary}})
+				if st != 200 {
+					t.Fatalf("post: %d %s", st, body)
+				}
+				b.ch.post(t, h.base, textMsg("again-"+randHex(4), "cust-"+b.canary, "又来 "+b.canary))
+			}
+			b.agent.must(201, "POST", "/api/v1/conversations/"+b.conv+"/messages", map[string]any{"content": "好的 " + b.canary})
+			b.agent.must(202, "POST", "/api/v1/conversations/"+b.conv+"/typing", map[string]any{"typing": true})
+			b.admin.setStatus("busy")
+			last := "last-" + b.canary
+			b.ch.post(t, h.base, textMsg(last, "cust-"+b.canary, "最后 "+b.canary))
+			watch := func(s *sock, who string, other *isoTenant, done func(f map[string]any) bool) {
+				t.Helper()
+				deadline := time.Now().Add(20 * time.Second)
+				for time.Now().Before(deadline) {
+					f := s.next(time.Until(deadline))
+					raw, _ := json.Marshal(f)
+					isoLeak(t, who+" websocket frame "+fmt.Sprint(f["type"]), raw, other)
+					if done(f) {
+						return
+					}
+				}
+				t.Fatalf("%s: the expected frame did not arrive", who)
+			}
+			isMsg := func(ext string) func(f map[string]any) bool {
+				return func(f map[string]any) bool {
+					return f["type"] == "message.created" && dig(f, "data", "message", "external_id") == ext
+				}
+			}
+			watch(bAdmin, "B's admin", a, isMsg(last))
+			// Then A's sentinel: everything B's burst could have leaked into A's
+			// sockets would have come before it.
+			sentinel := "sentinel-" + randHex(4)
+			a.ch.post(t, h.base, textMsg(sentinel, "cust-"+a.canary, "哨兵"))
+			watch(aAdmin, "A's admin", b, isMsg(sentinel))
+			watch(aAgent, "A's agent", b, isMsg(sentinel))
+			watch(a.agentSock, "A's agent (first socket)", b, isMsg(sentinel))
+
+			// A replay from the start carries only A's events.
+			var evs struct {
+				LastEventID int64 `json:"last_event_id"`
+			}
+			a.admin.must(200, "GET", "/api/v1/events?after=0", nil).json(t, &evs)
+			upto := evs.LastEventID
+			replay := a.admin.dial(0)
+			watch(replay, "A's admin replay", b, func(f map[string]any) bool {
+				id, _ := f["id"].(float64)
+				return int64(id) >= upto
+			})
+		})
+
+		t.Run("anonymous websockets get nothing", func(t *testing.T) {
+			a, b := a.with(t), b.with(t)
+			for _, first := range []map[string]any{
+				{"type": "typing", "conversation_id": a.conv, "typing": true},
+				{"type": "ping"},
+				{"type": "auth"},
+				{"type": "auth", "token": "garbage"},
+				{"type": "auth", "token": b.token + "x", "last_event_id": 0},
+			} {
+				ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(h.base, "http")+"/api/v1/ws?token="+a.admin.token, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ws.WriteJSON(first)
+				ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+				_, msg, err := ws.ReadMessage()
+				if err == nil {
+					t.Errorf("first frame %v (token only in the URL): got %s, want the socket closed", first, msg)
+				} else if _, ok := err.(*websocket.CloseError); !ok {
+					t.Errorf("first frame %v: %v, want a close frame", first, err)
+				}
+				ws.Close()
+			}
+		})
+
+		t.Run("B is untouched", func(t *testing.T) {
+			b := b.with(t)
+			after := snapshot(t)
+			for k, v := range before {
+				if after[k] != v {
+					t.Errorf("B's %s changed while A probed it:\nbefore %s\nafter  %s", k, v, after[k])
+				}
+			}
+			// B's secret and token still work.
+			if st, body := b.ch.post(t, h.base, textMsg("still-"+randHex(4), "cust-"+b.canary, "ok")); st != 200 {
+				t.Errorf("B's channel no longer takes B's secret: %d %s", st, body)
+			}
+			(&client{t: t, base: h.base, token: b.token}).must(200, "GET", "/api/v1/me", nil)
+		})
+	})
+}
+
+// API tokens act as their creator over Bearer, are listed without their
+// secret, and stop working once deleted; a session ends at logout.
+func TestAPITokenLifecycle(t *testing.T) {
+	forModes(t, func(t *testing.T, m mode) {
+		h := newEnv(t, m).start()
+		adm := h.admin()
+		me := adm.meID()
+		r := adm.must(201, "POST", "/api/v1/api-tokens", map[string]any{"name": "crm"})
+		tokID, tok := r.str("id"), r.str("token")
+		if tok == "" || tokID == "" {
+			t.Fatalf("create token: %s", r.body)
+		}
+		api := &client{t: t, base: h.base, token: tok}
+		if got := api.must(200, "GET", "/api/v1/me", nil).str("id"); got != me {
+			t.Fatalf("the token acts as %s, want its creator %s", got, me)
+		}
+		api.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售后"}) // admin rights, like its creator
+		list := adm.must(200, "GET", "/api/v1/api-tokens", nil)
+		if bytes.Contains(list.body, []byte(tok)) {
+			t.Fatalf("the token list shows the token itself: %s", list.body)
+		}
+		if !bytes.Contains(list.body, []byte(tokID)) {
+			t.Fatalf("the token list does not show %s: %s", tokID, list.body)
+		}
+		// The websocket takes it too.
+		api.dial(-1)
+
+		adm.must(200, "DELETE", "/api/v1/api-tokens/"+tokID, nil)
+		if got := api.do("GET", "/api/v1/me", nil); got.status != http.StatusUnauthorized {
+			t.Fatalf("a deleted token still works: %d %s", got.status, got.body)
+		}
+		adm.must(404, "DELETE", "/api/v1/api-tokens/"+tokID, nil)
+		ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(h.base, "http")+"/api/v1/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ws.Close()
+		ws.WriteJSON(map[string]any{"type": "auth", "token": tok})
+		ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, msg, err := ws.ReadMessage(); err == nil {
+			t.Fatalf("a deleted token opened the websocket: %s", msg)
+		}
+
+		// Logout ends the session.
+		sess := login(t, h.base, "admin@kefu.test", "admin-pass-1")
+		sess.must(200, "POST", "/api/v1/auth/logout", nil)
+		if got := sess.do("GET", "/api/v1/me", nil); got.status != http.StatusUnauthorized {
+			t.Fatalf("a logged-out session still works: %d", got.status)
+		}
+		adm.must(200, "GET", "/api/v1/me", nil) // other sessions go on
+	})
+}
