@@ -30,6 +30,7 @@ fuzz: ## run each fuzz target for 60s
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./connectors/api/
 	$(GO) test -run '^$$' -fuzz '^FuzzPayloadFields$$' -fuzztime 60s ./connectors/api/
 	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime 60s ./connectors/api/
+	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 60s ./connectors/wechat/
 
 clean:
 	rm -rf bin data

@@ -407,6 +407,14 @@ var badBodies = map[string]string{
 	"POST /api/v1/failed-messages/:id/retry":  "",
 	"POST /api/v1/api-tokens":                 `{"name":["x"]}`,
 	"DELETE /api/v1/api-tokens/:id":           "",
+	"POST /api/v1/conversations/:id/pickup":   "",
+	"POST /api/v1/routing/rules":              `{"name":{"$ne":null}}`,
+	"PATCH /api/v1/routing/rules/:id":         `{"targets":"all"}`,
+	"DELETE /api/v1/routing/rules/:id":        "",
+	"PATCH /api/v1/groups/:id":                `{"max_queue":"many"}`,
+	"PUT /api/v1/automations":                 `{"greeting":{"after_seconds":"soon"}}`,
+	"PUT /api/v1/channels/:id/automations":    `{"greeting":"yes"}`,
+	"DELETE /api/v1/channels/:id/automations": "",
 	"POST /webhooks/api/:channel_id":          "", // TestWebhookRejectsBadBodies
 }
 

@@ -118,7 +118,7 @@ func TestKillNineUnderLoad(t *testing.T) {
 			ExternalID string `db:"external_id"`
 			N          int    `db:"n"`
 		}
-		if err := d.Select(&dups, d.Rebind(`SELECT external_id, COUNT(*) AS n FROM messages WHERE channel_id = ?
+		if err := d.Select(&dups, d.Rebind(`SELECT external_id, COUNT(*) AS n FROM messages WHERE channel_id = ? AND direction = 'in'
 			GROUP BY external_id HAVING COUNT(*) > 1`), chID); err != nil {
 			t.Fatal(err)
 		}

@@ -15,9 +15,11 @@ import (
 	"github.com/kefu-hub/kefu/configs"
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/connectors/api"
+	"github.com/kefu-hub/kefu/connectors/wechat"
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/bus"
 	"github.com/kefu-hub/kefu/hub/db"
+	"github.com/kefu-hub/kefu/hub/geoip"
 	"github.com/kefu-hub/kefu/hub/metrics"
 	"github.com/kefu-hub/kefu/hub/pipeline"
 	"github.com/kefu-hub/kefu/hub/stream"
@@ -68,6 +70,13 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	store := hub.NewStore(d, log)
+	if cfg.IPDBPath != "" {
+		geo, err := geoip.Open(cfg.IPDBPath)
+		if err != nil {
+			return err
+		}
+		store.SetGeoIP(geo)
+	}
 	if err := bootstrap(ctx, store, cfg, log); err != nil {
 		return err
 	}
@@ -83,7 +92,9 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		Log: log, Now: time.Now}
 	var p *pipeline.Pipeline
 	deps.Publish = func(ctx context.Context, in hub.Inbound) error { return p.Publish(ctx, in) }
-	registry := newRegistry(deps)
+	deps.Files, deps.Tokens = store, store // attachments and platform tokens live in the database
+	registry := newRegistry(deps, cfg)
+	store.SetReplyPolicies(registry.ReplyPolicies()) // WeChat's 48-hour window
 	p = pipeline.New(store, b, st, registry, m, log)
 	store.SetNotifier(p)
 	ts := &tickets.Store{DB: d.W, R: d.R, Now: func() time.Time { return time.Now().UTC() }}
@@ -107,8 +118,8 @@ func serve(ctx context.Context, getenv func(string) string) error {
 // newRegistry builds every connector the hub serves. The tenant-isolation
 // matrix lists the routes of exactly this registry, so a connector added
 // here without an entry in that matrix fails the tests.
-func newRegistry(deps connectors.Deps) connectors.Registry {
-	return connectors.NewRegistry(api.New(deps))
+func newRegistry(deps connectors.Deps, cfg configs.Config) connectors.Registry {
+	return connectors.NewRegistry(api.New(deps), wechat.New(deps, cfg.WechatAPIBase))
 }
 
 func listen(ctx context.Context, ln net.Listener, cfg configs.Config, h http.Handler, p *pipeline.Pipeline, log *slog.Logger, started time.Time) error {

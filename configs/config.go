@@ -51,6 +51,10 @@ type Config struct {
 	// messages are stored in one batch. Every process of a cluster must use
 	// the same value (KEFU_INBOX_PARTITIONS).
 	InboxPartitions int `json:"inbox_partitions"`
+	// IPDBPath is the IP database region routing rules look visitors up in:
+	// an ip2region .xdb file, or a text file of "start|end|region" lines
+	// (KEFU_IPDB_PATH; empty: regions come only from the connector).
+	IPDBPath string `json:"ipdb_path"`
 	// WechatAPIBase, WeiboAPIBase, QQAPIBase point platform calls at a relay or fake.
 	WechatAPIBase string `json:"wechat_api_base"`
 	WeiboAPIBase  string `json:"weibo_api_base"`
@@ -121,7 +125,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"KEFU_HTTP_ADDR": &c.HTTPAddr, "KEFU_PUBLIC_URL": &c.PublicURL, "KEFU_DATA_DIR": &c.DataDir,
 		"KEFU_DATABASE_URL": &c.DatabaseURL, "KEFU_NATS_URL": &c.NATSURL, "KEFU_BUS_PREFIX": &c.BusPrefix,
 		"KEFU_ADMIN_EMAIL": &c.AdminEmail, "KEFU_ADMIN_PASSWORD": &c.AdminPassword,
-		"KEFU_LOG_LEVEL": &c.LogLevel, "KEFU_WECHAT_API_BASE": &c.WechatAPIBase,
+		"KEFU_LOG_LEVEL": &c.LogLevel, "KEFU_IPDB_PATH": &c.IPDBPath, "KEFU_WECHAT_API_BASE": &c.WechatAPIBase,
 		"KEFU_WEIBO_API_BASE": &c.WeiboAPIBase, "KEFU_QQ_API_BASE": &c.QQAPIBase,
 	}
 	for k, p := range str {
@@ -233,7 +237,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_level", c.LogLevel), slog.Int("inbox_workers", c.InboxWorkers), slog.Int("inbox_partitions", c.InboxPartitions),
 		slog.Duration("session_ttl", c.SessionTTL.Duration), slog.Int64("max_body_bytes", c.MaxBodyBytes),
 		slog.Duration("signature_tolerance", c.SignatureTolerance.Duration),
-		slog.Bool("allow_private_callbacks", c.AllowPrivateCallbacks),
+		slog.Bool("allow_private_callbacks", c.AllowPrivateCallbacks), slog.String("ipdb_path", c.IPDBPath),
 		slog.String("wechat_api_base", c.WechatAPIBase), slog.String("weibo_api_base", c.WeiboAPIBase),
 		slog.String("qq_api_base", c.QQAPIBase),
 	)

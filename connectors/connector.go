@@ -34,6 +34,11 @@ type Deps struct {
 	AllowPrivate bool
 	Log          *slog.Logger
 	Now          func() time.Time
+	// Files stores media customers send (nil: media is not downloaded).
+	Files Files
+	// Tokens keeps platform access tokens for every hub process (nil: each
+	// connector keeps them in memory, for tests of one process).
+	Tokens Tokens
 }
 
 // Connector is one channel type.

@@ -34,13 +34,15 @@ func (s *Store) Conversation(ctx context.Context, a *Agent, id string) (*Convers
 	}
 	contact, err := s.contact(ctx, c.ContactID)
 	c.Contact = contact
+	if err == nil {
+		c.ReplyWindow, err = s.replyWindow(ctx, s.db.R, &c) // window.go
+	}
 	return &c, err
 }
 
 func (s *Store) contact(ctx context.Context, id string) (*Contact, error) {
 	var c Contact
-	q := `SELECT id, tenant_id, channel_id, external_id, name, email, phone, created_at, updated_at FROM contacts WHERE id = ?`
-	if err := s.db.R.GetContext(ctx, &c, s.db.R.Rebind(q), id); err != nil {
+	if err := s.db.R.GetContext(ctx, &c, s.db.R.Rebind(qContact), id); err != nil {
 		return nil, fmt.Errorf("get contact: %w", err)
 	}
 	return &c, nil
@@ -174,6 +176,9 @@ func (s *Store) SendReply(ctx context.Context, a *Agent, convID string, r Reply)
 				return nil
 			}
 		}
+		if err := s.checkReplyWindow(ctx, tx, c); err != nil { // window.go: told before sending
+			return err
+		}
 		m, err = s.outgoing(ctx, tx, fx, c, "agent", a.ID, r)
 		return err
 	})
@@ -187,6 +192,7 @@ func (s *Store) outgoing(ctx context.Context, tx *sqlx.Tx, fx *effects, c *Conve
 	if err != nil {
 		return nil, err
 	}
+	r.Content = s.mask(ctx, ch, r.Content) // automations.go
 	atts, _ := json.Marshal(orEmpty(r.Attachments))
 	m := &Message{ID: NewID("ms"), TenantID: c.TenantID, ConversationID: c.ID, ChannelID: c.ChannelID, Direction: "out",
 		SenderType: senderType, SenderID: senderID, Type: r.Type, Text: r.Content, AttachmentsRaw: string(atts),
@@ -197,7 +203,7 @@ func (s *Store) outgoing(ctx context.Context, tx *sqlx.Tx, fx *effects, c *Conve
 	if ok, err := s.insertMessage(ctx, tx, m); err != nil || !ok {
 		return nil, fmt.Errorf("store reply: %w", errorsOr(err, ErrConflict))
 	}
-	contact, err := s.contact(ctx, c.ContactID)
+	contact, err := s.contactTx(ctx, tx, c.ContactID) // the transaction may have created it
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +215,7 @@ func (s *Store) outgoing(ctx context.Context, tx *sqlx.Tx, fx *effects, c *Conve
 	}
 	fx.deliveries = append(fx.deliveries, id)
 	fx.emit(ch, EvMessageCreated, c.ID, deref(c.AssigneeID), messagePayload(m, nil))
-	return m, nil
+	return m, s.afterOutgoing(ctx, tx, ch, c, m) // automations.go
 }
 
 func errorsOr(err, fallback error) error {
@@ -295,6 +301,9 @@ func (s *Store) TransferConversation(ctx context.Context, a *Agent, convID strin
 			err = s.transferToGroup(ctx, tx, c, t.GroupID)
 		}
 		if err != nil {
+			return err
+		}
+		if err := s.afterTransfer(ctx, tx, fx, c, a, t); err != nil { // pickup.go: tell the customer, re-plan
 			return err
 		}
 		payload["conversation"] = c

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -10,16 +11,29 @@ import (
 	"github.com/kefu-hub/kefu/hub/db"
 )
 
-// CreateGroup adds a group (售前, 售后 …) to a tenant.
-func (s *Store) CreateGroup(ctx context.Context, tenantID, name string, agentIDs []string) (*Group, error) {
+// CreateGroup adds a group (售前, 售后 …) to a tenant, with its members and
+// routing settings (policy.go; nil fields take the defaults).
+func (s *Store) CreateGroup(ctx context.Context, tenantID string, p GroupPatch) (*Group, error) {
+	var name string
+	var agentIDs []string
+	set(&name, p.Name)
+	set(&agentIDs, p.AgentIDs)
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return nil, Invalid("name is required")
 	}
-	g := &Group{ID: NewID("gr"), TenantID: tenantID, Name: name, CreatedAt: s.now(), AgentIDs: []string{}}
+	g := &Group{ID: NewID("gr"), TenantID: tenantID, Name: name, CreatedAt: s.now(), AgentIDs: []string{},
+		Settings: DefaultGroupSettings()}
+	if err := p.apply(&g.Settings); err != nil {
+		return nil, err
+	}
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		const q = `INSERT INTO agent_groups (id, tenant_id, name, created_at) VALUES (?, ?, ?, ?)`
-		_, err := tx.ExecContext(ctx, tx.Rebind(q), g.ID, tenantID, g.Name, g.CreatedAt)
+		if err := s.resolveOverflow(ctx, tx, g); err != nil {
+			return err
+		}
+		b, _ := json.Marshal(g.Settings)
+		const q = `INSERT INTO agent_groups (id, tenant_id, name, created_at, settings) VALUES (?, ?, ?, ?, ?)`
+		_, err := tx.ExecContext(ctx, tx.Rebind(q), g.ID, tenantID, g.Name, g.CreatedAt, string(b))
 		if db.IsUnique(err) {
 			return fmt.Errorf("%w: group %q already exists", ErrConflict, name)
 		}
@@ -79,11 +93,12 @@ func (s *Store) addMemberByAgent(ctx context.Context, tx *sqlx.Tx, tenantID, gro
 // Groups lists a tenant's groups with their members.
 func (s *Store) Groups(ctx context.Context, tenantID string) ([]Group, error) {
 	groups := []Group{}
-	q := `SELECT id, tenant_id, name, created_at FROM agent_groups WHERE tenant_id = ? ORDER BY created_at, id`
+	q := `SELECT id, tenant_id, name, created_at, settings FROM agent_groups WHERE tenant_id = ? ORDER BY created_at, id`
 	if err := s.db.R.SelectContext(ctx, &groups, s.db.R.Rebind(q), tenantID); err != nil {
 		return nil, fmt.Errorf("list groups: %w", err)
 	}
 	for i := range groups {
+		groups[i].Settings = parseGroupSettings(groups[i].SettingsRaw)
 		ids := []string{}
 		mq := `SELECT agent_id FROM group_members WHERE group_id = ? ORDER BY agent_id`
 		if err := s.db.R.SelectContext(ctx, &ids, s.db.R.Rebind(mq), groups[i].ID); err != nil {

@@ -21,8 +21,8 @@ const (
 	qInsertMessage = `INSERT INTO messages (id, tenant_id, conversation_id, channel_id, seq, direction, sender_type, sender_id,
 		type, text, attachments, external_id, client_id, status, error, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?) ON CONFLICT DO NOTHING RETURNING id`
-	qFindContact = `SELECT id, tenant_id, channel_id, external_id, name, email, phone, created_at, updated_at
-		FROM contacts WHERE channel_id = ? AND external_id = ?`
+	qFindContact = `SELECT id, tenant_id, channel_id, external_id, name, email, phone, created_at, updated_at,
+		unsubscribed_at, source FROM contacts WHERE channel_id = ? AND external_id = ?`
 	qFindActive = `SELECT ` + convCols + ` FROM conversations WHERE channel_id = ? AND contact_id = ? AND status <> 'closed'`
 )
 
@@ -51,7 +51,7 @@ func Clean(s string) string {
 
 func (in *Inbound) clean() {
 	for _, p := range []*string{&in.ExternalID, &in.Contact.ExternalID, &in.Contact.Name, &in.Contact.Email,
-		&in.Contact.Phone, &in.Type, &in.Text, &in.Group} {
+		&in.Contact.Phone, &in.Type, &in.Text, &in.Group, &in.Event, &in.Reply} {
 		*p = Clean(*p)
 	}
 	for i := range in.Attachments {
@@ -113,10 +113,14 @@ func (s *Store) ingestOne(ctx context.Context, tx *sqlx.Tx, fx *effects, in *Inb
 	if in.ExternalID == "" || in.Contact.ExternalID == "" {
 		return IngestResult{}, Invalid("message id and contact id are required")
 	}
+	if in.Event != "" {
+		return s.ingestContactEvent(ctx, tx, fx, ch, in) // contactevents.go
+	}
 	contact, err := s.upsertContact(ctx, tx, ch, in)
 	if err != nil {
 		return IngestResult{}, err
 	}
+	in.Text = s.mask(ctx, ch, in.Text) // sensitive data never reaches the store (automations.go)
 	conv, isNew, err := s.activeConversation(ctx, tx, fx, ch, contact, in.Group)
 	if err != nil {
 		return IngestResult{}, err
@@ -144,7 +148,12 @@ func (s *Store) ingestOne(ctx context.Context, tx *sqlx.Tx, fx *effects, in *Inb
 	}
 	r.MessageID = m.ID
 	fx.emit(ch, EvMessageCreated, conv.ID, deref(conv.AssigneeID), messagePayload(m, contact))
-	return r, nil
+	if in.Reply != "" {
+		if _, err := s.outgoing(ctx, tx, fx, conv, "system", "", Reply{Content: in.Reply, Type: "text"}); err != nil {
+			return r, err
+		}
+	}
+	return r, s.afterInbound(ctx, tx, ch, conv, isNew, m, in) // routing state and timers (automations.go)
 }
 
 func orEmpty(a []Attachment) []Attachment {

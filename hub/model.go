@@ -88,6 +88,9 @@ type Group struct {
 	Name      string    `db:"name" json:"name"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 	AgentIDs  []string  `db:"-" json:"agent_ids"`
+	// Settings are the group's routing settings (policy.go).
+	Settings    GroupSettings `db:"-" json:"settings"`
+	SettingsRaw string        `db:"settings" json:"-"`
 }
 
 // Channel is one bound customer channel (an API channel, a WeChat account …).
@@ -117,6 +120,11 @@ type Contact struct {
 	Phone      string    `db:"phone" json:"phone"`
 	CreatedAt  time.Time `db:"created_at" json:"created_at"`
 	UpdatedAt  time.Time `db:"updated_at" json:"updated_at"`
+	// UnsubscribedAt is when the customer unfollowed the account (WeChat);
+	// nil while they follow. The platform refuses replies to them.
+	UnsubscribedAt *time.Time `db:"unsubscribed_at" json:"unsubscribed_at,omitempty"`
+	// Source is how the customer came (a WeChat QR code's scene …).
+	Source string `db:"source" json:"source,omitempty"`
 }
 
 // Conversation is a customer's thread on a channel.
@@ -137,6 +145,10 @@ type Conversation struct {
 	ClosedAt      *time.Time `db:"closed_at" json:"closed_at,omitempty"`
 	LastMessageAt *time.Time `db:"last_message_at" json:"last_message_at,omitempty"`
 	Contact       *Contact   `db:"-" json:"contact,omitempty"`
+	// ReplyWindow is what the platform still lets agents send (WeChat's 48
+	// hours / 5 messages); set on a single conversation's read, nil for
+	// channels without such a rule.
+	ReplyWindow *ReplyWindow `db:"-" json:"reply_window,omitempty"`
 }
 
 // Attachment is a file carried by a message.
@@ -188,6 +200,17 @@ type Inbound struct {
 	Attachments []Attachment `json:"attachments,omitempty"`
 	Group       string       `json:"group,omitempty"`
 	ReceivedAt  time.Time    `json:"received_at"`
+	// Event marks a contact event rather than a message: the customer
+	// followed ("subscribe") or unfollowed ("unsubscribe") the account,
+	// scanned a code ("scan") or clicked a menu ("click"). The contact is
+	// upserted and the event recorded once (ExternalID dedups it); no
+	// conversation opens. Text carries the event's detail (QR scene, menu key).
+	Event string `json:"event,omitempty"`
+	// Reply is an automatic answer sent to the contact once, when the
+	// message or event is first stored (a welcome message, a menu's reply).
+	Reply string `json:"reply,omitempty"`
+	// Visitor is where the customer came from, for routing rules (visit.go).
+	Visitor *Visitor `json:"visitor,omitempty"`
 }
 
 // BusID is the id the bus deduplicates this message by.
@@ -225,6 +248,7 @@ const (
 	EvTyping                  = "typing"
 	EvAgentStatus             = "agent.status"
 	EvTicketCreated           = "ticket.created"
+	EvContactUpdated          = "contact.updated"
 )
 
 // RawJSON is a JSON document stored as text: it scans from TEXT (SQLite)

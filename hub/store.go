@@ -37,6 +37,8 @@ type Store struct {
 	cache    stmtCache
 	chMu     sync.Mutex
 	channels map[string]cachedChannel
+	policies map[string]ReplyPolicy // reply windows by channel type (window.go)
+	auto     autoState              // automations cache and IP database (automations.go)
 }
 
 type cachedChannel struct {
@@ -104,7 +106,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *sqlx.Tx, fx *effects) err
 // channel's callback_url) receives.
 var callbackEvents = map[string]bool{
 	EvConversationAssigned: true, EvConversationTransferred: true, EvConversationClosed: true,
-	EvConversationQueued: true, EvConversationOffline: true,
+	EvConversationQueued: true, EvConversationOffline: true, EvQueuePosition: true,
 }
 
 const (

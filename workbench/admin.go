@@ -53,17 +53,14 @@ func (s *Server) updateAgent(g *gin.Context) {
 	s.respond(g, http.StatusOK, a, err)
 }
 
-type groupReq struct {
-	Name     string   `json:"name"`
-	AgentIDs []string `json:"agent_ids"`
-}
-
+// createGroup creates a group with its members and, optionally, its
+// routing settings (the fields of PATCH /groups/{id}).
 func (s *Server) createGroup(g *gin.Context) {
-	var r groupReq
-	if !bind(g, &r) {
+	var p hub.GroupPatch
+	if !bind(g, &p) {
 		return
 	}
-	gr, err := s.Store.CreateGroup(g.Request.Context(), current(g).TenantID, r.Name, r.AgentIDs)
+	gr, err := s.Store.CreateGroup(g.Request.Context(), current(g).TenantID, p)
 	s.respond(g, http.StatusCreated, gr, err)
 }
 

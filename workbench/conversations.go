@@ -108,6 +108,7 @@ func (s *Server) typing(g *gin.Context) {
 	}
 	s.Pipeline.Events([]hub.Event{{TenantID: a.TenantID, Type: hub.EvTyping, ConversationID: c.ID,
 		Payload: []byte(`{"by":"agent","agent_id":"` + a.ID + `","typing":` + strconv.FormatBool(r.Typing) + `}`)}})
+	s.platformTyping(c, r.Typing) // platform.go
 	g.JSON(http.StatusAccepted, gin.H{"status": "sent"})
 }
 

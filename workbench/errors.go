@@ -25,7 +25,13 @@ func (s *Server) respond(g *gin.Context, status int, v any, err error) {
 		return
 	}
 	var invalid *hub.InvalidError
+	var closed *hub.WindowClosedError
 	switch {
+	case errors.As(err, &closed):
+		// The platform would refuse the reply: say so before it is sent,
+		// with the window so a UI can show when the customer must write again.
+		g.AbortWithStatusJSON(http.StatusConflict, gin.H{"error": gin.H{"code": "reply_window_closed",
+			"message": closed.Error(), "window": closed.Window}})
 	case errors.As(err, &invalid), errors.Is(err, tickets.ErrInvalid):
 		fail(g, http.StatusBadRequest, "invalid", err.Error())
 	case errors.Is(err, hub.ErrNotFound), errors.Is(err, tickets.ErrNotFound):

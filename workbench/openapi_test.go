@@ -13,6 +13,7 @@ import (
 
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/connectors/api"
+	"github.com/kefu-hub/kefu/connectors/wechat"
 	"github.com/kefu-hub/kefu/hub/metrics"
 )
 
@@ -46,7 +47,7 @@ func loadOpenAPI(t *testing.T) openAPIDocument {
 func engineWithEveryRoute() *gin.Engine {
 	return New(Deps{
 		Metrics:    metrics.New(func() float64 { return 0 }),
-		Connectors: connectors.NewRegistry(api.New(connectors.Deps{})),
+		Connectors: connectors.NewRegistry(api.New(connectors.Deps{}), wechat.New(connectors.Deps{}, "")),
 	})
 }
 
@@ -105,7 +106,8 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 		t.Errorf("openapi.json documents %s, which no route serves", d)
 	}
 	for _, must := range []string{"POST /webhooks/api/{channel_id}", "GET /healthz", "GET /readyz", "GET /metrics",
-		"GET /api/v1/openapi.json", "GET /api/v1/ws"} {
+		"GET /api/v1/openapi.json", "GET /api/v1/ws",
+		"GET /webhooks/wechat/{channel_id}", "POST /webhooks/wechat/{channel_id}"} {
 		if !docs[must] {
 			t.Errorf("openapi.json must document %s", must)
 		}

@@ -182,5 +182,6 @@ func (s *Server) wsTyping(ctx context.Context, a *hub.Agent, f wsClientFrame) an
 	}
 	payload, _ := json.Marshal(map[string]any{"by": "agent", "agent_id": a.ID, "typing": f.Typing})
 	s.Pipeline.Events([]hub.Event{{TenantID: a.TenantID, Type: hub.EvTyping, ConversationID: c.ID, Payload: payload}})
+	s.platformTyping(c, f.Typing) // platform.go
 	return map[string]string{"type": "ack"}
 }

@@ -27,6 +27,16 @@ type Payload struct {
 	Text        string           `json:"text"`
 	Attachments []hub.Attachment `json:"attachments"`
 	Group       string           `json:"group"`
+	// Agent asks for one agent (a direct link): id, employee number or email.
+	Agent string `json:"agent"`
+	// Visitor is where the customer came from, for routing rules.
+	Visitor struct {
+		IP       string `json:"ip"`
+		Region   string `json:"region"`
+		Referrer string `json:"referrer"`
+		Keyword  string `json:"keyword"`
+		Page     string `json:"page"`
+	} `json:"visitor"`
 }
 
 // Limits on the inbound body's fields.
@@ -51,7 +61,9 @@ func Parse(body []byte) (*Payload, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("body has data after the JSON object")
 	}
-	for _, f := range []*string{&p.ID, &p.Contact.ID, &p.Contact.Name, &p.Contact.Email, &p.Contact.Phone, &p.Type, &p.Text, &p.Group} {
+	v := &p.Visitor
+	for _, f := range []*string{&p.ID, &p.Contact.ID, &p.Contact.Name, &p.Contact.Email, &p.Contact.Phone, &p.Type, &p.Text, &p.Group,
+		&p.Agent, &v.IP, &v.Region, &v.Referrer, &v.Keyword, &v.Page} {
 		*f = hub.Clean(*f)
 	}
 	p.ID, p.Contact.ID = strings.TrimSpace(p.ID), strings.TrimSpace(p.Contact.ID)
@@ -69,6 +81,10 @@ func (p *Payload) validate() error {
 		return fmt.Errorf("contact.id is required (at most %d bytes)", maxIDLen)
 	case len(p.Contact.Name) > maxNameLen || len(p.Contact.Email) > maxNameLen || len(p.Contact.Phone) > maxNameLen || len(p.Group) > maxNameLen:
 		return fmt.Errorf("contact fields and group are at most %d bytes", maxNameLen)
+	case len(p.Agent) > maxNameLen || len(p.Visitor.IP) > 64 || len(p.Visitor.Region) > maxNameLen || len(p.Visitor.Keyword) > maxNameLen:
+		return fmt.Errorf("agent, visitor.region and visitor.keyword are at most %d bytes, visitor.ip 64", maxNameLen)
+	case len(p.Visitor.Referrer) > 2048 || len(p.Visitor.Page) > 2048:
+		return errors.New("visitor.referrer and visitor.page are at most 2048 bytes")
 	case !messageTypes[p.Type]:
 		return fmt.Errorf("type %q is not one of text, image, file, audio, video, location", p.Type)
 	case len(p.Text) > maxTextLen:
@@ -89,7 +105,11 @@ func (p *Payload) validate() error {
 
 // Normalize turns a payload into the hub's inbound message.
 func (p *Payload) Normalize(ch *hub.Channel) hub.Inbound {
-	return hub.Inbound{TenantID: ch.TenantID, ChannelID: ch.ID, ExternalID: p.ID,
+	in := hub.Inbound{TenantID: ch.TenantID, ChannelID: ch.ID, ExternalID: p.ID,
 		Contact: hub.ContactInfo{ExternalID: p.Contact.ID, Name: p.Contact.Name, Email: p.Contact.Email, Phone: p.Contact.Phone},
 		Type:    p.Type, Text: p.Text, Attachments: p.Attachments, Group: p.Group}
+	if v := p.Visitor; p.Agent != "" || v != (Payload{}).Visitor {
+		in.Visitor = &hub.Visitor{IP: v.IP, Region: v.Region, Referrer: v.Referrer, Keyword: v.Keyword, Page: v.Page, Agent: p.Agent}
+	}
+	return in
 }

@@ -39,6 +39,8 @@ type Pipeline struct {
 	SweepEvery time.Duration
 	ready      chan struct{}
 	readyOnce  sync.Once
+	annMu      sync.Mutex
+	announced  map[string]time.Time // last queue-position announcement per tenant
 }
 
 type job struct {
@@ -139,6 +141,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		spawn(p.router)
 	}
 	spawn(p.sweeper)
+	spawn(p.timers)
 	spawn(p.stream.Run)
 	go func() {
 		<-r.Running()
@@ -257,6 +260,7 @@ func (p *Pipeline) router(ctx context.Context) {
 			if err != nil {
 				p.log.Warn("drain queue", "tenant", t, "err", err)
 			}
+			p.announce(ctx, t)
 		}
 	}
 }
@@ -372,4 +376,47 @@ func (p *Pipeline) Republish(ctx context.Context, topic, id string, payload []by
 		return hub.Invalid("messages of topic %q cannot be retried", topic)
 	}
 	return p.bus.Publish(topic, id, payload)
+}
+
+// timers fires due durable timers (greeting, still checking, idle reminder
+// and close, unanswered flag, overflow, max wait). The timers live in the
+// database, so they survive restarts, and each fires once however many
+// processes sweep.
+func (p *Pipeline) timers(ctx context.Context) {
+	t := time.NewTicker(max(p.SweepEvery/2, 50*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		tenants, err := p.store.FireDueTimers(ctx, 200)
+		if err != nil {
+			p.log.Warn("due timers", "err", err)
+		}
+		for _, id := range tenants {
+			p.Kick(id)
+		}
+	}
+}
+
+// announce tells waiting customers of a tenant their new places after a
+// drain, at most twice a second per tenant and process.
+func (p *Pipeline) announce(ctx context.Context, tenantID string) {
+	now := time.Now()
+	p.annMu.Lock()
+	if p.announced == nil {
+		p.announced = map[string]time.Time{}
+	}
+	last := p.announced[tenantID]
+	if now.Sub(last) < 500*time.Millisecond {
+		p.annMu.Unlock()
+		return
+	}
+	p.announced[tenantID] = now
+	p.annMu.Unlock()
+	if err := p.store.AnnouncePositions(ctx, tenantID); err != nil {
+		p.log.Warn("announce queue positions", "tenant", tenantID, "err", err)
+	}
 }

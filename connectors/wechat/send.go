@@ -1,0 +1,218 @@
+package wechat
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/silenceper/wechat/v2/officialaccount"
+	offConfig "github.com/silenceper/wechat/v2/officialaccount/config"
+	"github.com/silenceper/wechat/v2/officialaccount/customerservice"
+	"github.com/silenceper/wechat/v2/officialaccount/material"
+	"github.com/silenceper/wechat/v2/officialaccount/message"
+
+	"github.com/kefu-hub/kefu/hub"
+)
+
+// outgoing is what Send reads from a delivery: an agent's or an automatic
+// reply (message.created and contact.reply payloads have this shape).
+type outgoing struct {
+	Data struct {
+		Message struct {
+			Type        string           `json:"type"`
+			Text        string           `json:"text"`
+			Attachments []hub.Attachment `json:"attachments"`
+		} `json:"message"`
+		Contact struct {
+			ExternalID string `json:"external_id"`
+		} `json:"contact"`
+	} `json:"data"`
+}
+
+// fixedToken hands the library the token withToken chose, so a rejected
+// token is known exactly.
+type fixedToken string
+
+func (t fixedToken) GetAccessToken() (string, error) { return string(t), nil }
+
+// official is the library's account client for one call.
+func (c *Connector) official(a *account, tok string) *officialaccount.OfficialAccount {
+	oa := officialaccount.NewOfficialAccount(&offConfig.Config{AppID: a.AppID, AppSecret: a.sec.AppSecret,
+		Token: a.sec.Token, EncodingAESKey: a.sec.AESKey, Cache: c.mem})
+	oa.SetAccessTokenHandle(fixedToken(tok))
+	return oa
+}
+
+// Send delivers an agent's reply (or an automatic one) as customer-service
+// messages: the text, then each image, uploaded as temporary media first.
+// WeChat's refusals that no retry can fix (45015 outside the 48-hour window
+// or unfollowed, 45047 quota used up …) are permanent: the message is marked
+// failed with the reason.
+func (c *Connector) Send(ctx context.Context, ch *hub.Channel, d *hub.Delivery) hub.SendResult {
+	if d.Kind == "event" {
+		return hub.SendResult{} // WeChat takes no conversation events
+	}
+	a, err := accountOf(ch)
+	if err != nil {
+		return hub.SendResult{Err: fmt.Errorf("channel config: %w", err), Permanent: true}
+	}
+	var out outgoing
+	if err := json.Unmarshal(d.Payload, &out); err != nil {
+		return hub.SendResult{Err: fmt.Errorf("delivery payload: %w", err), Permanent: true}
+	}
+	openid, msg := out.Data.Contact.ExternalID, out.Data.Message
+	if openid == "" {
+		return hub.SendResult{Err: errors.New("the delivery names no WeChat user"), Permanent: true}
+	}
+	if strings.TrimSpace(msg.Text) != "" {
+		if err := c.send(ctx, a, message.NewCustomerTextMessage(openid, msg.Text)); err != nil {
+			return classify(err)
+		}
+	}
+	for _, att := range msg.Attachments {
+		if res := c.sendImage(ctx, a, d.TenantID, openid, att); res.Err != nil {
+			return res
+		}
+	}
+	return hub.SendResult{StatusCode: http.StatusOK}
+}
+
+func (c *Connector) send(ctx context.Context, a *account, m *message.CustomerMessage) error {
+	return c.withToken(ctx, a, func(tok string) error {
+		return asAPIError(c.official(a, tok).GetCustomerMessageManager().Send(m), "message/custom/send")
+	})
+}
+
+// sendImage uploads an image attachment as temporary media and sends it.
+func (c *Connector) sendImage(ctx context.Context, a *account, tenantID, openid string, att hub.Attachment) hub.SendResult {
+	data, err := c.attachmentData(ctx, tenantID, att.URL)
+	if err != nil {
+		return hub.SendResult{Err: err, Permanent: errors.Is(err, errUnsendable)}
+	}
+	ext, ok := imageExt[http.DetectContentType(data)]
+	if !ok {
+		return hub.SendResult{Err: fmt.Errorf("%w: WeChat replies carry text and images (JPG, PNG, GIF, BMP); %q is %s",
+			errUnsendable, att.Name, http.DetectContentType(data)), Permanent: true}
+	}
+	var mediaID string
+	err = c.withToken(ctx, a, func(tok string) error {
+		m, err := c.official(a, tok).GetMaterial().MediaUploadFromReader(material.MediaTypeImage, "image"+ext, bytes.NewReader(data))
+		mediaID = m.MediaID
+		return asAPIError(err, "media/upload")
+	})
+	if err == nil {
+		err = c.send(ctx, a, message.NewCustomerImgMessage(openid, mediaID))
+	}
+	if err != nil {
+		return classify(err)
+	}
+	return hub.SendResult{StatusCode: http.StatusOK}
+}
+
+var imageExt = map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/bmp": ".bmp"}
+
+var errUnsendable = errors.New("cannot be sent")
+
+// attachmentData reads an outgoing attachment: a file stored in the hub, or
+// an http(s) URL fetched through the hub's guarded client.
+func (c *Connector) attachmentData(ctx context.Context, tenantID, raw string) ([]byte, error) {
+	if id := hub.FileIDFromURL(raw); id != "" && c.deps.Files != nil {
+		f, err := c.deps.Files.File(ctx, tenantID, id)
+		if errors.Is(err, hub.ErrNotFound) {
+			return nil, fmt.Errorf("%w: attachment %s does not exist", errUnsendable, id)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if f.Status != hub.FileReady {
+			return nil, fmt.Errorf("attachment %s is not downloaded yet", id)
+		}
+		return f.Data, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Errorf("%w: attachment URL %q is neither a hub file nor an http(s) URL", errUnsendable, raw)
+	}
+	data, _, err := c.fetch(ctx, c.deps.HTTP, raw)
+	return data, err
+}
+
+// Permanent errcodes: retrying cannot help.
+var permanent = map[int64]string{
+	45015: "more than 48 hours since the customer's last message, or the customer unfollowed the account (已超过48小时回复时限或用户已取消关注)",
+	45047: "the replies allowed since the customer's last message are used up (客服消息下发条数已达上限)",
+	40003: "the customer's OpenID is not valid for this account",
+	43004: "the customer does not follow the account (需要接收者关注)",
+	45002: "the message is too long for WeChat",
+	40007: "WeChat does not know the media (invalid media_id)",
+	40008: "WeChat does not accept this message type",
+	48001: "the account has no permission for customer-service messages (a verified service or subscription account is needed)",
+}
+
+// classify turns a failed platform call into a send result.
+func classify(err error) hub.SendResult {
+	code := errCode(err)
+	if why, ok := permanent[code]; ok {
+		return hub.SendResult{StatusCode: http.StatusOK, Err: fmt.Errorf("WeChat refused the message (errcode %d): %s", code, why),
+			Permanent: true}
+	}
+	if code != 0 {
+		return hub.SendResult{StatusCode: http.StatusOK, Err: err}
+	}
+	return hub.SendResult{Err: err}
+}
+
+// typingEvery is how often the typing indicator is renewed while an agent
+// types (WeChat shows it for up to 15 seconds).
+const typingEvery = 10 * time.Second
+
+// Typing shows (or clears) WeChat's typing indicator for the customer. Calls
+// are throttled per customer; errors only matter to logs.
+func (c *Connector) Typing(ctx context.Context, ch *hub.Channel, openid string, typing bool) error {
+	if !c.shouldType(openid, typing) {
+		return nil
+	}
+	cmd := customerservice.CancelTyping
+	if typing {
+		cmd = customerservice.Typing
+	}
+	a, err := accountOf(ch)
+	if err != nil {
+		return err
+	}
+	return c.withToken(ctx, a, func(tok string) error {
+		return asAPIError(c.official(a, tok).GetCustomerServiceManager().SendTypingStatus(openid, cmd), "message/custom/typing")
+	})
+}
+
+// shouldType throttles typing calls: "Typing" at most every typingEvery per
+// customer, "CancelTyping" only after a "Typing". The map is pruned so it
+// stays small.
+func (c *Connector) shouldType(openid string, typing bool) bool {
+	now := c.deps.Now()
+	c.typMu.Lock()
+	defer c.typMu.Unlock()
+	last, seen := c.typing[openid]
+	if !typing {
+		delete(c.typing, openid)
+		return seen
+	}
+	if seen && now.Sub(last) < typingEvery {
+		return false
+	}
+	if len(c.typing) > 10000 {
+		for k, t := range c.typing {
+			if now.Sub(t) > time.Minute {
+				delete(c.typing, k)
+			}
+		}
+	}
+	c.typing[openid] = now
+	return true
+}

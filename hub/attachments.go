@@ -1,0 +1,145 @@
+package hub
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub/db"
+)
+
+// MaxFileSize bounds every stored attachment (WeChat's own limit for
+// images and videos is 10 MB).
+const MaxFileSize = 10 << 20
+
+// File statuses.
+const (
+	FileReady   = "ready"
+	FilePending = "pending" // the platform download has not succeeded yet
+)
+
+// File is a stored attachment: media a customer sent (downloaded from the
+// platform) or a file an agent uploaded. Messages refer to it by URL
+// (FileURL); agents of the same tenant fetch it from the REST API. Kept in
+// the database so every process of a cluster serves it.
+type File struct {
+	ID          string    `db:"id" json:"id"`
+	TenantID    string    `db:"tenant_id" json:"-"`
+	ChannelID   string    `db:"channel_id" json:"channel_id,omitempty"`
+	Name        string    `db:"name" json:"name"`
+	ContentType string    `db:"content_type" json:"type"`
+	Size        int64     `db:"size" json:"size"`
+	Data        []byte    `db:"data" json:"-"`
+	Source      string    `db:"source" json:"-"` // the platform's reference while pending (WeChat media_id)
+	Status      string    `db:"status" json:"status"`
+	Error       string    `db:"error" json:"error,omitempty"`
+	CreatedBy   string    `db:"created_by" json:"-"`
+	CreatedAt   time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt   time.Time `db:"updated_at" json:"updated_at"`
+	URL         string    `db:"-" json:"url"`
+}
+
+// FileURL is where agents fetch a stored file (relative to the hub).
+func FileURL(id string) string { return "/api/v1/attachments/" + id }
+
+// FileID is the id of the file a platform message carries: derived from the
+// channel and the platform's message id, so a retried push names the same
+// file and stores it once.
+func FileID(channelID, key string) string {
+	sum := sha256.Sum256([]byte(channelID + "\x00" + key))
+	return "at_" + idEncoding.EncodeToString(sum[:15])
+}
+
+const fileCols = `id, tenant_id, channel_id, name, content_type, size, data, source, status, error, created_by,
+	created_at, updated_at`
+
+// SaveFile stores a file; a file with the same id already stored is kept
+// (a platform's retry). Data beyond MaxFileSize is refused.
+func (s *Store) SaveFile(ctx context.Context, f *File) error {
+	if len(f.Data) > MaxFileSize {
+		return Invalid("file is larger than %d bytes", MaxFileSize)
+	}
+	if f.ID == "" {
+		f.ID = NewID("at")
+	}
+	if f.Status == "" {
+		f.Status = FileReady
+	}
+	f.Name, f.ContentType, f.Size = cleanName(f.Name), Clean(f.ContentType), int64(len(f.Data))
+	f.CreatedAt, f.UpdatedAt, f.URL = s.now(), s.now(), FileURL(f.ID)
+	q := `INSERT INTO attachments (` + fileCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
+	_, err := s.db.W.ExecContext(ctx, s.db.W.Rebind(q), f.ID, f.TenantID, f.ChannelID, f.Name, f.ContentType, f.Size,
+		f.Data, f.Source, f.Status, f.Error, f.CreatedBy, f.CreatedAt, f.UpdatedAt)
+	if err != nil {
+		return fmt.Errorf("save file: %w: %w", db.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// FillFile completes a pending file with the downloaded data, or records
+// why the download failed (it stays pending and is retried on demand).
+func (s *Store) FillFile(ctx context.Context, tenantID, id, contentType string, data []byte, fetchErr string) error {
+	if len(data) > MaxFileSize {
+		return Invalid("file is larger than %d bytes", MaxFileSize)
+	}
+	q := `UPDATE attachments SET content_type = ?, size = ?, data = ?, status = ?, error = ?, updated_at = ?
+		WHERE tenant_id = ? AND id = ? AND status = 'pending'`
+	args := []any{Clean(contentType), len(data), data, FileReady, "", s.now(), tenantID, id}
+	if fetchErr != "" {
+		q = `UPDATE attachments SET error = ?, updated_at = ? WHERE tenant_id = ? AND id = ? AND status = 'pending'`
+		args = []any{Clean(fetchErr), s.now(), tenantID, id}
+	}
+	if _, err := s.db.W.ExecContext(ctx, s.db.W.Rebind(q), args...); err != nil {
+		return fmt.Errorf("fill file: %w: %w", db.ErrUnavailable, err)
+	}
+	return nil
+}
+
+// File returns a tenant's file with its data; another tenant's is ErrNotFound.
+func (s *Store) File(ctx context.Context, tenantID, id string) (*File, error) {
+	var f File
+	q := `SELECT ` + fileCols + ` FROM attachments WHERE tenant_id = ? AND id = ?`
+	if err := s.db.R.GetContext(ctx, &f, s.db.R.Rebind(q), tenantID, id); err != nil {
+		if db.NoRows(err) {
+			return nil, fmt.Errorf("attachment %s: %w", id, ErrNotFound)
+		}
+		return nil, fmt.Errorf("get attachment: %w", err)
+	}
+	f.URL = FileURL(f.ID)
+	return &f, nil
+}
+
+// FileIDFromURL returns the id of a stored file a message attachment points
+// at ("/api/v1/attachments/at_…", possibly with the hub's base URL before
+// it), or "" for any other URL.
+func FileIDFromURL(u string) string {
+	i := strings.Index(u, "/api/v1/attachments/")
+	if i < 0 || (i > 0 && !strings.HasPrefix(u, "http")) {
+		return ""
+	}
+	id := u[i+len("/api/v1/attachments/"):]
+	if id == "" || strings.ContainsAny(id, "/?#") {
+		return ""
+	}
+	return id
+}
+
+// cleanName keeps a file name displayable and harmless in a header.
+func cleanName(n string) string {
+	n = Clean(n)
+	if i := strings.LastIndexAny(n, `/\`); i >= 0 {
+		n = n[i+1:]
+	}
+	n = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '"' {
+			return -1
+		}
+		return r
+	}, n)
+	if len(n) > 200 {
+		n = n[:200]
+	}
+	return strings.ToValidUTF8(n, "")
+}

@@ -1,0 +1,107 @@
+package workbench
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub"
+)
+
+// uploadAttachment stores a file an agent attaches to a reply (multipart
+// field "file"); the answer's url goes into the reply's attachments.
+func (s *Server) uploadAttachment(g *gin.Context) {
+	g.Request.Body = http.MaxBytesReader(g.Writer, g.Request.Body, hub.MaxFileSize+64<<10)
+	fh, err := g.FormFile("file")
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		fail(g, http.StatusRequestEntityTooLarge, "too_large", "files are at most 10 MiB")
+		return
+	}
+	if err != nil {
+		fail(g, http.StatusBadRequest, "bad_request", `send the file as multipart/form-data in the field "file"`)
+		return
+	}
+	r, err := fh.Open()
+	if err != nil {
+		fail(g, http.StatusBadRequest, "bad_request", "could not read the file")
+		return
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, hub.MaxFileSize+1))
+	if err != nil || len(data) > hub.MaxFileSize || len(data) == 0 {
+		fail(g, http.StatusRequestEntityTooLarge, "too_large", "files are 1 byte to 10 MiB")
+		return
+	}
+	a := current(g)
+	// The type is what the bytes are, never what the client claims.
+	f := &hub.File{TenantID: a.TenantID, Name: fh.Filename, ContentType: http.DetectContentType(data), Data: data,
+		CreatedBy: a.ID}
+	err = s.Store.SaveFile(g.Request.Context(), f)
+	s.respond(g, http.StatusCreated, f, err)
+}
+
+// getAttachment serves a file to agents of its tenant. Media a customer
+// sent that is not downloaded yet is fetched from the platform first.
+// Everything is a download except images the bytes prove to be images, and
+// nothing is sniffed by the browser or runs as a page.
+func (s *Server) getAttachment(g *gin.Context) {
+	ctx := g.Request.Context()
+	a := current(g)
+	f, err := s.Store.File(ctx, a.TenantID, g.Param("id"))
+	if err != nil {
+		s.respond(g, 0, nil, err)
+		return
+	}
+	if f.Status == hub.FilePending {
+		if f, err = s.fetchPending(ctx, a.TenantID, f); err != nil {
+			fail(g, http.StatusBadGateway, "media_unavailable",
+				"the file could not be fetched from the platform yet (temporary media expires after 3 days): "+err.Error())
+			return
+		}
+	}
+	serveFile(g, f)
+}
+
+func (s *Server) fetchPending(ctx context.Context, tenantID string, f *hub.File) (*hub.File, error) {
+	ch, err := s.Store.TenantChannel(ctx, tenantID, f.ChannelID)
+	if err != nil {
+		return nil, err
+	}
+	fetcher, ok := s.Connectors[ch.Type].(connectors.MediaFetcher)
+	if !ok {
+		return nil, errors.New("the channel cannot fetch media")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return fetcher.FetchFile(ctx, ch, f)
+}
+
+// inlineImages are shown in the browser; anything else is downloaded.
+var inlineImages = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true, "image/bmp": true}
+
+func serveFile(g *gin.Context, f *hub.File) {
+	h := g.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("Cache-Control", "private, max-age=3600")
+	disposition, ctype := "attachment", "application/octet-stream"
+	if sniffed := http.DetectContentType(f.Data); inlineImages[sniffed] {
+		disposition, ctype = "inline", sniffed
+	} else if strings.HasPrefix(f.ContentType, "audio/") || strings.HasPrefix(f.ContentType, "video/") {
+		ctype = f.ContentType // players need it; a download is never rendered as a page
+	}
+	cd := mime.FormatMediaType(disposition, map[string]string{"filename": f.Name})
+	if cd == "" {
+		cd = disposition
+	}
+	h.Set("Content-Disposition", cd)
+	g.Data(http.StatusOK, ctype, f.Data)
+}

@@ -1,0 +1,141 @@
+package workbench
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu-hub/kefu/hub"
+)
+
+// Routing, queue and automation handlers: the admin's routing pages (group
+// settings, rules, automations), the queue with manual pick-up, and each
+// conversation's routing activity.
+
+func (s *Server) updateGroup(g *gin.Context) {
+	var p hub.GroupPatch
+	if !bind(g, &p) {
+		return
+	}
+	tid := current(g).TenantID
+	gr, err := s.Store.UpdateGroup(g.Request.Context(), tid, g.Param("id"), p)
+	if err == nil {
+		s.Pipeline.Kick(tid) // new members, hours or policy may free seats
+	}
+	s.respond(g, http.StatusOK, gr, err)
+}
+
+func (s *Server) listRules(g *gin.Context) {
+	rs, err := s.Store.RoutingRules(g.Request.Context(), current(g).TenantID)
+	s.respond(g, http.StatusOK, gin.H{"rules": rs}, err)
+}
+
+func (s *Server) createRule(g *gin.Context) {
+	var p hub.RulePatch
+	if !bind(g, &p) {
+		return
+	}
+	r, err := s.Store.CreateRoutingRule(g.Request.Context(), current(g).TenantID, p)
+	s.respond(g, http.StatusCreated, r, err)
+}
+
+func (s *Server) getRule(g *gin.Context) {
+	r, err := s.Store.RoutingRule(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	s.respond(g, http.StatusOK, r, err)
+}
+
+func (s *Server) updateRule(g *gin.Context) {
+	var p hub.RulePatch
+	if !bind(g, &p) {
+		return
+	}
+	r, err := s.Store.UpdateRoutingRule(g.Request.Context(), current(g).TenantID, g.Param("id"), p)
+	s.respond(g, http.StatusOK, r, err)
+}
+
+func (s *Server) deleteRule(g *gin.Context) {
+	err := s.Store.DeleteRoutingRule(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
+}
+
+// region looks an IP up in the configured IP database, so admins can check
+// what their region rules will see.
+func (s *Server) region(g *gin.Context) {
+	ip := g.Query("ip")
+	if ip == "" {
+		ip = g.ClientIP() // "where am I"
+	}
+	g.JSON(http.StatusOK, gin.H{"ip": ip, "region": s.Store.Region(ip)})
+}
+
+func (s *Server) getAutomations(g *gin.Context) {
+	a, err := s.Store.GetAutomations(g.Request.Context(), current(g).TenantID, "")
+	s.respond(g, http.StatusOK, a, err)
+}
+
+func (s *Server) putAutomations(g *gin.Context) {
+	var raw json.RawMessage
+	if !bind(g, &raw) {
+		return
+	}
+	a, err := s.Store.PutAutomations(g.Request.Context(), current(g).TenantID, "", raw)
+	s.respond(g, http.StatusOK, a, err)
+}
+
+// channelAutomations checks the channel is the caller's and returns its id.
+func (s *Server) channelAutomations(g *gin.Context) (string, bool) {
+	ch, err := s.Store.TenantChannel(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	if err != nil {
+		s.respond(g, 0, nil, err)
+		return "", false
+	}
+	return ch.ID, true
+}
+
+func (s *Server) getChannelAutomations(g *gin.Context) {
+	id, ok := s.channelAutomations(g)
+	if !ok {
+		return
+	}
+	a, err := s.Store.GetAutomations(g.Request.Context(), current(g).TenantID, id)
+	s.respond(g, http.StatusOK, a, err)
+}
+
+func (s *Server) putChannelAutomations(g *gin.Context) {
+	id, ok := s.channelAutomations(g)
+	if !ok {
+		return
+	}
+	var raw json.RawMessage
+	if !bind(g, &raw) {
+		return
+	}
+	a, err := s.Store.PutAutomations(g.Request.Context(), current(g).TenantID, id, raw)
+	s.respond(g, http.StatusOK, a, err)
+}
+
+func (s *Server) deleteChannelAutomations(g *gin.Context) {
+	id, ok := s.channelAutomations(g)
+	if !ok {
+		return
+	}
+	err := s.Store.DeleteAutomations(g.Request.Context(), current(g).TenantID, id)
+	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
+}
+
+func (s *Server) listQueue(g *gin.Context) {
+	q, err := s.Store.Queue(g.Request.Context(), current(g))
+	s.respond(g, http.StatusOK, gin.H{"queue": q}, err)
+}
+
+func (s *Server) conversationRouting(g *gin.Context) {
+	r, err := s.Store.Routing(g.Request.Context(), current(g), g.Param("id"))
+	s.respond(g, http.StatusOK, r, err)
+}
+
+func (s *Server) pickUp(g *gin.Context) {
+	a := current(g)
+	c, err := s.Store.PickUp(g.Request.Context(), a, g.Param("id"))
+	s.respond(g, http.StatusOK, c, err)
+}
