@@ -8,7 +8,7 @@
 package routing
 
 import (
-	"sort"
+	"slices"
 	"time"
 )
 
@@ -84,17 +84,31 @@ func AllFull(cs []Candidate) bool {
 // Ties go to the agent idle longest, then to the smaller id, so the result
 // is deterministic.
 func Rank(p Policy, cs []Candidate) []Candidate {
-	out := make([]Candidate, 0, len(cs))
-	for _, c := range cs {
-		if c.Eligible() {
-			out = append(out, c)
+	ptrs := make([]*Candidate, 0, len(cs))
+	for i := range cs {
+		if cs[i].Eligible() {
+			ptrs = append(ptrs, &cs[i])
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return less(p, out[i], out[j]) })
+	// Sort pointers: candidates are large, and the order is total (ids are
+	// unique), so a plain sort is deterministic.
+	slices.SortFunc(ptrs, func(a, b *Candidate) int {
+		switch {
+		case less(p, a, b):
+			return -1
+		case less(p, b, a):
+			return 1
+		}
+		return 0
+	})
+	out := make([]Candidate, len(ptrs))
+	for i, c := range ptrs {
+		out[i] = *c
+	}
 	return out
 }
 
-func less(p Policy, a, b Candidate) bool {
+func less(p Policy, a, b *Candidate) bool {
 	switch p {
 	case DailyBalance:
 		if a.Today != b.Today {
