@@ -416,6 +416,8 @@ var badBodies = map[string]string{
 	"PUT /api/v1/channels/:id/automations":    `{"greeting":"yes"}`,
 	"DELETE /api/v1/channels/:id/automations": "",
 	"POST /webhooks/api/:channel_id":          "", // TestWebhookRejectsBadBodies
+	"POST /webhooks/wechat/:channel_id":       "", // TestWechatInbound (XML)
+	"POST /api/v1/attachments":                `{"file":"not multipart"}`,
 }
 
 func TestRESTRejectsMalformedBodies(t *testing.T) {

@@ -36,7 +36,7 @@ func run(ctx context.Context, args []string) error {
 	case "migrate":
 		return migrate(ctx, os.Getenv)
 	case "bench":
-		return bench(ctx, args)
+		return bench(ctx, os.Getenv, args)
 	case "version":
 		fmt.Println("kefu", version)
 		return nil

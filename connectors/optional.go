@@ -18,8 +18,8 @@ type Files interface {
 	File(ctx context.Context, tenantID, id string) (*hub.File, error)
 }
 
-// Tokens keeps platform access tokens shared by every hub process
-// (*hub.Store implements it).
+// Tokens keeps platform access tokens shared by every hub process, each
+// with the time to stop using it (*hub.Store implements it).
 type Tokens interface {
 	PlatformToken(ctx context.Context, name string) (string, time.Time, error)
 	SavePlatformToken(ctx context.Context, name, token string, expires time.Time) error

@@ -30,6 +30,7 @@ const (
 type IngestResult struct {
 	MessageID      string
 	ConversationID string
+	TenantID       string
 	Status         string // the conversation's status after the insert
 	New            bool   // a conversation was opened
 	Duplicate      bool   // the message was already stored
@@ -125,7 +126,7 @@ func (s *Store) ingestOne(ctx context.Context, tx *sqlx.Tx, fx *effects, in *Inb
 	if err != nil {
 		return IngestResult{}, err
 	}
-	r := IngestResult{ConversationID: conv.ID, Status: conv.Status, New: isNew}
+	r := IngestResult{ConversationID: conv.ID, TenantID: ch.TenantID, Status: conv.Status, New: isNew}
 	var existing []string
 	if err := s.txSelect(ctx, tx, &existing, qDedup, ch.ID, in.ExternalID); err != nil {
 		return r, fmt.Errorf("dedup check: %w", err)

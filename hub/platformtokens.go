@@ -12,7 +12,8 @@ import (
 // every hub process of a cluster uses the same one: two processes fetching
 // their own would invalidate each other.
 
-// PlatformToken returns the stored token named name ("" when there is none).
+// PlatformToken returns the stored token named name and when to stop using
+// it ("" when there is none).
 func (s *Store) PlatformToken(ctx context.Context, name string) (string, time.Time, error) {
 	var rows []struct {
 		Token     string    `db:"token"`

@@ -111,7 +111,11 @@ func (c *Connector) refuse(g *gin.Context, ch *hub.Channel, err error) {
 	case errors.Is(err, ErrSignature), errors.Is(err, ErrStale):
 		fail(g, http.StatusUnauthorized, "bad_signature", err.Error())
 	case errors.As(err, &bad):
-		c.deps.Log.Info("wechat push refused", "channel", ch.ID, "err", err)
+		if bad.Decrypt {
+			// Signed with our Token, so WeChat sent it: the admin's
+			// EncodingAESKey or AppID does not match the platform's.
+			c.deps.Log.Warn("wechat push cannot be decrypted: check the channel's EncodingAESKey and AppID", "channel", ch.ID)
+		}
 		fail(g, http.StatusBadRequest, "bad_request", err.Error())
 	default:
 		fail(g, http.StatusBadRequest, "bad_request", err.Error())

@@ -49,7 +49,10 @@ func (c *Connector) fetchLater(ch *hub.Channel, refs []mediaRef) {
 		ctx, cancel := detached(2 * time.Minute)
 		defer cancel()
 		for _, r := range refs {
-			f := &hub.File{ID: r.fileID, TenantID: ch.TenantID, Source: r.mediaID, ContentType: r.contentType, Status: hub.FilePending}
+			f, err := c.deps.Files.File(ctx, ch.TenantID, r.fileID)
+			if err != nil || f.Status != hub.FilePending {
+				continue // a retried push whose media is already here
+			}
 			if _, err := c.FetchFile(ctx, ch, f); err != nil {
 				c.deps.Log.Warn("wechat media download failed; it is retried when an agent opens it", "channel", ch.ID,
 					"file", r.fileID, "err", err)

@@ -40,7 +40,12 @@ var (
 )
 
 // MalformedError is a push that will never parse (400).
-type MalformedError struct{ Reason string }
+type MalformedError struct {
+	Reason string
+	// Decrypt marks a correctly signed push that does not decrypt with the
+	// channel's key and AppID: a misconfiguration rather than bad input.
+	Decrypt bool
+}
 
 func (e *MalformedError) Error() string { return "malformed push: " + e.Reason }
 
@@ -50,17 +55,17 @@ func malformed(format string, args ...any) error {
 
 // Params are the query parameters WeChat sends with a push.
 type Params struct {
-	Signature, Timestamp, Nonce   string
-	EncryptType, MsgSignature     string
-	OpenID, EchoStr               string
-	hasEncryptType, hasMsgSigning bool
+	Signature, Timestamp, Nonce string
+	EncryptType, MsgSignature   string
+	OpenID, EchoStr             string
+	hasEncryptType              bool
 }
 
 // ParamsFrom reads a push's query string.
 func ParamsFrom(q url.Values) Params {
 	return Params{Signature: q.Get("signature"), Timestamp: q.Get("timestamp"), Nonce: q.Get("nonce"),
 		EncryptType: q.Get("encrypt_type"), MsgSignature: q.Get("msg_signature"), OpenID: q.Get("openid"),
-		EchoStr: q.Get("echostr"), hasEncryptType: q.Has("encrypt_type"), hasMsgSigning: q.Has("msg_signature")}
+		EchoStr: q.Get("echostr"), hasEncryptType: q.Has("encrypt_type")}
 }
 
 // Keys are what a channel shares with WeChat.
@@ -144,7 +149,7 @@ func decrypt(k Keys, p Params, body []byte) ([]byte, error) {
 	if err != nil {
 		// Signed with our Token but not decryptable with our key (or for
 		// another AppID): the channel's EncodingAESKey or AppID is wrong.
-		return nil, malformed("cannot decrypt with the channel's EncodingAESKey and AppID: %v", err)
+		return nil, &MalformedError{Reason: fmt.Sprintf("cannot decrypt with the channel's EncodingAESKey and AppID: %v", err), Decrypt: true}
 	}
 	return plain, nil
 }

@@ -24,12 +24,15 @@ import (
 // a fresh one fetched — forced only when WeChat returns the rejected one
 // again — and the call retried once.
 
-// refreshBefore is how long before its expiry a token is renewed.
+// refreshBefore is how long before its expiry a token is renewed: WeChat's
+// stable_token itself hands out a new token in a token's last 5 minutes.
 const refreshBefore = 5 * time.Minute
 
+// cachedToken is a token and when to stop using it (its expiry less the
+// renewal margin); the store keeps the same time.
 type cachedToken struct {
-	token   string
-	expires time.Time
+	token string
+	until time.Time
 }
 
 type tokenSource struct {
@@ -48,7 +51,7 @@ func (t *tokenSource) cached(appID string) (string, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	ct, ok := t.mem[appID]
-	return ct.token, ok && t.c.deps.Now().Before(ct.expires.Add(-refreshBefore))
+	return ct.token, ok && t.c.deps.Now().Before(ct.until)
 }
 
 func (t *tokenSource) lock(appID string) *sync.Mutex {
@@ -62,9 +65,9 @@ func (t *tokenSource) lock(appID string) *sync.Mutex {
 	return l
 }
 
-func (t *tokenSource) remember(appID, tok string, exp time.Time) {
+func (t *tokenSource) remember(appID, tok string, until time.Time) {
 	t.mu.Lock()
-	t.mem[appID] = cachedToken{tok, exp}
+	t.mem[appID] = cachedToken{tok, until}
 	t.mu.Unlock()
 }
 
@@ -80,12 +83,12 @@ func (t *tokenSource) get(ctx context.Context, a *account) (string, error) {
 		return tok, nil
 	}
 	if s := t.c.deps.Tokens; s != nil {
-		tok, exp, err := s.PlatformToken(ctx, accountName+a.AppID)
+		tok, until, err := s.PlatformToken(ctx, accountName+a.AppID)
 		if err != nil {
 			return "", err
 		}
-		if tok != "" && t.c.deps.Now().Before(exp.Add(-refreshBefore)) {
-			t.remember(a.AppID, tok, exp)
+		if tok != "" && t.c.deps.Now().Before(until) {
+			t.remember(a.AppID, tok, until)
 			return tok, nil
 		}
 	}
@@ -110,13 +113,14 @@ func (t *tokenSource) fetch(ctx context.Context, a *account) (string, error) {
 	if res.AccessToken == "" || res.ExpiresIn <= 0 {
 		return "", errors.New("get access token: WeChat answered no token")
 	}
-	exp := t.c.deps.Now().Add(time.Duration(res.ExpiresIn) * time.Second)
+	life := time.Duration(res.ExpiresIn) * time.Second
+	until := t.c.deps.Now().Add(life - min(refreshBefore, life/2))
 	if s := t.c.deps.Tokens; s != nil {
-		if err := s.SavePlatformToken(ctx, accountName+a.AppID, res.AccessToken, exp); err != nil {
+		if err := s.SavePlatformToken(ctx, accountName+a.AppID, res.AccessToken, until); err != nil {
 			return "", err
 		}
 	}
-	t.remember(a.AppID, res.AccessToken, exp)
+	t.remember(a.AppID, res.AccessToken, until)
 	return res.AccessToken, nil
 }
 

@@ -252,6 +252,12 @@ func (p *Pipeline) router(ctx context.Context) {
 		case r := <-p.routes:
 			d, err := p.store.AfterIngest(ctx, r)
 			p.decided(d, err)
+			if err == nil && d.Outcome == "queued" {
+				// It may wait only because an older conversation was being
+				// routed at the same moment: drain the queue now, oldest
+				// first, rather than on the next sweep.
+				p.Kick(r.TenantID)
+			}
 		case t := <-p.kicks:
 			ds, err := p.store.Drain(ctx, t)
 			for _, d := range ds {

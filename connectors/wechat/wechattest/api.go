@@ -83,7 +83,8 @@ func (p *Platform) tokenEndpoint(w http.ResponseWriter, r *http.Request) {
 }
 
 // stableToken is POST /cgi-bin/stable_token: while the current stable token
-// is valid every caller gets it; force_refresh issues a new one.
+// is valid every caller gets it (a new one in its last 5 minutes, as
+// WeChat does); force_refresh issues a new one.
 func (p *Platform) stableToken(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		GrantType    string `json:"grant_type"`
@@ -105,7 +106,7 @@ func (p *Platform) stableToken(w http.ResponseWriter, r *http.Request) {
 	var left time.Duration
 	if code == 0 {
 		cur, ok := p.tokens[p.stable[req.AppID]]
-		if !ok || req.ForceRefresh || cur.revoked || time.Now().After(cur.expires) {
+		if !ok || req.ForceRefresh || cur.revoked || time.Until(cur.expires) < 5*time.Minute {
 			p.stable[req.AppID] = p.issue(req.AppID)
 			cur = p.tokens[p.stable[req.AppID]]
 		}

@@ -193,11 +193,15 @@ func (p *Platform) Calls() []Call {
 	return append([]Call(nil), p.calls...)
 }
 
-// CallCount counts the calls to one path (and errcode, unless any < 0 … use -2 for all).
+// AnyErrCode makes CallCount count every answer.
+const AnyErrCode int64 = -2
+
+// CallCount counts the calls to a path that were answered errcode (0: the
+// accepted ones; AnyErrCode: all).
 func (p *Platform) CallCount(path string, errcode int64) int {
 	n := 0
 	for _, c := range p.Calls() {
-		if c.Path == path && (errcode == -2 || c.ErrCode == errcode) {
+		if c.Path == path && (errcode == AnyErrCode || c.ErrCode == errcode) {
 			n++
 		}
 	}

@@ -1,0 +1,107 @@
+package wechat_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/connectors/wechat"
+	"github.com/kefu-hub/kefu/connectors/wechat/wechattest"
+	"github.com/kefu-hub/kefu/hub"
+)
+
+// sendRig is the connector against the fake, with one bound channel.
+func sendRig(t *testing.T) (*wechat.Connector, *wechattest.Platform, *hub.Channel, wechattest.App) {
+	t.Helper()
+	fake := wechattest.New(t)
+	c := wechat.New(connectors.Deps{HTTP: connectors.NewHTTPClient(true), AllowPrivate: true, MaxBody: 1 << 20,
+		Tolerance: 5 * time.Minute, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}, fake.URL)
+	app := fake.NewApp("safe")
+	ch := &hub.Channel{ID: "ch_send", TenantID: "tn_send", Type: wechat.Type, Name: "send"}
+	cfg, _ := json.Marshal(map[string]any{"app_id": app.AppID, "app_secret": app.Secret})
+	if err := c.Setup(ch, cfg, false); err != nil {
+		t.Fatal(err)
+	}
+	fake.Bind(ch)
+	return c, fake, ch, wechattest.AppOf(ch)
+}
+
+func reply(ch *hub.Channel, openid, text string) *hub.Delivery {
+	body, _ := json.Marshal(map[string]any{"type": "message.created", "data": map[string]any{
+		"message": map[string]any{"type": "text", "text": text}, "contact": map[string]any{"external_id": openid}}})
+	return &hub.Delivery{ID: "msg_x", TenantID: ch.TenantID, ChannelID: ch.ID, Kind: "message", Payload: body}
+}
+
+// An expired token (42001) is renewed and the send retried once; an
+// invalid one (40001) too. Errors never carry the access token.
+func TestTokenRenewal(t *testing.T) {
+	c, fake, ch, app := sendRig(t)
+	ctx := context.Background()
+	if res := c.Send(ctx, ch, reply(ch, "oA", "first")); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	fake.ExpireTokens(app.AppID)
+	if res := c.Send(ctx, ch, reply(ch, "oA", "after expiry")); res.Err != nil {
+		t.Fatalf("after 42001: %v", res.Err)
+	}
+	fake.RevokeTokens(app.AppID)
+	if res := c.Send(ctx, ch, reply(ch, "oA", "after revocation")); res.Err != nil {
+		t.Fatalf("after 40001: %v", res.Err)
+	}
+	if n := fake.CallCount("/cgi-bin/message/custom/send", 42001); n != 1 {
+		t.Errorf("42001 answered %d times, want once", n)
+	}
+	if n := fake.CallCount("/cgi-bin/message/custom/send", 40001); n != 1 {
+		t.Errorf("40001 answered %d times, want once", n)
+	}
+	if n := fake.CallCount("/cgi-bin/stable_token", 0); n != 3 {
+		t.Errorf("%d stable_token calls, want 3 (first, after expiry, after revocation)", n)
+	}
+	if got := fake.Received(); len(got) != 3 || got[2].Text != "after revocation" {
+		t.Fatalf("received %+v", got)
+	}
+	// Refusals no retry fixes are permanent and say why.
+	for code, want := range map[int64]string{45015: "48", 45047: "used up", 48001: "permission"} {
+		fake.FailSends(code)
+		res := c.Send(ctx, ch, reply(ch, "oA", "refused"))
+		if res.Err == nil || !res.Permanent || !strings.Contains(res.Err.Error(), want) {
+			t.Errorf("errcode %d: %+v, want a permanent error mentioning %q", code, res, want)
+		}
+	}
+	// A busy platform is retried; a rejected token twice in a row is too.
+	fake.FailSends(-1)
+	if res := c.Send(ctx, ch, reply(ch, "oA", "busy")); res.Err == nil || res.Permanent {
+		t.Errorf("errcode -1: %+v, want a retryable error", res)
+	}
+	fake.FailSends(40001)
+	fake.RevokeTokens(app.AppID)
+	res := c.Send(ctx, ch, reply(ch, "oA", "twice"))
+	if res.Err == nil || res.Permanent || strings.Contains(res.Err.Error(), "AT_") {
+		t.Errorf("a token rejected after renewal: %+v, want a retryable error without the token", res)
+	}
+}
+
+// Typing is throttled per customer and cancelled only after typing.
+func TestTypingThrottled(t *testing.T) {
+	c, fake, ch, _ := sendRig(t)
+	ctx := context.Background()
+	for range 5 {
+		if err := c.Typing(ctx, ch, "oB", true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Typing(ctx, ch, "oB", false)
+	c.Typing(ctx, ch, "oB", false)
+	var cmds []string
+	for _, s := range fake.Typings() {
+		cmds = append(cmds, s.Text)
+	}
+	if strings.Join(cmds, ",") != "Typing,CancelTyping" {
+		t.Fatalf("typing commands %v, want one Typing then one CancelTyping", cmds)
+	}
+}

@@ -1,0 +1,242 @@
+package bench
+
+import (
+	"math"
+	"slices"
+	"sync"
+	"time"
+)
+
+// entry is what the ledger knows about one message the bench sent.
+type entry struct {
+	warmUp    bool      // sent in the warm-up (a customer's first message)
+	scheduled time.Time // when the open-loop schedule wanted it sent
+	sent      time.Time // when the POST started
+	acked     time.Time // when a 2xx answer arrived (zero otherwise)
+	status    int       // HTTP status; 0 for a transport error or none yet
+	seen      int       // frames on agent sockets that carried it
+	firstSeen time.Time
+	delivered chan struct{} // closed at the first sighting (nil unless awaited)
+}
+
+// Ledger records every message by its unique external id: when it was
+// sent, whether the hub accepted it, and each time an agent socket showed
+// it. Lost and duplicated messages fall out of it. Safe for concurrent use.
+type Ledger struct {
+	mu      sync.Mutex
+	start   time.Time
+	warmUp  bool // new entries belong to the warm-up
+	entries map[string]*entry
+	foreign int // frames carrying ids this ledger never sent
+	waiting int // accepted and not seen yet
+}
+
+// NewLedger starts an empty ledger; start is time zero of the timelines.
+func NewLedger(start time.Time) *Ledger {
+	return &Ledger{start: start, entries: make(map[string]*entry, 1<<16)}
+}
+
+// SetStart moves time zero of the timelines (to when the run begins).
+func (l *Ledger) SetStart(t time.Time) {
+	l.mu.Lock()
+	l.start = t
+	l.mu.Unlock()
+}
+
+// SetWarmUp marks the messages sent from now on as warm-up (or not): they
+// count for lost and duplicated, but their latency is reported apart.
+func (l *Ledger) SetWarmUp(on bool) {
+	l.mu.Lock()
+	l.warmUp = on
+	l.mu.Unlock()
+}
+
+// Sent records that a POST for id starts now (scheduled is the open-loop
+// slot, equal to sent in max-rate mode). With await, the returned channel
+// is closed when an agent socket first shows the message; else it is nil.
+func (l *Ledger) Sent(id string, scheduled, sent time.Time, await bool) <-chan struct{} {
+	e := &entry{scheduled: scheduled, sent: sent}
+	if await {
+		e.delivered = make(chan struct{})
+	}
+	l.mu.Lock()
+	e.warmUp = l.warmUp
+	l.entries[id] = e
+	l.mu.Unlock()
+	return e.delivered
+}
+
+// Answered records the POST's outcome: an HTTP status (0 = transport error).
+func (l *Ledger) Answered(id string, status int, at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.entries[id]
+	if !ok || !e.acked.IsZero() {
+		return
+	}
+	e.status = status
+	if status < 200 || status > 299 {
+		return
+	}
+	e.acked = at
+	if e.seen == 0 {
+		l.waiting++
+	}
+}
+
+// Seen records that an agent socket frame carried id at time at.
+func (l *Ledger) Seen(id string, at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.entries[id]
+	if !ok {
+		l.foreign++
+		return
+	}
+	e.seen++
+	if e.seen > 1 {
+		return
+	}
+	e.firstSeen = at
+	if !e.acked.IsZero() {
+		l.waiting--
+	}
+	if e.delivered != nil {
+		close(e.delivered)
+	}
+}
+
+// Outstanding counts accepted messages no agent socket has shown yet.
+func (l *Ledger) Outstanding() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.waiting
+}
+
+// Lost returns the ids that were accepted and never seen.
+func (l *Ledger) Lost() map[string]bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]bool{}
+	for id, e := range l.entries {
+		if !e.acked.IsZero() && e.seen == 0 {
+			out[id] = true
+		}
+	}
+	return out
+}
+
+// Phase sums up the messages of one phase (warm-up or the timed run).
+type Phase struct {
+	Sent, Accepted, Delivered int
+	E2E                       []time.Duration // POST start → first agent frame, sorted
+	E2ESched                  []time.Duration // scheduled slot → first agent frame, sorted
+	Ack                       []time.Duration // POST start → 2xx answer, sorted
+	LastAck, LastSeen         time.Time
+	AcceptedPerSec            []int // accepted answers per second since start
+	DeliveredPerSec           []int // first sightings per second since start
+	// E2EMaxPerSec is the worst e2e latency of the messages sent in each
+	// second, to tell a steady tail from a stall.
+	E2EMaxPerSec []time.Duration
+}
+
+// Tally is the ledger summed up: integrity over every message, latency
+// and throughput per phase.
+type Tally struct {
+	Sent            int         // POSTs started
+	Accepted        int         // answered 2xx
+	Rejected        map[int]int // non-2xx answers by status
+	TransportErrors int         // no HTTP answer at all
+	Delivered       int         // accepted and seen at least once
+	Lost            int         // accepted, never seen
+	Duplicated      int         // seen more than once
+	ExtraFrames     int         // frames beyond the first, summed over duplicated messages
+	SeenUnaccepted  int         // seen, though the POST was not answered 2xx
+	Foreign         int         // frames with ids this run never sent
+	Run, WarmUp     Phase
+}
+
+// grow returns s long enough to index i.
+func grow[T any](s []T, i int) []T {
+	for len(s) <= i {
+		var zero T
+		s = append(s, zero)
+	}
+	return s
+}
+
+// Tally sums the ledger up; call it once the run is over.
+func (l *Ledger) Tally() Tally {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t := Tally{Rejected: map[int]int{}, Foreign: l.foreign}
+	sec := func(at time.Time) int { return max(0, int(at.Sub(l.start)/time.Second)) }
+	for _, e := range l.entries {
+		p := &t.Run
+		if e.warmUp {
+			p = &t.WarmUp
+		}
+		t.Sent++
+		p.Sent++
+		accepted := !e.acked.IsZero()
+		switch {
+		case accepted:
+			t.Accepted++
+			p.Accepted++
+			p.Ack = append(p.Ack, e.acked.Sub(e.sent))
+			i := sec(e.acked)
+			p.AcceptedPerSec = grow(p.AcceptedPerSec, i)
+			p.AcceptedPerSec[i]++
+			if e.acked.After(p.LastAck) {
+				p.LastAck = e.acked
+			}
+		case e.status == 0:
+			t.TransportErrors++
+		default:
+			t.Rejected[e.status]++
+		}
+		if e.seen > 1 {
+			t.Duplicated++
+			t.ExtraFrames += e.seen - 1
+		}
+		switch {
+		case e.seen == 0 && accepted:
+			t.Lost++
+		case e.seen > 0 && !accepted:
+			t.SeenUnaccepted++
+		case e.seen > 0:
+			t.Delivered++
+			p.Delivered++
+			e2e := e.firstSeen.Sub(e.sent)
+			p.E2E = append(p.E2E, e2e)
+			p.E2ESched = append(p.E2ESched, e.firstSeen.Sub(e.scheduled))
+			i := sec(e.firstSeen)
+			p.DeliveredPerSec = grow(p.DeliveredPerSec, i)
+			p.DeliveredPerSec[i]++
+			if e.firstSeen.After(p.LastSeen) {
+				p.LastSeen = e.firstSeen
+			}
+			j := sec(e.sent)
+			p.E2EMaxPerSec = grow(p.E2EMaxPerSec, j)
+			p.E2EMaxPerSec[j] = max(p.E2EMaxPerSec[j], e2e)
+		}
+	}
+	for _, p := range []*Phase{&t.Run, &t.WarmUp} {
+		slices.Sort(p.E2E)
+		slices.Sort(p.E2ESched)
+		slices.Sort(p.Ack)
+	}
+	return t
+}
+
+// Percentile returns the nearest-rank p-th percentile (0 < p <= 100) of
+// sorted durations; zero for none.
+func Percentile(sorted []time.Duration, p float64) time.Duration {
+	n := len(sorted)
+	if n == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(p / 100 * float64(n)))
+	rank = max(1, min(rank, n))
+	return sorted[rank-1]
+}

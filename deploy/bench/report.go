@@ -1,0 +1,201 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Latency is a latency distribution in milliseconds.
+type Latency struct {
+	Count int     `json:"count"`
+	P50   float64 `json:"p50_ms"`
+	P95   float64 `json:"p95_ms"`
+	P99   float64 `json:"p99_ms"`
+	Max   float64 `json:"max_ms"`
+	Mean  float64 `json:"mean_ms"`
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func latency(sorted []time.Duration) Latency {
+	l := Latency{Count: len(sorted)}
+	if len(sorted) == 0 {
+		return l
+	}
+	var sum time.Duration
+	for _, d := range sorted {
+		sum += d
+	}
+	l.P50, l.P95, l.P99 = ms(Percentile(sorted, 50)), ms(Percentile(sorted, 95)), ms(Percentile(sorted, 99))
+	l.Max, l.Mean = ms(sorted[len(sorted)-1]), ms(sum/time.Duration(len(sorted)))
+	return l
+}
+
+// Report is the outcome of a run (printed as text, or as JSON with -json).
+type Report struct {
+	URL         string  `json:"url"`
+	Mode        string  `json:"mode"`
+	Rate        float64 `json:"target_rate"`
+	Customers   int     `json:"customers"`
+	Agents      int     `json:"agents"`
+	Concurrency int     `json:"concurrency"`
+	DurationS   float64 `json:"duration_s"`
+	TenantID    string  `json:"tenant_id"`
+	ChannelID   string  `json:"channel_id"`
+
+	Sent            int            `json:"sent"`
+	Accepted        int            `json:"accepted"`
+	Rejected        map[string]int `json:"rejected_by_status"`
+	TransportErrors int            `json:"transport_errors"`
+	Delivered       int            `json:"delivered"`
+	// RunSent, RunAccepted and RunDelivered count the timed run only
+	// (without the warm-up); the rates and latencies below are of it.
+	RunSent      int `json:"run_sent"`
+	RunAccepted  int `json:"run_accepted"`
+	RunDelivered int `json:"run_delivered"`
+	Lost         int `json:"lost"`
+	// LostStored were in the hub's store after the drain and still had not
+	// reached a socket a second later; LostNotStored were not stored then
+	// (still queued on the bus, or dropped).
+	LostStored     int  `json:"lost_stored"`
+	LostNotStored  int  `json:"lost_not_stored"`
+	AuditComplete  bool `json:"lost_audit_complete"`
+	Duplicated     int  `json:"duplicated"`
+	ExtraFrames    int  `json:"duplicate_frames"`
+	SeenUnaccepted int  `json:"seen_but_not_accepted"`
+	Foreign        int  `json:"foreign_frames"`
+
+	OfferedPerSec   float64 `json:"offered_per_s"`
+	AcceptedPerSec  float64 `json:"accepted_per_s"`
+	DeliveredPerSec float64 `json:"delivered_per_s"`
+	// E2E is POST start → first agent socket frame carrying the message.
+	E2E Latency `json:"e2e"`
+	// E2ESched is the open-loop slot → frame (includes any schedule slip).
+	E2ESched Latency `json:"e2e_from_schedule"`
+	// Ack is POST start → 2xx answer (the message is durable).
+	Ack Latency `json:"ack"`
+	// WarmUpE2E is each customer's first message: POST start → the
+	// conversation.assigned frame (open a conversation, route, assign).
+	WarmUpE2E  Latency `json:"warmup_e2e"`
+	WarmUpTook float64 `json:"warmup_ms"`
+
+	AcceptedTimeline  []int     `json:"accepted_per_second"`
+	DeliveredTimeline []int     `json:"delivered_per_second"`
+	E2EMaxTimeline    []float64 `json:"e2e_max_ms_by_send_second"`
+	DrainTook         float64   `json:"drain_ms"`
+	BehindSchedule    int       `json:"behind_schedule"`
+	MaxScheduleLagMS  float64   `json:"max_schedule_lag_ms"`
+	Reconnects        int       `json:"socket_reconnects"`
+	Frames            int       `json:"socket_frames"`
+	Callbacks         int       `json:"callbacks_received"`
+	BenchCPUSeconds   float64   `json:"bench_cpu_s"`
+}
+
+func newReport(cfg Config, mode string, t Tally, start, sendEnd time.Time) *Report {
+	run := t.Run
+	r := &Report{URL: cfg.URL, Mode: mode, Rate: cfg.Rate, Customers: cfg.Customers, Agents: cfg.Agents,
+		Concurrency: cfg.Concurrency, DurationS: cfg.Duration.Seconds(),
+		Sent: t.Sent, Accepted: t.Accepted, Rejected: map[string]int{}, TransportErrors: t.TransportErrors,
+		Delivered: t.Delivered, Lost: t.Lost, Duplicated: t.Duplicated, ExtraFrames: t.ExtraFrames,
+		SeenUnaccepted: t.SeenUnaccepted, Foreign: t.Foreign,
+		RunSent: run.Sent, RunAccepted: run.Accepted, RunDelivered: run.Delivered,
+		E2E: latency(run.E2E), E2ESched: latency(run.E2ESched), Ack: latency(run.Ack),
+		WarmUpE2E:        latency(t.WarmUp.E2E),
+		AcceptedTimeline: run.AcceptedPerSec, DeliveredTimeline: run.DeliveredPerSec}
+	for _, d := range run.E2EMaxPerSec {
+		r.E2EMaxTimeline = append(r.E2EMaxTimeline, ms(d))
+	}
+	for status, n := range t.Rejected {
+		r.Rejected[fmt.Sprint(status)] = n
+	}
+	if w := sendEnd.Sub(start).Seconds(); w > 0 {
+		r.OfferedPerSec = float64(run.Sent) / w
+	}
+	if w := run.LastAck.Sub(start).Seconds(); w > 0 {
+		r.AcceptedPerSec = float64(run.Accepted) / w
+	}
+	if w := run.LastSeen.Sub(start).Seconds(); w > 0 {
+		r.DeliveredPerSec = float64(run.Delivered) / w
+	}
+	return r
+}
+
+// Err is non-nil when a message was lost or duplicated: the run failed.
+func (r *Report) Err() error {
+	if r.Lost > 0 || r.Duplicated > 0 {
+		return fmt.Errorf("bench: %d accepted messages lost, %d duplicated", r.Lost, r.Duplicated)
+	}
+	return nil
+}
+
+// WriteText prints the report for people.
+func (r *Report) WriteText(w io.Writer) {
+	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
+	p("kefu bench — %s against %s", r.Mode, r.URL)
+	p("  setup      %d customers, %d agents (websockets), %d posts in flight max, %.0fs + drain",
+		r.Customers, r.Agents, r.Concurrency, r.DurationS)
+	p("  tenant     %s  channel %s", r.TenantID, r.ChannelID)
+	p("")
+	if r.WarmUpE2E.Count > 0 {
+		p("  warm-up    %d first messages (open + route + assign): p50 %.1f ms · p99 %.1f ms · max %.1f ms; all assigned in %.0f ms",
+			r.WarmUpE2E.Count, r.WarmUpE2E.P50, r.WarmUpE2E.P99, r.WarmUpE2E.Max, r.WarmUpTook)
+	}
+	p("  posts      %d sent, %d accepted (2xx), %d transport errors%s (all phases)", r.Sent, r.Accepted, r.TransportErrors, rejected(r.Rejected))
+	p("  timed run  %d sent, %d accepted, %d delivered", r.RunSent, r.RunAccepted, r.RunDelivered)
+	p("  throughput offered %.0f/s · accepted %.0f/s · delivered to agents %.0f/s", r.OfferedPerSec, r.AcceptedPerSec, r.DeliveredPerSec)
+	p("  e2e        POST start → agent frame: p50 %.1f ms · p95 %.1f ms · p99 %.1f ms · max %.1f ms (n=%d)",
+		r.E2E.P50, r.E2E.P95, r.E2E.P99, r.E2E.Max, r.E2E.Count)
+	if r.Rate > 0 {
+		p("  e2e/sched  schedule slot → agent frame: p50 %.1f ms · p99 %.1f ms · max %.1f ms; %d posts started >10ms late (worst %.1f ms)",
+			r.E2ESched.P50, r.E2ESched.P99, r.E2ESched.Max, r.BehindSchedule, r.MaxScheduleLagMS)
+	}
+	p("  ack        POST start → 2xx: p50 %.1f ms · p99 %.1f ms · max %.1f ms", r.Ack.P50, r.Ack.P99, r.Ack.Max)
+	p("  integrity  (all phases) lost %d · duplicated %d (%d extra frames) · seen-but-not-accepted %d · foreign frames %d",
+		r.Lost, r.Duplicated, r.ExtraFrames, r.SeenUnaccepted, r.Foreign)
+	if r.Lost > 0 {
+		note := ""
+		if !r.AuditComplete {
+			note = " (audit incomplete: more than 500 conversations per status, or an error)"
+		}
+		p("  lost audit %d stored but not pushed to any agent socket 1s later · %d not stored after the drain (still on the bus? raise -drain)%s",
+			r.LostStored, r.LostNotStored, note)
+	}
+	p("  sockets    %d frames, %d reconnects (resumed from last event id); %d callbacks received; drain %.0f ms",
+		r.Frames, r.Reconnects, r.Callbacks, r.DrainTook)
+	p("  per second accepted  %s", timeline(r.AcceptedTimeline))
+	p("             delivered %s", timeline(r.DeliveredTimeline))
+	worst := make([]string, len(r.E2EMaxTimeline))
+	for i, v := range r.E2EMaxTimeline {
+		worst[i] = fmt.Sprintf("%.0f", v)
+	}
+	p("             worst e2e ms by send second %s", strings.Join(worst, " "))
+	p("  bench CPU  %.1f s (shares the machine with the hub)", r.BenchCPUSeconds)
+	verdict := "OK: 0 lost, 0 duplicated"
+	if err := r.Err(); err != nil {
+		verdict = "FAIL: " + err.Error()
+	}
+	p("  verdict    %s", verdict)
+}
+
+func rejected(m map[string]int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s×%d", k, m[k]))
+	}
+	return ", non-2xx: " + strings.Join(parts, " ")
+}
+
+func timeline(s []int) string {
+	parts := make([]string, len(s))
+	for i, n := range s {
+		parts[i] = fmt.Sprint(n)
+	}
+	return strings.Join(parts, " ")
+}
