@@ -266,17 +266,9 @@ func TestTransferWithReason(t *testing.T) {
 // chats than their maximum, no conversation is assigned twice, and closing
 // conversations drains the queue until every one was served.
 func TestTwoHubsNeverOverAssign(t *testing.T) {
-	var cm *mode
-	for _, m := range modes(t) {
-		if m.cluster {
-			cm = &m
-		}
-	}
-	if cm == nil {
-		t.Skip("cluster mode only (KEFU_TEST_EMBEDDED_ONLY=1)")
-	}
+	cm := clusterOnly(t)
 	const agents, maxChats, customers = 4, 3, 40
-	e := newEnv(t, *cm)
+	e := newEnv(t, cm)
 	h1 := e.spawn("")
 	h2 := e.spawn("")
 	hubs := []*hubProc{h1, h2}

@@ -51,6 +51,19 @@ func modes(t *testing.T) []mode {
 	return append(ms, mode{name: "cluster", cluster: true})
 }
 
+// clusterOnly is the cluster mode for tests that need several processes on
+// one PostgreSQL + NATS; it skips only when KEFU_TEST_EMBEDDED_ONLY=1.
+func clusterOnly(t *testing.T) mode {
+	t.Helper()
+	for _, m := range modes(t) {
+		if m.cluster {
+			return m
+		}
+	}
+	t.Skip("cluster mode only (KEFU_TEST_EMBEDDED_ONLY=1)")
+	return mode{}
+}
+
 // forModes runs f once per mode as a subtest.
 func forModes(t *testing.T, f func(t *testing.T, m mode)) {
 	for _, m := range modes(t) {

@@ -14,17 +14,9 @@ import (
 // conversation is assigned exactly once, and the rotation stays fair
 // (assignment counts within ±1).
 func TestRaceTwoServesRoundRobin(t *testing.T) {
-	var cm *mode
-	for _, m := range modes(t) {
-		if m.cluster {
-			cm = &m
-		}
-	}
-	if cm == nil {
-		t.Skip("cluster mode only (KEFU_TEST_EMBEDDED_ONLY=1)")
-	}
+	cm := clusterOnly(t)
 	const agents, maxChats, customers = 10, 3, 1000
-	e := newEnv(t, *cm)
+	e := newEnv(t, cm)
 	hubs := []*hubProc{e.spawn(""), e.spawn("")}
 	dropIdleConns(t)
 	adm := hubs[0].admin()

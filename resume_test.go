@@ -100,16 +100,8 @@ func TestResumeReplaysMissedEvents(t *testing.T) {
 // by another: customer messages posted there and replies sent through its
 // REST API; and it can resume on the other process after a drop.
 func TestEventsCrossProcesses(t *testing.T) {
-	var cm *mode
-	for _, m := range modes(t) {
-		if m.cluster {
-			cm = &m
-		}
-	}
-	if cm == nil {
-		t.Skip("cluster mode only (KEFU_TEST_EMBEDDED_ONLY=1)")
-	}
-	e := newEnv(t, *cm)
+	cm := clusterOnly(t)
+	e := newEnv(t, cm)
 	h1, h2 := e.spawn(""), e.spawn("")
 	adm := h1.admin()
 	adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售后"})

@@ -69,9 +69,7 @@ func (c *Connector) Info(ch *hub.Channel) map[string]any {
 // Routes registers POST /webhooks/api/:channel_id.
 func (c *Connector) Routes(r gin.IRoutes) { r.POST("/:channel_id", c.inbound) }
 
-func fail(g *gin.Context, status int, code, msg string) {
-	g.AbortWithStatusJSON(status, gin.H{"error": gin.H{"code": code, "message": msg}})
-}
+var fail = connectors.Fail
 
 func (c *Connector) inbound(g *gin.Context) {
 	ctx := g.Request.Context()
@@ -84,14 +82,8 @@ func (c *Connector) inbound(g *gin.Context) {
 		fail(g, http.StatusServiceUnavailable, "unavailable", "store unavailable, retry")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(g.Writer, g.Request.Body, c.deps.MaxBody))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		fail(g, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body is larger than %d bytes", c.deps.MaxBody))
-		return
-	}
-	if err != nil {
-		fail(g, http.StatusBadRequest, "bad_request", "could not read body")
+	body, ok := connectors.ReadBody(g, c.deps.MaxBody)
+	if !ok {
 		return
 	}
 	if err := Verify(ch.Secret, g.Request.Header, body, c.deps.Now(), c.deps.Tolerance); err != nil {

@@ -2,18 +2,15 @@ package wechat
 
 import (
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
 )
 
-func fail(g *gin.Context, status int, code, msg string) {
-	g.AbortWithStatusJSON(status, gin.H{"error": gin.H{"code": code, "message": msg}})
-}
+var fail = connectors.Fail
 
 // channel resolves the webhook's channel: 404 for an unknown id or another
 // type's channel, 503 while the store is unreachable (WeChat retries).
@@ -65,14 +62,8 @@ func (c *Connector) push(g *gin.Context) {
 	if !ok {
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(g.Writer, g.Request.Body, c.deps.MaxBody))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		fail(g, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("body is larger than %d bytes", c.deps.MaxBody))
-		return
-	}
-	if err != nil {
-		fail(g, http.StatusBadRequest, "bad_request", "could not read body")
+	body, ok := connectors.ReadBody(g, c.deps.MaxBody)
+	if !ok {
 		return
 	}
 	m, err := Open(a.keys(), ParamsFrom(g.Request.URL.Query()), body, c.deps.Now(), c.deps.Tolerance)
