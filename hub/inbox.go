@@ -117,6 +117,15 @@ func (s *Store) ingestOne(ctx context.Context, tx *sqlx.Tx, fx *effects, in *Inb
 	if in.Event != "" {
 		return s.ingestContactEvent(ctx, tx, fx, ch, in) // contactevents.go
 	}
+	// A replay is recognised before anything else happens, so that a message
+	// whose conversation has since closed cannot open an empty new one.
+	var existing []string
+	if err := s.txSelect(ctx, tx, &existing, qDedup, ch.ID, in.ExternalID); err != nil {
+		return IngestResult{}, fmt.Errorf("dedup check: %w", err)
+	}
+	if len(existing) > 0 {
+		return IngestResult{MessageID: existing[0], TenantID: ch.TenantID, Duplicate: true}, nil
+	}
 	contact, err := s.upsertContact(ctx, tx, ch, in)
 	if err != nil {
 		return IngestResult{}, err
@@ -127,14 +136,6 @@ func (s *Store) ingestOne(ctx context.Context, tx *sqlx.Tx, fx *effects, in *Inb
 		return IngestResult{}, err
 	}
 	r := IngestResult{ConversationID: conv.ID, TenantID: ch.TenantID, Status: conv.Status, New: isNew}
-	var existing []string
-	if err := s.txSelect(ctx, tx, &existing, qDedup, ch.ID, in.ExternalID); err != nil {
-		return r, fmt.Errorf("dedup check: %w", err)
-	}
-	if len(existing) > 0 {
-		r.MessageID, r.Duplicate = existing[0], true
-		return r, nil
-	}
 	atts, _ := json.Marshal(orEmpty(in.Attachments))
 	m := &Message{ID: NewID("ms"), TenantID: ch.TenantID, ConversationID: conv.ID, ChannelID: ch.ID, Direction: "in",
 		SenderType: "contact", SenderID: contact.ID, Type: in.Type, Text: in.Text, AttachmentsRaw: string(atts),

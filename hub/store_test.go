@@ -180,3 +180,29 @@ func BenchmarkIngest(b *testing.B) {
 		})
 	}
 }
+
+// A message replayed after its conversation closed is recognised as a
+// duplicate and opens no new (empty) conversation.
+func TestReplayAfterCloseOpensNothing(t *testing.T) {
+	for name, s := range stores(t) {
+		t.Run(name, func(t *testing.T) {
+			f := setup(t, s)
+			ctx := context.Background()
+			r := s.Ingest(ctx, []hub.Inbound{f.msg("once", "c1")})[0]
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			if _, err := s.CloseConversation(ctx, f.admin, r.ConversationID, "done"); err != nil {
+				t.Fatal(err)
+			}
+			again := s.Ingest(ctx, []hub.Inbound{f.msg("once", "c1")})[0]
+			if again.Err != nil || !again.Duplicate || again.MessageID != r.MessageID {
+				t.Fatalf("replay: %+v, want the first message as a duplicate", again)
+			}
+			open, err := s.Conversations(ctx, f.admin, hub.ConversationFilter{})
+			if err != nil || len(open) != 0 {
+				t.Fatalf("%d active conversations after the replay (%v), want none", len(open), err)
+			}
+		})
+	}
+}
