@@ -4,19 +4,22 @@ BIN       ?= bin/kefu
 GOFLAGS   ?=
 PKGS      := ./...
 
-.PHONY: run build test test-embedded lint bench fuzz clean
+.PHONY: run build ui test test-embedded lint bench fuzz clean
 
 run: build ## start the hub in embedded mode (SQLite + in-process NATS under ./data)
 	./$(BIN) serve
 
-build: ## build the kefu binary
+build: ui ## build the workbench UI, then the kefu binary (which embeds it)
 	$(GO) build $(GOFLAGS) -o $(BIN) .
 
-test: ## every test: embedded mode, and PostgreSQL + NATS (127.0.0.1:5432 / :4222) — fails if those are down
+ui: ## build the workbench UI (workbench/ui, Node 20+) into workbench/webui/dist
+	cd workbench/ui && npm ci --no-audit --no-fund && npm run build
+
+test: ui ## every test: embedded mode, and PostgreSQL + NATS (127.0.0.1:5432 / :4222) — fails if those are down
 	$(GO) vet $(PKGS)
 	$(GO) test $(GOFLAGS) -count=1 -timeout 15m $(PKGS)
 
-test-embedded: ## only embedded-mode tests (no PostgreSQL/NATS needed)
+test-embedded: ui ## only embedded-mode tests (no PostgreSQL/NATS needed)
 	KEFU_TEST_EMBEDDED_ONLY=1 $(GO) test -count=1 -timeout 15m $(PKGS)
 
 lint: ## gofmt, go vet
@@ -33,4 +36,4 @@ fuzz: ## run each fuzz target for 60s
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 60s ./connectors/wechat/
 
 clean:
-	rm -rf bin data
+	rm -rf bin data workbench/webui/dist workbench/ui/node_modules testdata/ui-output

@@ -243,7 +243,7 @@ func (s *Store) CloseConversation(ctx context.Context, a *Agent, convID, reason 
 		if err := s.release(ctx, tx, c); err != nil {
 			return err
 		}
-		c.Status, c.ClosedAt, c.CloseReason = ConvClosed, &now, reason
+		c.Status, c.ClosedAt, c.CloseReason, c.UpdatedAt = ConvClosed, &now, reason, now
 		ch := &Channel{ID: c.ChannelID, TenantID: c.TenantID}
 		fx.emit(ch, EvConversationClosed, c.ID, deref(c.AssigneeID), map[string]any{"conversation": c, "by": a.ID})
 		return nil

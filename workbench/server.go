@@ -121,7 +121,7 @@ func New(d Deps) *gin.Engine {
 	adm.GET("/api-tokens", s.listTokens)
 	adm.POST("/api-tokens", s.createToken)
 	adm.DELETE("/api-tokens/:id", s.deleteToken)
-	e.NoRoute(func(g *gin.Context) { fail(g, http.StatusNotFound, "not_found", "no such route") })
+	e.NoRoute(serveUI()) // the workbench UI (ui.go); JSON 404 under /api/ and /webhooks/
 	return e
 }
 

@@ -1,0 +1,203 @@
+package main
+
+// Browser test of the agent workbench (workbench/ui): headless Debian
+// chromium driven by playwright-core (workbench/ui/e2e/workbench.mjs)
+// against a real hub. On CI (CI=true) a missing chromium, node or UI build
+// fails the test; on a laptop it skips and says what is missing.
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kefu-hub/kefu/workbench"
+)
+
+const uiChromium = "/usr/bin/chromium"
+
+// needUI fails on CI and skips elsewhere when the browser test cannot run.
+func needUI(t *testing.T) {
+	t.Helper()
+	var missing []string
+	if _, err := os.Stat(uiChromium); err != nil {
+		missing = append(missing, uiChromium+" (apt-get install -y chromium)")
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		missing = append(missing, "node")
+	}
+	if _, err := os.Stat("workbench/ui/node_modules/playwright-core"); err != nil {
+		missing = append(missing, "workbench/ui/node_modules (cd workbench/ui && npm ci)")
+	}
+	if !workbench.UIBuilt() {
+		missing = append(missing, "the built UI (make build)")
+	}
+	if len(missing) == 0 {
+		return
+	}
+	msg := "browser test needs: " + strings.Join(missing, ", ")
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// The hub serves the UI at / with a strict CSP, and /api/* stays JSON.
+func TestUIServed(t *testing.T) {
+	h := newEnv(t, mode{name: "embedded"}).start()
+	get := func(path string) (*http.Response, string) {
+		res, err := http.Get(h.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+	for _, p := range []string{"/", "/conversations/cv_1"} {
+		res, body := get(p)
+		if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "<html") {
+			t.Fatalf("GET %s: %d %s %.200s", p, res.StatusCode, res.Header.Get("Content-Type"), body)
+		}
+		if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+			t.Fatalf("GET %s: CSP %q", p, csp)
+		}
+	}
+	for _, p := range []string{"/api/v1/nope", "/webhooks/nope", "/missing.js"} {
+		res, body := get(p)
+		if res.StatusCode != 404 || !strings.Contains(body, `"not_found"`) {
+			t.Fatalf("GET %s: %d %.200s", p, res.StatusCode, body)
+		}
+	}
+}
+
+func TestUIWorkbenchBrowser(t *testing.T) {
+	needUI(t)
+	h := newEnv(t, mode{name: "embedded"}).start()
+	adm := h.admin()
+	adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"})
+	ch := adm.newAPIChannel("", map[string]any{"default_group_id": "售前"})
+	agent := adm.newAgent("ui@kefu.test", 5, "售前")
+
+	shots, _ := filepath.Abs(filepath.Join("testdata", "ui-output"))
+	cmd := exec.Command("node", "e2e/workbench.mjs")
+	cmd.Dir = "workbench/ui"
+	cmd.Env = append(os.Environ(), "KEFU_BASE="+h.base, "KEFU_EMAIL=ui@kefu.test", "KEFU_PASSWORD=agent-pass-1",
+		"KEFU_CHROMIUM="+uiChromium, "KEFU_SHOTS="+shots)
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	var stderr syncBuf // node's stderr and its non-step output
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	timer := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+
+	steps := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if s, ok := strings.CutPrefix(sc.Text(), "@@ "); ok {
+				steps <- s
+			} else {
+				stderr.Write([]byte(sc.Text() + "\n"))
+			}
+		}
+		close(steps)
+	}()
+	await := func(want string) {
+		t.Helper()
+		if got, ok := <-steps; !ok || got != want {
+			if ok {
+				cmd.Process.Kill() // out of step: stop it rather than wait for input
+			}
+			cmd.Wait()
+			t.Fatalf("browser test: want step %q, got %q (exited)\n%s", want, got, stderr.String())
+		}
+	}
+	send := func(v any) {
+		b, _ := json.Marshal(v)
+		fmt.Fprintf(stdin, "%s\n", b)
+	}
+	post := func(id, name, text string) {
+		t.Helper()
+		body := textMsg(id, "c-ui", text)
+		body["contact"] = map[string]any{"id": "c-ui", "name": name}
+		if st, b := ch.post(t, h.base, body); st/100 != 2 {
+			t.Fatalf("post customer message: %d %s", st, b)
+		}
+	}
+
+	await("online")
+	if s := agent.must(200, "GET", "/api/v1/me", nil).str("status"); s != "online" {
+		t.Fatalf("status after the UI switched it: %q", s)
+	}
+	hostileName := `<img src=x onerror=alert(2)>{{7*7}}`
+	post("m1", hostileName, "你好，我想退货 ui-first")
+	send(map[string]string{"text": "ui-first", "reply": "您好，请提供订单号 ui-reply"})
+	await("replied")
+
+	var cs struct {
+		Conversations []struct{ ID string } `json:"conversations"`
+	}
+	agent.must(200, "GET", "/api/v1/conversations", nil).json(t, &cs)
+	if len(cs.Conversations) != 1 {
+		t.Fatalf("conversations: %+v", cs)
+	}
+	var ms struct {
+		Messages []struct{ Direction, Text string } `json:"messages"`
+	}
+	agent.must(200, "GET", "/api/v1/conversations/"+cs.Conversations[0].ID+"/messages", nil).json(t, &ms)
+	if n := len(ms.Messages); n < 2 || ms.Messages[n-1].Direction != "out" || ms.Messages[n-1].Text != "您好，请提供订单号 ui-reply" {
+		t.Fatalf("messages after the UI replied: %+v", ms)
+	}
+
+	evil := `ui-evil <img src=x onerror=alert(1)> {{constructor.constructor('alert(1)')()}} <script>alert(3)</script>`
+	post("m2", hostileName, evil)
+	send(map[string]string{"marker": "ui-evil", "text": evil, "name": hostileName})
+	await("cut")
+	post("m3", hostileName, "断线期间的消息 ui-missed")
+	convID := cs.Conversations[0].ID
+	eventually(t, 10*time.Second, "the missed message is stored", func() bool {
+		agent.must(200, "GET", "/api/v1/conversations/"+convID+"/messages", nil).json(t, &ms)
+		return len(ms.Messages) > 0 && ms.Messages[len(ms.Messages)-1].Text == "断线期间的消息 ui-missed"
+	})
+	send(map[string]any{"text": "ui-missed", "count": len(ms.Messages)})
+	await("done")
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("browser test: %v\n%s", err, stderr.String())
+	}
+	if st := agent.must(200, "GET", "/api/v1/conversations/"+cs.Conversations[0].ID, nil).str("status"); st != "closed" {
+		t.Fatalf("status after the UI closed it: %q", st)
+	}
+	t.Logf("screenshots in %s", shots)
+}
+
+// syncBuf is a strings.Builder safe for the reader goroutine and os/exec.
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
