@@ -491,9 +491,10 @@ func TestRESTRejectsMalformedBodies(t *testing.T) {
 			t.Errorf("GET %s: %d %s, want 400", p, got.status, got.body)
 		}
 	}
-	// Unknown routes and methods are JSON 404s, signed in or not.
+	// Unknown routes and methods are JSON 404s, signed in or not (GET of a
+	// page path outside /api and /webhooks serves the workbench: TestUIServed).
 	for _, c := range []struct{ method, path string }{
-		{"GET", "/api/v1/nope"}, {"GET", "/nope"}, {"GET", "/"}, {"POST", "/api/v1/conversations"},
+		{"GET", "/api/v1/nope"}, {"POST", "/nope"}, {"DELETE", "/"}, {"POST", "/api/v1/conversations"},
 		{"DELETE", "/api/v1/conversations/" + convID}, {"GET", "/webhooks/api/" + ch.ID}, {"POST", "/webhooks/nope/" + ch.ID},
 		{"POST", "/webhooks/api"}, {"GET", "/api/v1/conversations/" + convID + "/nope"}, {"PUT", "/api/v1/agents"},
 	} {
