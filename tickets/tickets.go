@@ -7,6 +7,7 @@ package tickets
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base32"
 	"errors"
 	"fmt"
@@ -146,7 +147,7 @@ func (s *Store) List(ctx context.Context, tenantID string, f Filter) ([]Ticket, 
 func (s *Store) Get(ctx context.Context, tenantID, id string) (*Ticket, error) {
 	var t Ticket
 	if err := s.R.GetContext(ctx, &t, s.R.Rebind(`SELECT `+cols+` FROM tickets WHERE tenant_id = ? AND id = ?`), tenantID, id); err != nil {
-		if errors.Is(err, sqlErrNoRows) {
+		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}
 		return nil, fmt.Errorf("get ticket: %w", err)

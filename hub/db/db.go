@@ -162,7 +162,7 @@ func retryable(err error) bool {
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
-		return se.Code() == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_BUSY
+		return se.Code()&0xff == sqlite3.SQLITE_BUSY // extended codes keep the primary in the low byte
 	}
 	return false
 }
