@@ -4,7 +4,7 @@ BIN       ?= bin/kefu
 GOFLAGS   ?=
 PKGS      := ./...
 
-.PHONY: run build ui test test-embedded lint bench fuzz clean
+.PHONY: run build ui widget ui-test test test-embedded lint bench fuzz clean
 
 run: build ## start the hub in embedded mode (SQLite + in-process NATS under ./data)
 	./$(BIN) serve
@@ -12,14 +12,20 @@ run: build ## start the hub in embedded mode (SQLite + in-process NATS under ./d
 build: ui ## build the workbench UI, then the kefu binary (which embeds it)
 	$(GO) build $(GOFLAGS) -o $(BIN) .
 
-ui: ## build the workbench UI (workbench/ui, Node 20+) into workbench/webui/dist
+ui: widget ## build the workbench UI (workbench/ui, Node 20+) into workbench/webui/dist
 	cd workbench/ui && npm ci --no-audit --no-fund && npm run build
 
-test: ui ## every test: embedded mode, and PostgreSQL + NATS (127.0.0.1:5432 / :4222) — fails if those are down
+widget: ## build the website chat widget (connectors/web/widget) into connectors/web/assets/dist; fails over its size budget
+	cd connectors/web/widget && npm ci --no-audit --no-fund && npm run build
+
+ui-test: ui ## the workbench UI's unit tests (Vitest)
+	cd workbench/ui && npm test
+
+test: ui-test ## every test: embedded mode, and PostgreSQL + NATS (127.0.0.1:5432 / :4222) — fails if those are down
 	$(GO) vet $(PKGS)
 	$(GO) test $(GOFLAGS) -count=1 -timeout 15m $(PKGS)
 
-test-embedded: ui ## only embedded-mode tests (no PostgreSQL/NATS needed)
+test-embedded: ui-test ## only embedded-mode tests (no PostgreSQL/NATS needed)
 	KEFU_TEST_EMBEDDED_ONLY=1 $(GO) test -count=1 -timeout 15m $(PKGS)
 
 lint: ## gofmt, go vet
@@ -36,4 +42,4 @@ fuzz: ## run each fuzz target for 60s
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 60s ./connectors/wechat/
 
 clean:
-	rm -rf bin data workbench/webui/dist workbench/ui/node_modules testdata/ui-output
+	rm -rf bin data workbench/webui/dist workbench/ui/node_modules testdata/ui-output connectors/web/assets/dist connectors/web/widget/node_modules

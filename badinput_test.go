@@ -418,6 +418,18 @@ var badBodies = map[string]string{
 	"POST /webhooks/api/:channel_id":          "", // TestWebhookRejectsBadBodies
 	"POST /webhooks/wechat/:channel_id":       "", // TestWechatInbound (XML)
 	"POST /api/v1/attachments":                `{"file":"not multipart"}`,
+	// Admin console, part B.
+	"POST /api/v1/me/totp/setup":              "",
+	"POST /api/v1/me/totp/enable":             `{"code":123456}`,
+	"POST /api/v1/me/totp/disable":            `{"code":{"$ne":""}}`,
+	"POST /api/v1/tickets/:id/reply":          `{"text":["x"]}`,
+	"POST /api/v1/tickets/:id/comments":       `{"text":{"x":1}}`,
+	"PUT /api/v1/settings":                    `{"require_totp":"yes"}`,
+	"POST /api/v1/agents/:id/reset-password":  "",
+	"POST /api/v1/webhooks":                   `{"url":"http://x.example","events":"message.created"}`,
+	"PATCH /api/v1/webhooks/:id":              `{"active":"no"}`,
+	"DELETE /api/v1/webhooks/:id":             "",
+	"POST /api/v1/webhooks/:id/rotate-secret": "",
 }
 
 func TestRESTRejectsMalformedBodies(t *testing.T) {

@@ -110,6 +110,25 @@ func isoRoutes() map[string]isoRoute {
 		"GET /api/v1/conversations/:id/routing": {access: accAuth, obj: "conv"},
 		"POST /api/v1/conversations/:id/pickup": {access: accAuth, obj: "conv"},
 		"GET /api/v1/queue":                     {access: accAuth},
+		"GET /api/v1/visitors":                  {access: accAuth, lists: "visitor"},
+		"GET /api/v1/visitors/:id":              {access: accAuth, obj: "visitor"},
+		"POST /api/v1/visitors/:id/invite": {access: accAuth, obj: "visitor", body: func(*isoTenant) any {
+			return map[string]any{"text": "x"}
+		}},
+		"POST /api/v1/visitors/:id/chat": {access: accAuth, obj: "visitor", body: func(*isoTenant) any {
+			return map[string]any{"text": "x"}
+		}},
+		// The web channel's widget endpoints answer browsers on the channel's
+		// allowed domains (web_test.go covers origins and tokens).
+		"GET /webhooks/web/:channel_id/config":         {access: accWebhook, obj: "channel"},
+		"OPTIONS /webhooks/web/:channel_id/config":     {access: accWebhook, obj: "channel"},
+		"GET /webhooks/web/:channel_id/ws":             {access: accWebhook, obj: "channel"},
+		"POST /webhooks/web/:channel_id/upload":        {access: accWebhook, obj: "channel"},
+		"OPTIONS /webhooks/web/:channel_id/upload":     {access: accWebhook, obj: "channel"},
+		"GET /webhooks/web/:channel_id/files/:file_id": {access: accWebhook, obj: "channel"},
+		"GET /chat/:channel_id":                        {access: accWebhook, obj: "channel"},
+		"GET /widget.js":                               {access: accPublic},
+		"GET /widget/chat.js":                          {access: accPublic},
 		"PATCH /api/v1/groups/:id": {access: accAdmin, obj: "group", body: func(*isoTenant) any {
 			return map[string]any{"policy": "round_robin"}
 		}},
@@ -170,13 +189,76 @@ func isoRoutes() map[string]isoRoute {
 			return map[string]any{"name": "t-" + randHex(4)}
 		}},
 		"DELETE /api/v1/api-tokens/:id": {access: accAdmin, obj: "token"},
+
+		// Admin console, part B: two-factor, settings, agent admin, monitor,
+		// ticket replies and comments, webhook subscriptions.
+		"POST /api/v1/me/totp/setup":   {access: accAuth},
+		"POST /api/v1/me/totp/enable":  {access: accAuth, body: func(*isoTenant) any { return map[string]any{"code": "000000"} }},
+		"POST /api/v1/me/totp/disable": {access: accAuth, body: func(*isoTenant) any { return map[string]any{"code": "000000"} }},
+		"POST /api/v1/tickets/:id/reply": {access: accAuth, obj: "ticket", body: func(*isoTenant) any {
+			return map[string]any{"text": "x"}
+		}},
+		"POST /api/v1/tickets/:id/comments": {access: accAuth, obj: "ticket", body: func(*isoTenant) any {
+			return map[string]any{"text": "x"}
+		}},
+		"GET /api/v1/monitor":                    {access: accAdmin, lists: "agent"}, // admins and supervisors
+		"GET /api/v1/settings":                   {access: accAdmin},
+		"PUT /api/v1/settings":                   {access: accAdmin, body: func(*isoTenant) any { return map[string]any{"require_totp": false} }},
+		"POST /api/v1/agents/:id/reset-password": {access: accAdmin, obj: "agent"},
+		"GET /api/v1/webhooks":                   {access: accAdmin, lists: "webhook"},
+		"POST /api/v1/webhooks": {access: accAdmin, body: func(own *isoTenant) any {
+			return map[string]any{"url": own.cb.URL, "events": []string{"message.created"}}
+		}},
+		"GET /api/v1/webhooks/:id": {access: accAdmin, obj: "webhook"},
+		"PATCH /api/v1/webhooks/:id": {access: accAdmin, obj: "webhook", body: func(*isoTenant) any {
+			return map[string]any{"description": "renamed"}
+		}},
+		"DELETE /api/v1/webhooks/:id":             {access: accAdmin, obj: "webhook"},
+		"POST /api/v1/webhooks/:id/rotate-secret": {access: accAdmin, obj: "webhook"},
+		"GET /api/v1/webhooks/:id/deliveries":     {access: accAdmin, obj: "webhook"},
+
+		// Agent tools (issue 5, part A).
+		"GET /api/v1/canned-replies": {access: accAuth, lists: "canned", queries: func(own, other *isoTenant) []string {
+			return []string{"q=" + other.canary, "category=" + other.canary}
+		}},
+		"GET /api/v1/canned-replies/categories": {access: accAuth},
+		"POST /api/v1/canned-replies": {access: accAuth, body: func(*isoTenant) any {
+			return map[string]any{"title": "t", "text": "x"}
+		}},
+		"PATCH /api/v1/canned-replies/:id": {access: accAuth, obj: "canned", body: func(*isoTenant) any {
+			return map[string]any{"title": "renamed"}
+		}},
+		"DELETE /api/v1/canned-replies/:id": {access: accAuth, obj: "canned"},
+		"POST /api/v1/conversations/:id/notes": {access: accAuth, obj: "conv", body: func(*isoTenant) any {
+			return map[string]any{"text": "note"}
+		}},
+		"POST /api/v1/conversations/:id/blacklist": {access: accAuth, obj: "conv", body: func(*isoTenant) any {
+			return map[string]any{"reason": "spam"}
+		}},
+		"POST /api/v1/conversations/:id/rating-request": {access: accAuth, obj: "conv"},
+		"GET /api/v1/conversations/:id/export": {access: accAuth, obj: "conv", queries: func(own, other *isoTenant) []string {
+			return []string{"format=csv", "format=json"}
+		}},
+		"GET /api/v1/categories": {access: accAuth, lists: "category"},
+		"POST /api/v1/categories": {access: accAdmin, body: func(*isoTenant) any {
+			return map[string]any{"name": "c-" + randHex(4)}
+		}},
+		"DELETE /api/v1/categories/:id": {access: accAdmin, obj: "category"},
+		"GET /api/v1/blacklist":         {access: accAdmin, lists: "blacklist"},
+		"DELETE /api/v1/blacklist/:id":  {access: accAdmin, obj: "blacklist"},
+		"GET /api/v1/contacts/:id":      {access: accAuth, obj: "contact"},
+		"PATCH /api/v1/contacts/:id": {access: accAuth, obj: "contact", body: func(*isoTenant) any {
+			return map[string]any{"company": "x"}
+		}},
+		"GET /api/v1/contacts/:id/conversations": {access: accAuth, obj: "contact", lists: "conv"},
+		"GET /api/v1/contacts/:id/tickets":       {access: accAuth, obj: "contact"},
 	}
 }
 
 // isoLiveRoutes is every route the hub serves: the workbench router with
 // the same connector registry serve builds.
 func isoLiveRoutes() gin.RoutesInfo {
-	return workbench.New(workbench.Deps{Connectors: newRegistry(connectors.Deps{}, configs.Default()),
+	return workbench.New(workbench.Deps{Connectors: newRegistry(connectors.Deps{}, configs.Default(), nil),
 		Metrics: metrics.New(func() float64 { return 0 })}).Routes()
 }
 
@@ -215,7 +297,10 @@ type isoTenant struct {
 	attachment                     string
 	failed                         string
 	agentSock                      *sock
+	webhook, webhookSecret         string
 	rule                           string
+	canned, category, blacklist    string
+	webCh, visitor                 string
 }
 
 // ids returns the tenant's objects of a kind.
@@ -223,6 +308,8 @@ func (x *isoTenant) ids(kind string) []string {
 	switch kind {
 	case "conv":
 		return []string{x.conv, x.offConv}
+	case "visitor":
+		return []string{x.visitor}
 	case "ticket":
 		return []string{x.ticket}
 	case "agent":
@@ -241,6 +328,16 @@ func (x *isoTenant) ids(kind string) []string {
 		return []string{x.tokenID}
 	case "rule":
 		return []string{x.rule}
+	case "webhook":
+		return []string{x.webhook}
+	case "canned":
+		return []string{x.canned}
+	case "category":
+		return []string{x.category}
+	case "blacklist":
+		return []string{x.blacklist}
+	case "contact":
+		return []string{x.contact}
 	}
 	panic("unknown object kind " + kind)
 }
@@ -250,9 +347,11 @@ func (x *isoTenant) ids(kind string) []string {
 func (x *isoTenant) secrets() []string {
 	s := []string{x.canary, x.tenantID, x.contact, x.ch.Secret, x.offCh.Secret, x.adminEmail,
 		x.name + "-agent1@kefu.test", x.name + "-agent2@kefu.test"}
-	for _, k := range []string{"conv", "ticket", "agent", "group", "channel", "delivery", "failed", "token", "attachment", "rule"} {
+	for _, k := range []string{"conv", "ticket", "agent", "group", "channel", "delivery", "failed", "token", "attachment", "rule",
+		"canned", "category", "blacklist"} {
 		s = append(s, x.ids(k)...)
 	}
+	s = append(s, x.webhook, x.webhookSecret)
 	return append(s, x.messages...)
 }
 
@@ -349,9 +448,32 @@ func isoSetup(t *testing.T, e *env, h *hubProc, sup *client, name string) *isoTe
 	r = x.admin.must(201, "POST", "/api/v1/api-tokens", map[string]any{"name": "ci " + x.canary})
 	x.tokenID, x.token = r.str("id"), r.str("token")
 	x.attachment = x.admin.upload("note-"+x.canary+".txt", []byte("附件 "+x.canary)).str("id")
+	r = x.admin.must(201, "POST", "/api/v1/webhooks", map[string]any{"url": x.cb.URL, "description": "hook " + x.canary,
+		"events": []string{"message.created", "conversation.closed"}})
+	x.webhook, x.webhookSecret = r.str("id"), r.str("secret")
 	x.failed = "fm_" + randHex(12)
 	isoSQL(t, e, `INSERT INTO failed_messages (id, tenant_id, topic, payload, error, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		x.failed, x.tenantID, "inbound", `{"tenant_id":"`+x.tenantID+`","text":"poison `+x.canary+`"}`, "test "+x.canary, time.Now().UTC())
+	x.canned = x.admin.must(201, "POST", "/api/v1/canned-replies", map[string]any{"title": "问候 " + x.canary,
+		"text": "您好 " + x.canary, "category": x.canary, "shared": true}).str("id")
+	x.category = x.admin.must(201, "POST", "/api/v1/categories", map[string]any{"name": "投诉 " + x.canary}).str("id")
+	// A blocked contact nobody writes as (blocking one through the API would
+	// close a conversation the other subtests use).
+	blocked := "ct_" + randHex(12)
+	x.blacklist = "bl_" + randHex(12)
+	isoSQL(t, e, `INSERT INTO contacts (id, tenant_id, channel_id, external_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		blocked, x.tenantID, x.ch.ID, "spam-"+x.canary, "垃圾 "+x.canary, time.Now().UTC(), time.Now().UTC())
+	isoSQL(t, e, `INSERT INTO blacklist (id, tenant_id, channel_id, contact_id, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		x.blacklist, x.tenantID, x.ch.ID, blocked, "spam "+x.canary, x.adminID, time.Now().UTC())
+	// A web channel with a visitor whose page carries the canary.
+	x.webCh, _ = x.admin.newWebChannel(map[string]any{"title": "官网"})
+	v, _, err := dialVisitor(t, h.base, x.webCh, visitorOpts{page: map[string]any{
+		"url": "https://shop.example.com/" + x.canary, "title": "页面 " + x.canary}})
+	if err != nil {
+		t.Fatalf("%s: visitor: %v", name, err)
+	}
+	x.visitor = v.id
+	v.conn.Close()
 	return x
 }
 
@@ -463,7 +585,9 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				"channel": pick(t, bc.must(200, "GET", "/api/v1/channels/"+b.ch.ID, nil), "channel", "name", "config", "default_group_id", "secret"),
 				"offline channel": pick(t, bc.must(200, "GET", "/api/v1/channels/"+b.offCh.ID, nil), "channel",
 					"name", "config", "default_group_id", "secret"),
-				"delivery":       pick(t, bc.must(200, "GET", "/api/v1/deliveries/"+b.delivery, nil), "delivery", "status", "attempts"),
+				"delivery": pick(t, bc.must(200, "GET", "/api/v1/deliveries/"+b.delivery, nil), "delivery", "status", "attempts"),
+				"webhook": pick(t, bc.must(200, "GET", "/api/v1/webhooks/"+b.webhook, nil), "", "url", "events", "description", "active",
+					"updated_at"),
 				"api token":      pick(t, bc.must(200, "GET", "/api/v1/api-tokens", nil), "api_tokens", "id", "name"),
 				"failed message": pick(t, bc.must(200, "GET", "/api/v1/failed-messages", nil), "failed_messages", "id", "retried_at", "error"),
 			}
@@ -544,6 +668,8 @@ func TestTenantIsolationMatrix(t *testing.T) {
 					}, b.group},
 				{"route a rule to B's agent", "PATCH", "/api/v1/routing/rules/" + a.rule,
 					func(id string) any { return map[string]any{"targets": []any{map[string]any{"agent_id": id}}} }, b.agentID},
+				{"close with B's category", "POST", "/api/v1/conversations/" + a.conv + "/close",
+					func(id string) any { return map[string]any{"category_id": id} }, b.category},
 			}
 			for _, c := range cases {
 				unknown := isoRandomID(c.foreign)

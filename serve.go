@@ -15,6 +15,7 @@ import (
 	"github.com/kefu-hub/kefu/configs"
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/connectors/api"
+	"github.com/kefu-hub/kefu/connectors/web"
 	"github.com/kefu-hub/kefu/connectors/wechat"
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/bus"
@@ -89,17 +90,21 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	st := stream.New(store, log, func(delta int) { m.WebSockets.Add(float64(delta)) })
 	deps := connectors.Deps{Channel: store.Channel, HTTP: connectors.NewHTTPClient(cfg.AllowPrivateCallbacks),
 		MaxBody: cfg.MaxBodyBytes, Tolerance: cfg.SignatureTolerance.Duration, AllowPrivate: cfg.AllowPrivateCallbacks,
-		Log: log, Now: time.Now}
+		Log: log, Now: time.Now, PublicURL: cfg.PublicURL}
 	var p *pipeline.Pipeline
 	deps.Publish = func(ctx context.Context, in hub.Inbound) error { return p.Publish(ctx, in) }
 	deps.Files, deps.Tokens = store, store // attachments and platform tokens live in the database
-	registry := newRegistry(deps, cfg)
+	registry := newRegistry(deps, cfg, store)
 	store.SetReplyPolicies(registry.ReplyPolicies()) // WeChat's 48-hour window
 	p = pipeline.New(store, b, st, registry, m, log)
+	visitors := registry["web"].(*web.Connector).Dispatcher()
+	p.AddSink(visitors.Publish) // visitor sockets follow their conversations
+	go visitors.Run(ctx)
 	store.SetNotifier(p)
 	ts := &tickets.Store{DB: d.W, R: d.R, Now: func() time.Time { return time.Now().UTC() }}
 	handler := workbench.New(workbench.Deps{Store: store, Tickets: ts, Stream: st, Pipeline: p, Connectors: registry,
-		Metrics: m, Log: log, PublicURL: cfg.PublicURL, SessionTTL: cfg.SessionTTL.Duration,
+		Metrics: m, Log: log, PublicURL: cfg.PublicURL, SessionTTL: cfg.SessionTTL.Duration, TrustedProxies: cfg.TrustedProxies,
+		AllowPrivateCallbacks: cfg.AllowPrivateCallbacks,
 		Ready: func(ctx context.Context) error {
 			// Not ready until the bus handlers run: a hub stopped while its
 			// router is still subscribing hangs in the NATS subscriber's
@@ -118,8 +123,8 @@ func serve(ctx context.Context, getenv func(string) string) error {
 // newRegistry builds every connector the hub serves. The tenant-isolation
 // matrix lists the routes of exactly this registry, so a connector added
 // here without an entry in that matrix fails the tests.
-func newRegistry(deps connectors.Deps, cfg configs.Config) connectors.Registry {
-	return connectors.NewRegistry(api.New(deps), wechat.New(deps, cfg.WechatAPIBase))
+func newRegistry(deps connectors.Deps, cfg configs.Config, store web.Store) connectors.Registry {
+	return connectors.NewRegistry(api.New(deps), wechat.New(deps, cfg.WechatAPIBase), web.New(deps, store))
 }
 
 func listen(ctx context.Context, ln net.Listener, cfg configs.Config, h http.Handler, p *pipeline.Pipeline, log *slog.Logger, started time.Time) error {

@@ -79,18 +79,22 @@ func TestUIServed(t *testing.T) {
 	}
 }
 
+// TestUIWorkbenchBrowser walks issue 5's list in a real browser: the admin
+// creates two agents, a shared canned reply and an API channel in the
+// console; a customer message sent through that channel arrives live; the
+// agent answers with the canned reply; hostile text renders as text; a cut
+// websocket resumes with no gap and no duplicate; the agent transfers to the
+// second agent, who sees the history and closes the conversation.
 func TestUIWorkbenchBrowser(t *testing.T) {
 	needUI(t)
 	h := newEnv(t, mode{name: "embedded"}).start()
 	adm := h.admin()
 	adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"})
-	ch := adm.newAPIChannel("", map[string]any{"default_group_id": "售前"})
-	agent := adm.newAgent("ui@kefu.test", 5, "售前")
 
 	shots, _ := filepath.Abs(filepath.Join("testdata", "ui-output"))
 	cmd := exec.Command("node", "e2e/workbench.mjs")
 	cmd.Dir = "workbench/ui"
-	cmd.Env = append(os.Environ(), "KEFU_BASE="+h.base, "KEFU_EMAIL=ui@kefu.test", "KEFU_PASSWORD=agent-pass-1",
+	cmd.Env = append(os.Environ(), "KEFU_BASE="+h.base, "KEFU_ADMIN_EMAIL=admin@kefu.test", "KEFU_ADMIN_PASSWORD=admin-pass-1",
 		"KEFU_CHROMIUM="+uiChromium, "KEFU_SHOTS="+shots)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
@@ -100,7 +104,7 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cmd.Process.Kill()
-	timer := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
+	timer := time.AfterFunc(4*time.Minute, func() { cmd.Process.Kill() })
 	defer timer.Stop()
 
 	steps := make(chan string)
@@ -115,19 +119,41 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 		}
 		close(steps)
 	}()
-	await := func(want string) {
+	// await waits for the step named want and returns its arguments.
+	await := func(want string) []string {
 		t.Helper()
-		if got, ok := <-steps; !ok || got != want {
+		got, ok := <-steps
+		f := strings.Fields(got)
+		if !ok || len(f) == 0 || f[0] != want {
 			if ok {
 				cmd.Process.Kill() // out of step: stop it rather than wait for input
 			}
 			cmd.Wait()
 			t.Fatalf("browser test: want step %q, got %q (exited)\n%s", want, got, stderr.String())
 		}
+		return f[1:]
 	}
 	send := func(v any) {
 		b, _ := json.Marshal(v)
 		fmt.Fprintf(stdin, "%s\n", b)
+	}
+
+	// The channel the admin created in the console, as the integrator got it.
+	args := await("channel")
+	if len(args) != 2 {
+		t.Fatalf("channel step: %v", args)
+	}
+	ch := apiChannel{ID: args[0], Secret: args[1]}
+	var agents struct {
+		Agents []struct{ ID, Email, Name, Role string } `json:"agents"`
+	}
+	adm.must(200, "GET", "/api/v1/agents", nil).json(t, &agents)
+	ids := map[string]string{}
+	for _, a := range agents.Agents {
+		ids[a.Email] = a.ID
+	}
+	if ids["ui@kefu.test"] == "" || ids["ui2@kefu.test"] == "" {
+		t.Fatalf("agents created in the console: %+v", agents)
 	}
 	post := func(id, name, text string) {
 		t.Helper()
@@ -139,12 +165,13 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 	}
 
 	await("online")
+	agent := login(t, h.base, "ui@kefu.test", "agent-pass-1")
 	if s := agent.must(200, "GET", "/api/v1/me", nil).str("status"); s != "online" {
 		t.Fatalf("status after the UI switched it: %q", s)
 	}
 	hostileName := `<img src=x onerror=alert(2)>{{7*7}}`
 	post("m1", hostileName, "你好，我想退货 ui-first")
-	send(map[string]string{"text": "ui-first", "reply": "您好，请提供订单号 ui-reply"})
+	send(map[string]string{"text": "ui-first"})
 	await("replied")
 
 	var cs struct {
@@ -154,12 +181,13 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 	if len(cs.Conversations) != 1 {
 		t.Fatalf("conversations: %+v", cs)
 	}
+	convID := cs.Conversations[0].ID
 	var ms struct {
 		Messages []struct{ Direction, Text string } `json:"messages"`
 	}
-	agent.must(200, "GET", "/api/v1/conversations/"+cs.Conversations[0].ID+"/messages", nil).json(t, &ms)
+	agent.must(200, "GET", "/api/v1/conversations/"+convID+"/messages", nil).json(t, &ms)
 	if n := len(ms.Messages); n < 2 || ms.Messages[n-1].Direction != "out" || ms.Messages[n-1].Text != "您好，请提供订单号 ui-reply" {
-		t.Fatalf("messages after the UI replied: %+v", ms)
+		t.Fatalf("messages after the UI replied with the canned reply: %+v", ms)
 	}
 
 	evil := `ui-evil <img src=x onerror=alert(1)> {{constructor.constructor('alert(1)')()}} <script>alert(3)</script>`
@@ -167,7 +195,6 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 	send(map[string]string{"marker": "ui-evil", "text": evil, "name": hostileName})
 	await("cut")
 	post("m3", hostileName, "断线期间的消息 ui-missed")
-	convID := cs.Conversations[0].ID
 	eventually(t, 10*time.Second, "the missed message is stored", func() bool {
 		agent.must(200, "GET", "/api/v1/conversations/"+convID+"/messages", nil).json(t, &ms)
 		return len(ms.Messages) > 0 && ms.Messages[len(ms.Messages)-1].Text == "断线期间的消息 ui-missed"
@@ -178,8 +205,9 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("browser test: %v\n%s", err, stderr.String())
 	}
-	if st := agent.must(200, "GET", "/api/v1/conversations/"+cs.Conversations[0].ID, nil).str("status"); st != "closed" {
-		t.Fatalf("status after the UI closed it: %q", st)
+	c := adm.must(200, "GET", "/api/v1/conversations/"+convID, nil)
+	if st, who := c.str("status"), c.str("assignee_id"); st != "closed" || who != ids["ui2@kefu.test"] {
+		t.Fatalf("after the transfer and close in the UI: status %q, assignee %q (want closed by %s)", st, who, ids["ui2@kefu.test"])
 	}
 	t.Logf("screenshots in %s", shots)
 }

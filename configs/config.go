@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -55,6 +56,10 @@ type Config struct {
 	// an ip2region .xdb file, or a text file of "start|end|region" lines
 	// (KEFU_IPDB_PATH; empty: regions come only from the connector).
 	IPDBPath string `json:"ipdb_path"`
+	// TrustedProxies are the addresses or CIDRs of reverse proxies whose
+	// X-Forwarded-For names the client (comma-separated in
+	// KEFU_TRUSTED_PROXIES); empty: the direct peer is the client.
+	TrustedProxies []string `json:"trusted_proxies"`
 	// WechatAPIBase, WeiboAPIBase, QQAPIBase point platform calls at a relay or fake.
 	WechatAPIBase string `json:"wechat_api_base"`
 	WeiboAPIBase  string `json:"weibo_api_base"`
@@ -98,6 +103,7 @@ func Default() Config {
 		WechatAPIBase:      "https://api.weixin.qq.com",
 		WeiboAPIBase:       "https://api.weibo.com",
 		QQAPIBase:          "https://api.sgroup.qq.com",
+		TrustedProxies:     []string{},
 	}
 }
 
@@ -163,6 +169,14 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			*p = n
 		}
 	}
+	if v := getenv("KEFU_TRUSTED_PROXIES"); v != "" {
+		c.TrustedProxies = nil
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				c.TrustedProxies = append(c.TrustedProxies, p)
+			}
+		}
+	}
 	if v := getenv("KEFU_ALLOW_PRIVATE_CALLBACKS"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -212,6 +226,11 @@ func (c Config) Validate() error {
 	if _, err := ParseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
+	for _, p := range c.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			errs = append(errs, fmt.Errorf("trusted_proxies: %q is not an IP address or CIDR", p))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -237,7 +256,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_level", c.LogLevel), slog.Int("inbox_workers", c.InboxWorkers), slog.Int("inbox_partitions", c.InboxPartitions),
 		slog.Duration("session_ttl", c.SessionTTL.Duration), slog.Int64("max_body_bytes", c.MaxBodyBytes),
 		slog.Duration("signature_tolerance", c.SignatureTolerance.Duration),
-		slog.Bool("allow_private_callbacks", c.AllowPrivateCallbacks), slog.String("ipdb_path", c.IPDBPath),
+		slog.Bool("allow_private_callbacks", c.AllowPrivateCallbacks), slog.String("ipdb_path", c.IPDBPath), slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("wechat_api_base", c.WechatAPIBase), slog.String("weibo_api_base", c.WeiboAPIBase),
 		slog.String("qq_api_base", c.QQAPIBase),
 	)

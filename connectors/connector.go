@@ -39,6 +39,8 @@ type Deps struct {
 	// Tokens keeps platform access tokens for every hub process (nil: each
 	// connector keeps them in memory, for tests of one process).
 	Tokens Tokens
+	// PublicURL is the hub's address as customers' browsers reach it.
+	PublicURL string
 }
 
 // Connector is one channel type.
@@ -82,9 +84,13 @@ func (r Registry) Send(ctx context.Context, ch *hub.Channel, d *hub.Delivery) hu
 	return c.Send(ctx, ch, d)
 }
 
-// Mount registers every connector's routes under /webhooks/{type}.
+// Mount registers every connector's routes under /webhooks/{type}, and the
+// pages of those that serve some (Pager).
 func (r Registry) Mount(e gin.IRouter) {
 	for typ, c := range r {
 		c.Routes(e.Group("/webhooks/" + typ))
+		if p, ok := c.(Pager); ok {
+			p.Pages(e)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/kefu-hub/kefu/hub"
 )
 
@@ -54,4 +56,16 @@ func (r Registry) ReplyPolicies() map[string]hub.ReplyPolicy {
 		}
 	}
 	return out
+}
+
+// Pager is a connector that serves pages and scripts at the hub's root (the
+// web channel's /widget.js and /chat/{channel_id}).
+type Pager interface {
+	Pages(r gin.IRouter)
+}
+
+// Linker is a connector whose setup info holds links to the hub (the web
+// channel's snippet and direct chat URL); base is the hub's public address.
+type Linker interface {
+	InfoAt(ch *hub.Channel, base string) map[string]any
 }

@@ -50,7 +50,7 @@ func (na *NewAgent) validate() error {
 }
 
 const agentCols = `id, tenant_id, email, password_hash, name, employee_no, role, superadmin, max_chats,
-	current_chats, status, disabled, last_assigned_at, created_at`
+	current_chats, status, disabled, last_assigned_at, created_at, totp_enabled, require_totp`
 
 func (s *Store) insertAgent(ctx context.Context, tx *sqlx.Tx, tenantID string, na NewAgent, super bool) (*Agent, error) {
 	if err := na.validate(); err != nil {
@@ -59,7 +59,7 @@ func (s *Store) insertAgent(ctx context.Context, tx *sqlx.Tx, tenantID string, n
 	a := &Agent{ID: NewID("ag"), TenantID: tenantID, Email: na.Email, PasswordHash: HashPassword(na.Password),
 		Name: na.Name, EmployeeNo: na.EmployeeNo, Role: na.Role, Superadmin: super, MaxChats: na.MaxChats,
 		Status: StatusOffline, CreatedAt: s.now(), Groups: []string{}}
-	const q = `INSERT INTO agents (` + agentCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, FALSE, NULL, ?)`
+	const q = `INSERT INTO agents (` + agentCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, FALSE, NULL, ?, FALSE, FALSE)`
 	_, err := tx.ExecContext(ctx, tx.Rebind(q), a.ID, a.TenantID, a.Email, a.PasswordHash, a.Name, a.EmployeeNo,
 		a.Role, a.Superadmin, a.MaxChats, a.Status, a.CreatedAt)
 	if db.IsUnique(err) {
@@ -130,72 +130,6 @@ func (s *Store) Agents(ctx context.Context, tenantID string) ([]Agent, error) {
 	return agents, nil
 }
 
-// AgentPatch is a partial update; nil fields stay as they are.
-type AgentPatch struct {
-	Name       *string   `json:"name"`
-	EmployeeNo *string   `json:"employee_no"`
-	Role       *string   `json:"role"`
-	MaxChats   *int      `json:"max_chats"`
-	Disabled   *bool     `json:"disabled"`
-	Password   *string   `json:"password"`
-	Groups     *[]string `json:"groups"`
-}
-
-// UpdateAgent applies a patch. Raising max chats or enabling frees capacity,
-// so the caller drains queues afterwards.
-func (s *Store) UpdateAgent(ctx context.Context, tenantID, id string, p AgentPatch) (*Agent, error) {
-	a, err := s.Agent(ctx, tenantID, id)
-	if err != nil {
-		return nil, err
-	}
-	if p.Role != nil && *p.Role != RoleAgent && *p.Role != RoleAdmin && *p.Role != RoleSupervisor {
-		return nil, Invalid("role must be agent, supervisor or admin")
-	}
-	if p.MaxChats != nil && (*p.MaxChats < 1 || *p.MaxChats > 1000) {
-		return nil, Invalid("max_chats must be between 1 and 1000")
-	}
-	if p.Password != nil && len(*p.Password) < 8 {
-		return nil, Invalid("password must be at least 8 characters")
-	}
-	set(&a.Name, p.Name)
-	set(&a.EmployeeNo, p.EmployeeNo)
-	set(&a.Role, p.Role)
-	set(&a.MaxChats, p.MaxChats)
-	set(&a.Disabled, p.Disabled)
-	if p.Password != nil {
-		a.PasswordHash = HashPassword(*p.Password)
-	}
-	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
-		const q = `UPDATE agents SET name = ?, employee_no = ?, role = ?, max_chats = ?, disabled = ?, password_hash = ?
-			WHERE tenant_id = ? AND id = ?`
-		if _, err := tx.ExecContext(ctx, tx.Rebind(q), a.Name, a.EmployeeNo, a.Role, a.MaxChats, a.Disabled,
-			a.PasswordHash, tenantID, id); err != nil {
-			return fmt.Errorf("update agent: %w", err)
-		}
-		if p.Password != nil || (p.Disabled != nil && *p.Disabled) {
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM sessions WHERE agent_id = ?`), id); err != nil {
-				return fmt.Errorf("end sessions: %w", err)
-			}
-		}
-		if p.Groups == nil {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM group_members WHERE agent_id = ?`), id); err != nil {
-			return fmt.Errorf("clear groups: %w", err)
-		}
-		for _, g := range *p.Groups {
-			if err := s.addMember(ctx, tx, tenantID, g, id); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.Agent(ctx, tenantID, id)
-}
-
 func set[T any](dst *T, src *T) {
 	if src != nil {
 		*dst = *src
@@ -219,8 +153,10 @@ func (s *Store) SetStatus(ctx context.Context, a *Agent, status string) error {
 	})
 }
 
-// Login checks an email and password and opens a session.
-func (s *Store) Login(ctx context.Context, email, password string, ttl time.Duration) (string, *Agent, error) {
+// Login checks an email and password (and the TOTP code of an agent who
+// enabled two-factor) and opens a session. An agent who must set up TOTP
+// but has not yet gets a session marked SetupRequired (totp.go).
+func (s *Store) Login(ctx context.Context, email, password, code string, ttl time.Duration) (string, *Agent, error) {
 	var a Agent
 	q := `SELECT ` + agentCols + ` FROM agents WHERE email = ?`
 	err := s.db.R.GetContext(ctx, &a, s.db.R.Rebind(q), strings.ToLower(strings.TrimSpace(email)))
@@ -232,6 +168,14 @@ func (s *Store) Login(ctx context.Context, email, password string, ttl time.Dura
 			CheckPassword(dummyHash, password) // same work whether or not the email exists
 		}
 		return "", nil, fmt.Errorf("%w: wrong email or password", ErrUnauthorized)
+	}
+	if err := s.checkTOTP(ctx, &a, code); err != nil {
+		return "", nil, err
+	}
+	if !a.TOTPEnabled {
+		if a.SetupRequired, err = s.totpRequired(ctx, &a); err != nil {
+			return "", nil, err
+		}
 	}
 	token, hash := NewToken("ks")
 	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
@@ -263,6 +207,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (*Agent, error) 
 	var agentID string
 	q := `SELECT agent_id FROM sessions WHERE token_hash = ? AND expires_at > ?`
 	err := s.db.R.GetContext(ctx, &agentID, s.db.R.Rebind(q), h, s.now())
+	session := err == nil
 	if db.NoRows(err) {
 		err = s.db.R.GetContext(ctx, &agentID, s.db.R.Rebind(`SELECT agent_id FROM api_tokens WHERE token_hash = ?`), h)
 		if err == nil {
@@ -281,6 +226,13 @@ func (s *Store) Authenticate(ctx context.Context, token string) (*Agent, error) 
 	}
 	if a.Disabled {
 		return nil, fmt.Errorf("%w: agent disabled", ErrUnauthorized)
+	}
+	if session && !a.TOTPEnabled {
+		// API tokens are credentials of their own; a login session of an
+		// agent who must set up TOTP may only do that (workbench/auth.go).
+		if a.SetupRequired, err = s.totpRequired(ctx, &a); err != nil {
+			return nil, err
+		}
 	}
 	return &a, nil
 }

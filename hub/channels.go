@@ -142,8 +142,10 @@ func (s *Store) Channels(ctx context.Context, tenantID string) ([]Channel, error
 type ChannelHealth struct {
 	LastMessageAt *time.Time `json:"last_message_at"`
 	LastError     string     `json:"last_delivery_error"`
+	LastErrorAt   *time.Time `json:"last_delivery_error_at"`
 	Pending       int        `json:"pending_deliveries"`
 	Failed        int        `json:"failed_deliveries"`
+	Failed24h     int        `json:"deliveries_failed_24h"`
 }
 
 // Health summarises a channel's traffic.
@@ -157,17 +159,24 @@ func (s *Store) Health(ctx context.Context, ch *Channel) (*ChannelHealth, error)
 	if len(last) == 1 {
 		h.LastMessageAt = &last[0]
 	}
-	var errs []string
-	eq := `SELECT last_error FROM deliveries WHERE channel_id = ? AND last_error <> '' ORDER BY updated_at DESC LIMIT 1`
+	var errs []struct {
+		Error string    `db:"last_error"`
+		At    time.Time `db:"updated_at"`
+	}
+	eq := `SELECT last_error, updated_at FROM deliveries WHERE channel_id = ? AND subscription_id = '' AND last_error <> ''
+		ORDER BY updated_at DESC LIMIT 1`
 	if err := s.db.R.SelectContext(ctx, &errs, s.db.R.Rebind(eq), ch.ID); err != nil {
 		return nil, fmt.Errorf("last error: %w", err)
 	}
 	if len(errs) == 1 {
-		h.LastError = errs[0]
+		h.LastError, h.LastErrorAt = errs[0].Error, &errs[0].At
 	}
 	cq := `SELECT COALESCE(SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) FROM deliveries WHERE channel_id = ?`
-	if err := s.db.R.QueryRowxContext(ctx, s.db.R.Rebind(cq), ch.ID).Scan(&h.Pending, &h.Failed); err != nil {
+		COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN status = 'failed' AND updated_at >= ? THEN 1 ELSE 0 END), 0)
+		FROM deliveries WHERE channel_id = ? AND subscription_id = ''`
+	row := s.db.R.QueryRowxContext(ctx, s.db.R.Rebind(cq), s.now().Add(-24*time.Hour), ch.ID)
+	if err := row.Scan(&h.Pending, &h.Failed, &h.Failed24h); err != nil {
 		return nil, fmt.Errorf("delivery counts: %w", err)
 	}
 	return h, nil

@@ -11,13 +11,6 @@ import (
 	"github.com/kefu-hub/kefu/hub/db"
 )
 
-// ConversationFilter narrows a conversation list.
-type ConversationFilter struct {
-	Status   string // queued, open, offline, closed or "" for all active
-	Assignee string // an agent id, "me", or ""
-	Limit    int
-}
-
 // Conversation returns a conversation the agent may see; anything else
 // (another tenant's, or another agent's for a plain agent) is ErrNotFound.
 func (s *Store) Conversation(ctx context.Context, a *Agent, id string) (*Conversation, error) {
@@ -46,40 +39,6 @@ func (s *Store) contact(ctx context.Context, id string) (*Contact, error) {
 		return nil, fmt.Errorf("get contact: %w", err)
 	}
 	return &c, nil
-}
-
-// Conversations lists what the agent may see, newest activity first.
-func (s *Store) Conversations(ctx context.Context, a *Agent, f ConversationFilter) ([]Conversation, error) {
-	q := `SELECT ` + convCols + ` FROM conversations WHERE tenant_id = ?`
-	args := []any{a.TenantID}
-	switch f.Status {
-	case "":
-		q += ` AND status <> 'closed'`
-	case ConvQueued, ConvOpen, ConvOffline, ConvClosed:
-		q += ` AND status = ?`
-		args = append(args, f.Status)
-	default:
-		return nil, Invalid("status must be queued, open, offline or closed")
-	}
-	assignee := f.Assignee
-	if assignee == "me" || !a.SeesAll() {
-		assignee = a.ID
-	}
-	if assignee != "" {
-		q += ` AND assignee_id = ?`
-		args = append(args, assignee)
-	}
-	if f.Limit <= 0 {
-		f.Limit = 100
-	}
-	f.Limit = min(f.Limit, 500)
-	q += ` ORDER BY updated_at DESC, id LIMIT ?`
-	args = append(args, f.Limit)
-	out := []Conversation{}
-	if err := s.db.R.SelectContext(ctx, &out, s.db.R.Rebind(q), args...); err != nil {
-		return nil, fmt.Errorf("list conversations: %w", err)
-	}
-	return out, nil
 }
 
 const msgCols = `id, tenant_id, conversation_id, channel_id, seq, direction, sender_type, sender_id, type, text,
@@ -228,27 +187,63 @@ func errorsOr(err, fallback error) error {
 // CloseConversation closes a conversation and frees the agent's capacity;
 // the caller then drains the queue.
 func (s *Store) CloseConversation(ctx context.Context, a *Agent, convID, reason string) (*Conversation, error) {
+	return s.Close(ctx, a, convID, Closing{Reason: reason})
+}
+
+// Closing is how a conversation ends: a free-text reason and, optionally,
+// one of the tenant's conversation categories.
+type Closing struct {
+	Reason     string `json:"reason"`
+	CategoryID string `json:"category_id"`
+}
+
+// Close closes a conversation with a reason and category. Closing a closed
+// conversation sets nothing and is not an error.
+func (s *Store) Close(ctx context.Context, a *Agent, convID string, cl Closing) (*Conversation, error) {
 	var c *Conversation
 	err := s.write(ctx, func(tx *sqlx.Tx, fx *effects) error {
 		var err error
 		c, err = s.lockConversation(ctx, tx, a, convID)
-		if err != nil || c.Status == ConvClosed {
+		if err != nil {
 			return err
 		}
-		now := s.now()
-		const q = `UPDATE conversations SET status = 'closed', closed_at = ?, close_reason = ?, updated_at = ? WHERE id = ?`
-		if _, err := tx.ExecContext(ctx, tx.Rebind(q), now, Clean(reason), now, c.ID); err != nil {
-			return fmt.Errorf("close conversation: %w", err)
-		}
-		if err := s.release(ctx, tx, c); err != nil {
+		if err := s.checkCategory(ctx, tx, a.TenantID, cl.CategoryID); err != nil { // categories.go
 			return err
 		}
-		c.Status, c.ClosedAt, c.CloseReason, c.UpdatedAt = ConvClosed, &now, reason, now
-		ch := &Channel{ID: c.ChannelID, TenantID: c.TenantID}
-		fx.emit(ch, EvConversationClosed, c.ID, deref(c.AssigneeID), map[string]any{"conversation": c, "by": a.ID})
-		return nil
+		return s.closeLocked(ctx, tx, fx, a, c, cl)
 	})
 	return c, err
+}
+
+// closeLocked closes a conversation the caller has locked.
+func (s *Store) closeLocked(ctx context.Context, tx *sqlx.Tx, fx *effects, a *Agent, c *Conversation, cl Closing) error {
+	var cat *string
+	if cl.CategoryID != "" {
+		cat = &cl.CategoryID
+	}
+	if c.Status == ConvClosed { // already closed: only a category can still be set
+		if cat == nil {
+			return nil
+		}
+		const q = `UPDATE conversations SET category_id = ? WHERE id = ?`
+		c.CategoryID = cat
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), cat, c.ID); err != nil {
+			return fmt.Errorf("set category: %w", err)
+		}
+		return nil
+	}
+	now := s.now()
+	const q = `UPDATE conversations SET status = 'closed', closed_at = ?, close_reason = ?, category_id = ?, updated_at = ? WHERE id = ?`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), now, Clean(cl.Reason), cat, now, c.ID); err != nil {
+		return fmt.Errorf("close conversation: %w", err)
+	}
+	if err := s.release(ctx, tx, c); err != nil {
+		return err
+	}
+	c.Status, c.ClosedAt, c.CloseReason, c.CategoryID, c.UpdatedAt = ConvClosed, &now, cl.Reason, cat, now
+	ch := &Channel{ID: c.ChannelID, TenantID: c.TenantID}
+	fx.emit(ch, EvConversationClosed, c.ID, deref(c.AssigneeID), map[string]any{"conversation": c, "by": a.ID})
+	return nil
 }
 
 // release gives back the capacity an open conversation held.
@@ -369,7 +364,7 @@ func (s *Store) emitAssigned(ctx context.Context, tx *sqlx.Tx, fx *effects, c *C
 	if err != nil {
 		return err
 	}
-	contact, err := s.contact(ctx, c.ContactID)
+	contact, err := s.contactTx(ctx, tx, c.ContactID) // the transaction may have created it
 	if err != nil {
 		return err
 	}

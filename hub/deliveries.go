@@ -30,6 +30,9 @@ type Delivery struct {
 	LastError     string    `db:"last_error" json:"last_error"`
 	CreatedAt     time.Time `db:"created_at" json:"created_at"`
 	UpdatedAt     time.Time `db:"updated_at" json:"updated_at"`
+	// SubscriptionID names the webhook subscription the delivery goes to
+	// (webhooks.go); ChannelID is then the channel the event came from.
+	SubscriptionID string `db:"subscription_id" json:"subscription_id,omitempty"`
 }
 
 // DeliveryAttempt is one try in a delivery's log.
@@ -68,13 +71,19 @@ const (
 )
 
 const deliveryCols = `id, tenant_id, channel_id, kind, message_id, event_type, payload, status, attempts,
-	next_attempt_at, last_error, created_at, updated_at`
+	next_attempt_at, last_error, created_at, updated_at, subscription_id`
 
 func (s *Store) insertDelivery(ctx context.Context, tx *sqlx.Tx, ch *Channel, kind, messageID, eventType string, payload []byte) (string, error) {
+	return s.queueDelivery(ctx, tx, ch, "", kind, messageID, eventType, payload)
+}
+
+// queueDelivery stores a pending delivery through ch's connector, or to a
+// webhook subscription when subID is set.
+func (s *Store) queueDelivery(ctx context.Context, tx *sqlx.Tx, ch *Channel, subID, kind, messageID, eventType string, payload []byte) (string, error) {
 	id, now := NewID("msg"), s.now()
-	q := `INSERT INTO deliveries (` + deliveryCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '', ?, ?)`
+	q := `INSERT INTO deliveries (` + deliveryCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '', ?, ?, ?)`
 	if _, err := tx.ExecContext(ctx, tx.Rebind(q), id, ch.TenantID, ch.ID, kind, messageID, eventType, string(payload),
-		now, now, now); err != nil {
+		now, now, now, subID); err != nil {
 		return "", fmt.Errorf("queue delivery: %w", err)
 	}
 	return id, nil
@@ -99,7 +108,15 @@ func (s *Store) Deliver(ctx context.Context, id string, sender Sender) error {
 	if err != nil {
 		return err
 	}
-	ch, err := s.Channel(ctx, d.ChannelID)
+	var ch *Channel
+	if d.SubscriptionID != "" {
+		ch, err = s.subscriptionTarget(ctx, d) // webhooks.go
+		if errors.Is(err, ErrNotFound) || errors.Is(err, ErrConflict) {
+			return s.recordAttempt(ctx, d, SendResult{Err: err, Permanent: true}, 0)
+		}
+	} else {
+		ch, err = s.Channel(ctx, d.ChannelID)
+	}
 	if err != nil {
 		return err
 	}
@@ -200,7 +217,8 @@ func (s *Store) Deliveries(ctx context.Context, tenantID, channelID string, limi
 	}
 	limit = min(limit, 500)
 	out := []Delivery{}
-	q := `SELECT ` + deliveryCols + ` FROM deliveries WHERE tenant_id = ? AND channel_id = ? ORDER BY created_at DESC, id LIMIT ?`
+	q := `SELECT ` + deliveryCols + ` FROM deliveries WHERE tenant_id = ? AND channel_id = ? AND subscription_id = ''
+		ORDER BY created_at DESC, id LIMIT ?`
 	if err := s.db.R.SelectContext(ctx, &out, s.db.R.Rebind(q), tenantID, channelID, limit); err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}

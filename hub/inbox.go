@@ -34,6 +34,8 @@ type IngestResult struct {
 	Status         string // the conversation's status after the insert
 	New            bool   // a conversation was opened
 	Duplicate      bool   // the message was already stored
+	Blocked        bool   // the sender is blacklisted: dropped, stored nowhere
+	Ticketed       bool   // a left message went straight into a ticket
 	Err            error
 }
 
@@ -126,6 +128,9 @@ func (s *Store) ingestOne(ctx context.Context, tx *sqlx.Tx, fx *effects, in *Inb
 	if len(existing) > 0 {
 		return IngestResult{MessageID: existing[0], TenantID: ch.TenantID, Duplicate: true}, nil
 	}
+	if blocked, err := s.blocked(ctx, tx, ch, in); err != nil || blocked { // blacklist.go
+		return IngestResult{TenantID: ch.TenantID, Blocked: blocked}, err
+	}
 	contact, err := s.upsertContact(ctx, tx, ch, in)
 	if err != nil {
 		return IngestResult{}, err
@@ -155,7 +160,17 @@ func (s *Store) ingestOne(ctx context.Context, tx *sqlx.Tx, fx *effects, in *Inb
 			return r, err
 		}
 	}
-	return r, s.afterInbound(ctx, tx, ch, conv, isNew, m, in) // routing state and timers (automations.go)
+	if err := s.afterInbound(ctx, tx, ch, conv, isNew, m, in); err != nil { // routing state and timers (automations.go)
+		return r, err
+	}
+	if in.LeaveMessage && conv.Status == ConvQueued {
+		// A left message is a ticket now; nobody routes it.
+		if _, err := s.toTicket(ctx, tx, fx, conv, ch, "", "left_message", "the customer left a message"); err != nil {
+			return r, err
+		}
+		r.Status, r.Ticketed = conv.Status, true
+	}
+	return r, nil
 }
 
 func orEmpty(a []Attachment) []Attachment {
@@ -245,7 +260,7 @@ func (s *Store) upsertContact(ctx context.Context, tx *sqlx.Tx, ch *Channel, in 
 }
 
 const convCols = `id, tenant_id, channel_id, contact_id, group_id, assignee_id, status, last_seq, close_reason,
-	created_at, updated_at, queued_at, assigned_at, closed_at, last_message_at`
+	created_at, updated_at, queued_at, assigned_at, closed_at, last_message_at, category_id`
 
 // activeConversation finds the contact's active conversation on the channel
 // and locks it, or opens one (queued, for routing after commit). The partial

@@ -76,6 +76,13 @@ type Agent struct {
 	LastAssignedAt *time.Time `db:"last_assigned_at" json:"last_assigned_at,omitempty"`
 	CreatedAt      time.Time  `db:"created_at" json:"created_at"`
 	Groups         []string   `db:"-" json:"groups"`
+	// TOTPEnabled: the agent confirmed a TOTP authenticator (totp.go);
+	// RequireTOTP: an admin requires it of this agent.
+	TOTPEnabled bool `db:"totp_enabled" json:"totp_enabled"`
+	RequireTOTP bool `db:"require_totp" json:"require_totp"`
+	// SetupRequired marks a login session of an agent who must set up TOTP
+	// before doing anything else (set by Authenticate, never stored).
+	SetupRequired bool `db:"-" json:"-"`
 }
 
 // SeesAll reports whether the agent sees every conversation of the tenant.
@@ -144,7 +151,9 @@ type Conversation struct {
 	AssignedAt    *time.Time `db:"assigned_at" json:"assigned_at,omitempty"`
 	ClosedAt      *time.Time `db:"closed_at" json:"closed_at,omitempty"`
 	LastMessageAt *time.Time `db:"last_message_at" json:"last_message_at,omitempty"`
-	Contact       *Contact   `db:"-" json:"contact,omitempty"`
+	// CategoryID is the conversation category (会话分类) chosen at close.
+	CategoryID *string  `db:"category_id" json:"category_id"`
+	Contact    *Contact `db:"-" json:"contact,omitempty"`
 	// ReplyWindow is what the platform still lets agents send (WeChat's 48
 	// hours / 5 messages); set on a single conversation's read, nil for
 	// channels without such a rule.
@@ -209,6 +218,9 @@ type Inbound struct {
 	// Reply is an automatic answer sent to the contact once, when the
 	// message or event is first stored (a welcome message, a menu's reply).
 	Reply string `json:"reply,omitempty"`
+	// LeaveMessage marks a message left in a leave-a-message form: it
+	// becomes a ticket at once instead of waiting for an agent.
+	LeaveMessage bool `json:"leave_message,omitempty"`
 	// Visitor is where the customer came from, for routing rules (visit.go).
 	Visitor *Visitor `json:"visitor,omitempty"`
 }
@@ -232,6 +244,9 @@ type Event struct {
 
 // VisibleTo reports whether an agent may see the event.
 func (e *Event) VisibleTo(a *Agent) bool {
+	if e.Type == EvVisitorUpdated {
+		return e.TenantID == a.TenantID // every agent may invite a visitor
+	}
 	return e.TenantID == a.TenantID && (a.SeesAll() || (e.AgentID != "" && e.AgentID == a.ID))
 }
 
@@ -249,6 +264,9 @@ const (
 	EvAgentStatus             = "agent.status"
 	EvTicketCreated           = "ticket.created"
 	EvContactUpdated          = "contact.updated"
+	// EvRatingRequested asks the customer to rate the conversation (the web
+	// visitor socket shows the rating form on it).
+	EvRatingRequested = "conversation.rating_requested"
 )
 
 // RawJSON is a JSON document stored as text: it scans from TEXT (SQLite)

@@ -329,7 +329,7 @@ func (s *Store) fileTicket(ctx context.Context, tx *sqlx.Tx, c *Conversation, af
 // conversation is routed; a message on an offline conversation goes to the
 // open ticket, or re-queues the conversation when someone came online.
 func (s *Store) AfterIngest(ctx context.Context, r IngestResult) (Decision, error) {
-	if r.Duplicate || r.Err != nil {
+	if r.Duplicate || r.Err != nil || r.Ticketed {
 		return Decision{ConversationID: r.ConversationID, Outcome: "skipped"}, nil
 	}
 	switch r.Status {

@@ -188,7 +188,7 @@ func (s *Store) countMessages(ctx context.Context, tx *sqlx.Tx, convID string, a
 		q += ` AND sender_type = ?`
 		args = append(args, sender)
 	} else if dir == "" {
-		q += ` AND NOT (direction = 'out' AND sender_type = 'system')`
+		q += ` AND NOT (direction = 'out' AND sender_type = 'system') AND direction <> 'internal'` // notes answer nobody
 	}
 	var n int
 	if err := tx.GetContext(ctx, &n, tx.Rebind(q), args...); err != nil {

@@ -39,6 +39,7 @@ type Store struct {
 	channels map[string]cachedChannel
 	policies map[string]ReplyPolicy // reply windows by channel type (window.go)
 	auto     autoState              // automations cache and IP database (automations.go)
+	subs     subCache               // active webhook subscriptions (webhooks.go)
 }
 
 type cachedChannel struct {
@@ -50,7 +51,7 @@ type cachedChannel struct {
 func NewStore(d *db.DB, log *slog.Logger) *Store {
 	s := &Store{db: d, log: log, notify: nopNotifier{}, now: func() time.Time { return time.Now().UTC() },
 		channels: map[string]cachedChannel{}, cache: stmtCache{stmts: map[string]*sqlx.Stmt{}}}
-	for _, q := range []string{qDedup, qNextSeq, qInsertMessage, qFindContact, qFindActive, qReserveEvents, qInsertEvent} {
+	for _, q := range []string{qDedup, qNextSeq, qInsertMessage, qFindContact, qFindActive, qReserveEvents, qInsertEvent, qBlocked} {
 		s.prepare(q)
 	}
 	return s
@@ -106,7 +107,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *sqlx.Tx, fx *effects) err
 // channel's callback_url) receives.
 var callbackEvents = map[string]bool{
 	EvConversationAssigned: true, EvConversationTransferred: true, EvConversationClosed: true,
-	EvConversationQueued: true, EvConversationOffline: true, EvQueuePosition: true,
+	EvConversationQueued: true, EvConversationOffline: true, EvQueuePosition: true, EvRatingRequested: true,
 }
 
 const (
@@ -146,6 +147,9 @@ func (s *Store) flushEvents(ctx context.Context, tx *sqlx.Tx, fx *effects) error
 			if err := s.eventDelivery(ctx, tx, fx, e); err != nil {
 				return err
 			}
+			if err := s.subscriptionDeliveries(ctx, tx, fx, e); err != nil { // webhooks.go
+				return err
+			}
 		}
 	}
 	return nil
@@ -162,7 +166,7 @@ func (s *Store) eventDelivery(ctx context.Context, tx *sqlx.Tx, fx *effects, e *
 		return nil
 	}
 	body, _ := json.Marshal(map[string]any{"type": e.Type, "event_id": e.ID, "conversation_id": e.ConversationID,
-		"data": e.Payload, "created_at": e.CreatedAt})
+		"data": withoutNotes(e.Payload), "created_at": e.CreatedAt})
 	id, err := s.insertDelivery(ctx, tx, ch, "event", "", e.Type, body)
 	if err != nil {
 		return err
@@ -209,4 +213,27 @@ func (s *Store) LastEventID(ctx context.Context, tenantID string) (int64, error)
 		return 0, fmt.Errorf("last event id: %w", err)
 	}
 	return id, nil
+}
+
+// withoutNotes drops internal notes from the history an event carries
+// (conversation.assigned has the recent messages) before it leaves for a
+// customer's side: agents see notes, customers never do.
+func withoutNotes(payload RawJSON) RawJSON {
+	var p map[string]json.RawMessage
+	if json.Unmarshal(payload, &p) != nil || p["messages"] == nil {
+		return payload
+	}
+	var msgs []map[string]any
+	if json.Unmarshal(p["messages"], &msgs) != nil {
+		return payload
+	}
+	kept := msgs[:0]
+	for _, m := range msgs {
+		if m["direction"] != DirectionInternal {
+			kept = append(kept, m)
+		}
+	}
+	p["messages"], _ = json.Marshal(kept)
+	b, _ := json.Marshal(p)
+	return b
 }

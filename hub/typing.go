@@ -7,9 +7,10 @@ import (
 )
 
 // ContactTyping tells the agent of a contact's active conversation that the
-// customer is typing (or stopped). It stores nothing: typing is ephemeral,
-// pushed once to the sockets that are there.
-func (s *Store) ContactTyping(ctx context.Context, ch *Channel, contactExternalID string, typing bool) error {
+// customer is typing (or stopped), with what they have typed so far when the
+// channel shows it (the web widget's typing preview, 消息预知). It stores
+// nothing: typing is ephemeral, pushed once to the sockets that are there.
+func (s *Store) ContactTyping(ctx context.Context, ch *Channel, contactExternalID string, typing bool, preview string) error {
 	var convs []Conversation
 	q := `SELECT ` + convCols + ` FROM conversations WHERE channel_id = ? AND status <> 'closed'
 		AND contact_id = (SELECT id FROM contacts WHERE channel_id = ? AND external_id = ?)`
@@ -20,7 +21,8 @@ func (s *Store) ContactTyping(ctx context.Context, ch *Channel, contactExternalI
 		return nil // nothing to tell anyone yet
 	}
 	c := convs[0]
-	payload, _ := json.Marshal(map[string]any{"by": "contact", "contact_id": c.ContactID, "typing": typing})
+	payload, _ := json.Marshal(map[string]any{"by": "contact", "contact_id": c.ContactID, "typing": typing,
+		"preview": truncate(Clean(preview), 1000)})
 	s.notify.Events([]Event{{TenantID: c.TenantID, Type: EvTyping, ConversationID: c.ID, AgentID: deref(c.AssigneeID), Payload: payload}})
 	return nil
 }

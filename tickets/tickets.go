@@ -44,15 +44,22 @@ type Ticket struct {
 	UpdatedAt      time.Time  `db:"updated_at" json:"updated_at"`
 	SolvedAt       *time.Time `db:"solved_at" json:"solved_at,omitempty"`
 	Messages       []Entry    `db:"-" json:"messages,omitempty"`
+	// Comments are internal notes between staff; customers never see them.
+	Comments []Comment `db:"-" json:"comments,omitempty"`
 }
 
-// Entry is one customer message in a ticket.
+// Entry is one message in a ticket's history: what the customer left and
+// what agents answered (direction "in" or "out").
 type Entry struct {
-	MessageID string    `db:"id" json:"id"`
-	Seq       int64     `db:"seq" json:"seq"`
-	Text      string    `db:"text" json:"text"`
-	Type      string    `db:"type" json:"type"`
-	CreatedAt time.Time `db:"created_at" json:"created_at"`
+	MessageID  string    `db:"id" json:"id"`
+	Seq        int64     `db:"seq" json:"seq"`
+	Direction  string    `db:"direction" json:"direction"`
+	SenderType string    `db:"sender_type" json:"sender_type"`
+	SenderID   string    `db:"sender_id" json:"sender_id"`
+	Text       string    `db:"text" json:"text"`
+	Type       string    `db:"type" json:"type"`
+	Status     string    `db:"status" json:"status"`
+	CreatedAt  time.Time `db:"created_at" json:"created_at"`
 }
 
 // Ref says whose ticket it is.
@@ -114,9 +121,12 @@ type Store struct {
 	Now func() time.Time
 }
 
-// Filter narrows a ticket list.
+// Filter narrows a ticket list. Assignee "none" lists unassigned tickets.
+// Viewer, when set, limits the list to tickets assigned to that agent or to
+// nobody (what a plain agent may see).
 type Filter struct {
 	Status, Assignee, Channel string
+	Viewer                    string
 	Limit                     int
 }
 
@@ -124,11 +134,26 @@ type Filter struct {
 func (s *Store) List(ctx context.Context, tenantID string, f Filter) ([]Ticket, error) {
 	q := `SELECT ` + cols + ` FROM tickets WHERE tenant_id = ?`
 	args := []any{tenantID}
-	for col, v := range map[string]string{"status": f.Status, "assignee_id": f.Assignee, "channel_id": f.Channel} {
+	if f.Status != "" && f.Status != Open && f.Status != Pending && f.Status != Solved {
+		return nil, fmt.Errorf("%w: status must be open, pending or solved", ErrInvalid)
+	}
+	for col, v := range map[string]string{"status": f.Status, "channel_id": f.Channel} {
 		if v != "" {
 			q += ` AND ` + col + ` = ?`
 			args = append(args, v)
 		}
+	}
+	switch f.Assignee {
+	case "":
+	case "none":
+		q += ` AND assignee_id IS NULL`
+	default:
+		q += ` AND assignee_id = ?`
+		args = append(args, f.Assignee)
+	}
+	if f.Viewer != "" {
+		q += ` AND (assignee_id IS NULL OR assignee_id = ?)`
+		args = append(args, f.Viewer)
 	}
 	if f.Limit <= 0 {
 		f.Limit = 100
@@ -153,10 +178,16 @@ func (s *Store) Get(ctx context.Context, tenantID, id string) (*Ticket, error) {
 		return nil, fmt.Errorf("get ticket: %w", err)
 	}
 	t.Messages = []Entry{}
-	const q = `SELECT m.id, m.seq, m.text, m.type, m.created_at FROM ticket_messages tm JOIN messages m ON m.id = tm.message_id
+	const q = `SELECT m.id, m.seq, m.direction, m.sender_type, m.sender_id, m.text, m.type, m.status, m.created_at
+		FROM ticket_messages tm JOIN messages m ON m.id = tm.message_id
 		WHERE tm.ticket_id = ? ORDER BY m.created_at, m.seq`
 	if err := s.R.SelectContext(ctx, &t.Messages, s.R.Rebind(q), id); err != nil {
 		return nil, fmt.Errorf("ticket messages: %w", err)
+	}
+	t.Comments = []Comment{}
+	const cq = `SELECT id, agent_id, text, created_at FROM ticket_comments WHERE ticket_id = ? ORDER BY created_at, id`
+	if err := s.R.SelectContext(ctx, &t.Comments, s.R.Rebind(cq), id); err != nil {
+		return nil, fmt.Errorf("ticket comments: %w", err)
 	}
 	return &t, nil
 }
@@ -188,4 +219,55 @@ func (s *Store) update(ctx context.Context, tenantID, id, set string, arg any) (
 		return nil, ErrNotFound
 	}
 	return s.Get(ctx, tenantID, id)
+}
+
+// Comment is an internal note on a ticket.
+type Comment struct {
+	ID        string    `db:"id" json:"id"`
+	AgentID   string    `db:"agent_id" json:"agent_id"`
+	Text      string    `db:"text" json:"text"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
+}
+
+// Visible reports whether a ticket may be seen by an agent who sees only
+// their own work: assigned to them, or to nobody yet.
+func (t *Ticket) Visible(agentID string) bool {
+	return t.AssigneeID == nil || *t.AssigneeID == agentID
+}
+
+// Append adds an agent's reply (already stored as a message) to a ticket's
+// history, inside the caller's transaction.
+func Append(ctx context.Context, tx *sqlx.Tx, tenantID, ticketID, messageID string, now time.Time) error {
+	const ins = `INSERT INTO ticket_messages (ticket_id, message_id, tenant_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(ins), ticketID, messageID, tenantID, now); err != nil {
+		return fmt.Errorf("append reply to ticket: %w", err)
+	}
+	const touch = `UPDATE tickets SET updated_at = ? WHERE tenant_id = ? AND id = ?`
+	if _, err := tx.ExecContext(ctx, tx.Rebind(touch), now, tenantID, ticketID); err != nil {
+		return fmt.Errorf("touch ticket: %w", err)
+	}
+	return nil
+}
+
+// AddComment adds an internal comment by an agent and returns the ticket.
+func (s *Store) AddComment(ctx context.Context, tenantID, ticketID, agentID, text string) (*Ticket, error) {
+	text = strings.TrimSpace(text)
+	if text == "" || len(text) > 20000 {
+		return nil, fmt.Errorf("%w: text is required (at most 20000 bytes)", ErrInvalid)
+	}
+	now := s.Now()
+	const q = `INSERT INTO ticket_comments (id, tenant_id, ticket_id, agent_id, text, created_at)
+		SELECT ?, tenant_id, id, ?, ?, ? FROM tickets WHERE tenant_id = ? AND id = ?`
+	res, err := s.DB.ExecContext(ctx, s.DB.Rebind(q), "tcm_"+newID()[3:], agentID, text, now, tenantID, ticketID)
+	if err != nil {
+		return nil, fmt.Errorf("add comment: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, ErrNotFound
+	}
+	const touch = `UPDATE tickets SET updated_at = ? WHERE tenant_id = ? AND id = ?`
+	if _, err := s.DB.ExecContext(ctx, s.DB.Rebind(touch), now, tenantID, ticketID); err != nil {
+		return nil, fmt.Errorf("touch ticket: %w", err)
+	}
+	return s.Get(ctx, tenantID, ticketID)
 }

@@ -45,7 +45,12 @@ func (s *Server) updateAgent(g *gin.Context) {
 	if !bind(g, &p) {
 		return
 	}
-	tid := current(g).TenantID
+	me := current(g)
+	if g.Param("id") == me.ID && ((p.Disabled != nil && *p.Disabled) || (p.Role != nil && *p.Role != hub.RoleAdmin)) {
+		fail(g, http.StatusBadRequest, "invalid", "you cannot disable yourself or give up your own admin role")
+		return
+	}
+	tid := me.TenantID
 	a, err := s.Store.UpdateAgent(g.Request.Context(), tid, g.Param("id"), p)
 	if err == nil {
 		s.Pipeline.Kick(tid)

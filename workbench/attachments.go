@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -67,7 +65,7 @@ func (s *Server) getAttachment(g *gin.Context) {
 			return
 		}
 	}
-	serveFile(g, f)
+	connectors.ServeFile(g, f)
 }
 
 func (s *Server) fetchPending(ctx context.Context, tenantID string, f *hub.File) (*hub.File, error) {
@@ -82,26 +80,4 @@ func (s *Server) fetchPending(ctx context.Context, tenantID string, f *hub.File)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	return fetcher.FetchFile(ctx, ch, f)
-}
-
-// inlineImages are shown in the browser; anything else is downloaded.
-var inlineImages = map[string]bool{"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true, "image/bmp": true}
-
-func serveFile(g *gin.Context, f *hub.File) {
-	h := g.Writer.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	h.Set("Cache-Control", "private, max-age=3600")
-	disposition, ctype := "attachment", "application/octet-stream"
-	if sniffed := http.DetectContentType(f.Data); inlineImages[sniffed] {
-		disposition, ctype = "inline", sniffed
-	} else if strings.HasPrefix(f.ContentType, "audio/") || strings.HasPrefix(f.ContentType, "video/") {
-		ctype = f.ContentType // players need it; a download is never rendered as a page
-	}
-	cd := mime.FormatMediaType(disposition, map[string]string{"filename": f.Name})
-	if cd == "" {
-		cd = disposition
-	}
-	h.Set("Content-Disposition", cd)
-	g.Data(http.StatusOK, ctype, f.Data)
 }

@@ -1,6 +1,7 @@
 package workbench
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
@@ -34,7 +35,26 @@ func (s *Server) auth(g *gin.Context) {
 		g.Abort()
 		return
 	}
+	if a.SetupRequired && !setupRoutes[g.Request.Method+" "+g.FullPath()] {
+		fail(g, http.StatusForbidden, "totp_setup_required", "two-factor authentication is required: set it up first (POST /api/v1/me/totp/setup)")
+		return
+	}
 	g.Set(agentKey, a)
+	g.Next()
+}
+
+// setupRoutes are what a session that must set up TOTP may call.
+var setupRoutes = map[string]bool{
+	"GET /api/v1/me": true, "POST /api/v1/auth/logout": true,
+	"POST /api/v1/me/totp/setup": true, "POST /api/v1/me/totp/enable": true, "POST /api/v1/me/totp/disable": true,
+}
+
+// staff lets admins and supervisors through (the live monitor).
+func (s *Server) staff(g *gin.Context) {
+	if !current(g).SeesAll() {
+		fail(g, http.StatusForbidden, "forbidden", "admins and supervisors only")
+		return
+	}
 	g.Next()
 }
 
@@ -50,6 +70,7 @@ func (s *Server) admin(g *gin.Context) {
 type loginReq struct {
 	Email    string `json:"email"`
 	Password string `json:"password"`
+	TOTP     string `json:"totp"`
 }
 
 func (s *Server) login(g *gin.Context) {
@@ -57,8 +78,16 @@ func (s *Server) login(g *gin.Context) {
 	if !bind(g, &r) {
 		return
 	}
-	tok, a, err := s.Store.Login(g.Request.Context(), r.Email, r.Password, s.SessionTTL)
-	s.respond(g, http.StatusOK, gin.H{"token": tok, "agent": a}, err)
+	tok, a, err := s.Store.Login(g.Request.Context(), r.Email, r.Password, strings.TrimSpace(r.TOTP), s.SessionTTL)
+	if errors.Is(err, hub.ErrTOTPInvalid) {
+		fail(g, http.StatusUnauthorized, "totp_invalid", err.Error()) // no token: a wrong code is a failed login
+		return
+	}
+	var setup bool
+	if a != nil {
+		setup = a.SetupRequired
+	}
+	s.respond(g, http.StatusOK, gin.H{"token": tok, "agent": a, "totp_setup_required": setup}, err)
 }
 
 func (s *Server) logout(g *gin.Context) {

@@ -1,12 +1,15 @@
 package workbench
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
 )
 
@@ -25,6 +28,22 @@ type channelView struct {
 	WebhookURL string         `json:"webhook_url"`
 	Setup      map[string]any `json:"setup"`
 	Secret     string         `json:"secret,omitempty"`
+	// Health on the channel itself, for the console's channel list.
+	LastDeliveryErrorAt *time.Time `json:"last_delivery_error_at"`
+	DeliveriesFailed24h int        `json:"deliveries_failed_24h"`
+}
+
+// withHealth fills the channel's health fields (last message received,
+// last delivery error and when, failures in the last 24 hours).
+func (s *Server) withHealth(ctx context.Context, v *channelView) (*hub.ChannelHealth, error) {
+	h, err := s.Store.Health(ctx, v.Channel)
+	if err != nil {
+		return nil, err
+	}
+	ch := *v.Channel // a copy: the store caches the original
+	ch.LastInboundAt, ch.LastError = h.LastMessageAt, h.LastError
+	v.Channel, v.LastDeliveryErrorAt, v.DeliveriesFailed24h = &ch, h.LastErrorAt, h.Failed24h
+	return h, nil
 }
 
 func (s *Server) view(g *gin.Context, ch *hub.Channel) channelView {
@@ -37,7 +56,9 @@ func (s *Server) view(g *gin.Context, ch *hub.Channel) channelView {
 		base = scheme + "://" + g.Request.Host
 	}
 	v := channelView{Channel: ch, WebhookURL: strings.TrimSuffix(base, "/") + "/webhooks/" + ch.Type + "/" + ch.ID}
-	if c, ok := s.Connectors[ch.Type]; ok {
+	if l, ok := s.Connectors[ch.Type].(connectors.Linker); ok {
+		v.Setup = l.InfoAt(ch, strings.TrimSuffix(base, "/"))
+	} else if c, ok := s.Connectors[ch.Type]; ok {
 		v.Setup = c.Info(ch)
 		if sec, ok := v.Setup["secret"].(string); ok {
 			v.Secret = sec
@@ -82,6 +103,9 @@ func (s *Server) listChannels(g *gin.Context) {
 	views := make([]channelView, len(chs))
 	for i := range chs {
 		views[i] = s.view(g, &chs[i])
+		if err == nil {
+			_, err = s.withHealth(g.Request.Context(), &views[i])
+		}
 	}
 	s.respond(g, http.StatusOK, gin.H{"channels": views}, err)
 }
@@ -93,8 +117,9 @@ func (s *Server) getChannel(g *gin.Context) {
 		s.respond(g, 0, nil, err)
 		return
 	}
-	h, err := s.Store.Health(ctx, ch)
-	s.respond(g, http.StatusOK, gin.H{"channel": s.view(g, ch), "health": h}, err)
+	v := s.view(g, ch)
+	h, err := s.withHealth(ctx, &v)
+	s.respond(g, http.StatusOK, gin.H{"channel": v, "health": h}, err)
 }
 
 func (s *Server) updateChannel(g *gin.Context) {

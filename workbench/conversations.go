@@ -3,6 +3,7 @@ package workbench
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -27,9 +28,45 @@ func (s *Server) listConversations(g *gin.Context) {
 	if !ok {
 		return
 	}
-	f := hub.ConversationFilter{Status: g.Query("status"), Assignee: g.Query("assignee"), Limit: int(limit)}
+	f := hub.ConversationFilter{Status: g.Query("status"), Assignee: g.Query("assignee"), Limit: int(limit),
+		ChannelID: g.Query("channel_id"), CategoryID: g.Query("category_id"), Contact: g.Query("contact"),
+		Q: g.Query("q"), Before: g.Query("before")}
+	if f.Assignee == "" {
+		f.Assignee = g.Query("agent_id")
+	}
+	if f.From, ok = queryTime(g, "from", false); !ok {
+		return
+	}
+	if f.To, ok = queryTime(g, "to", true); !ok {
+		return
+	}
 	cs, err := s.Store.Conversations(g.Request.Context(), current(g), f)
-	s.respond(g, http.StatusOK, gin.H{"conversations": cs}, err)
+	next := ""
+	if err == nil && len(cs) == f.Limit {
+		next = cs[len(cs)-1].ID
+	}
+	s.respond(g, http.StatusOK, gin.H{"conversations": cs, "next_before": next}, err)
+}
+
+// queryTime reads an RFC 3339 time or a YYYY-MM-DD date; a date given as
+// the end of a range covers that whole day.
+func queryTime(g *gin.Context, name string, end bool) (*time.Time, bool) {
+	v := g.Query(name)
+	if v == "" {
+		return nil, true
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return &t, true
+	}
+	t, err := time.Parse("2006-01-02", v)
+	if err != nil {
+		fail(g, http.StatusBadRequest, "bad_request", name+" must be an RFC 3339 time or a YYYY-MM-DD date")
+		return nil, false
+	}
+	if end {
+		t = t.AddDate(0, 0, 1)
+	}
+	return &t, true
 }
 
 func (s *Server) getConversation(g *gin.Context) {
@@ -46,7 +83,17 @@ func (s *Server) listMessages(g *gin.Context) {
 	if !ok {
 		return
 	}
-	ms, err := s.Store.Messages(g.Request.Context(), current(g), g.Param("id"), after, int(limit))
+	var ms []hub.Message
+	var err error
+	if g.Query("before") != "" { // a page of older history, for infinite scroll
+		before, ok := queryInt(g, "before", 0)
+		if !ok {
+			return
+		}
+		ms, err = s.Store.MessagesBefore(g.Request.Context(), current(g), g.Param("id"), before, int(limit))
+	} else {
+		ms, err = s.Store.Messages(g.Request.Context(), current(g), g.Param("id"), after, int(limit))
+	}
 	s.respond(g, http.StatusOK, gin.H{"messages": ms}, err)
 }
 
@@ -72,17 +119,13 @@ func (s *Server) transfer(g *gin.Context) {
 	s.respond(g, http.StatusOK, c, err)
 }
 
-type closeReq struct {
-	Reason string `json:"reason"`
-}
-
 func (s *Server) closeConversation(g *gin.Context) {
-	var r closeReq
+	var r hub.Closing
 	if g.Request.ContentLength != 0 && !bind(g, &r) {
 		return
 	}
 	a := current(g)
-	c, err := s.Store.CloseConversation(g.Request.Context(), a, g.Param("id"), r.Reason)
+	c, err := s.Store.Close(g.Request.Context(), a, g.Param("id"), r)
 	if err == nil {
 		s.Pipeline.Kick(a.TenantID)
 	}

@@ -34,6 +34,10 @@ func (s *Server) respond(g *gin.Context, status int, v any, err error) {
 			"message": closed.Error(), "window": closed.Window}})
 	case errors.As(err, &invalid), errors.Is(err, tickets.ErrInvalid):
 		fail(g, http.StatusBadRequest, "invalid", err.Error())
+	case errors.Is(err, hub.ErrTOTPRequired):
+		fail(g, http.StatusUnauthorized, "totp_required", err.Error())
+	case errors.Is(err, hub.ErrTOTPInvalid):
+		fail(g, http.StatusBadRequest, "totp_invalid", err.Error())
 	case errors.Is(err, hub.ErrNotFound), errors.Is(err, tickets.ErrNotFound):
 		fail(g, http.StatusNotFound, "not_found", "not found")
 	case errors.Is(err, hub.ErrUnauthorized):

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/connectors/api"
+	"github.com/kefu-hub/kefu/connectors/web"
 	"github.com/kefu-hub/kefu/connectors/wechat"
 	"github.com/kefu-hub/kefu/hub/metrics"
 )
@@ -47,7 +48,7 @@ func loadOpenAPI(t *testing.T) openAPIDocument {
 func engineWithEveryRoute() *gin.Engine {
 	return New(Deps{
 		Metrics:    metrics.New(func() float64 { return 0 }),
-		Connectors: connectors.NewRegistry(api.New(connectors.Deps{}), wechat.New(connectors.Deps{}, "")),
+		Connectors: connectors.NewRegistry(api.New(connectors.Deps{}), wechat.New(connectors.Deps{}, ""), web.New(connectors.Deps{}, nil)),
 	})
 }
 

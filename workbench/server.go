@@ -39,6 +39,12 @@ type Deps struct {
 	Log        *slog.Logger
 	PublicURL  string
 	SessionTTL time.Duration
+	// TrustedProxies may name the client in X-Forwarded-For (none: the
+	// direct peer is the client).
+	TrustedProxies []string
+	// AllowPrivateCallbacks lets webhook subscription URLs name loopback or
+	// private hosts (KEFU_ALLOW_PRIVATE_CALLBACKS), as for callback URLs.
+	AllowPrivateCallbacks bool
 }
 
 // Server holds the handlers.
@@ -52,6 +58,9 @@ func New(d Deps) *gin.Engine {
 	}
 	s := &Server{d}
 	e := gin.New()
+	if err := e.SetTrustedProxies(d.TrustedProxies); err != nil {
+		d.Log.Error("trusted proxies", "err", err) // configs.Validate checked them
+	}
 	e.Use(gin.Recovery(), s.accessLog, cleanInput)
 	e.GET("/healthz", func(g *gin.Context) { g.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
@@ -87,7 +96,34 @@ func New(d Deps) *gin.Engine {
 	a.POST("/tickets/:id/assign", s.assignTicket)
 	a.POST("/tickets/:id/solve", s.solveTicket)
 	a.GET("/agents", s.listAgents)
+	// web visitors (connectors/web; visitors.go)
+	a.GET("/visitors", s.listVisitors)
+	a.GET("/visitors/:id", s.getVisitor)
+	a.POST("/visitors/:id/invite", s.inviteVisitor)
+	a.POST("/visitors/:id/chat", s.chatVisitor)
 	a.GET("/groups", s.listGroups)
+
+	// Agent tools of the workbench (issue 5, part A): canned replies, notes,
+	// categories, blacklist, customer card, history export, rating request.
+	a.GET("/canned-replies", s.listCanned)
+	a.GET("/canned-replies/categories", s.cannedCategories)
+	a.POST("/canned-replies", s.createCanned)
+	a.PATCH("/canned-replies/:id", s.updateCanned)
+	a.DELETE("/canned-replies/:id", s.deleteCanned)
+	a.POST("/conversations/:id/notes", s.addNote)
+	a.POST("/conversations/:id/blacklist", s.blacklist)
+	a.POST("/conversations/:id/rating-request", s.requestRating)
+	a.GET("/conversations/:id/export", s.exportConversation)
+	a.GET("/categories", s.listCategories)
+	a.GET("/contacts/:id", s.getContact)
+	a.PATCH("/contacts/:id", s.updateContact)
+	a.GET("/contacts/:id/conversations", s.contactConversations)
+	a.GET("/contacts/:id/tickets", s.contactTickets)
+	sup := a.Group("", s.supervisor)
+	sup.GET("/blacklist", s.listBlacklist)
+	sup.DELETE("/blacklist/:id", s.deleteBlacklist)
+	a.POST("/categories", s.admin, s.createCategory)
+	a.DELETE("/categories/:id", s.admin, s.deleteCategory)
 
 	adm := a.Group("", s.admin)
 	adm.POST("/tenants", s.createTenant)
@@ -121,6 +157,7 @@ func New(d Deps) *gin.Engine {
 	adm.GET("/api-tokens", s.listTokens)
 	adm.POST("/api-tokens", s.createToken)
 	adm.DELETE("/api-tokens/:id", s.deleteToken)
+	s.consoleRoutes(a, adm)
 	e.NoRoute(serveUI()) // the workbench UI (ui.go); JSON 404 under /api/ and /webhooks/
 	return e
 }
@@ -150,4 +187,26 @@ func (s *Server) readyz(g *gin.Context) {
 		return
 	}
 	g.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// consoleRoutes are the admin console's additions (issue 5, part B): TOTP
+// two-factor, tenant settings, agent administration, the live monitor,
+// ticket replies and comments, and webhook subscriptions.
+func (s *Server) consoleRoutes(a, adm *gin.RouterGroup) {
+	a.POST("/me/totp/setup", s.setupTOTP)
+	a.POST("/me/totp/enable", s.enableTOTP)
+	a.POST("/me/totp/disable", s.disableTOTP)
+	a.POST("/tickets/:id/reply", s.replyTicket)
+	a.POST("/tickets/:id/comments", s.commentTicket)
+	a.GET("/monitor", s.staff, s.monitor)
+	adm.GET("/settings", s.getSettings)
+	adm.PUT("/settings", s.putSettings)
+	adm.POST("/agents/:id/reset-password", s.resetPassword)
+	adm.GET("/webhooks", s.listWebhooks)
+	adm.POST("/webhooks", s.createWebhook)
+	adm.GET("/webhooks/:id", s.getWebhook)
+	adm.PATCH("/webhooks/:id", s.updateWebhook)
+	adm.DELETE("/webhooks/:id", s.deleteWebhook)
+	adm.POST("/webhooks/:id/rotate-secret", s.rotateWebhookSecret)
+	adm.GET("/webhooks/:id/deliveries", s.listWebhookDeliveries)
 }

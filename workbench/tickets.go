@@ -8,19 +8,49 @@ import (
 	"github.com/kefu-hub/kefu/tickets"
 )
 
+// listTickets filters by status, assignee_id ("me", "none" or an agent id;
+// "assignee" is the older name) and channel_id. A plain agent sees the
+// tickets assigned to them or to nobody; admins and supervisors see all.
 func (s *Server) listTickets(g *gin.Context) {
 	limit, ok := queryInt(g, "limit", 100)
 	if !ok {
 		return
 	}
-	f := tickets.Filter{Status: g.Query("status"), Assignee: g.Query("assignee"), Channel: g.Query("channel_id"), Limit: int(limit)}
-	ts, err := s.Tickets.List(g.Request.Context(), current(g).TenantID, f)
+	a := current(g)
+	assignee := g.Query("assignee_id")
+	if assignee == "" {
+		assignee = g.Query("assignee")
+	}
+	if assignee == "me" {
+		assignee = a.ID
+	}
+	f := tickets.Filter{Status: g.Query("status"), Assignee: assignee, Channel: g.Query("channel_id"), Limit: int(limit)}
+	if !a.SeesAll() {
+		f.Viewer = a.ID
+	}
+	ts, err := s.Tickets.List(g.Request.Context(), a.TenantID, f)
 	s.respond(g, http.StatusOK, gin.H{"tickets": ts}, err)
 }
 
+// ticket reads the path's ticket if the caller may see it: another agent's
+// ticket looks like one that does not exist.
+func (s *Server) ticket(g *gin.Context) (*tickets.Ticket, bool) {
+	a := current(g)
+	t, err := s.Tickets.Get(g.Request.Context(), a.TenantID, g.Param("id"))
+	if err == nil && !a.SeesAll() && !t.Visible(a.ID) {
+		err = tickets.ErrNotFound
+	}
+	if err != nil {
+		s.respond(g, 0, nil, err)
+		return nil, false
+	}
+	return t, true
+}
+
 func (s *Server) getTicket(g *gin.Context) {
-	t, err := s.Tickets.Get(g.Request.Context(), current(g).TenantID, g.Param("id"))
-	s.respond(g, http.StatusOK, t, err)
+	if t, ok := s.ticket(g); ok {
+		g.JSON(http.StatusOK, t)
+	}
 }
 
 type assignReq struct {
@@ -32,11 +62,48 @@ func (s *Server) assignTicket(g *gin.Context) {
 	if !bind(g, &r) {
 		return
 	}
+	if _, ok := s.ticket(g); !ok {
+		return
+	}
 	t, err := s.Tickets.Assign(g.Request.Context(), current(g).TenantID, g.Param("id"), r.AgentID)
 	s.respond(g, http.StatusOK, t, err)
 }
 
 func (s *Server) solveTicket(g *gin.Context) {
+	if _, ok := s.ticket(g); !ok {
+		return
+	}
 	t, err := s.Tickets.Solve(g.Request.Context(), current(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, t, err)
+}
+
+type textReq struct {
+	Text string `json:"text"`
+}
+
+// replyTicket answers the ticket's customer through its channel.
+func (s *Server) replyTicket(g *gin.Context) {
+	var r textReq
+	if !bind(g, &r) {
+		return
+	}
+	if _, ok := s.ticket(g); !ok {
+		return
+	}
+	m, err := s.Store.ReplyToTicket(g.Request.Context(), current(g), g.Param("id"), r.Text)
+	s.respond(g, http.StatusCreated, m, err)
+}
+
+// commentTicket adds an internal comment (never sent to the customer).
+func (s *Server) commentTicket(g *gin.Context) {
+	var r textReq
+	if !bind(g, &r) {
+		return
+	}
+	if _, ok := s.ticket(g); !ok {
+		return
+	}
+	a := current(g)
+	t, err := s.Tickets.AddComment(g.Request.Context(), a.TenantID, g.Param("id"), a.ID, r.Text)
+	s.respond(g, http.StatusCreated, t, err)
 }

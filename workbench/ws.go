@@ -87,6 +87,10 @@ func (s *Server) wsAuth(ctx context.Context, conn *websocket.Conn) (*hub.Agent, 
 		return nil, 0, false
 	}
 	a, err := s.Store.Authenticate(ctx, f.Token)
+	if err == nil && a.SetupRequired {
+		wsClose(conn, 4403, "totp_setup_required")
+		return nil, 0, false
+	}
 	if err != nil {
 		wsClose(conn, 4401, "unauthorized")
 		return nil, 0, false

@@ -24,7 +24,7 @@ func New(busLag func() float64) *Metrics {
 	m := &Metrics{
 		Registry: r,
 		Inbound: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kefu_inbound_messages_total",
-			Help: "Inbound customer messages by channel type and result (stored, duplicate, failed)."},
+			Help: "Inbound customer messages by channel type and result (stored, duplicate, blocked, failed)."},
 			[]string{"channel_type", "result"}),
 		Outbound: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kefu_outbound_deliveries_total",
 			Help: "Outbound delivery attempts by channel type and result (delivered, retry, failed)."},

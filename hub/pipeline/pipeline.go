@@ -41,7 +41,12 @@ type Pipeline struct {
 	readyOnce  sync.Once
 	annMu      sync.Mutex
 	announced  map[string]time.Time // last queue-position announcement per tenant
+	sinks      []func([]hub.Event)
 }
+
+// AddSink adds a consumer of the event broadcast besides the agent stream
+// (the web channel's visitor sockets). Call it before Run.
+func (p *Pipeline) AddSink(fn func([]hub.Event)) { p.sinks = append(p.sinks, fn) }
 
 type job struct {
 	in   hub.Inbound
@@ -189,6 +194,8 @@ func (p *Pipeline) handleInbound(msg *message.Message) error {
 		return r.Err // retried, then poisoned
 	case r.Duplicate:
 		p.m.Inbound.WithLabelValues(typ, "duplicate").Inc()
+	case r.Blocked:
+		p.m.Inbound.WithLabelValues(typ, "blocked").Inc() // blacklisted sender: acknowledged, dropped
 	default:
 		p.m.Inbound.WithLabelValues(typ, "stored").Inc()
 		if !in.ReceivedAt.IsZero() {
@@ -233,7 +240,7 @@ func (p *Pipeline) batcher(ctx context.Context) {
 		results := p.store.Ingest(ctx, ins)
 		for i, j := range batch {
 			j.done <- results[i]
-			if results[i].Err == nil && !results[i].Duplicate {
+			if results[i].Err == nil && !results[i].Duplicate && !results[i].Blocked {
 				select {
 				case p.routes <- results[i]:
 				case <-ctx.Done():
@@ -313,6 +320,9 @@ func (p *Pipeline) handleEvents(msg *message.Message) error {
 			AgentID: w.AgentID, Payload: w.Data, CreatedAt: w.CreatedAt}
 	}
 	p.stream.Publish(evs)
+	for _, fn := range p.sinks {
+		fn(evs)
+	}
 	return nil
 }
 

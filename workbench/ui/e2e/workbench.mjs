@@ -1,10 +1,11 @@
-// Browser test of the agent workbench, driven by ui_test.go (repo root)
-// against a running hub. It talks to the Go test over stdio: it prints
-// "@@ <step>" when the Go side should act (post a customer message through
-// the API channel) and waits for the result to appear in the page.
+// Browser test of the agent workbench and the admin console, driven by
+// ui_test.go (repo root) against a running hub. It talks to the Go test
+// over stdio: it prints "@@ <step> [args]" when the Go side should act (post
+// a customer message through the API channel) and reads one JSON line back
+// when the Go side has acted; then it waits for the result in the page.
 //
-// env: KEFU_BASE, KEFU_EMAIL, KEFU_PASSWORD, KEFU_CHROMIUM (default
-// /usr/bin/chromium), KEFU_SHOTS (screenshot folder, optional).
+// env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_CHROMIUM
+// (default /usr/bin/chromium), KEFU_SHOTS (screenshot folder, optional).
 import { chromium } from 'playwright-core'
 import { createInterface } from 'node:readline'
 import { mkdirSync } from 'node:fs'
@@ -13,6 +14,9 @@ import { join } from 'node:path'
 const base = process.env.KEFU_BASE
 const shots = process.env.KEFU_SHOTS
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
+const AGENT1 = { email: 'ui@kefu.test', password: 'agent-pass-1', name: '小王' }
+const AGENT2 = { email: 'ui2@kefu.test', password: 'agent-pass-2', name: '小李' }
+const CANNED = { title: '订单号', text: '您好，请提供订单号 ui-reply' }
 
 function step(name) {
   console.log('@@ ' + name)
@@ -32,17 +36,84 @@ const browser = await chromium.launch({
 })
 const dialogs = []
 const pageErrors = []
-try {
-  const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 800 } })
+const pages = []
+async function newPage(name) {
+  const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1360, height: 820 } })
   const page = await ctx.newPage()
   page.setDefaultTimeout(15000)
   page.on('dialog', (d) => {
-    dialogs.push(d.message())
+    dialogs.push(name + ': ' + d.message())
     d.dismiss().catch(() => {})
   })
+  page.on('pageerror', (e) => pageErrors.push(name + ': ' + String(e)))
+  page.on('console', (m) => {
+    if (m.type() === 'error') console.error(name + ' console:', m.text())
+  })
+  pages.push(page)
+  return page
+}
+const shot = async (page, name) => {
+  if (!shots) return
+  mkdirSync(shots, { recursive: true })
+  await page.screenshot({ path: join(shots, name + '.png') })
+}
+async function login(page, path, email, password) {
+  await page.goto(base + path)
+  await page.getByRole('button', { name: '登录' }).waitFor()
+  await page.fill('input[name=email]', email)
+  await page.fill('input[name=password]', password)
+  await page.getByRole('button', { name: '登录' }).click()
+}
+
+try {
+  // ---- The admin sets up the console: two agents, a shared canned reply, an API channel.
+  const admin = await newPage('admin')
+  await login(admin, '/console', process.env.KEFU_ADMIN_EMAIL, process.env.KEFU_ADMIN_PASSWORD)
+  await admin.locator('.sidenav').waitFor()
+  await admin.click('a[data-section=agents]')
+  for (const [a, groups] of [
+    [AGENT1, ['售前']],
+    [AGENT2, []],
+  ]) {
+    await admin.click('button.new-agent')
+    await admin.fill('input[name=agent-email]', a.email)
+    await admin.fill('input[name=agent-password]', a.password)
+    await admin.fill('input[name=agent-name]', a.name)
+    for (const g of groups) await admin.locator('.agent-form label', { hasText: g }).locator('input').check()
+    await admin.click('.agent-form button[type=submit]')
+    await admin.locator(`tr[data-agent="${a.email}"]`).waitFor()
+  }
+  await shot(admin, 'console-agents')
+
+  await admin.click('a[data-section=canned]')
+  await admin.fill('input[name=shared-canned-title]', CANNED.title)
+  await admin.fill('textarea[name=shared-canned-text]', CANNED.text)
+  await admin.click('.page form button[type=submit]')
+  await admin.locator(`tr[data-canned="${CANNED.title}"]`).waitFor()
+
+  await admin.click('a[data-section=channels]')
+  await admin.click('button[data-new-channel=api]')
+  await admin.fill('input[name=channel-name]', 'UI 商城')
+  // the form validates before the hub does
+  await admin.fill('input[name=callback_url]', 'ftp://nope')
+  await admin.click('.save-channel')
+  await admin.locator('.form-errors').waitFor()
+  await admin.fill('input[name=callback_url]', '')
+  await admin.selectOption('select[name=channel-group]', { label: '售前' })
+  await admin.click('.save-channel')
+  await admin.locator('[data-test=channel-setup]').waitFor()
+  const webhookURL = await admin.inputValue('input[name=setup-webhookUrl]')
+  const secret = await admin.inputValue('input[name=setup-secret]')
+  check(/\/webhooks\/api\/ch_/.test(webhookURL) && secret.startsWith('whsec_'), 'channel setup shown: ' + webhookURL)
+  await admin.locator('tr[data-channel="UI 商城"]').waitFor()
+  await shot(admin, 'console-channel-created')
+  step('channel ' + webhookURL.split('/').pop() + ' ' + secret)
+
+  // ---- Both agents log in and go online.
+  const a1 = await newPage('agent1')
   // Test hook: keep the page's websockets so the test can cut them, and a
   // switch that makes reconnects fail until it is turned off.
-  await page.addInitScript(() => {
+  await a1.addInitScript(() => {
     const Native = window.WebSocket
     window.__sockets = []
     window.__blockWS = false
@@ -53,85 +124,110 @@ try {
       }
     }
   })
-  page.on('pageerror', (e) => pageErrors.push(String(e)))
-  page.on('console', (m) => {
-    if (m.type() === 'error') console.error('console:', m.text())
-  })
-  const shot = async (name) => {
-    if (!shots) return
-    mkdirSync(shots, { recursive: true })
-    await page.screenshot({ path: join(shots, name + '.png') })
-  }
+  await login(a1, '/', AGENT1.email, AGENT1.password)
+  await shot(a1, 'workbench-login-done')
+  await a1.locator('.conn[data-conn=open]').waitFor()
+  check(await a1.evaluate(() => !!sessionStorage.getItem('kefu.token')), 'token kept in sessionStorage')
+  await a1.getByRole('button', { name: '在线' }).click()
+  await a1.locator('.status-switch .st.online.active').waitFor()
 
-  // Log in.
-  await page.goto(base + '/')
-  await page.getByRole('button', { name: '登录' }).waitFor()
-  await shot('01-login')
-  await page.fill('input[name=email]', process.env.KEFU_EMAIL)
-  await page.fill('input[name=password]', process.env.KEFU_PASSWORD)
-  await page.getByRole('button', { name: '登录' }).click()
-  await page.locator('.conn[data-conn=open]').waitFor()
-  check(await page.evaluate(() => !!sessionStorage.getItem('kefu.token')), 'token kept in sessionStorage')
-
-  // Go online.
-  await page.getByRole('button', { name: '在线' }).click()
-  await page.locator('.status-switch .st.online.active').waitFor()
+  const a2 = await newPage('agent2')
+  await login(a2, '/', AGENT2.email, AGENT2.password)
+  await a2.locator('.conn[data-conn=open]').waitFor()
+  await a2.getByRole('button', { name: '在线' }).click()
+  await a2.locator('.status-switch .st.online.active').waitFor()
   step('online')
 
-  // A customer message arrives live (no reload).
+  // ---- A customer message arrives live (no reload); reply with the canned reply.
   const first = await recv()
-  const item = page.locator('.list li', { hasText: first.text })
+  const item = a1.locator('.list li', { hasText: first.text })
   await item.waitFor()
+  check((await item.locator('.badge').textContent()) === '1', 'unread badge on the new conversation')
   await item.click()
-  await page.locator('.msg.in .text', { hasText: first.text }).waitFor()
-
-  // Reply.
-  await page.fill('textarea[name=reply]', first.reply)
-  await page.getByRole('button', { name: '发送' }).click()
-  await page.locator('.msg.out .text', { hasText: first.reply }).waitFor()
-  await shot('02-conversation')
+  await a1.locator('.msg.in .text', { hasText: first.text }).waitFor()
+  await a1.click('.canned-btn')
+  await a1.locator('.canned-item', { hasText: CANNED.title }).click()
+  check((await a1.inputValue('textarea[name=reply]')) === CANNED.text, 'canned reply inserted for editing')
+  await a1.getByRole('button', { name: '发送' }).click()
+  await a1.locator('.msg.out .text', { hasText: CANNED.text }).waitFor()
+  await shot(a1, 'workbench-conversation')
   step('replied')
 
-  // Hostile customer text and name render as text; no dialog fires.
+  // ---- Hostile customer text and name render as text; no dialog fires.
   const evil = await recv()
-  const evilMsg = page.locator('.msg.in .text', { hasText: evil.marker })
+  const evilMsg = a1.locator('.msg.in .text', { hasText: evil.marker })
   await evilMsg.waitFor()
   check((await evilMsg.textContent()) === evil.text, 'customer text shown verbatim: ' + (await evilMsg.textContent()))
-  check((await page.locator('.msgs img, .list img').count()) === 0, 'no <img> element was created from customer text')
-  const name = await page.locator('.pane-head h2').textContent()
+  check((await a1.locator('.msgs img, .list img, .customer img').count()) === 0, 'no <img> element was created from customer text')
+  const name = await a1.locator('.pane-head h2').textContent()
   check(name === evil.name, 'customer name shown verbatim: ' + name)
-  await page.waitForTimeout(500) // give an injected handler the chance to fire
-  await shot('03-hostile-text')
+  check((await a1.inputValue('input[name=contact-name]')) === evil.name, 'customer card shows the name as text')
+  await a1.waitForTimeout(500) // give an injected handler the chance to fire
+  await shot(a1, 'workbench-hostile-text')
   check(dialogs.length === 0, 'no dialog fired: ' + JSON.stringify(dialogs))
 
-  // Cut the websocket; a message arrives while the page is disconnected;
+  // ---- Cut the websocket; a message arrives while the page is disconnected;
   // after reconnecting it shows exactly once, and nothing else repeats.
-  await page.evaluate(() => {
+  await a1.evaluate(() => {
     window.__blockWS = true
     window.__sockets.forEach((s) => s.close())
   })
-  await page.locator('.conn[data-conn=closed], .conn[data-conn=connecting]').first().waitFor()
+  await a1.locator('.conn[data-conn=closed], .conn[data-conn=connecting]').first().waitFor()
   step('cut')
   const missed = await recv()
-  await page.evaluate(() => (window.__blockWS = false))
-  await page.locator('.conn[data-conn=open]').waitFor()
-  await page.locator('.msg.in .text', { hasText: missed.text }).waitFor()
-  await page.waitForTimeout(300)
-  check((await page.locator('.msg.in .text', { hasText: missed.text }).count()) === 1, 'the missed message shows once')
-  const seqs = await page.locator('.msgs .msg').evaluateAll((els) => els.map((e) => e.dataset.seq))
+  await a1.evaluate(() => (window.__blockWS = false))
+  await a1.locator('.conn[data-conn=open]').waitFor()
+  await a1.locator('.msg.in .text', { hasText: missed.text }).waitFor()
+  await a1.waitForTimeout(300)
+  check((await a1.locator('.msg.in .text', { hasText: missed.text }).count()) === 1, 'the missed message shows once')
+  const seqs = await a1.locator('.msgs .msg').evaluateAll((els) => els.map((e) => e.dataset.seq))
   check(seqs.length === missed.count && new Set(seqs).size === seqs.length, 'no gap, no duplicate: ' + seqs.join(','))
 
-  // Close the conversation.
-  await page.getByRole('button', { name: '结束会话' }).click()
-  await page.getByRole('button', { name: '已结束' }).waitFor()
+  // ---- Transfer to the second agent, who sees the history and closes it.
+  await a1.click('.act-transfer')
+  await a1.selectOption('select[name=transfer-to]', { label: `${AGENT2.name} (在线)` })
+  await a1.fill('input[name=transfer-reason]', '售后问题')
+  await shot(a1, 'workbench-transfer-dialog')
+  await a1.click('.modal .primary')
+  await a1.locator('.modal').waitFor({ state: 'detached' })
+  await a1.locator('.info', { hasText: '已转接' }).waitFor()
+  check(await a1.locator('textarea[name=reply]').isDisabled(), 'the first agent can no longer reply')
+
+  const item2 = a2.locator('.list li').first()
+  await item2.waitFor()
+  await item2.click()
+  await a2.locator('.msg.in .text', { hasText: first.text }).waitFor()
+  await a2.locator('.msg.out .text', { hasText: CANNED.text }).waitFor()
+  await a2.locator('.msg.in .text', { hasText: missed.text }).waitFor()
+  await shot(a2, 'workbench-transferred')
+  await a2.click('.pane-head .close')
+  await a2.click('.confirm-close')
+  await a2.getByRole('button', { name: '已结束' }).waitFor()
+  check((await a2.locator('textarea[name=reply]').isDisabled()) === true, 'composer disabled once closed')
+
+  // ---- The console's live monitor shows both agents.
+  await admin.click('a[data-section=monitor]')
+  await admin.locator('[data-test=queue-length]').waitFor()
+  await admin.locator('td', { hasText: AGENT2.name }).first().waitFor()
+  await shot(admin, 'console-monitor')
+  await admin.click('a[data-section=automations]')
+  await admin.locator('textarea[name=greeting-text]').waitFor()
+  await shot(admin, 'console-automations')
+  await admin.click('a[data-section=channels]')
+  await admin.click('button[data-new-channel=web]')
+  await admin.fill('input[name=channel-name]', '官网')
+  await admin.fill('textarea[name=allowed_domains]', 'www.example.com')
+  await admin.locator('[data-test=widget-preview]').waitFor()
+  await shot(admin, 'console-web-channel-form')
+
   check(pageErrors.length === 0, 'no page errors: ' + pageErrors.join('; '))
+  check(dialogs.length === 0, 'no dialog fired: ' + JSON.stringify(dialogs))
   step('done')
 } catch (e) {
-  // Say what the page showed: its error lines and a screenshot.
-  const page = browser.contexts()[0]?.pages()[0]
-  if (page) {
-    console.error('page errors shown:', await page.locator('.error').allTextContents().catch(() => []))
-    if (shots) await page.screenshot({ path: join(shots, 'zz-failure.png') }).catch(() => {})
+  // Say what the pages showed: their error lines and a screenshot each.
+  for (const [i, page] of pages.entries()) {
+    console.error(`page ${i} errors shown:`, await page.locator('.error').allTextContents().catch(() => []))
+    if (shots) await page.screenshot({ path: join(shots, `zz-failure-${i}.png`) }).catch(() => {})
   }
   throw e
 } finally {

@@ -40,38 +40,48 @@ export class EventStream {
     this.ws = null
   }
 
+  // handle processes one server frame: `ready` starts (or resumes) the
+  // stream; an event at or below the last handled id is a replay of
+  // something already shown and is dropped. Ephemeral events (id 0:
+  // typing, visitor updates) are always passed on.
+  handle(raw: string) {
+    let f: any
+    try {
+      f = JSON.parse(raw)
+    } catch {
+      return
+    }
+    if (f.type === 'ready') {
+      this.retry = 0
+      if (this.lastEventId < 0) this.lastEventId = f.last_event_id
+      this.onState('open')
+      return
+    }
+    if (f.type === 'pong' || f.type === 'ack' || f.type === 'error') return
+    if (typeof f.id !== 'number') return
+    if (f.id > 0) {
+      if (f.id <= this.lastEventId) return // already handled
+      this.lastEventId = f.id
+    }
+    this.onEvent(f as HubEvent)
+  }
+
+  // authFrame is the first frame on a new socket: resume after the last
+  // event handled, or start from now on the first connection.
+  authFrame(): string {
+    const auth: Record<string, unknown> = { type: 'auth', token: getToken() }
+    if (this.lastEventId >= 0) auth.last_event_id = this.lastEventId
+    return JSON.stringify(auth)
+  }
+
   private connect() {
     if (this.stopped) return
     this.onState('connecting')
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:'
     const ws = new WebSocket(`${proto}//${location.host}/api/v1/ws`)
     this.ws = ws
-    ws.onopen = () => {
-      const auth: Record<string, unknown> = { type: 'auth', token: getToken() }
-      if (this.lastEventId >= 0) auth.last_event_id = this.lastEventId
-      ws.send(JSON.stringify(auth))
-    }
-    ws.onmessage = (m) => {
-      let f: any
-      try {
-        f = JSON.parse(m.data)
-      } catch {
-        return
-      }
-      if (f.type === 'ready') {
-        this.retry = 0
-        if (this.lastEventId < 0) this.lastEventId = f.last_event_id
-        this.onState('open')
-        return
-      }
-      if (f.type === 'pong' || f.type === 'ack' || f.type === 'error') return
-      if (typeof f.id !== 'number') return
-      if (f.id > 0) {
-        if (f.id <= this.lastEventId) return // already handled
-        this.lastEventId = f.id
-      }
-      this.onEvent(f as HubEvent)
-    }
+    ws.onopen = () => ws.send(this.authFrame())
+    ws.onmessage = (m) => this.handle(String(m.data))
     ws.onclose = (ev) => {
       if (this.ws !== ws) return
       this.ws = null

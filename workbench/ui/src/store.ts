@@ -1,21 +1,34 @@
 // Client state for the workbench: conversations and their messages, merged
 // idempotently from REST loads and websocket events (a replayed or repeated
-// event never duplicates anything).
+// event never duplicates anything, and never counts as unread twice).
 import { reactive } from 'vue'
-import type { Conversation, Message } from './api'
+import type { Conversation, Message, ReplyWindow } from './api'
 import type { HubEvent } from './events'
 
 export interface ConvState {
   conv: Conversation
   messages: Message[]
   loaded: boolean
+  hasOlder: boolean
   unread: number
   lastText: string
+}
+
+export type View = 'mine' | 'queued' | 'all'
+
+export interface Typing {
+  preview: string
+  at: number
 }
 
 export const state = reactive({
   convs: {} as Record<string, ConvState>,
   selected: '' as string,
+  meId: '' as string,
+  view: 'mine' as View,
+  typing: {} as Record<string, Typing>,
+  // when the page is hidden even the selected conversation collects unread
+  hidden: false,
 })
 
 function newer(a: Conversation, b: Conversation): boolean {
@@ -28,54 +41,203 @@ function newer(a: Conversation, b: Conversation): boolean {
 export function upsertConv(c: Conversation, force = false): ConvState {
   const cur = state.convs[c.id]
   if (!cur) {
-    state.convs[c.id] = { conv: c, messages: [], loaded: false, unread: 0, lastText: '' }
+    state.convs[c.id] = { conv: c, messages: [], loaded: false, hasOlder: false, unread: 0, lastText: '' }
     return state.convs[c.id]
   }
-  if (force || newer(c, cur.conv)) cur.conv = { ...cur.conv, ...c, contact: c.contact ?? cur.conv.contact }
+  if (force || newer(c, cur.conv))
+    cur.conv = {
+      ...cur.conv,
+      ...c,
+      contact: c.contact ?? cur.conv.contact,
+      reply_window: c.reply_window ?? cur.conv.reply_window,
+    }
   return cur
 }
 
-export function addMessages(cs: ConvState, ms: Message[]) {
+// addMessages merges messages by id (a repeat updates in place), keeps them
+// in seq order and returns how many were new.
+export function addMessages(cs: ConvState, ms: Message[]): number {
+  let added = 0
   for (const m of ms) {
     const i = cs.messages.findIndex((x) => x.id === m.id)
     if (i >= 0) cs.messages[i] = { ...cs.messages[i], ...m }
-    else cs.messages.push(m)
+    else {
+      cs.messages.push(m)
+      added++
+    }
   }
-  cs.messages.sort((a, b) => a.seq - b.seq)
-  const last = cs.messages[cs.messages.length - 1]
-  if (last) cs.lastText = last.text
+  cs.messages.sort((a, b) => a.seq - b.seq || (a.created_at < b.created_at ? -1 : 1))
+  const last = [...cs.messages].reverse().find((m) => m.direction !== 'internal')
+  if (last) cs.lastText = last.text || (last.attachments?.length ? '[' + (last.attachments[0].name || last.type) + ']' : '')
+  return added
 }
 
-// applyEvent folds one websocket event into the state. It returns the id of
-// a conversation the state does not know yet (the caller fetches it).
-export function applyEvent(e: HubEvent): string | null {
+export interface Applied {
+  // a conversation the state does not know yet (the caller fetches it)
+  missing?: string
+  // something the agent should be told about (sound, notification)
+  notify?: { convId: string; text: string; kind: 'message' | 'conversation' }
+}
+
+function countsAsUnread(cs: ConvState): boolean {
+  return state.selected !== cs.conv.id || state.hidden
+}
+
+// applyEvent folds one websocket event into the state.
+export function applyEvent(e: HubEvent): Applied {
   const d = e.data ?? {}
+  const out: Applied = {}
+  if (e.type === 'typing' && e.conversation_id) {
+    if (d.by === 'contact') {
+      if (d.typing === false) delete state.typing[e.conversation_id]
+      else state.typing[e.conversation_id] = { preview: String(d.preview ?? ''), at: Date.now() }
+    }
+    return out
+  }
   if (d.conversation) {
+    const known = !!state.convs[d.conversation.id]
     const cs = upsertConv(d.conversation as Conversation, true)
-    if (Array.isArray(d.messages)) addMessages(cs, d.messages)
+    let newIn = 0
+    if (Array.isArray(d.messages)) {
+      const ids = new Set(cs.messages.map((m) => m.id))
+      newIn = (d.messages as Message[]).filter((m) => m.direction === 'in' && !ids.has(m.id)).length
+      addMessages(cs, d.messages)
+    }
+    if (e.type === 'conversation.assigned' || e.type === 'conversation.queued' || e.type === 'conversation.created') {
+      if (!known || newIn) {
+        if (countsAsUnread(cs)) cs.unread += newIn || (known ? 0 : 1)
+        out.notify = { convId: cs.conv.id, text: cs.lastText, kind: 'conversation' }
+      }
+    }
+    if (e.type === 'conversation.closed') delete state.typing[cs.conv.id]
   }
   if ((e.type === 'message.created' || e.type === 'message.updated') && d.message && e.conversation_id) {
     const cs = state.convs[e.conversation_id]
-    if (!cs) return e.conversation_id
+    if (!cs) {
+      out.missing = e.conversation_id
+      return out
+    }
     if (d.contact && !cs.conv.contact) cs.conv.contact = d.contact
     const m = d.message as Message
-    const known = cs.messages.some((x) => x.id === m.id)
-    addMessages(cs, [m])
+    const added = addMessages(cs, [m])
     if (e.type === 'message.created') {
-      cs.conv.last_message_at = m.created_at
-      if (!known && m.direction === 'in' && state.selected !== cs.conv.id) cs.unread++
+      if (m.seq > cs.conv.last_seq) cs.conv.last_seq = m.seq
+      if (m.direction !== 'internal') cs.conv.last_message_at = m.created_at
+      if (added && m.direction === 'in') {
+        delete state.typing[cs.conv.id]
+        if (countsAsUnread(cs)) cs.unread++
+        out.notify = { convId: cs.conv.id, text: m.text, kind: 'message' }
+      }
     }
+  }
+  return out
+}
+
+export function inView(cs: ConvState, view: View, meId: string): boolean {
+  switch (view) {
+    case 'mine':
+      return cs.conv.assignee_id === meId && (cs.conv.status === 'open' || cs.conv.status === 'closed')
+    case 'queued':
+      return cs.conv.status === 'queued'
+    default:
+      return true
+  }
+}
+
+function activity(c: Conversation): number {
+  return Date.parse(c.last_message_at ?? c.updated_at)
+}
+
+export function sortedConvs(view: View = state.view): ConvState[] {
+  return Object.values(state.convs)
+    .filter((cs) => inView(cs, view, state.meId))
+    .sort((a, b) => {
+      // closed ones sink below the live ones
+      const ca = a.conv.status === 'closed' ? 1 : 0
+      const cb = b.conv.status === 'closed' ? 1 : 0
+      return ca - cb || activity(b.conv) - activity(a.conv)
+    })
+}
+
+export function unreadTotal(): number {
+  return Object.values(state.convs).reduce((n, cs) => n + (inView(cs, 'mine', state.meId) || cs.conv.status === 'queued' ? cs.unread : 0), 0)
+}
+
+// nextUnread is Alt+Z: the next conversation (in list order, after the
+// selected one, wrapping) that has unread messages.
+export function nextUnread(list: ConvState[] = sortedConvs(), selected = state.selected): string | null {
+  if (list.length === 0) return null
+  const start = list.findIndex((cs) => cs.conv.id === selected)
+  for (let i = 1; i <= list.length; i++) {
+    const cs = list[(start + i + list.length) % list.length]
+    if (cs.unread > 0 && cs.conv.id !== selected) return cs.conv.id
   }
   return null
 }
 
-export function sortedConvs(): ConvState[] {
-  return Object.values(state.convs).sort(
-    (a, b) => Date.parse(b.conv.last_message_at ?? b.conv.updated_at) - Date.parse(a.conv.last_message_at ?? a.conv.updated_at),
-  )
+export function markRead(id: string) {
+  const cs = state.convs[id]
+  if (cs) cs.unread = 0
+}
+
+// waitingSeconds: how long the customer has waited for an answer — since the
+// last inbound message when the newest message is the customer's, else 0.
+export function waitingSeconds(cs: ConvState, now = Date.now()): number {
+  if (cs.conv.status === 'closed') return 0
+  const last = [...cs.messages].reverse().find((m) => m.direction === 'in' || m.direction === 'out')
+  if (last) return last.direction === 'in' ? Math.max(0, Math.floor((now - Date.parse(last.created_at)) / 1000)) : 0
+  const since = cs.conv.queued_at ?? cs.conv.last_message_at
+  return since ? Math.max(0, Math.floor((now - Date.parse(since)) / 1000)) : 0
+}
+
+export interface WindowState {
+  closed: boolean
+  reason: string // expired | quota | unsubscribed | ''
+  message: string
+  secondsLeft: number | null
+  remaining: number | null
+  max: number | null
+}
+
+// windowState turns a conversation's reply_window into what the composer
+// shows at `now`: it counts down locally and closes itself at expires_at.
+export function windowState(rw: ReplyWindow | undefined, now = Date.now()): WindowState | null {
+  if (!rw) return null
+  const secondsLeft = rw.expires_at ? Math.max(0, Math.floor((Date.parse(rw.expires_at) - now) / 1000)) : null
+  let closed = !rw.open
+  let reason = rw.open ? '' : rw.reason || 'expired'
+  if (!closed && secondsLeft === 0) {
+    closed = true
+    reason = 'expired'
+  }
+  if (!closed && rw.remaining !== undefined && rw.remaining <= 0) {
+    closed = true
+    reason = 'quota'
+  }
+  return { closed, reason, message: rw.message ?? '', secondsLeft, remaining: rw.remaining ?? null, max: rw.max ?? null }
+}
+
+// noteSent counts one reply against the window's quota (the next GET
+// brings the authoritative number).
+export function noteSent(cs: ConvState) {
+  const rw = cs.conv.reply_window
+  if (rw && typeof rw.remaining === 'number') cs.conv.reply_window = { ...rw, remaining: Math.max(0, rw.remaining - 1) }
+}
+
+export function duration(sec: number): string {
+  const h = Math.floor(sec / 3600)
+  const m = Math.floor((sec % 3600) / 60)
+  const s = sec % 60
+  const p = (n: number) => String(n).padStart(2, '0')
+  return h > 0 ? `${h}:${p(m)}:${p(s)}` : `${m}:${p(s)}`
+}
+
+export function expireTyping(now = Date.now(), ttl = 8000) {
+  for (const [k, v] of Object.entries(state.typing)) if (now - v.at > ttl) delete state.typing[k]
 }
 
 export function reset() {
   state.convs = {}
   state.selected = ''
+  state.typing = {}
 }

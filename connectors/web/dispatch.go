@@ -1,0 +1,416 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub"
+)
+
+// Dispatcher fans hub events out to this process's visitor sockets: each
+// event about a conversation goes to the sockets of that conversation's
+// customer, projected to what a customer may see. It also keeps each
+// channel's availability (the launcher's online/offline) and the visitors'
+// heartbeat. Push is best effort; sockets resync from the database by seq.
+type Dispatcher struct {
+	c  *Connector
+	mu sync.Mutex
+	// byContact: "channel\x00contact external id" → sockets.
+	byContact map[string]map[*visitorConn]struct{}
+	// byConv: conversation id → contact key, learnt from welcome and from
+	// conversation.created events.
+	byConv    map[string]string
+	byVisitor map[string]map[*visitorConn]struct{}
+	channels  map[string]*availability // channel id → state, while sockets are open
+	names     sync.Map                 // agent id → display name
+}
+
+type availability struct {
+	ch      *hub.Channel
+	online  bool
+	checked time.Time
+	conns   int
+}
+
+func newDispatcher(c *Connector) *Dispatcher {
+	return &Dispatcher{c: c, byContact: map[string]map[*visitorConn]struct{}{}, byConv: map[string]string{},
+		byVisitor: map[string]map[*visitorConn]struct{}{}, channels: map[string]*availability{}}
+}
+
+func contactKey(channelID, contactExt string) string { return channelID + "\x00" + contactExt }
+
+// add registers a socket; convID is its customer's current conversation.
+func (d *Dispatcher) add(v *visitorConn, convID string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	set := d.byContact[v.key]
+	if set == nil {
+		set = map[*visitorConn]struct{}{}
+		d.byContact[v.key] = set
+	}
+	set[v] = struct{}{}
+	if convID != "" {
+		d.byConv[convID] = v.key
+	}
+	vs := d.byVisitor[v.visitorID]
+	if vs == nil {
+		vs = map[*visitorConn]struct{}{}
+		d.byVisitor[v.visitorID] = vs
+	}
+	vs[v] = struct{}{}
+	if a := d.channels[v.ch.ID]; a != nil {
+		a.conns++
+		a.ch = v.ch
+	} else {
+		d.channels[v.ch.ID] = &availability{ch: v.ch, conns: 1, online: v.online, checked: time.Now()}
+	}
+}
+
+// remove unregisters a socket; it reports whether it was the visitor's last
+// on this process.
+func (d *Dispatcher) remove(v *visitorConn) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if set := d.byContact[v.key]; set != nil {
+		delete(set, v)
+		if len(set) == 0 {
+			delete(d.byContact, v.key)
+			for id, k := range d.byConv {
+				if k == v.key {
+					delete(d.byConv, id)
+				}
+			}
+		}
+	}
+	last := false
+	if vs := d.byVisitor[v.visitorID]; vs != nil {
+		delete(vs, v)
+		if len(vs) == 0 {
+			delete(d.byVisitor, v.visitorID)
+			last = true
+		}
+	}
+	if a := d.channels[v.ch.ID]; a != nil {
+		if a.conns--; a.conns <= 0 {
+			delete(d.channels, v.ch.ID)
+		}
+	}
+	return last
+}
+
+// Publish takes events from the hub's broadcast (every process gets them).
+func (d *Dispatcher) Publish(evs []hub.Event) {
+	for i := range evs {
+		d.publish(&evs[i])
+	}
+}
+
+func (d *Dispatcher) publish(e *hub.Event) {
+	switch e.Type {
+	case hub.EvAgentStatus:
+		d.recheckTenant(e.TenantID)
+		return
+	case hub.EvVisitorInvite:
+		d.invite(e)
+		return
+	case hub.EvConversationCreated:
+		d.learn(e)
+	}
+	if e.ConversationID == "" {
+		return
+	}
+	d.mu.Lock()
+	key, ok := d.byConv[e.ConversationID]
+	var conns []*visitorConn
+	if ok {
+		for v := range d.byContact[key] {
+			conns = append(conns, v)
+		}
+	}
+	d.mu.Unlock()
+	if len(conns) == 0 {
+		return
+	}
+	frame := d.project(conns[0].ch, e)
+	if frame == nil {
+		return
+	}
+	b, _ := json.Marshal(frame)
+	for _, v := range conns {
+		v.send(b)
+	}
+}
+
+// learn maps a new conversation to its customer's sockets.
+func (d *Dispatcher) learn(e *hub.Event) {
+	var p struct {
+		Conversation struct {
+			ID        string `json:"id"`
+			ChannelID string `json:"channel_id"`
+			Contact   *struct {
+				ExternalID string `json:"external_id"`
+			} `json:"contact"`
+		} `json:"conversation"`
+	}
+	if json.Unmarshal(e.Payload, &p) != nil || p.Conversation.Contact == nil {
+		return
+	}
+	key := contactKey(p.Conversation.ChannelID, p.Conversation.Contact.ExternalID)
+	d.mu.Lock()
+	if _, ok := d.byContact[key]; ok {
+		d.byConv[p.Conversation.ID] = key
+	}
+	d.mu.Unlock()
+}
+
+func (d *Dispatcher) invite(e *hub.Event) {
+	var p struct {
+		VisitorID string `json:"visitor_id"`
+		InviteID  string `json:"invite_id"`
+		Text      string `json:"text"`
+		Agent     struct {
+			Name string `json:"name"`
+		} `json:"agent"`
+	}
+	if json.Unmarshal(e.Payload, &p) != nil {
+		return
+	}
+	b, _ := json.Marshal(map[string]any{"type": "invite", "invite_id": p.InviteID, "text": p.Text,
+		"agent": map[string]string{"name": p.Agent.Name}})
+	d.mu.Lock()
+	var conns []*visitorConn
+	for v := range d.byVisitor[p.VisitorID] {
+		if v.ch.TenantID == e.TenantID {
+			conns = append(conns, v)
+		}
+	}
+	d.mu.Unlock()
+	for _, v := range conns {
+		v.send(b)
+	}
+}
+
+// project turns a hub event into what the customer may see (nil: nothing).
+func (d *Dispatcher) project(ch *hub.Channel, e *hub.Event) map[string]any {
+	var p struct {
+		Message      *hub.Message `json:"message"`
+		Conversation *struct {
+			ID         string  `json:"id"`
+			Status     string  `json:"status"`
+			AssigneeID *string `json:"assignee_id"`
+		} `json:"conversation"`
+		By       string `json:"by"`
+		Typing   bool   `json:"typing"`
+		Position int    `json:"position"`
+	}
+	if json.Unmarshal(e.Payload, &p) != nil {
+		return nil
+	}
+	switch e.Type {
+	case hub.EvMessageCreated:
+		if p.Message == nil || (p.Message.Direction != "in" && p.Message.Direction != "out") {
+			return nil // internal notes never reach the customer
+		}
+		return map[string]any{"type": "message", "message": d.customerMessage(ch, p.Message)}
+	case hub.EvTyping:
+		if p.By != "agent" {
+			return nil
+		}
+		return map[string]any{"type": "typing", "typing": p.Typing}
+	case hub.EvConversationQueued, hub.EvQueuePosition:
+		if p.Position <= 0 {
+			return nil
+		}
+		return map[string]any{"type": "queue", "conversation_id": e.ConversationID, "position": p.Position}
+	case hub.EvConversationAssigned, hub.EvConversationTransferred:
+		if p.Conversation == nil || p.Conversation.AssigneeID == nil {
+			return nil
+		}
+		return map[string]any{"type": "agent", "conversation_id": e.ConversationID,
+			"name": d.agentName(ch.TenantID, *p.Conversation.AssigneeID)}
+	case hub.EvConversationClosed:
+		return map[string]any{"type": "closed", "conversation_id": e.ConversationID, "rate": parseConfig(ch.Config).Rating}
+	case hub.EvConversationOffline:
+		return map[string]any{"type": "offline", "conversation_id": e.ConversationID}
+	case hub.EvConversationCreated:
+		status := ""
+		if p.Conversation != nil {
+			status = p.Conversation.Status
+		}
+		return map[string]any{"type": "conversation", "conversation": map[string]any{"id": e.ConversationID, "status": status}}
+	case "conversation.rating_requested":
+		return map[string]any{"type": "rate", "conversation_id": e.ConversationID}
+	}
+	return nil
+}
+
+// customerMessage is a message as the customer's widget shows it: no
+// internal ids beyond the message's own, files at visitor URLs.
+func (d *Dispatcher) customerMessage(ch *hub.Channel, m *hub.Message) map[string]any {
+	name := ""
+	if m.SenderType == "agent" {
+		name = d.agentName(ch.TenantID, m.SenderID)
+	}
+	atts := make([]map[string]any, 0, len(m.Attachments))
+	for _, a := range m.Attachments {
+		u := a.URL
+		if id, ok := strings.CutPrefix(u, hub.FileURL("")); ok {
+			u = FileURL(ch, id)
+		}
+		atts = append(atts, map[string]any{"url": u, "name": a.Name, "type": a.Type, "size": a.Size})
+	}
+	out := map[string]any{"id": m.ID, "conversation_id": m.ConversationID, "seq": m.Seq, "direction": m.Direction,
+		"sender_type": m.SenderType, "sender_name": name, "type": m.Type, "text": m.Text, "attachments": atts,
+		"created_at": m.CreatedAt}
+	if m.ClientID != nil {
+		out["client_id"] = *m.ClientID
+	}
+	if m.ExternalID != nil {
+		// A visitor's own message: its client id is the tail of the external id.
+		if _, cid, ok := cutVisitorExternal(*m.ExternalID); ok {
+			out["client_id"] = cid
+		}
+	}
+	return out
+}
+
+// agentName is an agent's display name (cached; names rarely change).
+func (d *Dispatcher) agentName(tenantID, id string) string {
+	if n, ok := d.names.Load(id); ok {
+		return n.(string)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	a, err := d.c.store.Agent(ctx, tenantID, id)
+	if err != nil {
+		return ""
+	}
+	d.names.Store(id, a.Name)
+	return a.Name
+}
+
+// available is a channel's cached availability (checked at most every few
+// seconds per process, and at once when an agent's status changes).
+func (d *Dispatcher) available(ctx context.Context, ch *hub.Channel) bool {
+	d.mu.Lock()
+	a := d.channels[ch.ID]
+	if a != nil && time.Since(a.checked) < availabilityTTL {
+		on := a.online
+		d.mu.Unlock()
+		return on
+	}
+	d.mu.Unlock()
+	on, err := d.c.store.ChannelAvailable(ctx, ch)
+	if err != nil {
+		return false
+	}
+	d.mu.Lock()
+	if a := d.channels[ch.ID]; a != nil {
+		a.online, a.checked = on, time.Now()
+	}
+	d.mu.Unlock()
+	return on
+}
+
+const (
+	availabilityTTL  = 5 * time.Second
+	heartbeatEvery   = 30 * time.Second
+	recheckAfterBeat = 300 * time.Millisecond
+)
+
+// recheckTenant marks a tenant's channels for an immediate recheck.
+func (d *Dispatcher) recheckTenant(tenantID string) {
+	d.mu.Lock()
+	for _, a := range d.channels {
+		if a.ch.TenantID == tenantID {
+			a.checked = time.Time{}
+		}
+	}
+	d.mu.Unlock()
+}
+
+// Run refreshes availability (pushing changes to the sockets) and the
+// visitors' heartbeat until ctx ends.
+func (d *Dispatcher) Run(ctx context.Context) {
+	tick := time.NewTicker(recheckAfterBeat)
+	defer tick.Stop()
+	lastBeat := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		d.refresh(ctx)
+		if time.Since(lastBeat) >= heartbeatEvery {
+			lastBeat = time.Now()
+			d.heartbeat(ctx)
+		}
+	}
+}
+
+func (d *Dispatcher) refresh(ctx context.Context) {
+	d.mu.Lock()
+	var due []*hub.Channel
+	for _, a := range d.channels {
+		if time.Since(a.checked) >= availabilityTTL {
+			due = append(due, a.ch)
+		}
+	}
+	d.mu.Unlock()
+	for _, ch := range due {
+		on, err := d.c.store.ChannelAvailable(ctx, ch)
+		if err != nil {
+			continue
+		}
+		d.mu.Lock()
+		a := d.channels[ch.ID]
+		changed := a != nil && a.online != on
+		if a != nil {
+			a.online, a.checked = on, time.Now()
+		}
+		var conns []*visitorConn
+		if changed {
+			for _, set := range d.byContact {
+				for v := range set {
+					if v.ch.ID == ch.ID {
+						conns = append(conns, v)
+					}
+				}
+			}
+		}
+		d.mu.Unlock()
+		if changed {
+			b, _ := json.Marshal(map[string]any{"type": "online", "online": on})
+			for _, v := range conns {
+				v.send(b)
+			}
+		}
+	}
+}
+
+func (d *Dispatcher) heartbeat(ctx context.Context) {
+	d.mu.Lock()
+	ids := make([]string, 0, len(d.byVisitor))
+	for id := range d.byVisitor {
+		ids = append(ids, id)
+	}
+	d.mu.Unlock()
+	if err := d.c.store.VisitorsSeen(ctx, ids); err != nil {
+		d.c.deps.Log.Warn("visitor heartbeat", "err", err)
+	}
+}
+
+// Conns is the number of visitor sockets open on this process.
+func (d *Dispatcher) Conns() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, set := range d.byContact {
+		n += len(set)
+	}
+	return n
+}

@@ -1,0 +1,70 @@
+// Package web is the website channel: the embeddable chat widget, the
+// full-page direct chat, and visitor tracking. It is a connector like the
+// others — a visitor's message is published on the durable inbound path and
+// acknowledged only once stored on the bus — whose "platform" is the
+// visitor's browser, connected over a websocket.
+//
+// # URLs
+//
+//	GET  /widget.js                          the loader (≤ 5 KB gzipped): launcher, socket, Kefu API
+//	GET  /widget/chat.js                     the chat UI (≤ 40 KB gzipped), loaded when first opened
+//	GET  /chat/{channel_id}?group=&agent=&lang=   direct chat page (links, QR codes; mobile)
+//	GET  /webhooks/web/{channel_id}/config   public widget settings (CORS: allowed domains)
+//	GET  /webhooks/web/{channel_id}/ws       the visitor websocket
+//	POST /webhooks/web/{channel_id}/upload   multipart "file", header X-Kefu-Visitor: <visitor token>
+//	GET  /webhooks/web/{channel_id}/files/{id}?s=<sig>   a file of the visitor's conversation
+//
+// The snippet a site owner pastes before </body>:
+//
+//	<script src="https://HUB/widget.js" data-channel="CHANNEL_ID" async></script>
+//
+// Optional attributes: data-lang (zh-CN | zh-TW | en, overrides the
+// channel default), data-mode="page" (the direct chat page: the chat fills
+// the window and opens at once), data-group, data-agent.
+//
+// # Websocket protocol (JSON text frames)
+//
+// Client → server. The first frame must be hello, within 10 s:
+//
+//	{"type":"hello",
+//	 "visitor":{"id":"v_…","token":"…"},        // omitted on the very first visit
+//	 "identity":{"id","name","email","phone","hash"}, // Kefu.identify(); optional
+//	 "page":{"url","title","referrer"},
+//	 "lang":"zh-CN",
+//	 "conversation":{"id":"c_…","after_seq":N}}  // what the client already shows; optional
+//
+//	{"type":"message","client_id":"<uuid>","text":"…","attachments":[{"id":"at_…"}],"group":"<group id>"}
+//	      → {"type":"ack","client_id"} once durable (resend with the same client_id until acked:
+//	        the hub stores it once), or {"type":"error","client_id","error":{"code","message"}}
+//	{"type":"typing","text":"…"}          typing preview (消息预知); "" = stopped; throttled
+//	{"type":"page","url","title","referrer"}  the host page navigated (single-page apps)
+//	{"type":"sync","conversation_id","after_seq"}  → message frames after that seq
+//	{"type":"invited","invite_id"}         an automatic invite was shown (rules run in the loader)
+//	{"type":"invite_reply","invite_id","accepted":bool}
+//	{"type":"rate","conversation_id","score":1..5,"comment":"…"}  → ack {"type":"ack","rate":conversation_id}
+//	{"type":"leave_message","client_id","fields":{"name","phone","email","message",…},"group"}
+//	      → ack with client_id; becomes a ticket
+//	{"type":"ping"}                        → {"type":"pong","conversation_id","last_seq"}
+//
+// Server → client:
+//
+//	{"type":"welcome","visitor":{"id","token"},"online":bool,
+//	 "conversation":{"id","status","last_seq","agent":{"name"}} | null,
+//	 "messages":[message…]}                // of the current (or last) conversation, after after_seq
+//	{"type":"message","message":{"id","conversation_id","seq","direction":"in"|"out",
+//	      "sender_type":"contact"|"agent"|"system","sender_name","type","text",
+//	      "attachments":[{"url","name","type","size"}],"client_id","created_at"}}
+//	{"type":"typing","typing":bool}        the agent is typing
+//	{"type":"queue","conversation_id","position":N}
+//	{"type":"agent","conversation_id","name"}       an agent took the conversation
+//	{"type":"closed","conversation_id","rate":bool} ended; rate = show the rating form
+//	{"type":"offline","conversation_id"}  nobody can answer: show the leave-a-message form
+//	{"type":"online","online":bool}       agent availability changed (the launcher follows it)
+//	{"type":"invite","invite_id","text","agent":{"name"}}  an agent invites the visitor
+//	{"type":"error","error":{"code","message"}}  then close (4401 bad token, 4403 bad identity
+//	      or origin, 4429 rate limited)
+//
+// Messages carry a gap-free seq per conversation: a client that sees a gap,
+// or a pong whose last_seq is ahead of what it shows, sends sync. Realtime
+// push is best effort; the database is the truth.
+package web

@@ -1,0 +1,113 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"embed"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// The widget (widget/, TypeScript) is built by `make` into assets/dist;
+// without a build, placeholder scripts say so. assets/dist is never committed.
+//
+//go:embed all:assets
+var assets embed.FS
+
+// script is a widget bundle, kept gzipped too (the size budgets are what
+// travels).
+type script struct {
+	raw, gz []byte
+}
+
+func loadScript(name string) script {
+	b, err := fs.ReadFile(assets, "assets/dist/"+name)
+	if err != nil {
+		b, _ = fs.ReadFile(assets, "assets/placeholder/"+name)
+	}
+	var gz bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	w.Write(b)
+	w.Close()
+	return script{raw: b, gz: gz.Bytes()}
+}
+
+// WidgetBuilt reports whether the binary carries the built widget.
+func WidgetBuilt() bool {
+	_, err := fs.Stat(assets, "assets/dist/widget.js")
+	return err == nil
+}
+
+// Sizes are the gzipped sizes of the loader and the chat UI.
+func Sizes() (loader, chat int) {
+	return len(loadScript("widget.js").gz), len(loadScript("chat.js").gz)
+}
+
+// Pages serves the scripts and the direct chat page at the hub's root.
+func (c *Connector) Pages(r gin.IRouter) {
+	loader, chat := loadScript("widget.js"), loadScript("chat.js")
+	r.GET("/widget.js", serveScript(loader))
+	r.GET("/widget/chat.js", serveScript(chat))
+	r.GET("/chat/:channel_id", c.chatPage)
+}
+
+func serveScript(s script) gin.HandlerFunc {
+	return func(g *gin.Context) {
+		h := g.Writer.Header()
+		h.Set("Cache-Control", "public, max-age=300")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Add("Vary", "Accept-Encoding")
+		body := s.raw
+		if strings.Contains(g.GetHeader("Accept-Encoding"), "gzip") {
+			h.Set("Content-Encoding", "gzip")
+			body = s.gz
+		}
+		g.Data(http.StatusOK, "text/javascript; charset=utf-8", body)
+	}
+}
+
+var chatPage = template.Must(template.New("chat").Parse(`<!doctype html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1,viewport-fit=cover">
+<title>{{.Title}}</title>
+<style>html,body{margin:0;height:100%;background:#f5f6f8}</style>
+</head><body>
+<script src="/widget.js" data-channel="{{.Channel}}" data-mode="page"{{if .Group}} data-group="{{.Group}}"{{end}}{{if .Agent}} data-agent="{{.Agent}}"{{end}}{{if .Lang}} data-lang="{{.Lang}}"{{end}} async></script>
+</body></html>
+`))
+
+// chatPageCSP: our own scripts and connections only; the widget's styles
+// live in its shadow root (inline <style>), nothing else is inline.
+const chatPageCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; " +
+	"connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors *; form-action 'none'"
+
+// chatPage is the full-page direct chat at /chat/{channel_id}?group=&agent=&lang=
+// for links and QR codes.
+func (c *Connector) chatPage(g *gin.Context) {
+	ch, cfg, ok := c.channel(g)
+	if !ok {
+		return
+	}
+	lang := g.Query("lang")
+	if !langs[lang] {
+		lang = cfg.DefaultLang
+	}
+	var buf bytes.Buffer
+	err := chatPage.Execute(&buf, map[string]string{"Lang": lang, "Title": cfg.Title, "Channel": ch.ID,
+		"Group": truncate(g.Query("group"), 64), "Agent": truncate(g.Query("agent"), 128)})
+	if err != nil {
+		fail(g, http.StatusInternalServerError, "internal", "could not render the page")
+		return
+	}
+	h := g.Writer.Header()
+	h.Set("Content-Security-Policy", chatPageCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-cache")
+	g.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
+}

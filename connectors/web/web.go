@@ -1,0 +1,233 @@
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub"
+)
+
+// Store is what the web channel asks of the hub (*hub.Store implements it).
+type Store interface {
+	Group(ctx context.Context, tenantID, id string) (*hub.Group, error)
+	Agent(ctx context.Context, tenantID, id string) (*hub.Agent, error)
+	VisitorArrived(ctx context.Context, v *hub.VisitorArrival) (*hub.WebVisitor, error)
+	VisitorPage(ctx context.Context, tenantID, id, url, title string) error
+	VisitorsSeen(ctx context.Context, ids []string) error
+	VisitorLeft(ctx context.Context, tenantID, id string) error
+	VisitorInvited(ctx context.Context, tenantID, id, inviteID string) error
+	VisitorInviteReply(ctx context.Context, tenantID, id string, accepted bool) error
+	ContactConversation(ctx context.Context, channelID, contactExternalID string) (*hub.Conversation, error)
+	CustomerMessages(ctx context.Context, convID string, after int64, limit int) ([]hub.Message, error)
+	ChannelAvailable(ctx context.Context, ch *hub.Channel) (bool, error)
+	RateConversation(ctx context.Context, ch *hub.Channel, contactExternalID, convID string, score int, comment string) error
+	ContactTyping(ctx context.Context, ch *hub.Channel, contactExternalID string, typing bool, preview string) error
+	Region(ip string) string
+}
+
+// Connector implements the web channel.
+type Connector struct {
+	deps   connectors.Deps
+	store  Store
+	hub    *Dispatcher
+	limits *limiter
+}
+
+var (
+	_ connectors.Connector = (*Connector)(nil)
+	_ connectors.Pager     = (*Connector)(nil)
+	_ connectors.Linker    = (*Connector)(nil)
+)
+
+// New returns the web channel connector; its dispatcher must be fed the
+// event broadcast (Dispatcher.Publish) and run (Run).
+func New(d connectors.Deps, s Store) *Connector {
+	c := &Connector{deps: d, store: s, limits: newLimiter()}
+	c.hub = newDispatcher(c)
+	return c
+}
+
+// Dispatcher is the fan-out of hub events to this process's visitor sockets.
+func (c *Connector) Dispatcher() *Dispatcher { return c.hub }
+
+// Type is "web".
+func (c *Connector) Type() string { return "web" }
+
+// Setup validates the widget settings and issues the identity secret.
+func (c *Connector) Setup(ch *hub.Channel, raw json.RawMessage, rotate bool) error {
+	var cfg Config
+	if len(raw) > 0 && string(raw) != "null" {
+		dec := json.NewDecoder(strings.NewReader(string(raw)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cfg); err != nil {
+			return hub.Invalid("config: %v", err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := cfg.normalize(func(id string) bool {
+		_, err := c.store.Group(ctx, ch.TenantID, id)
+		return err == nil
+	})
+	if err != nil {
+		return err
+	}
+	if ch.Secret == "" || rotate {
+		ch.Secret = "wsec_" + strings.TrimPrefix(hub.NewID("x"), "x_")
+	}
+	ch.WantsEvents = false
+	ch.Config, _ = json.Marshal(cfg)
+	return nil
+}
+
+// Info is what the site owner needs, with links at the configured public URL.
+func (c *Connector) Info(ch *hub.Channel) map[string]any {
+	return c.InfoAt(ch, strings.TrimSuffix(c.deps.PublicURL, "/"))
+}
+
+// InfoAt is what the site owner needs: the snippet, the direct chat link
+// and the identity secret for Kefu.identify hashes.
+func (c *Connector) InfoAt(ch *hub.Channel, base string) map[string]any {
+	return map[string]any{
+		"snippet":         fmt.Sprintf(`<script src="%s/widget.js" data-channel="%s" async></script>`, base, ch.ID),
+		"chat_url":        base + "/chat/" + ch.ID,
+		"identity_secret": ch.Secret,
+		"identity":        "Kefu.identify({id, name, email, phone, hash}) with hash = hex(HMAC-SHA256(identity_secret, id))",
+	}
+}
+
+// Routes registers the widget's endpoints under /webhooks/web.
+func (c *Connector) Routes(r gin.IRoutes) {
+	r.GET("/:channel_id/config", c.config)
+	r.OPTIONS("/:channel_id/config", c.preflight)
+	r.GET("/:channel_id/ws", c.socket)
+	r.POST("/:channel_id/upload", c.upload)
+	r.OPTIONS("/:channel_id/upload", c.preflight)
+	r.GET("/:channel_id/files/:file_id", c.file)
+}
+
+// Send has nothing to push: the visitor's sockets show agent messages from
+// the event stream, and a visitor who is away reads them from the database
+// when the page opens again.
+func (c *Connector) Send(context.Context, *hub.Channel, *hub.Delivery) hub.SendResult {
+	return hub.SendResult{}
+}
+
+var fail = connectors.Fail
+
+// channel loads a web channel for a widget request, answering 404/503.
+func (c *Connector) channel(g *gin.Context) (*hub.Channel, Config, bool) {
+	ch, err := c.deps.Channel(g.Request.Context(), g.Param("channel_id"))
+	if errors.Is(err, hub.ErrNotFound) || (err == nil && ch.Type != c.Type()) {
+		fail(g, http.StatusNotFound, "not_found", "no such web channel")
+		return nil, Config{}, false
+	}
+	if err != nil {
+		fail(g, http.StatusServiceUnavailable, "unavailable", "try again")
+		return nil, Config{}, false
+	}
+	return ch, parseConfig(ch.Config), true
+}
+
+// originAllowed checks the page's origin against the allowed domains; the
+// hub's own pages (the direct chat) are always allowed.
+func originAllowed(r *http.Request, cfg *Config) (string, bool) {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return "", false
+	}
+	host := origin
+	if i := strings.Index(host, "://"); i >= 0 {
+		host = host[i+3:]
+	}
+	hostOnly := host
+	if h, _, ok := strings.Cut(host, ":"); ok {
+		hostOnly = h
+	}
+	if strings.EqualFold(host, r.Host) {
+		return origin, true
+	}
+	return origin, cfg.allowsHost(hostOnly)
+}
+
+// cors sets the CORS headers for an allowed origin, or answers 403.
+func cors(g *gin.Context, cfg *Config) bool {
+	origin, ok := originAllowed(g.Request, cfg)
+	if !ok {
+		fail(g, http.StatusForbidden, "origin_not_allowed", "this site is not among the channel's allowed domains")
+		return false
+	}
+	h := g.Writer.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Headers", "Content-Type, X-Kefu-Visitor")
+	h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+	h.Set("Access-Control-Max-Age", "600")
+	h.Add("Vary", "Origin")
+	return true
+}
+
+func (c *Connector) preflight(g *gin.Context) {
+	if _, cfg, ok := c.channel(g); ok && cors(g, &cfg) {
+		g.Status(http.StatusNoContent)
+	}
+}
+
+// config serves the public widget settings with the current availability.
+func (c *Connector) config(g *gin.Context) {
+	ch, cfg, ok := c.channel(g)
+	if !ok || !cors(g, &cfg) {
+		return
+	}
+	online := c.hub.available(g.Request.Context(), ch)
+	g.Header("Cache-Control", "no-store")
+	g.JSON(http.StatusOK, cfg.public(ch, online))
+}
+
+// Keys. The visitor token proves a visitor id was issued by this channel;
+// the file signature lets a visitor's page load the files of its chat.
+
+func mac(key, msg string) []byte {
+	m := hmac.New(sha256.New, []byte(key))
+	m.Write([]byte(msg))
+	return m.Sum(nil)
+}
+
+func visitorToken(ch *hub.Channel, visitorID string) string {
+	return base64.RawURLEncoding.EncodeToString(mac(ch.Secret, "visitor\x00"+ch.ID+"\x00"+visitorID)[:18])
+}
+
+func validVisitor(ch *hub.Channel, id, token string) bool {
+	if !strings.HasPrefix(id, "v_") || len(id) > 64 || token == "" {
+		return false
+	}
+	return hmac.Equal([]byte(visitorToken(ch, id)), []byte(token))
+}
+
+func fileSig(ch *hub.Channel, fileID string) string {
+	return base64.RawURLEncoding.EncodeToString(mac(ch.Secret, "file\x00"+ch.ID+"\x00"+fileID)[:15])
+}
+
+// FileURL is where a visitor's page loads a file of its conversation
+// (relative to the hub).
+func FileURL(ch *hub.Channel, fileID string) string {
+	return "/webhooks/web/" + ch.ID + "/files/" + fileID + "?s=" + fileSig(ch, fileID)
+}
+
+// IdentityHash is the hash Kefu.identify must carry for a user id.
+func IdentityHash(secret, userID string) string { return hex.EncodeToString(mac(secret, userID)) }
+
+func validIdentity(ch *hub.Channel, userID, hash string) bool {
+	return hash != "" && hmac.Equal([]byte(IdentityHash(ch.Secret, userID)), []byte(strings.ToLower(hash)))
+}

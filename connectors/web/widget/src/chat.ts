@@ -1,0 +1,541 @@
+// chat.js — the chat window (≤ 40 KB gzipped), loaded by widget.js the
+// first time the chat opens. It renders into the loader's shadow root and
+// uses the loader's core (config, socket, message store, outbox): no second
+// config fetch, no second socket. Customer and agent text only ever enters
+// the DOM through textContent.
+import type { ChatUI, Core, Field, Frame, Msg } from './types'
+import { C, fmt } from './i18n'
+import { ICON_X, css, h, icon, safeURL } from './util'
+
+const EMOJI =
+  '😀 😁 😂 🤣 😊 😍 😘 😎 🤔 😅 😢 😭 😡 😱 😴 🙄 👍 👎 👌 👏 🙏 💪 🤝 👋 ❤️ 💔 🎉 🔥 ⭐ ✅ ❌ ❓ 💯 🌹 ☕ 🍰 🎁 📦 💰 📞'.split(' ')
+
+const ICON_SEND = 'M3 20.5 21 12 3 3.5v6.6l12 1.9-12 1.9z'
+const ICON_SMILE =
+  'M12 2a10 10 0 1 1 0 20 10 10 0 0 1 0-20zm0 2a8 8 0 1 0 0 16 8 8 0 0 0 0-16zm-3.5 5a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm7 0a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zM7.5 14h9a4.5 4.5 0 0 1-9 0z'
+const ICON_CLIP =
+  'M16.5 6v11.5a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6H9v9.5a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v12.5a6 6 0 0 0 12 0V6h-1.5z'
+
+const CSS = `.k *{box-sizing:border-box}
+.p{position:fixed;right:20px;bottom:20px;z-index:2147483001;display:flex;flex-direction:column;width:370px;height:580px;max-height:calc(100vh - 40px);background:#fff;border-radius:12px;overflow:hidden;box-shadow:0 8px 32px rgba(0,0,0,.25)}
+.left .p{right:auto;left:20px}
+.p.full{inset:0;width:100%;height:100%;max-height:none;border-radius:0;box-shadow:none}
+@media (max-width:480px){.p{inset:0;width:100%;height:100%;max-height:none;border-radius:0}}
+.hd{display:flex;align-items:center;gap:10px;padding:12px 14px;background:var(--c);color:#fff;flex:none}
+.hd img{width:32px;height:32px;border-radius:50%;object-fit:cover;background:#fff}
+.hd .tt{flex:1;min-width:0}
+.hd .ti{font-size:16px;font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.hd .su{font-size:12px;opacity:.9;min-height:1em}
+.ib{display:inline-flex;align-items:center;justify-content:center;width:32px;height:32px;padding:5px;border:0;border-radius:6px;background:none;color:inherit;cursor:pointer}
+.ib:hover{background:rgba(127,127,127,.15)}
+.cn{padding:6px 12px;background:#fff7e6;color:#ad6800;font-size:12px;text-align:center;flex:none}
+.ms{flex:1;overflow-y:auto;padding:12px;background:#f5f6f8;overscroll-behavior:contain}
+.m{display:flex;flex-direction:column;margin:8px 0;align-items:flex-start}
+.m.me{align-items:flex-end}
+.m.sy{align-items:center}
+.m .n{font-size:12px;color:#888;margin:0 4px 2px}
+.b{max-width:80%;padding:8px 12px;border-radius:12px;background:#fff;white-space:pre-wrap;word-break:break-word;box-shadow:0 1px 2px rgba(0,0,0,.06)}
+.me .b{background:var(--c);color:#fff}
+.sy .b,.nt{max-width:90%;padding:3px 10px;background:#e9eaee;color:#666;font-size:12px;box-shadow:none;text-align:center}
+.nt{margin:8px auto;border-radius:10px;width:fit-content}
+.nt.er{background:#fff1f0;color:#cf1322}
+.b img{display:block;max-width:100%;max-height:220px;border-radius:6px;margin:2px 0}
+.b a{color:inherit;text-decoration:underline;word-break:break-all}
+.m .s{font-size:11px;color:#999;margin:2px 4px 0}
+.m[data-state=failed] .s{color:#cf1322}
+.ty{padding:2px 14px;font-size:12px;color:#888;background:#f5f6f8;flex:none}
+.gp{padding:12px;border-bottom:1px solid #eee;background:#fff;flex:none}
+.gp .q{margin-bottom:8px;color:#555}
+.gp button,.rt .st button{margin:0 6px 6px 0;padding:5px 12px;border:1px solid #d9d9d9;border-radius:14px;background:#fff;font:inherit;cursor:pointer}
+.gp button[aria-pressed=true]{border-color:var(--c);color:var(--c);font-weight:600}
+.cp{display:flex;flex-direction:column;border-top:1px solid #eee;background:#fff;flex:none;position:relative}
+.tb{display:flex;gap:2px;padding:4px 8px 0;color:#666}
+.cp textarea{display:block;width:100%;height:72px;padding:6px 12px;border:0;outline:0;resize:none;font:inherit;color:inherit;background:none}
+.sd{position:absolute;right:10px;bottom:10px;background:var(--c);color:#fff}
+.sd:hover{background:var(--c);opacity:.85}
+.em{position:absolute;bottom:100%;left:8px;display:grid;grid-template-columns:repeat(8,1fr);gap:2px;padding:8px;background:#fff;border:1px solid #eee;border-radius:8px;box-shadow:0 4px 16px rgba(0,0,0,.12)}
+.em button{width:34px;height:34px;border:0;background:none;font-size:20px;cursor:pointer;border-radius:6px}
+.em button:hover{background:#f0f0f0}
+.fm{flex:1;overflow-y:auto;padding:16px;background:#fff}
+.fm p{margin:0 0 12px;color:#555}
+.fm label{display:block;margin-bottom:10px;font-size:13px;color:#444}
+.fm input,.fm textarea,.rt textarea{display:block;width:100%;margin-top:4px;padding:7px 10px;border:1px solid #d9d9d9;border-radius:6px;font:inherit;color:inherit;background:#fff}
+.fm textarea,.rt textarea{height:80px;resize:vertical}
+.fm .e{color:#cf1322;font-size:12px}
+.fm [aria-invalid=true]{border-color:#cf1322}
+.bt{padding:7px 18px;border:0;border-radius:6px;background:var(--c);color:#fff;font:inherit;cursor:pointer}
+.bt:disabled{opacity:.5;cursor:default}
+.rt{margin:10px auto;padding:12px;max-width:92%;background:#fff;border-radius:10px;text-align:center}
+.rt .st button{margin:0 2px 8px;padding:0;width:34px;height:34px;border:0;font-size:24px;color:#ccc}
+.rt .st button[aria-pressed=true]{color:#fadb14}
+.rt textarea{margin-bottom:8px}`
+
+function mount(core: Core): ChatUI {
+  const T = C(core.lang)
+  const cfg = core.cfg
+  const wrap = core.root.querySelector('.k') as HTMLElement
+  css(core.root, CSS)
+
+  const panel = h('div', 'p' + (core.page ? ' full' : ''))
+  panel.setAttribute('role', 'dialog')
+  panel.setAttribute('aria-label', cfg.title || cfg.name)
+  panel.hidden = true
+
+  // header
+  const hd = h('div', 'hd')
+  const logo = safeURL(cfg.logo_url, core.hub)
+  if (logo) {
+    const img = h('img')
+    img.alt = ''
+    img.src = logo
+    hd.appendChild(img)
+  }
+  const tt = h('div', 'tt')
+  tt.append(h('div', 'ti', cfg.title || cfg.name), h('div', 'su'))
+  const sub = tt.lastChild as HTMLElement
+  hd.appendChild(tt)
+  if (!core.page) {
+    const x = h('button', 'ib cl')
+    x.type = 'button'
+    x.setAttribute('aria-label', T.close)
+    x.title = T.close
+    x.appendChild(icon(ICON_X))
+    x.onclick = () => core.close()
+    hd.appendChild(x)
+  }
+
+  const cn = h('div', 'cn')
+  const list = h('div', 'ms')
+  list.setAttribute('role', 'log')
+  list.setAttribute('aria-live', 'polite')
+  const ty = h('div', 'ty', T.typing)
+  ty.hidden = true
+
+  // group chooser: before the first message of a conversation
+  const chatting = () => !!core.conv && /^(queued|open)$/.test(core.conv.status || '')
+  let chosen = false
+  let group = core.group
+  const gp = h('div', 'gp')
+  gp.appendChild(h('div', 'q', T.group))
+  for (const g of cfg.groups) {
+    const b = h('button', '', g.label)
+    b.type = 'button'
+    b.dataset.group = g.id
+    b.onclick = () => {
+      group = g.id
+      paintGroups()
+      ta.focus()
+    }
+    gp.appendChild(b)
+  }
+  function paintGroups(): void {
+    gp.querySelectorAll('button').forEach((b) => b.setAttribute('aria-pressed', String(b.dataset.group === group)))
+    gp.hidden = !cfg.groups.length || chosen || chatting()
+  }
+
+  // composer
+  const cp = h('div', 'cp')
+  const tb = h('div', 'tb')
+  const emB = h('button', 'ib')
+  emB.type = 'button'
+  emB.title = T.emoji
+  emB.setAttribute('aria-label', T.emoji)
+  emB.appendChild(icon(ICON_SMILE))
+  const fiB = h('button', 'ib')
+  fiB.type = 'button'
+  fiB.title = T.file
+  fiB.setAttribute('aria-label', T.file)
+  fiB.appendChild(icon(ICON_CLIP))
+  const fi = h('input')
+  fi.type = 'file'
+  fi.hidden = true
+  if (cfg.upload.types.length) fi.accept = cfg.upload.types.join(',')
+  tb.append(emB, fiB, fi)
+  const em = h('div', 'em')
+  em.hidden = true
+  for (const e of EMOJI) {
+    const b = h('button', '', e)
+    b.type = 'button'
+    b.onclick = () => {
+      const s = ta.selectionStart ?? ta.value.length
+      ta.value = ta.value.slice(0, s) + e + ta.value.slice(ta.selectionEnd ?? s)
+      ta.selectionStart = ta.selectionEnd = s + e.length
+      em.hidden = true
+      ta.focus()
+      typing()
+    }
+    em.appendChild(b)
+  }
+  const ta = h('textarea')
+  ta.placeholder = T.placeholder
+  ta.setAttribute('aria-label', T.placeholder)
+  ta.maxLength = 5000
+  const sd = h('button', 'ib sd')
+  sd.type = 'button'
+  sd.title = T.send
+  sd.setAttribute('aria-label', T.send)
+  sd.appendChild(icon(ICON_SEND))
+  cp.append(em, tb, ta, sd)
+  emB.onclick = () => (em.hidden = !em.hidden)
+  fiB.onclick = () => fi.click()
+  fi.onchange = () => {
+    const f = fi.files && fi.files[0]
+    fi.value = ''
+    if (f) upload(f)
+  }
+  ta.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault()
+      sendText()
+    }
+  })
+  ta.addEventListener('input', typing)
+  sd.onclick = sendText
+
+  // leave-a-message view
+  const fm = h('form', 'fm')
+  fm.noValidate = true
+  fm.hidden = true
+
+  panel.append(hd, cn, gp, list, ty, cp, fm)
+  wrap.appendChild(panel)
+
+  // ---- typing preview: at most one frame per 300 ms, "" when cleared/sent
+  let lastT = 0
+  let lastV = ''
+  let tTimer = 0
+  function typing(): void {
+    clearTimeout(tTimer)
+    const wait = 300 - (Date.now() - lastT)
+    if (wait > 0) tTimer = setTimeout(flushTyping, wait) as unknown as number
+    else flushTyping()
+  }
+  function flushTyping(): void {
+    const v = ta.value
+    if (v === lastV) return
+    if (core.send({ type: 'typing', text: v })) {
+      lastV = v
+      lastT = Date.now()
+    }
+  }
+
+  function sendText(): void {
+    const text = ta.value.trim()
+    if (!text) return
+    ta.value = ''
+    em.hidden = true
+    const cid = core.uuid()
+    chosen = true
+    core.local({ client_id: cid, text, sender_type: 'contact', direction: 'in' })
+    core.post({ type: 'message', client_id: cid, text, ...(group ? { group } : null) })
+    clearTimeout(tTimer)
+    if (lastV !== '') core.send({ type: 'typing', text: '' })
+    lastV = ''
+  }
+
+  // ---- uploads: checked here, then POSTed; the message carries the attachment id
+  const allowed = (type: string) =>
+    !cfg.upload.types.length || cfg.upload.types.some((p) => (p.endsWith('/*') ? type.startsWith(p.slice(0, -1)) : p === type))
+  function size(n: number): string {
+    return n >= 1 << 20 ? (n / (1 << 20)).toFixed(n % (1 << 20) ? 1 : 0) + ' MB' : Math.ceil(n / 1024) + ' KB'
+  }
+  function upload(file: File): void {
+    const bad =
+      cfg.upload.max_bytes > 0 && file.size > cfg.upload.max_bytes
+        ? fmt(T.tooBig, { n: size(cfg.upload.max_bytes) })
+        : allowed(file.type)
+          ? ''
+          : T.badType
+    if (bad) {
+      note(bad, true)
+      return
+    }
+    const cid = core.uuid()
+    const url = /^image\//.test(file.type) ? URL.createObjectURL(file) : ''
+    const m: Msg = { client_id: cid, text: '', sender_type: 'contact', direction: 'in', attachments: [{ url, name: file.name, type: file.type, size: file.size }] }
+    core.local(m)
+    const fail = (why: string) => {
+      m.pending = false
+      m.failed = why
+      core.emit('msgs')
+    }
+    if (!core.visitor) return fail(T.uploadFail)
+    const fd = new FormData()
+    fd.append('file', file)
+    fetch(`${core.hub}/webhooks/web/${encodeURIComponent(core.channel)}/upload`, {
+      method: 'POST',
+      body: fd,
+      headers: { 'X-Kefu-Visitor': core.visitor.id + ':' + core.visitor.token },
+      credentials: 'omit',
+    })
+      .then((r) =>
+        r.json().then(
+          (j) => ({ ok: r.ok, j }),
+          () => ({ ok: false, j: null }),
+        ),
+      )
+      .then(({ ok, j }) => {
+        const id = j && (j.id || (j.attachment && j.attachment.id))
+        if (!ok || !id) return fail((j && j.error && j.error.message) || T.uploadFail)
+        if (j.url) m.attachments![0].url = j.url
+        core.post({ type: 'message', client_id: cid, text: '', attachments: [{ id }], ...(group ? { group } : null) })
+      })
+      .catch(() => fail(T.uploadFail))
+  }
+
+  // ---- the message list
+  const els = new WeakMap<Msg, HTMLElement>()
+  type Note = { el: HTMLElement; after: Msg | undefined }
+  const notes: Note[] = []
+  function note(text: string, err?: boolean): HTMLElement {
+    const el = h('div', 'nt' + (err ? ' er' : ''), text)
+    notes.push({ el, after: core.msgs[core.msgs.length - 1] })
+    render()
+    return el
+  }
+  function msgEl(m: Msg): HTMLElement {
+    let el = els.get(m)
+    const who = m.sender_type === 'contact' ? 'me' : m.sender_type === 'system' ? 'sy' : 'ag'
+    if (!el) {
+      el = h('div', 'm ' + who)
+      els.set(m, el)
+    }
+    const st = m.failed ? 'failed' : m.pending ? 'pending' : 'sent'
+    const sig = [st, m.id, m.text, JSON.stringify(m.attachments || [])].join('\u0000')
+    if (el.dataset.sig === sig) return el
+    el.dataset.sig = sig
+    el.dataset.state = st
+    if (m.id) el.dataset.id = m.id
+    if (m.client_id) el.dataset.cid = m.client_id
+    el.textContent = ''
+    if (who === 'ag') el.appendChild(h('div', 'n', m.sender_name || T.agent))
+    const b = h('div', 'b')
+    if (m.text) b.appendChild(h('span', 't', m.text))
+    for (const a of m.attachments || []) {
+      const u = safeURL(a.url, core.hub)
+      if (u && /^image\//.test(a.type)) {
+        const img = h('img')
+        img.alt = a.name || ''
+        img.src = u
+        img.onload = scroll
+        b.appendChild(img)
+      } else {
+        const l = h(u ? 'a' : 'span', '', a.name || 'file')
+        if (u && l instanceof HTMLAnchorElement) {
+          l.href = u
+          l.target = '_blank'
+          l.rel = 'noopener noreferrer'
+        }
+        b.appendChild(l)
+      }
+    }
+    el.appendChild(b)
+    if (who === 'me' && st !== 'sent') el.appendChild(h('div', 's', st === 'failed' ? `${T.failed}: ${m.failed}` : T.sending))
+    return el
+  }
+  function render(): void {
+    const stick = list.scrollHeight - list.scrollTop - list.clientHeight < 60
+    const kids: HTMLElement[] = notes.filter((n) => !n.after).map((n) => n.el)
+    for (const m of core.msgs) {
+      kids.push(msgEl(m))
+      for (const n of notes) if (n.after === m) kids.push(n.el)
+    }
+    if (rate) kids.push(rate)
+    kids.forEach((k, i) => {
+      if (list.children[i] !== k) list.insertBefore(k, list.children[i] || null)
+    })
+    while (list.children.length > kids.length) list.lastChild!.remove()
+    paintGroups()
+    if (stick) scroll()
+  }
+  function scroll(): void {
+    list.scrollTop = list.scrollHeight
+  }
+
+  // ---- status line, connection notice
+  let queue = 0
+  function status(): void {
+    const a = core.conv && core.conv.status !== 'closed' && core.conv.agent
+    sub.textContent = a ? a.name : queue > 0 ? fmt(T.queue, { n: queue }) : ''
+    cn.textContent = core.refused ? T.refused : core.connected ? '' : T.offlineNote
+    cn.hidden = !cn.textContent
+  }
+
+  // ---- rating form
+  let rate: HTMLElement | null = null
+  function rating(conv: string): void {
+    const box = h('div', 'rt')
+    box.appendChild(h('div', 'q', T.rateTitle))
+    const st = h('div', 'st')
+    let score = 0
+    for (let i = 1; i <= 5; i++) {
+      const b = h('button', '', '★')
+      b.type = 'button'
+      b.setAttribute('aria-label', String(i))
+      b.dataset.score = String(i)
+      b.onclick = () => {
+        score = i
+        st.querySelectorAll('button').forEach((x, j) => x.setAttribute('aria-pressed', String(j < i)))
+        go.disabled = false
+      }
+      st.appendChild(b)
+    }
+    const cm = h('textarea')
+    cm.placeholder = T.comment
+    cm.setAttribute('aria-label', T.comment)
+    cm.maxLength = 1000
+    const go = h('button', 'bt', T.submit)
+    go.type = 'button'
+    go.disabled = true
+    go.onclick = () => {
+      if (score && core.send({ type: 'rate', conversation_id: conv, score, comment: cm.value.trim() })) go.disabled = true
+    }
+    box.dataset.conv = conv
+    box.append(st, cm, go)
+    rate = box
+    render()
+    scroll()
+  }
+
+  // ---- leave-a-message form
+  let leaveCid = ''
+  let left = false
+  const DEF: Field[] = [
+    { name: 'name', label: T.name, type: 'text' },
+    { name: 'phone', label: T.phone, type: 'tel' },
+    { name: 'email', label: T.email, type: 'email' },
+    { name: 'message', label: T.message, type: 'textarea', required: true },
+  ]
+  // the hub's default fields carry Chinese labels: show them in the UI language
+  const ZH: Record<string, string> = { name: '姓名', phone: '电话', email: '邮箱', message: '留言内容' }
+  function leaveForm(): void {
+    fm.textContent = ''
+    fm.appendChild(h('p', '', T.leaveTitle))
+    const fields = cfg.offline_form.fields.length ? cfg.offline_form.fields : DEF
+    const inputs: [Field, HTMLInputElement | HTMLTextAreaElement, HTMLElement][] = []
+    for (const f of fields) {
+      const std = DEF.find((d) => d.name === f.name && ZH[f.name] === f.label)
+      const lb = h('label', '', (std ? std.label : f.label || f.name) + (f.required ? ' *' : ''))
+      const inp = f.type === 'textarea' ? h('textarea') : h('input')
+      if (inp instanceof HTMLInputElement) inp.type = f.type === 'tel' || f.type === 'email' ? f.type : 'text'
+      inp.name = f.name
+      inp.required = !!f.required
+      inp.maxLength = f.type === 'textarea' ? 5000 : 200
+      const er = h('span', 'e')
+      lb.append(inp, er)
+      fm.appendChild(lb)
+      inputs.push([f, inp, er])
+    }
+    const go = h('button', 'bt', T.submit)
+    go.type = 'submit'
+    fm.appendChild(go)
+    fm.onsubmit = (e) => {
+      e.preventDefault()
+      const out: Record<string, string> = {}
+      let bad: HTMLElement | null = null
+      for (const [f, inp, er] of inputs) {
+        const v = inp.value.trim()
+        const why =
+          f.required && !v
+            ? T.required
+            : v && f.type === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v)
+              ? T.badEmail
+              : v && f.type === 'tel' && !/^\+?[\d\s()-]{5,20}$/.test(v)
+                ? T.badTel
+                : ''
+        er.textContent = why
+        inp.setAttribute('aria-invalid', String(!!why))
+        if (why && !bad) bad = inp
+        if (v) out[f.name] = v
+      }
+      if (bad) return bad.focus()
+      leaveCid = core.uuid()
+      go.disabled = true
+      core.post({ type: 'leave_message', client_id: leaveCid, fields: out, ...(group ? { group } : null) })
+    }
+  }
+  function view(leave: boolean): void {
+    fm.hidden = !leave
+    list.hidden = cp.hidden = leave
+    if (leave) {
+      gp.hidden = ty.hidden = true
+      if (!fm.firstChild) leaveForm()
+    } else paintGroups()
+  }
+
+  // ---- frames from the loader's socket
+  let tyTimer = 0
+  core.on('msgs', render)
+  core.on('state', status)
+  core.on('frame', (f: Frame) => {
+    switch (f.type) {
+      case 'welcome':
+        status()
+        break
+      case 'typing':
+        ty.hidden = !f.typing || !fm.hidden
+        clearTimeout(tyTimer)
+        if (f.typing) tyTimer = setTimeout(() => (ty.hidden = true), 8000) as unknown as number
+        break
+      case 'message':
+        if (f.message && f.message.sender_type === 'agent') ty.hidden = true
+        break
+      case 'queue':
+        queue = f.position || 0
+        if (core.conv && core.conv.id === f.conversation_id) core.conv.status = 'queued'
+        status()
+        break
+      case 'agent':
+        queue = 0
+        if (core.conv && core.conv.id === f.conversation_id) core.conv.status = 'open'
+        note(fmt(T.joined, { name: f.name || T.agent }))
+        status()
+        break
+      case 'closed':
+        queue = 0
+        chosen = false
+        note(T.ended)
+        if (f.rate && (!rate || rate.dataset.conv !== f.conversation_id)) rating(f.conversation_id)
+        status()
+        break
+      case 'rate':
+        if (!rate || rate.dataset.conv !== f.conversation_id) rating(f.conversation_id)
+        break
+      case 'offline':
+        if (!left) view(true)
+        break
+      case 'ack':
+        if (f.rate && rate && rate.dataset.conv === f.rate) {
+          rate.textContent = ''
+          rate.appendChild(h('div', 'q', T.rated))
+        }
+        if (f.client_id && f.client_id === leaveCid) {
+          left = true
+          fm.textContent = ''
+          fm.appendChild(h('p', 'ok', T.left))
+        }
+        break
+      case 'error':
+        if (!f.client_id && f.error) note(f.error.message || f.error.code || 'error', true)
+        break
+    }
+  })
+
+  render()
+  status()
+  return {
+    show() {
+      panel.hidden = false
+      view(!core.online && !chatting() && !core.refused)
+      if (fm.hidden) ta.focus()
+      scroll()
+    },
+    hide() {
+      panel.hidden = true
+      em.hidden = true
+    },
+  }
+}
+
+const reg = (window as any).__kefuChat
+if (typeof reg === 'function') reg(mount)

@@ -1,0 +1,110 @@
+// Shapes of the wire protocol (see ../doc.go) and of the loader core that
+// the loader (widget.js) hands to the chat UI (chat.js). Types only: no
+// code, so both bundles can import it for free.
+
+export type Lang = 'zh-CN' | 'zh-TW' | 'en'
+
+export interface Field {
+  name: string
+  label: string
+  type: 'text' | 'tel' | 'email' | 'textarea'
+  required?: boolean
+}
+
+export interface Invite {
+  enabled?: boolean
+  after_seconds?: number
+  max_times?: number
+  decline_interval_seconds?: number
+  text?: string
+}
+
+export interface Config {
+  channel_id: string
+  name: string
+  title: string
+  color: string
+  logo_url: string
+  position: 'right' | 'left'
+  default_lang: string
+  languages: string[]
+  groups: { id: string; label: string }[]
+  rating: boolean
+  offline_form: { fields: Field[] }
+  invite: Invite
+  identity_required: boolean
+  upload: { max_bytes: number; types: string[] }
+  online: boolean
+}
+
+export interface Attachment {
+  id?: string
+  url: string
+  name: string
+  type: string
+  size: number
+}
+
+export interface Msg {
+  id?: string
+  conversation_id?: string
+  seq?: number
+  direction?: 'in' | 'out'
+  sender_type: 'contact' | 'agent' | 'system'
+  sender_name?: string
+  type?: string
+  text: string
+  attachments?: Attachment[]
+  client_id?: string
+  created_at?: string
+  // client side only
+  pending?: boolean
+  failed?: string
+  t?: number
+}
+
+export interface Conversation {
+  id: string
+  status?: string
+  last_seq?: number
+  agent?: { name: string } | null
+}
+
+export type Frame = { type: string; [k: string]: any }
+
+// Core is what the loader owns (config, socket, message store, outbox) and
+// lends to the chat UI once it is loaded.
+export interface Core {
+  cfg: Config
+  lang: Lang
+  page: boolean // data-mode="page"
+  group: string // data-group
+  agent: string // data-agent
+  hub: string
+  channel: string
+  root: ShadowRoot
+  online: boolean
+  refused: boolean
+  conv: Conversation | null
+  msgs: Msg[]
+  visitor: { id: string; token: string } | null
+  // send a frame now; false when the socket is not open
+  send(f: Frame): boolean
+  connected: boolean
+  // send a frame carrying client_id, kept in the outbox until acked (and
+  // resent with the same client_id after a reconnect or a reload)
+  post(f: Frame): void
+  // show a visitor message as pending (its client_id links it to the ack)
+  local(m: Msg): void
+  // re-render after a client-side change to a message
+  emit(ev: string, x?: unknown): void
+  on(ev: string, fn: (x?: any) => void): void
+  open(): void
+  close(): void
+  uuid(): string
+}
+
+export interface ChatUI {
+  show(): void
+  hide(): void
+}

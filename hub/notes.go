@@ -1,0 +1,57 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// DirectionInternal marks a message only agents see: an internal note. It
+// takes the conversation's next seq like any message, but it has no
+// delivery, no connector sends it, and nothing that pushes to customers
+// (callbacks, the web visitor socket) carries it.
+const DirectionInternal = "internal"
+
+// AddNote stores an internal note (内部备注) on a conversation the agent may
+// see, open or closed, and tells the agents working it.
+func (s *Store) AddNote(ctx context.Context, a *Agent, convID, text string) (*Message, error) {
+	text = Clean(text)
+	if strings.TrimSpace(text) == "" || utf8.RuneCountInString(text) > 5000 {
+		return nil, Invalid("text is required, at most 5000 characters")
+	}
+	var m *Message
+	err := s.write(ctx, func(tx *sqlx.Tx, fx *effects) error {
+		c, err := s.lockConversation(ctx, tx, a, convID)
+		if err != nil {
+			return err
+		}
+		m = &Message{ID: NewID("ms"), TenantID: c.TenantID, ConversationID: c.ID, ChannelID: c.ChannelID,
+			Direction: DirectionInternal, SenderType: "agent", SenderID: a.ID, Type: "note", Text: text,
+			AttachmentsRaw: "[]", Attachments: []Attachment{}, Status: "stored", CreatedAt: s.now()}
+		if ok, err := s.insertMessage(ctx, tx, m); err != nil || !ok {
+			return fmt.Errorf("store note: %w", errorsOr(err, ErrConflict))
+		}
+		fx.emit(&Channel{ID: c.ChannelID, TenantID: c.TenantID}, EvMessageCreated, c.ID, deref(c.AssigneeID), messagePayload(m, nil))
+		return nil
+	})
+	return m, err
+}
+
+// RequestRating asks the customer to rate a conversation the agent may see:
+// the request is recorded as an event of the tenant's stream, which the web
+// visitor socket turns into the rating form and API channels receive as a
+// callback event.
+func (s *Store) RequestRating(ctx context.Context, a *Agent, convID string) error {
+	return s.write(ctx, func(tx *sqlx.Tx, fx *effects) error {
+		c, err := s.lockConversation(ctx, tx, a, convID)
+		if err != nil {
+			return err
+		}
+		fx.emit(&Channel{ID: c.ChannelID, TenantID: c.TenantID}, EvRatingRequested, c.ID, deref(c.AssigneeID),
+			map[string]any{"conversation_id": c.ID, "requested_by": a.ID})
+		return nil
+	})
+}

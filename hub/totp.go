@@ -1,0 +1,195 @@
+package hub
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+)
+
+// TOTP errors. ErrTOTPRequired and ErrTOTPInvalid at login mean "no token
+// issued"; ErrTOTPSetupRequired is a session that must set up TOTP first.
+var (
+	ErrTOTPRequired      = errors.New("a TOTP code is required")
+	ErrTOTPInvalid       = errors.New("the TOTP code is wrong or was already used")
+	ErrTOTPSetupRequired = errors.New("set up two-factor authentication first")
+)
+
+// TOTP parameters (RFC 6238 defaults every authenticator app reads): 30 s
+// steps, 6 digits, SHA-1; one step of clock skew either way.
+const (
+	totpPeriod = 30
+	totpSkew   = 1
+	totpIssuer = "Kefu"
+)
+
+var totpOpts = totp.ValidateOpts{Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+
+// TOTPSetup is a pending authenticator: shown once, active after a code
+// from it confirms it.
+type TOTPSetup struct {
+	Secret     string `json:"secret"`
+	OTPAuthURL string `json:"otpauth_url"`
+}
+
+// totpStep finds the time step code is valid for (within the skew), or 0.
+func totpStep(secret, code string, now time.Time) int64 {
+	if len(code) != 6 {
+		return 0
+	}
+	for d := -totpSkew; d <= totpSkew; d++ {
+		t := now.Add(time.Duration(d*totpPeriod) * time.Second)
+		want, err := totp.GenerateCodeCustom(secret, t, totpOpts)
+		if err == nil && subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
+			return t.Unix() / totpPeriod
+		}
+	}
+	return 0
+}
+
+// TOTPCode is the current code of a secret (for tests and tools).
+func TOTPCode(secret string, at time.Time) (string, error) {
+	return totp.GenerateCodeCustom(secret, at, totpOpts)
+}
+
+type totpRow struct {
+	Secret   string `db:"totp_secret"`
+	Pending  string `db:"totp_pending"`
+	LastStep int64  `db:"totp_last_step"`
+	Enabled  bool   `db:"totp_enabled"`
+}
+
+func (s *Store) totpRow(ctx context.Context, q sqlx.QueryerContext, agentID string) (*totpRow, error) {
+	var r totpRow
+	const sq = `SELECT totp_secret, totp_pending, totp_last_step, totp_enabled FROM agents WHERE id = ?`
+	if err := sqlx.GetContext(ctx, q, &r, s.db.R.Rebind(sq), agentID); err != nil {
+		return nil, fmt.Errorf("read totp: %w", err)
+	}
+	return &r, nil
+}
+
+// useTOTP checks code against secret and spends its time step: a code is
+// accepted once (a conditional update on the last step used, so two
+// processes cannot both accept it).
+func (s *Store) useTOTP(ctx context.Context, tx *sqlx.Tx, agentID, secret, code string) error {
+	step := totpStep(secret, code, s.now())
+	if step == 0 {
+		return ErrTOTPInvalid
+	}
+	const q = `UPDATE agents SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`
+	res, err := tx.ExecContext(ctx, tx.Rebind(q), step, agentID, step)
+	if err != nil {
+		return fmt.Errorf("spend totp code: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrTOTPInvalid // replayed (or an older code after a newer one)
+	}
+	return nil
+}
+
+// checkTOTP verifies a login's code for an agent with TOTP enabled.
+func (s *Store) checkTOTP(ctx context.Context, a *Agent, code string) error {
+	if !a.TOTPEnabled {
+		return nil
+	}
+	if code == "" {
+		return ErrTOTPRequired
+	}
+	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		r, err := s.totpRow(ctx, tx, a.ID)
+		if err != nil {
+			return err
+		}
+		return s.useTOTP(ctx, tx, a.ID, r.Secret, code)
+	})
+}
+
+// SetupTOTP issues a new pending secret for the agent; it replaces any
+// earlier pending one and becomes active only through EnableTOTP.
+func (s *Store) SetupTOTP(ctx context.Context, a *Agent) (*TOTPSetup, error) {
+	if a.TOTPEnabled {
+		return nil, fmt.Errorf("%w: two-factor is already enabled; disable it first", ErrConflict)
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: totpIssuer, AccountName: a.Email, Period: totpPeriod,
+		Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		return nil, fmt.Errorf("generate totp secret: %w", err)
+	}
+	err = s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE agents SET totp_pending = ? WHERE id = ?`), key.Secret(), a.ID)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store totp secret: %w", err)
+	}
+	return &TOTPSetup{Secret: key.Secret(), OTPAuthURL: key.URL()}, nil
+}
+
+// EnableTOTP confirms the pending secret with a code from it.
+func (s *Store) EnableTOTP(ctx context.Context, a *Agent, code string) error {
+	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		r, err := s.totpRow(ctx, tx, a.ID)
+		if err != nil {
+			return err
+		}
+		if r.Enabled {
+			return fmt.Errorf("%w: two-factor is already enabled", ErrConflict)
+		}
+		if r.Pending == "" {
+			return Invalid("call POST /api/v1/me/totp/setup first")
+		}
+		if err := s.useTOTP(ctx, tx, a.ID, r.Pending, code); err != nil {
+			return err
+		}
+		const q = `UPDATE agents SET totp_secret = totp_pending, totp_pending = '', totp_enabled = TRUE WHERE id = ?`
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), a.ID); err != nil {
+			return fmt.Errorf("enable totp: %w", err)
+		}
+		a.TOTPEnabled, a.SetupRequired = true, false
+		return nil
+	})
+}
+
+// DisableTOTP turns two-factor off with a valid code, unless the agent's
+// admin or tenant requires it.
+func (s *Store) DisableTOTP(ctx context.Context, a *Agent, code string) error {
+	required, err := s.totpRequired(ctx, a)
+	if err != nil {
+		return err
+	}
+	if required {
+		return fmt.Errorf("%w: two-factor is required for this account", ErrForbidden)
+	}
+	return s.db.Tx(ctx, func(tx *sqlx.Tx) error {
+		r, err := s.totpRow(ctx, tx, a.ID)
+		if err != nil {
+			return err
+		}
+		if !r.Enabled {
+			return fmt.Errorf("%w: two-factor is not enabled", ErrConflict)
+		}
+		if err := s.useTOTP(ctx, tx, a.ID, r.Secret, code); err != nil {
+			return err
+		}
+		const q = `UPDATE agents SET totp_secret = '', totp_pending = '', totp_enabled = FALSE WHERE id = ?`
+		_, err = tx.ExecContext(ctx, tx.Rebind(q), a.ID)
+		return err
+	})
+}
+
+// totpRequired says whether the agent's admin or tenant requires TOTP.
+func (s *Store) totpRequired(ctx context.Context, a *Agent) (bool, error) {
+	if a.RequireTOTP {
+		return true, nil
+	}
+	st, err := s.Settings(ctx, a.TenantID)
+	if err != nil {
+		return false, err
+	}
+	return st.RequireTOTP, nil
+}

@@ -1,0 +1,43 @@
+package hub
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+)
+
+func TestTOTPStep(t *testing.T) {
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Kefu", AccountName: "a@kefu.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec := key.Secret()
+	now := time.Unix(1_800_000_015, 0) // mid-step
+	step := now.Unix() / totpPeriod
+	code := func(at time.Time) string {
+		c, err := TOTPCode(sec, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	for _, c := range []struct {
+		name string
+		code string
+		want int64
+	}{
+		{"current", code(now), step},
+		{"previous step (clock skew)", code(now.Add(-30 * time.Second)), step - 1},
+		{"next step (clock skew)", code(now.Add(30 * time.Second)), step + 1},
+		{"two steps old", code(now.Add(-60 * time.Second)), 0},
+		{"two steps ahead", code(now.Add(60 * time.Second)), 0},
+		{"empty", "", 0},
+		{"too short", code(now)[:5], 0},
+		{"not digits", "abcdef", 0},
+	} {
+		if got := totpStep(sec, c.code, now); got != c.want {
+			t.Errorf("%s: step %d, want %d", c.name, got, c.want)
+		}
+	}
+}

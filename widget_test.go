@@ -1,0 +1,292 @@
+package main
+
+// Browser test of the website chat widget (connectors/web/widget): headless
+// Debian chromium driven by playwright-core (connectors/web/widget/e2e/
+// widget.mjs) against a real hub, with the snippet on a host page served
+// from another origin. On CI (CI=true) a missing chromium, node or widget
+// build fails the test; on a laptop it skips and says what is missing.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+const widgetDir = "connectors/web/widget"
+
+// needWidget fails on CI and skips elsewhere when the widget browser test
+// cannot run.
+func needWidget(t *testing.T) {
+	t.Helper()
+	var missing []string
+	if _, err := os.Stat(uiChromium); err != nil {
+		missing = append(missing, uiChromium+" (apt-get install -y chromium)")
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		missing = append(missing, "node")
+	}
+	if _, err := os.Stat(widgetDir + "/node_modules/playwright-core"); err != nil {
+		missing = append(missing, widgetDir+"/node_modules (make widget)")
+	}
+	for _, f := range []string{"widget.js", "chat.js"} {
+		if _, err := os.Stat("connectors/web/assets/dist/" + f); err != nil {
+			missing = append(missing, "the built widget (make widget)")
+			break
+		}
+	}
+	if len(missing) == 0 {
+		return
+	}
+	msg := "widget browser test needs: " + strings.Join(missing, ", ")
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// widgetSnippet is the channel's snippet pointed at this test hub (the
+// snippet is built from KEFU_PUBLIC_URL, unknown before the hub listens).
+var snippetSrc = regexp.MustCompile(`src="[^"]*/widget\.js"`)
+
+func TestWidgetBrowser(t *testing.T) {
+	needWidget(t)
+	h := newEnv(t, mode{name: "embedded"}).start()
+	adm := h.admin()
+
+	// The hub must serve the bundles this test was built against.
+	for _, f := range []string{"widget.js", "widget/chat.js"} {
+		res, err := http.Get(h.base + "/" + f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		disk, _ := os.ReadFile("connectors/web/assets/dist/" + filepath.Base(f))
+		if res.StatusCode != 200 || !bytes.Equal(body, disk) {
+			t.Fatalf("GET /%s: %d, %d bytes; want the built bundle (%d bytes): rebuild the binary after make widget", f, res.StatusCode, len(body), len(disk))
+		}
+	}
+
+	groupID := adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"}).str("id")
+	agent := adm.newAgent("web@kefu.test", 5, groupID)
+	r := adm.must(201, "POST", "/api/v1/channels", map[string]any{"type": "web", "name": "官网", "config": map[string]any{
+		"allowed_domains": []string{"127.0.0.1"}, "rating": true,
+		"groups": []map[string]string{{"id": groupID, "label": "售前"}},
+		"invite": map[string]any{"enabled": true, "after_seconds": 1, "max_times": 1, "decline_interval_seconds": 3600, "text": "需要帮助吗？"},
+	}})
+	chID := r.str("id")
+	snippet := r.str("setup.snippet")
+	if !strings.Contains(snippet, `data-channel="`+chID+`"`) || !snippetSrc.MatchString(snippet) {
+		t.Fatalf("setup.snippet = %q", snippet)
+	}
+	snippet = snippetSrc.ReplaceAllString(snippet, `src="`+h.base+`/widget.js"`)
+
+	// The host site: another origin (its own port), the snippet before </body>.
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>某某科技 — 首页</title></head>
+<body><h1>某某科技</h1><p>企业版价格与功能介绍。</p>
+<script>window.Kefu = window.Kefu || {q: []}; Kefu.q.push(['on', 'ready', function () { window.__kefuReady = true }])</script>
+%s</body></html>`, snippet)
+	}))
+	defer site.Close()
+	page := site.URL + "/pricing"
+	badPage := strings.Replace(page, "127.0.0.1", "localhost", 1)
+
+	shots, _ := filepath.Abs(filepath.Join("testdata", "ui-output"))
+	params, _ := json.Marshal(map[string]string{"hub": h.base, "page": page, "badPage": badPage,
+		"chatURL": h.base + "/chat/" + chID, "channel": chID, "shots": shots})
+	cmd := exec.Command("node", "e2e/widget.mjs", string(params))
+	cmd.Dir = widgetDir
+	cmd.Env = append(os.Environ(), "KEFU_CHROMIUM="+uiChromium)
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	var stderr syncBuf
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	timer := time.AfterFunc(4*time.Minute, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+
+	type stepMsg struct {
+		Step    string `json:"step"`
+		Visitor *struct {
+			ID string `json:"id"`
+		} `json:"visitor"`
+		Conv  string `json:"conv"`
+		Shown []struct {
+			Who, Text, ID, State string
+		} `json:"shown"`
+	}
+	steps := make(chan stepMsg)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			if s, ok := strings.CutPrefix(sc.Text(), "@@ "); ok {
+				var m stepMsg
+				json.Unmarshal([]byte(s), &m)
+				steps <- m
+			} else {
+				stderr.Write([]byte(sc.Text() + "\n"))
+			}
+		}
+		close(steps)
+	}()
+	await := func(want string) stepMsg {
+		t.Helper()
+		got, ok := <-steps
+		if !ok || got.Step != want {
+			if ok {
+				cmd.Process.Kill()
+			}
+			cmd.Wait()
+			t.Fatalf("widget browser test: want step %q, got %q (exited)\n%s", want, got.Step, stderr.String())
+		}
+		return got
+	}
+	reply := func(v any) {
+		if v == nil {
+			v = map[string]any{}
+		}
+		b, _ := json.Marshal(v)
+		fmt.Fprintf(stdin, "%s\n", b)
+	}
+	visitors := func() []map[string]any {
+		var vs struct {
+			Visitors []map[string]any `json:"visitors"`
+		}
+		agent.must(200, "GET", "/api/v1/visitors?channel_id="+chID, nil).json(t, &vs)
+		return vs.Visitors
+	}
+	messages := func(conv string) []map[string]any {
+		var ms struct {
+			Messages []map[string]any `json:"messages"`
+		}
+		agent.must(200, "GET", "/api/v1/conversations/"+conv+"/messages", nil).json(t, &ms)
+		return ms.Messages
+	}
+
+	// 1. offline: the leave-a-message form becomes a ticket
+	st := await("left")
+	if st.Visitor == nil || !strings.HasPrefix(st.Visitor.ID, "v_") {
+		t.Fatalf("visitor after the first visit: %+v", st.Visitor)
+	}
+	visitorID := st.Visitor.ID
+	eventually(t, 10*time.Second, "the left message is a ticket", func() bool {
+		return strings.Contains(string(adm.must(200, "GET", "/api/v1/tickets", nil).body), "web-offline 请问企业版多少钱？")
+	})
+	reply(nil)
+
+	// 2. the agent comes online; invites
+	agent.setStatus("online")
+	s := agent.dial(-1)
+	await("agent-online")
+	reply(nil)
+	st = await("invite")
+	if st.Visitor == nil || st.Visitor.ID != visitorID {
+		t.Fatalf("visitor id changed across a reload: %+v, want %s", st.Visitor, visitorID)
+	}
+	agent.must(202, "POST", "/api/v1/visitors/"+visitorID+"/invite", map[string]string{"text": "您好 web-invite，我是客服"})
+	reply(nil)
+
+	// 3. chat
+	await("sent")
+	ev := s.waitFor("conversation.assigned", 15*time.Second, nil)
+	conv, _ := dig(ev, "data", "conversation", "id").(string)
+	if !strings.Contains(fmt.Sprint(dig(ev, "data", "messages")), "web-first 你好，我想咨询") {
+		t.Fatalf("assigned event without the visitor's message: %v", ev)
+	}
+	agent.must(201, "POST", "/api/v1/conversations/"+conv+"/messages", map[string]any{"content": "您好 web-reply，请问有什么可以帮您？"})
+	reply(map[string]string{"conv": conv})
+
+	await("typing")
+	s.waitFor("typing", 10*time.Second, func(f map[string]any) bool {
+		p, _ := dig(f, "data", "preview").(string)
+		return strings.HasPrefix(p, "web-typ")
+	})
+	reply(nil)
+
+	await("xss")
+	s.waitFor("message.created", 10*time.Second, func(f map[string]any) bool {
+		return dig(f, "data", "message", "text") == "<img src=x onerror=alert(1)> web-xss"
+	})
+	agent.must(201, "POST", "/api/v1/conversations/"+conv+"/messages", map[string]any{"content": "<script>alert(2)</script> web-xss-reply"})
+	reply(nil)
+
+	// 4. the network cut: a reply sent meanwhile
+	await("cut")
+	agent.must(201, "POST", "/api/v1/conversations/"+conv+"/messages", map[string]any{"content": "web-cut-reply 收到"})
+	reply(nil)
+
+	// the widget shows exactly the conversation's messages, each once
+	for i := 0; i < 3; i++ { // after the reconnect, after the reload, after the second tab
+		st = await("count")
+		var want, got []string
+		for _, m := range messages(conv) {
+			if d := m["direction"]; d == "in" || d == "out" {
+				if m["sender_type"] == "system" {
+					continue
+				}
+				want = append(want, fmt.Sprint(m["sender_type"], ":", m["text"]))
+			}
+		}
+		for _, m := range st.Shown {
+			if m.Who != "system" {
+				got = append(got, m.Who+":"+m.Text)
+			}
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("count %d: the widget shows\n%s\nthe hub stored\n%s", i, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		reply(nil)
+	}
+
+	// 6. close → rating
+	await("close")
+	agent.must(200, "POST", "/api/v1/conversations/"+conv+"/close", map[string]any{"reason": "solved"})
+	reply(nil)
+	// The widget thanks the visitor only on the hub's {"type":"ack","rate":conv},
+	// sent once the rating is stored.
+	await("rated")
+	reply(nil)
+
+	// 7. the direct chat page on a phone
+	st = await("mobile")
+	if st.Visitor == nil || st.Visitor.ID == visitorID {
+		t.Fatalf("direct page visitor: %+v", st.Visitor)
+	}
+	s.waitFor("conversation.assigned", 15*time.Second, func(f map[string]any) bool {
+		return strings.Contains(fmt.Sprint(dig(f, "data", "messages")), "web-mobile 手机上咨询")
+	})
+	before := len(visitors())
+	reply(nil)
+
+	// 8. a foreign site: refused, no visitor
+	await("refused")
+	if n := len(visitors()); n != before {
+		t.Fatalf("visitors: %d after a foreign site loaded the widget, want %d", n, before)
+	}
+	reply(nil)
+
+	await("done")
+	reply(nil)
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("widget browser test: %v\n%s", err, stderr.String())
+	}
+	t.Logf("screenshots in %s", shots)
+}

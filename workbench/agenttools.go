@@ -1,0 +1,126 @@
+package workbench
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu-hub/kefu/hub"
+)
+
+// supervisor lets only a tenant's admins and supervisors through.
+func (s *Server) supervisor(g *gin.Context) {
+	if !current(g).SeesAll() {
+		fail(g, http.StatusForbidden, "forbidden", "admins and supervisors only")
+		return
+	}
+	g.Next()
+}
+
+func (s *Server) listCanned(g *gin.Context) {
+	cs, err := s.Store.CannedReplies(g.Request.Context(), current(g), g.Query("q"), g.Query("category"))
+	s.respond(g, http.StatusOK, gin.H{"canned_replies": cs}, err)
+}
+
+func (s *Server) cannedCategories(g *gin.Context) {
+	cs, err := s.Store.CannedCategories(g.Request.Context(), current(g))
+	s.respond(g, http.StatusOK, gin.H{"categories": cs}, err)
+}
+
+func (s *Server) createCanned(g *gin.Context) {
+	var p hub.CannedPatch
+	if !bind(g, &p) {
+		return
+	}
+	c, err := s.Store.CreateCanned(g.Request.Context(), current(g), p)
+	s.respond(g, http.StatusCreated, c, err)
+}
+
+func (s *Server) updateCanned(g *gin.Context) {
+	var p hub.CannedPatch
+	if !bind(g, &p) {
+		return
+	}
+	c, err := s.Store.UpdateCanned(g.Request.Context(), current(g), g.Param("id"), p)
+	s.respond(g, http.StatusOK, c, err)
+}
+
+func (s *Server) deleteCanned(g *gin.Context) {
+	err := s.Store.DeleteCanned(g.Request.Context(), current(g), g.Param("id"))
+	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
+}
+
+func (s *Server) listCategories(g *gin.Context) {
+	cs, err := s.Store.Categories(g.Request.Context(), current(g).TenantID)
+	s.respond(g, http.StatusOK, gin.H{"categories": cs}, err)
+}
+
+type nameReq struct {
+	Name string `json:"name"`
+}
+
+func (s *Server) createCategory(g *gin.Context) {
+	var r nameReq
+	if !bind(g, &r) {
+		return
+	}
+	c, err := s.Store.CreateCategory(g.Request.Context(), current(g).TenantID, r.Name)
+	s.respond(g, http.StatusCreated, c, err)
+}
+
+func (s *Server) deleteCategory(g *gin.Context) {
+	err := s.Store.DeleteCategory(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
+}
+
+type noteReq struct {
+	Text string `json:"text"`
+}
+
+// addNote stores an internal note: agents see it, the customer never does.
+func (s *Server) addNote(g *gin.Context) {
+	var r noteReq
+	if !bind(g, &r) {
+		return
+	}
+	m, err := s.Store.AddNote(g.Request.Context(), current(g), g.Param("id"), r.Text)
+	s.respond(g, http.StatusCreated, m, err)
+}
+
+type blacklistReq struct {
+	Reason string `json:"reason"`
+}
+
+// blacklist blocks the conversation's contact and closes the conversation.
+func (s *Server) blacklist(g *gin.Context) {
+	var r blacklistReq
+	if g.Request.ContentLength != 0 && !bind(g, &r) {
+		return
+	}
+	a := current(g)
+	e, c, err := s.Store.Blacklist(g.Request.Context(), a, g.Param("id"), r.Reason)
+	if err == nil {
+		s.Pipeline.Kick(a.TenantID) // the closed conversation freed a seat
+	}
+	s.respond(g, http.StatusCreated, gin.H{"blacklist": e, "conversation": c}, err)
+}
+
+func (s *Server) listBlacklist(g *gin.Context) {
+	limit, ok := queryInt(g, "limit", 100)
+	if !ok {
+		return
+	}
+	es, err := s.Store.BlacklistEntries(g.Request.Context(), current(g).TenantID, int(limit))
+	s.respond(g, http.StatusOK, gin.H{"blacklist": es}, err)
+}
+
+func (s *Server) deleteBlacklist(g *gin.Context) {
+	err := s.Store.Unblacklist(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
+}
+
+// requestRating asks the customer for a satisfaction rating.
+func (s *Server) requestRating(g *gin.Context) {
+	err := s.Store.RequestRating(g.Request.Context(), current(g), g.Param("id"))
+	s.respond(g, http.StatusAccepted, gin.H{"status": "requested"}, err)
+}

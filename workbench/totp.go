@@ -1,0 +1,66 @@
+package workbench
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu-hub/kefu/hub"
+)
+
+type codeReq struct {
+	Code string `json:"code"`
+}
+
+// setupTOTP issues a pending authenticator secret for the signed-in agent.
+func (s *Server) setupTOTP(g *gin.Context) {
+	st, err := s.Store.SetupTOTP(g.Request.Context(), current(g))
+	s.respond(g, http.StatusOK, st, err)
+}
+
+// enableTOTP confirms the pending secret with a code from the authenticator.
+func (s *Server) enableTOTP(g *gin.Context) {
+	var r codeReq
+	if !bind(g, &r) {
+		return
+	}
+	err := s.Store.EnableTOTP(g.Request.Context(), current(g), strings.TrimSpace(r.Code))
+	s.respond(g, http.StatusOK, gin.H{"totp_enabled": true}, err)
+}
+
+// disableTOTP turns two-factor off (with a valid code) unless it is required.
+func (s *Server) disableTOTP(g *gin.Context) {
+	var r codeReq
+	if !bind(g, &r) {
+		return
+	}
+	err := s.Store.DisableTOTP(g.Request.Context(), current(g), strings.TrimSpace(r.Code))
+	s.respond(g, http.StatusOK, gin.H{"totp_enabled": false}, err)
+}
+
+func (s *Server) getSettings(g *gin.Context) {
+	st, err := s.Store.Settings(g.Request.Context(), current(g).TenantID)
+	s.respond(g, http.StatusOK, st, err)
+}
+
+func (s *Server) putSettings(g *gin.Context) {
+	var p hub.SettingsPatch
+	if !bind(g, &p) {
+		return
+	}
+	st, err := s.Store.UpdateSettings(g.Request.Context(), current(g).TenantID, p)
+	s.respond(g, http.StatusOK, st, err)
+}
+
+// resetPassword gives an agent a generated password, shown once.
+func (s *Server) resetPassword(g *gin.Context) {
+	pw, err := s.Store.ResetPassword(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	s.respond(g, http.StatusOK, gin.H{"password": pw}, err)
+}
+
+// monitor is the live monitor of agents, queue and open tickets.
+func (s *Server) monitor(g *gin.Context) {
+	m, err := s.Store.Monitor(g.Request.Context(), current(g).TenantID)
+	s.respond(g, http.StatusOK, m, err)
+}

@@ -1,0 +1,166 @@
+// Channel forms: the editable shape per type and the checks the browser can
+// make before the hub does (the hub validates again and has the last word).
+export interface WebCfg {
+  allowed_domains: string
+  title: string
+  color: string
+  logo_url: string
+  position: string
+  default_lang: string
+  languages: string[]
+  groups: { id: string; label: string }[]
+  rating: boolean
+  offline_fields: { name: string; label: string; type: string; required: boolean }[]
+  invite: { enabled: boolean; after_seconds: number; max_times: number; decline_interval_seconds: number; text: string }
+  identity_required: boolean
+  upload_max_kb: number
+  upload_types: string
+}
+export interface ChannelForm {
+  type: 'api' | 'wechat' | 'web'
+  name: string
+  default_group_id: string
+  offline_message: string
+  callback_url: string
+  app_id: string
+  app_secret: string
+  token: string
+  encoding_aes_key: string
+  mode: string
+  welcome_message: string
+  web: WebCfg
+}
+
+export function blankForm(type: ChannelForm['type'] = 'api'): ChannelForm {
+  return {
+    type,
+    name: '',
+    default_group_id: '',
+    offline_message: '',
+    callback_url: '',
+    app_id: '',
+    app_secret: '',
+    token: '',
+    encoding_aes_key: '',
+    mode: 'safe',
+    welcome_message: '',
+    web: {
+      allowed_domains: '',
+      title: '',
+      color: '#1677ff',
+      logo_url: '',
+      position: 'right',
+      default_lang: 'zh-CN',
+      languages: ['zh-CN', 'en'],
+      groups: [],
+      rating: true,
+      offline_fields: [
+        { name: 'name', label: '姓名', type: 'text', required: false },
+        { name: 'phone', label: '电话', type: 'tel', required: true },
+      ],
+      invite: { enabled: false, after_seconds: 30, max_times: 2, decline_interval_seconds: 600, text: '' },
+      identity_required: false,
+      upload_max_kb: 10240,
+      upload_types: 'image/*, application/pdf',
+    },
+  }
+}
+
+export function formFromChannel(c: { type: string; name: string; config: any; default_group_id: string | null; offline_message: string }): ChannelForm {
+  const f = blankForm(c.type as ChannelForm['type'])
+  f.name = c.name
+  f.default_group_id = c.default_group_id ?? ''
+  f.offline_message = c.offline_message
+  const cfg = c.config ?? {}
+  f.callback_url = cfg.callback_url ?? ''
+  f.app_id = cfg.app_id ?? ''
+  f.mode = cfg.mode ?? 'safe'
+  f.welcome_message = cfg.welcome_message ?? ''
+  if (c.type === 'web') {
+    const w = f.web
+    w.allowed_domains = (cfg.allowed_domains ?? []).join('\n')
+    w.title = cfg.title ?? ''
+    w.color = cfg.color ?? w.color
+    w.logo_url = cfg.logo_url ?? ''
+    w.position = cfg.position ?? 'right'
+    w.default_lang = cfg.default_lang ?? 'zh-CN'
+    w.languages = cfg.languages ?? w.languages
+    w.groups = (cfg.groups ?? []).map((g: any) => ({ ...g }))
+    w.rating = !!cfg.rating
+    w.offline_fields = (cfg.offline_form?.fields ?? []).map((x: any) => ({ ...x }))
+    w.invite = { ...w.invite, ...(cfg.invite ?? {}) }
+    w.identity_required = !!cfg.identity_required
+    w.upload_max_kb = cfg.upload?.max_bytes ? Math.round(cfg.upload.max_bytes / 1024) : w.upload_max_kb
+    w.upload_types = (cfg.upload?.types ?? []).join(', ') || w.upload_types
+  }
+  return f
+}
+
+const lines = (s: string) =>
+  s
+    .split(/[\n,，\s]+/)
+    .map((x) => x.trim())
+    .filter(Boolean)
+
+export function configOf(f: ChannelForm, isNew: boolean): any {
+  switch (f.type) {
+    case 'api':
+      return { callback_url: f.callback_url.trim() }
+    case 'wechat': {
+      const c: any = { app_id: f.app_id.trim(), mode: f.mode, welcome_message: f.welcome_message }
+      if (f.app_secret || isNew) c.app_secret = f.app_secret.trim()
+      if (f.token) c.token = f.token.trim()
+      if (f.encoding_aes_key) c.encoding_aes_key = f.encoding_aes_key.trim()
+      return c
+    }
+    case 'web': {
+      const w = f.web
+      return {
+        allowed_domains: lines(w.allowed_domains),
+        title: w.title,
+        color: w.color,
+        logo_url: w.logo_url.trim(),
+        position: w.position,
+        default_lang: w.default_lang,
+        languages: w.languages,
+        groups: w.groups.filter((g) => g.id),
+        rating: w.rating,
+        offline_form: { fields: w.offline_fields.filter((x) => x.name) },
+        invite: {
+          ...w.invite,
+          after_seconds: Number(w.invite.after_seconds) || 0,
+          max_times: Number(w.invite.max_times) || 0,
+          decline_interval_seconds: Number(w.invite.decline_interval_seconds) || 0,
+        },
+        identity_required: w.identity_required,
+        upload: { max_bytes: Math.round(Number(w.upload_max_kb) * 1024) || 0, types: lines(w.upload_types) },
+      }
+    }
+  }
+}
+
+// validate returns the message keys of what is wrong (empty: fine).
+export function validate(f: ChannelForm, isNew: boolean): string[] {
+  const errs: string[] = []
+  if (!f.name.trim()) errs.push('nameRequired')
+  if (f.type === 'api' && f.callback_url.trim() && !/^https?:\/\/[^\s/]+/.test(f.callback_url.trim())) errs.push('badCallback')
+  if (f.type === 'wechat') {
+    if (!/^wx[0-9a-zA-Z]{16}$/.test(f.app_id.trim())) errs.push('badAppId')
+    if ((isNew || f.app_secret) && !/^[0-9a-zA-Z]{32}$/.test(f.app_secret.trim())) errs.push('badAppSecret')
+    if (f.token && !/^[0-9a-zA-Z]{3,32}$/.test(f.token.trim())) errs.push('badToken')
+    if (f.encoding_aes_key && !/^[0-9a-zA-Z]{43}$/.test(f.encoding_aes_key.trim())) errs.push('badAesKey')
+  }
+  if (f.type === 'web') {
+    const w = f.web
+    const doms = lines(w.allowed_domains)
+    if (!doms.length) errs.push('domainsRequired')
+    else if (doms.some((d) => !/^(https?:\/\/)?(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d+)?$/i.test(d))) errs.push('badDomain')
+    if (!/^#[0-9a-f]{3}([0-9a-f]{3})?$/i.test(w.color)) errs.push('badColor')
+    if (w.logo_url.trim() && !/^https:\/\/[^\s/]+/.test(w.logo_url.trim())) errs.push('badLogo')
+    if (!w.languages.length || !w.languages.includes(w.default_lang)) errs.push('badLangs')
+    const names = w.offline_fields.map((x) => x.name)
+    if (names.some((n) => !/^[a-z0-9_]+$/.test(n)) || new Set(names).size !== names.length) errs.push('badFormFields')
+    if ([w.invite.after_seconds, w.invite.max_times, w.invite.decline_interval_seconds].some((n) => Number(n) < 0)) errs.push('badInvite')
+  }
+  return errs
+}

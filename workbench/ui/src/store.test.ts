@@ -1,0 +1,138 @@
+import { describe, it, expect, beforeEach } from 'vitest'
+import { state, reset, applyEvent, upsertConv, addMessages, sortedConvs, nextUnread, markRead, windowState, noteSent, duration, waitingSeconds, unreadTotal } from './store'
+import type { Conversation, Message } from './api'
+
+const ME = 'ag_me'
+function conv(id: string, over: Partial<Conversation> = {}): Conversation {
+  return { id, channel_id: 'ch_1', status: 'open', assignee_id: ME, last_seq: 0, updated_at: '2026-01-01T00:00:00Z', ...over }
+}
+let at = Date.parse('2026-01-01T00:00:00Z')
+function msg(cid: string, seq: number, direction = 'in', id = `${cid}_m${seq}`): Message {
+  at += 1000
+  return { id, conversation_id: cid, seq, direction, sender_type: direction === 'in' ? 'contact' : 'agent', type: 'text', text: `t${seq}`, status: 'received', created_at: new Date(at).toISOString() }
+}
+let evId = 0
+const created = (m: Message) => ({ id: ++evId, type: 'message.created', conversation_id: m.conversation_id, data: { message: m }, created_at: '' })
+
+beforeEach(() => {
+  reset()
+  state.meId = ME
+  state.view = 'mine'
+  state.hidden = false
+})
+
+describe('unread counts', () => {
+  it('counts each new inbound message once, not replays, not own replies', () => {
+    upsertConv(conv('c1'))
+    const m1 = msg('c1', 1)
+    applyEvent(created(m1))
+    applyEvent(created(m1)) // a repeat (e.g. a replay after reconnecting)
+    applyEvent(created(msg('c1', 2)))
+    applyEvent(created(msg('c1', 3, 'out')))
+    expect(state.convs.c1.unread).toBe(2)
+    expect(state.convs.c1.messages.map((m) => m.seq)).toEqual([1, 2, 3])
+  })
+
+  it('does not count messages in the selected conversation unless the page is hidden', () => {
+    upsertConv(conv('c1'))
+    state.selected = 'c1'
+    applyEvent(created(msg('c1', 1)))
+    expect(state.convs.c1.unread).toBe(0)
+    state.hidden = true
+    applyEvent(created(msg('c1', 2)))
+    expect(state.convs.c1.unread).toBe(1)
+    markRead('c1')
+    expect(state.convs.c1.unread).toBe(0)
+  })
+
+  it('does not count internal notes', () => {
+    upsertConv(conv('c1'))
+    applyEvent(created(msg('c1', 1, 'internal')))
+    expect(state.convs.c1.unread).toBe(0)
+  })
+
+  it('a newly assigned conversation counts its inbound history once', () => {
+    const c = conv('c2', { last_seq: 2 })
+    const e = { id: ++evId, type: 'conversation.assigned', conversation_id: 'c2', data: { conversation: c, messages: [msg('c2', 1), msg('c2', 2)] }, created_at: '' }
+    const r = applyEvent(e)
+    expect(r.notify?.convId).toBe('c2')
+    applyEvent({ ...e, id: ++evId }) // the same history again
+    expect(state.convs.c2.unread).toBe(2)
+    expect(unreadTotal()).toBe(2)
+  })
+
+  it('asks the caller to fetch a conversation it does not know', () => {
+    expect(applyEvent(created(msg('cX', 1))).missing).toBe('cX')
+  })
+})
+
+describe('views and Alt+Z', () => {
+  it('filters mine / queued / all', () => {
+    upsertConv(conv('a'))
+    upsertConv(conv('b', { status: 'queued', assignee_id: null }))
+    upsertConv(conv('c', { assignee_id: 'ag_other' }))
+    expect(sortedConvs('mine').map((c) => c.conv.id)).toEqual(['a'])
+    expect(sortedConvs('queued').map((c) => c.conv.id)).toEqual(['b'])
+    expect(sortedConvs('all')).toHaveLength(3)
+  })
+
+  it('jumps to the next conversation with unread messages, wrapping', () => {
+    for (const id of ['x', 'y', 'z']) upsertConv(conv(id, { last_message_at: new Date(Date.parse('2026-01-01T00:00:00Z') + id.charCodeAt(0) * 1000).toISOString() }))
+    // list order: z, y, x (newest first)
+    state.convs.x.unread = 1
+    state.convs.z.unread = 3
+    expect(nextUnread(sortedConvs(), 'z')).toBe('x')
+    expect(nextUnread(sortedConvs(), 'x')).toBe('z')
+    expect(nextUnread(sortedConvs(), '')).toBe('z')
+    state.convs.x.unread = 0
+    expect(nextUnread(sortedConvs(), 'z')).toBe(null)
+  })
+})
+
+describe('merging', () => {
+  it('a list snapshot does not overwrite a newer event state', () => {
+    upsertConv(conv('c1', { status: 'closed', updated_at: '2026-01-01T00:05:00Z' }), true)
+    upsertConv(conv('c1', { status: 'open', updated_at: '2026-01-01T00:01:00Z' }))
+    expect(state.convs.c1.conv.status).toBe('closed')
+  })
+
+  it('keeps messages in seq order whatever order they arrive in', () => {
+    const cs = upsertConv(conv('c1'))
+    addMessages(cs, [msg('c1', 3), msg('c1', 1)])
+    addMessages(cs, [msg('c1', 2), msg('c1', 1)])
+    expect(cs.messages.map((m) => m.seq)).toEqual([1, 2, 3])
+    expect(cs.lastText).toBe('t3')
+  })
+})
+
+describe('reply window countdown', () => {
+  const now = Date.parse('2026-03-01T10:00:00Z')
+  it('counts down to expires_at and closes itself', () => {
+    const rw = { open: true, expires_at: '2026-03-03T09:59:00Z', remaining: 5, max: 5 }
+    const w = windowState(rw, now)!
+    expect(w.closed).toBe(false)
+    expect(w.secondsLeft).toBe(47 * 3600 + 59 * 60)
+    expect(duration(w.secondsLeft!)).toBe('47:59:00')
+    const later = windowState(rw, Date.parse('2026-03-03T10:00:00Z'))!
+    expect(later).toMatchObject({ closed: true, reason: 'expired', secondsLeft: 0 })
+  })
+
+  it('closes when the quota is used up, and says why when the server closed it', () => {
+    const cs = upsertConv(conv('w', { reply_window: { open: true, expires_at: '2026-03-02T00:00:00Z', remaining: 1, max: 5 } }))
+    noteSent(cs)
+    expect(windowState(cs.conv.reply_window, now)).toMatchObject({ closed: true, reason: 'quota', remaining: 0 })
+    expect(windowState({ open: false, reason: 'unsubscribed', message: '客户已取消关注' }, now)).toMatchObject({ closed: true, reason: 'unsubscribed', message: '客户已取消关注' })
+    expect(windowState(undefined, now)).toBeNull()
+  })
+})
+
+describe('waiting time', () => {
+  it('runs from the customer’s last message until an agent answers', () => {
+    const cs = upsertConv(conv('c1'))
+    const m = msg('c1', 1)
+    addMessages(cs, [m])
+    expect(waitingSeconds(cs, Date.parse(m.created_at) + 75000)).toBe(75)
+    addMessages(cs, [msg('c1', 2, 'out')])
+    expect(waitingSeconds(cs, Date.parse(m.created_at) + 75000)).toBe(0)
+  })
+})
