@@ -418,6 +418,17 @@ var badBodies = map[string]string{
 	"POST /webhooks/api/:channel_id":          "", // TestWebhookRejectsBadBodies
 	"POST /webhooks/wechat/:channel_id":       "", // TestWechatInbound (XML)
 	"POST /api/v1/attachments":                `{"file":"not multipart"}`,
+	// Agent tools, part A.
+	"POST /api/v1/conversations/:id/notes":          `{"text":["x"]}`,
+	"POST /api/v1/conversations/:id/blacklist":      `{"reason":{"$ne":null}}`,
+	"POST /api/v1/conversations/:id/rating-request": "",
+	"POST /api/v1/canned-replies":                   `{"title":{"$ne":null},"text":"x"}`,
+	"PATCH /api/v1/canned-replies/:id":              `{"shared":"yes"}`,
+	"DELETE /api/v1/canned-replies/:id":             "",
+	"POST /api/v1/categories":                       `{"name":["x"]}`,
+	"DELETE /api/v1/categories/:id":                 "",
+	"DELETE /api/v1/blacklist/:id":                  "",
+	"PATCH /api/v1/contacts/:id":                    `{"tags":"vip","custom":["x"]}`,
 	// Admin console, part B.
 	"POST /api/v1/me/totp/setup":              "",
 	"POST /api/v1/me/totp/enable":             `{"code":123456}`,
@@ -430,6 +441,12 @@ var badBodies = map[string]string{
 	"PATCH /api/v1/webhooks/:id":              `{"active":"no"}`,
 	"DELETE /api/v1/webhooks/:id":             "",
 	"POST /api/v1/webhooks/:id/rotate-secret": "",
+	// Web channel (connectors/web): visitors and the widget's endpoints.
+	"POST /api/v1/visitors/:id/invite":         `{"text":{"$ne":null}}`,
+	"POST /api/v1/visitors/:id/chat":           `{"text":["x"]}`,
+	"POST /webhooks/web/:channel_id/upload":    "", // TestWebUploads (multipart)
+	"OPTIONS /webhooks/web/:channel_id/config": "",
+	"OPTIONS /webhooks/web/:channel_id/upload": "",
 }
 
 func TestRESTRejectsMalformedBodies(t *testing.T) {

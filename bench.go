@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/kefu-hub/kefu/configs"
 	loadbench "github.com/kefu-hub/kefu/deploy/bench"
@@ -45,6 +46,11 @@ func bench(ctx context.Context, getenv func(string) string, args []string) error
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "per-request timeout")
 	fs.BoolVar(&cfg.Await, "await", cfg.Await, "with -rate 0: each of the -concurrency loops waits until its message reached an agent (false: only for the 2xx)")
 	fs.BoolVar(&cfg.WarmUp, "warmup", cfg.WarmUp, "open every customer's conversation before the timed run (its latency is reported apart)")
+	visitors := fs.Int("visitors", 0, "hold this many idle web-visitor sockets and measure the hub's memory per socket and message latency meanwhile (instead of the API-channel run)")
+	probes := fs.Int("probes", 200, "with -visitors: visitors that send a first message and a follow-up during the hold")
+	probeRate := fs.Float64("probe-rate", 20, "with -visitors: probe messages per second")
+	pid := fs.Int("pid", 0, "with -visitors: the hub's process id (default: the process listening on -url's port)")
+	settle := fs.Duration("settle", 10*time.Second, "with -visitors: idle time before the hub's memory is read")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	quiet := fs.Bool("quiet", false, "log warnings only")
 	if err := fs.Parse(args); err != nil {
@@ -58,6 +64,23 @@ func bench(ctx context.Context, getenv func(string) string, args []string) error
 		lvl = slog.LevelWarn
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	if *visitors > 0 {
+		vr, err := loadbench.RunVisitors(ctx, loadbench.VisitorsConfig{URL: cfg.URL, Email: cfg.Email, Password: cfg.Password,
+			Visitors: *visitors, Probes: *probes, ProbeRate: *probeRate, PID: *pid, Settle: *settle}, log)
+		if vr != nil {
+			if *asJSON {
+				enc := json.NewEncoder(os.Stdout)
+				enc.SetIndent("", "  ")
+				_ = enc.Encode(vr)
+			} else {
+				vr.WriteText(os.Stdout)
+			}
+			if err == nil && (vr.Lost > 0 || vr.Duplicated > 0) {
+				err = fmt.Errorf("bench: %d lost, %d duplicated", vr.Lost, vr.Duplicated)
+			}
+		}
+		return err
+	}
 	r, err := loadbench.Run(ctx, cfg, log)
 	if r != nil {
 		if *asJSON {

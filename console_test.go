@@ -115,7 +115,9 @@ func TestTOTPLogin(t *testing.T) {
 				t.Fatalf("GET %s before setup: %d %s, want 403 totp_setup_required", p, got.status, got.body)
 			}
 		}
-		limited.must(200, "GET", "/api/v1/me", nil)
+		if me := limited.must(200, "GET", "/api/v1/me", nil); !strings.Contains(string(me.body), `"totp_setup_required":true`) {
+			t.Fatalf("GET /me of a session that must set up TOTP: %s", me.body)
+		}
 		sec2 := limited.must(200, "POST", "/api/v1/me/totp/setup", nil).str("secret")
 		limited.must(200, "POST", "/api/v1/me/totp/enable", map[string]string{"code": totpCode(t, sec2, time.Now())})
 		limited.must(200, "GET", "/api/v1/conversations", nil) // set up: the same session may work now
@@ -145,6 +147,17 @@ func TestTOTPLogin(t *testing.T) {
 		api.must(400, "PUT", "/api/v1/settings", map[string]any{"timezone": "Mars/Olympus"})
 		api.must(200, "PUT", "/api/v1/settings", map[string]any{"require_totp": false})
 		adm.must(200, "GET", "/api/v1/channels", nil)
+
+		// Guessing is cut short: after 5 wrong codes even the right one waits.
+		wrong := otherCode(t, sec2)
+		for i := 0; i < 5; i++ {
+			if r := loginWith(anon, "req@kefu.test", "agent-pass-1", wrong); r.status != 401 {
+				t.Fatalf("wrong code %d: %d %s", i, r.status, r.body)
+			}
+		}
+		if r := loginWith(anon, "req@kefu.test", "agent-pass-1", totpCode(t, sec2, time.Now().Add(30*time.Second))); r.status != 429 || r.str("error.code") != "totp_locked" {
+			t.Fatalf("the right code after 5 wrong ones: %d %s, want 429 totp_locked", r.status, r.body)
+		}
 	})
 }
 

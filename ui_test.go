@@ -62,7 +62,7 @@ func TestUIServed(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res, string(b)
 	}
-	for _, p := range []string{"/", "/conversations/cv_1"} {
+	for _, p := range []string{"/", "/conversations/cv_1", "/console", "/console/agents"} {
 		res, body := get(p)
 		if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "<html") {
 			t.Fatalf("GET %s: %d %s %.200s", p, res.StatusCode, res.Header.Get("Content-Type"), body)
@@ -208,6 +208,39 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 	c := adm.must(200, "GET", "/api/v1/conversations/"+convID, nil)
 	if st, who := c.str("status"), c.str("assignee_id"); st != "closed" || who != ids["ui2@kefu.test"] {
 		t.Fatalf("after the transfer and close in the UI: status %q, assignee %q (want closed by %s)", st, who, ids["ui2@kefu.test"])
+	}
+	if c.str("category_id") == "" {
+		t.Fatalf("closed without the category chosen in the UI: %s", c.body)
+	}
+	adm.must(200, "GET", "/api/v1/conversations/"+convID+"/messages", nil).json(t, &ms)
+	noted := false
+	for _, m := range ms.Messages {
+		noted = noted || (m.Direction == "internal" && strings.Contains(m.Text, "ui-note"))
+	}
+	if !noted {
+		t.Fatalf("the internal note added in the UI is not stored: %+v", ms.Messages)
+	}
+	var gs struct {
+		Groups []struct {
+			ID, Name string
+			Settings struct {
+				Policy          string `json:"policy"`
+				OverflowGroupID string `json:"overflow_group_id"`
+				BusinessHours   *struct {
+					Weekly []struct{ From, To string } `json:"weekly"`
+				} `json:"business_hours"`
+			} `json:"settings"`
+		} `json:"groups"`
+	}
+	adm.must(200, "GET", "/api/v1/groups", nil).json(t, &gs)
+	byName := map[string]int{}
+	for i, g := range gs.Groups {
+		byName[g.Name] = i
+	}
+	if i, ok := byName["售后"]; !ok || gs.Groups[i].Settings.Policy != "round_robin" ||
+		gs.Groups[i].Settings.OverflowGroupID != gs.Groups[byName["售前"]].ID ||
+		gs.Groups[i].Settings.BusinessHours == nil || len(gs.Groups[i].Settings.BusinessHours.Weekly) != 1 {
+		t.Fatalf("the group created in the console: %+v", gs)
 	}
 	t.Logf("screenshots in %s", shots)
 }

@@ -264,6 +264,13 @@ func TestWidgetBrowser(t *testing.T) {
 	await("rated")
 	reply(nil)
 
+	// proactive chat (主动对话): the agent starts a conversation with the visitor
+	await("proactive")
+	agent.must(201, "POST", "/api/v1/visitors/"+visitorID+"/chat", map[string]string{"text": "您好 web-proactive，需要帮忙吗？"})
+	reply(nil)
+	await("proactive-shown")
+	reply(nil)
+
 	// 7. the direct chat page on a phone
 	st = await("mobile")
 	if st.Visitor == nil || st.Visitor.ID == visitorID {

@@ -40,6 +40,7 @@ type Store struct {
 	policies map[string]ReplyPolicy // reply windows by channel type (window.go)
 	auto     autoState              // automations cache and IP database (automations.go)
 	subs     subCache               // active webhook subscriptions (webhooks.go)
+	guesses  totpGuard              // wrong TOTP codes per agent (totp.go)
 }
 
 type cachedChannel struct {

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -18,6 +19,7 @@ var (
 	ErrTOTPRequired      = errors.New("a TOTP code is required")
 	ErrTOTPInvalid       = errors.New("the TOTP code is wrong or was already used")
 	ErrTOTPSetupRequired = errors.New("set up two-factor authentication first")
+	ErrTOTPLocked        = errors.New("too many wrong TOTP codes; try again in a few minutes")
 )
 
 // TOTP parameters (RFC 6238 defaults every authenticator app reads): 30 s
@@ -77,8 +79,12 @@ func (s *Store) totpRow(ctx context.Context, q sqlx.QueryerContext, agentID stri
 // accepted once (a conditional update on the last step used, so two
 // processes cannot both accept it).
 func (s *Store) useTOTP(ctx context.Context, tx *sqlx.Tx, agentID, secret, code string) error {
+	if !s.guesses.allow(agentID, time.Now()) {
+		return ErrTOTPLocked
+	}
 	step := totpStep(secret, code, s.now())
 	if step == 0 {
+		s.guesses.failed(agentID, time.Now())
 		return ErrTOTPInvalid
 	}
 	const q = `UPDATE agents SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`
@@ -87,9 +93,60 @@ func (s *Store) useTOTP(ctx context.Context, tx *sqlx.Tx, agentID, secret, code 
 		return fmt.Errorf("spend totp code: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
+		s.guesses.failed(agentID, time.Now())
 		return ErrTOTPInvalid // replayed (or an older code after a newer one)
 	}
+	s.guesses.reset(agentID)
 	return nil
+}
+
+// totpGuard limits wrong codes per agent: six digits fall to guessing at
+// the speed of the login endpoint otherwise. Kept per process (a cluster of
+// N processes allows N times as many guesses, still months of guessing).
+type totpGuard struct {
+	mu sync.Mutex
+	m  map[string]*totpFails
+}
+
+type totpFails struct {
+	n     int
+	since time.Time
+}
+
+const (
+	totpMaxFailures = 5
+	totpLockWindow  = 5 * time.Minute
+)
+
+func (g *totpGuard) allow(agentID string, now time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	f, ok := g.m[agentID]
+	if ok && now.Sub(f.since) > totpLockWindow {
+		delete(g.m, agentID)
+		return true
+	}
+	return !ok || f.n < totpMaxFailures
+}
+
+func (g *totpGuard) failed(agentID string, now time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.m == nil {
+		g.m = map[string]*totpFails{}
+	}
+	f, ok := g.m[agentID]
+	if !ok || now.Sub(f.since) > totpLockWindow {
+		f = &totpFails{since: now}
+		g.m[agentID] = f
+	}
+	f.n++
+}
+
+func (g *totpGuard) reset(agentID string) {
+	g.mu.Lock()
+	delete(g.m, agentID)
+	g.mu.Unlock()
 }
 
 // checkTOTP verifies a login's code for an agent with TOTP enabled.

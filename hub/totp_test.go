@@ -41,3 +41,28 @@ func TestTOTPStep(t *testing.T) {
 		}
 	}
 }
+
+func TestTOTPGuard(t *testing.T) {
+	var g totpGuard
+	now := time.Unix(1_800_000_000, 0)
+	for i := range totpMaxFailures {
+		if !g.allow("ag_1", now) {
+			t.Fatalf("refused after %d failures", i)
+		}
+		g.failed("ag_1", now)
+	}
+	if g.allow("ag_1", now.Add(time.Minute)) {
+		t.Fatalf("allowed after %d failures within the window", totpMaxFailures)
+	}
+	if !g.allow("ag_2", now) {
+		t.Fatal("another agent is locked too")
+	}
+	if !g.allow("ag_1", now.Add(totpLockWindow+time.Second)) {
+		t.Fatal("still locked after the window")
+	}
+	g.failed("ag_1", now)
+	g.reset("ag_1")
+	if f := g.m["ag_1"]; f != nil {
+		t.Fatalf("a success did not clear the failures: %+v", f)
+	}
+}

@@ -98,7 +98,16 @@ func (s *Server) logout(g *gin.Context) {
 func (s *Server) me(g *gin.Context) {
 	a := current(g)
 	full, err := s.Store.Agent(g.Request.Context(), a.TenantID, a.ID)
-	s.respond(g, http.StatusOK, full, err)
+	if err != nil {
+		s.respond(g, 0, nil, err)
+		return
+	}
+	// totp_setup_required: this session may only set up two-factor (a UI
+	// reloading the page learns it here).
+	g.JSON(http.StatusOK, struct {
+		*hub.Agent
+		SetupRequired bool `json:"totp_setup_required"`
+	}{full, a.SetupRequired})
 }
 
 type statusReq struct {

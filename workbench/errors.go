@@ -38,6 +38,8 @@ func (s *Server) respond(g *gin.Context, status int, v any, err error) {
 		fail(g, http.StatusUnauthorized, "totp_required", err.Error())
 	case errors.Is(err, hub.ErrTOTPInvalid):
 		fail(g, http.StatusBadRequest, "totp_invalid", err.Error())
+	case errors.Is(err, hub.ErrTOTPLocked):
+		fail(g, http.StatusTooManyRequests, "totp_locked", err.Error())
 	case errors.Is(err, hub.ErrNotFound), errors.Is(err, tickets.ErrNotFound):
 		fail(g, http.StatusNotFound, "not_found", "not found")
 	case errors.Is(err, hub.ErrUnauthorized):

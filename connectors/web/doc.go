@@ -57,12 +57,19 @@
 //	{"type":"typing","typing":bool}        the agent is typing
 //	{"type":"queue","conversation_id","position":N}
 //	{"type":"agent","conversation_id","name"}       an agent took the conversation
+//	{"type":"conversation","conversation":{"id","status"}}  a conversation opened (the first
+//	      message, or an agent's proactive chat)
 //	{"type":"closed","conversation_id","rate":bool} ended; rate = show the rating form
+//	{"type":"rate","conversation_id"}     the agent asks for a rating now
 //	{"type":"offline","conversation_id"}  nobody can answer: show the leave-a-message form
 //	{"type":"online","online":bool}       agent availability changed (the launcher follows it)
 //	{"type":"invite","invite_id","text","agent":{"name"}}  an agent invites the visitor
 //	{"type":"error","error":{"code","message"}}  then close (4401 bad token, 4403 bad identity
 //	      or origin, 4429 rate limited)
+//
+// Attachment URLs in message frames are relative to the hub ("/webhooks/web/…"):
+// prefix them with the hub's base URL. A visitor's own messages carry their
+// client_id. Internal notes never reach the visitor.
 //
 // Messages carry a gap-free seq per conversation: a client that sees a gap,
 // or a pong whose last_seq is ahead of what it shows, sends sync. Realtime

@@ -9,8 +9,8 @@ import (
 
 // Rate limits (DESIGN.md: per IP and per visitor).
 const (
-	connectsPerMinute = 30 // socket connections per IP
-	connectBurst      = 30
+	connectsPerMinute = 120 // socket connections per IP (offices share one)
+	connectBurst      = 60
 	messagesPerSecond = 2 // messages and forms per visitor
 	messageBurst      = 10
 	framesPerSecond   = 10 // any frame per socket (typing, pages, pings …)

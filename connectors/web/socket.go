@@ -146,34 +146,47 @@ func (c *Connector) socket(g *gin.Context) {
 	if err != nil {
 		return // the upgrader answered
 	}
-	defer conn.Close()
 	conn.SetReadLimit(wsReadLimit)
 	v := &visitorConn{ch: ch, cfg: cfg, ip: ip, conn: conn, out: make(chan []byte, wsOutboxSize), done: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background()) // the request context ends with the hijack
-	defer cancel()
 	hello, ok := c.hello(ctx, v, g.Request)
 	if !ok {
+		cancel()
+		conn.Close()
 		return
 	}
 	c.hub.add(v, "")
-	defer func() {
-		if c.hub.remove(v) {
-			lctx, lcancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer lcancel()
-			_ = c.store.VisitorLeft(lctx, ch.TenantID, v.visitorID)
-		}
-	}()
 	welcome, err := c.welcome(ctx, v, hello)
+	if err == nil && !writeFrame(conn, welcome) {
+		err = errors.New("write welcome")
+	}
 	if err != nil {
-		c.deps.Log.Warn("visitor welcome", "channel", ch.ID, "err", err)
+		c.deps.Log.Debug("visitor welcome", "channel", ch.ID, "err", err)
 		wsClose(conn, websocket.CloseTryAgainLater, "try again")
+		c.gone(v, cancel)
 		return
 	}
-	if !writeFrame(conn, welcome) {
-		return
-	}
+	// The socket lives on in two small goroutines of its own; this handler
+	// (and the HTTP server goroutine with its deep stack) returns, which
+	// keeps an idle visitor cheap.
 	go c.reader(ctx, v)
-	c.writer(v)
+	go func() {
+		c.writer(v)
+		c.gone(v, cancel)
+	}()
+}
+
+// gone cleans up after a socket: it is closed and unregistered, and the
+// visitor marked as having left when it was their last socket here.
+func (c *Connector) gone(v *visitorConn, cancel context.CancelFunc) {
+	v.close()
+	v.conn.Close()
+	cancel()
+	if c.hub.remove(v) {
+		ctx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+		defer stop()
+		_ = c.store.VisitorLeft(ctx, v.ch.TenantID, v.visitorID)
+	}
 }
 
 // hello reads and checks the first frame, and records the visit.

@@ -14,6 +14,7 @@ export interface Agent {
   disabled?: boolean
   require_totp?: boolean
   totp_enabled?: boolean
+  totp_setup_required?: boolean
   groups?: string[]
   superadmin?: boolean
 }

@@ -15,6 +15,7 @@ const dict = {
   logout: ['退出', 'Log out'],
   loginFailed: ['登录失败：{msg}', 'Login failed: {msg}'],
   totpPrompt: ['请输入身份验证器中的 6 位动态码。', 'Enter the 6-digit code from your authenticator app.'],
+  totpLocked: ['动态码错误次数过多，请 5 分钟后再试。', 'Too many wrong codes; try again in 5 minutes.'],
   totpCode: ['动态码', 'Code'],
   totpInvalid: ['动态码不正确，请重试。', 'That code is not right; try again.'],
   status: ['状态', 'Status'],

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeEach } from 'vitest'
-import { state, reset, applyEvent, upsertConv, addMessages, sortedConvs, nextUnread, markRead, windowState, noteSent, duration, waitingSeconds, unreadTotal } from './store'
+import { state, reset, applyEvent, expireTyping, upsertConv, addMessages, sortedConvs, nextUnread, markRead, windowState, noteSent, duration, waitingSeconds, unreadTotal } from './store'
 import type { Conversation, Message } from './api'
 
 const ME = 'ag_me'
@@ -134,5 +134,24 @@ describe('waiting time', () => {
     expect(waitingSeconds(cs, Date.parse(m.created_at) + 75000)).toBe(75)
     addMessages(cs, [msg('c1', 2, 'out')])
     expect(waitingSeconds(cs, Date.parse(m.created_at) + 75000)).toBe(0)
+  })
+})
+
+describe('typing preview', () => {
+  it('shows what a web visitor is typing until they send or go quiet', () => {
+    upsertConv(conv('c1'))
+    const typing = (preview: string, on = true) => ({ id: 0, type: 'typing', conversation_id: 'c1', data: { by: 'contact', typing: on, preview }, created_at: '' })
+    applyEvent(typing('我想问一下'))
+    expect(state.typing.c1.preview).toBe('我想问一下')
+    applyEvent({ id: 0, type: 'typing', conversation_id: 'c1', data: { by: 'agent', typing: true }, created_at: '' })
+    expect(state.typing.c1.preview).toBe('我想问一下') // another agent typing is not the customer
+    applyEvent(created(msg('c1', 1)))
+    expect(state.typing.c1).toBeUndefined() // the message arrived
+    applyEvent(typing('还有'))
+    expireTyping(Date.now() + 60000)
+    expect(state.typing.c1).toBeUndefined()
+    applyEvent(typing('x'))
+    applyEvent(typing('', false))
+    expect(state.typing.c1).toBeUndefined()
   })
 })

@@ -2,7 +2,7 @@
 // idempotently from REST loads and websocket events (a replayed or repeated
 // event never duplicates anything, and never counts as unread twice).
 import { reactive } from 'vue'
-import type { Conversation, Message, ReplyWindow } from './api'
+import type { Contact, Conversation, Message, ReplyWindow } from './api'
 import type { HubEvent } from './events'
 
 export interface ConvState {
@@ -234,6 +234,32 @@ export function duration(sec: number): string {
 
 export function expireTyping(now = Date.now(), ttl = 8000) {
   for (const [k, v] of Object.entries(state.typing)) if (now - v.at > ttl) delete state.typing[k]
+}
+
+// withContacts fills in conversation.contact where a list answer left it
+// out, one GET /contacts/:id per distinct contact (cached, 4 at a time).
+const contactCache = new Map<string, Promise<Contact | null>>()
+export async function withContacts(convs: Conversation[]): Promise<void> {
+  const todo = convs.filter((c) => !c.contact && c.contact_id)
+  let i = 0
+  const worker = async () => {
+    while (i < todo.length) {
+      const c = todo[i++]
+      const id = c.contact_id!
+      if (!contactCache.has(id)) contactCache.set(id, fetchContact(id).catch(() => null))
+      const ct = await contactCache.get(id)!
+      if (ct) {
+        c.contact = ct
+        const cs = state.convs[c.id]
+        if (cs && !cs.conv.contact) cs.conv.contact = ct
+      }
+    }
+  }
+  await Promise.all([worker(), worker(), worker(), worker()])
+}
+let fetchContact: (id: string) => Promise<Contact> = () => Promise.reject(new Error('no loader'))
+export function setContactLoader(f: (id: string) => Promise<Contact>) {
+  fetchContact = f
 }
 
 export function reset() {

@@ -249,6 +249,19 @@ try {
   await rt.filter({ hasText: '感谢' }).waitFor()
   await shot(page, '07-rated')
   await step('rated')
+
+  // proactive chat from the agent: the closed widget opens by itself; Kefu.on('message') fires
+  await page.evaluate(() => {
+    window.__agentSaid = []
+    window.Kefu.on('message', (m) => window.__agentSaid.push(m.text))
+    window.Kefu.close()
+  })
+  await W(page, '.p').waitFor({ state: 'hidden' })
+  await step('proactive')
+  await msg(page, 'ag', 'web-proactive').waitFor()
+  check(await W(page, '.p').isVisible(), 'the chat opened for the agent message')
+  check(await page.evaluate(() => window.__agentSaid.some((t) => t.includes('web-proactive'))), "Kefu.on('message') fired")
+  await step('proactive-shown')
   await ctx.close()
 
   // 7. The direct chat page on a phone.
@@ -256,12 +269,12 @@ try {
   const mp = await open(mob, P.chatURL + '?lang=en')
   const panel = W(mp, '.p')
   await panel.waitFor()
-  // await W(mp, '.hd .ti').filter({ hasText: '在线客服' }).waitFor() // the channel's own title (config fetched)
+  await W(mp, '.hd .ti').filter({ hasText: '在线客服' }).waitFor() // the channel's own title (config fetched)
   check((await W(mp, '.cp textarea').getAttribute('placeholder')) === 'Type a message, Enter to send', 'English UI with lang=en')
   const box = await panel.boundingBox()
   check(box && box.width === 375 && box.height === 667, `chat fills the phone screen (${JSON.stringify(box)})`)
   check((await W(mp, 'button.l').isHidden()) && (await W(mp, '.hd .cl').count()) === 0, 'no launcher or close button on the direct page')
-  // await W(mp, '.gp button').filter({ hasText: '售前' }).waitFor() // the group chooser from the config
+  await W(mp, '.gp button').filter({ hasText: '售前' }).waitFor() // the group chooser from the config
   await send(mp, 'web-mobile 手机上咨询')
   await mp.waitForFunction(() => document.getElementById('kefu-widget').shadowRoot.querySelector('.ms .m.me')?.dataset.state === 'sent')
   await shot(mp, '08-direct-mobile')
@@ -281,6 +294,10 @@ try {
   check(dialogs.length === 0, 'no dialog fired: ' + dialogs.join(', '))
   check(pageErrors.length === 0, 'no page errors: ' + pageErrors.join(', '))
   await step('done')
+} catch (e) {
+  // keep what the pages looked like when it failed
+  for (const [i, p] of browser.contexts().flatMap((c) => c.pages()).entries()) await shot(p, `failure-${i}`).catch(() => {})
+  throw e
 } finally {
   await browser.close()
 }

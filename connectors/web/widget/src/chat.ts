@@ -198,6 +198,9 @@ function mount(core: Core): ChatUI {
   fm.hidden = true
 
   panel.append(hd, cn, gp, list, ty, cp, fm)
+  panel.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') em.hidden ? core.close() : (em.hidden = true)
+  })
   wrap.appendChild(panel)
 
   // ---- typing preview: at most one frame per 300 ms, "" when cleared/sent
@@ -465,8 +468,16 @@ function mount(core: Core): ChatUI {
 
   // ---- frames from the loader's socket
   let tyTimer = 0
+  // availability known only now (welcome, online frames): follow it until the visitor starts on the form
+  let dirty = false
+  let forced = false // the hub said nobody can answer (offline frame)
+  fm.addEventListener('input', () => (dirty = true))
+  const decide = () => view(!core.online && !chatting() && !core.refused)
   core.on('msgs', render)
-  core.on('state', status)
+  core.on('state', () => {
+    status()
+    if (!panel.hidden && !dirty && !forced && !left && !leaveCid) decide()
+  })
   core.on('frame', (f: Frame) => {
     switch (f.type) {
       case 'welcome':
@@ -502,6 +513,7 @@ function mount(core: Core): ChatUI {
         if (!rate || rate.dataset.conv !== f.conversation_id) rating(f.conversation_id)
         break
       case 'offline':
+        forced = true
         if (!left) view(true)
         break
       case 'ack':
@@ -526,7 +538,7 @@ function mount(core: Core): ChatUI {
   return {
     show() {
       panel.hidden = false
-      view(!core.online && !chatting() && !core.refused)
+      decide()
       if (fm.hidden) ta.focus()
       scroll()
     },

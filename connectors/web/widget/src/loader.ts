@@ -36,7 +36,7 @@ const CSS = [
   '.iv{bottom:80px;width:280px;max-width:calc(100vw - 40px);padding:14px;background:#fff;border-radius:10px}',
   '.iv p{margin:0 0 10px;white-space:pre-wrap;word-break:break-word}',
   '.iv .a{font-size:12px;color:#888}',
-  '.iv div{text-align:right}',
+  '.iv .b{text-align:right}',
   '.iv button{margin-left:8px;border:1px solid #ccc;border-radius:6px;padding:4px 12px;background:#fff;font:inherit;cursor:pointer}',
   '.iv .y{background:var(--c);border-color:var(--c);color:#fff}',
   '[hidden]{display:none!important}',
@@ -323,7 +323,6 @@ function main(): void {
       case 'online':
         core.online = !!f.online
         paint()
-        if (core.online && due) invites()
         break
       case 'agent':
         if (core.conv && core.conv.id === f.conversation_id) core.conv.agent = { name: f.name }
@@ -357,9 +356,11 @@ function main(): void {
     btn.appendChild(icon(ICON_CHAT))
     btn.appendChild(document.createTextNode(T[st]))
     emit('state')
+    if (core.online && due) invites() // an invite that came due while nobody was online
   }
 
   function invites(): void {
+    due = false
     const r = core.cfg.invite
     if (!r || !r.enabled || page) return
     const wait = Math.max(0, (r.after_seconds || 0) * 1000 - performance.now())
@@ -371,7 +372,6 @@ function main(): void {
         due = true
         return
       }
-      due = false
       save(key('inv'), { n: s.n + 1, d: s.d })
       const id = uuid()
       invite(id, r.text || '', '', true)
@@ -385,7 +385,7 @@ function main(): void {
     box.dataset.invite = auto ? 'auto' : 'manual'
     if (agent) box.appendChild(h('div', 'a', agent))
     box.appendChild(h('p', '', text || core.cfg.invite.text || ''))
-    const b = h('div')
+    const b = h('div', 'b')
     const no = h('button', 'n', T.decline)
     const yes = h('button', 'y', T.accept)
     b.append(no, yes)
