@@ -52,6 +52,8 @@ type visitorOpts struct {
 	page     map[string]any
 	conv     map[string]any
 	agent    string
+	// forwardedFor is sent as X-Forwarded-For (a proxy's claim).
+	forwardedFor string
 }
 
 // dialVisitor opens a visitor socket and reads welcome (or the refusal).
@@ -61,6 +63,9 @@ func dialVisitor(t *testing.T, base, channelID string, o visitorOpts) (*visitor,
 		o.origin = "https://shop.example.com"
 	}
 	h := http.Header{"Origin": {o.origin}, "User-Agent": {"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"}}
+	if o.forwardedFor != "" {
+		h.Set("X-Forwarded-For", o.forwardedFor)
+	}
 	u := "ws" + strings.TrimPrefix(base, "http") + "/webhooks/web/" + channelID + "/ws"
 	conn, res, err := websocket.DefaultDialer.Dial(u, h)
 	if err != nil {
@@ -550,5 +555,52 @@ func TestWebPagesServed(t *testing.T) {
 	if res.StatusCode != 200 || res.Header.Get("Access-Control-Allow-Origin") != "https://shop.example.com" ||
 		!bytes.Contains(body, []byte(`"online":false`)) || bytes.Contains(body, []byte("wsec_")) {
 		t.Fatalf("config: %d %v %s", res.StatusCode, res.Header, body)
+	}
+}
+
+// The client address comes from X-Forwarded-For only when the direct peer
+// is a configured trusted proxy; a visitor cannot flood the inbox.
+func TestWebClientIPAndRateLimit(t *testing.T) {
+	for _, c := range []struct {
+		trusted, want string
+	}{{"", "127.0.0.1"}, {"127.0.0.1", "203.0.113.7"}} {
+		e := newEnv(t, mode{name: "embedded"})
+		if c.trusted != "" {
+			e.vars["KEFU_TRUSTED_PROXIES"] = c.trusted
+		}
+		h := e.start()
+		adm := h.admin()
+		chID, _ := adm.newWebChannel(map[string]any{})
+		v, _, err := dialVisitor(t, h.base, chID, visitorOpts{forwardedFor: "203.0.113.7"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := adm.must(200, "GET", "/api/v1/visitors/"+v.id, nil).str("ip")
+		if got != c.want {
+			t.Fatalf("trusted proxies %q: visitor ip %q, want %q", c.trusted, got, c.want)
+		}
+		if c.trusted != "" {
+			continue
+		}
+		// A burst beyond the per-visitor budget is refused, not stored.
+		for i := 0; i < 30; i++ {
+			v.send(map[string]any{"type": "message", "client_id": fmt.Sprintf("flood-%d", i), "text": "spam"})
+		}
+		acked, limited := 0, 0
+		for acked+limited < 30 {
+			f := v.next(10 * time.Second)
+			if f == nil {
+				t.Fatalf("only %d acks and %d refusals for 30 messages", acked, limited)
+			}
+			switch {
+			case f["type"] == "ack":
+				acked++
+			case f["type"] == "error" && dig(f, "error", "code") == "rate_limited":
+				limited++
+			}
+		}
+		if limited == 0 || acked > 12 {
+			t.Fatalf("30 messages at once: %d accepted, %d refused", acked, limited)
+		}
 	}
 }

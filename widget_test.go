@@ -21,6 +21,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kefu-hub/kefu/connectors/web"
 )
 
 const widgetDir = "connectors/web/widget"
@@ -86,6 +88,13 @@ func TestWidgetBrowser(t *testing.T) {
 		"invite": map[string]any{"enabled": true, "after_seconds": 1, "max_times": 1, "decline_interval_seconds": 3600, "text": "需要帮助吗？"},
 	}})
 	chID := r.str("id")
+	// A second channel that requires Kefu.identify with a valid hash.
+	r2 := adm.must(201, "POST", "/api/v1/channels", map[string]any{"type": "web", "name": "会员中心", "config": map[string]any{
+		"allowed_domains": []string{"127.0.0.1"}, "identity_required": true}})
+	idCh, idSecret := r2.str("id"), r2.str("setup.identity_secret")
+	if idSecret == "" {
+		t.Fatalf("identity channel without setup.identity_secret: %s", r2.body)
+	}
 	snippet := r.str("setup.snippet")
 	if !strings.Contains(snippet, `data-channel="`+chID+`"`) || !snippetSrc.MatchString(snippet) {
 		t.Fatalf("setup.snippet = %q", snippet)
@@ -93,12 +102,19 @@ func TestWidgetBrowser(t *testing.T) {
 	snippet = snippetSrc.ReplaceAllString(snippet, `src="`+h.base+`/widget.js"`)
 
 	// The host site: another origin (its own port), the snippet before </body>.
+	// /member?hash=… is a logged-in page of the identity channel.
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		snip, ident := snippet, ""
+		if r.URL.Path == "/member" {
+			snip = strings.Replace(snippet, `data-channel="`+chID+`"`, `data-channel="`+idCh+`"`, 1)
+			h, _ := json.Marshal(r.URL.Query().Get("hash"))
+			ident = `Kefu.q.push(['identify', {id: 'u-42', name: '张三', email: 'zhang@example.com', hash: ` + string(h) + `}]);`
+		}
 		fmt.Fprintf(w, `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>某某科技 — 首页</title></head>
 <body><h1>某某科技</h1><p>企业版价格与功能介绍。</p>
-<script>window.Kefu = window.Kefu || {q: []}; Kefu.q.push(['on', 'ready', function () { window.__kefuReady = true }])</script>
-%s</body></html>`, snippet)
+<script>window.Kefu = window.Kefu || {q: []}; Kefu.q.push(['on', 'ready', function () { window.__kefuReady = true }]); %s</script>
+%s</body></html>`, ident, snip)
 	}))
 	defer site.Close()
 	page := site.URL + "/pricing"
@@ -106,7 +122,9 @@ func TestWidgetBrowser(t *testing.T) {
 
 	shots, _ := filepath.Abs(filepath.Join("testdata", "ui-output"))
 	params, _ := json.Marshal(map[string]string{"hub": h.base, "page": page, "badPage": badPage,
-		"chatURL": h.base + "/chat/" + chID, "channel": chID, "shots": shots})
+		"chatURL": h.base + "/chat/" + chID, "channel": chID, "shots": shots, "idChannel": idCh,
+		"memberPage":    site.URL + "/member?hash=" + web.IdentityHash(idSecret, "u-42"),
+		"memberBadPage": site.URL + "/member?hash=" + web.IdentityHash("not-the-secret", "u-42")})
 	cmd := exec.Command("node", "e2e/widget.mjs", string(params))
 	cmd.Dir = widgetDir
 	cmd.Env = append(os.Environ(), "KEFU_CHROMIUM="+uiChromium)
@@ -287,6 +305,19 @@ func TestWidgetBrowser(t *testing.T) {
 	if n := len(visitors()); n != before {
 		t.Fatalf("visitors: %d after a foreign site loaded the widget, want %d", n, before)
 	}
+	reply(nil)
+
+	// 9. Kefu.identify on a channel that requires it: the right hash chats
+	// as the known user, a wrong one is refused.
+	await("identified")
+	ev = s.waitFor("conversation.assigned", 15*time.Second, func(f map[string]any) bool {
+		return strings.Contains(fmt.Sprint(dig(f, "data", "messages")), "web-identified")
+	})
+	if c := fmt.Sprint(dig(ev, "data", "conversation")); !strings.Contains(c, "张三") && !strings.Contains(c, "u:u-42") {
+		t.Fatalf("the identified visitor's conversation does not name the user: %s", c)
+	}
+	reply(nil)
+	await("identity-refused")
 	reply(nil)
 
 	await("done")

@@ -345,6 +345,15 @@ try {
   await a2.getByRole('button', { name: '登录' }).click()
   await a2.locator('.conn[data-conn=open]').waitFor()
 
+  // English is one click away (and stays for the next visit).
+  await admin.click('a[data-nav=workbench]')
+  await admin.click('a[data-nav=settings]')
+  await admin.getByRole('button', { name: 'English' }).click()
+  await admin.locator('.mainnav a', { hasText: 'Conversations' }).waitFor()
+  await admin.click('a[data-nav=console]')
+  await admin.locator('.sidenav a', { hasText: 'Live monitor' }).waitFor()
+  await shot(admin, 'console-english')
+
   check(pageErrors.length === 0, 'no page errors: ' + pageErrors.join('; '))
   check(dialogs.length === 0, 'no dialog fired: ' + JSON.stringify(dialogs))
   step('done')

@@ -98,6 +98,8 @@ export interface Channel {
   last_error: string
   webhook_url: string
   setup: any
+  last_delivery_error_at?: string | null
+  deliveries_failed_24h?: number
   secret?: string
 }
 export interface Ticket {

@@ -316,6 +316,7 @@ const dict = {
   lastInbound: ['最近收到消息', 'Last message received'],
   lastError: ['最近投递错误', 'Last delivery error'],
   health: ['渠道状态', 'Health'],
+  failed24h: ['24 小时内投递失败', 'Failed in 24 h'],
   pendingDeliveries: ['待投递', 'Pending deliveries'],
   failedDeliveries: ['投递失败', 'Failed deliveries'],
   rotateSecret: ['更换密钥', 'Rotate secret'],

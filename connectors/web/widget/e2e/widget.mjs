@@ -291,6 +291,19 @@ try {
   await step('refused')
   await bad.close()
 
+  // 9. Kefu.identify (queued before the loader ran) on a channel that requires it.
+  const idc = await context()
+  const ip = await open(idc, P.memberPage)
+  await W(ip, 'button.l[data-state=online]').waitFor()
+  await ip.evaluate(() => window.Kefu.open())
+  await send(ip, 'web-identified 我是会员')
+  await ip.waitForFunction(() => document.getElementById('kefu-widget').shadowRoot.querySelector('.ms .m.me')?.dataset.state === 'sent')
+  await step('identified')
+  const ib = await open(idc, P.memberBadPage)
+  await W(ib, 'button.l[data-state=error]').waitFor()
+  await step('identity-refused')
+  await idc.close()
+
   check(dialogs.length === 0, 'no dialog fired: ' + dialogs.join(', '))
   check(pageErrors.length === 0, 'no page errors: ' + pageErrors.join(', '))
   await step('done')
