@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-hub/kefu/connectors/wechat/wechattest"
 	"github.com/kefu-hub/kefu/workbench"
 )
 
@@ -200,6 +201,12 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 		return len(ms.Messages) > 0 && ms.Messages[len(ms.Messages)-1].Text == "断线期间的消息 ui-missed"
 	})
 	send(map[string]any{"text": "ui-missed", "count": len(ms.Messages)})
+	await("offline")
+	body := textMsg("m-t", "c-ticket", "没人在吗？我要开发票 ui-ticket")
+	if st, b := ch.post(t, h.base, body); st/100 != 2 {
+		t.Fatalf("post customer message: %d %s", st, b)
+	}
+	send(map[string]string{"text": "ui-ticket"})
 	await("done")
 	stdin.Close()
 	if err := cmd.Wait(); err != nil {
@@ -242,7 +249,70 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 		gs.Groups[i].Settings.BusinessHours == nil || len(gs.Groups[i].Settings.BusinessHours.Weekly) != 1 {
 		t.Fatalf("the group created in the console: %+v", gs)
 	}
+	var tks struct {
+		Tickets []struct{ Status, Subject string } `json:"tickets"`
+	}
+	adm.must(200, "GET", "/api/v1/tickets?status=solved", nil).json(t, &tks)
+	if len(tks.Tickets) != 1 {
+		t.Fatalf("the ticket solved in the UI: %+v", tks)
+	}
 	t.Logf("screenshots in %s", shots)
+}
+
+// TestUIWechatReplyWindow: for a WeChat customer the composer shows the
+// reply window counting down (48 h, 5 replies) and, once the 5 replies are
+// used, is disabled and says why.
+func TestUIWechatReplyWindow(t *testing.T) {
+	needUI(t)
+	_, h, adm, fake := wechatHub(t, mode{name: "embedded"})
+	agent := adm.newAgent("ui-wx@kefu.test", 5)
+	wx := adm.newWechatChannel(fake, "safe", nil)
+
+	shots, _ := filepath.Abs(filepath.Join("testdata", "ui-output"))
+	cmd := exec.Command("node", "e2e/wechat.mjs")
+	cmd.Dir = "workbench/ui"
+	cmd.Env = append(os.Environ(), "KEFU_BASE="+h.base, "KEFU_EMAIL=ui-wx@kefu.test", "KEFU_PASSWORD=agent-pass-1",
+		"KEFU_CHROMIUM="+uiChromium, "KEFU_SHOTS="+shots)
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	var stderr syncBuf
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	timer := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
+	defer timer.Stop()
+	sc := bufio.NewScanner(stdout)
+	await := func(want string) {
+		t.Helper()
+		for sc.Scan() {
+			if s, ok := strings.CutPrefix(sc.Text(), "@@ "); ok {
+				if s == want {
+					return
+				}
+				cmd.Process.Kill()
+				break
+			}
+			stderr.Write([]byte(sc.Text() + "\n"))
+		}
+		cmd.Wait()
+		t.Fatalf("browser test: want step %q (exited)\n%s", want, stderr.String())
+	}
+
+	await("online")
+	user := "oUI_" + randHex(6)
+	wx.mustPush(t, wechattest.Text(user, "在吗？ wx-first", nextMsgID()))
+	fmt.Fprintf(stdin, "%s\n", `{"text":"wx-first"}`)
+	await("done")
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("browser test: %v\n%s", err, stderr.String())
+	}
+	convID := agent.conversationOf(user, 5*time.Second)["id"].(string)
+	if r := agent.do("POST", "/api/v1/conversations/"+convID+"/messages", map[string]any{"content": "第 6 条"}); r.status != 409 {
+		t.Fatalf("a 6th reply after the UI used the quota: %d %s, want 409", r.status, r.body)
+	}
 }
 
 // syncBuf is a strings.Builder safe for the reader goroutine and os/exec.

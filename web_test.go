@@ -258,6 +258,9 @@ func TestWebVisitorChat(t *testing.T) {
 		v2.send(map[string]any{"type": "rate", "conversation_id": convID, "score": 5, "comment": "很好"})
 		v2.waitFor("ack", 10*time.Second, func(f map[string]any) bool { return f["rate"] == convID })
 		as.waitFor("conversation.rated", 10*time.Second, func(f map[string]any) bool { return dig(f, "data", "score") == 5.0 })
+		if r := agent.must(200, "GET", "/api/v1/conversations/"+convID, nil); !bytes.Contains(r.body, []byte(`"rating":{"score":5,"comment":"很好"`)) {
+			t.Fatalf("conversation after rating: %s", r.body)
+		}
 		v2.send(map[string]any{"type": "rate", "conversation_id": convID, "score": 1})
 		again := v2.waitFor("error", 10*time.Second, func(f map[string]any) bool { return f["rate"] == convID })
 		if dig(again, "error", "code") != "conflict" {

@@ -58,3 +58,37 @@ func ServeFile(g *gin.Context, f *hub.File) {
 	h.Set("Content-Disposition", cd)
 	g.Data(http.StatusOK, ctype, f.Data)
 }
+
+// ReadUpload reads the multipart field "file" of at most max bytes. When it
+// cannot (413 too large, 400 missing or empty) it has already answered and
+// returns false. The caller sniffs the type from the bytes, never trusting
+// the claimed one.
+func ReadUpload(g *gin.Context, max int64) (name string, data []byte, ok bool) {
+	g.Request.Body = http.MaxBytesReader(g.Writer, g.Request.Body, max+64<<10)
+	fh, err := g.FormFile("file")
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		Fail(g, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("files are at most %d bytes", max))
+		return "", nil, false
+	}
+	if err != nil {
+		Fail(g, http.StatusBadRequest, "bad_request", `send the file as multipart/form-data in the field "file"`)
+		return "", nil, false
+	}
+	r, err := fh.Open()
+	if err != nil {
+		Fail(g, http.StatusBadRequest, "bad_request", "could not read the file")
+		return "", nil, false
+	}
+	defer r.Close()
+	data, err = io.ReadAll(io.LimitReader(r, max+1))
+	switch {
+	case err != nil || len(data) == 0:
+		Fail(g, http.StatusBadRequest, "bad_request", "the file is empty or could not be read")
+		return "", nil, false
+	case int64(len(data)) > max:
+		Fail(g, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("files are at most %d bytes", max))
+		return "", nil, false
+	}
+	return fh.Filename, data, true
+}

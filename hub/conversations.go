@@ -30,6 +30,9 @@ func (s *Store) Conversation(ctx context.Context, a *Agent, id string) (*Convers
 	if err == nil {
 		c.ReplyWindow, err = s.replyWindow(ctx, s.db.R, &c) // window.go
 	}
+	if err == nil {
+		c.Rating, err = s.ConversationRating(ctx, c.ID)
+	}
 	return &c, err
 }
 

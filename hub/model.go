@@ -158,6 +158,9 @@ type Conversation struct {
 	// hours / 5 messages); set on a single conversation's read, nil for
 	// channels without such a rule.
 	ReplyWindow *ReplyWindow `db:"-" json:"reply_window,omitempty"`
+	// Rating is the customer's rating of the conversation, when given
+	// (set on a single conversation's read).
+	Rating *Rating `db:"-" json:"rating,omitempty"`
 }
 
 // Attachment is a file carried by a message.

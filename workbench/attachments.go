@@ -3,7 +3,6 @@ package workbench
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -16,33 +15,15 @@ import (
 // uploadAttachment stores a file an agent attaches to a reply (multipart
 // field "file"); the answer's url goes into the reply's attachments.
 func (s *Server) uploadAttachment(g *gin.Context) {
-	g.Request.Body = http.MaxBytesReader(g.Writer, g.Request.Body, hub.MaxFileSize+64<<10)
-	fh, err := g.FormFile("file")
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		fail(g, http.StatusRequestEntityTooLarge, "too_large", "files are at most 10 MiB")
-		return
-	}
-	if err != nil {
-		fail(g, http.StatusBadRequest, "bad_request", `send the file as multipart/form-data in the field "file"`)
-		return
-	}
-	r, err := fh.Open()
-	if err != nil {
-		fail(g, http.StatusBadRequest, "bad_request", "could not read the file")
-		return
-	}
-	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, hub.MaxFileSize+1))
-	if err != nil || len(data) > hub.MaxFileSize || len(data) == 0 {
-		fail(g, http.StatusRequestEntityTooLarge, "too_large", "files are 1 byte to 10 MiB")
+	name, data, ok := connectors.ReadUpload(g, hub.MaxFileSize)
+	if !ok {
 		return
 	}
 	a := current(g)
 	// The type is what the bytes are, never what the client claims.
-	f := &hub.File{TenantID: a.TenantID, Name: fh.Filename, ContentType: http.DetectContentType(data), Data: data,
+	f := &hub.File{TenantID: a.TenantID, Name: name, ContentType: http.DetectContentType(data), Data: data,
 		CreatedBy: a.ID}
-	err = s.Store.SaveFile(g.Request.Context(), f)
+	err := s.Store.SaveFile(g.Request.Context(), f)
 	s.respond(g, http.StatusCreated, f, err)
 }
 

@@ -3,7 +3,6 @@ package web
 import (
 	"crypto/hmac"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -32,30 +31,8 @@ func (c *Connector) upload(g *gin.Context) {
 		fail(g, http.StatusTooManyRequests, "rate_limited", "too many uploads; wait a minute")
 		return
 	}
-	g.Request.Body = http.MaxBytesReader(g.Writer, g.Request.Body, cfg.Upload.MaxBytes+64<<10)
-	fh, err := g.FormFile("file")
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		fail(g, http.StatusRequestEntityTooLarge, "too_large", "the file is too large")
-		return
-	}
-	if err != nil {
-		fail(g, http.StatusBadRequest, "bad_request", `send the file as multipart/form-data in the field "file"`)
-		return
-	}
-	r, err := fh.Open()
-	if err != nil {
-		fail(g, http.StatusBadRequest, "bad_request", "could not read the file")
-		return
-	}
-	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, cfg.Upload.MaxBytes+1))
-	if err != nil || len(data) == 0 {
-		fail(g, http.StatusBadRequest, "bad_request", "the file is empty")
-		return
-	}
-	if int64(len(data)) > cfg.Upload.MaxBytes {
-		fail(g, http.StatusRequestEntityTooLarge, "too_large", "the file is too large")
+	name, data, ok := connectors.ReadUpload(g, cfg.Upload.MaxBytes)
+	if !ok {
 		return
 	}
 	ctype := http.DetectContentType(data)
@@ -63,7 +40,7 @@ func (c *Connector) upload(g *gin.Context) {
 		fail(g, http.StatusUnsupportedMediaType, "type_not_allowed", "files of this type are not accepted: "+ctype)
 		return
 	}
-	f := &hub.File{TenantID: ch.TenantID, ChannelID: ch.ID, Name: fh.Filename, ContentType: ctype, Data: data,
+	f := &hub.File{TenantID: ch.TenantID, ChannelID: ch.ID, Name: name, ContentType: ctype, Data: data,
 		CreatedBy: "visitor:" + id}
 	if err := c.deps.Files.SaveFile(g.Request.Context(), f); err != nil {
 		fail(g, http.StatusServiceUnavailable, "unavailable", "not stored; try again")

@@ -345,6 +345,29 @@ try {
   await a2.getByRole('button', { name: '登录' }).click()
   await a2.locator('.conn[data-conn=open]').waitFor()
 
+  // ---- Nobody online: a customer message becomes a ticket, which the agent
+  // answers, comments and solves from the tickets page.
+  for (const p of [a1, a2]) {
+    await p.getByRole('button', { name: '离线' }).click()
+    await p.locator('.status-switch .st.offline.active').waitFor()
+  }
+  step('offline')
+  const tk = await recv()
+  await a1.click('a[data-nav=tickets]')
+  const trow = a1.locator('.page .grid tbody tr', { hasText: tk.text })
+  await trow.waitFor()
+  await trow.click()
+  await a1.locator('.ticket-detail .msg .text', { hasText: tk.text }).waitFor()
+  await a1.fill('textarea[name=ticket-reply]', '已为您登记 ui-ticket-reply')
+  await a1.getByRole('button', { name: '发送' }).click()
+  await a1.locator('.ticket-detail .msg .text', { hasText: 'ui-ticket-reply' }).waitFor()
+  await a1.fill('textarea[name=ticket-comment]', '明天回电 ui-comment')
+  await a1.getByRole('button', { name: '添加评论' }).click()
+  await a1.locator('.ticket-detail .msg.internal', { hasText: 'ui-comment' }).waitFor()
+  await a1.getByRole('button', { name: '标记已解决' }).click()
+  await a1.locator('.ticket-detail .muted', { hasText: '已解决' }).waitFor()
+  await shot(a1, 'workbench-ticket')
+
   // English is one click away (and stays for the next visit).
   await admin.click('a[data-nav=workbench]')
   await admin.click('a[data-nav=settings]')

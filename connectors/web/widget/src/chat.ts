@@ -279,7 +279,11 @@ function mount(core: Core): ChatUI {
       )
       .then(({ ok, j }) => {
         const id = j && (j.id || (j.attachment && j.attachment.id))
-        if (!ok || !id) return fail((j && j.error && j.error.message) || T.uploadFail)
+        const e = (j && j.error) || {}
+        if (!ok || !id)
+          return fail(
+            e.code === 'too_large' ? fmt(T.tooBig, { n: size(cfg.upload.max_bytes) }) : e.code === 'type_not_allowed' ? T.badType : e.message || T.uploadFail,
+          )
         if (j.url) m.attachments![0].url = j.url
         core.post({ type: 'message', client_id: cid, text: '', attachments: [{ id }], ...(group ? { group } : null) })
       })

@@ -133,6 +133,11 @@ function main(): void {
     save(key('outbox'), outbox().filter((o) => o.f.client_id !== cid))
   }
   function local(m: Msg): void {
+    const l = core.msgs.filter((x) => x.seq).pop()
+    if (l) {
+      m.o = ord(l)
+      m.q = l.seq! + 0.5
+    }
     m.pending = true
     ingest(m, false)
     changed()
@@ -172,9 +177,10 @@ function main(): void {
     high[c] = Math.max(high[c], s)
     while (seen[c][top[c] + 1]) top[c]++
   }
-  const ord = (m: Msg) => (m.seq && m.conversation_id ? convs.indexOf(m.conversation_id) : convs.length)
+  const ord = (m: Msg) => (m.seq && m.conversation_id ? convs.indexOf(m.conversation_id) : m.o ?? convs.length)
+  const sq = (m: Msg) => m.seq || m.q || 0
   function changed(): void {
-    core.msgs.sort((a, b) => ord(a) - ord(b) || (a.seq || 0) - (b.seq || 0) || (a.t || 0) - (b.t || 0))
+    core.msgs.sort((a, b) => ord(a) - ord(b) || sq(a) - sq(b) || (a.t || 0) - (b.t || 0))
     for (const c of convs) if (high[c] > top[c]) sync(c)
     emit('msgs')
   }

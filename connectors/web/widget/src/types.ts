@@ -61,6 +61,8 @@ export interface Msg {
   pending?: boolean
   failed?: string
   t?: number
+  o?: number // sort position of a message not stored yet: after the one shown last when it was sent
+  q?: number
 }
 
 export interface Conversation {

@@ -1,0 +1,58 @@
+import { describe, it, expect } from 'vitest'
+import { blankForm, configOf, formFromChannel, validate } from './channelForm'
+
+describe('channel forms', () => {
+  it('checks the API channel callback URL', () => {
+    const f = blankForm('api')
+    expect(validate(f, true)).toEqual(['nameRequired'])
+    f.name = 'Shop'
+    f.callback_url = 'ftp://x'
+    expect(validate(f, true)).toEqual(['badCallback'])
+    f.callback_url = ''
+    expect(validate(f, true)).toEqual([]) // no callback: read the REST API
+    f.callback_url = 'https://shop.example.com/kefu'
+    expect(configOf(f, true)).toEqual({ callback_url: 'https://shop.example.com/kefu' })
+  })
+
+  it('checks WeChat credentials, and keeps stored secrets on edit', () => {
+    const f = blankForm('wechat')
+    f.name = '公众号'
+    f.app_id = 'wx123'
+    f.token = 'a'
+    expect(validate(f, true)).toEqual(['badAppId', 'badAppSecret', 'badToken'])
+    f.app_id = 'wx0123456789abcdef'
+    f.app_secret = '0123456789abcdef0123456789abcdef'
+    f.token = 'tok123'
+    f.encoding_aes_key = 'x'.repeat(43)
+    expect(validate(f, true)).toEqual([])
+    const edit = formFromChannel({ type: 'wechat', name: '公众号', config: { app_id: f.app_id, mode: 'compat' }, default_group_id: null, offline_message: '' })
+    expect(validate(edit, false)).toEqual([]) // the secret may stay empty on edit
+    expect(configOf(edit, false)).toEqual({ app_id: f.app_id, mode: 'compat', welcome_message: '' })
+  })
+
+  it('checks and shapes the web channel', () => {
+    const f = blankForm('web')
+    f.name = '官网'
+    expect(validate(f, true)).toContain('domainsRequired')
+    f.web.allowed_domains = 'www.example.com\n*.example.cn, bad domain!'
+    f.web.color = 'blue'
+    f.web.logo_url = 'http://x/logo.png'
+    f.web.default_lang = 'zh-TW'
+    f.web.offline_fields.push({ name: 'phone', label: 'again', type: 'tel', required: false })
+    expect(validate(f, true)).toEqual(['badDomain', 'badColor', 'badLogo', 'badLangs', 'badFormFields'])
+    f.web.allowed_domains = 'www.example.com\n*.example.cn'
+    f.web.color = '#ff6600'
+    f.web.logo_url = 'https://cdn.example.com/logo.png'
+    f.web.default_lang = 'en'
+    f.web.offline_fields.pop()
+    f.web.upload_max_kb = 2048
+    f.web.upload_types = 'image/*, application/pdf'
+    expect(validate(f, true)).toEqual([])
+    const c = configOf(f, true)
+    expect(c.allowed_domains).toEqual(['www.example.com', '*.example.cn'])
+    expect(c.upload).toEqual({ max_bytes: 2048 * 1024, types: ['image/*', 'application/pdf'] })
+    // and back: what the hub stores fills the form again
+    const back = formFromChannel({ type: 'web', name: '官网', config: c, default_group_id: 'gr_1', offline_message: '' })
+    expect(configOf(back, false)).toEqual(c)
+  })
+})
