@@ -324,4 +324,3 @@ func (r *VisitorsReport) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "follow-up → agent:      p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d)\n", r.FollowUp.P50, r.FollowUp.P99, r.FollowUp.Max, r.FollowUp.Count)
 	fmt.Fprintf(w, "lost %d, duplicated %d, held sockets dropped %d, bench CPU %.1f s\n", r.Lost, r.Duplicated, r.DroppedSockets, r.BenchCPUSeconds)
 }
-

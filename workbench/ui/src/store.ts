@@ -186,7 +186,8 @@ export function waitingSeconds(cs: ConvState, now = Date.now()): number {
   if (cs.conv.status === 'closed') return 0
   const last = [...cs.messages].reverse().find((m) => m.direction === 'in' || m.direction === 'out')
   if (last) return last.direction === 'in' ? Math.max(0, Math.floor((now - Date.parse(last.created_at)) / 1000)) : 0
-  const since = cs.conv.queued_at ?? cs.conv.last_message_at
+  // history not loaded yet: only a queued conversation is known to wait
+  const since = cs.conv.status === 'queued' ? cs.conv.queued_at : undefined
   return since ? Math.max(0, Math.floor((now - Date.parse(since)) / 1000)) : 0
 }
 
