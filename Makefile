@@ -40,6 +40,8 @@ fuzz: ## run each fuzz target for 60s
 	$(GO) test -run '^$$' -fuzz '^FuzzPayloadFields$$' -fuzztime 60s ./connectors/api/
 	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime 60s ./connectors/api/
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 60s ./connectors/wechat/
+	$(GO) test -run '^$$' -fuzz '^FuzzSearchKeyword$$' -fuzztime 60s ./connectors/web/
+	$(GO) test -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime 60s ./connectors/web/
 
 clean:
 	rm -rf bin data workbench/webui/dist workbench/ui/node_modules testdata/ui-output connectors/web/assets/dist connectors/web/widget/node_modules

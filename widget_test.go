@@ -280,6 +280,16 @@ func TestWidgetBrowser(t *testing.T) {
 	// The widget thanks the visitor only on the hub's {"type":"ack","rate":conv},
 	// sent once the rating is stored.
 	await("rated")
+	var rated struct {
+		Rating *struct {
+			Score   int    `json:"score"`
+			Comment string `json:"comment"`
+		} `json:"rating"`
+	}
+	agent.must(200, "GET", "/api/v1/conversations/"+conv, nil).json(t, &rated)
+	if rated.Rating == nil || rated.Rating.Score != 5 || rated.Rating.Comment != "web-rating 很满意" {
+		t.Fatalf("the conversation's rating after the widget rated it: %+v", rated.Rating)
+	}
 	reply(nil)
 
 	// proactive chat (主动对话): the agent starts a conversation with the visitor

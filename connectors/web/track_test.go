@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -128,5 +129,33 @@ func FuzzSearchKeyword(f *testing.F) {
 		}
 		b, o := userAgent(ref)
 		_ = b + o
+	})
+}
+
+// FuzzConfig: an admin's widget settings are parsed and normalized without
+// panicking, and what normalize accepts it accepts again unchanged.
+func FuzzConfig(f *testing.F) {
+	for _, s := range []string{`{}`, `{"allowed_domains":["*.example.com","https://a.b/c"],"color":"#fff"}`,
+		`{"offline_form":{"fields":[{"name":"x","type":"email","required":true}]},"invite":{"enabled":true}}`,
+		`{"upload":{"max_bytes":-1,"types":["image/*"]},"languages":["en"],"default_lang":"en"}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		var c Config
+		if json.Unmarshal([]byte(raw), &c) != nil {
+			return
+		}
+		if c.normalize(func(string) bool { return false }) != nil {
+			return
+		}
+		again := c
+		if err := again.normalize(func(string) bool { return true }); err != nil {
+			t.Fatalf("normalized config rejected: %v (%+v)", err, c)
+		}
+		for _, d := range c.AllowedDomains {
+			if !c.allowsHost(strings.TrimPrefix(d, "*.")) {
+				t.Fatalf("domain %q not allowed by its own config", d)
+			}
+		}
 	})
 }

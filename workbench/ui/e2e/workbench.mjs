@@ -205,6 +205,18 @@ try {
   const seqs = await a1.locator('.msgs .msg').evaluateAll((els) => els.map((e) => e.dataset.seq))
   check(seqs.length === missed.count && new Set(seqs).size === seqs.length, 'no gap, no duplicate: ' + seqs.join(','))
 
+  // ---- A reload (the session lives in sessionStorage) rebuilds the list from
+  // the REST API: name, last message, the full history once opened.
+  await a1.reload()
+  await a1.locator('.conn[data-conn=open]').waitFor()
+  const again = a1.locator('.list li', { hasText: missed.text })
+  await again.waitFor()
+  check((await again.locator('.cname').textContent()) === evil.name, 'the name is back after a reload')
+  await again.click()
+  await a1.locator('.msg.in .text', { hasText: first.text }).waitFor()
+  const seqs2 = await a1.locator('.msgs .msg').evaluateAll((els) => els.map((e) => e.dataset.seq))
+  check(seqs2.join(',') === seqs.join(','), 'the same history after a reload: ' + seqs2.join(','))
+
   // ---- Transfer to the second agent, who sees the history and closes it.
   await a1.click('.act-transfer')
   await a1.selectOption('select[name=transfer-to]', { label: `${AGENT2.name} (在线)` })

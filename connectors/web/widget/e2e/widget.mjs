@@ -272,12 +272,12 @@ try {
   const mp = await open(mob, P.chatURL + '?lang=en')
   const panel = W(mp, '.p')
   await panel.waitFor()
-  // await W(mp, '.hd .ti').filter({ hasText: '在线客服' }).waitFor() // the channel's own title (config fetched)
+  await W(mp, '.hd .ti').filter({ hasText: '在线客服' }).waitFor() // the channel's own title (config fetched)
   check((await W(mp, '.cp textarea').getAttribute('placeholder')) === 'Type a message, Enter to send', 'English UI with lang=en')
   const box = await panel.boundingBox()
   check(box && box.width === 375 && box.height === 667, `chat fills the phone screen (${JSON.stringify(box)})`)
   check((await W(mp, 'button.l').isHidden()) && (await W(mp, '.hd .cl').count()) === 0, 'no launcher or close button on the direct page')
-  // await W(mp, '.gp button').filter({ hasText: '售前' }).waitFor() // the group chooser from the config
+  await W(mp, '.gp button').filter({ hasText: '售前' }).waitFor() // the group chooser from the config
   await send(mp, 'web-mobile 手机上咨询')
   await mp.waitForFunction(() => document.getElementById('kefu-widget').shadowRoot.querySelector('.ms .m.me')?.dataset.state === 'sent')
   await shot(mp, '08-direct-mobile')
