@@ -11,7 +11,7 @@
 //	GET  /chat/{channel_id}?group=&agent=&lang=   direct chat page (links, QR codes; mobile)
 //	GET  /webhooks/web/{channel_id}/config   public widget settings (CORS: allowed domains)
 //	GET  /webhooks/web/{channel_id}/ws       the visitor websocket
-//	POST /webhooks/web/{channel_id}/upload   multipart "file", header X-Kefu-Visitor: <visitor token>
+//	POST /webhooks/web/{channel_id}/upload   multipart "file", header X-Kefu-Visitor: <visitor id>:<token>
 //	GET  /webhooks/web/{channel_id}/files/{id}?s=<sig>   a file of the visitor's conversation
 //
 // The snippet a site owner pastes before </body>:
@@ -31,6 +31,7 @@
 //	 "identity":{"id","name","email","phone","hash"}, // Kefu.identify(); optional
 //	 "page":{"url","title","referrer"},
 //	 "lang":"zh-CN",
+//	 "group":"<group id>", "agent":"<agent id, 工号 or email>",  // data-group / data-agent; optional
 //	 "conversation":{"id":"c_…","after_seq":N}}  // what the client already shows; optional
 //
 //	{"type":"message","client_id":"<uuid>","text":"…","attachments":[{"id":"at_…"}],"group":"<group id>"}
@@ -64,6 +65,7 @@
 //	{"type":"offline","conversation_id"}  nobody can answer: show the leave-a-message form
 //	{"type":"online","online":bool}       agent availability changed (the launcher follows it)
 //	{"type":"invite","invite_id","text","agent":{"name"}}  an agent invites the visitor
+//	{"type":"error","rate":conversation_id,"error":{…}}  a rating was refused (already rated …)
 //	{"type":"error","error":{"code","message"}}  then close (4401 bad token, 4403 bad identity
 //	      or origin, 4429 rate limited)
 //

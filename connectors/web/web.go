@@ -187,7 +187,12 @@ func (c *Connector) preflight(g *gin.Context) {
 // config serves the public widget settings with the current availability.
 func (c *Connector) config(g *gin.Context) {
 	ch, cfg, ok := c.channel(g)
-	if !ok || !cors(g, &cfg) {
+	if !ok {
+		return
+	}
+	// Browsers send no Origin on a same-origin GET (the hub's own direct
+	// chat page); the settings are public, so that needs no CORS headers.
+	if g.GetHeader("Origin") != "" && !cors(g, &cfg) {
 		return
 	}
 	online := c.hub.available(g.Request.Context(), ch)
