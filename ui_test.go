@@ -201,12 +201,32 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 		return len(ms.Messages) > 0 && ms.Messages[len(ms.Messages)-1].Text == "断线期间的消息 ui-missed"
 	})
 	send(map[string]any{"text": "ui-missed", "count": len(ms.Messages)})
+	await("busy")
+	body := textMsg("m-q", "c-queue", "排队中的客户 ui-queued")
+	body["contact"] = map[string]any{"id": "c-queue", "name": "Customer c-queue"}
+	if st, b := ch.post(t, h.base, body); st/100 != 2 {
+		t.Fatalf("post customer message: %d %s", st, b)
+	}
+	eventually(t, 10*time.Second, "the busy agent's customer waits in the queue", func() bool {
+		var q struct {
+			Queue []struct{ ID string } `json:"queue"`
+		}
+		adm.must(200, "GET", "/api/v1/queue", nil).json(t, &q)
+		return len(q.Queue) == 1
+	})
+	send(map[string]string{"text": "ui-queued"})
 	await("offline")
-	body := textMsg("m-t", "c-ticket", "没人在吗？我要开发票 ui-ticket")
+	body = textMsg("m-t", "c-ticket", "没人在吗？我要开发票 ui-ticket")
 	if st, b := ch.post(t, h.base, body); st/100 != 2 {
 		t.Fatalf("post customer message: %d %s", st, b)
 	}
 	send(map[string]string{"text": "ui-ticket"})
+	await("hidden")
+	body = textMsg("m-n", "c-notify", "有人吗 ui-notify")
+	if st, b := ch.post(t, h.base, body); st/100 != 2 {
+		t.Fatalf("post customer message: %d %s", st, b)
+	}
+	send(map[string]string{"text": "ui-notify"})
 	await("done")
 	stdin.Close()
 	if err := cmd.Wait(); err != nil {
@@ -249,6 +269,21 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 		gs.Groups[i].Settings.BusinessHours == nil || len(gs.Groups[i].Settings.BusinessHours.Weekly) != 1 {
 		t.Fatalf("the group created in the console: %+v", gs)
 	}
+	var rules struct {
+		Rules []struct {
+			Name    string
+			Targets []struct {
+				GroupID string `json:"group_id"`
+			} `json:"targets"`
+		} `json:"rules"`
+	}
+	adm.must(200, "GET", "/api/v1/routing/rules", nil).json(t, &rules)
+	if len(rules.Rules) != 1 || rules.Rules[0].Name != "发票 → 售后" || len(rules.Rules[0].Targets) != 1 {
+		t.Fatalf("the routing rule created in the console: %+v", rules)
+	}
+	if g := adm.must(200, "GET", "/api/v1/automations", nil); g.str("effective.greeting.text") != "您好，欢迎咨询 ui-greeting" {
+		t.Fatalf("the greeting saved in the console: %s", g.body)
+	}
 	var tks struct {
 		Tickets []struct{ Status, Subject string } `json:"tickets"`
 	}
@@ -266,13 +301,14 @@ func TestUIWechatReplyWindow(t *testing.T) {
 	needUI(t)
 	_, h, adm, fake := wechatHub(t, mode{name: "embedded"})
 	agent := adm.newAgent("ui-wx@kefu.test", 5)
-	wx := adm.newWechatChannel(fake, "safe", nil)
+	app := fake.NewApp("safe") // the account on WeChat's side; the admin binds it in the console
 
 	shots, _ := filepath.Abs(filepath.Join("testdata", "ui-output"))
 	cmd := exec.Command("node", "e2e/wechat.mjs")
 	cmd.Dir = "workbench/ui"
 	cmd.Env = append(os.Environ(), "KEFU_BASE="+h.base, "KEFU_EMAIL=ui-wx@kefu.test", "KEFU_PASSWORD=agent-pass-1",
-		"KEFU_CHROMIUM="+uiChromium, "KEFU_SHOTS="+shots)
+		"KEFU_ADMIN_EMAIL=admin@kefu.test", "KEFU_ADMIN_PASSWORD=admin-pass-1",
+		"KEFU_WX_APPID="+app.AppID, "KEFU_WX_SECRET="+app.Secret, "KEFU_CHROMIUM="+uiChromium, "KEFU_SHOTS="+shots)
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	var stderr syncBuf
@@ -284,12 +320,12 @@ func TestUIWechatReplyWindow(t *testing.T) {
 	timer := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
 	defer timer.Stop()
 	sc := bufio.NewScanner(stdout)
-	await := func(want string) {
+	await := func(want string) []string {
 		t.Helper()
 		for sc.Scan() {
 			if s, ok := strings.CutPrefix(sc.Text(), "@@ "); ok {
-				if s == want {
-					return
+				if f := strings.Fields(s); len(f) > 0 && f[0] == want {
+					return f[1:]
 				}
 				cmd.Process.Kill()
 				break
@@ -298,8 +334,17 @@ func TestUIWechatReplyWindow(t *testing.T) {
 		}
 		cmd.Wait()
 		t.Fatalf("browser test: want step %q (exited)\n%s", want, stderr.String())
+		return nil
 	}
 
+	// What the console showed is what the admin pastes into WeChat.
+	args := await("wechat")
+	if len(args) != 3 {
+		t.Fatalf("wechat step: %v", args)
+	}
+	app.Token, app.AESKey = args[1], args[2]
+	fake.AddApp(app)
+	wx := wxChannel{ID: args[0], URL: h.base + "/webhooks/wechat/" + args[0], App: app}
 	await("online")
 	user := "oUI_" + randHex(6)
 	wx.mustPush(t, wechattest.Text(user, "在吗？ wx-first", nextMsgID()))

@@ -1,9 +1,11 @@
-// Browser test of the WeChat reply window in the workbench, driven by
-// TestUIWechatReplyWindow (ui_test.go): the composer counts down the 48-hour
+// Browser test of the WeChat channel form and the reply window, driven by
+// TestUIWechatReplyWindow (ui_test.go): the admin binds the account in the
+// console; in the workbench the composer counts down the 48-hour
 // window and the 5 replies it allows, and is disabled, saying why, once the
 // quota is used.
 //
-// env: KEFU_BASE, KEFU_EMAIL, KEFU_PASSWORD, KEFU_CHROMIUM, KEFU_SHOTS.
+// env: KEFU_BASE, KEFU_EMAIL, KEFU_PASSWORD, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD,
+// KEFU_WX_APPID, KEFU_WX_SECRET, KEFU_CHROMIUM, KEFU_SHOTS.
 import { chromium } from 'playwright-core'
 import { createInterface } from 'node:readline'
 import { mkdirSync } from 'node:fs'
@@ -28,6 +30,36 @@ const browser = await chromium.launch({
 })
 const pageErrors = []
 try {
+  // The admin binds the WeChat account in the console: the form checks the
+  // AppID, and the answer shows what to paste into mp.weixin.qq.com.
+  const actx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1360, height: 820 } })
+  const admin = await actx.newPage()
+  admin.setDefaultTimeout(15000)
+  admin.on('pageerror', (e) => pageErrors.push(String(e)))
+  await admin.goto(base + '/console/channels')
+  await admin.fill('input[name=email]', process.env.KEFU_ADMIN_EMAIL)
+  await admin.fill('input[name=password]', process.env.KEFU_ADMIN_PASSWORD)
+  await admin.getByRole('button', { name: '登录' }).click()
+  await admin.click('button[data-new-channel=wechat]')
+  await admin.fill('input[name=channel-name]', '公众号')
+  await admin.fill('input[name=app_id]', 'wx123')
+  await admin.fill('input[name=app_secret]', process.env.KEFU_WX_SECRET)
+  await admin.click('.save-channel')
+  await admin.locator('.form-errors', { hasText: 'AppID' }).waitFor()
+  await admin.fill('input[name=app_id]', process.env.KEFU_WX_APPID)
+  await admin.click('.save-channel')
+  await admin.locator('[data-test=channel-setup]').waitFor()
+  const url = await admin.inputValue('input[name=setup-webhookUrl]')
+  const token = await admin.inputValue('input[name=setup-token]')
+  const aes = await admin.inputValue('input[name=setup-encoding_aes_key]')
+  check(url.includes('/webhooks/wechat/') && token && aes.length === 43, 'the WeChat setup values are shown')
+  if (shots) {
+    mkdirSync(shots, { recursive: true })
+    await admin.screenshot({ path: join(shots, 'console-wechat-channel-created.png') })
+  }
+  step(`wechat ${url.split('/').pop()} ${token} ${aes}`)
+  await actx.close()
+
   const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1360, height: 820 } })
   const page = await ctx.newPage()
   page.setDefaultTimeout(15000)

@@ -32,7 +32,9 @@ const AGENT1 = { email: 'ui@kefu.test', password: 'agent-pass-1', name: '小王'
 const AGENT2 = { email: 'ui2@kefu.test', password: 'agent-pass-2', name: '小李' }
 const CANNED = { title: '订单号', text: '您好，请提供订单号 ui-reply' }
 
+const t0 = Date.now()
 function step(name) {
+  console.error('step', name, Date.now() - t0)
   console.log('@@ ' + name)
 }
 async function recv() {
@@ -207,6 +209,7 @@ try {
 
   // ---- A reload (the session lives in sessionStorage) rebuilds the list from
   // the REST API: name, last message, the full history once opened.
+  console.error('reload', Date.now() - t0)
   await a1.reload()
   await a1.locator('.conn[data-conn=open]').waitFor()
   const again = a1.locator('.list li', { hasText: missed.text })
@@ -262,6 +265,11 @@ try {
   await shot(admin, 'console-monitor')
   await admin.click('a[data-section=automations]')
   await admin.locator('textarea[name=greeting-text]').waitFor()
+  await admin.check('input[name=greeting-enabled]')
+  await admin.fill('input[name=greeting-after]', '600')
+  await admin.fill('textarea[name=greeting-text]', '您好，欢迎咨询 ui-greeting')
+  await admin.click('.automations button[type=submit]')
+  await admin.locator('.automations .info', { hasText: '已保存' }).waitFor()
   await shot(admin, 'console-automations')
   await admin.click('a[data-section=channels]')
   await admin.click('button[data-new-channel=web]')
@@ -312,13 +320,32 @@ try {
   await admin.click('button.add-window')
   await admin.click('.page form button[type=submit]')
   await admin.locator('tr[data-group="售后"]', { hasText: '轮流' }).waitFor()
+  await admin.click('tr[data-group="售前"] button.edit-group')
+  await admin.check('input[name=group-allow-pickup]')
+  await admin.click('.page form button[type=submit]')
+  await admin.locator('.page .info', { hasText: '已保存' }).waitFor()
+  // A routing rule: keyword 发票 goes to 售后, overflowing to 售前.
+  await admin.click('a[data-section=rules]')
+  await admin.click('button.new-rule')
+  await admin.fill('input[name=rule-name]', '发票 → 售后')
+  await admin.fill('input[name=rule-keywords]', '发票')
+  await admin.selectOption('select[name=rule-target-0]', { label: '售后' })
+  await admin.click('.page form button[type=submit]')
+  await admin.locator('.page .grid td', { hasText: '发票 → 售后' }).waitFor()
+
+  // A webhook subscription: its signing secret is shown once.
+  await admin.click('a[data-section=webhooks]')
+  await admin.fill('input[name=webhook-url]', 'https://hooks.example.com/kefu')
+  await admin.click('.page form button[type=submit]')
+  await admin.locator('input[name=webhook-secret]').waitFor()
+  await admin.locator('.page .grid td', { hasText: 'hooks.example.com' }).waitFor()
   for (const s of ['groups', 'rules', 'webhooks', 'tokens', 'blacklist', 'failed', 'security', 'categories', 'canned']) {
     await admin.click(`a[data-section=${s}]`)
     await admin.locator(`[data-console=${s}] h2`).waitFor()
     if (s === 'groups' || s === 'webhooks') await shot(admin, 'console-' + s)
   }
   await admin.click('a[data-nav=workbench]')
-  for (const s of ['visitors', 'tickets', 'history', 'settings', 'conversations']) {
+  for (const s of ['visitors', 'tickets', 'history', 'monitor', 'settings', 'conversations']) {
     await admin.click(`a[data-nav=${s}]`)
     await admin.locator(s === 'conversations' ? '.viewtabs' : '.page h2').waitFor()
   }
@@ -357,6 +384,23 @@ try {
   await a2.getByRole('button', { name: '登录' }).click()
   await a2.locator('.conn[data-conn=open]').waitFor()
 
+  // ---- A busy agent gets nothing new: the conversation waits in the queue
+  // until they pick it up.
+  await a1.click('a[data-nav=conversations]')
+  await a1.getByRole('button', { name: '忙碌' }).click()
+  await a1.locator('.status-switch .st.busy.active').waitFor()
+  step('busy')
+  const q = await recv()
+  await a1.click('button[data-view=queued]')
+  const qitem = a1.locator('.list li').first() // the queue shows the group and the wait, not the customer's text
+  await qitem.waitFor()
+  await shot(a1, 'workbench-queue')
+  await qitem.locator('button.pickup').click()
+  await a1.locator('button[data-view=mine].active').waitFor()
+  await a1.locator('.pane-head h2', { hasText: 'c-queue' }).waitFor()
+  await a1.locator('.msg.in .text', { hasText: q.text }).waitFor()
+  check(!(await a1.locator('textarea[name=reply]').isDisabled()), 'picked up: the agent can reply')
+
   // ---- Nobody online: a customer message becomes a ticket, which the agent
   // answers, comments and solves from the tickets page.
   for (const p of [a1, a2]) {
@@ -379,6 +423,35 @@ try {
   await a1.getByRole('button', { name: '标记已解决' }).click()
   await a1.locator('.ticket-detail .muted', { hasText: '已解决' }).waitFor()
   await shot(a1, 'workbench-ticket')
+
+  // ---- While the tab is hidden a new conversation raises a desktop
+  // notification and blinks the title; coming back stops the blinking.
+  await a1.getByRole('button', { name: '在线' }).click()
+  await a1.locator('.status-switch .st.online.active').waitFor()
+  await a1.evaluate(() => {
+    window.__notes = []
+    window.Notification = class {
+      static permission = 'granted'
+      static requestPermission() {
+        return Promise.resolve('granted')
+      }
+      constructor(title, opts) {
+        window.__notes.push({ title, body: opts?.body ?? '' })
+      }
+      close() {}
+    }
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true })
+    document.dispatchEvent(new Event('visibilitychange'))
+  })
+  step('hidden')
+  const n = await recv()
+  await a1.waitForFunction((text) => window.__notes.some((x) => x.body.includes(text)), n.text)
+  await a1.waitForFunction(() => document.title.includes('新消息'))
+  await a1.evaluate(() => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => false })
+    document.dispatchEvent(new Event('visibilitychange'))
+  })
+  await a1.waitForFunction(() => !document.title.includes('新消息'))
 
   // English is one click away (and stays for the next visit).
   await admin.click('a[data-nav=workbench]')

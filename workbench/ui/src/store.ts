@@ -263,6 +263,15 @@ export function setContactLoader(f: (id: string) => Promise<Contact>) {
   fetchContact = f
 }
 
+// afterPickUp: the conversation is ours now, so its customer and history
+// (which the queue does not show) can be read.
+export async function afterPickUp(id: string, load: { conversation: (id: string) => Promise<Conversation>; messages: (id: string) => Promise<{ messages: Message[] }> }) {
+  const cs = upsertConv(await load.conversation(id), true)
+  addMessages(cs, (await load.messages(id)).messages)
+  cs.loaded = true
+  cs.hasOlder = (cs.messages[0]?.seq ?? 1) > 1
+}
+
 export function reset() {
   state.convs = {}
   state.selected = ''
