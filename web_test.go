@@ -177,6 +177,21 @@ func TestWebVisitorChat(t *testing.T) {
 		convID := ev["conversation_id"].(string)
 		v.waitFor("agent", 10*time.Second, func(f map[string]any) bool { return f["name"] == "web-agent" })
 
+		// The agent's list shows the channel, the customer and the last message.
+		var list struct {
+			Conversations []struct {
+				ID          string         `json:"id"`
+				ChannelType string         `json:"channel_type"`
+				Contact     map[string]any `json:"contact"`
+				LastMessage map[string]any `json:"last_message"`
+			} `json:"conversations"`
+		}
+		agent.must(200, "GET", "/api/v1/conversations", nil).json(t, &list)
+		if len(list.Conversations) != 1 || list.Conversations[0].ChannelType != "web" ||
+			list.Conversations[0].Contact["external_id"] != v.id || list.Conversations[0].LastMessage["text"] != "你好，我想问价格" {
+			t.Fatalf("conversation list %+v", list)
+		}
+
 		// Typing preview (消息预知): the agent sees the text before it is sent.
 		v.send(map[string]any{"type": "typing", "text": "还有运费"})
 		typing := as.waitFor("typing", 10*time.Second, nil)

@@ -33,6 +33,9 @@ func (s *Store) Conversation(ctx context.Context, a *Agent, id string) (*Convers
 	if err == nil {
 		c.Rating, err = s.ConversationRating(ctx, c.ID)
 	}
+	if ch, cerr := s.Channel(ctx, c.ChannelID); cerr == nil {
+		c.ChannelType = ch.Type
+	}
 	return &c, err
 }
 

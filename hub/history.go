@@ -95,7 +95,7 @@ func (s *Store) Conversations(ctx context.Context, a *Agent, f ConversationFilte
 	if err := s.db.R.SelectContext(ctx, &out, s.db.R.Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("list conversations: %w", err)
 	}
-	return out, nil
+	return out, s.decorate(ctx, out)
 }
 
 // cursor reads where a page ends: a conversation the agent may see.

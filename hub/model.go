@@ -161,6 +161,10 @@ type Conversation struct {
 	// Rating is the customer's rating of the conversation, when given
 	// (set on a single conversation's read).
 	Rating *Rating `db:"-" json:"rating,omitempty"`
+	// ChannelType is the type of the conversation's channel (web, wechat …).
+	ChannelType string `db:"-" json:"channel_type,omitempty"`
+	// LastMessage is the latest message, on lists.
+	LastMessage *MessagePreview `db:"-" json:"last_message,omitempty"`
 }
 
 // Attachment is a file carried by a message.
@@ -247,8 +251,11 @@ type Event struct {
 
 // VisibleTo reports whether an agent may see the event.
 func (e *Event) VisibleTo(a *Agent) bool {
-	if e.Type == EvVisitorUpdated {
-		return e.TenantID == a.TenantID // every agent may invite a visitor
+	switch e.Type {
+	case EvVisitorUpdated, EvQueueChanged, EvTicketCreated:
+		// Every agent may invite a visitor, pick up from the queue, take an
+		// unassigned ticket; these carry no customer text.
+		return e.TenantID == a.TenantID
 	}
 	return e.TenantID == a.TenantID && (a.SeesAll() || (e.AgentID != "" && e.AgentID == a.ID))
 }

@@ -76,6 +76,16 @@ func (s *Store) Queue(ctx context.Context, a *Agent) ([]QueuedConversation, erro
 		}
 		out = append(out, qc)
 	}
+	convs := make([]Conversation, len(out))
+	for i := range out {
+		convs[i] = out[i].Conversation
+	}
+	if err := s.decorate(ctx, convs); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].Conversation = convs[i]
+	}
 	return out, nil
 }
 

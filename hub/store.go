@@ -96,7 +96,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *sqlx.Tx, fx *effects) err
 		return err
 	}
 	if len(fx.events) > 0 {
-		s.notify.Events(fx.events)
+		s.notify.Events(append(fx.events, queueChanges(fx.events)...))
 	}
 	if len(fx.deliveries) > 0 {
 		s.notify.Deliveries(fx.deliveries)
@@ -182,8 +182,8 @@ func (s *Store) EventsAfter(ctx context.Context, a *Agent, after int64, limit in
 		WHERE tenant_id = ? AND id > ?`
 	args := []any{a.TenantID, after}
 	if !a.SeesAll() {
-		q += ` AND agent_id = ?`
-		args = append(args, a.ID)
+		q += ` AND (agent_id = ? OR type = ?)` // as Event.VisibleTo
+		args = append(args, a.ID, EvTicketCreated)
 	}
 	q += ` ORDER BY id LIMIT ?`
 	args = append(args, limit)
@@ -237,4 +237,26 @@ func withoutNotes(payload RawJSON) RawJSON {
 	p["messages"], _ = json.Marshal(kept)
 	b, _ := json.Marshal(p)
 	return b
+}
+
+// EvQueueChanged tells every agent of a tenant that its queue changed (a
+// conversation joined or left it), so those who may pick up refresh the
+// queue; it carries no customer data.
+const EvQueueChanged = "queue.changed"
+
+// queueChanges derives the ephemeral queue.changed events of a write.
+func queueChanges(evs []Event) []Event {
+	var out []Event
+	seen := map[string]bool{}
+	for _, e := range evs {
+		switch e.Type {
+		case EvConversationQueued, EvConversationAssigned, EvConversationOffline, EvConversationClosed,
+			EvConversationTransferred:
+			if !seen[e.TenantID] {
+				seen[e.TenantID] = true
+				out = append(out, Event{TenantID: e.TenantID, Type: EvQueueChanged, Payload: RawJSON(`{}`)})
+			}
+		}
+	}
+	return out
 }
