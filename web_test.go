@@ -622,3 +622,29 @@ func TestWebClientIPAndRateLimit(t *testing.T) {
 		}
 	}
 }
+
+// The launcher is offline outside the default group's business hours even
+// with its agents online (the message would become a ticket anyway), and
+// online when the group overflows to a group that is open.
+func TestWebAvailabilityFollowsBusinessHours(t *testing.T) {
+	h := newEnv(t, mode{name: "embedded"}).start()
+	adm := h.admin()
+	today := strings.ToLower(time.Now().UTC().Weekday().String()[:3])
+	closed := map[string]any{"timezone": "UTC", "holidays": []string{time.Now().UTC().Format("2006-01-02")},
+		"weekly": []any{map[string]any{"days": []string{today}, "from": "00:00", "to": "24:00"}}}
+	night := adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "夜班", "business_hours": closed}).str("id")
+	agent := adm.newAgent("night@kefu.test", 3, "夜班")
+	agent.setStatus("online")
+	chID, _ := adm.newWebChannel(map[string]any{})
+	adm.must(200, "PATCH", "/api/v1/channels/"+chID, map[string]any{"default_group_id": night})
+	if _, w, err := dialVisitor(t, h.base, chID, visitorOpts{}); err != nil || w["online"] != false {
+		t.Fatalf("closed group: welcome %v %v", w, err)
+	}
+	day := adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "白班"}).str("id")
+	adm.newAgent("day@kefu.test", 3, "白班").setStatus("online")
+	adm.must(200, "PATCH", "/api/v1/groups/"+night, map[string]any{"overflow_group_id": day})
+	eventually(t, 15*time.Second, "online through the overflow group", func() bool {
+		_, w, err := dialVisitor(t, h.base, chID, visitorOpts{})
+		return err == nil && w["online"] == true
+	})
+}

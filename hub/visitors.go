@@ -452,14 +452,40 @@ func (s *Store) CustomerMessages(ctx context.Context, convID string, after int64
 }
 
 // ChannelAvailable reports whether someone can answer a channel's customers
-// now: an agent who is online (not busy) of the channel's default group, or
-// of the tenant when the channel has none.
+// now: an agent who is online (not busy) of the channel's default group
+// while that group is within its business hours (else of the group it
+// overflows to), or of the tenant when the channel has no default group.
 func (s *Store) ChannelAvailable(ctx context.Context, ch *Channel) (bool, error) {
+	if ch.DefaultGroupID == nil {
+		return s.groupAvailable(ctx, ch.TenantID, "")
+	}
+	groups, err := s.groupSettings(ctx, ch.TenantID)
+	if err != nil {
+		return false, err
+	}
+	tz := s.tenantTZ(ctx, ch.TenantID)
+	seen := map[string]bool{}
+	for id := *ch.DefaultGroupID; id != "" && !seen[id]; id = groups[id].Settings.OverflowGroupID {
+		seen[id] = true
+		g, ok := groups[id]
+		if !ok || !g.Settings.Hours.Open(s.now(), tz) {
+			continue
+		}
+		if on, err := s.groupAvailable(ctx, ch.TenantID, id); err != nil || on {
+			return on, err
+		}
+	}
+	return false, nil
+}
+
+// groupAvailable reports whether an agent of the group (or of the tenant
+// when group is "") is online and enabled.
+func (s *Store) groupAvailable(ctx context.Context, tenantID, group string) (bool, error) {
 	q := `SELECT COUNT(*) FROM agents a WHERE a.tenant_id = ? AND a.status = 'online' AND NOT a.disabled`
-	args := []any{ch.TenantID}
-	if ch.DefaultGroupID != nil {
+	args := []any{tenantID}
+	if group != "" {
 		q += ` AND EXISTS (SELECT 1 FROM group_members m WHERE m.agent_id = a.id AND m.group_id = ?)`
-		args = append(args, *ch.DefaultGroupID)
+		args = append(args, group)
 	}
 	var n int
 	if err := s.db.R.GetContext(ctx, &n, s.db.R.Rebind(q), args...); err != nil {
