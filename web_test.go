@@ -648,3 +648,41 @@ func TestWebAvailabilityFollowsBusinessHours(t *testing.T) {
 		return err == nil && w["online"] == true
 	})
 }
+
+// Two hub processes share the cluster: a visitor connected to one is served
+// by an agent on the other — messages, replies, typing, the invite and the
+// availability all cross processes.
+func TestWebVisitorAcrossProcesses(t *testing.T) {
+	cm := clusterOnly(t)
+	e := newEnv(t, cm)
+	h1, h2 := e.spawn(""), e.spawn("")
+	adm := h1.admin()
+	chID, _ := adm.newWebChannel(map[string]any{})
+	agent := adm.newAgent("cross-web@kefu.test", 5)
+	v, w, err := dialVisitor(t, h1.base, chID, visitorOpts{})
+	if err != nil || w["online"] != false {
+		t.Fatalf("welcome %v %v", w, err)
+	}
+	onB := agent.on(h2)
+	onB.setStatus("online")
+	v.waitFor("online", 15*time.Second, func(f map[string]any) bool { return f["online"] == true })
+	as := onB.dial(-1)
+	onB.must(202, "POST", "/api/v1/visitors/"+v.id+"/invite", map[string]any{"text": "跨进程邀请"})
+	v.waitFor("invite", 15*time.Second, func(f map[string]any) bool { return f["text"] == "跨进程邀请" })
+	v.say("x-1", "在 A 上发的")
+	ev := as.waitFor("conversation.assigned", 15*time.Second, nil)
+	convID := ev["conversation_id"].(string)
+	onB.must(201, "POST", "/api/v1/conversations/"+convID+"/messages", map[string]any{"content": "在 B 上回的"})
+	if m := v.waitFor("message", 15*time.Second, func(f map[string]any) bool { return dig(f, "message", "direction") == "out" }); messageText(m) != "在 B 上回的" {
+		t.Fatalf("reply across processes: %v", m)
+	}
+	v.send(map[string]any{"type": "typing", "text": "正在输入"})
+	as.waitFor("typing", 15*time.Second, func(f map[string]any) bool { return dig(f, "data", "preview") == "正在输入" })
+	// The visitor moves to the other process (a reload behind a load
+	// balancer) and sees the same conversation.
+	v.conn.Close()
+	_, w2, err := dialVisitor(t, h2.base, chID, visitorOpts{id: v.id, token: v.token})
+	if err != nil || dig(w2, "conversation", "id") != convID || len(w2["messages"].([]any)) != 2 {
+		t.Fatalf("resume on the other process: %v %v", w2, err)
+	}
+}
