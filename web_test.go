@@ -264,6 +264,10 @@ func TestWebVisitorChat(t *testing.T) {
 			}
 		}
 
+		// The agent asks for a rating; the widget is told to show the form.
+		agent.must(202, "POST", "/api/v1/conversations/"+convID+"/rating-request", nil)
+		v2.waitFor("rate", 10*time.Second, func(f map[string]any) bool { return f["conversation_id"] == convID })
+
 		// Close with a rating request; the visitor rates once.
 		agent.must(200, "POST", "/api/v1/conversations/"+convID+"/close", map[string]any{})
 		closed := v2.waitFor("closed", 10*time.Second, nil)
