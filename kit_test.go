@@ -468,7 +468,7 @@ func (s *sock) next(d time.Duration) map[string]any {
 		if !ok {
 			s.t.Fatalf("socket closed: %v", <-s.errc)
 		}
-		if id, ok := f["id"].(float64); ok {
+		if id, ok := f["id"].(float64); ok && id > 0 { // id 0: ephemeral, not a resume point
 			s.lastID = int64(id)
 		}
 		return f
