@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/workbench"
 )
 
 func totpCode(t *testing.T, secret string, at time.Time) string {
@@ -179,6 +180,8 @@ type convView struct {
 // Disabling an agent logs them out and requeues their open conversations,
 // which go to the next free agent; a password reset ends old sessions.
 func TestDisableAgentAndResetPassword(t *testing.T) {
+	defer func(d time.Duration) { workbench.SessionRecheck = d }(workbench.SessionRecheck)
+	workbench.SessionRecheck = time.Second
 	forModes(t, func(t *testing.T, m mode) {
 		h := newEnv(t, m).start()
 		adm := h.admin()
@@ -204,6 +207,18 @@ func TestDisableAgentAndResetPassword(t *testing.T) {
 		}
 		if got := first.do("GET", "/api/v1/me", nil); got.status != 401 {
 			t.Fatalf("a disabled agent's session: %d, want 401", got.status)
+		}
+		// Their open socket ends too (the session is rechecked; shortened here).
+		select {
+		case _, open := <-sock.frames:
+			for open {
+				_, open = <-sock.frames
+			}
+			if err := <-sock.errc; !strings.Contains(err.Error(), "4401") {
+				t.Fatalf("the disabled agent's socket ended with %v, want 4401", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the disabled agent's socket is still open")
 		}
 		if r := loginWith(&client{t: t, base: h.base}, "first@kefu.test", "agent-pass-1", ""); r.status != 401 {
 			t.Fatalf("a disabled agent logs in: %d", r.status)

@@ -2,6 +2,7 @@ package workbench
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -23,6 +24,11 @@ const (
 	wsReadLimit  = 64 << 10
 	wsOutboxSize = 64
 )
+
+// SessionRecheck is how often an open agent socket checks that its session
+// still stands (a disabled agent, a password reset or a logout elsewhere
+// end it); tests shorten it.
+var SessionRecheck = 25 * time.Second
 
 var upgrader = websocket.Upgrader{
 	// Agents authenticate with a bearer token in the first frame, never a
@@ -51,7 +57,7 @@ func (s *Server) websocket(g *gin.Context) {
 	}
 	defer conn.Close()
 	conn.SetReadLimit(wsReadLimit)
-	a, after, ok := s.wsAuth(g.Request.Context(), conn)
+	a, token, after, ok := s.wsAuth(g.Request.Context(), conn)
 	if !ok {
 		return
 	}
@@ -76,30 +82,36 @@ func (s *Server) websocket(g *gin.Context) {
 			return
 		}
 	}
-	s.wsLoop(ctx, conn, sub.C, sub.Done, out)
+	// The session is checked again at every ping: a disabled agent, a reset
+	// password or a logout elsewhere ends the socket too.
+	valid := func() bool {
+		_, err := s.Store.Authenticate(ctx, token)
+		return !errors.Is(err, hub.ErrUnauthorized)
+	}
+	s.wsLoop(ctx, conn, sub.C, sub.Done, out, valid)
 }
 
-func (s *Server) wsAuth(ctx context.Context, conn *websocket.Conn) (*hub.Agent, int64, bool) {
+func (s *Server) wsAuth(ctx context.Context, conn *websocket.Conn) (*hub.Agent, string, int64, bool) {
 	conn.SetReadDeadline(time.Now().Add(wsAuthWait))
 	var f wsClientFrame
 	if err := conn.ReadJSON(&f); err != nil || f.Type != "auth" || f.Token == "" {
 		wsClose(conn, websocket.ClosePolicyViolation, "first frame must be {type:auth, token}")
-		return nil, 0, false
+		return nil, "", 0, false
 	}
 	a, err := s.Store.Authenticate(ctx, f.Token)
 	if err == nil && a.SetupRequired {
 		wsClose(conn, 4403, "totp_setup_required")
-		return nil, 0, false
+		return nil, "", 0, false
 	}
 	if err != nil {
 		wsClose(conn, 4401, "unauthorized")
-		return nil, 0, false
+		return nil, "", 0, false
 	}
 	after := int64(-1)
 	if f.LastEventID != nil && *f.LastEventID >= 0 {
 		after = *f.LastEventID
 	}
-	return a, after, true
+	return a, f.Token, after, true
 }
 
 func wsClose(conn *websocket.Conn, code int, text string) {
@@ -114,9 +126,11 @@ func writeFrame(conn *websocket.Conn, v any) bool {
 func writeEvent(conn *websocket.Conn, e hub.Event) bool { return writeFrame(conn, e) }
 
 // wsLoop is the one writer: events, replies to the reader, pings.
-func (s *Server) wsLoop(ctx context.Context, conn *websocket.Conn, evs <-chan hub.Event, dropped <-chan struct{}, out <-chan []byte) {
+func (s *Server) wsLoop(ctx context.Context, conn *websocket.Conn, evs <-chan hub.Event, dropped <-chan struct{}, out <-chan []byte, valid func() bool) {
 	ping := time.NewTicker(wsPingEvery)
 	defer ping.Stop()
+	recheck := time.NewTicker(SessionRecheck)
+	defer recheck.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -141,6 +155,11 @@ func (s *Server) wsLoop(ctx context.Context, conn *websocket.Conn, evs <-chan hu
 		case b := <-out:
 			conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
 			if conn.WriteMessage(websocket.TextMessage, b) != nil {
+				return
+			}
+		case <-recheck.C:
+			if !valid() {
+				wsClose(conn, 4401, "session ended")
 				return
 			}
 		case <-ping.C:
