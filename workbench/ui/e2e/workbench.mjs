@@ -271,6 +271,41 @@ try {
   await admin.click('.automations button[type=submit]')
   await admin.locator('.automations .info', { hasText: '已保存' }).waitFor()
   await shot(admin, 'console-automations')
+
+  // ---- A channel overrides the tenant's automations, then goes back to them.
+  await admin.click('a[data-section=channels]')
+  await admin.click('tr[data-channel="UI 商城"]')
+  const chAuto = admin.locator('[data-test=channel-automations]')
+  await chAuto.locator('[data-test=automations-state]', { hasText: '全局默认' }).waitFor()
+  await chAuto.locator('input[name=automations-mode][value=override]').check()
+  await chAuto.locator('textarea[name=greeting-text]').waitFor()
+  check((await chAuto.locator('textarea[name=greeting-text]').inputValue()) === '您好，欢迎咨询 ui-greeting', 'the override starts from the tenant settings')
+  await chAuto.locator('textarea[name=greeting-text]').fill('本渠道专属问候 ui-channel-greeting')
+  await chAuto.locator('.save-automations').click()
+  await chAuto.locator('[data-test=automations-state]', { hasText: '单独' }).waitFor()
+  const chId = new URL(webhookURL).pathname.split('/').pop()
+  const stored = await admin.evaluate(async (id) => {
+    const r = await fetch(`/api/v1/channels/${id}/automations`, { headers: { Authorization: 'Bearer ' + sessionStorage.getItem('kefu.token') } })
+    return r.json()
+  }, chId)
+  check(stored.settings?.greeting?.text === '本渠道专属问候 ui-channel-greeting', 'the override is stored: ' + JSON.stringify(stored.settings))
+  await chAuto.locator('[data-test=automations-state]').scrollIntoViewIfNeeded()
+  await shot(admin, 'console-channel-automations')
+  // opened again, the channel shows its override
+  await admin.click('a[data-section=automations]')
+  await admin.click('a[data-section=channels]')
+  await admin.click('tr[data-channel="UI 商城"]')
+  await chAuto.locator('[data-test=automations-state]', { hasText: '单独' }).waitFor()
+  check((await chAuto.locator('textarea[name=greeting-text]').inputValue()).includes('ui-channel-greeting'), 'the override is shown again')
+  await chAuto.locator('input[name=automations-mode][value=defaults]').check()
+  await chAuto.locator('button.use-defaults').click()
+  await chAuto.locator('.info', { hasText: '已恢复' }).waitFor()
+  await chAuto.locator('[data-test=automations-state]', { hasText: '全局默认' }).waitFor()
+  const after = await admin.evaluate(async (id) => {
+    const r = await fetch(`/api/v1/channels/${id}/automations`, { headers: { Authorization: 'Bearer ' + sessionStorage.getItem('kefu.token') } })
+    return r.json()
+  }, chId)
+  check(Object.keys(after.settings ?? {}).length === 0 && after.effective?.greeting?.text === '您好，欢迎咨询 ui-greeting', 'the override is removed: ' + JSON.stringify(after))
   await admin.click('a[data-section=channels]')
   await admin.click('button[data-new-channel=web]')
   await admin.fill('input[name=channel-name]', '官网')
@@ -370,6 +405,11 @@ try {
   await a2.locator('[data-test=totp] .hint').waitFor()
   await a2.getByRole('button', { name: '开启两步验证' }).click()
   const secretText = (await a2.locator('[data-test=totp-secret]').textContent()).trim()
+  // a scannable QR code of the otpauth:// URL, drawn in the page (a data: image)
+  const qr = a2.locator('img[data-test=totp-qr]')
+  await qr.waitFor()
+  check((await qr.getAttribute('src')).startsWith('data:image/gif;base64,'), 'the QR code is a data: image')
+  check(await qr.evaluate((img) => img.complete && img.naturalWidth > 100), 'the QR image loaded (not blocked by the CSP)')
   await shot(a2, 'workbench-totp-setup')
   await a2.fill('input[name=totp-code]', totp(secretText))
   await a2.getByRole('button', { name: '确认开启' }).click()
@@ -392,8 +432,13 @@ try {
   step('busy')
   const q = await recv()
   await a1.click('button[data-view=queued]')
-  const qitem = a1.locator('.list li').first() // the queue shows the group and the wait, not the customer's text
+  // the queue row shows who waits, on which channel, what they wrote, and for how long
+  const qitem = a1.locator('.list li').first()
   await qitem.waitFor()
+  await qitem.locator('.cname', { hasText: 'Customer c-queue' }).waitFor()
+  await qitem.locator('.last', { hasText: q.text }).waitFor()
+  check((await qitem.locator('.chicon').getAttribute('data-type')) === 'api', 'the queue row shows the channel')
+  await qitem.locator('.wait', { hasText: /\d+:\d\d/ }).waitFor()
   await shot(a1, 'workbench-queue')
   await qitem.locator('button.pickup').click()
   await a1.locator('button[data-view=mine].active').waitFor()
@@ -407,8 +452,29 @@ try {
     await p.getByRole('button', { name: '离线' }).click()
     await p.locator('.status-switch .st.offline.active').waitFor()
   }
+  // a plain agent hears of a new ticket: a desktop notification while the tab is hidden
+  await a1.evaluate(() => {
+    window.__notes = []
+    window.Notification = class {
+      static permission = 'granted'
+      static requestPermission() {
+        return Promise.resolve('granted')
+      }
+      constructor(title, opts) {
+        window.__notes.push({ title, body: opts?.body ?? '' })
+      }
+      close() {}
+    }
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true })
+    document.dispatchEvent(new Event('visibilitychange'))
+  })
   step('offline')
   const tk = await recv()
+  await a1.waitForFunction(() => window.__notes.some((x) => x.title === '新留言工单'))
+  await a1.evaluate(() => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => false })
+    document.dispatchEvent(new Event('visibilitychange'))
+  })
   await a1.click('a[data-nav=tickets]')
   const trow = a1.locator('.page .grid tbody tr', { hasText: tk.text })
   await trow.waitFor()

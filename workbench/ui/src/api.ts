@@ -59,6 +59,28 @@ export interface Conversation {
   contact?: Contact
   reply_window?: ReplyWindow
   visitor_id?: string
+  // on lists: what the customer or an agent last wrote (≤120 chars)
+  last_message?: LastMessage
+  // on a single read, once the customer rated the conversation
+  rating?: Rating
+}
+export interface LastMessage {
+  seq: number
+  direction: string
+  type: string
+  text: string
+}
+export interface Rating {
+  score: number
+  comment?: string
+  created_at?: string
+}
+// QueuedConversation is one row of GET /queue.
+export interface QueuedConversation extends Conversation {
+  waiting_seconds?: number
+  can_pick_up?: boolean
+  group_name?: string
+  position?: number
 }
 export interface Attachment {
   url: string
@@ -244,7 +266,7 @@ export const api = {
   ratingRequest: (id: string) => call('POST', `/conversations/${enc(id)}/rating-request`, {}),
   typing: (id: string, typing: boolean) => call('POST', `/conversations/${enc(id)}/typing`, { typing }),
   exportUrl: (id: string, format: string) => `/api/v1/conversations/${enc(id)}/export?format=${format}`,
-  queue: () => call<{ queue: (Conversation & { waiting_seconds?: number; can_pick_up?: boolean; group_name?: string; position?: number })[] }>('GET', '/queue'),
+  queue: () => call<{ queue: QueuedConversation[] }>('GET', '/queue'),
   upload: (f: File) => {
     const fd = new FormData()
     fd.append('file', f)
@@ -299,6 +321,9 @@ export const api = {
 
   automations: () => call<{ settings: any; effective: any }>('GET', '/automations'),
   putAutomations: (b: any) => call<{ settings: any; effective: any }>('PUT', '/automations', b),
+  channelAutomations: (id: string) => call<{ settings: any; effective: any }>('GET', `/channels/${enc(id)}/automations`),
+  putChannelAutomations: (id: string, b: any) => call<{ settings: any; effective: any }>('PUT', `/channels/${enc(id)}/automations`, b),
+  deleteChannelAutomations: (id: string) => call('DELETE', `/channels/${enc(id)}/automations`),
   settings: () => call<{ require_totp: boolean }>('GET', '/settings'),
   putSettings: (b: any) => call('PUT', '/settings', b),
   monitor: () =>

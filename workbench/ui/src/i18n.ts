@@ -167,7 +167,7 @@ const dict = {
   totpOn: ['已开启', 'On'],
   totpOff: ['未开启', 'Off'],
   totpSetup: ['开启两步验证', 'Set up two-factor sign-in'],
-  totpScan: ['在身份验证器（如 Google Authenticator、微信小程序"腾讯身份验证器"）中添加以下密钥，然后输入显示的动态码：', 'Add this key to your authenticator app, then enter the code it shows:'],
+  totpScan: ['用身份验证器（如 Google Authenticator、微信小程序"腾讯身份验证器"）扫描下方二维码，然后输入显示的动态码。', 'Scan the QR code with your authenticator app, then enter the code it shows.'],
   totpEnable: ['确认开启', 'Turn on'],
   totpDisable: ['关闭两步验证', 'Turn off'],
   totpEnabled: ['两步验证已开启', 'Two-factor sign-in is on'],
@@ -361,6 +361,18 @@ const dict = {
   newRule: ['新建规则', 'New rule'],
   targets: ['分配目标', 'Targets'],
   targetRequired: ['至少选择一个目标', 'Choose at least one target'],
+  newTicket: ['新留言工单', 'New ticket'],
+  newTicketBody: ['有客户留言，已生成工单。', 'A customer left a message; a ticket was created.'],
+  rating: ['客户评价', 'Customer rating'],
+  ratingScore: ['{n}/5 分', '{n} of 5'],
+  totpQr: ['身份验证器二维码', 'Authenticator QR code'],
+  totpSecretHint: ['无法扫码时，可手动输入密钥：', 'Cannot scan? Enter this key by hand:'],
+  channelAutomations: ['本渠道的自动化', 'Automations for this channel'],
+  useTenantDefaults: ['使用全局默认设置', 'Use the tenant defaults'],
+  overrideForChannel: ['为本渠道单独设置', 'Override for this channel'],
+  usingDefaults: ['本渠道正在使用全局默认的自动化设置。', 'This channel uses the tenant’s automations.'],
+  usingOverride: ['本渠道使用单独的自动化设置。', 'This channel has its own automations.'],
+  overrideRemoved: ['已恢复为全局默认设置', 'Back to the tenant defaults'],
 } as const satisfies Record<string, readonly [string, string]>
 
 export type Locale = 'zh-CN' | 'en'

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeEach } from 'vitest'
-import { state, reset, applyEvent, expireTyping, upsertConv, addMessages, sortedConvs, nextUnread, markRead, windowState, noteSent, duration, waitingSeconds, unreadTotal } from './store'
+import { state, reset, applyEvent, expireTyping, upsertConv, addMessages, sortedConvs, nextUnread, markRead, windowState, noteSent, duration, waitingSeconds, unreadTotal, queueRow, ratingStars } from './store'
 import type { Conversation, Message } from './api'
 
 const ME = 'ag_me'
@@ -153,5 +153,67 @@ describe('typing preview', () => {
     applyEvent(typing('x'))
     applyEvent(typing('', false))
     expect(state.typing.c1).toBeUndefined()
+  })
+})
+
+describe('list data embedded by the API', () => {
+  const T0 = Date.parse('2026-01-01T00:10:00Z')
+  it('maps a queue row: customer name, channel, last message and a wait that keeps counting', () => {
+    const q = {
+      ...conv('q1', { status: 'queued', assignee_id: null, channel_type: 'wechat' }),
+      contact: { id: 'ct_1', name: '王小明', external_id: 'o_abcdef123456' },
+      last_message: { seq: 3, direction: 'in', type: 'text', text: '  我的订单\n还没到 ' },
+      waiting_seconds: 75,
+      group_name: '售后',
+      can_pick_up: true,
+      position: 2,
+    }
+    const r = queueRow(q, T0, T0 + 10_000, '访客')
+    expect(r).toEqual({ id: 'q1', name: '王小明', channelType: 'wechat', preview: '我的订单 还没到', waited: 85, group: '售后', canPickUp: true, position: 2 })
+  })
+
+  it('falls back: anonymous visitor, channel type from the admin list, attachment preview, queued_at', () => {
+    const q = {
+      ...conv('q2', { status: 'queued', channel_id: 'ch_web', queued_at: '2026-01-01T00:09:00Z' }),
+      contact: { id: 'ct_2', name: '', external_id: 'v_0123456789' },
+      last_message: { seq: 1, direction: 'in', type: 'image', text: '' },
+      can_pick_up: false,
+    }
+    const r = queueRow(q, T0, T0, 'Visitor', { ch_web: 'web' })
+    expect(r.name).toBe('Visitor 456789')
+    expect(r.channelType).toBe('web')
+    expect(r.preview).toBe('[image]')
+    expect(r.waited).toBe(60)
+    expect(r.canPickUp).toBe(false)
+    expect(queueRow({ ...q, last_message: { seq: 2, direction: 'internal', type: 'text', text: 'note' } }, T0, T0, 'V').preview).toBe('')
+  })
+
+  it('takes the list preview until newer messages are loaded', () => {
+    const cs = upsertConv(conv('c1', { last_seq: 4, last_message: { seq: 4, direction: 'out', type: 'text', text: '好的' } }))
+    expect(cs.lastText).toBe('好的')
+    addMessages(cs, [msg('c1', 5)])
+    expect(cs.lastText).toBe('t5')
+    // an older list snapshot does not overwrite what was loaded
+    upsertConv(conv('c1', { last_seq: 4, updated_at: '2027-01-01T00:00:00Z', last_message: { seq: 4, direction: 'out', type: 'text', text: '好的' } }))
+    expect(cs.lastText).toBe('t5')
+    // a later event without the embedded fields keeps them
+    upsertConv(conv('c1', { updated_at: '2028-01-01T00:00:00Z' }), true)
+    expect(cs.conv.last_message?.text).toBe('好的')
+  })
+
+  it('derives the wait from the last message before the history is loaded', () => {
+    const now = Date.parse('2026-01-01T01:00:00Z')
+    const waitingIn = upsertConv(conv('w1', { last_message_at: '2026-01-01T00:59:00Z', last_message: { seq: 2, direction: 'in', type: 'text', text: '在吗' } }))
+    expect(waitingSeconds(waitingIn, now)).toBe(60)
+    const answered = upsertConv(conv('w2', { last_message_at: '2026-01-01T00:59:00Z', last_message: { seq: 2, direction: 'out', type: 'text', text: '在' } }))
+    expect(waitingSeconds(answered, now)).toBe(0)
+  })
+
+  it('keeps the rating and renders stars as text', () => {
+    upsertConv(conv('r1', { rating: { score: 4, comment: '很好' } }), true)
+    upsertConv(conv('r1', { updated_at: '2027-01-01T00:00:00Z' }), true)
+    expect(state.convs.r1.conv.rating?.score).toBe(4)
+    expect(ratingStars({ score: 4 })).toBe('★★★★☆')
+    expect(ratingStars({ score: 9 })).toBe('★★★★★')
   })
 })

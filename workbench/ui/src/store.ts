@@ -2,7 +2,7 @@
 // idempotently from REST loads and websocket events (a replayed or repeated
 // event never duplicates anything, and never counts as unread twice).
 import { reactive } from 'vue'
-import type { Contact, Conversation, Message, ReplyWindow } from './api'
+import type { Contact, Conversation, LastMessage, Message, QueuedConversation, Rating, ReplyWindow } from './api'
 import type { HubEvent } from './events'
 
 export interface ConvState {
@@ -42,7 +42,9 @@ export function upsertConv(c: Conversation, force = false): ConvState {
   const cur = state.convs[c.id]
   if (!cur) {
     state.convs[c.id] = { conv: c, messages: [], loaded: false, hasOlder: false, unread: 0, lastText: '' }
-    return state.convs[c.id]
+    const cs = state.convs[c.id]
+    if (c.last_message && c.last_message.direction !== 'internal') cs.lastText = previewText(c.last_message)
+    return cs
   }
   if (force || newer(c, cur.conv))
     cur.conv = {
@@ -50,8 +52,65 @@ export function upsertConv(c: Conversation, force = false): ConvState {
       ...c,
       contact: c.contact ?? cur.conv.contact,
       reply_window: c.reply_window ?? cur.conv.reply_window,
+      rating: c.rating ?? cur.conv.rating,
+      channel_type: c.channel_type || cur.conv.channel_type,
+      last_message: c.last_message ?? cur.conv.last_message,
     }
+  // a list's preview counts only when it is not older than what is loaded
+  const lm = c.last_message
+  const loaded = cur.messages.length ? cur.messages[cur.messages.length - 1].seq : 0
+  if (lm && lm.direction !== 'internal' && lm.seq > loaded) cur.lastText = previewText(lm)
   return cur
+}
+
+// previewText: a list preview of a message — its text, else the kind of
+// attachment it carries ([image], [file] …).
+export function previewText(m: Pick<LastMessage, 'type' | 'text'>): string {
+  const s = (m.text ?? '').replace(/\s+/g, ' ').trim()
+  return s || (m.type && m.type !== 'text' ? '[' + m.type + ']' : '')
+}
+
+// customerName: the customer's name, else 访客/Visitor and the end of their
+// channel id (web visitors are anonymous until they say who they are).
+export function customerName(c: Pick<Conversation, 'contact'>, unknown: string): string {
+  const ext = c.contact?.external_id ?? ''
+  return c.contact?.name || (ext ? `${unknown} ${ext.slice(-6)}` : unknown)
+}
+
+export interface QueueRow {
+  id: string
+  name: string
+  channelType: string
+  preview: string
+  // seconds the customer has waited, counted on from when the row was fetched
+  waited: number
+  group: string
+  canPickUp: boolean
+  position?: number
+}
+
+// queueRow maps one GET /queue row to what the queue list shows: the
+// customer, the channel, the last thing said and the wait. fetchedAt is when
+// the answer arrived, so the wait keeps counting between fetches.
+export function queueRow(q: QueuedConversation, fetchedAt: number, now: number, unknown: string, channelTypes: Record<string, string> = {}): QueueRow {
+  const base = q.waiting_seconds ?? (q.queued_at ? Math.floor((fetchedAt - Date.parse(q.queued_at)) / 1000) : 0)
+  const lm = q.last_message
+  return {
+    id: q.id,
+    name: customerName(q, unknown),
+    channelType: q.channel_type || channelTypes[q.channel_id] || '',
+    preview: lm && lm.direction !== 'internal' ? previewText(lm) : '',
+    waited: Math.max(0, base + Math.floor((now - fetchedAt) / 1000)),
+    group: q.group_name ?? '',
+    canPickUp: q.can_pick_up !== false,
+    position: q.position,
+  }
+}
+
+// ratingStars renders a 1–5 score as text stars: ★★★★☆.
+export function ratingStars(r: Rating): string {
+  const n = Math.max(0, Math.min(5, Math.round(r.score)))
+  return '★'.repeat(n) + '☆'.repeat(5 - n)
 }
 
 // addMessages merges messages by id (a repeat updates in place), keeps them
@@ -186,7 +245,12 @@ export function waitingSeconds(cs: ConvState, now = Date.now()): number {
   if (cs.conv.status === 'closed') return 0
   const last = [...cs.messages].reverse().find((m) => m.direction === 'in' || m.direction === 'out')
   if (last) return last.direction === 'in' ? Math.max(0, Math.floor((now - Date.parse(last.created_at)) / 1000)) : 0
-  // history not loaded yet: only a queued conversation is known to wait
+  // history not loaded yet: the list's last message tells who spoke last
+  const lm = cs.conv.last_message
+  if (lm && lm.direction === 'out') return 0
+  if (lm && lm.direction === 'in' && cs.conv.last_message_at)
+    return Math.max(0, Math.floor((now - Date.parse(cs.conv.last_message_at)) / 1000))
+  // else only a queued conversation is known to wait
   const since = cs.conv.status === 'queued' ? cs.conv.queued_at : undefined
   return since ? Math.max(0, Math.floor((now - Date.parse(since)) / 1000)) : 0
 }
