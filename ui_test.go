@@ -29,17 +29,25 @@ const uiChromium = "/usr/bin/chromium"
 func needUI(t *testing.T) {
 	t.Helper()
 	var missing []string
+	if !workbench.UIBuilt() {
+		missing = append(missing, "the built UI (make build)")
+	}
+	needBrowser(t, "workbench/ui", missing...)
+}
+
+// needBrowser fails on CI (CI=true) and skips elsewhere when a browser test
+// cannot run: Debian chromium, node and playwright-core under nodeDir, and
+// whatever else the caller found missing.
+func needBrowser(t *testing.T, nodeDir string, missing ...string) {
+	t.Helper()
 	if _, err := os.Stat(uiChromium); err != nil {
 		missing = append(missing, uiChromium+" (apt-get install -y chromium)")
 	}
 	if _, err := exec.LookPath("node"); err != nil {
 		missing = append(missing, "node")
 	}
-	if _, err := os.Stat("workbench/ui/node_modules/playwright-core"); err != nil {
-		missing = append(missing, "workbench/ui/node_modules (cd workbench/ui && npm ci)")
-	}
-	if !workbench.UIBuilt() {
-		missing = append(missing, "the built UI (make build)")
+	if _, err := os.Stat(nodeDir + "/node_modules/playwright-core"); err != nil {
+		missing = append(missing, nodeDir+"/node_modules (npm ci there, or make)")
 	}
 	if len(missing) == 0 {
 		return

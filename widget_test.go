@@ -32,29 +32,10 @@ const widgetDir = "connectors/web/widget"
 func needWidget(t *testing.T) {
 	t.Helper()
 	var missing []string
-	if _, err := os.Stat(uiChromium); err != nil {
-		missing = append(missing, uiChromium+" (apt-get install -y chromium)")
+	if !web.WidgetBuilt() {
+		missing = append(missing, "the built widget (make widget)")
 	}
-	if _, err := exec.LookPath("node"); err != nil {
-		missing = append(missing, "node")
-	}
-	if _, err := os.Stat(widgetDir + "/node_modules/playwright-core"); err != nil {
-		missing = append(missing, widgetDir+"/node_modules (make widget)")
-	}
-	for _, f := range []string{"widget.js", "chat.js"} {
-		if _, err := os.Stat("connectors/web/assets/dist/" + f); err != nil {
-			missing = append(missing, "the built widget (make widget)")
-			break
-		}
-	}
-	if len(missing) == 0 {
-		return
-	}
-	msg := "widget browser test needs: " + strings.Join(missing, ", ")
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	needBrowser(t, widgetDir, missing...)
 }
 
 // widgetSnippet is the channel's snippet pointed at this test hub (the
