@@ -6,9 +6,6 @@ package main
 // fails the test; on a laptop it skips and says what is missing.
 
 import (
-	"bufio"
-	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -101,51 +98,9 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 	adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"})
 
 	shots, _ := filepath.Abs(filepath.Join("testdata", "ui-output"))
-	cmd := exec.Command("node", "e2e/workbench.mjs")
-	cmd.Dir = "workbench/ui"
-	cmd.Env = append(os.Environ(), "KEFU_BASE="+h.base, "KEFU_ADMIN_EMAIL=admin@kefu.test", "KEFU_ADMIN_PASSWORD=admin-pass-1",
-		"KEFU_CHROMIUM="+uiChromium, "KEFU_SHOTS="+shots)
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	var stderr syncBuf // node's stderr and its non-step output
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	timer := time.AfterFunc(4*time.Minute, func() { cmd.Process.Kill() })
-	defer timer.Stop()
-
-	steps := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if s, ok := strings.CutPrefix(sc.Text(), "@@ "); ok {
-				steps <- s
-			} else {
-				stderr.Write([]byte(sc.Text() + "\n"))
-			}
-		}
-		close(steps)
-	}()
-	// await waits for the step named want and returns its arguments.
-	await := func(want string) []string {
-		t.Helper()
-		got, ok := <-steps
-		f := strings.Fields(got)
-		if !ok || len(f) == 0 || f[0] != want {
-			if ok {
-				cmd.Process.Kill() // out of step: stop it rather than wait for input
-			}
-			cmd.Wait()
-			t.Fatalf("browser test: want step %q, got %q (exited)\n%s", want, got, stderr.String())
-		}
-		return f[1:]
-	}
-	send := func(v any) {
-		b, _ := json.Marshal(v)
-		fmt.Fprintf(stdin, "%s\n", b)
-	}
+	script := runBrowserScript(t, "workbench/ui", 4*time.Minute, []string{"KEFU_BASE=" + h.base,
+		"KEFU_ADMIN_EMAIL=admin@kefu.test", "KEFU_ADMIN_PASSWORD=admin-pass-1", "KEFU_SHOTS=" + shots}, "e2e/workbench.mjs")
+	await, send := script.args, script.send
 
 	// The channel the admin created in the console, as the integrator got it.
 	args := await("channel")
@@ -236,10 +191,7 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 	}
 	send(map[string]string{"text": "ui-notify"})
 	await("done")
-	stdin.Close()
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("browser test: %v\n%s", err, stderr.String())
-	}
+	script.finish()
 	c := adm.must(200, "GET", "/api/v1/conversations/"+convID, nil)
 	if st, who := c.str("status"), c.str("assignee_id"); st != "closed" || who != ids["ui2@kefu.test"] {
 		t.Fatalf("after the transfer and close in the UI: status %q, assignee %q (want closed by %s)", st, who, ids["ui2@kefu.test"])
@@ -312,38 +264,11 @@ func TestUIWechatReplyWindow(t *testing.T) {
 	app := fake.NewApp("safe") // the account on WeChat's side; the admin binds it in the console
 
 	shots, _ := filepath.Abs(filepath.Join("testdata", "ui-output"))
-	cmd := exec.Command("node", "e2e/wechat.mjs")
-	cmd.Dir = "workbench/ui"
-	cmd.Env = append(os.Environ(), "KEFU_BASE="+h.base, "KEFU_EMAIL=ui-wx@kefu.test", "KEFU_PASSWORD=agent-pass-1",
-		"KEFU_ADMIN_EMAIL=admin@kefu.test", "KEFU_ADMIN_PASSWORD=admin-pass-1",
-		"KEFU_WX_APPID="+app.AppID, "KEFU_WX_SECRET="+app.Secret, "KEFU_CHROMIUM="+uiChromium, "KEFU_SHOTS="+shots)
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	var stderr syncBuf
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	timer := time.AfterFunc(2*time.Minute, func() { cmd.Process.Kill() })
-	defer timer.Stop()
-	sc := bufio.NewScanner(stdout)
-	await := func(want string) []string {
-		t.Helper()
-		for sc.Scan() {
-			if s, ok := strings.CutPrefix(sc.Text(), "@@ "); ok {
-				if f := strings.Fields(s); len(f) > 0 && f[0] == want {
-					return f[1:]
-				}
-				cmd.Process.Kill()
-				break
-			}
-			stderr.Write([]byte(sc.Text() + "\n"))
-		}
-		cmd.Wait()
-		t.Fatalf("browser test: want step %q (exited)\n%s", want, stderr.String())
-		return nil
-	}
+	script := runBrowserScript(t, "workbench/ui", 2*time.Minute, []string{"KEFU_BASE=" + h.base,
+		"KEFU_EMAIL=ui-wx@kefu.test", "KEFU_PASSWORD=agent-pass-1", "KEFU_ADMIN_EMAIL=admin@kefu.test",
+		"KEFU_ADMIN_PASSWORD=admin-pass-1", "KEFU_WX_APPID=" + app.AppID, "KEFU_WX_SECRET=" + app.Secret,
+		"KEFU_SHOTS=" + shots}, "e2e/wechat.mjs")
+	await := script.args
 
 	// What the console showed is what the admin pastes into WeChat.
 	args := await("wechat")
@@ -356,12 +281,9 @@ func TestUIWechatReplyWindow(t *testing.T) {
 	await("online")
 	user := "oUI_" + randHex(6)
 	wx.mustPush(t, wechattest.Text(user, "在吗？ wx-first", nextMsgID()))
-	fmt.Fprintf(stdin, "%s\n", `{"text":"wx-first"}`)
+	script.send(map[string]string{"text": "wx-first"})
 	await("done")
-	stdin.Close()
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("browser test: %v\n%s", err, stderr.String())
-	}
+	script.finish()
 	convID := agent.conversationOf(user, 5*time.Second)["id"].(string)
 	if r := agent.do("POST", "/api/v1/conversations/"+convID+"/messages", map[string]any{"content": "第 6 条"}); r.status != 409 {
 		t.Fatalf("a 6th reply after the UI used the quota: %d %s, want 409", r.status, r.body)

@@ -7,7 +7,6 @@ package main
 // build fails the test; on a laptop it skips and says what is missing.
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -106,20 +104,7 @@ func TestWidgetBrowser(t *testing.T) {
 		"chatURL": h.base + "/chat/" + chID, "channel": chID, "shots": shots, "idChannel": idCh,
 		"memberPage":    site.URL + "/member?hash=" + web.IdentityHash(idSecret, "u-42"),
 		"memberBadPage": site.URL + "/member?hash=" + web.IdentityHash("not-the-secret", "u-42")})
-	cmd := exec.Command("node", "e2e/widget.mjs", string(params))
-	cmd.Dir = widgetDir
-	cmd.Env = append(os.Environ(), "KEFU_CHROMIUM="+uiChromium)
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	var stderr syncBuf
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	timer := time.AfterFunc(4*time.Minute, func() { cmd.Process.Kill() })
-	defer timer.Stop()
-
+	script := runBrowserScript(t, widgetDir, 4*time.Minute, nil, "e2e/widget.mjs", string(params))
 	type stepMsg struct {
 		Step    string `json:"step"`
 		Visitor *struct {
@@ -130,40 +115,13 @@ func TestWidgetBrowser(t *testing.T) {
 			Who, Text, ID, State string
 		} `json:"shown"`
 	}
-	steps := make(chan stepMsg)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			if s, ok := strings.CutPrefix(sc.Text(), "@@ "); ok {
-				var m stepMsg
-				json.Unmarshal([]byte(s), &m)
-				steps <- m
-			} else {
-				stderr.Write([]byte(sc.Text() + "\n"))
-			}
-		}
-		close(steps)
-	}()
 	await := func(want string) stepMsg {
 		t.Helper()
-		got, ok := <-steps
-		if !ok || got.Step != want {
-			if ok {
-				cmd.Process.Kill()
-			}
-			cmd.Wait()
-			t.Fatalf("widget browser test: want step %q, got %q (exited)\n%s", want, got.Step, stderr.String())
-		}
-		return got
+		var m stepMsg
+		json.Unmarshal([]byte(script.await(want)), &m)
+		return m
 	}
-	reply := func(v any) {
-		if v == nil {
-			v = map[string]any{}
-		}
-		b, _ := json.Marshal(v)
-		fmt.Fprintf(stdin, "%s\n", b)
-	}
+	reply := script.send
 	visitors := func() []map[string]any {
 		var vs struct {
 			Visitors []map[string]any `json:"visitors"`
@@ -313,9 +271,6 @@ func TestWidgetBrowser(t *testing.T) {
 
 	await("done")
 	reply(nil)
-	stdin.Close()
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("widget browser test: %v\n%s", err, stderr.String())
-	}
+	script.finish()
 	t.Logf("screenshots in %s", shots)
 }
