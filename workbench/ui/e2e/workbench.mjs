@@ -5,12 +5,10 @@
 // when the Go side has acted; then it waits for the result in the page.
 //
 // env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_CHROMIUM
-// (default /usr/bin/chromium), KEFU_SHOTS (screenshot folder, optional).
-import { chromium } from 'playwright-core'
-import { createInterface } from 'node:readline'
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+// (default /usr/bin/chromium), KEFU_SHOTS (screenshot folder, optional); the
+// harness shared with wechat.mjs is in browser.mjs.
 import { createHmac } from 'node:crypto'
+import { step, recv, check, newPage, shot, login, run, dialogs, pageErrors, t0 } from './browser.mjs'
 
 // totp computes an RFC 6238 code (SHA-1, 30 s, 6 digits) for a base32 secret.
 function totp(secret, at = Date.now()) {
@@ -25,66 +23,43 @@ function totp(secret, at = Date.now()) {
   return String((h.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, '0')
 }
 
-const base = process.env.KEFU_BASE
-const shots = process.env.KEFU_SHOTS
-const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
 const AGENT1 = { email: 'ui@kefu.test', password: 'agent-pass-1', name: '小王' }
 const AGENT2 = { email: 'ui2@kefu.test', password: 'agent-pass-2', name: '小李' }
 const CANNED = { title: '订单号', text: '您好，请提供订单号 ui-reply' }
 
-const t0 = Date.now()
-function step(name) {
-  console.error('step', name, Date.now() - t0)
-  console.log('@@ ' + name)
-}
-async function recv() {
-  const { value, done } = await lines.next()
-  if (done) throw new Error('the Go test closed stdin')
-  return JSON.parse(value)
-}
-function check(cond, what) {
-  if (!cond) throw new Error('check failed: ' + what)
+// setStatus switches an agent's status and waits until the switch shows it.
+async function setStatus(page, label, cls) {
+  await page.getByRole('button', { name: label }).click()
+  await page.locator(`.status-switch .st.${cls}.active`).waitFor()
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.KEFU_CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-})
-const dialogs = []
-const pageErrors = []
-const pages = []
-async function newPage(name) {
-  const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1360, height: 820 } })
-  const page = await ctx.newPage()
-  page.setDefaultTimeout(15000)
-  page.on('dialog', (d) => {
-    dialogs.push(name + ': ' + d.message())
-    d.dismiss().catch(() => {})
+// hideTab stubs desktop notifications (collected in window.__notes) and
+// makes the page believe its tab is hidden; showTab brings it back.
+async function hideTab(page) {
+  await page.evaluate(() => {
+    window.__notes = []
+    window.Notification = class {
+      static permission = 'granted'
+      static requestPermission() {
+        return Promise.resolve('granted')
+      }
+      constructor(title, opts) {
+        window.__notes.push({ title, body: opts?.body ?? '' })
+      }
+      close() {}
+    }
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true })
+    document.dispatchEvent(new Event('visibilitychange'))
   })
-  page.on('pageerror', (e) => pageErrors.push(name + ': ' + String(e)))
-  page.on('console', (m) => {
-    if (m.type() !== 'error') return
-    console.error(name + ' console:', m.text())
-    // the strict CSP must not block anything the app does
-    if (/Content.Security.Policy/i.test(m.text())) pageErrors.push(name + ': ' + m.text())
+}
+async function showTab(page) {
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => false })
+    document.dispatchEvent(new Event('visibilitychange'))
   })
-  pages.push(page)
-  return page
-}
-const shot = async (page, name) => {
-  if (!shots) return
-  mkdirSync(shots, { recursive: true })
-  await page.screenshot({ path: join(shots, name + '.png') })
-}
-async function login(page, path, email, password) {
-  await page.goto(base + path)
-  await page.getByRole('button', { name: '登录' }).waitFor()
-  await page.fill('input[name=email]', email)
-  await page.fill('input[name=password]', password)
-  await page.getByRole('button', { name: '登录' }).click()
 }
 
-try {
+await run('', async () => {
   // ---- The admin sets up the console: two agents, a shared canned reply, an API channel.
   const admin = await newPage('admin')
   await login(admin, '/console', process.env.KEFU_ADMIN_EMAIL, process.env.KEFU_ADMIN_PASSWORD)
@@ -152,14 +127,12 @@ try {
   await shot(a1, 'workbench-login-done')
   await a1.locator('.conn[data-conn=open]').waitFor()
   check(await a1.evaluate(() => !!sessionStorage.getItem('kefu.token')), 'token kept in sessionStorage')
-  await a1.getByRole('button', { name: '在线' }).click()
-  await a1.locator('.status-switch .st.online.active').waitFor()
+  await setStatus(a1, '在线', 'online')
 
   const a2 = await newPage('agent2')
   await login(a2, '/', AGENT2.email, AGENT2.password)
   await a2.locator('.conn[data-conn=open]').waitFor()
-  await a2.getByRole('button', { name: '在线' }).click()
-  await a2.locator('.status-switch .st.online.active').waitFor()
+  await setStatus(a2, '在线', 'online')
   step('online')
 
   // ---- A customer message arrives live (no reload); reply with the canned reply.
@@ -427,8 +400,7 @@ try {
   // ---- A busy agent gets nothing new: the conversation waits in the queue
   // until they pick it up.
   await a1.click('a[data-nav=conversations]')
-  await a1.getByRole('button', { name: '忙碌' }).click()
-  await a1.locator('.status-switch .st.busy.active').waitFor()
+  await setStatus(a1, '忙碌', 'busy')
   step('busy')
   const q = await recv()
   await a1.click('button[data-view=queued]')
@@ -449,32 +421,14 @@ try {
   // ---- Nobody online: a customer message becomes a ticket, which the agent
   // answers, comments and solves from the tickets page.
   for (const p of [a1, a2]) {
-    await p.getByRole('button', { name: '离线' }).click()
-    await p.locator('.status-switch .st.offline.active').waitFor()
+    await setStatus(p, '离线', 'offline')
   }
   // a plain agent hears of a new ticket: a desktop notification while the tab is hidden
-  await a1.evaluate(() => {
-    window.__notes = []
-    window.Notification = class {
-      static permission = 'granted'
-      static requestPermission() {
-        return Promise.resolve('granted')
-      }
-      constructor(title, opts) {
-        window.__notes.push({ title, body: opts?.body ?? '' })
-      }
-      close() {}
-    }
-    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true })
-    document.dispatchEvent(new Event('visibilitychange'))
-  })
+  await hideTab(a1)
   step('offline')
   const tk = await recv()
   await a1.waitForFunction(() => window.__notes.some((x) => x.title === '新留言工单'))
-  await a1.evaluate(() => {
-    Object.defineProperty(document, 'hidden', { configurable: true, get: () => false })
-    document.dispatchEvent(new Event('visibilitychange'))
-  })
+  await showTab(a1)
   await a1.click('a[data-nav=tickets]')
   const trow = a1.locator('.page .grid tbody tr', { hasText: tk.text })
   await trow.waitFor()
@@ -492,31 +446,13 @@ try {
 
   // ---- While the tab is hidden a new conversation raises a desktop
   // notification and blinks the title; coming back stops the blinking.
-  await a1.getByRole('button', { name: '在线' }).click()
-  await a1.locator('.status-switch .st.online.active').waitFor()
-  await a1.evaluate(() => {
-    window.__notes = []
-    window.Notification = class {
-      static permission = 'granted'
-      static requestPermission() {
-        return Promise.resolve('granted')
-      }
-      constructor(title, opts) {
-        window.__notes.push({ title, body: opts?.body ?? '' })
-      }
-      close() {}
-    }
-    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true })
-    document.dispatchEvent(new Event('visibilitychange'))
-  })
+  await setStatus(a1, '在线', 'online')
+  await hideTab(a1)
   step('hidden')
   const n = await recv()
   await a1.waitForFunction((text) => window.__notes.some((x) => x.body.includes(text)), n.text)
   await a1.waitForFunction(() => document.title.includes('新消息'))
-  await a1.evaluate(() => {
-    Object.defineProperty(document, 'hidden', { configurable: true, get: () => false })
-    document.dispatchEvent(new Event('visibilitychange'))
-  })
+  await showTab(a1)
   await a1.waitForFunction(() => !document.title.includes('新消息'))
 
   // English is one click away (and stays for the next visit).
@@ -531,13 +467,4 @@ try {
   check(pageErrors.length === 0, 'no page errors: ' + pageErrors.join('; '))
   check(dialogs.length === 0, 'no dialog fired: ' + JSON.stringify(dialogs))
   step('done')
-} catch (e) {
-  // Say what the pages showed: their error lines and a screenshot each.
-  for (const [i, page] of pages.entries()) {
-    console.error(`page ${i} errors shown:`, await page.locator('.error').allTextContents().catch(() => []))
-    if (shots) await page.screenshot({ path: join(shots, `zz-failure-${i}.png`) }).catch(() => {})
-  }
-  throw e
-} finally {
-  await browser.close()
-}
+})
