@@ -23,6 +23,7 @@ type Dispatcher struct {
 	// byConv: conversation id → contact key, learnt from welcome and from
 	// conversation.created events.
 	byConv    map[string]string
+	convsOf   map[string][]string // contact key → its conversations in byConv
 	byVisitor map[string]map[*visitorConn]struct{}
 	channels  map[string]*availability // channel id → state, while sockets are open
 	names     sync.Map                 // agent id → display name
@@ -36,7 +37,7 @@ type availability struct {
 }
 
 func newDispatcher(c *Connector) *Dispatcher {
-	return &Dispatcher{c: c, byContact: map[string]map[*visitorConn]struct{}{}, byConv: map[string]string{},
+	return &Dispatcher{c: c, byContact: map[string]map[*visitorConn]struct{}{}, byConv: map[string]string{}, convsOf: map[string][]string{},
 		byVisitor: map[string]map[*visitorConn]struct{}{}, channels: map[string]*availability{}}
 }
 
@@ -53,7 +54,7 @@ func (d *Dispatcher) add(v *visitorConn, convID string) {
 	}
 	set[v] = struct{}{}
 	if convID != "" {
-		d.byConv[convID] = v.key
+		d.mapConvLocked(convID, v.key)
 	}
 	vs := d.byVisitor[v.visitorID]
 	if vs == nil {
@@ -69,6 +70,22 @@ func (d *Dispatcher) add(v *visitorConn, convID string) {
 	}
 }
 
+// mapConv records that a conversation belongs to a customer with sockets here.
+func (d *Dispatcher) mapConv(convID, key string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.byContact[key]; ok {
+		d.mapConvLocked(convID, key)
+	}
+}
+
+func (d *Dispatcher) mapConvLocked(convID, key string) {
+	if _, ok := d.byConv[convID]; !ok {
+		d.byConv[convID] = key
+		d.convsOf[key] = append(d.convsOf[key], convID)
+	}
+}
+
 // remove unregisters a socket; it reports whether it was the visitor's last
 // on this process.
 func (d *Dispatcher) remove(v *visitorConn) bool {
@@ -78,11 +95,10 @@ func (d *Dispatcher) remove(v *visitorConn) bool {
 		delete(set, v)
 		if len(set) == 0 {
 			delete(d.byContact, v.key)
-			for id, k := range d.byConv {
-				if k == v.key {
-					delete(d.byConv, id)
-				}
+			for _, id := range d.convsOf[v.key] {
+				delete(d.byConv, id)
 			}
+			delete(d.convsOf, v.key)
 		}
 	}
 	last := false
@@ -161,7 +177,7 @@ func (d *Dispatcher) learn(e *hub.Event) {
 	key := contactKey(p.Conversation.ChannelID, p.Conversation.Contact.ExternalID)
 	d.mu.Lock()
 	if _, ok := d.byContact[key]; ok {
-		d.byConv[p.Conversation.ID] = key
+		d.mapConvLocked(p.Conversation.ID, key)
 	}
 	d.mu.Unlock()
 }

@@ -261,9 +261,7 @@ func (c *Connector) welcome(ctx context.Context, v *visitorConn, f *clientFrame)
 	if err != nil || conv == nil {
 		return w, err
 	}
-	c.hub.mu.Lock()
-	c.hub.byConv[conv.ID] = v.key
-	c.hub.mu.Unlock()
+	c.hub.mapConv(conv.ID, v.key)
 	v.mu.Lock()
 	v.convID = conv.ID
 	v.mu.Unlock()
@@ -501,10 +499,8 @@ func (c *Connector) pong(ctx context.Context, v *visitorConn) {
 	known := v.convID
 	v.mu.Unlock()
 	c.hub.mu.Lock()
-	for id, k := range c.hub.byConv {
-		if k == v.key && known == "" {
-			known = id
-		}
+	if ids := c.hub.convsOf[v.key]; known == "" && len(ids) > 0 {
+		known = ids[len(ids)-1]
 	}
 	c.hub.mu.Unlock()
 	if known != "" {
