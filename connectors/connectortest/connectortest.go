@@ -1,5 +1,8 @@
-// Package connectortest is the contract every connector passes: the API
-// channel today, WeChat, Weibo, QQ, web and app as they arrive. A connector's
+// Package connectortest is the contract every webhook connector passes: the
+// API channel, WeChat, and Weibo, QQ and app as they arrive. (The web
+// channel's visitors hold a websocket and its Send has nothing to push; its
+// own tests in web_test.go hold it to the same promises: acknowledged only
+// once durable, stored once, bad input refused.) A connector's
 // test describes, through a Harness, how to build it and its platform fake
 // (a local server speaking the platform's real wire protocol), then calls
 // Run:

@@ -8,7 +8,7 @@
 // (default /usr/bin/chromium), KEFU_SHOTS (screenshot folder, optional); the
 // harness shared with wechat.mjs is in browser.mjs.
 import { createHmac } from 'node:crypto'
-import { step, recv, check, newPage, shot, login, run, dialogs, pageErrors, t0 } from './browser.mjs'
+import { step, recv, check, newPage, shot, login, setStatus, run, dialogs, pageErrors, t0 } from './browser.mjs'
 
 // totp computes an RFC 6238 code (SHA-1, 30 s, 6 digits) for a base32 secret.
 function totp(secret, at = Date.now()) {
@@ -26,12 +26,6 @@ function totp(secret, at = Date.now()) {
 const AGENT1 = { email: 'ui@kefu.test', password: 'agent-pass-1', name: '小王' }
 const AGENT2 = { email: 'ui2@kefu.test', password: 'agent-pass-2', name: '小李' }
 const CANNED = { title: '订单号', text: '您好，请提供订单号 ui-reply' }
-
-// setStatus switches an agent's status and waits until the switch shows it.
-async function setStatus(page, label, cls) {
-  await page.getByRole('button', { name: label }).click()
-  await page.locator(`.status-switch .st.${cls}.active`).waitFor()
-}
 
 // hideTab stubs desktop notifications (collected in window.__notes) and
 // makes the page believe its tab is hidden; showTab brings it back.
@@ -420,9 +414,7 @@ await run('', async () => {
 
   // ---- Nobody online: a customer message becomes a ticket, which the agent
   // answers, comments and solves from the tickets page.
-  for (const p of [a1, a2]) {
-    await setStatus(p, '离线', 'offline')
-  }
+  for (const p of [a1, a2]) await setStatus(p, '离线', 'offline')
   // a plain agent hears of a new ticket: a desktop notification while the tab is hidden
   await hideTab(a1)
   step('offline')
