@@ -604,6 +604,13 @@ func TestWebClientIPAndRateLimit(t *testing.T) {
 		if c.trusted != "" {
 			continue
 		}
+		// A malformed frame is answered, and the socket goes on; an oversize
+		// one closes it (the widget reconnects).
+		v.conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"message","text":`))
+		if f := v.waitFor("error", 10*time.Second, nil); dig(f, "error", "code") != "bad_frame" {
+			t.Fatalf("malformed frame: %v", f)
+		}
+		v.say("after-bad", "still here \x00\xff")
 		// A burst beyond the per-visitor budget is refused, not stored.
 		for i := 0; i < 30; i++ {
 			v.send(map[string]any{"type": "message", "client_id": fmt.Sprintf("flood-%d", i), "text": "spam"})
@@ -623,6 +630,20 @@ func TestWebClientIPAndRateLimit(t *testing.T) {
 		}
 		if limited == 0 || acked > 12 {
 			t.Fatalf("30 messages at once: %d accepted, %d refused", acked, limited)
+		}
+		big := `{"type":"typing","text":"` + strings.Repeat("字", 8000) + `"}`
+		v.conn.WriteMessage(websocket.TextMessage, []byte(big))
+		timeout := time.After(10 * time.Second)
+	drain:
+		for {
+			select {
+			case _, open := <-v.frames:
+				if !open {
+					break drain // the hub closed the socket
+				}
+			case <-timeout:
+				t.Fatal("a 24 KB frame did not close the socket")
+			}
 		}
 	}
 }

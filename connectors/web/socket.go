@@ -326,11 +326,16 @@ func (c *Connector) reader(ctx context.Context, v *visitorConn) {
 	conn.SetReadDeadline(time.Now().Add(wsPongWait))
 	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(wsPongWait)) })
 	for {
-		var f clientFrame
-		if err := conn.ReadJSON(&f); err != nil {
+		_, b, err := conn.ReadMessage() // beyond the read limit: closed with 1009
+		if err != nil {
 			return
 		}
 		conn.SetReadDeadline(time.Now().Add(wsPongWait))
+		var f clientFrame
+		if err := json.Unmarshal(b, &f); err != nil {
+			v.fail("bad_frame", "frames are JSON objects (connectors/web/doc.go)")
+			continue
+		}
 		if !c.limits.allow("frames:"+v.visitorID, framesPerSecond, frameBurst) {
 			v.fail("rate_limited", "too many frames; slow down")
 			continue
