@@ -341,6 +341,15 @@ await run('', async () => {
   await admin.click('.page form button[type=submit]')
   await admin.locator('input[name=webhook-secret]').waitFor()
   await admin.locator('.page .grid td', { hasText: 'hooks.example.com' }).waitFor()
+  // An API token: shown once, listed with when it was last used, revoked.
+  await admin.click('a[data-section=tokens]')
+  await admin.fill('input[name=token-name]', 'ui-token')
+  await admin.click('.page form button[type=submit]')
+  check((await admin.locator('input[name=new-token]').inputValue()).length > 20, 'the new token is shown once')
+  const tokenRow = admin.locator('.page .grid tr', { hasText: 'ui-token' })
+  await tokenRow.locator('td', { hasText: '最近使用' }).waitFor()
+  await tokenRow.locator('button.linkish.danger', { hasText: '吊销' }).click()
+  await tokenRow.waitFor({ state: 'detached' })
   for (const s of ['groups', 'rules', 'webhooks', 'tokens', 'blacklist', 'failed', 'security', 'categories', 'canned']) {
     await admin.click(`a[data-section=${s}]`)
     await admin.locator(`[data-console=${s}] h2`).waitFor()

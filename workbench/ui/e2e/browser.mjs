@@ -1,0 +1,97 @@
+// What the browser tests (workbench.mjs, wechat.mjs) share: the stdio talk
+// with the Go test (ui_test.go), headless chromium, pages that record page
+// errors, dialogs and what the strict CSP blocked, screenshots, the login
+// form and the report of what the pages showed when a test fails.
+//
+// env: KEFU_BASE, KEFU_CHROMIUM (default /usr/bin/chromium), KEFU_SHOTS
+// (screenshot folder, optional).
+import { chromium } from 'playwright-core'
+import { createInterface } from 'node:readline'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+
+export const base = process.env.KEFU_BASE
+export const shots = process.env.KEFU_SHOTS
+const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
+
+export const t0 = Date.now()
+// step tells the Go side to act ("@@ <name> [args]" on stdout).
+export function step(name) {
+  console.error('step', name, Date.now() - t0)
+  console.log('@@ ' + name)
+}
+// recv reads the one JSON line the Go side sends back once it has acted.
+export async function recv() {
+  const { value, done } = await lines.next()
+  if (done) throw new Error('the Go test closed stdin')
+  return JSON.parse(value)
+}
+export function check(cond, what) {
+  if (!cond) throw new Error('check failed: ' + what)
+}
+
+export const browser = await chromium.launch({
+  executablePath: process.env.KEFU_CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+})
+export const dialogs = []
+export const pageErrors = []
+export const pages = []
+
+// newPage opens a page in a fresh context (its own session) named for the
+// reports; close the context with page.context().close().
+export async function newPage(name) {
+  const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1360, height: 820 } })
+  const page = await ctx.newPage()
+  page.setDefaultTimeout(15000)
+  page.on('dialog', (d) => {
+    dialogs.push(name + ': ' + d.message())
+    d.dismiss().catch(() => {})
+  })
+  page.on('pageerror', (e) => pageErrors.push(name + ': ' + String(e)))
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return
+    console.error(name + ' console:', m.text())
+    // the strict CSP must not block anything the app does
+    if (/Content.Security.Policy/i.test(m.text())) pageErrors.push(name + ': ' + m.text())
+  })
+  pages.push(page)
+  return page
+}
+
+export async function shot(page, name) {
+  if (!shots) return
+  mkdirSync(shots, { recursive: true })
+  await page.screenshot({ path: join(shots, name + '.png') })
+}
+
+export async function login(page, path, email, password) {
+  await page.goto(base + path)
+  await page.getByRole('button', { name: '登录' }).waitFor()
+  await page.fill('input[name=email]', email)
+  await page.fill('input[name=password]', password)
+  await page.getByRole('button', { name: '登录' }).click()
+}
+
+// setStatus switches an agent's status and waits until the switch shows it.
+export async function setStatus(page, label, cls) {
+  await page.getByRole('button', { name: label }).click()
+  await page.locator(`.status-switch .st.${cls}.active`).waitFor()
+}
+
+// run runs a test body: on failure it says what each page showed (its error
+// lines and a screenshot zz-failure-<prefix><i>.png) and rethrows; the
+// browser is closed either way.
+export async function run(prefix, body) {
+  try {
+    await body()
+  } catch (e) {
+    for (const [i, page] of pages.entries()) {
+      console.error(`page ${i} errors shown:`, await page.locator('.error').allTextContents().catch(() => []))
+      if (shots) await page.screenshot({ path: join(shots, `zz-failure-${prefix}${i}.png`) }).catch(() => {})
+    }
+    throw e
+  } finally {
+    await browser.close()
+  }
+}
