@@ -22,7 +22,7 @@ func (s *Store) ContactTyping(ctx context.Context, ch *Channel, contactExternalI
 	}
 	c := convs[0]
 	payload, _ := json.Marshal(map[string]any{"by": "contact", "contact_id": c.ContactID, "typing": typing,
-		"preview": truncate(Clean(preview), 1000)})
+		"preview": Bounded(preview, 1000)})
 	s.notify.Events([]Event{{TenantID: c.TenantID, Type: EvTyping, ConversationID: c.ID, AgentID: deref(c.AssigneeID), Payload: payload}})
 	return nil
 }

@@ -83,6 +83,9 @@ func (s *Store) openRouting(ctx context.Context, tx *sqlx.Tx, ch *Channel, conv 
 	return nil
 }
 
+// Bounded is customer text made storable (Clean) and cut to at most n runes.
+func Bounded(s string, n int) string { return truncate(Clean(s), n) }
+
 func truncate(s string, n int) string {
 	r := []rune(s)
 	if len(r) > n {

@@ -105,7 +105,7 @@ const visitorSelect = `SELECT ` + visitorCols + `, cv.status AS conv_status, cv.
 func (s *Store) VisitorArrived(ctx context.Context, v *VisitorArrival) (*WebVisitor, error) {
 	for _, p := range []*string{&v.Name, &v.IP, &v.Region, &v.UserAgent, &v.Browser, &v.OS, &v.Referrer,
 		&v.Engine, &v.Keyword, &v.PageURL, &v.PageTitle, &v.Lang} {
-		*p = truncate(Clean(*p), 1000)
+		*p = Bounded(*p, 1000)
 	}
 	if v.Region == "" && v.IP != "" {
 		v.Region = s.auto.geo.Lookup(v.IP)
@@ -193,7 +193,7 @@ func (s *Store) addHit(ctx context.Context, tx *sqlx.Tx, id, tenantID string, at
 
 // VisitorPage records a navigation inside a single-page site.
 func (s *Store) VisitorPage(ctx context.Context, tenantID, id, url, title string) error {
-	url, title = truncate(Clean(url), 1000), truncate(Clean(title), 1000)
+	url, title = Bounded(url, 1000), Bounded(title, 1000)
 	err := s.db.Tx(ctx, func(tx *sqlx.Tx) error {
 		const q = `UPDATE visitors SET page_url = ?, page_title = ?, last_seen_at = ?, left_at = NULL
 			WHERE tenant_id = ? AND id = ? AND page_url <> ?`
@@ -371,7 +371,7 @@ func (s *Store) InviteVisitor(ctx context.Context, a *Agent, id, text string) (s
 	}
 	inviteID := NewID("iv")
 	payload, _ := json.Marshal(map[string]any{"visitor_id": v.ID, "invite_id": inviteID,
-		"text": truncate(Clean(text), 500), "agent": map[string]string{"name": a.Name}})
+		"text": Bounded(text, 500), "agent": map[string]string{"name": a.Name}})
 	s.notify.Events([]Event{{TenantID: a.TenantID, Type: EvVisitorInvite, Payload: payload}})
 	return inviteID, s.VisitorInvited(ctx, a.TenantID, v.ID, inviteID)
 }
@@ -500,7 +500,7 @@ func (s *Store) RateConversation(ctx context.Context, ch *Channel, contactExtern
 	if score < 1 || score > 5 {
 		return Invalid("score must be 1 to 5")
 	}
-	comment = truncate(Clean(comment), 1000)
+	comment = Bounded(comment, 1000)
 	return s.write(ctx, func(tx *sqlx.Tx, fx *effects) error {
 		var cs []Conversation
 		q := `SELECT ` + convCols + ` FROM conversations WHERE id = ? AND channel_id = ?

@@ -26,7 +26,7 @@ type Dispatcher struct {
 	convsOf   map[string][]string // contact key → its conversations in byConv
 	byVisitor map[string]map[*visitorConn]struct{}
 	channels  map[string]*availability // channel id → state, while sockets are open
-	names     sync.Map                 // agent id → display name
+	names     sync.Map                 // agent id → cachedName
 }
 
 type availability struct {
@@ -162,6 +162,12 @@ func (d *Dispatcher) publish(e *hub.Event) {
 
 // learn maps a new conversation to its customer's sockets.
 func (d *Dispatcher) learn(e *hub.Event) {
+	d.mu.Lock()
+	none := len(d.byContact) == 0
+	d.mu.Unlock()
+	if none {
+		return // no visitor sockets here: nothing to parse
+	}
 	var p struct {
 		Conversation struct {
 			ID        string `json:"id"`
@@ -293,10 +299,11 @@ func (d *Dispatcher) customerMessage(ch *hub.Channel, m *hub.Message) map[string
 	return out
 }
 
-// agentName is an agent's display name (cached; names rarely change).
+// agentName is an agent's display name (cached for a few minutes: names
+// rarely change).
 func (d *Dispatcher) agentName(tenantID, id string) string {
-	if n, ok := d.names.Load(id); ok {
-		return n.(string)
+	if n, ok := d.names.Load(id); ok && time.Since(n.(cachedName).at) < nameTTL {
+		return n.(cachedName).name
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -304,8 +311,15 @@ func (d *Dispatcher) agentName(tenantID, id string) string {
 	if err != nil {
 		return ""
 	}
-	d.names.Store(id, a.Name)
+	d.names.Store(id, cachedName{a.Name, time.Now()})
 	return a.Name
+}
+
+const nameTTL = 5 * time.Minute
+
+type cachedName struct {
+	name string
+	at   time.Time
 }
 
 // available is a channel's cached availability (checked at most every few

@@ -18,7 +18,7 @@ func (f *OfflineForm) compose(values map[string]string) (string, hub.ContactInfo
 		return "", who, fmt.Errorf("too many fields")
 	}
 	for _, fd := range f.Fields {
-		v := strings.TrimSpace(truncate(values[fd.Name], 2000))
+		v := strings.TrimSpace(hub.Bounded(values[fd.Name], 2000))
 		if v == "" {
 			if fd.Required {
 				return "", who, fmt.Errorf("%s is required", fd.Label)
@@ -32,11 +32,11 @@ func (f *OfflineForm) compose(values map[string]string) (string, hub.ContactInfo
 		}
 		switch fd.Name {
 		case "name":
-			who.Name = truncate(v, 100)
+			who.Name = hub.Bounded(v, 100)
 		case "email":
-			who.Email = truncate(v, 200)
+			who.Email = hub.Bounded(v, 200)
 		case "phone":
-			who.Phone = truncate(v, 50)
+			who.Phone = hub.Bounded(v, 50)
 		}
 		fmt.Fprintf(&b, "%s: %s\n", fd.Label, v)
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/kefu-hub/kefu/hub"
 )
 
 // The widget (widget/, TypeScript) is built by `make` into assets/dist;
@@ -99,7 +101,7 @@ func (c *Connector) chatPage(g *gin.Context) {
 	}
 	var buf bytes.Buffer
 	err := chatPage.Execute(&buf, map[string]string{"Lang": lang, "Title": cfg.Title, "Channel": ch.ID,
-		"Group": truncate(g.Query("group"), 64), "Agent": truncate(g.Query("agent"), 128)})
+		"Group": hub.Bounded(g.Query("group"), 64), "Agent": hub.Bounded(g.Query("agent"), 128)})
 	if err != nil {
 		fail(g, http.StatusInternalServerError, "internal", "could not render the page")
 		return

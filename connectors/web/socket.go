@@ -211,22 +211,22 @@ func (c *Connector) hello(ctx context.Context, v *visitorConn, r *http.Request) 
 			c.refuse(conn, 4403, "bad_identity", "the identity hash does not match")
 			return nil, false
 		case id.Hash != "":
-			v.contact.ExternalID = "u:" + truncate(hub.Clean(id.ID), 128) // the same user on every device
+			v.contact.ExternalID = "u:" + hub.Bounded(id.ID, 128) // the same user on every device
 		case v.cfg.IdentityRequired:
 			c.refuse(conn, 4403, "identity_required", "this channel requires Kefu.identify with a hash")
 			return nil, false
 		}
-		v.contact.Name, v.contact.Email = truncate(hub.Clean(id.Name), 100), truncate(hub.Clean(id.Email), 200)
-		v.contact.Phone = truncate(hub.Clean(id.Phone), 50)
+		v.contact.Name, v.contact.Email = hub.Bounded(id.Name, 100), hub.Bounded(id.Email, 200)
+		v.contact.Phone = hub.Bounded(id.Phone, 50)
 	} else if v.cfg.IdentityRequired {
 		c.refuse(conn, 4403, "identity_required", "this channel requires Kefu.identify with a hash")
 		return nil, false
 	}
 	v.key = contactKey(ch.ID, v.contact.ExternalID)
-	v.group, v.visit.Agent = truncate(f.Group, 64), truncate(f.Agent, 128)
+	v.group, v.visit.Agent = hub.Bounded(f.Group, 64), hub.Bounded(f.Agent, 128)
 	a := &hub.VisitorArrival{ID: v.visitorID, TenantID: ch.TenantID, ChannelID: ch.ID,
 		ContactExternalID: v.contact.ExternalID, Name: v.contact.Name, IP: v.ip, UserAgent: r.UserAgent(),
-		Lang: truncate(f.Lang, 16)}
+		Lang: hub.Bounded(f.Lang, 16)}
 	a.Browser, a.OS = userAgent(r.UserAgent())
 	if p := f.Page; p != nil {
 		a.PageURL, a.PageTitle, a.Referrer = p.URL, p.Title, p.Referrer
@@ -352,14 +352,14 @@ func (c *Connector) handle(ctx context.Context, v *visitorConn, f *clientFrame) 
 	case "message", "leave_message":
 		c.message(ctx, v, f)
 	case "typing":
-		preview := truncate(f.Text, 1000)
+		preview := hub.Bounded(f.Text, 1000)
 		_ = c.store.ContactTyping(ctx, ch, v.contact.ExternalID, strings.TrimSpace(preview) != "", preview)
 	case "page":
 		_ = c.store.VisitorPage(ctx, ch.TenantID, v.visitorID, f.URL, f.Title)
 	case "sync":
 		c.sync(ctx, v, f.ConversationID, f.AfterSeq)
 	case "invited":
-		_ = c.store.VisitorInvited(ctx, ch.TenantID, v.visitorID, truncate(f.InviteID, 64))
+		_ = c.store.VisitorInvited(ctx, ch.TenantID, v.visitorID, hub.Bounded(f.InviteID, 64))
 	case "invite_reply":
 		_ = c.store.VisitorInviteReply(ctx, ch.TenantID, v.visitorID, f.Accepted)
 	case "rate":
@@ -395,7 +395,7 @@ func (c *Connector) message(ctx context.Context, v *visitorConn, f *clientFrame)
 	in := hub.Inbound{TenantID: v.ch.TenantID, ChannelID: v.ch.ID, ExternalID: visitorExternal(v.visitorID, f.ClientID),
 		Contact: v.contact, Type: "text", Group: v.group, ReceivedAt: c.deps.Now()}
 	if f.Group != "" {
-		in.Group = truncate(f.Group, 64)
+		in.Group = hub.Bounded(f.Group, 64)
 	}
 	visit := v.visit
 	in.Visitor = &visit
@@ -541,16 +541,4 @@ func writeRaw(conn *websocket.Conn, b []byte) bool {
 
 func wsClose(conn *websocket.Conn, code int, text string) {
 	conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
-}
-
-func truncate(s string, n int) string {
-	s = hub.Clean(s)
-	if len(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	if len(r) > n {
-		r = r[:n]
-	}
-	return string(r)
 }
