@@ -398,7 +398,7 @@ func TestWebLeaveMessageAndTracking(t *testing.T) {
 		eventually(t, 10*time.Second, "the page trail", func() bool {
 			adm.must(200, "GET", "/api/v1/visitors/"+v.id, nil).json(t, &got)
 			pages, _ := got["pages"].([]any)
-			return len(pages) == 2
+			return len(pages) == 2 && got["page_url"] == "https://shop.example.com/checkout"
 		})
 		for k, want := range map[string]any{"engine": "baidu", "keyword": "在线客服", "browser": "Chrome 126",
 			"os": "Windows 10/11", "page_url": "https://shop.example.com/checkout", "state": "leaving_message",

@@ -372,10 +372,9 @@ function main(): void {
     const wait = Math.max(0, (r.after_seconds || 0) * 1000 - performance.now())
     setTimeout(() => {
       const s = load(key('inv'), { n: 0, d: 0 })
-      if (isOpen || ivBox || (r.max_times! > 0 && s.n >= r.max_times!)) return
-      if (Date.now() - s.d < (r.decline_interval_seconds || 0) * 1000) return
-      if (!core.online) {
-        due = true
+      if ((r.max_times! > 0 && s.n >= r.max_times!) || Date.now() - s.d < (r.decline_interval_seconds || 0) * 1000) return
+      if (isOpen || ivBox || !core.online) {
+        due = true // shown when it can be (paint retries)
         return
       }
       save(key('inv'), { n: s.n + 1, d: s.d })
