@@ -16,8 +16,7 @@ func TestEndToEndAPIChannel(t *testing.T) {
 		adm := h.admin()
 		cb := newCallbackServer(t)
 		adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"})
-		ch := adm.newAPIChannel(cb.URL, map[string]any{"default_group_id": "售前"})
-		cb.secret = func() string { return ch.Secret }
+		ch := adm.newCallbackChannel(cb, map[string]any{"default_group_id": "售前"})
 		agent := adm.newAgent("li@kefu.test", 3, "售前")
 		agent.setStatus("online")
 		s := agent.dial(-1)

@@ -386,6 +386,15 @@ func (c *client) newAPIChannel(callback string, extra map[string]any) apiChannel
 	return apiChannel{ID: r.str("id"), Secret: r.str("secret"), WebhookURL: r.str("webhook_url")}
 }
 
+// newCallbackChannel creates an API channel whose callbacks go to cb, which
+// checks their signatures with the channel's secret.
+func (c *client) newCallbackChannel(cb *callbackServer, extra map[string]any) apiChannel {
+	c.t.Helper()
+	ch := c.newAPIChannel(cb.URL, extra)
+	cb.secret = func() string { return ch.Secret }
+	return ch
+}
+
 // post sends a customer message to the channel, signed like a developer's
 // system would; it returns the HTTP status.
 func (ch apiChannel) post(t *testing.T, base string, body any) (int, []byte) {

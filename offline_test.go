@@ -20,8 +20,7 @@ func TestOfflineMessageBecomesTicket(t *testing.T) {
 		adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售后"})
 		adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"})
 		const auto = "您好，现在是下班时间，您的留言已记录，我们会尽快回复。"
-		ch := adm.newAPIChannel(cb.URL, map[string]any{"default_group_id": "售后", "offline_message": auto})
-		cb.secret = func() string { return ch.Secret }
+		ch := adm.newCallbackChannel(cb, map[string]any{"default_group_id": "售后", "offline_message": auto})
 		after := adm.newAgent("shou@kefu.test", 5, "售后") // never signs in
 		other := adm.newAgent("qian@kefu.test", 5, "售前")
 		other.setStatus("online")
@@ -132,8 +131,7 @@ func TestBusyAgentQueuesInsteadOfTicket(t *testing.T) {
 		adm := h.admin()
 		cb := newCallbackServer(t)
 		adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售后"})
-		ch := adm.newAPIChannel(cb.URL, map[string]any{"default_group_id": "售后"})
-		cb.secret = func() string { return ch.Secret }
+		ch := adm.newCallbackChannel(cb, map[string]any{"default_group_id": "售后"})
 		a := adm.newAgent("lunch@kefu.test", 5, "售后")
 		a.setStatus("busy")
 		aID := a.meID()

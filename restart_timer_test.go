@@ -15,8 +15,7 @@ func TestAutomationFiresOnceAcrossRestart(t *testing.T) {
 		adm := h.admin()
 		cb := newCallbackServer(t)
 		adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "重启"})
-		ch := adm.newAPIChannel(cb.URL, map[string]any{"default_group_id": "重启"})
-		cb.secret = func() string { return ch.Secret }
+		ch := adm.newCallbackChannel(cb, map[string]any{"default_group_id": "重启"})
 		const greet = "您好，欢迎咨询！"
 		adm.must(200, "PUT", "/api/v1/automations", map[string]any{
 			"greeting": map[string]any{"enabled": true, "after_seconds": 2, "text": greet},

@@ -118,8 +118,7 @@ func TestQueuePositionsPickUpAndMaxWait(t *testing.T) {
 		adm := h.admin()
 		cb := newCallbackServer(t)
 		adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售后", "allow_pickup": true, "max_wait_seconds": 4})
-		ch := adm.newAPIChannel(cb.URL, map[string]any{"default_group_id": "售后"})
-		cb.secret = func() string { return ch.Secret }
+		ch := adm.newCallbackChannel(cb, map[string]any{"default_group_id": "售后"})
 		mon := adm.monitor()
 		a := adm.newAgent("one@kefu.test", 1, "售后")
 		picker := adm.newAgent("picker@kefu.test", 2, "售后")
@@ -220,8 +219,7 @@ func TestQueueFullOffersMessage(t *testing.T) {
 		adm := h.admin()
 		cb := newCallbackServer(t)
 		adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "小组", "max_queue": 1})
-		ch := adm.newAPIChannel(cb.URL, map[string]any{"default_group_id": "小组"})
-		cb.secret = func() string { return ch.Secret }
+		ch := adm.newCallbackChannel(cb, map[string]any{"default_group_id": "小组"})
 		// The channel's queue notices go out as messages.
 		adm.must(200, "PUT", "/api/v1/channels/"+ch.ID+"/automations", map[string]any{"queue": map[string]any{"notify": "message"}})
 		mon := adm.monitor()
@@ -251,8 +249,7 @@ func TestAutomationsAndMasking(t *testing.T) {
 		adm := h.admin()
 		cb := newCallbackServer(t)
 		adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "自动"})
-		ch := adm.newAPIChannel(cb.URL, map[string]any{"default_group_id": "自动"})
-		cb.secret = func() string { return ch.Secret }
+		ch := adm.newCallbackChannel(cb, map[string]any{"default_group_id": "自动"})
 		const greet, still, remind, bye = "欢迎光临！", "正在为您查询，请稍候。", "还在吗？", "会话已结束。"
 		adm.must(200, "PUT", "/api/v1/automations", map[string]any{
 			"greeting":       map[string]any{"enabled": true, "after_seconds": 1, "text": greet},

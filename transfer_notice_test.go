@@ -14,8 +14,7 @@ func TestTransferTellsCustomer(t *testing.T) {
 		adm := h.admin()
 		cb := newCallbackServer(t)
 		adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售后"})
-		ch := adm.newAPIChannel(cb.URL, map[string]any{"default_group_id": "售后"})
-		cb.secret = func() string { return ch.Secret }
+		ch := adm.newCallbackChannel(cb, map[string]any{"default_group_id": "售后"})
 		first := adm.newAgent("wang@kefu.test", 3, "售后")
 		first.setStatus("online")
 		s1 := first.dial(-1)

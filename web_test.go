@@ -13,6 +13,8 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -590,6 +592,9 @@ func TestWebClientIPAndRateLimit(t *testing.T) {
 		if c.trusted != "" {
 			e.vars["KEFU_TRUSTED_PROXIES"] = c.trusted
 		}
+		ipdb := filepath.Join(t.TempDir(), "ip.txt")
+		os.WriteFile(ipdb, []byte("203.0.113.0|203.0.113.255|中国|0|广东省|深圳市|电信\n"), 0o600)
+		e.vars["KEFU_IPDB_PATH"] = ipdb
 		h := e.start()
 		adm := h.admin()
 		chID, _ := adm.newWebChannel(map[string]any{})
@@ -597,9 +602,13 @@ func TestWebClientIPAndRateLimit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := adm.must(200, "GET", "/api/v1/visitors/"+v.id, nil).str("ip")
-		if got != c.want {
+		r := adm.must(200, "GET", "/api/v1/visitors/"+v.id, nil)
+		if got := r.str("ip"); got != c.want {
 			t.Fatalf("trusted proxies %q: visitor ip %q, want %q", c.trusted, got, c.want)
+		}
+		// The region comes from the IP database for the address believed.
+		if region := r.str("region"); (c.trusted != "") != strings.Contains(region, "广东") {
+			t.Fatalf("trusted proxies %q: region %q", c.trusted, region)
 		}
 		if c.trusted != "" {
 			continue

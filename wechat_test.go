@@ -44,6 +44,17 @@ type wxChannel struct {
 // newWechatChannel binds a fresh account the way an admin does: AppID and
 // AppSecret into Kefu, then the server URL, Token and EncodingAESKey Kefu
 // shows into WeChat.
+// newWechatChannels binds one account in each message mode (plain,
+// compatible, safe), by mode.
+func (c *client) newWechatChannels(fake *wechattest.Platform, extra map[string]any) map[string]wxChannel {
+	c.t.Helper()
+	chans := map[string]wxChannel{}
+	for _, wm := range wxModes {
+		chans[wm] = c.newWechatChannel(fake, wm, extra)
+	}
+	return chans
+}
+
 func (c *client) newWechatChannel(fake *wechattest.Platform, mode string, extra map[string]any) wxChannel {
 	c.t.Helper()
 	app := fake.NewApp(mode)
@@ -240,10 +251,7 @@ func TestWechatInbound(t *testing.T) {
 		adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "微信客服"})
 		agent := adm.newAgent("wx-inbound@kefu.test", 50, "微信客服")
 		agent.setStatus("online")
-		chans := map[string]wxChannel{}
-		for _, wm := range wxModes {
-			chans[wm] = adm.newWechatChannel(fake, wm, map[string]any{"default_group_id": "微信客服"})
-		}
+		chans := adm.newWechatChannels(fake, map[string]any{"default_group_id": "微信客服"})
 		for _, wm := range wxModes {
 			t.Run(wm, func(t *testing.T) {
 				wx := chans[wm]
@@ -412,10 +420,7 @@ func TestWechatEvents(t *testing.T) {
 		_, h, adm, fake := wechatHub(t, m)
 		agent := adm.newAgent("wx-events@kefu.test", 50)
 		agent.setStatus("online")
-		chans := map[string]wxChannel{}
-		for _, wm := range wxModes {
-			chans[wm] = adm.newWechatChannel(fake, wm, nil)
-		}
+		chans := adm.newWechatChannels(fake, nil)
 		watch := adm.dial(-1)
 		for _, wm := range wxModes {
 			t.Run(wm, func(t *testing.T) {
@@ -495,10 +500,7 @@ func TestWechatReplies(t *testing.T) {
 		e, h, adm, fake := wechatHub(t, m)
 		agent := adm.newAgent("wx-replies@kefu.test", 50)
 		agent.setStatus("online")
-		chans := map[string]wxChannel{}
-		for _, wm := range wxModes {
-			chans[wm] = adm.newWechatChannel(fake, wm, nil)
-		}
+		chans := adm.newWechatChannels(fake, nil)
 		sock := agent.dial(-1)
 		for _, wm := range wxModes {
 			t.Run(wm, func(t *testing.T) {

@@ -51,11 +51,7 @@ func (s *Store) Queue(ctx context.Context, a *Agent) ([]QueuedConversation, erro
 	if err := s.db.R.SelectContext(ctx, &rows, s.db.R.Rebind(q), a.TenantID); err != nil {
 		return nil, fmt.Errorf("queue: %w", err)
 	}
-	groups, err := s.groupSettings(ctx, a.TenantID)
-	if err != nil {
-		return nil, err
-	}
-	mine, err := s.agentGroups(ctx, a.ID)
+	groups, mine, err := s.pickupScope(ctx, a)
 	if err != nil {
 		return nil, err
 	}
@@ -119,11 +115,7 @@ func (s *Store) PickUp(ctx context.Context, a *Agent, convID string) (*Conversat
 	if err != nil {
 		return nil, err
 	}
-	groups, err := s.groupSettings(ctx, a.TenantID)
-	if err != nil {
-		return nil, err
-	}
-	mine, err := s.agentGroups(ctx, a.ID)
+	groups, mine, err := s.pickupScope(ctx, a)
 	if err != nil {
 		return nil, err
 	}
@@ -226,4 +218,15 @@ func (s *Store) assignedByTransfer(ctx context.Context, tx *sqlx.Tx, c *Conversa
 	}
 	return s.logRouting(ctx, tx, c, logEntry{Outcome: "transferred", AgentID: *c.AssigneeID, Policy: "manual",
 		Reason: fmt.Sprintf("%s transferred it: %s", by.Name, reason)})
+}
+
+// pickupScope is what deciding "may this agent pick it up" needs: the
+// tenant's groups with their settings and the agent's own groups.
+func (s *Store) pickupScope(ctx context.Context, a *Agent) (map[string]Group, []string, error) {
+	groups, err := s.groupSettings(ctx, a.TenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	mine, err := s.agentGroups(ctx, a.ID)
+	return groups, mine, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -168,16 +169,9 @@ func (s *Store) VisitorArrived(ctx context.Context, v *VisitorArrival) (*WebVisi
 // sameSite reports whether a referrer is a page of the same host (an
 // internal navigation, not where the visit came from).
 func sameSite(ref, page string) bool {
-	host := func(u string) string {
-		if i := strings.Index(u, "://"); i >= 0 {
-			u = u[i+3:]
-		}
-		if i := strings.IndexAny(u, "/?#"); i >= 0 {
-			u = u[:i]
-		}
-		return strings.ToLower(u)
-	}
-	return host(ref) != "" && host(ref) == host(page)
+	r, err := url.Parse(ref)
+	p, err2 := url.Parse(page)
+	return err == nil && err2 == nil && r.Host != "" && strings.EqualFold(r.Host, p.Host)
 }
 
 func (s *Store) addHit(ctx context.Context, tx *sqlx.Tx, id, tenantID string, at time.Time, url, title string) error {

@@ -232,7 +232,6 @@ func (c *Connector) hello(ctx context.Context, v *visitorConn, r *http.Request) 
 		a.PageURL, a.PageTitle, a.Referrer = p.URL, p.Title, p.Referrer
 		a.Engine, a.Keyword = searchKeyword(p.Referrer)
 	}
-	a.Region = c.store.Region(v.ip)
 	arrived, err := c.store.VisitorArrived(ctx, a)
 	if err != nil {
 		c.deps.Log.Warn("visitor arrival", "channel", ch.ID, "err", err)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -34,7 +35,6 @@ type Store interface {
 	ChannelAvailable(ctx context.Context, ch *hub.Channel) (bool, error)
 	RateConversation(ctx context.Context, ch *hub.Channel, contactExternalID, convID string, score int, comment string) error
 	ContactTyping(ctx context.Context, ch *hub.Channel, contactExternalID string, typing bool, preview string) error
-	Region(ip string) string
 }
 
 // Connector implements the web channel.
@@ -145,21 +145,14 @@ func (c *Connector) channel(g *gin.Context) (*hub.Channel, Config, bool) {
 // hub's own pages (the direct chat) are always allowed.
 func originAllowed(r *http.Request, cfg *Config) (string, bool) {
 	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return "", false
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return origin, false
 	}
-	host := origin
-	if i := strings.Index(host, "://"); i >= 0 {
-		host = host[i+3:]
-	}
-	hostOnly := host
-	if h, _, ok := strings.Cut(host, ":"); ok {
-		hostOnly = h
-	}
-	if strings.EqualFold(host, r.Host) {
+	if strings.EqualFold(u.Host, r.Host) {
 		return origin, true
 	}
-	return origin, cfg.allowsHost(hostOnly)
+	return origin, cfg.allowsHost(u.Hostname())
 }
 
 // cors sets the CORS headers for an allowed origin, or answers 403.
