@@ -12,12 +12,13 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/workbench"
 )
 
 func totpCode(t *testing.T, secret string, at time.Time) string {
 	t.Helper()
-	code, err := hub.TOTPCode(secret, at)
+	code, err := identity.TOTPCode(secret, at)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,8 +26,8 @@ import (
 
 	"github.com/kefu-hub/kefu/configs"
 	"github.com/kefu-hub/kefu/connectors"
-	"github.com/kefu-hub/kefu/hub/db"
 	"github.com/kefu-hub/kefu/hub/metrics"
+	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/workbench"
 )
 
@@ -258,7 +258,7 @@ func isoRoutes() map[string]isoRoute {
 // isoLiveRoutes is every route the hub serves: the workbench router with
 // the same connector registry serve builds.
 func isoLiveRoutes() gin.RoutesInfo {
-	return workbench.New(workbench.Deps{Connectors: newRegistry(connectors.Deps{}, configs.Default(), nil),
+	return workbench.New(workbench.Deps{Connectors: kinds(configs.Default()).Build(connectors.Deps{}),
 		Metrics: metrics.New(func() float64 { return 0 })}).Routes()
 }
 
@@ -360,7 +360,7 @@ func (x *isoTenant) secrets() []string {
 func isoSQL(t *testing.T, e *env, q string, args ...any) {
 	t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, e.vars["KEFU_DATABASE_URL"], e.vars["KEFU_DATA_DIR"])
+	d, err := store.Open(ctx, e.vars["KEFU_DATABASE_URL"], e.vars["KEFU_DATA_DIR"], store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/kefu-hub/kefu/configs"
@@ -19,14 +20,25 @@ import (
 	"github.com/kefu-hub/kefu/connectors/wechat"
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/bus"
-	"github.com/kefu-hub/kefu/hub/db"
+	"github.com/kefu-hub/kefu/hub/channels"
+	"github.com/kefu-hub/kefu/hub/core"
+	"github.com/kefu-hub/kefu/hub/files"
 	"github.com/kefu-hub/kefu/hub/geoip"
+	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/metrics"
+	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/pipeline"
+	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/hub/stream"
 	"github.com/kefu-hub/kefu/tickets"
 	"github.com/kefu-hub/kefu/workbench"
 )
+
+// kinds are the channel types the hub serves. Adding a channel is one line
+// here: its connector package provides everything else.
+func kinds(cfg configs.Config) connectors.Kinds {
+	return connectors.Kinds{api.Kind, wechat.Kind(cfg.WechatAPIBase), web.Kind}
+}
 
 func logger(cfg configs.Config) *slog.Logger {
 	lvl, _ := configs.ParseLevel(cfg.LogLevel)
@@ -38,15 +50,16 @@ func migrate(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	d, err := db.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	k, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir, store.Options{})
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	return d.Migrate(ctx)
+	defer k.Close()
+	return k.Migrate(ctx)
 }
 
-// serve wires the hub explicitly: store, bus, pipeline, connectors, HTTP.
+// serve builds the hub in dependency order — bus, store kernel, the noun
+// stores, connectors, pipeline, HTTP — and runs it until ctx ends.
 func serve(ctx context.Context, getenv func(string) string) error {
 	started := time.Now()
 	cfg, err := configs.Load(getenv)
@@ -62,23 +75,8 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
-	d, err := db.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	geo, err := geoip.Open(cfg.IPDBPath)
 	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Migrate(ctx); err != nil {
-		return err
-	}
-	store := hub.NewStore(d, log)
-	if cfg.IPDBPath != "" {
-		geo, err := geoip.Open(cfg.IPDBPath)
-		if err != nil {
-			return err
-		}
-		store.SetGeoIP(geo)
-	}
-	if err := bootstrap(ctx, store, cfg, log); err != nil {
 		return err
 	}
 	b, err := bus.Open(ctx, cfg.NATSURL, cfg.DataDir, cfg.BusPrefix, cfg.InboxPartitions, cfg.InboxWorkers, log)
@@ -86,93 +84,118 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	defer b.Close()
+	hook := outbound.NewHook()
+	k, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir, store.Options{Publisher: b,
+		EventHooks: []store.EventHook{hook.Deliveries}, Log: log})
+	if err != nil {
+		return err
+	}
+	defer k.Close()
+	if err := k.Migrate(ctx); err != nil {
+		return err
+	}
+	ks := kinds(cfg)
+	id := identity.New(k, log)
+	chans := channels.New(k)
+	fs := files.New(k)
+	c := core.NewStore(k, id, chans, geo, ks.Windows(), ks.Pushing(), log)
+	out := outbound.New(k, hook, chans.Get, c.MessageResult)
+	ts := tickets.New(k, c, id.Agents)
+	if err := bootstrap(ctx, id.Tenants, cfg, log); err != nil {
+		return err
+	}
+	registry := ks.Build(connectors.Deps{Channel: chans.Get,
+		Publish: func(_ context.Context, in hub.Inbound) error { return b.PublishInbound(in) },
+		HTTP:    connectors.NewHTTPClient(cfg.AllowPrivateCallbacks), MaxBody: cfg.MaxBodyBytes,
+		Tolerance: cfg.SignatureTolerance.Duration, AllowPrivate: cfg.AllowPrivateCallbacks, Log: log, Now: time.Now,
+		Files: fs, Tokens: chans, PublicURL: cfg.PublicURL, Store: k, Customers: c.Customers(), Region: geo.Lookup})
 	m := metrics.New(func() float64 { n, _ := b.Lag(); return float64(n) })
-	st := stream.New(store, log, func(delta int) { m.WebSockets.Add(float64(delta)) })
-	deps := connectors.Deps{Channel: store.Channel, HTTP: connectors.NewHTTPClient(cfg.AllowPrivateCallbacks),
-		MaxBody: cfg.MaxBodyBytes, Tolerance: cfg.SignatureTolerance.Duration, AllowPrivate: cfg.AllowPrivateCallbacks,
-		Log: log, Now: time.Now, PublicURL: cfg.PublicURL}
-	var p *pipeline.Pipeline
-	deps.Publish = func(ctx context.Context, in hub.Inbound) error { return p.Publish(ctx, in) }
-	deps.Files, deps.Tokens = store, store // attachments and platform tokens live in the database
-	registry := newRegistry(deps, cfg, store)
-	store.SetReplyPolicies(registry.ReplyPolicies()) // WeChat's 48-hour window
-	p = pipeline.New(store, b, st, registry, m, log)
-	visitors := registry["web"].(*web.Connector).Dispatcher()
-	p.AddSink(visitors.Publish) // visitor sockets follow their conversations
-	go visitors.Run(ctx)
-	store.SetNotifier(p)
-	ts := &tickets.Store{DB: d.W, R: d.R, Now: func() time.Time { return time.Now().UTC() }}
-	handler := workbench.New(workbench.Deps{Store: store, Tickets: ts, Stream: st, Pipeline: p, Connectors: registry,
-		Metrics: m, Log: log, PublicURL: cfg.PublicURL, SessionTTL: cfg.SessionTTL.Duration, TrustedProxies: cfg.TrustedProxies,
-		AllowPrivateCallbacks: cfg.AllowPrivateCallbacks,
+	st := stream.New(k, log, func(delta int) { m.WebSockets.Add(float64(delta)) })
+	sinks := []func([]hub.Event){st.Publish}
+	for _, s := range registry.Sinks() {
+		sinks = append(sinks, s.Events)
+	}
+	p := pipeline.New(pipeline.Deps{Store: k, Inbox: c, Outbound: out, Failed: pipeline.NewFailed(k), Bus: b,
+		Sender: registry, Channel: chans.Get, Sinks: sinks, Metrics: m, Log: log})
+	handler := workbench.New(workbench.Deps{Kernel: k, Identity: id, Channels: chans, Files: fs, Outbound: out,
+		Core: c, Tickets: ts, Failed: p.Failed, Stream: st, Pipeline: p, Connectors: registry, Metrics: m, Log: log,
+		PublicURL: cfg.PublicURL, SessionTTL: cfg.SessionTTL.Duration, TrustedProxies: cfg.TrustedProxies,
+		AllowPrivateCallbacks: cfg.AllowPrivateCallbacks, Region: geo.Lookup,
 		Ready: func(ctx context.Context) error {
-			// Not ready until the bus handlers run: a hub stopped while its
-			// router is still subscribing hangs in the NATS subscriber's
-			// close (a failed Subscribe leaks its wait group), and a load
-			// balancer should not count a hub that consumes nothing yet.
+			// Not ready until the bus handlers run: a load balancer should
+			// not count a hub that consumes nothing yet.
 			select {
 			case <-p.Ready():
 			default:
 				return errors.New("the pipeline is starting")
 			}
-			return errors.Join(d.Ping(ctx), b.Ping())
+			return errors.Join(k.Ping(ctx), b.Ping())
 		}})
-	return listen(ctx, ln, cfg, handler, p, log, started)
+	loops := []func(context.Context) error{p.Run, func(ctx context.Context) error { st.Run(ctx); return nil }}
+	for _, r := range registry.Runners() {
+		loops = append(loops, r.Run)
+	}
+	return listen(ctx, ln, cfg, handler, p.Ready(), loops, log, started)
 }
 
-// newRegistry builds every connector the hub serves. The tenant-isolation
-// matrix lists the routes of exactly this registry, so a connector added
-// here without an entry in that matrix fails the tests.
-func newRegistry(deps connectors.Deps, cfg configs.Config, store web.Store) connectors.Registry {
-	return connectors.NewRegistry(api.New(deps), wechat.New(deps, cfg.WechatAPIBase), web.New(deps, store))
-}
-
-func listen(ctx context.Context, ln net.Listener, cfg configs.Config, h http.Handler, p *pipeline.Pipeline, log *slog.Logger, started time.Time) error {
+// listen serves HTTP and runs the background loops until ctx ends or one of
+// them fails; then it stops taking requests and waits (bounded) for every
+// loop to finish, so the caller can close the bus and the database.
+func listen(ctx context.Context, ln net.Listener, cfg configs.Config, h http.Handler, ready <-chan struct{},
+	loops []func(context.Context) error, log *slog.Logger, started time.Time) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	piped, served := make(chan error, 1), make(chan error, 1)
-	go func() { piped <- p.Run(ctx) }()
-	go func() { served <- srv.Serve(ln) }()
+	failed := make(chan error, len(loops)+1)
+	var wg sync.WaitGroup
+	for _, loop := range loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := loop(ctx); err != nil {
+				failed <- err
+			}
+		}()
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			failed <- err
+		}
+	}()
 	var err error
-	pipeDone := false
 	select {
-	case <-p.Ready():
+	case <-ready:
 		log.Info("kefu is ready", "listen", "http://"+ln.Addr().String(), "mode", cfg.Mode(), "startup", time.Since(started).Round(time.Millisecond))
 		fmt.Fprintf(os.Stderr, "\n  Kefu is listening on http://%s  (%s)\n\n", ln.Addr(), cfg.Mode())
 		select {
 		case <-ctx.Done():
-		case err = <-piped:
-			pipeDone = true
-		case err = <-served:
+		case err = <-failed:
 		}
-	case err = <-piped:
-		pipeDone = true
-	case err = <-served:
+	case <-ctx.Done():
+	case err = <-failed:
 	}
 	if err != nil {
 		log.Error("stopping", "err", err)
 	}
-	// Stop taking requests, then let the pipeline finish what it holds
-	// before the caller closes the bus and the database.
-	shut, c2 := context.WithTimeout(context.Background(), 10*time.Second)
-	defer c2()
+	// Stop taking requests, then let the loops finish what they hold.
+	shut, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stop()
 	srv.Shutdown(shut)
 	cancel()
-	if !pipeDone {
-		select {
-		case <-piped:
-		case <-shut.Done():
-			log.Warn("pipeline did not stop in time")
-		}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-shut.Done():
+		log.Warn("background loops did not stop in time")
 	}
 	return err
 }
 
 // bootstrap creates the first tenant and admin on an empty hub and prints
 // the login once.
-func bootstrap(ctx context.Context, s *hub.Store, cfg configs.Config, log *slog.Logger) error {
+func bootstrap(ctx context.Context, t *identity.Tenants, cfg configs.Config, log *slog.Logger) error {
 	email, pw, generated := cfg.AdminEmail, cfg.AdminPassword, false
 	if email == "" {
 		email = "admin@kefu.local"
@@ -182,7 +205,7 @@ func bootstrap(ctx context.Context, s *hub.Store, cfg configs.Config, log *slog.
 		rand.Read(b)
 		pw, generated = base64.RawURLEncoding.EncodeToString(b), true
 	}
-	created, err := s.Bootstrap(ctx, email, pw)
+	created, err := t.Bootstrap(ctx, email, pw)
 	if err != nil {
 		return fmt.Errorf("bootstrap admin: %w", err)
 	}

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/connectors/wechat/wechattest"
-	"github.com/kefu-hub/kefu/hub/db"
+	"github.com/kefu-hub/kefu/hub/store"
 )
 
 // BenchmarkWechatSafePush drives an embedded hub with safe-mode (encrypted)
@@ -104,7 +104,7 @@ func BenchmarkWechatSafePush(b *testing.B) {
 // stops growing) and returns how many it holds.
 func benchStored(b *testing.B, dir, channelID string, want int) int {
 	ctx := context.Background()
-	d, err := db.Open(ctx, "", dir)
+	d, err := store.Open(ctx, "", dir, store.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

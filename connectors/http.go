@@ -6,11 +6,11 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/files"
 )
 
 // Fail answers a platform with the hub's error shape and stops the handler.
@@ -40,7 +40,7 @@ var inlineImages = map[string]bool{"image/png": true, "image/jpeg": true, "image
 
 // ServeFile answers with a stored file: a download, except images the bytes
 // prove to be images; never sniffed by the browser, never run as a page.
-func ServeFile(g *gin.Context, f *hub.File) {
+func ServeFile(g *gin.Context, f *files.File) {
 	h := g.Writer.Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
@@ -91,4 +91,19 @@ func ReadUpload(g *gin.Context, max int64) (name string, data []byte, ok bool) {
 		return "", nil, false
 	}
 	return fh.Filename, data, true
+}
+
+// QueryInt reads a non-negative integer query parameter (def when absent);
+// otherwise it answers 400 and returns false.
+func QueryInt(g *gin.Context, name string, def int64) (int64, bool) {
+	v := g.Query(name)
+	if v == "" {
+		return def, true
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		Fail(g, http.StatusBadRequest, "bad_request", name+" must be a non-negative integer")
+		return 0, false
+	}
+	return n, true
 }

@@ -7,21 +7,22 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/files"
 )
 
 // Files is the attachment store connectors save customer media into
-// (*hub.Store implements it).
+// (*files.Store).
 type Files interface {
-	// SaveFile stores a file; one with the same id already stored is kept.
-	SaveFile(ctx context.Context, f *hub.File) error
-	// FillFile completes a pending file, or records why fetching it failed.
-	FillFile(ctx context.Context, tenantID, id, contentType string, data []byte, fetchErr string) error
-	// File returns a tenant's file with its data.
-	File(ctx context.Context, tenantID, id string) (*hub.File, error)
+	// Save stores a file; one with the same id already stored is kept.
+	Save(ctx context.Context, f *files.File) error
+	// Fill completes a pending file, or records why fetching it failed.
+	Fill(ctx context.Context, tenantID, id, contentType string, data []byte, fetchErr string) error
+	// Get returns a tenant's file with its data.
+	Get(ctx context.Context, tenantID, id string) (*files.File, error)
 }
 
 // Tokens keeps platform access tokens shared by every hub process, each
-// with the time to stop using it (*hub.Store implements it).
+// with the time to stop using it (*channels.Store).
 type Tokens interface {
 	PlatformToken(ctx context.Context, name string) (string, time.Time, error)
 	SavePlatformToken(ctx context.Context, name, token string, expires time.Time) error
@@ -37,25 +38,7 @@ type Typer interface {
 // MediaFetcher is a connector that can fetch a pending file (customer media
 // whose download has not succeeded yet) from its platform on demand.
 type MediaFetcher interface {
-	FetchFile(ctx context.Context, ch *hub.Channel, f *hub.File) (*hub.File, error)
-}
-
-// Windowed is a connector whose platform limits when agents may write
-// (WeChat's 48-hour, 5-message window).
-type Windowed interface {
-	ReplyPolicy() hub.ReplyPolicy
-}
-
-// ReplyPolicies collects the reply rules of the connectors that have one,
-// by channel type, for hub.Store.SetReplyPolicies.
-func (r Registry) ReplyPolicies() map[string]hub.ReplyPolicy {
-	out := map[string]hub.ReplyPolicy{}
-	for typ, c := range r {
-		if w, ok := c.(Windowed); ok {
-			out[typ] = w.ReplyPolicy()
-		}
-	}
-	return out
+	FetchFile(ctx context.Context, ch *hub.Channel, f *files.File) (*files.File, error)
 }
 
 // Pager is a connector that serves pages and scripts at the hub's root (the
@@ -68,4 +51,71 @@ type Pager interface {
 // channel's snippet and direct chat URL); base is the hub's public address.
 type Linker interface {
 	InfoAt(ch *hub.Channel, base string) map[string]any
+}
+
+// EventSink is a connector that pushes events over its own sockets (the web
+// channel's visitor sockets): it gets every event of the broadcast, on
+// every hub process.
+type EventSink interface {
+	Events(evs []hub.Event)
+}
+
+// Runner is a connector with background work (heartbeats, availability
+// checks); Run blocks until ctx ends and is joined to the hub's shutdown.
+type Runner interface {
+	Run(ctx context.Context) error
+}
+
+// AgentAPI is a connector with routes for agents (the web channel's live
+// visitor list), mounted under /api/v1 behind agent authentication; a
+// handler finds the agent with AgentOf and answers through the kit, so the
+// API has one error shape and one error-to-status map.
+type AgentAPI interface {
+	AgentRoutes(r gin.IRouter, kit AgentKit)
+}
+
+// AgentKit is how an agent route reads a request and answers (the
+// workbench's own functions).
+type AgentKit struct {
+	// Bind decodes a JSON body (answering 400/413 itself when it cannot).
+	Bind func(g *gin.Context, v any) bool
+	// Respond writes v with status, or maps err to its status.
+	Respond func(g *gin.Context, status int, v any, err error)
+}
+
+// agentKey is where the authentication middleware keeps the agent.
+const agentKey = "kefu.agent"
+
+// SetAgent records the authenticated agent of a request.
+func SetAgent(g *gin.Context, a *hub.Agent) { g.Set(agentKey, a) }
+
+// AgentOf is the authenticated agent of a request.
+func AgentOf(g *gin.Context) *hub.Agent { return g.MustGet(agentKey).(*hub.Agent) }
+
+// Customers is what a channel whose customers talk over its own sockets
+// (web, app) asks of the hub: their conversation and messages, their
+// typing, ratings, whether anyone can answer, and an agent starting a chat.
+type Customers interface {
+	// GroupExists reports whether a tenant has a group by that id.
+	GroupExists(ctx context.Context, tenantID, id string) bool
+	// AgentName is an agent's display name.
+	AgentName(ctx context.Context, tenantID, id string) (string, error)
+	// Available reports whether someone can answer the channel's customers now.
+	Available(ctx context.Context, ch *hub.Channel) (bool, error)
+	// Conversation is a contact's active conversation on a channel, else
+	// the most recent one (nil when the contact never wrote).
+	Conversation(ctx context.Context, channelID, contactExternalID string) (*hub.Conversation, error)
+	// Active maps the contacts (by external id) that have an active
+	// conversation on the channel to its id and status.
+	Active(ctx context.Context, channelID string, contactExternalIDs []string) (map[string]hub.Conversation, error)
+	// Messages are what the customer sees of a conversation (never notes),
+	// after seq, oldest first.
+	Messages(ctx context.Context, convID string, after int64, limit int) ([]hub.Message, error)
+	// Rate stores the customer's rating of their conversation, once.
+	Rate(ctx context.Context, ch *hub.Channel, contactExternalID, convID string, score int, comment string) error
+	// Typing tells the agent the customer is typing (with a preview).
+	Typing(ctx context.Context, ch *hub.Channel, contactExternalID string, typing bool, preview string) error
+	// Start opens a conversation with a customer from an agent's side
+	// (proactive chat): assigned to the agent, with the agent's message.
+	Start(ctx context.Context, a *hub.Agent, ch *hub.Channel, contact hub.ContactInfo, text string) (*hub.Conversation, error)
 }

@@ -1,6 +1,8 @@
-// Package hub is Kefu's core: the normalized message model, the inbox that
-// stores what connectors publish, routing, conversations, events and the
-// outbound deliveries, with their storage.
+// Package hub is Kefu's model: the values every part of the hub passes
+// around — tenants, agents, channels, contacts, conversations, messages, the
+// normalized inbound message, events and outbound pushes — with their named
+// kinds and statuses and the domain errors. It does no I/O; the noun
+// packages under hub/ store these values, each in its own tables.
 package hub
 
 import (
@@ -10,35 +12,15 @@ import (
 	"time"
 )
 
-// Roles an agent can have. Admins and supervisors see the whole tenant.
-const (
-	RoleAdmin      = "admin"
-	RoleSupervisor = "supervisor"
-	RoleAgent      = "agent"
-)
-
-// Agent statuses.
-const (
-	StatusOnline  = "online"
-	StatusBusy    = "busy"
-	StatusOffline = "offline"
-)
-
-// Conversation statuses. Everything but closed is active: at most one active
-// conversation per contact per channel (a partial unique index holds it).
-const (
-	ConvQueued  = "queued"  // waiting for an agent
-	ConvOpen    = "open"    // assigned to an agent
-	ConvOffline = "offline" // nobody was online: a ticket holds it
-	ConvClosed  = "closed"
-)
-
 // Domain errors; one function in workbench maps them to HTTP statuses.
 var (
 	ErrNotFound     = errors.New("not found")
 	ErrConflict     = errors.New("conflict")
 	ErrUnauthorized = errors.New("unauthorized")
 	ErrForbidden    = errors.New("forbidden")
+	// ErrUnavailable is a failure to reach the database or the bus: the
+	// caller answers 5xx (platforms retry) rather than 4xx.
+	ErrUnavailable = errors.New("temporarily unavailable")
 )
 
 // InvalidError is bad input with a message a user can act on.
@@ -61,21 +43,21 @@ type Tenant struct {
 
 // Agent is a person working conversations (or an admin).
 type Agent struct {
-	ID             string     `db:"id" json:"id"`
-	TenantID       string     `db:"tenant_id" json:"tenant_id"`
-	Email          string     `db:"email" json:"email"`
-	PasswordHash   string     `db:"password_hash" json:"-"`
-	Name           string     `db:"name" json:"name"`
-	EmployeeNo     string     `db:"employee_no" json:"employee_no"`
-	Role           string     `db:"role" json:"role"`
-	Superadmin     bool       `db:"superadmin" json:"superadmin"`
-	MaxChats       int        `db:"max_chats" json:"max_chats"`
-	CurrentChats   int        `db:"current_chats" json:"current_chats"`
-	Status         string     `db:"status" json:"status"`
-	Disabled       bool       `db:"disabled" json:"disabled"`
-	LastAssignedAt *time.Time `db:"last_assigned_at" json:"last_assigned_at,omitempty"`
-	CreatedAt      time.Time  `db:"created_at" json:"created_at"`
-	Groups         []string   `db:"-" json:"groups"`
+	ID             string      `db:"id" json:"id"`
+	TenantID       string      `db:"tenant_id" json:"tenant_id"`
+	Email          string      `db:"email" json:"email"`
+	PasswordHash   string      `db:"password_hash" json:"-"`
+	Name           string      `db:"name" json:"name"`
+	EmployeeNo     string      `db:"employee_no" json:"employee_no"`
+	Role           Role        `db:"role" json:"role"`
+	Superadmin     bool        `db:"superadmin" json:"superadmin"`
+	MaxChats       int         `db:"max_chats" json:"max_chats"`
+	CurrentChats   int         `db:"current_chats" json:"current_chats"`
+	Status         AgentStatus `db:"status" json:"status"`
+	Disabled       bool        `db:"disabled" json:"disabled"`
+	LastAssignedAt *time.Time  `db:"last_assigned_at" json:"last_assigned_at,omitempty"`
+	CreatedAt      time.Time   `db:"created_at" json:"created_at"`
+	Groups         []string    `db:"-" json:"groups"`
 	// TOTPEnabled: the agent confirmed a TOTP authenticator (totp.go);
 	// RequireTOTP: an admin requires it of this agent.
 	TOTPEnabled bool `db:"totp_enabled" json:"totp_enabled"`
@@ -87,18 +69,6 @@ type Agent struct {
 
 // SeesAll reports whether the agent sees every conversation of the tenant.
 func (a *Agent) SeesAll() bool { return a.Role == RoleAdmin || a.Role == RoleSupervisor }
-
-// Group is a team conversations are routed to (售前, 售后, 技术支持 …).
-type Group struct {
-	ID        string    `db:"id" json:"id"`
-	TenantID  string    `db:"tenant_id" json:"tenant_id"`
-	Name      string    `db:"name" json:"name"`
-	CreatedAt time.Time `db:"created_at" json:"created_at"`
-	AgentIDs  []string  `db:"-" json:"agent_ids"`
-	// Settings are the group's routing settings (policy.go).
-	Settings    GroupSettings `db:"-" json:"settings"`
-	SettingsRaw string        `db:"settings" json:"-"`
-}
 
 // Channel is one bound customer channel (an API channel, a WeChat account …).
 type Channel struct {
@@ -142,7 +112,7 @@ type Conversation struct {
 	ContactID     string     `db:"contact_id" json:"contact_id"`
 	GroupID       *string    `db:"group_id" json:"group_id"`
 	AssigneeID    *string    `db:"assignee_id" json:"assignee_id"`
-	Status        string     `db:"status" json:"status"`
+	Status        ConvStatus `db:"status" json:"status"`
 	LastSeq       int64      `db:"last_seq" json:"last_seq"`
 	CloseReason   string     `db:"close_reason" json:"close_reason,omitempty"`
 	CreatedAt     time.Time  `db:"created_at" json:"created_at"`
@@ -177,23 +147,23 @@ type Attachment struct {
 
 // Message is one message in a conversation, numbered by a gap-free seq.
 type Message struct {
-	ID             string       `db:"id" json:"id"`
-	TenantID       string       `db:"tenant_id" json:"-"`
-	ConversationID string       `db:"conversation_id" json:"conversation_id"`
-	ChannelID      string       `db:"channel_id" json:"channel_id"`
-	Seq            int64        `db:"seq" json:"seq"`
-	Direction      string       `db:"direction" json:"direction"`
-	SenderType     string       `db:"sender_type" json:"sender_type"`
-	SenderID       string       `db:"sender_id" json:"sender_id"`
-	Type           string       `db:"type" json:"type"`
-	Text           string       `db:"text" json:"text"`
-	AttachmentsRaw string       `db:"attachments" json:"-"`
-	Attachments    []Attachment `db:"-" json:"attachments"`
-	ExternalID     *string      `db:"external_id" json:"external_id,omitempty"`
-	ClientID       *string      `db:"client_id" json:"client_id,omitempty"`
-	Status         string       `db:"status" json:"status"`
-	Error          string       `db:"error" json:"error,omitempty"`
-	CreatedAt      time.Time    `db:"created_at" json:"created_at"`
+	ID             string        `db:"id" json:"id"`
+	TenantID       string        `db:"tenant_id" json:"-"`
+	ConversationID string        `db:"conversation_id" json:"conversation_id"`
+	ChannelID      string        `db:"channel_id" json:"channel_id"`
+	Seq            int64         `db:"seq" json:"seq"`
+	Direction      Direction     `db:"direction" json:"direction"`
+	SenderType     SenderType    `db:"sender_type" json:"sender_type"`
+	SenderID       string        `db:"sender_id" json:"sender_id"`
+	Type           string        `db:"type" json:"type"`
+	Text           string        `db:"text" json:"text"`
+	AttachmentsRaw string        `db:"attachments" json:"-"`
+	Attachments    []Attachment  `db:"-" json:"attachments"`
+	ExternalID     *string       `db:"external_id" json:"external_id,omitempty"`
+	ClientID       *string       `db:"client_id" json:"client_id,omitempty"`
+	Status         MessageStatus `db:"status" json:"status"`
+	Error          string        `db:"error" json:"error,omitempty"`
+	CreatedAt      time.Time     `db:"created_at" json:"created_at"`
 }
 
 // ContactInfo is a customer identity as a connector saw it.
@@ -221,7 +191,7 @@ type Inbound struct {
 	// scanned a code ("scan") or clicked a menu ("click"). The contact is
 	// upserted and the event recorded once (ExternalID dedups it); no
 	// conversation opens. Text carries the event's detail (QR scene, menu key).
-	Event string `json:"event,omitempty"`
+	Event ContactEvent `json:"event,omitempty"`
 	// Reply is an automatic answer sent to the contact once, when the
 	// message or event is first stored (a welcome message, a menu's reply).
 	Reply string `json:"reply,omitempty"`
@@ -234,50 +204,6 @@ type Inbound struct {
 
 // BusID is the id the bus deduplicates this message by.
 func (in *Inbound) BusID() string { return in.ChannelID + ":" + in.ExternalID }
-
-// Event is one realtime event. ID is gap-free per tenant so clients resume
-// from the last one they saw. AgentID is the audience: an agent sees events
-// addressed to them; admins and supervisors see all of their tenant.
-type Event struct {
-	TenantID       string    `db:"tenant_id" json:"-"`
-	ID             int64     `db:"id" json:"id"`
-	Type           string    `db:"type" json:"type"`
-	ConversationID string    `db:"conversation_id" json:"conversation_id,omitempty"`
-	AgentID        string    `db:"agent_id" json:"-"`
-	Payload        RawJSON   `db:"payload" json:"data"`
-	CreatedAt      time.Time `db:"created_at" json:"created_at"`
-	channelID      string
-}
-
-// VisibleTo reports whether an agent may see the event.
-func (e *Event) VisibleTo(a *Agent) bool {
-	switch e.Type {
-	case EvVisitorUpdated, EvQueueChanged, EvTicketCreated:
-		// Every agent may invite a visitor, pick up from the queue, take an
-		// unassigned ticket; these carry no customer text.
-		return e.TenantID == a.TenantID
-	}
-	return e.TenantID == a.TenantID && (a.SeesAll() || (e.AgentID != "" && e.AgentID == a.ID))
-}
-
-// Event types.
-const (
-	EvConversationCreated     = "conversation.created"
-	EvConversationQueued      = "conversation.queued"
-	EvConversationAssigned    = "conversation.assigned"
-	EvConversationTransferred = "conversation.transferred"
-	EvConversationClosed      = "conversation.closed"
-	EvConversationOffline     = "conversation.offline"
-	EvMessageCreated          = "message.created"
-	EvMessageUpdated          = "message.updated"
-	EvTyping                  = "typing"
-	EvAgentStatus             = "agent.status"
-	EvTicketCreated           = "ticket.created"
-	EvContactUpdated          = "contact.updated"
-	// EvRatingRequested asks the customer to rate the conversation (the web
-	// visitor socket shows the rating form on it).
-	EvRatingRequested = "conversation.rating_requested"
-)
 
 // RawJSON is a JSON document stored as text: it scans from TEXT (SQLite)
 // or bytes (PostgreSQL) and marshals as itself.
@@ -310,4 +236,58 @@ func (r RawJSON) MarshalJSON() ([]byte, error) {
 func (r *RawJSON) UnmarshalJSON(b []byte) error {
 	*r = append(RawJSON(nil), b...)
 	return nil
+}
+
+// Rating is a conversation's customer rating.
+type Rating struct {
+	Score     int       `db:"score" json:"score"`
+	Comment   string    `db:"comment" json:"comment"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
+}
+
+// MessagePreview is the last message of a conversation, for lists.
+type MessagePreview struct {
+	ConversationID string    `db:"conversation_id" json:"-"`
+	Seq            int64     `db:"seq" json:"seq"`
+	Direction      Direction `db:"direction" json:"direction"`
+	Type           string    `db:"type" json:"type"`
+	Text           string    `db:"text" json:"text"`
+}
+
+// Visitor is what a connector knows of where a customer came from; routing
+// rules match on it.
+type Visitor struct {
+	// IP is the visitor's address; the region is looked up in the
+	// configured IP database when Region is not given.
+	IP     string `json:"ip,omitempty"`
+	Region string `json:"region,omitempty"`
+	// Referrer is the page or search engine the visitor came from.
+	Referrer string `json:"referrer,omitempty"`
+	// Keyword is the search-engine keyword.
+	Keyword string `json:"keyword,omitempty"`
+	// Page is the page the chat was opened on.
+	Page string `json:"page,omitempty"`
+	// Agent asks for one agent (a direct link): id, employee number or email.
+	Agent string `json:"agent,omitempty"`
+}
+
+// Sanitize makes every string of the message storable (Clean).
+func (in *Inbound) Sanitize() {
+	for _, p := range []*string{&in.ExternalID, &in.Contact.ExternalID, &in.Contact.Name, &in.Contact.Email,
+		&in.Contact.Phone, &in.Type, &in.Text, &in.Group, &in.Reply} {
+		*p = Clean(*p)
+	}
+	in.Event = ContactEvent(Clean(string(in.Event)))
+	for i := range in.Attachments {
+		a := &in.Attachments[i]
+		a.URL, a.Name, a.Type = Clean(a.URL), Clean(a.Name), Clean(a.Type)
+	}
+}
+
+// DecodeAttachments fills Attachments from the stored AttachmentsRaw.
+func (m *Message) DecodeAttachments() {
+	m.Attachments = []Attachment{}
+	if m.AttachmentsRaw != "" {
+		_ = json.Unmarshal([]byte(m.AttachmentsRaw), &m.Attachments) // written by us; [] on damage
+	}
 }

@@ -1,13 +1,6 @@
 package hub
 
-import (
-	"context"
-	"database/sql"
-	"fmt"
-	"time"
-
-	"github.com/jmoiron/sqlx"
-)
+import "time"
 
 // ReplyPolicy is a platform's rule for how long, and how often, agents may
 // write to a customer after the customer last wrote. WeChat's customer-service
@@ -45,75 +38,3 @@ type ReplyWindow struct {
 type WindowClosedError struct{ Window *ReplyWindow }
 
 func (e *WindowClosedError) Error() string { return e.Window.Message }
-
-// SetReplyPolicies installs each channel type's reply rule (by connector type).
-func (s *Store) SetReplyPolicies(p map[string]ReplyPolicy) { s.policies = p }
-
-// checkReplyWindow refuses a reply the platform would refuse, under the
-// conversation's row lock so concurrent replies count each other.
-func (s *Store) checkReplyWindow(ctx context.Context, tx *sqlx.Tx, c *Conversation) error {
-	w, err := s.replyWindow(ctx, tx, c)
-	if err != nil || w == nil || w.Open {
-		return err
-	}
-	return &WindowClosedError{Window: w}
-}
-
-// replyWindow computes a conversation's window; nil when its channel type
-// has no rule. Replies that failed do not count (the platform refused them).
-func (s *Store) replyWindow(ctx context.Context, q sqlx.QueryerContext, c *Conversation) (*ReplyWindow, error) {
-	ch, err := s.Channel(ctx, c.ChannelID)
-	if err != nil {
-		return nil, err
-	}
-	p, ok := s.policies[ch.Type]
-	if !ok {
-		return nil, nil //nolint:nilnil // no rule: nothing to show
-	}
-	var last []struct {
-		Seq       int64     `db:"seq"`
-		Type      string    `db:"type"`
-		CreatedAt time.Time `db:"created_at"`
-	}
-	lq := `SELECT seq, type, created_at FROM messages WHERE conversation_id = ? AND direction = 'in' ORDER BY seq DESC LIMIT 1`
-	if err := sqlx.SelectContext(ctx, q, &last, s.db.R.Rebind(lq), c.ID); err != nil {
-		return nil, fmt.Errorf("last customer message: %w", err)
-	}
-	within, limit := p.Within, p.Max
-	w := &ReplyWindow{Max: limit}
-	if len(last) == 0 {
-		w.Reason, w.Message = WindowExpired, "the customer has not written yet; the platform accepts replies only after a customer message"
-		return w, nil
-	}
-	if last[0].Type == "event" {
-		within, limit = p.EventWithin, p.EventMax
-		w.Max = limit
-	}
-	var sent int
-	cq := `SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND direction = 'out' AND seq > ? AND status <> 'failed'`
-	if err := sqlx.GetContext(ctx, q, &sent, s.db.R.Rebind(cq), c.ID, last[0].Seq); err != nil {
-		return nil, fmt.Errorf("count replies: %w", err)
-	}
-	var unsub []sql.NullTime
-	uq := `SELECT unsubscribed_at FROM contacts WHERE id = ?`
-	if err := sqlx.SelectContext(ctx, q, &unsub, s.db.R.Rebind(uq), c.ContactID); err != nil {
-		return nil, fmt.Errorf("contact subscription: %w", err)
-	}
-	exp := last[0].CreatedAt.Add(within)
-	w.ExpiresAt, w.Remaining = &exp, max(limit-sent, 0)
-	switch {
-	case len(unsub) == 1 && unsub[0].Valid && !unsub[0].Time.Before(last[0].CreatedAt):
-		w.Reason, w.Remaining = WindowUnsubscribed, 0
-		w.Message = "the customer unfollowed the account: the platform no longer accepts messages to them (客户已取消关注)"
-	case !s.now().Before(exp):
-		w.Reason, w.Remaining = WindowExpired, 0
-		w.Message = fmt.Sprintf("the reply window closed at %s (%s after the customer's last message); the customer must write again first (已超过可回复时间，需等待客户再次发消息)",
-			exp.Format(time.RFC3339), within)
-	case w.Remaining == 0:
-		w.Reason = WindowQuota
-		w.Message = fmt.Sprintf("%d replies were already sent since the customer's last message, the platform's maximum; the customer must write again first (已达回复条数上限，需等待客户再次发消息)", limit)
-	default:
-		w.Open = true
-	}
-	return w, nil
-}

@@ -5,53 +5,55 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/identity"
 )
 
 func (s *Server) createTenant(g *gin.Context) {
-	if !current(g).Superadmin {
+	if !connectors.AgentOf(g).Superadmin {
 		fail(g, http.StatusForbidden, "forbidden", "only the platform admin creates tenants")
 		return
 	}
-	var nt hub.NewTenant
+	var nt identity.NewTenant
 	if !bind(g, &nt) {
 		return
 	}
-	t, a, err := s.Store.CreateTenant(g.Request.Context(), nt, false)
+	t, a, err := s.Identity.Tenants.Create(g.Request.Context(), nt, false)
 	s.respond(g, http.StatusCreated, gin.H{"tenant": t, "admin": a}, err)
 }
 
 func (s *Server) listAgents(g *gin.Context) {
-	as, err := s.Store.Agents(g.Request.Context(), current(g).TenantID)
+	as, err := s.Identity.Agents.List(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	s.respond(g, http.StatusOK, gin.H{"agents": as}, err)
 }
 
 func (s *Server) createAgent(g *gin.Context) {
-	var na hub.NewAgent
+	var na identity.NewAgent
 	if !bind(g, &na) {
 		return
 	}
-	a, err := s.Store.CreateAgent(g.Request.Context(), current(g).TenantID, na)
+	a, err := s.Identity.Agents.Create(g.Request.Context(), connectors.AgentOf(g).TenantID, na)
 	s.respond(g, http.StatusCreated, a, err)
 }
 
 func (s *Server) getAgent(g *gin.Context) {
-	a, err := s.Store.Agent(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	a, err := s.Identity.Agents.Get(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, a, err)
 }
 
 func (s *Server) updateAgent(g *gin.Context) {
-	var p hub.AgentPatch
+	var p identity.Patch
 	if !bind(g, &p) {
 		return
 	}
-	me := current(g)
+	me := connectors.AgentOf(g)
 	if g.Param("id") == me.ID && ((p.Disabled != nil && *p.Disabled) || (p.Role != nil && *p.Role != hub.RoleAdmin)) {
 		fail(g, http.StatusBadRequest, "invalid", "you cannot disable yourself or give up your own admin role")
 		return
 	}
 	tid := me.TenantID
-	a, err := s.Store.UpdateAgent(g.Request.Context(), tid, g.Param("id"), p)
+	a, err := s.Identity.Agents.Update(g.Request.Context(), tid, g.Param("id"), p, s.Core.SignOff)
 	if err == nil {
 		s.Pipeline.Kick(tid)
 	}
@@ -61,33 +63,33 @@ func (s *Server) updateAgent(g *gin.Context) {
 // createGroup creates a group with its members and, optionally, its
 // routing settings (the fields of PATCH /groups/{id}).
 func (s *Server) createGroup(g *gin.Context) {
-	var p hub.GroupPatch
+	var p identity.GroupPatch
 	if !bind(g, &p) {
 		return
 	}
-	gr, err := s.Store.CreateGroup(g.Request.Context(), current(g).TenantID, p)
+	gr, err := s.Identity.Groups.Create(g.Request.Context(), connectors.AgentOf(g).TenantID, p)
 	s.respond(g, http.StatusCreated, gr, err)
 }
 
 func (s *Server) listGroups(g *gin.Context) {
-	gs, err := s.Store.Groups(g.Request.Context(), current(g).TenantID)
+	gs, err := s.Identity.Groups.List(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	s.respond(g, http.StatusOK, gin.H{"groups": gs}, err)
 }
 
 func (s *Server) getGroup(g *gin.Context) {
-	gr, err := s.Store.Group(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	gr, err := s.Identity.Groups.Get(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, gr, err)
 }
 
 func (s *Server) listFailed(g *gin.Context) {
-	fs, err := s.Store.FailedMessages(g.Request.Context(), current(g).TenantID)
+	fs, err := s.Failed.List(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	s.respond(g, http.StatusOK, gin.H{"failed_messages": fs}, err)
 }
 
 // retryFailed puts a failed message back on its topic.
 func (s *Server) retryFailed(g *gin.Context) {
 	ctx := g.Request.Context()
-	f, err := s.Store.FailedMessage(ctx, current(g).TenantID, g.Param("id"), true)
+	f, err := s.Failed.Get(ctx, connectors.AgentOf(g).TenantID, g.Param("id"), true)
 	if err == nil {
 		err = s.Pipeline.Republish(ctx, f.Topic, f.ID+"-retry-"+hub.NewID("r"), []byte(f.Payload))
 	}
@@ -103,16 +105,16 @@ func (s *Server) createToken(g *gin.Context) {
 	if !bind(g, &r) {
 		return
 	}
-	t, err := s.Store.CreateAPIToken(g.Request.Context(), current(g), r.Name)
+	t, err := s.Identity.Auth.CreateAPIToken(g.Request.Context(), connectors.AgentOf(g), r.Name)
 	s.respond(g, http.StatusCreated, t, err)
 }
 
 func (s *Server) listTokens(g *gin.Context) {
-	ts, err := s.Store.APITokens(g.Request.Context(), current(g).TenantID)
+	ts, err := s.Identity.Auth.APITokens(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	s.respond(g, http.StatusOK, gin.H{"api_tokens": ts}, err)
 }
 
 func (s *Server) deleteToken(g *gin.Context) {
-	err := s.Store.DeleteAPIToken(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	err := s.Identity.Auth.DeleteAPIToken(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
 }

@@ -9,21 +9,21 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/kefu-hub/kefu/connectors"
-	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/files"
 )
 
 // uploadAttachment stores a file an agent attaches to a reply (multipart
 // field "file"); the answer's url goes into the reply's attachments.
 func (s *Server) uploadAttachment(g *gin.Context) {
-	name, data, ok := connectors.ReadUpload(g, hub.MaxFileSize)
+	name, data, ok := connectors.ReadUpload(g, files.MaxFileSize)
 	if !ok {
 		return
 	}
-	a := current(g)
+	a := connectors.AgentOf(g)
 	// The type is what the bytes are, never what the client claims.
-	f := &hub.File{TenantID: a.TenantID, Name: name, ContentType: http.DetectContentType(data), Data: data,
+	f := &files.File{TenantID: a.TenantID, Name: name, ContentType: http.DetectContentType(data), Data: data,
 		CreatedBy: a.ID}
-	err := s.Store.SaveFile(g.Request.Context(), f)
+	err := s.Files.Save(g.Request.Context(), f)
 	s.respond(g, http.StatusCreated, f, err)
 }
 
@@ -33,13 +33,13 @@ func (s *Server) uploadAttachment(g *gin.Context) {
 // nothing is sniffed by the browser or runs as a page.
 func (s *Server) getAttachment(g *gin.Context) {
 	ctx := g.Request.Context()
-	a := current(g)
-	f, err := s.Store.File(ctx, a.TenantID, g.Param("id"))
+	a := connectors.AgentOf(g)
+	f, err := s.Files.Get(ctx, a.TenantID, g.Param("id"))
 	if err != nil {
 		s.respond(g, 0, nil, err)
 		return
 	}
-	if f.Status == hub.FilePending {
+	if f.Status == files.FilePending {
 		if f, err = s.fetchPending(ctx, a.TenantID, f); err != nil {
 			fail(g, http.StatusBadGateway, "media_unavailable",
 				"the file could not be fetched from the platform yet (temporary media expires after 3 days): "+err.Error())
@@ -49,8 +49,8 @@ func (s *Server) getAttachment(g *gin.Context) {
 	connectors.ServeFile(g, f)
 }
 
-func (s *Server) fetchPending(ctx context.Context, tenantID string, f *hub.File) (*hub.File, error) {
-	ch, err := s.Store.TenantChannel(ctx, tenantID, f.ChannelID)
+func (s *Server) fetchPending(ctx context.Context, tenantID string, f *files.File) (*files.File, error) {
+	ch, err := s.Channels.ForTenant(ctx, tenantID, f.ChannelID)
 	if err != nil {
 		return nil, err
 	}

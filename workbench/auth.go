@@ -7,7 +7,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/identity"
 )
 
 const agentKey = "agent"
@@ -29,7 +31,7 @@ func (s *Server) auth(g *gin.Context) {
 		fail(g, http.StatusUnauthorized, "unauthorized", "missing Authorization: Bearer <token>")
 		return
 	}
-	a, err := s.Store.Authenticate(g.Request.Context(), tok)
+	a, err := s.Identity.Auth.Authenticate(g.Request.Context(), tok)
 	if err != nil {
 		s.respond(g, 0, nil, err)
 		g.Abort()
@@ -51,7 +53,7 @@ var setupRoutes = map[string]bool{
 
 // staff lets admins and supervisors through (the live monitor).
 func (s *Server) staff(g *gin.Context) {
-	if !current(g).SeesAll() {
+	if !connectors.AgentOf(g).SeesAll() {
 		fail(g, http.StatusForbidden, "forbidden", "admins and supervisors only")
 		return
 	}
@@ -60,7 +62,7 @@ func (s *Server) staff(g *gin.Context) {
 
 // admin lets only a tenant's admins through.
 func (s *Server) admin(g *gin.Context) {
-	if current(g).Role != hub.RoleAdmin {
+	if connectors.AgentOf(g).Role != hub.RoleAdmin {
 		fail(g, http.StatusForbidden, "forbidden", "admins only")
 		return
 	}
@@ -78,8 +80,8 @@ func (s *Server) login(g *gin.Context) {
 	if !bind(g, &r) {
 		return
 	}
-	tok, a, err := s.Store.Login(g.Request.Context(), r.Email, r.Password, strings.TrimSpace(r.TOTP), s.SessionTTL)
-	if errors.Is(err, hub.ErrTOTPInvalid) {
+	tok, a, err := s.Identity.Auth.Login(g.Request.Context(), r.Email, r.Password, strings.TrimSpace(r.TOTP), s.SessionTTL)
+	if errors.Is(err, identity.ErrTOTPInvalid) {
 		fail(g, http.StatusUnauthorized, "totp_invalid", err.Error()) // no token: a wrong code is a failed login
 		return
 	}
@@ -91,13 +93,13 @@ func (s *Server) login(g *gin.Context) {
 }
 
 func (s *Server) logout(g *gin.Context) {
-	err := s.Store.Logout(g.Request.Context(), bearer(g.Request))
+	err := s.Identity.Auth.Logout(g.Request.Context(), bearer(g.Request))
 	s.respond(g, http.StatusOK, gin.H{"status": "logged_out"}, err)
 }
 
 func (s *Server) me(g *gin.Context) {
-	a := current(g)
-	full, err := s.Store.Agent(g.Request.Context(), a.TenantID, a.ID)
+	a := connectors.AgentOf(g)
+	full, err := s.Identity.Agents.Get(g.Request.Context(), a.TenantID, a.ID)
 	if err != nil {
 		s.respond(g, 0, nil, err)
 		return
@@ -111,7 +113,7 @@ func (s *Server) me(g *gin.Context) {
 }
 
 type statusReq struct {
-	Status string `json:"status"`
+	Status hub.AgentStatus `json:"status"`
 }
 
 func (s *Server) setStatus(g *gin.Context) {
@@ -119,8 +121,8 @@ func (s *Server) setStatus(g *gin.Context) {
 	if !bind(g, &r) {
 		return
 	}
-	a := current(g)
-	err := s.Store.SetStatus(g.Request.Context(), a, r.Status)
+	a := connectors.AgentOf(g)
+	err := s.Identity.Agents.SetStatus(g.Request.Context(), a, r.Status)
 	if err == nil && r.Status == hub.StatusOnline {
 		s.Pipeline.Kick(a.TenantID)
 	}

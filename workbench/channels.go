@@ -11,6 +11,7 @@ import (
 
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/outbound"
 )
 
 type channelReq struct {
@@ -33,13 +34,25 @@ type channelView struct {
 	DeliveriesFailed24h int        `json:"deliveries_failed_24h"`
 }
 
+// channelHealth is what an admin checks on a channel page: when its last
+// customer message arrived, and how its deliveries fare.
+type channelHealth struct {
+	LastMessageAt *time.Time `json:"last_message_at"`
+	*outbound.Health
+}
+
 // withHealth fills the channel's health fields (last message received,
 // last delivery error and when, failures in the last 24 hours).
-func (s *Server) withHealth(ctx context.Context, v *channelView) (*hub.ChannelHealth, error) {
-	h, err := s.Store.Health(ctx, v.Channel)
+func (s *Server) withHealth(ctx context.Context, v *channelView) (*channelHealth, error) {
+	last, err := s.Core.LastInbound(ctx, v.Channel.ID)
 	if err != nil {
 		return nil, err
 	}
+	d, err := s.Outbound.Health(ctx, v.Channel.ID)
+	if err != nil {
+		return nil, err
+	}
+	h := &channelHealth{LastMessageAt: last, Health: d}
 	ch := *v.Channel // a copy: the store caches the original
 	ch.LastInboundAt, ch.LastError = h.LastMessageAt, h.LastError
 	v.Channel, v.LastDeliveryErrorAt, v.DeliveriesFailed24h = &ch, h.LastErrorAt, h.Failed24h
@@ -77,14 +90,14 @@ func (s *Server) createChannel(g *gin.Context) {
 		fail(g, http.StatusBadRequest, "invalid", "unknown channel type "+r.Type)
 		return
 	}
-	ch := &hub.Channel{TenantID: current(g).TenantID, Type: r.Type, DefaultGroupID: r.DefaultGroupID}
+	ch := &hub.Channel{TenantID: connectors.AgentOf(g).TenantID, Type: r.Type, DefaultGroupID: r.DefaultGroupID}
 	set(&ch.Name, r.Name)
 	set(&ch.OfflineMessage, r.OfflineMessage)
 	if err := c.Setup(ch, r.Config, false); err != nil {
 		s.respond(g, 0, nil, err)
 		return
 	}
-	err := s.Store.CreateChannel(g.Request.Context(), ch)
+	err := s.Channels.Create(g.Request.Context(), ch)
 	if err != nil {
 		s.respond(g, 0, nil, err)
 		return
@@ -99,7 +112,7 @@ func set[T any](dst *T, src *T) {
 }
 
 func (s *Server) listChannels(g *gin.Context) {
-	chs, err := s.Store.Channels(g.Request.Context(), current(g).TenantID)
+	chs, err := s.Channels.List(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	views := make([]channelView, len(chs))
 	for i := range chs {
 		views[i] = s.view(g, &chs[i])
@@ -112,7 +125,7 @@ func (s *Server) listChannels(g *gin.Context) {
 
 func (s *Server) getChannel(g *gin.Context) {
 	ctx := g.Request.Context()
-	ch, err := s.Store.TenantChannel(ctx, current(g).TenantID, g.Param("id"))
+	ch, err := s.Channels.ForTenant(ctx, connectors.AgentOf(g).TenantID, g.Param("id"))
 	if err != nil {
 		s.respond(g, 0, nil, err)
 		return
@@ -134,7 +147,7 @@ func (s *Server) rotateSecret(g *gin.Context) { s.saveChannel(g, channelReq{}, t
 
 func (s *Server) saveChannel(g *gin.Context, r channelReq, rotate bool) {
 	ctx := g.Request.Context()
-	found, err := s.Store.TenantChannel(ctx, current(g).TenantID, g.Param("id"))
+	found, err := s.Channels.ForTenant(ctx, connectors.AgentOf(g).TenantID, g.Param("id"))
 	if err != nil {
 		s.respond(g, 0, nil, err)
 		return
@@ -156,14 +169,14 @@ func (s *Server) saveChannel(g *gin.Context, r channelReq, rotate bool) {
 		s.respond(g, 0, nil, err)
 		return
 	}
-	err = s.Store.UpdateChannel(ctx, &ch)
+	err = s.Channels.Update(ctx, &ch)
 	s.respond(g, http.StatusOK, s.view(g, &ch), err)
 }
 
 func (s *Server) listDeliveries(g *gin.Context) {
 	ctx := g.Request.Context()
-	tid := current(g).TenantID
-	if _, err := s.Store.TenantChannel(ctx, tid, g.Param("id")); err != nil {
+	tid := connectors.AgentOf(g).TenantID
+	if _, err := s.Channels.ForTenant(ctx, tid, g.Param("id")); err != nil {
 		s.respond(g, 0, nil, err)
 		return
 	}
@@ -171,16 +184,16 @@ func (s *Server) listDeliveries(g *gin.Context) {
 	if !ok {
 		return
 	}
-	ds, err := s.Store.Deliveries(ctx, tid, g.Param("id"), int(limit))
+	ds, err := s.Outbound.List(ctx, tid, g.Param("id"), int(limit))
 	s.respond(g, http.StatusOK, gin.H{"deliveries": ds}, err)
 }
 
 func (s *Server) getDelivery(g *gin.Context) {
-	d, attempts, err := s.Store.Delivery(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	d, attempts, err := s.Outbound.Get(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, gin.H{"delivery": d, "attempts": attempts}, err)
 }
 
 func (s *Server) redeliver(g *gin.Context) {
-	err := s.Store.Redeliver(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	err := s.Outbound.Redeliver(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusAccepted, gin.H{"status": "queued"}, err)
 }

@@ -4,21 +4,22 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub/core"
+	"github.com/kefu-hub/kefu/tickets"
 )
 
 func (s *Server) getContact(g *gin.Context) {
-	c, err := s.Store.ContactCard(g.Request.Context(), current(g), g.Param("id"))
+	c, err := s.Core.ContactCard(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
 	s.respond(g, http.StatusOK, c, err)
 }
 
 func (s *Server) updateContact(g *gin.Context) {
-	var p hub.ContactPatch
+	var p core.ContactPatch
 	if !bind(g, &p) {
 		return
 	}
-	c, err := s.Store.UpdateContact(g.Request.Context(), current(g), g.Param("id"), p)
+	c, err := s.Core.UpdateContact(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), p)
 	s.respond(g, http.StatusOK, c, err)
 }
 
@@ -27,7 +28,7 @@ func (s *Server) contactConversations(g *gin.Context) {
 	if !ok {
 		return
 	}
-	cs, err := s.Store.ContactConversations(g.Request.Context(), current(g), g.Param("id"), int(limit))
+	cs, err := s.Core.ContactConversations(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), int(limit))
 	s.respond(g, http.StatusOK, gin.H{"conversations": cs}, err)
 }
 
@@ -36,6 +37,13 @@ func (s *Server) contactTickets(g *gin.Context) {
 	if !ok {
 		return
 	}
-	ts, err := s.Store.ContactTickets(g.Request.Context(), current(g), g.Param("id"), int(limit))
+	ctx, a := g.Request.Context(), connectors.AgentOf(g)
+	// Tickets are open to every agent of the tenant; the contact must be one
+	// the agent may see.
+	if _, err := s.Core.ContactCard(ctx, a, g.Param("id")); err != nil {
+		s.respond(g, 0, nil, err)
+		return
+	}
+	ts, err := s.Tickets.List(ctx, a.TenantID, tickets.Filter{ContactID: g.Param("id"), Limit: int(limit)})
 	s.respond(g, http.StatusOK, gin.H{"tickets": ts}, err)
 }

@@ -7,7 +7,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/core"
 )
 
 func queryInt(g *gin.Context, name string, def int64) (int64, bool) {
@@ -28,7 +30,7 @@ func (s *Server) listConversations(g *gin.Context) {
 	if !ok {
 		return
 	}
-	f := hub.ConversationFilter{Status: g.Query("status"), Assignee: g.Query("assignee"), Limit: int(limit),
+	f := core.ConversationFilter{Status: hub.ConvStatus(g.Query("status")), Assignee: g.Query("assignee"), Limit: int(limit),
 		ChannelID: g.Query("channel_id"), CategoryID: g.Query("category_id"), Contact: g.Query("contact"),
 		Q: g.Query("q"), Before: g.Query("before")}
 	if f.Assignee == "" {
@@ -40,7 +42,7 @@ func (s *Server) listConversations(g *gin.Context) {
 	if f.To, ok = queryTime(g, "to", true); !ok {
 		return
 	}
-	cs, err := s.Store.Conversations(g.Request.Context(), current(g), f)
+	cs, err := s.Core.Conversations(g.Request.Context(), connectors.AgentOf(g), f)
 	next := ""
 	if err == nil && len(cs) == f.Limit {
 		next = cs[len(cs)-1].ID
@@ -70,7 +72,7 @@ func queryTime(g *gin.Context, name string, end bool) (*time.Time, bool) {
 }
 
 func (s *Server) getConversation(g *gin.Context) {
-	c, err := s.Store.Conversation(g.Request.Context(), current(g), g.Param("id"))
+	c, err := s.Core.Conversation(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
 	s.respond(g, http.StatusOK, c, err)
 }
 
@@ -90,29 +92,29 @@ func (s *Server) listMessages(g *gin.Context) {
 		if !ok {
 			return
 		}
-		ms, err = s.Store.MessagesBefore(g.Request.Context(), current(g), g.Param("id"), before, int(limit))
+		ms, err = s.Core.MessagesBefore(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), before, int(limit))
 	} else {
-		ms, err = s.Store.Messages(g.Request.Context(), current(g), g.Param("id"), after, int(limit))
+		ms, err = s.Core.Messages(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), after, int(limit))
 	}
 	s.respond(g, http.StatusOK, gin.H{"messages": ms}, err)
 }
 
 func (s *Server) reply(g *gin.Context) {
-	var r hub.Reply
+	var r core.Reply
 	if !bind(g, &r) {
 		return
 	}
-	m, err := s.Store.SendReply(g.Request.Context(), current(g), g.Param("id"), r)
+	m, err := s.Core.SendReply(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), r)
 	s.respond(g, http.StatusCreated, m, err)
 }
 
 func (s *Server) transfer(g *gin.Context) {
-	var t hub.Transfer
+	var t core.Transfer
 	if !bind(g, &t) {
 		return
 	}
-	a := current(g)
-	c, err := s.Store.TransferConversation(g.Request.Context(), a, g.Param("id"), t)
+	a := connectors.AgentOf(g)
+	c, err := s.Core.TransferConversation(g.Request.Context(), a, g.Param("id"), t)
 	if err == nil {
 		s.Pipeline.Kick(a.TenantID)
 	}
@@ -120,12 +122,12 @@ func (s *Server) transfer(g *gin.Context) {
 }
 
 func (s *Server) closeConversation(g *gin.Context) {
-	var r hub.Closing
+	var r core.Closing
 	if g.Request.ContentLength != 0 && !bind(g, &r) {
 		return
 	}
-	a := current(g)
-	c, err := s.Store.Close(g.Request.Context(), a, g.Param("id"), r)
+	a := connectors.AgentOf(g)
+	c, err := s.Core.Close(g.Request.Context(), a, g.Param("id"), r)
 	if err == nil {
 		s.Pipeline.Kick(a.TenantID)
 	}
@@ -143,14 +145,14 @@ func (s *Server) typing(g *gin.Context) {
 	if !bind(g, &r) {
 		return
 	}
-	a := current(g)
-	c, err := s.Store.Conversation(g.Request.Context(), a, g.Param("id"))
+	a := connectors.AgentOf(g)
+	c, err := s.Core.Conversation(g.Request.Context(), a, g.Param("id"))
 	if err != nil {
 		s.respond(g, 0, nil, err)
 		return
 	}
-	s.Pipeline.Events([]hub.Event{{TenantID: a.TenantID, Type: hub.EvTyping, ConversationID: c.ID,
-		Payload: []byte(`{"by":"agent","agent_id":"` + a.ID + `","typing":` + strconv.FormatBool(r.Typing) + `}`)}})
+	s.Kernel.Announce(hub.Event{TenantID: a.TenantID, Type: hub.EvTyping, ConversationID: c.ID,
+		Payload: []byte(`{"by":"agent","agent_id":"` + a.ID + `","typing":` + strconv.FormatBool(r.Typing) + `}`)})
 	s.platformTyping(c, r.Typing) // platform.go
 	g.JSON(http.StatusAccepted, gin.H{"status": "sent"})
 }
@@ -162,8 +164,8 @@ func (s *Server) events(g *gin.Context) {
 	if !ok {
 		return
 	}
-	a := current(g)
-	evs, err := s.Store.EventsAfter(g.Request.Context(), a, after, 500)
+	a := connectors.AgentOf(g)
+	evs, err := s.Kernel.EventsAfter(g.Request.Context(), a, after, 500)
 	if err != nil {
 		s.respond(g, 0, nil, err)
 		return
@@ -171,7 +173,7 @@ func (s *Server) events(g *gin.Context) {
 	if evs == nil {
 		evs = []hub.Event{}
 	}
-	last, err := s.Store.LastEventID(g.Request.Context(), a.TenantID)
+	last, err := s.Kernel.LastEventID(g.Request.Context(), a.TenantID)
 	if len(evs) == 500 {
 		last = evs[len(evs)-1].ID
 	}

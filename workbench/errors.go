@@ -8,8 +8,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/kefu-hub/kefu/hub"
-	"github.com/kefu-hub/kefu/hub/bus"
-	"github.com/kefu-hub/kefu/hub/db"
+
+	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/tickets"
 )
 
@@ -34,11 +34,11 @@ func (s *Server) respond(g *gin.Context, status int, v any, err error) {
 			"message": closed.Error(), "window": closed.Window}})
 	case errors.As(err, &invalid), errors.Is(err, tickets.ErrInvalid):
 		fail(g, http.StatusBadRequest, "invalid", err.Error())
-	case errors.Is(err, hub.ErrTOTPRequired):
+	case errors.Is(err, identity.ErrTOTPRequired):
 		fail(g, http.StatusUnauthorized, "totp_required", err.Error())
-	case errors.Is(err, hub.ErrTOTPInvalid):
+	case errors.Is(err, identity.ErrTOTPInvalid):
 		fail(g, http.StatusBadRequest, "totp_invalid", err.Error())
-	case errors.Is(err, hub.ErrTOTPLocked):
+	case errors.Is(err, identity.ErrTOTPLocked):
 		fail(g, http.StatusTooManyRequests, "totp_locked", err.Error())
 	case errors.Is(err, hub.ErrNotFound), errors.Is(err, tickets.ErrNotFound):
 		fail(g, http.StatusNotFound, "not_found", "not found")
@@ -48,7 +48,7 @@ func (s *Server) respond(g *gin.Context, status int, v any, err error) {
 		fail(g, http.StatusForbidden, "forbidden", err.Error())
 	case errors.Is(err, hub.ErrConflict):
 		fail(g, http.StatusConflict, "conflict", err.Error())
-	case errors.Is(err, db.ErrUnavailable), errors.Is(err, bus.ErrUnavailable):
+	case errors.Is(err, hub.ErrUnavailable):
 		s.Log.Error("unavailable", "path", g.FullPath(), "err", err)
 		fail(g, http.StatusServiceUnavailable, "unavailable", "temporarily unavailable, retry")
 	default:

@@ -11,18 +11,20 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/core"
 )
 
 // exportRow is one message of an exported conversation.
 type exportRow struct {
-	Seq       int64     `json:"seq"`
-	Time      time.Time `json:"time"`
-	Direction string    `json:"direction"`
-	Sender    string    `json:"sender"`
-	Type      string    `json:"type"`
-	Text      string    `json:"text"`
-	Files     []string  `json:"attachments"`
+	Seq       int64         `json:"seq"`
+	Time      time.Time     `json:"time"`
+	Direction hub.Direction `json:"direction"`
+	Sender    string        `json:"sender"`
+	Type      string        `json:"type"`
+	Text      string        `json:"text"`
+	Files     []string      `json:"attachments"`
 }
 
 // exportConversation downloads a conversation's transcript as plain text,
@@ -34,7 +36,7 @@ func (s *Server) exportConversation(g *gin.Context) {
 		fail(g, http.StatusBadRequest, "bad_request", "format must be txt, csv or json")
 		return
 	}
-	t, err := s.Store.Transcript(g.Request.Context(), current(g), g.Param("id"))
+	t, err := s.Core.Transcript(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
 	if err != nil {
 		s.respond(g, 0, nil, err)
 		return
@@ -56,7 +58,7 @@ func (s *Server) exportConversation(g *gin.Context) {
 	g.Data(http.StatusOK, ctype, body)
 }
 
-func exportRows(t *hub.Transcript) []exportRow {
+func exportRows(t *core.Transcript) []exportRow {
 	rows := make([]exportRow, 0, len(t.Messages))
 	for _, m := range t.Messages {
 		r := exportRow{Seq: m.Seq, Time: m.CreatedAt.UTC(), Direction: m.Direction, Type: m.Type, Text: m.Text, Files: []string{}}
@@ -66,7 +68,7 @@ func exportRows(t *hub.Transcript) []exportRow {
 		case m.SenderType == "agent":
 			r.Sender = "agent: " + t.AgentNames[m.SenderID]
 		default:
-			r.Sender = m.SenderType
+			r.Sender = string(m.SenderType)
 		}
 		for _, a := range m.Attachments {
 			r.Files = append(r.Files, a.URL)
@@ -76,7 +78,7 @@ func exportRows(t *hub.Transcript) []exportRow {
 	return rows
 }
 
-func exportText(t *hub.Transcript, rows []exportRow) []byte {
+func exportText(t *core.Transcript, rows []exportRow) []byte {
 	var b bytes.Buffer
 	c := t.Conversation
 	fmt.Fprintf(&b, "Conversation %s (channel %s, %s)\n\n", c.ID, c.ChannelID, c.Status)
@@ -99,7 +101,7 @@ func exportCSV(rows []exportRow) []byte {
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"seq", "time", "direction", "sender", "type", "text", "attachments"})
 	for _, r := range rows {
-		_ = w.Write([]string{fmt.Sprint(r.Seq), r.Time.Format(time.RFC3339), r.Direction, csvCell(r.Sender), csvCell(r.Type),
+		_ = w.Write([]string{fmt.Sprint(r.Seq), r.Time.Format(time.RFC3339), string(r.Direction), csvCell(r.Sender), csvCell(r.Type),
 			csvCell(r.Text), csvCell(strings.Join(r.Files, " "))})
 	}
 	w.Flush()

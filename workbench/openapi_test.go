@@ -48,7 +48,7 @@ func loadOpenAPI(t *testing.T) openAPIDocument {
 func engineWithEveryRoute() *gin.Engine {
 	return New(Deps{
 		Metrics:    metrics.New(func() float64 { return 0 }),
-		Connectors: connectors.NewRegistry(api.New(connectors.Deps{}), wechat.New(connectors.Deps{}, ""), web.New(connectors.Deps{}, nil)),
+		Connectors: connectors.Kinds{api.Kind, wechat.Kind(""), web.Kind}.Build(connectors.Deps{}),
 	})
 }
 

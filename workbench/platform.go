@@ -17,7 +17,7 @@ func (s *Server) platformTyping(c *hub.Conversation, typing bool) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	ch, err := s.Store.Channel(ctx, c.ChannelID)
+	ch, err := s.Channels.Get(ctx, c.ChannelID)
 	if err != nil {
 		cancel()
 		return

@@ -5,8 +5,9 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub/core"
+	"github.com/kefu-hub/kefu/hub/identity"
 )
 
 // Routing, queue and automation handlers: the admin's routing pages (group
@@ -14,12 +15,12 @@ import (
 // conversation's routing activity.
 
 func (s *Server) updateGroup(g *gin.Context) {
-	var p hub.GroupPatch
+	var p identity.GroupPatch
 	if !bind(g, &p) {
 		return
 	}
-	tid := current(g).TenantID
-	gr, err := s.Store.UpdateGroup(g.Request.Context(), tid, g.Param("id"), p)
+	tid := connectors.AgentOf(g).TenantID
+	gr, err := s.Identity.Groups.Update(g.Request.Context(), tid, g.Param("id"), p)
 	if err == nil {
 		s.Pipeline.Kick(tid) // new members, hours or policy may free seats
 	}
@@ -27,35 +28,35 @@ func (s *Server) updateGroup(g *gin.Context) {
 }
 
 func (s *Server) listRules(g *gin.Context) {
-	rs, err := s.Store.RoutingRules(g.Request.Context(), current(g).TenantID)
+	rs, err := s.Core.RoutingRules(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	s.respond(g, http.StatusOK, gin.H{"rules": rs}, err)
 }
 
 func (s *Server) createRule(g *gin.Context) {
-	var p hub.RulePatch
+	var p core.RulePatch
 	if !bind(g, &p) {
 		return
 	}
-	r, err := s.Store.CreateRoutingRule(g.Request.Context(), current(g).TenantID, p)
+	r, err := s.Core.CreateRoutingRule(g.Request.Context(), connectors.AgentOf(g).TenantID, p)
 	s.respond(g, http.StatusCreated, r, err)
 }
 
 func (s *Server) getRule(g *gin.Context) {
-	r, err := s.Store.RoutingRule(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	r, err := s.Core.RoutingRule(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, r, err)
 }
 
 func (s *Server) updateRule(g *gin.Context) {
-	var p hub.RulePatch
+	var p core.RulePatch
 	if !bind(g, &p) {
 		return
 	}
-	r, err := s.Store.UpdateRoutingRule(g.Request.Context(), current(g).TenantID, g.Param("id"), p)
+	r, err := s.Core.UpdateRoutingRule(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"), p)
 	s.respond(g, http.StatusOK, r, err)
 }
 
 func (s *Server) deleteRule(g *gin.Context) {
-	err := s.Store.DeleteRoutingRule(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	err := s.Core.DeleteRoutingRule(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
 }
 
@@ -66,11 +67,11 @@ func (s *Server) region(g *gin.Context) {
 	if ip == "" {
 		ip = g.ClientIP() // "where am I"
 	}
-	g.JSON(http.StatusOK, gin.H{"ip": ip, "region": s.Store.Region(ip)})
+	g.JSON(http.StatusOK, gin.H{"ip": ip, "region": s.Region(ip)})
 }
 
 func (s *Server) getAutomations(g *gin.Context) {
-	a, err := s.Store.GetAutomations(g.Request.Context(), current(g).TenantID, "")
+	a, err := s.Core.GetAutomations(g.Request.Context(), connectors.AgentOf(g).TenantID, "")
 	s.respond(g, http.StatusOK, a, err)
 }
 
@@ -79,13 +80,13 @@ func (s *Server) putAutomations(g *gin.Context) {
 	if !bind(g, &raw) {
 		return
 	}
-	a, err := s.Store.PutAutomations(g.Request.Context(), current(g).TenantID, "", raw)
+	a, err := s.Core.PutAutomations(g.Request.Context(), connectors.AgentOf(g).TenantID, "", raw)
 	s.respond(g, http.StatusOK, a, err)
 }
 
 // channelAutomations checks the channel is the caller's and returns its id.
 func (s *Server) channelAutomations(g *gin.Context) (string, bool) {
-	ch, err := s.Store.TenantChannel(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	ch, err := s.Channels.ForTenant(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	if err != nil {
 		s.respond(g, 0, nil, err)
 		return "", false
@@ -98,7 +99,7 @@ func (s *Server) getChannelAutomations(g *gin.Context) {
 	if !ok {
 		return
 	}
-	a, err := s.Store.GetAutomations(g.Request.Context(), current(g).TenantID, id)
+	a, err := s.Core.GetAutomations(g.Request.Context(), connectors.AgentOf(g).TenantID, id)
 	s.respond(g, http.StatusOK, a, err)
 }
 
@@ -111,7 +112,7 @@ func (s *Server) putChannelAutomations(g *gin.Context) {
 	if !bind(g, &raw) {
 		return
 	}
-	a, err := s.Store.PutAutomations(g.Request.Context(), current(g).TenantID, id, raw)
+	a, err := s.Core.PutAutomations(g.Request.Context(), connectors.AgentOf(g).TenantID, id, raw)
 	s.respond(g, http.StatusOK, a, err)
 }
 
@@ -120,22 +121,22 @@ func (s *Server) deleteChannelAutomations(g *gin.Context) {
 	if !ok {
 		return
 	}
-	err := s.Store.DeleteAutomations(g.Request.Context(), current(g).TenantID, id)
+	err := s.Core.DeleteAutomations(g.Request.Context(), connectors.AgentOf(g).TenantID, id)
 	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
 }
 
 func (s *Server) listQueue(g *gin.Context) {
-	q, err := s.Store.Queue(g.Request.Context(), current(g))
+	q, err := s.Core.Queue(g.Request.Context(), connectors.AgentOf(g))
 	s.respond(g, http.StatusOK, gin.H{"queue": q}, err)
 }
 
 func (s *Server) conversationRouting(g *gin.Context) {
-	r, err := s.Store.Routing(g.Request.Context(), current(g), g.Param("id"))
+	r, err := s.Core.Routing(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
 	s.respond(g, http.StatusOK, r, err)
 }
 
 func (s *Server) pickUp(g *gin.Context) {
-	a := current(g)
-	c, err := s.Store.PickUp(g.Request.Context(), a, g.Param("id"))
+	a := connectors.AgentOf(g)
+	c, err := s.Core.PickUp(g.Request.Context(), a, g.Param("id"))
 	s.respond(g, http.StatusOK, c, err)
 }

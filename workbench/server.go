@@ -14,8 +14,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kefu-hub/kefu/connectors"
-	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/channels"
+	"github.com/kefu-hub/kefu/hub/core"
+	"github.com/kefu-hub/kefu/hub/files"
+	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/metrics"
+	"github.com/kefu-hub/kefu/hub/outbound"
+	"github.com/kefu-hub/kefu/hub/pipeline"
+	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/hub/stream"
 	"github.com/kefu-hub/kefu/tickets"
 )
@@ -23,13 +29,18 @@ import (
 // Pipeline is what the API asks of the running pipeline.
 type Pipeline interface {
 	Kick(tenantID string)
-	Events(evs []hub.Event)
 	Republish(ctx context.Context, topic, id string, payload []byte) error
 }
 
 // Deps is everything the HTTP surface needs.
 type Deps struct {
-	Store      *hub.Store
+	Kernel     *store.Store
+	Identity   *identity.Identity
+	Channels   *channels.Store
+	Files      *files.Store
+	Outbound   *outbound.Store
+	Core       *core.Store
+	Failed     *pipeline.Failed
 	Tickets    *tickets.Store
 	Stream     *stream.Hub
 	Pipeline   Pipeline
@@ -45,6 +56,8 @@ type Deps struct {
 	// AllowPrivateCallbacks lets webhook subscription URLs name loopback or
 	// private hosts (KEFU_ALLOW_PRIVATE_CALLBACKS), as for callback URLs.
 	AllowPrivateCallbacks bool
+	// Region looks an IP address up in the IP database.
+	Region func(ip string) string
 }
 
 // Server holds the handlers.
@@ -96,11 +109,8 @@ func New(d Deps) *gin.Engine {
 	a.POST("/tickets/:id/assign", s.assignTicket)
 	a.POST("/tickets/:id/solve", s.solveTicket)
 	a.GET("/agents", s.listAgents)
-	// web visitors (connectors/web; visitors.go)
-	a.GET("/visitors", s.listVisitors)
-	a.GET("/visitors/:id", s.getVisitor)
-	a.POST("/visitors/:id/invite", s.inviteVisitor)
-	a.POST("/visitors/:id/chat", s.chatVisitor)
+	// the connectors' agent routes (the web channel's live visitors)
+	d.Connectors.MountAgentAPI(a, connectors.AgentKit{Bind: bind, Respond: s.respond})
 	a.GET("/groups", s.listGroups)
 
 	// Agent tools of the workbench (issue 5, part A): canned replies, notes,

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/tickets"
 )
 
@@ -16,7 +17,7 @@ func (s *Server) listTickets(g *gin.Context) {
 	if !ok {
 		return
 	}
-	a := current(g)
+	a := connectors.AgentOf(g)
 	assignee := g.Query("assignee_id")
 	if assignee == "" {
 		assignee = g.Query("assignee")
@@ -24,7 +25,7 @@ func (s *Server) listTickets(g *gin.Context) {
 	if assignee == "me" {
 		assignee = a.ID
 	}
-	f := tickets.Filter{Status: g.Query("status"), Assignee: assignee, Channel: g.Query("channel_id"), Limit: int(limit)}
+	f := tickets.Filter{Status: tickets.Status(g.Query("status")), Assignee: assignee, Channel: g.Query("channel_id"), Limit: int(limit)}
 	if !a.SeesAll() {
 		f.Viewer = a.ID
 	}
@@ -35,7 +36,7 @@ func (s *Server) listTickets(g *gin.Context) {
 // ticket reads the path's ticket if the caller may see it: another agent's
 // ticket looks like one that does not exist.
 func (s *Server) ticket(g *gin.Context) (*tickets.Ticket, bool) {
-	a := current(g)
+	a := connectors.AgentOf(g)
 	t, err := s.Tickets.Get(g.Request.Context(), a.TenantID, g.Param("id"))
 	if err == nil && !a.SeesAll() && !t.Visible(a.ID) {
 		err = tickets.ErrNotFound
@@ -65,7 +66,7 @@ func (s *Server) assignTicket(g *gin.Context) {
 	if _, ok := s.ticket(g); !ok {
 		return
 	}
-	t, err := s.Tickets.Assign(g.Request.Context(), current(g).TenantID, g.Param("id"), r.AgentID)
+	t, err := s.Tickets.Assign(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"), r.AgentID)
 	s.respond(g, http.StatusOK, t, err)
 }
 
@@ -73,7 +74,7 @@ func (s *Server) solveTicket(g *gin.Context) {
 	if _, ok := s.ticket(g); !ok {
 		return
 	}
-	t, err := s.Tickets.Solve(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	t, err := s.Tickets.Solve(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, t, err)
 }
 
@@ -90,7 +91,7 @@ func (s *Server) replyTicket(g *gin.Context) {
 	if _, ok := s.ticket(g); !ok {
 		return
 	}
-	m, err := s.Store.ReplyToTicket(g.Request.Context(), current(g), g.Param("id"), r.Text)
+	m, err := s.Core.ReplyToTicket(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), r.Text)
 	s.respond(g, http.StatusCreated, m, err)
 }
 
@@ -103,7 +104,7 @@ func (s *Server) commentTicket(g *gin.Context) {
 	if _, ok := s.ticket(g); !ok {
 		return
 	}
-	a := current(g)
+	a := connectors.AgentOf(g)
 	t, err := s.Tickets.AddComment(g.Request.Context(), a.TenantID, g.Param("id"), a.ID, r.Text)
 	s.respond(g, http.StatusCreated, t, err)
 }

@@ -5,8 +5,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-
-	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub/identity"
 )
 
 type codeReq struct {
@@ -15,7 +15,7 @@ type codeReq struct {
 
 // setupTOTP issues a pending authenticator secret for the signed-in agent.
 func (s *Server) setupTOTP(g *gin.Context) {
-	st, err := s.Store.SetupTOTP(g.Request.Context(), current(g))
+	st, err := s.Identity.Auth.SetupTOTP(g.Request.Context(), connectors.AgentOf(g))
 	s.respond(g, http.StatusOK, st, err)
 }
 
@@ -25,7 +25,7 @@ func (s *Server) enableTOTP(g *gin.Context) {
 	if !bind(g, &r) {
 		return
 	}
-	err := s.Store.EnableTOTP(g.Request.Context(), current(g), strings.TrimSpace(r.Code))
+	err := s.Identity.Auth.EnableTOTP(g.Request.Context(), connectors.AgentOf(g), strings.TrimSpace(r.Code))
 	s.respond(g, http.StatusOK, gin.H{"totp_enabled": true}, err)
 }
 
@@ -35,32 +35,32 @@ func (s *Server) disableTOTP(g *gin.Context) {
 	if !bind(g, &r) {
 		return
 	}
-	err := s.Store.DisableTOTP(g.Request.Context(), current(g), strings.TrimSpace(r.Code))
+	err := s.Identity.Auth.DisableTOTP(g.Request.Context(), connectors.AgentOf(g), strings.TrimSpace(r.Code))
 	s.respond(g, http.StatusOK, gin.H{"totp_enabled": false}, err)
 }
 
 func (s *Server) getSettings(g *gin.Context) {
-	st, err := s.Store.Settings(g.Request.Context(), current(g).TenantID)
+	st, err := s.Identity.Tenants.Settings(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	s.respond(g, http.StatusOK, st, err)
 }
 
 func (s *Server) putSettings(g *gin.Context) {
-	var p hub.SettingsPatch
+	var p identity.SettingsPatch
 	if !bind(g, &p) {
 		return
 	}
-	st, err := s.Store.UpdateSettings(g.Request.Context(), current(g).TenantID, p)
+	st, err := s.Identity.Tenants.UpdateSettings(g.Request.Context(), connectors.AgentOf(g).TenantID, p)
 	s.respond(g, http.StatusOK, st, err)
 }
 
 // resetPassword gives an agent a generated password, shown once.
 func (s *Server) resetPassword(g *gin.Context) {
-	pw, err := s.Store.ResetPassword(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	pw, err := s.Identity.Agents.ResetPassword(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, gin.H{"password": pw}, err)
 }
 
 // monitor is the live monitor of agents, queue and open tickets.
 func (s *Server) monitor(g *gin.Context) {
-	m, err := s.Store.Monitor(g.Request.Context(), current(g).TenantID)
+	m, err := s.Core.Monitor(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	s.respond(g, http.StatusOK, m, err)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/connectors/api"
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/outbound"
 )
 
 // checkURL applies the SSRF guard to a subscription URL (private addresses
@@ -27,14 +28,14 @@ func (s *Server) checkURL(ctx context.Context, url *string) error {
 }
 
 func (s *Server) listWebhooks(g *gin.Context) {
-	subs, err := s.Store.Subscriptions(g.Request.Context(), current(g).TenantID)
+	subs, err := s.Outbound.Subscriptions(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	s.respond(g, http.StatusOK, gin.H{"webhooks": subs}, err)
 }
 
 // createWebhook subscribes a URL to events; the answer carries the signing
 // secret, shown this once.
 func (s *Server) createWebhook(g *gin.Context) {
-	var p hub.SubscriptionPatch
+	var p outbound.SubscriptionPatch
 	if !bind(g, &p) {
 		return
 	}
@@ -47,23 +48,23 @@ func (s *Server) createWebhook(g *gin.Context) {
 		s.respond(g, 0, nil, err)
 		return
 	}
-	sub, err := s.Store.CreateSubscription(ctx, current(g).TenantID, p, api.NewSecret())
+	sub, err := s.Outbound.CreateSubscription(ctx, connectors.AgentOf(g).TenantID, p, api.NewSecret())
 	s.respond(g, http.StatusCreated, sub, err)
 }
 
 func (s *Server) getWebhook(g *gin.Context) {
-	sub, err := s.Store.Subscription(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	sub, err := s.Outbound.Subscription(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, sub, err)
 }
 
 func (s *Server) updateWebhook(g *gin.Context) {
-	var p hub.SubscriptionPatch
+	var p outbound.SubscriptionPatch
 	if !bind(g, &p) {
 		return
 	}
 	ctx := g.Request.Context()
-	tid := current(g).TenantID
-	if _, err := s.Store.Subscription(ctx, tid, g.Param("id")); err != nil {
+	tid := connectors.AgentOf(g).TenantID
+	if _, err := s.Outbound.Subscription(ctx, tid, g.Param("id")); err != nil {
 		s.respond(g, 0, nil, err) // an unknown id is a 404 before the URL is looked at
 		return
 	}
@@ -71,19 +72,19 @@ func (s *Server) updateWebhook(g *gin.Context) {
 		s.respond(g, 0, nil, err)
 		return
 	}
-	sub, err := s.Store.UpdateSubscription(ctx, tid, g.Param("id"), p, "")
+	sub, err := s.Outbound.UpdateSubscription(ctx, tid, g.Param("id"), p, "")
 	s.respond(g, http.StatusOK, sub, err)
 }
 
 func (s *Server) deleteWebhook(g *gin.Context) {
-	err := s.Store.DeleteSubscription(g.Request.Context(), current(g).TenantID, g.Param("id"))
+	err := s.Outbound.DeleteSubscription(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
 }
 
 // rotateWebhookSecret replaces the signing secret; the new one is shown once.
 func (s *Server) rotateWebhookSecret(g *gin.Context) {
-	sub, err := s.Store.UpdateSubscription(g.Request.Context(), current(g).TenantID, g.Param("id"),
-		hub.SubscriptionPatch{}, api.NewSecret())
+	sub, err := s.Outbound.UpdateSubscription(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"),
+		outbound.SubscriptionPatch{}, api.NewSecret())
 	s.respond(g, http.StatusOK, sub, err)
 }
 
@@ -92,6 +93,6 @@ func (s *Server) listWebhookDeliveries(g *gin.Context) {
 	if !ok {
 		return
 	}
-	ds, err := s.Store.SubscriptionDeliveries(g.Request.Context(), current(g).TenantID, g.Param("id"), int(limit))
+	ds, err := s.Outbound.SubscriptionDeliveries(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"), int(limit))
 	s.respond(g, http.StatusOK, gin.H{"deliveries": ds}, err)
 }

@@ -85,7 +85,7 @@ func (s *Server) websocket(g *gin.Context) {
 	// The session is checked again at every ping: a disabled agent, a reset
 	// password or a logout elsewhere ends the socket too.
 	valid := func() bool {
-		_, err := s.Store.Authenticate(ctx, token)
+		_, err := s.Identity.Auth.Authenticate(ctx, token)
 		return !errors.Is(err, hub.ErrUnauthorized)
 	}
 	s.wsLoop(ctx, conn, sub.C, sub.Done, out, valid)
@@ -98,7 +98,7 @@ func (s *Server) wsAuth(ctx context.Context, conn *websocket.Conn) (*hub.Agent, 
 		wsClose(conn, websocket.ClosePolicyViolation, "first frame must be {type:auth, token}")
 		return nil, "", 0, false
 	}
-	a, err := s.Store.Authenticate(ctx, f.Token)
+	a, err := s.Identity.Auth.Authenticate(ctx, f.Token)
 	if err == nil && a.SetupRequired {
 		wsClose(conn, 4403, "totp_setup_required")
 		return nil, "", 0, false
@@ -199,12 +199,12 @@ func (s *Server) wsReader(ctx context.Context, cancel context.CancelFunc, conn *
 }
 
 func (s *Server) wsTyping(ctx context.Context, a *hub.Agent, f wsClientFrame) any {
-	c, err := s.Store.Conversation(ctx, a, f.ConversationID)
+	c, err := s.Core.Conversation(ctx, a, f.ConversationID)
 	if err != nil {
 		return map[string]any{"type": "error", "error": map[string]string{"code": "not_found", "message": "not found"}}
 	}
 	payload, _ := json.Marshal(map[string]any{"by": "agent", "agent_id": a.ID, "typing": f.Typing})
-	s.Pipeline.Events([]hub.Event{{TenantID: a.TenantID, Type: hub.EvTyping, ConversationID: c.ID, Payload: payload}})
+	s.Kernel.Announce(hub.Event{TenantID: a.TenantID, Type: hub.EvTyping, ConversationID: c.ID, Payload: payload})
 	s.platformTyping(c, f.Typing) // platform.go
 	return map[string]string{"type": "ack"}
 }

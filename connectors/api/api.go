@@ -25,6 +25,9 @@ type Connector struct{ deps connectors.Deps }
 
 var _ connectors.Connector = (*Connector)(nil)
 
+// Kind is the developer API channel.
+var Kind = connectors.Kind{Type: "api", New: func(d connectors.Deps) connectors.Connector { return New(d) }}
+
 // New returns the API channel connector.
 func New(d connectors.Deps) *Connector { return &Connector{deps: d} }
 
@@ -105,22 +108,26 @@ func (c *Connector) inbound(g *gin.Context) {
 	g.JSON(http.StatusOK, gin.H{"status": "accepted", "id": p.ID})
 }
 
-// Send posts a delivery to the callback URL, signed with the channel secret
-// and the delivery id as webhook-id (stable across retries). Without a
-// callback URL there is nothing to push: integrators read the REST API.
-func (c *Connector) Send(ctx context.Context, ch *hub.Channel, d *hub.Delivery) hub.SendResult {
+// Send posts an outbound push to the callback URL, signed with the channel
+// secret and the delivery id as webhook-id (stable across retries). Without
+// a callback URL there is nothing to push: integrators read the REST API.
+func (c *Connector) Send(ctx context.Context, ch *hub.Channel, out *hub.Outbound) hub.SendResult {
 	var cfg Config
 	_ = json.Unmarshal(ch.Config, &cfg) // validated by Setup
 	if cfg.CallbackURL == "" {
 		return hub.SendResult{}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.CallbackURL, bytes.NewReader(d.Payload))
+	body, err := Body(out)
+	if err != nil {
+		return hub.SendResult{Err: err, Permanent: true}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.CallbackURL, bytes.NewReader(body))
 	if err != nil {
 		return hub.SendResult{Err: err, Permanent: true}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Kefu-Webhooks/1")
-	if err := SetHeaders(req.Header, ch.Secret, d.ID, c.deps.Now(), d.Payload); err != nil {
+	if err := SetHeaders(req.Header, ch.Secret, out.ID, c.deps.Now(), body); err != nil {
 		return hub.SendResult{Err: err, Permanent: true}
 	}
 	resp, err := c.deps.HTTP.Do(req)

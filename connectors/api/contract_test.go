@@ -167,7 +167,7 @@ func newAPIRig(t *testing.T, allowPrivate bool, cfg json.RawMessage) *apiRig {
 		t.Fatalf("Setup: %v", err)
 	}
 	e := gin.New()
-	connectors.NewRegistry(r.c).Mount(e)
+	connectors.Registry{r.c.Type(): r.c}.Mount(e)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	r.url = srv.URL
@@ -219,8 +219,8 @@ func TestAPICallbackIDStableAcrossRetries(t *testing.T) {
 	defer dev.srv.Close()
 	r := newAPIRig(t, true, dev.Config())
 	dev.Bind(r.ch)
-	d := &hub.Delivery{ID: "msg_stable", TenantID: r.ch.TenantID, ChannelID: r.ch.ID, Kind: "event",
-		EventType: "conversation.closed", Payload: hub.RawJSON(`{"type":"conversation.closed"}`)}
+	d := &hub.Outbound{ID: "msg_stable", TenantID: r.ch.TenantID, Kind: hub.OutboundEvent,
+		Event: &hub.Event{Type: hub.EvConversationClosed, Payload: hub.RawJSON(`{}`)}}
 	dev.FailNext(2)
 	for i := 0; i < 3; i++ {
 		res := r.c.Send(t.Context(), r.ch, d)
@@ -251,7 +251,7 @@ func TestAPICallbackURLs(t *testing.T) {
 	if r.ch.WantsEvents {
 		t.Fatal("a channel without a callback URL wants events")
 	}
-	if res := r.c.Send(t.Context(), r.ch, &hub.Delivery{ID: "msg_x", Payload: hub.RawJSON(`{}`)}); res.Err != nil {
+	if res := r.c.Send(t.Context(), r.ch, &hub.Outbound{ID: "msg_x", Kind: hub.OutboundEvent, Event: &hub.Event{Payload: hub.RawJSON(`{}`)}}); res.Err != nil {
 		t.Fatalf("Send without a callback URL: %v", res.Err)
 	}
 
@@ -269,7 +269,7 @@ func TestAPICallbackURLs(t *testing.T) {
 	// dialed by a hub that forbids them.
 	dev := newDevSystem(t)
 	ch := &hub.Channel{ID: "ch_s", Type: "api", Secret: api.NewSecret(), Config: dev.Config()}
-	res := strict.Send(t.Context(), ch, &hub.Delivery{ID: "msg_y", Payload: hub.RawJSON(`{}`)})
+	res := strict.Send(t.Context(), ch, &hub.Outbound{ID: "msg_y", Kind: hub.OutboundEvent, Event: &hub.Event{Payload: hub.RawJSON(`{}`)}})
 	if res.Err == nil || !errors.Is(res.Err, connectors.ErrPrivateAddress) {
 		t.Fatalf("Send to a loopback callback with private addresses forbidden: %+v", res)
 	}

@@ -127,7 +127,7 @@ func newRig(t *testing.T, h Harness) *rig {
 	}
 	r.c = h.New(deps, r.fake)
 	e := gin.New()
-	connectors.NewRegistry(r.c).Mount(e)
+	connectors.Registry{r.c.Type(): r.c}.Mount(e)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
 	r.url = srv.URL
@@ -180,21 +180,16 @@ func newMessage(text string) Message {
 	return Message{ID: fmt.Sprint(seq.n), ContactID: "o" + randID("user")[5:], Text: text}
 }
 
-// delivery is an agent's reply as the hub queues it for a connector (the
-// payload the hub's outgoing path builds).
-func delivery(ch *hub.Channel, contactID, text string) *hub.Delivery {
+// delivery is an agent's reply as the hub hands it to a connector.
+func delivery(ch *hub.Channel, contactID, text string) *hub.Outbound {
 	now := time.Now().UTC()
 	conv := randID("cv")
 	m := hub.Message{ID: randID("ms"), TenantID: ch.TenantID, ConversationID: conv, ChannelID: ch.ID, Seq: 2,
-		Direction: "out", SenderType: "agent", SenderID: randID("ag"), Type: "text", Text: text,
-		Attachments: []hub.Attachment{}, Status: "pending", CreatedAt: now}
+		Direction: hub.DirectionOut, SenderType: hub.SenderAgent, SenderID: randID("ag"), Type: "text", Text: text,
+		Attachments: []hub.Attachment{}, Status: hub.MessagePending, CreatedAt: now}
 	c := hub.Contact{ID: randID("ct"), TenantID: ch.TenantID, ChannelID: ch.ID, ExternalID: contactID, Name: "客户",
 		CreatedAt: now, UpdatedAt: now}
-	body, _ := json.Marshal(map[string]any{"type": hub.EvMessageCreated, "conversation_id": conv,
-		"data": map[string]any{"message": m, "contact": c}})
-	return &hub.Delivery{ID: randID("msg"), TenantID: ch.TenantID, ChannelID: ch.ID, Kind: "message", MessageID: m.ID,
-		EventType: hub.EvMessageCreated, Payload: body, Status: "pending", Attempts: 1, NextAttemptAt: now,
-		CreatedAt: now, UpdatedAt: now}
+	return &hub.Outbound{ID: randID("msg"), TenantID: ch.TenantID, Kind: hub.OutboundMessage, Message: &m, Contact: &c}
 }
 
 var typeName = regexp.MustCompile(`^[a-z][a-z0-9]*$`)

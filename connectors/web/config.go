@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/files"
 )
 
 // Config is a web channel's settings, as the admin sets them.
@@ -192,8 +193,8 @@ func (c *Config) normalize(groupExists func(id string) bool) error {
 	if iv.Text == "" {
 		iv.Text = "您好，有什么可以帮您？"
 	}
-	if c.Upload.MaxBytes <= 0 || c.Upload.MaxBytes > hub.MaxFileSize {
-		c.Upload.MaxBytes = hub.MaxFileSize
+	if c.Upload.MaxBytes <= 0 || c.Upload.MaxBytes > files.MaxFileSize {
+		c.Upload.MaxBytes = files.MaxFileSize
 	}
 	if len(c.Upload.Types) == 0 {
 		c.Upload.Types = []string{"image/*", "application/pdf", "text/plain", "application/zip"}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/files"
 )
 
 // Dispatcher fans hub events out to this process's visitor sockets: each
@@ -279,7 +280,7 @@ func (d *Dispatcher) customerMessage(ch *hub.Channel, m *hub.Message) map[string
 	atts := make([]map[string]any, 0, len(m.Attachments))
 	for _, a := range m.Attachments {
 		u := a.URL
-		if id, ok := strings.CutPrefix(u, hub.FileURL("")); ok {
+		if id, ok := strings.CutPrefix(u, files.FileURL("")); ok {
 			u = FileURL(ch, id)
 		}
 		atts = append(atts, map[string]any{"url": u, "name": a.Name, "type": a.Type, "size": a.Size})
@@ -307,12 +308,12 @@ func (d *Dispatcher) agentName(tenantID, id string) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	a, err := d.c.store.Agent(ctx, tenantID, id)
+	name, err := d.c.customers().AgentName(ctx, tenantID, id)
 	if err != nil {
 		return ""
 	}
-	d.names.Store(id, cachedName{a.Name, time.Now()})
-	return a.Name
+	d.names.Store(id, cachedName{name, time.Now()})
+	return name
 }
 
 const nameTTL = 5 * time.Minute
@@ -333,7 +334,7 @@ func (d *Dispatcher) available(ctx context.Context, ch *hub.Channel) bool {
 		return on
 	}
 	d.mu.Unlock()
-	on, err := d.c.store.ChannelAvailable(ctx, ch)
+	on, err := d.c.customers().Available(ctx, ch)
 	if err != nil {
 		return false
 	}
@@ -392,7 +393,7 @@ func (d *Dispatcher) refresh(ctx context.Context) {
 	}
 	d.mu.Unlock()
 	for _, ch := range due {
-		on, err := d.c.store.ChannelAvailable(ctx, ch)
+		on, err := d.c.customers().Available(ctx, ch)
 		if err != nil {
 			continue
 		}
@@ -429,7 +430,7 @@ func (d *Dispatcher) heartbeat(ctx context.Context) {
 		ids = append(ids, id)
 	}
 	d.mu.Unlock()
-	if err := d.c.store.VisitorsSeen(ctx, ids); err != nil {
+	if err := d.c.visitors.seen(ctx, ids); err != nil {
 		d.c.deps.Log.Warn("visitor heartbeat", "err", err)
 	}
 }

@@ -26,7 +26,7 @@ func frames(v *visitorConn) []map[string]any {
 	}
 }
 
-func event(typ, conv string, payload any) hub.Event {
+func event(typ hub.EventType, conv string, payload any) hub.Event {
 	b, _ := json.Marshal(payload)
 	return hub.Event{TenantID: "t1", Type: typ, ConversationID: conv, Payload: b}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/files"
 )
 
 // upload stores a file a visitor attaches (multipart field "file", header
@@ -40,9 +41,9 @@ func (c *Connector) upload(g *gin.Context) {
 		fail(g, http.StatusUnsupportedMediaType, "type_not_allowed", "files of this type are not accepted: "+ctype)
 		return
 	}
-	f := &hub.File{TenantID: ch.TenantID, ChannelID: ch.ID, Name: name, ContentType: ctype, Data: data,
+	f := &files.File{TenantID: ch.TenantID, ChannelID: ch.ID, Name: name, ContentType: ctype, Data: data,
 		CreatedBy: "visitor:" + id}
-	if err := c.deps.Files.SaveFile(g.Request.Context(), f); err != nil {
+	if err := c.deps.Files.Save(g.Request.Context(), f); err != nil {
 		fail(g, http.StatusServiceUnavailable, "unavailable", "not stored; try again")
 		return
 	}
@@ -62,8 +63,8 @@ func (c *Connector) file(g *gin.Context) {
 		fail(g, http.StatusForbidden, "bad_signature", "this link is not valid")
 		return
 	}
-	f, err := c.deps.Files.File(g.Request.Context(), ch.TenantID, id)
-	if errors.Is(err, hub.ErrNotFound) || (err == nil && f.Status != hub.FileReady) {
+	f, err := c.deps.Files.Get(g.Request.Context(), ch.TenantID, id)
+	if errors.Is(err, hub.ErrNotFound) || (err == nil && f.Status != files.FileReady) {
 		fail(g, http.StatusNotFound, "not_found", "no such file")
 		return
 	}

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/files"
 )
 
 // Websocket hygiene (DESIGN.md): one writer, write deadlines, read limits,
@@ -185,7 +186,7 @@ func (c *Connector) gone(v *visitorConn, cancel context.CancelFunc) {
 	if c.hub.remove(v) {
 		ctx, stop := context.WithTimeout(context.Background(), 5*time.Second)
 		defer stop()
-		_ = c.store.VisitorLeft(ctx, v.ch.TenantID, v.visitorID)
+		_ = c.visitors.left(ctx, v.ch.TenantID, v.visitorID)
 	}
 }
 
@@ -224,7 +225,7 @@ func (c *Connector) hello(ctx context.Context, v *visitorConn, r *http.Request) 
 	}
 	v.key = contactKey(ch.ID, v.contact.ExternalID)
 	v.group, v.visit.Agent = hub.Bounded(f.Group, 64), hub.Bounded(f.Agent, 128)
-	a := &hub.VisitorArrival{ID: v.visitorID, TenantID: ch.TenantID, ChannelID: ch.ID,
+	a := &VisitorArrival{ID: v.visitorID, TenantID: ch.TenantID, ChannelID: ch.ID,
 		ContactExternalID: v.contact.ExternalID, Name: v.contact.Name, IP: v.ip, UserAgent: r.UserAgent(),
 		Lang: hub.Bounded(f.Lang, 16)}
 	a.Browser, a.OS = userAgent(r.UserAgent())
@@ -232,7 +233,7 @@ func (c *Connector) hello(ctx context.Context, v *visitorConn, r *http.Request) 
 		a.PageURL, a.PageTitle, a.Referrer = p.URL, p.Title, p.Referrer
 		a.Engine, a.Keyword = searchKeyword(p.Referrer)
 	}
-	arrived, err := c.store.VisitorArrived(ctx, a)
+	arrived, err := c.visitors.arrived(ctx, a)
 	if err != nil {
 		c.deps.Log.Warn("visitor arrival", "channel", ch.ID, "err", err)
 		wsClose(conn, websocket.CloseTryAgainLater, "try again")
@@ -256,7 +257,7 @@ func (c *Connector) welcome(ctx context.Context, v *visitorConn, f *clientFrame)
 	w := map[string]any{"type": "welcome", "online": v.online,
 		"visitor":      map[string]string{"id": v.visitorID, "token": visitorToken(v.ch, v.visitorID)},
 		"conversation": nil, "messages": []any{}}
-	conv, err := c.store.ContactConversation(ctx, v.ch.ID, v.contact.ExternalID)
+	conv, err := c.customers().Conversation(ctx, v.ch.ID, v.contact.ExternalID)
 	if err != nil || conv == nil {
 		return w, err
 	}
@@ -271,7 +272,7 @@ func (c *Connector) welcome(ctx context.Context, v *visitorConn, f *clientFrame)
 	if after < 0 {
 		after = 0
 	}
-	msgs, err := c.store.CustomerMessages(ctx, conv.ID, after, 500)
+	msgs, err := c.customers().Messages(ctx, conv.ID, after, 500)
 	if err != nil {
 		return nil, err
 	}
@@ -352,17 +353,17 @@ func (c *Connector) handle(ctx context.Context, v *visitorConn, f *clientFrame) 
 		c.message(ctx, v, f)
 	case "typing":
 		preview := hub.Bounded(f.Text, 1000)
-		_ = c.store.ContactTyping(ctx, ch, v.contact.ExternalID, strings.TrimSpace(preview) != "", preview)
+		_ = c.customers().Typing(ctx, ch, v.contact.ExternalID, strings.TrimSpace(preview) != "", preview)
 	case "page":
-		_ = c.store.VisitorPage(ctx, ch.TenantID, v.visitorID, f.URL, f.Title)
+		_ = c.visitors.page(ctx, ch.TenantID, v.visitorID, f.URL, f.Title)
 	case "sync":
 		c.sync(ctx, v, f.ConversationID, f.AfterSeq)
 	case "invited":
-		_ = c.store.VisitorInvited(ctx, ch.TenantID, v.visitorID, hub.Bounded(f.InviteID, 64))
+		_ = c.visitors.invited(ctx, ch.TenantID, v.visitorID, hub.Bounded(f.InviteID, 64))
 	case "invite_reply":
-		_ = c.store.VisitorInviteReply(ctx, ch.TenantID, v.visitorID, f.Accepted)
+		_ = c.visitors.inviteReply(ctx, ch.TenantID, v.visitorID, f.Accepted)
 	case "rate":
-		err := c.store.RateConversation(ctx, ch, v.contact.ExternalID, f.ConversationID, f.Score, f.Comment)
+		err := c.customers().Rate(ctx, ch, v.contact.ExternalID, f.ConversationID, f.Score, f.Comment)
 		if err != nil {
 			v.sendJSON(map[string]any{"type": "error", "rate": f.ConversationID, "error": errorBody(err)})
 			return
@@ -463,11 +464,11 @@ func (c *Connector) attachments(ctx context.Context, v *visitorConn, f *clientFr
 	var out []hub.Attachment
 	typ := ""
 	for _, a := range f.Attachments {
-		file, err := c.deps.Files.File(ctx, v.ch.TenantID, a.ID)
+		file, err := c.deps.Files.Get(ctx, v.ch.TenantID, a.ID)
 		if err != nil || file.ChannelID != v.ch.ID || file.CreatedBy != "visitor:"+v.visitorID {
 			return nil, "", fmt.Errorf("attachment %q: upload it first", a.ID)
 		}
-		out = append(out, hub.Attachment{URL: hub.FileURL(file.ID), Name: file.Name, Type: file.ContentType, Size: file.Size})
+		out = append(out, hub.Attachment{URL: files.FileURL(file.ID), Name: file.Name, Type: file.ContentType, Size: file.Size})
 		if strings.HasPrefix(file.ContentType, "image/") && typ == "" {
 			typ = "image"
 		} else {
@@ -479,14 +480,14 @@ func (c *Connector) attachments(ctx context.Context, v *visitorConn, f *clientFr
 
 // sync sends the messages of the visitor's conversation after a seq.
 func (c *Connector) sync(ctx context.Context, v *visitorConn, convID string, after int64) {
-	conv, err := c.store.ContactConversation(ctx, v.ch.ID, v.contact.ExternalID)
+	conv, err := c.customers().Conversation(ctx, v.ch.ID, v.contact.ExternalID)
 	if err != nil || conv == nil {
 		return
 	}
 	if convID != conv.ID {
 		after = 0 // a newer conversation: all of it
 	}
-	msgs, err := c.store.CustomerMessages(ctx, conv.ID, max(after, 0), 500)
+	msgs, err := c.customers().Messages(ctx, conv.ID, max(after, 0), 500)
 	if err != nil {
 		return
 	}
@@ -508,7 +509,7 @@ func (c *Connector) pong(ctx context.Context, v *visitorConn) {
 	}
 	c.hub.mu.Unlock()
 	if known != "" {
-		if conv, err := c.store.ContactConversation(ctx, v.ch.ID, v.contact.ExternalID); err == nil && conv != nil {
+		if conv, err := c.customers().Conversation(ctx, v.ch.ID, v.contact.ExternalID); err == nil && conv != nil {
 			p["conversation_id"], p["last_seq"], p["status"] = conv.ID, conv.LastSeq, conv.Status
 		}
 	}

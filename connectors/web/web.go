@@ -20,47 +20,50 @@ import (
 	"github.com/kefu-hub/kefu/hub"
 )
 
-// Store is what the web channel asks of the hub (*hub.Store implements it).
-type Store interface {
-	Group(ctx context.Context, tenantID, id string) (*hub.Group, error)
-	Agent(ctx context.Context, tenantID, id string) (*hub.Agent, error)
-	VisitorArrived(ctx context.Context, v *hub.VisitorArrival) (*hub.WebVisitor, error)
-	VisitorPage(ctx context.Context, tenantID, id, url, title string) error
-	VisitorsSeen(ctx context.Context, ids []string) error
-	VisitorLeft(ctx context.Context, tenantID, id string) error
-	VisitorInvited(ctx context.Context, tenantID, id, inviteID string) error
-	VisitorInviteReply(ctx context.Context, tenantID, id string, accepted bool) error
-	ContactConversation(ctx context.Context, channelID, contactExternalID string) (*hub.Conversation, error)
-	CustomerMessages(ctx context.Context, convID string, after int64, limit int) ([]hub.Message, error)
-	ChannelAvailable(ctx context.Context, ch *hub.Channel) (bool, error)
-	RateConversation(ctx context.Context, ch *hub.Channel, contactExternalID, convID string, score int, comment string) error
-	ContactTyping(ctx context.Context, ch *hub.Channel, contactExternalID string, typing bool, preview string) error
-}
-
 // Connector implements the web channel.
 type Connector struct {
-	deps   connectors.Deps
-	store  Store
-	hub    *Dispatcher
-	limits *limiter
+	deps     connectors.Deps
+	visitors *visitors
+	hub      *Dispatcher
+	limits   *limiter
 }
 
 var (
 	_ connectors.Connector = (*Connector)(nil)
 	_ connectors.Pager     = (*Connector)(nil)
 	_ connectors.Linker    = (*Connector)(nil)
+	_ connectors.EventSink = (*Connector)(nil)
+	_ connectors.Runner    = (*Connector)(nil)
+	_ connectors.AgentAPI  = (*Connector)(nil)
 )
 
-// New returns the web channel connector; its dispatcher must be fed the
-// event broadcast (Dispatcher.Publish) and run (Run).
-func New(d connectors.Deps, s Store) *Connector {
-	c := &Connector{deps: d, store: s, limits: newLimiter()}
+// Kind is the website channel. It pushes agent messages over the
+// visitor's own sockets, so replies to it never wait in the delivery queue.
+var Kind = connectors.Kind{Type: "web", Pushes: true, New: func(d connectors.Deps) connectors.Connector { return New(d) }}
+
+// New returns the web channel connector.
+func New(d connectors.Deps) *Connector {
+	if d.Region == nil {
+		d.Region = func(string) string { return "" }
+	}
+	c := &Connector{deps: d, limits: newLimiter(), visitors: &visitors{k: d.Store, customers: d.Customers, region: d.Region}}
 	c.hub = newDispatcher(c)
 	return c
 }
 
-// Dispatcher is the fan-out of hub events to this process's visitor sockets.
-func (c *Connector) Dispatcher() *Dispatcher { return c.hub }
+// customers is what the web channel asks of the hub.
+func (c *Connector) customers() connectors.Customers { return c.deps.Customers }
+
+// Events takes the hub's event broadcast: the visitor sockets of this
+// process follow their conversations.
+func (c *Connector) Events(evs []hub.Event) { c.hub.Publish(evs) }
+
+// Run keeps channel availability fresh and the visitors' heartbeat, until
+// ctx ends.
+func (c *Connector) Run(ctx context.Context) error {
+	c.hub.Run(ctx)
+	return nil
+}
 
 // Type is "web".
 func (c *Connector) Type() string { return "web" }
@@ -77,10 +80,7 @@ func (c *Connector) Setup(ch *hub.Channel, raw json.RawMessage, rotate bool) err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := cfg.normalize(func(id string) bool {
-		_, err := c.store.Group(ctx, ch.TenantID, id)
-		return err == nil
-	})
+	err := cfg.normalize(func(id string) bool { return c.customers().GroupExists(ctx, ch.TenantID, id) })
 	if err != nil {
 		return err
 	}
@@ -118,10 +118,10 @@ func (c *Connector) Routes(r gin.IRoutes) {
 	r.GET("/:channel_id/files/:file_id", c.file)
 }
 
-// Send has nothing to push: the visitor's sockets show agent messages from
-// the event stream, and a visitor who is away reads them from the database
-// when the page opens again.
-func (c *Connector) Send(context.Context, *hub.Channel, *hub.Delivery) hub.SendResult {
+// Send has nothing to push: the web channel is a pushing kind, so agent
+// messages reach the visitor's sockets from the event stream, and a visitor
+// who is away reads them from the database when the page opens again.
+func (c *Connector) Send(context.Context, *hub.Channel, *hub.Outbound) hub.SendResult {
 	return hub.SendResult{}
 }
 

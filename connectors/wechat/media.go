@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/files"
 )
 
 // reserveMedia records the push's media as pending files before the push
@@ -25,9 +26,9 @@ func (c *Connector) reserveMedia(ctx context.Context, ch *hub.Channel, refs []me
 		return nil
 	}
 	for _, r := range refs {
-		f := &hub.File{ID: r.fileID, TenantID: ch.TenantID, ChannelID: ch.ID, Name: r.name, ContentType: r.contentType,
-			Source: r.mediaID, Status: hub.FilePending}
-		if err := c.deps.Files.SaveFile(ctx, f); err != nil {
+		f := &files.File{ID: r.fileID, TenantID: ch.TenantID, ChannelID: ch.ID, Name: r.name, ContentType: r.contentType,
+			Source: r.mediaID, Status: files.FilePending}
+		if err := c.deps.Files.Save(ctx, f); err != nil {
 			return err
 		}
 	}
@@ -49,8 +50,8 @@ func (c *Connector) fetchLater(ch *hub.Channel, refs []mediaRef) {
 		ctx, cancel := detached(2 * time.Minute)
 		defer cancel()
 		for _, r := range refs {
-			f, err := c.deps.Files.File(ctx, ch.TenantID, r.fileID)
-			if err != nil || f.Status != hub.FilePending {
+			f, err := c.deps.Files.Get(ctx, ch.TenantID, r.fileID)
+			if err != nil || f.Status != files.FilePending {
 				continue // a retried push whose media is already here
 			}
 			if _, err := c.FetchFile(ctx, ch, f); err != nil {
@@ -63,8 +64,8 @@ func (c *Connector) fetchLater(ch *hub.Channel, refs []mediaRef) {
 
 // FetchFile downloads a pending file's media from WeChat (/cgi-bin/media/get)
 // and stores it; a failure is recorded on the file and returned.
-func (c *Connector) FetchFile(ctx context.Context, ch *hub.Channel, f *hub.File) (*hub.File, error) {
-	if f.Status != hub.FilePending || c.deps.Files == nil {
+func (c *Connector) FetchFile(ctx context.Context, ch *hub.Channel, f *files.File) (*files.File, error) {
+	if f.Status != files.FilePending || c.deps.Files == nil {
 		return f, nil
 	}
 	a, err := accountOf(ch)
@@ -78,7 +79,7 @@ func (c *Connector) FetchFile(ctx context.Context, ch *hub.Channel, f *hub.File)
 		return err
 	})
 	if err != nil {
-		if ferr := c.deps.Files.FillFile(ctx, f.TenantID, f.ID, "", nil, err.Error()); ferr != nil {
+		if ferr := c.deps.Files.Fill(ctx, f.TenantID, f.ID, "", nil, err.Error()); ferr != nil {
 			return nil, errors.Join(err, ferr)
 		}
 		return nil, err
@@ -86,11 +87,11 @@ func (c *Connector) FetchFile(ctx context.Context, ch *hub.Channel, f *hub.File)
 	if ctype == "" || ctype == "application/octet-stream" {
 		ctype = f.ContentType
 	}
-	if err := c.deps.Files.FillFile(ctx, f.TenantID, f.ID, ctype, data, ""); err != nil {
+	if err := c.deps.Files.Fill(ctx, f.TenantID, f.ID, ctype, data, ""); err != nil {
 		return nil, err
 	}
 	g := *f
-	g.Data, g.ContentType, g.Size, g.Status, g.Error = data, ctype, int64(len(data)), hub.FileReady, ""
+	g.Data, g.ContentType, g.Size, g.Status, g.Error = data, ctype, int64(len(data)), files.FileReady, ""
 	return &g, nil
 }
 
@@ -145,12 +146,12 @@ func (c *Connector) fetch(ctx context.Context, client *http.Client, u string) ([
 	if resp.StatusCode != http.StatusOK {
 		return nil, "", fmt.Errorf("%s answered %s", req.URL.Path, resp.Status)
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, hub.MaxFileSize+1))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, files.MaxFileSize+1))
 	if err != nil {
 		return nil, "", fmt.Errorf("read %s: %w", req.URL.Path, err)
 	}
-	if len(data) > hub.MaxFileSize {
-		return nil, "", fmt.Errorf("media is larger than the %d-byte attachment limit", hub.MaxFileSize)
+	if len(data) > files.MaxFileSize {
+		return nil, "", fmt.Errorf("media is larger than the %d-byte attachment limit", files.MaxFileSize)
 	}
 	return data, resp.Header.Get("Content-Type"), nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/files"
 )
 
 // mediaRef is customer media to download from WeChat into the attachment
@@ -80,9 +81,9 @@ func (p *pushed) attach(ch *hub.Channel, mediaID, name, ctype string) {
 	if mediaID == "" {
 		return
 	}
-	id := hub.FileID(ch.ID, "wechat:"+p.in.ExternalID)
+	id := files.FileID(ch.ID, "wechat:"+p.in.ExternalID)
 	p.media = append(p.media, mediaRef{fileID: id, mediaID: mediaID, name: name, contentType: ctype})
-	p.in.Attachments = append(p.in.Attachments, hub.Attachment{URL: hub.FileURL(id), Name: name, Type: ctype})
+	p.in.Attachments = append(p.in.Attachments, hub.Attachment{URL: files.FileURL(id), Name: name, Type: ctype})
 }
 
 func normalizeEvent(cfg *Config, m *message.MixMessage, in hub.Inbound) pushed {

@@ -3,7 +3,6 @@ package wechat
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -18,22 +17,8 @@ import (
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/files"
 )
-
-// outgoing is what Send reads from a delivery: an agent's or an automatic
-// reply (message.created and contact.reply payloads have this shape).
-type outgoing struct {
-	Data struct {
-		Message struct {
-			Type        string           `json:"type"`
-			Text        string           `json:"text"`
-			Attachments []hub.Attachment `json:"attachments"`
-		} `json:"message"`
-		Contact struct {
-			ExternalID string `json:"external_id"`
-		} `json:"contact"`
-	} `json:"data"`
-}
 
 // fixedToken hands the library the token withToken chose, so a rejected
 // token is known exactly.
@@ -54,19 +39,18 @@ func (c *Connector) official(a *account, tok string) *officialaccount.OfficialAc
 // WeChat's refusals that no retry can fix (45015 outside the 48-hour window
 // or unfollowed, 45047 quota used up …) are permanent: the message is marked
 // failed with the reason.
-func (c *Connector) Send(ctx context.Context, ch *hub.Channel, d *hub.Delivery) hub.SendResult {
-	if d.Kind == "event" {
+func (c *Connector) Send(ctx context.Context, ch *hub.Channel, out *hub.Outbound) hub.SendResult {
+	if out.Kind == hub.OutboundEvent {
 		return hub.SendResult{} // WeChat takes no conversation events
 	}
 	a, err := accountOf(ch)
 	if err != nil {
 		return hub.SendResult{Err: fmt.Errorf("channel config: %w", err), Permanent: true}
 	}
-	var out outgoing
-	if err := json.Unmarshal(d.Payload, &out); err != nil {
-		return hub.SendResult{Err: fmt.Errorf("delivery payload: %w", err), Permanent: true}
+	if out.Message == nil || out.Contact == nil {
+		return hub.SendResult{Err: errors.New("the delivery carries no message"), Permanent: true}
 	}
-	openid, msg := out.Data.Contact.ExternalID, out.Data.Message
+	openid, msg := out.Contact.ExternalID, out.Message
 	if openid == "" {
 		return hub.SendResult{Err: errors.New("the delivery names no WeChat user"), Permanent: true}
 	}
@@ -76,7 +60,7 @@ func (c *Connector) Send(ctx context.Context, ch *hub.Channel, d *hub.Delivery) 
 		}
 	}
 	for _, att := range msg.Attachments {
-		if res := c.sendImage(ctx, a, d.TenantID, openid, att); res.Err != nil {
+		if res := c.sendImage(ctx, a, out.TenantID, openid, att); res.Err != nil {
 			return res
 		}
 	}
@@ -122,15 +106,15 @@ var errUnsendable = errors.New("cannot be sent")
 // attachmentData reads an outgoing attachment: a file stored in the hub, or
 // an http(s) URL fetched through the hub's guarded client.
 func (c *Connector) attachmentData(ctx context.Context, tenantID, raw string) ([]byte, error) {
-	if id := hub.FileIDFromURL(raw); id != "" && c.deps.Files != nil {
-		f, err := c.deps.Files.File(ctx, tenantID, id)
+	if id := files.FileIDFromURL(raw); id != "" && c.deps.Files != nil {
+		f, err := c.deps.Files.Get(ctx, tenantID, id)
 		if errors.Is(err, hub.ErrNotFound) {
 			return nil, fmt.Errorf("%w: attachment %s does not exist", errUnsendable, id)
 		}
 		if err != nil {
 			return nil, err
 		}
-		if f.Status != hub.FileReady {
+		if f.Status != files.FileReady {
 			return nil, fmt.Errorf("attachment %s is not downloaded yet", id)
 		}
 		return f.Data, nil

@@ -31,10 +31,9 @@ func sendRig(t *testing.T) (*wechat.Connector, *wechattest.Platform, *hub.Channe
 	return c, fake, ch, wechattest.AppOf(ch)
 }
 
-func reply(ch *hub.Channel, openid, text string) *hub.Delivery {
-	body, _ := json.Marshal(map[string]any{"type": "message.created", "data": map[string]any{
-		"message": map[string]any{"type": "text", "text": text}, "contact": map[string]any{"external_id": openid}}})
-	return &hub.Delivery{ID: "msg_x", TenantID: ch.TenantID, ChannelID: ch.ID, Kind: "message", Payload: body}
+func reply(ch *hub.Channel, openid, text string) *hub.Outbound {
+	return &hub.Outbound{ID: "msg_x", TenantID: ch.TenantID, Kind: hub.OutboundMessage,
+		Message: &hub.Message{Type: "text", Text: text}, Contact: &hub.Contact{ExternalID: openid}}
 }
 
 // An expired token (42001) is renewed and the send retried once; an

@@ -48,7 +48,6 @@ var (
 	_ connectors.Connector    = (*Connector)(nil)
 	_ connectors.Typer        = (*Connector)(nil)
 	_ connectors.MediaFetcher = (*Connector)(nil)
-	_ connectors.Windowed     = (*Connector)(nil)
 )
 
 // The library builds every URL from https://api.weixin.qq.com constants and
@@ -92,11 +91,16 @@ func setAPIBase(base string) {
 // Type is "wechat".
 func (c *Connector) Type() string { return Type }
 
-// ReplyPolicy is WeChat's customer-service message rule (since June 2023):
-// 5 messages within 48 hours of a customer message; 3 within a minute of a
+// Window is WeChat's customer-service message rule (since June 2023): 5
+// messages within 48 hours of a customer message; 3 within a minute of a
 // menu click.
-func (c *Connector) ReplyPolicy() hub.ReplyPolicy {
-	return hub.ReplyPolicy{Within: 48 * time.Hour, Max: 5, EventWithin: time.Minute, EventMax: 3}
+var Window = hub.ReplyPolicy{Within: 48 * time.Hour, Max: 5, EventWithin: time.Minute, EventMax: 3}
+
+// Kind is the WeChat Official Account channel, calling the platform at
+// apiBase (KEFU_WECHAT_API_BASE; "" for WeChat's own).
+func Kind(apiBase string) connectors.Kind {
+	return connectors.Kind{Type: Type, Window: &Window,
+		New: func(d connectors.Deps) connectors.Connector { return New(d, apiBase) }}
 }
 
 // Routes registers the URL verification (GET) and the pushes (POST).

@@ -18,13 +18,14 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	wmnats "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/nats"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/kefu-hub/kefu/hub"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 )
 
 // ErrUnavailable wraps publish failures so callers answer 5xx and the
 // platform retries.
-var ErrUnavailable = errors.New("bus unavailable")
+var ErrUnavailable = fmt.Errorf("bus: %w", hub.ErrUnavailable)
 
 // Topics are the bus topic names for one hub deployment. Inbound is split
 // into Partitions subjects (Inbound + ".N"): a customer's messages always
@@ -67,6 +68,7 @@ type Bus struct {
 	nc            *nats.Conn
 	ns            *server.Server
 	embeddedStore string
+	log           *slog.Logger
 }
 
 // Open connects to url, or starts an in-process JetStream server storing
@@ -76,6 +78,7 @@ func Open(ctx context.Context, url, dataDir, prefix string, partitions, workers 
 		Topics: Topics{Inbound: prefix + "_inbound", Outbound: prefix + "_outbound",
 			Poison: prefix + "_poison", Events: prefix + ".events", Partitions: partitions},
 		Logger: watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}),
+		log:    log,
 	}
 	opts := []nats.Option{nats.Name("kefu"), nats.MaxReconnects(-1), nats.ReconnectWait(500 * time.Millisecond)}
 	if url == "" {

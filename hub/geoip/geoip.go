@@ -38,8 +38,12 @@ type entry struct {
 	region     string
 }
 
-// Open loads a database file into memory.
+// Open loads a database file into memory; an empty path is no database
+// (nil, whose Lookup finds nothing).
 func Open(path string) (*DB, error) {
+	if path == "" {
+		return nil, nil //nolint:nilnil // no database configured: Lookup on nil finds nothing
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("ip database: %w", err)

@@ -18,20 +18,50 @@ import (
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/bus"
+	"github.com/kefu-hub/kefu/hub/core"
 	"github.com/kefu-hub/kefu/hub/metrics"
-	"github.com/kefu-hub/kefu/hub/stream"
+	"github.com/kefu-hub/kefu/hub/outbound"
+	"github.com/kefu-hub/kefu/hub/store"
 )
+
+// Inbox is what the pipeline asks of the stores: storing inbound
+// messages, routing conversations, firing timers (the core store).
+type Inbox interface {
+	Ingest(ctx context.Context, batch []hub.Inbound) []core.IngestResult
+	AfterIngest(ctx context.Context, r core.IngestResult) (core.Decision, error)
+	Drain(ctx context.Context, tenantID string) ([]core.Decision, error)
+	AnnouncePositions(ctx context.Context, tenantID string) error
+	TenantsWithQueue(ctx context.Context) ([]string, error)
+	FireDueTimers(ctx context.Context, limit int) ([]string, error)
+}
+
+// Deps is what a pipeline runs with.
+type Deps struct {
+	Store    *store.Store
+	Inbox    Inbox
+	Outbound *outbound.Store
+	Failed   *Failed
+	Bus      *bus.Bus
+	// Sender sends deliveries through the channels' connectors.
+	Sender outbound.Sender
+	// Channel looks up a channel (for metrics labels).
+	Channel func(ctx context.Context, id string) (*hub.Channel, error)
+	// Sinks take the event broadcast on this process: the agent stream and
+	// the connectors that push over their own sockets.
+	Sinks   []func([]hub.Event)
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+}
 
 // Pipeline owns the bus handlers and sweepers of one hub process.
 type Pipeline struct {
-	store  *hub.Store
+	Deps
+	store  Inbox
 	bus    *bus.Bus
-	stream *stream.Hub
-	sender hub.Sender
 	m      *metrics.Metrics
 	log    *slog.Logger
 	jobs   chan *job
-	routes chan hub.IngestResult
+	routes chan core.IngestResult
 	kicks  chan string
 	// MaxBatch bounds how many inbound messages share one transaction.
 	MaxBatch int
@@ -41,69 +71,22 @@ type Pipeline struct {
 	readyOnce  sync.Once
 	annMu      sync.Mutex
 	announced  map[string]time.Time // last queue-position announcement per tenant
-	sinks      []func([]hub.Event)
 }
-
-// AddSink adds a consumer of the event broadcast besides the agent stream
-// (the web channel's visitor sockets). Call it before Run.
-func (p *Pipeline) AddSink(fn func([]hub.Event)) { p.sinks = append(p.sinks, fn) }
 
 type job struct {
 	in   hub.Inbound
-	done chan hub.IngestResult
+	done chan core.IngestResult
 }
 
 // New builds a pipeline; call Run to start it.
-func New(s *hub.Store, b *bus.Bus, st *stream.Hub, sender hub.Sender, m *metrics.Metrics, log *slog.Logger) *Pipeline {
-	return &Pipeline{store: s, bus: b, stream: st, sender: sender, m: m, log: log,
-		jobs: make(chan *job, 4096), routes: make(chan hub.IngestResult, 16384), kicks: make(chan string, 256),
+func New(d Deps) *Pipeline {
+	return &Pipeline{Deps: d, store: d.Inbox, bus: d.Bus, m: d.Metrics, log: d.Log,
+		jobs: make(chan *job, 4096), routes: make(chan core.IngestResult, 16384), kicks: make(chan string, 256),
 		MaxBatch: 256, SweepEvery: time.Second, ready: make(chan struct{})}
 }
 
 // Ready is closed once the bus handlers are running.
 func (p *Pipeline) Ready() <-chan struct{} { return p.ready }
-
-// Publish durably publishes a normalized inbound message; it returns only
-// once JetStream has stored it, so a connector may then acknowledge.
-func (p *Pipeline) Publish(ctx context.Context, in hub.Inbound) error {
-	b, err := json.Marshal(in)
-	if err != nil {
-		return fmt.Errorf("encode inbound: %w", err)
-	}
-	return p.bus.Publish(p.bus.Topics.InboundTopic(in.ChannelID+"\x00"+in.Contact.ExternalID), in.BusID(), b)
-}
-
-// wireEvent is an event as the broadcast carries it (with its audience).
-type wireEvent struct {
-	TenantID       string      `json:"tenant_id"`
-	ID             int64       `json:"id"`
-	Type           string      `json:"type"`
-	ConversationID string      `json:"conversation_id,omitempty"`
-	AgentID        string      `json:"agent_id,omitempty"`
-	Data           hub.RawJSON `json:"data"`
-	CreatedAt      time.Time   `json:"created_at"`
-}
-
-// Events broadcasts committed (or ephemeral) events to every hub process.
-func (p *Pipeline) Events(evs []hub.Event) {
-	wire := make([]wireEvent, len(evs))
-	for i, e := range evs {
-		wire[i] = wireEvent{e.TenantID, e.ID, e.Type, e.ConversationID, e.AgentID, e.Payload, e.CreatedAt}
-	}
-	b, _ := json.Marshal(wire)
-	if err := p.bus.Broadcast.Publish(p.bus.Topics.Events, message.NewMessage(hub.NewID("ev"), b)); err != nil {
-		p.log.Warn("broadcast events; sockets will fill the gap from the database", "err", err)
-	}
-}
-
-// Deliveries nudges the outbound handler; the sweeper retries anyway.
-func (p *Pipeline) Deliveries(ids []string) {
-	for _, id := range ids {
-		if err := p.bus.Publish(p.bus.Topics.Outbound, id, []byte(id)); err != nil {
-			p.log.Warn("publish delivery; the sweeper will send it", "delivery", id, "err", err)
-		}
-	}
-}
 
 // Kick asks for the tenant's queue to be drained (capacity freed).
 func (p *Pipeline) Kick(tenantID string) {
@@ -147,7 +130,6 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	spawn(p.sweeper)
 	spawn(p.timers)
-	spawn(p.stream.Run)
 	go func() {
 		<-r.Running()
 		p.readyOnce.Do(func() { close(p.ready) })
@@ -163,22 +145,22 @@ func (p *Pipeline) Run(ctx context.Context) error {
 func (p *Pipeline) storeHealthy(error) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	return p.store.DB().Ping(ctx) == nil
+	return p.Store.Ping(ctx) == nil
 }
 
 func (p *Pipeline) handleInbound(msg *message.Message) error {
 	var in hub.Inbound
 	if err := json.Unmarshal(msg.Payload, &in); err != nil {
 		p.m.Inbound.WithLabelValues("unknown", "failed").Inc()
-		return p.store.RecordFailed(msg.Context(), msg.UUID, p.bus.Topics.InboundPartition(0), msg.Payload, "undecodable: "+err.Error())
+		return p.Failed.Record(msg.Context(), msg.UUID, p.bus.Topics.InboundPartition(0), msg.Payload, "undecodable: "+err.Error())
 	}
-	j := &job{in: in, done: make(chan hub.IngestResult, 1)}
+	j := &job{in: in, done: make(chan core.IngestResult, 1)}
 	select {
 	case p.jobs <- j:
 	case <-msg.Context().Done():
 		return msg.Context().Err()
 	}
-	var r hub.IngestResult
+	var r core.IngestResult
 	select {
 	case r = <-j.done:
 	case <-msg.Context().Done():
@@ -189,7 +171,7 @@ func (p *Pipeline) handleInbound(msg *message.Message) error {
 	switch {
 	case errors.As(r.Err, &invalid):
 		p.m.Inbound.WithLabelValues(typ, "failed").Inc()
-		return p.store.RecordFailed(msg.Context(), msg.UUID, p.bus.Topics.InboundTopic(in.ChannelID+"\x00"+in.Contact.ExternalID), msg.Payload, r.Err.Error())
+		return p.Failed.Record(msg.Context(), msg.UUID, p.bus.Topics.InboundTopic(bus.PartitionKey(&in)), msg.Payload, r.Err.Error())
 	case r.Err != nil:
 		return r.Err // retried, then poisoned
 	case r.Duplicate:
@@ -206,7 +188,7 @@ func (p *Pipeline) handleInbound(msg *message.Message) error {
 }
 
 func (p *Pipeline) channelType(ctx context.Context, id string) string {
-	if ch, err := p.store.Channel(ctx, id); err == nil {
+	if ch, err := p.Channel(ctx, id); err == nil {
 		return ch.Type
 	}
 	return "unknown"
@@ -278,7 +260,7 @@ func (p *Pipeline) router(ctx context.Context) {
 	}
 }
 
-func (p *Pipeline) decided(d hub.Decision, err error) {
+func (p *Pipeline) decided(d core.Decision, err error) {
 	if err != nil {
 		p.log.Warn("route conversation; the sweeper retries", "conversation", d.ConversationID, "err", err)
 		return
@@ -294,7 +276,7 @@ func (p *Pipeline) handleOutbound(msg *message.Message) error {
 }
 
 func (p *Pipeline) deliver(ctx context.Context, id string) error {
-	err := p.store.Deliver(ctx, id, counted{p})
+	err := p.Outbound.Deliver(ctx, id, counted{p})
 	if err != nil {
 		return fmt.Errorf("deliver %s: %w", id, err)
 	}
@@ -305,23 +287,17 @@ func (p *Pipeline) handlePoison(msg *message.Message) error {
 	reason := msg.Metadata.Get(middleware.ReasonForPoisonedKey)
 	topic := msg.Metadata.Get(middleware.PoisonedTopicKey)
 	p.log.Error("message failed after retries; kept for admins", "topic", topic, "id", msg.UUID, "reason", reason)
-	return p.store.RecordFailed(msg.Context(), msg.UUID, topic, msg.Payload, reason)
+	return p.Failed.Record(msg.Context(), msg.UUID, topic, msg.Payload, reason)
 }
 
 func (p *Pipeline) handleEvents(msg *message.Message) error {
-	var wire []wireEvent
-	if err := json.Unmarshal(msg.Payload, &wire); err != nil {
-		p.log.Warn("bad event broadcast", "err", err)
+	evs, err := bus.DecodeEvents(msg.Payload)
+	if err != nil {
+		p.log.Warn("event broadcast", "err", err)
 		return nil
 	}
-	evs := make([]hub.Event, len(wire))
-	for i, w := range wire {
-		evs[i] = hub.Event{TenantID: w.TenantID, ID: w.ID, Type: w.Type, ConversationID: w.ConversationID,
-			AgentID: w.AgentID, Payload: w.Data, CreatedAt: w.CreatedAt}
-	}
-	p.stream.Publish(evs)
-	for _, fn := range p.sinks {
-		fn(evs)
+	for _, sink := range p.Sinks {
+		sink(evs)
 	}
 	return nil
 }
@@ -342,7 +318,7 @@ func (p *Pipeline) sweeper(ctx context.Context) {
 				p.Kick(id)
 			}
 		}
-		ids, err := p.store.DueDeliveries(ctx, 200)
+		ids, err := p.Outbound.Due(ctx, 200)
 		if err != nil {
 			p.log.Warn("due deliveries", "err", err)
 			continue
@@ -372,8 +348,8 @@ func (p *Pipeline) deliverAll(ctx context.Context, ids []string) {
 // counted wraps the sender to count results per channel type.
 type counted struct{ p *Pipeline }
 
-func (c counted) Send(ctx context.Context, ch *hub.Channel, d *hub.Delivery) hub.SendResult {
-	r := c.p.sender.Send(ctx, ch, d)
+func (c counted) Send(ctx context.Context, ch *hub.Channel, out *hub.Outbound) hub.SendResult {
+	r := c.p.Sender.Send(ctx, ch, out)
 	result := "delivered"
 	if r.Err != nil {
 		result = "retry"

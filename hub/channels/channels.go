@@ -1,0 +1,172 @@
+// Package channels owns the channels admins bind (an API channel, a WeChat
+// account, a website widget …): their settings, a short cache every inbound
+// message reads through, and the platform access tokens shared by every hub
+// process.
+package channels
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/identity"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// DefaultOfflineMessage is the auto-reply customers get when nobody can answer.
+const DefaultOfflineMessage = "您好，客服暂时不在线。您的留言已记录，我们会尽快回复您。"
+
+// cacheTTL is how long a channel read is reused. A change made through
+// this process is seen at once; other processes see it within this time.
+const cacheTTL = 5 * time.Second
+
+// Store keeps the channels.
+type Store struct {
+	k     *store.Store
+	mu    sync.Mutex
+	cache map[string]cached
+}
+
+type cached struct {
+	ch  *hub.Channel
+	exp time.Time
+}
+
+// New returns the channel store.
+func New(k *store.Store) *Store { return &Store{k: k, cache: map[string]cached{}} }
+
+const cols = `id, tenant_id, type, name, secret, config, default_group_id, wants_events, offline_message,
+	created_at, last_inbound_at, last_error`
+
+// Create stores a channel whose type-specific config the connector has
+// already validated. DefaultGroupID may be a group id or name.
+func (s *Store) Create(ctx context.Context, ch *hub.Channel) error {
+	if strings.TrimSpace(ch.Name) == "" {
+		return hub.Invalid("name is required")
+	}
+	ch.ID, ch.CreatedAt = hub.NewID("ch"), s.k.Now()
+	if ch.OfflineMessage == "" {
+		ch.OfflineMessage = DefaultOfflineMessage
+	}
+	if len(ch.Config) == 0 {
+		ch.Config = json.RawMessage("{}")
+	}
+	return s.k.Write(ctx, func(tx *store.Tx) error {
+		if err := defaultGroup(ctx, tx, ch); err != nil {
+			return err
+		}
+		q := `INSERT INTO channels (` + cols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '')`
+		if _, err := tx.Exec(ctx, q, ch.ID, ch.TenantID, ch.Type, ch.Name, ch.Secret, string(ch.Config),
+			ch.DefaultGroupID, ch.WantsEvents, ch.OfflineMessage, ch.CreatedAt); err != nil {
+			return fmt.Errorf("insert channel: %w", err)
+		}
+		return nil
+	})
+}
+
+func defaultGroup(ctx context.Context, tx *store.Tx, ch *hub.Channel) error {
+	if ch.DefaultGroupID == nil {
+		return nil
+	}
+	g, err := identity.Resolve(ctx, tx, ch.TenantID, *ch.DefaultGroupID)
+	if err != nil {
+		return err
+	}
+	if g == nil {
+		return hub.Invalid("default group %q does not exist", *ch.DefaultGroupID)
+	}
+	ch.DefaultGroupID = g
+	return nil
+}
+
+// Update saves name, config, secret, default group and offline message.
+func (s *Store) Update(ctx context.Context, ch *hub.Channel) error {
+	err := s.k.Write(ctx, func(tx *store.Tx) error {
+		if err := defaultGroup(ctx, tx, ch); err != nil {
+			return err
+		}
+		const q = `UPDATE channels SET name = ?, config = ?, secret = ?, default_group_id = ?, wants_events = ?,
+			offline_message = ? WHERE tenant_id = ? AND id = ?`
+		_, err := tx.Exec(ctx, q, ch.Name, string(ch.Config), ch.Secret, ch.DefaultGroupID,
+			ch.WantsEvents, ch.OfflineMessage, ch.TenantID, ch.ID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("update channel: %w", err)
+	}
+	s.mu.Lock()
+	delete(s.cache, ch.ID)
+	s.mu.Unlock()
+	return nil
+}
+
+// Get returns a channel by id regardless of tenant: connectors look up the
+// channel an inbound webhook names, then verify its signature. Cached
+// briefly because every inbound message needs it.
+func (s *Store) Get(ctx context.Context, id string) (*hub.Channel, error) {
+	s.mu.Lock()
+	c, ok := s.cache[id]
+	s.mu.Unlock()
+	if ok && time.Now().Before(c.exp) {
+		return c.ch, nil
+	}
+	var ch hub.Channel
+	var cfg string
+	row := s.k.R.QueryRowxContext(ctx, s.k.R.Rebind(`SELECT `+cols+` FROM channels WHERE id = ?`), id)
+	err := row.Scan(&ch.ID, &ch.TenantID, &ch.Type, &ch.Name, &ch.Secret, &cfg, &ch.DefaultGroupID, &ch.WantsEvents,
+		&ch.OfflineMessage, &ch.CreatedAt, &ch.LastInboundAt, &ch.LastError)
+	if store.NoRows(err) {
+		return nil, fmt.Errorf("channel %s: %w", id, hub.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get channel: %w: %w", store.ErrUnavailable, err)
+	}
+	ch.Config = json.RawMessage(cfg)
+	s.mu.Lock()
+	s.cache[id] = cached{ch: &ch, exp: time.Now().Add(cacheTTL)}
+	s.mu.Unlock()
+	return &ch, nil
+}
+
+// ForTenant returns a channel only if it belongs to the tenant.
+func (s *Store) ForTenant(ctx context.Context, tenantID, id string) (*hub.Channel, error) {
+	ch, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if ch.TenantID != tenantID {
+		return nil, fmt.Errorf("channel %s: %w", id, hub.ErrNotFound)
+	}
+	return ch, nil
+}
+
+// List returns a tenant's channels.
+func (s *Store) List(ctx context.Context, tenantID string) ([]hub.Channel, error) {
+	var ids []string
+	if err := s.k.Select(ctx, &ids, `SELECT id FROM channels WHERE tenant_id = ? ORDER BY created_at, id`, tenantID); err != nil {
+		return nil, fmt.Errorf("list channels: %w", err)
+	}
+	out := []hub.Channel{}
+	for _, id := range ids {
+		ch, err := s.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *ch)
+	}
+	return out, nil
+}
+
+// WantsEvents reports, inside a transaction, whether a channel takes
+// conversation events (the API channel with a callback URL).
+func WantsEvents(ctx context.Context, q store.Querier, id string) (bool, error) {
+	var wants []bool
+	if err := q.Select(ctx, &wants, `SELECT wants_events FROM channels WHERE id = ?`, id); err != nil {
+		return false, fmt.Errorf("channel wants events: %w", err)
+	}
+	return len(wants) == 1 && wants[0], nil
+}

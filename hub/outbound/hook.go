@@ -1,0 +1,114 @@
+package outbound
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/channels"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// callbackEvents are the event types a channel that wants events (the API
+// channel's callback_url) receives.
+var callbackEvents = map[hub.EventType]bool{
+	hub.EvConversationAssigned: true, hub.EvConversationTransferred: true, hub.EvConversationClosed: true,
+	hub.EvConversationQueued: true, hub.EvConversationOffline: true, hub.EvQueuePosition: true, hub.EvRatingRequested: true,
+}
+
+// Hook queues the webhook deliveries of each event the kernel stores, in the
+// transaction that stores it: to the event's channel when that channel takes
+// events, and to every active subscription of the tenant that asked for the
+// event's type. Each committed event is emitted once, so it is delivered
+// once per target. It is built before the kernel (whose option it is) and
+// reads what it needs through the transaction.
+type Hook struct {
+	mu   sync.Mutex
+	subs map[string]cachedSubs
+}
+
+type cachedSubs struct {
+	subs []Subscription
+	exp  time.Time
+}
+
+// subCacheTTL is how long a tenant's active subscriptions are cached: a
+// change made through this process is seen at once (Forget); other
+// processes of a cluster see it within this time.
+const subCacheTTL = 5 * time.Second
+
+// NewHook returns the event hook.
+func NewHook() *Hook { return &Hook{subs: map[string]cachedSubs{}} }
+
+// Deliveries is the kernel's event hook.
+func (h *Hook) Deliveries(ctx context.Context, tx *store.Tx, e *hub.Event) error {
+	if e.ChannelID == "" {
+		return nil
+	}
+	if err := h.callback(ctx, tx, e); err != nil {
+		return err
+	}
+	return h.subscriptions(ctx, tx, e)
+}
+
+func (h *Hook) callback(ctx context.Context, tx *store.Tx, e *hub.Event) error {
+	if !callbackEvents[e.Type] {
+		return nil
+	}
+	wants, err := channels.WantsEvents(ctx, tx, e.ChannelID)
+	if err != nil || !wants {
+		return err
+	}
+	return queue(ctx, tx, e.ChannelID, "", &hub.Outbound{TenantID: e.TenantID, Kind: hub.OutboundEvent, Event: e})
+}
+
+func (h *Hook) subscriptions(ctx context.Context, tx *store.Tx, e *hub.Event) error {
+	if !slices.Contains(SubscribableEvents, e.Type) {
+		return nil
+	}
+	subs, err := h.active(ctx, tx, e.TenantID)
+	if err != nil {
+		return err
+	}
+	for _, sub := range subs {
+		if !slices.Contains(sub.Events, e.Type) {
+			continue
+		}
+		out := &hub.Outbound{TenantID: e.TenantID, Kind: hub.OutboundEvent, Event: e, Staff: true}
+		if err := queue(ctx, tx, e.ChannelID, sub.ID, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Forget drops a tenant's cached subscriptions (they changed).
+func (h *Hook) Forget(tenantID string) {
+	h.mu.Lock()
+	delete(h.subs, tenantID)
+	h.mu.Unlock()
+}
+
+func (h *Hook) active(ctx context.Context, tx *store.Tx, tenantID string) ([]Subscription, error) {
+	h.mu.Lock()
+	c, ok := h.subs[tenantID]
+	h.mu.Unlock()
+	if ok && time.Now().Before(c.exp) {
+		return c.subs, nil
+	}
+	var all []Subscription
+	q := `SELECT ` + subCols + ` FROM webhook_subscriptions WHERE tenant_id = ? AND active`
+	if err := tx.Select(ctx, &all, q, tenantID); err != nil {
+		return nil, fmt.Errorf("active subscriptions: %w", err)
+	}
+	for i := range all {
+		all[i].decode()
+	}
+	h.mu.Lock()
+	h.subs[tenantID] = cachedSubs{subs: all, exp: time.Now().Add(subCacheTTL)}
+	h.mu.Unlock()
+	return all, nil
+}

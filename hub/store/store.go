@@ -1,0 +1,230 @@
+// Package store is the small kernel every noun package of the hub stores
+// its tables on: the database handle (SQLite in embedded mode, PostgreSQL in
+// a cluster), the few dialect differences, the single SQLite writer, the
+// embedded migrations, and Write — a transaction that can emit realtime
+// events and queue outbound work, both announced only after commit.
+//
+// Queries are written once with ? placeholders; the helpers rebind them.
+// The kernel owns the event log (events, event_counters); every other table
+// belongs to the package that queries it.
+package store
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/kefu-hub/kefu/hub"
+)
+
+// Publisher receives what a committed transaction produced: realtime events
+// to broadcast and outbound deliveries to attempt. Both are best-effort
+// nudges; the database already holds the truth and sweepers catch up.
+type Publisher interface {
+	Events(evs []hub.Event)
+	Deliveries(ids []string)
+}
+
+// EventHook runs inside a write transaction for each event it emitted, after
+// the event is numbered and stored: the outbound package queues the event's
+// webhook deliveries there, so each committed event is delivered once.
+type EventHook func(ctx context.Context, tx *Tx, e *hub.Event) error
+
+// Options are what a store is opened with; every field may be left zero.
+type Options struct {
+	// Publisher is told of committed events and deliveries (nil: nobody).
+	Publisher Publisher
+	// EventHooks run for every emitted event inside its transaction.
+	EventHooks []EventHook
+	// Log receives warnings of best-effort work (nil: discarded).
+	Log *slog.Logger
+	// Now is the clock (nil: time.Now in UTC).
+	Now func() time.Time
+}
+
+// Store is the open database: the writer and reader pools plus the
+// dialect. On PostgreSQL both pools are the same; on SQLite the writer is a
+// single connection, so write transactions queue in Go instead of failing
+// with SQLITE_BUSY.
+type Store struct {
+	// W is the writer pool, R the reader pool.
+	W, R *sqlx.DB
+	// Postgres is the dialect: PostgreSQL when true, SQLite otherwise.
+	Postgres bool
+	pub      Publisher
+	hooks    []EventHook
+	log      *slog.Logger
+	now      func() time.Time
+	stmtMu   sync.Mutex
+	stmts    map[string]*sqlx.Stmt
+}
+
+func init() { sqlx.BindDriver("sqlite", sqlx.QUESTION) }
+
+// Open connects to PostgreSQL when url is set, else to SQLite under dataDir.
+// It does not migrate: call Migrate.
+func Open(ctx context.Context, url, dataDir string, o Options) (*Store, error) {
+	var s *Store
+	var err error
+	if url != "" {
+		s, err = openPostgres(ctx, url)
+	} else {
+		s, err = openSQLite(ctx, dataDir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.pub, s.hooks, s.log, s.now = o.Publisher, o.EventHooks, o.Log, o.Now
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = func() time.Time { return time.Now().UTC() }
+	}
+	s.stmts = map[string]*sqlx.Stmt{}
+	return s, nil
+}
+
+func openPostgres(ctx context.Context, url string) (*Store, error) {
+	// Binary parameters save lib/pq a round trip per statement (measured
+	// 18% faster ingest).
+	if !strings.Contains(url, "binary_parameters") {
+		sep := "?"
+		if strings.Contains(url, "?") {
+			sep = "&"
+		}
+		url += sep + "binary_parameters=yes"
+	}
+	d, err := sqlx.Open("postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	d.SetMaxOpenConns(32)
+	d.SetMaxIdleConns(32)
+	d.SetConnMaxIdleTime(5 * time.Minute)
+	if err := d.PingContext(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("ping postgres: %w: %w", ErrUnavailable, err)
+	}
+	return &Store{W: d, R: d, Postgres: true}, nil
+}
+
+func openSQLite(ctx context.Context, dataDir string) (*Store, error) {
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	path := filepath.Join(dataDir, "kefu.db")
+	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_time_format=sqlite"
+	w, err := sqlx.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sqlx.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite reader: %w", err)
+	}
+	r.SetMaxOpenConns(8)
+	if err := w.PingContext(ctx); err != nil {
+		return nil, fmt.Errorf("ping sqlite: %w", err)
+	}
+	return &Store{W: w, R: r}, nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmtMu.Unlock()
+	if s.R != s.W {
+		s.R.Close()
+	}
+	return s.W.Close()
+}
+
+// Ping checks the store answers (for /readyz).
+func (s *Store) Ping(ctx context.Context) error { return s.W.PingContext(ctx) }
+
+// Now is the store's clock, in UTC.
+func (s *Store) Now() time.Time { return s.now() }
+
+// Log is the store's logger.
+func (s *Store) Log() *slog.Logger { return s.log }
+
+// Announce broadcasts events that are not stored (typing, visitor updates,
+// invites): ephemeral, id 0, never replayed.
+func (s *Store) Announce(evs ...hub.Event) {
+	if s.pub != nil && len(evs) > 0 {
+		s.pub.Events(evs)
+	}
+}
+
+// Nudge asks for deliveries committed outside Write (a redelivery) to be
+// attempted now; the sweeper would find them anyway.
+func (s *Store) Nudge(ids ...string) {
+	if s.pub != nil && len(ids) > 0 {
+		s.pub.Deliveries(ids)
+	}
+}
+
+// Get runs a single-row read on the reader pool.
+func (s *Store) Get(ctx context.Context, dest any, q string, args ...any) error {
+	return s.R.GetContext(ctx, dest, s.R.Rebind(q), args...)
+}
+
+// Select runs a read on the reader pool.
+func (s *Store) Select(ctx context.Context, dest any, q string, args ...any) error {
+	return s.R.SelectContext(ctx, dest, s.R.Rebind(q), args...)
+}
+
+// SelectIn runs a read with IN (?) lists expanded.
+func (s *Store) SelectIn(ctx context.Context, dest any, q string, args ...any) error {
+	q, args, err := In(s.R, q, args...)
+	if err != nil {
+		return err
+	}
+	return s.R.SelectContext(ctx, dest, q, args...)
+}
+
+// Exec runs one statement on the writer outside any transaction (a
+// single-row change that emits nothing).
+func (s *Store) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := s.W.ExecContext(ctx, s.W.Rebind(q), args...)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// ForUpdate is the row-lock suffix: PostgreSQL locks rows, SQLite already
+// holds the database write lock for the whole (immediate) transaction.
+func (s *Store) ForUpdate() string {
+	if s.Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// Querier reads, in a transaction or on the reader pool: both *Store and
+// *Tx are one, so a read helper serves either.
+type Querier interface {
+	Get(ctx context.Context, dest any, q string, args ...any) error
+	Select(ctx context.Context, dest any, q string, args ...any) error
+}
+
+var (
+	_ Querier = (*Store)(nil)
+	_ Querier = (*Tx)(nil)
+)

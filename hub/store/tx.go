@@ -1,0 +1,181 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/kefu-hub/kefu/hub"
+)
+
+// Tx is a write transaction. Besides reads and writes it collects the
+// events the transaction emits (numbered and stored before commit) and the
+// outbound deliveries it queued (attempted after commit).
+type Tx struct {
+	*sqlx.Tx
+	s          *Store
+	ctx        context.Context
+	events     []hub.Event
+	deliveries []string
+}
+
+// Write runs fn in a write transaction: it numbers and stores the events fn
+// emitted (the per-tenant counter is the last lock taken, so no lock
+// cycles), runs the event hooks, commits, then announces events and
+// deliveries. A deadlock or serialization failure runs fn again (up to five
+// times), so fn must not keep state from a failed attempt.
+func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		var tx *Tx
+		tx, err = s.write(ctx, fn)
+		if err == nil {
+			s.announce(tx)
+			return nil
+		}
+		if !retryable(err) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+	}
+	return err
+}
+
+func (s *Store) write(ctx context.Context, fn func(tx *Tx) error) (*Tx, error) {
+	stx, err := s.W.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w: %w", ErrUnavailable, err)
+	}
+	tx := &Tx{Tx: stx, s: s, ctx: ctx}
+	if err := fn(tx); err != nil {
+		stx.Rollback()
+		return nil, err
+	}
+	if err := s.flushEvents(ctx, tx); err != nil {
+		stx.Rollback()
+		return nil, err
+	}
+	if err := stx.Commit(); err != nil {
+		return nil, fmt.Errorf("commit: %w: %w", ErrUnavailable, err)
+	}
+	return tx, nil
+}
+
+func (s *Store) announce(tx *Tx) {
+	if s.pub == nil {
+		return
+	}
+	if len(tx.events) > 0 {
+		s.pub.Events(tx.events)
+	}
+	if len(tx.deliveries) > 0 {
+		s.pub.Deliveries(tx.deliveries)
+	}
+}
+
+// Store is the store the transaction runs on.
+func (tx *Tx) Store() *Store { return tx.s }
+
+// Now is the store's clock.
+func (tx *Tx) Now() time.Time { return tx.s.now() }
+
+// Emit records an event of the transaction; payload is marshalled as its
+// data. It is numbered and stored when the transaction commits.
+func (tx *Tx) Emit(e hub.Event, payload any) {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		panic(fmt.Sprintf("marshal %s payload: %v", e.Type, err)) // our own structs always marshal
+	}
+	e.Payload = b
+	tx.events = append(tx.events, e)
+}
+
+// Deliver asks for deliveries queued in this transaction to be attempted
+// once it commits.
+func (tx *Tx) Deliver(ids ...string) { tx.deliveries = append(tx.deliveries, ids...) }
+
+// Events are the events emitted so far (numbered once flushed).
+func (tx *Tx) Events() []hub.Event { return tx.events }
+
+// Get runs a single-row query in the transaction (through the prepared
+// form when q is a hot statement).
+func (tx *Tx) Get(ctx context.Context, dest any, q string, args ...any) error {
+	if st := tx.s.stmt(ctx, tx, q); st != nil {
+		return st.GetContext(ctx, dest, args...)
+	}
+	return tx.GetContext(ctx, dest, tx.Rebind(q), args...)
+}
+
+// Select runs a query in the transaction.
+func (tx *Tx) Select(ctx context.Context, dest any, q string, args ...any) error {
+	if st := tx.s.stmt(ctx, tx, q); st != nil {
+		return st.SelectContext(ctx, dest, args...)
+	}
+	return tx.SelectContext(ctx, dest, tx.Rebind(q), args...)
+}
+
+// SelectIn runs a query with IN (?) lists expanded.
+func (tx *Tx) SelectIn(ctx context.Context, dest any, q string, args ...any) error {
+	q, args, err := In(tx, q, args...)
+	if err != nil {
+		return err
+	}
+	return tx.SelectContext(ctx, dest, q, args...)
+}
+
+// Exec runs a statement in the transaction and returns the rows it changed.
+func (tx *Tx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	var res sql.Result
+	var err error
+	if st := tx.s.stmt(ctx, tx, q); st != nil {
+		res, err = st.ExecContext(ctx, args...)
+	} else {
+		res, err = tx.ExecContext(ctx, tx.Rebind(q), args...)
+	}
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// Prepare readies a hot statement on the SQLite writer: there preparing
+// (parsing) a statement costs as much as running it, and the writer is one
+// connection, so each hot statement is prepared once and reused in every
+// transaction. PostgreSQL parses server-side cheaply and its pool has many
+// connections, so there statements run directly. Call it at construction,
+// outside any transaction (the writer has a single connection).
+func (s *Store) Prepare(qs ...string) {
+	if s.Postgres {
+		return
+	}
+	for _, q := range qs {
+		st, err := s.W.Preparex(q)
+		if err != nil {
+			panic(fmt.Sprintf("prepare hot query: %v\n%s", err, q)) // our own SQL: a bug, found by any test
+		}
+		s.stmtMu.Lock()
+		if old, ok := s.stmts[q]; ok {
+			old.Close()
+		}
+		s.stmts[q] = st
+		s.stmtMu.Unlock()
+	}
+}
+
+func (s *Store) stmt(ctx context.Context, tx *Tx, q string) *sqlx.Stmt {
+	if s.Postgres {
+		return nil
+	}
+	s.stmtMu.Lock()
+	st, ok := s.stmts[q]
+	s.stmtMu.Unlock()
+	if !ok {
+		return nil
+	}
+	return tx.StmtxContext(ctx, st)
+}
