@@ -1,6 +1,9 @@
 package hub
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // EventType names an event.
 type EventType string
@@ -90,4 +93,27 @@ func QueueChanges(evs []Event) []Event {
 		}
 	}
 	return out
+}
+
+// ForCustomer is the event as it may leave for a customer's side: internal
+// notes dropped from the history it carries (conversation.assigned has the
+// recent messages). Agents see notes; customers never do.
+func (e Event) ForCustomer() *Event {
+	var p map[string]json.RawMessage
+	if json.Unmarshal(e.Payload, &p) != nil || p["messages"] == nil {
+		return &e
+	}
+	var msgs []map[string]any
+	if json.Unmarshal(p["messages"], &msgs) != nil {
+		return &e
+	}
+	kept := msgs[:0]
+	for _, m := range msgs {
+		if m["direction"] != string(DirectionInternal) {
+			kept = append(kept, m)
+		}
+	}
+	p["messages"], _ = json.Marshal(kept)
+	e.Payload, _ = json.Marshal(p)
+	return &e
 }

@@ -12,10 +12,6 @@ import (
 	"github.com/kefu-hub/kefu/hub/identity"
 )
 
-const agentKey = "agent"
-
-func current(g *gin.Context) *hub.Agent { return g.MustGet(agentKey).(*hub.Agent) }
-
 func bearer(r *http.Request) string {
 	h := r.Header.Get("Authorization")
 	if t, ok := strings.CutPrefix(h, "Bearer "); ok {
@@ -41,7 +37,7 @@ func (s *Server) auth(g *gin.Context) {
 		fail(g, http.StatusForbidden, "totp_setup_required", "two-factor authentication is required: set it up first (POST /api/v1/me/totp/setup)")
 		return
 	}
-	g.Set(agentKey, a)
+	connectors.SetAgent(g, a)
 	g.Next()
 }
 

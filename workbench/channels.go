@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/connectors/api"
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/outbound"
 )
@@ -185,15 +186,33 @@ func (s *Server) listDeliveries(g *gin.Context) {
 		return
 	}
 	ds, err := s.Outbound.List(ctx, tid, g.Param("id"), int(limit))
-	s.respond(g, http.StatusOK, gin.H{"deliveries": ds}, err)
+	s.respond(g, http.StatusOK, gin.H{"deliveries": asSent(ds)}, err)
 }
 
 func (s *Server) getDelivery(g *gin.Context) {
 	d, attempts, err := s.Outbound.Get(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
+	if err == nil {
+		d = &asSent([]outbound.Delivery{*d})[0]
+	}
 	s.respond(g, http.StatusOK, gin.H{"delivery": d, "attempts": attempts}, err)
 }
 
 func (s *Server) redeliver(g *gin.Context) {
 	err := s.Outbound.Redeliver(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusAccepted, gin.H{"status": "queued"}, err)
+}
+
+// asSent shows each delivery's payload as the JSON body a callback receives
+// (the delivery log shows what was sent, not how it is stored).
+func asSent(ds []outbound.Delivery) []outbound.Delivery {
+	for i := range ds {
+		out, err := ds[i].Decode()
+		if err != nil {
+			continue
+		}
+		if body, err := api.Body(out); err == nil {
+			ds[i].Payload = body
+		}
+	}
+	return ds
 }

@@ -94,5 +94,5 @@ func (s *Server) listWebhookDeliveries(g *gin.Context) {
 		return
 	}
 	ds, err := s.Outbound.SubscriptionDeliveries(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"), int(limit))
-	s.respond(g, http.StatusOK, gin.H{"deliveries": ds}, err)
+	s.respond(g, http.StatusOK, gin.H{"deliveries": asSent(ds)}, err)
 }

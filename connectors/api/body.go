@@ -14,8 +14,9 @@ import (
 //	reply:   {"type":"contact.reply","data":{"message":{type,text,attachments,sender_type},"contact":…}}
 //	event:   {"type":…,"event_id":…,"conversation_id":…,"data":…,"created_at":…}
 //
-// A customer-facing callback never carries internal notes; a tenant's own
-// subscription (Staff) does.
+// A customer-facing callback never carries internal notes (the hub stores
+// them without, and this checks again); a tenant's own subscription (Staff)
+// does.
 func Body(out *hub.Outbound) ([]byte, error) {
 	var v any
 	switch out.Kind {
@@ -37,11 +38,10 @@ func Body(out *hub.Outbound) ([]byte, error) {
 		if e == nil {
 			return nil, fmt.Errorf("event delivery %s has no event", out.ID)
 		}
-		data := e.Payload
 		if !out.Staff {
-			data = withoutNotes(data)
+			e = e.ForCustomer()
 		}
-		v = map[string]any{"type": e.Type, "event_id": e.ID, "conversation_id": e.ConversationID, "data": data,
+		v = map[string]any{"type": e.Type, "event_id": e.ID, "conversation_id": e.ConversationID, "data": e.Payload,
 			"created_at": e.CreatedAt}
 	default:
 		return nil, fmt.Errorf("delivery %s: unknown kind %q", out.ID, out.Kind)
@@ -54,27 +54,4 @@ func orEmpty(a []hub.Attachment) []hub.Attachment {
 		return []hub.Attachment{}
 	}
 	return a
-}
-
-// withoutNotes drops internal notes from the history an event carries
-// (conversation.assigned has the recent messages) before it leaves for a
-// customer's side: agents see notes, customers never do.
-func withoutNotes(payload hub.RawJSON) hub.RawJSON {
-	var p map[string]json.RawMessage
-	if json.Unmarshal(payload, &p) != nil || p["messages"] == nil {
-		return payload
-	}
-	var msgs []map[string]any
-	if json.Unmarshal(p["messages"], &msgs) != nil {
-		return payload
-	}
-	kept := msgs[:0]
-	for _, m := range msgs {
-		if m["direction"] != string(hub.DirectionInternal) {
-			kept = append(kept, m)
-		}
-	}
-	p["messages"], _ = json.Marshal(kept)
-	b, _ := json.Marshal(p)
-	return b
 }

@@ -62,7 +62,8 @@ func (h *Hook) callback(ctx context.Context, tx *store.Tx, e *hub.Event) error {
 	if err != nil || !wants {
 		return err
 	}
-	return queue(ctx, tx, e.ChannelID, "", &hub.Outbound{TenantID: e.TenantID, Kind: hub.OutboundEvent, Event: e})
+	// The channel's callback is the customer's side: no internal notes.
+	return queue(ctx, tx, e.ChannelID, "", &hub.Outbound{TenantID: e.TenantID, Kind: hub.OutboundEvent, Event: e.ForCustomer()})
 }
 
 func (h *Hook) subscriptions(ctx context.Context, tx *store.Tx, e *hub.Event) error {

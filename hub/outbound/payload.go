@@ -74,3 +74,6 @@ func decodeWire(d *Delivery, out *hub.Outbound, probe map[string]json.RawMessage
 	out.Message, out.Contact = data.Message, data.Contact
 	return out, nil
 }
+
+// Decode is what the delivery carries, as its connector receives it.
+func (d *Delivery) Decode() (*hub.Outbound, error) { return decode(d) }

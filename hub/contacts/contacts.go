@@ -1,0 +1,140 @@
+// Package contacts owns the customers as each channel knows them: one
+// contact per channel identity (channel, external id), the card agents keep
+// on it, the handles it has on other platforms, what it did besides writing
+// (followed, clicked a menu …) and the blacklist.
+package contacts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// Store keeps the contacts.
+type Store struct{ k *store.Store }
+
+// Hot statements of the inbox, prepared once on SQLite.
+const (
+	qFind = `SELECT ` + cols + ` FROM contacts WHERE channel_id = ? AND external_id = ?`
+	// qBlocked runs for every inbound message.
+	qBlocked = `SELECT COUNT(*) FROM blacklist b JOIN contacts c ON c.id = b.contact_id
+		WHERE c.channel_id = ? AND c.external_id = ?`
+)
+
+// New returns the contact store.
+func New(k *store.Store) *Store {
+	k.Prepare(qFind, qBlocked)
+	return &Store{k: k}
+}
+
+const cols = `id, tenant_id, channel_id, external_id, name, email, phone, created_at, updated_at, unsubscribed_at, source`
+
+// Upsert finds the contact a channel identity names, creating it, and
+// takes the name, email and phone the channel gave when they changed.
+func (s *Store) Upsert(ctx context.Context, tx *store.Tx, ch *hub.Channel, info hub.ContactInfo) (*hub.Contact, error) {
+	var cs []hub.Contact
+	if err := tx.Select(ctx, &cs, qFind, ch.ID, info.ExternalID); err != nil {
+		return nil, fmt.Errorf("find contact: %w", err)
+	}
+	now := tx.Now()
+	if len(cs) == 0 {
+		c := hub.Contact{ID: hub.NewID("ct"), TenantID: ch.TenantID, ChannelID: ch.ID, ExternalID: info.ExternalID,
+			Name: info.Name, Email: info.Email, Phone: info.Phone, CreatedAt: now, UpdatedAt: now}
+		const ins = `INSERT INTO contacts (id, tenant_id, channel_id, external_id, name, email, phone, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, external_id) DO NOTHING`
+		if _, err := tx.Exec(ctx, ins, c.ID, c.TenantID, c.ChannelID, c.ExternalID, c.Name, c.Email, c.Phone, now, now); err != nil {
+			return nil, fmt.Errorf("insert contact: %w", err)
+		}
+		if err := tx.Select(ctx, &cs, qFind, ch.ID, info.ExternalID); err != nil || len(cs) == 0 {
+			return nil, fmt.Errorf("reread contact: %w", errors.Join(err, store.ErrUnavailable))
+		}
+		return &cs[0], nil
+	}
+	c := &cs[0]
+	changed := false
+	for _, f := range []struct {
+		dst *string
+		v   string
+	}{{&c.Name, info.Name}, {&c.Email, info.Email}, {&c.Phone, info.Phone}} {
+		if f.v != "" && *f.dst != f.v {
+			*f.dst, changed = f.v, true
+		}
+	}
+	if changed {
+		const up = `UPDATE contacts SET name = ?, email = ?, phone = ?, updated_at = ? WHERE id = ?`
+		if _, err := tx.Exec(ctx, up, c.Name, c.Email, c.Phone, now, c.ID); err != nil {
+			return nil, fmt.Errorf("update contact: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// Get reads a contact, in a transaction (which may have created it) or on
+// the reader pool.
+func Get(ctx context.Context, q store.Querier, id string) (*hub.Contact, error) {
+	var c hub.Contact
+	if err := q.Get(ctx, &c, `SELECT `+cols+` FROM contacts WHERE id = ?`, id); err != nil {
+		if store.NoRows(err) {
+			return nil, fmt.Errorf("contact %s: %w", id, hub.ErrNotFound)
+		}
+		return nil, fmt.Errorf("get contact: %w", err)
+	}
+	return &c, nil
+}
+
+// Find returns the contact of a channel identity (nil: none yet).
+func (s *Store) Find(ctx context.Context, channelID, externalID string) (*hub.Contact, error) {
+	var cs []hub.Contact
+	if err := s.k.Select(ctx, &cs, qFind, channelID, hub.Clean(externalID)); err != nil {
+		return nil, fmt.Errorf("find contact: %w", err)
+	}
+	if len(cs) == 0 {
+		return nil, nil //nolint:nilnil // the customer never wrote
+	}
+	return &cs[0], nil
+}
+
+// FindAll maps the channel identities (external ids) that have a contact on
+// the channel to it.
+func (s *Store) FindAll(ctx context.Context, channelID string, externalIDs []string) (map[string]*hub.Contact, error) {
+	out := map[string]*hub.Contact{}
+	if len(externalIDs) == 0 {
+		return out, nil
+	}
+	var cs []hub.Contact
+	q := `SELECT ` + cols + ` FROM contacts WHERE channel_id = ? AND external_id IN (?)`
+	if err := s.k.SelectIn(ctx, &cs, q, channelID, externalIDs); err != nil {
+		return nil, fmt.Errorf("find contacts: %w", err)
+	}
+	for i := range cs {
+		out[cs[i].ExternalID] = &cs[i]
+	}
+	return out, nil
+}
+
+// ByIDs maps contact ids to their contacts.
+func (s *Store) ByIDs(ctx context.Context, ids []string) (map[string]*hub.Contact, error) {
+	out := map[string]*hub.Contact{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var cs []hub.Contact
+	if err := s.k.SelectIn(ctx, &cs, `SELECT `+cols+` FROM contacts WHERE id IN (?)`, ids); err != nil {
+		return nil, fmt.Errorf("list contacts: %w", err)
+	}
+	for i := range cs {
+		out[cs[i].ID] = &cs[i]
+	}
+	return out, nil
+}
+
+// Matching is a subquery selecting the ids of a tenant's contacts whose
+// name, email or phone contains a pattern (a LIKE pattern with ESCAPE '\'),
+// with its arguments; a conversation search filters on it.
+func Matching(tenantID, pattern string) (string, []any) {
+	return `SELECT id FROM contacts WHERE tenant_id = ? AND (LOWER(name) LIKE ? ESCAPE '\' OR LOWER(email) LIKE ? ESCAPE '\'
+		OR LOWER(phone) LIKE ? ESCAPE '\')`, []any{tenantID, pattern, pattern, pattern}
+}
