@@ -19,12 +19,17 @@ import (
 	"github.com/kefu-hub/kefu/connectors/web"
 	"github.com/kefu-hub/kefu/connectors/wechat"
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/assign"
+	"github.com/kefu-hub/kefu/hub/automations"
 	"github.com/kefu-hub/kefu/hub/bus"
+	"github.com/kefu-hub/kefu/hub/canned"
 	"github.com/kefu-hub/kefu/hub/channels"
-	"github.com/kefu-hub/kefu/hub/core"
+	"github.com/kefu-hub/kefu/hub/contacts"
+	"github.com/kefu-hub/kefu/hub/conversations"
 	"github.com/kefu-hub/kefu/hub/files"
 	"github.com/kefu-hub/kefu/hub/geoip"
 	"github.com/kefu-hub/kefu/hub/identity"
+	"github.com/kefu-hub/kefu/hub/inbox"
 	"github.com/kefu-hub/kefu/hub/metrics"
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/pipeline"
@@ -97,10 +102,14 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	ks := kinds(cfg)
 	id := identity.New(k, log)
 	chans := channels.New(k)
-	fs := files.New(k)
-	c := core.NewStore(k, id, chans, geo, ks.Windows(), ks.Pushing(), log)
-	out := outbound.New(k, hook, chans.Get, c.MessageResult)
-	ts := tickets.New(k, c, id.Agents)
+	cts := contacts.New(k)
+	autos := automations.New(k, log)
+	convs := conversations.New(k, chans, cts, autos, conversations.Options{Windows: ks.Windows(), Pushes: ks.Pushing(), Log: log})
+	asg := assign.New(k, assign.Deps{Conversations: convs, Identity: id, Channels: chans, Contacts: cts, Automations: autos,
+		Region: geo.Lookup, Log: log})
+	out := outbound.New(k, hook, chans.Get, convs.MessageResult)
+	in := inbox.New(k, chans, cts, convs, autos, asg.Router)
+	timers := automations.NewTimers(k, merge(convs.TimerHandlers(), asg.Router.TimerHandlers()), log)
 	if err := bootstrap(ctx, id.Tenants, cfg, log); err != nil {
 		return err
 	}
@@ -108,17 +117,20 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		Publish: func(_ context.Context, in hub.Inbound) error { return b.PublishInbound(in) },
 		HTTP:    connectors.NewHTTPClient(cfg.AllowPrivateCallbacks), MaxBody: cfg.MaxBodyBytes,
 		Tolerance: cfg.SignatureTolerance.Duration, AllowPrivate: cfg.AllowPrivateCallbacks, Log: log, Now: time.Now,
-		Files: fs, Tokens: chans, PublicURL: cfg.PublicURL, Store: k, Customers: c.Customers(), Region: geo.Lookup})
+		Files: files.New(k), Tokens: chans, PublicURL: cfg.PublicURL, Store: k, Customers: asg.Handoffs.Customers(),
+		Region: geo.Lookup})
 	m := metrics.New(func() float64 { n, _ := b.Lag(); return float64(n) })
 	st := stream.New(k, log, func(delta int) { m.WebSockets.Add(float64(delta)) })
 	sinks := []func([]hub.Event){st.Publish}
 	for _, s := range registry.Sinks() {
 		sinks = append(sinks, s.Events)
 	}
-	p := pipeline.New(pipeline.Deps{Store: k, Inbox: c, Outbound: out, Failed: pipeline.NewFailed(k), Bus: b,
-		Sender: registry, Channel: chans.Get, Sinks: sinks, Metrics: m, Log: log})
-	handler := workbench.New(workbench.Deps{Kernel: k, Identity: id, Channels: chans, Files: fs, Outbound: out,
-		Core: c, Tickets: ts, Failed: p.Failed, Stream: st, Pipeline: p, Connectors: registry, Metrics: m, Log: log,
+	p := pipeline.New(pipeline.Deps{Store: k, Inbox: in, Router: asg.Router, Timers: timers, Outbound: out,
+		Failed: pipeline.NewFailed(k), Bus: b, Sender: registry, Channel: chans.Get, Sinks: sinks, Metrics: m, Log: log})
+	handler := workbench.New(workbench.Deps{Kernel: k, Identity: id, Channels: chans, Files: files.New(k), Outbound: out,
+		Conversations: convs, Assign: asg, Contacts: cts, Automations: autos, Canned: canned.New(k),
+		Tickets: tickets.New(k, convs, id.Agents), Failed: p.Failed, Stream: st, Pipeline: p, Connectors: registry,
+		Metrics: m, Log: log,
 		PublicURL: cfg.PublicURL, SessionTTL: cfg.SessionTTL.Duration, TrustedProxies: cfg.TrustedProxies,
 		AllowPrivateCallbacks: cfg.AllowPrivateCallbacks, Region: geo.Lookup,
 		Ready: func(ctx context.Context) error {
@@ -218,4 +230,15 @@ func bootstrap(ctx context.Context, t *identity.Tenants, cfg configs.Config, log
 		log.Info("created first tenant and admin", "email", email)
 	}
 	return nil
+}
+
+// merge joins the timer handlers of the packages that arm timers.
+func merge(hs ...map[automations.Kind]automations.Handler) map[automations.Kind]automations.Handler {
+	out := map[automations.Kind]automations.Handler{}
+	for _, h := range hs {
+		for k, v := range h {
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -53,7 +53,7 @@ func (s *Server) updateAgent(g *gin.Context) {
 		return
 	}
 	tid := me.TenantID
-	a, err := s.Identity.Agents.Update(g.Request.Context(), tid, g.Param("id"), p, s.Core.SignOff)
+	a, err := s.Identity.Agents.Update(g.Request.Context(), tid, g.Param("id"), p, s.Assign.Handoffs.SignOff)
 	if err == nil {
 		s.Pipeline.Kick(tid)
 	}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/kefu-hub/kefu/connectors"
-	"github.com/kefu-hub/kefu/hub/core"
+	"github.com/kefu-hub/kefu/hub/canned"
 )
 
 // supervisor lets only a tenant's admins and supervisors through.
@@ -18,40 +18,40 @@ func (s *Server) supervisor(g *gin.Context) {
 }
 
 func (s *Server) listCanned(g *gin.Context) {
-	cs, err := s.Core.CannedReplies(g.Request.Context(), connectors.AgentOf(g), g.Query("q"), g.Query("category"))
+	cs, err := s.Canned.List(g.Request.Context(), connectors.AgentOf(g), g.Query("q"), g.Query("category"))
 	s.respond(g, http.StatusOK, gin.H{"canned_replies": cs}, err)
 }
 
 func (s *Server) cannedCategories(g *gin.Context) {
-	cs, err := s.Core.CannedCategories(g.Request.Context(), connectors.AgentOf(g))
+	cs, err := s.Canned.Categories(g.Request.Context(), connectors.AgentOf(g))
 	s.respond(g, http.StatusOK, gin.H{"categories": cs}, err)
 }
 
 func (s *Server) createCanned(g *gin.Context) {
-	var p core.CannedPatch
+	var p canned.Patch
 	if !bind(g, &p) {
 		return
 	}
-	c, err := s.Core.CreateCanned(g.Request.Context(), connectors.AgentOf(g), p)
+	c, err := s.Canned.Create(g.Request.Context(), connectors.AgentOf(g), p)
 	s.respond(g, http.StatusCreated, c, err)
 }
 
 func (s *Server) updateCanned(g *gin.Context) {
-	var p core.CannedPatch
+	var p canned.Patch
 	if !bind(g, &p) {
 		return
 	}
-	c, err := s.Core.UpdateCanned(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), p)
+	c, err := s.Canned.Update(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), p)
 	s.respond(g, http.StatusOK, c, err)
 }
 
 func (s *Server) deleteCanned(g *gin.Context) {
-	err := s.Core.DeleteCanned(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
+	err := s.Canned.Delete(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
 	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
 }
 
 func (s *Server) listCategories(g *gin.Context) {
-	cs, err := s.Core.Categories(g.Request.Context(), connectors.AgentOf(g).TenantID)
+	cs, err := s.Conversations.Categories(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	s.respond(g, http.StatusOK, gin.H{"categories": cs}, err)
 }
 
@@ -64,12 +64,12 @@ func (s *Server) createCategory(g *gin.Context) {
 	if !bind(g, &r) {
 		return
 	}
-	c, err := s.Core.CreateCategory(g.Request.Context(), connectors.AgentOf(g).TenantID, r.Name)
+	c, err := s.Conversations.CreateCategory(g.Request.Context(), connectors.AgentOf(g).TenantID, r.Name)
 	s.respond(g, http.StatusCreated, c, err)
 }
 
 func (s *Server) deleteCategory(g *gin.Context) {
-	err := s.Core.DeleteCategory(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
+	err := s.Conversations.DeleteCategory(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
 }
 
@@ -83,7 +83,7 @@ func (s *Server) addNote(g *gin.Context) {
 	if !bind(g, &r) {
 		return
 	}
-	m, err := s.Core.AddNote(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), r.Text)
+	m, err := s.Conversations.AddNote(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), r.Text)
 	s.respond(g, http.StatusCreated, m, err)
 }
 
@@ -98,7 +98,7 @@ func (s *Server) blacklist(g *gin.Context) {
 		return
 	}
 	a := connectors.AgentOf(g)
-	e, c, err := s.Core.Blacklist(g.Request.Context(), a, g.Param("id"), r.Reason)
+	e, c, err := s.Assign.Handoffs.Blacklist(g.Request.Context(), a, g.Param("id"), r.Reason)
 	if err == nil {
 		s.Pipeline.Kick(a.TenantID) // the closed conversation freed a seat
 	}
@@ -110,17 +110,17 @@ func (s *Server) listBlacklist(g *gin.Context) {
 	if !ok {
 		return
 	}
-	es, err := s.Core.BlacklistEntries(g.Request.Context(), connectors.AgentOf(g).TenantID, int(limit))
+	es, err := s.Contacts.Blacklist(g.Request.Context(), connectors.AgentOf(g).TenantID, int(limit))
 	s.respond(g, http.StatusOK, gin.H{"blacklist": es}, err)
 }
 
 func (s *Server) deleteBlacklist(g *gin.Context) {
-	err := s.Core.Unblacklist(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
+	err := s.Contacts.Unblock(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
 }
 
 // requestRating asks the customer for a satisfaction rating.
 func (s *Server) requestRating(g *gin.Context) {
-	err := s.Core.RequestRating(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
+	err := s.Conversations.RequestRating(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
 	s.respond(g, http.StatusAccepted, gin.H{"status": "requested"}, err)
 }

@@ -45,7 +45,7 @@ type channelHealth struct {
 // withHealth fills the channel's health fields (last message received,
 // last delivery error and when, failures in the last 24 hours).
 func (s *Server) withHealth(ctx context.Context, v *channelView) (*channelHealth, error) {
-	last, err := s.Core.LastInbound(ctx, v.Channel.ID)
+	last, err := s.Conversations.LastInbound(ctx, v.Channel.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -5,21 +5,21 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/kefu-hub/kefu/connectors"
-	"github.com/kefu-hub/kefu/hub/core"
+	"github.com/kefu-hub/kefu/hub/contacts"
 	"github.com/kefu-hub/kefu/tickets"
 )
 
 func (s *Server) getContact(g *gin.Context) {
-	c, err := s.Core.ContactCard(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
+	c, err := s.Conversations.Card(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
 	s.respond(g, http.StatusOK, c, err)
 }
 
 func (s *Server) updateContact(g *gin.Context) {
-	var p core.ContactPatch
+	var p contacts.Patch
 	if !bind(g, &p) {
 		return
 	}
-	c, err := s.Core.UpdateContact(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), p)
+	c, err := s.Conversations.UpdateCard(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), p)
 	s.respond(g, http.StatusOK, c, err)
 }
 
@@ -28,7 +28,7 @@ func (s *Server) contactConversations(g *gin.Context) {
 	if !ok {
 		return
 	}
-	cs, err := s.Core.ContactConversations(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), int(limit))
+	cs, err := s.Conversations.ContactConversations(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), int(limit))
 	s.respond(g, http.StatusOK, gin.H{"conversations": cs}, err)
 }
 
@@ -40,7 +40,7 @@ func (s *Server) contactTickets(g *gin.Context) {
 	ctx, a := g.Request.Context(), connectors.AgentOf(g)
 	// Tickets are open to every agent of the tenant; the contact must be one
 	// the agent may see.
-	if _, err := s.Core.ContactCard(ctx, a, g.Param("id")); err != nil {
+	if _, err := s.Conversations.Card(ctx, a, g.Param("id")); err != nil {
 		s.respond(g, 0, nil, err)
 		return
 	}

@@ -9,7 +9,8 @@ import (
 
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
-	"github.com/kefu-hub/kefu/hub/core"
+	"github.com/kefu-hub/kefu/hub/assign"
+	"github.com/kefu-hub/kefu/hub/conversations"
 )
 
 func queryInt(g *gin.Context, name string, def int64) (int64, bool) {
@@ -30,7 +31,7 @@ func (s *Server) listConversations(g *gin.Context) {
 	if !ok {
 		return
 	}
-	f := core.ConversationFilter{Status: hub.ConvStatus(g.Query("status")), Assignee: g.Query("assignee"), Limit: int(limit),
+	f := conversations.Filter{Status: hub.ConvStatus(g.Query("status")), Assignee: g.Query("assignee"), Limit: int(limit),
 		ChannelID: g.Query("channel_id"), CategoryID: g.Query("category_id"), Contact: g.Query("contact"),
 		Q: g.Query("q"), Before: g.Query("before")}
 	if f.Assignee == "" {
@@ -42,7 +43,7 @@ func (s *Server) listConversations(g *gin.Context) {
 	if f.To, ok = queryTime(g, "to", true); !ok {
 		return
 	}
-	cs, err := s.Core.Conversations(g.Request.Context(), connectors.AgentOf(g), f)
+	cs, err := s.Conversations.List(g.Request.Context(), connectors.AgentOf(g), f)
 	next := ""
 	if err == nil && len(cs) == f.Limit {
 		next = cs[len(cs)-1].ID
@@ -72,7 +73,7 @@ func queryTime(g *gin.Context, name string, end bool) (*time.Time, bool) {
 }
 
 func (s *Server) getConversation(g *gin.Context) {
-	c, err := s.Core.Conversation(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
+	c, err := s.Conversations.Get(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
 	s.respond(g, http.StatusOK, c, err)
 }
 
@@ -92,29 +93,29 @@ func (s *Server) listMessages(g *gin.Context) {
 		if !ok {
 			return
 		}
-		ms, err = s.Core.MessagesBefore(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), before, int(limit))
+		ms, err = s.Conversations.MessagesBefore(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), before, int(limit))
 	} else {
-		ms, err = s.Core.Messages(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), after, int(limit))
+		ms, err = s.Conversations.Messages(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), after, int(limit))
 	}
 	s.respond(g, http.StatusOK, gin.H{"messages": ms}, err)
 }
 
 func (s *Server) reply(g *gin.Context) {
-	var r core.Reply
+	var r conversations.Reply
 	if !bind(g, &r) {
 		return
 	}
-	m, err := s.Core.SendReply(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), r)
+	m, err := s.Conversations.SendReply(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), r)
 	s.respond(g, http.StatusCreated, m, err)
 }
 
 func (s *Server) transfer(g *gin.Context) {
-	var t core.Transfer
+	var t assign.Transfer
 	if !bind(g, &t) {
 		return
 	}
 	a := connectors.AgentOf(g)
-	c, err := s.Core.TransferConversation(g.Request.Context(), a, g.Param("id"), t)
+	c, err := s.Assign.Handoffs.Transfer(g.Request.Context(), a, g.Param("id"), t)
 	if err == nil {
 		s.Pipeline.Kick(a.TenantID)
 	}
@@ -122,12 +123,12 @@ func (s *Server) transfer(g *gin.Context) {
 }
 
 func (s *Server) closeConversation(g *gin.Context) {
-	var r core.Closing
+	var r conversations.Closing
 	if g.Request.ContentLength != 0 && !bind(g, &r) {
 		return
 	}
 	a := connectors.AgentOf(g)
-	c, err := s.Core.Close(g.Request.Context(), a, g.Param("id"), r)
+	c, err := s.Assign.Handoffs.Close(g.Request.Context(), a, g.Param("id"), r)
 	if err == nil {
 		s.Pipeline.Kick(a.TenantID)
 	}
@@ -146,7 +147,7 @@ func (s *Server) typing(g *gin.Context) {
 		return
 	}
 	a := connectors.AgentOf(g)
-	c, err := s.Core.Conversation(g.Request.Context(), a, g.Param("id"))
+	c, err := s.Conversations.Get(g.Request.Context(), a, g.Param("id"))
 	if err != nil {
 		s.respond(g, 0, nil, err)
 		return

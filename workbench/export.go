@@ -13,7 +13,7 @@ import (
 
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
-	"github.com/kefu-hub/kefu/hub/core"
+	"github.com/kefu-hub/kefu/hub/conversations"
 )
 
 // exportRow is one message of an exported conversation.
@@ -36,7 +36,7 @@ func (s *Server) exportConversation(g *gin.Context) {
 		fail(g, http.StatusBadRequest, "bad_request", "format must be txt, csv or json")
 		return
 	}
-	t, err := s.Core.Transcript(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
+	t, err := s.Conversations.Transcript(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
 	if err != nil {
 		s.respond(g, 0, nil, err)
 		return
@@ -58,7 +58,7 @@ func (s *Server) exportConversation(g *gin.Context) {
 	g.Data(http.StatusOK, ctype, body)
 }
 
-func exportRows(t *core.Transcript) []exportRow {
+func exportRows(t *conversations.Transcript) []exportRow {
 	rows := make([]exportRow, 0, len(t.Messages))
 	for _, m := range t.Messages {
 		r := exportRow{Seq: m.Seq, Time: m.CreatedAt.UTC(), Direction: m.Direction, Type: m.Type, Text: m.Text, Files: []string{}}
@@ -78,7 +78,7 @@ func exportRows(t *core.Transcript) []exportRow {
 	return rows
 }
 
-func exportText(t *core.Transcript, rows []exportRow) []byte {
+func exportText(t *conversations.Transcript, rows []exportRow) []byte {
 	var b bytes.Buffer
 	c := t.Conversation
 	fmt.Fprintf(&b, "Conversation %s (channel %s, %s)\n\n", c.ID, c.ChannelID, c.Status)

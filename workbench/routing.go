@@ -6,7 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/kefu-hub/kefu/connectors"
-	"github.com/kefu-hub/kefu/hub/core"
+	"github.com/kefu-hub/kefu/hub/assign"
 	"github.com/kefu-hub/kefu/hub/identity"
 )
 
@@ -28,35 +28,35 @@ func (s *Server) updateGroup(g *gin.Context) {
 }
 
 func (s *Server) listRules(g *gin.Context) {
-	rs, err := s.Core.RoutingRules(g.Request.Context(), connectors.AgentOf(g).TenantID)
+	rs, err := s.Assign.Rules.Rules(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	s.respond(g, http.StatusOK, gin.H{"rules": rs}, err)
 }
 
 func (s *Server) createRule(g *gin.Context) {
-	var p core.RulePatch
+	var p assign.RulePatch
 	if !bind(g, &p) {
 		return
 	}
-	r, err := s.Core.CreateRoutingRule(g.Request.Context(), connectors.AgentOf(g).TenantID, p)
+	r, err := s.Assign.Rules.CreateRule(g.Request.Context(), connectors.AgentOf(g).TenantID, p)
 	s.respond(g, http.StatusCreated, r, err)
 }
 
 func (s *Server) getRule(g *gin.Context) {
-	r, err := s.Core.RoutingRule(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
+	r, err := s.Assign.Rules.Rule(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, r, err)
 }
 
 func (s *Server) updateRule(g *gin.Context) {
-	var p core.RulePatch
+	var p assign.RulePatch
 	if !bind(g, &p) {
 		return
 	}
-	r, err := s.Core.UpdateRoutingRule(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"), p)
+	r, err := s.Assign.Rules.UpdateRule(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"), p)
 	s.respond(g, http.StatusOK, r, err)
 }
 
 func (s *Server) deleteRule(g *gin.Context) {
-	err := s.Core.DeleteRoutingRule(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
+	err := s.Assign.Rules.DeleteRule(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
 }
 
@@ -71,7 +71,7 @@ func (s *Server) region(g *gin.Context) {
 }
 
 func (s *Server) getAutomations(g *gin.Context) {
-	a, err := s.Core.GetAutomations(g.Request.Context(), connectors.AgentOf(g).TenantID, "")
+	a, err := s.Automations.Get(g.Request.Context(), connectors.AgentOf(g).TenantID, "")
 	s.respond(g, http.StatusOK, a, err)
 }
 
@@ -80,7 +80,7 @@ func (s *Server) putAutomations(g *gin.Context) {
 	if !bind(g, &raw) {
 		return
 	}
-	a, err := s.Core.PutAutomations(g.Request.Context(), connectors.AgentOf(g).TenantID, "", raw)
+	a, err := s.Automations.Put(g.Request.Context(), connectors.AgentOf(g).TenantID, "", raw)
 	s.respond(g, http.StatusOK, a, err)
 }
 
@@ -99,7 +99,7 @@ func (s *Server) getChannelAutomations(g *gin.Context) {
 	if !ok {
 		return
 	}
-	a, err := s.Core.GetAutomations(g.Request.Context(), connectors.AgentOf(g).TenantID, id)
+	a, err := s.Automations.Get(g.Request.Context(), connectors.AgentOf(g).TenantID, id)
 	s.respond(g, http.StatusOK, a, err)
 }
 
@@ -112,7 +112,7 @@ func (s *Server) putChannelAutomations(g *gin.Context) {
 	if !bind(g, &raw) {
 		return
 	}
-	a, err := s.Core.PutAutomations(g.Request.Context(), connectors.AgentOf(g).TenantID, id, raw)
+	a, err := s.Automations.Put(g.Request.Context(), connectors.AgentOf(g).TenantID, id, raw)
 	s.respond(g, http.StatusOK, a, err)
 }
 
@@ -121,22 +121,22 @@ func (s *Server) deleteChannelAutomations(g *gin.Context) {
 	if !ok {
 		return
 	}
-	err := s.Core.DeleteAutomations(g.Request.Context(), connectors.AgentOf(g).TenantID, id)
+	err := s.Automations.Delete(g.Request.Context(), connectors.AgentOf(g).TenantID, id)
 	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
 }
 
 func (s *Server) listQueue(g *gin.Context) {
-	q, err := s.Core.Queue(g.Request.Context(), connectors.AgentOf(g))
+	q, err := s.Assign.Handoffs.Queue(g.Request.Context(), connectors.AgentOf(g))
 	s.respond(g, http.StatusOK, gin.H{"queue": q}, err)
 }
 
 func (s *Server) conversationRouting(g *gin.Context) {
-	r, err := s.Core.Routing(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
+	r, err := s.Assign.Router.Activity(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
 	s.respond(g, http.StatusOK, r, err)
 }
 
 func (s *Server) pickUp(g *gin.Context) {
 	a := connectors.AgentOf(g)
-	c, err := s.Core.PickUp(g.Request.Context(), a, g.Param("id"))
+	c, err := s.Assign.Handoffs.PickUp(g.Request.Context(), a, g.Param("id"))
 	s.respond(g, http.StatusOK, c, err)
 }

@@ -14,8 +14,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub/assign"
+	"github.com/kefu-hub/kefu/hub/automations"
+	"github.com/kefu-hub/kefu/hub/canned"
 	"github.com/kefu-hub/kefu/hub/channels"
-	"github.com/kefu-hub/kefu/hub/core"
+	"github.com/kefu-hub/kefu/hub/contacts"
+	"github.com/kefu-hub/kefu/hub/conversations"
 	"github.com/kefu-hub/kefu/hub/files"
 	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/metrics"
@@ -34,22 +38,26 @@ type Pipeline interface {
 
 // Deps is everything the HTTP surface needs.
 type Deps struct {
-	Kernel     *store.Store
-	Identity   *identity.Identity
-	Channels   *channels.Store
-	Files      *files.Store
-	Outbound   *outbound.Store
-	Core       *core.Store
-	Failed     *pipeline.Failed
-	Tickets    *tickets.Store
-	Stream     *stream.Hub
-	Pipeline   Pipeline
-	Connectors connectors.Registry
-	Metrics    *metrics.Metrics
-	Ready      func(ctx context.Context) error
-	Log        *slog.Logger
-	PublicURL  string
-	SessionTTL time.Duration
+	Kernel        *store.Store
+	Identity      *identity.Identity
+	Channels      *channels.Store
+	Files         *files.Store
+	Outbound      *outbound.Store
+	Conversations *conversations.Store
+	Assign        *assign.Assign
+	Contacts      *contacts.Store
+	Automations   *automations.Store
+	Canned        *canned.Store
+	Failed        *pipeline.Failed
+	Tickets       *tickets.Store
+	Stream        *stream.Hub
+	Pipeline      Pipeline
+	Connectors    connectors.Registry
+	Metrics       *metrics.Metrics
+	Ready         func(ctx context.Context) error
+	Log           *slog.Logger
+	PublicURL     string
+	SessionTTL    time.Duration
 	// TrustedProxies may name the client in X-Forwarded-For (none: the
 	// direct peer is the client).
 	TrustedProxies []string

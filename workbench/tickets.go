@@ -91,7 +91,7 @@ func (s *Server) replyTicket(g *gin.Context) {
 	if _, ok := s.ticket(g); !ok {
 		return
 	}
-	m, err := s.Core.ReplyToTicket(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), r.Text)
+	m, err := s.Conversations.ReplyToTicket(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), r.Text)
 	s.respond(g, http.StatusCreated, m, err)
 }
 

@@ -61,6 +61,10 @@ func (s *Server) resetPassword(g *gin.Context) {
 
 // monitor is the live monitor of agents, queue and open tickets.
 func (s *Server) monitor(g *gin.Context) {
-	m, err := s.Core.Monitor(g.Request.Context(), connectors.AgentOf(g).TenantID)
+	ctx, tenant := g.Request.Context(), connectors.AgentOf(g).TenantID
+	m, err := s.Assign.Router.Monitor(ctx, tenant)
+	if err == nil {
+		m.Tickets.Open, err = s.Tickets.OpenCount(ctx, tenant)
+	}
 	s.respond(g, http.StatusOK, m, err)
 }

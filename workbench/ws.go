@@ -199,7 +199,7 @@ func (s *Server) wsReader(ctx context.Context, cancel context.CancelFunc, conn *
 }
 
 func (s *Server) wsTyping(ctx context.Context, a *hub.Agent, f wsClientFrame) any {
-	c, err := s.Core.Conversation(ctx, a, f.ConversationID)
+	c, err := s.Conversations.Get(ctx, a, f.ConversationID)
 	if err != nil {
 		return map[string]any{"type": "error", "error": map[string]string{"code": "not_found", "message": "not found"}}
 	}

@@ -17,28 +17,21 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/assign"
+	"github.com/kefu-hub/kefu/hub/automations"
 	"github.com/kefu-hub/kefu/hub/bus"
-	"github.com/kefu-hub/kefu/hub/core"
+	"github.com/kefu-hub/kefu/hub/inbox"
 	"github.com/kefu-hub/kefu/hub/metrics"
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
-// Inbox is what the pipeline asks of the stores: storing inbound
-// messages, routing conversations, firing timers (the core store).
-type Inbox interface {
-	Ingest(ctx context.Context, batch []hub.Inbound) []core.IngestResult
-	AfterIngest(ctx context.Context, r core.IngestResult) (core.Decision, error)
-	Drain(ctx context.Context, tenantID string) ([]core.Decision, error)
-	AnnouncePositions(ctx context.Context, tenantID string) error
-	TenantsWithQueue(ctx context.Context) ([]string, error)
-	FireDueTimers(ctx context.Context, limit int) ([]string, error)
-}
-
 // Deps is what a pipeline runs with.
 type Deps struct {
 	Store    *store.Store
-	Inbox    Inbox
+	Inbox    *inbox.Inbox
+	Router   *assign.Router
+	Timers   *automations.Timers
 	Outbound *outbound.Store
 	Failed   *Failed
 	Bus      *bus.Bus
@@ -56,12 +49,11 @@ type Deps struct {
 // Pipeline owns the bus handlers and sweepers of one hub process.
 type Pipeline struct {
 	Deps
-	store  Inbox
 	bus    *bus.Bus
 	m      *metrics.Metrics
 	log    *slog.Logger
 	jobs   chan *job
-	routes chan core.IngestResult
+	routes chan inbox.Result
 	kicks  chan string
 	// MaxBatch bounds how many inbound messages share one transaction.
 	MaxBatch int
@@ -75,13 +67,13 @@ type Pipeline struct {
 
 type job struct {
 	in   hub.Inbound
-	done chan core.IngestResult
+	done chan inbox.Result
 }
 
 // New builds a pipeline; call Run to start it.
 func New(d Deps) *Pipeline {
-	return &Pipeline{Deps: d, store: d.Inbox, bus: d.Bus, m: d.Metrics, log: d.Log,
-		jobs: make(chan *job, 4096), routes: make(chan core.IngestResult, 16384), kicks: make(chan string, 256),
+	return &Pipeline{Deps: d, bus: d.Bus, m: d.Metrics, log: d.Log,
+		jobs: make(chan *job, 4096), routes: make(chan inbox.Result, 16384), kicks: make(chan string, 256),
 		MaxBatch: 256, SweepEvery: time.Second, ready: make(chan struct{})}
 }
 
@@ -154,13 +146,13 @@ func (p *Pipeline) handleInbound(msg *message.Message) error {
 		p.m.Inbound.WithLabelValues("unknown", "failed").Inc()
 		return p.Failed.Record(msg.Context(), msg.UUID, p.bus.Topics.InboundPartition(0), msg.Payload, "undecodable: "+err.Error())
 	}
-	j := &job{in: in, done: make(chan core.IngestResult, 1)}
+	j := &job{in: in, done: make(chan inbox.Result, 1)}
 	select {
 	case p.jobs <- j:
 	case <-msg.Context().Done():
 		return msg.Context().Err()
 	}
-	var r core.IngestResult
+	var r inbox.Result
 	select {
 	case r = <-j.done:
 	case <-msg.Context().Done():
@@ -219,10 +211,10 @@ func (p *Pipeline) batcher(ctx context.Context) {
 		for i, j := range batch {
 			ins[i] = j.in
 		}
-		results := p.store.Ingest(ctx, ins)
+		results := p.Inbox.Ingest(ctx, ins)
 		for i, j := range batch {
 			j.done <- results[i]
-			if results[i].Err == nil && !results[i].Duplicate && !results[i].Blocked {
+			if results[i].Routable() {
 				select {
 				case p.routes <- results[i]:
 				case <-ctx.Done():
@@ -239,16 +231,16 @@ func (p *Pipeline) router(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case r := <-p.routes:
-			d, err := p.store.AfterIngest(ctx, r)
+			d, err := p.Router.AfterIngest(ctx, r.Stored())
 			p.decided(d, err)
-			if err == nil && d.Outcome == "queued" {
+			if err == nil && d.Outcome == assign.Queued {
 				// It may wait only because an older conversation was being
 				// routed at the same moment: drain the queue now, oldest
 				// first, rather than on the next sweep.
 				p.Kick(r.TenantID)
 			}
 		case t := <-p.kicks:
-			ds, err := p.store.Drain(ctx, t)
+			ds, err := p.Router.Drain(ctx, t)
 			for _, d := range ds {
 				p.decided(d, nil)
 			}
@@ -260,13 +252,13 @@ func (p *Pipeline) router(ctx context.Context) {
 	}
 }
 
-func (p *Pipeline) decided(d core.Decision, err error) {
+func (p *Pipeline) decided(d assign.Decision, err error) {
 	if err != nil {
 		p.log.Warn("route conversation; the sweeper retries", "conversation", d.ConversationID, "err", err)
 		return
 	}
-	if d.Outcome != "skipped" {
-		p.m.Routing.WithLabelValues(d.Outcome).Inc()
+	if d.Outcome != assign.Skipped {
+		p.m.Routing.WithLabelValues(string(d.Outcome)).Inc()
 		p.log.Debug("routed", "conversation", d.ConversationID, "outcome", d.Outcome, "agent", d.AgentID)
 	}
 }
@@ -313,7 +305,7 @@ func (p *Pipeline) sweeper(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if tenants, err := p.store.TenantsWithQueue(ctx); err == nil {
+		if tenants, err := p.Router.TenantsWithQueue(ctx); err == nil {
 			for _, id := range tenants {
 				p.Kick(id)
 			}
@@ -383,7 +375,7 @@ func (p *Pipeline) timers(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		tenants, err := p.store.FireDueTimers(ctx, 200)
+		tenants, err := p.Router.FireDueTimers(ctx, p.Timers, 200)
 		if err != nil {
 			p.log.Warn("due timers", "err", err)
 		}
@@ -408,7 +400,7 @@ func (p *Pipeline) announce(ctx context.Context, tenantID string) {
 	}
 	p.announced[tenantID] = now
 	p.annMu.Unlock()
-	if err := p.store.AnnouncePositions(ctx, tenantID); err != nil {
+	if err := p.Router.AnnouncePositions(ctx, tenantID); err != nil {
 		p.log.Warn("announce queue positions", "tenant", tenantID, "err", err)
 	}
 }

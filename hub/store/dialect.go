@@ -60,3 +60,10 @@ func In(x interface{ Rebind(string) string }, q string, args ...any) (string, []
 func Placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
+
+// Like is a case-insensitive LIKE pattern matching s anywhere, for
+// `LOWER(col) LIKE ? ESCAPE '\'`; the wildcards of s match themselves.
+func Like(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return "%" + strings.ToLower(r.Replace(s)) + "%"
+}

@@ -1,0 +1,281 @@
+package assign_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/assign"
+	"github.com/kefu-hub/kefu/hub/conversations"
+	"github.com/kefu-hub/kefu/hub/hubtest"
+	"github.com/kefu-hub/kefu/hub/identity"
+	"github.com/kefu-hub/kefu/hub/routing"
+	"github.com/kefu-hub/kefu/hub/store"
+	"github.com/kefu-hub/kefu/hub/store/storetest"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+// routeAll routes every conversation from 8 goroutines over both hubs at
+// once, as arrivals do, then drains the queue from all of them, as the
+// sweepers do.
+func routeAll(t *testing.T, hs [2]*hubtest.Hub, tenantID string, ids []string) {
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			r := hs[w%2].Assign.Router
+			for i := range ids {
+				id := ids[(i*7+w*13)%len(ids)]
+				if _, err := r.Route(context.Background(), id, false); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+			for k := 0; k < 3; k++ {
+				if _, err := r.Drain(context.Background(), tenantID); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+}
+
+// Several processes routing the same burst on PostgreSQL: no agent above
+// their maximum, no conversation assigned twice, and round robin shared
+// across processes (each agent within one of the others).
+func TestConcurrentRoutingPostgres(t *testing.T) {
+	if os.Getenv("KEFU_TEST_EMBEDDED_ONLY") == "1" {
+		t.Skip("PostgreSQL only (KEFU_TEST_EMBEDDED_ONLY=1)")
+	}
+	url := storetest.FreshPostgres(t)
+	var hs [2]*hubtest.Hub
+	for i := range hs {
+		k, err := store.Open(context.Background(), url, "", store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { k.Close() })
+		hs[i] = hubtest.Build(k)
+	}
+	ctx := context.Background()
+	h := hs[0]
+	f := h.NewTenant(t)
+	for _, tc := range []struct {
+		group      string
+		max, convs int
+	}{{"capped", 3, 200}, {"rotation", 1000, 300}} {
+		g, err := h.Identity.Groups.Create(ctx, f.Admin.TenantID, identity.GroupPatch{Name: &tc.group, Policy: ptr(routing.RoundRobin)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var agents []*hub.Agent
+		for i := 0; i < 10; i++ {
+			a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: fmt.Sprintf("%s%d-%s@t.test", tc.group, i, hub.NewID("x")[3:9]),
+				Password: "password1", MaxChats: tc.max, Groups: []string{g.ID}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
+				t.Fatal(err)
+			}
+			agents = append(agents, a)
+		}
+		var batch []hub.Inbound
+		for i := 0; i < tc.convs; i++ {
+			m := f.Msg(fmt.Sprintf("%s-m%d", tc.group, i), fmt.Sprintf("%s-c%d", tc.group, i))
+			m.Group = g.ID
+			batch = append(batch, m)
+		}
+		var ids []string
+		for _, r := range h.Inbox.Ingest(ctx, batch) {
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			ids = append(ids, r.ConversationID)
+		}
+		routeAll(t, hs, f.Admin.TenantID, ids)
+		counts := map[string]int{}
+		open := 0
+		for _, a := range agents {
+			got, err := h.Identity.Agents.Get(ctx, f.Admin.TenantID, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.CurrentChats > tc.max {
+				t.Fatalf("%s: agent holds %d chats, max %d", tc.group, got.CurrentChats, tc.max)
+			}
+			convs, err := h.Conversations.List(ctx, f.Admin, conversations.Filter{Status: hub.ConvOpen, Assignee: a.ID, Limit: 500})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(convs) != got.CurrentChats {
+				t.Fatalf("%s: %d open conversations but current_chats %d", tc.group, len(convs), got.CurrentChats)
+			}
+			counts[a.ID] = len(convs)
+			open += len(convs)
+		}
+		if want := min(tc.convs, 10*tc.max); open != want {
+			t.Fatalf("%s: %d conversations assigned, want %d", tc.group, open, want)
+		}
+		lo, hi := tc.convs, 0
+		for _, n := range counts {
+			lo, hi = min(lo, n), max(hi, n)
+		}
+		if hi-lo > 1 {
+			t.Fatalf("%s: round robin spread %d..%d across agents: %v", tc.group, lo, hi, counts)
+		}
+		var twice int
+		q := `SELECT COUNT(*) FROM (SELECT conversation_id FROM assignments GROUP BY conversation_id HAVING COUNT(*) > 1) x`
+		if err := h.K.Get(ctx, &twice, q); err != nil || twice != 0 {
+			t.Fatalf("%d conversations assigned more than once (%v)", twice, err)
+		}
+		assertWaitingIndex(t, h)
+	}
+}
+
+// assertWaitingIndex checks the routing store's queue index against the
+// conversations: waiting exactly while queued, since the same instant.
+func assertWaitingIndex(t *testing.T, h *hubtest.Hub) {
+	t.Helper()
+	var bad []struct {
+		ID     string         `db:"id"`
+		Status hub.ConvStatus `db:"status"`
+	}
+	q := `SELECT c.id, c.status FROM conversations c LEFT JOIN conversation_routing r ON r.conversation_id = c.id
+		WHERE (c.status = 'queued') <> COALESCE(r.waiting, FALSE)
+		OR (c.status = 'queued' AND r.queued_at <> c.queued_at)`
+	if err := h.K.Select(context.Background(), &bad, q); err != nil {
+		t.Fatal(err)
+	}
+	if len(bad) > 0 {
+		t.Fatalf("the waiting index disagrees with %d conversations: %+v", len(bad), bad)
+	}
+}
+
+// A greeting timer armed by one process fires once, after a restart (new
+// stores on the same database), even with two processes sweeping at once.
+func TestTimerFiresOnceAcrossProcesses(t *testing.T) {
+	for _, name := range storetest.Names() {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			d := storetest.Open(t, name, store.Options{})
+			openAt := func() *hubtest.Hub {
+				k, err := store.Open(ctx, d.URL, d.Dir, store.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { k.Close() })
+				return hubtest.Build(k)
+			}
+			h := hubtest.Build(d.Store)
+			f := h.NewTenant(t)
+			if _, err := h.Automations.Put(ctx, f.Admin.TenantID, "", []byte(`{"greeting":{"enabled":true,"after_seconds":1,"text":"欢迎"}}`)); err != nil {
+				t.Fatal(err)
+			}
+			r := h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("g1", "gc")})[0]
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			if _, err := h.Assign.Router.FireDueTimers(ctx, h.Timers, 10); err != nil { // not due yet
+				t.Fatal(err)
+			}
+			time.Sleep(1100 * time.Millisecond)
+			others := []*hubtest.Hub{openAt(), openAt()} // "restarted" processes
+			d.Store.Close()                              // the first one is gone
+			var wg sync.WaitGroup
+			for _, o := range others {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := o.Assign.Router.FireDueTimers(ctx, o.Timers, 10); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+			ms, err := others[0].Conversations.Messages(ctx, f.Admin, r.ConversationID, 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, m := range ms {
+				if m.Text == "欢迎" {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Fatalf("the greeting was sent %d times, want once", n)
+			}
+		})
+	}
+}
+
+// The queue index follows every way into and out of the queue: routing,
+// transfer to a group and back to an agent, an agent disabled, closing a
+// waiting conversation, going offline.
+func TestWaitingIndexFollowsEveryMove(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		f := h.NewTenant(t)
+		name := "售后"
+		g, err := h.Identity.Groups.Create(ctx, f.Admin.TenantID, identity.GroupPatch{Name: &name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: hub.NewID("w") + "@t.test",
+			Password: "password1", MaxChats: 1, Groups: []string{g.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for i := 0; i < 4; i++ {
+			m := f.Msg(fmt.Sprintf("w%d", i), fmt.Sprintf("wc%d", i))
+			m.Group = g.ID
+			r := h.Inbox.Ingest(ctx, []hub.Inbound{m})[0]
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			if _, err := h.Assign.Router.AfterIngest(ctx, r.Stored()); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, r.ConversationID)
+		}
+		assertWaitingIndex(t, h) // one assigned, three waiting
+		if _, err := h.Assign.Handoffs.Transfer(ctx, f.Admin, ids[0], assign.Transfer{GroupID: g.ID, Reason: "r"}); err != nil {
+			t.Fatal(err)
+		}
+		assertWaitingIndex(t, h)
+		if _, err := h.Assign.Handoffs.Close(ctx, f.Admin, ids[1], conversations.Closing{Reason: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		assertWaitingIndex(t, h)
+		if _, err := h.Assign.Router.Drain(ctx, f.Admin.TenantID); err != nil {
+			t.Fatal(err)
+		}
+		assertWaitingIndex(t, h)
+		if _, err := h.Identity.Agents.Update(ctx, f.Admin.TenantID, a.ID, identity.Patch{Disabled: ptr(true)},
+			h.Assign.Handoffs.SignOff); err != nil {
+			t.Fatal(err)
+		}
+		assertWaitingIndex(t, h) // the agent's conversation waits again
+		if _, err := h.Assign.Router.Drain(ctx, f.Admin.TenantID); err != nil { // nobody online: tickets
+			t.Fatal(err)
+		}
+		assertWaitingIndex(t, h)
+		line, err := h.Assign.Router.TenantsWithQueue(ctx)
+		if err != nil || len(line) != 0 {
+			t.Fatalf("tenants with a queue after everything went offline: %v (%v)", line, err)
+		}
+	})
+}

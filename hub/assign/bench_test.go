@@ -1,0 +1,84 @@
+package assign_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/assign"
+	"github.com/kefu-hub/kefu/hub/hubtest"
+	"github.com/kefu-hub/kefu/hub/identity"
+	"github.com/kefu-hub/kefu/hub/routing"
+)
+
+// BenchmarkRouteDecision is the pure decision: rank 1,000 online agents.
+func BenchmarkRouteDecision(b *testing.B) {
+	cs := make([]routing.Candidate, 1000)
+	for i := range cs {
+		cs[i] = routing.Candidate{ID: fmt.Sprintf("ag%04d", i), Status: "online", Current: i % 7, Max: 10,
+			LastAssignedAt: time.Unix(int64(i*37%1000), 0)}
+	}
+	for _, p := range []routing.Policy{routing.Load, routing.DailyBalance, routing.RoundRobin} {
+		b.Run(string(p), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				routing.Rank(p, cs)
+			}
+		})
+	}
+}
+
+// BenchmarkRoute routes new conversations to a group of 1,000 online agents
+// through the store (load candidates, rank, claim in a transaction) and
+// reports p50/p99 per routing decision. PostgreSQL runs when KEFU_BENCH_PG=1.
+func BenchmarkRoute(b *testing.B) {
+	dialects := []string{"sqlite"}
+	if os.Getenv("KEFU_BENCH_PG") == "1" {
+		dialects = append(dialects, "postgres")
+	}
+	for _, name := range dialects {
+		b.Run(name, func(b *testing.B) {
+			h := hubtest.Open(b, name)
+			f := h.NewTenant(b)
+			ctx := context.Background()
+			ids := make([]string, 1000)
+			for i := range ids {
+				a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: fmt.Sprintf("a%d-%s@b.test", i, f.Admin.TenantID),
+					Password: "password1", MaxChats: 1000})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
+					b.Fatal(err)
+				}
+				ids[i] = a.ID
+			}
+			gname, pol := "g", routing.Load
+			g, err := h.Identity.Groups.Create(ctx, f.Admin.TenantID, identity.GroupPatch{Name: &gname, AgentIDs: &ids, Policy: &pol})
+			if err != nil {
+				b.Fatal(err)
+			}
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				in := f.Msg(fmt.Sprintf("m%d", i), fmt.Sprintf("c%d", i))
+				in.Group = g.ID
+				r := h.Inbox.Ingest(ctx, []hub.Inbound{in})[0]
+				b.StartTimer()
+				t0 := time.Now()
+				d, err := h.Assign.Router.Route(ctx, r.ConversationID, true)
+				lat = append(lat, time.Since(t0))
+				if err != nil || d.Outcome != assign.Assigned {
+					b.Fatalf("route: %+v %v", d, err)
+				}
+			}
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+		})
+	}
+}

@@ -1,0 +1,75 @@
+package assign
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/routing"
+)
+
+// MonitorAgent is one agent's line on the live monitor.
+type MonitorAgent struct {
+	ID           string          `json:"id"`
+	Name         string          `json:"name"`
+	EmployeeNo   string          `json:"employee_no"`
+	Status       hub.AgentStatus `json:"status"`
+	CurrentChats int             `json:"current_chats"`
+	MaxChats     int             `json:"max_chats"`
+	Disabled     bool            `json:"disabled"`
+	// ChatsToday counts conversations the agent accepted (assigned, picked
+	// up or transferred to them) since midnight in the tenant's time zone.
+	ChatsToday int `json:"chats_today"`
+}
+
+// MonitorQueue is the tenant's waiting line.
+type MonitorQueue struct {
+	Length             int   `json:"length"`
+	LongestWaitSeconds int64 `json:"longest_wait_seconds"`
+}
+
+// Monitor is the live monitor: computed from the database on each call, so
+// every hub process of a cluster shows the same figures.
+type Monitor struct {
+	Agents  []MonitorAgent `json:"agents"`
+	Queue   MonitorQueue   `json:"queue"`
+	Tickets struct {
+		Open int `json:"open"`
+	} `json:"tickets"`
+	Timezone string    `json:"timezone"`
+	At       time.Time `json:"at"`
+}
+
+// Monitor computes the live monitor of a tenant's agents and queue (the
+// caller adds the open tickets).
+func (s *Router) Monitor(ctx context.Context, tenantID string) (*Monitor, error) {
+	now := s.now()
+	m := &Monitor{Agents: []MonitorAgent{}, Timezone: s.ids.Tenants.Timezone(ctx, tenantID), At: now}
+	agents, err := s.ids.Agents.List(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	today, err := s.acceptedSince(ctx, tenantID, routing.StartOfDay(now, m.Timezone))
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range agents {
+		m.Agents = append(m.Agents, MonitorAgent{ID: a.ID, Name: a.Name, EmployeeNo: a.EmployeeNo, Status: a.Status,
+			CurrentChats: a.CurrentChats, MaxChats: a.MaxChats, Disabled: a.Disabled, ChatsToday: today[a.ID]})
+	}
+	cq := `SELECT COUNT(*) FROM conversation_routing WHERE tenant_id = ? AND waiting`
+	if err := s.k.Get(ctx, &m.Queue.Length, cq, tenantID); err != nil {
+		return nil, fmt.Errorf("monitor queue: %w", err)
+	}
+	// (A column, not MIN: SQLite types an aggregate's result by its value.)
+	var oldest []time.Time
+	oq := `SELECT queued_at FROM conversation_routing WHERE tenant_id = ? AND waiting ORDER BY queued_at LIMIT 1`
+	if err := s.k.Select(ctx, &oldest, oq, tenantID); err != nil {
+		return nil, fmt.Errorf("monitor queue: %w", err)
+	}
+	if len(oldest) == 1 {
+		m.Queue.LongestWaitSeconds = max(0, int64(now.Sub(oldest[0]).Seconds()))
+	}
+	return m, nil
+}

@@ -1,0 +1,213 @@
+package conversations
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/contacts"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// What customers (through their channel) and agents read of a contact's
+// conversations.
+
+// ContactConversation is a contact's active conversation on a channel, else
+// the most recent one (nil when the contact never wrote).
+func (s *Store) ContactConversation(ctx context.Context, channelID, contactExternalID string) (*hub.Conversation, error) {
+	ct, err := s.contacts.Find(ctx, channelID, contactExternalID)
+	if err != nil || ct == nil {
+		return nil, err
+	}
+	var cs []hub.Conversation
+	q := `SELECT ` + convCols + ` FROM conversations WHERE channel_id = ? AND contact_id = ?
+		ORDER BY CASE WHEN status <> 'closed' THEN 0 ELSE 1 END, created_at DESC LIMIT 1`
+	if err := s.k.Select(ctx, &cs, q, channelID, ct.ID); err != nil {
+		return nil, fmt.Errorf("contact conversation: %w", err)
+	}
+	if len(cs) == 0 {
+		return nil, nil //nolint:nilnil // the contact has no conversation yet
+	}
+	return &cs[0], nil
+}
+
+// Active maps the contacts (by external id) with an active conversation on
+// the channel to it (its id and status).
+func (s *Store) Active(ctx context.Context, channelID string, externalIDs []string) (map[string]hub.Conversation, error) {
+	out := map[string]hub.Conversation{}
+	byExt, err := s.contacts.FindAll(ctx, channelID, externalIDs)
+	if err != nil || len(byExt) == 0 {
+		return out, err
+	}
+	ext := make(map[string]string, len(byExt))
+	ids := make([]string, 0, len(byExt))
+	for e, c := range byExt {
+		ext[c.ID] = e
+		ids = append(ids, c.ID)
+	}
+	var rows []struct {
+		ID        string         `db:"id"`
+		ContactID string         `db:"contact_id"`
+		Status    hub.ConvStatus `db:"status"`
+	}
+	q := `SELECT id, contact_id, status FROM conversations WHERE channel_id = ? AND status <> 'closed' AND contact_id IN (?)`
+	if err := s.k.SelectIn(ctx, &rows, q, channelID, ids); err != nil {
+		return nil, fmt.Errorf("active conversations: %w", err)
+	}
+	for _, r := range rows {
+		out[ext[r.ContactID]] = hub.Conversation{ID: r.ID, Status: r.Status}
+	}
+	return out, nil
+}
+
+// Typing tells the agent of a contact's active conversation that the
+// customer is typing (or stopped), with what they have typed so far when the
+// channel shows it (the web widget's typing preview, 消息预知). It stores
+// nothing: typing is ephemeral, pushed once to the sockets that are there.
+func (s *Store) Typing(ctx context.Context, ch *hub.Channel, contactExternalID string, typing bool, preview string) error {
+	c, err := s.ContactConversation(ctx, ch.ID, contactExternalID)
+	if err != nil || c == nil || c.Status == hub.ConvClosed {
+		return err // nothing to tell anyone yet
+	}
+	payload, _ := json.Marshal(map[string]any{"by": "contact", "contact_id": c.ContactID, "typing": typing,
+		"preview": hub.Bounded(preview, 1000)})
+	s.k.Announce(hub.Event{TenantID: c.TenantID, Type: hub.EvTyping, ConversationID: c.ID, AgentID: Deref(c.AssigneeID), Payload: payload})
+	return nil
+}
+
+// Rate stores a customer's rating (1–5 and a comment) of their own
+// conversation on a channel, once; the agent is told.
+func (s *Store) Rate(ctx context.Context, ch *hub.Channel, contactExternalID, convID string, score int, comment string) error {
+	if score < 1 || score > 5 {
+		return hub.Invalid("score must be 1 to 5")
+	}
+	comment = hub.Bounded(comment, 1000)
+	ct, err := s.contacts.Find(ctx, ch.ID, contactExternalID)
+	if err != nil {
+		return err
+	}
+	if ct == nil {
+		return fmt.Errorf("conversation %s: %w", convID, hub.ErrNotFound)
+	}
+	return s.k.Write(ctx, func(tx *store.Tx) error {
+		var cs []hub.Conversation
+		q := `SELECT ` + convCols + ` FROM conversations WHERE id = ? AND channel_id = ? AND contact_id = ?`
+		if err := tx.Select(ctx, &cs, q, convID, ch.ID, ct.ID); err != nil {
+			return fmt.Errorf("rated conversation: %w", err)
+		}
+		if len(cs) == 0 {
+			return fmt.Errorf("conversation %s: %w", convID, hub.ErrNotFound)
+		}
+		const ins = `INSERT INTO ratings (conversation_id, tenant_id, score, comment, created_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (conversation_id) DO NOTHING`
+		n, err := tx.Exec(ctx, ins, convID, ch.TenantID, score, comment, tx.Now())
+		if err != nil {
+			return fmt.Errorf("store rating: %w", err)
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: the conversation is already rated", hub.ErrConflict)
+		}
+		c := cs[0]
+		emit(tx, &c, hub.EvConversationRated, Deref(c.AssigneeID), map[string]any{"conversation_id": c.ID,
+			"score": score, "comment": comment})
+		return nil
+	})
+}
+
+// Rating returns a conversation's rating (nil when unrated).
+func (s *Store) Rating(ctx context.Context, convID string) (*hub.Rating, error) {
+	var rs []hub.Rating
+	if err := s.k.Select(ctx, &rs, `SELECT score, comment, created_at FROM ratings WHERE conversation_id = ?`, convID); err != nil {
+		return nil, fmt.Errorf("rating: %w", err)
+	}
+	if len(rs) == 0 {
+		return nil, nil //nolint:nilnil // not rated
+	}
+	return &rs[0], nil
+}
+
+// MaySeeContact reports whether an agent may see a contact: admins and
+// supervisors see every contact of the tenant, agents those of the
+// conversations they may see (their own).
+func (s *Store) MaySeeContact(ctx context.Context, a *hub.Agent, contactID string) (bool, error) {
+	if a.SeesAll() {
+		return true, nil
+	}
+	var n int
+	q := `SELECT COUNT(*) FROM conversations WHERE tenant_id = ? AND contact_id = ? AND assignee_id = ?`
+	if err := s.k.Get(ctx, &n, q, a.TenantID, contactID, a.ID); err != nil {
+		return false, fmt.Errorf("contact visibility: %w", err)
+	}
+	return n > 0, nil
+}
+
+// Card returns a customer card the agent may see.
+func (s *Store) Card(ctx context.Context, a *hub.Agent, contactID string) (*contacts.Card, error) {
+	ok, err := s.MaySeeContact(ctx, a, contactID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("contact %s: %w", contactID, hub.ErrNotFound)
+	}
+	return s.contacts.Card(ctx, a.TenantID, contactID)
+}
+
+// UpdateCard changes a customer card the agent may see and tells the
+// agents working the contact's active conversation.
+func (s *Store) UpdateCard(ctx context.Context, a *hub.Agent, contactID string, p contacts.Patch) (*contacts.Card, error) {
+	if _, err := s.Card(ctx, a, contactID); err != nil {
+		return nil, err
+	}
+	var c *contacts.Card
+	err := s.k.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		if c, err = contacts.UpdateCard(ctx, tx, a.TenantID, contactID, p); err != nil {
+			return err
+		}
+		var to []string
+		q := `SELECT COALESCE(assignee_id, '') FROM conversations WHERE contact_id = ? AND status <> 'closed'`
+		if err := tx.Select(ctx, &to, q, c.ID); err != nil {
+			return fmt.Errorf("find contact's agent: %w", err)
+		}
+		to = append(to, "")
+		tx.Emit(hub.Event{TenantID: c.TenantID, Type: hub.EvContactUpdated, AgentID: to[0]}, map[string]any{"contact": c, "event": "card"})
+		return nil
+	})
+	return c, err
+}
+
+// ActiveAgent is who works a contact's active conversation on a channel
+// ("" when nobody does), in the caller's transaction.
+func ActiveAgent(ctx context.Context, tx *store.Tx, channelID, contactID string) (string, error) {
+	var assignee []string
+	q := `SELECT COALESCE(assignee_id, '') FROM conversations WHERE channel_id = ? AND contact_id = ? AND status <> 'closed'`
+	if err := tx.Select(ctx, &assignee, q, channelID, contactID); err != nil {
+		return "", fmt.Errorf("contact conversation: %w", err)
+	}
+	if len(assignee) == 1 {
+		return assignee[0], nil
+	}
+	return "", nil
+}
+
+// ContactConversations lists a contact's conversations the agent may see,
+// newest first.
+func (s *Store) ContactConversations(ctx context.Context, a *hub.Agent, contactID string, limit int) ([]hub.Conversation, error) {
+	if _, err := s.Card(ctx, a, contactID); err != nil {
+		return nil, err
+	}
+	q := `SELECT ` + convCols + ` FROM conversations WHERE tenant_id = ? AND contact_id = ?`
+	args := []any{a.TenantID, contactID}
+	if !a.SeesAll() {
+		q += ` AND assignee_id = ?`
+		args = append(args, a.ID)
+	}
+	q += ` ORDER BY created_at DESC, id LIMIT ?`
+	out := []hub.Conversation{}
+	if err := s.k.Select(ctx, &out, q, append(args, pageLimit(limit))...); err != nil {
+		return nil, fmt.Errorf("contact conversations: %w", err)
+	}
+	return out, nil
+}

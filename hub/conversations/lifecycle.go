@@ -1,0 +1,236 @@
+package conversations
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/contacts"
+	"github.com/kefu-hub/kefu/hub/identity"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// The status changes of a conversation, each in the caller's transaction.
+// The assign package drives them (and keeps its queue index in step); the
+// inbox opens conversations.
+
+// Open finds the contact's active conversation on the channel and locks
+// it, or opens one (queued, for routing after commit) in the group named
+// (else the channel's default). The partial unique index decides when two
+// processes open one at once. It reports whether it opened one.
+func (s *Store) Open(ctx context.Context, tx *store.Tx, ch *hub.Channel, c *hub.Contact, group string) (*hub.Conversation, bool, error) {
+	sel := qFindActive + s.k.ForUpdate()
+	var convs []hub.Conversation
+	if err := tx.Select(ctx, &convs, sel, ch.ID, c.ID); err != nil {
+		return nil, false, fmt.Errorf("find conversation: %w", err)
+	}
+	if len(convs) == 1 {
+		return &convs[0], false, nil
+	}
+	gid, err := identity.Resolve(ctx, tx, ch.TenantID, group)
+	if err != nil {
+		return nil, false, err
+	}
+	if gid == nil {
+		gid = ch.DefaultGroupID
+	}
+	now := tx.Now()
+	conv := hub.Conversation{ID: hub.NewID("cv"), TenantID: ch.TenantID, ChannelID: ch.ID, ContactID: c.ID, GroupID: gid,
+		Status: hub.ConvQueued, CreatedAt: now, UpdatedAt: now, QueuedAt: &now}
+	const ins = `INSERT INTO conversations (id, tenant_id, channel_id, contact_id, group_id, status, last_seq, created_at,
+		updated_at, queued_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
+		ON CONFLICT (channel_id, contact_id) WHERE status <> 'closed' DO NOTHING RETURNING id`
+	var ids []string
+	if err := tx.Select(ctx, &ids, ins, conv.ID, conv.TenantID, conv.ChannelID, conv.ContactID, conv.GroupID, conv.Status,
+		now, now, now); err != nil {
+		return nil, false, fmt.Errorf("open conversation: %w", err)
+	}
+	if len(ids) == 0 {
+		if err := tx.Select(ctx, &convs, sel, ch.ID, c.ID); err != nil || len(convs) == 0 {
+			return nil, false, fmt.Errorf("reread conversation: %w", errors.Join(err, store.ErrUnavailable))
+		}
+		return &convs[0], false, nil
+	}
+	conv.Contact = c
+	emit(tx, &conv, hub.EvConversationCreated, "", map[string]any{"conversation": conv})
+	return &conv, true, nil
+}
+
+// ErrMoved is a conditional status change that found the conversation no
+// longer in the state it expected (another process got there first).
+var ErrMoved = errors.New("the conversation moved on meanwhile")
+
+// Take gives a queued conversation to an agent whose seat the caller has
+// claimed (routing, pick-up); gid, when set, becomes its group. ErrMoved
+// when it no longer waits.
+func Take(ctx context.Context, tx *store.Tx, c *hub.Conversation, agentID string, gid *string) error {
+	now := tx.Now()
+	q := `UPDATE conversations SET status = 'open', assignee_id = ?, assigned_at = ?, updated_at = ?,
+		group_id = COALESCE(?, group_id) WHERE id = ? AND status = 'queued' RETURNING last_seq, group_id`
+	var rows []struct {
+		Seq int64   `db:"last_seq"`
+		GID *string `db:"group_id"`
+	}
+	if err := tx.Select(ctx, &rows, q, agentID, now, now, gid, c.ID); err != nil {
+		return fmt.Errorf("take conversation: %w", err)
+	}
+	if len(rows) == 0 {
+		return ErrMoved
+	}
+	c.Status, c.AssigneeID, c.AssignedAt, c.LastSeq, c.GroupID = hub.ConvOpen, &agentID, &now, rows[0].Seq, rows[0].GID
+	return nil
+}
+
+// AssignTo gives a locked conversation (of any active status) to an agent
+// whose seat the caller has claimed (a transfer, a proactive chat).
+func AssignTo(ctx context.Context, tx *store.Tx, c *hub.Conversation, agentID string) error {
+	now := tx.Now()
+	const q = `UPDATE conversations SET status = 'open', assignee_id = ?, assigned_at = ?, updated_at = ? WHERE id = ?`
+	if _, err := tx.Exec(ctx, q, agentID, now, now, c.ID); err != nil {
+		return fmt.Errorf("assign conversation: %w", err)
+	}
+	c.Status, c.AssigneeID, c.AssignedAt = hub.ConvOpen, &agentID, &now
+	return nil
+}
+
+// Requeue puts a locked conversation back in the queue, unassigned, in
+// group gid when given (a transfer to a group, an agent signed off).
+func Requeue(ctx context.Context, tx *store.Tx, c *hub.Conversation, gid *string) error {
+	now := tx.Now()
+	const q = `UPDATE conversations SET status = 'queued', assignee_id = NULL, group_id = COALESCE(?, group_id),
+		queued_at = ?, updated_at = ? WHERE id = ?`
+	if _, err := tx.Exec(ctx, q, gid, now, now, c.ID); err != nil {
+		return fmt.Errorf("requeue conversation: %w", err)
+	}
+	if gid != nil {
+		c.GroupID = gid
+	}
+	c.Status, c.AssigneeID, c.QueuedAt, c.UpdatedAt = hub.ConvQueued, nil, &now, now
+	return nil
+}
+
+// Reopen puts an offline conversation back in the queue (someone came
+// online); ErrMoved when it is no longer offline.
+func Reopen(ctx context.Context, tx *store.Tx, c *hub.Conversation) error {
+	now := tx.Now()
+	const q = `UPDATE conversations SET status = 'queued', queued_at = ?, updated_at = ? WHERE id = ? AND status = 'offline'`
+	n, err := tx.Exec(ctx, q, now, now, c.ID)
+	if err != nil {
+		return fmt.Errorf("requeue offline conversation: %w", err)
+	}
+	if n == 0 {
+		return ErrMoved
+	}
+	c.Status, c.QueuedAt, c.UpdatedAt = hub.ConvQueued, &now, now
+	return nil
+}
+
+// GoOffline marks a waiting conversation offline (a ticket will hold it);
+// ErrMoved when it no longer waits.
+func GoOffline(ctx context.Context, tx *store.Tx, c *hub.Conversation) error {
+	n, err := tx.Exec(ctx, `UPDATE conversations SET status = 'offline', updated_at = ? WHERE id = ? AND status = 'queued'`,
+		tx.Now(), c.ID)
+	if err != nil {
+		return fmt.Errorf("mark offline: %w", err)
+	}
+	if n == 0 {
+		return ErrMoved
+	}
+	c.Status = hub.ConvOffline
+	return nil
+}
+
+// Closing is how a conversation ends: a free-text reason and, optionally,
+// one of the tenant's conversation categories.
+type Closing struct {
+	Reason     string `json:"reason"`
+	CategoryID string `json:"category_id"`
+}
+
+// CloseLocked closes a conversation the caller has locked, frees the seat
+// it held and tells the agents; by is who closed it ("automation" for the
+// idle timer). Closing a closed conversation only sets a category.
+func CloseLocked(ctx context.Context, tx *store.Tx, c *hub.Conversation, by string, cl Closing) error {
+	var cat *string
+	if cl.CategoryID != "" {
+		cat = &cl.CategoryID
+	}
+	if c.Status == hub.ConvClosed {
+		if cat == nil {
+			return nil
+		}
+		c.CategoryID = cat
+		if _, err := tx.Exec(ctx, `UPDATE conversations SET category_id = ? WHERE id = ?`, cat, c.ID); err != nil {
+			return fmt.Errorf("set category: %w", err)
+		}
+		return nil
+	}
+	now := tx.Now()
+	const q = `UPDATE conversations SET status = 'closed', closed_at = ?, close_reason = ?, category_id = ?, updated_at = ? WHERE id = ?`
+	if _, err := tx.Exec(ctx, q, now, hub.Clean(cl.Reason), cat, now, c.ID); err != nil {
+		return fmt.Errorf("close conversation: %w", err)
+	}
+	if err := Release(ctx, tx, c); err != nil {
+		return err
+	}
+	c.Status, c.ClosedAt, c.CloseReason, c.CategoryID, c.UpdatedAt = hub.ConvClosed, &now, cl.Reason, cat, now
+	emit(tx, c, hub.EvConversationClosed, Deref(c.AssigneeID), map[string]any{"conversation": c, "by": by})
+	return nil
+}
+
+// Release gives back the seat an open conversation held.
+func Release(ctx context.Context, tx *store.Tx, c *hub.Conversation) error {
+	if c.Status != hub.ConvOpen || c.AssigneeID == nil {
+		return nil
+	}
+	return identity.ReleaseSeat(ctx, tx, *c.AssigneeID)
+}
+
+// OpenOf locks an agent's open conversations (an agent signed off).
+func (s *Store) OpenOf(ctx context.Context, tx *store.Tx, a *hub.Agent) ([]hub.Conversation, error) {
+	var convs []hub.Conversation
+	q := `SELECT ` + convCols + ` FROM conversations WHERE tenant_id = ? AND assignee_id = ? AND status = 'open'` + s.k.ForUpdate()
+	if err := tx.Select(ctx, &convs, q, a.TenantID, a.ID); err != nil {
+		return nil, fmt.Errorf("agent's open conversations: %w", err)
+	}
+	return convs, nil
+}
+
+// EmitAssigned tells the conversation's agent it is theirs, with its
+// recent history so the agent sees everything at once; extra fields join
+// the event.
+func (s *Store) EmitAssigned(ctx context.Context, tx *store.Tx, c *hub.Conversation, extra map[string]any) error {
+	msgs, err := s.after(ctx, tx, c.ID, max(c.LastSeq-50, 0), 50)
+	if err != nil {
+		return err
+	}
+	contact, err := contacts.Get(ctx, tx, c.ContactID) // the transaction may have created it
+	if err != nil {
+		return err
+	}
+	c.Contact = contact
+	payload := map[string]any{"conversation": c, "messages": msgs}
+	for k, v := range extra {
+		if k != "conversation" {
+			payload[k] = v
+		}
+	}
+	emit(tx, c, hub.EvConversationAssigned, Deref(c.AssigneeID), payload)
+	return nil
+}
+
+// Emit records an event about a conversation in the caller's transaction,
+// addressed to agentID (the routing store's queue and transfer events).
+func Emit(tx *store.Tx, c *hub.Conversation, typ hub.EventType, agentID string, payload any) {
+	emit(tx, c, typ, agentID, payload)
+}
+
+// QueuedSince is how long a conversation has waited (0 when it does not).
+func QueuedSince(c *hub.Conversation, now time.Time) time.Duration {
+	if c.QueuedAt == nil {
+		return 0
+	}
+	return now.Sub(*c.QueuedAt)
+}

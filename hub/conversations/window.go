@@ -1,0 +1,80 @@
+package conversations
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// CheckWindow refuses a reply the platform would refuse, under the
+// conversation's row lock so concurrent replies count each other.
+func (s *Store) CheckWindow(ctx context.Context, tx *store.Tx, c *hub.Conversation) error {
+	w, err := s.Window(ctx, tx, c)
+	if err != nil || w == nil || w.Open {
+		return err
+	}
+	return &hub.WindowClosedError{Window: w}
+}
+
+// Window computes a conversation's reply window; nil when its channel type
+// has no rule. Replies that failed do not count (the platform refused them).
+func (s *Store) Window(ctx context.Context, q store.Querier, c *hub.Conversation) (*hub.ReplyWindow, error) {
+	ch, err := s.channels.Get(ctx, c.ChannelID)
+	if err != nil {
+		return nil, err
+	}
+	p, ok := s.windows[ch.Type]
+	if !ok {
+		return nil, nil //nolint:nilnil // no rule: nothing to show
+	}
+	var last []struct {
+		Seq       int64     `db:"seq"`
+		Type      string    `db:"type"`
+		CreatedAt time.Time `db:"created_at"`
+	}
+	lq := `SELECT seq, type, created_at FROM messages WHERE conversation_id = ? AND direction = 'in' ORDER BY seq DESC LIMIT 1`
+	if err := q.Select(ctx, &last, lq, c.ID); err != nil {
+		return nil, fmt.Errorf("last customer message: %w", err)
+	}
+	within, limit := p.Within, p.Max
+	w := &hub.ReplyWindow{Max: limit}
+	if len(last) == 0 {
+		w.Reason, w.Message = hub.WindowExpired, "the customer has not written yet; the platform accepts replies only after a customer message"
+		return w, nil
+	}
+	if last[0].Type == "event" {
+		within, limit = p.EventWithin, p.EventMax
+		w.Max = limit
+	}
+	var sent int
+	cq := `SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND direction = 'out' AND seq > ? AND status <> 'failed'`
+	if err := q.Get(ctx, &sent, cq, c.ID, last[0].Seq); err != nil {
+		return nil, fmt.Errorf("count replies: %w", err)
+	}
+	var unsub []sql.NullTime
+	uq := `SELECT unsubscribed_at FROM contacts WHERE id = ?`
+	if err := q.Select(ctx, &unsub, uq, c.ContactID); err != nil {
+		return nil, fmt.Errorf("contact subscription: %w", err)
+	}
+	exp := last[0].CreatedAt.Add(within)
+	w.ExpiresAt, w.Remaining = &exp, max(limit-sent, 0)
+	switch {
+	case len(unsub) == 1 && unsub[0].Valid && !unsub[0].Time.Before(last[0].CreatedAt):
+		w.Reason, w.Remaining = hub.WindowUnsubscribed, 0
+		w.Message = "the customer unfollowed the account: the platform no longer accepts messages to them (客户已取消关注)"
+	case !s.k.Now().Before(exp):
+		w.Reason, w.Remaining = hub.WindowExpired, 0
+		w.Message = fmt.Sprintf("the reply window closed at %s (%s after the customer's last message); the customer must write again first (已超过可回复时间，需等待客户再次发消息)",
+			exp.Format(time.RFC3339), within)
+	case w.Remaining == 0:
+		w.Reason = hub.WindowQuota
+		w.Message = fmt.Sprintf("%d replies were already sent since the customer's last message, the platform's maximum; the customer must write again first (已达回复条数上限，需等待客户再次发消息)", limit)
+	default:
+		w.Open = true
+	}
+	return w, nil
+}

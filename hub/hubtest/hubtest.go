@@ -1,0 +1,114 @@
+// Package hubtest builds the hub's stores on a fresh kernel for tests, as
+// serve builds them (without the bus): one call gives every noun store, a
+// tenant with its admin, and an API channel to write on.
+package hubtest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/assign"
+	"github.com/kefu-hub/kefu/hub/automations"
+	"github.com/kefu-hub/kefu/hub/channels"
+	"github.com/kefu-hub/kefu/hub/contacts"
+	"github.com/kefu-hub/kefu/hub/conversations"
+	"github.com/kefu-hub/kefu/hub/identity"
+	"github.com/kefu-hub/kefu/hub/inbox"
+	"github.com/kefu-hub/kefu/hub/outbound"
+	"github.com/kefu-hub/kefu/hub/store"
+	"github.com/kefu-hub/kefu/hub/store/storetest"
+	"github.com/kefu-hub/kefu/tickets"
+)
+
+// Hub is every store of one hub on one kernel.
+type Hub struct {
+	K             *store.Store
+	Identity      *identity.Identity
+	Channels      *channels.Store
+	Contacts      *contacts.Store
+	Automations   *automations.Store
+	Conversations *conversations.Store
+	Assign        *assign.Assign
+	Inbox         *inbox.Inbox
+	Outbound      *outbound.Store
+	Tickets       *tickets.Store
+	Timers        *automations.Timers
+}
+
+// Build makes the stores on an open, migrated kernel.
+func Build(k *store.Store) *Hub {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h := &Hub{K: k, Identity: identity.New(k, log), Channels: channels.New(k), Contacts: contacts.New(k),
+		Automations: automations.New(k, log)}
+	h.Conversations = conversations.New(k, h.Channels, h.Contacts, h.Automations, conversations.Options{Log: log})
+	h.Assign = assign.New(k, assign.Deps{Conversations: h.Conversations, Identity: h.Identity, Channels: h.Channels,
+		Contacts: h.Contacts, Automations: h.Automations, Log: log})
+	h.Inbox = inbox.New(k, h.Channels, h.Contacts, h.Conversations, h.Automations, h.Assign.Router)
+	h.Tickets = tickets.New(k, h.Conversations, h.Identity.Agents)
+	handlers := map[automations.Kind]automations.Handler{}
+	for _, m := range []map[automations.Kind]automations.Handler{h.Conversations.TimerHandlers(), h.Assign.Router.TimerHandlers()} {
+		for kind, fn := range m {
+			handlers[kind] = fn
+		}
+	}
+	h.Timers = automations.NewTimers(k, handlers, log)
+	return h
+}
+
+// Each runs f as a subtest on fresh stores of every dialect (SQLite, and
+// PostgreSQL unless KEFU_TEST_EMBEDDED_ONLY=1).
+func Each(t *testing.T, f func(t *testing.T, h *Hub)) {
+	t.Helper()
+	for _, name := range storetest.Names() {
+		t.Run(name, func(t *testing.T) { f(t, Open(t, name)) })
+	}
+}
+
+// Open returns fresh stores of one dialect.
+func Open(tb testing.TB, dialect string) *Hub {
+	tb.Helper()
+	return Build(storetest.Open(tb, dialect, store.Options{}).Store)
+}
+
+// Tenant is a fresh tenant with its admin and an API channel.
+type Tenant struct {
+	Admin   *hub.Agent
+	Channel *hub.Channel
+}
+
+// NewTenant creates a tenant, its admin and an API channel.
+func (h *Hub) NewTenant(tb testing.TB) Tenant {
+	tb.Helper()
+	ctx := context.Background()
+	_, admin, err := h.Identity.Tenants.Create(ctx, identity.NewTenant{Name: "T", AdminEmail: hub.NewID("a") + "@t.test",
+		AdminPassword: "password1"}, false)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ch := &hub.Channel{TenantID: admin.TenantID, Type: "api", Name: "api", Secret: "whsec_x"}
+	if err := h.Channels.Create(ctx, ch); err != nil {
+		tb.Fatal(err)
+	}
+	return Tenant{Admin: admin, Channel: ch}
+}
+
+// Msg is a customer's text message on the tenant's channel.
+func (t Tenant) Msg(id, contact string) hub.Inbound {
+	return hub.Inbound{TenantID: t.Channel.TenantID, ChannelID: t.Channel.ID, ExternalID: id,
+		Contact: hub.ContactInfo{ExternalID: contact, Name: "C"}, Type: "text", Text: "hello " + id}
+}
+
+// Route routes what an ingest stored, as the pipeline does.
+func (h *Hub) Route(ctx context.Context, rs []inbox.Result) []assign.Decision {
+	var out []assign.Decision
+	for _, r := range rs {
+		if r.Routable() {
+			d, _ := h.Assign.Router.AfterIngest(ctx, r.Stored())
+			out = append(out, d)
+		}
+	}
+	return out
+}

@@ -1,0 +1,226 @@
+// Package inbox stores what connectors publish: each normalized inbound
+// message, in batches, becomes a contact (upserted), a conversation (found
+// or opened, its routing recorded) and a message with the next gap-free seq
+// — once, however often the platform or the bus delivers it. Contact
+// events (followed, clicked a menu …) are stored once too.
+package inbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/assign"
+	"github.com/kefu-hub/kefu/hub/automations"
+	"github.com/kefu-hub/kefu/hub/channels"
+	"github.com/kefu-hub/kefu/hub/contacts"
+	"github.com/kefu-hub/kefu/hub/conversations"
+	"github.com/kefu-hub/kefu/hub/outbound"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// Inbox stores inbound messages.
+type Inbox struct {
+	k        *store.Store
+	channels *channels.Store
+	contacts *contacts.Store
+	convs    *conversations.Store
+	autos    *automations.Store
+	router   *assign.Router
+}
+
+// New returns the inbox.
+func New(k *store.Store, chans *channels.Store, cts *contacts.Store, convs *conversations.Store,
+	autos *automations.Store, router *assign.Router) *Inbox {
+	return &Inbox{k: k, channels: chans, contacts: cts, convs: convs, autos: autos, router: router}
+}
+
+// Result is what storing one inbound message did.
+type Result struct {
+	MessageID      string
+	ConversationID string
+	TenantID       string
+	Status         hub.ConvStatus // the conversation's status after the insert
+	New            bool           // a conversation was opened
+	Duplicate      bool           // the message was already stored
+	Blocked        bool           // the sender is blacklisted: dropped, stored nowhere
+	Ticketed       bool           // a left message went straight into a ticket
+	Err            error
+}
+
+// Routable reports whether routing has anything to do after the message.
+func (r Result) Routable() bool { return r.Err == nil && !r.Duplicate && !r.Blocked && !r.Ticketed }
+
+// Stored is the result as routing reads it.
+func (r Result) Stored() assign.Stored {
+	return assign.Stored{ConversationID: r.ConversationID, MessageID: r.MessageID, Status: r.Status, New: r.New}
+}
+
+// Ingest stores a batch of inbound messages in one transaction. When the
+// batch fails as a whole, each message is retried alone so one bad message
+// cannot hold the others back.
+func (s *Inbox) Ingest(ctx context.Context, batch []hub.Inbound) []Result {
+	order := make([]int, len(batch))
+	for i := range batch {
+		batch[i].Sanitize()
+		order[i] = i
+	}
+	// A fixed lock order across processes: by channel, then contact.
+	sort.SliceStable(order, func(a, b int) bool {
+		x, y := &batch[order[a]], &batch[order[b]]
+		if x.ChannelID != y.ChannelID {
+			return x.ChannelID < y.ChannelID
+		}
+		return x.Contact.ExternalID < y.Contact.ExternalID
+	})
+	results := make([]Result, len(batch))
+	err := s.k.Write(ctx, func(tx *store.Tx) error {
+		for _, i := range order {
+			r, err := s.ingestOne(ctx, tx, &batch[i])
+			if err != nil {
+				return err
+			}
+			results[i] = r
+		}
+		return nil
+	})
+	if err == nil || len(batch) == 1 {
+		if err != nil {
+			results[0] = Result{Err: err}
+		}
+		return results
+	}
+	for i := range batch {
+		results[i] = s.Ingest(ctx, batch[i:i+1])[0]
+	}
+	return results
+}
+
+func (s *Inbox) ingestOne(ctx context.Context, tx *store.Tx, in *hub.Inbound) (Result, error) {
+	ch, err := s.channels.Get(ctx, in.ChannelID)
+	if err != nil {
+		return Result{}, err
+	}
+	if ch.TenantID != in.TenantID {
+		return Result{}, hub.Invalid("channel %s does not belong to tenant %s", in.ChannelID, in.TenantID)
+	}
+	if in.ExternalID == "" || in.Contact.ExternalID == "" {
+		return Result{}, hub.Invalid("message id and contact id are required")
+	}
+	if in.Event != "" {
+		return s.contactEvent(ctx, tx, ch, in)
+	}
+	// A replay is recognised before anything else happens, so that a message
+	// whose conversation has since closed cannot open an empty new one.
+	if id, err := conversations.Stored(ctx, tx, ch.ID, in.ExternalID); err != nil || id != "" {
+		return Result{MessageID: id, TenantID: ch.TenantID, Duplicate: id != ""}, err
+	}
+	if blocked, err := contacts.IsBlocked(ctx, tx, ch.ID, in.Contact.ExternalID); err != nil || blocked {
+		return Result{TenantID: ch.TenantID, Blocked: blocked}, err
+	}
+	contact, err := s.contacts.Upsert(ctx, tx, ch, in.Contact)
+	if err != nil {
+		return Result{}, err
+	}
+	in.Text = s.autos.Mask(ctx, ch, in.Text) // sensitive data never reaches the store
+	conv, isNew, err := s.convs.Open(ctx, tx, ch, contact, in.Group)
+	if err != nil {
+		return Result{}, err
+	}
+	r := Result{ConversationID: conv.ID, TenantID: ch.TenantID, Status: conv.Status, New: isNew}
+	m, err := store1(ctx, tx, ch, conv, contact, in)
+	if err != nil || m == nil {
+		r.Duplicate = m == nil
+		return r, err
+	}
+	r.MessageID = m.ID
+	if in.Reply != "" {
+		if _, err := s.convs.Outgoing(ctx, tx, conv, hub.SenderSystem, "", conversations.Text(in.Reply)); err != nil {
+			return r, err
+		}
+	}
+	if err := s.afterInbound(ctx, tx, ch, conv, isNew, m, in); err != nil {
+		return r, err
+	}
+	if in.LeaveMessage && conv.Status == hub.ConvQueued {
+		// A left message is a ticket now; nobody routes it.
+		if _, err := s.router.ToTicket(ctx, tx, conv, ch, "", "left_message", "the customer left a message"); err != nil {
+			return r, err
+		}
+		r.Status, r.Ticketed = conv.Status, true
+	}
+	return r, nil
+}
+
+// store1 inserts the customer's message and tells the agents; nil when a
+// concurrent delivery stored it first.
+func store1(ctx context.Context, tx *store.Tx, ch *hub.Channel, conv *hub.Conversation, contact *hub.Contact, in *hub.Inbound) (*hub.Message, error) {
+	atts := in.Attachments
+	if atts == nil {
+		atts = []hub.Attachment{}
+	}
+	raw, _ := json.Marshal(atts)
+	m := &hub.Message{ID: hub.NewID("ms"), TenantID: ch.TenantID, ConversationID: conv.ID, ChannelID: ch.ID,
+		Direction: hub.DirectionIn, SenderType: hub.SenderContact, SenderID: contact.ID, Type: in.Type, Text: in.Text,
+		AttachmentsRaw: string(raw), Attachments: atts, ExternalID: &in.ExternalID, Status: hub.MessageReceived,
+		CreatedAt: tx.Now()}
+	inserted, err := conversations.Insert(ctx, tx, m)
+	if err != nil || !inserted {
+		return nil, err
+	}
+	conversations.Emit(tx, conv, hub.EvMessageCreated, conversations.Deref(conv.AssigneeID),
+		map[string]any{"message": m, "contact": contact})
+	return m, nil
+}
+
+// afterInbound runs once a customer message is stored: a new conversation
+// records where it came from (for routing) and arms the greeting; an
+// answered conversation arms "still checking".
+func (s *Inbox) afterInbound(ctx context.Context, tx *store.Tx, ch *hub.Channel, conv *hub.Conversation, isNew bool, m *hub.Message, in *hub.Inbound) error {
+	a := s.autos.For(ctx, ch)
+	if isNew {
+		if err := s.router.OpenRouting(ctx, tx, ch, conv, in); err != nil {
+			return err
+		}
+		if a.Greeting.Enabled && strings.TrimSpace(a.Greeting.Text) != "" {
+			return automations.Arm(ctx, tx, conv, automations.TimerGreeting, "", m.CreatedAt.Add(automations.Secs(a.Greeting.AfterSeconds)))
+		}
+		return nil
+	}
+	if conv.Status == hub.ConvOpen && a.StillChecking.Enabled {
+		return automations.Arm(ctx, tx, conv, automations.TimerStillChecking, fmt.Sprint(m.Seq),
+			m.CreatedAt.Add(automations.Secs(a.StillChecking.AfterSeconds)))
+	}
+	return nil
+}
+
+// contactEvent stores a contact event once, applies it to the contact,
+// queues the automatic reply it asks for and tells whoever works the
+// contact's active conversation (admins otherwise).
+func (s *Inbox) contactEvent(ctx context.Context, tx *store.Tx, ch *hub.Channel, in *hub.Inbound) (Result, error) {
+	contact, err := s.contacts.Upsert(ctx, tx, ch, in.Contact)
+	if err != nil {
+		return Result{}, err
+	}
+	id, dup, err := contacts.RecordEvent(ctx, tx, ch, contact, in)
+	if err != nil || dup {
+		return Result{Duplicate: dup}, err
+	}
+	if in.Reply != "" && in.Event != hub.ContactUnsubscribed {
+		m := &hub.Message{Type: "text", Text: in.Reply, Attachments: []hub.Attachment{}, SenderType: hub.SenderSystem}
+		if err := outbound.Queue(ctx, tx, ch.ID, &hub.Outbound{TenantID: ch.TenantID, Kind: hub.OutboundReply,
+			Message: m, Contact: contact}); err != nil {
+			return Result{}, err
+		}
+	}
+	to, err := conversations.ActiveAgent(ctx, tx, ch.ID, contact.ID)
+	if err != nil {
+		return Result{}, err
+	}
+	tx.Emit(hub.Event{TenantID: ch.TenantID, ChannelID: ch.ID, Type: hub.EvContactUpdated, AgentID: to},
+		map[string]any{"contact": contact, "event": in.Event, "detail": in.Text})
+	return Result{MessageID: id}, nil
+}

@@ -1,0 +1,132 @@
+package inbox_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/conversations"
+	"github.com/kefu-hub/kefu/hub/hubtest"
+)
+
+// Concurrent batches with repeated ids store each message once, one
+// conversation per contact, with gap-free seqs.
+func TestIngestDedupAndSeq(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		f := h.NewTenant(t)
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		for w := 0; w < 8; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var batch []hub.Inbound
+				for i := 0; i < 40; i++ { // every worker sends the same 40 ids
+					batch = append(batch, f.Msg(fmt.Sprintf("m%d", i), fmt.Sprintf("c%d", i%4)))
+				}
+				for _, r := range h.Inbox.Ingest(ctx, batch) {
+					if r.Err != nil {
+						t.Error(r.Err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		convs, err := h.Conversations.List(ctx, f.Admin, conversations.Filter{Status: hub.ConvQueued})
+		if err != nil || len(convs) != 4 {
+			t.Fatalf("%d conversations (%v), want one per contact = 4", len(convs), err)
+		}
+		total := 0
+		for _, c := range convs {
+			ms, err := h.Conversations.Messages(ctx, f.Admin, c.ID, 0, 500)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, m := range ms {
+				if m.Seq != int64(i+1) {
+					t.Fatalf("conversation %s: seq %d at position %d", c.ID, m.Seq, i)
+				}
+			}
+			total += len(ms)
+		}
+		if total != 40 {
+			t.Fatalf("%d messages stored, want 40", total)
+		}
+	})
+}
+
+// Event ids are gap-free per tenant and replayable in order.
+func TestEventIDsGapFree(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		f := h.NewTenant(t)
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				for i := 0; i < 10; i++ {
+					h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg(fmt.Sprintf("w%d-%d", w, i), fmt.Sprintf("c%d", w))})
+				}
+			}(w)
+		}
+		wg.Wait()
+		evs, err := h.K.EventsAfter(ctx, f.Admin, 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range evs {
+			if e.ID != int64(i+1) {
+				t.Fatalf("event %d has id %d: ids must be gap-free", i, e.ID)
+			}
+		}
+		last, _ := h.K.LastEventID(ctx, f.Admin.TenantID)
+		if last != int64(len(evs)) || len(evs) != 44 { // 40 messages + 4 conversations
+			t.Fatalf("last id %d, %d events, want 44", last, len(evs))
+		}
+	})
+}
+
+func BenchmarkIngest(b *testing.B) {
+	for _, size := range []int{1, 64, 256} {
+		b.Run(fmt.Sprintf("sqlite/batch=%d", size), func(b *testing.B) {
+			h := hubtest.Open(b, "sqlite")
+			f := h.NewTenant(b)
+			ctx := context.Background()
+			b.ResetTimer()
+			for i := 0; i < b.N; i += size {
+				batch := make([]hub.Inbound, 0, size)
+				for k := 0; k < size; k++ {
+					batch = append(batch, f.Msg(fmt.Sprintf("m%d-%d", i, k), fmt.Sprintf("c%d", k%200)))
+				}
+				h.Inbox.Ingest(ctx, batch)
+			}
+		})
+	}
+}
+
+// A message replayed after its conversation closed is recognised as a
+// duplicate and opens no new (empty) conversation.
+func TestReplayAfterCloseOpensNothing(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		f := h.NewTenant(t)
+		ctx := context.Background()
+		r := h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("once", "c1")})[0]
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		if _, err := h.Assign.Handoffs.Close(ctx, f.Admin, r.ConversationID, conversations.Closing{Reason: "done"}); err != nil {
+			t.Fatal(err)
+		}
+		again := h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("once", "c1")})[0]
+		if again.Err != nil || !again.Duplicate || again.MessageID != r.MessageID {
+			t.Fatalf("replay: %+v, want the first message as a duplicate", again)
+		}
+		open, err := h.Conversations.List(ctx, f.Admin, conversations.Filter{})
+		if err != nil || len(open) != 0 {
+			t.Fatalf("%d active conversations after the replay (%v), want none", len(open), err)
+		}
+	})
+}
