@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/configs"
-	loadbench "github.com/kefu-hub/kefu/deploy/bench"
+	loadbench "github.com/kefu-hub/kefu/e2e/bench"
 )
 
 // bench parses `kefu bench` flags and runs a load test against a hub on

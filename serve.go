@@ -128,7 +128,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	p := pipeline.New(pipeline.Deps{Store: k, Inbox: in, Router: asg.Router, Timers: timers, Outbound: out,
 		Failed: pipeline.NewFailed(k), Bus: b, Sender: registry, Channel: chans.Get, Sinks: sinks, Metrics: m, Log: log})
 	handler := workbench.New(workbench.Deps{Kernel: k, Identity: id, Channels: chans, Files: files.New(k), Outbound: out,
-		Conversations: convs, Assign: asg, Contacts: cts, Automations: autos, Canned: canned.New(k),
+		Conversations: convs, Cards: conversations.NewCards(k, cts), Categories: conversations.NewCategories(k), Assign: asg, Contacts: cts, Automations: autos, Canned: canned.New(k),
 		Tickets: tickets.New(k, convs, id.Agents), Failed: p.Failed, Stream: st, Pipeline: p, Connectors: registry,
 		Metrics: m, Log: log,
 		PublicURL: cfg.PublicURL, SessionTTL: cfg.SessionTTL.Duration, TrustedProxies: cfg.TrustedProxies,
@@ -143,7 +143,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 			}
 			return errors.Join(k.Ping(ctx), b.Ping())
 		}})
-	loops := []func(context.Context) error{p.Run, func(ctx context.Context) error { st.Run(ctx); return nil }}
+	loops := []func(context.Context) error{p.Run, handler.Run, func(ctx context.Context) error { st.Run(ctx); return nil }}
 	for _, r := range registry.Runners() {
 		loops = append(loops, r.Run)
 	}

@@ -30,9 +30,11 @@ type Tokens interface {
 }
 
 // Typer is a connector whose platform can show the customer that an agent
-// is typing (WeChat's typing indicator).
+// is typing (WeChat's typing indicator). Typing is a courtesy: it returns at
+// once and the connector calls the platform in the background (a Runner
+// joins that work at shutdown).
 type Typer interface {
-	Typing(ctx context.Context, ch *hub.Channel, contactID string, typing bool) error
+	Typing(ch *hub.Channel, contactID string, typing bool)
 }
 
 // MediaFetcher is a connector that can fetch a pending file (customer media

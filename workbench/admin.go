@@ -10,7 +10,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/identity"
 )
 
-func (s *Server) createTenant(g *gin.Context) {
+func (s adminAPI) createTenant(g *gin.Context) {
 	if !connectors.AgentOf(g).Superadmin {
 		fail(g, http.StatusForbidden, "forbidden", "only the platform admin creates tenants")
 		return
@@ -23,12 +23,12 @@ func (s *Server) createTenant(g *gin.Context) {
 	s.respond(g, http.StatusCreated, gin.H{"tenant": t, "admin": a}, err)
 }
 
-func (s *Server) listAgents(g *gin.Context) {
+func (s adminAPI) listAgents(g *gin.Context) {
 	as, err := s.Identity.Agents.List(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	s.respond(g, http.StatusOK, gin.H{"agents": as}, err)
 }
 
-func (s *Server) createAgent(g *gin.Context) {
+func (s adminAPI) createAgent(g *gin.Context) {
 	var na identity.NewAgent
 	if !bind(g, &na) {
 		return
@@ -37,12 +37,12 @@ func (s *Server) createAgent(g *gin.Context) {
 	s.respond(g, http.StatusCreated, a, err)
 }
 
-func (s *Server) getAgent(g *gin.Context) {
+func (s adminAPI) getAgent(g *gin.Context) {
 	a, err := s.Identity.Agents.Get(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, a, err)
 }
 
-func (s *Server) updateAgent(g *gin.Context) {
+func (s adminAPI) updateAgent(g *gin.Context) {
 	var p identity.Patch
 	if !bind(g, &p) {
 		return
@@ -62,7 +62,7 @@ func (s *Server) updateAgent(g *gin.Context) {
 
 // createGroup creates a group with its members and, optionally, its
 // routing settings (the fields of PATCH /groups/{id}).
-func (s *Server) createGroup(g *gin.Context) {
+func (s adminAPI) createGroup(g *gin.Context) {
 	var p identity.GroupPatch
 	if !bind(g, &p) {
 		return
@@ -71,23 +71,23 @@ func (s *Server) createGroup(g *gin.Context) {
 	s.respond(g, http.StatusCreated, gr, err)
 }
 
-func (s *Server) listGroups(g *gin.Context) {
+func (s adminAPI) listGroups(g *gin.Context) {
 	gs, err := s.Identity.Groups.List(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	s.respond(g, http.StatusOK, gin.H{"groups": gs}, err)
 }
 
-func (s *Server) getGroup(g *gin.Context) {
+func (s adminAPI) getGroup(g *gin.Context) {
 	gr, err := s.Identity.Groups.Get(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, gr, err)
 }
 
-func (s *Server) listFailed(g *gin.Context) {
+func (s adminAPI) listFailed(g *gin.Context) {
 	fs, err := s.Failed.List(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	s.respond(g, http.StatusOK, gin.H{"failed_messages": fs}, err)
 }
 
 // retryFailed puts a failed message back on its topic.
-func (s *Server) retryFailed(g *gin.Context) {
+func (s adminAPI) retryFailed(g *gin.Context) {
 	ctx := g.Request.Context()
 	f, err := s.Failed.Get(ctx, connectors.AgentOf(g).TenantID, g.Param("id"), true)
 	if err == nil {
@@ -100,7 +100,7 @@ type tokenReq struct {
 	Name string `json:"name"`
 }
 
-func (s *Server) createToken(g *gin.Context) {
+func (s adminAPI) createToken(g *gin.Context) {
 	var r tokenReq
 	if !bind(g, &r) {
 		return
@@ -109,12 +109,12 @@ func (s *Server) createToken(g *gin.Context) {
 	s.respond(g, http.StatusCreated, t, err)
 }
 
-func (s *Server) listTokens(g *gin.Context) {
+func (s adminAPI) listTokens(g *gin.Context) {
 	ts, err := s.Identity.Auth.APITokens(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	s.respond(g, http.StatusOK, gin.H{"api_tokens": ts}, err)
 }
 
-func (s *Server) deleteToken(g *gin.Context) {
+func (s adminAPI) deleteToken(g *gin.Context) {
 	err := s.Identity.Auth.DeleteAPIToken(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
 }

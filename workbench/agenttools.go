@@ -17,17 +17,17 @@ func (s *Server) supervisor(g *gin.Context) {
 	g.Next()
 }
 
-func (s *Server) listCanned(g *gin.Context) {
+func (s toolsAPI) listCanned(g *gin.Context) {
 	cs, err := s.Canned.List(g.Request.Context(), connectors.AgentOf(g), g.Query("q"), g.Query("category"))
 	s.respond(g, http.StatusOK, gin.H{"canned_replies": cs}, err)
 }
 
-func (s *Server) cannedCategories(g *gin.Context) {
+func (s toolsAPI) cannedCategories(g *gin.Context) {
 	cs, err := s.Canned.Categories(g.Request.Context(), connectors.AgentOf(g))
 	s.respond(g, http.StatusOK, gin.H{"categories": cs}, err)
 }
 
-func (s *Server) createCanned(g *gin.Context) {
+func (s toolsAPI) createCanned(g *gin.Context) {
 	var p canned.Patch
 	if !bind(g, &p) {
 		return
@@ -36,7 +36,7 @@ func (s *Server) createCanned(g *gin.Context) {
 	s.respond(g, http.StatusCreated, c, err)
 }
 
-func (s *Server) updateCanned(g *gin.Context) {
+func (s toolsAPI) updateCanned(g *gin.Context) {
 	var p canned.Patch
 	if !bind(g, &p) {
 		return
@@ -45,13 +45,13 @@ func (s *Server) updateCanned(g *gin.Context) {
 	s.respond(g, http.StatusOK, c, err)
 }
 
-func (s *Server) deleteCanned(g *gin.Context) {
+func (s toolsAPI) deleteCanned(g *gin.Context) {
 	err := s.Canned.Delete(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
 	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
 }
 
-func (s *Server) listCategories(g *gin.Context) {
-	cs, err := s.Conversations.Categories(g.Request.Context(), connectors.AgentOf(g).TenantID)
+func (s toolsAPI) listCategories(g *gin.Context) {
+	cs, err := s.Categories.List(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	s.respond(g, http.StatusOK, gin.H{"categories": cs}, err)
 }
 
@@ -59,17 +59,17 @@ type nameReq struct {
 	Name string `json:"name"`
 }
 
-func (s *Server) createCategory(g *gin.Context) {
+func (s toolsAPI) createCategory(g *gin.Context) {
 	var r nameReq
 	if !bind(g, &r) {
 		return
 	}
-	c, err := s.Conversations.CreateCategory(g.Request.Context(), connectors.AgentOf(g).TenantID, r.Name)
+	c, err := s.Categories.Create(g.Request.Context(), connectors.AgentOf(g).TenantID, r.Name)
 	s.respond(g, http.StatusCreated, c, err)
 }
 
-func (s *Server) deleteCategory(g *gin.Context) {
-	err := s.Conversations.DeleteCategory(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
+func (s toolsAPI) deleteCategory(g *gin.Context) {
+	err := s.Categories.Delete(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
 }
 
@@ -78,7 +78,7 @@ type noteReq struct {
 }
 
 // addNote stores an internal note: agents see it, the customer never does.
-func (s *Server) addNote(g *gin.Context) {
+func (s toolsAPI) addNote(g *gin.Context) {
 	var r noteReq
 	if !bind(g, &r) {
 		return
@@ -92,7 +92,7 @@ type blacklistReq struct {
 }
 
 // blacklist blocks the conversation's contact and closes the conversation.
-func (s *Server) blacklist(g *gin.Context) {
+func (s toolsAPI) blacklist(g *gin.Context) {
 	var r blacklistReq
 	if g.Request.ContentLength != 0 && !bind(g, &r) {
 		return
@@ -105,7 +105,7 @@ func (s *Server) blacklist(g *gin.Context) {
 	s.respond(g, http.StatusCreated, gin.H{"blacklist": e, "conversation": c}, err)
 }
 
-func (s *Server) listBlacklist(g *gin.Context) {
+func (s toolsAPI) listBlacklist(g *gin.Context) {
 	limit, ok := queryInt(g, "limit", 100)
 	if !ok {
 		return
@@ -114,13 +114,13 @@ func (s *Server) listBlacklist(g *gin.Context) {
 	s.respond(g, http.StatusOK, gin.H{"blacklist": es}, err)
 }
 
-func (s *Server) deleteBlacklist(g *gin.Context) {
+func (s toolsAPI) deleteBlacklist(g *gin.Context) {
 	err := s.Contacts.Unblock(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
 }
 
 // requestRating asks the customer for a satisfaction rating.
-func (s *Server) requestRating(g *gin.Context) {
+func (s toolsAPI) requestRating(g *gin.Context) {
 	err := s.Conversations.RequestRating(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
 	s.respond(g, http.StatusAccepted, gin.H{"status": "requested"}, err)
 }

@@ -14,7 +14,7 @@ import (
 
 // uploadAttachment stores a file an agent attaches to a reply (multipart
 // field "file"); the answer's url goes into the reply's attachments.
-func (s *Server) uploadAttachment(g *gin.Context) {
+func (s channelAPI) uploadAttachment(g *gin.Context) {
 	name, data, ok := connectors.ReadUpload(g, files.MaxFileSize)
 	if !ok {
 		return
@@ -31,7 +31,7 @@ func (s *Server) uploadAttachment(g *gin.Context) {
 // sent that is not downloaded yet is fetched from the platform first.
 // Everything is a download except images the bytes prove to be images, and
 // nothing is sniffed by the browser or runs as a page.
-func (s *Server) getAttachment(g *gin.Context) {
+func (s channelAPI) getAttachment(g *gin.Context) {
 	ctx := g.Request.Context()
 	a := connectors.AgentOf(g)
 	f, err := s.Files.Get(ctx, a.TenantID, g.Param("id"))
@@ -49,7 +49,7 @@ func (s *Server) getAttachment(g *gin.Context) {
 	connectors.ServeFile(g, f)
 }
 
-func (s *Server) fetchPending(ctx context.Context, tenantID string, f *files.File) (*files.File, error) {
+func (s channelAPI) fetchPending(ctx context.Context, tenantID string, f *files.File) (*files.File, error) {
 	ch, err := s.Channels.ForTenant(ctx, tenantID, f.ChannelID)
 	if err != nil {
 		return nil, err

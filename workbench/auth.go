@@ -71,7 +71,7 @@ type loginReq struct {
 	TOTP     string `json:"totp"`
 }
 
-func (s *Server) login(g *gin.Context) {
+func (s authAPI) login(g *gin.Context) {
 	var r loginReq
 	if !bind(g, &r) {
 		return
@@ -88,12 +88,12 @@ func (s *Server) login(g *gin.Context) {
 	s.respond(g, http.StatusOK, gin.H{"token": tok, "agent": a, "totp_setup_required": setup}, err)
 }
 
-func (s *Server) logout(g *gin.Context) {
+func (s authAPI) logout(g *gin.Context) {
 	err := s.Identity.Auth.Logout(g.Request.Context(), bearer(g.Request))
 	s.respond(g, http.StatusOK, gin.H{"status": "logged_out"}, err)
 }
 
-func (s *Server) me(g *gin.Context) {
+func (s authAPI) me(g *gin.Context) {
 	a := connectors.AgentOf(g)
 	full, err := s.Identity.Agents.Get(g.Request.Context(), a.TenantID, a.ID)
 	if err != nil {
@@ -112,7 +112,7 @@ type statusReq struct {
 	Status hub.AgentStatus `json:"status"`
 }
 
-func (s *Server) setStatus(g *gin.Context) {
+func (s authAPI) setStatus(g *gin.Context) {
 	var r statusReq
 	if !bind(g, &r) {
 		return

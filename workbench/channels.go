@@ -44,7 +44,7 @@ type channelHealth struct {
 
 // withHealth fills the channel's health fields (last message received,
 // last delivery error and when, failures in the last 24 hours).
-func (s *Server) withHealth(ctx context.Context, v *channelView) (*channelHealth, error) {
+func (s channelAPI) withHealth(ctx context.Context, v *channelView) (*channelHealth, error) {
 	last, err := s.Conversations.LastInbound(ctx, v.Channel.ID)
 	if err != nil {
 		return nil, err
@@ -60,7 +60,7 @@ func (s *Server) withHealth(ctx context.Context, v *channelView) (*channelHealth
 	return h, nil
 }
 
-func (s *Server) view(g *gin.Context, ch *hub.Channel) channelView {
+func (s channelAPI) view(g *gin.Context, ch *hub.Channel) channelView {
 	base := s.PublicURL
 	if base == "" {
 		scheme := "http"
@@ -81,7 +81,7 @@ func (s *Server) view(g *gin.Context, ch *hub.Channel) channelView {
 	return v
 }
 
-func (s *Server) createChannel(g *gin.Context) {
+func (s channelAPI) createChannel(g *gin.Context) {
 	var r channelReq
 	if !bind(g, &r) {
 		return
@@ -112,7 +112,7 @@ func set[T any](dst *T, src *T) {
 	}
 }
 
-func (s *Server) listChannels(g *gin.Context) {
+func (s channelAPI) listChannels(g *gin.Context) {
 	chs, err := s.Channels.List(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	views := make([]channelView, len(chs))
 	for i := range chs {
@@ -124,7 +124,7 @@ func (s *Server) listChannels(g *gin.Context) {
 	s.respond(g, http.StatusOK, gin.H{"channels": views}, err)
 }
 
-func (s *Server) getChannel(g *gin.Context) {
+func (s channelAPI) getChannel(g *gin.Context) {
 	ctx := g.Request.Context()
 	ch, err := s.Channels.ForTenant(ctx, connectors.AgentOf(g).TenantID, g.Param("id"))
 	if err != nil {
@@ -136,7 +136,7 @@ func (s *Server) getChannel(g *gin.Context) {
 	s.respond(g, http.StatusOK, gin.H{"channel": v, "health": h}, err)
 }
 
-func (s *Server) updateChannel(g *gin.Context) {
+func (s channelAPI) updateChannel(g *gin.Context) {
 	var r channelReq
 	if !bind(g, &r) {
 		return
@@ -144,9 +144,9 @@ func (s *Server) updateChannel(g *gin.Context) {
 	s.saveChannel(g, r, false)
 }
 
-func (s *Server) rotateSecret(g *gin.Context) { s.saveChannel(g, channelReq{}, true) }
+func (s channelAPI) rotateSecret(g *gin.Context) { s.saveChannel(g, channelReq{}, true) }
 
-func (s *Server) saveChannel(g *gin.Context, r channelReq, rotate bool) {
+func (s channelAPI) saveChannel(g *gin.Context, r channelReq, rotate bool) {
 	ctx := g.Request.Context()
 	found, err := s.Channels.ForTenant(ctx, connectors.AgentOf(g).TenantID, g.Param("id"))
 	if err != nil {
@@ -174,7 +174,7 @@ func (s *Server) saveChannel(g *gin.Context, r channelReq, rotate bool) {
 	s.respond(g, http.StatusOK, s.view(g, &ch), err)
 }
 
-func (s *Server) listDeliveries(g *gin.Context) {
+func (s channelAPI) listDeliveries(g *gin.Context) {
 	ctx := g.Request.Context()
 	tid := connectors.AgentOf(g).TenantID
 	if _, err := s.Channels.ForTenant(ctx, tid, g.Param("id")); err != nil {
@@ -189,7 +189,7 @@ func (s *Server) listDeliveries(g *gin.Context) {
 	s.respond(g, http.StatusOK, gin.H{"deliveries": asSent(ds)}, err)
 }
 
-func (s *Server) getDelivery(g *gin.Context) {
+func (s channelAPI) getDelivery(g *gin.Context) {
 	d, attempts, err := s.Outbound.Get(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	if err == nil {
 		d = &asSent([]outbound.Delivery{*d})[0]
@@ -197,7 +197,7 @@ func (s *Server) getDelivery(g *gin.Context) {
 	s.respond(g, http.StatusOK, gin.H{"delivery": d, "attempts": attempts}, err)
 }
 
-func (s *Server) redeliver(g *gin.Context) {
+func (s channelAPI) redeliver(g *gin.Context) {
 	err := s.Outbound.Redeliver(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusAccepted, gin.H{"status": "queued"}, err)
 }

@@ -26,7 +26,7 @@ func queryInt(g *gin.Context, name string, def int64) (int64, bool) {
 	return n, true
 }
 
-func (s *Server) listConversations(g *gin.Context) {
+func (s conversationAPI) listConversations(g *gin.Context) {
 	limit, ok := queryInt(g, "limit", 100)
 	if !ok {
 		return
@@ -72,12 +72,12 @@ func queryTime(g *gin.Context, name string, end bool) (*time.Time, bool) {
 	return &t, true
 }
 
-func (s *Server) getConversation(g *gin.Context) {
+func (s conversationAPI) getConversation(g *gin.Context) {
 	c, err := s.Conversations.Get(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
 	s.respond(g, http.StatusOK, c, err)
 }
 
-func (s *Server) listMessages(g *gin.Context) {
+func (s conversationAPI) listMessages(g *gin.Context) {
 	after, ok := queryInt(g, "after_seq", 0)
 	if !ok {
 		return
@@ -100,7 +100,7 @@ func (s *Server) listMessages(g *gin.Context) {
 	s.respond(g, http.StatusOK, gin.H{"messages": ms}, err)
 }
 
-func (s *Server) reply(g *gin.Context) {
+func (s conversationAPI) reply(g *gin.Context) {
 	var r conversations.Reply
 	if !bind(g, &r) {
 		return
@@ -109,7 +109,7 @@ func (s *Server) reply(g *gin.Context) {
 	s.respond(g, http.StatusCreated, m, err)
 }
 
-func (s *Server) transfer(g *gin.Context) {
+func (s conversationAPI) transfer(g *gin.Context) {
 	var t assign.Transfer
 	if !bind(g, &t) {
 		return
@@ -122,7 +122,7 @@ func (s *Server) transfer(g *gin.Context) {
 	s.respond(g, http.StatusOK, c, err)
 }
 
-func (s *Server) closeConversation(g *gin.Context) {
+func (s conversationAPI) closeConversation(g *gin.Context) {
 	var r conversations.Closing
 	if g.Request.ContentLength != 0 && !bind(g, &r) {
 		return
@@ -141,7 +141,7 @@ type typingReq struct {
 
 // typing tells supervisors (and, where the platform supports it, the
 // customer) that the agent is typing. It is not stored.
-func (s *Server) typing(g *gin.Context) {
+func (s conversationAPI) typing(g *gin.Context) {
 	var r typingReq
 	if !bind(g, &r) {
 		return
@@ -154,13 +154,13 @@ func (s *Server) typing(g *gin.Context) {
 	}
 	s.Kernel.Announce(hub.Event{TenantID: a.TenantID, Type: hub.EvTyping, ConversationID: c.ID,
 		Payload: []byte(`{"by":"agent","agent_id":"` + a.ID + `","typing":` + strconv.FormatBool(r.Typing) + `}`)})
-	s.platformTyping(c, r.Typing) // platform.go
+	s.platformTyping(g.Request.Context(), c, r.Typing) // platform.go
 	g.JSON(http.StatusAccepted, gin.H{"status": "sent"})
 }
 
 // events replays the caller's events after an id, for clients that poll
 // instead of holding a websocket.
-func (s *Server) events(g *gin.Context) {
+func (s conversationAPI) events(g *gin.Context) {
 	after, ok := queryInt(g, "after", 0)
 	if !ok {
 		return

@@ -30,7 +30,7 @@ type exportRow struct {
 // exportConversation downloads a conversation's transcript as plain text,
 // CSV or JSON. Customer text stays text: it is never interpreted, and CSV
 // cells that a spreadsheet would run as a formula are defused.
-func (s *Server) exportConversation(g *gin.Context) {
+func (s toolsAPI) exportConversation(g *gin.Context) {
 	format := g.DefaultQuery("format", "txt")
 	if format != "txt" && format != "csv" && format != "json" {
 		fail(g, http.StatusBadRequest, "bad_request", "format must be txt, csv or json")

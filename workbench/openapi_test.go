@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/connectors/api"
 	"github.com/kefu-hub/kefu/connectors/web"
@@ -45,7 +43,7 @@ func loadOpenAPI(t *testing.T) openAPIDocument {
 // engineWithEveryRoute builds the engine with the optional parts that add
 // routes (metrics, the API connector's webhook) but no store: building the
 // route table touches none of it.
-func engineWithEveryRoute() *gin.Engine {
+func engineWithEveryRoute() *Server {
 	return New(Deps{
 		Metrics:    metrics.New(func() float64 { return 0 }),
 		Connectors: connectors.Kinds{api.Kind, wechat.Kind(""), web.Kind}.Build(connectors.Deps{}),

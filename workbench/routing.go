@@ -14,7 +14,7 @@ import (
 // settings, rules, automations), the queue with manual pick-up, and each
 // conversation's routing activity.
 
-func (s *Server) updateGroup(g *gin.Context) {
+func (s routingAPI) updateGroup(g *gin.Context) {
 	var p identity.GroupPatch
 	if !bind(g, &p) {
 		return
@@ -27,12 +27,12 @@ func (s *Server) updateGroup(g *gin.Context) {
 	s.respond(g, http.StatusOK, gr, err)
 }
 
-func (s *Server) listRules(g *gin.Context) {
+func (s routingAPI) listRules(g *gin.Context) {
 	rs, err := s.Assign.Rules.Rules(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	s.respond(g, http.StatusOK, gin.H{"rules": rs}, err)
 }
 
-func (s *Server) createRule(g *gin.Context) {
+func (s routingAPI) createRule(g *gin.Context) {
 	var p assign.RulePatch
 	if !bind(g, &p) {
 		return
@@ -41,12 +41,12 @@ func (s *Server) createRule(g *gin.Context) {
 	s.respond(g, http.StatusCreated, r, err)
 }
 
-func (s *Server) getRule(g *gin.Context) {
+func (s routingAPI) getRule(g *gin.Context) {
 	r, err := s.Assign.Rules.Rule(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, r, err)
 }
 
-func (s *Server) updateRule(g *gin.Context) {
+func (s routingAPI) updateRule(g *gin.Context) {
 	var p assign.RulePatch
 	if !bind(g, &p) {
 		return
@@ -55,14 +55,14 @@ func (s *Server) updateRule(g *gin.Context) {
 	s.respond(g, http.StatusOK, r, err)
 }
 
-func (s *Server) deleteRule(g *gin.Context) {
+func (s routingAPI) deleteRule(g *gin.Context) {
 	err := s.Assign.Rules.DeleteRule(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
 }
 
 // region looks an IP up in the configured IP database, so admins can check
 // what their region rules will see.
-func (s *Server) region(g *gin.Context) {
+func (s routingAPI) region(g *gin.Context) {
 	ip := g.Query("ip")
 	if ip == "" {
 		ip = g.ClientIP() // "where am I"
@@ -70,12 +70,12 @@ func (s *Server) region(g *gin.Context) {
 	g.JSON(http.StatusOK, gin.H{"ip": ip, "region": s.Region(ip)})
 }
 
-func (s *Server) getAutomations(g *gin.Context) {
+func (s routingAPI) getAutomations(g *gin.Context) {
 	a, err := s.Automations.Get(g.Request.Context(), connectors.AgentOf(g).TenantID, "")
 	s.respond(g, http.StatusOK, a, err)
 }
 
-func (s *Server) putAutomations(g *gin.Context) {
+func (s routingAPI) putAutomations(g *gin.Context) {
 	var raw json.RawMessage
 	if !bind(g, &raw) {
 		return
@@ -85,7 +85,7 @@ func (s *Server) putAutomations(g *gin.Context) {
 }
 
 // channelAutomations checks the channel is the caller's and returns its id.
-func (s *Server) channelAutomations(g *gin.Context) (string, bool) {
+func (s routingAPI) channelAutomations(g *gin.Context) (string, bool) {
 	ch, err := s.Channels.ForTenant(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	if err != nil {
 		s.respond(g, 0, nil, err)
@@ -94,7 +94,7 @@ func (s *Server) channelAutomations(g *gin.Context) (string, bool) {
 	return ch.ID, true
 }
 
-func (s *Server) getChannelAutomations(g *gin.Context) {
+func (s routingAPI) getChannelAutomations(g *gin.Context) {
 	id, ok := s.channelAutomations(g)
 	if !ok {
 		return
@@ -103,7 +103,7 @@ func (s *Server) getChannelAutomations(g *gin.Context) {
 	s.respond(g, http.StatusOK, a, err)
 }
 
-func (s *Server) putChannelAutomations(g *gin.Context) {
+func (s routingAPI) putChannelAutomations(g *gin.Context) {
 	id, ok := s.channelAutomations(g)
 	if !ok {
 		return
@@ -116,7 +116,7 @@ func (s *Server) putChannelAutomations(g *gin.Context) {
 	s.respond(g, http.StatusOK, a, err)
 }
 
-func (s *Server) deleteChannelAutomations(g *gin.Context) {
+func (s routingAPI) deleteChannelAutomations(g *gin.Context) {
 	id, ok := s.channelAutomations(g)
 	if !ok {
 		return
@@ -125,17 +125,17 @@ func (s *Server) deleteChannelAutomations(g *gin.Context) {
 	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
 }
 
-func (s *Server) listQueue(g *gin.Context) {
+func (s routingAPI) listQueue(g *gin.Context) {
 	q, err := s.Assign.Handoffs.Queue(g.Request.Context(), connectors.AgentOf(g))
 	s.respond(g, http.StatusOK, gin.H{"queue": q}, err)
 }
 
-func (s *Server) conversationRouting(g *gin.Context) {
+func (s routingAPI) conversationRouting(g *gin.Context) {
 	r, err := s.Assign.Router.Activity(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
 	s.respond(g, http.StatusOK, r, err)
 }
 
-func (s *Server) pickUp(g *gin.Context) {
+func (s routingAPI) pickUp(g *gin.Context) {
 	a := connectors.AgentOf(g)
 	c, err := s.Assign.Handoffs.PickUp(g.Request.Context(), a, g.Param("id"))
 	s.respond(g, http.StatusOK, c, err)

@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kefu-hub/kefu/connectors"
@@ -44,6 +46,8 @@ type Deps struct {
 	Files         *files.Store
 	Outbound      *outbound.Store
 	Conversations *conversations.Store
+	Cards         *conversations.Cards
+	Categories    *conversations.Categories
 	Assign        *assign.Assign
 	Contacts      *contacts.Store
 	Automations   *automations.Store
@@ -69,16 +73,28 @@ type Deps struct {
 }
 
 // Server holds the handlers.
-type Server struct{ Deps }
+type Server struct {
+	Deps
+	engine *gin.Engine
+	// The agent sockets open on this process, closed and waited for when
+	// the hub stops (Run).
+	sockMu  sync.Mutex
+	socks   map[*websocket.Conn]struct{}
+	closing bool
+	sockWG  sync.WaitGroup
+}
 
 // New builds the gin engine with every route.
-func New(d Deps) *gin.Engine {
+func New(d Deps) *Server {
 	gin.SetMode(gin.ReleaseMode)
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler) // tests build the route table without a logger
 	}
-	s := &Server{d}
+	s := &Server{Deps: d, socks: map[*websocket.Conn]struct{}{}}
 	e := gin.New()
+	s.engine = e
+	admin, auth, chans, convs := adminAPI{s}, authAPI{s}, channelAPI{s}, conversationAPI{s}
+	routes, tix, socks, tools := routingAPI{s}, ticketAPI{s}, socketAPI{s}, toolsAPI{s}
 	if err := e.SetTrustedProxies(d.TrustedProxies); err != nil {
 		d.Log.Error("trusted proxies", "err", err) // configs.Validate checked them
 	}
@@ -92,92 +108,151 @@ func New(d Deps) *gin.Engine {
 
 	v1 := e.Group("/api/v1")
 	v1.GET("/openapi.json", openAPI)
-	v1.POST("/auth/login", s.login)
-	v1.GET("/ws", s.websocket)
+	v1.POST("/auth/login", auth.login)
+	v1.GET("/ws", socks.websocket)
 
 	a := v1.Group("", s.auth)
-	a.POST("/auth/logout", s.logout)
-	a.GET("/me", s.me)
-	a.PUT("/me/status", s.setStatus)
-	a.GET("/events", s.events)
-	a.GET("/conversations", s.listConversations)
-	a.GET("/conversations/:id", s.getConversation)
-	a.GET("/conversations/:id/messages", s.listMessages)
-	a.POST("/conversations/:id/messages", s.reply)
-	a.POST("/conversations/:id/transfer", s.transfer)
-	a.POST("/conversations/:id/close", s.closeConversation)
-	a.POST("/conversations/:id/typing", s.typing)
-	a.POST("/attachments", s.uploadAttachment)
-	a.GET("/attachments/:id", s.getAttachment)
-	a.GET("/conversations/:id/routing", s.conversationRouting)
-	a.POST("/conversations/:id/pickup", s.pickUp)
-	a.GET("/queue", s.listQueue)
-	a.GET("/tickets", s.listTickets)
-	a.GET("/tickets/:id", s.getTicket)
-	a.POST("/tickets/:id/assign", s.assignTicket)
-	a.POST("/tickets/:id/solve", s.solveTicket)
-	a.GET("/agents", s.listAgents)
+	a.POST("/auth/logout", auth.logout)
+	a.GET("/me", auth.me)
+	a.PUT("/me/status", auth.setStatus)
+	a.GET("/events", convs.events)
+	a.GET("/conversations", convs.listConversations)
+	a.GET("/conversations/:id", convs.getConversation)
+	a.GET("/conversations/:id/messages", convs.listMessages)
+	a.POST("/conversations/:id/messages", convs.reply)
+	a.POST("/conversations/:id/transfer", convs.transfer)
+	a.POST("/conversations/:id/close", convs.closeConversation)
+	a.POST("/conversations/:id/typing", convs.typing)
+	a.POST("/attachments", chans.uploadAttachment)
+	a.GET("/attachments/:id", chans.getAttachment)
+	a.GET("/conversations/:id/routing", routes.conversationRouting)
+	a.POST("/conversations/:id/pickup", routes.pickUp)
+	a.GET("/queue", routes.listQueue)
+	a.GET("/tickets", tix.listTickets)
+	a.GET("/tickets/:id", tix.getTicket)
+	a.POST("/tickets/:id/assign", tix.assignTicket)
+	a.POST("/tickets/:id/solve", tix.solveTicket)
+	a.GET("/agents", admin.listAgents)
 	// the connectors' agent routes (the web channel's live visitors)
 	d.Connectors.MountAgentAPI(a, connectors.AgentKit{Bind: bind, Respond: s.respond})
-	a.GET("/groups", s.listGroups)
+	a.GET("/groups", admin.listGroups)
 
 	// Agent tools of the workbench (issue 5, part A): canned replies, notes,
 	// categories, blacklist, customer card, history export, rating request.
-	a.GET("/canned-replies", s.listCanned)
-	a.GET("/canned-replies/categories", s.cannedCategories)
-	a.POST("/canned-replies", s.createCanned)
-	a.PATCH("/canned-replies/:id", s.updateCanned)
-	a.DELETE("/canned-replies/:id", s.deleteCanned)
-	a.POST("/conversations/:id/notes", s.addNote)
-	a.POST("/conversations/:id/blacklist", s.blacklist)
-	a.POST("/conversations/:id/rating-request", s.requestRating)
-	a.GET("/conversations/:id/export", s.exportConversation)
-	a.GET("/categories", s.listCategories)
-	a.GET("/contacts/:id", s.getContact)
-	a.PATCH("/contacts/:id", s.updateContact)
-	a.GET("/contacts/:id/conversations", s.contactConversations)
-	a.GET("/contacts/:id/tickets", s.contactTickets)
+	a.GET("/canned-replies", tools.listCanned)
+	a.GET("/canned-replies/categories", tools.cannedCategories)
+	a.POST("/canned-replies", tools.createCanned)
+	a.PATCH("/canned-replies/:id", tools.updateCanned)
+	a.DELETE("/canned-replies/:id", tools.deleteCanned)
+	a.POST("/conversations/:id/notes", tools.addNote)
+	a.POST("/conversations/:id/blacklist", tools.blacklist)
+	a.POST("/conversations/:id/rating-request", tools.requestRating)
+	a.GET("/conversations/:id/export", tools.exportConversation)
+	a.GET("/categories", tools.listCategories)
+	a.GET("/contacts/:id", tools.getContact)
+	a.PATCH("/contacts/:id", tools.updateContact)
+	a.GET("/contacts/:id/conversations", tools.contactConversations)
+	a.GET("/contacts/:id/tickets", tools.contactTickets)
 	sup := a.Group("", s.supervisor)
-	sup.GET("/blacklist", s.listBlacklist)
-	sup.DELETE("/blacklist/:id", s.deleteBlacklist)
-	a.POST("/categories", s.admin, s.createCategory)
-	a.DELETE("/categories/:id", s.admin, s.deleteCategory)
+	sup.GET("/blacklist", tools.listBlacklist)
+	sup.DELETE("/blacklist/:id", tools.deleteBlacklist)
+	a.POST("/categories", s.admin, tools.createCategory)
+	a.DELETE("/categories/:id", s.admin, tools.deleteCategory)
 
 	adm := a.Group("", s.admin)
-	adm.POST("/tenants", s.createTenant)
-	adm.POST("/agents", s.createAgent)
-	adm.GET("/agents/:id", s.getAgent)
-	adm.PATCH("/agents/:id", s.updateAgent)
-	adm.POST("/groups", s.createGroup)
-	adm.GET("/groups/:id", s.getGroup)
-	adm.PATCH("/groups/:id", s.updateGroup)
-	adm.GET("/routing/rules", s.listRules)
-	adm.POST("/routing/rules", s.createRule)
-	adm.GET("/routing/rules/:id", s.getRule)
-	adm.PATCH("/routing/rules/:id", s.updateRule)
-	adm.DELETE("/routing/rules/:id", s.deleteRule)
-	adm.GET("/routing/region", s.region)
-	adm.GET("/automations", s.getAutomations)
-	adm.PUT("/automations", s.putAutomations)
-	adm.GET("/channels", s.listChannels)
-	adm.POST("/channels", s.createChannel)
-	adm.GET("/channels/:id", s.getChannel)
-	adm.PATCH("/channels/:id", s.updateChannel)
-	adm.POST("/channels/:id/rotate-secret", s.rotateSecret)
-	adm.GET("/channels/:id/deliveries", s.listDeliveries)
-	adm.GET("/channels/:id/automations", s.getChannelAutomations)
-	adm.PUT("/channels/:id/automations", s.putChannelAutomations)
-	adm.DELETE("/channels/:id/automations", s.deleteChannelAutomations)
-	adm.GET("/deliveries/:id", s.getDelivery)
-	adm.POST("/deliveries/:id/redeliver", s.redeliver)
-	adm.GET("/failed-messages", s.listFailed)
-	adm.POST("/failed-messages/:id/retry", s.retryFailed)
-	adm.GET("/api-tokens", s.listTokens)
-	adm.POST("/api-tokens", s.createToken)
-	adm.DELETE("/api-tokens/:id", s.deleteToken)
-	s.consoleRoutes(a, adm)
+	adm.POST("/tenants", admin.createTenant)
+	adm.POST("/agents", admin.createAgent)
+	adm.GET("/agents/:id", admin.getAgent)
+	adm.PATCH("/agents/:id", admin.updateAgent)
+	adm.POST("/groups", admin.createGroup)
+	adm.GET("/groups/:id", admin.getGroup)
+	adm.PATCH("/groups/:id", routes.updateGroup)
+	adm.GET("/routing/rules", routes.listRules)
+	adm.POST("/routing/rules", routes.createRule)
+	adm.GET("/routing/rules/:id", routes.getRule)
+	adm.PATCH("/routing/rules/:id", routes.updateRule)
+	adm.DELETE("/routing/rules/:id", routes.deleteRule)
+	adm.GET("/routing/region", routes.region)
+	adm.GET("/automations", routes.getAutomations)
+	adm.PUT("/automations", routes.putAutomations)
+	adm.GET("/channels", chans.listChannels)
+	adm.POST("/channels", chans.createChannel)
+	adm.GET("/channels/:id", chans.getChannel)
+	adm.PATCH("/channels/:id", chans.updateChannel)
+	adm.POST("/channels/:id/rotate-secret", chans.rotateSecret)
+	adm.GET("/channels/:id/deliveries", chans.listDeliveries)
+	adm.GET("/channels/:id/automations", routes.getChannelAutomations)
+	adm.PUT("/channels/:id/automations", routes.putChannelAutomations)
+	adm.DELETE("/channels/:id/automations", routes.deleteChannelAutomations)
+	adm.GET("/deliveries/:id", chans.getDelivery)
+	adm.POST("/deliveries/:id/redeliver", chans.redeliver)
+	adm.GET("/failed-messages", admin.listFailed)
+	adm.POST("/failed-messages/:id/retry", admin.retryFailed)
+	adm.GET("/api-tokens", admin.listTokens)
+	adm.POST("/api-tokens", admin.createToken)
+	adm.DELETE("/api-tokens/:id", admin.deleteToken)
+	// the admin console (issue 5, part B): TOTP two-factor, tenant settings,
+	// agent administration, the live monitor, ticket replies and comments,
+	// and webhook subscriptions.
+	a.POST("/me/totp/setup", auth.setupTOTP)
+	a.POST("/me/totp/enable", auth.enableTOTP)
+	a.POST("/me/totp/disable", auth.disableTOTP)
+	a.POST("/tickets/:id/reply", tix.replyTicket)
+	a.POST("/tickets/:id/comments", tix.commentTicket)
+	a.GET("/monitor", s.staff, admin.monitor)
+	adm.GET("/settings", admin.getSettings)
+	adm.PUT("/settings", admin.putSettings)
+	adm.POST("/agents/:id/reset-password", admin.resetPassword)
+	adm.GET("/webhooks", chans.listWebhooks)
+	adm.POST("/webhooks", chans.createWebhook)
+	adm.GET("/webhooks/:id", chans.getWebhook)
+	adm.PATCH("/webhooks/:id", chans.updateWebhook)
+	adm.DELETE("/webhooks/:id", chans.deleteWebhook)
+	adm.POST("/webhooks/:id/rotate-secret", chans.rotateWebhookSecret)
+	adm.GET("/webhooks/:id/deliveries", chans.listWebhookDeliveries)
 	e.NoRoute(serveUI()) // the workbench UI (ui.go); JSON 404 under /api/ and /webhooks/
-	return e
+	return s
+}
+
+// ServeHTTP serves the hub's HTTP surface.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// Routes lists every route served.
+func (s *Server) Routes() gin.RoutesInfo { return s.engine.Routes() }
+
+// Run waits for the hub to stop, then closes the agent sockets (agents
+// reconnect and resume from their last event, here or on another process)
+// and waits for their handlers.
+func (s *Server) Run(ctx context.Context) error {
+	<-ctx.Done()
+	s.sockMu.Lock()
+	s.closing = true
+	for conn := range s.socks {
+		wsClose(conn, websocket.CloseServiceRestart, "restarting")
+		conn.Close()
+	}
+	s.sockMu.Unlock()
+	s.sockWG.Wait()
+	return nil
+}
+
+// track registers an agent socket; false once the process is stopping.
+func (s *Server) track(conn *websocket.Conn) bool {
+	s.sockMu.Lock()
+	defer s.sockMu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.socks[conn] = struct{}{}
+	s.sockWG.Add(1)
+	return true
+}
+
+func (s *Server) untrack(conn *websocket.Conn) {
+	s.sockMu.Lock()
+	delete(s.socks, conn)
+	s.sockMu.Unlock()
+	s.sockWG.Done()
 }
 
 func (s *Server) accessLog(g *gin.Context) {
@@ -205,26 +280,4 @@ func (s *Server) readyz(g *gin.Context) {
 		return
 	}
 	g.JSON(http.StatusOK, gin.H{"status": "ready"})
-}
-
-// consoleRoutes are the admin console's additions (issue 5, part B): TOTP
-// two-factor, tenant settings, agent administration, the live monitor,
-// ticket replies and comments, and webhook subscriptions.
-func (s *Server) consoleRoutes(a, adm *gin.RouterGroup) {
-	a.POST("/me/totp/setup", s.setupTOTP)
-	a.POST("/me/totp/enable", s.enableTOTP)
-	a.POST("/me/totp/disable", s.disableTOTP)
-	a.POST("/tickets/:id/reply", s.replyTicket)
-	a.POST("/tickets/:id/comments", s.commentTicket)
-	a.GET("/monitor", s.staff, s.monitor)
-	adm.GET("/settings", s.getSettings)
-	adm.PUT("/settings", s.putSettings)
-	adm.POST("/agents/:id/reset-password", s.resetPassword)
-	adm.GET("/webhooks", s.listWebhooks)
-	adm.POST("/webhooks", s.createWebhook)
-	adm.GET("/webhooks/:id", s.getWebhook)
-	adm.PATCH("/webhooks/:id", s.updateWebhook)
-	adm.DELETE("/webhooks/:id", s.deleteWebhook)
-	adm.POST("/webhooks/:id/rotate-secret", s.rotateWebhookSecret)
-	adm.GET("/webhooks/:id/deliveries", s.listWebhookDeliveries)
 }

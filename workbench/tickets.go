@@ -12,7 +12,7 @@ import (
 // listTickets filters by status, assignee_id ("me", "none" or an agent id;
 // "assignee" is the older name) and channel_id. A plain agent sees the
 // tickets assigned to them or to nobody; admins and supervisors see all.
-func (s *Server) listTickets(g *gin.Context) {
+func (s ticketAPI) listTickets(g *gin.Context) {
 	limit, ok := queryInt(g, "limit", 100)
 	if !ok {
 		return
@@ -35,7 +35,7 @@ func (s *Server) listTickets(g *gin.Context) {
 
 // ticket reads the path's ticket if the caller may see it: another agent's
 // ticket looks like one that does not exist.
-func (s *Server) ticket(g *gin.Context) (*tickets.Ticket, bool) {
+func (s ticketAPI) ticket(g *gin.Context) (*tickets.Ticket, bool) {
 	a := connectors.AgentOf(g)
 	t, err := s.Tickets.Get(g.Request.Context(), a.TenantID, g.Param("id"))
 	if err == nil && !a.SeesAll() && !t.Visible(a.ID) {
@@ -48,7 +48,7 @@ func (s *Server) ticket(g *gin.Context) (*tickets.Ticket, bool) {
 	return t, true
 }
 
-func (s *Server) getTicket(g *gin.Context) {
+func (s ticketAPI) getTicket(g *gin.Context) {
 	if t, ok := s.ticket(g); ok {
 		g.JSON(http.StatusOK, t)
 	}
@@ -58,7 +58,7 @@ type assignReq struct {
 	AgentID string `json:"agent_id"`
 }
 
-func (s *Server) assignTicket(g *gin.Context) {
+func (s ticketAPI) assignTicket(g *gin.Context) {
 	var r assignReq
 	if !bind(g, &r) {
 		return
@@ -70,7 +70,7 @@ func (s *Server) assignTicket(g *gin.Context) {
 	s.respond(g, http.StatusOK, t, err)
 }
 
-func (s *Server) solveTicket(g *gin.Context) {
+func (s ticketAPI) solveTicket(g *gin.Context) {
 	if _, ok := s.ticket(g); !ok {
 		return
 	}
@@ -83,7 +83,7 @@ type textReq struct {
 }
 
 // replyTicket answers the ticket's customer through its channel.
-func (s *Server) replyTicket(g *gin.Context) {
+func (s ticketAPI) replyTicket(g *gin.Context) {
 	var r textReq
 	if !bind(g, &r) {
 		return
@@ -96,7 +96,7 @@ func (s *Server) replyTicket(g *gin.Context) {
 }
 
 // commentTicket adds an internal comment (never sent to the customer).
-func (s *Server) commentTicket(g *gin.Context) {
+func (s ticketAPI) commentTicket(g *gin.Context) {
 	var r textReq
 	if !bind(g, &r) {
 		return

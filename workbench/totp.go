@@ -14,13 +14,13 @@ type codeReq struct {
 }
 
 // setupTOTP issues a pending authenticator secret for the signed-in agent.
-func (s *Server) setupTOTP(g *gin.Context) {
+func (s authAPI) setupTOTP(g *gin.Context) {
 	st, err := s.Identity.Auth.SetupTOTP(g.Request.Context(), connectors.AgentOf(g))
 	s.respond(g, http.StatusOK, st, err)
 }
 
 // enableTOTP confirms the pending secret with a code from the authenticator.
-func (s *Server) enableTOTP(g *gin.Context) {
+func (s authAPI) enableTOTP(g *gin.Context) {
 	var r codeReq
 	if !bind(g, &r) {
 		return
@@ -30,7 +30,7 @@ func (s *Server) enableTOTP(g *gin.Context) {
 }
 
 // disableTOTP turns two-factor off (with a valid code) unless it is required.
-func (s *Server) disableTOTP(g *gin.Context) {
+func (s authAPI) disableTOTP(g *gin.Context) {
 	var r codeReq
 	if !bind(g, &r) {
 		return
@@ -39,12 +39,12 @@ func (s *Server) disableTOTP(g *gin.Context) {
 	s.respond(g, http.StatusOK, gin.H{"totp_enabled": false}, err)
 }
 
-func (s *Server) getSettings(g *gin.Context) {
+func (s adminAPI) getSettings(g *gin.Context) {
 	st, err := s.Identity.Tenants.Settings(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	s.respond(g, http.StatusOK, st, err)
 }
 
-func (s *Server) putSettings(g *gin.Context) {
+func (s adminAPI) putSettings(g *gin.Context) {
 	var p identity.SettingsPatch
 	if !bind(g, &p) {
 		return
@@ -54,13 +54,13 @@ func (s *Server) putSettings(g *gin.Context) {
 }
 
 // resetPassword gives an agent a generated password, shown once.
-func (s *Server) resetPassword(g *gin.Context) {
+func (s adminAPI) resetPassword(g *gin.Context) {
 	pw, err := s.Identity.Agents.ResetPassword(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, gin.H{"password": pw}, err)
 }
 
 // monitor is the live monitor of agents, queue and open tickets.
-func (s *Server) monitor(g *gin.Context) {
+func (s adminAPI) monitor(g *gin.Context) {
 	ctx, tenant := g.Request.Context(), connectors.AgentOf(g).TenantID
 	m, err := s.Assign.Router.Monitor(ctx, tenant)
 	if err == nil {

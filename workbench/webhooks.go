@@ -15,7 +15,7 @@ import (
 
 // checkURL applies the SSRF guard to a subscription URL (private addresses
 // only when the operator allows them, as for callback URLs).
-func (s *Server) checkURL(ctx context.Context, url *string) error {
+func (s channelAPI) checkURL(ctx context.Context, url *string) error {
 	if url == nil {
 		return nil
 	}
@@ -27,14 +27,14 @@ func (s *Server) checkURL(ctx context.Context, url *string) error {
 	return nil
 }
 
-func (s *Server) listWebhooks(g *gin.Context) {
+func (s channelAPI) listWebhooks(g *gin.Context) {
 	subs, err := s.Outbound.Subscriptions(g.Request.Context(), connectors.AgentOf(g).TenantID)
 	s.respond(g, http.StatusOK, gin.H{"webhooks": subs}, err)
 }
 
 // createWebhook subscribes a URL to events; the answer carries the signing
 // secret, shown this once.
-func (s *Server) createWebhook(g *gin.Context) {
+func (s channelAPI) createWebhook(g *gin.Context) {
 	var p outbound.SubscriptionPatch
 	if !bind(g, &p) {
 		return
@@ -52,12 +52,12 @@ func (s *Server) createWebhook(g *gin.Context) {
 	s.respond(g, http.StatusCreated, sub, err)
 }
 
-func (s *Server) getWebhook(g *gin.Context) {
+func (s channelAPI) getWebhook(g *gin.Context) {
 	sub, err := s.Outbound.Subscription(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, sub, err)
 }
 
-func (s *Server) updateWebhook(g *gin.Context) {
+func (s channelAPI) updateWebhook(g *gin.Context) {
 	var p outbound.SubscriptionPatch
 	if !bind(g, &p) {
 		return
@@ -76,19 +76,19 @@ func (s *Server) updateWebhook(g *gin.Context) {
 	s.respond(g, http.StatusOK, sub, err)
 }
 
-func (s *Server) deleteWebhook(g *gin.Context) {
+func (s channelAPI) deleteWebhook(g *gin.Context) {
 	err := s.Outbound.DeleteSubscription(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	s.respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
 }
 
 // rotateWebhookSecret replaces the signing secret; the new one is shown once.
-func (s *Server) rotateWebhookSecret(g *gin.Context) {
+func (s channelAPI) rotateWebhookSecret(g *gin.Context) {
 	sub, err := s.Outbound.UpdateSubscription(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"),
 		outbound.SubscriptionPatch{}, api.NewSecret())
 	s.respond(g, http.StatusOK, sub, err)
 }
 
-func (s *Server) listWebhookDeliveries(g *gin.Context) {
+func (s channelAPI) listWebhookDeliveries(g *gin.Context) {
 	limit, ok := queryInt(g, "limit", 100)
 	if !ok {
 		return

@@ -14,8 +14,8 @@ import (
 	"github.com/kefu-hub/kefu/hub"
 )
 
-// Websocket hygiene (DESIGN.md): one writer goroutine, write deadlines,
-// read limits, ping/pong, slow clients dropped (they resume).
+// Websocket hygiene: one writer goroutine, write deadlines, read limits,
+// ping/pong, slow clients dropped (they resume from their last event).
 const (
 	wsWriteWait  = 10 * time.Second
 	wsPongWait   = 60 * time.Second
@@ -50,12 +50,17 @@ type wsClientFrame struct {
 // {"type":"auth","token":"…","last_event_id":N}: the token never travels in
 // the URL. With last_event_id the server first replays every event after N
 // the agent may see, then streams live ones, each exactly once and in order.
-func (s *Server) websocket(g *gin.Context) {
+func (s socketAPI) websocket(g *gin.Context) {
 	conn, err := upgrader.Upgrade(g.Writer, g.Request, nil)
 	if err != nil {
 		return // the upgrader already answered
 	}
 	defer conn.Close()
+	if !s.track(conn) {
+		wsClose(conn, websocket.CloseServiceRestart, "restarting")
+		return
+	}
+	defer s.untrack(conn)
 	conn.SetReadLimit(wsReadLimit)
 	a, token, after, ok := s.wsAuth(g.Request.Context(), conn)
 	if !ok {
@@ -70,7 +75,7 @@ func (s *Server) websocket(g *gin.Context) {
 	}
 	defer sub.Close()
 	out := make(chan []byte, wsOutboxSize)
-	go s.wsReader(ctx, cancel, conn, a, out)
+	s.sockWG.Go(func() { s.wsReader(ctx, cancel, conn, a, out) })
 	writeFrame(conn, map[string]any{"type": "ready", "agent_id": a.ID, "last_event_id": upto})
 	for _, e := range replay {
 		if !writeEvent(conn, e) {
@@ -91,7 +96,7 @@ func (s *Server) websocket(g *gin.Context) {
 	s.wsLoop(ctx, conn, sub.C, sub.Done, out, valid)
 }
 
-func (s *Server) wsAuth(ctx context.Context, conn *websocket.Conn) (*hub.Agent, string, int64, bool) {
+func (s socketAPI) wsAuth(ctx context.Context, conn *websocket.Conn) (*hub.Agent, string, int64, bool) {
 	conn.SetReadDeadline(time.Now().Add(wsAuthWait))
 	var f wsClientFrame
 	if err := conn.ReadJSON(&f); err != nil || f.Type != "auth" || f.Token == "" {
@@ -126,7 +131,7 @@ func writeFrame(conn *websocket.Conn, v any) bool {
 func writeEvent(conn *websocket.Conn, e hub.Event) bool { return writeFrame(conn, e) }
 
 // wsLoop is the one writer: events, replies to the reader, pings.
-func (s *Server) wsLoop(ctx context.Context, conn *websocket.Conn, evs <-chan hub.Event, dropped <-chan struct{}, out <-chan []byte, valid func() bool) {
+func (s socketAPI) wsLoop(ctx context.Context, conn *websocket.Conn, evs <-chan hub.Event, dropped <-chan struct{}, out <-chan []byte, valid func() bool) {
 	ping := time.NewTicker(wsPingEvery)
 	defer ping.Stop()
 	recheck := time.NewTicker(SessionRecheck)
@@ -171,7 +176,7 @@ func (s *Server) wsLoop(ctx context.Context, conn *websocket.Conn, evs <-chan hu
 }
 
 // wsReader reads client frames (ping, typing) until the socket closes.
-func (s *Server) wsReader(ctx context.Context, cancel context.CancelFunc, conn *websocket.Conn, a *hub.Agent, out chan<- []byte) {
+func (s socketAPI) wsReader(ctx context.Context, cancel context.CancelFunc, conn *websocket.Conn, a *hub.Agent, out chan<- []byte) {
 	defer cancel()
 	conn.SetReadDeadline(time.Now().Add(wsPongWait))
 	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(wsPongWait)) })
@@ -198,13 +203,13 @@ func (s *Server) wsReader(ctx context.Context, cancel context.CancelFunc, conn *
 	}
 }
 
-func (s *Server) wsTyping(ctx context.Context, a *hub.Agent, f wsClientFrame) any {
+func (s socketAPI) wsTyping(ctx context.Context, a *hub.Agent, f wsClientFrame) any {
 	c, err := s.Conversations.Get(ctx, a, f.ConversationID)
 	if err != nil {
 		return map[string]any{"type": "error", "error": map[string]string{"code": "not_found", "message": "not found"}}
 	}
 	payload, _ := json.Marshal(map[string]any{"by": "agent", "agent_id": a.ID, "typing": f.Typing})
 	s.Kernel.Announce(hub.Event{TenantID: a.TenantID, Type: hub.EvTyping, ConversationID: c.ID, Payload: payload})
-	s.platformTyping(c, f.Typing) // platform.go
+	s.platformTyping(ctx, c, f.Typing) // platform.go
 	return map[string]string{"type": "ack"}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/connectors/web/visitors"
 	"github.com/kefu-hub/kefu/hub"
 )
 
@@ -34,14 +35,14 @@ func (h agentAPI) list(g *gin.Context) {
 	if !ok {
 		return
 	}
-	f := VisitorFilter{ChannelID: g.Query("channel_id"), Online: g.Query("online") == "true", Limit: int(limit)}
-	vs, err := h.c.visitors.list(g.Request.Context(), connectors.AgentOf(g), f)
+	f := visitors.Filter{ChannelID: g.Query("channel_id"), Online: g.Query("online") == "true", Limit: int(limit)}
+	vs, err := h.c.visitors.List(g.Request.Context(), connectors.AgentOf(g), f)
 	h.kit.Respond(g, http.StatusOK, gin.H{"visitors": vs}, err)
 }
 
 // get serves one visitor with the page trail.
 func (h agentAPI) get(g *gin.Context) {
-	v, err := h.c.visitors.withTrail(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
+	v, err := h.c.visitors.WithTrail(g.Request.Context(), connectors.AgentOf(g), g.Param("id"))
 	h.kit.Respond(g, http.StatusOK, v, err)
 }
 
@@ -55,7 +56,7 @@ func (h agentAPI) invite(g *gin.Context) {
 	if !h.kit.Bind(g, &r) {
 		return
 	}
-	id, err := h.c.visitors.invite(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), r.Text)
+	id, err := h.c.visitors.Invite(g.Request.Context(), connectors.AgentOf(g), g.Param("id"), r.Text)
 	h.kit.Respond(g, http.StatusAccepted, gin.H{"invite_id": id}, err)
 }
 
@@ -76,7 +77,7 @@ func (h agentAPI) start(g *gin.Context, text string) (*hub.Conversation, error) 
 	if strings.TrimSpace(text) == "" {
 		return nil, hub.Invalid("text is required")
 	}
-	v, err := h.c.visitors.get(ctx, a.TenantID, g.Param("id"))
+	v, err := h.c.visitors.Get(ctx, a.TenantID, g.Param("id"))
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,7 @@ type Dispatcher struct {
 	convsOf   map[string][]string // contact key → its conversations in byConv
 	byVisitor map[string]map[*visitorConn]struct{}
 	channels  map[string]*availability // channel id → state, while sockets are open
+	closing   bool                     // the process is stopping: no new sockets
 	names     sync.Map                 // agent id → cachedName
 }
 
@@ -45,9 +46,13 @@ func newDispatcher(c *Connector) *Dispatcher {
 func contactKey(channelID, contactExt string) string { return channelID + "\x00" + contactExt }
 
 // add registers a socket; convID is its customer's current conversation.
-func (d *Dispatcher) add(v *visitorConn, convID string) {
+// It refuses (false) once the process is stopping.
+func (d *Dispatcher) add(v *visitorConn, convID string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.closing {
+		return false
+	}
 	set := d.byContact[v.key]
 	if set == nil {
 		set = map[*visitorConn]struct{}{}
@@ -69,6 +74,7 @@ func (d *Dispatcher) add(v *visitorConn, convID string) {
 	} else {
 		d.channels[v.ch.ID] = &availability{ch: v.ch, conns: 1, online: v.online, checked: time.Now()}
 	}
+	return true
 }
 
 // mapConv records that a conversation belongs to a customer with sockets here.
@@ -430,7 +436,7 @@ func (d *Dispatcher) heartbeat(ctx context.Context) {
 		ids = append(ids, id)
 	}
 	d.mu.Unlock()
-	if err := d.c.visitors.seen(ctx, ids); err != nil {
+	if err := d.c.visitors.Seen(ctx, ids); err != nil {
 		d.c.deps.Log.Warn("visitor heartbeat", "err", err)
 	}
 }
@@ -444,4 +450,18 @@ func (d *Dispatcher) Conns() int {
 		n += len(set)
 	}
 	return n
+}
+
+// closeAll stops taking sockets and returns every socket registered.
+func (d *Dispatcher) closeAll() []*visitorConn {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.closing = true
+	var out []*visitorConn
+	for _, set := range d.byVisitor {
+		for v := range set {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -7,7 +7,7 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Rate limits (DESIGN.md: per IP and per visitor).
+// Rate limits, per client address and per visitor.
 const (
 	connectsPerMinute = 120 // socket connections per IP (offices share one)
 	connectBurst      = 60

@@ -15,11 +15,12 @@ import (
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
+	"github.com/kefu-hub/kefu/connectors/web/visitors"
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/files"
 )
 
-// Websocket hygiene (DESIGN.md): one writer, write deadlines, read limits,
+// Websocket hygiene: one writer, write deadlines, read limits,
 // ping/pong, slow sockets dropped (they resume), small buffers: a visitor
 // socket is mostly idle and there are many.
 const (
@@ -156,7 +157,12 @@ func (c *Connector) socket(g *gin.Context) {
 		conn.Close()
 		return
 	}
-	c.hub.add(v, "")
+	if !c.hub.add(v, "") {
+		wsClose(conn, websocket.CloseServiceRestart, "restarting")
+		cancel()
+		conn.Close()
+		return
+	}
 	welcome, err := c.welcome(ctx, v, hello)
 	if err == nil && !writeFrame(conn, welcome) {
 		err = errors.New("write welcome")
@@ -170,11 +176,11 @@ func (c *Connector) socket(g *gin.Context) {
 	// The socket lives on in two small goroutines of its own; this handler
 	// (and the HTTP server goroutine with its deep stack) returns, which
 	// keeps an idle visitor cheap.
-	go c.reader(ctx, v)
-	go func() {
+	c.socks.Go(func() { c.reader(ctx, v) })
+	c.socks.Go(func() {
 		c.writer(v)
 		c.gone(v, cancel)
-	}()
+	})
 }
 
 // gone cleans up after a socket: it is closed and unregistered, and the
@@ -186,7 +192,7 @@ func (c *Connector) gone(v *visitorConn, cancel context.CancelFunc) {
 	if c.hub.remove(v) {
 		ctx, stop := context.WithTimeout(context.Background(), 5*time.Second)
 		defer stop()
-		_ = c.visitors.left(ctx, v.ch.TenantID, v.visitorID)
+		_ = c.visitors.Left(ctx, v.ch.TenantID, v.visitorID)
 	}
 }
 
@@ -225,15 +231,15 @@ func (c *Connector) hello(ctx context.Context, v *visitorConn, r *http.Request) 
 	}
 	v.key = contactKey(ch.ID, v.contact.ExternalID)
 	v.group, v.visit.Agent = hub.Bounded(f.Group, 64), hub.Bounded(f.Agent, 128)
-	a := &VisitorArrival{ID: v.visitorID, TenantID: ch.TenantID, ChannelID: ch.ID,
+	a := &visitors.Arrival{ID: v.visitorID, TenantID: ch.TenantID, ChannelID: ch.ID,
 		ContactExternalID: v.contact.ExternalID, Name: v.contact.Name, IP: v.ip, UserAgent: r.UserAgent(),
 		Lang: hub.Bounded(f.Lang, 16)}
-	a.Browser, a.OS = userAgent(r.UserAgent())
+	a.Browser, a.OS = visitors.UserAgent(r.UserAgent())
 	if p := f.Page; p != nil {
 		a.PageURL, a.PageTitle, a.Referrer = p.URL, p.Title, p.Referrer
-		a.Engine, a.Keyword = searchKeyword(p.Referrer)
+		a.Engine, a.Keyword = visitors.SearchKeyword(p.Referrer)
 	}
-	arrived, err := c.visitors.arrived(ctx, a)
+	arrived, err := c.visitors.Arrived(ctx, a)
 	if err != nil {
 		c.deps.Log.Warn("visitor arrival", "channel", ch.ID, "err", err)
 		wsClose(conn, websocket.CloseTryAgainLater, "try again")
@@ -355,13 +361,13 @@ func (c *Connector) handle(ctx context.Context, v *visitorConn, f *clientFrame) 
 		preview := hub.Bounded(f.Text, 1000)
 		_ = c.customers().Typing(ctx, ch, v.contact.ExternalID, strings.TrimSpace(preview) != "", preview)
 	case "page":
-		_ = c.visitors.page(ctx, ch.TenantID, v.visitorID, f.URL, f.Title)
+		_ = c.visitors.Page(ctx, ch.TenantID, v.visitorID, f.URL, f.Title)
 	case "sync":
 		c.sync(ctx, v, f.ConversationID, f.AfterSeq)
 	case "invited":
-		_ = c.visitors.invited(ctx, ch.TenantID, v.visitorID, hub.Bounded(f.InviteID, 64))
+		_ = c.visitors.Invited(ctx, ch.TenantID, v.visitorID, hub.Bounded(f.InviteID, 64))
 	case "invite_reply":
-		_ = c.visitors.inviteReply(ctx, ch.TenantID, v.visitorID, f.Accepted)
+		_ = c.visitors.InviteReply(ctx, ch.TenantID, v.visitorID, f.Accepted)
 	case "rate":
 		err := c.customers().Rate(ctx, ch, v.contact.ExternalID, f.ConversationID, f.Score, f.Comment)
 		if err != nil {

@@ -12,20 +12,24 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/gorilla/websocket"
 
 	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/connectors/web/visitors"
 	"github.com/kefu-hub/kefu/hub"
 )
 
 // Connector implements the web channel.
 type Connector struct {
 	deps     connectors.Deps
-	visitors *visitors
+	visitors *visitors.Store
 	hub      *Dispatcher
 	limits   *limiter
+	socks    sync.WaitGroup // the visitor sockets' goroutines
 }
 
 var (
@@ -46,7 +50,7 @@ func New(d connectors.Deps) *Connector {
 	if d.Region == nil {
 		d.Region = func(string) string { return "" }
 	}
-	c := &Connector{deps: d, limits: newLimiter(), visitors: &visitors{k: d.Store, customers: d.Customers, region: d.Region}}
+	c := &Connector{deps: d, limits: newLimiter(), visitors: visitors.New(d.Store, d.Customers, d.Region)}
 	c.hub = newDispatcher(c)
 	return c
 }
@@ -58,10 +62,16 @@ func (c *Connector) customers() connectors.Customers { return c.deps.Customers }
 // process follow their conversations.
 func (c *Connector) Events(evs []hub.Event) { c.hub.Publish(evs) }
 
-// Run keeps channel availability fresh and the visitors' heartbeat, until
-// ctx ends.
+// Run keeps channel availability fresh and the visitors' heartbeat until
+// ctx ends; then it closes the visitor sockets (their widgets reconnect to
+// another process, or this one when it is back) and waits for them.
 func (c *Connector) Run(ctx context.Context) error {
 	c.hub.Run(ctx)
+	for _, v := range c.hub.closeAll() {
+		wsClose(v.conn, websocket.CloseServiceRestart, "restarting")
+		v.conn.Close()
+	}
+	c.socks.Wait()
 	return nil
 }
 

@@ -45,10 +45,8 @@ func (c *Connector) fetchLater(ch *hub.Channel, refs []mediaRef) {
 	default:
 		return // busy: the files stay pending and are fetched when an agent opens them
 	}
-	go func() {
+	c.later(2*time.Minute, func(ctx context.Context) {
 		defer func() { <-c.fetches }()
-		ctx, cancel := detached(2 * time.Minute)
-		defer cancel()
 		for _, r := range refs {
 			f, err := c.deps.Files.Get(ctx, ch.TenantID, r.fileID)
 			if err != nil || f.Status != files.FilePending {
@@ -59,7 +57,7 @@ func (c *Connector) fetchLater(ch *hub.Channel, refs []mediaRef) {
 					"file", r.fileID, "err", err)
 			}
 		}
-	}()
+	})
 }
 
 // FetchFile downloads a pending file's media from WeChat (/cgi-bin/media/get)

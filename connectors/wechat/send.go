@@ -158,9 +158,9 @@ const typingEvery = 10 * time.Second
 
 // Typing shows (or clears) WeChat's typing indicator for the customer. Calls
 // are throttled per customer; errors only matter to logs.
-func (c *Connector) Typing(ctx context.Context, ch *hub.Channel, openid string, typing bool) error {
+func (c *Connector) Typing(ch *hub.Channel, openid string, typing bool) {
 	if !c.shouldType(openid, typing) {
-		return nil
+		return
 	}
 	cmd := customerservice.CancelTyping
 	if typing {
@@ -168,11 +168,46 @@ func (c *Connector) Typing(ctx context.Context, ch *hub.Channel, openid string, 
 	}
 	a, err := accountOf(ch)
 	if err != nil {
-		return err
+		return
 	}
-	return c.withToken(ctx, a, func(tok string) error {
-		return asAPIError(c.official(a, tok).GetCustomerServiceManager().SendTypingStatus(openid, cmd), "message/custom/typing")
-	})
+	// In order: a "stopped typing" must not overtake the "typing" before it.
+	c.typMu.Lock()
+	c.typQ = append(c.typQ, typingCall{ch: ch, a: a, openid: openid, cmd: cmd})
+	start := !c.typBusy
+	c.typBusy = true
+	c.typMu.Unlock()
+	if start {
+		c.later(time.Minute, c.sendTyping)
+	}
+}
+
+// typingCall is one typing indicator to send.
+type typingCall struct {
+	ch     *hub.Channel
+	a      *account
+	openid string
+	cmd    customerservice.TypingStatus
+}
+
+// sendTyping sends the queued typing indicators one after another.
+func (c *Connector) sendTyping(ctx context.Context) {
+	for {
+		c.typMu.Lock()
+		if len(c.typQ) == 0 || ctx.Err() != nil {
+			c.typQ, c.typBusy = nil, false
+			c.typMu.Unlock()
+			return
+		}
+		t := c.typQ[0]
+		c.typQ = c.typQ[1:]
+		c.typMu.Unlock()
+		err := c.withToken(ctx, t.a, func(tok string) error {
+			return asAPIError(c.official(t.a, tok).GetCustomerServiceManager().SendTypingStatus(t.openid, t.cmd), "message/custom/typing")
+		})
+		if err != nil {
+			c.deps.Log.Debug("wechat typing indicator", "channel", t.ch.ID, "err", err)
+		}
+	}
 }
 
 // shouldType throttles typing calls: "Typing" at most every typingEvery per

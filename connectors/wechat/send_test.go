@@ -88,14 +88,16 @@ func TestTokenRenewal(t *testing.T) {
 // Typing is throttled per customer and cancelled only after typing.
 func TestTypingThrottled(t *testing.T) {
 	c, fake, ch, _ := sendRig(t)
-	ctx := context.Background()
+	ctx, stop := context.WithCancel(context.Background())
+	ran := make(chan error)
+	go func() { ran <- c.Run(ctx) }()
 	for range 5 {
-		if err := c.Typing(ctx, ch, "oB", true); err != nil {
-			t.Fatal(err)
-		}
+		c.Typing(ch, "oB", true)
 	}
-	c.Typing(ctx, ch, "oB", false)
-	c.Typing(ctx, ch, "oB", false)
+	c.Typing(ch, "oB", false)
+	c.Typing(ch, "oB", false)
+	stop()
+	<-ran // the hub stopping waits for the calls in flight
 	var cmds []string
 	for _, s := range fake.Typings() {
 		cmds = append(cmds, s.Text)

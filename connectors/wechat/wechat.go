@@ -42,12 +42,20 @@ type Connector struct {
 	fetches chan struct{} // bounds background media downloads
 	typMu   sync.Mutex
 	typing  map[string]time.Time // openid → when the typing indicator was last sent
+	typQ    []typingCall         // typing indicators to send, in order
+	typBusy bool                 // a sender drains typQ
+	// life ends when the hub stops (Run); bg is the work running after a
+	// request returned (media downloads, typing indicators), joined then.
+	life context.Context
+	stop context.CancelFunc
+	bg   sync.WaitGroup
 }
 
 var (
 	_ connectors.Connector    = (*Connector)(nil)
 	_ connectors.Typer        = (*Connector)(nil)
 	_ connectors.MediaFetcher = (*Connector)(nil)
+	_ connectors.Runner       = (*Connector)(nil)
 )
 
 // The library builds every URL from https://api.weixin.qq.com constants and
@@ -70,6 +78,7 @@ func New(d connectors.Deps, apiBase string) *Connector {
 	setAPIBase(base)
 	c := &Connector{deps: d, base: base, mem: cache.NewMemory(), fetches: make(chan struct{}, 16),
 		api: &http.Client{Timeout: 15 * time.Second}, typing: map[string]time.Time{}}
+	c.life, c.stop = context.WithCancel(context.Background())
 	c.tokens = newTokenSource(c)
 	return c
 }
@@ -109,8 +118,31 @@ func (c *Connector) Routes(r gin.IRoutes) {
 	r.POST("/:channel_id", c.push)
 }
 
-// detached is a context for work that outlives the request (media
-// downloads after the acknowledgement).
-func detached(d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), d)
+// Run waits for the hub to stop, then for the background work: what is in
+// flight gets a few seconds to finish, then it is cancelled.
+func (c *Connector) Run(ctx context.Context) error {
+	<-ctx.Done()
+	done := make(chan struct{})
+	go func() { c.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(shutdownGrace):
+		c.stop()
+		<-done
+	}
+	c.stop()
+	return nil
+}
+
+// shutdownGrace is how long background work may finish when the hub stops.
+const shutdownGrace = 5 * time.Second
+
+// later runs f after the request that asked for it returned, bounded by d
+// and by the hub's lifetime.
+func (c *Connector) later(d time.Duration, f func(ctx context.Context)) {
+	c.bg.Go(func() {
+		ctx, cancel := context.WithTimeout(c.life, d)
+		defer cancel()
+		f(ctx)
+	})
 }

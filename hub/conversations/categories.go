@@ -20,8 +20,8 @@ type Category struct {
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 }
 
-// Categories lists a tenant's categories by name.
-func (s *Store) Categories(ctx context.Context, tenantID string) ([]Category, error) {
+// List lists a tenant's categories by name.
+func (s *Categories) List(ctx context.Context, tenantID string) ([]Category, error) {
 	out := []Category{}
 	q := (`SELECT id, tenant_id, name, created_at FROM categories WHERE tenant_id = ? ORDER BY name, id`)
 	if err := s.k.Select(ctx, &out, q, tenantID); err != nil {
@@ -30,8 +30,8 @@ func (s *Store) Categories(ctx context.Context, tenantID string) ([]Category, er
 	return out, nil
 }
 
-// CreateCategory adds a category; a name the tenant has already is a conflict.
-func (s *Store) CreateCategory(ctx context.Context, tenantID, name string) (*Category, error) {
+// Create adds a category; a name the tenant has already is a conflict.
+func (s *Categories) Create(ctx context.Context, tenantID, name string) (*Category, error) {
 	name = strings.TrimSpace(hub.Clean(name))
 	if name == "" || utf8.RuneCountInString(name) > 50 {
 		return nil, hub.Invalid("name is required, at most 50 characters")
@@ -48,9 +48,9 @@ func (s *Store) CreateCategory(ctx context.Context, tenantID, name string) (*Cat
 	return c, nil
 }
 
-// DeleteCategory removes a category; conversations closed with it keep no
+// Delete removes a category; conversations closed with it keep no
 // category.
-func (s *Store) DeleteCategory(ctx context.Context, tenantID, id string) error {
+func (s *Categories) Delete(ctx context.Context, tenantID, id string) error {
 	return s.k.Write(ctx, func(tx *store.Tx) error {
 		res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM categories WHERE tenant_id = ? AND id = ?`), tenantID, id)
 		if err != nil {
@@ -82,3 +82,9 @@ func CheckCategory(ctx context.Context, tx *store.Tx, tenantID, id string) error
 	}
 	return nil
 }
+
+// Categories keeps a tenant's conversation categories.
+type Categories struct{ k *store.Store }
+
+// NewCategories returns the category store.
+func NewCategories(k *store.Store) *Categories { return &Categories{k: k} }

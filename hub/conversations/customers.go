@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/kefu-hub/kefu/hub"
-	"github.com/kefu-hub/kefu/hub/contacts"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
@@ -127,57 +126,6 @@ func (s *Store) Rating(ctx context.Context, convID string) (*hub.Rating, error) 
 	return &rs[0], nil
 }
 
-// MaySeeContact reports whether an agent may see a contact: admins and
-// supervisors see every contact of the tenant, agents those of the
-// conversations they may see (their own).
-func (s *Store) MaySeeContact(ctx context.Context, a *hub.Agent, contactID string) (bool, error) {
-	if a.SeesAll() {
-		return true, nil
-	}
-	var n int
-	q := `SELECT COUNT(*) FROM conversations WHERE tenant_id = ? AND contact_id = ? AND assignee_id = ?`
-	if err := s.k.Get(ctx, &n, q, a.TenantID, contactID, a.ID); err != nil {
-		return false, fmt.Errorf("contact visibility: %w", err)
-	}
-	return n > 0, nil
-}
-
-// Card returns a customer card the agent may see.
-func (s *Store) Card(ctx context.Context, a *hub.Agent, contactID string) (*contacts.Card, error) {
-	ok, err := s.MaySeeContact(ctx, a, contactID)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, fmt.Errorf("contact %s: %w", contactID, hub.ErrNotFound)
-	}
-	return s.contacts.Card(ctx, a.TenantID, contactID)
-}
-
-// UpdateCard changes a customer card the agent may see and tells the
-// agents working the contact's active conversation.
-func (s *Store) UpdateCard(ctx context.Context, a *hub.Agent, contactID string, p contacts.Patch) (*contacts.Card, error) {
-	if _, err := s.Card(ctx, a, contactID); err != nil {
-		return nil, err
-	}
-	var c *contacts.Card
-	err := s.k.Write(ctx, func(tx *store.Tx) error {
-		var err error
-		if c, err = contacts.UpdateCard(ctx, tx, a.TenantID, contactID, p); err != nil {
-			return err
-		}
-		var to []string
-		q := `SELECT COALESCE(assignee_id, '') FROM conversations WHERE contact_id = ? AND status <> 'closed'`
-		if err := tx.Select(ctx, &to, q, c.ID); err != nil {
-			return fmt.Errorf("find contact's agent: %w", err)
-		}
-		to = append(to, "")
-		tx.Emit(hub.Event{TenantID: c.TenantID, Type: hub.EvContactUpdated, AgentID: to[0]}, map[string]any{"contact": c, "event": "card"})
-		return nil
-	})
-	return c, err
-}
-
 // ActiveAgent is who works a contact's active conversation on a channel
 // ("" when nobody does), in the caller's transaction.
 func ActiveAgent(ctx context.Context, tx *store.Tx, channelID, contactID string) (string, error) {
@@ -190,24 +138,4 @@ func ActiveAgent(ctx context.Context, tx *store.Tx, channelID, contactID string)
 		return assignee[0], nil
 	}
 	return "", nil
-}
-
-// ContactConversations lists a contact's conversations the agent may see,
-// newest first.
-func (s *Store) ContactConversations(ctx context.Context, a *hub.Agent, contactID string, limit int) ([]hub.Conversation, error) {
-	if _, err := s.Card(ctx, a, contactID); err != nil {
-		return nil, err
-	}
-	q := `SELECT ` + convCols + ` FROM conversations WHERE tenant_id = ? AND contact_id = ?`
-	args := []any{a.TenantID, contactID}
-	if !a.SeesAll() {
-		q += ` AND assignee_id = ?`
-		args = append(args, a.ID)
-	}
-	q += ` ORDER BY created_at DESC, id LIMIT ?`
-	out := []hub.Conversation{}
-	if err := s.k.Select(ctx, &out, q, append(args, pageLimit(limit))...); err != nil {
-		return nil, fmt.Errorf("contact conversations: %w", err)
-	}
-	return out, nil
 }

@@ -1,4 +1,9 @@
-package web
+// Package visitors is the web channel's record of who is on the customers'
+// sites: each visitor with their visits, where they came from (referrer,
+// search engine and keyword), the page trail, invitations to chat, and
+// their state for agents' live visitor list. It owns the visitors and
+// visitor_pages tables.
+package visitors
 
 import (
 	"context"
@@ -30,8 +35,8 @@ const (
 	VisitorLeaving  = "leaving_message"
 )
 
-// WebVisitor is a website visitor as agents see it.
-type WebVisitor struct {
+// Visitor is a website visitor as agents see it.
+type Visitor struct {
 	ID                string          `db:"id" json:"id"`
 	TenantID          string          `db:"tenant_id" json:"-"`
 	ChannelID         string          `db:"channel_id" json:"channel_id"`
@@ -62,18 +67,18 @@ type WebVisitor struct {
 	State             string          `db:"-" json:"state"`
 	Online            bool            `db:"-" json:"online"`
 	DwellSeconds      int64           `db:"-" json:"dwell_seconds"`
-	Pages             []VisitorHit    `db:"-" json:"pages,omitempty"`
+	Pages             []Hit           `db:"-" json:"pages,omitempty"`
 }
 
-// VisitorHit is one page of a visitor's trail.
-type VisitorHit struct {
+// Hit is one page of a visitor's trail.
+type Hit struct {
 	SeenAt time.Time `db:"seen_at" json:"seen_at"`
 	URL    string    `db:"url" json:"url"`
 	Title  string    `db:"title" json:"title"`
 }
 
-// VisitorArrival is what a visitor's socket tells the hub when it connects.
-type VisitorArrival struct {
+// Arrival is what a visitor's socket tells the hub when it connects.
+type Arrival struct {
 	ID, TenantID, ChannelID, ContactExternalID, Name    string
 	IP, Region, UserAgent, Browser, OS                  string
 	Referrer, Engine, Keyword, PageURL, PageTitle, Lang string
@@ -85,10 +90,10 @@ const visitorCols = `v.id, v.tenant_id, v.channel_id, v.contact_external_id, v.n
 
 const visitorSelect = `SELECT ` + visitorCols + ` FROM visitors v`
 
-// VisitorArrived records a visitor's socket connecting: a new visitor, a new
+// Arrived records a visitor's socket connecting: a new visitor, a new
 // visit (away longer than 30 minutes) or a further page of the current one.
 // Every string is customer text: it is cleaned and bounded here.
-func (s *visitors) arrived(ctx context.Context, v *VisitorArrival) (*WebVisitor, error) {
+func (s *Store) Arrived(ctx context.Context, v *Arrival) (*Visitor, error) {
 	for _, p := range []*string{&v.Name, &v.IP, &v.Region, &v.UserAgent, &v.Browser, &v.OS, &v.Referrer,
 		&v.Engine, &v.Keyword, &v.PageURL, &v.PageTitle, &v.Lang} {
 		*p = hub.Bounded(*p, 1000)
@@ -98,7 +103,7 @@ func (s *visitors) arrived(ctx context.Context, v *VisitorArrival) (*WebVisitor,
 	}
 	now := s.k.Now()
 	err := s.k.Write(ctx, func(tx *store.Tx) error {
-		var prev []WebVisitor
+		var prev []Visitor
 		q := tx.Rebind(`SELECT ` + visitorCols + ` FROM visitors v WHERE v.id = ?` + s.k.ForUpdate())
 		if err := tx.SelectContext(ctx, &prev, q, v.ID); err != nil {
 			return fmt.Errorf("find visitor: %w", err)
@@ -159,7 +164,7 @@ func sameSite(ref, page string) bool {
 	return err == nil && err2 == nil && r.Host != "" && strings.EqualFold(r.Host, p.Host)
 }
 
-func (s *visitors) addHit(ctx context.Context, tx *store.Tx, id, tenantID string, at time.Time, url, title string) error {
+func (s *Store) addHit(ctx context.Context, tx *store.Tx, id, tenantID string, at time.Time, url, title string) error {
 	if url == "" {
 		return nil
 	}
@@ -170,8 +175,8 @@ func (s *visitors) addHit(ctx context.Context, tx *store.Tx, id, tenantID string
 	return nil
 }
 
-// VisitorPage records a navigation inside a single-page site.
-func (s *visitors) page(ctx context.Context, tenantID, id, url, title string) error {
+// Page records a navigation inside a single-page site.
+func (s *Store) Page(ctx context.Context, tenantID, id, url, title string) error {
 	url, title = hub.Bounded(url, 1000), hub.Bounded(title, 1000)
 	err := s.k.Write(ctx, func(tx *store.Tx) error {
 		const q = `UPDATE visitors SET page_url = ?, page_title = ?, last_seen_at = ?, left_at = NULL
@@ -192,8 +197,8 @@ func (s *visitors) page(ctx context.Context, tenantID, id, url, title string) er
 	return err
 }
 
-// VisitorsSeen refreshes the heartbeat of visitors whose sockets are open.
-func (s *visitors) seen(ctx context.Context, ids []string) error {
+// Seen refreshes the heartbeat of visitors whose sockets are open.
+func (s *Store) Seen(ctx context.Context, ids []string) error {
 	for len(ids) > 0 {
 		n := min(len(ids), 200)
 		q, args, err := sqlx.In(`UPDATE visitors SET last_seen_at = ?, left_at = NULL WHERE id IN (?)`, s.k.Now(), ids[:n])
@@ -208,8 +213,8 @@ func (s *visitors) seen(ctx context.Context, ids []string) error {
 	return nil
 }
 
-// VisitorLeft records that a visitor's last socket closed.
-func (s *visitors) left(ctx context.Context, tenantID, id string) error {
+// Left records that a visitor's last socket closed.
+func (s *Store) Left(ctx context.Context, tenantID, id string) error {
 	const q = `UPDATE visitors SET left_at = ? WHERE tenant_id = ? AND id = ?`
 	if _, err := s.k.W.ExecContext(ctx, s.k.W.Rebind(q), s.k.Now(), tenantID, id); err != nil {
 		return fmt.Errorf("visitor left: %w", err)
@@ -218,9 +223,9 @@ func (s *visitors) left(ctx context.Context, tenantID, id string) error {
 	return err
 }
 
-// VisitorInvited records an invite shown to the visitor (by an agent or by
+// Invited records an invite shown to the visitor (by an agent or by
 // the channel's automatic rules).
-func (s *visitors) invited(ctx context.Context, tenantID, id, inviteID string) error {
+func (s *Store) Invited(ctx context.Context, tenantID, id, inviteID string) error {
 	const q = `UPDATE visitors SET invites = invites + 1, invite_id = ?, invited_at = ? WHERE tenant_id = ? AND id = ?`
 	if _, err := s.k.W.ExecContext(ctx, s.k.W.Rebind(q), hub.Clean(inviteID), s.k.Now(), tenantID, id); err != nil {
 		return fmt.Errorf("visitor invited: %w", err)
@@ -229,8 +234,8 @@ func (s *visitors) invited(ctx context.Context, tenantID, id, inviteID string) e
 	return err
 }
 
-// VisitorInviteReply records the visitor accepting or declining an invite.
-func (s *visitors) inviteReply(ctx context.Context, tenantID, id string, accepted bool) error {
+// InviteReply records the visitor accepting or declining an invite.
+func (s *Store) InviteReply(ctx context.Context, tenantID, id string, accepted bool) error {
 	q := `UPDATE visitors SET invite_id = '' WHERE tenant_id = ? AND id = ?`
 	args := []any{tenantID, id}
 	if !accepted {
@@ -245,8 +250,8 @@ func (s *visitors) inviteReply(ctx context.Context, tenantID, id string, accepte
 }
 
 // announce tells the tenant's agents the visitor's current state.
-func (s *visitors) announce(ctx context.Context, tenantID, id string) (*WebVisitor, error) {
-	v, err := s.get(ctx, tenantID, id)
+func (s *Store) announce(ctx context.Context, tenantID, id string) (*Visitor, error) {
+	v, err := s.Get(ctx, tenantID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -255,8 +260,8 @@ func (s *visitors) announce(ctx context.Context, tenantID, id string) (*WebVisit
 	return v, nil
 }
 
-func (s *visitors) get(ctx context.Context, tenantID, id string) (*WebVisitor, error) {
-	var vs []WebVisitor
+func (s *Store) Get(ctx context.Context, tenantID, id string) (*Visitor, error) {
+	var vs []Visitor
 	q := s.k.R.Rebind(visitorSelect + ` WHERE v.tenant_id = ? AND v.id = ?`)
 	if err := s.k.R.SelectContext(ctx, &vs, q, tenantID, id); err != nil {
 		return nil, fmt.Errorf("get visitor: %w", err)
@@ -270,7 +275,7 @@ func (s *visitors) get(ctx context.Context, tenantID, id string) (*WebVisitor, e
 	return &vs[0], nil
 }
 
-func (v *WebVisitor) derive(now time.Time) {
+func (v *Visitor) derive(now time.Time) {
 	v.Online = v.LeftAt == nil && now.Sub(v.LastSeenAt) < VisitorOnline
 	end := now
 	if !v.Online {
@@ -289,17 +294,17 @@ func (v *WebVisitor) derive(now time.Time) {
 	}
 }
 
-// VisitorFilter narrows the visitor list.
-type VisitorFilter struct {
+// Filter narrows the visitor list.
+type Filter struct {
 	ChannelID string
 	// Online keeps visitors on the site now; otherwise recent ones (7 days).
 	Online bool
 	Limit  int
 }
 
-// Visitors lists a tenant's web visitors, most recently seen first. Every
+// List lists a tenant's web visitors, most recently seen first. Every
 // agent of the tenant sees them (to invite one).
-func (s *visitors) list(ctx context.Context, a *hub.Agent, f VisitorFilter) ([]WebVisitor, error) {
+func (s *Store) List(ctx context.Context, a *hub.Agent, f Filter) ([]Visitor, error) {
 	now := s.k.Now()
 	q := visitorSelect + ` WHERE v.tenant_id = ? AND v.last_seen_at > ?`
 	since := now.Add(-7 * 24 * time.Hour)
@@ -316,31 +321,31 @@ func (s *visitors) list(ctx context.Context, a *hub.Agent, f VisitorFilter) ([]W
 		f.Limit = 500
 	}
 	q += fmt.Sprintf(` ORDER BY v.last_seen_at DESC LIMIT %d`, f.Limit)
-	vs := []WebVisitor{}
+	vs := []Visitor{}
 	if err := s.k.R.SelectContext(ctx, &vs, s.k.R.Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("list visitors: %w", err)
 	}
 	return vs, s.states(ctx, vs)
 }
 
-// Visitor returns one visitor with the page trail (newest 100 pages).
-func (s *visitors) withTrail(ctx context.Context, a *hub.Agent, id string) (*WebVisitor, error) {
-	v, err := s.get(ctx, a.TenantID, id)
+// WithTrail returns one visitor with the page trail (newest 100 pages).
+func (s *Store) WithTrail(ctx context.Context, a *hub.Agent, id string) (*Visitor, error) {
+	v, err := s.Get(ctx, a.TenantID, id)
 	if err != nil {
 		return nil, err
 	}
 	q := s.k.R.Rebind(`SELECT seen_at, url, title FROM visitor_pages WHERE visitor_id = ? ORDER BY seen_at DESC LIMIT 100`)
-	v.Pages = []VisitorHit{}
+	v.Pages = []Hit{}
 	if err := s.k.R.SelectContext(ctx, &v.Pages, q, v.ID); err != nil {
 		return nil, fmt.Errorf("page trail: %w", err)
 	}
 	return v, nil
 }
 
-// InviteVisitor asks the visitor's open pages (on any hub process) to show
+// Invite asks the visitor's open pages (on any hub process) to show
 // an invite from the agent. It fails when the visitor is not on the site.
-func (s *visitors) invite(ctx context.Context, a *hub.Agent, id, text string) (string, error) {
-	v, err := s.get(ctx, a.TenantID, id)
+func (s *Store) Invite(ctx context.Context, a *hub.Agent, id, text string) (string, error) {
+	v, err := s.Get(ctx, a.TenantID, id)
 	if err != nil {
 		return "", err
 	}
@@ -351,20 +356,25 @@ func (s *visitors) invite(ctx context.Context, a *hub.Agent, id, text string) (s
 	payload, _ := json.Marshal(map[string]any{"visitor_id": v.ID, "invite_id": inviteID,
 		"text": hub.Bounded(text, 500), "agent": map[string]string{"name": a.Name}})
 	s.k.Announce(hub.Event{TenantID: a.TenantID, Type: hub.EvVisitorInvite, Payload: payload})
-	return inviteID, s.invited(ctx, a.TenantID, v.ID, inviteID)
+	return inviteID, s.Invited(ctx, a.TenantID, v.ID, inviteID)
 }
 
-// visitors keeps the web channel's visitor tables (visitors, visitor_pages):
-// who is on the customers' sites, their visits and page trails.
-type visitors struct {
+// Store keeps the visitors.
+type Store struct {
 	k         *store.Store
 	customers connectors.Customers
 	region    func(ip string) string
 }
 
+// New returns the visitor store; customers tells it who is chatting, region
+// looks an address up in the IP database.
+func New(k *store.Store, customers connectors.Customers, region func(ip string) string) *Store {
+	return &Store{k: k, customers: customers, region: region}
+}
+
 // states fills in each visitor's active conversation (chatting or leaving
 // a message) and state, asking the hub once per channel.
-func (s *visitors) states(ctx context.Context, vs []WebVisitor) error {
+func (s *Store) states(ctx context.Context, vs []Visitor) error {
 	byChannel := map[string][]string{}
 	for _, v := range vs {
 		byChannel[v.ChannelID] = append(byChannel[v.ChannelID], v.ContactExternalID)

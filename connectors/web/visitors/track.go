@@ -1,4 +1,4 @@
-package web
+package visitors
 
 import (
 	"net/url"
@@ -26,10 +26,10 @@ var engines = []engine{
 	{"shenma", []string{"sm.cn"}, []string{"q"}},
 }
 
-// searchKeyword returns the search engine and keyword a referrer carries
+// SearchKeyword returns the search engine and keyword a referrer carries
 // ("" when the referrer is not a known search engine). Baidu still sends
 // GBK-encoded keywords from old pages (ie=gbk); they are decoded.
-func searchKeyword(ref string) (engineName, keyword string) {
+func SearchKeyword(ref string) (engineName, keyword string) {
 	u, err := url.Parse(strings.TrimSpace(ref))
 	if err != nil || u.Host == "" {
 		return "", ""
@@ -113,8 +113,8 @@ var browsers = []struct{ token, name string }{
 	{"Trident/", "Internet Explorer"}, {"MSIE ", "Internet Explorer"},
 }
 
-// userAgent names the browser (with major version) and OS of a User-Agent.
-func userAgent(ua string) (browser, os string) {
+// UserAgent names the browser (with major version) and OS of a User-Agent.
+func UserAgent(ua string) (browser, os string) {
 	for _, b := range browsers {
 		if i := strings.Index(ua, b.token); i >= 0 {
 			browser = b.name
