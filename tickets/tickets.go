@@ -175,10 +175,10 @@ func Conversation(ctx context.Context, tx *store.Tx, tenantID, ticketID string) 
 // Viewer, when set, limits the list to tickets assigned to that agent or to
 // nobody (what a plain agent may see).
 type Filter struct {
-	Status             Status
-	Assignee, Channel  string
-	Viewer, ContactID  string
-	Limit              int
+	Status            Status
+	Assignee, Channel string
+	Viewer, ContactID string
+	Limit             int
 }
 
 // List returns a tenant's tickets, newest first.
