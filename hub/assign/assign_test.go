@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -276,6 +277,83 @@ func TestWaitingIndexFollowsEveryMove(t *testing.T) {
 		line, err := h.Assign.Router.TenantsWithQueue(ctx)
 		if err != nil || len(line) != 0 {
 			t.Fatalf("tenants with a queue after everything went offline: %v (%v)", line, err)
+		}
+	})
+}
+
+// Customers who arrive in one inbox batch queue in arrival order: with room
+// for one waiting conversation, the second customer waits and the third
+// finds the queue full (the third, opened later in the same batch, does not
+// count against the second).
+func TestBatchQueuesInArrivalOrder(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		f := h.NewTenant(t)
+		name, one := "小组", 1
+		g, err := h.Identity.Groups.Create(ctx, f.Admin.TenantID, identity.GroupPatch{Name: &name, MaxQueue: &one})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: hub.NewID("b") + "@t.test",
+			Password: "password1", MaxChats: 1, Groups: []string{g.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
+			t.Fatal(err)
+		}
+		var batch []hub.Inbound
+		for i := 1; i <= 3; i++ {
+			m := f.Msg(fmt.Sprintf("b%d", i), fmt.Sprintf("bc%d", i))
+			m.Group = g.ID
+			batch = append(batch, m)
+		}
+		ds := h.Route(ctx, h.Inbox.Ingest(ctx, batch))
+		var got []assign.Outcome
+		for _, d := range ds {
+			got = append(got, d.Outcome)
+		}
+		want := []assign.Outcome{assign.Assigned, assign.Queued, assign.Offline}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("outcomes in arrival order: %v, want %v", got, want)
+		}
+	})
+}
+
+// A sweep that routes a new conversation before the ingest's own routing
+// does (a busy pipeline) does not tell the customer their place twice.
+func TestQueuePlaceToldOnce(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		f := h.NewTenant(t)
+		a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: hub.NewID("o") + "@t.test",
+			Password: "password1", MaxChats: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
+			t.Fatal(err)
+		}
+		h.Route(ctx, h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("o1", "oc1")})) // takes the only seat
+		r := h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("o2", "oc2")})[0]
+		if _, err := h.Assign.Router.Drain(ctx, f.Admin.TenantID); err != nil { // the sweep comes first
+			t.Fatal(err)
+		}
+		if _, err := h.Assign.Router.AfterIngest(ctx, r.Stored()); err != nil {
+			t.Fatal(err)
+		}
+		tr, err := h.Conversations.Transcript(ctx, f.Admin, r.ConversationID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var told []string
+		for _, m := range tr.Messages {
+			if m.SenderType == hub.SenderSystem {
+				told = append(told, m.Text)
+			}
+		}
+		if len(told) != 1 || !strings.Contains(told[0], "前面还有 0 位") {
+			t.Fatalf("the waiting customer was told %q, want their place once", told)
 		}
 	})
 }

@@ -44,7 +44,9 @@ func (s *Router) queue(ctx context.Context, c *hub.Conversation, rs *routeRow, t
 			return err
 		}
 		if first && t.settings.MaxQueue > 0 {
-			n, err := queueLength(ctx, tx, c, key)
+			// Only those who came first count: conversations opened later
+			// in the same inbox batch already wait, behind this one.
+			n, err := ahead(ctx, tx, c, key, tx.Now())
 			if err != nil {
 				return err
 			}
@@ -78,7 +80,9 @@ func (s *Router) queue(ctx context.Context, c *hub.Conversation, rs *routeRow, t
 			}
 		}
 		if first || announce {
-			if err := s.announce(ctx, tx, c, ch, auto, key, announce); err != nil {
+			// A sweep may have queued it before the ingest's own routing
+			// (announce): the customer is told their place only once.
+			if err := s.announce(ctx, tx, c, ch, auto, key, announce, first); err != nil {
 				return err
 			}
 		}
@@ -93,10 +97,11 @@ func laterServable(rs *routeRow, home int) bool {
 	return len(rs.targets) > home+1 && routing.Decide(home+1, states(rs.targets)).Outcome != routing.OutcomeOffline
 }
 
-// announce tells the customer their place in the queue: an event the
-// connector delivers (channels that take events) and/or an automatic
-// message, per the channel's automations.
-func (s *Router) announce(ctx context.Context, tx *store.Tx, c *hub.Conversation, ch *hub.Channel, auto automations.Automations, key string, created bool) error {
+// announce tells the customer their place in the queue (tell): an event
+// the connector delivers (channels that take events) and/or an automatic
+// message, per the channel's automations; created also emits
+// conversation.queued.
+func (s *Router) announce(ctx context.Context, tx *store.Tx, c *hub.Conversation, ch *hub.Channel, auto automations.Automations, key string, created, tell bool) error {
 	n, err := ahead(ctx, tx, c, key, tx.Now())
 	if err != nil {
 		return err
@@ -110,7 +115,7 @@ func (s *Router) announce(ctx context.Context, tx *store.Tx, c *hub.Conversation
 		emit(tx, ch, hub.EvConversationQueued, c.ID, "", map[string]any{"conversation": c, "position": pos, "ahead": pos - 1})
 	}
 	q := auto.Queue
-	if !q.Enabled {
+	if !q.Enabled || !tell {
 		return nil
 	}
 	emit(tx, ch, hub.EvQueuePosition, c.ID, "", map[string]any{"conversation_id": c.ID, "position": pos, "ahead": pos - 1, "queue": key})

@@ -69,16 +69,6 @@ func (s *Router) olderWaiting(ctx context.Context, c *hub.Conversation, key stri
 	return len(ids) > 0, nil
 }
 
-// queueLength counts who else waits in a queue.
-func queueLength(ctx context.Context, tx *store.Tx, c *hub.Conversation, key string) (int, error) {
-	var n int
-	q := `SELECT COUNT(*) FROM conversation_routing WHERE tenant_id = ? AND waiting AND queue_key = ? AND conversation_id <> ?`
-	if err := tx.Get(ctx, &n, q, c.TenantID, key, c.ID); err != nil {
-		return 0, fmt.Errorf("queue length: %w", err)
-	}
-	return n, nil
-}
-
 // waiter is a waiting conversation as the queue index holds it.
 type waiter struct {
 	ID          string     `db:"conversation_id"`
