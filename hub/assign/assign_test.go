@@ -39,7 +39,7 @@ func routeAll(t *testing.T, hs [2]*hubtest.Hub, tenantID string, ids []string) {
 				}
 			}
 			for k := 0; k < 3; k++ {
-				if _, err := r.Drain(context.Background(), tenantID); err != nil {
+				if _, _, err := r.Drain(context.Background(), tenantID); err != nil {
 					t.Error(err)
 					return
 				}
@@ -247,7 +247,7 @@ func TestWaitingIndexFollowsEveryMove(t *testing.T) {
 			if r.Err != nil {
 				t.Fatal(r.Err)
 			}
-			if _, err := h.Assign.Router.AfterIngest(ctx, r.Stored()); err != nil {
+			if _, err := h.Assign.Router.AfterIngest(ctx, f.Admin.TenantID, []assign.Stored{r.Stored()}); err != nil {
 				t.Fatal(err)
 			}
 			ids = append(ids, r.ConversationID)
@@ -261,7 +261,7 @@ func TestWaitingIndexFollowsEveryMove(t *testing.T) {
 			t.Fatal(err)
 		}
 		assertWaitingIndex(t, h)
-		if _, err := h.Assign.Router.Drain(ctx, f.Admin.TenantID); err != nil {
+		if _, _, err := h.Assign.Router.Drain(ctx, f.Admin.TenantID); err != nil {
 			t.Fatal(err)
 		}
 		assertWaitingIndex(t, h)
@@ -270,7 +270,7 @@ func TestWaitingIndexFollowsEveryMove(t *testing.T) {
 			t.Fatal(err)
 		}
 		assertWaitingIndex(t, h)                                                // the agent's conversation waits again
-		if _, err := h.Assign.Router.Drain(ctx, f.Admin.TenantID); err != nil { // nobody online: tickets
+		if _, _, err := h.Assign.Router.Drain(ctx, f.Admin.TenantID); err != nil { // nobody online: tickets
 			t.Fatal(err)
 		}
 		assertWaitingIndex(t, h)
@@ -336,10 +336,10 @@ func TestQueuePlaceToldOnce(t *testing.T) {
 		}
 		h.Route(ctx, h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("o1", "oc1")})) // takes the only seat
 		r := h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("o2", "oc2")})[0]
-		if _, err := h.Assign.Router.Drain(ctx, f.Admin.TenantID); err != nil { // the sweep comes first
+		if _, _, err := h.Assign.Router.Drain(ctx, f.Admin.TenantID); err != nil { // the sweep comes first
 			t.Fatal(err)
 		}
-		if _, err := h.Assign.Router.AfterIngest(ctx, r.Stored()); err != nil {
+		if _, err := h.Assign.Router.AfterIngest(ctx, f.Admin.TenantID, []assign.Stored{r.Stored()}); err != nil {
 			t.Fatal(err)
 		}
 		tr, err := h.Conversations.Transcript(ctx, f.Admin, r.ConversationID)

@@ -82,3 +82,42 @@ func BenchmarkRoute(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRouteBurst is the warm-up shape of `kefu bench`: 200 new
+// conversations arrive at once for 20 online agents and are routed as the
+// pipeline routes them; one op is the whole burst.
+func BenchmarkRouteBurst(b *testing.B) {
+	for _, name := range []string{"sqlite", "postgres"} {
+		if name == "postgres" && os.Getenv("KEFU_BENCH_PG") != "1" {
+			continue
+		}
+		b.Run(name, func(b *testing.B) {
+			h := hubtest.Open(b, name)
+			ctx := context.Background()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				f := h.NewTenant(b)
+				for k := 0; k < 20; k++ {
+					a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: fmt.Sprintf("a%d-%s@b.test", k, f.Admin.TenantID),
+						Password: "password1", MaxChats: 50})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
+						b.Fatal(err)
+					}
+				}
+				ins := make([]hub.Inbound, 200)
+				for k := range ins {
+					ins[k] = f.Msg(fmt.Sprintf("m%d", k), fmt.Sprintf("c%d", k))
+				}
+				b.StartTimer()
+				for _, d := range h.Route(ctx, h.Inbox.Ingest(ctx, ins)) {
+					if d.Outcome != assign.Assigned {
+						b.Fatalf("route: %+v", d)
+					}
+				}
+			}
+		})
+	}
+}

@@ -258,6 +258,11 @@ func (s *Store) Put(ctx context.Context, tenantID, channelID string, raw json.Ra
 	if err := json.Unmarshal(raw, &probe); err != nil || probe == nil {
 		return nil, hub.Invalid("settings must be a JSON object")
 	}
+	for k, v := range probe {
+		if bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
+			return nil, hub.Invalid("%s must be an object (leave it out to keep the current settings)", k)
+		}
+	}
 	var check Automations
 	if err := json.Unmarshal(raw, &check); err != nil {
 		return nil, hub.Invalid("settings: %v", err)

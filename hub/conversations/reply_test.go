@@ -1,0 +1,210 @@
+package conversations_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/conversations"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// An outgoing message on a channel that pushes over its own sockets is
+// sent as stored; elsewhere it waits for exactly one delivery. Either way
+// the text is masked.
+func TestOutgoing(t *testing.T) {
+	each(t, func(t *testing.T, x *fx) {
+		ctx := context.Background()
+		for _, c := range []struct {
+			typ        string
+			status     hub.MessageStatus
+			deliveries int
+		}{{"web", hub.MessageSent, 0}, {"api", hub.MessagePending, 1}, {"wechat", hub.MessagePending, 1}} {
+			ch := x.channel(t, c.typ)
+			r := x.ingest(t, ch, "m1", hub.Inbound{Contact: hub.ContactInfo{ExternalID: "u1"}})
+			x.rec.take()
+			var m *hub.Message
+			err := x.K.Write(ctx, func(tx *store.Tx) error {
+				conv, err := x.s.LockByID(ctx, tx, r.ConversationID)
+				if err == nil {
+					m, err = x.s.Outgoing(ctx, tx, conv, hub.SenderSystem, "", conversations.Text("卡号6222021234567890128"))
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := x.count(t, `SELECT COUNT(*) FROM deliveries WHERE message_id = ?`, m.ID)
+			if m.Status != c.status || n != c.deliveries || len(x.rec.take()) != c.deliveries || m.Seq != 2 {
+				t.Errorf("%s: status %s, %d deliveries, seq %d; want %s, %d, 2", c.typ, m.Status, n, m.Seq, c.status, c.deliveries)
+			}
+			if m.Text != "卡号6222***********0128" {
+				t.Errorf("%s: outgoing text %q is not masked", c.typ, m.Text)
+			}
+		}
+	})
+}
+
+// Internal notes take a seq like any message but never reach the customer:
+// not in CustomerMessages, not delivered, not the list's last message.
+func TestNotesStayInternal(t *testing.T) {
+	each(t, func(t *testing.T, x *fx) {
+		ctx := context.Background()
+		r := x.ingest(t, x.f.Channel, "m1", hub.Inbound{Contact: hub.ContactInfo{ExternalID: "u1"}})
+		if _, err := x.s.AddNote(ctx, x.f.Admin, r.ConversationID, "  "); !isInvalid(err) {
+			t.Fatalf("empty note: %v", err)
+		}
+		note, err := x.s.AddNote(ctx, x.f.Admin, r.ConversationID, "客户很急")
+		if err != nil || note.Seq != 2 || note.Direction != hub.DirectionInternal || note.Status != hub.MessageStored {
+			t.Fatalf("note: %+v, %v", note, err)
+		}
+		reply, err := x.s.SendReply(ctx, x.f.Admin, r.ConversationID, conversations.Reply{Content: "您好"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.s.AddNote(ctx, x.f.Admin, r.ConversationID, "second note")
+		cms, err := x.s.CustomerMessages(ctx, r.ConversationID, 0, 100)
+		if err != nil || len(cms) != 2 || cms[0].ID != r.MessageID || cms[1].ID != reply.ID {
+			t.Fatalf("customer messages %+v (%v): want the message and the reply only", cms, err)
+		}
+		if all, _ := x.s.Messages(ctx, x.f.Admin, r.ConversationID, 0, 100); len(all) != 4 {
+			t.Fatalf("the agent reads %d messages, want 4 with the notes", len(all))
+		}
+		if n := x.count(t, `SELECT COUNT(*) FROM deliveries WHERE message_id = ?`, note.ID); n != 0 {
+			t.Fatalf("a note has %d deliveries", n)
+		}
+		list, _ := x.s.List(ctx, x.f.Admin, conversations.Filter{})
+		if len(list) != 1 || list[0].LastMessage == nil || list[0].LastMessage.Seq != reply.Seq {
+			t.Fatalf("list preview %+v, want the reply (seq %d)", list[0].LastMessage, reply.Seq)
+		}
+	})
+}
+
+// A customer rates their own conversation once.
+func TestRateOnce(t *testing.T) {
+	each(t, func(t *testing.T, x *fx) {
+		ctx := context.Background()
+		ch := x.f.Channel
+		r := x.ingest(t, ch, "m1", hub.Inbound{Contact: hub.ContactInfo{ExternalID: "u1"}})
+		x.ingest(t, ch, "m2", hub.Inbound{Contact: hub.ContactInfo{ExternalID: "u2"}})
+		for _, c := range []struct {
+			name, contact string
+			score         int
+			ok            func(error) bool
+		}{
+			{"score 0", "u1", 0, isInvalid},
+			{"score 6", "u1", 6, isInvalid},
+			{"unknown customer", "nobody", 5, func(err error) bool { return errors.Is(err, hub.ErrNotFound) }},
+			{"another customer", "u2", 5, func(err error) bool { return errors.Is(err, hub.ErrNotFound) }},
+			{"first rating", "u1", 4, func(err error) bool { return err == nil }},
+			{"second rating", "u1", 1, func(err error) bool { return errors.Is(err, hub.ErrConflict) }},
+		} {
+			if err := x.s.Rate(ctx, ch, c.contact, r.ConversationID, c.score, "很好"); !c.ok(err) {
+				t.Errorf("%s: %v", c.name, err)
+			}
+		}
+		got, err := x.s.Get(ctx, x.f.Admin, r.ConversationID)
+		if err != nil || got.Rating == nil || got.Rating.Score != 4 || got.Rating.Comment != "很好" {
+			t.Fatalf("rating read back: %+v, %v", got, err)
+		}
+		if n := x.count(t, `SELECT COUNT(*) FROM events WHERE type = 'conversation.rated'`); n != 1 {
+			t.Fatalf("%d conversation.rated events, want 1", n)
+		}
+	})
+}
+
+// The reply window closes when the platform would refuse: too long after
+// the customer's last message, too many replies (failed ones do not count),
+// or the customer unfollowed; a new customer message opens it again.
+func TestReplyWindow(t *testing.T) {
+	each(t, func(t *testing.T, x *fx) {
+		ctx := context.Background()
+		wx := x.channel(t, "wechat")
+		who := hub.Inbound{Contact: hub.ContactInfo{ExternalID: "openid1"}}
+		r := x.ingest(t, wx, "m1", who)
+		window := func(what string, open bool, reason string, remaining int) {
+			t.Helper()
+			c, err := x.s.Get(ctx, x.f.Admin, r.ConversationID)
+			if err != nil || c.ReplyWindow == nil {
+				t.Fatalf("%s: %+v, %v", what, c, err)
+			}
+			if w := c.ReplyWindow; w.Open != open || w.Reason != reason || w.Remaining != remaining {
+				t.Fatalf("%s: window %+v, want open=%v reason=%q remaining=%d", what, w, open, reason, remaining)
+			}
+		}
+		reply := func() error {
+			_, err := x.s.SendReply(ctx, x.f.Admin, r.ConversationID, conversations.Reply{Content: "hi"})
+			return err
+		}
+		closedBy := func(err error, reason string) bool {
+			var wc *hub.WindowClosedError
+			return errors.As(err, &wc) && wc.Window.Reason == reason
+		}
+		window("fresh", true, "", 2)
+		reply()
+		if err := reply(); err != nil {
+			t.Fatal(err)
+		}
+		window("two replies", false, hub.WindowQuota, 0)
+		if err := reply(); !closedBy(err, hub.WindowQuota) {
+			t.Fatalf("third reply: %v, want the window closed by quota", err)
+		}
+		var last string
+		x.K.Get(ctx, &last, `SELECT id FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT 1`, r.ConversationID)
+		x.K.Write(ctx, func(tx *store.Tx) error { return x.s.MessageResult(ctx, tx, last, "failed", "45047") })
+		window("a reply failed", true, "", 1)
+		x.clk.Add(49 * time.Hour)
+		window("after 49 hours", false, hub.WindowExpired, 0)
+		if err := reply(); !closedBy(err, hub.WindowExpired) {
+			t.Fatalf("late reply: %v", err)
+		}
+		x.ingest(t, wx, "m2", who)
+		window("the customer wrote again", true, "", 2)
+		x.clk.Add(time.Minute)
+		x.ingest(t, wx, "e1", hub.Inbound{Contact: who.Contact, Event: hub.ContactUnsubscribed})
+		window("unfollowed", false, hub.WindowUnsubscribed, 0)
+
+		r = x.ingest(t, wx, "click1", hub.Inbound{Contact: hub.ContactInfo{ExternalID: "openid2"}, Type: "event"})
+		window("after a menu click", true, "", 1)
+		x.clk.Add(2 * time.Minute)
+		window("two minutes after a menu click", false, hub.WindowExpired, 0)
+		if c, _ := x.s.Get(ctx, x.f.Admin, x.ingest(t, x.f.Channel, "a1", who).ConversationID); c.ReplyWindow != nil {
+			t.Fatalf("an API channel has a reply window: %+v", c.ReplyWindow)
+		}
+	})
+}
+
+// A reply repeated with the same client_message_id (a retried request) is
+// stored and delivered once; a closed conversation takes no reply.
+func TestSendReplyOnce(t *testing.T) {
+	each(t, func(t *testing.T, x *fx) {
+		ctx := context.Background()
+		r := x.ingest(t, x.f.Channel, "m1", hub.Inbound{Contact: hub.ContactInfo{ExternalID: "u1"}})
+		var ids []string
+		for range 2 {
+			m, err := x.s.SendReply(ctx, x.f.Admin, r.ConversationID, conversations.Reply{Content: "您好", ClientID: "c-1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, m.ID)
+		}
+		if ids[0] != ids[1] || x.count(t, `SELECT COUNT(*) FROM deliveries WHERE message_id = ?`, ids[0]) != 1 {
+			t.Fatalf("a retried reply: messages %v; want one message with one delivery", ids)
+		}
+		if _, err := x.s.SendReply(ctx, x.f.Admin, r.ConversationID, conversations.Reply{Content: " "}); !isInvalid(err) {
+			t.Fatalf("empty reply: %v", err)
+		}
+		x.K.Write(ctx, func(tx *store.Tx) error {
+			c, err := x.s.LockByID(ctx, tx, r.ConversationID)
+			if err == nil {
+				err = conversations.CloseLocked(ctx, tx, c, "", conversations.Closing{})
+			}
+			return err
+		})
+		if _, err := x.s.SendReply(ctx, x.f.Admin, r.ConversationID, conversations.Reply{Content: "late"}); !errors.Is(err, hub.ErrConflict) {
+			t.Fatalf("reply to a closed conversation: %v", err)
+		}
+	})
+}
