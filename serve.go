@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"sync"
 	"time"
@@ -147,6 +148,9 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	for _, r := range registry.Runners() {
 		loops = append(loops, r.Run)
 	}
+	if cfg.PprofAddr != "" {
+		loops = append(loops, profiler(cfg.PprofAddr, log))
+	}
 	return listen(ctx, ln, cfg, handler, p.Ready(), loops, log, started)
 }
 
@@ -203,6 +207,29 @@ func listen(ctx context.Context, ln net.Listener, cfg configs.Config, h http.Han
 		log.Warn("background loops did not stop in time")
 	}
 	return err
+}
+
+// profiler serves Go's profiler on its own loopback listener (configs
+// rejects any other address) until ctx ends.
+func profiler(addr string, log *slog.Logger) func(context.Context) error {
+	return func(ctx context.Context) error {
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			<-ctx.Done()
+			srv.Close()
+		}()
+		log.Info("profiler listening", "addr", "http://"+addr+"/debug/pprof/")
+		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("profiler: %w", err)
+		}
+		return nil
+	}
 }
 
 // bootstrap creates the first tenant and admin on an empty hub and prints

@@ -64,6 +64,9 @@ type Config struct {
 	WechatAPIBase string `json:"wechat_api_base"`
 	WeiboAPIBase  string `json:"weibo_api_base"`
 	QQAPIBase     string `json:"qq_api_base"`
+	// PprofAddr, when set, serves Go's profiler (/debug/pprof/) on its own
+	// listener; it must be a loopback address (KEFU_PPROF_ADDR; empty: off).
+	PprofAddr string `json:"pprof_addr"`
 }
 
 // Duration is a time.Duration that reads "5m" style strings from JSON.
@@ -132,7 +135,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"KEFU_DATABASE_URL": &c.DatabaseURL, "KEFU_NATS_URL": &c.NATSURL, "KEFU_BUS_PREFIX": &c.BusPrefix,
 		"KEFU_ADMIN_EMAIL": &c.AdminEmail, "KEFU_ADMIN_PASSWORD": &c.AdminPassword,
 		"KEFU_LOG_LEVEL": &c.LogLevel, "KEFU_IPDB_PATH": &c.IPDBPath, "KEFU_WECHAT_API_BASE": &c.WechatAPIBase,
-		"KEFU_WEIBO_API_BASE": &c.WeiboAPIBase, "KEFU_QQ_API_BASE": &c.QQAPIBase,
+		"KEFU_WEIBO_API_BASE": &c.WeiboAPIBase, "KEFU_QQ_API_BASE": &c.QQAPIBase, "KEFU_PPROF_ADDR": &c.PprofAddr,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -226,12 +229,28 @@ func (c Config) Validate() error {
 	if _, err := ParseLevel(c.LogLevel); err != nil {
 		errs = append(errs, err)
 	}
+	if c.PprofAddr != "" && !loopback(c.PprofAddr) {
+		errs = append(errs, fmt.Errorf("pprof_addr %q must be a loopback address such as 127.0.0.1:6060", c.PprofAddr))
+	}
 	for _, p := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
 			errs = append(errs, fmt.Errorf("trusted_proxies: %q is not an IP address or CIDR", p))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// loopback reports whether host:port names a loopback address.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Embedded reports whether the hub runs with SQLite (no DatabaseURL).
@@ -258,7 +277,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("signature_tolerance", c.SignatureTolerance.Duration),
 		slog.Bool("allow_private_callbacks", c.AllowPrivateCallbacks), slog.String("ipdb_path", c.IPDBPath), slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("wechat_api_base", c.WechatAPIBase), slog.String("weibo_api_base", c.WeiboAPIBase),
-		slog.String("qq_api_base", c.QQAPIBase),
+		slog.String("qq_api_base", c.QQAPIBase), slog.String("pprof_addr", c.PprofAddr),
 	)
 }
 

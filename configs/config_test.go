@@ -105,6 +105,7 @@ func TestEnvOverrides(t *testing.T) {
 		{"KEFU_WECHAT_API_BASE", "http://127.0.0.1:7001", func(c Config) any { return c.WechatAPIBase }, "http://127.0.0.1:7001"},
 		{"KEFU_WEIBO_API_BASE", "http://127.0.0.1:7002", func(c Config) any { return c.WeiboAPIBase }, "http://127.0.0.1:7002"},
 		{"KEFU_QQ_API_BASE", "http://127.0.0.1:7003", func(c Config) any { return c.QQAPIBase }, "http://127.0.0.1:7003"},
+		{"KEFU_PPROF_ADDR", "127.0.0.1:6060", func(c Config) any { return c.PprofAddr }, "127.0.0.1:6060"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.key, func(t *testing.T) {
@@ -157,6 +158,8 @@ func TestLoadErrors(t *testing.T) {
 		{"bad int", map[string]string{"KEFU_MAX_BODY_BYTES": "1MB"}, "KEFU_MAX_BODY_BYTES"},
 		{"bad workers", map[string]string{"KEFU_INBOX_WORKERS": "many"}, "KEFU_INBOX_WORKERS"},
 		{"bad bool", map[string]string{"KEFU_ALLOW_PRIVATE_CALLBACKS": "maybe"}, "KEFU_ALLOW_PRIVATE_CALLBACKS"},
+		{"profiler on a public address", map[string]string{"KEFU_PPROF_ADDR": ":6060"}, "pprof_addr"},
+		{"profiler on another host", map[string]string{"KEFU_PPROF_ADDR": "10.0.0.5:6060"}, "pprof_addr"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -94,6 +94,9 @@ type Decision struct {
 	AgentID        string  `json:"agent_id,omitempty"`
 	TicketID       string  `json:"ticket_id,omitempty"`
 	Reason         string  `json:"reason,omitempty"`
+	// Again: another process held rows this routing needed; route it
+	// again soon.
+	Again bool `json:"-"`
 	// tried are the queues that had nobody free for this conversation.
 	tried []string
 }

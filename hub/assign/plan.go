@@ -61,70 +61,97 @@ func (s *Router) OpenRouting(ctx context.Context, tx *store.Tx, ch *hub.Channel,
 	return nil
 }
 
-// routeState loads a conversation's routing row, creating it (for
-// conversations from before routing existed) and building its plan the
-// first time.
-func (s *Router) routeState(ctx context.Context, c *hub.Conversation) (*routeRow, error) {
+// routeStates loads the routing rows of conversations (absent: none yet,
+// a conversation from before routing existed).
+func (s *Router) routeStates(ctx context.Context, ids []string) (map[string]*routeRow, error) {
 	var rows []routeRow
-	if err := s.k.Select(ctx, &rows, `SELECT `+routeCols+` FROM conversation_routing WHERE conversation_id = ?`, c.ID); err != nil {
+	if err := s.k.SelectIn(ctx, &rows, `SELECT `+routeCols+` FROM conversation_routing WHERE conversation_id IN (?)`, ids); err != nil {
 		return nil, fmt.Errorf("routing state: %w", err)
 	}
-	r := &routeRow{ConversationID: c.ID, TenantID: c.TenantID, VisitRaw: "{}"}
-	if len(rows) == 1 {
-		r = &rows[0]
+	out := make(map[string]*routeRow, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		_ = json.Unmarshal([]byte(r.VisitRaw), &r.visit)
+		if r.PlanRaw != "" && json.Unmarshal([]byte(r.PlanRaw), &r.plan) != nil {
+			r.plan = nil
+		}
+		out[r.ConversationID] = r
 	}
-	_ = json.Unmarshal([]byte(r.VisitRaw), &r.visit)
-	if r.PlanRaw != "" && json.Unmarshal([]byte(r.PlanRaw), &r.plan) == nil && len(r.plan) > 0 {
-		return r, nil
-	}
-	if len(rows) == 0 && c.GroupID != nil {
-		r.visit.Group = *c.GroupID // an old conversation: its group stands
-	}
-	plan, rule, err := s.buildPlan(ctx, c, r.visit)
+	return out, nil
+}
+
+// routeState loads one conversation's routing row, building and saving its
+// plan the first time.
+func (s *Router) routeState(ctx context.Context, c *hub.Conversation) (*routeRow, error) {
+	rows, err := s.routeStates(ctx, []string{c.ID})
 	if err != nil {
 		return nil, err
 	}
-	r.plan, r.Stage = plan, 0
-	r.QueueKey = plan[0].Key()
-	pb, _ := json.Marshal(plan)
-	vb, _ := json.Marshal(r.visit)
+	r := rows[c.ID]
+	if r != nil && len(r.plan) > 0 {
+		return r, nil
+	}
+	t, err := s.newTurn(ctx, c.TenantID, nil)
+	if err != nil {
+		return nil, err
+	}
 	err = s.k.Write(ctx, func(tx *store.Tx) error {
-		now := tx.Now()
-		r.StageAt = &now
-		const up = `INSERT INTO conversation_routing (conversation_id, tenant_id, visit, plan, stage, stage_at, queue_key,
-			waiting, queued_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET plan = excluded.plan,
-			stage = 0, stage_at = excluded.stage_at, queue_key = excluded.queue_key WHERE conversation_routing.plan = ''`
-		if _, err := tx.Exec(ctx, up, c.ID, c.TenantID, string(vb), string(pb), now, r.QueueKey,
-			c.Status == hub.ConvQueued, c.QueuedAt); err != nil {
-			return fmt.Errorf("save plan: %w", err)
-		}
-		if rule == nil {
-			return nil
-		}
-		return s.logRouting(ctx, tx, c, logEntry{Outcome: "rule", RuleID: rule.ID,
-			Reason: fmt.Sprintf("rule %q matched", rule.Name)})
+		var err error
+		r, err = t.ensurePlan(ctx, tx, c, rows[c.ID])
+		return err
 	})
 	return r, err
 }
 
-// buildPlan orders the targets of a new conversation (routing.BuildPlan).
-func (s *Router) buildPlan(ctx context.Context, c *hub.Conversation, v routing.Visit) ([]routing.Step, *routing.Rule, error) {
-	groups, err := s.ids.Groups.Settings(ctx, c.TenantID)
-	if err != nil {
-		return nil, nil, err
+// ensurePlan gives a conversation without a plan its plan (rules, groups,
+// overflow; routing.BuildPlan), saved in tx; r may be nil (no routing row).
+func (t *turn) ensurePlan(ctx context.Context, tx *store.Tx, c *hub.Conversation, r *routeRow) (*routeRow, error) {
+	if r != nil && len(r.plan) > 0 {
+		return r, nil
 	}
-	rules, err := s.rules.enabled(ctx, c.TenantID)
+	fresh := r == nil
+	if fresh {
+		r = &routeRow{ConversationID: c.ID, TenantID: c.TenantID, VisitRaw: "{}"}
+		if c.GroupID != nil {
+			r.visit.Group = *c.GroupID // an old conversation: its group stands
+		}
+	}
+	plan, rule, err := t.buildPlan(ctx, c, r.visit)
+	if err != nil {
+		return nil, err
+	}
+	now := tx.Now()
+	r.plan, r.Stage, r.StageAt, r.QueueKey = plan, 0, &now, plan[0].Key()
+	pb, _ := json.Marshal(plan)
+	vb, _ := json.Marshal(r.visit)
+	const up = `INSERT INTO conversation_routing (conversation_id, tenant_id, visit, plan, stage, stage_at, queue_key,
+		waiting, queued_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET plan = excluded.plan,
+		stage = 0, stage_at = excluded.stage_at, queue_key = excluded.queue_key WHERE conversation_routing.plan = ''`
+	if _, err := tx.Exec(ctx, up, c.ID, c.TenantID, string(vb), string(pb), now, r.QueueKey,
+		c.Status == hub.ConvQueued, c.QueuedAt); err != nil {
+		return nil, fmt.Errorf("save plan: %w", err)
+	}
+	if rule == nil {
+		return r, nil
+	}
+	return r, t.r.logRouting(ctx, tx, c, logEntry{Outcome: "rule", RuleID: rule.ID,
+		Reason: fmt.Sprintf("rule %q matched", rule.Name)})
+}
+
+// buildPlan orders the targets of a new conversation (routing.BuildPlan).
+func (t *turn) buildPlan(ctx context.Context, c *hub.Conversation, v routing.Visit) ([]routing.Step, *routing.Rule, error) {
+	rules, err := t.enabledRules(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	in := routing.PlanInput{Visit: v, Rules: rules, Overflow: map[string]routing.GroupOverflow{}}
-	if _, ok := groups[v.Group]; !ok {
+	if _, ok := t.groups[v.Group]; !ok {
 		in.Visit.Group = ""
 	}
-	if ch, err := s.chans.Get(ctx, c.ChannelID); err == nil && ch.DefaultGroupID != nil {
+	if ch, err := t.r.chans.Get(ctx, c.ChannelID); err == nil && ch.DefaultGroupID != nil {
 		in.ChannelDefault = *ch.DefaultGroupID
 	}
-	for id, g := range groups {
+	for id, g := range t.groups {
 		in.Overflow[id] = routing.GroupOverflow{GroupID: g.Settings.OverflowGroupID, After: g.Settings.OverflowAfter}
 	}
 	plan, rule := routing.BuildPlan(in)

@@ -16,16 +16,16 @@ import (
 	"github.com/kefu-hub/kefu/tickets"
 )
 
-// queue makes a conversation wait at its home step: it records the step and
-// why, tells the customer their position the first time, arms the overflow
-// and max-wait timers, and turns the conversation into a ticket when the
-// queue is already full.
-func (s *Router) queue(ctx context.Context, c *hub.Conversation, rs *routeRow, ts []target, dec routing.Decision, announce bool) (Decision, error) {
+// queue makes a locked conversation wait at its home step (in tx): it
+// records the step and why, tells the customer their position the first
+// time, arms the overflow and max-wait timers, and turns the conversation
+// into a ticket when the queue is already full.
+func (s *Router) queue(ctx context.Context, tx *store.Tx, t *turn, c *hub.Conversation, rs *routeRow, ts []target, dec routing.Decision, announce bool) (Decision, error) {
 	d := Decision{ConversationID: c.ID, Outcome: Queued, Reason: dec.Reason, tried: dec.Tried}
 	rs.targets = ts
 	home := dec.Step
-	t := ts[home]
-	key := t.Step.Key()
+	tg := ts[home]
+	key := tg.Step.Key()
 	reason := dec.Reason
 	if len(dec.Notes) > 0 {
 		reason += " (" + strings.Join(dec.Notes, "; ") + ")"
@@ -39,56 +39,60 @@ func (s *Router) queue(ctx context.Context, c *hub.Conversation, rs *routeRow, t
 		return d, err
 	}
 	auto := s.autos.For(ctx, ch)
-	err = s.k.Write(ctx, func(tx *store.Tx) error {
-		if now, err := s.convs.LockByID(ctx, tx, c.ID); err != nil || now == nil || now.Status != hub.ConvQueued {
-			return err
+	pos := -1
+	if first {
+		// Only those who came first count: conversations opened later in
+		// the same inbox batch already wait, behind this one.
+		n, err := t.place(ctx, tx, c, key)
+		if err != nil {
+			return d, err
 		}
-		if first && t.settings.MaxQueue > 0 {
-			// Only those who came first count: conversations opened later
-			// in the same inbox batch already wait, behind this one.
-			n, err := ahead(ctx, tx, c, key, tx.Now())
+		if tg.settings.MaxQueue > 0 && n >= tg.settings.MaxQueue {
+			why := fmt.Sprintf("the queue of %s is full (%d waiting, at most %d)", tg.label(), n, tg.settings.MaxQueue)
+			d.Outcome, d.Reason = Offline, why
+			d.TicketID, err = s.toTicket(ctx, tx, c, ch, auto.Queue.QueueFullText, "queue_full", why)
+			delete(t.ahead, key) // it does not wait after all
+			return d, err
+		}
+		pos = n + 1
+	}
+	now := tx.Now()
+	stageAt := rs.StageAt
+	if moved || stageAt == nil {
+		stageAt = &now
+	}
+	const up = `UPDATE conversation_routing SET stage = ?, stage_at = ?, queue_key = ?, last_reason = ? WHERE conversation_id = ?`
+	if _, err := tx.Exec(ctx, up, home, *stageAt, key, reason, c.ID); err != nil {
+		return d, fmt.Errorf("update queue state: %w", err)
+	}
+	if moved {
+		from := ts[rs.Stage]
+		if err := s.logRouting(ctx, tx, c, logEntry{Outcome: "overflow", GroupID: tg.groupID(), RuleID: tg.Step.RuleID,
+			Reason: fmt.Sprintf("flowed from %s to %s", from.label(), tg.label())}); err != nil {
+			return d, err
+		}
+	}
+	if reason != rs.LastReason {
+		if err := s.logRouting(ctx, tx, c, logEntry{Outcome: "queued", GroupID: tg.groupID(), RuleID: tg.Step.RuleID,
+			Policy: string(tg.Policy), Reason: reason}); err != nil {
+			return d, err
+		}
+	}
+	if first || announce {
+		// A sweep may have queued it before the ingest's own routing
+		// (announce): the customer is told their place only once.
+		if pos < 0 {
+			n, err := ahead(ctx, tx, c, key, now)
 			if err != nil {
-				return err
+				return d, err
 			}
-			if n >= t.settings.MaxQueue {
-				why := fmt.Sprintf("the queue of %s is full (%d waiting, at most %d)", t.label(), n, t.settings.MaxQueue)
-				d.Outcome, d.Reason = Offline, why
-				d.TicketID, err = s.toTicket(ctx, tx, c, ch, auto.Queue.QueueFullText, "queue_full", why)
-				return err
-			}
+			pos = n + 1
 		}
-		now := tx.Now()
-		stageAt := rs.StageAt
-		if moved || stageAt == nil {
-			stageAt = &now
+		if err := s.announce(ctx, tx, c, ch, auto, key, pos, announce, first); err != nil {
+			return d, err
 		}
-		const up = `UPDATE conversation_routing SET stage = ?, stage_at = ?, queue_key = ?, last_reason = ? WHERE conversation_id = ?`
-		if _, err := tx.Exec(ctx, up, home, *stageAt, key, reason, c.ID); err != nil {
-			return fmt.Errorf("update queue state: %w", err)
-		}
-		if moved {
-			from := ts[rs.Stage]
-			if err := s.logRouting(ctx, tx, c, logEntry{Outcome: "overflow", GroupID: t.groupID(), RuleID: t.Step.RuleID,
-				Reason: fmt.Sprintf("flowed from %s to %s", from.label(), t.label())}); err != nil {
-				return err
-			}
-		}
-		if reason != rs.LastReason {
-			if err := s.logRouting(ctx, tx, c, logEntry{Outcome: "queued", GroupID: t.groupID(), RuleID: t.Step.RuleID,
-				Policy: string(t.Policy), Reason: reason}); err != nil {
-				return err
-			}
-		}
-		if first || announce {
-			// A sweep may have queued it before the ingest's own routing
-			// (announce): the customer is told their place only once.
-			if err := s.announce(ctx, tx, c, ch, auto, key, announce, first); err != nil {
-				return err
-			}
-		}
-		return s.armQueueTimers(ctx, tx, c, rs, t, home, *stageAt)
-	})
-	return d, err
+	}
+	return d, s.armQueueTimers(ctx, tx, c, rs, tg, home, *stageAt)
 }
 
 // laterServable reports whether a step after home is open with somebody
@@ -101,12 +105,7 @@ func laterServable(rs *routeRow, home int) bool {
 // the connector delivers (channels that take events) and/or an automatic
 // message, per the channel's automations; created also emits
 // conversation.queued.
-func (s *Router) announce(ctx context.Context, tx *store.Tx, c *hub.Conversation, ch *hub.Channel, auto automations.Automations, key string, created, tell bool) error {
-	n, err := ahead(ctx, tx, c, key, tx.Now())
-	if err != nil {
-		return err
-	}
-	pos := n + 1
+func (s *Router) announce(ctx context.Context, tx *store.Tx, c *hub.Conversation, ch *hub.Channel, auto automations.Automations, key string, pos int, created, tell bool) error {
 	const up = `UPDATE conversation_routing SET announced_position = ?, announced_at = ? WHERE conversation_id = ?`
 	if _, err := tx.Exec(ctx, up, pos, tx.Now(), c.ID); err != nil {
 		return fmt.Errorf("record position: %w", err)
@@ -122,7 +121,7 @@ func (s *Router) announce(ctx context.Context, tx *store.Tx, c *hub.Conversation
 	if !q.AsMessages(ch) {
 		return nil
 	}
-	_, err = s.convs.Outgoing(ctx, tx, c, hub.SenderSystem, "", conversations.Text(fill(q.Text, pos)))
+	_, err := s.convs.Outgoing(ctx, tx, c, hub.SenderSystem, "", conversations.Text(fill(q.Text, pos)))
 	return err
 }
 
@@ -131,9 +130,21 @@ func fill(tpl string, pos int) string {
 	return strings.NewReplacer("{position}", strconv.Itoa(pos), "{ahead}", strconv.Itoa(pos-1)).Replace(tpl)
 }
 
-// AnnouncePositions tells every waiting customer of a tenant whose place
-// changed their new position (at most once per change across processes:
-// the update is conditional on the position last told).
+// Near the front of a queue every change of place is told; further back
+// at most every positionEvery, so a long queue moving costs a bounded
+// number of updates rather than one per waiting customer per move.
+const (
+	positionFront = 10
+	positionEvery = 30 * time.Second
+)
+
+func tellAgain(pos int, last *time.Time, now time.Time) bool {
+	return pos <= positionFront || last == nil || now.Sub(*last) >= positionEvery
+}
+
+// AnnouncePositions tells waiting customers of a tenant whose place changed
+// their new position (see tellAgain; at most once per change across
+// processes: the update is conditional on the position last told).
 func (s *Router) AnnouncePositions(ctx context.Context, tenantID string) error {
 	ws, err := s.line(ctx, tenantID, 100000)
 	if err != nil {
@@ -145,9 +156,10 @@ func (s *Router) AnnouncePositions(ctx context.Context, tenantID string) error {
 		pos int
 	}
 	var changed []change
+	now := s.now()
 	for _, w := range ws {
 		pos[w.Key]++
-		if w.Announced != 0 && w.Announced != pos[w.Key] {
+		if w.Announced != 0 && w.Announced != pos[w.Key] && tellAgain(pos[w.Key], w.AnnouncedAt, now) {
 			changed = append(changed, change{w, pos[w.Key]})
 		}
 	}
@@ -211,9 +223,10 @@ func (s *Router) armQueueTimers(ctx context.Context, tx *store.Tx, c *hub.Conver
 	return nil
 }
 
-// goOffline turns a conversation nobody can answer into a ticket and sends
-// the offline auto-reply (the first target group's own, else the channel's).
-func (s *Router) goOffline(ctx context.Context, c *hub.Conversation, rs *routeRow, ts []target, dec routing.Decision) (Decision, error) {
+// goOffline turns a locked conversation nobody can answer into a ticket
+// and sends the offline auto-reply (the first target group's own, else the
+// channel's).
+func (s *Router) goOffline(ctx context.Context, tx *store.Tx, c *hub.Conversation, rs *routeRow, ts []target, dec routing.Decision) (Decision, error) {
 	d := Decision{ConversationID: c.ID, Outcome: Skipped}
 	ch, err := s.chans.Get(ctx, c.ChannelID)
 	if err != nil {
@@ -226,13 +239,10 @@ func (s *Router) goOffline(ctx context.Context, c *hub.Conversation, rs *routeRo
 			break
 		}
 	}
-	err = s.k.Write(ctx, func(tx *store.Tx) error {
-		id, err := s.toTicket(ctx, tx, c, ch, text, "offline", dec.Reason)
-		if id != "" {
-			d.Outcome, d.TicketID, d.Reason = Offline, id, dec.Reason
-		}
-		return err
-	})
+	id, err := s.toTicket(ctx, tx, c, ch, text, "offline", dec.Reason)
+	if id != "" {
+		d.Outcome, d.TicketID, d.Reason = Offline, id, dec.Reason
+	}
 	return d, err
 }
 
@@ -295,17 +305,33 @@ type Stored struct {
 	New            bool           // a conversation was opened
 }
 
-// AfterIngest routes what a stored inbound message needs: a new
-// conversation is routed; a message on an offline conversation goes to the
-// open ticket, or re-queues the conversation when someone came online.
-func (s *Router) AfterIngest(ctx context.Context, r Stored) (Decision, error) {
-	switch r.Status {
-	case hub.ConvQueued:
-		return s.Route(ctx, r.ConversationID, r.New)
-	case hub.ConvOffline:
-		return s.offlineMessage(ctx, r)
+// AfterIngest routes what stored inbound messages of one tenant need: the
+// waiting conversations are routed together in one pass (RouteMany); a
+// message on an offline conversation goes to the open ticket, or re-queues
+// the conversation when someone came online. Decisions are one per
+// conversation routed.
+func (s *Router) AfterIngest(ctx context.Context, tenantID string, stored []Stored) ([]Decision, error) {
+	var jobs []Job
+	seen := map[string]int{}
+	var out []Decision
+	var errs []error
+	for _, r := range stored {
+		switch r.Status {
+		case hub.ConvQueued:
+			if k, ok := seen[r.ConversationID]; ok {
+				jobs[k].Announce = jobs[k].Announce || r.New
+				continue
+			}
+			seen[r.ConversationID] = len(jobs)
+			jobs = append(jobs, Job{ConversationID: r.ConversationID, Announce: r.New})
+		case hub.ConvOffline:
+			d, err := s.offlineMessage(ctx, r)
+			out = append(out, d)
+			errs = append(errs, err)
+		}
 	}
-	return Decision{ConversationID: r.ConversationID, Outcome: Skipped}, nil
+	ds, _, err := s.RouteMany(ctx, tenantID, jobs, false)
+	return append(out, ds...), errors.Join(append(errs, err)...)
 }
 
 // servable reports whether some target of the conversation's plan is open
@@ -315,7 +341,11 @@ func (s *Router) servable(ctx context.Context, c *hub.Conversation) (bool, error
 	if err != nil {
 		return false, err
 	}
-	ts, err := s.loadTargets(ctx, c, rs)
+	t, err := s.newTurn(ctx, c.TenantID, []string{c.ContactID})
+	if err != nil {
+		return false, err
+	}
+	ts, err := t.targets(ctx, c, rs)
 	if err != nil {
 		return false, err
 	}
@@ -371,35 +401,46 @@ func (s *Router) offlineMessage(ctx context.Context, r Stored) (Decision, error)
 	return s.Route(ctx, c.ID, true)
 }
 
-// Drain assigns queued conversations of a tenant, oldest first. Once a
+// DrainPerQueue bounds how many waiting conversations of one queue a drain
+// routes in one pass, so one tenant's long queue is worked through in
+// turns that leave room for other tenants.
+const DrainPerQueue = 32
+
+// Drain assigns queued conversations of a tenant, oldest first, up to
+// DrainPerQueue of each queue (and those not routed yet). Once a
 // conversation finds nobody free in a queue, nobody behind it is offered
-// that queue's seats in this pass (FIFO). Called when capacity frees (close,
-// transfer, agent online, max raised) and periodically as a sweeper.
-func (s *Router) Drain(ctx context.Context, tenantID string) ([]Decision, error) {
-	ws, err := s.line(ctx, tenantID, 1000)
-	if err != nil {
-		return nil, err
+// that queue's seats in this pass (FIFO). more reports that some queue may
+// have more to assign (call again). Called when capacity frees (close,
+// transfer, agent online, max raised) and periodically as a sweeper; its
+// cost grows with the seats freed, not with the length of the queue.
+func (s *Router) Drain(ctx context.Context, tenantID string) (ds []Decision, more bool, err error) {
+	var keys []string
+	q := `SELECT DISTINCT queue_key FROM conversation_routing WHERE tenant_id = ? AND waiting`
+	if err := s.k.Select(ctx, &keys, q, tenantID); err != nil {
+		return nil, false, fmt.Errorf("waiting queues: %w", err)
 	}
-	var out []Decision
-	blocked := map[string]bool{}
-	for _, w := range ws {
-		if w.Key != "" && blocked[w.Key] {
-			continue
+	var jobs []Job
+	full := map[string]bool{}
+	for _, key := range keys {
+		var ids []string
+		q := `SELECT conversation_id FROM conversation_routing WHERE tenant_id = ? AND waiting AND queue_key = ?
+			ORDER BY queued_at, conversation_id LIMIT ?`
+		if err := s.k.Select(ctx, &ids, q, tenantID, key, DrainPerQueue+1); err != nil {
+			return nil, false, fmt.Errorf("waiting conversations: %w", err)
 		}
-		d, err := s.Route(ctx, w.ID, false)
-		if errors.Is(err, hub.ErrNotFound) {
-			continue
+		if len(ids) > DrainPerQueue {
+			ids, full[key] = ids[:DrainPerQueue], true
 		}
-		if err != nil {
-			return out, err
+		for _, id := range ids {
+			jobs = append(jobs, Job{ConversationID: id})
 		}
-		if d.Outcome == Queued {
-			blocked[w.Key] = true
-			for _, k := range d.tried {
-				blocked[k] = true
-			}
-		}
-		out = append(out, d)
 	}
-	return out, nil
+	ds, blocked, err := s.RouteMany(ctx, tenantID, jobs, true)
+	for key := range full {
+		more = more || !blocked[key]
+	}
+	for _, d := range ds {
+		more = more || d.Again
+	}
+	return ds, more, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
@@ -14,75 +15,243 @@ import (
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
-// Route assigns a queued conversation along its plan (routing.Decide): to
-// the best eligible agent of the first target that has one; when nobody is
-// free it waits in its target's queue; when nobody can answer at all it goes
-// offline and becomes a ticket. Safe to call from several processes at once:
-// the agent's capacity, the round-robin turn and the conversation's status
-// are claimed with conditional updates in one transaction.
+// Route routes one queued conversation (see RouteMany); announce: it was
+// just opened or reopened, so conversation.queued is emitted if it waits.
 func (s *Router) Route(ctx context.Context, convID string, announce bool) (Decision, error) {
+	c, err := s.convs.ByID(ctx, convID)
+	if err != nil {
+		return Decision{ConversationID: convID, Outcome: Skipped}, err
+	}
+	ds, _, err := s.RouteMany(ctx, c.TenantID, []Job{{ConversationID: convID, Announce: announce}}, false)
+	return ds[0], err
+}
+
+// Job is a conversation to route.
+type Job struct {
+	ConversationID string
+	// Announce: the conversation was just opened or reopened; if it waits,
+	// conversation.queued is emitted.
+	Announce bool
+}
+
+// RouteMany routes queued conversations of one tenant along their plans
+// (routing.Decide), oldest first, in one transaction: each goes to the
+// best eligible agent of the first target that has one; when nobody is
+// free it waits in its target's queue (FIFO: it is not assigned while an
+// older conversation waits there); when nobody can answer at all it goes
+// offline and becomes a ticket. With drain, a queue where one conversation
+// had to wait takes nobody behind it in this pass (blocked lists those
+// queues). Safe to call from several processes at once: the agent's
+// capacity, the round-robin turn and the conversation's status are claimed
+// with conditional updates. Decisions are in the order of jobs.
+func (s *Router) RouteMany(ctx context.Context, tenantID string, jobs []Job, drain bool) ([]Decision, map[string]bool, error) {
+	out := make([]Decision, len(jobs))
+	for i, j := range jobs {
+		out[i] = Decision{ConversationID: j.ConversationID, Outcome: Skipped}
+	}
+	if len(jobs) == 0 {
+		return out, nil, nil
+	}
 	for attempt := 0; ; attempt++ {
-		d, err := s.route(ctx, convID, announce)
+		blocked, err := s.routeMany(ctx, tenantID, jobs, drain, out)
 		if !errors.Is(err, identity.ErrStaleTurn) || attempt == 20 {
-			return d, err
+			return out, blocked, err
 		}
 	}
 }
 
-func (s *Router) route(ctx context.Context, convID string, announce bool) (Decision, error) {
-	d := Decision{ConversationID: convID, Outcome: Skipped}
-	c, err := s.convs.ByID(ctx, convID)
-	if err != nil || c.Status != hub.ConvQueued {
-		return d, err
+func (s *Router) routeMany(ctx context.Context, tenantID string, jobs []Job, drain bool, out []Decision) (map[string]bool, error) {
+	ids := make([]string, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.ConversationID
 	}
-	rs, err := s.routeState(ctx, c)
+	convs, err := s.convs.Many(ctx, ids)
 	if err != nil {
-		return d, err
+		return nil, err
 	}
-	ts, err := s.loadTargets(ctx, c, rs)
-	if err != nil {
-		return d, err
-	}
-	dec := routing.Decide(rs.Stage, states(ts))
-	if dec.Outcome == routing.OutcomeOffline && rs.Stage > 0 {
-		// It overflowed to targets nobody can serve now: an earlier target
-		// that can still take it is better than a ticket.
-		if d0 := routing.Decide(0, states(ts)); d0.Outcome != routing.OutcomeOffline {
-			dec = d0
+	var order []int
+	var contacts []string
+	for i, id := range ids {
+		if c, ok := convs[id]; ok && c.TenantID == tenantID && c.Status == hub.ConvQueued {
+			order = append(order, i)
+			contacts = append(contacts, c.ContactID)
 		}
 	}
-	switch dec.Outcome {
-	case routing.OutcomeOffline:
-		return s.goOffline(ctx, c, rs, ts, dec)
-	case routing.OutcomeAssign:
-		t := ts[dec.Step]
-		older, err := s.olderWaiting(ctx, c, t.Step.Key())
+	if len(order) == 0 {
+		return nil, nil
+	}
+	sort.SliceStable(order, func(a, b int) bool { return waitsLonger(convs[ids[order[a]]], convs[ids[order[b]]]) })
+	rows, err := s.routeStates(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.newTurn(ctx, tenantID, contacts)
+	if err != nil {
+		return nil, err
+	}
+	err = s.k.Write(ctx, func(tx *store.Tx) error {
+		t.reset()
+		for _, i := range order {
+			out[i] = Decision{ConversationID: ids[i], Outcome: Skipped}
+		}
+		for _, i := range order {
+			if r := rows[ids[i]]; drain && r != nil && r.QueueKey != "" && t.blocked[r.QueueKey] {
+				continue // an older conversation waits for this queue's seats
+			}
+			err := tx.Savepoint(ctx, func() error {
+				c, err := s.convs.LockByID(ctx, tx, ids[i])
+				if err != nil || c == nil || c.Status != hub.ConvQueued {
+					return err
+				}
+				rs, err := t.ensurePlan(ctx, tx, c, copyRow(rows[c.ID]))
+				if err != nil {
+					return err
+				}
+				out[i], err = s.routeIn(ctx, tx, t, c, rs, jobs[i].Announce)
+				return err
+			})
+			if errors.Is(err, store.ErrRolledBack) {
+				// Another process holds rows this one needs (a cluster
+				// routing the same tenant): it waits for the next pass.
+				out[i] = Decision{ConversationID: ids[i], Outcome: Skipped, Again: true}
+				t.forget()
+				continue
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return t.blocked, err
+}
+
+// waitsLonger orders conversations by how long they have waited.
+func waitsLonger(a, b hub.Conversation) bool {
+	qa, qb := queuedAt(&a), queuedAt(&b)
+	if !qa.Equal(qb) {
+		return qa.Before(qb)
+	}
+	return a.ID < b.ID
+}
+
+func queuedAt(c *hub.Conversation) time.Time {
+	if c.QueuedAt != nil {
+		return *c.QueuedAt
+	}
+	return c.CreatedAt
+}
+
+// copyRow keeps a transaction attempt from changing the row a retry reads.
+func copyRow(r *routeRow) *routeRow {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	return &c
+}
+
+// routeIn decides and applies one conversation's routing in tx.
+func (s *Router) routeIn(ctx context.Context, tx *store.Tx, t *turn, c *hub.Conversation, rs *routeRow, announce bool) (Decision, error) {
+	d := Decision{ConversationID: c.ID, Outcome: Skipped}
+	for attempt := 0; ; attempt++ {
+		ts, err := t.targets(ctx, c, rs)
 		if err != nil {
 			return d, err
 		}
-		if older {
-			// FIFO: a seat goes to the conversation waiting longest; this
-			// one waits its turn (the drain routes the queue oldest first).
-			dec.Step, dec.Reason = dec.Home, "waiting behind earlier conversations for "+ts[dec.Home].label()
-			break
+		dec := routing.Decide(rs.Stage, states(ts))
+		if dec.Outcome == routing.OutcomeOffline && rs.Stage > 0 {
+			// It overflowed to targets nobody can serve now: an earlier
+			// target that can still take it is better than a ticket.
+			if d0 := routing.Decide(0, states(ts)); d0.Outcome != routing.OutcomeOffline {
+				dec = d0
+			}
 		}
-		for k, cand := range dec.Ranked {
-			reason := t.Explain(cand, dec.Returning && k == 0)
-			err := s.tryAssign(ctx, c, t, cand, dec.Step, reason)
-			switch {
-			case errors.Is(err, errFull):
-				continue
-			case errors.Is(err, conversations.ErrMoved):
-				return d, nil
-			case err != nil:
+		switch dec.Outcome {
+		case routing.OutcomeOffline:
+			return s.goOffline(ctx, tx, c, rs, ts, dec)
+		case routing.OutcomeAssign:
+			tg := ts[dec.Step]
+			older, err := olderWaiting(ctx, tx, c, tg.Step.Key())
+			if err != nil {
 				return d, err
 			}
-			d.Outcome, d.AgentID, d.Reason = Assigned, cand.ID, reason
-			return d, nil
+			if older {
+				// FIFO: a seat goes to the conversation waiting longest;
+				// this one waits its turn (the drain routes the queue
+				// oldest first).
+				dec.Step, dec.Reason = dec.Home, "waiting behind earlier conversations for "+ts[dec.Home].label()
+				break
+			}
+			stale := false
+			for k, cand := range dec.Ranked {
+				reason := tg.Explain(cand, dec.Returning && k == 0)
+				ok, err := s.claim(ctx, tx, t, c, tg, cand, dec.Step, reason)
+				if errors.Is(err, identity.ErrStaleTurn) && attempt < 5 {
+					// Another process gave this agent a turn meanwhile; the
+					// group's rotation is ours now (its row is locked), so
+					// read the turns again and rank again.
+					delete(t.cands, tg.Step.Key())
+					stale = true
+					break
+				}
+				if err != nil {
+					return d, err
+				}
+				if ok {
+					d.Outcome, d.AgentID, d.Reason = Assigned, cand.ID, reason
+					return d, nil
+				}
+			}
+			if stale {
+				continue
+			}
+			dec.Step = dec.Home // everyone got full meanwhile
 		}
-		dec.Step = dec.Home // everyone got full meanwhile
+		for _, k := range dec.Tried {
+			t.blocked[k] = true
+		}
+		t.blocked[ts[dec.Step].Step.Key()] = true
+		return s.queue(ctx, tx, t, c, rs, ts, dec, announce)
 	}
-	return s.queue(ctx, c, rs, ts, dec, announce)
+}
+
+// claim takes the agent's seat (and, for round robin, the agent's turn) and
+// gives them the locked conversation; false when the agent filled up or
+// left meanwhile. identity.ErrStaleTurn: another process took this turn
+// (the seat is given back; rank again).
+func (s *Router) claim(ctx context.Context, tx *store.Tx, t *turn, c *hub.Conversation, tg target, cand routing.Candidate, stage int, reason string) (bool, error) {
+	if err := identity.ClaimSeat(ctx, tx, c.TenantID, cand.ID, identity.Routed); err != nil {
+		if errors.Is(err, identity.ErrNoSeat) {
+			t.full[cand.ID] = true
+			return false, nil
+		}
+		return false, err
+	}
+	if tg.Policy == routing.RoundRobin && tg.Step.Kind == routing.KindGroup {
+		n, err := identity.TakeTurn(ctx, tx, tg.Step.ID, cand)
+		if errors.Is(err, identity.ErrStaleTurn) {
+			return false, errors.Join(identity.ReleaseSeat(ctx, tx, cand.ID), err)
+		}
+		if err != nil {
+			return false, err
+		}
+		t.tookTurn(tg.Step.ID, cand.ID, n)
+	}
+	t.claimed(cand.ID)
+	var gid *string
+	if tg.Step.Kind == routing.KindGroup {
+		gid = &tg.Step.ID
+	}
+	if err := conversations.Take(ctx, tx, c, cand.ID, gid); err != nil {
+		return false, err // the conversation is locked: it cannot have moved
+	}
+	policy := string(tg.Policy)
+	if tg.Step.Kind == routing.KindAgent {
+		policy = "direct"
+	}
+	return true, s.assigned(ctx, tx, c, assignment{how: "auto", stage: stage, key: tg.Step.Key(), log: logEntry{
+		Outcome: "assigned", AgentID: cand.ID, GroupID: deref(gid), RuleID: tg.Step.RuleID, Policy: policy, Reason: reason}})
 }
 
 // target is a plan step with its loaded state and group settings.
@@ -111,129 +280,6 @@ func states(ts []target) []routing.TargetState {
 		out[i] = t.TargetState
 	}
 	return out
-}
-
-// loadTargets loads every step of the plan.
-func (s *Router) loadTargets(ctx context.Context, c *hub.Conversation, rs *routeRow) ([]target, error) {
-	groups, err := s.ids.Groups.Settings(ctx, c.TenantID)
-	if err != nil {
-		return nil, err
-	}
-	tz := s.ids.Tenants.Timezone(ctx, c.TenantID)
-	now := s.now()
-	hist, err := s.lastAgent(ctx, c.ContactID)
-	if err != nil {
-		return nil, err
-	}
-	ts := make([]target, len(rs.plan))
-	var today map[string]int
-	for i, step := range rs.plan {
-		t := target{TargetState: routing.TargetState{Step: step, Policy: routing.Load, Open: true, Hours: "always open"},
-			settings: identity.DefaultGroupSettings()}
-		switch step.Kind {
-		case routing.KindGroup:
-			g, ok := groups[step.ID]
-			if !ok {
-				t.Name, t.Open, t.Hours = step.ID+" (deleted)", false, "deleted"
-				ts[i] = t
-				continue
-			}
-			t.Name, t.settings, t.Policy = g.Name, g.Settings, g.Settings.Policy
-			t.Open, t.Hours = g.Settings.Hours.Open(now, tz), g.Settings.Hours.String()
-		case routing.KindAgent:
-			t.Name = step.ID
-		}
-		if t.Cands, err = s.ids.Agents.Candidates(ctx, c.TenantID, step); err != nil {
-			return nil, err
-		}
-		if step.Kind == routing.KindAgent && len(t.Cands) == 1 {
-			t.Name = t.Cands[0].Name
-		}
-		if t.Policy == routing.DailyBalance {
-			if today == nil {
-				if today, err = s.acceptedSince(ctx, c.TenantID, routing.StartOfDay(now, tz)); err != nil {
-					return nil, err
-				}
-			}
-			for k := range t.Cands {
-				t.Cands[k].Today = today[t.Cands[k].ID]
-			}
-		}
-		if hist != nil && t.settings.ReturningFirst && hist.At.After(now.Add(-time.Duration(t.settings.ReturningDays)*24*time.Hour)) {
-			t.Returning = hist.AgentID
-		}
-		ts[i] = t
-	}
-	return ts, nil
-}
-
-type served struct {
-	AgentID string    `db:"agent_id"`
-	At      time.Time `db:"created_at"`
-}
-
-// lastAgent is who served the contact last (nil: nobody yet).
-func (s *Router) lastAgent(ctx context.Context, contactID string) (*served, error) {
-	var rows []served
-	q := `SELECT agent_id, created_at FROM assignments WHERE contact_id = ? ORDER BY created_at DESC LIMIT 1`
-	if err := s.k.Select(ctx, &rows, q, contactID); err != nil {
-		return nil, fmt.Errorf("last agent: %w", err)
-	}
-	if len(rows) == 0 {
-		return nil, nil //nolint:nilnil // a new customer
-	}
-	return &rows[0], nil
-}
-
-// acceptedSince counts each agent's accepted conversations since t.
-func (s *Router) acceptedSince(ctx context.Context, tenantID string, t time.Time) (map[string]int, error) {
-	var rows []struct {
-		AgentID string `db:"agent_id"`
-		N       int    `db:"n"`
-	}
-	q := `SELECT agent_id, COUNT(*) AS n FROM assignments WHERE tenant_id = ? AND created_at >= ? GROUP BY agent_id`
-	if err := s.k.Select(ctx, &rows, q, tenantID, t); err != nil {
-		return nil, fmt.Errorf("accepted today: %w", err)
-	}
-	out := make(map[string]int, len(rows))
-	for _, r := range rows {
-		out[r.AgentID] = r.N
-	}
-	return out, nil
-}
-
-// tryAssign claims the agent's seat (and, for round robin, the agent's
-// turn) and the conversation in one transaction. errFull: the agent filled
-// up meanwhile; identity.ErrStaleTurn: another process took this turn
-// (re-rank); conversations.ErrMoved: another process routed the
-// conversation.
-func (s *Router) tryAssign(ctx context.Context, c *hub.Conversation, t target, cand routing.Candidate, stage int, reason string) error {
-	return s.k.Write(ctx, func(tx *store.Tx) error {
-		if err := identity.ClaimSeat(ctx, tx, c.TenantID, cand.ID, identity.Routed); err != nil {
-			if errors.Is(err, identity.ErrNoSeat) {
-				return errFull
-			}
-			return err
-		}
-		if t.Policy == routing.RoundRobin && t.Step.Kind == routing.KindGroup {
-			if err := identity.TakeTurn(ctx, tx, t.Step.ID, cand); err != nil {
-				return err
-			}
-		}
-		var gid *string
-		if t.Step.Kind == routing.KindGroup {
-			gid = &t.Step.ID
-		}
-		if err := conversations.Take(ctx, tx, c, cand.ID, gid); err != nil {
-			return err
-		}
-		policy := string(t.Policy)
-		if t.Step.Kind == routing.KindAgent {
-			policy = "direct"
-		}
-		return s.assigned(ctx, tx, c, assignment{how: "auto", stage: stage, key: t.Step.Key(), log: logEntry{
-			Outcome: "assigned", AgentID: cand.ID, GroupID: deref(gid), RuleID: t.Step.RuleID, Policy: policy, Reason: reason}})
-	})
 }
 
 // assignment is how a conversation reached its agent.

@@ -55,15 +55,16 @@ func ahead(ctx context.Context, q store.Querier, c *hub.Conversation, key string
 }
 
 // olderWaiting reports whether a conversation waiting in the same queue has
-// been waiting longer than c (one indexed probe, whatever the queue's length).
-func (s *Router) olderWaiting(ctx context.Context, c *hub.Conversation, key string) (bool, error) {
+// been waiting longer than c (one indexed probe, whatever the queue's
+// length; in tx, so a routing pass sees the conversations it placed).
+func olderWaiting(ctx context.Context, tx *store.Tx, c *hub.Conversation, key string) (bool, error) {
 	if c.QueuedAt == nil {
 		return false, nil
 	}
 	var ids []string
 	q := `SELECT conversation_id FROM conversation_routing WHERE tenant_id = ? AND waiting AND queue_key = ?
 		AND (queued_at < ? OR (queued_at = ? AND conversation_id < ?)) LIMIT 1`
-	if err := s.k.Select(ctx, &ids, q, c.TenantID, key, *c.QueuedAt, *c.QueuedAt, c.ID); err != nil {
+	if err := tx.Select(ctx, &ids, q, c.TenantID, key, *c.QueuedAt, *c.QueuedAt, c.ID); err != nil {
 		return false, fmt.Errorf("older queued: %w", err)
 	}
 	return len(ids) > 0, nil

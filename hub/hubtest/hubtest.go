@@ -101,14 +101,23 @@ func (t Tenant) Msg(id, contact string) hub.Inbound {
 		Contact: hub.ContactInfo{ExternalID: contact, Name: "C"}, Type: "text", Text: "hello " + id}
 }
 
-// Route routes what an ingest stored, as the pipeline does.
+// Route routes what an ingest stored, as the pipeline does: each tenant's
+// in one pass.
 func (h *Hub) Route(ctx context.Context, rs []inbox.Result) []assign.Decision {
-	var out []assign.Decision
+	var tenants []string
+	by := map[string][]assign.Stored{}
 	for _, r := range rs {
 		if r.Routable() {
-			d, _ := h.Assign.Router.AfterIngest(ctx, r.Stored())
-			out = append(out, d)
+			if _, ok := by[r.TenantID]; !ok {
+				tenants = append(tenants, r.TenantID)
+			}
+			by[r.TenantID] = append(by[r.TenantID], r.Stored())
 		}
+	}
+	var out []assign.Decision
+	for _, t := range tenants {
+		ds, _ := h.Assign.Router.AfterIngest(ctx, t, by[t])
+		out = append(out, ds...)
 	}
 	return out
 }

@@ -295,23 +295,23 @@ func (s *Groups) anyoneOnline(ctx context.Context, tenantID, group string) (bool
 	return n > 0, nil
 }
 
-// TakeTurn advances a group's round-robin rotation to the agent, unless
-// another process already gave this agent a turn since it was read
-// (ErrStaleTurn: rank again).
-func TakeTurn(ctx context.Context, tx *store.Tx, groupID string, cand routing.Candidate) error {
+// TakeTurn advances a group's round-robin rotation to the agent and
+// returns the agent's new turn, unless another process already gave this
+// agent a turn since it was read (ErrStaleTurn: rank again).
+func TakeTurn(ctx context.Context, tx *store.Tx, groupID string, cand routing.Candidate) (int64, error) {
 	var n int64
 	if err := tx.Get(ctx, &n, `UPDATE agent_groups SET rr_counter = rr_counter + 1 WHERE id = ? RETURNING rr_counter`, groupID); err != nil {
-		return fmt.Errorf("advance rotation: %w", err)
+		return 0, fmt.Errorf("advance rotation: %w", err)
 	}
 	const turn = `UPDATE group_members SET rr_turn = ? WHERE group_id = ? AND agent_id = ? AND rr_turn = ?`
 	k, err := tx.Exec(ctx, turn, n, groupID, cand.ID, cand.Turn)
 	if err != nil {
-		return fmt.Errorf("take turn: %w", err)
+		return 0, fmt.Errorf("take turn: %w", err)
 	}
 	if k == 0 {
-		return ErrStaleTurn
+		return 0, ErrStaleTurn
 	}
-	return nil
+	return n, nil
 }
 
 // ErrStaleTurn: another process took this round-robin turn meanwhile.

@@ -53,8 +53,7 @@ type Pipeline struct {
 	m      *metrics.Metrics
 	log    *slog.Logger
 	jobs   chan *job
-	routes chan inbox.Result
-	kicks  chan string
+	turns  *turns
 	// MaxBatch bounds how many inbound messages share one transaction.
 	MaxBatch int
 	// SweepEvery is how often queues and due deliveries are swept.
@@ -73,7 +72,7 @@ type job struct {
 // New builds a pipeline; call Run to start it.
 func New(d Deps) *Pipeline {
 	return &Pipeline{Deps: d, bus: d.Bus, m: d.Metrics, log: d.Log,
-		jobs: make(chan *job, 4096), routes: make(chan inbox.Result, 16384), kicks: make(chan string, 256),
+		jobs: make(chan *job, 4096), turns: newTurns(),
 		MaxBatch: 256, SweepEvery: time.Second, ready: make(chan struct{})}
 }
 
@@ -81,12 +80,7 @@ func New(d Deps) *Pipeline {
 func (p *Pipeline) Ready() <-chan struct{} { return p.ready }
 
 // Kick asks for the tenant's queue to be drained (capacity freed).
-func (p *Pipeline) Kick(tenantID string) {
-	select {
-	case p.kicks <- tenantID:
-	default: // the sweeper drains it shortly
-	}
-}
+func (p *Pipeline) Kick(tenantID string) { p.turns.kick(tenantID) }
 
 // Run starts everything and blocks until ctx ends.
 func (p *Pipeline) Run(ctx context.Context) error {
@@ -215,48 +209,54 @@ func (p *Pipeline) batcher(ctx context.Context) {
 		for i, j := range batch {
 			j.done <- results[i]
 			if results[i].Routable() {
-				select {
-				case p.routes <- results[i]:
-				case <-ctx.Done():
-					return
-				}
+				p.turns.add(results[i].TenantID, results[i].Stored())
 			}
 		}
 	}
 }
 
+// router works routing turns: one tenant at a time (see turns), its stored
+// messages routed in one pass, then its queues drained when capacity may
+// have freed or a conversation had to wait.
 func (p *Pipeline) router(ctx context.Context) {
 	for {
-		select {
-		case <-ctx.Done():
+		tenantID, routes, drain, ok := p.turns.next(ctx)
+		if !ok {
 			return
-		case r := <-p.routes:
-			d, err := p.Router.AfterIngest(ctx, r.Stored())
-			p.decided(d, err)
-			if err == nil && d.Outcome == assign.Queued {
-				// It may wait only because an older conversation was being
-				// routed at the same moment: drain the queue now, oldest
-				// first, rather than on the next sweep.
-				p.Kick(r.TenantID)
-			}
-		case t := <-p.kicks:
-			ds, err := p.Router.Drain(ctx, t)
-			for _, d := range ds {
-				p.decided(d, nil)
-			}
-			if err != nil {
-				p.log.Warn("drain queue", "tenant", t, "err", err)
-			}
-			p.announce(ctx, t)
 		}
+		p.turns.done(tenantID, p.routeTurn(ctx, tenantID, routes, drain))
 	}
 }
 
-func (p *Pipeline) decided(d assign.Decision, err error) {
-	if err != nil {
-		p.log.Warn("route conversation; the sweeper retries", "conversation", d.ConversationID, "err", err)
-		return
+func (p *Pipeline) routeTurn(ctx context.Context, tenantID string, routes []assign.Stored, drain bool) (more bool) {
+	if len(routes) > 0 {
+		ds, err := p.Router.AfterIngest(ctx, tenantID, routes)
+		for _, d := range ds {
+			p.decided(d)
+			// It may wait only because an older conversation was being
+			// routed at the same moment by another process: drain now,
+			// oldest first, rather than on the next sweep.
+			drain = drain || d.Outcome == assign.Queued || d.Again
+		}
+		if err != nil {
+			p.log.Warn("route conversations; the sweeper retries", "tenant", tenantID, "err", err)
+		}
 	}
+	if !drain {
+		return false
+	}
+	ds, more, err := p.Router.Drain(ctx, tenantID)
+	for _, d := range ds {
+		p.decided(d)
+	}
+	if err != nil {
+		p.log.Warn("drain queue", "tenant", tenantID, "err", err)
+	}
+	p.announce(ctx, tenantID)
+	return more
+}
+
+func (p *Pipeline) decided(d assign.Decision) {
 	if d.Outcome != assign.Skipped {
 		p.m.Routing.WithLabelValues(string(d.Outcome)).Inc()
 		p.log.Debug("routed", "conversation", d.ConversationID, "outcome", d.Outcome, "agent", d.AgentID)

@@ -121,6 +121,9 @@ func openSQLite(ctx context.Context, dataDir string) (*Store, error) {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	path := filepath.Join(dataDir, "kefu.db")
+	if err := stmtJournalsInMemory(); err != nil {
+		slog.Warn("SQLite runs with its default statement journals", "err", err)
+	}
 	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_time_format=sqlite"
 	w, err := sqlx.Open("sqlite", base+"&_txlock=immediate")

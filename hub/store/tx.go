@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,6 +22,7 @@ type Tx struct {
 	ctx        context.Context
 	events     []hub.Event
 	deliveries []string
+	savepoints int
 }
 
 // Write runs fn in a write transaction: it numbers and stores the events fn
@@ -178,4 +180,40 @@ func (s *Store) stmt(ctx context.Context, tx *Tx, q string) *sqlx.Stmt {
 		return nil
 	}
 	return tx.StmtxContext(ctx, st)
+}
+
+// ErrRolledBack is a part of a transaction given up (see Savepoint).
+var ErrRolledBack = errors.New("store: part of the transaction rolled back")
+
+// Savepoint runs fn as a part of the transaction that can fail alone: on
+// PostgreSQL, when fn hits a deadlock or serialization failure (another
+// process locked the same rows in another order), what fn did — writes,
+// locks, emitted events and deliveries — is rolled back and ErrRolledBack
+// is returned, while the rest of the transaction goes on. On SQLite (one
+// writer, no deadlocks) fn simply runs.
+func (tx *Tx) Savepoint(ctx context.Context, fn func() error) error {
+	if !tx.s.Postgres {
+		return fn()
+	}
+	tx.savepoints++
+	name := fmt.Sprintf("part_%d", tx.savepoints)
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	events, deliveries := len(tx.events), len(tx.deliveries)
+	err := fn()
+	if err == nil {
+		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
+			return fmt.Errorf("release savepoint: %w", err)
+		}
+		return nil
+	}
+	if !retryable(err) {
+		return err
+	}
+	if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rerr != nil {
+		return fmt.Errorf("roll back to savepoint: %w (after %w)", rerr, err)
+	}
+	tx.events, tx.deliveries = tx.events[:events], tx.deliveries[:deliveries]
+	return fmt.Errorf("%w: %w", ErrRolledBack, err)
 }
