@@ -269,7 +269,7 @@ func TestWaitingIndexFollowsEveryMove(t *testing.T) {
 			h.Assign.Handoffs.SignOff); err != nil {
 			t.Fatal(err)
 		}
-		assertWaitingIndex(t, h)                                                // the agent's conversation waits again
+		assertWaitingIndex(t, h)                                                   // the agent's conversation waits again
 		if _, _, err := h.Assign.Router.Drain(ctx, f.Admin.TenantID); err != nil { // nobody online: tickets
 			t.Fatal(err)
 		}

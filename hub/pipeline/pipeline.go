@@ -49,11 +49,11 @@ type Deps struct {
 // Pipeline owns the bus handlers and sweepers of one hub process.
 type Pipeline struct {
 	Deps
-	bus    *bus.Bus
-	m      *metrics.Metrics
-	log    *slog.Logger
-	jobs   chan *job
-	turns  *turns
+	bus   *bus.Bus
+	m     *metrics.Metrics
+	log   *slog.Logger
+	jobs  chan *job
+	turns *turns
 	// MaxBatch bounds how many inbound messages share one transaction.
 	MaxBatch int
 	// SweepEvery is how often queues and due deliveries are swept.
