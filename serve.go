@@ -12,6 +12,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/kefu-hub/kefu/configs"
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/connectors/api"
@@ -102,9 +104,8 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	go visitors.Run(ctx)
 	store.SetNotifier(p)
 	ts := &tickets.Store{DB: d.W, R: d.R, Now: func() time.Time { return time.Now().UTC() }}
-	handler := workbench.New(workbench.Deps{Store: store, Tickets: ts, Stream: st, Pipeline: p, Connectors: registry,
-		Metrics: m, Log: log, PublicURL: cfg.PublicURL, SessionTTL: cfg.SessionTTL.Duration, TrustedProxies: cfg.TrustedProxies,
-		AllowPrivateCallbacks: cfg.AllowPrivateCallbacks,
+	handler := newHandler(cfg, workbench.Deps{Store: store, Tickets: ts, Stream: st, Pipeline: p, Connectors: registry,
+		Metrics: m, Log: log,
 		Ready: func(ctx context.Context) error {
 			// Not ready until the bus handlers run: a hub stopped while its
 			// router is still subscribing hangs in the NATS subscriber's
@@ -120,9 +121,34 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	return listen(ctx, ln, cfg, handler, p, log, started)
 }
 
+// newHandler is the hub's HTTP handler: the workbench over the given parts,
+// with the settings from cfg. serve and `kefu routes` both build it here.
+func newHandler(cfg configs.Config, d workbench.Deps) *gin.Engine {
+	d.PublicURL, d.SessionTTL, d.SessionRecheck = cfg.PublicURL, cfg.SessionTTL.Duration, cfg.SessionRecheck.Duration
+	d.TrustedProxies, d.AllowPrivateCallbacks = cfg.TrustedProxies, cfg.AllowPrivateCallbacks
+	return workbench.New(d)
+}
+
+// routes prints every route the hub serves, "METHOD PATH" a line, from the
+// handler serve builds, without opening or starting anything (the
+// end-to-end tenant-isolation matrix must cover exactly these).
+func routes(getenv func(string) string) error {
+	cfg, err := configs.Load(getenv)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	m := metrics.New(func() float64 { return 0 })
+	h := newHandler(cfg, workbench.Deps{Connectors: newRegistry(connectors.Deps{}, cfg, nil), Metrics: m})
+	for _, r := range h.Routes() {
+		fmt.Println(r.Method, r.Path)
+	}
+	return nil
+}
+
 // newRegistry builds every connector the hub serves. The tenant-isolation
-// matrix lists the routes of exactly this registry, so a connector added
-// here without an entry in that matrix fails the tests.
+// matrix (e2e/isolation) lists the routes of exactly this registry, read
+// with `kefu routes`, so a connector added here without an entry in that
+// matrix fails the tests.
 func newRegistry(deps connectors.Deps, cfg configs.Config, store web.Store) connectors.Registry {
 	return connectors.NewRegistry(api.New(deps), wechat.New(deps, cfg.WechatAPIBase), web.New(deps, store))
 }
