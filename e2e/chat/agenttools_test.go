@@ -290,7 +290,7 @@ func TestBlacklistDropsAtIngest(t *testing.T) {
 		conv := d.say(t, "spammer", "广告", "加微信领红包")
 		contact := d.conversation(t, conv)["contact_id"].(string)
 		r := d.agent.Must(201, "POST", "/api/v1/conversations/"+conv+"/blacklist", map[string]any{"reason": "广告"})
-		if r.Str("conversation.Status") != "closed" || r.Str("blacklist.contact_id") != contact || r.Str("blacklist.reason") != "广告" {
+		if r.Str("conversation.status") != "closed" || r.Str("blacklist.contact_id") != contact || r.Str("blacklist.reason") != "广告" {
 			t.Fatalf("blacklist: %s", r.Body)
 		}
 		d.agent.Must(403, "GET", "/api/v1/blacklist", nil)

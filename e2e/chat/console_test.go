@@ -310,7 +310,7 @@ func TestLiveMonitor(t *testing.T) {
 }
 
 // Tickets: filters, what a plain agent sees, replies that reach the customer
-// through the API channel's kit.Callback (also once the conversation is closed),
+// through the API channel's callback (also once the conversation is closed),
 // and internal comments that never do.
 func TestTicketFiltersVisibilityAndReply(t *testing.T) {
 	t.Parallel()
@@ -365,7 +365,7 @@ func TestTicketFiltersVisibilityAndReply(t *testing.T) {
 			for _, c := range cb.Received() {
 				if c.Body["type"] == "message.created" && kit.Dig(c.Body, "data", "message", "text") == text {
 					if !c.OK {
-						t.Fatalf("reply kit.Callback %s is not signed with the channel secret", c.ID)
+						t.Fatalf("reply callback %s is not signed with the channel secret", c.ID)
 					}
 					n++
 				}
@@ -513,6 +513,7 @@ func TestWebhookSubscription(t *testing.T) {
 			t.Fatalf("rotated secret %q", rot)
 		}
 		secret = rot
+		hook.SetSecret(secret) // what the integrator does with the rotated secret
 		adm.Must(200, "PATCH", "/api/v1/webhooks/"+subID, map[string]any{"events": []string{"message.created"}})
 		before := len(hook.Received())
 		ch.Post(t, h.Base, kit.TextMsg("wh-2", "cust-w2", "第二位"))

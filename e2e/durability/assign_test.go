@@ -55,7 +55,7 @@ func TestTwoHubsNeverOverAssign(t *testing.T) {
 				Open    int    `db:"open"`
 			}
 			err := d.Select(&rows, d.Rebind(`SELECT a.id, a.max_chats, a.current_chats,
-				(SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = a.id AND c.Status = 'open') AS open
+				(SELECT COUNT(*) FROM conversations c WHERE c.assignee_id = a.id AND c.status = 'open') AS open
 				FROM agents a WHERE a.tenant_id = ? AND a.role = 'agent'`), tenantID)
 			if err != nil {
 				t.Errorf("sample: %v", err)
