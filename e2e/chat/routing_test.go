@@ -163,7 +163,16 @@ func TestQueueFullOffersMessage(t *testing.T) {
 		for i := 1; i <= 3; i++ {
 			cust := fmt.Sprintf("f%d", i)
 			post(t, ch, h.Base, kit.TextMsg("fm-"+cust, cust, "你好"))
-			mon.Conv(cust)
+			conv := mon.Conv(cust)
+			// Each customer's messages are handled in order, different
+			// customers' at once: f1 takes the only seat and f2 the only
+			// queue place before the next one writes.
+			switch i {
+			case 1:
+				mon.Assignee(conv)
+			case 2:
+				mon.WaitEvent("conversation.queued", conv)
+			}
 		}
 		kit.Eventually(t, 10*time.Second, "f2 is told its place as a message", func() bool {
 			return kit.Count(cb.Texts("f2"), "您好，当前咨询人数较多，您前面还有 0 位访客，请稍候。") == 1

@@ -80,7 +80,7 @@ func (e *Env) run(addr string) (*Hub, error) {
 	go func() { h.done <- h.cmd.Wait() }()
 	e.T.Cleanup(func() {
 		if e.T.Failed() {
-			e.T.Logf("last lines of %s (%s):\n%s", h.Log, h.Addr, tail(h.Log, 40))
+			e.T.Logf("last lines of %s (%s):\n%s", h.Log, h.Addr, tail(h.Log, 60))
 		}
 	})
 	e.T.Cleanup(h.Stop)
@@ -149,7 +149,7 @@ func (h *Hub) Stop() {
 	h.cmd = nil
 }
 
-// tail is the last n lines of a file.
+// tail is the last n lines of a file, without the kit's own readiness polls.
 func tail(path string, n int) string {
 	f, err := os.Open(path)
 	if err != nil {
@@ -160,6 +160,9 @@ func tail(path string, n int) string {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
+		if strings.Contains(sc.Text(), "route=/readyz") {
+			continue
+		}
 		lines = append(lines, sc.Text())
 		if len(lines) > n {
 			lines = lines[1:]
