@@ -1,7 +1,7 @@
 // Package chat tests conversations end to end against the real kefu
 // binary: the API channel round trip, assignment and routing policies, the
-// queue, transfers, offline tickets, agent tools, the admin console, resume
-// of agent sockets and message order.
+// queue, transfers, offline tickets, agent tools, the admin console and the
+// resume of agent sockets.
 package chat
 
 import (

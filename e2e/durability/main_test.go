@@ -1,6 +1,7 @@
 // Package durability tests what must survive processes dying and racing,
 // against the real kefu binary: kill -9 under load, restarts, duplicate
-// deliveries, and several hubs sharing one PostgreSQL + NATS.
+// deliveries, each customer's message order under load, and several hubs
+// sharing one PostgreSQL + NATS.
 package durability
 
 import (
