@@ -263,15 +263,17 @@ func (c *Client) Download(u string) (*http.Response, []byte) {
 	return res, b
 }
 
-// Eventually polls cond until it holds or d passes.
+// Eventually polls cond until it holds or d passes. It polls quickly at
+// first, then every 100 ms: many tests poll hubs at once, and each poll
+// costs the hub (and the database) some work.
 func Eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
+	for wait := 25 * time.Millisecond; time.Now().Before(deadline); wait = min(2*wait, 100*time.Millisecond) {
 		if cond() {
 			return
 		}
-		time.Sleep(25 * time.Millisecond)
+		time.Sleep(wait)
 	}
 	t.Fatalf("timed out after %s waiting for: %s", d, what)
 }
