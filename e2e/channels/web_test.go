@@ -4,7 +4,7 @@ package channels
 // widget speaks it: a visitor socket on an allowed origin, messages on the
 // durable inbound path, agent replies, typing preview, resume, identity,
 // the leave-a-message form, visitor tracking, invites, proactive chat,
-// uploads and ratings. The browser itself is driven in widget_test.go.
+// uploads and ratings. The browser itself is driven in e2e/browser/widget_test.go.
 
 import (
 	"bytes"

@@ -112,7 +112,7 @@ func isoRoutes() map[string]isoRoute {
 			return map[string]any{"text": "x"}
 		}},
 		// The web channel's widget endpoints answer browsers on the channel's
-		// allowed domains (web_test.go covers origins and tokens).
+		// allowed domains (e2e/channels/web_test.go covers origins and tokens).
 		"GET /webhooks/web/:channel_id/config":         {access: accWebhook, obj: "channel"},
 		"OPTIONS /webhooks/web/:channel_id/config":     {access: accWebhook, obj: "channel"},
 		"GET /webhooks/web/:channel_id/ws":             {access: accWebhook, obj: "channel"},
