@@ -47,14 +47,6 @@ func (ch APIChannel) Post(t testing.TB, base string, body any) (int, []byte) {
 	return ch.PostRaw(t, base, b, time.Now())
 }
 
-// MustPost posts and fails the test unless the hub answers 200.
-func (ch APIChannel) MustPost(t testing.TB, base string, body any) {
-	t.Helper()
-	if status, b := ch.Post(t, base, body); status != 200 {
-		t.Fatalf("post: %d %s", status, b)
-	}
-}
-
 // PostRaw sends body signed at ts.
 func (ch APIChannel) PostRaw(t testing.TB, base string, b []byte, ts time.Time) (int, []byte) {
 	t.Helper()
@@ -79,8 +71,8 @@ func TextMsg(id, contact, text string) map[string]any {
 		"type": "text", "text": text}
 }
 
-// SendClient posts from goroutines and across a hub's death.
-var SendClient = &http.Client{Timeout: 15 * time.Second}
+// sendClient posts from goroutines and across a hub's death.
+var sendClient = &http.Client{Timeout: 15 * time.Second}
 
 // DropIdleConns closes the test's idle client connections before the hubs
 // stop: concurrent requests leave connections the client dialed but never
@@ -89,7 +81,7 @@ var SendClient = &http.Client{Timeout: 15 * time.Second}
 // it runs before their cleanup).
 func DropIdleConns(t testing.TB) {
 	t.Cleanup(func() {
-		SendClient.CloseIdleConnections()
+		sendClient.CloseIdleConnections()
 		http.DefaultClient.CloseIdleConnections()
 	})
 }
@@ -110,7 +102,7 @@ func TrySend(ch APIChannel, base string, body any) (int, error) {
 	if err := api.SetHeaders(req.Header, ch.Secret, "msg_"+RandHex(8), time.Now(), b); err != nil {
 		return 0, err
 	}
-	res, err := SendClient.Do(req)
+	res, err := sendClient.Do(req)
 	if err != nil {
 		return 0, err
 	}

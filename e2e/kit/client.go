@@ -106,9 +106,6 @@ func (h *Hub) Admin() *Client { return Login(h.T, h.Base, "admin@kefu.test", "ad
 // On returns the same identity against another hub process.
 func (c *Client) On(h *Hub) *Client { return &Client{T: c.T, Base: h.Base, Token: c.Token} }
 
-// With returns the same identity reporting to another test (a subtest).
-func (c *Client) With(t testing.TB) *Client { return &Client{T: t, Base: c.Base, Token: c.Token} }
-
 // NewAgent creates an agent (password agent-pass-1) and logs them in.
 func (c *Client) NewAgent(email string, maxChats int, groups ...string) *Client {
 	c.T.Helper()

@@ -23,8 +23,8 @@ import (
 // Cluster services. CI fails (not skips) when they are missing; set
 // KEFU_TEST_EMBEDDED_ONLY=1 to run only embedded mode on a laptop.
 const (
-	PGAdmin = "postgres://127.0.0.1:5432/test?sslmode=disable"
-	NATSURL = "nats://127.0.0.1:4222"
+	pgAdmin = "postgres://127.0.0.1:5432/test?sslmode=disable"
+	natsURL = "nats://127.0.0.1:4222"
 )
 
 // Mode is one way to run the hub.
@@ -101,7 +101,7 @@ func NewEnv(t testing.TB, m Mode) *Env {
 	if m.Cluster {
 		e.Vars["KEFU_DATABASE_URL"] = freshDatabase(t)
 		prefix := "t" + RandHex(6)
-		e.Vars["KEFU_NATS_URL"] = NATSURL
+		e.Vars["KEFU_NATS_URL"] = natsURL
 		e.Vars["KEFU_BUS_PREFIX"] = prefix
 		t.Cleanup(func() { deleteStreams(prefix) })
 	}
@@ -110,12 +110,12 @@ func NewEnv(t testing.TB, m Mode) *Env {
 
 func freshDatabase(t testing.TB) string {
 	t.Helper()
-	admin, err := sql.Open("postgres", PGAdmin)
+	admin, err := sql.Open("postgres", pgAdmin)
 	if err != nil {
 		t.Fatalf("postgres: %v", err)
 	}
 	if err := admin.Ping(); err != nil {
-		t.Fatalf("PostgreSQL must be reachable at %s for cluster-mode tests (KEFU_TEST_EMBEDDED_ONLY=1 skips them): %v", PGAdmin, err)
+		t.Fatalf("PostgreSQL must be reachable at %s for cluster-mode tests (KEFU_TEST_EMBEDDED_ONLY=1 skips them): %v", pgAdmin, err)
 	}
 	name := "kefu_t_" + RandHex(6)
 	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
@@ -129,7 +129,7 @@ func freshDatabase(t testing.TB) string {
 }
 
 func deleteStreams(prefix string) {
-	nc, err := nats.Connect(NATSURL)
+	nc, err := nats.Connect(natsURL)
 	if err != nil {
 		return
 	}
@@ -140,8 +140,8 @@ func deleteStreams(prefix string) {
 	}
 }
 
-// FreePort is a loopback address nothing listens on right now.
-func FreePort(t testing.TB) string {
+// freePort is a loopback address nothing listens on right now.
+func freePort(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -37,11 +37,11 @@ const Parallel = 4
 func (e *Env) Start() *Hub {
 	e.T.Helper()
 	for try := 0; ; try++ {
-		h, err := e.run(FreePort(e.T))
+		h, err := e.run(freePort(e.T))
 		if err == nil {
 			return h
 		}
-		// The port went to someone else between FreePort and the hub's bind.
+		// The port went to someone else between freePort and the hub's bind.
 		if try < 3 && strings.Contains(tail(h.Log, 20), "address already in use") {
 			continue
 		}
