@@ -29,9 +29,6 @@ type Hub struct {
 
 var hubSeq atomic.Int64
 
-// Parallel is how many tests of a package run at once by default.
-const Parallel = 4
-
 // Start runs a hub of this deployment on a free port and waits until it is
 // ready; the hub stops (SIGINT) when the test ends.
 func (e *Env) Start() *Hub {
@@ -45,7 +42,7 @@ func (e *Env) Start() *Hub {
 		if try < 3 && strings.Contains(tail(h.Log, 20), "address already in use") {
 			continue
 		}
-		e.T.Fatalf("%v\n%s", err, tail(h.Log, 50))
+		e.T.Fatal(err) // its log's tail follows
 	}
 }
 
@@ -54,7 +51,7 @@ func (e *Env) StartAt(addr string) *Hub {
 	e.T.Helper()
 	h, err := e.run(addr)
 	if err != nil {
-		e.T.Fatalf("%v\n%s", err, tail(h.Log, 50))
+		e.T.Fatal(err) // its log's tail follows
 	}
 	return h
 }
@@ -250,6 +247,9 @@ func Path(t testing.TB, rel string) string {
 	}
 	return filepath.Join(r, filepath.FromSlash(rel))
 }
+
+// Parallel is how many tests of a package run at once by default.
+const Parallel = 4
 
 // Main runs a test package's tests and removes the binary it built.
 //
