@@ -1,6 +1,6 @@
 // Package chat tests conversations end to end against the real kefu
-// binary: the API channel round trip, assignment and routing policies, the
-// queue, transfers, offline tickets, agent tools, the admin console and the
+// binary: the API channel round trip, assignment and routing policies (also
+// with two hubs racing), the queue, transfers, offline tickets and the
 // resume of agent sockets.
 package chat
 

@@ -3,13 +3,11 @@ package kit
 import (
 	"bufio"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -248,23 +246,10 @@ func Path(t testing.TB, rel string) string {
 	return filepath.Join(r, filepath.FromSlash(rel))
 }
 
-// Parallel is how many tests of a package run at once by default.
-const Parallel = 4
-
 // Main runs a test package's tests and removes the binary it built.
 //
 //	func TestMain(m *testing.M) { kit.Main(m) }
-//
-// The tests spend most of their time waiting on hubs, so unless -parallel
-// is given, up to Parallel of them run at once (go test's default is one
-// per CPU).
 func Main(m *testing.M) {
-	flag.Parse()
-	set := false
-	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set {
-		flag.Set("test.parallel", strconv.Itoa(Parallel))
-	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)

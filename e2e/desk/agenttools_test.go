@@ -1,4 +1,4 @@
-package chat
+package desk
 
 // The workbench's agent tools (issue 5, part A), through the REST API as the
 // workbench UI and integrators call it: canned replies, internal notes,

@@ -1,4 +1,4 @@
-package chat
+package desk
 
 // Admin console, part B (issue 5): TOTP two-factor login, agent
 // administration, the live monitor, ticket filters / visibility / replies,
