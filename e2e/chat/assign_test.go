@@ -266,8 +266,6 @@ func TestTransferWithReason(t *testing.T) {
 	})
 }
 
-// --- helpers ---
-
 // Two hub processes on one PostgreSQL + NATS route conversations from many
 // new customers at once (posts split across both): no agent ever holds more
 // chats than their maximum, no conversation is assigned twice, and closing
