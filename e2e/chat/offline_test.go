@@ -187,5 +187,3 @@ func TestBusyAgentQueuesInsteadOfTicket(t *testing.T) {
 		}
 	})
 }
-
-// --- helpers ---

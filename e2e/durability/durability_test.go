@@ -260,5 +260,3 @@ func TestConcurrentDuplicatePost(t *testing.T) {
 		kit.AssertGapFreeSeq(t, d, ch.ID)
 	})
 }
-
-// --- helpers shared by the durability, assignment, offline and resume tests ---
