@@ -21,11 +21,15 @@ widget: ## build the website chat widget (connectors/web/widget) into connectors
 ui-test: ui ## the workbench UI's unit tests (Vitest)
 	cd workbench/ui && npm test
 
-test: ui-test ## every test: embedded mode, and PostgreSQL + NATS (127.0.0.1:5432 / :4222) — fails if those are down
+# The end-to-end tests (e2e/) run this freshly built binary.
+test: export KEFU_TEST_BINARY = $(abspath $(BIN))
+test-embedded: export KEFU_TEST_BINARY = $(abspath $(BIN))
+
+test: build ui-test ## every test: embedded mode, and PostgreSQL + NATS (127.0.0.1:5432 / :4222) — fails if those are down
 	$(GO) vet $(PKGS)
 	$(GO) test $(GOFLAGS) -count=1 -timeout 15m $(PKGS)
 
-test-embedded: ui-test ## only embedded-mode tests (no PostgreSQL/NATS needed)
+test-embedded: build ui-test ## only embedded-mode tests (no PostgreSQL/NATS needed)
 	KEFU_TEST_EMBEDDED_ONLY=1 $(GO) test -count=1 -timeout 15m $(PKGS)
 
 lint: ## gofmt, go vet

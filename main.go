@@ -3,6 +3,7 @@
 //	kefu serve      run the hub (embedded SQLite + in-process NATS by default)
 //	kefu migrate    apply database migrations and exit
 //	kefu bench      load-test a running hub on loopback
+//	kefu routes     print every HTTP route the hub serves
 //	kefu version    print the version
 package main
 
@@ -37,10 +38,12 @@ func run(ctx context.Context, args []string) error {
 		return migrate(ctx, os.Getenv)
 	case "bench":
 		return bench(ctx, os.Getenv, args)
+	case "routes":
+		return routes(os.Getenv)
 	case "version":
 		fmt.Println("kefu", version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, bench, version)", cmd)
+		return fmt.Errorf("unknown command %q (serve, migrate, bench, routes, version)", cmd)
 	}
 }

@@ -128,12 +128,10 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	}
 	p := pipeline.New(pipeline.Deps{Store: k, Inbox: in, Router: asg.Router, Timers: timers, Outbound: out,
 		Failed: pipeline.NewFailed(k), Bus: b, Sender: registry, Channel: chans.Get, Sinks: sinks, Metrics: m, Log: log})
-	handler := workbench.New(workbench.Deps{Kernel: k, Identity: id, Channels: chans, Files: files.New(k), Outbound: out,
+	handler := newHandler(cfg, workbench.Deps{Kernel: k, Identity: id, Channels: chans, Files: files.New(k), Outbound: out,
 		Conversations: convs, Cards: conversations.NewCards(k, cts), Categories: conversations.NewCategories(k), Assign: asg, Contacts: cts, Automations: autos, Canned: canned.New(k),
 		Tickets: tickets.New(k, convs, id.Agents), Failed: p.Failed, Stream: st, Pipeline: p, Connectors: registry,
-		Metrics: m, Log: log,
-		PublicURL: cfg.PublicURL, SessionTTL: cfg.SessionTTL.Duration, TrustedProxies: cfg.TrustedProxies,
-		AllowPrivateCallbacks: cfg.AllowPrivateCallbacks, Region: geo.Lookup,
+		Metrics: m, Log: log, Region: geo.Lookup,
 		Ready: func(ctx context.Context) error {
 			// Not ready until the bus handlers run: a load balancer should
 			// not count a hub that consumes nothing yet.
@@ -152,6 +150,31 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		loops = append(loops, profiler(cfg.PprofAddr, log))
 	}
 	return listen(ctx, ln, cfg, handler, p.Ready(), loops, log, started)
+}
+
+// newHandler is the hub's HTTP handler: the workbench over the given parts,
+// with the settings from cfg. serve and `kefu routes` both build it here.
+func newHandler(cfg configs.Config, d workbench.Deps) *workbench.Server {
+	d.PublicURL, d.SessionTTL, d.SessionRecheck = cfg.PublicURL, cfg.SessionTTL.Duration, cfg.SessionRecheck.Duration
+	d.TrustedProxies, d.AllowPrivateCallbacks = cfg.TrustedProxies, cfg.AllowPrivateCallbacks
+	return workbench.New(d)
+}
+
+// routes prints every route the hub serves, "METHOD PATH" a line, from the
+// handler serve builds with the connectors kinds(cfg) registers, without
+// opening or starting anything (the end-to-end tenant-isolation matrix must
+// cover exactly these).
+func routes(getenv func(string) string) error {
+	cfg, err := configs.Load(getenv)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	h := newHandler(cfg, workbench.Deps{Connectors: kinds(cfg).Build(connectors.Deps{}),
+		Metrics: metrics.New(func() float64 { return 0 })})
+	for _, r := range h.Routes() {
+		fmt.Println(r.Method, r.Path)
+	}
+	return nil
 }
 
 // listen serves HTTP and runs the background loops until ctx ends or one of

@@ -37,6 +37,10 @@ type Config struct {
 	LogLevel string `json:"log_level"`
 	// SessionTTL is how long an agent login token lives (KEFU_SESSION_TTL).
 	SessionTTL Duration `json:"session_ttl"`
+	// SessionRecheck is how often an open agent socket checks that its
+	// session still stands: a disabled agent, a password reset or a logout
+	// elsewhere ends the socket within this time (KEFU_SESSION_RECHECK).
+	SessionRecheck Duration `json:"session_recheck"`
 	// MaxBodyBytes bounds every inbound webhook body; larger gets 413 (KEFU_MAX_BODY_BYTES).
 	MaxBodyBytes int64 `json:"max_body_bytes"`
 	// SignatureTolerance is how old a signed webhook timestamp may be (KEFU_SIGNATURE_TOLERANCE).
@@ -99,6 +103,7 @@ func Default() Config {
 		BusPrefix:          "kefu",
 		LogLevel:           "info",
 		SessionTTL:         Duration{30 * 24 * time.Hour},
+		SessionRecheck:     Duration{25 * time.Second},
 		MaxBodyBytes:       1 << 20,
 		SignatureTolerance: Duration{5 * time.Minute},
 		InboxWorkers:       64,
@@ -143,7 +148,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 	}
 	var errs []error
-	durs := map[string]*Duration{"KEFU_SESSION_TTL": &c.SessionTTL, "KEFU_SIGNATURE_TOLERANCE": &c.SignatureTolerance}
+	durs := map[string]*Duration{"KEFU_SESSION_TTL": &c.SessionTTL, "KEFU_SESSION_RECHECK": &c.SessionRecheck,
+		"KEFU_SIGNATURE_TOLERANCE": &c.SignatureTolerance}
 	for k, p := range durs {
 		if v := getenv(k); v != "" {
 			d, err := time.ParseDuration(v)
@@ -201,6 +207,9 @@ func (c Config) Validate() error {
 	}
 	if c.SessionTTL.Duration <= 0 {
 		errs = append(errs, errors.New("session_ttl must be positive"))
+	}
+	if c.SessionRecheck.Duration <= 0 {
+		errs = append(errs, errors.New("session_recheck must be positive"))
 	}
 	if c.SignatureTolerance.Duration <= 0 {
 		errs = append(errs, errors.New("signature_tolerance must be positive"))
@@ -273,7 +282,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("nats_url", maskURL(c.NATSURL)), slog.String("bus_prefix", c.BusPrefix),
 		slog.String("admin_email", c.AdminEmail), slog.Bool("admin_password_set", c.AdminPassword != ""),
 		slog.String("log_level", c.LogLevel), slog.Int("inbox_workers", c.InboxWorkers), slog.Int("inbox_partitions", c.InboxPartitions),
-		slog.Duration("session_ttl", c.SessionTTL.Duration), slog.Int64("max_body_bytes", c.MaxBodyBytes),
+		slog.Duration("session_ttl", c.SessionTTL.Duration), slog.Duration("session_recheck", c.SessionRecheck.Duration), slog.Int64("max_body_bytes", c.MaxBodyBytes),
 		slog.Duration("signature_tolerance", c.SignatureTolerance.Duration),
 		slog.Bool("allow_private_callbacks", c.AllowPrivateCallbacks), slog.String("ipdb_path", c.IPDBPath), slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("wechat_api_base", c.WechatAPIBase), slog.String("weibo_api_base", c.WeiboAPIBase),

@@ -62,6 +62,9 @@ type Deps struct {
 	Log           *slog.Logger
 	PublicURL     string
 	SessionTTL    time.Duration
+	// SessionRecheck is how often an open agent socket rechecks its
+	// session (0: the SessionRecheck default).
+	SessionRecheck time.Duration
 	// TrustedProxies may name the client in X-Forwarded-For (none: the
 	// direct peer is the client).
 	TrustedProxies []string

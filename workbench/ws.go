@@ -27,8 +27,8 @@ const (
 
 // SessionRecheck is how often an open agent socket checks that its session
 // still stands (a disabled agent, a password reset or a logout elsewhere
-// end it); tests shorten it.
-var SessionRecheck = 25 * time.Second
+// end it) when Deps.SessionRecheck is not set.
+const SessionRecheck = 25 * time.Second
 
 var upgrader = websocket.Upgrader{
 	// Agents authenticate with a bearer token in the first frame, never a
@@ -134,7 +134,11 @@ func writeEvent(conn *websocket.Conn, e hub.Event) bool { return writeFrame(conn
 func (s socketAPI) wsLoop(ctx context.Context, conn *websocket.Conn, evs <-chan hub.Event, dropped <-chan struct{}, out <-chan []byte, valid func() bool) {
 	ping := time.NewTicker(wsPingEvery)
 	defer ping.Stop()
-	recheck := time.NewTicker(SessionRecheck)
+	every := s.SessionRecheck
+	if every <= 0 {
+		every = SessionRecheck
+	}
+	recheck := time.NewTicker(every)
 	defer recheck.Stop()
 	for {
 		select {

@@ -1,4 +1,4 @@
-package main
+package browser
 
 // Browser test of the website chat widget (connectors/web/widget): headless
 // Debian chromium driven by playwright-core (connectors/web/widget/e2e/
@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/connectors/web"
+	"github.com/kefu-hub/kefu/e2e/kit"
 )
 
 const widgetDir = "connectors/web/widget"
@@ -30,10 +31,10 @@ const widgetDir = "connectors/web/widget"
 func needWidget(t *testing.T) {
 	t.Helper()
 	var missing []string
-	if !web.WidgetBuilt() {
+	if _, err := os.Stat(kit.Path(t, "connectors/web/assets/dist/widget.js")); err != nil {
 		missing = append(missing, "the built widget (make widget)")
 	}
-	needBrowser(t, widgetDir, missing...)
+	kit.NeedBrowser(t, widgetDir, missing...)
 }
 
 // widgetSnippet is the channel's snippet pointed at this test hub (the
@@ -41,44 +42,45 @@ func needWidget(t *testing.T) {
 var snippetSrc = regexp.MustCompile(`src="[^"]*/widget\.js"`)
 
 func TestWidgetBrowser(t *testing.T) {
+	t.Parallel()
 	needWidget(t)
-	h := newEnv(t, mode{name: "embedded"}).start()
-	adm := h.admin()
+	h := kit.NewEnv(t, kit.Embedded).Start()
+	adm := h.Admin()
 
 	// The hub must serve the bundles this test was built against.
 	for _, f := range []string{"widget.js", "widget/chat.js"} {
-		res, err := http.Get(h.base + "/" + f)
+		res, err := http.Get(h.Base + "/" + f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		disk, _ := os.ReadFile("connectors/web/assets/dist/" + filepath.Base(f))
+		disk, _ := os.ReadFile(kit.Path(t, "connectors/web/assets/dist/"+filepath.Base(f)))
 		if res.StatusCode != 200 || !bytes.Equal(body, disk) {
 			t.Fatalf("GET /%s: %d, %d bytes; want the built bundle (%d bytes): rebuild the binary after make widget", f, res.StatusCode, len(body), len(disk))
 		}
 	}
 
-	groupID := adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"}).str("id")
-	agent := adm.newAgent("web@kefu.test", 5, groupID)
-	r := adm.must(201, "POST", "/api/v1/channels", map[string]any{"type": "web", "name": "官网", "config": map[string]any{
+	groupID := adm.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"}).Str("id")
+	agent := adm.NewAgent("web@kefu.test", 5, groupID)
+	r := adm.Must(201, "POST", "/api/v1/channels", map[string]any{"type": "web", "name": "官网", "config": map[string]any{
 		"allowed_domains": []string{"127.0.0.1"}, "rating": true,
 		"groups": []map[string]string{{"id": groupID, "label": "售前"}},
 		"invite": map[string]any{"enabled": true, "after_seconds": 1, "max_times": 1, "decline_interval_seconds": 3600, "text": "需要帮助吗？"},
 	}})
-	chID := r.str("id")
+	chID := r.Str("id")
 	// A second channel that requires Kefu.identify with a valid hash.
-	r2 := adm.must(201, "POST", "/api/v1/channels", map[string]any{"type": "web", "name": "会员中心", "config": map[string]any{
+	r2 := adm.Must(201, "POST", "/api/v1/channels", map[string]any{"type": "web", "name": "会员中心", "config": map[string]any{
 		"allowed_domains": []string{"127.0.0.1"}, "identity_required": true}})
-	idCh, idSecret := r2.str("id"), r2.str("setup.identity_secret")
+	idCh, idSecret := r2.Str("id"), r2.Str("setup.identity_secret")
 	if idSecret == "" {
-		t.Fatalf("identity channel without setup.identity_secret: %s", r2.body)
+		t.Fatalf("identity channel without setup.identity_secret: %s", r2.Body)
 	}
-	snippet := r.str("setup.snippet")
+	snippet := r.Str("setup.snippet")
 	if !strings.Contains(snippet, `data-channel="`+chID+`"`) || !snippetSrc.MatchString(snippet) {
 		t.Fatalf("setup.snippet = %q", snippet)
 	}
-	snippet = snippetSrc.ReplaceAllString(snippet, `src="`+h.base+`/widget.js"`)
+	snippet = snippetSrc.ReplaceAllString(snippet, `src="`+h.Base+`/widget.js"`)
 
 	// The host site: another origin (its own port), the snippet before </body>.
 	// /member?hash=… is a logged-in page of the identity channel.
@@ -99,12 +101,12 @@ func TestWidgetBrowser(t *testing.T) {
 	page := site.URL + "/pricing"
 	badPage := strings.Replace(page, "127.0.0.1", "localhost", 1)
 
-	shots, _ := filepath.Abs(filepath.Join("testdata", "ui-output"))
-	params, _ := json.Marshal(map[string]string{"hub": h.base, "page": page, "badPage": badPage,
-		"chatURL": h.base + "/chat/" + chID, "channel": chID, "shots": shots, "idChannel": idCh,
+	shots := kit.ShotsDir(t)
+	params, _ := json.Marshal(map[string]string{"hub": h.Base, "page": page, "badPage": badPage,
+		"chatURL": h.Base + "/chat/" + chID, "channel": chID, "shots": shots, "idChannel": idCh,
 		"memberPage":    site.URL + "/member?hash=" + web.IdentityHash(idSecret, "u-42"),
 		"memberBadPage": site.URL + "/member?hash=" + web.IdentityHash("not-the-secret", "u-42")})
-	script := runBrowserScript(t, widgetDir, 4*time.Minute, nil, "e2e/widget.mjs", string(params))
+	script := kit.RunBrowserScript(t, widgetDir, 4*time.Minute, nil, "e2e/widget.mjs", string(params))
 	type stepMsg struct {
 		Step    string `json:"step"`
 		Visitor *struct {
@@ -118,22 +120,22 @@ func TestWidgetBrowser(t *testing.T) {
 	await := func(want string) stepMsg {
 		t.Helper()
 		var m stepMsg
-		json.Unmarshal([]byte(script.await(want)), &m)
+		json.Unmarshal([]byte(script.Await(want)), &m)
 		return m
 	}
-	reply := script.send
+	reply := script.Send
 	visitors := func() []map[string]any {
 		var vs struct {
 			Visitors []map[string]any `json:"visitors"`
 		}
-		agent.must(200, "GET", "/api/v1/visitors?channel_id="+chID, nil).json(t, &vs)
+		agent.Must(200, "GET", "/api/v1/visitors?channel_id="+chID, nil).JSON(t, &vs)
 		return vs.Visitors
 	}
 	messages := func(conv string) []map[string]any {
 		var ms struct {
 			Messages []map[string]any `json:"messages"`
 		}
-		agent.must(200, "GET", "/api/v1/conversations/"+conv+"/messages", nil).json(t, &ms)
+		agent.Must(200, "GET", "/api/v1/conversations/"+conv+"/messages", nil).JSON(t, &ms)
 		return ms.Messages
 	}
 
@@ -143,50 +145,50 @@ func TestWidgetBrowser(t *testing.T) {
 		t.Fatalf("visitor after the first visit: %+v", st.Visitor)
 	}
 	visitorID := st.Visitor.ID
-	eventually(t, 10*time.Second, "the left message is a ticket", func() bool {
-		return strings.Contains(string(adm.must(200, "GET", "/api/v1/tickets", nil).body), "web-offline 请问企业版多少钱？")
+	kit.Eventually(t, 10*time.Second, "the left message is a ticket", func() bool {
+		return strings.Contains(string(adm.Must(200, "GET", "/api/v1/tickets", nil).Body), "web-offline 请问企业版多少钱？")
 	})
 	reply(nil)
 
 	// 2. the agent comes online; invites
-	agent.setStatus("online")
-	s := agent.dial(-1)
+	agent.SetStatus("online")
+	s := agent.Dial(-1)
 	await("agent-online")
 	reply(nil)
 	st = await("invite")
 	if st.Visitor == nil || st.Visitor.ID != visitorID {
 		t.Fatalf("visitor id changed across a reload: %+v, want %s", st.Visitor, visitorID)
 	}
-	agent.must(202, "POST", "/api/v1/visitors/"+visitorID+"/invite", map[string]string{"text": "您好 web-invite，我是客服"})
+	agent.Must(202, "POST", "/api/v1/visitors/"+visitorID+"/invite", map[string]string{"text": "您好 web-invite，我是客服"})
 	reply(nil)
 
 	// 3. chat
 	await("sent")
-	ev := s.waitFor("conversation.assigned", 15*time.Second, nil)
-	conv, _ := dig(ev, "data", "conversation", "id").(string)
-	if !strings.Contains(fmt.Sprint(dig(ev, "data", "messages")), "web-first 你好，我想咨询") {
+	ev := s.WaitFor("conversation.assigned", 15*time.Second, nil)
+	conv, _ := kit.Dig(ev, "data", "conversation", "id").(string)
+	if !strings.Contains(fmt.Sprint(kit.Dig(ev, "data", "messages")), "web-first 你好，我想咨询") {
 		t.Fatalf("assigned event without the visitor's message: %v", ev)
 	}
-	agent.must(201, "POST", "/api/v1/conversations/"+conv+"/messages", map[string]any{"content": "您好 web-reply，请问有什么可以帮您？"})
+	agent.Must(201, "POST", "/api/v1/conversations/"+conv+"/messages", map[string]any{"content": "您好 web-reply，请问有什么可以帮您？"})
 	reply(map[string]string{"conv": conv})
 
 	await("typing")
-	s.waitFor("typing", 10*time.Second, func(f map[string]any) bool {
-		p, _ := dig(f, "data", "preview").(string)
+	s.WaitFor("typing", 10*time.Second, func(f map[string]any) bool {
+		p, _ := kit.Dig(f, "data", "preview").(string)
 		return strings.HasPrefix(p, "web-typ")
 	})
 	reply(nil)
 
 	await("xss")
-	s.waitFor("message.created", 10*time.Second, func(f map[string]any) bool {
-		return dig(f, "data", "message", "text") == "<img src=x onerror=alert(1)> web-xss"
+	s.WaitFor("message.created", 10*time.Second, func(f map[string]any) bool {
+		return kit.Dig(f, "data", "message", "text") == "<img src=x onerror=alert(1)> web-xss"
 	})
-	agent.must(201, "POST", "/api/v1/conversations/"+conv+"/messages", map[string]any{"content": "<script>alert(2)</script> web-xss-reply"})
+	agent.Must(201, "POST", "/api/v1/conversations/"+conv+"/messages", map[string]any{"content": "<script>alert(2)</script> web-xss-reply"})
 	reply(nil)
 
 	// 4. the network cut: a reply sent meanwhile
 	await("cut")
-	agent.must(201, "POST", "/api/v1/conversations/"+conv+"/messages", map[string]any{"content": "web-cut-reply 收到"})
+	agent.Must(201, "POST", "/api/v1/conversations/"+conv+"/messages", map[string]any{"content": "web-cut-reply 收到"})
 	reply(nil)
 
 	// the widget shows exactly the conversation's messages, each once
@@ -214,7 +216,7 @@ func TestWidgetBrowser(t *testing.T) {
 
 	// 6. close → rating
 	await("close")
-	agent.must(200, "POST", "/api/v1/conversations/"+conv+"/close", map[string]any{"reason": "solved"})
+	agent.Must(200, "POST", "/api/v1/conversations/"+conv+"/close", map[string]any{"reason": "solved"})
 	reply(nil)
 	// The widget thanks the visitor only on the hub's {"type":"ack","rate":conv},
 	// sent once the rating is stored.
@@ -225,7 +227,7 @@ func TestWidgetBrowser(t *testing.T) {
 			Comment string `json:"comment"`
 		} `json:"rating"`
 	}
-	agent.must(200, "GET", "/api/v1/conversations/"+conv, nil).json(t, &rated)
+	agent.Must(200, "GET", "/api/v1/conversations/"+conv, nil).JSON(t, &rated)
 	if rated.Rating == nil || rated.Rating.Score != 5 || rated.Rating.Comment != "web-rating 很满意" {
 		t.Fatalf("the conversation's rating after the widget rated it: %+v", rated.Rating)
 	}
@@ -233,7 +235,7 @@ func TestWidgetBrowser(t *testing.T) {
 
 	// proactive chat (主动对话): the agent starts a conversation with the visitor
 	await("proactive")
-	agent.must(201, "POST", "/api/v1/visitors/"+visitorID+"/chat", map[string]string{"text": "您好 web-proactive，需要帮忙吗？"})
+	agent.Must(201, "POST", "/api/v1/visitors/"+visitorID+"/chat", map[string]string{"text": "您好 web-proactive，需要帮忙吗？"})
 	reply(nil)
 	await("proactive-shown")
 	reply(nil)
@@ -243,8 +245,8 @@ func TestWidgetBrowser(t *testing.T) {
 	if st.Visitor == nil || st.Visitor.ID == visitorID {
 		t.Fatalf("direct page visitor: %+v", st.Visitor)
 	}
-	s.waitFor("conversation.assigned", 15*time.Second, func(f map[string]any) bool {
-		return strings.Contains(fmt.Sprint(dig(f, "data", "messages")), "web-mobile 手机上咨询")
+	s.WaitFor("conversation.assigned", 15*time.Second, func(f map[string]any) bool {
+		return strings.Contains(fmt.Sprint(kit.Dig(f, "data", "messages")), "web-mobile 手机上咨询")
 	})
 	before := len(visitors())
 	reply(nil)
@@ -259,10 +261,10 @@ func TestWidgetBrowser(t *testing.T) {
 	// 9. Kefu.identify on a channel that requires it: the right hash chats
 	// as the known user, a wrong one is refused.
 	await("identified")
-	ev = s.waitFor("conversation.assigned", 15*time.Second, func(f map[string]any) bool {
-		return strings.Contains(fmt.Sprint(dig(f, "data", "messages")), "web-identified")
+	ev = s.WaitFor("conversation.assigned", 15*time.Second, func(f map[string]any) bool {
+		return strings.Contains(fmt.Sprint(kit.Dig(f, "data", "messages")), "web-identified")
 	})
-	if c := fmt.Sprint(dig(ev, "data", "conversation")); !strings.Contains(c, "张三") && !strings.Contains(c, "u:u-42") {
+	if c := fmt.Sprint(kit.Dig(ev, "data", "conversation")); !strings.Contains(c, "张三") && !strings.Contains(c, "u:u-42") {
 		t.Fatalf("the identified visitor's conversation does not name the user: %s", c)
 	}
 	reply(nil)
@@ -271,6 +273,6 @@ func TestWidgetBrowser(t *testing.T) {
 
 	await("done")
 	reply(nil)
-	script.finish()
+	script.Finish()
 	t.Logf("screenshots in %s", shots)
 }

@@ -1,6 +1,6 @@
-package main
+package isolation
 
-// Tenant isolation matrix (DESIGN.md hard rule 6, reliability.md §3): the
+// Tenant isolation matrix (no tenant sees another's data): the
 // table below classifies every route the router serves; a route missing
 // from it fails the test (default deny). Two tenants, each with a full set of
 // objects and a random canary string planted in its customers' text and
@@ -11,7 +11,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -21,14 +20,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/gorilla/websocket"
-
-	"github.com/kefu-hub/kefu/configs"
-	"github.com/kefu-hub/kefu/connectors"
-	"github.com/kefu-hub/kefu/hub/metrics"
-	"github.com/kefu-hub/kefu/hub/store"
-	"github.com/kefu-hub/kefu/workbench"
+	"github.com/kefu-hub/kefu/e2e/kit"
 )
 
 // Who may call a route.
@@ -119,7 +112,7 @@ func isoRoutes() map[string]isoRoute {
 			return map[string]any{"text": "x"}
 		}},
 		// The web channel's widget endpoints answer browsers on the channel's
-		// allowed domains (web_test.go covers origins and tokens).
+		// allowed domains (e2e/channels/web_test.go covers origins and tokens).
 		"GET /webhooks/web/:channel_id/config":         {access: accWebhook, obj: "channel"},
 		"OPTIONS /webhooks/web/:channel_id/config":     {access: accWebhook, obj: "channel"},
 		"GET /webhooks/web/:channel_id/ws":             {access: accWebhook, obj: "channel"},
@@ -134,7 +127,7 @@ func isoRoutes() map[string]isoRoute {
 		}},
 		"GET /api/v1/routing/rules": {access: accAdmin, lists: "rule"},
 		"POST /api/v1/routing/rules": {access: accAdmin, body: func(own *isoTenant) any {
-			return map[string]any{"name": "r-" + randHex(4), "targets": []any{map[string]any{"group_id": own.group}}}
+			return map[string]any{"name": "r-" + kit.RandHex(4), "targets": []any{map[string]any{"group_id": own.group}}}
 		}},
 		"GET /api/v1/routing/rules/:id": {access: accAdmin, obj: "rule"},
 		"PATCH /api/v1/routing/rules/:id": {access: accAdmin, obj: "rule", body: func(*isoTenant) any {
@@ -157,17 +150,17 @@ func isoRoutes() map[string]isoRoute {
 		"GET /api/v1/groups":                      {access: accAuth, lists: "group"},
 
 		"POST /api/v1/tenants": {access: accSuper, body: func(*isoTenant) any {
-			return map[string]any{"name": "x", "admin_email": "x-" + randHex(4) + "@kefu.test", "admin_password": "admin-pass-x"}
+			return map[string]any{"name": "x", "admin_email": "x-" + kit.RandHex(4) + "@kefu.test", "admin_password": "admin-pass-x"}
 		}},
 		"POST /api/v1/agents": {access: accAdmin, body: func(*isoTenant) any {
-			return map[string]any{"email": "n-" + randHex(4) + "@kefu.test", "password": "agent-pass-1"}
+			return map[string]any{"email": "n-" + kit.RandHex(4) + "@kefu.test", "password": "agent-pass-1"}
 		}},
 		"GET /api/v1/agents/:id": {access: accAdmin, obj: "agent"},
 		"PATCH /api/v1/agents/:id": {access: accAdmin, obj: "agent", body: func(*isoTenant) any {
 			return map[string]any{"name": "renamed"}
 		}},
 		"POST /api/v1/groups": {access: accAdmin, body: func(*isoTenant) any {
-			return map[string]any{"name": "g-" + randHex(4)}
+			return map[string]any{"name": "g-" + kit.RandHex(4)}
 		}},
 		"GET /api/v1/groups/:id": {access: accAdmin, obj: "group"},
 		"GET /api/v1/channels":   {access: accAdmin, lists: "channel"},
@@ -186,7 +179,7 @@ func isoRoutes() map[string]isoRoute {
 		"POST /api/v1/failed-messages/:id/retry":  {access: accAdmin, obj: "failed"},
 		"GET /api/v1/api-tokens":                  {access: accAdmin, lists: "token"},
 		"POST /api/v1/api-tokens": {access: accAdmin, body: func(*isoTenant) any {
-			return map[string]any{"name": "t-" + randHex(4)}
+			return map[string]any{"name": "t-" + kit.RandHex(4)}
 		}},
 		"DELETE /api/v1/api-tokens/:id": {access: accAdmin, obj: "token"},
 
@@ -241,7 +234,7 @@ func isoRoutes() map[string]isoRoute {
 		}},
 		"GET /api/v1/categories": {access: accAuth, lists: "category"},
 		"POST /api/v1/categories": {access: accAdmin, body: func(*isoTenant) any {
-			return map[string]any{"name": "c-" + randHex(4)}
+			return map[string]any{"name": "c-" + kit.RandHex(4)}
 		}},
 		"DELETE /api/v1/categories/:id": {access: accAdmin, obj: "category"},
 		"GET /api/v1/blacklist":         {access: accAdmin, lists: "blacklist"},
@@ -255,24 +248,16 @@ func isoRoutes() map[string]isoRoute {
 	}
 }
 
-// isoLiveRoutes is every route the hub serves: the workbench router with
-// the same connector registry serve builds.
-func isoLiveRoutes() gin.RoutesInfo {
-	return workbench.New(workbench.Deps{Connectors: kinds(configs.Default()).Build(connectors.Deps{}),
-		Metrics: metrics.New(func() float64 { return 0 })}).Routes()
-}
-
-func isoKey(r gin.RouteInfo) string { return r.Method + " " + r.Path }
-
 // The matrix covers exactly the router's routes: a new route without an
 // entry fails (default deny), and so does an entry for a route that is gone.
 func TestIsolationMatrixCoversEveryRoute(t *testing.T) {
+	t.Parallel()
 	table := isoRoutes()
 	seen := map[string]bool{}
-	for _, r := range isoLiveRoutes() {
-		seen[isoKey(r)] = true
-		if _, ok := table[isoKey(r)]; !ok {
-			t.Errorf("route %s has no entry in the isolation matrix (isoRoutes): classify it and say what a foreign id must get", isoKey(r))
+	for _, r := range kit.Routes(t) {
+		seen[r.String()] = true
+		if _, ok := table[r.String()]; !ok {
+			t.Errorf("route %s has no entry in the isolation matrix (isoRoutes): classify it and say what a foreign id must get", r.String())
 		}
 	}
 	for k := range table {
@@ -285,18 +270,18 @@ func TestIsolationMatrixCoversEveryRoute(t *testing.T) {
 // isoTenant is one tenant with one of everything.
 type isoTenant struct {
 	name, canary, tenantID         string
-	admin, agent, agent2           *client
+	admin, agent, agent2           *kit.Client
 	adminEmail                     string
 	adminID, agentID, agent2ID     string
 	group, offGroup                string
-	ch, offCh                      apiChannel
-	cb                             *callbackServer
+	ch, offCh                      kit.APIChannel
+	cb                             *kit.CallbackServer
 	conv, contact, offConv, ticket string
 	messages                       []string
 	delivery, tokenID, token       string
 	attachment                     string
 	failed                         string
-	agentSock                      *sock
+	agentSock                      *kit.Sock
 	webhook, webhookSecret         string
 	rule                           string
 	canned, category, blacklist    string
@@ -355,57 +340,42 @@ func (x *isoTenant) secrets() []string {
 	return append(s, x.messages...)
 }
 
-// isoSQL runs a statement on the hub's database (for rows no API creates,
-// like a poisoned bus message).
-func isoSQL(t *testing.T, e *env, q string, args ...any) {
-	t.Helper()
-	ctx := context.Background()
-	d, err := store.Open(ctx, e.vars["KEFU_DATABASE_URL"], e.vars["KEFU_DATA_DIR"], store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	if _, err := d.W.ExecContext(ctx, d.W.Rebind(q), args...); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-}
-
 // isoSetup creates a tenant through the platform admin, with admin, two
 // agents, groups, a routed API channel and an offline one, an assigned
 // conversation with messages and a reply delivered to the callback, an
 // offline ticket, an API token and a failed message.
-func isoSetup(t *testing.T, e *env, h *hubProc, sup *client, name string) *isoTenant {
+func isoSetup(t *testing.T, e *kit.Env, h *kit.Hub, sup *kit.Client, name string) *isoTenant {
 	t.Helper()
-	x := &isoTenant{name: name, canary: "CANARY" + randHex(10)}
+	x := &isoTenant{name: name, canary: "CANARY" + kit.RandHex(10)}
 	x.adminEmail = name + "-admin@kefu.test"
-	r := sup.must(201, "POST", "/api/v1/tenants", map[string]any{"name": "Tenant " + name + " " + x.canary,
+	r := sup.Must(201, "POST", "/api/v1/tenants", map[string]any{"name": "Tenant " + name + " " + x.canary,
 		"admin_email": x.adminEmail, "admin_password": "admin-pass-" + name})
-	x.tenantID, x.adminID = r.str("tenant.id"), r.str("admin.id")
-	x.admin = login(t, h.base, x.adminEmail, "admin-pass-"+name)
-	x.group = x.admin.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前 " + x.canary}).str("id")
-	x.offGroup = x.admin.must(201, "POST", "/api/v1/groups", map[string]any{"name": "留言 " + x.canary}).str("id")
-	x.agent = x.admin.newAgent(name+"-agent1@kefu.test", 50, x.group)
-	x.agentID = x.agent.meID()
-	x.agent2 = x.admin.newAgent(name+"-agent2@kefu.test", 50)
-	x.agent2ID = x.agent2.meID()
-	x.cb = newCallbackServer(t)
-	x.ch = x.admin.newAPIChannel(x.cb.URL, map[string]any{"name": "dev " + x.canary, "default_group_id": x.group})
-	x.offCh = x.admin.newAPIChannel(x.cb.URL, map[string]any{"name": "offline " + x.canary, "default_group_id": x.offGroup,
+	x.tenantID, x.adminID = r.Str("tenant.id"), r.Str("admin.id")
+	x.admin = kit.Login(t, h.Base, x.adminEmail, "admin-pass-"+name)
+	x.group = x.admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前 " + x.canary}).Str("id")
+	x.offGroup = x.admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "留言 " + x.canary}).Str("id")
+	x.agent = x.admin.NewAgent(name+"-agent1@kefu.test", 50, x.group)
+	x.agentID = x.agent.MeID()
+	x.agent2 = x.admin.NewAgent(name+"-agent2@kefu.test", 50)
+	x.agent2ID = x.agent2.MeID()
+	x.cb = kit.NewCallbackServer(t)
+	x.ch = x.admin.NewAPIChannel(x.cb.URL, map[string]any{"name": "dev " + x.canary, "default_group_id": x.group})
+	x.offCh = x.admin.NewAPIChannel(x.cb.URL, map[string]any{"name": "offline " + x.canary, "default_group_id": x.offGroup,
 		"offline_message": "offline " + x.canary})
 
-	x.agent.setStatus("online")
-	x.agent2.setStatus("online")
-	x.agentSock = x.agent.dial(-1)
-	if st, b := x.ch.post(t, h.base, map[string]any{"id": "m1-" + x.canary, "type": "text", "text": "你好 " + x.canary,
+	x.agent.SetStatus("online")
+	x.agent2.SetStatus("online")
+	x.agentSock = x.agent.Dial(-1)
+	if st, b := x.ch.Post(t, h.Base, map[string]any{"id": "m1-" + x.canary, "type": "text", "text": "你好 " + x.canary,
 		"contact": map[string]any{"id": "cust-" + x.canary, "name": "客户 " + x.canary, "email": x.canary + "@example.com"}}); st != 200 {
 		t.Fatalf("post: %d %s", st, b)
 	}
-	ev := x.agentSock.waitFor("conversation.assigned", 15*time.Second, nil)
-	x.conv, _ = dig(ev, "data", "conversation", "id").(string)
-	x.contact, _ = dig(ev, "data", "conversation", "contact_id").(string)
-	x.agent.must(201, "POST", "/api/v1/conversations/"+x.conv+"/messages", map[string]any{"content": "回复 " + x.canary})
+	ev := x.agentSock.WaitFor("conversation.assigned", 15*time.Second, nil)
+	x.conv, _ = kit.Dig(ev, "data", "conversation", "id").(string)
+	x.contact, _ = kit.Dig(ev, "data", "conversation", "contact_id").(string)
+	x.agent.Must(201, "POST", "/api/v1/conversations/"+x.conv+"/messages", map[string]any{"content": "回复 " + x.canary})
 	var ms struct{ Messages []struct{ ID string } }
-	x.admin.must(200, "GET", "/api/v1/conversations/"+x.conv+"/messages", nil).json(t, &ms)
+	x.admin.Must(200, "GET", "/api/v1/conversations/"+x.conv+"/messages", nil).JSON(t, &ms)
 	for _, m := range ms.Messages {
 		x.messages = append(x.messages, m.ID)
 	}
@@ -413,28 +383,28 @@ func isoSetup(t *testing.T, e *env, h *hubProc, sup *client, name string) *isoTe
 		t.Fatalf("%s: conversation has %d messages, want 2", name, len(x.messages))
 	}
 
-	if st, b := x.offCh.post(t, h.base, map[string]any{"id": "off1-" + x.canary, "text": "留言 " + x.canary,
+	if st, b := x.offCh.Post(t, h.Base, map[string]any{"id": "off1-" + x.canary, "text": "留言 " + x.canary,
 		"contact": map[string]any{"id": "off-" + x.canary, "name": "访客 " + x.canary}}); st != 200 {
 		t.Fatalf("post offline: %d %s", st, b)
 	}
-	eventually(t, 15*time.Second, name+": the offline message becomes a ticket", func() bool {
+	kit.Eventually(t, 15*time.Second, name+": the offline message becomes a ticket", func() bool {
 		var ts struct {
 			Tickets []struct {
 				ID             string
 				ConversationID string `json:"conversation_id"`
 			}
 		}
-		x.admin.must(200, "GET", "/api/v1/tickets", nil).json(t, &ts)
+		x.admin.Must(200, "GET", "/api/v1/tickets", nil).JSON(t, &ts)
 		if len(ts.Tickets) == 1 {
 			x.ticket, x.offConv = ts.Tickets[0].ID, ts.Tickets[0].ConversationID
 		}
 		return x.ticket != ""
 	})
-	eventually(t, 15*time.Second, name+": the reply is delivered to the callback", func() bool {
+	kit.Eventually(t, 15*time.Second, name+": the reply is delivered to the callback", func() bool {
 		var ds struct {
 			Deliveries []struct{ ID, Kind, Status string }
 		}
-		x.admin.must(200, "GET", "/api/v1/channels/"+x.ch.ID+"/deliveries", nil).json(t, &ds)
+		x.admin.Must(200, "GET", "/api/v1/channels/"+x.ch.ID+"/deliveries", nil).JSON(t, &ds)
 		for _, d := range ds.Deliveries {
 			if d.Kind == "message" && d.Status == "delivered" {
 				x.delivery = d.ID
@@ -442,55 +412,55 @@ func isoSetup(t *testing.T, e *env, h *hubProc, sup *client, name string) *isoTe
 		}
 		return x.delivery != ""
 	})
-	x.rule = x.admin.must(201, "POST", "/api/v1/routing/rules", map[string]any{"name": "rule " + x.canary,
+	x.rule = x.admin.Must(201, "POST", "/api/v1/routing/rules", map[string]any{"name": "rule " + x.canary,
 		"conditions": map[string]any{"keywords": []string{"never-" + x.canary}},
-		"targets":    []any{map[string]any{"group_id": x.group}}}).str("id")
-	r = x.admin.must(201, "POST", "/api/v1/api-tokens", map[string]any{"name": "ci " + x.canary})
-	x.tokenID, x.token = r.str("id"), r.str("token")
-	x.attachment = x.admin.upload("note-"+x.canary+".txt", []byte("附件 "+x.canary)).str("id")
-	r = x.admin.must(201, "POST", "/api/v1/webhooks", map[string]any{"url": x.cb.URL, "description": "hook " + x.canary,
+		"targets":    []any{map[string]any{"group_id": x.group}}}).Str("id")
+	r = x.admin.Must(201, "POST", "/api/v1/api-tokens", map[string]any{"name": "ci " + x.canary})
+	x.tokenID, x.token = r.Str("id"), r.Str("token")
+	x.attachment = x.admin.Upload("note-"+x.canary+".txt", []byte("附件 "+x.canary)).Str("id")
+	r = x.admin.Must(201, "POST", "/api/v1/webhooks", map[string]any{"url": x.cb.URL, "description": "hook " + x.canary,
 		"events": []string{"message.created", "conversation.closed"}})
-	x.webhook, x.webhookSecret = r.str("id"), r.str("secret")
-	x.failed = "fm_" + randHex(12)
-	isoSQL(t, e, `INSERT INTO failed_messages (id, tenant_id, topic, payload, error, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+	x.webhook, x.webhookSecret = r.Str("id"), r.Str("secret")
+	x.failed = "fm_" + kit.RandHex(12)
+	kit.ExecSQL(t, e, `INSERT INTO failed_messages (id, tenant_id, topic, payload, error, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		x.failed, x.tenantID, "inbound", `{"tenant_id":"`+x.tenantID+`","text":"poison `+x.canary+`"}`, "test "+x.canary, time.Now().UTC())
-	x.canned = x.admin.must(201, "POST", "/api/v1/canned-replies", map[string]any{"title": "问候 " + x.canary,
-		"text": "您好 " + x.canary, "category": x.canary, "shared": true}).str("id")
-	x.category = x.admin.must(201, "POST", "/api/v1/categories", map[string]any{"name": "投诉 " + x.canary}).str("id")
+	x.canned = x.admin.Must(201, "POST", "/api/v1/canned-replies", map[string]any{"title": "问候 " + x.canary,
+		"text": "您好 " + x.canary, "category": x.canary, "shared": true}).Str("id")
+	x.category = x.admin.Must(201, "POST", "/api/v1/categories", map[string]any{"name": "投诉 " + x.canary}).Str("id")
 	// A blocked contact nobody writes as (blocking one through the API would
 	// close a conversation the other subtests use).
-	blocked := "ct_" + randHex(12)
-	x.blacklist = "bl_" + randHex(12)
-	isoSQL(t, e, `INSERT INTO contacts (id, tenant_id, channel_id, external_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	blocked := "ct_" + kit.RandHex(12)
+	x.blacklist = "bl_" + kit.RandHex(12)
+	kit.ExecSQL(t, e, `INSERT INTO contacts (id, tenant_id, channel_id, external_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		blocked, x.tenantID, x.ch.ID, "spam-"+x.canary, "垃圾 "+x.canary, time.Now().UTC(), time.Now().UTC())
-	isoSQL(t, e, `INSERT INTO blacklist (id, tenant_id, channel_id, contact_id, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	kit.ExecSQL(t, e, `INSERT INTO blacklist (id, tenant_id, channel_id, contact_id, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		x.blacklist, x.tenantID, x.ch.ID, blocked, "spam "+x.canary, x.adminID, time.Now().UTC())
 	// A web channel with a visitor whose page carries the canary.
-	x.webCh, _ = x.admin.newWebChannel(map[string]any{"title": "官网"})
-	v, _, err := dialVisitor(t, h.base, x.webCh, visitorOpts{page: map[string]any{
+	x.webCh, _ = x.admin.NewWebChannel(map[string]any{"title": "官网"})
+	v, _, err := kit.DialVisitor(t, h.Base, x.webCh, kit.VisitorOpts{Page: map[string]any{
 		"url": "https://shop.example.com/" + x.canary, "title": "页面 " + x.canary}})
 	if err != nil {
 		t.Fatalf("%s: visitor: %v", name, err)
 	}
-	x.visitor = v.id
-	v.conn.Close()
+	x.visitor = v.ID
+	v.Conn.Close()
 	return x
 }
 
 // isoCaller is one identity calling the API.
 type isoCaller struct {
 	who   string
-	c     *client
+	c     *kit.Client
 	admin bool
 }
 
 // with returns the tenant with its clients reporting to t (a subtest).
 func (x *isoTenant) with(t *testing.T) *isoTenant {
 	y := *x
-	re := func(c *client) *client { return &client{t: t, base: c.base, token: c.token} }
+	re := func(c *kit.Client) *kit.Client { return &kit.Client{T: t, Base: c.Base, Token: c.Token} }
 	y.admin, y.agent, y.agent2 = re(x.admin), re(x.agent), re(x.agent2)
 	s := *x.agentSock
-	s.t = t
+	s.T = t
 	y.agentSock = &s
 	return &y
 }
@@ -499,20 +469,15 @@ func (x *isoTenant) callers() []isoCaller {
 	return []isoCaller{
 		{"admin", x.admin, true},
 		{"agent", x.agent, false},
-		{"api-token", &client{t: x.admin.t, base: x.admin.base, token: x.token}, true},
+		{"api-token", &kit.Client{T: x.admin.T, Base: x.admin.Base, Token: x.token}, true},
 	}
-}
-
-func isoPath(path, id string) string {
-	path = strings.Replace(path, ":channel_id", id, 1)
-	return strings.Replace(path, ":id", id, 1)
 }
 
 // isoRandomID is an id of the same shape as id that names nothing.
 func isoRandomID(id string) string {
 	prefix, _, _ := strings.Cut(id, "_")
 	const alphabet = "abcdefghijklmnopqrstuvwxyz234567"
-	b := []byte(randHex(12))
+	b := []byte(kit.RandHex(12))
 	for i := range b {
 		b[i] = alphabet[int(b[i])%32]
 	}
@@ -531,34 +496,35 @@ func isoLeak(t *testing.T, what string, body []byte, other *isoTenant, sent ...s
 }
 
 // isoSame fails unless a foreign id got exactly what an unknown id gets.
-func isoSame(t *testing.T, what string, foreign, unknown resp, foreignID, unknownID string) {
+func isoSame(t *testing.T, what string, foreign, unknown kit.Resp, foreignID, unknownID string) {
 	t.Helper()
-	fb := strings.ReplaceAll(string(foreign.body), foreignID, "ID")
-	ub := strings.ReplaceAll(string(unknown.body), unknownID, "ID")
-	if foreign.status != unknown.status || fb != ub {
+	fb := strings.ReplaceAll(string(foreign.Body), foreignID, "ID")
+	ub := strings.ReplaceAll(string(unknown.Body), unknownID, "ID")
+	if foreign.Status != unknown.Status || fb != ub {
 		t.Errorf("%s: a foreign id answers %d %s but an unknown id answers %d %s: that reveals the object exists",
-			what, foreign.status, fb, unknown.status, ub)
+			what, foreign.Status, fb, unknown.Status, ub)
 	}
 }
 
 func TestTenantIsolationMatrix(t *testing.T) {
-	forModes(t, func(t *testing.T, m mode) {
-		e := newEnv(t, m)
-		h := e.start()
-		sup := h.admin()
+	t.Parallel()
+	kit.ForModes(t, func(t *testing.T, m kit.Mode) {
+		e := kit.NewEnv(t, m)
+		h := e.Start()
+		sup := h.Admin()
 		a := isoSetup(t, e, h, sup, "a")
 		b := isoSetup(t, e, h, sup, "b")
 		table := isoRoutes()
-		routes := isoLiveRoutes()
-		sort.Slice(routes, func(i, j int) bool { return isoKey(routes[i]) < isoKey(routes[j]) })
+		routes := kit.Routes(t)
+		sort.Slice(routes, func(i, j int) bool { return routes[i].String() < routes[j].String() })
 
 		// What B's objects look like before A tries anything: the fields a
 		// foreign call could change (B's own traffic moves counters and times).
-		pick := func(t *testing.T, r resp, path string, keys ...string) string {
+		pick := func(t *testing.T, r kit.Resp, path string, keys ...string) string {
 			var v any
-			r.json(t, &v)
+			r.JSON(t, &v)
 			if path != "" {
-				v = dig(v, path)
+				v = kit.Dig(v, path)
 			}
 			if l, ok := v.([]any); ok && len(l) > 0 {
 				v = l[0]
@@ -572,24 +538,24 @@ func TestTenantIsolationMatrix(t *testing.T) {
 			return string(j)
 		}
 		snapshot := func(t *testing.T) map[string]string {
-			bc := &client{t: t, base: h.base, token: b.admin.token}
+			bc := &kit.Client{T: t, Base: h.Base, Token: b.admin.Token}
 			return map[string]string{
-				"conversation": pick(t, bc.must(200, "GET", "/api/v1/conversations/"+b.conv, nil), "",
+				"conversation": pick(t, bc.Must(200, "GET", "/api/v1/conversations/"+b.conv, nil), "",
 					"status", "assignee_id", "group_id", "channel_id", "contact_id", "close_reason"),
-				"offline conversation": pick(t, bc.must(200, "GET", "/api/v1/conversations/"+b.offConv, nil), "",
+				"offline conversation": pick(t, bc.Must(200, "GET", "/api/v1/conversations/"+b.offConv, nil), "",
 					"status", "assignee_id", "group_id", "close_reason"),
-				"ticket": pick(t, bc.must(200, "GET", "/api/v1/tickets/"+b.ticket, nil), "", "status", "assignee_id", "subject", "messages"),
-				"agent": pick(t, bc.must(200, "GET", "/api/v1/agents/"+b.agentID, nil), "",
+				"ticket": pick(t, bc.Must(200, "GET", "/api/v1/tickets/"+b.ticket, nil), "", "status", "assignee_id", "subject", "messages"),
+				"agent": pick(t, bc.Must(200, "GET", "/api/v1/agents/"+b.agentID, nil), "",
 					"name", "role", "max_chats", "disabled", "groups", "email"),
-				"group":   pick(t, bc.must(200, "GET", "/api/v1/groups/"+b.group, nil), "", "name", "agent_ids"),
-				"channel": pick(t, bc.must(200, "GET", "/api/v1/channels/"+b.ch.ID, nil), "channel", "name", "config", "default_group_id", "secret"),
-				"offline channel": pick(t, bc.must(200, "GET", "/api/v1/channels/"+b.offCh.ID, nil), "channel",
+				"group":   pick(t, bc.Must(200, "GET", "/api/v1/groups/"+b.group, nil), "", "name", "agent_ids"),
+				"channel": pick(t, bc.Must(200, "GET", "/api/v1/channels/"+b.ch.ID, nil), "channel", "name", "config", "default_group_id", "secret"),
+				"offline channel": pick(t, bc.Must(200, "GET", "/api/v1/channels/"+b.offCh.ID, nil), "channel",
 					"name", "config", "default_group_id", "secret"),
-				"delivery": pick(t, bc.must(200, "GET", "/api/v1/deliveries/"+b.delivery, nil), "delivery", "status", "attempts"),
-				"webhook": pick(t, bc.must(200, "GET", "/api/v1/webhooks/"+b.webhook, nil), "", "url", "events", "description", "active",
+				"delivery": pick(t, bc.Must(200, "GET", "/api/v1/deliveries/"+b.delivery, nil), "delivery", "status", "attempts"),
+				"webhook": pick(t, bc.Must(200, "GET", "/api/v1/webhooks/"+b.webhook, nil), "", "url", "events", "description", "active",
 					"updated_at"),
-				"api token":      pick(t, bc.must(200, "GET", "/api/v1/api-tokens", nil), "api_tokens", "id", "name"),
-				"failed message": pick(t, bc.must(200, "GET", "/api/v1/failed-messages", nil), "failed_messages", "id", "retried_at", "error"),
+				"api token":      pick(t, bc.Must(200, "GET", "/api/v1/api-tokens", nil), "api_tokens", "id", "name"),
+				"failed message": pick(t, bc.Must(200, "GET", "/api/v1/failed-messages", nil), "failed_messages", "id", "retried_at", "error"),
 			}
 		}
 		before := snapshot(t)
@@ -599,9 +565,9 @@ func TestTenantIsolationMatrix(t *testing.T) {
 			calls := 0
 			defer func() { t.Logf("%d foreign-id calls", calls) }()
 			for _, r := range routes {
-				spec, ok := table[isoKey(r)]
+				spec, ok := table[r.String()]
 				if !ok {
-					t.Errorf("route %s is not in the isolation matrix", isoKey(r))
+					t.Errorf("route %s is not in the isolation matrix", r.String())
 					continue
 				}
 				if spec.obj == "" || (spec.access != accAuth && spec.access != accAdmin) {
@@ -614,18 +580,18 @@ func TestTenantIsolationMatrix(t *testing.T) {
 							body = spec.body(a)
 						}
 						unknown := isoRandomID(id)
-						what := fmt.Sprintf("%s as A's %s with B's %s %s", isoKey(r), c.who, spec.obj, id)
-						got := c.c.do(r.Method, isoPath(r.Path, id), body)
-						ref := c.c.do(r.Method, isoPath(r.Path, unknown), body)
+						what := fmt.Sprintf("%s as A's %s with B's %s %s", r.String(), c.who, spec.obj, id)
+						got := c.c.Do(r.Method, kit.FillPath(r.Path, id), body)
+						ref := c.c.Do(r.Method, kit.FillPath(r.Path, unknown), body)
 						want := http.StatusNotFound
 						if spec.access == accAdmin && !c.admin {
 							want = http.StatusForbidden // the role check comes first and says nothing of the id
 						}
-						if got.status != want {
-							t.Errorf("%s: status %d, want %d: %s", what, got.status, want, got.body)
+						if got.Status != want {
+							t.Errorf("%s: status %d, want %d: %s", what, got.Status, want, got.Body)
 						}
 						isoSame(t, what, got, ref, id, unknown)
-						isoLeak(t, what, got.body, b, id)
+						isoLeak(t, what, got.Body, b, id)
 						calls++
 					}
 				}
@@ -654,12 +620,12 @@ func TestTenantIsolationMatrix(t *testing.T) {
 					func(id string) any { return map[string]any{"default_group_id": id} }, b.group},
 				{"create an agent in B's group", "POST", "/api/v1/agents",
 					func(id string) any {
-						return map[string]any{"email": "z-" + randHex(4) + "@kefu.test", "password": "agent-pass-1", "groups": []string{id}}
+						return map[string]any{"email": "z-" + kit.RandHex(4) + "@kefu.test", "password": "agent-pass-1", "groups": []string{id}}
 					}, b.group},
 				{"put an agent in B's group", "PATCH", "/api/v1/agents/" + a.agent2ID,
 					func(id string) any { return map[string]any{"groups": []string{id}} }, b.group},
 				{"create a group with B's agent", "POST", "/api/v1/groups",
-					func(id string) any { return map[string]any{"name": "g-" + randHex(4), "agent_ids": []string{id}} }, b.agentID},
+					func(id string) any { return map[string]any{"name": "g-" + kit.RandHex(4), "agent_ids": []string{id}} }, b.agentID},
 				{"overflow a group to B's group", "PATCH", "/api/v1/groups/" + a.group,
 					func(id string) any { return map[string]any{"overflow_group_id": id} }, b.group},
 				{"route a rule to B's group", "POST", "/api/v1/routing/rules",
@@ -673,41 +639,41 @@ func TestTenantIsolationMatrix(t *testing.T) {
 			}
 			for _, c := range cases {
 				unknown := isoRandomID(c.foreign)
-				got := a.admin.do(c.method, c.path, c.body(c.foreign))
-				ref := a.admin.do(c.method, c.path, c.body(unknown))
-				if got.status != http.StatusBadRequest && got.status != http.StatusNotFound {
-					t.Errorf("%s: status %d, want 400 or 404 (as for any id that does not exist): %s", c.what, got.status, got.body)
+				got := a.admin.Do(c.method, c.path, c.body(c.foreign))
+				ref := a.admin.Do(c.method, c.path, c.body(unknown))
+				if got.Status != http.StatusBadRequest && got.Status != http.StatusNotFound {
+					t.Errorf("%s: status %d, want 400 or 404 (as for any id that does not exist): %s", c.what, got.Status, got.Body)
 				}
 				isoSame(t, c.what, got, ref, c.foreign, unknown)
-				isoLeak(t, c.what, got.body, b, c.foreign)
+				isoLeak(t, c.what, got.Body, b, c.foreign)
 			}
 			// Nothing of A changed either.
 			var conv map[string]any
-			a.admin.must(200, "GET", "/api/v1/conversations/"+a.conv, nil).json(t, &conv)
+			a.admin.Must(200, "GET", "/api/v1/conversations/"+a.conv, nil).JSON(t, &conv)
 			if conv["assignee_id"] != a.agentID || conv["status"] != "open" {
 				t.Errorf("A's conversation changed after transfers to B's agent/group: %v", conv)
 			}
 			var tk map[string]any
-			a.admin.must(200, "GET", "/api/v1/tickets/"+a.ticket, nil).json(t, &tk)
+			a.admin.Must(200, "GET", "/api/v1/tickets/"+a.ticket, nil).JSON(t, &tk)
 			if tk["assignee_id"] != nil {
 				t.Errorf("A's ticket was assigned to B's agent: %v", tk)
 			}
 			var ag map[string]any
-			a.admin.must(200, "GET", "/api/v1/agents/"+a.agent2ID, nil).json(t, &ag)
+			a.admin.Must(200, "GET", "/api/v1/agents/"+a.agent2ID, nil).JSON(t, &ag)
 			if gs, _ := ag["groups"].([]any); len(gs) != 0 {
 				t.Errorf("A's agent joined groups %v", gs)
 			}
 
 			// A customer of A's channel naming B's group lands in A's default group.
-			st, body := a.ch.post(t, h.base, map[string]any{"id": "grp-" + randHex(4), "text": "hi", "group": b.group,
-				"contact": map[string]any{"id": "grp-cust-" + randHex(4)}})
+			st, body := a.ch.Post(t, h.Base, map[string]any{"id": "grp-" + kit.RandHex(4), "text": "hi", "group": b.group,
+				"contact": map[string]any{"id": "grp-cust-" + kit.RandHex(4)}})
 			if st != 200 {
 				t.Fatalf("post: %d %s", st, body)
 			}
-			ev := a.agentSock.waitFor("conversation.assigned", 15*time.Second, func(f map[string]any) bool {
-				return dig(f, "data", "conversation", "contact", "external_id") != "cust-"+a.canary
+			ev := a.agentSock.WaitFor("conversation.assigned", 15*time.Second, func(f map[string]any) bool {
+				return kit.Dig(f, "data", "conversation", "contact", "external_id") != "cust-"+a.canary
 			})
-			if g := dig(ev, "data", "conversation", "group_id"); g != a.group {
+			if g := kit.Dig(ev, "data", "conversation", "group_id"); g != a.group {
 				t.Errorf("a message naming B's group %s was routed to group %v, want A's default %s", b.group, g, a.group)
 			}
 		})
@@ -715,7 +681,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 		t.Run("every GET of A's own objects shows A's data and nothing of B", func(t *testing.T) {
 			a, b := a.with(t), b.with(t)
 			for _, r := range routes {
-				spec := table[isoKey(r)]
+				spec := table[r.String()]
 				// Webhooks answer platforms, signed: the WeChat verification GET is
 				// covered by the webhook tests.
 				if r.Method != "GET" || spec.access == accWS || spec.access == accWebhook {
@@ -723,7 +689,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				}
 				paths := []string{r.Path}
 				if spec.obj != "" {
-					paths = []string{isoPath(r.Path, a.ids(spec.obj)[0])}
+					paths = []string{kit.FillPath(r.Path, a.ids(spec.obj)[0])}
 				}
 				if spec.queries != nil {
 					for _, q := range spec.queries(a, b) {
@@ -732,27 +698,27 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				}
 				callers := a.callers()
 				if spec.access == accPublic {
-					callers = []isoCaller{{"anonymous", &client{t: t, base: h.base}, false}}
+					callers = []isoCaller{{"anonymous", &kit.Client{T: t, Base: h.Base}, false}}
 				}
 				for _, c := range callers {
 					for _, p := range paths {
 						what := fmt.Sprintf("GET %s as A's %s", p, c.who)
-						got := c.c.do("GET", p, nil)
+						got := c.c.Do("GET", p, nil)
 						want := http.StatusOK
 						if spec.access == accAdmin && !c.admin {
 							want = http.StatusForbidden
 						}
-						if got.status != want {
-							t.Errorf("%s: status %d, want %d: %.300s", what, got.status, want, got.body)
+						if got.Status != want {
+							t.Errorf("%s: status %d, want %d: %.300s", what, got.Status, want, got.Body)
 						}
-						isoLeak(t, what, got.body, b)
+						isoLeak(t, what, got.Body, b)
 						if spec.lists != "" && want == 200 && p == paths[0] {
 							own := a.ids(spec.lists)[0]
 							if spec.lists == "conv" && !c.admin {
 								own = a.conv // the agent's own conversation
 							}
-							if !bytes.Contains(got.body, []byte(own)) {
-								t.Errorf("%s: the list does not show A's own %s %s: %.300s", what, spec.lists, own, got.body)
+							if !bytes.Contains(got.Body, []byte(own)) {
+								t.Errorf("%s: the list does not show A's own %s %s: %.300s", what, spec.lists, own, got.Body)
 							}
 						}
 					}
@@ -763,7 +729,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 		t.Run("an agent sees only their own conversations", func(t *testing.T) {
 			a := a.with(t)
 			for _, r := range routes {
-				spec := table[isoKey(r)]
+				spec := table[r.String()]
 				if spec.obj != "conv" {
 					continue
 				}
@@ -771,7 +737,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				// the assignee of the offline one.
 				for _, c := range []struct {
 					who string
-					cl  *client
+					cl  *kit.Client
 					id  string
 				}{{"agent2", a.agent2, a.conv}, {"agent1", a.agent, a.offConv}} {
 					var body any
@@ -779,23 +745,23 @@ func TestTenantIsolationMatrix(t *testing.T) {
 						body = spec.body(a)
 					}
 					unknown := isoRandomID(c.id)
-					what := fmt.Sprintf("%s as A's %s on a conversation not theirs", isoKey(r), c.who)
-					got := c.cl.do(r.Method, isoPath(r.Path, c.id), body)
-					if got.status != http.StatusNotFound {
-						t.Errorf("%s: status %d, want 404: %s", what, got.status, got.body)
+					what := fmt.Sprintf("%s as A's %s on a conversation not theirs", r.String(), c.who)
+					got := c.cl.Do(r.Method, kit.FillPath(r.Path, c.id), body)
+					if got.Status != http.StatusNotFound {
+						t.Errorf("%s: status %d, want 404: %s", what, got.Status, got.Body)
 					}
-					isoSame(t, what, got, c.cl.do(r.Method, isoPath(r.Path, unknown), body), c.id, unknown)
+					isoSame(t, what, got, c.cl.Do(r.Method, kit.FillPath(r.Path, unknown), body), c.id, unknown)
 				}
 			}
 			var list struct{ Conversations []struct{ ID string } }
-			a.agent2.must(200, "GET", "/api/v1/conversations", nil).json(t, &list)
+			a.agent2.Must(200, "GET", "/api/v1/conversations", nil).JSON(t, &list)
 			for _, cv := range list.Conversations {
 				if cv.ID == a.conv || cv.ID == a.offConv {
 					t.Errorf("agent2 lists conversation %s, which is not theirs", cv.ID)
 				}
 			}
 			var evs struct{ Events []map[string]any }
-			a.agent2.must(200, "GET", "/api/v1/events?after=0", nil).json(t, &evs)
+			a.agent2.Must(200, "GET", "/api/v1/events?after=0", nil).JSON(t, &evs)
 			for _, ev := range evs.Events {
 				if ev["conversation_id"] == a.conv {
 					t.Errorf("agent2 replays event %v of a conversation not theirs", ev["type"])
@@ -806,7 +772,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 		t.Run("roles: agents get 403 on admin routes, only the platform admin creates tenants, nobody gets in without a token", func(t *testing.T) {
 			a, b := a.with(t), b.with(t)
 			for _, r := range routes {
-				spec := table[isoKey(r)]
+				spec := table[r.String()]
 				if spec.access != accAuth && spec.access != accAdmin && spec.access != accSuper {
 					continue
 				}
@@ -814,44 +780,44 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				if spec.obj != "" {
 					id = a.ids(spec.obj)[0]
 				}
-				p := isoPath(r.Path, id)
+				p := kit.FillPath(r.Path, id)
 				var body any
 				if spec.body != nil {
 					body = spec.body(a)
 				}
 				for _, tok := range []string{"", "garbage", "ks_" + strings.Repeat("a", 52), b.token + "x"} {
-					got := (&client{t: t, base: h.base, token: tok}).do(r.Method, p, body)
-					if got.status != http.StatusUnauthorized || got.str("error.code") == "" {
-						t.Errorf("%s with token %q: %d %s, want 401 with a JSON error", isoKey(r), tok, got.status, got.body)
+					got := (&kit.Client{T: t, Base: h.Base, Token: tok}).Do(r.Method, p, body)
+					if got.Status != http.StatusUnauthorized || got.Str("error.code") == "" {
+						t.Errorf("%s with token %q: %d %s, want 401 with a JSON error", r.String(), tok, got.Status, got.Body)
 					}
 				}
 				if spec.access == accAdmin || spec.access == accSuper {
-					got := a.agent.do(r.Method, p, body)
-					if got.status != http.StatusForbidden || got.str("error.code") != "forbidden" {
-						t.Errorf("%s as a plain agent: %d %s, want 403", isoKey(r), got.status, got.body)
+					got := a.agent.Do(r.Method, p, body)
+					if got.Status != http.StatusForbidden || got.Str("error.code") != "forbidden" {
+						t.Errorf("%s as a plain agent: %d %s, want 403", r.String(), got.Status, got.Body)
 					}
 				}
 				if spec.access == accSuper {
 					for _, c := range []isoCaller{{"admin", a.admin, true}, {"api-token", a.callers()[2].c, true}} {
-						if got := c.c.do(r.Method, p, body); got.status != http.StatusForbidden {
-							t.Errorf("%s as a tenant %s: %d %s, want 403", isoKey(r), c.who, got.status, got.body)
+						if got := c.c.Do(r.Method, p, body); got.Status != http.StatusForbidden {
+							t.Errorf("%s as a tenant %s: %d %s, want 403", r.String(), c.who, got.Status, got.Body)
 						}
 					}
 				}
 			}
 			// Login says the same for a wrong password of B's admin as for an unknown email.
-			anon := &client{t: t, base: h.base}
-			got := anon.do("POST", "/api/v1/auth/login", map[string]any{"email": b.adminEmail, "password": "wrong-pass-1"})
-			ref := anon.do("POST", "/api/v1/auth/login", map[string]any{"email": "nobody-" + randHex(4) + "@kefu.test", "password": "wrong-pass-1"})
-			if got.status != http.StatusUnauthorized || got.status != ref.status || string(got.body) != string(ref.body) {
-				t.Errorf("login: wrong password %d %s vs unknown email %d %s", got.status, got.body, ref.status, ref.body)
+			anon := &kit.Client{T: t, Base: h.Base}
+			got := anon.Do("POST", "/api/v1/auth/login", map[string]any{"email": b.adminEmail, "password": "wrong-pass-1"})
+			ref := anon.Do("POST", "/api/v1/auth/login", map[string]any{"email": "nobody-" + kit.RandHex(4) + "@kefu.test", "password": "wrong-pass-1"})
+			if got.Status != http.StatusUnauthorized || got.Status != ref.Status || string(got.Body) != string(ref.Body) {
+				t.Errorf("login: wrong password %d %s vs unknown email %d %s", got.Status, got.Body, ref.Status, ref.Body)
 			}
 		})
 
 		t.Run("webhooks: B's channel does not take A's signature", func(t *testing.T) {
 			a, b := a.with(t), b.with(t)
-			forged := apiChannel{ID: b.ch.ID, Secret: a.ch.Secret}
-			st, body := forged.post(t, h.base, textMsg("forged-"+randHex(4), "cust-"+b.canary, "forged"))
+			forged := kit.APIChannel{ID: b.ch.ID, Secret: a.ch.Secret}
+			st, body := forged.Post(t, h.Base, kit.TextMsg("forged-"+kit.RandHex(4), "cust-"+b.canary, "forged"))
 			if st != http.StatusUnauthorized {
 				t.Errorf("B's channel signed with A's secret: %d %s, want 401", st, body)
 			}
@@ -860,16 +826,16 @@ func TestTenantIsolationMatrix(t *testing.T) {
 
 		t.Run("websockets carry nothing of the other tenant", func(t *testing.T) {
 			a, b := a.with(t), b.with(t)
-			aAdmin := a.admin.dial(-1)
-			aAgent := a.agent.dial(-1)
-			bAdmin := b.admin.dial(-1)
+			aAdmin := a.admin.Dial(-1)
+			aAgent := a.agent.Dial(-1)
+			bAdmin := b.admin.Dial(-1)
 			// A names B's conversation in a typing frame: the same error as an unknown id.
-			ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(h.base, "http")+"/api/v1/ws", nil)
+			ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(h.Base, "http")+"/api/v1/ws", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer ws.Close()
-			ws.WriteJSON(map[string]any{"type": "auth", "token": a.admin.token})
+			ws.WriteJSON(map[string]any{"type": "auth", "token": a.admin.Token})
 			var ready map[string]any
 			ws.ReadJSON(&ready)
 			typing := func(conv string) string {
@@ -894,23 +860,23 @@ func TestTenantIsolationMatrix(t *testing.T) {
 
 			// B is busy: new customers, messages, replies, typing, a close.
 			for i := 0; i < 5; i++ {
-				st, body := b.ch.post(t, h.base, map[string]any{"id": fmt.Sprintf("busy-%d-%s", i, b.canary),
+				st, body := b.ch.Post(t, h.Base, map[string]any{"id": fmt.Sprintf("busy-%d-%s", i, b.canary),
 					"text": "忙 " + b.canary, "contact": map[string]any{"id": fmt.Sprintf("busy-%d-%s", i, b.canary), "name": "客户 " + b.canary}})
 				if st != 200 {
 					t.Fatalf("post: %d %s", st, body)
 				}
-				b.ch.post(t, h.base, textMsg("again-"+randHex(4), "cust-"+b.canary, "又来 "+b.canary))
+				b.ch.Post(t, h.Base, kit.TextMsg("again-"+kit.RandHex(4), "cust-"+b.canary, "又来 "+b.canary))
 			}
-			b.agent.must(201, "POST", "/api/v1/conversations/"+b.conv+"/messages", map[string]any{"content": "好的 " + b.canary})
-			b.agent.must(202, "POST", "/api/v1/conversations/"+b.conv+"/typing", map[string]any{"typing": true})
-			b.admin.setStatus("busy")
+			b.agent.Must(201, "POST", "/api/v1/conversations/"+b.conv+"/messages", map[string]any{"content": "好的 " + b.canary})
+			b.agent.Must(202, "POST", "/api/v1/conversations/"+b.conv+"/typing", map[string]any{"typing": true})
+			b.admin.SetStatus("busy")
 			last := "last-" + b.canary
-			b.ch.post(t, h.base, textMsg(last, "cust-"+b.canary, "最后 "+b.canary))
-			watch := func(s *sock, who string, other *isoTenant, done func(f map[string]any) bool) {
+			b.ch.Post(t, h.Base, kit.TextMsg(last, "cust-"+b.canary, "最后 "+b.canary))
+			watch := func(s *kit.Sock, who string, other *isoTenant, done func(f map[string]any) bool) {
 				t.Helper()
 				deadline := time.Now().Add(20 * time.Second)
 				for time.Now().Before(deadline) {
-					f := s.next(time.Until(deadline))
+					f := s.Next(time.Until(deadline))
 					raw, _ := json.Marshal(f)
 					isoLeak(t, who+" websocket frame "+fmt.Sprint(f["type"]), raw, other)
 					if done(f) {
@@ -921,14 +887,14 @@ func TestTenantIsolationMatrix(t *testing.T) {
 			}
 			isMsg := func(ext string) func(f map[string]any) bool {
 				return func(f map[string]any) bool {
-					return f["type"] == "message.created" && dig(f, "data", "message", "external_id") == ext
+					return f["type"] == "message.created" && kit.Dig(f, "data", "message", "external_id") == ext
 				}
 			}
 			watch(bAdmin, "B's admin", a, isMsg(last))
 			// Then A's sentinel: everything B's burst could have leaked into A's
 			// sockets would have come before it.
-			sentinel := "sentinel-" + randHex(4)
-			a.ch.post(t, h.base, textMsg(sentinel, "cust-"+a.canary, "哨兵"))
+			sentinel := "sentinel-" + kit.RandHex(4)
+			a.ch.Post(t, h.Base, kit.TextMsg(sentinel, "cust-"+a.canary, "哨兵"))
 			watch(aAdmin, "A's admin", b, isMsg(sentinel))
 			watch(aAgent, "A's agent", b, isMsg(sentinel))
 			watch(a.agentSock, "A's agent (first socket)", b, isMsg(sentinel))
@@ -937,9 +903,9 @@ func TestTenantIsolationMatrix(t *testing.T) {
 			var evs struct {
 				LastEventID int64 `json:"last_event_id"`
 			}
-			a.admin.must(200, "GET", "/api/v1/events?after=0", nil).json(t, &evs)
+			a.admin.Must(200, "GET", "/api/v1/events?after=0", nil).JSON(t, &evs)
 			upto := evs.LastEventID
-			replay := a.admin.dial(0)
+			replay := a.admin.Dial(0)
 			watch(replay, "A's admin replay", b, func(f map[string]any) bool {
 				id, _ := f["id"].(float64)
 				return int64(id) >= upto
@@ -955,7 +921,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				{"type": "auth", "token": "garbage"},
 				{"type": "auth", "token": b.token + "x", "last_event_id": 0},
 			} {
-				ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(h.base, "http")+"/api/v1/ws?token="+a.admin.token, nil)
+				ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(h.Base, "http")+"/api/v1/ws?token="+a.admin.Token, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -980,10 +946,10 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				}
 			}
 			// B's secret and token still work.
-			if st, body := b.ch.post(t, h.base, textMsg("still-"+randHex(4), "cust-"+b.canary, "ok")); st != 200 {
+			if st, body := b.ch.Post(t, h.Base, kit.TextMsg("still-"+kit.RandHex(4), "cust-"+b.canary, "ok")); st != 200 {
 				t.Errorf("B's channel no longer takes B's secret: %d %s", st, body)
 			}
-			(&client{t: t, base: h.base, token: b.token}).must(200, "GET", "/api/v1/me", nil)
+			(&kit.Client{T: t, Base: h.Base, Token: b.token}).Must(200, "GET", "/api/v1/me", nil)
 		})
 	})
 }
@@ -991,36 +957,37 @@ func TestTenantIsolationMatrix(t *testing.T) {
 // API tokens act as their creator over Bearer, are listed without their
 // secret, and stop working once deleted; a session ends at logout.
 func TestAPITokenLifecycle(t *testing.T) {
-	forModes(t, func(t *testing.T, m mode) {
-		h := newEnv(t, m).start()
-		adm := h.admin()
-		me := adm.meID()
-		r := adm.must(201, "POST", "/api/v1/api-tokens", map[string]any{"name": "crm"})
-		tokID, tok := r.str("id"), r.str("token")
+	t.Parallel()
+	kit.ForModes(t, func(t *testing.T, m kit.Mode) {
+		h := kit.NewEnv(t, m).Start()
+		adm := h.Admin()
+		me := adm.MeID()
+		r := adm.Must(201, "POST", "/api/v1/api-tokens", map[string]any{"name": "crm"})
+		tokID, tok := r.Str("id"), r.Str("token")
 		if tok == "" || tokID == "" {
-			t.Fatalf("create token: %s", r.body)
+			t.Fatalf("create token: %s", r.Body)
 		}
-		api := &client{t: t, base: h.base, token: tok}
-		if got := api.must(200, "GET", "/api/v1/me", nil).str("id"); got != me {
+		api := &kit.Client{T: t, Base: h.Base, Token: tok}
+		if got := api.Must(200, "GET", "/api/v1/me", nil).Str("id"); got != me {
 			t.Fatalf("the token acts as %s, want its creator %s", got, me)
 		}
-		api.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售后"}) // admin rights, like its creator
-		list := adm.must(200, "GET", "/api/v1/api-tokens", nil)
-		if bytes.Contains(list.body, []byte(tok)) {
-			t.Fatalf("the token list shows the token itself: %s", list.body)
+		api.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "售后"}) // admin rights, like its creator
+		list := adm.Must(200, "GET", "/api/v1/api-tokens", nil)
+		if bytes.Contains(list.Body, []byte(tok)) {
+			t.Fatalf("the token list shows the token itself: %s", list.Body)
 		}
-		if !bytes.Contains(list.body, []byte(tokID)) {
-			t.Fatalf("the token list does not show %s: %s", tokID, list.body)
+		if !bytes.Contains(list.Body, []byte(tokID)) {
+			t.Fatalf("the token list does not show %s: %s", tokID, list.Body)
 		}
 		// The websocket takes it too.
-		api.dial(-1)
+		api.Dial(-1)
 
-		adm.must(200, "DELETE", "/api/v1/api-tokens/"+tokID, nil)
-		if got := api.do("GET", "/api/v1/me", nil); got.status != http.StatusUnauthorized {
-			t.Fatalf("a deleted token still works: %d %s", got.status, got.body)
+		adm.Must(200, "DELETE", "/api/v1/api-tokens/"+tokID, nil)
+		if got := api.Do("GET", "/api/v1/me", nil); got.Status != http.StatusUnauthorized {
+			t.Fatalf("a deleted token still works: %d %s", got.Status, got.Body)
 		}
-		adm.must(404, "DELETE", "/api/v1/api-tokens/"+tokID, nil)
-		ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(h.base, "http")+"/api/v1/ws", nil)
+		adm.Must(404, "DELETE", "/api/v1/api-tokens/"+tokID, nil)
+		ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(h.Base, "http")+"/api/v1/ws", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1032,11 +999,11 @@ func TestAPITokenLifecycle(t *testing.T) {
 		}
 
 		// Logout ends the session.
-		sess := login(t, h.base, "admin@kefu.test", "admin-pass-1")
-		sess.must(200, "POST", "/api/v1/auth/logout", nil)
-		if got := sess.do("GET", "/api/v1/me", nil); got.status != http.StatusUnauthorized {
-			t.Fatalf("a logged-out session still works: %d", got.status)
+		sess := kit.Login(t, h.Base, "admin@kefu.test", "admin-pass-1")
+		sess.Must(200, "POST", "/api/v1/auth/logout", nil)
+		if got := sess.Do("GET", "/api/v1/me", nil); got.Status != http.StatusUnauthorized {
+			t.Fatalf("a logged-out session still works: %d", got.Status)
 		}
-		adm.must(200, "GET", "/api/v1/me", nil) // other sessions go on
+		adm.Must(200, "GET", "/api/v1/me", nil) // other sessions go on
 	})
 }

@@ -1,4 +1,4 @@
-package main
+package chat
 
 import (
 	"fmt"
@@ -7,38 +7,41 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kefu-hub/kefu/e2e/kit"
 )
 
 // A new conversation goes to the online agent with the fewest current chats;
 // busy and offline agents get nothing, however idle they are.
 func TestAssignFewestChats(t *testing.T) {
-	forModes(t, func(t *testing.T, m mode) {
-		h := newEnv(t, m).start()
-		adm := h.admin()
-		adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"})
-		ch := adm.newAPIChannel("", map[string]any{"default_group_id": "售前"})
-		mon := adm.monitor()
-		a := adm.newAgent("a@kefu.test", 5, "售前")
-		b := adm.newAgent("b@kefu.test", 5, "售前")
-		c := adm.newAgent("c@kefu.test", 5, "售前")
-		busy := adm.newAgent("busy@kefu.test", 5, "售前")
-		off := adm.newAgent("off@kefu.test", 5, "售前")
+	t.Parallel()
+	kit.ForModes(t, func(t *testing.T, m kit.Mode) {
+		h := kit.NewEnv(t, m).Start()
+		adm := h.Admin()
+		adm.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"})
+		ch := adm.NewAPIChannel("", map[string]any{"default_group_id": "售前"})
+		mon := adm.Monitor()
+		a := adm.NewAgent("a@kefu.test", 5, "售前")
+		b := adm.NewAgent("b@kefu.test", 5, "售前")
+		c := adm.NewAgent("c@kefu.test", 5, "售前")
+		busy := adm.NewAgent("busy@kefu.test", 5, "售前")
+		off := adm.NewAgent("off@kefu.test", 5, "售前")
 		ids := map[string]string{}
-		for name, cl := range map[string]*client{"a": a, "b": b, "c": c, "busy": busy, "off": off} {
-			ids[cl.meID()] = name
+		for name, cl := range map[string]*kit.Client{"a": a, "b": b, "c": c, "busy": busy, "off": off} {
+			ids[cl.MeID()] = name
 		}
-		busy.setStatus("busy")
-		a.setStatus("online")
+		busy.SetStatus("busy")
+		a.SetStatus("online")
 
 		n := 0
 		route := func() string {
 			t.Helper()
 			n++
 			cust := fmt.Sprintf("fc-%d", n)
-			if status, body := ch.post(t, h.base, textMsg("fm-"+cust, cust, "你好")); status != 200 {
+			if status, body := ch.Post(t, h.Base, kit.TextMsg("fm-"+cust, cust, "你好")); status != 200 {
 				t.Fatalf("post: %d %s", status, body)
 			}
-			return ids[mon.assignee(mon.conv(cust))]
+			return ids[mon.Assignee(mon.Conv(cust))]
 		}
 		// Only a is online: a gets everything, busy and off nothing.
 		for i := 0; i < 3; i++ {
@@ -46,13 +49,13 @@ func TestAssignFewestChats(t *testing.T) {
 				t.Fatalf("conversation %d went to %s, want a (the only online agent)", n, got)
 			}
 		}
-		b.setStatus("online")
+		b.SetStatus("online")
 		for i := 0; i < 2; i++ { // b has 0 then 1 chats, a has 3
 			if got := route(); got != "b" {
 				t.Fatalf("conversation %d went to %s, want b (fewest chats)", n, got)
 			}
 		}
-		c.setStatus("online")
+		c.SetStatus("online")
 		for i := 0; i < 2; i++ { // c has 0 then 1, b 2, a 3
 			if got := route(); got != "c" {
 				t.Fatalf("conversation %d went to %s, want c (fewest chats)", n, got)
@@ -62,7 +65,7 @@ func TestAssignFewestChats(t *testing.T) {
 			t.Fatalf("conversation %d went to %s, want b or c (fewest chats)", n, got)
 		}
 		chats := map[string]int{}
-		for id, cur := range adm.currentChats() {
+		for id, cur := range adm.CurrentChats() {
 			chats[ids[id]] = cur
 		}
 		if chats["a"] != 3 || chats["b"]+chats["c"] != 5 || chats["busy"] != 0 || chats["off"] != 0 {
@@ -75,34 +78,35 @@ func TestAssignFewestChats(t *testing.T) {
 // admins) and are assigned first come, first served as chats close; the
 // agent then gets everything the customer wrote while waiting.
 func TestAssignQueueFIFO(t *testing.T) {
-	forModes(t, func(t *testing.T, m mode) {
-		h := newEnv(t, m).start()
-		adm := h.admin()
-		adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售后"})
-		ch := adm.newAPIChannel("", map[string]any{"default_group_id": "售后"})
-		mon := adm.monitor()
-		a := adm.newAgent("solo@kefu.test", 2, "售后")
-		a.setStatus("online")
-		aID := a.meID()
-		sa := watch(a.dial(-1))
+	t.Parallel()
+	kit.ForModes(t, func(t *testing.T, m kit.Mode) {
+		h := kit.NewEnv(t, m).Start()
+		adm := h.Admin()
+		adm.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "售后"})
+		ch := adm.NewAPIChannel("", map[string]any{"default_group_id": "售后"})
+		mon := adm.Monitor()
+		a := adm.NewAgent("solo@kefu.test", 2, "售后")
+		a.SetStatus("online")
+		aID := a.MeID()
+		sa := kit.Watch(a.Dial(-1))
 
 		conv := map[string]string{}
 		for i := 1; i <= 5; i++ {
 			cust := fmt.Sprintf("q%d", i)
-			if status, body := ch.post(t, h.base, textMsg("qm-"+cust, cust, "排队 "+cust)); status != 200 {
+			if status, body := ch.Post(t, h.Base, kit.TextMsg("qm-"+cust, cust, "排队 "+cust)); status != 200 {
 				t.Fatalf("post: %d %s", status, body)
 			}
-			conv[cust] = mon.conv(cust)
+			conv[cust] = mon.Conv(cust)
 			if i <= 2 {
-				if got := mon.assignee(conv[cust]); got != aID {
+				if got := mon.Assignee(conv[cust]); got != aID {
 					t.Fatalf("%s assigned to %q, want the free agent", cust, got)
 				}
 			} else {
-				mon.waitEvent("conversation.queued", conv[cust]) // in order, so the queue order is known
+				mon.WaitEvent("conversation.queued", conv[cust]) // in order, so the queue order is known
 			}
 		}
 		// q4 writes again while waiting.
-		if status, body := ch.post(t, h.base, textMsg("qm-q4-2", "q4", "还在吗？")); status != 200 {
+		if status, body := ch.Post(t, h.Base, kit.TextMsg("qm-q4-2", "q4", "还在吗？")); status != 200 {
 			t.Fatalf("post: %d %s", status, body)
 		}
 		queued := func(want ...string) {
@@ -113,9 +117,9 @@ func TestAssignQueueFIFO(t *testing.T) {
 			}
 			sort.Strings(ids)
 			var got []string
-			r := adm.must(200, "GET", "/api/v1/conversations?status=queued", nil)
+			r := adm.Must(200, "GET", "/api/v1/conversations?status=queued", nil)
 			var list struct{ Conversations []struct{ ID, Status string } }
-			r.json(t, &list)
+			r.JSON(t, &list)
 			for _, c := range list.Conversations {
 				got = append(got, c.ID)
 			}
@@ -125,14 +129,14 @@ func TestAssignQueueFIFO(t *testing.T) {
 			}
 		}
 		queued("q3", "q4", "q5")
-		if cur := adm.currentChats()[aID]; cur != 2 {
+		if cur := adm.CurrentChats()[aID]; cur != 2 {
 			t.Fatalf("agent has %d current chats, want 2", cur)
 		}
 
 		// Each close frees one seat, which goes to the oldest waiting conversation.
 		for _, step := range []struct{ close, next string }{{"q1", "q3"}, {"q2", "q4"}, {"q3", "q5"}} {
-			a.must(200, "POST", "/api/v1/conversations/"+conv[step.close]+"/close", map[string]any{"reason": "solved"})
-			if got := mon.assignee(conv[step.next]); got != aID {
+			a.Must(200, "POST", "/api/v1/conversations/"+conv[step.close]+"/close", map[string]any{"reason": "solved"})
+			if got := mon.Assignee(conv[step.next]); got != aID {
 				t.Fatalf("%s assigned to %q", step.next, got)
 			}
 			switch step.next {
@@ -143,30 +147,30 @@ func TestAssignQueueFIFO(t *testing.T) {
 			case "q5":
 				queued()
 			}
-			if cur := adm.currentChats()[aID]; cur != 2 {
+			if cur := adm.CurrentChats()[aID]; cur != 2 {
 				t.Fatalf("after closing %s the agent has %d current chats, want 2", step.close, cur)
 			}
 		}
 		// The agent's own socket saw the assignments in queue order, and the
 		// one for q4 carried both of q4's messages.
 		assignedEvents := func() (n int) {
-			for _, f := range sa.all() {
+			for _, f := range sa.All() {
 				if f["type"] == "conversation.assigned" {
 					n++
 				}
 			}
 			return n
 		}
-		eventually(t, 10*time.Second, "the agent's socket gets five assignments", func() bool { return assignedEvents() >= 5 })
+		kit.Eventually(t, 10*time.Second, "the agent's socket gets five assignments", func() bool { return assignedEvents() >= 5 })
 		var order []string
-		for _, f := range sa.all() {
+		for _, f := range sa.All() {
 			if f["type"] != "conversation.assigned" {
 				continue
 			}
-			cust, _ := dig(f, "data", "conversation", "contact", "external_id").(string)
+			cust, _ := kit.Dig(f, "data", "conversation", "contact", "external_id").(string)
 			order = append(order, cust)
 			if cust == "q4" {
-				if ids := messageExternalIDs(f); fmt.Sprint(ids) != "[qm-q4 qm-q4-2]" {
+				if ids := kit.MessageExternalIDs(f); fmt.Sprint(ids) != "[qm-q4 qm-q4-2]" {
 					t.Fatalf("q4's assignment carried %v, want both of its messages", ids)
 				}
 			}
@@ -181,65 +185,66 @@ func TestAssignQueueFIFO(t *testing.T) {
 // its history and the reason, the old one is told and loses access, and the
 // customer's next message goes to the new agent.
 func TestTransferWithReason(t *testing.T) {
-	forModes(t, func(t *testing.T, m mode) {
-		h := newEnv(t, m).start()
-		adm := h.admin()
-		adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "技术支持"})
-		ch := adm.newAPIChannel("", map[string]any{"default_group_id": "技术支持"})
-		a := adm.newAgent("from@kefu.test", 3, "技术支持")
-		b := adm.newAgent("to@kefu.test", 3, "技术支持")
-		offline := adm.newAgent("away@kefu.test", 3, "技术支持")
-		aID, bID, offID := a.meID(), b.meID(), offline.meID()
-		a.setStatus("online")
-		sa, sb := a.dial(-1), watch(b.dial(-1))
+	t.Parallel()
+	kit.ForModes(t, func(t *testing.T, m kit.Mode) {
+		h := kit.NewEnv(t, m).Start()
+		adm := h.Admin()
+		adm.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "技术支持"})
+		ch := adm.NewAPIChannel("", map[string]any{"default_group_id": "技术支持"})
+		a := adm.NewAgent("from@kefu.test", 3, "技术支持")
+		b := adm.NewAgent("to@kefu.test", 3, "技术支持")
+		offline := adm.NewAgent("away@kefu.test", 3, "技术支持")
+		aID, bID, offID := a.MeID(), b.MeID(), offline.MeID()
+		a.SetStatus("online")
+		sa, sb := a.Dial(-1), kit.Watch(b.Dial(-1))
 
-		ch.post(t, h.base, textMsg("tm-1", "tc", "打印机连不上"))
-		ev := sa.waitFor("conversation.assigned", 10*time.Second, nil)
-		convID := dig(ev, "data", "conversation", "id").(string)
-		ch.post(t, h.base, textMsg("tm-2", "tc", "型号是 HP 1020"))
-		sa.waitFor("message.created", 10*time.Second, nil)
-		b.setStatus("online")
+		ch.Post(t, h.Base, kit.TextMsg("tm-1", "tc", "打印机连不上"))
+		ev := sa.WaitFor("conversation.assigned", 10*time.Second, nil)
+		convID := kit.Dig(ev, "data", "conversation", "id").(string)
+		ch.Post(t, h.Base, kit.TextMsg("tm-2", "tc", "型号是 HP 1020"))
+		sa.WaitFor("message.created", 10*time.Second, nil)
+		b.SetStatus("online")
 
 		// An offline agent cannot take it.
-		r := a.do("POST", "/api/v1/conversations/"+convID+"/transfer", map[string]any{"agent_id": offID, "reason": "x"})
-		if r.status != 409 {
-			t.Fatalf("transfer to an offline agent: %d %s, want 409", r.status, r.body)
+		r := a.Do("POST", "/api/v1/conversations/"+convID+"/transfer", map[string]any{"agent_id": offID, "reason": "x"})
+		if r.Status != 409 {
+			t.Fatalf("transfer to an offline agent: %d %s, want 409", r.Status, r.Body)
 		}
 		const reason = "需要技术支持：驱动问题"
-		a.must(200, "POST", "/api/v1/conversations/"+convID+"/transfer", map[string]any{"agent_id": bID, "reason": reason})
+		a.Must(200, "POST", "/api/v1/conversations/"+convID+"/transfer", map[string]any{"agent_id": bID, "reason": reason})
 
-		tr := sa.waitFor("conversation.transferred", 10*time.Second, nil)
-		if dig(tr, "data", "reason") != reason || dig(tr, "data", "to_agent_id") != bID || dig(tr, "conversation_id") != convID {
+		tr := sa.WaitFor("conversation.transferred", 10*time.Second, nil)
+		if kit.Dig(tr, "data", "reason") != reason || kit.Dig(tr, "data", "to_agent_id") != bID || kit.Dig(tr, "conversation_id") != convID {
 			t.Fatalf("old agent's transfer event %v", tr)
 		}
 		var got map[string]any
-		eventually(t, 10*time.Second, "the new agent gets the conversation", func() bool {
-			for _, f := range sb.all() {
-				if f["type"] == "conversation.assigned" && dig(f, "conversation_id") == convID {
+		kit.Eventually(t, 10*time.Second, "the new agent gets the conversation", func() bool {
+			for _, f := range sb.All() {
+				if f["type"] == "conversation.assigned" && kit.Dig(f, "conversation_id") == convID {
 					got = f
 					return true
 				}
 			}
 			return false
 		})
-		if dig(got, "data", "reason") != reason || dig(got, "data", "from_agent_id") != aID {
+		if kit.Dig(got, "data", "reason") != reason || kit.Dig(got, "data", "from_agent_id") != aID {
 			t.Fatalf("new agent's assignment lacks the reason or the previous agent: %v", got)
 		}
-		if ids := messageExternalIDs(got); fmt.Sprint(ids) != "[tm-1 tm-2]" {
+		if ids := kit.MessageExternalIDs(got); fmt.Sprint(ids) != "[tm-1 tm-2]" {
 			t.Fatalf("new agent's assignment carried %v, want the whole history", ids)
 		}
-		a.must(404, "GET", "/api/v1/conversations/"+convID, nil)
-		b.must(200, "GET", "/api/v1/conversations/"+convID, nil)
-		chats := adm.currentChats()
+		a.Must(404, "GET", "/api/v1/conversations/"+convID, nil)
+		b.Must(200, "GET", "/api/v1/conversations/"+convID, nil)
+		chats := adm.CurrentChats()
 		if chats[aID] != 0 || chats[bID] != 1 {
 			t.Fatalf("current chats from=%d to=%d, want 0 and 1", chats[aID], chats[bID])
 		}
 
 		// The customer's next message goes to the new agent only.
-		ch.post(t, h.base, textMsg("tm-3", "tc", "还是不行"))
-		eventually(t, 10*time.Second, "the new agent gets the next message", func() bool {
-			for _, f := range sb.all() {
-				if f["type"] == "message.created" && dig(f, "data", "message", "external_id") == "tm-3" {
+		ch.Post(t, h.Base, kit.TextMsg("tm-3", "tc", "还是不行"))
+		kit.Eventually(t, 10*time.Second, "the new agent gets the next message", func() bool {
+			for _, f := range sb.All() {
+				if f["type"] == "message.created" && kit.Dig(f, "data", "message", "external_id") == "tm-3" {
 					return true
 				}
 			}
@@ -248,13 +253,13 @@ func TestTransferWithReason(t *testing.T) {
 		// The previous agent never sees it: the next conversation it is given
 		// (it now has the fewest chats) comes with a later event id, and
 		// nothing of the transferred conversation comes before it.
-		ch.post(t, h.base, textMsg("tm-4", "tc-next", "另一个问题"))
+		ch.Post(t, h.Base, kit.TextMsg("tm-4", "tc-next", "另一个问题"))
 		for {
-			f := sa.next(10 * time.Second)
-			if dig(f, "conversation_id") == convID {
+			f := sa.Next(10 * time.Second)
+			if kit.Dig(f, "conversation_id") == convID {
 				t.Fatalf("the previous agent still receives the transferred conversation: %v", f)
 			}
-			if f["type"] == "conversation.assigned" && dig(f, "data", "conversation", "contact", "external_id") == "tc-next" {
+			if f["type"] == "conversation.assigned" && kit.Dig(f, "data", "conversation", "contact", "external_id") == "tc-next" {
 				break
 			}
 		}
@@ -266,21 +271,22 @@ func TestTransferWithReason(t *testing.T) {
 // chats than their maximum, no conversation is assigned twice, and closing
 // conversations drains the queue until every one was served.
 func TestTwoHubsNeverOverAssign(t *testing.T) {
-	cm := clusterOnly(t)
+	t.Parallel()
+	cm := kit.ClusterOnly(t)
 	const agents, maxChats, customers = 4, 3, 40
-	e := newEnv(t, cm)
-	h1 := e.spawn("")
-	h2 := e.spawn("")
-	hubs := []*hubProc{h1, h2}
-	dropIdleConns(t)
-	adm := h1.admin()
-	adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"})
-	ch := adm.newAPIChannel("", map[string]any{"default_group_id": "售前"})
+	e := kit.NewEnv(t, cm)
+	h1 := e.Start()
+	h2 := e.Start()
+	hubs := []*kit.Hub{h1, h2}
+	kit.DropIdleConns(t)
+	adm := h1.Admin()
+	adm.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"})
+	ch := adm.NewAPIChannel("", map[string]any{"default_group_id": "售前"})
 	for i := 0; i < agents; i++ {
-		ag := adm.newAgent(fmt.Sprintf("cap%d@kefu.test", i), maxChats, "售前")
-		ag.on(hubs[i%2]).setStatus("online")
+		ag := adm.NewAgent(fmt.Sprintf("cap%d@kefu.test", i), maxChats, "售前")
+		ag.On(hubs[i%2]).SetStatus("online")
 	}
-	d := storeDB(t, e)
+	d := kit.StoreDB(t, e)
 	var tenantID string
 	if err := d.Get(&tenantID, d.Rebind(`SELECT tenant_id FROM channels WHERE id = ?`), ch.ID); err != nil {
 		t.Fatal(err)
@@ -346,7 +352,7 @@ func TestTwoHubsNeverOverAssign(t *testing.T) {
 				sem <- struct{}{}
 				defer func() { <-sem }()
 				cust := fmt.Sprintf("cap-c%d", i)
-				status, err := trySend(ch, hubs[(i+k)%2].base, textMsg(fmt.Sprintf("%s-m%d", cust, k), cust, "在吗"))
+				status, err := kit.TrySend(ch, hubs[(i+k)%2].Base, kit.TextMsg(fmt.Sprintf("%s-m%d", cust, k), cust, "在吗"))
 				if err != nil || status != 200 {
 					t.Errorf("post %s #%d: %d %v", cust, k, status, err)
 				}
@@ -365,21 +371,21 @@ func TestTwoHubsNeverOverAssign(t *testing.T) {
 		}
 		return n
 	}
-	eventually(t, 20*time.Second, "every message stored", func() bool {
+	kit.Eventually(t, 20*time.Second, "every message stored", func() bool {
 		var n int
 		d.Get(&n, d.Rebind(`SELECT COUNT(*) FROM messages WHERE channel_id = ? AND direction = 'in'`), ch.ID)
 		return n == 2*customers
 	})
-	eventually(t, 20*time.Second, "every seat taken and the rest queued", func() bool {
+	kit.Eventually(t, 20*time.Second, "every seat taken and the rest queued", func() bool {
 		return count("open") == agents*maxChats && count("queued") == customers-agents*maxChats
 	})
-	queuedNow := adm.on(h2).must(200, "GET", "/api/v1/conversations?status=queued", nil)
+	queuedNow := adm.On(h2).Must(200, "GET", "/api/v1/conversations?status=queued", nil)
 	var ql struct{ Conversations []struct{ ID string } }
-	queuedNow.json(t, &ql)
+	queuedNow.JSON(t, &ql)
 	if len(ql.Conversations) != customers-agents*maxChats {
 		t.Fatalf("admin sees %d queued conversations, want %d", len(ql.Conversations), customers-agents*maxChats)
 	}
-	for id, cur := range adm.currentChats() {
+	for id, cur := range adm.CurrentChats() {
 		if cur > maxChats {
 			t.Fatalf("agent %s reports %d current chats, max %d", id, cur, maxChats)
 		}
@@ -392,7 +398,7 @@ func TestTwoHubsNeverOverAssign(t *testing.T) {
 			t.Fatalf("queue not drained: %d closed, %d open, %d queued", count("closed"), count("open"), count("queued"))
 		}
 		var open struct{ Conversations []struct{ ID string } }
-		adm.must(200, "GET", "/api/v1/conversations?status=open", nil).json(t, &open)
+		adm.Must(200, "GET", "/api/v1/conversations?status=open", nil).JSON(t, &open)
 		if len(open.Conversations) == 0 {
 			time.Sleep(20 * time.Millisecond)
 			continue
@@ -401,9 +407,9 @@ func TestTwoHubsNeverOverAssign(t *testing.T) {
 			wg.Add(1)
 			go func(i int, id string) {
 				defer wg.Done()
-				r := adm.on(hubs[i%2]).do("POST", "/api/v1/conversations/"+id+"/close", map[string]any{"reason": "done"})
-				if r.status != 200 {
-					t.Errorf("close %s: %d %s", id, r.status, r.body)
+				r := adm.On(hubs[i%2]).Do("POST", "/api/v1/conversations/"+id+"/close", map[string]any{"reason": "done"})
+				if r.Status != 200 {
+					t.Errorf("close %s: %d %s", id, r.Status, r.Body)
 				}
 			}(i, c.ID)
 		}
@@ -430,77 +436,10 @@ func TestTwoHubsNeverOverAssign(t *testing.T) {
 	if unserved != 0 {
 		t.Fatalf("%d conversations were closed without ever being assigned", unserved)
 	}
-	for id, cur := range adm.currentChats() {
+	for id, cur := range adm.CurrentChats() {
 		if cur != 0 {
 			t.Fatalf("agent %s still counts %d chats after every conversation closed", id, cur)
 		}
 	}
-	assertGapFreeSeq(t, d, ch.ID)
-}
-
-// --- helpers ---
-
-// currentChats reads GET /api/v1/agents: agent id → current chats.
-func (c *client) currentChats() map[string]int {
-	c.t.Helper()
-	var list struct {
-		Agents []struct {
-			ID           string `json:"id"`
-			CurrentChats int    `json:"current_chats"`
-		}
-	}
-	c.must(200, "GET", "/api/v1/agents", nil).json(c.t, &list)
-	out := map[string]int{}
-	for _, a := range list.Agents {
-		out[a.ID] = a.CurrentChats
-	}
-	return out
-}
-
-// monitor is a supervisor's view: an admin socket that sees every event of
-// the tenant, recorded so tests can ask what happened to a conversation.
-type monitor struct {
-	t   *testing.T
-	log *frameLog
-}
-
-func (c *client) monitor() *monitor { return &monitor{t: c.t, log: watch(c.dial(-1))} }
-
-// conv waits for the customer's conversation to open and returns its id.
-func (m *monitor) conv(contact string) string {
-	m.t.Helper()
-	var id string
-	eventually(m.t, 10*time.Second, "a conversation for "+contact, func() bool {
-		for _, f := range m.log.all() {
-			if f["type"] == "conversation.created" && dig(f, "data", "conversation", "contact", "external_id") == contact {
-				id, _ = dig(f, "data", "conversation", "id").(string)
-				return true
-			}
-		}
-		return false
-	})
-	return id
-}
-
-// waitEvent waits for an event of a type about a conversation.
-func (m *monitor) waitEvent(typ, convID string) map[string]any {
-	m.t.Helper()
-	var ev map[string]any
-	eventually(m.t, 10*time.Second, typ+" for "+convID, func() bool {
-		for _, f := range m.log.all() {
-			if f["type"] == typ && f["conversation_id"] == convID {
-				ev = f
-				return true
-			}
-		}
-		return false
-	})
-	return ev
-}
-
-// assignee waits for the conversation to be assigned and returns the agent.
-func (m *monitor) assignee(convID string) string {
-	m.t.Helper()
-	id, _ := dig(m.waitEvent("conversation.assigned", convID), "data", "conversation", "assignee_id").(string)
-	return id
+	kit.AssertGapFreeSeq(t, d, ch.ID)
 }

@@ -1,4 +1,4 @@
-package main
+package chat
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/kefu-hub/kefu/e2e/kit"
 )
 
 // Two `kefu serve` processes on one PostgreSQL + NATS, 1,000 new customers
@@ -14,18 +16,19 @@ import (
 // conversation is assigned exactly once, and the rotation stays fair
 // (assignment counts within ±1).
 func TestRaceTwoServesRoundRobin(t *testing.T) {
-	cm := clusterOnly(t)
+	t.Parallel()
+	cm := kit.ClusterOnly(t)
 	const agents, maxChats, customers = 10, 3, 1000
-	e := newEnv(t, cm)
-	hubs := []*hubProc{e.spawn(""), e.spawn("")}
-	dropIdleConns(t)
-	adm := hubs[0].admin()
-	adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "轮流", "policy": "round_robin", "returning_first": false})
-	ch := adm.newAPIChannel("", map[string]any{"default_group_id": "轮流"})
+	e := kit.NewEnv(t, cm)
+	hubs := []*kit.Hub{e.Start(), e.Start()}
+	kit.DropIdleConns(t)
+	adm := hubs[0].Admin()
+	adm.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "轮流", "policy": "round_robin", "returning_first": false})
+	ch := adm.NewAPIChannel("", map[string]any{"default_group_id": "轮流"})
 	for i := 0; i < agents; i++ {
-		adm.newAgent(fmt.Sprintf("rr%d@kefu.test", i), maxChats, "轮流").on(hubs[i%2]).setStatus("online")
+		adm.NewAgent(fmt.Sprintf("rr%d@kefu.test", i), maxChats, "轮流").On(hubs[i%2]).SetStatus("online")
 	}
-	d := storeDB(t, e)
+	d := kit.StoreDB(t, e)
 
 	var violations atomic.Int64
 	stop := make(chan struct{})
@@ -59,7 +62,7 @@ func TestRaceTwoServesRoundRobin(t *testing.T) {
 			var open []string
 			d.Select(&open, d.Rebind(`SELECT id FROM conversations WHERE channel_id = ? AND status = 'open' LIMIT 20`), ch.ID)
 			for i, id := range open {
-				adm.on(hubs[(k+i)%2]).do("POST", "/api/v1/conversations/"+id+"/close", nil)
+				adm.On(hubs[(k+i)%2]).Do("POST", "/api/v1/conversations/"+id+"/close", nil)
 			}
 			if len(open) == 0 {
 				time.Sleep(5 * time.Millisecond)
@@ -75,13 +78,13 @@ func TestRaceTwoServesRoundRobin(t *testing.T) {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			cust := fmt.Sprintf("rr-c%d", i)
-			if status, err := trySend(ch, hubs[i%2].base, textMsg(cust+"-m", cust, "你好")); err != nil || status != 200 {
+			if status, err := kit.TrySend(ch, hubs[i%2].Base, kit.TextMsg(cust+"-m", cust, "你好")); err != nil || status != 200 {
 				t.Errorf("post %s: %d %v", cust, status, err)
 			}
 		}(i)
 	}
 	wg.Wait()
-	eventually(t, 120*time.Second, "every conversation assigned and closed", func() bool {
+	kit.Eventually(t, 120*time.Second, "every conversation assigned and closed", func() bool {
 		var closed int
 		d.Get(&closed, d.Rebind(`SELECT COUNT(*) FROM conversations WHERE channel_id = ? AND status = 'closed'`), ch.ID)
 		return closed == customers

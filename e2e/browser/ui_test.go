@@ -1,4 +1,4 @@
-package main
+package browser
 
 // Browser test of the agent workbench (workbench/ui): headless Debian
 // chromium driven by playwright-core (workbench/ui/e2e/workbench.mjs)
@@ -8,59 +8,20 @@ package main
 import (
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kefu-hub/kefu/connectors/wechat/wechattest"
-	"github.com/kefu-hub/kefu/workbench"
+	"github.com/kefu-hub/kefu/e2e/kit"
 )
-
-const uiChromium = "/usr/bin/chromium"
-
-// needUI fails on CI and skips elsewhere when the browser test cannot run.
-func needUI(t *testing.T) {
-	t.Helper()
-	var missing []string
-	if !workbench.UIBuilt() {
-		missing = append(missing, "the built UI (make build)")
-	}
-	needBrowser(t, "workbench/ui", missing...)
-}
-
-// needBrowser fails on CI (CI=true) and skips elsewhere when a browser test
-// cannot run: Debian chromium, node and playwright-core under nodeDir, and
-// whatever else the caller found missing.
-func needBrowser(t *testing.T, nodeDir string, missing ...string) {
-	t.Helper()
-	if _, err := os.Stat(uiChromium); err != nil {
-		missing = append(missing, uiChromium+" (apt-get install -y chromium)")
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		missing = append(missing, "node")
-	}
-	if _, err := os.Stat(nodeDir + "/node_modules/playwright-core"); err != nil {
-		missing = append(missing, nodeDir+"/node_modules (npm ci there, or make)")
-	}
-	if len(missing) == 0 {
-		return
-	}
-	msg := "browser test needs: " + strings.Join(missing, ", ")
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
 
 // The hub serves the UI at / with a strict CSP, and /api/* stays JSON.
 func TestUIServed(t *testing.T) {
-	h := newEnv(t, mode{name: "embedded"}).start()
+	t.Parallel()
+	h := kit.NewEnv(t, kit.Embedded).Start()
 	get := func(path string) (*http.Response, string) {
-		res, err := http.Get(h.base + path)
+		res, err := http.Get(h.Base + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -92,26 +53,28 @@ func TestUIServed(t *testing.T) {
 // websocket resumes with no gap and no duplicate; the agent transfers to the
 // second agent, who sees the history and closes the conversation.
 func TestUIWorkbenchBrowser(t *testing.T) {
-	needUI(t)
-	h := newEnv(t, mode{name: "embedded"}).start()
-	adm := h.admin()
-	adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"})
+	t.Parallel()
+	kit.NeedUI(t)
+	h := kit.NewEnv(t, kit.Embedded).Start()
+	h.ServesUI()
+	adm := h.Admin()
+	adm.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"})
 
-	shots, _ := filepath.Abs(filepath.Join("testdata", "ui-output"))
-	script := runBrowserScript(t, "workbench/ui", 4*time.Minute, []string{"KEFU_BASE=" + h.base,
+	shots := kit.ShotsDir(t)
+	script := kit.RunBrowserScript(t, "workbench/ui", 4*time.Minute, []string{"KEFU_BASE=" + h.Base,
 		"KEFU_ADMIN_EMAIL=admin@kefu.test", "KEFU_ADMIN_PASSWORD=admin-pass-1", "KEFU_SHOTS=" + shots}, "e2e/workbench.mjs")
-	await, send := script.args, script.send
+	await, send := script.Args, script.Send
 
 	// The channel the admin created in the console, as the integrator got it.
 	args := await("channel")
 	if len(args) != 2 {
 		t.Fatalf("channel step: %v", args)
 	}
-	ch := apiChannel{ID: args[0], Secret: args[1]}
+	ch := kit.APIChannel{ID: args[0], Secret: args[1]}
 	var agents struct {
 		Agents []struct{ ID, Email, Name, Role string } `json:"agents"`
 	}
-	adm.must(200, "GET", "/api/v1/agents", nil).json(t, &agents)
+	adm.Must(200, "GET", "/api/v1/agents", nil).JSON(t, &agents)
 	ids := map[string]string{}
 	for _, a := range agents.Agents {
 		ids[a.Email] = a.ID
@@ -121,16 +84,16 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 	}
 	post := func(id, name, text string) {
 		t.Helper()
-		body := textMsg(id, "c-ui", text)
+		body := kit.TextMsg(id, "c-ui", text)
 		body["contact"] = map[string]any{"id": "c-ui", "name": name}
-		if st, b := ch.post(t, h.base, body); st/100 != 2 {
+		if st, b := ch.Post(t, h.Base, body); st/100 != 2 {
 			t.Fatalf("post customer message: %d %s", st, b)
 		}
 	}
 
 	await("online")
-	agent := login(t, h.base, "ui@kefu.test", "agent-pass-1")
-	if s := agent.must(200, "GET", "/api/v1/me", nil).str("status"); s != "online" {
+	agent := kit.Login(t, h.Base, "ui@kefu.test", "agent-pass-1")
+	if s := agent.Must(200, "GET", "/api/v1/me", nil).Str("status"); s != "online" {
 		t.Fatalf("status after the UI switched it: %q", s)
 	}
 	hostileName := `<img src=x onerror=alert(2)>{{7*7}}`
@@ -141,7 +104,7 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 	var cs struct {
 		Conversations []struct{ ID string } `json:"conversations"`
 	}
-	agent.must(200, "GET", "/api/v1/conversations", nil).json(t, &cs)
+	agent.Must(200, "GET", "/api/v1/conversations", nil).JSON(t, &cs)
 	if len(cs.Conversations) != 1 {
 		t.Fatalf("conversations: %+v", cs)
 	}
@@ -149,7 +112,7 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 	var ms struct {
 		Messages []struct{ Direction, Text string } `json:"messages"`
 	}
-	agent.must(200, "GET", "/api/v1/conversations/"+convID+"/messages", nil).json(t, &ms)
+	agent.Must(200, "GET", "/api/v1/conversations/"+convID+"/messages", nil).JSON(t, &ms)
 	if n := len(ms.Messages); n < 2 || ms.Messages[n-1].Direction != "out" || ms.Messages[n-1].Text != "您好，请提供订单号 ui-reply" {
 		t.Fatalf("messages after the UI replied with the canned reply: %+v", ms)
 	}
@@ -159,47 +122,47 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 	send(map[string]string{"marker": "ui-evil", "text": evil, "name": hostileName})
 	await("cut")
 	post("m3", hostileName, "断线期间的消息 ui-missed")
-	eventually(t, 10*time.Second, "the missed message is stored", func() bool {
-		agent.must(200, "GET", "/api/v1/conversations/"+convID+"/messages", nil).json(t, &ms)
+	kit.Eventually(t, 10*time.Second, "the missed message is stored", func() bool {
+		agent.Must(200, "GET", "/api/v1/conversations/"+convID+"/messages", nil).JSON(t, &ms)
 		return len(ms.Messages) > 0 && ms.Messages[len(ms.Messages)-1].Text == "断线期间的消息 ui-missed"
 	})
 	send(map[string]any{"text": "ui-missed", "count": len(ms.Messages)})
 	await("busy")
-	body := textMsg("m-q", "c-queue", "排队中的客户 ui-queued")
+	body := kit.TextMsg("m-q", "c-queue", "排队中的客户 ui-queued")
 	body["contact"] = map[string]any{"id": "c-queue", "name": "Customer c-queue"}
-	if st, b := ch.post(t, h.base, body); st/100 != 2 {
+	if st, b := ch.Post(t, h.Base, body); st/100 != 2 {
 		t.Fatalf("post customer message: %d %s", st, b)
 	}
-	eventually(t, 10*time.Second, "the busy agent's customer waits in the queue", func() bool {
+	kit.Eventually(t, 10*time.Second, "the busy agent's customer waits in the queue", func() bool {
 		var q struct {
 			Queue []struct{ ID string } `json:"queue"`
 		}
-		adm.must(200, "GET", "/api/v1/queue", nil).json(t, &q)
+		adm.Must(200, "GET", "/api/v1/queue", nil).JSON(t, &q)
 		return len(q.Queue) == 1
 	})
 	send(map[string]string{"text": "ui-queued"})
 	await("offline")
-	body = textMsg("m-t", "c-ticket", "没人在吗？我要开发票 ui-ticket")
-	if st, b := ch.post(t, h.base, body); st/100 != 2 {
+	body = kit.TextMsg("m-t", "c-ticket", "没人在吗？我要开发票 ui-ticket")
+	if st, b := ch.Post(t, h.Base, body); st/100 != 2 {
 		t.Fatalf("post customer message: %d %s", st, b)
 	}
 	send(map[string]string{"text": "ui-ticket"})
 	await("hidden")
-	body = textMsg("m-n", "c-notify", "有人吗 ui-notify")
-	if st, b := ch.post(t, h.base, body); st/100 != 2 {
+	body = kit.TextMsg("m-n", "c-notify", "有人吗 ui-notify")
+	if st, b := ch.Post(t, h.Base, body); st/100 != 2 {
 		t.Fatalf("post customer message: %d %s", st, b)
 	}
 	send(map[string]string{"text": "ui-notify"})
 	await("done")
-	script.finish()
-	c := adm.must(200, "GET", "/api/v1/conversations/"+convID, nil)
-	if st, who := c.str("status"), c.str("assignee_id"); st != "closed" || who != ids["ui2@kefu.test"] {
+	script.Finish()
+	c := adm.Must(200, "GET", "/api/v1/conversations/"+convID, nil)
+	if st, who := c.Str("status"), c.Str("assignee_id"); st != "closed" || who != ids["ui2@kefu.test"] {
 		t.Fatalf("after the transfer and close in the UI: status %q, assignee %q (want closed by %s)", st, who, ids["ui2@kefu.test"])
 	}
-	if c.str("category_id") == "" {
-		t.Fatalf("closed without the category chosen in the UI: %s", c.body)
+	if c.Str("category_id") == "" {
+		t.Fatalf("closed without the category chosen in the UI: %s", c.Body)
 	}
-	adm.must(200, "GET", "/api/v1/conversations/"+convID+"/messages", nil).json(t, &ms)
+	adm.Must(200, "GET", "/api/v1/conversations/"+convID+"/messages", nil).JSON(t, &ms)
 	noted := false
 	for _, m := range ms.Messages {
 		noted = noted || (m.Direction == "internal" && strings.Contains(m.Text, "ui-note"))
@@ -219,7 +182,7 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 			} `json:"settings"`
 		} `json:"groups"`
 	}
-	adm.must(200, "GET", "/api/v1/groups", nil).json(t, &gs)
+	adm.Must(200, "GET", "/api/v1/groups", nil).JSON(t, &gs)
 	byName := map[string]int{}
 	for i, g := range gs.Groups {
 		byName[g.Name] = i
@@ -237,17 +200,17 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 			} `json:"targets"`
 		} `json:"rules"`
 	}
-	adm.must(200, "GET", "/api/v1/routing/rules", nil).json(t, &rules)
+	adm.Must(200, "GET", "/api/v1/routing/rules", nil).JSON(t, &rules)
 	if len(rules.Rules) != 1 || rules.Rules[0].Name != "发票 → 售后" || len(rules.Rules[0].Targets) != 1 {
 		t.Fatalf("the routing rule created in the console: %+v", rules)
 	}
-	if g := adm.must(200, "GET", "/api/v1/automations", nil); g.str("effective.greeting.text") != "您好，欢迎咨询 ui-greeting" {
-		t.Fatalf("the greeting saved in the console: %s", g.body)
+	if g := adm.Must(200, "GET", "/api/v1/automations", nil); g.Str("effective.greeting.text") != "您好，欢迎咨询 ui-greeting" {
+		t.Fatalf("the greeting saved in the console: %s", g.Body)
 	}
 	var tks struct {
 		Tickets []struct{ Status, Subject string } `json:"tickets"`
 	}
-	adm.must(200, "GET", "/api/v1/tickets?status=solved", nil).json(t, &tks)
+	adm.Must(200, "GET", "/api/v1/tickets?status=solved", nil).JSON(t, &tks)
 	if len(tks.Tickets) != 1 {
 		t.Fatalf("the ticket solved in the UI: %+v", tks)
 	}
@@ -258,17 +221,19 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 // reply window counting down (48 h, 5 replies) and, once the 5 replies are
 // used, is disabled and says why.
 func TestUIWechatReplyWindow(t *testing.T) {
-	needUI(t)
-	_, h, adm, fake := wechatHub(t, mode{name: "embedded"})
-	agent := adm.newAgent("ui-wx@kefu.test", 5)
+	t.Parallel()
+	kit.NeedUI(t)
+	_, h, adm, fake := kit.WechatHub(t, kit.Embedded)
+	h.ServesUI()
+	agent := adm.NewAgent("ui-wx@kefu.test", 5)
 	app := fake.NewApp("safe") // the account on WeChat's side; the admin binds it in the console
 
-	shots, _ := filepath.Abs(filepath.Join("testdata", "ui-output"))
-	script := runBrowserScript(t, "workbench/ui", 2*time.Minute, []string{"KEFU_BASE=" + h.base,
+	shots := kit.ShotsDir(t)
+	script := kit.RunBrowserScript(t, "workbench/ui", 2*time.Minute, []string{"KEFU_BASE=" + h.Base,
 		"KEFU_EMAIL=ui-wx@kefu.test", "KEFU_PASSWORD=agent-pass-1", "KEFU_ADMIN_EMAIL=admin@kefu.test",
 		"KEFU_ADMIN_PASSWORD=admin-pass-1", "KEFU_WX_APPID=" + app.AppID, "KEFU_WX_SECRET=" + app.Secret,
 		"KEFU_SHOTS=" + shots}, "e2e/wechat.mjs")
-	await := script.args
+	await := script.Args
 
 	// What the console showed is what the admin pastes into WeChat.
 	args := await("wechat")
@@ -277,33 +242,15 @@ func TestUIWechatReplyWindow(t *testing.T) {
 	}
 	app.Token, app.AESKey = args[1], args[2]
 	fake.AddApp(app)
-	wx := wxChannel{ID: args[0], URL: h.base + "/webhooks/wechat/" + args[0], App: app}
+	wx := kit.WxChannel{ID: args[0], URL: h.Base + "/webhooks/wechat/" + args[0], App: app}
 	await("online")
-	user := "oUI_" + randHex(6)
-	wx.mustPush(t, wechattest.Text(user, "在吗？ wx-first", nextMsgID()))
-	script.send(map[string]string{"text": "wx-first"})
+	user := "oUI_" + kit.RandHex(6)
+	wx.MustPush(t, wechattest.Text(user, "在吗？ wx-first", kit.NextMsgID()))
+	script.Send(map[string]string{"text": "wx-first"})
 	await("done")
-	script.finish()
-	convID := agent.conversationOf(user, 5*time.Second)["id"].(string)
-	if r := agent.do("POST", "/api/v1/conversations/"+convID+"/messages", map[string]any{"content": "第 6 条"}); r.status != 409 {
-		t.Fatalf("a 6th reply after the UI used the quota: %d %s, want 409", r.status, r.body)
+	script.Finish()
+	convID := agent.ConversationOf(user, 5*time.Second)["id"].(string)
+	if r := agent.Do("POST", "/api/v1/conversations/"+convID+"/messages", map[string]any{"content": "第 6 条"}); r.Status != 409 {
+		t.Fatalf("a 6th reply after the UI used the quota: %d %s, want 409", r.Status, r.Body)
 	}
-}
-
-// syncBuf is a strings.Builder safe for the reader goroutine and os/exec.
-type syncBuf struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,6 +1,6 @@
-package main
+package channels
 
-// Bad input (DESIGN.md "Quality bars", reliability.md §3): a wrong, missing,
+// Bad input gets a clear error and changes nothing: a wrong, missing,
 // foreign or stale signature is a 401 that stores nothing; an oversize body
 // is a 413; malformed JSON, a wrong type where a string belongs, trailing
 // garbage or a missing id is a 400; NUL bytes and invalid UTF-8 are accepted
@@ -19,10 +19,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/kefu-hub/kefu/connectors/api"
+	"github.com/kefu-hub/kefu/e2e/kit"
 )
 
 // badPost posts body to a channel's webhook with exactly the given headers.
-func badPost(t *testing.T, base, channelID string, body io.Reader, h http.Header) resp {
+func badPost(t *testing.T, base, channelID string, body io.Reader, h http.Header) kit.Resp {
 	t.Helper()
 	req, _ := http.NewRequest("POST", base+"/webhooks/api/"+channelID, body)
 	req.Header.Set("Content-Type", "application/json")
@@ -35,14 +36,14 @@ func badPost(t *testing.T, base, channelID string, body io.Reader, h http.Header
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return resp{res.StatusCode, b}
+	return kit.Resp{Status: res.StatusCode, Body: b}
 }
 
 // badSigned returns Standard Webhooks headers for body signed with secret at ts.
 func badSigned(t *testing.T, secret string, ts time.Time, body []byte) http.Header {
 	t.Helper()
 	h := http.Header{}
-	if err := api.SetHeaders(h, secret, "msg_"+randHex(8), ts, body); err != nil {
+	if err := api.SetHeaders(h, secret, "msg_"+kit.RandHex(8), ts, body); err != nil {
 		t.Fatal(err)
 	}
 	return h
@@ -54,7 +55,7 @@ type badStored struct {
 	in    []map[string]any
 }
 
-func badCount(t *testing.T, adm *client, channelID string) badStored {
+func badCount(t *testing.T, adm *kit.Client, channelID string) badStored {
 	t.Helper()
 	var s badStored
 	// Conversations move forward (queued → open/offline → closed) while
@@ -64,7 +65,7 @@ func badCount(t *testing.T, adm *client, channelID string) badStored {
 		var raw struct {
 			Conversations []map[string]any
 		}
-		adm.must(200, "GET", "/api/v1/conversations?limit=500&status="+st, nil).json(t, &raw)
+		adm.Must(200, "GET", "/api/v1/conversations?limit=500&status="+st, nil).JSON(t, &raw)
 		for _, c := range raw.Conversations {
 			if c["channel_id"] != channelID || seen[c["id"]] {
 				continue
@@ -72,7 +73,7 @@ func badCount(t *testing.T, adm *client, channelID string) badStored {
 			seen[c["id"]] = true
 			s.convs++
 			var ms struct{ Messages []map[string]any }
-			adm.must(200, "GET", fmt.Sprintf("/api/v1/conversations/%s/messages?limit=500", c["id"]), nil).json(t, &ms)
+			adm.Must(200, "GET", fmt.Sprintf("/api/v1/conversations/%s/messages?limit=500", c["id"]), nil).JSON(t, &ms)
 			for _, m := range ms.Messages {
 				if m["direction"] == "in" {
 					s.in = append(s.in, m)
@@ -85,14 +86,14 @@ func badCount(t *testing.T, adm *client, channelID string) badStored {
 
 // badSentinel posts one good message and waits until it is stored: every
 // rejected request before it has had every chance to store something.
-func badSentinel(t *testing.T, h *hubProc, adm *client, ch apiChannel) badStored {
+func badSentinel(t *testing.T, h *kit.Hub, adm *kit.Client, ch kit.APIChannel) badStored {
 	t.Helper()
-	id := "sentinel-" + randHex(6)
-	if st, b := ch.post(t, h.base, textMsg(id, "sentinel-"+randHex(4), "sentinel")); st != 200 {
+	id := "sentinel-" + kit.RandHex(6)
+	if st, b := ch.Post(t, h.Base, kit.TextMsg(id, "sentinel-"+kit.RandHex(4), "sentinel")); st != 200 {
 		t.Fatalf("sentinel: %d %s", st, b)
 	}
 	var s badStored
-	eventually(t, 15*time.Second, "the sentinel message is stored", func() bool {
+	kit.Eventually(t, 15*time.Second, "the sentinel message is stored", func() bool {
 		s = badCount(t, adm, ch.ID)
 		for _, m := range s.in {
 			if m["external_id"] == id {
@@ -104,18 +105,19 @@ func badSentinel(t *testing.T, h *hubProc, adm *client, ch apiChannel) badStored
 	return s
 }
 
-func badErrCode(r resp) string { return r.str("error.code") }
+func badErrCode(r kit.Resp) string { return r.Str("error.code") }
 
 func TestWebhookRejectsBadSignatures(t *testing.T) {
-	forModes(t, func(t *testing.T, m mode) {
-		h := newEnv(t, m).start()
-		sup := h.admin()
-		ch := sup.newAPIChannel("", nil)
-		other := sup.newAPIChannel("", nil) // same tenant, another channel
-		sup.must(201, "POST", "/api/v1/tenants", map[string]any{"name": "Other", "admin_email": "o@kefu.test", "admin_password": "other-pass-1"})
-		foreign := login(t, h.base, "o@kefu.test", "other-pass-1").newAPIChannel("", nil)
+	t.Parallel()
+	kit.ForModes(t, func(t *testing.T, m kit.Mode) {
+		h := kit.NewEnv(t, m).Start()
+		sup := h.Admin()
+		ch := sup.NewAPIChannel("", nil)
+		other := sup.NewAPIChannel("", nil) // same tenant, another channel
+		sup.Must(201, "POST", "/api/v1/tenants", map[string]any{"name": "Other", "admin_email": "o@kefu.test", "admin_password": "other-pass-1"})
+		foreign := kit.Login(t, h.Base, "o@kefu.test", "other-pass-1").NewAPIChannel("", nil)
 
-		body, _ := json.Marshal(textMsg("bad-1", "cust-bad", "不该被保存"))
+		body, _ := json.Marshal(kit.TextMsg("bad-1", "cust-bad", "不该被保存"))
 		now := time.Now()
 		drop := func(name string) http.Header {
 			hd := badSigned(t, ch.Secret, now, body)
@@ -153,9 +155,9 @@ func TestWebhookRejectsBadSignatures(t *testing.T) {
 			{"a bare signature", with(api.HeaderSignature, strings.TrimPrefix(valid.Get(api.HeaderSignature), "v1,")), body},
 		}
 		for _, c := range cases {
-			got := badPost(t, h.base, ch.ID, bytes.NewReader(c.body), c.h)
-			if got.status != http.StatusUnauthorized || badErrCode(got) == "" {
-				t.Errorf("%s: %d %s, want 401 with a JSON error", c.name, got.status, got.body)
+			got := badPost(t, h.Base, ch.ID, bytes.NewReader(c.body), c.h)
+			if got.Status != http.StatusUnauthorized || badErrCode(got) == "" {
+				t.Errorf("%s: %d %s, want 401 with a JSON error", c.name, got.Status, got.Body)
 			}
 		}
 		s := badSentinel(t, h, sup, ch)
@@ -165,21 +167,21 @@ func TestWebhookRejectsBadSignatures(t *testing.T) {
 		}
 
 		// A signed request replayed inside the window is accepted and stored once.
-		id := "replayed-" + randHex(4)
-		b2, _ := json.Marshal(textMsg(id, "cust-replay", "replay"))
+		id := "replayed-" + kit.RandHex(4)
+		b2, _ := json.Marshal(kit.TextMsg(id, "cust-replay", "replay"))
 		hd := badSigned(t, ch.Secret, time.Now(), b2)
 		for i := 0; i < 3; i++ {
-			if got := badPost(t, h.base, ch.ID, bytes.NewReader(b2), hd); got.status != 200 {
-				t.Fatalf("replay %d: %d %s", i, got.status, got.body)
+			if got := badPost(t, h.Base, ch.ID, bytes.NewReader(b2), hd); got.Status != 200 {
+				t.Fatalf("replay %d: %d %s", i, got.Status, got.Body)
 			}
 		}
 		// Several signatures (secret rotation): one matching is enough.
 		multi := badSigned(t, ch.Secret, time.Now(), body)
 		multi.Set(api.HeaderSignature, "v1,"+strings.Repeat("A", 43)+"= "+multi.Get(api.HeaderSignature))
-		if got := badPost(t, h.base, ch.ID, bytes.NewReader(body), multi); got.status != 200 {
-			t.Fatalf("a list of signatures with one valid: %d %s", got.status, got.body)
+		if got := badPost(t, h.Base, ch.ID, bytes.NewReader(body), multi); got.Status != 200 {
+			t.Fatalf("a list of signatures with one valid: %d %s", got.Status, got.Body)
 		}
-		eventually(t, 15*time.Second, "the replayed message is stored once", func() bool {
+		kit.Eventually(t, 15*time.Second, "the replayed message is stored once", func() bool {
 			n := 0
 			for _, m := range badCount(t, sup, ch.ID).in {
 				if m["external_id"] == id {
@@ -195,12 +197,13 @@ func TestWebhookRejectsBadSignatures(t *testing.T) {
 }
 
 func TestWebhookRejectsBadBodies(t *testing.T) {
-	forModes(t, func(t *testing.T, m mode) {
-		h := newEnv(t, m).start()
-		adm := h.admin()
-		ch := adm.newAPIChannel("", nil)
-		post := func(body []byte) resp {
-			return badPost(t, h.base, ch.ID, bytes.NewReader(body), badSigned(t, ch.Secret, time.Now(), body))
+	t.Parallel()
+	kit.ForModes(t, func(t *testing.T, m kit.Mode) {
+		h := kit.NewEnv(t, m).Start()
+		adm := h.Admin()
+		ch := adm.NewAPIChannel("", nil)
+		post := func(body []byte) kit.Resp {
+			return badPost(t, h.Base, ch.ID, bytes.NewReader(body), badSigned(t, ch.Secret, time.Now(), body))
 		}
 		good := `{"id":"g1","contact":{"id":"c1"},"type":"text","text":"hi"}`
 		atts := func(n int, url string) string {
@@ -242,8 +245,8 @@ func TestWebhookRejectsBadBodies(t *testing.T) {
 		}
 		for name, body := range cases {
 			got := post([]byte(body))
-			if got.status != http.StatusBadRequest || badErrCode(got) != "bad_request" {
-				t.Errorf("%s: %d %.300s, want 400 bad_request", name, got.status, got.body)
+			if got.Status != http.StatusBadRequest || badErrCode(got) != "bad_request" {
+				t.Errorf("%s: %d %.300s, want 400 bad_request", name, got.Status, got.Body)
 			}
 		}
 		if s := badSentinel(t, h, adm, ch); s.convs != 1 || len(s.in) != 1 {
@@ -253,24 +256,24 @@ func TestWebhookRejectsBadBodies(t *testing.T) {
 
 		// Oversize: 413 however it is sent, even when signed.
 		big := []byte(`{"id":"big","contact":{"id":"c"},"text":"` + strings.Repeat("x", 1<<20) + `"}`)
-		if got := post(big); got.status != http.StatusRequestEntityTooLarge || badErrCode(got) != "too_large" {
-			t.Errorf("a %d-byte body: %d %.200s, want 413", len(big), got.status, got.body)
+		if got := post(big); got.Status != http.StatusRequestEntityTooLarge || badErrCode(got) != "too_large" {
+			t.Errorf("a %d-byte body: %d %.200s, want 413", len(big), got.Status, got.Body)
 		}
-		chunked := badPost(t, h.base, ch.ID, io.MultiReader(bytes.NewReader(big)), badSigned(t, ch.Secret, time.Now(), big))
-		if chunked.status != http.StatusRequestEntityTooLarge {
-			t.Errorf("a chunked %d-byte body: %d %.200s, want 413", len(big), chunked.status, chunked.body)
+		chunked := badPost(t, h.Base, ch.ID, io.MultiReader(bytes.NewReader(big)), badSigned(t, ch.Secret, time.Now(), big))
+		if chunked.Status != http.StatusRequestEntityTooLarge {
+			t.Errorf("a chunked %d-byte body: %d %.200s, want 413", len(big), chunked.Status, chunked.Body)
 		}
-		if got := badPost(t, h.base, ch.ID, bytes.NewReader(big), http.Header{}); got.status != http.StatusRequestEntityTooLarge &&
-			got.status != http.StatusUnauthorized {
-			t.Errorf("an unsigned oversize body: %d, want 413 or 401", got.status)
+		if got := badPost(t, h.Base, ch.ID, bytes.NewReader(big), http.Header{}); got.Status != http.StatusRequestEntityTooLarge &&
+			got.Status != http.StatusUnauthorized {
+			t.Errorf("an unsigned oversize body: %d, want 413 or 401", got.Status)
 		}
 
 		// Unknown channels are 404s, signed or not.
 		for _, id := range []string{"ch_" + strings.Repeat("a", 24), "nope", "%2e%2e", strings.Repeat("x", 300)} {
 			body := []byte(good)
-			got := badPost(t, h.base, id, bytes.NewReader(body), badSigned(t, ch.Secret, time.Now(), body))
-			if got.status != http.StatusNotFound || badErrCode(got) == "" {
-				t.Errorf("channel %q: %d %s, want 404", id, got.status, got.body)
+			got := badPost(t, h.Base, id, bytes.NewReader(body), badSigned(t, ch.Secret, time.Now(), body))
+			if got.Status != http.StatusNotFound || badErrCode(got) == "" {
+				t.Errorf("channel %q: %d %s, want 404", id, got.Status, got.Body)
 			}
 		}
 		if s := badCount(t, adm, ch.ID); s.convs != 1 || len(s.in) != 1 {
@@ -281,28 +284,30 @@ func TestWebhookRejectsBadBodies(t *testing.T) {
 
 // The body limit follows KEFU_MAX_BODY_BYTES.
 func TestWebhookBodyLimitIsConfigurable(t *testing.T) {
-	e := newEnv(t, mode{name: "embedded"})
-	e.vars["KEFU_MAX_BODY_BYTES"] = "4096"
-	h := e.start()
-	adm := h.admin()
-	ch := adm.newAPIChannel("", nil)
-	small, _ := json.Marshal(textMsg("s1", "c1", strings.Repeat("x", 3000)))
-	big, _ := json.Marshal(textMsg("b1", "c1", strings.Repeat("x", 5000)))
-	if got := badPost(t, h.base, ch.ID, bytes.NewReader(small), badSigned(t, ch.Secret, time.Now(), small)); got.status != 200 {
-		t.Fatalf("%d bytes under a 4096 limit: %d %s", len(small), got.status, got.body)
+	t.Parallel()
+	e := kit.NewEnv(t, kit.Embedded)
+	e.Vars["KEFU_MAX_BODY_BYTES"] = "4096"
+	h := e.Start()
+	adm := h.Admin()
+	ch := adm.NewAPIChannel("", nil)
+	small, _ := json.Marshal(kit.TextMsg("s1", "c1", strings.Repeat("x", 3000)))
+	big, _ := json.Marshal(kit.TextMsg("b1", "c1", strings.Repeat("x", 5000)))
+	if got := badPost(t, h.Base, ch.ID, bytes.NewReader(small), badSigned(t, ch.Secret, time.Now(), small)); got.Status != 200 {
+		t.Fatalf("%d bytes under a 4096 limit: %d %s", len(small), got.Status, got.Body)
 	}
-	if got := badPost(t, h.base, ch.ID, bytes.NewReader(big), badSigned(t, ch.Secret, time.Now(), big)); got.status != http.StatusRequestEntityTooLarge {
-		t.Fatalf("%d bytes over a 4096 limit: %d %s, want 413", len(big), got.status, got.body)
+	if got := badPost(t, h.Base, ch.ID, bytes.NewReader(big), badSigned(t, ch.Secret, time.Now(), big)); got.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("%d bytes over a 4096 limit: %d %s, want 413", len(big), got.Status, got.Body)
 	}
 }
 
 // NUL bytes (PostgreSQL text rejects them) and invalid UTF-8 in every text
 // field are accepted and stored cleaned, in both modes.
 func TestWebhookCleansNULAndInvalidUTF8(t *testing.T) {
-	forModes(t, func(t *testing.T, m mode) {
-		h := newEnv(t, m).start()
-		adm := h.admin()
-		ch := adm.newAPIChannel("", nil)
+	t.Parallel()
+	kit.ForModes(t, func(t *testing.T, m kit.Mode) {
+		h := kit.NewEnv(t, m).Start()
+		adm := h.Admin()
+		ch := adm.NewAPIChannel("", nil)
 		cases := []struct {
 			name, body       string
 			extID, text, who string // what must be stored
@@ -325,13 +330,13 @@ func TestWebhookCleansNULAndInvalidUTF8(t *testing.T) {
 		}
 		for _, c := range cases {
 			body := []byte(c.body)
-			got := badPost(t, h.base, ch.ID, bytes.NewReader(body), badSigned(t, ch.Secret, time.Now(), body))
-			if got.status != 200 {
-				t.Errorf("%s: %d %s, want 200", c.name, got.status, got.body)
+			got := badPost(t, h.Base, ch.ID, bytes.NewReader(body), badSigned(t, ch.Secret, time.Now(), body))
+			if got.Status != 200 {
+				t.Errorf("%s: %d %s, want 200", c.name, got.Status, got.Body)
 			}
 		}
 		var stored badStored
-		eventually(t, 15*time.Second, "every message is stored", func() bool {
+		kit.Eventually(t, 15*time.Second, "every message is stored", func() bool {
 			stored = badCount(t, adm, ch.ID)
 			return len(stored.in) == len(cases)
 		})
@@ -359,16 +364,16 @@ func TestWebhookCleansNULAndInvalidUTF8(t *testing.T) {
 			if text, _ := msg["text"].(string); !strings.Contains(text, c.text) {
 				t.Errorf("%s: stored text %q does not contain %q", c.name, text, c.text)
 			}
-			conv := adm.must(200, "GET", fmt.Sprintf("/api/v1/conversations/%s", msg["conversation_id"]), nil)
-			name := conv.str("contact.name")
+			conv := adm.Must(200, "GET", fmt.Sprintf("/api/v1/conversations/%s", msg["conversation_id"]), nil)
+			name := conv.Str("contact.name")
 			if strings.ContainsRune(name, 0) || !utf8.ValidString(name) || !strings.Contains(name, c.who) {
 				t.Errorf("%s: stored contact name %q, want it cleaned and containing %q", c.name, name, c.who)
 			}
 		}
 		// The same NUL-laden message again is the same message (deduplicated).
 		body := []byte(cases[0].body)
-		if got := badPost(t, h.base, ch.ID, bytes.NewReader(body), badSigned(t, ch.Secret, time.Now(), body)); got.status != 200 {
-			t.Fatalf("resend: %d %s", got.status, got.body)
+		if got := badPost(t, h.Base, ch.ID, bytes.NewReader(body), badSigned(t, ch.Secret, time.Now(), body)); got.Status != 200 {
+			t.Fatalf("resend: %d %s", got.Status, got.Body)
 		}
 		if s := badSentinel(t, h, adm, ch); len(s.in) != len(cases)+1 {
 			t.Fatalf("after resending a cleaned message the channel holds %d messages, want %d", len(s.in), len(cases)+1)
@@ -376,7 +381,7 @@ func TestWebhookCleansNULAndInvalidUTF8(t *testing.T) {
 		var fs struct {
 			Failed []any `json:"failed_messages"`
 		}
-		adm.must(200, "GET", "/api/v1/failed-messages", nil).json(t, &fs)
+		adm.Must(200, "GET", "/api/v1/failed-messages", nil).JSON(t, &fs)
 		if len(fs.Failed) != 0 {
 			t.Fatalf("cleaned messages ended up as failed messages: %v", fs.Failed)
 		}
@@ -450,21 +455,22 @@ var badBodies = map[string]string{
 }
 
 func TestRESTRejectsMalformedBodies(t *testing.T) {
-	h := newEnv(t, mode{name: "embedded"}).start()
-	adm := h.admin()
-	adm.must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"})
-	ch := adm.newAPIChannel("", map[string]any{"default_group_id": "售前"})
-	agent := adm.newAgent("bad@kefu.test", 5, "售前")
-	agent.setStatus("online")
-	agentID := agent.meID()
-	s := agent.dial(-1)
-	ch.post(t, h.base, textMsg("m1", "c1", "hi"))
-	convID := dig(s.waitFor("conversation.assigned", 15*time.Second, nil), "data", "conversation", "id").(string)
+	t.Parallel()
+	h := kit.NewEnv(t, kit.Embedded).Start()
+	adm := h.Admin()
+	adm.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"})
+	ch := adm.NewAPIChannel("", map[string]any{"default_group_id": "售前"})
+	agent := adm.NewAgent("bad@kefu.test", 5, "售前")
+	agent.SetStatus("online")
+	agentID := agent.MeID()
+	s := agent.Dial(-1)
+	ch.Post(t, h.Base, kit.TextMsg("m1", "c1", "hi"))
+	convID := kit.Dig(s.WaitFor("conversation.assigned", 15*time.Second, nil), "data", "conversation", "id").(string)
 	ids := map[string]string{"conversations": convID, "agents": agentID, "channels": ch.ID, "tickets": "tk_x",
 		"deliveries": "msg_x", "failed-messages": "fm_x", "api-tokens": "tk_x"}
-	raw := func(method, path, body string) resp {
-		req, _ := http.NewRequest(method, h.base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+adm.token)
+	raw := func(method, path, body string) kit.Resp {
+		req, _ := http.NewRequest(method, h.Base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+adm.Token)
 		req.Header.Set("Content-Type", "application/json")
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -472,15 +478,15 @@ func TestRESTRejectsMalformedBodies(t *testing.T) {
 		}
 		defer res.Body.Close()
 		b, _ := io.ReadAll(res.Body)
-		return resp{res.StatusCode, b}
+		return kit.Resp{Status: res.StatusCode, Body: b}
 	}
-	for _, r := range isoLiveRoutes() {
+	for _, r := range kit.Routes(t) {
 		if r.Method == "GET" {
 			continue
 		}
-		typed, ok := badBodies[isoKey(r)]
+		typed, ok := badBodies[r.String()]
 		if !ok {
-			t.Errorf("route %s is not in badBodies: say which JSON it reads", isoKey(r))
+			t.Errorf("route %s is not in badBodies: say which JSON it reads", r.String())
 			continue
 		}
 		if typed == "" {
@@ -492,23 +498,23 @@ func TestRESTRejectsMalformedBodies(t *testing.T) {
 		}
 		for _, body := range []string{"{", `{"a":`, `[1,2]`, `"x"`, "\x00\xff", typed} {
 			got := raw(r.Method, path, body)
-			if got.status != http.StatusBadRequest || badErrCode(got) == "" {
-				t.Errorf("%s %s with body %q: %d %s, want 400 with a JSON error", r.Method, path, body, got.status, got.body)
+			if got.Status != http.StatusBadRequest || badErrCode(got) == "" {
+				t.Errorf("%s %s with body %q: %d %s, want 400 with a JSON error", r.Method, path, body, got.Status, got.Body)
 			}
 		}
 	}
 	// Oversize REST bodies are 413s.
 	big := `{"content":"` + strings.Repeat("x", 1<<20) + `"}`
-	if got := raw("POST", "/api/v1/conversations/"+convID+"/messages", big); got.status != http.StatusRequestEntityTooLarge {
-		t.Errorf("a 1 MiB reply: %d %.200s, want 413", got.status, got.body)
+	if got := raw("POST", "/api/v1/conversations/"+convID+"/messages", big); got.Status != http.StatusRequestEntityTooLarge {
+		t.Errorf("a 1 MiB reply: %d %.200s, want 413", got.Status, got.Body)
 	}
 	// Nothing changed: the conversation is still open with one message, the agent as before.
-	conv := adm.must(200, "GET", "/api/v1/conversations/"+convID, nil)
-	if conv.str("status") != "open" || conv.str("assignee_id") != agentID {
-		t.Errorf("malformed requests changed the conversation: %s", conv.body)
+	conv := adm.Must(200, "GET", "/api/v1/conversations/"+convID, nil)
+	if conv.Str("status") != "open" || conv.Str("assignee_id") != agentID {
+		t.Errorf("malformed requests changed the conversation: %s", conv.Body)
 	}
 	var ms struct{ Messages []any }
-	adm.must(200, "GET", "/api/v1/conversations/"+convID+"/messages", nil).json(t, &ms)
+	adm.Must(200, "GET", "/api/v1/conversations/"+convID+"/messages", nil).JSON(t, &ms)
 	if len(ms.Messages) != 1 {
 		t.Errorf("malformed requests added messages: %d", len(ms.Messages))
 	}
@@ -516,8 +522,8 @@ func TestRESTRejectsMalformedBodies(t *testing.T) {
 	for _, p := range []string{"/api/v1/conversations?limit=abc", "/api/v1/conversations?limit=-1", "/api/v1/conversations?status=bogus",
 		"/api/v1/conversations/" + convID + "/messages?after_seq=x", "/api/v1/events?after=1e3", "/api/v1/tickets?limit=9999999999999999999999",
 		"/api/v1/channels/" + ch.ID + "/deliveries?limit=-5"} {
-		if got := adm.do("GET", p, nil); got.status != http.StatusBadRequest || badErrCode(got) == "" {
-			t.Errorf("GET %s: %d %s, want 400", p, got.status, got.body)
+		if got := adm.Do("GET", p, nil); got.Status != http.StatusBadRequest || badErrCode(got) == "" {
+			t.Errorf("GET %s: %d %s, want 400", p, got.Status, got.Body)
 		}
 	}
 	// Unknown routes and methods are JSON 404s, signed in or not (GET of a
@@ -527,10 +533,10 @@ func TestRESTRejectsMalformedBodies(t *testing.T) {
 		{"DELETE", "/api/v1/conversations/" + convID}, {"GET", "/webhooks/api/" + ch.ID}, {"POST", "/webhooks/nope/" + ch.ID},
 		{"POST", "/webhooks/api"}, {"GET", "/api/v1/conversations/" + convID + "/nope"}, {"PUT", "/api/v1/agents"},
 	} {
-		for _, cl := range []*client{adm, {t: t, base: h.base}} {
-			got := cl.do(c.method, c.path, nil)
-			if got.status != http.StatusNotFound || badErrCode(got) != "not_found" {
-				t.Errorf("%s %s: %d %s, want a JSON 404", c.method, c.path, got.status, got.body)
+		for _, cl := range []*kit.Client{adm, {T: t, Base: h.Base}} {
+			got := cl.Do(c.method, c.path, nil)
+			if got.Status != http.StatusNotFound || badErrCode(got) != "not_found" {
+				t.Errorf("%s %s: %d %s, want a JSON 404", c.method, c.path, got.Status, got.Body)
 			}
 		}
 	}
@@ -541,97 +547,98 @@ func TestRESTRejectsMalformedBodies(t *testing.T) {
 // both in text, and a 5xx makes platforms retry forever): unknown ids are
 // 404s, and stored names are cleaned.
 func TestNULAndInvalidUTF8NeverA5xx(t *testing.T) {
-	forModes(t, func(t *testing.T, m mode) {
-		h := newEnv(t, m).start()
-		adm := h.admin()
-		ch := adm.newAPIChannel("", nil)
-		no5xx := func(what string, r resp) {
+	t.Parallel()
+	kit.ForModes(t, func(t *testing.T, m kit.Mode) {
+		h := kit.NewEnv(t, m).Start()
+		adm := h.Admin()
+		ch := adm.NewAPIChannel("", nil)
+		no5xx := func(what string, r kit.Resp) {
 			t.Helper()
-			if r.status >= 500 {
-				t.Errorf("%s: %d %s", what, r.status, r.body)
+			if r.Status >= 500 {
+				t.Errorf("%s: %d %s", what, r.Status, r.Body)
 			}
 		}
 		// Path ids, on every route that takes one.
-		for _, r := range isoLiveRoutes() {
+		for _, r := range kit.Routes(t) {
 			if !strings.Contains(r.Path, ":") {
 				continue
 			}
 			for _, id := range []string{"%00", "x%00y", "%ff", "%c3%28", "%ed%a0%80"} {
-				p := isoPath(r.Path, id)
-				var got resp
+				p := kit.FillPath(r.Path, id)
+				var got kit.Resp
 				if strings.HasPrefix(p, "/webhooks/") {
 					body := []byte(`{"id":"m","contact":{"id":"c"},"text":"hi"}`)
-					got = badPost(t, h.base, strings.TrimPrefix(p, "/webhooks/api/"), bytes.NewReader(body), badSigned(t, ch.Secret, time.Now(), body))
+					got = badPost(t, h.Base, strings.TrimPrefix(p, "/webhooks/api/"), bytes.NewReader(body), badSigned(t, ch.Secret, time.Now(), body))
 				} else {
-					got = adm.do(r.Method, p, map[string]any{})
+					got = adm.Do(r.Method, p, map[string]any{})
 				}
-				if got.status != http.StatusNotFound && got.status != http.StatusBadRequest {
-					t.Errorf("%s %s: %d %s, want 404 (or 400)", r.Method, p, got.status, got.body)
+				if got.Status != http.StatusNotFound && got.Status != http.StatusBadRequest {
+					t.Errorf("%s %s: %d %s, want 404 (or 400)", r.Method, p, got.Status, got.Body)
 				}
 			}
 		}
 		// Query parameters.
 		for _, p := range []string{"/api/v1/conversations?assignee=%00", "/api/v1/conversations?assignee=%ff", "/api/v1/conversations?status=%00",
 			"/api/v1/tickets?status=%00", "/api/v1/tickets?assignee=%ff", "/api/v1/tickets?channel_id=a%00b"} {
-			no5xx("GET "+p, adm.do("GET", p, nil))
+			no5xx("GET "+p, adm.Do("GET", p, nil))
 		}
 		// JSON string fields.
 		nul := "a\x00b\xff"
-		anon := &client{t: t, base: h.base}
-		no5xx("login", anon.do("POST", "/api/v1/auth/login", map[string]any{"email": nul + "@x.cn", "password": nul}))
-		no5xx("status", adm.do("PUT", "/api/v1/me/status", map[string]any{"status": nul}))
-		g := adm.do("POST", "/api/v1/groups", map[string]any{"name": "组" + nul})
+		anon := &kit.Client{T: t, Base: h.Base}
+		no5xx("login", anon.Do("POST", "/api/v1/auth/login", map[string]any{"email": nul + "@x.cn", "password": nul}))
+		no5xx("status", adm.Do("PUT", "/api/v1/me/status", map[string]any{"status": nul}))
+		g := adm.Do("POST", "/api/v1/groups", map[string]any{"name": "组" + nul})
 		no5xx("group", g)
-		ag := adm.do("POST", "/api/v1/agents", map[string]any{"email": "nul@kefu.test", "password": "pass\x00word", "name": "客服" + nul,
+		ag := adm.Do("POST", "/api/v1/agents", map[string]any{"email": "nul@kefu.test", "password": "pass\x00word", "name": "客服" + nul,
 			"employee_no": nul, "groups": []string{nul}})
 		no5xx("agent with a NUL group", ag)
-		ag = adm.do("POST", "/api/v1/agents", map[string]any{"email": "nul@kefu.test", "password": "pass\x00word", "name": "客服" + nul, "employee_no": nul})
+		ag = adm.Do("POST", "/api/v1/agents", map[string]any{"email": "nul@kefu.test", "password": "pass\x00word", "name": "客服" + nul, "employee_no": nul})
 		no5xx("agent", ag)
-		no5xx("agent with a NUL email", adm.do("POST", "/api/v1/agents", map[string]any{"email": "n\x00ul@kefu.test", "password": "agent-pass-1"}))
-		if id := ag.str("id"); id != "" {
-			no5xx("patch agent", adm.do("PATCH", "/api/v1/agents/"+id, map[string]any{"name": nul, "employee_no": nul, "groups": []string{nul}}))
-			no5xx("patch agent", adm.do("PATCH", "/api/v1/agents/"+id, map[string]any{"name": nul, "employee_no": nul}))
+		no5xx("agent with a NUL email", adm.Do("POST", "/api/v1/agents", map[string]any{"email": "n\x00ul@kefu.test", "password": "agent-pass-1"}))
+		if id := ag.Str("id"); id != "" {
+			no5xx("patch agent", adm.Do("PATCH", "/api/v1/agents/"+id, map[string]any{"name": nul, "employee_no": nul, "groups": []string{nul}}))
+			no5xx("patch agent", adm.Do("PATCH", "/api/v1/agents/"+id, map[string]any{"name": nul, "employee_no": nul}))
 		}
-		no5xx("channel", adm.do("POST", "/api/v1/channels", map[string]any{"type": "api", "name": nul, "offline_message": nul,
+		no5xx("channel", adm.Do("POST", "/api/v1/channels", map[string]any{"type": "api", "name": nul, "offline_message": nul,
 			"config": map[string]any{"callback_url": ""}}))
-		no5xx("channel with a NUL group", adm.do("POST", "/api/v1/channels", map[string]any{"type": "api", "name": "n", "default_group_id": nul}))
-		no5xx("channel type", adm.do("POST", "/api/v1/channels", map[string]any{"type": nul, "name": "n"}))
-		no5xx("patch channel", adm.do("PATCH", "/api/v1/channels/"+ch.ID, map[string]any{"name": nul, "offline_message": nul}))
-		no5xx("token", adm.do("POST", "/api/v1/api-tokens", map[string]any{"name": nul}))
-		no5xx("tenant", adm.do("POST", "/api/v1/tenants", map[string]any{"name": nul, "admin_email": "t@kefu.test", "admin_password": "tenant-pass-1", "admin_name": nul}))
+		no5xx("channel with a NUL group", adm.Do("POST", "/api/v1/channels", map[string]any{"type": "api", "name": "n", "default_group_id": nul}))
+		no5xx("channel type", adm.Do("POST", "/api/v1/channels", map[string]any{"type": nul, "name": "n"}))
+		no5xx("patch channel", adm.Do("PATCH", "/api/v1/channels/"+ch.ID, map[string]any{"name": nul, "offline_message": nul}))
+		no5xx("token", adm.Do("POST", "/api/v1/api-tokens", map[string]any{"name": nul}))
+		no5xx("tenant", adm.Do("POST", "/api/v1/tenants", map[string]any{"name": nul, "admin_email": "t@kefu.test", "admin_password": "tenant-pass-1", "admin_name": nul}))
 		for _, path := range []string{"/api/v1/groups", "/api/v1/agents", "/api/v1/channels", "/api/v1/api-tokens"} {
-			r := adm.must(200, "GET", path, nil)
-			if bytes.Contains(r.body, []byte(`\u0000`)) || !utf8.Valid(r.body) {
-				t.Errorf("GET %s shows NUL or invalid UTF-8: %s", path, r.body)
+			r := adm.Must(200, "GET", path, nil)
+			if bytes.Contains(r.Body, []byte(`\u0000`)) || !utf8.Valid(r.Body) {
+				t.Errorf("GET %s shows NUL or invalid UTF-8: %s", path, r.Body)
 			}
 		}
 		// A conversation to reply, transfer and close with NUL-laden text.
-		if st, b := ch.post(t, h.base, textMsg("n1", "c1", "hi")); st != 200 {
+		if st, b := ch.Post(t, h.Base, kit.TextMsg("n1", "c1", "hi")); st != 200 {
 			t.Fatalf("post: %d %s", st, b)
 		}
 		var convID string
-		eventually(t, 15*time.Second, "the conversation exists", func() bool {
+		kit.Eventually(t, 15*time.Second, "the conversation exists", func() bool {
 			var l struct{ Conversations []struct{ ID string } }
 			for _, st := range []string{"offline", "queued", "open"} {
-				adm.must(200, "GET", "/api/v1/conversations?status="+st, nil).json(t, &l)
+				adm.Must(200, "GET", "/api/v1/conversations?status="+st, nil).JSON(t, &l)
 				if len(l.Conversations) > 0 {
 					convID = l.Conversations[0].ID
 				}
 			}
 			return convID != ""
 		})
-		no5xx("reply", adm.do("POST", "/api/v1/conversations/"+convID+"/messages", map[string]any{"content": "回复" + nul, "client_message_id": nul}))
-		no5xx("transfer", adm.do("POST", "/api/v1/conversations/"+convID+"/transfer", map[string]any{"agent_id": nul, "reason": nul}))
-		no5xx("transfer to group", adm.do("POST", "/api/v1/conversations/"+convID+"/transfer", map[string]any{"group_id": nul, "reason": nul}))
+		no5xx("reply", adm.Do("POST", "/api/v1/conversations/"+convID+"/messages", map[string]any{"content": "回复" + nul, "client_message_id": nul}))
+		no5xx("transfer", adm.Do("POST", "/api/v1/conversations/"+convID+"/transfer", map[string]any{"agent_id": nul, "reason": nul}))
+		no5xx("transfer to group", adm.Do("POST", "/api/v1/conversations/"+convID+"/transfer", map[string]any{"group_id": nul, "reason": nul}))
 		var tickets struct{ Tickets []struct{ ID string } }
-		adm.must(200, "GET", "/api/v1/tickets", nil).json(t, &tickets)
+		adm.Must(200, "GET", "/api/v1/tickets", nil).JSON(t, &tickets)
 		for _, tk := range tickets.Tickets {
-			no5xx("assign ticket", adm.do("POST", "/api/v1/tickets/"+tk.ID+"/assign", map[string]any{"agent_id": nul}))
+			no5xx("assign ticket", adm.Do("POST", "/api/v1/tickets/"+tk.ID+"/assign", map[string]any{"agent_id": nul}))
 		}
-		no5xx("close", adm.do("POST", "/api/v1/conversations/"+convID+"/close", map[string]any{"reason": nul}))
-		msgs := adm.must(200, "GET", "/api/v1/conversations/"+convID+"/messages", nil)
-		if bytes.Contains(msgs.body, []byte(`\u0000`)) || !utf8.Valid(msgs.body) {
-			t.Errorf("stored messages show NUL or invalid UTF-8: %s", msgs.body)
+		no5xx("close", adm.Do("POST", "/api/v1/conversations/"+convID+"/close", map[string]any{"reason": nul}))
+		msgs := adm.Must(200, "GET", "/api/v1/conversations/"+convID+"/messages", nil)
+		if bytes.Contains(msgs.Body, []byte(`\u0000`)) || !utf8.Valid(msgs.Body) {
+			t.Errorf("stored messages show NUL or invalid UTF-8: %s", msgs.Body)
 		}
 	})
 }

@@ -1,12 +1,10 @@
-package main
+package channels
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"slices"
@@ -17,7 +15,7 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/connectors/wechat/wechattest"
-	"github.com/kefu-hub/kefu/hub/store"
+	"github.com/kefu-hub/kefu/e2e/kit"
 )
 
 // BenchmarkWechatSafePush drives an embedded hub with safe-mode (encrypted)
@@ -27,16 +25,16 @@ import (
 // time to acknowledge (p50, p99, max), and how many messages were lost or
 // stored twice (both must be 0).
 //
-//	go test -run '^$' -bench BenchmarkWechatSafePush -benchtime 5000x .
+//	go test -run '^$' -bench BenchmarkWechatSafePush -benchtime 5000x ./e2e/channels/
 func BenchmarkWechatSafePush(b *testing.B) {
 	rate := 500
 	if v, err := strconv.Atoi(os.Getenv("KEFU_BENCH_RATE")); err == nil && v > 0 {
 		rate = v
 	}
 	fake := wechattest.New(b)
-	dir := b.TempDir()
-	base, stop := benchHub(b, map[string]string{"KEFU_DATA_DIR": dir, "KEFU_WECHAT_API_BASE": fake.URL})
-	defer stop()
+	e := kit.NewEnv(b, kit.Embedded)
+	e.Vars["KEFU_WECHAT_API_BASE"], e.Vars["KEFU_LOG_LEVEL"] = fake.URL, "error"
+	base := e.Start().Base
 	adm := benchLogin(b, base, "admin@kefu.test", "admin-pass-1")
 	benchCall(b, base, adm, "POST", "/api/v1/agents", map[string]any{"email": "bench@kefu.test", "password": "agent-pass-1",
 		"name": "bench", "max_chats": 1000})
@@ -83,7 +81,7 @@ func BenchmarkWechatSafePush(b *testing.B) {
 	}
 	wg.Wait()
 	sent := time.Since(start)
-	stored := benchStored(b, dir, ch["id"].(string), b.N)
+	stored := benchStored(b, e, ch["id"].(string), b.N)
 	b.StopTimer()
 
 	slices.Sort(lat)
@@ -102,22 +100,17 @@ func BenchmarkWechatSafePush(b *testing.B) {
 
 // benchStored waits until the channel holds want inbound messages (or
 // stops growing) and returns how many it holds.
-func benchStored(b *testing.B, dir, channelID string, want int) int {
-	ctx := context.Background()
-	d, err := store.Open(ctx, "", dir, store.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer d.Close()
+func benchStored(b *testing.B, e *kit.Env, channelID string, want int) int {
+	d := kit.StoreDB(b, e)
 	n, last, since := 0, -1, time.Now()
 	for time.Since(since) < 10*time.Second {
-		q := `SELECT COUNT(*) FROM messages WHERE channel_id = ? AND direction = 'in'`
-		if err := d.R.GetContext(ctx, &n, q, channelID); err != nil {
+		q := d.Rebind(`SELECT COUNT(*) FROM messages WHERE channel_id = ? AND direction = 'in'`)
+		if err := d.Get(&n, q, channelID); err != nil {
 			b.Fatal(err)
 		}
 		if n >= want {
 			time.Sleep(500 * time.Millisecond) // a duplicate would show up now
-			d.R.GetContext(ctx, &n, q, channelID)
+			d.Get(&n, q, channelID)
 			return n
 		}
 		if n != last {
@@ -126,40 +119,6 @@ func benchStored(b *testing.B, dir, channelID string, want int) int {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return n
-}
-
-// benchHub runs an embedded hub in this process for a benchmark.
-func benchHub(b *testing.B, extra map[string]string) (string, func()) {
-	ln := freePortTB(b)
-	vars := map[string]string{"KEFU_HTTP_ADDR": ln, "KEFU_ADMIN_EMAIL": "admin@kefu.test",
-		"KEFU_ADMIN_PASSWORD": "admin-pass-1", "KEFU_ALLOW_PRIVATE_CALLBACKS": "true", "KEFU_LOG_LEVEL": "error"}
-	for k, v := range extra {
-		vars[k] = v
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, func(k string) string { return vars[k] }) }()
-	base := "http://" + ln
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if res, err := http.Get(base + "/readyz"); err == nil {
-			res.Body.Close()
-			if res.StatusCode == 200 {
-				return base, func() { cancel(); <-done }
-			}
-		}
-	}
-	cancel()
-	b.Fatal("hub not ready")
-	return "", nil
-}
-
-func freePortTB(tb testing.TB) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func benchLogin(b *testing.B, base, email, pw string) string {
