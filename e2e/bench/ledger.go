@@ -9,26 +9,32 @@ import (
 
 // entry is what the ledger knows about one message the bench sent.
 type entry struct {
-	warmUp    bool      // sent in the warm-up (a customer's first message)
+	first     bool      // a customer's first message: it opens, routes and assigns a conversation
 	scheduled time.Time // when the open-loop schedule wanted it sent
-	sent      time.Time // when the POST started
-	acked     time.Time // when a 2xx answer arrived (zero otherwise)
+	sent      time.Time // when the POST (or the visitor's frame) started
+	answered  bool      // an answer (2xx, refusal or transport error) was recorded
+	acked     time.Time // when a 2xx answer (visitor: the ack frame) arrived (zero otherwise)
 	status    int       // HTTP status; 0 for a transport error or none yet
 	seen      int       // frames on agent sockets that carried it
 	firstSeen time.Time
+	stored    int           // rows of the hub's store carrying it (store audit)
+	storedAt  time.Time     // the first such row's created_at (set in the ingest transaction)
 	delivered chan struct{} // closed at the first sighting (nil unless awaited)
 }
 
 // Ledger records every message by its unique external id: when it was
 // sent, whether the hub accepted it, and each time an agent socket showed
-// it. Lost and duplicated messages fall out of it. Safe for concurrent use.
+// it, and what the store audit found. The verdict (on time, late, lost,
+// duplicated) falls out of it. Safe for concurrent use.
 type Ledger struct {
-	mu      sync.Mutex
-	start   time.Time
-	warmUp  bool // new entries belong to the warm-up
-	entries map[string]*entry
-	foreign int // frames carrying ids this ledger never sent
-	waiting int // accepted and not seen yet
+	mu         sync.Mutex
+	start      time.Time
+	cutoff     time.Time // the drain's end: a sighting after it is late
+	warmUp     bool      // new entries belong to the warm-up (are first messages)
+	entries    map[string]*entry
+	foreign    int // frames carrying ids this ledger never sent
+	waiting    int // accepted and not seen yet
+	unanswered int // sent and not answered yet
 }
 
 // NewLedger starts an empty ledger; start is time zero of the timelines.
@@ -44,36 +50,58 @@ func (l *Ledger) SetStart(t time.Time) {
 }
 
 // SetWarmUp marks the messages sent from now on as warm-up (or not): they
-// count for lost and duplicated, but their latency is reported apart.
+// count for the verdict, but their latency is reported apart, as first
+// messages.
 func (l *Ledger) SetWarmUp(on bool) {
 	l.mu.Lock()
 	l.warmUp = on
 	l.mu.Unlock()
 }
 
+// MarkDrained records the drain's end: a message an agent socket first
+// shows after it, or that is only found in the store, is late.
+func (l *Ledger) MarkDrained(at time.Time) {
+	l.mu.Lock()
+	l.cutoff = at
+	l.mu.Unlock()
+}
+
 // Sent records that a POST for id starts now (scheduled is the open-loop
-// slot, equal to sent in max-rate mode). With await, the returned channel
-// is closed when an agent socket first shows the message; else it is nil.
+// slot, equal to sent in max-rate mode); it is a first message while the
+// warm-up flag is on. With await, the returned channel is closed when an
+// agent socket first shows the message; else it is nil.
 func (l *Ledger) Sent(id string, scheduled, sent time.Time, await bool) <-chan struct{} {
-	e := &entry{scheduled: scheduled, sent: sent}
+	l.mu.Lock()
+	first := l.warmUp
+	l.mu.Unlock()
+	return l.SentAs(id, first, scheduled, sent, await)
+}
+
+// SentAs is Sent with the message's class given: first opens a
+// conversation, the others follow up on it.
+func (l *Ledger) SentAs(id string, first bool, scheduled, sent time.Time, await bool) <-chan struct{} {
+	e := &entry{first: first, scheduled: scheduled, sent: sent}
 	if await {
 		e.delivered = make(chan struct{})
 	}
 	l.mu.Lock()
-	e.warmUp = l.warmUp
 	l.entries[id] = e
+	l.unanswered++
 	l.mu.Unlock()
 	return e.delivered
 }
 
-// Answered records the POST's outcome: an HTTP status (0 = transport error).
+// Answered records the outcome of sending: an HTTP status (0 = transport
+// error); the first answer counts.
 func (l *Ledger) Answered(id string, status int, at time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e, ok := l.entries[id]
-	if !ok || !e.acked.IsZero() {
+	if !ok || e.answered {
 		return
 	}
+	e.answered = true
+	l.unanswered--
 	e.status = status
 	if status < 200 || status > 299 {
 		return
@@ -113,28 +141,59 @@ func (l *Ledger) Outstanding() int {
 	return l.waiting
 }
 
-// Lost returns the ids that were accepted and never seen.
-func (l *Ledger) Lost() map[string]bool {
+// Unanswered counts messages sent and not answered yet (a visitor's ack
+// frame can come after the send phase).
+func (l *Ledger) Unanswered() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := map[string]bool{}
-	for id, e := range l.entries {
-		if !e.acked.IsZero() && e.seen == 0 {
-			out[id] = true
-		}
-	}
-	return out
+	return l.unanswered
 }
 
-// Phase sums up the messages of one phase (warm-up or the timed run).
+// Stored records one row of the hub's store carrying id, created at
+// storedAt. The store audit reads each row once, so a second call for an id
+// is a message stored twice. It reports whether id is one of the ledger's.
+func (l *Ledger) Stored(id string, storedAt time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.entries[id]
+	if !ok {
+		return false
+	}
+	e.stored++
+	if e.stored == 1 {
+		e.storedAt = storedAt
+	}
+	return true
+}
+
+// Unresolved counts accepted messages neither seen on an agent socket nor
+// found in the store: the ones a lost verdict would be about.
+func (l *Ledger) Unresolved() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, e := range l.entries {
+		if !e.acked.IsZero() && e.seen == 0 && e.stored == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// Phase sums up one class of messages: first messages (the warm-up) or the
+// others (the timed run, follow-ups).
 type Phase struct {
 	Sent, Accepted, Delivered int
 	E2E                       []time.Duration // POST start → first agent frame, sorted
 	E2ESched                  []time.Duration // scheduled slot → first agent frame, sorted
 	Ack                       []time.Duration // POST start → 2xx answer, sorted
-	LastAck, LastSeen         time.Time
-	AcceptedPerSec            []int // accepted answers per second since start
-	DeliveredPerSec           []int // first sightings per second since start
+	// Stored is POST start → the store row's created_at, and Pushed that →
+	// the first agent frame, for delivered messages the audit found: where
+	// the time went (ingest through the bus, or routing and fan-out).
+	Stored, Pushed    []time.Duration
+	LastAck, LastSeen time.Time
+	AcceptedPerSec    []int // accepted answers per second since start
+	DeliveredPerSec   []int // first sightings per second since start
 	// E2EMaxPerSec is the worst e2e latency of the messages sent in each
 	// second, to tell a steady tail from a stall.
 	E2EMaxPerSec []time.Duration
@@ -148,12 +207,14 @@ type Tally struct {
 	Rejected        map[int]int // non-2xx answers by status
 	TransportErrors int         // no HTTP answer at all
 	Delivered       int         // accepted and seen at least once
-	Lost            int         // accepted, never seen
+	Unseen          int         // accepted, never seen (late or lost: see Verdict)
 	Duplicated      int         // seen more than once
 	ExtraFrames     int         // frames beyond the first, summed over duplicated messages
 	SeenUnaccepted  int         // seen, though the POST was not answered 2xx
 	Foreign         int         // frames with ids this run never sent
-	Run, WarmUp     Phase
+	// Run is every message but the first ones (the timed run, follow-ups);
+	// First is the messages that opened a conversation (the warm-up).
+	Run, First Phase
 }
 
 // grow returns s long enough to index i.
@@ -173,8 +234,8 @@ func (l *Ledger) Tally() Tally {
 	sec := func(at time.Time) int { return max(0, int(at.Sub(l.start)/time.Second)) }
 	for _, e := range l.entries {
 		p := &t.Run
-		if e.warmUp {
-			p = &t.WarmUp
+		if e.first {
+			p = &t.First
 		}
 		t.Sent++
 		p.Sent++
@@ -201,7 +262,7 @@ func (l *Ledger) Tally() Tally {
 		}
 		switch {
 		case e.seen == 0 && accepted:
-			t.Lost++
+			t.Unseen++
 		case e.seen > 0 && !accepted:
 			t.SeenUnaccepted++
 		case e.seen > 0:
@@ -210,6 +271,10 @@ func (l *Ledger) Tally() Tally {
 			e2e := e.firstSeen.Sub(e.sent)
 			p.E2E = append(p.E2E, e2e)
 			p.E2ESched = append(p.E2ESched, e.firstSeen.Sub(e.scheduled))
+			if !e.storedAt.IsZero() {
+				p.Stored = append(p.Stored, e.storedAt.Sub(e.sent))
+				p.Pushed = append(p.Pushed, e.firstSeen.Sub(e.storedAt))
+			}
 			i := sec(e.firstSeen)
 			p.DeliveredPerSec = grow(p.DeliveredPerSec, i)
 			p.DeliveredPerSec[i]++
@@ -221,10 +286,10 @@ func (l *Ledger) Tally() Tally {
 			p.E2EMaxPerSec[j] = max(p.E2EMaxPerSec[j], e2e)
 		}
 	}
-	for _, p := range []*Phase{&t.Run, &t.WarmUp} {
-		slices.Sort(p.E2E)
-		slices.Sort(p.E2ESched)
-		slices.Sort(p.Ack)
+	for _, p := range []*Phase{&t.Run, &t.First} {
+		for _, s := range [][]time.Duration{p.E2E, p.E2ESched, p.Ack, p.Stored, p.Pushed} {
+			slices.Sort(s)
+		}
 	}
 	return t
 }

@@ -13,6 +13,7 @@ import (
 type Latency struct {
 	Count int     `json:"count"`
 	P50   float64 `json:"p50_ms"`
+	P90   float64 `json:"p90_ms"`
 	P95   float64 `json:"p95_ms"`
 	P99   float64 `json:"p99_ms"`
 	Max   float64 `json:"max_ms"`
@@ -30,7 +31,8 @@ func latency(sorted []time.Duration) Latency {
 	for _, d := range sorted {
 		sum += d
 	}
-	l.P50, l.P95, l.P99 = ms(Percentile(sorted, 50)), ms(Percentile(sorted, 95)), ms(Percentile(sorted, 99))
+	l.P50, l.P90 = ms(Percentile(sorted, 50)), ms(Percentile(sorted, 90))
+	l.P95, l.P99 = ms(Percentile(sorted, 95)), ms(Percentile(sorted, 99))
 	l.Max, l.Mean = ms(sorted[len(sorted)-1]), ms(sum/time.Duration(len(sorted)))
 	return l
 }
@@ -57,17 +59,11 @@ type Report struct {
 	RunSent      int `json:"run_sent"`
 	RunAccepted  int `json:"run_accepted"`
 	RunDelivered int `json:"run_delivered"`
-	Lost         int `json:"lost"`
-	// LostStored were in the hub's store after the drain and still had not
-	// reached a socket a second later; LostNotStored were not stored then
-	// (still queued on the bus, or dropped).
-	LostStored     int  `json:"lost_stored"`
-	LostNotStored  int  `json:"lost_not_stored"`
-	AuditComplete  bool `json:"lost_audit_complete"`
-	Duplicated     int  `json:"duplicated"`
-	ExtraFrames    int  `json:"duplicate_frames"`
-	SeenUnaccepted int  `json:"seen_but_not_accepted"`
-	Foreign        int  `json:"foreign_frames"`
+	// Verdict (over all phases) tells on time, late, lost and duplicated apart.
+	Verdict
+	ExtraFrames    int `json:"duplicate_frames"`
+	SeenUnaccepted int `json:"seen_but_not_accepted"`
+	Foreign        int `json:"foreign_frames"`
 
 	OfferedPerSec   float64 `json:"offered_per_s"`
 	AcceptedPerSec  float64 `json:"accepted_per_s"`
@@ -78,6 +74,10 @@ type Report struct {
 	E2ESched Latency `json:"e2e_from_schedule"`
 	// Ack is POST start → 2xx answer (the message is durable).
 	Ack Latency `json:"ack"`
+	// Stored is POST start → the message row's created_at (bus and inbox);
+	// StoredToAgent is that → the agent frame (commit, events, push).
+	Stored        Latency `json:"stored"`
+	StoredToAgent Latency `json:"stored_to_agent"`
 	// WarmUpE2E is each customer's first message: POST start → the
 	// conversation.assigned frame (open a conversation, route, assign).
 	WarmUpE2E  Latency `json:"warmup_e2e"`
@@ -93,6 +93,8 @@ type Report struct {
 	Frames            int       `json:"socket_frames"`
 	Callbacks         int       `json:"callbacks_received"`
 	BenchCPUSeconds   float64   `json:"bench_cpu_s"`
+	HubPID            int       `json:"hub_pid,omitempty"`
+	HubRSSEndMB       float64   `json:"hub_rss_end_mb,omitempty"`
 }
 
 func newReport(cfg Config, mode string, t Tally, start, sendEnd time.Time) *Report {
@@ -100,11 +102,11 @@ func newReport(cfg Config, mode string, t Tally, start, sendEnd time.Time) *Repo
 	r := &Report{URL: cfg.URL, Mode: mode, Rate: cfg.Rate, Customers: cfg.Customers, Agents: cfg.Agents,
 		Concurrency: cfg.Concurrency, DurationS: cfg.Duration.Seconds(),
 		Sent: t.Sent, Accepted: t.Accepted, Rejected: map[string]int{}, TransportErrors: t.TransportErrors,
-		Delivered: t.Delivered, Lost: t.Lost, Duplicated: t.Duplicated, ExtraFrames: t.ExtraFrames,
-		SeenUnaccepted: t.SeenUnaccepted, Foreign: t.Foreign,
+		Delivered: t.Delivered, ExtraFrames: t.ExtraFrames, SeenUnaccepted: t.SeenUnaccepted, Foreign: t.Foreign,
 		RunSent: run.Sent, RunAccepted: run.Accepted, RunDelivered: run.Delivered,
 		E2E: latency(run.E2E), E2ESched: latency(run.E2ESched), Ack: latency(run.Ack),
-		WarmUpE2E:        latency(t.WarmUp.E2E),
+		Stored: latency(run.Stored), StoredToAgent: latency(run.Pushed),
+		WarmUpE2E:        latency(t.First.E2E),
 		AcceptedTimeline: run.AcceptedPerSec, DeliveredTimeline: run.DeliveredPerSec}
 	for _, d := range run.E2EMaxPerSec {
 		r.E2EMaxTimeline = append(r.E2EMaxTimeline, ms(d))
@@ -122,14 +124,6 @@ func newReport(cfg Config, mode string, t Tally, start, sendEnd time.Time) *Repo
 		r.DeliveredPerSec = float64(run.Delivered) / w
 	}
 	return r
-}
-
-// Err is non-nil when a message was lost or duplicated: the run failed.
-func (r *Report) Err() error {
-	if r.Lost > 0 || r.Duplicated > 0 {
-		return fmt.Errorf("bench: %d accepted messages lost, %d duplicated", r.Lost, r.Duplicated)
-	}
-	return nil
 }
 
 // WriteText prints the report for people.
@@ -154,16 +148,11 @@ func (r *Report) WriteText(w io.Writer) {
 			r.E2ESched.P50, r.E2ESched.P99, r.E2ESched.Max, r.BehindSchedule, r.MaxScheduleLagMS)
 	}
 	p("  ack        POST start → 2xx: p50 %.1f ms · p99 %.1f ms · max %.1f ms", r.Ack.P50, r.Ack.P99, r.Ack.Max)
-	p("  integrity  (all phases) lost %d · duplicated %d (%d extra frames) · seen-but-not-accepted %d · foreign frames %d",
-		r.Lost, r.Duplicated, r.ExtraFrames, r.SeenUnaccepted, r.Foreign)
-	if r.Lost > 0 {
-		note := ""
-		if !r.AuditComplete {
-			note = " (audit incomplete: more than 500 conversations per status, or an error)"
-		}
-		p("  lost audit %d stored but not pushed to any agent socket 1s later · %d not stored after the drain (still on the bus? raise -drain)%s",
-			r.LostStored, r.LostNotStored, note)
-	}
+	p("  where      POST start → stored: p50 %.1f ms · p99 %.1f ms · max %.1f ms; stored → agent frame: p50 %.1f ms · p99 %.1f ms · max %.1f ms",
+		r.Stored.P50, r.Stored.P99, r.Stored.Max, r.StoredToAgent.P50, r.StoredToAgent.P99, r.StoredToAgent.Max)
+	p("  integrity  (all phases) %s", r.Summary())
+	p("             %d extra frames · seen-but-not-accepted %d · foreign frames %d", r.ExtraFrames, r.SeenUnaccepted, r.Foreign)
+	p("  store      %s", r.auditLine())
 	p("  sockets    %d frames, %d reconnects (resumed from last event id); %d callbacks received; drain %.0f ms",
 		r.Frames, r.Reconnects, r.Callbacks, r.DrainTook)
 	p("  per second accepted  %s", timeline(r.AcceptedTimeline))
@@ -173,12 +162,26 @@ func (r *Report) WriteText(w io.Writer) {
 		worst[i] = fmt.Sprintf("%.0f", v)
 	}
 	p("             worst e2e ms by send second %s", strings.Join(worst, " "))
-	p("  bench CPU  %.1f s (shares the machine with the hub)", r.BenchCPUSeconds)
-	verdict := "OK: 0 lost, 0 duplicated"
-	if err := r.Err(); err != nil {
-		verdict = "FAIL: " + err.Error()
+	p("  bench CPU  %.1f s (shares the machine with the hub)%s", r.BenchCPUSeconds, rssNote(r.HubPID, r.HubRSSEndMB))
+	p("  verdict    %s", r.Verdict.verdictLine())
+}
+
+// verdictLine is the last line of a text report.
+func (v Verdict) verdictLine() string {
+	if err := v.Err(); err != nil {
+		return "FAIL: " + err.Error()
 	}
-	p("  verdict    %s", verdict)
+	if v.Late > 0 {
+		return fmt.Sprintf("OK: 0 lost, 0 duplicated (%d late: see above)", v.Late)
+	}
+	return "OK: 0 lost, 0 late, 0 duplicated"
+}
+
+func rssNote(pid int, mb float64) string {
+	if pid == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; hub (pid %d) RSS at the end %.1f MB", pid, mb)
 }
 
 func rejected(m map[string]int) string {
