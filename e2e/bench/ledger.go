@@ -17,6 +17,8 @@ type entry struct {
 	status    int       // HTTP status; 0 for a transport error or none yet
 	seen      int       // frames on agent sockets that carried it
 	firstSeen time.Time
+	emitted   time.Time     // created_at of the event in the first frame (zero if unknown)
+	inAssign  bool          // first shown in conversation.assigned (stored before the assignment)
 	stored    int           // rows of the hub's store carrying it (store audit)
 	storedAt  time.Time     // the first such row's created_at (set in the ingest transaction)
 	delivered chan struct{} // closed at the first sighting (nil unless awaited)
@@ -113,7 +115,12 @@ func (l *Ledger) Answered(id string, status int, at time.Time) {
 }
 
 // Seen records that an agent socket frame carried id at time at.
-func (l *Ledger) Seen(id string, at time.Time) {
+func (l *Ledger) Seen(id string, at time.Time) { l.SeenEvent(id, at, time.Time{}, false) }
+
+// SeenEvent is Seen with the created_at of the frame's event (stamped by
+// the hub just before it commits the event), and whether the event was the
+// conversation's assignment (which carries the messages stored before it).
+func (l *Ledger) SeenEvent(id string, at, emitted time.Time, inAssignment bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e, ok := l.entries[id]
@@ -125,7 +132,7 @@ func (l *Ledger) Seen(id string, at time.Time) {
 	if e.seen > 1 {
 		return
 	}
-	e.firstSeen = at
+	e.firstSeen, e.emitted, e.inAssign = at, emitted, inAssignment
 	if !e.acked.IsZero() {
 		l.waiting--
 	}
@@ -184,16 +191,19 @@ func (l *Ledger) Unresolved() int {
 // others (the timed run, follow-ups).
 type Phase struct {
 	Sent, Accepted, Delivered int
-	E2E                       []time.Duration // POST start → first agent frame, sorted
-	E2ESched                  []time.Duration // scheduled slot → first agent frame, sorted
-	Ack                       []time.Duration // POST start → 2xx answer, sorted
-	// Stored is POST start → the store row's created_at, and Pushed that →
-	// the first agent frame, for delivered messages the audit found: where
-	// the time went (ingest through the bus, or routing and fan-out).
-	Stored, Pushed    []time.Duration
-	LastAck, LastSeen time.Time
-	AcceptedPerSec    []int // accepted answers per second since start
-	DeliveredPerSec   []int // first sightings per second since start
+	// InAssignment were first shown in conversation.assigned: stored
+	// before their conversation had an agent.
+	InAssignment int
+	E2E          []time.Duration // POST start → first agent frame, sorted
+	E2ESched     []time.Duration // scheduled slot → first agent frame, sorted
+	Ack          []time.Duration // POST start → 2xx answer, sorted
+	// Where the time went, for delivered messages the audit read: Stored
+	// is POST start → the row's created_at, Emitted that → the created_at
+	// of the event that showed it, Pushed that → the agent frame.
+	Stored, Emitted, Pushed []time.Duration
+	LastAck, LastSeen       time.Time
+	AcceptedPerSec          []int // accepted answers per second since start
+	DeliveredPerSec         []int // first sightings per second since start
 	// E2EMaxPerSec is the worst e2e latency of the messages sent in each
 	// second, to tell a steady tail from a stall.
 	E2EMaxPerSec []time.Duration
@@ -268,12 +278,18 @@ func (l *Ledger) Tally() Tally {
 		case e.seen > 0:
 			t.Delivered++
 			p.Delivered++
+			if e.inAssign {
+				p.InAssignment++
+			}
 			e2e := e.firstSeen.Sub(e.sent)
 			p.E2E = append(p.E2E, e2e)
 			p.E2ESched = append(p.E2ESched, e.firstSeen.Sub(e.scheduled))
 			if !e.storedAt.IsZero() {
 				p.Stored = append(p.Stored, e.storedAt.Sub(e.sent))
-				p.Pushed = append(p.Pushed, e.firstSeen.Sub(e.storedAt))
+			}
+			if !e.storedAt.IsZero() && !e.emitted.IsZero() {
+				p.Emitted = append(p.Emitted, e.emitted.Sub(e.storedAt))
+				p.Pushed = append(p.Pushed, e.firstSeen.Sub(e.emitted))
 			}
 			i := sec(e.firstSeen)
 			p.DeliveredPerSec = grow(p.DeliveredPerSec, i)
@@ -287,7 +303,7 @@ func (l *Ledger) Tally() Tally {
 		}
 	}
 	for _, p := range []*Phase{&t.Run, &t.First} {
-		for _, s := range [][]time.Duration{p.E2E, p.E2ESched, p.Ack, p.Stored, p.Pushed} {
+		for _, s := range [][]time.Duration{p.E2E, p.E2ESched, p.Ack, p.Stored, p.Emitted, p.Pushed} {
 			slices.Sort(s)
 		}
 	}

@@ -17,9 +17,10 @@ import (
 // first message arrives inside conversation.assigned (data.messages), later
 // ones as message.created (data.message).
 type frame struct {
-	Type        string `json:"type"`
-	ID          int64  `json:"id"`
-	LastEventID int64  `json:"last_event_id"`
+	Type        string    `json:"type"`
+	ID          int64     `json:"id"`
+	LastEventID int64     `json:"last_event_id"`
+	CreatedAt   time.Time `json:"created_at"` // of the event, stamped before its commit
 	Data        struct {
 		Message  *wireMessage  `json:"message"`
 		Messages []wireMessage `json:"messages"`
@@ -113,12 +114,12 @@ func (s *agentSocket) run(ctx context.Context, conn *websocket.Conn) {
 		switch f.Type {
 		case "message.created":
 			if m := f.Data.Message; m != nil && m.Direction == "in" && m.ExternalID != "" {
-				s.ledger.Seen(m.ExternalID, at)
+				s.ledger.SeenEvent(m.ExternalID, at, f.CreatedAt, false)
 			}
 		case "conversation.assigned":
 			for _, m := range f.Data.Messages {
 				if m.Direction == "in" && m.ExternalID != "" {
-					s.ledger.Seen(m.ExternalID, at)
+					s.ledger.SeenEvent(m.ExternalID, at, f.CreatedAt, true)
 				}
 			}
 		}

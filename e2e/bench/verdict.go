@@ -135,8 +135,8 @@ func (v Verdict) Summary() string {
 // auditLine tells how far the store was checked.
 func (v Verdict) auditLine() string {
 	a := v.Audit
-	s := fmt.Sprintf("%d passes over %d conversations in %.1f s after the drain: %d of %d accepted messages found stored",
-		a.Passes, a.Conversations, v.SettleS, a.AcceptedStored, a.Accepted)
+	s := fmt.Sprintf("%d of %d accepted messages found stored (%d conversations read in %d pass(es), %.1f s after the drain)",
+		a.AcceptedStored, a.Accepted, a.Conversations, a.Passes, v.SettleS)
 	if !a.Complete {
 		s += "; INCOMPLETE (" + a.Error + "): a message counted lost may be stored"
 	}

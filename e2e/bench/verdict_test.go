@@ -139,19 +139,35 @@ func TestLedgerStored(t *testing.T) {
 	if n := l.Unresolved(); n != 0 {
 		t.Fatalf("unresolved %d: stored messages are resolved", n)
 	}
-	l.Seen("first", t0.Add(100*time.Millisecond))
-	l.Seen("next", t0.Add(time.Second+12*time.Millisecond))
+	l.SeenEvent("first", t0.Add(100*time.Millisecond), t0.Add(70*time.Millisecond), true)
+	l.SeenEvent("next", t0.Add(time.Second+12*time.Millisecond), t0.Add(time.Second+11*time.Millisecond), false)
 	tl := l.Tally()
-	if tl.First.Sent != 1 || tl.Run.Sent != 1 {
-		t.Fatalf("classes: %d first, %d others", tl.First.Sent, tl.Run.Sent)
+	if tl.First.Sent != 1 || tl.Run.Sent != 1 || tl.First.InAssignment != 1 || tl.Run.InAssignment != 0 {
+		t.Fatalf("classes: %d first (%d in an assignment), %d others (%d)", tl.First.Sent, tl.First.InAssignment,
+			tl.Run.Sent, tl.Run.InAssignment)
 	}
-	if !slices.Equal(tl.First.Stored, []time.Duration{40 * time.Millisecond}) ||
-		!slices.Equal(tl.First.Pushed, []time.Duration{60 * time.Millisecond}) {
-		t.Fatalf("first message: stored after %v, pushed %v later; want 40ms, 60ms", tl.First.Stored, tl.First.Pushed)
+	ms := func(n ...int) []time.Duration {
+		var out []time.Duration
+		for _, v := range n {
+			out = append(out, time.Duration(v)*time.Millisecond)
+		}
+		return out
 	}
-	if !slices.Equal(tl.Run.Stored, []time.Duration{10 * time.Millisecond}) ||
-		!slices.Equal(tl.Run.Pushed, []time.Duration{2 * time.Millisecond}) {
-		t.Fatalf("follow-up: stored after %v, pushed %v later; want 10ms, 2ms", tl.Run.Stored, tl.Run.Pushed)
+	if !slices.Equal(tl.First.Stored, ms(40)) || !slices.Equal(tl.First.Emitted, ms(30)) || !slices.Equal(tl.First.Pushed, ms(30)) {
+		t.Fatalf("first message: path %v / %v / %v, want 40ms / 30ms / 30ms", tl.First.Stored, tl.First.Emitted, tl.First.Pushed)
+	}
+	if !slices.Equal(tl.Run.Stored, ms(10)) || !slices.Equal(tl.Run.Emitted, ms(1)) || !slices.Equal(tl.Run.Pushed, ms(1)) {
+		t.Fatalf("follow-up: path %v / %v / %v, want 10ms / 1ms / 1ms", tl.Run.Stored, tl.Run.Emitted, tl.Run.Pushed)
+	}
+
+	// A frame without an event time leaves the split after the store out.
+	l.SentAs("third", false, t0, t0, false)
+	l.Answered("third", 200, t0)
+	l.Stored("third", t0.Add(5*time.Millisecond))
+	l.Seen("third", t0.Add(9*time.Millisecond))
+	tl = l.Tally()
+	if len(tl.Run.Stored) != 2 || len(tl.Run.Emitted) != 1 || len(tl.Run.Pushed) != 1 {
+		t.Fatalf("path without event time: %v / %v / %v", tl.Run.Stored, tl.Run.Emitted, tl.Run.Pushed)
 	}
 }
 

@@ -59,20 +59,21 @@ type ClassReport struct {
 	Sent      int `json:"sent"`
 	Accepted  int `json:"accepted"`
 	Delivered int `json:"delivered"`
+	// InAssignment reached the agent inside conversation.assigned: they
+	// were stored before their conversation was assigned.
+	InAssignment int `json:"delivered_in_assignment"`
 	// PerSec is the delivered ones per second, from the start of sending
 	// to the last one's frame.
 	PerSec float64 `json:"delivered_per_s"`
 	E2E    Latency `json:"e2e"` // visitor send → the agent frame carrying it
 	Ack    Latency `json:"ack"` // visitor send → ack frame (durable on the bus)
-	// Stored is send → the row's created_at; StoredToAgent is that → the
-	// agent frame (for a first message: routing and assignment too).
-	Stored        Latency `json:"stored"`
-	StoredToAgent Latency `json:"stored_to_agent"`
+	// Path splits E2E where the store audit could.
+	Path Path `json:"path"`
 }
 
 func classReport(p Phase, start time.Time) ClassReport {
-	c := ClassReport{Sent: p.Sent, Accepted: p.Accepted, Delivered: p.Delivered, E2E: latency(p.E2E), Ack: latency(p.Ack),
-		Stored: latency(p.Stored), StoredToAgent: latency(p.Pushed)}
+	c := ClassReport{Sent: p.Sent, Accepted: p.Accepted, Delivered: p.Delivered, InAssignment: p.InAssignment, E2E: latency(p.E2E), Ack: latency(p.Ack),
+		Path: path(p)}
 	if w := p.LastSeen.Sub(start).Seconds(); w > 0 {
 		c.PerSec = float64(p.Delivered) / w
 	}
@@ -127,12 +128,11 @@ func (r *VisitorLoadReport) WriteText(w io.Writer) {
 }
 
 func (c ClassReport) write(p func(string, ...any), label, what string) {
-	p("  %s %d sent, %d acked, %d delivered (%.0f/s) — %s", label, c.Sent, c.Accepted, c.Delivered, c.PerSec, what)
-	p("             send → agent frame  p50 %.1f · p90 %.1f · p99 %.1f · max %.1f ms", c.E2E.P50, c.E2E.P90, c.E2E.P99, c.E2E.Max)
-	p("             send → ack          p50 %.1f · p90 %.1f · p99 %.1f · max %.1f ms", c.Ack.P50, c.Ack.P90, c.Ack.P99, c.Ack.Max)
-	p("             send → stored       p50 %.1f · p90 %.1f · p99 %.1f · max %.1f ms", c.Stored.P50, c.Stored.P90, c.Stored.P99, c.Stored.Max)
-	p("             stored → agent      p50 %.1f · p90 %.1f · p99 %.1f · max %.1f ms",
-		c.StoredToAgent.P50, c.StoredToAgent.P90, c.StoredToAgent.P99, c.StoredToAgent.Max)
+	p("  %s %d sent, %d acked, %d delivered (%.0f/s; %d of them in conversation.assigned) — %s", label, c.Sent, c.Accepted,
+		c.Delivered, c.PerSec, c.InAssignment, what)
+	p("             %-19s p50 %.1f · p90 %.1f · p99 %.1f · max %.1f ms", "send → agent frame", c.E2E.P50, c.E2E.P90, c.E2E.P99, c.E2E.Max)
+	p("             %-19s p50 %.1f · p90 %.1f · p99 %.1f · max %.1f ms", "send → ack", c.Ack.P50, c.Ack.P90, c.Ack.P99, c.Ack.Max)
+	c.Path.write(p, "             ")
 }
 
 func rampText(perSec float64) string {
