@@ -91,6 +91,9 @@ type Report struct {
 	RunSent      int `json:"run_sent"`
 	RunAccepted  int `json:"run_accepted"`
 	RunDelivered int `json:"run_delivered"`
+	// RunInAssignment were first shown inside conversation.assigned: stored
+	// before their conversation had an agent.
+	RunInAssignment int `json:"run_delivered_in_assignment"`
 	// Verdict (over all phases) tells on time, late, lost and duplicated apart.
 	Verdict
 	ExtraFrames    int `json:"duplicate_frames"`
@@ -133,7 +136,7 @@ func newReport(cfg Config, mode string, t Tally, start, sendEnd time.Time) *Repo
 		Concurrency: cfg.Concurrency, DurationS: cfg.Duration.Seconds(),
 		Sent: t.Sent, Accepted: t.Accepted, Rejected: map[string]int{}, TransportErrors: t.TransportErrors,
 		Delivered: t.Delivered, ExtraFrames: t.ExtraFrames, SeenUnaccepted: t.SeenUnaccepted, Foreign: t.Foreign,
-		RunSent: run.Sent, RunAccepted: run.Accepted, RunDelivered: run.Delivered,
+		RunSent: run.Sent, RunAccepted: run.Accepted, RunDelivered: run.Delivered, RunInAssignment: run.InAssignment,
 		E2E: latency(run.E2E), E2ESched: latency(run.E2ESched), Ack: latency(run.Ack),
 		Path:             path(run),
 		WarmUpE2E:        latency(t.First.E2E),
@@ -169,7 +172,8 @@ func (r *Report) WriteText(w io.Writer) {
 			r.WarmUpE2E.Count, r.WarmUpE2E.P50, r.WarmUpE2E.P99, r.WarmUpE2E.Max, r.WarmUpTook)
 	}
 	p("  posts      %d sent, %d accepted (2xx), %d transport errors%s (all phases)", r.Sent, r.Accepted, r.TransportErrors, rejected(r.Rejected))
-	p("  timed run  %d sent, %d accepted, %d delivered", r.RunSent, r.RunAccepted, r.RunDelivered)
+	p("  timed run  %d sent, %d accepted, %d delivered (%d of them in conversation.assigned)", r.RunSent, r.RunAccepted,
+		r.RunDelivered, r.RunInAssignment)
 	p("  throughput offered %.0f/s · accepted %.0f/s · delivered to agents %.0f/s", r.OfferedPerSec, r.AcceptedPerSec, r.DeliveredPerSec)
 	p("  e2e        POST start → agent frame: p50 %.1f ms · p95 %.1f ms · p99 %.1f ms · max %.1f ms (n=%d)",
 		r.E2E.P50, r.E2E.P95, r.E2E.P99, r.E2E.Max, r.E2E.Count)
