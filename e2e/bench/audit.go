@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/kefu-hub/kefu/e2e/bench/ledger"
 )
 
 // storeAudit reads the bench channel's messages back from the hub's store
@@ -19,25 +21,12 @@ import (
 type storeAudit struct {
 	admin     *apiClient
 	channelID string
-	ledger    *Ledger
+	ledger    *ledger.Ledger
 	read      map[string]int64 // conversation id → last seq read
-	sum       AuditSummary
+	sum       ledger.AuditSummary
 }
 
-// AuditSummary is how far the store audit got.
-type AuditSummary struct {
-	Passes         int  `json:"passes"`
-	Conversations  int  `json:"conversations"`
-	Rows           int  `json:"customer_rows_read"`
-	Foreign        int  `json:"foreign_rows"` // rows with external ids this run never sent
-	Accepted       int  `json:"accepted"`
-	AcceptedStored int  `json:"accepted_found_stored"`
-	Complete       bool `json:"complete"` // the last pass listed and read every conversation without error
-	// Error is why the last pass was incomplete.
-	Error string `json:"error,omitempty"`
-}
-
-func newStoreAudit(admin *apiClient, channelID string, l *Ledger) *storeAudit {
+func newStoreAudit(admin *apiClient, channelID string, l *ledger.Ledger) *storeAudit {
 	return &storeAudit{admin: admin, channelID: channelID, ledger: l, read: map[string]int64{}}
 }
 

@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/kefu-hub/kefu/e2e/bench/ledger"
 )
 
 // Config is one bench run.
@@ -122,21 +124,21 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 
 	sockCtx, stopSockets := context.WithCancel(ctx)
 	defer stopSockets()
-	ledger := NewLedger(time.Now())
-	socks, err := openSockets(sockCtx, base, fx, ledger, log)
+	led := ledger.New(time.Now())
+	socks, err := openSockets(sockCtx, base, fx, led, log)
 	if err != nil {
 		return nil, fmt.Errorf("bench setup: %w", err)
 	}
 	cpu0 := cpuTime()
 	d := &driver{cfg: cfg, http: hc, url: base.String() + "/webhooks/api/" + fx.channelID, secret: fx.secret,
-		runID: fx.runID, ledger: ledger, pad: padding(cfg.Size), log: log}
+		runID: fx.runID, ledger: led, pad: padding(cfg.Size), log: log}
 	ph := d.run(ctx)
-	drained := drain(ctx, ledger, cfg.Drain)
-	verdict := settle(ctx, ledger, newStoreAudit(fx.admin, fx.channelID, ledger), cfg.SettleLate, log)
+	drained := drain(ctx, led, cfg.Drain)
+	verdict := settle(ctx, led, newStoreAudit(fx.admin, fx.channelID, led), cfg.SettleLate, log)
 	stopSockets()
 	socks.wg.Wait()
 
-	r := newReport(cfg, modeName(cfg), ledger.Tally(), ph.start, ph.sendEnd)
+	r := newReport(cfg, modeName(cfg), led.Tally(), ph.start, ph.sendEnd)
 	r.Verdict = verdict
 	r.HubPID, r.HubRSSEndMB = hubRSS(cfg.PID, base.Port(), log)
 	r.TenantID, r.ChannelID = fx.tenantID, fx.channelID
@@ -196,7 +198,7 @@ func (d *driver) run(ctx context.Context) phases {
 // drain waits until every message was answered and every accepted one
 // seen (then a short grace for late duplicates) or the timeout passes; it
 // returns how long it took.
-func drain(ctx context.Context, l *Ledger, timeout time.Duration) time.Duration {
+func drain(ctx context.Context, l *ledger.Ledger, timeout time.Duration) time.Duration {
 	began := time.Now()
 	deadline := began.Add(timeout)
 	for (l.Outstanding() > 0 || l.Unanswered() > 0) && time.Now().Before(deadline) && ctx.Err() == nil {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/connectors/api"
+
+	"github.com/kefu-hub/kefu/e2e/bench/ledger"
 )
 
 // driver posts signed customer messages to the API channel's webhook.
@@ -23,7 +25,7 @@ type driver struct {
 	url     string // the channel's webhook on the target hub
 	secret  string
 	runID   string
-	ledger  *Ledger
+	ledger  *ledger.Ledger
 	pad     string
 	next    atomic.Int64 // message counter
 	lag     lagMeter     // open loop: how far behind schedule sends started

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kefu-hub/kefu/e2e/bench/ledger"
 )
 
 // These tests run the bench against the real kefu binary (embedded mode:
@@ -162,7 +164,7 @@ func TestSettleAgainstHub(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := NewLedger(time.Now())
+	l := ledger.New(time.Now())
 	d := &driver{cfg: cfg, http: hc, url: base + "/webhooks/api/" + fx.channelID, secret: fx.secret, runID: fx.runID,
 		ledger: l, log: log}
 	for n := range int64(3) {

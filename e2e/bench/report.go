@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kefu-hub/kefu/e2e/bench/ledger"
 )
 
 // Latency is a latency distribution in milliseconds.
@@ -35,7 +37,7 @@ type Path struct {
 	Pushed Latency `json:"event_to_agent"`
 }
 
-func path(p Phase) Path {
+func path(p ledger.Phase) Path {
 	return Path{Stored: latency(p.Stored), Emitted: latency(p.Emitted), Pushed: latency(p.Pushed)}
 }
 
@@ -63,8 +65,8 @@ func latency(sorted []time.Duration) Latency {
 	for _, d := range sorted {
 		sum += d
 	}
-	l.P50, l.P90 = ms(Percentile(sorted, 50)), ms(Percentile(sorted, 90))
-	l.P95, l.P99 = ms(Percentile(sorted, 95)), ms(Percentile(sorted, 99))
+	l.P50, l.P90 = ms(ledger.Percentile(sorted, 50)), ms(ledger.Percentile(sorted, 90))
+	l.P95, l.P99 = ms(ledger.Percentile(sorted, 95)), ms(ledger.Percentile(sorted, 99))
 	l.Max, l.Mean = ms(sorted[len(sorted)-1]), ms(sum/time.Duration(len(sorted)))
 	return l
 }
@@ -95,7 +97,7 @@ type Report struct {
 	// before their conversation had an agent.
 	RunInAssignment int `json:"run_delivered_in_assignment"`
 	// Verdict (over all phases) tells on time, late, lost and duplicated apart.
-	Verdict
+	ledger.Verdict
 	ExtraFrames    int `json:"duplicate_frames"`
 	SeenUnaccepted int `json:"seen_but_not_accepted"`
 	Foreign        int `json:"foreign_frames"`
@@ -130,7 +132,7 @@ type Report struct {
 	HubRSSEndMB       float64   `json:"hub_rss_end_mb,omitempty"`
 }
 
-func newReport(cfg Config, mode string, t Tally, start, sendEnd time.Time) *Report {
+func newReport(cfg Config, mode string, t ledger.Tally, start, sendEnd time.Time) *Report {
 	run := t.Run
 	r := &Report{URL: cfg.URL, Mode: mode, Rate: cfg.Rate, Customers: cfg.Customers, Agents: cfg.Agents,
 		Concurrency: cfg.Concurrency, DurationS: cfg.Duration.Seconds(),
@@ -185,7 +187,7 @@ func (r *Report) WriteText(w io.Writer) {
 	r.Path.write(p, "  path       where the time went: ")
 	p("  integrity  (all phases) %s", r.Summary())
 	p("             %d extra frames · seen-but-not-accepted %d · foreign frames %d", r.ExtraFrames, r.SeenUnaccepted, r.Foreign)
-	p("  store      %s", r.auditLine())
+	p("  store      %s", r.AuditLine())
 	p("  sockets    %d frames, %d reconnects (resumed from last event id); %d callbacks received; drain %.0f ms",
 		r.Frames, r.Reconnects, r.Callbacks, r.DrainTook)
 	p("  per second accepted  %s", timeline(r.AcceptedTimeline))
@@ -196,18 +198,7 @@ func (r *Report) WriteText(w io.Writer) {
 	}
 	p("             worst e2e ms by send second %s", strings.Join(worst, " "))
 	p("  bench CPU  %.1f s (shares the machine with the hub)%s", r.BenchCPUSeconds, rssNote(r.HubPID, r.HubRSSEndMB))
-	p("  verdict    %s", r.Verdict.verdictLine())
-}
-
-// verdictLine is the last line of a text report.
-func (v Verdict) verdictLine() string {
-	if err := v.Err(); err != nil {
-		return "FAIL: " + err.Error()
-	}
-	if v.Late > 0 {
-		return fmt.Sprintf("OK: 0 lost, 0 duplicated (%d late: see above)", v.Late)
-	}
-	return "OK: 0 lost, 0 late, 0 duplicated"
+	p("  verdict    %s", r.Line())
 }
 
 func rssNote(pid int, mb float64) string {

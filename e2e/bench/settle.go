@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/kefu-hub/kefu/e2e/bench/ledger"
 )
 
 // auditPassTimeout bounds one read of the store.
@@ -14,7 +16,7 @@ const auditPassTimeout = time.Minute
 // nor found in the store, it re-reads the store about once a second, for
 // at most wait. Then it reads the store a last time, which covers every
 // message (stored twice, store times), and returns the verdict.
-func settle(ctx context.Context, l *Ledger, a *storeAudit, wait time.Duration, log *slog.Logger) Verdict {
+func settle(ctx context.Context, l *ledger.Ledger, a *storeAudit, wait time.Duration, log *slog.Logger) ledger.Verdict {
 	began := time.Now()
 	l.MarkDrained(began)
 	deadline := began.Add(wait)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/kefu-hub/kefu/e2e/bench/ledger"
 )
 
 // frame is the part of an agent socket frame the bench reads: a customer's
@@ -37,7 +39,7 @@ type wireMessage struct {
 type agentSocket struct {
 	url        string
 	token      string
-	ledger     *Ledger
+	ledger     *ledger.Ledger
 	log        *slog.Logger
 	lastID     int64
 	reconnects *atomic.Int64
@@ -151,7 +153,7 @@ type sockets struct {
 
 // openSockets dials one socket per agent and starts reading; they stop
 // when ctx ends (wait for them with wg).
-func openSockets(ctx context.Context, base *url.URL, fx *fixture, ledger *Ledger, log *slog.Logger) (*sockets, error) {
+func openSockets(ctx context.Context, base *url.URL, fx *fixture, l *ledger.Ledger, log *slog.Logger) (*sockets, error) {
 	scheme := "ws"
 	if base.Scheme == "https" {
 		scheme = "wss"
@@ -161,7 +163,7 @@ func openSockets(ctx context.Context, base *url.URL, fx *fixture, ledger *Ledger
 	conns := make([]*websocket.Conn, len(fx.agents))
 	socks := make([]*agentSocket, len(fx.agents))
 	for i, a := range fx.agents {
-		socks[i] = &agentSocket{url: u, token: a.token, ledger: ledger, log: log.With("agent", fx.agentIDs[i]),
+		socks[i] = &agentSocket{url: u, token: a.token, ledger: l, log: log.With("agent", fx.agentIDs[i]),
 			reconnects: &ss.reconnects, frames: &ss.frames}
 		c, err := socks[i].dial(ctx, false)
 		if err != nil {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/kefu-hub/kefu/e2e/bench/ledger"
 )
 
 // benchOrigin is the page origin the bench's visitors claim (allowed on
@@ -71,7 +73,7 @@ type benchVisitor struct {
 
 // say sends a message; the ledger learns of it under the external id the
 // hub gives it ("w:<visitor>:<client id>"), its ack or refusal from read.
-func (v *benchVisitor) say(clientID, text string, first bool, scheduled time.Time, l *Ledger) {
+func (v *benchVisitor) say(clientID, text string, first bool, scheduled time.Time, l *ledger.Ledger) {
 	id := "w:" + v.id + ":" + clientID
 	l.SentAs(id, first, scheduled, time.Now(), false)
 	v.wmu.Lock()
@@ -85,7 +87,7 @@ func (v *benchVisitor) say(clientID, text string, first bool, scheduled time.Tim
 // openVisitors dials n visitor sockets, at most 64 at a time and, with
 // perSec > 0, starting perSec a second, from many loopback source
 // addresses (the hub limits connections per address).
-func openVisitors(ctx context.Context, u string, n int, perSec float64, l *Ledger, log *slog.Logger) ([]*benchVisitor, int) {
+func openVisitors(ctx context.Context, u string, n int, perSec float64, l *ledger.Ledger, log *slog.Logger) ([]*benchVisitor, int) {
 	var mu sync.Mutex
 	var out []*benchVisitor
 	var failed atomic.Int64
@@ -117,7 +119,7 @@ func openVisitors(ctx context.Context, u string, n int, perSec float64, l *Ledge
 	return out, int(failed.Load())
 }
 
-func dialVisitor(ctx context.Context, u string, i int, l *Ledger) (*benchVisitor, error) {
+func dialVisitor(ctx context.Context, u string, i int, l *ledger.Ledger) (*benchVisitor, error) {
 	// 127.0.0.1 … 127.0.3.254: up to ~1,000 source addresses.
 	src := net.IPv4(127, 0, byte(i/254%4), byte(1+i%254))
 	d := websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024,
@@ -152,7 +154,7 @@ func dialVisitor(ctx context.Context, u string, i int, l *Ledger) (*benchVisitor
 
 // read answers pings (gorilla does) and records acks and refusals until
 // the socket ends.
-func (v *benchVisitor) read(l *Ledger) {
+func (v *benchVisitor) read(l *ledger.Ledger) {
 	defer v.closed.Store(true)
 	for {
 		_, b, err := v.conn.ReadMessage()

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/kefu-hub/kefu/e2e/bench/ledger"
 )
 
 // VisitorLoadConfig is `kefu bench -visitors N -messages M`: N web-widget
@@ -83,8 +85,8 @@ func RunVisitorLoad(ctx context.Context, cfg VisitorLoadConfig, log *slog.Logger
 	}
 	sockCtx, stopSockets := context.WithCancel(ctx)
 	defer stopSockets()
-	ledger := NewLedger(time.Now())
-	agentSocks, err := openSockets(sockCtx, base, fx, ledger, log)
+	led := ledger.New(time.Now())
+	agentSocks, err := openSockets(sockCtx, base, fx, led, log)
 	if err != nil {
 		return nil, fmt.Errorf("bench setup: %w", err)
 	}
@@ -95,7 +97,7 @@ func RunVisitorLoad(ctx context.Context, cfg VisitorLoadConfig, log *slog.Logger
 
 	log.Info("opening visitor sockets", "visitors", cfg.Visitors, "per_s", cfg.Ramp)
 	t0 := time.Now()
-	vs, failures := openVisitors(sockCtx, "ws://"+base.Host+"/webhooks/web/"+chID+"/ws", cfg.Visitors, cfg.Ramp, ledger, log)
+	vs, failures := openVisitors(sockCtx, "ws://"+base.Host+"/webhooks/web/"+chID+"/ws", cfg.Visitors, cfg.Ramp, led, log)
 	defer func() {
 		for _, v := range vs {
 			v.conn.Close()
@@ -113,15 +115,15 @@ func RunVisitorLoad(ctx context.Context, cfg VisitorLoadConfig, log *slog.Logger
 	}
 
 	log.Info("visitors sending", "visitors", len(vs), "messages", cfg.Messages, "gap", cfg.Gap)
-	s := &visitorSender{cfg: cfg, ledger: ledger, pad: padding(cfg.Size)}
+	s := &visitorSender{cfg: cfg, ledger: led, pad: padding(cfg.Size)}
 	start, end := s.run(ctx, vs)
-	log.Info("visitors sent; draining", "waiting", ledger.Outstanding(), "unanswered", ledger.Unanswered())
-	drained := drain(ctx, ledger, cfg.Drain)
-	r.Verdict = settle(ctx, ledger, newStoreAudit(fx.admin, chID, ledger), cfg.SettleLate, log)
+	log.Info("visitors sent; draining", "waiting", led.Outstanding(), "unanswered", led.Unanswered())
+	drained := drain(ctx, led, cfg.Drain)
+	r.Verdict = settle(ctx, led, newStoreAudit(fx.admin, chID, led), cfg.SettleLate, log)
 	if r.HubPID != 0 {
 		_, r.RSSEndMB = hubRSS(r.HubPID, base.Port(), log)
 	}
-	r.fill(ledger.Tally(), start, end)
+	r.fill(led.Tally(), start, end)
 	r.DrainTook, r.BehindSchedule, r.MaxScheduleLagMS = ms(drained), int(s.lag.behind.Load()), ms(time.Duration(s.lag.worst.Load()))
 	for _, v := range vs {
 		if v.closed.Load() {
@@ -141,7 +143,7 @@ const messageBurst = 10
 // visitorSender runs the send phase on a fixed schedule.
 type visitorSender struct {
 	cfg    VisitorLoadConfig
-	ledger *Ledger
+	ledger *ledger.Ledger
 	pad    string
 	lag    lagMeter
 }

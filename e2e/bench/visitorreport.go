@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/kefu-hub/kefu/e2e/bench/ledger"
 )
 
 // VisitorLoadReport is what a visitor workload measured (printed as text,
@@ -39,7 +41,7 @@ type VisitorLoadReport struct {
 	FirstMessage ClassReport `json:"first_message"`
 	FollowUp     ClassReport `json:"follow_up"`
 
-	Verdict
+	ledger.Verdict
 	ExtraFrames    int `json:"duplicate_frames"`
 	SeenUnaccepted int `json:"seen_but_not_accepted"`
 	Foreign        int `json:"foreign_frames"`
@@ -71,7 +73,7 @@ type ClassReport struct {
 	Path Path `json:"path"`
 }
 
-func classReport(p Phase, start time.Time) ClassReport {
+func classReport(p ledger.Phase, start time.Time) ClassReport {
 	c := ClassReport{Sent: p.Sent, Accepted: p.Accepted, Delivered: p.Delivered, InAssignment: p.InAssignment, E2E: latency(p.E2E), Ack: latency(p.Ack),
 		Path: path(p)}
 	if w := p.LastSeen.Sub(start).Seconds(); w > 0 {
@@ -81,7 +83,7 @@ func classReport(p Phase, start time.Time) ClassReport {
 }
 
 // fill copies the tally of a run whose sends went from start to end.
-func (r *VisitorLoadReport) fill(t Tally, start, end time.Time) {
+func (r *VisitorLoadReport) fill(t ledger.Tally, start, end time.Time) {
 	r.Sent, r.Accepted, r.NoAck, r.Delivered = t.Sent, t.Accepted, t.TransportErrors, t.Delivered
 	r.Rejected = map[string]int{}
 	for status, n := range t.Rejected {
@@ -117,14 +119,14 @@ func (r *VisitorLoadReport) WriteText(w io.Writer) {
 	r.FollowUp.write(p, "follow-up ", "on an assigned conversation")
 	p("  integrity  %s", r.Summary())
 	p("             %d extra frames · seen-but-not-accepted %d · foreign frames %d", r.ExtraFrames, r.SeenUnaccepted, r.Foreign)
-	p("  store      %s", r.auditLine())
+	p("  store      %s", r.AuditLine())
 	if r.HubPID != 0 {
 		p("  hub        pid %d RSS %.1f MB after setup → %.1f MB at the end (%d visitor sockets still open)",
 			r.HubPID, r.RSSBeforeMB, r.RSSEndMB, r.Opened-r.DroppedSockets)
 	}
 	p("  sockets    agents: %d frames, %d reconnects; visitors: %d dropped by the hub; drain %.0f ms; bench CPU %.1f s",
 		r.Frames, r.Reconnects, r.DroppedSockets, r.DrainTook, r.BenchCPUSeconds)
-	p("  verdict    %s", r.verdictLine())
+	p("  verdict    %s", r.Line())
 }
 
 func (c ClassReport) write(p func(string, ...any), label, what string) {

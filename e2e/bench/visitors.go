@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"runtime"
 	"time"
+
+	"github.com/kefu-hub/kefu/e2e/bench/ledger"
 )
 
 // VisitorsConfig is a `kefu bench -visitors N` run (with -messages 0, the
@@ -42,7 +44,7 @@ type VisitorsReport struct {
 	RSSPerConnKB float64 `json:"rss_per_connection_kb"`
 	FirstMessage Latency `json:"first_message"` // opens a conversation: stored, routed, assigned
 	FollowUp     Latency `json:"follow_up"`     // a message on an assigned conversation
-	Verdict
+	ledger.Verdict
 	DroppedSockets  int64   `json:"dropped_sockets"` // held sockets the hub closed during the run
 	BenchCPUSeconds float64 `json:"bench_cpu_seconds"`
 }
@@ -77,8 +79,8 @@ func RunVisitors(ctx context.Context, cfg VisitorsConfig, log *slog.Logger) (*Vi
 	}
 	sockCtx, stopSockets := context.WithCancel(ctx)
 	defer stopSockets()
-	ledger := NewLedger(time.Now())
-	agentSocks, err := openSockets(sockCtx, base, fx, ledger, log)
+	led := ledger.New(time.Now())
+	agentSocks, err := openSockets(sockCtx, base, fx, led, log)
 	if err != nil {
 		return nil, fmt.Errorf("bench setup: %w", err)
 	}
@@ -93,7 +95,7 @@ func RunVisitors(ctx context.Context, cfg VisitorsConfig, log *slog.Logger) (*Vi
 	u := "ws://" + base.Host + "/webhooks/web/" + chID + "/ws"
 	log.Info("opening visitor sockets", "visitors", cfg.Visitors)
 	t0 := time.Now()
-	vs, failures := openVisitors(sockCtx, u, cfg.Visitors, 0, ledger, log)
+	vs, failures := openVisitors(sockCtx, u, cfg.Visitors, 0, led, log)
 	r.Opened, r.OpenFailures, r.OpenSeconds = len(vs), failures, time.Since(t0).Seconds()
 	log.Info("visitor sockets open; settling", "open", len(vs), "failed", failures, "took", time.Since(t0))
 	time.Sleep(cfg.Settle)
@@ -116,17 +118,17 @@ func RunVisitors(ctx context.Context, cfg VisitorsConfig, log *slog.Logger) (*Vi
 	for round, first := range []bool{true, false} {
 		for i, v := range probes {
 			id := fmt.Sprintf("p%d-%d", round, i)
-			v.say(id, "bench probe "+id, first, time.Now(), ledger)
+			v.say(id, "bench probe "+id, first, time.Now(), led)
 			select {
 			case <-ctx.Done():
 				return r, ctx.Err()
 			case <-time.After(every):
 			}
 		}
-		drain(ctx, ledger, 30*time.Second)
+		drain(ctx, led, 30*time.Second)
 	}
-	r.Verdict = settle(ctx, ledger, newStoreAudit(fx.admin, chID, ledger), cfg.SettleLate, log)
-	t := ledger.Tally()
+	r.Verdict = settle(ctx, led, newStoreAudit(fx.admin, chID, led), cfg.SettleLate, log)
+	t := led.Tally()
 	r.FirstMessage, r.FollowUp = latency(t.First.E2E), latency(t.Run.E2E)
 	var dropped int64
 	for _, v := range vs {
@@ -152,6 +154,6 @@ func (r *VisitorsReport) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "follow-up → agent:      p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d)\n", r.FollowUp.P50, r.FollowUp.P99, r.FollowUp.Max, r.FollowUp.Count)
 	fmt.Fprintf(w, "held sockets dropped %d, bench CPU %.1f s\n", r.DroppedSockets, r.BenchCPUSeconds)
 	fmt.Fprintf(w, "probes:                 %s\n", r.Summary())
-	fmt.Fprintf(w, "store audit:            %s\n", r.auditLine())
-	fmt.Fprintf(w, "verdict:                %s\n", r.verdictLine())
+	fmt.Fprintf(w, "store audit:            %s\n", r.AuditLine())
+	fmt.Fprintf(w, "verdict:                %s\n", r.Line())
 }

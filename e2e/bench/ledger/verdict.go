@@ -1,4 +1,4 @@
-package bench
+package ledger
 
 import (
 	"fmt"
@@ -38,6 +38,19 @@ type Verdict struct {
 	// (bounded by -settle-late) and reading it a last time.
 	SettleS float64      `json:"settle_s"`
 	Audit   AuditSummary `json:"store_audit"`
+}
+
+// AuditSummary is how far the store audit got.
+type AuditSummary struct {
+	Passes         int  `json:"passes"`
+	Conversations  int  `json:"conversations"`
+	Rows           int  `json:"customer_rows_read"`
+	Foreign        int  `json:"foreign_rows"` // rows with external ids this run never sent
+	Accepted       int  `json:"accepted"`
+	AcceptedStored int  `json:"accepted_found_stored"`
+	Complete       bool `json:"complete"` // the last pass listed and read every conversation without error
+	// Error is why the last pass was incomplete.
+	Error string `json:"error,omitempty"`
 }
 
 // Verdict classifies every message; call it once the run is over.
@@ -132,8 +145,8 @@ func (v Verdict) Summary() string {
 	return b.String()
 }
 
-// auditLine tells how far the store was checked.
-func (v Verdict) auditLine() string {
+// AuditLine tells how far the store was checked.
+func (v Verdict) AuditLine() string {
 	a := v.Audit
 	s := fmt.Sprintf("%d of %d accepted messages found stored (%d conversations read in %d pass(es), %.1f s after the drain)",
 		a.AcceptedStored, a.Accepted, a.Conversations, a.Passes, v.SettleS)
@@ -141,4 +154,15 @@ func (v Verdict) auditLine() string {
 		s += "; INCOMPLETE (" + a.Error + "): a message counted lost may be stored"
 	}
 	return s
+}
+
+// Line is the last line of a text report: OK or FAIL, and why.
+func (v Verdict) Line() string {
+	if err := v.Err(); err != nil {
+		return "FAIL: " + err.Error()
+	}
+	if v.Late > 0 {
+		return fmt.Sprintf("OK: 0 lost, 0 duplicated (%d late: see above)", v.Late)
+	}
+	return "OK: 0 lost, 0 late, 0 duplicated"
 }

@@ -1,4 +1,4 @@
-package bench
+package ledger
 
 import (
 	"slices"
@@ -92,14 +92,14 @@ func TestVerdictTimesAndText(t *testing.T) {
 			t.Errorf("summary %q lacks %q", s, want)
 		}
 	}
-	if v.Err() != nil || !strings.HasPrefix(v.verdictLine(), "OK") {
-		t.Fatalf("late messages failed the run: %v / %s", v.Err(), v.verdictLine())
+	if v.Err() != nil || !strings.HasPrefix(v.Line(), "OK") {
+		t.Fatalf("late messages failed the run: %v / %s", v.Err(), v.Line())
 	}
 
 	// One more accepted message nobody saw or stored turns the run into a failure.
 	msgs["e"] = history{status: 200}
 	v = replay(msgs).Verdict()
-	if v.Lost != 1 || v.Err() == nil || !strings.HasPrefix(v.verdictLine(), "FAIL") ||
+	if v.Lost != 1 || v.Err() == nil || !strings.HasPrefix(v.Line(), "FAIL") ||
 		!strings.Contains(v.Summary(), "lost 1, late 3") {
 		t.Fatalf("a lost message: %+v, %q, %v", v, v.Summary(), v.Err())
 	}
@@ -107,7 +107,7 @@ func TestVerdictTimesAndText(t *testing.T) {
 
 // Before MarkDrained there is no cutoff: a sighting is never late.
 func TestVerdictWithoutDrain(t *testing.T) {
-	l := NewLedger(time.Unix(0, 0))
+	l := New(time.Unix(0, 0))
 	l.Sent("x", time.Unix(0, 0), time.Unix(0, 0), false)
 	l.Answered("x", 200, time.Unix(1, 0))
 	l.Seen("x", time.Unix(3600, 0))
@@ -118,7 +118,7 @@ func TestVerdictWithoutDrain(t *testing.T) {
 
 func TestLedgerStored(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	l := NewLedger(t0)
+	l := New(t0)
 	l.SentAs("first", true, t0, t0, false)
 	l.SentAs("next", false, t0, t0.Add(time.Second), false)
 	if n := l.Unanswered(); n != 2 {
@@ -175,7 +175,7 @@ func TestLedgerStored(t *testing.T) {
 func replay(msgs map[string]history) *Ledger {
 	t0 := time.Unix(1000, 0)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	l := NewLedger(t0)
+	l := New(t0)
 	for id, h := range msgs {
 		l.Sent(id, at(0), at(0), false)
 		if h.status != 0 {

@@ -1,4 +1,8 @@
-package bench
+// Package ledger is the load tool's book of every message it sent: when,
+// whether the hub accepted it, each agent socket frame that showed it, and
+// the rows of the hub's store that hold it. Its tally gives latencies and
+// throughput; its verdict tells on time, late, lost and duplicated apart.
+package ledger
 
 import (
 	"math"
@@ -39,8 +43,8 @@ type Ledger struct {
 	unanswered int // sent and not answered yet
 }
 
-// NewLedger starts an empty ledger; start is time zero of the timelines.
-func NewLedger(start time.Time) *Ledger {
+// New starts an empty ledger; start is time zero of the timelines.
+func New(start time.Time) *Ledger {
 	return &Ledger{start: start, entries: make(map[string]*entry, 1<<16)}
 }
 
