@@ -3,8 +3,12 @@
 // websocket) and a developer API channel, drives customers posting signed
 // messages to the channel's webhook for a fixed time, waits for stragglers,
 // and reports sustained accepted messages/s, end-to-end latency (POST start
-// → the agent socket frame carrying the message) and every message lost
-// (accepted but never shown to an agent) or duplicated (shown twice).
+// → the agent socket frame carrying the message) and a verdict on every
+// accepted message: on time, late (shown after the drain, or only found in
+// the hub's store), lost (not stored even after -settle-late) or
+// duplicated. `-visitors N -messages M` drives web-widget visitors instead
+// (RunVisitorLoad); `-visitors N` alone holds idle visitor sockets
+// (RunVisitors).
 //
 // It refuses any target that is not loopback and stops by itself.
 package bench
@@ -15,6 +19,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/kefu-hub/kefu/e2e/bench/ledger"
 )
 
 // Config is one bench run.
@@ -39,8 +45,14 @@ type Config struct {
 	// Duration is how long messages are sent.
 	Duration time.Duration
 	// Drain is how long to wait after sending for accepted messages to
-	// reach an agent before they count as lost.
+	// reach an agent; those that reach one later are late.
 	Drain time.Duration
+	// SettleLate bounds the re-checks of the store after the drain: an
+	// accepted message neither shown nor stored by then is lost.
+	SettleLate time.Duration
+	// PID is the hub's process id for its memory; 0 finds the process
+	// listening on the URL's port (the RSS is then left out if none is).
+	PID int
 	// Size is the approximate message text size in bytes.
 	Size int
 	// Callback makes the channel deliver its events to a local sink, so the
@@ -57,7 +69,8 @@ type Config struct {
 // Defaults are the settings of a plain `kefu bench`.
 func Defaults() Config {
 	return Config{URL: "http://127.0.0.1:8080", Email: "admin@kefu.local", Customers: 200, Agents: 20,
-		Rate: 0, Concurrency: 64, Await: true, Duration: 20 * time.Second, Drain: 30 * time.Second, Size: 60,
+		Rate: 0, Concurrency: 64, Await: true, Duration: 20 * time.Second, Drain: 30 * time.Second,
+		SettleLate: 30 * time.Second, Size: 60,
 		Callback: true, Timeout: 30 * time.Second, WarmUp: true}
 }
 
@@ -79,8 +92,8 @@ func (c Config) Validate() error {
 	if c.Rate < 0 || c.Concurrency < 1 {
 		errs = append(errs, errors.New("rate must be >= 0 and concurrency >= 1"))
 	}
-	if c.Duration <= 0 || c.Drain < 0 || c.Timeout <= 0 {
-		errs = append(errs, errors.New("duration and timeout must be positive, drain not negative"))
+	if c.Duration <= 0 || c.Drain < 0 || c.SettleLate < 0 || c.Timeout <= 0 {
+		errs = append(errs, errors.New("duration and timeout must be positive, drain and settle-late not negative"))
 	}
 	return errors.Join(errs...)
 }
@@ -111,34 +124,27 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
 
 	sockCtx, stopSockets := context.WithCancel(ctx)
 	defer stopSockets()
-	ledger := NewLedger(time.Now())
-	socks, err := openSockets(sockCtx, base, fx, ledger, log)
+	led := ledger.New(time.Now())
+	socks, err := openSockets(sockCtx, base, fx, led, log)
 	if err != nil {
 		return nil, fmt.Errorf("bench setup: %w", err)
 	}
 	cpu0 := cpuTime()
 	d := &driver{cfg: cfg, http: hc, url: base.String() + "/webhooks/api/" + fx.channelID, secret: fx.secret,
-		runID: fx.runID, ledger: ledger, pad: padding(cfg.Size), log: log}
+		runID: fx.runID, ledger: led, pad: padding(cfg.Size), log: log}
 	ph := d.run(ctx)
-	drained := drain(ctx, ledger, cfg.Drain)
-	stored, complete := auditLost(ctx, fx, ledger, log)
+	drained := drain(ctx, led, cfg.Drain)
+	verdict := settle(ctx, led, newStoreAudit(fx.admin, fx.channelID, led), cfg.SettleLate, log)
 	stopSockets()
 	socks.wg.Wait()
 
-	r := newReport(cfg, modeName(cfg), ledger.Tally(), ph.start, ph.sendEnd)
-	if r.Lost > 0 {
-		still := ledger.Lost()
-		for id := range stored {
-			if still[id] {
-				r.LostStored++
-			}
-		}
-		r.LostNotStored, r.AuditComplete = r.Lost-r.LostStored, complete
-	}
+	r := newReport(cfg, modeName(cfg), led.Tally(), ph.start, ph.sendEnd)
+	r.Verdict = verdict
+	r.HubPID, r.HubRSSEndMB = hubRSS(cfg.PID, base.Port(), log)
 	r.TenantID, r.ChannelID = fx.tenantID, fx.channelID
 	r.DrainTook, r.WarmUpTook = ms(drained), ms(ph.warmUp)
 	r.Reconnects, r.Frames = int(socks.reconnects.Load()), int(socks.frames.Load())
-	r.BehindSchedule, r.MaxScheduleLagMS = int(d.behind.Load()), ms(time.Duration(d.maxLag.Load()))
+	r.BehindSchedule, r.MaxScheduleLagMS = int(d.lag.behind.Load()), ms(time.Duration(d.lag.worst.Load()))
 	r.BenchCPUSeconds = (cpuTime() - cpu0).Seconds()
 	if sink != nil {
 		r.Callbacks = int(sink.got.Load())
@@ -189,27 +195,13 @@ func (d *driver) run(ctx context.Context) phases {
 	return ph
 }
 
-// auditLost reads the store for messages still unseen after the drain
-// (sockets stay open), then gives in-flight ones a second to arrive.
-func auditLost(ctx context.Context, fx *fixture, l *Ledger, log *slog.Logger) (map[string]bool, bool) {
-	lost := l.Lost()
-	if len(lost) == 0 || ctx.Err() != nil {
-		return nil, false
-	}
-	stored, complete, err := audit(ctx, fx.admin, lost)
-	if err != nil {
-		log.Warn("could not audit the lost messages", "err", err)
-	}
-	time.Sleep(time.Second)
-	return stored, complete
-}
-
-// drain waits until every accepted message was seen (then a short grace
-// for late duplicates) or the timeout passes; it returns how long it took.
-func drain(ctx context.Context, l *Ledger, timeout time.Duration) time.Duration {
+// drain waits until every message was answered and every accepted one
+// seen (then a short grace for late duplicates) or the timeout passes; it
+// returns how long it took.
+func drain(ctx context.Context, l *ledger.Ledger, timeout time.Duration) time.Duration {
 	began := time.Now()
 	deadline := began.Add(timeout)
-	for l.Outstanding() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+	for (l.Outstanding() > 0 || l.Unanswered() > 0) && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(20 * time.Millisecond)
 	}
 	took := time.Since(began)

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/connectors/api"
+
+	"github.com/kefu-hub/kefu/e2e/bench/ledger"
 )
 
 // driver posts signed customer messages to the API channel's webhook.
@@ -23,11 +25,10 @@ type driver struct {
 	url     string // the channel's webhook on the target hub
 	secret  string
 	runID   string
-	ledger  *Ledger
+	ledger  *ledger.Ledger
 	pad     string
 	next    atomic.Int64 // message counter
-	behind  atomic.Int64 // open loop: sends that started later than their slot by > 10ms
-	maxLag  atomic.Int64 // open loop: worst start delay behind schedule, ns
+	lag     lagMeter     // open loop: how far behind schedule sends started
 	warnOne sync.Once
 	log     *slog.Logger
 }
@@ -173,15 +174,7 @@ func (d *driver) openLoop(ctx context.Context, start, until time.Time) {
 		if ctx.Err() != nil {
 			break
 		}
-		if lag := time.Since(slot); lag > 10*time.Millisecond {
-			d.behind.Add(1)
-			for {
-				old := d.maxLag.Load()
-				if int64(lag) <= old || d.maxLag.CompareAndSwap(old, int64(lag)) {
-					break
-				}
-			}
-		}
+		d.lag.record(time.Since(slot))
 		wg.Add(1)
 		go func(n int64) {
 			defer func() { <-sem; wg.Done() }()
@@ -191,6 +184,26 @@ func (d *driver) openLoop(ctx context.Context, start, until time.Time) {
 		d.next.Store(n)
 	}
 	wg.Wait()
+}
+
+// lagMeter counts sends that started behind their schedule slot by more
+// than 10ms, and the worst such delay.
+type lagMeter struct {
+	behind atomic.Int64
+	worst  atomic.Int64 // ns
+}
+
+func (m *lagMeter) record(lag time.Duration) {
+	if lag <= 10*time.Millisecond {
+		return
+	}
+	m.behind.Add(1)
+	for {
+		old := m.worst.Load()
+		if int64(lag) <= old || m.worst.CompareAndSwap(old, int64(lag)) {
+			return
+		}
+	}
 }
 
 // padding returns filler so each message text is about size bytes.

@@ -7,16 +7,51 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kefu-hub/kefu/e2e/bench/ledger"
 )
 
 // Latency is a latency distribution in milliseconds.
 type Latency struct {
 	Count int     `json:"count"`
 	P50   float64 `json:"p50_ms"`
+	P90   float64 `json:"p90_ms"`
 	P95   float64 `json:"p95_ms"`
 	P99   float64 `json:"p99_ms"`
 	Max   float64 `json:"max_ms"`
 	Mean  float64 `json:"mean_ms"`
+}
+
+// Path splits the e2e latency of the delivered messages whose row the
+// store audit read, by the hub's own timestamps (same machine, same clock).
+type Path struct {
+	// Stored is send → the message row's created_at: the bus, then the
+	// inbox batch up to this message.
+	Stored Latency `json:"send_to_stored"`
+	// Emitted is that → the created_at of the event that showed it to the
+	// agent: the rest of the ingest transaction, and for a first message
+	// routing and assignment (conversation.assigned).
+	Emitted Latency `json:"stored_to_event"`
+	// Pushed is that → the agent frame: commit, broadcast, the per-tenant
+	// ordered fan-out (which waits for earlier event ids), the socket.
+	Pushed Latency `json:"event_to_agent"`
+}
+
+func path(p ledger.Phase) Path {
+	return Path{Stored: latency(p.Stored), Emitted: latency(p.Emitted), Pushed: latency(p.Pushed)}
+}
+
+// write prints the three legs, the first line starting with first, the
+// others indented as far.
+func (t Path) write(p func(string, ...any), first string) {
+	indent := first
+	for _, l := range []struct {
+		name string
+		l    Latency
+	}{{"send → stored", t.Stored}, {"stored → event", t.Emitted}, {"event → agent", t.Pushed}} {
+		p("%s%-19s p50 %.1f · p90 %.1f · p99 %.1f · max %.1f ms (n=%d)", indent, l.name, l.l.P50, l.l.P90, l.l.P99, l.l.Max, l.l.Count)
+		indent = strings.Repeat(" ", len([]rune(first)))
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -30,7 +65,8 @@ func latency(sorted []time.Duration) Latency {
 	for _, d := range sorted {
 		sum += d
 	}
-	l.P50, l.P95, l.P99 = ms(Percentile(sorted, 50)), ms(Percentile(sorted, 95)), ms(Percentile(sorted, 99))
+	l.P50, l.P90 = ms(ledger.Percentile(sorted, 50)), ms(ledger.Percentile(sorted, 90))
+	l.P95, l.P99 = ms(ledger.Percentile(sorted, 95)), ms(ledger.Percentile(sorted, 99))
 	l.Max, l.Mean = ms(sorted[len(sorted)-1]), ms(sum/time.Duration(len(sorted)))
 	return l
 }
@@ -57,17 +93,14 @@ type Report struct {
 	RunSent      int `json:"run_sent"`
 	RunAccepted  int `json:"run_accepted"`
 	RunDelivered int `json:"run_delivered"`
-	Lost         int `json:"lost"`
-	// LostStored were in the hub's store after the drain and still had not
-	// reached a socket a second later; LostNotStored were not stored then
-	// (still queued on the bus, or dropped).
-	LostStored     int  `json:"lost_stored"`
-	LostNotStored  int  `json:"lost_not_stored"`
-	AuditComplete  bool `json:"lost_audit_complete"`
-	Duplicated     int  `json:"duplicated"`
-	ExtraFrames    int  `json:"duplicate_frames"`
-	SeenUnaccepted int  `json:"seen_but_not_accepted"`
-	Foreign        int  `json:"foreign_frames"`
+	// RunInAssignment were first shown inside conversation.assigned: stored
+	// before their conversation had an agent.
+	RunInAssignment int `json:"run_delivered_in_assignment"`
+	// Verdict (over all phases) tells on time, late, lost and duplicated apart.
+	ledger.Verdict
+	ExtraFrames    int `json:"duplicate_frames"`
+	SeenUnaccepted int `json:"seen_but_not_accepted"`
+	Foreign        int `json:"foreign_frames"`
 
 	OfferedPerSec   float64 `json:"offered_per_s"`
 	AcceptedPerSec  float64 `json:"accepted_per_s"`
@@ -78,6 +111,8 @@ type Report struct {
 	E2ESched Latency `json:"e2e_from_schedule"`
 	// Ack is POST start → 2xx answer (the message is durable).
 	Ack Latency `json:"ack"`
+	// Path splits E2E where the store audit could.
+	Path Path `json:"path"`
 	// WarmUpE2E is each customer's first message: POST start → the
 	// conversation.assigned frame (open a conversation, route, assign).
 	WarmUpE2E  Latency `json:"warmup_e2e"`
@@ -93,18 +128,20 @@ type Report struct {
 	Frames            int       `json:"socket_frames"`
 	Callbacks         int       `json:"callbacks_received"`
 	BenchCPUSeconds   float64   `json:"bench_cpu_s"`
+	HubPID            int       `json:"hub_pid,omitempty"`
+	HubRSSEndMB       float64   `json:"hub_rss_end_mb,omitempty"`
 }
 
-func newReport(cfg Config, mode string, t Tally, start, sendEnd time.Time) *Report {
+func newReport(cfg Config, mode string, t ledger.Tally, start, sendEnd time.Time) *Report {
 	run := t.Run
 	r := &Report{URL: cfg.URL, Mode: mode, Rate: cfg.Rate, Customers: cfg.Customers, Agents: cfg.Agents,
 		Concurrency: cfg.Concurrency, DurationS: cfg.Duration.Seconds(),
 		Sent: t.Sent, Accepted: t.Accepted, Rejected: map[string]int{}, TransportErrors: t.TransportErrors,
-		Delivered: t.Delivered, Lost: t.Lost, Duplicated: t.Duplicated, ExtraFrames: t.ExtraFrames,
-		SeenUnaccepted: t.SeenUnaccepted, Foreign: t.Foreign,
-		RunSent: run.Sent, RunAccepted: run.Accepted, RunDelivered: run.Delivered,
+		Delivered: t.Delivered, ExtraFrames: t.ExtraFrames, SeenUnaccepted: t.SeenUnaccepted, Foreign: t.Foreign,
+		RunSent: run.Sent, RunAccepted: run.Accepted, RunDelivered: run.Delivered, RunInAssignment: run.InAssignment,
 		E2E: latency(run.E2E), E2ESched: latency(run.E2ESched), Ack: latency(run.Ack),
-		WarmUpE2E:        latency(t.WarmUp.E2E),
+		Path:             path(run),
+		WarmUpE2E:        latency(t.First.E2E),
 		AcceptedTimeline: run.AcceptedPerSec, DeliveredTimeline: run.DeliveredPerSec}
 	for _, d := range run.E2EMaxPerSec {
 		r.E2EMaxTimeline = append(r.E2EMaxTimeline, ms(d))
@@ -124,14 +161,6 @@ func newReport(cfg Config, mode string, t Tally, start, sendEnd time.Time) *Repo
 	return r
 }
 
-// Err is non-nil when a message was lost or duplicated: the run failed.
-func (r *Report) Err() error {
-	if r.Lost > 0 || r.Duplicated > 0 {
-		return fmt.Errorf("bench: %d accepted messages lost, %d duplicated", r.Lost, r.Duplicated)
-	}
-	return nil
-}
-
 // WriteText prints the report for people.
 func (r *Report) WriteText(w io.Writer) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
@@ -145,7 +174,8 @@ func (r *Report) WriteText(w io.Writer) {
 			r.WarmUpE2E.Count, r.WarmUpE2E.P50, r.WarmUpE2E.P99, r.WarmUpE2E.Max, r.WarmUpTook)
 	}
 	p("  posts      %d sent, %d accepted (2xx), %d transport errors%s (all phases)", r.Sent, r.Accepted, r.TransportErrors, rejected(r.Rejected))
-	p("  timed run  %d sent, %d accepted, %d delivered", r.RunSent, r.RunAccepted, r.RunDelivered)
+	p("  timed run  %d sent, %d accepted, %d delivered (%d of them in conversation.assigned)", r.RunSent, r.RunAccepted,
+		r.RunDelivered, r.RunInAssignment)
 	p("  throughput offered %.0f/s · accepted %.0f/s · delivered to agents %.0f/s", r.OfferedPerSec, r.AcceptedPerSec, r.DeliveredPerSec)
 	p("  e2e        POST start → agent frame: p50 %.1f ms · p95 %.1f ms · p99 %.1f ms · max %.1f ms (n=%d)",
 		r.E2E.P50, r.E2E.P95, r.E2E.P99, r.E2E.Max, r.E2E.Count)
@@ -154,16 +184,10 @@ func (r *Report) WriteText(w io.Writer) {
 			r.E2ESched.P50, r.E2ESched.P99, r.E2ESched.Max, r.BehindSchedule, r.MaxScheduleLagMS)
 	}
 	p("  ack        POST start → 2xx: p50 %.1f ms · p99 %.1f ms · max %.1f ms", r.Ack.P50, r.Ack.P99, r.Ack.Max)
-	p("  integrity  (all phases) lost %d · duplicated %d (%d extra frames) · seen-but-not-accepted %d · foreign frames %d",
-		r.Lost, r.Duplicated, r.ExtraFrames, r.SeenUnaccepted, r.Foreign)
-	if r.Lost > 0 {
-		note := ""
-		if !r.AuditComplete {
-			note = " (audit incomplete: more than 500 conversations per status, or an error)"
-		}
-		p("  lost audit %d stored but not pushed to any agent socket 1s later · %d not stored after the drain (still on the bus? raise -drain)%s",
-			r.LostStored, r.LostNotStored, note)
-	}
+	r.Path.write(p, "  path       where the time went: ")
+	p("  integrity  (all phases) %s", r.Summary())
+	p("             %d extra frames · seen-but-not-accepted %d · foreign frames %d", r.ExtraFrames, r.SeenUnaccepted, r.Foreign)
+	p("  store      %s", r.AuditLine())
 	p("  sockets    %d frames, %d reconnects (resumed from last event id); %d callbacks received; drain %.0f ms",
 		r.Frames, r.Reconnects, r.Callbacks, r.DrainTook)
 	p("  per second accepted  %s", timeline(r.AcceptedTimeline))
@@ -173,12 +197,15 @@ func (r *Report) WriteText(w io.Writer) {
 		worst[i] = fmt.Sprintf("%.0f", v)
 	}
 	p("             worst e2e ms by send second %s", strings.Join(worst, " "))
-	p("  bench CPU  %.1f s (shares the machine with the hub)", r.BenchCPUSeconds)
-	verdict := "OK: 0 lost, 0 duplicated"
-	if err := r.Err(); err != nil {
-		verdict = "FAIL: " + err.Error()
+	p("  bench CPU  %.1f s (shares the machine with the hub)%s", r.BenchCPUSeconds, rssNote(r.HubPID, r.HubRSSEndMB))
+	p("  verdict    %s", r.Line())
+}
+
+func rssNote(pid int, mb float64) string {
+	if pid == 0 {
+		return ""
 	}
-	p("  verdict    %s", verdict)
+	return fmt.Sprintf("; hub (pid %d) RSS at the end %.1f MB", pid, mb)
 }
 
 func rejected(m map[string]int) string {

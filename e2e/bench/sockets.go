@@ -11,15 +11,18 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/kefu-hub/kefu/e2e/bench/ledger"
 )
 
 // frame is the part of an agent socket frame the bench reads: a customer's
 // first message arrives inside conversation.assigned (data.messages), later
 // ones as message.created (data.message).
 type frame struct {
-	Type        string `json:"type"`
-	ID          int64  `json:"id"`
-	LastEventID int64  `json:"last_event_id"`
+	Type        string    `json:"type"`
+	ID          int64     `json:"id"`
+	LastEventID int64     `json:"last_event_id"`
+	CreatedAt   time.Time `json:"created_at"` // of the event, stamped before its commit
 	Data        struct {
 		Message  *wireMessage  `json:"message"`
 		Messages []wireMessage `json:"messages"`
@@ -36,7 +39,7 @@ type wireMessage struct {
 type agentSocket struct {
 	url        string
 	token      string
-	ledger     *Ledger
+	ledger     *ledger.Ledger
 	log        *slog.Logger
 	lastID     int64
 	reconnects *atomic.Int64
@@ -113,12 +116,12 @@ func (s *agentSocket) run(ctx context.Context, conn *websocket.Conn) {
 		switch f.Type {
 		case "message.created":
 			if m := f.Data.Message; m != nil && m.Direction == "in" && m.ExternalID != "" {
-				s.ledger.Seen(m.ExternalID, at)
+				s.ledger.SeenEvent(m.ExternalID, at, f.CreatedAt, false)
 			}
 		case "conversation.assigned":
 			for _, m := range f.Data.Messages {
 				if m.Direction == "in" && m.ExternalID != "" {
-					s.ledger.Seen(m.ExternalID, at)
+					s.ledger.SeenEvent(m.ExternalID, at, f.CreatedAt, true)
 				}
 			}
 		}
@@ -150,7 +153,7 @@ type sockets struct {
 
 // openSockets dials one socket per agent and starts reading; they stop
 // when ctx ends (wait for them with wg).
-func openSockets(ctx context.Context, base *url.URL, fx *fixture, ledger *Ledger, log *slog.Logger) (*sockets, error) {
+func openSockets(ctx context.Context, base *url.URL, fx *fixture, l *ledger.Ledger, log *slog.Logger) (*sockets, error) {
 	scheme := "ws"
 	if base.Scheme == "https" {
 		scheme = "wss"
@@ -160,7 +163,7 @@ func openSockets(ctx context.Context, base *url.URL, fx *fixture, ledger *Ledger
 	conns := make([]*websocket.Conn, len(fx.agents))
 	socks := make([]*agentSocket, len(fx.agents))
 	for i, a := range fx.agents {
-		socks[i] = &agentSocket{url: u, token: a.token, ledger: ledger, log: log.With("agent", fx.agentIDs[i]),
+		socks[i] = &agentSocket{url: u, token: a.token, ledger: l, log: log.With("agent", fx.agentIDs[i]),
 			reconnects: &ss.reconnects, frames: &ss.frames}
 		c, err := socks[i].dial(ctx, false)
 		if err != nil {

@@ -1,0 +1,192 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kefu-hub/kefu/e2e/bench/ledger"
+)
+
+// These tests run the bench against the real kefu binary (embedded mode:
+// SQLite and an in-process NATS under a temporary data dir), built once.
+
+const (
+	testAdminEmail = "admin@bench.kefu.test"
+	testAdminPass  = "bench-admin-pass-1"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+func kefuBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kefu-bench-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "kefu")
+		if out, err := exec.Command("go", "build", "-o", binPath, "github.com/kefu-hub/kefu").CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// testHub starts a hub on a free loopback port; it stops with the test.
+func testHub(t *testing.T) (string, *exec.Cmd) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the kefu binary (-short)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := exec.Command(kefuBinary(t), "serve")
+	cmd.Env = append(os.Environ(), "KEFU_HTTP_ADDR="+addr, "KEFU_DATA_DIR="+t.TempDir(), "KEFU_LOG_LEVEL=warn",
+		"KEFU_ADMIN_EMAIL="+testAdminEmail, "KEFU_ADMIN_PASSWORD="+testAdminPass, "KEFU_NATS_URL=", "KEFU_DATABASE_URL=")
+	logf, err := os.Create(filepath.Join(t.TempDir(), "hub.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("hub log:\n%s", b)
+		}
+	})
+	base := "http://" + addr
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		select {
+		case <-done:
+			t.Fatal("the hub exited before it was ready")
+		default:
+		}
+		if res, err := http.Get(base + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return base, cmd
+			}
+		}
+	}
+	t.Fatal("the hub was not ready within 60 s")
+	return "", nil
+}
+
+func testLog(t *testing.T) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func TestVisitorLoadAgainstHub(t *testing.T) {
+	base, cmd := testHub(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	r, err := RunVisitorLoad(ctx, VisitorLoadConfig{URL: base, Email: testAdminEmail, Password: testAdminPass,
+		Visitors: 5, Messages: 3, Gap: 100 * time.Millisecond, Agents: 2, Ramp: 50, Drain: 30 * time.Second,
+		SettleLate: 10 * time.Second, Size: 60}, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Opened != 5 || r.Sent != 15 || r.Accepted != 15 || r.NoAck != 0 || len(r.Rejected) != 0 {
+		t.Fatalf("opened %d, sent %d, acked %d, no ack %d, refused %v; want 5 visitors, 15 sent and acked",
+			r.Opened, r.Sent, r.Accepted, r.NoAck, r.Rejected)
+	}
+	if r.Lost != 0 || r.Duplicated != 0 || r.Err() != nil {
+		t.Fatalf("lost %d, duplicated %d: %s", r.Lost, r.Duplicated, r.Summary())
+	}
+	if r.OnTime+r.Late != 15 {
+		t.Fatalf("on time %d + late %d, want 15", r.OnTime, r.Late)
+	}
+	if f, u := r.FirstMessage, r.FollowUp; f.Sent != 5 || f.Delivered != 5 || f.E2E.Count != 5 ||
+		u.Sent != 10 || u.Delivered != 10 || u.E2E.Count != 10 {
+		t.Fatalf("first messages %+v, follow-ups %+v; want 5 and 10 sent and delivered", f, u)
+	}
+	// The store audit read every message once: store times for all of them.
+	if !r.Audit.Complete || r.Audit.AcceptedStored != 15 || r.Audit.Conversations != 5 || r.Audit.Foreign != 0 ||
+		r.FirstMessage.Path.Stored.Count != 5 || r.FollowUp.Path.Pushed.Count != 10 {
+		t.Fatalf("store audit %+v; path %+v / %+v", r.Audit, r.FirstMessage.Path, r.FollowUp.Path)
+	}
+	if r.HubPID != cmd.Process.Pid || r.RSSEndMB <= 0 {
+		t.Fatalf("hub pid %d (want %d), RSS at the end %.1f MB", r.HubPID, cmd.Process.Pid, r.RSSEndMB)
+	}
+}
+
+// TestSettleAgainstHub makes late and lost messages for real: messages
+// posted to a hub while no agent socket listens are stored but never
+// shown (late), and one the ledger says was accepted but that was never
+// sent is not in the store (lost) — the re-checks stop at -settle-late.
+func TestSettleAgainstHub(t *testing.T) {
+	base, _ := testHub(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	u, _ := CheckLoopback(base)
+	hc := newHTTPClient(4, 30*time.Second)
+	log := testLog(t)
+	cfg := Config{Email: testAdminEmail, Password: testAdminPass, Customers: 2, Agents: 1, Concurrency: 4}
+	fx, err := setUp(ctx, cfg, u, hc, "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := ledger.New(time.Now())
+	d := &driver{cfg: cfg, http: hc, url: base + "/webhooks/api/" + fx.channelID, secret: fx.secret, runID: fx.runID,
+		ledger: l, log: log}
+	for n := range int64(3) {
+		d.send(ctx, n, time.Now(), false)
+	}
+	l.Sent("never-sent", time.Now(), time.Now(), false)
+	l.Answered("never-sent", http.StatusAccepted, time.Now())
+	if tl := l.Tally(); tl.Accepted != 4 || tl.Delivered != 0 {
+		t.Fatalf("accepted %d, delivered %d; want 4 and 0", tl.Accepted, tl.Delivered)
+	}
+	began := time.Now()
+	v := settle(ctx, l, newStoreAudit(fx.admin, fx.channelID, l), 3*time.Second, log)
+	if took := time.Since(began); took < 3*time.Second || took > time.Minute {
+		t.Fatalf("settle took %v: it must re-check for the whole -settle-late while a message is missing, and stop then", took)
+	}
+	if v.OnTime != 0 || v.Late != 3 || v.LateStoredOnly != 3 || v.Lost != 1 || v.Duplicated != 0 {
+		t.Fatalf("verdict %+v: want 3 late (stored, never pushed) and 1 lost", v)
+	}
+	if !v.Audit.Complete || v.Audit.Passes < 2 || v.Audit.Rows != 3 || v.Audit.AcceptedStored != 3 {
+		t.Fatalf("store audit %+v: want complete, re-checked, the 3 rows read once each", v.Audit)
+	}
+	if v.Err() == nil {
+		t.Fatal("a lost message must fail the run")
+	}
+}
