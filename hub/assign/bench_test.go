@@ -94,7 +94,7 @@ func BenchmarkRouteBurst(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			h := hubtest.Open(b, name)
 			ctx := context.Background()
-			for i := 0; i < b.N; i++ {
+			for i := -1; i < b.N; i++ { // one burst first, untimed: the statements get prepared
 				b.StopTimer()
 				f := h.NewTenant(b)
 				for k := 0; k < 20; k++ {
@@ -111,7 +111,9 @@ func BenchmarkRouteBurst(b *testing.B) {
 				for k := range ins {
 					ins[k] = f.Msg(fmt.Sprintf("m%d", k), fmt.Sprintf("c%d", k))
 				}
-				b.StartTimer()
+				if i >= 0 {
+					b.StartTimer()
+				}
 				for _, d := range h.Route(ctx, h.Inbox.Ingest(ctx, ins)) {
 					if d.Outcome != assign.Assigned {
 						b.Fatalf("route: %+v", d)

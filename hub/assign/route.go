@@ -159,6 +159,11 @@ func (s *Router) routeIn(ctx context.Context, tx *store.Tx, t *turn, c *hub.Conv
 		if err != nil {
 			return d, err
 		}
+		if t.refreshFull(ts[rs.Stage:]) {
+			if ts, err = t.targets(ctx, c, rs); err != nil {
+				return d, err
+			}
+		}
 		dec := routing.Decide(rs.Stage, states(ts))
 		if dec.Outcome == routing.OutcomeOffline && rs.Stage > 0 {
 			// It overflowed to targets nobody can serve now: an earlier

@@ -26,8 +26,9 @@ type turn struct {
 	groups   map[string]identity.Group
 	rules    []routing.Rule
 	ruled    bool
-	cands    map[string][]routing.Candidate // by step key, as loaded
-	load     map[string]int                 // agent → current chats, as this turn knows it
+	cands    map[string][]routing.Candidate // by step key, as loaded (committed state)
+	fresh    map[string]bool                // steps read again after finding someone full
+	mine     map[string]int                 // agent → seats this turn claimed (not committed yet)
 	last     map[string]time.Time           // agent → last assignment made by this turn
 	full     map[string]bool                // agents a claim found full, busy or gone
 	turns    map[string]map[string]int64    // group → agent → round-robin turn taken by this turn
@@ -68,7 +69,8 @@ func (t *turn) reset() {
 // forget drops the agents' loads, turns and queue places the turn knows
 // (a part of its transaction was rolled back): they are read again.
 func (t *turn) forget() {
-	t.cands, t.load, t.last, t.full = map[string][]routing.Candidate{}, map[string]int{}, map[string]time.Time{}, map[string]bool{}
+	t.cands, t.fresh, t.mine = map[string][]routing.Candidate{}, map[string]bool{}, map[string]int{}
+	t.last, t.full = map[string]time.Time{}, map[string]bool{}
 	t.turns, t.ahead, t.today = map[string]map[string]int64{}, map[string]queueMark{}, nil
 }
 
@@ -99,11 +101,7 @@ func (t *turn) candidates(ctx context.Context, step routing.Step) ([]routing.Can
 	copy(out, cs)
 	for i := range out {
 		c := &out[i]
-		if n, ok := t.load[c.ID]; ok {
-			c.Current = n
-		} else {
-			t.load[c.ID] = c.Current
-		}
+		c.Current += t.mine[c.ID]
 		if at, ok := t.last[c.ID]; ok {
 			c.LastAssignedAt = at
 		}
@@ -119,9 +117,33 @@ func (t *turn) candidates(ctx context.Context, step routing.Step) ([]routing.Can
 	return out, nil
 }
 
+// refreshFull reads again, once per pass, the steps where an online agent
+// looks full: a close since the step was read may have freed a seat (and
+// round robin must not pass over the agent whose turn it is).
+func (t *turn) refreshFull(ts []target) bool {
+	again := false
+	for _, tg := range ts {
+		key := tg.Step.Key()
+		if t.fresh[key] {
+			continue
+		}
+		for _, c := range tg.Cands {
+			if c.Status == string(hub.StatusOnline) && !c.Disabled && c.Current >= c.Max {
+				delete(t.cands, key)
+				t.fresh[key], again = true, true
+				for _, c := range tg.Cands {
+					delete(t.full, c.ID)
+				}
+				break
+			}
+		}
+	}
+	return again
+}
+
 // claimed records a seat this turn took.
 func (t *turn) claimed(agentID string) {
-	t.load[agentID]++
+	t.mine[agentID]++
 	t.last[agentID] = t.now
 	if t.today != nil {
 		t.today[agentID]++

@@ -26,7 +26,6 @@ const (
 
 // New returns the contact store.
 func New(k *store.Store) *Store {
-	k.Prepare(qFind, qBlocked)
 	return &Store{k: k}
 }
 

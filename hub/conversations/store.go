@@ -51,7 +51,6 @@ const (
 
 // New returns the conversation store.
 func New(k *store.Store, chans *channels.Store, cts *contacts.Store, autos *automations.Store, o Options) *Store {
-	k.Prepare(qDedup, qNextSeq, qInsertMessage, qFindActive)
 	if o.Log == nil {
 		o.Log = k.Log()
 	}

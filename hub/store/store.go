@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -62,8 +61,7 @@ type Store struct {
 	hooks    []EventHook
 	log      *slog.Logger
 	now      func() time.Time
-	stmtMu   sync.Mutex
-	stmts    map[string]*sqlx.Stmt
+	stmts    stmtCache
 }
 
 func init() { sqlx.BindDriver("sqlite", sqlx.QUESTION) }
@@ -88,7 +86,7 @@ func Open(ctx context.Context, url, dataDir string, o Options) (*Store, error) {
 	if s.now == nil {
 		s.now = func() time.Time { return time.Now().UTC() }
 	}
-	s.stmts = map[string]*sqlx.Stmt{}
+	s.stmts = newStmtCache()
 	return s, nil
 }
 
@@ -106,9 +104,11 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
+	// Up to 32 at once under load, but few kept idle: several hubs (and
+	// their tests) share the server's connection limit (100 by default).
 	d.SetMaxOpenConns(32)
-	d.SetMaxIdleConns(32)
-	d.SetConnMaxIdleTime(5 * time.Minute)
+	d.SetMaxIdleConns(8)
+	d.SetConnMaxIdleTime(time.Minute)
 	if err := d.PingContext(ctx); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("ping postgres: %w: %w", ErrUnavailable, err)
@@ -145,11 +145,7 @@ func openSQLite(ctx context.Context, dataDir string) (*Store, error) {
 
 // Close closes both pools.
 func (s *Store) Close() error {
-	s.stmtMu.Lock()
-	for _, st := range s.stmts {
-		st.Close()
-	}
-	s.stmtMu.Unlock()
+	s.stmts.close()
 	if s.R != s.W {
 		s.R.Close()
 	}
@@ -183,11 +179,17 @@ func (s *Store) Nudge(ids ...string) {
 
 // Get runs a single-row read on the reader pool.
 func (s *Store) Get(ctx context.Context, dest any, q string, args ...any) error {
+	if st := s.readStmt(q); st != nil {
+		return st.GetContext(ctx, dest, args...)
+	}
 	return s.R.GetContext(ctx, dest, s.R.Rebind(q), args...)
 }
 
 // Select runs a read on the reader pool.
 func (s *Store) Select(ctx context.Context, dest any, q string, args ...any) error {
+	if st := s.readStmt(q); st != nil {
+		return st.SelectContext(ctx, dest, args...)
+	}
 	return s.R.SelectContext(ctx, dest, s.R.Rebind(q), args...)
 }
 

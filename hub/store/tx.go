@@ -37,6 +37,7 @@ func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) error {
 		tx, err = s.write(ctx, fn)
 		if err == nil {
 			s.announce(tx)
+			s.prepareWanted()
 			return nil
 		}
 		if !retryable(err) {
@@ -143,43 +144,6 @@ func (tx *Tx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
-}
-
-// Prepare readies a hot statement on the SQLite writer: there preparing
-// (parsing) a statement costs as much as running it, and the writer is one
-// connection, so each hot statement is prepared once and reused in every
-// transaction. PostgreSQL parses server-side cheaply and its pool has many
-// connections, so there statements run directly. Call it at construction,
-// outside any transaction (the writer has a single connection).
-func (s *Store) Prepare(qs ...string) {
-	if s.Postgres {
-		return
-	}
-	for _, q := range qs {
-		st, err := s.W.Preparex(q)
-		if err != nil {
-			panic(fmt.Sprintf("prepare hot query: %v\n%s", err, q)) // our own SQL: a bug, found by any test
-		}
-		s.stmtMu.Lock()
-		if old, ok := s.stmts[q]; ok {
-			old.Close()
-		}
-		s.stmts[q] = st
-		s.stmtMu.Unlock()
-	}
-}
-
-func (s *Store) stmt(ctx context.Context, tx *Tx, q string) *sqlx.Stmt {
-	if s.Postgres {
-		return nil
-	}
-	s.stmtMu.Lock()
-	st, ok := s.stmts[q]
-	s.stmtMu.Unlock()
-	if !ok {
-		return nil
-	}
-	return tx.StmtxContext(ctx, st)
 }
 
 // ErrRolledBack is a part of a transaction given up (see Savepoint).
