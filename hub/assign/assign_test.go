@@ -2,6 +2,7 @@ package assign_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -356,4 +357,125 @@ func TestQueuePlaceToldOnce(t *testing.T) {
 			t.Fatalf("the waiting customer was told %q, want their place once", told)
 		}
 	})
+}
+
+// Round robin stays even while seats free up under it: two processes drain
+// a round-robin queue as agents (at most 3 chats each) each close their
+// oldest chat in turn. While everyone is full, the agent who frees a seat
+// first takes the next chat (nobody is kept waiting for the agent whose
+// turn it is), so agents end within two assignments of each other, not one.
+func TestRoundRobinWithClosesPostgres(t *testing.T) {
+	if os.Getenv("KEFU_TEST_EMBEDDED_ONLY") == "1" {
+		t.Skip("PostgreSQL only (KEFU_TEST_EMBEDDED_ONLY=1)")
+	}
+	url := storetest.FreshPostgres(t)
+	var hs [2]*hubtest.Hub
+	for i := range hs {
+		k, err := store.Open(context.Background(), url, "", store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { k.Close() })
+		hs[i] = hubtest.Build(k)
+	}
+	ctx := context.Background()
+	h := hs[0]
+	f := h.NewTenant(t)
+	name := "轮流"
+	g, err := h.Identity.Groups.Create(ctx, f.Admin.TenantID, identity.GroupPatch{Name: &name, Policy: ptr(routing.RoundRobin)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: fmt.Sprintf("rr%d-%s@t.test", i, hub.NewID("x")[3:9]),
+			Password: "password1", MaxChats: 3, Groups: []string{g.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const convs = 300
+	var batch []hub.Inbound
+	for i := 0; i < convs; i++ {
+		m := f.Msg(fmt.Sprintf("rw-m%d", i), fmt.Sprintf("rw-c%d", i))
+		m.Group = g.ID
+		batch = append(batch, m)
+	}
+	for _, r := range h.Inbox.Ingest(ctx, batch) {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	closed := func() int {
+		var n int
+		if err := h.K.Get(ctx, &n, `SELECT COUNT(*) FROM conversations WHERE status = 'closed'`); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) { // routing workers of both processes
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if _, _, err := hs[w%2].Assign.Router.Drain(ctx, f.Admin.TenantID); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Add(1)
+	go func() { // every agent in turn closes its oldest chat, on both processes
+		defer wg.Done()
+		for k := 0; ; k++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			var open []string
+			q := `SELECT c.id FROM conversations c WHERE c.status = 'open' AND c.assigned_at =
+				(SELECT MIN(o.assigned_at) FROM conversations o WHERE o.status = 'open' AND o.assignee_id = c.assignee_id)`
+			if err := h.K.Select(ctx, &open, q); err != nil {
+				t.Error(err)
+				return
+			}
+			for i, id := range open {
+				if _, err := hs[(k+i)%2].Assign.Handoffs.Close(ctx, f.Admin, id, conversations.Closing{Reason: "done"}); err != nil &&
+					!errors.Is(err, hub.ErrConflict) && !errors.Is(err, hub.ErrNotFound) {
+					t.Error(err)
+				}
+			}
+		}
+	}()
+	deadline := time.Now().Add(90 * time.Second)
+	for closed() < convs && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(done)
+	wg.Wait()
+	if n := closed(); n != convs {
+		t.Fatalf("%d of %d conversations went through", n, convs)
+	}
+	var counts []int
+	if err := h.K.Select(ctx, &counts, `SELECT COUNT(*) FROM assignments GROUP BY agent_id`); err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := convs, 0
+	for _, n := range counts {
+		lo, hi = min(lo, n), max(hi, n)
+	}
+	if len(counts) != 10 || hi-lo > 2 {
+		t.Fatalf("assignments per agent %v: want 10 agents within two of each other", counts)
+	}
 }

@@ -98,6 +98,7 @@ func (s *Router) routeMany(ctx context.Context, tenantID string, jobs []Job, dra
 			if r := rows[ids[i]]; drain && r != nil && r.QueueKey != "" && t.blocked[r.QueueKey] {
 				continue // an older conversation waits for this queue's seats
 			}
+			mark := t.mark()
 			err := tx.Savepoint(ctx, func() error {
 				c, err := s.convs.LockByID(ctx, tx, ids[i])
 				if err != nil || c == nil || c.Status != hub.ConvQueued {
@@ -114,7 +115,7 @@ func (s *Router) routeMany(ctx context.Context, tenantID string, jobs []Job, dra
 				// Another process holds rows this one needs (a cluster
 				// routing the same tenant): it waits for the next pass.
 				out[i] = Decision{ConversationID: ids[i], Outcome: Skipped, Again: true}
-				t.forget()
+				t.undoTo(mark)
 				continue
 			}
 			if err != nil {
@@ -233,17 +234,20 @@ func (s *Router) claim(ctx context.Context, tx *store.Tx, t *turn, c *hub.Conver
 		}
 		return false, err
 	}
+	var group string
+	var n int64
 	if tg.Policy == routing.RoundRobin && tg.Step.Kind == routing.KindGroup {
-		n, err := identity.TakeTurn(ctx, tx, tg.Step.ID, cand)
+		var err error
+		n, err = identity.TakeTurn(ctx, tx, tg.Step.ID, cand)
 		if errors.Is(err, identity.ErrStaleTurn) {
 			return false, errors.Join(identity.ReleaseSeat(ctx, tx, cand.ID), err)
 		}
 		if err != nil {
 			return false, err
 		}
-		t.tookTurn(tg.Step.ID, cand.ID, n)
+		group = tg.Step.ID
 	}
-	t.claimed(cand.ID)
+	t.claimed(cand.ID, group, n)
 	var gid *string
 	if tg.Step.Kind == routing.KindGroup {
 		gid = &tg.Step.ID

@@ -3,6 +3,7 @@ package assign
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
@@ -36,6 +37,13 @@ type turn struct {
 	today    map[string]int                 // accepted today (daily balance); nil until needed
 	ahead    map[string]queueMark           // queue key → the last conversation this turn queued there
 	blocked  map[string]bool                // queue keys with nobody free (a drain stops there)
+	undo     []claimUndo                    // what the pass claimed, in order
+}
+
+// claimUndo is one seat (and round-robin turn) a pass claimed.
+type claimUndo struct {
+	agent, group string
+	prevTurn     int64 // the turn the pass knew before (0: none)
 }
 
 // queueMark is the last conversation a turn placed in a queue and how
@@ -62,16 +70,33 @@ func (s *Router) newTurn(ctx context.Context, tenantID string, contactIDs []stri
 
 // reset forgets what a failed transaction attempt claimed.
 func (t *turn) reset() {
-	t.forget()
-	t.blocked = map[string]bool{}
-}
-
-// forget drops the agents' loads, turns and queue places the turn knows
-// (a part of its transaction was rolled back): they are read again.
-func (t *turn) forget() {
 	t.cands, t.fresh, t.mine = map[string][]routing.Candidate{}, map[string]bool{}, map[string]int{}
 	t.last, t.full = map[string]time.Time{}, map[string]bool{}
-	t.turns, t.ahead, t.today = map[string]map[string]int64{}, map[string]queueMark{}, nil
+	t.turns, t.ahead, t.blocked, t.today = map[string]map[string]int64{}, map[string]queueMark{}, map[string]bool{}, nil
+	t.undo = t.undo[:0]
+}
+
+// mark is a point a part of the pass can be undone to (see undoTo).
+func (t *turn) mark() int { return len(t.undo) }
+
+// undoTo forgets the seats and turns claimed since mark (that part of the
+// transaction was rolled back); the agents' committed state is read again.
+func (t *turn) undoTo(mark int) {
+	for _, u := range slices.Backward(t.undo[mark:]) {
+		t.mine[u.agent]--
+		if u.group != "" {
+			if u.prevTurn == 0 {
+				delete(t.turns[u.group], u.agent)
+			} else {
+				t.turns[u.group][u.agent] = u.prevTurn
+			}
+		}
+		if t.today != nil {
+			t.today[u.agent]--
+		}
+	}
+	t.undo = t.undo[:mark]
+	t.cands, t.fresh, t.ahead = map[string][]routing.Candidate{}, map[string]bool{}, map[string]queueMark{}
 }
 
 // enabledRules are the tenant's routing rules (read once).
@@ -141,21 +166,23 @@ func (t *turn) refreshFull(ts []target) bool {
 	return again
 }
 
-// claimed records a seat this turn took.
-func (t *turn) claimed(agentID string) {
+// claimed records a seat this turn took, and the round-robin turn it took
+// in group (n; "" when the step is not round robin).
+func (t *turn) claimed(agentID, group string, n int64) {
+	u := claimUndo{agent: agentID, group: group}
+	if group != "" {
+		if t.turns[group] == nil {
+			t.turns[group] = map[string]int64{}
+		}
+		u.prevTurn = t.turns[group][agentID]
+		t.turns[group][agentID] = n
+	}
+	t.undo = append(t.undo, u)
 	t.mine[agentID]++
 	t.last[agentID] = t.now
 	if t.today != nil {
 		t.today[agentID]++
 	}
-}
-
-// tookTurn records a round-robin turn this turn took.
-func (t *turn) tookTurn(groupID, agentID string, n int64) {
-	if t.turns[groupID] == nil {
-		t.turns[groupID] = map[string]int64{}
-	}
-	t.turns[groupID][agentID] = n
 }
 
 // accepted is each agent's accepted conversations today (daily balance).
@@ -189,6 +216,11 @@ func (t *turn) targets(ctx context.Context, c *hub.Conversation, rs *routeRow) (
 			tg.Open, tg.Hours = g.Settings.Hours.Open(t.now, t.tz), g.Settings.Hours.String()
 		case routing.KindAgent:
 			tg.Name = step.ID
+		}
+		if tg.Policy == routing.RoundRobin {
+			// Whose turn it is follows every assignment, closes included:
+			// read the rotation again for each conversation.
+			delete(t.cands, step.Key())
 		}
 		var err error
 		if tg.Cands, err = t.candidates(ctx, step); err != nil {
