@@ -9,7 +9,7 @@ import (
 
 // maxRoutesPerTurn bounds how many stored messages one routing turn takes
 // from a tenant; the rest wait for the tenant's next turn.
-const maxRoutesPerTurn = 256
+const maxRoutesPerTurn = 64
 
 // turns hands routing work out one tenant at a time, round robin: a
 // tenant's stored messages to route and its queue drains are done in
