@@ -64,7 +64,8 @@ func (c *Connector) Events(evs []hub.Event) { c.hub.Publish(evs) }
 
 // Run keeps channel availability fresh and the visitors' heartbeat until
 // ctx ends; then it closes the visitor sockets (their widgets reconnect to
-// another process, or this one when it is back) and waits for them.
+// another process, or this one when it is back), waits for them, and tells
+// agents who left before the database closes.
 func (c *Connector) Run(ctx context.Context) error {
 	c.hub.Run(ctx)
 	for _, v := range c.hub.closeAll() {
@@ -72,6 +73,12 @@ func (c *Connector) Run(ctx context.Context) error {
 		v.conn.Close()
 	}
 	c.socks.Wait()
+	flush, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := c.visitors.Flush(flush); err != nil {
+		c.deps.Log.Debug("announce departing visitors", "err", err)
+	}
+	c.visitors.Stop()
 	return nil
 }
 

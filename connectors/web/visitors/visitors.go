@@ -93,6 +93,13 @@ const visitorSelect = `SELECT ` + visitorCols + ` FROM visitors v`
 // Arrived records a visitor's socket connecting: a new visitor, a new
 // visit (away longer than 30 minutes) or a further page of the current one.
 // Every string is customer text: it is cleaned and bounded here.
+//
+// Arrivals are written in batches (batch.go): when many sockets connect at
+// once, one transaction records many of them, so the arrivals take the
+// single SQLite writer a few times instead of once each, and the inbox's
+// transactions go in between. The visitor returned is the row as written;
+// its state does not know of a conversation (the live list learns that when
+// the arrival is announced, AnnounceEvery later).
 func (s *Store) Arrived(ctx context.Context, v *Arrival) (*Visitor, error) {
 	for _, p := range []*string{&v.Name, &v.IP, &v.Region, &v.UserAgent, &v.Browser, &v.OS, &v.Referrer,
 		&v.Engine, &v.Keyword, &v.PageURL, &v.PageTitle, &v.Lang} {
@@ -101,59 +108,66 @@ func (s *Store) Arrived(ctx context.Context, v *Arrival) (*Visitor, error) {
 	if v.Region == "" && v.IP != "" {
 		v.Region = s.region(v.IP)
 	}
-	now := s.k.Now()
-	err := s.k.Write(ctx, func(tx *store.Tx) error {
-		var prev []Visitor
-		q := tx.Rebind(`SELECT ` + visitorCols + ` FROM visitors v WHERE v.id = ?` + s.k.ForUpdate())
-		if err := tx.SelectContext(ctx, &prev, q, v.ID); err != nil {
-			return fmt.Errorf("find visitor: %w", err)
-		}
-		if len(prev) == 0 {
-			const ins = `INSERT INTO visitors (id, tenant_id, channel_id, contact_external_id, name, visits, first_seen_at,
-				entered_at, last_seen_at, ip, region, user_agent, browser, os, referrer, engine, keyword, page_url,
-				page_title, lang) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-			if _, err := tx.ExecContext(ctx, tx.Rebind(ins), v.ID, v.TenantID, v.ChannelID, v.ContactExternalID, v.Name,
-				now, now, now, v.IP, v.Region, v.UserAgent, v.Browser, v.OS, v.Referrer, v.Engine, v.Keyword,
-				v.PageURL, v.PageTitle, v.Lang); err != nil {
-				return fmt.Errorf("insert visitor: %w", err)
-			}
-			return s.addHit(ctx, tx, v.ID, v.TenantID, now, v.PageURL, v.PageTitle)
-		}
-		p := prev[0]
-		if p.TenantID != v.TenantID || p.ChannelID != v.ChannelID {
-			return fmt.Errorf("visitor %s: %w", v.ID, hub.ErrNotFound)
-		}
-		newVisit := now.Sub(p.LastSeenAt) > newVisitAfter
-		visits, entered := p.Visits, p.EnteredAt
-		ref, engine, keyword := p.Referrer, p.Engine, p.Keyword
-		if newVisit {
-			visits, entered = visits+1, now
-		}
-		if newVisit || (v.Referrer != "" && !sameSite(v.Referrer, v.PageURL)) {
-			// Where the visit came from is its first page's referrer; moving
-			// around the site does not replace it.
-			ref, engine, keyword = v.Referrer, v.Engine, v.Keyword
-		}
-		name := p.Name
-		if v.Name != "" {
-			name = v.Name
-		}
-		const up = `UPDATE visitors SET contact_external_id = ?, name = ?, visits = ?, entered_at = ?, last_seen_at = ?,
-			left_at = NULL, ip = ?, region = ?, user_agent = ?, browser = ?, os = ?, referrer = ?, engine = ?, keyword = ?,
-			page_url = ?, page_title = ?, lang = ? WHERE id = ?`
-		if _, err := tx.ExecContext(ctx, tx.Rebind(up), v.ContactExternalID, name, visits, entered, now, v.IP, v.Region,
-			v.UserAgent, v.Browser, v.OS, ref, engine, keyword, v.PageURL, v.PageTitle, v.Lang, v.ID); err != nil {
-			return fmt.Errorf("update visitor: %w", err)
-		}
-		if newVisit || p.PageURL != v.PageURL {
-			return s.addHit(ctx, tx, v.ID, v.TenantID, now, v.PageURL, v.PageTitle)
-		}
-		return nil
-	})
-	if err != nil {
+	o := &op{tenantID: v.TenantID, id: v.ID, arrival: v}
+	if err := s.w.do(ctx, o); err != nil {
 		return nil, err
 	}
-	return s.announce(ctx, v.TenantID, v.ID)
+	return o.visitor, nil
+}
+
+const arrivalSelect = visitorSelect + ` WHERE v.id = ?`
+
+// arrive writes one arrival inside a batch's transaction.
+func (s *Store) arrive(ctx context.Context, tx *store.Tx, v *Arrival, now time.Time) (*Visitor, error) {
+	var prev []Visitor
+	if err := tx.Select(ctx, &prev, arrivalSelect+s.k.ForUpdate(), v.ID); err != nil {
+		return nil, fmt.Errorf("find visitor: %w", err)
+	}
+	if len(prev) == 0 {
+		const ins = `INSERT INTO visitors (id, tenant_id, channel_id, contact_external_id, name, visits, first_seen_at,
+			entered_at, last_seen_at, ip, region, user_agent, browser, os, referrer, engine, keyword, page_url,
+			page_title, lang) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		if _, err := tx.Exec(ctx, ins, v.ID, v.TenantID, v.ChannelID, v.ContactExternalID, v.Name,
+			now, now, now, v.IP, v.Region, v.UserAgent, v.Browser, v.OS, v.Referrer, v.Engine, v.Keyword,
+			v.PageURL, v.PageTitle, v.Lang); err != nil {
+			return nil, fmt.Errorf("insert visitor: %w", err)
+		}
+		out := &Visitor{ID: v.ID, TenantID: v.TenantID, ChannelID: v.ChannelID, ContactExternalID: v.ContactExternalID,
+			Name: v.Name, Visits: 1, FirstSeenAt: now, EnteredAt: now, LastSeenAt: now, IP: v.IP, Region: v.Region,
+			UserAgent: v.UserAgent, Browser: v.Browser, OS: v.OS, Referrer: v.Referrer, Engine: v.Engine,
+			Keyword: v.Keyword, PageURL: v.PageURL, PageTitle: v.PageTitle, Lang: v.Lang}
+		return out, s.addHit(ctx, tx, v.ID, v.TenantID, now, v.PageURL, v.PageTitle)
+	}
+	p := prev[0]
+	if p.TenantID != v.TenantID || p.ChannelID != v.ChannelID {
+		return nil, fmt.Errorf("visitor %s: %w", v.ID, hub.ErrNotFound)
+	}
+	newVisit := now.Sub(p.LastSeenAt) > newVisitAfter
+	newPage := newVisit || p.PageURL != v.PageURL
+	if newVisit {
+		p.Visits, p.EnteredAt = p.Visits+1, now
+	}
+	if newVisit || (v.Referrer != "" && !sameSite(v.Referrer, v.PageURL)) {
+		// Where the visit came from is its first page's referrer; moving
+		// around the site does not replace it.
+		p.Referrer, p.Engine, p.Keyword = v.Referrer, v.Engine, v.Keyword
+	}
+	if v.Name != "" {
+		p.Name = v.Name
+	}
+	p.ContactExternalID, p.LastSeenAt, p.LeftAt, p.IP, p.Region = v.ContactExternalID, now, nil, v.IP, v.Region
+	p.UserAgent, p.Browser, p.OS, p.PageURL, p.PageTitle, p.Lang = v.UserAgent, v.Browser, v.OS, v.PageURL, v.PageTitle, v.Lang
+	const up = `UPDATE visitors SET contact_external_id = ?, name = ?, visits = ?, entered_at = ?, last_seen_at = ?,
+		left_at = NULL, ip = ?, region = ?, user_agent = ?, browser = ?, os = ?, referrer = ?, engine = ?, keyword = ?,
+		page_url = ?, page_title = ?, lang = ? WHERE id = ?`
+	if _, err := tx.Exec(ctx, up, p.ContactExternalID, p.Name, p.Visits, p.EnteredAt, now, p.IP, p.Region,
+		p.UserAgent, p.Browser, p.OS, p.Referrer, p.Engine, p.Keyword, p.PageURL, p.PageTitle, p.Lang, v.ID); err != nil {
+		return nil, fmt.Errorf("update visitor: %w", err)
+	}
+	if newPage {
+		return &p, s.addHit(ctx, tx, v.ID, v.TenantID, now, v.PageURL, v.PageTitle)
+	}
+	return &p, nil
 }
 
 // sameSite reports whether a referrer is a page of the same host (an
@@ -169,7 +183,7 @@ func (s *Store) addHit(ctx context.Context, tx *store.Tx, id, tenantID string, a
 		return nil
 	}
 	const q = `INSERT INTO visitor_pages (visitor_id, tenant_id, seen_at, url, title) VALUES (?, ?, ?, ?, ?)`
-	if _, err := tx.ExecContext(ctx, tx.Rebind(q), id, tenantID, at, url, title); err != nil {
+	if _, err := tx.Exec(ctx, q, id, tenantID, at, url, title); err != nil {
 		return fmt.Errorf("page trail: %w", err)
 	}
 	return nil
@@ -181,11 +195,11 @@ func (s *Store) Page(ctx context.Context, tenantID, id, url, title string) error
 	err := s.k.Write(ctx, func(tx *store.Tx) error {
 		const q = `UPDATE visitors SET page_url = ?, page_title = ?, last_seen_at = ?, left_at = NULL
 			WHERE tenant_id = ? AND id = ? AND page_url <> ?`
-		res, err := tx.ExecContext(ctx, tx.Rebind(q), url, title, s.k.Now(), tenantID, id, url)
+		n, err := tx.Exec(ctx, q, url, title, s.k.Now(), tenantID, id, url)
 		if err != nil {
 			return fmt.Errorf("visitor page: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n == 0 {
 			return nil
 		}
 		return s.addHit(ctx, tx, id, tenantID, s.k.Now(), url, title)
@@ -193,8 +207,8 @@ func (s *Store) Page(ctx context.Context, tenantID, id, url, title string) error
 	if err != nil {
 		return err
 	}
-	_, err = s.announce(ctx, tenantID, id)
-	return err
+	s.touch(tenantID, id)
+	return nil
 }
 
 // Seen refreshes the heartbeat of visitors whose sockets are open.
@@ -213,25 +227,21 @@ func (s *Store) Seen(ctx context.Context, ids []string) error {
 	return nil
 }
 
-// Left records that a visitor's last socket closed.
+// Left records that a visitor's last socket closed (in a batch with other
+// arrivals and departures, like Arrived).
 func (s *Store) Left(ctx context.Context, tenantID, id string) error {
-	const q = `UPDATE visitors SET left_at = ? WHERE tenant_id = ? AND id = ?`
-	if _, err := s.k.W.ExecContext(ctx, s.k.W.Rebind(q), s.k.Now(), tenantID, id); err != nil {
-		return fmt.Errorf("visitor left: %w", err)
-	}
-	_, err := s.announce(ctx, tenantID, id)
-	return err
+	return s.w.do(ctx, &op{tenantID: tenantID, id: id})
 }
 
 // Invited records an invite shown to the visitor (by an agent or by
 // the channel's automatic rules).
 func (s *Store) Invited(ctx context.Context, tenantID, id, inviteID string) error {
 	const q = `UPDATE visitors SET invites = invites + 1, invite_id = ?, invited_at = ? WHERE tenant_id = ? AND id = ?`
-	if _, err := s.k.W.ExecContext(ctx, s.k.W.Rebind(q), hub.Clean(inviteID), s.k.Now(), tenantID, id); err != nil {
+	if _, err := s.k.Exec(ctx, q, hub.Clean(inviteID), s.k.Now(), tenantID, id); err != nil {
 		return fmt.Errorf("visitor invited: %w", err)
 	}
-	_, err := s.announce(ctx, tenantID, id)
-	return err
+	s.touch(tenantID, id)
+	return nil
 }
 
 // InviteReply records the visitor accepting or declining an invite.
@@ -242,28 +252,17 @@ func (s *Store) InviteReply(ctx context.Context, tenantID, id string, accepted b
 		q = `UPDATE visitors SET invite_id = '', declined_at = ? WHERE tenant_id = ? AND id = ?`
 		args = []any{s.k.Now(), tenantID, id}
 	}
-	if _, err := s.k.W.ExecContext(ctx, s.k.W.Rebind(q), args...); err != nil {
+	if _, err := s.k.Exec(ctx, q, args...); err != nil {
 		return fmt.Errorf("invite reply: %w", err)
 	}
-	_, err := s.announce(ctx, tenantID, id)
-	return err
+	s.touch(tenantID, id)
+	return nil
 }
 
-// announce tells the tenant's agents the visitor's current state.
-func (s *Store) announce(ctx context.Context, tenantID, id string) (*Visitor, error) {
-	v, err := s.Get(ctx, tenantID, id)
-	if err != nil {
-		return nil, err
-	}
-	payload, _ := json.Marshal(map[string]any{"visitor": v})
-	s.k.Announce(hub.Event{TenantID: tenantID, Type: hub.EvVisitorUpdated, Payload: payload})
-	return v, nil
-}
-
+// Get returns one visitor of a tenant with its state.
 func (s *Store) Get(ctx context.Context, tenantID, id string) (*Visitor, error) {
 	var vs []Visitor
-	q := s.k.R.Rebind(visitorSelect + ` WHERE v.tenant_id = ? AND v.id = ?`)
-	if err := s.k.R.SelectContext(ctx, &vs, q, tenantID, id); err != nil {
+	if err := s.k.Select(ctx, &vs, visitorSelect+` WHERE v.tenant_id = ? AND v.id = ?`, tenantID, id); err != nil {
 		return nil, fmt.Errorf("get visitor: %w", err)
 	}
 	if len(vs) == 0 {
@@ -334,9 +333,9 @@ func (s *Store) WithTrail(ctx context.Context, a *hub.Agent, id string) (*Visito
 	if err != nil {
 		return nil, err
 	}
-	q := s.k.R.Rebind(`SELECT seen_at, url, title FROM visitor_pages WHERE visitor_id = ? ORDER BY seen_at DESC LIMIT 100`)
+	const q = `SELECT seen_at, url, title FROM visitor_pages WHERE visitor_id = ? ORDER BY seen_at DESC LIMIT 100`
 	v.Pages = []Hit{}
-	if err := s.k.R.SelectContext(ctx, &v.Pages, q, v.ID); err != nil {
+	if err := s.k.Select(ctx, &v.Pages, q, v.ID); err != nil {
 		return nil, fmt.Errorf("page trail: %w", err)
 	}
 	return v, nil
@@ -364,12 +363,16 @@ type Store struct {
 	k         *store.Store
 	customers connectors.Customers
 	region    func(ip string) string
+	w         writer    // arrivals and departures, in batches (batch.go)
+	ann       announcer // the visitors to tell agents about (announce.go)
 }
 
 // New returns the visitor store; customers tells it who is chatting, region
 // looks an address up in the IP database.
 func New(k *store.Store, customers connectors.Customers, region func(ip string) string) *Store {
-	return &Store{k: k, customers: customers, region: region}
+	s := &Store{k: k, customers: customers, region: region}
+	s.w.s = s
+	return s
 }
 
 // states fills in each visitor's active conversation (chatting or leaving

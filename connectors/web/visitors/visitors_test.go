@@ -148,8 +148,11 @@ func TestVisitorVisits(t *testing.T) {
 			utf8.RuneCountInString(v.Name) != 1000 {
 			t.Fatalf("first arrival: %+v", v)
 		}
-		if p := x.pub.last(hub.EvVisitorUpdated); p == nil {
-			t.Fatal("the arrival was not announced to the agents")
+		if err := x.s.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if p := x.pub.last(hub.EvVisitorUpdated); p == nil || dig(p, "visitor", "keyword") != "客服" {
+			t.Fatalf("the arrival was not announced to the agents: %v", p)
 		}
 		steps := []struct {
 			name      string
