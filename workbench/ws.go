@@ -1,6 +1,7 @@
 package workbench
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/stream"
 )
 
 // Websocket hygiene: one writer goroutine, write deadlines, read limits,
@@ -93,7 +95,7 @@ func (s socketAPI) websocket(g *gin.Context) {
 		_, err := s.Identity.Auth.Authenticate(ctx, token)
 		return !errors.Is(err, hub.ErrUnauthorized)
 	}
-	s.wsLoop(ctx, conn, sub.C, sub.Done, out, valid)
+	s.wsLoop(ctx, conn, sub, out, valid)
 }
 
 func (s socketAPI) wsAuth(ctx context.Context, conn *websocket.Conn) (*hub.Agent, string, int64, bool) {
@@ -130,8 +132,14 @@ func writeFrame(conn *websocket.Conn, v any) bool {
 
 func writeEvent(conn *websocket.Conn, e hub.Event) bool { return writeFrame(conn, e) }
 
-// wsLoop is the one writer: events, replies to the reader, pings.
-func (s socketAPI) wsLoop(ctx context.Context, conn *websocket.Conn, evs <-chan hub.Event, dropped <-chan struct{}, out <-chan []byte, valid func() bool) {
+// visitorsPerFrame bounds the visitors one visitor.updated frame carries.
+const visitorsPerFrame = 100
+
+// wsLoop is the one writer: events, visitor updates, replies to the reader,
+// pings. Conversation events go first: visitor updates are written only
+// when no event waits, in frames of up to visitorsPerFrame visitors, each
+// visitor in its latest state (stream.Sub).
+func (s socketAPI) wsLoop(ctx context.Context, conn *websocket.Conn, sub *stream.Sub, out <-chan []byte, valid func() bool) {
 	ping := time.NewTicker(wsPingEvery)
 	defer ping.Stop()
 	every := s.SessionRecheck
@@ -144,26 +152,26 @@ func (s socketAPI) wsLoop(ctx context.Context, conn *websocket.Conn, evs <-chan 
 		select {
 		case <-ctx.Done():
 			return
-		case <-dropped:
+		case <-sub.Done:
 			// Too slow for the stream, or gone: close; the client resumes.
-			for {
-				select {
-				case e := <-evs:
-					if !writeEvent(conn, e) {
-						return
-					}
-				default:
-					wsClose(conn, websocket.CloseTryAgainLater, "resume from your last event id")
-					return
-				}
+			if !writeWaiting(conn, sub.C) {
+				return
 			}
-		case e := <-evs:
+			wsClose(conn, websocket.CloseTryAgainLater, "resume from your last event id")
+			return
+		case e := <-sub.C:
 			if !writeEvent(conn, e) {
 				return
 			}
+		case <-sub.Visitors:
+			if !writeWaiting(conn, sub.C) {
+				return
+			}
+			if vs := sub.TakeVisitors(visitorsPerFrame); len(vs) > 0 && !writeRaw(conn, visitorFrame(vs, time.Now())) {
+				return
+			}
 		case b := <-out:
-			conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-			if conn.WriteMessage(websocket.TextMessage, b) != nil {
+			if !writeRaw(conn, b) {
 				return
 			}
 		case <-recheck.C:
@@ -177,6 +185,46 @@ func (s socketAPI) wsLoop(ctx context.Context, conn *websocket.Conn, evs <-chan 
 			}
 		}
 	}
+}
+
+// writeWaiting writes the events waiting on evs now (not those arriving
+// meanwhile, so a busy stream cannot hold the writer here).
+func writeWaiting(conn *websocket.Conn, evs <-chan hub.Event) bool {
+	for n := len(evs); n > 0; n-- {
+		if !writeEvent(conn, <-evs) {
+			return false
+		}
+	}
+	return true
+}
+
+func writeRaw(conn *websocket.Conn, b []byte) bool {
+	conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+	return conn.WriteMessage(websocket.TextMessage, b) == nil
+}
+
+// visitorFrame is a visitor.updated event of the given visitor states:
+// {"visitors": [...]}, plus "visitor" when there is one (the shape agents
+// had before updates were batched).
+func visitorFrame(vs []json.RawMessage, now time.Time) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"id":0,"type":"visitor.updated","data":{"visitors":[`)
+	for i, v := range vs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(v)
+	}
+	b.WriteByte(']')
+	if len(vs) == 1 {
+		b.WriteString(`,"visitor":`)
+		b.Write(vs[0])
+	}
+	at, _ := json.Marshal(now.UTC())
+	b.WriteString(`},"created_at":`)
+	b.Write(at)
+	b.WriteByte('}')
+	return b.Bytes()
 }
 
 // wsReader reads client frames (ping, typing) until the socket closes.

@@ -9,6 +9,7 @@ package stream
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"sync"
 	"time"
@@ -63,17 +64,37 @@ func New(src Source, log *slog.Logger, conns func(int)) *Hub {
 	return &Hub{src: src, log: log, tenants: map[string]*tenant{}, conns: conns}
 }
 
-// Sub is one subscriber (an agent socket).
+// Sub is one subscriber (an agent socket). It has two lanes. C carries
+// the stored events (conversations, messages …) in order, and the small
+// ephemeral ones (typing, queue.changed); a subscriber too slow for its
+// stored events is dropped (Done closes) and resumes from its last id, while
+// an ephemeral event that finds C half full is dropped alone (it is never
+// replayed anyway), so typing cannot crowd the stored events out. Visitor updates
+// never use C: they wait in a lane of their own, one entry per visitor
+// (a newer state replaces an older one still waiting), bounded by
+// MaxPendingVisitors, signalled on Visitors and taken with TakeVisitors
+// when the socket has nothing else to send. However many visitors come and
+// go, they cannot delay, drop or close an agent's conversations.
 type Sub struct {
-	Agent     *hub.Agent
-	C         chan hub.Event
-	Done      chan struct{}
+	Agent *hub.Agent
+	C     chan hub.Event
+	Done  chan struct{}
+	// Visitors is signalled when visitor updates wait for TakeVisitors.
+	Visitors  chan struct{}
 	mu        sync.Mutex
 	replaying bool
 	backlog   []hub.Event
 	closed    bool
+	vis       map[string]json.RawMessage // visitor id → latest state waiting
+	visOrder  []string                   // the waiting ids, oldest first
+	visLost   int                        // updates dropped over MaxPendingVisitors
 	h         *Hub
 }
+
+// MaxPendingVisitors bounds the visitor updates waiting for one socket
+// (about 0.7 MB); past it further visitors' updates are dropped (the
+// workbench reloads its visitor list every 30 s anyway).
+const MaxPendingVisitors = 1000
 
 // Subscribe registers an agent. Events after `after` that the agent may see
 // are returned as the replay (from the database); the caller sends them,
@@ -81,7 +102,8 @@ type Sub struct {
 // after < 0 means "no replay, start now". It returns the watermark the
 // client is at once the replay is sent.
 func (h *Hub) Subscribe(ctx context.Context, a *hub.Agent, after int64) (*Sub, []hub.Event, int64, error) {
-	s := &Sub{Agent: a, C: make(chan hub.Event, SubBuffer), Done: make(chan struct{}), replaying: true, h: h}
+	s := &Sub{Agent: a, C: make(chan hub.Event, SubBuffer), Done: make(chan struct{}), Visitors: make(chan struct{}, 1),
+		replaying: true, h: h}
 	t, err := h.register(ctx, s)
 	if err != nil {
 		return nil, nil, 0, err
@@ -167,16 +189,115 @@ func (s *Sub) push(e hub.Event) {
 	if s.replaying {
 		if len(s.backlog) < 10*SubBuffer {
 			s.backlog = append(s.backlog, e)
-			return
+		} else if e.ID != 0 {
+			s.closeLocked()
 		}
-		s.closeLocked()
 		return
+	}
+	if e.ID == 0 && len(s.C) >= cap(s.C)/2 {
+		return // ephemeral noise never takes the room stored events need
 	}
 	select {
 	case s.C <- e:
 	default:
 		s.closeLocked() // too slow: drop it; the client resumes from its last id
 	}
+}
+
+// visitor is one visitor's state in a visitor.updated event.
+type visitor struct {
+	id  string
+	raw json.RawMessage
+}
+
+// visitorsOf reads the visitors a visitor.updated event carries:
+// {"visitors": [...]} (or {"visitor": {...}}), each with its "id".
+func visitorsOf(e *hub.Event) []visitor {
+	var p struct {
+		Visitors []json.RawMessage `json:"visitors"`
+		Visitor  json.RawMessage   `json:"visitor"`
+	}
+	if json.Unmarshal(e.Payload, &p) != nil {
+		return nil
+	}
+	if len(p.Visitors) == 0 && len(p.Visitor) > 0 {
+		p.Visitors = []json.RawMessage{p.Visitor}
+	}
+	out := make([]visitor, 0, len(p.Visitors))
+	for _, raw := range p.Visitors {
+		var v struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(raw, &v) == nil && v.ID != "" {
+			out = append(out, visitor{v.ID, raw})
+		}
+	}
+	return out
+}
+
+// pushVisitors queues visitor states on the visitor lane: a visitor
+// already waiting keeps its place and takes the newer state.
+func (s *Sub) pushVisitors(e *hub.Event, vs []visitor) {
+	if !e.VisibleTo(s.Agent) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	if s.vis == nil {
+		s.vis = map[string]json.RawMessage{}
+	}
+	for _, v := range vs {
+		if _, ok := s.vis[v.id]; ok {
+			s.vis[v.id] = v.raw
+		} else if len(s.vis) < MaxPendingVisitors {
+			s.vis[v.id] = v.raw
+			s.visOrder = append(s.visOrder, v.id)
+		} else {
+			s.visLost++
+		}
+	}
+	s.signalVisitorsLocked()
+}
+
+func (s *Sub) signalVisitorsLocked() {
+	if len(s.visOrder) == 0 {
+		return
+	}
+	select {
+	case s.Visitors <- struct{}{}:
+	default: // already signalled
+	}
+}
+
+// TakeVisitors takes up to max waiting visitor states (oldest first),
+// signalling Visitors again when more wait.
+func (s *Sub) TakeVisitors(max int) []json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := min(max, len(s.visOrder))
+	out := make([]json.RawMessage, n)
+	for i, id := range s.visOrder[:n] {
+		out[i] = s.vis[id]
+		delete(s.vis, id)
+	}
+	if n == len(s.visOrder) {
+		s.visOrder = nil // let the backing array go
+	} else {
+		s.visOrder = s.visOrder[n:]
+	}
+	s.signalVisitorsLocked()
+	return out
+}
+
+// VisitorsLost is how many visitor updates this subscriber dropped because
+// MaxPendingVisitors were already waiting.
+func (s *Sub) VisitorsLost() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.visLost
 }
 
 func (s *Sub) closeLocked() {
@@ -206,14 +327,30 @@ func (s *Sub) Close() {
 }
 
 // Publish feeds events from the broadcast (any order, maybe repeated).
-// Ephemeral events (id 0, e.g. typing) pass straight through.
+// Ephemeral events (id 0, e.g. typing) pass straight through; visitor
+// updates go to the subscribers' visitor lanes.
 func (h *Hub) Publish(evs []hub.Event) {
+	var vis map[int][]visitor // parsed before taking the lock
+	for i := range evs {
+		if evs[i].Type == hub.EvVisitorUpdated && evs[i].ID == 0 && h.listens(evs[i].TenantID) {
+			if vis == nil {
+				vis = map[int][]visitor{}
+			}
+			vis[i] = visitorsOf(&evs[i])
+		}
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for _, e := range evs {
+	for i, e := range evs {
 		t, ok := h.tenants[e.TenantID]
 		if !ok {
 			continue // nobody here listens to this tenant
+		}
+		if vs, ok := vis[i]; ok {
+			for s := range t.subs {
+				s.pushVisitors(&evs[i], vs)
+			}
+			continue
 		}
 		if e.ID == 0 {
 			t.deliver(e)
@@ -224,6 +361,14 @@ func (h *Hub) Publish(evs []hub.Event) {
 		}
 		t.flush()
 	}
+}
+
+// listens reports whether a tenant has subscribers here.
+func (h *Hub) listens(tenantID string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.tenants[tenantID]
+	return ok
 }
 
 func (t *tenant) deliver(e hub.Event) {
