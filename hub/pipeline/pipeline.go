@@ -182,8 +182,25 @@ func (p *Pipeline) channelType(ctx context.Context, id string) string {
 
 // batcher stores inbound messages in batches: it takes what is waiting (up
 // to MaxBatch) and commits it in one transaction, so throughput grows with
-// load while a lone message is stored at once.
+// load while a lone message is stored at once. On PostgreSQL several
+// batches are stored at once (the bus partitions keep each customer's
+// messages in one batch at a time, so they touch different rows; the
+// tenant's event counter is the last lock each takes); SQLite has one
+// writer, so one batch at a time.
 func (p *Pipeline) batcher(ctx context.Context) {
+	n := 1
+	if p.Store != nil && p.Store.Postgres {
+		n = 4
+	}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() { defer wg.Done(); p.batches(ctx) }()
+	}
+	wg.Wait()
+}
+
+func (p *Pipeline) batches(ctx context.Context) {
 	batch := make([]*job, 0, p.MaxBatch)
 	for {
 		select {
