@@ -24,16 +24,6 @@ type Blocked struct {
 	ExternalID string    `db:"external_id" json:"contact_external_id"`
 }
 
-// IsBlocked tells whether a channel identity is blacklisted (every inbound
-// message asks, in its ingest transaction).
-func IsBlocked(ctx context.Context, tx *store.Tx, channelID, externalID string) (bool, error) {
-	var n int
-	if err := tx.Get(ctx, &n, qBlocked, channelID, externalID); err != nil {
-		return false, fmt.Errorf("blacklist check: %w", err)
-	}
-	return n > 0, nil
-}
-
 const blockedSelect = `SELECT b.id, b.tenant_id, b.channel_id, b.contact_id, b.reason, b.created_by, b.created_at,
 	c.name, c.external_id FROM blacklist b JOIN contacts c ON c.id = b.contact_id`
 

@@ -34,8 +34,8 @@ func TestBlacklist(t *testing.T) {
 		blocked := func(ext string) bool {
 			var yes bool
 			if err := h.K.Write(ctx, func(tx *store.Tx) error {
-				var err error
-				yes, err = contacts.IsBlocked(ctx, tx, f.Channel.ID, ext)
+				k, err := contacts.Lookup(ctx, tx, f.Channel.ID, []string{ext})
+				yes = k.Blocked[ext]
 				return err
 			}); err != nil {
 				t.Fatal(err)

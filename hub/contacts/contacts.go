@@ -16,13 +16,7 @@ import (
 // Store keeps the contacts.
 type Store struct{ k *store.Store }
 
-// Hot statements of the inbox, prepared once on SQLite.
-const (
-	qFind = `SELECT ` + cols + ` FROM contacts WHERE channel_id = ? AND external_id = ?`
-	// qBlocked runs for every inbound message.
-	qBlocked = `SELECT COUNT(*) FROM blacklist b JOIN contacts c ON c.id = b.contact_id
-		WHERE c.channel_id = ? AND c.external_id = ?`
-)
+const qFind = `SELECT ` + cols + ` FROM contacts WHERE channel_id = ? AND external_id = ?`
 
 // New returns the contact store.
 func New(k *store.Store) *Store {
@@ -53,6 +47,12 @@ func (s *Store) Upsert(ctx context.Context, tx *store.Tx, ch *hub.Channel, info 
 		return &cs[0], nil
 	}
 	c := &cs[0]
+	return c, Refresh(ctx, tx, c, info)
+}
+
+// Refresh takes the name, email and phone a channel gave for a known
+// contact when they changed (an empty value never erases).
+func Refresh(ctx context.Context, tx *store.Tx, c *hub.Contact, info hub.ContactInfo) error {
 	changed := false
 	for _, f := range []struct {
 		dst *string
@@ -62,13 +62,48 @@ func (s *Store) Upsert(ctx context.Context, tx *store.Tx, ch *hub.Channel, info 
 			*f.dst, changed = f.v, true
 		}
 	}
-	if changed {
-		const up = `UPDATE contacts SET name = ?, email = ?, phone = ?, updated_at = ? WHERE id = ?`
-		if _, err := tx.Exec(ctx, up, c.Name, c.Email, c.Phone, now, c.ID); err != nil {
-			return nil, fmt.Errorf("update contact: %w", err)
-		}
+	if !changed {
+		return nil
 	}
-	return c, nil
+	now := tx.Now()
+	const up = `UPDATE contacts SET name = ?, email = ?, phone = ?, updated_at = ? WHERE id = ?`
+	if _, err := tx.Exec(ctx, up, c.Name, c.Email, c.Phone, now, c.ID); err != nil {
+		return fmt.Errorf("update contact: %w", err)
+	}
+	c.UpdatedAt = now
+	return nil
+}
+
+// Known is what an ingest batch already knows of a channel's customers:
+// their contacts (by the channel's id for them) and which are blacklisted,
+// read with one query.
+type Known struct {
+	Contacts map[string]*hub.Contact
+	Blocked  map[string]bool
+}
+
+// Lookup reads the contacts of a channel's customers (by external id) and
+// whether each is blacklisted, in the ingest transaction.
+func Lookup(ctx context.Context, tx *store.Tx, channelID string, externalIDs []string) (Known, error) {
+	k := Known{Contacts: map[string]*hub.Contact{}, Blocked: map[string]bool{}}
+	if len(externalIDs) == 0 {
+		return k, nil
+	}
+	var rows []struct {
+		hub.Contact
+		IsBlocked bool `db:"blocked"`
+	}
+	q := `SELECT ` + cols + `, EXISTS (SELECT 1 FROM blacklist b WHERE b.contact_id = contacts.id) AS blocked
+		FROM contacts WHERE channel_id = ? AND external_id IN (?)`
+	if err := tx.SelectIn(ctx, &rows, q, channelID, externalIDs); err != nil {
+		return k, fmt.Errorf("look up contacts: %w", err)
+	}
+	for i := range rows {
+		c := rows[i].Contact
+		k.Contacts[c.ExternalID] = &c
+		k.Blocked[c.ExternalID] = rows[i].IsBlocked
+	}
+	return k, nil
 }
 
 // Get reads a contact, in a transaction (which may have created it) or on

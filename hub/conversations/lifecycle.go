@@ -16,6 +16,25 @@ import (
 // The assign package drives them (and keeps its queue index in step); the
 // inbox opens conversations.
 
+// ActiveOf finds and locks the active conversations of a channel's contacts
+// (by contact id), in a fixed order: one read for an ingest batch.
+func (s *Store) ActiveOf(ctx context.Context, tx *store.Tx, channelID string, contactIDs []string) (map[string]*hub.Conversation, error) {
+	out := map[string]*hub.Conversation{}
+	if len(contactIDs) == 0 {
+		return out, nil
+	}
+	var cs []hub.Conversation
+	q := `SELECT ` + convCols + ` FROM conversations WHERE channel_id = ? AND contact_id IN (?) AND status <> 'closed'
+		ORDER BY id` + s.k.ForUpdate()
+	if err := tx.SelectIn(ctx, &cs, q, channelID, contactIDs); err != nil {
+		return nil, fmt.Errorf("find conversations: %w", err)
+	}
+	for i := range cs {
+		out[cs[i].ContactID] = &cs[i]
+	}
+	return out, nil
+}
+
 // Open finds the contact's active conversation on the channel and locks
 // it, or opens one (queued, for routing after commit) in the group named
 // (else the channel's default). The partial unique index decides when two

@@ -98,18 +98,27 @@ func (s *Store) LastInbound(ctx context.Context, channelID string) (*time.Time, 
 	return &last[0], nil
 }
 
-// Stored returns the id of the message a channel already stored under a
-// platform's id ("" when it is new), in the ingest transaction: a replay is
-// recognised before anything else happens.
-func Stored(ctx context.Context, tx *store.Tx, channelID, externalID string) (string, error) {
-	var ids []string
-	if err := tx.Select(ctx, &ids, qDedup, channelID, externalID); err != nil {
-		return "", fmt.Errorf("dedup check: %w", err)
+
+// StoredIn returns the ids of the messages a channel already stored under
+// platform ids (by platform id), in the ingest transaction: one read for a
+// batch.
+func StoredIn(ctx context.Context, tx *store.Tx, channelID string, externalIDs []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(externalIDs) == 0 {
+		return out, nil
 	}
-	if len(ids) == 0 {
-		return "", nil
+	var rows []struct {
+		ExternalID string `db:"external_id"`
+		ID         string `db:"id"`
 	}
-	return ids[0], nil
+	q := `SELECT external_id, id FROM messages WHERE channel_id = ? AND external_id IN (?)`
+	if err := tx.SelectIn(ctx, &rows, q, channelID, externalIDs); err != nil {
+		return nil, fmt.Errorf("dedup check: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ExternalID] = r.ID
+	}
+	return out, nil
 }
 
 // Insert takes the conversation's next seq and inserts the message. The

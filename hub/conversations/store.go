@@ -39,9 +39,8 @@ type Options struct {
 	Log     *slog.Logger
 }
 
-// Hot statements of the inbox, prepared once on SQLite.
+// Statements of the inbox.
 const (
-	qDedup         = `SELECT id FROM messages WHERE channel_id = ? AND external_id = ?`
 	qNextSeq       = `UPDATE conversations SET last_seq = last_seq + 1, last_message_at = ?, updated_at = ? WHERE id = ? RETURNING last_seq`
 	qInsertMessage = `INSERT INTO messages (id, tenant_id, conversation_id, channel_id, seq, direction, sender_type, sender_id,
 		type, text, attachments, external_id, client_id, status, error, created_at)

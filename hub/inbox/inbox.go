@@ -78,8 +78,12 @@ func (s *Inbox) Ingest(ctx context.Context, batch []hub.Inbound) []Result {
 	})
 	results := make([]Result, len(batch))
 	err := s.k.Write(ctx, func(tx *store.Tx) error {
+		known, err := s.lookUp(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
 		for _, i := range order {
-			r, err := s.ingestOne(ctx, tx, &batch[i])
+			r, err := s.ingestOne(ctx, tx, known, &batch[i])
 			if err != nil {
 				return err
 			}
@@ -99,7 +103,89 @@ func (s *Inbox) Ingest(ctx context.Context, batch []hub.Inbound) []Result {
 	return results
 }
 
-func (s *Inbox) ingestOne(ctx context.Context, tx *store.Tx, in *hub.Inbound) (Result, error) {
+// known is what an ingest batch read up front, per channel, with a few
+// queries for the whole batch instead of several per message: which
+// platform ids are stored, the customers' contacts (and who is
+// blacklisted), and their active conversations (locked). What the batch
+// itself stores is added as it goes.
+type known struct {
+	stored map[string]map[string]string            // channel → platform message id → message id
+	people map[string]contacts.Known               // channel → contacts by the channel's id for them
+	convs  map[string]map[string]*hub.Conversation // channel → contact id → active conversation
+}
+
+func (s *Inbox) lookUp(ctx context.Context, tx *store.Tx, batch []hub.Inbound) (*known, error) {
+	k := &known{stored: map[string]map[string]string{}, people: map[string]contacts.Known{},
+		convs: map[string]map[string]*hub.Conversation{}}
+	msgs, people := map[string][]string{}, map[string][]string{}
+	for i := range batch {
+		in := &batch[i]
+		if in.ExternalID == "" || in.Contact.ExternalID == "" {
+			continue // refused in ingestOne
+		}
+		if in.Event == "" {
+			msgs[in.ChannelID] = append(msgs[in.ChannelID], in.ExternalID)
+		}
+		people[in.ChannelID] = append(people[in.ChannelID], in.Contact.ExternalID)
+	}
+	for ch, ids := range msgs {
+		stored, err := conversations.StoredIn(ctx, tx, ch, ids)
+		if err != nil {
+			return nil, err
+		}
+		k.stored[ch] = stored
+	}
+	for ch, ids := range people {
+		p, err := contacts.Lookup(ctx, tx, ch, ids)
+		if err != nil {
+			return nil, err
+		}
+		k.people[ch] = p
+		var ctIDs []string
+		for _, c := range p.Contacts {
+			ctIDs = append(ctIDs, c.ID)
+		}
+		if k.convs[ch], err = s.convs.ActiveOf(ctx, tx, ch, ctIDs); err != nil {
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
+// contact is the customer a message is from: known, or upserted (and then
+// known to the rest of the batch).
+func (s *Inbox) contact(ctx context.Context, tx *store.Tx, k *known, ch *hub.Channel, info hub.ContactInfo) (*hub.Contact, error) {
+	if c := k.people[ch.ID].Contacts[info.ExternalID]; c != nil {
+		return c, contacts.Refresh(ctx, tx, c, info)
+	}
+	c, err := s.contacts.Upsert(ctx, tx, ch, info)
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := k.people[ch.ID]; ok {
+		p.Contacts[info.ExternalID] = c
+	}
+	return c, nil
+}
+
+// conversation is the contact's active conversation: known (locked by the
+// batch's read), or found or opened.
+func (s *Inbox) conversation(ctx context.Context, tx *store.Tx, k *known, ch *hub.Channel, c *hub.Contact, group string) (*hub.Conversation, bool, error) {
+	if conv := k.convs[ch.ID][c.ID]; conv != nil && conv.Status != hub.ConvClosed {
+		return conv, false, nil
+	}
+	conv, isNew, err := s.convs.Open(ctx, tx, ch, c, group)
+	if err != nil {
+		return nil, false, err
+	}
+	if k.convs[ch.ID] == nil {
+		k.convs[ch.ID] = map[string]*hub.Conversation{}
+	}
+	k.convs[ch.ID][c.ID] = conv
+	return conv, isNew, nil
+}
+
+func (s *Inbox) ingestOne(ctx context.Context, tx *store.Tx, k *known, in *hub.Inbound) (Result, error) {
 	ch, err := s.channels.Get(ctx, in.ChannelID)
 	if err != nil {
 		return Result{}, err
@@ -111,22 +197,22 @@ func (s *Inbox) ingestOne(ctx context.Context, tx *store.Tx, in *hub.Inbound) (R
 		return Result{}, hub.Invalid("message id and contact id are required")
 	}
 	if in.Event != "" {
-		return s.contactEvent(ctx, tx, ch, in)
+		return s.contactEvent(ctx, tx, k, ch, in)
 	}
 	// A replay is recognised before anything else happens, so that a message
 	// whose conversation has since closed cannot open an empty new one.
-	if id, err := conversations.Stored(ctx, tx, ch.ID, in.ExternalID); err != nil || id != "" {
-		return Result{MessageID: id, TenantID: ch.TenantID, Duplicate: id != ""}, err
+	if id := k.stored[ch.ID][in.ExternalID]; id != "" {
+		return Result{MessageID: id, TenantID: ch.TenantID, Duplicate: true}, nil
 	}
-	if blocked, err := contacts.IsBlocked(ctx, tx, ch.ID, in.Contact.ExternalID); err != nil || blocked {
-		return Result{TenantID: ch.TenantID, Blocked: blocked}, err
+	if k.people[ch.ID].Blocked[in.Contact.ExternalID] {
+		return Result{TenantID: ch.TenantID, Blocked: true}, nil
 	}
-	contact, err := s.contacts.Upsert(ctx, tx, ch, in.Contact)
+	contact, err := s.contact(ctx, tx, k, ch, in.Contact)
 	if err != nil {
 		return Result{}, err
 	}
 	in.Text = s.autos.Mask(ctx, ch, in.Text) // sensitive data never reaches the store
-	conv, isNew, err := s.convs.Open(ctx, tx, ch, contact, in.Group)
+	conv, isNew, err := s.conversation(ctx, tx, k, ch, contact, in.Group)
 	if err != nil {
 		return Result{}, err
 	}
@@ -137,6 +223,10 @@ func (s *Inbox) ingestOne(ctx context.Context, tx *store.Tx, in *hub.Inbound) (R
 		return r, err
 	}
 	r.MessageID = m.ID
+	if k.stored[ch.ID] == nil {
+		k.stored[ch.ID] = map[string]string{}
+	}
+	k.stored[ch.ID][in.ExternalID] = m.ID
 	if in.Reply != "" {
 		if _, err := s.convs.Outgoing(ctx, tx, conv, hub.SenderSystem, "", conversations.Text(in.Reply)); err != nil {
 			return r, err
@@ -200,8 +290,8 @@ func (s *Inbox) afterInbound(ctx context.Context, tx *store.Tx, ch *hub.Channel,
 // contactEvent stores a contact event once, applies it to the contact,
 // queues the automatic reply it asks for and tells whoever works the
 // contact's active conversation (admins otherwise).
-func (s *Inbox) contactEvent(ctx context.Context, tx *store.Tx, ch *hub.Channel, in *hub.Inbound) (Result, error) {
-	contact, err := s.contacts.Upsert(ctx, tx, ch, in.Contact)
+func (s *Inbox) contactEvent(ctx context.Context, tx *store.Tx, k *known, ch *hub.Channel, in *hub.Inbound) (Result, error) {
+	contact, err := s.contact(ctx, tx, k, ch, in.Contact)
 	if err != nil {
 		return Result{}, err
 	}

@@ -7,8 +7,10 @@ import (
 	"testing"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/contacts"
 	"github.com/kefu-hub/kefu/hub/conversations"
 	"github.com/kefu-hub/kefu/hub/hubtest"
+	"github.com/kefu-hub/kefu/hub/store"
 )
 
 // Concurrent batches with repeated ids store each message once, one
@@ -127,6 +129,45 @@ func TestReplayAfterCloseOpensNothing(t *testing.T) {
 		open, err := h.Conversations.List(ctx, f.Admin, conversations.Filter{})
 		if err != nil || len(open) != 0 {
 			t.Fatalf("%d active conversations after the replay (%v), want none", len(open), err)
+		}
+	})
+}
+
+// One batch mixing what the batch's up-front reads decide: a repeat of a
+// message stored earlier, a repeat within the batch, a blacklisted sender,
+// a new customer, and a second message on a conversation the batch opened.
+func TestBatchKnowsWhatItStored(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		f := h.NewTenant(t)
+		ctx := context.Background()
+		first := h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("old", "known"), f.Msg("x", "spammer")})
+		spammer, err := h.Contacts.Find(ctx, f.Channel.ID, "spammer")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.K.Write(ctx, func(tx *store.Tx) error {
+			_, err := contacts.Block(ctx, tx, f.Admin.TenantID, f.Channel.ID, spammer.ID, "spam", f.Admin.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		rs := h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("old", "known"), f.Msg("n1", "new"), f.Msg("n1", "new"),
+			f.Msg("s1", "spammer"), f.Msg("n2", "new"), f.Msg("k2", "known")})
+		want := []struct{ dup, blocked bool }{{true, false}, {false, false}, {true, false}, {false, true}, {false, false}, {false, false}}
+		for i, w := range want {
+			if r := rs[i]; r.Err != nil || r.Duplicate != w.dup || r.Blocked != w.blocked {
+				t.Fatalf("message %d: %+v, want duplicate %v blocked %v", i, r, w.dup, w.blocked)
+			}
+		}
+		if rs[1].ConversationID != rs[4].ConversationID || !rs[1].New || rs[4].New {
+			t.Fatalf("the new customer's two messages: %+v and %+v, want one new conversation", rs[1], rs[4])
+		}
+		if rs[5].ConversationID != first[0].ConversationID {
+			t.Fatal("the known customer's message went to another conversation")
+		}
+		ms, err := h.Conversations.Messages(ctx, f.Admin, rs[4].ConversationID, 0, 10)
+		if err != nil || len(ms) != 2 || ms[0].Seq != 1 || ms[1].Seq != 2 {
+			t.Fatalf("the new conversation holds %+v (%v), want n1 and n2 as seq 1 and 2", ms, err)
 		}
 	})
 }
