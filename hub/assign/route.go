@@ -35,15 +35,16 @@ type Job struct {
 }
 
 // RouteMany routes queued conversations of one tenant along their plans
-// (routing.Decide), oldest first, in one transaction: each goes to the
-// best eligible agent of the first target that has one; when nobody is
-// free it waits in its target's queue (FIFO: it is not assigned while an
-// older conversation waits there); when nobody can answer at all it goes
-// offline and becomes a ticket. With drain, a queue where one conversation
-// had to wait takes nobody behind it in this pass (blocked lists those
-// queues). Safe to call from several processes at once: the agent's
-// capacity, the round-robin turn and the conversation's status are claimed
-// with conditional updates. Decisions are in the order of jobs.
+// (routing.Decide), oldest first, in as few transactions as fit (see
+// passSize): each goes to the best eligible agent of the first target that
+// has one; when nobody is free it waits in its target's queue (FIFO: it is
+// not assigned while an older conversation waits there); when nobody can
+// answer at all it goes offline and becomes a ticket. With drain, a queue
+// where one conversation had to wait takes nobody behind it in this pass
+// (blocked lists those queues). Safe to call from several processes at
+// once: the agent's capacity, the round-robin turn and the conversation's
+// status are claimed with conditional updates. Decisions are in the order
+// of jobs.
 func (s *Router) RouteMany(ctx context.Context, tenantID string, jobs []Job, drain bool) ([]Decision, map[string]bool, error) {
 	out := make([]Decision, len(jobs))
 	for i, j := range jobs {
@@ -52,22 +53,13 @@ func (s *Router) RouteMany(ctx context.Context, tenantID string, jobs []Job, dra
 	if len(jobs) == 0 {
 		return out, nil, nil
 	}
-	for attempt := 0; ; attempt++ {
-		blocked, err := s.routeMany(ctx, tenantID, jobs, drain, out)
-		if !errors.Is(err, identity.ErrStaleTurn) || attempt == 20 {
-			return out, blocked, err
-		}
-	}
-}
-
-func (s *Router) routeMany(ctx context.Context, tenantID string, jobs []Job, drain bool, out []Decision) (map[string]bool, error) {
 	ids := make([]string, len(jobs))
 	for i, j := range jobs {
 		ids[i] = j.ConversationID
 	}
 	convs, err := s.convs.Many(ctx, ids)
 	if err != nil {
-		return nil, err
+		return out, nil, err
 	}
 	var order []int
 	var contacts []string
@@ -78,53 +70,101 @@ func (s *Router) routeMany(ctx context.Context, tenantID string, jobs []Job, dra
 		}
 	}
 	if len(order) == 0 {
-		return nil, nil
+		return out, nil, nil
 	}
 	sort.SliceStable(order, func(a, b int) bool { return waitsLonger(convs[ids[order[a]]], convs[ids[order[b]]]) })
 	rows, err := s.routeStates(ctx, ids)
 	if err != nil {
-		return nil, err
+		return out, nil, err
 	}
 	t, err := s.newTurn(ctx, tenantID, contacts)
 	if err != nil {
-		return nil, err
+		return out, nil, err
 	}
-	err = s.k.Write(ctx, func(tx *store.Tx) error {
-		t.reset()
-		for _, i := range order {
-			out[i] = Decision{ConversationID: ids[i], Outcome: Skipped}
+	p := pass{s: s, t: t, jobs: jobs, ids: ids, rows: rows, drain: drain, out: out}
+	size := s.passSize()
+	for start := 0; start < len(order); start += size {
+		part := order[start:min(start+size, len(order))]
+		for attempt := 0; ; attempt++ {
+			err = s.k.Write(ctx, func(tx *store.Tx) error { return p.route(ctx, tx, part) })
+			if !errors.Is(err, identity.ErrStaleTurn) || attempt == 20 {
+				break
+			}
 		}
-		for _, i := range order {
-			if r := rows[ids[i]]; drain && r != nil && r.QueueKey != "" && t.blocked[r.QueueKey] {
-				continue // an older conversation waits for this queue's seats
-			}
-			mark := t.mark()
-			err := tx.Savepoint(ctx, func() error {
-				c, err := s.convs.LockByID(ctx, tx, ids[i])
-				if err != nil || c == nil || c.Status != hub.ConvQueued {
-					return err
-				}
-				rs, err := t.ensurePlan(ctx, tx, c, copyRow(rows[c.ID]))
-				if err != nil {
-					return err
-				}
-				out[i], err = s.routeIn(ctx, tx, t, c, rs, jobs[i].Announce)
-				return err
-			})
-			if errors.Is(err, store.ErrRolledBack) {
-				// Another process holds rows this one needs (a cluster
-				// routing the same tenant): it waits for the next pass.
-				out[i] = Decision{ConversationID: ids[i], Outcome: Skipped, Again: true}
-				t.undoTo(mark)
-				continue
-			}
+		if err != nil {
+			return out, t.blocked, err
+		}
+		t.committed()
+	}
+	return out, t.blocked, nil
+}
+
+// passSize is how many conversations one routing transaction takes. It
+// holds their rows locked, and a customer's next message waits for that
+// lock: on PostgreSQL (several hubs, concurrent batches) transactions stay
+// short; SQLite has one writer anyway and gains most from fewer commits.
+func (s *Router) passSize() int {
+	if s.k.Postgres {
+		return 16
+	}
+	return 64
+}
+
+// pass is a RouteMany call's state across its transactions.
+type pass struct {
+	s     *Router
+	t     *turn
+	jobs  []Job
+	ids   []string
+	rows  map[string]*routeRow
+	drain bool
+	out   []Decision
+}
+
+// route routes part (indexes of jobs, oldest first) in tx: the
+// conversations are locked up front in id order (as the inbox locks them),
+// then each is routed in its own savepoint.
+func (p *pass) route(ctx context.Context, tx *store.Tx, part []int) error {
+	s, t := p.s, p.t
+	t.reset()
+	var lock []string
+	for _, i := range part {
+		p.out[i] = Decision{ConversationID: p.ids[i], Outcome: Skipped}
+		lock = append(lock, p.ids[i])
+	}
+	locked, err := s.convs.LockMany(ctx, tx, lock)
+	if err != nil {
+		return err
+	}
+	for _, i := range part {
+		if r := p.rows[p.ids[i]]; p.drain && r != nil && r.QueueKey != "" && t.blocked[r.QueueKey] {
+			continue // an older conversation waits for this queue's seats
+		}
+		c := locked[p.ids[i]]
+		if c == nil || c.Status != hub.ConvQueued {
+			continue
+		}
+		mark := t.mark()
+		err := tx.Savepoint(ctx, func() error {
+			rs, err := t.ensurePlan(ctx, tx, c, copyRow(p.rows[c.ID]))
 			if err != nil {
 				return err
 			}
+			p.out[i], err = s.routeIn(ctx, tx, t, c, rs, p.jobs[i].Announce)
+			return err
+		})
+		if errors.Is(err, store.ErrRolledBack) {
+			// Another process holds rows this one needs (a cluster routing
+			// the same tenant): it waits for the next pass.
+			p.out[i] = Decision{ConversationID: p.ids[i], Outcome: Skipped, Again: true}
+			t.undoTo(mark)
+			continue
 		}
-		return nil
-	})
-	return t.blocked, err
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // waitsLonger orders conversations by how long they have waited.

@@ -60,7 +60,8 @@ func (s *Router) newTurn(ctx context.Context, tenantID string, contactIDs []stri
 	if err != nil {
 		return nil, err
 	}
-	t := &turn{r: s, tenantID: tenantID, now: s.now(), tz: s.ids.Tenants.Timezone(ctx, tenantID), groups: groups}
+	t := &turn{r: s, tenantID: tenantID, now: s.now(), tz: s.ids.Tenants.Timezone(ctx, tenantID), groups: groups,
+		blocked: map[string]bool{}}
 	if t.served, err = s.lastAgents(ctx, contactIDs); err != nil {
 		return nil, err
 	}
@@ -68,13 +69,18 @@ func (s *Router) newTurn(ctx context.Context, tenantID string, contactIDs []stri
 	return t, nil
 }
 
-// reset forgets what a failed transaction attempt claimed.
+// reset starts a transaction of the pass: what the agents hold is read
+// again (committed state, including what earlier transactions of the pass
+// claimed), and nothing is claimed yet. The queues found blocked stay so.
 func (t *turn) reset() {
 	t.cands, t.fresh, t.mine = map[string][]routing.Candidate{}, map[string]bool{}, map[string]int{}
 	t.last, t.full = map[string]time.Time{}, map[string]bool{}
-	t.turns, t.ahead, t.blocked, t.today = map[string]map[string]int64{}, map[string]queueMark{}, map[string]bool{}, nil
+	t.turns, t.ahead, t.today = map[string]map[string]int64{}, map[string]queueMark{}, nil
 	t.undo = t.undo[:0]
 }
+
+// committed ends a transaction of the pass.
+func (t *turn) committed() { t.reset() }
 
 // mark is a point a part of the pass can be undone to (see undoTo).
 func (t *turn) mark() int { return len(t.undo) }

@@ -137,6 +137,23 @@ func (s *Store) LockByID(ctx context.Context, tx *store.Tx, id string) (*hub.Con
 	return &cs[0], nil
 }
 
+// LockMany reads and row-locks conversations of any tenant, in id order
+// (by id; missing ones are absent).
+func (s *Store) LockMany(ctx context.Context, tx *store.Tx, ids []string) (map[string]*hub.Conversation, error) {
+	out := map[string]*hub.Conversation{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var cs []hub.Conversation
+	if err := tx.SelectIn(ctx, &cs, `SELECT `+convCols+` FROM conversations WHERE id IN (?) ORDER BY id`+s.k.ForUpdate(), ids); err != nil {
+		return nil, fmt.Errorf("lock conversations: %w", err)
+	}
+	for i := range cs {
+		out[cs[i].ID] = &cs[i]
+	}
+	return out, nil
+}
+
 // Deref is the string a pointer holds, or "".
 func Deref(p *string) string {
 	if p == nil {
