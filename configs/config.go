@@ -30,6 +30,11 @@ type Config struct {
 	NATSURL string `json:"nats_url"`
 	// BusPrefix namespaces the bus streams so several hubs can share one NATS (KEFU_BUS_PREFIX).
 	BusPrefix string `json:"bus_prefix"`
+	// NATSReplicas is how many JetStream servers keep each bus stream (and
+	// its consumers): 3 on a 3-node cluster survives losing a node. Streams
+	// are created, and updated, with it; every process of a cluster must use
+	// the same value. The in-process server is one node: 1 (KEFU_NATS_REPLICAS).
+	NATSReplicas int `json:"nats_replicas"`
 	// AdminEmail and AdminPassword seed the first tenant's admin on first start.
 	AdminEmail    string `json:"admin_email"`
 	AdminPassword string `json:"admin_password"`
@@ -56,6 +61,11 @@ type Config struct {
 	// messages are stored in one batch. Every process of a cluster must use
 	// the same value (KEFU_INBOX_PARTITIONS).
 	InboxPartitions int `json:"inbox_partitions"`
+	// InboxMaxLag is how many inbound messages may wait unprocessed before
+	// the hub pushes back: webhooks get 503 with Retry-After (platforms
+	// retry) and /readyz reports it, until the inbox has caught up to three
+	// quarters of it; 0 never pushes back (KEFU_INBOX_MAX_LAG).
+	InboxMaxLag int `json:"inbox_max_lag"`
 	// IPDBPath is the IP database region routing rules look visitors up in:
 	// an ip2region .xdb file, or a text file of "start|end|region" lines
 	// (KEFU_IPDB_PATH; empty: regions come only from the connector).
@@ -101,6 +111,7 @@ func Default() Config {
 		HTTPAddr:           ":8080",
 		DataDir:            "./data",
 		BusPrefix:          "kefu",
+		NATSReplicas:       1,
 		LogLevel:           "info",
 		SessionTTL:         Duration{30 * 24 * time.Hour},
 		SessionRecheck:     Duration{25 * time.Second},
@@ -108,6 +119,7 @@ func Default() Config {
 		SignatureTolerance: Duration{5 * time.Minute},
 		InboxWorkers:       64,
 		InboxPartitions:    64,
+		InboxMaxLag:        10000,
 		WechatAPIBase:      "https://api.weixin.qq.com",
 		WeiboAPIBase:       "https://api.weibo.com",
 		QQAPIBase:          "https://api.sgroup.qq.com",
@@ -169,7 +181,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			*p = n
 		}
 	}
-	for k, p := range map[string]*int{"KEFU_INBOX_WORKERS": &c.InboxWorkers, "KEFU_INBOX_PARTITIONS": &c.InboxPartitions} {
+	for k, p := range map[string]*int{"KEFU_INBOX_WORKERS": &c.InboxWorkers, "KEFU_INBOX_PARTITIONS": &c.InboxPartitions,
+		"KEFU_NATS_REPLICAS": &c.NATSReplicas, "KEFU_INBOX_MAX_LAG": &c.InboxMaxLag} {
 		if v := getenv(k); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -232,6 +245,14 @@ func (c Config) Validate() error {
 	if c.InboxPartitions < 1 || c.InboxPartitions > 1024 {
 		errs = append(errs, errors.New("inbox_partitions must be between 1 and 1024"))
 	}
+	if c.NATSReplicas < 1 || c.NATSReplicas > 5 {
+		errs = append(errs, errors.New("nats_replicas must be between 1 and 5"))
+	} else if c.NATSReplicas > 1 && c.NATSURL == "" {
+		errs = append(errs, errors.New("nats_replicas above 1 needs a NATS cluster (nats_url): the in-process server is one node"))
+	}
+	if c.InboxMaxLag < 0 {
+		errs = append(errs, errors.New("inbox_max_lag must be 0 (off) or more"))
+	}
 	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
 		errs = append(errs, errors.New("admin_password must be at least 8 characters"))
 	}
@@ -282,6 +303,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("nats_url", maskURL(c.NATSURL)), slog.String("bus_prefix", c.BusPrefix),
 		slog.String("admin_email", c.AdminEmail), slog.Bool("admin_password_set", c.AdminPassword != ""),
 		slog.String("log_level", c.LogLevel), slog.Int("inbox_workers", c.InboxWorkers), slog.Int("inbox_partitions", c.InboxPartitions),
+		slog.Int("nats_replicas", c.NATSReplicas), slog.Int("inbox_max_lag", c.InboxMaxLag),
 		slog.Duration("session_ttl", c.SessionTTL.Duration), slog.Duration("session_recheck", c.SessionRecheck.Duration), slog.Int64("max_body_bytes", c.MaxBodyBytes),
 		slog.Duration("signature_tolerance", c.SignatureTolerance.Duration),
 		slog.Bool("allow_private_callbacks", c.AllowPrivateCallbacks), slog.String("ipdb_path", c.IPDBPath), slog.Any("trusted_proxies", c.TrustedProxies),

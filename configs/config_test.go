@@ -103,13 +103,15 @@ func TestEnvOverrides(t *testing.T) {
 		{"KEFU_SIGNATURE_TOLERANCE", "30s", func(c Config) any { return c.SignatureTolerance.Duration }, 30 * time.Second},
 		{"KEFU_ALLOW_PRIVATE_CALLBACKS", "true", func(c Config) any { return c.AllowPrivateCallbacks }, true},
 		{"KEFU_INBOX_WORKERS", "8", func(c Config) any { return c.InboxWorkers }, 8},
+		{"KEFU_INBOX_MAX_LAG", "500", func(c Config) any { return c.InboxMaxLag }, 500},
+		{"KEFU_INBOX_MAX_LAG", "0", func(c Config) any { return c.InboxMaxLag }, 0},
 		{"KEFU_WECHAT_API_BASE", "http://127.0.0.1:7001", func(c Config) any { return c.WechatAPIBase }, "http://127.0.0.1:7001"},
 		{"KEFU_WEIBO_API_BASE", "http://127.0.0.1:7002", func(c Config) any { return c.WeiboAPIBase }, "http://127.0.0.1:7002"},
 		{"KEFU_QQ_API_BASE", "http://127.0.0.1:7003", func(c Config) any { return c.QQAPIBase }, "http://127.0.0.1:7003"},
 		{"KEFU_PPROF_ADDR", "127.0.0.1:6060", func(c Config) any { return c.PprofAddr }, "127.0.0.1:6060"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.key, func(t *testing.T) {
+		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
 			c, err := Load(env(map[string]string{tc.key: tc.value}))
 			if err != nil {
 				t.Fatalf("Load: %v", err)
@@ -118,6 +120,24 @@ func TestEnvOverrides(t *testing.T) {
 				t.Errorf("%s=%s gives %v, want %v", tc.key, tc.value, got, tc.want)
 			}
 		})
+	}
+}
+
+// KEFU_NATS_REPLICAS needs an external NATS: the in-process server is one node.
+func TestNATSReplicas(t *testing.T) {
+	c, err := Load(env(map[string]string{"KEFU_NATS_URL": "nats://n1:4222,nats://n2:4222", "KEFU_NATS_REPLICAS": "3"}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if c.NATSReplicas != 3 {
+		t.Errorf("nats_replicas = %d, want 3", c.NATSReplicas)
+	}
+	if _, err := Load(env(map[string]string{"KEFU_NATS_REPLICAS": "3"})); err == nil || !strings.Contains(err.Error(), "nats_replicas") {
+		t.Errorf("3 replicas on the in-process server: %v, want an error about nats_replicas", err)
+	}
+	c, err = Load(env(map[string]string{"KEFU_CONFIG": writeFile(t, `{"nats_url": "nats://n:4222", "nats_replicas": 5}`)}))
+	if err != nil || c.NATSReplicas != 5 {
+		t.Errorf("nats_replicas from the file = %d, %v; want 5", c.NATSReplicas, err)
 	}
 }
 
@@ -158,6 +178,8 @@ func TestLoadErrors(t *testing.T) {
 		{"bad tolerance", map[string]string{"KEFU_SIGNATURE_TOLERANCE": "5"}, "KEFU_SIGNATURE_TOLERANCE"},
 		{"bad int", map[string]string{"KEFU_MAX_BODY_BYTES": "1MB"}, "KEFU_MAX_BODY_BYTES"},
 		{"bad workers", map[string]string{"KEFU_INBOX_WORKERS": "many"}, "KEFU_INBOX_WORKERS"},
+		{"bad replicas", map[string]string{"KEFU_NATS_REPLICAS": "three"}, "KEFU_NATS_REPLICAS"},
+		{"bad max lag", map[string]string{"KEFU_INBOX_MAX_LAG": "10k"}, "KEFU_INBOX_MAX_LAG"},
 		{"bad bool", map[string]string{"KEFU_ALLOW_PRIVATE_CALLBACKS": "maybe"}, "KEFU_ALLOW_PRIVATE_CALLBACKS"},
 		{"profiler on a public address", map[string]string{"KEFU_PPROF_ADDR": ":6060"}, "pprof_addr"},
 		{"profiler on another host", map[string]string{"KEFU_PPROF_ADDR": "10.0.0.5:6060"}, "pprof_addr"},
@@ -209,6 +231,12 @@ func TestValidate(t *testing.T) {
 		{"no workers", func(c *Config) { c.InboxWorkers = 0 }, "inbox_workers"},
 		{"too many workers", func(c *Config) { c.InboxWorkers = 2000 }, "inbox_workers"},
 		{"short admin password", func(c *Config) { c.AdminPassword = "short" }, "admin_password"},
+		{"3 replicas on a cluster", func(c *Config) { c.NATSURL, c.NATSReplicas = "nats://n:4222", 3 }, ""},
+		{"no replicas", func(c *Config) { c.NATSURL, c.NATSReplicas = "nats://n:4222", 0 }, "nats_replicas"},
+		{"too many replicas", func(c *Config) { c.NATSURL, c.NATSReplicas = "nats://n:4222", 6 }, "nats_replicas"},
+		{"replicas on the in-process NATS", func(c *Config) { c.NATSReplicas = 3 }, "nats_replicas"},
+		{"backpressure off", func(c *Config) { c.InboxMaxLag = 0 }, ""},
+		{"negative max lag", func(c *Config) { c.InboxMaxLag = -1 }, "inbox_max_lag"},
 		{"log level", func(c *Config) { c.LogLevel = "loud" }, "log_level"},
 	}
 	for _, tc := range tests {
