@@ -85,7 +85,9 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	if err != nil {
 		return err
 	}
-	b, err := bus.Open(ctx, cfg.NATSURL, cfg.DataDir, cfg.BusPrefix, cfg.InboxPartitions, cfg.InboxWorkers, log)
+	b, err := bus.Open(ctx, bus.Options{URL: cfg.NATSURL, DataDir: cfg.DataDir, Prefix: cfg.BusPrefix,
+		Partitions: cfg.InboxPartitions, Workers: cfg.InboxWorkers, Replicas: cfg.NATSReplicas,
+		MaxLag: uint64(cfg.InboxMaxLag), Log: log})
 	if err != nil {
 		return err
 	}
@@ -120,7 +122,12 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		Tolerance: cfg.SignatureTolerance.Duration, AllowPrivate: cfg.AllowPrivateCallbacks, Log: log, Now: time.Now,
 		Files: files.New(k), Tokens: chans, PublicURL: cfg.PublicURL, Store: k, Customers: asg.Handoffs.Customers(),
 		Region: geo.Lookup})
-	m := metrics.New(func() float64 { n, _ := b.Lag(); return float64(n) })
+	m := metrics.New(func() float64 { return float64(b.Lag()) })
+	m.WatchBus(func() metrics.BusHealth {
+		h := b.Health()
+		return metrics.BusHealth{Consuming: h.Consuming, Backpressure: h.Backpressure, MissingStreams: h.MissingStreams,
+			MissingConsumers: h.MissingConsumers, RecreatedStreams: h.RecreatedStreams, RecreatedConsumers: h.RecreatedConsumers}
+	})
 	st := stream.New(k, log, func(delta int) { m.WebSockets.Add(float64(delta)) })
 	sinks := []func([]hub.Event){st.Publish}
 	for _, s := range registry.Sinks() {
@@ -133,14 +140,16 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		Tickets: tickets.New(k, convs, id.Agents), Failed: p.Failed, Stream: st, Pipeline: p, Connectors: registry,
 		Metrics: m, Log: log, Region: geo.Lookup,
 		Ready: func(ctx context.Context) error {
-			// Not ready until the bus handlers run: a load balancer should
-			// not count a hub that consumes nothing yet.
+			// Not ready until the bus handlers run, nor while the hub does
+			// not consume (NATS down, a stream or consumer missing and not
+			// recreated yet) or pushes back: a load balancer should not
+			// count a hub that consumes nothing.
 			select {
 			case <-p.Ready():
 			default:
 				return errors.New("the pipeline is starting")
 			}
-			return errors.Join(k.Ping(ctx), b.Ping())
+			return errors.Join(k.Ping(ctx), b.Ready())
 		}})
 	loops := []func(context.Context) error{p.Run, handler.Run, func(ctx context.Context) error { st.Run(ctx); return nil }}
 	for _, r := range registry.Runners() {

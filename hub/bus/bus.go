@@ -2,6 +2,12 @@
 // topics (inbound, outbound, poison) and core NATS for the realtime events
 // broadcast that every hub process receives. In embedded mode the NATS server
 // runs in-process with its store under the data dir and listens on no port.
+//
+// The bus keeps its streams and consumers itself (see provision.go): it
+// creates them, checks them every few seconds and whenever the connection
+// comes back, and recreates what is missing, so a NATS server restarted
+// with or without its store is consumed again without restarting the hub.
+// Until then Ready reports why the hub is not consuming (health.go).
 package bus
 
 import (
@@ -13,6 +19,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -21,6 +28,7 @@ import (
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // ErrUnavailable wraps publish failures so callers answer 5xx and the
@@ -50,6 +58,28 @@ func (t Topics) InboundPartition(n int) string { return t.Inbound + "." + strcon
 // IsInbound reports whether a topic is one of the inbound partitions.
 func (t Topics) IsInbound(topic string) bool { return strings.HasPrefix(topic, t.Inbound+".") }
 
+// Options configure a bus.
+type Options struct {
+	// URL is the NATS server, or a comma-separated list of a cluster's
+	// servers; empty starts an in-process server storing under DataDir.
+	URL, DataDir string
+	// Prefix namespaces streams and subjects.
+	Prefix string
+	// Partitions is the number of inbound partitions; Workers how many
+	// outbound deliveries (and poisoned messages) are handled at once.
+	Partitions, Workers int
+	// Replicas is the streams' JetStream replica count (consumers inherit
+	// it); 0 means 1.
+	Replicas int
+	// MaxLag is how many inbound messages may wait before the bus refuses
+	// new ones (backpressure); 0 never refuses.
+	MaxLag uint64
+	// CheckEvery is how often streams and consumers are checked and
+	// repaired; 0 means every 2 s.
+	CheckEvery time.Duration
+	Log        *slog.Logger
+}
+
 // Bus is the open connection plus Watermill publishers and subscribers.
 type Bus struct {
 	Topics Topics
@@ -62,44 +92,92 @@ type Bus struct {
 	// partition across all processes.
 	Ordered message.Subscriber
 	// Broadcast publishes and subscribes best-effort messages every process gets.
-	Broadcast     message.Publisher
-	BroadcastSub  message.Subscriber
-	Logger        watermill.LoggerAdapter
-	nc            *nats.Conn
-	ns            *server.Server
-	embeddedStore string
-	log           *slog.Logger
+	Broadcast    message.Publisher
+	BroadcastSub message.Subscriber
+	Logger       watermill.LoggerAdapter
+
+	opts Options
+	// nc publishes and manages streams; sc carries every subscription, so
+	// that stopping can drain the subscriptions (see StopConsuming) while
+	// handlers still publish and acknowledge.
+	nc, sc  *nats.Conn
+	js      jetstream.JetStream
+	ns      *server.Server
+	log     *slog.Logger
+	subs    *subscriptions
+	health  health
+	kick    chan struct{}
+	stop    chan struct{}
+	stopped sync.WaitGroup
 }
 
-// Open connects to url, or starts an in-process JetStream server storing
-// under dataDir when url is empty.
-func Open(ctx context.Context, url, dataDir, prefix string, partitions, workers int, log *slog.Logger) (*Bus, error) {
+// Open connects (or starts the in-process server), creates the streams and
+// consumers, and starts checking them.
+func Open(ctx context.Context, o Options) (*Bus, error) {
+	if o.Replicas < 1 {
+		o.Replicas = 1
+	}
+	if o.CheckEvery <= 0 {
+		o.CheckEvery = 2 * time.Second
+	}
 	b := &Bus{
-		Topics: Topics{Inbound: prefix + "_inbound", Outbound: prefix + "_outbound",
-			Poison: prefix + "_poison", Events: prefix + ".events", Partitions: partitions},
-		Logger: watermill.NewSlogLoggerWithLevelMapping(log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}),
-		log:    log,
+		Topics: Topics{Inbound: o.Prefix + "_inbound", Outbound: o.Prefix + "_outbound",
+			Poison: o.Prefix + "_poison", Events: o.Prefix + ".events", Partitions: o.Partitions},
+		opts: o, log: o.Log, subs: newSubscriptions(),
+		kick: make(chan struct{}, 1), stop: make(chan struct{}),
 	}
-	opts := []nats.Option{nats.Name("kefu"), nats.MaxReconnects(-1), nats.ReconnectWait(500 * time.Millisecond)}
-	if url == "" {
-		ns, err := startEmbedded(filepath.Join(dataDir, "nats"))
-		if err != nil {
-			return nil, err
-		}
-		b.ns = ns
-		opts = append(opts, nats.InProcessServer(ns))
-	}
-	nc, err := nats.Connect(url, opts...)
-	if err != nil {
-		b.Close()
-		return nil, fmt.Errorf("connect nats: %w: %w", ErrUnavailable, err)
-	}
-	b.nc = nc
-	if err := b.provision(prefix); err != nil {
+	b.Logger = quietAfterDrain{watermill.NewSlogLoggerWithLevelMapping(o.Log,
+		map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}), b.subs}
+	if err := b.connect(); err != nil {
 		b.Close()
 		return nil, err
 	}
-	return b, b.build(prefix, workers)
+	if err := b.provisionAtStart(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if err := b.build(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	b.stopped.Add(1)
+	go b.monitor()
+	return b, nil
+}
+
+func (b *Bus) connect() error {
+	var inProcess []nats.Option
+	if b.opts.URL == "" {
+		ns, err := startEmbedded(filepath.Join(b.opts.DataDir, "nats"))
+		if err != nil {
+			return err
+		}
+		b.ns = ns
+		inProcess = append(inProcess, nats.InProcessServer(ns))
+	}
+	conn := func(name string) (*nats.Conn, error) {
+		opts := append([]nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(500 * time.Millisecond),
+			nats.DrainTimeout(8 * time.Second),
+			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { b.disconnected(name, err) }),
+			nats.ReconnectHandler(func(*nats.Conn) { b.checkSoon() }),
+		}, inProcess...)
+		nc, err := nats.Connect(b.opts.URL, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("connect nats: %w: %w", ErrUnavailable, err)
+		}
+		return nc, nil
+	}
+	var err error
+	if b.nc, err = conn("kefu"); err != nil {
+		return err
+	}
+	if b.sc, err = conn("kefu-subscriptions"); err != nil {
+		return err
+	}
+	if b.js, err = jetstream.New(b.nc); err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	return nil
 }
 
 func startEmbedded(dir string) (*server.Server, error) {
@@ -118,30 +196,6 @@ func startEmbedded(dir string) (*server.Server, error) {
 	return ns, nil
 }
 
-// provision creates the durable streams (file storage, work-queue retention:
-// a message is removed once the hub acknowledged it) with a duplicate
-// window, so a re-publish of the same message id is dropped by JetStream too
-// (the database unique key stays the truth).
-func (b *Bus) provision(prefix string) error {
-	js, err := b.nc.JetStream()
-	if err != nil {
-		return fmt.Errorf("jetstream: %w", err)
-	}
-	streams := map[string]string{b.Topics.Inbound: b.Topics.Inbound + ".*", b.Topics.Outbound: b.Topics.Outbound,
-		b.Topics.Poison: b.Topics.Poison}
-	for name, subject := range streams {
-		cfg := &nats.StreamConfig{Name: name, Subjects: []string{subject}, Storage: nats.FileStorage,
-			Retention: nats.WorkQueuePolicy, Duplicates: 2 * time.Minute, MaxAge: 7 * 24 * time.Hour}
-		if _, err := js.StreamInfo(name); err == nil {
-			continue
-		}
-		if _, err := js.AddStream(cfg); err != nil && !errors.Is(err, nats.ErrStreamNameAlreadyInUse) {
-			return fmt.Errorf("create stream %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
 // durableName derives a consumer name from a topic (no dots allowed).
 func durableName(_, topic string) string { return strings.ReplaceAll(topic, ".", "_") + "_hub" }
 
@@ -152,7 +206,7 @@ func durableName(_, topic string) string { return strings.ReplaceAll(topic, ".",
 // milliseconds, and a redelivery of a slow one is absorbed by the dedup key.
 const ackWait = 10 * time.Second
 
-func (b *Bus) build(prefix string, workers int) error {
+func (b *Bus) build() error {
 	pub, err := wmnats.NewPublisherWithNatsConn(b.nc, wmnats.PublisherPublishConfig{
 		Marshaler: &wmnats.NATSMarshaler{}, SubjectCalculator: wmnats.DefaultSubjectCalculator,
 		JetStream: wmnats.JetStreamConfig{TrackMsgID: true},
@@ -161,41 +215,8 @@ func (b *Bus) build(prefix string, workers int) error {
 		return fmt.Errorf("publisher: %w", err)
 	}
 	b.Durable = pub
-	sub, err := wmnats.NewSubscriberWithNatsConn(b.nc, wmnats.SubscriberSubscriptionConfig{
-		Unmarshaler: &wmnats.NATSMarshaler{}, QueueGroupPrefix: prefix + "_hub",
-		SubscribersCount: workers, AckWaitTimeout: ackWait,
-		// A message handed back (the store is down) comes again after a pause.
-		NakDelay: wmnats.NewStaticDelay(2 * time.Second),
-		JetStream: wmnats.JetStreamConfig{
-			// An ack lost in a crash only means a redelivery, which the
-			// database dedup key absorbs; async acks keep the inbox fast.
-			AckAsync:          true,
-			DurableCalculator: durableName,
-			SubscribeOptions: []nats.SubOpt{nats.ManualAck(), nats.AckExplicit(), nats.DeliverAll(),
-				nats.AckWait(ackWait), nats.MaxAckPending(4 * workers)},
-		},
-	}, b.Logger)
-	if err != nil {
-		return fmt.Errorf("subscriber: %w", err)
-	}
-	b.Queue = sub
-	ordered, err := wmnats.NewSubscriberWithNatsConn(b.nc, wmnats.SubscriberSubscriptionConfig{
-		Unmarshaler: &wmnats.NATSMarshaler{}, QueueGroupPrefix: prefix + "_hub",
-		SubscribersCount: 1, AckWaitTimeout: ackWait, NakDelay: wmnats.NewStaticDelay(2 * time.Second),
-		JetStream: wmnats.JetStreamConfig{
-			AckAsync: true, DurableCalculator: durableName,
-			SubscribeOptions: []nats.SubOpt{nats.ManualAck(), nats.AckExplicit(), nats.DeliverAll(),
-				// Consumer state in memory: a partition consumer rewriting its
-				// state file per message cost a tenth of the hub's CPU; on a
-				// restart unacknowledged messages come again (work-queue
-				// retention removes acknowledged ones) and dedup absorbs them.
-				nats.AckWait(ackWait), nats.MaxAckPending(1), nats.ConsumerMemoryStorage()},
-		},
-	}, b.Logger)
-	if err != nil {
-		return fmt.Errorf("ordered subscriber: %w", err)
-	}
-	b.Ordered = ordered
+	b.Queue = b.subscriber(b.opts.Workers, false)
+	b.Ordered = b.subscriber(1, false)
 	bpub, err := wmnats.NewPublisherWithNatsConn(b.nc, wmnats.PublisherPublishConfig{
 		Marshaler: &wmnats.NATSMarshaler{}, SubjectCalculator: wmnats.DefaultSubjectCalculator,
 		JetStream: wmnats.JetStreamConfig{Disabled: true},
@@ -204,61 +225,67 @@ func (b *Bus) build(prefix string, workers int) error {
 		return fmt.Errorf("broadcast publisher: %w", err)
 	}
 	b.Broadcast = bpub
-	bsub, err := wmnats.NewSubscriberWithNatsConn(b.nc, wmnats.SubscriberSubscriptionConfig{
-		Unmarshaler: &wmnats.NATSMarshaler{}, JetStream: wmnats.JetStreamConfig{Disabled: true},
-	}, b.Logger)
-	if err != nil {
-		return fmt.Errorf("broadcast subscriber: %w", err)
-	}
-	b.BroadcastSub = bsub
+	b.BroadcastSub = b.subscriber(1, true)
 	return nil
-}
-
-// Ping reports whether the bus connection is up (for /readyz).
-func (b *Bus) Ping() error {
-	if b.nc == nil || !b.nc.IsConnected() {
-		return fmt.Errorf("%w: not connected", ErrUnavailable)
-	}
-	return nil
-}
-
-// Lag returns how many inbound messages wait unacknowledged for the hub, for
-// the bus-lag metric.
-func (b *Bus) Lag() (uint64, error) {
-	js, err := b.nc.JetStream()
-	if err != nil {
-		return 0, err
-	}
-	var lag uint64
-	for i := 0; i < b.Topics.Partitions; i++ {
-		ci, err := js.ConsumerInfo(b.Topics.Inbound, durableName("", b.Topics.InboundPartition(i)))
-		if err != nil {
-			continue // not subscribed yet
-		}
-		lag += ci.NumPending + uint64(ci.NumAckPending)
-	}
-	return lag, nil
 }
 
 // Publish sends one durable message and waits for JetStream's ack. The id
 // becomes the Nats-Msg-Id, so a republish inside the window is dropped.
+// Without a connection it fails at once (a webhook must not wait for the
+// publish timeout: WeChat gives up after 5 s).
 func (b *Bus) Publish(topic, id string, payload []byte) error {
+	if !b.nc.IsConnected() {
+		return fmt.Errorf("publish %s: %w: not connected to NATS", topic, ErrUnavailable)
+	}
 	m := message.NewMessage(id, payload)
 	if err := b.Durable.Publish(topic, m); err != nil {
+		if errors.Is(err, nats.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
+			b.checkSoon() // the stream may be gone: recreate it now
+		}
 		return fmt.Errorf("publish %s: %w: %w", topic, ErrUnavailable, err)
 	}
 	return nil
 }
 
-// Close closes subscribers, the connection and the embedded server.
+// StopConsuming drains every subscription: no new message is taken, and
+// it returns once the handlers of those in flight have finished (acked or
+// nacked) or after 8 s. Call it before stopping the router: cancelling the
+// router first fails the messages in flight and can close a subscription's
+// channel under a delivery (a "send on closed channel" panic).
+func (b *Bus) StopConsuming() {
+	b.subs.draining()
+	closed := make(chan struct{})
+	b.sc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	if err := b.sc.Drain(); err != nil {
+		b.sc.Close()
+		return
+	}
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		b.sc.Close()
+	}
+}
+
+// Close stops the checks and closes subscribers, the connections and the
+// embedded server.
 func (b *Bus) Close() {
+	select {
+	case <-b.stop:
+	default:
+		close(b.stop)
+	}
+	b.stopped.Wait()
+	b.subs.draining()
 	for _, c := range []interface{ Close() error }{b.Queue, b.Ordered, b.BroadcastSub, b.Durable, b.Broadcast} {
 		if c != nil {
 			c.Close()
 		}
 	}
-	if b.nc != nil {
-		b.nc.Close()
+	for _, c := range []*nats.Conn{b.sc, b.nc} {
+		if c != nil {
+			c.Close()
+		}
 	}
 	if b.ns != nil {
 		b.ns.Shutdown()

@@ -61,8 +61,12 @@ func DecodeEvents(payload []byte) ([]hub.Event, error) {
 
 // PublishInbound durably publishes a normalized inbound message on its
 // customer's partition; it returns only once JetStream has stored it, so a
-// connector may then acknowledge the platform.
+// connector may then acknowledge the platform. While the inbox is too far
+// behind it refuses at once with a *BackpressureError (retry later).
 func (b *Bus) PublishInbound(in hub.Inbound) error {
+	if err := b.refuseInbound(); err != nil {
+		return err
+	}
 	payload, err := json.Marshal(in)
 	if err != nil {
 		return fmt.Errorf("encode inbound: %w", err)

@@ -39,8 +39,48 @@ func New(busLag func() float64) *Metrics {
 			Help: "Time from webhook receipt to the message being stored.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14)}),
 	}
 	lag := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kefu_bus_lag_messages",
-		Help: "Inbound bus messages not yet processed by the hub."}, busLag)
+		Help: "Inbound bus messages not yet processed by the hub (every unacknowledged one, also of partitions whose consumer is missing)."}, busLag)
 	r.MustRegister(m.Inbound, m.Outbound, m.Routing, m.WebSockets, m.HTTP, m.IngestLat, lag,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// BusHealth is what the bus's checks found (bus.Health), for its gauges.
+type BusHealth struct {
+	Consuming, Backpressure              bool
+	MissingStreams, MissingConsumers     int
+	RecreatedStreams, RecreatedConsumers uint64
+}
+
+// WatchBus exports the bus's health, read at every scrape: whether this
+// process consumes, backpressure, what is missing and what was recreated.
+func (m *Metrics) WatchBus(health func() BusHealth) {
+	gauge := func(name, help string, v func(BusHealth) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return v(health()) })
+	}
+	counter := func(name, help string, v func(BusHealth) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+			func() float64 { return float64(v(health())) })
+	}
+	m.Registry.MustRegister(
+		gauge("kefu_bus_consuming", "1 when this process consumes every durable bus topic (connected, streams and consumers present, subscribed).",
+			func(h BusHealth) float64 { return bit(h.Consuming) }),
+		gauge("kefu_inbox_backpressure", "1 while inbound messages are refused with 503 + Retry-After because too many wait (KEFU_INBOX_MAX_LAG).",
+			func(h BusHealth) float64 { return bit(h.Backpressure) }),
+		gauge("kefu_bus_missing_streams", "Bus streams the last check could neither find nor recreate.",
+			func(h BusHealth) float64 { return float64(h.MissingStreams) }),
+		gauge("kefu_bus_missing_consumers", "Bus consumers the last check could neither find nor recreate (their partitions are not consumed).",
+			func(h BusHealth) float64 { return float64(h.MissingConsumers) }),
+		counter("kefu_bus_recreated_streams_total", "Bus streams found missing (a NATS store lost) and recreated.",
+			func(h BusHealth) uint64 { return h.RecreatedStreams }),
+		counter("kefu_bus_recreated_consumers_total", "Bus consumers found missing (a NATS restart or store lost) and recreated.",
+			func(h BusHealth) uint64 { return h.RecreatedConsumers }),
+	)
+}
+
+func bit(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -82,7 +82,12 @@ func (p *Pipeline) Ready() <-chan struct{} { return p.ready }
 // Kick asks for the tenant's queue to be drained (capacity freed).
 func (p *Pipeline) Kick(tenantID string) { p.turns.kick(tenantID) }
 
-// Run starts everything and blocks until ctx ends.
+// Run starts everything and blocks until ctx ends. Stopping goes in order:
+// the bus drains its subscriptions first (no new message is taken; those
+// in flight are stored and acknowledged, or handed back), then the router
+// stops, then the workers. Cancelling the handlers with ctx instead would
+// fail the messages in flight ("context canceled") and could close a
+// subscription's channel under a delivery (a panic in the NATS callback).
 func (p *Pipeline) Run(ctx context.Context) error {
 	r, err := message.NewRouter(message.RouterConfig{CloseTimeout: 10 * time.Second}, p.bus.Logger)
 	if err != nil {
@@ -96,7 +101,8 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		return fmt.Errorf("poison queue: %w", err)
 	}
 	retry := middleware.Retry{MaxRetries: 5, InitialInterval: 100 * time.Millisecond, MaxInterval: 3 * time.Second,
-		Multiplier: 2, Logger: p.bus.Logger}
+		Multiplier: 2, Logger: p.bus.Logger,
+		ShouldRetry: func(r middleware.RetryParams) bool { return !errors.Is(r.Err, context.Canceled) }}
 	r.AddMiddleware(poison, retry.Middleware, middleware.Recoverer)
 	for i := 0; i < p.bus.Topics.Partitions; i++ {
 		r.AddConsumerHandler(fmt.Sprintf("inbox-%d", i), p.bus.Topics.InboundPartition(i), p.bus.Ordered, p.handleInbound)
@@ -105,10 +111,13 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	r.AddConsumerHandler("poison", p.bus.Topics.Poison, p.bus.Queue, p.handlePoison)
 	r.AddConsumerHandler("events", p.bus.Topics.Events, p.bus.BroadcastSub, p.handleEvents)
 
+	// The router and the workers outlive ctx until the bus has drained.
+	work, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
 	var wg sync.WaitGroup
 	spawn := func(f func(context.Context)) {
 		wg.Add(1)
-		go func() { defer wg.Done(); f(ctx) }()
+		go func() { defer wg.Done(); f(work) }()
 	}
 	spawn(p.batcher)
 	for i := 0; i < 4; i++ {
@@ -120,7 +129,19 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		<-r.Running()
 		p.readyOnce.Do(func() { close(p.ready) })
 	}()
-	err = r.Run(ctx)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-work.Done(): // the router ended by itself
+			return
+		}
+		p.bus.StopConsuming()
+		if err := r.Close(); err != nil {
+			p.log.Warn("router did not stop in time", "err", err)
+		}
+	}()
+	err = r.Run(work)
+	stop()
 	wg.Wait()
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("router: %w", err)
@@ -128,7 +149,16 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	return nil
 }
 
-func (p *Pipeline) storeHealthy(error) bool {
+// storeHealthy decides whether a message that failed its retries goes to
+// the poison queue (failed_messages): only when the store is up — during
+// an outage the message is handed back to JetStream and redelivered after
+// a delay — and never for a handler interrupted by the hub stopping
+// (context canceled): that message is handed back too, and stored when it
+// comes again (it may be stored already; the dedup key absorbs it).
+func (p *Pipeline) storeHealthy(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	return p.Store.Ping(ctx) == nil
