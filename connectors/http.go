@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/kefu-hub/kefu/hub/files"
@@ -16,6 +18,20 @@ import (
 // Fail answers a platform with the hub's error shape and stops the handler.
 func Fail(g *gin.Context, status int, code, msg string) {
 	g.AbortWithStatusJSON(status, gin.H{"error": gin.H{"code": code, "message": msg}})
+}
+
+// Unavailable answers 503 for an error the sender should retry — the store
+// or the bus unreachable, or the inbox pushing back — since platforms retry
+// on 5xx. When the error says how long to wait (the bus's backpressure
+// does), Retry-After says it too. The workbench's error map answers its
+// unavailable errors here, so every surface answers them alike.
+func Unavailable(g *gin.Context, err error, msg string) {
+	var later interface{ RetryAfter() time.Duration }
+	if errors.As(err, &later) {
+		g.Header("Retry-After", strconv.Itoa(int(math.Ceil(later.RetryAfter().Seconds()))))
+		msg = "the inbox is behind; " + msg
+	}
+	Fail(g, http.StatusServiceUnavailable, "unavailable", msg)
 }
 
 // ReadBody reads an inbound webhook body of at most max bytes. When it

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
 
 	"github.com/kefu-hub/kefu/hub/identity"
@@ -50,7 +51,7 @@ func (s *Server) respond(g *gin.Context, status int, v any, err error) {
 		fail(g, http.StatusConflict, "conflict", err.Error())
 	case errors.Is(err, hub.ErrUnavailable):
 		s.Log.Error("unavailable", "path", g.FullPath(), "err", err)
-		fail(g, http.StatusServiceUnavailable, "unavailable", "temporarily unavailable, retry")
+		connectors.Unavailable(g, err, "temporarily unavailable, retry")
 	default:
 		s.Log.Error("internal error", "path", g.FullPath(), "err", err)
 		fail(g, http.StatusInternalServerError, "internal", "internal error")

@@ -102,7 +102,7 @@ func (c *Connector) inbound(g *gin.Context) {
 	in.ReceivedAt = c.deps.Now()
 	if err := c.deps.Publish(ctx, in); err != nil {
 		c.deps.Log.Warn("inbound not durable; asking the sender to retry", "channel", ch.ID, "err", err)
-		fail(g, http.StatusServiceUnavailable, "unavailable", "not stored, retry")
+		connectors.Unavailable(g, err, "not stored, retry")
 		return
 	}
 	g.JSON(http.StatusOK, gin.H{"status": "accepted", "id": p.ID})

@@ -84,8 +84,9 @@ func (c *Connector) push(g *gin.Context) {
 		return
 	}
 	if err := c.deps.Publish(ctx, p.in); err != nil {
+		// WeChat retries a 5xx (it reads no Retry-After): what we want.
 		c.deps.Log.Warn("wechat push not durable; asking WeChat to retry", "channel", ch.ID, "err", err)
-		fail(g, http.StatusServiceUnavailable, "unavailable", "not stored, retry")
+		connectors.Unavailable(g, err, "not stored, retry")
 		return
 	}
 	g.String(http.StatusOK, "success")
