@@ -374,7 +374,7 @@ func (d *Dispatcher) recheckTenant(tenantID string) {
 func (d *Dispatcher) Run(ctx context.Context) {
 	tick := time.NewTicker(recheckAfterBeat)
 	defer tick.Stop()
-	lastBeat := time.Now()
+	lastBeat, lastPing := time.Now(), time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -382,9 +382,25 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		case <-tick.C:
 		}
 		d.refresh(ctx)
+		if now := time.Now(); now.Sub(lastPing) >= time.Second {
+			lastPing = now
+			d.ping(now)
+		}
 		if time.Since(lastBeat) >= heartbeatEvery {
 			lastBeat = time.Now()
 			d.heartbeat(ctx)
+		}
+	}
+}
+
+// ping asks every socket whose ping is due for one (each socket every
+// wsPingEvery; a socket has no ticker of its own).
+func (d *Dispatcher) ping(now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, set := range d.byVisitor {
+		for v := range set {
+			v.ping(now)
 		}
 	}
 }

@@ -7,23 +7,24 @@ import (
 	"github.com/kefu-hub/kefu/hub"
 )
 
+// testConn is a socket whose frames stay queued (as while its welcome is
+// written: no writer runs).
 func testConn(ch *hub.Channel, visitorID string) *visitorConn {
-	return &visitorConn{ch: ch, visitorID: visitorID, key: contactKey(ch.ID, visitorID),
-		out: make(chan []byte, 16), done: make(chan struct{})}
+	return &visitorConn{ch: ch, visitorID: visitorID, key: contactKey(ch.ID, visitorID), writing: true}
 }
 
 func frames(v *visitorConn) []map[string]any {
+	v.wmu.Lock()
+	q := v.queue
+	v.queue = nil
+	v.wmu.Unlock()
 	var out []map[string]any
-	for {
-		select {
-		case b := <-v.out:
-			var f map[string]any
-			json.Unmarshal(b, &f)
-			out = append(out, f)
-		default:
-			return out
-		}
+	for _, b := range q {
+		var f map[string]any
+		json.Unmarshal(b, &f)
+		out = append(out, f)
 	}
+	return out
 }
 
 func event(typ hub.EventType, conv string, payload any) hub.Event {

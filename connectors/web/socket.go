@@ -20,7 +20,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/files"
 )
 
-// Websocket hygiene: one writer, write deadlines, read limits,
+// Websocket hygiene: one writer at a time, write deadlines, read limits,
 // ping/pong, slow sockets dropped (they resume), small buffers: a visitor
 // socket is mostly idle and there are many.
 const (
@@ -32,12 +32,18 @@ const (
 	wsOutboxSize = 32
 	maxText      = 5000
 	historySize  = 50
+	// maxHandling bounds the widget frames handled at once across sockets
+	// (each on a short-lived goroutine, see offload).
+	maxHandling = 256
 )
 
 var wsBuffers sync.Pool
 
 var upgrader = websocket.Upgrader{
-	ReadBufferSize:  1024,
+	// Widget frames are small; a frame larger than the buffer is read in
+	// several reads. The write buffer comes from a pool while a frame is
+	// written, so an idle socket holds none.
+	ReadBufferSize:  512,
 	WriteBufferSize: 1024,
 	WriteBufferPool: &wsBuffers,
 	// The origin is checked against the channel's allowed domains before
@@ -45,8 +51,14 @@ var upgrader = websocket.Upgrader{
 	CheckOrigin: func(*http.Request) bool { return true },
 }
 
-// visitorConn is one open visitor socket.
+// visitorConn is one open visitor socket. It has one goroutine of its own,
+// the reader. Frames to send are queued (send); a writer goroutine runs
+// only while the queue has something, so an idle socket costs no writer,
+// no channel and no ticker (the dispatcher asks for pings). At most one
+// writer runs at a time: the one that finds the queue empty stops, and the
+// one that finds the socket closing writes the close frame and cleans up.
 type visitorConn struct {
+	c         *Connector
 	ch        *hub.Channel
 	cfg       Config
 	visitorID string
@@ -57,23 +69,95 @@ type visitorConn struct {
 	group     string
 	online    bool
 	conn      *websocket.Conn
-	out       chan []byte
-	done      chan struct{}
-	closeOnce sync.Once
+	cancel    context.CancelFunc // ends the socket's handlers
+	wmu       sync.Mutex
+	queue     [][]byte  // frames waiting for the writer
+	writing   bool      // a writer runs (or the handler still writes the welcome)
+	closing   bool      // no more frames: the writer closes the socket
+	pingDue   bool      // the writer sends a ping
+	pingAt    time.Time // when the next ping is due
 	mu        sync.Mutex
 	convID    string // the conversation the socket last showed
 }
 
 // send queues a frame; a socket too slow to take it is closed (it resumes).
 func (v *visitorConn) send(b []byte) {
-	select {
-	case v.out <- b:
-	default:
-		v.close()
+	v.wmu.Lock()
+	if v.closing {
+		v.wmu.Unlock()
+		return
+	}
+	if len(v.queue) >= wsOutboxSize {
+		v.closing = true
+	} else {
+		v.queue = append(v.queue, b)
+	}
+	v.wakeLocked()
+}
+
+// close asks the writer to send what is queued, then close the socket.
+func (v *visitorConn) close() {
+	v.wmu.Lock()
+	if v.closing {
+		v.wmu.Unlock()
+		return
+	}
+	v.closing = true
+	v.wakeLocked()
+}
+
+// ping asks for a ping when one is due (the dispatcher calls it).
+func (v *visitorConn) ping(now time.Time) {
+	v.wmu.Lock()
+	if v.closing || now.Before(v.pingAt) {
+		v.wmu.Unlock()
+		return
+	}
+	v.pingAt, v.pingDue = now.Add(wsPingEvery), true
+	v.wakeLocked()
+}
+
+// wakeLocked starts a writer unless one runs; it unlocks wmu.
+func (v *visitorConn) wakeLocked() {
+	start := !v.writing
+	v.writing = true
+	v.wmu.Unlock()
+	if start {
+		v.c.socks.Go(v.flush)
 	}
 }
 
-func (v *visitorConn) close() { v.closeOnce.Do(func() { close(v.done) }) }
+// flush is the socket's writer while it has something to write: queued
+// frames, a ping, and when closing, the close frame and the clean-up.
+func (v *visitorConn) flush() {
+	for {
+		v.wmu.Lock()
+		q, ping, closing := v.queue, v.pingDue, v.closing
+		v.queue, v.pingDue = nil, false
+		if len(q) == 0 && !ping && !closing {
+			v.writing = false
+			v.wmu.Unlock()
+			return
+		}
+		v.wmu.Unlock()
+		for _, b := range q {
+			if !writeRaw(v.conn, b) {
+				v.c.gone(v)
+				return
+			}
+		}
+		if ping && v.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)) != nil {
+			v.c.gone(v)
+			return
+		}
+		if closing {
+			// What was queued is out; a dropped slow socket resumes.
+			wsClose(v.conn, websocket.CloseGoingAway, "bye")
+			v.c.gone(v)
+			return // writing stays set: no writer after this one
+		}
+	}
+}
 
 func (v *visitorConn) sendJSON(x any) {
 	b, _ := json.Marshal(x)
@@ -149,8 +233,10 @@ func (c *Connector) socket(g *gin.Context) {
 		return // the upgrader answered
 	}
 	conn.SetReadLimit(wsReadLimit)
-	v := &visitorConn{ch: ch, cfg: cfg, ip: ip, conn: conn, out: make(chan []byte, wsOutboxSize), done: make(chan struct{})}
 	ctx, cancel := context.WithCancel(context.Background()) // the request context ends with the hijack
+	// The handler writes the welcome itself: no writer runs until it is out.
+	v := &visitorConn{c: c, ch: ch, cfg: cfg, ip: ip, conn: conn, cancel: cancel, writing: true,
+		pingAt: time.Now().Add(wsPingEvery)}
 	hello, ok := c.hello(ctx, v, g.Request)
 	if !ok {
 		cancel()
@@ -170,25 +256,24 @@ func (c *Connector) socket(g *gin.Context) {
 	if err != nil {
 		c.deps.Log.Debug("visitor welcome", "channel", ch.ID, "err", err)
 		wsClose(conn, websocket.CloseTryAgainLater, "try again")
-		c.gone(v, cancel)
+		c.gone(v)
 		return
 	}
-	// The socket lives on in two small goroutines of its own; this handler
-	// (and the HTTP server goroutine with its deep stack) returns, which
-	// keeps an idle visitor cheap.
+	// The socket lives on in its reader (and a writer while there is
+	// something to write); this handler (and the HTTP server goroutine
+	// with its deep stack) returns, which keeps an idle visitor cheap.
 	c.socks.Go(func() { c.reader(ctx, v) })
-	c.socks.Go(func() {
-		c.writer(v)
-		c.gone(v, cancel)
-	})
+	c.socks.Go(v.flush) // what was queued during the welcome; then the writer stops
 }
 
 // gone cleans up after a socket: it is closed and unregistered, and the
 // visitor marked as having left when it was their last socket here.
-func (c *Connector) gone(v *visitorConn, cancel context.CancelFunc) {
-	v.close()
+func (c *Connector) gone(v *visitorConn) {
+	v.wmu.Lock()
+	v.closing, v.queue = true, nil
+	v.wmu.Unlock()
 	v.conn.Close()
-	cancel()
+	v.cancel()
 	if c.hub.remove(v) {
 		ctx, stop := context.WithTimeout(context.Background(), 5*time.Second)
 		defer stop()
@@ -294,38 +379,9 @@ func (c *Connector) welcome(ctx context.Context, v *visitorConn, f *clientFrame)
 	return w, nil
 }
 
-// writer is the socket's one writer: frames, pings, close.
-func (c *Connector) writer(v *visitorConn) {
-	ping := time.NewTicker(wsPingEvery)
-	defer ping.Stop()
-	for {
-		select {
-		case <-v.done:
-			// Flush what is queued, then go (a dropped slow socket resumes).
-			for {
-				select {
-				case b := <-v.out:
-					if !writeRaw(v.conn, b) {
-						return
-					}
-				default:
-					wsClose(v.conn, websocket.CloseGoingAway, "bye")
-					return
-				}
-			}
-		case b := <-v.out:
-			if !writeRaw(v.conn, b) {
-				return
-			}
-		case <-ping.C:
-			if v.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)) != nil {
-				return
-			}
-		}
-	}
-}
-
-// reader handles the widget's frames until the socket closes.
+// reader reads the widget's frames until the socket closes. Each frame is
+// handled off the reader (offload), so the reader's stack stays small
+// however deep storing a message goes.
 func (c *Connector) reader(ctx context.Context, v *visitorConn) {
 	defer v.close()
 	conn := v.conn
@@ -337,17 +393,46 @@ func (c *Connector) reader(ctx context.Context, v *visitorConn) {
 			return
 		}
 		conn.SetReadDeadline(time.Now().Add(wsPongWait))
-		var f clientFrame
-		if err := json.Unmarshal(b, &f); err != nil {
-			v.fail("bad_frame", "frames are JSON objects (connectors/web/doc.go)")
-			continue
+		if !c.offload(ctx, func() { c.frame(ctx, v, b) }) {
+			return
 		}
-		if !c.limits.allow("frames:"+v.visitorID, framesPerSecond, frameBurst) {
-			v.fail("rate_limited", "too many frames; slow down")
-			continue
-		}
-		c.handle(ctx, v, &f)
 	}
+}
+
+// offload runs fn on a short-lived goroutine and waits for it, with at
+// most maxHandling running at once. Storing a message or reading a history
+// grows a goroutine's stack (SQLite and NATS calls go deep); on a socket's
+// own long-lived reader that stack would stay, ten thousand times over.
+func (c *Connector) offload(ctx context.Context, fn func()) bool {
+	select {
+	case c.handling <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
+	done := make(chan struct{})
+	go func() {
+		defer func() {
+			<-c.handling
+			close(done)
+		}()
+		fn()
+	}()
+	<-done
+	return true
+}
+
+// frame handles one widget frame.
+func (c *Connector) frame(ctx context.Context, v *visitorConn, b []byte) {
+	var f clientFrame
+	if err := json.Unmarshal(b, &f); err != nil {
+		v.fail("bad_frame", "frames are JSON objects (connectors/web/doc.go)")
+		return
+	}
+	if !c.limits.allow("frames:"+v.visitorID, framesPerSecond, frameBurst) {
+		v.fail("rate_limited", "too many frames; slow down")
+		return
+	}
+	c.handle(ctx, v, &f)
 }
 
 func (c *Connector) handle(ctx context.Context, v *visitorConn, f *clientFrame) {

@@ -30,6 +30,7 @@ type Connector struct {
 	hub      *Dispatcher
 	limits   *limiter
 	socks    sync.WaitGroup // the visitor sockets' goroutines
+	handling chan struct{}  // frames being handled (offload)
 }
 
 var (
@@ -50,7 +51,8 @@ func New(d connectors.Deps) *Connector {
 	if d.Region == nil {
 		d.Region = func(string) string { return "" }
 	}
-	c := &Connector{deps: d, limits: newLimiter(), visitors: visitors.New(d.Store, d.Customers, d.Region)}
+	c := &Connector{deps: d, limits: newLimiter(), visitors: visitors.New(d.Store, d.Customers, d.Region),
+		handling: make(chan struct{}, maxHandling)}
 	c.hub = newDispatcher(c)
 	return c
 }
