@@ -100,15 +100,9 @@ func (s *Router) RouteMany(ctx context.Context, tenantID string, jobs []Job, dra
 }
 
 // passSize is how many conversations one routing transaction takes. It
-// holds their rows locked, and a customer's next message waits for that
-// lock: on PostgreSQL (several hubs, concurrent batches) transactions stay
-// short; SQLite has one writer anyway and gains most from fewer commits.
-func (s *Router) passSize() int {
-	if s.k.Postgres {
-		return 16
-	}
-	return 64
-}
+// holds their rows locked (on SQLite: the one writer), and customers'
+// next messages wait for that: transactions stay short.
+func (s *Router) passSize() int { return 16 }
 
 // pass is a RouteMany call's state across its transactions.
 type pass struct {

@@ -32,6 +32,18 @@ type NewAgent struct {
 	Role       hub.Role `json:"role"`
 	MaxChats   int      `json:"max_chats"`
 	Groups     []string `json:"groups"`
+	hash       string   // the password hashed, before any transaction (see hashed)
+}
+
+// hashed validates the new agent and hashes the password — outside any
+// transaction: argon2id takes tens of milliseconds, and on SQLite every
+// other write would wait for them.
+func (na NewAgent) hashed() (NewAgent, error) {
+	if err := na.validate(); err != nil {
+		return na, err
+	}
+	na.hash = HashPassword(na.Password)
+	return na, nil
 }
 
 func validRole(r hub.Role) bool {
@@ -71,7 +83,10 @@ func insertAgent(ctx context.Context, tx *store.Tx, tenantID string, na NewAgent
 	if err := na.validate(); err != nil {
 		return nil, err
 	}
-	a := &hub.Agent{ID: hub.NewID("ag"), TenantID: tenantID, Email: na.Email, PasswordHash: HashPassword(na.Password),
+	if na.hash == "" {
+		na.hash = HashPassword(na.Password)
+	}
+	a := &hub.Agent{ID: hub.NewID("ag"), TenantID: tenantID, Email: na.Email, PasswordHash: na.hash,
 		Name: na.Name, EmployeeNo: na.EmployeeNo, Role: na.Role, Superadmin: super, MaxChats: na.MaxChats,
 		Status: hub.StatusOffline, CreatedAt: tx.Now(), Groups: []string{}}
 	const q = `INSERT INTO agents (` + agentCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, FALSE, NULL, ?, FALSE, FALSE)`
@@ -95,8 +110,12 @@ func insertAgent(ctx context.Context, tx *store.Tx, tenantID string, na NewAgent
 
 // Create adds an agent to a tenant.
 func (s *Agents) Create(ctx context.Context, tenantID string, na NewAgent) (*hub.Agent, error) {
+	na, err := na.hashed()
+	if err != nil {
+		return nil, err
+	}
 	var a *hub.Agent
-	err := s.k.Write(ctx, func(tx *store.Tx) error {
+	err = s.k.Write(ctx, func(tx *store.Tx) error {
 		var err error
 		a, err = insertAgent(ctx, tx, tenantID, na, false)
 		return err
@@ -286,9 +305,10 @@ func (s *Agents) ResetPassword(ctx context.Context, tenantID, id string) (string
 		return "", fmt.Errorf("generate password: %w", err)
 	}
 	pw := base64.RawURLEncoding.EncodeToString(b)
+	hash := HashPassword(pw) // before the transaction (see NewAgent.hashed)
 	err := s.k.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE agents SET password_hash = ? WHERE tenant_id = ? AND id = ?`,
-			HashPassword(pw), tenantID, id); err != nil {
+			hash, tenantID, id); err != nil {
 			return fmt.Errorf("reset password: %w", err)
 		}
 		return endSessions(ctx, tx, id)

@@ -37,8 +37,12 @@ func (s *Tenants) Create(ctx context.Context, nt NewTenant, superadmin bool) (*h
 	if na.Name == "" {
 		na.Name = "Admin"
 	}
+	na, err := na.hashed()
+	if err != nil {
+		return nil, nil, err
+	}
 	var a *hub.Agent
-	err := s.k.Write(ctx, func(tx *store.Tx) error {
+	err = s.k.Write(ctx, func(tx *store.Tx) error {
 		const q = `INSERT INTO tenants (id, name, timezone, created_at) VALUES (?, ?, ?, ?)`
 		if _, err := tx.Exec(ctx, q, t.ID, t.Name, t.Timezone, t.CreatedAt); err != nil {
 			return fmt.Errorf("insert tenant: %w", err)
