@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/files"
@@ -244,10 +245,29 @@ func (c *Config) allowsType(ctype string) bool {
 	return false
 }
 
+// parseConfig reads a channel's settings (validated by Setup). Every socket
+// and widget request reads them, so the parsed form is kept by content:
+// the result shares its slices with the cache and must not be changed.
 func parseConfig(raw json.RawMessage) Config {
-	var c Config
-	_ = json.Unmarshal(raw, &c) // validated by Setup
+	parsed.Lock()
+	c, ok := parsed.m[string(raw)]
+	parsed.Unlock()
+	if ok {
+		return c
+	}
+	_ = json.Unmarshal(raw, &c)
+	parsed.Lock()
+	if parsed.m == nil || len(parsed.m) >= 256 {
+		parsed.m = map[string]Config{} // channels' settings rarely change: start over
+	}
+	parsed.m[string(raw)] = c
+	parsed.Unlock()
 	return c
+}
+
+var parsed struct {
+	sync.Mutex
+	m map[string]Config // raw settings → parsed
 }
 
 // public is what the widget may know of the channel.

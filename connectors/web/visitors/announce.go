@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/store"
 )
 
 // Agents' live visitor lists follow visitor.updated events. A visitor's
@@ -142,11 +143,24 @@ func (s *Store) announceRound(ctx context.Context, max int) (bool, error) {
 	return more, errors.Join(errs...)
 }
 
+var announceSelect = visitorSelect + ` WHERE v.tenant_id = ? AND v.id IN (` + store.Placeholders(announceChunk) + `)`
+
 // announce reads some of a tenant's visitors with their state and tells
 // the tenant's agents in one event.
 func (s *Store) announce(ctx context.Context, tenantID string, ids []string) error {
+	// Always announceChunk ids (padded with "", no visitor's id), so the
+	// statement has one shape and is prepared once.
+	args := make([]any, 0, announceChunk+1)
+	args = append(args, tenantID)
+	for i := range announceChunk {
+		id := ""
+		if i < len(ids) {
+			id = ids[i]
+		}
+		args = append(args, id)
+	}
 	var vs []Visitor
-	if err := s.k.SelectIn(ctx, &vs, visitorSelect+` WHERE v.tenant_id = ? AND v.id IN (?)`, tenantID, ids); err != nil {
+	if err := s.k.Select(ctx, &vs, announceSelect, args...); err != nil {
 		return fmt.Errorf("read visitors to announce: %w", err)
 	}
 	if len(vs) == 0 {
