@@ -6,7 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/kefu-hub/kefu/connectors"
-	"github.com/kefu-hub/kefu/hub/assign"
+	"github.com/kefu-hub/kefu/hub/assign/rules"
 	"github.com/kefu-hub/kefu/hub/identity"
 )
 
@@ -33,7 +33,7 @@ func (s routingAPI) listRules(g *gin.Context) {
 }
 
 func (s routingAPI) createRule(g *gin.Context) {
-	var p assign.RulePatch
+	var p rules.RulePatch
 	if !bind(g, &p) {
 		return
 	}
@@ -47,7 +47,7 @@ func (s routingAPI) getRule(g *gin.Context) {
 }
 
 func (s routingAPI) updateRule(g *gin.Context) {
-	var p assign.RulePatch
+	var p rules.RulePatch
 	if !bind(g, &p) {
 		return
 	}

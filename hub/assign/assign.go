@@ -8,7 +8,7 @@
 //
 // It owns the routing tables: conversation_routing (with the waiting
 // index: waiting is true exactly while the conversation is queued),
-// assignments, routing_log and routing_rules.
+// assignments and routing_log; the rules are hub/assign/rules.
 package assign
 
 import (
@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/assign/rules"
 	"github.com/kefu-hub/kefu/hub/automations"
 	"github.com/kefu-hub/kefu/hub/channels"
 	"github.com/kefu-hub/kefu/hub/contacts"
@@ -34,7 +35,7 @@ type Router struct {
 	chans    *channels.Store
 	contacts *contacts.Store
 	autos    *automations.Store
-	rules    *Rules
+	rules    *rules.Store
 	region   func(ip string) string
 	log      *slog.Logger
 }
@@ -43,7 +44,7 @@ type Router struct {
 type Assign struct {
 	Router   *Router
 	Handoffs *Handoffs
-	Rules    *Rules
+	Rules    *rules.Store
 }
 
 // Handoffs are the changes of hands: transfers, pick-ups, closing, an agent
@@ -70,10 +71,10 @@ func New(k *store.Store, d Deps) *Assign {
 	if d.Log == nil {
 		d.Log = k.Log()
 	}
-	rules := &Rules{k: k, ids: d.Identity}
+	rs := rules.New(k, d.Identity)
 	r := &Router{k: k, convs: d.Conversations, ids: d.Identity, chans: d.Channels, contacts: d.Contacts,
-		autos: d.Automations, rules: rules, region: d.Region, log: d.Log}
-	return &Assign{Router: r, Handoffs: &Handoffs{r: r}, Rules: rules}
+		autos: d.Automations, rules: rs, region: d.Region, log: d.Log}
+	return &Assign{Router: r, Handoffs: &Handoffs{r: r}, Rules: rs}
 }
 
 // Outcome is what routing did with a conversation.

@@ -108,7 +108,7 @@ func (t *turn) undoTo(mark int) {
 // enabledRules are the tenant's routing rules (read once).
 func (t *turn) enabledRules(ctx context.Context) ([]routing.Rule, error) {
 	if !t.ruled {
-		rs, err := t.r.rules.enabled(ctx, t.tenantID)
+		rs, err := t.r.rules.Enabled(ctx, t.tenantID)
 		if err != nil {
 			return nil, err
 		}

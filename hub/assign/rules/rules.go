@@ -1,4 +1,7 @@
-package assign
+// Package rules keeps the admins' routing rules (the routing_rules table):
+// conversations matching a rule's conditions (region, channel, search
+// engine, keyword) go to its targets. Routing reads the enabled ones.
+package rules
 
 import (
 	"context"
@@ -13,11 +16,14 @@ import (
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
-// Rules are the admins' routing rules.
-type Rules struct {
+// Store keeps the admins' routing rules.
+type Store struct {
 	k   *store.Store
 	ids *identity.Identity
 }
+
+// New returns the rule store.
+func New(k *store.Store, ids *identity.Identity) *Store { return &Store{k: k, ids: ids} }
 
 // RoutingRule is an admin's rule: conversations matching its conditions go
 // to its targets, in order (region, channel, search-engine and keyword
@@ -63,7 +69,7 @@ func (r ruleRow) toRule() RoutingRule {
 }
 
 // Rules lists a tenant's rules in the order they are tried.
-func (s *Rules) Rules(ctx context.Context, tenantID string) ([]RoutingRule, error) {
+func (s *Store) Rules(ctx context.Context, tenantID string) ([]RoutingRule, error) {
 	var rows []ruleRow
 	q := `SELECT ` + ruleCols + ` FROM routing_rules WHERE tenant_id = ? ORDER BY position, created_at, id`
 	if err := s.k.Select(ctx, &rows, q, tenantID); err != nil {
@@ -76,7 +82,7 @@ func (s *Rules) Rules(ctx context.Context, tenantID string) ([]RoutingRule, erro
 	return out, nil
 }
 
-func (s *Rules) enabled(ctx context.Context, tenantID string) ([]routing.Rule, error) {
+func (s *Store) Enabled(ctx context.Context, tenantID string) ([]routing.Rule, error) {
 	rs, err := s.Rules(ctx, tenantID)
 	var out []routing.Rule
 	for _, r := range rs {
@@ -88,7 +94,7 @@ func (s *Rules) enabled(ctx context.Context, tenantID string) ([]routing.Rule, e
 }
 
 // Rule returns one rule of a tenant.
-func (s *Rules) Rule(ctx context.Context, tenantID, id string) (*RoutingRule, error) {
+func (s *Store) Rule(ctx context.Context, tenantID, id string) (*RoutingRule, error) {
 	var r ruleRow
 	q := `SELECT ` + ruleCols + ` FROM routing_rules WHERE tenant_id = ? AND id = ?`
 	if err := s.k.Get(ctx, &r, q, tenantID, id); err != nil {
@@ -102,7 +108,7 @@ func (s *Rules) Rule(ctx context.Context, tenantID, id string) (*RoutingRule, er
 }
 
 // CreateRule adds a rule (last, unless a position is given).
-func (s *Rules) CreateRule(ctx context.Context, tenantID string, p RulePatch) (*RoutingRule, error) {
+func (s *Store) CreateRule(ctx context.Context, tenantID string, p RulePatch) (*RoutingRule, error) {
 	now := s.k.Now()
 	r := &RoutingRule{Rule: routing.Rule{ID: hub.NewID("rl"), Enabled: true, Targets: []routing.Target{}}, CreatedAt: now, UpdatedAt: now}
 	var n int
@@ -114,7 +120,7 @@ func (s *Rules) CreateRule(ctx context.Context, tenantID string, p RulePatch) (*
 }
 
 // UpdateRule changes a rule.
-func (s *Rules) UpdateRule(ctx context.Context, tenantID, id string, p RulePatch) (*RoutingRule, error) {
+func (s *Store) UpdateRule(ctx context.Context, tenantID, id string, p RulePatch) (*RoutingRule, error) {
 	r, err := s.Rule(ctx, tenantID, id)
 	if err != nil {
 		return nil, err
@@ -124,7 +130,7 @@ func (s *Rules) UpdateRule(ctx context.Context, tenantID, id string, p RulePatch
 }
 
 // DeleteRule removes a rule.
-func (s *Rules) DeleteRule(ctx context.Context, tenantID, id string) error {
+func (s *Store) DeleteRule(ctx context.Context, tenantID, id string) error {
 	return s.k.Write(ctx, func(tx *store.Tx) error {
 		res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM routing_rules WHERE tenant_id = ? AND id = ?`), tenantID, id)
 		if err != nil {
@@ -137,7 +143,7 @@ func (s *Rules) DeleteRule(ctx context.Context, tenantID, id string) error {
 	})
 }
 
-func (s *Rules) saveRule(ctx context.Context, tenantID string, r *RoutingRule, p RulePatch, insert bool) error {
+func (s *Store) saveRule(ctx context.Context, tenantID string, r *RoutingRule, p RulePatch, insert bool) error {
 	if p.Name != nil {
 		r.Name = strings.TrimSpace(*p.Name)
 	}
@@ -176,7 +182,7 @@ func (s *Rules) saveRule(ctx context.Context, tenantID string, r *RoutingRule, p
 
 // resolveTargets checks each target names exactly one group or agent of the
 // tenant, and turns group names into ids.
-func (s *Rules) resolveTargets(ctx context.Context, tx *store.Tx, tenantID string, ts []routing.Target) error {
+func (s *Store) resolveTargets(ctx context.Context, tx *store.Tx, tenantID string, ts []routing.Target) error {
 	for i := range ts {
 		t := &ts[i]
 		if (t.GroupID == "") == (t.AgentID == "") {
