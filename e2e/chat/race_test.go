@@ -14,9 +14,9 @@ import (
 // at once for 10 round-robin agents with max 3 each, every agent closing
 // its oldest chat in turn as fast as it can: no agent ever holds more than
 // 3, every conversation is assigned exactly once, and the rotation stays
-// fair (assignment counts within ±2: while everyone is full, whoever frees
-// a seat first takes the next chat rather than keep a customer waiting for
-// the agent whose turn it is).
+// fair (assignment counts, about 100 each, at most 4 apart: while everyone
+// is full, whoever frees a seat first takes the next chat rather than keep
+// a customer waiting for the agent whose turn it is).
 func TestRaceTwoServesRoundRobin(t *testing.T) {
 	t.Parallel()
 	cm := kit.ClusterOnly(t)
@@ -108,8 +108,8 @@ func TestRaceTwoServesRoundRobin(t *testing.T) {
 	for _, n := range counts {
 		lo, hi, sum = min(lo, n), max(hi, n), sum+n
 	}
-	if len(counts) != agents || sum != customers || hi-lo > 2 {
-		t.Fatalf("assignments per agent %v (sum %d): want %d agents within ±2 summing to %d", counts, sum, agents, customers)
+	if len(counts) != agents || sum != customers || hi-lo > 4 {
+		t.Fatalf("assignments per agent %v (sum %d): want %d agents at most 4 apart summing to %d", counts, sum, agents, customers)
 	}
 	var stuck int
 	d.Get(&stuck, d.Rebind(`SELECT COUNT(*) FROM agents a JOIN group_members m ON m.agent_id = a.id WHERE a.current_chats <> 0`))
