@@ -209,7 +209,10 @@ const ackWait = 10 * time.Second
 func (b *Bus) build() error {
 	pub, err := wmnats.NewPublisherWithNatsConn(b.nc, wmnats.PublisherPublishConfig{
 		Marshaler: &wmnats.NATSMarshaler{}, SubjectCalculator: wmnats.DefaultSubjectCalculator,
-		JetStream: wmnats.JetStreamConfig{TrackMsgID: true},
+		// A stored message is acknowledged in milliseconds; give up after
+		// 2 s (a leader election, a restarting server) so the webhook
+		// answers 503 well inside a platform's timeout (WeChat's is 5 s).
+		JetStream: wmnats.JetStreamConfig{TrackMsgID: true, ConnectOptions: []nats.JSOpt{nats.MaxWait(publishWait)}},
 	}, b.Logger)
 	if err != nil {
 		return fmt.Errorf("publisher: %w", err)
@@ -229,10 +232,13 @@ func (b *Bus) build() error {
 	return nil
 }
 
+// publishWait bounds how long a durable publish waits for JetStream's ack.
+const publishWait = 2 * time.Second
+
 // Publish sends one durable message and waits for JetStream's ack. The id
 // becomes the Nats-Msg-Id, so a republish inside the window is dropped.
-// Without a connection it fails at once (a webhook must not wait for the
-// publish timeout: WeChat gives up after 5 s).
+// Without a connection it fails at once, else within publishWait (a
+// webhook must answer inside the platform's timeout: WeChat's is 5 s).
 func (b *Bus) Publish(topic, id string, payload []byte) error {
 	if !b.nc.IsConnected() {
 		return fmt.Errorf("publish %s: %w: not connected to NATS", topic, ErrUnavailable)

@@ -224,6 +224,12 @@ func (b *Bus) consuming() error {
 	return nil
 }
 
+// Stopping reports whether StopConsuming began: the hub is shutting down.
+func (b *Bus) Stopping() bool {
+	_, drained := b.subs.state()
+	return drained
+}
+
 // Lag is how many inbound messages wait, as of the last check: every
 // message not yet acknowledged, including those of a partition whose
 // consumer is missing.

@@ -102,7 +102,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	retry := middleware.Retry{MaxRetries: 5, InitialInterval: 100 * time.Millisecond, MaxInterval: 3 * time.Second,
 		Multiplier: 2, Logger: p.bus.Logger,
-		ShouldRetry: func(r middleware.RetryParams) bool { return !errors.Is(r.Err, context.Canceled) }}
+		ShouldRetry: func(r middleware.RetryParams) bool { return !errors.Is(r.Err, context.Canceled) && !p.bus.Stopping() }}
 	r.AddMiddleware(poison, retry.Middleware, middleware.Recoverer)
 	for i := 0; i < p.bus.Topics.Partitions; i++ {
 		r.AddConsumerHandler(fmt.Sprintf("inbox-%d", i), p.bus.Topics.InboundPartition(i), p.bus.Ordered, p.handleInbound)
@@ -153,10 +153,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 // the poison queue (failed_messages): only when the store is up — during
 // an outage the message is handed back to JetStream and redelivered after
 // a delay — and never for a handler interrupted by the hub stopping
-// (context canceled): that message is handed back too, and stored when it
-// comes again (it may be stored already; the dedup key absorbs it).
+// (context canceled, or any failure once stopping began): that message is
+// handed back too, and stored when it comes again (it may be stored
+// already; the dedup key absorbs it).
 func (p *Pipeline) storeHealthy(err error) bool {
-	if errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.Canceled) || p.bus.Stopping() {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
