@@ -246,13 +246,15 @@ func Path(t testing.TB, rel string) string {
 	return filepath.Join(r, filepath.FromSlash(rel))
 }
 
-// Main runs a test package's tests and removes the binary it built.
+// Main runs a test package's tests and removes the binaries it built.
 //
 //	func TestMain(m *testing.M) { kit.Main(m) }
 func Main(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
+	for _, dir := range []string{binDir, natsDir} { // the binaries it built
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }
