@@ -21,8 +21,9 @@ import (
 // between their sockets see every message (no event twice), and the
 // surviving hubs assign every conversation, also those that start after
 // the kills. Streams made earlier with one replica are updated to three.
+// It runs alone, before the parallel tests: its hubs (up to 32 PostgreSQL
+// connections each) share the server with the rest of the suite.
 func TestClusterLosesANodeAndAHub(t *testing.T) {
-	t.Parallel()
 	nodes := kit.StartNATSCluster(t, 3)
 	e := env(t, kit.NATSURLs(nodes))
 	e.Vars["KEFU_NATS_REPLICAS"] = "3"

@@ -14,8 +14,9 @@ import (
 // twice, and no message in flight at the stop is parked in
 // failed_messages ("context canceled") — it is finished, or handed back
 // and stored by a hub that runs.
+// It runs alone, before the parallel tests: its hubs (up to 32 PostgreSQL
+// connections each) share the server with the rest of the suite.
 func TestStopUnderLoadFailsNothing(t *testing.T) {
-	t.Parallel()
 	n := kit.StartNATS(t)
 	e := env(t, n.URL())
 	hubs := []*kit.Hub{e.Start(), e.Start()}
