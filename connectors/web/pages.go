@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
 
@@ -50,15 +51,19 @@ func Sizes() (loader, chat int) {
 }
 
 // Pages serves the scripts and the direct chat page at the hub's root.
+// Each script is read and compressed when first asked for, not at start:
+// an idle hub keeps neither the copies nor the compressor's garbage.
 func (c *Connector) Pages(r gin.IRouter) {
-	loader, chat := loadScript("widget.js"), loadScript("chat.js")
+	loader := sync.OnceValue(func() script { return loadScript("widget.js") })
+	chat := sync.OnceValue(func() script { return loadScript("chat.js") })
 	r.GET("/widget.js", serveScript(loader))
 	r.GET("/widget/chat.js", serveScript(chat))
 	r.GET("/chat/:channel_id", c.chatPage)
 }
 
-func serveScript(s script) gin.HandlerFunc {
+func serveScript(load func() script) gin.HandlerFunc {
 	return func(g *gin.Context) {
+		s := load()
 		h := g.Writer.Header()
 		h.Set("Cache-Control", "public, max-age=300")
 		h.Set("X-Content-Type-Options", "nosniff")
