@@ -59,8 +59,10 @@ func TestClusterLosesANodeAndAHub(t *testing.T) {
 			victim = h
 		}
 	}
+	var lost *kit.NATSServer
 	for _, n := range nodes {
 		if n.Name == leader {
+			lost = n
 			n.Kill()
 		}
 	}
@@ -120,6 +122,19 @@ func TestClusterLosesANodeAndAHub(t *testing.T) {
 	}
 	if socks[0].Reconnects() == 0 {
 		t.Error("the agent whose hub was killed did not reconnect")
+	}
+
+	// The lost node comes back (its consumers' state was in memory): the
+	// cluster takes it in and the hubs go on.
+	lost.Start()
+	p2 := newPlatform(t, ch, proxy.Base)
+	p2.customer("back", 20, 20*time.Millisecond)
+	p2.wait()
+	auditStored(t, e, ch.ID, p2.all(), 30*time.Second)
+	for _, h := range hubs {
+		if h != victim {
+			waitReadyz(t, h.Base, 200, 15*time.Second)
+		}
 	}
 	t.Logf("killed NATS %s and hub %s; %d messages acknowledged (%d after the kills), agents reconnected %d and %d times; refused answers: %v",
 		leader, victim.Addr, len(all), len(p.ackedSince(killed)), socks[0].Reconnects(), socks[1].Reconnects(), p.answers())
