@@ -213,26 +213,28 @@ func (p *Pipeline) channelType(ctx context.Context, id string) string {
 
 // batcher stores inbound messages in batches: it takes what is waiting (up
 // to MaxBatch) and commits it in one transaction, so throughput grows with
-// load while a lone message is stored at once. On PostgreSQL several
-// batches are stored at once (the bus partitions keep each customer's
-// messages in one batch at a time, so they touch different rows; the
-// tenant's event counter is the last lock each takes); SQLite has one
-// writer, so one batch at a time.
+// load while a lone message is stored at once. SQLite has one writer: one
+// batch at a time. On PostgreSQL every statement is a round trip, and a
+// bus partition waits for its message's whole batch before it gets the
+// next, so batches are smaller (at most 32) and eight are stored at once
+// (a partition keeps each customer's messages in one batch at a time, so
+// concurrent batches touch different rows; the tenant's event counter is
+// the last lock each takes).
 func (p *Pipeline) batcher(ctx context.Context) {
-	n := 1
+	n, size := 1, p.MaxBatch
 	if p.Store != nil && p.Store.Postgres {
-		n = 4
+		n, size = 8, min(size, 32)
 	}
 	var wg sync.WaitGroup
 	for range n {
 		wg.Add(1)
-		go func() { defer wg.Done(); p.batches(ctx) }()
+		go func() { defer wg.Done(); p.batches(ctx, size) }()
 	}
 	wg.Wait()
 }
 
-func (p *Pipeline) batches(ctx context.Context) {
-	batch := make([]*job, 0, p.MaxBatch)
+func (p *Pipeline) batches(ctx context.Context, size int) {
+	batch := make([]*job, 0, size)
 	for {
 		select {
 		case <-ctx.Done():
@@ -241,7 +243,7 @@ func (p *Pipeline) batches(ctx context.Context) {
 			batch = append(batch[:0], j)
 		}
 	fill:
-		for len(batch) < p.MaxBatch {
+		for len(batch) < size {
 			select {
 			case j := <-p.jobs:
 				batch = append(batch, j)
