@@ -288,7 +288,7 @@ func (p *Pipeline) routeTurn(ctx context.Context, tenantID string, routes []assi
 			// oldest first, rather than on the next sweep.
 			drain = drain || d.Outcome == assign.Queued || d.Again
 		}
-		if err != nil {
+		if err != nil && ctx.Err() == nil { // stopping: the next start routes them
 			p.log.Warn("route conversations; the sweeper retries", "tenant", tenantID, "err", err)
 		}
 	}
@@ -299,7 +299,7 @@ func (p *Pipeline) routeTurn(ctx context.Context, tenantID string, routes []assi
 	for _, d := range ds {
 		p.decided(d)
 	}
-	if err != nil {
+	if err != nil && ctx.Err() == nil {
 		p.log.Warn("drain queue", "tenant", tenantID, "err", err)
 	}
 	p.announce(ctx, tenantID)
