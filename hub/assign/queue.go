@@ -345,7 +345,7 @@ func (s *Router) servable(ctx context.Context, c *hub.Conversation) (bool, error
 	if err != nil {
 		return false, err
 	}
-	ts, err := t.targets(ctx, c, rs)
+	ts, err := t.targets(ctx, nil, c, rs)
 	if err != nil {
 		return false, err
 	}

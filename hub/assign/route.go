@@ -117,7 +117,8 @@ type pass struct {
 
 // route routes part (indexes of jobs, oldest first) in tx: the
 // conversations are locked up front in id order (as the inbox locks them),
-// then each is routed in its own savepoint.
+// skipping those another process is routing, then each is routed in its
+// own savepoint.
 func (p *pass) route(ctx context.Context, tx *store.Tx, part []int) error {
 	s, t := p.s, p.t
 	t.reset()
@@ -126,7 +127,7 @@ func (p *pass) route(ctx context.Context, tx *store.Tx, part []int) error {
 		p.out[i] = Decision{ConversationID: p.ids[i], Outcome: Skipped}
 		lock = append(lock, p.ids[i])
 	}
-	locked, err := s.convs.LockMany(ctx, tx, lock)
+	locked, err := s.convs.LockFree(ctx, tx, lock)
 	if err != nil {
 		return err
 	}
@@ -190,12 +191,12 @@ func copyRow(r *routeRow) *routeRow {
 func (s *Router) routeIn(ctx context.Context, tx *store.Tx, t *turn, c *hub.Conversation, rs *routeRow, announce bool) (Decision, error) {
 	d := Decision{ConversationID: c.ID, Outcome: Skipped}
 	for attempt := 0; ; attempt++ {
-		ts, err := t.targets(ctx, c, rs)
+		ts, err := t.targets(ctx, tx, c, rs)
 		if err != nil {
 			return d, err
 		}
 		if t.refreshFull(ts[rs.Stage:]) {
-			if ts, err = t.targets(ctx, c, rs); err != nil {
+			if ts, err = t.targets(ctx, tx, c, rs); err != nil {
 				return d, err
 			}
 		}

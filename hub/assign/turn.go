@@ -38,6 +38,7 @@ type turn struct {
 	ahead    map[string]queueMark           // queue key → the last conversation this turn queued there
 	blocked  map[string]bool                // queue keys with nobody free (a drain stops there)
 	undo     []claimUndo                    // what the pass claimed, in order
+	rotating map[string]bool                // round-robin groups whose rotation this transaction locked
 }
 
 // claimUndo is one seat (and round-robin turn) a pass claimed.
@@ -77,6 +78,7 @@ func (t *turn) reset() {
 	t.last, t.full = map[string]time.Time{}, map[string]bool{}
 	t.turns, t.ahead, t.today = map[string]map[string]int64{}, map[string]queueMark{}, nil
 	t.undo = t.undo[:0]
+	t.rotating = map[string]bool{}
 }
 
 // committed ends a transaction of the pass.
@@ -203,8 +205,10 @@ func (t *turn) accepted(ctx context.Context) (map[string]int, error) {
 	return t.today, nil
 }
 
-// targets loads every step of a conversation's plan from the turn.
-func (t *turn) targets(ctx context.Context, c *hub.Conversation, rs *routeRow) ([]target, error) {
+// targets loads every step of a conversation's plan from the turn. In tx
+// (nil: only looking), a round-robin group's rotation is locked first, so
+// the turns read are the ones this transaction will advance.
+func (t *turn) targets(ctx context.Context, tx *store.Tx, c *hub.Conversation, rs *routeRow) ([]target, error) {
 	hist := t.served[c.ContactID]
 	ts := make([]target, len(rs.plan))
 	for i, step := range rs.plan {
@@ -223,9 +227,17 @@ func (t *turn) targets(ctx context.Context, c *hub.Conversation, rs *routeRow) (
 		case routing.KindAgent:
 			tg.Name = step.ID
 		}
-		if tg.Policy == routing.RoundRobin {
+		if tg.Policy == routing.RoundRobin && step.Kind == routing.KindGroup {
 			// Whose turn it is follows every assignment, closes included:
-			// read the rotation again for each conversation.
+			// read the rotation again for each conversation, under the
+			// group's rotation lock (held to commit), so another process
+			// cannot take a turn between the read and the claim.
+			if tx != nil && !t.rotating[step.ID] {
+				if err := identity.LockRotation(ctx, tx, step.ID); err != nil {
+					return nil, err
+				}
+				t.rotating[step.ID] = true
+			}
 			delete(t.cands, step.Key())
 		}
 		var err error

@@ -137,15 +137,18 @@ func (s *Store) LockByID(ctx context.Context, tx *store.Tx, id string) (*hub.Con
 	return &cs[0], nil
 }
 
-// LockMany reads and row-locks conversations of any tenant, in id order
-// (by id; missing ones are absent).
-func (s *Store) LockMany(ctx context.Context, tx *store.Tx, ids []string) (map[string]*hub.Conversation, error) {
+// LockFree reads and row-locks the conversations (of any tenant, by id)
+// that no other transaction holds, in id order; the others, and missing
+// ones, are absent: another process is working on them (routing passes of
+// several hubs share the work this way instead of waiting in line).
+func (s *Store) LockFree(ctx context.Context, tx *store.Tx, ids []string) (map[string]*hub.Conversation, error) {
 	out := map[string]*hub.Conversation{}
 	if len(ids) == 0 {
 		return out, nil
 	}
 	var cs []hub.Conversation
-	if err := tx.SelectIn(ctx, &cs, `SELECT `+convCols+` FROM conversations WHERE id IN (?) ORDER BY id`+s.k.ForUpdate(), ids); err != nil {
+	q := `SELECT ` + convCols + ` FROM conversations WHERE id IN (?) ORDER BY id` + s.k.ForUpdateSkipLocked()
+	if err := tx.SelectIn(ctx, &cs, q, ids); err != nil {
 		return nil, fmt.Errorf("lock conversations: %w", err)
 	}
 	for i := range cs {

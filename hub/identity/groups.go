@@ -295,6 +295,17 @@ func (s *Groups) anyoneOnline(ctx context.Context, tenantID, group string) (bool
 	return n > 0, nil
 }
 
+// LockRotation locks a group's round-robin rotation until the transaction
+// ends: taken before the turns are read, no other process can take a turn
+// in between (TakeTurn then finds the turn it read).
+func LockRotation(ctx context.Context, tx *store.Tx, groupID string) error {
+	var n []int64
+	if err := tx.Select(ctx, &n, `SELECT rr_counter FROM agent_groups WHERE id = ?`+tx.Store().ForUpdate(), groupID); err != nil {
+		return fmt.Errorf("lock rotation: %w", err)
+	}
+	return nil
+}
+
 // TakeTurn advances a group's round-robin rotation to the agent and
 // returns the agent's new turn, unless another process already gave this
 // agent a turn since it was read (ErrStaleTurn: rank again).

@@ -222,6 +222,15 @@ func (s *Store) ForUpdate() string {
 	return ""
 }
 
+// ForUpdateSkipLocked locks the rows no other transaction holds and skips
+// the others (work another process is doing); SQLite's writer holds them all.
+func (s *Store) ForUpdateSkipLocked() string {
+	if s.Postgres {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
 // Querier reads, in a transaction or on the reader pool: both *Store and
 // *Tx are one, so a read helper serves either.
 type Querier interface {
