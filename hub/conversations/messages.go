@@ -98,7 +98,6 @@ func (s *Store) LastInbound(ctx context.Context, channelID string) (*time.Time, 
 	return &last[0], nil
 }
 
-
 // StoredIn returns the ids of the messages a channel already stored under
 // platform ids (by platform id), in the ingest transaction: one read for a
 // batch.
