@@ -479,3 +479,49 @@ func TestRoundRobinWithClosesPostgres(t *testing.T) {
 		t.Fatalf("assignments per agent %v: want 10 agents at most 3 apart", counts)
 	}
 }
+
+// A burst of new conversations with seats for all is assigned in one pass
+// (more than one routing transaction), evenly by load, each recorded once
+// with its explanation.
+func TestBurstAssignedInOnePass(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		f := h.NewTenant(t)
+		for i := 0; i < 4; i++ {
+			a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: fmt.Sprintf("b%d-%s@t.test", i, hub.NewID("x")[3:9]),
+				Password: "password1", MaxChats: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var batch []hub.Inbound
+		for i := 0; i < 20; i++ {
+			batch = append(batch, f.Msg(fmt.Sprintf("bp%d", i), fmt.Sprintf("bpc%d", i)))
+		}
+		per := map[string]int{}
+		for _, d := range h.Route(ctx, h.Inbox.Ingest(ctx, batch)) {
+			if d.Outcome != assign.Assigned {
+				t.Fatalf("%s: %s (%s), want assigned", d.ConversationID, d.Outcome, d.Reason)
+			}
+			per[d.AgentID]++
+		}
+		for id, n := range per {
+			if n != 5 {
+				t.Fatalf("agent %s got %d of 20 with 4 agents of 5 seats: %v", id, n, per)
+			}
+		}
+		var logged, history int
+		if err := h.K.Get(ctx, &logged, `SELECT COUNT(*) FROM routing_log WHERE tenant_id = ? AND outcome = 'assigned'`, f.Admin.TenantID); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.K.Get(ctx, &history, `SELECT COUNT(*) FROM assignments WHERE tenant_id = ?`, f.Admin.TenantID); err != nil {
+			t.Fatal(err)
+		}
+		if logged != 20 || history != 20 {
+			t.Fatalf("%d assignments logged and %d recorded, want 20 each", logged, history)
+		}
+	})
+}

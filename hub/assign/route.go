@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
-	"github.com/kefu-hub/kefu/hub/automations"
 	"github.com/kefu-hub/kefu/hub/conversations"
 	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/routing"
@@ -159,7 +158,7 @@ func (p *pass) route(ctx context.Context, tx *store.Tx, part []int) error {
 			return err
 		}
 	}
-	return nil
+	return s.record(ctx, tx, t.taken)
 }
 
 // waitsLonger orders conversations by how long they have waited.
@@ -294,8 +293,11 @@ func (s *Router) claim(ctx context.Context, tx *store.Tx, t *turn, c *hub.Conver
 	if tg.Step.Kind == routing.KindAgent {
 		policy = "direct"
 	}
-	return true, s.assigned(ctx, tx, c, assignment{how: "auto", stage: stage, key: tg.Step.Key(), log: logEntry{
-		Outcome: "assigned", AgentID: cand.ID, GroupID: deref(gid), RuleID: tg.Step.RuleID, Policy: policy, Reason: reason}})
+	a := assignment{how: "auto", stage: stage, key: tg.Step.Key(), log: logEntry{
+		Outcome: "assigned", AgentID: cand.ID, GroupID: deref(gid), RuleID: tg.Step.RuleID, Policy: policy, Reason: reason}}
+	// Recorded with the transaction's other assignments, before it commits.
+	t.taken = append(t.taken, taken{c, a})
+	return true, leftQueue(ctx, tx, c, a)
 }
 
 // target is a plan step with its loaded state and group settings.
@@ -333,74 +335,6 @@ type assignment struct {
 	key   string
 	log   logEntry
 	extra map[string]any // added to the assigned event
-}
-
-// assigned records an assignment (history for returning customers and
-// daily balance, the routing state, the explanation), takes the
-// conversation out of the queue, arms the not-answered flag and "still
-// checking", and tells the agent.
-func (s *Router) assigned(ctx context.Context, tx *store.Tx, c *hub.Conversation, a assignment) error {
-	now := *c.AssignedAt
-	if err := s.recordAssignment(ctx, tx, c, a.how, now); err != nil {
-		return err
-	}
-	const up = `UPDATE conversation_routing SET stage = ?, queue_key = ?, announced_position = 0, last_reason = ?,
-		waiting = FALSE WHERE conversation_id = ?`
-	if _, err := tx.Exec(ctx, up, a.stage, a.key, a.log.Reason, c.ID); err != nil {
-		return fmt.Errorf("update routing state: %w", err)
-	}
-	if err := s.logRouting(ctx, tx, c, a.log); err != nil {
-		return err
-	}
-	if err := s.armUnanswered(ctx, tx, c); err != nil {
-		return err
-	}
-	if err := s.armStillChecking(ctx, tx, c); err != nil {
-		return err
-	}
-	extra := map[string]any{"policy": a.log.Policy, "routing": a.log.view(now)}
-	for k, v := range a.extra {
-		extra[k] = v
-	}
-	return s.convs.EmitAssigned(ctx, tx, c, extra)
-}
-
-// recordAssignment keeps who took the conversation, for returning
-// customers and daily balance.
-func (s *Router) recordAssignment(ctx context.Context, tx *store.Tx, c *hub.Conversation, how string, at time.Time) error {
-	const ins = `INSERT INTO assignments (id, tenant_id, conversation_id, contact_id, agent_id, group_id, how, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-	if _, err := tx.Exec(ctx, ins, hub.NewID("as"), c.TenantID, c.ID, c.ContactID, *c.AssigneeID, deref(c.GroupID), how, at); err != nil {
-		return fmt.Errorf("record assignment: %w", err)
-	}
-	return nil
-}
-
-// armUnanswered arms the not-answered flag for a new assignment.
-func (s *Router) armUnanswered(ctx context.Context, tx *store.Tx, c *hub.Conversation) error {
-	ch, err := s.chans.Get(ctx, c.ChannelID)
-	if err != nil {
-		return err
-	}
-	if a := s.autos.For(ctx, ch); a.Unanswered.Enabled {
-		return automations.Arm(ctx, tx, c, automations.TimerUnanswered, timerRef(deref(c.AssigneeID), c.LastSeq),
-			c.AssignedAt.Add(automations.Secs(a.Unanswered.AfterSeconds)))
-	}
-	return nil
-}
-
-// armStillChecking arms "still checking" when a conversation reaches its
-// agent: the customer's messages so far wait for an answer.
-func (s *Router) armStillChecking(ctx context.Context, tx *store.Tx, c *hub.Conversation) error {
-	ch, err := s.chans.Get(ctx, c.ChannelID)
-	if err != nil {
-		return err
-	}
-	if a := s.autos.For(ctx, ch); a.StillChecking.Enabled {
-		return automations.Arm(ctx, tx, c, automations.TimerStillChecking, fmt.Sprint(c.LastSeq),
-			c.AssignedAt.Add(automations.Secs(a.StillChecking.AfterSeconds)))
-	}
-	return nil
 }
 
 // timerRef ties a timer to the state it was armed in.

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/automations"
 	"github.com/kefu-hub/kefu/hub/contacts"
 	"github.com/kefu-hub/kefu/hub/conversations"
 	"github.com/kefu-hub/kefu/hub/identity"
@@ -147,10 +148,10 @@ func (h *Handoffs) afterTransfer(ctx context.Context, tx *store.Tx, c *hub.Conve
 }
 
 func (h *Handoffs) assignedByTransfer(ctx context.Context, tx *store.Tx, c *hub.Conversation, by *hub.Agent, reason string) error {
-	if err := h.r.recordAssignment(ctx, tx, c, "transfer", *c.AssignedAt); err != nil {
+	if err := h.recordAssignment(ctx, tx, c); err != nil {
 		return err
 	}
-	if err := h.r.armUnanswered(ctx, tx, c); err != nil {
+	if err := h.armUnanswered(ctx, tx, c); err != nil {
 		return err
 	}
 	return h.r.logRouting(ctx, tx, c, logEntry{Outcome: "transferred", AgentID: *c.AssigneeID, Policy: "manual",
@@ -263,4 +264,29 @@ func (h *Handoffs) Start(ctx context.Context, a *hub.Agent, ch *hub.Channel, con
 		return err
 	})
 	return conv, err
+}
+
+// recordAssignment keeps who took a transferred conversation, for
+// returning customers and daily balance (record does it for routing).
+func (h *Handoffs) recordAssignment(ctx context.Context, tx *store.Tx, c *hub.Conversation) error {
+	const ins = `INSERT INTO assignments (id, tenant_id, conversation_id, contact_id, agent_id, group_id, how, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, 'transfer', ?)`
+	if _, err := tx.Exec(ctx, ins, hub.NewID("as"), c.TenantID, c.ID, c.ContactID, *c.AssigneeID, deref(c.GroupID), *c.AssignedAt); err != nil {
+		return fmt.Errorf("record assignment: %w", err)
+	}
+	return nil
+}
+
+// armUnanswered arms the not-answered flag for the agent a conversation
+// was transferred to.
+func (h *Handoffs) armUnanswered(ctx context.Context, tx *store.Tx, c *hub.Conversation) error {
+	ch, err := h.r.chans.Get(ctx, c.ChannelID)
+	if err != nil {
+		return err
+	}
+	if a := h.r.autos.For(ctx, ch); a.Unanswered.Enabled {
+		return automations.Arm(ctx, tx, c, automations.TimerUnanswered, timerRef(deref(c.AssigneeID), c.LastSeq),
+			c.AssignedAt.Add(automations.Secs(a.Unanswered.AfterSeconds)))
+	}
+	return nil
 }

@@ -39,6 +39,7 @@ type turn struct {
 	blocked  map[string]bool                // queue keys with nobody free (a drain stops there)
 	undo     []claimUndo                    // what the pass claimed, in order
 	rotating map[string]bool                // round-robin groups whose rotation this transaction locked
+	taken    []taken                        // assignments of this transaction, recorded before it commits
 }
 
 // claimUndo is one seat (and round-robin turn) a pass claimed.
@@ -77,7 +78,7 @@ func (t *turn) reset() {
 	t.cands, t.fresh, t.mine = map[string][]routing.Candidate{}, map[string]bool{}, map[string]int{}
 	t.last, t.full = map[string]time.Time{}, map[string]bool{}
 	t.turns, t.ahead, t.today = map[string]map[string]int64{}, map[string]queueMark{}, nil
-	t.undo = t.undo[:0]
+	t.undo, t.taken = t.undo[:0], t.taken[:0]
 	t.rotating = map[string]bool{}
 }
 
@@ -85,12 +86,15 @@ func (t *turn) reset() {
 func (t *turn) committed() { t.reset() }
 
 // mark is a point a part of the pass can be undone to (see undoTo).
-func (t *turn) mark() int { return len(t.undo) }
+type mark struct{ undo, taken int }
 
-// undoTo forgets the seats and turns claimed since mark (that part of the
+func (t *turn) mark() mark { return mark{len(t.undo), len(t.taken)} }
+
+// undoTo forgets the seats and turns claimed since m (that part of the
 // transaction was rolled back); the agents' committed state is read again.
-func (t *turn) undoTo(mark int) {
-	for _, u := range slices.Backward(t.undo[mark:]) {
+func (t *turn) undoTo(m mark) {
+	t.taken = t.taken[:m.taken]
+	for _, u := range slices.Backward(t.undo[m.undo:]) {
 		t.mine[u.agent]--
 		if u.group != "" {
 			if u.prevTurn == 0 {
@@ -103,7 +107,7 @@ func (t *turn) undoTo(mark int) {
 			t.today[u.agent]--
 		}
 	}
-	t.undo = t.undo[:mark]
+	t.undo = t.undo[:m.undo]
 	t.cands, t.fresh, t.ahead = map[string][]routing.Candidate{}, map[string]bool{}, map[string]queueMark{}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
@@ -34,6 +35,35 @@ func Arm(ctx context.Context, tx *store.Tx, c *hub.Conversation, kind Kind, ref 
 		DO UPDATE SET ref = excluded.ref, due_at = excluded.due_at, status = 'pending', fired_at = NULL`
 	if _, err := tx.Exec(ctx, q, hub.NewID("tm"), c.TenantID, c.ID, kind, ref, due.UTC(), tx.Now()); err != nil {
 		return fmt.Errorf("arm %s timer: %w", kind, err)
+	}
+	return nil
+}
+
+// Arming is one timer to arm (see ArmAll).
+type Arming struct {
+	Conversation *hub.Conversation
+	Kind         Kind
+	Ref          string
+	Due          time.Time
+}
+
+// ArmAll arms several timers with one statement, as Arm arms one; a
+// conversation may have one timer of each kind in the list.
+func ArmAll(ctx context.Context, tx *store.Tx, as []Arming) error {
+	if len(as) == 0 {
+		return nil
+	}
+	rows := make([]string, len(as))
+	args := make([]any, 0, 7*len(as))
+	for i, a := range as {
+		rows[i] = "(?, ?, ?, ?, ?, ?, 'pending', ?)"
+		args = append(args, hub.NewID("tm"), a.Conversation.TenantID, a.Conversation.ID, a.Kind, a.Ref, a.Due.UTC(), tx.Now())
+	}
+	q := `INSERT INTO timers (id, tenant_id, conversation_id, kind, ref, due_at, status, created_at) VALUES ` +
+		strings.Join(rows, ", ") + ` ON CONFLICT (conversation_id, kind)
+		DO UPDATE SET ref = excluded.ref, due_at = excluded.due_at, status = 'pending', fired_at = NULL`
+	if _, err := tx.Exec(ctx, q, args...); err != nil {
+		return fmt.Errorf("arm timers: %w", err)
 	}
 	return nil
 }

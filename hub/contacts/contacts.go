@@ -151,12 +151,18 @@ func (s *Store) FindAll(ctx context.Context, channelID string, externalIDs []str
 
 // ByIDs maps contact ids to their contacts.
 func (s *Store) ByIDs(ctx context.Context, ids []string) (map[string]*hub.Contact, error) {
+	return ByIDsIn(ctx, s.k, ids)
+}
+
+// ByIDsIn maps contact ids to their contacts, in a transaction (which may
+// have created them) or on the reader pool.
+func ByIDsIn(ctx context.Context, q store.Querier, ids []string) (map[string]*hub.Contact, error) {
 	out := map[string]*hub.Contact{}
 	if len(ids) == 0 {
 		return out, nil
 	}
 	var cs []hub.Contact
-	if err := s.k.SelectIn(ctx, &cs, `SELECT `+cols+` FROM contacts WHERE id IN (?)`, ids); err != nil {
+	if err := q.SelectIn(ctx, &cs, `SELECT `+cols+` FROM contacts WHERE id IN (?)`, ids); err != nil {
 		return nil, fmt.Errorf("list contacts: %w", err)
 	}
 	for i := range cs {

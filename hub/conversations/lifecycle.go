@@ -217,26 +217,63 @@ func (s *Store) OpenOf(ctx context.Context, tx *store.Tx, a *hub.Agent) ([]hub.C
 	return convs, nil
 }
 
-// EmitAssigned tells the conversation's agent it is theirs, with its
-// recent history so the agent sees everything at once; extra fields join
-// the event.
+// EmitAssigned tells the conversation's agent it is theirs (see
+// EmitAssignedAll).
 func (s *Store) EmitAssigned(ctx context.Context, tx *store.Tx, c *hub.Conversation, extra map[string]any) error {
-	msgs, err := s.after(ctx, tx, c.ID, max(c.LastSeq-50, 0), 50)
+	return s.EmitAssignedAll(ctx, tx, []Assigned{{Conversation: c, Extra: extra}})
+}
+
+// Assigned is a conversation given to its agent in a transaction; Extra
+// fields join its conversation.assigned event.
+type Assigned struct {
+	Conversation *hub.Conversation
+	Extra        map[string]any
+}
+
+// assignedHistory is how many recent messages conversation.assigned carries.
+const assignedHistory = 50
+
+// EmitAssignedAll tells each conversation's agent it is theirs, with its
+// recent history so the agent sees everything at once — the history and
+// the contacts of all of them read with two queries.
+func (s *Store) EmitAssignedAll(ctx context.Context, tx *store.Tx, as []Assigned) error {
+	if len(as) == 0 {
+		return nil
+	}
+	ids, cts := make([]string, len(as)), make([]string, len(as))
+	for i, a := range as {
+		ids[i], cts[i] = a.Conversation.ID, a.Conversation.ContactID
+	}
+	var ms []hub.Message
+	q := `SELECT ` + msgCols + ` FROM (SELECT m.*, ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY seq DESC) AS rn
+		FROM messages m WHERE conversation_id IN (?)) x WHERE rn <= ? ORDER BY conversation_id, seq`
+	if err := tx.SelectIn(ctx, &ms, q, ids, assignedHistory); err != nil {
+		return fmt.Errorf("assigned history: %w", err)
+	}
+	history := map[string][]hub.Message{}
+	for i := range ms {
+		ms[i].DecodeAttachments()
+		history[ms[i].ConversationID] = append(history[ms[i].ConversationID], ms[i])
+	}
+	people, err := contacts.ByIDsIn(ctx, tx, cts) // the transaction may have created them
 	if err != nil {
 		return err
 	}
-	contact, err := contacts.Get(ctx, tx, c.ContactID) // the transaction may have created it
-	if err != nil {
-		return err
-	}
-	c.Contact = contact
-	payload := map[string]any{"conversation": c, "messages": msgs}
-	for k, v := range extra {
-		if k != "conversation" {
-			payload[k] = v
+	for _, a := range as {
+		c := a.Conversation
+		c.Contact = people[c.ContactID]
+		msgs := history[c.ID]
+		if msgs == nil {
+			msgs = []hub.Message{}
 		}
+		payload := map[string]any{"conversation": c, "messages": msgs}
+		for k, v := range a.Extra {
+			if k != "conversation" {
+				payload[k] = v
+			}
+		}
+		emit(tx, c, hub.EvConversationAssigned, Deref(c.AssigneeID), payload)
 	}
-	emit(tx, c, hub.EvConversationAssigned, Deref(c.AssigneeID), payload)
 	return nil
 }
 

@@ -236,6 +236,7 @@ func (s *Store) ForUpdateSkipLocked() string {
 type Querier interface {
 	Get(ctx context.Context, dest any, q string, args ...any) error
 	Select(ctx context.Context, dest any, q string, args ...any) error
+	SelectIn(ctx context.Context, dest any, q string, args ...any) error
 }
 
 var (

@@ -110,7 +110,6 @@ func TestVisitorUpdatesCoalesce(t *testing.T) {
 // each visitor once.
 func TestVisitorUpdatesToldInRounds(t *testing.T) {
 	eachVisitors(t, func(t *testing.T, x *vfx) {
-		defer x.s.Stop()
 		mark := x.pub.mark()
 		const n = 600 // more than one round tells of a tenant
 		for i := range n {

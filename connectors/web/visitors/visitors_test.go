@@ -95,6 +95,7 @@ func eachVisitors(t *testing.T, fn func(t *testing.T, x *vfx)) {
 				}
 				return ""
 			})
+			t.Cleanup(x.s.Stop) // no announcement rounds on a closed store
 			x.h = hubtest.Build(k)
 			x.f = x.h.NewTenant(t)
 			fn(t, x)
