@@ -266,7 +266,7 @@ func Push(client *http.Client, url string, a App, m Msg, o PushOpts) Result {
 // Retry is how WeChat retries a push: it waits Wait for an answer, then
 // sends the push again — while the first request may still be running on
 // the server — up to Tries requests in all ("总共重试三次"), until one is
-// answered "success".
+// answered "success". A zero Wait sends all Tries at once.
 type Retry struct {
 	Tries int
 	Wait  time.Duration
@@ -304,8 +304,12 @@ func PushRetrying(url string, a App, m Msg, r Retry) []Result {
 }
 
 // waitOK waits up to d for an answer: true for "success", false for a
-// failure or no answer in time (WeChat then retries).
+// failure or no answer in time (WeChat then retries). A zero d does not
+// wait at all: every try is sent at once, overlapping the first.
 func waitOK(done chan int, results []Result, d time.Duration) bool {
+	if d <= 0 {
+		return false
+	}
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
