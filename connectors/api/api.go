@@ -130,12 +130,21 @@ func (c *Connector) Send(ctx context.Context, ch *hub.Channel, out *hub.Outbound
 	if err := SetHeaders(req.Header, ch.Secret, out.ID, c.deps.Now(), body); err != nil {
 		return hub.SendResult{Err: err, Permanent: true}
 	}
-	resp, err := c.deps.HTTP.Do(req)
+	// A signed callback goes to the configured URL and nowhere else: a
+	// redirect is not followed (it would carry the webhook-* headers to
+	// another host, and turn the POST into a GET), it fails the attempt.
+	hc := *c.deps.HTTP
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := hc.Do(req)
 	if err != nil {
 		return hub.SendResult{Err: fmt.Errorf("post callback: %w", err)}
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		return hub.SendResult{StatusCode: resp.StatusCode, Err: fmt.Errorf("callback answered %s with a redirect (to %q); "+
+			"redirects are not followed: set the channel's callback URL to the final address", resp.Status, resp.Header.Get("Location"))}
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return hub.SendResult{StatusCode: resp.StatusCode, Err: fmt.Errorf("callback answered %s", resp.Status)}
 	}

@@ -277,3 +277,35 @@ func TestAPICallbackURLs(t *testing.T) {
 		t.Fatal("the loopback callback was called")
 	}
 }
+
+// A signed callback is not sent on when the callback URL redirects (for
+// any 3xx, also 307/308 that would keep the POST): the attempt fails with
+// a reason naming the redirect, and the other host never sees the request
+// nor its webhook-* headers.
+func TestAPICallbackRedirectNotFollowed(t *testing.T) {
+	var elsewhere []http.Header
+	var mu sync.Mutex
+	other := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		elsewhere = append(elsewhere, r.Header.Clone())
+		mu.Unlock()
+	}))
+	defer other.Close()
+	for _, code := range []int{301, 302, 303, 307, 308} {
+		redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.URL+"/stolen", code)
+		}))
+		r := newAPIRig(t, true, json.RawMessage(`{"callback_url":"`+redirect.URL+`/kefu"}`))
+		res := r.c.Send(t.Context(), r.ch, &hub.Outbound{ID: "msg_r", TenantID: r.ch.TenantID, Kind: hub.OutboundEvent,
+			Event: &hub.Event{Type: hub.EvConversationClosed, Payload: hub.RawJSON(`{}`)}})
+		redirect.Close()
+		if res.Err == nil || res.StatusCode != code || !strings.Contains(res.Err.Error(), "redirect") {
+			t.Errorf("callback answered %d: %+v, want a failed attempt naming the redirect", code, res)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(elsewhere) != 0 {
+		t.Fatalf("the redirect target got %d requests (headers %v), want none", len(elsewhere), elsewhere[0])
+	}
+}
