@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/kefu-hub/kefu/configs"
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/connectors/api"
@@ -81,6 +83,13 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	defer ln.Close()
+	var mln net.Listener
+	if cfg.MetricsAddr != "" {
+		if mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			return fmt.Errorf("metrics listen: %w", err)
+		}
+		defer mln.Close()
+	}
 	geo, err := geoip.Open(cfg.IPDBPath)
 	if err != nil {
 		return err
@@ -139,18 +148,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		Conversations: convs, Cards: conversations.NewCards(k, cts), Categories: conversations.NewCategories(k), Assign: asg, Contacts: cts, Automations: autos, Canned: canned.New(k),
 		Tickets: tickets.New(k, convs, id.Agents), Failed: p.Failed, Stream: st, Pipeline: p, Connectors: registry,
 		Metrics: m, Log: log, Region: geo.Lookup,
-		Ready: func(ctx context.Context) error {
-			// Not ready until the bus handlers run, nor while the hub does
-			// not consume (NATS down, a stream or consumer missing and not
-			// recreated yet) or pushes back: a load balancer should not
-			// count a hub that consumes nothing.
-			select {
-			case <-p.Ready():
-			default:
-				return errors.New("the pipeline is starting")
-			}
-			return errors.Join(k.Ping(ctx), b.Ready())
-		}})
+		Ready: func(ctx context.Context) error { return ready(ctx, k, b, p.Ready()) }})
 	loops := []func(context.Context) error{p.Run, handler.Run, func(ctx context.Context) error { st.Run(ctx); return nil }}
 	for _, r := range registry.Runners() {
 		loops = append(loops, r.Run)
@@ -158,7 +156,58 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	if cfg.PprofAddr != "" {
 		loops = append(loops, profiler(cfg.PprofAddr, log))
 	}
+	if mln != nil {
+		loops = append(loops, metricsServer(mln, promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}), log))
+	}
 	return listen(ctx, ln, cfg, handler, p.Ready(), loops, log, started)
+}
+
+// ready says what keeps the hub from serving, one workbench.Down per
+// dependency: not until the bus handlers run, nor while the database does
+// not answer, nor while the hub does not consume (NATS down, a stream or
+// consumer missing and not recreated yet) or pushes back. A load balancer
+// should not count a hub that consumes nothing.
+func ready(ctx context.Context, k *store.Store, b *bus.Bus, started <-chan struct{}) error {
+	var down []error
+	select {
+	case <-started:
+	default:
+		down = append(down, &workbench.Down{Dependency: "pipeline", Reason: "starting"})
+	}
+	if err := k.Ping(ctx); err != nil {
+		down = append(down, &workbench.Down{Dependency: "database", Reason: "unreachable", Err: err})
+	}
+	if err := b.Ready(); err != nil {
+		var bp *bus.BackpressureError
+		switch {
+		case errors.As(err, &bp):
+			down = append(down, &workbench.Down{Dependency: "inbox", Reason: "backpressure (too many inbound messages waiting)", Err: err})
+		case b.Stopping():
+			down = append(down, &workbench.Down{Dependency: "bus", Reason: "stopping", Err: err})
+		default:
+			down = append(down, &workbench.Down{Dependency: "bus", Reason: "not consuming (NATS unreachable, or a stream or consumer being recreated)", Err: err})
+		}
+	}
+	return errors.Join(down...)
+}
+
+// metricsServer serves /metrics alone on its own listener
+// (KEFU_METRICS_ADDR), for a scraper on a network users do not reach.
+func metricsServer(ln net.Listener, h http.Handler, log *slog.Logger) func(context.Context) error {
+	return func(ctx context.Context) error {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", h)
+		srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			<-ctx.Done()
+			srv.Close()
+		}()
+		log.Info("metrics listening", "addr", "http://"+ln.Addr().String()+"/metrics")
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("metrics: %w", err)
+		}
+		return nil
+	}
 }
 
 // newHandler is the hub's HTTP handler: the workbench over the given parts,
@@ -166,6 +215,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 func newHandler(cfg configs.Config, d workbench.Deps) *workbench.Server {
 	d.PublicURL, d.SessionTTL, d.SessionRecheck = cfg.PublicURL, cfg.SessionTTL.Duration, cfg.SessionRecheck.Duration
 	d.TrustedProxies, d.AllowPrivateCallbacks = cfg.TrustedProxies, cfg.AllowPrivateCallbacks
+	d.MetricsToken = cfg.MetricsToken
 	return workbench.New(d)
 }
 

@@ -81,6 +81,25 @@ type Config struct {
 	// PprofAddr, when set, serves Go's profiler (/debug/pprof/) on its own
 	// listener; it must be a loopback address (KEFU_PPROF_ADDR; empty: off).
 	PprofAddr string `json:"pprof_addr"`
+	// MetricsAddr, when set, serves /metrics (Prometheus) on its own
+	// listener, e.g. 127.0.0.1:9090 or an address only the scraper reaches
+	// (KEFU_METRICS_ADDR; empty: no separate listener).
+	MetricsAddr string `json:"metrics_addr"`
+	// MetricsToken, when set, serves /metrics on the main listener to
+	// requests with "Authorization: Bearer <token>" (KEFU_METRICS_TOKEN;
+	// empty: the main listener does not serve metrics).
+	MetricsToken string `json:"metrics_token"`
+	// VisitorSocketsPerAddr caps the open website-visitor sockets from one
+	// client address (KEFU_VISITOR_SOCKETS_PER_ADDR).
+	VisitorSocketsPerAddr int `json:"visitor_sockets_per_addr"`
+	// VisitorSocketsPerChannel caps the open visitor sockets of one web
+	// channel in this process (KEFU_VISITOR_SOCKETS_PER_CHANNEL).
+	VisitorSocketsPerChannel int `json:"visitor_sockets_per_channel"`
+	// VisitorSocketsMax caps all visitor sockets of this process; it is
+	// always kept below the file-descriptor limit minus a reserve for agent
+	// sockets, the database and the bus (KEFU_VISITOR_SOCKETS_MAX; 0: that
+	// bound alone).
+	VisitorSocketsMax int `json:"visitor_sockets_max"`
 }
 
 // Duration is a time.Duration that reads "5m" style strings from JSON.
@@ -124,6 +143,9 @@ func Default() Config {
 		WeiboAPIBase:       "https://api.weibo.com",
 		QQAPIBase:          "https://api.sgroup.qq.com",
 		TrustedProxies:     []string{},
+
+		VisitorSocketsPerAddr:    30,
+		VisitorSocketsPerChannel: 10000,
 	}
 }
 
@@ -153,6 +175,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"KEFU_ADMIN_EMAIL": &c.AdminEmail, "KEFU_ADMIN_PASSWORD": &c.AdminPassword,
 		"KEFU_LOG_LEVEL": &c.LogLevel, "KEFU_IPDB_PATH": &c.IPDBPath, "KEFU_WECHAT_API_BASE": &c.WechatAPIBase,
 		"KEFU_WEIBO_API_BASE": &c.WeiboAPIBase, "KEFU_QQ_API_BASE": &c.QQAPIBase, "KEFU_PPROF_ADDR": &c.PprofAddr,
+		"KEFU_METRICS_ADDR": &c.MetricsAddr, "KEFU_METRICS_TOKEN": &c.MetricsToken,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -182,7 +205,9 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 	}
 	for k, p := range map[string]*int{"KEFU_INBOX_WORKERS": &c.InboxWorkers, "KEFU_INBOX_PARTITIONS": &c.InboxPartitions,
-		"KEFU_NATS_REPLICAS": &c.NATSReplicas, "KEFU_INBOX_MAX_LAG": &c.InboxMaxLag} {
+		"KEFU_NATS_REPLICAS": &c.NATSReplicas, "KEFU_INBOX_MAX_LAG": &c.InboxMaxLag,
+		"KEFU_VISITOR_SOCKETS_PER_ADDR": &c.VisitorSocketsPerAddr, "KEFU_VISITOR_SOCKETS_PER_CHANNEL": &c.VisitorSocketsPerChannel,
+		"KEFU_VISITOR_SOCKETS_MAX": &c.VisitorSocketsMax} {
 		if v := getenv(k); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil {
@@ -262,6 +287,17 @@ func (c Config) Validate() error {
 	if c.PprofAddr != "" && !loopback(c.PprofAddr) {
 		errs = append(errs, fmt.Errorf("pprof_addr %q must be a loopback address such as 127.0.0.1:6060", c.PprofAddr))
 	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("metrics_addr %q is not host:port", c.MetricsAddr))
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		errs = append(errs, errors.New("metrics_token must be at least 16 characters"))
+	}
+	if c.VisitorSocketsPerAddr < 1 || c.VisitorSocketsPerChannel < 1 || c.VisitorSocketsMax < 0 {
+		errs = append(errs, errors.New("visitor_sockets_per_addr and visitor_sockets_per_channel must be at least 1, visitor_sockets_max 0 (automatic) or more"))
+	}
 	for _, p := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
 			errs = append(errs, fmt.Errorf("trusted_proxies: %q is not an IP address or CIDR", p))
@@ -309,6 +345,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("allow_private_callbacks", c.AllowPrivateCallbacks), slog.String("ipdb_path", c.IPDBPath), slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("wechat_api_base", c.WechatAPIBase), slog.String("weibo_api_base", c.WeiboAPIBase),
 		slog.String("qq_api_base", c.QQAPIBase), slog.String("pprof_addr", c.PprofAddr),
+		slog.String("metrics_addr", c.MetricsAddr), slog.Bool("metrics_token_set", c.MetricsToken != ""),
+		slog.Int("visitor_sockets_per_addr", c.VisitorSocketsPerAddr), slog.Int("visitor_sockets_per_channel", c.VisitorSocketsPerChannel),
+		slog.Int("visitor_sockets_max", c.VisitorSocketsMax),
 	)
 }
 

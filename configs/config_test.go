@@ -109,6 +109,11 @@ func TestEnvOverrides(t *testing.T) {
 		{"KEFU_WEIBO_API_BASE", "http://127.0.0.1:7002", func(c Config) any { return c.WeiboAPIBase }, "http://127.0.0.1:7002"},
 		{"KEFU_QQ_API_BASE", "http://127.0.0.1:7003", func(c Config) any { return c.QQAPIBase }, "http://127.0.0.1:7003"},
 		{"KEFU_PPROF_ADDR", "127.0.0.1:6060", func(c Config) any { return c.PprofAddr }, "127.0.0.1:6060"},
+		{"KEFU_METRICS_ADDR", "127.0.0.1:9090", func(c Config) any { return c.MetricsAddr }, "127.0.0.1:9090"},
+		{"KEFU_METRICS_TOKEN", "a-scraper-token-42", func(c Config) any { return c.MetricsToken }, "a-scraper-token-42"},
+		{"KEFU_VISITOR_SOCKETS_PER_ADDR", "5", func(c Config) any { return c.VisitorSocketsPerAddr }, 5},
+		{"KEFU_VISITOR_SOCKETS_PER_CHANNEL", "50", func(c Config) any { return c.VisitorSocketsPerChannel }, 50},
+		{"KEFU_VISITOR_SOCKETS_MAX", "900", func(c Config) any { return c.VisitorSocketsMax }, 900},
 	}
 	for _, tc := range tests {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
@@ -183,6 +188,9 @@ func TestLoadErrors(t *testing.T) {
 		{"bad bool", map[string]string{"KEFU_ALLOW_PRIVATE_CALLBACKS": "maybe"}, "KEFU_ALLOW_PRIVATE_CALLBACKS"},
 		{"profiler on a public address", map[string]string{"KEFU_PPROF_ADDR": ":6060"}, "pprof_addr"},
 		{"profiler on another host", map[string]string{"KEFU_PPROF_ADDR": "10.0.0.5:6060"}, "pprof_addr"},
+		{"metrics address without a port", map[string]string{"KEFU_METRICS_ADDR": "127.0.0.1"}, "metrics_addr"},
+		{"short metrics token", map[string]string{"KEFU_METRICS_TOKEN": "short"}, "metrics_token"},
+		{"no visitor sockets", map[string]string{"KEFU_VISITOR_SOCKETS_PER_ADDR": "0"}, "visitor_sockets_per_addr"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,9 +5,11 @@ package workbench
 
 import (
 	"context"
+	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,10 +60,17 @@ type Deps struct {
 	Pipeline      Pipeline
 	Connectors    connectors.Registry
 	Metrics       *metrics.Metrics
-	Ready         func(ctx context.Context) error
-	Log           *slog.Logger
-	PublicURL     string
-	SessionTTL    time.Duration
+	// Ready reports what keeps the hub from serving: nil, or errors that
+	// are (or join) *Down, one per dependency (anything else counts as
+	// the hub itself). /readyz shows only their names and safe reasons.
+	Ready func(ctx context.Context) error
+	// MetricsToken, when set, serves /metrics to "Authorization: Bearer
+	// <token>"; empty, /metrics is not served here (KEFU_METRICS_ADDR may
+	// serve it on its own listener).
+	MetricsToken string
+	Log          *slog.Logger
+	PublicURL    string
+	SessionTTL   time.Duration
 	// SessionRecheck is how often an open agent socket rechecks its
 	// session (0: the SessionRecheck default).
 	SessionRecheck time.Duration
@@ -105,7 +114,7 @@ func New(d Deps) *Server {
 	e.GET("/healthz", func(g *gin.Context) { g.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
 	if d.Metrics != nil {
-		e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
+		e.GET("/metrics", s.metrics(promhttp.HandlerFor(d.Metrics.Registry, promhttp.HandlerOpts{})))
 	}
 	d.Connectors.Mount(e)
 
@@ -275,12 +284,79 @@ func (s *Server) accessLog(g *gin.Context) {
 	}
 }
 
+// Down says that a dependency the hub cannot serve without is down.
+// Dependency and Reason are shown to anyone who asks /readyz, so they
+// never carry addresses or driver errors; Err (the details) is only
+// logged.
+type Down struct {
+	Dependency string // "database", "bus", "inbox", "pipeline"
+	Reason     string // a short fixed phrase
+	Err        error
+}
+
+func (d *Down) Error() string {
+	if d.Err == nil {
+		return d.Dependency + ": " + d.Reason
+	}
+	return d.Dependency + ": " + d.Reason + ": " + d.Err.Error()
+}
+
+func (d *Down) Unwrap() error { return d.Err }
+
+// downs flattens err (a *Down, or errors.Join of them) into the
+// dependencies it names; any other error is the hub itself, unnamed.
+func downs(err error) []*Down {
+	if d, ok := err.(*Down); ok {
+		return []*Down{d}
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []*Down
+		for _, e := range j.Unwrap() {
+			out = append(out, downs(e)...)
+		}
+		return out
+	}
+	return []*Down{{Dependency: "hub", Reason: "not ready", Err: err}}
+}
+
+// readyz answers 200 when the hub can serve, else 503 naming each
+// dependency that is down and why, in words safe to show anyone: the raw
+// errors (addresses, driver messages) go to the log.
 func (s *Server) readyz(g *gin.Context) {
 	ctx, cancel := context.WithTimeout(g.Request.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.Ready(ctx); err != nil {
-		fail(g, http.StatusServiceUnavailable, "not_ready", err.Error())
+	err := s.Ready(ctx)
+	if err == nil {
+		g.JSON(http.StatusOK, gin.H{"status": "ready"})
 		return
 	}
-	g.JSON(http.StatusOK, gin.H{"status": "ready"})
+	down := map[string]string{}
+	var msg []string
+	for _, d := range downs(err) {
+		if down[d.Dependency] == "" {
+			down[d.Dependency] = d.Reason
+			msg = append(msg, d.Dependency+": "+d.Reason)
+		}
+	}
+	s.Log.Warn("not ready", "err", err)
+	g.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"status": "not_ready", "down": down,
+		"error": gin.H{"code": "not_ready", "message": strings.Join(msg, "; ")}})
+}
+
+// metrics guards the Prometheus handler with the bearer token; without a
+// token the main listener does not serve metrics at all.
+func (s *Server) metrics(h http.Handler) gin.HandlerFunc {
+	want := []byte("Bearer " + s.MetricsToken)
+	return func(g *gin.Context) {
+		if s.MetricsToken == "" {
+			fail(g, http.StatusNotFound, "not_found", "metrics are not served here: set KEFU_METRICS_TOKEN or KEFU_METRICS_ADDR")
+			return
+		}
+		if subtle.ConstantTimeCompare([]byte(g.GetHeader("Authorization")), want) != 1 {
+			g.Header("WWW-Authenticate", `Bearer realm="metrics"`)
+			fail(g, http.StatusUnauthorized, "unauthorized", "metrics need the bearer token (KEFU_METRICS_TOKEN)")
+			return
+		}
+		h.ServeHTTP(g.Writer, g.Request)
+	}
 }

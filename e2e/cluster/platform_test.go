@@ -262,13 +262,7 @@ func logLines(t *testing.T, path string, parts ...string) int {
 
 // metric reads one unlabelled metric from /metrics ("" when absent).
 func metric(base, name string) string {
-	res, err := http.Get(base + "/metrics")
-	if err != nil {
-		return ""
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	for _, line := range strings.Split(string(b), "\n") {
+	for _, line := range strings.Split(kit.Metrics(base), "\n") {
 		if v, ok := strings.CutPrefix(line, name+" "); ok {
 			return v
 		}

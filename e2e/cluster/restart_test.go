@@ -32,8 +32,9 @@ func TestNATSRestartKeepsStore(t *testing.T) {
 	down := time.Now()
 	waitReadyz(t, h.Base, 503, 5*time.Second)
 	time.Sleep(1500 * time.Millisecond) // posts meet the outage and are sent again
-	if status, body := readyz(h.Base); status != 503 {
-		t.Fatalf("/readyz %d %s while NATS is down", status, body)
+	if status, body := readyz(h.Base); status != 503 || !strings.Contains(body, `"bus"`) ||
+		strings.Contains(body, "127.0.0.1") || strings.Contains(body, "nats://") {
+		t.Fatalf("/readyz %d %s while NATS is down, want 503 naming the bus without its address", status, body)
 	}
 	n.Start()
 	up := time.Now()

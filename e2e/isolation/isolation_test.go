@@ -26,7 +26,8 @@ import (
 
 // Who may call a route.
 const (
-	accPublic  = "public"  // anyone (health, metrics, the OpenAPI document)
+	accPublic  = "public"  // anyone (health, the OpenAPI document)
+	accMetrics = "metrics" // the scraper: the metrics token (KEFU_METRICS_TOKEN), no login
 	accLogin   = "login"   // anyone, with credentials in the body
 	accWS      = "ws"      // agent websocket: credentials in the first frame
 	accWebhook = "webhook" // platforms: signed with the channel secret
@@ -58,7 +59,7 @@ func isoRoutes() map[string]isoRoute {
 	return map[string]isoRoute{
 		"GET /healthz":                      {access: accPublic},
 		"GET /readyz":                       {access: accPublic},
-		"GET /metrics":                      {access: accPublic},
+		"GET /metrics":                      {access: accMetrics},
 		"GET /api/v1/openapi.json":          {access: accPublic},
 		"POST /api/v1/auth/login":           {access: accLogin},
 		"GET /api/v1/ws":                    {access: accWS},
@@ -699,6 +700,16 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				callers := a.callers()
 				if spec.access == accPublic {
 					callers = []isoCaller{{"anonymous", &kit.Client{T: t, Base: h.Base}, false}}
+				}
+				if spec.access == accMetrics {
+					// Neither anyone nor a login session (an admin's
+					// included) reads the metrics: only the scraper's token.
+					for _, c := range append(a.callers(), isoCaller{"anonymous", &kit.Client{T: t, Base: h.Base}, false}) {
+						if got := c.c.Do("GET", r.Path, nil); got.Status != http.StatusUnauthorized {
+							t.Errorf("GET %s as %s: status %d, want 401", r.Path, c.who, got.Status)
+						}
+					}
+					callers = []isoCaller{{"scraper", &kit.Client{T: t, Base: h.Base, Token: kit.MetricsToken}, false}}
 				}
 				for _, c := range callers {
 					for _, p := range paths {

@@ -96,7 +96,7 @@ func NewEnv(t testing.TB, m Mode) *Env {
 	t.Helper()
 	e := &Env{T: t, Vars: map[string]string{
 		"KEFU_DATA_DIR": t.TempDir(), "KEFU_ADMIN_EMAIL": "admin@kefu.test", "KEFU_ADMIN_PASSWORD": "admin-pass-1",
-		"KEFU_ALLOW_PRIVATE_CALLBACKS": "true", "KEFU_LOG_LEVEL": "info",
+		"KEFU_ALLOW_PRIVATE_CALLBACKS": "true", "KEFU_LOG_LEVEL": "info", "KEFU_METRICS_TOKEN": MetricsToken,
 	}}
 	if m.Cluster {
 		e.Vars["KEFU_DATABASE_URL"] = freshDatabase(t)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -257,4 +258,25 @@ func Main(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// MetricsToken is the scraper's token every test hub is started with
+// (KEFU_METRICS_TOKEN): /metrics answers only requests bearing it.
+const MetricsToken = "kit-metrics-token-0123456789"
+
+// Metrics reads a hub's /metrics as a scraper does (with the token); ""
+// when it cannot.
+func Metrics(base string) string {
+	req, _ := http.NewRequest("GET", base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+MetricsToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return ""
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		return ""
+	}
+	return string(b)
 }
