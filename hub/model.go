@@ -28,6 +28,28 @@ type InvalidError struct{ Msg string }
 
 func (e *InvalidError) Error() string { return e.Msg }
 
+// CodedError gives an error a stable code (its reason) that a UI shows in
+// the user's language, with Params to fill in; errors.Is and errors.As
+// still see the error it wraps (which decides the HTTP status).
+type CodedError struct {
+	Code   string
+	Params map[string]string
+	Err    error
+}
+
+func (e *CodedError) Error() string { return e.Err.Error() }
+
+func (e *CodedError) Unwrap() error { return e.Err }
+
+// Coded gives err a stable code and its parameters (key, value pairs).
+func Coded(code string, err error, kv ...string) error {
+	p := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		p[kv[i]] = kv[i+1]
+	}
+	return &CodedError{Code: code, Params: p, Err: err}
+}
+
 // Invalid builds an InvalidError.
 func Invalid(format string, args ...any) error {
 	return &InvalidError{Msg: fmt.Sprintf(format, args...)}

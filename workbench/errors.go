@@ -14,8 +14,16 @@ import (
 	"github.com/kefu-hub/kefu/tickets"
 )
 
-func fail(g *gin.Context, status int, code, msg string) {
-	g.AbortWithStatusJSON(status, gin.H{"error": gin.H{"code": code, "message": msg}})
+// fail answers an error: its class (code), a message for developers, and
+// when the error carries one (hub.Coded), its stable reason and params,
+// which the UI shows in the user's language.
+func fail(g *gin.Context, status int, code, msg string, cause ...error) {
+	body := gin.H{"code": code, "message": msg}
+	var coded *hub.CodedError
+	if len(cause) == 1 && errors.As(cause[0], &coded) {
+		body["reason"], body["params"] = coded.Code, coded.Params
+	}
+	g.AbortWithStatusJSON(status, gin.H{"error": body})
 }
 
 // respond writes v, or maps err to its HTTP status: the one place errors
@@ -34,27 +42,27 @@ func (s *Server) respond(g *gin.Context, status int, v any, err error) {
 		g.AbortWithStatusJSON(http.StatusConflict, gin.H{"error": gin.H{"code": "reply_window_closed",
 			"message": closed.Error(), "window": closed.Window}})
 	case errors.As(err, &invalid), errors.Is(err, tickets.ErrInvalid):
-		fail(g, http.StatusBadRequest, "invalid", err.Error())
+		fail(g, http.StatusBadRequest, "invalid", err.Error(), err)
 	case errors.Is(err, identity.ErrTOTPRequired):
-		fail(g, http.StatusUnauthorized, "totp_required", err.Error())
+		fail(g, http.StatusUnauthorized, "totp_required", err.Error(), err)
 	case errors.Is(err, identity.ErrTOTPInvalid):
-		fail(g, http.StatusBadRequest, "totp_invalid", err.Error())
+		fail(g, http.StatusBadRequest, "totp_invalid", err.Error(), err)
 	case errors.Is(err, identity.ErrTOTPLocked):
-		fail(g, http.StatusTooManyRequests, "totp_locked", err.Error())
+		fail(g, http.StatusTooManyRequests, "totp_locked", err.Error(), err)
 	case errors.Is(err, hub.ErrNotFound), errors.Is(err, tickets.ErrNotFound):
-		fail(g, http.StatusNotFound, "not_found", "not found")
+		fail(g, http.StatusNotFound, "not_found", "not found", err)
 	case errors.Is(err, hub.ErrUnauthorized):
-		fail(g, http.StatusUnauthorized, "unauthorized", err.Error())
+		fail(g, http.StatusUnauthorized, "unauthorized", err.Error(), err)
 	case errors.Is(err, hub.ErrForbidden):
-		fail(g, http.StatusForbidden, "forbidden", err.Error())
+		fail(g, http.StatusForbidden, "forbidden", err.Error(), err)
 	case errors.Is(err, hub.ErrConflict):
-		fail(g, http.StatusConflict, "conflict", err.Error())
+		fail(g, http.StatusConflict, "conflict", err.Error(), err)
 	case errors.Is(err, hub.ErrUnavailable):
 		s.Log.Error("unavailable", "path", g.FullPath(), "err", err)
 		connectors.Unavailable(g, err, "temporarily unavailable, retry")
 	default:
 		s.Log.Error("internal error", "path", g.FullPath(), "err", err)
-		fail(g, http.StatusInternalServerError, "internal", "internal error")
+		fail(g, http.StatusInternalServerError, "internal", "internal error", err)
 	}
 }
 

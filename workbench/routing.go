@@ -6,8 +6,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/assign/rules"
 	"github.com/kefu-hub/kefu/hub/identity"
+	"github.com/kefu-hub/kefu/hub/mask"
 )
 
 // Routing, queue and automation handlers: the admin's routing pages (group
@@ -82,6 +84,39 @@ func (s routingAPI) putAutomations(g *gin.Context) {
 	}
 	a, err := s.Automations.Put(g.Request.Context(), connectors.AgentOf(g).TenantID, "", raw)
 	s.respond(g, http.StatusOK, a, err)
+}
+
+// maskPreview shows an admin what masking does to a sample text and which
+// rule masked what: with the patterns given (before saving them), else the
+// tenant's effective ones.
+func (s routingAPI) maskPreview(g *gin.Context) {
+	var in struct {
+		Text     string          `json:"text"`
+		Patterns *[]mask.Pattern `json:"patterns"`
+	}
+	if !bind(g, &in) {
+		return
+	}
+	if len([]rune(in.Text)) > 5000 {
+		fail(g, http.StatusBadRequest, "invalid", "text is at most 5000 characters")
+		return
+	}
+	ps := []mask.Pattern{}
+	if in.Patterns != nil {
+		ps = *in.Patterns
+	} else if a, err := s.Automations.Get(g.Request.Context(), connectors.AgentOf(g).TenantID, ""); err != nil {
+		s.respond(g, 0, nil, err)
+		return
+	} else if a.Effective.Masking.Enabled {
+		ps = a.Effective.Masking.Patterns
+	}
+	m, err := mask.Compile(ps)
+	if err != nil {
+		s.respond(g, 0, nil, hub.Invalid("masking: %v", err))
+		return
+	}
+	out, hits := m.Explain(in.Text)
+	g.JSON(http.StatusOK, gin.H{"masked": out, "hits": hits})
 }
 
 // channelAutomations checks the channel is the caller's and returns its id.

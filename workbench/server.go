@@ -187,6 +187,7 @@ func New(d Deps) *Server {
 	adm.GET("/routing/region", routes.region)
 	adm.GET("/automations", routes.getAutomations)
 	adm.PUT("/automations", routes.putAutomations)
+	adm.POST("/automations/mask-preview", routes.maskPreview)
 	adm.GET("/channels", chans.listChannels)
 	adm.POST("/channels", chans.createChannel)
 	adm.GET("/channels/:id", chans.getChannel)

@@ -254,7 +254,10 @@ func (d *Dispatcher) project(ch *hub.Channel, e *hub.Event) map[string]any {
 			return nil
 		}
 		return map[string]any{"type": "queue", "conversation_id": e.ConversationID, "position": p.Position}
-	case hub.EvConversationAssigned, hub.EvConversationTransferred:
+	case hub.EvConversationAssigned:
+		// A transfer to an agent is also told as conversation.transferred,
+		// with the same conversation: only the assignment names the agent,
+		// so the visitor sees "… 为您服务" once.
 		if p.Conversation == nil || p.Conversation.AssigneeID == nil {
 			return nil
 		}

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/kefu-hub/kefu/hub"
 )
@@ -72,5 +73,31 @@ func TestDispatcherRoutesAndForgets(t *testing.T) {
 	d.remove(other)
 	if len(d.byContact) != 0 || len(d.byConv) != 0 || len(d.convsOf) != 0 || len(d.byVisitor) != 0 || len(d.channels) != 0 {
 		t.Fatalf("state left behind: %d %d %d %d %d", len(d.byContact), len(d.byConv), len(d.convsOf), len(d.byVisitor), len(d.channels))
+	}
+}
+
+// A transfer to an agent is published twice (conversation.transferred and
+// conversation.assigned): the visitor is told who serves them once.
+func TestDispatcherAgentFrameOncePerTransfer(t *testing.T) {
+	d := newDispatcher(&Connector{})
+	d.names.Store("ag2", cachedName{"Admin", time.Now()})
+	ch := &hub.Channel{ID: "ch1", TenantID: "t1"}
+	me := testConn(ch, "v_me")
+	d.add(me, "")
+	conv := map[string]any{"id": "cv1", "channel_id": "ch1", "status": "open", "assignee_id": "ag2",
+		"contact": map[string]any{"external_id": "v_me"}}
+	d.Publish([]hub.Event{
+		event(hub.EvConversationCreated, "cv1", map[string]any{"conversation": conv}),
+		event(hub.EvConversationTransferred, "cv1", map[string]any{"conversation": conv, "from_agent_id": "ag1", "to_agent_id": "ag2"}),
+		event(hub.EvConversationAssigned, "cv1", map[string]any{"conversation": conv, "from_agent_id": "ag1", "to_agent_id": "ag2"}),
+	})
+	var agents []map[string]any
+	for _, f := range frames(me) {
+		if f["type"] == "agent" {
+			agents = append(agents, f)
+		}
+	}
+	if len(agents) != 1 || agents[0]["name"] != "Admin" {
+		t.Fatalf("agent frames after one transfer: %v, want one naming Admin", agents)
 	}
 }

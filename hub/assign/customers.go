@@ -40,9 +40,10 @@ func (c Customers) Available(ctx context.Context, ch *hub.Channel) (bool, error)
 	return c.s.ids.Groups.Available(ctx, ch, c.s.ids.Tenants.Timezone(ctx, ch.TenantID))
 }
 
-// Conversation is the contact's active (else latest) conversation.
+// Conversation is the contact's active (else latest) conversation, its
+// LastSeq that of the last message the customer can see.
 func (c Customers) Conversation(ctx context.Context, channelID, ext string) (*hub.Conversation, error) {
-	return c.s.convs.ContactConversation(ctx, channelID, ext)
+	return c.s.convs.CustomerConversation(ctx, channelID, ext)
 }
 
 // Active maps contacts with an active conversation on the channel to it.

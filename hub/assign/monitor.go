@@ -21,6 +21,11 @@ type MonitorAgent struct {
 	// ChatsToday counts conversations the agent accepted (assigned, picked
 	// up or transferred to them) since midnight in the tenant's time zone.
 	ChatsToday int `json:"chats_today"`
+	// RatingsToday counts the ratings customers gave since midnight to
+	// conversations the agent held; RatingAvgToday is their mean score (0
+	// when none).
+	RatingsToday   int     `json:"ratings_today"`
+	RatingAvgToday float64 `json:"rating_avg_today"`
 }
 
 // MonitorQueue is the tenant's waiting line.
@@ -54,9 +59,17 @@ func (s *Router) Monitor(ctx context.Context, tenantID string) (*Monitor, error)
 	if err != nil {
 		return nil, err
 	}
+	rated, err := s.ratedSince(ctx, tenantID, routing.StartOfDay(now, m.Timezone))
+	if err != nil {
+		return nil, err
+	}
 	for _, a := range agents {
-		m.Agents = append(m.Agents, MonitorAgent{ID: a.ID, Name: a.Name, EmployeeNo: a.EmployeeNo, Status: a.Status,
-			CurrentChats: a.CurrentChats, MaxChats: a.MaxChats, Disabled: a.Disabled, ChatsToday: today[a.ID]})
+		ma := MonitorAgent{ID: a.ID, Name: a.Name, EmployeeNo: a.EmployeeNo, Status: a.Status,
+			CurrentChats: a.CurrentChats, MaxChats: a.MaxChats, Disabled: a.Disabled, ChatsToday: today[a.ID]}
+		if r := rated[a.ID]; r.N > 0 {
+			ma.RatingsToday, ma.RatingAvgToday = r.N, float64(int(float64(r.Total)/float64(r.N)*10+0.5))/10
+		}
+		m.Agents = append(m.Agents, ma)
 	}
 	cq := `SELECT COUNT(*) FROM conversation_routing WHERE tenant_id = ? AND waiting`
 	if err := s.k.Get(ctx, &m.Queue.Length, cq, tenantID); err != nil {
@@ -72,4 +85,27 @@ func (s *Router) Monitor(ctx context.Context, tenantID string) (*Monitor, error)
 		m.Queue.LongestWaitSeconds = max(0, int64(now.Sub(oldest[0]).Seconds()))
 	}
 	return m, nil
+}
+
+type ratedTotal struct {
+	AgentID string `db:"agent_id"`
+	N       int    `db:"n"`
+	Total   int64  `db:"total"`
+}
+
+// ratedSince counts and sums the ratings given since t, by the agent who
+// held the rated conversation.
+func (s *Router) ratedSince(ctx context.Context, tenantID string, t time.Time) (map[string]ratedTotal, error) {
+	var rows []ratedTotal
+	q := `SELECT c.assignee_id AS agent_id, COUNT(*) AS n, SUM(r.score) AS total FROM ratings r
+		JOIN conversations c ON c.id = r.conversation_id
+		WHERE r.tenant_id = ? AND r.created_at >= ? AND c.assignee_id IS NOT NULL GROUP BY c.assignee_id`
+	if err := s.k.Select(ctx, &rows, q, tenantID, t); err != nil {
+		return nil, fmt.Errorf("ratings today: %w", err)
+	}
+	out := make(map[string]ratedTotal, len(rows))
+	for _, r := range rows {
+		out[r.AgentID] = r
+	}
+	return out, nil
 }

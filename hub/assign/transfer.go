@@ -140,6 +140,9 @@ func (h *Handoffs) afterTransfer(ctx context.Context, tx *store.Tx, c *hub.Conve
 			return err
 		}
 	}
+	if _, err := h.r.convs.TransferNote(ctx, tx, c, by, reason); err != nil {
+		return err
+	}
 	if n := h.r.autos.For(ctx, ch).Transfer; n.Enabled && n.Text != "" {
 		_, err := h.r.convs.Outgoing(ctx, tx, c, hub.SenderSystem, "", conversations.Text(strings.ReplaceAll(n.Text, "{to}", to)))
 		return err

@@ -40,7 +40,7 @@ func (s *Categories) Create(ctx context.Context, tenantID, name string) (*Catego
 	const q = `INSERT INTO categories (id, tenant_id, name, created_at) VALUES (?, ?, ?, ?)`
 	_, err := s.k.W.ExecContext(ctx, s.k.W.Rebind(q), c.ID, tenantID, name, c.CreatedAt)
 	if store.IsUnique(err) {
-		return nil, fmt.Errorf("%w: category %q already exists", hub.ErrConflict, name)
+		return nil, hub.Coded("category_exists", fmt.Errorf("%w: category %q already exists", hub.ErrConflict, name), "name", name)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("insert category: %w", err)

@@ -31,6 +31,27 @@ func (s *Store) ContactConversation(ctx context.Context, channelID, contactExter
 	return &cs[0], nil
 }
 
+// CustomerConversation is ContactConversation as the customer sees it:
+// LastSeq is the seq of the last message the customer can see (internal
+// notes are not theirs), so a widget comparing it with the last message it
+// shows finds no hole where a note was written.
+func (s *Store) CustomerConversation(ctx context.Context, channelID, contactExternalID string) (*hub.Conversation, error) {
+	c, err := s.ContactConversation(ctx, channelID, contactExternalID)
+	if err != nil || c == nil || c.LastSeq == 0 {
+		return c, err
+	}
+	var seqs []int64
+	q := `SELECT seq FROM messages WHERE conversation_id = ? AND direction IN ('in', 'out') ORDER BY seq DESC LIMIT 1`
+	if err := s.k.Select(ctx, &seqs, q, c.ID); err != nil {
+		return nil, fmt.Errorf("customer's last seq: %w", err)
+	}
+	c.LastSeq = 0
+	if len(seqs) == 1 {
+		c.LastSeq = seqs[0]
+	}
+	return c, nil
+}
+
 // Active maps the contacts (by external id) with an active conversation on
 // the channel to it (its id and status).
 func (s *Store) Active(ctx context.Context, channelID string, externalIDs []string) (map[string]hub.Conversation, error) {

@@ -8,8 +8,8 @@ import (
 )
 
 // Decorate fills in what a list of conversations shows: each one's
-// contact, channel type and last message (of the customer or an agent),
-// in two queries for the page.
+// contact, channel type, last message (of the customer or an agent) and
+// the customer's rating, in three queries for the page.
 func (s *Store) Decorate(ctx context.Context, cs []hub.Conversation) error {
 	if len(cs) == 0 {
 		return nil
@@ -40,6 +40,22 @@ func (s *Store) Decorate(ctx context.Context, cs []hub.Conversation) error {
 			return fmt.Errorf("last messages: %w", err)
 		}
 	}
+	var rated []struct {
+		ConversationID string `db:"conversation_id"`
+		hub.Rating
+	}
+	allIDs := make([]string, len(cs))
+	for i := range cs {
+		allIDs[i] = cs[i].ID
+	}
+	q := `SELECT conversation_id, score, comment, created_at FROM ratings WHERE conversation_id IN (?)`
+	if err := s.k.SelectIn(ctx, &rated, q, allIDs); err != nil {
+		return fmt.Errorf("ratings: %w", err)
+	}
+	ratings := make(map[string]*hub.Rating, len(rated))
+	for i := range rated {
+		ratings[rated[i].ConversationID] = &rated[i].Rating
+	}
 	byConv := make(map[string]*hub.MessagePreview, len(last))
 	for i := range last {
 		last[i].Text = hub.Truncate(last[i].Text, 120)
@@ -47,6 +63,9 @@ func (s *Store) Decorate(ctx context.Context, cs []hub.Conversation) error {
 	}
 	for i := range cs {
 		cs[i].Contact, cs[i].LastMessage = byID[cs[i].ContactID], byConv[cs[i].ID]
+		if r := ratings[cs[i].ID]; r != nil {
+			cs[i].Rating = r
+		}
 	}
 	return nil
 }

@@ -79,7 +79,12 @@ func (s *Store) Outgoing(ctx context.Context, tx *store.Tx, c *hub.Conversation,
 	if err != nil {
 		return nil, err
 	}
-	r.Content = s.autos.Mask(ctx, ch, r.Content)
+	if sender != hub.SenderAgent {
+		// What an agent deliberately writes reaches the customer as written
+		// (an order number, the card the customer asked about); masking is
+		// for what customers send.
+		r.Content = s.autos.Mask(ctx, ch, r.Content)
+	}
 	atts, _ := json.Marshal(orEmpty(r.Attachments))
 	m := &hub.Message{ID: hub.NewID("ms"), TenantID: c.TenantID, ConversationID: c.ID, ChannelID: c.ChannelID,
 		Direction: hub.DirectionOut, SenderType: sender, SenderID: senderID, Type: r.Type, Text: r.Content,
@@ -139,6 +144,23 @@ func (s *Store) AddNote(ctx context.Context, a *hub.Agent, convID, text string) 
 		return nil
 	})
 	return m, err
+}
+
+// TransferNote records a transfer in the conversation's timeline, in the
+// caller's transaction: an internal message (type "transfer") by the agent
+// who transferred it, its text the reason given (maybe empty), so the
+// receiving agent and the history show who handed it over and why. Like a
+// note, the customer never sees it.
+func (s *Store) TransferNote(ctx context.Context, tx *store.Tx, c *hub.Conversation, by *hub.Agent, reason string) (*hub.Message, error) {
+	m := &hub.Message{ID: hub.NewID("ms"), TenantID: c.TenantID, ConversationID: c.ID, ChannelID: c.ChannelID,
+		Direction: hub.DirectionInternal, SenderType: hub.SenderAgent, SenderID: by.ID, Type: "transfer",
+		Text: hub.Bounded(reason, 1000), AttachmentsRaw: "[]", Attachments: []hub.Attachment{}, Status: hub.MessageStored,
+		CreatedAt: tx.Now()}
+	if ok, err := Insert(ctx, tx, m); err != nil || !ok {
+		return nil, fmt.Errorf("store transfer note: %w", orConflict(err))
+	}
+	emit(tx, c, hub.EvMessageCreated, Deref(c.AssigneeID), messagePayload(m, nil))
+	return m, nil
 }
 
 // RequestRating asks the customer to rate a conversation the agent may see:

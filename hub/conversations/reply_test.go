@@ -208,3 +208,24 @@ func TestSendReplyOnce(t *testing.T) {
 		}
 	})
 }
+
+// Issue 18: masking is for what customers send; an agent's reply reaches
+// the customer (and the store) as the agent wrote it.
+func TestAgentReplyNotMasked(t *testing.T) {
+	each(t, func(t *testing.T, x *fx) {
+		ctx := context.Background()
+		r := x.ingest(t, x.f.Channel, "m1", hub.Inbound{Contact: hub.ContactInfo{ExternalID: "u1"}, Text: "卡号 6222021234567890128"})
+		text := "您的订单 1796482305127764514 已发货，退款到卡 6222021234567890128"
+		reply, err := x.s.SendReply(ctx, x.f.Admin, r.ConversationID, conversations.Reply{Content: text})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cms, err := x.s.CustomerMessages(ctx, r.ConversationID, 0, 100)
+		if err != nil || len(cms) != 2 || cms[1].ID != reply.ID || cms[1].Text != text {
+			t.Fatalf("the customer's copy of the reply: %+v (%v), want %q", cms, err, text)
+		}
+		if cms[0].Text != "卡号 6222***********0128" {
+			t.Fatalf("the customer's own card number is stored as %q, want it masked", cms[0].Text)
+		}
+	})
+}

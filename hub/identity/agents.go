@@ -93,7 +93,7 @@ func insertAgent(ctx context.Context, tx *store.Tx, tenantID string, na NewAgent
 	_, err := tx.Exec(ctx, q, a.ID, a.TenantID, a.Email, a.PasswordHash, a.Name, a.EmployeeNo,
 		a.Role, a.Superadmin, a.MaxChats, a.Status, a.CreatedAt)
 	if store.IsUnique(err) {
-		return nil, fmt.Errorf("%w: an agent with email %s already exists", hub.ErrConflict, a.Email)
+		return nil, hub.Coded("email_taken", fmt.Errorf("%w: an agent with email %s already exists", hub.ErrConflict, a.Email), "email", a.Email)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("insert agent: %w", err)

@@ -32,7 +32,7 @@ func (s *Auth) Login(ctx context.Context, email, password, code string, ttl time
 		if err != nil {
 			CheckPassword(dummyHash, password) // same work whether or not the email exists
 		}
-		return "", nil, fmt.Errorf("%w: wrong email or password", hub.ErrUnauthorized)
+		return "", nil, hub.Coded("wrong_credentials", fmt.Errorf("%w: wrong email or password", hub.ErrUnauthorized))
 	}
 	if err := s.checkTOTP(ctx, &a, code); err != nil {
 		return "", nil, err

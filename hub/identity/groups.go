@@ -53,7 +53,7 @@ func (s *Groups) Create(ctx context.Context, tenantID string, p GroupPatch) (*Gr
 		const q = `INSERT INTO agent_groups (id, tenant_id, name, created_at, settings) VALUES (?, ?, ?, ?, ?)`
 		_, err := tx.Exec(ctx, q, g.ID, tenantID, g.Name, g.CreatedAt, string(b))
 		if store.IsUnique(err) {
-			return fmt.Errorf("%w: group %q already exists", hub.ErrConflict, name)
+			return hub.Coded("group_exists", fmt.Errorf("%w: group %q already exists", hub.ErrConflict, name), "name", name)
 		}
 		if err != nil {
 			return fmt.Errorf("insert group: %w", err)

@@ -20,9 +20,13 @@ type Pattern struct {
 	// each end; the rest become "*", separators (spaces, dashes) stay.
 	KeepFirst int `json:"keep_first"`
 	KeepLast  int `json:"keep_last"`
-	// Check, when set, masks only matches whose digits pass it: "luhn"
-	// (bank cards) or "cn_id" (the ID number check digit), so order numbers
-	// of the same length stay readable.
+	// Check, when set, masks only matches that pass it, so order and
+	// tracking numbers of the same length stay readable: "luhn" (bank
+	// cards: the Luhn check digit, and either a known issuer prefix of
+	// the right length — UnionPay 62, Visa, Mastercard, Amex, JCB,
+	// Discover — or a 卡/card/银行 word just before the number) or "cn_id"
+	// (ID numbers: a real province code, a birth date and the check
+	// digit).
 	Check string `json:"check,omitempty"`
 }
 
@@ -44,12 +48,18 @@ func Defaults() []Pattern {
 type Masker struct{ rules []rule }
 
 type rule struct {
+	name        string
 	re          *regexp.Regexp
 	first, last int
-	check       func(digits string) bool
+	check       func(digits, before string) bool
 }
 
-var checks = map[string]func(string) bool{"": func(string) bool { return true }, "luhn": luhn, "cn_id": cnID}
+// A check sees the match's digits and the text just before it.
+var checks = map[string]func(digits, before string) bool{
+	"":      func(string, string) bool { return true },
+	"luhn":  card,
+	"cn_id": func(d, _ string) bool { return cnID(d) },
+}
 
 // Compile checks and compiles the enabled patterns.
 func Compile(ps []Pattern) (*Masker, error) {
@@ -70,7 +80,7 @@ func Compile(ps []Pattern) (*Masker, error) {
 			return nil, fmt.Errorf("patterns[%d] (%s): check must be luhn, cn_id or empty", i, p.Name)
 		}
 		if p.Enabled {
-			m.rules = append(m.rules, rule{re, p.KeepFirst, p.KeepLast, check})
+			m.rules = append(m.rules, rule{p.Name, re, p.KeepFirst, p.KeepLast, check})
 		}
 	}
 	return m, nil
@@ -78,18 +88,50 @@ func Compile(ps []Pattern) (*Masker, error) {
 
 // Apply returns s with every match masked.
 func (m *Masker) Apply(s string) string {
+	out, _ := m.Explain(s)
+	return out
+}
+
+// Hit is one masked piece of text: the rule that masked it and what it
+// became.
+type Hit struct {
+	Rule   string `json:"rule"`
+	Masked string `json:"masked"`
+}
+
+// Explain is Apply, with which rule masked what (in order).
+func (m *Masker) Explain(s string) (string, []Hit) {
+	hits := []Hit{}
 	if m == nil {
-		return s
+		return s, hits
 	}
 	for _, r := range m.rules {
-		s = r.re.ReplaceAllStringFunc(s, func(x string) string {
-			if !r.check(digits(x)) {
-				return x
+		var b strings.Builder
+		last := 0
+		for _, loc := range r.re.FindAllStringIndex(s, -1) {
+			x := s[loc[0]:loc[1]]
+			if !r.check(digits(x), before(s, loc[0])) {
+				continue
 			}
-			return hide(x, r.first, r.last)
-		})
+			h := hide(x, r.first, r.last)
+			b.WriteString(s[last:loc[0]])
+			b.WriteString(h)
+			last = loc[1]
+			hits = append(hits, Hit{Rule: r.name, Masked: h})
+		}
+		b.WriteString(s[last:])
+		s = b.String()
 	}
-	return s
+	return s, hits
+}
+
+// before is up to 12 characters of s before byte offset i, lower-cased.
+func before(s string, i int) string {
+	rs := []rune(s[:i])
+	if len(rs) > 12 {
+		rs = rs[len(rs)-12:]
+	}
+	return strings.ToLower(string(rs))
 }
 
 // hide stars the letters and digits of x except the first and last few;
@@ -141,9 +183,54 @@ func luhn(d string) bool {
 	return len(d) > 0 && sum%10 == 0
 }
 
+// card tells a bank card from an order or tracking number of the same
+// length: the Luhn digit must hold (one number in ten passes by chance),
+// and the number must either start like a card of its length or follow a
+// word that says it is one.
+func card(d, before string) bool {
+	if !luhn(d) {
+		return false
+	}
+	for _, w := range []string{"卡", "card", "银行", "銀行", "visa", "银联", "銀聯"} {
+		if strings.Contains(before, w) {
+			return true
+		}
+	}
+	n, p2, p4 := len(d), atoi(d[:2]), atoi(d[:4])
+	switch {
+	case p2 == 62: // UnionPay
+		return n >= 16 && n <= 19
+	case d[0] == '4': // Visa
+		return n == 13 || n == 16
+	case p2 >= 51 && p2 <= 55, p4 >= 2221 && p4 <= 2720: // Mastercard
+		return n == 16
+	case p2 == 34 || p2 == 37: // American Express
+		return n == 15
+	case p4 >= 3528 && p4 <= 3589: // JCB
+		return n == 16
+	case p4 == 6011, p2 == 65, p4/10 >= 644 && p4/10 <= 649: // Discover
+		return n == 16
+	}
+	return false
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// cnProvinces are the first two digits of mainland ID numbers (GB/T 2260).
+var cnProvinces = map[string]bool{"11": true, "12": true, "13": true, "14": true, "15": true, "21": true, "22": true,
+	"23": true, "31": true, "32": true, "33": true, "34": true, "35": true, "36": true, "37": true, "41": true, "42": true,
+	"43": true, "44": true, "45": true, "46": true, "50": true, "51": true, "52": true, "53": true, "54": true, "61": true,
+	"62": true, "63": true, "64": true, "65": true, "71": true, "81": true, "82": true, "83": true, "91": true}
+
 // cnID checks the last character of an 18-character ID number (GB 11643).
 func cnID(d string) bool {
-	if len(d) != 18 {
+	if len(d) != 18 || !cnProvinces[d[:2]] {
 		return false
 	}
 	weights := []int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}

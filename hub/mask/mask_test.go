@@ -47,3 +47,37 @@ func TestMaskCustom(t *testing.T) {
 		t.Fatal("a nil masker must change nothing")
 	}
 }
+
+// Issue 18: the bank card rule masks what looks like a card — a known
+// issuer prefix of the right length, or a 卡/card word just before — and
+// leaves order and tracking numbers readable even when they pass Luhn (one
+// in ten does); the ID rule wants a real province code. Explain says which
+// rule masked what.
+func TestMaskKeepsOrderNumbers(t *testing.T) {
+	m, err := Compile(Defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ name, in, want string }{
+		{"19-digit Taobao order number passing Luhn stays", "订单号 1796482305127764514 还没发货", "订单号 1796482305127764514 还没发货"},
+		{"15-digit tracking number passing Luhn stays", "快递单号773619283746511", "快递单号773619283746511"},
+		{"19 digits starting with 4 is no Visa length", "单号 4362817364550192838", "单号 4362817364550192838"},
+		{"a Visa card number is masked", "4111111111111111", "4111********1111"},
+		{"the same order number after 卡号 is a card", "卡号 1796482305127764514", "卡号 1796***********4514"},
+		{"after 'card' too", "my card: 1796482305127764514", "my card: 1796***********4514"},
+		{"UnionPay 19 digits is masked", "6222021234567890128", "6222***********0128"},
+		{"18 digits with an ID's shape but no province stays", "编号 991005194912310029", "编号 991005194912310029"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := m.Apply(tt.in); got != tt.want {
+				t.Fatalf("Apply(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+	out, hits := m.Explain("身份证 11010519491231002X，卡 6222021234567890128，订单 1796482305127764514")
+	if out != "身份证 110***********002X，卡 6222***********0128，订单 1796482305127764514" ||
+		len(hits) != 2 || hits[0].Rule != "id_number" || hits[1].Rule != "bank_card" || hits[1].Masked != "6222***********0128" {
+		t.Fatalf("Explain = %q %+v", out, hits)
+	}
+}
