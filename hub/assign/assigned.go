@@ -92,5 +92,5 @@ func (s *Router) record(ctx context.Context, tx *store.Tx, ts []taken) error {
 		}
 		as[i] = conversations.Assigned{Conversation: x.c, Extra: extra}
 	}
-	return s.convs.EmitAssignedAll(ctx, tx, as)
+	return s.convs.EmitAssigned(ctx, tx, as...)
 }

@@ -63,7 +63,7 @@ func (h *Handoffs) Transfer(ctx context.Context, a *hub.Agent, convID string, t 
 			emit(tx, channelOf(c), hub.EvConversationTransferred, c.ID, from, payload)
 		}
 		if t.AgentID != "" {
-			return h.r.convs.EmitAssigned(ctx, tx, c, payload)
+			return h.r.convs.EmitAssigned(ctx, tx, conversations.Assigned{Conversation: c, Extra: payload})
 		}
 		emit(tx, channelOf(c), hub.EvConversationQueued, c.ID, "", payload)
 		return nil
@@ -258,7 +258,7 @@ func (h *Handoffs) Start(ctx context.Context, a *hub.Agent, ch *hub.Channel, con
 			if err := h.toAgent(ctx, tx, cv, a.ID); err != nil {
 				return err
 			}
-			if err := h.r.convs.EmitAssigned(ctx, tx, cv, map[string]any{"proactive": true}); err != nil {
+			if err := h.r.convs.EmitAssigned(ctx, tx, conversations.Assigned{Conversation: cv, Extra: map[string]any{"proactive": true}}); err != nil {
 				return err
 			}
 		}

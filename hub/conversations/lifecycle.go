@@ -217,12 +217,6 @@ func (s *Store) OpenOf(ctx context.Context, tx *store.Tx, a *hub.Agent) ([]hub.C
 	return convs, nil
 }
 
-// EmitAssigned tells the conversation's agent it is theirs (see
-// EmitAssignedAll).
-func (s *Store) EmitAssigned(ctx context.Context, tx *store.Tx, c *hub.Conversation, extra map[string]any) error {
-	return s.EmitAssignedAll(ctx, tx, []Assigned{{Conversation: c, Extra: extra}})
-}
-
 // Assigned is a conversation given to its agent in a transaction; Extra
 // fields join its conversation.assigned event.
 type Assigned struct {
@@ -233,10 +227,10 @@ type Assigned struct {
 // assignedHistory is how many recent messages conversation.assigned carries.
 const assignedHistory = 50
 
-// EmitAssignedAll tells each conversation's agent it is theirs, with its
+// EmitAssigned tells each conversation's agent it is theirs, with its
 // recent history so the agent sees everything at once — the history and
 // the contacts of all of them read with two queries.
-func (s *Store) EmitAssignedAll(ctx context.Context, tx *store.Tx, as []Assigned) error {
+func (s *Store) EmitAssigned(ctx context.Context, tx *store.Tx, as ...Assigned) error {
 	if len(as) == 0 {
 		return nil
 	}

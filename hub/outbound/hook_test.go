@@ -45,7 +45,7 @@ func (x *fx) assign(t *testing.T, ch *hub.Channel, contact string) string {
 			err = conversations.Take(ctx, tx, c, x.f.Admin.ID, nil)
 		}
 		if err == nil {
-			err = x.Conversations.EmitAssigned(ctx, tx, c, nil)
+			err = x.Conversations.EmitAssigned(ctx, tx, conversations.Assigned{Conversation: c})
 		}
 		return err
 	}); err != nil {
