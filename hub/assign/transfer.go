@@ -140,7 +140,7 @@ func (h *Handoffs) afterTransfer(ctx context.Context, tx *store.Tx, c *hub.Conve
 			return err
 		}
 	}
-	if _, err := h.r.convs.TransferNote(ctx, tx, c, by, reason); err != nil {
+	if _, err := conversations.TransferNote(ctx, tx, c, by, reason); err != nil {
 		return err
 	}
 	if n := h.r.autos.For(ctx, ch).Transfer; n.Enabled && n.Text != "" {

@@ -12,9 +12,9 @@ import (
 // What customers (through their channel) and agents read of a contact's
 // conversations.
 
-// ContactConversation is a contact's active conversation on a channel, else
+// contactConversation is a contact's active conversation on a channel, else
 // the most recent one (nil when the contact never wrote).
-func (s *Store) ContactConversation(ctx context.Context, channelID, contactExternalID string) (*hub.Conversation, error) {
+func (s *Store) contactConversation(ctx context.Context, channelID, contactExternalID string) (*hub.Conversation, error) {
 	ct, err := s.contacts.Find(ctx, channelID, contactExternalID)
 	if err != nil || ct == nil {
 		return nil, err
@@ -31,12 +31,12 @@ func (s *Store) ContactConversation(ctx context.Context, channelID, contactExter
 	return &cs[0], nil
 }
 
-// CustomerConversation is ContactConversation as the customer sees it:
+// CustomerConversation is contactConversation as the customer sees it:
 // LastSeq is the seq of the last message the customer can see (internal
 // notes are not theirs), so a widget comparing it with the last message it
 // shows finds no hole where a note was written.
 func (s *Store) CustomerConversation(ctx context.Context, channelID, contactExternalID string) (*hub.Conversation, error) {
-	c, err := s.ContactConversation(ctx, channelID, contactExternalID)
+	c, err := s.contactConversation(ctx, channelID, contactExternalID)
 	if err != nil || c == nil || c.LastSeq == 0 {
 		return c, err
 	}
@@ -86,7 +86,7 @@ func (s *Store) Active(ctx context.Context, channelID string, externalIDs []stri
 // channel shows it (the web widget's typing preview, 消息预知). It stores
 // nothing: typing is ephemeral, pushed once to the sockets that are there.
 func (s *Store) Typing(ctx context.Context, ch *hub.Channel, contactExternalID string, typing bool, preview string) error {
-	c, err := s.ContactConversation(ctx, ch.ID, contactExternalID)
+	c, err := s.contactConversation(ctx, ch.ID, contactExternalID)
 	if err != nil || c == nil || c.Status == hub.ConvClosed {
 		return err // nothing to tell anyone yet
 	}

@@ -126,7 +126,7 @@ func (s *Store) Transcript(ctx context.Context, a *hub.Agent, convID string) (*T
 	if err != nil {
 		return nil, err
 	}
-	ms, err := s.after(ctx, s.k, c.ID, 0, maxTranscript)
+	ms, err := messagesAfter(ctx, s.k, c.ID, 0, maxTranscript)
 	if err != nil {
 		return nil, err
 	}

@@ -17,10 +17,10 @@ func (s *Store) Messages(ctx context.Context, a *hub.Agent, convID string, after
 	if _, err := s.visible(ctx, a, convID); err != nil {
 		return nil, err
 	}
-	return s.after(ctx, s.k, convID, after, pageLimit(limit))
+	return messagesAfter(ctx, s.k, convID, after, pageLimit(limit))
 }
 
-func (s *Store) after(ctx context.Context, q store.Querier, convID string, after int64, limit int) ([]hub.Message, error) {
+func messagesAfter(ctx context.Context, q store.Querier, convID string, after int64, limit int) ([]hub.Message, error) {
 	out := []hub.Message{}
 	if err := q.Select(ctx, &out, `SELECT `+msgCols+` FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
 		convID, after, limit); err != nil {

@@ -151,7 +151,7 @@ func (s *Store) AddNote(ctx context.Context, a *hub.Agent, convID, text string) 
 // who transferred it, its text the reason given (maybe empty), so the
 // receiving agent and the history show who handed it over and why. Like a
 // note, the customer never sees it.
-func (s *Store) TransferNote(ctx context.Context, tx *store.Tx, c *hub.Conversation, by *hub.Agent, reason string) (*hub.Message, error) {
+func TransferNote(ctx context.Context, tx *store.Tx, c *hub.Conversation, by *hub.Agent, reason string) (*hub.Message, error) {
 	m := &hub.Message{ID: hub.NewID("ms"), TenantID: c.TenantID, ConversationID: c.ID, ChannelID: c.ChannelID,
 		Direction: hub.DirectionInternal, SenderType: hub.SenderAgent, SenderID: by.ID, Type: "transfer",
 		Text: hub.Bounded(reason, 1000), AttachmentsRaw: "[]", Attachments: []hub.Attachment{}, Status: hub.MessageStored,
