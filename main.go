@@ -2,6 +2,7 @@
 //
 //	kefu serve      run the hub (embedded SQLite + in-process NATS by default)
 //	kefu migrate    apply database migrations and exit
+//	kefu rotate-secrets  re-seal stored secrets with KEFU_SECRET_KEY and exit
 //	kefu bench      load-test a running hub on loopback
 //	kefu routes     print every HTTP route the hub serves
 //	kefu version    print the version
@@ -36,6 +37,8 @@ func run(ctx context.Context, args []string) error {
 		return serve(ctx, os.Getenv)
 	case "migrate":
 		return migrate(ctx, os.Getenv)
+	case "rotate-secrets":
+		return rotateSecrets(ctx, os.Getenv)
 	case "bench":
 		return bench(ctx, os.Getenv, args)
 	case "routes":
@@ -44,6 +47,6 @@ func run(ctx context.Context, args []string) error {
 		fmt.Println("kefu", version)
 		return nil
 	default:
-		return fmt.Errorf("unknown command %q (serve, migrate, bench, routes, version)", cmd)
+		return fmt.Errorf("unknown command %q (serve, migrate, rotate-secrets, bench, routes, version)", cmd)
 	}
 }

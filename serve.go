@@ -23,6 +23,7 @@ import (
 	"github.com/kefu-hub/kefu/connectors/wechat"
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/assign"
+	"github.com/kefu-hub/kefu/hub/audit"
 	"github.com/kefu-hub/kefu/hub/automations"
 	"github.com/kefu-hub/kefu/hub/bus"
 	"github.com/kefu-hub/kefu/hub/canned"
@@ -101,14 +102,21 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	defer b.Close()
+	keys, err := keyring(cfg, log)
+	if err != nil {
+		return err
+	}
 	hook := outbound.NewHook()
 	k, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir, store.Options{Publisher: b,
-		EventHooks: []store.EventHook{hook.Deliveries}, Log: log})
+		EventHooks: []store.EventHook{hook.Deliveries}, TxHooks: []store.TxHook{audit.Hook}, Log: log, Keys: keys})
 	if err != nil {
 		return err
 	}
 	defer k.Close()
 	if err := k.Migrate(ctx); err != nil {
+		return err
+	}
+	if err := reseal(ctx, k, keys, log); err != nil {
 		return err
 	}
 	ks := kinds(cfg)
@@ -144,7 +152,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	}
 	p := pipeline.New(pipeline.Deps{Store: k, Inbox: in, Router: asg.Router, Timers: timers, Outbound: out,
 		Failed: pipeline.NewFailed(k), Bus: b, Sender: registry, Channel: chans.Get, Sinks: sinks, Metrics: m, Log: log})
-	handler := newHandler(cfg, workbench.Deps{Kernel: k, Identity: id, Channels: chans, Files: files.New(k), Outbound: out,
+	handler := newHandler(cfg, workbench.Deps{Kernel: k, Audit: audit.New(k), Identity: id, Channels: chans, Files: files.New(k), Outbound: out,
 		Conversations: convs, Cards: conversations.NewCards(k, cts), Categories: conversations.NewCategories(k), Assign: asg, Contacts: cts, Automations: autos, Canned: canned.New(k),
 		Tickets: tickets.New(k, convs, id.Agents), Failed: p.Failed, Stream: st, Pipeline: p, Connectors: registry,
 		Metrics: m, Log: log, Region: geo.Lookup,

@@ -38,6 +38,15 @@ type Config struct {
 	// AdminEmail and AdminPassword seed the first tenant's admin on first start.
 	AdminEmail    string `json:"admin_email"`
 	AdminPassword string `json:"admin_password"`
+	// SecretKey encrypts the secrets the hub stores (channel, two-factor and
+	// webhook secrets): 32 bytes in base64 or hex (KEFU_SECRET_KEY).
+	// Required with PostgreSQL; embedded mode without it keeps a generated
+	// key in DataDir/secret.key.
+	SecretKey string `json:"secret_key"`
+	// SecretKeyOld are earlier keys, still accepted to read secrets while
+	// the hub re-seals them with SecretKey at start-up (KEFU_SECRET_KEY_OLD,
+	// comma-separated).
+	SecretKeyOld []string `json:"secret_key_old"`
 	// LogLevel is debug, info, warn or error (KEFU_LOG_LEVEL).
 	LogLevel string `json:"log_level"`
 	// SessionTTL is how long an agent login token lives (KEFU_SESSION_TTL).
@@ -146,6 +155,7 @@ func Default() Config {
 
 		VisitorSocketsPerAddr:    30,
 		VisitorSocketsPerChannel: 10000,
+		SecretKeyOld:             []string{},
 	}
 }
 
@@ -172,7 +182,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	str := map[string]*string{
 		"KEFU_HTTP_ADDR": &c.HTTPAddr, "KEFU_PUBLIC_URL": &c.PublicURL, "KEFU_DATA_DIR": &c.DataDir,
 		"KEFU_DATABASE_URL": &c.DatabaseURL, "KEFU_NATS_URL": &c.NATSURL, "KEFU_BUS_PREFIX": &c.BusPrefix,
-		"KEFU_ADMIN_EMAIL": &c.AdminEmail, "KEFU_ADMIN_PASSWORD": &c.AdminPassword,
+		"KEFU_ADMIN_EMAIL": &c.AdminEmail, "KEFU_ADMIN_PASSWORD": &c.AdminPassword, "KEFU_SECRET_KEY": &c.SecretKey,
 		"KEFU_LOG_LEVEL": &c.LogLevel, "KEFU_IPDB_PATH": &c.IPDBPath, "KEFU_WECHAT_API_BASE": &c.WechatAPIBase,
 		"KEFU_WEIBO_API_BASE": &c.WeiboAPIBase, "KEFU_QQ_API_BASE": &c.QQAPIBase, "KEFU_PPROF_ADDR": &c.PprofAddr,
 		"KEFU_METRICS_ADDR": &c.MetricsAddr, "KEFU_METRICS_TOKEN": &c.MetricsToken,
@@ -216,6 +226,14 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			*p = n
 		}
 	}
+	if v := getenv("KEFU_SECRET_KEY_OLD"); v != "" {
+		c.SecretKeyOld = nil
+		for _, k := range strings.Split(v, ",") {
+			if k = strings.TrimSpace(k); k != "" {
+				c.SecretKeyOld = append(c.SecretKeyOld, k)
+			}
+		}
+	}
 	if v := getenv("KEFU_TRUSTED_PROXIES"); v != "" {
 		c.TrustedProxies = nil
 		for _, p := range strings.Split(v, ",") {
@@ -254,6 +272,10 @@ func (c Config) Validate() error {
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		errs = append(errs, errors.New("database_url must start with postgres://"))
+	}
+	if c.DatabaseURL != "" && c.SecretKey == "" {
+		errs = append(errs, errors.New("secret_key (KEFU_SECRET_KEY) is required with PostgreSQL: every hub process "+
+			"needs the same key to read the stored secrets; generate one with `openssl rand -base64 32`"))
 	}
 	if c.NATSURL != "" && !strings.HasPrefix(c.NATSURL, "nats://") && !strings.HasPrefix(c.NATSURL, "tls://") {
 		errs = append(errs, errors.New("nats_url must start with nats:// or tls://"))
@@ -338,6 +360,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("data_dir", c.DataDir), slog.String("database_url", maskURL(c.DatabaseURL)),
 		slog.String("nats_url", maskURL(c.NATSURL)), slog.String("bus_prefix", c.BusPrefix),
 		slog.String("admin_email", c.AdminEmail), slog.Bool("admin_password_set", c.AdminPassword != ""),
+		slog.Bool("secret_key_set", c.SecretKey != ""), slog.Int("secret_key_old", len(c.SecretKeyOld)),
 		slog.String("log_level", c.LogLevel), slog.Int("inbox_workers", c.InboxWorkers), slog.Int("inbox_partitions", c.InboxPartitions),
 		slog.Int("nats_replicas", c.NATSReplicas), slog.Int("inbox_max_lag", c.InboxMaxLag),
 		slog.Duration("session_ttl", c.SessionTTL.Duration), slog.Duration("session_recheck", c.SessionRecheck.Duration), slog.Int64("max_body_bytes", c.MaxBodyBytes),

@@ -114,10 +114,16 @@ func TestEnvOverrides(t *testing.T) {
 		{"KEFU_VISITOR_SOCKETS_PER_ADDR", "5", func(c Config) any { return c.VisitorSocketsPerAddr }, 5},
 		{"KEFU_VISITOR_SOCKETS_PER_CHANNEL", "50", func(c Config) any { return c.VisitorSocketsPerChannel }, 50},
 		{"KEFU_VISITOR_SOCKETS_MAX", "900", func(c Config) any { return c.VisitorSocketsMax }, 900},
+		{"KEFU_SECRET_KEY", "a2V5", func(c Config) any { return c.SecretKey }, "a2V5"},
+		{"KEFU_SECRET_KEY_OLD", " a, b ", func(c Config) any { return strings.Join(c.SecretKeyOld, "|") }, "a|b"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
-			c, err := Load(env(map[string]string{tc.key: tc.value}))
+			vars := map[string]string{tc.key: tc.value}
+			if tc.key == "KEFU_DATABASE_URL" {
+				vars["KEFU_SECRET_KEY"] = "k" // required with PostgreSQL
+			}
+			c, err := Load(env(vars))
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
@@ -221,10 +227,15 @@ func TestValidate(t *testing.T) {
 		want   string // "" means valid
 	}{
 		{"defaults", func(*Config) {}, ""},
-		{"cluster", func(c *Config) { c.DatabaseURL, c.NATSURL = "postgres://u:p@db/kefu", "nats://nats:4222" }, ""},
-		{"postgresql scheme", func(c *Config) { c.DatabaseURL = "postgresql://db/kefu" }, ""},
+		{"cluster", func(c *Config) {
+			c.DatabaseURL, c.NATSURL, c.SecretKey = "postgres://u:p@db/kefu", "nats://nats:4222", "k"
+		}, ""},
+		{"cluster without a secret key", func(c *Config) { c.DatabaseURL, c.NATSURL = "postgres://u:p@db/kefu", "nats://nats:4222" }, "KEFU_SECRET_KEY"},
+		{"postgresql scheme", func(c *Config) { c.DatabaseURL, c.SecretKey = "postgresql://db/kefu", "k" }, ""},
 		{"tls nats", func(c *Config) { c.NATSURL = "tls://nats:4222" }, ""},
-		{"no data dir in cluster", func(c *Config) { c.DatabaseURL, c.NATSURL, c.DataDir = "postgres://db/kefu", "nats://n:4222", "" }, ""},
+		{"no data dir in cluster", func(c *Config) {
+			c.DatabaseURL, c.NATSURL, c.DataDir, c.SecretKey = "postgres://db/kefu", "nats://n:4222", "", "k"
+		}, ""},
 		{"no data dir with in-process NATS", func(c *Config) { c.DatabaseURL, c.DataDir = "postgres://db/kefu", "" }, "data_dir"},
 		{"zero session ttl", func(c *Config) { c.SessionTTL.Duration = 0 }, "session_ttl"},
 		{"zero session recheck", func(c *Config) { c.SessionRecheck.Duration = 0 }, "session_recheck"},
@@ -280,10 +291,11 @@ func TestLogValueMasksSecrets(t *testing.T) {
 	c.DatabaseURL = "postgres://kefu:db-s3cret@db.internal:5432/kefu"
 	c.NATSURL = "nats://hub:nats-s3cret@nats.internal:4222"
 	c.AdminPassword = "admin-s3cret"
+	c.SecretKey, c.SecretKeyOld = "key-s3cret", []string{"old-s3cret"}
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "config", c)
 	out := buf.String()
-	for _, secret := range []string{"db-s3cret", "nats-s3cret", "admin-s3cret"} {
+	for _, secret := range []string{"db-s3cret", "nats-s3cret", "admin-s3cret", "key-s3cret", "old-s3cret"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("logged config reveals %q: %s", secret, out)
 		}

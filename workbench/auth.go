@@ -77,6 +77,7 @@ func (s authAPI) login(g *gin.Context) {
 		return
 	}
 	tok, a, err := s.Identity.Auth.Login(g.Request.Context(), r.Email, r.Password, strings.TrimSpace(r.TOTP), s.SessionTTL)
+	defer func() { s.recordLogin(g, r.Email, a, err) }()
 	if errors.Is(err, identity.ErrTOTPInvalid) {
 		fail(g, http.StatusUnauthorized, "totp_invalid", err.Error()) // no token: a wrong code is a failed login
 		return

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub/assign"
+	"github.com/kefu-hub/kefu/hub/audit"
 	"github.com/kefu-hub/kefu/hub/automations"
 	"github.com/kefu-hub/kefu/hub/canned"
 	"github.com/kefu-hub/kefu/hub/channels"
@@ -32,6 +33,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/hub/stream"
 	"github.com/kefu-hub/kefu/tickets"
+	"github.com/kefu-hub/kefu/workbench/auditlog"
 )
 
 // Pipeline is what the API asks of the running pipeline.
@@ -43,6 +45,7 @@ type Pipeline interface {
 // Deps is everything the HTTP surface needs.
 type Deps struct {
 	Kernel        *store.Store
+	Audit         *audit.Store
 	Identity      *identity.Identity
 	Channels      *channels.Store
 	Files         *files.Store
@@ -123,7 +126,7 @@ func New(d Deps) *Server {
 	v1.POST("/auth/login", auth.login)
 	v1.GET("/ws", socks.websocket)
 
-	a := v1.Group("", s.auth)
+	a := v1.Group("", s.auth, auditlog.Middleware(d.Audit, d.Log))
 	a.POST("/auth/logout", auth.logout)
 	a.GET("/me", auth.me)
 	a.PUT("/me/status", auth.setStatus)
@@ -223,6 +226,8 @@ func New(d Deps) *Server {
 	adm.DELETE("/webhooks/:id", chans.deleteWebhook)
 	adm.POST("/webhooks/:id/rotate-secret", chans.rotateWebhookSecret)
 	adm.GET("/webhooks/:id/deliveries", chans.listWebhookDeliveries)
+	adm.GET("/audit", admin.listAudit)
+	adm.GET("/audit/export", admin.exportAudit)
 	e.NoRoute(serveUI()) // the workbench UI (ui.go); JSON 404 under /api/ and /webhooks/
 	return s
 }

@@ -56,6 +56,9 @@ func TestDeployFiles(t *testing.T) {
 			if env["KEFU_NATS_REPLICAS"] != "3" {
 				t.Errorf("%s: KEFU_NATS_REPLICAS %v, want 3", name, env["KEFU_NATS_REPLICAS"])
 			}
+			if env["KEFU_SECRET_KEY"] == nil {
+				t.Errorf("%s has no KEFU_SECRET_KEY (required with PostgreSQL)", name)
+			}
 			for _, n := range nodes {
 				if !strings.Contains(fmt.Sprint(env["KEFU_NATS_URL"]), n+":4222") {
 					t.Errorf("%s: KEFU_NATS_URL %v lacks %s", name, env["KEFU_NATS_URL"], n)

@@ -210,6 +210,9 @@ func isoRoutes() map[string]isoRoute {
 		"DELETE /api/v1/webhooks/:id":             {access: accAdmin, obj: "webhook"},
 		"POST /api/v1/webhooks/:id/rotate-secret": {access: accAdmin, obj: "webhook"},
 		"GET /api/v1/webhooks/:id/deliveries":     {access: accAdmin, obj: "webhook"},
+		// The audit log (issue 12): B's entries name B's objects and canary.
+		"GET /api/v1/audit":        {access: accAdmin, queries: auditQueries},
+		"GET /api/v1/audit/export": {access: accAdmin, queries: auditQueries},
 
 		// Agent tools (issue 5, part A).
 		"GET /api/v1/canned-replies": {access: accAuth, lists: "canned", queries: func(own, other *isoTenant) []string {
@@ -247,6 +250,12 @@ func isoRoutes() map[string]isoRoute {
 		"GET /api/v1/contacts/:id/conversations": {access: accAuth, obj: "contact", lists: "conv"},
 		"GET /api/v1/contacts/:id/tickets":       {access: accAuth, obj: "contact"},
 	}
+}
+
+// auditQueries filter the audit log by B's objects and actors: A still sees
+// nothing of B.
+func auditQueries(own, other *isoTenant) []string {
+	return []string{"target=" + other.ch.ID, "actor=" + other.adminID, "target=" + other.webhook, "action=channel&limit=500"}
 }
 
 // The matrix covers exactly the router's routes: a new route without an

@@ -83,6 +83,9 @@ func RandHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// SecretKey is a fresh KEFU_SECRET_KEY (32 random bytes, hex).
+func SecretKey() string { return RandHex(32) }
+
 // Env is one hub deployment's settings: a data dir, or a fresh PostgreSQL
 // database and NATS prefix shared by every process started from it. Tests
 // may change Vars (KEFU_* settings) before starting a hub.
@@ -100,6 +103,9 @@ func NewEnv(t testing.TB, m Mode) *Env {
 	}}
 	if m.Cluster {
 		e.Vars["KEFU_DATABASE_URL"] = freshDatabase(t)
+		// Every process of a cluster seals secrets with one key (embedded
+		// hubs keep a generated one in their data dir).
+		e.Vars["KEFU_SECRET_KEY"] = SecretKey()
 		prefix := "t" + RandHex(6)
 		e.Vars["KEFU_NATS_URL"] = natsURL
 		e.Vars["KEFU_BUS_PREFIX"] = prefix

@@ -45,6 +45,17 @@ func (e *Env) Start() *Hub {
 	}
 }
 
+// StartFails runs a hub that must refuse to start and returns its output.
+func (e *Env) StartFails() string {
+	e.T.Helper()
+	h, err := e.run(freePort(e.T))
+	if err == nil {
+		e.T.Fatalf("the hub started at %s; want it to refuse", h.Addr)
+	}
+	b, _ := os.ReadFile(h.Log)
+	return string(b)
+}
+
 // StartAt runs a hub at addr (to restart one where its clients expect it).
 func (e *Env) StartAt(addr string) *Hub {
 	e.T.Helper()

@@ -60,7 +60,7 @@ func TestConcurrentRoutingPostgres(t *testing.T) {
 	url := storetest.FreshPostgres(t)
 	var hs [2]*hubtest.Hub
 	for i := range hs {
-		k, err := store.Open(context.Background(), url, "", store.Options{})
+		k, err := store.Open(context.Background(), url, "", store.Options{Keys: storetest.Keys})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,7 +170,7 @@ func TestTimerFiresOnceAcrossProcesses(t *testing.T) {
 			ctx := context.Background()
 			d := storetest.Open(t, name, store.Options{})
 			openAt := func() *hubtest.Hub {
-				k, err := store.Open(ctx, d.URL, d.Dir, store.Options{})
+				k, err := store.Open(ctx, d.URL, d.Dir, store.Options{Keys: storetest.Keys})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -371,7 +371,7 @@ func TestRoundRobinWithClosesPostgres(t *testing.T) {
 	url := storetest.FreshPostgres(t)
 	var hs [2]*hubtest.Hub
 	for i := range hs {
-		k, err := store.Open(context.Background(), url, "", store.Options{})
+		k, err := store.Open(context.Background(), url, "", store.Options{Keys: storetest.Keys})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -238,7 +238,7 @@ func TestTimers(t *testing.T) {
 				return automations.Result{}, nil
 			},
 		}
-		k2, err := store.Open(ctx, d.URL, d.Dir, store.Options{Now: clk.Now}) // another process
+		k2, err := store.Open(ctx, d.URL, d.Dir, store.Options{Now: clk.Now, Keys: storetest.Keys}) // another process
 		if err != nil {
 			t.Fatal(err)
 		}

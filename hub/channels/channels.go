@@ -39,6 +39,17 @@ type cached struct {
 // New returns the channel store.
 func New(k *store.Store) *Store { return &Store{k: k, cache: map[string]cached{}} }
 
+// table keeps the channels; its secret column (the API channel's signing
+// secret, a WeChat account's AppSecret, Token and EncodingAESKey, the web
+// channel's identity secret) is sealed with the hub's secret key.
+const table = "channels"
+
+// ResealSecrets seals the channel secrets stored in clear or under an old
+// key (at start-up and by `kefu rotate-secrets`).
+func ResealSecrets(ctx context.Context, k *store.Store) (int, error) {
+	return k.Reseal(ctx, table, "secret")
+}
+
 const cols = `id, tenant_id, type, name, secret, config, default_group_id, wants_events, offline_message,
 	created_at, last_inbound_at, last_error`
 
@@ -55,12 +66,16 @@ func (s *Store) Create(ctx context.Context, ch *hub.Channel) error {
 	if len(ch.Config) == 0 {
 		ch.Config = json.RawMessage("{}")
 	}
+	sealed, err := s.k.Seal(ch.Secret, store.Bind(table, ch.ID))
+	if err != nil {
+		return err
+	}
 	return s.k.Write(ctx, func(tx *store.Tx) error {
 		if err := defaultGroup(ctx, tx, ch); err != nil {
 			return err
 		}
 		q := `INSERT INTO channels (` + cols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '')`
-		if _, err := tx.Exec(ctx, q, ch.ID, ch.TenantID, ch.Type, ch.Name, ch.Secret, string(ch.Config),
+		if _, err := tx.Exec(ctx, q, ch.ID, ch.TenantID, ch.Type, ch.Name, sealed, string(ch.Config),
 			ch.DefaultGroupID, ch.WantsEvents, ch.OfflineMessage, ch.CreatedAt); err != nil {
 			return fmt.Errorf("insert channel: %w", err)
 		}
@@ -85,13 +100,17 @@ func defaultGroup(ctx context.Context, tx *store.Tx, ch *hub.Channel) error {
 
 // Update saves name, config, secret, default group and offline message.
 func (s *Store) Update(ctx context.Context, ch *hub.Channel) error {
-	err := s.k.Write(ctx, func(tx *store.Tx) error {
+	sealed, err := s.k.Seal(ch.Secret, store.Bind(table, ch.ID))
+	if err != nil {
+		return err
+	}
+	err = s.k.Write(ctx, func(tx *store.Tx) error {
 		if err := defaultGroup(ctx, tx, ch); err != nil {
 			return err
 		}
 		const q = `UPDATE channels SET name = ?, config = ?, secret = ?, default_group_id = ?, wants_events = ?,
 			offline_message = ? WHERE tenant_id = ? AND id = ?`
-		_, err := tx.Exec(ctx, q, ch.Name, string(ch.Config), ch.Secret, ch.DefaultGroupID,
+		_, err := tx.Exec(ctx, q, ch.Name, string(ch.Config), sealed, ch.DefaultGroupID,
 			ch.WantsEvents, ch.OfflineMessage, ch.TenantID, ch.ID)
 		return err
 	})
@@ -126,6 +145,9 @@ func (s *Store) Get(ctx context.Context, id string) (*hub.Channel, error) {
 		return nil, fmt.Errorf("get channel: %w: %w", store.ErrUnavailable, err)
 	}
 	ch.Config = json.RawMessage(cfg)
+	if ch.Secret, err = s.k.Unseal(ch.Secret, store.Bind(table, id)); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	s.cache[id] = cached{ch: &ch, exp: time.Now().Add(cacheTTL)}
 	s.mu.Unlock()

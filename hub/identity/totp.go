@@ -73,7 +73,21 @@ func (s *Auth) totpRow(ctx context.Context, tx *store.Tx, agentID string) (*totp
 	if err := tx.Get(ctx, &r, sq, agentID); err != nil {
 		return nil, fmt.Errorf("read totp: %w", err)
 	}
+	var err error
+	if r.Secret, err = s.k.Unseal(r.Secret, store.Bind("agents", agentID)); err != nil {
+		return nil, err
+	}
+	if r.Pending, err = s.k.Unseal(r.Pending, store.Bind("agents", agentID)); err != nil {
+		return nil, err
+	}
 	return &r, nil
+}
+
+// ResealTOTPSecrets seals the agents' TOTP secrets stored in clear or under
+// an old key (at start-up and by `kefu rotate-secrets`). Both columns are
+// bound to the agent's row, so enabling moves the pending one as it is.
+func ResealTOTPSecrets(ctx context.Context, k *store.Store) (int, error) {
+	return k.Reseal(ctx, "agents", "totp_secret", "totp_pending")
 }
 
 // useTOTP checks code against secret and spends its time step: a code is
@@ -178,8 +192,12 @@ func (s *Auth) SetupTOTP(ctx context.Context, a *hub.Agent) (*TOTPSetup, error) 
 	if err != nil {
 		return nil, fmt.Errorf("generate totp secret: %w", err)
 	}
+	sealed, err := s.k.Seal(key.Secret(), store.Bind("agents", a.ID))
+	if err != nil {
+		return nil, err
+	}
 	err = s.k.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE agents SET totp_pending = ? WHERE id = ?`), key.Secret(), a.ID)
+		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE agents SET totp_pending = ? WHERE id = ?`), sealed, a.ID)
 		return err
 	})
 	if err != nil {

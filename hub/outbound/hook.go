@@ -2,6 +2,7 @@ package outbound
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sync"
@@ -106,7 +107,9 @@ func (h *Hook) active(ctx context.Context, tx *store.Tx, tenantID string) ([]Sub
 		return nil, fmt.Errorf("active subscriptions: %w", err)
 	}
 	for i := range all {
-		all[i].decode()
+		all[i].Events = []hub.EventType{}
+		_ = json.Unmarshal([]byte(all[i].EventsRaw), &all[i].Events) // written by us
+		all[i].Secret = ""                                           // only the events matter here; the sender reads the secret
 	}
 	h.mu.Lock()
 	h.subs[tenantID] = cachedSubs{subs: all, exp: time.Now().Add(subCacheTTL)}

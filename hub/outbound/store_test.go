@@ -81,7 +81,7 @@ func each(t *testing.T, fn func(t *testing.T, x *fx)) {
 func wired(t *testing.T, name string, clk *clock, d *storetest.Dialect) (*hubtest.Hub, *outbound.Store, storetest.Dialect) {
 	t.Helper()
 	hook := outbound.NewHook()
-	o := store.Options{Now: clk.Now, EventHooks: []store.EventHook{hook.Deliveries}}
+	o := store.Options{Now: clk.Now, EventHooks: []store.EventHook{hook.Deliveries}, Keys: storetest.Keys}
 	var k *store.Store
 	if d == nil {
 		nd := storetest.Open(t, name, o)

@@ -75,9 +75,22 @@ func (sub *Subscription) apply(p SubscriptionPatch) error {
 	return nil
 }
 
-func (sub *Subscription) decode() {
+// decode reads the stored events and opens the sealed signing secret.
+func (sub *Subscription) decode(k *store.Store) error {
 	sub.Events = []hub.EventType{}
 	_ = json.Unmarshal([]byte(sub.EventsRaw), &sub.Events) // written by us
+	var err error
+	sub.Secret, err = k.Unseal(sub.Secret, store.Bind(subTable, sub.ID))
+	return err
+}
+
+// subTable keeps the subscriptions; its secret column is sealed.
+const subTable = "webhook_subscriptions"
+
+// ResealSecrets seals the subscriptions' signing secrets stored in clear or
+// under an old key (at start-up and by `kefu rotate-secrets`).
+func ResealSecrets(ctx context.Context, k *store.Store) (int, error) {
+	return k.Reseal(ctx, subTable, "secret")
 }
 
 const subCols = `id, tenant_id, url, events, description, secret, active, created_at, updated_at`
@@ -90,10 +103,14 @@ func (s *Store) CreateSubscription(ctx context.Context, tenantID string, p Subsc
 	if err := sub.apply(p); err != nil {
 		return nil, err
 	}
-	err := s.k.Write(ctx, func(tx *store.Tx) error {
+	sealed, err := s.k.Seal(secret, store.Bind(subTable, sub.ID))
+	if err != nil {
+		return nil, err
+	}
+	err = s.k.Write(ctx, func(tx *store.Tx) error {
 		q := `INSERT INTO webhook_subscriptions (` + subCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 		_, err := tx.ExecContext(ctx, tx.Rebind(q), sub.ID, tenantID, sub.URL, sub.EventsRaw, sub.Description,
-			sub.Secret, sub.Active, now, now)
+			sealed, sub.Active, now, now)
 		return err
 	})
 	if err != nil {
@@ -112,7 +129,9 @@ func (s *Store) Subscriptions(ctx context.Context, tenantID string) ([]Subscript
 		return nil, fmt.Errorf("list subscriptions: %w", err)
 	}
 	for i := range out {
-		out[i].decode()
+		if err := out[i].decode(s.k); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -127,7 +146,9 @@ func (s *Store) Subscription(ctx context.Context, tenantID, id string) (*Subscri
 		}
 		return nil, fmt.Errorf("get subscription: %w", err)
 	}
-	sub.decode()
+	if err := sub.decode(s.k); err != nil {
+		return nil, err
+	}
 	return &sub, nil
 }
 
@@ -145,10 +166,14 @@ func (s *Store) UpdateSubscription(ctx context.Context, tenantID, id string, p S
 		sub.Secret, sub.NewSecret = secret, secret
 	}
 	sub.UpdatedAt = s.k.Now()
+	sealed, err := s.k.Seal(sub.Secret, store.Bind(subTable, sub.ID))
+	if err != nil {
+		return nil, err
+	}
 	err = s.k.Write(ctx, func(tx *store.Tx) error {
 		const q = `UPDATE webhook_subscriptions SET url = ?, events = ?, description = ?, secret = ?, active = ?, updated_at = ?
 			WHERE tenant_id = ? AND id = ?`
-		_, err := tx.ExecContext(ctx, tx.Rebind(q), sub.URL, sub.EventsRaw, sub.Description, sub.Secret, sub.Active,
+		_, err := tx.ExecContext(ctx, tx.Rebind(q), sub.URL, sub.EventsRaw, sub.Description, sealed, sub.Active,
 			sub.UpdatedAt, tenantID, id)
 		return err
 	})

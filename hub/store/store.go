@@ -21,6 +21,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/secrets"
 )
 
 // Publisher receives what a committed transaction produced: realtime events
@@ -36,6 +37,11 @@ type Publisher interface {
 // webhook deliveries there, so each committed event is delivered once.
 type EventHook func(ctx context.Context, tx *Tx, e *hub.Event) error
 
+// TxHook runs inside every write transaction, after its work and events,
+// just before it commits: the audit log records the change a request made
+// in the transaction that made it.
+type TxHook func(ctx context.Context, tx *Tx) error
+
 // Options are what a store is opened with; every field may be left zero.
 type Options struct {
 	// Publisher is told of committed events and deliveries (nil: nobody).
@@ -46,6 +52,11 @@ type Options struct {
 	Log *slog.Logger
 	// Now is the clock (nil: time.Now in UTC).
 	Now func() time.Time
+	// TxHooks run in every write transaction before it commits.
+	TxHooks []TxHook
+	// Keys seal and open the secrets noun packages keep (Seal, Unseal);
+	// nil: a store that cannot keep secrets (migrations only).
+	Keys *secrets.Keyring
 }
 
 // Store is the open database: the writer and reader pools plus the
@@ -61,6 +72,8 @@ type Store struct {
 	hooks    []EventHook
 	log      *slog.Logger
 	now      func() time.Time
+	keys     *secrets.Keyring
+	txHooks  []TxHook
 	stmts    stmtCache
 }
 
@@ -79,7 +92,8 @@ func Open(ctx context.Context, url, dataDir string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.pub, s.hooks, s.log, s.now = o.Publisher, o.EventHooks, o.Log, o.Now
+	s.pub, s.hooks, s.log, s.now, s.keys = o.Publisher, o.EventHooks, o.Log, o.Now, o.Keys
+	s.txHooks = o.TxHooks
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -23,7 +23,12 @@ type Tx struct {
 	events     []hub.Event
 	deliveries []string
 	savepoints int
+	committed  []func()
 }
+
+// OnCommit runs f once the transaction has committed (not when it rolls
+// back or is retried).
+func (tx *Tx) OnCommit(f func()) { tx.committed = append(tx.committed, f) }
 
 // Write runs fn in a write transaction: it numbers and stores the events fn
 // emitted (the per-tenant counter is the last lock taken, so no lock
@@ -62,8 +67,17 @@ func (s *Store) write(ctx context.Context, fn func(tx *Tx) error) (*Tx, error) {
 		stx.Rollback()
 		return nil, err
 	}
+	for _, h := range s.txHooks {
+		if err := h(ctx, tx); err != nil {
+			stx.Rollback()
+			return nil, err
+		}
+	}
 	if err := stx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w: %w", ErrUnavailable, err)
+	}
+	for _, f := range tx.committed {
+		f()
 	}
 	return tx, nil
 }

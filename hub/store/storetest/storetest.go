@@ -22,11 +22,22 @@ import (
 
 	_ "github.com/lib/pq" // the PostgreSQL driver
 
+	"github.com/kefu-hub/kefu/hub/secrets"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
 // AdminURL is the PostgreSQL database tests create their databases from.
 const AdminURL = "postgres://127.0.0.1:5432/test?sslmode=disable"
+
+// Keys is the keyring test stores seal secrets with unless the options
+// name another.
+var Keys = func() *secrets.Keyring {
+	k, err := secrets.New(secrets.NewKey())
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
 
 // Dialect is one store to run a test on.
 type Dialect struct {
@@ -58,6 +69,9 @@ func Open(tb testing.TB, dialect string, o store.Options) Dialect {
 	d := Dialect{Name: dialect, Dir: tb.TempDir()}
 	if dialect == "postgres" {
 		d.URL = FreshPostgres(tb)
+	}
+	if o.Keys == nil {
+		o.Keys = Keys
 	}
 	s, err := store.Open(context.Background(), d.URL, d.Dir, o)
 	if err != nil {
