@@ -52,7 +52,14 @@ type Deps struct {
 	// Region looks an IP address up in the configured IP database ("" when
 	// unknown or none is configured).
 	Region func(ip string) string
+	// Sockets caps the customer sockets of channels that hold them (web).
+	Sockets SocketLimits
 }
+
+// SocketLimits caps the open customer sockets of this process: from one
+// client address, of one channel, and in all (which the connector keeps
+// below the open-file limit anyway). Zero means the connector's default.
+type SocketLimits struct{ PerAddr, PerChannel, Max int }
 
 // Connector is one channel type.
 type Connector interface {

@@ -67,7 +67,8 @@
 //	{"type":"invite","invite_id","text","agent":{"name"}}  an agent invites the visitor
 //	{"type":"error","rate":conversation_id,"error":{…}}  a rating was refused (already rated …)
 //	{"type":"error","error":{"code","message"}}  then close (4401 bad token, 4403 bad identity
-//	      or origin, 4429 rate limited)
+//	      or origin, 4429 too_many_connections: a cap of open visitor sockets — per client
+//	      address, per channel or per process — is reached; wait 30 s or more, then reconnect)
 //
 // Attachment URLs in message frames are relative to the hub ("/webhooks/web/…"):
 // prefix them with the hub's base URL. A visitor's own messages carry their

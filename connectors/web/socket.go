@@ -75,6 +75,7 @@ type visitorConn struct {
 	writing   bool      // a writer runs (or the handler still writes the welcome)
 	closing   bool      // no more frames: the writer closes the socket
 	pingDue   bool      // the writer sends a ping
+	admitted  bool      // holds a slot of the socket caps (given back in gone)
 	pingAt    time.Time // when the next ping is due
 	mu        sync.Mutex
 	convID    string // the conversation the socket last showed
@@ -228,25 +229,39 @@ func (c *Connector) socket(g *gin.Context) {
 		fail(g, http.StatusTooManyRequests, "rate_limited", "too many connections; try again later")
 		return
 	}
+	refused := c.admit.enter(ip, ch.ID)
 	conn, err := upgrader.Upgrade(g.Writer, g.Request, nil)
 	if err != nil {
+		if refused == "" {
+			c.admit.leave(ip, ch.ID)
+		}
 		return // the upgrader answered
+	}
+	if refused != "" {
+		// Over a cap: the widget is told so (and waits before it retries)
+		// rather than seeing a bare failed handshake it would retry at once.
+		c.deps.Log.Debug("visitor socket refused", "channel", ch.ID, "ip", ip, "cap", refused)
+		c.refuse(conn, CloseTooMany, "too_many_connections", "too many open chats right now; try again in a minute")
+		conn.Close()
+		return
 	}
 	conn.SetReadLimit(wsReadLimit)
 	ctx, cancel := context.WithCancel(context.Background()) // the request context ends with the hijack
 	// The handler writes the welcome itself: no writer runs until it is out.
-	v := &visitorConn{c: c, ch: ch, cfg: cfg, ip: ip, conn: conn, cancel: cancel, writing: true,
+	v := &visitorConn{c: c, ch: ch, cfg: cfg, ip: ip, conn: conn, cancel: cancel, writing: true, admitted: true,
 		pingAt: time.Now().Add(wsPingEvery)}
 	hello, ok := c.hello(ctx, v, g.Request)
 	if !ok {
 		cancel()
 		conn.Close()
+		c.admit.leave(ip, ch.ID)
 		return
 	}
 	if !c.hub.add(v, "") {
 		wsClose(conn, websocket.CloseServiceRestart, "restarting")
 		cancel()
 		conn.Close()
+		c.admit.leave(ip, ch.ID)
 		return
 	}
 	welcome, err := c.welcome(ctx, v, hello)
@@ -271,9 +286,14 @@ func (c *Connector) socket(g *gin.Context) {
 func (c *Connector) gone(v *visitorConn) {
 	v.wmu.Lock()
 	v.closing, v.queue = true, nil
+	admitted := v.admitted
+	v.admitted = false
 	v.wmu.Unlock()
 	v.conn.Close()
 	v.cancel()
+	if admitted {
+		c.admit.leave(v.ip, v.ch.ID)
+	}
 	if c.hub.remove(v) {
 		ctx, stop := context.WithTimeout(context.Background(), 5*time.Second)
 		defer stop()

@@ -29,6 +29,7 @@ type Connector struct {
 	visitors *visitors.Store
 	hub      *Dispatcher
 	limits   *limiter
+	admit    *admission     // open visitor sockets, by address and channel
 	socks    sync.WaitGroup // the visitor sockets' goroutines
 	handling chan struct{}  // frames being handled (offload)
 }
@@ -51,8 +52,20 @@ func New(d connectors.Deps) *Connector {
 	if d.Region == nil {
 		d.Region = func(string) string { return "" }
 	}
+	perAddr, perChannel := d.Sockets.PerAddr, d.Sockets.PerChannel
+	if perAddr <= 0 {
+		perAddr = defaultSocketsPerAddr
+	}
+	if perChannel <= 0 {
+		perChannel = defaultSocketsPerChan
+	}
 	c := &Connector{deps: d, limits: newLimiter(), visitors: visitors.New(d.Store, d.Customers, d.Region),
-		handling: make(chan struct{}, maxHandling)}
+		handling: make(chan struct{}, maxHandling),
+		admit:    newAdmission(perAddr, perChannel, socketCap(fdLimit(), d.Sockets.Max))}
+	if d.Log != nil && d.Store != nil { // a serving hub, not a route listing
+		d.Log.Info("visitor socket caps", "per_addr", perAddr, "per_channel", perChannel, "process", c.admit.max,
+			"open_file_limit", fdLimit())
+	}
 	c.hub = newDispatcher(c)
 	return c
 }

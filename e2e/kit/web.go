@@ -31,6 +31,9 @@ type Visitor struct {
 	Frames chan map[string]any
 	ID     string
 	Token  string
+	// CloseCode is the code of the hub's close frame, set once Frames is
+	// closed (0: none, the connection just ended).
+	CloseCode int
 }
 
 // VisitorOpts is what a widget says in its hello.
@@ -87,7 +90,10 @@ func DialVisitor(t testing.TB, base, channelID string, o VisitorOpts) (*Visitor,
 		defer close(v.Frames)
 		for {
 			var f map[string]any
-			if conn.ReadJSON(&f) != nil {
+			if err := conn.ReadJSON(&f); err != nil {
+				if ce, ok := err.(*websocket.CloseError); ok {
+					v.CloseCode = ce.Code
+				}
 				return
 			}
 			v.Frames <- f
@@ -102,6 +108,22 @@ func DialVisitor(t testing.TB, base, channelID string, o VisitorOpts) (*Visitor,
 		v.ID, v.Token = Dig(w, "visitor", "id").(string), Dig(w, "visitor", "token").(string)
 	}
 	return v, w, nil
+}
+
+// Closed waits (up to d) until the hub closes the socket and returns the
+// close code (0 when it did not close it within d).
+func (v *Visitor) Closed(d time.Duration) int {
+	deadline := time.After(d)
+	for {
+		select {
+		case _, open := <-v.Frames:
+			if !open {
+				return v.CloseCode
+			}
+		case <-deadline:
+			return 0
+		}
+	}
 }
 
 // Next is the next frame, or nil when none comes within d.

@@ -364,7 +364,7 @@ function mount(core: Core): ChatUI {
   function status(): void {
     const a = core.conv && core.conv.status !== 'closed' && core.conv.agent
     sub.textContent = a ? a.name : queue > 0 ? fmt(T.queue, { n: queue }) : ''
-    cn.textContent = core.refused ? T.refused : core.connected ? '' : T.offlineNote
+    cn.textContent = core.refused ? T.refused : core.connected ? '' : core.busy ? T.busy : T.offlineNote
     cn.hidden = !cn.textContent
   }
 

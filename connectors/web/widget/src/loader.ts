@@ -95,6 +95,7 @@ function main(): void {
     root: null as unknown as ShadowRoot,
     online: false,
     refused: false,
+    busy: false,
     connected: false,
     conv: null,
     msgs: [],
@@ -231,12 +232,14 @@ function main(): void {
       if (e.code === 4401) {
         core.visitor = null
         save(key('visitor'), null)
-      } else if (e.code === 4403 || (!was && !ready)) {
+      } else if (e.code === 4403 || (!was && !ready && e.code !== 4429)) {
         core.refused = true
       }
       if (e.code === 4403) stopped = true
+      // 4429: too many open chats on the hub; wait 30–60 s, calmly
+      core.busy = e.code === 4429
       paint()
-      later(e.code === 4429 ? 30000 : 0)
+      later(core.busy ? 30000 + Math.random() * 30000 : 0)
     }
   }
   function later(min = 0): void {
@@ -262,7 +265,7 @@ function main(): void {
         welcomed = true
         tries = 0
         core.connected = true
-        core.refused = false
+        core.refused = core.busy = false
         if (f.visitor && f.visitor.id) {
           core.visitor = { id: f.visitor.id, token: f.visitor.token }
           save(key('visitor'), core.visitor)

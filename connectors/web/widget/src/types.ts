@@ -87,6 +87,8 @@ export interface Core {
   root: ShadowRoot
   online: boolean
   refused: boolean
+  // the hub has too many open chats (close 4429): waiting to retry
+  busy: boolean
   conv: Conversation | null
   msgs: Msg[]
   visitor: { id: string; token: string } | null
