@@ -328,7 +328,7 @@ export const api = {
   putSettings: (b: any) => call('PUT', '/settings', b),
   monitor: () =>
     call<{
-      agents: { id: string; name: string; employee_no: string; status: string; current_chats: number; max_chats: number; chats_today: number }[]
+      agents: { id: string; name: string; employee_no: string; status: string; current_chats: number; max_chats: number; chats_today: number; ratings_today?: number; rating_avg_today?: number }[]
       queue: { length: number; longest_wait_seconds: number }
       tickets?: { open: number }
     }>('GET', '/monitor'),

@@ -302,7 +302,8 @@ const dict = {
   embedSnippet: ['嵌入代码（粘贴到网站 </body> 之前）', 'Embed snippet (paste before </body>)'],
   pasteIntoPlatform: ['请把以下内容填到平台后台', 'Paste these into the platform'],
   secretOnce: ['密钥只在此显示一次，请妥善保存。', 'Secrets are shown here once; keep them safe.'],
-  setup_webhookUrl: ['服务器地址（URL）', 'Webhook URL'],
+  setup_webhookUrl: ['接收地址（Webhook URL）', 'Webhook URL'],
+  setup_webhookUrl_wechat: ['服务器地址（URL）', 'Server URL'],
   setup_secret: ['签名密钥', 'Signing secret'],
   setup_token: ['令牌（Token）', 'Token'],
   setup_encoding_aes_key: ['消息加解密密钥（EncodingAESKey）', 'EncodingAESKey'],
@@ -373,6 +374,44 @@ const dict = {
   usingDefaults: ['本渠道正在使用全局默认的自动化设置。', 'This channel uses the tenant’s automations.'],
   usingOverride: ['本渠道使用单独的自动化设置。', 'This channel has its own automations.'],
   overrideRemoved: ['已恢复为全局默认设置', 'Back to the tenant defaults'],
+  transferredBy: ['{name} 转接了会话', '{name} transferred the conversation'],
+  transferReason: ['转接原因：{reason}', 'Reason: {reason}'],
+  noReason: ['（未填写原因）', '(no reason given)'],
+  ratingsToday: ['今日评价', 'Ratings today'],
+  rated: ['评价', 'Rating'],
+  allChannels: ['全部渠道', 'All channels'],
+  historyEmpty: ['暂无符合条件的会话。试试选择“全部”或放宽日期。', 'No conversations match. Try 全部/All or a wider date range.'],
+  // Server errors by their stable reason, else their class (error.code).
+  err_wrong_credentials: ['邮箱或密码错误', 'Wrong email or password'],
+  err_category_exists: ['分类“{name}”已存在', 'The category “{name}” already exists'],
+  err_group_exists: ['客服组“{name}”已存在', 'The group “{name}” already exists'],
+  err_email_taken: ['邮箱 {email} 已被其他客服使用', 'Another agent already uses {email}'],
+  err_invalid: ['提交的内容有误，请检查后重试', 'Invalid input: {msg}'],
+  err_bad_request: ['请求格式有误，请刷新页面后重试', 'Malformed request: {msg}'],
+  err_unauthorized: ['登录已失效，请重新登录', 'Your session has ended; log in again'],
+  err_forbidden: ['没有权限执行此操作', 'You may not do that'],
+  err_not_found: ['内容不存在或已被删除', 'Not found (it may have been deleted)'],
+  err_conflict: ['操作冲突：内容已存在或状态已变化，请刷新后重试', 'Conflict: it already exists or has changed; refresh and retry'],
+  err_too_large: ['内容过大', 'Too large'],
+  err_totp_required: ['请输入动态码', 'Enter your two-factor code'],
+  err_totp_invalid: ['动态码不正确，请重试。', 'That code is not right; try again.'],
+  err_totp_locked: ['动态码错误次数过多，请 5 分钟后再试。', 'Too many wrong codes; try again in 5 minutes.'],
+  err_reply_window_closed: ['回复窗口已关闭，需等客户再次发消息', 'The reply window is closed until the customer writes again'],
+  err_rate_limited: ['操作太频繁，请稍后再试', 'Too many requests; try again shortly'],
+  err_unavailable: ['服务暂时不可用，请稍后重试', 'Temporarily unavailable; try again shortly'],
+  err_internal: ['服务器出错了，请稍后重试', 'Something went wrong on the server; try again'],
+  err_network: ['网络连接失败，请检查网络后重试', 'Network error; check your connection and retry'],
+  err_http: ['请求失败（{status}）', 'Request failed ({status})'],
+  setupNote_signature: ['Standard Webhooks 签名：请求头 webhook-id、webhook-timestamp、webhook-signature（v1,对 id.timestamp.body 做 HMAC-SHA256 后 Base64）', 'Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>)'],
+  setupNote_identity: ['已登录用户：在网页中调用 Kefu.identify({id, name, email, phone, hash})，hash 为用“访客身份签名密钥”对 id 计算的 HMAC-SHA256（十六进制）', 'Signed-in users: call Kefu.identify({id, name, email, phone, hash}) with hash = hex(HMAC-SHA256(identity secret, id))'],
+  setupNote_error: ['渠道配置无法读取，请重新保存', 'The channel’s config cannot be read; save it again'],
+  ftype_text: ['单行文本', 'Text'],
+  ftype_tel: ['电话', 'Phone'],
+  ftype_email: ['邮箱', 'Email'],
+  ftype_textarea: ['多行文本', 'Long text'],
+  noGroupsYet: ['还没有客服组，请先在“客服组”页面创建。', 'No groups yet; create one on the Groups page first.'],
+  pickGroup: ['请选择客服组', 'Choose a group'],
+  groupChoiceIncomplete: ['访客可选的客服组：每一行都要选择客服组并填写显示名称（1–30 字）', 'Group choices: every row needs a group and a label (1–30 characters)'],
 } as const satisfies Record<string, readonly [string, string]>
 
 export type Locale = 'zh-CN' | 'en'
@@ -385,6 +424,12 @@ export function setLocale(l: Locale) {
   locale.value = l
   localStorage.setItem('kefu.locale', l)
   document.documentElement.lang = l
+}
+
+// has reports whether a key (built at run time, e.g. from an error code)
+// is in the table.
+export function has(key: string): key is MessageKey {
+  return Object.prototype.hasOwnProperty.call(dict, key)
 }
 
 export function t(key: MessageKey, vars: Record<string, string> = {}): string {

@@ -217,3 +217,36 @@ describe('list data embedded by the API', () => {
     expect(ratingStars({ score: 9 })).toBe('★★★★★')
   })
 })
+
+// Issue 18 bug 1: the websocket's message.updated (sent) can arrive before
+// the answer to the agent's POST (still pending): the reply must not go back
+// to 发送中.
+describe('a reply’s status never goes back to pending', () => {
+  it('keeps sent when the POST answer arrives after the update', () => {
+    const cs = upsertConv(conv('c1'))
+    const sent = { ...msg('c1', 2, 'out'), status: 'sent' }
+    applyEvent(created({ ...sent, status: 'sent' }))
+    applyEvent({ id: ++evId, type: 'message.updated', conversation_id: 'c1', data: { message: sent }, created_at: '' })
+    addMessages(cs, [{ ...sent, status: 'pending' }])
+    expect(cs.messages.map((m) => m.status)).toEqual(['sent'])
+  })
+  it('still takes a later failure, and a retry of a failure', () => {
+    const cs = upsertConv(conv('c1'))
+    const m = { ...msg('c1', 2, 'out'), status: 'pending' }
+    addMessages(cs, [m])
+    addMessages(cs, [{ ...m, status: 'failed', error: 'refused' }])
+    expect(cs.messages[0].status).toBe('failed')
+    addMessages(cs, [{ ...m, status: 'pending' }])
+    expect(cs.messages[0].status).toBe('pending')
+  })
+})
+
+// Issue 18 bug 4: a rating given while the agent looks shows at once.
+describe('conversation.rated', () => {
+  it('sets the rating of a known conversation', () => {
+    upsertConv(conv('c1'))
+    applyEvent({ id: ++evId, type: 'conversation.rated', conversation_id: 'c1', data: { conversation_id: 'c1', score: 4, comment: '还行' }, created_at: '2026-01-01T00:00:00Z' })
+    expect(state.convs.c1.conv.rating).toMatchObject({ score: 4, comment: '还行' })
+    expect(ratingStars(state.convs.c1.conv.rating!)).toBe('★★★★☆')
+  })
+})

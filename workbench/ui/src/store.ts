@@ -113,13 +113,24 @@ export function ratingStars(r: Rating): string {
   return '★'.repeat(n) + '☆'.repeat(5 - n)
 }
 
+// Once the platform accepted a message it never goes back to pending (a
+// failed one may: a retry).
+const accepted = new Set(['sent', 'delivered', 'read'])
+
+// merged: a repeat of a known message. An older copy (the answer to the
+// agent's POST, still "pending") arriving after the websocket update
+// ("sent") must not take the message back to 发送中.
+function merged(cur: Message, m: Message): Message {
+  return accepted.has(cur.status) && m.status === 'pending' ? { ...cur, ...m, status: cur.status } : { ...cur, ...m }
+}
+
 // addMessages merges messages by id (a repeat updates in place), keeps them
 // in seq order and returns how many were new.
 export function addMessages(cs: ConvState, ms: Message[]): number {
   let added = 0
   for (const m of ms) {
     const i = cs.messages.findIndex((x) => x.id === m.id)
-    if (i >= 0) cs.messages[i] = { ...cs.messages[i], ...m }
+    if (i >= 0) cs.messages[i] = merged(cs.messages[i], m)
     else {
       cs.messages.push(m)
       added++
@@ -169,6 +180,9 @@ export function applyEvent(e: HubEvent): Applied {
       }
     }
     if (e.type === 'conversation.closed') delete state.typing[cs.conv.id]
+  }
+  if (e.type === 'conversation.rated' && e.conversation_id && state.convs[e.conversation_id]) {
+    state.convs[e.conversation_id].conv.rating = { score: Number(d.score), comment: String(d.comment ?? ''), created_at: e.created_at }
   }
   if ((e.type === 'message.created' || e.type === 'message.updated') && d.message && e.conversation_id) {
     const cs = state.convs[e.conversation_id]

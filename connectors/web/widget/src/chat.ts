@@ -10,6 +10,8 @@ import { ICON_X, css, h, icon, safeURL } from './util'
 const EMOJI =
   '😀 😁 😂 🤣 😊 😍 😘 😎 🤔 😅 😢 😭 😡 😱 😴 🙄 👍 👎 👌 👏 🙏 💪 🤝 👋 ❤️ 💔 🎉 🔥 ⭐ ✅ ❌ ❓ 💯 🌹 ☕ 🍰 🎁 📦 💰 📞'.split(' ')
 
+// MAX is the longest message the hub takes, in characters.
+const MAX = 5000
 const ICON_SEND = 'M3 20.5 21 12 3 3.5v6.6l12 1.9-12 1.9z'
 const ICON_SMILE =
   'M12 2a10 10 0 1 1 0 20 10 10 0 0 1 0-20zm0 2a8 8 0 1 0 0 16 8 8 0 0 0 0-16zm-3.5 5a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm7 0a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zM7.5 14h9a4.5 4.5 0 0 1-9 0z'
@@ -39,6 +41,8 @@ const CSS = `.k *{box-sizing:border-box}
 .sy .b,.nt{max-width:90%;padding:3px 10px;background:#e9eaee;color:#666;font-size:12px;box-shadow:none;text-align:center}
 .nt{margin:8px auto;border-radius:10px;width:fit-content}
 .nt.er{background:#fff1f0;color:#cf1322}
+.cc{padding:0 12px 4px;font-size:12px;color:#999;text-align:right}
+.cc.er{color:#cf1322}
 .b img{display:block;max-width:100%;max-height:220px;border-radius:6px;margin:2px 0}
 .b a{color:inherit;text-decoration:underline;word-break:break-all}
 .m .s{font-size:11px;color:#999;margin:2px 4px 0}
@@ -169,13 +173,17 @@ function mount(core: Core): ChatUI {
   const ta = h('textarea')
   ta.placeholder = T.placeholder
   ta.setAttribute('aria-label', T.placeholder)
-  ta.maxLength = 5000
+  // No maxLength: a long paste is kept whole and the visitor is told how
+  // much to cut (the hub takes at most MAX characters), never cut silently.
+  const cc = h('div', 'cc')
+  cc.hidden = true
+  cc.setAttribute('aria-live', 'polite')
   const sd = h('button', 'ib sd')
   sd.type = 'button'
   sd.title = T.send
   sd.setAttribute('aria-label', T.send)
   sd.appendChild(icon(ICON_SEND))
-  cp.append(em, tb, ta, sd)
+  cp.append(em, tb, ta, sd, cc)
   emB.onclick = () => (em.hidden = !em.hidden)
   fiB.onclick = () => fi.click()
   fi.onchange = () => {
@@ -189,7 +197,18 @@ function mount(core: Core): ChatUI {
       sendText()
     }
   })
-  ta.addEventListener('input', typing)
+  ta.addEventListener('input', () => {
+    typing()
+    count()
+  })
+  // count shows the length near the limit, and what is over it.
+  function count(): number {
+    const n = [...ta.value.trim()].length
+    cc.hidden = n <= MAX - 500
+    cc.className = n > MAX ? 'cc er' : 'cc'
+    cc.textContent = n > MAX ? fmt(T.tooLong, { max: MAX, over: n - MAX }) : n + ' / ' + MAX
+    return n
+  }
   sd.onclick = sendText
 
   // leave-a-message view
@@ -225,7 +244,12 @@ function mount(core: Core): ChatUI {
   function sendText(): void {
     const text = ta.value.trim()
     if (!text) return
+    if (count() > MAX) {
+      ta.focus()
+      return
+    }
     ta.value = ''
+    count()
     em.hidden = true
     const cid = core.uuid()
     chosen = true

@@ -56,3 +56,18 @@ describe('channel forms', () => {
     expect(configOf(back, false)).toEqual(c)
   })
 })
+
+// Issue 18 bug 7: a group choice without a group (or label) is an error the
+// admin sees, not a row silently dropped (which saved groups: []).
+describe('web group choices', () => {
+  it('flags an incomplete row and keeps complete ones', () => {
+    const f = blankForm('web')
+    f.name = '官网'
+    f.web.allowed_domains = 'shop.example.com'
+    f.web.groups.push({ id: '', label: '' })
+    expect(validate(f, true)).toContain('groupChoiceIncomplete')
+    f.web.groups[0] = { id: 'gr_1', label: ' 售前 ' }
+    expect(validate(f, true)).not.toContain('groupChoiceIncomplete')
+    expect(configOf(f, true).groups).toEqual([{ id: 'gr_1', label: '售前' }])
+  })
+})

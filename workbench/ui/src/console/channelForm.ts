@@ -123,7 +123,7 @@ export function configOf(f: ChannelForm, isNew: boolean): any {
         position: w.position,
         default_lang: w.default_lang,
         languages: w.languages,
-        groups: w.groups.filter((g) => g.id),
+        groups: w.groups.map((g) => ({ id: g.id, label: g.label.trim() })),
         rating: w.rating,
         offline_form: { fields: w.offline_fields.filter((x) => x.name) },
         invite: {
@@ -156,6 +156,7 @@ export function validate(f: ChannelForm, isNew: boolean): string[] {
     if (!doms.length) errs.push('domainsRequired')
     else if (doms.some((d) => !/^(https?:\/\/)?(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d+)?$/i.test(d))) errs.push('badDomain')
     if (!/^#[0-9a-f]{3}([0-9a-f]{3})?$/i.test(w.color)) errs.push('badColor')
+    if (w.groups.some((g) => !g.id || !g.label.trim() || g.label.trim().length > 30)) errs.push('groupChoiceIncomplete')
     if (w.logo_url.trim() && !/^https:\/\/[^\s/]+/.test(w.logo_url.trim())) errs.push('badLogo')
     if (!w.languages.length || !w.languages.includes(w.default_lang)) errs.push('badLangs')
     const names = w.offline_fields.map((x) => x.name)

@@ -1,0 +1,42 @@
+// Agent names for the timeline: who wrote each reply or note, and who
+// handed a conversation over (after a transfer the agent must see who wrote
+// what). Loaded once per session from GET /agents.
+import { reactive } from 'vue'
+import { api, type Message } from './api'
+import { t } from './i18n'
+
+export const agentNames = reactive<Record<string, string>>({})
+let loading: Promise<void> | null = null
+
+export function loadAgentNames(force = false): Promise<void> {
+  if (!loading || force)
+    loading = api
+      .agents()
+      .then((r) => {
+        for (const a of r.agents) agentNames[a.id] = a.name || a.email
+      })
+      .catch(() => {
+        loading = null
+      })
+  return loading
+}
+
+// sender is what a bubble's header says: the agent's name on replies and
+// notes, 客户 / 系统 otherwise.
+export function sender(m: Pick<Message, 'sender_type' | 'sender_id' | 'direction' | 'type'>): string {
+  const name = m.sender_type === 'agent' ? agentNames[m.sender_id ?? ''] || t('agent') : ''
+  if (m.type === 'transfer') return t('transferredBy', { name })
+  if (m.direction === 'internal') return t('internalNote') + (name ? ' · ' + name : '')
+  if (m.sender_type === 'agent') return name
+  return t(m.sender_type === 'contact' ? 'customer' : 'system')
+}
+
+// initials: one or two letters for an avatar (the first CJK character, or
+// the first letters of two words).
+export function initials(name: string): string {
+  const s = name.trim()
+  if (!s) return '?'
+  if (/[\u3400-\u9fff]/.test(s[0])) return s.slice(-2)
+  const w = s.split(/\s+/)
+  return (w[0][0] + (w[1]?.[0] ?? '')).toUpperCase()
+}
