@@ -222,6 +222,17 @@ await run('i18-', async () => {
   await admin.locator('[data-test="ratings-Admin"]', { hasText: '(1)' }).waitFor()
   await shot(admin, 'i18-monitor')
 
+  // ---- Bug 9: the admin sees which rule masks what, and that order numbers stay.
+  await admin.click('a[data-section=automations]')
+  await admin.fill('textarea[name=mask-sample]', '卡号 6222021234567890128，订单 ' + ORDER)
+  await admin.click('button.mask-preview')
+  const masked = admin.locator('[data-test=mask-result]')
+  await masked.waitFor()
+  const mt = await masked.textContent()
+  check(mt.includes('卡号 6222***********0128，订单 ' + ORDER) && mt.includes('银行卡号：6222***********0128'), 'mask preview: ' + mt)
+  await masked.scrollIntoViewIfNeeded()
+  await shot(admin, 'i18-mask-preview')
+
   check(pageErrors.length === 0, 'page errors: ' + pageErrors.join('; '))
   step('done')
 })

@@ -338,9 +338,13 @@ await run('', async () => {
   // A webhook subscription: its signing secret is shown once.
   await admin.click('a[data-section=webhooks]')
   await admin.fill('input[name=webhook-url]', 'https://hooks.example.com/kefu')
+  // the events are a checklist of the documented types (issue 18), not a comma field
+  await admin.locator('[data-test=webhook-events] input[value="conversation.rated"]').check()
   await admin.click('.page form button[type=submit]')
   await admin.locator('input[name=webhook-secret]').waitFor()
   await admin.locator('.page .grid td', { hasText: 'hooks.example.com' }).waitFor()
+  await admin.locator('.page .grid td', { hasText: '客户评价' }).waitFor()
+  await shot(admin, 'console-webhooks')
   // An API token: shown once, listed with when it was last used, revoked.
   await admin.click('a[data-section=tokens]')
   await admin.fill('input[name=token-name]', 'ui-token')

@@ -320,6 +320,8 @@ export const api = {
   redeliver: (id: string) => call('POST', `/deliveries/${enc(id)}/redeliver`, {}),
 
   automations: () => call<{ settings: any; effective: any }>('GET', '/automations'),
+  maskPreview: (text: string, patterns: any[]) =>
+    call<{ masked: string; hits: { rule: string; masked: string }[] }>('POST', '/automations/mask-preview', { text, patterns }),
   putAutomations: (b: any) => call<{ settings: any; effective: any }>('PUT', '/automations', b),
   channelAutomations: (id: string) => call<{ settings: any; effective: any }>('GET', `/channels/${enc(id)}/automations`),
   putChannelAutomations: (id: string, b: any) => call<{ settings: any; effective: any }>('PUT', `/channels/${enc(id)}/automations`, b),

@@ -41,7 +41,7 @@ const CSS = `.k *{box-sizing:border-box}
 .sy .b,.nt{max-width:90%;padding:3px 10px;background:#e9eaee;color:#666;font-size:12px;box-shadow:none;text-align:center}
 .nt{margin:8px auto;border-radius:10px;width:fit-content}
 .nt.er{background:#fff1f0;color:#cf1322}
-.cc{padding:0 12px 4px;font-size:12px;color:#999;text-align:right}
+.cc{padding:0 12px 6px;font-size:12px;color:#999}
 .cc.er{color:#cf1322}
 .b img{display:block;max-width:100%;max-height:220px;border-radius:6px;margin:2px 0}
 .b a{color:inherit;text-decoration:underline;word-break:break-all}
