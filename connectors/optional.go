@@ -110,6 +110,8 @@ type Customers interface {
 	// Active maps the contacts (by external id) that have an active
 	// conversation on the channel to its id and status.
 	Active(ctx context.Context, channelID string, contactExternalIDs []string) (map[string]hub.Conversation, error)
+	// ActiveCount is how many conversations of the channel are active.
+	ActiveCount(ctx context.Context, channelID string) (int, error)
 	// Messages are what the customer sees of a conversation (never notes),
 	// after seq, oldest first.
 	Messages(ctx context.Context, convID string, after int64, limit int) ([]hub.Message, error)

@@ -54,3 +54,24 @@ func TestAdmissionCounts(t *testing.T) {
 		t.Fatalf("after every leave: %d open, %v, %v", a.open(), a.addr, a.channel)
 	}
 }
+
+// The conversation caps default when unset, and bad values are refused.
+func TestConfigLimits(t *testing.T) {
+	c := Config{}
+	if err := c.normalize(func(string) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	if c.Limits.OpenPerAddress != defaultOpenPerAddress || c.Limits.OpenPerChannel != defaultOpenPerChannel {
+		t.Fatalf("default limits %+v", c.Limits)
+	}
+	for _, l := range []Limits{{OpenPerAddress: -1}, {OpenPerChannel: -5}, {OpenPerChannel: 2000000}} {
+		c := Config{Limits: l}
+		if err := c.normalize(func(string) bool { return true }); err == nil {
+			t.Errorf("limits %+v accepted", l)
+		}
+	}
+	// A channel saved before the limits existed reads the defaults.
+	if (Limits{}).perAddress() != defaultOpenPerAddress || (Limits{}).perChannel() != defaultOpenPerChannel {
+		t.Fatal("zero limits do not read as the defaults")
+	}
+}

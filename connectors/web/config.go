@@ -33,6 +33,39 @@ type Config struct {
 	// hash (HMAC-SHA256 of the user id with the channel's identity secret).
 	IdentityRequired bool   `json:"identity_required"`
 	Upload           Upload `json:"upload"`
+	// Limits caps the conversations visitors may have open at once.
+	Limits Limits `json:"limits"`
+}
+
+// Limits caps the active (queued or open) conversations of a web channel,
+// so that a script cannot fill the tenant's queue: a message that would
+// open one more is refused (too_many_conversations). A visitor has at most
+// one active conversation per channel anyway; a script that mints new
+// visitors meets the per-address cap (identified visitors, with a valid
+// Kefu.identify hash, are not counted by address), and all of them the
+// per-channel cap. 0 means the default.
+type Limits struct {
+	// OpenPerAddress: active conversations of anonymous visitors last
+	// seen from one client address (default 10).
+	OpenPerAddress int `json:"open_per_address"`
+	// OpenPerChannel: active conversations of the channel (default 1000).
+	OpenPerChannel int `json:"open_per_channel"`
+}
+
+// Default conversation caps of a web channel.
+const (
+	defaultOpenPerAddress = 10
+	defaultOpenPerChannel = 1000
+)
+
+func (l Limits) perAddress() int { return cmpOr(l.OpenPerAddress, defaultOpenPerAddress) }
+func (l Limits) perChannel() int { return cmpOr(l.OpenPerChannel, defaultOpenPerChannel) }
+
+func cmpOr(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
 }
 
 // GroupChoice is one entry of the group chooser.
@@ -181,6 +214,10 @@ func (c *Config) normalize(groupExists func(id string) bool) error {
 	if len(c.OfflineForm.Fields) > 20 {
 		return hub.Invalid("offline_form: at most 20 fields")
 	}
+	if c.Limits.OpenPerAddress < 0 || c.Limits.OpenPerChannel < 0 || c.Limits.OpenPerAddress > 100000 || c.Limits.OpenPerChannel > 1000000 {
+		return hub.Invalid("limits: open_per_address (1–100000) and open_per_channel (1–1000000), 0 for the default")
+	}
+	c.Limits.OpenPerAddress, c.Limits.OpenPerChannel = c.Limits.perAddress(), c.Limits.perChannel()
 	iv := &c.Invite
 	if iv.AfterSeconds < 0 || iv.MaxTimes < 0 || iv.DeclineIntervalSeconds < 0 {
 		return hub.Invalid("invite: numbers must not be negative")

@@ -36,7 +36,9 @@
 //
 //	{"type":"message","client_id":"<uuid>","text":"…","attachments":[{"id":"at_…"}],"group":"<group id>"}
 //	      → {"type":"ack","client_id"} once durable (resend with the same client_id until acked:
-//	        the hub stores it once), or {"type":"error","client_id","error":{"code","message"}}
+//	        the hub stores it once), or {"type":"error","client_id","error":{"code","message"}}:
+//	        unavailable and rate_limited (resend later), too_many_conversations (the message
+//	        would open a conversation beyond the channel's limits: not stored, tell the visitor)
 //	{"type":"typing","text":"…"}          typing preview (消息预知); "" = stopped; throttled
 //	{"type":"page","url","title","referrer"}  the host page navigated (single-page apps)
 //	{"type":"sync","conversation_id","after_seq"}  → message frames after that seq

@@ -76,6 +76,7 @@ type visitorConn struct {
 	closing   bool      // no more frames: the writer closes the socket
 	pingDue   bool      // the writer sends a ping
 	admitted  bool      // holds a slot of the socket caps (given back in gone)
+	activeAt  time.Time // when the visitor was last seen to have an active conversation (opens.go)
 	pingAt    time.Time // when the next ping is due
 	mu        sync.Mutex
 	convID    string // the conversation the socket last showed
@@ -507,6 +508,10 @@ func (c *Connector) message(ctx context.Context, v *visitorConn, f *clientFrame)
 		Contact: v.contact, Type: "text", Group: v.group, ReceivedAt: c.deps.Now()}
 	if f.Group != "" {
 		in.Group = hub.Bounded(f.Group, 64)
+	}
+	if code, msg := c.mayOpen(ctx, v); code != "" {
+		nack(code, msg)
+		return
 	}
 	visit := v.visit
 	in.Visitor = &visit

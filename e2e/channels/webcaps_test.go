@@ -76,3 +76,71 @@ func TestWebVisitorSocketCaps(t *testing.T) {
 		}
 	})
 }
+
+// Anonymous visitors cannot fill the queue: with a channel's limits at 2
+// active conversations per address and 3 per channel, a third visitor
+// from one address and a fourth on the channel are told
+// too_many_conversations and nothing is stored; visitors who already have
+// a conversation go on writing, and closing one frees a place.
+func TestWebConversationCaps(t *testing.T) {
+	t.Parallel()
+	kit.ForModes(t, func(t *testing.T, m kit.Mode) {
+		e := kit.NewEnv(t, m)
+		e.Vars["KEFU_TRUSTED_PROXIES"] = "127.0.0.1"
+		h := e.Start()
+		adm := h.Admin()
+		chID, _ := adm.NewWebChannel(map[string]any{"limits": map[string]any{"open_per_address": 2, "open_per_channel": 3}})
+		var cfg struct {
+			Channel struct {
+				Config struct {
+					Limits map[string]int `json:"limits"`
+				} `json:"config"`
+			} `json:"channel"`
+		}
+		r := adm.Must(200, "GET", "/api/v1/channels/"+chID, nil)
+		r.JSON(t, &cfg)
+		if cfg.Channel.Config.Limits["open_per_address"] != 2 || cfg.Channel.Config.Limits["open_per_channel"] != 3 {
+			t.Fatalf("channel limits %v: %s", cfg.Channel.Config.Limits, r.Body)
+		}
+		agent := adm.NewAgent("caps@kefu.test", 1)
+		agent.SetStatus("online")
+
+		visitor := func(ip string) *kit.Visitor {
+			t.Helper()
+			v, w, err := kit.DialVisitor(t, h.Base, chID, kit.VisitorOpts{ForwardedFor: ip})
+			if err != nil || w["type"] != "welcome" {
+				t.Fatalf("visitor from %s: %v %v", ip, w, err)
+			}
+			return v
+		}
+		opens := func(v *kit.Visitor, cid string) string {
+			t.Helper()
+			v.Say(cid, "你好 "+cid)
+			f := v.WaitFor("conversation", 10*time.Second, nil)
+			return kit.Dig(f, "conversation", "id").(string)
+		}
+		refused := func(v *kit.Visitor, cid string) {
+			t.Helper()
+			v.Send(map[string]any{"type": "message", "client_id": cid, "text": "排队 " + cid})
+			f := v.WaitFor("error", 10*time.Second, func(f map[string]any) bool { return f["client_id"] == cid })
+			if kit.Dig(f, "error", "code") != "too_many_conversations" {
+				t.Fatalf("message %s: %v, want too_many_conversations", cid, f)
+			}
+			if adm.HasConversation(v.ID) {
+				t.Fatalf("the refused visitor %s has a conversation", v.ID)
+			}
+		}
+		a1, a2 := visitor("198.51.100.1"), visitor("198.51.100.1")
+		first := opens(a1, "a1")
+		opens(a2, "a2")
+		refused(visitor("198.51.100.1"), "a3") // the address's cap
+		// Those with a conversation go on.
+		a1.Say("a1-more", "还在吗")
+		b1 := visitor("198.51.100.2")
+		opens(b1, "b1")
+		refused(visitor("198.51.100.3"), "c1") // the channel's cap
+		// Closing a conversation frees a place on the channel and the address.
+		adm.Must(200, "POST", "/api/v1/conversations/"+first+"/close", map[string]any{})
+		opens(visitor("198.51.100.1"), "a4")
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/conversations"
 )
 
 // Customers is what channels whose customers talk over the channel's own
@@ -49,6 +50,11 @@ func (c Customers) Conversation(ctx context.Context, channelID, ext string) (*hu
 // Active maps contacts with an active conversation on the channel to it.
 func (c Customers) Active(ctx context.Context, channelID string, exts []string) (map[string]hub.Conversation, error) {
 	return c.s.convs.Active(ctx, channelID, exts)
+}
+
+// ActiveCount is how many conversations of the channel are active.
+func (c Customers) ActiveCount(ctx context.Context, channelID string) (int, error) {
+	return conversations.CountActive(ctx, c.s.k, channelID)
 }
 
 // Messages are what the customer sees of a conversation.

@@ -81,6 +81,17 @@ func (s *Store) Active(ctx context.Context, channelID string, externalIDs []stri
 	return out, nil
 }
 
+// CountActive is how many conversations of a channel are active (queued
+// or open), read through the partial index of active conversations (the
+// web channel caps it).
+func CountActive(ctx context.Context, k *store.Store, channelID string) (int, error) {
+	var n int
+	if err := k.Get(ctx, &n, `SELECT COUNT(*) FROM conversations WHERE channel_id = ? AND status <> 'closed'`, channelID); err != nil {
+		return 0, fmt.Errorf("count active conversations: %w", err)
+	}
+	return n, nil
+}
+
 // Typing tells the agent of a contact's active conversation that the
 // customer is typing (or stopped), with what they have typed so far when the
 // channel shows it (the web widget's typing preview, 消息预知). It stores

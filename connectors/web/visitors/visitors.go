@@ -227,6 +227,19 @@ func (s *Store) Seen(ctx context.Context, ids []string) error {
 	return nil
 }
 
+// ContactsFrom are the contacts (external ids) of the anonymous visitors
+// of a channel last seen from ip since then, the most recent first, at
+// most limit (the web channel counts their active conversations).
+func (s *Store) ContactsFrom(ctx context.Context, channelID, ip string, since time.Time, limit int) ([]string, error) {
+	var ids []string
+	const q = `SELECT contact_external_id FROM visitors WHERE channel_id = ? AND ip = ? AND last_seen_at >= ?
+		AND contact_external_id NOT LIKE 'u:%' ORDER BY last_seen_at DESC LIMIT ?`
+	if err := s.k.Select(ctx, &ids, q, channelID, ip, since, limit); err != nil {
+		return nil, fmt.Errorf("visitors from an address: %w", err)
+	}
+	return ids, nil
+}
+
 // Left records that a visitor's last socket closed (in a batch with other
 // arrivals and departures, like Arrived).
 func (s *Store) Left(ctx context.Context, tenantID, id string) error {

@@ -556,7 +556,12 @@ function mount(core: Core): ChatUI {
         }
         break
       case 'error':
-        if (!f.client_id && f.error) note(f.error.message || f.error.code || 'error', true)
+        if (f.error && f.error.code === 'too_many_conversations') {
+          // the channel has too many chats open: say so calmly, in the visitor's language
+          for (const m of core.msgs) if (m.client_id === f.client_id) m.failed = T.busyChats
+          if (f.client_id === leaveCid) note(T.busyChats, true)
+          render()
+        } else if (!f.client_id && f.error) note(f.error.message || f.error.code || 'error', true)
         break
     }
   })
