@@ -432,6 +432,8 @@ const dict = {
   ev_ticket_created: ['新工单', 'Ticket created'],
   ev_contact_updated: ['客户资料更新', 'Contact updated'],
   ticketsEmpty: ['暂无工单。客户在无人在线时留言，会在这里生成工单。', 'No tickets. When nobody is online, customers’ messages become tickets here.'],
+  customerInfo: ['客户资料', 'Customer'],
+  backToChat: ['返回对话', 'Back to the chat'],
 } as const satisfies Record<string, readonly [string, string]>
 
 export type Locale = 'zh-CN' | 'en'
