@@ -8,6 +8,7 @@
 // (default /usr/bin/chromium), KEFU_SHOTS (screenshot folder, optional); the
 // harness shared with wechat.mjs is in browser.mjs.
 import { createHmac } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { step, recv, check, newPage, shot, login, setStatus, run, dialogs, pageErrors, t0 } from './browser.mjs'
 
 // totp computes an RFC 6238 code (SHA-1, 30 s, 6 digits) for a base32 secret.
@@ -51,6 +52,47 @@ async function showTab(page) {
     Object.defineProperty(document, 'hidden', { configurable: true, get: () => false })
     document.dispatchEvent(new Event('visibilitychange'))
   })
+}
+
+// auditLog: the admin's changes so far are in 操作日志 — filtered, empty,
+// failing, downloaded as CSV — and the page works at 375 px in 繁體中文.
+async function auditLog() {
+  const page = await newPage('audit')
+  await login(page, '/console/audit', process.env.KEFU_ADMIN_EMAIL, process.env.KEFU_ADMIN_PASSWORD)
+  const rows = page.locator('.audit-table tbody tr')
+  await page.locator('.audit-table tr[data-action="channel.create"]').waitFor()
+  check((await page.locator('.audit-table tr[data-action="agent.create"]').count()) === 2, 'both new agents are in the audit log')
+  check(
+    (await page.locator('.audit-table tr[data-action="agent.create"] .audit-detail').allTextContents()).some((d) => d.includes('name=小王')),
+    'the agent entry shows the fields set',
+  )
+  await page.selectOption('select[name=audit-action]', 'channel')
+  await page.click('button.audit-search')
+  await page.locator('.audit-table tr[data-action="agent.create"]').first().waitFor({ state: 'detached' })
+  const actions = await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.action))
+  check(actions.length > 0 && actions.every((a) => a.startsWith('channel.')), 'filtered to channels: ' + actions)
+  await page.fill('input[name=audit-target]', 'ch_nothing')
+  await page.click('button.audit-search')
+  await page.locator('.audit-empty').waitFor()
+  await page.route('**/api/v1/audit?**', (r) => r.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":"unavailable","message":"down"}}' }))
+  await page.click('button.audit-search')
+  await page.locator('.audit-error').waitFor()
+  await page.unroute('**/api/v1/audit?**')
+  await page.click('.audit-error button')
+  await page.locator('.audit-empty').waitFor()
+  await page.click('.audit-filters button[type=button]') // reset
+  await page.locator('.audit-table tr[data-action="agent.create"]').first().waitFor()
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('button.audit-export')])
+  const csv = readFileSync(await dl.path(), 'utf8')
+  check(csv.includes('time,actor_id,actor,address,action') && csv.includes('channel.create'), 'CSV download: ' + csv.slice(0, 200))
+  await page.setViewportSize({ width: 375, height: 760 })
+  await page.evaluate(() => localStorage.setItem('kefu.locale', 'zh-TW'))
+  await page.reload()
+  await page.locator('h2', { hasText: '操作日誌' }).waitFor()
+  await page.locator('.audit-table tr[data-action="channel.create"]').waitFor()
+  check(await page.evaluate(() => document.documentElement.scrollWidth <= 375), 'no sideways scrolling at 375 px')
+  await shot(page, 'console-audit-375-zh-TW')
+  await page.context().close()
 }
 
 await run('', async () => {
@@ -100,6 +142,7 @@ await run('', async () => {
   check(/\/webhooks\/api\/ch_/.test(webhookURL) && secret.startsWith('whsec_'), 'channel setup shown: ' + webhookURL)
   await admin.locator('tr[data-channel="UI 商城"]').waitFor()
   await shot(admin, 'console-channel-created')
+  await auditLog()
   step('channel ' + webhookURL.split('/').pop() + ' ' + secret)
 
   // ---- Both agents log in and go online.
@@ -460,10 +503,12 @@ await run('', async () => {
   await showTab(a1)
   await a1.waitForFunction(() => !document.title.includes('新消息'))
 
-  // English is one click away (and stays for the next visit).
+  // 繁體中文 and English are one choice away (and stay for the next visit).
   await admin.click('a[data-nav=workbench]')
   await admin.click('a[data-nav=settings]')
-  await admin.getByRole('button', { name: 'English' }).click()
+  await admin.selectOption('select[name=language]', 'zh-TW')
+  await admin.locator('.mainnav a', { hasText: '會話' }).waitFor()
+  await admin.selectOption('select[name=language]', 'en')
   await admin.locator('.mainnav a', { hasText: 'Conversations' }).waitFor()
   await admin.click('a[data-nav=console]')
   await admin.locator('.sidenav a', { hasText: 'Live monitor' }).waitFor()

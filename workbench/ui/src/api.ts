@@ -173,6 +173,26 @@ export interface Visitor {
   pages?: { url: string; title?: string; seen_at?: string }[]
 }
 
+// AuditEntry is one line of the audit log (GET /audit).
+export interface AuditEntry {
+  id: string
+  at: string
+  actor_id: string
+  actor_name: string
+  address: string
+  action: string
+  target_type: string
+  target_id: string
+  detail: string
+}
+export interface AuditFilter {
+  actor?: string
+  action?: string
+  target?: string
+  from?: string
+  to?: string
+}
+
 export class APIError extends Error {
   constructor(
     public status: number,
@@ -334,6 +354,9 @@ export const api = {
       queue: { length: number; longest_wait_seconds: number }
       tickets?: { open: number }
     }>('GET', '/monitor'),
+  audit: (f: AuditFilter, cursor = '') =>
+    call<{ entries: AuditEntry[]; next_cursor: string }>('GET', '/audit' + qs({ ...f, cursor, limit: 50 })),
+  auditExportUrl: (f: AuditFilter) => '/api/v1/audit/export' + qs({ ...f }),
   tokens: () => call<{ api_tokens: any[] }>('GET', '/api-tokens'),
   createToken: (name: string) => call<{ token: string }>('POST', '/api-tokens', { name }),
   deleteToken: (id: string) => call('DELETE', '/api-tokens/' + enc(id)),

@@ -1,6 +1,9 @@
 // i18n: every UI string lives here, 简体中文 first, English second. A key
 // missing from the table is a type error in the components (MessageKey).
+// 繁體中文 (zh-TW) is made from the 简体中文 column with OpenCC before every
+// build (scripts/zh-tw.mjs), so it never lags behind.
 import { ref } from 'vue'
+import { zhTW } from './i18n-tw.gen'
 
 const dict = {
   appTitle: ['Kefu 客服工作台', 'Kefu agent workbench'],
@@ -434,13 +437,94 @@ const dict = {
   ticketsEmpty: ['暂无工单。客户在无人在线时留言，会在这里生成工单。', 'No tickets. When nobody is online, customers’ messages become tickets here.'],
   customerInfo: ['客户资料', 'Customer'],
   backToChat: ['返回对话', 'Back to the chat'],
+  // The audit log (操作日志).
+  sec_audit: ['操作日志', 'Audit log'],
+  auditHint: ['谁在何时做了什么：登录、登录失败，以及客服、角色、渠道、密钥、路由、自动化等的变更、导出和删除。', 'Who did what and when: sign-ins, failed sign-ins, and changes to agents, roles, channels, secrets, routing and automations, exports and deletions.'],
+  auditTime: ['时间', 'Time'],
+  auditActor: ['操作人', 'Who'],
+  auditActorHint: ['邮箱或客服 ID', 'Email or agent id'],
+  auditAction: ['操作', 'Action'],
+  auditTarget: ['对象', 'Target'],
+  auditAddress: ['IP 地址', 'IP address'],
+  auditDetail: ['详情', 'Detail'],
+  auditFrom: ['开始时间', 'From'],
+  auditTo: ['结束时间', 'To'],
+  auditEmpty: ['没有符合条件的操作记录。', 'No entries match.'],
+  reset: ['重置', 'Reset'],
+  loadMore: ['加载更多', 'Load more'],
+  exportCsv: ['导出 CSV', 'Export CSV'],
+  exportFailed: ['导出失败（{status}）', 'Export failed ({status})'],
+  noun_auth: ['登录与退出', 'Sign-in and sign-out'],
+  noun_agent: ['客服与角色', 'Agents and roles'],
+  noun_totp: ['两步验证', 'Two-factor sign-in'],
+  noun_group: ['客服组', 'Groups'],
+  noun_routing_rule: ['路由规则', 'Routing rules'],
+  noun_automations: ['自动化', 'Automations'],
+  noun_channel: ['渠道与密钥', 'Channels and secrets'],
+  noun_webhook: ['Webhook 订阅', 'Webhook subscriptions'],
+  noun_api_token: ['API 令牌', 'API tokens'],
+  noun_settings: ['安全设置', 'Settings'],
+  noun_category: ['会话分类', 'Categories'],
+  noun_canned_reply: ['快捷回复', 'Canned replies'],
+  noun_blacklist: ['黑名单', 'Blacklist'],
+  noun_delivery: ['回调投递', 'Deliveries'],
+  noun_failed_message: ['失败消息', 'Failed messages'],
+  noun_conversation: ['会话导出', 'Conversation exports'],
+  noun_audit: ['日志导出', 'Audit exports'],
+  noun_tenant: ['租户', 'Tenants'],
+  act_auth__login: ['登录', 'Signed in'],
+  act_auth__login_failed: ['登录失败', 'Failed sign-in'],
+  act_auth__logout: ['退出登录', 'Signed out'],
+  act_agent__create: ['新建客服', 'Created an agent'],
+  act_agent__update: ['修改客服', 'Changed an agent'],
+  act_agent__reset_password: ['重置密码', 'Reset a password'],
+  act_totp__enable: ['开启两步验证', 'Turned two-factor on'],
+  act_totp__disable: ['关闭两步验证', 'Turned two-factor off'],
+  act_group__create: ['新建客服组', 'Created a group'],
+  act_group__update: ['修改客服组', 'Changed a group'],
+  act_routing_rule__create: ['新建路由规则', 'Created a routing rule'],
+  act_routing_rule__update: ['修改路由规则', 'Changed a routing rule'],
+  act_routing_rule__delete: ['删除路由规则', 'Deleted a routing rule'],
+  act_automations__update: ['修改自动化', 'Changed automations'],
+  act_automations__delete: ['恢复默认自动化', 'Removed channel automations'],
+  act_channel__create: ['新建渠道', 'Created a channel'],
+  act_channel__update: ['修改渠道', 'Changed a channel'],
+  act_channel__rotate_secret: ['更换渠道密钥', 'Rotated a channel secret'],
+  act_webhook__create: ['新建 Webhook', 'Created a webhook'],
+  act_webhook__update: ['修改 Webhook', 'Changed a webhook'],
+  act_webhook__delete: ['删除 Webhook', 'Deleted a webhook'],
+  act_webhook__rotate_secret: ['更换 Webhook 密钥', 'Rotated a webhook secret'],
+  act_api_token__create: ['新建 API 令牌', 'Created an API token'],
+  act_api_token__delete: ['吊销 API 令牌', 'Revoked an API token'],
+  act_settings__update: ['修改安全设置', 'Changed settings'],
+  act_category__create: ['新建分类', 'Created a category'],
+  act_category__delete: ['删除分类', 'Deleted a category'],
+  act_canned_reply__delete: ['删除快捷回复', 'Deleted a canned reply'],
+  act_blacklist__add: ['加入黑名单', 'Blocked a customer'],
+  act_blacklist__remove: ['移出黑名单', 'Unblocked a customer'],
+  act_delivery__redeliver: ['重新投递', 'Redelivered'],
+  act_failed_message__retry: ['重试失败消息', 'Retried a failed message'],
+  act_conversation__export: ['导出会话', 'Exported a conversation'],
+  act_audit__export: ['导出操作日志', 'Exported the audit log'],
+  act_tenant__create: ['新建租户', 'Created a tenant'],
 } as const satisfies Record<string, readonly [string, string]>
 
-export type Locale = 'zh-CN' | 'en'
+export type Locale = 'zh-CN' | 'zh-TW' | 'en'
 export type MessageKey = keyof typeof dict
 
-export const locale = ref<Locale>((localStorage.getItem('kefu.locale') as Locale) === 'en' ? 'en' : 'zh-CN')
+// locales in the order the language switch steps through them, each named
+// in itself.
+export const locales: Record<Locale, string> = { 'zh-CN': '简体中文', 'zh-TW': '繁體中文', en: 'English' }
+
+const saved = localStorage.getItem('kefu.locale') as Locale
+export const locale = ref<Locale>(saved in locales ? saved : 'zh-CN')
 document.documentElement.lang = locale.value
+
+// nextLocale is the one the language switch turns to.
+export function nextLocale(): Locale {
+  const all = Object.keys(locales) as Locale[]
+  return all[(all.indexOf(locale.value) + 1) % all.length]
+}
 
 export function setLocale(l: Locale) {
   locale.value = l
@@ -456,6 +540,7 @@ export function has(key: string): key is MessageKey {
 
 export function t(key: MessageKey, vars: Record<string, string> = {}): string {
   const e = dict[key] as readonly [string, string] | undefined
-  const s = e ? e[locale.value === 'en' ? 1 : 0] : key
+  let s = e ? e[locale.value === 'en' ? 1 : 0] : key
+  if (e && locale.value === 'zh-TW') s = zhTW[key] ?? s
   return s.replace(/\{(\w+)\}/g, (_, k: string) => vars[k] ?? '')
 }
