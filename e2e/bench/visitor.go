@@ -27,7 +27,10 @@ func webChannel(ctx context.Context, fx *fixture) (string, error) {
 		ID string `json:"id"`
 	}
 	if err := fx.admin.do(ctx, http.MethodPost, "/api/v1/channels", http.StatusCreated, map[string]any{"type": "web",
-		"name": "bench " + fx.runID, "config": map[string]any{"allowed_domains": []string{benchOrigin}}}, &ch); err != nil {
+		"name": "bench " + fx.runID, "config": map[string]any{"allowed_domains": []string{benchOrigin},
+			// The bench's visitors are scripted by design: lift the channel's
+			// caps on active conversations (per address, per channel).
+			"limits": map[string]any{"open_per_address": 100000, "open_per_channel": 1000000}}}, &ch); err != nil {
 		return "", fmt.Errorf("web channel: %w", err)
 	}
 	return ch.ID, nil
