@@ -344,7 +344,11 @@ func (s *Server) readyz(g *gin.Context) {
 			msg = append(msg, d.Dependency+": "+d.Reason)
 		}
 	}
-	s.Log.Warn("not ready", "err", err)
+	if down["pipeline"] != "" {
+		s.Log.Debug("not ready", "err", err) // starting: probes poll until it is
+	} else {
+		s.Log.Warn("not ready", "err", err)
+	}
 	g.AbortWithStatusJSON(http.StatusServiceUnavailable, gin.H{"status": "not_ready", "down": down,
 		"error": gin.H{"code": "not_ready", "message": strings.Join(msg, "; ")}})
 }

@@ -276,3 +276,65 @@ func TestWidgetBrowser(t *testing.T) {
 	script.Finish()
 	t.Logf("screenshots in %s", shots)
 }
+
+// The widget when the hub holds visitors back: a socket refused by the
+// per-address cap (close 4429) shows 「当前咨询人数较多，稍后将自动为您重新连接」
+// with the chat still on screen, and a first message refused by the
+// channel's conversation caps shows 「当前咨询人数较多，请稍后再试」.
+func TestWidgetBusyBrowser(t *testing.T) {
+	t.Parallel()
+	needWidget(t)
+	e := kit.NewEnv(t, kit.Embedded)
+	e.Vars["KEFU_VISITOR_SOCKETS_PER_ADDR"] = "1"
+	h := e.Start()
+	adm := h.Admin()
+	agent := adm.NewAgent("busy@kefu.test", 5)
+	agent.SetStatus("online")
+	busyCh, _ := adm.NewWebChannel(map[string]any{})
+	capsCh, _ := adm.NewWebChannel(map[string]any{"limits": map[string]any{"open_per_address": 1}})
+
+	// A visitor of this address opens a conversation on the capped channel.
+	v, _, err := kit.DialVisitor(t, h.Base, capsCh, kit.VisitorOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Say("caps-1", "第一位访客")
+	v.WaitFor("conversation", 10*time.Second, nil)
+	v.Conn.Close()
+	// Then one holds the address's only socket.
+	var holder *kit.Visitor
+	hold := func() bool {
+		s, w, err := kit.DialVisitor(t, h.Base, busyCh, kit.VisitorOpts{})
+		if err == nil && w["type"] == "welcome" {
+			holder = s
+			return true
+		}
+		if s != nil {
+			s.Conn.Close()
+		}
+		return false
+	}
+	kit.Eventually(t, 10*time.Second, "the address's socket is free for the holder", hold)
+
+	params, _ := json.Marshal(map[string]string{"busyChat": h.Base + "/chat/" + busyCh, "capsChat": h.Base + "/chat/" + capsCh,
+		"shots": kit.ShotsDir(t)})
+	script := kit.RunBrowserScript(t, widgetDir, 2*time.Minute, nil, "e2e/busy.mjs", string(params))
+	script.Await("busy")
+	holder.Conn.Close()
+	kit.Eventually(t, 10*time.Second, "the holder's socket is given back", func() bool {
+		if !hold() {
+			return false
+		}
+		holder.Conn.Close()
+		return true
+	})
+	script.Send(nil)
+	script.Await("caps")
+	var list struct{ Conversations []map[string]any }
+	adm.Must(200, "GET", "/api/v1/conversations", nil).JSON(t, &list)
+	if len(list.Conversations) != 1 {
+		t.Errorf("%d conversations, want only the first visitor's", len(list.Conversations))
+	}
+	script.Send(nil)
+	script.Finish()
+}

@@ -332,7 +332,7 @@ function mount(core: Core): ChatUI {
       els.set(m, el)
     }
     const st = m.failed ? 'failed' : m.pending ? 'pending' : 'sent'
-    const sig = [st, m.id, m.text, JSON.stringify(m.attachments || [])].join('\u0000')
+    const sig = [st, m.failed, m.id, m.text, JSON.stringify(m.attachments || [])].join('\u0000')
     if (el.dataset.sig === sig) return el
     el.dataset.sig = sig
     el.dataset.state = st
@@ -500,7 +500,8 @@ function mount(core: Core): ChatUI {
   let dirty = false
   let forced = false // the hub said nobody can answer (offline frame)
   fm.addEventListener('input', () => (dirty = true))
-  const decide = () => view(!core.online && !chatting() && !core.refused)
+  // busy (too many chats on the hub): the chat with its notice, not the form (that needs the socket too)
+  const decide = () => view(!core.online && !chatting() && !core.refused && !core.busy)
   core.on('msgs', render)
   core.on('state', () => {
     status()

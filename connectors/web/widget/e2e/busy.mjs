@@ -1,0 +1,68 @@
+// Browser test of the widget when the hub holds visitors back, driven by
+// TestWidgetBusyBrowser (e2e/browser/widget_test.go): a socket refused by
+// a cap (close 4429) shows a calm "busy, reconnecting" notice instead of
+// "unavailable", and a message refused by the channel's conversation caps
+// (too_many_conversations) says so in the visitor's language.
+//
+// argv[2]: JSON {busyChat, capsChat, shots}; "@@ {json}" lines are steps
+// the Go side answers with one JSON line (see widget.mjs).
+import { chromium } from 'playwright-core'
+import { createInterface } from 'node:readline'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+
+const P = JSON.parse(process.argv[2] || '{}')
+const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
+async function step(name, data = {}) {
+  console.log('@@ ' + JSON.stringify({ step: name, ...data }))
+  const { value, done } = await lines.next()
+  if (done) throw new Error('the Go test closed stdin')
+  const r = JSON.parse(value)
+  if (r.error) throw new Error(`Go side at step ${name}: ${r.error}`)
+  return r
+}
+function check(cond, what) {
+  if (!cond) throw new Error('check failed: ' + what)
+}
+const browser = await chromium.launch({
+  executablePath: process.env.KEFU_CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+})
+const W = (page, sel) => page.locator('#kefu-widget ' + sel)
+async function shot(page, name) {
+  if (!P.shots) return
+  mkdirSync(P.shots, { recursive: true })
+  await page.screenshot({ path: join(P.shots, `widget-${name}.png`) })
+}
+try {
+  const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true })
+  // 1. Every visitor socket of this address is taken: the direct chat page
+  // says the hub is busy and that it will reconnect, not that chat is unavailable.
+  const p1 = await ctx.newPage()
+  p1.setDefaultTimeout(15000)
+  await p1.goto(P.busyChat)
+  const note = W(p1, '.cn')
+  await note.filter({ hasText: '当前咨询人数较多，稍后将自动为您重新连接' }).waitFor()
+  check(!(await note.textContent()).includes('客服暂不可用'), 'a refused socket is not shown as unavailable')
+  check(await W(p1, '.cp textarea').isVisible(), 'the chat (not the leave-a-message form) stays on screen while busy')
+  await shot(p1, '20-busy-reconnecting')
+  await p1.close()
+  await step('busy') // the Go side frees the address's socket
+
+  // 2. The channel's conversations are at their cap: a first message is
+  // refused, and the visitor reads why in their language.
+  const p2 = await ctx.newPage()
+  p2.setDefaultTimeout(15000)
+  await p2.goto(P.capsChat)
+  const ta = W(p2, '.cp textarea')
+  await ta.fill('web-caps 我想咨询')
+  await ta.press('Enter')
+  await p2.waitForFunction(() => document.getElementById('kefu-widget').shadowRoot.querySelector('.ms .m.me')?.dataset.state === 'failed')
+  const failed = await W(p2, '.ms .m.me').textContent()
+  check(failed.includes('当前咨询人数较多，请稍后再试'), `the refused message says the chats are full: ${failed}`)
+  await shot(p2, '21-too-many-conversations')
+  await step('caps')
+  await ctx.close()
+} finally {
+  await browser.close()
+}
