@@ -120,7 +120,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		return err
 	}
 	ks := kinds(cfg)
-	id := identity.New(k, log)
+	id := identity.New(k, log, identity.Options{SessionIdle: cfg.SessionIdle.Duration})
 	chans := channels.New(k)
 	cts := contacts.New(k)
 	autos := automations.New(k, log)

@@ -51,6 +51,10 @@ type Config struct {
 	LogLevel string `json:"log_level"`
 	// SessionTTL is how long an agent login token lives (KEFU_SESSION_TTL).
 	SessionTTL Duration `json:"session_ttl"`
+	// SessionIdle ends a login session not used for this long, within its
+	// TTL; an open workbench socket counts as use. 0 turns it off
+	// (KEFU_SESSION_IDLE).
+	SessionIdle Duration `json:"session_idle"`
 	// SessionRecheck is how often an open agent socket checks that its
 	// session still stands: a disabled agent, a password reset or a logout
 	// elsewhere ends the socket within this time (KEFU_SESSION_RECHECK).
@@ -142,6 +146,7 @@ func Default() Config {
 		NATSReplicas:       1,
 		LogLevel:           "info",
 		SessionTTL:         Duration{30 * 24 * time.Hour},
+		SessionIdle:        Duration{12 * time.Hour},
 		SessionRecheck:     Duration{25 * time.Second},
 		MaxBodyBytes:       1 << 20,
 		SignatureTolerance: Duration{5 * time.Minute},
@@ -193,7 +198,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		}
 	}
 	var errs []error
-	durs := map[string]*Duration{"KEFU_SESSION_TTL": &c.SessionTTL, "KEFU_SESSION_RECHECK": &c.SessionRecheck,
+	durs := map[string]*Duration{"KEFU_SESSION_TTL": &c.SessionTTL, "KEFU_SESSION_RECHECK": &c.SessionRecheck, "KEFU_SESSION_IDLE": &c.SessionIdle,
 		"KEFU_SIGNATURE_TOLERANCE": &c.SignatureTolerance}
 	for k, p := range durs {
 		if v := getenv(k); v != "" {
@@ -263,6 +268,9 @@ func (c Config) Validate() error {
 	}
 	if c.SessionTTL.Duration <= 0 {
 		errs = append(errs, errors.New("session_ttl must be positive"))
+	}
+	if c.SessionIdle.Duration < 0 {
+		errs = append(errs, errors.New("session_idle must not be negative (0 turns it off)"))
 	}
 	if c.SessionRecheck.Duration <= 0 {
 		errs = append(errs, errors.New("session_recheck must be positive"))
@@ -363,7 +371,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Bool("secret_key_set", c.SecretKey != ""), slog.Int("secret_key_old", len(c.SecretKeyOld)),
 		slog.String("log_level", c.LogLevel), slog.Int("inbox_workers", c.InboxWorkers), slog.Int("inbox_partitions", c.InboxPartitions),
 		slog.Int("nats_replicas", c.NATSReplicas), slog.Int("inbox_max_lag", c.InboxMaxLag),
-		slog.Duration("session_ttl", c.SessionTTL.Duration), slog.Duration("session_recheck", c.SessionRecheck.Duration), slog.Int64("max_body_bytes", c.MaxBodyBytes),
+		slog.Duration("session_ttl", c.SessionTTL.Duration), slog.Duration("session_recheck", c.SessionRecheck.Duration),
+		slog.Duration("session_idle", c.SessionIdle.Duration), slog.Int64("max_body_bytes", c.MaxBodyBytes),
 		slog.Duration("signature_tolerance", c.SignatureTolerance.Duration),
 		slog.Bool("allow_private_callbacks", c.AllowPrivateCallbacks), slog.String("ipdb_path", c.IPDBPath), slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("wechat_api_base", c.WechatAPIBase), slog.String("weibo_api_base", c.WeiboAPIBase),

@@ -33,6 +33,10 @@ const (
 	// EvConversationUnanswered flags an assigned conversation the agent has
 	// not answered in time, to the agent and supervisors.
 	EvConversationUnanswered EventType = "conversation.unanswered"
+	// EvAgentLocked tells a tenant's admins and supervisors that an agent's
+	// sign-ins (wrong passwords) or TOTP codes were locked after too many
+	// failures.
+	EvAgentLocked EventType = "agent.locked"
 
 	// Ephemeral events.
 

@@ -76,7 +76,9 @@ func (s authAPI) login(g *gin.Context) {
 	if !bind(g, &r) {
 		return
 	}
-	tok, a, err := s.Identity.Auth.Login(g.Request.Context(), r.Email, r.Password, strings.TrimSpace(r.TOTP), s.SessionTTL)
+	at := identity.Attempt{Email: r.Email, Password: r.Password, TOTP: strings.TrimSpace(r.TOTP), Addr: g.ClientIP(),
+		UserAgent: g.Request.UserAgent()}
+	tok, a, err := s.Identity.Auth.Login(g.Request.Context(), at, s.SessionTTL)
 	defer func() { s.recordLogin(g, r.Email, a, err) }()
 	if errors.Is(err, identity.ErrTOTPInvalid) {
 		fail(g, http.StatusUnauthorized, "totp_invalid", err.Error()) // no token: a wrong code is a failed login

@@ -35,6 +35,9 @@ func (s *Server) respond(g *gin.Context, status int, v any, err error) {
 	}
 	var invalid *hub.InvalidError
 	var closed *hub.WindowClosedError
+	if signInRefused(g, err) {
+		return
+	}
 	switch {
 	case errors.As(err, &closed):
 		// The platform would refuse the reply: say so before it is sent,

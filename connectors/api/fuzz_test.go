@@ -177,6 +177,7 @@ func FuzzPayloadFields(f *testing.F) {
 		}
 		rule(wid != "" && len(wid) <= maxIDLen, "id")
 		rule(wcid != "" && len(wcid) <= maxIDLen, "contact.id")
+		rule(!strings.Contains(id+contactID, "\x00"), "no NUL in the ids")
 		rule(len(wname) <= maxNameLen, "contact.name")
 		rule(messageTypes[wtyp], "type")
 		rule(len(wtext) <= maxTextLen, "text length")

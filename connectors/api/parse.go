@@ -61,6 +61,11 @@ func Parse(body []byte) (*Payload, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("body has data after the JSON object")
 	}
+	if strings.IndexByte(p.ID, 0) >= 0 || strings.IndexByte(p.Contact.ID, 0) >= 0 {
+		// Dropping the NUL would make "m\x001" and "m1" one message (or one
+		// customer): refuse rather than merge.
+		return nil, errors.New("id and contact.id must not contain NUL bytes")
+	}
 	v := &p.Visitor
 	for _, f := range []*string{&p.ID, &p.Contact.ID, &p.Contact.Name, &p.Contact.Email, &p.Contact.Phone, &p.Type, &p.Text, &p.Group,
 		&p.Agent, &v.IP, &v.Region, &v.Referrer, &v.Keyword, &v.Page} {

@@ -301,7 +301,8 @@ func TestWebhookBodyLimitIsConfigurable(t *testing.T) {
 }
 
 // NUL bytes (PostgreSQL text rejects them) and invalid UTF-8 in every text
-// field are accepted and stored cleaned, in both modes.
+// field are accepted and stored cleaned, in both modes; a NUL in an id is
+// refused with 400 (dropped, two ids would become one).
 func TestWebhookCleansNULAndInvalidUTF8(t *testing.T) {
 	t.Parallel()
 	kit.ForModes(t, func(t *testing.T, m kit.Mode) {
@@ -313,7 +314,7 @@ func TestWebhookCleansNULAndInvalidUTF8(t *testing.T) {
 			extID, text, who string // what must be stored
 		}{
 			{"NUL escapes everywhere",
-				`{"id":"n\u0000ul-1","contact":{"id":"c\u0000-1","name":"Ma\u0000ry","email":"m\u0000@x.cn","phone":"1\u00002"},"text":"a\u0000b","group":"g\u0000"}`,
+				`{"id":"nul-1","contact":{"id":"c-1","name":"Ma\u0000ry","email":"m\u0000@x.cn","phone":"1\u00002"},"text":"a\u0000b","group":"g\u0000"}`,
 				"nul-1", "ab", "Mary"},
 			{"raw invalid UTF-8 bytes",
 				"{\"id\":\"bad-\xff-2\",\"contact\":{\"id\":\"c-2\",\"name\":\"Jos\xe9\"},\"text\":\"caf\xe9 \xc3\x28 \xed\xa0\x80 ok\"}",
@@ -333,6 +334,15 @@ func TestWebhookCleansNULAndInvalidUTF8(t *testing.T) {
 			got := badPost(t, h.Base, ch.ID, bytes.NewReader(body), badSigned(t, ch.Secret, time.Now(), body))
 			if got.Status != 200 {
 				t.Errorf("%s: %d %s, want 200", c.name, got.Status, got.Body)
+			}
+		}
+		// A NUL in an id is refused, not dropped: "nul-1" is stored, and
+		// "n\0ul-1" must not be taken for it (nor "c\0-1" for customer c-1).
+		for _, body := range []string{`{"id":"n\u0000ul-1","contact":{"id":"c-1"},"text":"other"}`,
+			`{"id":"nul-6","contact":{"id":"c\u0000-1"},"text":"other"}`} {
+			got := badPost(t, h.Base, ch.ID, bytes.NewReader([]byte(body)), badSigned(t, ch.Secret, time.Now(), []byte(body)))
+			if got.Status != 400 || !strings.Contains(string(got.Body), "NUL") {
+				t.Errorf("an id with a NUL byte %s: %d %s, want 400 naming the NUL", body, got.Status, got.Body)
 			}
 		}
 		var stored badStored

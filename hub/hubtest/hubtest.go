@@ -41,7 +41,7 @@ type Hub struct {
 // Build makes the stores on an open, migrated kernel.
 func Build(k *store.Store) *Hub {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := &Hub{K: k, Identity: identity.New(k, log), Channels: channels.New(k), Contacts: contacts.New(k),
+	h := &Hub{K: k, Identity: identity.New(k, log, identity.Options{}), Channels: channels.New(k), Contacts: contacts.New(k),
 		Automations: automations.New(k, log)}
 	h.Conversations = conversations.New(k, h.Channels, h.Contacts, h.Automations, conversations.Options{Log: log})
 	h.Assign = assign.New(k, assign.Deps{Conversations: h.Conversations, Identity: h.Identity, Channels: h.Channels,

@@ -21,6 +21,7 @@ import (
 type Agents struct {
 	k      *store.Store
 	groups *Groups
+	guard  *guard
 }
 
 // NewAgent is what creating an agent takes.
@@ -256,6 +257,11 @@ func (s *Agents) Update(ctx context.Context, tenantID, id string, p Patch, signO
 				return err
 			}
 		}
+		if p.Password != nil || p.ResetTOTP {
+			if err := s.unlock(ctx, tx, a); err != nil {
+				return err
+			}
+		}
 		if disabling {
 			if err := s.signOff(ctx, tx, a); err != nil {
 				return err
@@ -294,10 +300,22 @@ func endSessions(ctx context.Context, tx *store.Tx, agentID string) error {
 	return nil
 }
 
-// ResetPassword gives the agent a generated password, returned once, and
-// ends their sessions.
+// unlock lifts the locks of an agent's sign-ins and TOTP codes: an admin
+// who set a new password or TOTP answered the lock notice.
+func (s *Agents) unlock(ctx context.Context, tx *store.Tx, a *hub.Agent) error {
+	for _, key := range []guardKey{{ScopeAccount, a.Email}, {ScopeTOTP, a.ID}} {
+		if err := s.guard.clear(ctx, tx, key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ResetPassword gives the agent a generated password, returned once, ends
+// their sessions and lifts the locks of their sign-ins.
 func (s *Agents) ResetPassword(ctx context.Context, tenantID, id string) (string, error) {
-	if _, err := s.Get(ctx, tenantID, id); err != nil {
+	a, err := s.Get(ctx, tenantID, id)
+	if err != nil {
 		return "", err
 	}
 	b := make([]byte, 12)
@@ -306,10 +324,13 @@ func (s *Agents) ResetPassword(ctx context.Context, tenantID, id string) (string
 	}
 	pw := base64.RawURLEncoding.EncodeToString(b)
 	hash := HashPassword(pw) // before the transaction (see NewAgent.hashed)
-	err := s.k.Write(ctx, func(tx *store.Tx) error {
+	err = s.k.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE agents SET password_hash = ? WHERE tenant_id = ? AND id = ?`,
 			hash, tenantID, id); err != nil {
 			return fmt.Errorf("reset password: %w", err)
+		}
+		if err := s.unlock(ctx, tx, a); err != nil {
+			return err
 		}
 		return endSessions(ctx, tx, id)
 	})

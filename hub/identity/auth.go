@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -11,89 +12,130 @@ import (
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
-// Auth is signing in: login sessions, API tokens and TOTP two-factor.
+// Auth is signing in: login sessions, API tokens and TOTP two-factor,
+// behind the sign-in guard (failed attempts counted per account, address
+// and TOTP in the database, with growing locks).
 type Auth struct {
 	k       *store.Store
 	tenants *Tenants
 	log     *slog.Logger
-	guesses totpGuard // wrong TOTP codes per agent (totp.go)
+	guard   *guard
+	idle    time.Duration // a session unused this long ends (0: never)
+}
+
+// Attempt is one sign-in: what was typed, and where it came from.
+type Attempt struct {
+	Email, Password, TOTP string
+	// Addr is the client's address (counted apart from the account);
+	// UserAgent its browser, shown in the agent's session list.
+	Addr, UserAgent string
 }
 
 // Login checks an email and password (and the TOTP code of an agent who
 // enabled two-factor) and opens a session. An agent who must set up TOTP
-// but has not yet gets a session marked SetupRequired.
-func (s *Auth) Login(ctx context.Context, email, password, code string, ttl time.Duration) (string, *hub.Agent, error) {
-	var a hub.Agent
-	err := s.k.Get(ctx, &a, `SELECT `+agentCols+` FROM agents WHERE email = ?`, strings.ToLower(strings.TrimSpace(email)))
-	if err != nil && !store.NoRows(err) {
-		return "", nil, fmt.Errorf("login: %w", err)
+// but has not yet gets a session marked SetupRequired. While the account,
+// the address or the agent's TOTP codes are locked, it answers a
+// *LockedError without checking anything; a failure that starts an
+// account's lock tells its tenant's admins (an agent.locked event, which
+// the console shows).
+func (s *Auth) Login(ctx context.Context, at Attempt, ttl time.Duration) (string, *hub.Agent, error) {
+	email := strings.ToLower(strings.TrimSpace(at.Email))
+	acct, addr := guardKey{ScopeAccount, email}, guardKey{ScopeAddress, at.Addr}
+	if err := s.guard.check(ctx, acct, addr); err != nil {
+		return "", nil, err
 	}
-	if err != nil || a.Disabled || !CheckPassword(a.PasswordHash, password) {
-		if err != nil {
-			CheckPassword(dummyHash, password) // same work whether or not the email exists
-		}
-		return "", nil, hub.Coded("wrong_credentials", fmt.Errorf("%w: wrong email or password", hub.ErrUnauthorized))
+	a, err := s.verify(ctx, email, at.Password)
+	if errors.Is(err, hub.ErrUnauthorized) {
+		return "", nil, s.failed(ctx, a, at.Addr, err, acct, addr)
 	}
-	if err := s.checkTOTP(ctx, &a, code); err != nil {
+	if err != nil {
+		return "", nil, err
+	}
+	if err := s.guard.clear(ctx, s.k, acct); err != nil {
+		return "", nil, err
+	}
+	if err := s.checkTOTP(ctx, a, at.TOTP, at.Addr); err != nil {
 		return "", nil, err
 	}
 	if !a.TOTPEnabled {
-		if a.SetupRequired, err = s.totpRequired(ctx, &a); err != nil {
+		if a.SetupRequired, err = s.totpRequired(ctx, a); err != nil {
 			return "", nil, err
 		}
 	}
-	token, hash := hub.NewToken("ks")
-	now := s.k.Now()
-	const q = `INSERT INTO sessions (token_hash, agent_id, tenant_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?)`
-	if _, err := s.k.Exec(ctx, q, hash, a.ID, a.TenantID, now.Add(ttl), now); err != nil {
-		return "", nil, fmt.Errorf("open session: %w", err)
+	token, err := s.openSession(ctx, a, at, ttl)
+	if err != nil {
+		return "", nil, err
 	}
 	a.Groups, err = groupsOf(ctx, s.k, a.ID)
-	return token, &a, err
+	return token, a, err
+}
+
+// verify finds the agent of email and checks the password: ErrUnauthorized
+// (with the agent, when the email is one) or ErrBusy when no hasher came
+// free in time.
+func (s *Auth) verify(ctx context.Context, email, password string) (*hub.Agent, error) {
+	var a hub.Agent
+	err := s.k.Get(ctx, &a, `SELECT `+agentCols+` FROM agents WHERE email = ?`, email)
+	if err != nil && !store.NoRows(err) {
+		return nil, fmt.Errorf("login: %w", err)
+	}
+	hash := a.PasswordHash
+	if err != nil {
+		hash = dummyHash // same work whether or not the email exists
+	}
+	ok, herr := checkPassword(ctx, HashWait, hash, password)
+	if herr != nil {
+		return nil, herr
+	}
+	if err != nil {
+		return nil, errWrongCredentials()
+	}
+	if !ok || a.Disabled {
+		return &a, errWrongCredentials()
+	}
+	return &a, nil
+}
+
+// failed counts a failed sign-in for each key; it returns the lock that
+// failure started, else cause. A new lock of an agent's account or TOTP
+// codes is told to the tenant's admins in the same transaction.
+func (s *Auth) failed(ctx context.Context, a *hub.Agent, addr string, cause error, keys ...guardKey) error {
+	var first *LockedError
+	err := s.k.Write(ctx, func(tx *store.Tx) error {
+		first = nil
+		for _, key := range keys {
+			l, err := s.guard.fail(ctx, tx, key)
+			if err != nil || l == nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			if first == nil {
+				first = l
+			}
+			if l.Scope == ScopeAddress {
+				s.log.Warn("sign-ins locked for an address", "addr", addr, "until", l.Until)
+			} else if a != nil {
+				tx.Emit(hub.Event{TenantID: a.TenantID, Type: hub.EvAgentLocked}, map[string]any{"agent_id": a.ID,
+					"email": a.Email, "name": a.Name, "reason": l.Scope, "locked_until": l.Until, "addr": addr})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if first != nil {
+		return first
+	}
+	return cause
 }
 
 var dummyHash = HashPassword("not-a-real-password")
 
-// Logout ends a session.
-func (s *Auth) Logout(ctx context.Context, token string) error {
-	_, err := s.k.Exec(ctx, `DELETE FROM sessions WHERE token_hash = ?`, hub.HashToken(token))
-	return err
-}
-
-// Authenticate resolves a bearer token (a login session or an API token)
-// to its agent.
-func (s *Auth) Authenticate(ctx context.Context, token string) (*hub.Agent, error) {
-	h := hub.HashToken(token)
-	var agentID string
-	err := s.k.Get(ctx, &agentID, `SELECT agent_id FROM sessions WHERE token_hash = ? AND expires_at > ?`, h, s.k.Now())
-	session := err == nil
-	if store.NoRows(err) {
-		err = s.k.Get(ctx, &agentID, `SELECT agent_id FROM api_tokens WHERE token_hash = ?`, h)
-		if err == nil {
-			s.touchToken(ctx, h)
-		}
-	}
-	if store.NoRows(err) {
-		return nil, fmt.Errorf("%w: invalid or expired token", hub.ErrUnauthorized)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("authenticate: %w", err)
-	}
-	var a hub.Agent
-	if err := s.k.Get(ctx, &a, `SELECT `+agentCols+` FROM agents WHERE id = ?`, agentID); err != nil {
-		return nil, fmt.Errorf("authenticate agent: %w", err)
-	}
-	if a.Disabled {
-		return nil, fmt.Errorf("%w: agent disabled", hub.ErrUnauthorized)
-	}
-	if session && !a.TOTPEnabled {
-		// API tokens are credentials of their own; a login session of an
-		// agent who must set up TOTP may only do that.
-		if a.SetupRequired, err = s.totpRequired(ctx, &a); err != nil {
-			return nil, err
-		}
-	}
-	return &a, nil
+func errWrongCredentials() error {
+	return hub.Coded("wrong_credentials", fmt.Errorf("%w: wrong email or password", hub.ErrUnauthorized))
 }
 
 // touchToken records when an API token was last used, at most once a minute

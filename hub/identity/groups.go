@@ -198,7 +198,9 @@ func (s *Groups) Update(ctx context.Context, tenantID, id string, p GroupPatch) 
 		}
 		b, _ := json.Marshal(g.Settings)
 		if _, err := tx.Exec(ctx, `UPDATE agent_groups SET name = ?, settings = ? WHERE tenant_id = ? AND id = ?`,
-			g.Name, string(b), tenantID, id); err != nil {
+			g.Name, string(b), tenantID, id); store.IsUnique(err) {
+			return hub.Coded("group_exists", fmt.Errorf("%w: group %q already exists", hub.ErrConflict, g.Name), "name", g.Name)
+		} else if err != nil {
 			return fmt.Errorf("update group: %w", err)
 		}
 		if p.AgentIDs == nil {

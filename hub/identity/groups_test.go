@@ -54,6 +54,12 @@ func TestGroups(t *testing.T) {
 				t.Errorf("%s: %v", c.name, err)
 			}
 		}
+		if _, err := h.Identity.Groups.Update(ctx, tid, post.ID, identity.GroupPatch{Name: ptr(" 售前 ")}); !errors.Is(err, hub.ErrConflict) {
+			t.Errorf("renamed to an existing group's name: %v, want ErrConflict", err)
+		}
+		if g, _ := h.Identity.Groups.Get(ctx, tid, post.ID); g.Name != "售后" {
+			t.Errorf("a refused rename changed the name to %q", g.Name)
+		}
 		if _, err := h.Identity.Groups.Update(ctx, tid, pre.ID, identity.GroupPatch{OverflowGroupID: ptr(pre.ID)}); !isInvalid(err) {
 			t.Errorf("overflow to itself: %v", err)
 		}

@@ -133,7 +133,7 @@ func TestLoginAndSessions(t *testing.T) {
 			{"nobody@t.test", "password1", false},
 			{"", "", false},
 		} {
-			tok, got, err := h.Identity.Auth.Login(ctx, c.email, c.password, "", time.Hour)
+			tok, got, err := h.Identity.Auth.Login(ctx, identity.Attempt{Email: c.email, Password: c.password}, time.Hour)
 			if c.ok != (err == nil) || (!c.ok && !errors.Is(err, hub.ErrUnauthorized)) {
 				t.Fatalf("login %q/%q: %v, want ok=%v", c.email, c.password, err, c.ok)
 			}
@@ -143,30 +143,30 @@ func TestLoginAndSessions(t *testing.T) {
 				}
 			}
 		}
-		tok, _, _ := h.Identity.Auth.Login(ctx, "wang@t.test", "password1", "", time.Minute)
+		tok, _, _ := h.Identity.Auth.Login(ctx, identity.Attempt{Email: "wang@t.test", Password: "password1"}, time.Minute)
 		if err := h.Identity.Auth.Logout(ctx, tok); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := h.Identity.Auth.Authenticate(ctx, tok); !errors.Is(err, hub.ErrUnauthorized) {
 			t.Fatalf("token after logout: %v", err)
 		}
-		tok, _, _ = h.Identity.Auth.Login(ctx, "wang@t.test", "password1", "", time.Minute)
+		tok, _, _ = h.Identity.Auth.Login(ctx, identity.Attempt{Email: "wang@t.test", Password: "password1"}, time.Minute)
 		clk.Add(2 * time.Minute)
 		if _, err := h.Identity.Auth.Authenticate(ctx, tok); !errors.Is(err, hub.ErrUnauthorized) {
 			t.Fatalf("expired session: %v", err)
 		}
-		tok, _, _ = h.Identity.Auth.Login(ctx, "wang@t.test", "password1", "", time.Hour)
+		tok, _, _ = h.Identity.Auth.Login(ctx, identity.Attempt{Email: "wang@t.test", Password: "password1"}, time.Hour)
 		if _, err := h.Identity.Agents.Update(ctx, f.Admin.TenantID, a.ID, identity.Patch{Disabled: ptr(true)}, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := h.Identity.Auth.Authenticate(ctx, tok); !errors.Is(err, hub.ErrUnauthorized) {
 			t.Fatalf("session of a disabled agent: %v", err)
 		}
-		if _, _, err := h.Identity.Auth.Login(ctx, "wang@t.test", "password1", "", time.Hour); !errors.Is(err, hub.ErrUnauthorized) {
+		if _, _, err := h.Identity.Auth.Login(ctx, identity.Attempt{Email: "wang@t.test", Password: "password1"}, time.Hour); !errors.Is(err, hub.ErrUnauthorized) {
 			t.Fatalf("login of a disabled agent: %v", err)
 		}
 		h.Identity.Agents.Update(ctx, f.Admin.TenantID, a.ID, identity.Patch{Disabled: ptr(false)}, nil)
-		tok, _, _ = h.Identity.Auth.Login(ctx, "wang@t.test", "password1", "", time.Hour)
+		tok, _, _ = h.Identity.Auth.Login(ctx, identity.Attempt{Email: "wang@t.test", Password: "password1"}, time.Hour)
 		pw, err := h.Identity.Agents.ResetPassword(ctx, f.Admin.TenantID, a.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -174,7 +174,7 @@ func TestLoginAndSessions(t *testing.T) {
 		if _, err := h.Identity.Auth.Authenticate(ctx, tok); !errors.Is(err, hub.ErrUnauthorized) {
 			t.Fatalf("session after a password reset: %v", err)
 		}
-		if _, _, err := h.Identity.Auth.Login(ctx, "wang@t.test", pw, "", time.Hour); err != nil {
+		if _, _, err := h.Identity.Auth.Login(ctx, identity.Attempt{Email: "wang@t.test", Password: pw}, time.Hour); err != nil {
 			t.Fatalf("login with the reset password: %v", err)
 		}
 	})
@@ -248,7 +248,7 @@ func TestTOTP(t *testing.T) {
 			t.Fatalf("setup while enabled: %v", err)
 		}
 		login := func(c string) error {
-			_, _, err := h.Identity.Auth.Login(ctx, "zhao@t.test", "password1", c, time.Hour)
+			_, _, err := h.Identity.Auth.Login(ctx, identity.Attempt{Email: "zhao@t.test", Password: "password1", TOTP: c}, time.Hour)
 			return err
 		}
 		if err := login(""); !errors.Is(err, identity.ErrTOTPRequired) {
@@ -270,7 +270,7 @@ func TestTOTP(t *testing.T) {
 		if _, err := h.Identity.Tenants.UpdateSettings(ctx, f.Admin.TenantID, identity.SettingsPatch{RequireTOTP: ptr(true)}); err != nil {
 			t.Fatal(err)
 		}
-		tok, got, err := h.Identity.Auth.Login(ctx, "qian@t.test", "password1", "", time.Hour)
+		tok, got, err := h.Identity.Auth.Login(ctx, identity.Attempt{Email: "qian@t.test", Password: "password1"}, time.Hour)
 		if err != nil || !got.SetupRequired {
 			t.Fatalf("login where the tenant requires TOTP: %+v, %v; want a session marked SetupRequired", got, err)
 		}

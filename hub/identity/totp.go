@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
@@ -20,7 +19,8 @@ var (
 	ErrTOTPRequired      = errors.New("a TOTP code is required")
 	ErrTOTPInvalid       = errors.New("the TOTP code is wrong or was already used")
 	ErrTOTPSetupRequired = errors.New("set up two-factor authentication first")
-	ErrTOTPLocked        = errors.New("too many wrong TOTP codes; try again in a few minutes")
+	// ErrTOTPLocked matches a *LockedError of the TOTP scope.
+	ErrTOTPLocked = errors.New("too many wrong TOTP codes; try again in a few minutes")
 )
 
 // TOTP parameters (RFC 6238 defaults every authenticator app reads): 30 s
@@ -92,14 +92,11 @@ func ResealTOTPSecrets(ctx context.Context, k *store.Store) (int, error) {
 
 // useTOTP checks code against secret and spends its time step: a code is
 // accepted once (a conditional update on the last step used, so two
-// processes cannot both accept it).
+// processes cannot both accept it). A right code forgets the agent's
+// wrong ones.
 func (s *Auth) useTOTP(ctx context.Context, tx *store.Tx, agentID, secret, code string) error {
-	if !s.guesses.allow(agentID, time.Now()) {
-		return ErrTOTPLocked
-	}
 	step := totpStep(secret, code, s.k.Now())
 	if step == 0 {
-		s.guesses.failed(agentID, time.Now())
 		return ErrTOTPInvalid
 	}
 	const q = `UPDATE agents SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`
@@ -108,71 +105,37 @@ func (s *Auth) useTOTP(ctx context.Context, tx *store.Tx, agentID, secret, code 
 		return fmt.Errorf("spend totp code: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		s.guesses.failed(agentID, time.Now())
 		return ErrTOTPInvalid // replayed (or an older code after a newer one)
 	}
-	s.guesses.reset(agentID)
-	return nil
+	return s.guard.clear(ctx, tx, guardKey{ScopeTOTP, agentID})
 }
 
-// totpGuard limits wrong codes per agent: six digits fall to guessing at
-// the speed of the login endpoint otherwise. Kept per process (a cluster of
-// N processes allows N times as many guesses, still months of guessing).
-type totpGuard struct {
-	mu sync.Mutex
-	m  map[string]*totpFails
-}
-
-type totpFails struct {
-	n     int
-	since time.Time
-}
-
-const (
-	totpMaxFailures = 5
-	totpLockWindow  = 5 * time.Minute
-)
-
-func (g *totpGuard) allow(agentID string, now time.Time) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	f, ok := g.m[agentID]
-	if ok && now.Sub(f.since) > totpLockWindow {
-		delete(g.m, agentID)
-		return true
+// guardTOTP runs fn — a transaction that checks a code with useTOTP —
+// unless the agent's codes are locked, and counts a wrong code (in its own
+// transaction, as fn's rolled back): six digits fall to guessing at the
+// speed of the login endpoint otherwise. A lock it starts is told to the
+// tenant's admins (the password was right).
+func (s *Auth) guardTOTP(ctx context.Context, a *hub.Agent, addr string, fn func(tx *store.Tx) error) error {
+	key := guardKey{ScopeTOTP, a.ID}
+	if err := s.guard.check(ctx, key); err != nil {
+		return err
 	}
-	return !ok || f.n < totpMaxFailures
-}
-
-func (g *totpGuard) failed(agentID string, now time.Time) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.m == nil {
-		g.m = map[string]*totpFails{}
+	err := s.k.Write(ctx, fn)
+	if errors.Is(err, ErrTOTPInvalid) {
+		return s.failed(ctx, a, addr, err, key)
 	}
-	f, ok := g.m[agentID]
-	if !ok || now.Sub(f.since) > totpLockWindow {
-		f = &totpFails{since: now}
-		g.m[agentID] = f
-	}
-	f.n++
-}
-
-func (g *totpGuard) reset(agentID string) {
-	g.mu.Lock()
-	delete(g.m, agentID)
-	g.mu.Unlock()
+	return err
 }
 
 // checkTOTP verifies a login's code for an agent with TOTP enabled.
-func (s *Auth) checkTOTP(ctx context.Context, a *hub.Agent, code string) error {
+func (s *Auth) checkTOTP(ctx context.Context, a *hub.Agent, code, addr string) error {
 	if !a.TOTPEnabled {
 		return nil
 	}
 	if code == "" {
 		return ErrTOTPRequired
 	}
-	return s.k.Write(ctx, func(tx *store.Tx) error {
+	return s.guardTOTP(ctx, a, addr, func(tx *store.Tx) error {
 		r, err := s.totpRow(ctx, tx, a.ID)
 		if err != nil {
 			return err
@@ -208,7 +171,7 @@ func (s *Auth) SetupTOTP(ctx context.Context, a *hub.Agent) (*TOTPSetup, error) 
 
 // EnableTOTP confirms the pending secret with a code from it.
 func (s *Auth) EnableTOTP(ctx context.Context, a *hub.Agent, code string) error {
-	return s.k.Write(ctx, func(tx *store.Tx) error {
+	return s.guardTOTP(ctx, a, "", func(tx *store.Tx) error {
 		r, err := s.totpRow(ctx, tx, a.ID)
 		if err != nil {
 			return err
@@ -241,7 +204,7 @@ func (s *Auth) DisableTOTP(ctx context.Context, a *hub.Agent, code string) error
 	if required {
 		return fmt.Errorf("%w: two-factor is required for this account", hub.ErrForbidden)
 	}
-	return s.k.Write(ctx, func(tx *store.Tx) error {
+	return s.guardTOTP(ctx, a, "", func(tx *store.Tx) error {
 		r, err := s.totpRow(ctx, tx, a.ID)
 		if err != nil {
 			return err

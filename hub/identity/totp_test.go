@@ -42,27 +42,18 @@ func TestTOTPStep(t *testing.T) {
 	}
 }
 
-func TestTOTPGuard(t *testing.T) {
-	var g totpGuard
-	now := time.Unix(1_800_000_000, 0)
-	for i := range totpMaxFailures {
-		if !g.allow("ag_1", now) {
-			t.Fatalf("refused after %d failures", i)
+// A policy's locks start at the Free-th failure and double per failure, up
+// to the maximum.
+func TestPolicyLocks(t *testing.T) {
+	p := Policy{Free: 5, Lock: time.Minute, MaxLock: 30 * time.Minute, Window: time.Hour}
+	want := []time.Duration{0, 0, 0, 0, 0, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute,
+		16 * time.Minute, 30 * time.Minute, 30 * time.Minute}
+	for n, w := range want {
+		if got := p.lockFor(n); got != w {
+			t.Errorf("failure %d locks for %s, want %s", n, got, w)
 		}
-		g.failed("ag_1", now)
 	}
-	if g.allow("ag_1", now.Add(time.Minute)) {
-		t.Fatalf("allowed after %d failures within the window", totpMaxFailures)
-	}
-	if !g.allow("ag_2", now) {
-		t.Fatal("another agent is locked too")
-	}
-	if !g.allow("ag_1", now.Add(totpLockWindow+time.Second)) {
-		t.Fatal("still locked after the window")
-	}
-	g.failed("ag_1", now)
-	g.reset("ag_1")
-	if f := g.m["ag_1"]; f != nil {
-		t.Fatalf("a success did not clear the failures: %+v", f)
+	if got := p.lockFor(1000); got != 30*time.Minute {
+		t.Errorf("failure 1000 locks for %s", got)
 	}
 }

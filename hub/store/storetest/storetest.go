@@ -86,7 +86,7 @@ func Open(tb testing.TB, dialect string, o store.Options) Dialect {
 }
 
 var (
-	tplOnce sync.Once
+	tplMu   sync.Mutex
 	tplName string
 	tplErr  error
 )
@@ -102,13 +102,31 @@ func FreshPostgres(tb testing.TB) string {
 	if err != nil {
 		tb.Fatalf("PostgreSQL must be reachable at %s (KEFU_TEST_EMBEDDED_ONLY=1 runs SQLite only): %v", AdminURL, err)
 	}
-	tplOnce.Do(func() { tplName, tplErr = template(admin) })
-	if tplErr != nil {
-		tb.Fatal(tplErr)
-	}
 	name := "kefu_s_" + randHex(6)
-	if err := createFrom(admin, name, tplName); err != nil {
-		tb.Fatal(err)
+	// Another checkout's tests (another migration set) may drop this
+	// template as stale meanwhile: then it is made again.
+	for try := 0; ; try++ {
+		tplMu.Lock()
+		if tplName == "" && tplErr == nil {
+			tplName, tplErr = template(admin)
+		}
+		tpl, terr := tplName, tplErr
+		tplMu.Unlock()
+		if terr != nil {
+			tb.Fatal(terr)
+		}
+		err := createFrom(admin, name, tpl)
+		if err == nil {
+			break
+		}
+		if try == 5 || !strings.Contains(err.Error(), "does not exist") {
+			tb.Fatal(err)
+		}
+		tplMu.Lock()
+		if tplName == tpl {
+			tplName = ""
+		}
+		tplMu.Unlock()
 	}
 	tb.Cleanup(func() {
 		admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
