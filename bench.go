@@ -35,7 +35,8 @@ func bench(ctx context.Context, getenv func(string) string, args []string) error
 Load-tests a running hub on loopback: creates a tenant and agents with websockets, then
   (default)                      posts signed customer messages to an API channel (-rate, -duration …);
   -visitors N -messages M        has N web-widget visitors send M messages each, -gap apart;
-  -visitors N                    holds N idle visitor sockets and measures the hub's memory per socket.
+  -visitors N                    holds N idle visitor sockets and measures the hub's memory per socket;
+  -logins N                      sends N wrong sign-ins at once and reports the answers and the hub's peak memory.
 Every accepted message is judged after -drain and up to -settle-late of store re-checks:
 on time, late (reached an agent or the store only later), lost or duplicated; the command
 exits non-zero only when a message was lost or duplicated.
@@ -64,6 +65,7 @@ flags:`)
 	ramp := fs.Float64("ramp", 200, "with -messages: visitor sockets opened per second before sending starts; 0 = as fast as possible")
 	probes := fs.Int("probes", 200, "with -visitors and no -messages: visitors that send a first message and a follow-up during the hold")
 	probeRate := fs.Float64("probe-rate", 20, "with -visitors and no -messages: probe messages per second")
+	logins := fs.Int("logins", 0, "instead of the API-channel run: N wrong sign-ins at once (unknown emails), with the hub's peak memory")
 	pid := fs.Int("pid", 0, "the hub's process id, for its memory (default: the process listening on -url's port)")
 	settle := fs.Duration("settle", 10*time.Second, "with -visitors and no -messages: idle time before the hub's memory is read")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
@@ -81,6 +83,12 @@ flags:`)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	cfg.PID = *pid
 	switch {
+	case *logins > 0:
+		r, err := loadbench.RunLogins(ctx, loadbench.LoginsConfig{URL: cfg.URL, Logins: *logins, PID: *pid}, log)
+		if r == nil {
+			return err
+		}
+		return errors.Join(err, report(r, *asJSON), r.Err())
 	case *visitors > 0 && *messages > 0:
 		agents := cfg.Agents
 		if !flagSet(fs, "agents") {

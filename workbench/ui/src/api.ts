@@ -192,6 +192,16 @@ export interface AuditFilter {
   from?: string
   to?: string
 }
+// Session is one login of an agent, as admins see it.
+export interface Session {
+  id: string
+  agent_id: string
+  created_at: string
+  last_seen_at: string
+  expires_at: string
+  addr: string
+  user_agent: string
+}
 
 export class APIError extends Error {
   constructor(
@@ -327,6 +337,9 @@ export const api = {
   createAgent: (b: any) => call<Agent>('POST', '/agents', b),
   updateAgent: (id: string, b: any) => call<Agent>('PATCH', '/agents/' + enc(id), b),
   resetPassword: (id: string) => call<{ password?: string }>('POST', `/agents/${enc(id)}/reset-password`, {}),
+  agentSessions: (id: string) => call<{ sessions: Session[] }>('GET', `/agents/${enc(id)}/sessions`),
+  endAgentSession: (id: string, sid: string) => call<{ ended: number }>('DELETE', `/agents/${enc(id)}/sessions/${enc(sid)}`),
+  endAgentSessions: (id: string) => call<{ ended: number }>('DELETE', `/agents/${enc(id)}/sessions`),
   groups: () => call<{ groups: Group[] }>('GET', '/groups'),
   createGroup: (b: any) => call<Group>('POST', '/groups', b),
   updateGroup: (id: string, b: any) => call<Group>('PATCH', '/groups/' + enc(id), b),
