@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -45,10 +44,14 @@ type LoginsReport struct {
 
 // RunLogins floods the hub with wrong sign-ins, all sent at once.
 func RunLogins(ctx context.Context, cfg LoginsConfig, log *slog.Logger) (*LoginsReport, error) {
-	u, err := url.Parse(cfg.URL)
-	if err != nil || u.Port() == "" {
+	u, err := CheckLoopback(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	if u.Port() == "" {
 		return nil, fmt.Errorf("-url %q: want http://127.0.0.1:<port>", cfg.URL)
 	}
+	cfg.URL = u.String()
 	if cfg.Every <= 0 {
 		cfg.Every = 20 * time.Millisecond
 	}
@@ -56,7 +59,8 @@ func RunLogins(ctx context.Context, cfg LoginsConfig, log *slog.Logger) (*Logins
 	r := &LoginsReport{URL: cfg.URL, Logins: cfg.Logins, Answers: map[string]int{}}
 	r.HubPID, r.RSSBeforeMB = hubRSS(cfg.PID, u.Port(), log)
 	stop := r.sample(cfg.Every)
-	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Logins}}
+	client := &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.Logins,
+		DialContext: loopbackDialer().DialContext}, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	gate := make(chan struct{})
