@@ -195,11 +195,14 @@ func isoRoutes() map[string]isoRoute {
 		"POST /api/v1/tickets/:id/comments": {access: accAuth, obj: "ticket", body: func(*isoTenant) any {
 			return map[string]any{"text": "x"}
 		}},
-		"GET /api/v1/monitor":                    {access: accAdmin, lists: "agent"}, // admins and supervisors
-		"GET /api/v1/settings":                   {access: accAdmin},
-		"PUT /api/v1/settings":                   {access: accAdmin, body: func(*isoTenant) any { return map[string]any{"require_totp": false} }},
-		"POST /api/v1/agents/:id/reset-password": {access: accAdmin, obj: "agent"},
-		"GET /api/v1/webhooks":                   {access: accAdmin, lists: "webhook"},
+		"GET /api/v1/monitor":                     {access: accAdmin, lists: "agent"}, // admins and supervisors
+		"GET /api/v1/settings":                    {access: accAdmin},
+		"PUT /api/v1/settings":                    {access: accAdmin, body: func(*isoTenant) any { return map[string]any{"require_totp": false} }},
+		"POST /api/v1/agents/:id/reset-password":  {access: accAdmin, obj: "agent"},
+		"GET /api/v1/agents/:id/sessions":         {access: accAdmin, obj: "agent"},
+		"DELETE /api/v1/agents/:id/sessions":      {access: accAdmin, obj: "agent"},
+		"DELETE /api/v1/agents/:id/sessions/:sid": {access: accAdmin, obj: "agent"},
+		"GET /api/v1/webhooks":                    {access: accAdmin, lists: "webhook"},
 		"POST /api/v1/webhooks": {access: accAdmin, body: func(own *isoTenant) any {
 			return map[string]any{"url": own.cb.URL, "events": []string{"message.created"}}
 		}},
