@@ -321,6 +321,8 @@ const dict = {
   identityRequired: ['要求签名的访客身份', 'Require signed visitor identity'],
   uploadMax: ['上传大小上限（KB）', 'Upload limit (KB)'],
   uploadTypes: ['允许的文件类型', 'Allowed file types'],
+  openPerAddress: ['同一地址的匿名访客最多同时咨询数', 'Open chats per address (anonymous visitors)'],
+  openPerChannel: ['本渠道最多同时咨询数（排队中与接待中）', 'Open chats on this channel (queued and in progress)'],
   livePreview: ['实时预览', 'Live preview'],
   embedSnippet: ['嵌入代码（粘贴到网站 </body> 之前）', 'Embed snippet (paste before </body>)'],
   pasteIntoPlatform: ['请把以下内容填到平台后台', 'Paste these into the platform'],

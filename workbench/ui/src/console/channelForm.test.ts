@@ -47,10 +47,14 @@ describe('channel forms', () => {
     f.web.offline_fields.pop()
     f.web.upload_max_kb = 2048
     f.web.upload_types = 'image/*, application/pdf'
+    f.web.open_per_address = 3
+    f.web.open_per_channel = 200
     expect(validate(f, true)).toEqual([])
     const c = configOf(f, true)
     expect(c.allowed_domains).toEqual(['www.example.com', '*.example.cn'])
     expect(c.upload).toEqual({ max_bytes: 2048 * 1024, types: ['image/*', 'application/pdf'] })
+    // the conversation caps survive an edit in the console
+    expect(c.limits).toEqual({ open_per_address: 3, open_per_channel: 200 })
     // and back: what the hub stores fills the form again
     const back = formFromChannel({ type: 'web', name: '官网', config: c, default_group_id: 'gr_1', offline_message: '' })
     expect(configOf(back, false)).toEqual(c)

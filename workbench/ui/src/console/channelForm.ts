@@ -15,6 +15,9 @@ export interface WebCfg {
   identity_required: boolean
   upload_max_kb: number
   upload_types: string
+  // caps on active conversations (anonymous visitors per address, the channel)
+  open_per_address: number
+  open_per_channel: number
 }
 export interface ChannelForm {
   type: 'api' | 'wechat' | 'web'
@@ -62,6 +65,8 @@ export function blankForm(type: ChannelForm['type'] = 'api'): ChannelForm {
       identity_required: false,
       upload_max_kb: 10240,
       upload_types: 'image/*, application/pdf',
+      open_per_address: 10,
+      open_per_channel: 1000,
     },
   }
 }
@@ -92,6 +97,8 @@ export function formFromChannel(c: { type: string; name: string; config: any; de
     w.identity_required = !!cfg.identity_required
     w.upload_max_kb = cfg.upload?.max_bytes ? Math.round(cfg.upload.max_bytes / 1024) : w.upload_max_kb
     w.upload_types = (cfg.upload?.types ?? []).join(', ') || w.upload_types
+    w.open_per_address = cfg.limits?.open_per_address || w.open_per_address
+    w.open_per_channel = cfg.limits?.open_per_channel || w.open_per_channel
   }
   return f
 }
@@ -134,6 +141,7 @@ export function configOf(f: ChannelForm, isNew: boolean): any {
         },
         identity_required: w.identity_required,
         upload: { max_bytes: Math.round(Number(w.upload_max_kb) * 1024) || 0, types: lines(w.upload_types) },
+        limits: { open_per_address: Math.round(Number(w.open_per_address)) || 0, open_per_channel: Math.round(Number(w.open_per_channel)) || 0 },
       }
     }
   }
