@@ -12,6 +12,7 @@ import (
 
 	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/tickets"
+	"github.com/kefu-hub/kefu/workbench/signin"
 )
 
 // fail answers an error: its class (code), a message for developers, and
@@ -35,7 +36,7 @@ func (s *Server) respond(g *gin.Context, status int, v any, err error) {
 	}
 	var invalid *hub.InvalidError
 	var closed *hub.WindowClosedError
-	if signInRefused(g, err) {
+	if signin.Refused(g, err) {
 		return
 	}
 	switch {

@@ -34,6 +34,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/stream"
 	"github.com/kefu-hub/kefu/tickets"
 	"github.com/kefu-hub/kefu/workbench/auditlog"
+	"github.com/kefu-hub/kefu/workbench/signin"
 )
 
 // Pipeline is what the API asks of the running pipeline.
@@ -219,9 +220,7 @@ func New(d Deps) *Server {
 	adm.GET("/settings", admin.getSettings)
 	adm.PUT("/settings", admin.putSettings)
 	adm.POST("/agents/:id/reset-password", admin.resetPassword)
-	adm.GET("/agents/:id/sessions", admin.listSessions)
-	adm.DELETE("/agents/:id/sessions", admin.endSessions)
-	adm.DELETE("/agents/:id/sessions/:sid", admin.endSession)
+	signin.Sessions{Identity: d.Identity, Respond: s.respond}.Mount(adm)
 	adm.GET("/webhooks", chans.listWebhooks)
 	adm.POST("/webhooks", chans.createWebhook)
 	adm.GET("/webhooks/:id", chans.getWebhook)

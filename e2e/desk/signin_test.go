@@ -99,6 +99,16 @@ func TestSignInLockout(t *testing.T) {
 		adm.Must(404, "DELETE", "/api/v1/agents/"+agID+"/sessions/se_nope", nil)
 		adm.Must(200, "DELETE", "/api/v1/agents/"+agID+"/sessions/"+list.Sessions[0].ID, nil)
 		ag.Must(401, "GET", "/api/v1/me", nil)
+		var log struct {
+			Entries []struct {
+				Action   string `json:"action"`
+				TargetID string `json:"target_id"`
+			} `json:"entries"`
+		}
+		adm.Must(200, "GET", "/api/v1/audit?action=agent.end_session", nil).JSON(t, &log)
+		if len(log.Entries) != 1 || log.Entries[0].TargetID != agID {
+			t.Fatalf("audit log of the ended session: %+v", log.Entries)
+		}
 		pw := adm.Must(200, "POST", "/api/v1/agents/"+agID+"/reset-password", nil).Str("password")
 		kit.Login(t, hubs[len(hubs)-1].Base, "lock@kefu.test", pw)
 	})

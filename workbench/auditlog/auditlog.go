@@ -30,6 +30,8 @@ var audited = map[string]struct {
 	"POST /api/v1/agents":                      {"agent.create", "agent"},
 	"PATCH /api/v1/agents/:id":                 {"agent.update", "agent"},
 	"POST /api/v1/agents/:id/reset-password":   {"agent.reset_password", "agent"},
+	"DELETE /api/v1/agents/:id/sessions":       {"agent.end_sessions", "agent"},
+	"DELETE /api/v1/agents/:id/sessions/:sid":  {"agent.end_session", "agent"},
 	"POST /api/v1/me/totp/enable":              {"totp.enable", "agent"},
 	"POST /api/v1/me/totp/disable":             {"totp.disable", "agent"},
 	"POST /api/v1/groups":                      {"group.create", "group"},

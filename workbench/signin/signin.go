@@ -1,4 +1,8 @@
-package workbench
+// Package signin is the HTTP side of sign-in protection: the answer to a
+// locked or crowded sign-in (429 with Retry-After, a stable code and a
+// Chinese-first message) and the admin routes that list and end an
+// agent's sessions (hub/identity keeps the counts, locks and sessions).
+package signin
 
 import (
 	"errors"
@@ -29,10 +33,10 @@ var lockMessages = map[identity.Scope]string{
 	identity.ScopeTOTP:    "动态验证码错误次数过多，已临时锁定，请%s后再试。Too many wrong two-factor codes: try again in %s.",
 }
 
-// signInRefused answers a locked sign-in (429, Retry-After, when it ends)
-// or a sign-in that found no free password hasher (429, Retry-After: 1);
-// false when err is neither.
-func signInRefused(g *gin.Context, err error) bool {
+// Refused answers a locked sign-in (429, Retry-After, when it ends) or a
+// sign-in that found no free password hasher (429, Retry-After: 1); false
+// when err is neither.
+func Refused(g *gin.Context, err error) bool {
 	var lock *identity.LockedError
 	switch {
 	case errors.As(err, &lock):
@@ -43,7 +47,7 @@ func signInRefused(g *gin.Context, err error) bool {
 			"message": fmt.Sprintf(lockMessages[lock.Scope], zh, en), "retry_after": secs, "locked_until": lock.Until}})
 	case errors.Is(err, identity.ErrBusy):
 		g.Header("Retry-After", "1")
-		fail(g, http.StatusTooManyRequests, "busy", "登录请求过多，请稍后再试。"+err.Error())
+		connectors.Fail(g, http.StatusTooManyRequests, "busy", "登录请求过多，请稍后再试。"+err.Error())
 	default:
 		return false
 	}
@@ -61,20 +65,35 @@ func waitText(d time.Duration) (string, string) {
 	return fmt.Sprintf(" %d 分钟", m), fmt.Sprintf("%d minutes", m)
 }
 
-// listSessions lists an agent's open login sessions.
-func (s adminAPI) listSessions(g *gin.Context) {
+// Sessions are the admin routes over an agent's login sessions.
+type Sessions struct {
+	Identity *identity.Identity
+	// Respond writes v with status, or maps err to its status (the
+	// workbench's one error map).
+	Respond func(g *gin.Context, status int, v any, err error)
+}
+
+// Mount adds the routes to the admins' group.
+func (s Sessions) Mount(adm gin.IRoutes) {
+	adm.GET("/agents/:id/sessions", s.list)
+	adm.DELETE("/agents/:id/sessions", s.endAll)
+	adm.DELETE("/agents/:id/sessions/:sid", s.end)
+}
+
+// list lists an agent's open login sessions.
+func (s Sessions) list(g *gin.Context) {
 	out, err := s.Identity.Auth.Sessions(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
-	s.respond(g, http.StatusOK, gin.H{"sessions": out}, err)
+	s.Respond(g, http.StatusOK, gin.H{"sessions": out}, err)
 }
 
-// endSession signs one of an agent's sessions out.
-func (s adminAPI) endSession(g *gin.Context) {
+// end signs one of an agent's sessions out.
+func (s Sessions) end(g *gin.Context) {
 	err := s.Identity.Auth.EndSession(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"), g.Param("sid"))
-	s.respond(g, http.StatusOK, gin.H{"ended": 1}, err)
+	s.Respond(g, http.StatusOK, gin.H{"ended": 1}, err)
 }
 
-// endSessions signs all of an agent's sessions out.
-func (s adminAPI) endSessions(g *gin.Context) {
+// endAll signs all of an agent's sessions out.
+func (s Sessions) endAll(g *gin.Context) {
 	n, err := s.Identity.Auth.EndSessions(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
-	s.respond(g, http.StatusOK, gin.H{"ended": n}, err)
+	s.Respond(g, http.StatusOK, gin.H{"ended": n}, err)
 }
