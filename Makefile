@@ -3,8 +3,12 @@ GO        ?= go
 BIN       ?= bin/kefu
 GOFLAGS   ?=
 PKGS      := ./...
+# Static analysis, fetched from the Go module proxy by exact version (not in
+# go.mod: no tool joins the hub's module graph).
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
 
-.PHONY: run build ui widget ui-test test test-embedded lint bench fuzz clean
+.PHONY: run build ui widget ui-test test test-embedded lint vulncheck bench fuzz clean
 
 run: build ## start the hub in embedded mode (SQLite + in-process NATS under ./data)
 	./$(BIN) serve
@@ -32,9 +36,16 @@ test: build ui-test ## every test: embedded mode, and PostgreSQL + NATS (127.0.0
 test-embedded: build ui-test ## only embedded-mode tests (no PostgreSQL/NATS needed)
 	KEFU_TEST_EMBEDDED_ONLY=1 $(GO) test -count=1 -timeout 15m $(PKGS)
 
-lint: ## gofmt, go vet
+lint: ## gofmt, go vet, staticcheck (its default checks)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) $(PKGS)
+
+# govulncheck needs its vulnerability database (vuln.go.dev), which only the
+# module proxy can be reached from here: it runs where that site answers, and
+# is not part of CI (see README, Security checks).
+vulncheck: ## the module graph against the Go vulnerability database (needs vuln.go.dev)
+	$(GO) run $(GOVULNCHECK) $(PKGS)
 
 bench: build ## micro-benchmarks; see README for `kefu bench` load runs
 	$(GO) test -run '^$$' -bench . -benchmem ./hub/... ./connectors/...

@@ -167,7 +167,7 @@ func TestWechatInbound(t *testing.T) {
 				}
 				// A valid message after them shows the pipeline has caught up.
 				wx.MustPush(t, wechattest.Text(user, "最后一条", kit.NextMsgID()))
-				ms = adm.WaitMessages(convID, len(pushes)+2)
+				adm.WaitMessages(convID, len(pushes)+2)
 
 				// Media WeChat could not serve at first (the download after the
 				// acknowledgement failed) is fetched when an agent opens it.

@@ -12,8 +12,6 @@
 package assign
 
 import (
-	"context"
-	"errors"
 	"log/slog"
 	"time"
 
@@ -102,8 +100,6 @@ type Decision struct {
 	tried []string
 }
 
-var errFull = errors.New("agent no longer free")
-
 func (s *Router) now() time.Time { return s.k.Now() }
 
 // emit records an event about a conversation of a channel.
@@ -117,8 +113,3 @@ func channelOf(c *hub.Conversation) *hub.Channel {
 }
 
 var deref = conversations.Deref
-
-// ctxTimeout bounds best-effort reads.
-func ctxTimeout(d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), d)
-}
