@@ -144,3 +144,38 @@ func TestWebConversationCaps(t *testing.T) {
 		opens(visitor("198.51.100.1"), "a4")
 	})
 }
+
+// With a small open-file limit (400, soft and hard) and no configured cap,
+// visitor sockets stop at half of it (below the limit minus the reserve),
+// the rest are refused with 4429, and the hub still has descriptors for
+// what visitors must never starve: agent logins, agent sockets, REST.
+func TestWebVisitorSocketsLeaveDescriptorsForAgents(t *testing.T) {
+	t.Parallel()
+	kit.ForModes(t, func(t *testing.T, m kit.Mode) {
+		e := kit.NewEnv(t, m)
+		e.Wrap = []string{"prlimit", "--nofile=400:400"}
+		e.Vars["KEFU_TRUSTED_PROXIES"] = "127.0.0.1"
+		h := e.Start()
+		adm := h.Admin()
+		ch, _ := adm.NewWebChannel(map[string]any{})
+		accepted, refused := 0, 0
+		for i := 0; i < 260; i++ {
+			v, w, err := kit.DialVisitor(t, h.Base, ch, kit.VisitorOpts{ForwardedFor: fmt.Sprintf("198.51.100.%d", 1+i/13)})
+			switch {
+			case err == nil && w["type"] == "welcome":
+				accepted++
+			case err == nil && kit.Dig(w, "error", "code") == "too_many_connections" && v.Closed(10*time.Second) == 4429:
+				refused++
+			default:
+				t.Fatalf("visitor %d: %v %v (after %d accepted, %d refused)", i, w, err, accepted, refused)
+			}
+		}
+		if accepted != 200 || refused != 60 {
+			t.Fatalf("%d visitor sockets accepted and %d refused under a 400-descriptor limit, want 200 and 60", accepted, refused)
+		}
+		agent := adm.NewAgent("fd@kefu.test", 5)
+		agent.SetStatus("online")
+		agent.Dial(-1)
+		adm.Must(200, "GET", "/api/v1/conversations", nil)
+	})
+}

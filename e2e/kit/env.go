@@ -92,6 +92,9 @@ func SecretKey() string { return RandHex(32) }
 type Env struct {
 	T    testing.TB
 	Vars map[string]string
+	// Wrap runs the hub under a command that execs it (prlimit …), so the
+	// hub keeps its process (and its signals).
+	Wrap []string
 }
 
 // NewEnv prepares a deployment in mode m; it is removed when the test ends.

@@ -76,6 +76,9 @@ func (e *Env) run(addr string) (*Hub, error) {
 	}
 	defer logf.Close() // the child holds its own descriptor
 	h.cmd = exec.Command(Binary(e.T), "serve")
+	if len(e.Wrap) > 0 {
+		h.cmd = exec.Command(e.Wrap[0], append(e.Wrap[1:], Binary(e.T), "serve")...)
+	}
 	h.cmd.Env = append(hubEnviron(), "KEFU_HTTP_ADDR="+addr)
 	for k, v := range e.Vars {
 		h.cmd.Env = append(h.cmd.Env, k+"="+v)
