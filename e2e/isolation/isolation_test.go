@@ -142,6 +142,10 @@ func isoRoutes() map[string]isoRoute {
 		"PUT /api/v1/automations": {access: accAdmin, body: func(*isoTenant) any {
 			return map[string]any{"greeting": map[string]any{"enabled": false}}
 		}},
+		// The masking preview reads only the caller's own tenant's patterns.
+		"POST /api/v1/automations/mask-preview": {access: accAdmin, body: func(*isoTenant) any {
+			return map[string]any{"text": "卡号 6222021234567890123"}
+		}},
 		"GET /api/v1/channels/:id/automations": {access: accAdmin, obj: "channel"},
 		"PUT /api/v1/channels/:id/automations": {access: accAdmin, obj: "channel", body: func(*isoTenant) any {
 			return map[string]any{"greeting": map[string]any{"enabled": false}}
