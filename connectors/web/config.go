@@ -148,7 +148,7 @@ func (c *Config) normalize(groupExists func(id string) bool) error {
 		return hub.Invalid("title: at most 60 characters")
 	}
 	if c.Color == "" {
-		c.Color = "#1677ff"
+		c.Color = "#0958d9"
 	}
 	if !colorRe.MatchString(c.Color) {
 		return hub.Invalid("color: use #rgb or #rrggbb")

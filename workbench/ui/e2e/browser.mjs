@@ -7,7 +7,7 @@
 // (screenshot folder, optional).
 import { chromium } from 'playwright-core'
 import { createInterface } from 'node:readline'
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 export const base = process.env.KEFU_BASE
@@ -94,4 +94,17 @@ export async function run(prefix, body) {
   } finally {
     await browser.close()
   }
+}
+
+// axe runs axe-core on the page (evaluated through the driver, so the
+// strict CSP does not stop it) and returns its serious and critical
+// violations as "id: target …" lines.
+const axeSource = readFileSync(new URL('../node_modules/axe-core/axe.min.js', import.meta.url), 'utf8')
+export async function axe(page, context = 'document') {
+  if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(axeSource)
+  const vs = await page.evaluate(async (ctx) => {
+    const r = await window.axe.run(ctx === 'document' ? document : document.querySelector(ctx), { resultTypes: ['violations'] })
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 4) }))
+  }, context)
+  return vs.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.join(' | ')}`)
 }

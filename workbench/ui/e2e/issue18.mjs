@@ -8,7 +8,7 @@
 //
 // env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_B_EMAIL,
 // KEFU_B_PASSWORD, KEFU_SHOTS; the harness is browser.mjs.
-import { step, recv, check, newPage, shot, login, setStatus, run, pageErrors } from './browser.mjs'
+import { step, recv, check, newPage, shot, login, setStatus, run, pageErrors, axe } from './browser.mjs'
 
 const W = (page, sel) => page.locator('#kefu-widget ' + sel) // pierces the widget's open shadow root
 const ADMIN = process.env.KEFU_ADMIN_EMAIL
@@ -27,6 +27,8 @@ await run('i18-', async () => {
   const le = await loginErr.textContent()
   check(le.includes('邮箱或密码错误') && !/unauthorized|wrong/i.test(le), 'login error in Chinese: ' + le)
   await shot(admin, 'i18-login-error')
+  const a11y = {}
+  a11y.login = await axe(admin)
 
   // ---- Bug 2: online in the workbench, to the console and back: still 在线.
   await login(admin, '/', ADMIN, process.env.KEFU_ADMIN_PASSWORD)
@@ -61,6 +63,7 @@ await run('i18-', async () => {
   const types = await admin.locator('fieldset select').evaluateAll((ss) => ss.flatMap((s) => Array.from(s.options, (o) => o.textContent)))
   check(types.includes('多行文本') && !types.includes('textarea') && !types.includes('tel'), 'field types in Chinese: ' + types.join(','))
   await shot(admin, 'i18-web-channel-form')
+  a11y.channelForm = await axe(admin)
   await admin.click('.save-channel')
   await admin.locator('[data-test=channel-setup] textarea[name=setup-snippet]').waitFor()
   const setup = await admin.locator('[data-test=channel-setup]').textContent()
@@ -167,6 +170,8 @@ await run('i18-', async () => {
   await admin.locator('.msg.internal .who', { hasText: '小李 转接了会话' }).waitFor()
   await admin.locator('.msg.out .who', { hasText: '小李' }).first().waitFor()
   await shot(admin, 'i18-transfer-reason')
+  a11y.workbench = await axe(admin)
+  a11y.widget = await axe(v)
 
   // ---- Bug 1: a reply on an API channel leaves 发送中 even when the answer
   // to the POST (pending) arrives after the websocket said sent.
@@ -217,10 +222,12 @@ await run('i18-', async () => {
   await admin.locator('[data-test=history-rating]', { hasText: '还行 i18-rated' }).waitFor()
   await admin.locator('.detail .msg .text', { hasText: '转接原因：客户要开发票 i18-reason' }).waitFor()
   await shot(admin, 'i18-history')
+  a11y.history = await axe(admin)
   await admin.click('a[data-nav=console]')
   await admin.click('a[data-section=monitor]')
   await admin.locator('[data-test="ratings-Admin"]', { hasText: '(1)' }).waitFor()
   await shot(admin, 'i18-monitor')
+  a11y.monitor = await axe(admin)
 
   // ---- Bug 9: the admin sees which rule masks what, and that order numbers stay.
   await admin.click('a[data-section=automations]')
@@ -253,6 +260,11 @@ await run('i18-', async () => {
   await admin.click('.custwrap .m-back')
   await admin.locator('.pane-head .m-back').click()
   await list.waitFor()
+
+  a11y.mobile = await axe(admin)
+  // ---- axe-core: no serious or critical violation on the main pages.
+  const bad = Object.entries(a11y).filter(([, v]) => v.length)
+  check(bad.length === 0, 'accessibility (axe-core serious/critical): ' + JSON.stringify(Object.fromEntries(bad), null, 1))
 
   check(pageErrors.length === 0, 'page errors: ' + pageErrors.join('; '))
   step('done')

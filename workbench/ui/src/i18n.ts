@@ -531,6 +531,7 @@ const dict = {
   act_conversation__export: ['导出会话', 'Exported a conversation'],
   act_audit__export: ['导出操作日志', 'Exported the audit log'],
   act_tenant__create: ['新建租户', 'Created a tenant'],
+  fieldType: ['字段类型', 'Field type'],
 } as const satisfies Record<string, readonly [string, string]>
 
 export type Locale = 'zh-CN' | 'zh-TW' | 'en'

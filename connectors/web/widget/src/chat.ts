@@ -27,7 +27,7 @@ const CSS = `.k *{box-sizing:border-box}
 .hd img{width:32px;height:32px;border-radius:50%;object-fit:cover;background:#fff}
 .hd .tt{flex:1;min-width:0}
 .hd .ti{font-size:16px;font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
-.hd .su{font-size:12px;opacity:.9;min-height:1em}
+.hd .su{font-size:12px;min-height:1em}
 .ib{display:inline-flex;align-items:center;justify-content:center;width:32px;height:32px;padding:5px;border:0;border-radius:6px;background:none;color:inherit;cursor:pointer}
 .ib:hover{background:rgba(127,127,127,.15)}
 .cn{padding:6px 12px;background:#fff7e6;color:#ad6800;font-size:12px;text-align:center;flex:none}
@@ -35,7 +35,7 @@ const CSS = `.k *{box-sizing:border-box}
 .m{display:flex;flex-direction:column;margin:8px 0;align-items:flex-start}
 .m.me{align-items:flex-end}
 .m.sy{align-items:center}
-.m .n{font-size:12px;color:#888;margin:0 4px 2px}
+.m .n{font-size:12px;color:#666;margin:0 4px 2px}
 .b{max-width:80%;padding:8px 12px;border-radius:12px;background:#fff;white-space:pre-wrap;word-break:break-word;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 .me .b{background:var(--c);color:#fff}
 .sy .b,.nt{max-width:90%;padding:3px 10px;background:#e9eaee;color:#666;font-size:12px;box-shadow:none;text-align:center}

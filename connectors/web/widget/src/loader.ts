@@ -28,7 +28,7 @@ function findScript(): HTMLScriptElement | null {
 
 const CSS = [
   ':host{all:initial}',
-  '.k{--c:#1677ff;font:14px/1.5 system-ui,sans-serif;color:#1f1f1f}',
+  '.k{--c:#0958d9;font:14px/1.5 system-ui,sans-serif;color:#1f1f1f}',
   '.l,.iv{position:fixed;right:20px;bottom:20px;z-index:2147483000;box-shadow:0 4px 16px rgba(0,0,0,.22)}',
   '.l{display:flex;align-items:center;gap:6px;height:48px;padding:0 18px 0 14px;border:0;border-radius:24px;background:var(--c);color:#fff;font:inherit;font-size:15px;cursor:pointer}',
   '.l[data-state=offline],.l[data-state=error]{background:#8c8c8c}',
@@ -494,7 +494,7 @@ function main(): void {
     const arr = <T>(x: T[] | undefined) => (Array.isArray(x) ? x : [])
     core.cfg = {
       ...(c as Config),
-      color: /^#[0-9a-f]{3,8}$/i.test(c.color || '') ? c.color! : '#1677ff',
+      color: /^#[0-9a-f]{3,8}$/i.test(c.color || '') ? c.color! : '#0958d9',
       position: c.position === 'left' ? 'left' : 'right',
       languages: arr(c.languages),
       groups: arr(c.groups),

@@ -50,7 +50,7 @@ export function blankForm(type: ChannelForm['type'] = 'api'): ChannelForm {
     web: {
       allowed_domains: '',
       title: '',
-      color: '#1677ff',
+      color: '#0958d9',
       logo_url: '',
       position: 'right',
       default_lang: 'zh-CN',
