@@ -12,7 +12,7 @@ describe('languages', () => {
     const { zhTW } = await import('./i18n-tw.gen')
     expect(locale.value).toBe('zh-CN')
     expect(t('sec_audit')).toBe('操作日志')
-    setLocale(nextLocale())
+    await setLocale(nextLocale()) // the zh-TW texts are their own chunk
     expect(locale.value).toBe('zh-TW')
     expect(t('sec_audit')).toBe('操作日誌')
     expect(t('auditEmpty')).toBe('沒有符合條件的操作記錄。')

@@ -2,8 +2,7 @@
 // missing from the table is a type error in the components (MessageKey).
 // 繁體中文 (zh-TW) is made from the 简体中文 column with OpenCC before every
 // build (scripts/zh-tw.mjs), so it never lags behind.
-import { ref } from 'vue'
-import { zhTW } from './i18n-tw.gen'
+import { ref, shallowRef } from 'vue'
 
 const dict = {
   appTitle: ['Kefu 客服工作台', 'Kefu agent workbench'],
@@ -545,16 +544,31 @@ const saved = localStorage.getItem('kefu.locale') as Locale
 export const locale = ref<Locale>(saved in locales ? saved : 'zh-CN')
 document.documentElement.lang = locale.value
 
+// The zh-TW texts are their own chunk, loaded only for zh-TW readers (the
+// agent bundle stays within its budget); until they arrive t() shows 简体.
+const zhTW = shallowRef<Record<string, string>>({})
+function loadTW(): Promise<void> {
+  if (locale.value !== 'zh-TW' || Object.keys(zhTW.value).length) return Promise.resolve()
+  return import('./i18n-tw.gen')
+    .then((m) => {
+      zhTW.value = m.zhTW
+    })
+    .catch(() => {})
+}
+loadTW()
+
 // nextLocale is the one the language switch turns to.
 export function nextLocale(): Locale {
   const all = Object.keys(locales) as Locale[]
   return all[(all.indexOf(locale.value) + 1) % all.length]
 }
 
-export function setLocale(l: Locale) {
+// setLocale switches the language; it resolves once the texts are there.
+export function setLocale(l: Locale): Promise<void> {
   locale.value = l
   localStorage.setItem('kefu.locale', l)
   document.documentElement.lang = l
+  return loadTW()
 }
 
 // has reports whether a key (built at run time, e.g. from an error code)
@@ -566,6 +580,6 @@ export function has(key: string): key is MessageKey {
 export function t(key: MessageKey, vars: Record<string, string> = {}): string {
   const e = dict[key] as readonly [string, string] | undefined
   let s = e ? e[locale.value === 'en' ? 1 : 0] : key
-  if (e && locale.value === 'zh-TW') s = zhTW[key] ?? s
+  if (e && locale.value === 'zh-TW') s = zhTW.value[key] ?? s
   return s.replace(/\{(\w+)\}/g, (_, k: string) => vars[k] ?? '')
 }
