@@ -202,6 +202,18 @@ await run('i18-', async () => {
   check((await reply.locator('.mstatus').count()) === 0, 'the reply still shows 发送中')
   await admin.unroute('**/api/v1/conversations/*/messages')
 
+  // ---- Keyboard: ? shows the shortcuts; Alt+T opens the transfer dialog.
+  await admin.locator('.pane-head h2').click()
+  await admin.keyboard.press('?')
+  await admin.locator('[data-test=shortcuts] kbd', { hasText: 'Alt+T' }).waitFor()
+  await shot(admin, 'i18-shortcuts')
+  await admin.keyboard.press('Escape')
+  await admin.locator('[data-test=shortcuts]').waitFor({ state: 'detached' })
+  await admin.keyboard.press('Alt+KeyT')
+  await admin.locator('.modal select[name=transfer-to]').waitFor()
+  await admin.locator('.modal button', { hasText: '取消' }).click()
+  await admin.locator('.modal').waitFor({ state: 'detached' })
+
   // ---- Bug 4: the visitor rates; the agent sees it live, the history and the monitor too.
   await admin.locator('.list li', { hasText: webName }).click()
   await admin.click('.pane-head .close')

@@ -457,6 +457,8 @@ const dict = {
   ev_contact_updated: ['客户资料更新', 'Contact updated'],
   ticketsEmpty: ['暂无工单。客户在无人在线时留言，会在这里生成工单。', 'No tickets. When nobody is online, customers’ messages become tickets here.'],
   customerInfo: ['客户资料', 'Customer'],
+  shortcuts: ['键盘快捷键', 'Keyboard shortcuts'],
+  keyNextUnread: ['下一个未读会话', 'Next unread conversation'],
   backToChat: ['返回对话', 'Back to the chat'],
   // The audit log (操作日志).
   sec_audit: ['操作日志', 'Audit log'],
