@@ -42,7 +42,14 @@ try {
   p1.setDefaultTimeout(15000)
   await p1.goto(P.busyChat)
   const note = W(p1, '.cn')
-  await note.filter({ hasText: '当前咨询人数较多，稍后将自动为您重新连接' }).waitFor()
+  await note
+    .filter({ hasText: '当前咨询人数较多，稍后将自动为您重新连接' })
+    .waitFor({ timeout: 30000 })
+    .catch(async (e) => {
+      await shot(p1, '20-busy-failure')
+      const html = await p1.evaluate(() => document.getElementById('kefu-widget')?.shadowRoot?.innerHTML.slice(0, 3000))
+      throw new Error(`${e.message}\nthe widget showed: ${html}`)
+    })
   check(!(await note.textContent()).includes('客服暂不可用'), 'a refused socket is not shown as unavailable')
   check(await W(p1, '.cp textarea').isVisible(), 'the chat (not the leave-a-message form) stays on screen while busy')
   await shot(p1, '20-busy-reconnecting')
