@@ -30,13 +30,3 @@ export function sender(m: Pick<Message, 'sender_type' | 'sender_id' | 'direction
   if (m.sender_type === 'agent') return name
   return t(m.sender_type === 'contact' ? 'customer' : 'system')
 }
-
-// initials: one or two letters for an avatar (the first CJK character, or
-// the first letters of two words).
-export function initials(name: string): string {
-  const s = name.trim()
-  if (!s) return '?'
-  if (/[\u3400-\u9fff]/.test(s[0])) return s.slice(-2)
-  const w = s.split(/\s+/)
-  return (w[0][0] + (w[1]?.[0] ?? '')).toUpperCase()
-}
