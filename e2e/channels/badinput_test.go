@@ -462,6 +462,10 @@ var badBodies = map[string]string{
 	"POST /webhooks/web/:channel_id/upload":    "", // TestWebUploads (multipart)
 	"OPTIONS /webhooks/web/:channel_id/config": "",
 	"OPTIONS /webhooks/web/:channel_id/upload": "",
+	// Masking preview, sessions.
+	"POST /api/v1/automations/mask-preview":   `{"text":["x"]}`,
+	"DELETE /api/v1/agents/:id/sessions":      "",
+	"DELETE /api/v1/agents/:id/sessions/:sid": "",
 }
 
 func TestRESTRejectsMalformedBodies(t *testing.T) {
