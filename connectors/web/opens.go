@@ -32,15 +32,23 @@ func (c *Connector) mayOpen(ctx context.Context, v *visitorConn) (code, msg stri
 	if recent {
 		return "", ""
 	}
+	defer func() {
+		if code == "" {
+			// This message opens (or joins) the visitor's one active
+			// conversation, so the next ones cannot open another: they
+			// skip the counts too (on PostgreSQL the reads of every early
+			// follow-up doubled the visitors' latency).
+			v.mu.Lock()
+			v.activeAt = now
+			v.mu.Unlock()
+		}
+	}()
 	ext, ch, limits := v.contact.ExternalID, v.ch, v.cfg.Limits
 	act, err := c.customers().Active(ctx, ch.ID, []string{ext})
 	if err != nil {
 		return "", ""
 	}
 	if _, ok := act[ext]; ok {
-		v.mu.Lock()
-		v.activeAt = now
-		v.mu.Unlock()
 		return "", ""
 	}
 	const busy = "too many chats are waiting right now; please try again later"
