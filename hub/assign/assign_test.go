@@ -50,10 +50,10 @@ func routeAll(t *testing.T, hs [2]*hubtest.Hub, tenantID string, ids []string) {
 	wg.Wait()
 }
 
-// Several processes routing the same burst on PostgreSQL: no agent above
-// their maximum, no conversation assigned twice, and round robin shared
-// across processes (each agent within one of the others).
-func TestConcurrentRoutingPostgres(t *testing.T) {
+// twoProcessesPostgres builds two hubs on one fresh PostgreSQL database,
+// as two hub processes of a cluster share it.
+func twoProcessesPostgres(t *testing.T) [2]*hubtest.Hub {
+	t.Helper()
 	if os.Getenv("KEFU_TEST_EMBEDDED_ONLY") == "1" {
 		t.Skip("PostgreSQL only (KEFU_TEST_EMBEDDED_ONLY=1)")
 	}
@@ -67,6 +67,14 @@ func TestConcurrentRoutingPostgres(t *testing.T) {
 		t.Cleanup(func() { k.Close() })
 		hs[i] = hubtest.Build(k)
 	}
+	return hs
+}
+
+// Several processes routing the same burst on PostgreSQL: no agent above
+// their maximum, no conversation assigned twice, and round robin shared
+// across processes (each agent within one of the others).
+func TestConcurrentRoutingPostgres(t *testing.T) {
+	hs := twoProcessesPostgres(t)
 	ctx := context.Background()
 	h := hs[0]
 	f := h.NewTenant(t)
@@ -365,19 +373,7 @@ func TestQueuePlaceToldOnce(t *testing.T) {
 // first takes the next chat (nobody is kept waiting for the agent whose
 // turn it is), so agents end a few assignments apart (of about 30), not one.
 func TestRoundRobinWithClosesPostgres(t *testing.T) {
-	if os.Getenv("KEFU_TEST_EMBEDDED_ONLY") == "1" {
-		t.Skip("PostgreSQL only (KEFU_TEST_EMBEDDED_ONLY=1)")
-	}
-	url := storetest.FreshPostgres(t)
-	var hs [2]*hubtest.Hub
-	for i := range hs {
-		k, err := store.Open(context.Background(), url, "", store.Options{Keys: storetest.Keys})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { k.Close() })
-		hs[i] = hubtest.Build(k)
-	}
+	hs := twoProcessesPostgres(t)
 	ctx := context.Background()
 	h := hs[0]
 	f := h.NewTenant(t)
