@@ -37,6 +37,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/metrics"
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/pipeline"
+	"github.com/kefu-hub/kefu/hub/reports"
 	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/hub/stream"
 	"github.com/kefu-hub/kefu/tickets"
@@ -146,6 +147,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		return metrics.BusHealth{Consuming: h.Consuming, Backpressure: h.Backpressure, MissingStreams: h.MissingStreams,
 			MissingConsumers: h.MissingConsumers, RecreatedStreams: h.RecreatedStreams, RecreatedConsumers: h.RecreatedConsumers}
 	})
+	rep := reports.New(k, reports.Options{Log: log})
 	st := stream.New(k, log, func(delta int) { m.WebSockets.Add(float64(delta)) })
 	sinks := []func([]hub.Event){st.Publish}
 	for _, s := range registry.Sinks() {
@@ -158,7 +160,8 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		Tickets: tickets.New(k, convs, id.Agents), Failed: p.Failed, Stream: st, Pipeline: p, Connectors: registry,
 		Metrics: m, Log: log, Region: geo.Lookup,
 		Ready: func(ctx context.Context) error { return ready(ctx, k, b, p.Ready()) }})
-	loops := []func(context.Context) error{p.Run, handler.Run, func(ctx context.Context) error { st.Run(ctx); return nil }}
+	loops := []func(context.Context) error{p.Run, handler.Run, func(ctx context.Context) error { st.Run(ctx); return nil },
+		rep.Run}
 	for _, r := range registry.Runners() {
 		loops = append(loops, r.Run)
 	}

@@ -118,3 +118,20 @@ func (s *Store) LastEventID(ctx context.Context, tenantID string) (int64, error)
 	}
 	return ids[0], nil
 }
+
+// EventHeads is the newest event id of every tenant that has events, for
+// readers of the log that keep their own cursor (reports).
+func (s *Store) EventHeads(ctx context.Context) (map[string]int64, error) {
+	var rows []struct {
+		TenantID string `db:"tenant_id"`
+		LastID   int64  `db:"last_id"`
+	}
+	if err := s.Select(ctx, &rows, `SELECT tenant_id, last_id FROM event_counters`); err != nil {
+		return nil, fmt.Errorf("event heads: %w", err)
+	}
+	heads := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		heads[r.TenantID] = r.LastID
+	}
+	return heads, nil
+}

@@ -1,0 +1,239 @@
+package reports
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// Run applies new events every few seconds until ctx ends. Every process
+// of a cluster may run it: the cursor's row lock lets one apply a tenant's
+// events at a time, and the others then find nothing left.
+func (s *Store) Run(ctx context.Context) error {
+	t := time.NewTicker(s.every)
+	defer t.Stop()
+	for {
+		if err := s.CatchUp(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("reports: applying events", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// CatchUp applies every event committed so far that the reports have not
+// applied yet.
+func (s *Store) CatchUp(ctx context.Context) error {
+	heads, err := s.k.EventHeads(ctx)
+	if err != nil {
+		return err
+	}
+	var cursors []struct {
+		TenantID string `db:"tenant_id"`
+		Last     int64  `db:"last_event_id"`
+	}
+	if err := s.k.Select(ctx, &cursors, `SELECT tenant_id, last_event_id FROM report_cursors`); err != nil {
+		return fmt.Errorf("report cursors: %w", err)
+	}
+	done := map[string]int64{}
+	for _, c := range cursors {
+		done[c.TenantID] = c.Last
+	}
+	tenants := make([]string, 0, len(heads))
+	for t, head := range heads {
+		if head > done[t] {
+			tenants = append(tenants, t)
+		}
+	}
+	sort.Strings(tenants)
+	for _, t := range tenants {
+		for {
+			n, err := s.apply(ctx, t)
+			if err != nil {
+				return err
+			}
+			if n < s.batch {
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// apply applies the next batch of a tenant's events in one transaction and
+// says how many it read.
+func (s *Store) apply(ctx context.Context, tenantID string) (int, error) {
+	var n int
+	err := s.k.Write(ctx, func(tx *store.Tx) error {
+		n = 0
+		last, err := s.lockCursor(ctx, tx, tenantID)
+		if err != nil {
+			return err
+		}
+		evs, err := s.k.EventsRange(ctx, tenantID, last+1, last+int64(s.batch))
+		if err != nil || len(evs) == 0 {
+			return err
+		}
+		n = len(evs)
+		if err := s.applyEvents(ctx, tx, tenantID, evs); err != nil {
+			return err
+		}
+		const q = `UPDATE report_cursors SET last_event_id = ? WHERE tenant_id = ?`
+		if _, err := tx.Exec(ctx, q, evs[len(evs)-1].ID, tenantID); err != nil {
+			return fmt.Errorf("move report cursor: %w", err)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// lockCursor returns the tenant's cursor, locked until the transaction
+// ends (created at 0 the first time).
+func (s *Store) lockCursor(ctx context.Context, tx *store.Tx, tenantID string) (int64, error) {
+	const ins = `INSERT INTO report_cursors (tenant_id, last_event_id) VALUES (?, 0) ON CONFLICT (tenant_id) DO NOTHING`
+	if _, err := tx.Exec(ctx, ins, tenantID); err != nil {
+		return 0, fmt.Errorf("create report cursor: %w", err)
+	}
+	var last int64
+	q := `SELECT last_event_id FROM report_cursors WHERE tenant_id = ?` + s.k.ForUpdate()
+	if err := tx.Get(ctx, &last, q, tenantID); err != nil {
+		return 0, fmt.Errorf("lock report cursor: %w", err)
+	}
+	return last, nil
+}
+
+// rollupKey is one row of report_hours.
+type rollupKey struct {
+	hour                    int64
+	channel, group, agentID string
+}
+
+// applyEvents stores the facts of evs and adds them to the rollup.
+func (s *Store) applyEvents(ctx context.Context, tx *store.Tx, tenantID string, evs []hub.Event) error {
+	states, err := loadStates(ctx, tx, evs)
+	if err != nil {
+		return err
+	}
+	sums := map[rollupKey]*Counts{}
+	for i := range evs {
+		e := &evs[i]
+		if e.ConversationID == "" {
+			continue
+		}
+		st := states[e.ConversationID]
+		for _, f := range derive(e, st) {
+			added, err := insertFact(ctx, tx, tenantID, &f)
+			if err != nil {
+				return err
+			}
+			if !added {
+				continue // applied before: the rollup has it
+			}
+			k := rollupKey{hour: hourOf(f.At), channel: f.ChannelID, group: f.GroupID, agentID: f.AgentID}
+			if sums[k] == nil {
+				sums[k] = &Counts{}
+			}
+			sums[k].Add(f.counts())
+		}
+	}
+	if err := saveStates(ctx, tx, states); err != nil {
+		return err
+	}
+	return addRollup(ctx, tx, tenantID, sums)
+}
+
+func hourOf(t time.Time) int64 {
+	u := t.Unix()
+	return u - ((u%3600)+3600)%3600
+}
+
+func insertFact(ctx context.Context, tx *store.Tx, tenantID string, f *Fact) (bool, error) {
+	const q = `INSERT INTO report_facts (tenant_id, event_id, kind, conversation_id, at, channel_id, group_id, agent_id, value)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, event_id, kind) DO NOTHING`
+	n, err := tx.Exec(ctx, q, tenantID, f.EventID, f.Kind, f.ConversationID, f.At.UTC(), f.ChannelID, f.GroupID,
+		f.AgentID, f.Value)
+	if err != nil {
+		return false, fmt.Errorf("insert report fact: %w", err)
+	}
+	return n == 1, nil
+}
+
+// loadStates reads the state of every conversation evs are about (a new
+// one's is empty).
+func loadStates(ctx context.Context, tx *store.Tx, evs []hub.Event) (map[string]*convState, error) {
+	states := map[string]*convState{}
+	var ids []string
+	for _, e := range evs {
+		if e.ConversationID != "" && states[e.ConversationID] == nil {
+			states[e.ConversationID] = &convState{ConversationID: e.ConversationID}
+			ids = append(ids, e.ConversationID)
+		}
+	}
+	for start := 0; start < len(ids); start += 500 {
+		var rows []convState
+		q := `SELECT conversation_id, tenant_id, channel_id, group_id, created_at, queued, assigned, answered, closed
+			FROM report_conversations WHERE conversation_id IN (?)`
+		if err := tx.SelectIn(ctx, &rows, q, ids[start:min(start+500, len(ids))]); err != nil {
+			return nil, fmt.Errorf("report conversations: %w", err)
+		}
+		for _, r := range rows {
+			r.known = true
+			states[r.ConversationID] = &r
+		}
+	}
+	return states, nil
+}
+
+func saveStates(ctx context.Context, tx *store.Tx, states map[string]*convState) error {
+	const q = `INSERT INTO report_conversations (conversation_id, tenant_id, channel_id, group_id, created_at, queued,
+		assigned, answered, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (conversation_id) DO UPDATE SET queued = excluded.queued, assigned = excluded.assigned,
+		answered = excluded.answered, closed = excluded.closed`
+	for _, st := range states {
+		if !st.dirty {
+			continue
+		}
+		if _, err := tx.Exec(ctx, q, st.ConversationID, st.TenantID, st.ChannelID, st.GroupID, st.CreatedAt.UTC(),
+			bit(st.Queued), bit(st.Assigned), bit(st.Answered), bit(st.Closed)); err != nil {
+			return fmt.Errorf("save report conversation: %w", err)
+		}
+	}
+	return nil
+}
+
+// addRollup adds the sums to their rows of report_hours.
+func addRollup(ctx context.Context, tx *store.Tx, tenantID string, sums map[rollupKey]*Counts) error {
+	sets := make([]string, len(countCols))
+	for i, c := range countCols {
+		sets[i] = c + " = report_hours." + c + " + excluded." + c
+	}
+	q := `INSERT INTO report_hours (tenant_id, hour, channel_id, group_id, agent_id, ` + strings.Join(countCols, ", ") +
+		`) VALUES (?, ?, ?, ?, ?, ` + store.Placeholders(len(countCols)) + `)
+		ON CONFLICT (tenant_id, hour, channel_id, group_id, agent_id) DO UPDATE SET ` + strings.Join(sets, ", ")
+	for k, c := range sums {
+		args := []any{tenantID, k.hour, k.channel, k.group, k.agentID}
+		for _, v := range c.fields() {
+			args = append(args, *v)
+		}
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("add to report rollup: %w", err)
+		}
+	}
+	return nil
+}
+
+// bit is a flag as the INTEGER column both dialects store it in.
+func bit(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,188 @@
+package reports
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub"
+)
+
+// Kind names a fact.
+type Kind string
+
+// The facts an event may leave.
+const (
+	KindOpened        Kind = "conversation_opened"
+	KindTaken         Kind = "conversation_taken"
+	KindFirstResponse Kind = "first_response"
+	KindMessageIn     Kind = "message_in"
+	KindMessageOut    Kind = "message_out"
+	KindResolved      Kind = "conversation_resolved"
+	KindRated         Kind = "rating"
+	KindAbandoned     Kind = "queue_abandoned"
+	KindTransfer      Kind = "transfer"
+	KindTicket        Kind = "ticket"
+)
+
+// Fact is one thing that happened, as reports count it: At is the time it
+// counts at (the conversation's opening for first responses and
+// abandonment, the event's time otherwise), Value its measure (seconds, or
+// a rating's score).
+type Fact struct {
+	EventID        int64     `db:"event_id"`
+	Kind           Kind      `db:"kind"`
+	ConversationID string    `db:"conversation_id"`
+	At             time.Time `db:"at"`
+	ChannelID      string    `db:"channel_id"`
+	GroupID        string    `db:"group_id"`
+	AgentID        string    `db:"agent_id"`
+	Value          int64     `db:"value"`
+}
+
+// counts is what the fact adds to its hour of the rollup.
+func (f *Fact) counts() Counts {
+	var c Counts
+	switch f.Kind {
+	case KindOpened:
+		c.Conversations = 1
+	case KindTaken:
+		c.Taken = 1
+	case KindFirstResponse:
+		c.Answered, c.FirstResponseSeconds = 1, f.Value
+	case KindMessageIn:
+		c.MessagesIn = 1
+	case KindMessageOut:
+		c.MessagesOut = 1
+	case KindResolved:
+		c.Resolved, c.ResolutionSeconds = 1, f.Value
+	case KindRated:
+		c.Rated = 1
+		if f.Value >= 4 {
+			c.Satisfied = 1
+		}
+	case KindAbandoned:
+		c.Abandoned = 1
+	case KindTransfer:
+		c.Transfers = 1
+	case KindTicket:
+		c.Tickets = 1
+	}
+	return c
+}
+
+// convState is what a conversation's later facts need from its earlier
+// events (report_conversations).
+type convState struct {
+	ConversationID string    `db:"conversation_id"`
+	TenantID       string    `db:"tenant_id"`
+	ChannelID      string    `db:"channel_id"`
+	GroupID        string    `db:"group_id"`
+	CreatedAt      time.Time `db:"created_at"`
+	Queued         bool      `db:"queued"`
+	Assigned       bool      `db:"assigned"`
+	Answered       bool      `db:"answered"`
+	Closed         bool      `db:"closed"`
+	known, dirty   bool
+}
+
+// payload is the part of an event's data facts read.
+type payload struct {
+	Conversation *hub.Conversation `json:"conversation"`
+	Message      *hub.Message      `json:"message"`
+	Score        int               `json:"score"`
+}
+
+// derive turns one event into its facts, updating the conversation's
+// state (st is never nil; st.known says whether it was seen before).
+func derive(e *hub.Event, st *convState) []Fact {
+	var p payload
+	if json.Unmarshal(e.Payload, &p) != nil {
+		return nil
+	}
+	if c := p.Conversation; c != nil && !st.known {
+		st.ConversationID, st.TenantID, st.ChannelID, st.CreatedAt = c.ID, e.TenantID, c.ChannelID, c.CreatedAt
+		st.GroupID = deref(c.GroupID)
+		st.known, st.dirty = true, true
+	}
+	at := e.CreatedAt
+	fact := func(k Kind, at time.Time, agent string, v int64) Fact {
+		return Fact{EventID: e.ID, Kind: k, ConversationID: e.ConversationID, At: at, ChannelID: st.ChannelID,
+			GroupID: st.GroupID, AgentID: agent, Value: v}
+	}
+	if !st.known {
+		return nil // a conversation whose opening is not in the log (pruned): nothing to count it by
+	}
+	switch e.Type {
+	case hub.EvConversationCreated:
+		return []Fact{fact(KindOpened, st.CreatedAt, "", 0)}
+	case hub.EvConversationQueued:
+		st.Queued, st.dirty = true, true
+	case hub.EvConversationAssigned:
+		st.Assigned, st.dirty = true, true
+		return []Fact{fact(KindTaken, at, assignee(p.Conversation, e), 0)}
+	case hub.EvConversationTransferred:
+		return []Fact{fact(KindTransfer, at, e.AgentID, 0)}
+	case hub.EvConversationOffline:
+		return []Fact{fact(KindTicket, at, "", 0)}
+	case hub.EvConversationRated:
+		return []Fact{fact(KindRated, at, e.AgentID, int64(p.Score))}
+	case hub.EvConversationClosed:
+		return closedFacts(st, fact(KindResolved, at, e.AgentID, seconds(at.Sub(st.CreatedAt))))
+	case hub.EvMessageCreated:
+		return messageFacts(p.Message, st, at, e.AgentID, fact)
+	}
+	return nil
+}
+
+func closedFacts(st *convState, resolved Fact) []Fact {
+	if st.Closed {
+		return nil
+	}
+	st.Closed, st.dirty = true, true
+	out := []Fact{resolved}
+	if st.Queued && !st.Assigned {
+		ab := resolved
+		ab.Kind, ab.At, ab.AgentID, ab.Value = KindAbandoned, st.CreatedAt, "", 0
+		out = append(out, ab)
+	}
+	return out
+}
+
+func messageFacts(m *hub.Message, st *convState, at time.Time, assignee string,
+	fact func(Kind, time.Time, string, int64) Fact) []Fact {
+	switch {
+	case m == nil:
+		return nil
+	case m.Direction == hub.DirectionIn:
+		return []Fact{fact(KindMessageIn, at, assignee, 0)}
+	case m.Direction != hub.DirectionOut || m.SenderType != hub.SenderAgent:
+		return nil // internal notes and automatic messages
+	}
+	out := []Fact{fact(KindMessageOut, at, m.SenderID, 0)}
+	if !st.Answered {
+		st.Answered, st.dirty = true, true
+		out = append(out, fact(KindFirstResponse, st.CreatedAt, m.SenderID, seconds(at.Sub(st.CreatedAt))))
+	}
+	return out
+}
+
+func assignee(c *hub.Conversation, e *hub.Event) string {
+	if c != nil && c.AssigneeID != nil {
+		return *c.AssigneeID
+	}
+	return e.AgentID
+}
+
+func seconds(d time.Duration) int64 {
+	if d < 0 {
+		return 0
+	}
+	return int64(d / time.Second)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

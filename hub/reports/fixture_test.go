@@ -1,0 +1,128 @@
+package reports_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// clock is the kernel's clock: each event is stamped with the time the
+// fixture sets before emitting it.
+type clock struct{ t time.Time }
+
+func (c *clock) Now() time.Time { return c.t }
+
+// step is one event of the fixture history.
+type step struct {
+	at    string // UTC, "2006-01-02 15:04:05"
+	typ   hub.EventType
+	conv  string
+	agent string         // the event's audience (the conversation's agent)
+	data  map[string]any // merged into the payload
+}
+
+// conv is a fixture conversation as the hub's events carry it.
+type conv struct {
+	channel, group, created string
+}
+
+const tenant = "tn_fixture"
+
+var convs = map[string]conv{
+	"c1": {"chA", "gS", "2026-12-01 01:00:00"},
+	"c2": {"chA", "gS", "2026-12-01 01:20:00"},
+	"c3": {"chB", "", "2026-12-01 14:30:00"},
+	"c4": {"chB", "", "2026-12-01 16:10:00"},
+	"c5": {"chA", "gS", "2026-11-30 15:59:59"},
+}
+
+func in() map[string]any { return msg("in", "contact", "ct_1") }
+func msg(dir, sender, id string) map[string]any {
+	return map[string]any{"message": map[string]any{"direction": dir, "sender_type": sender, "sender_id": id}}
+}
+
+// history is the fixture, in event order (Asia/Shanghai is UTC+8: local
+// 2026-12-01 is 2026-11-30 16:00 to 2026-12-01 16:00 UTC).
+var history = []step{
+	{"2026-11-30 15:59:59", hub.EvConversationCreated, "c5", "", nil},
+	{"2026-11-30 15:59:59", hub.EvMessageCreated, "c5", "", in()},
+	{"2026-11-30 15:59:59", hub.EvConversationQueued, "c5", "", nil},
+	{"2026-11-30 16:00:10", hub.EvConversationAssigned, "c5", "a1", nil},
+	{"2026-11-30 16:01:00", hub.EvMessageCreated, "c5", "a1", msg("out", "agent", "a1")},
+	{"2026-11-30 16:05:00", hub.EvConversationClosed, "c5", "a1", nil},
+	{"2026-11-30 16:06:00", hub.EvConversationRated, "c5", "a1", map[string]any{"score": 4}},
+
+	{"2026-12-01 01:00:00", hub.EvConversationCreated, "c1", "", nil},
+	{"2026-12-01 01:00:00", hub.EvMessageCreated, "c1", "", in()},
+	{"2026-12-01 01:00:00", hub.EvConversationQueued, "c1", "", nil},
+	{"2026-12-01 01:00:30", hub.EvConversationAssigned, "c1", "a1", nil},
+	{"2026-12-01 01:01:30", hub.EvMessageCreated, "c1", "a1", msg("out", "agent", "a1")},
+	{"2026-12-01 01:01:45", hub.EvMessageCreated, "c1", "a1", in()},
+	{"2026-12-01 01:02:00", hub.EvMessageCreated, "c1", "a1", msg("out", "agent", "a1")},
+	{"2026-12-01 01:10:00", hub.EvConversationClosed, "c1", "a1", nil},
+	{"2026-12-01 01:11:00", hub.EvConversationRated, "c1", "a1", map[string]any{"score": 5}},
+
+	{"2026-12-01 01:20:00", hub.EvConversationCreated, "c2", "", nil},
+	{"2026-12-01 01:20:00", hub.EvMessageCreated, "c2", "", in()},
+	{"2026-12-01 01:20:01", hub.EvMessageCreated, "c2", "", msg("out", "system", "")},
+	{"2026-12-01 01:20:01", hub.EvConversationQueued, "c2", "", nil},
+	{"2026-12-01 01:25:00", hub.EvConversationAssigned, "c2", "a2", nil},
+	{"2026-12-01 01:26:00", hub.EvMessageCreated, "c2", "a2", msg("internal", "agent", "a2")},
+	{"2026-12-01 01:30:00", hub.EvMessageCreated, "c2", "a2", msg("out", "agent", "a2")},
+	{"2026-12-01 01:40:00", hub.EvConversationTransferred, "c2", "a2", map[string]any{"from_agent_id": "a2"}},
+	{"2026-12-01 01:40:00", hub.EvConversationAssigned, "c2", "a1", nil},
+	{"2026-12-01 01:41:00", hub.EvMessageCreated, "c2", "a1", msg("out", "agent", "a1")},
+	{"2026-12-01 02:00:00", hub.EvConversationClosed, "c2", "a1", nil},
+	{"2026-12-01 02:05:00", hub.EvConversationRated, "c2", "a1", map[string]any{"score": 3}},
+
+	{"2026-12-01 14:30:00", hub.EvConversationCreated, "c3", "", nil},
+	{"2026-12-01 14:30:00", hub.EvMessageCreated, "c3", "", in()},
+	{"2026-12-01 14:30:00", hub.EvConversationQueued, "c3", "", nil},
+	{"2026-12-01 14:35:00", hub.EvConversationClosed, "c3", "", nil},
+
+	{"2026-12-01 16:10:00", hub.EvConversationCreated, "c4", "", nil},
+	{"2026-12-01 16:10:00", hub.EvMessageCreated, "c4", "", in()},
+	{"2026-12-01 16:10:00", hub.EvConversationOffline, "c4", "", map[string]any{"ticket_id": "tk_1"}},
+}
+
+func utc(s string) time.Time {
+	t, err := time.Parse("2006-01-02 15:04:05", s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// emit writes the steps, one transaction each, as the hub would.
+func emit(t testing.TB, k *store.Store, clk *clock, steps []step) {
+	t.Helper()
+	for _, s := range steps {
+		clk.t = utc(s.at)
+		c := convs[s.conv]
+		conversation := map[string]any{"id": s.conv, "channel_id": c.channel, "created_at": utc(c.created),
+			"group_id": nil, "assignee_id": nil}
+		if c.group != "" {
+			conversation["group_id"] = c.group
+		}
+		if s.agent != "" {
+			conversation["assignee_id"] = s.agent
+		}
+		p := map[string]any{"conversation": conversation}
+		if s.typ == hub.EvMessageCreated || s.typ == hub.EvConversationRated {
+			p = map[string]any{"conversation_id": s.conv}
+		}
+		for key, v := range s.data {
+			p[key] = v
+		}
+		err := k.Write(context.Background(), func(tx *store.Tx) error {
+			tx.Emit(hub.Event{TenantID: tenant, Type: s.typ, ConversationID: s.conv, AgentID: s.agent}, p)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,158 @@
+package reports_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub/reports"
+	"github.com/kefu-hub/kefu/hub/store"
+	"github.com/kefu-hub/kefu/hub/store/storetest"
+)
+
+var shanghai = func() *time.Location {
+	l, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}()
+
+// The fixture's figures, worked out by hand from history (local dates in
+// Asia/Shanghai).
+var (
+	// 2026-12-01: c1, c2, c3 opened; c1 (FRT 90 s) and c2 (600 s) answered,
+	// c3 abandoned in the queue; c1 (600 s), c2 (2400 s), c3 (300 s) and
+	// c5 (301 s, closed 00:05 local) resolved; messages in: c1 ×2, c2, c3;
+	// agents' replies: c1 ×2, c2 ×2, c5 (00:01 local); rated 5, 3, 4.
+	wantDec1 = reports.Counts{Conversations: 3, Taken: 4, Answered: 2, FirstResponseSeconds: 690, Resolved: 4,
+		ResolutionSeconds: 3601, MessagesIn: 4, MessagesOut: 5, Rated: 3, Satisfied: 2, Abandoned: 1, Transfers: 1}
+	// 2026-11-30: c5 opened at 23:59:59, answered after 61 s (counted at
+	// its opening), its message in.
+	wantNov30 = reports.Counts{Conversations: 1, Answered: 1, FirstResponseSeconds: 61, MessagesIn: 1}
+	// 2026-12-02: c4 opened at 00:10, nobody online: a ticket.
+	wantDec2 = reports.Counts{Conversations: 1, MessagesIn: 1, Tickets: 1}
+)
+
+func each(t *testing.T, f func(t *testing.T, d storetest.Dialect, clk *clock)) {
+	clk := &clock{}
+	storetest.Each(t, store.Options{Now: clk.Now}, func(t *testing.T, d storetest.Dialect) { f(t, d, clk) })
+}
+
+func period(t *testing.T, from, to string) reports.Period {
+	t.Helper()
+	p, err := reports.ParsePeriod(from, to, shanghai)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func totals(t *testing.T, r *reports.Store, from, to string, f reports.Filter) reports.Counts {
+	t.Helper()
+	c, err := r.Totals(context.Background(), tenant, period(t, from, to).Filter(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func catchUp(t *testing.T, r *reports.Store) {
+	t.Helper()
+	if err := r.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Every figure of the fixture history, by day, in the tenant's time zone.
+func TestFixtureFigures(t *testing.T) {
+	each(t, func(t *testing.T, d storetest.Dialect, clk *clock) {
+		emit(t, d.Store, clk, history)
+		r := reports.New(d.Store, reports.Options{})
+		catchUp(t, r)
+		for _, c := range []struct {
+			day  string
+			want reports.Counts
+		}{{"2026-11-30", wantNov30}, {"2026-12-01", wantDec1}, {"2026-12-02", wantDec2}} {
+			if diff := diff(c.want, totals(t, r, c.day, c.day, reports.Filter{})); diff != "" {
+				t.Errorf("%s (want, got):\n%s", c.day, diff)
+			}
+		}
+		f := reports.Derive(wantDec1)
+		if *f.AnswerRate != 2.0/3 || *f.FirstResponseAvg != 345 || *f.ResolutionAvg != 900.25 ||
+			*f.SatisfactionRate != 2.0/3 {
+			t.Errorf("derived %v %v %v %v", *f.AnswerRate, *f.FirstResponseAvg, *f.ResolutionAvg, *f.SatisfactionRate)
+		}
+		if reports.Derive(wantNov30).SatisfactionRate != nil {
+			t.Error("a satisfaction rate without ratings")
+		}
+	})
+}
+
+// The filters and breakdowns of 2026-12-01.
+func TestFixtureBreakdowns(t *testing.T) {
+	each(t, func(t *testing.T, d storetest.Dialect, clk *clock) {
+		emit(t, d.Store, clk, history)
+		r := reports.New(d.Store, reports.Options{})
+		catchUp(t, r)
+		day := "2026-12-01"
+		// a1 took c1, c2 (transferred from a2) and c5 (16:00:10 UTC is
+		// 00:00:10 local); answered c1 (c5's answer counts on 11-30);
+		// got one message while theirs (c1 at 01:01:45); replied 4 times;
+		// resolved c1, c2, c5; rated 5, 3, 4.
+		a1 := reports.Counts{Conversations: 3, Taken: 3, Answered: 1, FirstResponseSeconds: 90, Resolved: 3,
+			ResolutionSeconds: 3301, MessagesIn: 1, MessagesOut: 4, Rated: 3, Satisfied: 2}
+		// a2 took c2, answered it after 600 s, transferred it.
+		a2 := reports.Counts{Conversations: 1, Taken: 1, Answered: 1, FirstResponseSeconds: 600, MessagesOut: 1,
+			Transfers: 1}
+		if diff := diff(a1, totals(t, r, day, day, reports.Filter{AgentID: "a1"})); diff != "" {
+			t.Errorf("a1 (want, got):\n%s", diff)
+		}
+		byAgent, err := r.By(context.Background(), tenant, period(t, day, day).Filter(reports.Filter{}), reports.ByAgent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []reports.KeyCounts{{Key: "a1", Counts: a1}, {Key: "a2", Counts: a2}}
+		if diff := diff(want, byAgent); diff != "" {
+			t.Errorf("by agent (want, got):\n%s", diff)
+		}
+		chB := reports.Counts{Conversations: 1, Resolved: 1, ResolutionSeconds: 300, MessagesIn: 1, Abandoned: 1}
+		if diff := diff(chB, totals(t, r, day, day, reports.Filter{ChannelID: "chB"})); diff != "" {
+			t.Errorf("channel chB (want, got):\n%s", diff)
+		}
+		hours, err := r.Hours(context.Background(), tenant, period(t, "2026-11-30", "2026-12-02").Filter(reports.Filter{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 2026-12-01 is a Tuesday: c1 and c2 opened at 09:xx, c3 at 22:30;
+		// c5 on Monday 23:59:59, c4 on Wednesday 00:10.
+		hm := reports.Heatmap(shanghai, hours)
+		if hm[1][9] != 2 || hm[1][22] != 1 || hm[0][23] != 1 || hm[2][0] != 1 || sum(hm) != 5 {
+			t.Errorf("heatmap %v", hm)
+		}
+		days := reports.Daily(period(t, "2026-11-30", "2026-12-02"), hours)
+		if len(days) != 3 || days[0].Counts != wantNov30 || days[1].Counts != wantDec1 || days[2].Counts != wantDec2 {
+			t.Errorf("daily %+v", days)
+		}
+	})
+}
+
+func sum(hm [7][24]int64) int64 {
+	var n int64
+	for _, row := range hm {
+		for _, v := range row {
+			n += v
+		}
+	}
+	return n
+}
+
+// diff is "" when want and got are equal, else both.
+func diff(want, got any) string {
+	if reflect.DeepEqual(want, got) {
+		return ""
+	}
+	return fmt.Sprintf("want %+v\n got %+v", want, got)
+}
