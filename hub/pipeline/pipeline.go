@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -52,7 +53,7 @@ type Pipeline struct {
 	bus   *bus.Bus
 	m     *metrics.Metrics
 	log   *slog.Logger
-	jobs  chan *job
+	lanes []chan *job // inbound jobs by tenant (see batcher)
 	turns *turns
 	// MaxBatch bounds how many inbound messages share one transaction.
 	MaxBatch int
@@ -71,9 +72,30 @@ type job struct {
 
 // New builds a pipeline; call Run to start it.
 func New(d Deps) *Pipeline {
+	n := 1
+	if d.Store != nil && d.Store.Postgres {
+		n = pgLanes
+	}
+	lanes := make([]chan *job, n)
+	for i := range lanes {
+		lanes[i] = make(chan *job, 4096)
+	}
 	return &Pipeline{Deps: d, bus: d.Bus, m: d.Metrics, log: d.Log,
-		jobs: make(chan *job, 4096), turns: newTurns(),
+		lanes: lanes, turns: newTurns(),
 		MaxBatch: 256, SweepEvery: time.Second, ready: make(chan struct{})}
+}
+
+// pgLanes is how many batches are stored at once on PostgreSQL.
+const pgLanes = 8
+
+// lane is the batcher lane of a tenant's inbound messages.
+func (p *Pipeline) lane(tenantID string) chan *job {
+	if len(p.lanes) == 1 {
+		return p.lanes[0]
+	}
+	h := fnv.New32a()
+	h.Write([]byte(tenantID))
+	return p.lanes[h.Sum32()%uint32(len(p.lanes))]
 }
 
 // Ready is closed once the bus handlers are running.
@@ -173,7 +195,7 @@ func (p *Pipeline) handleInbound(msg *message.Message) error {
 	}
 	j := &job{in: in, done: make(chan inbox.Result, 1)}
 	select {
-	case p.jobs <- j:
+	case p.lane(in.TenantID) <- j:
 	case <-msg.Context().Done():
 		return msg.Context().Err()
 	}
@@ -211,41 +233,41 @@ func (p *Pipeline) channelType(ctx context.Context, id string) string {
 	return "unknown"
 }
 
-// batcher stores inbound messages in batches: it takes what is waiting (up
-// to MaxBatch) and commits it in one transaction, so throughput grows with
-// load while a lone message is stored at once. SQLite has one writer: one
-// batch at a time. On PostgreSQL every statement is a round trip, and a
-// bus partition waits for its message's whole batch before it gets the
-// next, so batches are smaller (at most 32) and eight are stored at once
-// (a partition keeps each customer's messages in one batch at a time, so
-// concurrent batches touch different rows; the tenant's event counter is
-// the last lock each takes).
+// batcher stores inbound messages in batches: each lane takes what is
+// waiting (up to MaxBatch) and commits it in one transaction, so throughput
+// grows with load while a lone message is stored at once. SQLite has one
+// writer: one lane. On PostgreSQL every statement is a round trip and the
+// tenant's event counter is the last lock a transaction takes, so two
+// batches of one tenant would only queue on that lock (eight of them one
+// message each took ~60 ms apiece): a tenant's messages all go through one
+// lane, where they wait for the batch in flight and then share the next,
+// and the eight lanes store different tenants' batches at once.
 func (p *Pipeline) batcher(ctx context.Context) {
-	n, size := 1, p.MaxBatch
-	if p.Store != nil && p.Store.Postgres {
-		n, size = 8, min(size, 32)
+	size := p.MaxBatch
+	if len(p.lanes) > 1 {
+		size = min(size, 64)
 	}
 	var wg sync.WaitGroup
-	for range n {
+	for _, l := range p.lanes {
 		wg.Add(1)
-		go func() { defer wg.Done(); p.batches(ctx, size) }()
+		go func() { defer wg.Done(); p.batches(ctx, l, size) }()
 	}
 	wg.Wait()
 }
 
-func (p *Pipeline) batches(ctx context.Context, size int) {
+func (p *Pipeline) batches(ctx context.Context, jobs <-chan *job, size int) {
 	batch := make([]*job, 0, size)
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case j := <-p.jobs:
+		case j := <-jobs:
 			batch = append(batch[:0], j)
 		}
 	fill:
 		for len(batch) < size {
 			select {
-			case j := <-p.jobs:
+			case j := <-jobs:
 				batch = append(batch, j)
 			default:
 				break fill
