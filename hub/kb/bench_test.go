@@ -1,0 +1,88 @@
+package kb_test
+
+import (
+	"math/rand/v2"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub/kb"
+)
+
+// bigKB makes n articles: the evaluation FAQ, then variants of it about
+// made-up products (each question with two dictionary words mixed in), so
+// the index has the size and the vocabulary of a large shop's.
+func bigKB(t testing.TB, n int) []kb.Article {
+	faq := loadFAQ(t)
+	words := []string{}
+	for _, q := range loadFAQ(t) {
+		words = append(words, strings.Split(q.Answer, "，")...)
+	}
+	nouns := strings.Fields("连衣裙 羽绒服 牛仔裤 运动鞋 保温杯 电饭煲 床单 枕头 口红 面膜 手机壳 耳机 充电宝 " +
+		"台灯 拖鞋 背包 雨伞 袜子 围巾 帽子 茶叶 坚果 咖啡 奶粉 尿不湿 玩具 书包 钢笔 笔记本 水杯")
+	r := rand.New(rand.NewPCG(1, 2))
+	out := make([]kb.Article, 0, n)
+	out = append(out, faq...)
+	for i := len(faq); i < n; i++ {
+		f := faq[r.IntN(len(faq))]
+		p := nouns[r.IntN(len(nouns))] + nouns[r.IntN(len(nouns))]
+		sim := make([]string, len(f.Similar))
+		for j, s := range f.Similar {
+			sim[j] = p + s
+		}
+		out = append(out, kb.Article{ID: f.ID + "-" + p + "-" + string(rune('a'+i%26)), Question: p + f.Question,
+			Similar: sim, Answer: p + words[r.IntN(len(words))], Enabled: true})
+	}
+	return out
+}
+
+// BenchmarkSearch10k: one question against 10,000 articles (p50/p99 over
+// the evaluation questions are reported as extra metrics).
+func BenchmarkSearch10k(b *testing.B) {
+	seg := &kb.Segmenter{}
+	if _, err := seg.Load(); err != nil {
+		b.Fatal(err)
+	}
+	arts := bigKB(b, 10000)
+	start := time.Now()
+	x := kb.BuildIndex(seg, kb.Lexicon{}, arts)
+	build := time.Since(start)
+	tune, held := loadQuestions(b)
+	qs := append(tune, held...)
+	now := time.Now()
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		x.Search(qs[i%len(qs)].text, now, "", 5)
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(build.Milliseconds()), "build-ms")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+// TestDictionaryCost prints what the dictionary costs a process: load time
+// and the heap it keeps (the figures the README reports).
+func TestDictionaryCost(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	seg := &kb.Segmenter{}
+	d, err := seg.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(seg)
+	heap := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) >> 20
+	t.Logf("dictionary: loaded in %v, heap kept %d MiB", d.Round(time.Millisecond), heap)
+	if heap > 100 {
+		t.Errorf("the dictionary keeps %d MiB of heap; keep it small", heap)
+	}
+}

@@ -1,0 +1,271 @@
+package kb
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// row is an article as stored: the lists as JSON text.
+type row struct {
+	ID        string     `db:"id"`
+	TenantID  string     `db:"tenant_id"`
+	Question  string     `db:"question"`
+	Similar   string     `db:"similar_questions"`
+	Answer    string     `db:"answer"`
+	Category  string     `db:"category"`
+	Tags      string     `db:"tags"`
+	Channels  string     `db:"channels"`
+	Enabled   bool       `db:"enabled"`
+	ValidFrom *time.Time `db:"valid_from"`
+	ValidTo   *time.Time `db:"valid_to"`
+	CreatedAt time.Time  `db:"created_at"`
+	UpdatedAt time.Time  `db:"updated_at"`
+}
+
+func (r row) article() Article {
+	return Article{ID: r.ID, Question: r.Question, Similar: decodeList(r.Similar), Answer: r.Answer,
+		Category: r.Category, Tags: decodeList(r.Tags), Channels: decodeList(r.Channels), Enabled: r.Enabled,
+		ValidFrom: r.ValidFrom, ValidTo: r.ValidTo, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+const cols = `id, tenant_id, question, similar_questions, answer, category, tags, channels, enabled, valid_from, valid_to,
+	created_at, updated_at`
+
+// Filter narrows a list of articles.
+type Filter struct {
+	// Q matches the question, the similar questions or the answer, any case.
+	Q        string
+	Category string
+	Limit    int
+	Offset   int
+}
+
+// List lists a tenant's articles by category then newest change first.
+func (s *Store) List(ctx context.Context, tenantID string, f Filter) ([]Article, error) {
+	q, args := `SELECT `+cols+` FROM kb_articles WHERE tenant_id = ?`, []any{tenantID}
+	if f.Q != "" {
+		p := store.Like(f.Q)
+		q += ` AND (LOWER(question) LIKE ? ESCAPE '\' OR LOWER(similar_questions) LIKE ? ESCAPE '\' OR LOWER(answer) LIKE ? ESCAPE '\')`
+		args = append(args, p, p, p)
+	}
+	if f.Category != "" {
+		q += ` AND category = ?`
+		args = append(args, f.Category)
+	}
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 500
+	}
+	q += fmt.Sprintf(` ORDER BY category, updated_at DESC, id LIMIT %d OFFSET %d`, f.Limit, max(f.Offset, 0))
+	var rows []row
+	if err := s.k.Select(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("list kb articles: %w", err)
+	}
+	out := make([]Article, len(rows))
+	for i, r := range rows {
+		out[i] = r.article()
+	}
+	return out, nil
+}
+
+// Get reads one article; another tenant's is not found.
+func (s *Store) Get(ctx context.Context, tenantID, id string) (*Article, error) {
+	var r row
+	if err := s.k.Get(ctx, &r, `SELECT `+cols+` FROM kb_articles WHERE tenant_id = ? AND id = ?`, tenantID, id); err != nil {
+		if store.NoRows(err) {
+			return nil, fmt.Errorf("kb article %s: %w", id, hub.ErrNotFound)
+		}
+		return nil, fmt.Errorf("get kb article: %w", err)
+	}
+	a := r.article()
+	return &a, nil
+}
+
+// Create adds an article.
+func (s *Store) Create(ctx context.Context, tenantID string, p Patch) (*Article, error) {
+	now := s.k.Now()
+	a := &Article{ID: hub.NewID("kb"), Enabled: true, CreatedAt: now, UpdatedAt: now}
+	if err := p.apply(a); err != nil {
+		return nil, err
+	}
+	const q = `INSERT INTO kb_articles (` + cols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	err := s.k.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, q, a.ID, tenantID, a.Question, encodeList(a.Similar), a.Answer, a.Category,
+			encodeList(a.Tags), encodeList(a.Channels), a.Enabled, a.ValidFrom, a.ValidTo, now, now); err != nil {
+			return fmt.Errorf("insert kb article: %w", err)
+		}
+		return bump(ctx, tx, tenantID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Update changes an article.
+func (s *Store) Update(ctx context.Context, tenantID, id string, p Patch) (*Article, error) {
+	a, err := s.Get(ctx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.apply(a); err != nil {
+		return nil, err
+	}
+	a.UpdatedAt = s.k.Now()
+	const q = `UPDATE kb_articles SET question = ?, similar_questions = ?, answer = ?, category = ?, tags = ?, channels = ?,
+		enabled = ?, valid_from = ?, valid_to = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`
+	err = s.k.Write(ctx, func(tx *store.Tx) error {
+		n, err := tx.Exec(ctx, q, a.Question, encodeList(a.Similar), a.Answer, a.Category, encodeList(a.Tags),
+			encodeList(a.Channels), a.Enabled, a.ValidFrom, a.ValidTo, a.UpdatedAt, tenantID, id)
+		if err != nil {
+			return fmt.Errorf("update kb article: %w", err)
+		}
+		if n == 0 {
+			return fmt.Errorf("kb article %s: %w", id, hub.ErrNotFound)
+		}
+		return bump(ctx, tx, tenantID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Delete removes an article.
+func (s *Store) Delete(ctx context.Context, tenantID, id string) error {
+	return s.k.Write(ctx, func(tx *store.Tx) error {
+		n, err := tx.Exec(ctx, `DELETE FROM kb_articles WHERE tenant_id = ? AND id = ?`, tenantID, id)
+		if err != nil {
+			return fmt.Errorf("delete kb article: %w", err)
+		}
+		if n == 0 {
+			return fmt.Errorf("kb article %s: %w", id, hub.ErrNotFound)
+		}
+		return bump(ctx, tx, tenantID)
+	})
+}
+
+// bump moves the tenant's revision so every process rebuilds its index.
+func bump(ctx context.Context, tx *store.Tx, tenantID string) error {
+	const q = `INSERT INTO kb_revisions (tenant_id, revision) VALUES (?, 1)
+		ON CONFLICT (tenant_id) DO UPDATE SET revision = kb_revisions.revision + 1`
+	if _, err := tx.Exec(ctx, q, tenantID); err != nil {
+		return fmt.Errorf("bump kb revision: %w", err)
+	}
+	return nil
+}
+
+// revision is the tenant's current revision (0: never changed).
+func (s *Store) revision(ctx context.Context, tenantID string) (int64, error) {
+	var rev []int64
+	if err := s.k.Select(ctx, &rev, `SELECT revision FROM kb_revisions WHERE tenant_id = ?`, tenantID); err != nil {
+		return 0, fmt.Errorf("kb revision: %w", err)
+	}
+	if len(rev) == 0 {
+		return 0, nil
+	}
+	return rev[0], nil
+}
+
+// all reads every article of a tenant, to build its index.
+func (s *Store) all(ctx context.Context, tenantID string) ([]Article, error) {
+	var rows []row
+	if err := s.k.Select(ctx, &rows, `SELECT `+cols+` FROM kb_articles WHERE tenant_id = ? ORDER BY id`, tenantID); err != nil {
+		return nil, fmt.Errorf("read kb articles: %w", err)
+	}
+	out := make([]Article, len(rows))
+	for i, r := range rows {
+		out[i] = r.article()
+	}
+	return out, nil
+}
+
+// Lexicon is what admins teach the search: synonym groups (运费=邮费, the
+// first word is the one kept), stop words, and domain words the segmenter
+// must keep whole.
+type Lexicon struct {
+	Synonyms  []string `json:"synonyms"`
+	StopWords []string `json:"stop_words"`
+	Words     []string `json:"words"`
+}
+
+// Lexicon reads the tenant's lexicon.
+func (s *Store) Lexicon(ctx context.Context, tenantID string) (Lexicon, error) {
+	var rows []struct {
+		Kind  string `db:"kind"`
+		Value string `db:"value"`
+	}
+	const q = `SELECT kind, value FROM kb_lexicon WHERE tenant_id = ? ORDER BY kind, value`
+	if err := s.k.Select(ctx, &rows, q, tenantID); err != nil {
+		return Lexicon{}, fmt.Errorf("read kb lexicon: %w", err)
+	}
+	l := Lexicon{Synonyms: []string{}, StopWords: []string{}, Words: []string{}}
+	for _, r := range rows {
+		switch r.Kind {
+		case "synonym":
+			l.Synonyms = append(l.Synonyms, r.Value)
+		case "stop":
+			l.StopWords = append(l.StopWords, r.Value)
+		case "word":
+			l.Words = append(l.Words, r.Value)
+		}
+	}
+	return l, nil
+}
+
+// SetLexicon replaces the tenant's lexicon.
+func (s *Store) SetLexicon(ctx context.Context, tenantID string, l Lexicon) (Lexicon, error) {
+	syn := []string{}
+	for _, g := range l.Synonyms {
+		if ws := synonymGroup(g); len(ws) > 1 {
+			syn = append(syn, strings.Join(ws, "="))
+		}
+	}
+	l = Lexicon{Synonyms: lines(syn), StopWords: lines(l.StopWords), Words: lines(l.Words)}
+	if n := len(l.Synonyms) + len(l.StopWords) + len(l.Words); n > 5000 {
+		return Lexicon{}, hub.Invalid("at most 5000 lexicon entries, got %d", n)
+	}
+	err := s.k.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM kb_lexicon WHERE tenant_id = ?`, tenantID); err != nil {
+			return fmt.Errorf("clear kb lexicon: %w", err)
+		}
+		for kind, vs := range map[string][]string{"synonym": l.Synonyms, "stop": l.StopWords, "word": l.Words} {
+			for _, v := range vs {
+				if utf8Len(v) > 200 {
+					return hub.Invalid("a lexicon entry is at most 200 characters")
+				}
+				const q = `INSERT INTO kb_lexicon (tenant_id, kind, value) VALUES (?, ?, ?)`
+				if _, err := tx.Exec(ctx, q, tenantID, kind, v); err != nil {
+					return fmt.Errorf("insert kb lexicon: %w", err)
+				}
+			}
+		}
+		return bump(ctx, tx, tenantID)
+	})
+	if err != nil {
+		return Lexicon{}, err
+	}
+	return l, nil
+}
+
+// synonymGroup splits "运费=邮费, 快递费" into its words.
+func synonymGroup(g string) []string {
+	f := strings.FieldsFunc(g, func(r rune) bool { return r == '=' || r == ',' || r == '，' || r == '、' })
+	return lines(f)
+}
+
+func utf8Len(s string) int { return len([]rune(s)) }
+
+// Store keeps the knowledge base and searches it.
+type Store struct {
+	k   *store.Store
+	idx *indexes
+}
+
+// New returns the knowledge base, searching with seg (one per process: its
+// dictionary loads once, on first use or through seg.Load at start-up).
+func New(k *store.Store, seg *Segmenter) *Store { return &Store{k: k, idx: newIndexes(seg)} }
