@@ -34,6 +34,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/stream"
 	"github.com/kefu-hub/kefu/tickets"
 	"github.com/kefu-hub/kefu/workbench/auditlog"
+	"github.com/kefu-hub/kefu/workbench/reportsapi"
 	"github.com/kefu-hub/kefu/workbench/signin"
 )
 
@@ -172,6 +173,7 @@ func New(d Deps) *Server {
 	sup := a.Group("", s.supervisor)
 	sup.GET("/blacklist", tools.listBlacklist)
 	sup.DELETE("/blacklist/:id", tools.deleteBlacklist)
+	reportsapi.New(d.Kernel, d.Identity, d.Channels, s.respond).Mount(sup)
 	a.POST("/categories", s.admin, tools.createCategory)
 	a.DELETE("/categories/:id", s.admin, tools.deleteCategory)
 

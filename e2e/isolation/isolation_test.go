@@ -220,6 +220,11 @@ func isoRoutes() map[string]isoRoute {
 		// The audit log (issue 12): B's entries name B's objects and canary.
 		"GET /api/v1/audit":        {access: accAdmin, queries: auditQueries},
 		"GET /api/v1/audit/export": {access: accAdmin, queries: auditQueries},
+		// Reports (issue 16): filters naming B's channel, group or agent show
+		// A nothing of B (admins and supervisors).
+		"GET /api/v1/reports/summary": {access: accAdmin, queries: reportQueries},
+		"GET /api/v1/reports/volume":  {access: accAdmin, queries: reportQueries},
+		"GET /api/v1/reports/agents":  {access: accAdmin, queries: reportQueries},
 
 		// Agent tools (issue 5, part A).
 		"GET /api/v1/canned-replies": {access: accAuth, lists: "canned", queries: func(own, other *isoTenant) []string {
@@ -257,6 +262,18 @@ func isoRoutes() map[string]isoRoute {
 		"GET /api/v1/contacts/:id/conversations": {access: accAuth, obj: "contact", lists: "conv"},
 		"GET /api/v1/contacts/:id/tickets":       {access: accAuth, obj: "contact"},
 	}
+}
+
+// reportQueries filter the reports by B's objects, in each breakdown and as
+// CSV: A still sees nothing of B.
+func reportQueries(own, other *isoTenant) []string {
+	var qs []string
+	for _, f := range []string{"channel=" + other.ch.ID, "agent=" + other.agentID, "group=" + other.group} {
+		for _, by := range []string{"day", "channel", "agent", "heatmap"} {
+			qs = append(qs, f+"&by="+by, f+"&by="+by+"&format=csv")
+		}
+	}
+	return qs
 }
 
 // auditQueries filter the audit log by B's objects and actors: A still sees

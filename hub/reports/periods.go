@@ -112,3 +112,12 @@ func Heatmap(loc *time.Location, hours []HourCounts) [7][24]int64 {
 	}
 	return out
 }
+
+// Weekdays sums hours by local weekday, Monday first.
+func Weekdays(loc *time.Location, hours []HourCounts) [7]Counts {
+	var out [7]Counts
+	for _, h := range hours {
+		out[(int(time.Unix(h.Hour, 0).In(loc).Weekday())+6)%7].Add(h.Counts)
+	}
+	return out
+}

@@ -1,0 +1,125 @@
+package desk
+
+// Reports (报表, issue 16): a conversation a customer opens, an agent
+// answers and closes shows up in the summary, the daily volume, the
+// heatmap and the agent report within seconds, filtered by channel and
+// agent, and as CSV; plain agents are refused.
+
+import (
+	"bytes"
+	"encoding/csv"
+	"testing"
+	"time"
+
+	"github.com/kefu-hub/kefu/e2e/kit"
+)
+
+type reportFigures struct {
+	From             string   `json:"from"`
+	To               string   `json:"to"`
+	Conversations    int      `json:"conversations"`
+	Taken            int      `json:"taken"`
+	Answered         int      `json:"answered"`
+	AnswerRate       *float64 `json:"answer_rate"`
+	FirstResponseAvg *float64 `json:"first_response_seconds_avg"`
+	Resolved         int      `json:"resolved"`
+	MessagesIn       int      `json:"messages_in"`
+	MessagesOut      int      `json:"messages_out"`
+	SatisfactionRate *float64 `json:"satisfaction_rate"`
+}
+
+type reportSummary struct {
+	reportFigures
+	Timezone string        `json:"timezone"`
+	Previous reportFigures `json:"previous"`
+}
+
+type reportRow struct {
+	Key  string `json:"key"`
+	Name string `json:"name"`
+	reportFigures
+}
+
+func TestReports(t *testing.T) {
+	t.Parallel()
+	kit.ForModes(t, func(t *testing.T, m kit.Mode) {
+		h := kit.NewEnv(t, m).Start()
+		adm := h.Admin()
+		grp := adm.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "售后"}).Str("id")
+		li := adm.NewAgent("li@kefu.test", 5, grp)
+		liID := li.MeID()
+		li.SetStatus("online")
+		sock := li.Dial(-1)
+		ch := adm.NewAPIChannel(kit.NewCallbackServer(t).URL, map[string]any{"default_group_id": grp})
+		if st, b := ch.Post(t, h.Base, map[string]any{"id": "r1", "type": "text", "text": "发票怎么开？",
+			"contact": map[string]any{"id": "cust-1", "name": "王先生"}}); st != 200 {
+			t.Fatalf("post: %d %s", st, b)
+		}
+		ev := sock.WaitFor("conversation.assigned", 15*time.Second, nil)
+		conv, _ := kit.Dig(ev, "data", "conversation", "id").(string)
+		li.Must(201, "POST", "/api/v1/conversations/"+conv+"/messages", map[string]any{"content": "您好，在订单页申请。"})
+		li.Must(200, "POST", "/api/v1/conversations/"+conv+"/close", map[string]any{"reason": "solved"})
+
+		var s reportSummary
+		deadline := time.Now().Add(20 * time.Second)
+		for s.Resolved == 0 && time.Now().Before(deadline) {
+			time.Sleep(200 * time.Millisecond)
+			adm.Must(200, "GET", "/api/v1/reports/summary", nil).JSON(t, &s)
+		}
+		if s.Timezone != "Asia/Shanghai" || s.Conversations != 1 || s.Answered != 1 || s.Resolved != 1 ||
+			s.MessagesIn != 1 || s.MessagesOut != 1 || s.AnswerRate == nil || *s.AnswerRate != 1 ||
+			s.FirstResponseAvg == nil || *s.FirstResponseAvg > 30 || s.SatisfactionRate != nil {
+			t.Fatalf("summary %+v", s)
+		}
+		if s.Previous.Conversations != 0 || s.Previous.To >= s.From {
+			t.Errorf("previous period %+v of %s..%s", s.Previous, s.From, s.To)
+		}
+		today := s.To
+		var other reportSummary
+		adm.Must(200, "GET", "/api/v1/reports/summary?from="+today+"&to="+today+"&channel=ch_nope", nil).JSON(t, &other)
+		if other.Conversations != 0 || other.MessagesIn != 0 {
+			t.Errorf("another channel's summary %+v", other)
+		}
+
+		var agents struct{ Agents []reportRow }
+		adm.Must(200, "GET", "/api/v1/reports/agents?from="+today+"&to="+today, nil).JSON(t, &agents)
+		var row *reportRow
+		for i := range agents.Agents {
+			if agents.Agents[i].Key == liID {
+				row = &agents.Agents[i]
+			}
+		}
+		if row == nil || row.Taken != 1 || row.Conversations != 1 || row.Answered != 1 || row.MessagesOut != 1 ||
+			row.Resolved != 1 || agents.Agents[0].Key != liID {
+			t.Errorf("agent report %+v", agents.Agents)
+		}
+
+		var days struct{ Rows []reportRow }
+		adm.Must(200, "GET", "/api/v1/reports/volume?by=day&agent="+liID, nil).JSON(t, &days)
+		if n := len(days.Rows); n != 7 || days.Rows[n-1].Key != today || days.Rows[n-1].Conversations != 1 {
+			t.Errorf("daily volume %+v", days.Rows)
+		}
+		var hm struct{ Heatmap [][]int }
+		adm.Must(200, "GET", "/api/v1/reports/volume?by=heatmap", nil).JSON(t, &hm)
+		total := 0
+		for _, day := range hm.Heatmap {
+			for _, v := range day {
+				total += v
+			}
+		}
+		if len(hm.Heatmap) != 7 || total != 1 {
+			t.Errorf("heatmap %v", hm.Heatmap)
+		}
+
+		r := adm.Must(200, "GET", "/api/v1/reports/volume?by=channel&format=csv", nil)
+		lines, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(r.Body, []byte("\uFEFF")))).ReadAll()
+		if !bytes.HasPrefix(r.Body, []byte("\uFEFF")) || err != nil || len(lines) != 2 || lines[0][0] != "channel" ||
+			lines[1][0] != ch.ID || lines[1][2] != "1" {
+			t.Errorf("CSV %q: %v", r.Body, err)
+		}
+
+		li.Must(403, "GET", "/api/v1/reports/summary", nil)
+		adm.Must(400, "GET", "/api/v1/reports/summary?from=2026-13-01", nil)
+		adm.Must(400, "GET", "/api/v1/reports/volume?by=minute", nil)
+	})
+}

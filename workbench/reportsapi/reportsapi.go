@@ -1,0 +1,163 @@
+// Package reportsapi is the HTTP side of the reports (报表): the summary
+// of a period with the previous one beside it, volume by day, hour,
+// weekday, channel, group or agent (and the hour × weekday heatmap), and
+// the agents' figures — each as JSON or CSV (format=csv), over local dates
+// of the tenant's time zone, for admins and supervisors. hub/reports keeps
+// the figures.
+package reportsapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/channels"
+	"github.com/kefu-hub/kefu/hub/identity"
+	"github.com/kefu-hub/kefu/hub/reports"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// API serves the report routes.
+type API struct {
+	reports  *reports.Store
+	identity *identity.Identity
+	channels *channels.Store
+	// respond writes v with status, or maps err to its status (the
+	// workbench's one error map).
+	respond func(g *gin.Context, status int, v any, err error)
+}
+
+// New returns the report routes over the kernel's report tables; names of
+// agents, groups and channels come from identity and channels.
+func New(k *store.Store, id *identity.Identity, ch *channels.Store,
+	respond func(g *gin.Context, status int, v any, err error)) API {
+	return API{reports: reports.New(k, reports.Options{}), identity: id, channels: ch, respond: respond}
+}
+
+// Mount adds the routes to a group only admins and supervisors pass.
+func (a API) Mount(sup gin.IRoutes) {
+	sup.GET("/reports/summary", a.summary)
+	sup.GET("/reports/volume", a.volume)
+	sup.GET("/reports/agents", a.agents)
+}
+
+// query is what every report route reads from its query string.
+type query struct {
+	tenantID string
+	loc      *time.Location
+	period   reports.Period
+	filter   reports.Filter
+	csv      bool
+}
+
+// defaultDays is the span of a report without from and to: the last week,
+// today included.
+const defaultDays = 7
+
+func (a API) query(g *gin.Context) (query, error) {
+	tenantID := connectors.AgentOf(g).TenantID
+	tz := a.identity.Tenants.Timezone(g.Request.Context(), tenantID)
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		loc = time.UTC
+	}
+	from, to := g.Query("from"), g.Query("to")
+	today := time.Now().In(loc).Format(reports.DateLayout)
+	if to == "" {
+		to = today
+	}
+	if from == "" {
+		t, _ := time.ParseInLocation(reports.DateLayout, to, loc)
+		from = t.AddDate(0, 0, 1-defaultDays).Format(reports.DateLayout)
+	}
+	p, err := reports.ParsePeriod(from, to, loc)
+	if err != nil {
+		return query{}, hub.Invalid("%s", err.Error())
+	}
+	q := query{tenantID: tenantID, loc: loc, period: p, csv: g.Query("format") == "csv",
+		filter: reports.Filter{ChannelID: g.Query("channel"), GroupID: g.Query("group"), AgentID: g.Query("agent")}}
+	if f := g.Query("format"); f != "" && f != "csv" && f != "json" {
+		return q, hub.Invalid("format must be json or csv")
+	}
+	return q, nil
+}
+
+// span is a period as the answers write it.
+type span struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+func spanOf(p reports.Period) span {
+	return span{From: p.From.Format(reports.DateLayout), To: p.To.Format(reports.DateLayout)}
+}
+
+// periodFigures are a period's figures.
+type periodFigures struct {
+	span
+	reports.Figures
+}
+
+// summaryOut is the summary: the period's figures, its time zone, and the
+// previous period of as many days.
+type summaryOut struct {
+	periodFigures
+	Timezone string        `json:"timezone"`
+	Previous periodFigures `json:"previous"`
+}
+
+func (a API) summary(g *gin.Context) {
+	q, err := a.query(g)
+	if err != nil {
+		a.respond(g, 0, nil, err)
+		return
+	}
+	ctx := g.Request.Context()
+	out := summaryOut{Timezone: q.loc.String()}
+	for _, pf := range []struct {
+		p   reports.Period
+		dst *periodFigures
+	}{{q.period, &out.periodFigures}, {q.period.Previous(), &out.Previous}} {
+		c, err := a.reports.Totals(ctx, q.tenantID, pf.p.Filter(q.filter))
+		if err != nil {
+			a.respond(g, 0, nil, err)
+			return
+		}
+		*pf.dst = periodFigures{span: spanOf(pf.p), Figures: reports.Derive(c)}
+	}
+	if q.csv {
+		writeCSV(g, "summary", q.period, summaryCSV(out))
+		return
+	}
+	g.JSON(http.StatusOK, out)
+}
+
+// names are the display names of a dimension's keys (channels, groups or
+// agents of the tenant).
+func (a API) names(ctx context.Context, tenantID string, d reports.Dimension) (map[string]string, error) {
+	out := map[string]string{}
+	switch d {
+	case reports.ByAgent:
+		as, err := a.identity.Agents.List(ctx, tenantID)
+		for _, ag := range as {
+			out[ag.ID] = ag.Name
+		}
+		return out, err
+	case reports.ByGroup:
+		gs, err := a.identity.Groups.List(ctx, tenantID)
+		for _, gr := range gs {
+			out[gr.ID] = gr.Name
+		}
+		return out, err
+	default:
+		cs, err := a.channels.List(ctx, tenantID)
+		for _, c := range cs {
+			out[c.ID] = c.Name
+		}
+		return out, err
+	}
+}

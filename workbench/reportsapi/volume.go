@@ -1,0 +1,155 @@
+package reportsapi
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/reports"
+)
+
+// row is one line of a breakdown: its key (a date, an hour "00"–"23", an
+// ISO weekday "1"–"7" from Monday, or an id), the key's name for ids, and
+// the figures.
+type row struct {
+	Key  string `json:"key"`
+	Name string `json:"name,omitempty"`
+	reports.Figures
+}
+
+// volumeOut is a breakdown; Heatmap (by=heatmap) counts conversations
+// opened per weekday (Monday first) and local hour.
+type volumeOut struct {
+	span
+	Timezone string        `json:"timezone"`
+	By       string        `json:"by"`
+	Rows     []row         `json:"rows"`
+	Heatmap  *[7][24]int64 `json:"heatmap,omitempty"`
+}
+
+var dimensions = map[string]reports.Dimension{"channel": reports.ByChannel, "group": reports.ByGroup,
+	"agent": reports.ByAgent}
+
+func (a API) volume(g *gin.Context) {
+	q, err := a.query(g)
+	if err != nil {
+		a.respond(g, 0, nil, err)
+		return
+	}
+	by := g.DefaultQuery("by", "day")
+	out := volumeOut{span: spanOf(q.period), Timezone: q.loc.String(), By: by, Rows: []row{}}
+	if d, ok := dimensions[by]; ok {
+		out.Rows, err = a.byDimension(g, q, d)
+	} else {
+		err = a.byTime(g, q, &out)
+	}
+	if err != nil {
+		a.respond(g, 0, nil, err)
+		return
+	}
+	if q.csv {
+		writeCSV(g, "volume-"+by, q.period, rowsCSV(by, out.Rows, out.Heatmap))
+		return
+	}
+	g.JSON(http.StatusOK, out)
+}
+
+func (a API) byDimension(g *gin.Context, q query, d reports.Dimension) ([]row, error) {
+	ctx := g.Request.Context()
+	kcs, err := a.reports.By(ctx, q.tenantID, q.period.Filter(q.filter), d)
+	if err != nil {
+		return nil, err
+	}
+	names, err := a.names(ctx, q.tenantID, d)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]row, 0, len(kcs))
+	for _, kc := range kcs {
+		rows = append(rows, row{Key: kc.Key, Name: names[kc.Key], Figures: reports.Derive(kc.Counts)})
+	}
+	return rows, nil
+}
+
+func (a API) byTime(g *gin.Context, q query, out *volumeOut) error {
+	switch out.By {
+	case "day", "hour", "weekday", "heatmap":
+	default:
+		return hub.Invalid("by must be day, hour, weekday, heatmap, channel, group or agent")
+	}
+	hours, err := a.reports.Hours(g.Request.Context(), q.tenantID, q.period.Filter(q.filter))
+	if err != nil {
+		return err
+	}
+	switch out.By {
+	case "day":
+		for _, d := range reports.Daily(q.period, hours) {
+			out.Rows = append(out.Rows, row{Key: d.Date, Figures: reports.Derive(d.Counts)})
+		}
+	case "hour":
+		for h, c := range reports.HoursOfDay(q.loc, hours) {
+			out.Rows = append(out.Rows, row{Key: fmt.Sprintf("%02d", h), Figures: reports.Derive(c)})
+		}
+	case "weekday":
+		for d, c := range reports.Weekdays(q.loc, hours) {
+			out.Rows = append(out.Rows, row{Key: fmt.Sprint(d + 1), Figures: reports.Derive(c)})
+		}
+	case "heatmap":
+		hm := reports.Heatmap(q.loc, hours)
+		out.Heatmap = &hm
+	}
+	return nil
+}
+
+// agentsOut are the agents' figures: every agent of the tenant, busiest
+// first, then any agent no longer listed who still has figures.
+type agentsOut struct {
+	span
+	Timezone string `json:"timezone"`
+	Agents   []row  `json:"agents"`
+}
+
+func (a API) agents(g *gin.Context) {
+	q, err := a.query(g)
+	if err != nil {
+		a.respond(g, 0, nil, err)
+		return
+	}
+	rows, err := a.byDimension(g, q, reports.ByAgent)
+	if err != nil {
+		a.respond(g, 0, nil, err)
+		return
+	}
+	if q.filter.AgentID == "" {
+		rows, err = a.withIdleAgents(g, q, rows)
+		if err != nil {
+			a.respond(g, 0, nil, err)
+			return
+		}
+	}
+	if q.csv {
+		writeCSV(g, "agents", q.period, rowsCSV("agent", rows, nil))
+		return
+	}
+	g.JSON(http.StatusOK, agentsOut{span: spanOf(q.period), Timezone: q.loc.String(), Agents: rows})
+}
+
+// withIdleAgents adds the tenant's agents without figures, at zero.
+func (a API) withIdleAgents(g *gin.Context, q query, rows []row) ([]row, error) {
+	as, err := a.identity.Agents.List(g.Request.Context(), q.tenantID)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for _, r := range rows {
+		seen[r.Key] = true
+	}
+	for _, ag := range as {
+		if !seen[ag.ID] {
+			rows = append(rows, row{Key: ag.ID, Name: ag.Name, Figures: reports.Derive(reports.Counts{})})
+		}
+	}
+	return rows, nil
+}
