@@ -1,18 +1,37 @@
 package hub
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // ReplyPolicy is a platform's rule for how long, and how often, agents may
 // write to a customer after the customer last wrote. WeChat's customer-service
 // messages: 5 within 48 hours of a user message; 3 within a minute of a menu
 // click. Each new customer message opens a fresh window.
+//
+// Weibo's: any number of replies within 48 hours of a message, a follow or
+// a menu click, one reply to an @mention.
 type ReplyPolicy struct {
 	Within time.Duration // after a customer message
-	Max    int           // replies allowed in that time
+	Max    int           // replies allowed in that time; 0: no count (only the time)
 	// EventWithin and EventMax apply when the customer's last message was an
 	// event (a menu click that opened the conversation).
 	EventWithin time.Duration
 	EventMax    int
+	// Types replace Within and Max when the customer's last message is of
+	// that type (Weibo: "mention" allows one reply).
+	Types map[string]ReplyRule
+	// Opens are contact events that open a fresh Within window like a
+	// message does, when they come after the customer's last message
+	// (Weibo: following, a menu click, a scan).
+	Opens []ContactEvent
+}
+
+// ReplyRule is a window for one type of customer message.
+type ReplyRule struct {
+	Within time.Duration
+	Max    int // 0: no count
 }
 
 // Reasons a reply window is closed.
@@ -30,8 +49,25 @@ type ReplyWindow struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	Remaining int        `json:"remaining"`
 	Max       int        `json:"max"`
+	// Unlimited marks a window that counts no replies (only the time):
+	// remaining and max are then left out of the JSON.
+	Unlimited bool `json:"unlimited,omitempty"`
 	// Message says it in words an agent can act on.
 	Message string `json:"message,omitempty"`
+}
+
+// MarshalJSON leaves remaining and max out of an unlimited window, so no
+// client reads "0 replies left" into it.
+func (w ReplyWindow) MarshalJSON() ([]byte, error) {
+	type plain ReplyWindow
+	if !w.Unlimited {
+		return json.Marshal(plain(w))
+	}
+	return json.Marshal(struct {
+		plain
+		Remaining *int `json:"remaining,omitempty"`
+		Max       *int `json:"max,omitempty"`
+	}{plain: plain(w)})
 }
 
 // WindowClosedError is a reply refused because the platform would refuse it.

@@ -2,7 +2,9 @@ package conversations_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -173,6 +175,64 @@ func TestReplyWindow(t *testing.T) {
 		if c, _ := x.s.Get(ctx, x.f.Admin, x.ingest(t, x.f.Channel, "a1", who).ConversationID); c.ReplyWindow != nil {
 			t.Fatalf("an API channel has a reply window: %+v", c.ReplyWindow)
 		}
+	})
+}
+
+// Weibo's window counts no replies, only time: 48 hours after a message,
+// and again after a follow or a menu click; an @mention allows one reply;
+// unfollowing closes it. The JSON leaves the count out.
+func TestReplyWindowUnlimited(t *testing.T) {
+	each(t, func(t *testing.T, x *fx) {
+		ctx := context.Background()
+		wb := x.channel(t, "weibo")
+		who := hub.Inbound{Contact: hub.ContactInfo{ExternalID: "2489518277"}}
+		r := x.ingest(t, wb, "m1", who)
+		get := func(what string, open bool, reason string) *hub.ReplyWindow {
+			t.Helper()
+			c, err := x.s.Get(ctx, x.f.Admin, r.ConversationID)
+			if err != nil || c.ReplyWindow == nil {
+				t.Fatalf("%s: %+v, %v", what, c, err)
+			}
+			if w := c.ReplyWindow; w.Open != open || w.Reason != reason {
+				t.Fatalf("%s: window %+v, want open=%v reason=%q", what, w, open, reason)
+			}
+			return c.ReplyWindow
+		}
+		reply := func() error {
+			_, err := x.s.SendReply(ctx, x.f.Admin, r.ConversationID, conversations.Reply{Content: "hi"})
+			return err
+		}
+		for i := range 8 {
+			if err := reply(); err != nil {
+				t.Fatalf("reply %d in an unlimited window: %v", i+1, err)
+			}
+		}
+		w := get("after 8 replies", true, "")
+		b, _ := json.Marshal(w)
+		if !w.Unlimited || strings.Contains(string(b), "remaining") || !strings.Contains(string(b), `"unlimited":true`) {
+			t.Fatalf("an unlimited window marshals as %s", b)
+		}
+		x.clk.Add(47 * time.Hour)
+		x.ingest(t, wb, "f1", hub.Inbound{Contact: who.Contact, Event: hub.ContactSubscribed})
+		x.clk.Add(2 * time.Hour)
+		if w := get("two hours after a follow, 49 after the message", true, ""); !w.ExpiresAt.Equal(x.clk.Now().Add(46 * time.Hour)) {
+			t.Fatalf("the follow's window ends %v, want 48 hours after it", w.ExpiresAt)
+		}
+		x.clk.Add(47 * time.Hour)
+		get("49 hours after the follow", false, hub.WindowExpired)
+		x.ingest(t, wb, "mention1", hub.Inbound{Contact: who.Contact, Type: "mention"})
+		if w := get("after an @mention", true, ""); w.Unlimited || w.Remaining != 1 {
+			t.Fatalf("an @mention's window %+v, want one reply", w)
+		}
+		if err := reply(); err != nil {
+			t.Fatal(err)
+		}
+		get("the @mention answered", false, hub.WindowQuota)
+		x.ingest(t, wb, "m2", who)
+		get("the customer wrote again", true, "")
+		x.clk.Add(time.Minute)
+		x.ingest(t, wb, "u1", hub.Inbound{Contact: who.Contact, Event: hub.ContactUnsubscribed})
+		get("unfollowed", false, hub.WindowUnsubscribed)
 	})
 }
 

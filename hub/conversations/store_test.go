@@ -58,7 +58,11 @@ type fx struct {
 	f   hubtest.Tenant
 }
 
-var wechatPolicy = hub.ReplyPolicy{Within: 48 * time.Hour, Max: 2, EventWithin: time.Minute, EventMax: 1}
+var (
+	wechatPolicy = hub.ReplyPolicy{Within: 48 * time.Hour, Max: 2, EventWithin: time.Minute, EventMax: 1}
+	weiboPolicy  = hub.ReplyPolicy{Within: 48 * time.Hour, Types: map[string]hub.ReplyRule{"mention": {Within: 48 * time.Hour, Max: 1}},
+		Opens: []hub.ContactEvent{hub.ContactSubscribed, hub.ContactClicked}}
+)
 
 func each(t *testing.T, fn func(t *testing.T, x *fx)) {
 	t.Helper()
@@ -67,7 +71,7 @@ func each(t *testing.T, fn func(t *testing.T, x *fx)) {
 			clk, rec := &clock{now: time.Now().UTC().Truncate(time.Second)}, &recorder{}
 			h := hubtest.Build(storetest.Open(t, name, store.Options{Now: clk.Now, Publisher: rec}).Store)
 			s := conversations.New(h.K, h.Channels, h.Contacts, h.Automations, conversations.Options{
-				Pushes: map[string]bool{"web": true}, Windows: map[string]hub.ReplyPolicy{"wechat": wechatPolicy}})
+				Pushes: map[string]bool{"web": true}, Windows: map[string]hub.ReplyPolicy{"wechat": wechatPolicy, "weibo": weiboPolicy}})
 			fn(t, &fx{Hub: h, s: s, clk: clk, rec: rec, f: h.NewTenant(t)})
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
@@ -40,41 +41,81 @@ func (s *Store) Window(ctx context.Context, q store.Querier, c *hub.Conversation
 	if err := q.Select(ctx, &last, lq, c.ID); err != nil {
 		return nil, fmt.Errorf("last customer message: %w", err)
 	}
+	opened, err := openedAt(ctx, q, c, p)
+	if err != nil {
+		return nil, err
+	}
 	within, limit := p.Within, p.Max
 	w := &hub.ReplyWindow{Max: limit}
-	if len(last) == 0 {
+	if len(last) == 0 && opened.IsZero() {
 		w.Reason, w.Message = hub.WindowExpired, "the customer has not written yet; the platform accepts replies only after a customer message"
 		return w, nil
 	}
-	if last[0].Type == "event" {
-		within, limit = p.EventWithin, p.EventMax
-		w.Max = limit
+	var base time.Time
+	var lastSeq int64
+	if len(last) == 1 {
+		base, lastSeq = last[0].CreatedAt, last[0].Seq
+		if r, ok := p.Types[last[0].Type]; ok {
+			within, limit = r.Within, r.Max
+		} else if last[0].Type == "event" {
+			within, limit = p.EventWithin, p.EventMax
+		}
 	}
+	if opened.After(base) {
+		// A follow or click after the last message opens a fresh window;
+		// replies since that message count against it.
+		base, within, limit = opened, p.Within, p.Max
+	}
+	w.Max, w.Unlimited = limit, limit == 0
 	var sent int
 	cq := `SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND direction = 'out' AND seq > ? AND status <> 'failed'`
-	if err := q.Get(ctx, &sent, cq, c.ID, last[0].Seq); err != nil {
-		return nil, fmt.Errorf("count replies: %w", err)
+	if limit > 0 {
+		if err := q.Get(ctx, &sent, cq, c.ID, lastSeq); err != nil {
+			return nil, fmt.Errorf("count replies: %w", err)
+		}
 	}
 	var unsub []sql.NullTime
 	uq := `SELECT unsubscribed_at FROM contacts WHERE id = ?`
 	if err := q.Select(ctx, &unsub, uq, c.ContactID); err != nil {
 		return nil, fmt.Errorf("contact subscription: %w", err)
 	}
-	exp := last[0].CreatedAt.Add(within)
+	exp := base.Add(within)
 	w.ExpiresAt, w.Remaining = &exp, max(limit-sent, 0)
 	switch {
-	case len(unsub) == 1 && unsub[0].Valid && !unsub[0].Time.Before(last[0].CreatedAt):
+	case len(unsub) == 1 && unsub[0].Valid && !unsub[0].Time.Before(base):
 		w.Reason, w.Remaining = hub.WindowUnsubscribed, 0
 		w.Message = "the customer unfollowed the account: the platform no longer accepts messages to them (客户已取消关注)"
 	case !s.k.Now().Before(exp):
 		w.Reason, w.Remaining = hub.WindowExpired, 0
 		w.Message = fmt.Sprintf("the reply window closed at %s (%s after the customer's last message); the customer must write again first (已超过可回复时间，需等待客户再次发消息)",
 			exp.Format(time.RFC3339), within)
-	case w.Remaining == 0:
+	case w.Remaining == 0 && !w.Unlimited:
 		w.Reason = hub.WindowQuota
 		w.Message = fmt.Sprintf("%d replies were already sent since the customer's last message, the platform's maximum; the customer must write again first (已达回复条数上限，需等待客户再次发消息)", limit)
 	default:
 		w.Open = true
 	}
 	return w, nil
+}
+
+// openedAt is when the contact last did something that opens a window by
+// the policy's Opens (zero: never).
+func openedAt(ctx context.Context, q store.Querier, c *hub.Conversation, p hub.ReplyPolicy) (time.Time, error) {
+	if len(p.Opens) == 0 {
+		return time.Time{}, nil
+	}
+	args := []any{c.ContactID}
+	for _, e := range p.Opens {
+		args = append(args, string(e))
+	}
+	var at []time.Time
+	eq := `SELECT created_at FROM contact_events WHERE contact_id = ? AND event IN (?` + strings.Repeat(", ?", len(p.Opens)-1) +
+		`) ORDER BY created_at DESC LIMIT 1`
+	if err := q.Select(ctx, &at, eq, args...); err != nil {
+		return time.Time{}, fmt.Errorf("last window-opening event: %w", err)
+	}
+	if len(at) == 0 {
+		return time.Time{}, nil
+	}
+	return at[0], nil
 }
