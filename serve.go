@@ -23,6 +23,7 @@ import (
 	"github.com/kefu-hub/kefu/connectors/api"
 	"github.com/kefu-hub/kefu/connectors/web"
 	"github.com/kefu-hub/kefu/connectors/wechat"
+	"github.com/kefu-hub/kefu/connectors/weibo"
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/assign"
 	"github.com/kefu-hub/kefu/hub/audit"
@@ -49,7 +50,7 @@ import (
 // kinds are the channel types the hub serves. Adding a channel is one line
 // here: its connector package provides everything else.
 func kinds(cfg configs.Config) connectors.Kinds {
-	return connectors.Kinds{api.Kind, wechat.Kind(cfg.WechatAPIBase), web.Kind}
+	return connectors.Kinds{api.Kind, wechat.Kind(cfg.WechatAPIBase), weibo.Kind(cfg.WeiboAPIBase), web.Kind}
 }
 
 func logger(cfg configs.Config) *slog.Logger {

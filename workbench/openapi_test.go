@@ -13,6 +13,7 @@ import (
 	"github.com/kefu-hub/kefu/connectors/api"
 	"github.com/kefu-hub/kefu/connectors/web"
 	"github.com/kefu-hub/kefu/connectors/wechat"
+	"github.com/kefu-hub/kefu/connectors/weibo"
 	"github.com/kefu-hub/kefu/hub/metrics"
 )
 
@@ -46,7 +47,7 @@ func loadOpenAPI(t *testing.T) openAPIDocument {
 func engineWithEveryRoute() *Server {
 	return New(Deps{
 		Metrics:    metrics.New(func() float64 { return 0 }),
-		Connectors: connectors.Kinds{api.Kind, wechat.Kind(""), web.Kind}.Build(connectors.Deps{}),
+		Connectors: connectors.Kinds{api.Kind, wechat.Kind(""), weibo.Kind(""), web.Kind}.Build(connectors.Deps{}),
 	})
 }
 
@@ -106,7 +107,8 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 	for _, must := range []string{"POST /webhooks/api/{channel_id}", "GET /healthz", "GET /readyz", "GET /metrics",
 		"GET /api/v1/openapi.json", "GET /api/v1/ws",
-		"GET /webhooks/wechat/{channel_id}", "POST /webhooks/wechat/{channel_id}"} {
+		"GET /webhooks/wechat/{channel_id}", "POST /webhooks/wechat/{channel_id}",
+		"GET /webhooks/weibo/{channel_id}", "POST /webhooks/weibo/{channel_id}"} {
 		if !docs[must] {
 			t.Errorf("openapi.json must document %s", must)
 		}

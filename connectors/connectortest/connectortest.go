@@ -49,7 +49,7 @@ import (
 // Message is one customer message as the platform would push it.
 type Message struct {
 	ID        string // the platform's message id (digits, so any platform can carry it)
-	ContactID string // the sender's id on the platform
+	ContactID string // the sender's id on the platform (digits, so any platform can carry it: Weibo's are int64)
 	Text      string
 }
 
@@ -177,7 +177,7 @@ func newMessage(text string) Message {
 	seq.Lock()
 	defer seq.Unlock()
 	seq.n++
-	return Message{ID: fmt.Sprint(seq.n), ContactID: "o" + randID("user")[5:], Text: text}
+	return Message{ID: fmt.Sprint(seq.n), ContactID: fmt.Sprint(1_000_000_000 + seq.n%8_000_000_000), Text: text}
 }
 
 // delivery is an agent's reply as the hub hands it to a connector.
