@@ -45,6 +45,12 @@ func TestSignInLockout(t *testing.T) {
 		adm := hubs[0].Admin()
 		ag := adm.NewAgent("lock@kefu.test", 5)
 		agID := ag.MeID()
+		// A webhook subscription to agent.locked (a tenant-wide event: no
+		// channel sends it) and one that did not ask for it.
+		hook, other := kit.NewCallbackServer(t), kit.NewCallbackServer(t)
+		hook.SetSecret(adm.Must(201, "POST", "/api/v1/webhooks", map[string]any{"url": hook.URL,
+			"events": []string{"agent.locked"}}).Str("secret"))
+		adm.Must(201, "POST", "/api/v1/webhooks", map[string]any{"url": other.URL, "events": []string{"contact.updated"}})
 
 		for i := range 30 {
 			status, retry, body := rawLogin(t, hubs[i%len(hubs)].Base, "lock@kefu.test", "wrong-pass-"+strconv.Itoa(i))
@@ -82,6 +88,18 @@ func TestSignInLockout(t *testing.T) {
 		}
 		if locks != 1 {
 			t.Fatalf("%d agent.locked events for the admins, want 1: %+v", locks, evs.Events)
+		}
+		kit.Eventually(t, 10*time.Second, "agent.locked delivered to its subscription", func() bool {
+			return len(hook.Received()) > 0
+		})
+		time.Sleep(500 * time.Millisecond) // a second delivery would come now
+		got := hook.Received()
+		if len(got) != 1 || !got[0].OK || got[0].Body["type"] != "agent.locked" ||
+			kit.Dig(got[0].Body, "data", "agent_id") != agID || kit.Dig(got[0].Body, "data", "reason") != "account" {
+			t.Fatalf("subscription received %+v, want one signed agent.locked for %s", got, agID)
+		}
+		if n := len(other.Received()); n != 0 {
+			t.Fatalf("a subscription to contact.updated received %d deliveries", n)
 		}
 		// The admin sees the agent's session (opened before the lock) and
 		// ends it; a password reset lifts the lock.

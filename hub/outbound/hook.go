@@ -20,6 +20,9 @@ var callbackEvents = map[hub.EventType]bool{
 	hub.EvConversationQueued: true, hub.EvConversationOffline: true, hub.EvQueuePosition: true, hub.EvRatingRequested: true,
 }
 
+// tenantEvents are the subscribable event types no channel sends.
+var tenantEvents = map[hub.EventType]bool{hub.EvAgentLocked: true}
+
 // Hook queues the webhook deliveries of each event the kernel stores, in the
 // transaction that stores it: to the event's channel when that channel takes
 // events, and to every active subscription of the tenant that asked for the
@@ -44,10 +47,14 @@ const subCacheTTL = 5 * time.Second
 // NewHook returns the event hook.
 func NewHook() *Hook { return &Hook{subs: map[string]cachedSubs{}} }
 
-// Deliveries is the kernel's event hook.
+// Deliveries is the kernel's event hook. An event of no channel is
+// tenant-wide (tenantEvents): only subscriptions take it.
 func (h *Hook) Deliveries(ctx context.Context, tx *store.Tx, e *hub.Event) error {
 	if e.ChannelID == "" {
-		return nil
+		if !tenantEvents[e.Type] {
+			return nil
+		}
+		return h.subscriptions(ctx, tx, e)
 	}
 	if err := h.callback(ctx, tx, e); err != nil {
 		return err

@@ -83,6 +83,11 @@ const (
 const deliveryCols = `id, tenant_id, channel_id, kind, message_id, event_type, payload, status, attempts,
 	next_attempt_at, last_error, created_at, updated_at, subscription_id`
 
+// deliverySel reads deliveryCols; a tenant-wide event's delivery (to
+// subscriptions only) has no channel.
+const deliverySel = `id, tenant_id, COALESCE(channel_id, '') AS channel_id, kind, message_id, event_type, payload, status,
+	attempts, next_attempt_at, last_error, created_at, updated_at, subscription_id`
+
 // Backoff is the wait before attempt n+1 after n failures, with ±20% jitter.
 func Backoff(n int) time.Duration {
 	d := retryBase << min(n-1, 20)
@@ -111,7 +116,11 @@ func queue(ctx context.Context, tx *store.Tx, channelID, subID string, out *hub.
 	}
 	now := tx.Now()
 	q := `INSERT INTO deliveries (` + deliveryCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, '', ?, ?, ?)`
-	if _, err := tx.Exec(ctx, q, out.ID, out.TenantID, channelID, kind, msgID, typ, string(encode(out)),
+	var channel *string // none: a tenant-wide event for subscriptions
+	if channelID != "" {
+		channel = &channelID
+	}
+	if _, err := tx.Exec(ctx, q, out.ID, out.TenantID, channel, kind, msgID, typ, string(encode(out)),
 		now, now, now, subID); err != nil {
 		return fmt.Errorf("queue delivery: %w", err)
 	}
@@ -172,7 +181,7 @@ func (s *Store) claim(ctx context.Context, id string) (*Delivery, error) {
 	err := s.k.Write(ctx, func(tx *store.Tx) error {
 		now := tx.Now()
 		q := `UPDATE deliveries SET next_attempt_at = ?, attempts = attempts + 1, updated_at = ?
-			WHERE id = ? AND status = 'pending' AND next_attempt_at <= ? RETURNING ` + deliveryCols
+			WHERE id = ? AND status = 'pending' AND next_attempt_at <= ? RETURNING ` + deliverySel
 		return tx.Select(ctx, &d, q, now.Add(leaseTime), now, id, now)
 	})
 	if err != nil {
@@ -232,7 +241,7 @@ func (s *Store) List(ctx context.Context, tenantID, channelID string, limit int)
 		limit = 100
 	}
 	out := []Delivery{}
-	q := `SELECT ` + deliveryCols + ` FROM deliveries WHERE tenant_id = ? AND channel_id = ? AND subscription_id = ''
+	q := `SELECT ` + deliverySel + ` FROM deliveries WHERE tenant_id = ? AND channel_id = ? AND subscription_id = ''
 		ORDER BY created_at DESC, id LIMIT ?`
 	if err := s.k.Select(ctx, &out, q, tenantID, channelID, min(limit, 500)); err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
@@ -243,7 +252,7 @@ func (s *Store) List(ctx context.Context, tenantID, channelID string, limit int)
 // Get returns one delivery of a tenant with its attempts.
 func (s *Store) Get(ctx context.Context, tenantID, id string) (*Delivery, []Attempt, error) {
 	var d Delivery
-	q := `SELECT ` + deliveryCols + ` FROM deliveries WHERE tenant_id = ? AND id = ?`
+	q := `SELECT ` + deliverySel + ` FROM deliveries WHERE tenant_id = ? AND id = ?`
 	if err := s.k.Get(ctx, &d, q, tenantID, id); err != nil {
 		if store.NoRows(err) {
 			return nil, nil, fmt.Errorf("delivery %s: %w", id, hub.ErrNotFound)

@@ -18,7 +18,7 @@ import (
 var SubscribableEvents = []hub.EventType{
 	hub.EvConversationCreated, hub.EvConversationQueued, hub.EvConversationAssigned, hub.EvConversationTransferred,
 	hub.EvConversationClosed, hub.EvConversationOffline, hub.EvConversationRated, hub.EvMessageCreated, hub.EvMessageUpdated,
-	hub.EvTicketCreated, hub.EvContactUpdated,
+	hub.EvTicketCreated, hub.EvContactUpdated, hub.EvAgentLocked,
 }
 
 // Subscription is a tenant's outbound webhook: every committed event of the
@@ -211,7 +211,7 @@ func (s *Store) SubscriptionDeliveries(ctx context.Context, tenantID, id string,
 	}
 	limit = min(max(limit, 1), 500)
 	out := []Delivery{}
-	q := `SELECT ` + deliveryCols + ` FROM deliveries WHERE tenant_id = ? AND subscription_id = ? ORDER BY created_at DESC, id LIMIT ?`
+	q := `SELECT ` + deliverySel + ` FROM deliveries WHERE tenant_id = ? AND subscription_id = ? ORDER BY created_at DESC, id LIMIT ?`
 	if err := s.k.Select(ctx, &out, q, tenantID, id, limit); err != nil {
 		return nil, fmt.Errorf("list subscription deliveries: %w", err)
 	}

@@ -455,6 +455,7 @@ const dict = {
   ev_message_updated: ['消息状态更新', 'Message updated'],
   ev_ticket_created: ['新工单', 'Ticket created'],
   ev_contact_updated: ['客户资料更新', 'Contact updated'],
+  ev_agent_locked: ['客服账号因多次登录失败被锁定', 'Agent account locked after failed sign-ins'],
   ticketsEmpty: ['暂无工单。客户在无人在线时留言，会在这里生成工单。', 'No tickets. When nobody is online, customers’ messages become tickets here.'],
   customerInfo: ['客户资料', 'Customer'],
   shortcuts: ['键盘快捷键', 'Keyboard shortcuts'],
