@@ -37,6 +37,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/geoip"
 	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/inbox"
+	"github.com/kefu-hub/kefu/hub/kb"
 	"github.com/kefu-hub/kefu/hub/metrics"
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/pipeline"
@@ -158,8 +159,10 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	}
 	p := pipeline.New(pipeline.Deps{Store: k, Inbox: in, Router: asg.Router, Timers: timers, Outbound: out,
 		Failed: pipeline.NewFailed(k), Bus: b, Sender: registry, Channel: chans.Get, Sinks: sinks, Metrics: m, Log: log})
+	knowledge := kb.New(k, warmSegmenter(log))
 	handler := newHandler(cfg, workbench.Deps{Kernel: k, Audit: audit.New(k), Identity: id, Channels: chans, Files: files.New(k), Outbound: out,
 		Conversations: convs, Cards: conversations.NewCards(k, cts), Categories: conversations.NewCategories(k), Assign: asg, Contacts: cts, Automations: autos, Canned: canned.New(k),
+		KB:      knowledge,
 		Tickets: tickets.New(k, convs, id.Agents), Failed: p.Failed, Stream: st, Pipeline: p, Connectors: registry,
 		Metrics: m, Log: log, Region: geo.Lookup,
 		Ready: func(ctx context.Context) error { return ready(ctx, k, b, p.Ready()) }})
@@ -371,4 +374,19 @@ func merge(hs ...map[automations.Kind]automations.Handler) map[automations.Kind]
 		}
 	}
 	return out
+}
+
+// warmSegmenter loads the knowledge base's Chinese dictionary in the
+// background, so the first robot answer does not wait for it.
+func warmSegmenter(log *slog.Logger) *kb.Segmenter {
+	seg := &kb.Segmenter{}
+	go func() {
+		d, err := seg.Load()
+		if err != nil {
+			log.Error("kb dictionary", "err", err)
+			return
+		}
+		log.Info("kb dictionary loaded", "took", d.Round(time.Millisecond))
+	}()
+	return seg
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/conversations"
 	"github.com/kefu-hub/kefu/hub/files"
 	"github.com/kefu-hub/kefu/hub/identity"
+	"github.com/kefu-hub/kefu/hub/kb"
 	"github.com/kefu-hub/kefu/hub/metrics"
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/pipeline"
@@ -34,6 +35,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/stream"
 	"github.com/kefu-hub/kefu/tickets"
 	"github.com/kefu-hub/kefu/workbench/auditlog"
+	"github.com/kefu-hub/kefu/workbench/kbapi"
 	"github.com/kefu-hub/kefu/workbench/reportsapi"
 	"github.com/kefu-hub/kefu/workbench/signin"
 )
@@ -59,6 +61,7 @@ type Deps struct {
 	Contacts      *contacts.Store
 	Automations   *automations.Store
 	Canned        *canned.Store
+	KB            *kb.Store
 	Failed        *pipeline.Failed
 	Tickets       *tickets.Store
 	Stream        *stream.Hub
@@ -223,6 +226,7 @@ func New(d Deps) *Server {
 	adm.PUT("/settings", admin.putSettings)
 	adm.POST("/agents/:id/reset-password", admin.resetPassword)
 	signin.Sessions{Identity: d.Identity, Respond: s.respond}.Mount(adm)
+	kbapi.API{KB: d.KB, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a, adm)
 	adm.GET("/webhooks", chans.listWebhooks)
 	adm.POST("/webhooks", chans.createWebhook)
 	adm.GET("/webhooks/:id", chans.getWebhook)

@@ -241,6 +241,25 @@ func isoRoutes() map[string]isoRoute {
 			return map[string]any{"title": "renamed"}
 		}},
 		"DELETE /api/v1/canned-replies/:id": {access: accAuth, obj: "canned"},
+		// The knowledge base (issue 17): B's articles never answer A's questions.
+		"GET /api/v1/kb/search": {access: accAuth, queries: func(own, other *isoTenant) []string {
+			return []string{"q=" + other.canary, "q=退款多久到账", "q=退款&channel_id=" + other.ch.ID}
+		}},
+		"GET /api/v1/kb/articles": {access: accAuth, lists: "kb", queries: func(own, other *isoTenant) []string {
+			return []string{"q=" + other.canary, "category=" + other.canary}
+		}},
+		"GET /api/v1/kb/articles/:id": {access: accAuth, obj: "kb"},
+		"POST /api/v1/kb/articles": {access: accAdmin, body: func(*isoTenant) any {
+			return map[string]any{"question": "发什么快递", "answer": "中通"}
+		}},
+		"PATCH /api/v1/kb/articles/:id": {access: accAdmin, obj: "kb", body: func(*isoTenant) any {
+			return map[string]any{"answer": "renamed"}
+		}},
+		"DELETE /api/v1/kb/articles/:id": {access: accAdmin, obj: "kb"},
+		"GET /api/v1/kb/lexicon":         {access: accAdmin},
+		"PUT /api/v1/kb/lexicon": {access: accAdmin, body: func(*isoTenant) any {
+			return map[string]any{"synonyms": []string{"运费=邮费"}}
+		}},
 		"POST /api/v1/conversations/:id/notes": {access: accAuth, obj: "conv", body: func(*isoTenant) any {
 			return map[string]any{"text": "note"}
 		}},
@@ -322,6 +341,7 @@ type isoTenant struct {
 	webhook, webhookSecret         string
 	rule                           string
 	canned, category, blacklist    string
+	kbArticle                      string
 	webCh, visitor                 string
 }
 
@@ -354,6 +374,8 @@ func (x *isoTenant) ids(kind string) []string {
 		return []string{x.webhook}
 	case "canned":
 		return []string{x.canned}
+	case "kb":
+		return []string{x.kbArticle}
 	case "category":
 		return []string{x.category}
 	case "blacklist":
@@ -370,7 +392,7 @@ func (x *isoTenant) secrets() []string {
 	s := []string{x.canary, x.tenantID, x.contact, x.ch.Secret, x.offCh.Secret, x.adminEmail,
 		x.name + "-agent1@kefu.test", x.name + "-agent2@kefu.test"}
 	for _, k := range []string{"conv", "ticket", "agent", "group", "channel", "delivery", "failed", "token", "attachment", "rule",
-		"canned", "category", "blacklist"} {
+		"canned", "category", "blacklist", "kb"} {
 		s = append(s, x.ids(k)...)
 	}
 	s = append(s, x.webhook, x.webhookSecret)
@@ -463,6 +485,8 @@ func isoSetup(t *testing.T, e *kit.Env, h *kit.Hub, sup *kit.Client, name string
 		x.failed, x.tenantID, "inbound", `{"tenant_id":"`+x.tenantID+`","text":"poison `+x.canary+`"}`, "test "+x.canary, time.Now().UTC())
 	x.canned = x.admin.Must(201, "POST", "/api/v1/canned-replies", map[string]any{"title": "问候 " + x.canary,
 		"text": "您好 " + x.canary, "category": x.canary, "shared": true}).Str("id")
+	x.kbArticle = x.admin.Must(201, "POST", "/api/v1/kb/articles", map[string]any{"question": "退款多久到账 " + x.canary,
+		"similar": []string{"钱什么时候退 " + x.canary}, "answer": "三个工作日 " + x.canary, "category": x.canary}).Str("id")
 	x.category = x.admin.Must(201, "POST", "/api/v1/categories", map[string]any{"name": "投诉 " + x.canary}).Str("id")
 	// A blocked contact nobody writes as (blocking one through the API would
 	// close a conversation the other subtests use).

@@ -1,0 +1,106 @@
+// Package kbapi is the HTTP side of the knowledge base (知识库): articles,
+// the lexicon admins teach the search, and the search agents and the robot
+// use (hub/kb keeps and searches them).
+package kbapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub/kb"
+)
+
+// API serves the knowledge base routes.
+type API struct {
+	KB *kb.Store
+	// Kit decodes bodies and maps errors to statuses (the workbench's).
+	Kit connectors.AgentKit
+}
+
+// Mount adds the routes: reading and searching for every agent (agents
+// search the KB from the composer), changes for admins.
+func (a API) Mount(agents, admins gin.IRoutes) {
+	agents.GET("/kb/search", a.search)
+	agents.GET("/kb/articles", a.list)
+	agents.GET("/kb/articles/:id", a.get)
+	admins.POST("/kb/articles", a.create)
+	admins.PATCH("/kb/articles/:id", a.update)
+	admins.DELETE("/kb/articles/:id", a.remove)
+	admins.GET("/kb/lexicon", a.lexicon)
+	admins.PUT("/kb/lexicon", a.setLexicon)
+}
+
+// item is one search result: the contract's id and score (higher is
+// better), with what a UI shows.
+type item struct {
+	ID       string  `json:"id"`
+	Score    float64 `json:"score"`
+	Question string  `json:"question"`
+	Answer   string  `json:"answer"`
+	Category string  `json:"category"`
+}
+
+func (a API) search(g *gin.Context) {
+	limit, _ := strconv.Atoi(g.Query("limit"))
+	r, err := a.KB.Search(g.Request.Context(), connectors.AgentOf(g).TenantID,
+		kb.Query{Text: g.Query("q"), ChannelID: g.Query("channel_id"), Limit: limit})
+	items := make([]item, len(r.Hits))
+	for i, h := range r.Hits {
+		items[i] = item{ID: h.Article.ID, Score: h.Score, Question: h.Article.Question, Answer: h.Article.Answer,
+			Category: h.Article.Category}
+	}
+	a.Kit.Respond(g, http.StatusOK, gin.H{"items": items, "threshold": r.Threshold}, err)
+}
+
+func (a API) list(g *gin.Context) {
+	limit, _ := strconv.Atoi(g.Query("limit"))
+	offset, _ := strconv.Atoi(g.Query("offset"))
+	as, err := a.KB.List(g.Request.Context(), connectors.AgentOf(g).TenantID,
+		kb.Filter{Q: g.Query("q"), Category: g.Query("category"), Limit: limit, Offset: offset})
+	a.Kit.Respond(g, http.StatusOK, gin.H{"articles": as}, err)
+}
+
+func (a API) get(g *gin.Context) {
+	art, err := a.KB.Get(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
+	a.Kit.Respond(g, http.StatusOK, art, err)
+}
+
+func (a API) create(g *gin.Context) {
+	var p kb.Patch
+	if !a.Kit.Bind(g, &p) {
+		return
+	}
+	art, err := a.KB.Create(g.Request.Context(), connectors.AgentOf(g).TenantID, p)
+	a.Kit.Respond(g, http.StatusCreated, art, err)
+}
+
+func (a API) update(g *gin.Context) {
+	var p kb.Patch
+	if !a.Kit.Bind(g, &p) {
+		return
+	}
+	art, err := a.KB.Update(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"), p)
+	a.Kit.Respond(g, http.StatusOK, art, err)
+}
+
+func (a API) remove(g *gin.Context) {
+	err := a.KB.Delete(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
+	a.Kit.Respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
+}
+
+func (a API) lexicon(g *gin.Context) {
+	l, err := a.KB.Lexicon(g.Request.Context(), connectors.AgentOf(g).TenantID)
+	a.Kit.Respond(g, http.StatusOK, l, err)
+}
+
+func (a API) setLexicon(g *gin.Context) {
+	var l kb.Lexicon
+	if !a.Kit.Bind(g, &l) {
+		return
+	}
+	l, err := a.KB.SetLexicon(g.Request.Context(), connectors.AgentOf(g).TenantID, l)
+	a.Kit.Respond(g, http.StatusOK, l, err)
+}
