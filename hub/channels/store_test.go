@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,8 +147,8 @@ func TestWantsEvents(t *testing.T) {
 	})
 }
 
-// Platform tokens are shared: saved, replaced, and dropped only while still
-// the one the caller saw rejected.
+// Platform tokens are shared: saved (sealed, never in clear), replaced, and
+// dropped only while still the one the caller saw rejected.
 func TestPlatformTokens(t *testing.T) {
 	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
 		ctx := context.Background()
@@ -161,17 +162,22 @@ func TestPlatformTokens(t *testing.T) {
 			}
 		}
 		check("none yet", "")
-		if err := h.Channels.SavePlatformToken(ctx, "wechat:wx1", "t1", exp); err != nil {
+		if err := h.Channels.SavePlatformToken(ctx, "wechat:wx1", "token-one-in-clear", exp); err != nil {
 			t.Fatal(err)
 		}
-		check("saved", "t1")
-		h.Channels.SavePlatformToken(ctx, "wechat:wx1", "t2", exp)
-		check("replaced", "t2")
-		if err := h.Channels.DropPlatformToken(ctx, "wechat:wx1", "t1"); err != nil {
+		check("saved", "token-one-in-clear")
+		var stored string
+		if err := h.K.Get(ctx, &stored, `SELECT token FROM platform_tokens WHERE name = ?`, "wechat:wx1"); err != nil ||
+			strings.Contains(stored, "token-one-in-clear") {
+			t.Fatalf("stored token %q (%v), want it sealed", stored, err)
+		}
+		h.Channels.SavePlatformToken(ctx, "wechat:wx1", "token-two-in-clear", exp)
+		check("replaced", "token-two-in-clear")
+		if err := h.Channels.DropPlatformToken(ctx, "wechat:wx1", "token-one-in-clear"); err != nil {
 			t.Fatal(err)
 		}
-		check("dropping a stale token keeps the new one", "t2")
-		h.Channels.DropPlatformToken(ctx, "wechat:wx1", "t2")
+		check("dropping a stale token keeps the new one", "token-two-in-clear")
+		h.Channels.DropPlatformToken(ctx, "wechat:wx1", "token-two-in-clear")
 		check("dropped", "")
 	})
 }
