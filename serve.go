@@ -160,14 +160,15 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	p := pipeline.New(pipeline.Deps{Store: k, Inbox: in, Router: asg.Router, Timers: timers, Outbound: out,
 		Failed: pipeline.NewFailed(k), Bus: b, Sender: registry, Channel: chans.Get, Sinks: sinks, Metrics: m, Log: log})
 	knowledge := kb.New(k, warmSegmenter(log))
-	handler := newHandler(cfg, workbench.Deps{Kernel: k, Audit: audit.New(k), Identity: id, Channels: chans, Files: files.New(k), Outbound: out,
+	auditLog := audit.New(k)
+	handler := newHandler(cfg, workbench.Deps{Kernel: k, Audit: auditLog, Identity: id, Channels: chans, Files: files.New(k), Outbound: out,
 		Conversations: convs, Cards: conversations.NewCards(k, cts), Categories: conversations.NewCategories(k), Assign: asg, Contacts: cts, Automations: autos, Canned: canned.New(k),
 		KB:      knowledge,
 		Tickets: tickets.New(k, convs, id.Agents), Failed: p.Failed, Stream: st, Pipeline: p, Connectors: registry,
 		Metrics: m, Log: log, Region: geo.Lookup,
 		Ready: func(ctx context.Context) error { return ready(ctx, k, b, p.Ready()) }})
 	loops := []func(context.Context) error{p.Run, handler.Run, func(ctx context.Context) error { st.Run(ctx); return nil },
-		rep.Run}
+		rep.Run, func(ctx context.Context) error { auditLog.Keep(ctx, cfg.AuditRetention.Duration, log); return nil }}
 	for _, r := range registry.Runners() {
 		loops = append(loops, r.Run)
 	}

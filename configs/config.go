@@ -55,6 +55,9 @@ type Config struct {
 	// TTL; an open workbench socket counts as use. 0 turns it off
 	// (KEFU_SESSION_IDLE).
 	SessionIdle Duration `json:"session_idle"`
+	// AuditRetention is how long audit log entries are kept; older ones are
+	// deleted hourly. 0 keeps them forever (KEFU_AUDIT_RETENTION).
+	AuditRetention Duration `json:"audit_retention"`
 	// SessionRecheck is how often an open agent socket checks that its
 	// session still stands: a disabled agent, a password reset or a logout
 	// elsewhere ends the socket within this time (KEFU_SESSION_RECHECK).
@@ -147,6 +150,7 @@ func Default() Config {
 		LogLevel:           "info",
 		SessionTTL:         Duration{30 * 24 * time.Hour},
 		SessionIdle:        Duration{12 * time.Hour},
+		AuditRetention:     Duration{365 * 24 * time.Hour},
 		SessionRecheck:     Duration{25 * time.Second},
 		MaxBodyBytes:       1 << 20,
 		SignatureTolerance: Duration{5 * time.Minute},
@@ -199,7 +203,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	}
 	var errs []error
 	durs := map[string]*Duration{"KEFU_SESSION_TTL": &c.SessionTTL, "KEFU_SESSION_RECHECK": &c.SessionRecheck, "KEFU_SESSION_IDLE": &c.SessionIdle,
-		"KEFU_SIGNATURE_TOLERANCE": &c.SignatureTolerance}
+		"KEFU_SIGNATURE_TOLERANCE": &c.SignatureTolerance, "KEFU_AUDIT_RETENTION": &c.AuditRetention}
 	for k, p := range durs {
 		if v := getenv(k); v != "" {
 			d, err := time.ParseDuration(v)
@@ -271,6 +275,9 @@ func (c Config) Validate() error {
 	}
 	if c.SessionIdle.Duration < 0 {
 		errs = append(errs, errors.New("session_idle must not be negative (0 turns it off)"))
+	}
+	if c.AuditRetention.Duration < 0 {
+		errs = append(errs, errors.New("audit_retention must not be negative (0 keeps the audit log forever)"))
 	}
 	if c.SessionRecheck.Duration <= 0 {
 		errs = append(errs, errors.New("session_recheck must be positive"))
@@ -372,7 +379,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("log_level", c.LogLevel), slog.Int("inbox_workers", c.InboxWorkers), slog.Int("inbox_partitions", c.InboxPartitions),
 		slog.Int("nats_replicas", c.NATSReplicas), slog.Int("inbox_max_lag", c.InboxMaxLag),
 		slog.Duration("session_ttl", c.SessionTTL.Duration), slog.Duration("session_recheck", c.SessionRecheck.Duration),
-		slog.Duration("session_idle", c.SessionIdle.Duration), slog.Int64("max_body_bytes", c.MaxBodyBytes),
+		slog.Duration("session_idle", c.SessionIdle.Duration), slog.Duration("audit_retention", c.AuditRetention.Duration),
+		slog.Int64("max_body_bytes", c.MaxBodyBytes),
 		slog.Duration("signature_tolerance", c.SignatureTolerance.Duration),
 		slog.Bool("allow_private_callbacks", c.AllowPrivateCallbacks), slog.String("ipdb_path", c.IPDBPath), slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("wechat_api_base", c.WechatAPIBase), slog.String("weibo_api_base", c.WeiboAPIBase),

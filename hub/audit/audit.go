@@ -14,6 +14,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -142,4 +143,47 @@ func (s *Store) Finish(ctx context.Context, p *Pending, targetID string) error {
 		return fmt.Errorf("complete audit entry: %w", err)
 	}
 	return nil
+}
+
+// pruneBatch bounds the entries one prune deletes (a long-kept log is cut
+// down in short transactions).
+const pruneBatch = 5000
+
+// Prune deletes the entries of every tenant older than before, in batches;
+// it returns how many it deleted.
+func (s *Store) Prune(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		const q = `DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? LIMIT ?)`
+		n, err := s.k.Exec(ctx, q, before.UTC(), pruneBatch)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("prune audit log: %w", err)
+		}
+		if n < pruneBatch {
+			return total, nil
+		}
+	}
+}
+
+// Keep prunes entries older than retention at start and then every hour
+// until ctx ends; retention 0 keeps everything.
+func (s *Store) Keep(ctx context.Context, retention time.Duration, log *slog.Logger) {
+	if retention <= 0 {
+		return
+	}
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if n, err := s.Prune(ctx, s.k.Now().Add(-retention)); err != nil {
+			log.Warn("audit log not pruned", "err", err)
+		} else if n > 0 {
+			log.Info("audit log pruned", "entries", n, "older_than", retention)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

@@ -164,3 +164,34 @@ func TestDetailShowsNoSecrets(t *testing.T) {
 		t.Error("a body that is no JSON object has a detail")
 	}
 }
+
+// Prune deletes the entries older than the cut-off, of every tenant, and
+// keeps the newer ones.
+func TestPruneKeepsTheRetention(t *testing.T) {
+	each(t, func(t *testing.T, k *store.Store, log *audit.Store) {
+		ctx := context.Background()
+		for _, tenant := range []string{"t1", "t2"} {
+			for range 3 { // the clock moves a second per entry
+				if err := log.Record(ctx, audit.Entry{TenantID: tenant, Action: audit.Login}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		t1, t2 := list(t, log, "t1", audit.Filter{}), list(t, log, "t2", audit.Filter{})
+		newest := t2[0].At // newest first
+		cut := t1[0].At.Add(t2[len(t2)-1].At.Sub(t1[0].At) / 2) // after t1's entries, before t2's
+		n, err := log.Prune(ctx, cut)
+		if err != nil || n != 3 {
+			t.Fatalf("pruned %d (%v), want t1's 3 entries older than the cut", n, err)
+		}
+		if got := list(t, log, "t1", audit.Filter{}); len(got) != 0 {
+			t.Fatalf("t1 keeps %d entries older than the retention", len(got))
+		}
+		if got := list(t, log, "t2", audit.Filter{}); len(got) != 3 {
+			t.Fatalf("t2 keeps %d entries, want its 3 newer ones", len(got))
+		}
+		if n, err := log.Prune(ctx, newest.Add(time.Second)); err != nil || n != 3 {
+			t.Fatalf("second prune: %d (%v), want 3", n, err)
+		}
+	})
+}
