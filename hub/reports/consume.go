@@ -110,8 +110,8 @@ func (s *Store) lockCursor(ctx context.Context, tx *store.Tx, tenantID string) (
 	return last, nil
 }
 
-// rollupKey is one row of report_hours.
-type rollupKey struct {
+// cell is one row of report_cells: an hour of a channel, group and agent.
+type cell struct {
 	hour                    int64
 	channel, group, agentID string
 }
@@ -122,7 +122,7 @@ func (s *Store) applyEvents(ctx context.Context, tx *store.Tx, tenantID string, 
 	if err != nil {
 		return err
 	}
-	sums := map[rollupKey]*Counts{}
+	cells := map[cell]*Counts{}
 	for i := range evs {
 		e := &evs[i]
 		if e.ConversationID == "" {
@@ -137,23 +137,28 @@ func (s *Store) applyEvents(ctx context.Context, tx *store.Tx, tenantID string, 
 			if !added {
 				continue // applied before: the rollup has it
 			}
-			k := rollupKey{hour: hourOf(f.At), channel: f.ChannelID, group: f.GroupID, agentID: f.AgentID}
-			if sums[k] == nil {
-				sums[k] = &Counts{}
-			}
-			sums[k].Add(f.counts())
+			addTo(cells, cell{hour: hourOf(f.At), channel: f.ChannelID, group: f.GroupID, agentID: f.AgentID}, f.counts())
 		}
 	}
 	if err := saveStates(ctx, tx, states); err != nil {
 		return err
 	}
-	return addRollup(ctx, tx, tenantID, sums)
+	return addRollup(ctx, tx, tenantID, cells)
 }
 
-func hourOf(t time.Time) int64 {
-	u := t.Unix()
-	return u - ((u%3600)+3600)%3600
+func addTo[K comparable](m map[K]*Counts, k K, c Counts) {
+	if m[k] == nil {
+		m[k] = &Counts{}
+	}
+	m[k].Add(c)
 }
+
+func hourOf(t time.Time) int64 { return floor(t.Unix(), 3600) }
+
+// dayOf is the start of the UTC day of a unix time.
+func dayOf(u int64) int64 { return floor(u, 86400) }
+
+func floor(u, unit int64) int64 { return u - ((u%unit)+unit)%unit }
 
 func insertFact(ctx context.Context, tx *store.Tx, tenantID string, f *Fact) (bool, error) {
 	const q = `INSERT INTO report_facts (tenant_id, event_id, kind, conversation_id, at, channel_id, group_id, agent_id, value)
@@ -209,22 +214,82 @@ func saveStates(ctx context.Context, tx *store.Tx, states map[string]*convState)
 	return nil
 }
 
-// addRollup adds the sums to their rows of report_hours.
-func addRollup(ctx context.Context, tx *store.Tx, tenantID string, sums map[rollupKey]*Counts) error {
+// slot is one row of report_hours or report_days: a dimension's key (the
+// whole tenant: dim and k empty) at an hour or a UTC day.
+type slot struct {
+	t      int64
+	dim, k string
+}
+
+// slots are the dimension rows a cell adds to.
+func (c cell) slots(t int64) []slot {
+	out := []slot{{t, "", ""}, {t, string(ByChannel), c.channel}, {t, string(ByGroup), c.group}}
+	if c.agentID != "" {
+		out = append(out, slot{t, string(ByAgent), c.agentID})
+	}
+	return out
+}
+
+// addRollup adds the cells' counts to report_cells and to their
+// dimensions' rows of report_hours and report_days.
+func addRollup(ctx context.Context, tx *store.Tx, tenantID string, cells map[cell]*Counts) error {
+	hours, days := map[slot]*Counts{}, map[slot]*Counts{}
+	rows := make([]rollupRow, 0, len(cells))
+	for c, n := range cells {
+		rows = append(rows, rollupRow{[]any{tenantID, c.hour, c.channel, c.group, c.agentID}, n})
+		for _, sl := range c.slots(c.hour) {
+			addTo(hours, sl, *n)
+		}
+		for _, sl := range c.slots(dayOf(c.hour)) {
+			addTo(days, sl, *n)
+		}
+	}
+	if err := upsert(ctx, tx, "report_cells", []string{"tenant_id", "hour", "channel_id", "group_id", "agent_id"}, rows); err != nil {
+		return err
+	}
+	for table, m := range map[string]map[slot]*Counts{"report_hours": hours, "report_days": days} {
+		rows = rows[:0]
+		for sl, n := range m {
+			rows = append(rows, rollupRow{[]any{tenantID, sl.dim, sl.k, sl.t}, n})
+		}
+		col := map[string]string{"report_hours": "hour", "report_days": "day"}[table]
+		if err := upsert(ctx, tx, table, []string{"tenant_id", "dim", "k", col}, rows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rollupRow is a rollup row's key values and the counts to add to it.
+type rollupRow struct {
+	key []any
+	add *Counts
+}
+
+// upsert adds rows to a rollup table, up to 100 rows a statement (their
+// keys are distinct: PostgreSQL refuses one key twice in a statement).
+func upsert(ctx context.Context, tx *store.Tx, table string, keyCols []string, rows []rollupRow) error {
 	sets := make([]string, len(countCols))
 	for i, c := range countCols {
-		sets[i] = c + " = report_hours." + c + " + excluded." + c
+		sets[i] = c + " = " + table + "." + c + " + excluded." + c
 	}
-	q := `INSERT INTO report_hours (tenant_id, hour, channel_id, group_id, agent_id, ` + strings.Join(countCols, ", ") +
-		`) VALUES (?, ?, ?, ?, ?, ` + store.Placeholders(len(countCols)) + `)
-		ON CONFLICT (tenant_id, hour, channel_id, group_id, agent_id) DO UPDATE SET ` + strings.Join(sets, ", ")
-	for k, c := range sums {
-		args := []any{tenantID, k.hour, k.channel, k.group, k.agentID}
-		for _, v := range c.fields() {
-			args = append(args, *v)
+	one := "(" + store.Placeholders(len(keyCols)+len(countCols)) + ")"
+	for start := 0; start < len(rows); start += 100 {
+		part := rows[start:min(start+100, len(rows))]
+		values := make([]string, len(part))
+		args := make([]any, 0, len(part)*(len(keyCols)+len(countCols)))
+		for i, r := range part {
+			values[i] = one
+			args = append(args, r.key...)
+			for _, v := range r.add.fields() {
+				args = append(args, *v)
+			}
 		}
+		q := `INSERT INTO ` + table + ` (` + strings.Join(keyCols, ", ") + `, ` + strings.Join(countCols, ", ") +
+			`) VALUES ` + strings.Join(values, ", ") + ` ON CONFLICT (` + strings.Join(keyCols, ", ") +
+			`) DO UPDATE SET ` + strings.Join(sets, ", ")
 		if _, err := tx.Exec(ctx, q, args...); err != nil {
-			return fmt.Errorf("add to report rollup: %w", err)
+			return fmt.Errorf("add to %s: %w", table, err)
 		}
 	}
 	return nil

@@ -18,18 +18,28 @@ type Filter struct {
 	AgentID   string
 }
 
-// where is the filter's WHERE clause over report_hours and its arguments.
-func (f Filter) where(tenantID string) (string, []any) {
-	w := ` WHERE tenant_id = ? AND hour >= ? AND hour < ?`
-	args := []any{tenantID, f.From.Unix(), f.To.Unix()}
-	for _, d := range []struct{ col, v string }{{"channel_id", f.ChannelID}, {"group_id", f.GroupID},
-		{"agent_id", f.AgentID}} {
-		if d.v != "" {
-			w += ` AND ` + d.col + ` = ?`
-			args = append(args, d.v)
+// Dimension is what a breakdown groups by, or a filter narrows.
+type Dimension string
+
+// The dimensions of the rollup.
+const (
+	ByChannel Dimension = "channel"
+	ByGroup   Dimension = "group"
+	ByAgent   Dimension = "agent"
+)
+
+// cellCols are the dimensions' columns in report_cells.
+var cellCols = map[Dimension]string{ByChannel: "channel_id", ByGroup: "group_id", ByAgent: "agent_id"}
+
+// set are the dimensions the filter narrows, with their values.
+func (f Filter) set() map[Dimension]string {
+	out := map[Dimension]string{}
+	for d, v := range map[Dimension]string{ByChannel: f.ChannelID, ByGroup: f.GroupID, ByAgent: f.AgentID} {
+		if v != "" {
+			out[d] = v
 		}
 	}
-	return w, args
+	return out
 }
 
 // sums is the SELECT list summing every count column.
@@ -41,18 +51,110 @@ func sums() string {
 	return strings.Join(parts, ", ")
 }
 
+// KeyCounts are the counts of one channel, group or agent.
+type KeyCounts struct {
+	Key string `db:"k"`
+	Counts
+}
+
 // Totals sums the filter's slice of the rollup. With an agent filter the
 // conversations are the ones the agent took.
 func (s *Store) Totals(ctx context.Context, tenantID string, f Filter) (Counts, error) {
-	w, args := f.where(tenantID)
 	var c Counts
-	if err := s.k.Get(ctx, &c, `SELECT `+sums()+` FROM report_hours`+w, args...); err != nil {
-		return c, fmt.Errorf("report totals: %w", err)
+	var rows []KeyCounts
+	var err error
+	if set := f.set(); len(set) > 1 {
+		rows, err = s.cells(ctx, tenantID, f, "")
+	} else {
+		dim, k := "", ""
+		for d, v := range set {
+			dim, k = string(d), v
+		}
+		rows, err = s.slots(ctx, tenantID, dim, &k, f.From, f.To)
+	}
+	if err != nil {
+		return c, err
+	}
+	for _, r := range rows {
+		c.Add(r.Counts)
 	}
 	if f.AgentID != "" {
 		c.Conversations = c.Taken
 	}
 	return c, nil
+}
+
+// slots sums a dimension's rows per key (only key k when k is not nil)
+// over [from, to): the whole UTC days from report_days, the hours at the
+// edges from report_hours.
+func (s *Store) slots(ctx context.Context, tenantID, dim string, k *string, from, to time.Time) ([]KeyCounts, error) {
+	f, t := from.Unix(), to.Unix()
+	fullFrom, fullTo := dayOf(f+86399), dayOf(t)
+	where := ` WHERE tenant_id = ? AND dim = ?`
+	args := []any{tenantID, dim}
+	if k != nil {
+		where += ` AND k = ?`
+		args = append(args, *k)
+	}
+	if fullFrom >= fullTo { // no whole day: hours only
+		fullFrom, fullTo = t, t
+	}
+	var days []KeyCounts
+	q := `SELECT k, ` + sums() + ` FROM report_days` + where + ` AND day >= ? AND day < ? GROUP BY k`
+	if fullFrom < fullTo {
+		if err := s.k.Select(ctx, &days, q, append(args, fullFrom, fullTo)...); err != nil {
+			return nil, fmt.Errorf("report days: %w", err)
+		}
+	}
+	q = `SELECT k, ` + sums() + ` FROM report_hours` + where + ` AND hour >= ? AND hour < ? GROUP BY k`
+	for _, span := range [][2]int64{{f, min(fullFrom, t)}, {max(fullTo, f), t}} {
+		if span[0] >= span[1] {
+			continue
+		}
+		var hours []KeyCounts
+		if err := s.k.Select(ctx, &hours, q, append(args, span[0], span[1])...); err != nil {
+			return nil, fmt.Errorf("report hours: %w", err)
+		}
+		days = merge(days, hours)
+	}
+	return days, nil
+}
+
+// cells sums report_cells over the filter, per the column by ("" for one
+// total row): the slow path, for filters on two dimensions at once.
+func (s *Store) cells(ctx context.Context, tenantID string, f Filter, by string) ([]KeyCounts, error) {
+	key := "''"
+	if by != "" {
+		key = by
+	}
+	q := `SELECT ` + key + ` AS k, ` + sums() + ` FROM report_cells WHERE tenant_id = ? AND hour >= ? AND hour < ?`
+	args := []any{tenantID, f.From.Unix(), f.To.Unix()}
+	for d, v := range f.set() {
+		q += ` AND ` + cellCols[d] + ` = ?`
+		args = append(args, v)
+	}
+	if by != "" {
+		q += ` GROUP BY ` + by
+	}
+	var rows []KeyCounts
+	if err := s.k.Select(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("report cells: %w", err)
+	}
+	return rows, nil
+}
+
+func merge(a, b []KeyCounts) []KeyCounts {
+	idx := map[string]int{}
+	out := make([]KeyCounts, 0, len(a)+len(b))
+	for _, r := range append(a, b...) {
+		if i, ok := idx[r.Key]; ok {
+			out[i].Add(r.Counts)
+			continue
+		}
+		idx[r.Key] = len(out)
+		out = append(out, r)
+	}
+	return out
 }
 
 // HourCounts are the counts of one UTC hour.
@@ -64,10 +166,23 @@ type HourCounts struct {
 // Hours sums the filter's slice per hour, oldest first (hours without
 // facts left out).
 func (s *Store) Hours(ctx context.Context, tenantID string, f Filter) ([]HourCounts, error) {
-	w, args := f.where(tenantID)
+	q := `SELECT hour, ` + sums() + ` FROM report_hours WHERE tenant_id = ? AND dim = ? AND k = ?`
+	args := []any{tenantID, "", ""}
+	if set := f.set(); len(set) > 1 {
+		q = `SELECT hour, ` + sums() + ` FROM report_cells WHERE tenant_id = ?`
+		args = []any{tenantID}
+		for d, v := range set {
+			q += ` AND ` + cellCols[d] + ` = ?`
+			args = append(args, v)
+		}
+	} else {
+		for d, v := range set {
+			args[1], args[2] = string(d), v
+		}
+	}
+	q += ` AND hour >= ? AND hour < ? GROUP BY hour ORDER BY hour`
 	var hs []HourCounts
-	q := `SELECT hour, ` + sums() + ` FROM report_hours` + w + ` GROUP BY hour ORDER BY hour`
-	if err := s.k.Select(ctx, &hs, q, args...); err != nil {
+	if err := s.k.Select(ctx, &hs, q, append(args, f.From.Unix(), f.To.Unix())...); err != nil {
 		return nil, fmt.Errorf("report hours: %w", err)
 	}
 	if f.AgentID != "" {
@@ -78,37 +193,28 @@ func (s *Store) Hours(ctx context.Context, tenantID string, f Filter) ([]HourCou
 	return hs, nil
 }
 
-// Dimension is what a breakdown groups by.
-type Dimension string
-
-// The dimensions of the rollup.
-const (
-	ByChannel Dimension = "channel_id"
-	ByGroup   Dimension = "group_id"
-	ByAgent   Dimension = "agent_id"
-)
-
-// KeyCounts are the counts of one channel, group or agent.
-type KeyCounts struct {
-	Key string `db:"k"`
-	Counts
-}
-
 // By sums the filter's slice per channel, group or agent, largest volume
 // first. Per agent, the conversations are the ones each agent took, and
-// the row with the empty key (what no agent holds: conversations opened,
-// abandoned, tickets) is left out.
+// what no agent holds (conversations opened, abandoned, tickets) is left
+// out.
 func (s *Store) By(ctx context.Context, tenantID string, f Filter, d Dimension) ([]KeyCounts, error) {
-	switch d {
-	case ByChannel, ByGroup, ByAgent:
-	default:
+	if cellCols[d] == "" {
 		return nil, fmt.Errorf("report dimension %q", d)
 	}
-	w, args := f.where(tenantID)
 	var rows []KeyCounts
-	q := `SELECT ` + string(d) + ` AS k, ` + sums() + ` FROM report_hours` + w + ` GROUP BY ` + string(d)
-	if err := s.k.Select(ctx, &rows, q, args...); err != nil {
-		return nil, fmt.Errorf("report by %s: %w", d, err)
+	var err error
+	set := f.set()
+	v, only := set[d]
+	switch {
+	case len(set) == 0:
+		rows, err = s.slots(ctx, tenantID, string(d), nil, f.From, f.To)
+	case len(set) == 1 && only:
+		rows, err = s.slots(ctx, tenantID, string(d), &v, f.From, f.To)
+	default:
+		rows, err = s.cells(ctx, tenantID, f, cellCols[d])
+	}
+	if err != nil {
+		return nil, err
 	}
 	if d == ByAgent || f.AgentID != "" {
 		kept := rows[:0]

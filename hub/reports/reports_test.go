@@ -122,6 +122,23 @@ func TestFixtureBreakdowns(t *testing.T) {
 		if diff := diff(chB, totals(t, r, day, day, reports.Filter{ChannelID: "chB"})); diff != "" {
 			t.Errorf("channel chB (want, got):\n%s", diff)
 		}
+		// Two filters at once (report_cells): chA's conversations of group
+		// gS are all of the day's but c3 (chB).
+		chAgS := reports.Counts{Conversations: 2, Taken: 4, Answered: 2, FirstResponseSeconds: 690, Resolved: 3,
+			ResolutionSeconds: 3301, MessagesIn: 3, MessagesOut: 5, Rated: 3, Satisfied: 2, Transfers: 1}
+		if diff := diff(chAgS, totals(t, r, day, day, reports.Filter{ChannelID: "chA", GroupID: "gS"})); diff != "" {
+			t.Errorf("chA and gS: %s", diff)
+		}
+		if diff := diff(reports.Counts{}, totals(t, r, day, day, reports.Filter{ChannelID: "chB", AgentID: "a1"})); diff != "" {
+			t.Errorf("chB and a1: %s", diff)
+		}
+		// Three days: whole UTC days from the daily rollup, the edges by hour.
+		all := wantNov30
+		all.Add(wantDec1)
+		all.Add(wantDec2)
+		if diff := diff(all, totals(t, r, "2026-11-30", "2026-12-02", reports.Filter{})); diff != "" {
+			t.Errorf("three days: %s", diff)
+		}
 		hours, err := r.Hours(context.Background(), tenant, period(t, "2026-11-30", "2026-12-02").Filter(reports.Filter{}))
 		if err != nil {
 			t.Fatal(err)

@@ -1,0 +1,150 @@
+package reports
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub/store"
+	"github.com/kefu-hub/kefu/hub/store/storetest"
+)
+
+// benchConversations is how many conversations the generator spreads over
+// the 90 days the benchmarks report on:
+//
+//	go test ./hub/reports -run '^$' -bench . -benchtime 200x -conversations 1000000
+var benchConversations = flag.Int("conversations", 100_000, "conversations the report benchmarks generate")
+
+const benchTenant = "tn_bench"
+
+// benchStart is the first day of the generated 90 days (Asia/Shanghai).
+var benchStart = time.Date(2026, 9, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600))
+
+// generate writes the rollup of n conversations over 90 days: each one's
+// facts, as the consumer derives them, summed per hour, channel, group and
+// agent. 5 channels, 4 groups, 60 agents; 8% abandoned in the queue, 5%
+// tickets, the rest taken and answered (3 messages each way), 30% rated.
+func generate(tb testing.TB, k *store.Store, n int) int {
+	rng := rand.New(rand.NewPCG(16, uint64(n)))
+	cells := map[cell]*Counts{}
+	add := func(f Fact) {
+		addTo(cells, cell{hour: hourOf(f.At), channel: f.ChannelID, group: f.GroupID, agentID: f.AgentID}, f.counts())
+	}
+	span := int64(90 * 24 * time.Hour / time.Second)
+	for range n {
+		opened := benchStart.Add(time.Duration(rng.Int64N(span)) * time.Second)
+		ch, grp := fmt.Sprintf("ch_%d", rng.IntN(5)), fmt.Sprintf("gr_%d", rng.IntN(4))
+		agent := fmt.Sprintf("ag_%02d", rng.IntN(60))
+		f := func(k Kind, at time.Time, agent string, v int64) Fact {
+			return Fact{Kind: k, At: at, ChannelID: ch, GroupID: grp, AgentID: agent, Value: v}
+		}
+		add(f(KindOpened, opened, "", 0))
+		add(f(KindMessageIn, opened, "", 0))
+		switch p := rng.IntN(100); {
+		case p < 8:
+			add(f(KindAbandoned, opened, "", 0))
+			add(f(KindResolved, opened.Add(2*time.Minute), "", 120))
+			continue
+		case p < 13:
+			add(f(KindTicket, opened, "", 0))
+			continue
+		}
+		taken := opened.Add(time.Duration(rng.IntN(60)) * time.Second)
+		frt := 5 + rng.Int64N(300)
+		add(f(KindTaken, taken, agent, 0))
+		add(f(KindFirstResponse, opened, agent, frt))
+		for m := range 3 {
+			at := opened.Add(time.Duration(frt+int64(m)*120) * time.Second)
+			add(f(KindMessageOut, at, agent, 0))
+			add(f(KindMessageIn, at.Add(30*time.Second), agent, 0))
+		}
+		res := 600 + rng.Int64N(1800)
+		closed := opened.Add(time.Duration(res) * time.Second)
+		add(f(KindResolved, closed, agent, res))
+		if rng.IntN(10) < 3 {
+			add(f(KindRated, closed.Add(time.Minute), agent, 1+rng.Int64N(5)))
+		}
+	}
+	// the consumer's own rollup writes, 20,000 cells a transaction
+	chunk := map[cell]*Counts{}
+	flush := func() {
+		if err := k.Write(context.Background(), func(tx *store.Tx) error {
+			return addRollup(context.Background(), tx, benchTenant, chunk)
+		}); err != nil {
+			tb.Fatal(err)
+		}
+		chunk = map[cell]*Counts{}
+	}
+	for c, n := range cells {
+		if chunk[c] = n; len(chunk) == 20_000 {
+			flush()
+		}
+	}
+	flush()
+	if k.Postgres { // what autovacuum does after a bulk load
+		if _, err := k.Exec(context.Background(), `ANALYZE`); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return len(cells)
+}
+
+// BenchmarkReports90Days times what the report routes ask of the store
+// over the 90 generated days: the summary (the period and the previous
+// one), the daily volume (per hour, summed into days) and the agent
+// breakdown; it reports the 99th percentile as p99-ms.
+func BenchmarkReports90Days(b *testing.B) {
+	ctx := context.Background()
+	p := Period{From: benchStart, To: benchStart.AddDate(0, 0, 89)}
+	for _, dialect := range storetest.Names() {
+		b.Run(dialect, func(b *testing.B) {
+			k := storetest.Open(b, dialect, store.Options{}).Store
+			start := time.Now()
+			rows := generate(b, k, *benchConversations)
+			b.Logf("%s: %d conversations → %d cells in %v", dialect, *benchConversations, rows, time.Since(start))
+			r := New(k, Options{})
+			for _, q := range []struct {
+				name string
+				run  func() error
+			}{
+				{"summary", func() error {
+					if _, err := r.Totals(ctx, benchTenant, p.Filter(Filter{})); err != nil {
+						return err
+					}
+					_, err := r.Totals(ctx, benchTenant, p.Previous().Filter(Filter{}))
+					return err
+				}},
+				{"summary-agent", func() error {
+					_, err := r.Totals(ctx, benchTenant, p.Filter(Filter{AgentID: "ag_07"}))
+					return err
+				}},
+				{"volume-by-day", func() error {
+					hs, err := r.Hours(ctx, benchTenant, p.Filter(Filter{}))
+					Daily(p, hs)
+					return err
+				}},
+				{"agents", func() error {
+					_, err := r.By(ctx, benchTenant, p.Filter(Filter{}), ByAgent)
+					return err
+				}},
+			} {
+				b.Run(q.name, func(b *testing.B) {
+					times := make([]time.Duration, 0, b.N)
+					for b.Loop() {
+						t0 := time.Now()
+						if err := q.run(); err != nil {
+							b.Fatal(err)
+						}
+						times = append(times, time.Since(t0))
+					}
+					slices.Sort(times)
+					b.ReportMetric(float64(times[(len(times)*99)/100].Microseconds())/1000, "p99-ms")
+				})
+			}
+		})
+	}
+}
