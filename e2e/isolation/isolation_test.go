@@ -16,11 +16,13 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/kefu-hub/kefu/connectors/weibo/weibotest"
 	"github.com/kefu-hub/kefu/e2e/kit"
 )
 
@@ -893,6 +895,32 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				t.Errorf("B's channel signed with A's secret: %d %s, want 401", st, body)
 			}
 			isoLeak(t, "webhook answer", body, b)
+		})
+
+		t.Run("webhooks: B's Weibo channel does not take A's App Secret", func(t *testing.T) {
+			a, b := a.with(t), b.with(t)
+			fake := weibotest.New(t) // mints the accounts; no API call is made
+			bind := func(x *isoTenant) (string, weibotest.App) {
+				app := fake.NewApp()
+				r := x.admin.Must(201, "POST", "/api/v1/channels", map[string]any{"type": "weibo", "name": "微博 " + x.canary,
+					"config": map[string]any{"app_key": app.AppKey, "app_secret": app.Secret, "access_token": app.AccessToken, "uid": app.UID}})
+				return r.Str("id"), app
+			}
+			_, aApp := bind(a)
+			bID, bApp := bind(b)
+			sender := weibotest.NewUID()
+			forged := weibotest.Push(http.DefaultClient, h.Base+"/webhooks/weibo/"+bID, aApp, weibotest.Text(sender, "forged "+b.canary), weibotest.PushOpts{})
+			if forged.Status != http.StatusForbidden {
+				t.Errorf("B's Weibo channel signed with A's App Secret: %d %s, want 403", forged.Status, forged.Body)
+			}
+			isoLeak(t, "weibo webhook answer", []byte(forged.Body), b)
+			if own := weibotest.Push(http.DefaultClient, h.Base+"/webhooks/weibo/"+bID, bApp, weibotest.Text(sender, "own "+b.canary), weibotest.PushOpts{}); !own.OK() {
+				t.Fatalf("B's own push: %d %s", own.Status, own.Body)
+			}
+			kit.Eventually(t, 15*time.Second, "B's own push is stored", func() bool { return b.admin.HasConversation(strconv.FormatInt(sender, 10)) })
+			if a.admin.HasConversation(strconv.FormatInt(sender, 10)) {
+				t.Error("A sees the conversation of B's Weibo customer")
+			}
 		})
 
 		t.Run("websockets carry nothing of the other tenant", func(t *testing.T) {

@@ -61,7 +61,7 @@ func (s *Store) Window(ctx context.Context, q store.Querier, c *hub.Conversation
 			within, limit = p.EventWithin, p.EventMax
 		}
 	}
-	if opened.After(base) {
+	if !opened.IsZero() && !opened.Before(base) {
 		// A follow or click after the last message opens a fresh window;
 		// replies since that message count against it.
 		base, within, limit = opened, p.Within, p.Max

@@ -30,6 +30,23 @@ describe('channel forms', () => {
     expect(configOf(edit, false)).toEqual({ app_id: f.app_id, mode: 'compat', welcome_message: '' })
   })
 
+  it('checks Weibo credentials, and keeps stored secrets on edit', () => {
+    const f = blankForm('weibo')
+    f.name = '微博客服'
+    f.app_key = 'abc'
+    f.uid = '0123'
+    expect(validate(f, true)).toEqual(['badAppKey', 'badWeiboSecret', 'badAccessToken', 'badUid'])
+    f.app_key = '3326345412'
+    f.app_secret = '0123456789abcdef0123456789abcdef'
+    f.access_token = '2.00abcdefghijklmnop'
+    f.uid = '1902538057'
+    expect(validate(f, true)).toEqual([])
+    expect(configOf(f, true)).toEqual({ app_key: '3326345412', app_secret: f.app_secret, access_token: f.access_token, uid: '1902538057' })
+    const edit = formFromChannel({ type: 'weibo', name: '微博客服', config: { app_key: '3326345412', uid: '1902538057' }, default_group_id: null, offline_message: '' })
+    expect(validate(edit, false)).toEqual([]) // the secrets may stay empty on edit
+    expect(configOf(edit, false)).toEqual({ app_key: '3326345412', uid: '1902538057' })
+  })
+
   it('checks and shapes the web channel', () => {
     const f = blankForm('web')
     f.name = '官网'

@@ -20,7 +20,7 @@ export interface WebCfg {
   open_per_channel: number
 }
 export interface ChannelForm {
-  type: 'api' | 'wechat' | 'web'
+  type: 'api' | 'wechat' | 'weibo' | 'web'
   name: string
   default_group_id: string
   offline_message: string
@@ -31,6 +31,10 @@ export interface ChannelForm {
   encoding_aes_key: string
   mode: string
   welcome_message: string
+  // Weibo (app_secret above is shared with WeChat's form)
+  app_key: string
+  access_token: string
+  uid: string
   web: WebCfg
 }
 
@@ -47,6 +51,9 @@ export function blankForm(type: ChannelForm['type'] = 'api'): ChannelForm {
     encoding_aes_key: '',
     mode: 'safe',
     welcome_message: '',
+    app_key: '',
+    access_token: '',
+    uid: '',
     web: {
       allowed_domains: '',
       title: '',
@@ -81,6 +88,8 @@ export function formFromChannel(c: { type: string; name: string; config: any; de
   f.app_id = cfg.app_id ?? ''
   f.mode = cfg.mode ?? 'safe'
   f.welcome_message = cfg.welcome_message ?? ''
+  f.app_key = cfg.app_key ?? ''
+  f.uid = cfg.uid ?? ''
   if (c.type === 'web') {
     const w = f.web
     w.allowed_domains = (cfg.allowed_domains ?? []).join('\n')
@@ -120,6 +129,13 @@ export function configOf(f: ChannelForm, isNew: boolean): any {
       if (f.encoding_aes_key) c.encoding_aes_key = f.encoding_aes_key.trim()
       return c
     }
+    case 'weibo': {
+      // secrets left empty on edit keep their stored value
+      const c: any = { app_key: f.app_key.trim(), uid: f.uid.trim() }
+      if (f.app_secret || isNew) c.app_secret = f.app_secret.trim()
+      if (f.access_token || isNew) c.access_token = f.access_token.trim()
+      return c
+    }
     case 'web': {
       const w = f.web
       return {
@@ -157,6 +173,12 @@ export function validate(f: ChannelForm, isNew: boolean): string[] {
     if ((isNew || f.app_secret) && !/^[0-9a-zA-Z]{32}$/.test(f.app_secret.trim())) errs.push('badAppSecret')
     if (f.token && !/^[0-9a-zA-Z]{3,32}$/.test(f.token.trim())) errs.push('badToken')
     if (f.encoding_aes_key && !/^[0-9a-zA-Z]{43}$/.test(f.encoding_aes_key.trim())) errs.push('badAesKey')
+  }
+  if (f.type === 'weibo') {
+    if (!/^[0-9]{4,20}$/.test(f.app_key.trim())) errs.push('badAppKey')
+    if ((isNew || f.app_secret) && !/^[0-9a-zA-Z]{8,64}$/.test(f.app_secret.trim())) errs.push('badWeiboSecret')
+    if ((isNew || f.access_token) && !/^[A-Za-z0-9._-]{8,256}$/.test(f.access_token.trim())) errs.push('badAccessToken')
+    if (!/^[1-9][0-9]{0,18}$/.test(f.uid.trim())) errs.push('badUid')
   }
   if (f.type === 'web') {
     const w = f.web
