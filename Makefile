@@ -57,6 +57,8 @@ fuzz: ## run each fuzz target for 60s
 	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 60s ./connectors/wechat/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./connectors/weibo/
 	$(GO) test -run '^$$' -fuzz '^FuzzCheckSignature$$' -fuzztime 60s ./connectors/weibo/
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./connectors/qq/
+	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime 60s ./connectors/qq/
 	$(GO) test -run '^$$' -fuzz '^FuzzSearchKeyword$$' -fuzztime 60s ./connectors/web/visitors/
 	$(GO) test -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime 60s ./connectors/web/
 

@@ -21,6 +21,7 @@ import (
 	"github.com/kefu-hub/kefu/configs"
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/connectors/api"
+	"github.com/kefu-hub/kefu/connectors/qq"
 	"github.com/kefu-hub/kefu/connectors/web"
 	"github.com/kefu-hub/kefu/connectors/wechat"
 	"github.com/kefu-hub/kefu/connectors/weibo"
@@ -51,7 +52,8 @@ import (
 // kinds are the channel types the hub serves. Adding a channel is one line
 // here: its connector package provides everything else.
 func kinds(cfg configs.Config) connectors.Kinds {
-	return connectors.Kinds{api.Kind, wechat.Kind(cfg.WechatAPIBase), weibo.Kind(cfg.WeiboAPIBase), web.Kind}
+	return connectors.Kinds{api.Kind, wechat.Kind(cfg.WechatAPIBase), weibo.Kind(cfg.WeiboAPIBase),
+		qq.Kind(cfg.QQAPIBase, cfg.QQReplyWindow.Duration, cfg.QQGroupReplyWindow.Duration), web.Kind}
 }
 
 func logger(cfg configs.Config) *slog.Logger {
@@ -133,7 +135,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	asg := assign.New(k, assign.Deps{Conversations: convs, Identity: id, Channels: chans, Contacts: cts, Automations: autos,
 		Region: geo.Lookup, Log: log})
 	out := outbound.New(k, hook, chans.Get, convs.MessageResult)
-	in := inbox.New(k, chans, cts, convs, autos, asg.Router)
+	in := inbox.New(k, chans, cts, convs, autos, asg.Router, ks.Windows())
 	timers := automations.NewTimers(k, merge(convs.TimerHandlers(), asg.Router.TimerHandlers()), log)
 	if err := bootstrap(ctx, id.Tenants, cfg, log); err != nil {
 		return err

@@ -94,6 +94,13 @@ type Config struct {
 	WechatAPIBase string `json:"wechat_api_base"`
 	WeiboAPIBase  string `json:"weibo_api_base"`
 	QQAPIBase     string `json:"qq_api_base"`
+	// QQReplyWindow and QQGroupReplyWindow are how long after a customer's
+	// message agents may answer on QQ: the platform's rule is 60 minutes
+	// for a user, 5 for a group member (KEFU_QQ_REPLY_WINDOW,
+	// KEFU_QQ_GROUP_REPLY_WINDOW). Set them shorter to leave a margin, or
+	// follow the platform when it changes its rule.
+	QQReplyWindow      Duration `json:"qq_reply_window"`
+	QQGroupReplyWindow Duration `json:"qq_group_reply_window"`
 	// PprofAddr, when set, serves Go's profiler (/debug/pprof/) on its own
 	// listener; it must be a loopback address (KEFU_PPROF_ADDR; empty: off).
 	PprofAddr string `json:"pprof_addr"`
@@ -160,6 +167,8 @@ func Default() Config {
 		WechatAPIBase:      "https://api.weixin.qq.com",
 		WeiboAPIBase:       "https://api.weibo.com",
 		QQAPIBase:          "https://api.sgroup.qq.com",
+		QQReplyWindow:      Duration{time.Hour},
+		QQGroupReplyWindow: Duration{5 * time.Minute},
 		TrustedProxies:     []string{},
 
 		VisitorSocketsPerAddr:    30,
@@ -203,7 +212,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	}
 	var errs []error
 	durs := map[string]*Duration{"KEFU_SESSION_TTL": &c.SessionTTL, "KEFU_SESSION_RECHECK": &c.SessionRecheck, "KEFU_SESSION_IDLE": &c.SessionIdle,
-		"KEFU_SIGNATURE_TOLERANCE": &c.SignatureTolerance, "KEFU_AUDIT_RETENTION": &c.AuditRetention}
+		"KEFU_SIGNATURE_TOLERANCE": &c.SignatureTolerance, "KEFU_AUDIT_RETENTION": &c.AuditRetention,
+		"KEFU_QQ_REPLY_WINDOW": &c.QQReplyWindow, "KEFU_QQ_GROUP_REPLY_WINDOW": &c.QQGroupReplyWindow}
 	for k, p := range durs {
 		if v := getenv(k); v != "" {
 			d, err := time.ParseDuration(v)
@@ -284,6 +294,10 @@ func (c Config) Validate() error {
 	}
 	if c.SignatureTolerance.Duration <= 0 {
 		errs = append(errs, errors.New("signature_tolerance must be positive"))
+	}
+	if c.QQReplyWindow.Duration <= 0 || c.QQGroupReplyWindow.Duration <= 0 || c.QQReplyWindow.Duration > 24*time.Hour ||
+		c.QQGroupReplyWindow.Duration > 24*time.Hour {
+		errs = append(errs, errors.New("qq_reply_window and qq_group_reply_window must be positive, at most 24h"))
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		errs = append(errs, errors.New("database_url must start with postgres://"))
@@ -384,7 +398,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("signature_tolerance", c.SignatureTolerance.Duration),
 		slog.Bool("allow_private_callbacks", c.AllowPrivateCallbacks), slog.String("ipdb_path", c.IPDBPath), slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("wechat_api_base", c.WechatAPIBase), slog.String("weibo_api_base", c.WeiboAPIBase),
-		slog.String("qq_api_base", c.QQAPIBase), slog.String("pprof_addr", c.PprofAddr),
+		slog.String("qq_api_base", c.QQAPIBase), slog.Duration("qq_reply_window", c.QQReplyWindow.Duration),
+		slog.Duration("qq_group_reply_window", c.QQGroupReplyWindow.Duration), slog.String("pprof_addr", c.PprofAddr),
 		slog.String("metrics_addr", c.MetricsAddr), slog.Bool("metrics_token_set", c.MetricsToken != ""),
 		slog.Int("visitor_sockets_per_addr", c.VisitorSocketsPerAddr), slog.Int("visitor_sockets_per_channel", c.VisitorSocketsPerChannel),
 		slog.Int("visitor_sockets_max", c.VisitorSocketsMax),

@@ -80,4 +80,9 @@ const (
 	ContactUnsubscribed ContactEvent = "unsubscribe" // unfollowed: the platform refuses replies from now on
 	ContactScanned      ContactEvent = "scan"        // a follower scanned a QR code (Text: the scene)
 	ContactClicked      ContactEvent = "click"       // clicked a menu item (Text: its key)
+	// ContactMuted and ContactUnmuted: the customer turned the account's
+	// messages off or on again (QQ's C2C_MSG_REJECT / C2C_MSG_RECEIVE); they
+	// concern messages the account starts, not replies, and are recorded.
+	ContactMuted   ContactEvent = "mute"
+	ContactUnmuted ContactEvent = "unmute"
 )

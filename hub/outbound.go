@@ -28,12 +28,24 @@ type Outbound struct {
 	// reply's Message carries only Type, Text, Attachments and SenderType.
 	Message *Message
 	Contact *Contact
+	// ReplyTo is the customer message a reply answers, for platforms that
+	// take replies only as answers (QQ's msg_id); nil when there is none.
+	ReplyTo *ReplyTo
 	// Event is set for events.
 	Event *Event
 	// Staff marks a push to the tenant's own systems (a webhook
 	// subscription), which may see internal notes; a customer-facing channel
 	// never does.
 	Staff bool
+}
+
+// ReplyTo is the customer message a reply answers: its platform id, and
+// the reply's number among those answering it (1 for the first, failed ones
+// included), fixed when the reply is stored so every retry of the delivery
+// carries the same number.
+type ReplyTo struct {
+	ExternalID string `json:"external_id"`
+	N          int    `json:"n"`
 }
 
 // SendResult is what a connector reports for one attempt.

@@ -26,12 +26,32 @@ type ReplyPolicy struct {
 	// message does, when they come after the customer's last message
 	// (Weibo: following, a menu click, a scan).
 	Opens []ContactEvent
+	// ByContact, when set, gives some contacts a rule of their own (QQ
+	// group members: 5 minutes instead of 60); ok false keeps Within/Max.
+	ByContact func(contactExternalID string) (within time.Duration, max int, ok bool)
+	// TicketWhenClosed opens a ticket when the window closes on a customer
+	// message nobody answered: the platform takes no later message (QQ), so
+	// the agent must follow up another way.
+	TicketWhenClosed bool
+	// Explain is the platform's rule in words, added to the reason a closed
+	// window gives.
+	Explain string
 }
 
 // ReplyRule is a window for one type of customer message.
 type ReplyRule struct {
 	Within time.Duration
 	Max    int // 0: no count
+}
+
+// For is the rule for one contact: Within/Max, or ByContact's.
+func (p ReplyPolicy) For(contactExternalID string) (within time.Duration, max int) {
+	if p.ByContact != nil {
+		if w, m, ok := p.ByContact(contactExternalID); ok {
+			return w, m
+		}
+	}
+	return p.Within, p.Max
 }
 
 // Reasons a reply window is closed.

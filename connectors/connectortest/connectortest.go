@@ -91,6 +91,10 @@ type Harness struct {
 	Fake func(t *testing.T) Fake
 	// BadConfigs are channel configs Setup must reject as invalid input.
 	BadConfigs []json.RawMessage
+	// PlatformSecret marks a channel whose secret is the platform's own
+	// (QQ's AppSecret): the hub cannot make a new one, so a rotation
+	// without a new secret from the admin is refused and changes nothing.
+	PlatformSecret bool
 }
 
 // MaxBody is the inbound body limit the suite runs connectors with.
@@ -192,6 +196,22 @@ func delivery(ch *hub.Channel, contactID, text string) *hub.Outbound {
 	return &hub.Outbound{ID: randID("msg"), TenantID: ch.TenantID, Kind: hub.OutboundMessage, Message: &m, Contact: &c}
 }
 
+// reply is an agent's answer to customer message m, which the platform
+// pushes first (some platforms take replies only as answers to a message).
+func (r *rig) reply(t *testing.T, m Message, text string) *hub.Outbound {
+	t.Helper()
+	if st := r.fake.Deliver(t, r.url, r.ch, m, true); st < 200 || st > 299 {
+		t.Fatalf("the customer's message answered %d", st)
+	}
+	got := r.take()
+	if len(got) != 1 {
+		t.Fatalf("the customer's message published %+v", got)
+	}
+	d := delivery(r.ch, m.ContactID, text)
+	d.ReplyTo = &hub.ReplyTo{ExternalID: got[0].ExternalID, N: 1}
+	return d
+}
+
 var typeName = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
 
 // Run runs the contract against the connector the harness describes.
@@ -218,7 +238,13 @@ func Run(t *testing.T, h Harness) {
 		if r.ch.Secret != secret {
 			t.Fatal("Setup without rotate changed the secret: every platform would stop verifying")
 		}
-		if err := r.c.Setup(r.ch, r.ch.Config, true); err != nil || r.ch.Secret == secret || r.ch.Secret == "" {
+		if h.PlatformSecret {
+			var invalid *hub.InvalidError
+			if err := r.c.Setup(r.ch, r.ch.Config, true); !errors.As(err, &invalid) || r.ch.Secret != secret {
+				t.Fatalf("Setup with rotate and no new platform secret: %v, secret changed: %v; want a *hub.InvalidError, unchanged",
+					err, r.ch.Secret != secret)
+			}
+		} else if err := r.c.Setup(r.ch, r.ch.Config, true); err != nil || r.ch.Secret == secret || r.ch.Secret == "" {
 			t.Fatalf("Setup with rotate: %v, secret changed: %v", err, r.ch.Secret != secret)
 		}
 		// NUL bytes in the config's strings are refused or not stored
@@ -346,8 +372,8 @@ func Run(t *testing.T, h Harness) {
 
 	t.Run("Send delivers to the platform", func(t *testing.T) {
 		r := newRig(t, h)
-		m := newMessage("")
-		d := delivery(r.ch, m.ContactID, "您好，马上为您查询 ✓")
+		m := newMessage("在吗")
+		d := r.reply(t, m, "您好，马上为您查询 ✓")
 		res := r.c.Send(t.Context(), r.ch, d)
 		if res.Err != nil {
 			t.Fatalf("Send: %v (status %d)", res.Err, res.StatusCode)
@@ -363,8 +389,8 @@ func Run(t *testing.T, h Harness) {
 
 	t.Run("a platform failure is a retryable error", func(t *testing.T) {
 		r := newRig(t, h)
-		m := newMessage("")
-		d := delivery(r.ch, m.ContactID, "retry me")
+		m := newMessage("在吗")
+		d := r.reply(t, m, "retry me")
 		r.fake.FailNext(1)
 		res := r.c.Send(t.Context(), r.ch, d)
 		if res.Err == nil {

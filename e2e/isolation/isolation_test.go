@@ -69,6 +69,7 @@ func isoRoutes() map[string]isoRoute {
 		"GET /webhooks/wechat/:channel_id":               {access: accWebhook, obj: "channel"},
 		"POST /webhooks/wechat/:channel_id":              {access: accWebhook, obj: "channel"},
 		"GET /webhooks/weibo/:channel_id":                {access: accWebhook, obj: "channel"},
+		"POST /webhooks/qq/:channel_id":                  {access: accWebhook, obj: "channel"},
 		"POST /webhooks/weibo/:channel_id":               {access: accWebhook, obj: "channel"},
 		"GET /webhooks/weibo/:channel_id/files/:file_id": {access: accWebhook, obj: "channel"},
 		"POST /api/v1/attachments":                       {access: accAuth},

@@ -24,6 +24,7 @@ const (
 	TimerUnanswered    Kind = "unanswered"     // flag an assignment the agent has not answered
 	TimerOverflow      Kind = "overflow"       // move a waiting conversation to its next target
 	TimerMaxWait       Kind = "max_wait"       // offer a waiting customer to leave a message
+	TimerWindowClosed  Kind = "window_closed"  // the platform's reply window closed: ticket it if unanswered
 )
 
 // Arm schedules (or reschedules) a conversation's timer of a kind, in the

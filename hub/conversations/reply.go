@@ -104,8 +104,14 @@ func (s *Store) Outgoing(ctx context.Context, tx *store.Tx, c *hub.Conversation,
 			return nil, err
 		}
 		snap := *m
+		var answers *hub.ReplyTo
+		if _, ok := s.windows[ch.Type]; ok {
+			if answers, err = replyTo(ctx, tx, c, m.Seq); err != nil {
+				return nil, err
+			}
+		}
 		if err := outbound.Queue(ctx, tx, ch.ID, &hub.Outbound{TenantID: c.TenantID, Kind: hub.OutboundMessage,
-			Message: &snap, Contact: contact}); err != nil {
+			Message: &snap, Contact: contact, ReplyTo: answers}); err != nil {
 			return nil, err
 		}
 	}

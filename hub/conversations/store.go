@@ -26,7 +26,7 @@ type Store struct {
 	autos    *automations.Store
 	// windows are the platforms' reply rules by channel type; pushes the
 	// channel types that deliver over their own sockets (no delivery).
-	windows map[string]hub.ReplyPolicy
+	windows Windows
 	pushes  map[string]bool
 	log     *slog.Logger
 }
@@ -34,7 +34,7 @@ type Store struct {
 // Options are the channel-type facts the store needs (from the connector
 // kinds).
 type Options struct {
-	Windows map[string]hub.ReplyPolicy
+	Windows Windows
 	Pushes  map[string]bool
 	Log     *slog.Logger
 }

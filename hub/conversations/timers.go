@@ -20,6 +20,7 @@ func (s *Store) TimerHandlers() map[automations.Kind]automations.Handler {
 		automations.TimerStillChecking: s.stillChecking,
 		automations.TimerIdleReminder:  s.idle,
 		automations.TimerIdleClose:     s.idle,
+		automations.TimerWindowClosed:  windowClosed(s),
 	}
 }
 

@@ -45,7 +45,19 @@ func (s *Store) Window(ctx context.Context, q store.Querier, c *hub.Conversation
 	if err != nil {
 		return nil, err
 	}
-	within, limit := p.Within, p.Max
+	var unsub []struct {
+		At         sql.NullTime `db:"unsubscribed_at"`
+		ExternalID string       `db:"external_id"`
+	}
+	uq := `SELECT unsubscribed_at, external_id FROM contacts WHERE id = ?`
+	if err := q.Select(ctx, &unsub, uq, c.ContactID); err != nil {
+		return nil, fmt.Errorf("contact subscription: %w", err)
+	}
+	extID := ""
+	if len(unsub) == 1 {
+		extID = unsub[0].ExternalID
+	}
+	within, limit := p.For(extID)
 	w := &hub.ReplyWindow{Max: limit}
 	if len(last) == 0 && opened.IsZero() {
 		w.Reason, w.Message = hub.WindowExpired, "the customer has not written yet; the platform accepts replies only after a customer message"
@@ -57,14 +69,15 @@ func (s *Store) Window(ctx context.Context, q store.Querier, c *hub.Conversation
 		base, lastSeq = last[0].CreatedAt, last[0].Seq
 		if r, ok := p.Types[last[0].Type]; ok {
 			within, limit = r.Within, r.Max
-		} else if last[0].Type == "event" {
+		} else if last[0].Type == "event" && p.EventWithin > 0 {
 			within, limit = p.EventWithin, p.EventMax
 		}
 	}
 	if !opened.IsZero() && !opened.Before(base) {
 		// A follow or click after the last message opens a fresh window;
 		// replies since that message count against it.
-		base, within, limit = opened, p.Within, p.Max
+		base = opened
+		within, limit = p.For(extID)
 	}
 	w.Max, w.Unlimited = limit, limit == 0
 	var sent int
@@ -74,15 +87,10 @@ func (s *Store) Window(ctx context.Context, q store.Querier, c *hub.Conversation
 			return nil, fmt.Errorf("count replies: %w", err)
 		}
 	}
-	var unsub []sql.NullTime
-	uq := `SELECT unsubscribed_at FROM contacts WHERE id = ?`
-	if err := q.Select(ctx, &unsub, uq, c.ContactID); err != nil {
-		return nil, fmt.Errorf("contact subscription: %w", err)
-	}
 	exp := base.Add(within)
 	w.ExpiresAt, w.Remaining = &exp, max(limit-sent, 0)
 	switch {
-	case len(unsub) == 1 && unsub[0].Valid && !unsub[0].Time.Before(base):
+	case len(unsub) == 1 && unsub[0].At.Valid && !unsub[0].At.Time.Before(base):
 		w.Reason, w.Remaining = hub.WindowUnsubscribed, 0
 		w.Message = "the customer unfollowed the account: the platform no longer accepts messages to them (客户已取消关注)"
 	case !s.k.Now().Before(exp):
@@ -95,7 +103,33 @@ func (s *Store) Window(ctx context.Context, q store.Querier, c *hub.Conversation
 	default:
 		w.Open = true
 	}
+	if !w.Open && p.Explain != "" {
+		w.Message += " — " + p.Explain
+	}
 	return w, nil
+}
+
+// replyTo is the customer message an outgoing message (seq) answers, for
+// channels with a reply rule: the last customer message before it, and how
+// many outgoing messages since then, this one included.
+func replyTo(ctx context.Context, tx *store.Tx, c *hub.Conversation, seq int64) (*hub.ReplyTo, error) {
+	var last []struct {
+		Seq        int64          `db:"seq"`
+		ExternalID sql.NullString `db:"external_id"`
+	}
+	lq := `SELECT seq, external_id FROM messages WHERE conversation_id = ? AND direction = 'in' AND seq < ? ORDER BY seq DESC LIMIT 1`
+	if err := tx.Select(ctx, &last, lq, c.ID, seq); err != nil {
+		return nil, fmt.Errorf("answered message: %w", err)
+	}
+	if len(last) == 0 || !last[0].ExternalID.Valid {
+		return nil, nil //nolint:nilnil // nothing to answer: the connector refuses if it must answer
+	}
+	var n int
+	cq := `SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND direction = 'out' AND seq > ? AND seq <= ?`
+	if err := tx.Get(ctx, &n, cq, c.ID, last[0].Seq, seq); err != nil {
+		return nil, fmt.Errorf("count answers: %w", err)
+	}
+	return &hub.ReplyTo{ExternalID: last[0].ExternalID.String, N: n}, nil
 }
 
 // openedAt is when the contact last did something that opens a window by

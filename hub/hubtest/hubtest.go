@@ -46,7 +46,7 @@ func Build(k *store.Store) *Hub {
 	h.Conversations = conversations.New(k, h.Channels, h.Contacts, h.Automations, conversations.Options{Log: log})
 	h.Assign = assign.New(k, assign.Deps{Conversations: h.Conversations, Identity: h.Identity, Channels: h.Channels,
 		Contacts: h.Contacts, Automations: h.Automations, Log: log})
-	h.Inbox = inbox.New(k, h.Channels, h.Contacts, h.Conversations, h.Automations, h.Assign.Router)
+	h.Inbox = inbox.New(k, h.Channels, h.Contacts, h.Conversations, h.Automations, h.Assign.Router, nil)
 	h.Tickets = tickets.New(k, h.Conversations, h.Identity.Agents)
 	handlers := map[automations.Kind]automations.Handler{}
 	for _, m := range []map[automations.Kind]automations.Handler{h.Conversations.TimerHandlers(), h.Assign.Router.TimerHandlers()} {

@@ -30,12 +30,16 @@ type Inbox struct {
 	convs    *conversations.Store
 	autos    *automations.Store
 	router   *assign.Router
+	// windows are the platforms' reply rules: a window that closes on an
+	// unanswered message may open a ticket.
+	windows conversations.Windows
 }
 
-// New returns the inbox.
+// New returns the inbox; windows are the platforms' reply rules by channel
+// type (nil: none).
 func New(k *store.Store, chans *channels.Store, cts *contacts.Store, convs *conversations.Store,
-	autos *automations.Store, router *assign.Router) *Inbox {
-	return &Inbox{k: k, channels: chans, contacts: cts, convs: convs, autos: autos, router: router}
+	autos *automations.Store, router *assign.Router, windows conversations.Windows) *Inbox {
+	return &Inbox{k: k, channels: chans, contacts: cts, convs: convs, autos: autos, router: router, windows: windows}
 }
 
 // Result is what storing one inbound message did.
@@ -270,6 +274,9 @@ func store1(ctx context.Context, tx *store.Tx, ch *hub.Channel, conv *hub.Conver
 // records where it came from (for routing) and arms the greeting; an
 // answered conversation arms "still checking".
 func (s *Inbox) afterInbound(ctx context.Context, tx *store.Tx, ch *hub.Channel, conv *hub.Conversation, isNew bool, m *hub.Message, in *hub.Inbound) error {
+	if err := s.windows.ArmClose(ctx, tx, ch, conv, m, in.Contact.ExternalID); err != nil {
+		return err
+	}
 	a := s.autos.For(ctx, ch)
 	if isNew {
 		if err := s.router.OpenRouting(ctx, tx, ch, conv, in); err != nil {

@@ -14,10 +14,11 @@ type payload struct {
 	Message *hub.Message `json:"message,omitempty"`
 	Contact *hub.Contact `json:"contact,omitempty"`
 	Event   *hub.Event   `json:"event,omitempty"`
+	ReplyTo *hub.ReplyTo `json:"reply_to,omitempty"`
 }
 
 func encode(out *hub.Outbound) []byte {
-	b, err := json.Marshal(payload{Message: out.Message, Contact: out.Contact, Event: out.Event})
+	b, err := json.Marshal(payload{Message: out.Message, Contact: out.Contact, Event: out.Event, ReplyTo: out.ReplyTo})
 	if err != nil {
 		panic(fmt.Sprintf("encode delivery: %v", err)) // our own structs always marshal
 	}
@@ -40,7 +41,7 @@ func decode(d *Delivery) (*hub.Outbound, error) {
 	if err := json.Unmarshal(d.Payload, &p); err != nil {
 		return nil, fmt.Errorf("delivery payload: %w", err)
 	}
-	out.Message, out.Contact, out.Event = p.Message, p.Contact, p.Event
+	out.Message, out.Contact, out.Event, out.ReplyTo = p.Message, p.Contact, p.Event, p.ReplyTo
 	if out.Event != nil {
 		out.Event.TenantID = d.TenantID
 	}
