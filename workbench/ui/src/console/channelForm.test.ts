@@ -47,6 +47,21 @@ describe('channel forms', () => {
     expect(configOf(edit, false)).toEqual({ app_key: '3326345412', uid: '1902538057' })
   })
 
+  it('checks QQ bot credentials, and keeps the stored AppSecret on edit', () => {
+    const f = blankForm('qq')
+    f.name = 'QQ 客服'
+    f.app_id = 'bot1'
+    f.app_secret = 'short'
+    expect(validate(f, true)).toEqual(['badQQAppId', 'badQQSecret'])
+    f.app_id = '102000001'
+    f.app_secret = 'naOC0ocQE3shWLAfffVLB1rhYPG7'
+    expect(validate(f, true)).toEqual([])
+    expect(configOf(f, true)).toEqual({ app_id: '102000001', app_secret: 'naOC0ocQE3shWLAfffVLB1rhYPG7' })
+    const edit = formFromChannel({ type: 'qq', name: 'QQ 客服', config: { app_id: '102000001' }, default_group_id: null, offline_message: '' })
+    expect(validate(edit, false)).toEqual([])
+    expect(configOf(edit, false)).toEqual({ app_id: '102000001' })
+  })
+
   it('checks and shapes the web channel', () => {
     const f = blankForm('web')
     f.name = '官网'

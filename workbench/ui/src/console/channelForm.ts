@@ -20,7 +20,7 @@ export interface WebCfg {
   open_per_channel: number
 }
 export interface ChannelForm {
-  type: 'api' | 'wechat' | 'weibo' | 'web'
+  type: 'api' | 'wechat' | 'weibo' | 'qq' | 'web'
   name: string
   default_group_id: string
   offline_message: string
@@ -136,6 +136,12 @@ export function configOf(f: ChannelForm, isNew: boolean): any {
       if (f.access_token || isNew) c.access_token = f.access_token.trim()
       return c
     }
+    case 'qq': {
+      // the AppSecret left empty on edit keeps its stored value
+      const c: any = { app_id: f.app_id.trim() }
+      if (f.app_secret || isNew) c.app_secret = f.app_secret.trim()
+      return c
+    }
     case 'web': {
       const w = f.web
       return {
@@ -179,6 +185,10 @@ export function validate(f: ChannelForm, isNew: boolean): string[] {
     if ((isNew || f.app_secret) && !/^[0-9a-zA-Z]{8,64}$/.test(f.app_secret.trim())) errs.push('badWeiboSecret')
     if ((isNew || f.access_token) && !/^[A-Za-z0-9._-]{8,256}$/.test(f.access_token.trim())) errs.push('badAccessToken')
     if (!/^[1-9][0-9]{0,18}$/.test(f.uid.trim())) errs.push('badUid')
+  }
+  if (f.type === 'qq') {
+    if (!/^[0-9]{4,20}$/.test(f.app_id.trim())) errs.push('badQQAppId')
+    if ((isNew || f.app_secret) && !/^[0-9a-zA-Z]{8,128}$/.test(f.app_secret.trim())) errs.push('badQQSecret')
   }
   if (f.type === 'web') {
     const w = f.web
