@@ -43,6 +43,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/pipeline"
 	"github.com/kefu-hub/kefu/hub/reports"
+	"github.com/kefu-hub/kefu/hub/robot"
 	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/hub/stream"
 	"github.com/kefu-hub/kefu/tickets"
@@ -135,7 +136,9 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	asg := assign.New(k, assign.Deps{Conversations: convs, Identity: id, Channels: chans, Contacts: cts, Automations: autos,
 		Region: geo.Lookup, Log: log})
 	out := outbound.New(k, hook, chans.Get, convs.MessageResult)
-	in := inbox.New(k, chans, cts, convs, autos, asg.Router, ks.Windows())
+	knowledge := kb.New(k, warmSegmenter(log))
+	bot := robot.New(k, convs, chans.Get, robot.KB{Store: knowledge}, log)
+	in := inbox.New(k, chans, cts, convs, autos, asg.Router, ks.Windows(), bot)
 	timers := automations.NewTimers(k, merge(convs.TimerHandlers(), asg.Router.TimerHandlers()), log)
 	if err := bootstrap(ctx, id.Tenants, cfg, log); err != nil {
 		return err
@@ -160,12 +163,11 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		sinks = append(sinks, s.Events)
 	}
 	p := pipeline.New(pipeline.Deps{Store: k, Inbox: in, Router: asg.Router, Timers: timers, Outbound: out,
-		Failed: pipeline.NewFailed(k), Bus: b, Sender: registry, Channel: chans.Get, Sinks: sinks, Metrics: m, Log: log})
-	knowledge := kb.New(k, warmSegmenter(log))
+		Failed: pipeline.NewFailed(k), Robot: bot, Bus: b, Sender: registry, Channel: chans.Get, Sinks: sinks, Metrics: m, Log: log})
 	auditLog := audit.New(k)
 	handler := newHandler(cfg, workbench.Deps{Kernel: k, Audit: auditLog, Identity: id, Channels: chans, Files: files.New(k), Outbound: out,
 		Conversations: convs, Cards: conversations.NewCards(k, cts), Categories: conversations.NewCategories(k), Assign: asg, Contacts: cts, Automations: autos, Canned: canned.New(k),
-		KB:      knowledge,
+		KB: knowledge, Robot: bot,
 		Tickets: tickets.New(k, convs, id.Agents), Failed: p.Failed, Stream: st, Pipeline: p, Connectors: registry,
 		Metrics: m, Log: log, Region: geo.Lookup,
 		Ready: func(ctx context.Context) error { return ready(ctx, k, b, p.Ready()) }})

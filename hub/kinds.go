@@ -56,6 +56,7 @@ const (
 	SenderContact SenderType = "contact"
 	SenderAgent   SenderType = "agent"
 	SenderSystem  SenderType = "system" // automatic messages (greeting, queue notices …)
+	SenderRobot   SenderType = "robot"  // the robot's answers (hub/robot)
 )
 
 // MessageStatus is what became of a message.

@@ -31,6 +31,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/metrics"
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/pipeline"
+	"github.com/kefu-hub/kefu/hub/robot"
 	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/hub/stream"
 	"github.com/kefu-hub/kefu/tickets"
@@ -62,6 +63,7 @@ type Deps struct {
 	Automations   *automations.Store
 	Canned        *canned.Store
 	KB            *kb.Store
+	Robot         *robot.Robot
 	Failed        *pipeline.Failed
 	Tickets       *tickets.Store
 	Stream        *stream.Hub
@@ -226,7 +228,7 @@ func New(d Deps) *Server {
 	adm.PUT("/settings", admin.putSettings)
 	adm.POST("/agents/:id/reset-password", admin.resetPassword)
 	signin.Sessions{Identity: d.Identity, Respond: s.respond}.Mount(adm)
-	kbapi.API{KB: d.KB, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a, adm)
+	kbapi.API{KB: d.KB, Robot: d.Robot, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a, adm)
 	adm.GET("/webhooks", chans.listWebhooks)
 	adm.POST("/webhooks", chans.createWebhook)
 	adm.GET("/webhooks/:id", chans.getWebhook)

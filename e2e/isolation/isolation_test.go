@@ -260,6 +260,10 @@ func isoRoutes() map[string]isoRoute {
 		}},
 		"DELETE /api/v1/kb/articles/:id": {access: accAdmin, obj: "kb"},
 		"GET /api/v1/kb/lexicon":         {access: accAdmin},
+		"GET /api/v1/channels/:id/robot": {access: accAdmin, obj: "channel"},
+		"PUT /api/v1/channels/:id/robot": {access: accAdmin, obj: "channel", body: func(*isoTenant) any {
+			return map[string]any{"mode": "off", "max_misses": 2}
+		}},
 		"PUT /api/v1/kb/lexicon": {access: accAdmin, body: func(*isoTenant) any {
 			return map[string]any{"synonyms": []string{"运费=邮费"}}
 		}},

@@ -30,6 +30,17 @@ func markWaiting(ctx context.Context, tx *store.Tx, c *hub.Conversation) error {
 	return nil
 }
 
+// Hold keeps a new conversation out of the queue while the robot answers
+// it: its status stays queued, but nobody routes it until Release.
+func Hold(ctx context.Context, tx *store.Tx, convID string) error {
+	return stopWaiting(ctx, tx, convID)
+}
+
+// Release queues a held conversation (the robot handed it over).
+func Release(ctx context.Context, tx *store.Tx, c *hub.Conversation) error {
+	return markWaiting(ctx, tx, c)
+}
+
 // stopWaiting records that a conversation left the queue.
 func stopWaiting(ctx context.Context, tx *store.Tx, convID string) error {
 	if _, err := tx.Exec(ctx, `UPDATE conversation_routing SET waiting = FALSE WHERE conversation_id = ? AND waiting`, convID); err != nil {

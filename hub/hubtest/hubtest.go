@@ -17,7 +17,9 @@ import (
 	"github.com/kefu-hub/kefu/hub/conversations"
 	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/inbox"
+	"github.com/kefu-hub/kefu/hub/kb"
 	"github.com/kefu-hub/kefu/hub/outbound"
+	"github.com/kefu-hub/kefu/hub/robot"
 	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/hub/store/storetest"
 	"github.com/kefu-hub/kefu/tickets"
@@ -36,7 +38,13 @@ type Hub struct {
 	Outbound      *outbound.Store
 	Tickets       *tickets.Store
 	Timers        *automations.Timers
+	KB            *kb.Store
+	Robot         *robot.Robot
 }
+
+// segmenter is shared by every test hub of a test binary, as by the stores
+// of one hub process: its dictionary loads once.
+var segmenter = &kb.Segmenter{}
 
 // Build makes the stores on an open, migrated kernel.
 func Build(k *store.Store) *Hub {
@@ -46,7 +54,9 @@ func Build(k *store.Store) *Hub {
 	h.Conversations = conversations.New(k, h.Channels, h.Contacts, h.Automations, conversations.Options{Log: log})
 	h.Assign = assign.New(k, assign.Deps{Conversations: h.Conversations, Identity: h.Identity, Channels: h.Channels,
 		Contacts: h.Contacts, Automations: h.Automations, Log: log})
-	h.Inbox = inbox.New(k, h.Channels, h.Contacts, h.Conversations, h.Automations, h.Assign.Router, nil)
+	h.KB = kb.New(k, segmenter)
+	h.Robot = robot.New(k, h.Conversations, h.Channels.Get, robot.KB{Store: h.KB}, log)
+	h.Inbox = inbox.New(k, h.Channels, h.Contacts, h.Conversations, h.Automations, h.Assign.Router, nil, h.Robot)
 	h.Tickets = tickets.New(k, h.Conversations, h.Identity.Agents)
 	handlers := map[automations.Kind]automations.Handler{}
 	for _, m := range []map[automations.Kind]automations.Handler{h.Conversations.TimerHandlers(), h.Assign.Router.TimerHandlers()} {

@@ -33,13 +33,22 @@ type Inbox struct {
 	// windows are the platforms' reply rules: a window that closes on an
 	// unanswered message may open a ticket.
 	windows conversations.Windows
+	robot   Robot
+}
+
+// Robot is the channel robot as the inbox asks it, in the transaction that
+// stores a customer message: does it work this conversation (and hold it
+// out of the routing queue)?
+type Robot interface {
+	Engage(ctx context.Context, tx *store.Tx, ch *hub.Channel, conv *hub.Conversation, isNew bool) (bool, error)
 }
 
 // New returns the inbox; windows are the platforms' reply rules by channel
 // type (nil: none).
 func New(k *store.Store, chans *channels.Store, cts *contacts.Store, convs *conversations.Store,
-	autos *automations.Store, router *assign.Router, windows conversations.Windows) *Inbox {
-	return &Inbox{k: k, channels: chans, contacts: cts, convs: convs, autos: autos, router: router, windows: windows}
+	autos *automations.Store, router *assign.Router, windows conversations.Windows, robot Robot) *Inbox {
+	return &Inbox{k: k, channels: chans, contacts: cts, convs: convs, autos: autos, router: router, windows: windows,
+		robot: robot}
 }
 
 // Result is what storing one inbound message did.
@@ -52,11 +61,17 @@ type Result struct {
 	Duplicate      bool           // the message was already stored
 	Blocked        bool           // the sender is blacklisted: dropped, stored nowhere
 	Ticketed       bool           // a left message went straight into a ticket
+	Robot          bool           // the robot works the conversation: it answers, routing waits
 	Err            error
 }
 
 // Routable reports whether routing has anything to do after the message.
-func (r Result) Routable() bool { return r.Err == nil && !r.Duplicate && !r.Blocked && !r.Ticketed }
+func (r Result) Routable() bool {
+	return r.Err == nil && !r.Duplicate && !r.Blocked && !r.Ticketed && !r.Robot
+}
+
+// ForRobot reports whether the robot answers the message.
+func (r Result) ForRobot() bool { return r.Err == nil && !r.Duplicate && r.Robot }
 
 // Stored is the result as routing reads it.
 func (r Result) Stored() assign.Stored {
@@ -238,6 +253,11 @@ func (s *Inbox) ingestOne(ctx context.Context, tx *store.Tx, k *known, in *hub.I
 	}
 	if err := s.afterInbound(ctx, tx, ch, conv, isNew, m, in); err != nil {
 		return r, err
+	}
+	if s.robot != nil && !in.LeaveMessage {
+		if r.Robot, err = s.robot.Engage(ctx, tx, ch, conv, isNew); err != nil {
+			return r, err
+		}
 	}
 	if in.LeaveMessage && conv.Status == hub.ConvQueued {
 		// A left message is a ticket now; nobody routes it.

@@ -2,6 +2,7 @@ package kb
 
 import (
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -22,6 +23,30 @@ type analyzer struct {
 	canon   map[string]string // a protected word → the word kept
 	maxWord int               // longest protected word, in runes
 	stop    map[string]bool
+	bgOnce  sync.Once
+	bg      background
+}
+
+// background is the document frequency of the built-in background
+// questions, added to every index's statistics.
+type background struct {
+	df map[string]int
+	n  int
+}
+
+func (a *analyzer) background() background {
+	a.bgOnce.Do(func() {
+		a.bg.df = map[string]int{}
+		for _, l := range strings.Split(backgroundDict, "\n") {
+			if f := a.featurize(l); len(f) > 0 {
+				a.bg.n++
+				for t := range f {
+					a.bg.df[t]++
+				}
+			}
+		}
+	})
+	return a.bg
 }
 
 func newAnalyzer(seg *Segmenter, lex Lexicon) *analyzer {

@@ -111,7 +111,11 @@ func buildIndex(an *analyzer, articles []Article, prev *Index) *Index {
 			df[t]++
 		}
 	}
-	n := float64(len(docs))
+	bg := an.background()
+	for t, c := range bg.df {
+		df[t] += c
+	}
+	n := float64(len(docs) + bg.n)
 	for t, c := range df {
 		x.idf[t] = math.Log(1 + n/float64(c))
 	}

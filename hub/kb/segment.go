@@ -15,7 +15,9 @@ import (
 // The dictionaries are small on purpose: zh.txt is the 80k words of gse's
 // simplified-Chinese dictionary seen at least 20 times (0.9 MB instead of
 // 5 MB; loads in a fraction of a second), shop.txt the words of online shops
-// the general dictionary lacks or cuts wrongly, t2s.txt the 繁體→简体
+// the general dictionary lacks or cuts wrongly, background.txt typical
+// shop questions that only count in the word statistics (so a small
+// knowledge base still knows 怎么 is common and 运费 is not), t2s.txt the 繁體→简体
 // character table (from OpenCC's TSCharacters, one character to one).
 var (
 	//go:embed dict/zh.txt
@@ -28,6 +30,8 @@ var (
 	stopDict string
 	//go:embed dict/synonyms.txt
 	synonymDict string
+	//go:embed dict/background.txt
+	backgroundDict string
 )
 
 // Segmenter cuts Chinese text into words. Its dictionary loads on first use

@@ -24,6 +24,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/inbox"
 	"github.com/kefu-hub/kefu/hub/metrics"
 	"github.com/kefu-hub/kefu/hub/outbound"
+	"github.com/kefu-hub/kefu/hub/robot"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
@@ -42,7 +43,9 @@ type Deps struct {
 	Channel func(ctx context.Context, id string) (*hub.Channel, error)
 	// Sinks take the event broadcast on this process: the agent stream and
 	// the connectors that push over their own sockets.
-	Sinks   []func([]hub.Event)
+	Sinks []func([]hub.Event)
+	// Robot answers the conversations the robot works (nil: no robot).
+	Robot   *robot.Robot
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
 }
@@ -63,6 +66,7 @@ type Pipeline struct {
 	readyOnce  sync.Once
 	annMu      sync.Mutex
 	announced  map[string]time.Time // last queue-position announcement per tenant
+	robotTurns chan robot.Turn
 }
 
 type job struct {
@@ -82,7 +86,7 @@ func New(d Deps) *Pipeline {
 	}
 	return &Pipeline{Deps: d, bus: d.Bus, m: d.Metrics, log: d.Log,
 		lanes: lanes, turns: newTurns(),
-		MaxBatch: 256, SweepEvery: time.Second, ready: make(chan struct{})}
+		MaxBatch: 256, SweepEvery: time.Second, ready: make(chan struct{}), robotTurns: make(chan robot.Turn, 4096)}
 }
 
 // pgLanes is how many batches are stored at once on PostgreSQL.
@@ -147,6 +151,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	spawn(p.sweeper)
 	spawn(p.timers)
+	spawn(p.robotWorker)
 	go func() {
 		<-r.Running()
 		p.readyOnce.Do(func() { close(p.ready) })
@@ -282,6 +287,10 @@ func (p *Pipeline) batches(ctx context.Context, jobs <-chan *job, size int) {
 			j.done <- results[i]
 			if results[i].Routable() {
 				p.turns.add(results[i].TenantID, results[i].Stored())
+			}
+			if results[i].ForRobot() && p.Robot != nil {
+				p.robotTurns <- robot.Turn{TenantID: results[i].TenantID, ChannelID: j.in.ChannelID,
+					ConversationID: results[i].ConversationID, Text: j.in.Text, New: results[i].New}
 			}
 		}
 	}
@@ -474,5 +483,24 @@ func (p *Pipeline) announce(ctx context.Context, tenantID string) {
 	p.annMu.Unlock()
 	if err := p.Router.AnnouncePositions(ctx, tenantID); err != nil {
 		p.log.Warn("announce queue positions", "tenant", tenantID, "err", err)
+	}
+}
+
+// robotWorker answers the robot's turns in order, off the ingest lanes; a
+// conversation it hands over is routed at once.
+func (p *Pipeline) robotWorker(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case t := <-p.robotTurns:
+			handed, err := p.Robot.Answer(ctx, t)
+			if err != nil {
+				p.log.Warn("robot answer", "conversation", t.ConversationID, "err", err)
+			}
+			if handed {
+				p.turns.add(t.TenantID, assign.Stored{ConversationID: t.ConversationID, Status: hub.ConvQueued, New: true})
+			}
+		}
 	}
 }

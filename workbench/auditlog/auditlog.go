@@ -61,6 +61,7 @@ var audited = map[string]struct {
 	"PATCH /api/v1/kb/articles/:id":            {"kb_article.update", "kb_article"},
 	"DELETE /api/v1/kb/articles/:id":           {"kb_article.delete", "kb_article"},
 	"PUT /api/v1/kb/lexicon":                   {"kb_lexicon.update", "tenant"},
+	"PUT /api/v1/channels/:id/robot":           {"robot.update", "channel"},
 	"POST /api/v1/conversations/:id/blacklist": {"blacklist.add", "conversation"},
 	"DELETE /api/v1/blacklist/:id":             {"blacklist.remove", "blacklist"},
 	"GET /api/v1/conversations/:id/export":     {"conversation.export", "conversation"},

@@ -11,11 +11,13 @@ import (
 
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub/kb"
+	"github.com/kefu-hub/kefu/hub/robot"
 )
 
 // API serves the knowledge base routes.
 type API struct {
-	KB *kb.Store
+	KB    *kb.Store
+	Robot *robot.Robot
 	// Kit decodes bodies and maps errors to statuses (the workbench's).
 	Kit connectors.AgentKit
 }
@@ -31,6 +33,8 @@ func (a API) Mount(agents, admins gin.IRoutes) {
 	admins.DELETE("/kb/articles/:id", a.remove)
 	admins.GET("/kb/lexicon", a.lexicon)
 	admins.PUT("/kb/lexicon", a.setLexicon)
+	admins.GET("/channels/:id/robot", a.robot)
+	admins.PUT("/channels/:id/robot", a.setRobot)
 }
 
 // item is one search result: the contract's id and score (higher is
@@ -103,4 +107,18 @@ func (a API) setLexicon(g *gin.Context) {
 	}
 	l, err := a.KB.SetLexicon(g.Request.Context(), connectors.AgentOf(g).TenantID, l)
 	a.Kit.Respond(g, http.StatusOK, l, err)
+}
+
+func (a API) robot(g *gin.Context) {
+	st, err := a.Robot.Settings(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
+	a.Kit.Respond(g, http.StatusOK, st, err)
+}
+
+func (a API) setRobot(g *gin.Context) {
+	var st robot.Settings
+	if !a.Kit.Bind(g, &st) {
+		return
+	}
+	st, err := a.Robot.SetSettings(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"), st)
+	a.Kit.Respond(g, http.StatusOK, st, err)
 }

@@ -1,0 +1,220 @@
+// Package robot is the channel robot (智能机器人): it answers a new
+// conversation first, from a swappable brain (the knowledge base today),
+// offers "您是不是想问" suggestions when unsure, and hands the conversation
+// over to routing when the customer asks for a person (转人工) or it fails
+// to answer too often. Its messages stay in the conversation, so the agent
+// who takes over reads the whole robot transcript.
+package robot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/assign"
+	"github.com/kefu-hub/kefu/hub/conversations"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// Question is what the robot is asked.
+type Question struct {
+	TenantID, ChannelID, ConversationID string
+	Text                                string
+}
+
+// Reply is a brain's answer.
+type Reply struct {
+	// Text answers the question when Confident.
+	Text      string
+	Confident bool
+	// Suggestions are the questions the customer may have meant.
+	Suggestions []string
+}
+
+// Provider is the robot's brain: the knowledge base today, an external bot
+// (webhook) or a language model later.
+type Provider interface {
+	Answer(ctx context.Context, q Question) (Reply, error)
+}
+
+// Robot answers the conversations of channels whose robot is on.
+type Robot struct {
+	k       *store.Store
+	convs   *conversations.Store
+	channel func(ctx context.Context, id string) (*hub.Channel, error)
+	brain   Provider
+	log     *slog.Logger
+}
+
+// New returns the robot.
+func New(k *store.Store, convs *conversations.Store, channel func(ctx context.Context, id string) (*hub.Channel, error),
+	brain Provider, log *slog.Logger) *Robot {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Robot{k: k, convs: convs, channel: channel, brain: brain, log: log}
+}
+
+// Robot states of a conversation.
+const (
+	stateRobot      = "robot"
+	stateHandedOver = "handed_over"
+)
+
+// Engage runs in the transaction that stores a customer message: it reports
+// whether the robot works the conversation, and holds a new conversation
+// out of the routing queue when its channel's robot answers first.
+func (r *Robot) Engage(ctx context.Context, tx *store.Tx, ch *hub.Channel, conv *hub.Conversation, isNew bool) (bool, error) {
+	if !isNew {
+		var states []string
+		q := `SELECT state FROM robot_conversations WHERE conversation_id = ?`
+		if err := tx.Select(ctx, &states, q, conv.ID); err != nil {
+			return false, fmt.Errorf("robot state: %w", err)
+		}
+		return len(states) == 1 && states[0] == stateRobot, nil
+	}
+	if conv.Status != hub.ConvQueued {
+		return false, nil
+	}
+	s, err := settings(ctx, tx, ch.TenantID, ch.ID)
+	if err != nil || s.Mode != ModeFirst {
+		return false, err
+	}
+	const q = `INSERT INTO robot_conversations (conversation_id, tenant_id, state, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?)`
+	if _, err := tx.Exec(ctx, q, conv.ID, conv.TenantID, stateRobot, tx.Now(), tx.Now()); err != nil {
+		return false, fmt.Errorf("robot conversation: %w", err)
+	}
+	return true, assign.Hold(ctx, tx, conv.ID)
+}
+
+// Turn is one customer message the robot answers.
+type Turn struct {
+	TenantID, ChannelID, ConversationID string
+	Text                                string
+	// New: the message opened the conversation (the greeting goes first).
+	New bool
+}
+
+// Texts the robot says (Chinese first: the customers' language).
+const (
+	handoffText  = "正在为您转接人工客服，请稍候。"
+	suggestText  = "您是不是想问："
+	suggestHint  = "请回复您想问的问题，或回复“转人工”联系人工客服。"
+	notKnownText = "抱歉，我还没有理解您的问题，可以换个说法试试，或回复“转人工”联系人工客服。"
+)
+
+// Answer answers one customer message of a conversation the robot works,
+// and reports whether it handed the conversation over (route it now).
+func (r *Robot) Answer(ctx context.Context, t Turn) (handedOver bool, err error) {
+	conv, err := r.convs.ByID(ctx, t.ConversationID)
+	if err != nil {
+		return false, err
+	}
+	s, err := settings(ctx, r.k, t.TenantID, t.ChannelID)
+	if err != nil {
+		return false, err
+	}
+	var says []string
+	if t.New && s.Greeting != "" {
+		says = append(says, s.Greeting)
+	}
+	reason := ""
+	answered := false
+	if asks(t.Text, s.handoffWords()) {
+		reason = "asked"
+	} else {
+		rep, err := r.brain.Answer(ctx, Question{TenantID: t.TenantID, ChannelID: t.ChannelID,
+			ConversationID: t.ConversationID, Text: t.Text})
+		switch {
+		case err != nil:
+			r.log.Warn("robot brain failed; handing over", "conversation", t.ConversationID, "err", err)
+			reason = "robot_error"
+		case rep.Confident:
+			says, answered = append(says, rep.Text), true
+		case len(rep.Suggestions) > 0:
+			says = append(says, suggestion(rep.Suggestions))
+		default:
+			says = append(says, notKnownText)
+		}
+	}
+	return r.record(ctx, conv, s, says, answered, reason)
+}
+
+// record sends what the robot says and moves its counters in one
+// transaction; a miss too many, or a reason, hands over.
+func (r *Robot) record(ctx context.Context, conv *hub.Conversation, s Settings, says []string, answered bool,
+	reason string) (bool, error) {
+	handed := false
+	err := r.k.Write(ctx, func(tx *store.Tx) error {
+		var misses []int
+		q := `SELECT misses FROM robot_conversations WHERE conversation_id = ? AND state = ?` + r.k.ForUpdate()
+		if err := tx.Select(ctx, &misses, q, conv.ID, stateRobot); err != nil {
+			return fmt.Errorf("robot state: %w", err)
+		}
+		if len(misses) == 0 {
+			return nil // handed over meanwhile (another message, another process)
+		}
+		miss := 0
+		if !answered && reason == "" {
+			if miss = misses[0] + 1; miss >= s.MaxMisses {
+				reason, says = "unanswered", says[:len(says)-1] // hand over instead of another miss
+			}
+		}
+		if reason != "" {
+			says = append(says, handoffText)
+		}
+		for _, text := range says {
+			if _, err := r.convs.Outgoing(ctx, tx, conv, hub.SenderRobot, "", conversations.Text(text)); err != nil {
+				return err
+			}
+		}
+		if reason == "" {
+			const u = `UPDATE robot_conversations SET turns = turns + 1, answered = answered + ?, misses = ?,
+				updated_at = ? WHERE conversation_id = ?`
+			_, err := tx.Exec(ctx, u, boolInt(answered), miss, tx.Now(), conv.ID)
+			return err
+		}
+		const u = `UPDATE robot_conversations SET turns = turns + 1, state = ?, reason = ?, updated_at = ?
+			WHERE conversation_id = ?`
+		if _, err := tx.Exec(ctx, u, stateHandedOver, reason, tx.Now(), conv.ID); err != nil {
+			return err
+		}
+		handed = true
+		return assign.Release(ctx, tx, conv)
+	})
+	if err != nil {
+		return false, fmt.Errorf("robot answer: %w", err)
+	}
+	return handed, nil
+}
+
+// asks reports whether the customer asks for a person.
+func asks(text string, words []string) bool {
+	text = strings.ToLower(strings.TrimSpace(text))
+	for _, w := range words {
+		if w != "" && strings.Contains(text, strings.ToLower(w)) {
+			return true
+		}
+	}
+	return false
+}
+
+func suggestion(qs []string) string {
+	var b strings.Builder
+	b.WriteString(suggestText)
+	for i, q := range qs {
+		fmt.Fprintf(&b, "\n%d. %s", i+1, q)
+	}
+	b.WriteString("\n" + suggestHint)
+	return b.String()
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,142 @@
+package robot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// Mode is when a channel's robot answers.
+type Mode string
+
+// Modes.
+const (
+	ModeOff   Mode = "off"   // people answer everything
+	ModeFirst Mode = "first" // the robot answers first, then hands over to a person
+)
+
+// Settings are a channel's robot.
+type Settings struct {
+	ChannelID string `json:"channel_id"`
+	Mode      Mode   `json:"mode"`
+	// Greeting is sent when a conversation opens with the robot ("" = none).
+	Greeting string `json:"greeting"`
+	// MaxMisses is how many questions in a row the robot may fail to answer
+	// before it hands over (at least 1).
+	MaxMisses int `json:"max_misses"`
+	// HandoffWords ask for a person (转人工); empty uses the defaults.
+	HandoffWords []string  `json:"handoff_words"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+// DefaultHandoffWords ask for a person when a channel names none.
+var DefaultHandoffWords = []string{"转人工", "人工客服", "人工服务", "找人工", "真人", "人工"}
+
+// defaults are a channel's settings before an admin sets them.
+func defaults(channelID string) Settings {
+	return Settings{ChannelID: channelID, Mode: ModeOff, MaxMisses: 2, HandoffWords: []string{}}
+}
+
+func (s *Settings) validate() error {
+	s.Greeting = strings.TrimSpace(hub.Clean(s.Greeting))
+	words := []string{}
+	for _, w := range s.HandoffWords {
+		if w = strings.TrimSpace(hub.Clean(w)); w != "" {
+			words = append(words, w)
+		}
+	}
+	s.HandoffWords = words
+	switch {
+	case s.Mode != ModeOff && s.Mode != ModeFirst:
+		return hub.Invalid("mode is off or first")
+	case utf8.RuneCountInString(s.Greeting) > 1000:
+		return hub.Invalid("greeting is at most 1000 characters")
+	case s.MaxMisses < 1 || s.MaxMisses > 10:
+		return hub.Invalid("max_misses is 1 to 10")
+	case len(s.HandoffWords) > 20:
+		return hub.Invalid("at most 20 handoff words")
+	}
+	return nil
+}
+
+func (s Settings) handoffWords() []string {
+	if len(s.HandoffWords) == 0 {
+		return DefaultHandoffWords
+	}
+	return s.HandoffWords
+}
+
+type settingsRow struct {
+	ChannelID    string    `db:"channel_id"`
+	Mode         string    `db:"mode"`
+	Greeting     string    `db:"greeting"`
+	MaxMisses    int       `db:"max_misses"`
+	HandoffWords string    `db:"handoff_words"`
+	UpdatedAt    time.Time `db:"updated_at"`
+}
+
+type querier interface {
+	Select(ctx context.Context, dest any, q string, args ...any) error
+}
+
+// settings reads a channel's robot (the defaults when none is set).
+func settings(ctx context.Context, db querier, tenantID, channelID string) (Settings, error) {
+	var rows []settingsRow
+	const q = `SELECT channel_id, mode, greeting, max_misses, handoff_words, updated_at FROM robot_settings
+		WHERE tenant_id = ? AND channel_id = ?`
+	if err := db.Select(ctx, &rows, q, tenantID, channelID); err != nil {
+		return Settings{}, fmt.Errorf("robot settings: %w", err)
+	}
+	if len(rows) == 0 {
+		return defaults(channelID), nil
+	}
+	r := rows[0]
+	s := Settings{ChannelID: r.ChannelID, Mode: Mode(r.Mode), Greeting: r.Greeting, MaxMisses: r.MaxMisses,
+		HandoffWords: []string{}, UpdatedAt: r.UpdatedAt}
+	_ = json.Unmarshal([]byte(r.HandoffWords), &s.HandoffWords)
+	return s, nil
+}
+
+// Settings reads a channel's robot; another tenant's channel is not found.
+func (r *Robot) Settings(ctx context.Context, tenantID, channelID string) (Settings, error) {
+	if err := r.ownChannel(ctx, tenantID, channelID); err != nil {
+		return Settings{}, err
+	}
+	return settings(ctx, r.k, tenantID, channelID)
+}
+
+// SetSettings changes a channel's robot.
+func (r *Robot) SetSettings(ctx context.Context, tenantID, channelID string, s Settings) (Settings, error) {
+	if err := r.ownChannel(ctx, tenantID, channelID); err != nil {
+		return Settings{}, err
+	}
+	s.ChannelID, s.UpdatedAt = channelID, r.k.Now()
+	if err := s.validate(); err != nil {
+		return Settings{}, err
+	}
+	words, _ := json.Marshal(s.HandoffWords)
+	const q = `INSERT INTO robot_settings (channel_id, tenant_id, mode, greeting, max_misses, handoff_words, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET mode = excluded.mode,
+		greeting = excluded.greeting, max_misses = excluded.max_misses, handoff_words = excluded.handoff_words,
+		updated_at = excluded.updated_at`
+	if _, err := r.k.Exec(ctx, q, channelID, tenantID, string(s.Mode), s.Greeting, s.MaxMisses, string(words), s.UpdatedAt); err != nil {
+		return Settings{}, fmt.Errorf("save robot settings: %w", err)
+	}
+	return s, nil
+}
+
+func (r *Robot) ownChannel(ctx context.Context, tenantID, channelID string) error {
+	ch, err := r.channel(ctx, channelID)
+	if err != nil || ch.TenantID != tenantID {
+		return fmt.Errorf("channel %s: %w", channelID, hub.ErrNotFound)
+	}
+	return nil
+}
+
+var _ querier = (*store.Tx)(nil)
