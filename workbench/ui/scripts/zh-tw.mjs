@@ -3,7 +3,7 @@
 // with Taiwan phrasing). It runs before every build, test and dev server,
 // so no text is ever left without its zh-TW form; the output is not
 // checked in.
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as OpenCC from 'opencc-js'
@@ -12,7 +12,10 @@ const src = join(dirname(fileURLToPath(import.meta.url)), '..', 'src')
 const toTW = OpenCC.Converter({ from: 'cn', to: 'twp' })
 const entry = /^ {2}(\w+): \[('(?:[^'\\]|\\.)*')/
 const out = {}
-for (const line of readFileSync(join(src, 'i18n.ts'), 'utf8').split('\n')) {
+// the main table, and the texts pages in their own chunks bring (*.i18n.ts)
+const files = ['i18n.ts', ...readdirSync(join(src, 'console')).filter((f) => f.endsWith('.i18n.ts')).map((f) => join('console', f))]
+const lines = files.flatMap((f) => readFileSync(join(src, f), 'utf8').split('\n'))
+for (const line of lines) {
   const m = entry.exec(line)
   if (m) out[m[1]] = toTW(Function('return ' + m[2])())
 }

@@ -482,6 +482,7 @@ const dict = {
   backToChat: ['返回对话', 'Back to the chat'],
   // The audit log (操作日志).
   sec_audit: ['操作日志', 'Audit log'],
+  sec_reports: ['报表', 'Reports'],
   auditHint: ['谁在何时做了什么：登录、登录失败，以及客服、角色、渠道、密钥、路由、自动化等的变更、导出和删除。', 'Who did what and when: sign-ins, failed sign-ins, and changes to agents, roles, channels, secrets, routing and automations, exports and deletions.'],
   auditTime: ['时间', 'Time'],
   auditActor: ['操作人', 'Who'],
@@ -599,8 +600,16 @@ export function has(key: string): key is MessageKey {
   return Object.prototype.hasOwnProperty.call(dict, key)
 }
 
+// Pages in chunks of their own bring their texts along (console/*.i18n.ts,
+// the same two columns; scripts/zh-tw.mjs makes their zh-TW too), so the
+// agent bundle does not carry them.
+const extra: Record<string, readonly [string, string]> = {}
+export function addTexts(texts: Record<string, readonly [string, string]>) {
+  Object.assign(extra, texts)
+}
+
 export function t(key: MessageKey, vars: Record<string, string> = {}): string {
-  const e = dict[key] as readonly [string, string] | undefined
+  const e = (dict[key] ?? extra[key]) as readonly [string, string] | undefined
   let s = e ? e[locale.value === 'en' ? 1 : 0] : key
   if (e && locale.value === 'zh-TW') s = zhTW.value[key] ?? s
   return s.replace(/\{(\w+)\}/g, (_, k: string) => vars[k] ?? '')

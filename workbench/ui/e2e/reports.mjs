@@ -1,0 +1,52 @@
+// Browser test of the console's reports (报表), driven by TestUIReports
+// (e2e/browser): the overview tiles with their definitions, the volume
+// chart, the heatmap and the agent table over a hub with two answered
+// conversations, a CSV download, and the page at 375 px.
+//
+// env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_AGENT_NAME,
+// KEFU_CHROMIUM, KEFU_SHOTS (optional).
+import { step, check, newPage, shot, login, run, pageErrors } from './browser.mjs'
+
+await run('reports-', async () => {
+  const page = await newPage('admin')
+  await login(page, '/console/reports', process.env.KEFU_ADMIN_EMAIL, process.env.KEFU_ADMIN_PASSWORD)
+  const conv = page.locator('[data-tile=conversations] .num')
+  await conv.waitFor()
+  check((await conv.textContent()).trim() === '2', 'conversations tile: ' + (await conv.textContent()))
+  check((await page.locator('[data-tile=answer_rate] .num').textContent()).trim() === '100.0%', 'answer rate tile')
+  const def = await page.locator('[data-tile=first_response]').getAttribute('title')
+  check(def.includes('客服第一条回复'), 'the first response tile explains itself: ' + def)
+  await page.getByRole('button', { name: '指标说明' }).click()
+  await page.locator('.report-defs dt', { hasText: '满意率' }).waitFor()
+  check(await page.locator('.report-chart canvas').isVisible(), 'the volume chart is drawn')
+  const cells = await page.locator('[data-test=heatmap] td').allTextContents()
+  check(cells.length === 7 * 24, `heatmap cells: ${cells.length}`)
+  check(cells.reduce((n, c) => n + (Number(c) || 0), 0) === 2, 'the heatmap counts the two conversations')
+  const row = page.locator(`tr[data-agent="${process.env.KEFU_AGENT_NAME}"]`)
+  await row.waitFor()
+  check((await row.locator('td').nth(1).textContent()).trim() === '2', 'the agent took both')
+  await shot(page, 'reports-overview')
+  await page.locator('[data-test=heatmap]').scrollIntoViewIfNeeded()
+  await shot(page, 'reports-heatmap-agents')
+
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=csv-summary]').click()])
+  check(dl.suggestedFilename().startsWith('report-summary-'), 'CSV file name: ' + dl.suggestedFilename())
+
+  // An empty period says so.
+  await page.locator('input[name=report-from]').fill('2020-01-01')
+  await page.locator('input[name=report-to]').fill('2020-01-07')
+  await page.getByRole('button', { name: '查询' }).click()
+  await page.locator('[data-test=report-empty]').waitFor()
+
+  // On a phone.
+  const phone = await newPage('phone')
+  await phone.setViewportSize({ width: 375, height: 740 })
+  await login(phone, '/console/reports', process.env.KEFU_ADMIN_EMAIL, process.env.KEFU_ADMIN_PASSWORD)
+  await phone.locator('[data-tile=conversations] .num').waitFor()
+  const wide = await phone.evaluate(() => document.documentElement.scrollWidth)
+  check(wide <= 375, `the reports page is ${wide}px wide at 375`)
+  await shot(phone, 'reports-375')
+
+  check(pageErrors.length === 0, 'page errors: ' + pageErrors.join('; '))
+  step('done')
+})

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest'
+import { change, heat, lastDays, percent, seconds } from './reports'
+
+describe('report formatting', () => {
+  it('writes rates, durations and changes', () => {
+    expect(percent(2 / 3)).toBe('66.7%')
+    expect(percent(null)).toBe('—')
+    expect(seconds(345)).toBe('5m 45s')
+    expect(seconds(45.4)).toBe('45s')
+    expect(seconds(7380)).toBe('2h 3m')
+    expect(seconds(null)).toBe('—')
+    expect(change(3, 2)).toBe('+50%')
+    expect(change(1, 2)).toBe('-50%')
+    expect(change(1, 0)).toBe('')
+    expect(heat(5, 10)).toBe(0.5)
+    expect(heat(0, 0)).toBe(0)
+  })
+  it('spans the last days, today included', () => {
+    expect(lastDays(7, new Date(2026, 11, 6))).toEqual({ from: '2026-11-30', to: '2026-12-06' })
+  })
+})
+
+describe('report texts', () => {
+  it('load with the page, in every language', async () => {
+    const mem = new Map<string, string>()
+    ;(globalThis as any).localStorage = { getItem: (k: string) => mem.get(k) ?? null, setItem: (k: string, v: string) => mem.set(k, v) }
+    ;(globalThis as any).document = { documentElement: { lang: '' }, createElement: () => ({}) }
+    const { setLocale } = await import('../i18n')
+    const { rt } = await import('./reports.i18n')
+    const { zhTW } = await import('../i18n-tw.gen')
+    expect(rt('rep_answer_rate')).toBe('接通率')
+    expect(zhTW['rep_def_satisfaction']).toContain('滿意')
+    await setLocale('en')
+    expect(rt('rep_lastDays', { n: '7' })).toBe('Last 7 days')
+  })
+})

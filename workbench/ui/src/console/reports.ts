@@ -1,0 +1,103 @@
+// The reports page's API calls and formatting, in the page's own chunk
+// (the agent bundle never loads them). Figures and definitions: the
+// README's Reports section and GET /api/v1/reports/* in the OpenAPI file.
+import { call, getToken, qs } from '../api'
+
+export interface Figures {
+  conversations: number
+  taken: number
+  answered: number
+  answer_rate: number | null
+  first_response_seconds_avg: number | null
+  resolved: number
+  resolution_seconds_avg: number | null
+  messages_in: number
+  messages_out: number
+  rated: number
+  satisfied: number
+  satisfaction_rate: number | null
+  abandoned: number
+  transfers: number
+  tickets: number
+}
+export interface Summary extends Figures {
+  from: string
+  to: string
+  timezone: string
+  previous: Figures & { from: string; to: string }
+}
+export interface Row extends Figures {
+  key: string
+  name?: string
+}
+export interface Volume {
+  from: string
+  to: string
+  by: string
+  rows: Row[]
+  heatmap?: number[][]
+}
+export interface ReportFilter {
+  from: string
+  to: string
+  channel?: string
+  group?: string
+  agent?: string
+}
+
+const path = (kind: string, f: ReportFilter, extra: Record<string, string> = {}) =>
+  '/reports/' + kind + qs({ ...f, ...extra })
+
+export const reports = {
+  summary: (f: ReportFilter) => call<Summary>('GET', path('summary', f)),
+  volume: (f: ReportFilter, by: string) => call<Volume>('GET', path('volume', f, { by })),
+  agents: (f: ReportFilter) => call<{ agents: Row[] }>('GET', path('agents', f)),
+  // csv downloads a report as the hub writes it (UTF-8 CSV).
+  async csv(kind: string, f: ReportFilter, extra: Record<string, string> = {}): Promise<Blob> {
+    const res = await fetch('/api/v1' + path(kind, f, { ...extra, format: 'csv' }), {
+      headers: { Authorization: 'Bearer ' + getToken() },
+    })
+    if (!res.ok) throw new Error(String(res.status))
+    return res.blob()
+  },
+}
+
+// isoDate is a date as YYYY-MM-DD in the browser's time zone.
+export function isoDate(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`
+}
+
+// lastDays is the span of the n days ending today.
+export function lastDays(n: number, today = new Date()): { from: string; to: string } {
+  const from = new Date(today)
+  from.setDate(from.getDate() - (n - 1))
+  return { from: isoDate(from), to: isoDate(today) }
+}
+
+// percent writes a rate (0–1) as "66.7%", or "—" when there is none.
+export function percent(r: number | null): string {
+  return r === null ? '—' : (Math.round(r * 1000) / 10).toFixed(1) + '%'
+}
+
+// seconds writes a duration as "45s", "5m 45s" or "2h 3m"; "—" for none.
+export function seconds(s: number | null): string {
+  if (s === null) return '—'
+  const v = Math.round(s)
+  if (v < 60) return v + 's'
+  if (v < 3600) return `${Math.floor(v / 60)}m ${v % 60}s`
+  return `${Math.floor(v / 3600)}h ${Math.floor((v % 3600) / 60)}m`
+}
+
+// change is the relative change from prev to cur ("+50%"), "" when there
+// is nothing to compare.
+export function change(cur: number | null, prev: number | null): string {
+  if (cur === null || prev === null || prev === 0) return ''
+  const pct = Math.round(((cur - prev) / prev) * 100)
+  return (pct > 0 ? '+' : '') + pct + '%'
+}
+
+// heat is a heatmap cell's shade (0 none … 1 the busiest cell).
+export function heat(v: number, max: number): number {
+  return max > 0 ? Math.round((v / max) * 100) / 100 : 0
+}
