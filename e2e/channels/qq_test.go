@@ -7,6 +7,7 @@ package channels
 import (
 	"bytes"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -181,7 +182,7 @@ func TestQQInbound(t *testing.T) {
 func TestQQReplies(t *testing.T) {
 	t.Parallel()
 	kit.ForModes(t, func(t *testing.T, m kit.Mode) {
-		_, h, adm, fake := qqHub(t, m, 0)
+		e, h, adm, fake := qqHub(t, m, 0)
 		agent := adm.NewAgent("qq-replies@kefu.test", 50)
 		agent.SetStatus("online")
 		ch := newQQChannel(t, adm, fake, nil)
@@ -272,6 +273,32 @@ func TestQQReplies(t *testing.T) {
 			return false
 		})
 		_ = id
+		if !m.Cluster {
+			return
+		}
+		// Cluster: a second hub process uses the stored token instead of
+		// fetching its own.
+		h2 := e.Start()
+		fetched := fake.CallCount("token", -1)
+		other := "U" + strings.ToUpper(kit.RandHex(8))
+		ch.mustPush(t, fake, qqtest.C2C(other, qqMsgID(), "两台服务器"))
+		a2 := (&kit.Client{T: t, Base: h.Base, Token: agent.Token}).On(h2)
+		oconv := a2.ConversationOf(other, 15*time.Second)["id"].(string)
+		for i := range 3 {
+			a2.Must(201, "POST", "/api/v1/conversations/"+oconv+"/messages", map[string]any{"content": "回复 " + strconv.Itoa(i)})
+		}
+		kit.Eventually(t, 15*time.Second, "3 answers reach QQ", func() bool {
+			n := 0
+			for _, s := range fake.Sends() {
+				if s.To == other {
+					n++
+				}
+			}
+			return n == 3
+		})
+		if n := fake.CallCount("token", -1) - fetched; n != 0 {
+			t.Errorf("the second process fetched %d tokens of its own, want 0 (it reads the stored one)", n)
+		}
 	})
 }
 

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/kefu-hub/kefu/connectors/qq/qqtest"
 	"github.com/kefu-hub/kefu/connectors/weibo/weibotest"
 	"github.com/kefu-hub/kefu/e2e/kit"
 )
@@ -925,6 +926,37 @@ func TestTenantIsolationMatrix(t *testing.T) {
 			kit.Eventually(t, 15*time.Second, "B's own push is stored", func() bool { return b.admin.HasConversation(strconv.FormatInt(sender, 10)) })
 			if a.admin.HasConversation(strconv.FormatInt(sender, 10)) {
 				t.Error("A sees the conversation of B's Weibo customer")
+			}
+		})
+
+		t.Run("webhooks: B's QQ channel does not take A's AppSecret", func(t *testing.T) {
+			a, b := a.with(t), b.with(t)
+			fake := qqtest.New(t) // mints the bots; no API call is made
+			bind := func(x *isoTenant) (string, qqtest.App) {
+				app := fake.NewApp()
+				r := x.admin.Must(201, "POST", "/api/v1/channels", map[string]any{"type": "qq", "name": "QQ " + x.canary,
+					"config": map[string]any{"app_id": app.AppID, "app_secret": app.Secret}})
+				return r.Str("id"), app
+			}
+			_, aApp := bind(a)
+			bID, bApp := bind(b)
+			user := "UISO" + strings.ToUpper(kit.RandHex(6))
+			url := h.Base + "/webhooks/qq/" + bID
+			// A's secret, with B's AppID in the header (and with A's): refused either way.
+			forged := qqtest.Send(nil, url, aApp, qqtest.C2C(user, "ROBOT1.0_"+kit.RandHex(8), "forged "+b.canary), qqtest.Opts{AppID: bApp.AppID})
+			if forged.Status != http.StatusUnauthorized {
+				t.Errorf("B's QQ channel signed with A's AppSecret: %d %s, want 401", forged.Status, forged.Body)
+			}
+			isoLeak(t, "qq webhook answer", forged.Body, b)
+			if r := qqtest.Send(nil, url, aApp, qqtest.C2C(user, "ROBOT1.0_"+kit.RandHex(8), "forged "+b.canary), qqtest.Opts{}); r.Status != http.StatusForbidden {
+				t.Errorf("B's QQ channel called back as A's bot: %d %s, want 403", r.Status, r.Body)
+			}
+			if own := fake.Push(url, bApp, qqtest.C2C(user, "ROBOT1.0_"+kit.RandHex(8), "own "+b.canary), qqtest.Opts{}); !own.Acked() {
+				t.Fatalf("B's own callback: %d %s", own.Status, own.Body)
+			}
+			kit.Eventually(t, 15*time.Second, "B's own callback is stored", func() bool { return b.admin.HasConversation(user) })
+			if a.admin.HasConversation(user) {
+				t.Error("A sees the conversation of B's QQ customer")
 			}
 		})
 
