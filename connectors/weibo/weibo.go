@@ -66,7 +66,9 @@ func (c *Connector) Type() string { return Type }
 // click; one reply to an @mention; none after unfollowing.
 var Window = hub.ReplyPolicy{Within: 48 * time.Hour,
 	Types: map[string]hub.ReplyRule{TypeMention: {Within: 48 * time.Hour, Max: 1}},
-	Opens: []hub.ContactEvent{hub.ContactSubscribed, hub.ContactScanned, hub.ContactClicked}}
+	Opens: []hub.ContactEvent{hub.ContactSubscribed, hub.ContactScanned, hub.ContactClicked},
+	Explain: "Weibo accepts replies for 48 hours after the user's last message, follow, scan or menu click, one reply to an @mention, " +
+		"none after unfollowing (微博：用户最后一次私信、关注、扫码或点击菜单后 48 小时内可回复；@提及 只能回复一次；取消关注后不能回复)"}
 
 // Kind is the Weibo channel, calling the platform at apiBase
 // (KEFU_WEIBO_API_BASE; "" for Weibo's own).

@@ -195,6 +195,18 @@ func TestWeiboInbound(t *testing.T) {
 		if adm.HasConversation(strconv.FormatInt(forger, 10)) {
 			t.Fatal("a refused push opened a conversation")
 		}
+
+		// Media Weibo could not serve at first is fetched when an agent opens it.
+		wb.mustPush(t, weibotest.Image(user, user+5, user+6))
+		ms = adm.WaitMessages(convID, len(pushes)+3)
+		u := ms[len(ms)-1].Attachments[0].URL
+		if res, b := agent.Download(u); res.StatusCode != http.StatusBadGateway || !bytes.Contains(b, []byte("media_unavailable")) {
+			t.Fatalf("media Weibo does not serve yet: %d %s, want 502 media_unavailable", res.StatusCode, b)
+		}
+		fake.AddMedia(strconv.FormatInt(user+6, 10), weibotest.Media{ContentType: "image/png", Data: img})
+		if res, b := agent.Download(u); res.StatusCode != 200 || !bytes.Equal(b, img) {
+			t.Fatalf("media fetched on demand: %d, %d bytes, want the image", res.StatusCode, len(b))
+		}
 	})
 }
 
