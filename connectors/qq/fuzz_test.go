@@ -51,6 +51,9 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
+		if p.Op == OpHeartbeat {
+			return
+		}
 		if p.Op == OpValidation {
 			if v, err := p.Validation(); err != nil || v.PlainToken == "" {
 				t.Fatalf("an accepted op 13 has no plain_token: %v", err)

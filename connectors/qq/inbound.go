@@ -61,6 +61,11 @@ func (c *Connector) callback(g *gin.Context) {
 		fail(g, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
+	if p.Op == OpHeartbeat { // botgo answers these too; nothing is stored
+		seq, _ := p.HeartbeatSeq()
+		g.JSON(http.StatusOK, gin.H{"op": OpHeartbeatAck, "d": seq})
+		return
+	}
 	if p.Op == OpValidation {
 		v, _ := p.Validation() // Parse checked it
 		g.JSON(http.StatusOK, gin.H{"plain_token": v.PlainToken, "signature": Sign(a.sec.AppSecret, v.EventTS, []byte(v.PlainToken))})

@@ -9,9 +9,11 @@ import (
 
 // Opcodes of the callback protocol.
 const (
-	OpDispatch   = 0  // an event
-	OpAck        = 12 // the bot's answer to a dispatch
-	OpValidation = 13 // the callback address check
+	OpDispatch     = 0  // an event
+	OpHeartbeat    = 1  // a heartbeat (d: the last seq)
+	OpHeartbeatAck = 11 // the bot's answer to a heartbeat
+	OpAck          = 12 // the bot's answer to a dispatch
+	OpValidation   = 13 // the callback address check
 )
 
 // Event types the connector handles.
@@ -112,10 +114,23 @@ func Parse(body []byte) (*Payload, error) {
 		if p.T == "" || len(p.T) > 64 || len(p.ID) > maxIDLen {
 			return nil, malformed("a dispatch needs its event type t")
 		}
+	case OpHeartbeat:
+		if _, err := p.HeartbeatSeq(); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, malformed("op %d is not a callback this endpoint takes", p.Op)
 	}
 	return &p, nil
+}
+
+// HeartbeatSeq is an op 1 body's d, the seq to acknowledge.
+func (p *Payload) HeartbeatSeq() (uint32, error) {
+	var n uint32
+	if err := json.Unmarshal(p.D, &n); err != nil {
+		return 0, malformed("op 1 d must be the last seq: %v", err)
+	}
+	return n, nil
 }
 
 // Validation decodes an op 13 body's d.

@@ -78,6 +78,10 @@ func TestValidation(t *testing.T) {
 	if err := qqtest.Validate(r.url, r.app); err != nil {
 		t.Fatal(err)
 	}
+	hb := qqtest.Send(nil, r.url, r.app, qq.Payload{Op: qq.OpHeartbeat, D: []byte("42")}, qqtest.Opts{})
+	if hb.Status != 200 || string(hb.Body) != `{"d":42,"op":11}` {
+		t.Fatalf("a heartbeat answered %d %s, want {\"op\":11,\"d\":42}", hb.Status, hb.Body)
+	}
 	forged := qqtest.Send(nil, r.url, r.app, qqtest.Validation("p", "1"), qqtest.Opts{Secret: "notTheSecret"})
 	if forged.Status != 401 {
 		t.Fatalf("a forged address check answered %d, want 401", forged.Status)
