@@ -19,6 +19,7 @@ package qq
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -93,9 +94,17 @@ func Window(c2c, group time.Duration) hub.ReplyPolicy {
 			return 0, 0, false
 		},
 		TicketWhenClosed: true,
-		Explain: "QQ 自 2025-04-21 起不允许机器人主动发消息：单聊只能在用户消息后 60 分钟内回复（每条最多 5 次），群聊 5 分钟内；" +
-			"请等待客户再次发消息，或通过工单以其他方式跟进。",
+		Explain: fmt.Sprintf("QQ 自 2025-04-21 起不允许机器人主动发消息：单聊只能在用户消息后%s内回复（每条最多 5 次），群聊%s内；"+
+			"请等待客户再次发消息，或通过工单以其他方式跟进。", zhDuration(c2c), zhDuration(group)),
 	}
+}
+
+// zhDuration says d in Chinese minutes (or seconds when it is not whole minutes).
+func zhDuration(d time.Duration) string {
+	if d%time.Minute == 0 {
+		return fmt.Sprintf(" %d 分钟", d/time.Minute)
+	}
+	return fmt.Sprintf(" %d 秒", d/time.Second)
 }
 
 // Kind is the QQ bot channel, calling the platform at apiBase

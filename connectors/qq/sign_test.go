@@ -61,3 +61,20 @@ func TestKeySeed(t *testing.T) {
 		t.Errorf("seed of a 40-byte secret = %q", Key(long).Seed())
 	}
 }
+
+// The closed window's reason names the configured windows.
+func TestWindowExplains(t *testing.T) {
+	w := Window(time.Hour, 5*time.Minute)
+	if !strings.Contains(w.Explain, "用户消息后 60 分钟内回复") || !strings.Contains(w.Explain, "群聊 5 分钟内") {
+		t.Errorf("Explain = %q", w.Explain)
+	}
+	if d, n := w.For(GroupContact("g", "m")); d != 5*time.Minute || n != 5 {
+		t.Errorf("a group member's rule: %v, %d", d, n)
+	}
+	if d, n := w.For("user"); d != time.Hour || n != 5 {
+		t.Errorf("a user's rule: %v, %d", d, n)
+	}
+	if s := zhDuration(90 * time.Second); s != " 90 秒" {
+		t.Errorf("zhDuration(90s) = %q", s)
+	}
+}
