@@ -77,7 +77,7 @@ type Push struct {
 	Type       string      `json:"type"`
 	ReceiverID json.Number `json:"receiver_id"`
 	SenderID   json.Number `json:"sender_id"`
-	CreatedAt  string      `json:"created_at"`
+	CreatedAt  Field       `json:"created_at"`
 	Text       string      `json:"text"`
 	Data       Data        `json:"data"`
 	// At is CreatedAt parsed.
@@ -160,12 +160,31 @@ func Parse(body []byte) (*Push, error) {
 	if p.ReceiverID != "" && !positiveInt(p.ReceiverID) {
 		return nil, malformed("receiver_id must be a positive integer, got %q", p.ReceiverID)
 	}
-	at, err := time.Parse(timeLayout, strings.TrimSpace(p.CreatedAt))
-	if err != nil {
+	at, ok := parseTime(strings.TrimSpace(string(p.CreatedAt)))
+	if !ok {
 		return nil, malformed("created_at %q is not Weibo's time format", p.CreatedAt)
 	}
 	p.At = at
 	return &p, nil
+}
+
+// parseTime reads created_at: Weibo's format (the day also unpadded), or
+// RFC 3339, or Unix seconds or milliseconds, should a relay rewrite it.
+func parseTime(s string) (time.Time, bool) {
+	for _, layout := range []string{timeLayout, "Mon Jan _2 15:04:05 -0700 2006", time.RFC3339} {
+		if t, err := time.Parse(layout, s); err == nil && t.Year() > 2000 && t.Year() < 3000 {
+			return t, true
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case err != nil || n <= 0:
+		return time.Time{}, false
+	case n > 1e11:
+		return time.UnixMilli(n), true
+	default:
+		return time.Unix(n, 0), true
+	}
 }
 
 func positiveInt(n json.Number) bool {

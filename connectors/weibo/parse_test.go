@@ -66,6 +66,12 @@ func TestParse(t *testing.T) {
 	if p, err := Parse([]byte(`{"type":"text","sender_id":2,"created_at":"Mon Jul 16 18:09:20 +0800 2012","data":""}`)); err != nil || p.Data != (Data{}) {
 		t.Fatalf("data as an empty string: %+v, %v", p, err)
 	}
+	for _, at := range []string{`"Mon Jul 6 18:09:20 +0800 2012"`, `"2012-07-06T18:09:20+08:00"`, `1341569360`, `"1341569360000"`} {
+		p, err := Parse([]byte(`{"type":"text","sender_id":2,"created_at":` + at + `}`))
+		if err != nil || !p.At.Equal(time.Date(2012, 7, 6, 10, 9, 20, 0, time.UTC)) {
+			t.Errorf("created_at %s: %+v, %v", at, p, err)
+		}
+	}
 	for _, bad := range []string{
 		``, `null`, `[]`, `"text"`, `{}`,
 		`{"type":"text","sender_id":2.5,"created_at":"Mon Jul 16 18:09:20 +0800 2012"}`,
@@ -74,6 +80,8 @@ func TestParse(t *testing.T) {
 		`{"type":"text","sender_id":99999999999999999999,"created_at":"Mon Jul 16 18:09:20 +0800 2012"}`,
 		`{"type":"text","sender_id":"abc","created_at":"Mon Jul 16 18:09:20 +0800 2012"}`,
 		`{"type":"text","sender_id":2,"created_at":"2012-07-16"}`,
+		`{"type":"text","sender_id":2,"created_at":-5}`,
+		`{"type":"text","sender_id":2,"created_at":"Mon Jul 16 18:09:20 +0800 0001"}`,
 		`{"type":"text","sender_id":2}`,
 		`{"type":"text","receiver_id":"x","sender_id":2,"created_at":"Mon Jul 16 18:09:20 +0800 2012"}`,
 		`{"type":"text","sender_id":2,"created_at":"Mon Jul 16 18:09:20 +0800 2012"}{}`,
