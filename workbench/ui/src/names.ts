@@ -28,5 +28,6 @@ export function sender(m: Pick<Message, 'sender_type' | 'sender_id' | 'direction
   if (m.type === 'transfer') return t('transferredBy', { name })
   if (m.direction === 'internal') return t('internalNote') + (name ? ' · ' + name : '')
   if (m.sender_type === 'agent') return name
+  if (m.sender_type === 'robot') return t('robot')
   return t(m.sender_type === 'contact' ? 'customer' : 'system')
 }

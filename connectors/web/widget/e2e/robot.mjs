@@ -1,0 +1,67 @@
+// Browser test of the channel robot from the visitor's side, driven by
+// TestRobotBrowser (e2e/browser/robot_test.go): on the direct chat page a
+// visitor asks, the robot answers from the knowledge base, the visitor
+// asks for a person (转人工) and is told they are being transferred; the
+// Go side then checks the agent got the conversation with the transcript.
+//
+// argv[2]: JSON {chat, shots}; "@@ {json}" lines are steps the Go side
+// answers with one JSON line (see widget.mjs).
+import { chromium } from 'playwright-core'
+import { createInterface } from 'node:readline'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+
+const P = JSON.parse(process.argv[2] || '{}')
+const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
+async function step(name, data = {}) {
+  console.log('@@ ' + JSON.stringify({ step: name, ...data }))
+  const { value, done } = await lines.next()
+  if (done) throw new Error('the Go test closed stdin')
+  const r = JSON.parse(value)
+  if (r.error) throw new Error(`Go side at step ${name}: ${r.error}`)
+  return r
+}
+const browser = await chromium.launch({
+  executablePath: process.env.KEFU_CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+})
+const W = (page, sel) => page.locator('#kefu-widget ' + sel)
+async function shot(page, name) {
+  if (!P.shots) return
+  mkdirSync(P.shots, { recursive: true })
+  await page.screenshot({ path: join(P.shots, `robot-${name}.png`) })
+}
+async function say(page, text) {
+  const ta = W(page, '.cp textarea')
+  await ta.fill(text)
+  await ta.press('Enter')
+}
+async function sees(page, text, name) {
+  await W(page, '.ms .m.ag')
+    .filter({ hasText: text })
+    .first()
+    .waitFor({ timeout: 20000 })
+    .catch(async (e) => {
+      await shot(page, name + '-failure')
+      const html = await page.evaluate(() => document.getElementById('kefu-widget')?.shadowRoot?.innerHTML.slice(0, 3000))
+      throw new Error(`${e.message}\nwaiting for ${text}; the widget showed: ${html}`)
+    })
+}
+try {
+  const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true })
+  const page = await ctx.newPage()
+  page.setDefaultTimeout(20000)
+  await page.goto(P.chat)
+  await say(page, '请问邮费多少钱')
+  await sees(page, '您好，我是智能助理小K。', '10-greeting')
+  await sees(page, '全场满99元包邮。', '11-answer')
+  await shot(page, '11-robot-answered')
+  await step('answered')
+  await say(page, '转人工')
+  await sees(page, '正在为您转接人工客服', '12-handoff')
+  await shot(page, '12-handed-over')
+  await step('handed_over')
+  await ctx.close()
+} finally {
+  await browser.close()
+}
