@@ -161,6 +161,19 @@ func TestQQInbound(t *testing.T) {
 			t.Fatal("a refused callback opened a conversation")
 		}
 
+		// Media QQ could not serve at first (the download after the
+		// acknowledgement failed) is fetched when an agent opens it.
+		late := "late-" + user
+		ch.mustPush(t, fake, qqtest.C2C(user, qqMsgID(), "", qqtest.Att{ContentType: "image/png", URL: fake.MediaURL(late)}))
+		ms = adm.WaitMessages(convID, 5)
+		if res, b := adm.Download(ms[4].Attachments[0].URL); res.StatusCode != http.StatusBadGateway || !bytes.Contains(b, []byte("media_unavailable")) {
+			t.Fatalf("media QQ does not serve yet: %d %s, want 502 media_unavailable", res.StatusCode, b)
+		}
+		fake.AddMedia(late, img)
+		if res, b := adm.Download(ms[4].Attachments[0].URL); res.StatusCode != 200 || !bytes.Equal(b, img) {
+			t.Fatalf("media fetched on demand: %d, %d bytes, want the image", res.StatusCode, len(b))
+		}
+
 		// Removing the bot (FRIEND_DEL) closes the window; events open no conversation.
 		friend := "N" + strings.ToUpper(kit.RandHex(8))
 		ch.mustPush(t, fake, qqtest.UserEvent(qq.EventFriendAdd, friend))
