@@ -36,6 +36,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/stream"
 	"github.com/kefu-hub/kefu/tickets"
 	"github.com/kefu-hub/kefu/workbench/auditlog"
+	"github.com/kefu-hub/kefu/workbench/crmapi"
 	"github.com/kefu-hub/kefu/workbench/kbapi"
 	"github.com/kefu-hub/kefu/workbench/reportsapi"
 	"github.com/kefu-hub/kefu/workbench/signin"
@@ -171,6 +172,7 @@ func New(d Deps) *Server {
 	a.POST("/conversations/:id/rating-request", tools.requestRating)
 	a.GET("/conversations/:id/export", tools.exportConversation)
 	a.GET("/categories", tools.listCategories)
+	crmapi.API{Contacts: d.Contacts, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a)
 	a.GET("/contacts/:id", tools.getContact)
 	a.PATCH("/contacts/:id", tools.updateContact)
 	a.GET("/contacts/:id/conversations", tools.contactConversations)

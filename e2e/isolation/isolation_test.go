@@ -285,7 +285,14 @@ func isoRoutes() map[string]isoRoute {
 		"DELETE /api/v1/categories/:id": {access: accAdmin, obj: "category"},
 		"GET /api/v1/blacklist":         {access: accAdmin, lists: "blacklist"},
 		"DELETE /api/v1/blacklist/:id":  {access: accAdmin, obj: "blacklist"},
-		"GET /api/v1/contacts/:id":      {access: accAuth, obj: "contact"},
+		"GET /api/v1/contacts": {access: accAuth, lists: "contact", queries: func(own, other *isoTenant) []string {
+			return []string{"q=" + other.canary, "owner_id=" + other.agentID, "channel_id=" + other.ch.ID, "channel_id=manual",
+				"sort=name&limit=500"}
+		}},
+		"POST /api/v1/contacts": {access: accAuth, body: func(own *isoTenant) any {
+			return map[string]any{"name": "手动 " + kit.RandHex(4), "owner_id": own.agentID}
+		}},
+		"GET /api/v1/contacts/:id": {access: accAuth, obj: "contact"},
 		"PATCH /api/v1/contacts/:id": {access: accAuth, obj: "contact", body: func(*isoTenant) any {
 			return map[string]any{"company": "x"}
 		}},

@@ -166,10 +166,10 @@ func (s *Store) ForTenant(ctx context.Context, tenantID, id string) (*hub.Channe
 	return ch, nil
 }
 
-// List returns a tenant's channels.
+// List returns the channels a tenant's admins bound (not the manual one).
 func (s *Store) List(ctx context.Context, tenantID string) ([]hub.Channel, error) {
 	var ids []string
-	if err := s.k.Select(ctx, &ids, `SELECT id FROM channels WHERE tenant_id = ? ORDER BY created_at, id`, tenantID); err != nil {
+	if err := s.k.Select(ctx, &ids, `SELECT id FROM channels WHERE tenant_id = ? AND type <> ? ORDER BY created_at, id`, tenantID, TypeManual); err != nil {
 		return nil, fmt.Errorf("list channels: %w", err)
 	}
 	out := []hub.Channel{}

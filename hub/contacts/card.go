@@ -16,14 +16,16 @@ import (
 // custom fields and tags.
 type Card struct {
 	hub.Contact
-	Company   string            `db:"company" json:"company"`
-	QQ        string            `db:"-" json:"qq"`
-	WeChat    string            `db:"-" json:"wechat"`
-	Notes     string            `db:"notes" json:"notes"`
-	Custom    map[string]string `db:"-" json:"custom"`
-	Tags      []string          `db:"-" json:"tags"`
-	CustomRaw string            `db:"custom" json:"-"`
-	TagsRaw   string            `db:"tags" json:"-"`
+	Company string            `db:"company" json:"company"`
+	QQ      string            `db:"-" json:"qq"`
+	WeChat  string            `db:"-" json:"wechat"`
+	Notes   string            `db:"notes" json:"notes"`
+	Custom  map[string]string `db:"-" json:"custom"`
+	Tags    []string          `db:"-" json:"tags"`
+	// OwnerID is the agent responsible for the customer (负责人), if any.
+	OwnerID   *string `db:"owner_id" json:"owner_id"`
+	CustomRaw string  `db:"custom" json:"-"`
+	TagsRaw   string  `db:"tags" json:"-"`
 }
 
 // Platforms whose handles a card shows.
@@ -43,9 +45,11 @@ type Patch struct {
 	Notes   *string            `json:"notes"`
 	Custom  *map[string]string `json:"custom"`
 	Tags    *[]string          `json:"tags"`
+	// OwnerID sets the responsible agent (an agent of the tenant); "" clears it.
+	OwnerID *string `json:"owner_id"`
 }
 
-const cardCols = cols + `, company, notes, custom, tags`
+const cardCols = cols + `, company, notes, custom, tags, owner_id`
 
 // Card returns a tenant's contact with its card. Who may see it is the
 // caller's decision (an agent sees the contacts of their conversations).
@@ -61,9 +65,7 @@ func card(ctx context.Context, q store.Querier, tenantID, id string) (*Card, err
 		}
 		return nil, fmt.Errorf("get contact: %w", err)
 	}
-	c.Custom, c.Tags = map[string]string{}, []string{}
-	_ = json.Unmarshal([]byte(c.CustomRaw), &c.Custom) // written by us; empty on damage
-	_ = json.Unmarshal([]byte(c.TagsRaw), &c.Tags)
+	c.decode()
 	var hs []struct {
 		Platform string `db:"platform"`
 		Handle   string `db:"handle"`
@@ -91,13 +93,16 @@ func UpdateCard(ctx context.Context, tx *store.Tx, tenantID, id string, p Patch)
 	if err := p.apply(c); err != nil {
 		return nil, err
 	}
+	if err := checkOwner(ctx, tx, tenantID, c.OwnerID); err != nil {
+		return nil, err
+	}
 	custom, _ := json.Marshal(c.Custom)
 	tags, _ := json.Marshal(c.Tags)
 	c.UpdatedAt = tx.Now()
 	const q = `UPDATE contacts SET name = ?, company = ?, phone = ?, email = ?, notes = ?, custom = ?, tags = ?,
-		updated_at = ? WHERE tenant_id = ? AND id = ?`
+		owner_id = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`
 	if _, err := tx.Exec(ctx, q, c.Name, c.Company, c.Phone, c.Email, c.Notes, string(custom), string(tags),
-		c.UpdatedAt, tenantID, c.ID); err != nil {
+		c.OwnerID, c.UpdatedAt, tenantID, c.ID); err != nil {
 		return nil, fmt.Errorf("update contact: %w", err)
 	}
 	for _, h := range []struct{ platform, handle string }{{HandleQQ, c.QQ}, {HandleWeChat, c.WeChat}} {
@@ -151,6 +156,12 @@ func (p *Patch) apply(c *Card) error {
 			c.Custom[strings.TrimSpace(hub.Clean(k))] = hub.Clean(v)
 		}
 	}
+	if p.OwnerID != nil {
+		c.OwnerID = nil
+		if v := strings.TrimSpace(*p.OwnerID); v != "" {
+			c.OwnerID = &v
+		}
+	}
 	if p.Tags != nil {
 		tags, err := cleanTags(*p.Tags)
 		if err != nil {
@@ -193,4 +204,28 @@ func cleanTags(in []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// decode reads the custom fields and tags kept as JSON text.
+func (c *Card) decode() {
+	c.Custom, c.Tags = map[string]string{}, []string{}
+	_ = json.Unmarshal([]byte(c.CustomRaw), &c.Custom) // written by us; empty on damage
+	_ = json.Unmarshal([]byte(c.TagsRaw), &c.Tags)
+}
+
+// checkOwner refuses an owner who is not an active agent of the tenant.
+func checkOwner(ctx context.Context, tx *store.Tx, tenantID string, ownerID *string) error {
+	if ownerID == nil {
+		return nil
+	}
+	var n int
+	const q = `SELECT COUNT(*) FROM agents WHERE tenant_id = ? AND id = ? AND disabled = FALSE`
+	if err := tx.Get(ctx, &n, q, tenantID, *ownerID); err != nil {
+		return fmt.Errorf("check owner: %w", err)
+	}
+	if n == 0 {
+		return hub.Coded("contact.owner_unknown", hub.Invalid("负责人不存在 (owner %q is not an agent of this tenant)",
+			*ownerID), "owner_id", *ownerID)
+	}
+	return nil
 }

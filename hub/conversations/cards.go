@@ -21,18 +21,13 @@ type Cards struct {
 func NewCards(k *store.Store, cts *contacts.Store) *Cards { return &Cards{k: k, contacts: cts} }
 
 // MaySee reports whether an agent may see a contact: admins and
-// supervisors see every contact of the tenant, agents those of the
-// conversations they may see (their own).
+// supervisors see every contact of the tenant (they monitor every
+// conversation), agents those they own and those of their conversations.
 func (s *Cards) MaySee(ctx context.Context, a *hub.Agent, contactID string) (bool, error) {
 	if a.SeesAll() {
 		return true, nil
 	}
-	var n int
-	q := `SELECT COUNT(*) FROM conversations WHERE tenant_id = ? AND contact_id = ? AND assignee_id = ?`
-	if err := s.k.Get(ctx, &n, q, a.TenantID, contactID, a.ID); err != nil {
-		return false, fmt.Errorf("contact visibility: %w", err)
-	}
-	return n > 0, nil
+	return s.contacts.Visible(ctx, a, contactID)
 }
 
 // Get returns a customer card the agent may see.

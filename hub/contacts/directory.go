@@ -1,0 +1,173 @@
+package contacts
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/channels"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// Query is a search of the customer list (客户列表). Text matches, as a
+// case-insensitive substring, the name, phone, email, company, platform id,
+// QQ/WeChat handles, tags and custom field values.
+type Query struct {
+	Text string
+	// Channel keeps the contacts of one channel ("manual": entered by hand).
+	Channel string
+	// Owner keeps one agent's contacts; "none" those without an owner.
+	Owner string
+	Tag   string
+	// ContactedFrom/ContactedTo keep contacts with a conversation whose last
+	// message falls in [from, to).
+	ContactedFrom, ContactedTo *time.Time
+	// Sort is "created" (newest first, the default), "created_asc",
+	// "updated" (last changed first) or "name".
+	Sort          string
+	Limit, Offset int
+}
+
+// Page is one page of the customer list. More says a next page exists
+// (counting every match of a substring search at a million contacts would
+// cost more than the page itself).
+type Page struct {
+	Contacts []Card `json:"contacts"`
+	More     bool   `json:"more"`
+}
+
+var sorts = map[string]string{"": "created_at DESC, id DESC", "created": "created_at DESC, id DESC",
+	"created_asc": "created_at, id", "updated": "updated_at DESC, id DESC", "name": "name, id"}
+
+// Search lists the contacts an agent may see that match q.
+func (s *Store) Search(ctx context.Context, a *hub.Agent, q Query) (*Page, error) {
+	order, ok := sorts[q.Sort]
+	if !ok {
+		return nil, hub.Invalid("sort must be created, created_asc, updated or name")
+	}
+	where, args := scope(a)
+	add := func(cond string, v ...any) { where, args = where+" AND "+cond, append(args, v...) }
+	if t := strings.ToLower(strings.TrimSpace(hub.Clean(q.Text))); t != "" {
+		p := "%" + likeEscape(t) + "%"
+		add(`(LOWER(name) LIKE ? ESCAPE '\' OR LOWER(email) LIKE ? ESCAPE '\' OR phone LIKE ? ESCAPE '\'
+			OR LOWER(company) LIKE ? ESCAPE '\' OR LOWER(external_id) LIKE ? ESCAPE '\' OR LOWER(tags) LIKE ? ESCAPE '\'
+			OR LOWER(custom) LIKE ? ESCAPE '\' OR id IN (SELECT contact_id FROM contact_handles
+			WHERE tenant_id = ? AND LOWER(handle) LIKE ? ESCAPE '\'))`, p, p, p, p, p, p, p, a.TenantID, p)
+	}
+	switch q.Channel {
+	case "":
+	case channels.TypeManual:
+		add(`channel_id = ?`, channels.ManualID(a.TenantID))
+	default:
+		add(`channel_id = ?`, q.Channel)
+	}
+	switch q.Owner {
+	case "":
+	case "none":
+		add(`owner_id IS NULL`)
+	default:
+		add(`owner_id = ?`, q.Owner)
+	}
+	if t := strings.TrimSpace(q.Tag); t != "" {
+		add(`tags LIKE ? ESCAPE '\'`, `%"`+likeEscape(strings.ReplaceAll(t, `"`, `\"`))+`"%`)
+	}
+	if q.ContactedFrom != nil || q.ContactedTo != nil {
+		from, to := time.Unix(0, 0).UTC(), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+		if q.ContactedFrom != nil {
+			from = *q.ContactedFrom
+		}
+		if q.ContactedTo != nil {
+			to = *q.ContactedTo
+		}
+		add(`EXISTS (SELECT 1 FROM conversations v WHERE v.contact_id = contacts.id
+			AND v.last_message_at >= ? AND v.last_message_at < ?)`, from, to)
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	sql := `SELECT ` + cardCols + ` FROM contacts WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+	out := []Card{}
+	if err := s.k.Select(ctx, &out, sql, append(args, limit+1, max(q.Offset, 0))...); err != nil {
+		return nil, fmt.Errorf("search contacts: %w", err)
+	}
+	p := &Page{Contacts: out, More: len(out) > limit}
+	if p.More {
+		p.Contacts = out[:limit]
+	}
+	for i := range p.Contacts {
+		p.Contacts[i].decode()
+	}
+	return p, nil
+}
+
+// scope is the visibility rule of the customer list, as a condition on
+// contacts: admins see every contact of the tenant; an agent the contacts
+// they own and those of conversations assigned to them; a supervisor, in
+// addition, the contacts owned by the members of their groups and those of
+// conversations routed to their groups or assigned to their members.
+func scope(a *hub.Agent) (string, []any) {
+	switch a.Role {
+	case hub.RoleAdmin:
+		return `tenant_id = ?`, []any{a.TenantID}
+	case hub.RoleSupervisor:
+		const groups = `SELECT group_id FROM group_members WHERE agent_id = ?`
+		const members = `SELECT agent_id FROM group_members WHERE group_id IN (` + groups + `)`
+		return `tenant_id = ? AND (owner_id = ? OR owner_id IN (` + members + `)
+			OR id IN (SELECT contact_id FROM conversations WHERE tenant_id = ? AND (assignee_id = ?
+			OR assignee_id IN (` + members + `) OR group_id IN (` + groups + `))))`,
+			[]any{a.TenantID, a.ID, a.ID, a.TenantID, a.ID, a.ID, a.ID}
+	default:
+		return `tenant_id = ? AND (owner_id = ? OR id IN (SELECT contact_id FROM conversations
+			WHERE tenant_id = ? AND assignee_id = ?))`, []any{a.TenantID, a.ID, a.TenantID, a.ID}
+	}
+}
+
+// Visible reports whether a contact is in an agent's customer list.
+func (s *Store) Visible(ctx context.Context, a *hub.Agent, id string) (bool, error) {
+	where, args := scope(a)
+	var n int
+	if err := s.k.Get(ctx, &n, `SELECT COUNT(*) FROM contacts WHERE id = ? AND `+where, append([]any{id}, args...)...); err != nil {
+		return false, fmt.Errorf("contact visibility: %w", err)
+	}
+	return n > 0, nil
+}
+
+// likeEscape escapes the LIKE wildcards of a search text (ESCAPE '\').
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Create stores a contact an agent entered by hand (on the tenant's manual
+// channel, its own id as the external id), owned by ownerID unless the
+// patch names another owner. A name, phone or email is required.
+func (s *Store) Create(ctx context.Context, tenantID, ownerID string, p Patch) (*Card, error) {
+	c := &Card{Custom: map[string]string{}, Tags: []string{}}
+	if p.OwnerID == nil && ownerID != "" {
+		p.OwnerID = &ownerID
+	}
+	if err := p.apply(c); err != nil {
+		return nil, err
+	}
+	if c.Name == "" && c.Phone == "" && c.Email == "" {
+		return nil, hub.Coded("contact.identity_required", hub.Invalid("请填写姓名、电话或邮箱 (name, phone or email is required)"))
+	}
+	var out *Card
+	err := s.k.Write(ctx, func(tx *store.Tx) error {
+		ch, err := channels.EnsureManual(ctx, tx, tenantID)
+		if err != nil {
+			return err
+		}
+		id, now := hub.NewID("ct"), tx.Now()
+		const ins = `INSERT INTO contacts (id, tenant_id, channel_id, external_id, name, email, phone, created_at, updated_at, source)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'manual')`
+		if _, err := tx.Exec(ctx, ins, id, tenantID, ch, id, c.Name, c.Email, c.Phone, now, now); err != nil {
+			return fmt.Errorf("insert contact: %w", err)
+		}
+		out, err = UpdateCard(ctx, tx, tenantID, id, p)
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,104 @@
+// Package crmapi is the HTTP side of the customer center (客户中心) and the
+// ticket workflow (工单): the customer list with search and filters, contacts
+// entered by hand, tickets opened by hand or from a conversation, their
+// status changes and the ticket views. hub/contacts and tickets keep the
+// data and the rules; these handlers decode, call one method and answer.
+package crmapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/contacts"
+)
+
+// API serves the customer center and ticket workflow routes.
+type API struct {
+	Contacts *contacts.Store
+	// Kit decodes bodies and maps errors to statuses (the workbench's).
+	Kit connectors.AgentKit
+}
+
+// Mount adds the routes for every signed-in agent; what each sees is
+// decided by the stores' visibility rules.
+func (a API) Mount(agents gin.IRoutes) {
+	agents.GET("/contacts", a.listContacts)
+	agents.POST("/contacts", a.createContact)
+}
+
+func (a API) listContacts(g *gin.Context) {
+	q, err := contactQuery(g, connectors.AgentOf(g))
+	if err != nil {
+		a.Kit.Respond(g, 0, nil, err)
+		return
+	}
+	p, err := a.Contacts.Search(g.Request.Context(), connectors.AgentOf(g), q)
+	a.Kit.Respond(g, http.StatusOK, p, err)
+}
+
+// contactQuery reads the list's query string: q, channel_id ("manual" for
+// contacts entered by hand), owner_id ("me", "none" or an agent id), tag,
+// contacted_from/contacted_to (a date or an RFC 3339 time), sort, limit,
+// offset.
+func contactQuery(g *gin.Context, me *hub.Agent) (contacts.Query, error) {
+	q := contacts.Query{Text: g.Query("q"), Channel: g.Query("channel_id"), Owner: g.Query("owner_id"),
+		Tag: g.Query("tag"), Sort: g.Query("sort")}
+	if q.Owner == "me" {
+		q.Owner = me.ID
+	}
+	var err error
+	if q.Limit, err = count(g, "limit"); err != nil {
+		return q, err
+	}
+	if q.Offset, err = count(g, "offset"); err != nil {
+		return q, err
+	}
+	if q.ContactedFrom, err = when(g, "contacted_from"); err != nil {
+		return q, err
+	}
+	q.ContactedTo, err = when(g, "contacted_to")
+	return q, err
+}
+
+func count(g *gin.Context, name string) (int, error) {
+	v := g.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 1_000_000 {
+		return 0, hub.Invalid("%s must be a non-negative integer", name)
+	}
+	return n, nil
+}
+
+// when reads a date (2006-01-02, the start of that day in UTC) or an RFC
+// 3339 time.
+func when(g *gin.Context, name string) (*time.Time, error) {
+	v := strings.TrimSpace(g.Query(name))
+	if v == "" {
+		return nil, nil
+	}
+	for _, layout := range []string{time.RFC3339, time.DateOnly} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return &t, nil
+		}
+	}
+	return nil, hub.Invalid("%s must be a date (2006-01-02) or an RFC 3339 time", name)
+}
+
+func (a API) createContact(g *gin.Context) {
+	var p contacts.Patch
+	if !a.Kit.Bind(g, &p) {
+		return
+	}
+	me := connectors.AgentOf(g)
+	c, err := a.Contacts.Create(g.Request.Context(), me.TenantID, me.ID, p)
+	a.Kit.Respond(g, http.StatusCreated, c, err)
+}
