@@ -192,7 +192,7 @@ func TestAssignAndComments(t *testing.T) {
 			}
 		}
 		tk, err := x.Tickets.Assign(ctx, tid, id, a.ID)
-		if err != nil || tk.Status != tickets.Pending || tk.AssigneeID == nil || *tk.AssigneeID != a.ID {
+		if err != nil || tk.Status != tickets.Open || tk.AssigneeID == nil || *tk.AssigneeID != a.ID {
 			t.Fatalf("assigned: %+v, %v", tk, err)
 		}
 		if tk.Visible(x.f.Admin.ID) || !tk.Visible(a.ID) {
@@ -237,6 +237,7 @@ func TestListFilters(t *testing.T) {
 		t4, _, _ := x.leave(web, "c4", "4")
 		name[t1], name[t2], name[t3], name[t4] = "t1", "t2", "t3", "t4"
 		x.Tickets.Assign(ctx, tid, t2, a.ID)
+		x.Tickets.Update(ctx, tid, t2, tickets.Change{Status: ptr(tickets.Pending)})
 		x.Tickets.Assign(ctx, tid, t3, b.ID)
 		x.Tickets.Solve(ctx, tid, t3)
 		c3 := mustTicket(t, x, t3).ContactID
@@ -265,7 +266,7 @@ func TestListFilters(t *testing.T) {
 				t.Errorf("List(%+v) = %v, %v; want %s", c.f, got, err, c.want)
 			}
 		}
-		if _, err := x.Tickets.List(ctx, tid, tickets.Filter{Status: "closed"}); !errors.Is(err, tickets.ErrInvalid) {
+		if _, err := x.Tickets.List(ctx, tid, tickets.Filter{Status: "archived"}); !errors.Is(err, tickets.ErrInvalid) {
 			t.Errorf("unknown status: %v", err)
 		}
 		if list, _ := x.Tickets.List(ctx, x.NewTenant(t).Admin.TenantID, tickets.Filter{}); len(list) != 0 {

@@ -20,11 +20,15 @@ import (
 // Status is where a ticket stands.
 type Status string
 
-// Ticket statuses.
+// Ticket statuses: new (nobody took it yet) → open (someone works on it) →
+// pending (waiting on the customer) → solved → closed; a solved or closed
+// ticket may be reopened. Tickets from offline messages start open.
 const (
-	Open    Status = "open"
-	Pending Status = "pending"
-	Solved  Status = "solved"
+	StatusNew Status = "new"
+	Open      Status = "open"
+	Pending   Status = "pending"
+	Solved    Status = "solved"
+	Closed    Status = "closed"
 )
 
 // ErrNotFound is returned for a ticket (or agent) outside the tenant.
@@ -46,6 +50,13 @@ type Ticket struct {
 	CreatedAt      time.Time  `db:"created_at" json:"created_at"`
 	UpdatedAt      time.Time  `db:"updated_at" json:"updated_at"`
 	SolvedAt       *time.Time `db:"solved_at" json:"solved_at,omitempty"`
+	Priority       Priority   `db:"priority" json:"priority"`
+	Type           string     `db:"type" json:"type"`
+	GroupID        *string    `db:"group_id" json:"group_id"`
+	Origin         Origin     `db:"origin" json:"origin"`
+	CreatedBy      string     `db:"created_by" json:"created_by,omitempty"`
+	DueAt          *time.Time `db:"due_at" json:"due_at,omitempty"`
+	ClosedAt       *time.Time `db:"closed_at" json:"closed_at,omitempty"`
 	Messages       []Entry    `db:"-" json:"messages,omitempty"`
 	// Comments are internal notes between staff; customers never see them.
 	Comments []Comment `db:"-" json:"comments,omitempty"`
@@ -103,7 +114,8 @@ func New(k *store.Store, messages Messages, agents Agents) *Store {
 	return &Store{k: k, messages: messages, agents: agents}
 }
 
-const cols = `id, tenant_id, channel_id, contact_id, conversation_id, status, assignee_id, subject, created_at, updated_at, solved_at`
+const cols = `id, tenant_id, channel_id, contact_id, conversation_id, status, assignee_id, subject, created_at, updated_at,
+	solved_at, priority, type, group_id, origin, created_by, due_at, closed_at`
 
 // OpenOrAppend adds messages to the contact's open ticket on the channel,
 // opening one (and emitting ticket.created) when there is none. At most one
@@ -111,7 +123,8 @@ const cols = `id, tenant_id, channel_id, contact_id, conversation_id, status, as
 // adding a message twice is a no-op.
 func OpenOrAppend(ctx context.Context, tx *store.Tx, r Ref, messageIDs []string) (id string, created bool, err error) {
 	var ids []string
-	q := `SELECT id FROM tickets WHERE channel_id = ? AND contact_id = ? AND status <> 'solved'`
+	q := `SELECT id FROM tickets WHERE channel_id = ? AND contact_id = ? AND status <> 'solved' AND status <> 'closed'
+		AND origin = 'offline'`
 	if err := tx.Select(ctx, &ids, q, r.ChannelID, r.ContactID); err != nil {
 		return "", false, fmt.Errorf("find open ticket: %w", err)
 	}
@@ -173,25 +186,47 @@ func Conversation(ctx context.Context, tx *store.Tx, tenantID, ticketID string) 
 
 // Filter narrows a ticket list. Assignee "none" lists unassigned tickets.
 // Viewer, when set, limits the list to tickets assigned to that agent or to
-// nobody (what a plain agent may see).
+// nobody (what a plain agent may see). View is one of the named views
+// (mine, unassigned, overdue, all), Me the agent "mine" means.
 type Filter struct {
 	Status            Status
 	Assignee, Channel string
 	Viewer, ContactID string
-	Limit             int
+	View, Me          string
+	Priority          Priority
+	Limit, Offset     int
 }
 
 // List returns a tenant's tickets, newest first.
 func (s *Store) List(ctx context.Context, tenantID string, f Filter) ([]Ticket, error) {
-	q := `SELECT ` + cols + ` FROM tickets WHERE tenant_id = ?`
-	args := []any{tenantID}
-	if f.Status != "" && f.Status != Open && f.Status != Pending && f.Status != Solved {
-		return nil, fmt.Errorf("%w: status must be open, pending or solved", ErrInvalid)
+	where, args, err := f.where(tenantID, s.k.Now())
+	if err != nil {
+		return nil, err
+	}
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	q := `SELECT ` + cols + ` FROM tickets WHERE ` + where + ` ORDER BY ` + order(f) + ` LIMIT ? OFFSET ?`
+	out := []Ticket{}
+	if err := s.k.Select(ctx, &out, q, append(args, min(f.Limit, 500), max(f.Offset, 0))...); err != nil {
+		return nil, fmt.Errorf("list tickets: %w", err)
+	}
+	return out, nil
+}
+
+// where is the filter as a condition on tickets.
+func (f Filter) where(tenantID string, now time.Time) (string, []any, error) {
+	q, args := `tenant_id = ?`, []any{tenantID}
+	if f.Status != "" && !f.Status.valid() {
+		return "", nil, fmt.Errorf("%w: status must be new, open, pending, solved or closed", ErrInvalid)
+	}
+	if f.Priority != "" && !f.Priority.valid() {
+		return "", nil, fmt.Errorf("%w: priority must be low, normal, high or urgent", ErrInvalid)
 	}
 	for _, c := range []struct {
 		col string
 		v   string
-	}{{"status", string(f.Status)}, {"channel_id", f.Channel}, {"contact_id", f.ContactID}} {
+	}{{"status", string(f.Status)}, {"channel_id", f.Channel}, {"contact_id", f.ContactID}, {"priority", string(f.Priority)}} {
 		if c.v != "" {
 			q += ` AND ` + c.col + ` = ?`
 			args = append(args, c.v)
@@ -209,16 +244,15 @@ func (s *Store) List(ctx context.Context, tenantID string, f Filter) ([]Ticket, 
 		q += ` AND (assignee_id IS NULL OR assignee_id = ?)`
 		args = append(args, f.Viewer)
 	}
-	if f.Limit <= 0 {
-		f.Limit = 100
+	v, ok := views[f.View]
+	if !ok {
+		return "", nil, fmt.Errorf("%w: view must be mine, unassigned, overdue or all", ErrInvalid)
 	}
-	q += ` ORDER BY ` + order(f) + ` LIMIT ?`
-	args = append(args, min(f.Limit, 500))
-	out := []Ticket{}
-	if err := s.k.Select(ctx, &out, q, args...); err != nil {
-		return nil, fmt.Errorf("list tickets: %w", err)
+	if v.cond != "" {
+		q += ` AND ` + v.cond
+		args = append(args, v.args(f.Me, now)...)
 	}
-	return out, nil
+	return q, args, nil
 }
 
 // order: a contact's tickets by creation, other lists by last change.
@@ -259,31 +293,20 @@ func (s *Store) Get(ctx context.Context, tenantID, id string) (*Ticket, error) {
 	return &t, nil
 }
 
-// Assign gives a ticket to an agent of the same tenant.
+// Assign gives a ticket to an agent of the same tenant (a new ticket
+// becomes open).
 func (s *Store) Assign(ctx context.Context, tenantID, id, agentID string) (*Ticket, error) {
-	if _, err := s.agents.Get(ctx, tenantID, agentID); err != nil {
-		if errors.Is(err, hub.ErrNotFound) {
-			return nil, fmt.Errorf("%w: agent %q does not exist", ErrInvalid, agentID)
-		}
-		return nil, err
+	if agentID == "" {
+		return nil, fmt.Errorf("%w: agent_id is required", ErrInvalid)
 	}
-	return s.update(ctx, tenantID, id, `assignee_id = ?, status = CASE WHEN status = 'solved' THEN 'solved' ELSE 'pending' END`, agentID)
+	return s.Update(ctx, tenantID, id, Change{AssigneeID: &agentID})
 }
 
-// Solve closes a ticket; the customer's next offline message opens a new one.
+// Solve marks a ticket solved; the customer's next offline message opens a
+// new one.
 func (s *Store) Solve(ctx context.Context, tenantID, id string) (*Ticket, error) {
-	return s.update(ctx, tenantID, id, `status = 'solved', solved_at = ?`, s.k.Now())
-}
-
-func (s *Store) update(ctx context.Context, tenantID, id, set string, arg any) (*Ticket, error) {
-	n, err := s.k.Exec(ctx, `UPDATE tickets SET `+set+`, updated_at = ? WHERE tenant_id = ? AND id = ?`, arg, s.k.Now(), tenantID, id)
-	if err != nil {
-		return nil, fmt.Errorf("update ticket: %w", err)
-	}
-	if n == 0 {
-		return nil, ErrNotFound
-	}
-	return s.Get(ctx, tenantID, id)
+	solved := Solved
+	return s.Update(ctx, tenantID, id, Change{Status: &solved})
 }
 
 // Visible reports whether a ticket may be seen by an agent who sees only
@@ -321,7 +344,7 @@ func (s *Store) AddComment(ctx context.Context, tenantID, ticketID, agentID, tex
 // OpenCount counts a tenant's unsolved tickets (the live monitor).
 func (s *Store) OpenCount(ctx context.Context, tenantID string) (int, error) {
 	var n int
-	if err := s.k.Get(ctx, &n, `SELECT COUNT(*) FROM tickets WHERE tenant_id = ? AND status <> 'solved'`, tenantID); err != nil {
+	if err := s.k.Get(ctx, &n, `SELECT COUNT(*) FROM tickets WHERE tenant_id = ? AND `+unresolved, tenantID); err != nil {
 		return 0, fmt.Errorf("open tickets: %w", err)
 	}
 	return n, nil
