@@ -9,30 +9,6 @@ import (
 	"github.com/kefu-hub/kefu/tickets"
 )
 
-// listTickets filters by status, assignee_id ("me", "none" or an agent id;
-// "assignee" is the older name) and channel_id. A plain agent sees the
-// tickets assigned to them or to nobody; admins and supervisors see all.
-func (s ticketAPI) listTickets(g *gin.Context) {
-	limit, ok := queryInt(g, "limit", 100)
-	if !ok {
-		return
-	}
-	a := connectors.AgentOf(g)
-	assignee := g.Query("assignee_id")
-	if assignee == "" {
-		assignee = g.Query("assignee")
-	}
-	if assignee == "me" {
-		assignee = a.ID
-	}
-	f := tickets.Filter{Status: tickets.Status(g.Query("status")), Assignee: assignee, Channel: g.Query("channel_id"), Limit: int(limit)}
-	if !a.SeesAll() {
-		f.Viewer = a.ID
-	}
-	ts, err := s.Tickets.List(g.Request.Context(), a.TenantID, f)
-	s.respond(g, http.StatusOK, gin.H{"tickets": ts}, err)
-}
-
 // ticket reads the path's ticket if the caller may see it: another agent's
 // ticket looks like one that does not exist.
 func (s ticketAPI) ticket(g *gin.Context) (*tickets.Ticket, bool) {

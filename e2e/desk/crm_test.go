@@ -39,6 +39,14 @@ func listed(t *testing.T, c *kit.Client, query string) []string {
 	return out
 }
 
+// assignedTo waits until routing gave the conversation to the agent.
+func assignedTo(t *testing.T, c *kit.Client, convID string) {
+	t.Helper()
+	kit.Eventually(t, 15*time.Second, "the conversation reaches the agent", func() bool {
+		return c.Do("GET", "/api/v1/conversations/"+convID, nil).Status == 200
+	})
+}
+
 func TestCustomerCenter(t *testing.T) {
 	t.Parallel()
 	kit.ForModes(t, func(t *testing.T, m kit.Mode) {
@@ -60,7 +68,8 @@ func TestCustomerCenter(t *testing.T) {
 			"contact": map[string]any{"id": "app-user-7", "name": "App 用户"}}); st != 200 {
 			t.Fatalf("inbound: %d %s", st, b)
 		}
-		admin.ConversationOf("app-user-7", 15*time.Second)
+		conv := admin.ConversationOf("app-user-7", 15*time.Second)
+		assignedTo(t, li, conv["id"].(string))
 
 		r := li.Must(201, "POST", "/api/v1/contacts", map[string]any{"name": "张伟", "phone": "138 0013 8000",
 			"company": "华为技术", "tags": []string{"VIP"}, "qq": "77889"})
@@ -136,5 +145,128 @@ func TestCustomerCenter(t *testing.T) {
 				t.Errorf("the manual channel is listed: %+v", chs.Channels)
 			}
 		}
+	})
+}
+
+// viewCounts reads the ticket views' badges.
+func viewCounts(t *testing.T, c *kit.Client) map[string]int {
+	t.Helper()
+	var r struct {
+		Views []struct {
+			ID    string `json:"id"`
+			Count int    `json:"count"`
+		} `json:"views"`
+	}
+	c.Must(200, "GET", "/api/v1/tickets/views", nil).JSON(t, &r)
+	out := map[string]int{}
+	for _, v := range r.Views {
+		out[v.ID] = v.Count
+	}
+	return out
+}
+
+// The ticket workflow (工单, issue 15): tickets opened by hand and from a
+// conversation beside the offline ones, moved through their statuses (a
+// wrong move is refused, in Chinese first), reopened, counted per view.
+func TestTicketWorkflow(t *testing.T) {
+	t.Parallel()
+	kit.ForModes(t, func(t *testing.T, m kit.Mode) {
+		h := kit.NewEnv(t, m).Start()
+		admin := h.Admin()
+		after := admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "售后"}).Str("id")
+		li, wang := admin.NewAgent("li@kefu.test", 5, after), admin.NewAgent("wang@kefu.test", 5)
+		liID := li.MeID()
+		li.SetStatus("online")
+		ch := admin.NewAPIChannel(kit.NewCallbackServer(t).URL, map[string]any{"default_group_id": after})
+		if st, b := ch.Post(t, h.Base, map[string]any{"id": "m1", "type": "text", "text": "订单没收到",
+			"contact": map[string]any{"id": "buyer-1", "name": "买家"}}); st != 200 {
+			t.Fatalf("inbound: %d %s", st, b)
+		}
+		conv := admin.ConversationOf("buyer-1", 15*time.Second)
+		convID, _ := conv["id"].(string)
+		assignedTo(t, li, convID)
+		contact := li.Must(201, "POST", "/api/v1/contacts", map[string]any{"name": "张伟", "phone": "13800138000"}).Str("id")
+
+		// By hand, for a customer li owns: new, priority high.
+		r := li.Must(201, "POST", "/api/v1/tickets", map[string]any{"subject": "退货申请", "contact_id": contact, "priority": "high"})
+		byHand := r.Str("id")
+		if byHand == "" || r.Str("status") != "new" || r.Str("priority") != "high" || r.Str("origin") != "agent" || r.Str("contact_id") != contact {
+			t.Fatalf("ticket by hand: %s", r.Body)
+		}
+		// From li's conversation: the customer and the transcript come with it.
+		r = li.Must(201, "POST", "/api/v1/tickets", map[string]any{"conversation_id": convID, "subject": "补发",
+			"assignee_id": liID})
+		fromConv := r.Str("id")
+		if r.Str("conversation_id") != convID || r.Str("contact_id") != conv["contact_id"] || r.Str("status") != "open" ||
+			r.Str("origin") != "conversation" {
+			t.Fatalf("ticket from a conversation: %s", r.Body)
+		}
+		// wang sees neither the customer nor the conversation.
+		wang.Must(404, "POST", "/api/v1/tickets", map[string]any{"subject": "x", "contact_id": contact})
+		wang.Must(404, "POST", "/api/v1/tickets", map[string]any{"conversation_id": convID})
+		li.Must(400, "POST", "/api/v1/tickets", map[string]any{"subject": "x"})
+		li.Must(400, "POST", "/api/v1/tickets", map[string]any{"contact_id": contact})
+		li.Must(400, "POST", "/api/v1/tickets", map[string]any{"subject": "x", "contact_id": contact, "priority": "asap"})
+
+		if got := viewCounts(t, li); got["mine"] != 1 || got["unassigned"] != 1 || got["all"] != 2 || got["overdue"] != 0 {
+			t.Errorf("li's views: %v", got)
+		}
+		// The workflow, as the tickets page drives it.
+		for _, st := range []struct {
+			body   map[string]any
+			code   int
+			status string
+		}{
+			{map[string]any{"assignee_id": liID}, 200, "open"},
+			{map[string]any{"status": "pending"}, 200, "pending"},
+			{map[string]any{"status": "new"}, 409, ""},
+			{map[string]any{"status": "solved"}, 200, "solved"},
+			{map[string]any{"status": "closed"}, 200, "closed"},
+			{map[string]any{"status": "pending"}, 409, ""},
+			{map[string]any{"status": "done"}, 400, ""},
+		} {
+			r := li.Must(st.code, "PATCH", "/api/v1/tickets/"+byHand, st.body)
+			if st.code == 200 && r.Str("status") != st.status {
+				t.Fatalf("%v: %s, want %s", st.body, r.Body, st.status)
+			}
+			if st.code == 409 && !strings.HasPrefix(r.Str("error.message"), "工单不能从") {
+				t.Errorf("%v refused with %s, want a Chinese explanation", st.body, r.Body)
+			}
+		}
+		r = li.Must(200, "POST", "/api/v1/tickets/"+byHand+"/reopen", nil)
+		if r.Str("status") != "open" || r.Str("closed_at") != "" {
+			t.Fatalf("reopened: %s", r.Body)
+		}
+		// Overdue: a due time in the past shows in the overdue view.
+		li.Must(200, "PATCH", "/api/v1/tickets/"+fromConv, map[string]any{"due_at": time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)})
+		var list struct{ Tickets []kit.TicketView }
+		li.Must(200, "GET", "/api/v1/tickets?view=overdue", nil).JSON(t, &list)
+		if len(list.Tickets) != 1 || list.Tickets[0].ID != fromConv {
+			t.Errorf("overdue view: %+v", list.Tickets)
+		}
+		if got := viewCounts(t, li); got["mine"] != 2 || got["overdue"] != 1 || got["unassigned"] != 0 {
+			t.Errorf("li's views after the changes: %v", got)
+		}
+		// Plain agents don't see another agent's ticket.
+		wang.Must(404, "PATCH", "/api/v1/tickets/"+byHand, map[string]any{"status": "solved"})
+		wang.Must(404, "POST", "/api/v1/tickets/"+byHand+"/reopen", nil)
+		if got := viewCounts(t, wang); got["all"] != 0 {
+			t.Errorf("wang's views: %v", got)
+		}
+
+		// Offline tickets keep working, and go through the same workflow.
+		li.SetStatus("offline")
+		if st, b := ch.Post(t, h.Base, map[string]any{"id": "m2", "type": "text", "text": "晚上有人吗",
+			"contact": map[string]any{"id": "night-1", "name": "夜猫子"}}); st != 200 {
+			t.Fatalf("inbound: %d %s", st, b)
+		}
+		off := kit.WaitTicket(t, admin, []string{"晚上有人吗"})
+		if off.Status != "open" {
+			t.Fatalf("offline ticket: %+v", off)
+		}
+		admin.Must(200, "PATCH", "/api/v1/tickets/"+off.ID, map[string]any{"status": "pending", "priority": "low"})
+		admin.Must(200, "POST", "/api/v1/tickets/"+off.ID+"/solve", nil)
+		admin.Must(200, "PATCH", "/api/v1/tickets/"+off.ID, map[string]any{"status": "closed"})
+		admin.Must(409, "POST", "/api/v1/tickets/"+off.ID+"/solve", nil)
 	})
 }

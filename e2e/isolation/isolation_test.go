@@ -101,9 +101,18 @@ func isoRoutes() map[string]isoRoute {
 			return map[string]any{"typing": true}
 		}},
 		"GET /api/v1/tickets": {access: accAuth, lists: "ticket", queries: func(own, other *isoTenant) []string {
-			return []string{"status=open", "channel_id=" + other.offCh.ID, "assignee=" + other.agentID}
+			return []string{"status=open", "channel_id=" + other.offCh.ID, "assignee=" + other.agentID, "view=unassigned",
+				"view=all&priority=normal", "assignee_id=" + other.agentID}
 		}},
-		"GET /api/v1/tickets/:id": {access: accAuth, obj: "ticket"},
+		"GET /api/v1/tickets/:id":   {access: accAuth, obj: "ticket"},
+		"GET /api/v1/tickets/views": {access: accAuth},
+		"POST /api/v1/tickets": {access: accAuth, body: func(own *isoTenant) any {
+			return map[string]any{"subject": "工单 " + kit.RandHex(4), "contact_id": own.contact, "priority": "high"}
+		}},
+		"PATCH /api/v1/tickets/:id": {access: accAuth, obj: "ticket", body: func(own *isoTenant) any {
+			return map[string]any{"priority": "urgent", "assignee_id": own.agentID}
+		}},
+		"POST /api/v1/tickets/:id/reopen": {access: accAuth, obj: "ticket"},
 		"POST /api/v1/tickets/:id/assign": {access: accAuth, obj: "ticket", body: func(own *isoTenant) any {
 			return map[string]any{"agent_id": own.agentID}
 		}},

@@ -16,11 +16,18 @@ import (
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/contacts"
+	"github.com/kefu-hub/kefu/hub/conversations"
+	"github.com/kefu-hub/kefu/tickets"
 )
 
 // API serves the customer center and ticket workflow routes.
 type API struct {
 	Contacts *contacts.Store
+	Tickets  *tickets.Store
+	// Cards decides which contacts an agent may open a ticket for.
+	Cards *conversations.Cards
+	// Conversations reads the conversation a ticket is opened from.
+	Conversations *conversations.Store
 	// Kit decodes bodies and maps errors to statuses (the workbench's).
 	Kit connectors.AgentKit
 }
@@ -30,6 +37,11 @@ type API struct {
 func (a API) Mount(agents gin.IRoutes) {
 	agents.GET("/contacts", a.listContacts)
 	agents.POST("/contacts", a.createContact)
+	agents.GET("/tickets", a.listTickets)
+	agents.GET("/tickets/views", a.ticketViews)
+	agents.POST("/tickets", a.createTicket)
+	agents.PATCH("/tickets/:id", a.updateTicket)
+	agents.POST("/tickets/:id/reopen", a.reopenTicket)
 }
 
 func (a API) listContacts(g *gin.Context) {

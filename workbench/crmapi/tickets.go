@@ -1,0 +1,148 @@
+package crmapi
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/tickets"
+)
+
+// listTickets filters by view (mine, unassigned, overdue, all), status,
+// priority, assignee_id ("me", "none" or an agent id; "assignee" is the
+// older name) and channel_id. A plain agent sees the tickets assigned to
+// them or to nobody; admins and supervisors see all.
+func (a API) listTickets(g *gin.Context) {
+	me := connectors.AgentOf(g)
+	assignee := g.Query("assignee_id")
+	if assignee == "" {
+		assignee = g.Query("assignee")
+	}
+	if assignee == "me" {
+		assignee = me.ID
+	}
+	f := tickets.Filter{Status: tickets.Status(g.Query("status")), Assignee: assignee, Channel: g.Query("channel_id"),
+		View: g.Query("view"), Me: me.ID, Priority: tickets.Priority(g.Query("priority")), Viewer: viewer(me)}
+	var err error
+	if f.Limit, err = count(g, "limit"); err == nil {
+		f.Offset, err = count(g, "offset")
+	}
+	if err != nil {
+		a.Kit.Respond(g, 0, nil, err)
+		return
+	}
+	ts, err := a.Tickets.List(g.Request.Context(), me.TenantID, f)
+	a.Kit.Respond(g, http.StatusOK, gin.H{"tickets": ts}, err)
+}
+
+// viewer limits a plain agent to the tickets assigned to them or nobody.
+func viewer(a *hub.Agent) string {
+	if a.SeesAll() {
+		return ""
+	}
+	return a.ID
+}
+
+// ticketViews counts the tickets of each view (the tabs' badges).
+func (a API) ticketViews(g *gin.Context) {
+	me := connectors.AgentOf(g)
+	counts, err := a.Tickets.Counts(g.Request.Context(), me.TenantID, me.ID, viewer(me))
+	views := []gin.H{}
+	for _, name := range tickets.ViewNames {
+		views = append(views, gin.H{"id": name, "count": counts[name]})
+	}
+	a.Kit.Respond(g, http.StatusOK, gin.H{"views": views}, err)
+}
+
+// newTicket is the body of POST /tickets: for a customer (contact_id) or
+// from a conversation (conversation_id; its customer, its transcript).
+type newTicket struct {
+	Subject        string           `json:"subject"`
+	ContactID      string           `json:"contact_id"`
+	ConversationID string           `json:"conversation_id"`
+	Priority       tickets.Priority `json:"priority"`
+	Type           string           `json:"type"`
+	AssigneeID     *string          `json:"assignee_id"`
+	GroupID        *string          `json:"group_id"`
+	DueAt          *time.Time       `json:"due_at"`
+}
+
+func (a API) createTicket(g *gin.Context) {
+	var r newTicket
+	if !a.Kit.Bind(g, &r) {
+		return
+	}
+	me := connectors.AgentOf(g)
+	n, err := a.resolve(g.Request.Context(), me, r)
+	if err != nil {
+		a.Kit.Respond(g, 0, nil, err)
+		return
+	}
+	t, err := a.Tickets.Create(g.Request.Context(), me.TenantID, n)
+	a.Kit.Respond(g, http.StatusCreated, t, err)
+}
+
+// resolve finds the ticket's customer and channel: the conversation's
+// (which the agent must see) or the contact's (likewise).
+func (a API) resolve(ctx context.Context, me *hub.Agent, r newTicket) (tickets.NewTicket, error) {
+	n := tickets.NewTicket{Subject: r.Subject, ContactID: r.ContactID, ConversationID: r.ConversationID, Priority: r.Priority,
+		Type: r.Type, AssigneeID: r.AssigneeID, GroupID: r.GroupID, DueAt: r.DueAt, CreatedBy: me.ID}
+	if r.ConversationID != "" {
+		c, err := a.Conversations.Get(ctx, me, r.ConversationID)
+		if err != nil {
+			return n, err
+		}
+		if r.ContactID != "" && r.ContactID != c.ContactID {
+			return n, hub.Invalid("contact_id is not the conversation's customer")
+		}
+		n.ContactID, n.ChannelID = c.ContactID, c.ChannelID
+		if n.Subject == "" {
+			n.Subject = "会话工单 " + c.ID
+		}
+		return n, nil
+	}
+	if r.ContactID == "" {
+		return n, hub.Invalid("请选择客户 (contact_id or conversation_id is required)")
+	}
+	card, err := a.Cards.Get(ctx, me, r.ContactID)
+	if err != nil {
+		return n, err
+	}
+	n.ChannelID = card.ChannelID
+	return n, nil
+}
+
+// ticket answers 404 unless the caller may see the path's ticket.
+func (a API) ticket(g *gin.Context) bool {
+	me := connectors.AgentOf(g)
+	t, err := a.Tickets.Get(g.Request.Context(), me.TenantID, g.Param("id"))
+	if err == nil && !me.SeesAll() && !t.Visible(me.ID) {
+		err = tickets.ErrNotFound
+	}
+	if err != nil {
+		a.Kit.Respond(g, 0, nil, err)
+		return false
+	}
+	return true
+}
+
+func (a API) updateTicket(g *gin.Context) {
+	var c tickets.Change
+	if !a.Kit.Bind(g, &c) || !a.ticket(g) {
+		return
+	}
+	t, err := a.Tickets.Update(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"), c)
+	a.Kit.Respond(g, http.StatusOK, t, err)
+}
+
+func (a API) reopenTicket(g *gin.Context) {
+	if !a.ticket(g) {
+		return
+	}
+	t, err := a.Tickets.Reopen(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
+	a.Kit.Respond(g, http.StatusOK, t, err)
+}
