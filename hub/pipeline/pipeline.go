@@ -391,6 +391,15 @@ func (p *Pipeline) sweeper(ctx context.Context) {
 				p.Kick(id)
 			}
 		}
+		if p.Robot != nil {
+			lost, err := p.Robot.Lost(ctx)
+			if err != nil {
+				p.log.Warn("lost robot turns", "err", err)
+			}
+			for _, t := range lost {
+				p.turns.add(t.TenantID, assign.Stored{ConversationID: t.ConversationID, Status: hub.ConvQueued, New: true})
+			}
+		}
 		ids, err := p.Outbound.Due(ctx, 200)
 		if err != nil {
 			p.log.Warn("due deliveries", "err", err)

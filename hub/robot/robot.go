@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/assign"
@@ -46,6 +48,38 @@ type Robot struct {
 	channel func(ctx context.Context, id string) (*hub.Channel, error)
 	brain   Provider
 	log     *slog.Logger
+	mu      sync.Mutex
+	active  map[string]activeAt // per tenant: has it any robot at all (cached)
+}
+
+// activeAt caches whether a tenant has a robot on or a conversation with
+// one, so that tenants without robots pay no query per message.
+type activeAt struct {
+	on bool
+	at time.Time
+}
+
+// activeTTL is how long that answer is trusted: a robot switched on starts
+// answering new conversations within it, on every process.
+const activeTTL = 3 * time.Second
+
+func (r *Robot) inUse(ctx context.Context, tenantID string) (bool, error) {
+	r.mu.Lock()
+	a, ok := r.active[tenantID]
+	r.mu.Unlock()
+	if ok && time.Since(a.at) < activeTTL {
+		return a.on, nil
+	}
+	var n []int
+	const q = `SELECT 1 FROM robot_settings WHERE tenant_id = ? AND mode <> 'off'
+		UNION ALL SELECT 1 FROM robot_conversations WHERE tenant_id = ? AND state = 'robot' LIMIT 1`
+	if err := r.k.Select(ctx, &n, q, tenantID, tenantID); err != nil {
+		return false, fmt.Errorf("robot in use: %w", err)
+	}
+	r.mu.Lock()
+	r.active[tenantID] = activeAt{on: len(n) > 0, at: time.Now()}
+	r.mu.Unlock()
+	return len(n) > 0, nil
 }
 
 // New returns the robot.
@@ -54,7 +88,7 @@ func New(k *store.Store, convs *conversations.Store, channel func(ctx context.Co
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Robot{k: k, convs: convs, channel: channel, brain: brain, log: log}
+	return &Robot{k: k, convs: convs, channel: channel, brain: brain, log: log, active: map[string]activeAt{}}
 }
 
 // Robot states of a conversation.
@@ -67,13 +101,16 @@ const (
 // whether the robot works the conversation, and holds a new conversation
 // out of the routing queue when its channel's robot answers first.
 func (r *Robot) Engage(ctx context.Context, tx *store.Tx, ch *hub.Channel, conv *hub.Conversation, isNew bool) (bool, error) {
+	if on, err := r.inUse(ctx, ch.TenantID); err != nil || !on {
+		return false, err
+	}
 	if !isNew {
-		var states []string
-		q := `SELECT state FROM robot_conversations WHERE conversation_id = ?`
-		if err := tx.Select(ctx, &states, q, conv.ID); err != nil {
+		q := `UPDATE robot_conversations SET pending_since = COALESCE(pending_since, ?) WHERE conversation_id = ? AND state = ?`
+		n, err := tx.Exec(ctx, q, tx.Now(), conv.ID, stateRobot)
+		if err != nil {
 			return false, fmt.Errorf("robot state: %w", err)
 		}
-		return len(states) == 1 && states[0] == stateRobot, nil
+		return n == 1, nil
 	}
 	if conv.Status != hub.ConvQueued {
 		return false, nil
@@ -82,9 +119,9 @@ func (r *Robot) Engage(ctx context.Context, tx *store.Tx, ch *hub.Channel, conv 
 	if err != nil || s.Mode != ModeFirst {
 		return false, err
 	}
-	const q = `INSERT INTO robot_conversations (conversation_id, tenant_id, state, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?)`
-	if _, err := tx.Exec(ctx, q, conv.ID, conv.TenantID, stateRobot, tx.Now(), tx.Now()); err != nil {
+	const q = `INSERT INTO robot_conversations (conversation_id, tenant_id, state, pending_since, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?)`
+	if _, err := tx.Exec(ctx, q, conv.ID, conv.TenantID, stateRobot, tx.Now(), tx.Now(), tx.Now()); err != nil {
 		return false, fmt.Errorf("robot conversation: %w", err)
 	}
 	return true, assign.Hold(ctx, tx, conv.ID)
@@ -173,12 +210,12 @@ func (r *Robot) record(ctx context.Context, conv *hub.Conversation, s Settings, 
 		}
 		if reason == "" {
 			const u = `UPDATE robot_conversations SET turns = turns + 1, answered = answered + ?, misses = ?,
-				updated_at = ? WHERE conversation_id = ?`
+				pending_since = NULL, updated_at = ? WHERE conversation_id = ?`
 			_, err := tx.Exec(ctx, u, boolInt(answered), miss, tx.Now(), conv.ID)
 			return err
 		}
-		const u = `UPDATE robot_conversations SET turns = turns + 1, state = ?, reason = ?, updated_at = ?
-			WHERE conversation_id = ?`
+		const u = `UPDATE robot_conversations SET turns = turns + 1, state = ?, reason = ?, pending_since = NULL,
+			updated_at = ? WHERE conversation_id = ?`
 		if _, err := tx.Exec(ctx, u, stateHandedOver, reason, tx.Now(), conv.ID); err != nil {
 			return err
 		}
@@ -217,4 +254,38 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// lostAfter is how long a customer message may wait for the robot before
+// the conversation goes to a person (its turn was lost with a process).
+const lostAfter = 30 * time.Second
+
+// Lost hands over the conversations whose customer waited for the robot
+// longer than lostAfter, and returns them (route them now). A hub process
+// runs it from its sweeper.
+func (r *Robot) Lost(ctx context.Context) ([]Turn, error) {
+	var rows []struct {
+		ConversationID string `db:"conversation_id"`
+		TenantID       string `db:"tenant_id"`
+	}
+	const q = `SELECT conversation_id, tenant_id FROM robot_conversations
+		WHERE pending_since IS NOT NULL AND pending_since < ? AND state = ? LIMIT 100`
+	if err := r.k.Select(ctx, &rows, q, r.k.Now().Add(-lostAfter), stateRobot); err != nil {
+		return nil, fmt.Errorf("lost robot turns: %w", err)
+	}
+	var out []Turn
+	for _, row := range rows {
+		conv, err := r.convs.ByID(ctx, row.ConversationID)
+		if err != nil {
+			return out, err
+		}
+		handed, err := r.record(ctx, conv, Settings{MaxMisses: 1}, nil, false, "robot_timeout")
+		if err != nil {
+			return out, err
+		}
+		if handed {
+			out = append(out, Turn{TenantID: row.TenantID, ChannelID: conv.ChannelID, ConversationID: conv.ID})
+		}
+	}
+	return out, nil
 }

@@ -128,6 +128,9 @@ func (r *Robot) SetSettings(ctx context.Context, tenantID, channelID string, s S
 	if _, err := r.k.Exec(ctx, q, channelID, tenantID, string(s.Mode), s.Greeting, s.MaxMisses, string(words), s.UpdatedAt); err != nil {
 		return Settings{}, fmt.Errorf("save robot settings: %w", err)
 	}
+	r.mu.Lock()
+	delete(r.active, tenantID) // this process sees the change at once
+	r.mu.Unlock()
 	return s, nil
 }
 
