@@ -47,6 +47,8 @@ await run('weibo-', async () => {
   await win.waitFor()
   let text = await win.textContent()
   check(/回复窗口剩余 4[78]:\d\d:\d\d/.test(text) && !text.includes('条'), 'the window counts down 48 h with no reply count: ' + text)
+  const limits = await page.locator('[data-test=platform-limits]').textContent()
+  check(limits.includes('48 小时') && limits.includes('300'), 'Weibo limits beside the composer: ' + limits)
   await shot(page, 'workbench-weibo-window')
   for (let i = 1; i <= 6; i++) {
     await page.fill('textarea[name=reply]', `第 ${i} 条回复 wb-${i}`)
