@@ -599,18 +599,28 @@ const saved = localStorage.getItem('kefu.locale') as Locale
 export const locale = ref<Locale>(saved in locales ? saved : 'zh-CN')
 document.documentElement.lang = locale.value
 
-// The zh-TW texts are their own chunk, loaded only for zh-TW readers (the
-// agent bundle stays within its budget); until they arrive t() shows 简体.
+// The zh-TW and English texts are their own chunks, loaded only for their
+// readers (the agent bundle stays within its budget: the build leaves the
+// English column out of the table below, see vite.config.ts); until they
+// arrive t() shows 简体.
 const zhTW = shallowRef<Record<string, string>>({})
-function loadTW(): Promise<void> {
-  if (locale.value !== 'zh-TW' || Object.keys(zhTW.value).length) return Promise.resolve()
-  return import('./i18n-tw.gen')
-    .then((m) => {
-      zhTW.value = m.zhTW
-    })
-    .catch(() => {})
+const en = shallowRef<Record<string, string>>({})
+function loadTexts(): Promise<void> {
+  if (locale.value === 'zh-TW' && !Object.keys(zhTW.value).length)
+    return import('./i18n-tw.gen')
+      .then((m) => {
+        zhTW.value = m.zhTW
+      })
+      .catch(() => {})
+  if (locale.value === 'en' && !Object.keys(en.value).length)
+    return import('./i18n-en.gen')
+      .then((m) => {
+        en.value = m.en
+      })
+      .catch(() => {})
+  return Promise.resolve()
 }
-loadTW()
+loadTexts()
 
 // nextLocale is the one the language switch turns to.
 export function nextLocale(): Locale {
@@ -623,7 +633,7 @@ export function setLocale(l: Locale): Promise<void> {
   locale.value = l
   localStorage.setItem('kefu.locale', l)
   document.documentElement.lang = l
-  return loadTW()
+  return loadTexts()
 }
 
 // has reports whether a key (built at run time, e.g. from an error code)
@@ -641,8 +651,9 @@ export function addTexts(texts: Record<string, readonly [string, string]>) {
 }
 
 export function t(key: MessageKey, vars: Record<string, string> = {}): string {
-  const e = (dict[key] ?? extra[key]) as readonly [string, string] | undefined
-  let s = e ? e[locale.value === 'en' ? 1 : 0] : key
+  const e = (dict[key] ?? extra[key]) as readonly [string, string?] | undefined
+  let s = e ? e[0] : key
   if (e && locale.value === 'zh-TW') s = zhTW.value[key] ?? s
+  if (e && locale.value === 'en') s = en.value[key] ?? e[1] ?? s
   return s.replace(/\{(\w+)\}/g, (_, k: string) => vars[k] ?? '')
 }
