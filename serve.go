@@ -137,7 +137,8 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		Region: geo.Lookup, Log: log})
 	out := outbound.New(k, hook, chans.Get, convs.MessageResult)
 	knowledge := kb.New(k, warmSegmenter(log))
-	bot := robot.New(k, convs, chans.Get, robot.KB{Store: knowledge}, log)
+	bot := robot.New(k, robot.Deps{Convs: convs, Channel: chans.Get, Brain: robot.KB{Store: knowledge},
+		Available: asg.Handoffs.Customers().Available, Log: log})
 	in := inbox.New(k, chans, cts, convs, autos, asg.Router, ks.Windows(), bot)
 	timers := automations.NewTimers(k, merge(convs.TimerHandlers(), asg.Router.TimerHandlers()), log)
 	if err := bootstrap(ctx, id.Tenants, cfg, log); err != nil {

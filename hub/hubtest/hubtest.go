@@ -55,7 +55,8 @@ func Build(k *store.Store) *Hub {
 	h.Assign = assign.New(k, assign.Deps{Conversations: h.Conversations, Identity: h.Identity, Channels: h.Channels,
 		Contacts: h.Contacts, Automations: h.Automations, Log: log})
 	h.KB = kb.New(k, segmenter)
-	h.Robot = robot.New(k, h.Conversations, h.Channels.Get, robot.KB{Store: h.KB}, log)
+	h.Robot = robot.New(k, robot.Deps{Convs: h.Conversations, Channel: h.Channels.Get, Brain: robot.KB{Store: h.KB},
+		Available: h.Assign.Handoffs.Customers().Available, Log: log})
 	h.Inbox = inbox.New(k, h.Channels, h.Contacts, h.Conversations, h.Automations, h.Assign.Router, nil, h.Robot)
 	h.Tickets = tickets.New(k, h.Conversations, h.Identity.Agents)
 	handlers := map[automations.Kind]automations.Handler{}

@@ -47,9 +47,12 @@ type Robot struct {
 	convs   *conversations.Store
 	channel func(ctx context.Context, id string) (*hub.Channel, error)
 	brain   Provider
-	log     *slog.Logger
-	mu      sync.Mutex
-	active  map[string]activeAt // per tenant: has it any robot at all (cached)
+	// available reports whether someone can answer the channel's customers
+	// now (mode off_hours engages the robot when nobody can).
+	available func(ctx context.Context, ch *hub.Channel) (bool, error)
+	log       *slog.Logger
+	mu        sync.Mutex
+	active    map[string]activeAt // per tenant: has it any robot at all (cached)
 }
 
 // activeAt caches whether a tenant has a robot on or a conversation with
@@ -82,13 +85,25 @@ func (r *Robot) inUse(ctx context.Context, tenantID string) (bool, error) {
 	return len(n) > 0, nil
 }
 
+// Deps are what the robot works with.
+type Deps struct {
+	Convs   *conversations.Store
+	Channel func(ctx context.Context, id string) (*hub.Channel, error)
+	Brain   Provider
+	// Available reports whether someone can answer a channel's customers
+	// now (nil: always; mode off_hours then never engages).
+	Available func(ctx context.Context, ch *hub.Channel) (bool, error)
+	Log       *slog.Logger
+}
+
 // New returns the robot.
-func New(k *store.Store, convs *conversations.Store, channel func(ctx context.Context, id string) (*hub.Channel, error),
-	brain Provider, log *slog.Logger) *Robot {
+func New(k *store.Store, d Deps) *Robot {
+	log := d.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Robot{k: k, convs: convs, channel: channel, brain: brain, log: log, active: map[string]activeAt{}}
+	return &Robot{k: k, convs: d.Convs, channel: d.Channel, brain: d.Brain, available: d.Available, log: log,
+		active: map[string]activeAt{}}
 }
 
 // Robot states of a conversation.
@@ -116,8 +131,16 @@ func (r *Robot) Engage(ctx context.Context, tx *store.Tx, ch *hub.Channel, conv 
 		return false, nil
 	}
 	s, err := settings(ctx, tx, ch.TenantID, ch.ID)
-	if err != nil || s.Mode != ModeFirst {
+	if err != nil || s.Mode == ModeOff {
 		return false, err
+	}
+	if s.Mode == ModeOffHours {
+		if r.available == nil {
+			return false, nil
+		}
+		if on, err := r.available(ctx, ch); err != nil || on {
+			return false, err
+		}
 	}
 	const q = `INSERT INTO robot_conversations (conversation_id, tenant_id, state, pending_since, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)`

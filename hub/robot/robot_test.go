@@ -122,3 +122,22 @@ func TestRobotMissesHandOver(t *testing.T) {
 		}
 	})
 }
+
+// TestRobotOffHours: mode off_hours answers only while nobody can: with an
+// agent online, new conversations go straight to routing.
+func TestRobotOffHours(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		f := setup(t, h, robot.ModeOffHours)
+		if _, turn, _ := f.say(t, "m1", "邮费多少钱"); !turn {
+			t.Fatal("nobody online: the robot does not answer")
+		}
+		if err := h.Identity.Agents.SetStatus(ctx, f.ten.Admin, hub.StatusOnline); err != nil {
+			t.Fatal(err)
+		}
+		in := f.ten.Msg("n1", "cust-new")
+		if r := h.Inbox.Ingest(ctx, []hub.Inbound{in})[0]; r.ForRobot() || !r.Routable() {
+			t.Errorf("an agent online: %+v", r)
+		}
+	})
+}

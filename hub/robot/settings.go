@@ -19,6 +19,10 @@ type Mode string
 const (
 	ModeOff   Mode = "off"   // people answer everything
 	ModeFirst Mode = "first" // the robot answers first, then hands over to a person
+	// ModeOffHours: the robot answers a new conversation only when nobody
+	// can (outside the business hours of the channel's group, or nobody
+	// online), then hands over like first.
+	ModeOffHours Mode = "off_hours"
 )
 
 // Settings are a channel's robot.
@@ -53,8 +57,8 @@ func (s *Settings) validate() error {
 	}
 	s.HandoffWords = words
 	switch {
-	case s.Mode != ModeOff && s.Mode != ModeFirst:
-		return hub.Invalid("mode is off or first")
+	case s.Mode != ModeOff && s.Mode != ModeFirst && s.Mode != ModeOffHours:
+		return hub.Invalid("mode is off, first or off_hours")
 	case utf8.RuneCountInString(s.Greeting) > 1000:
 		return hub.Invalid("greeting is at most 1000 characters")
 	case s.MaxMisses < 1 || s.MaxMisses > 10:

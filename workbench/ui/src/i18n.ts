@@ -503,6 +503,7 @@ const dict = {
   kbRobotMode: ['模式', 'Mode'],
   kbModeOff: ['关闭', 'Off'],
   kbModeFirst: ['机器人优先，再转人工', 'Robot first, then an agent'],
+  kbModeOffHours: ['仅在无人接待时（下班或无人在线）', 'Only when nobody can answer (after hours or nobody online)'],
   kbGreeting: ['欢迎语', 'Greeting'],
   kbMaxMisses: ['连续未答几次后转人工', 'Hand over after this many unanswered questions'],
   robot: ['机器人', 'Robot'],
