@@ -178,7 +178,7 @@ func TestPruneKeepsTheRetention(t *testing.T) {
 			}
 		}
 		t1, t2 := list(t, log, "t1", audit.Filter{}), list(t, log, "t2", audit.Filter{})
-		newest := t2[0].At // newest first
+		newest := t2[0].At                                      // newest first
 		cut := t1[0].At.Add(t2[len(t2)-1].At.Sub(t1[0].At) / 2) // after t1's entries, before t2's
 		n, err := log.Prune(ctx, cut)
 		if err != nil || n != 3 {
