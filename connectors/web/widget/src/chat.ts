@@ -19,6 +19,13 @@ const ICON_CLIP =
   'M16.5 6v11.5a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6H9v9.5a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v12.5a6 6 0 0 0 12 0V6h-1.5z'
 
 const CSS = `.k *{box-sizing:border-box}
+.iv{position:fixed;right:20px;bottom:80px;z-index:2147483000;width:280px;max-width:calc(100vw - 40px);padding:14px;background:#fff;border-radius:10px;box-shadow:0 4px 16px rgba(0,0,0,.22)}
+.left .iv{right:auto;left:20px}
+.iv p{margin:0 0 10px;white-space:pre-wrap;word-break:break-word}
+.iv .a{font-size:12px;color:#888}
+.iv .b{text-align:right}
+.iv button{margin-left:8px;border:1px solid #ccc;border-radius:6px;padding:4px 12px;background:#fff;font:inherit;cursor:pointer}
+.iv .y{background:var(--c);border-color:var(--c);color:#fff}
 .p{position:fixed;right:20px;bottom:20px;z-index:2147483001;display:flex;flex-direction:column;width:370px;height:580px;max-height:calc(100vh - 40px);background:#fff;border-radius:12px;overflow:hidden;box-shadow:0 8px 32px rgba(0,0,0,.25)}
 .left .p{right:auto;left:20px}
 .p.full{inset:0;width:100%;height:100%;max-height:none;border-radius:0;box-shadow:none}
@@ -567,6 +574,13 @@ function mount(core: Core): ChatUI {
     }
   })
 
+  // invitations above the launcher
+  let iv: HTMLElement | null = null
+  const uninvite = () => {
+    if (iv) iv.remove()
+    iv = null
+  }
+
   render()
   status()
   return {
@@ -580,6 +594,27 @@ function mount(core: Core): ChatUI {
       panel.hidden = true
       em.hidden = true
     },
+    invite(id, text, agent, auto, reply) {
+      uninvite()
+      const box = (iv = h('div', 'iv'))
+      box.dataset.invite = auto ? 'auto' : 'manual'
+      if (agent) box.appendChild(h('div', 'a', agent))
+      box.appendChild(h('p', '', text))
+      const b = h('div', 'b')
+      const no = h('button', 'n', T.decline)
+      const yes = h('button', 'y', T.accept)
+      b.append(no, yes)
+      box.append(b)
+      const answer = (accepted: boolean) => {
+        uninvite()
+        reply(accepted)
+      }
+      no.onclick = () => answer(false)
+      yes.onclick = () => answer(true)
+      wrap.appendChild(box)
+    },
+    uninvite,
+    inviting: () => !!iv,
   }
 }
 

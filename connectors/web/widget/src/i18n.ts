@@ -1,5 +1,5 @@
 // Every UI string of the widget, in 简体中文 (default), 繁體中文 and English.
-// The loader imports only L (launcher and invite), the chat UI only C, so
+// The loader imports only L (the launcher), the chat UI only C, so
 // each bundle carries just its own strings.
 import type { Lang } from './types'
 
@@ -19,11 +19,11 @@ const l = {
   online: ['在线咨询', '線上諮詢', 'Chat with us'],
   offline: ['留言', '留言', 'Leave a message'],
   error: ['客服暂不可用', '客服暫不可用', 'Chat unavailable'],
-  accept: ['立即咨询', '立即諮詢', 'Chat now'],
-  decline: ['稍后再说', '稍後再說', 'Later'],
 }
 
 const c = {
+  accept: ['立即咨询', '立即諮詢', 'Chat now'],
+  decline: ['稍后再说', '稍後再說', 'Later'],
   close: ['关闭', '關閉', 'Close'],
   placeholder: ['输入消息，Enter 发送', '輸入訊息，Enter 傳送', 'Type a message, Enter to send'],
   send: ['发送', '傳送', 'Send'],

@@ -26,21 +26,13 @@ function findScript(): HTMLScriptElement | null {
   return cur && cur.dataset.channel ? cur : document.querySelector('script[data-channel][src*="/widget.js"]')
 }
 
-const CSS = [
-  ':host{all:initial}',
-  '.k{--c:#0958d9;font:14px/1.5 system-ui,sans-serif;color:#1f1f1f}',
-  '.l,.iv{position:fixed;right:20px;bottom:20px;z-index:2147483000;box-shadow:0 4px 16px rgba(0,0,0,.22)}',
-  '.l{display:flex;align-items:center;gap:6px;height:48px;padding:0 18px 0 14px;border:0;border-radius:24px;background:var(--c);color:#fff;font:inherit;font-size:15px;cursor:pointer}',
-  '.l[data-state=offline],.l[data-state=error]{background:#8c8c8c}',
-  '.left .l,.left .iv{right:auto;left:20px}',
-  '.iv{bottom:80px;width:280px;max-width:calc(100vw - 40px);padding:14px;background:#fff;border-radius:10px}',
-  '.iv p{margin:0 0 10px;white-space:pre-wrap;word-break:break-word}',
-  '.iv .a{font-size:12px;color:#888}',
-  '.iv .b{text-align:right}',
-  '.iv button{margin-left:8px;border:1px solid #ccc;border-radius:6px;padding:4px 12px;background:#fff;font:inherit;cursor:pointer}',
-  '.iv .y{background:var(--c);border-color:var(--c);color:#fff}',
-  '[hidden]{display:none!important}',
-].join('')
+const CSS =
+  ':host{all:initial}' +
+  '.k{--c:#0958d9;font:14px/1.5 system-ui,sans-serif;color:#1f1f1f}' +
+  '.l{position:fixed;right:20px;bottom:20px;z-index:2147483000;box-shadow:0 4px 16px rgba(0,0,0,.22);display:flex;align-items:center;gap:6px;height:48px;padding:0 18px 0 14px;border:0;border-radius:24px;background:var(--c);color:#fff;font:inherit;font-size:15px;cursor:pointer}' +
+  '.l[data-state=offline],.l[data-state=error]{background:#8c8c8c}' +
+  '.left .l{right:auto;left:20px}' +
+  '[hidden]{display:none!important}'
 
 function main(): void {
   if (w.Kefu && w.Kefu.__live) return
@@ -349,11 +341,11 @@ function main(): void {
     emit('frame', f)
   }
 
-  // ---- launcher and invitations
+  // ---- launcher and invitations (the invitation box is drawn by chat.js,
+  // loaded for it: most visitors are never invited)
   let T = L('zh-CN')
   let wrap: HTMLElement
   let btn: HTMLButtonElement
-  let ivBox: HTMLElement | null = null
   let due = false
 
   function paint(): void {
@@ -376,7 +368,7 @@ function main(): void {
     setTimeout(() => {
       const s = load(key('inv'), { n: 0, d: 0 })
       if ((r.max_times! > 0 && s.n >= r.max_times!) || Date.now() - s.d < (r.decline_interval_seconds || 0) * 1000) return
-      if (isOpen || ivBox || !core.online) {
+      if (isOpen || (ui && ui.inviting()) || !core.online) {
         due = true // shown when it can be (paint retries)
         return
       }
@@ -388,29 +380,13 @@ function main(): void {
   }
 
   function invite(id: string, text: string, agent?: string, auto?: boolean): void {
-    hideInvite()
-    const box = (ivBox = h('div', 'iv'))
-    box.dataset.invite = auto ? 'auto' : 'manual'
-    if (agent) box.appendChild(h('div', 'a', agent))
-    box.appendChild(h('p', '', text || core.cfg.invite.text || ''))
-    const b = h('div', 'b')
-    const no = h('button', 'n', T.decline)
-    const yes = h('button', 'y', T.accept)
-    b.append(no, yes)
-    box.append(b)
-    const reply = (accepted: boolean) => {
-      hideInvite()
-      send({ type: 'invite_reply', invite_id: id, accepted })
-      if (accepted) open()
-      else save(key('inv'), { ...load(key('inv'), { n: 0, d: 0 }), d: Date.now() })
-    }
-    no.onclick = () => reply(false)
-    yes.onclick = () => reply(true)
-    wrap.appendChild(box)
-  }
-  function hideInvite(): void {
-    if (ivBox) ivBox.remove()
-    ivBox = null
+    chat(() =>
+      ui!.invite(id, text || core.cfg.invite.text || '', agent || '', !!auto, (accepted) => {
+        send({ type: 'invite_reply', invite_id: id, accepted })
+        if (accepted) open()
+        else save(key('inv'), { ...load(key('inv'), { n: 0, d: 0 }), d: Date.now() })
+      }),
+    )
   }
 
   // ---- open / close and the chat UI
@@ -422,7 +398,7 @@ function main(): void {
     if (isOpen) return
     isOpen = true
     ss(key('open'), '1')
-    hideInvite()
+    if (ui) ui.uninvite()
     paint()
     chat(() => ui && ui.show())
     emit('open')

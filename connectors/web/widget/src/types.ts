@@ -111,4 +111,9 @@ export interface Core {
 export interface ChatUI {
   show(): void
   hide(): void
+  // an invitation above the launcher (auto: the channel's rule, else an
+  // agent's); reply gets the visitor's answer once
+  invite(id: string, text: string, agent: string, auto: boolean, reply: (accepted: boolean) => void): void
+  uninvite(): void
+  inviting(): boolean
 }

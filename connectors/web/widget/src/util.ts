@@ -1,13 +1,10 @@
 // Small DOM and storage helpers shared by both bundles. Text always goes in
 // through textContent: nothing here ever parses HTML.
 
+// uuid is a random id (128 bits, hex): client ids of messages and invites.
+// crypto.getRandomValues works on http pages too (randomUUID does not).
 export function uuid(): string {
-  const c = crypto
-  if (c.randomUUID) return c.randomUUID()
-  const b = c.getRandomValues(new Uint8Array(16))
-  b[6] = (b[6] & 15) | 64
-  b[8] = (b[8] & 63) | 128
-  return Array.from(b, (n, i) => ([4, 6, 8, 10].indexOf(i) >= 0 ? '-' : '') + (n + 256).toString(16).slice(1)).join('')
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (n) => (n + 256).toString(16).slice(1)).join('')
 }
 
 // ss reads (v undefined), sets or (v '') clears a sessionStorage key.
