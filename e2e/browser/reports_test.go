@@ -10,13 +10,15 @@ import (
 // TestUIReports: two customers write, the agent answers both; the console's
 // reports show them in the tiles (with definitions), the chart, the
 // heatmap and the agent table, download CSV, say when a period is empty,
-// and fit a 375 px phone (workbench/ui/e2e/reports.mjs; screenshots).
+// and fit a 375 px phone; a supervisor opens them from the workbench (workbench/ui/e2e/reports.mjs; screenshots).
 func TestUIReports(t *testing.T) {
 	t.Parallel()
 	kit.NeedUI(t)
 	h := kit.NewEnv(t, kit.Embedded).Start()
 	h.ServesUI()
 	adm := h.Admin()
+	adm.Must(201, "POST", "/api/v1/agents", map[string]any{"email": "sup-report@kefu.test", "password": "agent-pass-1",
+		"name": "组长", "role": "supervisor"})
 	li := adm.NewAgent("li-report@kefu.test", 5)
 	li.SetStatus("online")
 	sock := li.Dial(-1)
@@ -42,7 +44,7 @@ func TestUIReports(t *testing.T) {
 		name = me.Email
 	}
 	script := kit.RunBrowserScript(t, "workbench/ui", 2*time.Minute, []string{"KEFU_BASE=" + h.Base,
-		"KEFU_ADMIN_EMAIL=admin@kefu.test", "KEFU_ADMIN_PASSWORD=admin-pass-1", "KEFU_AGENT_NAME=" + name,
+		"KEFU_ADMIN_EMAIL=admin@kefu.test", "KEFU_ADMIN_PASSWORD=admin-pass-1", "KEFU_AGENT_NAME=" + name, "KEFU_SUP_EMAIL=sup-report@kefu.test",
 		"KEFU_SHOTS=" + kit.ShotsDir(t)}, "e2e/reports.mjs")
 	script.Await("done")
 	script.Finish()

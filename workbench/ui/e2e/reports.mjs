@@ -3,9 +3,9 @@
 // chart, the heatmap and the agent table over a hub with two answered
 // conversations, a CSV download, and the page at 375 px.
 //
-// env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_AGENT_NAME,
+// env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_AGENT_NAME, KEFU_SUP_EMAIL,
 // KEFU_CHROMIUM, KEFU_SHOTS (optional).
-import { step, check, newPage, shot, login, run, pageErrors } from './browser.mjs'
+import { step, check, newPage, shot, login, run, pageErrors, axe } from './browser.mjs'
 
 await run('reports-', async () => {
   const page = await newPage('admin')
@@ -26,6 +26,8 @@ await run('reports-', async () => {
   await row.waitFor()
   check((await row.locator('td').nth(1).textContent()).trim() === '2', 'the agent took both')
   await shot(page, 'reports-overview')
+  const a11y = await axe(page, '.page')
+  check(a11y.length === 0, 'serious or critical accessibility findings: ' + a11y.join('; '))
   await page.locator('[data-test=heatmap]').scrollIntoViewIfNeeded()
   await shot(page, 'reports-heatmap-agents')
 
@@ -46,6 +48,15 @@ await run('reports-', async () => {
   const wide = await phone.evaluate(() => document.documentElement.scrollWidth)
   check(wide <= 375, `the reports page is ${wide}px wide at 375`)
   await shot(phone, 'reports-375')
+
+  // A supervisor reaches the reports from the workbench; the console shows
+  // them the monitor and the reports only.
+  const sup = await newPage('supervisor')
+  await login(sup, '/', process.env.KEFU_SUP_EMAIL, 'agent-pass-1')
+  await sup.locator('[data-nav=reports]').click()
+  await sup.locator('[data-tile=conversations] .num').waitFor()
+  const secs = await sup.locator('.sidenav a').evaluateAll((as) => as.map((a) => a.dataset.section))
+  check(secs.join() === 'monitor,reports', 'a supervisor\'s console sections: ' + secs.join())
 
   check(pageErrors.length === 0, 'page errors: ' + pageErrors.join('; '))
   step('done')
