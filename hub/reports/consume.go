@@ -11,9 +11,9 @@ import (
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
-// Run applies new events every few seconds until ctx ends. Every process
-// of a cluster may run it: the cursor's row lock lets one apply a tenant's
-// events at a time, and the others then find nothing left.
+// Run applies new events every second until ctx ends. Every process of a
+// cluster may run it: the cursor's row lock lets one apply a tenant's
+// events at a time; the others skip that tenant meanwhile.
 func (s *Store) Run(ctx context.Context) error {
 	t := time.NewTicker(s.every)
 	defer t.Stop()
@@ -30,7 +30,8 @@ func (s *Store) Run(ctx context.Context) error {
 }
 
 // CatchUp applies every event committed so far that the reports have not
-// applied yet.
+// applied yet (but a tenant's events another process is applying right
+// now, which it leaves to that process).
 func (s *Store) CatchUp(ctx context.Context) error {
 	heads, err := s.k.EventHeads(ctx)
 	if err != nil {
@@ -74,8 +75,8 @@ func (s *Store) apply(ctx context.Context, tenantID string) (int, error) {
 	var n int
 	err := s.k.Write(ctx, func(tx *store.Tx) error {
 		n = 0
-		last, err := s.lockCursor(ctx, tx, tenantID)
-		if err != nil {
+		last, ok, err := s.lockCursor(ctx, tx, tenantID)
+		if err != nil || !ok {
 			return err
 		}
 		evs, err := s.k.EventsRange(ctx, tenantID, last+1, last+int64(s.batch))
@@ -96,18 +97,22 @@ func (s *Store) apply(ctx context.Context, tenantID string) (int, error) {
 }
 
 // lockCursor returns the tenant's cursor, locked until the transaction
-// ends (created at 0 the first time).
-func (s *Store) lockCursor(ctx context.Context, tx *store.Tx, tenantID string) (int64, error) {
+// ends (created at 0 the first time); false when another process holds it
+// (it is applying the same events: this one leaves them to it).
+func (s *Store) lockCursor(ctx context.Context, tx *store.Tx, tenantID string) (int64, bool, error) {
 	const ins = `INSERT INTO report_cursors (tenant_id, last_event_id) VALUES (?, 0) ON CONFLICT (tenant_id) DO NOTHING`
 	if _, err := tx.Exec(ctx, ins, tenantID); err != nil {
-		return 0, fmt.Errorf("create report cursor: %w", err)
+		return 0, false, fmt.Errorf("create report cursor: %w", err)
 	}
-	var last int64
-	q := `SELECT last_event_id FROM report_cursors WHERE tenant_id = ?` + s.k.ForUpdate()
-	if err := tx.Get(ctx, &last, q, tenantID); err != nil {
-		return 0, fmt.Errorf("lock report cursor: %w", err)
+	var last []int64
+	q := `SELECT last_event_id FROM report_cursors WHERE tenant_id = ?` + s.k.ForUpdateSkipLocked()
+	if err := tx.Select(ctx, &last, q, tenantID); err != nil {
+		return 0, false, fmt.Errorf("lock report cursor: %w", err)
 	}
-	return last, nil
+	if len(last) == 0 {
+		return 0, false, nil
+	}
+	return last[0], true, nil
 }
 
 // cell is one row of report_cells: an hour of a channel, group and agent.
