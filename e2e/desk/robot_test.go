@@ -5,6 +5,7 @@ package desk
 // and the agent who takes over reads the robot's transcript.
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -139,5 +140,16 @@ func TestRobotAnswersThenHandsOver(t *testing.T) {
 		if r := d.waitRobot(t, conv2, 4); r[3].Text != "正在为您转接人工客服，请稍候。" {
 			t.Errorf("second miss: robot said %q", r[3].Text)
 		}
+		var un struct {
+			Questions []struct {
+				Question string `json:"question"`
+				Hits     int    `json:"hits"`
+			}
+		}
+		d.admin.Must(200, "GET", "/api/v1/kb/unanswered", nil).JSON(t, &un)
+		if len(un.Questions) != 2 || !strings.Contains(un.Questions[0].Question+un.Questions[1].Question, "你们老板叫什么名字") {
+			t.Errorf("unanswered questions: %+v", un.Questions)
+		}
+		d.admin.Must(200, "DELETE", "/api/v1/kb/unanswered?question="+url.QueryEscape("你们老板叫什么名字"), nil)
 	})
 }

@@ -270,6 +270,10 @@ func isoRoutes() map[string]isoRoute {
 		}},
 		"DELETE /api/v1/kb/articles/:id": {access: accAdmin, obj: "kb"},
 		"GET /api/v1/kb/lexicon":         {access: accAdmin},
+		"GET /api/v1/kb/unanswered":      {access: accAdmin},
+		"DELETE /api/v1/kb/unanswered": {access: accAdmin, queries: func(own, other *isoTenant) []string {
+			return []string{"question=" + other.canary}
+		}},
 		"GET /api/v1/channels/:id/robot": {access: accAdmin, obj: "channel"},
 		"PUT /api/v1/channels/:id/robot": {access: accAdmin, obj: "channel", body: func(*isoTenant) any {
 			return map[string]any{"mode": "off", "max_misses": 2}

@@ -290,7 +290,7 @@ func (p *Pipeline) batches(ctx context.Context, jobs <-chan *job, size int) {
 			}
 			if results[i].ForRobot() && p.Robot != nil {
 				p.robotTurns <- robot.Turn{TenantID: results[i].TenantID, ChannelID: j.in.ChannelID,
-					ConversationID: results[i].ConversationID, Text: j.in.Text, New: results[i].New}
+					ConversationID: results[i].ConversationID, MessageID: results[i].MessageID, New: results[i].New}
 			}
 		}
 	}

@@ -21,7 +21,8 @@ var _ Provider = KB{}
 // DefaultSuggestFloor keeps unrelated articles out of the suggestions.
 const DefaultSuggestFloor = 0.15
 
-// Answer searches the knowledge base for the question.
+// Answer searches the knowledge base for the question; one it cannot
+// answer is counted for the admins (kb.Store.Unanswered).
 func (b KB) Answer(ctx context.Context, q Question) (Reply, error) {
 	res, err := b.Store.Search(ctx, q.TenantID, kb.Query{Text: q.Text, ChannelID: q.ChannelID, Limit: 3})
 	if err != nil {
@@ -29,6 +30,9 @@ func (b KB) Answer(ctx context.Context, q Question) (Reply, error) {
 	}
 	if len(res.Hits) > 0 && res.Hits[0].Score >= res.Threshold {
 		return Reply{Text: res.Hits[0].Article.Answer, Confident: true}, nil
+	}
+	if err := b.Store.Miss(ctx, q.TenantID, q.Text); err != nil {
+		return Reply{}, err
 	}
 	floor := b.SuggestFloor
 	if floor == 0 {

@@ -8,6 +8,7 @@ package robot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -153,7 +154,9 @@ func (r *Robot) Engage(ctx context.Context, tx *store.Tx, ch *hub.Channel, conv 
 // Turn is one customer message the robot answers.
 type Turn struct {
 	TenantID, ChannelID, ConversationID string
-	Text                                string
+	// MessageID is the stored message: its text (masked as stored) is what
+	// the robot reads.
+	MessageID string
 	// New: the message opened the conversation (the greeting goes first).
 	New bool
 }
@@ -173,6 +176,11 @@ func (r *Robot) Answer(ctx context.Context, t Turn) (handedOver bool, err error)
 	if err != nil {
 		return false, err
 	}
+	ms, err := r.convs.ByIDs(ctx, []string{t.MessageID})
+	if err != nil || len(ms) != 1 {
+		return false, fmt.Errorf("robot message %s: %w", t.MessageID, errors.Join(err, hub.ErrNotFound))
+	}
+	text := ms[0].Text
 	s, err := settings(ctx, r.k, t.TenantID, t.ChannelID)
 	if err != nil {
 		return false, err
@@ -183,11 +191,11 @@ func (r *Robot) Answer(ctx context.Context, t Turn) (handedOver bool, err error)
 	}
 	reason := ""
 	answered := false
-	if asks(t.Text, s.handoffWords()) {
+	if asks(text, s.handoffWords()) {
 		reason = "asked"
 	} else {
 		rep, err := r.brain.Answer(ctx, Question{TenantID: t.TenantID, ChannelID: t.ChannelID,
-			ConversationID: t.ConversationID, Text: t.Text})
+			ConversationID: t.ConversationID, Text: text})
 		switch {
 		case err != nil:
 			r.log.Warn("robot brain failed; handing over", "conversation", t.ConversationID, "err", err)

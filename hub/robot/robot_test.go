@@ -49,7 +49,7 @@ func (f fx) say(t *testing.T, id, text string) (conv string, robotTurn, handed b
 		return r.ConversationID, false, false
 	}
 	handed, err := f.Robot.Answer(ctx, robot.Turn{TenantID: r.TenantID, ChannelID: in.ChannelID,
-		ConversationID: r.ConversationID, Text: text, New: r.New})
+		ConversationID: r.ConversationID, MessageID: r.MessageID, New: r.New})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +115,10 @@ func TestRobotMissesHandOver(t *testing.T) {
 		}
 		if _, _, handed = f.say(t, "m2", "今天天气怎么样"); !handed || !f.waiting(t, conv) {
 			t.Fatalf("second miss: handed %v", handed)
+		}
+		us, err := h.KB.Unanswered(context.Background(), f.ten.Admin.TenantID)
+		if err != nil || len(us) != 2 || us[0].Hits != 1 {
+			t.Errorf("unanswered questions: %+v %v", us, err)
 		}
 		said := f.robotSaid(t, conv)
 		if len(said) != 3 || !strings.Contains(said[1], "转人工") || said[2] != "正在为您转接人工客服，请稍候。" {

@@ -33,6 +33,8 @@ func (a API) Mount(agents, admins gin.IRoutes) {
 	admins.DELETE("/kb/articles/:id", a.remove)
 	admins.GET("/kb/lexicon", a.lexicon)
 	admins.PUT("/kb/lexicon", a.setLexicon)
+	admins.GET("/kb/unanswered", a.unanswered)
+	admins.DELETE("/kb/unanswered", a.forgetUnanswered)
 	admins.GET("/channels/:id/robot", a.robot)
 	admins.PUT("/channels/:id/robot", a.setRobot)
 }
@@ -121,4 +123,14 @@ func (a API) setRobot(g *gin.Context) {
 	}
 	st, err := a.Robot.SetSettings(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"), st)
 	a.Kit.Respond(g, http.StatusOK, st, err)
+}
+
+func (a API) unanswered(g *gin.Context) {
+	us, err := a.KB.Unanswered(g.Request.Context(), connectors.AgentOf(g).TenantID)
+	a.Kit.Respond(g, http.StatusOK, gin.H{"questions": us}, err)
+}
+
+func (a API) forgetUnanswered(g *gin.Context) {
+	err := a.KB.ForgetUnanswered(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Query("question"))
+	a.Kit.Respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
 }

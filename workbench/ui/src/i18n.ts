@@ -495,6 +495,8 @@ const dict = {
   kbEmpty: ['知识库还是空的，先添加常见问题。', 'The knowledge base is empty: add your common questions.'],
   kbDeleteConfirm: ['确定删除这个问题吗？', 'Delete this question?'],
   kbLexicon: ['词库', 'Lexicon'],
+  kbUnanswered: ['机器人未能回答的问题', 'Questions the robot could not answer'],
+  kbAddAnswer: ['添加答案', 'Add an answer'],
   kbSynonyms: ['同义词（每行一组，用 = 连接）', 'Synonyms (one group per line, joined by =)'],
   kbStopWords: ['停用词（每行一个）', 'Stop words (one per line)'],
   kbWords: ['专有词（每行一个）', 'Domain words (one per line)'],
