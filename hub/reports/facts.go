@@ -99,7 +99,7 @@ func derive(e *hub.Event, st *convState) []Fact {
 	if json.Unmarshal(e.Payload, &p) != nil {
 		return nil
 	}
-	if c := p.Conversation; c != nil && !st.known {
+	if c := p.Conversation; c != nil && !st.known && e.Type == hub.EvConversationCreated {
 		st.ConversationID, st.TenantID, st.ChannelID, st.CreatedAt = c.ID, e.TenantID, c.ChannelID, c.CreatedAt
 		st.GroupID = deref(c.GroupID)
 		st.known, st.dirty = true, true
@@ -110,7 +110,7 @@ func derive(e *hub.Event, st *convState) []Fact {
 			GroupID: st.GroupID, AgentID: agent, Value: v}
 	}
 	if !st.known {
-		return nil // a conversation whose opening is not in the log (pruned): nothing to count it by
+		return nil // a conversation whose opening is not in the log: counting its later events alone would skew the rates
 	}
 	switch e.Type {
 	case hub.EvConversationCreated:

@@ -37,6 +37,7 @@ var convs = map[string]conv{
 	"c3": {"chB", "", "2026-12-01 14:30:00"},
 	"c4": {"chB", "", "2026-12-01 16:10:00"},
 	"c5": {"chA", "gS", "2026-11-30 15:59:59"},
+	"c9": {"chA", "gS", "2026-12-01 03:00:00"}, // its opening is not in the log
 }
 
 func in() map[string]any { return msg("in", "contact", "ct_1") }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/reports"
 	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/hub/store/storetest"
@@ -70,6 +71,12 @@ func catchUp(t *testing.T, r *reports.Store) {
 func TestFixtureFigures(t *testing.T) {
 	each(t, func(t *testing.T, d storetest.Dialect, clk *clock) {
 		emit(t, d.Store, clk, history)
+		// events of a conversation whose opening the log does not have
+		// count for nothing (they would skew the rates)
+		emit(t, d.Store, clk, []step{
+			{"2026-12-01 03:00:05", hub.EvConversationAssigned, "c9", "a1", nil},
+			{"2026-12-01 03:00:09", hub.EvMessageCreated, "c9", "a1", msg("out", "agent", "a1")},
+		})
 		r := reports.New(d.Store, reports.Options{})
 		catchUp(t, r)
 		for _, c := range []struct {
