@@ -55,6 +55,8 @@ try {
   await say(page, '请问邮费多少钱')
   await sees(page, '您好，我是智能助理小K。', '10-greeting')
   await sees(page, '全场满99元包邮。', '11-answer')
+  const label = await W(page, '.ms .m.ag .n').first().textContent()
+  if (label !== '智能助理') throw new Error(`robot messages are labelled ${label}, want 智能助理`)
   await shot(page, '11-robot-answered')
   await step('answered')
   await say(page, '转人工')

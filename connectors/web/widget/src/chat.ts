@@ -346,7 +346,7 @@ function mount(core: Core): ChatUI {
     if (m.id) el.dataset.id = m.id
     if (m.client_id) el.dataset.cid = m.client_id
     el.textContent = ''
-    if (who === 'ag') el.appendChild(h('div', 'n', m.sender_name || T.agent))
+    if (who === 'ag') el.appendChild(h('div', 'n', m.sender_name || (m.sender_type === 'robot' ? T.robot : T.agent)))
     const b = h('div', 'b')
     if (m.text) b.appendChild(h('span', 't', m.text))
     for (const a of m.attachments || []) {

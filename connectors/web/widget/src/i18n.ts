@@ -58,6 +58,7 @@ const c = {
   busy: ['当前咨询人数较多，稍后将自动为您重新连接', '目前諮詢人數較多，稍後將自動為您重新連線', 'Many people are chatting right now; we will reconnect you shortly'],
   you: ['我', '我', 'You'],
   agent: ['客服', '客服', 'Agent'],
+  robot: ['智能助理', '智能助理', 'Assistant'],
   tooLong: ['消息最多 {max} 字，请删减 {over} 字后发送', '訊息最多 {max} 字，請刪減 {over} 字後傳送', 'Messages are at most {max} characters: remove {over} to send'],
 }
 

@@ -50,7 +50,7 @@ export interface Msg {
   conversation_id?: string
   seq?: number
   direction?: 'in' | 'out'
-  sender_type: 'contact' | 'agent' | 'system'
+  sender_type: 'contact' | 'agent' | 'system' | 'robot'
   sender_name?: string
   type?: string
   text: string
