@@ -56,6 +56,7 @@ func generate(tb testing.TB, k *store.Store, n int) int {
 		taken := opened.Add(time.Duration(rng.IntN(60)) * time.Second)
 		frt := 5 + rng.Int64N(300)
 		add(f(KindTaken, taken, agent, 0))
+		add(f(KindQueueWait, opened, agent, int64(taken.Sub(opened)/time.Second)))
 		add(f(KindFirstResponse, opened, agent, frt))
 		for m := range 3 {
 			at := opened.Add(time.Duration(frt+int64(m)*120) * time.Second)

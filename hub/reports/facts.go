@@ -22,6 +22,7 @@ const (
 	KindAbandoned     Kind = "queue_abandoned"
 	KindTransfer      Kind = "transfer"
 	KindTicket        Kind = "ticket"
+	KindQueueWait     Kind = "queue_wait"
 )
 
 // Fact is one thing that happened, as reports count it: At is the time it
@@ -66,6 +67,8 @@ func (f *Fact) counts() Counts {
 		c.Transfers = 1
 	case KindTicket:
 		c.Tickets = 1
+	case KindQueueWait:
+		c.Waited, c.WaitSeconds = 1, f.Value
 	}
 	return c
 }
@@ -118,8 +121,13 @@ func derive(e *hub.Event, st *convState) []Fact {
 	case hub.EvConversationQueued:
 		st.Queued, st.dirty = true, true
 	case hub.EvConversationAssigned:
-		st.Assigned, st.dirty = true, true
-		return []Fact{fact(KindTaken, at, assignee(p.Conversation, e), 0)}
+		agent := assignee(p.Conversation, e)
+		out := []Fact{fact(KindTaken, at, agent, 0)}
+		if !st.Assigned {
+			st.Assigned, st.dirty = true, true
+			out = append(out, fact(KindQueueWait, st.CreatedAt, agent, seconds(at.Sub(st.CreatedAt))))
+		}
+		return out
 	case hub.EvConversationTransferred:
 		return []Fact{fact(KindTransfer, at, e.AgentID, 0)}
 	case hub.EvConversationOffline:

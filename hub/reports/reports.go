@@ -82,16 +82,22 @@ type Counts struct {
 	Transfers int64 `db:"transfers" json:"transfers"`
 	// Tickets are conversations nobody could take that became tickets.
 	Tickets int64 `db:"tickets" json:"tickets"`
+	// Waited conversations were taken by an agent; WaitSeconds sums their
+	// waits from opening to the first agent (counted at the hour they
+	// opened).
+	Waited      int64 `db:"waited" json:"waited"`
+	WaitSeconds int64 `db:"wait_seconds" json:"wait_seconds"`
 }
 
 // countCols are the rollup's count columns, in Counts' order.
 var countCols = []string{"conversations", "taken", "answered", "first_response_seconds", "resolved",
-	"resolution_seconds", "messages_in", "messages_out", "rated", "satisfied", "abandoned", "transfers", "tickets"}
+	"resolution_seconds", "messages_in", "messages_out", "rated", "satisfied", "abandoned", "transfers", "tickets",
+	"waited", "wait_seconds"}
 
 func (c *Counts) fields() []*int64 {
 	return []*int64{&c.Conversations, &c.Taken, &c.Answered, &c.FirstResponseSeconds, &c.Resolved,
 		&c.ResolutionSeconds, &c.MessagesIn, &c.MessagesOut, &c.Rated, &c.Satisfied, &c.Abandoned,
-		&c.Transfers, &c.Tickets}
+		&c.Transfers, &c.Tickets, &c.Waited, &c.WaitSeconds}
 }
 
 // Add adds o to c.
@@ -114,13 +120,17 @@ type Figures struct {
 	ResolutionAvg *float64 `json:"resolution_seconds_avg"`
 	// SatisfactionRate is 满意率: Satisfied ÷ Rated.
 	SatisfactionRate *float64 `json:"satisfaction_rate"`
+	// QueueWaitAvg is the mean wait from opening to the first agent, in
+	// seconds.
+	QueueWaitAvg *float64 `json:"queue_wait_seconds_avg"`
 }
 
 // Derive computes the figures of c.
 func Derive(c Counts) Figures {
 	return Figures{Counts: c, AnswerRate: ratio(c.Answered, c.Conversations),
 		FirstResponseAvg: ratio(c.FirstResponseSeconds, c.Answered),
-		ResolutionAvg:    ratio(c.ResolutionSeconds, c.Resolved), SatisfactionRate: ratio(c.Satisfied, c.Rated)}
+		ResolutionAvg:    ratio(c.ResolutionSeconds, c.Resolved), SatisfactionRate: ratio(c.Satisfied, c.Rated),
+		QueueWaitAvg: ratio(c.WaitSeconds, c.Waited)}
 }
 
 func ratio(a, b int64) *float64 {

@@ -16,7 +16,7 @@ import (
 // figureCols are the CSV columns of a row's figures, named as in the JSON.
 var figureCols = []string{"conversations", "taken", "answered", "answer_rate", "first_response_seconds_avg",
 	"resolved", "resolution_seconds_avg", "messages_in", "messages_out", "rated", "satisfied", "satisfaction_rate",
-	"abandoned", "transfers", "tickets"}
+	"abandoned", "transfers", "tickets", "queue_wait_seconds_avg"}
 
 func figureCells(f reports.Figures) []string {
 	n := func(v int64) string { return strconv.FormatInt(v, 10) }
@@ -28,7 +28,7 @@ func figureCells(f reports.Figures) []string {
 	}
 	return []string{n(f.Conversations), n(f.Taken), n(f.Answered), r(f.AnswerRate), r(f.FirstResponseAvg),
 		n(f.Resolved), r(f.ResolutionAvg), n(f.MessagesIn), n(f.MessagesOut), n(f.Rated), n(f.Satisfied),
-		r(f.SatisfactionRate), n(f.Abandoned), n(f.Transfers), n(f.Tickets)}
+		r(f.SatisfactionRate), n(f.Abandoned), n(f.Transfers), n(f.Tickets), r(f.QueueWaitAvg)}
 }
 
 // summaryCSV is the summary as two lines, the period and the previous one.

@@ -30,6 +30,8 @@ const texts = {
   rep_abandoned: ['排队放弃', 'Abandoned in queue'],
   rep_tickets: ['转留言', 'To tickets'],
   rep_taken: ['接入', 'Taken'],
+  rep_queue_wait: ['平均排队时长', 'Avg. queue wait'],
+  rep_def_queue_wait: ['排队时长 = 首次接入客服 − 会话开始，按会话开始时间计。', 'Queue wait = first taken by an agent − opened, by the time the conversation opened.'],
   rep_resolved: ['已结束', 'Resolved'],
   rep_transfers: ['转出', 'Transfers'],
   rep_def_conversations: ['时间段内新开的会话（按客服筛选时为该客服接入的会话）。', 'Conversations opened in the period (with an agent filter: those the agent took).'],

@@ -19,6 +19,8 @@ export interface Figures {
   abandoned: number
   transfers: number
   tickets: number
+  waited: number
+  queue_wait_seconds_avg: number | null
 }
 export interface Summary extends Figures {
   from: string
