@@ -40,7 +40,7 @@ func (s *Store) Update(ctx context.Context, tenantID, id string, c Change) (*Tic
 		up := `UPDATE tickets SET ` + strings.Join(append(sets, "updated_at = ?"), ", ") + ` WHERE tenant_id = ? AND id = ?`
 		_, err := tx.Exec(ctx, up, append(args, tx.Now(), tenantID, id)...)
 		if store.IsUnique(err) {
-			return hub.Coded("ticket.offline_open", fmt.Errorf("该客户在此渠道已有未解决的留言工单 (the customer already has an unsolved offline ticket on this channel): %w", hub.ErrConflict))
+			return hub.Coded("ticket_offline_open", fmt.Errorf("该客户在此渠道已有未解决的留言工单 (the customer already has an unsolved offline ticket on this channel): %w", hub.ErrConflict))
 		}
 		if err != nil {
 			return fmt.Errorf("update ticket: %w", err)

@@ -65,7 +65,7 @@ func Move(from, to Status) error {
 			return nil
 		}
 	}
-	return hub.Coded("ticket.transition", fmt.Errorf("工单不能从“%s”改为“%s” (a %s ticket cannot become %s): %w",
+	return hub.Coded("ticket_transition", fmt.Errorf("工单不能从“%s”改为“%s” (a %s ticket cannot become %s): %w",
 		labels[from], labels[to], from, to, hub.ErrConflict), "from", string(from), "to", string(to))
 }
 
@@ -129,7 +129,7 @@ type NewTicket struct {
 func (s *Store) Create(ctx context.Context, tenantID string, n NewTicket) (*Ticket, error) {
 	n.Subject = strings.TrimSpace(hub.Clean(n.Subject))
 	if n.Subject == "" || utf8.RuneCountInString(n.Subject) > 200 {
-		return nil, hub.Coded("ticket.subject", fmt.Errorf("请填写主题，最多200字 (subject is required, at most 200 characters): %w", ErrInvalid))
+		return nil, hub.Coded("ticket_subject", fmt.Errorf("请填写主题，最多200字 (subject is required, at most 200 characters): %w", ErrInvalid))
 	}
 	if n.Priority == "" {
 		n.Priority = Normal

@@ -224,7 +224,7 @@ func checkOwner(ctx context.Context, tx *store.Tx, tenantID string, ownerID *str
 		return fmt.Errorf("check owner: %w", err)
 	}
 	if n == 0 {
-		return hub.Coded("contact.owner_unknown", hub.Invalid("负责人不存在 (owner %q is not an agent of this tenant)",
+		return hub.Coded("contact_owner_unknown", hub.Invalid("负责人不存在 (owner %q is not an agent of this tenant)",
 			*ownerID), "owner_id", *ownerID)
 	}
 	return nil

@@ -51,10 +51,11 @@ func (s *Store) Search(ctx context.Context, a *hub.Agent, q Query) (*Page, error
 	add := func(cond string, v ...any) { where, args = where+" AND "+cond, append(args, v...) }
 	if t := strings.ToLower(strings.TrimSpace(hub.Clean(q.Text))); t != "" {
 		p := "%" + likeEscape(t) + "%"
-		add(`(LOWER(name) LIKE ? ESCAPE '\' OR LOWER(email) LIKE ? ESCAPE '\' OR phone LIKE ? ESCAPE '\'
-			OR LOWER(company) LIKE ? ESCAPE '\' OR LOWER(external_id) LIKE ? ESCAPE '\' OR LOWER(tags) LIKE ? ESCAPE '\'
-			OR LOWER(custom) LIKE ? ESCAPE '\' OR id IN (SELECT contact_id FROM contact_handles
-			WHERE tenant_id = ? AND LOWER(handle) LIKE ? ESCAPE '\'))`, p, p, p, p, p, p, p, a.TenantID, p)
+		// One LIKE over the fields joined (by a separator typed text never holds)
+		// costs a fraction of one per field.
+		add(`(LOWER(name || '\x01' || email || '\x01' || phone || '\x01' || company || '\x01' || external_id || '\x01' ||
+			tags || '\x01' || custom) LIKE ? ESCAPE '\' OR id IN (SELECT contact_id FROM contact_handles
+			WHERE tenant_id = ? AND LOWER(handle) LIKE ? ESCAPE '\'))`, p, a.TenantID, p)
 	}
 	switch q.Channel {
 	case "":
@@ -152,7 +153,7 @@ func (s *Store) Create(ctx context.Context, tenantID, ownerID string, p Patch) (
 		return nil, err
 	}
 	if c.Name == "" && c.Phone == "" && c.Email == "" {
-		return nil, hub.Coded("contact.identity_required", hub.Invalid("请填写姓名、电话或邮箱 (name, phone or email is required)"))
+		return nil, hub.Coded("contact_identity_required", hub.Invalid("请填写姓名、电话或邮箱 (name, phone or email is required)"))
 	}
 	var out *Card
 	err := s.k.Write(ctx, func(tx *store.Tx) error {
