@@ -8,6 +8,7 @@ export {
   MessageSquare as IconChats,
   Users as IconVisitors,
   Ticket as IconTickets,
+  Contact as IconCustomers,
   History as IconHistory,
   Settings as IconSettings,
   Activity as IconMonitor,
