@@ -103,6 +103,8 @@ func TestCustomerCenter(t *testing.T) {
 			{admin, "admin", "channel_id=" + ch.ID, []string{"App 用户"}},
 			{admin, "admin", "contacted_from=" + time.Now().UTC().Add(-time.Hour).Format(time.RFC3339), []string{"App 用户"}},
 			{admin, "admin", "contacted_to=2020-01-01", []string{}},
+			{admin, "admin", "contacted_from=" + time.Now().UTC().Format(time.DateOnly) + "&contacted_to=" +
+				time.Now().UTC().Format(time.DateOnly), []string{"App 用户"}}, // the day itself is in
 		} {
 			if got := listed(t, st.who, st.query); !slices.Equal(got, st.want) {
 				t.Errorf("%s lists %q: %q, want %q", st.name, st.query, got, st.want)

@@ -71,10 +71,10 @@ func contactQuery(g *gin.Context, me *hub.Agent) (contacts.Query, error) {
 	if q.Offset, err = count(g, "offset"); err != nil {
 		return q, err
 	}
-	if q.ContactedFrom, err = when(g, "contacted_from"); err != nil {
+	if q.ContactedFrom, err = when(g, "contacted_from", false); err != nil {
 		return q, err
 	}
-	q.ContactedTo, err = when(g, "contacted_to")
+	q.ContactedTo, err = when(g, "contacted_to", true)
 	return q, err
 }
 
@@ -90,17 +90,22 @@ func count(g *gin.Context, name string) (int, error) {
 	return n, nil
 }
 
-// when reads a date (2006-01-02, the start of that day in UTC) or an RFC
-// 3339 time.
-func when(g *gin.Context, name string) (*time.Time, error) {
+// when reads an RFC 3339 time or a date (2006-01-02, UTC): the start of
+// that day, or for the end of a range (through) the start of the next, so
+// the day itself is included.
+func when(g *gin.Context, name string, through bool) (*time.Time, error) {
 	v := strings.TrimSpace(g.Query(name))
 	if v == "" {
 		return nil, nil
 	}
-	for _, layout := range []string{time.RFC3339, time.DateOnly} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return &t, nil
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return &t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		if through {
+			t = t.AddDate(0, 0, 1)
 		}
+		return &t, nil
 	}
 	return nil, hub.Invalid("%s must be a date (2006-01-02) or an RFC 3339 time", name)
 }
