@@ -189,8 +189,8 @@ func loadStates(ctx context.Context, tx *store.Tx, evs []hub.Event) (map[string]
 	}
 	for start := 0; start < len(ids); start += 500 {
 		var rows []convState
-		q := `SELECT conversation_id, tenant_id, channel_id, group_id, created_at, queued, assigned, answered, closed
-			FROM report_conversations WHERE conversation_id IN (?)`
+		q := `SELECT conversation_id, tenant_id, channel_id, group_id, created_at, queued, assigned, answered, closed,
+			robot_at FROM report_conversations WHERE conversation_id IN (?)`
 		if err := tx.SelectIn(ctx, &rows, q, ids[start:min(start+500, len(ids))]); err != nil {
 			return nil, fmt.Errorf("report conversations: %w", err)
 		}
@@ -204,15 +204,15 @@ func loadStates(ctx context.Context, tx *store.Tx, evs []hub.Event) (map[string]
 
 func saveStates(ctx context.Context, tx *store.Tx, states map[string]*convState) error {
 	const q = `INSERT INTO report_conversations (conversation_id, tenant_id, channel_id, group_id, created_at, queued,
-		assigned, answered, closed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		assigned, answered, closed, robot_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (conversation_id) DO UPDATE SET queued = excluded.queued, assigned = excluded.assigned,
-		answered = excluded.answered, closed = excluded.closed`
+		answered = excluded.answered, closed = excluded.closed, robot_at = excluded.robot_at`
 	for _, st := range states {
 		if !st.dirty {
 			continue
 		}
 		if _, err := tx.Exec(ctx, q, st.ConversationID, st.TenantID, st.ChannelID, st.GroupID, st.CreatedAt.UTC(),
-			bit(st.Queued), bit(st.Assigned), bit(st.Answered), bit(st.Closed)); err != nil {
+			bit(st.Queued), bit(st.Assigned), bit(st.Answered), bit(st.Closed), utcOrNil(st.RobotAt)); err != nil {
 			return fmt.Errorf("save report conversation: %w", err)
 		}
 	}
@@ -306,4 +306,11 @@ func bit(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+func utcOrNil(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UTC()
 }

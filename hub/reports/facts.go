@@ -85,7 +85,10 @@ type convState struct {
 	Assigned       bool      `db:"assigned"`
 	Answered       bool      `db:"answered"`
 	Closed         bool      `db:"closed"`
-	known, dirty   bool
+	// RobotAt is when the robot last spoke before an agent took the
+	// conversation: its hand-off, where waits and first responses start.
+	RobotAt      *time.Time `db:"robot_at"`
+	known, dirty bool
 }
 
 // payload is the part of an event's data facts read.
@@ -125,7 +128,7 @@ func derive(e *hub.Event, st *convState) []Fact {
 		out := []Fact{fact(KindTaken, at, agent, 0)}
 		if !st.Assigned {
 			st.Assigned, st.dirty = true, true
-			out = append(out, fact(KindQueueWait, st.CreatedAt, agent, seconds(at.Sub(st.CreatedAt))))
+			out = append(out, fact(KindQueueWait, st.CreatedAt, agent, seconds(at.Sub(st.start()))))
 		}
 		return out
 	case hub.EvConversationTransferred:
@@ -140,6 +143,15 @@ func derive(e *hub.Event, st *convState) []Fact {
 		return messageFacts(p.Message, st, at, e.AgentID, fact)
 	}
 	return nil
+}
+
+// start is when a human's turn began: the robot's hand-off, else the
+// opening.
+func (st *convState) start() time.Time {
+	if st.RobotAt != nil && st.RobotAt.After(st.CreatedAt) {
+		return *st.RobotAt
+	}
+	return st.CreatedAt
 }
 
 func closedFacts(st *convState, resolved Fact) []Fact {
@@ -163,13 +175,18 @@ func messageFacts(m *hub.Message, st *convState, at time.Time, assignee string,
 		return nil
 	case m.Direction == hub.DirectionIn:
 		return []Fact{fact(KindMessageIn, at, assignee, 0)}
+	case m.Direction == hub.DirectionOut && m.SenderType == hub.SenderRobot:
+		if !st.Assigned && !st.Answered {
+			st.RobotAt, st.dirty = &at, true
+		}
+		return nil
 	case m.Direction != hub.DirectionOut || m.SenderType != hub.SenderAgent:
 		return nil // internal notes and automatic messages
 	}
 	out := []Fact{fact(KindMessageOut, at, m.SenderID, 0)}
 	if !st.Answered {
 		st.Answered, st.dirty = true, true
-		out = append(out, fact(KindFirstResponse, st.CreatedAt, m.SenderID, seconds(at.Sub(st.CreatedAt))))
+		out = append(out, fact(KindFirstResponse, st.CreatedAt, m.SenderID, seconds(at.Sub(st.start()))))
 	}
 	return out
 }

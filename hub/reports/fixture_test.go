@@ -37,6 +37,7 @@ var convs = map[string]conv{
 	"c3": {"chB", "", "2026-12-01 14:30:00"},
 	"c4": {"chB", "", "2026-12-01 16:10:00"},
 	"c5": {"chA", "gS", "2026-11-30 15:59:59"},
+	"c6": {"chA", "gS", "2026-12-03 02:00:00"}, // the robot answers first
 	"c9": {"chA", "gS", "2026-12-01 03:00:00"}, // its opening is not in the log
 }
 
@@ -87,6 +88,16 @@ var history = []step{
 	{"2026-12-01 16:10:00", hub.EvConversationCreated, "c4", "", nil},
 	{"2026-12-01 16:10:00", hub.EvMessageCreated, "c4", "", in()},
 	{"2026-12-01 16:10:00", hub.EvConversationOffline, "c4", "", map[string]any{"ticket_id": "tk_1"}},
+
+	{"2026-12-03 02:00:00", hub.EvConversationCreated, "c6", "", nil},
+	{"2026-12-03 02:00:00", hub.EvMessageCreated, "c6", "", in()},
+	{"2026-12-03 02:00:01", hub.EvMessageCreated, "c6", "", msg("out", "robot", "")},
+	{"2026-12-03 02:01:00", hub.EvMessageCreated, "c6", "", in()},
+	{"2026-12-03 02:01:02", hub.EvMessageCreated, "c6", "", msg("out", "robot", "")}, // 正在为您转接人工客服
+	{"2026-12-03 02:01:02", hub.EvConversationQueued, "c6", "", nil},
+	{"2026-12-03 02:01:32", hub.EvConversationAssigned, "c6", "a2", nil},
+	{"2026-12-03 02:02:02", hub.EvMessageCreated, "c6", "a2", msg("out", "agent", "a2")},
+	{"2026-12-03 02:10:00", hub.EvConversationClosed, "c6", "a2", nil},
 }
 
 func utc(s string) time.Time {

@@ -8,8 +8,8 @@
 // Reports read only the rollup, never messages.
 //
 // The definitions follow Chatwoot's where it has one, so figures compare:
-//   - first response time: first agent reply − conversation opened (Kefu
-//     has no bots, so there is no bot hand-off to start from instead);
+//   - first response time: first agent reply − conversation opened, or −
+//     the robot's hand-off when the robot spoke first;
 //   - resolution time: closed − opened, counted when closed;
 //   - 接通率 (answer rate): conversations an agent replied to ÷ conversations
 //     opened, both counted in the hour the conversation opened;

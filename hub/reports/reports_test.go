@@ -37,6 +37,11 @@ var (
 		WaitSeconds: 11} // taken at 00:00:10 local
 	// 2026-12-02: c4 opened at 00:10, nobody online: a ticket.
 	wantDec2 = reports.Counts{Conversations: 1, MessagesIn: 1, Tickets: 1}
+	// 2026-12-03: the robot answered c6, then handed it over at 10:01:02;
+	// a2 took it 30 s later and replied 60 s after the hand-off (not 122 s
+	// after the opening); closed 600 s after the opening.
+	wantDec3 = reports.Counts{Conversations: 1, Taken: 1, Answered: 1, FirstResponseSeconds: 60, Resolved: 1,
+		ResolutionSeconds: 600, MessagesIn: 2, MessagesOut: 1, Waited: 1, WaitSeconds: 30}
 )
 
 func each(t *testing.T, f func(t *testing.T, d storetest.Dialect, clk *clock)) {
@@ -84,7 +89,7 @@ func TestFixtureFigures(t *testing.T) {
 		for _, c := range []struct {
 			day  string
 			want reports.Counts
-		}{{"2026-11-30", wantNov30}, {"2026-12-01", wantDec1}, {"2026-12-02", wantDec2}} {
+		}{{"2026-11-30", wantNov30}, {"2026-12-01", wantDec1}, {"2026-12-02", wantDec2}, {"2026-12-03", wantDec3}} {
 			if diff := diff(c.want, totals(t, r, c.day, c.day, reports.Filter{})); diff != "" {
 				t.Errorf("%s (want, got):\n%s", c.day, diff)
 			}
