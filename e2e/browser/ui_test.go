@@ -59,6 +59,10 @@ func TestUIWorkbenchBrowser(t *testing.T) {
 	h.ServesUI()
 	adm := h.Admin()
 	adm.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"})
+	// A knowledge-base article the composer suggests for the first customer
+	// message (agent assist, issue 17).
+	adm.Must(201, "POST", "/api/v1/kb/articles", map[string]any{"question": "怎么申请退货？",
+		"similar": []string{"我要退货", "退货流程"}, "answer": "在订单详情点击“申请售后”即可退货。"})
 
 	shots := kit.ShotsDir(t)
 	script := kit.RunBrowserScript(t, "workbench/ui", 4*time.Minute, []string{"KEFU_BASE=" + h.Base,

@@ -180,6 +180,8 @@ await run('', async () => {
   await item.click()
   await a1.locator('.msg.in .text', { hasText: first.text }).waitFor()
   await a1.click('.canned-btn')
+  // agent assist: the knowledge base's answer to the customer's message
+  await a1.locator('[data-test=kb-suggestion]', { hasText: '申请售后' }).waitFor()
   await a1.locator('.canned-item', { hasText: CANNED.title }).click()
   check((await a1.inputValue('textarea[name=reply]')) === CANNED.text, 'canned reply inserted for editing')
   await a1.getByRole('button', { name: '发送' }).click()
@@ -397,10 +399,10 @@ await run('', async () => {
   await tokenRow.locator('td', { hasText: '最近使用' }).waitFor()
   await tokenRow.locator('button.linkish.danger', { hasText: '吊销' }).click()
   await tokenRow.waitFor({ state: 'detached' })
-  for (const s of ['groups', 'rules', 'webhooks', 'tokens', 'blacklist', 'failed', 'security', 'categories', 'canned']) {
+  for (const s of ['groups', 'rules', 'webhooks', 'tokens', 'blacklist', 'failed', 'security', 'categories', 'canned', 'kb']) {
     await admin.click(`a[data-section=${s}]`)
     await admin.locator(`[data-console=${s}] h2`).waitFor()
-    if (s === 'groups' || s === 'webhooks') await shot(admin, 'console-' + s)
+    if (s === 'groups' || s === 'webhooks' || s === 'kb') await shot(admin, 'console-' + s)
   }
   await admin.click('a[data-nav=workbench]')
   for (const s of ['visitors', 'tickets', 'history', 'monitor', 'settings', 'conversations']) {

@@ -496,6 +496,7 @@ const dict = {
   kbEmpty: ['知识库还是空的，先添加常见问题。', 'The knowledge base is empty: add your common questions.'],
   kbDeleteConfirm: ['确定删除这个问题吗？', 'Delete this question?'],
   kbLexicon: ['词库', 'Lexicon'],
+  kbSuggest: ['知识库推荐', 'From the knowledge base'],
   kbUnanswered: ['机器人未能回答的问题', 'Questions the robot could not answer'],
   kbAddAnswer: ['添加答案', 'Add an answer'],
   kbSynonyms: ['同义词（每行一组，用 = 连接）', 'Synonyms (one group per line, joined by =)'],
