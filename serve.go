@@ -136,7 +136,8 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	asg := assign.New(k, assign.Deps{Conversations: convs, Identity: id, Channels: chans, Contacts: cts, Automations: autos,
 		Region: geo.Lookup, Log: log})
 	out := outbound.New(k, hook, chans.Get, convs.MessageResult)
-	knowledge := kb.New(k, warmSegmenter(log))
+	knowledge := kb.New(k, &kb.Segmenter{})
+	go warmKnowledge(ctx, knowledge, log)
 	bot := robot.New(k, robot.Deps{Convs: convs, Channel: chans.Get, Brain: robot.KB{Store: knowledge},
 		Available: asg.Handoffs.Customers().Available, Log: log})
 	in := inbox.New(k, chans, cts, convs, autos, asg.Router, ks.Windows(), bot)
@@ -382,17 +383,14 @@ func merge(hs ...map[automations.Kind]automations.Handler) map[automations.Kind]
 	return out
 }
 
-// warmSegmenter loads the knowledge base's Chinese dictionary in the
-// background, so the first robot answer does not wait for it.
-func warmSegmenter(log *slog.Logger) *kb.Segmenter {
-	seg := &kb.Segmenter{}
-	go func() {
-		d, err := seg.Load()
-		if err != nil {
-			log.Error("kb dictionary", "err", err)
-			return
-		}
-		log.Info("kb dictionary loaded", "took", d.Round(time.Millisecond))
-	}()
-	return seg
+// warmKnowledge loads the knowledge base's dictionary in the background
+// when some tenant has articles (kb.Store.Warm).
+func warmKnowledge(ctx context.Context, knowledge *kb.Store, log *slog.Logger) {
+	loaded, took, err := knowledge.Warm(ctx)
+	switch {
+	case err != nil:
+		log.Warn("kb dictionary not loaded ahead; the first search loads it", "err", err)
+	case loaded:
+		log.Info("kb dictionary loaded", "took", took.Round(time.Millisecond))
+	}
 }

@@ -172,3 +172,20 @@ func TestArticleCRUD(t *testing.T) {
 		}
 	})
 }
+
+// A hub loads the dictionary ahead only when some tenant has a knowledge
+// base: an empty one starts without the 25 MiB it costs.
+func TestWarmOnlyWithArticles(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		s := kb.New(h.K, &kb.Segmenter{})
+		if loaded, _, err := s.Warm(ctx); err != nil || loaded {
+			t.Fatalf("no articles: loaded %v (%v), want nothing loaded", loaded, err)
+		}
+		f := h.NewTenant(t)
+		create(t, s, f.Admin.TenantID, "运费多少", nil, "满 99 包邮")
+		if loaded, _, err := s.Warm(ctx); err != nil || !loaded {
+			t.Fatalf("with an article: loaded %v (%v), want the dictionary loaded", loaded, err)
+		}
+	})
+}
