@@ -6,7 +6,7 @@
 //
 // env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_CHROMIUM,
 // KEFU_SHOTS (optional).
-import { step, check, newPage, shot, login, run, pageErrors } from './browser.mjs'
+import { step, recv, check, newPage, shot, login, run, pageErrors } from './browser.mjs'
 
 const email = process.env.KEFU_ADMIN_EMAIL
 const password = process.env.KEFU_ADMIN_PASSWORD
@@ -16,6 +16,8 @@ await run('crm-', async () => {
   await login(page, '/customers', email, password)
   await page.getByText('还没有客户').waitFor()
   await shot(page, 'customers-empty')
+  step('empty-seen')
+  const { conv } = await recv() // a customer wrote while nobody was online
 
   // Add a customer by hand.
   await page.locator('[data-action=new-customer]').click()
@@ -58,7 +60,7 @@ await run('crm-', async () => {
   check((await page.locator('table.grid tbody tr', { hasText: '退货申请' }).textContent()).includes('高'), 'the list shows the priority')
   await detail.locator('select[name=tk-status]').selectOption('pending')
   await detail.locator('p.muted', { hasText: '等待客户回复' }).waitFor()
-  await page.locator('[data-view=unassigned] .count', { hasText: '1' }).waitFor()
+  await page.locator('[data-view=unassigned] .count', { hasText: '2' }).waitFor() // this one and the offline ticket
   await shot(page, 'tickets-pending')
 
   // A move the workflow forbids is refused, with the reason in Chinese.
@@ -70,6 +72,15 @@ await run('crm-', async () => {
   await detail.locator('[data-action=reopen]').waitFor()
   await detail.locator('[data-action=reopen]').click()
   await detail.locator('p.muted', { hasText: '处理中' }).waitFor()
+
+  // From a conversation (the customer panel's 新建工单 opens this form).
+  await page.goto(process.env.KEFU_BASE + '/tickets?conversation=' + conv)
+  await page.locator('[data-test=draft-conversation]').waitFor()
+  await page.locator('input[name=tk-subject]').fill('夜间留言回访')
+  await page.locator('[data-action=create-ticket]').click()
+  await detail.locator('h3', { hasText: '夜间留言回访' }).waitFor()
+  await detail.getByText('来自会话 ' + conv).waitFor()
+  check(!page.url().includes('conversation='), 'the form is not offered again: ' + page.url())
 
   // On a phone.
   const phone = await newPage('phone')

@@ -48,6 +48,7 @@ const dict = {
   visitors: ['访客', 'Visitors'],
   tickets: ['工单', 'Tickets'],
   customers: ['客户', 'Customers'],
+  ticketFromConv: ['新建工单', 'New ticket'],
   history: ['历史记录', 'History'],
   settings: ['设置', 'Settings'],
   view_mine: ['我的', 'Mine'],
