@@ -330,6 +330,8 @@ func TestTicketFiltersVisibilityAndReply(t *testing.T) {
 		t1 := kit.WaitTicket(t, adm, []string{"退款什么时候到账"})
 		t2 := kit.WaitTicket(t, adm, []string{"发票"})
 		adm.Must(200, "POST", "/api/v1/tickets/"+t1.ID+"/assign", map[string]any{"agent_id": ag1ID})
+		// assigning keeps the status; the agent then waits on the customer
+		adm.Must(200, "PATCH", "/api/v1/tickets/"+t1.ID, map[string]any{"status": "pending"})
 
 		ids := func(c *kit.Client, q string) string {
 			var ts []kit.TicketView
