@@ -34,6 +34,9 @@ type Visitor struct {
 	// CloseCode is the code of the hub's close frame, set once Frames is
 	// closed (0: none, the connection just ended).
 	CloseCode int
+	// held are frames Say passed over while it waited for its ack; Next
+	// returns them first.
+	held []map[string]any
 }
 
 // VisitorOpts is what a widget says in its hello.
@@ -128,6 +131,11 @@ func (v *Visitor) Closed(d time.Duration) int {
 
 // Next is the next frame, or nil when none comes within d.
 func (v *Visitor) Next(d time.Duration) map[string]any {
+	if len(v.held) > 0 {
+		f := v.held[0]
+		v.held = v.held[1:]
+		return f
+	}
 	select {
 	case f := <-v.Frames:
 		return f
@@ -161,11 +169,26 @@ func (v *Visitor) Send(f map[string]any) {
 	}
 }
 
-// Say sends a message and waits for its ack.
+// Say sends a message and waits for its ack. What comes before the ack
+// (the hub may store the message and tell the conversation before the
+// ack is written) is kept for the next WaitFor.
 func (v *Visitor) Say(clientID, text string) {
 	v.T.Helper()
 	v.Send(map[string]any{"type": "message", "client_id": clientID, "text": text})
-	v.WaitFor("ack", 10*time.Second, func(f map[string]any) bool { return f["client_id"] == clientID })
+	var before []map[string]any
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		f := v.Next(time.Until(deadline))
+		if f == nil {
+			break
+		}
+		if f["type"] == "ack" && f["client_id"] == clientID {
+			v.held = append(before, v.held...)
+			return
+		}
+		before = append(before, f)
+	}
+	v.T.Fatalf("visitor: no ack of %s within 10s", clientID)
 }
 
 // MessageText is the text of a visitor frame's message.
