@@ -81,8 +81,8 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		for _, m := range d.media {
-			if !strings.HasPrefix(m.url, "https://") && !strings.HasPrefix(m.url, "http://") {
-				t.Fatalf("media fetched from %q", m.url)
+			if !strings.HasPrefix(m.Source, "https://") && !strings.HasPrefix(m.Source, "http://") {
+				t.Fatalf("media fetched from %q", m.Source)
 			}
 		}
 		_ = hub.Clean(in.Text)

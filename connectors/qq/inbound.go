@@ -86,7 +86,7 @@ func (c *Connector) dispatch(g *gin.Context, ch *hub.Channel, p *Payload) {
 	}
 	d.in.ReceivedAt = c.deps.Now()
 	ctx := g.Request.Context()
-	if err := c.reserveMedia(ctx, ch, d.media); err != nil {
+	if err := c.media.Reserve(ctx, ch, d.media); err != nil {
 		c.deps.Log.Warn("qq media not reserved; asking the platform to retry", "channel", ch.ID, "err", err)
 		fail(g, http.StatusServiceUnavailable, "unavailable", "not stored, retry")
 		return
@@ -97,5 +97,5 @@ func (c *Connector) dispatch(g *gin.Context, ch *hub.Channel, p *Payload) {
 		return
 	}
 	g.JSON(http.StatusOK, ack)
-	c.fetchLater(ch, d.media)
+	c.media.FetchLater(c.later, ch, d.media)
 }

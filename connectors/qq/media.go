@@ -6,54 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/files"
 )
-
-// reserveMedia records the dispatch's media as pending files before it is
-// acknowledged, so the message's attachment URLs always resolve: the
-// download follows the acknowledgement, and an agent opening a file still
-// pending fetches it then (FetchFile).
-func (c *Connector) reserveMedia(ctx context.Context, ch *hub.Channel, refs []mediaRef) error {
-	if c.deps.Files == nil {
-		return nil
-	}
-	for _, r := range refs {
-		f := &files.File{ID: r.fileID, TenantID: ch.TenantID, ChannelID: ch.ID, Name: r.name, ContentType: r.contentType,
-			Source: r.url, Status: files.FilePending}
-		if err := c.deps.Files.Save(ctx, f); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// fetchLater downloads the media after the acknowledgement, a few at a time.
-func (c *Connector) fetchLater(ch *hub.Channel, refs []mediaRef) {
-	if c.deps.Files == nil || len(refs) == 0 {
-		return
-	}
-	select {
-	case c.fetches <- struct{}{}:
-	default:
-		return // busy: the files stay pending and are fetched when an agent opens them
-	}
-	c.later(2*time.Minute, func(ctx context.Context) {
-		defer func() { <-c.fetches }()
-		for _, r := range refs {
-			f, err := c.deps.Files.Get(ctx, ch.TenantID, r.fileID)
-			if err != nil || f.Status != files.FilePending {
-				continue // a retried dispatch whose media is already here
-			}
-			if _, err := c.FetchFile(ctx, ch, f); err != nil {
-				c.deps.Log.Warn("qq media download failed; it is retried when an agent opens it", "channel", ch.ID,
-					"file", r.fileID, "err", err)
-			}
-		}
-	})
-}
 
 // FetchFile downloads a pending file from the URL the platform gave and
 // stores it; a failure is recorded on the file and returned. The URL came

@@ -9,6 +9,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/files"
 )
@@ -38,15 +39,10 @@ func splitGroup(contactID string) (group, member string, ok bool) {
 	return group, member, ok && group != "" && member != ""
 }
 
-// mediaRef is customer media to download into the attachment store.
-type mediaRef struct {
-	fileID, url, name, contentType string
-}
-
 // pushed is what a verified dispatch becomes.
 type pushed struct {
 	in     hub.Inbound
-	media  []mediaRef
+	media  []connectors.PendingFile
 	ignore bool // nothing to store (an event this hub does not use)
 }
 
@@ -104,7 +100,7 @@ func (p *pushed) attach(ch *hub.Channel, i int, a Attachment) {
 		name = kind + extFor(ctype)
 	}
 	id := files.FileID(ch.ID, fmt.Sprintf("qq:%s:%d", p.in.ExternalID, i))
-	p.media = append(p.media, mediaRef{fileID: id, url: u, name: name, contentType: ctype})
+	p.media = append(p.media, connectors.PendingFile{ID: id, Source: u, Name: name, ContentType: ctype})
 	p.in.Attachments = append(p.in.Attachments, hub.Attachment{URL: files.FileURL(id), Name: name, Type: ctype})
 	if len(p.in.Attachments) == 1 {
 		p.in.Type = kind

@@ -55,12 +55,12 @@ func TestAttachment(t *testing.T) {
 	p, _ := Parse(body)
 	a, _ := normalize(testChannel, p)
 	b, _ := normalize(testChannel, p)
-	if a.media[0].url != "https://multimedia.nt.qq.com.cn/download?appid=1407&fileid=Cgk&rkey=CAQS" ||
-		a.media[0].contentType != "image/jpeg" || a.media[0].name != "A1B2C3.jpg" {
+	if a.media[0].Source != "https://multimedia.nt.qq.com.cn/download?appid=1407&fileid=Cgk&rkey=CAQS" ||
+		a.media[0].ContentType != "image/jpeg" || a.media[0].Name != "A1B2C3.jpg" {
 		t.Errorf("media %+v", a.media[0])
 	}
-	if a.media[0].fileID != b.media[0].fileID || a.in.Attachments[0].URL != "/api/v1/attachments/"+a.media[0].fileID {
-		t.Errorf("file ids %s / %s, attachment %+v", a.media[0].fileID, b.media[0].fileID, a.in.Attachments[0])
+	if a.media[0].ID != b.media[0].ID || a.in.Attachments[0].URL != "/api/v1/attachments/"+a.media[0].ID {
+		t.Errorf("file ids %s / %s, attachment %+v", a.media[0].ID, b.media[0].ID, a.in.Attachments[0])
 	}
 }
 

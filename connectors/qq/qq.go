@@ -47,7 +47,7 @@ type Connector struct {
 	tokenBase string // the official token host, or base when relayed
 	api       *http.Client
 	tokens    *tokenSource
-	fetches   chan struct{} // bounds background media downloads
+	media     *connectors.Media
 	life      context.Context
 	stop      context.CancelFunc
 	bg        sync.WaitGroup
@@ -71,10 +71,10 @@ func New(d connectors.Deps, apiBase string) *Connector {
 	if base == OfficialBase {
 		tb = officialTokenBase
 	}
-	c := &Connector{deps: d, base: base, tokenBase: tb, api: &http.Client{Timeout: 15 * time.Second},
-		fetches: make(chan struct{}, 16)}
+	c := &Connector{deps: d, base: base, tokenBase: tb, api: &http.Client{Timeout: 15 * time.Second}}
 	c.life, c.stop = context.WithCancel(context.Background())
 	c.tokens = newTokenSource(c)
+	c.media = connectors.NewMedia(d.Files, "qq", d.Log, c.FetchFile)
 	return c
 }
 

@@ -78,7 +78,7 @@ func (c *Connector) push(g *gin.Context) {
 	}
 	p.in.ReceivedAt = c.deps.Now()
 	ctx := g.Request.Context()
-	if err := c.reserveMedia(ctx, ch, p.media); err != nil {
+	if err := c.media.Reserve(ctx, ch, p.media); err != nil {
 		c.deps.Log.Warn("wechat media not reserved; asking WeChat to retry", "channel", ch.ID, "err", err)
 		fail(g, http.StatusServiceUnavailable, "unavailable", "not stored, retry")
 		return
@@ -90,7 +90,7 @@ func (c *Connector) push(g *gin.Context) {
 		return
 	}
 	g.String(http.StatusOK, "success")
-	c.fetchLater(ch, p.media)
+	c.media.FetchLater(c.later, ch, p.media)
 }
 
 // refuse answers a push that failed verification or parsing. Nothing was

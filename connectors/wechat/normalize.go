@@ -10,21 +10,16 @@ import (
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 
+	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/files"
 )
 
-// mediaRef is customer media to download from WeChat into the attachment
-// store (temporary media expires after 3 days).
-type mediaRef struct {
-	fileID, mediaID, name, contentType string
-}
-
 // pushed is what a verified push becomes.
 type pushed struct {
 	in     hub.Inbound
-	media  []mediaRef
-	ignore bool // nothing to store (a VIEW click, a location report …)
+	media  []connectors.PendingFile // temporary media: WeChat keeps it 3 days
+	ignore bool                     // nothing to store (a VIEW click, a location report …)
 }
 
 // normalize maps a WeChat message or event onto the hub's inbound model.
@@ -82,7 +77,7 @@ func (p *pushed) attach(ch *hub.Channel, mediaID, name, ctype string) {
 		return
 	}
 	id := files.FileID(ch.ID, "wechat:"+p.in.ExternalID)
-	p.media = append(p.media, mediaRef{fileID: id, mediaID: mediaID, name: name, contentType: ctype})
+	p.media = append(p.media, connectors.PendingFile{ID: id, Source: mediaID, Name: name, ContentType: ctype})
 	p.in.Attachments = append(p.in.Attachments, hub.Attachment{URL: files.FileURL(id), Name: name, Type: ctype})
 }
 

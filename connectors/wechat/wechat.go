@@ -39,7 +39,7 @@ type Connector struct {
 	api     *http.Client // for the WeChat API (an operator-configured base)
 	mem     cache.Cache  // the library wants one; tokens live in tokenSource
 	tokens  *tokenSource
-	fetches chan struct{} // bounds background media downloads
+	media   *connectors.Media
 	typMu   sync.Mutex
 	typing  map[string]time.Time // openid → when the typing indicator was last sent
 	typQ    []typingCall         // typing indicators to send, in order
@@ -76,10 +76,11 @@ func New(d connectors.Deps, apiBase string) *Connector {
 	}
 	base := strings.TrimSuffix(apiBase, "/")
 	setAPIBase(base)
-	c := &Connector{deps: d, base: base, mem: cache.NewMemory(), fetches: make(chan struct{}, 16),
+	c := &Connector{deps: d, base: base, mem: cache.NewMemory(),
 		api: &http.Client{Timeout: 15 * time.Second}, typing: map[string]time.Time{}}
 	c.life, c.stop = context.WithCancel(context.Background())
 	c.tokens = newTokenSource(c)
+	c.media = connectors.NewMedia(d.Files, "wechat", d.Log, c.FetchFile)
 	return c
 }
 

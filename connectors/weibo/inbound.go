@@ -86,7 +86,7 @@ func (c *Connector) push(g *gin.Context) {
 	}
 	r.in.ReceivedAt = c.deps.Now()
 	ctx := g.Request.Context()
-	if err := c.reserveMedia(ctx, ch, r.media); err != nil {
+	if err := c.media.Reserve(ctx, ch, r.media); err != nil {
 		c.deps.Log.Warn("weibo media not reserved; asking Weibo to retry", "channel", ch.ID, "err", err)
 		fail(g, http.StatusServiceUnavailable, "unavailable", "not stored, retry")
 		return
@@ -97,7 +97,7 @@ func (c *Connector) push(g *gin.Context) {
 		return
 	}
 	g.Status(http.StatusOK)
-	c.fetchLater(ch, r.media)
+	c.media.FetchLater(c.later, ch, r.media)
 }
 
 // file serves an image an agent sent to a Weibo user: Weibo shows it as a

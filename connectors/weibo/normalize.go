@@ -8,20 +8,15 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/files"
 )
 
-// mediaRef is customer media to download from Weibo into the attachment
-// store.
-type mediaRef struct {
-	fileID, fid, name, contentType string
-}
-
 // pushed is what a verified push becomes.
 type pushed struct {
 	in     hub.Inbound
-	media  []mediaRef
+	media  []connectors.PendingFile
 	ignore bool // nothing to store (an unknown type or event)
 }
 
@@ -99,7 +94,7 @@ func (r *pushed) attach(ch *hub.Channel, d Data, name, ctype string) {
 		return
 	}
 	id := files.FileID(ch.ID, "weibo:"+r.in.ExternalID)
-	r.media = append(r.media, mediaRef{fileID: id, fid: fid, name: name, contentType: ctype})
+	r.media = append(r.media, connectors.PendingFile{ID: id, Source: fid, Name: name, ContentType: ctype})
 	r.in.Attachments = append(r.in.Attachments, hub.Attachment{URL: files.FileURL(id), Name: name, Type: ctype})
 }
 

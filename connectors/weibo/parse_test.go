@@ -120,12 +120,12 @@ func TestNormalize(t *testing.T) {
 		t.Fatal("two messages of the same second share a key")
 	}
 	img := norm(`{"type":"image","sender_id":2,` + at + `,"data":{"vfid":1,"tovfid":2}}`)
-	if img.in.Type != "image" || len(img.media) != 1 || img.media[0].fid != "2" || len(img.in.Attachments) != 1 ||
+	if img.in.Type != "image" || len(img.media) != 1 || img.media[0].Source != "2" || len(img.in.Attachments) != 1 ||
 		!strings.HasPrefix(img.in.Attachments[0].URL, "/api/v1/attachments/at_") {
 		t.Fatalf("image: %+v", img)
 	}
 	voice := norm(`{"type":"voice","sender_id":2,` + at + `,"data":{"vfid":3,"tovfid":4}}`)
-	if voice.in.Type != "audio" || voice.media[0].contentType != "audio/amr" || voice.media[0].fileID == img.media[0].fileID {
+	if voice.in.Type != "audio" || voice.media[0].ContentType != "audio/amr" || voice.media[0].ID == img.media[0].ID {
 		t.Fatalf("voice: %+v", voice)
 	}
 	pos := norm(`{"type":"position","sender_id":2,` + at + `,"data":{"longitude":"116.308586","latitude":"39.982525"}}`)

@@ -30,10 +30,10 @@ const OfficialBase = "https://api.weibo.com"
 
 // Connector implements the Weibo channel.
 type Connector struct {
-	deps    connectors.Deps
-	base    string       // KEFU_WEIBO_API_BASE, without a trailing slash
-	api     *http.Client // for the Weibo API (an operator-configured base)
-	fetches chan struct{}
+	deps  connectors.Deps
+	base  string       // KEFU_WEIBO_API_BASE, without a trailing slash
+	api   *http.Client // for the Weibo API (an operator-configured base)
+	media *connectors.Media
 	// life ends when the hub stops (Run); bg is the media downloads
 	// running after a push was acknowledged, joined then.
 	life context.Context
@@ -52,9 +52,9 @@ func New(d connectors.Deps, apiBase string) *Connector {
 	if apiBase == "" {
 		apiBase = OfficialBase
 	}
-	c := &Connector{deps: d, base: strings.TrimSuffix(apiBase, "/"), api: &http.Client{Timeout: 15 * time.Second},
-		fetches: make(chan struct{}, 16)}
+	c := &Connector{deps: d, base: strings.TrimSuffix(apiBase, "/"), api: &http.Client{Timeout: 15 * time.Second}}
 	c.life, c.stop = context.WithCancel(context.Background())
+	c.media = connectors.NewMedia(d.Files, "weibo", d.Log, c.FetchFile)
 	return c
 }
 
@@ -83,6 +83,15 @@ func (c *Connector) Routes(r gin.IRoutes) {
 	r.GET("/:channel_id", c.verify)
 	r.POST("/:channel_id", c.push)
 	r.GET("/:channel_id/files/:file_id", c.file)
+}
+
+// later runs f in the background, bounded by d and by the hub's lifetime.
+func (c *Connector) later(d time.Duration, f func(ctx context.Context)) {
+	c.bg.Go(func() {
+		ctx, cancel := context.WithTimeout(c.life, d)
+		defer cancel()
+		f(ctx)
+	})
 }
 
 // Run waits for the hub to stop, then for the media downloads: what is in
