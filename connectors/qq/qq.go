@@ -46,7 +46,7 @@ type Connector struct {
 	base      string // KEFU_QQ_API_BASE, without a trailing slash
 	tokenBase string // the official token host, or base when relayed
 	api       *http.Client
-	tokens    *tokenSource
+	tokens    *connectors.TokenCache
 	media     *connectors.Media
 	life      context.Context
 	stop      context.CancelFunc
@@ -73,7 +73,7 @@ func New(d connectors.Deps, apiBase string) *Connector {
 	}
 	c := &Connector{deps: d, base: base, tokenBase: tb, api: &http.Client{Timeout: 15 * time.Second}}
 	c.life, c.stop = context.WithCancel(context.Background())
-	c.tokens = newTokenSource(c)
+	c.tokens = connectors.NewTokenCache(d.Tokens, d.Now, tokenRejected)
 	c.media = connectors.NewMedia(d.Files, "qq", d.Log, c.FetchFile)
 	return c
 }

@@ -37,8 +37,8 @@ type Connector struct {
 	deps    connectors.Deps
 	base    string       // KEFU_WECHAT_API_BASE, without a trailing slash
 	api     *http.Client // for the WeChat API (an operator-configured base)
-	mem     cache.Cache  // the library wants one; tokens live in tokenSource
-	tokens  *tokenSource
+	mem     cache.Cache  // the library wants one; tokens live in tokens
+	tokens  *connectors.TokenCache
 	media   *connectors.Media
 	typMu   sync.Mutex
 	typing  map[string]time.Time // openid → when the typing indicator was last sent
@@ -79,7 +79,7 @@ func New(d connectors.Deps, apiBase string) *Connector {
 	c := &Connector{deps: d, base: base, mem: cache.NewMemory(),
 		api: &http.Client{Timeout: 15 * time.Second}, typing: map[string]time.Time{}}
 	c.life, c.stop = context.WithCancel(context.Background())
-	c.tokens = newTokenSource(c)
+	c.tokens = connectors.NewTokenCache(d.Tokens, d.Now, tokenRejected)
 	c.media = connectors.NewMedia(d.Files, "wechat", d.Log, c.FetchFile)
 	return c
 }
