@@ -1,0 +1,144 @@
+// The shapes the hub speaks (see the hub's connectors/app/doc.go and
+// connectors/web/doc.go) and the two seams a platform plugs into: a Transport
+// (HTTP + one websocket) and a Storage (key → string, sync or async).
+
+export interface Attachment {
+  url: string
+  name: string
+  type: string
+  size: number
+}
+
+/** An uploaded file: pass it (or its id) in send({attachments}). */
+export interface Upload extends Attachment {
+  id: string
+}
+
+export interface Message {
+  id: string
+  conversation_id: string
+  seq: number
+  direction: 'in' | 'out'
+  sender_type: 'contact' | 'agent' | 'system'
+  sender_name?: string
+  type: string
+  text: string
+  attachments?: Attachment[]
+  client_id?: string
+  created_at: string
+}
+
+export interface Conversation {
+  id: string
+  status: string
+  last_seq?: number
+  agent?: { name: string } | null
+  unread?: number
+}
+
+export interface Device {
+  platform?: 'ios' | 'android' | 'harmony' | 'web' | 'miniprogram'
+  os?: string
+  app_version?: string
+  model?: string
+}
+
+interface Profile {
+  name?: string
+  email?: string
+  phone?: string
+  traits?: Record<string, unknown>
+  device?: Device
+}
+
+/**
+ * Who the user is: an id with its HMAC (computed by your server), a short
+ * JWT (minted by your server), or anonymous (when the channel allows it).
+ */
+export type Identity = Profile &
+  (
+    | { userId: string; userHash: string }
+    | { jwt: string }
+    | { anonymous: true; deviceId?: string }
+  )
+
+export interface Session {
+  token: string
+  contact_id: string
+  expires_at?: string
+}
+
+export interface HttpResponse {
+  status: number
+  /** parsed JSON, or null */
+  body: any
+}
+
+export interface SocketHandlers {
+  open(): void
+  message(data: string): void
+  close(code: number): void
+}
+
+export interface Socket {
+  send(data: string): void
+  close(): void
+}
+
+/** How the SDK reaches the hub on one platform. */
+export interface Transport {
+  /** JSON request; rejects only when the hub could not be reached. */
+  request(method: string, url: string, headers: Record<string, string>, body?: unknown): Promise<HttpResponse>
+  /** multipart upload of one file under the field "file". */
+  upload(url: string, headers: Record<string, string>, file: unknown, name?: string): Promise<HttpResponse>
+  /** opens a websocket (the url is ws:// or wss://). */
+  connect(url: string, h: SocketHandlers): Socket
+  /** calls resume when the app is back in front or back online (reconnect now). */
+  lifecycle?(resume: () => void): void
+  /** sent with identify when the app names no device */
+  device?: Device
+}
+
+/** localStorage, React Native's AsyncStorage, or anything shaped like them. */
+export interface Storage {
+  getItem(key: string): string | null | undefined | Promise<string | null | undefined>
+  setItem(key: string, value: string): void | Promise<void>
+  removeItem(key: string): void | Promise<void>
+}
+
+export interface Options {
+  appKey: string
+  /** the hub, e.g. https://kefu.example.com */
+  baseURL: string
+  transport?: Transport
+  storage?: Storage
+}
+
+export type ConnectionState = 'connecting' | 'open' | 'closed' | 'offline'
+
+export interface Events {
+  message: Message
+  typing: { typing: boolean }
+  status: Conversation
+  queue: { conversation_id: string; position: number }
+  agent: { conversation_id: string; name: string }
+  closed: { conversation_id: string; rate: boolean }
+  read: { conversation_id: string; seq: number }
+  connection: { state: ConnectionState; code?: number }
+  /** the agent asks for a rating now */
+  rate: { conversation_id: string }
+  /** nobody can answer: show a leave-a-message form */
+  offline: { conversation_id: string }
+  /** a message the hub refused for good (it left the outbox), or identify refused */
+  error: { code: string; message: string; client_msg_id?: string }
+}
+
+export class KefuError extends Error {
+  constructor(
+    public code: string,
+    message: string,
+    public status = 0,
+  ) {
+    super(message)
+  }
+}
