@@ -10,7 +10,7 @@ PKGS      := ./...
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
 
-.PHONY: run build ui widget ui-test test test-embedded lint vulncheck bench fuzz clean
+.PHONY: run build ui widget ui-test appsdk test test-embedded lint vulncheck bench fuzz clean
 
 run: build ## start the hub in embedded mode (SQLite + in-process NATS under ./data)
 	./$(BIN) serve
@@ -27,15 +27,18 @@ widget: ## build the website chat widget (connectors/web/widget) into connectors
 ui-test: ui ## the workbench UI's unit tests (Vitest)
 	cd workbench/ui && npm test
 
+appsdk: ## the app chat SDK (connectors/app/sdk/js, @kefu/app-sdk): build into its dist/ (fails over the core's size budget), then its Vitest unit tests
+	cd connectors/app/sdk/js && npm ci --no-audit --no-fund && npm run build && npm test
+
 # The end-to-end tests (e2e/) run this freshly built binary.
 test: export KEFU_TEST_BINARY = $(abspath $(BIN))
 test-embedded: export KEFU_TEST_BINARY = $(abspath $(BIN))
 
-test: build ui-test ## every test: embedded mode, and PostgreSQL + NATS (127.0.0.1:5432 / :4222) — fails if those are down
+test: build ui-test appsdk ## every test: embedded mode, and PostgreSQL + NATS (127.0.0.1:5432 / :4222) — fails if those are down
 	$(GO) vet $(PKGS)
 	$(GO) test $(GOFLAGS) -count=1 -timeout 15m $(PKGS)
 
-test-embedded: build ui-test ## only embedded-mode tests (no PostgreSQL/NATS needed)
+test-embedded: build ui-test appsdk ## only embedded-mode tests (no PostgreSQL/NATS needed)
 	KEFU_TEST_EMBEDDED_ONLY=1 $(GO) test $(GOFLAGS) -count=1 -timeout 15m $(PKGS)
 
 lint: ## gofmt, go vet, staticcheck (its default checks)
@@ -67,4 +70,4 @@ fuzz: ## run each fuzz target for 60s
 	$(GO) test -run '^$$' -fuzz '^FuzzSearch$$' -fuzztime 60s ./hub/kb/
 
 clean:
-	rm -rf bin data workbench/webui/dist workbench/ui/node_modules testdata/ui-output connectors/web/assets/dist connectors/web/widget/node_modules
+	rm -rf bin data workbench/webui/dist workbench/ui/node_modules testdata/ui-output connectors/web/assets/dist connectors/web/widget/node_modules connectors/app/sdk/js/node_modules connectors/app/sdk/js/dist

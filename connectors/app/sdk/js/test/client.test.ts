@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { KefuError, memoryStorage, timing } from '../src/index'
 import type { Message } from '../src/types'
 import { jwtSub } from '../src/util'
-import { FakeNet, client, msg, tick, welcome } from './fake'
+import { FakeNet, b64url, client, last, msg, tick, welcome } from './fake'
 
 beforeEach(() => {
   vi.useFakeTimers()
@@ -62,7 +62,7 @@ describe('identify', () => {
     offline = false
     await tick(30000)
     await expect(p).resolves.toMatchObject({ token: 'tok1' })
-    expect(net.posts('/identify').at(-1)!.body).toMatchObject({ jwt: 'x.eyJzdWIiOiJ1NDIifQ.y' })
+    expect(last(net.posts('/identify')).body).toMatchObject({ jwt: 'x.eyJzdWIiOiJ1NDIifQ.y' })
   })
 
   it('anonymous users keep one device id across restarts', async () => {
@@ -77,7 +77,7 @@ describe('identify', () => {
   })
 
   it('reads the user of a JWT (base64url, UTF-8) to name its outbox', () => {
-    const payload = Buffer.from(JSON.stringify({ sub: '用户-7', exp: 1 })).toString('base64url')
+    const payload = b64url(JSON.stringify({ sub: '用户-7', exp: 1 }))
     expect(jwtSub('h.' + payload + '.s')).toBe('用户-7')
     expect(jwtSub('garbage')).toBe('')
   })
@@ -264,7 +264,7 @@ describe('receive: order, duplicates, gaps, resume', () => {
   it('4401 re-identifies (asking the app again for a JWT); 4429 waits at least 30 s', async () => {
     const { c, net } = client()
     let n = 0
-    const src = vi.fn(() => ({ jwt: 'h.' + Buffer.from(JSON.stringify({ sub: 'u9' })).toString('base64url') + '.' + ++n }))
+    const src = vi.fn(() => ({ jwt: 'h.' + b64url(JSON.stringify({ sub: 'u9' })) + '.' + ++n }))
     await c.identify(src)
     await welcome(net)
     net.ws.drop(4401)
@@ -353,7 +353,7 @@ describe('REST calls', () => {
     expect(await c.conversations()).toEqual([{ id: 'c1', status: 'open' }])
     expect(await c.open()).toEqual({ id: 'c3', status: 'open' })
     expect((await c.messages({ before: 20, limit: 10 })).messages).toHaveLength(1)
-    expect(net.requests.at(-1)!.path).toBe('/messages?before=20&limit=10')
+    expect(last(net.requests).path).toBe('/messages?before=20&limit=10')
     expect((await c.upload('wxfile://tmp')).id).toBe('at_9')
     await c.markRead(7)
     expect(net.posts('/read').map((r) => [r.headers.Authorization, r.body])).toEqual([

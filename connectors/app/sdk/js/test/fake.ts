@@ -37,6 +37,7 @@ export class FakeSocket {
 type Route = (method: string, path: string, body: any) => HttpResponse | 'offline'
 
 export class FakeNet implements Transport {
+  lifecycle?: (resume: () => void) => void
   requests: { method: string; path: string; headers: Record<string, string>; body: any }[] = []
   sockets: FakeSocket[] = []
   route: Route = (m, p) => {
@@ -96,3 +97,7 @@ export function msg(seq: number, extra: Partial<Message> = {}): Message {
     ...extra,
   }
 }
+
+export const last = <T>(a: T[]): T => a[a.length - 1]
+
+export const b64url = (s: string) => btoa(unescape(encodeURIComponent(s))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')

@@ -2,6 +2,7 @@
 // only, at most 5 sockets, resume when the app comes back to the front.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { init, wxStorage, wxTransport } from '../src/index'
+import { last } from './fake'
 
 const live = { now: 0, max: 0 }
 
@@ -153,14 +154,14 @@ describe('wxTransport', () => {
     wx.tasks[0].end(1006)
     for (let i = 0; i < 4; i++) {
       await vi.advanceTimersByTimeAsync(20000)
-      wx.tasks.at(-1)!.end()
+      last(wx.tasks).end()
     }
     expect(wx.tasks.length).toBe(5)
     const before = wx.tasks.length
     wx.show()
     await vi.advanceTimersByTimeAsync(0)
     expect(wx.tasks.length).toBe(before + 1)
-    const t = wx.tasks.at(-1)!
+    const t = last(wx.tasks)
     t.h.open()
     expect(t.sent[0]).toMatchObject({ type: 'hello', conversation: { id: 'c1', after_seq: 2 } })
     t.h.message({ data: JSON.stringify({ type: 'welcome', conversation: { id: 'c1', status: 'open', last_seq: 3 }, messages: [m(3)] }) })
