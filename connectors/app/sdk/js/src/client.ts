@@ -33,6 +33,8 @@ interface Outgoing {
 }
 
 export interface SendInput {
+  /** your own id for the message (Kefu.uuid()): its echo carries it as client_id */
+  clientMsgId?: string
   text?: string
   attachments?: (Upload | { id: string } | string)[]
 }
@@ -256,7 +258,8 @@ export class Client {
 
   /** Opens a conversation, or returns the open one. */
   async open(): Promise<Conversation> {
-    const c: Conversation = await this.call('POST', '/conversations', {})
+    const r = await this.call('POST', '/conversations', {})
+    const c: Conversation = r.conversation || r
     this.setConv(c)
     if (this.welcomed) this.sync(c.id, true)
     return c
@@ -318,7 +321,7 @@ export class Client {
     if (!this.ident) throw new KefuError('not_identified', 'call identify() first')
     await this.loaded
     const i = typeof x === 'string' ? { text: x } : x
-    const o: Outgoing = { client_msg_id: uuid(), text: i.text || '' }
+    const o: Outgoing = { client_msg_id: i.clientMsgId || uuid(), text: i.text || '' }
     if (i.attachments && i.attachments.length) o.attachments = i.attachments.map((a) => ({ id: typeof a === 'string' ? a : a.id }))
     const p = new Promise<{ client_msg_id: string }>((res, rej) => (this.waits[o.client_msg_id] = [[res, rej]]))
     this.box.push(o)
@@ -534,7 +537,9 @@ export class Client {
           this.emit('status', this.conversation!)
         }
         const ms: Message[] = (f.messages || []).slice().sort((a: Message, b: Message) => a.seq - b.seq)
+        // a conversation new to this device starts at what the hub shows first (its last 50)
         if (ms.length && !(ms[0].conversation_id in this.top)) this.top[ms[0].conversation_id] = ms[0].seq - 1
+        else if (cv && cv.id && !(cv.id in this.top)) this.top[cv.id] = cv.last_seq || 0
         ms.forEach((m) => this.ingest(m))
         if (cv && cv.id && (cv.last_seq || 0) > (this.top[cv.id] || 0)) this.sync(cv.id, true)
         this.emit('connection', { state: 'open' })

@@ -19,7 +19,7 @@ export interface Message {
   conversation_id: string
   seq: number
   direction: 'in' | 'out'
-  sender_type: 'contact' | 'agent' | 'system'
+  sender_type: 'contact' | 'agent' | 'system' | 'robot'
   sender_name?: string
   type: string
   text: string
@@ -34,6 +34,7 @@ export interface Conversation {
   last_seq?: number
   agent?: { name: string } | null
   unread?: number
+  created_at?: string
 }
 
 export interface Device {

@@ -176,11 +176,12 @@ describe('send and the outbox', () => {
   it('goes over HTTP, in order, while the socket is not up', async () => {
     const { c, net } = client()
     await c.identify({ userId: 'u1', userHash: 'h' })
-    const p1 = c.send('one')
+    const p1 = c.send({ text: 'one', clientMsgId: 'my-id-1' })
     const p2 = c.send({ text: 'two', attachments: [{ id: 'at_1', url: '/f', name: 'a.png', type: 'image/png', size: 3 }, 'at_2'] })
     await Promise.all([p1, p2])
     const bodies = net.posts('/messages').map((r) => r.body)
     expect(bodies.map((b) => b.text)).toEqual(['one', 'two'])
+    expect(bodies[0].client_msg_id).toBe('my-id-1')
     expect(bodies[1].attachments).toEqual([{ id: 'at_1' }, { id: 'at_2' }])
     expect(net.posts('/messages')[0].headers.Authorization).toBe('Bearer tok1')
   })
@@ -341,7 +342,7 @@ describe('REST calls', () => {
     net.route = (m, p) => {
       if (p === '/identify') return { status: 200, body: { token: 't' + ++tok, contact_id: 'ct' } }
       if (p === '/conversations' && m === 'GET') return { status: 200, body: { conversations: [{ id: 'c1', status: 'open' }] } }
-      if (p === '/conversations') return { status: 200, body: { id: 'c3', status: 'open' } }
+      if (p === '/conversations') return { status: 201, body: { conversation: { id: 'c3', status: 'queued' } } }
       if (p.startsWith('/messages')) return { status: 200, body: { conversation: { id: 'c3' }, messages: [msg(1)] } }
       if (p === '/uploads') return { status: 200, body: { id: 'at_9', url: '/x', name: 'a.png', type: 'image/png', size: 1 } }
       if (p === '/read' && tok === 1) return { status: 401, body: { error: { code: 'unauthorized' } } }
@@ -351,7 +352,8 @@ describe('REST calls', () => {
     const { c } = client(net)
     await c.identify({ userId: 'u1', userHash: 'h' })
     expect(await c.conversations()).toEqual([{ id: 'c1', status: 'open' }])
-    expect(await c.open()).toEqual({ id: 'c3', status: 'open' })
+    expect(await c.open()).toEqual({ id: 'c3', status: 'queued' })
+    expect(c.conversation).toEqual({ id: 'c3', status: 'queued' })
     expect((await c.messages({ before: 20, limit: 10 })).messages).toHaveLength(1)
     expect(last(net.requests).path).toBe('/messages?before=20&limit=10')
     expect((await c.upload('wxfile://tmp')).id).toBe('at_9')
@@ -376,5 +378,18 @@ describe('REST calls', () => {
     const { c } = client()
     await expect(c.send('x')).rejects.toMatchObject({ code: 'not_identified' })
     await expect(c.conversations()).rejects.toMatchObject({ code: 'not_identified' })
+  })
+})
+
+describe('a conversation new to this device', () => {
+  it('starts at the messages the welcome shows, not at seq 1 of a long history', async () => {
+    const { c, net } = client()
+    const got = collect(c)
+    await c.identify({ userId: 'u1', userHash: 'h' })
+    await welcome(net, { id: 'c1', status: 'open', last_seq: 1000 }, [msg(999), msg(1000)])
+    expect(got.map((m) => m.seq)).toEqual([999, 1000])
+    expect(net.ws.frames('sync')).toEqual([])
+    net.ws.recv({ type: 'message', message: msg(1001) })
+    expect(got.map((m) => m.seq)).toEqual([999, 1000, 1001])
   })
 })
