@@ -24,6 +24,7 @@ import (
 	"github.com/kefu-hub/kefu/connectors/qq"
 	"github.com/kefu-hub/kefu/connectors/web"
 	"github.com/kefu-hub/kefu/connectors/wechat"
+	"github.com/kefu-hub/kefu/connectors/wecom"
 	"github.com/kefu-hub/kefu/connectors/weibo"
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/assign"
@@ -54,7 +55,7 @@ import (
 // here: its connector package provides everything else.
 func kinds(cfg configs.Config) connectors.Kinds {
 	return connectors.Kinds{api.Kind, wechat.Kind(cfg.WechatAPIBase), weibo.Kind(cfg.WeiboAPIBase),
-		qq.Kind(cfg.QQAPIBase, cfg.QQReplyWindow.Duration, cfg.QQGroupReplyWindow.Duration), web.Kind}
+		qq.Kind(cfg.QQAPIBase, cfg.QQReplyWindow.Duration, cfg.QQGroupReplyWindow.Duration), wecom.Kind(cfg.WecomAPIBase), web.Kind}
 }
 
 func logger(cfg configs.Config) *slog.Logger {

@@ -90,10 +90,12 @@ type Config struct {
 	// X-Forwarded-For names the client (comma-separated in
 	// KEFU_TRUSTED_PROXIES); empty: the direct peer is the client.
 	TrustedProxies []string `json:"trusted_proxies"`
-	// WechatAPIBase, WeiboAPIBase, QQAPIBase point platform calls at a relay or fake.
+	// WechatAPIBase, WeiboAPIBase, QQAPIBase, WecomAPIBase point platform
+	// calls at a relay or fake (WecomAPIBase: WeCom's qyapi, for 微信客服).
 	WechatAPIBase string `json:"wechat_api_base"`
 	WeiboAPIBase  string `json:"weibo_api_base"`
 	QQAPIBase     string `json:"qq_api_base"`
+	WecomAPIBase  string `json:"wecom_api_base"`
 	// QQReplyWindow and QQGroupReplyWindow are how long after a customer's
 	// message agents may answer on QQ: the platform's rule is 60 minutes
 	// for a user, 5 for a group member (KEFU_QQ_REPLY_WINDOW,
@@ -167,6 +169,7 @@ func Default() Config {
 		WechatAPIBase:      "https://api.weixin.qq.com",
 		WeiboAPIBase:       "https://api.weibo.com",
 		QQAPIBase:          "https://api.sgroup.qq.com",
+		WecomAPIBase:       "https://qyapi.weixin.qq.com",
 		QQReplyWindow:      Duration{time.Hour},
 		QQGroupReplyWindow: Duration{5 * time.Minute},
 		TrustedProxies:     []string{},
@@ -203,6 +206,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"KEFU_ADMIN_EMAIL": &c.AdminEmail, "KEFU_ADMIN_PASSWORD": &c.AdminPassword, "KEFU_SECRET_KEY": &c.SecretKey,
 		"KEFU_LOG_LEVEL": &c.LogLevel, "KEFU_IPDB_PATH": &c.IPDBPath, "KEFU_WECHAT_API_BASE": &c.WechatAPIBase,
 		"KEFU_WEIBO_API_BASE": &c.WeiboAPIBase, "KEFU_QQ_API_BASE": &c.QQAPIBase, "KEFU_PPROF_ADDR": &c.PprofAddr,
+		"KEFU_WECOM_API_BASE": &c.WecomAPIBase,
 		"KEFU_METRICS_ADDR": &c.MetricsAddr, "KEFU_METRICS_TOKEN": &c.MetricsToken,
 	}
 	for k, p := range str {
@@ -398,7 +402,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("signature_tolerance", c.SignatureTolerance.Duration),
 		slog.Bool("allow_private_callbacks", c.AllowPrivateCallbacks), slog.String("ipdb_path", c.IPDBPath), slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("wechat_api_base", c.WechatAPIBase), slog.String("weibo_api_base", c.WeiboAPIBase),
-		slog.String("qq_api_base", c.QQAPIBase), slog.Duration("qq_reply_window", c.QQReplyWindow.Duration),
+		slog.String("qq_api_base", c.QQAPIBase), slog.String("wecom_api_base", c.WecomAPIBase), slog.Duration("qq_reply_window", c.QQReplyWindow.Duration),
 		slog.Duration("qq_group_reply_window", c.QQGroupReplyWindow.Duration), slog.String("pprof_addr", c.PprofAddr),
 		slog.String("metrics_addr", c.MetricsAddr), slog.Bool("metrics_token_set", c.MetricsToken != ""),
 		slog.Int("visitor_sockets_per_addr", c.VisitorSocketsPerAddr), slog.Int("visitor_sockets_per_channel", c.VisitorSocketsPerChannel),

@@ -43,6 +43,7 @@ func TestDefaults(t *testing.T) {
 		{"embedded", c.Embedded(), true},
 		{"signature_tolerance", c.SignatureTolerance.Duration, 5 * time.Minute},
 		{"wechat_api_base", c.WechatAPIBase, "https://api.weixin.qq.com"},
+		{"wecom_api_base", c.WecomAPIBase, "https://qyapi.weixin.qq.com"},
 		{"allow_private_callbacks", c.AllowPrivateCallbacks, false},
 	}
 	for _, tc := range checks {
@@ -109,6 +110,7 @@ func TestEnvOverrides(t *testing.T) {
 		{"KEFU_WECHAT_API_BASE", "http://127.0.0.1:7001", func(c Config) any { return c.WechatAPIBase }, "http://127.0.0.1:7001"},
 		{"KEFU_WEIBO_API_BASE", "http://127.0.0.1:7002", func(c Config) any { return c.WeiboAPIBase }, "http://127.0.0.1:7002"},
 		{"KEFU_QQ_API_BASE", "http://127.0.0.1:7003", func(c Config) any { return c.QQAPIBase }, "http://127.0.0.1:7003"},
+		{"KEFU_WECOM_API_BASE", "http://127.0.0.1:7004", func(c Config) any { return c.WecomAPIBase }, "http://127.0.0.1:7004"},
 		{"KEFU_PPROF_ADDR", "127.0.0.1:6060", func(c Config) any { return c.PprofAddr }, "127.0.0.1:6060"},
 		{"KEFU_METRICS_ADDR", "127.0.0.1:9090", func(c Config) any { return c.MetricsAddr }, "127.0.0.1:9090"},
 		{"KEFU_METRICS_TOKEN", "a-scraper-token-42", func(c Config) any { return c.MetricsToken }, "a-scraper-token-42"},

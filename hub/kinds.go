@@ -86,4 +86,7 @@ const (
 	// concern messages the account starts, not replies, and are recorded.
 	ContactMuted   ContactEvent = "mute"
 	ContactUnmuted ContactEvent = "unmute"
+	// ContactEntered: the customer opened a chat with the account (WeCom
+	// 微信客服's enter_session; Text: the link's scene, if any).
+	ContactEntered ContactEvent = "enter"
 )

@@ -14,6 +14,7 @@ import (
 	"github.com/kefu-hub/kefu/connectors/qq"
 	"github.com/kefu-hub/kefu/connectors/web"
 	"github.com/kefu-hub/kefu/connectors/wechat"
+	"github.com/kefu-hub/kefu/connectors/wecom"
 	"github.com/kefu-hub/kefu/connectors/weibo"
 	"github.com/kefu-hub/kefu/hub/metrics"
 )
@@ -48,7 +49,7 @@ func loadOpenAPI(t *testing.T) openAPIDocument {
 func engineWithEveryRoute() *Server {
 	return New(Deps{
 		Metrics:    metrics.New(func() float64 { return 0 }),
-		Connectors: connectors.Kinds{api.Kind, wechat.Kind(""), weibo.Kind(""), qq.Kind("", 0, 0), web.Kind}.Build(connectors.Deps{}),
+		Connectors: connectors.Kinds{api.Kind, wechat.Kind(""), weibo.Kind(""), qq.Kind("", 0, 0), wecom.Kind(""), web.Kind}.Build(connectors.Deps{}),
 	})
 }
 

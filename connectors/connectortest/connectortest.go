@@ -212,7 +212,7 @@ func (r *rig) reply(t *testing.T, m Message, text string) *hub.Outbound {
 	return d
 }
 
-var typeName = regexp.MustCompile(`^[a-z][a-z0-9]*$`)
+var typeName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`) // wecom_kf
 
 // Run runs the contract against the connector the harness describes.
 func Run(t *testing.T, h Harness) {

@@ -434,6 +434,7 @@ var badBodies = map[string]string{
 	"POST /webhooks/wechat/:channel_id":       "", // TestWechatInbound (XML)
 	"POST /webhooks/weibo/:channel_id":        "", // TestWeiboInbound (signed in the query; bad bodies there)
 	"POST /webhooks/qq/:channel_id":           "", // TestQQInbound (signed JSON)
+	"POST /webhooks/wecom_kf/:channel_id":     "", // TestWecomKfInbound (signed, encrypted XML)
 	"POST /api/v1/attachments":                `{"file":"not multipart"}`,
 	// Agent tools, part A.
 	"POST /api/v1/conversations/:id/notes":          `{"text":["x"]}`,

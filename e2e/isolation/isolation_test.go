@@ -71,6 +71,8 @@ func isoRoutes() map[string]isoRoute {
 		"POST /webhooks/wechat/:channel_id":              {access: accWebhook, obj: "channel"},
 		"GET /webhooks/weibo/:channel_id":                {access: accWebhook, obj: "channel"},
 		"POST /webhooks/qq/:channel_id":                  {access: accWebhook, obj: "channel"},
+		"GET /webhooks/wecom_kf/:channel_id":             {access: accWebhook, obj: "channel"},
+		"POST /webhooks/wecom_kf/:channel_id":            {access: accWebhook, obj: "channel"},
 		"POST /webhooks/weibo/:channel_id":               {access: accWebhook, obj: "channel"},
 		"GET /webhooks/weibo/:channel_id/files/:file_id": {access: accWebhook, obj: "channel"},
 		"POST /api/v1/attachments":                       {access: accAuth},

@@ -2,7 +2,9 @@ package conversations
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
@@ -141,6 +143,99 @@ func Insert(ctx context.Context, tx *store.Tx, m *hub.Message) (bool, error) {
 		return false, fmt.Errorf("give back seq: %w", err)
 	}
 	return false, nil
+}
+
+// ErrStoredMeanwhile is a message of InsertMany that a concurrent delivery
+// stored first: the seqs taken for the batch would leave a gap, so the
+// caller rolls the transaction back and stores its messages one by one.
+var ErrStoredMeanwhile = errors.New("conversations: a message of the batch was stored meanwhile")
+
+// InsertMany stores messages of several conversations, in their order, with
+// a few statements for the whole batch: each conversation's seq counter
+// moves once for all of its messages, and the rows go in multi-row inserts.
+// The caller holds the conversations' row locks. When one message hits the
+// dedup key after all it returns ErrStoredMeanwhile (see there).
+func InsertMany(ctx context.Context, tx *store.Tx, ms []*hub.Message) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	counts, order := map[string]int64{}, []string{}
+	for _, m := range ms {
+		if counts[m.ConversationID] == 0 {
+			order = append(order, m.ConversationID)
+		}
+		counts[m.ConversationID]++
+	}
+	last, err := moveSeqs(ctx, tx, order, counts, ms[len(ms)-1].CreatedAt)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms { // the conversation's seqs, in the batch's order
+		m.Seq = last[m.ConversationID] - counts[m.ConversationID] + 1
+		counts[m.ConversationID]--
+	}
+	const per = 200
+	for start := 0; start < len(ms); start += per {
+		part := ms[start:min(start+per, len(ms))]
+		rows := make([]string, len(part))
+		args := make([]any, 0, 15*len(part))
+		for i, m := range part {
+			rows[i] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?)"
+			args = append(args, m.ID, m.TenantID, m.ConversationID, m.ChannelID, m.Seq, m.Direction, m.SenderType,
+				m.SenderID, m.Type, m.Text, m.AttachmentsRaw, m.ExternalID, m.ClientID, m.Status, m.CreatedAt)
+		}
+		q := `INSERT INTO messages (id, tenant_id, conversation_id, channel_id, seq, direction, sender_type, sender_id,
+			type, text, attachments, external_id, client_id, status, error, created_at) VALUES ` +
+			strings.Join(rows, ", ") + ` ON CONFLICT DO NOTHING RETURNING id`
+		var ids []string
+		if err := tx.SelectContext(ctx, &ids, tx.Rebind(q), args...); err != nil {
+			return fmt.Errorf("insert messages: %w", err)
+		}
+		if len(ids) != len(part) {
+			return ErrStoredMeanwhile
+		}
+	}
+	return nil
+}
+
+// moveSeqs moves each conversation's seq counter by its count and returns
+// the new last seqs: on PostgreSQL in one statement (every statement is a
+// round trip), on SQLite one cheap statement per conversation.
+func moveSeqs(ctx context.Context, tx *store.Tx, ids []string, counts map[string]int64, at time.Time) (map[string]int64, error) {
+	last := make(map[string]int64, len(ids))
+	if !tx.Store().Postgres {
+		const q = `UPDATE conversations SET last_seq = last_seq + ?, last_message_at = ?, updated_at = ? WHERE id = ? RETURNING last_seq`
+		for _, id := range ids {
+			var seq int64
+			if err := tx.Get(ctx, &seq, q, counts[id], at, at, id); err != nil {
+				return nil, fmt.Errorf("next seqs: %w", err)
+			}
+			last[id] = seq
+		}
+		return last, nil
+	}
+	rows := make([]string, len(ids))
+	args := []any{at, at}
+	for i, id := range ids {
+		rows[i] = "(?, CAST(? AS BIGINT))"
+		args = append(args, id, counts[id])
+	}
+	q := `UPDATE conversations AS c SET last_seq = c.last_seq + v.column2, last_message_at = ?, updated_at = ?
+		FROM (VALUES ` + strings.Join(rows, ", ") + `) AS v WHERE c.id = v.column1 RETURNING c.id, c.last_seq`
+	var got []struct {
+		ID      string `db:"id"`
+		LastSeq int64  `db:"last_seq"`
+	}
+	if err := tx.SelectContext(ctx, &got, tx.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("next seqs: %w", err)
+	}
+	for _, g := range got {
+		last[g.ID] = g.LastSeq
+	}
+	if len(last) != len(ids) {
+		return nil, fmt.Errorf("next seqs: %d of %d conversations found", len(last), len(ids))
+	}
+	return last, nil
 }
 
 // Count counts a conversation's messages after seq, of a direction and

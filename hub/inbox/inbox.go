@@ -8,6 +8,7 @@ package inbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -101,14 +102,36 @@ func (s *Inbox) Ingest(ctx context.Context, batch []hub.Inbound) []Result {
 		if err != nil {
 			return err
 		}
+		var hs []held
 		for _, i := range order {
-			r, err := s.ingestOne(ctx, tx, known, &batch[i])
+			in := &batch[i]
+			// Plain messages are stored together; anything else (a contact
+			// event, a message with an automatic reply that takes the next
+			// seq, a left message that becomes a ticket) in its turn.
+			alone := in.Event != "" || in.Reply != "" || in.LeaveMessage
+			if alone {
+				if err := s.store(ctx, tx, hs); err != nil {
+					return err
+				}
+				hs = hs[:0]
+			}
+			r, h, err := s.ingestOne(ctx, tx, known, in)
 			if err != nil {
 				return err
 			}
 			results[i] = r
+			if h != nil {
+				h.result = &results[i]
+				hs = append(hs, *h)
+			}
+			if alone {
+				if err := s.store(ctx, tx, hs); err != nil {
+					return err
+				}
+				hs = hs[:0]
+			}
 		}
-		return nil
+		return s.store(ctx, tx, hs)
 	})
 	if err == nil || len(batch) == 1 {
 		if err != nil {
@@ -204,74 +227,53 @@ func (s *Inbox) conversation(ctx context.Context, tx *store.Tx, k *known, ch *hu
 	return conv, isNew, nil
 }
 
-func (s *Inbox) ingestOne(ctx context.Context, tx *store.Tx, k *known, in *hub.Inbound) (Result, error) {
+// held is a customer message of the batch waiting to be stored with the
+// others (see store).
+type held struct {
+	ch      *hub.Channel
+	conv    *hub.Conversation
+	contact *hub.Contact
+	isNew   bool
+	in      *hub.Inbound
+	m       *hub.Message
+	result  *Result
+}
+
+// ingestOne finds or makes what a message needs (its contact and
+// conversation) and holds the message for store; contact events, replays
+// and blocked senders end here.
+func (s *Inbox) ingestOne(ctx context.Context, tx *store.Tx, k *known, in *hub.Inbound) (Result, *held, error) {
 	ch, err := s.channels.Get(ctx, in.ChannelID)
 	if err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
 	if ch.TenantID != in.TenantID {
-		return Result{}, hub.Invalid("channel %s does not belong to tenant %s", in.ChannelID, in.TenantID)
+		return Result{}, nil, hub.Invalid("channel %s does not belong to tenant %s", in.ChannelID, in.TenantID)
 	}
 	if in.ExternalID == "" || in.Contact.ExternalID == "" {
-		return Result{}, hub.Invalid("message id and contact id are required")
+		return Result{}, nil, hub.Invalid("message id and contact id are required")
 	}
 	if in.Event != "" {
-		return s.contactEvent(ctx, tx, k, ch, in)
+		r, err := s.contactEvent(ctx, tx, k, ch, in)
+		return r, nil, err
 	}
 	// A replay is recognised before anything else happens, so that a message
 	// whose conversation has since closed cannot open an empty new one.
 	if id := k.stored[ch.ID][in.ExternalID]; id != "" {
-		return Result{MessageID: id, TenantID: ch.TenantID, Duplicate: true}, nil
+		return Result{MessageID: id, TenantID: ch.TenantID, Duplicate: true}, nil, nil
 	}
 	if k.people[ch.ID].Blocked[in.Contact.ExternalID] {
-		return Result{TenantID: ch.TenantID, Blocked: true}, nil
+		return Result{TenantID: ch.TenantID, Blocked: true}, nil, nil
 	}
 	contact, err := s.contact(ctx, tx, k, ch, in.Contact)
 	if err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
 	in.Text = s.autos.Mask(ctx, ch, in.Text) // sensitive data never reaches the store
 	conv, isNew, err := s.conversation(ctx, tx, k, ch, contact, in.Group)
 	if err != nil {
-		return Result{}, err
+		return Result{}, nil, err
 	}
-	r := Result{ConversationID: conv.ID, TenantID: ch.TenantID, Status: conv.Status, New: isNew}
-	m, err := store1(ctx, tx, ch, conv, contact, in)
-	if err != nil || m == nil {
-		r.Duplicate = m == nil
-		return r, err
-	}
-	r.MessageID = m.ID
-	if k.stored[ch.ID] == nil {
-		k.stored[ch.ID] = map[string]string{}
-	}
-	k.stored[ch.ID][in.ExternalID] = m.ID
-	if in.Reply != "" {
-		if _, err := s.convs.Outgoing(ctx, tx, conv, hub.SenderSystem, "", conversations.Text(in.Reply)); err != nil {
-			return r, err
-		}
-	}
-	if err := s.afterInbound(ctx, tx, ch, conv, isNew, m, in); err != nil {
-		return r, err
-	}
-	if s.robot != nil && !in.LeaveMessage {
-		if r.Robot, err = s.robot.Engage(ctx, tx, ch, conv, isNew); err != nil {
-			return r, err
-		}
-	}
-	if in.LeaveMessage && conv.Status == hub.ConvQueued {
-		// A left message is a ticket now; nobody routes it.
-		if _, err := s.router.ToTicket(ctx, tx, conv, ch, "", "left_message", "the customer left a message"); err != nil {
-			return r, err
-		}
-		r.Status, r.Ticketed = conv.Status, true
-	}
-	return r, nil
-}
-
-// store1 inserts the customer's message and tells the agents; nil when a
-// concurrent delivery stored it first.
-func store1(ctx context.Context, tx *store.Tx, ch *hub.Channel, conv *hub.Conversation, contact *hub.Contact, in *hub.Inbound) (*hub.Message, error) {
 	atts := in.Attachments
 	if atts == nil {
 		atts = []hub.Attachment{}
@@ -281,13 +283,73 @@ func store1(ctx context.Context, tx *store.Tx, ch *hub.Channel, conv *hub.Conver
 		Direction: hub.DirectionIn, SenderType: hub.SenderContact, SenderID: contact.ID, Type: in.Type, Text: in.Text,
 		AttachmentsRaw: string(raw), Attachments: atts, ExternalID: &in.ExternalID, Status: hub.MessageReceived,
 		CreatedAt: tx.Now()}
-	inserted, err := conversations.Insert(ctx, tx, m)
-	if err != nil || !inserted {
-		return nil, err
+	if k.stored[ch.ID] == nil {
+		k.stored[ch.ID] = map[string]string{}
 	}
+	k.stored[ch.ID][in.ExternalID] = m.ID // a second delivery in the same batch is a replay
+	r := Result{ConversationID: conv.ID, TenantID: ch.TenantID, Status: conv.Status, New: isNew, MessageID: m.ID}
+	return r, &held{ch: ch, conv: conv, contact: contact, isNew: isNew, in: in, m: m}, nil
+}
+
+// store inserts the held messages together, then, for each in turn, tells
+// the agents and does what follows a customer message: the platform's
+// automatic reply, routing and timers, the robot, a left message's ticket.
+func (s *Inbox) store(ctx context.Context, tx *store.Tx, hs []held) error {
+	if len(hs) == 0 {
+		return nil
+	}
+	ms := make([]*hub.Message, len(hs))
+	for i := range hs {
+		ms[i] = hs[i].m
+	}
+	err := conversations.InsertMany(ctx, tx, ms)
+	if errors.Is(err, conversations.ErrStoredMeanwhile) && len(hs) == 1 {
+		// A concurrent delivery stored it first: give the seq back (the
+		// sequence stays gap-free) and report the replay.
+		const q = `UPDATE conversations SET last_seq = last_seq - 1 WHERE id = ?`
+		if _, err := tx.Exec(ctx, q, hs[0].conv.ID); err != nil {
+			return fmt.Errorf("give back seq: %w", err)
+		}
+		hs[0].result.Duplicate, hs[0].result.MessageID = true, ""
+		return nil
+	}
+	if err != nil {
+		return err // the batch is stored again message by message
+	}
+	for i := range hs {
+		if err := s.after(ctx, tx, &hs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Inbox) after(ctx context.Context, tx *store.Tx, h *held) error {
+	conv, r, in := h.conv, h.result, h.in
 	conversations.Emit(tx, conv, hub.EvMessageCreated, conversations.Deref(conv.AssigneeID),
-		map[string]any{"message": m, "contact": contact})
-	return m, nil
+		map[string]any{"message": h.m, "contact": h.contact})
+	if in.Reply != "" {
+		if _, err := s.convs.Outgoing(ctx, tx, conv, hub.SenderSystem, "", conversations.Text(in.Reply)); err != nil {
+			return err
+		}
+	}
+	if err := s.afterInbound(ctx, tx, h.ch, conv, h.isNew, h.m, in); err != nil {
+		return err
+	}
+	if s.robot != nil && !in.LeaveMessage {
+		var err error
+		if r.Robot, err = s.robot.Engage(ctx, tx, h.ch, conv, h.isNew); err != nil {
+			return err
+		}
+	}
+	if in.LeaveMessage && conv.Status == hub.ConvQueued {
+		// A left message is a ticket now; nobody routes it.
+		if _, err := s.router.ToTicket(ctx, tx, conv, h.ch, "", "left_message", "the customer left a message"); err != nil {
+			return err
+		}
+		r.Status, r.Ticketed = conv.Status, true
+	}
+	return nil
 }
 
 // afterInbound runs once a customer message is stored: a new conversation

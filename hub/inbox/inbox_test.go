@@ -171,3 +171,44 @@ func TestBatchKnowsWhatItStored(t *testing.T) {
 		}
 	})
 }
+
+// A batch stores each conversation's messages in the batch's order, and a
+// platform's automatic reply right after the message it answers — though
+// plain messages are inserted together.
+func TestBatchKeepsOrder(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		f := h.NewTenant(t)
+		ctx := context.Background()
+		withReply := f.Msg("a2", "c1")
+		withReply.Reply = "auto"
+		batch := []hub.Inbound{f.Msg("a1", "c1"), f.Msg("b1", "c2"), withReply, f.Msg("a3", "c1"), f.Msg("b2", "c2"),
+			f.Msg("a4", "c1")}
+		for _, r := range h.Inbox.Ingest(ctx, batch) {
+			if r.Err != nil || r.Duplicate {
+				t.Fatalf("%+v", r)
+			}
+		}
+		convs, err := h.Conversations.List(ctx, f.Admin, conversations.Filter{Status: hub.ConvQueued})
+		if err != nil || len(convs) != 2 {
+			t.Fatalf("%d conversations (%v), want 2", len(convs), err)
+		}
+		got := map[int]string{}
+		for _, c := range convs {
+			ms, err := h.Conversations.Messages(ctx, f.Admin, c.ID, 0, 50)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var texts string
+			for i, m := range ms {
+				if m.Seq != int64(i+1) {
+					t.Fatalf("seq %d at position %d", m.Seq, i)
+				}
+				texts += m.Text + "|"
+			}
+			got[len(ms)] = texts
+		}
+		if got[5] != "hello a1|hello a2|auto|hello a3|hello a4|" || got[2] != "hello b1|hello b2|" {
+			t.Fatalf("stored in this order: %v", got)
+		}
+	})
+}

@@ -127,19 +127,24 @@ func (s *Store) applyEvents(ctx context.Context, tx *store.Tx, tenantID string, 
 	if err != nil {
 		return err
 	}
-	cells := map[cell]*Counts{}
+	var facts []Fact
 	for i := range evs {
 		e := &evs[i]
 		if e.ConversationID == "" {
 			continue
 		}
-		st := states[e.ConversationID]
-		for _, f := range derive(e, st) {
-			added, err := insertFact(ctx, tx, tenantID, &f)
-			if err != nil {
-				return err
-			}
-			if !added {
+		facts = append(facts, derive(e, states[e.ConversationID])...)
+	}
+	cells := map[cell]*Counts{}
+	for start := 0; start < len(facts); start += 200 {
+		part := facts[start:min(start+200, len(facts))]
+		added, err := insertFacts(ctx, tx, tenantID, part)
+		if err != nil {
+			return err
+		}
+		for i := range part {
+			f := &part[i]
+			if !added[factKey{f.EventID, f.Kind}] {
 				continue // applied before: the rollup has it
 			}
 			addTo(cells, cell{hour: hourOf(f.At), channel: f.ChannelID, group: f.GroupID, agentID: f.AgentID}, f.counts())
@@ -165,15 +170,38 @@ func dayOf(u int64) int64 { return floor(u, 86400) }
 
 func floor(u, unit int64) int64 { return u - ((u%unit)+unit)%unit }
 
-func insertFact(ctx context.Context, tx *store.Tx, tenantID string, f *Fact) (bool, error) {
-	const q = `INSERT INTO report_facts (tenant_id, event_id, kind, conversation_id, at, channel_id, group_id, agent_id, value)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, event_id, kind) DO NOTHING`
-	n, err := tx.Exec(ctx, q, tenantID, f.EventID, f.Kind, f.ConversationID, f.At.UTC(), f.ChannelID, f.GroupID,
-		f.AgentID, f.Value)
-	if err != nil {
-		return false, fmt.Errorf("insert report fact: %w", err)
+type factKey struct {
+	event int64
+	kind  Kind
+}
+
+// insertFacts stores facts in one multi-row insert and says which were new
+// (a fact applied before is kept as it was).
+func insertFacts(ctx context.Context, tx *store.Tx, tenantID string, fs []Fact) (map[factKey]bool, error) {
+	added := map[factKey]bool{}
+	if len(fs) == 0 {
+		return added, nil
 	}
-	return n == 1, nil
+	rows := make([]string, len(fs))
+	args := make([]any, 0, 9*len(fs))
+	for i, f := range fs {
+		rows[i] = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		args = append(args, tenantID, f.EventID, f.Kind, f.ConversationID, f.At.UTC(), f.ChannelID, f.GroupID, f.AgentID,
+			f.Value)
+	}
+	q := `INSERT INTO report_facts (tenant_id, event_id, kind, conversation_id, at, channel_id, group_id, agent_id, value)
+		VALUES ` + strings.Join(rows, ", ") + ` ON CONFLICT (tenant_id, event_id, kind) DO NOTHING RETURNING event_id, kind`
+	var got []struct {
+		EventID int64 `db:"event_id"`
+		Kind    Kind  `db:"kind"`
+	}
+	if err := tx.SelectContext(ctx, &got, tx.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("insert report facts: %w", err)
+	}
+	for _, g := range got {
+		added[factKey{g.EventID, g.Kind}] = true
+	}
+	return added, nil
 }
 
 // loadStates reads the state of every conversation evs are about (a new

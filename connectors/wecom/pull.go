@@ -1,0 +1,161 @@
+package wecom
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub"
+)
+
+// Pulling. A callback only says "something new"; sync_msg hands out what
+// came after a cursor, at most 1000 items a page (has_more: another page).
+// One pull runs per channel at a time across every hub process (a lease in
+// wecom_kf_sync); it publishes each page's items to the bus, and only then
+// advances the stored cursor, so a pull that dies mid-way leaves the cursor
+// before what it did not publish (the next pull reads those again: the hub
+// stores each msgid once). Callbacks that come during a pull make its
+// holder pull again before it lets go.
+
+// pageLimit is how many items a sync_msg page asks for (WeCom's maximum).
+const pageLimit = 1000
+
+// maxPages bounds one pull; the rest waits for the next one.
+const maxPages = 50
+
+var pullSeq atomic.Int64
+
+// pull pulls a channel's new messages unless another pull holds it (which
+// then pulls again for this caller).
+func (c *Connector) pull(ctx context.Context, ch *hub.Channel, a *account) error {
+	owner := c.owner + "-" + strconv.FormatInt(pullSeq.Add(1), 36)
+	for {
+		st, ok, err := c.pulls.Acquire(ctx, ch.ID, owner, c.deps.Now())
+		if err != nil || !ok {
+			return err
+		}
+		if err := c.drain(ctx, ch, a, owner, st); err != nil {
+			if aerr := c.pulls.Abandon(context.WithoutCancel(ctx), ch.ID, owner); aerr != nil {
+				err = errors.Join(err, aerr)
+			}
+			return err
+		}
+		more, err := c.pulls.Release(ctx, ch.ID, owner, st.Wanted)
+		if err != nil || !more {
+			return err
+		}
+	}
+}
+
+// drain reads pages from the stored cursor until has_more is 0.
+func (c *Connector) drain(ctx context.Context, ch *hub.Channel, a *account, owner string, st pullState) error {
+	cursor, seen := st.Cursor, map[string]bool{}
+	for range maxPages {
+		p, err := c.syncMsg(ctx, a, cursor, st.Token)
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Code == codeBadSyncToken && st.Token != "" {
+			st.Token = "" // the callback's token expired: pull without (a lower rate limit)
+			p, err = c.syncMsg(ctx, a, cursor, "")
+		}
+		if err != nil {
+			return err
+		}
+		if err := c.publishPage(ctx, ch, a, p, seen); err != nil {
+			return err
+		}
+		if p.NextCursor != "" && p.NextCursor != cursor {
+			if err := c.pulls.Advance(ctx, ch.ID, owner, cursor, p.NextCursor, c.deps.Now()); err != nil {
+				return err
+			}
+			cursor = p.NextCursor
+		}
+		if p.HasMore == 0 {
+			return nil
+		}
+	}
+	return nil
+}
+
+// syncMsg asks for the page after cursor.
+func (c *Connector) syncMsg(ctx context.Context, a *account, cursor, token string) (*Page, error) {
+	body := map[string]any{"cursor": cursor, "limit": pageLimit, "open_kfid": a.OpenKfID}
+	if token != "" {
+		body["token"] = token
+	}
+	var raw rawAnswer
+	if err := c.call(ctx, a, "/cgi-bin/kf/sync_msg", body, &raw); err != nil {
+		return nil, err
+	}
+	return ParsePage(raw)
+}
+
+// rawAnswer keeps an answer's bytes for a parser of its own.
+type rawAnswer []byte
+
+func (r *rawAnswer) UnmarshalJSON(b []byte) error {
+	*r = append((*r)[:0], b...)
+	return nil
+}
+
+// publishPage puts a page's new items on the bus, in order: media recorded
+// first, then the message; an enter_session's welcome follows.
+func (c *Connector) publishPage(ctx context.Context, ch *hub.Channel, a *account, p *Page, seen map[string]bool) error {
+	now := c.deps.Now()
+	for i := range p.MsgList {
+		m := &p.MsgList[i]
+		if seen[m.MsgID] {
+			continue
+		}
+		seen[m.MsgID] = true
+		it := normalize(ch, a, m)
+		if it.ignore {
+			c.deps.Log.Debug("wecom_kf item not stored", "channel", ch.ID, "msgid", m.MsgID, "why", it.note)
+			continue
+		}
+		if it.in.ReceivedAt.IsZero() || it.in.ReceivedAt.After(now) {
+			it.in.ReceivedAt = now
+		}
+		if err := c.media.Reserve(ctx, ch, it.media); err != nil {
+			return fmt.Errorf("record media: %w", err)
+		}
+		if err := c.deps.Publish(ctx, it.in); err != nil {
+			return fmt.Errorf("publish %s: %w", m.MsgID, err)
+		}
+		c.media.FetchLater(c.later, ch, it.media)
+		if it.welcome != "" && a.WelcomeMessage != "" {
+			c.later(welcomeWithin, func(ctx context.Context) { c.welcome(ctx, ch, a, it.welcome) })
+		}
+	}
+	return nil
+}
+
+// welcomeWithin is how long a welcome_code is valid.
+const welcomeWithin = 20 * time.Second
+
+// sweep pulls the channels whose pulls were wanted and not finished: their
+// holder died, WeCom failed, or the callback's time ran out.
+func (c *Connector) sweep(ctx context.Context) {
+	ids, err := c.pulls.Pending(ctx, c.deps.Now())
+	if err != nil {
+		c.deps.Log.Warn("wecom_kf sweep", "err", err)
+		return
+	}
+	for _, id := range ids {
+		ch, err := c.deps.Channel(ctx, id)
+		if err != nil || ch.Type != Type {
+			continue
+		}
+		a, err := accountOf(ch)
+		if err != nil {
+			continue
+		}
+		pctx, cancel := context.WithTimeout(ctx, time.Minute)
+		if err := c.pull(pctx, ch, a); err != nil {
+			c.deps.Log.Warn("wecom_kf pull failed; retried at the next sweep", "channel", id, "err", err)
+		}
+		cancel()
+	}
+}
