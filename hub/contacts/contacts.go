@@ -26,28 +26,26 @@ func New(k *store.Store) *Store {
 const cols = `id, tenant_id, channel_id, external_id, name, email, phone, created_at, updated_at, unsubscribed_at, source`
 
 // Upsert finds the contact a channel identity names, creating it, and
-// takes the name, email and phone the channel gave when they changed.
+// takes the name, email and phone the channel gave when they changed. It
+// tries the insert first: a new customer costs one statement (the inbox
+// calls it only for those its batch lookup did not find).
 func (s *Store) Upsert(ctx context.Context, tx *store.Tx, ch *hub.Channel, info hub.ContactInfo) (*hub.Contact, error) {
-	var cs []hub.Contact
-	if err := tx.Select(ctx, &cs, qFind, ch.ID, info.ExternalID); err != nil {
-		return nil, fmt.Errorf("find contact: %w", err)
-	}
 	now := tx.Now()
-	if len(cs) == 0 {
-		c := hub.Contact{ID: hub.NewID("ct"), TenantID: ch.TenantID, ChannelID: ch.ID, ExternalID: info.ExternalID,
-			Name: info.Name, Email: info.Email, Phone: info.Phone, CreatedAt: now, UpdatedAt: now}
-		const ins = `INSERT INTO contacts (id, tenant_id, channel_id, external_id, name, email, phone, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, external_id) DO NOTHING`
-		if _, err := tx.Exec(ctx, ins, c.ID, c.TenantID, c.ChannelID, c.ExternalID, c.Name, c.Email, c.Phone, now, now); err != nil {
-			return nil, fmt.Errorf("insert contact: %w", err)
-		}
-		if err := tx.Select(ctx, &cs, qFind, ch.ID, info.ExternalID); err != nil || len(cs) == 0 {
-			return nil, fmt.Errorf("reread contact: %w", errors.Join(err, store.ErrUnavailable))
-		}
+	c := hub.Contact{ID: hub.NewID("ct"), TenantID: ch.TenantID, ChannelID: ch.ID, ExternalID: info.ExternalID,
+		Name: info.Name, Email: info.Email, Phone: info.Phone, CreatedAt: now, UpdatedAt: now}
+	const ins = `INSERT INTO contacts (id, tenant_id, channel_id, external_id, name, email, phone, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id, external_id) DO NOTHING RETURNING ` + cols
+	var cs []hub.Contact
+	if err := tx.Select(ctx, &cs, ins, c.ID, c.TenantID, c.ChannelID, c.ExternalID, c.Name, c.Email, c.Phone, now, now); err != nil {
+		return nil, fmt.Errorf("insert contact: %w", err)
+	}
+	if len(cs) == 1 {
 		return &cs[0], nil
 	}
-	c := &cs[0]
-	return c, Refresh(ctx, tx, c, info)
+	if err := tx.Select(ctx, &cs, qFind, ch.ID, info.ExternalID); err != nil || len(cs) == 0 {
+		return nil, fmt.Errorf("find contact: %w", errors.Join(err, store.ErrUnavailable))
+	}
+	return &cs[0], Refresh(ctx, tx, &cs[0], info)
 }
 
 // Refresh takes the name, email and phone a channel gave for a known

@@ -40,14 +40,9 @@ func (s *Store) ActiveOf(ctx context.Context, tx *store.Tx, channelID string, co
 // (else the channel's default). The partial unique index decides when two
 // processes open one at once. It reports whether it opened one.
 func (s *Store) Open(ctx context.Context, tx *store.Tx, ch *hub.Channel, c *hub.Contact, group string) (*hub.Conversation, bool, error) {
-	sel := qFindActive + s.k.ForUpdate()
-	var convs []hub.Conversation
-	if err := tx.Select(ctx, &convs, sel, ch.ID, c.ID); err != nil {
-		return nil, false, fmt.Errorf("find conversation: %w", err)
-	}
-	if len(convs) == 1 {
-		return &convs[0], false, nil
-	}
+	// The insert comes first (one statement for a new conversation); the
+	// partial unique key turns it into nothing when one is active, which is
+	// then read, locked.
 	gid, err := identity.Resolve(ctx, tx, ch.TenantID, group)
 	if err != nil {
 		return nil, false, err
@@ -67,8 +62,9 @@ func (s *Store) Open(ctx context.Context, tx *store.Tx, ch *hub.Channel, c *hub.
 		return nil, false, fmt.Errorf("open conversation: %w", err)
 	}
 	if len(ids) == 0 {
-		if err := tx.Select(ctx, &convs, sel, ch.ID, c.ID); err != nil || len(convs) == 0 {
-			return nil, false, fmt.Errorf("reread conversation: %w", errors.Join(err, store.ErrUnavailable))
+		var convs []hub.Conversation
+		if err := tx.Select(ctx, &convs, qFindActive+s.k.ForUpdate(), ch.ID, c.ID); err != nil || len(convs) == 0 {
+			return nil, false, fmt.Errorf("find conversation: %w", errors.Join(err, store.ErrUnavailable))
 		}
 		return &convs[0], false, nil
 	}
