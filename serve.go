@@ -21,6 +21,7 @@ import (
 	"github.com/kefu-hub/kefu/configs"
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/connectors/api"
+	"github.com/kefu-hub/kefu/connectors/app"
 	"github.com/kefu-hub/kefu/connectors/qq"
 	"github.com/kefu-hub/kefu/connectors/web"
 	"github.com/kefu-hub/kefu/connectors/wechat"
@@ -55,7 +56,8 @@ import (
 // here: its connector package provides everything else.
 func kinds(cfg configs.Config) connectors.Kinds {
 	return connectors.Kinds{api.Kind, wechat.Kind(cfg.WechatAPIBase), weibo.Kind(cfg.WeiboAPIBase),
-		qq.Kind(cfg.QQAPIBase, cfg.QQReplyWindow.Duration, cfg.QQGroupReplyWindow.Duration), wecom.Kind(cfg.WecomAPIBase), web.Kind}
+		qq.Kind(cfg.QQAPIBase, cfg.QQReplyWindow.Duration, cfg.QQGroupReplyWindow.Duration), wecom.Kind(cfg.WecomAPIBase), web.Kind,
+		app.Kind(nil)}
 }
 
 func logger(cfg configs.Config) *slog.Logger {

@@ -107,6 +107,12 @@ type Customers interface {
 	// Conversation is a contact's active conversation on a channel, else
 	// the most recent one (nil when the contact never wrote).
 	Conversation(ctx context.Context, channelID, contactExternalID string) (*hub.Conversation, error)
+	// Conversations are a contact's conversations on a channel, newest
+	// first, each LastSeq that of the last message the customer can see.
+	Conversations(ctx context.Context, channelID, contactExternalID string, limit int) ([]hub.Conversation, error)
+	// MessagesBefore are the last limit messages the customer sees of a
+	// conversation before seq, oldest first.
+	MessagesBefore(ctx context.Context, convID string, before int64, limit int) ([]hub.Message, error)
 	// Active maps the contacts (by external id) that have an active
 	// conversation on the channel to its id and status.
 	Active(ctx context.Context, channelID string, contactExternalIDs []string) (map[string]hub.Conversation, error)

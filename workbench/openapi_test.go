@@ -11,6 +11,7 @@ import (
 
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/connectors/api"
+	"github.com/kefu-hub/kefu/connectors/app"
 	"github.com/kefu-hub/kefu/connectors/qq"
 	"github.com/kefu-hub/kefu/connectors/web"
 	"github.com/kefu-hub/kefu/connectors/wechat"
@@ -48,8 +49,9 @@ func loadOpenAPI(t *testing.T) openAPIDocument {
 // route table touches none of it.
 func engineWithEveryRoute() *Server {
 	return New(Deps{
-		Metrics:    metrics.New(func() float64 { return 0 }),
-		Connectors: connectors.Kinds{api.Kind, wechat.Kind(""), weibo.Kind(""), qq.Kind("", 0, 0), wecom.Kind(""), web.Kind}.Build(connectors.Deps{}),
+		Metrics: metrics.New(func() float64 { return 0 }),
+		Connectors: connectors.Kinds{api.Kind, wechat.Kind(""), weibo.Kind(""), qq.Kind("", 0, 0), wecom.Kind(""), web.Kind,
+			app.Kind(nil)}.Build(connectors.Deps{}),
 	})
 }
 

@@ -205,6 +205,7 @@ func New(d Deps) *Server {
 	adm.GET("/channels/:id", chans.getChannel)
 	adm.PATCH("/channels/:id", chans.updateChannel)
 	adm.POST("/channels/:id/rotate-secret", chans.rotateSecret)
+	adm.POST("/channels/:id/rotate_identity_secret", chans.rotateSecret) // the app channel's name for it
 	adm.GET("/channels/:id/deliveries", chans.listDeliveries)
 	adm.GET("/channels/:id/automations", routes.getChannelAutomations)
 	adm.PUT("/channels/:id/automations", routes.putChannelAutomations)

@@ -13,7 +13,7 @@
 //	    "push":{…},                            // push senders (connectors/app/push); optional
 //	    "rating":bool,                         // offer the rating form when a conversation closes
 //	    "upload":{"max_bytes":N,"types":["image/*",…]}}}   // as the web widget's
-//	  → {"id", "setup":{"app_key","identity_secret","identity","base_path"}}
+//	  → {"id", "setup":{"app_key","identity_secret","identity","base_url","base_path"}}
 //	POST /api/v1/channels/{id}/rotate_identity_secret → the channel with a new
 //	  setup.identity_secret; the previous secret stays valid for 24 hours.
 //
@@ -45,14 +45,15 @@
 //	GET  /app/v1/{app_key}/conversations
 //	  → {"conversations":[{"id","status","last_seq","agent":{"name"}|null,"unread":N,"created_at"}]} newest first
 //	POST /app/v1/{app_key}/conversations
-//	  → 200 {"conversation":{…}} the active one, or 201 with a new, empty one (status "queued"
-//	    until the first message is routed)
+//	  → 200 {"conversation":{…}} the active one, or {"conversation":null} when there is none:
+//	    the user's next message opens one (POST messages answers its conversation_id)
 //	GET  /app/v1/{app_key}/messages?conversation_id=&after=N|before=N&limit=50 (≤ 200)
 //	  conversation_id omitted = the active (else last) conversation
 //	  → {"conversation":{"id","status","last_seq","agent"}|null,"messages":[message…]} oldest first
 //	POST /app/v1/{app_key}/messages {"client_msg_id":"<1-64 of A-Za-z0-9_->","text":"…",
 //	      "attachments":[{"id":"at_…"}],"conversation_id":"…"(optional)}
-//	  → 202 {"client_msg_id","conversation_id"} once durable; sending the same client_msg_id
+//	  → 202 {"client_msg_id","conversation_id"} once durable (conversation_id "" if the inbox has
+//	    not opened the conversation within 2 s); sending the same client_msg_id
 //	    again is accepted and stored once. 400 bad_request, 413 too_large, 429 rate_limited,
 //	    503 unavailable (retry with the same client_msg_id).
 //	POST /app/v1/{app_key}/uploads   multipart "file" (the widget's type and size rules)

@@ -34,6 +34,7 @@ const (
 	accLogin   = "login"   // anyone, with credentials in the body
 	accWS      = "ws"      // agent websocket: credentials in the first frame
 	accWebhook = "webhook" // platforms: signed with the channel secret
+	accApp     = "app"     // an app user's contact token, bound to its app (app_test.go)
 	accAuth    = "auth"    // any signed-in agent of the tenant
 	accAdmin   = "admin"   // the tenant's admins
 	accSuper   = "super"   // the platform admin only
@@ -139,8 +140,24 @@ func isoRoutes() map[string]isoRoute {
 		"OPTIONS /webhooks/web/:channel_id/upload":     {access: accWebhook, obj: "channel"},
 		"GET /webhooks/web/:channel_id/files/:file_id": {access: accWebhook, obj: "channel"},
 		"GET /chat/:channel_id":                        {access: accWebhook, obj: "channel"},
-		"GET /widget.js":                               {access: accPublic},
-		"GET /widget/chat.js":                          {access: accPublic},
+		// The app channel's customer API: contact tokens bound to one user
+		// of one app (TestAppTokensStayInTheirApp covers every route).
+		"POST /app/v1/:app_key/identify":      {access: accApp},
+		"GET /app/v1/:app_key/conversations":  {access: accApp},
+		"POST /app/v1/:app_key/conversations": {access: accApp},
+		"GET /app/v1/:app_key/messages":       {access: accApp},
+		"POST /app/v1/:app_key/messages":      {access: accApp},
+		"POST /app/v1/:app_key/uploads":       {access: accApp},
+		"GET /app/v1/:app_key/files/:file_id": {access: accApp},
+		"POST /app/v1/:app_key/read":          {access: accApp},
+		"POST /app/v1/:app_key/rating":        {access: accApp},
+		"POST /app/v1/:app_key/leave_message": {access: accApp},
+		"PUT /app/v1/:app_key/push_token":     {access: accApp},
+		"DELETE /app/v1/:app_key/push_token":  {access: accApp},
+		"GET /app/v1/:app_key/ws":             {access: accApp},
+		"GET /api/v1/contacts/:id/app":        {access: accAuth, obj: "contact"},
+		"GET /widget.js":                      {access: accPublic},
+		"GET /widget/chat.js":                 {access: accPublic},
 		"PATCH /api/v1/groups/:id": {access: accAdmin, obj: "group", body: func(*isoTenant) any {
 			return map[string]any{"policy": "round_robin"}
 		}},
@@ -194,13 +211,14 @@ func isoRoutes() map[string]isoRoute {
 		"PATCH /api/v1/channels/:id": {access: accAdmin, obj: "channel", body: func(*isoTenant) any {
 			return map[string]any{"name": "renamed"}
 		}},
-		"POST /api/v1/channels/:id/rotate-secret": {access: accAdmin, obj: "channel"},
-		"GET /api/v1/channels/:id/deliveries":     {access: accAdmin, obj: "channel", lists: "delivery"},
-		"GET /api/v1/deliveries/:id":              {access: accAdmin, obj: "delivery"},
-		"POST /api/v1/deliveries/:id/redeliver":   {access: accAdmin, obj: "delivery"},
-		"GET /api/v1/failed-messages":             {access: accAdmin, lists: "failed"},
-		"POST /api/v1/failed-messages/:id/retry":  {access: accAdmin, obj: "failed"},
-		"GET /api/v1/api-tokens":                  {access: accAdmin, lists: "token"},
+		"POST /api/v1/channels/:id/rotate-secret":          {access: accAdmin, obj: "channel"},
+		"POST /api/v1/channels/:id/rotate_identity_secret": {access: accAdmin, obj: "channel"},
+		"GET /api/v1/channels/:id/deliveries":              {access: accAdmin, obj: "channel", lists: "delivery"},
+		"GET /api/v1/deliveries/:id":                       {access: accAdmin, obj: "delivery"},
+		"POST /api/v1/deliveries/:id/redeliver":            {access: accAdmin, obj: "delivery"},
+		"GET /api/v1/failed-messages":                      {access: accAdmin, lists: "failed"},
+		"POST /api/v1/failed-messages/:id/retry":           {access: accAdmin, obj: "failed"},
+		"GET /api/v1/api-tokens":                           {access: accAdmin, lists: "token"},
 		"POST /api/v1/api-tokens": {access: accAdmin, body: func(*isoTenant) any {
 			return map[string]any{"name": "t-" + kit.RandHex(4)}
 		}},
@@ -775,7 +793,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				spec := table[r.String()]
 				// Webhooks answer platforms, signed: the WeChat verification GET is
 				// covered by the webhook tests.
-				if r.Method != "GET" || spec.access == accWS || spec.access == accWebhook {
+				if r.Method != "GET" || spec.access == accWS || spec.access == accWebhook || spec.access == accApp {
 					continue
 				}
 				paths := []string{r.Path}

@@ -47,6 +47,16 @@ func (c Customers) Conversation(ctx context.Context, channelID, ext string) (*hu
 	return c.s.convs.CustomerConversation(ctx, channelID, ext)
 }
 
+// Conversations are the contact's conversations, newest first.
+func (c Customers) Conversations(ctx context.Context, channelID, ext string, limit int) ([]hub.Conversation, error) {
+	return conversations.CustomerConversations(ctx, c.s.k, channelID, ext, limit)
+}
+
+// MessagesBefore are what the customer sees of a conversation before seq.
+func (c Customers) MessagesBefore(ctx context.Context, convID string, before int64, limit int) ([]hub.Message, error) {
+	return conversations.CustomerMessagesBefore(ctx, c.s.k, convID, before, limit)
+}
+
 // Active maps contacts with an active conversation on the channel to it.
 func (c Customers) Active(ctx context.Context, channelID string, exts []string) (map[string]hub.Conversation, error) {
 	return c.s.convs.Active(ctx, channelID, exts)

@@ -52,6 +52,42 @@ func (s *Store) CustomerConversation(ctx context.Context, channelID, contactExte
 	return c, nil
 }
 
+// CustomerConversations are a contact's conversations on a channel, newest
+// first (at most limit), each LastSeq that of the last message the customer
+// can see (the app's conversation list).
+func CustomerConversations(ctx context.Context, k *store.Store, channelID, contactExternalID string, limit int) ([]hub.Conversation, error) {
+	var cs []hub.Conversation
+	q := `SELECT ` + convCols + ` FROM conversations WHERE channel_id = ? AND contact_id IN
+		(SELECT id FROM contacts WHERE channel_id = ? AND external_id = ?) ORDER BY created_at DESC LIMIT ?`
+	if err := k.Select(ctx, &cs, q, channelID, channelID, contactExternalID, limit); err != nil {
+		return nil, fmt.Errorf("contact conversations: %w", err)
+	}
+	ids := make([]string, len(cs))
+	for i := range cs {
+		ids[i], cs[i].LastSeq = cs[i].ID, 0
+	}
+	if len(ids) == 0 {
+		return cs, nil
+	}
+	var last []struct {
+		ID  string `db:"conversation_id"`
+		Seq int64  `db:"seq"`
+	}
+	q = `SELECT conversation_id, MAX(seq) AS seq FROM messages WHERE conversation_id IN (?) AND direction IN ('in', 'out')
+		GROUP BY conversation_id`
+	if err := k.SelectIn(ctx, &last, q, ids); err != nil {
+		return nil, fmt.Errorf("customer's last seqs: %w", err)
+	}
+	for _, l := range last {
+		for i := range cs {
+			if cs[i].ID == l.ID {
+				cs[i].LastSeq = l.Seq
+			}
+		}
+	}
+	return cs, nil
+}
+
 // Active maps the contacts (by external id) with an active conversation on
 // the channel to it (its id and status).
 func (s *Store) Active(ctx context.Context, channelID string, externalIDs []string) (map[string]hub.Conversation, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,6 +81,22 @@ func (s *Store) CustomerMessages(ctx context.Context, convID string, after int64
 	if err := s.k.Select(ctx, &ms, q, convID, after, limit); err != nil {
 		return nil, fmt.Errorf("customer messages: %w", err)
 	}
+	for i := range ms {
+		ms[i].DecodeAttachments()
+	}
+	return ms, nil
+}
+
+// CustomerMessagesBefore are the last limit messages the customer sees of
+// a conversation before seq, oldest first (the app pages back).
+func CustomerMessagesBefore(ctx context.Context, k *store.Store, convID string, before int64, limit int) ([]hub.Message, error) {
+	var ms []hub.Message
+	q := `SELECT ` + msgCols + ` FROM messages WHERE conversation_id = ? AND seq < ? AND direction IN ('in', 'out')
+		ORDER BY seq DESC LIMIT ?`
+	if err := k.Select(ctx, &ms, q, convID, before, limit); err != nil {
+		return nil, fmt.Errorf("customer messages before: %w", err)
+	}
+	slices.Reverse(ms)
 	for i := range ms {
 		ms[i].DecodeAttachments()
 	}
