@@ -64,6 +64,8 @@ fuzz: ## run each fuzz target for 60s
 	$(GO) test -run '^$$' -fuzz '^FuzzCheckSignature$$' -fuzztime 60s ./connectors/weibo/
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./connectors/qq/
 	$(GO) test -run '^$$' -fuzz '^FuzzVerify$$' -fuzztime 60s ./connectors/qq/
+	$(GO) test -run '^$$' -fuzz '^FuzzOpen$$' -fuzztime 60s ./connectors/wecom/
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePage$$' -fuzztime 60s ./connectors/wecom/
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePeriod$$' -fuzztime 60s ./hub/reports/
 	$(GO) test -run '^$$' -fuzz '^FuzzSearchKeyword$$' -fuzztime 60s ./connectors/web/visitors/
 	$(GO) test -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime 60s ./connectors/web/

@@ -43,7 +43,7 @@ type pullState struct {
 
 // leaseFor is how long a pull's lease lives without progress; a holder
 // that died is replaced after it.
-const leaseFor = 30 * time.Second
+const leaseFor = 15 * time.Second
 
 var errLeaseLost = errors.New("another pull took over this channel")
 

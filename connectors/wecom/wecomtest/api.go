@@ -88,6 +88,12 @@ func (p *Platform) syncMsg(w http.ResponseWriter, r *http.Request) {
 	}
 	ok := decode(r, &req)
 	p.mu.Lock()
+	p.cursors = append(p.cursors, req.C)
+	p.mu.Unlock()
+	if !p.waitHold(r) {
+		return
+	}
+	p.mu.Lock()
 	defer p.mu.Unlock()
 	if code := p.auth(r); code != 0 {
 		p.answer(w, "sync_msg", code, nil)
@@ -287,4 +293,25 @@ func (p *Platform) mediaUpload(w http.ResponseWriter, r *http.Request) {
 	id := fmt.Sprintf("M%s", randHex(12))
 	p.media[id] = data
 	p.answer(w, "media/upload", 0, map[string]any{"type": typ, "media_id": id, "created_at": strconv.FormatInt(time.Now().Unix(), 10)})
+}
+
+// waitHold holds a sync_msg call while HoldSync says so; false when the
+// caller went away meanwhile.
+func (p *Platform) waitHold(r *http.Request) bool {
+	p.mu.Lock()
+	hold := p.hold
+	if hold != nil && p.holdLeft > 0 {
+		p.holdLeft--
+		hold = nil
+	}
+	p.mu.Unlock()
+	if hold == nil {
+		return true
+	}
+	select {
+	case <-hold:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
 }

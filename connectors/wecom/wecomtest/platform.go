@@ -110,6 +110,9 @@ type Platform struct {
 	trans    []Trans
 	failNext []int64
 	page     int
+	hold     chan struct{} // sync_msg calls wait on it once holdLeft pages were answered
+	holdLeft int
+	cursors  []string // the cursor of every sync_msg call, in order
 	pending  *Account
 	seq      int64
 }
@@ -275,4 +278,42 @@ func (p *Platform) MsgID() string {
 	defer p.mu.Unlock()
 	p.seq++
 	return strconv.FormatInt(time.Now().UnixNano(), 36) + strconv.FormatInt(p.seq, 36)
+}
+
+// HoldSync answers n more sync_msg pages, then holds every later call
+// until release is called (or the caller goes away): a pull stuck
+// mid-stream, for a hub to die in.
+func (p *Platform) HoldSync(n int) (release func()) {
+	ch := make(chan struct{})
+	p.mu.Lock()
+	p.hold, p.holdLeft = ch, n
+	p.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			p.mu.Lock()
+			p.hold = nil
+			p.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+// Cursors lists the cursor each sync_msg call asked from, in order.
+func (p *Platform) Cursors() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.cursors...)
+}
+
+// CursorAt is the cursor sync_msg hands out after the first n items.
+func CursorAt(n int) string { return cursorAt(n) }
+
+// BindAccount learns an account's Token and EncodingAESKey as the admin
+// pastes them from the hub's channel setup into WeCom.
+func (p *Platform) BindAccount(a Account) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.corps[a.CorpID] = a.Secret
+	p.accounts[a.OpenKfID] = &a
 }
