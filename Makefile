@@ -70,6 +70,8 @@ fuzz: ## run each fuzz target for 60s
 	$(GO) test -run '^$$' -fuzz '^FuzzSearchKeyword$$' -fuzztime 60s ./connectors/web/visitors/
 	$(GO) test -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime 60s ./connectors/web/
 	$(GO) test -run '^$$' -fuzz '^FuzzSearch$$' -fuzztime 60s ./hub/kb/
+	$(GO) test -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime 60s ./connectors/app/push/
+	$(GO) test -run '^$$' -fuzz '^FuzzAnswers$$' -fuzztime 60s ./connectors/app/push/
 
 clean:
 	rm -rf bin data workbench/webui/dist workbench/ui/node_modules testdata/ui-output connectors/web/assets/dist connectors/web/widget/node_modules connectors/app/sdk/js/node_modules connectors/app/sdk/js/dist

@@ -96,6 +96,18 @@ type Config struct {
 	WeiboAPIBase  string `json:"weibo_api_base"`
 	QQAPIBase     string `json:"qq_api_base"`
 	WecomAPIBase  string `json:"wecom_api_base"`
+	// FCMAPIBase points app push calls to FCM HTTP v1 at a relay or fake
+	// (KEFU_FCM_API_BASE).
+	FCMAPIBase string `json:"fcm_api_base"`
+	// FCMOAuthBase, when set, replaces the scheme and host of a Firebase
+	// service account's token_uri, for a relay or fake (KEFU_FCM_OAUTH_BASE;
+	// empty: the token_uri as the key file names it).
+	FCMOAuthBase string `json:"fcm_oauth_base"`
+	// APNsAPIBase points app push calls to APNs at a relay or fake: HTTP/2
+	// over https, or cleartext HTTP/2 for http:// (KEFU_APNS_API_BASE;
+	// empty: api.push.apple.com, or api.sandbox.push.apple.com for an app
+	// channel set to sandbox).
+	APNsAPIBase string `json:"apns_api_base"`
 	// QQReplyWindow and QQGroupReplyWindow are how long after a customer's
 	// message agents may answer on QQ: the platform's rule is 60 minutes
 	// for a user, 5 for a group member (KEFU_QQ_REPLY_WINDOW,
@@ -170,6 +182,7 @@ func Default() Config {
 		WeiboAPIBase:       "https://api.weibo.com",
 		QQAPIBase:          "https://api.sgroup.qq.com",
 		WecomAPIBase:       "https://qyapi.weixin.qq.com",
+		FCMAPIBase:         "https://fcm.googleapis.com",
 		QQReplyWindow:      Duration{time.Hour},
 		QQGroupReplyWindow: Duration{5 * time.Minute},
 		TrustedProxies:     []string{},
@@ -207,7 +220,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 		"KEFU_LOG_LEVEL": &c.LogLevel, "KEFU_IPDB_PATH": &c.IPDBPath, "KEFU_WECHAT_API_BASE": &c.WechatAPIBase,
 		"KEFU_WEIBO_API_BASE": &c.WeiboAPIBase, "KEFU_QQ_API_BASE": &c.QQAPIBase, "KEFU_PPROF_ADDR": &c.PprofAddr,
 		"KEFU_WECOM_API_BASE": &c.WecomAPIBase,
-		"KEFU_METRICS_ADDR": &c.MetricsAddr, "KEFU_METRICS_TOKEN": &c.MetricsToken,
+		"KEFU_METRICS_ADDR":   &c.MetricsAddr, "KEFU_METRICS_TOKEN": &c.MetricsToken,
+		"KEFU_FCM_API_BASE": &c.FCMAPIBase, "KEFU_FCM_OAUTH_BASE": &c.FCMOAuthBase, "KEFU_APNS_API_BASE": &c.APNsAPIBase,
 	}
 	for k, p := range str {
 		if v := getenv(k); v != "" {
@@ -353,12 +367,26 @@ func (c Config) Validate() error {
 	if c.VisitorSocketsPerAddr < 1 || c.VisitorSocketsPerChannel < 1 || c.VisitorSocketsMax < 0 {
 		errs = append(errs, errors.New("visitor_sockets_per_addr and visitor_sockets_per_channel must be at least 1, visitor_sockets_max 0 (automatic) or more"))
 	}
+	errs = append(errs, checkBase("fcm_api_base", c.FCMAPIBase, true), checkBase("fcm_oauth_base", c.FCMOAuthBase, false),
+		checkBase("apns_api_base", c.APNsAPIBase, false))
 	for _, p := range c.TrustedProxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
 			errs = append(errs, fmt.Errorf("trusted_proxies: %q is not an IP address or CIDR", p))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// checkBase reports a platform base URL that is not http(s)://host.
+func checkBase(name, v string, required bool) error {
+	if v == "" && !required {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s %q must be an http(s) URL such as https://host", name, v)
+	}
+	return nil
 }
 
 // loopback reports whether host:port names a loopback address.
@@ -402,7 +430,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("signature_tolerance", c.SignatureTolerance.Duration),
 		slog.Bool("allow_private_callbacks", c.AllowPrivateCallbacks), slog.String("ipdb_path", c.IPDBPath), slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("wechat_api_base", c.WechatAPIBase), slog.String("weibo_api_base", c.WeiboAPIBase),
-		slog.String("qq_api_base", c.QQAPIBase), slog.String("wecom_api_base", c.WecomAPIBase), slog.Duration("qq_reply_window", c.QQReplyWindow.Duration),
+		slog.String("qq_api_base", c.QQAPIBase), slog.String("wecom_api_base", c.WecomAPIBase),
+		slog.String("fcm_api_base", c.FCMAPIBase), slog.String("fcm_oauth_base", c.FCMOAuthBase), slog.String("apns_api_base", c.APNsAPIBase),
+		slog.Duration("qq_reply_window", c.QQReplyWindow.Duration),
 		slog.Duration("qq_group_reply_window", c.QQGroupReplyWindow.Duration), slog.String("pprof_addr", c.PprofAddr),
 		slog.String("metrics_addr", c.MetricsAddr), slog.Bool("metrics_token_set", c.MetricsToken != ""),
 		slog.Int("visitor_sockets_per_addr", c.VisitorSocketsPerAddr), slog.Int("visitor_sockets_per_channel", c.VisitorSocketsPerChannel),

@@ -111,6 +111,9 @@ func TestEnvOverrides(t *testing.T) {
 		{"KEFU_WEIBO_API_BASE", "http://127.0.0.1:7002", func(c Config) any { return c.WeiboAPIBase }, "http://127.0.0.1:7002"},
 		{"KEFU_QQ_API_BASE", "http://127.0.0.1:7003", func(c Config) any { return c.QQAPIBase }, "http://127.0.0.1:7003"},
 		{"KEFU_WECOM_API_BASE", "http://127.0.0.1:7004", func(c Config) any { return c.WecomAPIBase }, "http://127.0.0.1:7004"},
+		{"KEFU_FCM_API_BASE", "http://127.0.0.1:7007", func(c Config) any { return c.FCMAPIBase }, "http://127.0.0.1:7007"},
+		{"KEFU_FCM_OAUTH_BASE", "http://127.0.0.1:7005", func(c Config) any { return c.FCMOAuthBase }, "http://127.0.0.1:7005"},
+		{"KEFU_APNS_API_BASE", "http://127.0.0.1:7006", func(c Config) any { return c.APNsAPIBase }, "http://127.0.0.1:7006"},
 		{"KEFU_PPROF_ADDR", "127.0.0.1:6060", func(c Config) any { return c.PprofAddr }, "127.0.0.1:6060"},
 		{"KEFU_METRICS_ADDR", "127.0.0.1:9090", func(c Config) any { return c.MetricsAddr }, "127.0.0.1:9090"},
 		{"KEFU_METRICS_TOKEN", "a-scraper-token-42", func(c Config) any { return c.MetricsToken }, "a-scraper-token-42"},
@@ -262,6 +265,10 @@ func TestValidate(t *testing.T) {
 		{"backpressure off", func(c *Config) { c.InboxMaxLag = 0 }, ""},
 		{"negative max lag", func(c *Config) { c.InboxMaxLag = -1 }, "inbox_max_lag"},
 		{"log level", func(c *Config) { c.LogLevel = "loud" }, "log_level"},
+		{"no fcm base", func(c *Config) { c.FCMAPIBase = "" }, "fcm_api_base"},
+		{"apns base without scheme", func(c *Config) { c.APNsAPIBase = "127.0.0.1:7006" }, "apns_api_base"},
+		{"oauth base ftp", func(c *Config) { c.FCMOAuthBase = "ftp://relay" }, "fcm_oauth_base"},
+		{"apns cleartext relay", func(c *Config) { c.APNsAPIBase = "http://127.0.0.1:7006" }, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

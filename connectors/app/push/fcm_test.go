@@ -1,0 +1,101 @@
+package push_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kefu-hub/kefu/connectors/app/push"
+	"github.com/kefu-hub/kefu/connectors/app/push/pushtest"
+)
+
+func TestFCMSendsTheMessageWithOneAccessToken(t *testing.T) {
+	fcm := pushtest.NewFCM(t)
+	p, _ := newPusher(t, push.Config{FCM: fcm.Config()}, nil, fcm)
+	for range 2 {
+		rs := p.Send(context.Background(), []push.Target{{push.Android, "tok-a"}}, note)
+		if rs[0].Outcome != push.Delivered || rs[0].Via != push.ViaFCM || rs[0].Attempts != 1 {
+			t.Fatalf("result %+v", rs[0])
+		}
+	}
+	if fcm.Grants() != 1 {
+		t.Fatalf("%d access tokens fetched for two sends, want one kept", fcm.Grants())
+	}
+	m := fcm.Delivered()[1]
+	if m.Token != "tok-a" || m.Title != note.Title || m.Body != note.Body || m.CollapseKey != "conv_7" || m.Tag != "conv_7" ||
+		m.Priority != "high" || m.TTL != "86400s" || m.NotificationCount != 3 {
+		t.Fatalf("message %+v", m)
+	}
+	if m.Data["conversation_id"] != "conv_7" || m.Data["notification_id"] != "msg_42" || m.Data["kind"] != "message" {
+		t.Fatalf("data %v", m.Data)
+	}
+	aps, _ := m.APNsPayload["aps"].(map[string]any)
+	if m.APNsHeaders["apns-collapse-id"] != "conv_7" || m.APNsHeaders["apns-priority"] != "10" || aps["badge"] != float64(3) ||
+		aps["thread-id"] != "conv_7" {
+		t.Fatalf("apns options %v %v", m.APNsHeaders, m.APNsPayload)
+	}
+}
+
+func TestFCMInvalidTokens(t *testing.T) {
+	fcm := pushtest.NewFCM(t)
+	fcm.Unregister("gone")
+	fcm.MarkInvalid("garbled")
+	p, _ := newPusher(t, push.Config{FCM: fcm.Config()}, nil, fcm)
+	rs := p.Send(context.Background(), []push.Target{{push.Android, "gone"}, {push.Web, "garbled"}, {push.Android, "ok"}}, note)
+	if got := outcomes(rs); got != "android:fcm:invalid_token web:fcm:invalid_token android:fcm:delivered" {
+		t.Fatalf("outcomes %s", got)
+	}
+	if !push.IsInvalidToken(rs[0].Err) || rs[0].Attempts != 1 || rs[1].Attempts != 1 {
+		t.Fatalf("%+v %+v", rs[0], rs[1])
+	}
+}
+
+func TestFCMRetriesThenDelivers(t *testing.T) {
+	fcm := pushtest.NewFCM(t)
+	fcm.FailNext(pushtest.Answer{Reason: "QUOTA_EXCEEDED", RetryAfter: 3 * time.Second}, pushtest.Answer{Reason: "UNAVAILABLE"})
+	p, s := newPusher(t, push.Config{FCM: fcm.Config()}, nil, fcm)
+	rs := p.Send(context.Background(), []push.Target{{push.Android, "tok"}}, note)
+	if rs[0].Outcome != push.Delivered || rs[0].Attempts != 3 {
+		t.Fatalf("result %+v", rs[0])
+	}
+	if w := s.got(); len(w) != 2 || w[0] != 3*time.Second || w[1] != time.Second {
+		t.Fatalf("waited %v, want Retry-After 3s then the doubled backoff 1s", w)
+	}
+}
+
+func TestFCMGivesUpAfterThreeAttempts(t *testing.T) {
+	fcm := pushtest.NewFCM(t)
+	fcm.FailNext(pushtest.Answer{Reason: "INTERNAL"}, pushtest.Answer{Reason: "INTERNAL"}, pushtest.Answer{Reason: "INTERNAL"})
+	p, _ := newPusher(t, push.Config{FCM: fcm.Config()}, nil, fcm)
+	rs := p.Send(context.Background(), []push.Target{{push.Android, "tok"}}, note)
+	if rs[0].Outcome != push.Failed || rs[0].Attempts != 3 || len(fcm.Messages()) != 3 {
+		t.Fatalf("result %+v after %d requests", rs[0], len(fcm.Messages()))
+	}
+}
+
+func TestFCMRenewsARevokedAccessTokenOnce(t *testing.T) {
+	fcm := pushtest.NewFCM(t)
+	p, _ := newPusher(t, push.Config{FCM: fcm.Config()}, nil, fcm)
+	p.Send(context.Background(), []push.Target{{push.Android, "tok"}}, note)
+	fcm.ExpireAccessTokens()
+	rs := p.Send(context.Background(), []push.Target{{push.Android, "tok"}}, note)
+	if rs[0].Outcome != push.Delivered || fcm.Grants() != 2 || len(fcm.Delivered()) != 2 {
+		t.Fatalf("result %+v, %d grants", rs[0], fcm.Grants())
+	}
+	if ms := fcm.Messages(); len(ms) != 3 || ms[1].Status != 401 {
+		t.Fatalf("requests %+v: want 200, 401, 200", ms)
+	}
+}
+
+func TestFCMDropsReservedDataKeys(t *testing.T) {
+	fcm := pushtest.NewFCM(t)
+	p, _ := newPusher(t, push.Config{FCM: fcm.Config()}, nil, fcm)
+	n := note
+	n.Data = map[string]string{"from": "x", "google.c": "y", "order": "12"}
+	if rs := p.Send(context.Background(), []push.Target{{push.Android, "tok"}}, n); rs[0].Outcome != push.Delivered {
+		t.Fatalf("%+v", rs[0])
+	}
+	if d := fcm.Delivered()[0].Data; d["order"] != "12" || len(d) != 3 {
+		t.Fatalf("data %v", d)
+	}
+}

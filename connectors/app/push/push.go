@@ -1,0 +1,358 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kefu-hub/kefu/connectors"
+)
+
+// Platforms a push token can be registered for.
+const (
+	IOS         = "ios"
+	Android     = "android"
+	Harmony     = "harmony"
+	Web         = "web"
+	MiniProgram = "miniprogram"
+)
+
+// ValidPlatform reports whether p is one of the platforms above.
+func ValidPlatform(p string) bool {
+	switch p {
+	case IOS, Android, Harmony, Web, MiniProgram:
+		return true
+	}
+	return false
+}
+
+// Senders, as Result.Via names them.
+const (
+	ViaWebhook = "webhook"
+	ViaFCM     = "fcm"
+	ViaAPNs    = "apns"
+)
+
+// Target is one device: the token the app registered for a platform.
+type Target struct {
+	Platform string
+	Token    string
+}
+
+// Notification is what the user sees: Title and Body (cut to
+// MaxTitleRunes/MaxBodyRunes), the app icon's Badge (an unread count; 0
+// clears it), CollapseID (a newer notification with the same id replaces
+// the older one on the device), and Data for the app (string values).
+// ID names the notification: retries and every target share it (APNs
+// apns-id, the webhook-id); a UUID is used as it is, anything else is
+// turned into one.
+type Notification struct {
+	ID, ConversationID, Title, Body string
+	Badge                           int
+	CollapseID                      string
+	Data                            map[string]string
+}
+
+// Lengths a notification's text is cut to, so a long message still fits
+// the platforms' 4 KB payload limit.
+const (
+	MaxTitleRunes = 100
+	MaxBodyRunes  = 1000
+)
+
+// Outcome is what became of one target.
+type Outcome int
+
+// Outcomes. InvalidToken means the platform says the token will never
+// work again (app uninstalled, token rotated): the caller deletes it.
+const (
+	Delivered Outcome = iota
+	InvalidToken
+	Failed
+)
+
+var outcomeNames = [...]string{"delivered", "invalid_token", "failed"}
+
+// String is the outcome's stored name.
+func (o Outcome) String() string {
+	if o < 0 || int(o) >= len(outcomeNames) {
+		return fmt.Sprintf("outcome(%d)", int(o))
+	}
+	return outcomeNames[o]
+}
+
+// MarshalText writes the outcome's name.
+func (o Outcome) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// Result is one target's outcome: the sender that took it (Via, empty
+// when none could), the error when not delivered, and how many requests
+// were made.
+type Result struct {
+	Target
+	Via      string
+	Outcome  Outcome
+	Err      error
+	Attempts int
+}
+
+// Errors a Result may carry besides a platform's *Error.
+var (
+	ErrNoSender = errors.New("no push sender configured for this platform")
+	ErrPlatform = errors.New("unknown platform")
+	ErrNoToken  = errors.New("empty push token")
+)
+
+// Options are the Pusher's surroundings; zero values take the defaults.
+type Options struct {
+	// HTTPClient calls the webhook, Google's OAuth endpoint and FCM;
+	// default connectors.NewHTTPClient(false) (no internal addresses).
+	HTTPClient *http.Client
+	// APNsClient speaks HTTP/2 to APNs (over TLS, or cleartext for an
+	// http:// APNsBase); default one built for it.
+	APNsClient *http.Client
+	// FCMBase replaces https://fcm.googleapis.com (KEFU_FCM_API_BASE).
+	FCMBase string
+	// APNsBase replaces https://api.push.apple.com and its sandbox
+	// (KEFU_APNS_API_BASE).
+	APNsBase string
+	// OAuthBase replaces the scheme and host of the service account's
+	// token_uri (the JWT's audience stays token_uri).
+	OAuthBase string
+	// Tokens shares FCM access tokens between hub processes; nil keeps
+	// them in this process.
+	Tokens connectors.Tokens
+	// Now and Sleep are the clock (tests replace them).
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Retry bounds retries of 429 and 5xx answers.
+	Retry Retry
+	// TTL is how long FCM and APNs keep a notification for an offline
+	// device (default 24h).
+	TTL time.Duration
+	// Parallel is how many targets of one Send are sent at once (default 8).
+	Parallel int
+}
+
+// Retry is the retry policy: at most Attempts requests per target, waiting
+// Retry-After when the service says it (at most MaxWait; longer gives up)
+// or else Backoff, doubled each time.
+type Retry struct {
+	Attempts int           // default 3
+	Backoff  time.Duration // default 500ms
+	MaxWait  time.Duration // default 30s
+}
+
+// Default bases.
+const (
+	FCMDefaultBase     = "https://fcm.googleapis.com"
+	APNsProductionBase = "https://api.push.apple.com"
+	APNsSandboxBase    = "https://api.sandbox.push.apple.com"
+)
+
+// Pusher sends notifications with one channel's config. It is safe for
+// concurrent use and keeps its credentials (OAuth token, APNs JWT) between
+// calls: build one per channel config and reuse it.
+type Pusher struct {
+	opts    Options
+	webhook *webhookSender
+	fcm     *fcmSender
+	apns    *apnsSender
+}
+
+// New checks cfg (errors wrap ErrConfig) and builds its senders.
+func New(cfg Config, opts Options) (*Pusher, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	opts = opts.withDefaults()
+	p := &Pusher{opts: opts}
+	if cfg.Webhook != nil {
+		p.webhook = &webhookSender{cfg: *cfg.Webhook, client: opts.HTTPClient, now: opts.Now}
+	}
+	if cfg.FCM != nil {
+		sa, _ := cfg.FCM.parse()
+		p.fcm = newFCMSender(sa, opts)
+	}
+	if cfg.APNs != nil {
+		key, _ := cfg.APNs.parse()
+		p.apns = newAPNsSender(*cfg.APNs, key, opts)
+	}
+	return p, nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.HTTPClient == nil {
+		o.HTTPClient = connectors.NewHTTPClient(false)
+	}
+	if o.APNsClient == nil {
+		o.APNsClient = NewAPNsClient()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleep
+	}
+	if o.Retry.Attempts < 1 {
+		o.Retry.Attempts = 3
+	}
+	if o.Retry.Backoff <= 0 {
+		o.Retry.Backoff = 500 * time.Millisecond
+	}
+	if o.Retry.MaxWait <= 0 {
+		o.Retry.MaxWait = 30 * time.Second
+	}
+	if o.TTL <= 0 {
+		o.TTL = 24 * time.Hour
+	}
+	if o.Parallel < 1 {
+		o.Parallel = 8
+	}
+	o.FCMBase = strings.TrimRight(o.FCMBase, "/")
+	if o.FCMBase == "" {
+		o.FCMBase = FCMDefaultBase
+	}
+	o.APNsBase = strings.TrimRight(o.APNsBase, "/")
+	o.OAuthBase = strings.TrimRight(o.OAuthBase, "/")
+	return o
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// Send delivers n to every target and returns one Result per target, in
+// the targets' order. With a webhook configured it makes one webhook call
+// carrying all targets; otherwise ios goes to APNs (FCM when only FCM is
+// configured), android, harmony and web to FCM, and miniprogram only ever
+// to a webhook. It returns when every target has its outcome (retries
+// included) or ctx ends.
+func (p *Pusher) Send(ctx context.Context, targets []Target, n Notification) []Result {
+	n = n.normalized()
+	results := make([]Result, len(targets))
+	if p.webhook != nil {
+		return p.sendWebhook(ctx, targets, n, results)
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, p.opts.Parallel)
+	for i, t := range targets {
+		results[i] = Result{Target: t}
+		one, via := p.route(t)
+		if one == nil {
+			results[i].Outcome, results[i].Err = Failed, via
+			continue
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			results[i] = p.deliver(ctx, one, t, n)
+		})
+	}
+	wg.Wait()
+	return results
+}
+
+// sender is FCM or APNs: one request for one target.
+type sender interface {
+	name() string
+	send(ctx context.Context, t Target, n Notification) error
+}
+
+// route picks the sender of one target, or the error saying why none.
+func (p *Pusher) route(t Target) (sender, error) {
+	if t.Token == "" {
+		return nil, ErrNoToken
+	}
+	switch t.Platform {
+	case IOS:
+		if p.apns != nil {
+			return p.apns, nil
+		}
+		if p.fcm != nil {
+			return p.fcm, nil
+		}
+	case Android, Harmony, Web:
+		if p.fcm != nil {
+			return p.fcm, nil
+		}
+	case MiniProgram:
+	default:
+		return nil, fmt.Errorf("%w %q", ErrPlatform, t.Platform)
+	}
+	return nil, fmt.Errorf("%w (%s)", ErrNoSender, t.Platform)
+}
+
+func (p *Pusher) deliver(ctx context.Context, s sender, t Target, n Notification) Result {
+	r := Result{Target: t, Via: s.name()}
+	r.Attempts, r.Err = p.retry(ctx, func() error { return s.send(ctx, t, n) })
+	r.Outcome = outcomeOf(r.Err)
+	return r
+}
+
+func outcomeOf(err error) Outcome {
+	var pe *Error
+	switch {
+	case err == nil:
+		return Delivered
+	case errors.As(err, &pe) && pe.kind == invalidToken:
+		return InvalidToken
+	}
+	return Failed
+}
+
+// retry makes up to Retry.Attempts calls while the answer is retryable.
+func (p *Pusher) retry(ctx context.Context, call func() error) (attempts int, err error) {
+	wait := p.opts.Retry.Backoff
+	for attempts = 1; ; attempts++ {
+		err = call()
+		var pe *Error
+		if err == nil || !errors.As(err, &pe) || pe.kind != retryable || attempts >= p.opts.Retry.Attempts || ctx.Err() != nil {
+			return attempts, err
+		}
+		d := wait
+		if pe.RetryAfter > 0 {
+			d = pe.RetryAfter
+		}
+		if d > p.opts.Retry.MaxWait {
+			return attempts, fmt.Errorf("retry after %s is longer than the %s allowed: %w", d, p.opts.Retry.MaxWait, err)
+		}
+		if serr := p.opts.Sleep(ctx, d); serr != nil {
+			return attempts, errors.Join(err, serr)
+		}
+		wait *= 2
+	}
+}
+
+// normalized cuts the text to fit and makes it valid UTF-8.
+func (n Notification) normalized() Notification {
+	n.Title = cut(n.Title, MaxTitleRunes)
+	n.Body = cut(n.Body, MaxBodyRunes)
+	if n.ID == "" {
+		n.ID = newUUID()
+	}
+	if n.Badge < 0 {
+		n.Badge = 0
+	}
+	return n
+}
+
+func cut(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:max-1]) + "…"
+}
