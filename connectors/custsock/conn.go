@@ -216,3 +216,13 @@ func (o Offloader) Run(ctx context.Context, fn func()) bool {
 	<-done
 	return true
 }
+
+// Queued takes what waits for the writer (a handler that writes before
+// Start, and tests of what a socket would be sent).
+func (c *Conn) Queued() [][]byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q := c.queue
+	c.queue = nil
+	return q
+}

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kefu-hub/kefu/connectors/custsock"
 	"github.com/kefu-hub/kefu/hub"
-	"github.com/kefu-hub/kefu/hub/files"
 )
 
 // Config is a web channel's settings, as the admin sets them.
@@ -31,8 +31,8 @@ type Config struct {
 	Invite      InviteRules   `json:"invite"`
 	// IdentityRequired rejects visitors without Kefu.identify() and a valid
 	// hash (HMAC-SHA256 of the user id with the channel's identity secret).
-	IdentityRequired bool   `json:"identity_required"`
-	Upload           Upload `json:"upload"`
+	IdentityRequired bool            `json:"identity_required"`
+	Upload           custsock.Upload `json:"upload"`
 	// Limits caps the conversations visitors may have open at once.
 	Limits Limits `json:"limits"`
 }
@@ -96,18 +96,11 @@ type InviteRules struct {
 	Text                   string `json:"text"`
 }
 
-// Upload limits what visitors may send.
-type Upload struct {
-	MaxBytes int64    `json:"max_bytes"`
-	Types    []string `json:"types"` // MIME patterns: "image/*", "application/pdf"
-}
-
 var (
 	langs     = map[string]bool{"zh-CN": true, "zh-TW": true, "en": true}
 	colorRe   = regexp.MustCompile(`^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$`)
 	domainRe  = regexp.MustCompile(`^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
 	fieldName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
-	mimeRe    = regexp.MustCompile(`^[a-z]+/([a-z0-9.+-]+|\*)$`)
 )
 
 // defaultFields is the leave-a-message form when the admin sets none.
@@ -231,18 +224,7 @@ func (c *Config) normalize(groupExists func(id string) bool) error {
 	if iv.Text == "" {
 		iv.Text = "您好，有什么可以帮您？"
 	}
-	if c.Upload.MaxBytes <= 0 || c.Upload.MaxBytes > files.MaxFileSize {
-		c.Upload.MaxBytes = files.MaxFileSize
-	}
-	if len(c.Upload.Types) == 0 {
-		c.Upload.Types = []string{"image/*", "application/pdf", "text/plain", "application/zip"}
-	}
-	for _, t := range c.Upload.Types {
-		if !mimeRe.MatchString(t) {
-			return hub.Invalid("upload.types: %q is not a MIME type or pattern like image/*", t)
-		}
-	}
-	return nil
+	return c.Upload.Normalize()
 }
 
 func orEmpty[T any](s []T) []T {
@@ -261,21 +243,6 @@ func (c *Config) allowsHost(host string) bool {
 				return true
 			}
 		} else if host == d {
-			return true
-		}
-	}
-	return false
-}
-
-// allowsType reports whether an upload of the (sniffed) type is accepted.
-func (c *Config) allowsType(ctype string) bool {
-	ctype, _, _ = strings.Cut(ctype, ";")
-	for _, t := range c.Upload.Types {
-		if base, ok := strings.CutSuffix(t, "/*"); ok {
-			if strings.HasPrefix(ctype, base+"/") {
-				return true
-			}
-		} else if t == ctype {
 			return true
 		}
 	}

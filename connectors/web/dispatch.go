@@ -3,12 +3,10 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
-	"github.com/kefu-hub/kefu/hub/files"
 )
 
 // Dispatcher fans hub events out to this process's visitor sockets: each
@@ -28,7 +26,6 @@ type Dispatcher struct {
 	byVisitor map[string]map[*visitorConn]struct{}
 	channels  map[string]*availability // channel id → state, while sockets are open
 	closing   bool                     // the process is stopping: no new sockets
-	names     sync.Map                 // agent id → cachedName
 }
 
 type availability struct {
@@ -157,13 +154,13 @@ func (d *Dispatcher) publish(e *hub.Event) {
 	if len(conns) == 0 {
 		return
 	}
-	frame := d.project(conns[0].ch, e)
+	frame := d.c.proj.Event(conns[0].ch, e)
 	if frame == nil {
 		return
 	}
 	b, _ := json.Marshal(frame)
 	for _, v := range conns {
-		v.send(b)
+		v.out.Send(b)
 	}
 }
 
@@ -218,118 +215,8 @@ func (d *Dispatcher) invite(e *hub.Event) {
 	}
 	d.mu.Unlock()
 	for _, v := range conns {
-		v.send(b)
+		v.out.Send(b)
 	}
-}
-
-// project turns a hub event into what the customer may see (nil: nothing).
-func (d *Dispatcher) project(ch *hub.Channel, e *hub.Event) map[string]any {
-	var p struct {
-		Message      *hub.Message `json:"message"`
-		Conversation *struct {
-			ID         string  `json:"id"`
-			Status     string  `json:"status"`
-			AssigneeID *string `json:"assignee_id"`
-		} `json:"conversation"`
-		By       string `json:"by"`
-		Typing   bool   `json:"typing"`
-		Position int    `json:"position"`
-	}
-	if json.Unmarshal(e.Payload, &p) != nil {
-		return nil
-	}
-	switch e.Type {
-	case hub.EvMessageCreated:
-		if p.Message == nil || (p.Message.Direction != "in" && p.Message.Direction != "out") {
-			return nil // internal notes never reach the customer
-		}
-		return map[string]any{"type": "message", "message": d.customerMessage(ch, p.Message)}
-	case hub.EvTyping:
-		if p.By != "agent" {
-			return nil
-		}
-		return map[string]any{"type": "typing", "typing": p.Typing}
-	case hub.EvConversationQueued, hub.EvQueuePosition:
-		if p.Position <= 0 {
-			return nil
-		}
-		return map[string]any{"type": "queue", "conversation_id": e.ConversationID, "position": p.Position}
-	case hub.EvConversationAssigned:
-		// A transfer to an agent is also told as conversation.transferred,
-		// with the same conversation: only the assignment names the agent,
-		// so the visitor sees "… 为您服务" once.
-		if p.Conversation == nil || p.Conversation.AssigneeID == nil {
-			return nil
-		}
-		return map[string]any{"type": "agent", "conversation_id": e.ConversationID,
-			"name": d.agentName(ch.TenantID, *p.Conversation.AssigneeID)}
-	case hub.EvConversationClosed:
-		return map[string]any{"type": "closed", "conversation_id": e.ConversationID, "rate": parseConfig(ch.Config).Rating}
-	case hub.EvConversationOffline:
-		return map[string]any{"type": "offline", "conversation_id": e.ConversationID}
-	case hub.EvConversationCreated:
-		status := ""
-		if p.Conversation != nil {
-			status = p.Conversation.Status
-		}
-		return map[string]any{"type": "conversation", "conversation": map[string]any{"id": e.ConversationID, "status": status}}
-	case "conversation.rating_requested":
-		return map[string]any{"type": "rate", "conversation_id": e.ConversationID}
-	}
-	return nil
-}
-
-// customerMessage is a message as the customer's widget shows it: no
-// internal ids beyond the message's own, files at visitor URLs.
-func (d *Dispatcher) customerMessage(ch *hub.Channel, m *hub.Message) map[string]any {
-	name := ""
-	if m.SenderType == "agent" {
-		name = d.agentName(ch.TenantID, m.SenderID)
-	}
-	atts := make([]map[string]any, 0, len(m.Attachments))
-	for _, a := range m.Attachments {
-		u := a.URL
-		if id, ok := strings.CutPrefix(u, files.FileURL("")); ok {
-			u = FileURL(ch, id)
-		}
-		atts = append(atts, map[string]any{"url": u, "name": a.Name, "type": a.Type, "size": a.Size})
-	}
-	out := map[string]any{"id": m.ID, "conversation_id": m.ConversationID, "seq": m.Seq, "direction": m.Direction,
-		"sender_type": m.SenderType, "sender_name": name, "type": m.Type, "text": m.Text, "attachments": atts,
-		"created_at": m.CreatedAt}
-	if m.ClientID != nil {
-		out["client_id"] = *m.ClientID
-	}
-	if m.ExternalID != nil {
-		// A visitor's own message: its client id is the tail of the external id.
-		if _, cid, ok := cutVisitorExternal(*m.ExternalID); ok {
-			out["client_id"] = cid
-		}
-	}
-	return out
-}
-
-// agentName is an agent's display name (cached for a few minutes: names
-// rarely change).
-func (d *Dispatcher) agentName(tenantID, id string) string {
-	if n, ok := d.names.Load(id); ok && time.Since(n.(cachedName).at) < nameTTL {
-		return n.(cachedName).name
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	name, err := d.c.customers().AgentName(ctx, tenantID, id)
-	if err != nil {
-		return ""
-	}
-	d.names.Store(id, cachedName{name, time.Now()})
-	return name
-}
-
-const nameTTL = 5 * time.Minute
-
-type cachedName struct {
-	name string
-	at   time.Time
 }
 
 // available is a channel's cached availability (checked at most every few
@@ -403,7 +290,7 @@ func (d *Dispatcher) ping(now time.Time) {
 	defer d.mu.Unlock()
 	for _, set := range d.byVisitor {
 		for v := range set {
-			v.ping(now)
+			v.out.Ping(now)
 		}
 	}
 }
@@ -442,7 +329,7 @@ func (d *Dispatcher) refresh(ctx context.Context) {
 		if changed {
 			b, _ := json.Marshal(map[string]any{"type": "online", "online": on})
 			for _, v := range conns {
-				v.send(b)
+				v.out.Send(b)
 			}
 		}
 	}

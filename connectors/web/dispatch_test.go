@@ -1,24 +1,25 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
-	"time"
 
+	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/connectors/custsock"
 	"github.com/kefu-hub/kefu/hub"
 )
 
 // testConn is a socket whose frames stay queued (as while its welcome is
 // written: no writer runs).
 func testConn(ch *hub.Channel, visitorID string) *visitorConn {
-	return &visitorConn{ch: ch, visitorID: visitorID, key: contactKey(ch.ID, visitorID), writing: true}
+	v := &visitorConn{ch: ch, visitorID: visitorID, key: contactKey(ch.ID, visitorID)}
+	v.out = custsock.New(nil, func(func()) {}, func() {}) // no writer runs until Start
+	return v
 }
 
 func frames(v *visitorConn) []map[string]any {
-	v.wmu.Lock()
-	q := v.queue
-	v.queue = nil
-	v.wmu.Unlock()
+	q := v.out.Queued()
 	var out []map[string]any
 	for _, b := range q {
 		var f map[string]any
@@ -36,7 +37,7 @@ func event(typ hub.EventType, conv string, payload any) hub.Event {
 // The dispatcher sends a customer what concerns their conversations, only
 // what a customer may see, and forgets everything when their sockets go.
 func TestDispatcherRoutesAndForgets(t *testing.T) {
-	d := newDispatcher(&Connector{})
+	d := New(connectors.Deps{}).hub
 	ch := &hub.Channel{ID: "ch1", TenantID: "t1", Config: json.RawMessage(`{"rating":true}`)}
 	me, other := testConn(ch, "v_me"), testConn(ch, "v_other")
 	d.add(me, "")
@@ -76,11 +77,15 @@ func TestDispatcherRoutesAndForgets(t *testing.T) {
 	}
 }
 
+// adminNamed names every agent "Admin".
+type adminNamed struct{ connectors.Customers }
+
+func (adminNamed) AgentName(context.Context, string, string) (string, error) { return "Admin", nil }
+
 // A transfer to an agent is published twice (conversation.transferred and
 // conversation.assigned): the visitor is told who serves them once.
 func TestDispatcherAgentFrameOncePerTransfer(t *testing.T) {
-	d := newDispatcher(&Connector{})
-	d.names.Store("ag2", cachedName{"Admin", time.Now()})
+	d := New(connectors.Deps{Customers: adminNamed{}}).hub
 	ch := &hub.Channel{ID: "ch1", TenantID: "t1"}
 	me := testConn(ch, "v_me")
 	d.add(me, "")

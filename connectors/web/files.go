@@ -28,7 +28,7 @@ func (c *Connector) upload(g *gin.Context) {
 		fail(g, http.StatusUnauthorized, "bad_visitor", "X-Kefu-Visitor must carry the visitor id and token from welcome")
 		return
 	}
-	if !c.limits.allow("upload:"+id, rate.Every(time.Minute/uploadsPerMinute), uploadsPerMinute) {
+	if !c.limits.Allow("upload:"+id, rate.Every(time.Minute/uploadsPerMinute), uploadsPerMinute) {
 		fail(g, http.StatusTooManyRequests, "rate_limited", "too many uploads; wait a minute")
 		return
 	}
@@ -37,7 +37,7 @@ func (c *Connector) upload(g *gin.Context) {
 		return
 	}
 	ctype := http.DetectContentType(data)
-	if !cfg.allowsType(ctype) {
+	if !cfg.Upload.Allows(ctype) {
 		fail(g, http.StatusUnsupportedMediaType, "type_not_allowed", "files of this type are not accepted: "+ctype)
 		return
 	}

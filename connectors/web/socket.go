@@ -9,54 +9,33 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
 
+	"github.com/kefu-hub/kefu/connectors/custsock"
 	"github.com/kefu-hub/kefu/connectors/web/visitors"
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/files"
 )
 
-// Websocket hygiene: one writer at a time, write deadlines, read limits,
-// ping/pong, slow sockets dropped (they resume), small buffers: a visitor
-// socket is mostly idle and there are many.
+// Websocket hygiene (custsock): one writer at a time, write deadlines,
+// read limits, ping/pong, slow sockets dropped (they resume), small
+// buffers: a visitor socket is mostly idle and there are many.
 const (
-	wsWriteWait  = 10 * time.Second
-	wsPongWait   = 70 * time.Second
-	wsPingEvery  = 30 * time.Second
-	wsHelloWait  = 10 * time.Second
-	wsReadLimit  = 16 << 10
-	wsOutboxSize = 32
-	maxText      = 5000
-	historySize  = 50
+	maxText     = 5000
+	historySize = 50
 	// maxHandling bounds the widget frames handled at once across sockets
 	// (each on a short-lived goroutine, see offload).
 	maxHandling = 256
 )
 
-var wsBuffers sync.Pool
-
-var upgrader = websocket.Upgrader{
-	// Widget frames are small; a frame larger than the buffer is read in
-	// several reads. The write buffer comes from a pool while a frame is
-	// written, so an idle socket holds none.
-	ReadBufferSize:  512,
-	WriteBufferSize: 1024,
-	WriteBufferPool: &wsBuffers,
-	// The origin is checked against the channel's allowed domains before
-	// upgrading (socket), so the upgrader itself lets every origin through.
-	CheckOrigin: func(*http.Request) bool { return true },
-}
-
 // visitorConn is one open visitor socket. It has one goroutine of its own,
-// the reader. Frames to send are queued (send); a writer goroutine runs
-// only while the queue has something, so an idle socket costs no writer,
-// no channel and no ticker (the dispatcher asks for pings). At most one
-// writer runs at a time: the one that finds the queue empty stops, and the
-// one that finds the socket closing writes the close frame and cleans up.
+// the reader; its writing side (out) runs a writer only while it has
+// frames to send.
 type visitorConn struct {
 	c         *Connector
 	ch        *hub.Channel
@@ -68,106 +47,12 @@ type visitorConn struct {
 	visit     hub.Visitor // referrer, keyword, page and agent, for routing
 	group     string
 	online    bool
-	conn      *websocket.Conn
+	out       *custsock.Conn
 	cancel    context.CancelFunc // ends the socket's handlers
-	wmu       sync.Mutex
-	queue     [][]byte  // frames waiting for the writer
-	writing   bool      // a writer runs (or the handler still writes the welcome)
-	closing   bool      // no more frames: the writer closes the socket
-	pingDue   bool      // the writer sends a ping
-	admitted  bool      // holds a slot of the socket caps (given back in gone)
-	activeAt  time.Time // when the visitor was last seen to have an active conversation (opens.go)
-	pingAt    time.Time // when the next ping is due
+	admitted  atomic.Bool        // holds a slot of the socket caps (given back in gone)
+	activeAt  time.Time          // when the visitor was last seen to have an active conversation (opens.go)
 	mu        sync.Mutex
 	convID    string // the conversation the socket last showed
-}
-
-// send queues a frame; a socket too slow to take it is closed (it resumes).
-func (v *visitorConn) send(b []byte) {
-	v.wmu.Lock()
-	if v.closing {
-		v.wmu.Unlock()
-		return
-	}
-	if len(v.queue) >= wsOutboxSize {
-		v.closing = true
-	} else {
-		v.queue = append(v.queue, b)
-	}
-	v.wakeLocked()
-}
-
-// close asks the writer to send what is queued, then close the socket.
-func (v *visitorConn) close() {
-	v.wmu.Lock()
-	if v.closing {
-		v.wmu.Unlock()
-		return
-	}
-	v.closing = true
-	v.wakeLocked()
-}
-
-// ping asks for a ping when one is due (the dispatcher calls it).
-func (v *visitorConn) ping(now time.Time) {
-	v.wmu.Lock()
-	if v.closing || now.Before(v.pingAt) {
-		v.wmu.Unlock()
-		return
-	}
-	v.pingAt, v.pingDue = now.Add(wsPingEvery), true
-	v.wakeLocked()
-}
-
-// wakeLocked starts a writer unless one runs; it unlocks wmu.
-func (v *visitorConn) wakeLocked() {
-	start := !v.writing
-	v.writing = true
-	v.wmu.Unlock()
-	if start {
-		v.c.socks.Go(v.flush)
-	}
-}
-
-// flush is the socket's writer while it has something to write: queued
-// frames, a ping, and when closing, the close frame and the clean-up.
-func (v *visitorConn) flush() {
-	for {
-		v.wmu.Lock()
-		q, ping, closing := v.queue, v.pingDue, v.closing
-		v.queue, v.pingDue = nil, false
-		if len(q) == 0 && !ping && !closing {
-			v.writing = false
-			v.wmu.Unlock()
-			return
-		}
-		v.wmu.Unlock()
-		for _, b := range q {
-			if !writeRaw(v.conn, b) {
-				v.c.gone(v)
-				return
-			}
-		}
-		if ping && v.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(wsWriteWait)) != nil {
-			v.c.gone(v)
-			return
-		}
-		if closing {
-			// What was queued is out; a dropped slow socket resumes.
-			wsClose(v.conn, websocket.CloseGoingAway, "bye")
-			v.c.gone(v)
-			return // writing stays set: no writer after this one
-		}
-	}
-}
-
-func (v *visitorConn) sendJSON(x any) {
-	b, _ := json.Marshal(x)
-	v.send(b)
-}
-
-func (v *visitorConn) fail(code, msg string) {
-	v.sendJSON(map[string]any{"type": "error", "error": map[string]string{"code": code, "message": msg}})
 }
 
 // clientFrame is everything a widget sends.
@@ -226,12 +111,12 @@ func (c *Connector) socket(g *gin.Context) {
 		return
 	}
 	ip := g.ClientIP()
-	if !c.limits.allow("ip:"+ip, rate.Every(time.Minute/connectsPerMinute), connectBurst) {
+	if !c.limits.Allow("ip:"+ip, rate.Every(time.Minute/connectsPerMinute), connectBurst) {
 		fail(g, http.StatusTooManyRequests, "rate_limited", "too many connections; try again later")
 		return
 	}
 	refused := c.admit.enter(ip, ch.ID)
-	conn, err := upgrader.Upgrade(g.Writer, g.Request, nil)
+	conn, err := custsock.Upgrader.Upgrade(g.Writer, g.Request, nil)
 	if err != nil {
 		if refused == "" {
 			c.admit.leave(ip, ch.ID)
@@ -246,11 +131,12 @@ func (c *Connector) socket(g *gin.Context) {
 		conn.Close()
 		return
 	}
-	conn.SetReadLimit(wsReadLimit)
+	conn.SetReadLimit(custsock.ReadLimit)
 	ctx, cancel := context.WithCancel(context.Background()) // the request context ends with the hijack
 	// The handler writes the welcome itself: no writer runs until it is out.
-	v := &visitorConn{c: c, ch: ch, cfg: cfg, ip: ip, conn: conn, cancel: cancel, writing: true, admitted: true,
-		pingAt: time.Now().Add(wsPingEvery)}
+	v := &visitorConn{c: c, ch: ch, cfg: cfg, ip: ip, cancel: cancel}
+	v.admitted.Store(true)
+	v.out = custsock.New(conn, c.socks.Go, func() { c.gone(v) })
 	hello, ok := c.hello(ctx, v, g.Request)
 	if !ok {
 		cancel()
@@ -259,19 +145,19 @@ func (c *Connector) socket(g *gin.Context) {
 		return
 	}
 	if !c.hub.add(v, "") {
-		wsClose(conn, websocket.CloseServiceRestart, "restarting")
+		custsock.CloseWith(conn, websocket.CloseServiceRestart, "restarting")
 		cancel()
 		conn.Close()
 		c.admit.leave(ip, ch.ID)
 		return
 	}
 	welcome, err := c.welcome(ctx, v, hello)
-	if err == nil && !writeFrame(conn, welcome) {
+	if err == nil && !custsock.WriteFrame(conn, welcome) {
 		err = errors.New("write welcome")
 	}
 	if err != nil {
 		c.deps.Log.Debug("visitor welcome", "channel", ch.ID, "err", err)
-		wsClose(conn, websocket.CloseTryAgainLater, "try again")
+		custsock.CloseWith(conn, websocket.CloseTryAgainLater, "try again")
 		c.gone(v)
 		return
 	}
@@ -279,20 +165,15 @@ func (c *Connector) socket(g *gin.Context) {
 	// something to write); this handler (and the HTTP server goroutine
 	// with its deep stack) returns, which keeps an idle visitor cheap.
 	c.socks.Go(func() { c.reader(ctx, v) })
-	c.socks.Go(v.flush) // what was queued during the welcome; then the writer stops
+	v.out.Start() // what was queued during the welcome; then the writer stops
 }
 
 // gone cleans up after a socket: it is closed and unregistered, and the
 // visitor marked as having left when it was their last socket here.
 func (c *Connector) gone(v *visitorConn) {
-	v.wmu.Lock()
-	v.closing, v.queue = true, nil
-	admitted := v.admitted
-	v.admitted = false
-	v.wmu.Unlock()
-	v.conn.Close()
+	v.out.Stop()
 	v.cancel()
-	if admitted {
+	if v.admitted.Swap(false) {
 		c.admit.leave(v.ip, v.ch.ID)
 	}
 	if c.hub.remove(v) {
@@ -304,11 +185,11 @@ func (c *Connector) gone(v *visitorConn) {
 
 // hello reads and checks the first frame, and records the visit.
 func (c *Connector) hello(ctx context.Context, v *visitorConn, r *http.Request) (*clientFrame, bool) {
-	conn := v.conn
-	conn.SetReadDeadline(time.Now().Add(wsHelloWait))
+	conn := v.out.WS
+	conn.SetReadDeadline(time.Now().Add(custsock.HelloWait))
 	var f clientFrame
 	if err := conn.ReadJSON(&f); err != nil || f.Type != "hello" {
-		wsClose(conn, websocket.ClosePolicyViolation, "the first frame must be hello")
+		custsock.CloseWith(conn, websocket.ClosePolicyViolation, "the first frame must be hello")
 		return nil, false
 	}
 	ch := v.ch
@@ -348,7 +229,7 @@ func (c *Connector) hello(ctx context.Context, v *visitorConn, r *http.Request) 
 	arrived, err := c.visitors.Arrived(ctx, a)
 	if err != nil {
 		c.deps.Log.Warn("visitor arrival", "channel", ch.ID, "err", err)
-		wsClose(conn, websocket.CloseTryAgainLater, "try again")
+		custsock.CloseWith(conn, websocket.CloseTryAgainLater, "try again")
 		return nil, false
 	}
 	// Routing sees where this visit came from (its first page's referrer).
@@ -359,8 +240,7 @@ func (c *Connector) hello(ctx context.Context, v *visitorConn, r *http.Request) 
 }
 
 func (c *Connector) refuse(conn *websocket.Conn, code int, errCode, msg string) {
-	writeFrame(conn, map[string]any{"type": "error", "error": map[string]string{"code": errCode, "message": msg}})
-	wsClose(conn, code, errCode)
+	custsock.Refuse(conn, code, errCode, msg)
 }
 
 // welcome is the first server frame: the visitor's id and token, the
@@ -390,11 +270,11 @@ func (c *Connector) welcome(ctx context.Context, v *visitorConn, f *clientFrame)
 	}
 	out := make([]any, len(msgs))
 	for i := range msgs {
-		out[i] = c.hub.customerMessage(v.ch, &msgs[i])
+		out[i] = c.proj.Message(v.ch, &msgs[i])
 	}
 	cv := map[string]any{"id": conv.ID, "status": conv.Status, "last_seq": conv.LastSeq}
 	if conv.AssigneeID != nil {
-		cv["agent"] = map[string]string{"name": c.hub.agentName(v.ch.TenantID, *conv.AssigneeID)}
+		cv["agent"] = map[string]string{"name": c.names.Get(v.ch.TenantID, *conv.AssigneeID)}
 	}
 	w["conversation"], w["messages"] = cv, out
 	return w, nil
@@ -404,53 +284,31 @@ func (c *Connector) welcome(ctx context.Context, v *visitorConn, f *clientFrame)
 // handled off the reader (offload), so the reader's stack stays small
 // however deep storing a message goes.
 func (c *Connector) reader(ctx context.Context, v *visitorConn) {
-	defer v.close()
-	conn := v.conn
-	conn.SetReadDeadline(time.Now().Add(wsPongWait))
-	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(wsPongWait)) })
+	defer v.out.Close()
+	conn := v.out.WS
+	conn.SetReadDeadline(time.Now().Add(custsock.PongWait))
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(custsock.PongWait)) })
 	for {
 		_, b, err := conn.ReadMessage() // beyond the read limit: closed with 1009
 		if err != nil {
 			return
 		}
-		conn.SetReadDeadline(time.Now().Add(wsPongWait))
-		if !c.offload(ctx, func() { c.frame(ctx, v, b) }) {
+		conn.SetReadDeadline(time.Now().Add(custsock.PongWait))
+		if !c.handling.Run(ctx, func() { c.frame(ctx, v, b) }) {
 			return
 		}
 	}
-}
-
-// offload runs fn on a short-lived goroutine and waits for it, with at
-// most maxHandling running at once. Storing a message or reading a history
-// grows a goroutine's stack (SQLite and NATS calls go deep); on a socket's
-// own long-lived reader that stack would stay, ten thousand times over.
-func (c *Connector) offload(ctx context.Context, fn func()) bool {
-	select {
-	case c.handling <- struct{}{}:
-	case <-ctx.Done():
-		return false
-	}
-	done := make(chan struct{})
-	go func() {
-		defer func() {
-			<-c.handling
-			close(done)
-		}()
-		fn()
-	}()
-	<-done
-	return true
 }
 
 // frame handles one widget frame.
 func (c *Connector) frame(ctx context.Context, v *visitorConn, b []byte) {
 	var f clientFrame
 	if err := json.Unmarshal(b, &f); err != nil {
-		v.fail("bad_frame", "frames are JSON objects (connectors/web/doc.go)")
+		v.out.Fail("bad_frame", "frames are JSON objects (connectors/web/doc.go)")
 		return
 	}
-	if !c.limits.allow("frames:"+v.visitorID, framesPerSecond, frameBurst) {
-		v.fail("rate_limited", "too many frames; slow down")
+	if !c.limits.Allow("frames:"+v.visitorID, framesPerSecond, frameBurst) {
+		v.out.Fail("rate_limited", "too many frames; slow down")
 		return
 	}
 	c.handle(ctx, v, &f)
@@ -477,14 +335,14 @@ func (c *Connector) handle(ctx context.Context, v *visitorConn, f *clientFrame) 
 	case "rate":
 		err := c.customers().Rate(ctx, ch, v.contact.ExternalID, f.ConversationID, f.Score, f.Comment)
 		if err != nil {
-			v.sendJSON(map[string]any{"type": "error", "rate": f.ConversationID, "error": errorBody(err)})
+			v.out.SendJSON(map[string]any{"type": "error", "rate": f.ConversationID, "error": errorBody(err)})
 			return
 		}
-		v.sendJSON(map[string]any{"type": "ack", "rate": f.ConversationID})
+		v.out.SendJSON(map[string]any{"type": "ack", "rate": f.ConversationID})
 	case "ping":
 		c.pong(ctx, v)
 	default:
-		v.fail("bad_frame", "unknown frame type")
+		v.out.Fail("bad_frame", "unknown frame type")
 	}
 }
 
@@ -492,15 +350,15 @@ func (c *Connector) handle(ctx context.Context, v *visitorConn, f *clientFrame) 
 // inbound path and acknowledges it once stored on the bus.
 func (c *Connector) message(ctx context.Context, v *visitorConn, f *clientFrame) {
 	nack := func(code, msg string) {
-		v.sendJSON(map[string]any{"type": "error", "client_id": f.ClientID,
+		v.out.SendJSON(map[string]any{"type": "error", "client_id": f.ClientID,
 			"error": map[string]string{"code": code, "message": msg}})
 	}
 	if !clientIDRe.MatchString(f.ClientID) {
 		nack("bad_request", "client_id is required (letters, digits, - and _, at most 64)")
 		return
 	}
-	if !c.limits.allow("msg:"+v.visitorID, messagesPerSecond, messageBurst) ||
-		!c.limits.allow("msgip:"+v.ip, 5*messagesPerSecond, 5*messageBurst) {
+	if !c.limits.Allow("msg:"+v.visitorID, messagesPerSecond, messageBurst) ||
+		!c.limits.Allow("msgip:"+v.ip, 5*messagesPerSecond, 5*messageBurst) {
 		nack("rate_limited", "too many messages; wait a moment")
 		return
 	}
@@ -549,7 +407,7 @@ func (c *Connector) message(ctx context.Context, v *visitorConn, f *clientFrame)
 		nack("unavailable", "not stored; retrying")
 		return
 	}
-	v.sendJSON(map[string]any{"type": "ack", "client_id": f.ClientID})
+	v.out.SendJSON(map[string]any{"type": "ack", "client_id": f.ClientID})
 }
 
 func firstOf(a, b string) string {
@@ -608,7 +466,7 @@ func (c *Connector) sync(ctx context.Context, v *visitorConn, convID string, aft
 		return
 	}
 	for i := range msgs {
-		v.sendJSON(map[string]any{"type": "message", "message": c.hub.customerMessage(v.ch, &msgs[i])})
+		v.out.SendJSON(map[string]any{"type": "message", "message": c.proj.Message(v.ch, &msgs[i])})
 	}
 }
 
@@ -629,7 +487,7 @@ func (c *Connector) pong(ctx context.Context, v *visitorConn) {
 			p["conversation_id"], p["last_seq"], p["status"] = conv.ID, conv.LastSeq, conv.Status
 		}
 	}
-	v.sendJSON(p)
+	v.out.SendJSON(p)
 }
 
 func errorBody(err error) map[string]string {
@@ -643,18 +501,4 @@ func errorBody(err error) map[string]string {
 		return map[string]string{"code": "conflict", "message": "already done"}
 	}
 	return map[string]string{"code": "unavailable", "message": "try again"}
-}
-
-func writeFrame(conn *websocket.Conn, v any) bool {
-	b, _ := json.Marshal(v)
-	return writeRaw(conn, b)
-}
-
-func writeRaw(conn *websocket.Conn, b []byte) bool {
-	conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-	return conn.WriteMessage(websocket.TextMessage, b) == nil
-}
-
-func wsClose(conn *websocket.Conn, code int, text string) {
-	conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/kefu-hub/kefu/connectors/custsock"
 )
 
 func TestConfigDomainsAndDefaults(t *testing.T) {
@@ -28,17 +30,17 @@ func TestConfigDomainsAndDefaults(t *testing.T) {
 		"lang":     {DefaultLang: "fr"},
 		"position": {Position: "top"},
 		"field":    {OfflineForm: OfflineForm{Fields: []FormField{{Name: "Bad Name"}}}},
-		"type":     {Upload: Upload{Types: []string{"*/*; evil"}}},
+		"type":     {Upload: custsock.Upload{Types: []string{"*/*; evil"}}},
 		"group":    {Groups: []GroupChoice{{ID: "g_missing", Label: "售前"}}},
 	} {
 		if err := bad.normalize(func(id string) bool { return id != "g_missing" }); err == nil {
 			t.Errorf("%s: accepted %+v", name, bad)
 		}
 	}
-	u := Config{Upload: Upload{Types: []string{"image/*", "application/pdf"}}}
+	u := Config{Upload: custsock.Upload{Types: []string{"image/*", "application/pdf"}}}
 	for ct, want := range map[string]bool{"image/png": true, "image/jpeg": true, "application/pdf": true,
 		"text/html; charset=utf-8": false, "application/octet-stream": false} {
-		if u.allowsType(ct) != want {
+		if u.Upload.Allows(ct) != want {
 			t.Errorf("allowsType(%q) != %v", ct, want)
 		}
 	}

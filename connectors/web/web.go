@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/connectors/custsock"
 	"github.com/kefu-hub/kefu/connectors/web/visitors"
 	"github.com/kefu-hub/kefu/hub"
 )
@@ -28,10 +29,12 @@ type Connector struct {
 	deps     connectors.Deps
 	visitors *visitors.Store
 	hub      *Dispatcher
-	limits   *limiter
-	admit    *admission     // open visitor sockets, by address and channel
-	socks    sync.WaitGroup // the visitor sockets' goroutines
-	handling chan struct{}  // frames being handled (offload)
+	limits   *custsock.Limiter
+	names    *custsock.Names
+	proj     custsock.Projector
+	admit    *admission         // open visitor sockets, by address and channel
+	socks    sync.WaitGroup     // the visitor sockets' goroutines
+	handling custsock.Offloader // frames being handled off their readers
 }
 
 var (
@@ -59,13 +62,22 @@ func New(d connectors.Deps) *Connector {
 	if perChannel <= 0 {
 		perChannel = defaultSocketsPerChan
 	}
-	c := &Connector{deps: d, limits: newLimiter(), visitors: visitors.New(d.Store, d.Customers, d.Region),
-		handling: make(chan struct{}, maxHandling),
+	c := &Connector{deps: d, limits: custsock.NewLimiter(), visitors: visitors.New(d.Store, d.Customers, d.Region),
+		handling: custsock.NewOffloader(maxHandling),
 		admit:    newAdmission(perAddr, perChannel, socketCap(fdLimit(), d.Sockets.Max))}
 	if d.Log != nil && d.Store != nil { // a serving hub, not a route listing
 		d.Log.Info("visitor socket caps", "per_addr", perAddr, "per_channel", perChannel, "process", c.admit.max,
 			"open_file_limit", fdLimit())
 	}
+	c.names = custsock.NewNames(func(ctx context.Context, tenantID, id string) (string, error) {
+		return d.Customers.AgentName(ctx, tenantID, id)
+	})
+	c.proj = custsock.Projector{Names: c.names, FileURL: FileURL,
+		Rating: func(ch *hub.Channel) bool { return parseConfig(ch.Config).Rating },
+		ClientID: func(ext string) (string, bool) {
+			_, cid, ok := cutVisitorExternal(ext)
+			return cid, ok
+		}}
 	c.hub = newDispatcher(c)
 	return c
 }
@@ -84,8 +96,8 @@ func (c *Connector) Events(evs []hub.Event) { c.hub.Publish(evs) }
 func (c *Connector) Run(ctx context.Context) error {
 	c.hub.Run(ctx)
 	for _, v := range c.hub.closeAll() {
-		wsClose(v.conn, websocket.CloseServiceRestart, "restarting")
-		v.conn.Close()
+		custsock.CloseWith(v.out.WS, websocket.CloseServiceRestart, "restarting")
+		v.out.WS.Close()
 	}
 	c.socks.Wait()
 	flush, cancel := context.WithTimeout(context.Background(), 2*time.Second)
