@@ -17,7 +17,7 @@ func TestAPNsSendsOverHTTP2WithOneProviderToken(t *testing.T) {
 	p, _ := newPusher(t, push.Config{APNs: ap.Config()}, ap, nil)
 	tok := pushtest.DeviceToken()
 	for range 2 {
-		rs := p.Send(context.Background(), []push.Target{{push.IOS, tok}}, note)
+		rs := p.Send(context.Background(), []push.Target{{Platform: push.IOS, Token: tok}}, note)
 		if rs[0].Outcome != push.Delivered || rs[0].Via != push.ViaAPNs || rs[0].Attempts != 1 {
 			t.Fatalf("result %+v", rs[0])
 		}
@@ -47,7 +47,7 @@ func TestAPNsInvalidTokens(t *testing.T) {
 	gone, ok := pushtest.DeviceToken(), pushtest.DeviceToken()
 	ap.Unregister(gone)
 	p, _ := newPusher(t, push.Config{APNs: ap.Config()}, ap, nil)
-	rs := p.Send(context.Background(), []push.Target{{push.IOS, gone}, {push.IOS, "not/a/token"}, {push.IOS, ok}}, note)
+	rs := p.Send(context.Background(), []push.Target{{Platform: push.IOS, Token: gone}, {Platform: push.IOS, Token: "not/a/token"}, {Platform: push.IOS, Token: ok}}, note)
 	if got := outcomes(rs); got != "ios:apns:invalid_token ios:apns:invalid_token ios:apns:delivered" {
 		t.Fatalf("outcomes %s", got)
 	}
@@ -61,9 +61,9 @@ func TestAPNsRenewsAnExpiredProviderTokenOnce(t *testing.T) {
 	ap := pushtest.NewAPNs(t)
 	p, _ := newPusher(t, push.Config{APNs: ap.Config()}, ap, nil)
 	tok := pushtest.DeviceToken()
-	p.Send(context.Background(), []push.Target{{push.IOS, tok}}, note)
+	p.Send(context.Background(), []push.Target{{Platform: push.IOS, Token: tok}}, note)
 	ap.ExpireProviderTokens()
-	rs := p.Send(context.Background(), []push.Target{{push.IOS, tok}}, note)
+	rs := p.Send(context.Background(), []push.Target{{Platform: push.IOS, Token: tok}}, note)
 	if rs[0].Outcome != push.Delivered || ap.ProviderTokens() != 2 {
 		t.Fatalf("result %+v, %d provider tokens", rs[0], ap.ProviderTokens())
 	}
@@ -76,7 +76,7 @@ func TestAPNsRetriesTooManyRequests(t *testing.T) {
 	ap := pushtest.NewAPNs(t)
 	ap.FailNext(pushtest.Answer{Status: 429, Reason: "TooManyRequests"}, pushtest.Answer{Status: 503, Reason: "ServiceUnavailable", RetryAfter: 5 * time.Second})
 	p, s := newPusher(t, push.Config{APNs: ap.Config()}, ap, nil)
-	rs := p.Send(context.Background(), []push.Target{{push.IOS, pushtest.DeviceToken()}}, note)
+	rs := p.Send(context.Background(), []push.Target{{Platform: push.IOS, Token: pushtest.DeviceToken()}}, note)
 	if rs[0].Outcome != push.Delivered || rs[0].Attempts != 3 {
 		t.Fatalf("result %+v", rs[0])
 	}
@@ -89,7 +89,7 @@ func TestAPNsRetryAfterBeyondTheBoundGivesUp(t *testing.T) {
 	ap := pushtest.NewAPNs(t)
 	ap.FailNext(pushtest.Answer{Status: 429, Reason: "TooManyRequests", RetryAfter: time.Hour})
 	p, s := newPusher(t, push.Config{APNs: ap.Config()}, ap, nil)
-	rs := p.Send(context.Background(), []push.Target{{push.IOS, pushtest.DeviceToken()}}, note)
+	rs := p.Send(context.Background(), []push.Target{{Platform: push.IOS, Token: pushtest.DeviceToken()}}, note)
 	if rs[0].Outcome != push.Failed || rs[0].Attempts != 1 || len(s.got()) != 0 || !strings.Contains(rs[0].Err.Error(), "TooManyRequests") {
 		t.Fatalf("result %+v", rs[0])
 	}
@@ -101,7 +101,7 @@ func TestAPNsLongBodyStillFits(t *testing.T) {
 	n := note
 	n.Body = strings.Repeat("您的订单", 2000)
 	n.CollapseID = strings.Repeat("c", 100)
-	rs := p.Send(context.Background(), []push.Target{{push.IOS, pushtest.DeviceToken()}}, n)
+	rs := p.Send(context.Background(), []push.Target{{Platform: push.IOS, Token: pushtest.DeviceToken()}}, n)
 	if rs[0].Outcome != push.Delivered {
 		t.Fatalf("result %+v", rs[0])
 	}
@@ -119,7 +119,7 @@ func TestAPNsCleartextHTTP2WithTheDefaultClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs := p.Send(context.Background(), []push.Target{{push.IOS, pushtest.DeviceToken()}}, note)
+	rs := p.Send(context.Background(), []push.Target{{Platform: push.IOS, Token: pushtest.DeviceToken()}}, note)
 	if rs[0].Outcome != push.Delivered {
 		t.Fatalf("result %+v", rs[0])
 	}

@@ -22,7 +22,7 @@ func BenchmarkSend(b *testing.B) {
 		b.ResetTimer()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if r := p.Send(context.Background(), []push.Target{{platform, tok}}, note); r[0].Outcome != push.Delivered {
+				if r := p.Send(context.Background(), []push.Target{{Platform: platform, Token: tok}}, note); r[0].Outcome != push.Delivered {
 					b.Errorf("%+v", r[0])
 					return
 				}

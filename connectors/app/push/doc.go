@@ -21,9 +21,10 @@
 // With a webhook configured, each notification is one signed POST to it
 // carrying every target (the company's own push service sends it on: the
 // way to reach WeChat mini-programs, vendor push services in China, or
-// FCM/APNs from a network that cannot reach them). Otherwise ios goes to
-// APNs (to FCM when only FCM is configured), android, harmony and web go
-// to FCM, and miniprogram fails with ErrNoSender.
+// FCM/APNs from a network that cannot reach them). Otherwise a target's
+// Provider ("apns", "fcm"), when the app gave one, picks the sender; else
+// ios goes to APNs (to FCM when only FCM is configured), android, harmony
+// and web go to FCM, and miniprogram fails with ErrNoSender.
 //
 // # Wire
 //
@@ -72,6 +73,7 @@
 //	})
 //
 // Build one Pusher per channel config and keep it: it holds the access
-// token and the provider token. Fakes of all three services for tests are
-// in pushtest.
+// token and the provider token. Pushers does that per channel id (For,
+// Send), rebuilding when the config changes. Fakes of all three services
+// for tests are in pushtest.
 package push

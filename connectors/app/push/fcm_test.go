@@ -13,7 +13,7 @@ func TestFCMSendsTheMessageWithOneAccessToken(t *testing.T) {
 	fcm := pushtest.NewFCM(t)
 	p, _ := newPusher(t, push.Config{FCM: fcm.Config()}, nil, fcm)
 	for range 2 {
-		rs := p.Send(context.Background(), []push.Target{{push.Android, "tok-a"}}, note)
+		rs := p.Send(context.Background(), []push.Target{{Platform: push.Android, Token: "tok-a"}}, note)
 		if rs[0].Outcome != push.Delivered || rs[0].Via != push.ViaFCM || rs[0].Attempts != 1 {
 			t.Fatalf("result %+v", rs[0])
 		}
@@ -41,7 +41,7 @@ func TestFCMInvalidTokens(t *testing.T) {
 	fcm.Unregister("gone")
 	fcm.MarkInvalid("garbled")
 	p, _ := newPusher(t, push.Config{FCM: fcm.Config()}, nil, fcm)
-	rs := p.Send(context.Background(), []push.Target{{push.Android, "gone"}, {push.Web, "garbled"}, {push.Android, "ok"}}, note)
+	rs := p.Send(context.Background(), []push.Target{{Platform: push.Android, Token: "gone"}, {Platform: push.Web, Token: "garbled"}, {Platform: push.Android, Token: "ok"}}, note)
 	if got := outcomes(rs); got != "android:fcm:invalid_token web:fcm:invalid_token android:fcm:delivered" {
 		t.Fatalf("outcomes %s", got)
 	}
@@ -54,7 +54,7 @@ func TestFCMRetriesThenDelivers(t *testing.T) {
 	fcm := pushtest.NewFCM(t)
 	fcm.FailNext(pushtest.Answer{Reason: "QUOTA_EXCEEDED", RetryAfter: 3 * time.Second}, pushtest.Answer{Reason: "UNAVAILABLE"})
 	p, s := newPusher(t, push.Config{FCM: fcm.Config()}, nil, fcm)
-	rs := p.Send(context.Background(), []push.Target{{push.Android, "tok"}}, note)
+	rs := p.Send(context.Background(), []push.Target{{Platform: push.Android, Token: "tok"}}, note)
 	if rs[0].Outcome != push.Delivered || rs[0].Attempts != 3 {
 		t.Fatalf("result %+v", rs[0])
 	}
@@ -67,7 +67,7 @@ func TestFCMGivesUpAfterThreeAttempts(t *testing.T) {
 	fcm := pushtest.NewFCM(t)
 	fcm.FailNext(pushtest.Answer{Reason: "INTERNAL"}, pushtest.Answer{Reason: "INTERNAL"}, pushtest.Answer{Reason: "INTERNAL"})
 	p, _ := newPusher(t, push.Config{FCM: fcm.Config()}, nil, fcm)
-	rs := p.Send(context.Background(), []push.Target{{push.Android, "tok"}}, note)
+	rs := p.Send(context.Background(), []push.Target{{Platform: push.Android, Token: "tok"}}, note)
 	if rs[0].Outcome != push.Failed || rs[0].Attempts != 3 || len(fcm.Messages()) != 3 {
 		t.Fatalf("result %+v after %d requests", rs[0], len(fcm.Messages()))
 	}
@@ -76,9 +76,9 @@ func TestFCMGivesUpAfterThreeAttempts(t *testing.T) {
 func TestFCMRenewsARevokedAccessTokenOnce(t *testing.T) {
 	fcm := pushtest.NewFCM(t)
 	p, _ := newPusher(t, push.Config{FCM: fcm.Config()}, nil, fcm)
-	p.Send(context.Background(), []push.Target{{push.Android, "tok"}}, note)
+	p.Send(context.Background(), []push.Target{{Platform: push.Android, Token: "tok"}}, note)
 	fcm.ExpireAccessTokens()
-	rs := p.Send(context.Background(), []push.Target{{push.Android, "tok"}}, note)
+	rs := p.Send(context.Background(), []push.Target{{Platform: push.Android, Token: "tok"}}, note)
 	if rs[0].Outcome != push.Delivered || fcm.Grants() != 2 || len(fcm.Delivered()) != 2 {
 		t.Fatalf("result %+v, %d grants", rs[0], fcm.Grants())
 	}
@@ -92,7 +92,7 @@ func TestFCMDropsReservedDataKeys(t *testing.T) {
 	p, _ := newPusher(t, push.Config{FCM: fcm.Config()}, nil, fcm)
 	n := note
 	n.Data = map[string]string{"from": "x", "google.c": "y", "order": "12"}
-	if rs := p.Send(context.Background(), []push.Target{{push.Android, "tok"}}, n); rs[0].Outcome != push.Delivered {
+	if rs := p.Send(context.Background(), []push.Target{{Platform: push.Android, Token: "tok"}}, n); rs[0].Outcome != push.Delivered {
 		t.Fatalf("%+v", rs[0])
 	}
 	if d := fcm.Delivered()[0].Data; d["order"] != "12" || len(d) != 3 {

@@ -39,9 +39,13 @@ const (
 )
 
 // Target is one device: the token the app registered for a platform.
+// Provider, when the app said which service issued the token ("apns",
+// "fcm", "webhook"), picks the sender; empty, the platform does (an iOS
+// app using Firebase registers an FCM token: Provider "fcm").
 type Target struct {
 	Platform string
 	Token    string
+	Provider string
 }
 
 // Notification is what the user sees: Title and Body (cut to
@@ -275,6 +279,17 @@ func (p *Pusher) route(t Target) (sender, error) {
 	if t.Token == "" {
 		return nil, ErrNoToken
 	}
+	if !ValidPlatform(t.Platform) {
+		return nil, fmt.Errorf("%w %q", ErrPlatform, t.Platform)
+	}
+	switch {
+	case t.Provider == ViaFCM && p.fcm != nil:
+		return p.fcm, nil
+	case t.Provider == ViaAPNs && p.apns != nil:
+		return p.apns, nil
+	case t.Provider != "":
+		return nil, fmt.Errorf("%w (%s token)", ErrNoSender, t.Provider)
+	}
 	switch t.Platform {
 	case IOS:
 		if p.apns != nil {
@@ -287,9 +302,6 @@ func (p *Pusher) route(t Target) (sender, error) {
 		if p.fcm != nil {
 			return p.fcm, nil
 		}
-	case MiniProgram:
-	default:
-		return nil, fmt.Errorf("%w %q", ErrPlatform, t.Platform)
 	}
 	return nil, fmt.Errorf("%w (%s)", ErrNoSender, t.Platform)
 }

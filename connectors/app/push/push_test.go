@@ -2,6 +2,7 @@ package push_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -64,7 +65,7 @@ func outcomes(rs []push.Result) string {
 func TestWebhookOneSignedCallCarriesEveryTarget(t *testing.T) {
 	wh := pushtest.NewWebhook(t)
 	p, _ := newPusher(t, push.Config{Webhook: wh.Config()}, nil, nil)
-	targets := []push.Target{{push.IOS, "aa01"}, {push.Android, "fcm-1"}, {push.MiniProgram, "openid-1"}}
+	targets := []push.Target{{Platform: push.IOS, Token: "aa01"}, {Platform: push.Android, Token: "fcm-1"}, {Platform: push.MiniProgram, Token: "openid-1"}}
 	rs := p.Send(context.Background(), targets, note)
 	if got := outcomes(rs); got != "ios:webhook:delivered android:webhook:delivered miniprogram:webhook:delivered" {
 		t.Fatalf("outcomes %s", got)
@@ -85,7 +86,7 @@ func TestWebhookRetriesWithTheSameIDThenReportsInvalidTokens(t *testing.T) {
 	wh.FailNext(pushtest.Answer{Status: 503, Reason: "busy", RetryAfter: 2 * time.Second})
 	wh.Invalidate("stale")
 	p, s := newPusher(t, push.Config{Webhook: wh.Config()}, nil, nil)
-	rs := p.Send(context.Background(), []push.Target{{push.Android, "fresh"}, {push.Android, "stale"}}, note)
+	rs := p.Send(context.Background(), []push.Target{{Platform: push.Android, Token: "fresh"}, {Platform: push.Android, Token: "stale"}}, note)
 	if got := outcomes(rs); got != "android:webhook:delivered android:webhook:invalid_token" {
 		t.Fatalf("outcomes %s", got)
 	}
@@ -102,7 +103,7 @@ func TestWebhookRefusalIsNotRetried(t *testing.T) {
 	wh := pushtest.NewWebhook(t)
 	wh.FailNext(pushtest.Answer{Status: 400, Reason: "unknown app"})
 	p, _ := newPusher(t, push.Config{Webhook: wh.Config()}, nil, nil)
-	rs := p.Send(context.Background(), []push.Target{{push.IOS, "aa"}}, note)
+	rs := p.Send(context.Background(), []push.Target{{Platform: push.IOS, Token: "aa"}}, note)
 	var pe *push.Error
 	if rs[0].Outcome != push.Failed || rs[0].Attempts != 1 || !errors.As(rs[0].Err, &pe) || pe.Status != 400 {
 		t.Fatalf("result %+v", rs[0])
@@ -114,7 +115,7 @@ func TestWebhookSignatureFailsWithAnotherSecret(t *testing.T) {
 	wh.ExpectProblems()
 	other := pushtest.NewWebhook(t)
 	p, _ := newPusher(t, push.Config{Webhook: &push.WebhookConfig{URL: wh.URL, Secret: other.Secret}}, nil, nil)
-	rs := p.Send(context.Background(), []push.Target{{push.IOS, "aa"}}, note)
+	rs := p.Send(context.Background(), []push.Target{{Platform: push.IOS, Token: "aa"}}, note)
 	if rs[0].Outcome != push.Failed || len(wh.Delivered()) != 0 || len(wh.Problems()) != 1 {
 		t.Fatalf("result %+v, problems %v: a wrong signature must be refused", rs[0], wh.Problems())
 	}
@@ -123,8 +124,8 @@ func TestWebhookSignatureFailsWithAnotherSecret(t *testing.T) {
 func TestRouting(t *testing.T) {
 	fcm := pushtest.NewFCM(t)
 	p, _ := newPusher(t, push.Config{FCM: fcm.Config()}, nil, fcm)
-	targets := []push.Target{{push.IOS, "t-ios"}, {push.Harmony, "t-hm"}, {push.Web, "t-web"},
-		{push.MiniProgram, "openid"}, {"symbian", "x"}, {push.Android, ""}}
+	targets := []push.Target{{Platform: push.IOS, Token: "t-ios"}, {Platform: push.Harmony, Token: "t-hm"}, {Platform: push.Web, Token: "t-web"},
+		{Platform: push.MiniProgram, Token: "openid"}, {Platform: "symbian", Token: "x"}, {Platform: push.Android, Token: ""}}
 	rs := p.Send(context.Background(), targets, note)
 	want := "ios:fcm:delivered harmony:fcm:delivered web:fcm:delivered miniprogram::failed symbian::failed android::failed"
 	if got := outcomes(rs); got != want {
@@ -140,10 +141,46 @@ func TestRouting(t *testing.T) {
 
 func TestNothingConfiguredFailsEveryTarget(t *testing.T) {
 	p, _ := newPusher(t, push.Config{}, nil, nil)
-	rs := p.Send(context.Background(), []push.Target{{push.IOS, "aa"}, {push.Android, "b"}}, note)
+	rs := p.Send(context.Background(), []push.Target{{Platform: push.IOS, Token: "aa"}, {Platform: push.Android, Token: "b"}}, note)
 	for _, r := range rs {
 		if r.Outcome != push.Failed || !errors.Is(r.Err, push.ErrNoSender) || r.Attempts != 0 {
 			t.Fatalf("%+v", r)
 		}
+	}
+}
+
+func TestProviderPicksTheSender(t *testing.T) {
+	fcm, ap := pushtest.NewFCM(t), pushtest.NewAPNs(t)
+	p, _ := newPusher(t, push.Config{FCM: fcm.Config(), APNs: ap.Config()}, ap, fcm)
+	targets := []push.Target{{Platform: push.IOS, Token: pushtest.DeviceToken()}, {Platform: push.IOS, Token: "fcm-on-ios", Provider: "fcm"},
+		{Platform: push.Android, Token: "x", Provider: "webhook"}}
+	rs := p.Send(context.Background(), targets, note)
+	if got := outcomes(rs); got != "ios:apns:delivered ios:fcm:delivered android::failed" {
+		t.Fatalf("outcomes %s", got)
+	}
+	if len(ap.Delivered()) != 1 || len(fcm.Delivered()) != 1 || fcm.Delivered()[0].Token != "fcm-on-ios" {
+		t.Fatalf("apns %d, fcm %+v", len(ap.Delivered()), fcm.Delivered())
+	}
+}
+
+func TestPushersKeepOnePusherPerConfig(t *testing.T) {
+	wh := pushtest.NewWebhook(t)
+	s := push.NewPushers(push.Options{HTTPClient: http.DefaultClient})
+	raw, _ := json.Marshal(push.Config{Webhook: wh.Config()})
+	a, err := s.For("ch_1", raw)
+	b, _ := s.For("ch_1", raw)
+	if err != nil || a != b {
+		t.Fatalf("For twice: %p %p %v", a, b, err)
+	}
+	raw2, _ := json.Marshal(push.Config{Webhook: &push.WebhookConfig{URL: wh.URL + "?v=2", Secret: wh.Secret}})
+	if c, _ := s.For("ch_1", raw2); c == a {
+		t.Fatal("a changed config kept the old pusher")
+	}
+	rs := s.Send(context.Background(), "ch_2", json.RawMessage(`{"apns":{"team_id":"x"}}`), []push.Target{{Platform: push.IOS, Token: "aa"}}, note)
+	if rs[0].Outcome != push.Failed || !errors.Is(rs[0].Err, push.ErrConfig) {
+		t.Fatalf("bad config: %+v", rs[0])
+	}
+	if rs := s.Send(context.Background(), "ch_1", raw2, []push.Target{{Platform: push.Web, Token: "w"}}, note); rs[0].Outcome != push.Delivered {
+		t.Fatalf("%+v", rs[0])
 	}
 }

@@ -42,6 +42,7 @@ type WebhookData struct {
 type WebhookTarget struct {
 	Platform string `json:"platform"`
 	Token    string `json:"token"`
+	Provider string `json:"provider,omitempty"`
 }
 
 // WebhookAnswer is what a 2xx answer may carry.
