@@ -28,7 +28,9 @@ func TestOpen(t *testing.T) {
 	k := fuzzKeys
 	now := time.Unix(1725442341, 0)
 	enc := sealed(t, k, notice)
-	body := func(e string) []byte { return []byte("<xml><ToUserName>x</ToUserName><Encrypt><![CDATA[" + e + "]]></Encrypt></xml>") }
+	body := func(e string) []byte {
+		return []byte("<xml><ToUserName>x</ToUserName><Encrypt><![CDATA[" + e + "]]></Encrypt></xml>")
+	}
 	p := Params{Timestamp: "1725442341", Nonce: "42"}
 	p.MsgSignature = sign(k.Token, p.Timestamp, p.Nonce, enc)
 	n, err := Open(k, p, body(enc), now, time.Minute)

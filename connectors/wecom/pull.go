@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -29,25 +30,30 @@ const maxPages = 50
 var pullSeq atomic.Int64
 
 // pull pulls a channel's new messages unless another pull holds it (which
-// then pulls again for this caller).
+// then pulls again for this caller). Callbacks that came during the pull
+// get another pull, after this one returned: the caller's own messages are
+// durable now, its answer need not wait for theirs.
 func (c *Connector) pull(ctx context.Context, ch *hub.Channel, a *account) error {
 	owner := c.owner + "-" + strconv.FormatInt(pullSeq.Add(1), 36)
-	for {
-		st, ok, err := c.pulls.Acquire(ctx, ch.ID, owner, c.deps.Now())
-		if err != nil || !ok {
-			return err
-		}
-		if err := c.drain(ctx, ch, a, owner, st); err != nil {
-			if aerr := c.pulls.Abandon(context.WithoutCancel(ctx), ch.ID, owner); aerr != nil {
-				err = errors.Join(err, aerr)
-			}
-			return err
-		}
-		more, err := c.pulls.Release(ctx, ch.ID, owner, st.Wanted)
-		if err != nil || !more {
-			return err
-		}
+	st, ok, err := c.pulls.Acquire(ctx, ch.ID, owner, c.deps.Now())
+	if err != nil || !ok {
+		return err
 	}
+	if err := c.drain(ctx, ch, a, owner, st); err != nil {
+		if aerr := c.pulls.Abandon(context.WithoutCancel(ctx), ch.ID, owner); aerr != nil {
+			err = errors.Join(err, aerr)
+		}
+		return err
+	}
+	more, err := c.pulls.Release(ctx, ch.ID, owner, st.Wanted)
+	if err == nil && more {
+		c.later(time.Minute, func(ctx context.Context) {
+			if err := c.pull(ctx, ch, a); err != nil {
+				c.deps.Log.Warn("wecom_kf pull failed; the sweep pulls again", "channel", ch.ID, "err", err)
+			}
+		})
+	}
+	return err
 }
 
 // drain reads pages from the stored cursor until has_more is 0.
@@ -100,10 +106,13 @@ func (r *rawAnswer) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// publishPage puts a page's new items on the bus, in order: media recorded
-// first, then the message; an enter_session's welcome follows.
+// publishPage puts a page's new items on the bus: each customer's in
+// order (media recorded first, then the message; an enter_session's
+// welcome follows), different customers side by side, a few at a time.
 func (c *Connector) publishPage(ctx context.Context, ch *hub.Channel, a *account, p *Page, seen map[string]bool) error {
 	now := c.deps.Now()
+	var order []string
+	byUser := map[string][]item{}
 	for i := range p.MsgList {
 		m := &p.MsgList[i]
 		if seen[m.MsgID] {
@@ -118,15 +127,49 @@ func (c *Connector) publishPage(ctx context.Context, ch *hub.Channel, a *account
 		if it.in.ReceivedAt.IsZero() || it.in.ReceivedAt.After(now) {
 			it.in.ReceivedAt = now
 		}
+		u := it.in.Contact.ExternalID
+		if _, ok := byUser[u]; !ok {
+			order = append(order, u)
+		}
+		byUser[u] = append(byUser[u], it)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	slots := make(chan struct{}, publishers)
+	for _, u := range order {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := c.publishAll(ctx, ch, a, byUser[u]); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// publishers bounds the customers whose messages are published at once.
+const publishers = 16
+
+// publishAll publishes one customer's items in order, stopping at the
+// first failure (the cursor then stays before the page: all are pulled
+// again, and the hub stores each msgid once).
+func (c *Connector) publishAll(ctx context.Context, ch *hub.Channel, a *account, items []item) error {
+	for _, it := range items {
 		if err := c.media.Reserve(ctx, ch, it.media); err != nil {
 			return fmt.Errorf("record media: %w", err)
 		}
 		if err := c.deps.Publish(ctx, it.in); err != nil {
-			return fmt.Errorf("publish %s: %w", m.MsgID, err)
+			return fmt.Errorf("publish %s: %w", it.in.ExternalID, err)
 		}
 		c.media.FetchLater(c.later, ch, it.media)
 		if it.welcome != "" && a.WelcomeMessage != "" {
-			c.later(welcomeWithin, func(ctx context.Context) { c.welcome(ctx, ch, a, it.welcome) })
+			code := it.welcome
+			c.later(welcomeWithin, func(ctx context.Context) { c.welcome(ctx, ch, a, code) })
 		}
 	}
 	return nil

@@ -94,6 +94,7 @@ type Opts struct {
 	Body      []byte // post this body as is
 	SyncToken string // the notice's Token instead of a fresh one
 	Chunked   bool   // send the body chunked (no Content-Length)
+	Client    *http.Client
 }
 
 // Result is the hub's answer to a callback.
@@ -146,11 +147,14 @@ func Post(hubURL string, a Account, plain []byte, o Opts) Result {
 	}
 	req, _ := http.NewRequest(http.MethodPost, hubURL+"?"+q.Encode(), rd)
 	req.Header.Set("Content-Type", "text/xml")
-	return do(req)
+	return do(o.Client, req)
 }
 
-func do(req *http.Request) Result {
-	res, err := http.DefaultClient.Do(req)
+func do(c *http.Client, req *http.Request) Result {
+	if c == nil {
+		c = http.DefaultClient
+	}
+	res, err := c.Do(req)
 	if err != nil {
 		return Result{Status: -1, Body: err.Error()}
 	}
@@ -179,7 +183,7 @@ func Verify(hubURL string, a Account, o Opts) (Result, error) {
 	q := url.Values{"msg_signature": {wecom.Sign(token, ts, nonce, string(enc))}, "timestamp": {ts}, "nonce": {nonce},
 		"echostr": {string(enc)}}
 	req, _ := http.NewRequest(http.MethodGet, hubURL+"?"+q.Encode(), nil)
-	r := do(req)
+	r := do(o.Client, req)
 	if r.Status == http.StatusOK && r.Body != echo {
 		return r, fmt.Errorf("the hub answered %q, want the decrypted echostr %q", r.Body, echo)
 	}
