@@ -27,9 +27,13 @@ export function browserTransport(o: BrowserTransportOptions = {}): Transport {
     },
     connect(url, h) {
       const s = new (o.WebSocket || WebSocket)(url)
+      let up = true
+      const end = (code: number) => up && !(up = false) && h.close(code)
       s.onopen = () => h.open()
       s.onmessage = (e) => h.message(String(e.data))
-      s.onclose = (e) => h.close(e.code)
+      // Node's WebSocket may report a failed connection by error alone
+      s.onerror = () => end(1006)
+      s.onclose = (e) => end(e.code)
       return { send: (d) => s.send(d), close: () => s.close() }
     },
     lifecycle(resume) {

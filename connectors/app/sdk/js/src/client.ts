@@ -40,7 +40,7 @@ export interface SendInput {
 }
 
 /** Time knobs (ms); tests shorten them. */
-export const timing = { ackWait: 10000, ping: 25000, dead: 70000, tick: 5000, maxBackoff: 30000, busy: 30000 }
+export const timing = { welcome: 10000, ackWait: 10000, ping: 25000, dead: 70000, tick: 5000, maxBackoff: 30000, busy: 30000 }
 
 export class Client {
   private base: string
@@ -449,7 +449,13 @@ export class Client {
           this.ws = ws = this.t.connect(this.base.replace(/^http/, 'ws') + '/ws', h)
         } catch {
           this.later()
+          return
         }
+        // no welcome in time (a connection that hangs, or fails without a word): try again
+        clearInterval(this.tick)
+        this.tick = setInterval(() => {
+          if (this.ws === ws && !this.welcomed) h.close(1006)
+        }, timing.welcome)
       },
       () => {},
     )

@@ -273,10 +273,11 @@ describe('receive: order, duplicates, gaps, resume', () => {
     expect(src).toHaveBeenCalledTimes(2)
     expect(net.posts('/identify').map((r) => r.body.jwt.slice(-1))).toEqual(['1', '2'])
     expect(net.sockets).toHaveLength(2)
+    await welcome(net)
     net.ws.drop(4429)
     await tick(29000)
     expect(net.sockets).toHaveLength(2)
-    await tick(31000)
+    await tick(17000) // 30 s × (1 + random 0.5)
     expect(net.sockets).toHaveLength(3)
   })
 
@@ -391,5 +392,58 @@ describe('a conversation new to this device', () => {
     expect(net.ws.frames('sync')).toEqual([])
     net.ws.recv({ type: 'message', message: msg(1001) })
     expect(got.map((m) => m.seq)).toEqual([999, 1000, 1001])
+  })
+})
+
+describe('a connection that never answers', () => {
+  it('is given up after the welcome wait and tried again', async () => {
+    const { c, net } = client()
+    const states: string[] = []
+    c.on('connection', (e) => states.push(e.state))
+    await c.identify({ userId: 'u1', userHash: 'h' })
+    await tick()
+    expect(net.sockets).toHaveLength(1) // opened, but no welcome ever comes
+    await tick(timing.welcome - 100)
+    expect(net.sockets).toHaveLength(1)
+    await tick(100)
+    expect(net.sockets[0].closed).toBe(true)
+    expect(states).toEqual(['connecting', 'closed'])
+    await tick(400)
+    expect(net.sockets).toHaveLength(2)
+  })
+})
+
+describe('browserTransport', () => {
+  it('a socket that fails with an error alone (Node) is reported closed, once', async () => {
+    const { browserTransport } = await import('../src/index')
+    class FakeWS {
+      static last: FakeWS
+      onopen?: () => void
+      onmessage?: (e: { data: string }) => void
+      onerror?: () => void
+      onclose?: (e: { code: number }) => void
+      constructor(public url: string) {
+        FakeWS.last = this
+      }
+      send() {}
+      close() {}
+    }
+    const closes: number[] = []
+    browserTransport({ WebSocket: FakeWS as any }).connect('ws://h/ws', { open() {}, message() {}, close: (c) => closes.push(c) })
+    FakeWS.last.onerror!()
+    FakeWS.last.onclose!({ code: 1006 })
+    expect(closes).toEqual([1006])
+  })
+
+  it('sends JSON with fetch and reads JSON answers, errors included', async () => {
+    const { browserTransport } = await import('../src/index')
+    const calls: [string, RequestInit][] = []
+    const fetch = (async (u: string, i: RequestInit) => {
+      calls.push([u, i])
+      return new Response('{"error":{"code":"rate_limited"}}', { status: 429 })
+    }) as unknown as typeof globalThis.fetch
+    const r = await browserTransport({ fetch }).request('POST', 'http://h/x', { Authorization: 'Bearer t' }, { a: 1 })
+    expect(r).toEqual({ status: 429, body: { error: { code: 'rate_limited' } } })
+    expect(calls[0][1]).toMatchObject({ method: 'POST', body: '{"a":1}', headers: { Authorization: 'Bearer t', 'Content-Type': 'application/json' } })
   })
 })

@@ -156,7 +156,7 @@ describe('wxTransport', () => {
       await vi.advanceTimersByTimeAsync(20000)
       last(wx.tasks).end()
     }
-    expect(wx.tasks.length).toBe(5)
+    expect(wx.tasks.length).toBeGreaterThan(4) // kept trying in the background
     const before = wx.tasks.length
     wx.show()
     await vi.advanceTimersByTimeAsync(0)
