@@ -72,6 +72,9 @@ fuzz: ## run each fuzz target for 60s
 	$(GO) test -run '^$$' -fuzz '^FuzzSearch$$' -fuzztime 60s ./hub/kb/
 	$(GO) test -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime 60s ./connectors/app/push/
 	$(GO) test -run '^$$' -fuzz '^FuzzAnswers$$' -fuzztime 60s ./connectors/app/push/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseJWT$$' -fuzztime 60s ./connectors/app/
+	$(GO) test -run '^$$' -fuzz '^FuzzReadToken$$' -fuzztime 60s ./connectors/app/
+	$(GO) test -run '^$$' -fuzz '^FuzzFrame$$' -fuzztime 60s ./connectors/app/
 
 clean:
 	rm -rf bin data workbench/webui/dist workbench/ui/node_modules testdata/ui-output connectors/web/assets/dist connectors/web/widget/node_modules connectors/app/sdk/js/node_modules connectors/app/sdk/js/dist

@@ -475,6 +475,18 @@ var badBodies = map[string]string{
 	"POST /webhooks/web/:channel_id/upload":    "", // TestWebUploads (multipart)
 	"OPTIONS /webhooks/web/:channel_id/config": "",
 	"OPTIONS /webhooks/web/:channel_id/upload": "",
+	// App channel (connectors/app): its routes take an app user's token, not
+	// an agent's; e2e/app TestAppRejectsBadBodies sends them bad bodies.
+	"POST /api/v1/channels/:id/rotate_identity_secret": "",
+	"POST /app/v1/:app_key/identify":                   "",
+	"POST /app/v1/:app_key/conversations":              "",
+	"POST /app/v1/:app_key/messages":                   "",
+	"POST /app/v1/:app_key/uploads":                    "",
+	"POST /app/v1/:app_key/read":                       "",
+	"POST /app/v1/:app_key/rating":                     "",
+	"POST /app/v1/:app_key/leave_message":              "",
+	"PUT /app/v1/:app_key/push_token":                  "",
+	"DELETE /app/v1/:app_key/push_token":               "",
 	// Masking preview, sessions.
 	"POST /api/v1/automations/mask-preview":   `{"text":["x"]}`,
 	"DELETE /api/v1/agents/:id/sessions":      "",
