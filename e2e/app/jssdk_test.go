@@ -116,6 +116,39 @@ func TestAppSDKJS(t *testing.T) {
 				t.Fatalf("the app saw %q %d times, want once: %+v", want, texts[want], seen)
 			}
 		}
+
+		// A file, and the other calls an app makes.
+		app.do(map[string]any{"cmd": "upload", "name": "订单.txt", "type": "text/plain", "content": "order 1234"})
+		up := app.wait("uploaded", nil)
+		if kit.Dig(up, "upload", "name") != "订单.txt" || kit.Dig(up, "upload", "id") == "" {
+			t.Fatalf("upload answered %v", up)
+		}
+		app.wait("acked", nil)
+		app.wait("message", func(e map[string]any) bool { // its echo, with the file's link
+			a, _ := kit.Dig(e, "message", "attachments").([]any)
+			if len(a) != 1 {
+				return false
+			}
+			u, _ := kit.Dig(a[0], "url").(string)
+			return strings.HasPrefix(u, "/")
+		})
+		kit.Eventually(t, 20*time.Second, "the agent sees the file", func() bool {
+			ms := agent.Messages(convID)
+			last := ms[len(ms)-1]
+			return len(last.Attachments) == 1 && last.Attachments[0].Name == "订单.txt"
+		})
+		for _, c := range []map[string]any{
+			{"cmd": "call", "name": "markRead"},
+			{"cmd": "call", "name": "registerPush", "args": []any{map[string]any{"platform": "android", "token": "fcm-token-1"}}},
+			{"cmd": "call", "name": "conversations"},
+		} {
+			app.do(c)
+			if r := app.wait("called", func(e map[string]any) bool { return e["name"] == c["name"] }); c["name"] == "conversations" {
+				if kit.Dig(r, "result").([]any)[0].(map[string]any)["id"] != convID {
+					t.Fatalf("conversations() = %v, want %s first", r["result"], convID)
+				}
+			}
+		}
 		app.exit()
 
 		// Restarted once more: nothing shown already comes again; a new reply does.

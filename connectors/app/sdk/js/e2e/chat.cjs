@@ -5,11 +5,13 @@
 // env: KEFU_BASE (the hub), KEFU_APP_KEY, KEFU_STORE (a JSON file: the app's
 // storage, kept across runs of this script).
 // stdin:  {"cmd":"identify","userId","userHash"} | {"cmd":"send","text"} |
+//         {"cmd":"upload","name","type","content"} | {"cmd":"call","name","args"} |
 //         {"cmd":"pending"} | {"cmd":"messages","after"} | {"cmd":"exit"}
 // stdout: {"ev":"ready"} {"ev":"identified","contact_id"} {"ev":"identify_error","code","status"}
 //         {"ev":"queued","client_msg_id","text"} {"ev":"acked","client_msg_id"}
 //         {"ev":"pending","items":[…]} {"ev":"message","message":{…}} {"ev":"connection","state"}
-//         {"ev":"page","messages":[…]} {"ev":"error","code"}
+//         {"ev":"page","messages":[…]} {"ev":"uploaded","upload"} {"ev":"called","name","result"}
+//         {"ev":"error","code"}
 'use strict'
 const fs = require('node:fs')
 const readline = require('node:readline')
@@ -57,6 +59,18 @@ const cmds = {
     kefu.send({ clientMsgId: id, text: c.text }).then((r) => out({ ev: 'acked', ...r }), (e) => out({ ev: 'send_error', code: e.code }))
     // the outbox is written before the first await in send() returns: by the next tick
     setTimeout(() => out({ ev: 'queued', client_msg_id: id, text: c.text }))
+  },
+  // a small file from memory (Node's Blob), then a message carrying it
+  async upload(c) {
+    const up = await kefu.upload(new Blob([c.content], { type: c.type }), c.name)
+    out({ ev: 'uploaded', upload: up })
+    const r = await kefu.send({ attachments: [up] })
+    out({ ev: 'acked', ...r })
+  },
+  // the other REST calls, each answering {"ev":"called","name","result"} or fail
+  async call(c) {
+    const result = await kefu[c.name](...(c.args || []))
+    out({ ev: 'called', name: c.name, result: result === undefined ? null : result })
   },
   pending() {
     out({ ev: 'pending', items: kefu.pending() })
