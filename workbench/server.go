@@ -38,6 +38,7 @@ import (
 	"github.com/kefu-hub/kefu/workbench/auditlog"
 	"github.com/kefu-hub/kefu/workbench/crmapi"
 	"github.com/kefu-hub/kefu/workbench/kbapi"
+	"github.com/kefu-hub/kefu/workbench/meapi"
 	"github.com/kefu-hub/kefu/workbench/reportsapi"
 	"github.com/kefu-hub/kefu/workbench/signin"
 )
@@ -220,6 +221,7 @@ func New(d Deps) *Server {
 	// the admin console (issue 5, part B): TOTP two-factor, tenant settings,
 	// agent administration, the live monitor, ticket replies and comments,
 	// and webhook subscriptions.
+	meapi.API{Identity: d.Identity, Token: bearer, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a)
 	a.POST("/me/totp/setup", auth.setupTOTP)
 	a.POST("/me/totp/enable", auth.enableTOTP)
 	a.POST("/me/totp/disable", auth.disableTOTP)

@@ -229,6 +229,11 @@ func isoRoutes() map[string]isoRoute {
 		"POST /api/v1/me/totp/setup":   {access: accAuth},
 		"POST /api/v1/me/totp/enable":  {access: accAuth, body: func(*isoTenant) any { return map[string]any{"code": "000000"} }},
 		"POST /api/v1/me/totp/disable": {access: accAuth, body: func(*isoTenant) any { return map[string]any{"code": "000000"} }},
+		"GET /api/v1/me/profile":       {access: accAuth},
+		"PUT /api/v1/me/profile":       {access: accAuth, body: func(*isoTenant) any { return map[string]any{"signature": "x"} }},
+		"POST /api/v1/me/password": {access: accAuth, body: func(*isoTenant) any {
+			return map[string]any{"current_password": "wrong-password", "new_password": "another-password"}
+		}},
 		"POST /api/v1/tickets/:id/reply": {access: accAuth, obj: "ticket", body: func(*isoTenant) any {
 			return map[string]any{"text": "x"}
 		}},

@@ -8,6 +8,7 @@ import (
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/automations"
 	"github.com/kefu-hub/kefu/hub/conversations"
+	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
@@ -65,10 +66,18 @@ func (s *Router) record(ctx context.Context, tx *store.Tx, ts []taken) error {
 			arms = append(arms, automations.Arming{Conversation: c, Kind: automations.TimerUnanswered,
 				Ref: timerRef(deref(c.AssigneeID), c.LastSeq), Due: c.AssignedAt.Add(automations.Secs(auto.Unanswered.AfterSeconds))})
 		}
-		if auto.StillChecking.Enabled {
+		prof, err := identity.ProfileOf(ctx, tx, *c.AssigneeID)
+		if err != nil {
+			return err
+		}
+		if sc := prof.StillCheckingOr(auto.StillChecking); sc.Enabled {
 			// The customer's messages so far wait for an answer.
 			arms = append(arms, automations.Arming{Conversation: c, Kind: automations.TimerStillChecking,
-				Ref: fmt.Sprint(c.LastSeq), Due: c.AssignedAt.Add(automations.Secs(auto.StillChecking.AfterSeconds))})
+				Ref: fmt.Sprint(c.LastSeq), Due: c.AssignedAt.Add(automations.Secs(sc.AfterSeconds))})
+		}
+		if prof.Greeting.Enabled {
+			arms = append(arms, automations.Arming{Conversation: c, Kind: automations.TimerAgentGreeting,
+				Ref: timerRef(*c.AssigneeID, c.LastSeq), Due: c.AssignedAt.Add(automations.Secs(prof.Greeting.AfterSeconds))})
 		}
 	}
 	q := `INSERT INTO assignments (id, tenant_id, conversation_id, contact_id, agent_id, group_id, how, created_at) VALUES ` +

@@ -25,6 +25,7 @@ const (
 	TimerOverflow      Kind = "overflow"       // move a waiting conversation to its next target
 	TimerMaxWait       Kind = "max_wait"       // offer a waiting customer to leave a message
 	TimerWindowClosed  Kind = "window_closed"  // the platform's reply window closed: ticket it if unanswered
+	TimerAgentGreeting Kind = "agent_greeting" // the assigned agent's own greeting (their profile)
 )
 
 // Arm schedules (or reschedules) a conversation's timer of a kind, in the

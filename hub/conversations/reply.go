@@ -10,6 +10,7 @@ import (
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/automations"
 	"github.com/kefu-hub/kefu/hub/contacts"
+	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/tickets"
@@ -240,7 +241,17 @@ func (s *Store) ReplyToTicket(ctx context.Context, a *hub.Agent, ticketID, text 
 		if err := s.CheckWindow(ctx, tx, &c); err != nil {
 			return err
 		}
-		if m, err = s.Outgoing(ctx, tx, &c, hub.SenderAgent, a.ID, Text(text)); err != nil {
+		// A ticket reply reads like a letter: it carries the agent's
+		// signature (their profile) when they set one.
+		prof, err := identity.ProfileOf(ctx, tx, a.ID)
+		if err != nil {
+			return err
+		}
+		body := text
+		if prof.Signature != "" {
+			body += "\n\n-- \n" + prof.Signature
+		}
+		if m, err = s.Outgoing(ctx, tx, &c, hub.SenderAgent, a.ID, Text(body)); err != nil {
 			return err
 		}
 		return tickets.Append(ctx, tx, a.TenantID, ticketID, m.ID)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/automations"
+	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
@@ -21,6 +22,7 @@ func (s *Store) TimerHandlers() map[automations.Kind]automations.Handler {
 		automations.TimerIdleReminder:  s.idle,
 		automations.TimerIdleClose:     s.idle,
 		automations.TimerWindowClosed:  windowClosed(s),
+		automations.TimerAgentGreeting: agentGreeting(s),
 	}
 }
 
@@ -63,14 +65,49 @@ func (s *Store) greeting(ctx context.Context, tx *store.Tx, t automations.Timer)
 // answered (or the customer wrote again, which re-armed it).
 func (s *Store) stillChecking(ctx context.Context, tx *store.Tx, t automations.Timer) (automations.Result, error) {
 	c, a, err := s.timed(ctx, tx, t)
-	if err != nil || c == nil || c.Status != hub.ConvOpen || !a.StillChecking.Enabled {
+	if err != nil || c == nil || c.Status != hub.ConvOpen {
 		return automations.Result{}, err
+	}
+	prof, err := identity.ProfileOf(ctx, tx, Deref(c.AssigneeID))
+	if err != nil {
+		return automations.Result{}, err
+	}
+	sc := prof.StillCheckingOr(a.StillChecking)
+	if !sc.Enabled {
+		return automations.Result{}, nil
 	}
 	ref, _ := strconv.ParseInt(t.Ref, 10, 64)
 	if n, err := Count(ctx, tx, c.ID, ref, "", ""); err != nil || n > 0 {
 		return automations.Result{}, err
 	}
-	return automations.Result{}, s.say(ctx, tx, c, a.StillChecking.Text)
+	return automations.Result{}, s.say(ctx, tx, c, sc.Text)
+}
+
+// agentGreeting is the assigned agent's own greeting (their profile), sent
+// in their name once the conversation is theirs — unless it moved on to
+// someone else, closed, or the agent has written since it was assigned.
+// The ref is "agent id|seq at assignment".
+func agentGreeting(s *Store) automations.Handler {
+	return func(ctx context.Context, tx *store.Tx, t automations.Timer) (automations.Result, error) {
+		c, _, err := s.timed(ctx, tx, t)
+		agentID, seq, _ := strings.Cut(t.Ref, "|")
+		if err != nil || c == nil || c.Status != hub.ConvOpen || Deref(c.AssigneeID) != agentID {
+			return automations.Result{}, err
+		}
+		after, _ := strconv.ParseInt(seq, 10, 64)
+		if n, err := Count(ctx, tx, c.ID, after, hub.DirectionOut, hub.SenderAgent); err != nil || n > 0 {
+			return automations.Result{}, err
+		}
+		prof, err := identity.ProfileOf(ctx, tx, agentID)
+		if err != nil || !prof.Greeting.Enabled {
+			return automations.Result{}, err
+		}
+		var name []string
+		if err := tx.Select(ctx, &name, `SELECT name FROM agents WHERE id = ?`, agentID); err != nil || len(name) == 0 {
+			return automations.Result{}, err
+		}
+		return automations.Result{}, s.say(ctx, tx, c, prof.GreetingText(name[0]))
+	}
 }
 
 // idle reminds a customer who has not answered the agent, then closes the

@@ -19,6 +19,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/channels"
 	"github.com/kefu-hub/kefu/hub/contacts"
 	"github.com/kefu-hub/kefu/hub/conversations"
+	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/store"
 )
@@ -369,9 +370,16 @@ func (s *Inbox) afterInbound(ctx context.Context, tx *store.Tx, ch *hub.Channel,
 		}
 		return nil
 	}
-	if conv.Status == hub.ConvOpen && a.StillChecking.Enabled {
+	if conv.Status != hub.ConvOpen {
+		return nil
+	}
+	prof, err := identity.ProfileOf(ctx, tx, conversations.Deref(conv.AssigneeID))
+	if err != nil {
+		return err
+	}
+	if sc := prof.StillCheckingOr(a.StillChecking); sc.Enabled {
 		return automations.Arm(ctx, tx, conv, automations.TimerStillChecking, fmt.Sprint(m.Seq),
-			m.CreatedAt.Add(automations.Secs(a.StillChecking.AfterSeconds)))
+			m.CreatedAt.Add(automations.Secs(sc.AfterSeconds)))
 	}
 	return nil
 }

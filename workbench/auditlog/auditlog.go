@@ -33,6 +33,8 @@ var audited = map[string]struct {
 	"DELETE /api/v1/agents/:id/sessions":               {"agent.end_sessions", "agent"},
 	"DELETE /api/v1/agents/:id/sessions/:sid":          {"agent.end_session", "agent"},
 	"POST /api/v1/me/totp/enable":                      {"totp.enable", "agent"},
+	"POST /api/v1/me/password":                         {"agent.change_password", "agent"},
+	"PUT /api/v1/me/profile":                           {"agent.update_profile", "agent"},
 	"POST /api/v1/me/totp/disable":                     {"totp.disable", "agent"},
 	"POST /api/v1/groups":                              {"group.create", "group"},
 	"PATCH /api/v1/groups/:id":                         {"group.update", "group"},

@@ -562,6 +562,8 @@ const dict = {
   act_agent__reset_password: ['重置密码', 'Reset a password'],
   act_agent__end_session: ['结束登录会话', 'Ended a session'],
   act_agent__end_sessions: ['结束全部登录会话', 'Ended all sessions'],
+  act_agent__change_password: ['修改自己的密码', 'Changed their own password'],
+  act_agent__update_profile: ['修改个人设置', 'Changed their own settings'],
   act_totp__enable: ['开启两步验证', 'Turned two-factor on'],
   act_totp__disable: ['关闭两步验证', 'Turned two-factor off'],
   act_group__create: ['新建客服组', 'Created a group'],
