@@ -37,6 +37,10 @@ const (
 	// sign-ins (wrong passwords) or TOTP codes were locked after too many
 	// failures.
 	EvAgentLocked EventType = "agent.locked"
+	// EvSensitiveWord tells a tenant's admins and supervisors that an agent
+	// sent a message with words of the tenant's sensitive-word list (质检
+	// 敏感词); the message was sent all the same.
+	EvSensitiveWord EventType = "qa.sensitive_word"
 
 	// Ephemeral events.
 

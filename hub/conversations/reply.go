@@ -120,6 +120,11 @@ func (s *Store) Outgoing(ctx context.Context, tx *store.Tx, c *hub.Conversation,
 	if m.SenderType != hub.SenderAgent {
 		return m, nil
 	}
+	if s.watch != nil {
+		if err := s.watch(ctx, tx, c, m); err != nil {
+			return nil, err
+		}
+	}
 	// The agent wrote: remind the customer if they go quiet.
 	if auto := s.autos.For(ctx, ch); auto.Idle.Enabled {
 		return m, automations.Arm(ctx, tx, c, automations.TimerIdleReminder, fmt.Sprint(m.Seq),

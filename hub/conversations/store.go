@@ -29,6 +29,7 @@ type Store struct {
 	windows Windows
 	pushes  map[string]bool
 	log     *slog.Logger
+	watch   Watch
 }
 
 // Options are the channel-type facts the store needs (from the connector
@@ -37,7 +38,14 @@ type Options struct {
 	Windows Windows
 	Pushes  map[string]bool
 	Log     *slog.Logger
+	// Watch sees every agent message as it is stored, in the sending
+	// transaction (quality inspection's sensitive words); nil: none.
+	Watch Watch
 }
+
+// Watch looks at an agent's message in the transaction that stores it; an
+// error fails the send.
+type Watch func(ctx context.Context, tx *store.Tx, c *hub.Conversation, m *hub.Message) error
 
 // Statements of the inbox.
 const (
@@ -53,7 +61,8 @@ func New(k *store.Store, chans *channels.Store, cts *contacts.Store, autos *auto
 	if o.Log == nil {
 		o.Log = k.Log()
 	}
-	return &Store{k: k, channels: chans, contacts: cts, autos: autos, windows: o.Windows, pushes: o.Pushes, log: o.Log}
+	return &Store{k: k, channels: chans, contacts: cts, autos: autos, windows: o.Windows, pushes: o.Pushes, log: o.Log,
+		watch: o.Watch}
 }
 
 const convCols = `id, tenant_id, channel_id, contact_id, group_id, assignee_id, status, last_seq, close_reason,
