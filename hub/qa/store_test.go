@@ -23,7 +23,7 @@ func TestSamplingRules(t *testing.T) {
 		long := x.conv(t, x.a, noon, 6, 5)
 		bad := x.conv(t, x.a, noon, 2, 1)
 		refund := x.conv(t, x.b, noon, 3, 0, "我要退款", "好的")
-		x.conv(t, x.a, time.Time{}, 4, 0)           // still open
+		x.conv(t, x.a, time.Time{}, 4, 0)          // still open
 		x.conv(t, x.b, day.AddDate(0, 0, 2), 4, 0) // another day
 		rule := func(r qa.Rule) qa.Rule {
 			r.TemplateID, r.From, r.To = x.tpl.ID, day, day.AddDate(0, 0, 1)
