@@ -44,6 +44,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/metrics"
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/pipeline"
+	"github.com/kefu-hub/kefu/hub/qa"
 	"github.com/kefu-hub/kefu/hub/reports"
 	"github.com/kefu-hub/kefu/hub/robot"
 	"github.com/kefu-hub/kefu/hub/store"
@@ -135,7 +136,10 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	chans := channels.New(k)
 	cts := contacts.New(k)
 	autos := automations.New(k, log)
-	convs := conversations.New(k, chans, cts, autos, conversations.Options{Windows: ks.Windows(), Pushes: ks.Pushing(), Log: log})
+	// quality inspection watches every agent message for sensitive words
+	inspect := qa.New(k, conversations.NewSampler(k))
+	convs := conversations.New(k, chans, cts, autos, conversations.Options{Windows: ks.Windows(), Pushes: ks.Pushing(), Log: log,
+		Watch: inspect.Watch})
 	asg := assign.New(k, assign.Deps{Conversations: convs, Identity: id, Channels: chans, Contacts: cts, Automations: autos,
 		Region: geo.Lookup, Log: log})
 	out := outbound.New(k, hook, chans.Get, convs.MessageResult)
@@ -172,7 +176,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	auditLog := audit.New(k)
 	handler := newHandler(cfg, workbench.Deps{Kernel: k, Audit: auditLog, Identity: id, Channels: chans, Files: files.New(k), Outbound: out,
 		Conversations: convs, Cards: conversations.NewCards(k, cts), Categories: conversations.NewCategories(k), Assign: asg, Contacts: cts, Automations: autos, Canned: canned.New(k),
-		KB: knowledge, Robot: bot,
+		KB: knowledge, Robot: bot, QA: inspect,
 		Tickets: tickets.New(k, convs, id.Agents), Failed: p.Failed, Stream: st, Pipeline: p, Connectors: registry,
 		Metrics: m, Log: log, Region: geo.Lookup,
 		Ready: func(ctx context.Context) error { return ready(ctx, k, b, p.Ready()) }})

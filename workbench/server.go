@@ -31,6 +31,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/metrics"
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/pipeline"
+	"github.com/kefu-hub/kefu/hub/qa"
 	"github.com/kefu-hub/kefu/hub/robot"
 	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/hub/stream"
@@ -39,6 +40,7 @@ import (
 	"github.com/kefu-hub/kefu/workbench/crmapi"
 	"github.com/kefu-hub/kefu/workbench/kbapi"
 	"github.com/kefu-hub/kefu/workbench/meapi"
+	"github.com/kefu-hub/kefu/workbench/qaapi"
 	"github.com/kefu-hub/kefu/workbench/reportsapi"
 	"github.com/kefu-hub/kefu/workbench/signin"
 )
@@ -66,6 +68,7 @@ type Deps struct {
 	Canned        *canned.Store
 	KB            *kb.Store
 	Robot         *robot.Robot
+	QA            *qa.Store
 	Failed        *pipeline.Failed
 	Tickets       *tickets.Store
 	Stream        *stream.Hub
@@ -233,6 +236,8 @@ func New(d Deps) *Server {
 	adm.POST("/agents/:id/reset-password", admin.resetPassword)
 	signin.Sessions{Identity: d.Identity, Respond: s.respond}.Mount(adm)
 	kbapi.API{KB: d.KB, Robot: d.Robot, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a, adm)
+	qaapi.API{QA: d.QA, Conversations: d.Conversations, Identity: d.Identity,
+		Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a, sup, adm)
 	adm.GET("/webhooks", chans.listWebhooks)
 	adm.POST("/webhooks", chans.createWebhook)
 	adm.GET("/webhooks/:id", chans.getWebhook)

@@ -321,8 +321,39 @@ func isoRoutes() map[string]isoRoute {
 			return map[string]any{"name": "c-" + kit.RandHex(4)}
 		}},
 		"DELETE /api/v1/categories/:id": {access: accAdmin, obj: "category"},
-		"GET /api/v1/blacklist":         {access: accAdmin, lists: "blacklist"},
-		"DELETE /api/v1/blacklist/:id":  {access: accAdmin, obj: "blacklist"},
+		// Quality inspection (issue 16): B's templates, reviews, words and
+		// alerts never reach A; an agent sees their own scored reviews.
+		"GET /api/v1/qa/reviews": {access: accAuth, lists: "qa_review", queries: func(own, other *isoTenant) []string {
+			return []string{"agent=" + other.agentID, "batch=" + other.qaBatch, "tab=done"}
+		}},
+		"GET /api/v1/qa/reviews/:id":              {access: accAuth, obj: "qa_review"},
+		"POST /api/v1/qa/reviews/:id/acknowledge": {access: accAuth, obj: "qa_review"},
+		"POST /api/v1/qa/reviews/:id/appeal": {access: accAuth, obj: "qa_review", body: func(*isoTenant) any {
+			return map[string]any{"reason": "不同意"}
+		}},
+		"POST /api/v1/qa/reviews/:id/score": {access: accAdmin, obj: "qa_review", body: func(*isoTenant) any {
+			return map[string]any{"items": []any{}, "comment": "x"}
+		}},
+		"POST /api/v1/qa/reviews/:id/resolve": {access: accAdmin, obj: "qa_review", body: func(*isoTenant) any {
+			return map[string]any{"note": "x"}
+		}},
+		"GET /api/v1/qa/templates":  {access: accAdmin, lists: "qa_template"},
+		"POST /api/v1/qa/templates": {access: accAdmin, body: func(*isoTenant) any { return qaTemplateBody("t") }},
+		"PATCH /api/v1/qa/templates/:id": {access: accAdmin, obj: "qa_template", body: func(*isoTenant) any {
+			return qaTemplateBody("renamed")
+		}},
+		"DELETE /api/v1/qa/templates/:id": {access: accAdmin, obj: "qa_template"},
+		"GET /api/v1/qa/batches":          {access: accAdmin, lists: "qa_batch"},
+		"POST /api/v1/qa/batches": {access: accAdmin, body: func(own *isoTenant) any {
+			return map[string]any{"template_id": own.qaTemplate, "from": "2020-01-01", "to": "2020-01-02"}
+		}},
+		"GET /api/v1/qa/words":  {access: accAdmin},
+		"GET /api/v1/qa/alerts": {access: accAdmin},
+		"PUT /api/v1/qa/words": {access: accAdmin, body: func(own *isoTenant) any {
+			return map[string]any{"words": []string{own.canary}}
+		}},
+		"GET /api/v1/blacklist":        {access: accAdmin, lists: "blacklist"},
+		"DELETE /api/v1/blacklist/:id": {access: accAdmin, obj: "blacklist"},
 		"GET /api/v1/contacts": {access: accAuth, lists: "contact", queries: func(own, other *isoTenant) []string {
 			return []string{"q=" + other.canary, "owner_id=" + other.agentID, "channel_id=" + other.ch.ID, "channel_id=manual",
 				"sort=name&limit=500"}
@@ -396,6 +427,7 @@ type isoTenant struct {
 	canned, category, blacklist    string
 	kbArticle                      string
 	webCh, visitor                 string
+	qaTemplate, qaBatch, qaReview  string
 }
 
 // ids returns the tenant's objects of a kind.
@@ -435,6 +467,12 @@ func (x *isoTenant) ids(kind string) []string {
 		return []string{x.blacklist}
 	case "contact":
 		return []string{x.contact}
+	case "qa_template":
+		return []string{x.qaTemplate}
+	case "qa_batch":
+		return []string{x.qaBatch}
+	case "qa_review":
+		return []string{x.qaReview}
 	}
 	panic("unknown object kind " + kind)
 }
@@ -445,7 +483,7 @@ func (x *isoTenant) secrets() []string {
 	s := []string{x.canary, x.tenantID, x.contact, x.ch.Secret, x.offCh.Secret, x.adminEmail,
 		x.name + "-agent1@kefu.test", x.name + "-agent2@kefu.test"}
 	for _, k := range []string{"conv", "ticket", "agent", "group", "channel", "delivery", "failed", "token", "attachment", "rule",
-		"canned", "category", "blacklist", "kb"} {
+		"canned", "category", "blacklist", "kb", "qa_template", "qa_batch", "qa_review"} {
 		s = append(s, x.ids(k)...)
 	}
 	s = append(s, x.webhook, x.webhookSecret)
@@ -478,6 +516,8 @@ func isoSetup(t *testing.T, e *kit.Env, h *kit.Hub, sup *kit.Client, name string
 	x.agent.SetStatus("online")
 	x.agent2.SetStatus("online")
 	x.agentSock = x.agent.Dial(-1)
+	// the canary is a sensitive word: the agent's reply below raises an alert
+	x.admin.Must(200, "PUT", "/api/v1/qa/words", map[string]any{"words": []string{x.canary}})
 	if st, b := x.ch.Post(t, h.Base, map[string]any{"id": "m1-" + x.canary, "type": "text", "text": "你好 " + x.canary,
 		"contact": map[string]any{"id": "cust-" + x.canary, "name": "客户 " + x.canary, "email": x.canary + "@example.com"}}); st != 200 {
 		t.Fatalf("post: %d %s", st, b)
@@ -558,7 +598,42 @@ func isoSetup(t *testing.T, e *kit.Env, h *kit.Hub, sup *kit.Client, name string
 	}
 	x.visitor = v.ID
 	v.Conn.Close()
+	isoQA(t, e, x, blocked)
 	return x
+}
+
+// qaTemplateBody is a scoring template worth 100 with a fatal item.
+func qaTemplateBody(name string) map[string]any {
+	return map[string]any{"name": name, "items": []any{
+		map[string]any{"name": "态度", "max_points": 100, "deductions": []any{map[string]any{"label": "冷淡", "points": 20}}},
+		map[string]any{"name": "辱骂", "fatal": true}}}
+}
+
+// isoQA gives the tenant a scoring template, a closed conversation of
+// agent1 (stored directly: closing the routed one would change what the
+// other subtests use) drawn into a batch, and its review scored, so agent1
+// sees it.
+func isoQA(t *testing.T, e *kit.Env, x *isoTenant, contact string) {
+	t.Helper()
+	now := time.Now().UTC()
+	conv := "cv_" + kit.RandHex(12)
+	kit.ExecSQL(t, e, `INSERT INTO conversations (id, tenant_id, channel_id, contact_id, assignee_id, status, last_seq, created_at,
+		updated_at, closed_at) VALUES (?, ?, ?, ?, ?, 'closed', 1, ?, ?, ?)`, conv, x.tenantID, x.ch.ID, contact, x.agentID, now, now, now)
+	kit.ExecSQL(t, e, `INSERT INTO messages (id, tenant_id, conversation_id, channel_id, seq, direction, sender_type, type, text,
+		status, created_at) VALUES (?, ?, ?, ?, 1, 'in', 'customer', 'text', ?, 'received', ?)`, "ms_"+kit.RandHex(12), x.tenantID,
+		conv, x.ch.ID, "投诉 "+x.canary, now)
+	x.qaTemplate = x.admin.Must(201, "POST", "/api/v1/qa/templates", qaTemplateBody("质检 "+x.canary)).Str("id")
+	x.qaBatch = x.admin.Must(201, "POST", "/api/v1/qa/batches", map[string]any{"template_id": x.qaTemplate,
+		"name": "抽检 " + x.canary, "keywords": []string{x.canary}, "from": now.AddDate(0, 0, -2).Format("2006-01-02"),
+		"to": now.AddDate(0, 0, 2).Format("2006-01-02")}).Str("id")
+	var rs struct{ Reviews []struct{ ID string } }
+	x.admin.Must(200, "GET", "/api/v1/qa/reviews?batch="+x.qaBatch, nil).JSON(t, &rs)
+	if len(rs.Reviews) != 1 {
+		t.Fatalf("%s: the batch drew %d reviews, want 1", x.name, len(rs.Reviews))
+	}
+	x.qaReview = rs.Reviews[0].ID
+	x.admin.Must(200, "POST", "/api/v1/qa/reviews/"+x.qaReview+"/score", map[string]any{"comment": "评语 " + x.canary,
+		"items": []any{map[string]any{"item_id": "i1", "deductions": []int{0}}}})
 }
 
 // isoCaller is one identity calling the API.

@@ -69,6 +69,15 @@ var audited = map[string]struct {
 	"DELETE /api/v1/blacklist/:id":                     {"blacklist.remove", "blacklist"},
 	"GET /api/v1/conversations/:id/export":             {"conversation.export", "conversation"},
 	"GET /api/v1/audit/export":                         {"audit.export", ""},
+	"POST /api/v1/qa/templates":                        {"qa_template.create", "qa_template"},
+	"PATCH /api/v1/qa/templates/:id":                   {"qa_template.update", "qa_template"},
+	"DELETE /api/v1/qa/templates/:id":                  {"qa_template.delete", "qa_template"},
+	"POST /api/v1/qa/batches":                          {"qa_batch.create", "qa_batch"},
+	"POST /api/v1/qa/reviews/:id/score":                {"qa_review.score", "qa_review"},
+	"POST /api/v1/qa/reviews/:id/acknowledge":          {"qa_review.acknowledge", "qa_review"},
+	"POST /api/v1/qa/reviews/:id/appeal":               {"qa_review.appeal", "qa_review"},
+	"POST /api/v1/qa/reviews/:id/resolve":              {"qa_review.resolve", "qa_review"},
+	"PUT /api/v1/qa/words":                             {"qa_words.update", "tenant"},
 }
 
 // maxDetailBody is how much of a request body the audit detail reads.

@@ -64,6 +64,20 @@ func rowsCSV(by string, rows []row, hm *[7][24]int64) [][]string {
 	return out
 }
 
+// agentsCSV is the agents' table, a line per agent with their QA figures.
+func agentsCSV(rows []agentRow) [][]string {
+	out := [][]string{append(append([]string{"agent", "name"}, figureCols...), "qa_score_avg", "qa_reviews")}
+	for _, r := range rows {
+		avg := ""
+		if r.QAScoreAvg != nil {
+			avg = strconv.FormatFloat(*r.QAScoreAvg, 'f', 2, 64)
+		}
+		out = append(out, append(append([]string{safe(r.Key), safe(r.Name)}, figureCells(r.Figures)...), avg,
+			strconv.FormatInt(r.QAReviews, 10)))
+	}
+	return out
+}
+
 // safe keeps a spreadsheet from reading a name as a formula.
 func safe(s string) string {
 	if s != "" && strings.ContainsAny(s[:1], "=+-@\t\r") {

@@ -17,13 +17,16 @@ import (
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/channels"
 	"github.com/kefu-hub/kefu/hub/identity"
+	"github.com/kefu-hub/kefu/hub/qa"
 	"github.com/kefu-hub/kefu/hub/reports"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
 // API serves the report routes.
 type API struct {
-	reports  *reports.Store
+	reports *reports.Store
+	// qa reads the agents' QA scores for their table
+	qa       *qa.Store
 	identity *identity.Identity
 	channels *channels.Store
 	// respond writes v with status, or maps err to its status (the
@@ -35,7 +38,7 @@ type API struct {
 // agents, groups and channels come from identity and channels.
 func New(k *store.Store, id *identity.Identity, ch *channels.Store,
 	respond func(g *gin.Context, status int, v any, err error)) API {
-	return API{reports: reports.New(k, reports.Options{}), identity: id, channels: ch, respond: respond}
+	return API{reports: reports.New(k, reports.Options{}), qa: qa.New(k, nil), identity: id, channels: ch, respond: respond}
 }
 
 // Mount adds the routes to a group only admins and supervisors pass.

@@ -107,8 +107,8 @@ func (a API) byTime(g *gin.Context, q query, out *volumeOut) error {
 // first, then any agent no longer listed who still has figures.
 type agentsOut struct {
 	span
-	Timezone string `json:"timezone"`
-	Agents   []row  `json:"agents"`
+	Timezone string     `json:"timezone"`
+	Agents   []agentRow `json:"agents"`
 }
 
 func (a API) agents(g *gin.Context) {
@@ -129,11 +129,38 @@ func (a API) agents(g *gin.Context) {
 			return
 		}
 	}
-	if q.csv {
-		writeCSV(g, "agents", q.period, rowsCSV("agent", rows, nil))
+	out, err := a.withQA(g, q, rows)
+	if err != nil {
+		a.respond(g, 0, nil, err)
 		return
 	}
-	g.JSON(http.StatusOK, agentsOut{span: spanOf(q.period), Timezone: q.loc.String(), Agents: rows})
+	if q.csv {
+		writeCSV(g, "agents", q.period, agentsCSV(out))
+		return
+	}
+	g.JSON(http.StatusOK, agentsOut{span: spanOf(q.period), Timezone: q.loc.String(), Agents: out})
+}
+
+// agentRow is an agent's figures with their quality inspection: reviews
+// scored in the period and their average on a 100-point scale (null
+// without reviews).
+type agentRow struct {
+	row
+	QAScoreAvg *float64 `json:"qa_score_avg"`
+	QAReviews  int64    `json:"qa_reviews"`
+}
+
+func (a API) withQA(g *gin.Context, q query, rows []row) ([]agentRow, error) {
+	scores, err := a.qa.AgentScores(g.Request.Context(), q.tenantID, q.period.From, q.period.To.AddDate(0, 0, 1))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]agentRow, len(rows))
+	for i, r := range rows {
+		sc := scores[r.Key]
+		out[i] = agentRow{row: r, QAScoreAvg: sc.Avg, QAReviews: sc.Reviews}
+	}
+	return out, nil
 }
 
 // withIdleAgents adds the tenant's agents without figures, at zero.
