@@ -62,6 +62,26 @@ describe('channel forms', () => {
     expect(configOf(edit, false)).toEqual({ app_id: '102000001' })
   })
 
+  it('checks 微信客服 credentials, keeps the stored Secret, Token and key on edit', () => {
+    const f = blankForm('wecom_kf')
+    f.name = '微信客服'
+    f.corp_id = 'ww 1'
+    f.app_secret = 'short'
+    f.open_kfid = ''
+    f.token = 'bad token!'
+    expect(validate(f, true)).toEqual(['badCorpId', 'badKfSecret', 'badOpenKfId', 'badToken'])
+    f.corp_id = 'ww0123456789abcdef'
+    f.app_secret = 'Kq2-mX_0123456789abcdefGHIJKLMNOPQRSTUVWXY'
+    f.open_kfid = 'wkAJ2GCAAASSm4_FhToWMFea0xAFfd3Q'
+    f.token = ''
+    f.welcome_message = '您好，欢迎咨询'
+    expect(validate(f, true)).toEqual([])
+    expect(configOf(f, true)).toEqual({ corp_id: 'ww0123456789abcdef', secret: f.app_secret, open_kfid: f.open_kfid, welcome_message: '您好，欢迎咨询' })
+    const edit = formFromChannel({ type: 'wecom_kf', name: '微信客服', config: { corp_id: 'ww0123456789abcdef', open_kfid: 'wk01234567' }, default_group_id: null, offline_message: '' })
+    expect(validate(edit, false)).toEqual([])
+    expect(configOf(edit, false)).toEqual({ corp_id: 'ww0123456789abcdef', open_kfid: 'wk01234567', welcome_message: '' })
+  })
+
   it('checks and shapes the web channel', () => {
     const f = blankForm('web')
     f.name = '官网'

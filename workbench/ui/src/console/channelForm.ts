@@ -20,7 +20,7 @@ export interface WebCfg {
   open_per_channel: number
 }
 export interface ChannelForm {
-  type: 'api' | 'wechat' | 'weibo' | 'qq' | 'web'
+  type: 'api' | 'wechat' | 'weibo' | 'qq' | 'wecom_kf' | 'web'
   name: string
   default_group_id: string
   offline_message: string
@@ -35,6 +35,10 @@ export interface ChannelForm {
   app_key: string
   access_token: string
   uid: string
+  // WeCom 微信客服 (app_secret above holds its Secret; token,
+  // encoding_aes_key and welcome_message are shared with WeChat's form)
+  corp_id: string
+  open_kfid: string
   web: WebCfg
 }
 
@@ -54,6 +58,8 @@ export function blankForm(type: ChannelForm['type'] = 'api'): ChannelForm {
     app_key: '',
     access_token: '',
     uid: '',
+    corp_id: '',
+    open_kfid: '',
     web: {
       allowed_domains: '',
       title: '',
@@ -90,6 +96,8 @@ export function formFromChannel(c: { type: string; name: string; config: any; de
   f.welcome_message = cfg.welcome_message ?? ''
   f.app_key = cfg.app_key ?? ''
   f.uid = cfg.uid ?? ''
+  f.corp_id = cfg.corp_id ?? ''
+  f.open_kfid = cfg.open_kfid ?? ''
   if (c.type === 'web') {
     const w = f.web
     w.allowed_domains = (cfg.allowed_domains ?? []).join('\n')
@@ -142,6 +150,14 @@ export function configOf(f: ChannelForm, isNew: boolean): any {
       if (f.app_secret || isNew) c.app_secret = f.app_secret.trim()
       return c
     }
+    case 'wecom_kf': {
+      // the Secret, Token and EncodingAESKey left empty keep their stored value (the hub makes Token and key when new)
+      const c: any = { corp_id: f.corp_id.trim(), open_kfid: f.open_kfid.trim(), welcome_message: f.welcome_message }
+      if (f.app_secret || isNew) c.secret = f.app_secret.trim()
+      if (f.token) c.token = f.token.trim()
+      if (f.encoding_aes_key) c.encoding_aes_key = f.encoding_aes_key.trim()
+      return c
+    }
     case 'web': {
       const w = f.web
       return {
@@ -189,6 +205,13 @@ export function validate(f: ChannelForm, isNew: boolean): string[] {
   if (f.type === 'qq') {
     if (!/^[0-9]{4,20}$/.test(f.app_id.trim())) errs.push('badQQAppId')
     if ((isNew || f.app_secret) && !/^[0-9a-zA-Z]{8,128}$/.test(f.app_secret.trim())) errs.push('badQQSecret')
+  }
+  if (f.type === 'wecom_kf') {
+    if (!/^[0-9a-zA-Z]{6,64}$/.test(f.corp_id.trim())) errs.push('badCorpId')
+    if ((isNew || f.app_secret) && !/^[0-9a-zA-Z_-]{8,128}$/.test(f.app_secret.trim())) errs.push('badKfSecret')
+    if (!/^[0-9a-zA-Z_-]{4,64}$/.test(f.open_kfid.trim())) errs.push('badOpenKfId')
+    if (f.token && !/^[0-9a-zA-Z]{3,32}$/.test(f.token.trim())) errs.push('badToken')
+    if (f.encoding_aes_key && !/^[0-9a-zA-Z]{43}$/.test(f.encoding_aes_key.trim())) errs.push('badAesKey')
   }
   if (f.type === 'web') {
     const w = f.web
