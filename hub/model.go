@@ -165,7 +165,17 @@ type Attachment struct {
 	Name string `json:"name,omitempty"`
 	Type string `json:"type,omitempty"`
 	Size int64  `json:"size,omitempty"`
+	// Description and Picture belong to a link card (Type AttachmentLink):
+	// the card's summary and its picture's URL.
+	Description string `json:"description,omitempty"`
+	Picture     string `json:"picture,omitempty"`
 }
+
+// AttachmentLink is the Type of an attachment that is a link card (a
+// WeChat news/link message): Name is its title, URL where it leads.
+// Connectors that cannot show a card skip it; the message's text carries
+// the link.
+const AttachmentLink = "link"
 
 // Message is one message in a conversation, numbered by a gap-free seq.
 type Message struct {

@@ -54,17 +54,49 @@ func (c *Connector) Send(ctx context.Context, ch *hub.Channel, out *hub.Outbound
 	if openid == "" {
 		return hub.SendResult{Err: errors.New("the delivery names no WeChat user"), Permanent: true}
 	}
-	if strings.TrimSpace(msg.Text) != "" {
-		if err := c.send(ctx, a, message.NewCustomerTextMessage(openid, msg.Text)); err != nil {
+	if text := withoutCards(msg); strings.TrimSpace(text) != "" {
+		if err := c.send(ctx, a, message.NewCustomerTextMessage(openid, text)); err != nil {
 			return classify(err)
 		}
 	}
 	for _, att := range msg.Attachments {
+		if att.Type == hub.AttachmentLink {
+			if err := c.send(ctx, a, newsMessage(openid, att)); err != nil {
+				return classify(err)
+			}
+			continue
+		}
 		if res := c.sendImage(ctx, a, out.TenantID, openid, att); res.Err != nil {
 			return res
 		}
 	}
 	return hub.SendResult{StatusCode: http.StatusOK}
+}
+
+// newsMessage is a link card as a customer-service news message (图文消息:
+// one article that opens the link).
+func newsMessage(openid string, att hub.Attachment) *message.CustomerMessage {
+	return &message.CustomerMessage{ToUser: openid, Msgtype: message.MsgTypeNews, News: &message.MediaNews{
+		Articles: []message.MediaArticles{{Title: att.Name, Description: att.Description, URL: att.URL, Picurl: att.Picture}}}}
+}
+
+// withoutCards is a message's text without the lines that spell out its
+// link cards for channels that show none (the card itself says them).
+func withoutCards(m *hub.Message) string {
+	text := m.Text
+	for _, att := range m.Attachments {
+		if att.Type != hub.AttachmentLink {
+			continue
+		}
+		var lines []string
+		for _, s := range []string{att.Name, att.Description, att.URL} {
+			if s != "" {
+				lines = append(lines, s)
+			}
+		}
+		text = strings.TrimSpace(strings.TrimSuffix(text, strings.Join(lines, "\n")))
+	}
+	return text
 }
 
 func (c *Connector) send(ctx context.Context, a *account, m *message.CustomerMessage) error {

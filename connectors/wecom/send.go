@@ -41,6 +41,9 @@ func (c *Connector) Send(ctx context.Context, ch *hub.Channel, out *hub.Outbound
 		part++
 	}
 	for _, att := range out.Message.Attachments {
+		if att.Type == hub.AttachmentLink {
+			continue // a link card: the text carries its link
+		}
 		if res := c.sendMedia(ctx, a, out, to, part, att); res.Err != nil {
 			return res
 		}

@@ -2,6 +2,7 @@ package weibo
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -116,6 +117,13 @@ func (c *Connector) card(ch *hub.Channel, a *account, att hub.Attachment) (map[s
 		return nil, fmt.Errorf("attachment URL %q is neither a hub file nor an http(s) URL", att.URL)
 	}
 	name, summary := att.Name, "点击查看图片"
+	if att.Type == hub.AttachmentLink {
+		card := map[string]string{"display_name": cmp.Or(name, link), "summary": cmp.Or(att.Description, link), "url": link}
+		if att.Picture != "" {
+			card["image"] = att.Picture
+		}
+		return card, nil
+	}
 	if !strings.HasPrefix(att.Type, "image/") {
 		summary = "点击下载文件"
 	}

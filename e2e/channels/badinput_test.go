@@ -457,6 +457,9 @@ var badBodies = map[string]string{
 	"PUT /api/v1/kb/lexicon":                        `{"synonyms":"运费=邮费","stop_words":{"x":1}}`,
 	"DELETE /api/v1/kb/unanswered":                  "",
 	"PUT /api/v1/channels/:id/robot":                `{"mode":{"$ne":"off"},"greeting":["x"]}`,
+	"POST /api/v1/robot/keywords":                   `{"match":["exact"],"pattern":{"$ne":""}}`,
+	"PUT /api/v1/robot/keywords/:id":                `{"priority":"high","always":"yes"}`,
+	"DELETE /api/v1/robot/keywords/:id":             "",
 	// Admin console, part B.
 	"POST /api/v1/me/totp/setup":              "",
 	"POST /api/v1/me/totp/enable":             `{"code":123456}`,

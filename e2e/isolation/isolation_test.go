@@ -303,6 +303,15 @@ func isoRoutes() map[string]isoRoute {
 		"PUT /api/v1/channels/:id/robot": {access: accAdmin, obj: "channel", body: func(*isoTenant) any {
 			return map[string]any{"mode": "off", "max_misses": 2}
 		}},
+		// Keyword auto-replies: B's rules never answer A's customers.
+		"GET /api/v1/robot/keywords": {access: accAdmin, lists: "keyword"},
+		"POST /api/v1/robot/keywords": {access: accAdmin, body: func(*isoTenant) any {
+			return map[string]any{"match": "contains", "pattern": "发票", "reply": "请在订单页申请电子发票。"}
+		}},
+		"PUT /api/v1/robot/keywords/:id": {access: accAdmin, obj: "keyword", body: func(*isoTenant) any {
+			return map[string]any{"match": "exact", "pattern": "renamed", "reply": "x"}
+		}},
+		"DELETE /api/v1/robot/keywords/:id": {access: accAdmin, obj: "keyword"},
 		"PUT /api/v1/kb/lexicon": {access: accAdmin, body: func(*isoTenant) any {
 			return map[string]any{"synonyms": []string{"运费=邮费"}}
 		}},
@@ -425,7 +434,7 @@ type isoTenant struct {
 	webhook, webhookSecret         string
 	rule                           string
 	canned, category, blacklist    string
-	kbArticle                      string
+	kbArticle, keyword             string
 	webCh, visitor                 string
 	qaTemplate, qaBatch, qaReview  string
 }
@@ -461,6 +470,8 @@ func (x *isoTenant) ids(kind string) []string {
 		return []string{x.canned}
 	case "kb":
 		return []string{x.kbArticle}
+	case "keyword":
+		return []string{x.keyword}
 	case "category":
 		return []string{x.category}
 	case "blacklist":
@@ -483,7 +494,7 @@ func (x *isoTenant) secrets() []string {
 	s := []string{x.canary, x.tenantID, x.contact, x.ch.Secret, x.offCh.Secret, x.adminEmail,
 		x.name + "-agent1@kefu.test", x.name + "-agent2@kefu.test"}
 	for _, k := range []string{"conv", "ticket", "agent", "group", "channel", "delivery", "failed", "token", "attachment", "rule",
-		"canned", "category", "blacklist", "kb", "qa_template", "qa_batch", "qa_review"} {
+		"canned", "category", "blacklist", "kb", "keyword", "qa_template", "qa_batch", "qa_review"} {
 		s = append(s, x.ids(k)...)
 	}
 	s = append(s, x.webhook, x.webhookSecret)
@@ -580,6 +591,8 @@ func isoSetup(t *testing.T, e *kit.Env, h *kit.Hub, sup *kit.Client, name string
 		"text": "您好 " + x.canary, "category": x.canary, "shared": true}).Str("id")
 	x.kbArticle = x.admin.Must(201, "POST", "/api/v1/kb/articles", map[string]any{"question": "退款多久到账 " + x.canary,
 		"similar": []string{"钱什么时候退 " + x.canary}, "answer": "三个工作日 " + x.canary, "category": x.canary}).Str("id")
+	x.keyword = x.admin.Must(201, "POST", "/api/v1/robot/keywords", map[string]any{"match": "exact",
+		"pattern": "口令 " + x.canary, "reply": "回复 " + x.canary, "channel_id": x.ch.ID}).Str("id")
 	x.category = x.admin.Must(201, "POST", "/api/v1/categories", map[string]any{"name": "投诉 " + x.canary}).Str("id")
 	// A blocked contact nobody writes as (blocking one through the API would
 	// close a conversation the other subtests use).

@@ -288,9 +288,18 @@ func (p *Pipeline) batches(ctx context.Context, jobs <-chan *job, size int) {
 			if results[i].Routable() {
 				p.turns.add(results[i].TenantID, results[i].Stored())
 			}
-			if results[i].ForRobot() && p.Robot != nil {
-				p.robotTurns <- robot.Turn{TenantID: results[i].TenantID, ChannelID: j.in.ChannelID,
-					ConversationID: results[i].ConversationID, MessageID: results[i].MessageID, New: results[i].New}
+			if p.Robot == nil {
+				continue
+			}
+			r := results[i]
+			t := robot.Turn{TenantID: r.TenantID, ChannelID: j.in.ChannelID, ConversationID: r.ConversationID,
+				MessageID: r.MessageID, New: r.New}
+			if r.ForRobot() {
+				p.robotTurns <- t
+			} else if r.Err == nil && !r.Duplicate && !r.Blocked && !r.Ticketed && r.MessageID != "" &&
+				p.Robot.Always(ctx, r.TenantID) {
+				t.Always = true // a keyword rule may answer always
+				p.robotTurns <- t
 			}
 		}
 	}
@@ -503,6 +512,12 @@ func (p *Pipeline) robotWorker(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case t := <-p.robotTurns:
+			if t.Always {
+				if err := p.Robot.AutoReply(ctx, t); err != nil {
+					p.log.Warn("keyword auto-reply", "conversation", t.ConversationID, "err", err)
+				}
+				continue
+			}
 			handed, err := p.Robot.Answer(ctx, t)
 			if err != nil {
 				p.log.Warn("robot answer", "conversation", t.ConversationID, "err", err)

@@ -29,7 +29,8 @@ func (b KB) Answer(ctx context.Context, q Question) (Reply, error) {
 		return Reply{}, err
 	}
 	if len(res.Hits) > 0 && res.Hits[0].Score >= res.Threshold {
-		return Reply{Text: res.Hits[0].Article.Answer, Confident: true}, nil
+		return Reply{Text: res.Hits[0].Article.Answer, Confident: true, Source: SourceKB,
+			ArticleID: res.Hits[0].Article.ID}, nil
 	}
 	if err := b.Store.Miss(ctx, q.TenantID, q.Text); err != nil {
 		return Reply{}, err

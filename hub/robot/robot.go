@@ -7,6 +7,7 @@
 package robot
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,7 +35,22 @@ type Reply struct {
 	Confident bool
 	// Suggestions are the questions the customer may have meant.
 	Suggestions []string
+	// Source names the brain that answered (SourceKB …), ArticleID the
+	// knowledge-base article it answered with ("" none): the customer's
+	// "helpful?" is counted against them.
+	Source    Source
+	ArticleID string
 }
+
+// Source is what gave one of the robot's answers.
+type Source string
+
+// Sources.
+const (
+	SourceKB      Source = "kb"
+	SourceKeyword Source = "keyword"
+	SourceWebhook Source = "webhook"
+)
 
 // Provider is the robot's brain: the knowledge base today, an external bot
 // (webhook) or a language model later.
@@ -51,6 +67,7 @@ type Robot struct {
 	// available reports whether someone can answer the channel's customers
 	// now (mode off_hours engages the robot when nobody can).
 	available func(ctx context.Context, ch *hub.Channel) (bool, error)
+	keywords  *Keywords
 	log       *slog.Logger
 	mu        sync.Mutex
 	active    map[string]activeAt // per tenant: has it any robot at all (cached)
@@ -103,9 +120,14 @@ func New(k *store.Store, d Deps) *Robot {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Robot{k: k, convs: d.Convs, channel: d.Channel, brain: d.Brain, available: d.Available, log: log,
+	r := &Robot{k: k, convs: d.Convs, channel: d.Channel, brain: d.Brain, available: d.Available, log: log,
 		active: map[string]activeAt{}}
+	r.keywords = newKeywords(k, r.ownChannel)
+	return r
 }
+
+// Keywords are the tenants' keyword auto-replies.
+func (r *Robot) Keywords() *Keywords { return r.keywords }
 
 // Robot states of a conversation.
 const (
@@ -159,6 +181,9 @@ type Turn struct {
 	MessageID string
 	// New: the message opened the conversation (the greeting goes first).
 	New bool
+	// Always: the robot does not work the conversation; only the keyword
+	// rules that answer always may (AutoReply).
+	Always bool
 }
 
 // Texts the robot says (Chinese first: the customers' language).
@@ -185,14 +210,17 @@ func (r *Robot) Answer(ctx context.Context, t Turn) (handedOver bool, err error)
 	if err != nil {
 		return false, err
 	}
-	var says []string
+	var says []utterance
 	if t.New && s.Greeting != "" {
-		says = append(says, s.Greeting)
+		says = append(says, utterance{reply: conversations.Text(s.Greeting)})
 	}
 	reason := ""
 	answered := false
 	if asks(text, s.handoffWords()) {
 		reason = "asked"
+	} else if kw, ok := r.keyword(ctx, t, text, false); ok {
+		says, answered = append(says, utterance{reply: kw.reply(), answer: &answer{source: SourceKeyword,
+			keywordID: kw.ID, question: text}}), true
 	} else {
 		rep, err := r.brain.Answer(ctx, Question{TenantID: t.TenantID, ChannelID: t.ChannelID,
 			ConversationID: t.ConversationID, Text: text})
@@ -201,19 +229,44 @@ func (r *Robot) Answer(ctx context.Context, t Turn) (handedOver bool, err error)
 			r.log.Warn("robot brain failed; handing over", "conversation", t.ConversationID, "err", err)
 			reason = "robot_error"
 		case rep.Confident:
-			says, answered = append(says, rep.Text), true
+			says, answered = append(says, utterance{reply: conversations.Text(rep.Text), answer: &answer{
+				source: cmp.Or(rep.Source, SourceKB), articleID: rep.ArticleID, question: text}}), true
 		case len(rep.Suggestions) > 0:
-			says = append(says, suggestion(rep.Suggestions))
+			says = append(says, utterance{reply: conversations.Text(suggestion(rep.Suggestions))})
 		default:
-			says = append(says, notKnownText)
+			says = append(says, utterance{reply: conversations.Text(notKnownText)})
 		}
 	}
 	return r.record(ctx, conv, s, says, answered, reason)
 }
 
+// utterance is one message the robot sends, with what answered the
+// customer's question when it is an answer they may rate (nil: a greeting,
+// suggestions, an apology).
+type utterance struct {
+	reply  conversations.Reply
+	answer *answer
+}
+
+// answer is what gave one of the robot's answers, to what question.
+type answer struct {
+	source                         Source
+	articleID, keywordID, question string
+}
+
+// keyword matches the tenant's keyword rules; a failure to read them is
+// logged and leaves the question to the brain.
+func (r *Robot) keyword(ctx context.Context, t Turn, text string, onlyAlways bool) (*Keyword, bool) {
+	kw, ok, err := r.keywords.Match(ctx, t.TenantID, t.ChannelID, text, onlyAlways)
+	if err != nil {
+		r.log.Warn("keyword replies", "tenant", t.TenantID, "err", err)
+	}
+	return kw, ok
+}
+
 // record sends what the robot says and moves its counters in one
 // transaction; a miss too many, or a reason, hands over.
-func (r *Robot) record(ctx context.Context, conv *hub.Conversation, s Settings, says []string, answered bool,
+func (r *Robot) record(ctx context.Context, conv *hub.Conversation, s Settings, says []utterance, answered bool,
 	reason string) (bool, error) {
 	handed := false
 	err := r.k.Write(ctx, func(tx *store.Tx) error {
@@ -232,12 +285,10 @@ func (r *Robot) record(ctx context.Context, conv *hub.Conversation, s Settings, 
 			}
 		}
 		if reason != "" {
-			says = append(says, handoffText)
+			says = append(says, utterance{reply: conversations.Text(handoffText)})
 		}
-		for _, text := range says {
-			if _, err := r.convs.Outgoing(ctx, tx, conv, hub.SenderRobot, "", conversations.Text(text)); err != nil {
-				return err
-			}
+		if err := r.say(ctx, tx, conv, says); err != nil {
+			return err
 		}
 		if reason == "" {
 			const u = `UPDATE robot_conversations SET turns = turns + 1, answered = answered + ?, misses = ?,
@@ -257,6 +308,69 @@ func (r *Robot) record(ctx context.Context, conv *hub.Conversation, s Settings, 
 		return false, fmt.Errorf("robot answer: %w", err)
 	}
 	return handed, nil
+}
+
+// say stores the robot's messages (delivered like an agent's), and what
+// answered each answer, for the customer's "helpful?".
+func (r *Robot) say(ctx context.Context, tx *store.Tx, conv *hub.Conversation, says []utterance) error {
+	for _, u := range says {
+		m, err := r.convs.Outgoing(ctx, tx, conv, hub.SenderRobot, "", u.reply)
+		if err != nil {
+			return err
+		}
+		if u.answer == nil {
+			continue
+		}
+		const q = `INSERT INTO robot_answers (message_id, tenant_id, conversation_id, source, article_id, question)
+			VALUES (?, ?, ?, ?, ?, ?)`
+		a := u.answer
+		if _, err := tx.Exec(ctx, q, m.ID, conv.TenantID, conv.ID, string(a.source), a.articleID,
+			hub.Truncate(a.question, 200)); err != nil {
+			return fmt.Errorf("robot answer: %w", err)
+		}
+		if a.keywordID != "" {
+			if err := hit(ctx, tx, a.keywordID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Always reports whether the tenant has a keyword rule that answers
+// always: then the pipeline hands the robot every customer message
+// (AutoReply), not only those of the conversations it works.
+func (r *Robot) Always(ctx context.Context, tenantID string) bool {
+	on, err := r.keywords.Always(ctx, tenantID)
+	if err != nil {
+		r.log.Warn("keyword replies", "tenant", tenantID, "err", err)
+	}
+	return on
+}
+
+// AutoReply answers a customer message of a conversation the robot does
+// not work with the best keyword rule that answers always, if one matches.
+func (r *Robot) AutoReply(ctx context.Context, t Turn) error {
+	ms, err := r.convs.ByIDs(ctx, []string{t.MessageID})
+	if err != nil || len(ms) != 1 {
+		return fmt.Errorf("robot message %s: %w", t.MessageID, errors.Join(err, hub.ErrNotFound))
+	}
+	kw, ok := r.keyword(ctx, t, ms[0].Text, true)
+	if !ok || ms[0].Direction != hub.DirectionIn {
+		return nil
+	}
+	conv, err := r.convs.ByID(ctx, t.ConversationID)
+	if err != nil {
+		return err
+	}
+	err = r.k.Write(ctx, func(tx *store.Tx) error {
+		return r.say(ctx, tx, conv, []utterance{{reply: kw.reply(), answer: &answer{source: SourceKeyword,
+			keywordID: kw.ID, question: ms[0].Text}}})
+	})
+	if err != nil {
+		return fmt.Errorf("keyword auto-reply: %w", err)
+	}
+	return nil
 }
 
 // asks reports whether the customer asks for a person.

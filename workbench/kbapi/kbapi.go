@@ -37,6 +37,7 @@ func (a API) Mount(agents, admins gin.IRoutes) {
 	admins.DELETE("/kb/unanswered", a.forgetUnanswered)
 	admins.GET("/channels/:id/robot", a.robot)
 	admins.PUT("/channels/:id/robot", a.setRobot)
+	a.mountKeywords(admins)
 }
 
 // item is one search result: the contract's id and score (higher is

@@ -150,6 +150,9 @@ func (p *Platform) customSend(w http.ResponseWriter, r *http.Request) {
 		Image *struct {
 			MediaID string `json:"media_id"`
 		} `json:"image"`
+		News *struct {
+			Articles []Article `json:"articles"`
+		} `json:"news"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, 1<<20)).Decode(&m); err != nil {
 		p.answer(w, r, app, 47001, nil)
@@ -166,6 +169,14 @@ func (p *Platform) customSend(w http.ResponseWriter, r *http.Request) {
 		s.MediaID = m.Image.MediaID
 		if _, ok := p.uploads[s.MediaID]; !ok {
 			code = 40007
+		}
+	case m.MsgType == "news" && m.News != nil:
+		// A customer-service news message carries exactly one article
+		// (图文消息条数限制在1条以内), with a title and a link.
+		if len(m.News.Articles) != 1 || m.News.Articles[0].Title == "" || m.News.Articles[0].URL == "" {
+			code = 45008
+		} else {
+			s.Article = &m.News.Articles[0]
 		}
 	default:
 		code = 40008

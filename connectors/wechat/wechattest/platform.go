@@ -43,7 +43,17 @@ func AppOf(ch *hub.Channel) App {
 // Sent is one customer-service message the fake accepted.
 type Sent struct {
 	AppID, ToUser, MsgType, Text, MediaID string
-	At                                    time.Time
+	// Article is a news message's article (a link card).
+	Article *Article
+	At      time.Time
+}
+
+// Article is one article of a news message (图文消息).
+type Article struct {
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	URL         string `json:"url"`
+	PicURL      string `json:"picurl"`
 }
 
 // Call is one API call the fake answered (accepted or not).
