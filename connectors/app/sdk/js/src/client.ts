@@ -548,6 +548,7 @@ export class Client {
         else if (cv && cv.id && !(cv.id in this.top)) this.top[cv.id] = cv.last_seq || 0
         ms.forEach((m) => this.ingest(m))
         if (cv && cv.id && (cv.last_seq || 0) > (this.top[cv.id] || 0)) this.sync(cv.id, true)
+        this.emit('online', { online: !!f.online })
         this.emit('connection', { state: 'open' })
         this.flush()
         break
@@ -571,6 +572,9 @@ export class Client {
         break
       case 'typing':
         this.emit('typing', { typing: !!f.typing })
+        break
+      case 'online':
+        this.emit('online', { online: !!f.online })
         break
       case 'conversation':
         if (f.conversation) {

@@ -128,6 +128,8 @@ export interface Events {
   connection: { state: ConnectionState; code?: number }
   /** the agent asks for a rating now */
   rate: { conversation_id: string }
+  /** whether an agent can answer now (else offer leaveMessage) */
+  online: { online: boolean }
   /** nobody can answer: show a leave-a-message form */
   offline: { conversation_id: string }
   /** a message the hub refused for good (it left the outbox), or identify refused */

@@ -303,9 +303,11 @@ describe('receive: order, duplicates, gaps, resume', () => {
   it('forwards typing, queue, agent, closed, read and conversation events', async () => {
     const { c, net } = client()
     const ev: [string, unknown][] = []
-    for (const k of ['typing', 'queue', 'agent', 'closed', 'read', 'status', 'offline', 'rate'] as const) c.on(k, (e: unknown) => ev.push([k, e]))
+    for (const k of ['typing', 'queue', 'agent', 'closed', 'read', 'status', 'offline', 'rate', 'online'] as const) c.on(k, (e: unknown) => ev.push([k, e]))
     await c.identify({ userId: 'u1', userHash: 'h' })
     await welcome(net, null)
+    expect(ev.splice(0)).toEqual([['online', { online: false }]])
+    net.ws.recv({ type: 'online', online: true })
     net.ws.recv({ type: 'conversation', conversation: { id: 'c2', status: 'open' } })
     net.ws.recv({ type: 'queue', conversation_id: 'c2', position: 3 })
     net.ws.recv({ type: 'agent', conversation_id: 'c2', name: '小王' })
@@ -313,6 +315,7 @@ describe('receive: order, duplicates, gaps, resume', () => {
     net.ws.recv({ type: 'read', conversation_id: 'c2', seq: 4 })
     net.ws.recv({ type: 'closed', conversation_id: 'c2', rate: true })
     expect(ev).toEqual([
+      ['online', { online: true }],
       ['status', { id: 'c2', status: 'open' }],
       ['queue', { conversation_id: 'c2', position: 3 }],
       ['agent', { conversation_id: 'c2', name: '小王' }],

@@ -1,0 +1,4 @@
+declare module '*?raw' {
+  const src: string
+  export default src
+}
