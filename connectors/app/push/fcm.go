@@ -122,7 +122,7 @@ func fcmError(res *http.Response, raw []byte) error {
 	}
 	e := answerError(ViaFCM, res, strings.TrimSpace(code+" "+a.Error.Message))
 	switch {
-	case code == "UNREGISTERED" || (code == "INVALID_ARGUMENT" && (tokenField || !otherField) && mentionsToken(a.Error.Message, tokenField)):
+	case code == "UNREGISTERED", code == "INVALID_ARGUMENT" && aboutToken(a.Error.Message, tokenField, otherField):
 		e.kind = invalidToken
 	case res.StatusCode == http.StatusUnauthorized:
 		e.kind = authRejected
@@ -130,11 +130,15 @@ func fcmError(res *http.Response, raw []byte) error {
 	return e
 }
 
-// mentionsToken tells an invalid registration token from another invalid
-// argument: FCM says so in the message ("The registration token is not a
-// valid FCM registration token") or names the field.
-func mentionsToken(msg string, field bool) bool {
-	return field || strings.Contains(strings.ToLower(msg), "registration token")
+// aboutToken tells an invalid registration token from another invalid
+// argument (a bad data value, say): the field named is message.token, or
+// none is named and FCM's message speaks of the registration token ("The
+// registration token is not a valid FCM registration token").
+func aboutToken(msg string, tokenField, otherField bool) bool {
+	if tokenField || otherField {
+		return tokenField
+	}
+	return strings.Contains(strings.ToLower(msg), "registration token")
 }
 
 // fetchToken exchanges a signed assertion for an access token.

@@ -20,7 +20,7 @@ import (
 // FCM is a fake of Google's OAuth 2.0 token endpoint (POST /token, the
 // JWT bearer grant) and FCM HTTP v1 (POST /v1/projects/{id}/messages:send).
 // Point push.Options.FCMBase at URL; ServiceAccountJSON names URL+"/token"
-// as its token_uri.
+// as its token_uri (see Audience).
 type FCM struct {
 	checker
 	queue
@@ -28,6 +28,10 @@ type FCM struct {
 	ProjectID, ClientEmail, PrivKeyID string
 	// AccessTokenTTL is the expires_in of the tokens it hands out.
 	AccessTokenTTL time.Duration
+	// Audience is the token_uri its key files name and the aud it wants;
+	// default TokenURI. Set it to Google's to test a relay
+	// (push.Options.OAuthBase) that forwards to the fake.
+	Audience string
 
 	key *rsa.PrivateKey
 	srv *httptest.Server
@@ -83,8 +87,15 @@ func NewFCM(t testing.TB) *FCM {
 	return f
 }
 
-// TokenURI is the token endpoint the service account names.
+// TokenURI is the fake's token endpoint.
 func (f *FCM) TokenURI() string { return f.URL + "/token" }
+
+func (f *FCM) audience() string {
+	if f.Audience != "" {
+		return f.Audience
+	}
+	return f.TokenURI()
+}
 
 // ServiceAccountJSON is a key file for the fake's project, as the Firebase
 // console hands it out.
@@ -94,7 +105,7 @@ func (f *FCM) ServiceAccountJSON() string {
 		"type": "service_account", "project_id": f.ProjectID, "private_key_id": f.PrivKeyID,
 		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
 		"client_email": f.ClientEmail, "client_id": "1" + randHex(10)[:20],
-		"auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": f.TokenURI(),
+		"auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": f.audience(),
 		"auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
 	})
 	return string(b)
@@ -201,8 +212,8 @@ func (f *FCM) checkAssertion(a string) string {
 		return fmt.Sprintf("kid %v is not the key's id", j.Header["kid"])
 	case j.str("iss") != f.ClientEmail:
 		return fmt.Sprintf("iss %q is not the service account", j.str("iss"))
-	case j.str("aud") != f.TokenURI():
-		return fmt.Sprintf("aud %q is not the token_uri %s", j.str("aud"), f.TokenURI())
+	case j.str("aud") != f.audience():
+		return fmt.Sprintf("aud %q is not the token_uri %s", j.str("aud"), f.audience())
 	case !strings.Contains(" "+j.str("scope")+" ", " https://www.googleapis.com/auth/firebase.messaging "):
 		return fmt.Sprintf("scope %q lacks firebase.messaging", j.str("scope"))
 	case !ok1 || !ok2:
