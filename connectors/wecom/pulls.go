@@ -64,6 +64,19 @@ func (p *dbPulls) Want(ctx context.Context, ch *hub.Channel, token string, until
 }
 
 func (p *dbPulls) Acquire(ctx context.Context, channelID, owner string, now time.Time) (pullState, bool, error) {
+	// A read first: while a pull holds a live lease (the common case under
+	// a burst of callbacks) the single SQLite writer is not asked at all.
+	var lease struct {
+		Owner string     `db:"lease_owner"`
+		Until *time.Time `db:"lease_until"`
+	}
+	const peek = `SELECT lease_owner, lease_until FROM wecom_kf_sync WHERE channel_id = ?`
+	if err := p.s.Get(ctx, &lease, peek, channelID); err != nil {
+		return pullState{}, false, fmt.Errorf("read wecom_kf lease: %w", err)
+	}
+	if lease.Owner != "" && lease.Until != nil && now.Before(*lease.Until) {
+		return pullState{}, false, nil
+	}
 	const q = `UPDATE wecom_kf_sync SET lease_owner = ?, lease_until = ?
 		WHERE channel_id = ? AND (lease_owner = '' OR lease_until IS NULL OR lease_until < ?)`
 	n, err := p.s.Exec(ctx, q, owner, now.Add(leaseFor).UTC(), channelID, now.UTC())
