@@ -71,6 +71,8 @@ export class Client {
   private waits: Record<string, [(v: { client_msg_id: string }) => void, (e: Error) => void][]> = {}
   private restBusy = false
   private fresh = false
+  /** ends the wait between two identify attempts */
+  private wake?: () => void
   private typed = ''
   private typingSent = ''
   private typingTimer?: ReturnType<typeof setTimeout>
@@ -134,6 +136,7 @@ export class Client {
     this.fresh = true
     this.sess = undefined
     this.authing = undefined
+    if (this.wake) this.wake()
     if (user !== this.user) {
       this.drop()
       this.user = user
@@ -173,7 +176,7 @@ export class Client {
     let a!: Promise<Session>
     a = this.authing = (async () => {
       for (;;) {
-        if (this.stopped) throw new KefuError('closed', 'client closed')
+        if (this.stopped || this.authing !== a) throw new KefuError('closed', 'client closed')
         if (!this.fresh && typeof this.src === 'function')
           try {
             this.ident = await this.src()
@@ -209,7 +212,14 @@ export class Client {
           throw e
         }
         this.emit('connection', { state: 'offline' })
-        await new Promise((res) => (this.retry = setTimeout(res, this.backoff())))
+        await new Promise<void>((res) => {
+          const t = setTimeout(res, this.backoff())
+          this.wake = () => {
+            clearTimeout(t)
+            res()
+          }
+        })
+        this.wake = undefined
       }
     })()
     const clear = () => {
@@ -488,11 +498,9 @@ export class Client {
    */
   resume(): void {
     if (this.stopped || !this.ident) return
-    if (!this.ws) {
-      this.tries = 0
-      this.connect()
-      return
-    }
+    this.tries = 0
+    if (this.wake) return this.wake()
+    if (!this.ws) return this.connect()
     const at = Date.now()
     this.frame({ type: 'ping' })
     setTimeout(() => {
@@ -648,6 +656,7 @@ export class Client {
   private stop(): void {
     this.stopped = true
     this.drop()
+    if (this.wake) this.wake()
   }
 
   /** Closes the socket and stops reconnecting; the outbox stays in storage. */

@@ -65,6 +65,42 @@ describe('identify', () => {
     expect(last(net.posts('/identify')).body).toMatchObject({ jwt: 'x.eyJzdWIiOiJ1NDIifQ.y' })
   })
 
+  it('coming back online (resume) retries identify at once; the socket follows', async () => {
+    const net = new FakeNet()
+    const ok = net.route
+    let offline = true
+    net.route = (m, p, b) => (offline ? 'offline' : ok(m, p, b))
+    let resume = () => {}
+    net.lifecycle = (fn) => (resume = fn)
+    const { c } = client(net)
+    let done = false
+    c.identify({ userId: 'u1', userHash: 'h' }).then(() => (done = true))
+    for (let i = 0; i < 5; i++) await tick(20000) // the waits grow to 30 s
+    const n = net.requests.length
+    offline = false
+    resume()
+    await tick(0)
+    expect(net.requests.length).toBe(n + 1)
+    expect(done).toBe(true)
+    expect(net.sockets).toHaveLength(1)
+  })
+
+  it('close() while identify waits to retry ends it (rejects), and identify again starts anew', async () => {
+    const net = new FakeNet()
+    const ok = net.route
+    let offline = true
+    net.route = (m, p, b) => (offline ? 'offline' : ok(m, p, b))
+    const { c } = client(net)
+    const first = c.identify({ userId: 'u1', userHash: 'h' })
+    await tick(0)
+    c.close()
+    await expect(first).rejects.toMatchObject({ code: 'closed' })
+    offline = false
+    await expect(c.identify({ userId: 'u1', userHash: 'h' })).resolves.toMatchObject({ token: 'tok1' })
+    await tick(60000)
+    expect(net.posts('/identify')).toHaveLength(2)
+  })
+
   it('anonymous users keep one device id across restarts', async () => {
     const st = memoryStorage()
     const a = client(new FakeNet(), st)
@@ -138,7 +174,7 @@ describe('send and the outbox', () => {
     const off = new FakeNet()
     off.route = () => 'offline'
     const first = client(off, st)
-    first.c.identify({ userId: 'u1', userHash: 'h' })
+    first.c.identify({ userId: 'u1', userHash: 'h' }).catch(() => {}) // rejected by close()
     first.c.send('写在地铁里')
     await tick()
     first.c.close()
@@ -164,7 +200,7 @@ describe('send and the outbox', () => {
     const off = new FakeNet()
     off.route = () => 'offline'
     const a = client(off, st)
-    a.c.identify({ userId: 'u1', userHash: 'h' })
+    a.c.identify({ userId: 'u1', userHash: 'h' }).catch(() => {}) // rejected by close()
     a.c.send('mine')
     await tick()
     a.c.close()
