@@ -22,6 +22,7 @@ import (
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/connectors/api"
 	"github.com/kefu-hub/kefu/connectors/app"
+	"github.com/kefu-hub/kefu/connectors/app/push"
 	"github.com/kefu-hub/kefu/connectors/qq"
 	"github.com/kefu-hub/kefu/connectors/web"
 	"github.com/kefu-hub/kefu/connectors/wechat"
@@ -58,7 +59,7 @@ import (
 func kinds(cfg configs.Config) connectors.Kinds {
 	return connectors.Kinds{api.Kind, wechat.Kind(cfg.WechatAPIBase), weibo.Kind(cfg.WeiboAPIBase),
 		qq.Kind(cfg.QQAPIBase, cfg.QQReplyWindow.Duration, cfg.QQGroupReplyWindow.Duration), wecom.Kind(cfg.WecomAPIBase), web.Kind,
-		app.Kind(nil)}
+		app.Kind(push.Options{FCMBase: cfg.FCMAPIBase, APNsBase: cfg.APNsAPIBase, OAuthBase: cfg.FCMOAuthBase})}
 }
 
 func logger(cfg configs.Config) *slog.Logger {

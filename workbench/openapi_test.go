@@ -12,6 +12,7 @@ import (
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/connectors/api"
 	"github.com/kefu-hub/kefu/connectors/app"
+	"github.com/kefu-hub/kefu/connectors/app/push"
 	"github.com/kefu-hub/kefu/connectors/qq"
 	"github.com/kefu-hub/kefu/connectors/web"
 	"github.com/kefu-hub/kefu/connectors/wechat"
@@ -51,7 +52,7 @@ func engineWithEveryRoute() *Server {
 	return New(Deps{
 		Metrics: metrics.New(func() float64 { return 0 }),
 		Connectors: connectors.Kinds{api.Kind, wechat.Kind(""), weibo.Kind(""), qq.Kind("", 0, 0), wecom.Kind(""), web.Kind,
-			app.Kind(nil)}.Build(connectors.Deps{}),
+			app.Kind(push.Options{})}.Build(connectors.Deps{}),
 	})
 }
 

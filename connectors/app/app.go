@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/connectors/app/push"
 	"github.com/kefu-hub/kefu/connectors/custsock"
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/contacts"
@@ -20,14 +21,14 @@ import (
 
 // Connector implements the app channel.
 type Connector struct {
-	deps   connectors.Deps
-	users  *users
-	pusher Pusher
-	limits *custsock.Limiter
-	names  *custsock.Names
-	proj   custsock.Projector
-	hub    *dispatcher
-	socks  sync.WaitGroup
+	deps    connectors.Deps
+	users   *users
+	pushers *push.Pushers
+	limits  *custsock.Limiter
+	names   *custsock.Names
+	proj    custsock.Projector
+	hub     *dispatcher
+	socks   sync.WaitGroup
 }
 
 var (
@@ -41,15 +42,22 @@ var (
 
 // Kind is the app channel. Agent messages reach open app sockets from the
 // event stream, and go through the delivery queue too: its one delivery per
-// message is where a user with no open socket gets exactly one push.
-// pusher sends them (nil: pushes are not configured on this hub).
-func Kind(pusher Pusher) connectors.Kind {
-	return connectors.Kind{Type: "app", New: func(d connectors.Deps) connectors.Connector { return New(d, pusher) }}
+// message is where a user with no open socket gets exactly one push, sent
+// with opts (the push services' bases; the hub's HTTP client and shared
+// tokens are filled in).
+func Kind(opts push.Options) connectors.Kind {
+	return connectors.Kind{Type: "app", New: func(d connectors.Deps) connectors.Connector { return New(d, opts) }}
 }
 
 // New returns the app channel connector.
-func New(d connectors.Deps, pusher Pusher) *Connector {
-	c := &Connector{deps: d, pusher: pusher, limits: custsock.NewLimiter()}
+func New(d connectors.Deps, opts push.Options) *Connector {
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = d.HTTP
+	}
+	if opts.Tokens == nil {
+		opts.Tokens = d.Tokens
+	}
+	c := &Connector{deps: d, pushers: push.NewPushers(opts), limits: custsock.NewLimiter()}
 	if d.Store != nil {
 		c.users = &users{k: d.Store, contacts: contacts.New(d.Store)}
 	}
@@ -83,10 +91,13 @@ func (c *Connector) Setup(ch *hub.Channel, raw json.RawMessage, rotate bool) err
 	}
 	s := parseSecrets(ch.Secret)
 	switch {
-	case s.current == "":
-		s = secrets{current: newSecret()}
+	case s.Current == "":
+		s.Current = newSecret()
 	case rotate:
-		s = secrets{current: newSecret(), previous: s.current, until: c.now().Add(previousValid)}
+		s.Current, s.Previous, s.Until = newSecret(), s.Current, c.now().Add(previousValid).Unix()
+	}
+	if err := s.setPush(&cfg); err != nil {
+		return err
 	}
 	ch.Secret = s.String()
 	ch.WantsEvents = false
@@ -112,7 +123,7 @@ func (c *Connector) Info(ch *hub.Channel) map[string]any {
 // secret their server signs user ids with, and the API's base URL.
 func (c *Connector) InfoAt(ch *hub.Channel, base string) map[string]any {
 	cfg := parseConfig(ch.Config)
-	return map[string]any{"app_key": ch.ID, "identity_secret": parseSecrets(ch.Secret).current,
+	return map[string]any{"app_key": ch.ID, "identity_secret": parseSecrets(ch.Secret).Current,
 		"identity": string(cfg.Identity), "base_url": base, "base_path": "/app/v1/" + ch.ID,
 		"user_hash": "hex(HMAC-SHA256(identity_secret, user_id))"}
 }

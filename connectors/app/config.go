@@ -2,11 +2,11 @@ package app
 
 import (
 	"encoding/json"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/kefu-hub/kefu/connectors/app/push"
 	"github.com/kefu-hub/kefu/connectors/custsock"
 	"github.com/kefu-hub/kefu/hub"
 )
@@ -75,42 +75,62 @@ func parseConfig(raw json.RawMessage) Config {
 	return c
 }
 
-// secrets are a channel's identity secrets: the current one, and after a
-// rotation the previous one with when it stops being accepted. They are kept
-// together in the channel's sealed secret as "current[ previous unix]".
+// secrets are what an app channel keeps sealed (in the channel's secret):
+// the identity secret, after a rotation the previous one with when it stops
+// being accepted, and the push config with its keys (the channel's config
+// shows it without them: push.Config.Public).
 type secrets struct {
-	current, previous string
-	until             time.Time
+	Current  string       `json:"identity"`
+	Previous string       `json:"previous,omitempty"`
+	Until    int64        `json:"until,omitempty"` // unix seconds
+	Push     *push.Config `json:"push,omitempty"`
 }
 
 // previousValid is how long a rotated-away identity secret stays valid.
 const previousValid = 24 * time.Hour
 
 func parseSecrets(s string) secrets {
-	f := strings.Fields(s)
-	out := secrets{}
-	if len(f) > 0 {
-		out.current = f[0]
+	var out secrets
+	if strings.HasPrefix(s, "{") {
+		_ = json.Unmarshal([]byte(s), &out)
+		return out
 	}
-	if len(f) == 3 {
-		if n, err := strconv.ParseInt(f[2], 10, 64); err == nil {
-			out.previous, out.until = f[1], time.Unix(n, 0)
-		}
-	}
+	out.Current = s // a bare identity secret
 	return out
 }
 
 func (s secrets) String() string {
-	if s.previous == "" {
-		return s.current
-	}
-	return s.current + " " + s.previous + " " + strconv.FormatInt(s.until.Unix(), 10)
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
-// valid are the secrets accepted at now, the current one first.
+// valid are the identity secrets accepted at now, the current one first.
 func (s secrets) valid(now time.Time) []string {
-	if s.previous != "" && now.Before(s.until) {
-		return []string{s.current, s.previous}
+	if s.Previous != "" && now.Unix() < s.Until {
+		return []string{s.Current, s.Previous}
 	}
-	return []string{s.current}
+	return []string{s.Current}
+}
+
+// setPush takes the push config an admin saved: validated, with the keys an
+// update left out kept from before; the channel's config shows it without
+// them.
+func (s *secrets) setPush(cfg *Config) error {
+	if cfg.Push == nil {
+		s.Push = nil
+		return nil
+	}
+	var pc push.Config
+	if err := json.Unmarshal(cfg.Push, &pc); err != nil {
+		return hub.Invalid("config.push: %v", err)
+	}
+	if s.Push != nil {
+		pc = pc.KeepSecrets(*s.Push)
+	}
+	if err := pc.Validate(); err != nil {
+		return hub.Invalid("%v", err)
+	}
+	s.Push = &pc
+	cfg.Push, _ = json.Marshal(pc.Public())
+	return nil
 }

@@ -163,7 +163,7 @@ func (d *dispatcher) run(ctx context.Context) {
 }
 
 // ping asks every socket whose ping is due for one; it returns the ids of
-// the sockets held.
+// the sockets held whose apps are in the foreground (present).
 func (d *dispatcher) ping(now time.Time) []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -171,10 +171,19 @@ func (d *dispatcher) ping(now time.Time) []string {
 	for _, set := range d.byUser {
 		for s := range set {
 			s.out.Ping(now)
-			ids = append(ids, s.id)
+			if !s.bg {
+				ids = append(ids, s.id)
+			}
 		}
 	}
 	return ids
+}
+
+// setBackground records whether a socket's app is in the background.
+func (d *dispatcher) setBackground(s *appSocket, bg bool) {
+	d.mu.Lock()
+	s.bg = bg
+	d.mu.Unlock()
 }
 
 // Conns is the number of app sockets open on this process.

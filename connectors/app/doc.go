@@ -94,6 +94,9 @@
 //	{"type":"rate","conversation_id","score","comment"} → {"type":"ack","rate":conversation_id}
 //	{"type":"read","conversation_id","seq"}
 //	{"type":"ping"}                        → {"type":"pong","conversation_id","last_seq","status"}
+//	{"type":"background"} / {"type":"foreground"}  the app left / came back to the foreground:
+//	      while in the background the user counts as unreachable and agent messages are
+//	      also pushed (a backgrounded socket may die without a close)
 //
 // Server → client:
 //
@@ -118,10 +121,16 @@
 //
 // # Push
 //
-// An agent's (or an automatic) message to a user with no open app socket on
-// any hub process is sent once as a push notification to the user's
-// registered tokens through the channel's push config (connectors/app/push:
-// FCM HTTP v1, APNs, or a signed webhook to the company's own push service).
-// Tokens the provider reports invalid are removed; the last result is shown
-// to agents beside the conversation.
+// An agent's (or an automatic) message to a user who had no app socket open
+// in the foreground on any hub process when it was written (and opened none
+// since) is sent once as a push notification to the user's registered
+// tokens through the channel's push config (connectors/app/push: FCM HTTP
+// v1, APNs, or a signed webhook to the company's own push service). The
+// push config's keys are sealed with the channel's secrets; the channel's
+// config shows it without them, and an update that leaves a key out keeps
+// it. Tokens the provider reports invalid are removed; agents see the
+// user's device, traits, online state and last push result beside the
+// conversation (GET /api/v1/contacts/{id}/app). A socket that dies without
+// a close (an app killed in the background) counts for up to 90 s: apps
+// send "background" before they go.
 package app

@@ -115,7 +115,7 @@ func tokenKey(secret, channelID string) string {
 func mintToken(ch *hub.Channel, u user) string {
 	b, _ := json.Marshal(u)
 	p := base64.RawURLEncoding.EncodeToString(b)
-	key := tokenKey(parseSecrets(ch.Secret).current, ch.ID)
+	key := tokenKey(parseSecrets(ch.Secret).Current, ch.ID)
 	return "at1." + p + "." + base64.RawURLEncoding.EncodeToString(mac(key, p)[:24])
 }
 

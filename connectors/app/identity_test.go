@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/connectors/app/push"
 	"github.com/kefu-hub/kefu/hub"
 )
 
@@ -13,22 +14,22 @@ func TestUserHashAndRotation(t *testing.T) {
 	if h := UserHash("asec_demo", "42"); h != readmeHash {
 		t.Fatalf("hash %q", h)
 	}
-	c := New(testDeps(), nil)
+	c := New(testDeps(), push.Options{})
 	ch := &hub.Channel{ID: "ch_1"}
 	if err := c.Setup(ch, nil, false); err != nil {
 		t.Fatal(err)
 	}
-	old := parseSecrets(ch.Secret).current
+	old := parseSecrets(ch.Secret).Current
 	tok := mintToken(ch, user{ChannelID: ch.ID, Ext: "u:42", Exp: time.Now().Add(time.Hour).Unix()})
 	if err := c.Setup(ch, ch.Config, true); err != nil {
 		t.Fatal(err)
 	}
 	s := parseSecrets(ch.Secret)
-	if s.current == old || s.previous != old {
+	if s.Current == old || s.Previous != old {
 		t.Fatalf("rotated secrets %+v", s)
 	}
 	now := time.Now()
-	if !validHash(s.valid(now), "42", UserHash(old, "42")) || !validHash(s.valid(now), "42", UserHash(s.current, "42")) {
+	if !validHash(s.valid(now), "42", UserHash(old, "42")) || !validHash(s.valid(now), "42", UserHash(s.Current, "42")) {
 		t.Fatal("both secrets are valid right after a rotation")
 	}
 	if _, ok := readToken(ch, tok, now); !ok {
@@ -41,7 +42,7 @@ func TestUserHashAndRotation(t *testing.T) {
 	if _, ok := readToken(ch, tok, later); ok {
 		t.Fatal("a token of the previous secret is valid a day later")
 	}
-	if validHash(s.valid(now), "42", "") || validHash(s.valid(now), "43", UserHash(s.current, "42")) {
+	if validHash(s.valid(now), "42", "") || validHash(s.valid(now), "43", UserHash(s.Current, "42")) {
 		t.Fatal("a wrong hash passed")
 	}
 }

@@ -6,51 +6,22 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kefu-hub/kefu/connectors/app/push"
 	"github.com/kefu-hub/kefu/hub"
 )
 
-// Pusher sends notifications through an app channel's push config
-// (connectors/app/push: FCM HTTP v1, APNs, a signed webhook). It retries
-// what is worth retrying itself and reports each token's outcome.
-type Pusher interface {
-	Push(ctx context.Context, ch *hub.Channel, config json.RawMessage, targets []PushToken, n Notification) []PushResult
-}
-
-// Notification is what a push shows and carries.
-type Notification struct {
-	Title string
-	Body  string
-	// CollapseID lets the device replace a notification with a newer one
-	// of the same message (the message id).
-	CollapseID     string
-	Badge          int // unread agent messages in the conversation
-	ConversationID string
-	MessageID      string
-	Seq            int64
-	ContactID      string
-}
-
-// PushResult is one token's outcome.
-type PushResult struct {
-	Token string
-	OK    bool
-	// Invalid marks a token the provider says is gone (unregistered app,
-	// expired token): it is removed.
-	Invalid bool
-	Err     string
-}
-
 // Send is the app channel's delivery of an agent's (or an automatic)
-// message: a user with an app socket open on any hub process has it from
-// the event stream already; one without gets exactly one push (the
-// delivery queue calls Send once per message, and pushes are not retried
-// from here: the pusher retries itself).
+// message: a user with an app socket open on any hub process when it was
+// written has it from the event stream (one who connected since, from the
+// welcome); one without gets exactly one push (the
+// delivery queue calls Send once per message, and a push is not retried
+// from here: the push senders retry what is worth retrying themselves).
 func (c *Connector) Send(ctx context.Context, ch *hub.Channel, out *hub.Outbound) hub.SendResult {
 	if out.Kind == hub.OutboundEvent || out.Message == nil || out.Contact == nil || c.users == nil {
 		return hub.SendResult{}
 	}
 	ext := out.Contact.ExternalID
-	present, err := c.users.present(ctx, ch.ID, ext)
+	present, err := c.users.present(ctx, ch.ID, ext, out.Message.CreatedAt)
 	if err != nil {
 		return hub.SendResult{Err: fmt.Errorf("app presence: %w", err)}
 	}
@@ -61,17 +32,26 @@ func (c *Connector) Send(ctx context.Context, ch *hub.Channel, out *hub.Outbound
 	if err != nil {
 		return hub.SendResult{Err: err}
 	}
-	cfg, p := parseConfig(ch.Config), pushes{c}
+	s, p := parseSecrets(ch.Secret), pushes{c}
 	switch {
 	case len(tokens) == 0:
 		p.record(ctx, ch.ID, ext, "no_token")
 		return hub.SendResult{}
-	case c.pusher == nil || cfg.Push == nil:
+	case s.Push == nil:
 		p.record(ctx, ch.ID, ext, "not_configured")
 		return hub.SendResult{}
 	}
-	res := c.pusher.Push(ctx, ch, cfg.Push, tokens, p.notification(ctx, ch, out))
-	p.settle(ctx, ch, ext, res)
+	raw, _ := json.Marshal(s.Push)
+	pusher, err := c.pushers.For(ch.ID, raw)
+	if err != nil {
+		p.record(ctx, ch.ID, ext, err.Error())
+		return hub.SendResult{}
+	}
+	targets := make([]push.Target, len(tokens))
+	for i, t := range tokens {
+		targets[i] = push.Target{Platform: t.Platform, Token: t.Token, Provider: t.Provider}
+	}
+	p.settle(ctx, ch, ext, pusher.Send(ctx, targets, p.notification(ctx, ch, out)))
 	return hub.SendResult{}
 }
 
@@ -79,17 +59,17 @@ func (c *Connector) Send(ctx context.Context, ch *hub.Channel, out *hub.Outbound
 type pushes struct{ *Connector }
 
 // settle removes invalid tokens and records the outcome.
-func (c pushes) settle(ctx context.Context, ch *hub.Channel, ext string, res []PushResult) {
+func (c pushes) settle(ctx context.Context, ch *hub.Channel, ext string, res []push.Result) {
 	var invalid, errs []string
 	sent := 0
 	for _, r := range res {
-		switch {
-		case r.OK:
+		switch r.Outcome {
+		case push.Delivered:
 			sent++
-		case r.Invalid:
+		case push.InvalidToken:
 			invalid = append(invalid, r.Token)
 		default:
-			errs = append(errs, r.Err)
+			errs = append(errs, fmt.Sprint(r.Err))
 		}
 	}
 	if err := c.users.dropTokens(ctx, ch.ID, invalid); err != nil {
@@ -112,8 +92,9 @@ func (c pushes) record(ctx context.Context, channelID, ext, result string) {
 }
 
 // notification is the push for a message: the sender's name and the
-// message (or what it carries), the conversation's unread count as badge.
-func (c pushes) notification(ctx context.Context, ch *hub.Channel, out *hub.Outbound) Notification {
+// message (or what it carries), the conversation's unread count as badge,
+// collapsing on the message (a retry replaces, never adds).
+func (c pushes) notification(ctx context.Context, ch *hub.Channel, out *hub.Outbound) push.Notification {
 	m := out.Message
 	title := ch.Name
 	if m.SenderType == hub.SenderAgent {
@@ -121,15 +102,15 @@ func (c pushes) notification(ctx context.Context, ch *hub.Channel, out *hub.Outb
 			title = name
 		}
 	}
-	body := hub.Bounded(m.Text, 120)
+	body := m.Text
 	if strings.TrimSpace(body) == "" {
 		body = map[string]string{"image": "[图片]"}[m.Type]
 		if body == "" {
 			body = "[文件]"
 		}
 	}
-	n := Notification{Title: title, Body: body, CollapseID: m.ID, ConversationID: m.ConversationID, MessageID: m.ID,
-		Seq: m.Seq, ContactID: out.Contact.ID, Badge: 1}
+	n := push.Notification{ID: m.ID, ConversationID: m.ConversationID, Title: title, Body: body, CollapseID: m.ID, Badge: 1,
+		Data: map[string]string{"message_id": m.ID, "seq": fmt.Sprint(m.Seq), "contact_id": out.Contact.ID}}
 	reads, err := c.users.reads(ctx, []string{m.ConversationID})
 	if err == nil {
 		conv := &hub.Conversation{ID: m.ConversationID, LastSeq: m.Seq}

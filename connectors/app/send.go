@@ -169,7 +169,7 @@ func (c *Connector) upload(g *gin.Context, ch *hub.Channel, u *user) {
 }
 
 func fileSig(ch *hub.Channel, fileID string) string {
-	return base64.RawURLEncoding.EncodeToString(mac(parseSecrets(ch.Secret).current, "file\x00"+ch.ID+"\x00"+fileID)[:15])
+	return base64.RawURLEncoding.EncodeToString(mac(parseSecrets(ch.Secret).Current, "file\x00"+ch.ID+"\x00"+fileID)[:15])
 }
 
 // FileURL is where the app loads a file of its user's conversation

@@ -42,6 +42,7 @@ type appSocket struct {
 	out *custsock.Conn
 	ctx context.Context
 	end context.CancelFunc
+	bg  bool // the app is in the background (dispatcher.mu)
 }
 
 // helloFrame and the frames after it (connectors/app/doc.go).
@@ -216,6 +217,15 @@ func (c sockets) frame(s *appSocket, b []byte) {
 			return
 		}
 		s.out.SendJSON(map[string]any{"type": "ack", "rate": f.ConversationID})
+	case "background", "foreground":
+		// An app going to the background stops counting as reachable (its
+		// socket may die silently there): agent messages are pushed.
+		c.hub.setBackground(s, f.Type == "background")
+		if f.Type == "background" {
+			c.users.depart(ctx, s.id)
+		} else if err := c.users.arrive(ctx, s.id, s.ch.ID, s.u.Ext); err != nil {
+			c.deps.Log.Debug("app socket presence", "err", err)
+		}
 	case "ping":
 		c.pong(ctx, s)
 	default:

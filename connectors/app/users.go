@@ -35,6 +35,8 @@ func (d *Device) clean() error {
 type Profile struct {
 	ChannelID    string      `db:"channel_id" json:"channel_id"`
 	ContactID    string      `db:"contact_id" json:"contact_id"`
+	Ext          string      `db:"contact_external_id" json:"-"`
+	Online       bool        `db:"-" json:"online"` // an app socket is open, the app in the foreground
 	Traits       hub.RawJSON `db:"traits" json:"traits"`
 	Platform     string      `db:"platform" json:"platform"`
 	OS           string      `db:"os" json:"os"`
@@ -165,7 +167,7 @@ func (s *users) pushed(ctx context.Context, channelID, ext, result string) error
 // contact never identified through an app channel of the tenant).
 func (s *users) profile(ctx context.Context, tenantID, contactID string) (*Profile, error) {
 	var ps []Profile
-	const q = `SELECT channel_id, contact_id, traits, platform, os, app_version, model, identified_at, push_result, push_at
+	const q = `SELECT channel_id, contact_id, contact_external_id, traits, platform, os, app_version, model, identified_at, push_result, push_at
 		FROM app_users WHERE tenant_id = ? AND contact_id = ? ORDER BY identified_at DESC LIMIT 1`
 	if err := s.k.Select(ctx, &ps, q, tenantID, contactID); err != nil {
 		return nil, fmt.Errorf("app user: %w", err)
@@ -174,6 +176,11 @@ func (s *users) profile(ctx context.Context, tenantID, contactID string) (*Profi
 		return nil, hub.ErrNotFound
 	}
 	p := &ps[0]
+	online, err := s.present(ctx, p.ChannelID, p.Ext, s.k.Now())
+	if err != nil {
+		return nil, err
+	}
+	p.Online = online
 	const qt = `SELECT t.platform, t.provider, t.token, t.created_at FROM app_push_tokens t JOIN app_users u ON
 		u.channel_id = t.channel_id AND u.contact_external_id = t.contact_external_id
 		WHERE u.tenant_id = ? AND u.contact_id = ? ORDER BY t.created_at DESC`

@@ -116,6 +116,10 @@ func (k *Socket) Send(clientID, text string) error {
 	return k.write(map[string]any{"type": "message", "client_id": clientID, "text": text})
 }
 
+// State tells the hub the app went to the "background" (agent messages are
+// then pushed as well) or came back to the "foreground".
+func (k *Socket) State(state string) error { return k.write(map[string]any{"type": state}) }
+
 // Typing tells the agent the user is typing ("" = stopped).
 func (k *Socket) Typing(text string) error {
 	return k.write(map[string]any{"type": "typing", "text": text})
