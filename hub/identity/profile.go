@@ -169,17 +169,17 @@ func (s *Agents) SetProfile(ctx context.Context, a *hub.Agent, name *string, p P
 }
 
 // ErrWrongPassword is a password change whose current password is wrong.
-var ErrWrongPassword = hub.Invalid("the current password is wrong")
+var ErrWrongPassword = hub.Coded("wrong_current_password", hub.Invalid("the current password is wrong"))
 
 // ChangePassword sets the agent's new password once their current one is
 // checked, and ends every other session of theirs (keep: the hash of the
 // session's token that asked, which stays signed in).
 func (s *Agents) ChangePassword(ctx context.Context, a *hub.Agent, current, next, keep string) error {
 	if len(next) < 8 {
-		return hub.Invalid("password must be at least 8 characters")
+		return hub.Coded("password_too_short", hub.Invalid("password must be at least 8 characters"))
 	}
 	if next == current {
-		return hub.Invalid("the new password must differ from the current one")
+		return hub.Coded("password_unchanged", hub.Invalid("the new password must differ from the current one"))
 	}
 	var hash string
 	if err := s.k.Get(ctx, &hash, `SELECT password_hash FROM agents WHERE tenant_id = ? AND id = ?`, a.TenantID, a.ID); err != nil {

@@ -2,6 +2,28 @@
 // in sessionStorage: it dies with the tab and is never sent as a cookie.
 const TOKEN_KEY = 'kefu.token'
 
+// Profile is what an agent sets for themselves (GET/PUT /me/profile).
+export interface Timed {
+  enabled: boolean
+  after_seconds: number
+  text: string
+}
+export interface Profile {
+  phone: string
+  signature: string
+  notify: { sound_assigned: boolean; sound_message: boolean; desktop: boolean }
+  greeting: Timed
+  still_checking: Timed
+}
+export interface ProfileView {
+  name: string
+  email: string
+  employee_no: string
+  role: string
+  groups: string[]
+  profile: Profile
+}
+
 export interface Agent {
   id: string
   name: string
@@ -270,6 +292,9 @@ export const api = {
   logout: () => call('POST', '/auth/logout'),
   me: () => call<Agent>('GET', '/me'),
   setStatus: (status: string) => call<{ status: string }>('PUT', '/me/status', { status }),
+  profile: () => call<ProfileView>('GET', '/me/profile'),
+  putProfile: (p: Profile & { name?: string }) => call<ProfileView>('PUT', '/me/profile', p),
+  changePassword: (current_password: string, new_password: string) => call('POST', '/me/password', { current_password, new_password }),
   totpSetup: () => call<{ secret: string; otpauth_url?: string; uri?: string; url?: string }>('POST', '/me/totp/setup', {}),
   totpEnable: (code: string) => call('POST', '/me/totp/enable', { code }),
   totpDisable: (code: string) => call('POST', '/me/totp/disable', { code }),

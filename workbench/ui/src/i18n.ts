@@ -657,9 +657,9 @@ export function setLocale(l: Locale): Promise<void> {
 }
 
 // has reports whether a key (built at run time, e.g. from an error code)
-// is in the table.
+// is in the table, or among the texts a loaded page added (addTexts).
 export function has(key: string): key is MessageKey {
-  return Object.prototype.hasOwnProperty.call(dict, key)
+  return Object.prototype.hasOwnProperty.call(dict, key) || Object.prototype.hasOwnProperty.call(extra, key)
 }
 
 // Pages in chunks of their own bring their texts along (console/*.i18n.ts,

@@ -7,8 +7,10 @@ let audio: AudioContext | null = null
 let blinkTimer: number | undefined
 let baseTitle = document.title
 
-export function beep() {
-  if (!prefs.sound) return
+// beep sounds for a customer's message, or with assigned for a
+// conversation assigned to (or waiting for) the agent; each has its switch.
+export function beep(assigned = false) {
+  if (!(assigned ? prefs.soundAssigned : prefs.sound)) return
   try {
     audio ??= new AudioContext()
     const o = audio.createOscillator()
