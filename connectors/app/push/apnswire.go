@@ -29,7 +29,7 @@ type apsAlert struct {
 // conversation), conversation_id and notification_id, and the data keys;
 // the body is cut further when the whole would pass 4 KB.
 func apnsBody(n Notification) ([]byte, error) {
-	for {
+	encode := func(n Notification) []byte {
 		m := make(map[string]any, len(n.Data)+3)
 		for k, v := range n.Data {
 			m[k] = v
@@ -37,17 +37,26 @@ func apnsBody(n Notification) ([]byte, error) {
 		m["aps"] = aps{Alert: &apsAlert{Title: n.Title, Body: n.Body}, Badge: n.Badge, Sound: "default", ThreadID: n.ConversationID}
 		m["conversation_id"] = n.ConversationID
 		m["notification_id"] = n.ID
-		b, err := json.Marshal(m)
-		if err != nil {
-			return nil, fmt.Errorf("encode apns payload: %w", err)
-		}
-		over := len(b) - apnsMaxPayload
+		b, _ := json.Marshal(m) // strings and ints always marshal
+		return b
+	}
+	n, err := fit(n, func(n Notification) int { return len(encode(n)) }, apnsMaxPayload)
+	if err != nil {
+		return nil, fmt.Errorf("apns payload: %w", err)
+	}
+	return encode(n), nil
+}
+
+// fit cuts n's body until size(n) is within limit bytes.
+func fit(n Notification, size func(Notification) int, limit int) (Notification, error) {
+	for {
+		over := size(n) - limit
 		if over <= 0 {
-			return b, nil
+			return n, nil
 		}
 		runes := utf8.RuneCountInString(n.Body)
 		if runes <= 1 {
-			return nil, fmt.Errorf("apns payload is %d bytes even without the body: fewer data keys", len(b))
+			return n, fmt.Errorf("%d bytes over the %d-byte limit even without the body: fewer data keys", over, limit)
 		}
 		n.Body = cut(n.Body, max(1, runes-over/3-1))
 	}

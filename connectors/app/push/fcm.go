@@ -53,6 +53,10 @@ func newFCMSender(sa *serviceAccount, o Options) *fcmSender {
 func (f *fcmSender) name() string { return ViaFCM }
 
 func (f *fcmSender) send(ctx context.Context, t Target, n Notification) error {
+	n, err := fit(n, fcmPayloadSize, fcmMaxPayload)
+	if err != nil {
+		return fmt.Errorf("fcm message: %w", err)
+	}
 	body, err := json.Marshal(fcmMessage{Message: f.message(t, n)})
 	if err != nil {
 		return fmt.Errorf("encode fcm message: %w", err)

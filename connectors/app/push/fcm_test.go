@@ -2,6 +2,7 @@ package push_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,5 +98,19 @@ func TestFCMDropsReservedDataKeys(t *testing.T) {
 	}
 	if d := fcm.Delivered()[0].Data; d["order"] != "12" || len(d) != 3 {
 		t.Fatalf("data %v", d)
+	}
+}
+
+func TestFCMLongBodyStillFits(t *testing.T) {
+	fcm := pushtest.NewFCM(t)
+	p, _ := newPusher(t, push.Config{FCM: fcm.Config()}, nil, fcm)
+	n := note
+	n.Body = strings.Repeat("物流信息更新", 1000)
+	n.Data = map[string]string{"order": strings.Repeat("x", 1500)}
+	if rs := p.Send(context.Background(), []push.Target{{Platform: push.Android, Token: "t"}}, n); rs[0].Outcome != push.Delivered {
+		t.Fatalf("%+v", rs[0])
+	}
+	if b := fcm.Delivered()[0].Body; !strings.HasPrefix(b, "物流信息更新") || !strings.HasSuffix(b, "…") || len(b) > 4096-1500 {
+		t.Fatalf("body of %d bytes", len(b))
 	}
 }

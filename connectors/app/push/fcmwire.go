@@ -86,6 +86,19 @@ func fcmData(n Notification) map[string]string {
 	return d
 }
 
+// fcmMaxPayload is FCM's limit for a message's notification and data.
+const fcmMaxPayload = 4096
+
+// fcmPayloadSize is what FCM counts against fcmMaxPayload: the keys and
+// values of the data and the notification's text.
+func fcmPayloadSize(n Notification) int {
+	size := len(n.Title) + len(n.Body)
+	for k, v := range fcmData(n) {
+		size += len(k) + len(v)
+	}
+	return size
+}
+
 // reservedDataKey is a data key FCM refuses (INVALID_ARGUMENT).
 func reservedDataKey(k string) bool {
 	switch k {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -168,5 +169,22 @@ func TestAPNsProviderTokenAgesOut(t *testing.T) {
 	}
 	if ap.ProviderTokens() != 2 {
 		t.Fatalf("%d provider tokens, want the first kept 39 minutes and renewed at 41", ap.ProviderTokens())
+	}
+}
+
+// A Retry-After longer than what is left of the send's time is not
+// waited for: the caller's worker is freed.
+func TestRetryStopsAtTheSendTimeout(t *testing.T) {
+	fcm := pushtest.NewFCM(t)
+	fcm.FailNext(pushtest.Answer{Reason: "UNAVAILABLE", RetryAfter: 5 * time.Second})
+	s := &sleeps{}
+	p, err := push.New(push.Config{FCM: fcm.Config()}, push.Options{HTTPClient: http.DefaultClient, FCMBase: fcm.URL,
+		Sleep: s.sleep, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := p.Send(context.Background(), []push.Target{{Platform: push.Android, Token: "t"}}, note)
+	if rs[0].Outcome != push.Failed || rs[0].Attempts != 1 || len(s.got()) != 0 || !strings.Contains(rs[0].Err.Error(), "deadline") {
+		t.Fatalf("result %+v, waits %v", rs[0], s.got())
 	}
 }

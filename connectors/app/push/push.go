@@ -140,6 +140,9 @@ type Options struct {
 	TTL time.Duration
 	// Parallel is how many targets of one Send are sent at once (default 8).
 	Parallel int
+	// Timeout bounds one Send, retries included (default 30s): a push
+	// service that is down holds the caller's delivery worker no longer.
+	Timeout time.Duration
 }
 
 // Retry is the retry policy: at most Attempts requests per target, waiting
@@ -217,6 +220,9 @@ func (o Options) withDefaults() Options {
 	if o.Parallel < 1 {
 		o.Parallel = 8
 	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
 	o.FCMBase = strings.TrimRight(o.FCMBase, "/")
 	if o.FCMBase == "" {
 		o.FCMBase = FCMDefaultBase
@@ -242,8 +248,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 // carrying all targets; otherwise ios goes to APNs (FCM when only FCM is
 // configured), android, harmony and web to FCM, and miniprogram only ever
 // to a webhook. It returns when every target has its outcome (retries
-// included) or ctx ends.
+// included), ctx ends or Options.Timeout passes.
 func (p *Pusher) Send(ctx context.Context, targets []Target, n Notification) []Result {
+	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
+	defer cancel()
 	n = n.normalized()
 	results := make([]Result, len(targets))
 	if p.webhook != nil {
@@ -339,6 +347,9 @@ func (p *Pusher) retry(ctx context.Context, call func() error) (attempts int, er
 		}
 		if d > p.opts.Retry.MaxWait {
 			return attempts, fmt.Errorf("retry after %s is longer than the %s allowed: %w", d, p.opts.Retry.MaxWait, err)
+		}
+		if end, ok := ctx.Deadline(); ok && time.Until(end) < d {
+			return attempts, fmt.Errorf("retry after %s would pass the send's deadline: %w", d, err)
 		}
 		if serr := p.opts.Sleep(ctx, d); serr != nil {
 			return attempts, errors.Join(err, serr)

@@ -176,11 +176,11 @@ func (f *FCM) checkMessage(m *fcmMessage, rec *FCMMessage) string {
 		}
 		size += len(k) + len(v)
 	}
-	if size > 4096 {
-		return "Message is too big: data is " + strconv.Itoa(size) + " bytes"
-	}
 	if m.Notification == nil {
 		return "notification missing: the hub sends visible notifications"
+	}
+	if size += len(m.Notification.Title) + len(m.Notification.Body); size > 4096 {
+		return "Message is too big: notification and data are " + strconv.Itoa(size) + " bytes, at most 4096"
 	}
 	rec.Title, rec.Body = m.Notification.Title, m.Notification.Body
 	if msg := checkAndroid(m, rec); msg != "" {
