@@ -60,7 +60,8 @@ func TestRetryAfter(t *testing.T) {
 
 func TestUUIDs(t *testing.T) {
 	id := "0f8fad5b-d9cb-469f-a165-70867728950e"
-	if asUUID(id) != id || asUUID("msg_1") != asUUID("msg_1") || asUUID("msg_1") == asUUID("msg_2") || !uuidPattern.MatchString(asUUID("msg_1")) {
+	first, again := asUUID("msg_1"), asUUID("msg_1")
+	if asUUID(id) != id || first != again || first == asUUID("msg_2") || !uuidPattern.MatchString(first) {
 		t.Fatalf("asUUID: %s %s", asUUID("msg_1"), asUUID("msg_2"))
 	}
 	if a, b := newUUID(), newUUID(); a == b || !uuidPattern.MatchString(a) || a[14] != '4' {
