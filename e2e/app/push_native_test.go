@@ -26,6 +26,13 @@ func TestAppNativePush(t *testing.T) {
 		e.Vars["KEFU_FCM_API_BASE"], e.Vars["KEFU_APNS_API_BASE"] = fcm.URL, apns.URL
 		h := e.Start()
 		adm := h.Admin()
+		// A key that is no APNs key is refused when the channel is saved, by name.
+		bad := apns.Config()
+		bad.PrivateKeyP8 = fcm.Config().ServiceAccountJSON
+		if r := adm.Do("POST", "/api/v1/channels", map[string]any{"type": "app", "name": "坏配置",
+			"config": map[string]any{"push": map[string]any{"apns": bad}}}); r.Status != 400 || !strings.Contains(string(r.Body), "apns.private_key_p8") {
+			t.Fatalf("a bad .p8 key: %d %s", r.Status, r.Body)
+		}
 		c, secret := newApp(t, adm, h.Base, map[string]any{"push": map[string]any{"fcm": fcm.Config(), "apns": apns.Config()}})
 		if cfg := adm.Must(200, "GET", "/api/v1/channels/"+c.AppKey, nil); strings.Contains(string(cfg.Body), "PRIVATE KEY") ||
 			cfg.Str("channel.config.push.apns.team_id") != apns.TeamID {

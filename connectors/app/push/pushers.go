@@ -22,8 +22,12 @@ type cachedPusher struct {
 	err error
 }
 
-// NewPushers returns an empty cache building Pushers with opts.
+// NewPushers returns an empty cache building Pushers with opts; every
+// channel's Pusher shares one APNs client (one HTTP/2 connection pool).
 func NewPushers(opts Options) *Pushers {
+	if opts.APNsClient == nil {
+		opts.APNsClient = NewAPNsClient()
+	}
 	return &Pushers{opts: opts, m: map[string]cachedPusher{}}
 }
 
