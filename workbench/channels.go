@@ -55,7 +55,10 @@ func (s channelAPI) withHealth(ctx context.Context, v *channelView) (*channelHea
 	}
 	h := &channelHealth{LastMessageAt: last, Health: d}
 	ch := *v.Channel // a copy: the store caches the original
-	ch.LastInboundAt, ch.LastError = h.LastMessageAt, h.LastError
+	ch.LastInboundAt = h.LastMessageAt
+	if ch.LastError == "" { // the channel's own (a WeCom pull that failed) first, else its deliveries'
+		ch.LastError = h.LastError
+	}
 	v.Channel, v.LastDeliveryErrorAt, v.DeliveriesFailed24h = &ch, h.LastErrorAt, h.Failed24h
 	return h, nil
 }

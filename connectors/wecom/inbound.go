@@ -84,7 +84,11 @@ func (c *Connector) callback(g *gin.Context) {
 	}
 	pctx, cancel := context.WithTimeout(ctx, pullBudget)
 	defer cancel()
-	if err := c.pull(pctx, ch, a); err != nil {
+	ran, err := c.pull(pctx, ch, a)
+	if ran {
+		c.health(ctx, ch, err)
+	}
+	if err != nil {
 		c.deps.Log.Warn("wecom_kf pull failed; WeCom's retry or the sweep pulls again", "channel", ch.ID, "err", err)
 		connectors.Unavailable(g, err, "not pulled, retry")
 		return

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/channels"
 )
 
 // Pulling. A callback only says "something new"; sync_msg hands out what
@@ -33,27 +34,27 @@ var pullSeq atomic.Int64
 // then pulls again for this caller). Callbacks that came during the pull
 // get another pull, after this one returned: the caller's own messages are
 // durable now, its answer need not wait for theirs.
-func (c *Connector) pull(ctx context.Context, ch *hub.Channel, a *account) error {
+func (c *Connector) pull(ctx context.Context, ch *hub.Channel, a *account) (ran bool, err error) {
 	owner := c.owner + "-" + strconv.FormatInt(pullSeq.Add(1), 36)
 	st, ok, err := c.pulls.Acquire(ctx, ch.ID, owner, c.deps.Now())
 	if err != nil || !ok {
-		return err
+		return false, err
 	}
 	if err := c.drain(ctx, ch, a, owner, st); err != nil {
 		if aerr := c.pulls.Abandon(context.WithoutCancel(ctx), ch.ID, owner); aerr != nil {
 			err = errors.Join(err, aerr)
 		}
-		return err
+		return true, err
 	}
 	more, err := c.pulls.Release(ctx, ch.ID, owner, st.Wanted)
 	if err == nil && more {
 		c.later(time.Minute, func(ctx context.Context) {
-			if err := c.pull(ctx, ch, a); err != nil {
+			if _, err := c.pull(ctx, ch, a); err != nil {
 				c.deps.Log.Warn("wecom_kf pull failed; the sweep pulls again", "channel", ch.ID, "err", err)
 			}
 		})
 	}
-	return err
+	return true, err
 }
 
 // drain reads pages from the stored cursor until has_more is 0.
@@ -196,9 +197,35 @@ func (c *Connector) sweep(ctx context.Context) {
 			continue
 		}
 		pctx, cancel := context.WithTimeout(ctx, time.Minute)
-		if err := c.pull(pctx, ch, a); err != nil {
+		ran, err := c.pull(pctx, ch, a)
+		if err != nil {
 			c.deps.Log.Warn("wecom_kf pull failed; retried at the next sweep", "channel", id, "err", err)
 		}
+		if ran {
+			c.health(pctx, ch, err)
+		}
 		cancel()
+	}
+}
+
+// health records a pull's outcome on the channel (its last_error, which
+// the console shows): WeCom's refusal or the bus being down, in words; a
+// pull that works again clears it.
+func (c *Connector) health(ctx context.Context, ch *hub.Channel, err error) {
+	if c.deps.Store == nil {
+		return
+	}
+	msg := ""
+	if err != nil {
+		msg = "微信客服拉取消息失败（sync_msg）：" + err.Error()
+		if refused := (&APIError{}); errors.As(err, &refused) && refusals[refused.Code] != "" {
+			msg += "；" + refusals[refused.Code]
+		}
+	}
+	if msg == ch.LastError {
+		return
+	}
+	if rerr := channels.RecordError(context.WithoutCancel(ctx), c.deps.Store, ch.ID, msg); rerr != nil {
+		c.deps.Log.Warn("wecom_kf channel health not recorded", "channel", ch.ID, "err", rerr)
 	}
 }

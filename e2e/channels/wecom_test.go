@@ -198,6 +198,38 @@ func TestWecomKfInbound(t *testing.T) {
 		if adm.HasConversation(visitor) {
 			t.Error("enter_session opened a conversation")
 		}
+
+		// A wrong Secret: WeCom refuses the token, the callback answers 503
+		// (WeCom retries) and the channel's health says why; the right
+		// Secret clears it and the waiting message is pulled.
+		wrong := fake.NewAccount()
+		cfg := map[string]any{"corp_id": wrong.CorpID, "secret": "WrongSecret0123", "open_kfid": wrong.OpenKfID}
+		cr := adm.Must(201, "POST", "/api/v1/channels", map[string]any{"type": "wecom_kf", "name": "错误的 Secret", "config": cfg})
+		wrong.Token, wrong.EncodingAESKey = cr.Str("setup.token"), cr.Str("setup.encoding_aes_key")
+		fake.BindAccount(wrong)
+		wch := wecomChannel{ID: cr.Str("id"), URL: cr.Str("webhook_url"), Acct: wrong}
+		waiting := wecomUser()
+		fake.Add(wrong.OpenKfID, wecomtest.Text(fake.MsgID(), waiting, "Secret 配错时发的"))
+		if r := fake.Notify(wch.URL, wrong, wecomtest.Opts{}); r.Status != http.StatusServiceUnavailable {
+			t.Fatalf("a callback the hub cannot pull for: %d %s, want 503", r.Status, r.Body)
+		}
+		lastError := func() string {
+			return adm.Must(200, "GET", "/api/v1/channels/"+wch.ID, nil).Str("channel.last_error")
+		}
+		kit.Eventually(t, 15*time.Second, "the channel's last_error explains WeCom's 40001", func() bool {
+			e := lastError()
+			return strings.Contains(e, "40001") && strings.Contains(e, "Secret 无效")
+		})
+		cfg["secret"] = wrong.Secret
+		adm.Must(200, "PATCH", "/api/v1/channels/"+wch.ID, map[string]any{"config": cfg})
+		kit.Eventually(t, 20*time.Second, "the waiting message is pulled once the Secret is right", func() bool {
+			fake.Notify(wch.URL, wrong, wecomtest.Opts{})
+			return adm.HasConversation(waiting)
+		})
+		kit.Eventually(t, 15*time.Second, "the channel's last_error clears", func() bool {
+			fake.Notify(wch.URL, wrong, wecomtest.Opts{})
+			return lastError() == ""
+		})
 	})
 }
 

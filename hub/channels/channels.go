@@ -192,3 +192,14 @@ func WantsEvents(ctx context.Context, q store.Querier, id string) (bool, error) 
 	}
 	return len(wants) == 1 && wants[0], nil
 }
+
+// RecordError sets the channel's last error — a problem on the platform's
+// side outside any delivery (a WeCom pull that failed), shown in the
+// channel's health — or clears it with "".
+func RecordError(ctx context.Context, k *store.Store, id, msg string) error {
+	msg = hub.Truncate(hub.Clean(msg), 500)
+	if _, err := k.Exec(ctx, `UPDATE channels SET last_error = ? WHERE id = ? AND last_error <> ?`, msg, id, msg); err != nil {
+		return fmt.Errorf("record channel error: %w", err)
+	}
+	return nil
+}
