@@ -23,6 +23,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/kefu-hub/kefu/connectors/qq/qqtest"
+	"github.com/kefu-hub/kefu/connectors/wecom/wecomtest"
 	"github.com/kefu-hub/kefu/connectors/weibo/weibotest"
 	"github.com/kefu-hub/kefu/e2e/kit"
 )
@@ -1090,6 +1091,34 @@ func TestTenantIsolationMatrix(t *testing.T) {
 			kit.Eventually(t, 15*time.Second, "B's own callback is stored", func() bool { return b.admin.HasConversation(user) })
 			if a.admin.HasConversation(user) {
 				t.Error("A sees the conversation of B's QQ customer")
+			}
+		})
+
+		t.Run("webhooks: B's 微信客服 channel does not take A's Token", func(t *testing.T) {
+			a, b := a.with(t), b.with(t)
+			fake := wecomtest.New(t) // mints the accounts; the hub calls no WeCom API here
+			bind := func(x *isoTenant) (string, wecomtest.Account) {
+				acct := fake.NewAccount()
+				r := x.admin.Must(201, "POST", "/api/v1/channels", map[string]any{"type": "wecom_kf", "name": "微信客服 " + x.canary,
+					"config": map[string]any{"corp_id": acct.CorpID, "secret": acct.Secret, "open_kfid": acct.OpenKfID}})
+				acct.Token, acct.EncodingAESKey = r.Str("setup.token"), r.Str("setup.encoding_aes_key")
+				return r.Str("id"), acct
+			}
+			_, aAcct := bind(a)
+			bID, bAcct := bind(b)
+			url := h.Base + "/webhooks/wecom_kf/" + bID
+			// A's Token with B's key and corp, and A's account whole, on B's URL:
+			// refused before anything is decrypted or pulled.
+			for _, o := range []wecomtest.Opts{{Token: aAcct.Token},
+				{Token: aAcct.Token, AESKey: aAcct.EncodingAESKey, CorpID: aAcct.CorpID}} {
+				forged := fake.Notify(url, bAcct, o)
+				if forged.Status != http.StatusUnauthorized {
+					t.Errorf("B's 微信客服 channel signed with A's Token: %d %s, want 401", forged.Status, forged.Body)
+				}
+				isoLeak(t, "wecom_kf webhook answer", []byte(forged.Body), b)
+			}
+			if r, _ := wecomtest.Verify(url, aAcct, wecomtest.Opts{}); r.Status != http.StatusUnauthorized {
+				t.Errorf("B's 微信客服 URL check signed with A's Token: %d %s, want 401", r.Status, r.Body)
 			}
 		})
 
