@@ -147,7 +147,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	knowledge := kb.New(k, &kb.Segmenter{})
 	go warmKnowledge(ctx, knowledge, log)
 	bot := robot.New(k, robot.Deps{Convs: convs, Channel: chans.Get, Brain: robot.KB{Store: knowledge},
-		Available: asg.Handoffs.Customers().Available, Log: log})
+		Available: asg.Handoffs.Customers().Available, Misses: knowledge, Log: log})
 	in := inbox.New(k, chans, cts, convs, autos, asg.Router, ks.Windows(), bot)
 	timers := automations.NewTimers(k, merge(convs.TimerHandlers(), asg.Router.TimerHandlers()), log)
 	if err := bootstrap(ctx, id.Tenants, cfg, log); err != nil {
@@ -157,7 +157,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		Publish: func(_ context.Context, in hub.Inbound) error { return b.PublishInbound(in) },
 		HTTP:    connectors.NewHTTPClient(cfg.AllowPrivateCallbacks), MaxBody: cfg.MaxBodyBytes,
 		Tolerance: cfg.SignatureTolerance.Duration, AllowPrivate: cfg.AllowPrivateCallbacks, Log: log, Now: time.Now,
-		Files: files.New(k), Tokens: chans, PublicURL: cfg.PublicURL, Store: k, Customers: asg.Handoffs.Customers(),
+		Files: files.New(k), Tokens: chans, PublicURL: cfg.PublicURL, Store: k, Customers: asg.Handoffs.Customers(), Robot: bot,
 		Region: geo.Lookup, Sockets: connectors.SocketLimits{PerAddr: cfg.VisitorSocketsPerAddr,
 			PerChannel: cfg.VisitorSocketsPerChannel, Max: cfg.VisitorSocketsMax}})
 	m := metrics.New(func() float64 { return float64(b.Lag()) })

@@ -49,6 +49,9 @@ type Deps struct {
 	// Customers is what channels that talk to customers over their own
 	// sockets (web, app) ask of the hub.
 	Customers Customers
+	// Robot takes the customers' feedback on robot answers (nil: the
+	// channel refuses it).
+	Robot RobotFeedback
 	// Region looks an IP address up in the configured IP database ("" when
 	// unknown or none is configured).
 	Region func(ip string) string

@@ -129,3 +129,9 @@ type Customers interface {
 	// (proactive chat): assigned to the agent, with the agent's message.
 	Start(ctx context.Context, a *hub.Agent, ch *hub.Channel, contact hub.ContactInfo, text string) (*hub.Conversation, error)
 }
+
+// RobotFeedback takes a customer's "helpful?" (有帮助/没帮助) on one of the
+// robot's answers (messages of type "answer"), once per answer.
+type RobotFeedback interface {
+	Feedback(ctx context.Context, ch *hub.Channel, contactExternalID, messageID string, helpful bool) error
+}

@@ -45,6 +45,10 @@
 //	{"type":"invited","invite_id"}         an automatic invite was shown (rules run in the loader)
 //	{"type":"invite_reply","invite_id","accepted":bool}
 //	{"type":"rate","conversation_id","score":1..5,"comment":"…"}  → ack {"type":"ack","rate":conversation_id}
+//	{"type":"feedback","message_id","helpful":bool}  "helpful?" (有帮助/没帮助) on a robot answer
+//	      (a message of type "answer"), once per answer → ack {"type":"ack","feedback":message_id}
+//	      or {"type":"error","feedback":message_id,"error":{"code":"conflict"|"not_found",…}};
+//	      "没帮助" counts the question for the admins, and the robot offers a person (转人工)
 //	{"type":"leave_message","client_id","fields":{"name","phone","email","message",…},"group"}
 //	      → ack with client_id; becomes a ticket
 //	{"type":"ping"}                        → {"type":"pong","conversation_id","last_seq"}
@@ -55,7 +59,7 @@
 //	 "conversation":{"id","status","last_seq","agent":{"name"}} | null,
 //	 "messages":[message…]}                // of the current (or last) conversation, after after_seq
 //	{"type":"message","message":{"id","conversation_id","seq","direction":"in"|"out",
-//	      "sender_type":"contact"|"agent"|"system","sender_name","type","text",
+//	      "sender_type":"contact"|"agent"|"robot"|"system","sender_name","type","text",
 //	      "attachments":[{"url","name","type","size"}],"client_id","created_at"}}
 //	{"type":"typing","typing":bool}        the agent is typing
 //	{"type":"queue","conversation_id","position":N}

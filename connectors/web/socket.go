@@ -96,6 +96,8 @@ type clientFrame struct {
 	Score          int               `json:"score"`
 	Comment        string            `json:"comment"`
 	Fields         map[string]string `json:"fields"`
+	MessageID      string            `json:"message_id"`
+	Helpful        bool              `json:"helpful"`
 }
 
 var clientIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -339,11 +341,26 @@ func (c *Connector) handle(ctx context.Context, v *visitorConn, f *clientFrame) 
 			return
 		}
 		v.out.SendJSON(map[string]any{"type": "ack", "rate": f.ConversationID})
+	case "feedback":
+		c.feedback(ctx, v, f)
 	case "ping":
 		c.pong(ctx, v)
 	default:
 		v.out.Fail("bad_frame", "unknown frame type")
 	}
+}
+
+// feedback stores the visitor's "helpful?" on a robot answer.
+func (c *Connector) feedback(ctx context.Context, v *visitorConn, f *clientFrame) {
+	err := fmt.Errorf("%w: the channel takes no feedback", hub.ErrNotFound)
+	if c.deps.Robot != nil && f.MessageID != "" && len(f.MessageID) <= 64 {
+		err = c.deps.Robot.Feedback(ctx, v.ch, v.contact.ExternalID, f.MessageID, f.Helpful)
+	}
+	if err != nil {
+		v.out.SendJSON(map[string]any{"type": "error", "feedback": hub.Bounded(f.MessageID, 64), "error": errorBody(err)})
+		return
+	}
+	v.out.SendJSON(map[string]any{"type": "ack", "feedback": f.MessageID})
 }
 
 // message publishes a visitor's message (or left message) on the durable

@@ -41,6 +41,13 @@ func TestRobotBrowser(t *testing.T) {
 		t.Errorf("while the robot answers: %+v", list.Conversations)
 	}
 	script.Send(nil)
+	script.Await("rated")
+	var un struct{ Questions []struct{ Question string } }
+	adm.Must(200, "GET", "/api/v1/kb/unanswered", nil).JSON(t, &un)
+	if len(un.Questions) != 1 || un.Questions[0].Question != "请问邮费多少钱" {
+		t.Errorf("after 没帮助 the unanswered list is %+v", un.Questions)
+	}
+	script.Send(nil)
 	script.Await("handed_over")
 	ev := sock.WaitFor("conversation.assigned", 20*time.Second, nil)
 	conv, _ := kit.Dig(ev, "data", "conversation", "id").(string)
@@ -57,7 +64,8 @@ func TestRobotBrowser(t *testing.T) {
 	}
 	transcript := strings.Join(got, "\n")
 	for _, w := range []string{"contact:请问邮费多少钱", "robot:您好，我是智能助理小K。", "robot:全场满99元包邮。",
-		"contact:转人工", "robot:正在为您转接人工客服，请稍候。"} {
+		"robot:抱歉没能帮到您。您可以换个说法再问，或回复“转人工”联系人工客服。", "contact:转人工",
+		"robot:正在为您转接人工客服，请稍候。"} {
 		if !strings.Contains(transcript, w) {
 			t.Errorf("the agent's transcript lacks %q:\n%s", w, transcript)
 		}

@@ -56,7 +56,7 @@ func Build(k *store.Store) *Hub {
 		Contacts: h.Contacts, Automations: h.Automations, Log: log})
 	h.KB = kb.New(k, segmenter)
 	h.Robot = robot.New(k, robot.Deps{Convs: h.Conversations, Channel: h.Channels.Get, Brain: robot.KB{Store: h.KB},
-		Available: h.Assign.Handoffs.Customers().Available, Log: log})
+		Available: h.Assign.Handoffs.Customers().Available, Misses: h.KB, Log: log})
 	h.Inbox = inbox.New(k, h.Channels, h.Contacts, h.Conversations, h.Automations, h.Assign.Router, nil, h.Robot)
 	h.Tickets = tickets.New(k, h.Conversations, h.Identity.Agents)
 	handlers := map[automations.Kind]automations.Handler{}

@@ -164,7 +164,7 @@ func (k *Keyword) reply() conversations.Reply {
 			lines = append(lines, s)
 		}
 	}
-	return conversations.Reply{Type: hub.AttachmentLink, Content: strings.Join(lines, "\n"),
+	return conversations.Reply{Type: "text", Content: strings.Join(lines, "\n"),
 		Attachments: []hub.Attachment{{Type: hub.AttachmentLink, Name: k.Card.Title, URL: k.Card.URL,
 			Description: k.Card.Description, Picture: k.Card.Picture}}}
 }

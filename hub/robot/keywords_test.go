@@ -86,7 +86,7 @@ func TestKeywordAlwaysAndCards(t *testing.T) {
 			t.Fatal(err)
 		}
 		last := ms[len(ms)-1]
-		if last.SenderType != hub.SenderRobot || last.Type != hub.AttachmentLink || len(last.Attachments) != 1 ||
+		if last.SenderType != hub.SenderRobot || last.Type != "answer" || len(last.Attachments) != 1 ||
 			last.Attachments[0].URL != "https://shop.example.com/invoice" || last.Attachments[0].Description != "在订单页申请电子发票" ||
 			!strings.Contains(last.Text, "https://shop.example.com/invoice") || !strings.HasPrefix(last.Text, "开票说明：") {
 			t.Errorf("card reply: %+v", last)

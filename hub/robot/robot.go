@@ -68,6 +68,7 @@ type Robot struct {
 	// now (mode off_hours engages the robot when nobody can).
 	available func(ctx context.Context, ch *hub.Channel) (bool, error)
 	keywords  *Keywords
+	misses    Misses
 	log       *slog.Logger
 	mu        sync.Mutex
 	active    map[string]activeAt // per tenant: has it any robot at all (cached)
@@ -111,7 +112,10 @@ type Deps struct {
 	// Available reports whether someone can answer a channel's customers
 	// now (nil: always; mode off_hours then never engages).
 	Available func(ctx context.Context, ch *hub.Channel) (bool, error)
-	Log       *slog.Logger
+	// Misses counts the answers customers rate unhelpful as unanswered
+	// questions (nil: not counted).
+	Misses Misses
+	Log    *slog.Logger
 }
 
 // New returns the robot.
@@ -120,8 +124,8 @@ func New(k *store.Store, d Deps) *Robot {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Robot{k: k, convs: d.Convs, channel: d.Channel, brain: d.Brain, available: d.Available, log: log,
-		active: map[string]activeAt{}}
+	r := &Robot{k: k, convs: d.Convs, channel: d.Channel, brain: d.Brain, available: d.Available, misses: d.Misses,
+		log: log, active: map[string]activeAt{}}
 	r.keywords = newKeywords(k, r.ownChannel)
 	return r
 }
@@ -314,6 +318,9 @@ func (r *Robot) record(ctx context.Context, conv *hub.Conversation, s Settings, 
 // answered each answer, for the customer's "helpful?".
 func (r *Robot) say(ctx context.Context, tx *store.Tx, conv *hub.Conversation, says []utterance) error {
 	for _, u := range says {
+		if u.answer != nil {
+			u.reply.Type = typeAnswer // the customer may rate it
+		}
 		m, err := r.convs.Outgoing(ctx, tx, conv, hub.SenderRobot, "", u.reply)
 		if err != nil {
 			return err

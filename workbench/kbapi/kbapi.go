@@ -65,9 +65,14 @@ func (a API) search(g *gin.Context) {
 func (a API) list(g *gin.Context) {
 	limit, _ := strconv.Atoi(g.Query("limit"))
 	offset, _ := strconv.Atoi(g.Query("offset"))
-	as, err := a.KB.List(g.Request.Context(), connectors.AgentOf(g).TenantID,
+	tenantID := connectors.AgentOf(g).TenantID
+	as, err := a.KB.List(g.Request.Context(), tenantID,
 		kb.Filter{Q: g.Query("q"), Category: g.Query("category"), Limit: limit, Offset: offset})
-	a.Kit.Respond(g, http.StatusOK, gin.H{"articles": as}, err)
+	var rs map[string]robot.Rating
+	if err == nil {
+		rs, err = a.Robot.ArticleRatings(g.Request.Context(), tenantID)
+	}
+	a.Kit.Respond(g, http.StatusOK, gin.H{"articles": as, "ratings": rs}, err)
 }
 
 func (a API) get(g *gin.Context) {

@@ -1,7 +1,8 @@
 // Browser test of the channel robot from the visitor's side, driven by
 // TestRobotBrowser (e2e/browser/robot_test.go): on the direct chat page a
 // visitor asks, the robot answers from the knowledge base, the visitor
-// asks for a person (转人工) and is told they are being transferred; the
+// rates the answer 没帮助 and takes the offered 转人工 button, and is told
+// they are being transferred; the
 // Go side then checks the agent got the conversation with the transcript.
 //
 // argv[2]: JSON {chat, shots}; "@@ {json}" lines are steps the Go side
@@ -59,9 +60,18 @@ try {
   if (label !== '智能助理') throw new Error(`robot messages are labelled ${label}, want 智能助理`)
   await shot(page, '11-robot-answered')
   await step('answered')
-  await say(page, '转人工')
-  await sees(page, '正在为您转接人工客服', '12-handoff')
-  await shot(page, '12-handed-over')
+  // "helpful?" under the answer (not under the greeting): 没帮助 thanks the
+  // visitor, the robot offers a person, and the 转人工 button asks for one.
+  const answer = W(page, '.ms .m.ag').filter({ hasText: '全场满99元包邮。' })
+  if ((await W(page, '.ms .m.ag .fb').count()) !== 1) throw new Error('want the feedback buttons under the one answer only')
+  await answer.locator('.fb button[data-helpful="false"]').click()
+  await answer.locator('.fb span').filter({ hasText: '感谢您的反馈' }).waitFor()
+  await sees(page, '抱歉没能帮到您', '12-unhelpful')
+  await shot(page, '12-unhelpful')
+  await step('rated')
+  await answer.locator('.fb button.hu').click()
+  await sees(page, '正在为您转接人工客服', '13-handoff')
+  await shot(page, '13-handed-over')
   await step('handed_over')
   await ctx.close()
 } finally {

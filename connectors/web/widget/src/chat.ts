@@ -76,6 +76,7 @@ const CSS = `.k *{box-sizing:border-box}
 .fm [aria-invalid=true]{border-color:#cf1322}
 .bt{padding:7px 18px;border:0;border-radius:6px;background:var(--c);color:#fff;font:inherit;cursor:pointer}
 .bt:disabled{opacity:.5;cursor:default}
+.fb{margin-top:4px;font-size:12px;color:#888}.fb button{margin:0 6px 0 0;padding:2px 10px;border:1px solid #d9d9d9;border-radius:12px;background:#fff;font:inherit;color:#555;cursor:pointer}.fb button:disabled{opacity:.5}.fb span{margin-right:6px}
 .rt{margin:10px auto;padding:12px;max-width:92%;background:#fff;border-radius:10px;text-align:center}
 .rt .st button{margin:0 2px 8px;padding:0;width:34px;height:34px;border:0;font-size:24px;color:#ccc}
 .rt .st button[aria-pressed=true]{color:#fadb14}
@@ -339,7 +340,8 @@ function mount(core: Core): ChatUI {
       els.set(m, el)
     }
     const st = m.failed ? 'failed' : m.pending ? 'pending' : 'sent'
-    const sig = [st, m.failed, m.id, m.text, JSON.stringify(m.attachments || [])].join('\u0000')
+    const rateable = m.sender_type === 'robot' && m.type === 'answer' && m.id
+    const sig = [st, m.failed, m.id, m.text, JSON.stringify(m.attachments || []), rateable ? fb[m.id!] : ''].join('\u0000')
     if (el.dataset.sig === sig) return el
     el.dataset.sig = sig
     el.dataset.state = st
@@ -368,9 +370,47 @@ function mount(core: Core): ChatUI {
       }
     }
     el.appendChild(b)
+    if (rateable) el.appendChild(feedback(m.id!))
     if (who === 'me' && st !== 'sent') el.appendChild(h('div', 's', st === 'failed' ? `${T.failed}: ${m.failed}` : T.sending))
     return el
   }
+  // ---- "helpful?" under the robot's answers: sent once; 没帮助 offers a person
+  const fb: Record<string, string> = {} // message id → '' (not rated), 's' sent, 'y'/'n' rated, 'd' rated before
+  function feedback(id: string): HTMLElement {
+    const row = h('div', 'fb')
+    row.dataset.feedback = id
+    const st = fb[id] || ''
+    if (st === 'y' || st === 'n' || st === 'd') {
+      row.appendChild(h('span', '', T.thanks))
+      if (st === 'n') {
+        const b = h('button', 'hu', T.human)
+        b.type = 'button'
+        b.onclick = () => {
+          ta.value = '转人工' // the robot's handoff word, in every language
+          sendText()
+        }
+        row.appendChild(b)
+      }
+      return row
+    }
+    for (const [helpful, label] of [[true, T.helpful], [false, T.unhelpful]] as const) {
+      const b = h('button', '', label)
+      b.type = 'button'
+      b.disabled = st === 's'
+      b.dataset.helpful = String(helpful)
+      b.onclick = () => {
+        if (core.send({ type: 'feedback', message_id: id, helpful })) {
+          fb[id] = 's'
+          pending[id] = helpful ? 'y' : 'n'
+          render()
+        }
+      }
+      row.appendChild(b)
+    }
+    return row
+  }
+  const pending: Record<string, string> = {}
+
   function render(): void {
     const stick = list.scrollHeight - list.scrollTop - list.clientHeight < 60
     const kids: HTMLElement[] = notes.filter((n) => !n.after).map((n) => n.el)
@@ -553,6 +593,10 @@ function mount(core: Core): ChatUI {
         if (!left) view(true)
         break
       case 'ack':
+        if (f.feedback && pending[f.feedback]) {
+          fb[f.feedback] = pending[f.feedback]
+          render()
+        }
         if (f.rate && rate && rate.dataset.conv === f.rate) {
           rate.textContent = ''
           rate.appendChild(h('div', 'q', T.rated))
@@ -568,6 +612,9 @@ function mount(core: Core): ChatUI {
           // the channel has too many chats open: say so calmly, in the visitor's language
           for (const m of core.msgs) if (m.client_id === f.client_id) m.failed = T.busyChats
           if (f.client_id === leaveCid) note(T.busyChats, true)
+          render()
+        } else if (f.feedback) {
+          fb[f.feedback] = f.error && f.error.code === 'conflict' ? 'd' : ''
           render()
         } else if (!f.client_id && f.error) note(f.error.message || f.error.code || 'error', true)
         break

@@ -31,6 +31,7 @@ const texts = {
   rk_hits: ['命中 {n} 次', '{n} hits'],
   rk_deleteConfirm: ['删除这条关键词回复？', 'Delete this keyword reply?'],
   rk_off: ['已停用', 'Off'],
+  rk_ratings: ['有帮助 {helpful} · 没帮助 {unhelpful}', 'Helpful {helpful} · Not helpful {unhelpful}'],
 } as const
 
 addTexts(texts)
