@@ -178,13 +178,21 @@ type sender interface {
 	send(ctx context.Context, t Target, n Notification) error
 }
 
+// checkTarget is why a target can go nowhere, or nil.
+func checkTarget(t Target) error {
+	switch {
+	case t.Token == "":
+		return ErrNoToken
+	case !ValidPlatform(t.Platform):
+		return fmt.Errorf("%w %q", ErrPlatform, t.Platform)
+	}
+	return nil
+}
+
 // route picks the sender of one target, or the error saying why none.
 func (p *Pusher) route(t Target) (sender, error) {
-	if t.Token == "" {
-		return nil, ErrNoToken
-	}
-	if !ValidPlatform(t.Platform) {
-		return nil, fmt.Errorf("%w %q", ErrPlatform, t.Platform)
+	if err := checkTarget(t); err != nil {
+		return nil, err
 	}
 	switch {
 	case t.Provider == ViaFCM && p.fcm != nil:

@@ -184,3 +184,19 @@ func TestPushersKeepOnePusherPerConfig(t *testing.T) {
 		t.Fatalf("%+v", rs[0])
 	}
 }
+
+func TestWebhookLeavesOutTargetsThatCannotBe(t *testing.T) {
+	wh := pushtest.NewWebhook(t)
+	p, _ := newPusher(t, push.Config{Webhook: wh.Config()}, nil, nil)
+	rs := p.Send(context.Background(), []push.Target{{Platform: push.Web, Token: ""}, {Platform: "symbian", Token: "s"},
+		{Platform: push.MiniProgram, Token: "openid-9"}}, note)
+	if got := outcomes(rs); got != "web::failed symbian::failed miniprogram:webhook:delivered" {
+		t.Fatalf("outcomes %s", got)
+	}
+	if ts := wh.Delivered()[0].Body.Data.Targets; len(ts) != 1 || ts[0].Token != "openid-9" {
+		t.Fatalf("webhook targets %+v", ts)
+	}
+	if rs := p.Send(context.Background(), []push.Target{{Platform: push.Web, Token: ""}}, note); len(wh.Deliveries()) != 1 || rs[0].Outcome != push.Failed {
+		t.Fatalf("a call with no valid target was made: %+v", rs[0])
+	}
+}

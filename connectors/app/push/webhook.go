@@ -59,21 +59,33 @@ type webhookSender struct {
 // sendWebhook makes one call for all targets; every target shares its
 // outcome, except those the answer lists as invalid.
 func (p *Pusher) sendWebhook(ctx context.Context, targets []Target, n Notification, results []Result) []Result {
-	if len(targets) == 0 {
+	var send []Target
+	for i, t := range targets {
+		results[i] = Result{Target: t, Outcome: Failed, Err: checkTarget(t)}
+		if results[i].Err == nil {
+			results[i].Via = ViaWebhook
+			send = append(send, t)
+		}
+	}
+	if len(send) == 0 {
 		return results
 	}
-	body := p.webhook.body(targets, n)
+	body := p.webhook.body(send, n)
 	var invalid map[string]bool
 	attempts, err := p.retry(ctx, func() error {
 		var err error
 		invalid, err = p.webhook.post(ctx, "push_"+n.ID, body)
 		return err
 	})
-	for i, t := range targets {
-		results[i] = Result{Target: t, Via: ViaWebhook, Attempts: attempts, Err: err, Outcome: outcomeOf(err)}
-		if err == nil && invalid[t.Token] {
-			results[i].Outcome = InvalidToken
-			results[i].Err = &Error{Via: ViaWebhook, Status: http.StatusOK, Reason: "listed in invalid_tokens", kind: invalidToken}
+	for i := range results {
+		r := &results[i]
+		if r.Via != ViaWebhook {
+			continue
+		}
+		r.Attempts, r.Err, r.Outcome = attempts, err, outcomeOf(err)
+		if err == nil && invalid[r.Token] {
+			r.Outcome = InvalidToken
+			r.Err = &Error{Via: ViaWebhook, Status: http.StatusOK, Reason: "listed in invalid_tokens", kind: invalidToken}
 		}
 	}
 	return results
