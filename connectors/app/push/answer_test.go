@@ -23,6 +23,7 @@ func TestClassifyAnswers(t *testing.T) {
 		{"fcm token field", false, 400, `{"error":{"code":400,"message":"x","status":"INVALID_ARGUMENT","details":[{"@type":"type.googleapis.com/google.rpc.BadRequest","fieldViolations":[{"field":"message.token"}]}]}}`, invalidToken},
 		{"fcm sender mismatch keeps the token", false, 403, fcmDetail("SENDER_ID_MISMATCH"), permanent},
 		{"fcm access token", false, 401, `{"error":{"code":401,"status":"UNAUTHENTICATED"}}`, authRejected},
+		{"fcm project's APNs credential", false, 401, fcmDetail("THIRD_PARTY_AUTH_ERROR"), permanent},
 		{"fcm quota", false, 429, fcmDetail("QUOTA_EXCEEDED"), retryable},
 		{"fcm unavailable", false, 503, fcmDetail("UNAVAILABLE"), retryable},
 		{"fcm html error page", false, 502, `<html>`, retryable},

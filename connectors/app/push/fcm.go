@@ -128,7 +128,7 @@ func fcmError(res *http.Response, raw []byte) error {
 	switch {
 	case code == "UNREGISTERED", code == "INVALID_ARGUMENT" && aboutToken(a.Error.Message, tokenField, otherField):
 		e.kind = invalidToken
-	case res.StatusCode == http.StatusUnauthorized:
+	case res.StatusCode == http.StatusUnauthorized && code != "THIRD_PARTY_AUTH_ERROR": // that one is the project's APNs or web push credential
 		e.kind = authRejected
 	}
 	return e
