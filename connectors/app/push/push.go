@@ -157,15 +157,15 @@ func (p *Pusher) Send(ctx context.Context, targets []Target, n Notification) []R
 	sem := make(chan struct{}, p.opts.Parallel)
 	for i, t := range targets {
 		results[i] = Result{Target: t}
-		one, via := p.route(t)
-		if one == nil {
-			results[i].Outcome, results[i].Err = Failed, via
+		s, err := p.route(t)
+		if err != nil {
+			results[i].Outcome, results[i].Err = Failed, err
 			continue
 		}
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			results[i] = p.deliver(ctx, one, t, n)
+			results[i] = p.deliver(ctx, s, t, n)
 		})
 	}
 	wg.Wait()
