@@ -171,6 +171,22 @@ export interface Category {
   id: string
   name: string
 }
+// AppProfile is the app user behind a customer (the app channel): what the
+// SDK reported, the identified traits and how pushes to them fare.
+export interface AppProfile {
+  channel_id: string
+  contact_id: string
+  online: boolean
+  traits: Record<string, string | number | boolean | null>
+  platform: string
+  os: string
+  app_version: string
+  model: string
+  identified_at: string
+  push_result: string
+  push_at: string | null
+  push_tokens: { platform: string; provider: string; token_tail: string; created_at: string }[]
+}
 export interface Visitor {
   id: string
   channel_id?: string
@@ -345,6 +361,7 @@ export const api = {
   updateContact: (id: string, b: Partial<Contact>) => call<Contact>('PATCH', '/contacts/' + enc(id), b),
   contactConversations: (id: string) => call<{ conversations: Conversation[] }>('GET', `/contacts/${enc(id)}/conversations`),
   contactTickets: (id: string) => call<{ tickets: Ticket[] }>('GET', `/contacts/${enc(id)}/tickets`),
+  contactApp: (id: string) => call<{ app: AppProfile | null }>('GET', `/contacts/${enc(id)}/app`),
 
   visitors: (q: Record<string, any> = {}) => call<{ visitors: Visitor[] }>('GET', '/visitors' + qs(q)),
   visitor: (id: string) => call<Visitor>('GET', '/visitors/' + enc(id)),
