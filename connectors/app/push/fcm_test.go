@@ -114,3 +114,16 @@ func TestFCMLongBodyStillFits(t *testing.T) {
 		t.Fatalf("body of %d bytes", len(b))
 	}
 }
+
+func TestFCMTokenEndpointErrors(t *testing.T) {
+	fcm := pushtest.NewFCM(t)
+	fcm.FailGrants(pushtest.Answer{Status: 503, Reason: "temporarily_unavailable"}, pushtest.Answer{Status: 400, Reason: "invalid_grant"})
+	p, _ := newPusher(t, push.Config{FCM: fcm.Config()}, nil, fcm)
+	rs := p.Send(context.Background(), []push.Target{{Platform: push.Android, Token: "t"}}, note)
+	if rs[0].Outcome != push.Failed || rs[0].Attempts != 2 || !strings.Contains(rs[0].Err.Error(), "invalid_grant") || len(fcm.Messages()) != 0 {
+		t.Fatalf("a 503 then a deleted key: %+v", rs[0])
+	}
+	if rs := p.Send(context.Background(), []push.Target{{Platform: push.Android, Token: "t"}}, note); rs[0].Outcome != push.Delivered || fcm.Grants() != 1 {
+		t.Fatalf("the key back: %+v", rs[0])
+	}
+}

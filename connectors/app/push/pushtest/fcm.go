@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +37,7 @@ type FCM struct {
 	key *rsa.PrivateKey
 	srv *httptest.Server
 
+	grantErrs    queue
 	mu           sync.Mutex
 	access       map[string]time.Time // access token → expiry
 	unregistered map[string]bool
@@ -156,6 +158,11 @@ func (f *FCM) MarkInvalid(token string) {
 	f.mu.Unlock()
 }
 
+// FailGrants makes the next token requests get these errors: Status and
+// Reason as the OAuth error ("invalid_grant" for a deleted key,
+// "temporarily_unavailable" with 503).
+func (f *FCM) FailGrants(a ...Answer) { f.grantErrs.FailNext(a...) }
+
 // ExpireAccessTokens revokes every access token handed out: the next send
 // with one is answered 401 UNAUTHENTICATED.
 func (f *FCM) ExpireAccessTokens() {
@@ -182,6 +189,15 @@ func (f *FCM) token(w http.ResponseWriter, r *http.Request) {
 	}
 	if msg := f.checkAssertion(r.PostFormValue("assertion")); msg != "" {
 		f.oauthError(w, "invalid_grant", f.problem("token: %s", msg))
+		return
+	}
+	if a, ok := f.grantErrs.pop(); ok {
+		if a.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(a.RetryAfter/time.Second)))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(a.Status)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": a.Reason, "error_description": "injected error"})
 		return
 	}
 	tok := "ya29.fake-" + randHex(24)
