@@ -180,7 +180,9 @@ func (c *Connector) publishAll(ctx context.Context, ch *hub.Channel, a *account,
 const welcomeWithin = 20 * time.Second
 
 // sweep pulls the channels whose pulls were wanted and not finished: their
-// holder died, WeCom failed, or the callback's time ran out.
+// holder died, WeCom failed, or the callback's time ran out. A channel
+// whose pulls keep failing (a wrong Secret) is tried less and less often,
+// up to once a minute per process.
 func (c *Connector) sweep(ctx context.Context) {
 	ids, err := c.pulls.Pending(ctx, c.deps.Now())
 	if err != nil {
@@ -188,6 +190,9 @@ func (c *Connector) sweep(ctx context.Context) {
 		return
 	}
 	for _, id := range ids {
+		if !c.retry.due(id, c.deps.Now()) {
+			continue
+		}
 		ch, err := c.deps.Channel(ctx, id)
 		if err != nil || ch.Type != Type {
 			continue
@@ -198,14 +203,43 @@ func (c *Connector) sweep(ctx context.Context) {
 		}
 		pctx, cancel := context.WithTimeout(ctx, time.Minute)
 		ran, err := c.pull(pctx, ch, a)
+		c.retry.record(id, c.deps.Now(), err)
 		if err != nil {
-			c.deps.Log.Warn("wecom_kf pull failed; retried at the next sweep", "channel", id, "err", err)
+			c.deps.Log.Warn("wecom_kf pull failed; retried later", "channel", id, "err", err)
 		}
 		if ran {
 			c.health(pctx, ch, err)
 		}
 		cancel()
 	}
+}
+
+// backoff spaces a process's sweeps of a channel whose pulls fail.
+type backoff struct {
+	mu   sync.Mutex
+	next map[string]time.Time
+	n    map[string]int
+}
+
+func (b *backoff) due(id string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !now.Before(b.next[id])
+}
+
+func (b *backoff) record(id string, now time.Time, err error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.next == nil {
+		b.next, b.n = map[string]time.Time{}, map[string]int{}
+	}
+	if err == nil {
+		delete(b.next, id)
+		delete(b.n, id)
+		return
+	}
+	b.n[id]++
+	b.next[id] = now.Add(min(sweepEvery<<min(b.n[id], 6), time.Minute))
 }
 
 // health records a pull's outcome on the channel (its last_error, which

@@ -42,6 +42,7 @@ type Connector struct {
 	media  *connectors.Media
 	pulls  pulls  // where each channel's sync_msg stands (the database, or memory in tests)
 	owner  string // this process, as a lease holder
+	retry  backoff
 	life   context.Context
 	stop   context.CancelFunc
 	bg     sync.WaitGroup
