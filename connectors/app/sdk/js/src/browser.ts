@@ -36,11 +36,11 @@ export function browserTransport(o: BrowserTransportOptions = {}): Transport {
       s.onclose = (e) => end(e.code)
       return { send: (d) => s.send(d), close: () => s.close() }
     },
-    lifecycle(resume) {
+    lifecycle(resume, pause) {
       if (typeof addEventListener !== 'function') return
       addEventListener('online', resume)
       if (typeof document !== 'undefined')
-        document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && resume())
+        document.addEventListener('visibilitychange', () => (document.visibilityState === 'visible' ? resume : pause)())
     },
   }
 }

@@ -71,6 +71,8 @@ export class Client {
   private waits: Record<string, [(v: { client_msg_id: string }) => void, (e: Error) => void][]> = {}
   private restBusy = false
   private fresh = false
+  /** the app is in the background */
+  private bg = false
   /** ends the wait between two identify attempts */
   private wake?: () => void
   private typed = ''
@@ -85,7 +87,11 @@ export class Client {
     this.base = o.baseURL.replace(/\/+$/, '') + '/app/v1/' + encodeURIComponent(o.appKey)
     this.t = o.transport
     this.st = o.storage
-    if (this.t.lifecycle) this.t.lifecycle(() => this.resume())
+    if (this.t.lifecycle)
+      this.t.lifecycle(
+        () => this.resume(),
+        () => this.pause(),
+      )
   }
 
   // ---- events
@@ -492,15 +498,30 @@ export class Client {
   }
 
   /**
+   * The app goes to the background: the hub then pushes agent messages too
+   * (the socket may die there without a word). Browsers and mini-programs
+   * call it by themselves; in React Native call it on AppState "background".
+   */
+  pause(): void {
+    this.bg = true
+    this.frame({ type: 'background' })
+  }
+
+  /**
    * The app came back to the front or online: reconnect now, or check that
    * the socket still answers. Browsers and mini-programs call it by
    * themselves; in React Native call it from AppState "active".
    */
   resume(): void {
+    if (this.bg) {
+      this.bg = false
+      this.frame({ type: 'foreground' })
+    }
     if (this.stopped || !this.ident) return
     this.tries = 0
     if (this.wake) return this.wake()
     if (!this.ws) return this.connect()
+    if (!this.welcomed) return // still connecting: the welcome wait covers it
     const at = Date.now()
     this.frame({ type: 'ping' })
     setTimeout(() => {
@@ -512,8 +533,9 @@ export class Client {
     }, 5000)
   }
 
+  // frame sends f on the socket once welcomed (hello goes first)
   private frame(f: Frame): void {
-    if (this.ws)
+    if (this.ws && (this.welcomed || f.type === 'hello'))
       try {
         this.ws.send(JSON.stringify(f))
       } catch {
@@ -556,6 +578,7 @@ export class Client {
         else if (cv && cv.id && !(cv.id in this.top)) this.top[cv.id] = cv.last_seq || 0
         ms.forEach((m) => this.ingest(m))
         if (cv && cv.id && (cv.last_seq || 0) > (this.top[cv.id] || 0)) this.sync(cv.id, true)
+        if (this.bg) this.frame({ type: 'background' })
         this.emit('online', { online: !!f.online })
         this.emit('connection', { state: 'open' })
         this.flush()

@@ -94,8 +94,12 @@ export interface Transport {
   upload(url: string, headers: Record<string, string>, file: unknown, name?: string): Promise<HttpResponse>
   /** opens a websocket (the url is ws:// or wss://). */
   connect(url: string, h: SocketHandlers): Socket
-  /** calls resume when the app is back in front or back online (reconnect now). */
-  lifecycle?(resume: () => void): void
+  /**
+   * calls resume when the app is back in front or back online (reconnect
+   * now), pause when it goes to the background (agent messages are then
+   * pushed too).
+   */
+  lifecycle?(resume: () => void, pause: () => void): void
   /** sent with identify when the app names no device */
   device?: Device
 }

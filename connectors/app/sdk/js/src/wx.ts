@@ -2,7 +2,8 @@
 // wx.connectSocket. Mini-programs allow https/wss only (insecure: true is for
 // the developer tools against a local hub), at most 5 sockets at once, and
 // close sockets a few seconds after the app goes to the background: the
-// client reconnects and resumes when wx.onAppShow fires.
+// client tells the hub on wx.onAppHide (agent messages are then pushed) and
+// reconnects and resumes when wx.onAppShow fires.
 import type { HttpResponse, Storage, Transport } from './types'
 import { KefuError } from './types'
 import { parse } from './util'
@@ -57,8 +58,9 @@ export function wxTransport(wx: any, o: { insecure?: boolean } = {}): Transport 
         },
       }
     },
-    lifecycle(resume) {
+    lifecycle(resume, pause) {
       if (wx.onAppShow) wx.onAppShow(resume)
+      if (wx.onAppHide) wx.onAppHide(pause)
       if (wx.onNetworkStatusChange) wx.onNetworkStatusChange((s: any) => s && s.isConnected && resume())
     },
   }

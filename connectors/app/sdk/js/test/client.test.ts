@@ -486,3 +486,35 @@ describe('browserTransport', () => {
     expect(calls[0][1]).toMatchObject({ method: 'POST', body: '{"a":1}', headers: { Authorization: 'Bearer t', 'Content-Type': 'application/json' } })
   })
 })
+
+describe('background and foreground', () => {
+  it('tells the hub when the app leaves and comes back, also on a socket opened while in the background', async () => {
+    const net = new FakeNet()
+    let resume = () => {}
+    let pause = () => {}
+    net.lifecycle = (r, p) => {
+      resume = r
+      pause = p
+    }
+    const { c } = client(net)
+    await c.identify({ userId: 'u1', userHash: 'h' })
+    await welcome(net)
+    pause()
+    expect(net.ws.sent.map((f) => f.type)).toEqual(['hello', 'background'])
+    net.ws.drop() // the system closed it in the background
+    await tick(400)
+    await welcome(net) // reconnected while still in the background
+    expect(net.ws.sent.map((f) => f.type)).toEqual(['hello', 'background'])
+    resume()
+    expect(net.ws.sent.map((f) => f.type)).toEqual(['hello', 'background', 'foreground', 'ping'])
+  })
+
+  it('frames other than hello wait for the welcome', async () => {
+    const { c, net } = client()
+    await c.identify({ userId: 'u1', userHash: 'h' })
+    await tick()
+    c.typing('x')
+    net.ws.open()
+    expect(net.ws.sent.map((f) => f.type)).toEqual(['hello'])
+  })
+})

@@ -37,7 +37,7 @@ export class FakeSocket {
 type Route = (method: string, path: string, body: any) => HttpResponse | 'offline'
 
 export class FakeNet implements Transport {
-  lifecycle?: (resume: () => void) => void
+  lifecycle?: (resume: () => void, pause: () => void) => void
   requests: { method: string; path: string; headers: Record<string, string>; body: any }[] = []
   sockets: FakeSocket[] = []
   route: Route = (m, p) => {

@@ -44,12 +44,14 @@ function fakeWx() {
   const store: Record<string, string> = {}
   const tasks: Task[] = []
   const shows: (() => void)[] = []
+  const hides: (() => void)[] = []
   const reqs: any[] = []
   const wx = {
     tasks,
     reqs,
     store,
     show: () => shows.forEach((f) => f()),
+    hide: () => hides.forEach((f) => f()),
     request: vi.fn((o: any) => {
       reqs.push(o)
       if (o.url.endsWith('/identify')) o.success({ statusCode: 200, data: JSON.stringify({ token: 'wt', contact_id: 'ct' }) })
@@ -63,6 +65,7 @@ function fakeWx() {
       return t
     }),
     onAppShow: (f: () => void) => shows.push(f),
+    onAppHide: (f: () => void) => hides.push(f),
     getStorageSync: (k: string) => store[k] || '',
     setStorageSync: (k: string, v: string) => (store[k] = v),
     removeStorageSync: (k: string) => delete store[k],
@@ -150,7 +153,10 @@ describe('wxTransport', () => {
     const m = (seq: number) => ({ id: 'm' + seq, conversation_id: 'c1', seq, direction: 'out', sender_type: 'agent', type: 'text', text: 't', created_at: '' })
     wx.tasks[0].h.open()
     wx.tasks[0].h.message({ data: JSON.stringify({ type: 'welcome', conversation: { id: 'c1', status: 'open', last_seq: 2 }, messages: [m(1), m(2)] }) })
-    // background: the system closes the socket; reconnects fail meanwhile
+    // background: the hub is told (agent messages are pushed now), then the
+    // system closes the socket; reconnects fail meanwhile
+    wx.hide()
+    expect(wx.tasks[0].sent.map((f) => f.type)).toEqual(['hello', 'background'])
     wx.tasks[0].end(1006)
     for (let i = 0; i < 4; i++) {
       await vi.advanceTimersByTimeAsync(20000)
@@ -166,6 +172,7 @@ describe('wxTransport', () => {
     expect(t.sent[0]).toMatchObject({ type: 'hello', conversation: { id: 'c1', after_seq: 2 } })
     t.h.message({ data: JSON.stringify({ type: 'welcome', conversation: { id: 'c1', status: 'open', last_seq: 3 }, messages: [m(3)] }) })
     expect(got).toEqual([1, 2, 3])
+    expect(t.sent.map((f) => f.type)).toEqual(['hello']) // in front again: no background frame
     expect(live.max).toBe(1) // never two sockets at once
   })
 })
