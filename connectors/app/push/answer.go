@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -42,13 +43,19 @@ func (e *Error) Error() string {
 const maxAnswer = 64 << 10
 
 // transportError is a request that got no answer (refused, reset, timed
-// out): worth retrying unless the caller's context ended.
+// out): worth retrying unless the caller's context ended. The reason
+// leaves out the URL, which holds an APNs device token.
 func transportError(via string, err error) error {
 	kind := retryable
 	if errors.Is(err, connectors.ErrPrivateAddress) {
 		kind = permanent
 	}
-	return &Error{Via: via, Reason: err.Error(), kind: kind, cause: err}
+	reason := err.Error()
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		reason = ue.Op + ": " + ue.Err.Error()
+	}
+	return &Error{Via: via, Reason: reason, kind: kind, cause: err}
 }
 
 // statusKind is how an HTTP status is treated when the body says no more.

@@ -124,3 +124,18 @@ func TestAPNsCleartextHTTP2WithTheDefaultClient(t *testing.T) {
 		t.Fatalf("result %+v", rs[0])
 	}
 }
+
+// An unanswered request's error names neither the URL nor the device
+// token (agents see the last result).
+func TestAPNsTransportErrorHidesTheToken(t *testing.T) {
+	ap := pushtest.NewAPNs(t)
+	p, err := push.New(push.Config{APNs: ap.Config()}, push.Options{APNsBase: "http://127.0.0.1:1", Sleep: (&sleeps{}).sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := pushtest.DeviceToken()
+	rs := p.Send(context.Background(), []push.Target{{Platform: push.IOS, Token: tok}}, note)
+	if rs[0].Outcome != push.Failed || rs[0].Attempts != 3 || strings.Contains(rs[0].Err.Error(), tok[:16]) {
+		t.Fatalf("result %+v", rs[0])
+	}
+}
