@@ -36,6 +36,8 @@ Load-tests a running hub on loopback: creates a tenant and agents with websocket
   (default)                      posts signed customer messages to an API channel (-rate, -duration …);
   -visitors N -messages M        has N web-widget visitors send M messages each, -gap apart;
   -visitors N                    holds N idle visitor sockets and measures the hub's memory per socket;
+  -app-sockets N                 holds N app-channel sockets (identified users), measures the hub's memory per
+                                 socket, then times -probes agent replies to the app socket;
   -logins N                      sends N wrong sign-ins at once and reports the answers and the hub's peak memory.
 Every accepted message is judged after -drain and up to -settle-late of store re-checks:
 on time, late (reached an agent or the store only later), lost or duplicated; the command
@@ -65,6 +67,7 @@ flags:`)
 	ramp := fs.Float64("ramp", 200, "with -messages: visitor sockets opened per second before sending starts; 0 = as fast as possible")
 	probes := fs.Int("probes", 200, "with -visitors and no -messages: visitors that send a first message and a follow-up during the hold")
 	probeRate := fs.Float64("probe-rate", 20, "with -visitors and no -messages: probe messages per second")
+	appSockets := fs.Int("app-sockets", 0, "instead of the API-channel run: N app users' sockets held on an app channel (memory per socket, then -probes agent replies timed to the socket)")
 	logins := fs.Int("logins", 0, "instead of the API-channel run: N wrong sign-ins at once (unknown emails), with the hub's peak memory")
 	pid := fs.Int("pid", 0, "the hub's process id, for its memory (default: the process listening on -url's port)")
 	settle := fs.Duration("settle", 10*time.Second, "with -visitors and no -messages: idle time before the hub's memory is read")
@@ -85,6 +88,13 @@ flags:`)
 	switch {
 	case *logins > 0:
 		r, err := loadbench.RunLogins(ctx, loadbench.LoginsConfig{URL: cfg.URL, Logins: *logins, PID: *pid}, log)
+		if r == nil {
+			return err
+		}
+		return errors.Join(err, report(r, *asJSON), r.Err())
+	case *appSockets > 0:
+		r, err := loadbench.RunApp(ctx, loadbench.AppConfig{URL: cfg.URL, Email: cfg.Email, Password: cfg.Password,
+			Sockets: *appSockets, Probes: min(*probes, *appSockets), PID: *pid, Settle: *settle}, log)
 		if r == nil {
 			return err
 		}

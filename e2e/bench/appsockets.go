@@ -1,0 +1,294 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	kefuapp "github.com/kefu-hub/kefu/connectors/app/sdk/go"
+)
+
+// AppConfig is a `kefu bench -app-sockets N` run: N app users identified
+// and their sockets held open on an app channel, the hub's memory read,
+// then probe users each write and get an agent's reply, timed from the
+// agent's POST to the frame on the user's socket.
+type AppConfig struct {
+	URL, Email, Password string
+	Sockets              int
+	Probes               int
+	PID                  int
+	Settle               time.Duration
+}
+
+// AppReport is what an app-socket run measured.
+type AppReport struct {
+	Sockets      int     `json:"sockets"`
+	Opened       int     `json:"opened"`
+	OpenFailures int     `json:"open_failures"`
+	OpenSeconds  float64 `json:"open_seconds"`
+	HubPID       int     `json:"hub_pid"`
+	RSSBeforeMB  float64 `json:"rss_before_mb"`
+	RSSHeldMB    float64 `json:"rss_held_mb"`
+	RSSPerConnKB float64 `json:"rss_per_connection_kb"`
+	// AgentToApp is an agent's reply from its POST to the frame on the
+	// user's socket.
+	AgentToApp Latency `json:"agent_to_app"`
+	Missing    int     `json:"replies_missing"` // replies no socket showed within 10 s
+	Dropped    int64   `json:"dropped_sockets"`
+}
+
+// Err is non-nil when a reply never reached its socket.
+func (r *AppReport) Err() error {
+	if r.Missing > 0 {
+		return fmt.Errorf("bench: %d agent replies never reached the app socket", r.Missing)
+	}
+	return nil
+}
+
+// WriteText prints the report for people.
+func (r *AppReport) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "app sockets held:       %d of %d (%d failed to open) in %.1f s\n", r.Opened, r.Sockets, r.OpenFailures, r.OpenSeconds)
+	fmt.Fprintf(w, "hub RSS (pid %d):       %.1f MB before, %.1f MB held → %.1f KB per connection\n", r.HubPID, r.RSSBeforeMB, r.RSSHeldMB, r.RSSPerConnKB)
+	fmt.Fprintf(w, "agent reply → app:      p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d; %d missing)\n", r.AgentToApp.P50, r.AgentToApp.P99, r.AgentToApp.Max, r.AgentToApp.Count, r.Missing)
+	fmt.Fprintf(w, "held sockets dropped:   %d\n", r.Dropped)
+}
+
+// appSock is one bench app user and its socket.
+type appSock struct {
+	user   *kefuapp.Session
+	client *kefuapp.Client
+	conn   *websocket.Conn
+	closed atomic.Bool
+	mu     sync.Mutex
+	wait   map[string]chan time.Time // reply text → when its frame arrived
+}
+
+// RunApp holds cfg.Sockets app sockets and measures what they cost.
+func RunApp(ctx context.Context, cfg AppConfig, log *slog.Logger) (*AppReport, error) {
+	base, err := CheckLoopback(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Sockets < 1 || cfg.Probes < 0 || cfg.Probes > cfg.Sockets {
+		return nil, errors.New("bench: need app-sockets >= probes >= 0")
+	}
+	raiseFileLimit(cfg.Sockets + 1000)
+	pid := cfg.PID
+	if pid == 0 {
+		if pid, err = listenerPID(base.Port()); err != nil {
+			return nil, fmt.Errorf("bench: find the hub process (pass -pid): %w", err)
+		}
+	}
+	hc := newHTTPClient(16, 30*time.Second)
+	fx, err := setUp(ctx, Config{Email: cfg.Email, Password: cfg.Password, Customers: max(cfg.Probes, 1),
+		Agents: max(1, (cfg.Probes+99)/100)}, base, hc, "", log)
+	if err != nil {
+		return nil, fmt.Errorf("bench setup: %w", err)
+	}
+	defer fx.tearDown(context.WithoutCancel(ctx))
+	var ch struct {
+		Setup struct {
+			AppKey string `json:"app_key"`
+			Secret string `json:"identity_secret"`
+		} `json:"setup"`
+	}
+	if err := fx.admin.do(ctx, http.MethodPost, "/api/v1/channels", http.StatusCreated, map[string]any{"type": "app",
+		"name": "bench app " + fx.runID}, &ch); err != nil {
+		return nil, fmt.Errorf("app channel: %w", err)
+	}
+	r := &AppReport{Sockets: cfg.Sockets, HubPID: pid}
+	runtime.GC()
+	time.Sleep(2 * time.Second)
+	before, err := rssKB(pid)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("opening app sockets", "sockets", cfg.Sockets)
+	t0 := time.Now()
+	socks, failed := openApps(ctx, "http://"+base.Host, ch.Setup.AppKey, ch.Setup.Secret, fx.runID, cfg.Sockets, log)
+	r.Opened, r.OpenFailures, r.OpenSeconds = len(socks), failed, time.Since(t0).Seconds()
+	log.Info("app sockets open; settling", "open", len(socks), "failed", failed, "took", time.Since(t0))
+	sleep(ctx, cfg.Settle)
+	held, err := rssKB(pid)
+	if err != nil {
+		return nil, err
+	}
+	r.RSSBeforeMB, r.RSSHeldMB = float64(before)/1024, float64(held)/1024
+	if len(socks) > 0 {
+		r.RSSPerConnKB = float64(held-before) / float64(len(socks))
+	}
+	r.AgentToApp, r.Missing = probeReplies(ctx, fx, socks, cfg.Probes, log)
+	for _, s := range socks {
+		if s.closed.Load() {
+			r.Dropped++
+		}
+		s.conn.Close()
+	}
+	return r, nil
+}
+
+// appSource is the loopback source address of user i (127.0.0.1 …
+// 127.0.3.254: ~1,000 addresses, within the hub's per-address limits).
+func appSource(i int) net.IP { return net.IPv4(127, 0, byte(i/254%4), byte(1+i%254)) }
+
+func openApps(ctx context.Context, base, key, secret, run string, n int, log *slog.Logger) ([]*appSock, int) {
+	var mu sync.Mutex
+	var out []*appSock
+	var failed atomic.Int64
+	sem := make(chan struct{}, 32)
+	var wg sync.WaitGroup
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			s, err := openApp(ctx, base, key, secret, fmt.Sprintf("bench-%s-%d", run, i), appSource(i))
+			if err != nil {
+				if failed.Add(1) <= 5 {
+					log.Warn("app socket", "err", err)
+				}
+				return
+			}
+			mu.Lock()
+			out = append(out, s)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out, int(failed.Load())
+}
+
+func openApp(ctx context.Context, base, key, secret, userID string, src net.IP) (*appSock, error) {
+	dial := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: src}, Timeout: 10 * time.Second}).DialContext
+	c := kefuapp.New(base, key)
+	c.HTTP = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true}}
+	u, err := c.Identify(ctx, kefuapp.Identity{UserID: userID, UserHash: kefuapp.UserHash(secret, userID),
+		Device: &kefuapp.Device{Platform: "android", AppVersion: "bench"}})
+	if err != nil {
+		return nil, fmt.Errorf("identify: %w", err)
+	}
+	d := websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024, NetDialContext: dial}
+	conn, _, err := d.DialContext(ctx, "ws"+base[len("http"):]+"/app/v1/"+key+"/ws", nil)
+	if err != nil {
+		return nil, fmt.Errorf("dial app socket: %w", err)
+	}
+	conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if err := conn.WriteJSON(map[string]any{"type": "hello", "token": u.Token}); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("send hello: %w", err)
+	}
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	var w struct {
+		Type string `json:"type"`
+	}
+	if err := conn.ReadJSON(&w); err != nil || w.Type != "welcome" {
+		conn.Close()
+		return nil, fmt.Errorf("read welcome: %q %w", w.Type, err)
+	}
+	conn.SetReadDeadline(time.Time{})
+	s := &appSock{user: u, client: c, conn: conn, wait: map[string]chan time.Time{}}
+	go s.read()
+	return s, nil
+}
+
+// read answers pings (gorilla does) and notes when awaited replies arrive.
+func (s *appSock) read() {
+	defer s.closed.Store(true)
+	for {
+		_, b, err := s.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		now := time.Now()
+		var f struct {
+			Type    string `json:"type"`
+			Message struct {
+				Direction string `json:"direction"`
+				Text      string `json:"text"`
+			} `json:"message"`
+		}
+		if json.Unmarshal(b, &f) != nil || f.Type != "message" || f.Message.Direction != "out" {
+			continue
+		}
+		s.mu.Lock()
+		if ch := s.wait[f.Message.Text]; ch != nil {
+			ch <- now
+			delete(s.wait, f.Message.Text)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// probeReplies has n users write, then times an agent's reply to each from
+// the POST to the frame on the user's socket.
+func probeReplies(ctx context.Context, fx *fixture, socks []*appSock, n int, log *slog.Logger) (Latency, int) {
+	agents := map[string]*apiClient{}
+	for i, id := range fx.agentIDs {
+		agents[id] = fx.agents[i]
+	}
+	var took []time.Duration
+	missing := 0
+	for i := 0; i < n && i < len(socks) && ctx.Err() == nil; i++ {
+		s := socks[i*len(socks)/n]
+		sent, err := s.user.Send(ctx, fmt.Sprintf("probe-%d", i), "bench probe")
+		if err != nil || sent.ConversationID == "" {
+			log.Warn("probe message", "err", err)
+			missing++
+			continue
+		}
+		agent := assignee(ctx, fx, agents, sent.ConversationID)
+		if agent == nil {
+			log.Warn("probe conversation not assigned", "conversation", sent.ConversationID)
+			missing++
+			continue
+		}
+		text := fmt.Sprintf("bench reply %d", i)
+		arrived := make(chan time.Time, 1)
+		s.mu.Lock()
+		s.wait[text] = arrived
+		s.mu.Unlock()
+		t0 := time.Now()
+		if err := agent.do(ctx, http.MethodPost, "/api/v1/conversations/"+sent.ConversationID+"/messages", http.StatusCreated,
+			map[string]any{"content": text}, nil); err != nil {
+			log.Warn("probe reply", "err", err)
+			missing++
+			continue
+		}
+		select {
+		case at := <-arrived:
+			took = append(took, at.Sub(t0))
+		case <-time.After(10 * time.Second):
+			missing++
+		}
+	}
+	slices.Sort(took)
+	return latency(took), missing
+}
+
+// assignee is the agent a conversation went to (waiting for routing).
+func assignee(ctx context.Context, fx *fixture, agents map[string]*apiClient, convID string) *apiClient {
+	for try := 0; try < 50 && ctx.Err() == nil; try++ {
+		var c struct {
+			AssigneeID *string `json:"assignee_id"`
+		}
+		if fx.admin.do(ctx, http.MethodGet, "/api/v1/conversations/"+convID, http.StatusOK, nil, &c) == nil &&
+			c.AssigneeID != nil && agents[*c.AssigneeID] != nil {
+			return agents[*c.AssigneeID]
+		}
+		sleep(ctx, 100*time.Millisecond)
+	}
+	return nil
+}
