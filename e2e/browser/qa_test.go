@@ -64,6 +64,22 @@ func TestUIQualityInspection(t *testing.T) {
 	if len(rs.Reviews) != 1 || rs.Reviews[0].Status != "resolved" || rs.Reviews[0].Score != 90 {
 		t.Errorf("reviews after the browser %+v", rs.Reviews)
 	}
+	var ts struct {
+		Templates []struct {
+			Name     string
+			MaxScore int `json:"max_score"`
+			Items    []struct {
+				Fatal      bool
+				Deductions []struct{ Label string }
+			}
+		}
+	}
+	adm.Must(200, "GET", "/api/v1/qa/templates", nil).JSON(t, &ts)
+	made := ts.Templates[len(ts.Templates)-1]
+	if len(ts.Templates) != 2 || made.Name != "简易质检" || made.MaxScore != 100 || len(made.Items) != 2 ||
+		len(made.Items[0].Deductions) != 2 || made.Items[0].Deductions[1].Label != "未致谢" || !made.Items[1].Fatal {
+		t.Errorf("the template made in the editor: %+v", ts.Templates)
+	}
 	var agents struct {
 		Agents []struct {
 			Key        string   `json:"key"`

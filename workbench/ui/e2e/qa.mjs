@@ -78,6 +78,31 @@ await run('qa-', async () => {
   check((await ap.locator('[data-test=qa-score]').textContent()).includes('90 / 100'), 'the adjusted score')
   await shot(sup, 'qa-appeal-resolved')
 
+  // a template made in the editor: 2 items, one fatal, with deductions
+  await sup.locator('[data-tab=templates]').click()
+  await sup.locator('[data-test=qa-new-template]').click()
+  await sup.locator('input[name=qa-tpl-name]').fill('简易质检')
+  await sup.locator('input[name=qa-item-0]').fill('礼貌用语')
+  await sup.locator('input[name=qa-points-0]').fill('100')
+  await sup.locator('textarea[name=qa-deductions-0]').fill('未问候:10\n未致谢：5')
+  await sup.getByRole('button', { name: '添加评分项' }).click()
+  await sup.locator('input[name=qa-item-1]').fill('泄露隐私')
+  await sup.locator('input[name=qa-fatal-1]').check()
+  await sup.locator('[data-test=qa-save-template]').click()
+  const made = sup.locator('.qa-setup .list li', { hasText: '简易质检' })
+  await made.waitFor()
+  check((await made.textContent()).includes('满分 100'), 'the new template: ' + (await made.textContent()))
+
+  // the agent report shows the resolved QA score
+  await sup.locator('[data-nav=reports]').click()
+  const qaCell = sup.locator(`tr[data-agent="${process.env.KEFU_AGENT_NAME}"] [data-test=qa-score]`)
+  await qaCell.waitFor()
+  check((await qaCell.textContent()).includes('90.0 (1)'), 'QA score in the agent report: ' + (await qaCell.textContent()))
+  await qaCell.scrollIntoViewIfNeeded()
+  await sup.locator('.toast button').evaluateAll((bs) => bs.forEach((b) => b.click())) // notices off the table
+  await sup.locator('.toast').first().waitFor({ state: 'detached' })
+  await shot(sup, 'qa-agent-report')
+
   check(pageErrors.length === 0, 'page errors: ' + pageErrors.join('; '))
   step('done')
 })

@@ -85,6 +85,19 @@ const texts = {
   qa_alertWords: ['命中', 'Words'],
   qa_alertText: ['消息内容', 'Message'],
   qa_back: ['返回列表', 'Back to the list'],
+  noun_qa_template: ['质检模板', 'QA templates'],
+  noun_qa_batch: ['抽检批次', 'QA batches'],
+  noun_qa_review: ['质检结果', 'QA reviews'],
+  noun_qa_words: ['敏感词', 'Sensitive words'],
+  act_qa_template__create: ['新建质检模板', 'Created a QA template'],
+  act_qa_template__update: ['修改质检模板', 'Changed a QA template'],
+  act_qa_template__delete: ['删除质检模板', 'Deleted a QA template'],
+  act_qa_batch__create: ['抽检', 'Drew a QA batch'],
+  act_qa_review__score: ['质检评分', 'Scored a QA review'],
+  act_qa_review__acknowledge: ['确认质检结果', 'Acknowledged a QA review'],
+  act_qa_review__appeal: ['质检申诉', 'Appealed a QA review'],
+  act_qa_review__resolve: ['处理质检申诉', 'Resolved a QA appeal'],
+  act_qa_words__update: ['修改敏感词', 'Changed the sensitive words'],
 } as const
 
 addTexts(texts)

@@ -52,6 +52,8 @@ const texts = {
   rep_byHour: ['按时段', 'By hour'],
   rep_heatmap: ['时段热力图（星期 × 小时）', 'Heatmap (weekday × hour)'],
   rep_agents: ['客服工作量', 'Agents'],
+  rep_qa: ['质检均分', 'QA score'],
+  rep_def_qa: ['时间段内评分的质检平均分（百分制，申诉改判后的分数），括号内为质检条数。', 'Average QA score (of 100, after appeals) of the reviews scored in the period; the number of reviews in brackets.'],
   rep_noAgents: ['没有客服数据。', 'No agent figures.'],
   rep_wd1: ['周一', 'Mon'],
   rep_wd2: ['周二', 'Tue'],

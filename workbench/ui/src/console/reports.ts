@@ -31,6 +31,9 @@ export interface Summary extends Figures {
 export interface Row extends Figures {
   key: string
   name?: string
+  // the agents' table: QA reviews scored in the period, their average (of 100)
+  qa_score_avg?: number | null
+  qa_reviews?: number
 }
 export interface Volume {
   from: string
