@@ -186,17 +186,6 @@ func (d *dispatcher) setBackground(s *appSocket, bg bool) {
 	d.mu.Unlock()
 }
 
-// Conns is the number of app sockets open on this process.
-func (d *dispatcher) conns() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	n := 0
-	for _, set := range d.byUser {
-		n += len(set)
-	}
-	return n
-}
-
 // closeAll stops taking sockets and returns every socket registered.
 func (d *dispatcher) closeAll() []*appSocket {
 	d.mu.Lock()

@@ -2,7 +2,6 @@ package web
 
 import (
 	"crypto/hmac"
-	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -11,7 +10,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/kefu-hub/kefu/connectors"
-	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/connectors/custsock"
 	"github.com/kefu-hub/kefu/hub/files"
 )
 
@@ -59,19 +58,6 @@ func (c *Connector) file(g *gin.Context) {
 		return
 	}
 	id := g.Param("file_id")
-	if !hmac.Equal([]byte(g.Query("s")), []byte(fileSig(ch, id))) {
-		fail(g, http.StatusForbidden, "bad_signature", "this link is not valid")
-		return
-	}
-	f, err := c.deps.Files.Get(g.Request.Context(), ch.TenantID, id)
-	if errors.Is(err, hub.ErrNotFound) || (err == nil && f.Status != files.FileReady) {
-		fail(g, http.StatusNotFound, "not_found", "no such file")
-		return
-	}
-	if err != nil {
-		fail(g, http.StatusServiceUnavailable, "unavailable", "try again")
-		return
-	}
 	g.Header("Access-Control-Allow-Origin", "*") // a signed link; images load cross-origin
-	connectors.ServeFile(g, f)
+	custsock.ServeFile(g, c.deps.Files, ch.TenantID, id, hmac.Equal([]byte(g.Query("s")), []byte(fileSig(ch, id))))
 }
