@@ -46,6 +46,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/pipeline"
 	"github.com/kefu-hub/kefu/hub/qa"
+	"github.com/kefu-hub/kefu/hub/ratings"
 	"github.com/kefu-hub/kefu/hub/reports"
 	"github.com/kefu-hub/kefu/hub/robot"
 	"github.com/kefu-hub/kefu/hub/store"
@@ -139,8 +140,9 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	autos := automations.New(k, log)
 	// quality inspection watches every agent message for sensitive words
 	inspect := qa.New(k, conversations.NewSampler(k))
+	rates := ratings.New(k)
 	convs := conversations.New(k, chans, cts, autos, conversations.Options{Windows: ks.Windows(), Pushes: ks.Pushing(), Log: log,
-		Watch: inspect.Watch})
+		Watch: inspect.Watch, Ratings: rates})
 	asg := assign.New(k, assign.Deps{Conversations: convs, Identity: id, Channels: chans, Contacts: cts, Automations: autos,
 		Region: geo.Lookup, Log: log})
 	out := outbound.New(k, hook, chans.Get, convs.MessageResult)
@@ -148,7 +150,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	go warmKnowledge(ctx, knowledge, log)
 	bot := robot.New(k, robot.Deps{Convs: convs, Channel: chans.Get, Brain: robot.KB{Store: knowledge},
 		Available: asg.Handoffs.Customers().Available, Misses: knowledge, Log: log})
-	in := inbox.New(k, chans, cts, convs, autos, asg.Router, ks.Windows(), bot)
+	in := inbox.New(k, chans, cts, convs, autos, asg.Router, ks.Windows(), bot, rates)
 	timers := automations.NewTimers(k, merge(convs.TimerHandlers(), asg.Router.TimerHandlers()), log)
 	if err := bootstrap(ctx, id.Tenants, cfg, log); err != nil {
 		return err
@@ -177,7 +179,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	auditLog := audit.New(k)
 	handler := newHandler(cfg, workbench.Deps{Kernel: k, Audit: auditLog, Identity: id, Channels: chans, Files: files.New(k), Outbound: out,
 		Conversations: convs, Cards: conversations.NewCards(k, cts), Categories: conversations.NewCategories(k), Assign: asg, Contacts: cts, Automations: autos, Canned: canned.New(k),
-		KB: knowledge, Robot: bot, QA: inspect,
+		KB: knowledge, Robot: bot, QA: inspect, Ratings: rates,
 		Tickets: tickets.New(k, convs, id.Agents), Failed: p.Failed, Stream: st, Pipeline: p, Connectors: registry,
 		Metrics: m, Log: log, Region: geo.Lookup,
 		Ready: func(ctx context.Context) error { return ready(ctx, k, b, p.Ready()) }})

@@ -101,18 +101,9 @@ func exportCSV(rows []exportRow) []byte {
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"seq", "time", "direction", "sender", "type", "text", "attachments"})
 	for _, r := range rows {
-		_ = w.Write([]string{fmt.Sprint(r.Seq), r.Time.Format(time.RFC3339), string(r.Direction), csvCell(r.Sender), csvCell(r.Type),
-			csvCell(r.Text), csvCell(strings.Join(r.Files, " "))})
+		_ = w.Write([]string{fmt.Sprint(r.Seq), r.Time.Format(time.RFC3339), string(r.Direction), hub.CSVCell(r.Sender), hub.CSVCell(r.Type),
+			hub.CSVCell(r.Text), hub.CSVCell(strings.Join(r.Files, " "))})
 	}
 	w.Flush()
 	return b.Bytes()
-}
-
-// csvCell defuses formula injection: a cell a spreadsheet would evaluate
-// (starting with = + - @, or a tab or carriage return) gets a leading '.
-func csvCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/pipeline"
 	"github.com/kefu-hub/kefu/hub/qa"
+	"github.com/kefu-hub/kefu/hub/ratings"
 	"github.com/kefu-hub/kefu/hub/robot"
 	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/hub/stream"
@@ -41,6 +42,7 @@ import (
 	"github.com/kefu-hub/kefu/workbench/kbapi"
 	"github.com/kefu-hub/kefu/workbench/meapi"
 	"github.com/kefu-hub/kefu/workbench/qaapi"
+	"github.com/kefu-hub/kefu/workbench/ratingsapi"
 	"github.com/kefu-hub/kefu/workbench/reportsapi"
 	"github.com/kefu-hub/kefu/workbench/signin"
 )
@@ -69,6 +71,7 @@ type Deps struct {
 	KB            *kb.Store
 	Robot         *robot.Robot
 	QA            *qa.Store
+	Ratings       *ratings.Store
 	Failed        *pipeline.Failed
 	Tickets       *tickets.Store
 	Stream        *stream.Hub
@@ -184,6 +187,7 @@ func New(d Deps) *Server {
 	sup.GET("/blacklist", tools.listBlacklist)
 	sup.DELETE("/blacklist/:id", tools.deleteBlacklist)
 	reportsapi.New(d.Kernel, d.Identity, d.Channels, s.respond).Mount(sup)
+	ratingsapi.API{Ratings: d.Ratings, Kernel: d.Kernel, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(sup, a.Group("", s.admin))
 	a.POST("/categories", s.admin, tools.createCategory)
 	a.DELETE("/categories/:id", s.admin, tools.deleteCategory)
 

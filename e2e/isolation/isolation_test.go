@@ -267,6 +267,14 @@ func isoRoutes() map[string]isoRoute {
 		"GET /api/v1/reports/summary": {access: accAdmin, queries: reportQueries},
 		"GET /api/v1/reports/volume":  {access: accAdmin, queries: reportQueries},
 		"GET /api/v1/reports/agents":  {access: accAdmin, queries: reportQueries},
+		"GET /api/v1/ratings": {access: accAdmin, queries: func(own, other *isoTenant) []string {
+			return []string{"", "bad=1", "agent_id=" + other.agentID, "channel_id=" + other.ch.ID, "format=csv"}
+		}},
+		"GET /api/v1/ratings/settings": {access: accAdmin},
+		"PUT /api/v1/ratings/settings": {access: accAdmin, body: func(*isoTenant) any {
+			return map[string]any{"levels": []map[string]any{{"score": 5, "label": "好"}, {"score": 1, "label": "差"}},
+				"invite_text": "请回复 {levels}", "thanks_text": "谢谢", "bad_at": 1, "reply_minutes": 30, "change_minutes": 0}
+		}},
 
 		// Agent tools (issue 5, part A).
 		"GET /api/v1/canned-replies": {access: accAuth, lists: "canned", queries: func(own, other *isoTenant) []string {

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/kefu-hub/kefu/hub"
 )
 
 // shown are the request fields whose values an entry's detail shows; of
@@ -59,18 +61,9 @@ func WriteCSV(w io.Writer, entries []Entry) error {
 	c := csv.NewWriter(w)
 	_ = c.Write([]string{"time", "actor_id", "actor", "address", "action", "target_type", "target_id", "detail"})
 	for _, e := range entries {
-		_ = c.Write([]string{e.At.UTC().Format(time.RFC3339), cell(e.ActorID), cell(e.ActorName), cell(e.Address),
-			cell(string(e.Action)), cell(e.TargetType), cell(e.TargetID), cell(e.Detail)})
+		_ = c.Write([]string{e.At.UTC().Format(time.RFC3339), hub.CSVCell(e.ActorID), hub.CSVCell(e.ActorName), hub.CSVCell(e.Address),
+			hub.CSVCell(string(e.Action)), hub.CSVCell(e.TargetType), hub.CSVCell(e.TargetID), hub.CSVCell(e.Detail)})
 	}
 	c.Flush()
 	return c.Error()
-}
-
-// cell defuses formula injection: a cell starting with = + - @, a tab or a
-// carriage return gets a leading '.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

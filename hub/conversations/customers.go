@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/store"
@@ -144,12 +145,12 @@ func (s *Store) Typing(ctx context.Context, ch *hub.Channel, contactExternalID s
 }
 
 // Rate stores a customer's rating (1–5 and a comment) of their own
-// conversation on a channel, once; the agent is told.
+// conversation on a channel — once, or changed while the tenant's window
+// lasts (see ratings.Store.Record); the agent is told.
 func (s *Store) Rate(ctx context.Context, ch *hub.Channel, contactExternalID, convID string, score int, comment string) error {
 	if score < 1 || score > 5 {
 		return hub.Invalid("score must be 1 to 5")
 	}
-	comment = hub.Bounded(comment, 1000)
 	ct, err := s.contacts.Find(ctx, ch.ID, contactExternalID)
 	if err != nil {
 		return err
@@ -166,20 +167,39 @@ func (s *Store) Rate(ctx context.Context, ch *hub.Channel, contactExternalID, co
 		if len(cs) == 0 {
 			return fmt.Errorf("conversation %s: %w", convID, hub.ErrNotFound)
 		}
-		const ins = `INSERT INTO ratings (conversation_id, tenant_id, score, comment, created_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (conversation_id) DO NOTHING`
-		n, err := tx.Exec(ctx, ins, convID, ch.TenantID, score, comment, tx.Now())
-		if err != nil {
-			return fmt.Errorf("store rating: %w", err)
-		}
-		if n == 0 {
-			return fmt.Errorf("%w: the conversation is already rated", hub.ErrConflict)
-		}
-		c := cs[0]
-		emit(tx, &c, hub.EvConversationRated, Deref(c.AssigneeID), map[string]any{"conversation_id": c.ID,
-			"score": score, "comment": comment})
-		return nil
+		return s.ratings.Record(ctx, tx, &cs[0], score, comment)
 	})
+}
+
+// textRated are the platforms whose customers rate by answering a text
+// invitation with a number: they have no rating form (the web widget and
+// the app have one and are asked with an event; an API integration gets
+// the event and decides).
+var textRated = map[string]bool{"wechat": true, "weibo": true, "qq": true, "wecom_kf": true}
+
+// InviteRating asks the customer of c for a rating in a message, on a
+// platform without a rating form (textRated); with onClose only when the
+// tenant invites on close. The number they answer becomes the rating.
+func InviteRating(ctx context.Context, tx *store.Tx, s *Store, c *hub.Conversation, onClose bool) error {
+	ch, err := s.channels.Get(ctx, c.ChannelID)
+	if err != nil {
+		return err
+	}
+	if !textRated[ch.Type] {
+		return nil
+	}
+	if onClose {
+		st, err := s.ratings.Settings(ctx, tx, c.TenantID)
+		if err != nil || !st.AutoInvite {
+			return err
+		}
+	}
+	text, err := s.ratings.Invite(ctx, tx, c)
+	if err != nil || strings.TrimSpace(text) == "" {
+		return err
+	}
+	_, err = s.Outgoing(ctx, tx, c, hub.SenderSystem, "", Text(text))
+	return err
 }
 
 // Rating returns a conversation's rating (nil when unrated).

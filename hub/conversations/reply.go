@@ -186,7 +186,7 @@ func (s *Store) RequestRating(ctx context.Context, a *hub.Agent, convID string) 
 			return err
 		}
 		emit(tx, c, hub.EvRatingRequested, Deref(c.AssigneeID), map[string]any{"conversation_id": c.ID, "requested_by": a.ID})
-		return nil
+		return InviteRating(ctx, tx, s, c, false)
 	})
 }
 

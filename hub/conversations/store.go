@@ -15,6 +15,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/automations"
 	"github.com/kefu-hub/kefu/hub/channels"
 	"github.com/kefu-hub/kefu/hub/contacts"
+	"github.com/kefu-hub/kefu/hub/ratings"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
@@ -30,6 +31,7 @@ type Store struct {
 	pushes  map[string]bool
 	log     *slog.Logger
 	watch   Watch
+	ratings *ratings.Store
 }
 
 // Options are the channel-type facts the store needs (from the connector
@@ -41,6 +43,8 @@ type Options struct {
 	// Watch sees every agent message as it is stored, in the sending
 	// transaction (quality inspection's sensitive words); nil: none.
 	Watch Watch
+	// Ratings keeps the satisfaction ratings (nil: one of its own).
+	Ratings *ratings.Store
 }
 
 // Watch looks at an agent's message in the transaction that stores it; an
@@ -61,8 +65,11 @@ func New(k *store.Store, chans *channels.Store, cts *contacts.Store, autos *auto
 	if o.Log == nil {
 		o.Log = k.Log()
 	}
+	if o.Ratings == nil {
+		o.Ratings = ratings.New(k)
+	}
 	return &Store{k: k, channels: chans, contacts: cts, autos: autos, windows: o.Windows, pushes: o.Pushes, log: o.Log,
-		watch: o.Watch}
+		watch: o.Watch, ratings: o.Ratings}
 }
 
 const convCols = `id, tenant_id, channel_id, contact_id, group_id, assignee_id, status, last_seq, close_reason,

@@ -19,6 +19,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/inbox"
 	"github.com/kefu-hub/kefu/hub/kb"
 	"github.com/kefu-hub/kefu/hub/outbound"
+	"github.com/kefu-hub/kefu/hub/ratings"
 	"github.com/kefu-hub/kefu/hub/robot"
 	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/hub/store/storetest"
@@ -40,6 +41,7 @@ type Hub struct {
 	Timers        *automations.Timers
 	KB            *kb.Store
 	Robot         *robot.Robot
+	Ratings       *ratings.Store
 }
 
 // segmenter is shared by every test hub of a test binary, as by the stores
@@ -51,13 +53,14 @@ func Build(k *store.Store) *Hub {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := &Hub{K: k, Identity: identity.New(k, log, identity.Options{}), Channels: channels.New(k), Contacts: contacts.New(k),
 		Automations: automations.New(k, log)}
-	h.Conversations = conversations.New(k, h.Channels, h.Contacts, h.Automations, conversations.Options{Log: log})
+	h.Ratings = ratings.New(k)
+	h.Conversations = conversations.New(k, h.Channels, h.Contacts, h.Automations, conversations.Options{Log: log, Ratings: h.Ratings})
 	h.Assign = assign.New(k, assign.Deps{Conversations: h.Conversations, Identity: h.Identity, Channels: h.Channels,
 		Contacts: h.Contacts, Automations: h.Automations, Log: log})
 	h.KB = kb.New(k, segmenter)
 	h.Robot = robot.New(k, robot.Deps{Convs: h.Conversations, Channel: h.Channels.Get, Brain: robot.KB{Store: h.KB},
 		Available: h.Assign.Handoffs.Customers().Available, Misses: h.KB, Log: log})
-	h.Inbox = inbox.New(k, h.Channels, h.Contacts, h.Conversations, h.Automations, h.Assign.Router, nil, h.Robot)
+	h.Inbox = inbox.New(k, h.Channels, h.Contacts, h.Conversations, h.Automations, h.Assign.Router, nil, h.Robot, h.Ratings)
 	h.Tickets = tickets.New(k, h.Conversations, h.Identity.Agents)
 	handlers := map[automations.Kind]automations.Handler{}
 	for _, m := range []map[automations.Kind]automations.Handler{h.Conversations.TimerHandlers(), h.Assign.Router.TimerHandlers()} {

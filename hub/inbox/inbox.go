@@ -21,6 +21,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/conversations"
 	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/outbound"
+	"github.com/kefu-hub/kefu/hub/ratings"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
@@ -36,6 +37,7 @@ type Inbox struct {
 	// unanswered message may open a ticket.
 	windows conversations.Windows
 	robot   Robot
+	ratings *ratings.Store
 }
 
 // Robot is the channel robot as the inbox asks it, in the transaction that
@@ -48,9 +50,9 @@ type Robot interface {
 // New returns the inbox; windows are the platforms' reply rules by channel
 // type (nil: none).
 func New(k *store.Store, chans *channels.Store, cts *contacts.Store, convs *conversations.Store,
-	autos *automations.Store, router *assign.Router, windows conversations.Windows, robot Robot) *Inbox {
+	autos *automations.Store, router *assign.Router, windows conversations.Windows, robot Robot, rt *ratings.Store) *Inbox {
 	return &Inbox{k: k, channels: chans, contacts: cts, convs: convs, autos: autos, router: router, windows: windows,
-		robot: robot}
+		robot: robot, ratings: rt}
 }
 
 // Result is what storing one inbound message did.
@@ -64,12 +66,13 @@ type Result struct {
 	Blocked        bool           // the sender is blacklisted: dropped, stored nowhere
 	Ticketed       bool           // a left message went straight into a ticket
 	Robot          bool           // the robot works the conversation: it answers, routing waits
+	Rated          bool           // a number answering a rating invitation: stored as the rating
 	Err            error
 }
 
 // Routable reports whether routing has anything to do after the message.
 func (r Result) Routable() bool {
-	return r.Err == nil && !r.Duplicate && !r.Blocked && !r.Ticketed && !r.Robot
+	return r.Err == nil && !r.Duplicate && !r.Blocked && !r.Ticketed && !r.Robot && !r.Rated
 }
 
 // ForRobot reports whether the robot answers the message.
@@ -228,6 +231,27 @@ func (s *Inbox) conversation(ctx context.Context, tx *store.Tx, k *known, ch *hu
 	return conv, isNew, nil
 }
 
+// rating takes a customer's number as the answer to the rating invitation
+// they were sent (ratings.Store.Answered): the rating is stored, they are
+// thanked, and nothing else happens — no message, no conversation.
+func (s *Inbox) rating(ctx context.Context, tx *store.Tx, k *known, ch *hub.Channel, in *hub.Inbound) (Result, bool, error) {
+	c := k.people[ch.ID].Contacts[in.Contact.ExternalID]
+	if s.ratings == nil || c == nil || len(in.Attachments) > 0 || in.Type != "text" {
+		return Result{}, false, nil
+	}
+	a, err := s.ratings.Answered(ctx, tx, ch.TenantID, ch.ID, c.ID, in.ExternalID, in.Text)
+	if err != nil || a == nil {
+		return Result{}, false, err
+	}
+	r := Result{TenantID: ch.TenantID, ConversationID: a.ConversationID, Rated: true, Duplicate: a.Replay}
+	if a.Replay || strings.TrimSpace(a.Thanks) == "" {
+		return r, true, nil
+	}
+	m := &hub.Message{Type: "text", Text: a.Thanks, Attachments: []hub.Attachment{}, SenderType: hub.SenderSystem}
+	return r, true, outbound.Queue(ctx, tx, ch.ID, &hub.Outbound{TenantID: ch.TenantID, Kind: hub.OutboundReply,
+		Message: m, Contact: c})
+}
+
 // held is a customer message of the batch waiting to be stored with the
 // others (see store).
 type held struct {
@@ -265,6 +289,9 @@ func (s *Inbox) ingestOne(ctx context.Context, tx *store.Tx, k *known, in *hub.I
 	}
 	if k.people[ch.ID].Blocked[in.Contact.ExternalID] {
 		return Result{TenantID: ch.TenantID, Blocked: true}, nil, nil
+	}
+	if r, ok, err := s.rating(ctx, tx, k, ch, in); ok || err != nil {
+		return r, nil, err
 	}
 	contact, err := s.contact(ctx, tx, k, ch, in.Contact)
 	if err != nil {

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/reports"
 )
 
@@ -59,7 +59,7 @@ func rowsCSV(by string, rows []row, hm *[7][24]int64) [][]string {
 	}
 	out := [][]string{append([]string{by, "name"}, figureCols...)}
 	for _, r := range rows {
-		out = append(out, append([]string{safe(r.Key), safe(r.Name)}, figureCells(r.Figures)...))
+		out = append(out, append([]string{hub.CSVCell(r.Key), hub.CSVCell(r.Name)}, figureCells(r.Figures)...))
 	}
 	return out
 }
@@ -72,18 +72,10 @@ func agentsCSV(rows []agentRow) [][]string {
 		if r.QAScoreAvg != nil {
 			avg = strconv.FormatFloat(*r.QAScoreAvg, 'f', 2, 64)
 		}
-		out = append(out, append(append([]string{safe(r.Key), safe(r.Name)}, figureCells(r.Figures)...), avg,
+		out = append(out, append(append([]string{hub.CSVCell(r.Key), hub.CSVCell(r.Name)}, figureCells(r.Figures)...), avg,
 			strconv.FormatInt(r.QAReviews, 10)))
 	}
 	return out
-}
-
-// safe keeps a spreadsheet from reading a name as a formula.
-func safe(s string) string {
-	if s != "" && strings.ContainsAny(s[:1], "=+-@\t\r") {
-		return "'" + s
-	}
-	return s
 }
 
 // writeCSV answers a download: UTF-8 with a byte-order mark (so Excel

@@ -1,0 +1,295 @@
+// Package ratings owns satisfaction ratings (满意度): a tenant's scale
+// (2–5 levels with their labels and reasons, best first), the texts that
+// invite and thank, the ratings themselves (one per conversation,
+// changeable for a while) and the invitations sent on channels that have
+// no rating form of their own (WeChat, Weibo, QQ, WeCom …): the customer
+// answers with the level's number, which the inbox takes as the rating.
+package ratings
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// Level is one step of the scale: the score it stores (1–5, 5 best), its
+// label and the reasons a customer may tick.
+type Level struct {
+	Score   int      `json:"score"`
+	Label   string   `json:"label"`
+	Reasons []string `json:"reasons"`
+}
+
+// Settings are a tenant's rating scale and texts.
+type Settings struct {
+	// Levels, best first (2–5 of them, scores falling).
+	Levels []Level `json:"levels"`
+	// InviteText asks for a rating on a channel without a rating form;
+	// {levels} becomes "1 非常满意、2 满意 …".
+	InviteText string `json:"invite_text"`
+	ThanksText string `json:"thanks_text"`
+	// AutoInvite sends the invitation when a conversation closes (on the
+	// web the widget's own form follows the channel's setting).
+	AutoInvite bool `json:"auto_invite"`
+	// BadAt: a score at or below it is a bad rating (supervisors are told).
+	BadAt int `json:"bad_at"`
+	// ReplyMinutes is how long a number the customer sends counts as their
+	// rating; ChangeMinutes how long a rating can be changed.
+	ReplyMinutes  int `json:"reply_minutes"`
+	ChangeMinutes int `json:"change_minutes"`
+}
+
+// Default is the five-level scale the seed products use.
+func Default() Settings {
+	return Settings{Levels: []Level{
+		{Score: 5, Label: "非常满意"}, {Score: 4, Label: "满意"}, {Score: 3, Label: "一般"},
+		{Score: 2, Label: "不满意", Reasons: []string{"等待时间长", "问题未解决", "服务态度差"}},
+		{Score: 1, Label: "非常不满意", Reasons: []string{"等待时间长", "问题未解决", "服务态度差"}}},
+		InviteText: "请您对本次服务进行评价，回复数字即可：{levels}", ThanksText: "感谢您的评价，祝您生活愉快！",
+		AutoInvite: true, BadAt: 2, ReplyMinutes: 30}
+}
+
+func (s *Settings) validate() error {
+	if len(s.Levels) < 2 || len(s.Levels) > 5 {
+		return hub.Coded("rating_levels", hub.Invalid("a scale has 2 to 5 levels"))
+	}
+	prev := 6
+	for i := range s.Levels {
+		l := &s.Levels[i]
+		l.Label = strings.TrimSpace(l.Label)
+		if l.Score < 1 || l.Score >= prev {
+			return hub.Coded("rating_scores", hub.Invalid("scores run from 5 down to 1, best first, each lower than the one before"))
+		}
+		prev = l.Score
+		if l.Label == "" || utf8.RuneCountInString(l.Label) > 20 {
+			return hub.Coded("rating_label", hub.Invalid("each level needs a label of 1 to 20 characters"))
+		}
+		if len(l.Reasons) > 10 {
+			return hub.Invalid("at most 10 reasons per level")
+		}
+		for j, r := range l.Reasons {
+			if l.Reasons[j] = strings.TrimSpace(r); l.Reasons[j] == "" || utf8.RuneCountInString(l.Reasons[j]) > 30 {
+				return hub.Invalid("a reason has 1 to 30 characters")
+			}
+		}
+	}
+	for _, t := range []*string{&s.InviteText, &s.ThanksText} {
+		if *t = strings.TrimSpace(*t); utf8.RuneCountInString(*t) > 500 {
+			return hub.Invalid("texts have at most 500 characters")
+		}
+	}
+	if s.BadAt < 0 || s.BadAt > 5 || s.ReplyMinutes < 1 || s.ReplyMinutes > 7*24*60 ||
+		s.ChangeMinutes < 0 || s.ChangeMinutes > 7*24*60 {
+		return hub.Invalid("bad_at is 0–5; reply_minutes 1–10080; change_minutes 0–10080")
+	}
+	return nil
+}
+
+// Invitation is the invite text with the levels filled in.
+func (s Settings) Invitation() string {
+	parts := make([]string, len(s.Levels))
+	for i, l := range s.Levels {
+		parts[i] = fmt.Sprintf("%d %s", i+1, l.Label)
+	}
+	return strings.ReplaceAll(s.InviteText, "{levels}", strings.Join(parts, "、"))
+}
+
+// Pick is the level a customer's reply names ("1", "２", " 3 "), or false.
+func (s Settings) Pick(text string) (Level, bool) {
+	t := strings.TrimSpace(strings.Map(func(r rune) rune {
+		if r >= '０' && r <= '９' {
+			return r - '０' + '0'
+		}
+		return r
+	}, text))
+	n, err := strconv.Atoi(t)
+	if err != nil || len(t) != 1 || n < 1 || n > len(s.Levels) {
+		return Level{}, false
+	}
+	return s.Levels[n-1], true
+}
+
+// Store keeps the settings and the ratings.
+type Store struct {
+	k     *store.Store
+	mu    sync.Mutex
+	cache map[string]cached
+}
+
+type cached struct {
+	s   Settings
+	exp time.Time
+}
+
+// New returns the store.
+func New(k *store.Store) *Store { return &Store{k: k, cache: map[string]cached{}} }
+
+// settingsTTL is how long another process's change may take to be seen.
+const settingsTTL = 5 * time.Second
+
+// Settings are a tenant's (the defaults until an admin saves some), read
+// through q.
+func (s *Store) Settings(ctx context.Context, q store.Querier, tenantID string) (Settings, error) {
+	s.mu.Lock()
+	c, ok := s.cache[tenantID]
+	s.mu.Unlock()
+	if ok && time.Now().Before(c.exp) {
+		return c.s, nil
+	}
+	var raw []string
+	if err := q.Select(ctx, &raw, `SELECT settings FROM rating_settings WHERE tenant_id = ?`, tenantID); err != nil {
+		return Settings{}, fmt.Errorf("rating settings: %w", err)
+	}
+	st := Default()
+	if len(raw) == 1 {
+		st = Settings{}
+		if err := json.Unmarshal([]byte(raw[0]), &st); err != nil {
+			return Settings{}, fmt.Errorf("rating settings: %w", err)
+		}
+	}
+	s.remember(tenantID, st)
+	return st, nil
+}
+
+func (s *Store) remember(tenantID string, st Settings) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.cache) > 10000 {
+		clear(s.cache)
+	}
+	s.cache[tenantID] = cached{s: st, exp: time.Now().Add(settingsTTL)}
+}
+
+// Put replaces a tenant's settings.
+func (s *Store) Put(ctx context.Context, tenantID string, st Settings) (Settings, error) {
+	if err := st.validate(); err != nil {
+		return Settings{}, err
+	}
+	b, _ := json.Marshal(st)
+	const q = `INSERT INTO rating_settings (tenant_id, settings) VALUES (?, ?)
+		ON CONFLICT (tenant_id) DO UPDATE SET settings = excluded.settings`
+	if _, err := s.k.Exec(ctx, q, tenantID, string(b)); err != nil {
+		return Settings{}, fmt.Errorf("save rating settings: %w", err)
+	}
+	s.remember(tenantID, st)
+	return st, nil
+}
+
+// Record stores a conversation's rating in tx — or changes it, while the
+// tenant's change window lasts — and tells its agent; a bad one is marked
+// so for the supervisors. ErrConflict once it can no longer change.
+func (s *Store) Record(ctx context.Context, tx *store.Tx, c *hub.Conversation, score int, comment string) error {
+	st, err := s.Settings(ctx, tx, c.TenantID)
+	if err != nil {
+		return err
+	}
+	if score < 1 || score > 5 {
+		return hub.Invalid("score must be 1 to 5")
+	}
+	comment = hub.Bounded(comment, 1000)
+	now := tx.Now()
+	const ins = `INSERT INTO ratings (conversation_id, tenant_id, score, comment, created_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (conversation_id) DO UPDATE SET score = excluded.score, comment = excluded.comment,
+		updated_at = excluded.created_at WHERE ratings.created_at > ?`
+	n, err := tx.Exec(ctx, ins, c.ID, c.TenantID, score, comment, now, now.Add(-time.Duration(st.ChangeMinutes)*time.Minute))
+	if err != nil {
+		return fmt.Errorf("store rating: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: the conversation is already rated", hub.ErrConflict)
+	}
+	agent := ""
+	if c.AssigneeID != nil {
+		agent = *c.AssigneeID
+	}
+	tx.Emit(hub.Event{TenantID: c.TenantID, ChannelID: c.ChannelID, Type: hub.EvConversationRated, ConversationID: c.ID,
+		AgentID: agent}, map[string]any{"conversation_id": c.ID, "score": score, "comment": comment, "agent_id": agent,
+		"bad": score <= st.BadAt})
+	return nil
+}
+
+// Invite records that the customer of c was asked to rate it with a text
+// (a channel without a rating form): a number they send within the reply
+// window answers it. It returns the invitation text to send.
+func (s *Store) Invite(ctx context.Context, tx *store.Tx, c *hub.Conversation) (string, error) {
+	st, err := s.Settings(ctx, tx, c.TenantID)
+	if err != nil {
+		return "", err
+	}
+	now := tx.Now()
+	const q = `INSERT INTO rating_invites (conversation_id, tenant_id, channel_id, contact_id, expires_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET expires_at = excluded.expires_at,
+		created_at = excluded.created_at, answered_by = ''`
+	if _, err := tx.Exec(ctx, q, c.ID, c.TenantID, c.ChannelID, c.ContactID,
+		now.Add(time.Duration(st.ReplyMinutes)*time.Minute), now); err != nil {
+		return "", fmt.Errorf("rating invitation: %w", err)
+	}
+	return st.Invitation(), nil
+}
+
+// Answer is what a customer's message did to a rating invitation.
+type Answer struct {
+	ConversationID string
+	Score          int
+	Thanks         string // the text to thank them with
+	Replay         bool   // this very message answered it before (a platform retry)
+}
+
+// Answered takes a customer's message as the answer to their newest open
+// invitation on the channel when it is one of the scale's numbers, in tx,
+// storing the rating; nil when the message is not a rating (it is stored
+// as a message). A replay of the message that answered is recognised.
+func (s *Store) Answered(ctx context.Context, tx *store.Tx, tenantID, channelID, contactID, externalID, text string) (*Answer, error) {
+	if utf8.RuneCountInString(strings.TrimSpace(text)) != 1 {
+		return nil, nil //nolint:nilnil // not a number: a message
+	}
+	st, err := s.Settings(ctx, tx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	level, ok := st.Pick(text)
+	if !ok {
+		return nil, nil //nolint:nilnil // not one of the scale's numbers
+	}
+	var invs []struct {
+		ConversationID string `db:"conversation_id"`
+		AnsweredBy     string `db:"answered_by"`
+	}
+	q := `SELECT conversation_id, answered_by FROM rating_invites WHERE channel_id = ? AND contact_id = ?
+		AND (answered_by = ? OR (answered_by = '' AND expires_at > ?)) ORDER BY created_at DESC LIMIT 1`
+	if err := tx.Select(ctx, &invs, q, channelID, contactID, externalID, tx.Now()); err != nil {
+		return nil, fmt.Errorf("rating invitation: %w", err)
+	}
+	if len(invs) == 0 {
+		return nil, nil //nolint:nilnil // nothing asked for a rating
+	}
+	a := &Answer{ConversationID: invs[0].ConversationID, Score: level.Score, Thanks: st.ThanksText,
+		Replay: invs[0].AnsweredBy == externalID}
+	if a.Replay {
+		return a, nil
+	}
+	var c hub.Conversation
+	cq := `SELECT id, tenant_id, channel_id, contact_id, assignee_id FROM conversations WHERE id = ?`
+	if err := tx.Get(ctx, &c, cq, a.ConversationID); err != nil {
+		return nil, fmt.Errorf("rated conversation: %w", err)
+	}
+	if err := s.Record(ctx, tx, &c, level.Score, ""); errors.Is(err, hub.ErrConflict) {
+		return nil, nil //nolint:nilnil // rated for good already: the number is a message
+	} else if err != nil {
+		return nil, err
+	}
+	const up = `UPDATE rating_invites SET answered_by = ? WHERE conversation_id = ?`
+	if _, err := tx.Exec(ctx, up, externalID, a.ConversationID); err != nil {
+		return nil, fmt.Errorf("answer rating invitation: %w", err)
+	}
+	return a, nil
+}

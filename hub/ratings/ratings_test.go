@@ -1,0 +1,113 @@
+package ratings_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/hubtest"
+	"github.com/kefu-hub/kefu/hub/ratings"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+func TestScale(t *testing.T) {
+	st := ratings.Default()
+	for text, want := range map[string]int{"1": 5, " 2 ": 4, "５": 1, "3": 3} {
+		if l, ok := st.Pick(text); !ok || l.Score != want {
+			t.Errorf("Pick(%q) = %v %v, want score %d", text, l, ok, want)
+		}
+	}
+	for _, text := range []string{"6", "0", "12", "一", "1.", ""} {
+		if _, ok := st.Pick(text); ok {
+			t.Errorf("Pick(%q) took it as a level", text)
+		}
+	}
+	if got := st.Invitation(); got != "请您对本次服务进行评价，回复数字即可：1 非常满意、2 满意、3 一般、4 不满意、5 非常不满意" {
+		t.Errorf("invitation %q", got)
+	}
+}
+
+func TestSettingsRefuseBadScales(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		f := h.NewTenant(t)
+		bad := []ratings.Settings{
+			{Levels: []ratings.Level{{Score: 5, Label: "好"}}, ReplyMinutes: 30},                          // one level
+			{Levels: []ratings.Level{{Score: 1, Label: "差"}, {Score: 5, Label: "好"}}, ReplyMinutes: 30}, // worst first
+			{Levels: []ratings.Level{{Score: 5, Label: ""}, {Score: 1, Label: "差"}}, ReplyMinutes: 30},   // no label
+			{Levels: []ratings.Level{{Score: 5, Label: "好"}, {Score: 1, Label: "差"}}, ReplyMinutes: 0},   // no reply window
+		}
+		for i, st := range bad {
+			if _, err := h.Ratings.Put(ctx, f.Admin.TenantID, st); err == nil {
+				t.Errorf("scale %d accepted: %+v", i, st)
+			}
+		}
+		three := ratings.Settings{Levels: []ratings.Level{{Score: 5, Label: "满意"}, {Score: 3, Label: "一般"},
+			{Score: 1, Label: "不满意", Reasons: []string{"太慢"}}}, InviteText: "回复 {levels}", BadAt: 1, ReplyMinutes: 10}
+		if _, err := h.Ratings.Put(ctx, f.Admin.TenantID, three); err != nil {
+			t.Fatal(err)
+		}
+		got, err := h.Ratings.Settings(ctx, h.K, f.Admin.TenantID)
+		if err != nil || got.Invitation() != "回复 1 满意、2 一般、3 不满意" {
+			t.Fatalf("settings read back: %+v %v", got, err)
+		}
+		if other, _ := h.Ratings.Settings(ctx, h.K, h.NewTenant(t).Admin.TenantID); len(other.Levels) != 5 {
+			t.Fatalf("another tenant got this tenant's scale: %+v", other)
+		}
+	})
+}
+
+// A customer answers the invitation with a number: the rating is stored
+// and they are thanked — no message, no new conversation; the platform's
+// retry of that message changes nothing; a number with no invitation open
+// is an ordinary message.
+func TestNumberAnswersTheInvitation(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		f := h.NewTenant(t)
+		first := h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("m1", "alice")})[0]
+		if first.Err != nil {
+			t.Fatal(first.Err)
+		}
+		conv, err := h.Conversations.ByID(ctx, first.ConversationID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.K.Write(ctx, func(tx *store.Tx) error { _, err := h.Ratings.Invite(ctx, tx, conv); return err }); err != nil {
+			t.Fatal(err)
+		}
+		answer := f.Msg("m2", "alice")
+		answer.Text = "2"
+		r := h.Inbox.Ingest(ctx, []hub.Inbound{answer})[0]
+		if r.Err != nil || !r.Rated || r.Duplicate || r.ConversationID != conv.ID || r.Routable() {
+			t.Fatalf("the answer did %+v, want a rating of %s", r, conv.ID)
+		}
+		rating, err := h.Conversations.Rating(ctx, conv.ID)
+		if err != nil || rating == nil || rating.Score != 4 {
+			t.Fatalf("rating %+v %v, want 4 (满意)", rating, err)
+		}
+		ms, _ := h.Conversations.Messages(ctx, f.Admin, conv.ID, 0, 50)
+		if len(ms) != 1 {
+			t.Fatalf("the conversation holds %d messages, want only the first (the number is the rating)", len(ms))
+		}
+		if again := h.Inbox.Ingest(ctx, []hub.Inbound{answer})[0]; again.Err != nil || !again.Rated || !again.Duplicate {
+			t.Fatalf("the retried answer did %+v, want a replay", again)
+		}
+		rows, err := h.Ratings.List(ctx, h.K, f.Admin.TenantID, ratings.Filter{})
+		if err != nil || len(rows) != 1 || rows[0].Label != "满意" || rows[0].Bad || rows[0].ConversationID != conv.ID {
+			t.Fatalf("list %+v %v", rows, err)
+		}
+		if other, _ := h.Ratings.List(ctx, h.K, h.NewTenant(t).Admin.TenantID, ratings.Filter{}); len(other) != 0 {
+			t.Fatalf("another tenant lists %+v", other)
+		}
+		// Answered once: a later "1" is a message of the conversation.
+		later := f.Msg("m3", "alice")
+		later.Text = "1"
+		if r := h.Inbox.Ingest(ctx, []hub.Inbound{later})[0]; r.Err != nil || r.Rated || r.MessageID == "" {
+			t.Fatalf("a number with no invitation open did %+v, want a message", r)
+		}
+		if rating, _ := h.Conversations.Rating(ctx, conv.ID); rating.Score != 4 {
+			t.Fatalf("the rating became %d", rating.Score)
+		}
+	})
+}

@@ -1,0 +1,104 @@
+// Package ratingsapi is the HTTP side of satisfaction ratings (满意度): the
+// tenant's scale and texts, and the list of ratings with filters and a CSV
+// export (hub/ratings keeps them).
+package ratingsapi
+
+import (
+	"bytes"
+	"encoding/csv"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/ratings"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// API serves the routes.
+type API struct {
+	Ratings *ratings.Store
+	Kernel  *store.Store
+	// Kit decodes bodies and maps errors to statuses (the workbench's).
+	Kit connectors.AgentKit
+}
+
+// Mount adds the routes: supervisors read the list, admins set the scale.
+func (a API) Mount(staff, admins gin.IRoutes) {
+	staff.GET("/ratings", a.list)
+	staff.GET("/ratings/settings", a.settings)
+	admins.PUT("/ratings/settings", a.putSettings)
+}
+
+func (a API) settings(g *gin.Context) {
+	st, err := a.Ratings.Settings(g.Request.Context(), a.Kernel, connectors.AgentOf(g).TenantID)
+	a.Kit.Respond(g, http.StatusOK, st, err)
+}
+
+func (a API) putSettings(g *gin.Context) {
+	var st ratings.Settings
+	if !a.Kit.Bind(g, &st) {
+		return
+	}
+	out, err := a.Ratings.Put(g.Request.Context(), connectors.AgentOf(g).TenantID, st)
+	a.Kit.Respond(g, http.StatusOK, out, err)
+}
+
+// list answers GET /ratings?from=&to=(YYYY-MM-DD, the hub's UTC days)
+// &agent_id=&channel_id=&score=&bad=1&before=(RFC 3339)&limit=&format=csv.
+func (a API) list(g *gin.Context) {
+	var f ratings.Filter
+	day := func(k string) (time.Time, bool) {
+		v := g.Query(k)
+		if v == "" {
+			return time.Time{}, true
+		}
+		t, err := time.Parse("2006-01-02", v)
+		return t, err == nil
+	}
+	var ok1, ok2 bool
+	f.From, ok1 = day("from")
+	f.To, ok2 = day("to")
+	if !ok1 || !ok2 {
+		a.Kit.Respond(g, 0, nil, hub.Invalid("from and to are dates: YYYY-MM-DD"))
+		return
+	}
+	if !f.To.IsZero() {
+		f.To = f.To.AddDate(0, 0, 1) // to is inclusive
+	}
+	if v := g.Query("before"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			a.Kit.Respond(g, 0, nil, hub.Invalid("before is an RFC 3339 time"))
+			return
+		}
+		f.Before = t
+	}
+	f.AgentID, f.ChannelID, f.Bad = g.Query("agent_id"), g.Query("channel_id"), g.Query("bad") == "1"
+	f.Score, _ = strconv.Atoi(g.Query("score"))
+	f.Limit, _ = strconv.Atoi(g.Query("limit"))
+	csvOut := g.Query("format") == "csv"
+	if csvOut {
+		f.Limit = 1000
+	}
+	rows, err := a.Ratings.List(g.Request.Context(), a.Kernel, connectors.AgentOf(g).TenantID, f)
+	if err != nil || !csvOut {
+		a.Kit.Respond(g, http.StatusOK, gin.H{"ratings": rows}, err)
+		return
+	}
+	var b bytes.Buffer
+	b.WriteString("\ufeff") // Excel reads UTF-8 with a byte-order mark
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{"时间", "评分", "评价", "留言", "客服", "渠道", "客户", "会话"})
+	for _, r := range rows {
+		_ = w.Write([]string{r.CreatedAt.UTC().Format(time.RFC3339), strconv.Itoa(r.Score), hub.CSVCell(r.Label),
+			hub.CSVCell(r.Comment), hub.CSVCell(r.AgentName), hub.CSVCell(r.ChannelName), hub.CSVCell(r.ContactName),
+			r.ConversationID})
+	}
+	w.Flush()
+	g.Header("Content-Disposition", `attachment; filename="ratings.csv"`)
+	g.Data(http.StatusOK, "text/csv; charset=utf-8", b.Bytes())
+}
