@@ -32,10 +32,10 @@ func TestSettingsRefuseBadScales(t *testing.T) {
 		ctx := context.Background()
 		f := h.NewTenant(t)
 		bad := []ratings.Settings{
-			{Levels: []ratings.Level{{Score: 5, Label: "好"}}, ReplyMinutes: 30},                          // one level
+			{Levels: []ratings.Level{{Score: 5, Label: "好"}}, ReplyMinutes: 30},                         // one level
 			{Levels: []ratings.Level{{Score: 1, Label: "差"}, {Score: 5, Label: "好"}}, ReplyMinutes: 30}, // worst first
-			{Levels: []ratings.Level{{Score: 5, Label: ""}, {Score: 1, Label: "差"}}, ReplyMinutes: 30},   // no label
-			{Levels: []ratings.Level{{Score: 5, Label: "好"}, {Score: 1, Label: "差"}}, ReplyMinutes: 0},   // no reply window
+			{Levels: []ratings.Level{{Score: 5, Label: ""}, {Score: 1, Label: "差"}}, ReplyMinutes: 30},  // no label
+			{Levels: []ratings.Level{{Score: 5, Label: "好"}, {Score: 1, Label: "差"}}, ReplyMinutes: 0},  // no reply window
 		}
 		for i, st := range bad {
 			if _, err := h.Ratings.Put(ctx, f.Admin.TenantID, st); err == nil {
