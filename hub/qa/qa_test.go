@@ -68,7 +68,7 @@ func setup(t *testing.T, h *hubtest.Hub) *fx {
 // conv stores a conversation of the tenant's channel taken by agent,
 // closed at closed (open when zero), with n customer/agent messages
 // alternating (the texts given first), and a rating when score > 0.
-func (x *fx) conv(t *testing.T, agent *hub.Agent, closed time.Time, n, score int, texts ...string) string {
+func (x *fx) conv(t testing.TB, agent *hub.Agent, closed time.Time, n, score int, texts ...string) string {
 	t.Helper()
 	ctx, k := context.Background(), x.h.K
 	id, ct := hub.NewID("cv"), hub.NewID("ct")
