@@ -126,6 +126,8 @@ type item struct {
 	in      hub.Inbound
 	media   []connectors.PendingFile
 	welcome string // an enter_session's welcome_code
+	failed  string // a msg_send_fail's message: the hub's id …
+	why     string // … and why WeCom did not deliver it
 	ignore  bool
 	note    string // why an item is not stored, for the log
 }
@@ -246,9 +248,20 @@ func normalizeEvent(ch *hub.Channel, m *Message) item {
 		}
 		return it
 	case EventMsgSendFail:
-		return item{ignore: true, note: fmt.Sprintf("WeCom could not deliver message %s: %s", hub.Truncate(e.FailMsgID, 64), failReason(e.FailType))}
+		return item{ignore: true, failed: hubMessageID(e.FailMsgID), why: "微信客服未能送达：" + failReason(e.FailType),
+			note: fmt.Sprintf("WeCom could not deliver message %s: %s", hub.Truncate(e.FailMsgID, 64), failReason(e.FailType))}
 	}
 	return item{ignore: true, note: "event " + hub.Truncate(e.EventType, 64)}
+}
+
+// hubMessageID reads the hub's message id out of a send_msg msgid
+// ("<message id>_<part>", msgID); "" when it is not one of ours.
+func hubMessageID(msgid string) string {
+	i := strings.LastIndexByte(msgid, '_')
+	if i <= 0 || i == len(msgid)-1 || strings.Trim(msgid[i+1:], "0123456789") != "" {
+		return ""
+	}
+	return msgid[:i]
 }
 
 // failReason is msg_send_fail's fail_type in words.

@@ -60,3 +60,14 @@ func TestOpen(t *testing.T) {
 		t.Fatalf("VerifyURL with another Token: %v", err)
 	}
 }
+
+// A msg_send_fail names the msgid send_msg was given: the hub's message id
+// and the part.
+func TestHubMessageID(t *testing.T) {
+	for in, want := range map[string]string{"ms_abcdefghijklmnopqrstuvwx_0": "ms_abcdefghijklmnopqrstuvwx",
+		"ms_a_12": "ms_a", "ms_a_": "", "ms_a_x1": "", "noUnderscore": "", "_1": "", "": ""} {
+		if got := hubMessageID(in); got != want {
+			t.Errorf("hubMessageID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/channels"
+	"github.com/kefu-hub/kefu/hub/conversations"
 )
 
 // Pulling. A callback only says "something new"; sync_msg hands out what
@@ -121,6 +122,11 @@ func (c *Connector) publishPage(ctx context.Context, ch *hub.Channel, a *account
 		}
 		seen[m.MsgID] = true
 		it := normalize(ch, a, m)
+		if it.failed != "" && c.deps.Store != nil {
+			if err := conversations.Undelivered(ctx, c.deps.Store, ch.ID, it.failed, it.why); err != nil {
+				return err
+			}
+		}
 		if it.ignore {
 			c.deps.Log.Debug("wecom_kf item not stored", "channel", ch.ID, "msgid", m.MsgID, "why", it.note)
 			continue

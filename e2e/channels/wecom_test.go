@@ -315,6 +315,18 @@ func TestWecomKfReplies(t *testing.T) {
 		})
 		reply(map[string]any{"content": "请讲"}, "sent")
 
+		// WeCom took a reply, then reports it undelivered (the
+		// customer refuses messages): the agent sees it failed, with why.
+		undelivered := reply(map[string]any{"content": "您稍等"}, "sent")
+		fake.Add(ch.Acct.OpenKfID, wecomtest.MsgSendFail(fake.MsgID(), user, sent()[len(sent())-1].MsgID, 10))
+		if r := fake.Notify(ch.URL, ch.Acct, wecomtest.Opts{}); !r.OK() {
+			t.Fatalf("callback: %d %s", r.Status, r.Body)
+		}
+		kit.Eventually(t, 15*time.Second, "the undelivered reply is marked failed", func() bool {
+			m := status(undelivered.ID)
+			return m.Status == "failed" && strings.Contains(m.Error, "用户拒收")
+		})
+
 		// A servicer took the customer in the WeCom app: WeCom refuses the
 		// API's messages (95018); the reply fails with the reason.
 		fake.SetState(ch.Acct.OpenKfID, user, 3)

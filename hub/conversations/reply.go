@@ -194,6 +194,28 @@ func (s *Store) RequestRating(ctx context.Context, a *hub.Agent, convID string) 
 // failed with the platform's reason) and tells the agents; the outbound
 // store calls it in the transaction that logs the attempt.
 func (s *Store) MessageResult(ctx context.Context, tx *store.Tx, msgID, status, errText string) error {
+	return messageResult(ctx, tx, msgID, status, errText)
+}
+
+// Undelivered marks an agent's message the platform took and later
+// reported undelivered (WeCom 微信客服's msg_send_fail) as failed with the
+// reason, and tells the agents. Only a sent message of that channel is
+// touched; another id is ignored.
+func Undelivered(ctx context.Context, k *store.Store, channelID, msgID, reason string) error {
+	return k.Write(ctx, func(tx *store.Tx) error {
+		var ids []string
+		q := `SELECT id FROM messages WHERE id = ? AND channel_id = ? AND direction = ? AND status = ?`
+		if err := tx.Select(ctx, &ids, q, msgID, channelID, hub.DirectionOut, hub.MessageSent); err != nil {
+			return fmt.Errorf("undelivered message: %w", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		return messageResult(ctx, tx, msgID, string(hub.MessageFailed), hub.Truncate(reason, 500))
+	})
+}
+
+func messageResult(ctx context.Context, tx *store.Tx, msgID, status, errText string) error {
 	if _, err := tx.Exec(ctx, `UPDATE messages SET status = ?, error = ? WHERE id = ?`, status, errText, msgID); err != nil {
 		return fmt.Errorf("message status: %w", err)
 	}

@@ -49,6 +49,14 @@ func EnterSession(msgID, user, scene, welcomeCode string) wecom.Message {
 		Event: &wecom.Event{EventType: wecom.EventEnterSession, ExternalUserID: user, Scene: scene, WelcomeCode: welcomeCode}}
 }
 
+// MsgSendFail is WeCom's report that a message it took was not delivered
+// (failMsgID: the msgid send_msg answered; failType: 4 session expired, 6
+// over the 5-message limit, 10 the customer refuses messages …).
+func MsgSendFail(msgID, user, failMsgID string, failType int) wecom.Message {
+	return wecom.Message{MsgID: msgID, SendTime: time.Now().Unix(), Origin: wecom.OriginEvent, MsgType: "event",
+		Event: &wecom.Event{EventType: wecom.EventMsgSendFail, ExternalUserID: user, FailMsgID: failMsgID, FailType: failType}}
+}
+
 // Add appends messages to an account's stream, as customers write them
 // (the open_kfid is filled in; a customer's message opens their 48-hour
 // window and resets the count; a welcome_code becomes usable).
