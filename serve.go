@@ -149,7 +149,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	knowledge := kb.New(k, &kb.Segmenter{})
 	go warmKnowledge(ctx, knowledge, log)
 	bot := robot.New(k, robot.Deps{Convs: convs, Channel: chans.Get, Brain: robot.KB{Store: knowledge},
-		Available: asg.Handoffs.Customers().Available, Misses: knowledge, Log: log})
+		Available: asg.Handoffs.Customers().Available, Misses: knowledge, Webhook: botWebhook(cfg), Log: log})
 	in := inbox.New(k, chans, cts, convs, autos, asg.Router, ks.Windows(), bot, rates)
 	timers := automations.NewTimers(k, merge(convs.TimerHandlers(), asg.Router.TimerHandlers()), log)
 	if err := bootstrap(ctx, id.Tenants, cfg, log); err != nil {
@@ -403,4 +403,14 @@ func warmKnowledge(ctx context.Context, knowledge *kb.Store, log *slog.Logger) {
 	case loaded:
 		log.Info("kb dictionary loaded", "took", took.Round(time.Millisecond))
 	}
+}
+
+// botWebhook is how channel robots call an external bot: through the
+// hub's guarded client, signed like every webhook of the hub.
+func botWebhook(cfg configs.Config) robot.WebhookDeps {
+	return robot.WebhookDeps{HTTP: connectors.NewHTTPClient(cfg.AllowPrivateCallbacks),
+		CheckURL: func(ctx context.Context, raw string) error {
+			return connectors.CheckURL(ctx, raw, cfg.AllowPrivateCallbacks)
+		},
+		AllowHTTP: cfg.AllowPrivateCallbacks, Sign: api.SetHeaders, NewSecret: api.NewSecret}
 }

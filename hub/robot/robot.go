@@ -25,7 +25,10 @@ import (
 // Question is what the robot is asked.
 type Question struct {
 	TenantID, ChannelID, ConversationID string
-	Text                                string
+	// MessageID is the customer message asked (an external bot sees it as
+	// the request's id).
+	MessageID string
+	Text      string
 }
 
 // Reply is a brain's answer.
@@ -40,6 +43,9 @@ type Reply struct {
 	// "helpful?" is counted against them.
 	Source    Source
 	ArticleID string
+	// Handoff: the brain asks for a person (an external bot may); Text,
+	// when set, is said first.
+	Handoff bool
 }
 
 // Source is what gave one of the robot's answers.
@@ -69,6 +75,7 @@ type Robot struct {
 	available func(ctx context.Context, ch *hub.Channel) (bool, error)
 	keywords  *Keywords
 	misses    Misses
+	webhook   WebhookDeps
 	log       *slog.Logger
 	mu        sync.Mutex
 	active    map[string]activeAt // per tenant: has it any robot at all (cached)
@@ -115,7 +122,9 @@ type Deps struct {
 	// Misses counts the answers customers rate unhelpful as unanswered
 	// questions (nil: not counted).
 	Misses Misses
-	Log    *slog.Logger
+	// Webhook lets channels choose an external bot (zero: they cannot).
+	Webhook WebhookDeps
+	Log     *slog.Logger
 }
 
 // New returns the robot.
@@ -124,7 +133,7 @@ func New(k *store.Store, d Deps) *Robot {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Robot{k: k, convs: d.Convs, channel: d.Channel, brain: d.Brain, available: d.Available, misses: d.Misses,
+	r := &Robot{k: k, convs: d.Convs, channel: d.Channel, brain: d.Brain, available: d.Available, misses: d.Misses, webhook: d.Webhook,
 		log: log, active: map[string]activeAt{}}
 	r.keywords = newKeywords(k, r.ownChannel)
 	return r
@@ -226,12 +235,17 @@ func (r *Robot) Answer(ctx context.Context, t Turn) (handedOver bool, err error)
 		says, answered = append(says, utterance{reply: kw.reply(), answer: &answer{source: SourceKeyword,
 			keywordID: kw.ID, question: text}}), true
 	} else {
-		rep, err := r.brain.Answer(ctx, Question{TenantID: t.TenantID, ChannelID: t.ChannelID,
-			ConversationID: t.ConversationID, Text: text})
+		rep, err := r.ask(ctx, s, Question{TenantID: t.TenantID, ChannelID: t.ChannelID,
+			ConversationID: t.ConversationID, MessageID: t.MessageID, Text: text})
 		switch {
 		case err != nil:
 			r.log.Warn("robot brain failed; handing over", "conversation", t.ConversationID, "err", err)
 			reason = "robot_error"
+		case rep.Handoff:
+			if rep.Text != "" {
+				says = append(says, utterance{reply: conversations.Text(rep.Text)})
+			}
+			reason = "bot_handoff"
 		case rep.Confident:
 			says, answered = append(says, utterance{reply: conversations.Text(rep.Text), answer: &answer{
 				source: cmp.Or(rep.Source, SourceKB), articleID: rep.ArticleID, question: text}}), true

@@ -35,8 +35,19 @@ type Settings struct {
 	// before it hands over (at least 1).
 	MaxMisses int `json:"max_misses"`
 	// HandoffWords ask for a person (转人工); empty uses the defaults.
-	HandoffWords []string  `json:"handoff_words"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	HandoffWords []string `json:"handoff_words"`
+	// Provider is the brain: "kb" (the knowledge base) or "webhook" (an
+	// external bot at WebhookURL, the knowledge base when it fails).
+	Provider   string `json:"provider"`
+	WebhookURL string `json:"webhook_url"`
+	// WebhookSecret (whsec_…) signs the bot's requests the Standard
+	// Webhooks way; made by the hub when none is given, kept when "".
+	WebhookSecret string `json:"webhook_secret"`
+	// WebhookTimeoutMS is how long the bot may take (200 to 10000 ms,
+	// default 3000) before the knowledge base answers instead.
+	WebhookTimeoutMS int       `json:"webhook_timeout_ms"`
+	UpdatedAt        time.Time `json:"updated_at"`
+	webhookSecret    string    // as stored (sealed)
 }
 
 // DefaultHandoffWords ask for a person when a channel names none.
@@ -44,7 +55,8 @@ var DefaultHandoffWords = []string{"转人工", "人工客服", "人工服务", 
 
 // defaults are a channel's settings before an admin sets them.
 func defaults(channelID string) Settings {
-	return Settings{ChannelID: channelID, Mode: ModeOff, MaxMisses: 2, HandoffWords: []string{}}
+	return Settings{ChannelID: channelID, Mode: ModeOff, MaxMisses: 2, HandoffWords: []string{}, Provider: ProviderKB,
+		WebhookTimeoutMS: int(DefaultWebhookTimeout / time.Millisecond)}
 }
 
 func (s *Settings) validate() error {
@@ -77,12 +89,16 @@ func (s Settings) handoffWords() []string {
 }
 
 type settingsRow struct {
-	ChannelID    string    `db:"channel_id"`
-	Mode         string    `db:"mode"`
-	Greeting     string    `db:"greeting"`
-	MaxMisses    int       `db:"max_misses"`
-	HandoffWords string    `db:"handoff_words"`
-	UpdatedAt    time.Time `db:"updated_at"`
+	ChannelID     string    `db:"channel_id"`
+	Mode          string    `db:"mode"`
+	Greeting      string    `db:"greeting"`
+	MaxMisses     int       `db:"max_misses"`
+	HandoffWords  string    `db:"handoff_words"`
+	Provider      string    `db:"provider"`
+	WebhookURL    string    `db:"webhook_url"`
+	WebhookSecret string    `db:"webhook_secret"`
+	WebhookTimout int       `db:"webhook_timeout_ms"`
+	UpdatedAt     time.Time `db:"updated_at"`
 }
 
 type querier interface {
@@ -92,8 +108,8 @@ type querier interface {
 // settings reads a channel's robot (the defaults when none is set).
 func settings(ctx context.Context, db querier, tenantID, channelID string) (Settings, error) {
 	var rows []settingsRow
-	const q = `SELECT channel_id, mode, greeting, max_misses, handoff_words, updated_at FROM robot_settings
-		WHERE tenant_id = ? AND channel_id = ?`
+	const q = `SELECT channel_id, mode, greeting, max_misses, handoff_words, provider, webhook_url, webhook_secret,
+		webhook_timeout_ms, updated_at FROM robot_settings WHERE tenant_id = ? AND channel_id = ?`
 	if err := db.Select(ctx, &rows, q, tenantID, channelID); err != nil {
 		return Settings{}, fmt.Errorf("robot settings: %w", err)
 	}
@@ -102,17 +118,24 @@ func settings(ctx context.Context, db querier, tenantID, channelID string) (Sett
 	}
 	r := rows[0]
 	s := Settings{ChannelID: r.ChannelID, Mode: Mode(r.Mode), Greeting: r.Greeting, MaxMisses: r.MaxMisses,
-		HandoffWords: []string{}, UpdatedAt: r.UpdatedAt}
+		HandoffWords: []string{}, Provider: r.Provider, WebhookURL: r.WebhookURL, WebhookTimeoutMS: r.WebhookTimout,
+		webhookSecret: r.WebhookSecret, UpdatedAt: r.UpdatedAt}
 	_ = json.Unmarshal([]byte(r.HandoffWords), &s.HandoffWords)
 	return s, nil
 }
 
-// Settings reads a channel's robot; another tenant's channel is not found.
+// Settings reads a channel's robot (with its bot secret, for the admin
+// who configures the bot); another tenant's channel is not found.
 func (r *Robot) Settings(ctx context.Context, tenantID, channelID string) (Settings, error) {
 	if err := r.ownChannel(ctx, tenantID, channelID); err != nil {
 		return Settings{}, err
 	}
-	return settings(ctx, r.k, tenantID, channelID)
+	s, err := settings(ctx, r.k, tenantID, channelID)
+	if err != nil || s.webhookSecret == "" {
+		return s, err
+	}
+	s.WebhookSecret, err = r.k.Unseal(s.webhookSecret, secretBind(channelID))
+	return s, err
 }
 
 // SetSettings changes a channel's robot.
@@ -124,18 +147,58 @@ func (r *Robot) SetSettings(ctx context.Context, tenantID, channelID string, s S
 	if err := s.validate(); err != nil {
 		return Settings{}, err
 	}
+	if err := r.validateWebhook(ctx, &s); err != nil {
+		return Settings{}, err
+	}
+	sealed, err := r.botSecret(ctx, tenantID, &s)
+	if err != nil {
+		return Settings{}, err
+	}
 	words, _ := json.Marshal(s.HandoffWords)
-	const q = `INSERT INTO robot_settings (channel_id, tenant_id, mode, greeting, max_misses, handoff_words, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel_id) DO UPDATE SET mode = excluded.mode,
-		greeting = excluded.greeting, max_misses = excluded.max_misses, handoff_words = excluded.handoff_words,
-		updated_at = excluded.updated_at`
-	if _, err := r.k.Exec(ctx, q, channelID, tenantID, string(s.Mode), s.Greeting, s.MaxMisses, string(words), s.UpdatedAt); err != nil {
+	const q = `INSERT INTO robot_settings (channel_id, tenant_id, mode, greeting, max_misses, handoff_words, provider,
+		webhook_url, webhook_secret, webhook_timeout_ms, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (channel_id) DO UPDATE SET mode = excluded.mode, greeting = excluded.greeting,
+		max_misses = excluded.max_misses, handoff_words = excluded.handoff_words, provider = excluded.provider,
+		webhook_url = excluded.webhook_url, webhook_secret = excluded.webhook_secret,
+		webhook_timeout_ms = excluded.webhook_timeout_ms, updated_at = excluded.updated_at`
+	if _, err := r.k.Exec(ctx, q, channelID, tenantID, string(s.Mode), s.Greeting, s.MaxMisses, string(words), s.Provider,
+		s.WebhookURL, sealed, s.WebhookTimeoutMS, s.UpdatedAt); err != nil {
 		return Settings{}, fmt.Errorf("save robot settings: %w", err)
 	}
 	r.mu.Lock()
 	delete(r.active, tenantID) // this process sees the change at once
 	r.mu.Unlock()
 	return s, nil
+}
+
+// botSecret is the sealed bot secret to store: the one given (whsec_…),
+// else the channel's current one, else (with a bot URL) a new one.
+func (r *Robot) botSecret(ctx context.Context, tenantID string, s *Settings) (string, error) {
+	s.WebhookSecret = strings.TrimSpace(s.WebhookSecret)
+	if s.WebhookSecret == "" {
+		cur, err := settings(ctx, r.k, tenantID, s.ChannelID)
+		if err != nil {
+			return "", err
+		}
+		if cur.webhookSecret != "" {
+			if s.WebhookSecret, err = r.k.Unseal(cur.webhookSecret, secretBind(s.ChannelID)); err != nil {
+				return "", err
+			}
+			return cur.webhookSecret, nil
+		}
+		if s.WebhookURL == "" || r.webhook.NewSecret == nil {
+			return "", nil
+		}
+		s.WebhookSecret = r.webhook.NewSecret()
+	}
+	if !strings.HasPrefix(s.WebhookSecret, "whsec_") || len(s.WebhookSecret) > 200 {
+		return "", hub.Invalid("webhook_secret is whsec_<base64>")
+	}
+	sealed, err := r.k.Seal(s.WebhookSecret, secretBind(s.ChannelID))
+	if err != nil {
+		return "", fmt.Errorf("seal the bot secret: %w", err)
+	}
+	return sealed, nil
 }
 
 func (r *Robot) ownChannel(ctx context.Context, tenantID, channelID string) error {

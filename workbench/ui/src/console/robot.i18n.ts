@@ -31,6 +31,13 @@ const texts = {
   rk_hits: ['命中 {n} 次', '{n} hits'],
   rk_deleteConfirm: ['删除这条关键词回复？', 'Delete this keyword reply?'],
   rk_off: ['已停用', 'Off'],
+  rb_provider: ['回答来源', 'Answers from'],
+  rb_providerKB: ['知识库', 'The knowledge base'],
+  rb_providerWebhook: ['外部机器人（Webhook）', 'An external bot (webhook)'],
+  rb_webhookHint: ['机器人把客户问题 POST 到该地址（Standard Webhooks 签名）；超时或出错时改用知识库回答。', 'The robot POSTs each question to this address (Standard Webhooks signed); on a timeout or an error the knowledge base answers.'],
+  rb_webhookURL: ['机器人地址（https://）', 'Bot URL (https://)'],
+  rb_timeout: ['超时（毫秒，最多 10000）', 'Timeout (ms, at most 10000)'],
+  rb_secret: ['签名密钥（保存后生成）', 'Signing secret (made on save)'],
   rk_ratings: ['有帮助 {helpful} · 没帮助 {unhelpful}', 'Helpful {helpful} · Not helpful {unhelpful}'],
 } as const
 
