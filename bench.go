@@ -37,7 +37,7 @@ Load-tests a running hub on loopback: creates a tenant and agents with websocket
   -visitors N -messages M        has N web-widget visitors send M messages each, -gap apart;
   -visitors N                    holds N idle visitor sockets and measures the hub's memory per socket;
   -app-sockets N                 holds N app-channel sockets (identified users), measures the hub's memory per
-                                 socket, then times -probes agent replies to the app socket;
+                                 socket, then times -probes agent replies to the app socket (and -rate R replies/s for -duration);
   -logins N                      sends N wrong sign-ins at once and reports the answers and the hub's peak memory.
 Every accepted message is judged after -drain and up to -settle-late of store re-checks:
 on time, late (reached an agent or the store only later), lost or duplicated; the command
@@ -93,8 +93,12 @@ flags:`)
 		}
 		return errors.Join(err, report(r, *asJSON), r.Err())
 	case *appSockets > 0:
+		if !flagSet(fs, "rate") {
+			cfg.Rate = 0 // the timed replies only when asked for
+		}
 		r, err := loadbench.RunApp(ctx, loadbench.AppConfig{URL: cfg.URL, Email: cfg.Email, Password: cfg.Password,
-			Sockets: *appSockets, Probes: min(*probes, *appSockets), PID: *pid, Settle: *settle}, log)
+			Sockets: *appSockets, Probes: min(*probes, *appSockets), PID: *pid, Settle: *settle, Rate: cfg.Rate,
+			Duration: cfg.Duration}, log)
 		if r == nil {
 			return err
 		}

@@ -30,6 +30,10 @@ type AppConfig struct {
 	Probes               int
 	PID                  int
 	Settle               time.Duration
+	// Rate, when > 0, has the agents answer the probes round robin at Rate
+	// replies a second for Duration, each timed to the app socket.
+	Rate     float64
+	Duration time.Duration
 }
 
 // AppReport is what an app-socket run measured.
@@ -45,8 +49,12 @@ type AppReport struct {
 	// AgentToApp is an agent's reply from its POST to the frame on the
 	// user's socket.
 	AgentToApp Latency `json:"agent_to_app"`
-	Missing    int     `json:"replies_missing"` // replies no socket showed within 10 s
-	Dropped    int64   `json:"dropped_sockets"`
+	// AtRate is the same at Rate replies a second (RateAchieved delivered).
+	Rate         float64 `json:"rate,omitempty"`
+	AtRate       Latency `json:"agent_to_app_at_rate"`
+	RateAchieved float64 `json:"rate_achieved"`
+	Missing      int     `json:"replies_missing"` // replies no socket showed within 10 s
+	Dropped      int64   `json:"dropped_sockets"`
 }
 
 // Err is non-nil when a reply never reached its socket.
@@ -62,6 +70,9 @@ func (r *AppReport) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "app sockets held:       %d of %d (%d failed to open) in %.1f s\n", r.Opened, r.Sockets, r.OpenFailures, r.OpenSeconds)
 	fmt.Fprintf(w, "hub RSS (pid %d):       %.1f MB before, %.1f MB held → %.1f KB per connection\n", r.HubPID, r.RSSBeforeMB, r.RSSHeldMB, r.RSSPerConnKB)
 	fmt.Fprintf(w, "agent reply → app:      p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d; %d missing)\n", r.AgentToApp.P50, r.AgentToApp.P99, r.AgentToApp.Max, r.AgentToApp.Count, r.Missing)
+	if r.Rate > 0 {
+		fmt.Fprintf(w, "at %.0f replies/s:       %.0f/s delivered, p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d)\n", r.Rate, r.RateAchieved, r.AtRate.P50, r.AtRate.P99, r.AtRate.Max, r.AtRate.Count)
+	}
 	fmt.Fprintf(w, "held sockets dropped:   %d\n", r.Dropped)
 }
 
@@ -129,7 +140,15 @@ func RunApp(ctx context.Context, cfg AppConfig, log *slog.Logger) (*AppReport, e
 	if len(socks) > 0 {
 		r.RSSPerConnKB = float64(held-before) / float64(len(socks))
 	}
-	r.AgentToApp, r.Missing = probeReplies(ctx, fx, socks, cfg.Probes, log)
+	probes := openProbes(ctx, fx, socks, cfg.Probes, log)
+	r.AgentToApp, r.Missing = probeReplies(ctx, probes, cfg.Probes)
+	if cfg.Rate > 0 {
+		log.Info("agent replies at a rate", "rate", cfg.Rate, "for", cfg.Duration)
+		var missing int
+		r.AtRate, missing, r.RateAchieved = rateReplies(ctx, probes, cfg.Rate, cfg.Duration)
+		r.Missing += missing
+		r.Rate = cfg.Rate
+	}
 	for _, s := range socks {
 		if s.closed.Load() {
 			r.Dropped++
@@ -232,50 +251,101 @@ func (s *appSock) read() {
 	}
 }
 
-// probeReplies has n users write, then times an agent's reply to each from
-// the POST to the frame on the user's socket.
-func probeReplies(ctx context.Context, fx *fixture, socks []*appSock, n int, log *slog.Logger) (Latency, int) {
+// probe is a user whose conversation an agent answers.
+type probe struct {
+	s     *appSock
+	conv  string
+	agent *apiClient
+}
+
+// openProbes has n users write and finds the agent each conversation went to.
+func openProbes(ctx context.Context, fx *fixture, socks []*appSock, n int, log *slog.Logger) []probe {
 	agents := map[string]*apiClient{}
 	for i, id := range fx.agentIDs {
 		agents[id] = fx.agents[i]
 	}
-	var took []time.Duration
-	missing := 0
+	var out []probe
 	for i := 0; i < n && i < len(socks) && ctx.Err() == nil; i++ {
 		s := socks[i*len(socks)/n]
 		sent, err := s.user.Send(ctx, fmt.Sprintf("probe-%d", i), "bench probe")
 		if err != nil || sent.ConversationID == "" {
 			log.Warn("probe message", "err", err)
-			missing++
 			continue
 		}
-		agent := assignee(ctx, fx, agents, sent.ConversationID)
-		if agent == nil {
-			log.Warn("probe conversation not assigned", "conversation", sent.ConversationID)
-			missing++
-			continue
+		if agent := assignee(ctx, fx, agents, sent.ConversationID); agent != nil {
+			out = append(out, probe{s: s, conv: sent.ConversationID, agent: agent})
 		}
-		text := fmt.Sprintf("bench reply %d", i)
-		arrived := make(chan time.Time, 1)
-		s.mu.Lock()
-		s.wait[text] = arrived
-		s.mu.Unlock()
-		t0 := time.Now()
-		if err := agent.do(ctx, http.MethodPost, "/api/v1/conversations/"+sent.ConversationID+"/messages", http.StatusCreated,
-			map[string]any{"content": text}, nil); err != nil {
-			log.Warn("probe reply", "err", err)
-			missing++
-			continue
-		}
-		select {
-		case at := <-arrived:
-			took = append(took, at.Sub(t0))
-		case <-time.After(10 * time.Second):
+	}
+	return out
+}
+
+// reply times one agent reply from its POST to the frame on the socket.
+func (p probe) reply(ctx context.Context, text string) (time.Duration, bool) {
+	arrived := make(chan time.Time, 1)
+	p.s.mu.Lock()
+	p.s.wait[text] = arrived
+	p.s.mu.Unlock()
+	t0 := time.Now()
+	if err := p.agent.do(ctx, http.MethodPost, "/api/v1/conversations/"+p.conv+"/messages", http.StatusCreated,
+		map[string]any{"content": text}, nil); err != nil {
+		return 0, false
+	}
+	select {
+	case at := <-arrived:
+		return at.Sub(t0), true
+	case <-time.After(10 * time.Second):
+		return 0, false
+	}
+}
+
+// probeReplies answers each probe once, one at a time.
+func probeReplies(ctx context.Context, probes []probe, want int) (Latency, int) {
+	var took []time.Duration
+	missing := want - len(probes)
+	for i, p := range probes {
+		if d, ok := p.reply(ctx, fmt.Sprintf("bench reply %d", i)); ok {
+			took = append(took, d)
+		} else {
 			missing++
 		}
 	}
 	slices.Sort(took)
 	return latency(took), missing
+}
+
+// rateReplies has the agents answer the probes round robin at rate
+// replies a second for d (at most 256 in flight), and times each.
+func rateReplies(ctx context.Context, probes []probe, rate float64, d time.Duration) (Latency, int, float64) {
+	if len(probes) == 0 || rate <= 0 {
+		return Latency{}, 0, 0
+	}
+	var mu sync.Mutex
+	var took []time.Duration
+	missing := 0
+	sem := make(chan struct{}, 256)
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	n := int(rate * d.Seconds())
+	for k := 0; k < n && ctx.Err() == nil; k++ {
+		sleep(ctx, time.Until(t0.Add(time.Duration(float64(k)/rate*float64(time.Second)))))
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			dur, ok := probes[k%len(probes)].reply(ctx, fmt.Sprintf("bench rate %d", k))
+			mu.Lock()
+			if ok {
+				took = append(took, dur)
+			} else {
+				missing++
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	slices.Sort(took)
+	return latency(took), missing, float64(len(took)) / time.Since(t0).Seconds()
 }
 
 // assignee is the agent a conversation went to (waiting for routing).
