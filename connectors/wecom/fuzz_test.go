@@ -2,6 +2,7 @@ package wecom
 
 import (
 	"errors"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -96,8 +97,10 @@ func FuzzParsePage(f *testing.F) {
 				t.Fatalf("a message with nothing to show: %+v", in)
 			}
 			for _, att := range in.Attachments {
-				if files.FileIDFromURL(att.URL) == "" {
-					t.Fatalf("attachment URL %q is not a hub file", att.URL)
+				u, err := url.Parse(att.URL)
+				web := err == nil && (u.Scheme == "https" || u.Scheme == "http") && (att.Type == "link" || att.Type == "location")
+				if files.FileIDFromURL(att.URL) == "" && !web {
+					t.Fatalf("attachment %+v is neither a hub file nor an http(s) link or map", att)
 				}
 			}
 		}

@@ -3,6 +3,7 @@ package wecom
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -160,11 +161,15 @@ func normalize(ch *hub.Channel, a *account, m *Message) item {
 		if l := m.Location; l != nil {
 			it.in.Type = "location"
 			it.in.Text = strings.TrimSpace(fmt.Sprintf("[位置] %s %s (%.6f, %.6f)", l.Name, l.Address, l.Latitude, l.Longitude))
+			it.in.Attachments = []hub.Attachment{{Type: "location", Name: hub.Truncate(l.Name, 200), URL: mapURL(l.Latitude, l.Longitude, l.Name)}}
 		}
 	case "link":
 		if l := m.Link; l != nil {
 			it.in.Type = "link"
 			it.in.Text = strings.TrimSpace(strings.Join(nonEmpty("[链接] "+l.Title, l.Desc, l.URL), "\n"))
+			if u, err := url.Parse(l.URL); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && len(l.URL) <= 2048 {
+				it.in.Attachments = []hub.Attachment{{Type: "link", Name: hub.Truncate(l.Title, 200), URL: l.URL}}
+			}
 		}
 	case "miniprogram":
 		if p := m.MiniProgram; p != nil {
@@ -281,6 +286,12 @@ func failReason(t int) string {
 		return "用户拒收"
 	}
 	return fmt.Sprintf("fail_type %d", t)
+}
+
+// mapURL opens a position in Tencent Maps (what WeChat users know).
+func mapURL(lat, lng float64, label string) string {
+	v := url.Values{"marker": {fmt.Sprintf("coord:%.6f,%.6f;title:%s", lat, lng, hub.Truncate(label, 100))}, "referer": {"kefu"}}
+	return "https://apis.map.qq.com/uri/v1/marker?" + v.Encode()
 }
 
 // tail is the last 4 characters of an id, for display names (WeCom gives

@@ -137,6 +137,18 @@ func TestWecomKfInbound(t *testing.T) {
 		}
 		fake.SetPageSize(1000)
 
+		// A shared position and a link: cards the workbench shows.
+		now := time.Now().Unix()
+		ch.send(t, fake, wecom.Message{MsgID: fake.MsgID(), ExternalUserID: user, SendTime: now, Origin: wecom.OriginCustomer,
+			MsgType: "location", Location: &wecom.Location{Latitude: 23.1065, Longitude: 113.3245, Name: "广州塔", Address: "海珠区阅江西路"}},
+			wecom.Message{MsgID: fake.MsgID(), ExternalUserID: user, SendTime: now, Origin: wecom.OriginCustomer,
+				MsgType: "link", Link: &wecom.Link{Title: "我的订单", Desc: "订单 #123", URL: "https://shop.example.com/o/123"}})
+		ms = adm.WaitMessages(convID, 14)
+		if ms[12].Type != "location" || !strings.Contains(ms[12].Text, "广州塔") || len(ms[12].Attachments) != 1 ||
+			ms[13].Type != "link" || len(ms[13].Attachments) != 1 || ms[13].Attachments[0].URL != "https://shop.example.com/o/123" {
+			t.Fatalf("location and link: %+v", ms[12:])
+		}
+
 		// Refused callbacks pull nothing (the forger's message waits in
 		// WeCom until a genuine callback).
 		forger := wecomUser()
@@ -170,7 +182,7 @@ func TestWecomKfInbound(t *testing.T) {
 		// An expired access token is renewed (42001), the pull retried.
 		fake.ExpireTokens()
 		ch.send(t, fake, wecomtest.Text(fake.MsgID(), user, "令牌过期后"))
-		adm.WaitMessages(convID, 13)
+		adm.WaitMessages(convID, 15)
 		expired := 0
 		for _, c := range fake.Calls() {
 			if c.Path == "sync_msg" && c.Code == wecomtest.CodeTokenExpired {
