@@ -192,6 +192,14 @@ func TestWecomKfInbound(t *testing.T) {
 		if expired != 1 {
 			t.Errorf("sync_msg answered 42001 %d times, want once (then a fresh token)", expired)
 		}
+		// A sync token WeCom no longer takes (95007): pulled without one.
+		fake.Add(ch.Acct.OpenKfID, wecomtest.Text(fake.MsgID(), user, "同步令牌过期后"))
+		if r := fake.Notify(ch.URL, ch.Acct, wecomtest.Opts{SyncToken: "ENCstale" + kit.RandHex(6)}); !r.OK() {
+			t.Fatalf("a callback with a stale sync token: %d %s", r.Status, r.Body)
+		}
+		if ms := adm.WaitMessages(convID, 16); ms[15].Text != "同步令牌过期后" {
+			t.Fatalf("after a stale sync token: %+v", ms[15])
+		}
 		kit.Eventually(t, 15*time.Second, "the forger's message, fetched by the genuine callback", func() bool {
 			return adm.HasConversation(forger)
 		})
