@@ -213,7 +213,7 @@ func (s *Store) Record(ctx context.Context, tx *store.Tx, c *hub.Conversation, s
 	}
 	tx.Emit(hub.Event{TenantID: c.TenantID, ChannelID: c.ChannelID, Type: hub.EvConversationRated, ConversationID: c.ID,
 		AgentID: agent}, map[string]any{"conversation_id": c.ID, "score": score, "comment": comment, "agent_id": agent,
-		"bad": score <= st.BadAt})
+		"bad": score <= st.BadAt, "label": st.label(score)})
 	return nil
 }
 

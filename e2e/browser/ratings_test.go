@@ -1,0 +1,49 @@
+package browser
+
+import (
+	"testing"
+	"time"
+
+	"github.com/kefu-hub/kefu/e2e/kit"
+)
+
+// TestUIRatings: the console's 满意度 page — empty, then a visitor's bad
+// rating (its comment markup shown as text) listed with its tag and found
+// by the "bad ones only" filter; the scale edited and saved; a supervisor
+// told of the bad rating in the workbench; the page at 375 px
+// (workbench/ui/e2e/ratings.mjs; screenshots).
+func TestUIRatings(t *testing.T) {
+	t.Parallel()
+	kit.NeedUI(t)
+	h := kit.NewEnv(t, kit.Embedded).Start()
+	h.ServesUI()
+	adm := h.Admin()
+	chID, _ := adm.NewWebChannel(map[string]any{"rating": true})
+	agent := adm.NewAgent("rated@kefu.test", 5)
+	agent.SetStatus("online")
+	as := agent.Dial(-1)
+	script := kit.RunBrowserScript(t, "workbench/ui", 2*time.Minute, []string{"KEFU_BASE=" + h.Base,
+		"KEFU_ADMIN_EMAIL=admin@kefu.test", "KEFU_ADMIN_PASSWORD=admin-pass-1", "KEFU_SHOTS=" + kit.ShotsDir(t)}, "e2e/ratings.mjs")
+	script.Await("empty-seen")
+
+	v, _, err := kit.DialVisitor(t, h.Base, chID, kit.VisitorOpts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.Say("r-1", "我的快递丢了")
+	convID := as.WaitFor("conversation.assigned", 10*time.Second, nil)["conversation_id"].(string)
+	agent.Must(200, "POST", "/api/v1/conversations/"+convID+"/close", map[string]any{})
+	v.WaitFor("closed", 10*time.Second, nil)
+	v.Send(map[string]any{"type": "rate", "conversation_id": convID, "score": 1, "comment": `<img src=x onerror="document.title='pwned'">太慢了`})
+	v.WaitFor("ack", 10*time.Second, func(f map[string]any) bool { return f["rate"] == convID })
+	script.Send(map[string]string{"conv": convID})
+	script.Await("done")
+	script.Finish()
+	var st struct {
+		Levels []struct{ Label string } `json:"levels"`
+	}
+	adm.Must(200, "GET", "/api/v1/ratings/settings", nil).JSON(t, &st)
+	if len(st.Levels) != 3 || st.Levels[1].Label != "还行" {
+		t.Fatalf("the scale saved in the page: %+v", st)
+	}
+}
