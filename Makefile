@@ -70,6 +70,7 @@ fuzz: ## run each fuzz target for 60s
 	$(GO) test -run '^$$' -fuzz '^FuzzSearchKeyword$$' -fuzztime 60s ./connectors/web/visitors/
 	$(GO) test -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime 60s ./connectors/web/
 	$(GO) test -run '^$$' -fuzz '^FuzzSearch$$' -fuzztime 60s ./hub/kb/
+	$(GO) test -run '^$$' -fuzz '^FuzzParseCSV$$' -fuzztime 60s ./hub/kb/
 	$(GO) test -run '^$$' -fuzz '^FuzzConfig$$' -fuzztime 60s ./connectors/app/push/
 	$(GO) test -run '^$$' -fuzz '^FuzzAnswers$$' -fuzztime 60s ./connectors/app/push/
 	$(GO) test -run '^$$' -fuzz '^FuzzParseJWT$$' -fuzztime 60s ./connectors/app/

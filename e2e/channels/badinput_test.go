@@ -470,6 +470,7 @@ var badBodies = map[string]string{
 	"PUT /api/v1/qa/words":                    `{"words":"滚"}`,
 	"PUT /api/v1/robot/keywords/:id":          `{"priority":"high","always":"yes"}`,
 	"DELETE /api/v1/robot/keywords/:id":       "",
+	"POST /api/v1/kb/import":                  `{"file":"not multipart"}`,
 	// Admin console, part B.
 	"POST /api/v1/me/totp/setup":              "",
 	"POST /api/v1/me/totp/enable":             `{"code":123456}`,

@@ -68,6 +68,8 @@ var audited = map[string]struct {
 	"POST /api/v1/robot/keywords":                      {"robot_keyword.create", "robot_keyword"},
 	"PUT /api/v1/robot/keywords/:id":                   {"robot_keyword.update", "robot_keyword"},
 	"DELETE /api/v1/robot/keywords/:id":                {"robot_keyword.delete", "robot_keyword"},
+	"POST /api/v1/kb/import":                           {"kb_article.import", "tenant"},
+	"GET /api/v1/kb/export.csv":                        {"kb_article.export", ""},
 	"POST /api/v1/conversations/:id/blacklist":         {"blacklist.add", "conversation"},
 	"DELETE /api/v1/blacklist/:id":                     {"blacklist.remove", "blacklist"},
 	"GET /api/v1/conversations/:id/export":             {"conversation.export", "conversation"},

@@ -38,6 +38,7 @@ func (a API) Mount(agents, admins gin.IRoutes) {
 	admins.GET("/channels/:id/robot", a.robot)
 	admins.PUT("/channels/:id/robot", a.setRobot)
 	a.mountKeywords(admins)
+	a.mountCSV(admins)
 }
 
 // item is one search result: the contract's id and score (higher is

@@ -38,6 +38,11 @@ const texts = {
   rb_webhookURL: ['机器人地址（https://）', 'Bot URL (https://)'],
   rb_timeout: ['超时（毫秒，最多 10000）', 'Timeout (ms, at most 10000)'],
   rb_secret: ['签名密钥（保存后生成）', 'Signing secret (made on save)'],
+  kb_export: ['导出 CSV', 'Export CSV'],
+  kb_import: ['导入 CSV', 'Import CSV'],
+  kb_csvHint: ['列：标准问题、相似问法（用 | 分隔）、答案、分类、标签、启用；按标准问题更新已有条目。', 'Columns: 标准问题, 相似问法 (| separated), 答案, 分类, 标签, 启用; rows with an existing standard question update it.'],
+  kb_imported: ['导入完成：新增 {created} 条，更新 {updated} 条，失败 {failed} 条', 'Imported: {created} added, {updated} updated, {failed} failed'],
+  kb_rowError: ['第 {row} 行：{msg}', 'Row {row}: {msg}'],
   rk_ratings: ['有帮助 {helpful} · 没帮助 {unhelpful}', 'Helpful {helpful} · Not helpful {unhelpful}'],
 } as const
 

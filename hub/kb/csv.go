@@ -1,0 +1,270 @@
+package kb
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// CSV columns of an export and an import (Excel opens the UTF-8 file with
+// its byte-order mark); lists are separated by "|".
+var csvHeader = []string{"标准问题", "相似问法", "答案", "分类", "标签", "启用"}
+
+// csvAliases are the header names an import also takes (English, and the
+// export's own).
+var csvAliases = map[string]int{
+	"标准问题": 0, "问题": 0, "question": 0,
+	"相似问法": 1, "相似问题": 1, "similar": 1,
+	"答案": 2, "answer": 2,
+	"分类": 3, "category": 3,
+	"标签": 4, "tags": 4,
+	"启用": 5, "enabled": 5,
+}
+
+// Import limits.
+const (
+	MaxImportBytes = 5 << 20
+	maxImportRows  = 5000
+)
+
+// ExportCSV writes a tenant's articles as CSV (UTF-8 with a BOM); cells a
+// spreadsheet would run as a formula get a leading apostrophe, which an
+// import takes off again.
+func (s *Store) ExportCSV(ctx context.Context, tenantID string, out io.Writer) error {
+	as, err := s.all(ctx, tenantID)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	b.WriteString("\uFEFF")
+	w := csv.NewWriter(&b)
+	_ = w.Write(csvHeader)
+	for _, a := range as {
+		on := "是"
+		if !a.Enabled {
+			on = "否"
+		}
+		_ = w.Write([]string{defuse(a.Question), defuse(strings.Join(a.Similar, "|")), defuse(a.Answer),
+			defuse(a.Category), defuse(strings.Join(a.Tags, "|")), on})
+	}
+	w.Flush()
+	if _, err := out.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("write kb export: %w", err)
+	}
+	return nil
+}
+
+// defuse keeps a spreadsheet from reading a cell as a formula.
+func defuse(s string) string {
+	if s != "" && strings.ContainsAny(s[:1], "=+-@\t\r") {
+		return "'" + s
+	}
+	return s
+}
+
+// undefuse takes off what defuse added.
+func undefuse(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsAny(s[1:2], "=+-@\t\r") {
+		return s[1:]
+	}
+	return s
+}
+
+// RowError is a row an import skipped, and why (row 1 is the header).
+type RowError struct {
+	Row     int    `json:"row"`
+	Message string `json:"message"`
+}
+
+// ImportResult is what an import did.
+type ImportResult struct {
+	Created int        `json:"created"`
+	Updated int        `json:"updated"`
+	Errors  []RowError `json:"errors"`
+}
+
+// ImportCSV adds the rows of a CSV file as articles, or updates the
+// article with the same standard question (upsert), in one transaction;
+// rows that are not valid are skipped and reported with their number.
+func (s *Store) ImportCSV(ctx context.Context, tenantID string, data []byte) (ImportResult, error) {
+	res := ImportResult{Errors: []RowError{}}
+	rows, err := parseCSV(data)
+	if err != nil {
+		return res, err
+	}
+	err = s.k.Write(ctx, func(tx *store.Tx) error {
+		res = ImportResult{Errors: []RowError{}}
+		var existing []row
+		if err := tx.Select(ctx, &existing, `SELECT `+cols+` FROM kb_articles WHERE tenant_id = ?`+s.k.ForUpdate(), tenantID); err != nil {
+			return fmt.Errorf("read kb articles: %w", err)
+		}
+		byQ := make(map[string]Article, len(existing))
+		for _, r := range existing {
+			byQ[r.Question] = r.article()
+		}
+		for _, r := range rows {
+			if r.err != "" {
+				res.Errors = append(res.Errors, RowError{Row: r.n, Message: r.err})
+				continue
+			}
+			created, err := s.upsert(ctx, tx, tenantID, byQ, r.p)
+			var inv *hub.InvalidError
+			switch {
+			case errors.As(err, &inv):
+				res.Errors = append(res.Errors, RowError{Row: r.n, Message: inv.Msg})
+			case err != nil:
+				return err
+			case created:
+				res.Created++
+			default:
+				res.Updated++
+			}
+		}
+		if res.Created+res.Updated == 0 {
+			return nil
+		}
+		return bump(ctx, tx, tenantID)
+	})
+	return res, err
+}
+
+// upsert stores one imported row: a new article, or the one with its
+// standard question changed.
+func (s *Store) upsert(ctx context.Context, tx *store.Tx, tenantID string, byQ map[string]Article, p Patch) (bool, error) {
+	now := tx.Now()
+	a, ok := byQ[oneLine(*p.Question)]
+	if !ok {
+		a = Article{ID: hub.NewID("kb"), Enabled: true, CreatedAt: now}
+	}
+	a.UpdatedAt = now
+	if err := p.apply(&a); err != nil {
+		return false, err
+	}
+	if ok {
+		const q = `UPDATE kb_articles SET similar_questions = ?, answer = ?, category = ?, tags = ?, enabled = ?,
+			updated_at = ? WHERE tenant_id = ? AND id = ?`
+		if _, err := tx.Exec(ctx, q, encodeList(a.Similar), a.Answer, a.Category, encodeList(a.Tags), a.Enabled, now,
+			tenantID, a.ID); err != nil {
+			return false, fmt.Errorf("update kb article: %w", err)
+		}
+	} else {
+		const q = `INSERT INTO kb_articles (` + cols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		if _, err := tx.Exec(ctx, q, a.ID, tenantID, a.Question, encodeList(a.Similar), a.Answer, a.Category,
+			encodeList(a.Tags), encodeList(a.Channels), a.Enabled, a.ValidFrom, a.ValidTo, now, now); err != nil {
+			return false, fmt.Errorf("insert kb article: %w", err)
+		}
+	}
+	byQ[a.Question] = a
+	return !ok, nil
+}
+
+// csvRow is one data row of an import: the article patch, or why not.
+type csvRow struct {
+	n   int
+	p   Patch
+	err string
+}
+
+// parseCSV reads an import: a header row naming the columns (any order,
+// 标准问题 and 答案 required), then one article per row.
+func parseCSV(data []byte) ([]csvRow, error) {
+	if len(data) > MaxImportBytes {
+		return nil, hub.Invalid("文件超过 %d MB", MaxImportBytes>>20)
+	}
+	data = bytes.TrimPrefix(data, []byte("\uFEFF"))
+	if !utf8.Valid(data) {
+		return nil, hub.Invalid("文件须为 UTF-8 编码的 CSV（Excel 请选择“CSV UTF-8”格式保存）")
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	r.FieldsPerRecord = -1
+	r.LazyQuotes = true
+	head, err := r.Read()
+	if err != nil {
+		return nil, hub.Invalid("无法读取表头：%v", err)
+	}
+	col := map[int]int{} // field index → column
+	for i, h := range head {
+		if c, ok := csvAliases[strings.ToLower(strings.TrimSpace(h))]; ok {
+			col[i] = c
+		}
+	}
+	if !hasCol(col, 0) || !hasCol(col, 2) {
+		return nil, hub.Invalid("表头须包含“标准问题”和“答案”列")
+	}
+	var out []csvRow
+	for n := 2; ; n++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if len(out) >= maxImportRows {
+			return nil, hub.Invalid("一次最多导入 %d 条", maxImportRows)
+		}
+		if err != nil {
+			out = append(out, csvRow{n: n, err: "无法解析：" + err.Error()})
+			continue
+		}
+		if blank(rec) {
+			continue
+		}
+		out = append(out, rowPatch(n, rec, col))
+	}
+	return out, nil
+}
+
+func hasCol(col map[int]int, c int) bool {
+	for _, v := range col {
+		if v == c {
+			return true
+		}
+	}
+	return false
+}
+
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// rowPatch turns one record into an article patch.
+func rowPatch(n int, rec []string, col map[int]int) csvRow {
+	var f [6]string
+	for i, v := range rec {
+		if c, ok := col[i]; ok {
+			f[c] = undefuse(strings.TrimSpace(v))
+		}
+	}
+	split := func(s string) []string { return strings.Split(s, "|") }
+	p := Patch{Question: &f[0], Answer: &f[2], Category: &f[3]}
+	similar, tags := split(f[1]), split(f[4])
+	p.Similar, p.Tags = &similar, &tags
+	switch strings.ToLower(f[5]) {
+	case "", "是", "true", "1", "yes", "y", "启用":
+		on := true
+		p.Enabled = &on
+	case "否", "false", "0", "no", "n", "停用":
+		off := false
+		p.Enabled = &off
+	default:
+		return csvRow{n: n, err: "“启用”须为 是 或 否"}
+	}
+	if f[0] == "" {
+		return csvRow{n: n, err: "标准问题不能为空"}
+	}
+	if f[2] == "" {
+		return csvRow{n: n, err: "答案不能为空"}
+	}
+	return csvRow{n: n, p: p}
+}
