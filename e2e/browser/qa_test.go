@@ -51,6 +51,9 @@ func TestUIQualityInspection(t *testing.T) {
 	script.Await("sup-ready")
 	li.Must(201, "POST", "/api/v1/conversations/"+open+"/messages", map[string]any{"content": "别烦我，滚"})
 	script.Send(map[string]any{})
+	script.Await("sup-console")
+	li.Must(201, "POST", "/api/v1/conversations/"+open+"/messages", map[string]any{"content": "再问就滚"})
+	script.Send(map[string]any{})
 	script.Await("done")
 	script.Finish()
 

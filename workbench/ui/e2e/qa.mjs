@@ -103,6 +103,12 @@ await run('qa-', async () => {
   await sup.locator('.toast').first().waitFor({ state: 'detached' })
   await shot(sup, 'qa-agent-report')
 
+  // in the console too, the supervisor hears of a sensitive word at once
+  await sup.locator('.sidenav a[data-section=qa]').waitFor()
+  step('sup-console')
+  await recv()
+  await sup.locator('.toast', { hasText: '敏感词提醒' }).waitFor()
+
   check(pageErrors.length === 0, 'page errors: ' + pageErrors.join('; '))
   step('done')
 })

@@ -31,3 +31,10 @@ export function sender(m: Pick<Message, 'sender_type' | 'sender_id' | 'direction
   if (m.sender_type === 'robot') return t('robot')
   return t(m.sender_type === 'contact' ? 'customer' : 'system')
 }
+
+// sensitiveWordText is the notice of a qa.sensitive_word event: who sent
+// which of the tenant's sensitive words (质检; admins and supervisors).
+export async function sensitiveWordText(d: { agent_id?: string; words?: string[] } | undefined): Promise<string> {
+  await loadAgentNames()
+  return t('qaWordAlert', { name: agentNames[d?.agent_id ?? ''] || '', words: (d?.words ?? []).join('、') })
+}
