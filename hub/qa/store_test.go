@@ -38,6 +38,7 @@ func TestSamplingRules(t *testing.T) {
 			{"bad ratings", qa.Rule{MaxRating: 2}, sorted(bad)},
 			{"min messages", qa.Rule{MinMessages: 3}, sorted(long, refund)},
 			{"keyword", qa.Rule{Keywords: []string{"退款"}}, sorted(refund)},
+			{"channel", qa.Rule{ChannelID: x.ten.Channel.ID, MaxRating: 5}, sorted(long, bad)},
 		} {
 			b, err := x.q.Sample(ctx, x.sup, rule(c.r))
 			if err != nil {
@@ -50,6 +51,9 @@ func TestSamplingRules(t *testing.T) {
 			if _, err := h.K.Exec(ctx, `DELETE FROM qa_reviews WHERE batch_id = ?`, b.ID); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if _, err := x.q.Sample(ctx, x.sup, rule(qa.Rule{ChannelID: "ch_other"})); !isInvalid(err) {
+			t.Errorf("another channel: %v", err)
 		}
 		b, err := x.q.Sample(ctx, x.sup, rule(qa.Rule{Count: 2}))
 		if err != nil || b.Size != 2 {
