@@ -56,7 +56,7 @@ await run('reports-', async () => {
   await sup.locator('[data-nav=reports]').click()
   await sup.locator('[data-tile=conversations] .num').waitFor()
   const secs = await sup.locator('.sidenav a').evaluateAll((as) => as.map((a) => a.dataset.section))
-  check(secs.join() === 'monitor,reports,qa', 'a supervisor\'s console sections: ' + secs.join())
+  check(secs.join() === 'monitor,reports,qa,ratings', 'a supervisor\'s console sections: ' + secs.join())
 
   check(pageErrors.length === 0, 'page errors: ' + pageErrors.join('; '))
   step('done')
