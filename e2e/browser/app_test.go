@@ -2,6 +2,7 @@ package browser
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,8 +11,9 @@ import (
 	"github.com/kefu-hub/kefu/e2e/kit"
 )
 
-// TestUIAppCustomer: an app user (identified with traits and a device,
-// a push token registered) writes; the agent sees the app facts beside the
+// TestUIAppCustomer: the admin creates an app channel in the console with
+// a push webhook; an app user (identified with traits and a device, a push
+// token registered) writes; the agent sees the app facts beside the
 // conversation, replies while the app is closed, and the panel shows the
 // one push that went to the company's push service.
 func TestUIAppCustomer(t *testing.T) {
@@ -22,13 +24,20 @@ func TestUIAppCustomer(t *testing.T) {
 	h.ServesUI()
 	adm := h.Admin()
 	adm.NewAgent("ui-app@kefu.test", 5)
-	r := adm.Must(201, "POST", "/api/v1/channels", map[string]any{"type": "app", "name": "商城 App",
-		"config": map[string]any{"push": map[string]any{"webhook": wh.Config()}}})
-	c := kefuapp.New(h.Base, r.Str("setup.app_key"))
-	secret := r.Str("setup.identity_secret")
 
 	script := kit.RunBrowserScript(t, "workbench/ui", 2*time.Minute, []string{"KEFU_BASE=" + h.Base,
-		"KEFU_EMAIL=ui-app@kefu.test", "KEFU_PASSWORD=agent-pass-1", "KEFU_SHOTS=" + kit.ShotsDir(t)}, "e2e/app.mjs")
+		"KEFU_EMAIL=ui-app@kefu.test", "KEFU_PASSWORD=agent-pass-1", "KEFU_ADMIN_EMAIL=admin@kefu.test",
+		"KEFU_ADMIN_PASSWORD=admin-pass-1", "KEFU_PUSH_URL=" + wh.URL, "KEFU_PUSH_SECRET=" + wh.Secret,
+		"KEFU_SHOTS=" + kit.ShotsDir(t)}, "e2e/app.mjs")
+	args := script.Args("app")
+	if len(args) != 2 {
+		t.Fatalf("app step: %v", args)
+	}
+	c, secret := kefuapp.New(h.Base, args[0]), args[1]
+	if cfg := adm.Must(200, "GET", "/api/v1/channels/"+args[0], nil); cfg.Str("channel.config.push.webhook.url") != wh.URL ||
+		strings.Contains(string(cfg.Body), wh.Secret) {
+		t.Fatalf("the console's channel: %s", cfg.Body)
+	}
 	script.Args("online")
 	ctx := context.Background()
 	s, err := c.Identify(ctx, kefuapp.Identity{UserID: "ui-1", UserHash: kefuapp.UserHash(secret, "ui-1"), Name: "App 客户",

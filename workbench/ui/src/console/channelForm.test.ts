@@ -126,4 +126,31 @@ describe('web group choices', () => {
     expect(validate(f, true)).not.toContain('groupChoiceIncomplete')
     expect(configOf(f, true).groups).toEqual([{ id: 'gr_1', label: '售前' }])
   })
+
+  it('builds the app channel: identity, push senders, keys kept on edit, push removed when none', () => {
+    const f = blankForm('app')
+    f.name = '商城 App'
+    f.app.webhook_on = true
+    f.app.webhook_url = 'push.example.com'
+    expect(validate(f, true)).toEqual(['ap_badWebhook', 'ap_badWebhookSecret'])
+    f.app.webhook_url = 'https://push.example.com/kefu'
+    f.app.webhook_secret = 'whsec_' + 'A'.repeat(32)
+    f.app.identity = 'jwt'
+    expect(validate(f, true)).toEqual([])
+    expect(configOf(f, true)).toEqual({ identity: 'jwt', rating: true,
+      push: { webhook: { url: 'https://push.example.com/kefu', secret: 'whsec_' + 'A'.repeat(32) } } })
+    // On edit the hub shows the push config without its keys; saving it
+    // unchanged sends none, and the hub keeps the stored ones.
+    const e = formFromChannel({ type: 'app', name: 'x', default_group_id: null, offline_message: '',
+      config: { identity: 'hmac', rating: false, push: { webhook: { url: 'https://p.example' }, fcm: {},
+        apns: { team_id: 'ABCDE12345', key_id: 'KEY1234567', bundle_id: 'com.x', sandbox: true } } } })
+    expect(validate(e, false)).toEqual([])
+    expect(configOf(e, false)).toEqual({ identity: 'hmac', rating: false, push: { webhook: { url: 'https://p.example' }, fcm: {},
+      apns: { team_id: 'ABCDE12345', key_id: 'KEY1234567', bundle_id: 'com.x', sandbox: true } } })
+    e.app.webhook_on = e.app.fcm_on = e.app.apns_on = false
+    expect(configOf(e, false).push).toBeNull()
+    e.app.apns_on = true
+    e.app.apns_team_id = 'abc'
+    expect(validate(e, true)).toEqual(['ap_badApnsIds', 'ap_badP8'])
+  })
 })

@@ -19,8 +19,26 @@ export interface WebCfg {
   open_per_address: number
   open_per_channel: number
 }
+// AppCfg is the app channel's form: how users identify, the rating form,
+// and the push senders (their keys are write-only: left empty on edit, the
+// stored ones are kept).
+export interface AppCfg {
+  identity: 'hmac' | 'jwt' | 'anonymous'
+  rating: boolean
+  webhook_on: boolean
+  webhook_url: string
+  webhook_secret: string
+  fcm_on: boolean
+  fcm_service_account: string
+  apns_on: boolean
+  apns_team_id: string
+  apns_key_id: string
+  apns_bundle_id: string
+  apns_p8: string
+  apns_sandbox: boolean
+}
 export interface ChannelForm {
-  type: 'api' | 'wechat' | 'weibo' | 'qq' | 'wecom_kf' | 'web'
+  type: 'api' | 'wechat' | 'weibo' | 'qq' | 'wecom_kf' | 'web' | 'app'
   name: string
   default_group_id: string
   offline_message: string
@@ -40,6 +58,7 @@ export interface ChannelForm {
   corp_id: string
   open_kfid: string
   web: WebCfg
+  app: AppCfg
 }
 
 export function blankForm(type: ChannelForm['type'] = 'api'): ChannelForm {
@@ -81,6 +100,21 @@ export function blankForm(type: ChannelForm['type'] = 'api'): ChannelForm {
       open_per_address: 10,
       open_per_channel: 1000,
     },
+    app: {
+      identity: 'hmac',
+      rating: true,
+      webhook_on: false,
+      webhook_url: '',
+      webhook_secret: '',
+      fcm_on: false,
+      fcm_service_account: '',
+      apns_on: false,
+      apns_team_id: '',
+      apns_key_id: '',
+      apns_bundle_id: '',
+      apns_p8: '',
+      apns_sandbox: false,
+    },
   }
 }
 
@@ -98,6 +132,20 @@ export function formFromChannel(c: { type: string; name: string; config: any; de
   f.uid = cfg.uid ?? ''
   f.corp_id = cfg.corp_id ?? ''
   f.open_kfid = cfg.open_kfid ?? ''
+  if (c.type === 'app') {
+    const a = f.app
+    const push = cfg.push ?? {}
+    a.identity = cfg.identity ?? 'hmac'
+    a.rating = !!cfg.rating
+    a.webhook_on = !!push.webhook
+    a.webhook_url = push.webhook?.url ?? ''
+    a.fcm_on = !!push.fcm
+    a.apns_on = !!push.apns
+    a.apns_team_id = push.apns?.team_id ?? ''
+    a.apns_key_id = push.apns?.key_id ?? ''
+    a.apns_bundle_id = push.apns?.bundle_id ?? ''
+    a.apns_sandbox = !!push.apns?.sandbox
+  }
   if (c.type === 'web') {
     const w = f.web
     w.allowed_domains = (cfg.allowed_domains ?? []).join('\n')
@@ -158,6 +206,22 @@ export function configOf(f: ChannelForm, isNew: boolean): any {
       if (f.encoding_aes_key) c.encoding_aes_key = f.encoding_aes_key.trim()
       return c
     }
+    case 'app': {
+      // keys left empty keep the stored ones (the hub keeps them sealed)
+      const a = f.app
+      const push: any = {}
+      if (a.webhook_on) push.webhook = { url: a.webhook_url.trim(), ...(a.webhook_secret ? { secret: a.webhook_secret.trim() } : {}) }
+      if (a.fcm_on) push.fcm = a.fcm_service_account.trim() ? { service_account_json: a.fcm_service_account.trim() } : {}
+      if (a.apns_on)
+        push.apns = {
+          team_id: a.apns_team_id.trim(),
+          key_id: a.apns_key_id.trim(),
+          bundle_id: a.apns_bundle_id.trim(),
+          sandbox: a.apns_sandbox,
+          ...(a.apns_p8.trim() ? { private_key_p8: a.apns_p8.trim() } : {}),
+        }
+      return { identity: a.identity, rating: a.rating, push: Object.keys(push).length ? push : null }
+    }
     case 'web': {
       const w = f.web
       return {
@@ -212,6 +276,15 @@ export function validate(f: ChannelForm, isNew: boolean): string[] {
     if (!/^[0-9a-zA-Z_-]{4,64}$/.test(f.open_kfid.trim())) errs.push('badOpenKfId')
     if (f.token && !/^[0-9a-zA-Z]{3,32}$/.test(f.token.trim())) errs.push('badToken')
     if (f.encoding_aes_key && !/^[0-9a-zA-Z]{43}$/.test(f.encoding_aes_key.trim())) errs.push('badAesKey')
+  }
+  if (f.type === 'app') {
+    const a = f.app
+    if (a.webhook_on && !/^https?:\/\/[^\s/]+/.test(a.webhook_url.trim())) errs.push('ap_badWebhook')
+    if (a.webhook_on && isNew && !/^whsec_[A-Za-z0-9+/=]{16,}$/.test(a.webhook_secret.trim())) errs.push('ap_badWebhookSecret')
+    if (a.fcm_on && isNew && !a.fcm_service_account.trim().startsWith('{')) errs.push('ap_badFcm')
+    if (a.apns_on && (!/^[A-Z0-9]{10}$/.test(a.apns_team_id.trim()) || !/^[A-Z0-9]{10}$/.test(a.apns_key_id.trim()))) errs.push('ap_badApnsIds')
+    if (a.apns_on && !a.apns_bundle_id.trim()) errs.push('ap_badBundle')
+    if (a.apns_on && isNew && !a.apns_p8.includes('PRIVATE KEY')) errs.push('ap_badP8')
   }
   if (f.type === 'web') {
     const w = f.web
