@@ -1,6 +1,7 @@
 package qa_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/kefu-hub/kefu/hub/qa"
@@ -73,5 +74,28 @@ func TestTemplateValidation(t *testing.T) {
 		if err := qa.ApplyForTest(&in, tpl); !isInvalid(err) {
 			t.Errorf("%+v: err %v, want invalid", in, err)
 		}
+	}
+}
+
+// An item added after another was removed gets a fresh id, never the
+// removed one's (a review's verdicts are tied to item ids); two items
+// with one id are refused.
+func TestTemplateItemIDs(t *testing.T) {
+	tpl := &qa.Template{}
+	in := qa.TemplateIn{Name: "x", Items: []qa.Item{{ID: "i1", Name: "a", MaxPoints: 10}, {ID: "i3", Name: "c", MaxPoints: 10},
+		{Name: "new", MaxPoints: 10}, {Name: "newer", MaxPoints: 10}}}
+	if err := qa.ApplyForTest(&in, tpl); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, it := range tpl.Items {
+		ids = append(ids, it.ID)
+	}
+	if fmt.Sprint(ids) != "[i1 i3 i2 i4]" || tpl.MaxScore != 40 {
+		t.Errorf("ids %v, full score %d", ids, tpl.MaxScore)
+	}
+	dup := qa.TemplateIn{Name: "x", Items: []qa.Item{{ID: "a", Name: "a", MaxPoints: 10}, {ID: "a", Name: "b", MaxPoints: 10}}}
+	if err := qa.ApplyForTest(&dup, &qa.Template{}); !isInvalid(err) {
+		t.Errorf("one id twice: %v", err)
 	}
 }

@@ -67,25 +67,45 @@ func (in *TemplateIn) apply(t *Template) error {
 		return hub.Invalid("a template has 1 to %d items", maxItems)
 	}
 	t.Items, t.MaxScore = jsonList[Item]{}, 0
+	used := map[string]bool{}
 	for i, it := range in.Items {
 		if err := cleanItem(&it, i); err != nil {
 			return err
 		}
+		if it.ID != "" && used[it.ID] {
+			return hub.Invalid("item %d: id %q is used twice", i+1, it.ID)
+		}
+		used[it.ID] = it.ID != ""
 		t.Items = append(t.Items, it)
 		t.MaxScore += it.MaxPoints
 	}
+	numberItems(t.Items, used)
 	if t.MaxScore <= 0 || t.MaxScore > maxPoints {
 		return hub.Invalid("the items' points add up to 1 to %d", maxPoints)
 	}
 	return nil
 }
 
-// cleanItem checks an item and numbers it by position when it has no id
-// (ids keep a review's scores tied to items when a template is edited).
+// numberItems gives the items without an id the first free "i<n>" (ids
+// keep a review's scores tied to items when a template is edited: an item
+// added after another was removed must not take its id).
+func numberItems(items []Item, used map[string]bool) {
+	n := 0
+	for i := range items {
+		for items[i].ID == "" {
+			n++
+			if id := fmt.Sprintf("i%d", n); !used[id] {
+				items[i].ID, used[id] = id, true
+			}
+		}
+	}
+}
+
+// cleanItem checks an item (its id, when given, at most 40 characters).
 func cleanItem(it *Item, i int) error {
 	it.Name = strings.TrimSpace(hub.Clean(it.Name))
-	if it.ID = strings.TrimSpace(it.ID); it.ID == "" || len(it.ID) > 40 {
-		it.ID = fmt.Sprintf("i%d", i+1)
+	if it.ID = strings.TrimSpace(hub.Clean(it.ID)); len(it.ID) > 40 {
+		return hub.Invalid("item %d: an id is at most 40 characters", i+1)
 	}
 	switch {
 	case it.Name == "" || utf8.RuneCountInString(it.Name) > 100:
