@@ -55,6 +55,7 @@ type Keyword struct {
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 	re        *regexp.Regexp
+	folded    string // Pattern as exact and contains rules compare it
 }
 
 // KeywordInput creates or replaces a rule (enabled when omitted).
@@ -143,9 +144,9 @@ func fold(s string) string { return strings.ToLower(oneLine(s)) }
 func (k *Keyword) matches(text, folded string) bool {
 	switch k.Match {
 	case MatchExact:
-		return folded == fold(k.Pattern)
+		return folded == k.folded
 	case MatchContains:
-		return strings.Contains(folded, fold(k.Pattern))
+		return strings.Contains(folded, k.folded)
 	case MatchRegex:
 		return k.re != nil && k.re.MatchString(text)
 	}
@@ -217,6 +218,7 @@ func (r keywordRow) keyword() *Keyword {
 	if k.Match == MatchRegex {
 		k.re, _ = regexp.Compile(k.Pattern) // validated when saved
 	}
+	k.folded = fold(k.Pattern)
 	return k
 }
 
