@@ -171,3 +171,39 @@ func TestAppPushAcrossProcesses(t *testing.T) {
 		t.Fatalf("%d pushes, want 1", n)
 	}
 }
+
+// TestAppResumeOnAnotherProcess: a socket cut on one hub process resumes on
+// another from the last seq it showed: what the agent wrote meanwhile
+// arrives once, nothing shown before comes again.
+func TestAppResumeOnAnotherProcess(t *testing.T) {
+	t.Parallel()
+	e := kit.NewEnv(t, kit.ClusterOnly(t))
+	h1, h2 := e.Start(), e.Start()
+	p := newPushApp(t, h1)
+	ctx := context.Background()
+	sock, err := p.user.Dial(ctx) // on h1
+	if err != nil {
+		t.Fatal(err)
+	}
+	next(t, sock, "welcome")
+	p.reply("第一条")
+	waitMessage(t, sock, func(m map[string]any) bool { return m["text"] == "第一条" })
+	conv, seq := sock.LastSeq()
+	sock.Cut()
+	p.agent.On(h2).Must(201, "POST", "/api/v1/conversations/"+p.conv+"/messages", map[string]any{"content": "第二条"})
+	p.reply("第三条")
+	p.agent.WaitMessages(p.conv, 4)
+	on2, err := kefuapp.New(h2.Base, p.c.AppKey).Session(p.user.Token).DialAfter(ctx, conv, seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer on2.Close()
+	w := next(t, on2, "welcome")
+	var texts []string
+	for _, m := range framed(w) {
+		texts = append(texts, m["text"].(string))
+	}
+	if strings.Join(texts, ",") != "第二条,第三条" {
+		t.Fatalf("the welcome on the other process after seq %d carries %v, want the two missed replies once", seq, texts)
+	}
+}

@@ -100,6 +100,10 @@ func (c *Client) Identify(ctx context.Context, id Identity) (*Session, error) {
 	return s, nil
 }
 
+// Session is a user's session from a token kept since identify (an app
+// restarted, another hub address).
+func (c *Client) Session(token string) *Session { return &Session{c: c, Token: token} }
+
 func (c *Client) do(ctx context.Context, token, method, path string, body, out any) error {
 	var rd io.Reader
 	ctype := ""

@@ -34,6 +34,13 @@ func (s *Session) Dial(ctx context.Context) (*Socket, error) {
 	return k, k.connect(ctx)
 }
 
+// DialAfter opens the socket resuming a conversation after the last seq the
+// app shows (kept across restarts).
+func (s *Session) DialAfter(ctx context.Context, conversationID string, seq int64) (*Socket, error) {
+	k := &Socket{s: s, seen: map[string]bool{}, conv: conversationID, seq: seq}
+	return k, k.connect(ctx)
+}
+
 func (k *Socket) connect(ctx context.Context) error {
 	u := "ws" + strings.TrimPrefix(k.s.c.Base, "http") + "/app/v1/" + k.s.c.AppKey + "/ws"
 	ws, _, err := websocket.DefaultDialer.DialContext(ctx, u, nil)
