@@ -231,17 +231,28 @@ func loadStates(ctx context.Context, tx *store.Tx, evs []hub.Event) (map[string]
 }
 
 func saveStates(ctx context.Context, tx *store.Tx, states map[string]*convState) error {
-	const q = `INSERT INTO report_conversations (conversation_id, tenant_id, channel_id, group_id, created_at, queued,
-		assigned, answered, closed, robot_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (conversation_id) DO UPDATE SET queued = excluded.queued, assigned = excluded.assigned,
-		answered = excluded.answered, closed = excluded.closed, robot_at = excluded.robot_at`
+	var dirty []*convState
 	for _, st := range states {
-		if !st.dirty {
-			continue
+		if st.dirty {
+			dirty = append(dirty, st)
 		}
-		if _, err := tx.Exec(ctx, q, st.ConversationID, st.TenantID, st.ChannelID, st.GroupID, st.CreatedAt.UTC(),
-			bit(st.Queued), bit(st.Assigned), bit(st.Answered), bit(st.Closed), utcOrNil(st.RobotAt)); err != nil {
-			return fmt.Errorf("save report conversation: %w", err)
+	}
+	sort.Slice(dirty, func(i, j int) bool { return dirty[i].ConversationID < dirty[j].ConversationID }) // one lock order
+	for start := 0; start < len(dirty); start += 200 {
+		part := dirty[start:min(start+200, len(dirty))]
+		rows := make([]string, len(part))
+		args := make([]any, 0, 10*len(part))
+		for i, st := range part {
+			rows[i] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+			args = append(args, st.ConversationID, st.TenantID, st.ChannelID, st.GroupID, st.CreatedAt.UTC(),
+				bit(st.Queued), bit(st.Assigned), bit(st.Answered), bit(st.Closed), utcOrNil(st.RobotAt))
+		}
+		q := `INSERT INTO report_conversations (conversation_id, tenant_id, channel_id, group_id, created_at, queued,
+			assigned, answered, closed, robot_at) VALUES ` + strings.Join(rows, ", ") + `
+			ON CONFLICT (conversation_id) DO UPDATE SET queued = excluded.queued, assigned = excluded.assigned,
+			answered = excluded.answered, closed = excluded.closed, robot_at = excluded.robot_at`
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+			return fmt.Errorf("save report conversations: %w", err)
 		}
 	}
 	return nil
