@@ -33,7 +33,7 @@ func BenchmarkWecomKfCallback(b *testing.B) {
 	}
 	fake := wecomtest.New(b)
 	e := kit.NewEnv(b, kit.Embedded)
-	e.Vars["KEFU_WECOM_API_BASE"], e.Vars["KEFU_LOG_LEVEL"] = fake.URL, "error"
+	e.Vars["KEFU_WECOM_API_BASE"], e.Vars["KEFU_LOG_LEVEL"] = fake.URL, "warn"
 	base := e.Start().Base
 	adm := benchLogin(b, base, "admin@kefu.test", "admin-pass-1")
 	benchCall(b, base, adm, "POST", "/api/v1/agents", map[string]any{"email": "bench@kefu.test", "password": "agent-pass-1",
@@ -72,8 +72,8 @@ func BenchmarkWecomKfCallback(b *testing.B) {
 				if c == 0 {
 					lat[i] = time.Since(t0)
 				}
-				if !r.OK() {
-					failed.Add(1)
+				if !r.OK() && failed.Add(1) <= 3 {
+					b.Logf("callback answered %d %s", r.Status, r.Body)
 				}
 			})
 		}
