@@ -106,3 +106,26 @@ func TestTypingThrottled(t *testing.T) {
 		t.Fatalf("typing commands %v, want one Typing then one CancelTyping", cmds)
 	}
 }
+
+// A link card (a keyword rule's rich reply) goes out as a news message (图
+// 文消息) with one article, after the lead text; the text lines that spell
+// the card out for other channels are not sent twice.
+func TestLinkCardIsANewsMessage(t *testing.T) {
+	c, fake, ch, _ := sendRig(t)
+	out := reply(ch, "oCard", "开票说明：\n如何开发票\n在订单页申请电子发票\nhttps://shop.example.com/invoice")
+	out.Message.Type = "answer"
+	out.Message.Attachments = []hub.Attachment{{Type: hub.AttachmentLink, Name: "如何开发票", URL: "https://shop.example.com/invoice",
+		Description: "在订单页申请电子发票", Picture: "https://shop.example.com/i.png"}}
+	if res := c.Send(context.Background(), ch, out); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	got := fake.Sends()
+	if len(got) != 2 || got[0].MsgType != "text" || got[0].Text != "开票说明：" || got[1].MsgType != "news" || got[1].Article == nil {
+		t.Fatalf("received %+v", got)
+	}
+	want := wechattest.Article{Title: "如何开发票", Description: "在订单页申请电子发票", URL: "https://shop.example.com/invoice",
+		PicURL: "https://shop.example.com/i.png"}
+	if *got[1].Article != want {
+		t.Errorf("article %+v, want %+v", *got[1].Article, want)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/store"
 )
 
 // Provider names: which brain answers a channel's customers.
@@ -165,7 +166,13 @@ func (r *Robot) ask(ctx context.Context, s Settings, q Question) (Reply, error) 
 	return r.brain.Answer(ctx, q)
 }
 
-func secretBind(channelID string) string { return "robot_settings/" + channelID }
+func secretBind(channelID string) string { return store.Bind("robot_settings", channelID) }
+
+// ResealSecrets seals the channels' bot secrets with the current key (the
+// hub runs it at start-up, `kefu rotate-secrets` on demand).
+func ResealSecrets(ctx context.Context, k *store.Store) (int, error) {
+	return k.ResealKeyed(ctx, "robot_settings", "channel_id", "webhook_secret")
+}
 
 func (s Settings) webhookTimeout() time.Duration {
 	if s.WebhookTimeoutMS <= 0 {

@@ -50,6 +50,12 @@ func Bind(table, id string) string { return table + "/" + id }
 // secrets.ErrUnknownKey. Each row is changed only if it still holds what was
 // read, so it is safe beside a running hub. It returns how many rows changed.
 func (s *Store) Reseal(ctx context.Context, table string, cols ...string) (int, error) {
+	return s.ResealKeyed(ctx, table, "id", cols...)
+}
+
+// ResealKeyed is Reseal for a table keyed by another column (the secret is
+// bound to Bind(table, key)).
+func (s *Store) ResealKeyed(ctx context.Context, table, key string, cols ...string) (int, error) {
 	if s.keys == nil {
 		return 0, errNoKeys
 	}
@@ -61,12 +67,12 @@ func (s *Store) Reseal(ctx context.Context, table string, cols ...string) (int, 
 		args = append(args, pfx+"%")
 	}
 	var ids []string
-	if err := s.W.SelectContext(ctx, &ids, s.W.Rebind(`SELECT id FROM `+table+` WHERE `+strings.Join(where, " OR ")), args...); err != nil {
+	if err := s.W.SelectContext(ctx, &ids, s.W.Rebind(`SELECT `+key+` FROM `+table+` WHERE `+strings.Join(where, " OR ")), args...); err != nil {
 		return 0, fmt.Errorf("find secrets to seal in %s: %w", table, err)
 	}
 	n := 0
 	for _, id := range ids {
-		changed, err := s.resealRow(ctx, table, id, cols, pfx)
+		changed, err := s.resealRow(ctx, table, key, id, cols, pfx)
 		if err != nil {
 			return n, err
 		}
@@ -77,7 +83,7 @@ func (s *Store) Reseal(ctx context.Context, table string, cols ...string) (int, 
 	return n, nil
 }
 
-func (s *Store) resealRow(ctx context.Context, table, id string, cols []string, pfx string) (bool, error) {
+func (s *Store) resealRow(ctx context.Context, table, key, id string, cols []string, pfx string) (bool, error) {
 	changed := false
 	err := s.Write(ctx, func(tx *Tx) error {
 		changed = false
@@ -86,7 +92,7 @@ func (s *Store) resealRow(ctx context.Context, table, id string, cols []string, 
 		for i := range vals {
 			ptrs[i] = &vals[i]
 		}
-		q := `SELECT ` + strings.Join(cols, ", ") + ` FROM ` + table + ` WHERE id = ?` + s.ForUpdate()
+		q := `SELECT ` + strings.Join(cols, ", ") + ` FROM ` + table + ` WHERE ` + key + ` = ?` + s.ForUpdate()
 		if err := tx.QueryRowxContext(ctx, tx.Rebind(q), id).Scan(ptrs...); err != nil {
 			if NoRows(err) {
 				return nil // deleted meanwhile
@@ -113,7 +119,7 @@ func (s *Store) resealRow(ctx context.Context, table, id string, cols []string, 
 		if !changed {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE `+table+` SET `+strings.Join(set, ", ")+` WHERE id = ?`), append(args, id)...)
+		_, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE `+table+` SET `+strings.Join(set, ", ")+` WHERE `+key+` = ?`), append(args, id)...)
 		return err
 	})
 	return changed, err
