@@ -13,6 +13,7 @@ import (
 
 	"github.com/kefu-hub/kefu/configs"
 	loadbench "github.com/kefu-hub/kefu/e2e/bench"
+	"github.com/kefu-hub/kefu/e2e/bench/appload"
 )
 
 // bench parses `kefu bench` flags and runs a load test against a hub on
@@ -96,7 +97,7 @@ flags:`)
 		if !flagSet(fs, "rate") {
 			cfg.Rate = 0 // the timed replies only when asked for
 		}
-		r, err := loadbench.RunApp(ctx, loadbench.AppConfig{URL: cfg.URL, Email: cfg.Email, Password: cfg.Password,
+		r, err := appload.Run(ctx, appload.Config{URL: cfg.URL, Email: cfg.Email, Password: cfg.Password,
 			Sockets: *appSockets, Probes: min(*probes, *appSockets), PID: *pid, Settle: *settle, Rate: cfg.Rate,
 			Duration: cfg.Duration}, log)
 		if r == nil {

@@ -1,4 +1,6 @@
-package bench
+// Package appload is `kefu bench -app-sockets`: app-channel users' sockets
+// held on a running hub, their memory, and agent replies timed to them.
+package appload
 
 import (
 	"context"
@@ -18,13 +20,14 @@ import (
 	"github.com/gorilla/websocket"
 
 	kefuapp "github.com/kefu-hub/kefu/connectors/app/sdk/go"
+	"github.com/kefu-hub/kefu/e2e/bench"
 )
 
-// AppConfig is a `kefu bench -app-sockets N` run: N app users identified
+// Config is a `kefu bench -app-sockets N` run: N app users identified
 // and their sockets held open on an app channel, the hub's memory read,
 // then probe users each write and get an agent's reply, timed from the
 // agent's POST to the frame on the user's socket.
-type AppConfig struct {
+type Config struct {
 	URL, Email, Password string
 	Sockets              int
 	Probes               int
@@ -36,8 +39,8 @@ type AppConfig struct {
 	Duration time.Duration
 }
 
-// AppReport is what an app-socket run measured.
-type AppReport struct {
+// Report is what an app-socket run measured.
+type Report struct {
 	Sockets      int     `json:"sockets"`
 	Opened       int     `json:"opened"`
 	OpenFailures int     `json:"open_failures"`
@@ -48,17 +51,17 @@ type AppReport struct {
 	RSSPerConnKB float64 `json:"rss_per_connection_kb"`
 	// AgentToApp is an agent's reply from its POST to the frame on the
 	// user's socket.
-	AgentToApp Latency `json:"agent_to_app"`
+	AgentToApp bench.Latency `json:"agent_to_app"`
 	// AtRate is the same at Rate replies a second (RateAchieved delivered).
-	Rate         float64 `json:"rate,omitempty"`
-	AtRate       Latency `json:"agent_to_app_at_rate"`
-	RateAchieved float64 `json:"rate_achieved"`
-	Missing      int     `json:"replies_missing"` // replies no socket showed within 10 s
-	Dropped      int64   `json:"dropped_sockets"`
+	Rate         float64       `json:"rate,omitempty"`
+	AtRate       bench.Latency `json:"agent_to_app_at_rate"`
+	RateAchieved float64       `json:"rate_achieved"`
+	Missing      int           `json:"replies_missing"` // replies no socket showed within 10 s
+	Dropped      int64         `json:"dropped_sockets"`
 }
 
 // Err is non-nil when a reply never reached its socket.
-func (r *AppReport) Err() error {
+func (r *Report) Err() error {
 	if r.Missing > 0 {
 		return fmt.Errorf("bench: %d agent replies never reached the app socket", r.Missing)
 	}
@@ -66,7 +69,7 @@ func (r *AppReport) Err() error {
 }
 
 // WriteText prints the report for people.
-func (r *AppReport) WriteText(w io.Writer) {
+func (r *Report) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "app sockets held:       %d of %d (%d failed to open) in %.1f s\n", r.Opened, r.Sockets, r.OpenFailures, r.OpenSeconds)
 	fmt.Fprintf(w, "hub RSS (pid %d):       %.1f MB before, %.1f MB held → %.1f KB per connection\n", r.HubPID, r.RSSBeforeMB, r.RSSHeldMB, r.RSSPerConnKB)
 	fmt.Fprintf(w, "agent reply → app:      p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d; %d missing)\n", r.AgentToApp.P50, r.AgentToApp.P99, r.AgentToApp.Max, r.AgentToApp.Count, r.Missing)
@@ -87,52 +90,50 @@ type appSock struct {
 }
 
 // RunApp holds cfg.Sockets app sockets and measures what they cost.
-func RunApp(ctx context.Context, cfg AppConfig, log *slog.Logger) (*AppReport, error) {
-	base, err := CheckLoopback(cfg.URL)
+func Run(ctx context.Context, cfg Config, log *slog.Logger) (*Report, error) {
+	base, err := bench.CheckLoopback(cfg.URL)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Sockets < 1 || cfg.Probes < 0 || cfg.Probes > cfg.Sockets {
 		return nil, errors.New("bench: need app-sockets >= probes >= 0")
 	}
-	raiseFileLimit(cfg.Sockets + 1000)
+	bench.RaiseFileLimit(cfg.Sockets + 1000)
 	pid := cfg.PID
 	if pid == 0 {
-		if pid, err = listenerPID(base.Port()); err != nil {
+		if pid, err = bench.ListenerPID(base.Port()); err != nil {
 			return nil, fmt.Errorf("bench: find the hub process (pass -pid): %w", err)
 		}
 	}
-	hc := newHTTPClient(16, 30*time.Second)
-	fx, err := setUp(ctx, Config{Email: cfg.Email, Password: cfg.Password, Customers: max(cfg.Probes, 1),
-		Agents: max(1, (cfg.Probes+99)/100)}, base, hc, "", log)
+	fx, err := bench.SetUpTenant(ctx, cfg.Email, cfg.Password, base, max(cfg.Probes, 1), max(1, (cfg.Probes+99)/100), log)
 	if err != nil {
 		return nil, fmt.Errorf("bench setup: %w", err)
 	}
-	defer fx.tearDown(context.WithoutCancel(ctx))
+	defer fx.TearDown(context.WithoutCancel(ctx))
 	var ch struct {
 		Setup struct {
 			AppKey string `json:"app_key"`
 			Secret string `json:"identity_secret"`
 		} `json:"setup"`
 	}
-	if err := fx.admin.do(ctx, http.MethodPost, "/api/v1/channels", http.StatusCreated, map[string]any{"type": "app",
-		"name": "bench app " + fx.runID}, &ch); err != nil {
+	if err := fx.Admin.Do(ctx, http.MethodPost, "/api/v1/channels", http.StatusCreated, map[string]any{"type": "app",
+		"name": "bench app " + fx.RunID}, &ch); err != nil {
 		return nil, fmt.Errorf("app channel: %w", err)
 	}
-	r := &AppReport{Sockets: cfg.Sockets, HubPID: pid}
+	r := &Report{Sockets: cfg.Sockets, HubPID: pid}
 	runtime.GC()
 	time.Sleep(2 * time.Second)
-	before, err := rssKB(pid)
+	before, err := bench.RSSKB(pid)
 	if err != nil {
 		return nil, err
 	}
 	log.Info("opening app sockets", "sockets", cfg.Sockets)
 	t0 := time.Now()
-	socks, failed := openApps(ctx, "http://"+base.Host, ch.Setup.AppKey, ch.Setup.Secret, fx.runID, cfg.Sockets, log)
+	socks, failed := openApps(ctx, "http://"+base.Host, ch.Setup.AppKey, ch.Setup.Secret, fx.RunID, cfg.Sockets, log)
 	r.Opened, r.OpenFailures, r.OpenSeconds = len(socks), failed, time.Since(t0).Seconds()
 	log.Info("app sockets open; settling", "open", len(socks), "failed", failed, "took", time.Since(t0))
-	sleep(ctx, cfg.Settle)
-	held, err := rssKB(pid)
+	bench.Sleep(ctx, cfg.Settle)
+	held, err := bench.RSSKB(pid)
 	if err != nil {
 		return nil, err
 	}
@@ -255,15 +256,11 @@ func (s *appSock) read() {
 type probe struct {
 	s     *appSock
 	conv  string
-	agent *apiClient
+	agent bench.Caller
 }
 
 // openProbes has n users write and finds the agent each conversation went to.
-func openProbes(ctx context.Context, fx *fixture, socks []*appSock, n int, log *slog.Logger) []probe {
-	agents := map[string]*apiClient{}
-	for i, id := range fx.agentIDs {
-		agents[id] = fx.agents[i]
-	}
+func openProbes(ctx context.Context, fx *bench.Tenant, socks []*appSock, n int, log *slog.Logger) []probe {
 	var out []probe
 	for i := 0; i < n && i < len(socks) && ctx.Err() == nil; i++ {
 		s := socks[i*len(socks)/n]
@@ -272,7 +269,7 @@ func openProbes(ctx context.Context, fx *fixture, socks []*appSock, n int, log *
 			log.Warn("probe message", "err", err)
 			continue
 		}
-		if agent := assignee(ctx, fx, agents, sent.ConversationID); agent != nil {
+		if agent := assignee(ctx, fx, sent.ConversationID); agent != nil {
 			out = append(out, probe{s: s, conv: sent.ConversationID, agent: agent})
 		}
 	}
@@ -286,7 +283,7 @@ func (p probe) reply(ctx context.Context, text string) (time.Duration, bool) {
 	p.s.wait[text] = arrived
 	p.s.mu.Unlock()
 	t0 := time.Now()
-	if err := p.agent.do(ctx, http.MethodPost, "/api/v1/conversations/"+p.conv+"/messages", http.StatusCreated,
+	if err := p.agent.Do(ctx, http.MethodPost, "/api/v1/conversations/"+p.conv+"/messages", http.StatusCreated,
 		map[string]any{"content": text}, nil); err != nil {
 		return 0, false
 	}
@@ -299,7 +296,7 @@ func (p probe) reply(ctx context.Context, text string) (time.Duration, bool) {
 }
 
 // probeReplies answers each probe once, one at a time.
-func probeReplies(ctx context.Context, probes []probe, want int) (Latency, int) {
+func probeReplies(ctx context.Context, probes []probe, want int) (bench.Latency, int) {
 	var took []time.Duration
 	missing := want - len(probes)
 	for i, p := range probes {
@@ -310,14 +307,14 @@ func probeReplies(ctx context.Context, probes []probe, want int) (Latency, int) 
 		}
 	}
 	slices.Sort(took)
-	return latency(took), missing
+	return bench.LatencyOf(took), missing
 }
 
 // rateReplies has the agents answer the probes round robin at rate
 // replies a second for d (at most 256 in flight), and times each.
-func rateReplies(ctx context.Context, probes []probe, rate float64, d time.Duration) (Latency, int, float64) {
+func rateReplies(ctx context.Context, probes []probe, rate float64, d time.Duration) (bench.Latency, int, float64) {
 	if len(probes) == 0 || rate <= 0 {
-		return Latency{}, 0, 0
+		return bench.Latency{}, 0, 0
 	}
 	var mu sync.Mutex
 	var took []time.Duration
@@ -327,7 +324,7 @@ func rateReplies(ctx context.Context, probes []probe, rate float64, d time.Durat
 	t0 := time.Now()
 	n := int(rate * d.Seconds())
 	for k := 0; k < n && ctx.Err() == nil; k++ {
-		sleep(ctx, time.Until(t0.Add(time.Duration(float64(k)/rate*float64(time.Second)))))
+		bench.Sleep(ctx, time.Until(t0.Add(time.Duration(float64(k)/rate*float64(time.Second)))))
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
@@ -345,20 +342,20 @@ func rateReplies(ctx context.Context, probes []probe, rate float64, d time.Durat
 	}
 	wg.Wait()
 	slices.Sort(took)
-	return latency(took), missing, float64(len(took)) / time.Since(t0).Seconds()
+	return bench.LatencyOf(took), missing, float64(len(took)) / time.Since(t0).Seconds()
 }
 
 // assignee is the agent a conversation went to (waiting for routing).
-func assignee(ctx context.Context, fx *fixture, agents map[string]*apiClient, convID string) *apiClient {
+func assignee(ctx context.Context, fx *bench.Tenant, convID string) bench.Caller {
 	for try := 0; try < 50 && ctx.Err() == nil; try++ {
 		var c struct {
 			AssigneeID *string `json:"assignee_id"`
 		}
-		if fx.admin.do(ctx, http.MethodGet, "/api/v1/conversations/"+convID, http.StatusOK, nil, &c) == nil &&
-			c.AssigneeID != nil && agents[*c.AssigneeID] != nil {
-			return agents[*c.AssigneeID]
+		if fx.Admin.Do(ctx, http.MethodGet, "/api/v1/conversations/"+convID, http.StatusOK, nil, &c) == nil &&
+			c.AssigneeID != nil && fx.Agents[*c.AssigneeID] != nil {
+			return fx.Agents[*c.AssigneeID]
 		}
-		sleep(ctx, 100*time.Millisecond)
+		bench.Sleep(ctx, 100*time.Millisecond)
 	}
 	return nil
 }
