@@ -1,0 +1,72 @@
+// Browser test of the knowledge base's CSV import/export and the robot's
+// keyword auto-replies in the console, driven by TestUIKnowledgeBase
+// (e2e/browser): the empty states, a bad regex refused in Chinese, a rule
+// with a link card saved and listed, a CSV imported (rows added, a bad row
+// reported by number), the export downloaded with its BOM, the external
+// bot's settings; the page at 375 px.
+//
+// env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_CHROMIUM,
+// KEFU_SHOTS (optional).
+import { readFileSync } from 'node:fs'
+import { step, check, newPage, shot, login, run, pageErrors } from './browser.mjs'
+
+const email = process.env.KEFU_ADMIN_EMAIL
+const password = process.env.KEFU_ADMIN_PASSWORD
+
+await run('kb-', async () => {
+  const page = await newPage('admin')
+  await login(page, '/console/kb', email, password)
+  await page.locator('.kb-empty').waitFor()
+  const rk = page.locator('section.rk')
+  await rk.locator('.rk-empty').waitFor()
+  await shot(page, 'kb-empty')
+
+  // A bad pattern is refused in Chinese; a good rule with a card is listed.
+  await rk.locator('select[name=rk-match]').selectOption('regex')
+  await rk.locator('input[name=rk-pattern]').fill('(订单')
+  await rk.locator('textarea[name=rk-reply]').fill('正在查询')
+  await rk.locator('button.rk-save').click()
+  await rk.locator('.rk-error', { hasText: '正则表达式无效' }).waitFor()
+  await rk.locator('select[name=rk-match]').selectOption('exact')
+  await rk.locator('input[name=rk-pattern]').fill('发票')
+  await rk.locator('textarea[name=rk-reply]').fill('开票说明：')
+  await rk.locator('input[name=rk-has-card]').check()
+  await rk.locator('input[name=rk-card-title]').fill('如何开发票')
+  await rk.locator('input[name=rk-card-url]').fill('https://shop.example.com/invoice')
+  await rk.locator('input[name=rk-always]').check()
+  await rk.locator('button.rk-save').click()
+  await rk.locator('.rk-table .rk-pattern', { hasText: '发票' }).waitFor()
+  check((await rk.locator('.rk-table').textContent()).includes('如何开发票'), 'the rule lists its card')
+  await shot(page, 'kb-keyword')
+
+  // Import: two articles added, a row without an answer reported.
+  const csv = '\uFEFF标准问题,相似问法,答案,分类,标签,启用\n运费怎么收？,包邮吗|邮费多少,全场满99元包邮。,物流,,是\n' +
+    '发什么快递？,用哪家快递,默认发中通。,物流,,是\n没有答案,,,,,\n'
+  await page.locator('input[name=kb-import]').setInputFiles({ name: 'kb.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) })
+  await page.locator('.kb-note', { hasText: '新增 2 条' }).waitFor()
+  await page.locator('.kb-import-errors', { hasText: '第 4 行' }).waitFor()
+  await page.locator('.kb-table', { hasText: '发什么快递？' }).waitFor()
+  await shot(page, 'kb-imported')
+
+  // Export: a download Excel opens (BOM, Chinese header).
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('button.kb-export').click()])
+  const body = readFileSync(await download.path(), 'utf8')
+  check(body.startsWith('\uFEFF标准问题,相似问法,答案'), 'the export starts with a BOM and the Chinese header: ' + body.slice(0, 40))
+  check(body.includes('运费怎么收？,包邮吗|邮费多少,全场满99元包邮。'), 'the export holds the imported article')
+
+  // The external bot: its URL field shows with the webhook provider.
+  await page.locator('select[name=robot-provider]').selectOption('webhook')
+  await page.locator('input[name=robot-webhook-url]').waitFor()
+  step('desk-done')
+
+  const phone = await newPage('phone')
+  await phone.setViewportSize({ width: 375, height: 740 })
+  await login(phone, '/console/kb', email, password)
+  await phone.locator('.rk-table .rk-pattern', { hasText: '发票' }).waitFor()
+  const wide = await phone.evaluate(() => document.documentElement.scrollWidth)
+  check(wide <= 375, `the knowledge-base page is ${wide}px wide at 375`)
+  await shot(phone, 'kb-375')
+
+  check(pageErrors.length === 0, 'page errors: ' + pageErrors.join('; '))
+  step('done')
+})
