@@ -56,8 +56,10 @@ const pullBudget = 4 * time.Second
 // callback takes one notice: bounded body, msg_signature, decryption; the
 // wish to pull is recorded durably, then this request pulls (unless another
 // request or process already does: it pulls again for this one). "success"
-// only once the messages the pull found are on the bus; a pull that fails
-// answers 503 (WeCom retries, and the sweep pulls anyway).
+// once the messages the pull found are on the bus, or once the pull's time
+// budget is spent (it goes on in the background; the stored wish makes
+// sure it finishes); a pull that fails answers 503 (WeCom retries, and the
+// sweep pulls anyway).
 func (c *Connector) callback(g *gin.Context) {
 	ch, a, ok := c.channel(g)
 	if !ok {
@@ -85,6 +87,18 @@ func (c *Connector) callback(g *gin.Context) {
 	pctx, cancel := context.WithTimeout(ctx, pullBudget)
 	defer cancel()
 	ran, err := c.pull(pctx, ch, a)
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		// Our own budget ran out (a long backlog, a slow moment): the wish
+		// to pull is stored, so the pull goes on after the answer — as it
+		// does for a callback that finds another pull running.
+		c.later(time.Minute, func(ctx context.Context) {
+			if _, err := c.pull(ctx, ch, a); err != nil {
+				c.deps.Log.Warn("wecom_kf pull failed; the sweep pulls again", "channel", ch.ID, "err", err)
+			}
+		})
+		g.String(http.StatusOK, "success")
+		return
+	}
 	if ran {
 		c.health(ctx, ch, err)
 	}
