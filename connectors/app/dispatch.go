@@ -128,19 +128,9 @@ func (d *dispatcher) event(e *hub.Event) {
 
 // learn maps a new conversation to its user's sockets.
 func (d *dispatcher) learn(e *hub.Event) {
-	var p struct {
-		Conversation struct {
-			ID        string `json:"id"`
-			ChannelID string `json:"channel_id"`
-			Contact   *struct {
-				ExternalID string `json:"external_id"`
-			} `json:"contact"`
-		} `json:"conversation"`
+	if convID, channelID, ext, ok := custsock.Created(e); ok {
+		d.mapConv(convID, userKey(channelID, ext))
 	}
-	if json.Unmarshal(e.Payload, &p) != nil || p.Conversation.Contact == nil {
-		return
-	}
-	d.mapConv(p.Conversation.ID, userKey(p.Conversation.ChannelID, p.Conversation.Contact.ExternalID))
 }
 
 // run asks for pings and refreshes presence until ctx ends.

@@ -1,6 +1,7 @@
 package custsock
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -151,4 +152,37 @@ func (n *Names) Get(tenantID, id string) string {
 	}
 	n.m.Store(id, cachedName{name, time.Now()})
 	return name
+}
+
+// Created reads a conversation.created event: the conversation, its channel
+// and its customer's external id, so a channel can map the conversation to
+// the customer's sockets (ok false when the payload names no customer).
+func Created(e *hub.Event) (convID, channelID, ext string, ok bool) {
+	var p struct {
+		Conversation struct {
+			ID        string `json:"id"`
+			ChannelID string `json:"channel_id"`
+			Contact   *struct {
+				ExternalID string `json:"external_id"`
+			} `json:"contact"`
+		} `json:"conversation"`
+	}
+	if json.Unmarshal(e.Payload, &p) != nil || p.Conversation.Contact == nil {
+		return "", "", "", false
+	}
+	return p.Conversation.ID, p.Conversation.ChannelID, p.Conversation.Contact.ExternalID, true
+}
+
+// DecodeConfig reads a channel's type-specific config strictly (unknown
+// fields are refused, as 400); empty or null leaves v as it is.
+func DecodeConfig(raw json.RawMessage, v any) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return hub.Invalid("config: %v", err)
+	}
+	return nil
 }

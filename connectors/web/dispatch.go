@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kefu-hub/kefu/connectors/custsock"
 	"github.com/kefu-hub/kefu/hub"
 )
 
@@ -172,22 +173,14 @@ func (d *Dispatcher) learn(e *hub.Event) {
 	if none {
 		return // no visitor sockets here: nothing to parse
 	}
-	var p struct {
-		Conversation struct {
-			ID        string `json:"id"`
-			ChannelID string `json:"channel_id"`
-			Contact   *struct {
-				ExternalID string `json:"external_id"`
-			} `json:"contact"`
-		} `json:"conversation"`
-	}
-	if json.Unmarshal(e.Payload, &p) != nil || p.Conversation.Contact == nil {
+	convID, channelID, ext, ok := custsock.Created(e)
+	if !ok {
 		return
 	}
-	key := contactKey(p.Conversation.ChannelID, p.Conversation.Contact.ExternalID)
+	key := contactKey(channelID, ext)
 	d.mu.Lock()
 	if _, ok := d.byContact[key]; ok {
-		d.mapConvLocked(p.Conversation.ID, key)
+		d.mapConvLocked(convID, key)
 	}
 	d.mu.Unlock()
 }

@@ -115,12 +115,8 @@ func (c *Connector) Type() string { return "web" }
 // Setup validates the widget settings and issues the identity secret.
 func (c *Connector) Setup(ch *hub.Channel, raw json.RawMessage, rotate bool) error {
 	var cfg Config
-	if len(raw) > 0 && string(raw) != "null" {
-		dec := json.NewDecoder(strings.NewReader(string(raw)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&cfg); err != nil {
-			return hub.Invalid("config: %v", err)
-		}
+	if err := custsock.DecodeConfig(raw, &cfg); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
