@@ -297,7 +297,7 @@ func (p *Pipeline) batches(ctx context.Context, jobs <-chan *job, size int) {
 			if r.ForRobot() {
 				p.robotTurns <- t
 			} else if r.Err == nil && !r.Duplicate && !r.Blocked && !r.Ticketed && r.MessageID != "" &&
-				p.Robot.Always(ctx, r.TenantID) {
+				p.Robot.Always(ctx, r.TenantID, j.in.ChannelID, j.in.Text) {
 				t.Always = true // a keyword rule may answer always
 				p.robotTurns <- t
 			}

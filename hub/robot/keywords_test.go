@@ -67,8 +67,9 @@ func TestKeywordAlwaysAndCards(t *testing.T) {
 			Pattern: "x", Reply: "y", ChannelID: h.NewTenant(t).Channel.ID}); !errors.As(err, new(*hub.InvalidError)) {
 			t.Errorf("a rule on another tenant's channel: %v", err)
 		}
-		if !h.Robot.Always(ctx, f.ten.Admin.TenantID) {
-			t.Fatal("the tenant has a rule that answers always, Always says no")
+		if !h.Robot.Always(ctx, f.ten.Admin.TenantID, f.ten.Channel.ID, "发票") || h.Robot.Always(ctx, f.ten.Admin.TenantID,
+			f.ten.Channel.ID, "运费") {
+			t.Fatal("Always does not tell a message an always rule answers from one none does")
 		}
 		in := f.ten.Msg("a1", "cust")
 		in.Text = " 发票 "

@@ -358,15 +358,20 @@ func (r *Robot) say(ctx context.Context, tx *store.Tx, conv *hub.Conversation, s
 	return nil
 }
 
-// Always reports whether the tenant has a keyword rule that answers
-// always: then the pipeline hands the robot every customer message
-// (AutoReply), not only those of the conversations it works.
-func (r *Robot) Always(ctx context.Context, tenantID string) bool {
+// Always reports whether a keyword rule that answers always matches a
+// customer message (as received): then the pipeline hands the robot the
+// message (AutoReply) although it does not work the conversation. It reads
+// the cached rules only, so tenants without such rules pay a map lookup.
+func (r *Robot) Always(ctx context.Context, tenantID, channelID, text string) bool {
 	on, err := r.keywords.Always(ctx, tenantID)
 	if err != nil {
 		r.log.Warn("keyword replies", "tenant", tenantID, "err", err)
 	}
-	return on
+	if !on {
+		return false
+	}
+	_, ok := r.keyword(ctx, Turn{TenantID: tenantID, ChannelID: channelID}, text, true)
+	return ok
 }
 
 // AutoReply answers a customer message of a conversation the robot does
