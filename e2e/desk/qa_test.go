@@ -6,7 +6,8 @@ package desk
 // transcript, and acknowledges or appeals; the supervisor resolves the
 // appeal; the agent report shows the QA scores; an agent's sensitive word
 // reaches supervisors live and is listed, the message sent all the same;
-// every change is in the audit log.
+// a webhook subscription gets the alert too; every change is in the audit
+// log.
 
 import (
 	"encoding/json"
@@ -64,9 +65,13 @@ func TestQualityInspection(t *testing.T) {
 		sup := kit.Login(t, h.Base, "zhang@kefu.test", "agent-pass-1")
 		supSock := sup.Dial(-1)
 		adm.Must(200, "PUT", "/api/v1/qa/words", map[string]any{"words": []string{"滚", "Stupid"}})
+		hook := kit.NewCallbackServer(t) // a compliance system subscribed to the alerts
+		hook.SetSecret(adm.Must(201, "POST", "/api/v1/webhooks", map[string]any{"url": hook.URL,
+			"events": []string{"qa.sensitive_word"}}).Str("secret"))
 		li, wang := adm.NewAgent("li@kefu.test", 5), adm.NewAgent("wang@kefu.test", 5)
 		liID, wangID := li.MeID(), wang.MeID()
-		ch := adm.NewAPIChannel(kit.NewCallbackServer(t).URL, nil)
+		custSide := kit.NewCallbackServer(t) // the API channel's callback: the customer's side
+		ch := adm.NewAPIChannel(custSide.URL, nil)
 
 		li.SetStatus("online")
 		liSock := li.Dial(-1)
@@ -78,6 +83,14 @@ func TestQualityInspection(t *testing.T) {
 		if ms := li.Messages(liConv); len(ms) != 2 || ms[1].Text != "嫌慢就滚，STUPID" {
 			t.Errorf("the message with sensitive words was not sent as written: %+v", ms)
 		}
+		kit.Eventually(t, 15*time.Second, "the alert reaches the webhook subscription", func() bool {
+			for _, c := range hook.Received() {
+				if c.OK && c.Body["type"] == "qa.sensitive_word" && kit.Dig(c.Body, "data", "agent_id") == liID {
+					return true
+				}
+			}
+			return false
+		})
 		li.SetStatus("offline")
 		wang.SetStatus("online")
 		wangConv := qaChat(t, h, ch, wang, wang.Dial(-1), "cust-2", "抱歉久等了，已为您催件")
@@ -194,6 +207,12 @@ func TestQualityInspection(t *testing.T) {
 			t.Errorf("agents missing from the report: %v", want)
 		}
 
+		// (by now, seconds later, it would have come)
+		for _, c := range custSide.Received() {
+			if c.Body["type"] == "qa.sensitive_word" {
+				t.Errorf("the alert reached the channel's callback (the customer's side): %v", c.Body)
+			}
+		}
 		entries := auditList(adm, url.Values{"action": {"qa_review"}}).Entries
 		for _, w := range []struct{ action, target string }{{"qa_review.score", liRev}, {"qa_review.appeal", liRev},
 			{"qa_review.resolve", liRev}, {"qa_review.acknowledge", wangRev}} {

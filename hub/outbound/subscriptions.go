@@ -13,12 +13,13 @@ import (
 )
 
 // SubscribableEvents are the event types a webhook subscription may ask
-// for: what happens to conversations, messages, tickets and contacts.
+// for: what happens to conversations, messages, tickets and contacts, and
+// the alerts for admins (a locked agent, a sensitive word sent).
 // (Typing and agent status are realtime chatter for the workbench.)
 var SubscribableEvents = []hub.EventType{
 	hub.EvConversationCreated, hub.EvConversationQueued, hub.EvConversationAssigned, hub.EvConversationTransferred,
 	hub.EvConversationClosed, hub.EvConversationOffline, hub.EvConversationRated, hub.EvMessageCreated, hub.EvMessageUpdated,
-	hub.EvTicketCreated, hub.EvContactUpdated, hub.EvAgentLocked,
+	hub.EvTicketCreated, hub.EvContactUpdated, hub.EvAgentLocked, hub.EvSensitiveWord,
 }
 
 // Subscription is a tenant's outbound webhook: every committed event of the

@@ -187,8 +187,10 @@ func (s *Store) Watch(ctx context.Context, tx *store.Tx, c *hub.Conversation, m 
 		al.CreatedAt); err != nil {
 		return fmt.Errorf("insert sensitive-word alert: %w", err)
 	}
-	// no audience agent: admins and supervisors of the tenant see it
-	tx.Emit(hub.Event{TenantID: c.TenantID, Type: hub.EvSensitiveWord, ConversationID: c.ID}, al)
+	// no audience agent: admins and supervisors of the tenant see it, and
+	// the webhook subscriptions that asked for it (never the channel's
+	// own callback: the customer's side)
+	tx.Emit(hub.Event{TenantID: c.TenantID, Type: hub.EvSensitiveWord, ConversationID: c.ID, ChannelID: c.ChannelID}, al)
 	return nil
 }
 

@@ -85,6 +85,7 @@ const texts = {
   qa_alertWords: ['命中', 'Words'],
   qa_alertText: ['消息内容', 'Message'],
   qa_back: ['返回列表', 'Back to the list'],
+  ev_qa_sensitive_word: ['客服消息含敏感词（质检）', 'An agent\'s message held sensitive words (QA)'],
   noun_qa_template: ['质检模板', 'QA templates'],
   noun_qa_batch: ['抽检批次', 'QA batches'],
   noun_qa_review: ['质检结果', 'QA reviews'],
