@@ -174,6 +174,14 @@ func TestAppealStateMachine(t *testing.T) {
 		if _, err := x.q.Resolve(ctx, x.sup, ra2.ID, qa.Resolution{}); !is(err, hub.ErrConflict) {
 			t.Errorf("resolved twice: %v", err)
 		}
+		// b's appeal is turned down: the score stays
+		if _, err := x.q.Appeal(ctx, x.b, rb.ID, "满分也申诉"); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := x.q.Resolve(ctx, x.sup, rb.ID, qa.Resolution{Note: "维持"}); err != nil || *r.Score != 100 ||
+			r.Resolution != "维持" || r.Status != qa.StatusResolved {
+			t.Fatalf("keep: %v %+v", err, r)
+		}
 		// a's scores: 80 and 95 after the appeal; b's 100
 		sc, err := x.q.AgentScores(ctx, x.admin.TenantID, day, time.Now().Add(time.Hour))
 		if err != nil || sc[x.a.ID].Reviews != 2 || *sc[x.a.ID].Avg != 87.5 || *sc[x.b.ID].Avg != 100 {
