@@ -20,8 +20,8 @@ import (
 // wecom_kf_sync); it publishes each page's items to the bus, and only then
 // advances the stored cursor, so a pull that dies mid-way leaves the cursor
 // before what it did not publish (the next pull reads those again: the hub
-// stores each msgid once). Callbacks that come during a pull make its
-// holder pull again before it lets go.
+// stores each msgid once). Callbacks that come during a pull get another
+// pull once it lets go.
 
 // pageLimit is how many items a sync_msg page asks for (WeCom's maximum).
 const pageLimit = 1000
@@ -41,21 +41,28 @@ func (c *Connector) pull(ctx context.Context, ch *hub.Channel, a *account) (ran 
 	if err != nil || !ok {
 		return false, err
 	}
-	if err := c.drain(ctx, ch, a, owner, st); err != nil {
+	more := false
+	if err = c.drain(ctx, ch, a, owner, st); err != nil {
+		// Failed, or a long backlog (errMorePages): the lease goes, done
+		// stays behind wanted, so this or another process pulls on.
 		if aerr := c.pulls.Abandon(context.WithoutCancel(ctx), ch.ID, owner); aerr != nil {
-			err = errors.Join(err, aerr)
+			return true, errors.Join(err, aerr)
 		}
+		if !errors.Is(err, errMorePages) {
+			return true, err
+		}
+		more, err = true, nil
+	} else if more, err = c.pulls.Release(ctx, ch.ID, owner, st.Wanted); err != nil {
 		return true, err
 	}
-	more, err := c.pulls.Release(ctx, ch.ID, owner, st.Wanted)
-	if err == nil && more {
+	if more {
 		c.later(time.Minute, func(ctx context.Context) {
 			if _, err := c.pull(ctx, ch, a); err != nil {
 				c.deps.Log.Warn("wecom_kf pull failed; the sweep pulls again", "channel", ch.ID, "err", err)
 			}
 		})
 	}
-	return true, err
+	return true, nil
 }
 
 // drain reads pages from the stored cursor until has_more is 0.
@@ -84,8 +91,11 @@ func (c *Connector) drain(ctx context.Context, ch *hub.Channel, a *account, owne
 			return nil
 		}
 	}
-	return nil
+	return errMorePages
 }
+
+// errMorePages ends a pull that read maxPages pages and WeCom has more.
+var errMorePages = errors.New("more pages than one pull reads")
 
 // syncMsg asks for the page after cursor.
 func (c *Connector) syncMsg(ctx context.Context, a *account, cursor, token string) (*Page, error) {

@@ -91,3 +91,52 @@ func TestOverlappingPullsLoseAndRepeatNothing(t *testing.T) {
 		}
 	})
 }
+
+// A backlog longer than one pull reads (50 pages) is pulled to its end
+// without another callback: the pull hands over to the next one.
+func TestLongBacklogIsPulledToTheEnd(t *testing.T) {
+	fake := wecomtest.New(t)
+	fake.SetPageSize(1)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	deps := connectors.Deps{Now: time.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Publish: func(_ context.Context, in hub.Inbound) error {
+			mu.Lock()
+			seen[in.ExternalID]++
+			mu.Unlock()
+			return nil
+		}}
+	c := wecom.New(deps, fake.URL)
+	ch := &hub.Channel{ID: "ch_backlog", TenantID: "tn_backlog", Type: wecom.Type}
+	if err := c.Setup(ch, fake.Config(), false); err != nil {
+		t.Fatal(err)
+	}
+	fake.Bind(ch)
+	const n = 120
+	for i := range n {
+		fake.Add(wecomtest.AccountOf(ch).OpenKfID, wecomtest.Text(fmt.Sprintf("b%03d", i), "wmBacklog", "x"))
+	}
+	if err := wecom.PullForTest(t.Context(), c, ch); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		k := len(seen)
+		mu.Unlock()
+		if k == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d messages pulled after one callback", k, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for id, k := range seen {
+		if k != 1 {
+			t.Errorf("%s published %d times", id, k)
+		}
+	}
+}
