@@ -29,6 +29,8 @@ type Connector struct {
 	proj    custsock.Projector
 	hub     *dispatcher
 	socks   sync.WaitGroup
+	// maxSockets caps this process's app sockets (socketCap).
+	maxSockets int
 }
 
 var (
@@ -57,7 +59,8 @@ func New(d connectors.Deps, opts push.Options) *Connector {
 	if opts.Tokens == nil {
 		opts.Tokens = d.Tokens
 	}
-	c := &Connector{deps: d, pushers: push.NewPushers(opts), limits: custsock.NewLimiter()}
+	c := &Connector{deps: d, pushers: push.NewPushers(opts), limits: custsock.NewLimiter(),
+		maxSockets: socketCap(custsock.FDLimit(), d.Sockets.Max)}
 	if d.Store != nil {
 		c.users = &users{k: d.Store, contacts: contacts.New(d.Store)}
 	}
@@ -69,6 +72,21 @@ func New(d connectors.Deps, opts push.Options) *Connector {
 		ClientID: clientIDOf}
 	c.hub = newDispatcher(c)
 	return c
+}
+
+// socketCap is the cap on a process's app sockets: half the open-file limit
+// (the other half stays for the web widget's visitors, agents, the
+// database and the bus), or the configured cap of customer sockets when
+// lower; 10,000 when the limit is unknown.
+func socketCap(fdLimit uint64, configured int) int {
+	bound := 10000
+	if fdLimit > 0 {
+		bound = int(min(fdLimit/2, 1<<31-1))
+	}
+	if configured > 0 && configured < bound {
+		return configured
+	}
+	return bound
 }
 
 // Type is "app".

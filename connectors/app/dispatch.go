@@ -176,6 +176,19 @@ func (d *dispatcher) setBackground(s *appSocket, bg bool) {
 	d.mu.Unlock()
 }
 
+// full reports whether this process holds max app sockets or more.
+func (d *dispatcher) full(max int) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, set := range d.byUser {
+		if n += len(set); n >= max {
+			return true
+		}
+	}
+	return false
+}
+
 // closeAll stops taking sockets and returns every socket registered.
 func (d *dispatcher) closeAll() []*appSocket {
 	d.mu.Lock()

@@ -112,7 +112,8 @@
 //	{"type":"offline","conversation_id"}  nobody can answer: offer leave_message
 //	{"type":"read","conversation_id","seq"}  the agent has read the user's messages up to seq
 //	{"type":"error","error":{"code","message"}} then close: 4401 bad or expired token (identify
-//	      again), 4429 too many connections (wait 30 s or more)
+//	      again), 4429 too_many_connections: the hub process holds its cap of app sockets
+//	      (KEFU_VISITOR_SOCKETS_MAX when set, else half its open-file limit); wait 30 s or more
 //
 // Messages carry a gap-free seq per conversation: a client that sees a gap,
 // or a pong whose last_seq is ahead of what it shows, sends sync; after a

@@ -24,6 +24,7 @@ const (
 	historySize       = 50
 	maxHandling       = 256
 	closeBadToken     = 4401
+	closeTooMany      = 4429
 )
 
 var handling = custsock.NewOffloader(maxHandling)
@@ -75,6 +76,13 @@ func (c sockets) socket(g *gin.Context) {
 	ws, err := custsock.Upgrader.Upgrade(g.Writer, g.Request, nil)
 	if err != nil {
 		return // the upgrader answered
+	}
+	if c.hub.full(c.maxSockets) {
+		// Beyond the cap the app is told so and waits before it retries,
+		// rather than seeing a failed handshake it would retry at once.
+		custsock.Refuse(ws, closeTooMany, "too_many_connections", "too many open chats right now; try again in a minute")
+		ws.Close()
+		return
 	}
 	ws.SetReadLimit(custsock.ReadLimit)
 	ctx, cancel := context.WithCancel(context.Background()) // the request context ends with the hijack

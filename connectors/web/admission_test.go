@@ -1,6 +1,10 @@
 package web
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/kefu-hub/kefu/connectors/custsock"
+)
 
 // The process-wide cap leaves a fifth of the open-file limit (at least
 // 256 descriptors, half of a tiny limit) to agent sockets, the database,
@@ -28,7 +32,7 @@ func TestSocketCapKeepsDescriptorsForAgents(t *testing.T) {
 			t.Errorf("socketCap(%d, %d) = %d leaves too few descriptors", c.limit, c.configured, got)
 		}
 	}
-	if l := fdLimit(); l > 0 && uint64(socketCap(l, 0)) >= l {
+	if l := custsock.FDLimit(); l > 0 && uint64(socketCap(l, 0)) >= l {
 		t.Fatalf("this process: cap %d with an open-file limit of %d", socketCap(l, 0), l)
 	}
 }

@@ -64,10 +64,10 @@ func New(d connectors.Deps) *Connector {
 	}
 	c := &Connector{deps: d, limits: custsock.NewLimiter(), visitors: visitors.New(d.Store, d.Customers, d.Region),
 		handling: custsock.NewOffloader(maxHandling),
-		admit:    newAdmission(perAddr, perChannel, socketCap(fdLimit(), d.Sockets.Max))}
+		admit:    newAdmission(perAddr, perChannel, socketCap(custsock.FDLimit(), d.Sockets.Max))}
 	if d.Log != nil && d.Store != nil { // a serving hub, not a route listing
 		d.Log.Info("visitor socket caps", "per_addr", perAddr, "per_channel", perChannel, "process", c.admit.max,
-			"open_file_limit", fdLimit())
+			"open_file_limit", custsock.FDLimit())
 	}
 	c.names = custsock.NewNames(func(ctx context.Context, tenantID, id string) (string, error) {
 		return d.Customers.AgentName(ctx, tenantID, id)

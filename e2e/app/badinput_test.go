@@ -159,3 +159,50 @@ func TestAppUploads(t *testing.T) {
 		t.Fatalf("a forged link: %d, want 403", res.StatusCode)
 	}
 }
+
+// TestAppSocketCap: beyond the process's cap of customer sockets
+// (KEFU_VISITOR_SOCKETS_MAX) an app socket is refused with
+// too_many_connections and close code 4429; once one closes, a new one
+// gets in.
+func TestAppSocketCap(t *testing.T) {
+	t.Parallel()
+	e := kit.NewEnv(t, kit.Embedded)
+	e.Vars["KEFU_VISITOR_SOCKETS_MAX"] = "2"
+	h := e.Start()
+	c, secret := newApp(t, h.Admin(), h.Base, nil)
+	ctx := context.Background()
+	s, err := c.Identify(ctx, kefuapp.Identity{UserID: "cap-1", UserHash: kefuapp.UserHash(secret, "cap-1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var open []*kefuapp.Socket
+	for range 2 {
+		k, err := s.Dial(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next(t, k, "welcome")
+		open = append(open, k)
+	}
+	third, err := s.Dial(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := next(t, third, "error"); kit.Dig(map[string]any(f), "error", "code") != "too_many_connections" {
+		t.Fatalf("the third socket: %v", f)
+	}
+	open[0].Close()
+	kit.Eventually(t, 5*time.Second, "a place again", func() bool {
+		k, err := s.Dial(ctx)
+		if err != nil {
+			return false
+		}
+		defer k.Close()
+		select {
+		case f := <-k.Frames:
+			return f.Type() == "welcome"
+		case <-time.After(5 * time.Second):
+			return false
+		}
+	})
+}

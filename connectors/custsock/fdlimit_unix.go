@@ -1,12 +1,12 @@
 //go:build unix
 
-package web
+package custsock
 
 import "syscall"
 
-// fdLimit is the process's open-file limit (RLIMIT_NOFILE, the soft
+// FDLimit is the process's open-file limit (RLIMIT_NOFILE, the soft
 // limit Go raised at start), 0 when unknown.
-func fdLimit() uint64 {
+func FDLimit() uint64 {
 	var l syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l); err != nil || l.Cur == ^uint64(0) {
 		return 0
