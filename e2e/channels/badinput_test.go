@@ -474,6 +474,9 @@ var badBodies = map[string]string{
 	// Admin console, part B.
 	"POST /api/v1/me/totp/setup":              "",
 	"POST /api/v1/me/totp/enable":             `{"code":123456}`,
+	"POST /api/v1/me/password":                `{"current_password":["x"],"new_password":"brand-new-pass"}`,
+	"PUT /api/v1/me/profile":                  `{"greeting":{"after_seconds":"soon"}}`,
+	"PUT /api/v1/ratings/settings":            `{"levels":"five"}`,
 	"POST /api/v1/me/totp/disable":            `{"code":{"$ne":""}}`,
 	"POST /api/v1/tickets/:id/reply":          `{"text":["x"]}`,
 	"POST /api/v1/tickets/:id/comments":       `{"text":{"x":1}}`,
