@@ -151,5 +151,18 @@ func TestRobotAnswersThenHandsOver(t *testing.T) {
 			t.Errorf("unanswered questions: %+v", un.Questions)
 		}
 		d.admin.Must(200, "DELETE", "/api/v1/kb/unanswered?question="+url.QueryEscape("你们老板叫什么名字"), nil)
+
+		// The robot's conversations are counted apart: both handed over, one
+		// asked, one unanswered.
+		var st struct {
+			Engaged, Resolved, Active int
+			HandedOver                int `json:"handed_over"`
+			Reasons                   map[string]int
+		}
+		d.admin.Must(200, "GET", "/api/v1/robot/stats?days=1", nil).JSON(t, &st)
+		if st.Engaged != 2 || st.HandedOver != 2 || st.Reasons["asked"] != 1 || st.Reasons["unanswered"] != 1 || st.Active != 0 {
+			t.Errorf("robot stats: %+v", st)
+		}
+		d.admin.Must(400, "GET", "/api/v1/robot/stats?days=999", nil)
 	})
 }

@@ -324,7 +324,10 @@ func isoRoutes() map[string]isoRoute {
 		// KB CSV: A's export holds none of B's articles (the canary); an
 		// import is multipart, so the matrix's JSON bodies are refused.
 		"GET /api/v1/kb/export.csv": {access: accAdmin},
-		"POST /api/v1/kb/import":    {access: accAdmin},
+		"GET /api/v1/robot/stats": {access: accAdmin, queries: func(own, other *isoTenant) []string {
+			return []string{"days=1", "days=365"}
+		}},
+		"POST /api/v1/kb/import": {access: accAdmin},
 		"PUT /api/v1/kb/lexicon": {access: accAdmin, body: func(*isoTenant) any {
 			return map[string]any{"synonyms": []string{"运费=邮费"}}
 		}},

@@ -1,11 +1,14 @@
 package kbapi
 
 import (
+	"cmp"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/robot"
 )
 
@@ -15,6 +18,18 @@ func (a API) mountKeywords(admins gin.IRoutes) {
 	admins.POST("/robot/keywords", a.createKeyword)
 	admins.PUT("/robot/keywords/:id", a.updateKeyword)
 	admins.DELETE("/robot/keywords/:id", a.deleteKeyword)
+	admins.GET("/robot/stats", a.stats)
+}
+
+// stats counts the robot's conversations apart from the people's.
+func (a API) stats(g *gin.Context) {
+	days, err := strconv.Atoi(cmp.Or(g.Query("days"), "30"))
+	if err != nil {
+		a.Kit.Respond(g, 0, nil, hub.Invalid("days is a number of days"))
+		return
+	}
+	s, err := a.Robot.Stats(g.Request.Context(), connectors.AgentOf(g).TenantID, days)
+	a.Kit.Respond(g, http.StatusOK, s, err)
 }
 
 func (a API) keywords(g *gin.Context) {

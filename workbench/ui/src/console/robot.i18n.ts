@@ -43,6 +43,7 @@ const texts = {
   kb_csvHint: ['列：标准问题、相似问法（用 | 分隔）、答案、分类、标签、启用；按标准问题更新已有条目。', 'Columns: 标准问题, 相似问法 (| separated), 答案, 分类, 标签, 启用; rows with an existing standard question update it.'],
   kb_imported: ['导入完成：新增 {created} 条，更新 {updated} 条，失败 {failed} 条', 'Imported: {created} added, {updated} updated, {failed} failed'],
   kb_rowError: ['第 {row} 行：{msg}', 'Row {row}: {msg}'],
+  rb_stats: ['近 30 天：机器人接待 {engaged} 个会话，独立解决 {resolved}，进行中 {active}，转人工 {handed}；回答有帮助 {helpful}，没帮助 {unhelpful}', 'Last 30 days: the robot took {engaged} conversations, resolved {resolved} alone, {active} ongoing, {handed} handed over; answers rated helpful {helpful}, not helpful {unhelpful}'],
   rk_ratings: ['有帮助 {helpful} · 没帮助 {unhelpful}', 'Helpful {helpful} · Not helpful {unhelpful}'],
 } as const
 
