@@ -147,7 +147,8 @@ func (c *Connector) Routes(gin.IRoutes) {}
 
 // Pages registers the app API under /app/v1/{app_key}.
 func (c *Connector) Pages(r gin.IRouter) {
-	g := r.Group("/app/v1/:app_key")
+	g := r.Group("/app/v1/:app_key", cors)
+	g.OPTIONS("/*path", cors)
 	g.POST("/identify", c.identify)
 	g.GET("/conversations", c.authed(c.listConversations))
 	g.POST("/conversations", c.authed(c.openConversation))
@@ -161,6 +162,24 @@ func (c *Connector) Pages(r gin.IRouter) {
 	g.PUT("/push_token", c.authed(c.putPushToken))
 	g.DELETE("/push_token", c.authed(c.deletePushToken))
 	g.GET("/ws", sockets{c}.socket)
+}
+
+// cors lets a web app on any origin call the API (the SDK's browser
+// transport): every call but identify carries a bearer token, never a
+// cookie, and identify needs what only the company's server can sign, so no
+// origin gains what a script elsewhere could not already send. A preflight
+// is answered here.
+func cors(g *gin.Context) {
+	h := g.Writer.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Expose-Headers", "Retry-After")
+	if g.Request.Method != http.MethodOptions {
+		return
+	}
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+	h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE")
+	h.Set("Access-Control-Max-Age", "600")
+	g.AbortWithStatus(http.StatusNoContent)
 }
 
 // AgentRoutes registers what agents read of app users: the device, traits

@@ -139,6 +139,7 @@ func isoRoutes() map[string]isoRoute {
 		"GET /webhooks/web/:channel_id/ws":             {access: accWebhook, obj: "channel"},
 		"POST /webhooks/web/:channel_id/upload":        {access: accWebhook, obj: "channel"},
 		"OPTIONS /webhooks/web/:channel_id/upload":     {access: accWebhook, obj: "channel"},
+		"OPTIONS /app/v1/:app_key/*path":               {access: accPublic},
 		"GET /webhooks/web/:channel_id/files/:file_id": {access: accWebhook, obj: "channel"},
 		"GET /chat/:channel_id":                        {access: accWebhook, obj: "channel"},
 		// The app channel's customer API: contact tokens bound to one user
