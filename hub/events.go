@@ -47,6 +47,9 @@ const (
 	// EvTyping: the customer or an agent is typing (with the web visitor's
 	// preview, 消息预知).
 	EvTyping EventType = "typing"
+	// EvAgentRead: the assigned agent has read the customer's messages up to
+	// a seq (announced, never stored; the app shows 已读).
+	EvAgentRead EventType = "conversation.agent_read"
 	// EvVisitorUpdated is what agents' visitor lists follow: a web visitor
 	// arrived, moved to another page, was invited or left.
 	EvVisitorUpdated EventType = "visitor.updated"

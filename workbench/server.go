@@ -43,6 +43,7 @@ import (
 	"github.com/kefu-hub/kefu/workbench/meapi"
 	"github.com/kefu-hub/kefu/workbench/qaapi"
 	"github.com/kefu-hub/kefu/workbench/ratingsapi"
+	"github.com/kefu-hub/kefu/workbench/readapi"
 	"github.com/kefu-hub/kefu/workbench/reportsapi"
 	"github.com/kefu-hub/kefu/workbench/signin"
 )
@@ -153,6 +154,7 @@ func New(d Deps) *Server {
 	a.POST("/conversations/:id/transfer", convs.transfer)
 	a.POST("/conversations/:id/close", convs.closeConversation)
 	a.POST("/conversations/:id/typing", convs.typing)
+	readapi.API{Conversations: d.Conversations, Kernel: d.Kernel, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a)
 	a.POST("/attachments", chans.uploadAttachment)
 	a.GET("/attachments/:id", chans.getAttachment)
 	a.GET("/conversations/:id/routing", routes.conversationRouting)

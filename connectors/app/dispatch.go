@@ -111,6 +111,14 @@ func (d *dispatcher) event(e *hub.Event) {
 		return
 	}
 	frames := []map[string]any{d.c.proj.EventOf(socks[0].ch, e, &pl)}
+	if e.Type == hub.EvAgentRead { // the agent has read up to seq (POST /conversations/{id}/read)
+		var r struct {
+			Seq int64 `json:"seq"`
+		}
+		if json.Unmarshal(e.Payload, &r) == nil && r.Seq > 0 {
+			frames = []map[string]any{{"type": "read", "conversation_id": e.ConversationID, "seq": r.Seq}}
+		}
+	}
 	if m := pl.Message; e.Type == hub.EvMessageCreated && m != nil && m.SenderType == hub.SenderAgent && m.Seq > 1 {
 		// The agent answered: they have read what the user wrote before.
 		frames = append(frames, map[string]any{"type": "read", "conversation_id": e.ConversationID, "seq": m.Seq - 1})

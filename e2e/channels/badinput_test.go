@@ -474,6 +474,7 @@ var badBodies = map[string]string{
 	// Admin console, part B.
 	"POST /api/v1/me/totp/setup":              "",
 	"POST /api/v1/me/totp/enable":             `{"code":123456}`,
+	"POST /api/v1/conversations/:id/read":     `{"seq":"last"}`,
 	"POST /api/v1/me/password":                `{"current_password":["x"],"new_password":"brand-new-pass"}`,
 	"PUT /api/v1/me/profile":                  `{"greeting":{"after_seconds":"soon"}}`,
 	"PUT /api/v1/ratings/settings":            `{"levels":"five"}`,
@@ -492,6 +493,7 @@ var badBodies = map[string]string{
 	"POST /webhooks/web/:channel_id/upload":    "", // TestWebUploads (multipart)
 	"OPTIONS /webhooks/web/:channel_id/config": "",
 	"OPTIONS /webhooks/web/:channel_id/upload": "",
+	"OPTIONS /app/v1/:app_key/*path":           "",
 	// App channel (connectors/app): its routes take an app user's token, not
 	// an agent's; e2e/app TestAppRejectsBadBodies sends them bad bodies.
 	"POST /api/v1/channels/:id/rotate_identity_secret": "",

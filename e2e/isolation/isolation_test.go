@@ -101,6 +101,7 @@ func isoRoutes() map[string]isoRoute {
 		"POST /api/v1/conversations/:id/close": {access: accAuth, obj: "conv", body: func(*isoTenant) any {
 			return map[string]any{"reason": "x"}
 		}},
+		"POST /api/v1/conversations/:id/read": {access: accAuth, obj: "conv", body: func(*isoTenant) any { return map[string]any{"seq": 1} }},
 		"POST /api/v1/conversations/:id/typing": {access: accAuth, obj: "conv", body: func(*isoTenant) any {
 			return map[string]any{"typing": true}
 		}},

@@ -311,6 +311,7 @@ export const api = {
   profile: () => call<ProfileView>('GET', '/me/profile'),
   putProfile: (p: Profile & { name?: string }) => call<ProfileView>('PUT', '/me/profile', p),
   changePassword: (current_password: string, new_password: string) => call('POST', '/me/password', { current_password, new_password }),
+  read: (id: string, seq: number) => call('POST', '/conversations/' + id + '/read', { seq }),
   totpSetup: () => call<{ secret: string; otpauth_url?: string; uri?: string; url?: string }>('POST', '/me/totp/setup', {}),
   totpEnable: (code: string) => call('POST', '/me/totp/enable', { code }),
   totpDisable: (code: string) => call('POST', '/me/totp/disable', { code }),
