@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
 )
 
@@ -51,7 +52,7 @@ func (c *Connector) Setup(ch *hub.Channel, raw json.RawMessage, rotate bool) err
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return hub.Invalid("config: %v", err)
 	}
-	prev, _ := decodeSecrets(ch.Secret)
+	prev, _ := connectors.Secrets[secrets](ch.Secret)
 	sec := secrets{AppSecret: strings.TrimSpace(cfg.AppSecret)}
 	if sec.AppSecret == "" {
 		sec.AppSecret = prev.AppSecret
@@ -73,24 +74,10 @@ func (c *Connector) Setup(ch *hub.Channel, raw json.RawMessage, rotate bool) err
 	return nil
 }
 
-func decodeSecrets(s string) (secrets, error) {
-	var sec secrets
-	if s == "" {
-		return sec, nil
-	}
-	err := json.Unmarshal([]byte(s), &sec)
-	return sec, err
-}
-
 // accountOf decodes a channel's config and secret (validated by Setup).
 func accountOf(ch *hub.Channel) (*account, error) {
-	a := &account{}
-	if err := json.Unmarshal(ch.Config, &a.Config); err != nil {
-		return nil, err
-	}
-	sec, err := decodeSecrets(ch.Secret)
-	a.sec = sec
-	return a, err
+	cfg, sec, err := connectors.Account[Config, secrets](ch)
+	return &account{Config: cfg, sec: sec}, err
 }
 
 // Credentials are a channel's AppID and AppSecret, for tests and tools that

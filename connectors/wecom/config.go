@@ -1,12 +1,11 @@
 package wecom
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"regexp"
 	"strings"
 
+	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
 )
 
@@ -72,14 +71,14 @@ func (c *Connector) Setup(ch *hub.Channel, raw json.RawMessage, rotate bool) err
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return hub.Invalid("config: %v", err)
 	}
-	prev, _ := decodeSecrets(ch.Secret)
+	prev, _ := connectors.Secrets[secrets](ch.Secret)
 	sec := secrets{Secret: pick(cfg.Secret, prev.Secret), Token: pick(cfg.Token, prev.Token),
 		AESKey: pick(cfg.EncodingAESKey, prev.AESKey)}
 	if sec.Token == "" || rotate {
-		sec.Token = randomAlnum(32)
+		sec.Token = connectors.RandomAlnum(32)
 	}
 	if sec.AESKey == "" || rotate {
-		sec.AESKey = randomAlnum(43)
+		sec.AESKey = connectors.RandomAlnum(43)
 	}
 	if err := validate(&cfg, sec); err != nil {
 		return err
@@ -113,7 +112,7 @@ func validate(cfg *Config, sec secrets) error {
 		return hub.Invalid("open_kfid must be the 客服帐号 ID (wk…)")
 	case !tokenPattern.MatchString(sec.Token):
 		return hub.Invalid("token must be 3 to 32 letters or digits (WeCom's rule)")
-	case !aesPattern.MatchString(sec.AESKey) || !validAESKey(sec.AESKey):
+	case !aesPattern.MatchString(sec.AESKey) || !connectors.ValidAESKey(sec.AESKey):
 		return hub.Invalid("encoding_aes_key must be 43 letters or digits (消息加解密密钥)")
 	case len(cfg.WelcomeMessage) > maxTextLen:
 		return hub.Invalid("welcome_message is longer than %d bytes", maxTextLen)
@@ -121,40 +120,10 @@ func validate(cfg *Config, sec secrets) error {
 	return nil
 }
 
-func validAESKey(k string) bool {
-	b, err := base64.StdEncoding.DecodeString(k + "=")
-	return err == nil && len(b) == 32
-}
-
-const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
-func randomAlnum(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	for i := range b {
-		b[i] = alnum[int(b[i])%len(alnum)]
-	}
-	return string(b)
-}
-
-func decodeSecrets(s string) (secrets, error) {
-	var sec secrets
-	if s == "" {
-		return sec, nil
-	}
-	err := json.Unmarshal([]byte(s), &sec)
-	return sec, err
-}
-
 // accountOf decodes a channel's config and secrets (validated by Setup).
 func accountOf(ch *hub.Channel) (*account, error) {
-	a := &account{}
-	if err := json.Unmarshal(ch.Config, &a.Config); err != nil {
-		return nil, err
-	}
-	sec, err := decodeSecrets(ch.Secret)
-	a.sec = sec
-	return a, err
+	cfg, sec, err := connectors.Account[Config, secrets](ch)
+	return &account{Config: cfg, sec: sec}, err
 }
 
 func (a *account) keys() Keys {

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
 )
 
@@ -60,7 +61,7 @@ func (c *Connector) Setup(ch *hub.Channel, raw json.RawMessage, rotate bool) err
 	if err := json.Unmarshal(raw, &cfg); err != nil {
 		return hub.Invalid("config: %v", err)
 	}
-	prev, _ := decodeSecrets(ch.Secret)
+	prev, _ := connectors.Secrets[secrets](ch.Secret)
 	sec := secrets{AppSecret: pick(cfg.AppSecret, prev.AppSecret), AccessToken: pick(cfg.AccessToken, prev.AccessToken),
 		LinkKey: prev.LinkKey}
 	if sec.LinkKey == "" || rotate {
@@ -98,24 +99,10 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func decodeSecrets(s string) (secrets, error) {
-	var sec secrets
-	if s == "" {
-		return sec, nil
-	}
-	err := json.Unmarshal([]byte(s), &sec)
-	return sec, err
-}
-
 // accountOf decodes a channel's config and secrets (validated by Setup).
 func accountOf(ch *hub.Channel) (*account, error) {
-	a := &account{}
-	if err := json.Unmarshal(ch.Config, &a.Config); err != nil {
-		return nil, err
-	}
-	sec, err := decodeSecrets(ch.Secret)
-	a.sec = sec
-	return a, err
+	cfg, sec, err := connectors.Account[Config, secrets](ch)
+	return &account{Config: cfg, sec: sec}, err
 }
 
 // linkSig signs a file id for a public image link.
