@@ -148,7 +148,7 @@ func (c *Connector) Routes(gin.IRoutes) {}
 // Pages registers the app API under /app/v1/{app_key}.
 func (c *Connector) Pages(r gin.IRouter) {
 	g := r.Group("/app/v1/:app_key", cors)
-	g.OPTIONS("/*path", cors)
+	g.OPTIONS("/*path", c.preflight)
 	g.POST("/identify", c.identify)
 	g.GET("/conversations", c.authed(c.listConversations))
 	g.POST("/conversations", c.authed(c.openConversation))
@@ -167,19 +167,24 @@ func (c *Connector) Pages(r gin.IRouter) {
 // cors lets a web app on any origin call the API (the SDK's browser
 // transport): every call but identify carries a bearer token, never a
 // cookie, and identify needs what only the company's server can sign, so no
-// origin gains what a script elsewhere could not already send. A preflight
-// is answered here.
+// origin gains what a script elsewhere could not already send.
 func cors(g *gin.Context) {
 	h := g.Writer.Header()
 	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("Access-Control-Expose-Headers", "Retry-After")
-	if g.Request.Method != http.MethodOptions {
-		return
+	if g.Request.Method == http.MethodOptions {
+		h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+		h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE")
+		h.Set("Access-Control-Max-Age", "600")
 	}
-	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
-	h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE")
-	h.Set("Access-Control-Max-Age", "600")
-	g.AbortWithStatus(http.StatusNoContent)
+}
+
+// preflight answers a browser's CORS preflight for an app that exists
+// (404 for any other key).
+func (c *Connector) preflight(g *gin.Context) {
+	if _, ok := c.channel(g); ok {
+		g.Status(http.StatusNoContent)
+	}
 }
 
 // AgentRoutes registers what agents read of app users: the device, traits

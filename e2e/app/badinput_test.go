@@ -19,6 +19,7 @@ import (
 var appBadBodies = map[string]string{
 	"POST /app/v1/:app_key/identify":      `{"user_id":{"$ne":null},"user_hash":"00"}`,
 	"POST /app/v1/:app_key/conversations": "",
+	"OPTIONS /app/v1/:app_key/*path":      "", // a CORS preflight: no body
 	"POST /app/v1/:app_key/messages":      `{"client_msg_id":"b-1","text":["x"]}`,
 	"POST /app/v1/:app_key/uploads":       "", // multipart: TestAppUploads
 	"POST /app/v1/:app_key/read":          `{"conversation_id":"x","seq":"last"}`,
