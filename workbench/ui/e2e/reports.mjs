@@ -1,7 +1,7 @@
 // Browser test of the console's reports (报表), driven by TestUIReports
 // (e2e/browser): the overview tiles with their definitions, the volume
 // chart, the heatmap and the agent table over a hub with two answered
-// conversations, a CSV download, and the page at 375 px.
+// conversations, a CSV download, the wallboard (大屏), and both at 375 px.
 //
 // env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_AGENT_NAME, KEFU_SUP_EMAIL,
 // KEFU_CHROMIUM, KEFU_SHOTS (optional).
@@ -40,6 +40,18 @@ await run('reports-', async () => {
   await page.getByRole('button', { name: '查询' }).click()
   await page.locator('[data-test=report-empty]').waitFor()
 
+  // The wallboard (大屏): the live figures and the agents, dark, for a TV.
+  await page.goto(process.env.KEFU_BASE + '/console/wallboard')
+  const today = page.locator('[data-tile=today] .num')
+  await today.waitFor()
+  check((await today.textContent()).trim() === '2', 'wallboard: conversations today ' + (await today.textContent()))
+  check((await page.locator('[data-tile=chatting] .num').textContent()).trim() === '2', 'wallboard: two chats in progress')
+  check((await page.locator('[data-tile=answer-rate] .num').textContent()).trim() === '100.0%', 'wallboard: answer rate')
+  const card = page.locator(`[data-page=wallboard] .agent[data-agent="${process.env.KEFU_AGENT_NAME}"]`)
+  await card.waitFor()
+  check((await card.textContent()).includes('会话 2/5') && (await card.getAttribute('class')).includes('online'), 'wallboard agent card: ' + (await card.textContent()))
+  await shot(page, 'wallboard')
+
   // On a phone.
   const phone = await newPage('phone')
   await phone.setViewportSize({ width: 375, height: 740 })
@@ -48,6 +60,11 @@ await run('reports-', async () => {
   const wide = await phone.evaluate(() => document.documentElement.scrollWidth)
   check(wide <= 375, `the reports page is ${wide}px wide at 375`)
   await shot(phone, 'reports-375')
+  await phone.goto(process.env.KEFU_BASE + '/console/wallboard')
+  await phone.locator('[data-tile=today] .num').waitFor()
+  const wbWide = await phone.evaluate(() => document.documentElement.scrollWidth)
+  check(wbWide <= 375, `the wallboard is ${wbWide}px wide at 375`)
+  await shot(phone, 'wallboard-375')
 
   // A supervisor reaches the reports from the workbench; the console shows
   // them the monitor and the reports only.
@@ -56,7 +73,7 @@ await run('reports-', async () => {
   await sup.locator('[data-nav=reports]').click()
   await sup.locator('[data-tile=conversations] .num').waitFor()
   const secs = await sup.locator('.sidenav a').evaluateAll((as) => as.map((a) => a.dataset.section))
-  check(secs.join() === 'monitor,reports,qa,ratings', 'a supervisor\'s console sections: ' + secs.join())
+  check(secs.join() === 'monitor,wallboard,reports,qa,ratings', 'a supervisor\'s console sections: ' + secs.join())
 
   check(pageErrors.length === 0, 'page errors: ' + pageErrors.join('; '))
   step('done')
