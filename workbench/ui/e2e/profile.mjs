@@ -27,8 +27,10 @@ await run('profile-', async () => {
   await form.locator('input[name=greeting_text]').fill('您好，我是{name}，请问有什么可以帮您？')
   await form.getByRole('button', { name: '保存' }).click()
   await page.getByText('已保存').first().waitFor()
-  await form.locator('input[name=sound_assigned]').uncheck() // saves at once
-  await page.waitForResponse((r) => r.url().endsWith('/api/v1/me/profile') && r.request().method() === 'PUT')
+  await Promise.all([ // the switch saves at once
+    page.waitForResponse((r) => r.url().endsWith('/api/v1/me/profile') && r.request().method() === 'PUT'),
+    form.locator('input[name=sound_assigned]').uncheck(),
+  ])
   await shot(page, 'profile-saved')
 
   await page.reload()
