@@ -1,18 +1,18 @@
 package wechat
 
 import (
-	"bytes"
 	"crypto/subtle"
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/silenceper/wechat/v2/officialaccount/message"
 	"github.com/silenceper/wechat/v2/util"
+
+	"github.com/kefu-hub/kefu/connectors"
 )
 
 // Message modes an account's server configuration can use (消息加解密方式).
@@ -154,44 +154,11 @@ func decrypt(k Keys, p Params, body []byte) ([]byte, error) {
 	return plain, nil
 }
 
-// checkShape bounds the XML before it is decoded into structs: one <xml>
-// root, no DTDs, limited depth and element count.
+// checkShape bounds the XML before it is decoded into structs
+// (connectors.CheckXMLShape).
 func checkShape(b []byte) error {
-	d := xml.NewDecoder(bytes.NewReader(b))
-	depth, elements, roots := 0, 0, 0
-	for {
-		tok, err := d.Token() // Token (not RawToken) also checks that tags match
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return malformed("%v", err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			depth++
-			elements++
-			if depth == 1 {
-				roots++
-				if t.Name.Local != "xml" || roots > 1 {
-					return malformed("the document must be one <xml> element")
-				}
-			}
-			if depth > maxDepth || elements > maxElements {
-				return malformed("XML nested deeper than %d or with more than %d elements", maxDepth, maxElements)
-			}
-		case xml.EndElement:
-			depth--
-		case xml.Directive:
-			return malformed("DTDs and entity declarations are not accepted")
-		case xml.CharData:
-			if depth == 0 && len(bytes.TrimSpace(t)) > 0 {
-				return malformed("text outside the <xml> element")
-			}
-		}
-	}
-	if roots != 1 || depth != 0 {
-		return malformed("the document must be one complete <xml> element")
+	if err := connectors.CheckXMLShape(b, maxDepth, maxElements); err != nil {
+		return malformed("%v", err)
 	}
 	return nil
 }

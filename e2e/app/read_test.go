@@ -44,12 +44,14 @@ func TestAppAgentReadReceipt(t *testing.T) {
 		as.WaitFor("conversation.assigned", 15*time.Second, nil)
 		waitMessage(t, sock, func(m map[string]any) bool { return m["client_id"] == "rm-2" })
 
-		adm.Must(204, "POST", "/api/v1/conversations/"+conv+"/read", map[string]any{"seq": 2}) // not the assignee
+		// The admin's look (seq 1) must send nothing: the first read frame is
+		// then the agent's (seq 99, capped at the last seq, 2).
+		adm.Must(204, "POST", "/api/v1/conversations/"+conv+"/read", map[string]any{"seq": 1}) // not the assignee
 		agent.Must(400, "POST", "/api/v1/conversations/"+conv+"/read", map[string]any{"seq": 0})
-		agent.Must(204, "POST", "/api/v1/conversations/"+conv+"/read", map[string]any{"seq": 99}) // capped at the last seq
+		agent.Must(204, "POST", "/api/v1/conversations/"+conv+"/read", map[string]any{"seq": 99})
 		r := next(t, sock, "read")
 		if r["conversation_id"] != conv || r["seq"] != float64(2) {
-			t.Fatalf("read frame %v, want seq 2 of %s (the admin's look sends none)", r, conv)
+			t.Fatalf("first read frame %v, want the agent's, seq 2 of %s (seq 1 = the admin's look was sent)", r, conv)
 		}
 		adm.Must(201, "POST", "/api/v1/tenants", map[string]any{"name": "Other", "admin_email": "read-other@kefu.test",
 			"admin_password": "other-pass-1"})
