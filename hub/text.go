@@ -29,12 +29,3 @@ func Clean(s string) string {
 	}
 	return s
 }
-
-// CSVCell defuses formula injection in an exported spreadsheet cell: one
-// starting with = + - @, a tab or a carriage return gets a leading '.
-func CSVCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/kefu-hub/kefu/hub/sheet"
 	"net/http"
 	"strings"
 	"time"
@@ -101,8 +102,8 @@ func exportCSV(rows []exportRow) []byte {
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"seq", "time", "direction", "sender", "type", "text", "attachments"})
 	for _, r := range rows {
-		_ = w.Write([]string{fmt.Sprint(r.Seq), r.Time.Format(time.RFC3339), string(r.Direction), hub.CSVCell(r.Sender), hub.CSVCell(r.Type),
-			hub.CSVCell(r.Text), hub.CSVCell(strings.Join(r.Files, " "))})
+		_ = w.Write([]string{fmt.Sprint(r.Seq), r.Time.Format(time.RFC3339), string(r.Direction), sheet.Defuse(r.Sender), sheet.Defuse(r.Type),
+			sheet.Defuse(r.Text), sheet.Defuse(strings.Join(r.Files, " "))})
 	}
 	w.Flush()
 	return b.Bytes()

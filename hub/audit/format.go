@@ -4,12 +4,12 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/kefu-hub/kefu/hub/sheet"
 	"io"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/kefu-hub/kefu/hub"
 )
 
 // shown are the request fields whose values an entry's detail shows; of
@@ -61,8 +61,8 @@ func WriteCSV(w io.Writer, entries []Entry) error {
 	c := csv.NewWriter(w)
 	_ = c.Write([]string{"time", "actor_id", "actor", "address", "action", "target_type", "target_id", "detail"})
 	for _, e := range entries {
-		_ = c.Write([]string{e.At.UTC().Format(time.RFC3339), hub.CSVCell(e.ActorID), hub.CSVCell(e.ActorName), hub.CSVCell(e.Address),
-			hub.CSVCell(string(e.Action)), hub.CSVCell(e.TargetType), hub.CSVCell(e.TargetID), hub.CSVCell(e.Detail)})
+		_ = c.Write([]string{e.At.UTC().Format(time.RFC3339), sheet.Defuse(e.ActorID), sheet.Defuse(e.ActorName), sheet.Defuse(e.Address),
+			sheet.Defuse(string(e.Action)), sheet.Defuse(e.TargetType), sheet.Defuse(e.TargetID), sheet.Defuse(e.Detail)})
 	}
 	c.Flush()
 	return c.Error()

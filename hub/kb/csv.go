@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/kefu-hub/kefu/hub/sheet"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -52,30 +53,14 @@ func (s *Store) ExportCSV(ctx context.Context, tenantID string, out io.Writer) e
 		if !a.Enabled {
 			on = "否"
 		}
-		_ = w.Write([]string{defuse(a.Question), defuse(strings.Join(a.Similar, "|")), defuse(a.Answer),
-			defuse(a.Category), defuse(strings.Join(a.Tags, "|")), on})
+		_ = w.Write([]string{sheet.Defuse(a.Question), sheet.Defuse(strings.Join(a.Similar, "|")), sheet.Defuse(a.Answer),
+			sheet.Defuse(a.Category), sheet.Defuse(strings.Join(a.Tags, "|")), on})
 	}
 	w.Flush()
 	if _, err := out.Write(b.Bytes()); err != nil {
 		return fmt.Errorf("write kb export: %w", err)
 	}
 	return nil
-}
-
-// defuse keeps a spreadsheet from reading a cell as a formula.
-func defuse(s string) string {
-	if s != "" && strings.ContainsAny(s[:1], "=+-@\t\r") {
-		return "'" + s
-	}
-	return s
-}
-
-// undefuse takes off what defuse added.
-func undefuse(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsAny(s[1:2], "=+-@\t\r") {
-		return s[1:]
-	}
-	return s
 }
 
 // RowError is a row an import skipped, and why (row 1 is the header).
@@ -243,7 +228,7 @@ func rowPatch(n int, rec []string, col map[int]int) csvRow {
 	var f [6]string
 	for i, v := range rec {
 		if c, ok := col[i]; ok {
-			f[c] = undefuse(strings.TrimSpace(v))
+			f[c] = sheet.Restore(strings.TrimSpace(v))
 		}
 	}
 	split := func(s string) []string { return strings.Split(s, "|") }

@@ -6,6 +6,7 @@ package ratingsapi
 import (
 	"bytes"
 	"encoding/csv"
+	"github.com/kefu-hub/kefu/hub/sheet"
 	"net/http"
 	"strconv"
 	"time"
@@ -94,8 +95,8 @@ func (a API) list(g *gin.Context) {
 	w := csv.NewWriter(&b)
 	_ = w.Write([]string{"时间", "评分", "评价", "留言", "客服", "渠道", "客户", "会话"})
 	for _, r := range rows {
-		_ = w.Write([]string{r.CreatedAt.UTC().Format(time.RFC3339), strconv.Itoa(r.Score), hub.CSVCell(r.Label),
-			hub.CSVCell(r.Comment), hub.CSVCell(r.AgentName), hub.CSVCell(r.ChannelName), hub.CSVCell(r.ContactName),
+		_ = w.Write([]string{r.CreatedAt.UTC().Format(time.RFC3339), strconv.Itoa(r.Score), sheet.Defuse(r.Label),
+			sheet.Defuse(r.Comment), sheet.Defuse(r.AgentName), sheet.Defuse(r.ChannelName), sheet.Defuse(r.ContactName),
 			r.ConversationID})
 	}
 	w.Flush()

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"github.com/kefu-hub/kefu/hub/sheet"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/reports"
 )
 
@@ -59,7 +59,7 @@ func rowsCSV(by string, rows []row, hm *[7][24]int64) [][]string {
 	}
 	out := [][]string{append([]string{by, "name"}, figureCols...)}
 	for _, r := range rows {
-		out = append(out, append([]string{hub.CSVCell(r.Key), hub.CSVCell(r.Name)}, figureCells(r.Figures)...))
+		out = append(out, append([]string{sheet.Defuse(r.Key), sheet.Defuse(r.Name)}, figureCells(r.Figures)...))
 	}
 	return out
 }
@@ -72,7 +72,7 @@ func agentsCSV(rows []agentRow) [][]string {
 		if r.QAScoreAvg != nil {
 			avg = strconv.FormatFloat(*r.QAScoreAvg, 'f', 2, 64)
 		}
-		out = append(out, append(append([]string{hub.CSVCell(r.Key), hub.CSVCell(r.Name)}, figureCells(r.Figures)...), avg,
+		out = append(out, append(append([]string{sheet.Defuse(r.Key), sheet.Defuse(r.Name)}, figureCells(r.Figures)...), avg,
 			strconv.FormatInt(r.QAReviews, 10)))
 	}
 	return out
