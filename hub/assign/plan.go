@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
@@ -33,13 +34,55 @@ type routeRow struct {
 const routeCols = `conversation_id, tenant_id, visit, plan, stage, stage_at, queue_key, announced_position,
 	announced_at, last_reason, unanswered_at`
 
-// OpenRouting records, in the ingest transaction, where a new conversation
-// came from and that it waits; its plan is built when it is first routed.
-func (s *Router) OpenRouting(ctx context.Context, tx *store.Tx, ch *hub.Channel, conv *hub.Conversation, in *hub.Inbound) error {
+// Opened is a new conversation whose routing the ingest transaction
+// records: where it came from (the inbound message that opened it).
+type Opened struct {
+	Channel      *hub.Channel
+	Conversation *hub.Conversation
+	Inbound      *hub.Inbound
+}
+
+// OpenRouting records, in the ingest transaction, where new conversations
+// came from and that they wait, with one multi-row insert; a plan is built
+// when each is first routed.
+func (s *Router) OpenRouting(ctx context.Context, tx *store.Tx, opened []Opened) error {
+	if len(opened) == 0 {
+		return nil
+	}
+	groups := map[string]*string{}
+	rows := make([]string, len(opened))
+	args := make([]any, 0, 5*len(opened))
+	for i, o := range opened {
+		v, err := s.visit(ctx, tx, o.Channel, o.Inbound, groups)
+		if err != nil {
+			return err
+		}
+		b, _ := json.Marshal(v)
+		rows[i] = "(?, ?, ?, ?, ?)"
+		args = append(args, o.Conversation.ID, o.Conversation.TenantID, string(b), o.Conversation.Status == hub.ConvQueued,
+			o.Conversation.QueuedAt)
+	}
+	q := `INSERT INTO conversation_routing (conversation_id, tenant_id, visit, waiting, queued_at) VALUES ` +
+		strings.Join(rows, ", ") + ` ON CONFLICT DO NOTHING`
+	if _, err := tx.Exec(ctx, q, args...); err != nil {
+		return fmt.Errorf("record visits: %w", err)
+	}
+	return nil
+}
+
+// visit is where a new conversation came from, as routing rules read it;
+// groups caches the batch's group names.
+func (s *Router) visit(ctx context.Context, tx *store.Tx, ch *hub.Channel, in *hub.Inbound, groups map[string]*string) (routing.Visit, error) {
 	v := routing.Visit{ChannelID: ch.ID, ChannelType: ch.Type, Text: hub.Truncate(in.Text, 500)}
-	if gid, err := identity.Resolve(ctx, tx, ch.TenantID, in.Group); err != nil {
-		return err
-	} else if gid != nil {
+	gid, seen := groups[in.Group]
+	if !seen {
+		var err error
+		if gid, err = identity.Resolve(ctx, tx, ch.TenantID, in.Group); err != nil {
+			return v, err
+		}
+		groups[in.Group] = gid
+	}
+	if gid != nil {
 		v.Group = *gid
 	}
 	if vi := in.Visitor; vi != nil {
@@ -52,13 +95,7 @@ func (s *Router) OpenRouting(ctx context.Context, tx *store.Tx, ch *hub.Channel,
 			v.Agent = s.ids.Agents.Find(ctx, ch.TenantID, hub.Clean(vi.Agent))
 		}
 	}
-	b, _ := json.Marshal(v)
-	const q = `INSERT INTO conversation_routing (conversation_id, tenant_id, visit, waiting, queued_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT DO NOTHING`
-	if _, err := tx.Exec(ctx, q, conv.ID, conv.TenantID, string(b), conv.Status == hub.ConvQueued, conv.QueuedAt); err != nil {
-		return fmt.Errorf("record visit: %w", err)
-	}
-	return nil
+	return v, nil
 }
 
 // routeStates loads the routing rows of conversations (absent: none yet,

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/store"
@@ -175,4 +176,58 @@ func ByIDsIn(ctx context.Context, q store.Querier, ids []string) (map[string]*hu
 func Matching(tenantID, pattern string) (string, []any) {
 	return `SELECT id FROM contacts WHERE tenant_id = ? AND (LOWER(name) LIKE ? ESCAPE '\' OR LOWER(email) LIKE ? ESCAPE '\'
 		OR LOWER(phone) LIKE ? ESCAPE '\')`, []any{tenantID, pattern, pattern, pattern}
+}
+
+// CreateMany creates the contacts of new customers of one channel with one
+// multi-row insert (the inbox calls it with those its batch lookup did not
+// find). A customer another process created meanwhile is read back and
+// refreshed as Upsert does. It returns every contact by external id.
+func CreateMany(ctx context.Context, tx *store.Tx, ch *hub.Channel, infos []hub.ContactInfo) (map[string]*hub.Contact, error) {
+	out := make(map[string]*hub.Contact, len(infos))
+	if len(infos) == 0 {
+		return out, nil
+	}
+	now := tx.Now()
+	rows := make([]string, len(infos))
+	args := make([]any, 0, 9*len(infos))
+	for i, info := range infos {
+		rows[i] = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		args = append(args, hub.NewID("ct"), ch.TenantID, ch.ID, info.ExternalID, info.Name, info.Email, info.Phone, now, now)
+	}
+	q := `INSERT INTO contacts (id, tenant_id, channel_id, external_id, name, email, phone, created_at, updated_at)
+		VALUES ` + strings.Join(rows, ", ") + ` ON CONFLICT (channel_id, external_id) DO NOTHING RETURNING ` + cols
+	var cs []hub.Contact
+	if err := tx.Select(ctx, &cs, q, args...); err != nil {
+		return nil, fmt.Errorf("insert contacts: %w", err)
+	}
+	for i := range cs {
+		out[cs[i].ExternalID] = &cs[i]
+	}
+	var missing []string
+	for _, info := range infos {
+		if out[info.ExternalID] == nil {
+			missing = append(missing, info.ExternalID)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	k, err := Lookup(ctx, tx, ch.ID, missing)
+	if err != nil {
+		return nil, err
+	}
+	for _, info := range infos {
+		if out[info.ExternalID] != nil {
+			continue
+		}
+		c := k.Contacts[info.ExternalID]
+		if c == nil {
+			return nil, fmt.Errorf("find contact: %w", store.ErrUnavailable)
+		}
+		if err := Refresh(ctx, tx, c, info); err != nil {
+			return nil, err
+		}
+		out[info.ExternalID] = c
+	}
+	return out, nil
 }

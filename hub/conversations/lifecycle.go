@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
@@ -279,4 +280,65 @@ func QueuedSince(c *hub.Conversation, now time.Time) time.Duration {
 		return 0
 	}
 	return now.Sub(*c.QueuedAt)
+}
+
+// Opening is a conversation the inbox opens for a new customer.
+type Opening struct {
+	Contact *hub.Contact
+	Group   string // the group the message named (else the channel's default)
+}
+
+// OpenMany opens queued conversations for customers of one channel who
+// have none active, with one multi-row insert, as Open does for one. It
+// returns those it opened by contact id; one the partial unique index
+// turned away (another process opened it meanwhile) is missing, and the
+// caller opens it with Open.
+func OpenMany(ctx context.Context, tx *store.Tx, ch *hub.Channel, opens []Opening) (map[string]*hub.Conversation, error) {
+	out := make(map[string]*hub.Conversation, len(opens))
+	if len(opens) == 0 {
+		return out, nil
+	}
+	groups := map[string]*string{}
+	now := tx.Now()
+	convs := make([]hub.Conversation, len(opens))
+	rows := make([]string, len(opens))
+	args := make([]any, 0, 9*len(opens))
+	for i, o := range opens {
+		gid, seen := groups[o.Group]
+		if !seen {
+			var err error
+			if gid, err = identity.Resolve(ctx, tx, ch.TenantID, o.Group); err != nil {
+				return nil, err
+			}
+			groups[o.Group] = gid
+		}
+		if gid == nil {
+			gid = ch.DefaultGroupID
+		}
+		// A microsecond apart: the queue takes them in arrival order.
+		at := now.Add(time.Duration(i) * time.Microsecond)
+		convs[i] = hub.Conversation{ID: hub.NewID("cv"), TenantID: ch.TenantID, ChannelID: ch.ID, ContactID: o.Contact.ID,
+			GroupID: gid, Status: hub.ConvQueued, CreatedAt: at, UpdatedAt: at, QueuedAt: &at, Contact: o.Contact}
+		c := &convs[i]
+		rows[i] = "(?, ?, ?, ?, ?, ?, 0, ?, ?, ?)"
+		args = append(args, c.ID, c.TenantID, c.ChannelID, c.ContactID, c.GroupID, c.Status, at, at, at)
+	}
+	q := `INSERT INTO conversations (id, tenant_id, channel_id, contact_id, group_id, status, last_seq, created_at,
+		updated_at, queued_at) VALUES ` + strings.Join(rows, ", ") + `
+		ON CONFLICT (channel_id, contact_id) WHERE status <> 'closed' DO NOTHING RETURNING id`
+	var ids []string
+	if err := tx.Select(ctx, &ids, q, args...); err != nil {
+		return nil, fmt.Errorf("open conversations: %w", err)
+	}
+	opened := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		opened[id] = true
+	}
+	for i := range convs {
+		if c := &convs[i]; opened[c.ID] {
+			out[c.ContactID] = c
+			emit(tx, c, hub.EvConversationCreated, "", map[string]any{"conversation": *c})
+		}
+	}
+	return out, nil
 }

@@ -106,6 +106,9 @@ func (s *Inbox) Ingest(ctx context.Context, batch []hub.Inbound) []Result {
 		if err != nil {
 			return err
 		}
+		if err := s.prepare(ctx, tx, known, batch, order); err != nil {
+			return err
+		}
 		var hs []held
 		for _, i := range order {
 			in := &batch[i]
@@ -158,11 +161,13 @@ type known struct {
 	stored map[string]map[string]string            // channel → platform message id → message id
 	people map[string]contacts.Known               // channel → contacts by the channel's id for them
 	convs  map[string]map[string]*hub.Conversation // channel → contact id → active conversation
+	fresh  map[string]bool                         // contacts the batch created
+	opened map[string]bool                         // conversations the batch opened, until their first message
 }
 
 func (s *Inbox) lookUp(ctx context.Context, tx *store.Tx, batch []hub.Inbound) (*known, error) {
 	k := &known{stored: map[string]map[string]string{}, people: map[string]contacts.Known{},
-		convs: map[string]map[string]*hub.Conversation{}}
+		convs: map[string]map[string]*hub.Conversation{}, fresh: map[string]bool{}, opened: map[string]bool{}}
 	msgs, people := map[string][]string{}, map[string][]string{}
 	for i := range batch {
 		in := &batch[i]
@@ -198,6 +203,79 @@ func (s *Inbox) lookUp(ctx context.Context, tx *store.Tx, batch []hub.Inbound) (
 	return k, nil
 }
 
+// prepare creates, for the whole batch at once, the contacts of customers
+// it does not know yet (one insert per channel) and their conversations (one
+// more): a burst of new customers costs a few statements, not three each.
+// What it cannot decide (a replay, a blocked sender, an invalid message) it
+// leaves to ingestOne, which finds what prepare made in k.
+func (s *Inbox) prepare(ctx context.Context, tx *store.Tx, k *known, batch []hub.Inbound, order []int) error {
+	type pending struct {
+		ch     *hub.Channel
+		infos  []hub.ContactInfo
+		opens  []*hub.Inbound // plain messages of the new customers, in order
+		seenID map[string]bool
+	}
+	var chans []string
+	byCh := map[string]*pending{}
+	for _, i := range order {
+		in := &batch[i]
+		if in.ExternalID == "" || in.Contact.ExternalID == "" || k.people[in.ChannelID].Contacts[in.Contact.ExternalID] != nil ||
+			k.people[in.ChannelID].Blocked[in.Contact.ExternalID] || (in.Event == "" && k.stored[in.ChannelID][in.ExternalID] != "") {
+			continue
+		}
+		p := byCh[in.ChannelID]
+		if p == nil {
+			ch, err := s.channels.Get(ctx, in.ChannelID)
+			if err != nil || ch.TenantID != in.TenantID {
+				continue // ingestOne reports it
+			}
+			p = &pending{ch: ch, seenID: map[string]bool{}}
+			byCh[in.ChannelID] = p
+			chans = append(chans, in.ChannelID)
+		}
+		if !p.seenID[in.Contact.ExternalID] {
+			p.seenID[in.Contact.ExternalID] = true
+			p.infos = append(p.infos, in.Contact)
+			if in.Event == "" {
+				p.opens = append(p.opens, in)
+			}
+		}
+	}
+	for _, id := range chans {
+		p := byCh[id]
+		made, err := contacts.CreateMany(ctx, tx, p.ch, p.infos)
+		if err != nil {
+			return err
+		}
+		if k.people[id].Contacts == nil {
+			k.people[id] = contacts.Known{Contacts: map[string]*hub.Contact{}, Blocked: map[string]bool{}}
+		}
+		var opens []conversations.Opening
+		for _, in := range p.opens {
+			c := made[in.Contact.ExternalID]
+			if k.convs[id][c.ID] == nil {
+				opens = append(opens, conversations.Opening{Contact: c, Group: in.Group})
+			}
+		}
+		for ext, c := range made {
+			k.people[id].Contacts[ext] = c
+			k.fresh[c.ID] = true
+		}
+		convs, err := conversations.OpenMany(ctx, tx, p.ch, opens)
+		if err != nil {
+			return err
+		}
+		if k.convs[id] == nil {
+			k.convs[id] = map[string]*hub.Conversation{}
+		}
+		for ct, conv := range convs {
+			k.convs[id][ct] = conv
+			k.opened[conv.ID] = true
+		}
+	}
+	return nil
+}
+
 // contact is the customer a message is from: known, or upserted (and then
 // known to the rest of the batch).
 func (s *Inbox) contact(ctx context.Context, tx *store.Tx, k *known, ch *hub.Channel, info hub.ContactInfo) (*hub.Contact, error) {
@@ -218,7 +296,9 @@ func (s *Inbox) contact(ctx context.Context, tx *store.Tx, k *known, ch *hub.Cha
 // batch's read), or found or opened.
 func (s *Inbox) conversation(ctx context.Context, tx *store.Tx, k *known, ch *hub.Channel, c *hub.Contact, group string) (*hub.Conversation, bool, error) {
 	if conv := k.convs[ch.ID][c.ID]; conv != nil && conv.Status != hub.ConvClosed {
-		return conv, false, nil
+		isNew := k.opened[conv.ID]
+		delete(k.opened, conv.ID)
+		return conv, isNew, nil
 	}
 	conv, isNew, err := s.convs.Open(ctx, tx, ch, c, group)
 	if err != nil {
@@ -236,7 +316,7 @@ func (s *Inbox) conversation(ctx context.Context, tx *store.Tx, k *known, ch *hu
 // thanked, and nothing else happens — no message, no conversation.
 func (s *Inbox) rating(ctx context.Context, tx *store.Tx, k *known, ch *hub.Channel, in *hub.Inbound) (Result, bool, error) {
 	c := k.people[ch.ID].Contacts[in.Contact.ExternalID]
-	if s.ratings == nil || c == nil || len(in.Attachments) > 0 || in.Type != "text" {
+	if s.ratings == nil || c == nil || k.fresh[c.ID] || len(in.Attachments) > 0 || in.Type != "text" {
 		return Result{}, false, nil
 	}
 	a, err := s.ratings.Answered(ctx, tx, ch.TenantID, ch.ID, c.ID, in.ExternalID, in.Text)
@@ -344,6 +424,15 @@ func (s *Inbox) store(ctx context.Context, tx *store.Tx, hs []held) error {
 	if err != nil {
 		return err // the batch is stored again message by message
 	}
+	var opened []assign.Opened
+	for i := range hs {
+		if hs[i].isNew {
+			opened = append(opened, assign.Opened{Channel: hs[i].ch, Conversation: hs[i].conv, Inbound: hs[i].in})
+		}
+	}
+	if err := s.router.OpenRouting(ctx, tx, opened); err != nil {
+		return err
+	}
 	for i := range hs {
 		if err := s.after(ctx, tx, &hs[i]); err != nil {
 			return err
@@ -381,17 +470,14 @@ func (s *Inbox) after(ctx context.Context, tx *store.Tx, h *held) error {
 }
 
 // afterInbound runs once a customer message is stored: a new conversation
-// records where it came from (for routing) and arms the greeting; an
+// arms the greeting; an
 // answered conversation arms "still checking".
 func (s *Inbox) afterInbound(ctx context.Context, tx *store.Tx, ch *hub.Channel, conv *hub.Conversation, isNew bool, m *hub.Message, in *hub.Inbound) error {
 	if err := s.windows.ArmClose(ctx, tx, ch, conv, m, in.Contact.ExternalID); err != nil {
 		return err
 	}
 	a := s.autos.For(ctx, ch)
-	if isNew {
-		if err := s.router.OpenRouting(ctx, tx, ch, conv, in); err != nil {
-			return err
-		}
+	if isNew { // its routing row is in (store)
 		if a.Greeting.Enabled && strings.TrimSpace(a.Greeting.Text) != "" {
 			return automations.Arm(ctx, tx, conv, automations.TimerGreeting, "", m.CreatedAt.Add(automations.Secs(a.Greeting.AfterSeconds)))
 		}
