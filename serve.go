@@ -184,7 +184,8 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		Metrics: m, Log: log, Region: geo.Lookup,
 		Ready: func(ctx context.Context) error { return ready(ctx, k, b, p.Ready()) }})
 	loops := []func(context.Context) error{p.Run, handler.Run, func(ctx context.Context) error { st.Run(ctx); return nil },
-		rep.Run, func(ctx context.Context) error { auditLog.Keep(ctx, cfg.AuditRetention.Duration, log); return nil }}
+		rep.Run, func(ctx context.Context) error { auditLog.Keep(ctx, cfg.AuditRetention.Duration, log); return nil },
+		func(ctx context.Context) error { cts.RemindEvery(ctx, followUpSweep, log); return nil }}
 	for _, r := range registry.Runners() {
 		loops = append(loops, r.Run)
 	}
@@ -196,6 +197,10 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	}
 	return listen(ctx, ln, cfg, handler, p.Ready(), loops, log, started)
 }
+
+// followUpSweep is how often due follow-ups are looked for (a reminder
+// comes at most this late).
+const followUpSweep = 20 * time.Second
 
 // ready says what keeps the hub from serving, one workbench.Down per
 // dependency: not until the bus handlers run, nor while the database does

@@ -41,6 +41,9 @@ const (
 	// sent a message with words of the tenant's sensitive-word list (质检
 	// 敏感词); the message was sent all the same.
 	EvSensitiveWord EventType = "qa.sensitive_word"
+	// EvFollowUpDue reminds an agent that a customer's next follow-up
+	// (跟进记录) is due.
+	EvFollowUpDue EventType = "contact.followup_due"
 
 	// Ephemeral events.
 

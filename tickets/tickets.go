@@ -226,11 +226,16 @@ func (f Filter) where(tenantID string, now time.Time) (string, []any, error) {
 	for _, c := range []struct {
 		col string
 		v   string
-	}{{"status", string(f.Status)}, {"channel_id", f.Channel}, {"contact_id", f.ContactID}, {"priority", string(f.Priority)}} {
+	}{{"status", string(f.Status)}, {"channel_id", f.Channel}, {"priority", string(f.Priority)}} {
 		if c.v != "" {
 			q += ` AND ` + c.col + ` = ?`
 			args = append(args, c.v)
 		}
+	}
+	if f.ContactID != "" {
+		// a customer's tickets include those of the contacts merged into it
+		q += ` AND contact_id IN (SELECT id FROM contacts WHERE id = ? OR merged_into = ?)`
+		args = append(args, f.ContactID, f.ContactID)
 	}
 	switch f.Assignee {
 	case "":

@@ -25,6 +25,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/channels"
 	"github.com/kefu-hub/kefu/hub/contacts"
 	"github.com/kefu-hub/kefu/hub/conversations"
+	"github.com/kefu-hub/kefu/hub/fields"
 	"github.com/kefu-hub/kefu/hub/files"
 	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/kb"
@@ -180,7 +181,9 @@ func New(d Deps) *Server {
 	a.POST("/conversations/:id/rating-request", tools.requestRating)
 	a.GET("/conversations/:id/export", tools.exportConversation)
 	a.GET("/categories", tools.listCategories)
-	crmapi.API{Contacts: d.Contacts, Tickets: d.Tickets, Cards: d.Cards, Conversations: d.Conversations, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a)
+	crm := crmapi.API{Contacts: d.Contacts, Tickets: d.Tickets, Cards: d.Cards, Conversations: d.Conversations,
+		Fields: fields.New(d.Kernel), Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}
+	crm.Mount(a)
 	a.GET("/contacts/:id", tools.getContact)
 	a.PATCH("/contacts/:id", tools.updateContact)
 	a.GET("/contacts/:id/conversations", tools.contactConversations)
@@ -194,6 +197,7 @@ func New(d Deps) *Server {
 	a.DELETE("/categories/:id", s.admin, tools.deleteCategory)
 
 	adm := a.Group("", s.admin)
+	crm.MountAdmin(adm)
 	adm.POST("/tenants", admin.createTenant)
 	adm.POST("/agents", admin.createAgent)
 	adm.GET("/agents/:id", admin.getAgent)

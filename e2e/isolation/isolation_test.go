@@ -394,6 +394,22 @@ func isoRoutes() map[string]isoRoute {
 		}},
 		"GET /api/v1/contacts/:id/conversations": {access: accAuth, obj: "contact", lists: "conv"},
 		"GET /api/v1/contacts/:id/tickets":       {access: accAuth, obj: "contact"},
+		"GET /api/v1/contacts/export": {access: accAuth, lists: "contact", queries: func(own, other *isoTenant) []string {
+			return []string{"q=" + other.canary, "owner_id=" + other.agentID, "format=xlsx", "field=level&field_value=金卡"}
+		}},
+		"POST /api/v1/contacts/import":               {access: accAuth},
+		"GET /api/v1/custom-fields":                  {access: accAuth, lists: "custom_field"},
+		"POST /api/v1/custom-fields":                 {access: accAdmin},
+		"PATCH /api/v1/custom-fields/:id":            {access: accAdmin, obj: "custom_field", body: func(*isoTenant) any { return map[string]any{"label": "x"} }},
+		"DELETE /api/v1/custom-fields/:id":           {access: accAdmin, obj: "custom_field"},
+		"GET /api/v1/contacts/:id/followups":         {access: accAuth, obj: "contact"},
+		"POST /api/v1/contacts/:id/followups":        {access: accAuth, obj: "contact", body: func(*isoTenant) any { return map[string]any{"note": "x"} }},
+		"GET /api/v1/contacts/:id/merge-suggestions": {access: accAuth, obj: "contact"},
+		"GET /api/v1/contacts/:id/merges":            {access: accAuth, obj: "contact"},
+		"POST /api/v1/contacts/:id/merge": {access: accAuth, obj: "contact", body: func(own *isoTenant) any {
+			return map[string]any{"merged_id": own.contact}
+		}},
+		"POST /api/v1/contact-merges/:id/undo": {access: accAuth, obj: "merge"},
 	}
 }
 
@@ -455,6 +471,7 @@ type isoTenant struct {
 	kbArticle, keyword             string
 	webCh, visitor                 string
 	qaTemplate, qaBatch, qaReview  string
+	customField, merge             string
 }
 
 // ids returns the tenant's objects of a kind.
@@ -502,6 +519,10 @@ func (x *isoTenant) ids(kind string) []string {
 		return []string{x.qaBatch}
 	case "qa_review":
 		return []string{x.qaReview}
+	case "custom_field":
+		return []string{x.customField}
+	case "merge":
+		return []string{x.merge}
 	}
 	panic("unknown object kind " + kind)
 }
@@ -512,7 +533,7 @@ func (x *isoTenant) secrets() []string {
 	s := []string{x.canary, x.tenantID, x.contact, x.ch.Secret, x.offCh.Secret, x.adminEmail,
 		x.name + "-agent1@kefu.test", x.name + "-agent2@kefu.test"}
 	for _, k := range []string{"conv", "ticket", "agent", "group", "channel", "delivery", "failed", "token", "attachment", "rule",
-		"canned", "category", "blacklist", "kb", "keyword", "qa_template", "qa_batch", "qa_review"} {
+		"canned", "category", "blacklist", "kb", "keyword", "qa_template", "qa_batch", "qa_review", "custom_field", "merge"} {
 		s = append(s, x.ids(k)...)
 	}
 	s = append(s, x.webhook, x.webhookSecret)
@@ -630,7 +651,22 @@ func isoSetup(t *testing.T, e *kit.Env, h *kit.Hub, sup *kit.Client, name string
 	x.visitor = v.ID
 	v.Conn.Close()
 	isoQA(t, e, x, blocked)
+	isoCustomers(t, x)
 	return x
+}
+
+// isoCustomers gives the tenant a custom field and a merge of two
+// customers entered by hand (one person, same phone).
+func isoCustomers(t *testing.T, x *isoTenant) {
+	t.Helper()
+	x.customField = x.admin.Must(201, "POST", "/api/v1/custom-fields", map[string]any{"key": "level", "label": "等级 " + x.canary,
+		"type": "select", "options": []string{"金卡", "银卡 " + x.canary}}).Str("id")
+	phone := "139" + x.canary[len(x.canary)-8:]
+	keep := x.admin.Must(201, "POST", "/api/v1/contacts", map[string]any{"name": "老客户 " + x.canary, "phone": phone,
+		"custom": map[string]any{"level": "金卡"}}).Str("id")
+	gone := x.admin.Must(201, "POST", "/api/v1/contacts", map[string]any{"name": "重复 " + x.canary, "phone": phone}).Str("id")
+	x.admin.Must(201, "POST", "/api/v1/contacts/"+keep+"/followups", map[string]any{"note": "回访 " + x.canary})
+	x.merge = x.admin.Must(201, "POST", "/api/v1/contacts/"+keep+"/merge", map[string]any{"merged_id": gone}).Str("id")
 }
 
 // qaTemplateBody is a scoring template worth 100 with a fatal item.
@@ -856,6 +892,8 @@ func TestTenantIsolationMatrix(t *testing.T) {
 					func(id string) any { return map[string]any{"targets": []any{map[string]any{"agent_id": id}}} }, b.agentID},
 				{"close with B's category", "POST", "/api/v1/conversations/" + a.conv + "/close",
 					func(id string) any { return map[string]any{"category_id": id} }, b.category},
+				{"merge B's customer into A's", "POST", "/api/v1/contacts/" + a.contact + "/merge",
+					func(id string) any { return map[string]any{"merged_id": id} }, b.contact},
 			}
 			for _, c := range cases {
 				unknown := isoRandomID(c.foreign)

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/fields"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
@@ -23,9 +25,13 @@ type Card struct {
 	Custom  map[string]string `db:"-" json:"custom"`
 	Tags    []string          `db:"-" json:"tags"`
 	// OwnerID is the agent responsible for the customer (负责人), if any.
-	OwnerID   *string `db:"owner_id" json:"owner_id"`
-	CustomRaw string  `db:"custom" json:"-"`
-	TagsRaw   string  `db:"tags" json:"-"`
+	OwnerID *string `db:"owner_id" json:"owner_id"`
+	// NextFollowUp is the next follow-up date the latest follow-up set.
+	NextFollowUp *time.Time `db:"next_followup_at" json:"next_followup_at"`
+	// MergedInto is the customer this one was merged into (merges.go).
+	MergedInto *string `db:"merged_into" json:"merged_into"`
+	CustomRaw  string  `db:"custom" json:"-"`
+	TagsRaw    string  `db:"tags" json:"-"`
 }
 
 // Platforms whose handles a card shows.
@@ -49,7 +55,7 @@ type Patch struct {
 	OwnerID *string `json:"owner_id"`
 }
 
-const cardCols = cols + `, company, notes, custom, tags, owner_id`
+const cardCols = cols + `, company, notes, custom, tags, owner_id, next_followup_at, merged_into`
 
 // Card returns a tenant's contact with its card. Who may see it is the
 // caller's decision (an agent sees the contacts of their conversations).
@@ -85,13 +91,30 @@ func card(ctx context.Context, q store.Querier, tenantID, id string) (*Card, err
 }
 
 // UpdateCard changes a tenant's customer card in the caller's transaction.
+// Custom values are checked against the tenant's custom fields when they
+// are part of the change.
 func UpdateCard(ctx context.Context, tx *store.Tx, tenantID, id string, p Patch) (*Card, error) {
+	return updateCard(ctx, tx, tenantID, id, p, false)
+}
+
+// updateCard changes a card; a new one (creating) must fill the required
+// custom fields even when the patch names none.
+func updateCard(ctx context.Context, tx *store.Tx, tenantID, id string, p Patch, creating bool) (*Card, error) {
 	c, err := card(ctx, tx, tenantID, id)
 	if err != nil {
 		return nil, err
 	}
 	if err := p.apply(c); err != nil {
 		return nil, err
+	}
+	if p.Custom != nil || creating {
+		defs, err := fields.List(ctx, tx, tenantID, fields.Contact)
+		if err != nil {
+			return nil, err
+		}
+		if c.Custom, err = fields.Check(defs, c.Custom); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkOwner(ctx, tx, tenantID, c.OwnerID); err != nil {
 		return nil, err

@@ -24,6 +24,11 @@ type Query struct {
 	// ContactedFrom/ContactedTo keep contacts with a conversation whose last
 	// message falls in [from, to).
 	ContactedFrom, ContactedTo *time.Time
+	// Field and FieldValue keep the contacts whose custom field (a key)
+	// holds the value (for a multi select: among its values).
+	Field, FieldValue string
+	// DueBy keeps the contacts whose next follow-up falls before it (跟进到期).
+	DueBy *time.Time
 	// Sort is "created" (newest first, the default), "created_asc",
 	// "updated" (last changed first) or "name".
 	Sort          string
@@ -49,6 +54,14 @@ func (s *Store) Search(ctx context.Context, a *hub.Agent, q Query) (*Page, error
 	}
 	where, args := scope(a)
 	add := func(cond string, v ...any) { where, args = where+" AND "+cond, append(args, v...) }
+	add(`merged_into IS NULL`)
+	if q.Field != "" {
+		add(`(',' || COALESCE(`+s.k.JSONText("custom")+`, '') || ',') LIKE ? ESCAPE '\'`, q.Field,
+			"%,"+likeEscape(strings.TrimSpace(q.FieldValue))+",%")
+	}
+	if q.DueBy != nil {
+		add(`next_followup_at <= ?`, *q.DueBy)
+	}
 	if t := strings.ToLower(strings.TrimSpace(hub.Clean(q.Text))); t != "" {
 		p := "%" + likeEscape(t) + "%"
 		// One LIKE over the fields joined (by a separator typed text never holds)
@@ -121,8 +134,11 @@ func scope(a *hub.Agent) (string, []any) {
 			OR assignee_id IN (` + members + `) OR group_id IN (` + groups + `))))`,
 			[]any{a.TenantID, a.ID, a.ID, a.TenantID, a.ID, a.ID, a.ID}
 	default:
-		return `tenant_id = ? AND (owner_id = ? OR id IN (SELECT contact_id FROM conversations
-			WHERE tenant_id = ? AND assignee_id = ?))`, []any{a.TenantID, a.ID, a.TenantID, a.ID}
+		const mine = `SELECT contact_id FROM conversations WHERE tenant_id = ? AND assignee_id = ?`
+		// the survivors of merges, seen through a merged contact's conversation
+		return `tenant_id = ? AND (owner_id = ? OR id IN (` + mine + `) OR id IN (SELECT merged_into FROM contacts m
+			WHERE m.merged_into IS NOT NULL AND m.id IN (` + mine + `)))`,
+			[]any{a.TenantID, a.ID, a.TenantID, a.ID, a.TenantID, a.ID}
 	}
 }
 
@@ -161,13 +177,7 @@ func (s *Store) Create(ctx context.Context, tenantID, ownerID string, p Patch) (
 		if err != nil {
 			return err
 		}
-		id, now := hub.NewID("ct"), tx.Now()
-		const ins = `INSERT INTO contacts (id, tenant_id, channel_id, external_id, name, email, phone, created_at, updated_at, source)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'manual')`
-		if _, err := tx.Exec(ctx, ins, id, tenantID, ch, id, c.Name, c.Email, c.Phone, now, now); err != nil {
-			return fmt.Errorf("insert contact: %w", err)
-		}
-		out, err = UpdateCard(ctx, tx, tenantID, id, p)
+		out, err = insertManual(ctx, tx, tenantID, ch, p)
 		return err
 	})
 	return out, err

@@ -66,14 +66,15 @@ func (s *Cards) Update(ctx context.Context, a *hub.Agent, contactID string, p co
 	return c, err
 }
 
-// Conversations lists a contact's conversations the agent may see,
-// newest first.
+// Conversations lists a contact's conversations the agent may see (with
+// those of the contacts merged into it), newest first.
 func (s *Cards) Conversations(ctx context.Context, a *hub.Agent, contactID string, limit int) ([]hub.Conversation, error) {
 	if _, err := s.Get(ctx, a, contactID); err != nil {
 		return nil, err
 	}
-	q := `SELECT ` + convCols + ` FROM conversations WHERE tenant_id = ? AND contact_id = ?`
-	args := []any{a.TenantID, contactID}
+	// a survivor of merges shows the conversations of the contacts merged into it
+	q := `SELECT ` + convCols + ` FROM conversations WHERE tenant_id = ? AND contact_id IN (` + contacts.WithMerged + `)`
+	args := []any{a.TenantID, contactID, contactID}
 	if !a.SeesAll() {
 		q += ` AND assignee_id = ?`
 		args = append(args, a.ID)

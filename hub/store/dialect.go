@@ -67,3 +67,12 @@ func Like(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + strings.ToLower(r.Replace(s)) + "%"
 }
+
+// JSONText is an expression reading a top-level text value of a JSON
+// object column, its key the next placeholder (a plain [a-z0-9_] key).
+func (s *Store) JSONText(col string) string {
+	if s.Postgres {
+		return `(` + col + `::jsonb ->> ?)`
+	}
+	return `json_extract(` + col + `, '$.' || ?)`
+}

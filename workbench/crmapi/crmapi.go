@@ -7,6 +7,7 @@ package crmapi
 
 import (
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/contacts"
 	"github.com/kefu-hub/kefu/hub/conversations"
+	"github.com/kefu-hub/kefu/hub/fields"
 	"github.com/kefu-hub/kefu/tickets"
 )
 
@@ -24,6 +26,8 @@ import (
 type API struct {
 	Contacts *contacts.Store
 	Tickets  *tickets.Store
+	// Fields keeps the custom-field definitions.
+	Fields *fields.Store
 	// Cards decides which contacts an agent may open a ticket for.
 	Cards *conversations.Cards
 	// Conversations reads the conversation a ticket is opened from.
@@ -37,6 +41,15 @@ type API struct {
 func (a API) Mount(agents gin.IRoutes) {
 	agents.GET("/contacts", a.listContacts)
 	agents.POST("/contacts", a.createContact)
+	agents.GET("/contacts/export", a.exportContacts)
+	agents.POST("/contacts/import", a.importContacts)
+	agents.GET("/custom-fields", a.listFields)
+	agents.GET("/contacts/:id/followups", a.listFollowUps)
+	agents.POST("/contacts/:id/followups", a.addFollowUp)
+	agents.GET("/contacts/:id/merge-suggestions", a.mergeSuggestions)
+	agents.GET("/contacts/:id/merges", a.listMerges)
+	agents.POST("/contacts/:id/merge", a.merge)
+	agents.POST("/contact-merges/:id/undo", a.unmerge)
 	agents.GET("/tickets", a.listTickets)
 	agents.GET("/tickets/views", a.ticketViews)
 	agents.POST("/tickets", a.createTicket)
@@ -56,13 +69,21 @@ func (a API) listContacts(g *gin.Context) {
 
 // contactQuery reads the list's query string: q, channel_id ("manual" for
 // contacts entered by hand), owner_id ("me", "none" or an agent id), tag,
-// contacted_from/contacted_to (a date or an RFC 3339 time), sort, limit,
-// offset.
+// contacted_from/contacted_to (a date or an RFC 3339 time), field and
+// field_value (a custom field holding a value), due (next follow-up due),
+// sort, limit, offset.
 func contactQuery(g *gin.Context, me *hub.Agent) (contacts.Query, error) {
 	q := contacts.Query{Text: g.Query("q"), Channel: g.Query("channel_id"), Owner: g.Query("owner_id"),
-		Tag: g.Query("tag"), Sort: g.Query("sort")}
+		Tag: g.Query("tag"), Sort: g.Query("sort"), Field: g.Query("field"), FieldValue: g.Query("field_value")}
 	if q.Owner == "me" {
 		q.Owner = me.ID
+	}
+	if q.Field != "" && (!fieldKey.MatchString(q.Field) || q.FieldValue == "") {
+		return q, hub.Invalid("field must be a custom field key, with field_value")
+	}
+	if g.Query("due") == "true" || g.Query("due") == "1" {
+		now := time.Now().UTC()
+		q.DueBy = &now
 	}
 	var err error
 	if q.Limit, err = count(g, "limit"); err != nil {
@@ -77,6 +98,8 @@ func contactQuery(g *gin.Context, me *hub.Agent) (contacts.Query, error) {
 	q.ContactedTo, err = when(g, "contacted_to", true)
 	return q, err
 }
+
+var fieldKey = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
 func count(g *gin.Context, name string) (int, error) {
 	v := g.Query(name)
