@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"github.com/kefu-hub/kefu/hub/sheet"
 	"net/http"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/conversations"
+	"github.com/kefu-hub/kefu/hub/sheet"
 )
 
 // exportRow is one message of an exported conversation.

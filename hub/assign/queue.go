@@ -22,6 +22,7 @@ import (
 // into a ticket when the queue is already full.
 func (s *Router) queue(ctx context.Context, tx *store.Tx, t *turn, c *hub.Conversation, rs *routeRow, ts []target, dec routing.Decision, announce bool) (Decision, error) {
 	d := Decision{ConversationID: c.ID, Outcome: Queued, Reason: dec.Reason, tried: dec.Tried}
+	t.clear = map[string]bool{} // c waits: those after it must look again
 	rs.targets = ts
 	home := dec.Step
 	tg := ts[home]

@@ -132,10 +132,15 @@ func (p *pass) route(ctx context.Context, tx *store.Tx, part []int) error {
 	}
 	for _, i := range part {
 		if r := p.rows[p.ids[i]]; p.drain && r != nil && r.QueueKey != "" && t.blocked[r.QueueKey] {
-			continue // an older conversation waits for this queue's seats
+			t.clear = map[string]bool{} // it still waits, longer than those after it
+			continue                    // an older conversation waits for this queue's seats
 		}
 		c := locked[p.ids[i]]
-		if c == nil || c.Status != hub.ConvQueued {
+		if c == nil {
+			t.clear = map[string]bool{} // another process routes it: it may still wait
+			continue
+		}
+		if c.Status != hub.ConvQueued {
 			continue
 		}
 		mark := t.mark()
@@ -212,7 +217,7 @@ func (s *Router) routeIn(ctx context.Context, tx *store.Tx, t *turn, c *hub.Conv
 			return s.goOffline(ctx, tx, c, rs, ts, dec)
 		case routing.OutcomeAssign:
 			tg := ts[dec.Step]
-			older, err := olderWaiting(ctx, tx, c, tg.Step.Key())
+			older, err := t.olderWaiting(ctx, tx, c, tg.Step.Key())
 			if err != nil {
 				return d, err
 			}

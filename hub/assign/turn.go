@@ -37,9 +37,13 @@ type turn struct {
 	today    map[string]int                 // accepted today (daily balance); nil until needed
 	ahead    map[string]queueMark           // queue key → the last conversation this turn queued there
 	blocked  map[string]bool                // queue keys with nobody free (a drain stops there)
-	undo     []claimUndo                    // what the pass claimed, in order
-	rotating map[string]bool                // round-robin groups whose rotation this transaction locked
-	taken    []taken                        // assignments of this transaction, recorded before it commits
+	// clear are the queue keys where this transaction found nobody waiting
+	// longer than the conversation it routed (oldest first) and has queued
+	// none since: the next conversation there needs no probe.
+	clear    map[string]bool
+	undo     []claimUndo     // what the pass claimed, in order
+	rotating map[string]bool // round-robin groups whose rotation this transaction locked
+	taken    []taken         // assignments of this transaction, recorded before it commits
 }
 
 // claimUndo is one seat (and round-robin turn) a pass claimed.
@@ -79,7 +83,7 @@ func (t *turn) reset() {
 	t.last, t.full = map[string]time.Time{}, map[string]bool{}
 	t.turns, t.ahead, t.today = map[string]map[string]int64{}, map[string]queueMark{}, nil
 	t.undo, t.taken = t.undo[:0], t.taken[:0]
-	t.rotating = map[string]bool{}
+	t.rotating, t.clear = map[string]bool{}, map[string]bool{}
 }
 
 // committed ends a transaction of the pass.
@@ -109,6 +113,7 @@ func (t *turn) undoTo(m mark) {
 	}
 	t.undo = t.undo[:m.undo]
 	t.cands, t.fresh, t.ahead = map[string][]routing.Candidate{}, map[string]bool{}, map[string]queueMark{}
+	t.clear = map[string]bool{}
 }
 
 // enabledRules are the tenant's routing rules (read once).

@@ -81,6 +81,20 @@ func olderWaiting(ctx context.Context, tx *store.Tx, c *hub.Conversation, key st
 	return len(ids) > 0, nil
 }
 
+// olderWaiting is olderWaiting through the turn: a pass routes oldest
+// first, so once a probe found nobody older in a queue and the pass queued
+// nobody there since, the next conversation needs no probe.
+func (t *turn) olderWaiting(ctx context.Context, tx *store.Tx, c *hub.Conversation, key string) (bool, error) {
+	if t.clear[key] {
+		return false, nil
+	}
+	older, err := olderWaiting(ctx, tx, c, key)
+	if err == nil && !older {
+		t.clear[key] = true
+	}
+	return older, err
+}
+
 // waiter is a waiting conversation as the queue index holds it.
 type waiter struct {
 	ID          string     `db:"conversation_id"`

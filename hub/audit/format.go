@@ -4,12 +4,12 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"github.com/kefu-hub/kefu/hub/sheet"
 	"io"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/kefu-hub/kefu/hub/sheet"
 )
 
 // shown are the request fields whose values an entry's detail shows; of

@@ -184,13 +184,20 @@ func (s *Store) List(ctx context.Context, tenantID string) ([]hub.Channel, error
 }
 
 // WantsEvents reports, inside a transaction, whether a channel takes
-// conversation events (the API channel with a callback URL).
-func WantsEvents(ctx context.Context, q store.Querier, id string) (bool, error) {
+// conversation events (the API channel with a callback URL); asked again in
+// the same transaction, it answers from memory.
+func WantsEvents(ctx context.Context, tx *store.Tx, id string) (bool, error) {
+	key := "channel.wants_events:" + id
+	if v, ok := tx.Memo(key); ok {
+		return v.(bool), nil
+	}
 	var wants []bool
-	if err := q.Select(ctx, &wants, `SELECT wants_events FROM channels WHERE id = ?`, id); err != nil {
+	if err := tx.Select(ctx, &wants, `SELECT wants_events FROM channels WHERE id = ?`, id); err != nil {
 		return false, fmt.Errorf("channel wants events: %w", err)
 	}
-	return len(wants) == 1 && wants[0], nil
+	w := len(wants) == 1 && wants[0]
+	tx.SetMemo(key, w)
+	return w, nil
 }
 
 // RecordError sets the channel's last error — a problem on the platform's

@@ -6,12 +6,12 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"github.com/kefu-hub/kefu/hub/sheet"
 	"io"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/sheet"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 

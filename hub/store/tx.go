@@ -24,6 +24,23 @@ type Tx struct {
 	deliveries []string
 	savepoints int
 	committed  []func()
+	memo       map[string]any
+}
+
+// Memo is what the transaction remembered under key with SetMemo: a read
+// that many of its events would repeat (under the tenant's event lock) is
+// made once.
+func (tx *Tx) Memo(key string) (any, bool) {
+	v, ok := tx.memo[key]
+	return v, ok
+}
+
+// SetMemo remembers v under key for the rest of the transaction.
+func (tx *Tx) SetMemo(key string, v any) {
+	if tx.memo == nil {
+		tx.memo = map[string]any{}
+	}
+	tx.memo[key] = v
 }
 
 // OnCommit runs f once the transaction has committed (not when it rolls

@@ -6,7 +6,6 @@ package ratingsapi
 import (
 	"bytes"
 	"encoding/csv"
-	"github.com/kefu-hub/kefu/hub/sheet"
 	"net/http"
 	"strconv"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/ratings"
+	"github.com/kefu-hub/kefu/hub/sheet"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
-	"github.com/kefu-hub/kefu/hub/sheet"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/kefu-hub/kefu/hub/reports"
+	"github.com/kefu-hub/kefu/hub/sheet"
 )
 
 // figureCols are the CSV columns of a row's figures, named as in the JSON.
