@@ -2,12 +2,14 @@ package kb_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kefu-hub/kefu/hub/hubtest"
 	"github.com/kefu-hub/kefu/hub/kb"
 )
 
@@ -81,11 +83,19 @@ func (f figures) String() string {
 		pct(f.wrong, f.n), f.n, pct(f.fal, f.none), f.fal, f.none)
 }
 
-func measure(x *kb.Index, qs []labelled, threshold float64, misses func(q labelled, hits []kb.Hit)) figures {
-	var f figures
+// searcher answers a question with its best three hits.
+type searcher func(text string) []kb.Hit
+
+// inMemory searches an index built in memory.
+func inMemory(x *kb.Index) searcher {
 	now := time.Now()
+	return func(text string) []kb.Hit { return x.Search(text, now, "", 3) }
+}
+
+func measure(search searcher, qs []labelled, threshold float64, misses func(q labelled, hits []kb.Hit)) figures {
+	var f figures
 	for _, q := range qs {
-		hits := x.Search(q.text, now, "", 3)
+		hits := search(q.text)
 		answers := len(hits) > 0 && hits[0].Score >= threshold
 		if q.want == "none" {
 			f.none++
@@ -118,17 +128,40 @@ func measure(x *kb.Index, qs []labelled, threshold float64, misses func(q labell
 }
 
 // TestRobotAccuracy prints how well the search answers the evaluation set
-// (the tuning half, the held-out half, both) and fails under the floors.
+// (the tuning half, the held-out half, both) and fails under the floors:
+// the ranking alone, in memory, then as the hub searches (candidates from
+// the database's full-text index, ranked the same way), in each dialect.
 func TestRobotAccuracy(t *testing.T) {
-	seg := &kb.Segmenter{}
 	load, err := seg.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	faq := loadFAQ(t)
-	x := kb.BuildIndex(seg, kb.Lexicon{}, faq)
 	tune, held := loadQuestions(t)
 	t.Logf("dictionary loaded in %v; %d FAQ entries; %d tuning and %d held-out questions", load, len(faq), len(tune), len(held))
+	t.Run("memory", func(t *testing.T) {
+		accuracy(t, inMemory(kb.BuildIndex(seg, kb.Lexicon{}, faq)), tune, held)
+	})
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		tn := h.NewTenant(t)
+		ids := map[string]string{} // stored id → FAQ id
+		for id, a := range seed(t, h.KB, tn.Admin.TenantID) {
+			ids[a.ID] = id
+		}
+		accuracy(t, func(text string) []kb.Hit {
+			r, err := h.KB.Search(context.Background(), tn.Admin.TenantID, kb.Query{Text: text, Limit: 3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range r.Hits {
+				r.Hits[i].Article.ID = ids[r.Hits[i].Article.ID]
+			}
+			return r.Hits
+		}, tune, held)
+	})
+}
+
+func accuracy(t *testing.T, x searcher, tune, held []labelled) {
 	show := func(q labelled, hits []kb.Hit) {
 		var got []string
 		for _, h := range hits {

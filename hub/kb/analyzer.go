@@ -128,6 +128,12 @@ func (a *analyzer) match(rs []rune) int {
 // featurize weighs the features of text: words, then bigrams and single
 // characters of the Chinese runs between them.
 func (a *analyzer) featurize(text string) map[string]float64 {
+	return featurizeWords(a.words(text))
+}
+
+// featurizeWords weighs the features of text cut into words (stored
+// segmentations are featurized again without the segmenter).
+func featurizeWords(words []string) map[string]float64 {
 	f := map[string]float64{}
 	var run []rune
 	endRun := func() {
@@ -139,7 +145,7 @@ func (a *analyzer) featurize(text string) map[string]float64 {
 		}
 		run = run[:0]
 	}
-	for _, w := range a.words(text) {
+	for _, w := range words {
 		f["w:"+w] += wordWeight
 		han := true
 		for _, r := range w {

@@ -85,6 +85,10 @@ func (s *Store) ImportCSV(ctx context.Context, tenantID string, data []byte) (Im
 	if err != nil {
 		return res, err
 	}
+	an, err := s.analyzer(ctx, tenantID)
+	if err != nil {
+		return res, err
+	}
 	err = s.k.Write(ctx, func(tx *store.Tx) error {
 		res = ImportResult{Errors: []RowError{}}
 		var existing []row
@@ -100,7 +104,7 @@ func (s *Store) ImportCSV(ctx context.Context, tenantID string, data []byte) (Im
 				res.Errors = append(res.Errors, RowError{Row: r.n, Message: r.err})
 				continue
 			}
-			created, err := s.upsert(ctx, tx, tenantID, byQ, r.p)
+			created, err := s.upsert(ctx, tx, an, tenantID, byQ, r.p)
 			var inv *hub.InvalidError
 			switch {
 			case errors.As(err, &inv):
@@ -123,7 +127,7 @@ func (s *Store) ImportCSV(ctx context.Context, tenantID string, data []byte) (Im
 
 // upsert stores one imported row: a new article, or the one with its
 // standard question changed.
-func (s *Store) upsert(ctx context.Context, tx *store.Tx, tenantID string, byQ map[string]Article, p Patch) (bool, error) {
+func (s *Store) upsert(ctx context.Context, tx *store.Tx, an *analyzer, tenantID string, byQ map[string]Article, p Patch) (bool, error) {
 	now := tx.Now()
 	a, ok := byQ[oneLine(*p.Question)]
 	if !ok {
@@ -148,7 +152,7 @@ func (s *Store) upsert(ctx context.Context, tx *store.Tx, tenantID string, byQ m
 		}
 	}
 	byQ[a.Question] = a
-	return !ok, nil
+	return !ok, s.putSearch(ctx, tx, an, tenantID, a)
 }
 
 // csvRow is one data row of an import: the article patch, or why not.

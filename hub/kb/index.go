@@ -19,7 +19,7 @@ type Index struct {
 	norms    []float64
 	postings map[string][]posting
 	idf      map[string]float64
-	unknown  float64 // the idf of a feature no document has
+	stats    *corpusStats
 	cache    map[string]articleDocs
 	scratch  sync.Pool
 }
@@ -91,11 +91,56 @@ func docsOf(an *analyzer, a Article, prev *Index) articleDocs {
 }
 
 func buildIndex(an *analyzer, articles []Article, prev *Index) *Index {
+	ads := make([]articleDocs, len(articles))
+	for i, a := range articles {
+		ads[i] = docsOf(an, a, prev)
+	}
+	return indexDocs(an, articles, ads, nil)
+}
+
+// corpusStats are the document frequencies the idf comes from: a tenant's
+// documents' and the background questions'.
+type corpusStats struct {
+	df map[string]int32
+	n  int
+}
+
+// statsOf counts the documents of articles, over the background.
+func statsOf(an *analyzer, ads []articleDocs) *corpusStats {
+	bg := an.background()
+	st := &corpusStats{df: make(map[string]int32, len(bg.df)), n: bg.n}
+	for t, c := range bg.df {
+		st.df[t] = int32(c)
+	}
+	for _, ad := range ads {
+		for _, d := range ad {
+			if len(d) > 0 {
+				st.n++
+				for t := range d {
+					st.df[t]++
+				}
+			}
+		}
+	}
+	return st
+}
+
+// idf is a feature's inverse document frequency.
+func (st *corpusStats) idf(t string) float64 {
+	if c := st.df[t]; c > 0 {
+		return math.Log(1 + float64(st.n)/float64(c))
+	}
+	return math.Log(1 + float64(st.n)/0.5)
+}
+
+// indexDocs indexes articles whose documents are featurized already, with
+// the statistics of a larger corpus (nil: of these articles).
+func indexDocs(an *analyzer, articles []Article, ads []articleDocs, st *corpusStats) *Index {
 	x := &Index{an: an, articles: articles, postings: map[string][]posting{}, idf: map[string]float64{},
 		cache: make(map[string]articleDocs, len(articles))}
 	var docs []map[string]float64
 	for i, a := range articles {
-		ad := docsOf(an, a, prev)
+		ad := ads[i]
 		x.cache[a.ID+a.UpdatedAt.String()] = ad
 		for j, f := range ad {
 			if len(f) > 0 {
@@ -105,21 +150,17 @@ func buildIndex(an *analyzer, articles []Article, prev *Index) *Index {
 			}
 		}
 	}
-	df := map[string]int{}
+	if st == nil {
+		st = statsOf(an, ads)
+	}
+	x.stats = st
 	for _, d := range docs {
 		for t := range d {
-			df[t]++
+			if _, ok := x.idf[t]; !ok {
+				x.idf[t] = st.idf(t)
+			}
 		}
 	}
-	bg := an.background()
-	for t, c := range bg.df {
-		df[t] += c
-	}
-	n := float64(len(docs) + bg.n)
-	for t, c := range df {
-		x.idf[t] = math.Log(1 + n/float64(c))
-	}
-	x.unknown = math.Log(1 + n/0.5)
 	x.norms = make([]float64, len(docs))
 	for i, d := range docs {
 		var sum float64
@@ -157,7 +198,7 @@ func (x *Index) Search(question string, now time.Time, channelID string, limit i
 	for t, w := range q {
 		idf, ok := x.idf[t]
 		if !ok {
-			idf = x.unknown
+			idf = x.stats.idf(t)
 		}
 		v := w * idf
 		qnorm += v * v

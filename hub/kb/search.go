@@ -2,7 +2,6 @@ package kb
 
 import (
 	"context"
-	"reflect"
 	"sync"
 )
 
@@ -33,67 +32,21 @@ func (s *Store) Search(ctx context.Context, tenantID string, q Query) (Result, e
 		q.Limit = 5
 	}
 	q.Limit = min(q.Limit, 50)
-	x, err := s.index(ctx, tenantID)
+	hits, err := s.searchDB(ctx, tenantID, q)
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Hits: x.Search(q.Text, s.k.Now(), q.ChannelID, q.Limit), Threshold: DefaultThreshold}, nil
+	return Result{Hits: hits, Threshold: DefaultThreshold}, nil
 }
 
 // Segmenter is the knowledge base's segmenter (loaded on first use).
 func (s *Store) Segmenter() *Segmenter { return s.idx.seg }
 
-// indexes caches each tenant's index with the revision it was built at.
+// indexes keeps each tenant's search state.
 type indexes struct {
 	seg *Segmenter
 	mu  sync.Mutex
-	m   map[string]*tenantIndex
+	m   map[string]*tenantSearch
 }
 
-type tenantIndex struct {
-	mu  sync.Mutex // one rebuild at a time per tenant
-	rev int64
-	lex Lexicon
-	x   *Index
-}
-
-func newIndexes(seg *Segmenter) *indexes { return &indexes{seg: seg, m: map[string]*tenantIndex{}} }
-
-// index is the tenant's index, rebuilt when its revision moved (a change
-// on this process or another one).
-func (s *Store) index(ctx context.Context, tenantID string) (*Index, error) {
-	rev, err := s.revision(ctx, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	s.idx.mu.Lock()
-	t := s.idx.m[tenantID]
-	if t == nil {
-		t = &tenantIndex{rev: -1}
-		s.idx.m[tenantID] = t
-	}
-	s.idx.mu.Unlock()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.x != nil && t.rev == rev {
-		return t.x, nil
-	}
-	if _, err := s.idx.seg.Load(); err != nil {
-		return nil, err
-	}
-	arts, err := s.all(ctx, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	lex, err := s.Lexicon(ctx, tenantID)
-	if err != nil {
-		return nil, err
-	}
-	an := newAnalyzer(s.idx.seg, lex)
-	if t.x != nil && reflect.DeepEqual(lex, t.lex) {
-		an = t.x.an // same lexicon: reuse the unchanged articles' features
-	}
-	t.x, t.rev, t.lex = buildIndex(an, arts, t.x), rev, lex
-	s.k.Log().Debug("kb index built", "tenant", tenantID, "articles", len(arts), "revision", rev)
-	return t.x, nil
-}
+func newIndexes(seg *Segmenter) *indexes { return &indexes{seg: seg, m: map[string]*tenantSearch{}} }

@@ -92,11 +92,18 @@ func (s *Store) Create(ctx context.Context, tenantID string, p Patch) (*Article,
 	if err := p.apply(a); err != nil {
 		return nil, err
 	}
+	an, err := s.analyzer(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
 	const q = `INSERT INTO kb_articles (` + cols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	err := s.k.Write(ctx, func(tx *store.Tx) error {
+	err = s.k.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, q, a.ID, tenantID, a.Question, encodeList(a.Similar), a.Answer, a.Category,
 			encodeList(a.Tags), encodeList(a.Channels), a.Enabled, a.ValidFrom, a.ValidTo, now, now); err != nil {
 			return fmt.Errorf("insert kb article: %w", err)
+		}
+		if err := s.putSearch(ctx, tx, an, tenantID, *a); err != nil {
+			return err
 		}
 		return bump(ctx, tx, tenantID)
 	})
@@ -116,6 +123,10 @@ func (s *Store) Update(ctx context.Context, tenantID, id string, p Patch) (*Arti
 		return nil, err
 	}
 	a.UpdatedAt = s.k.Now()
+	an, err := s.analyzer(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
 	const q = `UPDATE kb_articles SET question = ?, similar_questions = ?, answer = ?, category = ?, tags = ?, channels = ?,
 		enabled = ?, valid_from = ?, valid_to = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`
 	err = s.k.Write(ctx, func(tx *store.Tx) error {
@@ -126,6 +137,9 @@ func (s *Store) Update(ctx context.Context, tenantID, id string, p Patch) (*Arti
 		}
 		if n == 0 {
 			return fmt.Errorf("kb article %s: %w", id, hub.ErrNotFound)
+		}
+		if err := s.putSearch(ctx, tx, an, tenantID, *a); err != nil {
+			return err
 		}
 		return bump(ctx, tx, tenantID)
 	})
@@ -144,6 +158,9 @@ func (s *Store) Delete(ctx context.Context, tenantID, id string) error {
 		}
 		if n == 0 {
 			return fmt.Errorf("kb article %s: %w", id, hub.ErrNotFound)
+		}
+		if err := s.dropSearch(ctx, tx, id); err != nil {
+			return err
 		}
 		return bump(ctx, tx, tenantID)
 	})
@@ -229,6 +246,10 @@ func (s *Store) SetLexicon(ctx context.Context, tenantID string, l Lexicon) (Lex
 	if n := len(l.Synonyms) + len(l.StopWords) + len(l.Words); n > 5000 {
 		return Lexicon{}, hub.Invalid("at most 5000 lexicon entries, got %d", n)
 	}
+	if _, err := s.idx.seg.Load(); err != nil {
+		return Lexicon{}, err
+	}
+	an, v := newAnalyzer(s.idx.seg, l), searchVersion(l)
 	err := s.k.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM kb_lexicon WHERE tenant_id = ?`, tenantID); err != nil {
 			return fmt.Errorf("clear kb lexicon: %w", err)
@@ -243,6 +264,9 @@ func (s *Store) SetLexicon(ctx context.Context, tenantID string, l Lexicon) (Lex
 					return fmt.Errorf("insert kb lexicon: %w", err)
 				}
 			}
+		}
+		if err := s.reindex(ctx, tx, an, tenantID, v); err != nil {
+			return err
 		}
 		return bump(ctx, tx, tenantID)
 	})

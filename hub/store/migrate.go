@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -17,7 +18,10 @@ import (
 // The migrations are written once, for PostgreSQL; SQLite runs the same
 // files with four type names mapped (sqliteTypes). Everything else in them
 // is SQL both dialects speak, and TestSchemasMatch proves the two schemas
-// stay the same after every migration.
+// stay the same after every migration. The one exception is full-text
+// search, which each database does its own way (an FTS5 table in SQLite, a
+// tsvector with a GIN index in PostgreSQL): lines between "-- +kefu sqlite"
+// (or "-- +kefu postgres") and "-- +kefu end" run on that dialect only.
 //
 //go:embed migrations/*.sql
 var migrations embed.FS
@@ -34,10 +38,7 @@ func Migrations(postgres bool) fs.FS {
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
 	}
-	if postgres {
-		return sub
-	}
-	return mappedFS{sub}
+	return mappedFS{sub, postgres}
 }
 
 // Migrate applies the embedded migrations. On PostgreSQL an advisory lock
@@ -62,8 +63,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// mappedFS serves the migration files with the SQLite type names.
-type mappedFS struct{ fs.FS }
+// mappedFS serves the migration files for one dialect: the other
+// dialect's blocks left out, and for SQLite the SQLite type names.
+type mappedFS struct {
+	fs.FS
+	postgres bool
+}
 
 func (m mappedFS) Open(name string) (fs.File, error) {
 	f, err := m.FS.Open(name)
@@ -79,8 +84,35 @@ func (m mappedFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	b = typeWord.ReplaceAllFunc(b, func(w []byte) []byte { return []byte(sqliteTypes[string(w)]) })
+	b = dialectBlocks(b, m.postgres)
+	if !m.postgres {
+		b = typeWord.ReplaceAllFunc(b, func(w []byte) []byte { return []byte(sqliteTypes[string(w)]) })
+	}
 	return &memFile{Reader: bytes.NewReader(b), info: memInfo{st, int64(len(b))}}, nil
+}
+
+// dialectBlocks drops the lines of the other dialect's blocks.
+func dialectBlocks(b []byte, postgres bool) []byte {
+	if !bytes.Contains(b, []byte("-- +kefu ")) {
+		return b
+	}
+	other := "-- +kefu postgres"
+	if postgres {
+		other = "-- +kefu sqlite"
+	}
+	var out bytes.Buffer
+	skip := false
+	for _, l := range bytes.SplitAfter(b, []byte("\n")) {
+		switch t := string(bytes.TrimSpace(l)); {
+		case t == other:
+			skip = true
+		case strings.HasPrefix(t, "-- +kefu "):
+			skip = false
+		case !skip:
+			out.Write(l)
+		}
+	}
+	return out.Bytes()
 }
 
 // ReadDir lists the directory of the underlying tree.
