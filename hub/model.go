@@ -299,6 +299,10 @@ type Visitor struct {
 	Keyword string `json:"keyword,omitempty"`
 	// Page is the page the chat was opened on.
 	Page string `json:"page,omitempty"`
+	// Engine is the search engine the visitor came from (百度, Google …).
+	Engine string `json:"engine,omitempty"`
+	// Device is desktop, mobile or tablet (from the browser's user agent).
+	Device string `json:"device,omitempty"`
 	// Agent asks for one agent (a direct link): id, employee number or email.
 	Agent string `json:"agent,omitempty"`
 }

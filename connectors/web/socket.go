@@ -237,6 +237,7 @@ func (c *Connector) hello(ctx context.Context, v *visitorConn, r *http.Request) 
 	// Routing sees where this visit came from (its first page's referrer).
 	v.visit.IP, v.visit.Region, v.visit.Referrer = v.ip, arrived.Region, arrived.Referrer
 	v.visit.Keyword, v.visit.Page = arrived.Keyword, arrived.PageURL
+	v.visit.Engine, v.visit.Device = arrived.Engine, visitors.Device(r.UserAgent())
 	v.online = c.hub.available(ctx, ch)
 	return &f, true
 }

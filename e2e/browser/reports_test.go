@@ -9,7 +9,8 @@ import (
 
 // TestUIReports: two customers write, the agent answers both; the console's
 // reports show them in the tiles (with definitions), the chart, the
-// heatmap and the agent table, download CSV, say when a period is empty,
+// heatmap, the agent table, the agent's attendance (考勤) and where the
+// conversations came from, download CSV and XLSX, say when a period is empty,
 // and fit a 375 px phone; a supervisor opens them from the workbench (workbench/ui/e2e/reports.mjs; screenshots).
 func TestUIReports(t *testing.T) {
 	t.Parallel()
@@ -24,8 +25,10 @@ func TestUIReports(t *testing.T) {
 	sock := li.Dial(-1)
 	ch := adm.NewAPIChannel(kit.NewCallbackServer(t).URL, nil)
 	for _, c := range []string{"cust-a", "cust-b"} {
+		// both came from a search result, one on a phone's browser page
 		if st, b := ch.Post(t, h.Base, map[string]any{"id": "m-" + c, "type": "text", "text": "你好",
-			"contact": map[string]any{"id": c}}); st != 200 {
+			"contact": map[string]any{"id": c}, "visitor": map[string]any{"referrer": "https://www.baidu.com/s?wd=客服",
+				"keyword": "客服", "page": "https://shop.test/" + c, "region": "浙江 杭州"}}); st != 200 {
 			t.Fatalf("post: %d %s", st, b)
 		}
 		ev := sock.WaitFor("conversation.assigned", 15*time.Second, nil)

@@ -52,7 +52,9 @@ func TestReports(t *testing.T) {
 		sock := li.Dial(-1)
 		ch := adm.NewAPIChannel(kit.NewCallbackServer(t).URL, map[string]any{"default_group_id": grp})
 		if st, b := ch.Post(t, h.Base, map[string]any{"id": "r1", "type": "text", "text": "发票怎么开？",
-			"contact": map[string]any{"id": "cust-1", "name": "王先生"}}); st != 200 {
+			"contact": map[string]any{"id": "cust-1", "name": "王先生"},
+			"visitor": map[string]any{"referrer": "https://www.example.org/post", "keyword": "发票", "region": "上海",
+				"page": "https://shop.test/help?from=ad"}}); st != 200 {
 			t.Fatalf("post: %d %s", st, b)
 		}
 		ev := sock.WaitFor("conversation.assigned", 15*time.Second, nil)
@@ -118,7 +120,42 @@ func TestReports(t *testing.T) {
 			t.Errorf("CSV %q: %v", r.Body, err)
 		}
 
+		// where it came from (the API channel's visitor)
+		var src struct{ Rows []reportRow }
+		adm.Must(200, "GET", "/api/v1/reports/volume?by=source", nil).JSON(t, &src)
+		if len(src.Rows) != 1 || src.Rows[0].Key != "example.org" || src.Rows[0].Conversations != 1 {
+			t.Errorf("by source %+v", src.Rows)
+		}
+		adm.Must(200, "GET", "/api/v1/reports/volume?by=landing", nil).JSON(t, &src)
+		if len(src.Rows) != 1 || src.Rows[0].Key != "https://shop.test/help" {
+			t.Errorf("by landing page %+v", src.Rows)
+		}
+		// attendance: li has been online since the start
+		var att struct {
+			Days []struct {
+				AgentID       string  `json:"agent_id"`
+				Name          string  `json:"name"`
+				Date          string  `json:"date"`
+				OnlineSeconds int64   `json:"online_seconds"`
+				FirstOnline   *string `json:"first_online"`
+				LastOffline   *string `json:"last_offline"`
+			}
+		}
+		deadline = time.Now().Add(10 * time.Second)
+		for len(att.Days) == 0 && time.Now().Before(deadline) {
+			adm.Must(200, "GET", "/api/v1/reports/attendance?agent="+liID, nil).JSON(t, &att)
+		}
+		if len(att.Days) != 1 || att.Days[0].Date != today || att.Days[0].Name == "" ||
+			att.Days[0].FirstOnline == nil || att.Days[0].LastOffline != nil {
+			t.Errorf("attendance %+v", att.Days)
+		}
+		x := adm.Must(200, "GET", "/api/v1/reports/agents?format=xlsx", nil)
+		if !bytes.HasPrefix(x.Body, []byte("PK")) || !bytes.Contains(x.Body, []byte("xl/worksheets/")) {
+			t.Errorf("XLSX download: %q", x.Body[:min(len(x.Body), 16)])
+		}
+
 		li.Must(403, "GET", "/api/v1/reports/summary", nil)
+		li.Must(403, "GET", "/api/v1/reports/attendance", nil)
 		adm.Must(400, "GET", "/api/v1/reports/summary?from=2026-13-01", nil)
 		adm.Must(400, "GET", "/api/v1/reports/volume?by=minute", nil)
 	})

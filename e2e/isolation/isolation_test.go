@@ -266,9 +266,10 @@ func isoRoutes() map[string]isoRoute {
 		"GET /api/v1/audit/export": {access: accAdmin, queries: auditQueries},
 		// Reports (issue 16): filters naming B's channel, group or agent show
 		// A nothing of B (admins and supervisors).
-		"GET /api/v1/reports/summary": {access: accAdmin, queries: reportQueries},
-		"GET /api/v1/reports/volume":  {access: accAdmin, queries: reportQueries},
-		"GET /api/v1/reports/agents":  {access: accAdmin, queries: reportQueries},
+		"GET /api/v1/reports/summary":    {access: accAdmin, queries: reportQueries},
+		"GET /api/v1/reports/volume":     {access: accAdmin, queries: reportQueries},
+		"GET /api/v1/reports/agents":     {access: accAdmin, queries: reportQueries},
+		"GET /api/v1/reports/attendance": {access: accAdmin, queries: reportQueries},
 		"GET /api/v1/ratings": {access: accAdmin, queries: func(own, other *isoTenant) []string {
 			return []string{"", "bad=1", "agent_id=" + other.agentID, "channel_id=" + other.ch.ID, "format=csv"}
 		}},
@@ -418,9 +419,10 @@ func isoRoutes() map[string]isoRoute {
 func reportQueries(own, other *isoTenant) []string {
 	var qs []string
 	for _, f := range []string{"channel=" + other.ch.ID, "agent=" + other.agentID, "group=" + other.group} {
-		for _, by := range []string{"day", "channel", "agent", "heatmap"} {
+		for _, by := range []string{"day", "channel", "agent", "heatmap", "source", "device"} {
 			qs = append(qs, f+"&by="+by, f+"&by="+by+"&format=csv")
 		}
+		qs = append(qs, f+"&format=xlsx")
 	}
 	return qs
 }

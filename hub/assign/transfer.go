@@ -254,7 +254,7 @@ func (h *Handoffs) Start(ctx context.Context, a *hub.Agent, ch *hub.Channel, con
 		if err != nil {
 			return err
 		}
-		cv, isNew, err := h.r.convs.Open(ctx, tx, ch, ct, "")
+		cv, isNew, err := h.r.convs.Open(ctx, tx, ch, ct, "", nil)
 		if err != nil {
 			return err
 		}

@@ -39,8 +39,11 @@ func (s *Store) ActiveOf(ctx context.Context, tx *store.Tx, channelID string, co
 // Open finds the contact's active conversation on the channel and locks
 // it, or opens one (queued, for routing after commit) in the group named
 // (else the channel's default). The partial unique index decides when two
-// processes open one at once. It reports whether it opened one.
-func (s *Store) Open(ctx context.Context, tx *store.Tx, ch *hub.Channel, c *hub.Contact, group string) (*hub.Conversation, bool, error) {
+// processes open one at once. It reports whether it opened one. The
+// visitor, when the channel knows one, rides on the conversation.created
+// event (the reports count where conversations came from).
+func (s *Store) Open(ctx context.Context, tx *store.Tx, ch *hub.Channel, c *hub.Contact, group string,
+	visit *hub.Visitor) (*hub.Conversation, bool, error) {
 	// The insert comes first (one statement for a new conversation); the
 	// partial unique key turns it into nothing when one is active, which is
 	// then read, locked.
@@ -70,7 +73,12 @@ func (s *Store) Open(ctx context.Context, tx *store.Tx, ch *hub.Channel, c *hub.
 		return &convs[0], false, nil
 	}
 	conv.Contact = c
-	emit(tx, &conv, hub.EvConversationCreated, "", map[string]any{"conversation": conv})
+	p := map[string]any{"conversation": conv}
+	if v := visit; v != nil {
+		p["visitor"] = hub.Visitor{IP: hub.Clean(v.IP), Region: hub.Clean(v.Region), Referrer: hub.Clean(v.Referrer),
+			Keyword: hub.Clean(v.Keyword), Page: hub.Clean(v.Page), Engine: hub.Clean(v.Engine), Device: hub.Clean(v.Device)}
+	}
+	emit(tx, &conv, hub.EvConversationCreated, "", p)
 	return &conv, true, nil
 }
 

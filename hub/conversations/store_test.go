@@ -138,7 +138,7 @@ func (x *fx) open(t *testing.T, ch *hub.Channel, contact, group string) (*hub.Co
 	err := x.K.Write(context.Background(), func(tx *store.Tx) error {
 		ct, err := x.Contacts.Upsert(context.Background(), tx, ch, hub.ContactInfo{ExternalID: contact})
 		if err == nil {
-			c, opened, err = x.s.Open(context.Background(), tx, ch, ct, group)
+			c, opened, err = x.s.Open(context.Background(), tx, ch, ct, group, nil)
 		}
 		return err
 	})

@@ -294,13 +294,14 @@ func (s *Inbox) contact(ctx context.Context, tx *store.Tx, k *known, ch *hub.Cha
 
 // conversation is the contact's active conversation: known (locked by the
 // batch's read), or found or opened.
-func (s *Inbox) conversation(ctx context.Context, tx *store.Tx, k *known, ch *hub.Channel, c *hub.Contact, group string) (*hub.Conversation, bool, error) {
+func (s *Inbox) conversation(ctx context.Context, tx *store.Tx, k *known, ch *hub.Channel, c *hub.Contact, group string,
+	visit *hub.Visitor) (*hub.Conversation, bool, error) {
 	if conv := k.convs[ch.ID][c.ID]; conv != nil && conv.Status != hub.ConvClosed {
 		isNew := k.opened[conv.ID]
 		delete(k.opened, conv.ID)
 		return conv, isNew, nil
 	}
-	conv, isNew, err := s.convs.Open(ctx, tx, ch, c, group)
+	conv, isNew, err := s.convs.Open(ctx, tx, ch, c, group, visit)
 	if err != nil {
 		return nil, false, err
 	}
@@ -378,7 +379,7 @@ func (s *Inbox) ingestOne(ctx context.Context, tx *store.Tx, k *known, in *hub.I
 		return Result{}, nil, err
 	}
 	in.Text = s.autos.Mask(ctx, ch, in.Text) // sensitive data never reaches the store
-	conv, isNew, err := s.conversation(ctx, tx, k, ch, contact, in.Group)
+	conv, isNew, err := s.conversation(ctx, tx, k, ch, contact, in.Group, in.Visitor)
 	if err != nil {
 		return Result{}, nil, err
 	}

@@ -128,13 +128,20 @@ func (s *Store) applyEvents(ctx context.Context, tx *store.Tx, tenantID string, 
 		return err
 	}
 	var facts []Fact
+	opened := map[int64][]originRow{} // the visitors of the openings, by event
 	for i := range evs {
 		e := &evs[i]
 		if e.ConversationID == "" {
 			continue
 		}
-		facts = append(facts, derive(e, states[e.ConversationID])...)
+		st := states[e.ConversationID]
+		fs := derive(e, st)
+		if e.Type == hub.EvConversationCreated && len(fs) > 0 {
+			opened[e.ID] = originsOf(visitorOf(e), st.CreatedAt, st)
+		}
+		facts = append(facts, fs...)
 	}
+	origins := map[originRow]int64{}
 	cells := map[cell]*Counts{}
 	for start := 0; start < len(facts); start += 200 {
 		part := facts[start:min(start+200, len(facts))]
@@ -148,9 +155,20 @@ func (s *Store) applyEvents(ctx context.Context, tx *store.Tx, tenantID string, 
 				continue // applied before: the rollup has it
 			}
 			addTo(cells, cell{hour: hourOf(f.At), channel: f.ChannelID, group: f.GroupID, agentID: f.AgentID}, f.counts())
+			if f.Kind == KindOpened {
+				for _, o := range opened[f.EventID] {
+					origins[o]++
+				}
+			}
 		}
 	}
 	if err := saveStates(ctx, tx, states); err != nil {
+		return err
+	}
+	if err := addOrigins(ctx, tx, tenantID, origins); err != nil {
+		return err
+	}
+	if err := applyStatuses(ctx, tx, tenantID, evs); err != nil {
 		return err
 	}
 	return addRollup(ctx, tx, tenantID, cells)
@@ -218,7 +236,7 @@ func loadStates(ctx context.Context, tx *store.Tx, evs []hub.Event) (map[string]
 	for start := 0; start < len(ids); start += 500 {
 		var rows []convState
 		q := `SELECT conversation_id, tenant_id, channel_id, group_id, created_at, queued, assigned, answered, closed,
-			robot_at FROM report_conversations WHERE conversation_id IN (?)`
+			robot_at, handed FROM report_conversations WHERE conversation_id IN (?)`
 		if err := tx.SelectIn(ctx, &rows, q, ids[start:min(start+500, len(ids))]); err != nil {
 			return nil, fmt.Errorf("report conversations: %w", err)
 		}
@@ -243,14 +261,14 @@ func saveStates(ctx context.Context, tx *store.Tx, states map[string]*convState)
 		rows := make([]string, len(part))
 		args := make([]any, 0, 10*len(part))
 		for i, st := range part {
-			rows[i] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+			rows[i] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 			args = append(args, st.ConversationID, st.TenantID, st.ChannelID, st.GroupID, st.CreatedAt.UTC(),
-				bit(st.Queued), bit(st.Assigned), bit(st.Answered), bit(st.Closed), utcOrNil(st.RobotAt))
+				bit(st.Queued), bit(st.Assigned), bit(st.Answered), bit(st.Closed), utcOrNil(st.RobotAt), bit(st.Handed))
 		}
 		q := `INSERT INTO report_conversations (conversation_id, tenant_id, channel_id, group_id, created_at, queued,
-			assigned, answered, closed, robot_at) VALUES ` + strings.Join(rows, ", ") + `
+			assigned, answered, closed, robot_at, handed) VALUES ` + strings.Join(rows, ", ") + `
 			ON CONFLICT (conversation_id) DO UPDATE SET queued = excluded.queued, assigned = excluded.assigned,
-			answered = excluded.answered, closed = excluded.closed, robot_at = excluded.robot_at`
+			answered = excluded.answered, closed = excluded.closed, robot_at = excluded.robot_at, handed = excluded.handed`
 		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
 			return fmt.Errorf("save report conversations: %w", err)
 		}

@@ -23,6 +23,9 @@ const (
 	KindTransfer      Kind = "transfer"
 	KindTicket        Kind = "ticket"
 	KindQueueWait     Kind = "queue_wait"
+	KindRobotTook     Kind = "robot_conversation"
+	KindRobotResolved Kind = "robot_resolved"
+	KindRobotHandover Kind = "robot_handover"
 )
 
 // Fact is one thing that happened, as reports count it: At is the time it
@@ -69,6 +72,12 @@ func (f *Fact) counts() Counts {
 		c.Tickets = 1
 	case KindQueueWait:
 		c.Waited, c.WaitSeconds = 1, f.Value
+	case KindRobotTook:
+		c.RobotConversations = 1
+	case KindRobotResolved:
+		c.RobotResolved = 1
+	case KindRobotHandover:
+		c.RobotHandovers = 1
 	}
 	return c
 }
@@ -87,7 +96,10 @@ type convState struct {
 	Closed         bool      `db:"closed"`
 	// RobotAt is when the robot last spoke before an agent took the
 	// conversation: its hand-off, where waits and first responses start.
-	RobotAt      *time.Time `db:"robot_at"`
+	RobotAt *time.Time `db:"robot_at"`
+	// Handed is set once the conversation went to people: queued, taken
+	// by an agent or made a ticket.
+	Handed       bool `db:"handed"`
 	known, dirty bool
 }
 
@@ -123,9 +135,10 @@ func derive(e *hub.Event, st *convState) []Fact {
 		return []Fact{fact(KindOpened, st.CreatedAt, "", 0)}
 	case hub.EvConversationQueued:
 		st.Queued, st.dirty = true, true
+		return handed(st, fact)
 	case hub.EvConversationAssigned:
 		agent := assignee(p.Conversation, e)
-		out := []Fact{fact(KindTaken, at, agent, 0)}
+		out := append(handed(st, fact), fact(KindTaken, at, agent, 0))
 		if !st.Assigned {
 			st.Assigned, st.dirty = true, true
 			out = append(out, fact(KindQueueWait, st.CreatedAt, agent, seconds(at.Sub(st.start()))))
@@ -134,15 +147,32 @@ func derive(e *hub.Event, st *convState) []Fact {
 	case hub.EvConversationTransferred:
 		return []Fact{fact(KindTransfer, at, e.AgentID, 0)}
 	case hub.EvConversationOffline:
-		return []Fact{fact(KindTicket, at, "", 0)}
+		return append(handed(st, fact), fact(KindTicket, at, "", 0))
 	case hub.EvConversationRated:
 		return []Fact{fact(KindRated, at, e.AgentID, int64(p.Score))}
 	case hub.EvConversationClosed:
-		return closedFacts(st, fact(KindResolved, at, e.AgentID, seconds(at.Sub(st.CreatedAt))))
+		out := closedFacts(st, fact(KindResolved, at, e.AgentID, seconds(at.Sub(st.CreatedAt))))
+		if len(out) > 0 && st.RobotAt != nil && !st.Handed {
+			out = append(out, fact(KindRobotResolved, st.CreatedAt, "", 0))
+		}
+		return out
 	case hub.EvMessageCreated:
 		return messageFacts(p.Message, st, at, e.AgentID, fact)
 	}
 	return nil
+}
+
+// handed marks the conversation as gone to people; the first time, when
+// the robot had answered it, that is the robot's hand-over.
+func handed(st *convState, fact func(Kind, time.Time, string, int64) Fact) []Fact {
+	if st.Handed {
+		return nil
+	}
+	st.Handed, st.dirty = true, true
+	if st.RobotAt == nil {
+		return nil
+	}
+	return []Fact{fact(KindRobotHandover, st.CreatedAt, "", 0)}
 }
 
 // start is when a human's turn began: the robot's hand-off, else the
@@ -176,8 +206,13 @@ func messageFacts(m *hub.Message, st *convState, at time.Time, assignee string,
 	case m.Direction == hub.DirectionIn:
 		return []Fact{fact(KindMessageIn, at, assignee, 0)}
 	case m.Direction == hub.DirectionOut && m.SenderType == hub.SenderRobot:
-		if !st.Assigned && !st.Answered {
-			st.RobotAt, st.dirty = &at, true
+		if st.Assigned || st.Answered {
+			return nil
+		}
+		first := st.RobotAt == nil && !st.Handed
+		st.RobotAt, st.dirty = &at, true
+		if first {
+			return []Fact{fact(KindRobotTook, st.CreatedAt, "", 0)}
 		}
 		return nil
 	case m.Direction != hub.DirectionOut || m.SenderType != hub.SenderAgent:

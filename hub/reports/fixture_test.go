@@ -38,6 +38,7 @@ var convs = map[string]conv{
 	"c4": {"chB", "", "2026-12-01 16:10:00"},
 	"c5": {"chA", "gS", "2026-11-30 15:59:59"},
 	"c6": {"chA", "gS", "2026-12-03 02:00:00"}, // the robot answers first
+	"c7": {"chA", "gS", "2026-12-03 03:00:00"}, // the robot answers alone
 	"c9": {"chA", "gS", "2026-12-01 03:00:00"}, // its opening is not in the log
 }
 
@@ -57,7 +58,9 @@ var history = []step{
 	{"2026-11-30 16:05:00", hub.EvConversationClosed, "c5", "a1", nil},
 	{"2026-11-30 16:06:00", hub.EvConversationRated, "c5", "a1", map[string]any{"score": 4}},
 
-	{"2026-12-01 01:00:00", hub.EvConversationCreated, "c1", "", nil},
+	{"2026-12-01 01:00:00", hub.EvConversationCreated, "c1", "", visitor(map[string]any{"engine": "baidu",
+		"keyword": "在线客服", "referrer": "https://www.baidu.com/s?wd=x", "page": "https://shop.example.com/pricing?utm=1",
+		"region": "广东 深圳", "device": "mobile"})},
 	{"2026-12-01 01:00:00", hub.EvMessageCreated, "c1", "", in()},
 	{"2026-12-01 01:00:00", hub.EvConversationQueued, "c1", "", nil},
 	{"2026-12-01 01:00:30", hub.EvConversationAssigned, "c1", "a1", nil},
@@ -67,7 +70,9 @@ var history = []step{
 	{"2026-12-01 01:10:00", hub.EvConversationClosed, "c1", "a1", nil},
 	{"2026-12-01 01:11:00", hub.EvConversationRated, "c1", "a1", map[string]any{"score": 5}},
 
-	{"2026-12-01 01:20:00", hub.EvConversationCreated, "c2", "", nil},
+	{"2026-12-01 01:20:00", hub.EvConversationCreated, "c2", "", visitor(map[string]any{
+		"referrer": "https://www.example.org/blog/post", "page": "https://shop.example.com/", "region": "北京",
+		"device": "desktop"})},
 	{"2026-12-01 01:20:00", hub.EvMessageCreated, "c2", "", in()},
 	{"2026-12-01 01:20:01", hub.EvMessageCreated, "c2", "", msg("out", "system", "")},
 	{"2026-12-01 01:20:01", hub.EvConversationQueued, "c2", "", nil},
@@ -80,7 +85,8 @@ var history = []step{
 	{"2026-12-01 02:00:00", hub.EvConversationClosed, "c2", "a1", nil},
 	{"2026-12-01 02:05:00", hub.EvConversationRated, "c2", "a1", map[string]any{"score": 3}},
 
-	{"2026-12-01 14:30:00", hub.EvConversationCreated, "c3", "", nil},
+	{"2026-12-01 14:30:00", hub.EvConversationCreated, "c3", "", visitor(map[string]any{
+		"page": "https://shop.example.com/", "device": "desktop"})},
 	{"2026-12-01 14:30:00", hub.EvMessageCreated, "c3", "", in()},
 	{"2026-12-01 14:30:00", hub.EvConversationQueued, "c3", "", nil},
 	{"2026-12-01 14:35:00", hub.EvConversationClosed, "c3", "", nil},
@@ -98,7 +104,16 @@ var history = []step{
 	{"2026-12-03 02:01:32", hub.EvConversationAssigned, "c6", "a2", nil},
 	{"2026-12-03 02:02:02", hub.EvMessageCreated, "c6", "a2", msg("out", "agent", "a2")},
 	{"2026-12-03 02:10:00", hub.EvConversationClosed, "c6", "a2", nil},
+
+	{"2026-12-03 03:00:00", hub.EvConversationCreated, "c7", "", nil},
+	{"2026-12-03 03:00:00", hub.EvMessageCreated, "c7", "", in()},
+	{"2026-12-03 03:00:02", hub.EvMessageCreated, "c7", "", msg("out", "robot", "")}, // the answer was enough
+	{"2026-12-03 03:05:00", hub.EvConversationClosed, "c7", "", nil},
 }
+
+// visitor is where a web visitor came from, as conversation.created
+// carries it.
+func visitor(v map[string]any) map[string]any { return map[string]any{"visitor": v} }
 
 func utc(s string) time.Time {
 	t, err := time.Parse("2006-01-02 15:04:05", s)
@@ -113,7 +128,10 @@ func emit(t testing.TB, k *store.Store, clk *clock, steps []step) {
 	t.Helper()
 	for _, s := range steps {
 		clk.t = utc(s.at)
-		c := convs[s.conv]
+		c, ok := convs[s.conv]
+		if !ok {
+			c.created = s.at // an agent's status: about no conversation
+		}
 		conversation := map[string]any{"id": s.conv, "channel_id": c.channel, "created_at": utc(c.created),
 			"group_id": nil, "assignee_id": nil}
 		if c.group != "" {
@@ -123,8 +141,11 @@ func emit(t testing.TB, k *store.Store, clk *clock, steps []step) {
 			conversation["assignee_id"] = s.agent
 		}
 		p := map[string]any{"conversation": conversation}
-		if s.typ == hub.EvMessageCreated || s.typ == hub.EvConversationRated {
+		switch s.typ {
+		case hub.EvMessageCreated, hub.EvConversationRated:
 			p = map[string]any{"conversation_id": s.conv}
+		case hub.EvAgentStatus:
+			p = map[string]any{"agent_id": s.agent}
 		}
 		for key, v := range s.data {
 			p[key] = v

@@ -13,7 +13,13 @@
 //   - resolution time: closed − opened, counted when closed;
 //   - 接通率 (answer rate): conversations an agent replied to ÷ conversations
 //     opened, both counted in the hour the conversation opened;
-//   - 满意率 (satisfaction rate): ratings of 4 or 5 (满意, 非常满意) ÷ ratings.
+//   - 满意率 (satisfaction rate): ratings of 4 or 5 (满意, 非常满意) ÷ ratings;
+//   - robot resolution rate: conversations the robot answered first and
+//     that closed without going to people ÷ those the robot answered first.
+//
+// Attendance (考勤) comes from the agents' status events, apart from the
+// conversation facts (attendance.go); where conversations came from (source,
+// region, device) from their openings (origins.go).
 package reports
 
 import (
@@ -87,17 +93,25 @@ type Counts struct {
 	// opened).
 	Waited      int64 `db:"waited" json:"waited"`
 	WaitSeconds int64 `db:"wait_seconds" json:"wait_seconds"`
+	// RobotConversations are conversations the robot answered before any
+	// agent; RobotResolved of them closed without ever going to people,
+	// RobotHandovers went to people (queued, taken or a ticket). All three
+	// count at the hour the conversation opened.
+	RobotConversations int64 `db:"robot_conversations" json:"robot_conversations"`
+	RobotResolved      int64 `db:"robot_resolved" json:"robot_resolved"`
+	RobotHandovers     int64 `db:"robot_handovers" json:"robot_handovers"`
 }
 
 // countCols are the rollup's count columns, in Counts' order.
 var countCols = []string{"conversations", "taken", "answered", "first_response_seconds", "resolved",
 	"resolution_seconds", "messages_in", "messages_out", "rated", "satisfied", "abandoned", "transfers", "tickets",
-	"waited", "wait_seconds"}
+	"waited", "wait_seconds", "robot_conversations", "robot_resolved", "robot_handovers"}
 
 func (c *Counts) fields() []*int64 {
 	return []*int64{&c.Conversations, &c.Taken, &c.Answered, &c.FirstResponseSeconds, &c.Resolved,
 		&c.ResolutionSeconds, &c.MessagesIn, &c.MessagesOut, &c.Rated, &c.Satisfied, &c.Abandoned,
-		&c.Transfers, &c.Tickets, &c.Waited, &c.WaitSeconds}
+		&c.Transfers, &c.Tickets, &c.Waited, &c.WaitSeconds, &c.RobotConversations, &c.RobotResolved,
+		&c.RobotHandovers}
 }
 
 // Add adds o to c.
@@ -123,6 +137,8 @@ type Figures struct {
 	// QueueWaitAvg is the mean wait from opening to the first agent, in
 	// seconds.
 	QueueWaitAvg *float64 `json:"queue_wait_seconds_avg"`
+	// RobotResolutionRate is RobotResolved ÷ RobotConversations.
+	RobotResolutionRate *float64 `json:"robot_resolution_rate"`
 }
 
 // Derive computes the figures of c.
@@ -130,7 +146,7 @@ func Derive(c Counts) Figures {
 	return Figures{Counts: c, AnswerRate: ratio(c.Answered, c.Conversations),
 		FirstResponseAvg: ratio(c.FirstResponseSeconds, c.Answered),
 		ResolutionAvg:    ratio(c.ResolutionSeconds, c.Resolved), SatisfactionRate: ratio(c.Satisfied, c.Rated),
-		QueueWaitAvg: ratio(c.WaitSeconds, c.Waited)}
+		QueueWaitAvg: ratio(c.WaitSeconds, c.Waited), RobotResolutionRate: ratio(c.RobotResolved, c.RobotConversations)}
 }
 
 func ratio(a, b int64) *float64 {

@@ -39,9 +39,12 @@ var (
 	wantDec2 = reports.Counts{Conversations: 1, MessagesIn: 1, Tickets: 1}
 	// 2026-12-03: the robot answered c6, then handed it over at 10:01:02;
 	// a2 took it 30 s later and replied 60 s after the hand-off (not 122 s
-	// after the opening); closed 600 s after the opening.
-	wantDec3 = reports.Counts{Conversations: 1, Taken: 1, Answered: 1, FirstResponseSeconds: 60, Resolved: 1,
-		ResolutionSeconds: 600, MessagesIn: 2, MessagesOut: 1, Waited: 1, WaitSeconds: 30}
+	// after the opening); closed 600 s after the opening. The robot also
+	// answered c7, which closed 300 s after opening without people: the
+	// robot took 2, resolved 1 alone, handed 1 over.
+	wantDec3 = reports.Counts{Conversations: 2, Taken: 1, Answered: 1, FirstResponseSeconds: 60, Resolved: 2,
+		ResolutionSeconds: 900, MessagesIn: 3, MessagesOut: 1, Waited: 1, WaitSeconds: 30, RobotConversations: 2,
+		RobotResolved: 1, RobotHandovers: 1}
 )
 
 func each(t *testing.T, f func(t *testing.T, d storetest.Dialect, clk *clock)) {
@@ -98,6 +101,9 @@ func TestFixtureFigures(t *testing.T) {
 		if *f.AnswerRate != 2.0/3 || *f.FirstResponseAvg != 345 || *f.ResolutionAvg != 900.25 ||
 			*f.SatisfactionRate != 2.0/3 || *f.QueueWaitAvg != 165 {
 			t.Errorf("derived %v %v %v %v", *f.AnswerRate, *f.FirstResponseAvg, *f.ResolutionAvg, *f.SatisfactionRate)
+		}
+		if r := reports.Derive(wantDec3).RobotResolutionRate; r == nil || *r != 0.5 {
+			t.Errorf("robot resolution rate %v, want 1/2", r)
 		}
 		if reports.Derive(wantNov30).SatisfactionRate != nil {
 			t.Error("a satisfaction rate without ratings")

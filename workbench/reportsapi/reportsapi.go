@@ -1,7 +1,8 @@
 // Package reportsapi is the HTTP side of the reports (报表): the summary
 // of a period with the previous one beside it, volume by day, hour,
 // weekday, channel, group or agent (and the hour × weekday heatmap), and
-// the agents' figures — each as JSON or CSV (format=csv), over local dates
+// the agents' figures and attendance (考勤), conversations by source,
+// region and device — each as JSON, CSV or XLSX (format=csv|xlsx), over local dates
 // of the tenant's time zone, for admins and supervisors. hub/reports keeps
 // the figures.
 package reportsapi
@@ -19,6 +20,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/qa"
 	"github.com/kefu-hub/kefu/hub/reports"
+	"github.com/kefu-hub/kefu/hub/sheet"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
@@ -46,6 +48,7 @@ func (a API) Mount(sup gin.IRoutes) {
 	sup.GET("/reports/summary", a.summary)
 	sup.GET("/reports/volume", a.volume)
 	sup.GET("/reports/agents", a.agents)
+	sup.GET("/reports/attendance", a.attendance)
 }
 
 // query is what every report route reads from its query string.
@@ -54,7 +57,8 @@ type query struct {
 	loc      *time.Location
 	period   reports.Period
 	filter   reports.Filter
-	csv      bool
+	// format is the download asked for (format=csv or xlsx); "" for JSON
+	format sheet.Format
 }
 
 // defaultDays is the span of a report without from and to: the last week,
@@ -81,10 +85,12 @@ func (a API) query(g *gin.Context) (query, error) {
 	if err != nil {
 		return query{}, hub.Invalid("%s", err.Error())
 	}
-	q := query{tenantID: tenantID, loc: loc, period: p, csv: g.Query("format") == "csv",
+	q := query{tenantID: tenantID, loc: loc, period: p,
 		filter: reports.Filter{ChannelID: g.Query("channel"), GroupID: g.Query("group"), AgentID: g.Query("agent")}}
-	if f := g.Query("format"); f != "" && f != "csv" && f != "json" {
-		return q, hub.Invalid("format must be json or csv")
+	if f := g.Query("format"); f != "" && f != "json" {
+		if q.format, err = sheet.ParseFormat(f); err != nil {
+			return q, hub.Invalid("format must be json, csv or xlsx")
+		}
 	}
 	return q, nil
 }
@@ -132,8 +138,8 @@ func (a API) summary(g *gin.Context) {
 		}
 		*pf.dst = periodFigures{span: spanOf(pf.p), Figures: reports.Derive(c)}
 	}
-	if q.csv {
-		writeCSV(g, "summary", q.period, summaryCSV(out))
+	if q.format != "" {
+		a.writeSheet(g, q, "summary", summaryTable(out))
 		return
 	}
 	g.JSON(http.StatusOK, out)

@@ -42,6 +42,8 @@ func (a API) volume(g *gin.Context) {
 	out := volumeOut{span: spanOf(q.period), Timezone: q.loc.String(), By: by, Rows: []row{}}
 	if d, ok := dimensions[by]; ok {
 		out.Rows, err = a.byDimension(g, q, d)
+	} else if o, ok := origins[by]; ok {
+		out.Rows, err = a.byOrigin(g, q, o)
 	} else {
 		err = a.byTime(g, q, &out)
 	}
@@ -49,8 +51,8 @@ func (a API) volume(g *gin.Context) {
 		a.respond(g, 0, nil, err)
 		return
 	}
-	if q.csv {
-		writeCSV(g, "volume-"+by, q.period, rowsCSV(by, out.Rows, out.Heatmap))
+	if q.format != "" {
+		a.writeSheet(g, q, "volume-"+by, rowsTable(by, out.Rows, out.Heatmap))
 		return
 	}
 	g.JSON(http.StatusOK, out)
@@ -77,7 +79,8 @@ func (a API) byTime(g *gin.Context, q query, out *volumeOut) error {
 	switch out.By {
 	case "day", "hour", "weekday", "heatmap":
 	default:
-		return hub.Invalid("by must be day, hour, weekday, heatmap, channel, group or agent")
+		return hub.Invalid("by must be day, hour, weekday, heatmap, channel, group, agent, source, keyword, " +
+			"referrer, landing, region or device")
 	}
 	hours, err := a.reports.Hours(g.Request.Context(), q.tenantID, q.period.Filter(q.filter))
 	if err != nil {
@@ -134,8 +137,8 @@ func (a API) agents(g *gin.Context) {
 		a.respond(g, 0, nil, err)
 		return
 	}
-	if q.csv {
-		writeCSV(g, "agents", q.period, agentsCSV(out))
+	if q.format != "" {
+		a.writeSheet(g, q, "agents", agentsTable(out))
 		return
 	}
 	g.JSON(http.StatusOK, agentsOut{span: spanOf(q.period), Timezone: q.loc.String(), Agents: out})

@@ -113,6 +113,23 @@ var browsers = []struct{ token, name string }{
 	{"Trident/", "Internet Explorer"}, {"MSIE ", "Internet Explorer"},
 }
 
+// Device is the kind of device a User-Agent names: "tablet" (iPad,
+// Android without "Mobile", a Windows tablet), "mobile" (phones) or
+// "desktop"; "" for none.
+func Device(ua string) string {
+	switch {
+	case ua == "":
+		return ""
+	case strings.Contains(ua, "iPad") || strings.Contains(ua, "Tablet") ||
+		(strings.Contains(ua, "Android") && !strings.Contains(ua, "Mobile")):
+		return "tablet"
+	case strings.Contains(ua, "Mobile") || strings.Contains(ua, "iPhone") || strings.Contains(ua, "iPod") ||
+		strings.Contains(ua, "Phone"):
+		return "mobile"
+	}
+	return "desktop"
+}
+
 // UserAgent names the browser (with major version) and OS of a User-Agent.
 func UserAgent(ua string) (browser, os string) {
 	for _, b := range browsers {

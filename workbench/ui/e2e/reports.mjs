@@ -1,7 +1,9 @@
 // Browser test of the console's reports (报表), driven by TestUIReports
 // (e2e/browser): the overview tiles with their definitions, the volume
-// chart, the heatmap and the agent table over a hub with two answered
-// conversations, a CSV download, the wallboard (大屏), and both at 375 px.
+// chart, the heatmap, the agent table, the attendance (考勤) and the
+// breakdowns by source, region and device over a hub with two answered
+// conversations, CSV and XLSX downloads, the wallboard (大屏), and both at
+// 375 px.
 //
 // env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_AGENT_NAME, KEFU_SUP_EMAIL,
 // KEFU_CHROMIUM, KEFU_SHOTS (optional).
@@ -33,6 +35,35 @@ await run('reports-', async () => {
 
   const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=csv-summary]').click()])
   check(dl.suggestedFilename().startsWith('report-summary-'), 'CSV file name: ' + dl.suggestedFilename())
+
+  // Attendance (考勤): the agent has been online since the test began.
+  const att = page.locator(`[data-test=attendance] tr[data-attendance="${process.env.KEFU_AGENT_NAME}"]`)
+  await att.waitFor()
+  const attCells = await att.locator('td').allTextContents()
+  check(attCells[5].trim() !== '—' && /^\d\d:\d\d$/.test(attCells[5].trim()), 'first online: ' + attCells.join(' | '))
+  check(attCells[6].trim() === '—', 'never went offline: ' + attCells[6])
+  check((await page.locator('[data-test=attendance] th', { hasText: '示忙时长' }).getAttribute('title')).includes('示忙'), 'the busy column explains itself')
+  await page.locator('[data-test=attendance]').scrollIntoViewIfNeeded()
+  await shot(page, 'reports-attendance')
+  await page.locator('select[name=report-format]').selectOption('xlsx')
+  const [xl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=export-attendance]').click()])
+  check(xl.suggestedFilename().startsWith('report-attendance-') && xl.suggestedFilename().endsWith('.xlsx'), 'XLSX file name: ' + xl.suggestedFilename())
+
+  // Where they came from: by source, then by device (the API's visitors
+  // name no device).
+  await page.locator('select[name=report-by]').selectOption('source')
+  const src = page.locator('[data-test=origins] tr[data-origin="baidu.com"]')
+  await src.waitFor()
+  check((await src.locator('td').nth(1).textContent()).trim() === '2', 'both from baidu.com')
+  check((await src.locator('td').nth(2).textContent()).trim() === '100.0%', 'their share')
+  await page.locator('[data-test=origins]').scrollIntoViewIfNeeded()
+  await shot(page, 'reports-sources')
+  await page.locator('select[name=report-by]').selectOption('region')
+  await page.locator('[data-test=origins] tr[data-origin="浙江 杭州"]').waitFor()
+  await page.locator('select[name=report-by]').selectOption('device')
+  check((await page.locator('[data-test=origins] tr[data-origin=""] td').first().textContent()).trim() === '（无）', 'no device named')
+  await shot(page, 'reports-devices')
+  await page.locator('select[name=report-by]').selectOption('day')
 
   // An empty period says so.
   await page.locator('input[name=report-from]').fill('2020-01-01')

@@ -21,6 +21,10 @@ export interface Figures {
   tickets: number
   waited: number
   queue_wait_seconds_avg: number | null
+  robot_conversations: number
+  robot_resolved: number
+  robot_handovers: number
+  robot_resolution_rate: number | null
 }
 export interface Summary extends Figures {
   from: string
@@ -42,6 +46,22 @@ export interface Volume {
   rows: Row[]
   heatmap?: number[][]
 }
+// AgentDay is an agent's attendance (考勤) on one local date; times are
+// the tenant's (RFC 3339 with its offset).
+export interface AgentDay {
+  agent_id: string
+  name: string
+  date: string
+  online_seconds: number
+  busy_seconds: number
+  offline_seconds: number
+  first_online: string | null
+  last_offline: string | null
+}
+// origins are the breakdowns by where conversations came from.
+export const origins = ['source', 'keyword', 'referrer', 'landing', 'region', 'device'] as const
+export type Breakdown = 'day' | 'hour' | (typeof origins)[number]
+export type SheetFormat = 'csv' | 'xlsx'
 export interface ReportFilter {
   from: string
   to: string
@@ -57,9 +77,10 @@ export const reports = {
   summary: (f: ReportFilter) => call<Summary>('GET', path('summary', f)),
   volume: (f: ReportFilter, by: string) => call<Volume>('GET', path('volume', f, { by })),
   agents: (f: ReportFilter) => call<{ agents: Row[] }>('GET', path('agents', f)),
-  // csv downloads a report as the hub writes it (UTF-8 CSV).
-  async csv(kind: string, f: ReportFilter, extra: Record<string, string> = {}): Promise<Blob> {
-    const res = await fetch('/api/v1' + path(kind, f, { ...extra, format: 'csv' }), {
+  attendance: (f: ReportFilter) => call<{ days: AgentDay[] }>('GET', path('attendance', f)),
+  // file downloads a report as the hub writes it (UTF-8 CSV or XLSX).
+  async file(kind: string, f: ReportFilter, format: SheetFormat, extra: Record<string, string> = {}): Promise<Blob> {
+    const res = await fetch('/api/v1' + path(kind, f, { ...extra, format }), {
       headers: { Authorization: 'Bearer ' + getToken() },
     })
     if (!res.ok) throw new Error(String(res.status))
@@ -105,4 +126,10 @@ export function change(cur: number | null, prev: number | null): string {
 // heat is a heatmap cell's shade (0 none … 1 the busiest cell).
 export function heat(v: number, max: number): number {
   return max > 0 ? Math.round((v / max) * 100) / 100 : 0
+}
+
+// clock is the local time of day ("09:05") of a tenant-zone timestamp, as
+// the hub wrote it; "—" for none.
+export function clock(ts: string | null): string {
+  return ts ? ts.slice(11, 16) : '—'
 }

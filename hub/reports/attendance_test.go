@@ -1,0 +1,119 @@
+package reports_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/reports"
+	"github.com/kefu-hub/kefu/hub/store/storetest"
+)
+
+func status(at, agent string, s hub.AgentStatus) step {
+	return step{at, hub.EvAgentStatus, "", agent, map[string]any{"status": s}}
+}
+
+// The agents' status changes (UTC; local Asia/Shanghai is 8 hours later):
+// a1 goes online at 23:30 local on 11-30 and stays on past midnight, is
+// busy (示忙) 09:30–09:45 on 12-01, goes offline at 18:00; a2 is online
+// 09:00–09:50, then again from 14:00 on (still online, said twice).
+var statuses = []step{
+	status("2026-11-30 15:30:00", "a1", hub.StatusOnline),
+	status("2026-12-01 01:00:00", "a2", hub.StatusOnline),
+	status("2026-12-01 01:30:00", "a1", hub.StatusBusy),
+	status("2026-12-01 01:45:00", "a1", hub.StatusOnline),
+	status("2026-12-01 01:50:00", "a2", hub.StatusOffline),
+	status("2026-12-01 06:00:00", "a2", hub.StatusOnline),
+	status("2026-12-01 07:00:00", "a2", hub.StatusOnline),
+	status("2026-12-01 10:00:00", "a1", hub.StatusOffline),
+}
+
+func local(s string) *time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04:05", s, shanghai)
+	if err != nil {
+		panic(err)
+	}
+	return &t
+}
+
+// Attendance (考勤) per agent and local date, worked out by hand.
+func TestFixtureAttendance(t *testing.T) {
+	each(t, func(t *testing.T, d storetest.Dialect, clk *clock) {
+		r := reports.New(d.Store, reports.Options{Batch: 3}) // status changes across batches
+		emit(t, d.Store, clk, statuses[:4])
+		catchUp(t, r)
+		emit(t, d.Store, clk, statuses[4:])
+		catchUp(t, r)
+		ctx := context.Background()
+		// As of 12-01 20:00 local (12:00 UTC): 12-01 has 20 hours so far.
+		got, err := r.Attendance(ctx, tenant, period(t, "2026-11-30", "2026-12-01"), "", utc("2026-12-01 12:00:00"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []reports.AgentDay{
+			// on from 23:30: 30 minutes online, the rest of the day offline
+			{AgentID: "a1", Date: "2026-11-30", OnlineSeconds: 1800, OfflineSeconds: 84600,
+				FirstOnline: local("2026-11-30 23:30:00")},
+			// 00:00–09:30 and 09:45–18:00 online (9.5 h + 8.25 h), 15 min
+			// busy, 18:00–20:00 offline; on since midnight
+			{AgentID: "a1", Date: "2026-12-01", OnlineSeconds: 63900, BusySeconds: 900, OfflineSeconds: 7200,
+				FirstOnline: local("2026-12-01 00:00:00"), LastOffline: local("2026-12-01 18:00:00")},
+			// 09:00–09:50 and 14:00–20:00 (now) online
+			{AgentID: "a2", Date: "2026-12-01", OnlineSeconds: 24600, OfflineSeconds: 47400,
+				FirstOnline: local("2026-12-01 09:00:00"), LastOffline: local("2026-12-01 09:50:00")},
+		}
+		if diff := diff(want, got); diff != "" {
+			t.Errorf("attendance (want, got):\n%s", diff)
+		}
+		// Two days later, a2's open interval fills 12-02 (one agent asked).
+		got, err = r.Attendance(ctx, tenant, period(t, "2026-12-01", "2026-12-02"), "a2", utc("2026-12-03 00:00:00"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = []reports.AgentDay{
+			{AgentID: "a2", Date: "2026-12-01", OnlineSeconds: 39000, OfflineSeconds: 47400,
+				FirstOnline: local("2026-12-01 09:00:00"), LastOffline: local("2026-12-01 09:50:00")},
+			{AgentID: "a2", Date: "2026-12-02", OnlineSeconds: 86400, FirstOnline: local("2026-12-02 00:00:00")},
+		}
+		if diff := diff(want, got); diff != "" {
+			t.Errorf("a2 (want, got):\n%s", diff)
+		}
+	})
+}
+
+// Where 2026-12-01's conversations came from: c1 from a Baidu search on
+// a phone, c2 from a blog on a desktop, c3 straight to the site (c5 and
+// c4, on the other dates, carry no visitor).
+func TestFixtureOrigins(t *testing.T) {
+	each(t, func(t *testing.T, d storetest.Dialect, clk *clock) {
+		emit(t, d.Store, clk, history)
+		r := reports.New(d.Store, reports.Options{})
+		catchUp(t, r)
+		f := period(t, "2026-11-30", "2026-12-02").Filter(reports.Filter{})
+		for o, want := range map[reports.Origin][]reports.OriginCount{
+			reports.BySource:   {{"baidu", 1}, {"direct", 1}, {"example.org", 1}},
+			reports.ByKeyword:  {{"", 2}, {"在线客服", 1}},
+			reports.ByReferrer: {{"", 1}, {"baidu.com", 1}, {"example.org", 1}},
+			reports.ByLanding:  {{"https://shop.example.com/", 2}, {"https://shop.example.com/pricing", 1}},
+			reports.ByRegion:   {{"", 1}, {"北京", 1}, {"广东 深圳", 1}},
+			reports.ByDevice:   {{"desktop", 2}, {"mobile", 1}},
+		} {
+			got, err := r.ByOrigin(context.Background(), tenant, f, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := diff(want, got); diff != "" {
+				t.Errorf("by %s (want, got):\n%s", o, diff)
+			}
+		}
+		f.ChannelID = "chB" // c3 alone
+		got, err := r.ByOrigin(context.Background(), tenant, f, reports.ByDevice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := diff([]reports.OriginCount{{"desktop", 1}}, got); diff != "" {
+			t.Errorf("chB by device (want, got):\n%s", diff)
+		}
+	})
+}

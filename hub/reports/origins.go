@@ -1,0 +1,162 @@
+package reports
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// Origin is a breakdown of conversations by where their visitor came from
+// (the web widget and the developer API say it; other channels do not).
+type Origin string
+
+// The origins a conversation's opening records (report_origins).
+const (
+	// BySource is the search engine (百度, Google …), else the referring
+	// site's host, else "direct".
+	BySource Origin = "source"
+	// ByKeyword is the search keyword ("" without one).
+	ByKeyword Origin = "keyword"
+	// ByReferrer is the referring page's host ("" for none).
+	ByReferrer Origin = "referrer"
+	// ByLanding is the page the chat was opened on, without its query.
+	ByLanding Origin = "landing"
+	// ByRegion is the visitor's region from their IP.
+	ByRegion Origin = "region"
+	// ByDevice is desktop, mobile or tablet, from the browser's user agent.
+	ByDevice Origin = "device"
+)
+
+// Origins are every origin dimension, in order.
+var Origins = []Origin{BySource, ByKeyword, ByReferrer, ByLanding, ByRegion, ByDevice}
+
+// Direct is the source of a visitor who came from no other site.
+const Direct = "direct"
+
+// originKeys are the keys a visitor adds a conversation to.
+func originKeys(v *hub.Visitor) map[Origin]string {
+	host := hostOf(v.Referrer)
+	src := v.Engine
+	if src == "" {
+		src = host
+	}
+	if src == "" {
+		src = Direct
+	}
+	landing := v.Page
+	if u, err := url.Parse(v.Page); err == nil && u.Host != "" {
+		landing = u.Scheme + "://" + u.Host + u.Path
+	}
+	return map[Origin]string{BySource: src, ByKeyword: hub.Bounded(v.Keyword, 100), ByReferrer: host,
+		ByLanding: hub.Bounded(landing, 300), ByRegion: hub.Bounded(v.Region, 100), ByDevice: v.Device}
+}
+
+func hostOf(ref string) string {
+	u, err := url.Parse(ref)
+	if err != nil {
+		return ""
+	}
+	return hub.Bounded(strings.TrimPrefix(strings.ToLower(u.Hostname()), "www."), 200)
+}
+
+// originRow is one row of report_origins.
+type originRow struct {
+	dim       Origin
+	k         string
+	hour      int64
+	ch, group string
+}
+
+// addOrigins adds the openings' visitors to report_origins.
+func addOrigins(ctx context.Context, tx *store.Tx, tenantID string, rows map[originRow]int64) error {
+	keys := make([]originRow, 0, len(rows))
+	for r := range rows {
+		keys = append(keys, r)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		return fmt.Sprint(a.dim, a.hour, a.k, a.ch, a.group) < fmt.Sprint(b.dim, b.hour, b.k, b.ch, b.group)
+	})
+	for start := 0; start < len(keys); start += 100 {
+		part := keys[start:min(start+100, len(keys))]
+		vals := make([]string, len(part))
+		args := make([]any, 0, 7*len(part))
+		for i, r := range part {
+			vals[i] = "(?, ?, ?, ?, ?, ?, ?)"
+			args = append(args, tenantID, string(r.dim), r.k, r.hour, r.ch, r.group, rows[r])
+		}
+		q := `INSERT INTO report_origins (tenant_id, dim, k, hour, channel_id, group_id, conversations) VALUES ` +
+			strings.Join(vals, ", ") + ` ON CONFLICT (tenant_id, dim, hour, k, channel_id, group_id)
+			DO UPDATE SET conversations = report_origins.conversations + excluded.conversations`
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+			return fmt.Errorf("add report origins: %w", err)
+		}
+	}
+	return nil
+}
+
+// OriginCount is how many conversations opened with one key of an origin.
+type OriginCount struct {
+	Key           string `db:"k" json:"key"`
+	Conversations int64  `db:"conversations" json:"conversations"`
+}
+
+// ByOrigin counts the conversations opened in the filter's span (of its
+// channel and group; an agent filter does not apply) per key of an
+// origin, most first.
+func (s *Store) ByOrigin(ctx context.Context, tenantID string, f Filter, o Origin) ([]OriginCount, error) {
+	q := `SELECT k, CAST(COALESCE(SUM(conversations), 0) AS BIGINT) AS conversations FROM report_origins
+		WHERE tenant_id = ? AND dim = ? AND hour >= ? AND hour < ?`
+	args := []any{tenantID, string(o), f.From.Unix(), f.To.Unix()}
+	if f.ChannelID != "" {
+		q += ` AND channel_id = ?`
+		args = append(args, f.ChannelID)
+	}
+	if f.GroupID != "" {
+		q += ` AND group_id = ?`
+		args = append(args, f.GroupID)
+	}
+	q += ` GROUP BY k`
+	var out []OriginCount
+	if err := s.k.Select(ctx, &out, q, args...); err != nil {
+		return nil, fmt.Errorf("report origins: %w", err)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Conversations != out[j].Conversations {
+			return out[i].Conversations > out[j].Conversations
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out, nil
+}
+
+// originsOf are the origin rows of a conversation opened with a visitor.
+func originsOf(v *hub.Visitor, at time.Time, st *convState) []originRow {
+	if v == nil {
+		return nil
+	}
+	keys := originKeys(v)
+	out := make([]originRow, 0, len(Origins))
+	for _, o := range Origins {
+		out = append(out, originRow{dim: o, k: keys[o], hour: hourOf(at), ch: st.ChannelID, group: st.GroupID})
+	}
+	return out
+}
+
+// visitorOf is the visitor a conversation.created event carries, if any.
+func visitorOf(e *hub.Event) *hub.Visitor {
+	var p struct {
+		Visitor *hub.Visitor `json:"visitor"`
+	}
+	if json.Unmarshal(e.Payload, &p) != nil {
+		return nil
+	}
+	return p.Visitor
+}
