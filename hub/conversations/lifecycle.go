@@ -73,12 +73,7 @@ func (s *Store) Open(ctx context.Context, tx *store.Tx, ch *hub.Channel, c *hub.
 		return &convs[0], false, nil
 	}
 	conv.Contact = c
-	p := map[string]any{"conversation": conv}
-	if v := visit; v != nil {
-		p["visitor"] = hub.Visitor{IP: hub.Clean(v.IP), Region: hub.Clean(v.Region), Referrer: hub.Clean(v.Referrer),
-			Keyword: hub.Clean(v.Keyword), Page: hub.Clean(v.Page), Engine: hub.Clean(v.Engine), Device: hub.Clean(v.Device)}
-	}
-	emit(tx, &conv, hub.EvConversationCreated, "", p)
+	emit(tx, &conv, hub.EvConversationCreated, "", created(&conv, visit))
 	return &conv, true, nil
 }
 
@@ -294,6 +289,20 @@ func QueuedSince(c *hub.Conversation, now time.Time) time.Duration {
 type Opening struct {
 	Contact *hub.Contact
 	Group   string // the group the message named (else the channel's default)
+	// Visitor is where the customer came from, when the channel knows.
+	Visitor *hub.Visitor
+}
+
+// created is the payload of conversation.created: the conversation, and
+// where its visitor came from when the channel knows (the reports count
+// conversations by source, region and device).
+func created(c *hub.Conversation, visit *hub.Visitor) map[string]any {
+	p := map[string]any{"conversation": *c}
+	if v := visit; v != nil {
+		p["visitor"] = hub.Visitor{IP: hub.Clean(v.IP), Region: hub.Clean(v.Region), Referrer: hub.Clean(v.Referrer),
+			Keyword: hub.Clean(v.Keyword), Page: hub.Clean(v.Page), Engine: hub.Clean(v.Engine), Device: hub.Clean(v.Device)}
+	}
+	return p
 }
 
 // OpenMany opens queued conversations for customers of one channel who
@@ -345,7 +354,7 @@ func OpenMany(ctx context.Context, tx *store.Tx, ch *hub.Channel, opens []Openin
 	for i := range convs {
 		if c := &convs[i]; opened[c.ID] {
 			out[c.ContactID] = c
-			emit(tx, c, hub.EvConversationCreated, "", map[string]any{"conversation": *c})
+			emit(tx, c, hub.EvConversationCreated, "", created(c, opens[i].Visitor))
 		}
 	}
 	return out, nil

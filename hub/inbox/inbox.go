@@ -254,7 +254,7 @@ func (s *Inbox) prepare(ctx context.Context, tx *store.Tx, k *known, batch []hub
 		for _, in := range p.opens {
 			c := made[in.Contact.ExternalID]
 			if k.convs[id][c.ID] == nil {
-				opens = append(opens, conversations.Opening{Contact: c, Group: in.Group})
+				opens = append(opens, conversations.Opening{Contact: c, Group: in.Group, Visitor: in.Visitor})
 			}
 		}
 		for ext, c := range made {
