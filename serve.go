@@ -23,6 +23,7 @@ import (
 	"github.com/kefu-hub/kefu/connectors/api"
 	"github.com/kefu-hub/kefu/connectors/app"
 	"github.com/kefu-hub/kefu/connectors/app/push"
+	"github.com/kefu-hub/kefu/connectors/email"
 	"github.com/kefu-hub/kefu/connectors/qq"
 	"github.com/kefu-hub/kefu/connectors/web"
 	"github.com/kefu-hub/kefu/connectors/wechat"
@@ -60,7 +61,7 @@ import (
 func kinds(cfg configs.Config) connectors.Kinds {
 	return connectors.Kinds{api.Kind, wechat.Kind(cfg.WechatAPIBase), weibo.Kind(cfg.WeiboAPIBase),
 		qq.Kind(cfg.QQAPIBase, cfg.QQReplyWindow.Duration, cfg.QQGroupReplyWindow.Duration), wecom.Kind(cfg.WecomAPIBase), web.Kind,
-		app.Kind(push.Options{FCMBase: cfg.FCMAPIBase, APNsBase: cfg.APNsAPIBase, OAuthBase: cfg.FCMOAuthBase})}
+		app.Kind(push.Options{FCMBase: cfg.FCMAPIBase, APNsBase: cfg.APNsAPIBase, OAuthBase: cfg.FCMOAuthBase}), email.Kind}
 }
 
 func logger(cfg configs.Config) *slog.Logger {
@@ -122,7 +123,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	}
 	hook := outbound.NewHook()
 	k, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir, store.Options{Publisher: b,
-		EventHooks: []store.EventHook{hook.Deliveries}, TxHooks: []store.TxHook{audit.Hook}, Log: log, Keys: keys})
+		EventHooks: []store.EventHook{hook.Deliveries, email.Notify}, TxHooks: []store.TxHook{audit.Hook}, Log: log, Keys: keys})
 	if err != nil {
 		return err
 	}

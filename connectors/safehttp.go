@@ -148,16 +148,7 @@ func CheckURL(ctx context.Context, raw string, allowPrivate bool) error {
 // timeouts and (unless allowPrivate) a dial-time guard against internal
 // addresses.
 func NewHTTPClient(allowPrivate bool) *http.Client {
-	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	if !allowPrivate {
-		d.Control = func(_, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil || Internal(ap.Addr()) {
-				return fmt.Errorf("dial %s: %w", address, ErrPrivateAddress)
-			}
-			return nil
-		}
-	}
+	d := NewDialer(allowPrivate, 5*time.Second)
 	tr := &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second,
 		TLSHandshakeTimeout: 5 * time.Second, ResponseHeaderTimeout: 15 * time.Second}
 	return &http.Client{Transport: tr, Timeout: 20 * time.Second,
@@ -167,4 +158,21 @@ func NewHTTPClient(allowPrivate bool) *http.Client {
 			}
 			return nil
 		}}
+}
+
+// NewDialer returns a dialer that (unless allowPrivate) refuses to connect
+// to an internal address, checked on the address actually dialled: for the
+// hub's other outbound connections (the e-mail channel's SMTP and IMAP).
+func NewDialer(allowPrivate bool, timeout time.Duration) *net.Dialer {
+	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+	if !allowPrivate {
+		d.Control = func(_, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil || Internal(ap.Addr()) {
+				return fmt.Errorf("dial %s: %w", address, ErrPrivateAddress)
+			}
+			return nil
+		}
+	}
+	return d
 }

@@ -29,3 +29,13 @@ func Clean(s string) string {
 	}
 	return s
 }
+
+// FirstLine is the first line of s that is not blank, trimmed.
+func FirstLine(s string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			return l
+		}
+	}
+	return ""
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/kefu-hub/kefu/connectors/api"
 	"github.com/kefu-hub/kefu/connectors/app"
 	"github.com/kefu-hub/kefu/connectors/app/push"
+	"github.com/kefu-hub/kefu/connectors/email"
 	"github.com/kefu-hub/kefu/connectors/qq"
 	"github.com/kefu-hub/kefu/connectors/web"
 	"github.com/kefu-hub/kefu/connectors/wechat"
@@ -52,7 +53,7 @@ func engineWithEveryRoute() *Server {
 	return New(Deps{
 		Metrics: metrics.New(func() float64 { return 0 }),
 		Connectors: connectors.Kinds{api.Kind, wechat.Kind(""), weibo.Kind(""), qq.Kind("", 0, 0), wecom.Kind(""), web.Kind,
-			app.Kind(push.Options{})}.Build(connectors.Deps{}),
+			app.Kind(push.Options{}), email.Kind}.Build(connectors.Deps{}),
 	})
 }
 

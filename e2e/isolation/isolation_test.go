@@ -273,7 +273,19 @@ func isoRoutes() map[string]isoRoute {
 		"GET /api/v1/ratings": {access: accAdmin, queries: func(own, other *isoTenant) []string {
 			return []string{"", "bad=1", "agent_id=" + other.agentID, "channel_id=" + other.ch.ID, "format=csv"}
 		}},
-		"GET /api/v1/ratings/settings": {access: accAdmin},
+		// The e-mail channel (issue 15): B's mailboxes are 404 to A, and A's
+		// recipients may name only A's agents.
+		"GET /api/v1/email/recipients": {access: accAdmin},
+		"PUT /api/v1/email/recipients": {access: accAdmin, body: func(own *isoTenant) any {
+			return map[string]any{"recipients": []map[string]any{{"agent_id": own.agentID}, {"address": "boss@example.com"}}}
+		}},
+		"POST /api/v1/email/test": {access: accAdmin, body: func(*isoTenant) any {
+			return map[string]any{"config": map[string]any{"smtp_host": "127.0.0.1", "smtp_port": 9, "smtp_tls": "none",
+				"from_address": "kefu@example.com"}}
+		}},
+		"GET /api/v1/email/mailboxes/:channel_id":       {access: accAdmin, obj: "mailbox"},
+		"POST /api/v1/email/mailboxes/:channel_id/poll": {access: accAdmin, obj: "mailbox"},
+		"GET /api/v1/ratings/settings":                  {access: accAdmin},
 		"PUT /api/v1/ratings/settings": {access: accAdmin, body: func(*isoTenant) any {
 			return map[string]any{"levels": []map[string]any{{"score": 5, "label": "好"}, {"score": 1, "label": "差"}},
 				"invite_text": "请回复 {levels}", "thanks_text": "谢谢", "bad_at": 1, "reply_minutes": 30, "change_minutes": 0}
@@ -474,6 +486,7 @@ type isoTenant struct {
 	webCh, visitor                 string
 	qaTemplate, qaBatch, qaReview  string
 	customField, merge             string
+	mailbox                        string
 }
 
 // ids returns the tenant's objects of a kind.
@@ -491,6 +504,8 @@ func (x *isoTenant) ids(kind string) []string {
 		return []string{x.group, x.offGroup}
 	case "channel":
 		return []string{x.ch.ID, x.offCh.ID}
+	case "mailbox":
+		return []string{x.mailbox}
 	case "delivery":
 		return []string{x.delivery}
 	case "failed":
@@ -564,6 +579,8 @@ func isoSetup(t *testing.T, e *kit.Env, h *kit.Hub, sup *kit.Client, name string
 	x.ch = x.admin.NewAPIChannel(x.cb.URL, map[string]any{"name": "dev " + x.canary, "default_group_id": x.group})
 	x.offCh = x.admin.NewAPIChannel(x.cb.URL, map[string]any{"name": "offline " + x.canary, "default_group_id": x.offGroup,
 		"offline_message": "offline " + x.canary})
+	x.mailbox = x.admin.Must(201, "POST", "/api/v1/channels", map[string]any{"type": "email", "name": "邮箱 " + x.canary,
+		"config": map[string]any{"smtp_host": "smtp.example.com", "from_address": "kefu-" + name + "@example.com"}}).Str("id")
 
 	x.agent.SetStatus("online")
 	x.agent2.SetStatus("online")

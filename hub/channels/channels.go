@@ -210,3 +210,18 @@ func RecordError(ctx context.Context, k *store.Store, id, msg string) error {
 	}
 	return nil
 }
+
+// OfType lists the ids of the channels of a type, oldest first: of one
+// tenant, or of every tenant when tenantID is "" (a connector's background
+// work, such as polling every e-mail channel's mailbox).
+func OfType(ctx context.Context, q store.Querier, tenantID, typ string) ([]string, error) {
+	var ids []string
+	query, args := `SELECT id FROM channels WHERE type = ?`, []any{typ}
+	if tenantID != "" {
+		query, args = query+` AND tenant_id = ?`, append(args, tenantID)
+	}
+	if err := q.Select(ctx, &ids, query+` ORDER BY created_at, id`, args...); err != nil {
+		return nil, fmt.Errorf("channels of type %s: %w", typ, err)
+	}
+	return ids, nil
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/ratings"
 	"github.com/kefu-hub/kefu/hub/store"
+	"github.com/kefu-hub/kefu/tickets"
 )
 
 // Inbox stores inbound messages.
@@ -466,6 +467,15 @@ func (s *Inbox) after(ctx context.Context, tx *store.Tx, h *held) error {
 			return err
 		}
 		r.Status, r.Ticketed = conv.Status, true
+	} else if in.LeaveMessage && conv.Status == hub.ConvOffline {
+		// Another left message while the ticket holds the conversation (an
+		// e-mail answering the ticket's mail): it joins the ticket.
+		ref := tickets.Ref{TenantID: conv.TenantID, ChannelID: conv.ChannelID, ContactID: conv.ContactID,
+			ConversationID: conv.ID, Subject: hub.FirstLine(h.m.Text)}
+		if _, _, err := tickets.OpenOrAppend(ctx, tx, ref, []string{h.m.ID}); err != nil {
+			return err
+		}
+		r.Ticketed = true
 	}
 	return nil
 }

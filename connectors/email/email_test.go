@@ -1,0 +1,478 @@
+package email_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+	"github.com/emersion/go-smtp"
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/connectors/email"
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/files"
+	"github.com/kefu-hub/kefu/hub/hubtest"
+	"github.com/kefu-hub/kefu/hub/outbound"
+	"github.com/kefu-hub/kefu/hub/store"
+	"github.com/kefu-hub/kefu/hub/store/storetest"
+	"github.com/kefu-hub/kefu/tickets"
+)
+
+// mailServers are an in-process IMAP server (one mailbox, INBOX) and an
+// SMTP server that keeps what it receives.
+type mailServers struct {
+	user     *imapmemserver.User
+	imapAddr *net.TCPAddr
+	smtpAddr *net.TCPAddr
+	mu       sync.Mutex
+	received []receivedMail
+	refuse   bool // answer RCPT with 550
+}
+
+type receivedMail struct {
+	From string
+	To   []string
+	Data string
+}
+
+func startServers(t *testing.T) *mailServers {
+	t.Helper()
+	s := &mailServers{}
+	mem := imapmemserver.New()
+	s.user = imapmemserver.NewUser("kefu@shop.test", "imap-pass")
+	if err := s.user.Create("INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	mem.AddUser(s.user)
+	is := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
+		InsecureAuth: true,
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}},
+	})
+	il, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = is.Serve(il) }()
+	t.Cleanup(func() { is.Close() })
+	s.imapAddr = il.Addr().(*net.TCPAddr)
+
+	ss := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{s: s}, nil }))
+	ss.Domain = "localhost"
+	ss.AllowInsecureAuth = true
+	sl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = ss.Serve(sl) }()
+	t.Cleanup(func() { ss.Close() })
+	s.smtpAddr = sl.Addr().(*net.TCPAddr)
+	return s
+}
+
+type smtpSession struct {
+	s   *mailServers
+	cur receivedMail
+}
+
+func (x *smtpSession) Mail(from string, _ *smtp.MailOptions) error { x.cur.From = from; return nil }
+func (x *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if x.s.refuse {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+	}
+	x.cur.To = append(x.cur.To, to)
+	return nil
+}
+func (x *smtpSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	x.cur.Data = string(b)
+	x.s.mu.Lock()
+	x.s.received = append(x.s.received, x.cur)
+	x.s.mu.Unlock()
+	x.cur = receivedMail{}
+	return nil
+}
+func (x *smtpSession) Reset()        { x.cur = receivedMail{} }
+func (x *smtpSession) Logout() error { return nil }
+
+func (s *mailServers) Received() []receivedMail {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]receivedMail(nil), s.received...)
+}
+
+// deliver puts a raw mail into the mailbox's INBOX.
+func (s *mailServers) deliver(t *testing.T, raw string) {
+	t.Helper()
+	raw = strings.ReplaceAll(raw, "\n", "\r\n")
+	if _, err := s.user.Append("INBOX", bytes.NewReader([]byte(raw)), &imap.AppendOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// config is a mailbox bound to the servers (no TLS: they are local).
+func (s *mailServers) config() json.RawMessage {
+	b, _ := json.Marshal(map[string]any{
+		"smtp_host": "127.0.0.1", "smtp_port": s.smtpAddr.Port, "smtp_tls": "none",
+		"from_name": "小店客服", "from_address": "kefu@shop.test",
+		"imap_host": "127.0.0.1", "imap_port": s.imapAddr.Port, "imap_tls": "none",
+		"imap_user": "kefu@shop.test", "imap_password": "imap-pass",
+	})
+	return b
+}
+
+// fixture is one hub (both dialects), a tenant with an e-mail channel
+// bound to the servers, and the connector as serve builds it.
+type fixture struct {
+	h   *hubtest.Hub
+	t   hubtest.Tenant
+	ch  *hub.Channel
+	c   *email.Connector
+	srv *mailServers
+	out *outbound.Store
+}
+
+func each(t *testing.T, f func(t *testing.T, x *fixture)) {
+	for _, name := range storetest.Names() {
+		t.Run(name, func(t *testing.T) {
+			k := storetest.Open(t, name, store.Options{EventHooks: []store.EventHook{email.Notify}}).Store
+			h := hubtest.Build(k)
+			f(t, newFixture(t, h))
+		})
+	}
+}
+
+func newFixture(t *testing.T, h *hubtest.Hub) *fixture {
+	t.Helper()
+	x := &fixture{h: h, t: h.NewTenant(t), srv: startServers(t)}
+	x.c = x.connector()
+	x.ch = &hub.Channel{TenantID: x.t.Admin.TenantID, Type: email.Type, Name: "客服邮箱"}
+	if err := x.c.Setup(x.ch, x.srv.config(), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Channels.Create(context.Background(), x.ch); err != nil {
+		t.Fatal(err)
+	}
+	x.out = outbound.New(h.K, outbound.NewHook(), h.Channels.Get, h.Conversations.MessageResult)
+	return x
+}
+
+// connector is the channel's connector as one hub process builds it:
+// publishing stores the message and routes it, as the pipeline does.
+func (x *fixture) connector() *email.Connector {
+	h := x.h
+	return email.New(connectors.Deps{
+		Channel: h.Channels.Get, Store: h.K, Files: files.New(h.K), AllowPrivate: true,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Publish: func(ctx context.Context, in hub.Inbound) error {
+			rs := h.Inbox.Ingest(ctx, []hub.Inbound{in})
+			if rs[0].Err != nil {
+				return rs[0].Err
+			}
+			h.Route(ctx, rs)
+			return nil
+		},
+	})
+}
+
+func (x *fixture) poll(t *testing.T) email.PollResult {
+	t.Helper()
+	res, err := x.c.Poll(context.Background(), x.ch, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func (x *fixture) tickets(t *testing.T) []tickets.Ticket {
+	t.Helper()
+	ts, err := x.h.Tickets.List(context.Background(), x.t.Admin.TenantID, tickets.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+func (x *fixture) ticket(t *testing.T, id string) *tickets.Ticket {
+	t.Helper()
+	tk, err := x.h.Tickets.Get(context.Background(), x.t.Admin.TenantID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk
+}
+
+// sendDue attempts every due delivery through the connector.
+func (x *fixture) sendDue(t *testing.T) {
+	t.Helper()
+	ctx := context.Background()
+	ids, err := x.out.Due(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if err := x.out.Deliver(ctx, id, x.c); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func (x *fixture) message(t *testing.T, id string) hub.Message {
+	t.Helper()
+	ms, err := x.h.Conversations.ByIDs(context.Background(), []string{id})
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("message %s: %v", id, err)
+	}
+	return ms[0]
+}
+
+func gbk(t *testing.T, s string) string {
+	t.Helper()
+	b, err := simplifiedchinese.GBK.NewEncoder().String(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// gbkMail is a customer's mail as a Chinese mail program writes it: GBK
+// body (8bit), GB2312 subject and name in RFC 2047 words.
+func gbkMail(t *testing.T, id, from, subject, body string) string {
+	t.Helper()
+	word := func(s string) string {
+		var b strings.Builder
+		for _, c := range []byte(gbk(t, s)) {
+			b.WriteString("=")
+			b.WriteString(strings.ToUpper(hex2(c)))
+		}
+		return "=?GB2312?Q?" + b.String() + "?="
+	}
+	return "From: " + word("王小明") + " <" + from + ">\n" +
+		"To: kefu@shop.test\n" +
+		"Subject: " + word(subject) + "\n" +
+		"Message-ID: <" + id + ">\n" +
+		"Date: Sun, 6 Dec 2026 10:00:00 +0800\n" +
+		"MIME-Version: 1.0\n" +
+		"Content-Type: text/plain; charset=GBK\n" +
+		"Content-Transfer-Encoding: 8bit\n\n" +
+		gbk(t, body) + "\n"
+}
+
+func hex2(c byte) string {
+	const digits = "0123456789abcdef"
+	return string([]byte{digits[c>>4], digits[c&15]})
+}
+
+func TestGBKMailOpensTicket(t *testing.T) {
+	each(t, func(t *testing.T, x *fixture) {
+		x.srv.deliver(t, gbkMail(t, "m1@customer.test", "xiaoming@customer.test", "订单 1234 还没发货", "你好，我的订单三天了还没有发货，请帮忙查一下。"))
+		res := x.poll(t)
+		if res.Published != 1 {
+			t.Fatalf("poll = %+v, want one mail published", res)
+		}
+		ts := x.tickets(t)
+		if len(ts) != 1 {
+			t.Fatalf("tickets = %d, want 1", len(ts))
+		}
+		if ts[0].Subject != "订单 1234 还没发货" {
+			t.Fatalf("subject = %q, want the mail's subject decoded", ts[0].Subject)
+		}
+		tk := x.ticket(t, ts[0].ID)
+		if len(tk.Messages) != 1 || !strings.Contains(tk.Messages[0].Text, "我的订单三天了还没有发货") {
+			t.Fatalf("ticket messages = %+v, want the GBK body decoded", tk.Messages)
+		}
+		c, err := x.h.Contacts.Find(context.Background(), x.ch.ID, "xiaoming@customer.test")
+		if err != nil || c.Email != "xiaoming@customer.test" || c.Name != "王小明" {
+			t.Fatalf("contact = %+v, %v: want the sender with the decoded name", c, err)
+		}
+	})
+}
+
+func TestSameMailStoredOnce(t *testing.T) {
+	each(t, func(t *testing.T, x *fixture) {
+		x.srv.deliver(t, gbkMail(t, "dup@customer.test", "a@customer.test", "退款", "请退款"))
+		x.poll(t)
+		// A restart that lost the position (or a second process polling
+		// with its own): the mail is read again, and stored once.
+		if _, err := x.h.K.Exec(context.Background(), `UPDATE email_mailboxes SET last_uid = 0, uid_validity = 0`); err != nil {
+			t.Fatal(err)
+		}
+		other := x.connector()
+		var wg sync.WaitGroup
+		for _, c := range []*email.Connector{x.c, other} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := c.Poll(context.Background(), x.ch, true); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		x.poll(t)
+		ts := x.tickets(t)
+		if len(ts) != 1 {
+			t.Fatalf("tickets = %d, want 1", len(ts))
+		}
+		if n := len(x.ticket(t, ts[0].ID).Messages); n != 1 {
+			t.Fatalf("ticket has %d messages, want the mail once", n)
+		}
+	})
+}
+
+func TestAutomaticMailsIgnored(t *testing.T) {
+	each(t, func(t *testing.T, x *fixture) {
+		x.srv.deliver(t, "From: a@customer.test\nTo: kefu@shop.test\nSubject: Out of office\nMessage-ID: <ooo@c>\n"+
+			"Auto-Submitted: auto-replied\n\nI am away.\n")
+		x.srv.deliver(t, "From: MAILER-DAEMON@mx.test\nTo: kefu@shop.test\nSubject: Undelivered\nMessage-ID: <bounce@c>\n\nfailed\n")
+		x.srv.deliver(t, "From: b@customer.test\nTo: kefu@shop.test\nSubject: news\nMessage-ID: <bulk@c>\nPrecedence: bulk\n\nnews\n")
+		x.srv.deliver(t, "From: kefu@shop.test\nTo: kefu@shop.test\nSubject: loop\nMessage-ID: <own@c>\n\nmine\n")
+		x.srv.deliver(t, "From: c@customer.test\nTo: kefu@shop.test\nSubject: vacation\nMessage-ID: <x@c>\nX-Autoreply: yes\n\nbye\n")
+		res := x.poll(t)
+		if res.Published != 0 || res.Ignored != 5 {
+			t.Fatalf("poll = %+v, want all five ignored", res)
+		}
+		if ts := x.tickets(t); len(ts) != 0 {
+			t.Fatalf("tickets = %+v, want none from automatic mails", ts)
+		}
+	})
+}
+
+func TestReplyThreads(t *testing.T) {
+	each(t, func(t *testing.T, x *fixture) {
+		ctx := context.Background()
+		x.srv.deliver(t, gbkMail(t, "q1@customer.test", "li@customer.test", "发票怎么开", "请问发票怎么开？"))
+		x.poll(t)
+		ts := x.tickets(t)
+		if len(ts) != 1 {
+			t.Fatalf("tickets = %d", len(ts))
+		}
+		tk := ts[0]
+		m, err := x.h.Conversations.ReplyToTicket(ctx, x.t.Admin, tk.ID, "您好，请在订单页点击「申请发票」。")
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.sendDue(t)
+		got := x.srv.Received()
+		if len(got) != 1 {
+			t.Fatalf("SMTP server received %d mails, want the reply", len(got))
+		}
+		data := got[0].Data
+		if got[0].To[0] != "li@customer.test" || !strings.Contains(data, "In-Reply-To: <q1@customer.test>") {
+			t.Fatalf("reply to %v:\n%s\nwant it to answer the customer's mail", got[0].To, data)
+		}
+		tag := "[#" + tickets.TagOf(tk.ID) + "]"
+		if !strings.Contains(decodeHeaders(t, data), tag) {
+			t.Fatalf("reply subject lacks the ticket tag %s:\n%s", tag, data)
+		}
+		if st := x.message(t, m.ID); st.Status != hub.MessageSent {
+			t.Fatalf("reply status = %s %q, want sent", st.Status, st.Error)
+		}
+		ourID := headerValue(data, "Message-ID")
+		// The agent solves the ticket; the customer answers the mail: the
+		// answer reopens the same ticket.
+		solved := tickets.Solved
+		if _, err := x.h.Tickets.Update(ctx, x.t.Admin.TenantID, tk.ID, tickets.Change{Status: &solved}); err != nil {
+			t.Fatal(err)
+		}
+		x.srv.deliver(t, "From: li@customer.test\nTo: kefu@shop.test\nSubject: Re: 发票怎么开\nMessage-ID: <q2@customer.test>\n"+
+			"In-Reply-To: "+ourID+"\nReferences: <q1@customer.test> "+ourID+"\nContent-Type: text/plain; charset=utf-8\n\n"+
+			"找到了，谢谢！\n\n在 2026年12月6日，小店客服 写道：\n> 您好，请在订单页点击「申请发票」。\n")
+		x.poll(t)
+		ts = x.tickets(t)
+		if len(ts) != 1 {
+			t.Fatalf("tickets = %d, want the answer on the first ticket", len(ts))
+		}
+		after := x.ticket(t, tk.ID)
+		if after.Status != tickets.Open {
+			t.Fatalf("ticket status = %s, want reopened by the customer's answer", after.Status)
+		}
+		last := after.Messages[len(after.Messages)-1]
+		if last.Text != "找到了，谢谢！" {
+			t.Fatalf("last message = %q, want the answer without the quoted mail", last.Text)
+		}
+	})
+}
+
+func TestRefusedReplyFails(t *testing.T) {
+	each(t, func(t *testing.T, x *fixture) {
+		ctx := context.Background()
+		x.srv.deliver(t, gbkMail(t, "r1@customer.test", "gone@customer.test", "在吗", "在吗"))
+		x.poll(t)
+		tk := x.tickets(t)[0]
+		x.srv.refuse = true
+		m, err := x.h.Conversations.ReplyToTicket(ctx, x.t.Admin, tk.ID, "在的")
+		if err != nil {
+			t.Fatal(err)
+		}
+		x.sendDue(t)
+		got := x.message(t, m.ID)
+		if got.Status != hub.MessageFailed || !strings.Contains(got.Error, "550") {
+			t.Fatalf("reply = %s %q, want failed with the server's answer", got.Status, got.Error)
+		}
+	})
+}
+
+func TestNewTicketNotifiesStaff(t *testing.T) {
+	each(t, func(t *testing.T, x *fixture) {
+		ctx := context.Background()
+		rs, err := email.SetRecipients(ctx, x.h.K, x.t.Admin.TenantID, []email.Recipient{{AgentID: x.t.Admin.ID},
+			{Address: "Boss@Shop.test"}}, func(ctx context.Context, tenantID, id string) (string, error) {
+			return x.t.Admin.Email, nil
+		})
+		if err != nil || len(rs) != 2 {
+			t.Fatalf("recipients = %+v, %v", rs, err)
+		}
+		// A chat customer leaves a message on another channel.
+		in := x.t.Msg("left-1", "visitor-1")
+		in.Text, in.LeaveMessage = "明天上午能送到吗？", true
+		if r := x.h.Inbox.Ingest(ctx, []hub.Inbound{in}); r[0].Err != nil || !r[0].Ticketed {
+			t.Fatalf("ingest = %+v", r[0])
+		}
+		x.sendDue(t)
+		got := x.srv.Received()
+		if len(got) != 1 || len(got[0].To) != 2 {
+			t.Fatalf("notifications = %+v, want one mail to both recipients", got)
+		}
+		if !strings.Contains(decodeHeaders(t, got[0].Data), "明天上午能送到吗？") ||
+			!strings.Contains(got[0].Data, "Auto-Submitted: auto-generated") {
+			t.Fatalf("notification:\n%s", got[0].Data)
+		}
+	})
+}
+
+// headerValue is a raw header of a mail.
+func headerValue(data, name string) string {
+	for _, l := range strings.Split(data, "\r\n") {
+		if v, ok := strings.CutPrefix(l, name+": "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// decodeHeaders reads a mail back with the connector's own parser, as a
+// customer's mail program would show it: its subject and text.
+func decodeHeaders(t *testing.T, data string) string {
+	t.Helper()
+	m, err := email.Parse(strings.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Subject + "\n" + m.Text
+}

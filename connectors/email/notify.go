@@ -1,0 +1,103 @@
+package email
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/channels"
+	"github.com/kefu-hub/kefu/hub/outbound"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// Recipient is someone a tenant tells by e-mail of new tickets: an agent
+// (AgentID set, Address their sign-in address when added) or any address.
+type Recipient struct {
+	Address string `db:"address" json:"address"`
+	AgentID string `db:"agent_id" json:"agent_id,omitempty"`
+}
+
+// MaxRecipients bounds a tenant's notification list.
+const MaxRecipients = 50
+
+// Recipients is a tenant's notification list.
+func Recipients(ctx context.Context, q store.Querier, tenantID string) ([]Recipient, error) {
+	out := []Recipient{}
+	if err := q.Select(ctx, &out, `SELECT address, agent_id FROM email_recipients WHERE tenant_id = ? ORDER BY address`, tenantID); err != nil {
+		return nil, fmt.Errorf("e-mail recipients: %w", err)
+	}
+	return out, nil
+}
+
+// SetRecipients replaces a tenant's notification list. An agent named by
+// id is checked against the tenant (agentEmail answers hub.ErrNotFound for
+// a foreign one) and notified at their address.
+func SetRecipients(ctx context.Context, k *store.Store, tenantID string, rs []Recipient,
+	agentEmail func(ctx context.Context, tenantID, id string) (string, error)) ([]Recipient, error) {
+	if len(rs) > MaxRecipients {
+		return nil, hub.Invalid("at most %d recipients", MaxRecipients)
+	}
+	seen := map[string]bool{}
+	var clean []Recipient
+	for _, r := range rs {
+		r.AgentID = strings.TrimSpace(r.AgentID)
+		if r.AgentID != "" {
+			addr, err := agentEmail(ctx, tenantID, r.AgentID)
+			if err != nil {
+				return nil, err
+			}
+			r.Address = addr
+		}
+		a, err := mail.ParseAddress(strings.TrimSpace(r.Address))
+		if err != nil || a.Address != strings.TrimSpace(r.Address) {
+			return nil, hub.Invalid("%q is not an e-mail address", r.Address)
+		}
+		r.Address = strings.ToLower(a.Address)
+		if !seen[r.Address] {
+			seen[r.Address] = true
+			clean = append(clean, r)
+		}
+	}
+	err := k.Write(ctx, func(tx *store.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM email_recipients WHERE tenant_id = ?`, tenantID); err != nil {
+			return fmt.Errorf("clear e-mail recipients: %w", err)
+		}
+		for _, r := range clean {
+			q := `INSERT INTO email_recipients (tenant_id, address, agent_id, created_at) VALUES (?, ?, ?, ?)`
+			if _, err := tx.Exec(ctx, q, tenantID, r.Address, r.AgentID, tx.Now()); err != nil {
+				return fmt.Errorf("add e-mail recipient: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return Recipients(ctx, k, tenantID)
+}
+
+// Notify is the kernel's event hook that announces a new ticket (a left
+// message, a mail, an unanswered chat) by e-mail: in the transaction that
+// opens the ticket it queues a delivery through the tenant's first e-mail
+// channel when the tenant chose recipients. The delivery queue sends it
+// once, retrying with backoff.
+func Notify(ctx context.Context, tx *store.Tx, e *hub.Event) error {
+	if e.Type != hub.EvTicketCreated || e.TenantID == "" {
+		return nil
+	}
+	ids, err := channels.OfType(ctx, tx, e.TenantID, Type)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	var n []int
+	if err := tx.Select(ctx, &n, `SELECT COUNT(*) FROM email_recipients WHERE tenant_id = ?`, e.TenantID); err != nil {
+		return fmt.Errorf("count e-mail recipients: %w", err)
+	}
+	if len(n) == 0 || n[0] == 0 {
+		return nil
+	}
+	ev := *e
+	return outbound.Queue(ctx, tx, ids[0], &hub.Outbound{TenantID: e.TenantID, Kind: hub.OutboundEvent, Event: &ev, Staff: true})
+}
