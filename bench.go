@@ -40,7 +40,8 @@ Load-tests a running hub on loopback: creates a tenant and agents with websocket
   -app-sockets N                 holds N app-channel sockets (identified users), measures the hub's memory per
                                  socket, then times -probes agent replies to the app socket (and -rate R replies/s for -duration);
   -logins N                      sends N wrong sign-ins at once and reports the answers and the hub's peak memory.
-Every accepted message is judged after -drain and up to -settle-late of store re-checks:
+Every accepted message is judged after -drain and -settle-late of store re-checks (another -settle-late
+at a time, up to 10, while each found more of them stored: the hub is still working through its backlog):
 on time, late (reached an agent or the store only later), lost or duplicated; the command
 exits non-zero only when a message was lost or duplicated.
 
@@ -56,7 +57,7 @@ flags:`)
 	fs.IntVar(&cfg.Concurrency, "concurrency", cfg.Concurrency, "max posts in flight")
 	fs.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long to send")
 	fs.DurationVar(&cfg.Drain, "drain", cfg.Drain, "how long to wait for stragglers after sending; a message seen after it is late")
-	fs.DurationVar(&cfg.SettleLate, "settle-late", cfg.SettleLate, "after the drain, re-check the hub's store this long for accepted messages no agent saw: found = late, never found = lost")
+	fs.DurationVar(&cfg.SettleLate, "settle-late", cfg.SettleLate, "after the drain, re-check the hub's store this long (again, up to 10 times, while each found more stored) for accepted messages no agent saw: found = late, never found = lost")
 	fs.IntVar(&cfg.Size, "size", cfg.Size, "approximate message text size in bytes")
 	fs.BoolVar(&cfg.Callback, "callback", cfg.Callback, "deliver channel events to a local callback sink (hub needs KEFU_ALLOW_PRIVATE_CALLBACKS=true)")
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "per-request timeout")
