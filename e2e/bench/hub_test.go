@@ -190,3 +190,51 @@ func TestSettleAgainstHub(t *testing.T) {
 		t.Fatal("a lost message must fail the run")
 	}
 }
+
+// A hub still working through a backlog when -settle-late runs out has not
+// lost what it has not stored yet: the re-checks go on, a wait at a time,
+// while each finds more of the missing messages stored. Three messages the
+// ledger counts as accepted reach the hub only during the re-checks, 1.5 s
+// apart, with -settle-late 2 s: all three end late, not lost; the one that
+// never reaches the hub is lost, and the re-checks stop once a whole wait
+// found nothing more.
+func TestSettleWaitsOnAHubStillStoring(t *testing.T) {
+	base, _ := testHub(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	u, _ := CheckLoopback(base)
+	hc := newHTTPClient(4, 30*time.Second)
+	log := testLog(t)
+	cfg := Config{Email: testAdminEmail, Password: testAdminPass, Customers: 2, Agents: 1, Concurrency: 4}
+	fx, err := setUp(ctx, cfg, u, hc, "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := ledger.New(time.Now())
+	// The backlog is posted by a driver with a scratch ledger; the run's
+	// ledger already counts those messages as accepted.
+	late := &driver{cfg: cfg, http: hc, url: base + "/webhooks/api/" + fx.channelID, secret: fx.secret, runID: fx.runID,
+		ledger: ledger.New(time.Now()), log: log}
+	for n := range int64(3) {
+		id := fmt.Sprintf("bench-%s-%d", fx.runID, n)
+		l.Sent(id, time.Now(), time.Now(), false)
+		l.Answered(id, http.StatusAccepted, time.Now())
+	}
+	l.Sent("never-sent", time.Now(), time.Now(), false)
+	l.Answered("never-sent", http.StatusAccepted, time.Now())
+	go func() {
+		for n := range int64(3) {
+			sleep(ctx, 1500*time.Millisecond)
+			late.send(ctx, n, time.Now(), false)
+		}
+	}()
+	began := time.Now()
+	v := settle(ctx, l, newStoreAudit(fx.admin, fx.channelID, l), 2*time.Second, log)
+	took := time.Since(began)
+	if v.Late != 3 || v.LateStoredOnly != 3 || v.Lost != 1 || v.Duplicated != 0 {
+		t.Fatalf("verdict %+v after %v: want the 3 messages stored during the re-checks late, the never-sent one lost", v, took)
+	}
+	if took < 4*time.Second || took > time.Minute {
+		t.Fatalf("settle took %v: it must go on past one -settle-late while the hub stores more, and stop after a wait without any", took)
+	}
+}

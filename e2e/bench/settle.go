@@ -26,16 +26,8 @@ const maxSettleWaits = 10
 func settle(ctx context.Context, l *ledger.Ledger, a *storeAudit, wait time.Duration, log *slog.Logger) ledger.Verdict {
 	began := time.Now()
 	l.MarkDrained(began)
-	deadline, windows, atWindow := began.Add(wait), 1, l.Unresolved()
+	deadline, windows, atWindow := began.Add(wait), 1, -1
 	for ctx.Err() == nil && l.Unresolved() > 0 {
-		if !time.Now().Before(deadline) {
-			if l.Unresolved() >= atWindow || windows >= maxSettleWaits || wait <= 0 {
-				break // no progress in a whole wait, or waited long enough
-			}
-			log.Info("bench: the hub is still storing accepted messages; waiting on",
-				"stored_in_the_last_wait", atWindow-l.Unresolved(), "not_seen_nor_stored", l.Unresolved())
-			deadline, windows, atWindow = time.Now().Add(wait), windows+1, l.Unresolved()
-		}
 		if err := a.pass(ctx, auditPassTimeout); err != nil {
 			log.Warn("store audit", "err", err)
 		}
@@ -43,6 +35,17 @@ func settle(ctx context.Context, l *ledger.Ledger, a *storeAudit, wait time.Dura
 			"left", time.Until(deadline).Round(time.Second))
 		if l.Unresolved() == 0 {
 			break
+		}
+		if atWindow < 0 {
+			atWindow = l.Unresolved() // what the first read left missing
+		}
+		if !time.Now().Before(deadline) {
+			if l.Unresolved() >= atWindow || windows >= maxSettleWaits || wait <= 0 {
+				break // no progress in a whole wait, or waited long enough
+			}
+			log.Info("bench: the hub is still storing accepted messages; waiting on",
+				"stored_in_the_last_wait", atWindow-l.Unresolved(), "not_seen_nor_stored", l.Unresolved())
+			deadline, windows, atWindow = time.Now().Add(wait), windows+1, l.Unresolved()
 		}
 		sleep(ctx, min(time.Second, time.Until(deadline)))
 	}
