@@ -1,24 +1,18 @@
 package email_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
-	"github.com/emersion/go-smtp"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/connectors/email"
+	"github.com/kefu-hub/kefu/connectors/email/emailtest"
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/files"
 	"github.com/kefu-hub/kefu/hub/hubtest"
@@ -28,114 +22,6 @@ import (
 	"github.com/kefu-hub/kefu/tickets"
 )
 
-// mailServers are an in-process IMAP server (one mailbox, INBOX) and an
-// SMTP server that keeps what it receives.
-type mailServers struct {
-	user     *imapmemserver.User
-	imapAddr *net.TCPAddr
-	smtpAddr *net.TCPAddr
-	mu       sync.Mutex
-	received []receivedMail
-	refuse   bool // answer RCPT with 550
-}
-
-type receivedMail struct {
-	From string
-	To   []string
-	Data string
-}
-
-func startServers(t *testing.T) *mailServers {
-	t.Helper()
-	s := &mailServers{}
-	mem := imapmemserver.New()
-	s.user = imapmemserver.NewUser("kefu@shop.test", "imap-pass")
-	if err := s.user.Create("INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	mem.AddUser(s.user)
-	is := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
-		},
-		InsecureAuth: true,
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}},
-	})
-	il, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = is.Serve(il) }()
-	t.Cleanup(func() { is.Close() })
-	s.imapAddr = il.Addr().(*net.TCPAddr)
-
-	ss := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{s: s}, nil }))
-	ss.Domain = "localhost"
-	ss.AllowInsecureAuth = true
-	sl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = ss.Serve(sl) }()
-	t.Cleanup(func() { ss.Close() })
-	s.smtpAddr = sl.Addr().(*net.TCPAddr)
-	return s
-}
-
-type smtpSession struct {
-	s   *mailServers
-	cur receivedMail
-}
-
-func (x *smtpSession) Mail(from string, _ *smtp.MailOptions) error { x.cur.From = from; return nil }
-func (x *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if x.s.refuse {
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
-	}
-	x.cur.To = append(x.cur.To, to)
-	return nil
-}
-func (x *smtpSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	x.cur.Data = string(b)
-	x.s.mu.Lock()
-	x.s.received = append(x.s.received, x.cur)
-	x.s.mu.Unlock()
-	x.cur = receivedMail{}
-	return nil
-}
-func (x *smtpSession) Reset()        { x.cur = receivedMail{} }
-func (x *smtpSession) Logout() error { return nil }
-
-func (s *mailServers) Received() []receivedMail {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]receivedMail(nil), s.received...)
-}
-
-// deliver puts a raw mail into the mailbox's INBOX.
-func (s *mailServers) deliver(t *testing.T, raw string) {
-	t.Helper()
-	raw = strings.ReplaceAll(raw, "\n", "\r\n")
-	if _, err := s.user.Append("INBOX", bytes.NewReader([]byte(raw)), &imap.AppendOptions{}); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// config is a mailbox bound to the servers (no TLS: they are local).
-func (s *mailServers) config() json.RawMessage {
-	b, _ := json.Marshal(map[string]any{
-		"smtp_host": "127.0.0.1", "smtp_port": s.smtpAddr.Port, "smtp_tls": "none",
-		"from_name": "小店客服", "from_address": "kefu@shop.test",
-		"imap_host": "127.0.0.1", "imap_port": s.imapAddr.Port, "imap_tls": "none",
-		"imap_user": "kefu@shop.test", "imap_password": "imap-pass",
-	})
-	return b
-}
-
 // fixture is one hub (both dialects), a tenant with an e-mail channel
 // bound to the servers, and the connector as serve builds it.
 type fixture struct {
@@ -143,7 +29,7 @@ type fixture struct {
 	t   hubtest.Tenant
 	ch  *hub.Channel
 	c   *email.Connector
-	srv *mailServers
+	srv *emailtest.Servers
 	out *outbound.Store
 }
 
@@ -159,10 +45,10 @@ func each(t *testing.T, f func(t *testing.T, x *fixture)) {
 
 func newFixture(t *testing.T, h *hubtest.Hub) *fixture {
 	t.Helper()
-	x := &fixture{h: h, t: h.NewTenant(t), srv: startServers(t)}
+	x := &fixture{h: h, t: h.NewTenant(t), srv: emailtest.Start(t)}
 	x.c = x.connector()
 	x.ch = &hub.Channel{TenantID: x.t.Admin.TenantID, Type: email.Type, Name: "客服邮箱"}
-	if err := x.c.Setup(x.ch, x.srv.config(), false); err != nil {
+	if err := x.c.Setup(x.ch, x.srv.ConfigJSON(), false); err != nil {
 		t.Fatal(err)
 	}
 	if err := h.Channels.Create(context.Background(), x.ch); err != nil {
@@ -280,7 +166,7 @@ func hex2(c byte) string {
 
 func TestGBKMailOpensTicket(t *testing.T) {
 	each(t, func(t *testing.T, x *fixture) {
-		x.srv.deliver(t, gbkMail(t, "m1@customer.test", "xiaoming@customer.test", "订单 1234 还没发货", "你好，我的订单三天了还没有发货，请帮忙查一下。"))
+		x.srv.Deliver(t, gbkMail(t, "m1@customer.test", "xiaoming@customer.test", "订单 1234 还没发货", "你好，我的订单三天了还没有发货，请帮忙查一下。"))
 		res := x.poll(t)
 		if res.Published != 1 {
 			t.Fatalf("poll = %+v, want one mail published", res)
@@ -305,7 +191,7 @@ func TestGBKMailOpensTicket(t *testing.T) {
 
 func TestSameMailStoredOnce(t *testing.T) {
 	each(t, func(t *testing.T, x *fixture) {
-		x.srv.deliver(t, gbkMail(t, "dup@customer.test", "a@customer.test", "退款", "请退款"))
+		x.srv.Deliver(t, gbkMail(t, "dup@customer.test", "a@customer.test", "退款", "请退款"))
 		x.poll(t)
 		// A restart that lost the position (or a second process polling
 		// with its own): the mail is read again, and stored once.
@@ -337,12 +223,12 @@ func TestSameMailStoredOnce(t *testing.T) {
 
 func TestAutomaticMailsIgnored(t *testing.T) {
 	each(t, func(t *testing.T, x *fixture) {
-		x.srv.deliver(t, "From: a@customer.test\nTo: kefu@shop.test\nSubject: Out of office\nMessage-ID: <ooo@c>\n"+
+		x.srv.Deliver(t, "From: a@customer.test\nTo: kefu@shop.test\nSubject: Out of office\nMessage-ID: <ooo@c>\n"+
 			"Auto-Submitted: auto-replied\n\nI am away.\n")
-		x.srv.deliver(t, "From: MAILER-DAEMON@mx.test\nTo: kefu@shop.test\nSubject: Undelivered\nMessage-ID: <bounce@c>\n\nfailed\n")
-		x.srv.deliver(t, "From: b@customer.test\nTo: kefu@shop.test\nSubject: news\nMessage-ID: <bulk@c>\nPrecedence: bulk\n\nnews\n")
-		x.srv.deliver(t, "From: kefu@shop.test\nTo: kefu@shop.test\nSubject: loop\nMessage-ID: <own@c>\n\nmine\n")
-		x.srv.deliver(t, "From: c@customer.test\nTo: kefu@shop.test\nSubject: vacation\nMessage-ID: <x@c>\nX-Autoreply: yes\n\nbye\n")
+		x.srv.Deliver(t, "From: MAILER-DAEMON@mx.test\nTo: kefu@shop.test\nSubject: Undelivered\nMessage-ID: <bounce@c>\n\nfailed\n")
+		x.srv.Deliver(t, "From: b@customer.test\nTo: kefu@shop.test\nSubject: news\nMessage-ID: <bulk@c>\nPrecedence: bulk\n\nnews\n")
+		x.srv.Deliver(t, "From: kefu@shop.test\nTo: kefu@shop.test\nSubject: loop\nMessage-ID: <own@c>\n\nmine\n")
+		x.srv.Deliver(t, "From: c@customer.test\nTo: kefu@shop.test\nSubject: vacation\nMessage-ID: <x@c>\nX-Autoreply: yes\n\nbye\n")
 		res := x.poll(t)
 		if res.Published != 0 || res.Ignored != 5 {
 			t.Fatalf("poll = %+v, want all five ignored", res)
@@ -356,7 +242,7 @@ func TestAutomaticMailsIgnored(t *testing.T) {
 func TestReplyThreads(t *testing.T) {
 	each(t, func(t *testing.T, x *fixture) {
 		ctx := context.Background()
-		x.srv.deliver(t, gbkMail(t, "q1@customer.test", "li@customer.test", "发票怎么开", "请问发票怎么开？"))
+		x.srv.Deliver(t, gbkMail(t, "q1@customer.test", "li@customer.test", "发票怎么开", "请问发票怎么开？"))
 		x.poll(t)
 		ts := x.tickets(t)
 		if len(ts) != 1 {
@@ -390,7 +276,7 @@ func TestReplyThreads(t *testing.T) {
 		if _, err := x.h.Tickets.Update(ctx, x.t.Admin.TenantID, tk.ID, tickets.Change{Status: &solved}); err != nil {
 			t.Fatal(err)
 		}
-		x.srv.deliver(t, "From: li@customer.test\nTo: kefu@shop.test\nSubject: Re: 发票怎么开\nMessage-ID: <q2@customer.test>\n"+
+		x.srv.Deliver(t, "From: li@customer.test\nTo: kefu@shop.test\nSubject: Re: 发票怎么开\nMessage-ID: <q2@customer.test>\n"+
 			"In-Reply-To: "+ourID+"\nReferences: <q1@customer.test> "+ourID+"\nContent-Type: text/plain; charset=utf-8\n\n"+
 			"找到了，谢谢！\n\n在 2026年12月6日，小店客服 写道：\n> 您好，请在订单页点击「申请发票」。\n")
 		x.poll(t)
@@ -412,10 +298,10 @@ func TestReplyThreads(t *testing.T) {
 func TestRefusedReplyFails(t *testing.T) {
 	each(t, func(t *testing.T, x *fixture) {
 		ctx := context.Background()
-		x.srv.deliver(t, gbkMail(t, "r1@customer.test", "gone@customer.test", "在吗", "在吗"))
+		x.srv.Deliver(t, gbkMail(t, "r1@customer.test", "gone@customer.test", "在吗", "在吗"))
 		x.poll(t)
 		tk := x.tickets(t)[0]
-		x.srv.refuse = true
+		x.srv.Refuse(true)
 		m, err := x.h.Conversations.ReplyToTicket(ctx, x.t.Admin, tk.ID, "在的")
 		if err != nil {
 			t.Fatal(err)
