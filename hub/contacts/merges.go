@@ -90,6 +90,8 @@ type Merge struct {
 	CreatedAt  time.Time  `db:"created_at" json:"created_at"`
 	UndoneAt   *time.Time `db:"undone_at" json:"undone_at"`
 	UndoneBy   string     `db:"undone_by" json:"undone_by,omitempty"`
+	// MergedName is the merged customer's name (or phone, email), in lists.
+	MergedName string `db:"merged_name" json:"merged_name,omitempty"`
 }
 
 // Moved is what a merge changed: the contacts now pointing to the survivor
@@ -346,8 +348,10 @@ func (s *Store) Merge(ctx context.Context, tenantID, id string) (*Merge, error) 
 // Merges lists the merges a contact took part in, newest first.
 func (s *Store) Merges(ctx context.Context, tenantID, contactID string) ([]Merge, error) {
 	out := []Merge{}
-	const q = `SELECT ` + mergeCols + ` FROM contact_merges WHERE tenant_id = ? AND (survivor_id = ? OR merged_id = ?)
-		ORDER BY created_at DESC, id DESC LIMIT 200`
+	const q = `SELECT m.id, m.tenant_id, m.survivor_id, m.merged_id, m.agent_id, m.moved, m.created_at, m.undone_at, m.undone_by,
+		COALESCE(NULLIF(c.name, ''), NULLIF(c.phone, ''), c.email) AS merged_name
+		FROM contact_merges m JOIN contacts c ON c.id = m.merged_id
+		WHERE m.tenant_id = ? AND (m.survivor_id = ? OR m.merged_id = ?) ORDER BY m.created_at DESC, m.id DESC LIMIT 200`
 	if err := s.k.Select(ctx, &out, q, tenantID, contactID, contactID); err != nil {
 		return nil, fmt.Errorf("list merges: %w", err)
 	}

@@ -537,6 +537,7 @@ const dict = {
   sec_ratings: ['满意度', 'Ratings'],
   sec_wallboard: ['大屏', 'Wallboard'],
   badRating: ['收到差评：{name}的会话被评为“{label}”', 'A bad rating: {name}’s conversation was rated “{label}”'],
+  followUpDue: ['跟进提醒：客户“{name}”该跟进了', 'Follow-up due: customer “{name}”'],
   qaWordAlert: ['敏感词提醒：{name} 发送的消息含有「{words}」', 'Sensitive words: {name} sent a message with “{words}”'],
   auditHint: ['谁在何时做了什么：登录、登录失败，以及客服、角色、渠道、密钥、路由、自动化等的变更、导出和删除。', 'Who did what and when: sign-ins, failed sign-ins, and changes to agents, roles, channels, secrets, routing and automations, exports and deletions.'],
   auditTime: ['时间', 'Time'],
