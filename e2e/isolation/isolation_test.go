@@ -318,8 +318,13 @@ func isoRoutes() map[string]isoRoute {
 			return map[string]any{"answer": "renamed"}
 		}},
 		"DELETE /api/v1/kb/articles/:id": {access: accAdmin, obj: "kb"},
-		"GET /api/v1/kb/lexicon":         {access: accAdmin},
-		"GET /api/v1/kb/unanswered":      {access: accAdmin},
+		// Versions: B's article's history is 404 to A, and A cannot restore it.
+		"GET /api/v1/kb/articles/:id/versions": {access: accAdmin, obj: "kb"},
+		"POST /api/v1/kb/articles/:id/restore": {access: accAdmin, obj: "kb", body: func(*isoTenant) any {
+			return map[string]any{"version": 1}
+		}},
+		"GET /api/v1/kb/lexicon":    {access: accAdmin},
+		"GET /api/v1/kb/unanswered": {access: accAdmin},
 		"DELETE /api/v1/kb/unanswered": {access: accAdmin, queries: func(own, other *isoTenant) []string {
 			return []string{"question=" + other.canary}
 		}},

@@ -130,6 +130,7 @@ func (s *Store) ImportCSV(ctx context.Context, tenantID string, data []byte) (Im
 func (s *Store) upsert(ctx context.Context, tx *store.Tx, an *analyzer, tenantID string, byQ map[string]Article, p Patch) (bool, error) {
 	now := tx.Now()
 	a, ok := byQ[oneLine(*p.Question)]
+	prev := a
 	if !ok {
 		a = Article{ID: hub.NewID("kb"), Enabled: true, CreatedAt: now}
 	}
@@ -152,7 +153,14 @@ func (s *Store) upsert(ctx context.Context, tx *store.Tx, an *analyzer, tenantID
 		}
 	}
 	byQ[a.Question] = a
-	return !ok, s.putSearch(ctx, tx, an, tenantID, a)
+	if err := s.putSearch(ctx, tx, an, tenantID, a); err != nil {
+		return false, err
+	}
+	var was *Article
+	if ok {
+		was = &prev
+	}
+	return !ok, saveVersion(ctx, tx, tenantID, was, a, actionImport, p.By)
 }
 
 // csvRow is one data row of an import: the article patch, or why not.

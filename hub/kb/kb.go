@@ -45,6 +45,12 @@ type Patch struct {
 	Enabled   *bool      `json:"enabled"`
 	ValidFrom *time.Time `json:"valid_from"`
 	ValidTo   *time.Time `json:"valid_to"`
+	// By is the agent making the change (recorded in the version).
+	By string `json:"-"`
+	// action is the version's action (default create or update); exact
+	// sets the validity even to none (a restore).
+	action string
+	exact  bool
 }
 
 // Limits of an article, so one entry cannot blow up the index.
@@ -64,10 +70,10 @@ func (p *Patch) apply(a *Article) error {
 	set(&a.Tags, p.Tags)
 	set(&a.Channels, p.Channels)
 	set(&a.Enabled, p.Enabled)
-	if p.ValidFrom != nil {
+	if p.ValidFrom != nil || p.exact {
 		a.ValidFrom = p.ValidFrom
 	}
-	if p.ValidTo != nil {
+	if p.ValidTo != nil || p.exact {
 		a.ValidTo = p.ValidTo
 	}
 	a.Question = oneLine(a.Question)

@@ -105,6 +105,9 @@ func (s *Store) Create(ctx context.Context, tenantID string, p Patch) (*Article,
 		if err := s.putSearch(ctx, tx, an, tenantID, *a); err != nil {
 			return err
 		}
+		if err := saveVersion(ctx, tx, tenantID, nil, *a, actionCreate, p.By); err != nil {
+			return err
+		}
 		return bump(ctx, tx, tenantID)
 	})
 	if err != nil {
@@ -113,16 +116,21 @@ func (s *Store) Create(ctx context.Context, tenantID string, p Patch) (*Article,
 	return a, nil
 }
 
-// Update changes an article.
+// Update changes an article, keeping the version it replaces.
 func (s *Store) Update(ctx context.Context, tenantID, id string, p Patch) (*Article, error) {
 	a, err := s.Get(ctx, tenantID, id)
 	if err != nil {
 		return nil, err
 	}
+	prev := *a
 	if err := p.apply(a); err != nil {
 		return nil, err
 	}
 	a.UpdatedAt = s.k.Now()
+	action := p.action
+	if action == "" {
+		action = actionUpdate
+	}
 	an, err := s.analyzer(ctx, tenantID)
 	if err != nil {
 		return nil, err
@@ -139,6 +147,9 @@ func (s *Store) Update(ctx context.Context, tenantID, id string, p Patch) (*Arti
 			return fmt.Errorf("kb article %s: %w", id, hub.ErrNotFound)
 		}
 		if err := s.putSearch(ctx, tx, an, tenantID, *a); err != nil {
+			return err
+		}
+		if err := saveVersion(ctx, tx, tenantID, &prev, *a, action, p.By); err != nil {
 			return err
 		}
 		return bump(ctx, tx, tenantID)
@@ -161,6 +172,9 @@ func (s *Store) Delete(ctx context.Context, tenantID, id string) error {
 		}
 		if err := s.dropSearch(ctx, tx, id); err != nil {
 			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM kb_versions WHERE tenant_id = ? AND article_id = ?`, tenantID, id); err != nil {
+			return fmt.Errorf("delete kb versions: %w", err)
 		}
 		return bump(ctx, tx, tenantID)
 	})

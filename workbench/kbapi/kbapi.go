@@ -39,6 +39,7 @@ func (a API) Mount(agents, admins gin.IRoutes) {
 	admins.PUT("/channels/:id/robot", a.setRobot)
 	a.mountKeywords(admins)
 	a.mountCSV(admins)
+	a.mountVersions(admins)
 }
 
 // item is one search result: the contract's id and score (higher is
@@ -86,7 +87,9 @@ func (a API) create(g *gin.Context) {
 	if !a.Kit.Bind(g, &p) {
 		return
 	}
-	art, err := a.KB.Create(g.Request.Context(), connectors.AgentOf(g).TenantID, p)
+	me := connectors.AgentOf(g)
+	p.By = me.ID
+	art, err := a.KB.Create(g.Request.Context(), me.TenantID, p)
 	a.Kit.Respond(g, http.StatusCreated, art, err)
 }
 
@@ -95,7 +98,9 @@ func (a API) update(g *gin.Context) {
 	if !a.Kit.Bind(g, &p) {
 		return
 	}
-	art, err := a.KB.Update(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"), p)
+	me := connectors.AgentOf(g)
+	p.By = me.ID
+	art, err := a.KB.Update(g.Request.Context(), me.TenantID, g.Param("id"), p)
 	a.Kit.Respond(g, http.StatusOK, art, err)
 }
 
