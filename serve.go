@@ -46,6 +46,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/metrics"
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/pipeline"
+	"github.com/kefu-hub/kefu/hub/procmem"
 	"github.com/kefu-hub/kefu/hub/qa"
 	"github.com/kefu-hub/kefu/hub/ratings"
 	"github.com/kefu-hub/kefu/hub/reports"
@@ -313,6 +314,10 @@ func listen(ctx context.Context, ln net.Listener, cfg configs.Config, h http.Han
 		// buffers survive one collection (sync.Pool's victim cache): two.
 		runtime.GC()
 		debug.FreeOSMemory()
+		// And the pages of the binary that only start-up read.
+		if _, err := procmem.Release(); err != nil {
+			log.Warn("give back start-up pages", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 		case err = <-failed:
