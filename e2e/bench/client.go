@@ -112,9 +112,19 @@ func login(ctx context.Context, base *url.URL, hc *http.Client, email, password 
 			ID string `json:"id"`
 		} `json:"agent"`
 	}
-	if err := c.do(ctx, http.MethodPost, "/api/v1/auth/login", http.StatusOK,
-		map[string]string{"email": email, "password": password}, &out); err != nil {
-		return nil, fmt.Errorf("log in as %s: %w", email, err)
+	// A hub busy hashing other sign-ins answers 429 (retry in a second):
+	// the agents of a run sign in at once, on a loaded box too.
+	for attempt := 1; ; attempt++ {
+		err := c.do(ctx, http.MethodPost, "/api/v1/auth/login", http.StatusOK,
+			map[string]string{"email": email, "password": password}, &out)
+		var ae *apiError
+		if err == nil {
+			break
+		}
+		if !errors.As(err, &ae) || ae.Status != http.StatusTooManyRequests || attempt == 10 || ctx.Err() != nil {
+			return nil, fmt.Errorf("log in as %s: %w", email, err)
+		}
+		sleep(ctx, time.Second)
 	}
 	if out.Token == "" {
 		return nil, errors.New("log in: the hub answered no token")
