@@ -179,15 +179,17 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	p := pipeline.New(pipeline.Deps{Store: k, Inbox: in, Router: asg.Router, Timers: timers, Outbound: out,
 		Failed: pipeline.NewFailed(k), Robot: bot, Bus: b, Sender: registry, Channel: chans.Get, Sinks: sinks, Metrics: m, Log: log})
 	auditLog := audit.New(k)
+	tix := tickets.New(k, convs, id.Agents)
 	handler := newHandler(cfg, workbench.Deps{Kernel: k, Audit: auditLog, Identity: id, Channels: chans, Files: files.New(k), Outbound: out,
 		Conversations: convs, Cards: conversations.NewCards(k, cts), Categories: conversations.NewCategories(k), Assign: asg, Contacts: cts, Automations: autos, Canned: canned.New(k),
 		KB: knowledge, Robot: bot, QA: inspect, Ratings: rates,
-		Tickets: tickets.New(k, convs, id.Agents), Failed: p.Failed, Stream: st, Pipeline: p, Connectors: registry,
+		Tickets: tix, Failed: p.Failed, Stream: st, Pipeline: p, Connectors: registry,
 		Metrics: m, Log: log, Region: geo.Lookup,
 		Ready: func(ctx context.Context) error { return ready(ctx, k, b, p.Ready()) }})
 	loops := []func(context.Context) error{p.Run, handler.Run, func(ctx context.Context) error { st.Run(ctx); return nil },
 		rep.Run, func(ctx context.Context) error { auditLog.Keep(ctx, cfg.AuditRetention.Duration, log); return nil },
-		func(ctx context.Context) error { cts.RemindEvery(ctx, followUpSweep, log); return nil }}
+		func(ctx context.Context) error { cts.RemindEvery(ctx, followUpSweep, log); return nil },
+		func(ctx context.Context) error { tix.RunSweeper(ctx, 30*time.Second, log); return nil }}
 	for _, r := range registry.Runners() {
 		loops = append(loops, r.Run)
 	}

@@ -45,7 +45,7 @@ func (s *Store) Update(ctx context.Context, tenantID, id string, c Change) (*Tic
 		if err != nil {
 			return fmt.Errorf("update ticket: %w", err)
 		}
-		return nil
+		return moveClocks(ctx, tx, tenantID, id, happened{retarget: c.Priority != nil || c.GroupID != nil, manualDue: c.DueAt != nil})
 	})
 	if err != nil {
 		return nil, err

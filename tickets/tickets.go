@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,7 +58,19 @@ type Ticket struct {
 	CreatedBy      string     `db:"created_by" json:"created_by,omitempty"`
 	DueAt          *time.Time `db:"due_at" json:"due_at,omitempty"`
 	ClosedAt       *time.Time `db:"closed_at" json:"closed_at,omitempty"`
-	Messages       []Entry    `db:"-" json:"messages,omitempty"`
+	// SLA: the first-response due time (until the first public reply),
+	// the resolution due time is DueAt; each clock's state (running,
+	// warning, breached); when the resolution clock stood still since
+	// (pending, solved, closed); the earliest running due time.
+	FirstResponseDueAt *time.Time `db:"first_response_due_at" json:"first_response_due_at,omitempty"`
+	FirstRespondedAt   *time.Time `db:"first_responded_at" json:"first_responded_at,omitempty"`
+	FirstResponseSLA   SLAState   `db:"first_response_sla" json:"first_response_sla"`
+	ResolutionSLA      SLAState   `db:"resolution_sla" json:"resolution_sla"`
+	SLAPausedAt        *time.Time `db:"sla_paused_at" json:"sla_paused_at,omitempty"`
+	NextDueAt          *time.Time `db:"next_due_at" json:"next_due_at,omitempty"`
+	// Followers are the agents who follow the ticket.
+	Followers []string `db:"-" json:"followers"`
+	Messages  []Entry  `db:"-" json:"messages,omitempty"`
 	// Comments are internal notes between staff; customers never see them.
 	Comments []Comment `db:"-" json:"comments,omitempty"`
 }
@@ -115,7 +128,8 @@ func New(k *store.Store, messages Messages, agents Agents) *Store {
 }
 
 const cols = `id, tenant_id, channel_id, contact_id, conversation_id, status, assignee_id, subject, created_at, updated_at,
-	solved_at, priority, type, group_id, origin, created_by, due_at, closed_at`
+	solved_at, priority, type, group_id, origin, created_by, due_at, closed_at,
+	first_response_due_at, first_responded_at, first_response_sla, resolution_sla, sla_paused_at, next_due_at`
 
 // OpenOrAppend adds messages to the contact's open ticket on the channel,
 // opening one (and emitting ticket.created) when there is none. At most one
@@ -147,8 +161,13 @@ func OpenOrAppend(ctx context.Context, tx *store.Tx, r Ref, messageIDs []string)
 			return "", false, err
 		}
 	}
-	_, err = tx.Exec(ctx, `UPDATE tickets SET updated_at = ? WHERE id = ?`, now, id)
-	return id, created, err
+	// The customer answered: a ticket waiting on them is open again (its
+	// resolution clock runs on).
+	if _, err = tx.Exec(ctx, `UPDATE tickets SET updated_at = ?, status = CASE WHEN status = 'pending' THEN 'open' ELSE status END
+		WHERE id = ?`, now, id); err != nil {
+		return "", false, fmt.Errorf("touch ticket: %w", err)
+	}
+	return id, created, moveClocks(ctx, tx, r.TenantID, id, happened{retarget: created})
 }
 
 func appendMessage(ctx context.Context, tx *store.Tx, tenantID, ticketID, messageID string) error {
@@ -159,8 +178,9 @@ func appendMessage(ctx context.Context, tx *store.Tx, tenantID, ticketID, messag
 	return nil
 }
 
-// Append adds an agent's reply (already stored as a message) to a ticket's
-// history, inside the caller's transaction.
+// Append adds an agent's public reply (already stored as a message) to a
+// ticket's history, inside the caller's transaction; the first one stops
+// the first-response clock.
 func Append(ctx context.Context, tx *store.Tx, tenantID, ticketID, messageID string) error {
 	if err := appendMessage(ctx, tx, tenantID, ticketID, messageID); err != nil {
 		return err
@@ -168,7 +188,7 @@ func Append(ctx context.Context, tx *store.Tx, tenantID, ticketID, messageID str
 	if _, err := tx.Exec(ctx, `UPDATE tickets SET updated_at = ? WHERE tenant_id = ? AND id = ?`, tx.Now(), tenantID, ticketID); err != nil {
 		return fmt.Errorf("touch ticket: %w", err)
 	}
-	return nil
+	return moveClocks(ctx, tx, tenantID, ticketID, happened{responded: true})
 }
 
 // Conversation returns the conversation a ticket of the tenant holds, in the
@@ -185,15 +205,18 @@ func Conversation(ctx context.Context, tx *store.Tx, tenantID, ticketID string) 
 }
 
 // Filter narrows a ticket list. Assignee "none" lists unassigned tickets.
-// Viewer, when set, limits the list to tickets assigned to that agent or to
-// nobody (what a plain agent may see). View is one of the named views
-// (mine, unassigned, overdue, all), Me the agent "mine" means.
+// Viewer, when set, limits the list to tickets assigned to that agent, to
+// nobody, or followed by them (what a plain agent may see). View is one of
+// the named views (mine, unassigned, group, following, overdue, all), Me
+// the agent "mine" means. Sort "due" lists the earliest due first (the
+// overdue view always does).
 type Filter struct {
 	Status            Status
 	Assignee, Channel string
 	Viewer, ContactID string
 	View, Me          string
 	Priority          Priority
+	Sort              string
 	Limit, Offset     int
 }
 
@@ -246,12 +269,15 @@ func (f Filter) where(tenantID string, now time.Time) (string, []any, error) {
 		args = append(args, f.Assignee)
 	}
 	if f.Viewer != "" {
-		q += ` AND (assignee_id IS NULL OR assignee_id = ?)`
-		args = append(args, f.Viewer)
+		q += ` AND (assignee_id IS NULL OR assignee_id = ? OR ` + followed + `)`
+		args = append(args, f.Viewer, f.Viewer)
 	}
 	v, ok := views[f.View]
 	if !ok {
-		return "", nil, fmt.Errorf("%w: view must be mine, unassigned, overdue or all", ErrInvalid)
+		return "", nil, fmt.Errorf("%w: view must be mine, unassigned, group, following, overdue or all", ErrInvalid)
+	}
+	if f.Sort != "" && f.Sort != "due" && f.Sort != "updated" {
+		return "", nil, fmt.Errorf("%w: sort must be due or updated", ErrInvalid)
 	}
 	if v.cond != "" {
 		q += ` AND ` + v.cond
@@ -260,9 +286,14 @@ func (f Filter) where(tenantID string, now time.Time) (string, []any, error) {
 	return q, args, nil
 }
 
-// order: a contact's tickets by creation, other lists by last change.
+// order: by due time when asked (and in the overdue view), the earliest
+// first and tickets without one last; a contact's tickets by creation;
+// other lists by last change.
 func order(f Filter) string {
-	if f.ContactID != "" {
+	switch {
+	case f.Sort == "due" || (f.View == "overdue" && f.Sort == ""):
+		return `CASE WHEN next_due_at IS NULL THEN 1 ELSE 0 END, next_due_at, id`
+	case f.ContactID != "":
 		return `created_at DESC, id`
 	}
 	return `updated_at DESC, id`
@@ -290,6 +321,10 @@ func (s *Store) Get(ctx context.Context, tenantID, id string) (*Ticket, error) {
 		t.Messages[i] = Entry{MessageID: m.ID, Seq: m.Seq, Direction: m.Direction, SenderType: m.SenderType,
 			SenderID: m.SenderID, Text: m.Text, Type: m.Type, Status: m.Status, CreatedAt: m.CreatedAt}
 	}
+	t.Followers = []string{}
+	if err := s.k.Select(ctx, &t.Followers, `SELECT agent_id FROM ticket_followers WHERE ticket_id = ? ORDER BY created_at, agent_id`, id); err != nil {
+		return nil, fmt.Errorf("ticket followers: %w", err)
+	}
 	t.Comments = []Comment{}
 	const cq = `SELECT id, agent_id, text, created_at FROM ticket_comments WHERE ticket_id = ? ORDER BY created_at, id`
 	if err := s.k.Select(ctx, &t.Comments, cq, id); err != nil {
@@ -315,9 +350,9 @@ func (s *Store) Solve(ctx context.Context, tenantID, id string) (*Ticket, error)
 }
 
 // Visible reports whether a ticket may be seen by an agent who sees only
-// their own work: assigned to them, or to nobody yet.
+// their own work: assigned to them, or to nobody yet, or followed by them.
 func (t *Ticket) Visible(agentID string) bool {
-	return t.AssigneeID == nil || *t.AssigneeID == agentID
+	return t.AssigneeID == nil || *t.AssigneeID == agentID || slices.Contains(t.Followers, agentID)
 }
 
 // AddComment adds an internal comment by an agent and returns the ticket.

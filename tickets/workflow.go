@@ -78,18 +78,26 @@ type view struct {
 	args func(me string, now time.Time) []any
 }
 
+// followed is the condition of tickets the agent (an argument) follows.
+const followed = `EXISTS (SELECT 1 FROM ticket_followers f WHERE f.ticket_id = tickets.id AND f.agent_id = ?)`
+
 var views = map[string]view{
 	"":    {},
 	"all": {},
 	"mine": {cond: unresolved + ` AND assignee_id = ?`,
 		args: func(me string, _ time.Time) []any { return []any{me} }},
 	"unassigned": {cond: unresolved + ` AND assignee_id IS NULL`, args: func(string, time.Time) []any { return nil }},
-	"overdue": {cond: unresolved + ` AND due_at IS NOT NULL AND due_at < ?`,
+	// group: the unresolved tickets of the agent's groups.
+	"group": {cond: unresolved + ` AND group_id IN (SELECT m.group_id FROM group_members m WHERE m.agent_id = ?)`,
+		args: func(me string, _ time.Time) []any { return []any{me} }},
+	"following": {cond: unresolved + ` AND ` + followed, args: func(me string, _ time.Time) []any { return []any{me} }},
+	// overdue: breached, or past a running due time.
+	"overdue": {cond: unresolved + ` AND (next_due_at < ? OR first_response_sla = 2 OR resolution_sla = 2)`,
 		args: func(_ string, now time.Time) []any { return []any{now} }},
 }
 
 // ViewNames are the views Counts counts, in the order a UI shows them.
-var ViewNames = []string{"mine", "unassigned", "overdue", "all"}
+var ViewNames = []string{"mine", "unassigned", "group", "following", "overdue", "all"}
 
 // Counts counts the tickets of each view an agent sees (viewer "" for
 // admins and supervisors, who see every ticket).
@@ -155,7 +163,7 @@ func (s *Store) Create(ctx context.Context, tenantID string, n NewTicket) (*Tick
 		}
 		tx.Emit(hub.Event{TenantID: tenantID, ChannelID: n.ChannelID, Type: hub.EvTicketCreated, ConversationID: n.ConversationID},
 			map[string]any{"ticket_id": id, "conversation_id": n.ConversationID})
-		return nil
+		return moveClocks(ctx, tx, tenantID, id, happened{retarget: true, manualDue: n.DueAt != nil})
 	})
 	if err != nil {
 		return nil, err

@@ -47,6 +47,7 @@ import (
 	"github.com/kefu-hub/kefu/workbench/readapi"
 	"github.com/kefu-hub/kefu/workbench/reportsapi"
 	"github.com/kefu-hub/kefu/workbench/signin"
+	"github.com/kefu-hub/kefu/workbench/slaapi"
 )
 
 // Pipeline is what the API asks of the running pipeline.
@@ -193,6 +194,7 @@ func New(d Deps) *Server {
 	sup.DELETE("/blacklist/:id", tools.deleteBlacklist)
 	reportsapi.New(d.Kernel, d.Identity, d.Channels, s.respond).Mount(sup)
 	ratingsapi.API{Ratings: d.Ratings, Kernel: d.Kernel, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(sup, a.Group("", s.admin))
+	slaapi.API{Tickets: d.Tickets, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a, sup, a.Group("", s.admin))
 	a.POST("/categories", s.admin, tools.createCategory)
 	a.DELETE("/categories/:id", s.admin, tools.deleteCategory)
 

@@ -107,7 +107,7 @@ func isoRoutes() map[string]isoRoute {
 		}},
 		"GET /api/v1/tickets": {access: accAuth, lists: "ticket", queries: func(own, other *isoTenant) []string {
 			return []string{"status=open", "channel_id=" + other.offCh.ID, "assignee=" + other.agentID, "view=unassigned",
-				"view=all&priority=normal", "assignee_id=" + other.agentID}
+				"view=all&priority=normal", "assignee_id=" + other.agentID, "view=overdue", "view=following", "view=group&sort=due"}
 		}},
 		"GET /api/v1/tickets/:id":   {access: accAuth, obj: "ticket"},
 		"GET /api/v1/tickets/views": {access: accAuth},
@@ -285,7 +285,13 @@ func isoRoutes() map[string]isoRoute {
 		}},
 		"GET /api/v1/email/mailboxes/:channel_id":       {access: accAdmin, obj: "mailbox"},
 		"POST /api/v1/email/mailboxes/:channel_id/poll": {access: accAdmin, obj: "mailbox"},
-		"GET /api/v1/ratings/settings":                  {access: accAdmin},
+		"GET /api/v1/sla/policies":                      {access: accAdmin},
+		"PUT /api/v1/sla/policies": {access: accAdmin, body: func(*isoTenant) any {
+			return map[string]any{"policies": []map[string]any{{"priority": "urgent", "first_response_minutes": 30, "resolution_minutes": 240}}}
+		}},
+		"POST /api/v1/tickets/:id/follow":   {access: accAuth, obj: "ticket"},
+		"DELETE /api/v1/tickets/:id/follow": {access: accAuth, obj: "ticket"},
+		"GET /api/v1/ratings/settings":      {access: accAdmin},
 		"PUT /api/v1/ratings/settings": {access: accAdmin, body: func(*isoTenant) any {
 			return map[string]any{"levels": []map[string]any{{"score": 5, "label": "好"}, {"score": 1, "label": "差"}},
 				"invite_text": "请回复 {levels}", "thanks_text": "谢谢", "bad_at": 1, "reply_minutes": 30, "change_minutes": 0}

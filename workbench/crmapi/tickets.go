@@ -12,10 +12,11 @@ import (
 	"github.com/kefu-hub/kefu/tickets"
 )
 
-// listTickets filters by view (mine, unassigned, overdue, all), status,
-// priority, assignee_id ("me", "none" or an agent id; "assignee" is the
-// older name) and channel_id. A plain agent sees the tickets assigned to
-// them or to nobody; admins and supervisors see all.
+// listTickets filters by view (mine, unassigned, group, following,
+// overdue, all), status, priority, assignee_id ("me", "none" or an agent
+// id; "assignee" is the older name) and channel_id; sort=due lists the
+// earliest due first. A plain agent sees the tickets assigned to them, to
+// nobody, or that they follow; admins and supervisors see all.
 func (a API) listTickets(g *gin.Context) {
 	me := connectors.AgentOf(g)
 	assignee := g.Query("assignee_id")
@@ -26,7 +27,7 @@ func (a API) listTickets(g *gin.Context) {
 		assignee = me.ID
 	}
 	f := tickets.Filter{Status: tickets.Status(g.Query("status")), Assignee: assignee, Channel: g.Query("channel_id"),
-		View: g.Query("view"), Me: me.ID, Priority: tickets.Priority(g.Query("priority")), Viewer: viewer(me)}
+		View: g.Query("view"), Me: me.ID, Priority: tickets.Priority(g.Query("priority")), Viewer: viewer(me), Sort: g.Query("sort")}
 	var err error
 	if f.Limit, err = count(g, "limit"); err == nil {
 		f.Offset, err = count(g, "offset")

@@ -1,0 +1,81 @@
+// Package slaapi is the HTTP side of ticket SLAs and followers: the
+// tenant's SLA policies (targets per priority and group) and following a
+// ticket. tickets keeps the rules; these handlers decode, call one method
+// and answer.
+package slaapi
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/tickets"
+)
+
+// API serves the routes.
+type API struct {
+	Tickets *tickets.Store
+	// Kit decodes bodies and maps errors to statuses (the workbench's).
+	Kit connectors.AgentKit
+}
+
+// Mount adds the routes: every agent follows the tickets they see,
+// supervisors read the policies, admins set them.
+func (a API) Mount(agents, staff, admins gin.IRoutes) {
+	agents.POST("/tickets/:id/follow", a.follow)
+	agents.DELETE("/tickets/:id/follow", a.unfollow)
+	staff.GET("/sla/policies", a.policies)
+	admins.PUT("/sla/policies", a.putPolicies)
+}
+
+// policySet is the body of GET and PUT /sla/policies.
+type policySet struct {
+	Policies []tickets.Policy `json:"policies"`
+}
+
+func (a API) policies(g *gin.Context) {
+	ps, err := a.Tickets.Policies(g.Request.Context(), connectors.AgentOf(g).TenantID)
+	a.Kit.Respond(g, http.StatusOK, policySet{Policies: ps}, err)
+}
+
+func (a API) putPolicies(g *gin.Context) {
+	var r policySet
+	if !a.Kit.Bind(g, &r) {
+		return
+	}
+	ps, err := a.Tickets.SetPolicies(g.Request.Context(), connectors.AgentOf(g).TenantID, r.Policies)
+	a.Kit.Respond(g, http.StatusOK, policySet{Policies: ps}, err)
+}
+
+// seen answers 404 unless the caller may see the path's ticket.
+func (a API) seen(g *gin.Context) bool {
+	me := connectors.AgentOf(g)
+	t, err := a.Tickets.Get(g.Request.Context(), me.TenantID, g.Param("id"))
+	if err == nil && !me.SeesAll() && !t.Visible(me.ID) {
+		err = tickets.ErrNotFound
+	}
+	if err != nil {
+		a.Kit.Respond(g, 0, nil, err)
+		return false
+	}
+	return true
+}
+
+func (a API) follow(g *gin.Context) {
+	if !a.seen(g) {
+		return
+	}
+	me := connectors.AgentOf(g)
+	t, err := a.Tickets.Follow(g.Request.Context(), me.TenantID, g.Param("id"), me.ID)
+	a.Kit.Respond(g, http.StatusOK, t, err)
+}
+
+func (a API) unfollow(g *gin.Context) {
+	if !a.seen(g) {
+		return
+	}
+	me := connectors.AgentOf(g)
+	t, err := a.Tickets.Unfollow(g.Request.Context(), me.TenantID, g.Param("id"), me.ID)
+	a.Kit.Respond(g, http.StatusOK, t, err)
+}
