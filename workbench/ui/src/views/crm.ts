@@ -66,6 +66,16 @@ export interface WorkTicket extends Ticket {
   type: string
   origin: string
   due_at?: string
+  // SLA: the first-response due time until answered, each clock's state
+  // (running, warning, breached), since when the resolution clock stands,
+  // the earliest running due time; and who follows the ticket.
+  first_response_due_at?: string
+  first_responded_at?: string
+  first_response_sla?: 'running' | 'warning' | 'breached'
+  resolution_sla?: 'running' | 'warning' | 'breached'
+  sla_paused_at?: string
+  next_due_at?: string
+  followers?: string[]
 }
 export interface TicketView {
   id: string
@@ -114,6 +124,7 @@ export const crm = {
     a.click()
     setTimeout(() => URL.revokeObjectURL(url), 5000)
   },
+  follow: (id: string, on: boolean) => call<WorkTicket>(on ? 'POST' : 'DELETE', `/tickets/${enc(id)}/follow`),
 }
 
 // tagList reads a comma-separated tag field (中文 commas too).
