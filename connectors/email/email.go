@@ -230,7 +230,6 @@ func (c *Connector) Info(ch *hub.Channel) map[string]any {
 		return map[string]any{"error": "the channel's config cannot be read; save it again"}
 	}
 	return map[string]any{
-		"from_address":      a.FromAddress,
 		"smtp_password_set": a.sec.SMTPPassword != "",
 		"imap_password_set": a.sec.IMAPPassword != "",
 		"receives":          a.IMAPHost != "",

@@ -204,6 +204,7 @@ const dict = {
   ch_wecom_kf: ['微信客服', 'WeCom 微信客服'],
   ch_weibo: ['微博', 'Weibo'],
   ch_app: ['App', 'App'],
+  ch_email: ['邮件', 'E-mail'],
   cancel: ['取消', 'Cancel'],
   save: ['保存', 'Save'],
   saved: ['已保存', 'Saved'],

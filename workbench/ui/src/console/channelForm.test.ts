@@ -2,6 +2,27 @@ import { describe, it, expect } from 'vitest'
 import { blankForm, configOf, formFromChannel, validate } from './channelForm'
 
 describe('channel forms', () => {
+  it('checks a mailbox, and keeps its passwords on edit', () => {
+    const f = blankForm('email')
+    f.name = '客服邮箱'
+    f.email.smtp_host = 'smtp://x'
+    f.email.from_address = 'support'
+    f.email.imap_host = 'imap.example.com'
+    f.email.poll_seconds = 5
+    expect(validate(f, true)).toEqual(['em_badSmtpHost', 'em_badFrom', 'em_badPoll'])
+    f.email.smtp_host = 'smtp.example.com'
+    f.email.from_address = 'support@example.com'
+    f.email.poll_seconds = 60
+    f.email.smtp_password = 'pw'
+    expect(validate(f, true)).toEqual([])
+    expect(configOf(f, true)).toMatchObject({ smtp_host: 'smtp.example.com', smtp_password: 'pw', imap_host: 'imap.example.com', imap_folder: 'INBOX' })
+    const edit = formFromChannel({ type: 'email', name: '客服邮箱', config: { smtp_host: 'smtp.example.com', smtp_port: 465, from_address: 'support@example.com' }, default_group_id: null, offline_message: '' })
+    const c = configOf(edit, false)
+    expect(c.smtp_password).toBeUndefined() // left empty: the stored one stays
+    expect(c.imap_host).toBe('') // send only
+    expect(c.smtp_port).toBe(465)
+  })
+
   it('checks the API channel callback URL', () => {
     const f = blankForm('api')
     expect(validate(f, true)).toEqual(['nameRequired'])

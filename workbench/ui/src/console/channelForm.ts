@@ -37,8 +37,26 @@ export interface AppCfg {
   apns_p8: string
   apns_sandbox: boolean
 }
+// EmailCfg is the mailbox form (邮件): the passwords are write-only (left
+// empty on edit, the stored ones are kept); no IMAP host: send only.
+export interface EmailCfg {
+  smtp_host: string
+  smtp_port: number | ''
+  smtp_tls: 'ssl' | 'starttls' | 'none'
+  smtp_user: string
+  smtp_password: string
+  from_name: string
+  from_address: string
+  imap_host: string
+  imap_port: number | ''
+  imap_tls: 'ssl' | 'starttls' | 'none'
+  imap_user: string
+  imap_password: string
+  imap_folder: string
+  poll_seconds: number
+}
 export interface ChannelForm {
-  type: 'api' | 'wechat' | 'weibo' | 'qq' | 'wecom_kf' | 'web' | 'app'
+  type: 'api' | 'wechat' | 'weibo' | 'qq' | 'wecom_kf' | 'web' | 'app' | 'email'
   name: string
   default_group_id: string
   offline_message: string
@@ -59,6 +77,7 @@ export interface ChannelForm {
   open_kfid: string
   web: WebCfg
   app: AppCfg
+  email: EmailCfg
 }
 
 export function blankForm(type: ChannelForm['type'] = 'api'): ChannelForm {
@@ -115,6 +134,22 @@ export function blankForm(type: ChannelForm['type'] = 'api'): ChannelForm {
       apns_p8: '',
       apns_sandbox: false,
     },
+    email: {
+      smtp_host: '',
+      smtp_port: '',
+      smtp_tls: 'ssl',
+      smtp_user: '',
+      smtp_password: '',
+      from_name: '',
+      from_address: '',
+      imap_host: '',
+      imap_port: '',
+      imap_tls: 'ssl',
+      imap_user: '',
+      imap_password: '',
+      imap_folder: 'INBOX',
+      poll_seconds: 60,
+    },
   }
 }
 
@@ -145,6 +180,15 @@ export function formFromChannel(c: { type: string; name: string; config: any; de
     a.apns_key_id = push.apns?.key_id ?? ''
     a.apns_bundle_id = push.apns?.bundle_id ?? ''
     a.apns_sandbox = !!push.apns?.sandbox
+  }
+  if (c.type === 'email') {
+    const m = f.email
+    for (const k of ['smtp_host', 'smtp_user', 'from_name', 'from_address', 'imap_host', 'imap_user', 'imap_folder'] as const) m[k] = cfg[k] ?? m[k]
+    m.smtp_port = cfg.smtp_port || ''
+    m.imap_port = cfg.imap_port || ''
+    m.smtp_tls = cfg.smtp_tls || 'ssl'
+    m.imap_tls = cfg.imap_tls || 'ssl'
+    m.poll_seconds = cfg.poll_seconds || 60
   }
   if (c.type === 'web') {
     const w = f.web
@@ -222,6 +266,8 @@ export function configOf(f: ChannelForm, isNew: boolean): any {
         }
       return { identity: a.identity, rating: a.rating, push: Object.keys(push).length ? push : null }
     }
+    case 'email':
+      return emailConfig(f.email)
     case 'web': {
       const w = f.web
       return {
@@ -248,6 +294,30 @@ export function configOf(f: ChannelForm, isNew: boolean): any {
     }
   }
 }
+
+// emailConfig is the mailbox's config as the hub takes it (also what the
+// connection test sends); empty passwords are left out (kept on edit).
+export function emailConfig(m: EmailCfg): any {
+  const c: any = {
+    smtp_host: m.smtp_host.trim(),
+    smtp_tls: m.smtp_tls,
+    smtp_user: m.smtp_user.trim(),
+    from_name: m.from_name.trim(),
+    from_address: m.from_address.trim(),
+    imap_host: m.imap_host.trim(),
+  }
+  if (m.smtp_port) c.smtp_port = Number(m.smtp_port)
+  if (m.smtp_password) c.smtp_password = m.smtp_password
+  if (c.imap_host) {
+    Object.assign(c, { imap_tls: m.imap_tls, imap_user: m.imap_user.trim(), imap_folder: m.imap_folder.trim(), poll_seconds: Number(m.poll_seconds) || 60 })
+    if (m.imap_port) c.imap_port = Number(m.imap_port)
+    if (m.imap_password) c.imap_password = m.imap_password
+  }
+  return c
+}
+
+const hostRe = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i
+const portOk = (p: number | '') => p === '' || (Number.isInteger(Number(p)) && Number(p) >= 1 && Number(p) <= 65535)
 
 // validate returns the message keys of what is wrong (empty: fine).
 export function validate(f: ChannelForm, isNew: boolean): string[] {
@@ -285,6 +355,14 @@ export function validate(f: ChannelForm, isNew: boolean): string[] {
     if (a.apns_on && (!/^[A-Z0-9]{10}$/.test(a.apns_team_id.trim()) || !/^[A-Z0-9]{10}$/.test(a.apns_key_id.trim()))) errs.push('ap_badApnsIds')
     if (a.apns_on && !a.apns_bundle_id.trim()) errs.push('ap_badBundle')
     if (a.apns_on && isNew && !a.apns_p8.includes('PRIVATE KEY')) errs.push('ap_badP8')
+  }
+  if (f.type === 'email') {
+    const m = f.email
+    if (!hostRe.test(m.smtp_host.trim())) errs.push('em_badSmtpHost')
+    if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(m.from_address.trim())) errs.push('em_badFrom')
+    if (m.imap_host.trim() && !hostRe.test(m.imap_host.trim())) errs.push('em_badImapHost')
+    if (!portOk(m.smtp_port) || !portOk(m.imap_port)) errs.push('em_badPort')
+    if (m.imap_host.trim() && (Number(m.poll_seconds) < 30 || Number(m.poll_seconds) > 3600)) errs.push('em_badPoll')
   }
   if (f.type === 'web') {
     const w = f.web
