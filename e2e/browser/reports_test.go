@@ -9,8 +9,8 @@ import (
 
 // TestUIReports: two customers write, the agent answers both; the console's
 // reports show them in the tiles (with definitions), the chart, the
-// heatmap, the agent table, the agent's attendance (考勤) and where the
-// conversations came from, download CSV and XLSX, say when a period is empty,
+// heatmap, the agent table, the tickets report, the agent's attendance
+// (考勤) and where the conversations came from, download CSV and XLSX, say when a period is empty,
 // and fit a 375 px phone; a supervisor opens them from the workbench (workbench/ui/e2e/reports.mjs; screenshots).
 func TestUIReports(t *testing.T) {
 	t.Parallel()
@@ -34,6 +34,9 @@ func TestUIReports(t *testing.T) {
 		ev := sock.WaitFor("conversation.assigned", 15*time.Second, nil)
 		conv, _ := kit.Dig(ev, "data", "conversation", "id").(string)
 		li.Must(201, "POST", "/api/v1/conversations/"+conv+"/messages", map[string]any{"content": "您好"})
+		if c == "cust-a" { // a follow-up ticket, urgent
+			li.Must(201, "POST", "/api/v1/tickets", map[string]any{"conversation_id": conv, "priority": "urgent"})
+		}
 	}
 	var s struct{ Answered int }
 	for deadline := time.Now().Add(20 * time.Second); s.Answered < 2 && time.Now().Before(deadline); {

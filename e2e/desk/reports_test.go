@@ -154,8 +154,31 @@ func TestReports(t *testing.T) {
 			t.Errorf("XLSX download: %q", x.Body[:min(len(x.Body), 16)])
 		}
 
+		// tickets: one opened from the conversation, high priority, by li
+		li.Must(201, "POST", "/api/v1/tickets", map[string]any{"conversation_id": conv, "priority": "high",
+			"assignee_id": liID})
+		var tk struct {
+			Totals struct{ Created, Solved, Backlog int }
+			Rows   []struct {
+				Key              string
+				Created, Backlog int
+				SLACompliance    *float64 `json:"sla_compliance"`
+			}
+		}
+		adm.Must(200, "GET", "/api/v1/reports/tickets?by=priority", nil).JSON(t, &tk)
+		if tk.Totals.Created != 1 || tk.Totals.Backlog != 1 || tk.Totals.Solved != 0 || len(tk.Rows) != 1 ||
+			tk.Rows[0].Key != "high" || tk.Rows[0].Created != 1 || tk.Rows[0].SLACompliance != nil {
+			t.Errorf("tickets report %+v", tk)
+		}
+		adm.Must(200, "GET", "/api/v1/reports/tickets?by=agent&origin=offline", nil).JSON(t, &tk)
+		if tk.Totals.Created != 0 || len(tk.Rows) != 0 {
+			t.Errorf("leave-messages %+v", tk)
+		}
+		adm.Must(400, "GET", "/api/v1/reports/tickets?by=status", nil)
+
 		li.Must(403, "GET", "/api/v1/reports/summary", nil)
 		li.Must(403, "GET", "/api/v1/reports/attendance", nil)
+		li.Must(403, "GET", "/api/v1/reports/tickets", nil)
 		adm.Must(400, "GET", "/api/v1/reports/summary?from=2026-13-01", nil)
 		adm.Must(400, "GET", "/api/v1/reports/volume?by=minute", nil)
 	})

@@ -270,6 +270,7 @@ func isoRoutes() map[string]isoRoute {
 		"GET /api/v1/reports/volume":     {access: accAdmin, queries: reportQueries},
 		"GET /api/v1/reports/agents":     {access: accAdmin, queries: reportQueries},
 		"GET /api/v1/reports/attendance": {access: accAdmin, queries: reportQueries},
+		"GET /api/v1/reports/tickets":    {access: accAdmin, queries: ticketReportQueries},
 		"GET /api/v1/ratings": {access: accAdmin, queries: func(own, other *isoTenant) []string {
 			return []string{"", "bad=1", "agent_id=" + other.agentID, "channel_id=" + other.ch.ID, "format=csv"}
 		}},
@@ -446,6 +447,19 @@ func reportQueries(own, other *isoTenant) []string {
 			qs = append(qs, f+"&by="+by, f+"&by="+by+"&format=csv")
 		}
 		qs = append(qs, f+"&format=xlsx")
+	}
+	return qs
+}
+
+// ticketReportQueries filter the tickets report by B's objects, in each
+// breakdown and as a download: A still sees nothing of B.
+func ticketReportQueries(own, other *isoTenant) []string {
+	var qs []string
+	for _, f := range []string{"channel=" + other.ch.ID, "agent=" + other.agentID, "group=" + other.group} {
+		for _, by := range []string{"channel", "agent", "priority", "origin"} {
+			qs = append(qs, f+"&by="+by, f+"&by="+by+"&format=csv")
+		}
+		qs = append(qs, f+"&origin=offline&format=xlsx")
 	}
 	return qs
 }

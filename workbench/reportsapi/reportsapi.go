@@ -22,6 +22,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/reports"
 	"github.com/kefu-hub/kefu/hub/sheet"
 	"github.com/kefu-hub/kefu/hub/store"
+	"github.com/kefu-hub/kefu/tickets"
 )
 
 // API serves the report routes.
@@ -31,6 +32,8 @@ type API struct {
 	qa       *qa.Store
 	identity *identity.Identity
 	channels *channels.Store
+	// tickets answers the tickets report (nil: the route answers 404)
+	tickets *tickets.Store
 	// respond writes v with status, or maps err to its status (the
 	// workbench's one error map).
 	respond func(g *gin.Context, status int, v any, err error)
@@ -49,6 +52,13 @@ func (a API) Mount(sup gin.IRoutes) {
 	sup.GET("/reports/volume", a.volume)
 	sup.GET("/reports/agents", a.agents)
 	sup.GET("/reports/attendance", a.attendance)
+	sup.GET("/reports/tickets", a.ticketsReport)
+}
+
+// WithTickets adds the tickets report's store.
+func (a API) WithTickets(t *tickets.Store) API {
+	a.tickets = t
+	return a
 }
 
 // query is what every report route reads from its query string.

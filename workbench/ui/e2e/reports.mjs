@@ -1,6 +1,6 @@
 // Browser test of the console's reports (报表), driven by TestUIReports
 // (e2e/browser): the overview tiles with their definitions, the volume
-// chart, the heatmap, the agent table, the attendance (考勤) and the
+// chart, the heatmap, the agent table, the tickets report, the attendance (考勤) and the
 // breakdowns by source, region and device over a hub with two answered
 // conversations, CSV and XLSX downloads, the wallboard (大屏), and both at
 // 375 px.
@@ -35,6 +35,20 @@ await run('reports-', async () => {
 
   const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-test=csv-summary]').click()])
   check(dl.suggestedFilename().startsWith('report-summary-'), 'CSV file name: ' + dl.suggestedFilename())
+
+  // Tickets: the urgent follow-up, created and still open.
+  const tk = page.locator('[data-test=tickets] tr[data-ticket-key=urgent]')
+  await tk.waitFor()
+  const tkCells = await tk.locator('td').allTextContents()
+  check(tkCells[0].trim() === '紧急' && tkCells[1].trim() === '1' && tkCells[3].trim() === '1', 'tickets by priority: ' + tkCells.join(' | '))
+  check((await page.locator('[data-tile=tk-backlog] .num').textContent()).trim() === '1', 'one ticket in the backlog')
+  check((await page.locator('[data-tile=tk-sla]').getAttribute('title')).includes('截止时间'), 'the SLA tile explains itself')
+  await page.locator('input[name=report-tickets-offline]').check()
+  await page.locator('[data-test=tickets] td.muted').waitFor() // no leave-messages
+  await page.locator('input[name=report-tickets-offline]').uncheck()
+  await tk.waitFor()
+  await page.locator('[data-test=tickets]').scrollIntoViewIfNeeded()
+  await shot(page, 'reports-tickets')
 
   // Attendance (考勤): the agent has been online since the test began.
   const att = page.locator(`[data-test=attendance] tr[data-attendance="${process.env.KEFU_AGENT_NAME}"]`)

@@ -58,6 +58,19 @@ export interface AgentDay {
   first_online: string | null
   last_offline: string | null
 }
+// TicketFigures are a tickets report row (totals: key "").
+export interface TicketFigures {
+  key: string
+  name?: string
+  created: number
+  solved: number
+  backlog: number
+  solve_seconds_avg: number | null
+  solved_with_due: number
+  sla_met: number
+  sla_compliance: number | null
+}
+export type TicketsBy = 'priority' | 'channel' | 'agent' | 'origin'
 // origins are the breakdowns by where conversations came from.
 export const origins = ['source', 'keyword', 'referrer', 'landing', 'region', 'device'] as const
 export type Breakdown = 'day' | 'hour' | (typeof origins)[number]
@@ -78,6 +91,8 @@ export const reports = {
   volume: (f: ReportFilter, by: string) => call<Volume>('GET', path('volume', f, { by })),
   agents: (f: ReportFilter) => call<{ agents: Row[] }>('GET', path('agents', f)),
   attendance: (f: ReportFilter) => call<{ days: AgentDay[] }>('GET', path('attendance', f)),
+  tickets: (f: ReportFilter, by: TicketsBy, origin: string) =>
+    call<{ totals: TicketFigures; rows: TicketFigures[] }>('GET', path('tickets', f, origin ? { by, origin } : { by })),
   // file downloads a report as the hub writes it (UTF-8 CSV or XLSX).
   async file(kind: string, f: ReportFilter, format: SheetFormat, extra: Record<string, string> = {}): Promise<Blob> {
     const res = await fetch('/api/v1' + path(kind, f, { ...extra, format }), {
