@@ -461,6 +461,7 @@ var badBodies = map[string]string{
 	"POST /api/v1/contacts/import":         "", // a CSV or XLSX body; TestCustomerCenterAPI sends bad sheets
 	"POST /api/v1/kb/articles":             `{"question":{"$ne":null},"similar":"x"}`,
 	"PATCH /api/v1/kb/articles/:id":        `{"answer":["x"]}`,
+	"POST /api/v1/kb/articles/:id/restore": `{"version":"1"}`,
 	"DELETE /api/v1/kb/articles/:id":       "",
 	"PUT /api/v1/kb/lexicon":               `{"synonyms":"运费=邮费","stop_words":{"x":1}}`,
 	"DELETE /api/v1/kb/unanswered":         "",

@@ -350,7 +350,8 @@ func isoRoutes() map[string]isoRoute {
 		"DELETE /api/v1/robot/keywords/:id": {access: accAdmin, obj: "keyword"},
 		// KB CSV: A's export holds none of B's articles (the canary); an
 		// import is multipart, so the matrix's JSON bodies are refused.
-		"GET /api/v1/kb/export.csv": {access: accAdmin},
+		"GET /api/v1/kb/export.csv":  {access: accAdmin},
+		"GET /api/v1/kb/export.xlsx": {access: accAdmin},
 		"GET /api/v1/robot/stats": {access: accAdmin, queries: func(own, other *isoTenant) []string {
 			return []string{"days=1", "days=365"}
 		}},

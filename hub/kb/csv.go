@@ -36,31 +36,31 @@ const (
 	maxImportRows  = 5000
 )
 
-// ExportCSV writes a tenant's articles as CSV (UTF-8 with a BOM); cells a
+// Export writes a tenant's articles as a CSV (UTF-8 with a BOM; cells a
 // spreadsheet would run as a formula get a leading apostrophe, which an
-// import takes off again.
-func (s *Store) ExportCSV(ctx context.Context, tenantID string, out io.Writer) error {
+// import takes off again) or XLSX sheet (cells always text).
+func (s *Store) Export(ctx context.Context, tenantID string, f sheet.Format, out io.Writer) error {
 	as, err := s.all(ctx, tenantID)
 	if err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	b.WriteString("\uFEFF")
-	w := csv.NewWriter(&b)
-	_ = w.Write(csvHeader)
-	for _, a := range as {
+	rows := make([][]string, len(as))
+	for i, a := range as {
 		on := "是"
 		if !a.Enabled {
 			on = "否"
 		}
-		_ = w.Write([]string{sheet.Defuse(a.Question), sheet.Defuse(strings.Join(a.Similar, "|")), sheet.Defuse(a.Answer),
-			sheet.Defuse(a.Category), sheet.Defuse(strings.Join(a.Tags, "|")), on})
+		rows[i] = []string{a.Question, strings.Join(a.Similar, "|"), a.Answer, a.Category, strings.Join(a.Tags, "|"), on}
 	}
-	w.Flush()
-	if _, err := out.Write(b.Bytes()); err != nil {
+	if err := sheet.Write(out, f, csvHeader, rows); err != nil {
 		return fmt.Errorf("write kb export: %w", err)
 	}
 	return nil
+}
+
+// ExportCSV writes the articles as CSV (see Export).
+func (s *Store) ExportCSV(ctx context.Context, tenantID string, out io.Writer) error {
+	return s.Export(ctx, tenantID, sheet.CSV, out)
 }
 
 // RowError is a row an import skipped, and why (row 1 is the header).
@@ -69,19 +69,36 @@ type RowError struct {
 	Message string `json:"message"`
 }
 
-// ImportResult is what an import did.
+// ImportResult is what an import did (or, in a dry run, would do).
 type ImportResult struct {
 	Created int        `json:"created"`
 	Updated int        `json:"updated"`
 	Errors  []RowError `json:"errors"`
+	DryRun  bool       `json:"dry_run"`
 }
 
-// ImportCSV adds the rows of a CSV file as articles, or updates the
+// ImportOptions are how an import runs: a dry run checks every row and
+// reports what it would create and update, changing nothing; By is the
+// agent importing (recorded in the versions).
+type ImportOptions struct {
+	DryRun bool
+	By     string
+}
+
+// errDryRun rolls a dry run's transaction back.
+var errDryRun = errors.New("dry run")
+
+// ImportCSV imports a CSV file (see Import).
+func (s *Store) ImportCSV(ctx context.Context, tenantID string, data []byte) (ImportResult, error) {
+	return s.Import(ctx, tenantID, data, sheet.CSV, ImportOptions{})
+}
+
+// Import adds the rows of a CSV or XLSX sheet as articles, or updates the
 // article with the same standard question (upsert), in one transaction;
 // rows that are not valid are skipped and reported with their number.
-func (s *Store) ImportCSV(ctx context.Context, tenantID string, data []byte) (ImportResult, error) {
+func (s *Store) Import(ctx context.Context, tenantID string, data []byte, f sheet.Format, o ImportOptions) (ImportResult, error) {
 	res := ImportResult{Errors: []RowError{}}
-	rows, err := parseCSV(data)
+	rows, err := parseSheet(data, f)
 	if err != nil {
 		return res, err
 	}
@@ -104,6 +121,7 @@ func (s *Store) ImportCSV(ctx context.Context, tenantID string, data []byte) (Im
 				res.Errors = append(res.Errors, RowError{Row: r.n, Message: r.err})
 				continue
 			}
+			r.p.By = o.By
 			created, err := s.upsert(ctx, tx, an, tenantID, byQ, r.p)
 			var inv *hub.InvalidError
 			switch {
@@ -117,11 +135,18 @@ func (s *Store) ImportCSV(ctx context.Context, tenantID string, data []byte) (Im
 				res.Updated++
 			}
 		}
+		if o.DryRun {
+			return errDryRun
+		}
 		if res.Created+res.Updated == 0 {
 			return nil
 		}
 		return bump(ctx, tx, tenantID)
 	})
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
+	res.DryRun = o.DryRun
 	return res, err
 }
 
@@ -187,14 +212,9 @@ func parseCSV(data []byte) ([]csvRow, error) {
 	if err != nil {
 		return nil, hub.Invalid("无法读取表头：%v", err)
 	}
-	col := map[int]int{} // field index → column
-	for i, h := range head {
-		if c, ok := csvAliases[strings.ToLower(strings.TrimSpace(h))]; ok {
-			col[i] = c
-		}
-	}
-	if !hasCol(col, 0) || !hasCol(col, 2) {
-		return nil, hub.Invalid("表头须包含“标准问题”和“答案”列")
+	col, err := header(head)
+	if err != nil {
+		return nil, err
 	}
 	var out []csvRow
 	for n := 2; ; n++ {
@@ -215,6 +235,52 @@ func parseCSV(data []byte) ([]csvRow, error) {
 		out = append(out, rowPatch(n, rec, col))
 	}
 	return out, nil
+}
+
+// parseSheet reads an import in either format: CSV row by row (a row
+// that cannot be parsed is reported, the others kept), XLSX through sheet.
+func parseSheet(data []byte, f sheet.Format) ([]csvRow, error) {
+	if f != sheet.XLSX {
+		return parseCSV(data)
+	}
+	if len(data) > MaxImportBytes {
+		return nil, hub.Invalid("文件超过 %d MB", MaxImportBytes>>20)
+	}
+	recs, err := sheet.Read(bytes.NewReader(data), f, maxImportRows)
+	switch {
+	case errors.Is(err, sheet.ErrTooMany):
+		return nil, hub.Invalid("一次最多导入 %d 条", maxImportRows)
+	case err != nil:
+		return nil, hub.Invalid("无法读取 Excel 文件（须为 .xlsx）")
+	case len(recs) == 0:
+		return nil, hub.Invalid("无法读取表头：文件是空的")
+	}
+	col, err := header(recs[0])
+	if err != nil {
+		return nil, err
+	}
+	var out []csvRow
+	for i, rec := range recs[1:] {
+		if !blank(rec) {
+			out = append(out, rowPatch(i+2, rec, col))
+		}
+	}
+	return out, nil
+}
+
+// header maps a header row's fields to the columns (标准问题 and 答案
+// required).
+func header(head []string) (map[int]int, error) {
+	col := map[int]int{} // field index → column
+	for i, h := range head {
+		if c, ok := csvAliases[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF")))]; ok {
+			col[i] = c
+		}
+	}
+	if !hasCol(col, 0) || !hasCol(col, 2) {
+		return nil, hub.Invalid("表头须包含“标准问题”和“答案”列")
+	}
+	return col, nil
 }
 
 func hasCol(col map[int]int, c int) bool {

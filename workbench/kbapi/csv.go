@@ -3,38 +3,63 @@ package kbapi
 import (
 	"bytes"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/kb"
+	"github.com/kefu-hub/kefu/hub/sheet"
 )
 
-// mountCSV adds the knowledge base's CSV import and export (admins).
+// mountCSV adds the knowledge base's import and export, CSV or XLSX
+// (admins).
 func (a API) mountCSV(admins gin.IRoutes) {
-	admins.GET("/kb/export.csv", a.exportCSV)
-	admins.POST("/kb/import", a.importCSV)
+	admins.GET("/kb/export.csv", a.export(sheet.CSV))
+	admins.GET("/kb/export.xlsx", a.export(sheet.XLSX))
+	admins.POST("/kb/import", a.importSheet)
 }
 
-// exportCSV answers every article as a CSV download Excel opens.
-func (a API) exportCSV(g *gin.Context) {
-	var b bytes.Buffer
-	if err := a.KB.ExportCSV(g.Request.Context(), connectors.AgentOf(g).TenantID, &b); err != nil {
-		a.Kit.Respond(g, 0, nil, err)
+// export answers every article as a download Excel opens.
+func (a API) export(f sheet.Format) gin.HandlerFunc {
+	return func(g *gin.Context) {
+		var b bytes.Buffer
+		if err := a.KB.Export(g.Request.Context(), connectors.AgentOf(g).TenantID, f, &b); err != nil {
+			a.Kit.Respond(g, 0, nil, err)
+			return
+		}
+		g.Header("Content-Disposition", `attachment; filename="`+f.Filename("kb")+`"`)
+		g.Header("X-Content-Type-Options", "nosniff")
+		g.Data(http.StatusOK, f.ContentType(), b.Bytes())
+	}
+}
+
+// importSheet upserts the articles of an uploaded CSV or XLSX file
+// (multipart field "file"; ?format=xlsx, or a file named .xlsx), reporting
+// the rows it skipped; ?dry_run=true only reports.
+func (a API) importSheet(g *gin.Context) {
+	f, err := sheet.ParseFormat(g.Query("format"))
+	if err != nil {
+		a.Kit.Respond(g, 0, nil, hub.Invalid("%s", err.Error()))
 		return
 	}
-	g.Header("Content-Disposition", `attachment; filename="kb.csv"`)
-	g.Header("X-Content-Type-Options", "nosniff")
-	g.Data(http.StatusOK, "text/csv; charset=utf-8", b.Bytes())
-}
-
-// importCSV upserts the articles of an uploaded CSV (multipart field
-// "file"), reporting the rows it skipped.
-func (a API) importCSV(g *gin.Context) {
-	_, data, ok := connectors.ReadUpload(g, kb.MaxImportBytes)
+	dry := false
+	if v := g.Query("dry_run"); v != "" {
+		if dry, err = strconv.ParseBool(v); err != nil {
+			a.Kit.Respond(g, 0, nil, hub.Invalid("dry_run must be true or false"))
+			return
+		}
+	}
+	name, data, ok := connectors.ReadUpload(g, kb.MaxImportBytes)
 	if !ok {
 		return
 	}
-	res, err := a.KB.ImportCSV(g.Request.Context(), connectors.AgentOf(g).TenantID, data)
+	if g.Query("format") == "" && strings.HasSuffix(strings.ToLower(name), ".xlsx") {
+		f = sheet.XLSX
+	}
+	me := connectors.AgentOf(g)
+	res, err := a.KB.Import(g.Request.Context(), me.TenantID, data, f, kb.ImportOptions{DryRun: dry, By: me.ID})
 	a.Kit.Respond(g, http.StatusOK, res, err)
 }
