@@ -193,6 +193,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	for _, r := range registry.Runners() {
 		loops = append(loops, r.Run)
 	}
+	loops = append(loops, dailyDigest(k, rep, id, log).Run)
 	if cfg.PprofAddr != "" {
 		loops = append(loops, profiler(cfg.PprofAddr, log))
 	}
@@ -200,6 +201,28 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		loops = append(loops, metricsServer(mln, promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}), log))
 	}
 	return listen(ctx, ln, cfg, handler, p.Ready(), loops, log, started)
+}
+
+// dailyDigest mails each tenant's yesterday figures to its e-mail
+// recipients (客服日报) through the e-mail channel.
+func dailyDigest(k *store.Store, rep *reports.Store, id *identity.Identity, log *slog.Logger) *email.Digest {
+	return &email.Digest{K: k, Mailer: email.Staff{}, Log: log,
+		Zone: func(ctx context.Context, tenantID string) *time.Location {
+			loc, err := time.LoadLocation(id.Tenants.Timezone(ctx, tenantID))
+			if err != nil {
+				return time.UTC
+			}
+			return loc
+		},
+		Figures: func(ctx context.Context, tenantID string, from, to time.Time) (email.Figures, error) {
+			c, err := rep.Totals(ctx, tenantID, reports.Filter{From: from, To: to})
+			f := email.Figures{Conversations: c.Conversations, Taken: c.Taken, Answered: c.Answered, Resolved: c.Resolved,
+				Abandoned: c.Abandoned, Tickets: c.Tickets, Rated: c.Rated, Satisfied: c.Satisfied}
+			if c.Answered > 0 {
+				f.FirstResponse = time.Duration(c.FirstResponseSeconds/c.Answered) * time.Second
+			}
+			return f, err
+		}}
 }
 
 // followUpSweep is how often due follow-ups are looked for (a reminder

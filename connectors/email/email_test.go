@@ -2,11 +2,13 @@ package email_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
@@ -361,4 +363,93 @@ func decodeHeaders(t *testing.T, data string) string {
 		t.Fatal(err)
 	}
 	return m.Subject + "\n" + m.Text
+}
+
+func (x *fixture) notifyBoss(t *testing.T) {
+	t.Helper()
+	_, err := email.SetRecipients(context.Background(), x.h.K, x.t.Admin.TenantID, []email.Recipient{{Address: "boss@shop.test"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBadRatingAlertsStaff(t *testing.T) {
+	each(t, func(t *testing.T, x *fixture) {
+		ctx := context.Background()
+		x.notifyBoss(t)
+		// A good rating tells nobody; a bad one alerts the recipients.
+		for i, score := range []int{5, 1} {
+			rs := x.h.Inbox.Ingest(ctx, []hub.Inbound{x.t.Msg(fmt.Sprint("r-", i), fmt.Sprint("rater-", i))})
+			if rs[0].Err != nil {
+				t.Fatal(rs[0].Err)
+			}
+			conv, err := x.h.Conversations.ByID(ctx, rs[0].ConversationID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := x.h.K.Write(ctx, func(tx *store.Tx) error { return x.h.Ratings.Record(ctx, tx, conv, score, "等了太久") }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		x.sendDue(t)
+		got := x.srv.Received()
+		if len(got) != 1 || got[0].To[0] != "boss@shop.test" {
+			t.Fatalf("alerts = %+v, want one mail to the recipient", got)
+		}
+		if text := decodeHeaders(t, got[0].Data); !strings.Contains(text, "[差评提醒]") || !strings.Contains(text, "等了太久") {
+			t.Fatalf("alert:\n%s", text)
+		}
+	})
+}
+
+func TestDailyDigestOnce(t *testing.T) {
+	each(t, func(t *testing.T, x *fixture) {
+		ctx := context.Background()
+		x.notifyBoss(t)
+		var asked []time.Time
+		var mu sync.Mutex
+		digest := func() *email.Digest {
+			return &email.Digest{K: x.h.K, Mailer: email.Staff{}, Hour: -1,
+				Log:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+				Zone: func(context.Context, string) *time.Location { return time.FixedZone("CST", 8*3600) },
+				Figures: func(_ context.Context, _ string, from, to time.Time) (email.Figures, error) {
+					mu.Lock()
+					asked = append(asked, from, to)
+					mu.Unlock()
+					return email.Figures{Conversations: 10, Answered: 8, FirstResponse: 42 * time.Second, Rated: 4, Satisfied: 3}, nil
+				}}
+		}
+		// Two hub processes look at once, then again: one summary.
+		var wg sync.WaitGroup
+		total := 0
+		for range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				n, err := digest().Due(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				total += n
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		if n, err := digest().Due(ctx); err != nil || total+n != 1 {
+			t.Fatalf("summaries queued: %d then %d (%v), want one", total, n, err)
+		}
+		if d := asked[1].Sub(asked[0]); d != 24*time.Hour || asked[1].In(time.FixedZone("CST", 8*3600)).Hour() != 0 {
+			t.Fatalf("figures asked for %v – %v, want yesterday in the tenant's zone", asked[0], asked[1])
+		}
+		x.sendDue(t)
+		got := x.srv.Received()
+		if len(got) != 1 {
+			t.Fatalf("SMTP received %d mails, want the summary once", len(got))
+		}
+		text := decodeHeaders(t, got[0].Data)
+		if !strings.Contains(text, "[客服日报]") || !strings.Contains(text, "接通率 80.0%") || !strings.Contains(text, "满意率 75.0%") {
+			t.Fatalf("summary:\n%s", text)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package email
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -84,9 +85,45 @@ func SetRecipients(ctx context.Context, k *store.Store, tenantID string, rs []Re
 // channel when the tenant chose recipients. The delivery queue sends it
 // once, retrying with backoff.
 func Notify(ctx context.Context, tx *store.Tx, e *hub.Event) error {
-	if e.Type != hub.EvTicketCreated || e.TenantID == "" {
+	switch {
+	case e.TenantID == "":
+		return nil
+	case e.Type == hub.EvTicketCreated:
+	case e.Type == hub.EvConversationRated:
+		var p struct {
+			Bad bool `json:"bad"`
+		}
+		if json.Unmarshal(e.Payload, &p) != nil || !p.Bad {
+			return nil
+		}
+	default:
 		return nil
 	}
+	return tellStaff(ctx, tx, e)
+}
+
+// EvStaffNotice carries a Mailer's mail (subject and body) through the
+// delivery queue; it is never emitted as an event.
+const EvStaffNotice hub.EventType = "email.staff_notice"
+
+// Mailer tells a tenant's chosen staff (the 邮件通知人) something by
+// e-mail through the tenant's e-mail channel, durably: the mail is queued
+// in the caller's transaction and sent, retried with backoff, once it
+// commits. A tenant without an e-mail channel or recipients gets nothing.
+type Mailer interface {
+	TellStaff(ctx context.Context, tx *store.Tx, tenantID, subject, body string) error
+}
+
+// Staff is the Mailer.
+type Staff struct{}
+
+// TellStaff queues the mail.
+func (Staff) TellStaff(ctx context.Context, tx *store.Tx, tenantID, subject, body string) error {
+	p, _ := json.Marshal(map[string]string{"subject": hub.Bounded(oneLine(subject), 200), "body": hub.Bounded(body, 20000)})
+	return tellStaff(ctx, tx, &hub.Event{TenantID: tenantID, Type: EvStaffNotice, Payload: p, CreatedAt: tx.Now()})
+}
+
+func tellStaff(ctx context.Context, tx *store.Tx, e *hub.Event) error {
 	ids, err := channels.OfType(ctx, tx, e.TenantID, Type)
 	if err != nil || len(ids) == 0 {
 		return err

@@ -191,31 +191,13 @@ func rememberMail(ctx context.Context, k *store.Store, ch *hub.Channel, s sent, 
 	return nil
 }
 
-// notification composes a new ticket's notice to the tenant's chosen staff
-// (nil when there is nobody to tell).
+// notification composes a notice to the tenant's chosen staff — a new
+// ticket, a bad rating, a Mailer's mail — (nil when there is nobody to
+// tell, or nothing left to tell about).
 func (c *Connector) notification(ctx context.Context, ch *hub.Channel, a *account, out *hub.Outbound) (*gomail.Msg, error) {
 	to, err := Recipients(ctx, c.d.Store, ch.TenantID)
 	if err != nil || len(to) == 0 {
 		return nil, err
-	}
-	var p struct {
-		TicketID string `json:"ticket_id"`
-	}
-	_ = json.Unmarshal(out.Event.Payload, &p)
-	head, err := tickets.HeadOf(ctx, c.d.Store, ch.TenantID, p.TicketID)
-	if errors.Is(err, tickets.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	who := ""
-	if ct, err := contacts.Get(ctx, c.d.Store, head.ContactID); err == nil {
-		who = strings.TrimSpace(ct.Name + " " + ct.Email + " " + ct.Phone)
-	}
-	via := head.ChannelID
-	if src, err := c.d.Channel(ctx, head.ChannelID); err == nil {
-		via = src.Name
 	}
 	m := gomail.NewMsg()
 	if err := m.FromFormat(a.FromName, a.FromAddress); err != nil {
@@ -226,17 +208,84 @@ func (c *Connector) notification(ctx context.Context, ch *hub.Channel, a *accoun
 			c.log.Warn("notification recipient refused", "tenant_id", ch.TenantID, "address", r.Address, "err", err)
 		}
 	}
-	m.Subject("[新工单] " + head.Subject + " " + head.Tag())
 	m.SetMessageIDWithValue("kefu.notice." + strings.TrimPrefix(out.ID, "msg_") + "@" + a.Domain())
 	m.SetDate()
 	m.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")
 	m.SetGenHeader(gomail.Header("X-Auto-Response-Suppress"), "All")
-	body := fmt.Sprintf("有新的工单（留言）%s：\n\n主题：%s\n客户：%s\n渠道：%s\n", head.Tag(), head.Subject, who, via)
-	if c.d.PublicURL != "" {
-		body += "\n处理工单：" + strings.TrimRight(c.d.PublicURL, "/") + "/tickets\n"
+	var subject, body string
+	switch out.Event.Type {
+	case hub.EvTicketCreated:
+		subject, body, err = c.ticketNotice(ctx, ch, out.Event)
+	case hub.EvConversationRated:
+		subject, body = c.ratingNotice(ctx, ch, out.Event)
+	case EvStaffNotice:
+		var p struct{ Subject, Body string }
+		_ = json.Unmarshal(out.Event.Payload, &p)
+		subject, body = p.Subject, p.Body
 	}
+	if err != nil || subject == "" {
+		return nil, err
+	}
+	m.Subject(subject)
 	m.SetBodyString(gomail.TypeTextPlain, body)
 	return m, nil
+}
+
+// ticketNotice is a new ticket's notice ("" when the ticket is gone).
+func (c *Connector) ticketNotice(ctx context.Context, ch *hub.Channel, e *hub.Event) (string, string, error) {
+	var p struct {
+		TicketID string `json:"ticket_id"`
+	}
+	_ = json.Unmarshal(e.Payload, &p)
+	head, err := tickets.HeadOf(ctx, c.d.Store, ch.TenantID, p.TicketID)
+	if errors.Is(err, tickets.ErrNotFound) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", err
+	}
+	who := ""
+	if ct, err := contacts.Get(ctx, c.d.Store, head.ContactID); err == nil {
+		who = strings.TrimSpace(ct.Name + " " + ct.Email + " " + ct.Phone)
+	}
+	via := head.ChannelID
+	if src, err := c.d.Channel(ctx, head.ChannelID); err == nil {
+		via = src.Name
+	}
+	body := fmt.Sprintf("有新的工单（留言）%s：\n\n主题：%s\n客户：%s\n渠道：%s\n", head.Tag(), head.Subject, who, via)
+	return "[新工单] " + head.Subject + " " + head.Tag(), body + c.link("/tickets"), nil
+}
+
+// ratingNotice is a bad rating's alert for the supervisors.
+func (c *Connector) ratingNotice(ctx context.Context, ch *hub.Channel, e *hub.Event) (string, string) {
+	var p struct {
+		Score   int    `json:"score"`
+		Label   string `json:"label"`
+		Comment string `json:"comment"`
+		AgentID string `json:"agent_id"`
+	}
+	_ = json.Unmarshal(e.Payload, &p)
+	agent := "—"
+	if p.AgentID != "" && c.d.Customers != nil {
+		if n, err := c.d.Customers.AgentName(ctx, ch.TenantID, p.AgentID); err == nil {
+			agent = n
+		}
+	}
+	comment := p.Comment
+	if comment == "" {
+		comment = "（无）"
+	}
+	body := fmt.Sprintf("客户给出了差评，请及时跟进：\n\n评价：%s（%d 分）\n留言：%s\n客服：%s\n会话：%s\n",
+		p.Label, p.Score, comment, agent, e.ConversationID)
+	return "[差评提醒] " + p.Label + " · " + agent, body + c.link("/console/ratings")
+}
+
+// link is a line pointing at a page of the hub ("" without a public URL).
+func (c *Connector) link(path string) string {
+	if c.d.PublicURL == "" {
+		return ""
+	}
+	return "\n查看：" + strings.TrimRight(c.d.PublicURL, "/") + path + "\n"
 }
 
 // client builds the SMTP client for a mailbox: the TLS mode it names, the
