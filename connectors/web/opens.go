@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -19,7 +20,58 @@ const (
 	addressWindow = 24 * time.Hour
 	// addressContacts bounds the visitors of one address that are looked at.
 	addressContacts = 2000
+	// activeCountTTL is how long a channel's count of active conversations
+	// is used before it is read again; the opens this process lets through
+	// meanwhile are added to it.
+	activeCountTTL = time.Second
 )
+
+// activeCounts caches each channel's count of active conversations for the
+// cap: a count is a scan of the channel's active conversations, and a burst
+// of new visitors (10,000 at once) would otherwise read it once each.
+type activeCounts struct {
+	mu sync.Mutex
+	m  map[string]*activeCount
+}
+
+type activeCount struct {
+	n  int
+	at time.Time
+}
+
+// count is the channel's active conversations: read through read when the
+// cached count is older than activeCountTTL or has reached limit (a
+// refusal is always decided on a fresh count: a conversation may have
+// closed meanwhile).
+func (a *activeCounts) count(ctx context.Context, channelID string, limit int, now time.Time, read func(context.Context, string) (int, error)) (int, error) {
+	a.mu.Lock()
+	if c := a.m[channelID]; c != nil && now.Sub(c.at) < activeCountTTL && c.n < limit {
+		n := c.n
+		a.mu.Unlock()
+		return n, nil
+	}
+	a.mu.Unlock()
+	n, err := read(ctx, channelID)
+	if err != nil {
+		return 0, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.m == nil || len(a.m) > 10000 {
+		a.m = map[string]*activeCount{}
+	}
+	a.m[channelID] = &activeCount{n: n, at: now}
+	return n, nil
+}
+
+// add counts an open this process let through.
+func (a *activeCounts) add(channelID string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c := a.m[channelID]; c != nil {
+		c.n++
+	}
+}
 
 // mayOpen returns an error code and message when the visitor's message
 // would open a conversation beyond a cap; "" when it may go on (also when
@@ -52,10 +104,15 @@ func (c *Connector) mayOpen(ctx context.Context, v *visitorConn) (code, msg stri
 		return "", ""
 	}
 	const busy = "too many chats are waiting right now; please try again later"
-	if n, err := c.customers().ActiveCount(ctx, ch.ID); err == nil && n >= limits.perChannel() {
+	if n, err := c.opened.count(ctx, ch.ID, limits.perChannel(), now, c.customers().ActiveCount); err == nil && n >= limits.perChannel() {
 		c.deps.Log.Info("visitor conversation refused: the channel's cap", "channel", ch.ID, "active", n)
 		return "too_many_conversations", busy
 	}
+	defer func() {
+		if code == "" {
+			c.opened.add(ch.ID) // counted until the next read
+		}
+	}()
 	if ext != v.visitorID {
 		return "", "" // an identified visitor: not counted by address
 	}

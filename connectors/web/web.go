@@ -35,6 +35,7 @@ type Connector struct {
 	admit    *admission         // open visitor sockets, by address and channel
 	socks    sync.WaitGroup     // the visitor sockets' goroutines
 	handling custsock.Offloader // frames being handled off their readers
+	opened   activeCounts       // each channel's active conversations, for its cap
 }
 
 var (
