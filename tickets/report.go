@@ -45,10 +45,15 @@ type ReportRow struct {
 	Backlog int64  `json:"backlog"`
 	// SolveSeconds sums solved − created of the solved tickets.
 	SolveSeconds int64 `json:"solve_seconds"`
-	// SolvedWithDue are the solved tickets that had a due time; SLAMet
-	// those of them solved by it.
+	// SolvedWithDue are the solved tickets that had a due time (an SLA
+	// policy's resolution target, or one set by hand); SLAMet those of them
+	// solved by it and never flagged as breached.
 	SolvedWithDue int64 `json:"solved_with_due"`
 	SLAMet        int64 `json:"sla_met"`
+	// RespondedWithDue are the tickets first answered in the span that had
+	// a first-response target; ResponseMet those answered by it.
+	RespondedWithDue int64 `json:"responded_with_due"`
+	ResponseMet      int64 `json:"response_met"`
 }
 
 // Report sums the tickets of the filter's span, per key of f.By (one row
@@ -65,7 +70,8 @@ func (s *Store) Report(ctx context.Context, tenantID string, f ReportFilter) ([]
 	}
 	// the tickets alive in the span: created before its end, not done
 	// before its start
-	q := `SELECT ` + key + ` AS k, created_at, solved_at, closed_at, due_at FROM tickets
+	q := `SELECT ` + key + ` AS k, created_at, solved_at, closed_at, due_at, resolution_sla, first_response_due_at,
+		first_responded_at, first_response_sla FROM tickets
 		WHERE tenant_id = ? AND created_at < ? AND (COALESCE(solved_at, closed_at) IS NULL OR COALESCE(solved_at, closed_at) >= ?)`
 	args := []any{tenantID, f.To.UTC(), f.From.UTC()}
 	for col, v := range map[string]string{"channel_id": f.ChannelID, "group_id": f.GroupID, "assignee_id": f.AgentID,
@@ -81,6 +87,10 @@ func (s *Store) Report(ctx context.Context, tenantID string, f ReportFilter) ([]
 		Solved  *time.Time `db:"solved_at"`
 		Closed  *time.Time `db:"closed_at"`
 		Due     *time.Time `db:"due_at"`
+		Resolve SLAState   `db:"resolution_sla"`
+		RespDue *time.Time `db:"first_response_due_at"`
+		RespAt  *time.Time `db:"first_responded_at"`
+		Resp    SLAState   `db:"first_response_sla"`
 	}
 	if err := s.k.Select(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("tickets report: %w", err)
@@ -102,6 +112,12 @@ func (s *Store) Report(ctx context.Context, tenantID string, f ReportFilter) ([]
 		if !r.Created.Before(f.From) {
 			row.Created++
 		}
+		if r.RespDue != nil && r.RespAt != nil && !r.RespAt.Before(f.From) && r.RespAt.Before(f.To) {
+			row.RespondedWithDue++
+			if !r.RespAt.After(*r.RespDue) && r.Resp != SLABreached {
+				row.ResponseMet++
+			}
+		}
 		switch {
 		case done == nil || !done.Before(f.To):
 			row.Backlog++
@@ -110,7 +126,7 @@ func (s *Store) Report(ctx context.Context, tenantID string, f ReportFilter) ([]
 			row.SolveSeconds += int64(max(0, done.Sub(r.Created)) / time.Second)
 			if r.Due != nil {
 				row.SolvedWithDue++
-				if !done.After(*r.Due) {
+				if !done.After(*r.Due) && r.Resolve != SLABreached {
 					row.SLAMet++
 				}
 			}

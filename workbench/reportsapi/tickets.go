@@ -19,11 +19,13 @@ type ticketFigures struct {
 	SolveSecondsAvg *float64 `json:"solve_seconds_avg"`
 	// SLACompliance is sla_met ÷ solved_with_due.
 	SLACompliance *float64 `json:"sla_compliance"`
+	// ResponseCompliance is response_met ÷ responded_with_due.
+	ResponseCompliance *float64 `json:"response_compliance"`
 }
 
 func ticketDerive(r tickets.ReportRow, name string) ticketFigures {
 	return ticketFigures{ReportRow: r, Name: name, SolveSecondsAvg: ratioOf(r.SolveSeconds, r.Solved),
-		SLACompliance: ratioOf(r.SLAMet, r.SolvedWithDue)}
+		SLACompliance: ratioOf(r.SLAMet, r.SolvedWithDue), ResponseCompliance: ratioOf(r.ResponseMet, r.RespondedWithDue)}
 }
 
 func ratioOf(a, b int64) *float64 {
@@ -111,10 +113,11 @@ func (a API) ticketsReport(g *gin.Context) {
 // ticketsTable is the tickets report, the totals first then a line per row.
 func ticketsTable(o ticketsOut) table {
 	t := table{header: []string{"by", "key", "name", "created", "solved", "backlog", "solve_seconds_avg",
-		"solved_with_due", "sla_met", "sla_compliance"}}
+		"solved_with_due", "sla_met", "sla_compliance", "responded_with_due", "response_met", "response_compliance"}}
 	line := func(by string, f ticketFigures) []string {
 		return []string{by, f.Key, f.Name, num(f.Created), num(f.Solved), num(f.Backlog), rate(f.SolveSecondsAvg),
-			num(f.SolvedWithDue), num(f.SLAMet), rate(f.SLACompliance)}
+			num(f.SolvedWithDue), num(f.SLAMet), rate(f.SLACompliance), num(f.RespondedWithDue), num(f.ResponseMet),
+			rate(f.ResponseCompliance)}
 	}
 	t.rows = append(t.rows, line("total", o.Totals))
 	for _, r := range o.Rows {

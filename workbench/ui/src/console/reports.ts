@@ -69,6 +69,9 @@ export interface TicketFigures {
   solved_with_due: number
   sla_met: number
   sla_compliance: number | null
+  responded_with_due: number
+  response_met: number
+  response_compliance: number | null
 }
 export type TicketsBy = 'priority' | 'channel' | 'agent' | 'origin'
 // origins are the breakdowns by where conversations came from.
