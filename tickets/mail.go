@@ -35,7 +35,7 @@ func TagOf(id string) string {
 const headCols = `id, tenant_id, channel_id, contact_id, conversation_id, subject, status`
 
 // HeadOf returns a ticket of the tenant.
-func HeadOf(ctx context.Context, k *store.Store, tenantID, id string) (*Head, error) {
+func HeadOf(ctx context.Context, k store.Querier, tenantID, id string) (*Head, error) {
 	var hs []Head
 	if err := k.Select(ctx, &hs, `SELECT `+headCols+` FROM tickets WHERE tenant_id = ? AND id = ?`, tenantID, id); err != nil {
 		return nil, fmt.Errorf("ticket head: %w", err)
@@ -106,4 +106,17 @@ func ReopenForCustomer(ctx context.Context, k *store.Store, tenantID, id string)
 		}
 		return nil
 	})
+}
+
+// OfMessage is the ticket whose history holds a message ("" when none), in
+// the caller's transaction.
+func OfMessage(ctx context.Context, q store.Querier, tenantID, messageID string) (string, error) {
+	var ids []string
+	if err := q.Select(ctx, &ids, `SELECT ticket_id FROM ticket_messages WHERE tenant_id = ? AND message_id = ?`, tenantID, messageID); err != nil {
+		return "", fmt.Errorf("ticket of message: %w", err)
+	}
+	if len(ids) == 0 {
+		return "", nil
+	}
+	return ids[0], nil
 }

@@ -113,8 +113,9 @@ func (x *fixture) sendDue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg := connectors.Registry{email.Type: x.c} // the other channels' deliveries fail: no connector here
 	for _, id := range ids {
-		if err := x.out.Deliver(ctx, id, x.c); err != nil {
+		if err := x.out.Deliver(ctx, id, reg); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -450,6 +451,40 @@ func TestDailyDigestOnce(t *testing.T) {
 		text := decodeHeaders(t, got[0].Data)
 		if !strings.Contains(text, "[客服日报]") || !strings.Contains(text, "接通率 80.0%") || !strings.Contains(text, "满意率 75.0%") {
 			t.Fatalf("summary:\n%s", text)
+		}
+	})
+}
+
+func TestTicketReplyMailedToCustomerOfAnotherChannel(t *testing.T) {
+	each(t, func(t *testing.T, x *fixture) {
+		ctx := context.Background()
+		// A visitor leaves a message with their address on another channel.
+		in := x.t.Msg("left-w", "visitor-w")
+		in.Contact.Email, in.Text, in.LeaveMessage = "wu@customer.test", "能开专票吗？", true
+		rs := x.h.Inbox.Ingest(ctx, []hub.Inbound{in})
+		if rs[0].Err != nil || !rs[0].Ticketed {
+			t.Fatalf("ingest = %+v", rs[0])
+		}
+		tk := x.tickets(t)[0]
+		if _, err := x.h.Conversations.ReplyToTicket(ctx, x.t.Admin, tk.ID, "可以，请把开票信息发给我们。"); err != nil {
+			t.Fatal(err)
+		}
+		x.sendDue(t)
+		got := x.srv.Received()
+		if len(got) != 1 || got[0].To[0] != "wu@customer.test" {
+			t.Fatalf("mails = %+v, want the reply to the visitor's address", got)
+		}
+		text := decodeHeaders(t, got[0].Data)
+		if !strings.Contains(text, "可以，请把开票信息发给我们。") || !strings.Contains(text, "[#"+tickets.TagOf(tk.ID)+"]") {
+			t.Fatalf("reply mail:\n%s", text)
+		}
+		// A live chat reply is no ticket reply: no mail.
+		if _, err := x.h.Conversations.AddNote(ctx, x.t.Admin, tk.ConversationID, "内部备注"); err != nil {
+			t.Fatal(err)
+		}
+		x.sendDue(t)
+		if n := len(x.srv.Received()); n != 1 {
+			t.Fatalf("%d mails after a note, want still 1", n)
 		}
 	})
 }

@@ -1,16 +1,20 @@
 package email
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/channels"
+	"github.com/kefu-hub/kefu/hub/contacts"
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/store"
+	"github.com/kefu-hub/kefu/tickets"
 )
 
 // Recipient is someone a tenant tells by e-mail of new tickets: an agent
@@ -89,6 +93,11 @@ func Notify(ctx context.Context, tx *store.Tx, e *hub.Event) error {
 	case e.TenantID == "":
 		return nil
 	case e.Type == hub.EvTicketCreated:
+	case e.Type == hub.EvMessageCreated:
+		if !bytes.Contains(e.Payload, []byte(`"sender_type":"agent"`)) {
+			return nil // the cheap test first: this runs for every message
+		}
+		return mailTicketReply(ctx, tx, e)
 	case e.Type == hub.EvConversationRated:
 		var p struct {
 			Bad bool `json:"bad"`
@@ -100,6 +109,38 @@ func Notify(ctx context.Context, tx *store.Tx, e *hub.Event) error {
 		return nil
 	}
 	return tellStaff(ctx, tx, e)
+}
+
+// mailTicketReply sends an agent's public reply on a ticket of another
+// channel (a web leave-message, a WeChat ticket …) to the customer's e-mail
+// address too, when they left one and the tenant has a mailbox: the
+// customer who left a message is rarely still on the page.
+func mailTicketReply(ctx context.Context, tx *store.Tx, e *hub.Event) error {
+	var p struct {
+		Message *hub.Message `json:"message"`
+	}
+	if json.Unmarshal(e.Payload, &p) != nil || p.Message == nil || p.Message.Direction != hub.DirectionOut {
+		return nil
+	}
+	ticketID, err := tickets.OfMessage(ctx, tx, e.TenantID, p.Message.ID)
+	if err != nil || ticketID == "" {
+		return err
+	}
+	ids, err := channels.OfType(ctx, tx, e.TenantID, Type)
+	if err != nil || len(ids) == 0 || slices.Contains(ids, e.ChannelID) {
+		return err // no mailbox, or the mailbox's own ticket (its reply is a mail already)
+	}
+	head, err := tickets.HeadOf(ctx, tx, e.TenantID, ticketID)
+	if err != nil {
+		return err
+	}
+	c, err := contacts.Get(ctx, tx, head.ContactID)
+	if err != nil || !strings.Contains(c.Email, "@") {
+		return err
+	}
+	m := &hub.Message{ID: p.Message.ID, ConversationID: p.Message.ConversationID, Type: p.Message.Type, Text: p.Message.Text,
+		Attachments: p.Message.Attachments, SenderType: p.Message.SenderType}
+	return outbound.Queue(ctx, tx, ids[0], &hub.Outbound{TenantID: e.TenantID, Kind: hub.OutboundReply, Message: m, Contact: c})
 }
 
 // EvStaffNotice carries a Mailer's mail (subject and body) through the

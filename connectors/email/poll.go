@@ -355,7 +355,11 @@ func (c *Connector) match(ctx context.Context, ch *hub.Channel, m *Mail) (string
 			return "", fmt.Errorf("thread lookup: %w", err)
 		}
 		if len(ts) > 0 {
-			return ts[0], nil
+			// Only this mailbox's own tickets take the answer (a reply to
+			// another channel's ticket opens one here, its subject naming the tag).
+			if h, err := tickets.HeadOf(ctx, c.d.Store, ch.TenantID, ts[0]); err == nil && h.ChannelID == ch.ID {
+				return ts[0], nil
+			}
 		}
 	}
 	if tag := m.Tag(); tag != "" {
