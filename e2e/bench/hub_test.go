@@ -153,20 +153,10 @@ func TestVisitorLoadAgainstHub(t *testing.T) {
 // shown (late), and one the ledger says was accepted but that was never
 // sent is not in the store (lost) — the re-checks stop at -settle-late.
 func TestSettleAgainstHub(t *testing.T) {
-	base, _ := testHub(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	u, _ := CheckLoopback(base)
-	hc := newHTTPClient(4, 30*time.Second)
+	ctx, fx, newDriver := settleFixture(t)
 	log := testLog(t)
-	cfg := Config{Email: testAdminEmail, Password: testAdminPass, Customers: 2, Agents: 1, Concurrency: 4}
-	fx, err := setUp(ctx, cfg, u, hc, "", log)
-	if err != nil {
-		t.Fatal(err)
-	}
 	l := ledger.New(time.Now())
-	d := &driver{cfg: cfg, http: hc, url: base + "/webhooks/api/" + fx.channelID, secret: fx.secret, runID: fx.runID,
-		ledger: l, log: log}
+	d := newDriver(l)
 	for n := range int64(3) {
 		d.send(ctx, n, time.Now(), false)
 	}
@@ -199,22 +189,12 @@ func TestSettleAgainstHub(t *testing.T) {
 // never reaches the hub is lost, and the re-checks stop once a whole wait
 // found nothing more.
 func TestSettleWaitsOnAHubStillStoring(t *testing.T) {
-	base, _ := testHub(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	u, _ := CheckLoopback(base)
-	hc := newHTTPClient(4, 30*time.Second)
+	ctx, fx, newDriver := settleFixture(t)
 	log := testLog(t)
-	cfg := Config{Email: testAdminEmail, Password: testAdminPass, Customers: 2, Agents: 1, Concurrency: 4}
-	fx, err := setUp(ctx, cfg, u, hc, "", log)
-	if err != nil {
-		t.Fatal(err)
-	}
 	l := ledger.New(time.Now())
 	// The backlog is posted by a driver with a scratch ledger; the run's
 	// ledger already counts those messages as accepted.
-	late := &driver{cfg: cfg, http: hc, url: base + "/webhooks/api/" + fx.channelID, secret: fx.secret, runID: fx.runID,
-		ledger: ledger.New(time.Now()), log: log}
+	late := newDriver(ledger.New(time.Now()))
 	for n := range int64(3) {
 		id := fmt.Sprintf("bench-%s-%d", fx.runID, n)
 		l.Sent(id, time.Now(), time.Now(), false)
@@ -236,5 +216,26 @@ func TestSettleWaitsOnAHubStillStoring(t *testing.T) {
 	}
 	if took < 4*time.Second || took > time.Minute {
 		t.Fatalf("settle took %v: it must go on past one -settle-late while the hub stores more, and stop after a wait without any", took)
+	}
+}
+
+// settleFixture starts a hub with a bench tenant of two customers and one
+// agent; newDriver posts its API channel's messages into a ledger.
+func settleFixture(t *testing.T) (context.Context, *fixture, func(*ledger.Ledger) *driver) {
+	t.Helper()
+	base, _ := testHub(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	u, _ := CheckLoopback(base)
+	hc := newHTTPClient(4, 30*time.Second)
+	log := testLog(t)
+	cfg := Config{Email: testAdminEmail, Password: testAdminPass, Customers: 2, Agents: 1, Concurrency: 4}
+	fx, err := setUp(ctx, cfg, u, hc, "", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, fx, func(l *ledger.Ledger) *driver {
+		return &driver{cfg: cfg, http: hc, url: base + "/webhooks/api/" + fx.channelID, secret: fx.secret, runID: fx.runID,
+			ledger: l, log: log}
 	}
 }
