@@ -85,6 +85,11 @@ func TestCustomerCenterAPI(t *testing.T) {
 			t.Fatalf("suggestions: %+v", ss)
 		}
 		li.Must(400, "POST", "/api/v1/contacts/"+gold+"/merge", map[string]any{"merged_id": gold})
+		// A customer li cannot see (same phone, nobody's) is neither offered nor mergeable by li.
+		hidden := admin.Must(201, "POST", "/api/v1/contacts", map[string]any{"name": "别人的", "phone": "13900000001",
+			"owner_id": "", "custom": map[string]any{"level": "银卡"}}).Str("id")
+		li.Must(404, "POST", "/api/v1/contacts/"+gold+"/merge", map[string]any{"merged_id": hidden})
+		li.Must(404, "POST", "/api/v1/contacts/"+hidden+"/merge", map[string]any{"merged_id": dup})
 		mg := li.Must(201, "POST", "/api/v1/contacts/"+gold+"/merge", map[string]any{"merged_id": dup}).Str("id")
 		if got := listed(t, li, "q=1390000000"); strings.Join(got, ",") != "金卡客户" {
 			t.Errorf("list after the merge: %v", got)

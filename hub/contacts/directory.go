@@ -2,6 +2,7 @@ package contacts
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -56,8 +57,11 @@ func (s *Store) Search(ctx context.Context, a *hub.Agent, q Query) (*Page, error
 	add := func(cond string, v ...any) { where, args = where+" AND "+cond, append(args, v...) }
 	add(`merged_into IS NULL`)
 	if q.Field != "" {
-		add(`(',' || COALESCE(`+s.k.JSONText("custom")+`, '') || ',') LIKE ? ESCAPE '\'`, q.Field,
-			"%,"+likeEscape(strings.TrimSpace(q.FieldValue))+",%")
+		// a plain LIKE on the stored JSON first (cheap, may match too much),
+		// then the value itself read from the JSON
+		v := strings.TrimSpace(q.FieldValue)
+		add(`custom LIKE ? ESCAPE '\' AND (',' || COALESCE(`+s.k.JSONText("custom")+`, '') || ',') LIKE ? ESCAPE '\'`,
+			"%"+likeEscape(jsonFragment(q.Field)+`":"`)+"%"+likeEscape(jsonFragment(v))+"%", q.Field, "%,"+likeEscape(v)+",%")
 	}
 	if q.DueBy != nil {
 		add(`next_followup_at <= ?`, *q.DueBy)
@@ -150,6 +154,12 @@ func (s *Store) Visible(ctx context.Context, a *hub.Agent, id string) (bool, err
 		return false, fmt.Errorf("contact visibility: %w", err)
 	}
 	return n > 0, nil
+}
+
+// jsonFragment is s as it appears inside a JSON string the hub wrote.
+func jsonFragment(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b[1 : len(b)-1])
 }
 
 // likeEscape escapes the LIKE wildcards of a search text (ESCAPE '\').
