@@ -221,13 +221,22 @@ type AgentDay struct {
 func (s *Store) Attendance(ctx context.Context, tenantID string, p Period, agentID string, now time.Time) ([]AgentDay, error) {
 	f := p.Filter(Filter{})
 	from, to := f.From.Unix(), f.To.Unix()
-	q := `SELECT agent_id, hour, online_seconds, busy_seconds, first_on, last_off FROM report_attendance
-		WHERE tenant_id = ? AND hour >= ? AND hour < ?`
-	args := []any{tenantID, floor(from, 3600), to}
+	// With one UTC offset over the whole period (no daylight-saving change)
+	// the database sums the hours into local days; else every hour is read.
+	bucket, args := `hour`, []any{}
+	if off, ok := oneOffset(p); ok {
+		bucket, args = `((hour + ?) / 86400) * 86400 - ?`, []any{off, off}
+	}
+	q := `SELECT agent_id, ` + bucket + ` AS hour, CAST(SUM(online_seconds) AS BIGINT) AS online_seconds,
+		CAST(SUM(busy_seconds) AS BIGINT) AS busy_seconds,
+		COALESCE(MIN(CASE WHEN first_on = 0 THEN NULL ELSE first_on END), 0) AS first_on, MAX(last_off) AS last_off
+		FROM report_attendance WHERE tenant_id = ? AND hour >= ? AND hour < ?`
+	args = append(args, tenantID, floor(from, 3600), to)
 	if agentID != "" {
 		q += ` AND agent_id = ?`
 		args = append(args, agentID)
 	}
+	q += ` GROUP BY 1, 2`
 	var rows []struct {
 		AgentID string `db:"agent_id"`
 		Hour    int64  `db:"hour"`
@@ -266,7 +275,19 @@ func (s *Store) Attendance(ctx context.Context, tenantID string, p Period, agent
 	return attendanceDays(p, hours, now), nil
 }
 
-// attendanceDays sums the agents' hours into local dates.
+// oneOffset is the period's UTC offset in seconds when every day of it
+// has the same.
+func oneOffset(p Period) (int64, bool) {
+	_, off := p.From.Zone()
+	for d := p.From; !d.After(p.To.AddDate(0, 0, 1)); d = d.AddDate(0, 0, 1) {
+		if _, o := d.Zone(); o != off {
+			return 0, false
+		}
+	}
+	return int64(off), true
+}
+
+// attendanceDays sums the agents' hours (or days) into local dates.
 func attendanceDays(p Period, hours map[agentHour]*agentTime, now time.Time) []AgentDay {
 	loc := p.From.Location()
 	type agentDate struct{ agentID, date string }

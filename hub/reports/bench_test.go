@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/hub/store/storetest"
 )
@@ -27,10 +28,14 @@ var benchStart = time.Date(2026, 9, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600)
 // generate writes the rollup of n conversations over 90 days: each one's
 // facts, as the consumer derives them, summed per hour, channel, group and
 // agent. 5 channels, 4 groups, 60 agents; 8% abandoned in the queue, 5%
-// tickets, the rest taken and answered (3 messages each way), 30% rated.
+// tickets, the rest taken and answered (3 messages each way), 30% rated;
+// half from web visitors (where they came from: 6 sources, 20 keywords,
+// 10 landing pages, 31 regions, 3 devices), and each agent on two shifts
+// a day (online 09:00–12:00 with 15 minutes busy, 13:00–18:00).
 func generate(tb testing.TB, k *store.Store, n int) int {
 	rng := rand.New(rand.NewPCG(16, uint64(n)))
 	cells := map[cell]*Counts{}
+	origins := map[originRow]int64{}
 	add := func(f Fact) {
 		addTo(cells, cell{hour: hourOf(f.At), channel: f.ChannelID, group: f.GroupID, agentID: f.AgentID}, f.counts())
 	}
@@ -44,6 +49,15 @@ func generate(tb testing.TB, k *store.Store, n int) int {
 		}
 		add(f(KindOpened, opened, "", 0))
 		add(f(KindMessageIn, opened, "", 0))
+		if rng.IntN(2) == 0 {
+			v := &hub.Visitor{Engine: []string{"baidu", "sogou", "so360", "google", "bing", ""}[rng.IntN(6)],
+				Referrer: fmt.Sprintf("https://site%d.example/", rng.IntN(8)), Keyword: fmt.Sprintf("关键词%d", rng.IntN(20)),
+				Page: fmt.Sprintf("https://shop.example/p%d?x=1", rng.IntN(10)), Region: fmt.Sprintf("省%d", rng.IntN(31)),
+				Device: []string{"desktop", "mobile", "tablet"}[rng.IntN(3)]}
+			for _, o := range originsOf(v, opened, &convState{ChannelID: ch, GroupID: grp}) {
+				origins[o]++
+			}
+		}
 		switch p := rng.IntN(100); {
 		case p < 8:
 			add(f(KindAbandoned, opened, "", 0))
@@ -86,6 +100,31 @@ func generate(tb testing.TB, k *store.Store, n int) int {
 		}
 	}
 	flush()
+	shifts := map[agentHour]*agentTime{}
+	for a := range 60 {
+		id := fmt.Sprintf("ag_%02d", a)
+		for d := range 90 {
+			day := benchStart.AddDate(0, 0, d)
+			at := func(h, m int) int64 { return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute).Unix() }
+			spend(shifts, id, "online", at(9, 0), at(10, 30))
+			spend(shifts, id, "busy", at(10, 30), at(10, 45))
+			spend(shifts, id, "online", at(10, 45), at(12, 0))
+			spend(shifts, id, "online", at(13, 0), at(18, 0))
+			off := agentHour{id, floor(at(18, 0), 3600)}
+			if shifts[off] == nil {
+				shifts[off] = &agentTime{}
+			}
+			shifts[off].add(agentTime{lastOff: at(18, 0)})
+		}
+	}
+	if err := k.Write(context.Background(), func(tx *store.Tx) error {
+		if err := addOrigins(context.Background(), tx, benchTenant, origins); err != nil {
+			return err
+		}
+		return saveAttendance(context.Background(), tx, benchTenant, shifts)
+	}); err != nil {
+		tb.Fatal(err)
+	}
 	if k.Postgres { // what autovacuum does after a bulk load
 		if _, err := k.Exec(context.Background(), `ANALYZE`); err != nil {
 			tb.Fatal(err)
@@ -130,6 +169,14 @@ func BenchmarkReports90Days(b *testing.B) {
 				}},
 				{"agents", func() error {
 					_, err := r.By(ctx, benchTenant, p.Filter(Filter{}), ByAgent)
+					return err
+				}},
+				{"volume-by-source", func() error {
+					_, err := r.ByOrigin(ctx, benchTenant, p.Filter(Filter{}), BySource)
+					return err
+				}},
+				{"attendance", func() error {
+					_, err := r.Attendance(ctx, benchTenant, p, "", p.To.AddDate(0, 0, 1))
 					return err
 				}},
 			} {

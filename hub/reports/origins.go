@@ -80,9 +80,19 @@ func addOrigins(ctx context.Context, tx *store.Tx, tenantID string, rows map[ori
 	for r := range rows {
 		keys = append(keys, r)
 	}
-	sort.Slice(keys, func(i, j int) bool {
+	sort.Slice(keys, func(i, j int) bool { // one lock order
 		a, b := keys[i], keys[j]
-		return fmt.Sprint(a.dim, a.hour, a.k, a.ch, a.group) < fmt.Sprint(b.dim, b.hour, b.k, b.ch, b.group)
+		switch {
+		case a.dim != b.dim:
+			return a.dim < b.dim
+		case a.hour != b.hour:
+			return a.hour < b.hour
+		case a.k != b.k:
+			return a.k < b.k
+		case a.ch != b.ch:
+			return a.ch < b.ch
+		}
+		return a.group < b.group
 	})
 	for start := 0; start < len(keys); start += 100 {
 		part := keys[start:min(start+100, len(keys))]
