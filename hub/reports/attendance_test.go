@@ -51,18 +51,7 @@ func TestFixtureAttendance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []reports.AgentDay{
-			// on from 23:30: 30 minutes online, the rest of the day offline
-			{AgentID: "a1", Date: "2026-11-30", OnlineSeconds: 1800, OfflineSeconds: 84600,
-				FirstOnline: local("2026-11-30 23:30:00")},
-			// 00:00–09:30 and 09:45–18:00 online (9.5 h + 8.25 h), 15 min
-			// busy, 18:00–20:00 offline; on since midnight
-			{AgentID: "a1", Date: "2026-12-01", OnlineSeconds: 63900, BusySeconds: 900, OfflineSeconds: 7200,
-				FirstOnline: local("2026-12-01 00:00:00"), LastOffline: local("2026-12-01 18:00:00")},
-			// 09:00–09:50 and 14:00–20:00 (now) online
-			{AgentID: "a2", Date: "2026-12-01", OnlineSeconds: 24600, OfflineSeconds: 47400,
-				FirstOnline: local("2026-12-01 09:00:00"), LastOffline: local("2026-12-01 09:50:00")},
-		}
+		want := wantAttendance()
 		if diff := diff(want, got); diff != "" {
 			t.Errorf("attendance (want, got):\n%s", diff)
 		}
@@ -114,6 +103,53 @@ func TestFixtureOrigins(t *testing.T) {
 		}
 		if diff := diff([]reports.OriginCount{{"desktop", 1}}, got); diff != "" {
 			t.Errorf("chB by device (want, got):\n%s", diff)
+		}
+	})
+}
+
+// wantAttendance is the statuses' attendance over 2026-11-30 and 12-01 as
+// of 12-01 20:00 local, worked out by hand.
+func wantAttendance() []reports.AgentDay {
+	return []reports.AgentDay{
+		// on from 23:30: 30 minutes online, the rest of the day offline
+		{AgentID: "a1", Date: "2026-11-30", OnlineSeconds: 1800, OfflineSeconds: 84600,
+			FirstOnline: local("2026-11-30 23:30:00")},
+		// 00:00–09:30 and 09:45–18:00 online (9.5 h + 8.25 h), 15 min
+		// busy, 18:00–20:00 offline; on since midnight
+		{AgentID: "a1", Date: "2026-12-01", OnlineSeconds: 63900, BusySeconds: 900, OfflineSeconds: 7200,
+			FirstOnline: local("2026-12-01 00:00:00"), LastOffline: local("2026-12-01 18:00:00")},
+		// 09:00–09:50 and 14:00–20:00 (now) online
+		{AgentID: "a2", Date: "2026-12-01", OnlineSeconds: 24600, OfflineSeconds: 47400,
+			FirstOnline: local("2026-12-01 09:00:00"), LastOffline: local("2026-12-01 09:50:00")},
+	}
+}
+
+// On the day New York leaves daylight saving (2026-11-01 has 25 hours) the
+// hours are summed one by one: 00:00 EDT to 11:00 EST is 12 hours online,
+// the other 13 offline.
+func TestAttendanceAcrossDaylightSaving(t *testing.T) {
+	each(t, func(t *testing.T, d storetest.Dialect, clk *clock) {
+		ny, err := time.LoadLocation("America/New_York")
+		if err != nil {
+			t.Fatal(err)
+		}
+		emit(t, d.Store, clk, []step{status("2026-11-01 04:00:00", "a3", hub.StatusOnline),
+			status("2026-11-01 16:00:00", "a3", hub.StatusOffline)})
+		r := reports.New(d.Store, reports.Options{})
+		catchUp(t, r)
+		p, err := reports.ParsePeriod("2026-10-31", "2026-11-01", ny)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.Attendance(context.Background(), tenant, p, "a3", utc("2026-11-03 00:00:00"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, last := time.Date(2026, 11, 1, 0, 0, 0, 0, ny), time.Date(2026, 11, 1, 11, 0, 0, 0, ny)
+		want := []reports.AgentDay{{AgentID: "a3", Date: "2026-11-01", OnlineSeconds: 43200, OfflineSeconds: 46800,
+			FirstOnline: &first, LastOffline: &last}}
+		if diff := diff(want, got); diff != "" {
+			t.Errorf("attendance (want, got):\n%s", diff)
 		}
 	})
 }

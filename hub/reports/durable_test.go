@@ -24,11 +24,13 @@ func reopen(t *testing.T, d storetest.Dialect, clk *clock) *store.Store {
 
 // The rollup comes out the same when the events are applied a few at a
 // time, across a restart, and (PostgreSQL: a cluster) by two processes
-// at once while events keep coming: no event is counted twice or missed.
+// at once while events keep coming: no event is counted twice or missed —
+// the agents' attendance neither.
 func TestRollupAcrossRestartAndTwoProcesses(t *testing.T) {
 	each(t, func(t *testing.T, d storetest.Dialect, clk *clock) {
 		first := reports.New(d.Store, reports.Options{Batch: 4})
 		emit(t, d.Store, clk, history[:15])
+		emit(t, d.Store, clk, statuses[:4]) // attendance too
 		catchUp(t, first)
 		catchUp(t, first) // nothing new: nothing changes
 
@@ -50,10 +52,12 @@ func TestRollupAcrossRestartAndTwoProcesses(t *testing.T) {
 				}()
 			}
 			emit(t, k2, clk, history[15:])
+			emit(t, k2, clk, statuses[4:])
 			stop()
 			wg.Wait()
 		} else {
 			emit(t, k2, clk, history[15:])
+			emit(t, k2, clk, statuses[4:])
 		}
 		catchUp(t, second)
 		catchUp(t, first)
@@ -64,6 +68,14 @@ func TestRollupAcrossRestartAndTwoProcesses(t *testing.T) {
 			if diff := diff(c.want, totals(t, second, c.day, c.day, reports.Filter{})); diff != "" {
 				t.Errorf("%s: %s", c.day, diff)
 			}
+		}
+		att, err := second.Attendance(context.Background(), tenant, period(t, "2026-11-30", "2026-12-01"), "",
+			utc("2026-12-01 12:00:00"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := diff(wantAttendance(), att); diff != "" {
+			t.Errorf("attendance (want, got):\n%s", diff)
 		}
 	})
 }
