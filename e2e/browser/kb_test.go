@@ -9,8 +9,9 @@ import (
 
 // TestUIKnowledgeBase: the console's knowledge base from empty: a keyword
 // auto-reply (a bad regex refused in Chinese, a rule with a link card
-// saved), a CSV import with a row error, the export downloaded, the
-// external bot's settings, and the page at 375 px (workbench/ui/e2e/kb.mjs;
+// saved), a CSV import with a row error, the CSV and Excel exports
+// downloaded, an edit, its versions and a restore, the external bot's
+// settings, and the page at 375 px (workbench/ui/e2e/kb.mjs;
 // screenshots). The hub then holds what the browser did.
 func TestUIKnowledgeBase(t *testing.T) {
 	t.Parallel()
@@ -38,6 +39,25 @@ func TestUIKnowledgeBase(t *testing.T) {
 	adm.Must(200, "GET", "/api/v1/kb/articles", nil).JSON(t, &as)
 	if len(as.Articles) != 2 {
 		t.Errorf("the hub keeps the articles %+v", as.Articles)
+	}
+	var full struct {
+		Articles []struct{ ID, Question, Answer string }
+	}
+	adm.Must(200, "GET", "/api/v1/kb/articles?q=运费怎么收", nil).JSON(t, &full)
+	if len(full.Articles) != 1 || full.Articles[0].Answer != "全场满99元包邮。" {
+		t.Fatalf("the restored article %+v", full.Articles)
+	}
+	var vs struct {
+		Versions []struct {
+			Version  int
+			Action   string
+			EditedBy string `json:"edited_by"`
+		}
+	}
+	adm.Must(200, "GET", "/api/v1/kb/articles/"+full.Articles[0].ID+"/versions", nil).JSON(t, &vs)
+	if len(vs.Versions) != 3 || vs.Versions[0].Action != "restore" || vs.Versions[1].Action != "update" ||
+		vs.Versions[2].Action != "import" || vs.Versions[0].EditedBy == "" {
+		t.Errorf("the hub keeps the versions %+v", vs.Versions)
 	}
 	script.Await("done")
 	script.Finish()

@@ -3,7 +3,8 @@
 // (e2e/browser): the empty states, a bad regex refused in Chinese, a rule
 // with a link card saved and listed, a CSV imported (rows added, a bad row
 // reported by number), the export downloaded with its BOM, the external
-// bot's settings; the page at 375 px.
+// bot's settings; the Excel export; an edit, its versions and a restore;
+// the page at 375 px.
 //
 // env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_CHROMIUM,
 // KEFU_SHOTS (optional).
@@ -54,6 +55,32 @@ await run('kb-', async () => {
   check(body.startsWith('\uFEFF标准问题,相似问法,答案'), 'the export starts with a BOM and the Chinese header: ' + body.slice(0, 40))
   check(body.includes('运费怎么收？,包邮吗|邮费多少,全场满99元包邮。'), 'the export holds the imported article')
 
+  // Excel: the workbook downloads (a zip).
+  const [xlsx] = await Promise.all([page.waitForEvent('download'), page.locator('button.kb-export-xlsx').click()])
+  check(readFileSync(await xlsx.path()).subarray(0, 2).toString() === 'PK', 'the Excel export is an XLSX file')
+
+  // Versions: an edit keeps the imported text; restoring it brings it back.
+  const row = page.locator('.kb-table tr', { hasText: '运费怎么收？' })
+  await row.locator('button', { hasText: '编辑' }).click()
+  await page.locator('textarea[name=kb-answer]').fill('全场包邮，偏远地区除外。')
+  await page.locator('button.kb-save').click()
+  await page.locator('.kb-table', { hasText: '全场包邮，偏远地区除外。' }).waitFor()
+  await row.locator('button.kb-history').click()
+  const versions = page.locator('section.kb-versions')
+  await versions.locator('li[data-version="2"] .kv-changed', { hasText: '改动：答案' }).waitFor()
+  check(await versions.locator('li[data-version="1"]').textContent().then((s) => s.includes('全场满99元包邮。') && s.includes('导入')),
+    'version 1 is the imported text')
+  await versions.scrollIntoViewIfNeeded()
+  await shot(page, 'kb-versions')
+  await versions.locator('li[data-version="1"] button.kv-restore').click()
+  await versions.locator('li[data-version="1"] button.kv-confirm').click()
+  await page.locator('.kb-note', { hasText: '已恢复为版本 1' }).waitFor()
+  await versions.locator('li[data-version="3"]', { hasText: '恢复' }).waitFor()
+  await page.locator('.kb-table tr', { hasText: '全场满99元包邮。' }).waitFor()
+  await versions.scrollIntoViewIfNeeded()
+  await shot(page, 'kb-restored')
+  await versions.locator('button.kv-close').click()
+
   // The external bot: its URL field shows with the webhook provider.
   await page.locator('select[name=robot-provider]').selectOption('webhook')
   await page.locator('input[name=robot-webhook-url]').waitFor()
@@ -66,6 +93,11 @@ await run('kb-', async () => {
   const wide = await phone.evaluate(() => document.documentElement.scrollWidth)
   check(wide <= 375, `the knowledge-base page is ${wide}px wide at 375`)
   await shot(phone, 'kb-375')
+  await phone.locator('.kb-table tr', { hasText: '运费怎么收？' }).locator('button.kb-history').click()
+  await phone.locator('section.kb-versions li[data-version="3"]').waitFor()
+  const wideV = await phone.evaluate(() => document.documentElement.scrollWidth)
+  check(wideV <= 375, `the versions are ${wideV}px wide at 375`)
+  await shot(phone, 'kb-versions-375')
 
   check(pageErrors.length === 0, 'page errors: ' + pageErrors.join('; '))
   step('done')
