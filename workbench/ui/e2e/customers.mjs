@@ -10,7 +10,7 @@
 // env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_CHROMIUM,
 // KEFU_SHOTS (optional).
 import { readFileSync } from 'node:fs'
-import { step, check, newPage, shot, login, run, pageErrors } from './browser.mjs'
+import { step, check, newPage, shot, login, run, axe, pageErrors } from './browser.mjs'
 
 const email = process.env.KEFU_ADMIN_EMAIL
 const password = process.env.KEFU_ADMIN_PASSWORD
@@ -34,6 +34,8 @@ await run('customers-', async () => {
   await addField('兴趣', 'hobbies', 'multi_select', '读书, 篮球, 旅行', false)
   await addField('生日', 'birthday', 'date', '', false)
   await shot(page, 'console-fields')
+  const a11yFields = await axe(page, '.fields-admin')
+  check(a11yFields.length === 0, 'accessibility of the fields page: ' + a11yFields.join('; '))
 
   // Customers entered with their fields.
   await page.goto(process.env.KEFU_BASE + '/customers')
@@ -73,7 +75,14 @@ await run('customers-', async () => {
   await page.locator('input[name=followup-next]').fill(past)
   await page.locator('[data-action=add-followup]').click()
   // the hub sweeps due follow-ups (every 20 s) and tells the agent who logged it
-  const reminded = page.getByText('跟进提醒：客户“李雷”该跟进了').first().waitFor({ timeout: 45000 })
+  const reminded = page
+    .getByText('跟进提醒：客户“李雷”该跟进了')
+    .first()
+    .waitFor({ timeout: 45000 })
+    .then(
+      () => true,
+      () => false,
+    )
   await page.locator('.fu-log li', { hasText: '电话回访，客户考虑升级' }).waitFor()
   await lilei.locator('.tag.due').waitFor()
   await page.locator('input[name=customer-due]').check()
@@ -89,6 +98,8 @@ await run('customers-', async () => {
   await sugg.locator('[data-action=merge]').click()
   await sugg.locator('[role=alertdialog]', { hasText: '合并到“李雷”' }).waitFor()
   await shot(page, 'customers-merge-confirm')
+  const a11yForm = await axe(page, '.customer-form')
+  check(a11yForm.length === 0, 'accessibility of the customer form: ' + a11yForm.join('; '))
   await sugg.locator('[data-action=confirm-merge]').click()
   await page.locator('[data-part=merge] [data-action=unmerge]').waitFor()
   await page.locator('table.grid tbody tr', { hasText: '李雷（微信）' }).waitFor({ state: 'detached' })
@@ -124,7 +135,7 @@ await run('customers-', async () => {
   check(csv.startsWith('\uFEFFID,姓名') && csv.includes('会员等级'), 'the export header: ' + csv.slice(0, 80))
   check(csv.includes("'=1+1") && !csv.includes(',=1+1'), 'the formula is defused: ' + csv)
 
-  await reminded
+  check(await reminded, 'the agent was reminded of the due follow-up')
   // On a phone.
   const phone = await newPage('phone')
   await phone.setViewportSize({ width: 375, height: 740 })
