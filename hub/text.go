@@ -30,12 +30,13 @@ func Clean(s string) string {
 	return s
 }
 
-// FirstLine is the first line of s that is not blank, trimmed.
-func FirstLine(s string) string {
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			return l
-		}
+// Title is what names a ticket its first message opens: the first line
+// when a blank line sets it apart (an e-mail's subject above its body),
+// else the whole text.
+func Title(s string) string {
+	first, rest, ok := strings.Cut(strings.TrimLeft(s, " \t\r\n"), "\n\n")
+	if ok && !strings.Contains(first, "\n") && strings.TrimSpace(first) != "" && strings.TrimSpace(rest) != "" {
+		return strings.TrimSpace(first)
 	}
-	return ""
+	return s
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/traditionalchinese"
 
 	"github.com/kefu-hub/kefu/connectors/email"
@@ -62,5 +63,30 @@ func TestParseHTMLOnlyIsInertText(t *testing.T) {
 	}
 	if m.Text != "你好\n\n<b>" {
 		t.Errorf("text = %q, want the HTML's text only (no script, style or tags; entities as text)", m.Text)
+	}
+}
+
+// BenchmarkParse reads a typical Chinese customer mail: GBK text and HTML
+// alternatives, an RFC 2047 subject, a 200 KB attachment.
+func BenchmarkParse(b *testing.B) {
+	gbk := func(s string) string {
+		out, _ := simplifiedchinese.GBK.NewEncoder().String(s)
+		return out
+	}
+	att := base64.StdEncoding.EncodeToString(make([]byte, 200<<10))
+	raw := "From: =?GBK?B?" + base64.StdEncoding.EncodeToString([]byte(gbk("王小明"))) + "?= <w@c.test>\r\n" +
+		"Subject: =?GBK?B?" + base64.StdEncoding.EncodeToString([]byte(gbk("订单还没发货"))) + "?=\r\nMessage-ID: <b@c>\r\n" +
+		"Content-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\nContent-Type: multipart/alternative; boundary=a\r\n\r\n" +
+		"--a\r\nContent-Type: text/plain; charset=GBK\r\n\r\n" + gbk(strings.Repeat("你好，我的订单三天了还没有发货。\n", 20)) + "\r\n" +
+		"--a\r\nContent-Type: text/html; charset=GBK\r\n\r\n<p>" + gbk("你好") + "</p>\r\n--a--\r\n" +
+		"--m\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"a.pdf\"\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\n" + att + "\r\n--m--\r\n"
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		m, err := email.Parse(strings.NewReader(raw))
+		if err != nil || len(m.Attachments) != 1 {
+			b.Fatal(err)
+		}
 	}
 }

@@ -292,7 +292,7 @@ func fileTicket(ctx context.Context, tx *store.Tx, c *hub.Conversation, after in
 		ids[i] = m.ID
 	}
 	if len(ms) > 0 {
-		subject = hub.FirstLine(ms[0].Text) // an e-mail's subject, a form's first line
+		subject = hub.Title(ms[0].Text)
 	}
 	return tickets.OpenOrAppend(ctx, tx, tickets.Ref{TenantID: c.TenantID, ChannelID: c.ChannelID,
 		ContactID: c.ContactID, ConversationID: c.ID, Subject: subject}, ids)

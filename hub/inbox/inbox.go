@@ -471,7 +471,7 @@ func (s *Inbox) after(ctx context.Context, tx *store.Tx, h *held) error {
 		// Another left message while the ticket holds the conversation (an
 		// e-mail answering the ticket's mail): it joins the ticket.
 		ref := tickets.Ref{TenantID: conv.TenantID, ChannelID: conv.ChannelID, ContactID: conv.ContactID,
-			ConversationID: conv.ID, Subject: hub.FirstLine(h.m.Text)}
+			ConversationID: conv.ID, Subject: hub.Title(h.m.Text)}
 		if _, _, err := tickets.OpenOrAppend(ctx, tx, ref, []string{h.m.ID}); err != nil {
 			return err
 		}
