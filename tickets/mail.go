@@ -104,7 +104,7 @@ func ReopenForCustomer(ctx context.Context, k *store.Store, tenantID, id string)
 		if _, err := tx.Exec(ctx, up, tx.Now(), id); err != nil {
 			return fmt.Errorf("reopen ticket: %w", err)
 		}
-		return nil
+		return moveClocks(ctx, tx, tenantID, id, happened{}) // the resolution clock runs again
 	})
 }
 

@@ -165,6 +165,23 @@ func TestSLAClocks(t *testing.T) {
 		if len(byDue) != 2 || byDue[0].ID != urgent.ID || byDue[1].ID != id {
 			t.Fatalf("sorted by due: %v", ids(byDue))
 		}
+		// Solved at Wednesday 12:00, the customer's mail reopens it on
+		// Thursday 10:00: 7 working hours stood (Wed 12–18, Thu 9–10), so
+		// it is due Thursday 14:30.
+		c.set(sh(t, "Wed 12:00"))
+		if _, err := x.Tickets.Solve(ctx, tid, id); err != nil {
+			t.Fatal(err)
+		}
+		c.set(sh(t, "Thu 10:00"))
+		if err := tickets.ReopenForCustomer(ctx, x.K, tid, id); err != nil {
+			t.Fatal(err)
+		}
+		tk = mustTicket(t, x, id)
+		if tk.Status != tickets.Open || tk.SLAPausedAt != nil {
+			t.Fatalf("reopened by the customer: status %s, paused %v", tk.Status, tk.SLAPausedAt)
+		}
+		when(t, tk.DueAt, sh(t, "Thu 14:30"), "due after the reopening")
+
 		var warned, breached int
 		evs, _ := x.K.EventsAfter(ctx, x.f.Admin, 0, 1000)
 		for _, e := range evs {
