@@ -292,7 +292,7 @@ func (f Filter) where(tenantID string, now time.Time) (string, []any, error) {
 func order(f Filter) string {
 	switch {
 	case f.Sort == "due" || (f.View == "overdue" && f.Sort == ""):
-		return `CASE WHEN next_due_at IS NULL THEN 1 ELSE 0 END, next_due_at, id`
+		return `next_due_at NULLS LAST, id`
 	case f.ContactID != "":
 		return `created_at DESC, id`
 	}

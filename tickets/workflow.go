@@ -100,20 +100,37 @@ var views = map[string]view{
 var ViewNames = []string{"mine", "unassigned", "group", "following", "overdue", "all"}
 
 // Counts counts the tickets of each view an agent sees (viewer "" for
-// admins and supervisors, who see every ticket).
+// admins and supervisors, who see every ticket), in one pass over the
+// tenant's tickets.
 func (s *Store) Counts(ctx context.Context, tenantID, me, viewer string) (map[string]int, error) {
-	out := map[string]int{}
+	now := s.k.Now()
+	var sums []string
+	var args []any
 	for _, name := range ViewNames {
-		where, args, err := Filter{View: name, Me: me, Viewer: viewer}.where(tenantID, s.k.Now())
-		if err != nil {
-			return nil, err
+		v, cond := views[name], "1 = 1"
+		if v.cond != "" {
+			cond = v.cond
+			args = append(args, v.args(me, now)...)
 		}
-		var n int
-		if err := s.k.Get(ctx, &n, `SELECT COUNT(*) FROM tickets WHERE `+where, args...); err != nil {
-			return nil, fmt.Errorf("count %s tickets: %w", name, err)
-		}
-		out[name] = n
+		sums = append(sums, `COALESCE(SUM(CASE WHEN `+cond+` THEN 1 ELSE 0 END), 0) AS v_`+name)
 	}
+	where, wargs, err := Filter{Me: me, Viewer: viewer}.where(tenantID, now)
+	if err != nil {
+		return nil, err
+	}
+	var c struct {
+		Mine       int `db:"v_mine"`
+		Unassigned int `db:"v_unassigned"`
+		Group      int `db:"v_group"`
+		Following  int `db:"v_following"`
+		Overdue    int `db:"v_overdue"`
+		All        int `db:"v_all"`
+	}
+	if err := s.k.Get(ctx, &c, `SELECT `+strings.Join(sums, ", ")+` FROM tickets WHERE `+where, append(args, wargs...)...); err != nil {
+		return nil, fmt.Errorf("count tickets: %w", err)
+	}
+	out := map[string]int{"mine": c.Mine, "unassigned": c.Unassigned, "group": c.Group, "following": c.Following,
+		"overdue": c.Overdue, "all": c.All}
 	return out, nil
 }
 

@@ -21,7 +21,8 @@ ALTER TABLE tickets ADD COLUMN resolution_sla INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE tickets ADD COLUMN sla_paused_at TIMESTAMPTZ;
 ALTER TABLE tickets ADD COLUMN sla_paused_seconds BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE tickets ADD COLUMN next_due_at TIMESTAMPTZ;
-CREATE INDEX tickets_next_due ON tickets(tenant_id, next_due_at);
+CREATE INDEX tickets_next_due ON tickets(tenant_id, next_due_at, id);
+CREATE INDEX tickets_updated ON tickets(tenant_id, updated_at);
 CREATE INDEX tickets_sla_response ON tickets(first_response_warn_at) WHERE first_response_sla < 2;
 CREATE INDEX tickets_sla_resolution ON tickets(resolution_warn_at) WHERE resolution_sla < 2;
 CREATE TABLE ticket_followers (
@@ -37,6 +38,7 @@ CREATE INDEX ticket_followers_agent ON ticket_followers(agent_id, ticket_id);
 DROP TABLE ticket_followers;
 DROP INDEX tickets_sla_resolution;
 DROP INDEX tickets_sla_response;
+DROP INDEX tickets_updated;
 DROP INDEX tickets_next_due;
 ALTER TABLE tickets DROP COLUMN next_due_at;
 ALTER TABLE tickets DROP COLUMN sla_paused_seconds;
