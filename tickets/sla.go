@@ -336,16 +336,23 @@ type due struct {
 // returns how many flags it raised.
 func (s *Store) Sweep(ctx context.Context) (int, error) {
 	now := s.k.Now()
-	const q = `SELECT id, tenant_id, assignee_id, subject, status, first_response_due_at, first_response_warn_at, first_response_sla,
-		due_at, resolution_warn_at, resolution_sla FROM tickets
-		WHERE (first_response_sla < 2 AND first_responded_at IS NULL AND status <> 'solved' AND status <> 'closed'
-			AND ((first_response_sla = 0 AND first_response_warn_at <= ?) OR first_response_due_at <= ?))
-		OR (resolution_sla < 2 AND (status = 'new' OR status = 'open')
-			AND ((resolution_sla = 0 AND resolution_warn_at <= ?) OR due_at <= ?))
-		LIMIT 500`
+	// A clock's warning time is never after its due time, so both
+	// conditions start with warn_at <= now: a range on the partial indexes
+	// of the clocks not yet breached.
+	const cols = `SELECT id, tenant_id, assignee_id, subject, status, first_response_due_at, first_response_warn_at,
+		first_response_sla, due_at, resolution_warn_at, resolution_sla FROM tickets WHERE `
 	var ds []due
-	if err := s.k.Select(ctx, &ds, q, now, now, now, now); err != nil {
-		return 0, fmt.Errorf("find due tickets: %w", err)
+	for _, cond := range []string{
+		`first_response_sla < 2 AND first_response_warn_at <= ? AND first_responded_at IS NULL
+			AND status IN ('new', 'open', 'pending') AND (first_response_sla = 0 OR first_response_due_at <= ?)`,
+		`resolution_sla < 2 AND resolution_warn_at <= ? AND status IN ('new', 'open')
+			AND (resolution_sla = 0 OR due_at <= ?)`,
+	} {
+		var part []due
+		if err := s.k.Select(ctx, &part, cols+cond+` LIMIT 500`, now, now); err != nil {
+			return 0, fmt.Errorf("find due tickets: %w", err)
+		}
+		ds = append(ds, part...)
 	}
 	n := 0
 	for _, d := range ds {

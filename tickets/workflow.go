@@ -70,7 +70,7 @@ func Move(from, to Status) error {
 }
 
 // unresolved is the condition of tickets still to be worked.
-const unresolved = `status <> 'solved' AND status <> 'closed'`
+const unresolved = `status IN ('new', 'open', 'pending')`
 
 // view is a named ticket list (the tickets view's tabs, with their counts).
 type view struct {
@@ -79,7 +79,7 @@ type view struct {
 }
 
 // followed is the condition of tickets the agent (an argument) follows.
-const followed = `EXISTS (SELECT 1 FROM ticket_followers f WHERE f.ticket_id = tickets.id AND f.agent_id = ?)`
+const followed = `tickets.id IN (SELECT f.ticket_id FROM ticket_followers f WHERE f.agent_id = ?)`
 
 var views = map[string]view{
 	"":    {},
