@@ -127,6 +127,7 @@ func (s *Store) applyEvents(ctx context.Context, tx *store.Tx, tenantID string, 
 	if err != nil {
 		return err
 	}
+	clocks := groupClocks(ctx, tx, tenantID)
 	var facts []Fact
 	opened := map[int64][]originRow{} // the visitors of the openings, by event
 	for i := range evs {
@@ -135,7 +136,7 @@ func (s *Store) applyEvents(ctx context.Context, tx *store.Tx, tenantID string, 
 			continue
 		}
 		st := states[e.ConversationID]
-		fs := derive(e, st)
+		fs := derive(e, st, clocks.of)
 		if e.Type == hub.EvConversationCreated && len(fs) > 0 {
 			opened[e.ID] = originsOf(visitorOf(e), st.CreatedAt, st)
 		}
@@ -161,6 +162,9 @@ func (s *Store) applyEvents(ctx context.Context, tx *store.Tx, tenantID string, 
 				}
 			}
 		}
+	}
+	if clocks.err != nil {
+		return clocks.err
 	}
 	if err := saveStates(ctx, tx, states); err != nil {
 		return err

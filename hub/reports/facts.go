@@ -26,6 +26,11 @@ const (
 	KindRobotTook     Kind = "robot_conversation"
 	KindRobotResolved Kind = "robot_resolved"
 	KindRobotHandover Kind = "robot_handover"
+	// KindFirstResponseBusiness and KindQueueWaitBusiness are a first
+	// response's and a queue wait's seconds within the group's business
+	// hours.
+	KindFirstResponseBusiness Kind = "first_response_business"
+	KindQueueWaitBusiness     Kind = "queue_wait_business"
 )
 
 // Fact is one thing that happened, as reports count it: At is the time it
@@ -78,6 +83,10 @@ func (f *Fact) counts() Counts {
 		c.RobotResolved = 1
 	case KindRobotHandover:
 		c.RobotHandovers = 1
+	case KindFirstResponseBusiness:
+		c.FirstResponseBusinessSeconds = f.Value
+	case KindQueueWaitBusiness:
+		c.WaitBusinessSeconds = f.Value
 	}
 	return c
 }
@@ -111,8 +120,9 @@ type payload struct {
 }
 
 // derive turns one event into its facts, updating the conversation's
-// state (st is never nil; st.known says whether it was seen before).
-func derive(e *hub.Event, st *convState) []Fact {
+// state (st is never nil; st.known says whether it was seen before); clock
+// is the working-time clock of a group's business hours.
+func derive(e *hub.Event, st *convState, clock func(group string) hub.Clock) []Fact {
 	var p payload
 	if json.Unmarshal(e.Payload, &p) != nil {
 		return nil
@@ -141,7 +151,8 @@ func derive(e *hub.Event, st *convState) []Fact {
 		out := append(handed(st, fact), fact(KindTaken, at, agent, 0))
 		if !st.Assigned {
 			st.Assigned, st.dirty = true, true
-			out = append(out, fact(KindQueueWait, st.CreatedAt, agent, seconds(at.Sub(st.start()))))
+			out = append(out, fact(KindQueueWait, st.CreatedAt, agent, seconds(at.Sub(st.start()))),
+				fact(KindQueueWaitBusiness, st.CreatedAt, agent, seconds(clock(st.GroupID).Between(st.start(), at))))
 		}
 		return out
 	case hub.EvConversationTransferred:
@@ -157,7 +168,7 @@ func derive(e *hub.Event, st *convState) []Fact {
 		}
 		return out
 	case hub.EvMessageCreated:
-		return messageFacts(p.Message, st, at, e.AgentID, fact)
+		return messageFacts(p.Message, st, at, e.AgentID, clock, fact)
 	}
 	return nil
 }
@@ -198,7 +209,7 @@ func closedFacts(st *convState, resolved Fact) []Fact {
 	return out
 }
 
-func messageFacts(m *hub.Message, st *convState, at time.Time, assignee string,
+func messageFacts(m *hub.Message, st *convState, at time.Time, assignee string, clock func(string) hub.Clock,
 	fact func(Kind, time.Time, string, int64) Fact) []Fact {
 	switch {
 	case m == nil:
@@ -221,7 +232,9 @@ func messageFacts(m *hub.Message, st *convState, at time.Time, assignee string,
 	out := []Fact{fact(KindMessageOut, at, m.SenderID, 0)}
 	if !st.Answered {
 		st.Answered, st.dirty = true, true
-		out = append(out, fact(KindFirstResponse, st.CreatedAt, m.SenderID, seconds(at.Sub(st.start()))))
+		out = append(out, fact(KindFirstResponse, st.CreatedAt, m.SenderID, seconds(at.Sub(st.start()))),
+			fact(KindFirstResponseBusiness, st.CreatedAt, m.SenderID,
+				seconds(clock(st.GroupID).Between(st.start(), at))))
 	}
 	return out
 }

@@ -100,18 +100,32 @@ type Counts struct {
 	RobotConversations int64 `db:"robot_conversations" json:"robot_conversations"`
 	RobotResolved      int64 `db:"robot_resolved" json:"robot_resolved"`
 	RobotHandovers     int64 `db:"robot_handovers" json:"robot_handovers"`
+	// FirstResponseBusinessSeconds and WaitBusinessSeconds are the same
+	// spans as FirstResponseSeconds and WaitSeconds counted only while the
+	// conversation's group was open (its business hours; calendar time for
+	// a group without hours).
+	FirstResponseBusinessSeconds int64 `db:"first_response_business_seconds" json:"first_response_business_seconds"`
+	WaitBusinessSeconds          int64 `db:"wait_business_seconds" json:"wait_business_seconds"`
 }
 
 // countCols are the rollup's count columns, in Counts' order.
 var countCols = []string{"conversations", "taken", "answered", "first_response_seconds", "resolved",
 	"resolution_seconds", "messages_in", "messages_out", "rated", "satisfied", "abandoned", "transfers", "tickets",
-	"waited", "wait_seconds", "robot_conversations", "robot_resolved", "robot_handovers"}
+	"waited", "wait_seconds", "robot_conversations", "robot_resolved", "robot_handovers",
+	"first_response_business_seconds", "wait_business_seconds"}
 
 func (c *Counts) fields() []*int64 {
 	return []*int64{&c.Conversations, &c.Taken, &c.Answered, &c.FirstResponseSeconds, &c.Resolved,
 		&c.ResolutionSeconds, &c.MessagesIn, &c.MessagesOut, &c.Rated, &c.Satisfied, &c.Abandoned,
 		&c.Transfers, &c.Tickets, &c.Waited, &c.WaitSeconds, &c.RobotConversations, &c.RobotResolved,
-		&c.RobotHandovers}
+		&c.RobotHandovers, &c.FirstResponseBusinessSeconds, &c.WaitBusinessSeconds}
+}
+
+// InBusinessHours is c with its first response and queue wait sums counted
+// in business hours, for Derive to average those.
+func (c Counts) InBusinessHours() Counts {
+	c.FirstResponseSeconds, c.WaitSeconds = c.FirstResponseBusinessSeconds, c.WaitBusinessSeconds
+	return c
 }
 
 // Add adds o to c.

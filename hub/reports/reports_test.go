@@ -30,11 +30,11 @@ var (
 	// agents' replies: c1 ×2, c2 ×2, c5 (00:01 local); rated 5, 3, 4.
 	wantDec1 = reports.Counts{Conversations: 3, Taken: 4, Answered: 2, FirstResponseSeconds: 690, Resolved: 4,
 		ResolutionSeconds: 3601, MessagesIn: 4, MessagesOut: 5, Rated: 3, Satisfied: 2, Abandoned: 1, Transfers: 1,
-		Waited: 2, WaitSeconds: 330} // c1 waited 30 s for a1, c2 300 s for a2
+		Waited: 2, WaitSeconds: 330, FirstResponseBusinessSeconds: 690, WaitBusinessSeconds: 330} // c1 waited 30 s for a1, c2 300 s for a2
 	// 2026-11-30: c5 opened at 23:59:59, answered after 61 s (counted at
 	// its opening), its message in.
 	wantNov30 = reports.Counts{Conversations: 1, Answered: 1, FirstResponseSeconds: 61, MessagesIn: 1, Waited: 1,
-		WaitSeconds: 11} // taken at 00:00:10 local
+		WaitSeconds: 11, FirstResponseBusinessSeconds: 61, WaitBusinessSeconds: 11} // taken at 00:00:10 local
 	// 2026-12-02: c4 opened at 00:10, nobody online: a ticket.
 	wantDec2 = reports.Counts{Conversations: 1, MessagesIn: 1, Tickets: 1}
 	// 2026-12-03: the robot answered c6, then handed it over at 10:01:02;
@@ -44,7 +44,7 @@ var (
 	// robot took 2, resolved 1 alone, handed 1 over.
 	wantDec3 = reports.Counts{Conversations: 2, Taken: 1, Answered: 1, FirstResponseSeconds: 60, Resolved: 2,
 		ResolutionSeconds: 900, MessagesIn: 3, MessagesOut: 1, Waited: 1, WaitSeconds: 30, RobotConversations: 2,
-		RobotResolved: 1, RobotHandovers: 1}
+		RobotResolved: 1, RobotHandovers: 1, FirstResponseBusinessSeconds: 60, WaitBusinessSeconds: 30}
 )
 
 func each(t *testing.T, f func(t *testing.T, d storetest.Dialect, clk *clock)) {
@@ -123,10 +123,11 @@ func TestFixtureBreakdowns(t *testing.T) {
 		// got one message while theirs (c1 at 01:01:45); replied 4 times;
 		// resolved c1, c2, c5; rated 5, 3, 4.
 		a1 := reports.Counts{Conversations: 3, Taken: 3, Answered: 1, FirstResponseSeconds: 90, Resolved: 3,
-			ResolutionSeconds: 3301, MessagesIn: 1, MessagesOut: 4, Rated: 3, Satisfied: 2, Waited: 1, WaitSeconds: 30}
+			ResolutionSeconds: 3301, MessagesIn: 1, MessagesOut: 4, Rated: 3, Satisfied: 2, Waited: 1, WaitSeconds: 30,
+			FirstResponseBusinessSeconds: 90, WaitBusinessSeconds: 30} // no hours: calendar time
 		// a2 took c2, answered it after 600 s, transferred it.
 		a2 := reports.Counts{Conversations: 1, Taken: 1, Answered: 1, FirstResponseSeconds: 600, MessagesOut: 1,
-			Transfers: 1, Waited: 1, WaitSeconds: 300}
+			Transfers: 1, Waited: 1, WaitSeconds: 300, FirstResponseBusinessSeconds: 600, WaitBusinessSeconds: 300}
 		if diff := diff(a1, totals(t, r, day, day, reports.Filter{AgentID: "a1"})); diff != "" {
 			t.Errorf("a1 (want, got):\n%s", diff)
 		}
@@ -146,7 +147,7 @@ func TestFixtureBreakdowns(t *testing.T) {
 		// gS are all of the day's but c3 (chB).
 		chAgS := reports.Counts{Conversations: 2, Taken: 4, Answered: 2, FirstResponseSeconds: 690, Resolved: 3,
 			ResolutionSeconds: 3301, MessagesIn: 3, MessagesOut: 5, Rated: 3, Satisfied: 2, Transfers: 1, Waited: 2,
-			WaitSeconds: 330}
+			WaitSeconds: 330, FirstResponseBusinessSeconds: 690, WaitBusinessSeconds: 330}
 		if diff := diff(chAgS, totals(t, r, day, day, reports.Filter{ChannelID: "chA", GroupID: "gS"})); diff != "" {
 			t.Errorf("chA and gS: %s", diff)
 		}

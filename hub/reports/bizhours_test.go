@@ -1,0 +1,68 @@
+package reports_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/reports"
+	"github.com/kefu-hub/kefu/hub/store"
+	"github.com/kefu-hub/kefu/hub/store/storetest"
+)
+
+// c10 opens at 17:50 local on Friday 2026-12-04 in group gB, open Monday
+// to Friday 09:00–18:00 (the tenant's Asia/Shanghai): a1 takes it at 18:10
+// and first replies at 09:05 on Monday.
+var bizHistory = []step{
+	{"2026-12-04 09:50:00", hub.EvConversationCreated, "c10", "", nil},
+	{"2026-12-04 09:50:00", hub.EvMessageCreated, "c10", "", in()},
+	{"2026-12-04 09:50:00", hub.EvConversationQueued, "c10", "", nil},
+	{"2026-12-04 10:10:00", hub.EvConversationAssigned, "c10", "a1", nil},
+	{"2026-12-07 01:05:00", hub.EvMessageCreated, "c10", "a1", msg("out", "agent", "a1")},
+}
+
+func init() { convs["c10"] = conv{"chA", "gB", "2026-12-04 09:50:00"} }
+
+// A first response and a queue wait across the end of a business day (and
+// a weekend) count in calendar time and, beside it, in the group's hours.
+func TestFixtureBusinessHours(t *testing.T) {
+	each(t, func(t *testing.T, d storetest.Dialect, clk *clock) {
+		ctx := context.Background()
+		err := d.Store.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO tenants (id, name, timezone, created_at) VALUES (?, ?, ?, ?)`,
+				tenant, "fixture", "Asia/Shanghai", utc("2026-11-01 00:00:00"))
+			if err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, `INSERT INTO agent_groups (id, tenant_id, name, created_at, settings) VALUES (?, ?, ?, ?, ?)`,
+				"gB", tenant, "售后", utc("2026-11-01 00:00:00"), `{"business_hours":{"weekly":[{"days":["mon","tue","wed","thu","fri"],"from":"09:00","to":"18:00"}]}}`)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		emit(t, d.Store, clk, bizHistory)
+		r := reports.New(d.Store, reports.Options{})
+		catchUp(t, r)
+		// calendar: waited 20 min; answered 2 days 15 h 15 min after the
+		// opening. Business hours: the wait is Friday's last 10 minutes,
+		// the answer those 10 plus Monday's first 5.
+		want := reports.Counts{Conversations: 1, Taken: 1, Answered: 1, FirstResponseSeconds: 227700, MessagesIn: 1,
+			MessagesOut: 1, Waited: 1, WaitSeconds: 1200, FirstResponseBusinessSeconds: 900, WaitBusinessSeconds: 600}
+		got := totals(t, r, "2026-12-04", "2026-12-07", reports.Filter{})
+		if diff := diff(want, got); diff != "" {
+			t.Errorf("(want, got):\n%s", diff)
+		}
+		cal, biz := reports.Derive(got), reports.Derive(got.InBusinessHours())
+		if *cal.FirstResponseAvg != 227700 || *cal.QueueWaitAvg != 1200 {
+			t.Errorf("calendar averages %v %v", *cal.FirstResponseAvg, *cal.QueueWaitAvg)
+		}
+		if *biz.FirstResponseAvg != 900 || *biz.QueueWaitAvg != 600 {
+			t.Errorf("business-hours averages %v %v, want 900 and 600", *biz.FirstResponseAvg, *biz.QueueWaitAvg)
+		}
+		// the group's hours read per group: the same figures filtered by it
+		if diff := diff(want, totals(t, r, "2026-12-04", "2026-12-07", reports.Filter{GroupID: "gB"})); diff != "" {
+			t.Errorf("group gB (want, got):\n%s", diff)
+		}
+	})
+}
