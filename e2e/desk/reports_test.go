@@ -73,6 +73,17 @@ func TestReports(t *testing.T) {
 			s.FirstResponseAvg == nil || *s.FirstResponseAvg > 30 || s.SatisfactionRate != nil {
 			t.Fatalf("summary %+v", s)
 		}
+		// 仅工作时间: the group has no hours, so its business time is the
+		// calendar's; a toggle that is neither on nor off is refused
+		var biz struct {
+			reportFigures
+			BusinessHours bool `json:"business_hours"`
+		}
+		adm.Must(200, "GET", "/api/v1/reports/summary?business_hours=1", nil).JSON(t, &biz)
+		if !biz.BusinessHours || biz.FirstResponseAvg == nil || *biz.FirstResponseAvg != *s.FirstResponseAvg {
+			t.Errorf("business-hours summary %+v, calendar first response %v", biz, *s.FirstResponseAvg)
+		}
+		adm.Must(400, "GET", "/api/v1/reports/summary?business_hours=maybe", nil)
 		if s.Previous.Conversations != 0 || s.Previous.To >= s.From {
 			t.Errorf("previous period %+v of %s..%s", s.Previous, s.From, s.To)
 		}

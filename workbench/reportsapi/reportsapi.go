@@ -69,6 +69,17 @@ type query struct {
 	filter   reports.Filter
 	// format is the download asked for (format=csv or xlsx); "" for JSON
 	format sheet.Format
+	// business averages first responses and queue waits counted in the
+	// groups' business hours only (business_hours=1)
+	business bool
+}
+
+// derive is the figures of c, in business hours when the query asks.
+func (q query) derive(c reports.Counts) reports.Figures {
+	if q.business {
+		c = c.InBusinessHours()
+	}
+	return reports.Derive(c)
 }
 
 // defaultDays is the span of a report without from and to: the last week,
@@ -97,6 +108,13 @@ func (a API) query(g *gin.Context) (query, error) {
 	}
 	q := query{tenantID: tenantID, loc: loc, period: p,
 		filter: reports.Filter{ChannelID: g.Query("channel"), GroupID: g.Query("group"), AgentID: g.Query("agent")}}
+	switch g.Query("business_hours") {
+	case "1", "true":
+		q.business = true
+	case "", "0", "false":
+	default:
+		return q, hub.Invalid("business_hours must be 1 or 0")
+	}
 	if f := g.Query("format"); f != "" && f != "json" {
 		if q.format, err = sheet.ParseFormat(f); err != nil {
 			return q, hub.Invalid("format must be json, csv or xlsx")
@@ -127,6 +145,9 @@ type summaryOut struct {
 	periodFigures
 	Timezone string        `json:"timezone"`
 	Previous periodFigures `json:"previous"`
+	// BusinessHours says the averages of first responses and queue waits
+	// count only the groups' business hours.
+	BusinessHours bool `json:"business_hours"`
 }
 
 func (a API) summary(g *gin.Context) {
@@ -136,7 +157,7 @@ func (a API) summary(g *gin.Context) {
 		return
 	}
 	ctx := g.Request.Context()
-	out := summaryOut{Timezone: q.loc.String()}
+	out := summaryOut{Timezone: q.loc.String(), BusinessHours: q.business}
 	for _, pf := range []struct {
 		p   reports.Period
 		dst *periodFigures
@@ -146,7 +167,7 @@ func (a API) summary(g *gin.Context) {
 			a.respond(g, 0, nil, err)
 			return
 		}
-		*pf.dst = periodFigures{span: spanOf(pf.p), Figures: reports.Derive(c)}
+		*pf.dst = periodFigures{span: spanOf(pf.p), Figures: q.derive(c)}
 	}
 	if q.format != "" {
 		a.writeSheet(g, q, "summary", summaryTable(out))

@@ -70,7 +70,7 @@ func (a API) byDimension(g *gin.Context, q query, d reports.Dimension) ([]row, e
 	}
 	rows := make([]row, 0, len(kcs))
 	for _, kc := range kcs {
-		rows = append(rows, row{Key: kc.Key, Name: names[kc.Key], Figures: reports.Derive(kc.Counts)})
+		rows = append(rows, row{Key: kc.Key, Name: names[kc.Key], Figures: q.derive(kc.Counts)})
 	}
 	return rows, nil
 }
@@ -89,15 +89,15 @@ func (a API) byTime(g *gin.Context, q query, out *volumeOut) error {
 	switch out.By {
 	case "day":
 		for _, d := range reports.Daily(q.period, hours) {
-			out.Rows = append(out.Rows, row{Key: d.Date, Figures: reports.Derive(d.Counts)})
+			out.Rows = append(out.Rows, row{Key: d.Date, Figures: q.derive(d.Counts)})
 		}
 	case "hour":
 		for h, c := range reports.HoursOfDay(q.loc, hours) {
-			out.Rows = append(out.Rows, row{Key: fmt.Sprintf("%02d", h), Figures: reports.Derive(c)})
+			out.Rows = append(out.Rows, row{Key: fmt.Sprintf("%02d", h), Figures: q.derive(c)})
 		}
 	case "weekday":
 		for d, c := range reports.Weekdays(q.loc, hours) {
-			out.Rows = append(out.Rows, row{Key: fmt.Sprint(d + 1), Figures: reports.Derive(c)})
+			out.Rows = append(out.Rows, row{Key: fmt.Sprint(d + 1), Figures: q.derive(c)})
 		}
 	case "heatmap":
 		hm := reports.Heatmap(q.loc, hours)
