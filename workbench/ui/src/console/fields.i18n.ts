@@ -46,6 +46,7 @@ const texts = {
   mg_reason_app_user: ['App 用户相同', 'same app user'],
   mg_merge: ['合并到当前客户', 'Merge into this customer'],
   mg_confirm: ['把“{other}”合并到“{name}”？其会话、工单和跟进记录将显示在“{name}”下，可以撤销。', 'Merge “{other}” into “{name}”? Its conversations, tickets and follow-ups will show under “{name}”; this can be undone.'],
+  mg_into: ['已合并到客户“{name}”，完整历史在该客户下。', 'Merged into “{name}”: the full history is there.'],
   mg_yes: ['确认合并', 'Merge'],
   mg_cancel: ['取消', 'Cancel'],
   mg_done: ['已合并', 'Merged'],
