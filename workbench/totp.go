@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub/assign/monitor"
 	"github.com/kefu-hub/kefu/hub/identity"
 )
 
@@ -62,7 +63,7 @@ func (s adminAPI) resetPassword(g *gin.Context) {
 // monitor is the live monitor of agents, queue and open tickets.
 func (s adminAPI) monitor(g *gin.Context) {
 	ctx, tenant := g.Request.Context(), connectors.AgentOf(g).TenantID
-	m, err := s.Assign.Router.Monitor(ctx, tenant)
+	m, err := monitor.Of(ctx, s.Kernel, s.Assign.Router, s.Identity, tenant)
 	if err == nil {
 		m.Tickets.Open, err = s.Tickets.OpenCount(ctx, tenant)
 	}

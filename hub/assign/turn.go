@@ -205,7 +205,7 @@ func (t *turn) claimed(agentID, group string, n int64) {
 // accepted is each agent's accepted conversations today (daily balance).
 func (t *turn) accepted(ctx context.Context) (map[string]int, error) {
 	if t.today == nil {
-		today, err := t.r.acceptedSince(ctx, t.tenantID, routing.StartOfDay(t.now, t.tz))
+		today, err := t.r.AcceptedSince(ctx, t.tenantID, routing.StartOfDay(t.now, t.tz))
 		if err != nil {
 			return nil, err
 		}
@@ -328,8 +328,8 @@ func (s *Router) lastAgents(ctx context.Context, contactIDs []string) (map[strin
 	return out, nil
 }
 
-// acceptedSince counts each agent's accepted conversations since t.
-func (s *Router) acceptedSince(ctx context.Context, tenantID string, t time.Time) (map[string]int, error) {
+// AcceptedSince counts each agent's accepted conversations since t.
+func (s *Router) AcceptedSince(ctx context.Context, tenantID string, t time.Time) (map[string]int, error) {
 	var rows []struct {
 		AgentID string `db:"agent_id"`
 		N       int    `db:"n"`

@@ -95,6 +95,22 @@ func (t *turn) olderWaiting(ctx context.Context, tx *store.Tx, c *hub.Conversati
 	return older, err
 }
 
+// Waiting is the length of a tenant's waiting line and when its oldest
+// conversation began to wait (nil: nobody waits).
+func (s *Router) Waiting(ctx context.Context, tenantID string) (int, *time.Time, error) {
+	var n int
+	if err := s.k.Get(ctx, &n, `SELECT COUNT(*) FROM conversation_routing WHERE tenant_id = ? AND waiting`, tenantID); err != nil {
+		return 0, nil, fmt.Errorf("waiting line: %w", err)
+	}
+	// (A column, not MIN: SQLite types an aggregate's result by its value.)
+	var oldest []time.Time
+	q := `SELECT queued_at FROM conversation_routing WHERE tenant_id = ? AND waiting ORDER BY queued_at LIMIT 1`
+	if err := s.k.Select(ctx, &oldest, q, tenantID); err != nil || len(oldest) == 0 {
+		return n, nil, err
+	}
+	return n, &oldest[0], nil
+}
+
 // waiter is a waiting conversation as the queue index holds it.
 type waiter struct {
 	ID          string     `db:"conversation_id"`

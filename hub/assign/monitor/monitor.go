@@ -1,4 +1,7 @@
-package assign
+// Package monitor is the live monitor (实时监控) of a tenant: each agent's
+// status, load and day so far, and the waiting line — computed from the
+// database on each call, so every hub process of a cluster shows the same.
+package monitor
 
 import (
 	"context"
@@ -6,7 +9,10 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/assign"
+	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/routing"
+	"github.com/kefu-hub/kefu/hub/store"
 )
 
 // MonitorAgent is one agent's line on the live monitor.
@@ -46,20 +52,20 @@ type Monitor struct {
 	At       time.Time `json:"at"`
 }
 
-// Monitor computes the live monitor of a tenant's agents and queue (the
-// caller adds the open tickets).
-func (s *Router) Monitor(ctx context.Context, tenantID string) (*Monitor, error) {
-	now := s.now()
-	m := &Monitor{Agents: []MonitorAgent{}, Timezone: s.ids.Tenants.Timezone(ctx, tenantID), At: now}
-	agents, err := s.ids.Agents.List(ctx, tenantID)
+// Of computes the live monitor of a tenant's agents and queue (the caller
+// adds the open tickets).
+func Of(ctx context.Context, k *store.Store, r *assign.Router, ids *identity.Identity, tenantID string) (*Monitor, error) {
+	now := k.Now()
+	m := &Monitor{Agents: []MonitorAgent{}, Timezone: ids.Tenants.Timezone(ctx, tenantID), At: now}
+	agents, err := ids.Agents.List(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	today, err := s.acceptedSince(ctx, tenantID, routing.StartOfDay(now, m.Timezone))
+	today, err := r.AcceptedSince(ctx, tenantID, routing.StartOfDay(now, m.Timezone))
 	if err != nil {
 		return nil, err
 	}
-	rated, err := s.ratedSince(ctx, tenantID, routing.StartOfDay(now, m.Timezone))
+	rated, err := ratedSince(ctx, k, tenantID, routing.StartOfDay(now, m.Timezone))
 	if err != nil {
 		return nil, err
 	}
@@ -71,18 +77,13 @@ func (s *Router) Monitor(ctx context.Context, tenantID string) (*Monitor, error)
 		}
 		m.Agents = append(m.Agents, ma)
 	}
-	cq := `SELECT COUNT(*) FROM conversation_routing WHERE tenant_id = ? AND waiting`
-	if err := s.k.Get(ctx, &m.Queue.Length, cq, tenantID); err != nil {
-		return nil, fmt.Errorf("monitor queue: %w", err)
+	n, oldest, err := r.Waiting(ctx, tenantID)
+	if err != nil {
+		return nil, err
 	}
-	// (A column, not MIN: SQLite types an aggregate's result by its value.)
-	var oldest []time.Time
-	oq := `SELECT queued_at FROM conversation_routing WHERE tenant_id = ? AND waiting ORDER BY queued_at LIMIT 1`
-	if err := s.k.Select(ctx, &oldest, oq, tenantID); err != nil {
-		return nil, fmt.Errorf("monitor queue: %w", err)
-	}
-	if len(oldest) == 1 {
-		m.Queue.LongestWaitSeconds = max(0, int64(now.Sub(oldest[0]).Seconds()))
+	m.Queue.Length = n
+	if oldest != nil {
+		m.Queue.LongestWaitSeconds = max(0, int64(now.Sub(*oldest).Seconds()))
 	}
 	return m, nil
 }
@@ -95,12 +96,12 @@ type ratedTotal struct {
 
 // ratedSince counts and sums the ratings given since t, by the agent who
 // held the rated conversation.
-func (s *Router) ratedSince(ctx context.Context, tenantID string, t time.Time) (map[string]ratedTotal, error) {
+func ratedSince(ctx context.Context, k *store.Store, tenantID string, t time.Time) (map[string]ratedTotal, error) {
 	var rows []ratedTotal
 	q := `SELECT c.assignee_id AS agent_id, COUNT(*) AS n, SUM(r.score) AS total FROM ratings r
 		JOIN conversations c ON c.id = r.conversation_id
 		WHERE r.tenant_id = ? AND r.created_at >= ? AND c.assignee_id IS NOT NULL GROUP BY c.assignee_id`
-	if err := s.k.Select(ctx, &rows, q, tenantID, t); err != nil {
+	if err := k.Select(ctx, &rows, q, tenantID, t); err != nil {
 		return nil, fmt.Errorf("ratings today: %w", err)
 	}
 	out := make(map[string]ratedTotal, len(rows))
