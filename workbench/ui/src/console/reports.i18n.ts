@@ -11,6 +11,8 @@ const texts = {
   rep_agent: ['客服', 'Agent'],
   rep_all: ['全部', 'All'],
   rep_apply: ['查询', 'Apply'],
+  rep_business: ['仅工作时间', 'Business hours only'],
+  rep_def_business: ['已开启“仅工作时间”：平均首次响应和平均排队时长只计各分组营业时间内的时长（未设营业时间的分组按自然时间计）。', 'Business hours only: the average first response and queue wait count only the time within each group’s business hours (calendar time for a group without hours).'],
   rep_lastDays: ['近 {n} 天', 'Last {n} days'],
   rep_csvSummary: ['导出汇总 CSV', 'Summary CSV'],
   rep_csvDaily: ['导出每日 CSV', 'Daily CSV'],

@@ -31,6 +31,8 @@ export interface Summary extends Figures {
   to: string
   timezone: string
   previous: Figures & { from: string; to: string }
+  // business_hours: the averages count business hours only
+  business_hours?: boolean
 }
 export interface Row extends Figures {
   key: string
@@ -84,6 +86,9 @@ export interface ReportFilter {
   channel?: string
   group?: string
   agent?: string
+  // business_hours '1' averages first responses and queue waits in the
+  // groups' business hours only (仅工作时间)
+  business_hours?: string
 }
 
 const path = (kind: string, f: ReportFilter, extra: Record<string, string> = {}) =>
