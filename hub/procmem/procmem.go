@@ -18,25 +18,49 @@ import (
 type Mapping struct{ Start, End uint64 }
 
 // readOnly lists the executable's read-only mappings (code and constant
-// data, never its writable data) from a /proc/<pid>/maps listing.
-func readOnly(maps io.Reader, exe string) ([]Mapping, error) {
+// data, never its writable data) from a /proc/<pid>/smaps listing — only
+// those with no anonymous pages: a mapping a dynamic linker wrote to before
+// making it read-only (relocations of a position-independent build) holds
+// copied-on-write pages, counted as anonymous, and dropping those would
+// lose what was written. (Private_Dirty also counts file pages not yet
+// written back to disk — a binary just built — which are safe to drop.)
+func readOnly(smaps io.Reader, exe string) ([]Mapping, error) {
 	var out []Mapping
-	sc := bufio.NewScanner(maps)
+	var cur *Mapping
+	clean := false
+	flush := func() {
+		if cur != nil && clean {
+			out = append(out, *cur)
+		}
+		cur = nil
+	}
+	sc := bufio.NewScanner(smaps)
 	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) < 6 || strings.Join(f[5:], " ") != exe || (f[1] != "r-xp" && f[1] != "r--p") {
+		line := sc.Text()
+		f := strings.Fields(line)
+		if len(f) == 0 {
 			continue
 		}
-		lo, hi, ok := strings.Cut(f[0], "-")
-		start, err1 := strconv.ParseUint(lo, 16, 64)
-		end, err2 := strconv.ParseUint(hi, 16, 64)
-		if !ok || err1 != nil || err2 != nil || end <= start {
-			return nil, fmt.Errorf("procmem: bad mapping %q", f[0])
+		if lo, hi, ok := strings.Cut(f[0], "-"); ok && !strings.HasSuffix(f[0], ":") {
+			flush() // a mapping's header line
+			if len(f) < 6 || strings.Join(f[5:], " ") != exe || (f[1] != "r-xp" && f[1] != "r--p") {
+				continue
+			}
+			start, err1 := strconv.ParseUint(lo, 16, 64)
+			end, err2 := strconv.ParseUint(hi, 16, 64)
+			if err1 != nil || err2 != nil || end <= start {
+				return nil, fmt.Errorf("procmem: bad mapping %q", f[0])
+			}
+			cur, clean = &Mapping{start, end}, true
+			continue
 		}
-		out = append(out, Mapping{start, end})
+		if cur != nil && len(f) >= 2 && f[0] == "Anonymous:" && f[1] != "0" {
+			clean = false
+		}
 	}
+	flush()
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("procmem: read maps: %w", err)
+		return nil, fmt.Errorf("procmem: read smaps: %w", err)
 	}
 	return out, nil
 }

@@ -6,16 +6,15 @@ import (
 	"syscall"
 )
 
-// Release drops the executable's read-only pages from the process's
-// resident set (madvise MADV_DONTNEED: for a read-only file mapping the
-// pages are simply unmapped and read again from the page cache when
-// touched). It returns how many bytes of mappings it covered.
+// Release drops the executable's clean read-only pages from the process's
+// resident set (madvise MADV_DONTNEED: for a clean file mapping the pages
+// are simply unmapped and read again from the page cache when touched). It returns how many bytes of mappings it covered.
 func Release() (uint64, error) {
 	exe, err := executable()
 	if err != nil {
 		return 0, err
 	}
-	f, err := os.Open("/proc/self/maps")
+	f, err := os.Open("/proc/self/smaps")
 	if err != nil {
 		return 0, fmt.Errorf("procmem: %w", err)
 	}
