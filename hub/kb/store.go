@@ -190,18 +190,6 @@ func bump(ctx context.Context, tx *store.Tx, tenantID string) error {
 	return nil
 }
 
-// revision is the tenant's current revision (0: never changed).
-func (s *Store) revision(ctx context.Context, tenantID string) (int64, error) {
-	var rev []int64
-	if err := s.k.Select(ctx, &rev, `SELECT revision FROM kb_revisions WHERE tenant_id = ?`, tenantID); err != nil {
-		return 0, fmt.Errorf("kb revision: %w", err)
-	}
-	if len(rev) == 0 {
-		return 0, nil
-	}
-	return rev[0], nil
-}
-
 // all reads every article of a tenant, to build its index.
 func (s *Store) all(ctx context.Context, tenantID string) ([]Article, error) {
 	var rows []row
