@@ -118,14 +118,18 @@ func (a API) resolve(ctx context.Context, me *hub.Agent, r newTicket) (tickets.N
 }
 
 // ticket answers 404 unless the caller may see the path's ticket.
-func (a API) ticket(g *gin.Context) bool {
+func (a API) ticket(g *gin.Context) bool { return TicketSeen(a.Kit, a.Tickets, g) }
+
+// TicketSeen answers 404 (through k) unless the caller may see the path's
+// ticket; the ticket routes of other packages share it.
+func TicketSeen(k connectors.AgentKit, ts *tickets.Store, g *gin.Context) bool {
 	me := connectors.AgentOf(g)
-	t, err := a.Tickets.Get(g.Request.Context(), me.TenantID, g.Param("id"))
+	t, err := ts.Get(g.Request.Context(), me.TenantID, g.Param("id"))
 	if err == nil && !me.SeesAll() && !t.Visible(me.ID) {
 		err = tickets.ErrNotFound
 	}
 	if err != nil {
-		a.Kit.Respond(g, 0, nil, err)
+		k.Respond(g, 0, nil, err)
 		return false
 	}
 	return true

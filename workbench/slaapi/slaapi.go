@@ -11,6 +11,7 @@ import (
 
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/tickets"
+	"github.com/kefu-hub/kefu/workbench/crmapi"
 )
 
 // API serves the routes.
@@ -49,18 +50,7 @@ func (a API) putPolicies(g *gin.Context) {
 }
 
 // seen answers 404 unless the caller may see the path's ticket.
-func (a API) seen(g *gin.Context) bool {
-	me := connectors.AgentOf(g)
-	t, err := a.Tickets.Get(g.Request.Context(), me.TenantID, g.Param("id"))
-	if err == nil && !me.SeesAll() && !t.Visible(me.ID) {
-		err = tickets.ErrNotFound
-	}
-	if err != nil {
-		a.Kit.Respond(g, 0, nil, err)
-		return false
-	}
-	return true
-}
+func (a API) seen(g *gin.Context) bool { return crmapi.TicketSeen(a.Kit, a.Tickets, g) }
 
 func (a API) follow(g *gin.Context) {
 	if !a.seen(g) {
