@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -66,34 +65,20 @@ func BenchmarkList(b *testing.B) {
 				{"agent_all_by_due", tickets.Filter{Me: me, Viewer: me, Sort: "due", Limit: 50}},
 			} {
 				b.Run(q.name, func(b *testing.B) {
-					p99(b, func() error { _, err := h.Tickets.List(ctx, tid, q.f); return err })
+					storetest.P99(b, func() error { _, err := h.Tickets.List(ctx, tid, q.f); return err })
 				})
 			}
 			b.Run("counts_admin", func(b *testing.B) {
-				p99(b, func() error { _, err := h.Tickets.Counts(ctx, tid, admin, ""); return err })
+				storetest.P99(b, func() error { _, err := h.Tickets.Counts(ctx, tid, admin, ""); return err })
 			})
 			b.Run("counts_agent", func(b *testing.B) {
-				p99(b, func() error { _, err := h.Tickets.Counts(ctx, tid, me, me); return err })
+				storetest.P99(b, func() error { _, err := h.Tickets.Counts(ctx, tid, me, me); return err })
 			})
 			b.Run("sweep_nothing_due", func(b *testing.B) {
-				p99(b, func() error { _, err := h.Tickets.Sweep(ctx); return err })
+				storetest.P99(b, func() error { _, err := h.Tickets.Sweep(ctx); return err })
 			})
 		})
 	}
-}
-
-// p99 times fn in the benchmark loop and reports the 99th percentile.
-func p99(b *testing.B, fn func() error) {
-	var took []time.Duration
-	for b.Loop() {
-		start := time.Now()
-		if err := fn(); err != nil {
-			b.Fatal(err)
-		}
-		took = append(took, time.Since(start))
-	}
-	slices.Sort(took)
-	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
 }
 
 // seedTickets inserts n tickets in batches, as the sweeper has left them

@@ -128,15 +128,7 @@ func TestAppChat(t *testing.T) {
 		agent := adm.NewAgent("app-agent@kefu.test", 5)
 		agent.SetStatus("online")
 		as := agent.Dial(-1)
-		s, err := c.Identify(ctx, kefuapp.Identity{UserID: "u-1", UserHash: kefuapp.UserHash(secret, "u-1")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sock, err := s.Dial(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sock.Close()
+		s, sock := userSocket(t, ctx, c, secret, "u-1")
 		if w := next(t, sock, "welcome"); w["conversation"] != nil {
 			t.Fatalf("welcome %v", w)
 		}
@@ -243,6 +235,22 @@ func framed(f kefuapp.Frame) []map[string]any {
 func drain(s *kefuapp.Socket) {
 	for range s.Frames {
 	}
+}
+
+// userSocket identifies an app user (signed with the app's secret) and
+// opens their socket, closed when the test ends.
+func userSocket(t *testing.T, ctx context.Context, c *kefuapp.Client, secret, userID string) (*kefuapp.Session, *kefuapp.Socket) {
+	t.Helper()
+	s, err := c.Identify(ctx, kefuapp.Identity{UserID: userID, UserHash: kefuapp.UserHash(secret, userID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock, err := s.Dial(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sock.Close() })
+	return s, sock
 }
 
 func next(t *testing.T, s *kefuapp.Socket, typ string) kefuapp.Frame {

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	kefuapp "github.com/kefu-hub/kefu/connectors/app/sdk/go"
 	"github.com/kefu-hub/kefu/e2e/kit"
 )
 
@@ -23,15 +22,7 @@ func TestAppAgentReadReceipt(t *testing.T) {
 		agent := adm.NewAgent("app-reader@kefu.test", 5)
 		agent.SetStatus("online")
 		as := agent.Dial(-1)
-		s, err := c.Identify(ctx, kefuapp.Identity{UserID: "u-r", UserHash: kefuapp.UserHash(secret, "u-r")})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sock, err := s.Dial(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sock.Close()
+		s, sock := userSocket(t, ctx, c, secret, "u-r")
 		next(t, sock, "welcome")
 		sent, err := s.Send(ctx, "rm-1", "在吗")
 		if err != nil {

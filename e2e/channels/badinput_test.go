@@ -542,16 +542,7 @@ func TestRESTRejectsMalformedBodies(t *testing.T) {
 	ids := map[string]string{"conversations": convID, "agents": agentID, "channels": ch.ID, "tickets": "tk_x",
 		"deliveries": "msg_x", "failed-messages": "fm_x", "api-tokens": "tk_x"}
 	raw := func(method, path, body string) kit.Resp {
-		req, _ := http.NewRequest(method, h.Base+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+adm.Token)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return kit.Resp{Status: res.StatusCode, Body: b}
+		return adm.DoRaw(method, path, "application/json", strings.NewReader(body))
 	}
 	for _, r := range kit.Routes(t) {
 		if r.Method == "GET" {

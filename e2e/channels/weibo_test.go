@@ -335,6 +335,9 @@ func TestWeiboReplies(t *testing.T) {
 		if r.Status != 409 || r.Str("error.code") != "reply_window_closed" {
 			t.Fatalf("a reply after unfollowing: %d %s, want 409", r.Status, r.Body)
 		}
+		// The follow's automatic welcome is delivered after the event is
+		// stored: wait for it, then the count must be exactly 13.
+		kit.Eventually(t, 15*time.Second, "Weibo holds 13 replies to the user", func() bool { return len(sentTo()) >= 13 })
 		if n := len(sentTo()); n != 13 {
 			t.Fatalf("Weibo holds %d replies to the user, want 13", n)
 		}

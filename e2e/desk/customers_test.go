@@ -6,8 +6,6 @@ package desk
 // run and export with formulas defused.
 
 import (
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -18,16 +16,7 @@ import (
 // sheetCall sends a raw body (a CSV) and returns the answer.
 func sheetCall(t *testing.T, c *kit.Client, method, path, body string) kit.Resp {
 	t.Helper()
-	req, _ := http.NewRequest(method, c.Base+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+c.Token)
-	req.Header.Set("Content-Type", "text/csv")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return kit.Resp{Status: res.StatusCode, Body: b}
+	return c.DoRaw(method, path, "text/csv", strings.NewReader(body))
 }
 
 func TestCustomerCenterAPI(t *testing.T) {

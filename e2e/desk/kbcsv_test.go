@@ -7,9 +7,7 @@ package desk
 
 import (
 	"bytes"
-	"io"
 	"mime/multipart"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -23,16 +21,7 @@ func importCSV(t *testing.T, c *kit.Client, name string, data []byte) kit.Resp {
 	fw, _ := mw.CreateFormFile("file", name)
 	fw.Write(data)
 	mw.Close()
-	req, _ := http.NewRequest("POST", c.Base+"/api/v1/kb/import", &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+c.Token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return kit.Resp{Status: res.StatusCode, Body: b}
+	return c.DoRaw("POST", "/api/v1/kb/import", mw.FormDataContentType(), &buf)
 }
 
 func TestKBImportExportCSV(t *testing.T) {

@@ -67,11 +67,17 @@ func (c *Client) Do(method, path string, body any) Resp {
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequest(method, c.Base+path, rd)
+	return c.DoRaw(method, path, "application/json", rd)
+}
+
+// DoRaw calls the hub with a body of any content type (nil: none).
+func (c *Client) DoRaw(method, path, contentType string, body io.Reader) Resp {
+	c.T.Helper()
+	req, _ := http.NewRequest(method, c.Base+path, body)
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.T.Fatalf("%s %s: %v", method, path, err)
@@ -231,19 +237,11 @@ func (c *Client) Upload(name string, data []byte) Resp {
 	fw, _ := mw.CreateFormFile("file", name)
 	fw.Write(data)
 	mw.Close()
-	req, _ := http.NewRequest("POST", c.Base+"/api/v1/attachments", &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+c.Token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.T.Fatal(err)
+	r := c.DoRaw("POST", "/api/v1/attachments", mw.FormDataContentType(), &buf)
+	if r.Status != 201 {
+		c.T.Fatalf("upload %s: %d %s", name, r.Status, r.Body)
 	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 201 {
-		c.T.Fatalf("upload %s: %d %s", name, res.StatusCode, b)
-	}
-	return Resp{res.StatusCode, b}
+	return r
 }
 
 // Download fetches an attachment with its headers.

@@ -208,7 +208,8 @@ func (s *Inbox) lookUp(ctx context.Context, tx *store.Tx, batch []hub.Inbound) (
 // it does not know yet (one insert per channel) and their conversations (one
 // more): a burst of new customers costs a few statements, not three each.
 // What it cannot decide (a replay, a blocked sender, an invalid message) it
-// leaves to ingestOne, which finds what prepare made in k.
+// leaves to ingestOne, which finds what prepare made in k (whose people
+// and convs lookUp filled for every channel of the batch).
 func (s *Inbox) prepare(ctx context.Context, tx *store.Tx, k *known, batch []hub.Inbound, order []int) error {
 	type pending struct {
 		ch     *hub.Channel
@@ -248,9 +249,6 @@ func (s *Inbox) prepare(ctx context.Context, tx *store.Tx, k *known, batch []hub
 		if err != nil {
 			return err
 		}
-		if k.people[id].Contacts == nil {
-			k.people[id] = contacts.Known{Contacts: map[string]*hub.Contact{}, Blocked: map[string]bool{}}
-		}
 		var opens []conversations.Opening
 		for _, in := range p.opens {
 			c := made[in.Contact.ExternalID]
@@ -265,9 +263,6 @@ func (s *Inbox) prepare(ctx context.Context, tx *store.Tx, k *known, batch []hub
 		convs, err := conversations.OpenMany(ctx, tx, p.ch, opens)
 		if err != nil {
 			return err
-		}
-		if k.convs[id] == nil {
-			k.convs[id] = map[string]*hub.Conversation{}
 		}
 		for ct, conv := range convs {
 			k.convs[id][ct] = conv
