@@ -31,9 +31,15 @@ const (
 	actionRestore = "restore"
 )
 
+// KeepVersions is how many versions of an article are kept: each is a full
+// copy, so an article edited daily would otherwise grow without end; the
+// oldest beyond this are pruned in the same transaction as the edit.
+const KeepVersions = 50
+
 // saveVersion records a as the article's newest version; when the article
 // has none yet (it predates versions), prev is recorded first, so the state
-// an edit replaces is always kept.
+// an edit replaces is always kept. Versions older than the last
+// KeepVersions are dropped.
 func saveVersion(ctx context.Context, tx *store.Tx, tenantID string, prev *Article, a Article, action, by string) error {
 	var last []int64
 	const q = `SELECT version FROM kb_versions WHERE article_id = ? ORDER BY version DESC LIMIT 1`
@@ -49,7 +55,17 @@ func saveVersion(ctx context.Context, tx *store.Tx, tenantID string, prev *Artic
 		}
 		n = 2
 	}
-	return insertVersion(ctx, tx, tenantID, a, n, action, by, a.UpdatedAt)
+	if err := insertVersion(ctx, tx, tenantID, a, n, action, by, a.UpdatedAt); err != nil {
+		return err
+	}
+	if n <= KeepVersions {
+		return nil
+	}
+	const prune = `DELETE FROM kb_versions WHERE article_id = ? AND version <= ?`
+	if _, err := tx.Exec(ctx, prune, a.ID, n-KeepVersions); err != nil {
+		return fmt.Errorf("prune kb versions: %w", err)
+	}
+	return nil
 }
 
 func insertVersion(ctx context.Context, tx *store.Tx, tenantID string, a Article, n int64, action, by string, at time.Time) error {

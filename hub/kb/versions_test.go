@@ -3,6 +3,7 @@ package kb_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/kefu-hub/kefu/hub"
@@ -61,6 +62,52 @@ func TestArticleVersions(t *testing.T) {
 		}
 		if _, err := h.KB.Restore(ctx, tenantID, a.ID, 99, by); !errors.Is(err, hub.ErrNotFound) {
 			t.Fatalf("missing version: %v", err)
+		}
+	})
+}
+
+// TestArticleVersionsCapped: an article edited more often than the cap
+// keeps only its last kb.KeepVersions versions, the newest first, and the
+// oldest kept one can still be restored.
+func TestArticleVersionsCapped(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		tn := h.NewTenant(t)
+		tenantID := tn.Admin.TenantID
+		a, err := h.KB.Create(ctx, tenantID, kb.Patch{Question: ptr("发货时间"), Answer: ptr("第0版"), By: tn.Admin.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		edits := kb.KeepVersions + 7
+		for i := 1; i <= edits; i++ {
+			if _, err := h.KB.Update(ctx, tenantID, a.ID, kb.Patch{Answer: ptr(fmt.Sprintf("第%d版", i))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		vs, err := h.KB.Versions(ctx, tenantID, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		newest, oldest := int64(edits+1), int64(edits+2-kb.KeepVersions)
+		if len(vs) != kb.KeepVersions || vs[0].Version != newest || vs[len(vs)-1].Version != oldest {
+			t.Fatalf("%d versions, %d..%d; want %d, %d..%d", len(vs), vs[len(vs)-1].Version, vs[0].Version,
+				kb.KeepVersions, oldest, newest)
+		}
+		if vs[0].Article.Answer != fmt.Sprintf("第%d版", edits) {
+			t.Fatalf("newest version holds %q", vs[0].Article.Answer)
+		}
+		back, err := h.KB.Restore(ctx, tenantID, a.ID, oldest, tn.Admin.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("第%d版", oldest-1); back.Answer != want {
+			t.Fatalf("restored %q, want %q", back.Answer, want)
+		}
+		if _, err := h.KB.Restore(ctx, tenantID, a.ID, 1, tn.Admin.ID); !errors.Is(err, hub.ErrNotFound) {
+			t.Fatalf("a pruned version restores: %v", err)
+		}
+		if vs, _ = h.KB.Versions(ctx, tenantID, a.ID); len(vs) != kb.KeepVersions {
+			t.Fatalf("after the restore: %d versions", len(vs))
 		}
 	})
 }
