@@ -52,6 +52,9 @@ type Deps struct {
 	// Robot takes the customers' feedback on robot answers (nil: the
 	// channel refuses it).
 	Robot RobotFeedback
+	// Help is the knowledge base a channel's public help centre shows (nil:
+	// no help centre).
+	Help HelpArticles
 	// Region looks an IP address up in the configured IP database ("" when
 	// unknown or none is configured).
 	Region func(ip string) string

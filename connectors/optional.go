@@ -8,6 +8,7 @@ import (
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/files"
+	"github.com/kefu-hub/kefu/hub/kb"
 )
 
 // Files is the attachment store connectors save customer media into
@@ -134,4 +135,12 @@ type Customers interface {
 // robot's answers (messages of type "answer"), once per answer.
 type RobotFeedback interface {
 	Feedback(ctx context.Context, ch *hub.Channel, contactExternalID, messageID string, helpful bool) error
+}
+
+// HelpArticles is the knowledge base as a public help centre (帮助中心)
+// reads it (*kb.Store): only what is live on the channel.
+type HelpArticles interface {
+	Published(ctx context.Context, tenantID, channelID string) ([]kb.Article, error)
+	PublishedArticle(ctx context.Context, tenantID, channelID, id string) (*kb.Article, error)
+	Search(ctx context.Context, tenantID string, q kb.Query) (kb.Result, error)
 }

@@ -35,6 +35,10 @@ type Config struct {
 	Upload           custsock.Upload `json:"upload"`
 	// Limits caps the conversations visitors may have open at once.
 	Limits Limits `json:"limits"`
+	// HelpCentre publishes the knowledge base articles live on this channel
+	// as a public help centre (帮助中心) at /help/{channel_id}, and the
+	// widget links to it.
+	HelpCentre bool `json:"help_centre"`
 }
 
 // Limits caps the active (queued or open) conversations of a web channel,
@@ -280,6 +284,14 @@ func (c *Config) public(ch *hub.Channel, online bool) map[string]any {
 		"channel_id": ch.ID, "name": ch.Name, "title": c.Title, "color": c.Color, "logo_url": c.LogoURL,
 		"position": c.Position, "default_lang": c.DefaultLang, "languages": c.Languages, "groups": c.Groups,
 		"rating": c.Rating, "offline_form": c.OfflineForm, "invite": c.Invite,
-		"identity_required": c.IdentityRequired, "upload": c.Upload, "online": online,
+		"identity_required": c.IdentityRequired, "upload": c.Upload, "online": online, "help_url": c.helpURL(ch),
 	}
+}
+
+// helpURL is the help centre's path, "" when it is off.
+func (c *Config) helpURL(ch *hub.Channel) string {
+	if !c.HelpCentre {
+		return ""
+	}
+	return "/help/" + ch.ID
 }

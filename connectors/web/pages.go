@@ -3,7 +3,9 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"embed"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/kefu-hub/kefu/connectors/web/helpcentre"
 	"github.com/kefu-hub/kefu/hub"
 )
 
@@ -59,6 +62,22 @@ func (c *Connector) Pages(r gin.IRouter) {
 	r.GET("/widget.js", serveScript(loader))
 	r.GET("/widget/chat.js", serveScript(chat))
 	r.GET("/chat/:channel_id", c.chatPage)
+	hc := &helpcentre.Centre{Site: c.helpSite, KB: c.deps.Help, Log: c.deps.Log}
+	hc.Mount(r)
+}
+
+// helpSite is a web channel's help centre, not found when it is off.
+func (c *Connector) helpSite(ctx context.Context, id string) (helpcentre.Site, error) {
+	ch, err := c.deps.Channel(ctx, id)
+	if err != nil {
+		return helpcentre.Site{}, err
+	}
+	cfg := parseConfig(ch.Config)
+	if ch.Type != c.Type() || !cfg.HelpCentre {
+		return helpcentre.Site{}, fmt.Errorf("help centre of %s: %w", id, hub.ErrNotFound)
+	}
+	return helpcentre.Site{TenantID: ch.TenantID, ChannelID: ch.ID, Title: cfg.Title, Color: cfg.Color,
+		DefaultLang: cfg.DefaultLang, Languages: cfg.Languages}, nil
 }
 
 func serveScript(load func() script) gin.HandlerFunc {

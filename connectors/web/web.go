@@ -141,7 +141,12 @@ func (c *Connector) Info(ch *hub.Channel) map[string]any {
 // InfoAt is what the site owner needs: the snippet, the direct chat link
 // and the identity secret for Kefu.identify hashes.
 func (c *Connector) InfoAt(ch *hub.Channel, base string) map[string]any {
+	help := ""
+	if cfg := parseConfig(ch.Config); cfg.HelpCentre {
+		help = base + cfg.helpURL(ch)
+	}
 	return map[string]any{
+		"help_url":        help,
 		"snippet":         fmt.Sprintf(`<script src="%s/widget.js" data-channel="%s" async></script>`, base, ch.ID),
 		"chat_url":        base + "/chat/" + ch.ID,
 		"identity_secret": ch.Secret,
