@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"sort"
 	"strconv"
@@ -143,6 +144,10 @@ func isoRoutes() map[string]isoRoute {
 		"OPTIONS /app/v1/:app_key/*path":               {access: accPublic},
 		"GET /webhooks/web/:channel_id/files/:file_id": {access: accWebhook, obj: "channel"},
 		"GET /chat/:channel_id":                        {access: accWebhook, obj: "channel"},
+		// The public help centre: covered by "help centres show their own
+		// tenant's articles only" below.
+		"GET /help/:channel_id":                      {access: accWebhook, obj: "channel"},
+		"GET /help/:channel_id/articles/:article_id": {access: accWebhook, obj: "channel"},
 		// The app channel's customer API: contact tokens bound to one user
 		// of one app (TestAppTokensStayInTheirApp covers every route).
 		"POST /app/v1/:app_key/identify":      {access: accApp},
@@ -687,7 +692,7 @@ func isoSetup(t *testing.T, e *kit.Env, h *kit.Hub, sup *kit.Client, name string
 	kit.ExecSQL(t, e, `INSERT INTO blacklist (id, tenant_id, channel_id, contact_id, reason, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		x.blacklist, x.tenantID, x.ch.ID, blocked, "spam "+x.canary, x.adminID, time.Now().UTC())
 	// A web channel with a visitor whose page carries the canary.
-	x.webCh, _ = x.admin.NewWebChannel(map[string]any{"title": "官网"})
+	x.webCh, _ = x.admin.NewWebChannel(map[string]any{"title": "官网", "help_centre": true})
 	v, _, err := kit.DialVisitor(t, h.Base, x.webCh, kit.VisitorOpts{Page: map[string]any{
 		"url": "https://shop.example.com/" + x.canary, "title": "页面 " + x.canary}})
 	if err != nil {
@@ -1036,6 +1041,28 @@ func TestTenantIsolationMatrix(t *testing.T) {
 						}
 					}
 				}
+			}
+		})
+
+		t.Run("help centres show their own tenant's articles only", func(t *testing.T) {
+			anon := &kit.Client{T: t, Base: h.Base}
+			for _, x := range []struct{ own, other *isoTenant }{{a, b}, {b, a}} {
+				home := "/help/" + x.own.webCh
+				got := anon.Must(200, "GET", home, nil)
+				if !bytes.Contains(got.Body, []byte(x.own.kbArticle)) {
+					t.Errorf("%s's help centre lacks its own article: %.300s", x.own.name, got.Body)
+				}
+				isoLeak(t, "GET "+home, got.Body, x.other)
+				q := home + "?q=" + url.QueryEscape("退款多久到账 "+x.other.canary)
+				isoLeak(t, "GET "+q, anon.Do("GET", q, nil).Body, x.other, x.other.canary)
+				foreign := anon.Do("GET", home+"/articles/"+x.other.kbArticle, nil)
+				nope := isoRandomID(x.other.kbArticle)
+				unknown := anon.Do("GET", home+"/articles/"+nope, nil)
+				if foreign.Status != http.StatusNotFound {
+					t.Errorf("%s's help centre shows %s's article: %d", x.own.name, x.other.name, foreign.Status)
+				}
+				isoSame(t, "a foreign article in a help centre", foreign, unknown, x.other.kbArticle, nope)
+				isoLeak(t, "a foreign article", foreign.Body, x.other)
 			}
 		})
 

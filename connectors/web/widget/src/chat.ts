@@ -35,6 +35,7 @@ const CSS = `.k *{box-sizing:border-box}
 .hd .tt{flex:1;min-width:0}
 .hd .ti{font-size:16px;font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
 .hd .su{font-size:12px;min-height:1em}
+.hl{color:inherit;font-size:13px;white-space:nowrap;opacity:.9}
 .ib{display:inline-flex;align-items:center;justify-content:center;width:32px;height:32px;padding:5px;border:0;border-radius:6px;background:none;color:inherit;cursor:pointer}
 .ib:hover{background:rgba(127,127,127,.15)}
 .cn{padding:6px 12px;background:#fff7e6;color:#ad6800;font-size:12px;text-align:center;flex:none}
@@ -106,6 +107,14 @@ function mount(core: Core): ChatUI {
   tt.append(h('div', 'ti', cfg.title || cfg.name), h('div', 'su'))
   const sub = tt.lastChild as HTMLElement
   hd.appendChild(tt)
+  const help = cfg.help_url && safeURL(core.hub + cfg.help_url + '?lang=' + core.lang, core.hub)
+  if (help) {
+    const a = h('a', 'hl', T.help)
+    a.href = help
+    a.target = '_blank'
+    a.rel = 'noopener'
+    hd.appendChild(a)
+  }
   if (!core.page) {
     const x = h('button', 'ib cl')
     x.type = 'button'

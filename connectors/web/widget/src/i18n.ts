@@ -63,6 +63,7 @@ const c = {
   unhelpful: ['没帮助', '沒幫助', 'Not helpful'],
   thanks: ['感谢您的反馈', '感謝您的回饋', 'Thanks for your feedback'],
   human: ['转人工', '轉人工', 'Talk to a person'],
+  help: ['帮助中心', '幫助中心', 'Help centre'],
   tooLong: ['消息最多 {max} 字，请删减 {over} 字后发送', '訊息最多 {max} 字，請刪減 {over} 字後傳送', 'Messages are at most {max} characters: remove {over} to send'],
 }
 

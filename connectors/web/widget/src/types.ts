@@ -35,6 +35,8 @@ export interface Config {
   identity_required: boolean
   upload: { max_bytes: number; types: string[] }
   online: boolean
+  // help_url is the channel's help centre (a path on the hub), '' when off
+  help_url?: string
 }
 
 export interface Attachment {

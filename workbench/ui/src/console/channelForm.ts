@@ -13,6 +13,7 @@ export interface WebCfg {
   offline_fields: { name: string; label: string; type: string; required: boolean }[]
   invite: { enabled: boolean; after_seconds: number; max_times: number; decline_interval_seconds: number; text: string }
   identity_required: boolean
+  help_centre: boolean
   upload_max_kb: number
   upload_types: string
   // caps on active conversations (anonymous visitors per address, the channel)
@@ -114,6 +115,7 @@ export function blankForm(type: ChannelForm['type'] = 'api'): ChannelForm {
       ],
       invite: { enabled: false, after_seconds: 30, max_times: 2, decline_interval_seconds: 600, text: '' },
       identity_required: false,
+      help_centre: false,
       upload_max_kb: 10240,
       upload_types: 'image/*, application/pdf',
       open_per_address: 10,
@@ -204,6 +206,7 @@ export function formFromChannel(c: { type: string; name: string; config: any; de
     w.offline_fields = (cfg.offline_form?.fields ?? []).map((x: any) => ({ ...x }))
     w.invite = { ...w.invite, ...(cfg.invite ?? {}) }
     w.identity_required = !!cfg.identity_required
+    w.help_centre = !!cfg.help_centre
     w.upload_max_kb = cfg.upload?.max_bytes ? Math.round(cfg.upload.max_bytes / 1024) : w.upload_max_kb
     w.upload_types = (cfg.upload?.types ?? []).join(', ') || w.upload_types
     w.open_per_address = cfg.limits?.open_per_address || w.open_per_address
@@ -288,6 +291,7 @@ export function configOf(f: ChannelForm, isNew: boolean): any {
           decline_interval_seconds: Number(w.invite.decline_interval_seconds) || 0,
         },
         identity_required: w.identity_required,
+        help_centre: w.help_centre,
         upload: { max_bytes: Math.round(Number(w.upload_max_kb) * 1024) || 0, types: lines(w.upload_types) },
         limits: { open_per_address: Math.round(Number(w.open_per_address)) || 0, open_per_channel: Math.round(Number(w.open_per_channel)) || 0 },
       }

@@ -34,6 +34,10 @@ const texts = {
   kv_f_valid_to: ['失效时间', 'valid to'],
   kb_exportXLSX: ['导出 Excel', 'Export Excel'],
   kb_importAny: ['导入 CSV / Excel', 'Import CSV / Excel'],
+  kb_helpCentre: ['在挂件中显示帮助中心', 'Show the help centre in the widget'],
+  kb_helpCentreHint: ['公开本渠道适用且已启用、在有效期内的知识库文章，访客无需登录即可浏览和搜索。', 'Publishes the enabled, currently valid knowledge-base articles of this channel; visitors browse and search them without signing in.'],
+  kb_helpCentreOpen: ['打开帮助中心', 'Open the help centre'],
+  setup_help_url: ['帮助中心链接', 'Help centre link'],
 } as const
 
 addTexts(texts)
