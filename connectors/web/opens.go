@@ -80,6 +80,9 @@ func (c *Connector) mayOpen(ctx context.Context, v *visitorConn) (code, msg stri
 	now := time.Now()
 	v.mu.Lock()
 	recent := now.Sub(v.activeAt) < activeRecheck
+	// The welcome found no active conversation a moment ago: whether one
+	// was opened since (from another tab) is read only before refusing.
+	none := now.Sub(v.noneAt) < activeRecheck
 	v.mu.Unlock()
 	if recent {
 		return "", ""
@@ -91,20 +94,24 @@ func (c *Connector) mayOpen(ctx context.Context, v *visitorConn) (code, msg stri
 			// skip the counts too (on PostgreSQL the reads of every early
 			// follow-up doubled the visitors' latency).
 			v.mu.Lock()
-			v.activeAt = now
+			v.activeAt, v.noneAt = now, time.Time{}
 			v.mu.Unlock()
 		}
 	}()
 	ext, ch, limits := v.contact.ExternalID, v.ch, v.cfg.Limits
-	act, err := c.customers().Active(ctx, ch.ID, []string{ext})
-	if err != nil {
-		return "", ""
+	active := func() bool {
+		act, err := c.customers().Active(ctx, ch.ID, []string{ext})
+		_, ok := act[ext]
+		return err != nil || ok // unreadable: storing the message decides
 	}
-	if _, ok := act[ext]; ok {
+	if !none && active() {
 		return "", ""
 	}
 	const busy = "too many chats are waiting right now; please try again later"
 	if n, err := c.opened.count(ctx, ch.ID, limits.perChannel(), now, c.customers().ActiveCount); err == nil && n >= limits.perChannel() {
+		if none && active() {
+			return "", ""
+		}
 		c.deps.Log.Info("visitor conversation refused: the channel's cap", "channel", ch.ID, "active", n)
 		return "too_many_conversations", busy
 	}
@@ -122,6 +129,9 @@ func (c *Connector) mayOpen(ctx context.Context, v *visitorConn) (code, msg stri
 	}
 	from, err := c.customers().Active(ctx, ch.ID, ids)
 	if err == nil && len(from) >= limits.perAddress() {
+		if _, ok := from[ext]; ok {
+			return "", "" // the visitor's own conversation is among them
+		}
 		c.deps.Log.Info("visitor conversation refused: the address's cap", "channel", ch.ID, "ip", v.ip, "active", len(from))
 		return "too_many_conversations", busy
 	}

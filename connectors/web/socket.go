@@ -51,6 +51,7 @@ type visitorConn struct {
 	cancel    context.CancelFunc // ends the socket's handlers
 	admitted  atomic.Bool        // holds a slot of the socket caps (given back in gone)
 	activeAt  time.Time          // when the visitor was last seen to have an active conversation (opens.go)
+	noneAt    time.Time          // when the welcome found the visitor without one (opens.go)
 	mu        sync.Mutex
 	convID    string // the conversation the socket last showed
 }
@@ -253,8 +254,19 @@ func (c *Connector) welcome(ctx context.Context, v *visitorConn, f *clientFrame)
 		"visitor":      map[string]string{"id": v.visitorID, "token": visitorToken(v.ch, v.visitorID)},
 		"conversation": nil, "messages": []any{}}
 	conv, err := c.customers().Conversation(ctx, v.ch.ID, v.contact.ExternalID)
-	if err != nil || conv == nil {
+	if err != nil {
 		return w, err
+	}
+	// What the welcome read spares the first message's cap check a read.
+	v.mu.Lock()
+	if conv == nil || conv.Status == hub.ConvClosed {
+		v.noneAt = time.Now()
+	} else {
+		v.activeAt = time.Now()
+	}
+	v.mu.Unlock()
+	if conv == nil {
+		return w, nil
 	}
 	c.hub.mapConv(conv.ID, v.key)
 	v.mu.Lock()

@@ -137,11 +137,41 @@ func TestWebConversationCaps(t *testing.T) {
 		// Those with a conversation go on.
 		a1.Say("a1-more", "还在吗")
 		b1 := visitor("198.51.100.2")
-		opens(b1, "b1")
+		second := opens(b1, "b1")
 		refused(visitor("198.51.100.3"), "c1") // the channel's cap
 		// Closing a conversation frees a place on the channel and the address.
 		adm.Must(200, "POST", "/api/v1/conversations/"+first+"/close", map[string]any{})
 		opens(visitor("198.51.100.1"), "a4")
+
+		// A visitor with two tabs, both welcomed without a conversation: the
+		// second tab's conversation fills the channel, and the first tab's
+		// message joins it rather than being refused as a new one.
+		adm.Must(200, "POST", "/api/v1/conversations/"+second+"/close", map[string]any{})
+		tab1, w, err := kit.DialVisitor(t, h.Base, chID, kit.VisitorOpts{ForwardedFor: "198.51.100.4"})
+		if err != nil || w["type"] != "welcome" {
+			t.Fatalf("first tab: %v %v", w, err)
+		}
+		tab2, w, err := kit.DialVisitor(t, h.Base, chID, kit.VisitorOpts{ForwardedFor: "198.51.100.4",
+			ID: kit.Dig(w, "visitor", "id").(string), Token: kit.Dig(w, "visitor", "token").(string)})
+		if err != nil || w["type"] != "welcome" || w["conversation"] != nil {
+			t.Fatalf("second tab: %v %v", w, err)
+		}
+		both := opens(tab2, "d2")
+		refused(visitor("198.51.100.5"), "e1") // the channel is full again
+		tab1.Send(map[string]any{"type": "message", "client_id": "d1", "text": "另一个标签页"})
+		for f := tab1.Next(10 * time.Second); ; f = tab1.Next(10 * time.Second) {
+			if f == nil || (f["client_id"] == "d1" && f["type"] == "error") {
+				t.Fatalf("the first tab's message was not accepted: %v", f)
+			}
+			if f["client_id"] == "d1" && f["type"] == "ack" {
+				break
+			}
+		}
+		for deadline := time.Now().Add(10 * time.Second); len(adm.Messages(both)) < 2; time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the two tabs' conversation %s lacks the first tab's message: %v", both, adm.Messages(both))
+			}
+		}
 	})
 }
 
