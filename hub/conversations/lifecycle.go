@@ -18,22 +18,46 @@ import (
 // inbox opens conversations.
 
 // ActiveOf finds and locks the active conversations of a channel's contacts
-// (by contact id), in a fixed order: one read for an ingest batch.
-func (s *Store) ActiveOf(ctx context.Context, tx *store.Tx, channelID string, contactIDs []string) (map[string]*hub.Conversation, error) {
-	out := map[string]*hub.Conversation{}
+// (by contact id), in a fixed order: one read for an ingest batch. On
+// PostgreSQL it does not wait for those another transaction holds (a
+// routing pass assigning them): their contacts come back in busy, and the
+// inbox stores their messages a moment later rather than holding the
+// whole batch (everyone else's messages) behind that lock.
+func (s *Store) ActiveOf(ctx context.Context, tx *store.Tx, channelID string, contactIDs []string) (active map[string]*hub.Conversation, busy map[string]bool, err error) {
+	active, busy = map[string]*hub.Conversation{}, map[string]bool{}
 	if len(contactIDs) == 0 {
-		return out, nil
+		return active, busy, nil
 	}
-	var cs []hub.Conversation
-	q := `SELECT ` + convCols + ` FROM conversations WHERE channel_id = ? AND contact_id IN (?) AND status <> 'closed'
-		ORDER BY id` + s.k.ForUpdate()
-	if err := tx.SelectIn(ctx, &cs, q, channelID, contactIDs); err != nil {
-		return nil, fmt.Errorf("find conversations: %w", err)
+	var cs []struct {
+		hub.Conversation
+		Free bool `db:"free"`
+	}
+	q := `SELECT ` + convCols + `, TRUE AS free FROM conversations WHERE channel_id = ? AND contact_id IN (?)
+		AND status <> 'closed' ORDER BY id`
+	if s.k.Postgres {
+		// The locked rows are read by the locking scan itself (their
+		// latest versions); the rest only by id, to name them busy.
+		const active = `channel_id = ? AND contact_id IN (?) AND status <> 'closed'`
+		q = `WITH free AS (SELECT ` + convCols + ` FROM conversations WHERE ` + active + ` ORDER BY id FOR UPDATE SKIP LOCKED)
+			SELECT ` + convCols + `, TRUE AS free FROM free
+			UNION ALL SELECT ` + convCols + `, FALSE AS free FROM conversations WHERE ` + active + `
+			AND id NOT IN (SELECT id FROM free)`
+		err = tx.SelectIn(ctx, &cs, q, channelID, contactIDs, channelID, contactIDs)
+	} else {
+		err = tx.SelectIn(ctx, &cs, q, channelID, contactIDs)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("find conversations: %w", err)
 	}
 	for i := range cs {
-		out[cs[i].ContactID] = &cs[i]
+		if !cs[i].Free {
+			busy[cs[i].ContactID] = true
+			continue
+		}
+		c := cs[i].Conversation
+		active[c.ContactID] = &c
 	}
-	return out, nil
+	return active, busy, nil
 }
 
 // Open finds the contact's active conversation on the channel and locks

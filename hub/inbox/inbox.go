@@ -68,16 +68,20 @@ type Result struct {
 	Ticketed       bool           // a left message went straight into a ticket
 	Robot          bool           // the robot works the conversation: it answers, routing waits
 	Rated          bool           // a number answering a rating invitation: stored as the rating
-	Err            error
+	// Busy: the customer's conversation was held by another transaction
+	// (routing it); nothing was stored, and the message is to be ingested
+	// again a moment later.
+	Busy bool
+	Err  error
 }
 
 // Routable reports whether routing has anything to do after the message.
 func (r Result) Routable() bool {
-	return r.Err == nil && !r.Duplicate && !r.Blocked && !r.Ticketed && !r.Robot && !r.Rated
+	return r.Err == nil && !r.Busy && !r.Duplicate && !r.Blocked && !r.Ticketed && !r.Robot && !r.Rated
 }
 
 // ForRobot reports whether the robot answers the message.
-func (r Result) ForRobot() bool { return r.Err == nil && !r.Duplicate && r.Robot }
+func (r Result) ForRobot() bool { return r.Err == nil && !r.Busy && !r.Duplicate && r.Robot }
 
 // Stored is the result as routing reads it.
 func (r Result) Stored() assign.Stored {
@@ -86,7 +90,9 @@ func (r Result) Stored() assign.Stored {
 
 // Ingest stores a batch of inbound messages in one transaction. When the
 // batch fails as a whole, each message is retried alone so one bad message
-// cannot hold the others back.
+// cannot hold the others back. A message whose customer's conversation
+// another transaction holds comes back Busy, nothing stored: the caller
+// ingests it again (after the customer's earlier messages, before later).
 func (s *Inbox) Ingest(ctx context.Context, batch []hub.Inbound) []Result {
 	order := make([]int, len(batch))
 	for i := range batch {
@@ -107,6 +113,7 @@ func (s *Inbox) Ingest(ctx context.Context, batch []hub.Inbound) []Result {
 		if err != nil {
 			return err
 		}
+		order := known.ready(batch, order, results)
 		if err := s.prepare(ctx, tx, known, batch, order); err != nil {
 			return err
 		}
@@ -164,11 +171,33 @@ type known struct {
 	convs  map[string]map[string]*hub.Conversation // channel → contact id → active conversation
 	fresh  map[string]bool                         // contacts the batch created
 	opened map[string]bool                         // conversations the batch opened, until their first message
+	busy   map[string]bool                         // contacts whose active conversation another transaction holds
+}
+
+// ready is order without the messages of customers whose conversation is
+// busy (see conversations.Store.ActiveOf): their results say so, and they
+// are ingested again later, in their order (the bus hands out a
+// customer's next message only after this one).
+func (k *known) ready(batch []hub.Inbound, order []int, results []Result) []int {
+	if len(k.busy) == 0 {
+		return order
+	}
+	out := make([]int, 0, len(order))
+	for _, i := range order {
+		in := &batch[i]
+		if c := k.people[in.ChannelID].Contacts[in.Contact.ExternalID]; c != nil && k.busy[c.ID] {
+			results[i] = Result{TenantID: in.TenantID, Busy: true}
+			continue
+		}
+		out = append(out, i)
+	}
+	return out
 }
 
 func (s *Inbox) lookUp(ctx context.Context, tx *store.Tx, batch []hub.Inbound) (*known, error) {
 	k := &known{stored: map[string]map[string]string{}, people: map[string]contacts.Known{},
-		convs: map[string]map[string]*hub.Conversation{}, fresh: map[string]bool{}, opened: map[string]bool{}}
+		convs: map[string]map[string]*hub.Conversation{}, fresh: map[string]bool{}, opened: map[string]bool{},
+		busy: map[string]bool{}}
 	msgs, people := map[string][]string{}, map[string][]string{}
 	for i := range batch {
 		in := &batch[i]
@@ -197,8 +226,12 @@ func (s *Inbox) lookUp(ctx context.Context, tx *store.Tx, batch []hub.Inbound) (
 		for _, c := range p.Contacts {
 			ctIDs = append(ctIDs, c.ID)
 		}
-		if k.convs[ch], err = s.convs.ActiveOf(ctx, tx, ch, ctIDs); err != nil {
+		var busy map[string]bool
+		if k.convs[ch], busy, err = s.convs.ActiveOf(ctx, tx, ch, ctIDs); err != nil {
 			return nil, err
+		}
+		for id := range busy {
+			k.busy[id] = true
 		}
 	}
 	return k, nil

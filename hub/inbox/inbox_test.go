@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/contacts"
 	"github.com/kefu-hub/kefu/hub/conversations"
 	"github.com/kefu-hub/kefu/hub/hubtest"
+	"github.com/kefu-hub/kefu/hub/inbox"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
@@ -211,4 +213,73 @@ func TestBatchKeepsOrder(t *testing.T) {
 			t.Fatalf("stored in this order: %v", got)
 		}
 	})
+}
+
+// A batch does not wait for a conversation another transaction holds (a
+// routing pass assigning it): on PostgreSQL that customer's message comes
+// back Busy with nothing stored, the rest of the batch is stored at once,
+// and once the holder commits the message is stored in its place (the
+// next seq). SQLite has one writer: nothing is ever busy.
+func TestIngestLeavesBusyConversations(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		f := h.NewTenant(t)
+		ctx := context.Background()
+		first := h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("a1", "alice")})[0]
+		if first.Err != nil {
+			t.Fatal(first.Err)
+		}
+		if !h.K.Postgres {
+			rs := h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("a2", "alice"), f.Msg("b1", "bob")})
+			if rs[0].Busy || rs[1].Busy || rs[0].Err != nil || rs[1].Err != nil {
+				t.Fatalf("SQLite results %+v", rs)
+			}
+			return
+		}
+		// Another transaction holds alice's conversation.
+		holder, err := h.K.W.BeginTxx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer holder.Rollback()
+		if _, err := holder.ExecContext(ctx, `SELECT id FROM conversations WHERE id = $1 FOR UPDATE`, first.ConversationID); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan []inbox.Result, 1)
+		go func() { done <- h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("a2", "alice"), f.Msg("b1", "bob")}) }()
+		var rs []inbox.Result
+		select {
+		case rs = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the batch waited for the held conversation")
+		}
+		if !rs[0].Busy || rs[0].MessageID != "" || rs[0].Routable() {
+			t.Fatalf("alice's message: %+v, want Busy and nothing stored", rs[0])
+		}
+		if rs[1].Busy || rs[1].Err != nil || rs[1].MessageID == "" {
+			t.Fatalf("bob's message: %+v, want stored", rs[1])
+		}
+		if n := count(t, h, first.ConversationID); n != 1 {
+			t.Fatalf("alice's conversation has %d messages while held, want 1", n)
+		}
+		if err := holder.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		again := h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("a2", "alice")})[0]
+		if again.Busy || again.Err != nil || again.ConversationID != first.ConversationID {
+			t.Fatalf("alice's message again: %+v", again)
+		}
+		ms, err := h.Conversations.Messages(ctx, f.Admin, first.ConversationID, 0, 10)
+		if err != nil || len(ms) != 2 || ms[1].Seq != 2 || ms[1].ID != again.MessageID {
+			t.Fatalf("alice's conversation after the holder committed: %+v %v", ms, err)
+		}
+	})
+}
+
+func count(t *testing.T, h *hubtest.Hub, convID string) int {
+	t.Helper()
+	var n int
+	if err := h.K.Get(context.Background(), &n, `SELECT COUNT(*) FROM messages WHERE conversation_id = ?`, convID); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

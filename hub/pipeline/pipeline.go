@@ -70,8 +70,9 @@ type Pipeline struct {
 }
 
 type job struct {
-	in   hub.Inbound
-	done chan inbox.Result
+	in    hub.Inbound
+	done  chan inbox.Result
+	waits int // times its customer's conversation was busy
 }
 
 // New builds a pipeline; call Run to start it.
@@ -260,7 +261,7 @@ func (p *Pipeline) batcher(ctx context.Context) {
 	wg.Wait()
 }
 
-func (p *Pipeline) batches(ctx context.Context, jobs <-chan *job, size int) {
+func (p *Pipeline) batches(ctx context.Context, jobs chan *job, size int) {
 	batch := make([]*job, 0, size)
 	for {
 		select {
@@ -284,6 +285,10 @@ func (p *Pipeline) batches(ctx context.Context, jobs <-chan *job, size int) {
 		}
 		results := p.Inbox.Ingest(ctx, ins)
 		for i, j := range batch {
+			if results[i].Busy {
+				p.later(ctx, jobs, j)
+				continue
+			}
 			j.done <- results[i]
 			if results[i].Routable() {
 				p.turns.add(results[i].TenantID, results[i].Stored())
@@ -303,6 +308,26 @@ func (p *Pipeline) batches(ctx context.Context, jobs <-chan *job, size int) {
 			}
 		}
 	}
+}
+
+// later puts back a message whose customer's conversation was busy (a
+// routing pass held it), for a batch after a pause that grows with each
+// wait: 5 ms, then 10, 20, up to 80. Its handler waits meanwhile, so the
+// bus hands out none of the customer's later messages.
+func (p *Pipeline) later(ctx context.Context, jobs chan<- *job, j *job) {
+	j.waits++
+	pause := 5 * time.Millisecond << min(j.waits-1, 4)
+	go func() {
+		select {
+		case <-time.After(pause):
+		case <-ctx.Done():
+			return // stopping: the unacknowledged message comes again
+		}
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
+		}
+	}()
 }
 
 // router works routing turns: one tenant at a time (see turns), its stored
