@@ -143,36 +143,71 @@ func (s *Router) routeState(ctx context.Context, c *hub.Conversation) (*routeRow
 // ensurePlan gives a conversation without a plan its plan (rules, groups,
 // overflow; routing.BuildPlan), saved in tx; r may be nil (no routing row).
 func (t *turn) ensurePlan(ctx context.Context, tx *store.Tx, c *hub.Conversation, r *routeRow) (*routeRow, error) {
-	if r != nil && len(r.plan) > 0 {
-		return r, nil
-	}
-	fresh := r == nil
-	if fresh {
-		r = &routeRow{ConversationID: c.ID, TenantID: c.TenantID, VisitRaw: "{}"}
-		if c.GroupID != nil {
-			r.visit.Group = *c.GroupID // an old conversation: its group stands
-		}
-	}
-	plan, rule, err := t.buildPlan(ctx, c, r.visit)
+	rows, err := t.ensurePlans(ctx, tx, []*hub.Conversation{c}, map[string]*routeRow{c.ID: r})
 	if err != nil {
 		return nil, err
 	}
+	return rows[c.ID], nil
+}
+
+// ensurePlans is ensurePlan for a routing part's conversations, their plans
+// saved with one statement. It returns copies of their rows (rows is left
+// as it was, for a retry of the transaction) by conversation id.
+func (t *turn) ensurePlans(ctx context.Context, tx *store.Tx, cs []*hub.Conversation, rows map[string]*routeRow) (map[string]*routeRow, error) {
+	out := make(map[string]*routeRow, len(cs))
+	var vals []string
+	var args []any
+	var ruled []logged
 	now := tx.Now()
-	r.plan, r.Stage, r.StageAt, r.QueueKey = plan, 0, &now, plan[0].Key()
-	pb, _ := json.Marshal(plan)
-	vb, _ := json.Marshal(r.visit)
-	const up = `INSERT INTO conversation_routing (conversation_id, tenant_id, visit, plan, stage, stage_at, queue_key,
-		waiting, queued_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET plan = excluded.plan,
-		stage = 0, stage_at = excluded.stage_at, queue_key = excluded.queue_key WHERE conversation_routing.plan = ''`
-	if _, err := tx.Exec(ctx, up, c.ID, c.TenantID, string(vb), string(pb), now, r.QueueKey,
-		c.Status == hub.ConvQueued, c.QueuedAt); err != nil {
-		return nil, fmt.Errorf("save plan: %w", err)
+	for _, c := range cs {
+		r := copyRow(rows[c.ID])
+		if r != nil && len(r.plan) > 0 {
+			out[c.ID] = r
+			continue
+		}
+		if r == nil {
+			r = &routeRow{ConversationID: c.ID, TenantID: c.TenantID, VisitRaw: "{}"}
+			if c.GroupID != nil {
+				r.visit.Group = *c.GroupID // an old conversation: its group stands
+			}
+		}
+		plan, rule, err := t.buildPlan(ctx, c, r.visit)
+		if err != nil {
+			return nil, err
+		}
+		r.plan, r.Stage, r.StageAt, r.QueueKey = plan, 0, &now, plan[0].Key()
+		pb, _ := json.Marshal(plan)
+		vb, _ := json.Marshal(r.visit)
+		vals = append(vals, "(?, ?, ?, ?, 0, ?, ?, ?, ?)")
+		args = append(args, c.ID, c.TenantID, string(vb), string(pb), now, r.QueueKey, c.Status == hub.ConvQueued, c.QueuedAt)
+		if rule != nil {
+			ruled = append(ruled, logged{c, logEntry{Outcome: "rule", RuleID: rule.ID,
+				Reason: fmt.Sprintf("rule %q matched", rule.Name)}})
+		}
+		out[c.ID] = r
 	}
-	if rule == nil {
-		return r, nil
+	if len(vals) == 0 {
+		return out, nil
 	}
-	return r, t.r.logRouting(ctx, tx, c, logEntry{Outcome: "rule", RuleID: rule.ID,
-		Reason: fmt.Sprintf("rule %q matched", rule.Name)})
+	up := `INSERT INTO conversation_routing (conversation_id, tenant_id, visit, plan, stage, stage_at, queue_key,
+		waiting, queued_at) VALUES ` + strings.Join(vals, ", ") + ` ON CONFLICT (conversation_id) DO UPDATE SET
+		plan = excluded.plan, stage = 0, stage_at = excluded.stage_at, queue_key = excluded.queue_key
+		WHERE conversation_routing.plan = ''`
+	if _, err := tx.Exec(ctx, up, args...); err != nil {
+		return nil, fmt.Errorf("save plans: %w", err)
+	}
+	for _, l := range ruled {
+		if err := t.r.logRouting(ctx, tx, l.c, l.entry); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// logged is a routing log entry to write about a conversation.
+type logged struct {
+	c     *hub.Conversation
+	entry logEntry
 }
 
 // buildPlan orders the targets of a new conversation (routing.BuildPlan).

@@ -138,6 +138,17 @@ func (p *pass) route(ctx context.Context, tx *store.Tx, part []int, careful bool
 	if err != nil {
 		return err
 	}
+	// The plans of the part's new conversations are saved together.
+	var todo []*hub.Conversation
+	for _, i := range part {
+		if c := locked[p.ids[i]]; c != nil && c.Status == hub.ConvQueued {
+			todo = append(todo, c)
+		}
+	}
+	planned, err := t.ensurePlans(ctx, tx, todo, p.rows)
+	if err != nil {
+		return err
+	}
 	for _, i := range part {
 		if r := p.rows[p.ids[i]]; p.drain && r != nil && r.QueueKey != "" && t.blocked[r.QueueKey] {
 			t.clear = map[string]bool{} // it still waits, longer than those after it
@@ -153,11 +164,8 @@ func (p *pass) route(ctx context.Context, tx *store.Tx, part []int, careful bool
 		}
 		mark := t.mark()
 		err := tx.Part(ctx, careful, func() error {
-			rs, err := t.ensurePlan(ctx, tx, c, copyRow(p.rows[c.ID]))
-			if err != nil {
-				return err
-			}
-			p.out[i], err = s.routeIn(ctx, tx, t, c, rs, p.jobs[i].Announce)
+			var err error
+			p.out[i], err = s.routeIn(ctx, tx, t, c, copyRow(planned[c.ID]), p.jobs[i].Announce)
 			return err
 		})
 		if errors.Is(err, store.ErrRolledBack) {
