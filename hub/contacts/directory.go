@@ -67,12 +67,11 @@ func (s *Store) Search(ctx context.Context, a *hub.Agent, q Query) (*Page, error
 		add(`next_followup_at <= ?`, *q.DueBy)
 	}
 	if t := strings.ToLower(strings.TrimSpace(hub.Clean(q.Text))); t != "" {
-		p := "%" + likeEscape(t) + "%"
-		// One LIKE over the fields joined (by a separator typed text never holds)
-		// costs a fraction of one per field.
-		add(`(LOWER(name || '\x01' || email || '\x01' || phone || '\x01' || company || '\x01' || external_id || '\x01' ||
-			tags || '\x01' || custom) LIKE ? ESCAPE '\' OR id IN (SELECT contact_id FROM contact_handles
-			WHERE tenant_id = ? AND LOWER(handle) LIKE ? ESCAPE '\'))`, p, a.TenantID, p)
+		cond, v, err := s.textCond(ctx, a.TenantID, t, q.Sort != "updated" && q.Sort != "name")
+		if err != nil {
+			return nil, err
+		}
+		add(cond, v...)
 	}
 	switch q.Channel {
 	case "":
