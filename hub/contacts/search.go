@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kefu-hub/kefu/hub/store"
 )
 
 // haystack is the text a search matches: the contact's fields joined (by a
@@ -33,16 +35,7 @@ func (s *Store) textCond(ctx context.Context, tenantID, t string, indexedOrder b
 	p := "%" + likeEscape(t) + "%"
 	args := []any{p, tenantID, p}
 	if s.k.Postgres {
-		if utf8.RuneCountInString(t) < 3 {
-			// no trigram to look up: read in order (a short text is most
-			// often a common one)
-			return exact, args, nil
-		}
-		// each side by its trigram index; the planner reads in order
-		// instead when the statistics say the text is common
-		return `id IN (SELECT id FROM contacts WHERE tenant_id = ? AND ` + haystack + ` LIKE ? ESCAPE '\'
-			UNION SELECT contact_id FROM contact_handles WHERE tenant_id = ? AND LOWER(handle) LIKE ? ESCAPE '\')`,
-			[]any{tenantID, p, tenantID, p}, nil
+		return s.pgCond(ctx, tenantID, t, p, indexedOrder)
 	}
 	match, n, err := s.ftsQuery(ctx, t)
 	if err != nil {
@@ -104,4 +97,42 @@ func (s *Store) ftsQuery(ctx context.Context, t string) (string, int, error) {
 		return "", docs, nil
 	}
 	return strings.Join(grams, " OR "), docs, nil
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, v := range ss {
+		out[i] = v
+	}
+	return out
+}
+
+// pgCond is textCond on PostgreSQL: the matches, found through the trigram
+// indexes, up to common of them, become the condition; a common text is
+// matched reading in order instead, and so is a text of one or two
+// characters (it has no trigram; most often it is a common one).
+func (s *Store) pgCond(ctx context.Context, tenantID, t, p string, indexedOrder bool) (string, []any, error) {
+	if utf8.RuneCountInString(t) < 3 {
+		return exact, []any{p, tenantID, p}, nil
+	}
+	cond, args := haystack+` LIKE ? ESCAPE '\'`, []any{tenantID, p}
+	var ids, hs []string
+	q := `SELECT id FROM contacts WHERE tenant_id = ? AND ` + cond + ` LIMIT ?`
+	if err := s.k.Select(ctx, &ids, q, append(args, common)...); err != nil {
+		return "", nil, fmt.Errorf("search candidates: %w", err)
+	}
+	q = `SELECT contact_id FROM contact_handles WHERE tenant_id = ? AND LOWER(handle) LIKE ? ESCAPE '\' LIMIT ?`
+	if err := s.k.Select(ctx, &hs, q, tenantID, p, common); err != nil {
+		return "", nil, fmt.Errorf("search handle candidates: %w", err)
+	}
+	switch ids = append(ids, hs...); {
+	case len(ids) == 0:
+		return `1 = 0`, nil, nil
+	case len(ids) >= common && indexedOrder:
+		return exact, []any{p, tenantID, p}, nil
+	case len(ids) >= common:
+		return `id IN (SELECT id FROM contacts WHERE tenant_id = ? AND ` + cond + ` UNION SELECT contact_id FROM contact_handles
+			WHERE tenant_id = ? AND LOWER(handle) LIKE ? ESCAPE '\')`, append(args, tenantID, p), nil
+	}
+	return `id IN (` + store.Placeholders(len(ids)) + `)`, anys(ids), nil
 }

@@ -5,7 +5,8 @@
 -- candidates, the query's own LIKE decides, so results are the same with or
 -- without them. PostgreSQL: trigram GIN indexes on that very expression
 -- and on the handles (pg_trgm ships with PostgreSQL and is a trusted
--- extension). SQLite: an FTS5 trigram table keyed by the contact's rowid
+-- extension); a text of one or two characters has no trigram and is
+-- matched reading the list in order. SQLite: an FTS5 trigram table keyed by the contact's rowid
 -- (VACUUM keeps rowids), one document per contact (the same expression and
 -- the handles, each followed by a separator so every character starts a
 -- trigram, which lets one- and two-character texts be looked up by the
