@@ -102,8 +102,7 @@ var ViewNames = []string{"mine", "unassigned", "group", "following", "overdue", 
 // Counts counts the tickets of each view an agent sees (viewer "" for
 // admins and supervisors, who see every ticket): the unresolved views in
 // one pass over the unresolved tickets' index (tickets_unresolved, which
-// holds every column the views test), all of them by a count of the
-// tenant's tickets.
+// holds every column the views test), "all" by counts on indexes.
 func (s *Store) Counts(ctx context.Context, tenantID, me, viewer string) (map[string]int, error) {
 	now := s.k.Now()
 	var sums []string
@@ -116,9 +115,17 @@ func (s *Store) Counts(ctx context.Context, tenantID, me, viewer string) (map[st
 		sums = append(sums, `COALESCE(SUM(CASE WHEN `+strings.TrimPrefix(v.cond, unresolved+` AND `)+` THEN 1 ELSE 0 END), 0) AS v_`+name)
 		args = append(args, v.args(me, now)...)
 	}
-	seen, sargs := "", []any{tenantID}
+	// all: the tenant's tickets, or the viewer's as three disjoint counts
+	// (unassigned, theirs, followed among the others'), each a range of
+	// an index
+	seen, all, aargs := "", `SELECT COUNT(*) FROM tickets WHERE tenant_id = ?`, []any{tenantID}
 	if viewer != "" {
-		seen, sargs = ` AND (assignee_id IS NULL OR assignee_id = ? OR `+followed+`)`, append(sargs, viewer, viewer)
+		seen = ` AND (assignee_id IS NULL OR assignee_id = ? OR ` + followed + `)`
+		all = `SELECT (SELECT COUNT(*) FROM tickets WHERE tenant_id = ? AND assignee_id IS NULL)
+			+ (SELECT COUNT(*) FROM tickets WHERE tenant_id = ? AND assignee_id = ?)
+			+ (SELECT COUNT(*) FROM ticket_followers f JOIN tickets t ON t.id = f.ticket_id
+				WHERE f.agent_id = ? AND t.tenant_id = ? AND t.assignee_id <> ?)`
+		aargs = []any{tenantID, tenantID, viewer, viewer, tenantID, viewer}
 	}
 	var c struct {
 		Mine       int `db:"v_mine"`
@@ -130,9 +137,12 @@ func (s *Store) Counts(ctx context.Context, tenantID, me, viewer string) (map[st
 	}
 	// status <> … spells the index's condition (unresolved, as statuses are
 	// only ever the five valid ones)
-	q := `SELECT ` + strings.Join(sums, ", ") + `, (SELECT COUNT(*) FROM tickets WHERE tenant_id = ?` + seen + `) AS v_all
+	q := `SELECT ` + strings.Join(sums, ", ") + `, (` + all + `) AS v_all
 		FROM tickets WHERE tenant_id = ? AND status <> 'solved' AND status <> 'closed'` + seen
-	args = append(append(args, sargs...), sargs...)
+	args = append(append(args, aargs...), tenantID)
+	if viewer != "" {
+		args = append(args, viewer, viewer)
+	}
 	if err := s.k.Get(ctx, &c, q, args...); err != nil {
 		return nil, fmt.Errorf("count tickets: %w", err)
 	}

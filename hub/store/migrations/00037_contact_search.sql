@@ -65,7 +65,7 @@ END;
 -- The ticket views' counts (我的/未分配/本组/我关注的/已超时 badges) read the
 -- unresolved tickets only, from this index alone.
 CREATE INDEX tickets_unresolved ON tickets(tenant_id, assignee_id, group_id, next_due_at, first_response_sla,
-  resolution_sla, id) WHERE status <> 'solved' AND status <> 'closed';
+  resolution_sla, status, id) WHERE status <> 'solved' AND status <> 'closed';
 
 -- +goose Down
 DROP INDEX tickets_unresolved;
