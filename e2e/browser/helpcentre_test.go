@@ -32,7 +32,7 @@ func TestUIHelpCentre(t *testing.T) {
 	script := kit.RunBrowserScript(t, "workbench/ui", 2*time.Minute, []string{"KEFU_BASE=" + h.Base, "KEFU_CHANNEL=" + chID,
 		"KEFU_ADMIN_EMAIL=admin@kefu.test", "KEFU_ADMIN_PASSWORD=admin-pass-1", "KEFU_SHOTS=" + kit.ShotsDir(t)}, "e2e/helpcentre.mjs")
 	script.Await("switched-on")
-	if u := adm.Must(200, "GET", "/api/v1/channels/"+chID, nil).Str("setup.help_url"); !strings.HasSuffix(u, "/help/"+chID) {
+	if u := adm.Must(200, "GET", "/api/v1/channels/"+chID, nil).Str("channel.setup.help_url"); !strings.HasSuffix(u, "/help/"+chID) {
 		t.Errorf("the channel's setup after the console's switch: help_url %q", u)
 	}
 	script.Await("done")

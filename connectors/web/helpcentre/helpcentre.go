@@ -112,6 +112,7 @@ func (c *Centre) home(g *gin.Context) {
 			return
 		}
 		p.Searched, p.Hits = true, hitsOf(r)
+		p.Related = len(p.Hits) > 0 && (len(p.Hits) > 1 || !p.Hits[0].Best)
 	} else {
 		arts, err := c.KB.Published(ctx, s.TenantID, s.ChannelID)
 		if err != nil {

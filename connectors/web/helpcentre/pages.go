@@ -11,11 +11,13 @@ import (
 
 // page is what a template shows.
 type page struct {
-	Site       Site
-	Lang       lang
-	Query      string
-	Searched   bool
-	Hits       []hit
+	Site     Site
+	Lang     lang
+	Query    string
+	Searched bool
+	Hits     []hit
+	// Related: some hits are not the best answer (listed as 您是不是想问).
+	Related    bool
 	Categories []category
 	Article    *kb.Article
 	Answer     []paragraph
@@ -131,9 +133,9 @@ var pages = template.Must(template.New("").Parse(`
 <title>{{if .Article}}{{.Article.Question}} · {{end}}{{if .Site.Title}}{{.Site.Title}} · {{end}}{{.Lang.T.Title}}</title>
 <style>
 *{box-sizing:border-box}body{margin:0;font:15px/1.6 -apple-system,"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;color:#1f2329;background:#f5f6f8}
-header{background:{{if .Site.Color}}{{.Site.Color}}{{else}}#0958d9{{end}};color:#fff;padding:20px 16px 24px}
+header{background:{{if .Site.Color}}{{.Site.Color}}{{else}}#0958d9{{end}};color:#fff;padding:20px 0 24px}header .wrap{padding:0 16px}
 header a{color:#fff;text-decoration:none}.wrap{max-width:760px;margin:0 auto}
-h1{font-size:22px;margin:0 0 12px}h2{font-size:17px;margin:0 0 8px}
+h1{font-size:22px;margin:0 0 12px}h2{font-size:17px;margin:0 0 8px}h3{font-size:14px;font-weight:normal;margin:12px 0 4px}
 form{display:flex;gap:8px}input{flex:1;min-width:0;font:inherit;padding:10px 12px;border:0;border-radius:8px}
 button{font:inherit;padding:10px 16px;border:0;border-radius:8px;background:#1f2329;color:#fff;cursor:pointer}
 main{padding:16px}section,article,.note{background:#fff;border-radius:10px;padding:16px;margin:0 0 12px;box-shadow:0 1px 2px rgba(0,0,0,.06)}
@@ -160,7 +162,7 @@ li a{display:block;padding:10px 0;color:#1f2329;text-decoration:none;overflow-wr
 {{if not .Hits}}<p class="muted" data-empty>{{.Lang.T.NoHits}}</p>{{end}}
 {{range .Hits}}{{if .Best}}<article class="best"><div class="tag">{{$.Lang.T.BestAnswer}}</div>
 <h2><a href="/help/{{$.Site.ChannelID}}/articles/{{.Article.ID}}{{$.Lang.Suffix}}">{{.Article.Question}}</a></h2>{{template "answer" .Answer}}</article>{{end}}{{end}}
-{{if .Hits}}<ul>{{range .Hits}}{{if not .Best}}<li><a href="/help/{{$.Site.ChannelID}}/articles/{{.Article.ID}}{{$.Lang.Suffix}}">{{.Article.Question}}</a></li>{{end}}{{end}}</ul>{{end}}
+{{if .Related}}<h3 class="muted">{{.Lang.T.Related}}</h3><ul>{{range .Hits}}{{if not .Best}}<li><a href="/help/{{$.Site.ChannelID}}/articles/{{.Article.ID}}{{$.Lang.Suffix}}">{{.Article.Question}}</a></li>{{end}}{{end}}</ul>{{end}}
 </section>
 {{else if not .Categories}}<p class="note muted" data-empty>{{.Lang.T.Empty}}</p>
 {{else}}<nav class="cats" aria-label="{{.Lang.T.Categories}}">{{range $i, $c := .Categories}}<a href="#c{{$i}}">{{$c.Name}}</a>{{end}}</nav>
