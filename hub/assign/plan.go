@@ -133,31 +133,22 @@ func (s *Router) routeState(ctx context.Context, c *hub.Conversation) (*routeRow
 		return nil, err
 	}
 	err = s.k.Write(ctx, func(tx *store.Tx) error {
-		var err error
-		r, err = t.ensurePlan(ctx, tx, c, rows[c.ID])
+		planned, err := t.ensurePlans(ctx, tx, []*hub.Conversation{c}, rows)
+		r = planned[c.ID]
 		return err
 	})
 	return r, err
 }
 
-// ensurePlan gives a conversation without a plan its plan (rules, groups,
-// overflow; routing.BuildPlan), saved in tx; r may be nil (no routing row).
-func (t *turn) ensurePlan(ctx context.Context, tx *store.Tx, c *hub.Conversation, r *routeRow) (*routeRow, error) {
-	rows, err := t.ensurePlans(ctx, tx, []*hub.Conversation{c}, map[string]*routeRow{c.ID: r})
-	if err != nil {
-		return nil, err
-	}
-	return rows[c.ID], nil
-}
-
-// ensurePlans is ensurePlan for a routing part's conversations, their plans
-// saved with one statement. It returns copies of their rows (rows is left
-// as it was, for a retry of the transaction) by conversation id.
+// ensurePlans gives conversations without a plan their plans (rules,
+// groups, overflow; routing.BuildPlan), saved in tx with one statement; a
+// row may be absent (none yet). It returns copies of their rows (rows is
+// left as it was, for a retry of the transaction) by conversation id.
 func (t *turn) ensurePlans(ctx context.Context, tx *store.Tx, cs []*hub.Conversation, rows map[string]*routeRow) (map[string]*routeRow, error) {
 	out := make(map[string]*routeRow, len(cs))
 	var vals []string
 	var args []any
-	var ruled []logged
+	var ruled []taken // conversations a rule planned, and the log entry
 	now := tx.Now()
 	for _, c := range cs {
 		r := copyRow(rows[c.ID])
@@ -181,8 +172,8 @@ func (t *turn) ensurePlans(ctx context.Context, tx *store.Tx, cs []*hub.Conversa
 		vals = append(vals, "(?, ?, ?, ?, 0, ?, ?, ?, ?)")
 		args = append(args, c.ID, c.TenantID, string(vb), string(pb), now, r.QueueKey, c.Status == hub.ConvQueued, c.QueuedAt)
 		if rule != nil {
-			ruled = append(ruled, logged{c, logEntry{Outcome: "rule", RuleID: rule.ID,
-				Reason: fmt.Sprintf("rule %q matched", rule.Name)}})
+			ruled = append(ruled, taken{c, assignment{log: logEntry{Outcome: "rule", RuleID: rule.ID,
+				Reason: fmt.Sprintf("rule %q matched", rule.Name)}}})
 		}
 		out[c.ID] = r
 	}
@@ -197,17 +188,11 @@ func (t *turn) ensurePlans(ctx context.Context, tx *store.Tx, cs []*hub.Conversa
 		return nil, fmt.Errorf("save plans: %w", err)
 	}
 	for _, l := range ruled {
-		if err := t.r.logRouting(ctx, tx, l.c, l.entry); err != nil {
+		if err := t.r.logRouting(ctx, tx, l.c, l.a.log); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
-}
-
-// logged is a routing log entry to write about a conversation.
-type logged struct {
-	c     *hub.Conversation
-	entry logEntry
 }
 
 // buildPlan orders the targets of a new conversation (routing.BuildPlan).

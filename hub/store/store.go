@@ -193,6 +193,7 @@ func (s *Store) Nudge(ids ...string) {
 
 // Get runs a single-row read on the reader pool.
 func (s *Store) Get(ctx context.Context, dest any, q string, args ...any) error {
+	args = s.utc(args)
 	if st := s.readStmt(q); st != nil {
 		return st.GetContext(ctx, dest, args...)
 	}
@@ -201,6 +202,7 @@ func (s *Store) Get(ctx context.Context, dest any, q string, args ...any) error 
 
 // Select runs a read on the reader pool.
 func (s *Store) Select(ctx context.Context, dest any, q string, args ...any) error {
+	args = s.utc(args)
 	if st := s.readStmt(q); st != nil {
 		return st.SelectContext(ctx, dest, args...)
 	}
@@ -209,7 +211,7 @@ func (s *Store) Select(ctx context.Context, dest any, q string, args ...any) err
 
 // SelectIn runs a read with IN (?) lists expanded.
 func (s *Store) SelectIn(ctx context.Context, dest any, q string, args ...any) error {
-	q, args, err := In(s.R, q, args...)
+	q, args, err := In(s.R, q, s.utc(args)...)
 	if err != nil {
 		return err
 	}
@@ -219,12 +221,50 @@ func (s *Store) SelectIn(ctx context.Context, dest any, q string, args ...any) e
 // Exec runs one statement on the writer outside any transaction (a
 // single-row change that emits nothing).
 func (s *Store) Exec(ctx context.Context, q string, args ...any) (int64, error) {
-	res, err := s.W.ExecContext(ctx, s.W.Rebind(q), args...)
+	res, err := s.W.ExecContext(ctx, s.W.Rebind(q), s.utc(args)...)
 	if err != nil {
 		return 0, err
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
+}
+
+// utc gives SQLite every time argument in UTC. SQLite keeps times as text
+// and compares them as text, so a bound in another zone (a day's start in
+// the tenant's time zone) would compare wrongly with the stored UTC times:
+// in Asia/Shanghai, once the local date ran ahead of UTC's, "today" matched
+// nothing. PostgreSQL compares instants and takes them as they are.
+func (s *Store) utc(args []any) []any {
+	if s.Postgres {
+		return args
+	}
+	var out []any
+	for i, a := range args {
+		var u any
+		switch t := a.(type) {
+		case time.Time:
+			if t.Location() == time.UTC {
+				continue
+			}
+			u = t.UTC()
+		case *time.Time:
+			if t == nil || t.Location() == time.UTC {
+				continue
+			}
+			v := t.UTC()
+			u = &v
+		default:
+			continue
+		}
+		if out == nil {
+			out = append([]any(nil), args...)
+		}
+		out[i] = u
+	}
+	if out == nil {
+		return args
+	}
+	return out
 }
 
 // ForUpdate is the row-lock suffix: PostgreSQL locks rows, SQLite already

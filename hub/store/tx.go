@@ -138,6 +138,7 @@ func (tx *Tx) Events() []hub.Event { return tx.events }
 // Get runs a single-row query in the transaction (through the prepared
 // form when q is a hot statement).
 func (tx *Tx) Get(ctx context.Context, dest any, q string, args ...any) error {
+	args = tx.s.utc(args)
 	if st := tx.s.stmt(ctx, tx, q); st != nil {
 		return st.GetContext(ctx, dest, args...)
 	}
@@ -146,6 +147,7 @@ func (tx *Tx) Get(ctx context.Context, dest any, q string, args ...any) error {
 
 // Select runs a query in the transaction.
 func (tx *Tx) Select(ctx context.Context, dest any, q string, args ...any) error {
+	args = tx.s.utc(args)
 	if st := tx.s.stmt(ctx, tx, q); st != nil {
 		return st.SelectContext(ctx, dest, args...)
 	}
@@ -154,7 +156,7 @@ func (tx *Tx) Select(ctx context.Context, dest any, q string, args ...any) error
 
 // SelectIn runs a query with IN (?) lists expanded.
 func (tx *Tx) SelectIn(ctx context.Context, dest any, q string, args ...any) error {
-	q, args, err := In(tx, q, args...)
+	q, args, err := In(tx, q, tx.s.utc(args)...)
 	if err != nil {
 		return err
 	}
@@ -163,6 +165,7 @@ func (tx *Tx) SelectIn(ctx context.Context, dest any, q string, args ...any) err
 
 // Exec runs a statement in the transaction and returns the rows it changed.
 func (tx *Tx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	args = tx.s.utc(args)
 	var res sql.Result
 	var err error
 	if st := tx.s.stmt(ctx, tx, q); st != nil {
