@@ -16,8 +16,11 @@ import (
 // each agent's status as last seen, since when (report_agent_states), and
 // per UTC hour the seconds spent online and busy, the first instant the
 // agent was on (online or busy) and the last time they went offline
-// (report_attendance). The interval still open (an agent online now) is
-// added when read.
+// (report_attendance). The seconds agents held conversations are summed
+// into the same hours (held_seconds, from the held facts), for the
+// average concurrency (平均并发会话数 = held ÷ time on). The intervals
+// still open (an agent online now, a conversation held now) are added
+// when read.
 
 // agentHour is one row of report_attendance.
 type agentHour struct {
@@ -26,16 +29,17 @@ type agentHour struct {
 }
 
 // agentTime is what an hour of an agent adds: seconds online and busy,
-// the first instant on and the last going offline (unix seconds, 0 for
-// none).
+// seconds conversations were held (two at once count twice), the first
+// instant on and the last going offline (unix seconds, 0 for none).
 type agentTime struct {
-	online, busy     int64
-	firstOn, lastOff int64
+	online, busy, held int64
+	firstOn, lastOff   int64
 }
 
 func (a *agentTime) add(o agentTime) {
 	a.online += o.online
 	a.busy += o.busy
+	a.held += o.held
 	if o.firstOn != 0 && (a.firstOn == 0 || o.firstOn < a.firstOn) {
 		a.firstOn = o.firstOn
 	}
@@ -73,6 +77,21 @@ func spend(m map[agentHour]*agentTime, agentID, status string, from, to int64) {
 			m[k] = &agentTime{}
 		}
 		m[k].add(t)
+		a = b
+	}
+}
+
+// hold adds the interval [from, to) an agent held a conversation to the
+// hours it covers.
+func hold(m map[agentHour]*agentTime, agentID string, from, to int64) {
+	for a := from; a < to; {
+		h := floor(a, 3600)
+		b := min(to, h+3600)
+		k := agentHour{agentID, h}
+		if m[k] == nil {
+			m[k] = &agentTime{}
+		}
+		m[k].add(agentTime{held: b - a})
 		a = b
 	}
 }
@@ -178,17 +197,18 @@ func saveAttendance(ctx context.Context, tx *store.Tx, tenantID string, hours ma
 	for start := 0; start < len(keys); start += 100 {
 		part := keys[start:min(start+100, len(keys))]
 		vals := make([]string, len(part))
-		args := make([]any, 0, 7*len(part))
+		args := make([]any, 0, 8*len(part))
 		for i, k := range part {
 			t := hours[k]
-			vals[i] = "(?, ?, ?, ?, ?, ?, ?)"
-			args = append(args, tenantID, k.agentID, k.hour, t.online, t.busy, t.firstOn, t.lastOff)
+			vals[i] = "(?, ?, ?, ?, ?, ?, ?, ?)"
+			args = append(args, tenantID, k.agentID, k.hour, t.online, t.busy, t.held, t.firstOn, t.lastOff)
 		}
 		// first_on: the earlier non-zero one; last_off: the later one.
-		q := `INSERT INTO report_attendance (tenant_id, agent_id, hour, online_seconds, busy_seconds, first_on, last_off)
-			VALUES ` + strings.Join(vals, ", ") + ` ON CONFLICT (tenant_id, hour, agent_id) DO UPDATE SET
+		q := `INSERT INTO report_attendance (tenant_id, agent_id, hour, online_seconds, busy_seconds, held_seconds,
+			first_on, last_off) VALUES ` + strings.Join(vals, ", ") + ` ON CONFLICT (tenant_id, hour, agent_id) DO UPDATE SET
 			online_seconds = report_attendance.online_seconds + excluded.online_seconds,
 			busy_seconds = report_attendance.busy_seconds + excluded.busy_seconds,
+			held_seconds = report_attendance.held_seconds + excluded.held_seconds,
 			first_on = CASE WHEN report_attendance.first_on = 0 OR (excluded.first_on <> 0 AND
 				excluded.first_on < report_attendance.first_on) THEN excluded.first_on ELSE report_attendance.first_on END,
 			last_off = CASE WHEN excluded.last_off > report_attendance.last_off THEN excluded.last_off
@@ -204,12 +224,15 @@ func saveAttendance(ctx context.Context, tx *store.Tx, tenantID string, hours ma
 // busy (示忙) and offline (the rest of the day, up to now for today), the
 // first instant they were on (online or busy; the day's midnight when they
 // already were) and the last time they went offline (nil for none).
+// HeldSeconds sums the time they held conversations (two at once count
+// twice): ÷ (online + busy) it is their average concurrency.
 type AgentDay struct {
 	AgentID        string     `json:"agent_id"`
 	Date           string     `json:"date"`
 	OnlineSeconds  int64      `json:"online_seconds"`
 	BusySeconds    int64      `json:"busy_seconds"`
 	OfflineSeconds int64      `json:"offline_seconds"`
+	HeldSeconds    int64      `json:"held_seconds"`
 	FirstOnline    *time.Time `json:"first_online"`
 	LastOffline    *time.Time `json:"last_offline"`
 }
@@ -228,7 +251,7 @@ func (s *Store) Attendance(ctx context.Context, tenantID string, p Period, agent
 		bucket, args = `((hour + ?) / 86400) * 86400 - ?`, []any{off, off}
 	}
 	q := `SELECT agent_id, ` + bucket + ` AS hour, CAST(SUM(online_seconds) AS BIGINT) AS online_seconds,
-		CAST(SUM(busy_seconds) AS BIGINT) AS busy_seconds,
+		CAST(SUM(busy_seconds) AS BIGINT) AS busy_seconds, CAST(SUM(held_seconds) AS BIGINT) AS held_seconds,
 		COALESCE(MIN(CASE WHEN first_on = 0 THEN NULL ELSE first_on END), 0) AS first_on, MAX(last_off) AS last_off
 		FROM report_attendance WHERE tenant_id = ? AND hour >= ? AND hour < ?`
 	args = append(args, tenantID, floor(from, 3600), to)
@@ -242,6 +265,7 @@ func (s *Store) Attendance(ctx context.Context, tenantID string, p Period, agent
 		Hour    int64  `db:"hour"`
 		Online  int64  `db:"online_seconds"`
 		Busy    int64  `db:"busy_seconds"`
+		Held    int64  `db:"held_seconds"`
 		FirstOn int64  `db:"first_on"`
 		LastOff int64  `db:"last_off"`
 	}
@@ -250,7 +274,7 @@ func (s *Store) Attendance(ctx context.Context, tenantID string, p Period, agent
 	}
 	hours := map[agentHour]*agentTime{}
 	for _, r := range rows {
-		hours[agentHour{r.AgentID, r.Hour}] = &agentTime{online: r.Online, busy: r.Busy, firstOn: r.FirstOn, lastOff: r.LastOff}
+		hours[agentHour{r.AgentID, r.Hour}] = &agentTime{online: r.Online, busy: r.Busy, held: r.Held, firstOn: r.FirstOn, lastOff: r.LastOff}
 	}
 	var states []agentState
 	q = `SELECT agent_id, status, since FROM report_agent_states WHERE tenant_id = ? AND status <> ?`
@@ -266,6 +290,9 @@ func (s *Store) Attendance(ctx context.Context, tenantID string, p Period, agent
 	for _, st := range states { // the interval still open, up to now
 		spend(open, st.AgentID, st.Status, max(st.Since, from), min(now.Unix(), to))
 	}
+	if err := s.openHolds(ctx, tenantID, agentID, open, from, min(now.Unix(), to)); err != nil {
+		return nil, err
+	}
 	for k, t := range open {
 		if hours[k] == nil {
 			hours[k] = &agentTime{}
@@ -273,6 +300,28 @@ func (s *Store) Attendance(ctx context.Context, tenantID string, p Period, agent
 		hours[k].add(*t)
 	}
 	return attendanceDays(p, hours, now), nil
+}
+
+// openHolds adds the conversations held now, from when they were taken
+// (not before from) up to to.
+func (s *Store) openHolds(ctx context.Context, tenantID, agentID string, m map[agentHour]*agentTime, from, to int64) error {
+	var holds []struct {
+		Holder string    `db:"holder"`
+		Since  time.Time `db:"held_since"`
+	}
+	q := `SELECT holder, held_since FROM report_conversations WHERE tenant_id = ? AND holder <> '' AND held_since IS NOT NULL`
+	args := []any{tenantID}
+	if agentID != "" {
+		q += ` AND holder = ?`
+		args = append(args, agentID)
+	}
+	if err := s.k.Select(ctx, &holds, q, args...); err != nil {
+		return fmt.Errorf("report holds: %w", err)
+	}
+	for _, h := range holds {
+		hold(m, h.Holder, max(h.Since.Unix(), from), to)
+	}
+	return nil
 }
 
 // oneOffset is the period's UTC offset in seconds when every day of it
@@ -306,7 +355,7 @@ func attendanceDays(p Period, hours map[agentHour]*agentTime, now time.Time) []A
 			continue
 		}
 		elapsed := min(now.Unix(), day.AddDate(0, 0, 1).Unix()) - day.Unix()
-		a := AgentDay{AgentID: d.agentID, Date: d.date, OnlineSeconds: t.online, BusySeconds: t.busy,
+		a := AgentDay{AgentID: d.agentID, Date: d.date, OnlineSeconds: t.online, BusySeconds: t.busy, HeldSeconds: t.held,
 			OfflineSeconds: max(0, elapsed-t.online-t.busy)}
 		if t.firstOn != 0 {
 			v := time.Unix(t.firstOn, 0).In(loc)

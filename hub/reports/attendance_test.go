@@ -153,3 +153,79 @@ func TestAttendanceAcrossDaylightSaving(t *testing.T) {
 		}
 	})
 }
+
+// The average concurrency (平均并发会话数): the seconds each agent held
+// conversations over their time on, per local date, worked out by hand
+// from history and statuses (as of 12-01 20:00 local). a1 held c5 from
+// 00:00:10 to 00:05:00 (290 s), c1 from 09:00:30 to 09:10:00 (570 s) and
+// c2 from its transfer at 09:40 to its close at 10:00 (1200 s): 2060 s
+// over 64,800 s on. a2 held c2 from 09:25 to the transfer (900 s) and
+// still holds c8, taken at 19:00 (3600 s up to now): 4500 s over 24,600.
+func TestFixtureConcurrency(t *testing.T) {
+	each(t, func(t *testing.T, d storetest.Dialect, clk *clock) {
+		emit(t, d.Store, clk, history)
+		emit(t, d.Store, clk, statuses)
+		emit(t, d.Store, clk, []step{
+			{"2026-12-01 11:00:00", hub.EvConversationCreated, "c8", "", nil},
+			{"2026-12-01 11:00:00", hub.EvConversationAssigned, "c8", "a2", nil},
+		})
+		r := reports.New(d.Store, reports.Options{Batch: 7}) // holds across batches
+		catchUp(t, r)
+		got, err := r.Attendance(context.Background(), tenant, period(t, "2026-11-30", "2026-12-01"), "",
+			utc("2026-12-01 12:00:00"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := wantAttendance()
+		want[1].HeldSeconds, want[2].HeldSeconds = 2060, 4500
+		if diff := diff(want, got); diff != "" {
+			t.Errorf("attendance (want, got):\n%s", diff)
+		}
+		if c := reports.Concurrency(got[1].HeldSeconds, got[1].OnlineSeconds+got[1].BusySeconds); c == nil || *c != 2060.0/64800 {
+			t.Errorf("a1's concurrency %v, want 2060/64800", c)
+		}
+		if reports.Concurrency(100, 0) != nil {
+			t.Error("a concurrency without time on")
+		}
+		// Two days later c8 is still held: all of 12-02 (86,400 s).
+		got, err = r.Attendance(context.Background(), tenant, period(t, "2026-12-02", "2026-12-02"), "a2",
+			utc("2026-12-03 00:00:00"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].HeldSeconds != 86400 || got[0].OnlineSeconds != 86400 {
+			t.Errorf("a2 on 12-02: %+v", got)
+		}
+	})
+}
+
+// With an agent filter the origins count the conversations the agent
+// took, by where they came from: a1 took c1 (Baidu, phone) and c2 (the
+// blog, desktop; transferred from a2) and c5 (no visitor); a2 took c2.
+func TestFixtureOriginsByAgent(t *testing.T) {
+	each(t, func(t *testing.T, d storetest.Dialect, clk *clock) {
+		emit(t, d.Store, clk, history)
+		r := reports.New(d.Store, reports.Options{})
+		catchUp(t, r)
+		for _, c := range []struct {
+			agent string
+			o     reports.Origin
+			want  []reports.OriginCount
+		}{
+			{"a1", reports.BySource, []reports.OriginCount{{"baidu", 1}, {"example.org", 1}}},
+			{"a1", reports.ByDevice, []reports.OriginCount{{"desktop", 1}, {"mobile", 1}}},
+			{"a1", reports.ByKeyword, []reports.OriginCount{{"", 1}, {"在线客服", 1}}},
+			{"a2", reports.BySource, []reports.OriginCount{{"example.org", 1}}},
+			{"a3", reports.BySource, nil},
+		} {
+			f := period(t, "2026-11-30", "2026-12-03").Filter(reports.Filter{AgentID: c.agent})
+			got, err := r.ByOrigin(context.Background(), tenant, f, c.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := diff(c.want, got); diff != "" {
+				t.Errorf("%s by %s (want, got):\n%s", c.agent, c.o, diff)
+			}
+		}
+	})
+}

@@ -138,11 +138,14 @@ func (s *Store) applyEvents(ctx context.Context, tx *store.Tx, tenantID string, 
 		st := states[e.ConversationID]
 		fs := derive(e, st, clocks.of)
 		if e.Type == hub.EvConversationCreated && len(fs) > 0 {
-			opened[e.ID] = originsOf(visitorOf(e), st.CreatedAt, st)
+			v := visitorOf(e)
+			opened[e.ID] = originsOf(v, st.CreatedAt, st)
+			st.Origin = encodeOrigin(v)
 		}
 		facts = append(facts, fs...)
 	}
-	origins := map[originRow]int64{}
+	origins, agentOrigins := map[originRow]int64{}, map[agentOrigin]int64{}
+	held := map[agentHour]*agentTime{}
 	cells := map[cell]*Counts{}
 	for start := 0; start < len(facts); start += 200 {
 		part := facts[start:min(start+200, len(facts))]
@@ -156,10 +159,15 @@ func (s *Store) applyEvents(ctx context.Context, tx *store.Tx, tenantID string, 
 				continue // applied before: the rollup has it
 			}
 			addTo(cells, cell{hour: hourOf(f.At), channel: f.ChannelID, group: f.GroupID, agentID: f.AgentID}, f.counts())
-			if f.Kind == KindOpened {
+			switch f.Kind {
+			case KindOpened:
 				for _, o := range opened[f.EventID] {
 					origins[o]++
 				}
+			case KindTaken:
+				takenFrom(agentOrigins, states[f.ConversationID], f)
+			case KindHeld:
+				hold(held, f.AgentID, f.At.Unix()-f.Value, f.At.Unix())
 			}
 		}
 	}
@@ -172,7 +180,13 @@ func (s *Store) applyEvents(ctx context.Context, tx *store.Tx, tenantID string, 
 	if err := addOrigins(ctx, tx, tenantID, origins); err != nil {
 		return err
 	}
+	if err := addAgentOrigins(ctx, tx, tenantID, agentOrigins); err != nil {
+		return err
+	}
 	if err := applyStatuses(ctx, tx, tenantID, evs); err != nil {
+		return err
+	}
+	if err := saveAttendance(ctx, tx, tenantID, held); err != nil {
 		return err
 	}
 	return addRollup(ctx, tx, tenantID, cells)
@@ -240,7 +254,7 @@ func loadStates(ctx context.Context, tx *store.Tx, evs []hub.Event) (map[string]
 	for start := 0; start < len(ids); start += 500 {
 		var rows []convState
 		q := `SELECT conversation_id, tenant_id, channel_id, group_id, created_at, queued, assigned, answered, closed,
-			robot_at, handed FROM report_conversations WHERE conversation_id IN (?)`
+			robot_at, handed, holder, held_since, origin FROM report_conversations WHERE conversation_id IN (?)`
 		if err := tx.SelectIn(ctx, &rows, q, ids[start:min(start+500, len(ids))]); err != nil {
 			return nil, fmt.Errorf("report conversations: %w", err)
 		}
@@ -263,16 +277,18 @@ func saveStates(ctx context.Context, tx *store.Tx, states map[string]*convState)
 	for start := 0; start < len(dirty); start += 200 {
 		part := dirty[start:min(start+200, len(dirty))]
 		rows := make([]string, len(part))
-		args := make([]any, 0, 10*len(part))
+		args := make([]any, 0, 14*len(part))
 		for i, st := range part {
-			rows[i] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+			rows[i] = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 			args = append(args, st.ConversationID, st.TenantID, st.ChannelID, st.GroupID, st.CreatedAt.UTC(),
-				bit(st.Queued), bit(st.Assigned), bit(st.Answered), bit(st.Closed), utcOrNil(st.RobotAt), bit(st.Handed))
+				bit(st.Queued), bit(st.Assigned), bit(st.Answered), bit(st.Closed), utcOrNil(st.RobotAt), bit(st.Handed),
+				st.Holder, utcOrNil(st.HeldSince), st.Origin)
 		}
 		q := `INSERT INTO report_conversations (conversation_id, tenant_id, channel_id, group_id, created_at, queued,
-			assigned, answered, closed, robot_at, handed) VALUES ` + strings.Join(rows, ", ") + `
+			assigned, answered, closed, robot_at, handed, holder, held_since, origin) VALUES ` + strings.Join(rows, ", ") + `
 			ON CONFLICT (conversation_id) DO UPDATE SET queued = excluded.queued, assigned = excluded.assigned,
-			answered = excluded.answered, closed = excluded.closed, robot_at = excluded.robot_at, handed = excluded.handed`
+			answered = excluded.answered, closed = excluded.closed, robot_at = excluded.robot_at, handed = excluded.handed,
+			holder = excluded.holder, held_since = excluded.held_since, origin = excluded.origin`
 		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
 			return fmt.Errorf("save report conversations: %w", err)
 		}

@@ -31,6 +31,11 @@ const (
 	// hours.
 	KindFirstResponseBusiness Kind = "first_response_business"
 	KindQueueWaitBusiness     Kind = "queue_wait_business"
+	// KindHeld is the span an agent held a conversation, from being given
+	// it to its transfer, requeue or close: At is the end, Value the
+	// seconds. It adds to the agent's attendance hours (held_seconds), not
+	// to the conversation counts.
+	KindHeld Kind = "held"
 )
 
 // Fact is one thing that happened, as reports count it: At is the time it
@@ -108,7 +113,14 @@ type convState struct {
 	RobotAt *time.Time `db:"robot_at"`
 	// Handed is set once the conversation went to people: queued, taken
 	// by an agent or made a ticket.
-	Handed       bool `db:"handed"`
+	Handed bool `db:"handed"`
+	// Holder is the agent who holds the conversation now ("" for none),
+	// since HeldSince.
+	Holder    string     `db:"holder"`
+	HeldSince *time.Time `db:"held_since"`
+	// Origin are the visitor's origin keys at the opening (JSON; "" for
+	// none), for the agents who take the conversation.
+	Origin       string `db:"origin"`
 	known, dirty bool
 }
 
@@ -145,10 +157,15 @@ func derive(e *hub.Event, st *convState, clock func(group string) hub.Clock) []F
 		return []Fact{fact(KindOpened, st.CreatedAt, "", 0)}
 	case hub.EvConversationQueued:
 		st.Queued, st.dirty = true, true
-		return handed(st, fact)
+		return append(handed(st, fact), release(st, at, fact)...)
 	case hub.EvConversationAssigned:
 		agent := assignee(p.Conversation, e)
-		out := append(handed(st, fact), fact(KindTaken, at, agent, 0))
+		out := handed(st, fact)
+		if st.Holder != agent {
+			out = append(release(st, at, fact), out...)
+			st.Holder, st.HeldSince, st.dirty = agent, &at, true
+		}
+		out = append(out, fact(KindTaken, at, agent, 0))
 		if !st.Assigned {
 			st.Assigned, st.dirty = true, true
 			out = append(out, fact(KindQueueWait, st.CreatedAt, agent, seconds(at.Sub(st.start()))),
@@ -156,9 +173,9 @@ func derive(e *hub.Event, st *convState, clock func(group string) hub.Clock) []F
 		}
 		return out
 	case hub.EvConversationTransferred:
-		return []Fact{fact(KindTransfer, at, e.AgentID, 0)}
+		return append(release(st, at, fact), fact(KindTransfer, at, e.AgentID, 0))
 	case hub.EvConversationOffline:
-		return append(handed(st, fact), fact(KindTicket, at, "", 0))
+		return append(append(handed(st, fact), release(st, at, fact)...), fact(KindTicket, at, "", 0))
 	case hub.EvConversationRated:
 		return []Fact{fact(KindRated, at, e.AgentID, int64(p.Score))}
 	case hub.EvConversationClosed:
@@ -166,7 +183,7 @@ func derive(e *hub.Event, st *convState, clock func(group string) hub.Clock) []F
 		if len(out) > 0 && st.RobotAt != nil && !st.Handed {
 			out = append(out, fact(KindRobotResolved, st.CreatedAt, "", 0))
 		}
-		return out
+		return append(out, release(st, at, fact)...)
 	case hub.EvMessageCreated:
 		return messageFacts(p.Message, st, at, e.AgentID, clock, fact)
 	}
@@ -184,6 +201,20 @@ func handed(st *convState, fact func(Kind, time.Time, string, int64) Fact) []Fac
 		return nil
 	}
 	return []Fact{fact(KindRobotHandover, st.CreatedAt, "", 0)}
+}
+
+// release ends the holder's span at at: the fact of the seconds they held
+// the conversation (none when nobody held it).
+func release(st *convState, at time.Time, fact func(Kind, time.Time, string, int64) Fact) []Fact {
+	if st.Holder == "" {
+		return nil
+	}
+	f := fact(KindHeld, at, st.Holder, 0)
+	if st.HeldSince != nil {
+		f.Value = seconds(at.Sub(*st.HeldSince))
+	}
+	st.Holder, st.HeldSince, st.dirty = "", nil, true
+	return []Fact{f}
 }
 
 // start is when a human's turn began: the robot's hand-off, else the

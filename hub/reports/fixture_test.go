@@ -39,6 +39,7 @@ var convs = map[string]conv{
 	"c5": {"chA", "gS", "2026-11-30 15:59:59"},
 	"c6": {"chA", "gS", "2026-12-03 02:00:00"}, // the robot answers first
 	"c7": {"chA", "gS", "2026-12-03 03:00:00"}, // the robot answers alone
+	"c8": {"chA", "gS", "2026-12-01 11:00:00"}, // still held by a2
 	"c9": {"chA", "gS", "2026-12-01 03:00:00"}, // its opening is not in the log
 }
 

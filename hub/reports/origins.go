@@ -80,20 +80,7 @@ func addOrigins(ctx context.Context, tx *store.Tx, tenantID string, rows map[ori
 	for r := range rows {
 		keys = append(keys, r)
 	}
-	sort.Slice(keys, func(i, j int) bool { // one lock order
-		a, b := keys[i], keys[j]
-		switch {
-		case a.dim != b.dim:
-			return a.dim < b.dim
-		case a.hour != b.hour:
-			return a.hour < b.hour
-		case a.k != b.k:
-			return a.k < b.k
-		case a.ch != b.ch:
-			return a.ch < b.ch
-		}
-		return a.group < b.group
-	})
+	sort.Slice(keys, func(i, j int) bool { return originLess(keys[i], keys[j]) }) // one lock order
 	for start := 0; start < len(keys); start += 100 {
 		part := keys[start:min(start+100, len(keys))]
 		vals := make([]string, len(part))
@@ -112,6 +99,21 @@ func addOrigins(ctx context.Context, tx *store.Tx, tenantID string, rows map[ori
 	return nil
 }
 
+// originLess orders origin rows by their primary key.
+func originLess(a, b originRow) bool {
+	switch {
+	case a.dim != b.dim:
+		return a.dim < b.dim
+	case a.hour != b.hour:
+		return a.hour < b.hour
+	case a.k != b.k:
+		return a.k < b.k
+	case a.ch != b.ch:
+		return a.ch < b.ch
+	}
+	return a.group < b.group
+}
+
 // OriginCount is how many conversations opened with one key of an origin.
 type OriginCount struct {
 	Key           string `db:"k" json:"key"`
@@ -119,12 +121,19 @@ type OriginCount struct {
 }
 
 // ByOrigin counts the conversations opened in the filter's span (of its
-// channel and group; an agent filter does not apply) per key of an
-// origin, most first.
+// channel and group) per key of an origin, most first. With an agent
+// filter it counts the conversations the agent took in the span, as the
+// agent's conversations count everywhere (a take: routing, pick-up or a
+// transfer to them), by the origin of their opening.
 func (s *Store) ByOrigin(ctx context.Context, tenantID string, f Filter, o Origin) ([]OriginCount, error) {
 	q := `SELECT k, CAST(COALESCE(SUM(conversations), 0) AS BIGINT) AS conversations FROM report_origins
 		WHERE tenant_id = ? AND dim = ? AND hour >= ? AND hour < ?`
 	args := []any{tenantID, string(o), f.From.Unix(), f.To.Unix()}
+	if f.AgentID != "" {
+		q = `SELECT k, CAST(COALESCE(SUM(conversations), 0) AS BIGINT) AS conversations FROM report_agent_origins
+			WHERE tenant_id = ? AND dim = ? AND hour >= ? AND hour < ? AND agent_id = ?`
+		args = append(args, f.AgentID)
+	}
 	if f.ChannelID != "" {
 		q += ` AND channel_id = ?`
 		args = append(args, f.ChannelID)
@@ -169,4 +178,70 @@ func visitorOf(e *hub.Event) *hub.Visitor {
 		return nil
 	}
 	return p.Visitor
+}
+
+// encodeOrigin is a visitor's origin keys as report_conversations keeps
+// them ("" for no visitor).
+func encodeOrigin(v *hub.Visitor) string {
+	if v == nil {
+		return ""
+	}
+	b, err := json.Marshal(originKeys(v))
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// agentOrigin is one row of report_agent_origins.
+type agentOrigin struct {
+	agentID string
+	originRow
+}
+
+// takenFrom adds a take of a conversation with an origin to the agent's
+// origin rows, at the hour of the take.
+func takenFrom(m map[agentOrigin]int64, st *convState, taken *Fact) {
+	if st == nil || st.Origin == "" || taken.AgentID == "" {
+		return
+	}
+	var keys map[Origin]string
+	if json.Unmarshal([]byte(st.Origin), &keys) != nil {
+		return
+	}
+	for _, o := range Origins {
+		m[agentOrigin{taken.AgentID, originRow{dim: o, k: keys[o], hour: hourOf(taken.At), ch: st.ChannelID,
+			group: st.GroupID}}]++
+	}
+}
+
+// addAgentOrigins adds the takes to report_agent_origins.
+func addAgentOrigins(ctx context.Context, tx *store.Tx, tenantID string, rows map[agentOrigin]int64) error {
+	keys := make([]agentOrigin, 0, len(rows))
+	for r := range rows {
+		keys = append(keys, r)
+	}
+	sort.Slice(keys, func(i, j int) bool { // one lock order
+		a, b := keys[i], keys[j]
+		if a.agentID != b.agentID {
+			return a.agentID < b.agentID
+		}
+		return originLess(a.originRow, b.originRow)
+	})
+	for start := 0; start < len(keys); start += 100 {
+		part := keys[start:min(start+100, len(keys))]
+		vals := make([]string, len(part))
+		args := make([]any, 0, 8*len(part))
+		for i, r := range part {
+			vals[i] = "(?, ?, ?, ?, ?, ?, ?, ?)"
+			args = append(args, tenantID, r.agentID, string(r.dim), r.k, r.hour, r.ch, r.group, rows[r])
+		}
+		q := `INSERT INTO report_agent_origins (tenant_id, agent_id, dim, k, hour, channel_id, group_id, conversations)
+			VALUES ` + strings.Join(vals, ", ") + ` ON CONFLICT (tenant_id, agent_id, dim, hour, k, channel_id, group_id)
+			DO UPDATE SET conversations = report_agent_origins.conversations + excluded.conversations`
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+			return fmt.Errorf("add report agent origins: %w", err)
+		}
+	}
+	return nil
 }

@@ -170,3 +170,8 @@ func ratio(a, b int64) *float64 {
 	r := float64(a) / float64(b)
 	return &r
 }
+
+// Concurrency is the average number of conversations an agent held at
+// once (平均并发会话数): the seconds they held conversations ÷ the seconds
+// they were on (online or busy); nil without time on.
+func Concurrency(held, on int64) *float64 { return ratio(held, on) }

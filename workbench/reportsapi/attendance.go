@@ -79,7 +79,7 @@ func (a API) attendance(g *gin.Context) {
 // the tenant's local HH:MM:SS.
 func attendanceTable(days []attendanceRow) table {
 	t := table{header: []string{"date", "agent", "name", "online_seconds", "busy_seconds", "offline_seconds",
-		"first_online", "last_offline"}}
+		"first_online", "last_offline", "held_seconds", "concurrency_avg"}}
 	clock := func(v *time.Time) string {
 		if v == nil {
 			return ""
@@ -88,7 +88,8 @@ func attendanceTable(days []attendanceRow) table {
 	}
 	for _, d := range days {
 		t.rows = append(t.rows, []string{d.Date, d.AgentID, d.Name, num(d.OnlineSeconds), num(d.BusySeconds),
-			num(d.OfflineSeconds), clock(d.FirstOnline), clock(d.LastOffline)})
+			num(d.OfflineSeconds), clock(d.FirstOnline), clock(d.LastOffline), num(d.HeldSeconds),
+			rate(reports.Concurrency(d.HeldSeconds, d.OnlineSeconds+d.BusySeconds))})
 	}
 	return t
 }

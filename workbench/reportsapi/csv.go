@@ -82,14 +82,15 @@ func rowsTable(by string, rows []row, hm *[7][24]int64) table {
 
 // agentsTable is the agents' table, a line per agent with their QA figures.
 func agentsTable(rows []agentRow) table {
-	t := table{header: append(append([]string{"agent", "name"}, figureCols...), "qa_score_avg", "qa_reviews")}
+	t := table{header: append(append([]string{"agent", "name"}, figureCols...), "qa_score_avg", "qa_reviews",
+		"on_seconds", "held_seconds", "concurrency_avg")}
 	for _, r := range rows {
 		avg := ""
 		if r.QAScoreAvg != nil {
 			avg = strconv.FormatFloat(*r.QAScoreAvg, 'f', 2, 64)
 		}
 		t.rows = append(t.rows, append(append([]string{r.Key, r.Name}, figureCells(r.Figures)...), avg,
-			num(r.QAReviews)))
+			num(r.QAReviews), num(r.OnSeconds), num(r.HeldSeconds), rate(r.ConcurrencyAvg)))
 	}
 	return t
 }

@@ -3,6 +3,7 @@ package reportsapi
 import (
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -144,24 +145,40 @@ func (a API) agents(g *gin.Context) {
 	g.JSON(http.StatusOK, agentsOut{span: spanOf(q.period), Timezone: q.loc.String(), Agents: out})
 }
 
-// agentRow is an agent's figures with their quality inspection: reviews
-// scored in the period and their average on a 100-point scale (null
-// without reviews).
+// agentRow is an agent's figures with their quality inspection (reviews
+// scored in the period and their average on a 100-point scale, null
+// without reviews) and their average concurrency (平均并发会话数: the
+// seconds they held conversations ÷ their seconds on, online or busy;
+// null without time on).
 type agentRow struct {
 	row
-	QAScoreAvg *float64 `json:"qa_score_avg"`
-	QAReviews  int64    `json:"qa_reviews"`
+	QAScoreAvg     *float64 `json:"qa_score_avg"`
+	QAReviews      int64    `json:"qa_reviews"`
+	OnSeconds      int64    `json:"on_seconds"`
+	HeldSeconds    int64    `json:"held_seconds"`
+	ConcurrencyAvg *float64 `json:"concurrency_avg"`
 }
 
 func (a API) withQA(g *gin.Context, q query, rows []row) ([]agentRow, error) {
-	scores, err := a.qa.AgentScores(g.Request.Context(), q.tenantID, q.period.From, q.period.To.AddDate(0, 0, 1))
+	ctx := g.Request.Context()
+	scores, err := a.qa.AgentScores(ctx, q.tenantID, q.period.From, q.period.To.AddDate(0, 0, 1))
 	if err != nil {
 		return nil, err
+	}
+	days, err := a.reports.Attendance(ctx, q.tenantID, q.period, q.filter.AgentID, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	on, held := map[string]int64{}, map[string]int64{}
+	for _, d := range days {
+		on[d.AgentID] += d.OnlineSeconds + d.BusySeconds
+		held[d.AgentID] += d.HeldSeconds
 	}
 	out := make([]agentRow, len(rows))
 	for i, r := range rows {
 		sc := scores[r.Key]
-		out[i] = agentRow{row: r, QAScoreAvg: sc.Avg, QAReviews: sc.Reviews}
+		out[i] = agentRow{row: r, QAScoreAvg: sc.Avg, QAReviews: sc.Reviews, OnSeconds: on[r.Key],
+			HeldSeconds: held[r.Key], ConcurrencyAvg: reports.Concurrency(held[r.Key], on[r.Key])}
 	}
 	return out, nil
 }

@@ -40,6 +40,11 @@ export interface Row extends Figures {
   // the agents' table: QA reviews scored in the period, their average (of 100)
   qa_score_avg?: number | null
   qa_reviews?: number
+  // the agents' table: seconds on (online or busy), seconds holding
+  // conversations, and held ÷ on (平均并发会话数)
+  on_seconds?: number
+  held_seconds?: number
+  concurrency_avg?: number | null
 }
 export interface Volume {
   from: string
