@@ -36,6 +36,11 @@ func (s *Store) Update(ctx context.Context, tenantID, id string, c Change) (*Tic
 			if err := Move(cur[0], *c.Status); err != nil {
 				return err
 			}
+			if *c.Status == Open && (cur[0] == Solved || cur[0] == Closed) {
+				if err := keepSolve(ctx, tx, id); err != nil {
+					return err
+				}
+			}
 		}
 		up := `UPDATE tickets SET ` + strings.Join(append(sets, "updated_at = ?"), ", ") + ` WHERE tenant_id = ? AND id = ?`
 		_, err := tx.Exec(ctx, up, append(args, tx.Now(), tenantID, id)...)
@@ -119,4 +124,16 @@ func statusColumns(cur Status, c Change, sets []string, args []any, now time.Tim
 		sets = append(sets, "solved_at = NULL", "closed_at = NULL")
 	}
 	return sets, args
+}
+
+// keepSolve records the solve of a ticket about to be reopened (its
+// solved_at, else closed_at) in ticket_solves, for the tickets report.
+func keepSolve(ctx context.Context, tx *store.Tx, id string) error {
+	const q = `INSERT INTO ticket_solves (tenant_id, ticket_id, solved_at, reopened_at)
+		SELECT tenant_id, id, COALESCE(solved_at, closed_at), ? FROM tickets
+		WHERE id = ? AND COALESCE(solved_at, closed_at) IS NOT NULL ON CONFLICT DO NOTHING`
+	if _, err := tx.Exec(ctx, q, tx.Now(), id); err != nil {
+		return fmt.Errorf("keep ticket solve: %w", err)
+	}
+	return nil
 }

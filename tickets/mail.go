@@ -100,6 +100,9 @@ func ReopenForCustomer(ctx context.Context, k *store.Store, tenantID, id string)
 		if len(open) > 0 {
 			return nil
 		}
+		if err := keepSolve(ctx, tx, id); err != nil {
+			return err
+		}
 		const up = `UPDATE tickets SET status = 'open', solved_at = NULL, closed_at = NULL, updated_at = ? WHERE id = ?`
 		if _, err := tx.Exec(ctx, up, tx.Now(), id); err != nil {
 			return fmt.Errorf("reopen ticket: %w", err)

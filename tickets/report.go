@@ -57,9 +57,15 @@ type ReportRow struct {
 }
 
 // Report sums the tickets of the filter's span, per key of f.By (one row
-// per key, largest backlog first; without By, one row of totals). It
-// reads the tickets as they stand now: a reopened ticket lost its solved
-// time and counts as never solved.
+// per key, largest backlog first; without By, one row of totals). A
+// ticket counts as solved in a period when it was solved (or closed) in
+// it, once however many times it was solved and reopened there; its solve
+// time runs to its last solve in the period, and the backlog is the
+// tickets created before the period's end not solved at that end — so a
+// ticket solved, reopened and still open counts solved in the period of
+// its solve and in the backlog after (as Zendesk's solved tickets and
+// Chatwoot's resolution count do). The earlier solves of reopened tickets
+// come from ticket_solves; the ticket's current one from the ticket.
 func (s *Store) Report(ctx context.Context, tenantID string, f ReportFilter) ([]ReportRow, error) {
 	key := "''"
 	if f.By != "" {
@@ -70,7 +76,7 @@ func (s *Store) Report(ctx context.Context, tenantID string, f ReportFilter) ([]
 	}
 	// the tickets alive in the span: created before its end, not done
 	// before its start
-	q := `SELECT ` + key + ` AS k, created_at, solved_at, closed_at, due_at, resolution_sla, first_response_due_at,
+	q := `SELECT id, ` + key + ` AS k, created_at, solved_at, closed_at, due_at, resolution_sla, first_response_due_at,
 		first_responded_at, first_response_sla FROM tickets
 		WHERE tenant_id = ? AND created_at < ? AND (COALESCE(solved_at, closed_at) IS NULL OR COALESCE(solved_at, closed_at) >= ?)`
 	args := []any{tenantID, f.To.UTC(), f.From.UTC()}
@@ -82,6 +88,7 @@ func (s *Store) Report(ctx context.Context, tenantID string, f ReportFilter) ([]
 		}
 	}
 	var rows []struct {
+		ID      string     `db:"id"`
 		K       string     `db:"k"`
 		Created time.Time  `db:"created_at"`
 		Solved  *time.Time `db:"solved_at"`
@@ -95,6 +102,10 @@ func (s *Store) Report(ctx context.Context, tenantID string, f ReportFilter) ([]
 	if err := s.k.Select(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("tickets report: %w", err)
 	}
+	earlier, err := s.reopenedSolves(ctx, tenantID, f)
+	if err != nil {
+		return nil, err
+	}
 	by := map[string]*ReportRow{}
 	if f.By == "" {
 		by[""] = &ReportRow{}
@@ -104,6 +115,7 @@ func (s *Store) Report(ctx context.Context, tenantID string, f ReportFilter) ([]
 		if done == nil {
 			done = r.Closed
 		}
+		last, doneAtEnd := solvesIn(f, append(earlier[r.ID], solve{at: done}))
 		row := by[r.K]
 		if row == nil {
 			row = &ReportRow{Key: r.K}
@@ -118,15 +130,15 @@ func (s *Store) Report(ctx context.Context, tenantID string, f ReportFilter) ([]
 				row.ResponseMet++
 			}
 		}
-		switch {
-		case done == nil || !done.Before(f.To):
+		if !doneAtEnd {
 			row.Backlog++
-		case !done.Before(f.From):
+		}
+		if last != nil {
 			row.Solved++
-			row.SolveSeconds += int64(max(0, done.Sub(r.Created)) / time.Second)
+			row.SolveSeconds += int64(max(0, last.Sub(r.Created)) / time.Second)
 			if r.Due != nil {
 				row.SolvedWithDue++
-				if !done.After(*r.Due) && r.Resolve != SLABreached {
+				if !last.After(*r.Due) && r.Resolve != SLABreached {
 					row.SLAMet++
 				}
 			}
@@ -142,5 +154,50 @@ func (s *Store) Report(ctx context.Context, tenantID string, f ReportFilter) ([]
 		}
 		return out[i].Key < out[j].Key
 	})
+	return out, nil
+}
+
+// solve is a time a ticket was solved (or closed) and, when it came back
+// since, when it was reopened; at is nil for a ticket not solved now.
+type solve struct {
+	at, reopened *time.Time
+}
+
+// solvesIn is a ticket's last solve within the span (nil for none) and
+// whether it was solved at the span's end.
+func solvesIn(f ReportFilter, solves []solve) (*time.Time, bool) {
+	var last *time.Time
+	doneAtEnd := false
+	for _, sv := range solves {
+		if sv.at == nil || !sv.at.Before(f.To) {
+			continue
+		}
+		if !sv.at.Before(f.From) && (last == nil || sv.at.After(*last)) {
+			last = sv.at
+		}
+		if sv.reopened == nil || !sv.reopened.Before(f.To) {
+			doneAtEnd = true
+		}
+	}
+	return last, doneAtEnd
+}
+
+// reopenedSolves are the earlier solves of reopened tickets that matter
+// to the span (reopened in or after it), by ticket.
+func (s *Store) reopenedSolves(ctx context.Context, tenantID string, f ReportFilter) (map[string][]solve, error) {
+	var rows []struct {
+		TicketID string    `db:"ticket_id"`
+		At       time.Time `db:"solved_at"`
+		Reopened time.Time `db:"reopened_at"`
+	}
+	const q = `SELECT ticket_id, solved_at, reopened_at FROM ticket_solves
+		WHERE tenant_id = ? AND solved_at < ? AND reopened_at >= ?`
+	if err := s.k.Select(ctx, &rows, q, tenantID, f.To.UTC(), f.From.UTC()); err != nil {
+		return nil, fmt.Errorf("tickets report solves: %w", err)
+	}
+	out := map[string][]solve{}
+	for _, r := range rows {
+		out[r.TicketID] = append(out[r.TicketID], solve{at: &r.At, reopened: &r.Reopened})
+	}
 	return out, nil
 }

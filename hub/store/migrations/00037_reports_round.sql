@@ -34,6 +34,18 @@ CREATE TABLE report_schedules (
   last_day TEXT NOT NULL DEFAULT '',
   updated_at TIMESTAMPTZ NOT NULL
 );
+-- A ticket's earlier solves that were reopened (the solve time, the
+-- reopening): the tickets report still counts a solve in its period after
+-- the ticket came back (the ticket's own solved_at/closed_at is its current
+-- solve).
+CREATE TABLE ticket_solves (
+  tenant_id TEXT NOT NULL,
+  ticket_id TEXT NOT NULL,
+  solved_at TIMESTAMPTZ NOT NULL,
+  reopened_at TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (ticket_id, solved_at)
+);
+CREATE INDEX ticket_solves_reopened ON ticket_solves (tenant_id, reopened_at);
 -- The reports re-read the event log from the start to fill them.
 DELETE FROM report_hours;
 DELETE FROM report_days;
@@ -46,6 +58,8 @@ DELETE FROM report_attendance;
 DELETE FROM report_cursors;
 
 -- +goose Down
+DROP INDEX ticket_solves_reopened;
+DROP TABLE ticket_solves;
 DROP TABLE report_schedules;
 DROP TABLE report_agent_origins;
 ALTER TABLE report_attendance DROP COLUMN held_seconds;
