@@ -204,8 +204,8 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	return listen(ctx, ln, cfg, handler, p.Ready(), loops, log, started)
 }
 
-// dailyDigest mails each tenant's yesterday figures to its e-mail
-// recipients (客服日报) through the e-mail channel.
+// dailyDigest mails each tenant's yesterday figures (客服日报) through the
+// e-mail channel, when and to whom the tenant's report schedule says.
 func dailyDigest(k *store.Store, rep *reports.Store, id *identity.Identity, log *slog.Logger) *email.Digest {
 	return &email.Digest{K: k, Mailer: email.Staff{}, Log: log,
 		Zone: func(ctx context.Context, tenantID string) *time.Location {
@@ -223,7 +223,12 @@ func dailyDigest(k *store.Store, rep *reports.Store, id *identity.Identity, log 
 				f.FirstResponse = time.Duration(c.FirstResponseSeconds/c.Answered) * time.Second
 			}
 			return f, err
-		}}
+		},
+		Plan: func(ctx context.Context, tenantID string) (email.Plan, error) {
+			sc, err := rep.Schedule(ctx, tenantID)
+			return email.Plan{Off: !sc.Enabled, Minute: sc.Minute(), To: sc.Recipients}, err
+		},
+		Planned: rep.Scheduled}
 }
 
 // followUpSweep is how often due follow-ups are looked for (a reminder

@@ -192,7 +192,8 @@ func New(d Deps) *Server {
 	sup := a.Group("", s.supervisor)
 	sup.GET("/blacklist", tools.listBlacklist)
 	sup.DELETE("/blacklist/:id", tools.deleteBlacklist)
-	reportsapi.New(d.Kernel, d.Identity, d.Channels, s.respond).WithTickets(d.Tickets).Mount(sup)
+	reportsapi.New(d.Kernel, d.Identity, d.Channels, connectors.AgentKit{Bind: bind, Respond: s.respond}).
+		WithTickets(d.Tickets).Mount(sup, a.Group("", s.admin))
 	ratingsapi.API{Ratings: d.Ratings, Kernel: d.Kernel, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(sup, a.Group("", s.admin))
 	slaapi.API{Tickets: d.Tickets, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a, sup, a.Group("", s.admin))
 	a.POST("/categories", s.admin, tools.createCategory)

@@ -19,9 +19,11 @@ type Figures struct {
 
 // Digest mails each tenant's daily summary (客服日报: yesterday's figures of
 // the reports) to its chosen staff through the Mailer, once a day from
-// Hour o'clock tenant time. The day's summary is claimed by its
+// Hour o'clock tenant time — or as the tenant's Plan says (off, from what
+// time, to which addresses). The day's summary is claimed by its
 // Message-ID in the mailbox's table (unique), in the transaction that
-// queues it: a restart or a second hub process sends it no second time.
+// queues it: a restart, a second hub process or a later time set for the
+// same day sends it no second time.
 type Digest struct {
 	K *store.Store
 	// Figures reads a tenant's figures between two instants.
@@ -35,6 +37,20 @@ type Digest struct {
 	Hour int
 	// Every is how often tenants are looked at (5 minutes).
 	Every time.Duration
+	// Plan is a tenant's schedule as its admin set it (nil: every tenant
+	// with recipients from Hour o'clock); Planned are the tenants with one
+	// turned on, who get it even without a notification list.
+	Plan    func(ctx context.Context, tenantID string) (Plan, error)
+	Planned func(ctx context.Context) ([]string, error)
+}
+
+// Plan is a tenant's daily summary schedule.
+type Plan struct {
+	Off bool
+	// Minute is the local minute of the day from which it goes out.
+	Minute int
+	// To are the addresses it goes to (empty: the notification list).
+	To []string
 }
 
 // Run sends the summaries that are due until ctx ends.
@@ -65,6 +81,13 @@ func (d *Digest) Due(ctx context.Context) (int, error) {
 	if err := d.K.Select(ctx, &tenants, `SELECT DISTINCT tenant_id FROM email_recipients ORDER BY tenant_id`); err != nil {
 		return 0, fmt.Errorf("digest tenants: %w", err)
 	}
+	if d.Planned != nil {
+		more, err := d.Planned(ctx)
+		if err != nil {
+			return 0, err
+		}
+		tenants = union(tenants, more)
+	}
 	sent := 0
 	for _, tn := range tenants {
 		ok, err := d.send(ctx, tn)
@@ -78,14 +101,26 @@ func (d *Digest) Due(ctx context.Context) (int, error) {
 	return sent, nil
 }
 
-func (d *Digest) send(ctx context.Context, tenantID string) (bool, error) {
-	loc := d.Zone(ctx, tenantID)
-	now := d.K.Now().In(loc)
+// plan is the tenant's schedule: its Plan, else every day from Hour.
+func (d *Digest) plan(ctx context.Context, tenantID string) (Plan, error) {
+	if d.Plan != nil {
+		return d.Plan(ctx, tenantID)
+	}
 	hour := d.Hour
 	if hour == 0 {
 		hour = 8
 	}
-	if now.Hour() < hour {
+	return Plan{Minute: max(hour, 0) * 60}, nil
+}
+
+func (d *Digest) send(ctx context.Context, tenantID string) (bool, error) {
+	p, err := d.plan(ctx, tenantID)
+	if err != nil || p.Off {
+		return false, err
+	}
+	loc := d.Zone(ctx, tenantID)
+	now := d.K.Now().In(loc)
+	if now.Hour()*60+now.Minute() < p.Minute {
 		return false, nil
 	}
 	ids, err := channels.OfType(ctx, d.K, tenantID, Type)
@@ -116,6 +151,9 @@ func (d *Digest) send(ctx context.Context, tenantID string) (bool, error) {
 			return err
 		}
 		queued = true
+		if len(p.To) > 0 {
+			return tellAddresses(ctx, tx, tenantID, p.To, "[客服日报] "+day, summary(day, f))
+		}
 		return d.Mailer.TellStaff(ctx, tx, tenantID, "[客服日报] "+day, summary(day, f))
 	})
 	return queued, err
@@ -137,4 +175,17 @@ func summary(day string, f Figures) string {
 		"排队放弃：%d\n转为工单：%d\n参评：%d，满意 %d（满意率 %s）\n",
 		day, f.Conversations, f.Taken, f.Answered, pct(f.Answered, f.Conversations), frt, f.Resolved,
 		f.Abandoned, f.Tickets, f.Rated, f.Satisfied, pct(f.Satisfied, f.Rated))
+}
+
+// union is a and b without repeats, in order.
+func union(a, b []string) []string {
+	seen := map[string]bool{}
+	out := make([]string, 0, len(a)+len(b))
+	for _, v := range append(a, b...) {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
 }

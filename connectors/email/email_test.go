@@ -455,6 +455,43 @@ func TestDailyDigestOnce(t *testing.T) {
 	})
 }
 
+// The tenant's schedule (the console's 每日报表邮件): off sends nothing,
+// a time not reached yet waits, chosen addresses get it instead of the
+// notification list — also for a tenant without a notification list.
+func TestDailyDigestPlan(t *testing.T) {
+	each(t, func(t *testing.T, x *fixture) {
+		ctx := context.Background()
+		tid := x.t.Admin.TenantID
+		plan := email.Plan{Off: true}
+		digest := &email.Digest{K: x.h.K, Mailer: email.Staff{}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Zone: func(context.Context, string) *time.Location { return time.UTC },
+			Figures: func(context.Context, string, time.Time, time.Time) (email.Figures, error) {
+				return email.Figures{Conversations: 3}, nil
+			},
+			Plan:    func(context.Context, string) (email.Plan, error) { return plan, nil },
+			Planned: func(context.Context) ([]string, error) { return []string{tid}, nil }}
+		if n, err := digest.Due(ctx); err != nil || n != 0 {
+			t.Fatalf("off: %d queued (%v)", n, err)
+		}
+		plan = email.Plan{Minute: 24 * 60, To: []string{"cfo@shop.test"}} // never reached today
+		if n, err := digest.Due(ctx); err != nil || n != 0 {
+			t.Fatalf("before its time: %d queued (%v)", n, err)
+		}
+		plan.Minute = 0
+		if n, err := digest.Due(ctx); err != nil || n != 1 {
+			t.Fatalf("at its time: %d queued (%v)", n, err)
+		}
+		if n, err := digest.Due(ctx); err != nil || n != 0 {
+			t.Fatalf("again the same day: %d queued (%v)", n, err)
+		}
+		x.sendDue(t)
+		got := x.srv.Received()
+		if len(got) != 1 || len(got[0].To) != 1 || got[0].To[0] != "cfo@shop.test" {
+			t.Fatalf("received %+v, want the summary to the chosen address only", got)
+		}
+	})
+}
+
 func TestTicketReplyMailedToCustomerOfAnotherChannel(t *testing.T) {
 	each(t, func(t *testing.T, x *fixture) {
 		ctx := context.Background()

@@ -164,6 +164,19 @@ func (Staff) TellStaff(ctx context.Context, tx *store.Tx, tenantID, subject, bod
 	return tellStaff(ctx, tx, &hub.Event{TenantID: tenantID, Type: EvStaffNotice, Payload: p, CreatedAt: tx.Now()})
 }
 
+// tellAddresses queues a staff mail to the given addresses rather than
+// the notification list.
+func tellAddresses(ctx context.Context, tx *store.Tx, tenantID string, to []string, subject, body string) error {
+	p, _ := json.Marshal(map[string]any{"subject": hub.Bounded(oneLine(subject), 200), "body": hub.Bounded(body, 20000),
+		"to": to})
+	e := &hub.Event{TenantID: tenantID, Type: EvStaffNotice, Payload: p, CreatedAt: tx.Now()}
+	ids, err := channels.OfType(ctx, tx, tenantID, Type)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	return outbound.Queue(ctx, tx, ids[0], &hub.Outbound{TenantID: tenantID, Kind: hub.OutboundEvent, Event: e, Staff: true})
+}
+
 func tellStaff(ctx context.Context, tx *store.Tx, e *hub.Event) error {
 	ids, err := channels.OfType(ctx, tx, e.TenantID, Type)
 	if err != nil || len(ids) == 0 {

@@ -195,7 +195,7 @@ func rememberMail(ctx context.Context, k *store.Store, ch *hub.Channel, s sent, 
 // ticket, a bad rating, a Mailer's mail — (nil when there is nobody to
 // tell, or nothing left to tell about).
 func (c *Connector) notification(ctx context.Context, ch *hub.Channel, a *account, out *hub.Outbound) (*gomail.Msg, error) {
-	to, err := Recipients(ctx, c.d.Store, ch.TenantID)
+	to, err := noticeTo(ctx, c.d.Store, ch.TenantID, out.Event)
 	if err != nil || len(to) == 0 {
 		return nil, err
 	}
@@ -322,4 +322,22 @@ func (c *Connector) deliver(ctx context.Context, a *account, m *gomail.Msg) erro
 		return fmt.Errorf("smtp client: %w", err)
 	}
 	return cl.DialAndSendWithContext(ctx, m)
+}
+
+// noticeTo are a notice's addressees: the addresses a staff mail names,
+// else the tenant's notification list.
+func noticeTo(ctx context.Context, k *store.Store, tenantID string, e *hub.Event) ([]Recipient, error) {
+	if e != nil && e.Type == EvStaffNotice {
+		var p struct {
+			To []string `json:"to"`
+		}
+		if json.Unmarshal(e.Payload, &p) == nil && len(p.To) > 0 {
+			out := make([]Recipient, len(p.To))
+			for i, a := range p.To {
+				out[i] = Recipient{Address: a}
+			}
+			return out, nil
+		}
+	}
+	return Recipients(ctx, k, tenantID)
 }

@@ -487,6 +487,7 @@ var badBodies = map[string]string{
 	"POST /api/v1/me/password":                      `{"current_password":["x"],"new_password":"brand-new-pass"}`,
 	"PUT /api/v1/me/profile":                        `{"greeting":{"after_seconds":"soon"}}`,
 	"PUT /api/v1/ratings/settings":                  `{"levels":"five"}`,
+	"PUT /api/v1/reports/schedule":                  `{"recipients":"boss@shop.test"}`,
 	"PUT /api/v1/sla/policies":                      `{"policies":{"priority":"urgent"}}`,
 	"POST /api/v1/tickets/:id/follow":               "",
 	"DELETE /api/v1/tickets/:id/follow":             "",

@@ -8,10 +8,12 @@ package desk
 import (
 	"bytes"
 	"encoding/csv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/kefu-hub/kefu/e2e/kit"
+	"github.com/kefu-hub/kefu/hub/sheet"
 )
 
 type reportFigures struct {
@@ -38,6 +40,8 @@ type reportRow struct {
 	Key  string `json:"key"`
 	Name string `json:"name"`
 	reportFigures
+	OnSeconds      int64    `json:"on_seconds"`
+	ConcurrencyAvg *float64 `json:"concurrency_avg"`
 }
 
 func TestReports(t *testing.T) {
@@ -106,6 +110,10 @@ func TestReports(t *testing.T) {
 			row.Resolved != 1 || agents.Agents[0].Key != liID {
 			t.Errorf("agent report %+v", agents.Agents)
 		}
+		// li has been online all along: a concurrency (held ÷ time on)
+		if row != nil && (row.OnSeconds <= 0 || row.ConcurrencyAvg == nil) {
+			t.Errorf("li's concurrency %+v", row)
+		}
 
 		var days struct{ Rows []reportRow }
 		adm.Must(200, "GET", "/api/v1/reports/volume?by=day&agent="+liID, nil).JSON(t, &days)
@@ -131,8 +139,38 @@ func TestReports(t *testing.T) {
 			t.Errorf("CSV %q: %v", r.Body, err)
 		}
 
-		// where it came from (the API channel's visitor)
+		// a download in business hours only says so, above the header and
+		// in its name
+		r = adm.Must(200, "GET", "/api/v1/reports/volume?by=channel&format=csv&business_hours=1", nil)
+		lines, err = csv.NewReader(bytes.NewReader(bytes.TrimPrefix(r.Body, []byte("\uFEFF")))).ReadAll()
+		if err == nil && (len(lines) != 3 || !strings.HasPrefix(lines[0][0], "仅工作时间 / Business hours only") ||
+			lines[1][0] != "channel" || lines[2][0] != ch.ID) {
+			t.Errorf("business-hours CSV %q", r.Body)
+		}
+		if cd := r.Header.Get("Content-Disposition"); !strings.Contains(cd, "report-volume-channel-business-hours-") {
+			t.Errorf("business-hours CSV named %q", cd)
+		}
+		bx := adm.Must(200, "GET", "/api/v1/reports/agents?format=xlsx&business_hours=1", nil)
+		if cd := bx.Header.Get("Content-Disposition"); !strings.Contains(cd, "report-agents-business-hours-") ||
+			!strings.HasSuffix(cd, `.xlsx"`) {
+			t.Errorf("business-hours XLSX named %q", cd)
+		}
+		if rows, err := sheet.Read(bytes.NewReader(bx.Body), sheet.XLSX, 100); err != nil || len(rows) < 2 ||
+			!strings.HasPrefix(rows[0][0], "仅工作时间") || rows[1][0] != "agent" {
+			t.Errorf("business-hours XLSX %v: %v", rows, err)
+		}
+		// the agent filter applies to where conversations came from: li
+		// took the one conversation, the other agent none
 		var src struct{ Rows []reportRow }
+		adm.Must(200, "GET", "/api/v1/reports/volume?by=source&agent="+liID, nil).JSON(t, &src)
+		if len(src.Rows) != 1 || src.Rows[0].Key != "example.org" || src.Rows[0].Conversations != 1 {
+			t.Errorf("li's by source %+v", src.Rows)
+		}
+		adm.Must(200, "GET", "/api/v1/reports/volume?by=source&agent="+adm.MeID(), nil).JSON(t, &src)
+		if len(src.Rows) != 0 {
+			t.Errorf("the admin's by source %+v", src.Rows)
+		}
+		// where it came from (the API channel's visitor)
 		adm.Must(200, "GET", "/api/v1/reports/volume?by=source", nil).JSON(t, &src)
 		if len(src.Rows) != 1 || src.Rows[0].Key != "example.org" || src.Rows[0].Conversations != 1 {
 			t.Errorf("by source %+v", src.Rows)

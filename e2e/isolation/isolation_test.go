@@ -276,6 +276,10 @@ func isoRoutes() map[string]isoRoute {
 		"GET /api/v1/reports/agents":     {access: accAdmin, queries: reportQueries},
 		"GET /api/v1/reports/attendance": {access: accAdmin, queries: reportQueries},
 		"GET /api/v1/reports/tickets":    {access: accAdmin, queries: ticketReportQueries},
+		"GET /api/v1/reports/schedule":   {access: accAdmin},
+		"PUT /api/v1/reports/schedule": {access: accAdmin, body: func(*isoTenant) any {
+			return map[string]any{"enabled": true, "time": "07:30", "recipients": []string{"boss@shop.test"}}
+		}},
 		"GET /api/v1/ratings": {access: accAdmin, queries: func(own, other *isoTenant) []string {
 			return []string{"", "bad=1", "agent_id=" + other.agentID, "channel_id=" + other.ch.ID, "format=csv"}
 		}},

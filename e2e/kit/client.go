@@ -24,6 +24,7 @@ type Client struct {
 type Resp struct {
 	Status int
 	Body   []byte
+	Header http.Header
 }
 
 // JSON decodes the body into v.
@@ -84,7 +85,7 @@ func (c *Client) DoRaw(method, path, contentType string, body io.Reader) Resp {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return Resp{res.StatusCode, b}
+	return Resp{Status: res.StatusCode, Body: b, Header: res.Header}
 }
 
 // Must calls and fails the test unless the status is want.

@@ -34,11 +34,18 @@ func figureCells(f reports.Figures) []string {
 		num(f.RobotConversations), num(f.RobotResolved), num(f.RobotHandovers), rate(f.RobotResolutionRate)}
 }
 
-// table is a report as a spreadsheet: its header and its lines.
+// table is a report as a spreadsheet: its header and its lines;
+// business marks figures averaged over business hours only.
 type table struct {
-	header []string
-	rows   [][]string
+	header   []string
+	rows     [][]string
+	business bool
 }
+
+// businessTitle is the first line of a download whose averages count
+// business hours only (the 仅工作时间 toggle).
+const businessTitle = "仅工作时间 / Business hours only: first_response_seconds_avg and queue_wait_seconds_avg count " +
+	"only the time within the groups' business hours"
 
 // summaryTable is the summary as two lines, the period and the previous one.
 func summaryTable(s summaryOut) table {
@@ -97,10 +104,16 @@ func agentsTable(rows []agentRow) table {
 
 // writeSheet answers a download as CSV (UTF-8 with a byte-order mark, so
 // Excel reads the Chinese names; formula-looking cells defused) or XLSX,
-// named after the report and its period.
+// named after the report and its period. Figures in business hours only
+// say so in a title line above the header and in the name.
 func (a API) writeSheet(g *gin.Context, q query, name string, t table) {
 	var b bytes.Buffer
-	if err := sheet.Write(&b, q.format, t.header, t.rows); err != nil {
+	header, rows := t.header, t.rows
+	if t.business {
+		header, rows = []string{businessTitle}, append([][]string{t.header}, t.rows...)
+		name += "-business-hours"
+	}
+	if err := sheet.Write(&b, q.format, header, rows); err != nil {
 		a.respond(g, 0, nil, err)
 		return
 	}

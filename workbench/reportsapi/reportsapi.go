@@ -37,17 +37,22 @@ type API struct {
 	// respond writes v with status, or maps err to its status (the
 	// workbench's one error map).
 	respond func(g *gin.Context, status int, v any, err error)
+	// bind decodes a JSON body, answering 400/413 itself when it cannot.
+	bind func(g *gin.Context, v any) bool
 }
 
 // New returns the report routes over the kernel's report tables; names of
 // agents, groups and channels come from identity and channels.
-func New(k *store.Store, id *identity.Identity, ch *channels.Store,
-	respond func(g *gin.Context, status int, v any, err error)) API {
-	return API{reports: reports.New(k, reports.Options{}), qa: qa.New(k, nil), identity: id, channels: ch, respond: respond}
+func New(k *store.Store, id *identity.Identity, ch *channels.Store, kit connectors.AgentKit) API {
+	return API{reports: reports.New(k, reports.Options{}), qa: qa.New(k, nil), identity: id, channels: ch,
+		respond: kit.Respond, bind: kit.Bind}
 }
 
-// Mount adds the routes to a group only admins and supervisors pass.
-func (a API) Mount(sup gin.IRoutes) {
+// Mount adds the routes: the reports to a group only admins and
+// supervisors pass, the daily report e-mail's schedule to admins'.
+func (a API) Mount(sup, admin gin.IRoutes) {
+	admin.GET("/reports/schedule", a.getSchedule)
+	admin.PUT("/reports/schedule", a.putSchedule)
 	sup.GET("/reports/summary", a.summary)
 	sup.GET("/reports/volume", a.volume)
 	sup.GET("/reports/agents", a.agents)
@@ -170,7 +175,9 @@ func (a API) summary(g *gin.Context) {
 		*pf.dst = periodFigures{span: spanOf(pf.p), Figures: q.derive(c)}
 	}
 	if q.format != "" {
-		a.writeSheet(g, q, "summary", summaryTable(out))
+		t := summaryTable(out)
+		t.business = q.business
+		a.writeSheet(g, q, "summary", t)
 		return
 	}
 	g.JSON(http.StatusOK, out)

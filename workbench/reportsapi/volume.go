@@ -53,7 +53,10 @@ func (a API) volume(g *gin.Context) {
 		return
 	}
 	if q.format != "" {
-		a.writeSheet(g, q, "volume-"+by, rowsTable(by, out.Rows, out.Heatmap))
+		t := rowsTable(by, out.Rows, out.Heatmap)
+		_, origin := origins[by]
+		t.business = q.business && out.Heatmap == nil && !origin // the counts of those have no averages
+		a.writeSheet(g, q, "volume-"+by, t)
 		return
 	}
 	g.JSON(http.StatusOK, out)
@@ -139,7 +142,9 @@ func (a API) agents(g *gin.Context) {
 		return
 	}
 	if q.format != "" {
-		a.writeSheet(g, q, "agents", agentsTable(out))
+		t := agentsTable(out)
+		t.business = q.business
+		a.writeSheet(g, q, "agents", t)
 		return
 	}
 	g.JSON(http.StatusOK, agentsOut{span: spanOf(q.period), Timezone: q.loc.String(), Agents: out})

@@ -22,16 +22,15 @@ CREATE TABLE report_agent_origins (
   conversations BIGINT NOT NULL DEFAULT 0,
   PRIMARY KEY (tenant_id, agent_id, dim, hour, k, channel_id, group_id)
 );
--- The scheduled report e-mail of a tenant: on or off, the local minute of
--- the day it goes out, to whom (a JSON array of addresses), and the last
--- local date sent (claimed by a conditional UPDATE: once a day, even with
--- several processes).
+-- The daily report e-mail (客服日报) of a tenant as its admin set it: on or
+-- off, the local minute of the day it goes out from, and to whom (a JSON
+-- array of addresses; empty: the e-mail notification list). A tenant
+-- without a row gets it at 08:00 from its notification list.
 CREATE TABLE report_schedules (
   tenant_id TEXT PRIMARY KEY,
-  enabled INTEGER NOT NULL DEFAULT 0,
+  enabled INTEGER NOT NULL DEFAULT 1,
   minute INTEGER NOT NULL DEFAULT 480,
   recipients TEXT NOT NULL DEFAULT '[]',
-  last_day TEXT NOT NULL DEFAULT '',
   updated_at TIMESTAMPTZ NOT NULL
 );
 -- A ticket's earlier solves that were reopened (the solve time, the

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { change, heat, lastDays, percent, seconds } from './reports'
+import { change, concurrency, heat, lastDays, percent, seconds } from './reports'
 
 describe('report formatting', () => {
   it('writes rates, durations and changes', () => {
@@ -14,6 +14,9 @@ describe('report formatting', () => {
     expect(change(1, 0)).toBe('')
     expect(heat(5, 10)).toBe(0.5)
     expect(heat(0, 0)).toBe(0)
+    expect(concurrency(2060, 64800)).toBe('0.03')
+    expect(concurrency(5400, 3600)).toBe('1.50')
+    expect(concurrency(undefined, 0)).toBe('—')
   })
   it('spans the last days, today included', () => {
     expect(lastDays(7, new Date(2026, 11, 6))).toEqual({ from: '2026-11-30', to: '2026-12-06' })

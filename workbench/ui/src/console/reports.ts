@@ -64,6 +64,14 @@ export interface AgentDay {
   offline_seconds: number
   first_online: string | null
   last_offline: string | null
+  // seconds holding conversations (÷ online + busy: the day's concurrency)
+  held_seconds?: number
+}
+
+// concurrency is held ÷ on time written with two decimals, "—" without
+// time on.
+export function concurrency(held: number | undefined, on: number): string {
+  return on > 0 ? ((held ?? 0) / on).toFixed(2) : '—'
 }
 // TicketFigures are a tickets report row (totals: key "").
 export interface TicketFigures {

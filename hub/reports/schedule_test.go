@@ -1,0 +1,47 @@
+package reports_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/reports"
+	"github.com/kefu-hub/kefu/hub/store/storetest"
+)
+
+// A tenant's daily report e-mail: on at 08:00 to the notification list
+// until its admin sets a time and addresses (kept, checked) or turns it off.
+func TestSchedule(t *testing.T) {
+	each(t, func(t *testing.T, d storetest.Dialect, _ *clock) {
+		ctx := context.Background()
+		r := reports.New(d.Store, reports.Options{})
+		sc, err := r.Schedule(ctx, tenant)
+		if err != nil || diff(reports.DefaultSchedule(), sc) != "" || sc.Minute() != 480 {
+			t.Fatalf("default %+v (%v)", sc, err)
+		}
+		set := reports.Schedule{Enabled: true, Time: "18:45", Recipients: []string{"boss@shop.test", " cfo@shop.test ", "BOSS@shop.test"}}
+		if _, err := r.SetSchedule(ctx, tenant, set); err != nil {
+			t.Fatal(err)
+		}
+		want := reports.Schedule{Enabled: true, Time: "18:45", Recipients: []string{"boss@shop.test", "cfo@shop.test"}}
+		if sc, err := r.Schedule(ctx, tenant); err != nil || diff(want, sc) != "" || sc.Minute() != 18*60+45 {
+			t.Errorf("set (want, got):\n%s", diff(want, sc))
+		}
+		if ts, err := r.Scheduled(ctx); err != nil || diff([]string{tenant}, ts) != "" {
+			t.Errorf("scheduled %v (%v)", ts, err)
+		}
+		for _, bad := range []reports.Schedule{{Time: "25:00"}, {Time: "8"}, {Time: "08:00", Recipients: []string{"not an address"}}} {
+			var invalid *hub.InvalidError
+			if _, err := r.SetSchedule(ctx, tenant, bad); !errors.As(err, &invalid) {
+				t.Errorf("%+v: %v", bad, err)
+			}
+		}
+		if _, err := r.SetSchedule(ctx, tenant, reports.Schedule{Time: "08:00"}); err != nil {
+			t.Fatal(err)
+		}
+		if ts, err := r.Scheduled(ctx); err != nil || len(ts) != 0 {
+			t.Errorf("off, still scheduled: %v (%v)", ts, err)
+		}
+	})
+}
