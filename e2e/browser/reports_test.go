@@ -51,7 +51,8 @@ func TestUIReports(t *testing.T) {
 	}
 	script := kit.RunBrowserScript(t, "workbench/ui", 2*time.Minute, []string{"KEFU_BASE=" + h.Base,
 		"KEFU_ADMIN_EMAIL=admin@kefu.test", "KEFU_ADMIN_PASSWORD=admin-pass-1", "KEFU_AGENT_NAME=" + name, "KEFU_SUP_EMAIL=sup-report@kefu.test",
-		"KEFU_SHOTS=" + kit.ShotsDir(t)}, "e2e/reports.mjs")
+		"KEFU_SHOTS=" + kit.ShotsDir(t),
+		"KEFU_TZ=Asia/Shanghai"}, "e2e/reports.mjs") // the tenant's: its today is the page's today
 	script.Await("done")
 	script.Finish()
 }

@@ -39,9 +39,11 @@ export const pageErrors = []
 export const pages = []
 
 // newPage opens a page in a fresh context (its own session) named for the
-// reports; close the context with page.context().close().
+// reports; close the context with page.context().close(). KEFU_TZ sets the
+// browser's time zone (a test whose dates must be the tenant's).
 export async function newPage(name) {
-  const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1360, height: 820 } })
+  const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1360, height: 820 },
+    timezoneId: process.env.KEFU_TZ || undefined })
   const page = await ctx.newPage()
   page.setDefaultTimeout(15000)
   page.on('dialog', (d) => {

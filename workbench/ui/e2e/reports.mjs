@@ -1,9 +1,10 @@
 // Browser test of the console's reports (报表), driven by TestUIReports
 // (e2e/browser): the overview tiles with their definitions, the volume
 // chart, the heatmap, the agent table, the tickets report, the attendance (考勤) and the
-// breakdowns by source, region and device over a hub with two answered
-// conversations, CSV and XLSX downloads, the wallboard (大屏), and both at
-// 375 px.
+// breakdowns by source, region and device (also for one agent) over a hub
+// with two answered conversations, the agents' concurrency, CSV and XLSX
+// downloads, the daily report e-mail's schedule, the wallboard (大屏), and
+// both at 375 px.
 //
 // env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_AGENT_NAME, KEFU_SUP_EMAIL,
 // KEFU_CHROMIUM, KEFU_SHOTS (optional).
@@ -35,6 +36,10 @@ await run('reports-', async () => {
   const row = page.locator(`tr[data-agent="${process.env.KEFU_AGENT_NAME}"]`)
   await row.waitFor()
   check((await row.locator('td').nth(1).textContent()).trim() === '2', 'the agent took both')
+  // 平均并发会话数: the agent has held both conversations since taking them, online all along
+  const conc = (await row.locator('[data-test=concurrency]').textContent()).trim()
+  check(/^\d+\.\d\d$/.test(conc) && Number(conc) > 0 && Number(conc) <= 2, 'the agent\'s concurrency: ' + conc)
+  check((await page.locator('.report-agents th', { hasText: '平均并发会话数' }).getAttribute('title')).includes('在线时长'), 'the concurrency column explains itself')
   await shot(page, 'reports-overview')
   const a11y = await axe(page, '.page')
   check(a11y.length === 0, 'serious or critical accessibility findings: ' + a11y.join('; '))
@@ -85,7 +90,35 @@ await run('reports-', async () => {
   await page.locator('select[name=report-by]').selectOption('device')
   check((await page.locator('[data-test=origins] tr[data-origin=""] td').first().textContent()).trim() === '（无）', 'no device named')
   await shot(page, 'reports-devices')
+  // The agent filter applies to the origins: the agent took both.
+  await page.locator('select[name=report-agent]').selectOption({ label: process.env.KEFU_AGENT_NAME })
+  await page.getByRole('button', { name: '查询' }).click()
+  await page.locator('select[name=report-by]').selectOption('source')
+  await page.locator('[data-test=origins] tr[data-origin="baidu.com"] td:nth-child(2)', { hasText: '2' }).waitFor()
+  check((await page.locator('p.muted.small', { hasText: '按客服筛选时' }).count()) > 0, 'the origins say what the agent filter counts')
+  await page.locator('select[name=report-agent]').selectOption('')
+  await page.getByRole('button', { name: '查询' }).click()
   await page.locator('select[name=report-by]').selectOption('day')
+
+  // The daily report e-mail: on at 08:00 to the notification list until
+  // set; a wrong address is refused, a time and an address are kept.
+  const sched = page.locator('[data-test=report-schedule]')
+  await sched.locator('input[name=schedule-time]').waitFor()
+  check(await sched.locator('input[name=schedule-enabled]').isChecked(), 'the daily e-mail is on by default')
+  check((await sched.locator('input[name=schedule-time]').inputValue()) === '08:00', 'at 08:00 by default')
+  await sched.locator('input[name=schedule-time]').fill('18:30')
+  await sched.locator('textarea[name=schedule-recipients]').fill('boss@shop.test\nnot-an-address')
+  await sched.getByRole('button', { name: '保存' }).click()
+  await sched.locator('.error', { hasText: 'not-an-address' }).waitFor()
+  await sched.locator('textarea[name=schedule-recipients]').fill('boss@shop.test\ncfo@shop.test')
+  await sched.getByRole('button', { name: '保存' }).click()
+  await sched.locator('.error').waitFor({ state: 'detached' })
+  await sched.scrollIntoViewIfNeeded()
+  await shot(page, 'reports-schedule')
+  await page.reload()
+  await sched.locator('input[name=schedule-time]').waitFor()
+  check((await sched.locator('input[name=schedule-time]').inputValue()) === '18:30', 'the time is kept')
+  check((await sched.locator('textarea[name=schedule-recipients]').inputValue()) === 'boss@shop.test\ncfo@shop.test', 'the recipients are kept')
 
   // An empty period says so.
   await page.locator('input[name=report-from]').fill('2020-01-01')
@@ -127,6 +160,8 @@ await run('reports-', async () => {
   await sup.locator('[data-tile=conversations] .num').waitFor()
   const secs = await sup.locator('.sidenav a').evaluateAll((as) => as.map((a) => a.dataset.section))
   check(secs.join() === 'monitor,wallboard,reports,qa,ratings', 'a supervisor\'s console sections: ' + secs.join())
+  await sup.locator('[data-test=attendance]').waitFor()
+  check((await sup.locator('[data-test=report-schedule]').count()) === 0, 'a supervisor does not see the e-mail schedule')
 
   check(pageErrors.length === 0, 'page errors: ' + pageErrors.join('; '))
   step('done')

@@ -137,6 +137,7 @@ const texts = {
   rep_sched_to: ['收件人（每行一个邮箱地址）', 'Recipients (one address a line)'],
   rep_sched_toEmpty: ['留空则发给邮件通知人', 'Empty: the e-mail notification list'],
   rep_sched_retry: ['重试', 'Retry'],
+  rep_sched_bad: ['“{addr}”不是有效的邮箱地址', '“{addr}” is not an e-mail address'],
   rep_wd1: ['周一', 'Mon'],
   rep_wd2: ['周二', 'Tue'],
   rep_wd3: ['周三', 'Wed'],
