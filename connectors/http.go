@@ -34,6 +34,26 @@ func Unavailable(g *gin.Context, err error, msg string) {
 	Fail(g, http.StatusServiceUnavailable, "unavailable", msg)
 }
 
+// Disabled answers a request for a channel an admin deactivated, when ok
+// says the channel is one; it returns whether it answered. A platform's push
+// (a POST) gets ack, the platform's own "received" answer: a platform retries
+// errors and some show their user an error page, and a deactivated channel
+// should quietly take nothing rather than be retried. Anything else — a URL
+// check, a widget or SDK call, ack nil — gets 410 Gone, which the widget
+// shows as the service being unavailable.
+func Disabled(g *gin.Context, disabled bool, ack func(*gin.Context)) bool {
+	if !disabled {
+		return false
+	}
+	if ack != nil && g.Request.Method == http.MethodPost {
+		ack(g)
+		g.Abort()
+		return true
+	}
+	Fail(g, http.StatusGone, "channel_disabled", "this channel has been deactivated")
+	return true
+}
+
 // ReadBody reads an inbound webhook body of at most max bytes. When it
 // cannot (413 for oversize, 400 otherwise) it has already answered and
 // returns false.

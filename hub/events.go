@@ -41,6 +41,10 @@ const (
 	// sent a message with words of the tenant's sensitive-word list (质检
 	// 敏感词); the message was sent all the same.
 	EvSensitiveWord EventType = "qa.sensitive_word"
+	// EvTicketSLA is a ticket's first-response or resolution clock nearing
+	// or passing its due time (the tickets package's sweeper raises it, once
+	// per member of its audience); webhook subscriptions get it once.
+	EvTicketSLA EventType = "ticket.sla"
 	// EvFollowUpDue reminds an agent that a customer's next follow-up
 	// (跟进记录) is due.
 	EvFollowUpDue EventType = "contact.followup_due"

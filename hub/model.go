@@ -106,6 +106,9 @@ type Channel struct {
 	CreatedAt      time.Time       `db:"created_at" json:"created_at"`
 	LastInboundAt  *time.Time      `db:"last_inbound_at" json:"last_inbound_at"`
 	LastError      string          `db:"last_error" json:"last_error"`
+	// Disabled is a channel an admin deactivated: its webhooks and widget
+	// take no new messages; its history stays.
+	Disabled bool `db:"disabled" json:"disabled"`
 }
 
 // Contact is a customer identity on one channel.

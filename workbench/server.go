@@ -38,6 +38,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/hub/stream"
 	"github.com/kefu-hub/kefu/tickets"
+	"github.com/kefu-hub/kefu/workbench/activation"
 	"github.com/kefu-hub/kefu/workbench/auditlog"
 	"github.com/kefu-hub/kefu/workbench/crmapi"
 	"github.com/kefu-hub/kefu/workbench/kbapi"
@@ -248,6 +249,8 @@ func New(d Deps) *Server {
 	adm.PUT("/settings", admin.putSettings)
 	adm.POST("/agents/:id/reset-password", admin.resetPassword)
 	signin.Sessions{Identity: d.Identity, Respond: s.respond}.Mount(adm)
+	activation.API{Identity: d.Identity, Channels: d.Channels, Assign: s.Assign, Kick: func(tid string) { s.Pipeline.Kick(tid) },
+		Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(adm)
 	kbapi.API{KB: d.KB, Robot: d.Robot, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a, adm)
 	qaapi.API{QA: d.QA, Conversations: d.Conversations, Identity: d.Identity,
 		Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a, sup, adm)

@@ -163,6 +163,10 @@ func (s socketAPI) wsLoop(ctx context.Context, conn *websocket.Conn, sub *stream
 			if !writeEvent(conn, e) {
 				return
 			}
+			if e.Type == hub.EvAgentStatus && e.AgentID == sub.Agent.ID && !valid() {
+				wsClose(conn, 4401, "session ended") // signed off by an admin: at once, not at the next recheck
+				return
+			}
 		case <-sub.Visitors:
 			if !writeWaiting(conn, sub.C) {
 				return

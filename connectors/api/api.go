@@ -85,6 +85,9 @@ func (c *Connector) inbound(g *gin.Context) {
 		fail(g, http.StatusServiceUnavailable, "unavailable", "store unavailable, retry")
 		return
 	}
+	if connectors.Disabled(g, ch.Disabled, nil) { // 410: Standard Webhooks senders stop on it
+		return
+	}
 	body, ok := connectors.ReadBody(g, c.deps.MaxBody)
 	if !ok {
 		return

@@ -244,6 +244,9 @@ func (c *Connector) channel(g *gin.Context) (*hub.Channel, bool) {
 		fail(g, http.StatusServiceUnavailable, "unavailable", "try again")
 		return nil, false
 	}
+	if connectors.Disabled(g, ch.Disabled, nil) {
+		return nil, false
+	}
 	return ch, true
 }
 

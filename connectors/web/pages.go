@@ -113,9 +113,10 @@ const chatPageCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'un
 	"connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors *; form-action 'none'"
 
 // chatPage is the full-page direct chat at /chat/{channel_id}?group=&agent=&lang=
-// for links and QR codes.
+// for links and QR codes. A deactivated channel's page still opens: its
+// widget finds the channel gone and says the service is unavailable.
 func (c *Connector) chatPage(g *gin.Context) {
-	ch, cfg, ok := c.channel(g)
+	ch, cfg, ok := c.lookup(g)
 	if !ok {
 		return
 	}

@@ -173,8 +173,19 @@ func (c *Connector) Send(context.Context, *hub.Channel, *hub.Outbound) hub.SendR
 
 var fail = connectors.Fail
 
-// channel loads a web channel for a widget request, answering 404/503.
+// channel loads a web channel for a widget request, answering 404/503, and
+// 410 for a deactivated channel (the widget then says the service is
+// unavailable).
 func (c *Connector) channel(g *gin.Context) (*hub.Channel, Config, bool) {
+	ch, cfg, ok := c.lookup(g)
+	if ok && connectors.Disabled(g, ch.Disabled, nil) {
+		return nil, Config{}, false
+	}
+	return ch, cfg, ok
+}
+
+// lookup loads a web channel, deactivated or not, answering 404/503.
+func (c *Connector) lookup(g *gin.Context) (*hub.Channel, Config, bool) {
 	ch, err := c.deps.Channel(g.Request.Context(), g.Param("channel_id"))
 	if errors.Is(err, hub.ErrNotFound) || (err == nil && ch.Type != c.Type()) {
 		fail(g, http.StatusNotFound, "not_found", "no such web channel")

@@ -26,6 +26,9 @@ func (c *Connector) channel(g *gin.Context) (*hub.Channel, *account, bool) {
 		fail(g, http.StatusServiceUnavailable, "unavailable", "store unavailable, retry")
 		return nil, nil, false
 	}
+	if connectors.Disabled(g, ch.Disabled, func(g *gin.Context) { g.String(http.StatusOK, "success") }) {
+		return nil, nil, false
+	}
 	a, err := accountOf(ch)
 	if err != nil {
 		fail(g, http.StatusServiceUnavailable, "misconfigured", "the channel's config cannot be read")

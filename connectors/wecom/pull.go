@@ -210,7 +210,7 @@ func (c *Connector) sweep(ctx context.Context) {
 			continue
 		}
 		ch, err := c.deps.Channel(ctx, id)
-		if err != nil || ch.Type != Type {
+		if err != nil || ch.Type != Type || ch.Disabled {
 			continue
 		}
 		a, err := accountOf(ch)

@@ -248,10 +248,15 @@ func isoRoutes() map[string]isoRoute {
 		"POST /api/v1/tickets/:id/comments": {access: accAuth, obj: "ticket", body: func(*isoTenant) any {
 			return map[string]any{"text": "x"}
 		}},
-		"GET /api/v1/monitor":                     {access: accAdmin, lists: "agent"}, // admins and supervisors
-		"GET /api/v1/settings":                    {access: accAdmin},
-		"PUT /api/v1/settings":                    {access: accAdmin, body: func(*isoTenant) any { return map[string]any{"require_totp": false} }},
-		"POST /api/v1/agents/:id/reset-password":  {access: accAdmin, obj: "agent"},
+		"GET /api/v1/monitor":                    {access: accAdmin, lists: "agent"}, // admins and supervisors
+		"GET /api/v1/settings":                   {access: accAdmin},
+		"PUT /api/v1/settings":                   {access: accAdmin, body: func(*isoTenant) any { return map[string]any{"require_totp": false} }},
+		"POST /api/v1/agents/:id/reset-password": {access: accAdmin, obj: "agent"},
+		// Deactivation (issue 15): a foreign agent or channel stays active.
+		"POST /api/v1/agents/:id/deactivate":      {access: accAdmin, obj: "agent"},
+		"POST /api/v1/agents/:id/reactivate":      {access: accAdmin, obj: "agent"},
+		"POST /api/v1/channels/:id/deactivate":    {access: accAdmin, obj: "channel"},
+		"POST /api/v1/channels/:id/reactivate":    {access: accAdmin, obj: "channel"},
 		"GET /api/v1/agents/:id/sessions":         {access: accAdmin, obj: "agent"},
 		"DELETE /api/v1/agents/:id/sessions":      {access: accAdmin, obj: "agent"},
 		"DELETE /api/v1/agents/:id/sessions/:sid": {access: accAdmin, obj: "agent"},
@@ -858,7 +863,7 @@ func TestTenantIsolationMatrix(t *testing.T) {
 				"agent": pick(t, bc.Must(200, "GET", "/api/v1/agents/"+b.agentID, nil), "",
 					"name", "role", "max_chats", "disabled", "groups", "email"),
 				"group":   pick(t, bc.Must(200, "GET", "/api/v1/groups/"+b.group, nil), "", "name", "agent_ids"),
-				"channel": pick(t, bc.Must(200, "GET", "/api/v1/channels/"+b.ch.ID, nil), "channel", "name", "config", "default_group_id", "secret"),
+				"channel": pick(t, bc.Must(200, "GET", "/api/v1/channels/"+b.ch.ID, nil), "channel", "name", "config", "default_group_id", "secret", "disabled"),
 				"offline channel": pick(t, bc.Must(200, "GET", "/api/v1/channels/"+b.offCh.ID, nil), "channel",
 					"name", "config", "default_group_id", "secret"),
 				"delivery": pick(t, bc.Must(200, "GET", "/api/v1/deliveries/"+b.delivery, nil), "delivery", "status", "attempts"),

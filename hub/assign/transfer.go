@@ -224,23 +224,31 @@ func (h *Handoffs) SignOff(ctx context.Context, tx *store.Tx, a *hub.Agent, why 
 		return err
 	}
 	for i := range convs {
-		c := &convs[i]
-		if err := conversations.Requeue(ctx, tx, c, nil); err != nil {
+		if err := h.requeueFrom(ctx, tx, &convs[i], a, why); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE conversation_routing SET plan = '', stage = 0 WHERE conversation_id = ?`, c.ID); err != nil {
-			return fmt.Errorf("reset routing plan: %w", err)
-		}
-		if err := markWaiting(ctx, tx, c); err != nil {
-			return err
-		}
-		if err := h.r.logRouting(ctx, tx, c, logEntry{Outcome: "queued", AgentID: a.ID, Reason: why}); err != nil {
-			return err
-		}
-		payload := map[string]any{"conversation": c, "from_agent_id": a.ID, "reason": why}
-		emit(tx, channelOf(c), hub.EvConversationTransferred, c.ID, a.ID, payload)
-		emit(tx, channelOf(c), hub.EvConversationQueued, c.ID, "", payload)
 	}
+	return nil
+}
+
+// requeueFrom puts one of a signed-off agent's conversations back in the
+// queue with a fresh routing plan.
+func (h *Handoffs) requeueFrom(ctx context.Context, tx *store.Tx, c *hub.Conversation, a *hub.Agent, why string) error {
+	if err := conversations.Requeue(ctx, tx, c, nil); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE conversation_routing SET plan = '', stage = 0 WHERE conversation_id = ?`, c.ID); err != nil {
+		return fmt.Errorf("reset routing plan: %w", err)
+	}
+	if err := markWaiting(ctx, tx, c); err != nil {
+		return err
+	}
+	if err := h.r.logRouting(ctx, tx, c, logEntry{Outcome: "queued", AgentID: a.ID, Reason: why}); err != nil {
+		return err
+	}
+	payload := map[string]any{"conversation": c, "from_agent_id": a.ID, "reason": why}
+	emit(tx, channelOf(c), hub.EvConversationTransferred, c.ID, a.ID, payload)
+	emit(tx, channelOf(c), hub.EvConversationQueued, c.ID, "", payload)
 	return nil
 }
 

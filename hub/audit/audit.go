@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -91,6 +92,23 @@ type pendingKey struct{}
 func Begin(ctx context.Context, e Entry) (context.Context, *Pending) {
 	p := &Pending{entry: e}
 	return context.WithValue(ctx, pendingKey{}, p), p
+}
+
+// Describe sets the detail of the request's pending entry, for a change
+// whose request body alone says little (a whole SLA policy set). Call it
+// before the change's transaction, which writes the entry; without a
+// pending entry it does nothing.
+func Describe(ctx context.Context, detail string) {
+	p, _ := ctx.Value(pendingKey{}).(*Pending)
+	if p == nil {
+		return
+	}
+	if len(detail) > maxDetail {
+		detail = strings.ToValidUTF8(detail[:maxDetail], "") + "…"
+	}
+	p.mu.Lock()
+	p.entry.Detail = detail
+	p.mu.Unlock()
 }
 
 // Hook is the store kernel's transaction hook (store.Options.TxHooks): it

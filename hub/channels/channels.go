@@ -51,7 +51,7 @@ func ResealSecrets(ctx context.Context, k *store.Store) (int, error) {
 }
 
 const cols = `id, tenant_id, type, name, secret, config, default_group_id, wants_events, offline_message,
-	created_at, last_inbound_at, last_error`
+	created_at, last_inbound_at, last_error, disabled`
 
 // Create stores a channel whose type-specific config the connector has
 // already validated. DefaultGroupID may be a group id or name.
@@ -74,7 +74,7 @@ func (s *Store) Create(ctx context.Context, ch *hub.Channel) error {
 		if err := defaultGroup(ctx, tx, ch); err != nil {
 			return err
 		}
-		q := `INSERT INTO channels (` + cols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '')`
+		q := `INSERT INTO channels (` + cols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '', FALSE)`
 		if _, err := tx.Exec(ctx, q, ch.ID, ch.TenantID, ch.Type, ch.Name, sealed, string(ch.Config),
 			ch.DefaultGroupID, ch.WantsEvents, ch.OfflineMessage, ch.CreatedAt); err != nil {
 			return fmt.Errorf("insert channel: %w", err)
@@ -123,6 +123,27 @@ func (s *Store) Update(ctx context.Context, ch *hub.Channel) error {
 	return nil
 }
 
+// SetDisabled deactivates a channel (disabled) or activates it again: a
+// deactivated channel's webhooks and widget take no new messages and its
+// mailbox is no longer polled; its conversations, tickets and reports stay.
+// Other processes see the change within cacheTTL.
+func (s *Store) SetDisabled(ctx context.Context, tenantID, id string, disabled bool) (*hub.Channel, error) {
+	ch, err := s.ForTenant(ctx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	if ch.Type == TypeManual {
+		return nil, fmt.Errorf("channel %s: %w", id, hub.ErrNotFound)
+	}
+	if _, err := s.k.Exec(ctx, `UPDATE channels SET disabled = ? WHERE tenant_id = ? AND id = ?`, disabled, tenantID, id); err != nil {
+		return nil, fmt.Errorf("set channel disabled: %w", err)
+	}
+	s.mu.Lock()
+	delete(s.cache, id)
+	s.mu.Unlock()
+	return s.Get(ctx, id)
+}
+
 // Get returns a channel by id regardless of tenant: connectors look up the
 // channel an inbound webhook names, then verify its signature. Cached
 // briefly because every inbound message needs it.
@@ -137,7 +158,7 @@ func (s *Store) Get(ctx context.Context, id string) (*hub.Channel, error) {
 	var cfg string
 	row := s.k.R.QueryRowxContext(ctx, s.k.R.Rebind(`SELECT `+cols+` FROM channels WHERE id = ?`), id)
 	err := row.Scan(&ch.ID, &ch.TenantID, &ch.Type, &ch.Name, &ch.Secret, &cfg, &ch.DefaultGroupID, &ch.WantsEvents,
-		&ch.OfflineMessage, &ch.CreatedAt, &ch.LastInboundAt, &ch.LastError)
+		&ch.OfflineMessage, &ch.CreatedAt, &ch.LastInboundAt, &ch.LastError, &ch.Disabled)
 	if store.NoRows(err) {
 		return nil, fmt.Errorf("channel %s: %w", id, hub.ErrNotFound)
 	}
@@ -216,7 +237,7 @@ func RecordError(ctx context.Context, k *store.Store, id, msg string) error {
 // work, such as polling every e-mail channel's mailbox).
 func OfType(ctx context.Context, q store.Querier, tenantID, typ string) ([]string, error) {
 	var ids []string
-	query, args := `SELECT id FROM channels WHERE type = ?`, []any{typ}
+	query, args := `SELECT id FROM channels WHERE type = ? AND NOT disabled`, []any{typ}
 	if tenantID != "" {
 		query, args = query+` AND tenant_id = ?`, append(args, tenantID)
 	}

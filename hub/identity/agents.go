@@ -230,6 +230,7 @@ func (s *Agents) Update(ctx context.Context, tenantID, id string, p Patch, signO
 		return nil, err
 	}
 	disabling := p.Disabled != nil && *p.Disabled && !a.Disabled
+	wasAdmin := a.Role == hub.RoleAdmin && !a.Disabled
 	set(&a.Name, p.Name)
 	set(&a.EmployeeNo, p.EmployeeNo)
 	set(&a.Role, p.Role)
@@ -240,6 +241,11 @@ func (s *Agents) Update(ctx context.Context, tenantID, id string, p Patch, signO
 		a.PasswordHash = HashPassword(*p.Password)
 	}
 	err = s.k.Write(ctx, func(tx *store.Tx) error {
+		if wasAdmin && (a.Disabled || a.Role != hub.RoleAdmin) {
+			if err := otherAdmin(ctx, tx, a, s.k.ForUpdate()); err != nil {
+				return err
+			}
+		}
 		const q = `UPDATE agents SET name = ?, employee_no = ?, role = ?, max_chats = ?, disabled = ?, password_hash = ?,
 			require_totp = ? WHERE tenant_id = ? AND id = ?`
 		if _, err := tx.Exec(ctx, q, a.Name, a.EmployeeNo, a.Role, a.MaxChats, a.Disabled,
@@ -283,13 +289,35 @@ func (s *Agents) Update(ctx context.Context, tenantID, id string, p Patch, signO
 	return s.Get(ctx, tenantID, id)
 }
 
+// ErrLastAdmin refuses to deactivate or demote a tenant's last active admin:
+// nobody would be left to run the console.
+var ErrLastAdmin = fmt.Errorf("%w: the last active admin cannot be deactivated or demoted", hub.ErrConflict)
+
+// otherAdmin checks, with the tenant's active admins locked, that one
+// besides a remains (two admins deactivating each other at once cannot
+// both succeed).
+func otherAdmin(ctx context.Context, tx *store.Tx, a *hub.Agent, lock string) error {
+	var ids []string
+	q := `SELECT id FROM agents WHERE tenant_id = ? AND role = 'admin' AND NOT disabled` + lock
+	if err := tx.Select(ctx, &ids, q, a.TenantID); err != nil {
+		return fmt.Errorf("count admins: %w", err)
+	}
+	for _, id := range ids {
+		if id != a.ID {
+			return nil
+		}
+	}
+	return ErrLastAdmin
+}
+
 // signOff sets an agent offline with no seats taken and tells admins.
 func (s *Agents) signOff(ctx context.Context, tx *store.Tx, a *hub.Agent) error {
 	if _, err := tx.Exec(ctx, `UPDATE agents SET status = 'offline', current_chats = 0 WHERE id = ?`, a.ID); err != nil {
 		return fmt.Errorf("sign off agent: %w", err)
 	}
 	a.Status, a.CurrentChats = hub.StatusOffline, 0
-	tx.Emit(hub.Event{TenantID: a.TenantID, Type: hub.EvAgentStatus}, map[string]any{"agent_id": a.ID, "status": hub.StatusOffline})
+	// addressed to the agent too: their open sockets end on it at once
+	tx.Emit(hub.Event{TenantID: a.TenantID, Type: hub.EvAgentStatus, AgentID: a.ID}, map[string]any{"agent_id": a.ID, "status": hub.StatusOffline})
 	return nil
 }
 

@@ -287,3 +287,26 @@ func TestTOTP(t *testing.T) {
 		}
 	})
 }
+
+// A tenant always keeps one active admin: the last one can be neither
+// deactivated nor demoted; with a second admin, either can.
+func TestLastAdminStays(t *testing.T) {
+	each(t, func(t *testing.T, h *hubtest.Hub, _ *clock) {
+		ctx := context.Background()
+		f := h.NewTenant(t)
+		yes, agentRole := true, hub.RoleAgent
+		for _, p := range []identity.Patch{{Disabled: &yes}, {Role: &agentRole}} {
+			if _, err := h.Identity.Agents.Update(ctx, f.Admin.TenantID, f.Admin.ID, p, nil); !errors.Is(err, identity.ErrLastAdmin) {
+				t.Fatalf("patch %+v of the last admin: %v, want ErrLastAdmin", p, err)
+			}
+		}
+		second := newAgent(t, h, f.Admin.TenantID, identity.NewAgent{Email: "second@t.test", Password: "password1", Role: hub.RoleAdmin})
+		a, err := h.Identity.Agents.Update(ctx, f.Admin.TenantID, f.Admin.ID, identity.Patch{Disabled: &yes}, nil)
+		if err != nil || !a.Disabled {
+			t.Fatalf("deactivating one of two admins: %+v, %v", a, err)
+		}
+		if _, err := h.Identity.Agents.Update(ctx, f.Admin.TenantID, second.ID, identity.Patch{Disabled: &yes}, nil); !errors.Is(err, identity.ErrLastAdmin) {
+			t.Fatalf("deactivating the other, now the last active admin: %v", err)
+		}
+	})
+}

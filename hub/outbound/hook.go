@@ -21,7 +21,7 @@ var callbackEvents = map[hub.EventType]bool{
 }
 
 // tenantEvents are the subscribable event types no channel sends.
-var tenantEvents = map[hub.EventType]bool{hub.EvAgentLocked: true}
+var tenantEvents = map[hub.EventType]bool{hub.EvAgentLocked: true, hub.EvTicketSLA: true}
 
 // Hook queues the webhook deliveries of each event the kernel stores, in the
 // transaction that stores it: to the event's channel when that channel takes
@@ -75,7 +75,7 @@ func (h *Hook) callback(ctx context.Context, tx *store.Tx, e *hub.Event) error {
 }
 
 func (h *Hook) subscriptions(ctx context.Context, tx *store.Tx, e *hub.Event) error {
-	if !slices.Contains(SubscribableEvents, e.Type) {
+	if !slices.Contains(SubscribableEvents, e.Type) || repeated(tx, e) {
 		return nil
 	}
 	subs, err := h.active(ctx, tx, e.TenantID)
@@ -92,6 +92,28 @@ func (h *Hook) subscriptions(ctx context.Context, tx *store.Tx, e *hub.Event) er
 		}
 	}
 	return nil
+}
+
+// repeated reports an event the transaction already delivered to the
+// subscriptions under another audience: a ticket's SLA warning is emitted
+// once for its assignee and once for each follower, but integrators want
+// it once.
+func repeated(tx *store.Tx, e *hub.Event) bool {
+	if e.Type != hub.EvTicketSLA {
+		return false
+	}
+	var p struct {
+		TicketID string `json:"ticket_id"`
+		Clock    string `json:"clock"`
+		Level    string `json:"level"`
+	}
+	_ = json.Unmarshal(e.Payload, &p) // written by us
+	key := "outbound.sla:" + p.TicketID + "/" + p.Clock + "/" + p.Level
+	if _, ok := tx.Memo(key); ok {
+		return true
+	}
+	tx.SetMemo(key, true)
+	return false
 }
 
 // Forget drops a tenant's cached subscriptions (they changed).

@@ -168,3 +168,37 @@ func TestHookSubscriptions(t *testing.T) {
 		}
 	})
 }
+
+// A ticket's SLA warning, emitted once per member of its audience (the
+// assignee and each follower), reaches a subscription once per clock and
+// level; a warning then a breach are two deliveries.
+func TestHookTicketSLAOnce(t *testing.T) {
+	each(t, func(t *testing.T, x *fx) {
+		ctx := context.Background()
+		tid := x.f.Admin.TenantID
+		u := "https://crm.test/sla"
+		sub, err := x.out.CreateSubscription(ctx, tid, outbound.SubscriptionPatch{URL: &u,
+			Events: &[]hub.EventType{hub.EvTicketSLA}}, "whsec_1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		raise := func(level string, audience ...string) {
+			t.Helper()
+			if err := x.K.Write(ctx, func(tx *store.Tx) error {
+				for _, a := range audience {
+					tx.Emit(hub.Event{TenantID: tid, Type: hub.EvTicketSLA, AgentID: a},
+						map[string]any{"ticket_id": "tk_1", "subject": "发票", "clock": "resolution", "level": level})
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		raise("warning", "ag_assignee", "ag_follower1", "ag_follower2")
+		raise("breached", "ag_assignee", "ag_follower1")
+		ds, _ := x.out.SubscriptionDeliveries(ctx, tid, sub.ID, 100)
+		if types(ds) != "[ticket.sla ticket.sla]" {
+			t.Fatalf("subscription deliveries %s, want one per raise", types(ds))
+		}
+	})
+}

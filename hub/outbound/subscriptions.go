@@ -19,7 +19,7 @@ import (
 var SubscribableEvents = []hub.EventType{
 	hub.EvConversationCreated, hub.EvConversationQueued, hub.EvConversationAssigned, hub.EvConversationTransferred,
 	hub.EvConversationClosed, hub.EvConversationOffline, hub.EvConversationRated, hub.EvMessageCreated, hub.EvMessageUpdated,
-	hub.EvTicketCreated, hub.EvContactUpdated, hub.EvAgentLocked, hub.EvSensitiveWord,
+	hub.EvTicketCreated, hub.EvTicketSLA, hub.EvContactUpdated, hub.EvAgentLocked, hub.EvSensitiveWord,
 }
 
 // Subscription is a tenant's outbound webhook: every committed event of the

@@ -30,6 +30,10 @@ var audited = map[string]struct {
 	"POST /api/v1/agents":                              {"agent.create", "agent"},
 	"PATCH /api/v1/agents/:id":                         {"agent.update", "agent"},
 	"POST /api/v1/agents/:id/reset-password":           {"agent.reset_password", "agent"},
+	"POST /api/v1/agents/:id/deactivate":               {"agent.deactivate", "agent"},
+	"POST /api/v1/agents/:id/reactivate":               {"agent.reactivate", "agent"},
+	"POST /api/v1/channels/:id/deactivate":             {"channel.deactivate", "channel"},
+	"POST /api/v1/channels/:id/reactivate":             {"channel.reactivate", "channel"},
 	"DELETE /api/v1/agents/:id/sessions":               {"agent.end_sessions", "agent"},
 	"DELETE /api/v1/agents/:id/sessions/:sid":          {"agent.end_session", "agent"},
 	"POST /api/v1/me/totp/enable":                      {"totp.enable", "agent"},
@@ -83,6 +87,7 @@ var audited = map[string]struct {
 	"POST /api/v1/qa/reviews/:id/appeal":               {"qa_review.appeal", "qa_review"},
 	"POST /api/v1/qa/reviews/:id/resolve":              {"qa_review.resolve", "qa_review"},
 	"PUT /api/v1/qa/words":                             {"qa_words.update", "tenant"},
+	"PUT /api/v1/sla/policies":                         {"sla_policy.update", "tenant"},
 }
 
 // maxDetailBody is how much of a request body the audit detail reads.

@@ -5,11 +5,14 @@
 package slaapi
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub/audit"
 	"github.com/kefu-hub/kefu/tickets"
 	"github.com/kefu-hub/kefu/workbench/crmapi"
 )
@@ -45,8 +48,29 @@ func (a API) putPolicies(g *gin.Context) {
 	if !a.Kit.Bind(g, &r) {
 		return
 	}
-	ps, err := a.Tickets.SetPolicies(g.Request.Context(), connectors.AgentOf(g).TenantID, r.Policies)
+	ctx, tid := g.Request.Context(), connectors.AgentOf(g).TenantID
+	if was, err := a.Tickets.Policies(ctx, tid); err == nil {
+		audit.Describe(ctx, "was: "+describe(was)+"; now: "+describe(r.Policies))
+	}
+	ps, err := a.Tickets.SetPolicies(ctx, tid, r.Policies)
 	a.Kit.Respond(g, http.StatusOK, policySet{Policies: ps}, err)
+}
+
+// describe is a policy set for the audit log: each rule's priority (and
+// group) with its first-response/resolution minutes.
+func describe(ps []tickets.Policy) string {
+	if len(ps) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		who := string(p.Priority)
+		if p.GroupID != "" {
+			who += "@" + p.GroupID
+		}
+		parts[i] = fmt.Sprintf("%s %d/%d min", who, p.FirstResponseMinutes, p.ResolutionMinutes)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // seen answers 404 unless the caller may see the path's ticket.

@@ -145,6 +145,7 @@ export interface Channel {
   last_delivery_error_at?: string | null
   deliveries_failed_24h?: number
   secret?: string
+  disabled?: boolean
 }
 export interface Ticket {
   id: string

@@ -6,6 +6,9 @@ import { addTexts, t, type MessageKey } from '../i18n'
 const texts = {
   sec_sla: ['服务时效 SLA', 'SLA'],
   sla_title: ['服务时效（SLA）规则', 'SLA policies'],
+  ev_ticket_sla: ['工单即将超时或已超时（SLA）', 'A ticket nears or passes its SLA due time'],
+  noun_sla_policy: ['服务时效（SLA）规则', 'SLA policies'],
+  act_sla_policy__update: ['修改服务时效（SLA）规则', 'Changed the SLA policies'],
   sla_intro: ['按优先级（可选按分组）设置首次响应和解决时限。时间按工单所属分组的工作时间计算；没有分组或分组未设工作时间时按自然时间计算。工单等待客户回复、已解决或已关闭时，解决时限暂停。', 'Targets per priority (optionally per group) for the first reply and for solving. Minutes count in the business hours of the ticket\'s group, calendar time without a group or hours. The resolution clock stops while the ticket waits on the customer, is solved or closed.'],
   sla_priority: ['优先级', 'Priority'],
   sla_group: ['分组', 'Group'],
