@@ -107,17 +107,28 @@ var chatPage = template.Must(template.New("chat").Parse(`<!doctype html>
 </body></html>
 `))
 
+// unavailablePage is the direct chat page of a deactivated channel.
+const unavailablePage = `<!doctype html><html lang="zh-CN"><meta charset="utf-8">` +
+	`<meta name="viewport" content="width=device-width, initial-scale=1"><title>客服暂不可用</title>` +
+	`<body style="font-family:sans-serif;text-align:center;padding:20vh 16px;color:#555">` +
+	`<h1 style="font-size:20px">客服暂不可用</h1><p>客服暫不可用 · Chat is unavailable</p></body></html>`
+
 // chatPageCSP: our own scripts and connections only; the widget's styles
 // live in its shadow root (inline <style>), nothing else is inline.
 const chatPageCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: https:; " +
 	"connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors *; form-action 'none'"
 
 // chatPage is the full-page direct chat at /chat/{channel_id}?group=&agent=&lang=
-// for links and QR codes. A deactivated channel's page still opens: its
-// widget finds the channel gone and says the service is unavailable.
+// for links and QR codes. A deactivated channel's page says the service is
+// unavailable (a QR code printed on a flyer outlives the channel).
 func (c *Connector) chatPage(g *gin.Context) {
 	ch, cfg, ok := c.lookup(g)
 	if !ok {
+		return
+	}
+	if ch.Disabled {
+		g.Header("Content-Security-Policy", chatPageCSP)
+		g.Data(http.StatusGone, "text/html; charset=utf-8", []byte(unavailablePage))
 		return
 	}
 	lang := g.Query("lang")

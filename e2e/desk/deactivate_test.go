@@ -161,6 +161,13 @@ func TestDeactivateChannel(t *testing.T) {
 		if res.StatusCode != http.StatusGone {
 			t.Fatalf("the widget config of a deactivated channel: %d, want 410", res.StatusCode)
 		}
+		if res, err = http.Get(h.Base + "/chat/" + webID); err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusGone {
+			t.Fatalf("the direct chat page of a deactivated channel: %d, want 410", res.StatusCode)
+		}
 		time.Sleep(time.Second) // anything wrongly taken would have landed by now
 		if adm.HasConversation(user) || hasText(adm.Messages(old["id"].(string)), "停用后") {
 			t.Fatal("a deactivated channel stored a message")

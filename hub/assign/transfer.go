@@ -219,21 +219,37 @@ func (h *Handoffs) Blacklist(ctx context.Context, a *hub.Agent, convID, reason s
 // in the transaction that disables the agent (identity.Agents.Update), which
 // has already freed the agent's seats. The caller drains the queue.
 func (h *Handoffs) SignOff(ctx context.Context, tx *store.Tx, a *hub.Agent, why string) error {
-	convs, err := h.r.convs.OpenOf(ctx, tx, a)
-	if err != nil {
+	return h.SignOffTo("")(ctx, tx, a, why)
+}
+
+// SignOffTo is SignOff handing the open conversations to another agent, an
+// admin's choice when deactivating someone: those the agent has a seat for
+// (signed in, under their maximum) go to them as a transfer; the rest queue.
+func (h *Handoffs) SignOffTo(to string) identity.SignOff {
+	return func(ctx context.Context, tx *store.Tx, a *hub.Agent, why string) error {
+		convs, err := h.r.convs.OpenOf(ctx, tx, a)
+		for i := 0; err == nil && i < len(convs); i++ {
+			err = h.handOver(ctx, tx, &convs[i], a, to, why)
+		}
 		return err
 	}
-	for i := range convs {
-		if err := h.requeueFrom(ctx, tx, &convs[i], a, why); err != nil {
+}
+
+func (h *Handoffs) handOver(ctx context.Context, tx *store.Tx, c *hub.Conversation, a *hub.Agent, to, why string) error {
+	payload := map[string]any{"conversation": c, "from_agent_id": a.ID, "reason": why}
+	if to != "" {
+		switch err := h.toAgent(ctx, tx, c, to); {
+		case err == nil:
+			if err := h.assignedByTransfer(ctx, tx, c, a, why); err != nil {
+				return err
+			}
+			payload["to_agent_id"] = to
+			emit(tx, channelOf(c), hub.EvConversationTransferred, c.ID, a.ID, payload)
+			return h.r.convs.EmitAssigned(ctx, tx, conversations.Assigned{Conversation: c, Extra: payload})
+		case !errors.Is(err, hub.ErrConflict): // ErrConflict: no seat for it, so the queue
 			return err
 		}
 	}
-	return nil
-}
-
-// requeueFrom puts one of a signed-off agent's conversations back in the
-// queue with a fresh routing plan.
-func (h *Handoffs) requeueFrom(ctx context.Context, tx *store.Tx, c *hub.Conversation, a *hub.Agent, why string) error {
 	if err := conversations.Requeue(ctx, tx, c, nil); err != nil {
 		return err
 	}
@@ -246,7 +262,6 @@ func (h *Handoffs) requeueFrom(ctx context.Context, tx *store.Tx, c *hub.Convers
 	if err := h.r.logRouting(ctx, tx, c, logEntry{Outcome: "queued", AgentID: a.ID, Reason: why}); err != nil {
 		return err
 	}
-	payload := map[string]any{"conversation": c, "from_agent_id": a.ID, "reason": why}
 	emit(tx, channelOf(c), hub.EvConversationTransferred, c.ID, a.ID, payload)
 	emit(tx, channelOf(c), hub.EvConversationQueued, c.ID, "", payload)
 	return nil

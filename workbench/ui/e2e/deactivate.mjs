@@ -2,7 +2,7 @@
 // console, driven by TestUIDeactivate (e2e/browser): the agent's confirm
 // dialog hands their open chat to a chosen agent, the row shows 已停用;
 // a channel's dialog, its 已停用 tag and note, the direct chat page of the
-// deactivated web channel saying 客服暂不可用; reactivation after a confirm;
+// deactivated web channel saying 客服暂不可用 (410); reactivation after a confirm;
 // the dialog at 375 px.
 //
 // env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_CHROMIUM,
@@ -55,8 +55,9 @@ await run('deactivate-', async () => {
 
   // Its direct chat page opens and says the service is unavailable.
   const visitor = await newPage('visitor')
-  await visitor.goto(base + '/chat/' + web)
-  await visitor.locator('#kefu-widget').getByText('客服暂不可用').first().waitFor()
+  const res = await visitor.goto(base + '/chat/' + web)
+  check(res.status() === 410, 'the chat page answers ' + res.status())
+  await visitor.getByRole('heading', { name: '客服暂不可用' }).waitFor()
   await shot(visitor, 'widget-channel-deactivated')
   step('channel-deactivated')
   await recv()
