@@ -53,7 +53,7 @@ func (s adminAPI) updateAgent(g *gin.Context) {
 		return
 	}
 	tid := me.TenantID
-	a, err := s.Identity.Agents.Update(g.Request.Context(), tid, g.Param("id"), p, s.Assign.Handoffs.SignOff)
+	a, err := s.Identity.Agents.Update(g.Request.Context(), tid, g.Param("id"), p, s.Assign.Handoffs.SignOffTo(""))
 	if err == nil {
 		s.Pipeline.Kick(tid)
 	}

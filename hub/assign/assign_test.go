@@ -275,7 +275,7 @@ func TestWaitingIndexFollowsEveryMove(t *testing.T) {
 		}
 		assertWaitingIndex(t, h)
 		if _, err := h.Identity.Agents.Update(ctx, f.Admin.TenantID, a.ID, identity.Patch{Disabled: ptr(true)},
-			h.Assign.Handoffs.SignOff); err != nil {
+			h.Assign.Handoffs.SignOffTo("")); err != nil {
 			t.Fatal(err)
 		}
 		assertWaitingIndex(t, h)                                                   // the agent's conversation waits again

@@ -214,57 +214,40 @@ func (h *Handoffs) Blacklist(ctx context.Context, a *hub.Agent, convID, reason s
 	return e, c, nil
 }
 
-// SignOff puts a disabled agent's open conversations back in the queue
-// with a fresh routing plan (the agent's old plan may name them); it runs
-// in the transaction that disables the agent (identity.Agents.Update), which
-// has already freed the agent's seats. The caller drains the queue.
-func (h *Handoffs) SignOff(ctx context.Context, tx *store.Tx, a *hub.Agent, why string) error {
-	return h.SignOffTo("")(ctx, tx, a, why)
-}
-
-// SignOffTo is SignOff handing the open conversations to another agent, an
-// admin's choice when deactivating someone: those the agent has a seat for
-// (signed in, under their maximum) go to them as a transfer; the rest queue.
+// SignOffTo gives a disabled agent's open chats to agent to where they have a seat, else queues them.
 func (h *Handoffs) SignOffTo(to string) identity.SignOff {
 	return func(ctx context.Context, tx *store.Tx, a *hub.Agent, why string) error {
 		convs, err := h.r.convs.OpenOf(ctx, tx, a)
 		for i := 0; err == nil && i < len(convs); i++ {
-			err = h.handOver(ctx, tx, &convs[i], a, to, why)
-		}
-		return err
-	}
-}
-
-func (h *Handoffs) handOver(ctx context.Context, tx *store.Tx, c *hub.Conversation, a *hub.Agent, to, why string) error {
-	payload := map[string]any{"conversation": c, "from_agent_id": a.ID, "reason": why}
-	if to != "" {
-		switch err := h.toAgent(ctx, tx, c, to); {
-		case err == nil:
-			if err := h.assignedByTransfer(ctx, tx, c, a, why); err != nil {
-				return err
+			c := &convs[i]
+			if err = hub.ErrConflict; to != "" { // nobody chosen, or (below) no seat with them: the queue
+				err = h.toAgent(ctx, tx, c, to)
 			}
-			payload["to_agent_id"] = to
-			emit(tx, channelOf(c), hub.EvConversationTransferred, c.ID, a.ID, payload)
-			return h.r.convs.EmitAssigned(ctx, tx, conversations.Assigned{Conversation: c, Extra: payload})
-		case !errors.Is(err, hub.ErrConflict): // ErrConflict: no seat for it, so the queue
-			return err
+			if err == nil {
+				err = h.assignedByTransfer(ctx, tx, c, a, why)
+			} else if errors.Is(err, hub.ErrConflict) {
+				if err = conversations.Requeue(ctx, tx, c, nil); err == nil {
+					_, err = tx.Exec(ctx, `UPDATE conversation_routing SET plan = '', stage = 0 WHERE conversation_id = ?`, c.ID)
+				}
+				if err == nil {
+					err = markWaiting(ctx, tx, c)
+				}
+				if err == nil {
+					err = h.r.logRouting(ctx, tx, c, logEntry{Outcome: "queued", AgentID: a.ID, Reason: why})
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("hand over %s: %w", c.ID, err)
+			}
+			payload := map[string]any{"conversation": c, "from_agent_id": a.ID, "to_agent_id": to, "reason": why}
+			if emit(tx, channelOf(c), hub.EvConversationTransferred, c.ID, a.ID, payload); c.Status == hub.ConvOpen {
+				err = h.r.convs.EmitAssigned(ctx, tx, conversations.Assigned{Conversation: c, Extra: payload})
+			} else {
+				emit(tx, channelOf(c), hub.EvConversationQueued, c.ID, "", payload)
+			}
 		}
-	}
-	if err := conversations.Requeue(ctx, tx, c, nil); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, `UPDATE conversation_routing SET plan = '', stage = 0 WHERE conversation_id = ?`, c.ID); err != nil {
-		return fmt.Errorf("reset routing plan: %w", err)
-	}
-	if err := markWaiting(ctx, tx, c); err != nil {
-		return err
-	}
-	if err := h.r.logRouting(ctx, tx, c, logEntry{Outcome: "queued", AgentID: a.ID, Reason: why}); err != nil {
-		return err
-	}
-	emit(tx, channelOf(c), hub.EvConversationTransferred, c.ID, a.ID, payload)
-	emit(tx, channelOf(c), hub.EvConversationQueued, c.ID, "", payload)
-	return nil
 }
 
 // Start opens a conversation with a customer from an agent's side
