@@ -39,11 +39,13 @@ export const pageErrors = []
 export const pages = []
 
 // newPage opens a page in a fresh context (its own session) named for the
-// reports; close the context with page.context().close(). KEFU_TZ sets the
-// browser's time zone (a test whose dates must be the tenant's).
+// reports; close the context with page.context().close(). The browser
+// runs in the tenants' time zone (Asia/Shanghai, a new tenant's; KEFU_TZ
+// sets another): a page's "today" is then the tenant's, also in the hours
+// when Shanghai's date is ahead of the machine's UTC one.
 export async function newPage(name) {
   const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1360, height: 820 },
-    timezoneId: process.env.KEFU_TZ || undefined })
+    timezoneId: process.env.KEFU_TZ || 'Asia/Shanghai' })
   const page = await ctx.newPage()
   page.setDefaultTimeout(15000)
   page.on('dialog', (d) => {
