@@ -88,7 +88,10 @@ func TestRaceTwoServesRoundRobin(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
-	kit.Eventually(t, 120*time.Second, "every conversation assigned and closed", func() bool {
+	// 1,000 customers through two processes take 55–130 s on a 2-core box
+	// running the rest of the suite beside it: the bound is for a stall,
+	// not a benchmark.
+	kit.Eventually(t, 240*time.Second, "every conversation assigned and closed", func() bool {
 		var closed int
 		d.Get(&closed, d.Rebind(`SELECT COUNT(*) FROM conversations WHERE channel_id = ? AND status = 'closed'`), ch.ID)
 		return closed == customers
