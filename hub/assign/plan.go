@@ -148,7 +148,6 @@ func (t *turn) ensurePlans(ctx context.Context, tx *store.Tx, cs []*hub.Conversa
 	out := make(map[string]*routeRow, len(cs))
 	var vals []string
 	var args []any
-	var ruled []taken // conversations a rule planned, and the log entry
 	now := tx.Now()
 	for _, c := range cs {
 		r := copyRow(rows[c.ID])
@@ -172,8 +171,10 @@ func (t *turn) ensurePlans(ctx context.Context, tx *store.Tx, cs []*hub.Conversa
 		vals = append(vals, "(?, ?, ?, ?, 0, ?, ?, ?, ?)")
 		args = append(args, c.ID, c.TenantID, string(vb), string(pb), now, r.QueueKey, c.Status == hub.ConvQueued, c.QueuedAt)
 		if rule != nil {
-			ruled = append(ruled, taken{c, assignment{log: logEntry{Outcome: "rule", RuleID: rule.ID,
-				Reason: fmt.Sprintf("rule %q matched", rule.Name)}}})
+			if err := t.r.logRouting(ctx, tx, c, logEntry{Outcome: "rule", RuleID: rule.ID,
+				Reason: fmt.Sprintf("rule %q matched", rule.Name)}); err != nil {
+				return nil, err
+			}
 		}
 		out[c.ID] = r
 	}
@@ -186,11 +187,6 @@ func (t *turn) ensurePlans(ctx context.Context, tx *store.Tx, cs []*hub.Conversa
 		WHERE conversation_routing.plan = ''`
 	if _, err := tx.Exec(ctx, up, args...); err != nil {
 		return nil, fmt.Errorf("save plans: %w", err)
-	}
-	for _, l := range ruled {
-		if err := t.r.logRouting(ctx, tx, l.c, l.a.log); err != nil {
-			return nil, err
-		}
 	}
 	return out, nil
 }
