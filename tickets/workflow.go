@@ -99,58 +99,6 @@ var views = map[string]view{
 // ViewNames are the views Counts counts, in the order a UI shows them.
 var ViewNames = []string{"mine", "unassigned", "group", "following", "overdue", "all"}
 
-// Counts counts the tickets of each view an agent sees (viewer "" for
-// admins and supervisors, who see every ticket): the unresolved views in
-// one pass over the unresolved tickets' index (tickets_unresolved, which
-// holds every column the views test), "all" by counts on indexes.
-func (s *Store) Counts(ctx context.Context, tenantID, me, viewer string) (map[string]int, error) {
-	now := s.k.Now()
-	var sums []string
-	var args []any
-	for _, name := range ViewNames {
-		v := views[name]
-		if v.cond == "" {
-			continue // all: counted below
-		}
-		sums = append(sums, `COALESCE(SUM(CASE WHEN `+strings.TrimPrefix(v.cond, unresolved+` AND `)+` THEN 1 ELSE 0 END), 0) AS v_`+name)
-		args = append(args, v.args(me, now)...)
-	}
-	// all: the tenant's tickets, or the viewer's as three disjoint counts
-	// (unassigned, theirs, followed among the others'), each a range of
-	// an index
-	seen, all, aargs := "", `SELECT COUNT(*) FROM tickets WHERE tenant_id = ?`, []any{tenantID}
-	if viewer != "" {
-		seen = ` AND (assignee_id IS NULL OR assignee_id = ? OR ` + followed + `)`
-		all = `SELECT (SELECT COUNT(*) FROM tickets WHERE tenant_id = ? AND assignee_id IS NULL)
-			+ (SELECT COUNT(*) FROM tickets WHERE tenant_id = ? AND assignee_id = ?)
-			+ (SELECT COUNT(*) FROM ticket_followers f JOIN tickets t ON t.id = f.ticket_id
-				WHERE f.agent_id = ? AND t.tenant_id = ? AND t.assignee_id <> ?)`
-		aargs = []any{tenantID, tenantID, viewer, viewer, tenantID, viewer}
-	}
-	var c struct {
-		Mine       int `db:"v_mine"`
-		Unassigned int `db:"v_unassigned"`
-		Group      int `db:"v_group"`
-		Following  int `db:"v_following"`
-		Overdue    int `db:"v_overdue"`
-		All        int `db:"v_all"`
-	}
-	// status <> … spells the index's condition (unresolved, as statuses are
-	// only ever the five valid ones)
-	q := `SELECT ` + strings.Join(sums, ", ") + `, (` + all + `) AS v_all
-		FROM tickets WHERE tenant_id = ? AND status <> 'solved' AND status <> 'closed'` + seen
-	args = append(append(args, aargs...), tenantID)
-	if viewer != "" {
-		args = append(args, viewer, viewer)
-	}
-	if err := s.k.Get(ctx, &c, q, args...); err != nil {
-		return nil, fmt.Errorf("count tickets: %w", err)
-	}
-	out := map[string]int{"mine": c.Mine, "unassigned": c.Unassigned, "group": c.Group, "following": c.Following,
-		"overdue": c.Overdue, "all": c.All}
-	return out, nil
-}
-
 // NewTicket is a ticket an agent opens: for a customer (ContactID, on the
 // customer's channel), optionally from one of their conversations (the
 // transcript link).

@@ -2,7 +2,6 @@ package contacts
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -56,18 +55,19 @@ func (s *Store) Search(ctx context.Context, a *hub.Agent, q Query) (*Page, error
 	where, args := scope(a)
 	add := func(cond string, v ...any) { where, args = where+" AND "+cond, append(args, v...) }
 	add(`merged_into IS NULL`)
+	indexedOrder := q.Sort != "updated" && q.Sort != "name"
 	if q.Field != "" {
-		// a plain LIKE on the stored JSON first (cheap, may match too much),
-		// then the value itself read from the JSON
-		v := strings.TrimSpace(q.FieldValue)
-		add(`custom LIKE ? ESCAPE '\' AND (',' || COALESCE(`+s.k.JSONText("custom")+`, '') || ',') LIKE ? ESCAPE '\'`,
-			"%"+likeEscape(jsonFragment(q.Field)+`":"`)+"%"+likeEscape(jsonFragment(v))+"%", q.Field, "%,"+likeEscape(v)+",%")
+		cond, v, err := s.fieldCond(ctx, a.TenantID, q.Field, strings.TrimSpace(q.FieldValue), indexedOrder)
+		if err != nil {
+			return nil, err
+		}
+		add(cond, v...)
 	}
 	if q.DueBy != nil {
 		add(`next_followup_at <= ?`, *q.DueBy)
 	}
 	if t := strings.ToLower(strings.TrimSpace(hub.Clean(q.Text))); t != "" {
-		cond, v, err := s.textCond(ctx, a.TenantID, t, q.Sort != "updated" && q.Sort != "name")
+		cond, v, err := s.textCond(ctx, a.TenantID, t, indexedOrder)
 		if err != nil {
 			return nil, err
 		}
@@ -153,12 +153,6 @@ func (s *Store) Visible(ctx context.Context, a *hub.Agent, id string) (bool, err
 		return false, fmt.Errorf("contact visibility: %w", err)
 	}
 	return n > 0, nil
-}
-
-// jsonFragment is s as it appears inside a JSON string the hub wrote.
-func jsonFragment(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b[1 : len(b)-1])
 }
 
 // likeEscape escapes the LIKE wildcards of a search text (ESCAPE '\').

@@ -3,6 +3,7 @@ package contacts
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -108,21 +109,29 @@ func anys(ss []string) []any {
 }
 
 // pgCond is textCond on PostgreSQL: the matches, found through the trigram
-// indexes, up to common of them, become the condition; a common text is
-// matched reading in order instead, and so is a text of one or two
-// characters (it has no trigram; most often it is a common one).
+// indexes (a text of one or two characters has no trigram: through the
+// indexes of the characters each contact holds), up to common of them,
+// become the condition; a common text is matched reading in order instead.
 func (s *Store) pgCond(ctx context.Context, tenantID, t, p string, indexedOrder bool) (string, []any, error) {
+	cond, hcond, cargs := haystack+` LIKE ? ESCAPE '\'`, `LOWER(handle) LIKE ? ESCAPE '\'`, []any{p}
 	if utf8.RuneCountInString(t) < 3 {
-		return exact, []any{p, tenantID, p}, nil
+		var chars []any
+		for _, r := range t {
+			if !slices.Contains(chars, any(string(r))) {
+				chars = append(chars, string(r))
+			}
+		}
+		arr := ` @> ARRAY[` + store.Placeholders(len(chars)) + `]::text[] AND `
+		cond, hcond = `string_to_array(`+haystack+`, NULL)`+arr+cond, `string_to_array(LOWER(handle), NULL)`+arr+hcond
+		cargs = append(chars, p)
 	}
-	cond, args := haystack+` LIKE ? ESCAPE '\'`, []any{tenantID, p}
 	var ids, hs []string
 	q := `SELECT id FROM contacts WHERE tenant_id = ? AND ` + cond + ` LIMIT ?`
-	if err := s.k.Select(ctx, &ids, q, append(args, common)...); err != nil {
+	if err := s.k.Select(ctx, &ids, q, append(append([]any{tenantID}, cargs...), common)...); err != nil {
 		return "", nil, fmt.Errorf("search candidates: %w", err)
 	}
-	q = `SELECT contact_id FROM contact_handles WHERE tenant_id = ? AND LOWER(handle) LIKE ? ESCAPE '\' LIMIT ?`
-	if err := s.k.Select(ctx, &hs, q, tenantID, p, common); err != nil {
+	q = `SELECT contact_id FROM contact_handles WHERE tenant_id = ? AND ` + hcond + ` LIMIT ?`
+	if err := s.k.Select(ctx, &hs, q, append(append([]any{tenantID}, cargs...), common)...); err != nil {
 		return "", nil, fmt.Errorf("search handle candidates: %w", err)
 	}
 	switch ids = append(ids, hs...); {
@@ -131,8 +140,9 @@ func (s *Store) pgCond(ctx context.Context, tenantID, t, p string, indexedOrder 
 	case len(ids) >= common && indexedOrder:
 		return exact, []any{p, tenantID, p}, nil
 	case len(ids) >= common:
+		args := append(append([]any{tenantID}, cargs...), tenantID)
 		return `id IN (SELECT id FROM contacts WHERE tenant_id = ? AND ` + cond + ` UNION SELECT contact_id FROM contact_handles
-			WHERE tenant_id = ? AND LOWER(handle) LIKE ? ESCAPE '\')`, append(args, tenantID, p), nil
+			WHERE tenant_id = ? AND ` + hcond + `)`, append(args, cargs...), nil
 	}
 	return `id IN (` + store.Placeholders(len(ids)) + `)`, anys(ids), nil
 }
