@@ -158,6 +158,7 @@ func (c *Connector) Pages(r gin.IRouter) {
 	g.GET("/files/:file_id", c.file)
 	g.POST("/read", c.authed(c.markRead))
 	g.POST("/rating", c.authed(c.rate))
+	g.POST("/feedback", c.authed(c.feedback))
 	g.POST("/leave_message", c.authed(c.leaveMessage))
 	g.PUT("/push_token", c.authed(c.putPushToken))
 	g.DELETE("/push_token", c.authed(c.deletePushToken))

@@ -60,6 +60,10 @@
 //	  → 201 {"id","url","name","type","size"}; send its id in a message's attachments
 //	POST /app/v1/{app_key}/read {"conversation_id","seq"}       → 204 (unread counts)
 //	POST /app/v1/{app_key}/rating {"conversation_id","score":1..5,"comment"} → 204; 409 rated already
+//	POST /app/v1/{app_key}/feedback {"message_id","helpful":true|false} → 204: "helpful?" (有帮助/没帮助)
+//	  on a robot answer (a message of sender_type "robot" and type "answer") of this user; 404 not
+//	  theirs or not an answer, 409 rated already. 没帮助 counts the question as unanswered for the
+//	  admins and, while the robot still answers, it offers a person.
 //	POST /app/v1/{app_key}/leave_message {"client_msg_id","fields":{"name","phone","email","message"}}
 //	  → 202 {"client_msg_id"}; becomes a ticket
 //	PUT    /app/v1/{app_key}/push_token {"platform":"ios"|"android"|"harmony"|"web"|"miniprogram",
@@ -70,7 +74,7 @@
 // A message object is the visitor protocol's:
 //
 //	{"id","conversation_id","seq","direction":"in"|"out","sender_type":"contact"|"agent"|"system"|"robot",
-//	 "sender_name","type":"text"|"image"|"file","text","attachments":[{"url","name","type","size"}],
+//	 "sender_name","type":"text"|"image"|"file"|"answer" (a robot answer: rateable),"text","attachments":[{"url","name","type","size"}],
 //	 "client_id","created_at"}
 //
 // The user's own messages carry the client_msg_id they were sent with as client_id.

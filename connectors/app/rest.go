@@ -308,13 +308,38 @@ func (c *Connector) rate(g *gin.Context, ch *hub.Channel, u *user) {
 	if !readJSON(g, &r) || c.busy(g, u) {
 		return
 	}
-	err := c.deps.Customers.Rate(g.Request.Context(), ch, u.Ext, r.ConversationID, r.Score, r.Comment)
+	rated(g, c.deps.Customers.Rate(g.Request.Context(), ch, u.Ext, r.ConversationID, r.Score, r.Comment), "no such conversation")
+}
+
+// feedback stores the user's "helpful?" (有帮助/没帮助) on one of the
+// robot's answers (a message of type "answer"), once.
+func (c *Connector) feedback(g *gin.Context, ch *hub.Channel, u *user) {
+	var r struct {
+		MessageID string `json:"message_id"`
+		Helpful   *bool  `json:"helpful"`
+	}
+	if !readJSON(g, &r) || c.busy(g, u) {
+		return
+	}
+	if r.MessageID == "" || len(r.MessageID) > 64 || r.Helpful == nil {
+		fail(g, http.StatusBadRequest, "bad_request", "message_id (at most 64 characters) and helpful (true or false) are required")
+		return
+	}
+	err := fmt.Errorf("%w: the channel takes no feedback", hub.ErrNotFound)
+	if c.deps.Robot != nil {
+		err = c.deps.Robot.Feedback(g.Request.Context(), ch, u.Ext, r.MessageID, *r.Helpful)
+	}
+	rated(g, err, "no such robot answer of this user")
+}
+
+// rated answers a rating: 204, or why not (missing says what was not found).
+func rated(g *gin.Context, err error, missing string) {
 	var inv *hub.InvalidError
 	switch {
 	case errors.As(err, &inv):
 		fail(g, http.StatusBadRequest, "bad_request", inv.Msg)
 	case errors.Is(err, hub.ErrNotFound):
-		fail(g, http.StatusNotFound, "not_found", "no such conversation")
+		fail(g, http.StatusNotFound, "not_found", missing)
 	case errors.Is(err, hub.ErrConflict):
 		fail(g, http.StatusConflict, "conflict", "already rated")
 	case err != nil:

@@ -24,6 +24,7 @@ var appBadBodies = map[string]string{
 	"POST /app/v1/:app_key/uploads":       "", // multipart: TestAppUploads
 	"POST /app/v1/:app_key/read":          `{"conversation_id":"x","seq":"last"}`,
 	"POST /app/v1/:app_key/rating":        `{"conversation_id":"x","score":"five"}`,
+	"POST /app/v1/:app_key/feedback":      `{"message_id":"x","helpful":"yes"}`,
 	"POST /app/v1/:app_key/leave_message": `{"client_msg_id":"b-2","fields":"call me"}`,
 	"PUT /app/v1/:app_key/push_token":     `{"platform":"ios","token":{"$ne":null}}`,
 	"DELETE /app/v1/:app_key/push_token":  `{"token":["x"]}`,

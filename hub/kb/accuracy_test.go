@@ -129,8 +129,8 @@ func measure(search searcher, qs []labelled, threshold float64, misses func(q la
 
 // TestRobotAccuracy prints how well the search answers the evaluation set
 // (the tuning half, the held-out half, both) and fails under the floors:
-// the ranking alone, in memory, then as the hub searches (candidates from
-// the database's full-text index, ranked the same way), in each dialect.
+// the ranking alone, in memory, then as the hub searches (the index built
+// from the words stored in the database), in each dialect.
 func TestRobotAccuracy(t *testing.T) {
 	load, err := seg.Load()
 	if err != nil {

@@ -209,9 +209,9 @@ func BenchmarkSearchAt200qps(b *testing.B) {
 }
 
 // BenchmarkSearchDB10k: one question as the hub asks it, against 10,000
-// articles stored in each dialect (candidates from the full-text index,
-// then the ranking). It reports the import time, the first search (which
-// counts the word statistics), p50/p99 and the heap the search keeps.
+// articles stored in each dialect (the revision read, then the index in
+// memory). It reports the import time, the first search (which builds the
+// index from the stored words), p50/p99 and the heap the index keeps.
 func BenchmarkSearchDB10k(b *testing.B) {
 	for _, dialect := range storetest.Names() {
 		b.Run(dialect, func(b *testing.B) {

@@ -6,8 +6,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -15,22 +17,16 @@ import (
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
-// The full-text index lives in the database (table kb_search): an FTS5 table
-// ranked with bm25 in SQLite, a tsvector with a GIN index ranked with
-// ts_rank in PostgreSQL, both written in every change's transaction. On
-// PostgreSQL (the cluster) a search takes its candidates from it and
-// scores them with the TF-IDF cosine of Index, from the words stored beside
-// the terms, with word statistics counted per revision. On SQLite (one
-// process) the measurements decided otherwise: with 10,000 articles bm25's
-// candidates held the right article first for 28 % of the questions (84 %
-// in memory, 80 % with PostgreSQL's) at 26–50 ms, so the process keeps the
-// whole index in memory, built from the stored words without segmenting
+// The stored words live in the database (table kb_search, written in every
+// change's transaction): an FTS5 table in SQLite, a tsvector with a GIN index
+// in PostgreSQL, each row with the segmented words of an article. A search
+// runs on the tenant's index in memory in both dialects, built from those
+// words without segmenting and rebuilt when the tenant's revision moves, so
+// every process of a cluster answers from the same articles. The database's
+// own ranking lost on both counts with 10,000 articles: bm25's best 60 held
+// the right article first for 28 % of the questions and ts_rank's for 80 %
+// (84 % in memory), at 16–50 ms a question against 0.2 ms in memory
 // (BenchmarkSearchDB10k). This file is the one place the dialects differ.
-
-// candidates is how many articles the database hands to the final ranking.
-// A question's right article is almost always among the first few by bm25
-// or ts_rank; 60 leaves room for articles the live filter then drops.
-var candidates = 60
 
 // Dialect SQL of the kb_search table.
 const (
@@ -39,39 +35,15 @@ const (
 	pgDeleteArticle   = `DELETE FROM kb_search WHERE article_id = ?`
 	pgDeleteTenant    = `DELETE FROM kb_search WHERE tenant_id = ?`
 	insertSearch      = `INSERT INTO kb_search (article_id, tenant_id, terms, seg) VALUES (?, ?, ?, ?)`
-	// The candidates: the best matches of any term in the tenant (the
-	// full-text index alone ranks them: joining first would read every
-	// match's row), then of those the enabled ones applying to the channel.
-	liteCandidates = `SELECT ` + colsA + `, s.seg FROM (SELECT article_id, seg, rank FROM kb_search WHERE kb_search MATCH ?
-		ORDER BY rank LIMIT ?) s JOIN kb_articles a ON a.id = s.article_id
-		WHERE a.tenant_id = ? AND a.enabled AND (? = '' OR a.channels = '[]' OR a.channels LIKE ? ESCAPE '\')
-		ORDER BY s.rank, a.id`
-	pgCandidates = `SELECT ` + colsA + `, s.seg FROM (SELECT article_id, seg, ts_rank(tsv, q) AS rank
-		FROM kb_search, websearch_to_tsquery('simple', ?) q WHERE tsv @@ q AND tenant_id = ?
-		ORDER BY rank DESC LIMIT ?) s JOIN kb_articles a ON a.id = s.article_id
-		WHERE a.tenant_id = ? AND a.enabled AND (? = '' OR a.channels = '[]' OR a.channels LIKE ? ESCAPE '\')
-		ORDER BY s.rank DESC, a.id`
 )
 
 // colsA are the article columns (cols) of the table aliased a.
 const colsA = `a.id, a.tenant_id, a.question, a.similar_questions, a.answer, a.category, a.tags, a.channels, a.enabled,
 	a.valid_from, a.valid_to, a.created_at, a.updated_at`
 
-// phrase quotes a token for an FTS5 or websearch_to_tsquery query (a
-// double quote inside is dropped: neither syntax can escape it the same way).
+// phrase quotes a token for an FTS5 query (a double quote inside is
+// dropped: the syntax cannot escape it).
 func phrase(t string) string { return `"` + strings.ReplaceAll(t, `"`, "") + `"` }
-
-// match is the full-text query for terms: any of them, in the tenant.
-func (s *Store) match(tenantID string, terms []string) string {
-	qs := make([]string, len(terms))
-	for i, t := range terms {
-		qs[i] = phrase(t)
-	}
-	if s.k.Postgres {
-		return strings.Join(qs, " or ")
-	}
-	return "tenant_id : " + phrase(tenantID) + " AND terms : (" + strings.Join(qs, " OR ") + ")"
-}
 
 // searchable is whether a token can be looked up (has a letter or digit).
 func searchable(t string) bool {
@@ -224,178 +196,176 @@ func searchVersion(lex Lexicon) string {
 
 // tenantSearch is what a process keeps of a tenant's search: its analyzer
 // (its lexicon over the built-in dictionaries) with the version it
-// segments with, and the word statistics at a revision.
+// segments with, and the whole index at a revision.
 type tenantSearch struct {
-	mu      sync.Mutex
+	mu      sync.Mutex // guards the four fields below, held only to read or swap them
 	version string
 	an      *analyzer
 	rev     int64
-	stats   *corpusStats
-	x       *Index // SQLite: the whole index, built from the stored words
+	x       *Index
+	build   sync.Mutex // one rebuild at a time
+	lex     sync.Mutex // one lexicon change (re-segmenting) at a time
 }
 
-// state is what a search needs of the tenant's: the analyzer, and the
-// statistics of the articles at the current revision.
-func (s *Store) state(ctx context.Context, tenantID string) (*analyzer, *corpusStats, *Index, error) {
-	if _, err := s.idx.seg.Load(); err != nil {
-		return nil, nil, nil, err
-	}
-	var rev []struct {
-		Revision int64  `db:"revision"`
-		Version  string `db:"search_version"`
-	}
-	const q = `SELECT revision, search_version FROM kb_revisions WHERE tenant_id = ?`
-	if err := s.k.Select(ctx, &rev, q, tenantID); err != nil {
-		return nil, nil, nil, fmt.Errorf("kb search version: %w", err)
-	}
+func (t *tenantSearch) now() (an *analyzer, version string, x *Index, rev int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.an, t.version, t.x, t.rev
+}
+
+// revision is the tenant's row of kb_revisions: every change moves it in
+// the change's transaction, so one primary-key read per search tells each
+// process whether its index is current.
+type revision struct {
+	Revision int64  `db:"revision"`
+	Version  string `db:"search_version"`
+}
+
+func (s *Store) tenant(tenantID string) *tenantSearch {
 	s.idx.mu.Lock()
+	defer s.idx.mu.Unlock()
 	t := s.idx.m[tenantID]
 	if t == nil {
 		t = &tenantSearch{rev: -1}
 		s.idx.m[tenantID] = t
 	}
-	s.idx.mu.Unlock()
+	return t
+}
+
+// revision reads the tenant's revision (zero before its first change).
+func (s *Store) revision(ctx context.Context, tenantID string) (revision, error) {
+	if _, err := s.idx.seg.Load(); err != nil {
+		return revision{}, err
+	}
+	var rev []revision
+	const q = `SELECT revision, search_version FROM kb_revisions WHERE tenant_id = ?`
+	if err := s.k.Select(ctx, &rev, q, tenantID); err != nil {
+		return revision{}, fmt.Errorf("kb search version: %w", err)
+	}
+	if len(rev) == 0 {
+		return revision{}, nil
+	}
+	return rev[0], nil
+}
+
+// analyzer is the tenant's analyzer (see analyzerAt).
+func (s *Store) analyzer(ctx context.Context, tenantID string) (*analyzer, error) {
+	rev, err := s.revision(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	return s.analyzerAt(ctx, s.tenant(tenantID), tenantID, rev)
+}
+
+// analyzerAt is the tenant's analyzer at rev; when the stored words were
+// made with another lexicon or dictionary, it segments them again.
+func (s *Store) analyzerAt(ctx context.Context, t *tenantSearch, tenantID string, rev revision) (*analyzer, error) {
+	if an, v, _, _ := t.now(); an != nil && rev.Version == v {
+		return an, nil
+	}
+	t.lex.Lock()
+	defer t.lex.Unlock()
+	lex, err := s.Lexicon(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	an, cur, _, _ := t.now()
+	v := searchVersion(lex)
+	if an == nil || cur != v {
+		an = newAnalyzer(s.idx.seg, lex)
+		t.mu.Lock()
+		t.an, t.version = an, v
+		t.mu.Unlock()
+	}
+	if rev.Version != v {
+		if err := s.k.Write(ctx, func(tx *store.Tx) error { return s.reindex(ctx, tx, an, tenantID, v) }); err != nil {
+			return nil, err
+		}
+	}
+	return an, nil
+}
+
+// index is the tenant's index, current at the revision read as the search
+// began: a change that any process made (they share the database) is seen
+// by the next search everywhere. The search that finds it stale rebuilds
+// it; searches arriving meanwhile answer from the index one change behind
+// rather than queue behind the rebuild.
+func (s *Store) index(ctx context.Context, tenantID string) (*Index, error) {
+	rev, err := s.revision(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	t := s.tenant(tenantID)
+	an, v, x, at := t.now()
+	if x != nil && x.an == an && rev.Version == v {
+		if rev.Revision <= at || !t.build.TryLock() {
+			return x, nil
+		}
+	} else {
+		t.build.Lock()
+	}
+	defer t.build.Unlock()
+	if an, err = s.analyzerAt(ctx, t, tenantID, rev); err != nil {
+		return nil, err
+	}
+	if _, v, x, at = t.now(); rev.Version != v { // segmented anew: read the revision that recorded
+		if rev, err = s.revision(ctx, tenantID); err != nil {
+			return nil, err
+		}
+	}
+	if x != nil && x.an == an && rev.Version == v && rev.Revision <= at { // rebuilt meanwhile
+		return x, nil
+	}
+	nx, err := s.rebuild(ctx, tenantID, an, x)
+	if err != nil {
+		return nil, err
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(rev) == 0 || rev[0].Version != t.version {
-		lex, err := s.Lexicon(ctx, tenantID)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		v := searchVersion(lex)
-		if t.version != v {
-			t.an, t.version, t.stats = newAnalyzer(s.idx.seg, lex), v, nil
-		}
-		if len(rev) == 0 || rev[0].Version != v {
-			if err := s.k.Write(ctx, func(tx *store.Tx) error { return s.reindex(ctx, tx, t.an, tenantID, v) }); err != nil {
-				return nil, nil, nil, err
-			}
-			t.stats = nil
-		}
+	if t.an == an {
+		t.x, t.rev = nx, rev.Revision
 	}
-	if len(rev) == 1 && t.stats != nil && t.rev == rev[0].Revision {
-		return t.an, t.stats, t.x, nil
-	}
-	st, x, err := s.statistics(ctx, tenantID, t.an)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	t.stats, t.x, t.rev = st, x, -1
-	if len(rev) == 1 {
-		t.rev = rev[0].Revision
-	}
-	return t.an, t.stats, t.x, nil
+	return nx, nil
 }
 
-// analyzer is the tenant's analyzer (see state).
-func (s *Store) analyzer(ctx context.Context, tenantID string) (*analyzer, error) {
-	an, _, _, err := s.state(ctx, tenantID)
-	return an, err
+// rebuild makes the tenant's index from the stored words (no segmenting:
+// 10,000 articles take well under a second), reusing prev's documents of
+// the articles whose words did not change.
+func (s *Store) rebuild(ctx context.Context, tenantID string, an *analyzer, prev *Index) (*Index, error) {
+	var rows []candidateRow
+	const q = `SELECT ` + colsA + `, s.seg FROM kb_search s JOIN kb_articles a ON a.id = s.article_id
+		WHERE a.tenant_id = ? ORDER BY a.id`
+	if err := s.k.Select(ctx, &rows, q, tenantID); err != nil {
+		return nil, fmt.Errorf("kb search index: %w", err)
+	}
+	if prev != nil && prev.an != an {
+		prev = nil
+	}
+	arts, docs, keys := make([]Article, len(rows)), make([]articleDocs, len(rows)), make([]string, len(rows))
+	for i, r := range rows {
+		h := fnv.New64a()
+		h.Write([]byte(r.Seg))
+		arts[i], keys[i] = r.article(), r.ID+"\x00"+strconv.FormatUint(h.Sum64(), 36)
+		if d, ok := prev.cached(keys[i]); ok {
+			docs[i] = d
+		} else {
+			docs[i] = docsOfSeg(r.Seg)
+		}
+	}
+	return indexDocs(an, arts, docs, keys), nil
 }
 
-// statistics counts the document frequencies of the tenant's articles from
-// their stored words (no segmenting: a tenant of 10,000 articles takes a
-// fraction of a second). On SQLite it builds the whole index from them too
-// (see memoryIndex).
-func (s *Store) statistics(ctx context.Context, tenantID string, an *analyzer) (*corpusStats, *Index, error) {
-	if !s.k.Postgres {
-		var rows []candidateRow
-		const q = `SELECT ` + colsA + `, s.seg FROM kb_search s JOIN kb_articles a ON a.id = s.article_id
-			WHERE a.tenant_id = ? ORDER BY a.id`
-		if err := s.k.Select(ctx, &rows, q, tenantID); err != nil {
-			return nil, nil, fmt.Errorf("kb search index: %w", err)
-		}
-		arts, docs := make([]Article, len(rows)), make([]articleDocs, len(rows))
-		for i, r := range rows {
-			arts[i], docs[i] = r.article(), docsOfSeg(r.Seg)
-		}
-		x := indexDocs(an, arts, docs, nil)
-		return x.stats, x, nil
-	}
-	var segs []string
-	if err := s.k.Select(ctx, &segs, `SELECT seg FROM kb_search WHERE tenant_id = ?`, tenantID); err != nil {
-		return nil, nil, fmt.Errorf("kb search statistics: %w", err)
-	}
-	ads := make([]articleDocs, len(segs))
-	for i, sg := range segs {
-		ads[i] = docsOfSeg(sg)
-	}
-	return statsOf(an, ads), nil, nil
-}
-
-// lookupBudget bounds the documents the looked-up terms may match
-// together: the database scores every match before it keeps the best, so
-// common terms (which barely move the final score) would cost the most.
-var lookupBudget = 4000
-
-// lookupTerms are the features of a question the full-text index looks
-// up: its words, bigrams and characters, rarest first, at least three, then as many as
-// fit the budget of matching documents.
-func lookupTerms(f map[string]float64, st *corpusStats) []string {
-	type term struct {
-		key string
-		df  int32
-	}
-	var ts []term
-	for t := range f {
-		if k := t[2:]; searchable(k) {
-			ts = append(ts, term{k, st.df[t]})
-		}
-	}
-	sort.Slice(ts, func(i, j int) bool { return ts[i].df < ts[j].df || (ts[i].df == ts[j].df && ts[i].key < ts[j].key) })
-	var out []string
-	sum := 0
-	for _, t := range ts {
-		if len(out) >= 3 && sum+int(t.df) > lookupBudget {
-			break
-		}
-		sum += int(t.df)
-		out = append(out, strings.ReplaceAll(t.key, " ", wordSep))
-	}
-	return out
-}
-
-// candidateRow is a candidate article with its stored words.
+// candidateRow is an article with its stored words.
 type candidateRow struct {
 	row
 	Seg string `db:"seg"`
 }
 
-// searchDB ranks the tenant's live articles for q: candidates from the
-// database's full-text index, scored by Index.
+// searchDB ranks the tenant's live articles for q with its index.
 func (s *Store) searchDB(ctx context.Context, tenantID string, q Query) ([]Hit, error) {
-	an, st, x, err := s.state(ctx, tenantID)
+	x, err := s.index(ctx, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	if x != nil {
-		return x.Search(q.Text, s.k.Now(), q.ChannelID, q.Limit), nil
-	}
-	terms := lookupTerms(an.featurize(q.Text), st)
-	if len(terms) == 0 {
-		return []Hit{}, nil
-	}
-	sqlq := liteCandidates
-	if s.k.Postgres {
-		sqlq = pgCandidates
-	}
-	ch, _ := json.Marshal(q.ChannelID) // a string always encodes
-	args := []any{s.match(tenantID, terms), candidates, tenantID, q.ChannelID, "%" + likeEscape(string(ch)) + "%"}
-	if s.k.Postgres {
-		args = append([]any{args[0], tenantID}, args[1:]...)
-	}
-	var rows []candidateRow
-	if err := s.k.Select(ctx, &rows, sqlq, args...); err != nil {
-		return nil, fmt.Errorf("kb candidates: %w", err)
-	}
-	arts := make([]Article, len(rows))
-	docs := make([]articleDocs, len(rows))
-	for i, r := range rows {
-		arts[i], docs[i] = r.article(), docsOfSeg(r.Seg)
-	}
-	return indexDocs(an, arts, docs, st).Search(q.Text, s.k.Now(), q.ChannelID, q.Limit), nil
-}
-
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+	return x.Search(q.Text, s.k.Now(), q.ChannelID, q.Limit), nil
 }

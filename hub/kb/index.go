@@ -71,9 +71,8 @@ type articleDocs []map[string]float64
 // time, so a rebuild reuses what the previous index (same lexicon) did for
 // the articles that did not change.
 func docsOf(an *analyzer, a Article, prev *Index) articleDocs {
-	key := a.ID + a.UpdatedAt.String()
 	if prev != nil && prev.an == an {
-		if d, ok := prev.cache[key]; ok {
+		if d, ok := prev.cached(articleKey(a)); ok {
 			return d
 		}
 	}
@@ -91,11 +90,23 @@ func docsOf(an *analyzer, a Article, prev *Index) articleDocs {
 }
 
 func buildIndex(an *analyzer, articles []Article, prev *Index) *Index {
-	ads := make([]articleDocs, len(articles))
+	ads, keys := make([]articleDocs, len(articles)), make([]string, len(articles))
 	for i, a := range articles {
-		ads[i] = docsOf(an, a, prev)
+		ads[i], keys[i] = docsOf(an, a, prev), articleKey(a)
 	}
-	return indexDocs(an, articles, ads, nil)
+	return indexDocs(an, articles, ads, keys)
+}
+
+// articleKey names an article's documents in an index's cache.
+func articleKey(a Article) string { return a.ID + a.UpdatedAt.String() }
+
+// cached is the documents of the article under key (nil x: none).
+func (x *Index) cached(key string) (articleDocs, bool) {
+	if x == nil {
+		return nil, false
+	}
+	d, ok := x.cache[key]
+	return d, ok
 }
 
 // corpusStats are the document frequencies the idf comes from: a tenant's
@@ -133,15 +144,15 @@ func (st *corpusStats) idf(t string) float64 {
 	return math.Log(1 + float64(st.n)/0.5)
 }
 
-// indexDocs indexes articles whose documents are featurized already, with
-// the statistics of a larger corpus (nil: of these articles).
-func indexDocs(an *analyzer, articles []Article, ads []articleDocs, st *corpusStats) *Index {
+// indexDocs indexes articles whose documents are featurized already,
+// caching each article's documents under its key for the next rebuild.
+func indexDocs(an *analyzer, articles []Article, ads []articleDocs, keys []string) *Index {
 	x := &Index{an: an, articles: articles, postings: map[string][]posting{}, idf: map[string]float64{},
 		cache: make(map[string]articleDocs, len(articles))}
 	var docs []map[string]float64
-	for i, a := range articles {
+	for i := range articles {
 		ad := ads[i]
-		x.cache[a.ID+a.UpdatedAt.String()] = ad
+		x.cache[keys[i]] = ad
 		for j, f := range ad {
 			if len(f) > 0 {
 				docs = append(docs, f)
@@ -150,9 +161,7 @@ func indexDocs(an *analyzer, articles []Article, ads []articleDocs, st *corpusSt
 			}
 		}
 	}
-	if st == nil {
-		st = statsOf(an, ads)
-	}
+	st := statsOf(an, ads)
 	x.stats = st
 	for _, d := range docs {
 		for t := range d {

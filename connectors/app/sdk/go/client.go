@@ -247,6 +247,12 @@ func (s *Session) Rate(ctx context.Context, conversationID string, score int, co
 		"comment": comment}, nil)
 }
 
+// RateAnswer says whether one of the robot's answers (a message of type
+// "answer") helped (有帮助/没帮助), once.
+func (s *Session) RateAnswer(ctx context.Context, messageID string, helpful bool) error {
+	return s.c.do(ctx, s.Token, "POST", "/feedback", map[string]any{"message_id": messageID, "helpful": helpful}, nil)
+}
+
 // RegisterPush registers the device's push token.
 func (s *Session) RegisterPush(ctx context.Context, platform, token string) error {
 	return s.c.do(ctx, s.Token, "PUT", "/push_token", map[string]string{"platform": platform, "token": token}, nil)

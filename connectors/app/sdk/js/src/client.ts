@@ -293,7 +293,7 @@ export class Client {
     if (q.before != null) p.push('before=' + q.before)
     if (q.limit != null) p.push('limit=' + q.limit)
     const r = await this.call('GET', '/messages' + (p.length ? '?' + p.join('&') : ''))
-    return { conversation: r.conversation || null, messages: r.messages || [] }
+    return { conversation: r.conversation || null, messages: (r.messages || []).map(answer) }
   }
 
   /** Uploads a file (File/Blob, React Native {uri,name,type}, or a mini-program temp path). */
@@ -305,6 +305,24 @@ export class Client {
   markRead(seq?: number, conversationId?: string): Promise<unknown> {
     const c = conversationId || (this.conversation && this.conversation.id) || ''
     return this.call('POST', '/read', { conversation_id: c, seq: seq != null ? seq : this.top[c] || 0 })
+  }
+
+  /**
+   * "Helpful?" (有帮助/没帮助) on one of the robot's answers (a message with
+   * rateable set), once: the message given is marked (rateable false, helpful).
+   * 没帮助 puts the question on the admins' unanswered list, and while the
+   * robot still answers it offers a person. Rejects with code "conflict"
+   * when the answer was rated already, "not_found" when it is not the user's.
+   */
+  async rateAnswer(m: Message | string, helpful: boolean): Promise<void> {
+    const o = typeof m === 'string' ? null : m
+    let e: KefuError | undefined
+    await this.call('POST', '/feedback', { message_id: o ? o.id : m, helpful }).then(
+      () => o && (o.helpful = helpful),
+      (x) => (e = x),
+    )
+    if (o && (!e || e.code === 'conflict')) o.rateable = false
+    if (e) throw e
   }
 
   rate(score: number, comment?: string, conversationId?: string): Promise<unknown> {
@@ -576,7 +594,7 @@ export class Client {
         // a conversation new to this device starts at what the hub shows first (its last 50)
         if (ms.length && !(ms[0].conversation_id in this.top)) this.top[ms[0].conversation_id] = ms[0].seq - 1
         else if (cv && cv.id && !(cv.id in this.top)) this.top[cv.id] = cv.last_seq || 0
-        ms.forEach((m) => this.ingest(m))
+        ms.forEach((m) => this.ingest(answer(m)))
         if (cv && cv.id && (cv.last_seq || 0) > (this.top[cv.id] || 0)) this.sync(cv.id, true)
         if (this.bg) this.frame({ type: 'background' })
         this.emit('online', { online: !!f.online })
@@ -585,7 +603,7 @@ export class Client {
         break
       }
       case 'message':
-        if (f.message) this.ingest(f.message)
+        if (f.message) this.ingest(answer(f.message))
         break
       case 'ack':
         if (f.client_id) this.done(f.client_id)
@@ -688,6 +706,12 @@ export class Client {
     this.authing = undefined
     this.emit('connection', { state: 'closed' })
   }
+}
+
+// answer marks the robot's answers rateable ("helpful?").
+function answer(m: Message): Message {
+  if (m.sender_type === 'robot' && m.type === 'answer' && m.rateable == null) m.rateable = true
+  return m
 }
 
 function err(r: HttpResponse): KefuError {

@@ -26,6 +26,13 @@ export interface Message {
   attachments?: Attachment[]
   client_id?: string
   created_at: string
+  /**
+   * set by the SDK on the robot's answers (type "answer"): show "helpful?"
+   * (有帮助/没帮助) and call client.rateAnswer(message, helpful); false once rated
+   */
+  rateable?: boolean
+  /** the user's rating of this answer, once client.rateAnswer took it */
+  helpful?: boolean
 }
 
 export interface Conversation {

@@ -518,3 +518,70 @@ describe('background and foreground', () => {
     expect(net.ws.sent.map((f) => f.type)).toEqual(['hello'])
   })
 })
+
+describe('"helpful?" on robot answers', () => {
+  const robot = (seq: number) => msg(seq, { sender_type: 'robot', sender_name: '', type: 'answer', text: '全场满99元包邮。' })
+
+  it('marks the robot answers rateable, from the welcome, the socket and history; nothing else', async () => {
+    const net = new FakeNet()
+    const ok = net.route
+    net.route = (m, p, b) => (p.startsWith('/messages?') ? { status: 200, body: { messages: [msg(1), robot(2)] } } : ok(m, p, b))
+    const { c } = client(net)
+    const got = collect(c)
+    await c.identify({ userId: 'u1', userHash: 'h' })
+    await welcome(net, { id: 'c1', status: 'open', last_seq: 1 }, [robot(1)])
+    net.ws.recv({ type: 'message', message: msg(2) })
+    net.ws.recv({ type: 'message', message: robot(3) })
+    net.ws.recv({ type: 'message', message: msg(4, { sender_type: 'robot', type: 'text', text: '您好，我是智能客服' }) })
+    expect(got.map((m) => [m.seq, !!m.rateable])).toEqual([
+      [1, true],
+      [2, false],
+      [3, true],
+      [4, false],
+    ])
+    const h = await c.messages({ before: 3 })
+    expect(h.messages.map((m) => !!m.rateable)).toEqual([false, true])
+  })
+
+  it('rateAnswer sends the rating once and marks the message; rated already rejects with conflict', async () => {
+    const net = new FakeNet()
+    const ok = net.route
+    const rated = new Set<string>()
+    net.route = (m, p, b) => {
+      if (p !== '/feedback') return ok(m, p, b)
+      if (rated.has(b.message_id)) return { status: 409, body: { error: { code: 'conflict', message: 'already rated' } } }
+      if (b.message_id === 'theirs') return { status: 404, body: { error: { code: 'not_found', message: 'no such robot answer' } } }
+      rated.add(b.message_id)
+      return { status: 204, body: null }
+    }
+    const { c } = client(net)
+    const got = collect(c)
+    await c.identify({ userId: 'u1', userHash: 'h' })
+    await welcome(net)
+    net.ws.recv({ type: 'message', message: robot(1) })
+    const a = got[0]
+    await c.rateAnswer(a, false)
+    expect(net.posts('/feedback').map((r) => [r.headers.Authorization, r.body])).toEqual([
+      ['Bearer tok1', { message_id: 'm1', helpful: false }],
+    ])
+    expect([a.rateable, a.helpful]).toEqual([false, false])
+
+    const again = robot(1) // the same answer shown again (another device, history)
+    again.rateable = true
+    await expect(c.rateAnswer(again, true)).rejects.toMatchObject({ code: 'conflict', status: 409 })
+    expect([again.rateable, again.helpful]).toEqual([false, undefined])
+
+    const theirs = robot(9)
+    theirs.id = 'theirs'
+    theirs.rateable = true
+    await expect(c.rateAnswer(theirs, true)).rejects.toMatchObject({ code: 'not_found', status: 404 })
+    expect(theirs.rateable).toBe(true)
+    await c.rateAnswer('m7', true) // by id
+    expect(last(net.posts('/feedback')).body).toEqual({ message_id: 'm7', helpful: true })
+  })
+
+  it('refuses before identify', async () => {
+    const { c } = client()
+    await expect(c.rateAnswer('m1', true)).rejects.toMatchObject({ code: 'not_identified' })
+  })
+})
