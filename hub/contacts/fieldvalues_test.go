@@ -21,7 +21,8 @@ import (
 // contacts whose stored JSON holds the value — for an admin and for an
 // agent, who still sees only their own customers — whichever way the
 // values were written: entered, edited, merged, unmerged, imported, or by
-// plain SQL (an update, a delete), and never another tenant's.
+// plain SQL (an update, a delete), and never another tenant's; values too
+// long for the index (a text field's 1,000 characters) are found too.
 func TestFieldFilterMatchesEveryWrite(t *testing.T) {
 	each(t, func(t *testing.T, h *hubtest.Hub, clk *clock) {
 		ctx := context.Background()
@@ -34,12 +35,20 @@ func TestFieldFilterMatchesEveryWrite(t *testing.T) {
 			t.Fatal(err)
 		}
 		levels, hobbies := []string{"金卡", "银卡"}, []string{"", "读书", "篮球", "读书,篮球", "篮球,读书"}
+		var lb strings.Builder // more than an index entry holds, and not compressible
+		for i := range 1000 {
+			lb.WriteRune(rune(0x4e00 + i*7919%20000))
+		}
+		long := lb.String()
 		var ids []string
 		for i := range 40 {
 			p := contacts.Patch{Name: ptr(fmt.Sprintf("客户%02d", i)),
 				Custom: &map[string]string{"level": levels[i%3%2], "hobbies": hobbies[i%5]}}
 			if i%4 == 0 {
 				p.OwnerID = &li.ID
+			}
+			if i%7 == 0 {
+				(*p.Custom)["memo"] = long
 			}
 			clk.Add(1e9)
 			c, err := h.Contacts.Create(ctx, f.Admin.TenantID, f.Admin.ID, p)
@@ -90,7 +99,8 @@ func TestFieldFilterMatchesEveryWrite(t *testing.T) {
 				undo := contacts.SetCommon(common)
 				for _, a := range []*hub.Agent{f.Admin, li} {
 					for _, q := range [][2]string{{"level", "金卡"}, {"level", "银卡"}, {"level", "金"}, {"hobbies", "读书"},
-						{"hobbies", "篮球"}, {"hobbies", "读书,篮球"}, {"hobbies", ""}, {"budget", "1"}} {
+						{"hobbies", "篮球"}, {"hobbies", "读书,篮球"}, {"hobbies", ""}, {"budget", "1"},
+						{"memo", long}, {"memo", long[:600]}} {
 						for _, sort := range []string{"", "name"} {
 							p, err := h.Contacts.Search(ctx, a, contacts.Query{Field: q[0], FieldValue: q[1], Sort: sort, Limit: 200})
 							if err != nil {
