@@ -6,9 +6,9 @@
 // nobody can answer. Transfers, pick-ups, closing and agents signing off
 // go through here too, because each changes who waits and who is free.
 //
-// It owns the routing tables: conversation_routing (with the waiting
-// index: waiting is true exactly while the conversation is queued),
-// assignments and routing_log; the rules are hub/assign/rules.
+// It owns the routing tables: conversation_routing (waiting is true exactly
+// while queued; hub/assign/claims writes an assignment's), assignments and
+// routing_log; the rules are hub/assign/rules.
 package assign
 
 import (

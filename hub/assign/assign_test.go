@@ -521,3 +521,63 @@ func TestBurstAssignedInOnePass(t *testing.T) {
 		}
 	})
 }
+
+// A routing pass decides from the agents' loads it has read and, on
+// PostgreSQL, writes its claims together when it next speaks to the
+// database. An agent whose last seat another transaction took in between
+// is not given a second conversation: the pass runs again claim by claim,
+// and the conversation waits.
+func TestStaleSeatNotOverfilled(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		f := h.NewTenant(t)
+		a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: "stale-" + hub.NewID("x")[3:9] + "@t.test",
+			Password: "password1", MaxChats: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
+			t.Fatal(err)
+		}
+		stored := h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("stale1", "stalec1")})
+		held, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		go func() {
+			done <- h.K.Write(ctx, func(tx *store.Tx) error {
+				if err := identity.ClaimSeat(ctx, tx, f.Admin.TenantID, a.ID, identity.Routed); err != nil {
+					return err
+				}
+				close(held)
+				<-release
+				return nil
+			})
+		}()
+		<-held
+		routed := make(chan []assign.Decision, 1)
+		go func() { routed <- h.Route(ctx, stored) }()
+		// The pass reads the agent free (the seat is not committed yet) and,
+		// on PostgreSQL, waits for the seat's row when it writes its claims.
+		time.Sleep(300 * time.Millisecond)
+		close(release)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		ds := <-routed
+		if len(ds) != 1 || ds[0].Outcome != assign.Queued {
+			t.Fatalf("decisions %+v, want the conversation queued (its only agent is full)", ds)
+		}
+		var cur int
+		if err := h.K.Get(ctx, &cur, `SELECT current_chats FROM agents WHERE id = ?`, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if cur != 1 {
+			t.Fatalf("agent of 1 seat holds %d conversations", cur)
+		}
+		var open int
+		if err := h.K.Get(ctx, &open, `SELECT COUNT(*) FROM conversations WHERE tenant_id = ? AND status = 'open'`, f.Admin.TenantID); err != nil {
+			t.Fatal(err)
+		}
+		if open != 0 {
+			t.Fatalf("%d conversations open, want none", open)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/assign/claims"
 	"github.com/kefu-hub/kefu/hub/automations"
 	"github.com/kefu-hub/kefu/hub/conversations"
 	"github.com/kefu-hub/kefu/hub/identity"
@@ -20,22 +21,10 @@ type taken struct {
 
 // assigned records one assignment (a pick-up; see record).
 func (s *Router) assigned(ctx context.Context, tx *store.Tx, c *hub.Conversation, a assignment) error {
-	if err := leftQueue(ctx, tx, c, a); err != nil {
+	if err := claims.LeftQueue(ctx, tx, c.ID, a.stage, a.key, a.log.Reason); err != nil {
 		return err
 	}
 	return s.record(ctx, tx, []taken{{c, a}})
-}
-
-// leftQueue records in the routing state that an assigned conversation no
-// longer waits, at once: the FIFO check of the next conversation in the
-// same transaction must not see it waiting.
-func leftQueue(ctx context.Context, tx *store.Tx, c *hub.Conversation, a assignment) error {
-	const up = `UPDATE conversation_routing SET stage = ?, queue_key = ?, announced_position = 0, last_reason = ?,
-		waiting = FALSE WHERE conversation_id = ?`
-	if _, err := tx.Exec(ctx, up, a.stage, a.key, a.log.Reason, c.ID); err != nil {
-		return fmt.Errorf("update routing state: %w", err)
-	}
-	return nil
 }
 
 // record records assignments made in tx (which already left the queue,

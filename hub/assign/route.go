@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/assign/claims"
 	"github.com/kefu-hub/kefu/hub/conversations"
 	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/routing"
@@ -129,6 +130,7 @@ type pass struct {
 func (p *pass) route(ctx context.Context, tx *store.Tx, part []int, careful bool) error {
 	s, t := p.s, p.t
 	t.reset()
+	t.batch = s.k.Postgres && !careful
 	var lock []string
 	for _, i := range part {
 		p.out[i] = Decision{ConversationID: p.ids[i], Outcome: Skipped}
@@ -282,16 +284,19 @@ func (s *Router) routeIn(ctx context.Context, tx *store.Tx, t *turn, c *hub.Conv
 // left meanwhile. identity.ErrStaleTurn: another process took this turn
 // (the seat is given back; rank again).
 func (s *Router) claim(ctx context.Context, tx *store.Tx, t *turn, c *hub.Conversation, tg target, cand routing.Candidate, stage int, reason string) (bool, error) {
-	if err := identity.ClaimSeat(ctx, tx, c.TenantID, cand.ID, identity.Routed); err != nil {
-		if errors.Is(err, identity.ErrNoSeat) {
-			t.full[cand.ID] = true
-			return false, nil
+	rr := tg.Policy == routing.RoundRobin && tg.Step.Kind == routing.KindGroup
+	later := t.batch && !rr // the seat as the turn knows it, written with the others (turn.flush)
+	if !later {
+		if err := identity.ClaimSeat(ctx, tx, c.TenantID, cand.ID, identity.Routed); err != nil {
+			if errors.Is(err, identity.ErrNoSeat) {
+				t.full[cand.ID] = true
+				return false, nil
+			}
+			return false, err
 		}
-		return false, err
 	}
-	var group string
-	var n int64
-	if tg.Policy == routing.RoundRobin && tg.Step.Kind == routing.KindGroup {
+	var group, n = "", int64(0)
+	if rr {
 		var err error
 		n, err = identity.TakeTurn(ctx, tx, tg.Step.ID, cand)
 		if errors.Is(err, identity.ErrStaleTurn) {
@@ -307,7 +312,10 @@ func (s *Router) claim(ctx context.Context, tx *store.Tx, t *turn, c *hub.Conver
 	if tg.Step.Kind == routing.KindGroup {
 		gid = &tg.Step.ID
 	}
-	if err := conversations.Take(ctx, tx, c, cand.ID, gid); err != nil {
+	var take conversations.Taking
+	if later {
+		take = conversations.TakeLater(c, cand.ID, gid, tx.Now())
+	} else if err := conversations.Take(ctx, tx, c, cand.ID, gid); err != nil {
 		return false, err // the conversation is locked: it cannot have moved
 	}
 	policy := string(tg.Policy)
@@ -318,7 +326,11 @@ func (s *Router) claim(ctx context.Context, tx *store.Tx, t *turn, c *hub.Conver
 		Outcome: "assigned", AgentID: cand.ID, GroupID: deref(gid), RuleID: tg.Step.RuleID, Policy: policy, Reason: reason}}
 	// Recorded with the transaction's other assignments, before it commits.
 	t.taken = append(t.taken, taken{c, a})
-	return true, leftQueue(ctx, tx, c, a)
+	if later {
+		t.later.Add(tx, claims.Claim{TenantID: c.TenantID, Take: take, Stage: stage, Key: a.key, Reason: reason})
+		return true, nil
+	}
+	return true, claims.LeftQueue(ctx, tx, c.ID, stage, a.key, reason)
 }
 
 // target is a plan step with its loaded state and group settings.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/assign/claims"
 	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/routing"
 	"github.com/kefu-hub/kefu/hub/store"
@@ -44,6 +45,8 @@ type turn struct {
 	undo     []claimUndo     // what the pass claimed, in order
 	rotating map[string]bool // round-robin groups whose rotation this transaction locked
 	taken    []taken         // assignments of this transaction, recorded before it commits
+	batch    bool            // claims are written together (PostgreSQL, a part without savepoints)
+	later    claims.Batch    // those not written yet
 }
 
 // claimUndo is one seat (and round-robin turn) a pass claimed.
@@ -82,7 +85,7 @@ func (t *turn) reset() {
 	t.cands, t.fresh, t.mine = map[string][]routing.Candidate{}, map[string]bool{}, map[string]int{}
 	t.last, t.full = map[string]time.Time{}, map[string]bool{}
 	t.turns, t.ahead, t.today = map[string]map[string]int64{}, map[string]queueMark{}, nil
-	t.undo, t.taken = t.undo[:0], t.taken[:0]
+	t.undo, t.taken, t.later = t.undo[:0], t.taken[:0], claims.Batch{}
 	t.rotating, t.clear = map[string]bool{}, map[string]bool{}
 }
 

@@ -126,6 +126,59 @@ func Take(ctx context.Context, tx *store.Tx, c *hub.Conversation, agentID string
 	return nil
 }
 
+// Taking is a Take written later, with others (TakeAll).
+type Taking struct {
+	ID, AgentID string
+	GroupID     *string
+	At          time.Time
+}
+
+// TakeLater is Take without the statement: c (locked, queued, read under
+// the lock) becomes the agent's in memory, and the returned Taking is
+// written with TakeAll before the transaction reads or commits.
+func TakeLater(c *hub.Conversation, agentID string, gid *string, now time.Time) Taking {
+	if gid == nil {
+		gid = c.GroupID
+	}
+	c.Status, c.AssigneeID, c.AssignedAt, c.GroupID = hub.ConvOpen, &agentID, &now, gid
+	return Taking{ID: c.ID, AgentID: agentID, GroupID: gid, At: now}
+}
+
+// TakeAll writes takings (PostgreSQL: in one statement); ErrMoved when a
+// conversation was not queued any more.
+func TakeAll(ctx context.Context, tx *store.Tx, ts []Taking) error {
+	var n int64
+	if tx.Store().Postgres {
+		vals := make([]string, len(ts))
+		var args []any
+		for i, t := range ts {
+			vals[i] = "(?::text, ?::text, ?::text, ?::timestamptz)"
+			args = append(args, t.ID, t.AgentID, t.GroupID, t.At)
+		}
+		q := `UPDATE conversations SET status = 'open', assignee_id = v.agent, assigned_at = v.at, updated_at = v.at,
+			group_id = v.grp FROM (VALUES ` + strings.Join(vals, ", ") + `) AS v(id, agent, grp, at)
+			WHERE conversations.id = v.id AND status = 'queued'`
+		var err error
+		if n, err = tx.Exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("take conversations: %w", err)
+		}
+	} else {
+		const q = `UPDATE conversations SET status = 'open', assignee_id = ?, group_id = ?, assigned_at = ?, updated_at = ?
+			WHERE id = ? AND status = 'queued'`
+		for _, t := range ts {
+			k, err := tx.Exec(ctx, q, t.AgentID, t.GroupID, t.At, t.At, t.ID)
+			if err != nil {
+				return fmt.Errorf("take conversation: %w", err)
+			}
+			n += k
+		}
+	}
+	if n != int64(len(ts)) {
+		return ErrMoved
+	}
+	return nil
+}
+
 // AssignTo gives a locked conversation (of any active status) to an agent
 // whose seat the caller has claimed (a transfer, a proactive chat).
 func AssignTo(ctx context.Context, tx *store.Tx, c *hub.Conversation, agentID string) error {

@@ -437,6 +437,38 @@ func ClaimSeat(ctx context.Context, tx *store.Tx, tenantID, agentID, cond string
 	return nil
 }
 
+// ClaimSeats is ClaimSeat for several agents' seats at once (agent →
+// seats): on PostgreSQL in one statement, every claim or none (ErrNoSeat).
+func ClaimSeats(ctx context.Context, tx *store.Tx, tenantID string, seats map[string]int, cond string) error {
+	if !tx.Store().Postgres { // one writer, no round trips: one at a time
+		for id, n := range seats {
+			for range n {
+				if err := ClaimSeat(ctx, tx, tenantID, id, cond); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	vals := make([]string, 0, len(seats))
+	args := []any{tx.Now()}
+	for id, n := range seats {
+		vals = append(vals, "(?::text, ?::int)")
+		args = append(args, id, n)
+	}
+	q := `UPDATE agents SET current_chats = current_chats + v.n, last_assigned_at = ?
+		FROM (VALUES ` + strings.Join(vals, ", ") + `) AS v(id, n)
+		WHERE tenant_id = ? AND agents.id = v.id AND ` + cond + ` AND NOT disabled AND current_chats + v.n <= max_chats`
+	n, err := tx.Exec(ctx, q, append(args, tenantID)...)
+	if err != nil {
+		return fmt.Errorf("claim agents: %w", err)
+	}
+	if n != int64(len(seats)) {
+		return ErrNoSeat
+	}
+	return nil
+}
+
 // ReleaseSeat gives back a seat an open conversation held.
 func ReleaseSeat(ctx context.Context, tx *store.Tx, agentID string) error {
 	const q = `UPDATE agents SET current_chats = current_chats - 1 WHERE id = ? AND current_chats > 0`

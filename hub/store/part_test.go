@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/kefu-hub/kefu/hub/store"
@@ -79,6 +80,55 @@ func TestPartConflict(t *testing.T) {
 		}
 		if got := rows(); len(got) != 2 || got[0] != "a" || got[1] != "c" {
 			t.Fatalf("careful: stored %v, want [a c] (b rolled back alone)", got)
+		}
+	})
+}
+
+// A write queued with Before runs ahead of the transaction's next
+// statement (which sees it) or, if none comes, its commit; an error from
+// it fails that statement and nothing of the transaction is kept.
+func TestBeforeRunsAheadOfTheNextStatement(t *testing.T) {
+	storetest.Each(t, store.Options{}, func(t *testing.T, d storetest.Dialect) {
+		s, ctx := d.Store, context.Background()
+		if _, err := s.W.ExecContext(ctx, `CREATE TABLE later_rows (id TEXT PRIMARY KEY)`); err != nil {
+			t.Fatal(err)
+		}
+		insert := func(tx *store.Tx, id string) func(context.Context) error {
+			return func(ctx context.Context) error {
+				_, err := tx.Exec(ctx, `INSERT INTO later_rows (id) VALUES (?)`, id)
+				return err
+			}
+		}
+		err := s.Write(ctx, func(tx *store.Tx) error {
+			tx.Before(insert(tx, "a"))
+			var n int
+			if err := tx.Get(ctx, &n, `SELECT COUNT(*) FROM later_rows`); err != nil {
+				return err
+			}
+			if n != 1 {
+				t.Errorf("the next read saw %d rows, want the queued one", n)
+			}
+			tx.Before(insert(tx, "b")) // no statement after it: written before the commit
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.Write(ctx, func(tx *store.Tx) error {
+			tx.Before(insert(tx, "c"))
+			tx.Before(insert(tx, "a")) // a duplicate key: fails the next statement
+			_, err := tx.Exec(ctx, `INSERT INTO later_rows (id) VALUES (?)`, "d")
+			return err
+		})
+		if err == nil {
+			t.Fatal("a failing queued write did not fail the transaction")
+		}
+		var ids []string
+		if err := s.Select(ctx, &ids, `SELECT id FROM later_rows ORDER BY id`); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(ids, ",") != "a,b" {
+			t.Fatalf("rows %v, want a,b (the failed transaction keeps nothing)", ids)
 		}
 	})
 }

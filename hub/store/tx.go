@@ -25,6 +25,26 @@ type Tx struct {
 	savepoints int
 	committed  []func()
 	memo       map[string]any
+	before     []func(context.Context) error
+}
+
+// Before queues a write that can wait: it runs just before the
+// transaction's next statement (so every read sees it), savepoint or
+// commit. A caller that would send many one-row statements in a row
+// queues them once and writes them together, one round trip each kind;
+// an error fails that next statement.
+func (tx *Tx) Before(fn func(context.Context) error) { tx.before = append(tx.before, fn) }
+
+// pending runs the writes queued with Before.
+func (tx *Tx) pending(ctx context.Context) error {
+	fns := tx.before
+	tx.before = nil // their own statements run at once
+	for _, fn := range fns {
+		if err := fn(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Memo is what the transaction remembered under key with SetMemo: a read
@@ -77,6 +97,10 @@ func (s *Store) write(ctx context.Context, fn func(tx *Tx) error) (*Tx, error) {
 	}
 	tx := &Tx{Tx: stx, s: s, ctx: ctx}
 	if err := fn(tx); err != nil {
+		stx.Rollback()
+		return nil, err
+	}
+	if err := tx.pending(ctx); err != nil {
 		stx.Rollback()
 		return nil, err
 	}
@@ -138,6 +162,9 @@ func (tx *Tx) Events() []hub.Event { return tx.events }
 // Get runs a single-row query in the transaction (through the prepared
 // form when q is a hot statement).
 func (tx *Tx) Get(ctx context.Context, dest any, q string, args ...any) error {
+	if err := tx.pending(ctx); err != nil {
+		return err
+	}
 	args = tx.s.utc(args)
 	if st := tx.s.stmt(ctx, tx, q); st != nil {
 		return st.GetContext(ctx, dest, args...)
@@ -147,6 +174,9 @@ func (tx *Tx) Get(ctx context.Context, dest any, q string, args ...any) error {
 
 // Select runs a query in the transaction.
 func (tx *Tx) Select(ctx context.Context, dest any, q string, args ...any) error {
+	if err := tx.pending(ctx); err != nil {
+		return err
+	}
 	args = tx.s.utc(args)
 	if st := tx.s.stmt(ctx, tx, q); st != nil {
 		return st.SelectContext(ctx, dest, args...)
@@ -156,6 +186,9 @@ func (tx *Tx) Select(ctx context.Context, dest any, q string, args ...any) error
 
 // SelectIn runs a query with IN (?) lists expanded.
 func (tx *Tx) SelectIn(ctx context.Context, dest any, q string, args ...any) error {
+	if err := tx.pending(ctx); err != nil {
+		return err
+	}
 	q, args, err := In(tx, q, tx.s.utc(args)...)
 	if err != nil {
 		return err
@@ -165,6 +198,9 @@ func (tx *Tx) SelectIn(ctx context.Context, dest any, q string, args ...any) err
 
 // Exec runs a statement in the transaction and returns the rows it changed.
 func (tx *Tx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	if err := tx.pending(ctx); err != nil {
+		return 0, err
+	}
 	args = tx.s.utc(args)
 	var res sql.Result
 	var err error
@@ -212,6 +248,9 @@ var ErrRolledBack = errors.New("store: part of the transaction rolled back")
 // is returned, while the rest of the transaction goes on. On SQLite (one
 // writer, no deadlocks) fn simply runs.
 func (tx *Tx) Savepoint(ctx context.Context, fn func() error) error {
+	if err := tx.pending(ctx); err != nil {
+		return err
+	}
 	if !tx.s.Postgres {
 		return fn()
 	}
