@@ -62,21 +62,6 @@ func TestAppRobotAnswerFeedback(t *testing.T) {
 		const offer = "抱歉没能帮到您。您可以换个说法再问，或回复“转人工”联系人工客服。"
 		waitMessage(t, sock2, func(m map[string]any) bool { return m["text"] == offer })
 
-		var un struct {
-			Questions []struct {
-				Question string `json:"question"`
-			}
-		}
-		adm.Must(200, "GET", "/api/v1/kb/unanswered", nil).JSON(t, &un)
-		if len(un.Questions) != 1 || un.Questions[0].Question != "包邮吗？" {
-			t.Errorf("unanswered after 没帮助: %+v", un.Questions)
-		}
-		var list struct {
-			Ratings map[string]struct{ Helpful, Unhelpful int }
-		}
-		adm.Must(200, "GET", "/api/v1/kb/articles", nil).JSON(t, &list)
-		if r := list.Ratings[art]; r.Helpful != 1 || r.Unhelpful != 1 {
-			t.Errorf("article ratings %+v, want 1 and 1", list.Ratings)
-		}
+		adm.WantRobotFeedback(art, []string{"包邮吗？"}, 1, 1)
 	})
 }

@@ -79,21 +79,6 @@ func TestRobotAnswerFeedback(t *testing.T) {
 			v2.WaitFor("message", 15*time.Second, func(f map[string]any) bool { return kit.MessageText(f) == offer })
 		}
 
-		var un struct {
-			Questions []struct {
-				Question string `json:"question"`
-			}
-		}
-		adm.Must(200, "GET", "/api/v1/kb/unanswered", nil).JSON(t, &un)
-		if len(un.Questions) != 1 || un.Questions[0].Question != "包邮吗？" {
-			t.Errorf("unanswered after 没帮助: %+v", un.Questions)
-		}
-		var list struct {
-			Ratings map[string]struct{ Helpful, Unhelpful int }
-		}
-		adm.Must(200, "GET", "/api/v1/kb/articles", nil).JSON(t, &list)
-		if r := list.Ratings[art]; r.Helpful != 1 || r.Unhelpful != 1 {
-			t.Errorf("article ratings %+v, want 1 and 1", list.Ratings)
-		}
+		adm.WantRobotFeedback(art, []string{"包邮吗？"}, 1, 1)
 	})
 }
