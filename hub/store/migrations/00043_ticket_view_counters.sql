@@ -21,7 +21,7 @@ CREATE TABLE ticket_counters (
   tenant_id TEXT NOT NULL,
   assignee_id TEXT NOT NULL,
   group_id TEXT NOT NULL,
-  unresolved SMALLINT NOT NULL,
+  unresolved INTEGER NOT NULL,
   n BIGINT NOT NULL,
   PRIMARY KEY (tenant_id, unresolved, assignee_id, group_id)
 );
@@ -33,8 +33,8 @@ INSERT INTO ticket_counters (tenant_id, assignee_id, group_id, unresolved, n)
 -- +goose StatementBegin
 CREATE FUNCTION ticket_counters_keep() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  oa TEXT; og TEXT; ou SMALLINT;
-  na TEXT; ng TEXT; nu SMALLINT;
+  oa TEXT; og TEXT; ou INTEGER;
+  na TEXT; ng TEXT; nu INTEGER;
 BEGIN
   IF TG_OP <> 'INSERT' THEN
     oa := COALESCE(OLD.assignee_id, ''); og := COALESCE(OLD.group_id, '');
