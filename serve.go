@@ -162,7 +162,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		HTTP:    connectors.NewHTTPClient(cfg.AllowPrivateCallbacks), MaxBody: cfg.MaxBodyBytes,
 		Tolerance: cfg.SignatureTolerance.Duration, AllowPrivate: cfg.AllowPrivateCallbacks, Log: log, Now: time.Now,
 		Files: files.New(k), Tokens: chans, PublicURL: cfg.PublicURL, Store: k, Customers: asg.Handoffs.Customers(), Robot: bot,
-		Help:   knowledge,
+		Help: knowledge, Ratings: rates,
 		Region: geo.Lookup, Sockets: connectors.SocketLimits{PerAddr: cfg.VisitorSocketsPerAddr,
 			PerChannel: cfg.VisitorSocketsPerChannel, Max: cfg.VisitorSocketsMax}})
 	m := metrics.New(func() float64 { return float64(b.Lag()) })

@@ -52,6 +52,9 @@ type Deps struct {
 	// Robot takes the customers' feedback on robot answers (nil: the
 	// channel refuses it).
 	Robot RobotFeedback
+	// Ratings is the tenants' rating scale the web widget's form offers
+	// (nil: five plain stars, no reasons).
+	Ratings RatingScale
 	// Help is the knowledge base a channel's public help centre shows (nil:
 	// no help centre).
 	Help HelpArticles

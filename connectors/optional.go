@@ -9,6 +9,7 @@ import (
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/files"
 	"github.com/kefu-hub/kefu/hub/kb"
+	"github.com/kefu-hub/kefu/hub/ratings"
 )
 
 // Files is the attachment store connectors save customer media into
@@ -122,13 +123,20 @@ type Customers interface {
 	// Messages are what the customer sees of a conversation (never notes),
 	// after seq, oldest first.
 	Messages(ctx context.Context, convID string, after int64, limit int) ([]hub.Message, error)
-	// Rate stores the customer's rating of their conversation, once.
-	Rate(ctx context.Context, ch *hub.Channel, contactExternalID, convID string, score int, comment string) error
+	// Rate stores the customer's rating of their conversation (with the
+	// reasons they ticked of the level's list), once.
+	Rate(ctx context.Context, ch *hub.Channel, contactExternalID, convID string, score int, comment string, reasons []string) error
 	// Typing tells the agent the customer is typing (with a preview).
 	Typing(ctx context.Context, ch *hub.Channel, contactExternalID string, typing bool, preview string) error
 	// Start opens a conversation with a customer from an agent's side
 	// (proactive chat): assigned to the agent, with the agent's message.
 	Start(ctx context.Context, a *hub.Agent, ch *hub.Channel, contact hub.ContactInfo, text string) (*hub.Conversation, error)
+}
+
+// RatingScale is a tenant's rating scale as a channel's rating form shows
+// it (*ratings.Store): the levels, best first, with their reasons.
+type RatingScale interface {
+	Levels(ctx context.Context, tenantID string) ([]ratings.Level, error)
 }
 
 // RobotFeedback takes a customer's "helpful?" (有帮助/没帮助) on one of the

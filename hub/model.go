@@ -275,8 +275,10 @@ func (r *RawJSON) UnmarshalJSON(b []byte) error {
 
 // Rating is a conversation's customer rating.
 type Rating struct {
-	Score     int       `db:"score" json:"score"`
-	Comment   string    `db:"comment" json:"comment"`
+	Score   int    `db:"score" json:"score"`
+	Comment string `db:"comment" json:"comment"`
+	// Reasons are the ones the customer ticked of the level's list.
+	Reasons   Reasons   `db:"reasons" json:"reasons"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 }
 

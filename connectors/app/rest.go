@@ -301,14 +301,15 @@ func (c *Connector) read(g *gin.Context, ch *hub.Channel, u *user, convID string
 
 func (c *Connector) rate(g *gin.Context, ch *hub.Channel, u *user) {
 	var r struct {
-		ConversationID string `json:"conversation_id"`
-		Score          int    `json:"score"`
-		Comment        string `json:"comment"`
+		ConversationID string   `json:"conversation_id"`
+		Score          int      `json:"score"`
+		Comment        string   `json:"comment"`
+		Reasons        []string `json:"reasons"`
 	}
 	if !readJSON(g, &r) || c.busy(g, u) {
 		return
 	}
-	rated(g, c.deps.Customers.Rate(g.Request.Context(), ch, u.Ext, r.ConversationID, r.Score, r.Comment), "no such conversation")
+	rated(g, c.deps.Customers.Rate(g.Request.Context(), ch, u.Ext, r.ConversationID, r.Score, r.Comment, r.Reasons), "no such conversation")
 }
 
 // feedback stores the user's "helpful?" (有帮助/没帮助) on one of the

@@ -56,10 +56,11 @@ type frame struct {
 	} `json:"conversation"`
 	Device *Device `json:"device"`
 	messageReq
-	AfterSeq int64  `json:"after_seq"`
-	Seq      int64  `json:"seq"`
-	Score    int    `json:"score"`
-	Comment  string `json:"comment"`
+	AfterSeq int64    `json:"after_seq"`
+	Seq      int64    `json:"seq"`
+	Score    int      `json:"score"`
+	Comment  string   `json:"comment"`
+	Reasons  []string `json:"reasons"`
 }
 
 // socket serves GET /app/v1/{app_key}/ws.
@@ -218,7 +219,7 @@ func (c sockets) frame(s *appSocket, b []byte) {
 			_ = c.users.read(ctx, s.ch.ID, f.ConversationID, f.Seq)
 		}
 	case "rate":
-		err := c.deps.Customers.Rate(ctx, s.ch, s.u.Ext, f.ConversationID, f.Score, f.Comment)
+		err := c.deps.Customers.Rate(ctx, s.ch, s.u.Ext, f.ConversationID, f.Score, f.Comment, f.Reasons)
 		if err != nil {
 			s.out.SendJSON(map[string]any{"type": "error", "rate": f.ConversationID, "error": map[string]string{
 				"code": "refused", "message": err.Error()}})

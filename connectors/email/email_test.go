@@ -388,7 +388,7 @@ func TestBadRatingAlertsStaff(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := x.h.K.Write(ctx, func(tx *store.Tx) error { return x.h.Ratings.Record(ctx, tx, conv, score, "等了太久") }); err != nil {
+			if err := x.h.K.Write(ctx, func(tx *store.Tx) error { return x.h.Ratings.Record(ctx, tx, conv, score, "等了太久", nil) }); err != nil {
 				t.Fatal(err)
 			}
 		}

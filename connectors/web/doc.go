@@ -44,7 +44,8 @@
 //	{"type":"sync","conversation_id","after_seq"}  → message frames after that seq
 //	{"type":"invited","invite_id"}         an automatic invite was shown (rules run in the loader)
 //	{"type":"invite_reply","invite_id","accepted":bool}
-//	{"type":"rate","conversation_id","score":1..5,"comment":"…"}  → ack {"type":"ack","rate":conversation_id}
+//	{"type":"rate","conversation_id","score":1..5,"comment":"…","reasons":["…"]}  → ack {"type":"ack","rate":conversation_id}
+//	                                       reasons: of the picked level's list in the config's rating_levels
 //	{"type":"feedback","message_id","helpful":bool}  "helpful?" (有帮助/没帮助) on a robot answer
 //	      (a message of type "answer"), once per answer → ack {"type":"ack","feedback":message_id}
 //	      or {"type":"error","feedback":message_id,"error":{"code":"conflict"|"not_found",…}};

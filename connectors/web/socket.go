@@ -96,6 +96,7 @@ type clientFrame struct {
 	Accepted       bool              `json:"accepted"`
 	Score          int               `json:"score"`
 	Comment        string            `json:"comment"`
+	Reasons        []string          `json:"reasons"`
 	Fields         map[string]string `json:"fields"`
 	MessageID      string            `json:"message_id"`
 	Helpful        bool              `json:"helpful"`
@@ -348,7 +349,7 @@ func (c *Connector) handle(ctx context.Context, v *visitorConn, f *clientFrame) 
 	case "invite_reply":
 		_ = c.visitors.InviteReply(ctx, ch.TenantID, v.visitorID, f.Accepted)
 	case "rate":
-		err := c.customers().Rate(ctx, ch, v.contact.ExternalID, f.ConversationID, f.Score, f.Comment)
+		err := c.customers().Rate(ctx, ch, v.contact.ExternalID, f.ConversationID, f.Score, f.Comment, f.Reasons)
 		if err != nil {
 			v.out.SendJSON(map[string]any{"type": "error", "rate": f.ConversationID, "error": errorBody(err)})
 			return

@@ -246,8 +246,16 @@ func (c *Connector) config(g *gin.Context) {
 		return
 	}
 	online := c.hub.available(g.Request.Context(), ch)
+	pub := cfg.public(ch, online)
+	if cfg.Rating && c.deps.Ratings != nil {
+		levels, err := c.deps.Ratings.Levels(g.Request.Context(), ch.TenantID)
+		if err != nil {
+			c.deps.Log.Warn("rating scale for the widget", "channel", ch.ID, "err", err)
+		}
+		pub["rating_levels"] = levels // nil: the widget's five stars
+	}
 	g.Header("Cache-Control", "no-store")
-	g.JSON(http.StatusOK, cfg.public(ch, online))
+	g.JSON(http.StatusOK, pub)
 }
 
 // Keys. The visitor token proves a visitor id was issued by this channel;

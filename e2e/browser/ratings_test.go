@@ -1,6 +1,8 @@
 package browser
 
 import (
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,4 +48,55 @@ func TestUIRatings(t *testing.T) {
 	if len(st.Levels) != 3 || st.Levels[1].Label != "还行" {
 		t.Fatalf("the scale saved in the page: %+v", st)
 	}
+}
+
+// TestUIRatingReasons: a visitor in the website widget (the direct chat
+// page at 375 px) rates a closed conversation 不满意 with two of that
+// level's reasons; they are stored with the rating, filter the ratings
+// list, and the agent sees them on the conversation and in the history
+// (workbench/ui/e2e/rating-reasons.mjs; screenshots).
+func TestUIRatingReasons(t *testing.T) {
+	t.Parallel()
+	kit.NeedUI(t)
+	needWidget(t)
+	h := kit.NewEnv(t, kit.Embedded).Start()
+	h.ServesUI()
+	adm := h.Admin()
+	chID, _ := adm.NewWebChannel(map[string]any{"rating": true})
+	agent := adm.NewAgent("reasons@kefu.test", 5)
+	agent.SetStatus("online")
+	as := agent.Dial(-1)
+	script := kit.RunBrowserScript(t, "workbench/ui", 2*time.Minute, []string{"KEFU_BASE=" + h.Base,
+		"KEFU_CHAT=/chat/" + chID, "KEFU_AGENT_EMAIL=reasons@kefu.test", "KEFU_AGENT_PASSWORD=agent-pass-1",
+		"KEFU_SHOTS=" + kit.ShotsDir(t)}, "e2e/rating-reasons.mjs")
+	script.Await("said")
+	convID := as.WaitFor("conversation.assigned", 10*time.Second, nil)["conversation_id"].(string)
+	agent.Must(200, "POST", "/api/v1/conversations/"+convID+"/close", map[string]any{})
+	script.Send(map[string]string{})
+	script.Await("rated")
+	var conv struct {
+		Rating struct {
+			Score   int      `json:"score"`
+			Reasons []string `json:"reasons"`
+			Comment string   `json:"comment"`
+		} `json:"rating"`
+	}
+	agent.Must(200, "GET", "/api/v1/conversations/"+convID, nil).JSON(t, &conv)
+	if r := conv.Rating; r.Score != 2 || strings.Join(r.Reasons, "|") != "等待时间长|问题未解决" || r.Comment != "<b>快递</b>太慢" {
+		t.Errorf("the stored rating: %+v", r)
+	}
+	var list struct{ Ratings []struct{ ConversationID string `json:"conversation_id"` } }
+	for reason, want := range map[string]int{"问题未解决": 1, "服务态度差": 0} {
+		adm.Must(200, "GET", "/api/v1/ratings?reason="+url.QueryEscape(reason), nil).JSON(t, &list)
+		if len(list.Ratings) != want {
+			t.Errorf("ratings with %s: %+v, want %d", reason, list.Ratings, want)
+		}
+	}
+	csv := string(adm.Must(200, "GET", "/api/v1/ratings?format=csv", nil).Body)
+	if !strings.Contains(csv, ",原因,") || !strings.Contains(csv, "等待时间长、问题未解决") {
+		t.Errorf("the export lacks the reasons:\n%s", csv)
+	}
+	script.Send(map[string]string{})
+	script.Await("done")
+	script.Finish()
 }

@@ -73,8 +73,8 @@ func (c Customers) Messages(ctx context.Context, convID string, after int64, lim
 }
 
 // Rate stores the customer's rating, once.
-func (c Customers) Rate(ctx context.Context, ch *hub.Channel, ext, convID string, score int, comment string) error {
-	return c.s.convs.Rate(ctx, ch, ext, convID, score, comment)
+func (c Customers) Rate(ctx context.Context, ch *hub.Channel, ext, convID string, score int, comment string, reasons []string) error {
+	return c.s.convs.Rate(ctx, ch, ext, convID, score, comment, reasons)
 }
 
 // Typing tells the agent the customer is typing.

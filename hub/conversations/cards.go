@@ -84,5 +84,5 @@ func (s *Cards) Conversations(ctx context.Context, a *hub.Agent, contactID strin
 	if err := s.k.Select(ctx, &out, q, append(args, pageLimit(limit))...); err != nil {
 		return nil, fmt.Errorf("contact conversations: %w", err)
 	}
-	return out, nil
+	return out, withRatings(ctx, s.k, out)
 }

@@ -144,10 +144,11 @@ func (s *Store) Typing(ctx context.Context, ch *hub.Channel, contactExternalID s
 	return nil
 }
 
-// Rate stores a customer's rating (1–5 and a comment) of their own
-// conversation on a channel — once, or changed while the tenant's window
-// lasts (see ratings.Store.Record); the agent is told.
-func (s *Store) Rate(ctx context.Context, ch *hub.Channel, contactExternalID, convID string, score int, comment string) error {
+// Rate stores a customer's rating (1–5, a comment and the reasons they
+// ticked of the level's list) of their own conversation on a channel —
+// once, or changed while the tenant's window lasts (see
+// ratings.Store.Record); the agent is told.
+func (s *Store) Rate(ctx context.Context, ch *hub.Channel, contactExternalID, convID string, score int, comment string, reasons []string) error {
 	if score < 1 || score > 5 {
 		return hub.Invalid("score must be 1 to 5")
 	}
@@ -167,7 +168,7 @@ func (s *Store) Rate(ctx context.Context, ch *hub.Channel, contactExternalID, co
 		if len(cs) == 0 {
 			return fmt.Errorf("conversation %s: %w", convID, hub.ErrNotFound)
 		}
-		return s.ratings.Record(ctx, tx, &cs[0], score, comment)
+		return s.ratings.Record(ctx, tx, &cs[0], score, comment, reasons)
 	})
 }
 
@@ -205,7 +206,7 @@ func InviteRating(ctx context.Context, tx *store.Tx, s *Store, c *hub.Conversati
 // Rating returns a conversation's rating (nil when unrated).
 func (s *Store) Rating(ctx context.Context, convID string) (*hub.Rating, error) {
 	var rs []hub.Rating
-	if err := s.k.Select(ctx, &rs, `SELECT score, comment, created_at FROM ratings WHERE conversation_id = ?`, convID); err != nil {
+	if err := s.k.Select(ctx, &rs, `SELECT score, comment, reasons, created_at FROM ratings WHERE conversation_id = ?`, convID); err != nil {
 		return nil, fmt.Errorf("rating: %w", err)
 	}
 	if len(rs) == 0 {

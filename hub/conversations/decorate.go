@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/store"
 )
 
 // Decorate fills in what a list of conversations shows: each one's
@@ -40,21 +41,8 @@ func (s *Store) Decorate(ctx context.Context, cs []hub.Conversation) error {
 			return fmt.Errorf("last messages: %w", err)
 		}
 	}
-	var rated []struct {
-		ConversationID string `db:"conversation_id"`
-		hub.Rating
-	}
-	allIDs := make([]string, len(cs))
-	for i := range cs {
-		allIDs[i] = cs[i].ID
-	}
-	q := `SELECT conversation_id, score, comment, created_at FROM ratings WHERE conversation_id IN (?)`
-	if err := s.k.SelectIn(ctx, &rated, q, allIDs); err != nil {
-		return fmt.Errorf("ratings: %w", err)
-	}
-	ratings := make(map[string]*hub.Rating, len(rated))
-	for i := range rated {
-		ratings[rated[i].ConversationID] = &rated[i].Rating
+	if err := withRatings(ctx, s.k, cs); err != nil {
+		return err
 	}
 	byConv := make(map[string]*hub.MessagePreview, len(last))
 	for i := range last {
@@ -63,9 +51,34 @@ func (s *Store) Decorate(ctx context.Context, cs []hub.Conversation) error {
 	}
 	for i := range cs {
 		cs[i].Contact, cs[i].LastMessage = byID[cs[i].ContactID], byConv[cs[i].ID]
-		if r := ratings[cs[i].ID]; r != nil {
-			cs[i].Rating = r
-		}
+	}
+	return nil
+}
+
+// withRatings fills in the customers' ratings of conversations, in one
+// query.
+func withRatings(ctx context.Context, k *store.Store, cs []hub.Conversation) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	var rated []struct {
+		ConversationID string `db:"conversation_id"`
+		hub.Rating
+	}
+	allIDs := make([]string, len(cs))
+	for i := range cs {
+		allIDs[i] = cs[i].ID
+	}
+	q := `SELECT conversation_id, score, comment, reasons, created_at FROM ratings WHERE conversation_id IN (?)`
+	if err := k.SelectIn(ctx, &rated, q, allIDs); err != nil {
+		return fmt.Errorf("ratings: %w", err)
+	}
+	ratings := make(map[string]*hub.Rating, len(rated))
+	for i := range rated {
+		ratings[rated[i].ConversationID] = &rated[i].Rating
+	}
+	for i := range cs {
+		cs[i].Rating = ratings[cs[i].ID]
 	}
 	return nil
 }

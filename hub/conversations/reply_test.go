@@ -103,7 +103,7 @@ func TestRateOnce(t *testing.T) {
 			{"first rating", "u1", 4, func(err error) bool { return err == nil }},
 			{"second rating", "u1", 1, func(err error) bool { return errors.Is(err, hub.ErrConflict) }},
 		} {
-			if err := x.s.Rate(ctx, ch, c.contact, r.ConversationID, c.score, "很好"); !c.ok(err) {
+			if err := x.s.Rate(ctx, ch, c.contact, r.ConversationID, c.score, "很好", nil); !c.ok(err) {
 				t.Errorf("%s: %v", c.name, err)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
@@ -13,27 +14,29 @@ type Filter struct {
 	From, To  time.Time // created in [From, To)
 	AgentID   string
 	ChannelID string
-	Score     int  // exactly this score
-	Bad       bool // only bad ones (at or below the tenant's BadAt)
+	Score     int    // exactly this score
+	Reason    string // ticked this reason
+	Bad       bool   // only bad ones (at or below the tenant's BadAt)
 	Before    time.Time
 	Limit     int
 }
 
 // Row is one rating as the list shows it.
 type Row struct {
-	ConversationID string     `db:"conversation_id" json:"conversation_id"`
-	Score          int        `db:"score" json:"score"`
-	Label          string     `db:"-" json:"label"`
-	Bad            bool       `db:"-" json:"bad"`
-	Comment        string     `db:"comment" json:"comment"`
-	CreatedAt      time.Time  `db:"created_at" json:"created_at"`
-	UpdatedAt      *time.Time `db:"updated_at" json:"updated_at,omitempty"`
-	AgentID        string     `db:"agent_id" json:"agent_id"`
-	AgentName      string     `db:"agent_name" json:"agent_name"`
-	ChannelID      string     `db:"channel_id" json:"channel_id"`
-	ChannelType    string     `db:"channel_type" json:"channel_type"`
-	ChannelName    string     `db:"channel_name" json:"channel_name"`
-	ContactName    string     `db:"contact_name" json:"contact_name"`
+	ConversationID string      `db:"conversation_id" json:"conversation_id"`
+	Score          int         `db:"score" json:"score"`
+	Label          string      `db:"-" json:"label"`
+	Bad            bool        `db:"-" json:"bad"`
+	Comment        string      `db:"comment" json:"comment"`
+	Reasons        hub.Reasons `db:"reasons" json:"reasons"`
+	CreatedAt      time.Time   `db:"created_at" json:"created_at"`
+	UpdatedAt      *time.Time  `db:"updated_at" json:"updated_at,omitempty"`
+	AgentID        string      `db:"agent_id" json:"agent_id"`
+	AgentName      string      `db:"agent_name" json:"agent_name"`
+	ChannelID      string      `db:"channel_id" json:"channel_id"`
+	ChannelType    string      `db:"channel_type" json:"channel_type"`
+	ChannelName    string      `db:"channel_name" json:"channel_name"`
+	ContactName    string      `db:"contact_name" json:"contact_name"`
 }
 
 // List is a tenant's ratings, newest first, with who was rated and by whom.
@@ -42,7 +45,7 @@ func (s *Store) List(ctx context.Context, q store.Querier, tenantID string, f Fi
 	if err != nil {
 		return nil, err
 	}
-	sql := `SELECT r.conversation_id, r.score, r.comment, r.created_at, r.updated_at,
+	sql := `SELECT r.conversation_id, r.score, r.comment, r.reasons, r.created_at, r.updated_at,
 		COALESCE(c.assignee_id, '') AS agent_id, COALESCE(a.name, '') AS agent_name, c.channel_id,
 		ch.type AS channel_type, ch.name AS channel_name, COALESCE(ct.name, '') AS contact_name
 		FROM ratings r JOIN conversations c ON c.id = r.conversation_id
@@ -72,6 +75,9 @@ func (s *Store) List(ctx context.Context, q store.Querier, tenantID string, f Fi
 	}
 	if f.Score != 0 {
 		add("r.score = ?", f.Score)
+	}
+	if f.Reason != "" {
+		add(`r.reasons LIKE ? ESCAPE '\'`, hub.ReasonPattern(f.Reason))
 	}
 	if f.Bad {
 		add("r.score <= ?", st.BadAt)

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,8 +78,9 @@ func (s *Settings) validate() error {
 			return hub.Invalid("at most 10 reasons per level")
 		}
 		for j, r := range l.Reasons {
-			if l.Reasons[j] = strings.TrimSpace(r); l.Reasons[j] == "" || utf8.RuneCountInString(l.Reasons[j]) > 30 {
-				return hub.Invalid("a reason has 1 to 30 characters")
+			if l.Reasons[j] = strings.TrimSpace(r); l.Reasons[j] == "" || utf8.RuneCountInString(l.Reasons[j]) > 30 ||
+				strings.ContainsAny(l.Reasons[j], "\r\n") {
+				return hub.Invalid("a reason is one line of 1 to 30 characters")
 			}
 		}
 	}
@@ -169,6 +171,12 @@ func (s *Store) remember(tenantID string, st Settings) {
 	s.cache[tenantID] = cached{s: st, exp: time.Now().Add(settingsTTL)}
 }
 
+// Levels are a tenant's scale, best first, as a rating form offers it.
+func (s *Store) Levels(ctx context.Context, tenantID string) ([]Level, error) {
+	st, err := s.Settings(ctx, s.k, tenantID)
+	return st.Levels, err
+}
+
 // Put replaces a tenant's settings.
 func (s *Store) Put(ctx context.Context, tenantID string, st Settings) (Settings, error) {
 	if err := st.validate(); err != nil {
@@ -184,10 +192,11 @@ func (s *Store) Put(ctx context.Context, tenantID string, st Settings) (Settings
 	return st, nil
 }
 
-// Record stores a conversation's rating in tx — or changes it, while the
-// tenant's change window lasts — and tells its agent; a bad one is marked
-// so for the supervisors. ErrConflict once it can no longer change.
-func (s *Store) Record(ctx context.Context, tx *store.Tx, c *hub.Conversation, score int, comment string) error {
+// Record stores a conversation's rating in tx — or changes it, with its
+// reasons, while the tenant's change window lasts — and tells its agent; a
+// bad one is marked so for the supervisors. ErrConflict once it can no
+// longer change; Invalid for a reason not on the level's list.
+func (s *Store) Record(ctx context.Context, tx *store.Tx, c *hub.Conversation, score int, comment string, reasons []string) error {
 	st, err := s.Settings(ctx, tx, c.TenantID)
 	if err != nil {
 		return err
@@ -195,12 +204,16 @@ func (s *Store) Record(ctx context.Context, tx *store.Tx, c *hub.Conversation, s
 	if score < 1 || score > 5 {
 		return hub.Invalid("score must be 1 to 5")
 	}
+	picked, err := st.reasons(score, reasons)
+	if err != nil {
+		return err
+	}
 	comment = hub.Bounded(comment, 1000)
 	now := tx.Now()
-	const ins = `INSERT INTO ratings (conversation_id, tenant_id, score, comment, created_at) VALUES (?, ?, ?, ?, ?)
+	const ins = `INSERT INTO ratings (conversation_id, tenant_id, score, comment, reasons, created_at) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (conversation_id) DO UPDATE SET score = excluded.score, comment = excluded.comment,
-		updated_at = excluded.created_at WHERE ratings.created_at > ?`
-	n, err := tx.Exec(ctx, ins, c.ID, c.TenantID, score, comment, now, now.Add(-time.Duration(st.ChangeMinutes)*time.Minute))
+		reasons = excluded.reasons, updated_at = excluded.created_at WHERE ratings.created_at > ?`
+	n, err := tx.Exec(ctx, ins, c.ID, c.TenantID, score, comment, picked, now, now.Add(-time.Duration(st.ChangeMinutes)*time.Minute))
 	if err != nil {
 		return fmt.Errorf("store rating: %w", err)
 	}
@@ -212,9 +225,35 @@ func (s *Store) Record(ctx context.Context, tx *store.Tx, c *hub.Conversation, s
 		agent = *c.AssigneeID
 	}
 	tx.Emit(hub.Event{TenantID: c.TenantID, ChannelID: c.ChannelID, Type: hub.EvConversationRated, ConversationID: c.ID,
-		AgentID: agent}, map[string]any{"conversation_id": c.ID, "score": score, "comment": comment, "agent_id": agent,
+		AgentID: agent}, map[string]any{"conversation_id": c.ID, "score": score, "comment": comment, "reasons": picked, "agent_id": agent,
 		"bad": score <= st.BadAt, "label": st.label(score)})
 	return nil
+}
+
+// reasons are the ones picked for a score, in the level's order, each
+// once: every one must be on the list of the level that score is (Invalid
+// otherwise); none is always fine.
+func (s Settings) reasons(score int, picked []string) (hub.Reasons, error) {
+	if len(picked) == 0 {
+		return nil, nil
+	}
+	var out hub.Reasons
+	for _, l := range s.Levels {
+		if l.Score != score {
+			continue
+		}
+		for _, r := range l.Reasons {
+			if slices.Contains(picked, r) && !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	for _, p := range picked {
+		if !slices.Contains(out, p) {
+			return nil, hub.Coded("rating_reason", hub.Invalid("%q is not a reason of this level", hub.Bounded(p, 40)))
+		}
+	}
+	return out, nil
 }
 
 // Invite records that the customer of c was asked to rate it with a text
@@ -282,7 +321,7 @@ func (s *Store) Answered(ctx context.Context, tx *store.Tx, tenantID, channelID,
 	if err := tx.Get(ctx, &c, cq, a.ConversationID); err != nil {
 		return nil, fmt.Errorf("rated conversation: %w", err)
 	}
-	if err := s.Record(ctx, tx, &c, level.Score, ""); errors.Is(err, hub.ErrConflict) {
+	if err := s.Record(ctx, tx, &c, level.Score, "", nil); errors.Is(err, hub.ErrConflict) {
 		return nil, nil //nolint:nilnil // rated for good already: the number is a message
 	} else if err != nil {
 		return nil, err

@@ -2,6 +2,8 @@ package ratings_test
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"testing"
 
 	"github.com/kefu-hub/kefu/hub"
@@ -108,6 +110,94 @@ func TestNumberAnswersTheInvitation(t *testing.T) {
 		}
 		if rating, _ := h.Conversations.Rating(ctx, conv.ID); rating.Score != 4 {
 			t.Fatalf("the rating became %d", rating.Score)
+		}
+	})
+}
+
+// A customer ticks reasons of the level they pick: only that level's
+// (400 for any other, also another level's), each once, in the list's
+// order; they show on the conversation and filter the list, wildcards
+// matching themselves; changing the rating within the window changes them.
+// A number answering an invitation on a text channel is a rating with no
+// reason, also for a level that has reasons.
+func TestReasons(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		f := h.NewTenant(t)
+		st := ratings.Default()
+		st.ChangeMinutes = 30
+		if _, err := h.Ratings.Put(ctx, f.Admin.TenantID, st); err != nil {
+			t.Fatal(err)
+		}
+		conv := func(id, contact string) *hub.Conversation {
+			r := h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg(id, contact)})[0]
+			c, err := h.Conversations.ByID(ctx, r.ConversationID)
+			if r.Err != nil || err != nil {
+				t.Fatal(r.Err, err)
+			}
+			return c
+		}
+		c := conv("m1", "alice")
+		for _, bad := range []struct {
+			score   int
+			reasons []string
+		}{{2, []string{"不存在"}}, {5, []string{"等待时间长"}}, {2, []string{"等待时间长", ""}}, {4, []string{"%"}}} {
+			err := h.Conversations.Rate(ctx, f.Channel, "alice", c.ID, bad.score, "", bad.reasons)
+			var ie *hub.InvalidError
+			if !errors.As(err, &ie) {
+				t.Fatalf("score %d with %q: %v, want invalid", bad.score, bad.reasons, err)
+			}
+		}
+		if r, _ := h.Conversations.Rating(ctx, c.ID); r != nil {
+			t.Fatalf("a refused rating was stored: %+v", r)
+		}
+		if err := h.Conversations.Rate(ctx, f.Channel, "alice", c.ID, 2, "慢", []string{"服务态度差", "等待时间长", "服务态度差"}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := h.Conversations.Rating(ctx, c.ID)
+		if err != nil || r == nil || r.Score != 2 || !slices.Equal(r.Reasons, []string{"等待时间长", "服务态度差"}) {
+			t.Fatalf("rating %+v %v, want 2 with 等待时间长、服务态度差", r, err)
+		}
+		list := func(reason string) []ratings.Row {
+			rows, err := h.Ratings.List(ctx, h.K, f.Admin.TenantID, ratings.Filter{Reason: reason})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rows
+		}
+		if rows := list("服务态度差"); len(rows) != 1 || !slices.Equal(rows[0].Reasons, r.Reasons) {
+			t.Fatalf("by 服务态度差: %+v", rows)
+		}
+		for _, none := range []string{"问题未解决", "%", "_", "等待"} {
+			if rows := list(none); len(rows) != 0 {
+				t.Fatalf("by %q: %+v, want none", none, rows)
+			}
+		}
+		// Changed within the window: the new level's reasons replace the old.
+		if err := h.Conversations.Rate(ctx, f.Channel, "alice", c.ID, 1, "", []string{"问题未解决"}); err != nil {
+			t.Fatal(err)
+		}
+		if rows := list("问题未解决"); len(rows) != 1 || rows[0].Score != 1 || !slices.Equal(rows[0].Reasons, []string{"问题未解决"}) {
+			t.Fatalf("changed rating: %+v", rows)
+		}
+		if rows := list("服务态度差"); len(rows) != 0 {
+			t.Fatalf("the old reasons stayed: %+v", rows)
+		}
+		// On a text channel the number is the whole answer.
+		b := conv("m2", "bob")
+		if err := h.K.Write(ctx, func(tx *store.Tx) error { _, err := h.Ratings.Invite(ctx, tx, b); return err }); err != nil {
+			t.Fatal(err)
+		}
+		answer := f.Msg("m3", "bob")
+		answer.Text = "4" // 不满意, which has reasons
+		if res := h.Inbox.Ingest(ctx, []hub.Inbound{answer})[0]; res.Err != nil || !res.Rated {
+			t.Fatalf("the answer did %+v", res)
+		}
+		if r, _ := h.Conversations.Rating(ctx, b.ID); r == nil || r.Score != 2 || len(r.Reasons) != 0 {
+			t.Fatalf("number rating %+v, want 2 with no reason", r)
+		}
+		if got, _ := h.Conversations.Get(ctx, f.Admin, c.ID); got.Rating == nil || !slices.Equal(got.Rating.Reasons, []string{"问题未解决"}) {
+			t.Fatalf("the conversation shows %+v", got.Rating)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -49,7 +50,7 @@ func (a API) putSettings(g *gin.Context) {
 }
 
 // list answers GET /ratings?from=&to=(YYYY-MM-DD, the hub's UTC days)
-// &agent_id=&channel_id=&score=&bad=1&before=(RFC 3339)&limit=&format=csv.
+// &agent_id=&channel_id=&score=&reason=&bad=1&before=(RFC 3339)&limit=&format=csv.
 func (a API) list(g *gin.Context) {
 	var f ratings.Filter
 	day := func(k string) (time.Time, bool) {
@@ -79,6 +80,7 @@ func (a API) list(g *gin.Context) {
 		f.Before = t
 	}
 	f.AgentID, f.ChannelID, f.Bad = g.Query("agent_id"), g.Query("channel_id"), g.Query("bad") == "1"
+	f.Reason = g.Query("reason")
 	f.Score, _ = strconv.Atoi(g.Query("score"))
 	f.Limit, _ = strconv.Atoi(g.Query("limit"))
 	csvOut := g.Query("format") == "csv"
@@ -93,10 +95,10 @@ func (a API) list(g *gin.Context) {
 	var b bytes.Buffer
 	b.WriteString("\ufeff") // Excel reads UTF-8 with a byte-order mark
 	w := csv.NewWriter(&b)
-	_ = w.Write([]string{"时间", "评分", "评价", "留言", "客服", "渠道", "客户", "会话"})
+	_ = w.Write([]string{"时间", "评分", "评价", "原因", "留言", "客服", "渠道", "客户", "会话"})
 	for _, r := range rows {
 		_ = w.Write([]string{r.CreatedAt.UTC().Format(time.RFC3339), strconv.Itoa(r.Score), sheet.Defuse(r.Label),
-			sheet.Defuse(r.Comment), sheet.Defuse(r.AgentName), sheet.Defuse(r.ChannelName), sheet.Defuse(r.ContactName),
+			sheet.Defuse(strings.Join(r.Reasons, "、")), sheet.Defuse(r.Comment), sheet.Defuse(r.AgentName), sheet.Defuse(r.ChannelName), sheet.Defuse(r.ContactName),
 			r.ConversationID})
 	}
 	w.Flush()

@@ -95,6 +95,7 @@ export interface LastMessage {
 export interface Rating {
   score: number
   comment?: string
+  reasons?: string[]
   created_at?: string
 }
 // QueuedConversation is one row of GET /queue.

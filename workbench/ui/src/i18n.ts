@@ -424,6 +424,7 @@ const dict = {
   newTicketBody: ['有客户留言，已生成工单。', 'A customer left a message; a ticket was created.'],
   rating: ['客户评价', 'Customer rating'],
   ratingScore: ['{n}/5 分', '{n} of 5'],
+  ratingReasons: ['评价原因', 'Reasons'],
   transcript: ['会话记录', 'Transcript'],
   totpQr: ['身份验证器二维码', 'Authenticator QR code'],
   totpSecretHint: ['无法扫码时，可手动输入密钥：', 'Cannot scan? Enter this key by hand:'],

@@ -216,6 +216,15 @@ describe('list data embedded by the API', () => {
     expect(ratingStars({ score: 4 })).toBe('★★★★☆')
     expect(ratingStars({ score: 9 })).toBe('★★★★★')
   })
+
+  it('takes a rating with its reasons from the rated event, and a changed one without', () => {
+    upsertConv(conv('r2'), true)
+    const rated = (data: Record<string, unknown>) => ({ id: ++evId, type: 'conversation.rated', conversation_id: 'r2', data, created_at: '' })
+    applyEvent(rated({ score: 2, comment: '慢', reasons: ['等待时间长', '服务态度差'] }))
+    expect(state.convs.r2.conv.rating?.reasons).toEqual(['等待时间长', '服务态度差'])
+    applyEvent(rated({ score: 5, comment: '' }))
+    expect(state.convs.r2.conv.rating).toMatchObject({ score: 5, reasons: [] })
+  })
 })
 
 // Issue 18 bug 1: the websocket's message.updated (sent) can arrive before

@@ -182,7 +182,8 @@ export function applyEvent(e: HubEvent): Applied {
     if (e.type === 'conversation.closed') delete state.typing[cs.conv.id]
   }
   if (e.type === 'conversation.rated' && e.conversation_id && state.convs[e.conversation_id]) {
-    state.convs[e.conversation_id].conv.rating = { score: Number(d.score), comment: String(d.comment ?? ''), created_at: e.created_at }
+    const reasons = Array.isArray(d.reasons) ? d.reasons.map(String) : []
+    state.convs[e.conversation_id].conv.rating = { score: Number(d.score), comment: String(d.comment ?? ''), reasons, created_at: e.created_at }
   }
   if ((e.type === 'message.created' || e.type === 'message.updated') && d.message && e.conversation_id) {
     const cs = state.convs[e.conversation_id]

@@ -81,6 +81,8 @@ const CSS = `.k *{box-sizing:border-box}
 .rt{margin:10px auto;padding:12px;max-width:92%;background:#fff;border-radius:10px;text-align:center}
 .rt .st button{margin:0 2px 8px;padding:0;width:34px;height:34px;border:0;font-size:24px;color:#ccc}
 .rt .st button[aria-pressed=true]{color:#fadb14}
+.rt .lv button,.rs button{width:auto;height:auto;margin:0 4px 8px;padding:5px 12px;border:1px solid #d9d9d9;border-radius:14px;background:#fff;font:inherit;font-size:13px;color:inherit;cursor:pointer}
+.rt .lv button[aria-pressed=true],.rs button[aria-pressed=true]{border-color:var(--c);background:var(--c);color:#fff}
 .rt textarea{margin-bottom:8px}`
 
 function mount(core: Core): ChatUI {
@@ -448,24 +450,41 @@ function mount(core: Core): ChatUI {
     cn.hidden = !cn.textContent
   }
 
-  // ---- rating form
+  // ---- rating form: the tenant's levels (labels), then that level's
+  // reasons as toggle chips; five stars when the hub sends no scale
   let rate: HTMLElement | null = null
   function rating(conv: string): void {
     const box = h('div', 'rt')
     box.appendChild(h('div', 'q', T.rateTitle))
-    const st = h('div', 'st')
+    const lv = cfg.rating_levels || []
+    const st = h('div', lv.length ? 'st lv' : 'st')
+    const rs = h('div', 'rs')
     let score = 0
-    for (let i = 1; i <= 5; i++) {
-      const b = h('button', '', '★')
+    let picked: string[] = []
+    const chip = (label: string, on: (b: HTMLButtonElement) => void, parent: HTMLElement): HTMLButtonElement => {
+      const b = h('button', '', label)
       b.type = 'button'
-      b.setAttribute('aria-label', String(i))
-      b.dataset.score = String(i)
-      b.onclick = () => {
-        score = i
-        st.querySelectorAll('button').forEach((x, j) => x.setAttribute('aria-pressed', String(j < i)))
+      b.setAttribute('aria-pressed', 'false')
+      b.onclick = () => on(b)
+      parent.appendChild(b)
+      return b
+    }
+    const levels = lv.length ? lv : [1, 2, 3, 4, 5].map((n) => ({ score: n, label: '★', reasons: [] as string[] }))
+    for (const l of levels) {
+      const b = chip(l.label, (b) => {
+        score = l.score
+        picked = []
+        st.querySelectorAll('button').forEach((x) => x.setAttribute('aria-pressed', String(lv.length ? x === b : Number(x.dataset.score) <= score)))
+        rs.textContent = ''
+        for (const r of l.reasons || [])
+          chip(r, (c) => {
+            picked = picked.includes(r) ? picked.filter((x) => x !== r) : [...picked, r]
+            c.setAttribute('aria-pressed', String(picked.includes(r)))
+          }, rs)
         go.disabled = false
-      }
-      st.appendChild(b)
+      }, st)
+      b.dataset.score = String(l.score)
+      if (!lv.length) b.setAttribute('aria-label', String(l.score))
     }
     const cm = h('textarea')
     cm.placeholder = T.comment
@@ -475,10 +494,10 @@ function mount(core: Core): ChatUI {
     go.type = 'button'
     go.disabled = true
     go.onclick = () => {
-      if (score && core.send({ type: 'rate', conversation_id: conv, score, comment: cm.value.trim() })) go.disabled = true
+      if (score && core.send({ type: 'rate', conversation_id: conv, score, comment: cm.value.trim(), reasons: picked })) go.disabled = true
     }
     box.dataset.conv = conv
-    box.append(st, cm, go)
+    box.append(st, rs, cm, go)
     rate = box
     render()
     scroll()

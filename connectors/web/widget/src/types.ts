@@ -30,6 +30,8 @@ export interface Config {
   languages: string[]
   groups: { id: string; label: string }[]
   rating: boolean
+  // rating_levels: the tenant's scale, best first (absent: five stars)
+  rating_levels?: { score: number; label: string; reasons?: string[] }[] | null
   offline_form: { fields: Field[] }
   invite: Invite
   identity_required: boolean

@@ -16,6 +16,8 @@ const texts = {
   rt_exportFailed: ['导出失败（{status}）', 'Export failed ({status})'],
   rt_time: ['时间', 'Time'],
   rt_comment: ['留言', 'Comment'],
+  rt_reasons: ['原因', 'Reasons'],
+  rt_allReasons: ['全部原因', 'All reasons'],
   rt_channel: ['渠道', 'Channel'],
   rt_customer: ['客户', 'Customer'],
   rt_empty: ['暂无符合条件的评价。', 'No ratings match.'],
