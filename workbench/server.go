@@ -238,7 +238,7 @@ func New(d Deps) *Server {
 	// the admin console (issue 5, part B): TOTP two-factor, tenant settings,
 	// agent administration, the live monitor, ticket replies and comments,
 	// and webhook subscriptions.
-	meapi.API{Identity: d.Identity, Token: bearer, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a)
+	meapi.API{Identity: d.Identity, Kernel: d.Kernel, Files: d.Files, Token: bearer, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a, v1)
 	a.POST("/me/totp/setup", auth.setupTOTP)
 	a.POST("/me/totp/enable", auth.enableTOTP)
 	a.POST("/me/totp/disable", auth.disableTOTP)

@@ -85,7 +85,11 @@ func TestUIRatingReasons(t *testing.T) {
 	if r := conv.Rating; r.Score != 2 || strings.Join(r.Reasons, "|") != "等待时间长|问题未解决" || r.Comment != "<b>快递</b>太慢" {
 		t.Errorf("the stored rating: %+v", r)
 	}
-	var list struct{ Ratings []struct{ ConversationID string `json:"conversation_id"` } }
+	var list struct {
+		Ratings []struct {
+			ConversationID string `json:"conversation_id"`
+		}
+	}
 	for reason, want := range map[string]int{"问题未解决": 1, "服务态度差": 0} {
 		adm.Must(200, "GET", "/api/v1/ratings?reason="+url.QueryEscape(reason), nil).JSON(t, &list)
 		if len(list.Ratings) != want {

@@ -485,6 +485,8 @@ var badBodies = map[string]string{
 	"POST /api/v1/me/totp/enable":                   `{"code":123456}`,
 	"POST /api/v1/conversations/:id/read":           `{"seq":"last"}`,
 	"POST /api/v1/me/password":                      `{"current_password":["x"],"new_password":"brand-new-pass"}`,
+	"POST /api/v1/me/avatar":                        `{"file":"not multipart"}`,
+	"DELETE /api/v1/me/avatar":                      "", // reads no body
 	"PUT /api/v1/me/profile":                        `{"greeting":{"after_seconds":"soon"}}`,
 	"PUT /api/v1/ratings/settings":                  `{"levels":"five"}`,
 	"PUT /api/v1/reports/schedule":                  `{"recipients":"boss@shop.test"}`,

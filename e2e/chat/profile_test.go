@@ -1,6 +1,13 @@
 package chat
 
 import (
+	"bytes"
+	"image"
+	"image/jpeg"
+	_ "image/png" // the served avatar is read back
+	"io"
+	"mime/multipart"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +94,63 @@ func TestAgentChangesOwnPassword(t *testing.T) {
 			t.Fatalf("the old password signs in: %d", r.Status)
 		}
 		kit.Login(t, h.Base, "pw@kefu.test", "brand-new-pass")
+	})
+}
+
+// An agent sets their own avatar: a picture is stored re-encoded and
+// served to anyone (no sign-in: visitors' widgets load it) as a PNG with
+// headers that keep it a picture; other types are 400, an oversize file
+// 413, and neither changes it; removed, it is gone.
+func TestAgentAvatar(t *testing.T) {
+	t.Parallel()
+	kit.ForModes(t, func(t *testing.T, m kit.Mode) {
+		h := kit.NewEnv(t, m).Start()
+		ag := h.Admin().NewAgent("face@kefu.test", 3)
+		upload := func(name string, data []byte) kit.Resp {
+			var buf bytes.Buffer
+			mw := multipart.NewWriter(&buf)
+			fw, _ := mw.CreateFormFile("file", name)
+			fw.Write(data)
+			mw.Close()
+			return ag.DoRaw("POST", "/api/v1/me/avatar", mw.FormDataContentType(), &buf)
+		}
+		img := image.NewRGBA(image.Rect(0, 0, 512, 512))
+		var pic bytes.Buffer
+		jpeg.Encode(&pic, img, nil)
+		r := upload("me.jpg", pic.Bytes())
+		url := r.Str("avatar_url")
+		if r.Status != 200 || !strings.HasPrefix(url, "/api/v1/avatars/") {
+			t.Fatalf("upload: %d %s", r.Status, r.Body)
+		}
+		if got := ag.Must(200, "GET", "/api/v1/me/profile", nil).Str("avatar_url"); got != url {
+			t.Fatalf("the profile's avatar_url %q, want %q", got, url)
+		}
+		res, err := http.Get(h.Base + url) // no sign-in
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		cfg, format, _ := image.DecodeConfig(bytes.NewReader(body))
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/png" || format != "png" || cfg.Width != 256 ||
+			res.Header.Get("X-Content-Type-Options") != "nosniff" || !strings.Contains(res.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+			t.Fatalf("served %d %v as %s %dx%d", res.StatusCode, res.Header, format, cfg.Width, cfg.Height)
+		}
+		for name, bad := range map[string][]byte{"x.svg": []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`),
+			"x.png": []byte("<html><script>alert(1)</script></html>"), "x.txt": []byte("hello")} {
+			if r := upload(name, bad); r.Status != 400 {
+				t.Errorf("%s: %d %s, want 400", name, r.Status, r.Body)
+			}
+		}
+		if r := upload("big.png", append(pic.Bytes(), make([]byte, 2<<20)...)); r.Status != 413 {
+			t.Errorf("over 2 MiB: %d %s, want 413", r.Status, r.Body)
+		}
+		if got := ag.Must(200, "GET", "/api/v1/me/profile", nil).Str("avatar_url"); got != url {
+			t.Fatalf("a refused upload changed the avatar to %q", got)
+		}
+		ag.Must(204, "DELETE", "/api/v1/me/avatar", nil)
+		if res, err := http.Get(h.Base + url); err != nil || res.StatusCode != 404 {
+			t.Fatalf("removed, it is still served: %v %v", res, err)
+		}
 	})
 }

@@ -1,33 +1,47 @@
 // Package meapi is the HTTP side of what agents set for themselves (个人设置):
 // their profile — display name, phone, signature, notices, personal
-// automatic replies — and their password (hub/identity keeps both).
+// automatic replies — their password (hub/identity keeps both) and their
+// avatar (hub/avatars), which anyone may load.
 package meapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/avatars"
+	"github.com/kefu-hub/kefu/hub/files"
 	"github.com/kefu-hub/kefu/hub/identity"
+	"github.com/kefu-hub/kefu/hub/store"
 )
 
 // API serves the routes.
 type API struct {
 	Identity *identity.Identity
+	// Kernel and Files keep the avatars (hub/avatars).
+	Kernel  *store.Store
+	Files   *files.Store
+	avatars *avatars.Store
 	// Token is the session token of a request (the workbench's bearer).
 	Token func(*http.Request) string
 	// Kit decodes bodies and maps errors to statuses (the workbench's).
 	Kit connectors.AgentKit
 }
 
-// Mount adds the routes to the signed-in group: every agent manages only
-// themselves here.
-func (a API) Mount(r gin.IRoutes) {
+// Mount adds the routes to the signed-in group — every agent manages only
+// themselves here — and the avatars' own route to public, open to anyone
+// (visitors' widgets show them).
+func (a API) Mount(r, public gin.IRoutes) {
+	a.avatars = avatars.New(a.Kernel, a.Files)
+	public.GET("/avatars/:id", a.avatar)
 	r.GET("/me/profile", a.get)
 	r.PUT("/me/profile", a.put)
 	r.POST("/me/password", a.password)
+	r.POST("/me/avatar", a.setAvatar)
+	r.DELETE("/me/avatar", a.removeAvatar)
 }
 
 // profileView is what the settings page shows: who the agent is (read
@@ -39,6 +53,7 @@ type profileView struct {
 	Role       hub.Role         `json:"role"`
 	Groups     []string         `json:"groups"`
 	Profile    identity.Profile `json:"profile"`
+	AvatarURL  string           `json:"avatar_url"`
 }
 
 func (a API) view(g *gin.Context, p identity.Profile) {
@@ -48,8 +63,13 @@ func (a API) view(g *gin.Context, p identity.Profile) {
 		a.Kit.Respond(g, 0, nil, err)
 		return
 	}
+	url, err := a.avatars.Of(g.Request.Context(), me.ID)
+	if err != nil {
+		a.Kit.Respond(g, 0, nil, err)
+		return
+	}
 	g.JSON(http.StatusOK, profileView{Name: full.Name, Email: full.Email, EmployeeNo: full.EmployeeNo, Role: full.Role,
-		Groups: full.Groups, Profile: p})
+		Groups: full.Groups, Profile: p, AvatarURL: url})
 }
 
 func (a API) get(g *gin.Context) {
@@ -98,4 +118,49 @@ func (a API) password(g *gin.Context) {
 		return
 	}
 	g.Status(http.StatusNoContent)
+}
+
+// setAvatar takes the multipart field "file": a PNG, JPEG or GIF of at
+// most avatars.MaxBytes (413 beyond, 400 for anything else), stored
+// re-encoded; it answers the new avatar_url.
+func (a API) setAvatar(g *gin.Context) {
+	_, data, ok := connectors.ReadUpload(g, avatars.MaxBytes)
+	if !ok {
+		return
+	}
+	url, err := a.avatars.Set(g.Request.Context(), connectors.AgentOf(g), data)
+	a.Kit.Respond(g, http.StatusOK, gin.H{"avatar_url": url}, err)
+}
+
+func (a API) removeAvatar(g *gin.Context) {
+	if err := a.avatars.Remove(g.Request.Context(), connectors.AgentOf(g)); err != nil {
+		a.Kit.Respond(g, 0, nil, err)
+		return
+	}
+	g.Status(http.StatusNoContent)
+}
+
+// avatarCSP lets the picture be nothing but a picture, also when opened
+// on its own.
+const avatarCSP = "default-src 'none'; sandbox"
+
+// avatar serves an agent's avatar: the PNG the hub encoded, with headers
+// that keep a browser from reading it as anything else.
+func (a API) avatar(g *gin.Context) {
+	id := g.Param("id")
+	if len(id) > 64 || strings.ContainsAny(id, "/\\") {
+		a.Kit.Respond(g, 0, nil, hub.ErrNotFound)
+		return
+	}
+	data, err := a.avatars.Picture(g.Request.Context(), id)
+	if err != nil {
+		a.Kit.Respond(g, 0, nil, err)
+		return
+	}
+	h := g.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", avatarCSP)
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin") // the widget runs on customers' sites
+	h.Set("Cache-Control", "public, max-age=86400")       // its URL changes with each upload
+	g.Data(http.StatusOK, "image/png", data)
 }

@@ -1,0 +1,92 @@
+package avatars_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/png"
+	"strings"
+	"testing"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/avatars"
+	"github.com/kefu-hub/kefu/hub/files"
+	"github.com/kefu-hub/kefu/hub/hubtest"
+)
+
+func picture(t *testing.T, w, h int, enc func(*bytes.Buffer, image.Image) error) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for x := range w {
+		img.Set(x, 0, color.RGBA{R: 200, A: 255})
+	}
+	var b bytes.Buffer
+	if err := enc(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func pngOf(b *bytes.Buffer, img image.Image) error { return png.Encode(b, img) }
+func gifOf(b *bytes.Buffer, img image.Image) error { return gif.Encode(b, img, nil) }
+
+// An agent's avatar: a PNG or GIF is stored re-encoded as a PNG of at most
+// 256 pixels a side, keeping its shape; anything that is not a readable
+// picture of those types is refused and changes nothing; removed, it is
+// gone; another agent has none.
+func TestAvatars(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		f := h.NewTenant(t)
+		s := avatars.New(h.K, files.New(h.K))
+		url, err := s.Set(ctx, f.Admin, picture(t, 600, 300, pngOf))
+		if err != nil || !strings.HasPrefix(url, "/api/v1/avatars/"+f.Admin.ID+"?v=") {
+			t.Fatalf("set: %q %v", url, err)
+		}
+		if got, _ := s.Of(ctx, f.Admin.ID); got != url {
+			t.Fatalf("Of = %q, want %q", got, url)
+		}
+		data, err := s.Picture(ctx, f.Admin.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+		if err != nil || format != "png" || cfg.Width != 256 || cfg.Height != 128 {
+			t.Fatalf("stored %s %dx%d %v, want a 256x128 png", format, cfg.Width, cfg.Height, err)
+		}
+		if _, err := s.Set(ctx, f.Admin, picture(t, 40, 40, gifOf)); err != nil {
+			t.Fatalf("a gif: %v", err)
+		}
+		data, _ = s.Picture(ctx, f.Admin.ID)
+		if cfg, format, _ := image.DecodeConfig(bytes.NewReader(data)); format != "png" || cfg.Width != 40 {
+			t.Fatalf("the gif stored as %s %dx%d", format, cfg.Width, cfg.Height)
+		}
+		huge := picture(t, 10, 10, pngOf)
+		copy(huge[16:24], []byte{0, 0, 0x13, 0x88, 0, 0, 0, 10}) // the header says 5000 pixels wide
+		svg := []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)
+		broken := append(picture(t, 10, 10, pngOf)[:40:40], []byte("not the rest of a png")...)
+		for name, bad := range map[string][]byte{"text": []byte("hello"), "svg": svg, "html": []byte("<html><script>x</script>"),
+			"broken png": broken, "5000 px": huge, "too big": make([]byte, avatars.MaxBytes+1)} {
+			var ie *hub.InvalidError
+			if _, err := s.Set(ctx, f.Admin, bad); !errors.As(err, &ie) {
+				t.Errorf("%s: %v, want invalid", name, err)
+			}
+		}
+		if now, _ := s.Picture(ctx, f.Admin.ID); !bytes.Equal(now, data) {
+			t.Fatal("a refused upload changed the avatar")
+		}
+		other := h.NewTenant(t).Admin
+		if _, err := s.Picture(ctx, other.ID); !errors.Is(err, hub.ErrNotFound) {
+			t.Fatalf("an agent without one: %v", err)
+		}
+		if err := s.Remove(ctx, f.Admin); err != nil {
+			t.Fatal(err)
+		}
+		if u, _ := s.Of(ctx, f.Admin.ID); u != "" {
+			t.Fatalf("removed, still %q", u)
+		}
+	})
+}
