@@ -8,7 +8,7 @@ import (
 )
 
 // TestUIAgentProfile: an agent edits their own settings in the workbench
-// (个人设置) and changes their password there; what the page saved is what
+// (个人设置), sets an avatar and changes their password there; what the page saved is what
 // the hub keeps, and only the new password signs in afterwards
 // (workbench/ui/e2e/profile.mjs; screenshots).
 func TestUIAgentProfile(t *testing.T) {
@@ -25,7 +25,7 @@ func TestUIAgentProfile(t *testing.T) {
 	p := ag.Must(200, "GET", "/api/v1/me/profile", nil)
 	if p.Str("name") != "小美" || p.Str("profile.signature") != "售后服务部 小美" ||
 		kit.Dig(p.JSONMap(t), "profile", "notify", "sound_assigned") != false ||
-		kit.Dig(p.JSONMap(t), "profile", "greeting", "enabled") != true {
+		kit.Dig(p.JSONMap(t), "profile", "greeting", "enabled") != true || p.Str("avatar_url") == "" {
 		t.Fatalf("the hub keeps %s", p.Body)
 	}
 	if r := (&kit.Client{T: t, Base: h.Base}).Do("POST", "/api/v1/auth/login",

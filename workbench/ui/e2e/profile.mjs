@@ -1,7 +1,8 @@
 // Browser test of the agent's own settings (个人设置), driven by
 // TestUIAgentProfile (e2e/browser): the profile loads, is changed and saved
 // (it is there after a reload), a notice switch saves at once, a personal
-// greeting is switched on; the password form refuses a wrong current
+// greeting is switched on; an avatar is refused (a text file, HTML named
+// .png), then set and shown; the password form refuses a wrong current
 // password and a mistyped confirmation in Chinese, then changes it; the
 // page at 375 px.
 //
@@ -32,6 +33,22 @@ await run('profile-', async () => {
     form.locator('input[name=sound_assigned]').uncheck(),
   ])
   await shot(page, 'profile-saved')
+
+  // The avatar: a text file is refused in Chinese before it is sent, HTML
+  // named .png by the hub; a PNG shows at once, served by the hub.
+  const face = form.locator('[data-field=avatar]')
+  const pick = face.locator('input[name=avatar]')
+  await pick.setInputFiles({ name: 'x.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') })
+  await face.locator('[data-error=avatar]', { hasText: '头像只能是' }).waitFor()
+  await pick.setInputFiles({ name: 'x.png', mimeType: 'image/png', buffer: Buffer.from('<html><script>alert(1)</script>') })
+  await face.locator('[data-error=avatar]').filter({ hasNotText: '头像只能是' }).waitFor()
+  check((await face.locator('img').count()) === 0, 'a refused upload shows as the avatar')
+  const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=='
+  await pick.setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') })
+  await face.locator('img').waitFor()
+  await page.waitForFunction(() => document.querySelector('[data-field=avatar] img')?.naturalWidth > 0)
+  check((await face.locator('[data-error=avatar]').count()) === 0, 'the error stays after a good upload')
+  await shot(page, 'profile-avatar')
 
   await page.reload()
   await form.locator('input[name=name]').waitFor()

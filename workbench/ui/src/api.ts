@@ -22,6 +22,7 @@ export interface ProfileView {
   role: string
   groups: string[]
   profile: Profile
+  avatar_url?: string
 }
 
 export interface Agent {
@@ -312,6 +313,12 @@ export const api = {
   setStatus: (status: string) => call<{ status: string }>('PUT', '/me/status', { status }),
   profile: () => call<ProfileView>('GET', '/me/profile'),
   putProfile: (p: Profile & { name?: string }) => call<ProfileView>('PUT', '/me/profile', p),
+  setAvatar: (f: File) => {
+    const fd = new FormData()
+    fd.append('file', f)
+    return call<{ avatar_url: string }>('POST', '/me/avatar', fd)
+  },
+  removeAvatar: () => call('DELETE', '/me/avatar'),
   changePassword: (current_password: string, new_password: string) => call('POST', '/me/password', { current_password, new_password }),
   read: (id: string, seq: number) => call('POST', '/conversations/' + id + '/read', { seq }),
   totpSetup: () => call<{ secret: string; otpauth_url?: string; uri?: string; url?: string }>('POST', '/me/totp/setup', {}),

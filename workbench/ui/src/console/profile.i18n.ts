@@ -4,6 +4,11 @@ import { addTexts, t, type MessageKey } from '../i18n'
 
 const texts = {
   pf_title: ['个人信息', 'My profile'],
+  pf_avatar: ['我的头像', 'My avatar'],
+  pf_avatarPick: ['更换头像（PNG、JPEG 或 GIF，最大 2 MB）', 'Change avatar (PNG, JPEG or GIF, up to 2 MB)'],
+  pf_avatarRemove: ['移除头像', 'Remove avatar'],
+  pf_avatarType: ['头像只能是 PNG、JPEG 或 GIF 图片', 'An avatar must be a PNG, JPEG or GIF picture'],
+  pf_avatarTooBig: ['头像图片不能超过 2 MB', 'An avatar picture is at most 2 MB'],
   pf_account: ['账号', 'Account'],
   pf_role: ['角色', 'Role'],
   pf_groups: ['所在客服组', 'Groups'],
