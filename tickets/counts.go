@@ -21,8 +21,16 @@ const open = `status <> 'solved' AND status <> 'closed'`
 func (s *Store) Counts(ctx context.Context, tenantID, me, viewer string) (map[string]int, error) {
 	const sum, groups = `SELECT COALESCE(SUM(n), 0) FROM ticket_counters WHERE tenant_id = ?`,
 		`SELECT m.group_id FROM group_members m WHERE m.agent_id = ?`
-	const follows = `SELECT COUNT(*) FROM ticket_followers f JOIN tickets t ON t.id = f.ticket_id WHERE f.agent_id = ?
+	// the agent's follows first (CROSS JOIN keeps SQLite, which has no
+	// statistics, from walking every unresolved ticket instead)
+	const follows = `SELECT COUNT(*) FROM ticket_followers f CROSS JOIN tickets t WHERE t.id = f.ticket_id AND f.agent_id = ?
 		AND t.tenant_id = ?`
+	// SQLite, without statistics, would count the breached tickets on the
+	// wider covering index of every unresolved ticket
+	breached := ""
+	if !s.k.Postgres {
+		breached = ` INDEXED BY tickets_breached`
+	}
 	now := s.k.Now()
 	// seen: what a plain agent sees of others' tickets (the viewer's own
 	// views hold only what they see); theirs: the same on the counters
@@ -45,7 +53,7 @@ func (s *Store) Counts(ctx context.Context, tenantID, me, viewer string) (map[st
 		` + group + ` AS v_group,
 		(` + follows + ` AND t.status <> 'solved' AND t.status <> 'closed') AS v_following,
 		(SELECT COUNT(*) FROM tickets WHERE tenant_id = ? AND next_due_at < ? AND ` + open + seen + `)
-		+ (SELECT COUNT(*) FROM tickets WHERE tenant_id = ? AND (first_response_sla = 2 OR resolution_sla = 2)
+		+ (SELECT COUNT(*) FROM tickets` + breached + ` WHERE tenant_id = ? AND (first_response_sla = 2 OR resolution_sla = 2)
 			AND ` + open + ` AND (next_due_at IS NULL OR next_due_at >= ?)` + seen + `) AS v_overdue,
 		` + all + ` AS v_all`
 	args := append([]any{tenantID, me, tenantID}, gargs...)
