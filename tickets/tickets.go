@@ -229,6 +229,12 @@ func (s *Store) List(ctx context.Context, tenantID string, f Filter) ([]Ticket, 
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
+	if f.View == "following" && !s.k.Postgres {
+		// the agent's follows first (a unary + keeps SQLite, which has no
+		// statistics, off the tenant's indexes, which it would walk in
+		// the list's order past every ticket nobody follows)
+		where = "+" + where
+	}
 	q := `SELECT ` + cols + ` FROM tickets WHERE ` + where + ` ORDER BY ` + order(f) + ` LIMIT ? OFFSET ?`
 	out := []Ticket{}
 	if err := s.k.Select(ctx, &out, q, append(args, min(f.Limit, 500), max(f.Offset, 0))...); err != nil {
