@@ -33,6 +33,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/assign"
 	"github.com/kefu-hub/kefu/hub/audit"
 	"github.com/kefu-hub/kefu/hub/automations"
+	"github.com/kefu-hub/kefu/hub/avatars"
 	"github.com/kefu-hub/kefu/hub/bus"
 	"github.com/kefu-hub/kefu/hub/canned"
 	"github.com/kefu-hub/kefu/hub/channels"
@@ -162,7 +163,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 		HTTP:    connectors.NewHTTPClient(cfg.AllowPrivateCallbacks), MaxBody: cfg.MaxBodyBytes,
 		Tolerance: cfg.SignatureTolerance.Duration, AllowPrivate: cfg.AllowPrivateCallbacks, Log: log, Now: time.Now,
 		Files: files.New(k), Tokens: chans, PublicURL: cfg.PublicURL, Store: k, Customers: asg.Handoffs.Customers(), Robot: bot,
-		Help: knowledge, Ratings: rates,
+		Help: knowledge, Ratings: rates, Avatars: avatars.New(k, files.New(k)),
 		Region: geo.Lookup, Sockets: connectors.SocketLimits{PerAddr: cfg.VisitorSocketsPerAddr,
 			PerChannel: cfg.VisitorSocketsPerChannel, Max: cfg.VisitorSocketsMax}})
 	m := metrics.New(func() float64 { return float64(b.Lag()) })

@@ -52,6 +52,8 @@ type Deps struct {
 	// Robot takes the customers' feedback on robot answers (nil: the
 	// channel refuses it).
 	Robot RobotFeedback
+	// Avatars are the agents' pictures customers' chats show (nil: none).
+	Avatars AgentAvatars
 	// Ratings is the tenants' rating scale the web widget's form offers
 	// (nil: five plain stars, no reasons).
 	Ratings RatingScale

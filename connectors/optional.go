@@ -139,6 +139,12 @@ type RatingScale interface {
 	Levels(ctx context.Context, tenantID string) ([]ratings.Level, error)
 }
 
+// AgentAvatars are the agents' avatars (*avatars.Store): the URL of one,
+// "" when the agent has none.
+type AgentAvatars interface {
+	Of(ctx context.Context, agentID string) (string, error)
+}
+
 // RobotFeedback takes a customer's "helpful?" (有帮助/没帮助) on one of the
 // robot's answers (messages of type "answer"), once per answer.
 type RobotFeedback interface {

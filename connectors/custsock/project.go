@@ -16,8 +16,9 @@ import (
 // frames (connectors/web/doc.go): what a customer may see, with the
 // channel's own file links and its own way of keeping client ids.
 type Projector struct {
-	// Names gives agents' display names.
-	Names *Names
+	// Names gives agents' display names; Avatars their avatars' URLs
+	// (nil: none).
+	Names, Avatars *Names
 	// FileURL is where the customer's client loads a file of the channel.
 	FileURL func(ch *hub.Channel, fileID string) string
 	// Rating reports whether the channel offers the rating form on close.
@@ -44,6 +45,9 @@ func (p Projector) Message(ch *hub.Channel, m *hub.Message) map[string]any {
 	out := map[string]any{"id": m.ID, "conversation_id": m.ConversationID, "seq": m.Seq, "direction": m.Direction,
 		"sender_type": m.SenderType, "sender_name": name, "type": m.Type, "text": m.Text, "attachments": atts,
 		"created_at": m.CreatedAt}
+	if m.SenderType == hub.SenderAgent && p.Avatars != nil {
+		out["sender_avatar"] = p.Avatars.Get(ch.TenantID, m.SenderID)
+	}
 	if m.ClientID != nil {
 		out["client_id"] = *m.ClientID
 	}
@@ -102,8 +106,12 @@ func (p Projector) EventOf(ch *hub.Channel, e *hub.Event, pl *EventPayload) map[
 		if pl.Conversation == nil || pl.Conversation.AssigneeID == nil {
 			return nil
 		}
-		return map[string]any{"type": "agent", "conversation_id": e.ConversationID,
+		f := map[string]any{"type": "agent", "conversation_id": e.ConversationID,
 			"name": p.Names.Get(ch.TenantID, *pl.Conversation.AssigneeID)}
+		if p.Avatars != nil {
+			f["avatar"] = p.Avatars.Get(ch.TenantID, *pl.Conversation.AssigneeID)
+		}
+		return f
 	case hub.EvConversationClosed:
 		return map[string]any{"type": "closed", "conversation_id": e.ConversationID, "rate": p.Rating(ch)}
 	case hub.EvConversationOffline:

@@ -57,14 +57,14 @@
 // Server → client:
 //
 //	{"type":"welcome","visitor":{"id","token"},"online":bool,
-//	 "conversation":{"id","status","last_seq","agent":{"name"}} | null,
+//	 "conversation":{"id","status","last_seq","agent":{"name","avatar"}} | null,   avatar: its URL, "" for none
 //	 "messages":[message…]}                // of the current (or last) conversation, after after_seq
 //	{"type":"message","message":{"id","conversation_id","seq","direction":"in"|"out",
-//	      "sender_type":"contact"|"agent"|"robot"|"system","sender_name","type","text",
+//	      "sender_type":"contact"|"agent"|"robot"|"system","sender_name","sender_avatar" (agents'),"type","text",
 //	      "attachments":[{"url","name","type","size"}],"client_id","created_at"}}
 //	{"type":"typing","typing":bool}        the agent is typing
 //	{"type":"queue","conversation_id","position":N}
-//	{"type":"agent","conversation_id","name"}       an agent took the conversation
+//	{"type":"agent","conversation_id","name","avatar"}  an agent took the conversation
 //	{"type":"conversation","conversation":{"id","status"}}  a conversation opened (the first
 //	      message, or an agent's proactive chat)
 //	{"type":"closed","conversation_id","rate":bool} ended; rate = show the rating form

@@ -290,7 +290,11 @@ func (c *Connector) welcome(ctx context.Context, v *visitorConn, f *clientFrame)
 	}
 	cv := map[string]any{"id": conv.ID, "status": conv.Status, "last_seq": conv.LastSeq}
 	if conv.AssigneeID != nil {
-		cv["agent"] = map[string]string{"name": c.names.Get(v.ch.TenantID, *conv.AssigneeID)}
+		ag := map[string]string{"name": c.names.Get(v.ch.TenantID, *conv.AssigneeID)}
+		if c.proj.Avatars != nil {
+			ag["avatar"] = c.proj.Avatars.Get(v.ch.TenantID, *conv.AssigneeID)
+		}
+		cv["agent"] = ag
 	}
 	w["conversation"], w["messages"] = cv, out
 	return w, nil

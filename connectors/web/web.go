@@ -79,6 +79,9 @@ func New(d connectors.Deps) *Connector {
 			_, cid, ok := cutVisitorExternal(ext)
 			return cid, ok
 		}}
+	if d.Avatars != nil {
+		c.proj.Avatars = custsock.NewNames(func(ctx context.Context, _, id string) (string, error) { return d.Avatars.Of(ctx, id) })
+	}
 	c.hub = newDispatcher(c)
 	return c
 }

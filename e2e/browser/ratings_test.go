@@ -1,6 +1,12 @@
 package browser
 
 import (
+	"bytes"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"mime/multipart"
 	"net/url"
 	"strings"
 	"testing"
@@ -51,7 +57,8 @@ func TestUIRatings(t *testing.T) {
 }
 
 // TestUIRatingReasons: a visitor in the website widget (the direct chat
-// page at 375 px) rates a closed conversation 不满意 with two of that
+// page at 375 px) sees the agent's avatar in the header and beside their
+// reply, then rates a closed conversation 不满意 with two of that
 // level's reasons; they are stored with the rating, filter the ratings
 // list, and the agent sees them on the conversation and in the history
 // (workbench/ui/e2e/rating-reasons.mjs; screenshots).
@@ -66,11 +73,25 @@ func TestUIRatingReasons(t *testing.T) {
 	agent := adm.NewAgent("reasons@kefu.test", 5)
 	agent.SetStatus("online")
 	as := agent.Dial(-1)
+	// the agent's avatar, which the visitor's widget shows
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("file", "me.png")
+	img := image.NewRGBA(image.Rect(0, 0, 64, 64))
+	draw.Draw(img, img.Bounds(), &image.Uniform{C: color.RGBA{G: 160, B: 90, A: 255}}, image.Point{}, draw.Src)
+	png.Encode(fw, img)
+	mw.Close()
+	if r := agent.DoRaw("POST", "/api/v1/me/avatar", mw.FormDataContentType(), &buf); r.Status != 200 {
+		t.Fatalf("avatar: %d %s", r.Status, r.Body)
+	}
 	script := kit.RunBrowserScript(t, "workbench/ui", 2*time.Minute, []string{"KEFU_BASE=" + h.Base,
 		"KEFU_CHAT=/chat/" + chID, "KEFU_AGENT_EMAIL=reasons@kefu.test", "KEFU_AGENT_PASSWORD=agent-pass-1",
 		"KEFU_SHOTS=" + kit.ShotsDir(t)}, "e2e/rating-reasons.mjs")
 	script.Await("said")
 	convID := as.WaitFor("conversation.assigned", 10*time.Second, nil)["conversation_id"].(string)
+	agent.Must(201, "POST", "/api/v1/conversations/"+convID+"/messages", map[string]any{"content": "马上为您查询"})
+	script.Send(map[string]string{})
+	script.Await("avatar-seen")
 	agent.Must(200, "POST", "/api/v1/conversations/"+convID+"/close", map[string]any{})
 	script.Send(map[string]string{})
 	script.Await("rated")

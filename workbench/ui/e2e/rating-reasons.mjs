@@ -1,6 +1,7 @@
 // Browser test of rating reasons (满意度原因), driven by
 // TestUIRatingReasons (e2e/browser): a visitor on the direct chat page at
-// 375 px is asked to rate when the agent closes, picks the level 不满意,
+// 375 px sees the agent's avatar in the header and beside their reply, is
+// asked to rate when the agent closes, picks the level 不满意,
 // ticks two of its reasons (one ticked and unticked again), writes a
 // comment and sends it; the agent sees the level's reasons on the open
 // conversation and in the history.
@@ -23,6 +24,17 @@ await run('rating-reasons-', async () => {
   await wb.locator('.list li', { hasText: '我的快递三天了还没到' }).click()
   await wb.locator('.msg.in .text', { hasText: '我的快递三天了还没到' }).waitFor()
   step('said')
+  await recv() // the agent replied
+  // The agent's avatar: in the header while they serve, beside their reply.
+  const loaded = (sel) => v.waitForFunction((s) => {
+    const i = document.getElementById('kefu-widget').shadowRoot.querySelector(s)
+    return i && !i.hidden && i.complete && i.naturalWidth > 0
+  }, sel)
+  await W('.ms .m.ag').filter({ hasText: '马上为您查询' }).waitFor()
+  await loaded('.hd img.av')
+  await loaded('.ms .m.ag .n img.av')
+  await shot(v, 'widget-agent-avatar-375')
+  step('avatar-seen')
   await recv() // the agent closed the conversation
 
   // The tenant's levels, by label; a level's reasons once it is picked.

@@ -44,6 +44,8 @@ const CSS = `.k *{box-sizing:border-box}
 .m.me{align-items:flex-end}
 .m.sy{align-items:center}
 .m .n{font-size:12px;color:#666;margin:0 4px 2px}
+.av{width:20px;height:20px;border-radius:50%;object-fit:cover;vertical-align:middle;margin-right:4px}
+.hd .av{margin:0;flex:none}
 .b{max-width:80%;padding:8px 12px;border-radius:12px;background:#fff;white-space:pre-wrap;word-break:break-word;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 .me .b{background:var(--c);color:#fff}
 .sy .b,.nt{max-width:90%;padding:3px 10px;background:#e9eaee;color:#666;font-size:12px;box-shadow:none;text-align:center}
@@ -105,6 +107,15 @@ function mount(core: Core): ChatUI {
     img.src = logo
     hd.appendChild(img)
   }
+  // the serving agent's avatar, when they have one (status() shows it)
+  const face = (src: string) => {
+    const i = h('img', 'av')
+    i.alt = ''
+    i.src = src
+    return i
+  }
+  const hav = hd.appendChild(face(''))
+  hav.hidden = true
   const tt = h('div', 'tt')
   tt.append(h('div', 'ti', cfg.title || cfg.name), h('div', 'su'))
   const sub = tt.lastChild as HTMLElement
@@ -359,7 +370,11 @@ function mount(core: Core): ChatUI {
     if (m.id) el.dataset.id = m.id
     if (m.client_id) el.dataset.cid = m.client_id
     el.textContent = ''
-    if (who === 'ag') el.appendChild(h('div', 'n', m.sender_name || (m.sender_type === 'robot' ? T.robot : T.agent)))
+    if (who === 'ag') {
+      const n = el.appendChild(h('div', 'n', m.sender_name || (m.sender_type === 'robot' ? T.robot : T.agent)))
+      const av = safeURL(m.sender_avatar || '', core.hub)
+      if (av) n.prepend(face(av))
+    }
     const b = h('div', 'b')
     if (m.text) b.appendChild(h('span', 't', m.text))
     for (const a of m.attachments || []) {
@@ -446,6 +461,9 @@ function mount(core: Core): ChatUI {
   function status(): void {
     const a = core.conv && core.conv.status !== 'closed' && core.conv.agent
     sub.textContent = a ? a.name : queue > 0 ? fmt(T.queue, { n: queue }) : ''
+    const av = a && safeURL(a.avatar || '', core.hub)
+    if (av && hav.src !== av) hav.src = av
+    hav.hidden = !av
     cn.textContent = core.refused ? T.refused : core.connected ? '' : core.busy ? T.busy : T.offlineNote
     cn.hidden = !cn.textContent
   }

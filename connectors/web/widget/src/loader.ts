@@ -326,7 +326,7 @@ function main(): void {
         paint()
         break
       case 'agent':
-        if (core.conv && core.conv.id === f.conversation_id) core.conv.agent = { name: f.name }
+        if (core.conv && core.conv.id === f.conversation_id) core.conv.agent = { name: f.name, avatar: f.avatar }
         break
       case 'closed':
         if (core.conv && core.conv.id === f.conversation_id) core.conv.status = 'closed'

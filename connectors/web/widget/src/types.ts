@@ -56,6 +56,7 @@ export interface Msg {
   direction?: 'in' | 'out'
   sender_type: 'contact' | 'agent' | 'system' | 'robot'
   sender_name?: string
+  sender_avatar?: string
   type?: string
   text: string
   attachments?: Attachment[]
@@ -73,7 +74,7 @@ export interface Conversation {
   id: string
   status?: string
   last_seq?: number
-  agent?: { name: string } | null
+  agent?: { name: string; avatar?: string } | null
 }
 
 export type Frame = { type: string; [k: string]: any }
