@@ -48,6 +48,7 @@ await run('profile-', async () => {
   await face.locator('img').waitFor()
   await page.waitForFunction(() => document.querySelector('[data-field=avatar] img')?.naturalWidth > 0)
   check((await face.locator('[data-error=avatar]').count()) === 0, 'the error stays after a good upload')
+  await page.locator('.who img.avatar').waitFor() // the header follows at once
   await shot(page, 'profile-avatar')
 
   await page.reload()

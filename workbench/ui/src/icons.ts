@@ -71,8 +71,10 @@ export function hue(name: string): number {
   return h % 8
 }
 
-// Avatar is a person's initials on a colour of their own; the name itself
-// is shown beside it, so the avatar is decoration.
-export const Avatar: FunctionalComponent<{ name: string; size?: 'sm' | 'md' }> = (p) =>
-  h('span', { class: ['avatar', p.size ?? 'md'], 'data-hue': hue(p.name), 'aria-hidden': 'true' }, initials(p.name))
-Avatar.props = ['name', 'size']
+// Avatar is a person's picture (src), else their initials on a colour of
+// their own; the name itself is shown beside it, so it is decoration.
+export const Avatar: FunctionalComponent<{ name: string; size?: 'sm' | 'md'; src?: string }> = (p) =>
+  p.src
+    ? h('img', { class: ['avatar', p.size ?? 'md'], src: p.src, alt: '', 'aria-hidden': 'true' })
+    : h('span', { class: ['avatar', p.size ?? 'md'], 'data-hue': hue(p.name), 'aria-hidden': 'true' }, initials(p.name))
+Avatar.props = ['name', 'size', 'src']

@@ -1,7 +1,7 @@
 // Client state for the workbench: conversations and their messages, merged
 // idempotently from REST loads and websocket events (a replayed or repeated
 // event never duplicates anything, and never counts as unread twice).
-import { reactive } from 'vue'
+import { reactive, ref } from 'vue'
 import type { Contact, Conversation, LastMessage, Message, QueuedConversation, Rating, ReplyWindow } from './api'
 import type { HubEvent } from './events'
 
@@ -106,6 +106,10 @@ export function queueRow(q: QueuedConversation, fetchedAt: number, now: number, 
     position: q.position,
   }
 }
+
+// myAvatar is the signed-in agent's avatar URL ('' for none): the header
+// shows it, 个人设置 changes it.
+export const myAvatar = ref('')
 
 // ratingStars renders a 1–5 score as text stars: ★★★★☆.
 export function ratingStars(r: Rating): string {
