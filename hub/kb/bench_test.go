@@ -259,3 +259,45 @@ func BenchmarkSearchDB10k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSearchAfterEdit10k: the first search after an article of 10,000
+// was edited (on this process or another: the same path), in each
+// dialect — the search that finds the revision moved rebuilds the index
+// from the stored words, reusing the other articles' documents. Run with
+// -benchtime 10x; reports p50 and max in ms.
+func BenchmarkSearchAfterEdit10k(b *testing.B) {
+	for _, dialect := range storetest.Names() {
+		b.Run(dialect, func(b *testing.B) {
+			kbs, tenantID, _ := load10k(b, dialect)
+			ctx := context.Background()
+			arts, err := kbs.List(ctx, tenantID, kb.Filter{Limit: 50})
+			if err != nil || len(arts) == 0 {
+				b.Fatal(arts, err)
+			}
+			if _, err := kbs.Search(ctx, tenantID, kb.Query{Text: "退款多久到账"}); err != nil { // the index, built
+				b.Fatal(err)
+			}
+			var lat []time.Duration
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				b.StopTimer()
+				a := arts[i%len(arts)]
+				answer := a.Answer + "（更新）"
+				if _, err := kbs.Update(ctx, tenantID, a.ID, kb.Patch{Answer: &answer}); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				t0 := time.Now()
+				if _, err := kbs.Search(ctx, tenantID, kb.Query{Text: "退款多久到账"}); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+			b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+			b.ReportMetric(ms(lat[len(lat)-1]), "max-ms")
+		})
+	}
+}
