@@ -36,19 +36,7 @@ func TestCountsFollowEveryChange(t *testing.T) {
 			t.Helper()
 			steps++
 			for _, who := range []struct{ me, viewer string }{{x.f.Admin.ID, ""}, {li.ID, li.ID}, {wang.ID, wang.ID}, {li.ID, ""}} {
-				got, err := x.Tickets.Counts(ctx, tid, who.me, who.viewer)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, v := range tickets.ViewNames {
-					list, err := x.Tickets.List(ctx, tid, tickets.Filter{View: v, Me: who.me, Viewer: who.viewer, Limit: 500})
-					if err != nil {
-						t.Fatal(err)
-					}
-					if got[v] != len(list) {
-						t.Errorf("after %s: %s's %q badge %d, the list shows %d", what, who.me, v, got[v], len(list))
-					}
-				}
+				got := badges(t, x.Tickets, tid, who.me, who.viewer, "after "+what)
 				if who.viewer == "" {
 					var n int
 					if err := x.K.Get(ctx, &n, `SELECT COUNT(*) FROM tickets WHERE tenant_id = ?`, tid); err != nil || got["all"] != n {
@@ -135,4 +123,25 @@ func TestCountsFollowEveryChange(t *testing.T) {
 		check("another offline message")
 		t.Logf("%d states compared", steps)
 	})
+}
+
+// badges returns an agent's view badges, checking each against the length
+// of its list.
+func badges(t *testing.T, s *tickets.Store, tenantID, me, viewer, when string) map[string]int {
+	t.Helper()
+	ctx := context.Background()
+	got, err := s.Counts(ctx, tenantID, me, viewer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range tickets.ViewNames {
+		list, err := s.List(ctx, tenantID, tickets.Filter{View: v, Me: me, Viewer: viewer, Limit: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[v] != len(list) {
+			t.Errorf("%s: %s's %q badge %d, the list shows %d", when, me, v, got[v], len(list))
+		}
+	}
+	return got
 }
