@@ -70,6 +70,7 @@ func New(d connectors.Deps, opts push.Options) *Connector {
 	c.proj = custsock.Projector{Names: c.names, FileURL: FileURL,
 		Rating:   func(ch *hub.Channel) bool { return parseConfig(ch.Config).Rating },
 		ClientID: clientIDOf}
+	c.proj.Avatars = custsock.NewAvatars(d.Avatars)
 	c.hub = newDispatcher(c)
 	return c
 }
@@ -157,6 +158,7 @@ func (c *Connector) Pages(r gin.IRouter) {
 	g.POST("/uploads", c.authed(c.upload))
 	g.GET("/files/:file_id", c.file)
 	g.POST("/read", c.authed(c.markRead))
+	g.GET("/rating", c.authed(c.ratingScale))
 	g.POST("/rating", c.authed(c.rate))
 	g.POST("/feedback", c.authed(c.feedback))
 	g.POST("/leave_message", c.authed(c.leaveMessage))

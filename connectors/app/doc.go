@@ -59,7 +59,10 @@
 //	POST /app/v1/{app_key}/uploads   multipart "file" (the widget's type and size rules)
 //	  → 201 {"id","url","name","type","size"}; send its id in a message's attachments
 //	POST /app/v1/{app_key}/read {"conversation_id","seq"}       → 204 (unread counts)
-//	POST /app/v1/{app_key}/rating {"conversation_id","score":1..5,"comment"} → 204; 409 rated already
+//	GET  /app/v1/{app_key}/rating → {"enabled":bool (the channel's "rating"),"levels":[{"score","label",
+//	      "reasons":["…"]}…]}: the tenant's scale, best first ([]: plain 1–5, no reasons)
+//	POST /app/v1/{app_key}/rating {"conversation_id","score":1..5,"comment","reasons":["…"]} → 204;
+//	      400 rating_reason: a reason not on the rated level's list; 409 rated already
 //	POST /app/v1/{app_key}/feedback {"message_id","helpful":true|false} → 204: "helpful?" (有帮助/没帮助)
 //	  on a robot answer (a message of sender_type "robot" and type "answer") of this user; 404 not
 //	  theirs or not an answer, 409 rated already. 没帮助 counts the question as unanswered for the
@@ -104,12 +107,13 @@
 //
 // Server → client:
 //
-//	{"type":"welcome","contact_id","online":bool,"conversation":{"id","status","last_seq","agent"}|null,
+//	{"type":"welcome","contact_id","online":bool,"conversation":{"id","status","last_seq",
+//	 "agent":{"name","avatar"}}|null,     // avatar: the agent's picture's path on the hub, "" for none
 //	 "messages":[message…]}               // after hello's after_seq (else the last 50)
-//	{"type":"message","message":{…}}
+//	{"type":"message","message":{…}}     // an agent's message has sender_avatar (as agent.avatar)
 //	{"type":"typing","typing":bool}       the agent is typing
 //	{"type":"queue","conversation_id","position":N}
-//	{"type":"agent","conversation_id","name"}     an agent took (or was transferred) the conversation
+//	{"type":"agent","conversation_id","name","avatar"}  an agent took (or was transferred) the conversation
 //	{"type":"conversation","conversation":{"id","status"}}
 //	{"type":"closed","conversation_id","rate":bool}
 //	{"type":"rate","conversation_id"}     the agent asks for a rating

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/ratings"
 )
 
 var clientIDRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
@@ -49,7 +50,11 @@ func (c *Connector) conversationView(ch *hub.Channel, conv *hub.Conversation) ma
 	v := map[string]any{"id": conv.ID, "status": conv.Status, "last_seq": conv.LastSeq, "agent": nil,
 		"created_at": conv.CreatedAt}
 	if conv.AssigneeID != nil {
-		v["agent"] = map[string]string{"name": c.names.Get(ch.TenantID, *conv.AssigneeID)}
+		ag := map[string]string{"name": c.names.Get(ch.TenantID, *conv.AssigneeID)}
+		if c.proj.Avatars != nil {
+			ag["avatar"] = c.proj.Avatars.Get(ch.TenantID, *conv.AssigneeID)
+		}
+		v["agent"] = ag
 	}
 	return v
 }
@@ -312,6 +317,25 @@ func (c *Connector) rate(g *gin.Context, ch *hub.Channel, u *user) {
 	rated(g, c.deps.Customers.Rate(g.Request.Context(), ch, u.Ext, r.ConversationID, r.Score, r.Comment, r.Reasons), "no such conversation")
 }
 
+// ratingScale answers whether the channel asks for ratings and the
+// tenant's levels, best first, each with its reasons (none: 1–5 plain).
+func (c *Connector) ratingScale(g *gin.Context, ch *hub.Channel, u *user) {
+	if c.busy(g, u) {
+		return
+	}
+	levels := []ratings.Level{}
+	if c.deps.Ratings != nil {
+		l, err := c.deps.Ratings.Levels(g.Request.Context(), ch.TenantID)
+		if err != nil {
+			fail(g, http.StatusServiceUnavailable, "unavailable", "try again")
+			return
+		}
+		levels = append(levels, l...)
+	}
+	g.Header("Cache-Control", "no-store")
+	g.JSON(http.StatusOK, gin.H{"enabled": parseConfig(ch.Config).Rating, "levels": levels})
+}
+
 // feedback stores the user's "helpful?" (有帮助/没帮助) on one of the
 // robot's answers (a message of type "answer"), once.
 func (c *Connector) feedback(g *gin.Context, ch *hub.Channel, u *user) {
@@ -338,7 +362,11 @@ func rated(g *gin.Context, err error, missing string) {
 	var inv *hub.InvalidError
 	switch {
 	case errors.As(err, &inv):
-		fail(g, http.StatusBadRequest, "bad_request", inv.Msg)
+		code, coded := "bad_request", (*hub.CodedError)(nil)
+		if errors.As(err, &coded) {
+			code = coded.Code // rating_reason: not a reason of the rated level
+		}
+		fail(g, http.StatusBadRequest, code, inv.Msg)
 	case errors.Is(err, hub.ErrNotFound):
 		fail(g, http.StatusNotFound, "not_found", missing)
 	case errors.Is(err, hub.ErrConflict):

@@ -135,6 +135,20 @@ type Names struct {
 	m      sync.Map // agent id → cachedName
 }
 
+// AvatarOf is where an agent's avatar is (*avatars.Store): its URL, ""
+// when the agent has none.
+type AvatarOf interface {
+	Of(ctx context.Context, agentID string) (string, error)
+}
+
+// NewAvatars caches the agents' avatar URLs of (nil when of is nil: none).
+func NewAvatars(of AvatarOf) *Names {
+	if of == nil {
+		return nil
+	}
+	return NewNames(func(ctx context.Context, _, id string) (string, error) { return of.Of(ctx, id) })
+}
+
 // NewNames caches what lookup answers.
 func NewNames(lookup func(ctx context.Context, tenantID, id string) (string, error)) *Names {
 	return &Names{lookup: lookup}

@@ -79,9 +79,7 @@ func New(d connectors.Deps) *Connector {
 			_, cid, ok := cutVisitorExternal(ext)
 			return cid, ok
 		}}
-	if d.Avatars != nil {
-		c.proj.Avatars = custsock.NewNames(func(ctx context.Context, _, id string) (string, error) { return d.Avatars.Of(ctx, id) })
-	}
+	c.proj.Avatars = custsock.NewAvatars(d.Avatars)
 	c.hub = newDispatcher(c)
 	return c
 }

@@ -2,8 +2,8 @@ package desk
 
 // Admins "delete" agents and channels by deactivating them (issue 15): the
 // agent is out at once and their chats change hands, the channel takes no
-// new messages the way each platform expects, history stays, and both come
-// back when reactivated.
+// new messages the way each platform expects, history stays (the agent's
+// avatar is no longer served), and both come back when reactivated.
 
 import (
 	"net/http"
@@ -24,6 +24,16 @@ func TestDeactivateAgent(t *testing.T) {
 		ch := adm.NewAPIChannel("", nil)
 		leaver := adm.NewAgent("leaver@kefu.test", 5)
 		leaverID := leaver.MeID()
+		avatar := leaver.SetAvatar()
+		avatarStatus := func() int { // as a visitor's widget loads it: no sign-in
+			t.Helper()
+			res, err := http.Get(h.Base + avatar)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			return res.StatusCode
+		}
 		leaver.SetStatus("online")
 		sock := leaver.Dial(-1)
 		if st, b := ch.Post(t, h.Base, kit.TextMsg("dz-1", "cust-dz", "我的订单到哪了")); st != 200 {
@@ -72,6 +82,9 @@ func TestDeactivateAgent(t *testing.T) {
 		if r := loginWith(&kit.Client{T: t, Base: h.Base}, "leaver@kefu.test", "agent-pass-1", ""); r.Status != 401 {
 			t.Fatalf("a deactivated agent signs in: %d", r.Status)
 		}
+		if st := avatarStatus(); st != 404 {
+			t.Fatalf("the deactivated agent's avatar: %d, want 404", st)
+		}
 		// History keeps their name: the reply they sent, and the agent record.
 		if msgs := heir.Messages(convID); !hasText(msgs, "正在为您查询") {
 			t.Fatalf("the new agent does not see the history: %+v", msgs)
@@ -95,6 +108,9 @@ func TestDeactivateAgent(t *testing.T) {
 			t.Fatalf("reactivated agent %+v", a)
 		}
 		kit.Login(t, h.Base, "leaver@kefu.test", "agent-pass-1")
+		if st := avatarStatus(); st != 200 {
+			t.Fatalf("the reactivated agent's avatar: %d, want 200", st)
+		}
 
 		es := auditList(adm, url.Values{"target": {leaverID}}).Entries
 		if e := find(es, "agent.deactivate", leaverID); e == nil || !strings.Contains(e.Detail, "reassign_to") {

@@ -120,6 +120,10 @@ func TestAppTokensStayInTheirApp(t *testing.T) {
 			"POST /app/v1/:app_key/uploads":       {"POST", "/uploads", nil, false, false},
 			"POST /app/v1/:app_key/read":          {"POST", "/read", conv, false, true},
 			"POST /app/v1/:app_key/rating":        {"POST", "/rating", conv, false, true},
+			"GET /app/v1/:app_key/rating":         {"GET", "/rating", nil, false, false},
+			"POST /app/v1/:app_key/feedback": {"POST", "/feedback", func(string) any {
+				return map[string]any{"message_id": "m-" + b.canary, "helpful": true}
+			}, false, false},
 			"POST /app/v1/:app_key/leave_message": {"POST", "/leave_message", func(string) any {
 				return map[string]any{"client_msg_id": "l-1", "fields": map[string]string{"message": "x"}}
 			}, false, false},

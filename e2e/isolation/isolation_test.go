@@ -83,6 +83,8 @@ func isoRoutes() map[string]isoRoute {
 
 		"POST /api/v1/auth/logout": {access: accAuth, session: true},
 		"GET /api/v1/me":           {access: accAuth},
+		"POST /api/v1/me/avatar":   {access: accAuth},
+		"DELETE /api/v1/me/avatar": {access: accAuth},
 		"PUT /api/v1/me/status": {access: accAuth, body: func(*isoTenant) any {
 			return map[string]any{"status": "online"}
 		}},
@@ -158,6 +160,8 @@ func isoRoutes() map[string]isoRoute {
 		"POST /app/v1/:app_key/uploads":       {access: accApp},
 		"GET /app/v1/:app_key/files/:file_id": {access: accApp},
 		"POST /app/v1/:app_key/read":          {access: accApp},
+		"GET /app/v1/:app_key/rating":         {access: accApp},
+		"POST /app/v1/:app_key/feedback":      {access: accApp},
 		"POST /app/v1/:app_key/rating":        {access: accApp},
 		"POST /app/v1/:app_key/leave_message": {access: accApp},
 		"PUT /app/v1/:app_key/push_token":     {access: accApp},

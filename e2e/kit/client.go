@@ -3,6 +3,8 @@ package kit
 import (
 	"bytes"
 	"encoding/json"
+	"image"
+	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -243,6 +245,23 @@ func (c *Client) Upload(name string, data []byte) Resp {
 		c.T.Fatalf("upload %s: %d %s", name, r.Status, r.Body)
 	}
 	return r
+}
+
+// SetAvatar gives the signed-in agent a 64×64 PNG avatar (个人设置) and
+// returns its avatar_url.
+func (c *Client) SetAvatar() string {
+	c.T.Helper()
+	var pic, buf bytes.Buffer
+	png.Encode(&pic, image.NewRGBA(image.Rect(0, 0, 64, 64)))
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("file", "me.png")
+	fw.Write(pic.Bytes())
+	mw.Close()
+	r := c.DoRaw("POST", "/api/v1/me/avatar", mw.FormDataContentType(), &buf)
+	if r.Status != 200 || r.Str("avatar_url") == "" {
+		c.T.Fatalf("avatar: %d %s", r.Status, r.Body)
+	}
+	return r.Str("avatar_url")
 }
 
 // Download fetches an attachment with its headers.

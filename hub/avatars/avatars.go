@@ -89,10 +89,13 @@ func (s *Store) Remove(ctx context.Context, a *hub.Agent) error {
 	return nil
 }
 
-// Of is the URL of an agent's avatar, "" when they have none.
+// Of is the URL of an agent's avatar, "" when they have none or are
+// deactivated.
 func (s *Store) Of(ctx context.Context, agentID string) (string, error) {
 	var at []time.Time
-	if err := s.k.Select(ctx, &at, `SELECT updated_at FROM agent_avatars WHERE agent_id = ?`, agentID); err != nil {
+	q := `SELECT v.updated_at FROM agent_avatars v JOIN agents a ON a.id = v.agent_id AND NOT a.disabled
+		WHERE v.agent_id = ?`
+	if err := s.k.Select(ctx, &at, q, agentID); err != nil {
 		return "", fmt.Errorf("avatar: %w", err)
 	}
 	if len(at) == 0 {
@@ -101,10 +104,13 @@ func (s *Store) Of(ctx context.Context, agentID string) (string, error) {
 	return URL(agentID, at[0]), nil
 }
 
-// Picture is an agent's avatar, PNG (ErrNotFound when they have none).
+// Picture is an agent's avatar, PNG (ErrNotFound when they have none or
+// are deactivated: an admin's deactivation stops it being served to
+// anyone, and reactivation brings it back).
 func (s *Store) Picture(ctx context.Context, agentID string) ([]byte, error) {
 	var data [][]byte
 	q := `SELECT f.data FROM agent_avatars v JOIN attachments f ON f.id = v.file_id AND f.tenant_id = v.tenant_id
+		JOIN agents a ON a.id = v.agent_id AND NOT a.disabled
 		WHERE v.agent_id = ?`
 	if err := s.k.Select(ctx, &data, q, agentID); err != nil {
 		return nil, fmt.Errorf("avatar: %w", err)

@@ -15,6 +15,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/avatars"
 	"github.com/kefu-hub/kefu/hub/files"
 	"github.com/kefu-hub/kefu/hub/hubtest"
+	"github.com/kefu-hub/kefu/hub/identity"
 )
 
 func picture(t *testing.T, w, h int, enc func(*bytes.Buffer, image.Image) error) []byte {
@@ -87,6 +88,46 @@ func TestAvatars(t *testing.T) {
 		}
 		if u, _ := s.Of(ctx, f.Admin.ID); u != "" {
 			t.Fatalf("removed, still %q", u)
+		}
+	})
+}
+
+// A deactivated agent's avatar is neither served nor linked (a visitor's
+// chat shows their initial); reactivated, the same avatar is back.
+func TestDeactivatedAgentsAvatar(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		f := h.NewTenant(t)
+		a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: hub.NewID("v") + "@t.test",
+			Name: "小周", Password: "password1", Role: hub.RoleAgent, MaxChats: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := avatars.New(h.K, files.New(h.K))
+		url, err := s.Set(ctx, a, picture(t, 50, 50, pngOf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		active := func(on bool) {
+			t.Helper()
+			off := !on
+			if _, err := h.Identity.Agents.Update(ctx, a.TenantID, a.ID, identity.Patch{Disabled: &off}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		active(false)
+		if _, err := s.Picture(ctx, a.ID); !errors.Is(err, hub.ErrNotFound) {
+			t.Fatalf("a deactivated agent's avatar is served: %v", err)
+		}
+		if u, err := s.Of(ctx, a.ID); u != "" || err != nil {
+			t.Fatalf("a deactivated agent's avatar is linked: %q %v", u, err)
+		}
+		active(true)
+		if data, err := s.Picture(ctx, a.ID); err != nil || len(data) == 0 {
+			t.Fatalf("reactivated, the avatar is not served: %v", err)
+		}
+		if u, _ := s.Of(ctx, a.ID); u != url {
+			t.Fatalf("reactivated, Of = %q, want %q", u, url)
 		}
 	})
 }

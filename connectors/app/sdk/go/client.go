@@ -181,6 +181,8 @@ type Conversation struct {
 	LastSeq int64  `json:"last_seq"`
 	Agent   *struct {
 		Name string `json:"name"`
+		// Avatar is the agent's picture's path on the hub ("" for none).
+		Avatar string `json:"avatar"`
 	} `json:"agent"`
 	Unread int `json:"unread"`
 }
@@ -241,10 +243,31 @@ func (s *Session) Read(ctx context.Context, conversationID string, seq int64) er
 	return s.c.do(ctx, s.Token, "POST", "/read", map[string]any{"conversation_id": conversationID, "seq": seq}, nil)
 }
 
-// Rate rates a conversation 1..5.
-func (s *Session) Rate(ctx context.Context, conversationID string, score int, comment string) error {
+// Rate rates a conversation with one of the scale's scores and the
+// reasons ticked of that level's list (400 rating_reason for another).
+func (s *Session) Rate(ctx context.Context, conversationID string, score int, comment string, reasons ...string) error {
 	return s.c.do(ctx, s.Token, "POST", "/rating", map[string]any{"conversation_id": conversationID, "score": score,
-		"comment": comment}, nil)
+		"comment": comment, "reasons": append([]string{}, reasons...)}, nil)
+}
+
+// RatingLevel is one level of the tenant's rating scale with its reasons.
+type RatingLevel struct {
+	Score   int      `json:"score"`
+	Label   string   `json:"label"`
+	Reasons []string `json:"reasons"`
+}
+
+// RatingScale is the rating form to show: whether the channel asks for
+// ratings and the levels, best first (none: plain 1–5).
+type RatingScale struct {
+	Enabled bool          `json:"enabled"`
+	Levels  []RatingLevel `json:"levels"`
+}
+
+// RatingScale reads the rating form to show.
+func (s *Session) RatingScale(ctx context.Context) (*RatingScale, error) {
+	var out RatingScale
+	return &out, s.c.do(ctx, s.Token, "GET", "/rating", nil, &out)
 }
 
 // RateAnswer says whether one of the robot's answers (a message of type

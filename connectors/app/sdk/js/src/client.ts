@@ -13,6 +13,8 @@ import type {
   Identity,
   Message,
   Options,
+  RateOptions,
+  RatingScale,
   Session,
   Socket,
   Storage,
@@ -325,9 +327,20 @@ export class Client {
     if (e) throw e
   }
 
-  rate(score: number, comment?: string, conversationId?: string): Promise<unknown> {
-    const c = conversationId || (this.conversation && this.conversation.id) || ''
-    return this.call('POST', '/rating', { conversation_id: c, score, comment })
+  /**
+   * Rates the conversation (default: the current one): score is a level's,
+   * reasons of that level's list (ratingScale) — else it rejects with code
+   * "rating_reason"; "conflict" once it can no longer change.
+   */
+  rate(score: number, o?: string | RateOptions, conversationId?: string): Promise<unknown> {
+    const r: RateOptions = typeof o === 'string' ? { comment: o } : o || {}
+    const c = r.conversationId || conversationId || (this.conversation && this.conversation.id) || ''
+    return this.call('POST', '/rating', { conversation_id: c, score, comment: r.comment, reasons: r.reasons || [] })
+  }
+
+  /** The rating form to show: whether the channel asks, the levels and their reasons. */
+  ratingScale(): Promise<RatingScale> {
+    return this.call('GET', '/rating')
   }
 
   /** The leave-a-message form (nobody online): becomes a ticket. */
@@ -639,7 +652,7 @@ export class Client {
       case 'offline': {
         const cv = this.conversation
         if (cv && cv.id === c) {
-          if (f.type === 'agent') cv.agent = { name: f.name }
+          if (f.type === 'agent') cv.agent = { name: f.name, avatar: f.avatar }
           if (f.type === 'closed') cv.status = 'closed'
         }
         const { type, ...e } = f

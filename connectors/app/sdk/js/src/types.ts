@@ -21,6 +21,8 @@ export interface Message {
   direction: 'in' | 'out'
   sender_type: 'contact' | 'agent' | 'system' | 'robot'
   sender_name?: string
+  /** an agent's picture: a path on the hub ("/api/v1/avatars/…", prefix baseURL), "" for none */
+  sender_avatar?: string
   type: string
   text: string
   attachments?: Attachment[]
@@ -39,9 +41,32 @@ export interface Conversation {
   id: string
   status: string
   last_seq?: number
-  agent?: { name: string } | null
+  /** the serving agent; avatar as Message.sender_avatar */
+  agent?: { name: string; avatar?: string } | null
   unread?: number
   created_at?: string
+}
+
+/** One level of the tenant's rating scale (e.g. 5 非常满意), with the reasons the user may tick. */
+export interface RatingLevel {
+  score: number
+  label: string
+  reasons: string[]
+}
+
+/** client.ratingScale(): whether the channel asks for ratings, and the levels, best first. */
+export interface RatingScale {
+  /** the channel offers the rating form when a conversation closes */
+  enabled: boolean
+  /** best first; empty: plain 1–5 stars with no reasons */
+  levels: RatingLevel[]
+}
+
+/** client.rate's options: a comment, the reasons ticked (of the level's list), the conversation. */
+export interface RateOptions {
+  comment?: string
+  reasons?: string[]
+  conversationId?: string
 }
 
 export interface Device {
@@ -133,7 +158,7 @@ export interface Events {
   typing: { typing: boolean }
   status: Conversation
   queue: { conversation_id: string; position: number }
-  agent: { conversation_id: string; name: string }
+  agent: { conversation_id: string; name: string; avatar?: string }
   closed: { conversation_id: string; rate: boolean }
   read: { conversation_id: string; seq: number }
   connection: { state: ConnectionState; code?: number }

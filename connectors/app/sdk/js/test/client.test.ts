@@ -346,7 +346,7 @@ describe('receive: order, duplicates, gaps, resume', () => {
     net.ws.recv({ type: 'online', online: true })
     net.ws.recv({ type: 'conversation', conversation: { id: 'c2', status: 'open' } })
     net.ws.recv({ type: 'queue', conversation_id: 'c2', position: 3 })
-    net.ws.recv({ type: 'agent', conversation_id: 'c2', name: '小王' })
+    net.ws.recv({ type: 'agent', conversation_id: 'c2', name: '小王', avatar: '/api/v1/avatars/ag_1?v=7' })
     net.ws.recv({ type: 'typing', typing: true })
     net.ws.recv({ type: 'read', conversation_id: 'c2', seq: 4 })
     net.ws.recv({ type: 'closed', conversation_id: 'c2', rate: true })
@@ -354,12 +354,12 @@ describe('receive: order, duplicates, gaps, resume', () => {
       ['online', { online: true }],
       ['status', { id: 'c2', status: 'open' }],
       ['queue', { conversation_id: 'c2', position: 3 }],
-      ['agent', { conversation_id: 'c2', name: '小王' }],
+      ['agent', { conversation_id: 'c2', name: '小王', avatar: '/api/v1/avatars/ag_1?v=7' }],
       ['typing', { typing: true }],
       ['read', { conversation_id: 'c2', seq: 4 }],
       ['closed', { conversation_id: 'c2', rate: true }],
     ])
-    expect(c.conversation).toEqual({ id: 'c2', status: 'closed', agent: { name: '小王' } })
+    expect(c.conversation).toEqual({ id: 'c2', status: 'closed', agent: { name: '小王', avatar: '/api/v1/avatars/ag_1?v=7' } })
   })
 
   it('typing previews are throttled, the last text always goes out', async () => {
@@ -411,6 +411,36 @@ describe('REST calls', () => {
     expect(net.requests.filter((r) => r.path === '/push_token').map((r) => [r.method, r.body])).toEqual([
       ['PUT', { platform: 'android', token: 'fcm-1' }],
       ['DELETE', { token: 'fcm-1' }],
+    ])
+  })
+
+  it('reads the rating scale and rates with the reasons ticked', async () => {
+    const net = new FakeNet()
+    const scale = {
+      enabled: true,
+      levels: [
+        { score: 3, label: '满意', reasons: [] },
+        { score: 1, label: '不满意', reasons: ['回复慢', '没解决'] },
+      ],
+    }
+    net.route = (m, p, b) => {
+      if (p === '/identify') return { status: 200, body: { token: 't', contact_id: 'ct' } }
+      if (p === '/rating' && m === 'GET') return { status: 200, body: scale }
+      if (p === '/rating' && b.reasons.includes('太贵'))
+        return { status: 400, body: { error: { code: 'rating_reason', message: 'not a reason of this level' } } }
+      return { status: 204, body: null }
+    }
+    const { c } = client(net)
+    await c.identify({ userId: 'u1', userHash: 'h' })
+    const got = await c.ratingScale()
+    expect(got.levels[1].reasons).toEqual(['回复慢', '没解决'])
+    await c.rate(1, { comment: '等太久', reasons: ['回复慢'], conversationId: 'c9' })
+    await expect(c.rate(1, { reasons: ['太贵'], conversationId: 'c9' })).rejects.toMatchObject({ code: 'rating_reason', status: 400 })
+    await c.rate(3, '好', 'c8')
+    expect(net.posts('/rating').map((r) => r.body)).toEqual([
+      { conversation_id: 'c9', score: 1, comment: '等太久', reasons: ['回复慢'] },
+      { conversation_id: 'c9', score: 1, comment: undefined, reasons: ['太贵'] },
+      { conversation_id: 'c8', score: 3, comment: '好', reasons: [] },
     ])
   })
 
