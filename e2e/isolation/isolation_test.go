@@ -83,6 +83,9 @@ func isoRoutes() map[string]isoRoute {
 
 		"POST /api/v1/auth/logout": {access: accAuth, session: true},
 		"GET /api/v1/me":           {access: accAuth},
+		// An agent's avatar is public by design: visitors' widgets on any
+		// site load it by the agent's id.
+		"GET /api/v1/avatars/:id":  {access: accPublic, obj: "agent"},
 		"POST /api/v1/me/avatar":   {access: accAuth},
 		"DELETE /api/v1/me/avatar": {access: accAuth},
 		"PUT /api/v1/me/status": {access: accAuth, body: func(*isoTenant) any {
@@ -617,6 +620,7 @@ func isoSetup(t *testing.T, e *kit.Env, h *kit.Hub, sup *kit.Client, name string
 	x.offGroup = x.admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "留言 " + x.canary}).Str("id")
 	x.agent = x.admin.NewAgent(name+"-agent1@kefu.test", 50, x.group)
 	x.agentID = x.agent.MeID()
+	x.agent.SetAvatar() // served to anyone (GET /api/v1/avatars/:id)
 	x.agent2 = x.admin.NewAgent(name+"-agent2@kefu.test", 50)
 	x.agent2ID = x.agent2.MeID()
 	x.cb = kit.NewCallbackServer(t)
