@@ -59,6 +59,10 @@ func TestAppRatingWithReasons(t *testing.T) {
 		if cs, err := s.Conversations(ctx); err != nil || len(cs) != 1 || cs[0].Agent == nil || cs[0].Agent.Avatar != avatar {
 			t.Fatalf("conversations: %v %+v", err, cs)
 		}
+		if page, err := s.Messages(ctx, conv, 0); err != nil || len(page.Messages) != 2 || page.Messages[1].SenderAvatar != avatar ||
+			page.Messages[0].SenderAvatar != "" {
+			t.Fatalf("history: %v %+v", err, page)
+		}
 
 		agent.Must(200, "POST", "/api/v1/conversations/"+conv+"/close", map[string]any{})
 		next(t, sock, "closed")

@@ -167,6 +167,7 @@ type Message struct {
 	Direction      string       `json:"direction"`
 	SenderType     string       `json:"sender_type"`
 	SenderName     string       `json:"sender_name"`
+	SenderAvatar   string       `json:"sender_avatar"` // an agent's picture's path on the hub
 	Type           string       `json:"type"`
 	Text           string       `json:"text"`
 	Attachments    []Attachment `json:"attachments"`
