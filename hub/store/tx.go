@@ -29,10 +29,11 @@ type Tx struct {
 }
 
 // Before queues a write that can wait: it runs just before the
-// transaction's next statement (so every read sees it), savepoint or
-// commit. A caller that would send many one-row statements in a row
-// queues them once and writes them together, one round trip each kind;
-// an error fails that next statement.
+// transaction's next statement through its Get, Select, SelectIn or Exec
+// (so their reads see it; the embedded sqlx methods do not wait for it),
+// savepoint or commit. A caller that would send many one-row statements in
+// a row queues them once and writes them together, one round trip each
+// kind; an error fails that next statement.
 func (tx *Tx) Before(fn func(context.Context) error) { tx.before = append(tx.before, fn) }
 
 // pending runs the writes queued with Before.
