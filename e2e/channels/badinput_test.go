@@ -525,6 +525,7 @@ var badBodies = map[string]string{
 	"POST /app/v1/:app_key/uploads":                    "",
 	"POST /app/v1/:app_key/read":                       "",
 	"POST /app/v1/:app_key/rating":                     "",
+	"POST /app/v1/:app_key/feedback":                   "",
 	"POST /app/v1/:app_key/leave_message":              "",
 	"PUT /app/v1/:app_key/push_token":                  "",
 	"DELETE /app/v1/:app_key/push_token":               "",
