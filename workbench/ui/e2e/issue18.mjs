@@ -133,6 +133,7 @@ await run('i18-', async () => {
 
   // ---- Bug 8: a 6,000-character paste is kept whole and the visitor is told.
   const long = '长'.repeat(6000)
+  await v.evaluate(() => (window.__held = window.__ws))
   await box.fill(long)
   check((await box.inputValue()).length === 6000, 'the paste is not cut')
   const over = W(v, '.cc.er')
@@ -142,6 +143,10 @@ await run('i18-', async () => {
   await v.waitForTimeout(300)
   check((await box.inputValue()).length === 6000, 'an over-long message is not sent')
   await shot(v, 'i18-widget-too-long')
+  // the typing preview of that paste is cut to what the hub keeps: the
+  // visitor's socket stays open (a whole 18 KB frame would close it)
+  const ws = await v.evaluate(() => window.__held.readyState)
+  check(ws === 1, 'the visitor socket after a long paste is in state ' + ws)
   await box.fill('')
 
   // ---- Bug 3 and 6: B transfers to the admin with a reason.

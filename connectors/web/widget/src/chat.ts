@@ -263,7 +263,9 @@ function mount(core: Core): ChatUI {
     else flushTyping()
   }
   function flushTyping(): void {
-    const v = ta.value
+    // the hub keeps 1,000 characters of a preview; a long paste sent whole
+    // would pass the socket's frame limit and cost the visitor their socket
+    const v = ta.value.slice(0, 1000)
     if (v === lastV) return
     if (core.send({ type: 'typing', text: v })) {
       lastV = v

@@ -438,9 +438,9 @@ export class Client {
     for (const [res, rej] of w) e ? rej(e) : res({ client_msg_id: id })
   }
 
-  /** Typing preview (throttled); "" = stopped. */
+  /** Typing preview (throttled; its first 1,000 characters, what the hub keeps); "" = stopped. */
   typing(text: string): void {
-    this.typed = text
+    this.typed = text.slice(0, 1000)
     if (this.typingTimer) return
     const go = () => {
       this.typingTimer = undefined

@@ -373,6 +373,14 @@ describe('receive: order, duplicates, gaps, resume', () => {
     await tick(600)
     expect(net.ws.frames('typing').map((f) => f.text)).toEqual(['你', '你好吗', ''])
   })
+
+  it('a long paste previews its first 1,000 characters (what the hub keeps), not a frame over the socket limit', async () => {
+    const { c, net } = client()
+    await c.identify({ userId: 'u1', userHash: 'h' })
+    await welcome(net)
+    c.typing('长'.repeat(6000))
+    expect(net.ws.frames('typing').map((f) => f.text)).toEqual(['长'.repeat(1000)])
+  })
 })
 
 describe('REST calls', () => {
