@@ -144,34 +144,19 @@ func TakeLater(c *hub.Conversation, agentID string, gid *string, now time.Time) 
 	return Taking{ID: c.ID, AgentID: agentID, GroupID: gid, At: now}
 }
 
-// TakeAll writes takings (PostgreSQL: in one statement); ErrMoved when a
-// conversation was not queued any more.
+// TakeAll writes takings in one PostgreSQL statement (SQLite takes one at
+// a time, with Take); ErrMoved when a conversation was not queued any more.
 func TakeAll(ctx context.Context, tx *store.Tx, ts []Taking) error {
-	var n int64
-	if tx.Store().Postgres {
-		vals := make([]string, len(ts))
-		var args []any
-		for i, t := range ts {
-			vals[i] = "(?::text, ?::text, ?::text, ?::timestamptz)"
-			args = append(args, t.ID, t.AgentID, t.GroupID, t.At)
-		}
-		q := `UPDATE conversations SET status = 'open', assignee_id = v.agent, assigned_at = v.at, updated_at = v.at,
-			group_id = v.grp FROM (VALUES ` + strings.Join(vals, ", ") + `) AS v(id, agent, grp, at)
-			WHERE conversations.id = v.id AND status = 'queued'`
-		var err error
-		if n, err = tx.Exec(ctx, q, args...); err != nil {
-			return fmt.Errorf("take conversations: %w", err)
-		}
-	} else {
-		const q = `UPDATE conversations SET status = 'open', assignee_id = ?, group_id = ?, assigned_at = ?, updated_at = ?
-			WHERE id = ? AND status = 'queued'`
-		for _, t := range ts {
-			k, err := tx.Exec(ctx, q, t.AgentID, t.GroupID, t.At, t.At, t.ID)
-			if err != nil {
-				return fmt.Errorf("take conversation: %w", err)
-			}
-			n += k
-		}
+	var args []any
+	for _, t := range ts {
+		args = append(args, t.ID, t.AgentID, t.GroupID, t.At)
+	}
+	q := `UPDATE conversations SET status = 'open', assignee_id = v.agent, assigned_at = v.at, updated_at = v.at,
+		group_id = v.grp FROM (VALUES ` + store.TypedRows(len(ts), "text", "text", "text", "timestamptz") + `)
+		AS v(id, agent, grp, at) WHERE conversations.id = v.id AND status = 'queued'`
+	n, err := tx.Exec(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("take conversations: %w", err)
 	}
 	if n != int64(len(ts)) {
 		return ErrMoved

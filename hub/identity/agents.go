@@ -438,26 +438,15 @@ func ClaimSeat(ctx context.Context, tx *store.Tx, tenantID, agentID, cond string
 }
 
 // ClaimSeats is ClaimSeat for several agents' seats at once (agent →
-// seats): on PostgreSQL in one statement, every claim or none (ErrNoSeat).
+// seats) in one PostgreSQL statement: every claim or none (ErrNoSeat).
+// (SQLite, one writer without round trips, claims one at a time.)
 func ClaimSeats(ctx context.Context, tx *store.Tx, tenantID string, seats map[string]int, cond string) error {
-	if !tx.Store().Postgres { // one writer, no round trips: one at a time
-		for id, n := range seats {
-			for range n {
-				if err := ClaimSeat(ctx, tx, tenantID, id, cond); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	vals := make([]string, 0, len(seats))
 	args := []any{tx.Now()}
 	for id, n := range seats {
-		vals = append(vals, "(?::text, ?::int)")
 		args = append(args, id, n)
 	}
 	q := `UPDATE agents SET current_chats = current_chats + v.n, last_assigned_at = ?
-		FROM (VALUES ` + strings.Join(vals, ", ") + `) AS v(id, n)
+		FROM (VALUES ` + store.TypedRows(len(seats), "text", "int") + `) AS v(id, n)
 		WHERE tenant_id = ? AND agents.id = v.id AND ` + cond + ` AND NOT disabled AND current_chats + v.n <= max_chats`
 	n, err := tx.Exec(ctx, q, append(args, tenantID)...)
 	if err != nil {

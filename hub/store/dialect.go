@@ -61,6 +61,14 @@ func Placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
 
+// TypedRows returns n rows of placeholders cast to types, "(?::text,
+// ?::int), (?::text, ?::int)", for a PostgreSQL `UPDATE … FROM (VALUES …)`
+// that writes many rows in one statement (its VALUES are otherwise untyped).
+func TypedRows(n int, types ...string) string {
+	row := "(?::" + strings.Join(types, ", ?::") + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+}
+
 // Like is a case-insensitive LIKE pattern matching s anywhere, for
 // `LOWER(col) LIKE ? ESCAPE '\'`; the wildcards of s match themselves.
 func Like(s string) string {

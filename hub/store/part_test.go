@@ -132,3 +132,13 @@ func TestBeforeRunsAheadOfTheNextStatement(t *testing.T) {
 		}
 	})
 }
+
+// TypedRows types a multi-row VALUES list for PostgreSQL, row by row.
+func TestTypedRows(t *testing.T) {
+	if got, want := store.TypedRows(2, "text", "int"), "(?::text, ?::int), (?::text, ?::int)"; got != want {
+		t.Fatalf("TypedRows(2, text, int) = %q, want %q", got, want)
+	}
+	if got := store.TypedRows(1, "timestamptz"); got != "(?::timestamptz)" {
+		t.Fatalf("TypedRows(1, timestamptz) = %q", got)
+	}
+}

@@ -13,7 +13,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/kefu-hub/kefu/hub/conversations"
 	"github.com/kefu-hub/kefu/hub/identity"
@@ -81,15 +80,13 @@ func LeftQueue(ctx context.Context, tx *store.Tx, convID string, stage int, key,
 
 // leftQueues is LeftQueue for every claim, in one statement (PostgreSQL).
 func leftQueues(ctx context.Context, tx *store.Tx, cs []Claim) error {
-	vals := make([]string, len(cs))
 	var args []any
-	for i, c := range cs {
-		vals[i] = "(?::text, ?::int, ?::text, ?::text)"
+	for _, c := range cs {
 		args = append(args, c.Take.ID, c.Stage, c.Key, c.Reason)
 	}
 	q := `UPDATE conversation_routing SET stage = v.stage, queue_key = v.key, announced_position = 0,
-		last_reason = v.reason, waiting = FALSE FROM (VALUES ` + strings.Join(vals, ", ") + `) AS v(id, stage, key, reason)
-		WHERE conversation_id = v.id`
+		last_reason = v.reason, waiting = FALSE FROM (VALUES ` + store.TypedRows(len(cs), "text", "int", "text", "text") + `)
+		AS v(id, stage, key, reason) WHERE conversation_id = v.id`
 	if _, err := tx.Exec(ctx, q, args...); err != nil {
 		return fmt.Errorf("update routing states: %w", err)
 	}
