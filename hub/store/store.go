@@ -75,6 +75,7 @@ type Store struct {
 	keys     *secrets.Keyring
 	txHooks  []TxHook
 	stmts    stmtCache
+	ck       *checkpointer // SQLite: copies the write-ahead log back
 }
 
 func init() { sqlx.BindDriver("sqlite", sqlx.QUESTION) }
@@ -93,6 +94,7 @@ func Open(ctx context.Context, url, dataDir string, o Options) (*Store, error) {
 		return nil, err
 	}
 	s.pub, s.hooks, s.log, s.now, s.keys = o.Publisher, o.EventHooks, o.Log, o.Now, o.Keys
+	s.ck.start(s.log)
 	s.txHooks = o.TxHooks
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -140,7 +142,9 @@ func openSQLite(ctx context.Context, dataDir string) (*Store, error) {
 	}
 	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_time_format=sqlite"
-	w, err := sqlx.Open("sqlite", base+"&_txlock=immediate")
+	// The writer never checkpoints the write-ahead log: the checkpointer's
+	// own connection does.
+	w, err := sqlx.Open("sqlite", base+"&_txlock=immediate&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
@@ -154,7 +158,14 @@ func openSQLite(ctx context.Context, dataDir string) (*Store, error) {
 	if err := w.PingContext(ctx); err != nil {
 		return nil, fmt.Errorf("ping sqlite: %w", err)
 	}
-	return &Store{W: w, R: r}, nil
+	c, err := sqlx.Open("sqlite", base)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open sqlite checkpointer: %w", err)
+	}
+	c.SetMaxOpenConns(1)
+	return &Store{W: w, R: r, ck: newCheckpointer(c, w)}, nil
 }
 
 // Close closes both pools.
@@ -163,7 +174,9 @@ func (s *Store) Close() error {
 	if s.R != s.W {
 		s.R.Close()
 	}
-	return s.W.Close()
+	err := s.W.Close()
+	s.ck.close() // the last connection: SQLite copies the log back
+	return err
 }
 
 // Ping checks the store answers (for /readyz).
@@ -225,6 +238,7 @@ func (s *Store) Exec(ctx context.Context, q string, args ...any) (int64, error) 
 	if err != nil {
 		return 0, err
 	}
+	s.ck.wrote()
 	n, _ := res.RowsAffected()
 	return n, nil
 }

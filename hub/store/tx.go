@@ -118,6 +118,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *Tx) error) (*Tx, error) {
 	if err := stx.Commit(); err != nil {
 		return nil, fmt.Errorf("commit: %w: %w", ErrUnavailable, err)
 	}
+	s.ck.wrote()
 	for _, f := range tx.committed {
 		f()
 	}
