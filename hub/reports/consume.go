@@ -69,11 +69,16 @@ func (s *Store) CatchUp(ctx context.Context) error {
 	return nil
 }
 
+// yieldFor bounds how long a batch waits for a moment when no customer's
+// message is being written: in a burst the reports fall behind by a batch
+// every yieldFor at most, and catch up once it is over.
+const yieldFor = 2 * time.Second
+
 // apply applies the next batch of a tenant's events in one transaction and
 // says how many it read.
 func (s *Store) apply(ctx context.Context, tenantID string) (int, error) {
 	var n int
-	err := s.k.Write(ctx, func(tx *store.Tx) error {
+	err := s.k.WriteIdle(ctx, yieldFor, func(tx *store.Tx) error {
 		n = 0
 		last, ok, err := s.lockCursor(ctx, tx, tenantID)
 		if err != nil || !ok {

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -76,6 +77,7 @@ type Store struct {
 	txHooks  []TxHook
 	stmts    stmtCache
 	ck       *checkpointer // SQLite: copies the write-ahead log back
+	writing  atomic.Int64  // Write calls waiting or running (see WriteIdle)
 }
 
 func init() { sqlx.BindDriver("sqlite", sqlx.QUESTION) }

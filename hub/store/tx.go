@@ -74,6 +74,8 @@ func (tx *Tx) OnCommit(f func()) { tx.committed = append(tx.committed, f) }
 // deliveries. A deadlock or serialization failure runs fn again (up to five
 // times), so fn must not keep state from a failed attempt.
 func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) error {
+	s.writing.Add(1)
+	defer s.writing.Add(-1)
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		var tx *Tx
@@ -89,6 +91,24 @@ func (s *Store) Write(ctx context.Context, fn func(tx *Tx) error) error {
 		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
 	}
 	return err
+}
+
+// WriteIdle runs fn like Write once no other Write is waiting or running,
+// or once within has passed without such a moment: work nobody waits for
+// (the reports' statistics) makes way for customers' messages during a
+// burst and catches up after it.
+func (s *Store) WriteIdle(ctx context.Context, within time.Duration, fn func(tx *Tx) error) error {
+	deadline := time.Now().Add(within)
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	for s.writing.Load() > 0 && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return s.Write(ctx, fn)
 }
 
 func (s *Store) write(ctx context.Context, fn func(tx *Tx) error) (*Tx, error) {
