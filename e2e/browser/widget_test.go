@@ -338,3 +338,43 @@ func TestWidgetBusyBrowser(t *testing.T) {
 	script.Send(nil)
 	script.Finish()
 }
+
+// A transfer made while the visitor's socket is down sends its 「… 为您服务」
+// to no socket: once the widget is back, the visitor is told who serves
+// them now (once), and the header names the new agent.
+func TestWidgetReconnectBrowser(t *testing.T) {
+	t.Parallel()
+	needWidget(t)
+	h := kit.NewEnv(t, kit.Embedded).Start()
+	adm := h.Admin()
+	wang := adm.NewAgent("wang@kefu.test", 5)
+	wang.SetStatus("online")
+	li := adm.NewAgent("li@kefu.test", 5)
+	ch, _ := adm.NewWebChannel(map[string]any{})
+
+	params, _ := json.Marshal(map[string]string{"chat": h.Base + "/chat/" + ch, "shots": kit.ShotsDir(t)})
+	script := kit.RunBrowserScript(t, widgetDir, 2*time.Minute, nil, "e2e/reconnect.mjs", string(params))
+	script.Await("sent")
+	var convID string
+	kit.Eventually(t, 15*time.Second, "the visitor's conversation is assigned to wang", func() bool {
+		var list struct {
+			Conversations []struct {
+				ID         string  `json:"id"`
+				AssigneeID *string `json:"assignee_id"`
+			}
+		}
+		wang.Must(200, "GET", "/api/v1/conversations", nil).JSON(t, &list)
+		if len(list.Conversations) == 1 && list.Conversations[0].AssigneeID != nil {
+			convID = list.Conversations[0].ID
+		}
+		return convID != ""
+	})
+	script.Send(map[string]string{"name": "wang"})
+	script.Await("offline")
+	li.SetStatus("online")
+	adm.Must(200, "POST", "/api/v1/conversations/"+convID+"/transfer", map[string]string{"agent_id": li.MeID()})
+	script.Send(map[string]string{"name": "li"})
+	script.Await("told")
+	script.Send(nil)
+	script.Finish()
+}

@@ -264,7 +264,10 @@ function main(): void {
         }
         core.online = !!f.online
         const c: Conversation | null = f.conversation
-        if (c && c.id) core.conv = core.conv && core.conv.id === c.id ? { ...core.conv, ...c } : { ...c }
+        // who served this conversation before the socket dropped: a
+        // transfer made meanwhile sent its "… 为您服务" to no socket
+        const was = c && c.id && core.conv && core.conv.id === c.id ? core.conv.agent || null : undefined
+        if (c && c.id) core.conv = core.conv && core.conv.id === c.id ? { ...core.conv, ...c, agent: c.agent || null } : { ...c }
         const ms: Msg[] = (f.messages || []).slice().sort((a: Msg, b: Msg) => (a.seq || 0) - (b.seq || 0))
         ms.forEach((m) => ingest(m, true))
         changed()
@@ -275,6 +278,9 @@ function main(): void {
           ready = true
           emit('ready')
           invites()
+        }
+        if (was !== undefined && c!.agent && c!.agent.name !== (was && was.name)) {
+          frame({ type: 'agent', conversation_id: c!.id, name: c!.agent.name, avatar: c!.agent.avatar })
         }
         break
       }
