@@ -599,9 +599,15 @@ export class Client {
         clearInterval(this.tick)
         this.tick = setInterval(() => this.onTick(), timing.tick)
         const cv: Conversation | null = f.conversation
+        // who served it before the socket dropped: a transfer made meanwhile
+        // sent its 'agent' frame to no socket, so it is told now
+        const o = this.conversation
+        const was = cv && cv.id && o && o.id === cv.id ? o.agent || null : undefined
         if (cv && cv.id) {
-          this.setConv(cv)
+          this.setConv({ ...cv, agent: cv.agent || null })
           this.emit('status', this.conversation!)
+          if (was !== undefined && cv.agent && cv.agent.name !== (was && was.name))
+            this.emit('agent', { conversation_id: cv.id, name: cv.agent.name, avatar: cv.agent.avatar })
         }
         const ms: Message[] = (f.messages || []).slice().sort((a: Message, b: Message) => a.seq - b.seq)
         // a conversation new to this device starts at what the hub shows first (its last 50)

@@ -362,6 +362,27 @@ describe('receive: order, duplicates, gaps, resume', () => {
     expect(c.conversation).toEqual({ id: 'c2', status: 'closed', agent: { name: '小王', avatar: '/api/v1/avatars/ag_1?v=7' } })
   })
 
+  it('a transfer made while the socket was down is told once it is back', async () => {
+    const { c, net } = client()
+    const ev: unknown[] = []
+    c.on('agent', (e) => ev.push(e))
+    await c.identify({ userId: 'u1', userHash: 'h' })
+    await welcome(net, { id: 'c1', status: 'open', last_seq: 0, agent: { name: '小王' } })
+    expect(ev).toEqual([]) // a first welcome tells nothing new
+    net.ws.drop()
+    await tick(400)
+    await welcome(net, { id: 'c1', status: 'open', last_seq: 0, agent: { name: '小王' } })
+    expect(ev).toEqual([]) // the same agent: nothing to tell
+    net.ws.drop()
+    await tick(800)
+    await welcome(net, { id: 'c1', status: 'open', last_seq: 0, agent: { name: '小李', avatar: '/api/v1/avatars/ag_2' } })
+    expect(ev).toEqual([{ conversation_id: 'c1', name: '小李', avatar: '/api/v1/avatars/ag_2' }])
+    net.ws.drop()
+    await tick(1600)
+    await welcome(net, { id: 'c1', status: 'queued', last_seq: 0 })
+    expect(c.conversation!.agent).toBeNull() // back in the queue: nobody serves it
+  })
+
   it('typing previews are throttled, the last text always goes out', async () => {
     const { c, net } = client()
     await c.identify({ userId: 'u1', userHash: 'h' })
