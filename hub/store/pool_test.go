@@ -1,0 +1,46 @@
+package store_test
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"testing"
+
+	"github.com/kefu-hub/kefu/hub/store"
+	"github.com/kefu-hub/kefu/hub/store/storetest"
+)
+
+// The PostgreSQL pool keeps the connections a burst opened: none is closed
+// on its way back to the pool (each new one reads the catalogs again, and a
+// pool that kept 8 of 32 opened and closed them all through a burst).
+func TestPoolKeepsItsConnections(t *testing.T) {
+	storetest.Each(t, store.Options{}, func(t *testing.T, d storetest.Dialect) {
+		s, ctx := d.Store, context.Background()
+		if !s.Postgres {
+			return // SQLite: one writer, and readers that never close
+		}
+		most := s.W.Stats().MaxOpenConnections
+		if want := min(32, max(16, 8*runtime.GOMAXPROCS(0))); most != want {
+			t.Fatalf("the pool opens up to %d connections, want %d on %d CPUs", most, want, runtime.GOMAXPROCS(0))
+		}
+		for round := 0; round < 3; round++ {
+			var wg sync.WaitGroup
+			for i := 0; i < 2*most; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					var one int
+					if err := s.Get(ctx, &one, `SELECT 1 FROM pg_sleep(0.02)`); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			wg.Wait()
+		}
+		st := s.W.Stats()
+		if st.MaxIdleClosed != 0 || st.Idle != st.OpenConnections {
+			t.Fatalf("after three bursts: %d connections closed on their way back, %d idle of %d open; want none closed, all idle",
+				st.MaxIdleClosed, st.Idle, st.OpenConnections)
+		}
+	})
+}
