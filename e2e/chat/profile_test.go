@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"image"
 	"image/jpeg"
-	_ "image/png" // the served avatar is read back
+	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -148,6 +148,30 @@ func TestAgentAvatar(t *testing.T) {
 		if got := ag.Must(200, "GET", "/api/v1/me/profile", nil).Str("avatar_url"); got != url {
 			t.Fatalf("a refused upload changed the avatar to %q", got)
 		}
+		if cc := res.Header.Get("Cache-Control"); cc != "public, max-age=31536000, immutable" {
+			t.Errorf("the avatar's own URL is cached %q, want a year, immutable", cc)
+		}
+		colleague := h.Admin().Must(200, "GET", "/api/v1/avatars", nil)
+		if got := colleague.Str("avatars." + ag.MeID()); got != url {
+			t.Fatalf("the tenant's avatars give %q for the agent, want %q", got, url)
+		}
+		pic.Reset()
+		png.Encode(&pic, image.NewRGBA(image.Rect(0, 0, 64, 64)))
+		replaced := upload("new.png", pic.Bytes()).Str("avatar_url")
+		if replaced == url || replaced == "" {
+			t.Fatalf("a new avatar keeps the URL %q", url)
+		}
+		res, err = http.Get(h.Base + url) // a page that read the old URL gets the new picture, revalidated
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(res.Body)
+		res.Body.Close()
+		if cfg, _, _ := image.DecodeConfig(bytes.NewReader(body)); cfg.Width != 64 || res.Header.Get("Cache-Control") != "no-cache" {
+			t.Errorf("the old URL after a replacement: %dpx, Cache-Control %q; want the new 64px picture, no-cache",
+				cfg.Width, res.Header.Get("Cache-Control"))
+		}
+		url = replaced
 		ag.Must(204, "DELETE", "/api/v1/me/avatar", nil)
 		if res, err := http.Get(h.Base + url); err != nil || res.StatusCode != 404 {
 			t.Fatalf("removed, it is still served: %v %v", res, err)

@@ -86,6 +86,7 @@ func isoRoutes() map[string]isoRoute {
 		// An agent's avatar is public by design: visitors' widgets on any
 		// site load it by the agent's id.
 		"GET /api/v1/avatars/:id":  {access: accPublic, obj: "agent"},
+		"GET /api/v1/avatars":      {access: accAuth, lists: "agent"}, // the colleagues' faces
 		"POST /api/v1/me/avatar":   {access: accAuth},
 		"DELETE /api/v1/me/avatar": {access: accAuth},
 		"PUT /api/v1/me/status": {access: accAuth, body: func(*isoTenant) any {

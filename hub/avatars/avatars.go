@@ -15,7 +15,6 @@ import (
 	_ "image/jpeg"
 	"image/png"
 	"net/http"
-	"time"
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/files"
@@ -38,87 +37,163 @@ type Store struct {
 // New returns the store.
 func New(k *store.Store, f *files.Store) *Store { return &Store{k: k, files: f} }
 
-// URL is where anyone (a visitor's widget too) loads an agent's avatar;
-// v changes with each upload, so a cache never shows an old one.
-func URL(agentID string, v time.Time) string {
-	return fmt.Sprintf("/api/v1/avatars/%s?v=%d", agentID, v.Unix())
+// URL is where anyone (a visitor's widget too) loads an agent's avatar.
+// v is the stored file's id: each upload is a new file, so the URL
+// changes whenever the picture does and a cache may keep it for good.
+func URL(agentID, v string) string {
+	return fmt.Sprintf("/api/v1/avatars/%s?v=%s", agentID, v)
 }
 
 // Set makes raw the agent's avatar: Invalid unless it is a PNG, JPEG or
 // GIF picture of at most 4096 pixels a side (MaxBytes is the caller's to
-// enforce before reading). It returns the avatar's URL.
+// enforce before reading). It returns the avatar's URL. The picture it
+// replaces is deleted in the same transaction.
 func (s *Store) Set(ctx context.Context, a *hub.Agent, raw []byte) (string, error) {
+	data, err := reencode(raw)
+	if err != nil {
+		return "", err
+	}
+	f := &files.File{TenantID: a.TenantID, Name: "avatar.png", ContentType: "image/png", Data: data, CreatedBy: a.ID}
+	err = s.k.Write(ctx, func(tx *store.Tx) error {
+		old, err := s.lock(ctx, tx, a)
+		if err != nil {
+			return err
+		}
+		if err := s.files.SaveIn(ctx, tx, f); err != nil {
+			return err
+		}
+		const q = `INSERT INTO agent_avatars (agent_id, tenant_id, file_id, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (agent_id) DO UPDATE SET file_id = excluded.file_id, updated_at = excluded.updated_at`
+		if _, err := tx.Exec(ctx, q, a.ID, a.TenantID, f.ID, tx.Now()); err != nil {
+			return fmt.Errorf("save avatar: %w", err)
+		}
+		return s.drop(ctx, tx, a, old)
+	})
+	if err != nil {
+		return "", err
+	}
+	return URL(a.ID, f.ID), nil
+}
+
+// reencode checks an upload and makes it a PNG of at most Side pixels a
+// side.
+func reencode(raw []byte) ([]byte, error) {
 	if len(raw) > MaxBytes {
-		return "", hub.Invalid("an avatar has at most %d bytes", MaxBytes)
+		return nil, hub.Invalid("an avatar has at most %d bytes", MaxBytes)
 	}
 	switch http.DetectContentType(raw) {
 	case "image/png", "image/jpeg", "image/gif":
 	default:
-		return "", hub.Coded("avatar_type", hub.Invalid("an avatar is a PNG, JPEG or GIF picture"))
+		return nil, hub.Coded("avatar_type", hub.Invalid("an avatar is a PNG, JPEG or GIF picture"))
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(raw))
 	if err != nil || cfg.Width < 1 || cfg.Height < 1 || cfg.Width > maxSide || cfg.Height > maxSide {
-		return "", hub.Coded("avatar_picture", hub.Invalid("the picture cannot be read or is over %d pixels a side", maxSide))
+		return nil, hub.Coded("avatar_picture", hub.Invalid("the picture cannot be read or is over %d pixels a side", maxSide))
 	}
 	img, _, err := image.Decode(bytes.NewReader(raw))
 	if err != nil {
-		return "", hub.Coded("avatar_picture", hub.Invalid("the picture cannot be read"))
+		return nil, hub.Coded("avatar_picture", hub.Invalid("the picture cannot be read"))
 	}
 	var out bytes.Buffer
 	if err := png.Encode(&out, shrink(img, Side)); err != nil {
-		return "", fmt.Errorf("encode avatar: %w", err)
+		return nil, fmt.Errorf("encode avatar: %w", err)
 	}
-	f := &files.File{TenantID: a.TenantID, Name: "avatar.png", ContentType: "image/png", Data: out.Bytes(), CreatedBy: a.ID}
-	if err := s.files.Save(ctx, f); err != nil {
-		return "", err
-	}
-	now := s.k.Now()
-	const q = `INSERT INTO agent_avatars (agent_id, tenant_id, file_id, updated_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT (agent_id) DO UPDATE SET file_id = excluded.file_id, updated_at = excluded.updated_at`
-	if _, err := s.k.Exec(ctx, q, a.ID, a.TenantID, f.ID, now); err != nil {
-		return "", fmt.Errorf("save avatar: %w", err)
-	}
-	return URL(a.ID, now), nil
+	return out.Bytes(), nil
 }
 
-// Remove takes the agent's avatar away (the initial shows again).
-func (s *Store) Remove(ctx context.Context, a *hub.Agent) error {
-	if _, err := s.k.Exec(ctx, `DELETE FROM agent_avatars WHERE agent_id = ? AND tenant_id = ?`, a.ID, a.TenantID); err != nil {
-		return fmt.Errorf("remove avatar: %w", err)
+// lock holds the agent's row for the transaction (two uploads at once
+// replace one another in turn, neither leaving its file behind) and
+// returns the file of their avatar now, "" for none.
+func (s *Store) lock(ctx context.Context, tx *store.Tx, a *hub.Agent) (string, error) {
+	var old string
+	q := `SELECT COALESCE((SELECT v.file_id FROM agent_avatars v WHERE v.agent_id = a.id), '') FROM agents a
+		WHERE a.id = ? AND a.tenant_id = ?` + s.k.ForUpdate()
+	if err := tx.Get(ctx, &old, q, a.ID, a.TenantID); err != nil {
+		if store.NoRows(err) {
+			return "", fmt.Errorf("agent %s: %w", a.ID, hub.ErrNotFound)
+		}
+		return "", fmt.Errorf("avatar: %w", err)
 	}
-	return nil
+	return old, nil
+}
+
+// drop deletes the file of a replaced or removed avatar.
+func (s *Store) drop(ctx context.Context, tx *store.Tx, a *hub.Agent, fileID string) error {
+	if fileID == "" {
+		return nil
+	}
+	return s.files.DeleteIn(ctx, tx, a.TenantID, fileID)
+}
+
+// Remove takes the agent's avatar away (the initial shows again) and
+// deletes its file.
+func (s *Store) Remove(ctx context.Context, a *hub.Agent) error {
+	return s.k.Write(ctx, func(tx *store.Tx) error {
+		old, err := s.lock(ctx, tx, a)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM agent_avatars WHERE agent_id = ? AND tenant_id = ?`, a.ID, a.TenantID); err != nil {
+			return fmt.Errorf("remove avatar: %w", err)
+		}
+		return s.drop(ctx, tx, a, old)
+	})
 }
 
 // Of is the URL of an agent's avatar, "" when they have none or are
 // deactivated.
 func (s *Store) Of(ctx context.Context, agentID string) (string, error) {
-	var at []time.Time
-	q := `SELECT v.updated_at FROM agent_avatars v JOIN agents a ON a.id = v.agent_id AND NOT a.disabled
+	var ids []string
+	q := `SELECT v.file_id FROM agent_avatars v JOIN agents a ON a.id = v.agent_id AND NOT a.disabled
 		WHERE v.agent_id = ?`
-	if err := s.k.Select(ctx, &at, q, agentID); err != nil {
+	if err := s.k.Select(ctx, &ids, q, agentID); err != nil {
 		return "", fmt.Errorf("avatar: %w", err)
 	}
-	if len(at) == 0 {
+	if len(ids) == 0 {
 		return "", nil
 	}
-	return URL(agentID, at[0]), nil
+	return URL(agentID, ids[0]), nil
 }
 
-// Picture is an agent's avatar, PNG (ErrNotFound when they have none or
-// are deactivated: an admin's deactivation stops it being served to
-// anyone, and reactivation brings it back).
-func (s *Store) Picture(ctx context.Context, agentID string) ([]byte, error) {
-	var data [][]byte
-	q := `SELECT f.data FROM agent_avatars v JOIN attachments f ON f.id = v.file_id AND f.tenant_id = v.tenant_id
+// Tenant is the URL of every avatar of a tenant's active agents, by agent
+// id: the workbench shows colleagues' faces beside their replies and on the
+// conversations they hold.
+func (s *Store) Tenant(ctx context.Context, tenantID string) (map[string]string, error) {
+	var rows []struct {
+		Agent string `db:"agent_id"`
+		File  string `db:"file_id"`
+	}
+	q := `SELECT v.agent_id, v.file_id FROM agent_avatars v JOIN agents a ON a.id = v.agent_id AND NOT a.disabled
+		WHERE v.tenant_id = ?`
+	if err := s.k.Select(ctx, &rows, q, tenantID); err != nil {
+		return nil, fmt.Errorf("avatars: %w", err)
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		out[r.Agent] = URL(r.Agent, r.File)
+	}
+	return out, nil
+}
+
+// Picture is an agent's avatar, PNG, and its version (the v of its URL);
+// ErrNotFound when they have none or are deactivated: an admin's
+// deactivation stops it being served to anyone, and reactivation brings
+// it back.
+func (s *Store) Picture(ctx context.Context, agentID string) ([]byte, string, error) {
+	var rows []struct {
+		Data []byte `db:"data"`
+		File string `db:"file_id"`
+	}
+	q := `SELECT f.data, v.file_id FROM agent_avatars v JOIN attachments f ON f.id = v.file_id AND f.tenant_id = v.tenant_id
 		JOIN agents a ON a.id = v.agent_id AND NOT a.disabled
 		WHERE v.agent_id = ?`
-	if err := s.k.Select(ctx, &data, q, agentID); err != nil {
-		return nil, fmt.Errorf("avatar: %w", err)
+	if err := s.k.Select(ctx, &rows, q, agentID); err != nil {
+		return nil, "", fmt.Errorf("avatar: %w", err)
 	}
-	if len(data) == 0 {
-		return nil, fmt.Errorf("avatar of %s: %w", agentID, hub.ErrNotFound)
+	if len(rows) == 0 {
+		return nil, "", fmt.Errorf("avatar of %s: %w", agentID, hub.ErrNotFound)
 	}
-	return data[0], nil
+	return rows[0].Data, rows[0].File, nil
 }
 
 // shrink fits img in side×side (nearest pixel: an avatar is small), as

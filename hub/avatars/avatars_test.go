@@ -50,7 +50,7 @@ func TestAvatars(t *testing.T) {
 		if got, _ := s.Of(ctx, f.Admin.ID); got != url {
 			t.Fatalf("Of = %q, want %q", got, url)
 		}
-		data, err := s.Picture(ctx, f.Admin.ID)
+		data, _, err := s.Picture(ctx, f.Admin.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func TestAvatars(t *testing.T) {
 		if _, err := s.Set(ctx, f.Admin, picture(t, 40, 40, gifOf)); err != nil {
 			t.Fatalf("a gif: %v", err)
 		}
-		data, _ = s.Picture(ctx, f.Admin.ID)
+		data, _, _ = s.Picture(ctx, f.Admin.ID)
 		if cfg, format, _ := image.DecodeConfig(bytes.NewReader(data)); format != "png" || cfg.Width != 40 {
 			t.Fatalf("the gif stored as %s %dx%d", format, cfg.Width, cfg.Height)
 		}
@@ -76,11 +76,11 @@ func TestAvatars(t *testing.T) {
 				t.Errorf("%s: %v, want invalid", name, err)
 			}
 		}
-		if now, _ := s.Picture(ctx, f.Admin.ID); !bytes.Equal(now, data) {
+		if now, _, _ := s.Picture(ctx, f.Admin.ID); !bytes.Equal(now, data) {
 			t.Fatal("a refused upload changed the avatar")
 		}
 		other := h.NewTenant(t).Admin
-		if _, err := s.Picture(ctx, other.ID); !errors.Is(err, hub.ErrNotFound) {
+		if _, _, err := s.Picture(ctx, other.ID); !errors.Is(err, hub.ErrNotFound) {
 			t.Fatalf("an agent without one: %v", err)
 		}
 		if err := s.Remove(ctx, f.Admin); err != nil {
@@ -116,14 +116,14 @@ func TestDeactivatedAgentsAvatar(t *testing.T) {
 			}
 		}
 		active(false)
-		if _, err := s.Picture(ctx, a.ID); !errors.Is(err, hub.ErrNotFound) {
+		if _, _, err := s.Picture(ctx, a.ID); !errors.Is(err, hub.ErrNotFound) {
 			t.Fatalf("a deactivated agent's avatar is served: %v", err)
 		}
 		if u, err := s.Of(ctx, a.ID); u != "" || err != nil {
 			t.Fatalf("a deactivated agent's avatar is linked: %q %v", u, err)
 		}
 		active(true)
-		if data, err := s.Picture(ctx, a.ID); err != nil || len(data) == 0 {
+		if data, _, err := s.Picture(ctx, a.ID); err != nil || len(data) == 0 {
 			t.Fatalf("reactivated, the avatar is not served: %v", err)
 		}
 		if u, _ := s.Of(ctx, a.ID); u != url {
@@ -131,3 +131,68 @@ func TestDeactivatedAgentsAvatar(t *testing.T) {
 		}
 	})
 }
+
+// Replacing an avatar deletes the file it replaces, removing it deletes
+// its file, and each upload has a URL of its own (even within one second:
+// browsers keep an avatar's URL for good).
+func TestReplacedAvatarsFileIsDeleted(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		f := h.NewTenant(t)
+		fs := files.New(h.K)
+		s := avatars.New(h.K, fs)
+		first, err := s.Set(ctx, f.Admin, picture(t, 30, 30, pngOf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := s.Set(ctx, f.Admin, picture(t, 20, 20, gifOf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if second == first {
+			t.Fatalf("a replaced avatar keeps its URL %q", first)
+		}
+		if _, err := fs.Get(ctx, f.Admin.TenantID, version(first)); !errors.Is(err, hub.ErrNotFound) {
+			t.Fatalf("the replaced avatar's file is still stored: %v", err)
+		}
+		data, v, err := s.Picture(ctx, f.Admin.ID)
+		if err != nil || v != version(second) {
+			t.Fatalf("served version %q %v, want %q", v, err, version(second))
+		}
+		if kept, err := fs.Get(ctx, f.Admin.TenantID, v); err != nil || !bytes.Equal(kept.Data, data) {
+			t.Fatalf("the new avatar's file: %v", err)
+		}
+		if err := s.Remove(ctx, f.Admin); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fs.Get(ctx, f.Admin.TenantID, v); !errors.Is(err, hub.ErrNotFound) {
+			t.Fatalf("the removed avatar's file is still stored: %v", err)
+		}
+		if err := s.Remove(ctx, f.Admin); err != nil {
+			t.Fatalf("removing no avatar: %v", err)
+		}
+	})
+}
+
+// Tenant lists the avatars of a tenant's active agents only.
+func TestTenantsAvatars(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		f, other := h.NewTenant(t), h.NewTenant(t)
+		s := avatars.New(h.K, files.New(h.K))
+		mine, err := s.Set(ctx, f.Admin, picture(t, 10, 10, pngOf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Set(ctx, other.Admin, picture(t, 10, 10, pngOf)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Tenant(ctx, f.Admin.TenantID)
+		if err != nil || len(got) != 1 || got[f.Admin.ID] != mine {
+			t.Fatalf("Tenant = %v %v, want only %s → %s", got, err, f.Admin.ID, mine)
+		}
+	})
+}
+
+// version is the v of an avatar URL.
+func version(url string) string { return url[strings.Index(url, "?v=")+3:] }

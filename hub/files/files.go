@@ -60,9 +60,24 @@ func FileID(channelID, key string) string {
 const fileCols = `id, tenant_id, channel_id, name, content_type, size, data, source, status, error, created_by,
 	created_at, updated_at`
 
+// Writer runs a statement: the kernel store itself, or a transaction
+// (*store.Tx) whose unit of work a file's save or delete then joins.
+type Writer interface {
+	Exec(ctx context.Context, q string, args ...any) (int64, error)
+}
+
+var (
+	_ Writer = (*store.Store)(nil)
+	_ Writer = (*store.Tx)(nil)
+)
+
 // Save stores a file; a file with the same id already stored is kept
 // (a platform's retry). Data beyond MaxFileSize is refused.
-func (s *Store) Save(ctx context.Context, f *File) error {
+func (s *Store) Save(ctx context.Context, f *File) error { return s.SaveIn(ctx, s.k, f) }
+
+// SaveIn is Save through w: in a transaction, the file is there exactly
+// when the rows that point at it are.
+func (s *Store) SaveIn(ctx context.Context, w Writer, f *File) error {
 	if len(f.Data) > MaxFileSize {
 		return hub.Invalid("file is larger than %d bytes", MaxFileSize)
 	}
@@ -75,7 +90,7 @@ func (s *Store) Save(ctx context.Context, f *File) error {
 	f.Name, f.ContentType, f.Size = cleanName(f.Name), hub.Clean(f.ContentType), int64(len(f.Data))
 	f.CreatedAt, f.UpdatedAt, f.URL = s.k.Now(), s.k.Now(), FileURL(f.ID)
 	q := `INSERT INTO attachments (` + fileCols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
-	_, err := s.k.Exec(ctx, q, f.ID, f.TenantID, f.ChannelID, f.Name, f.ContentType, f.Size,
+	_, err := w.Exec(ctx, q, f.ID, f.TenantID, f.ChannelID, f.Name, f.ContentType, f.Size,
 		f.Data, f.Source, f.Status, f.Error, f.CreatedBy, f.CreatedAt, f.UpdatedAt)
 	if err != nil {
 		return fmt.Errorf("save file: %w: %w", store.ErrUnavailable, err)
@@ -114,6 +129,21 @@ func (s *Store) Get(ctx context.Context, tenantID, id string) (*File, error) {
 	}
 	f.URL = FileURL(f.ID)
 	return &f, nil
+}
+
+// Delete removes a tenant's file (one already gone, or another tenant's,
+// is no error: nothing of it is left either way).
+func (s *Store) Delete(ctx context.Context, tenantID, id string) error {
+	return s.DeleteIn(ctx, s.k, tenantID, id)
+}
+
+// DeleteIn is Delete through w: in the transaction that drops the last
+// row pointing at the file, so no row is ever left pointing at nothing.
+func (s *Store) DeleteIn(ctx context.Context, w Writer, tenantID, id string) error {
+	if _, err := w.Exec(ctx, `DELETE FROM attachments WHERE tenant_id = ? AND id = ?`, tenantID, id); err != nil {
+		return fmt.Errorf("delete file: %w: %w", store.ErrUnavailable, err)
+	}
+	return nil
 }
 
 // FileIDFromURL returns the id of a stored file a message attachment points

@@ -9,6 +9,7 @@ import (
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/files"
 	"github.com/kefu-hub/kefu/hub/hubtest"
+	"github.com/kefu-hub/kefu/hub/store"
 )
 
 func isInvalid(err error) bool {
@@ -102,6 +103,47 @@ func TestFill(t *testing.T) {
 		}
 		if got, _ := s.Get(ctx, f.Admin.TenantID, p.ID); got.ContentType != "image/jpeg" || got.Source != "media_id_x" {
 			t.Fatalf("filled file: %+v", got)
+		}
+	})
+}
+
+// A deleted file is gone for its tenant and another tenant's delete leaves
+// it; deleted in a transaction that fails, it is still there.
+func TestDelete(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		s := files.New(h.K)
+		f, other := h.NewTenant(t), h.NewTenant(t)
+		in := &files.File{TenantID: f.Admin.TenantID, Name: "a.png", Data: []byte("png")}
+		if err := s.Save(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Delete(ctx, other.Admin.TenantID, in.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Get(ctx, f.Admin.TenantID, in.ID); err != nil {
+			t.Fatalf("another tenant's delete removed the file: %v", err)
+		}
+		failed := errors.New("the rest of the unit of work failed")
+		err := h.K.Write(ctx, func(tx *store.Tx) error {
+			if err := s.DeleteIn(ctx, tx, f.Admin.TenantID, in.ID); err != nil {
+				return err
+			}
+			return failed
+		})
+		if !errors.Is(err, failed) {
+			t.Fatal(err)
+		}
+		if _, err := s.Get(ctx, f.Admin.TenantID, in.ID); err != nil {
+			t.Fatalf("deleted in a rolled-back transaction: %v", err)
+		}
+		for range 2 { // deleting what is gone is no error
+			if err := s.Delete(ctx, f.Admin.TenantID, in.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.Get(ctx, f.Admin.TenantID, in.ID); !errors.Is(err, hub.ErrNotFound) {
+			t.Fatalf("deleted, still read: %v", err)
 		}
 	})
 }

@@ -37,6 +37,7 @@ type API struct {
 func (a API) Mount(r, public gin.IRoutes) {
 	a.avatars = avatars.New(a.Kernel, a.Files)
 	public.GET("/avatars/:id", a.avatar)
+	r.GET("/avatars", a.colleagues)
 	r.GET("/me/profile", a.get)
 	r.PUT("/me/profile", a.put)
 	r.POST("/me/password", a.password)
@@ -152,7 +153,7 @@ func (a API) avatar(g *gin.Context) {
 		a.Kit.Respond(g, 0, nil, hub.ErrNotFound)
 		return
 	}
-	data, err := a.avatars.Picture(g.Request.Context(), id)
+	data, v, err := a.avatars.Picture(g.Request.Context(), id)
 	if err != nil {
 		a.Kit.Respond(g, 0, nil, err)
 		return
@@ -161,6 +162,26 @@ func (a API) avatar(g *gin.Context) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", avatarCSP)
 	h.Set("Cross-Origin-Resource-Policy", "cross-origin") // the widget runs on customers' sites
-	h.Set("Cache-Control", "public, max-age=86400")       // its URL changes with each upload
+	h.Set("Cache-Control", avatarCache(g.Query("v"), v))
 	g.Data(http.StatusOK, "image/png", data)
+}
+
+// avatarCache is how long a browser keeps an avatar. Its URL names the
+// stored file (?v=, avatars.URL) and a new upload is a new file, so the
+// picture at the current URL never changes: a year, immutable. Any other
+// v (a page that read the URL before a replacement) or none gets the
+// current picture, revalidated each time. A deactivated agent's URL is no
+// longer handed out (avatars.Of), so nothing asks for it again.
+func avatarCache(asked, current string) string {
+	if asked == current {
+		return "public, max-age=31536000, immutable"
+	}
+	return "no-cache"
+}
+
+// colleagues answers the avatars of the agent's tenant, by agent id (the
+// workbench shows them beside replies and on the conversation list).
+func (a API) colleagues(g *gin.Context) {
+	m, err := a.avatars.Tenant(g.Request.Context(), connectors.AgentOf(g).TenantID)
+	a.Kit.Respond(g, http.StatusOK, gin.H{"avatars": m}, err)
 }

@@ -386,6 +386,7 @@ export const api = {
   commentTicket: (id: string, text: string) => call<Ticket>('POST', `/tickets/${enc(id)}/comments`, { text }),
 
   agents: () => call<{ agents: Agent[] }>('GET', '/agents'),
+  avatars: () => call<{ avatars: Record<string, string> }>('GET', '/avatars'),
   createAgent: (b: any) => call<Agent>('POST', '/agents', b),
   updateAgent: (id: string, b: any) => call<Agent>('PATCH', '/agents/' + enc(id), b),
   resetPassword: (id: string) => call<{ password?: string }>('POST', `/agents/${enc(id)}/reset-password`, {}),

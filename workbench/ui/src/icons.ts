@@ -2,7 +2,7 @@
 // the icons named here reach the bundle, as inline SVG (no icon font, no
 // inline style: the strict CSP holds). Icon renders one; a label makes it an
 // image with that name, without one it is decoration beside a text.
-import { h, type FunctionalComponent } from 'vue'
+import { h, reactive, type FunctionalComponent } from 'vue'
 import type { IconNode } from 'lucide'
 export {
   MessageSquare as IconChats,
@@ -71,10 +71,12 @@ export function hue(name: string): number {
   return h % 8
 }
 
-// Avatar is a person's picture (src), else their initials on a colour of
-// their own; the name itself is shown beside it, so it is decoration.
+// Avatar is a person's picture (src), else — also when the picture fails
+// to load — their initials on a colour of their own; the name itself is
+// shown beside it, so it is decoration.
+const broken = reactive(new Set<string>())
 export const Avatar: FunctionalComponent<{ name: string; size?: 'sm' | 'md'; src?: string }> = (p) =>
-  p.src
-    ? h('img', { class: ['avatar', p.size ?? 'md'], src: p.src, alt: '', 'aria-hidden': 'true' })
+  p.src && !broken.has(p.src)
+    ? h('img', { class: ['avatar', p.size ?? 'md'], src: p.src, alt: '', 'aria-hidden': 'true', onError: () => broken.add(p.src!) })
     : h('span', { class: ['avatar', p.size ?? 'md'], 'data-hue': hue(p.name), 'aria-hidden': 'true' }, initials(p.name))
 Avatar.props = ['name', 'size', 'src']

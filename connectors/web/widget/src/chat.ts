@@ -107,10 +107,16 @@ function mount(core: Core): ChatUI {
     img.src = logo
     hd.appendChild(img)
   }
-  // the serving agent's avatar, when they have one (status() shows it)
+  // the serving agent's avatar, when they have one (status() shows it);
+  // one that fails to load (deleted, replaced, offline) is hidden, as when
+  // they have none, rather than shown broken
   const face = (src: string) => {
     const i = h('img', 'av')
     i.alt = ''
+    i.onerror = () => {
+      i.hidden = true
+      i.dataset.bad = i.src
+    }
     i.src = src
     return i
   }
@@ -465,7 +471,7 @@ function mount(core: Core): ChatUI {
     sub.textContent = a ? a.name : queue > 0 ? fmt(T.queue, { n: queue }) : ''
     const av = a && safeURL(a.avatar || '', core.hub)
     if (av && hav.src !== av) hav.src = av
-    hav.hidden = !av
+    hav.hidden = !av || hav.dataset.bad === hav.src
     cn.textContent = core.refused ? T.refused : core.connected ? '' : core.busy ? T.busy : T.offlineNote
     cn.hidden = !cn.textContent
   }
