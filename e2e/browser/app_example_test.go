@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,8 +18,10 @@ import (
 // TestUIAppExamplePage: the app SDK's example page (connectors/app/example,
 // the IIFE build) served from another origin than the hub's, in a browser
 // with its usual security: the user is identified, what they send reaches
-// the agent once, the agent's reply shows, as text; at 375 px
-// (workbench/ui/e2e/app-example.mjs; screenshots). The SDK must be built
+// the agent once, the agent's reply shows, as text; at 375 px. Closed, the
+// conversation is rated through the page's form with the tenant's level
+// 不满意 and two of its reasons (workbench/ui/e2e/app-example.mjs;
+// screenshots). The SDK must be built
 // (make appsdk).
 func TestUIAppExamplePage(t *testing.T) {
 	t.Parallel()
@@ -28,7 +31,7 @@ func TestUIAppExamplePage(t *testing.T) {
 	}
 	h := kit.NewEnv(t, kit.Embedded).Start()
 	adm := h.Admin()
-	r := adm.Must(201, "POST", "/api/v1/channels", map[string]any{"type": "app", "name": "商城App", "config": map[string]any{"identity": "hmac"}})
+	r := adm.Must(201, "POST", "/api/v1/channels", map[string]any{"type": "app", "name": "商城App", "config": map[string]any{"identity": "hmac", "rating": true}})
 	key, secret := r.Str("setup.app_key"), r.Str("setup.identity_secret")
 	agent := adm.NewAgent("app-page@kefu.test", 5)
 	agent.SetStatus("online")
@@ -53,6 +56,22 @@ func TestUIAppExamplePage(t *testing.T) {
 		return n == 1
 	})
 	agent.Must(201, "POST", "/api/v1/conversations/"+convID+"/messages", map[string]any{"content": "<b>您好</b>，马上为您查询"})
+	script.Await("replied")
+	agent.Must(200, "POST", "/api/v1/conversations/"+convID+"/close", map[string]any{})
+	script.Send(map[string]string{})
+	script.Await("rated")
+	var conv struct {
+		Rating struct {
+			Score   int      `json:"score"`
+			Reasons []string `json:"reasons"`
+			Comment string   `json:"comment"`
+		} `json:"rating"`
+	}
+	agent.Must(200, "GET", "/api/v1/conversations/"+convID, nil).JSON(t, &conv)
+	if r := conv.Rating; r.Score != 2 || strings.Join(r.Reasons, "|") != "等待时间长|问题未解决" || r.Comment != "<b>快递</b>太慢" {
+		t.Errorf("the stored rating: %+v", r)
+	}
+	script.Send(map[string]string{})
 	script.Await("done")
 	script.Finish()
 }

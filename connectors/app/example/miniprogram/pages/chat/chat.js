@@ -6,8 +6,9 @@ const Kefu = require('../../libs/kefu.js')
 const STATES = { connecting: '连接中…', open: '', closed: '已断开，自动重连中', offline: '网络不可用，消息将在恢复后发出' }
 
 Page({
-  data: { messages: [], draft: '', stateText: '', notice: '', bottom: '' },
+  data: { messages: [], draft: '', stateText: '', notice: '', bottom: '', rating: '', levels: [], picked: 0, reasons: [], comment: '' },
   offs: [],
+  scale: { enabled: false, levels: [] },
 
   onLoad() {
     const on = (ev, fn) => this.offs.push(kefu.on(ev, fn))
@@ -17,7 +18,15 @@ Page({
     on('queue', (q) => this.setData({ notice: `排队中，前面还有 ${q.position} 位` }))
     on('agent', (a) => this.setData({ notice: `${a.name} 为您服务` }))
     on('offline', () => this.setData({ notice: '客服暂不在线，请留言' }))
-    on('closed', () => this.setData({ notice: '会话已结束' }))
+    on('closed', (c) => {
+      this.setData({ notice: '会话已结束' })
+      if (c.rate) this.askRating(c.conversation_id)
+    })
+    on('rate', (r) => this.askRating(r.conversation_id)) // the agent invites a rating
+    kefu
+      .ratingScale()
+      .then((s) => (this.scale = s))
+      .catch(() => {})
     kefu
       .messages({ limit: 50 })
       .then((r) => r.messages.forEach((m) => this.upsert(m)))
@@ -67,6 +76,38 @@ Page({
         }
       },
     })
+  },
+
+  // The rating form (满意度): the tenant's levels best first (five stars
+  // when the hub sends none), the picked level's reasons, a comment.
+  askRating(conversationId) {
+    const levels = this.scale.levels.length ? this.scale.levels : [5, 4, 3, 2, 1].map((s) => ({ score: s, label: '★'.repeat(s), reasons: [] }))
+    this.setData({ rating: conversationId, levels, picked: 0, reasons: [], comment: '' })
+  },
+
+  pickLevel(e) {
+    const score = Number(e.currentTarget.dataset.score)
+    const level = this.data.levels.find((l) => l.score === score)
+    this.setData({ picked: score, reasons: level.reasons.map((name) => ({ name, on: false })) })
+  },
+
+  tickReason(e) {
+    const i = e.currentTarget.dataset.i
+    this.setData({ [`reasons[${i}].on`]: !this.data.reasons[i].on })
+  },
+
+  onComment(e) {
+    this.setData({ comment: e.detail.value })
+  },
+
+  sendRating() {
+    const { picked, reasons, comment, rating } = this.data
+    kefu
+      .rate(picked, { comment: comment.trim(), reasons: reasons.filter((r) => r.on).map((r) => r.name), conversationId: rating })
+      .then(
+        () => this.setData({ rating: '', notice: '感谢您的评价' }),
+        (e) => wx.showToast({ title: e.code === 'conflict' ? '评价已无法修改' : '评价未能提交', icon: 'none' }),
+      )
   },
 
   preview(e) {
