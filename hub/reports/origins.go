@@ -74,26 +74,59 @@ type originRow struct {
 	ch, group string
 }
 
-// addOrigins adds the openings' visitors to report_origins.
+// addOrigins adds the openings' visitors to report_origins, per hour,
+// and to report_origin_days, per UTC day.
 func addOrigins(ctx context.Context, tx *store.Tx, tenantID string, rows map[originRow]int64) error {
-	keys := make([]originRow, 0, len(rows))
-	for r := range rows {
-		keys = append(keys, r)
+	days := map[originRow]int64{}
+	for r, n := range rows {
+		r.hour = dayOf(r.hour)
+		days[r] += n
 	}
-	sort.Slice(keys, func(i, j int) bool { return originLess(keys[i], keys[j]) }) // one lock order
-	for start := 0; start < len(keys); start += 100 {
-		part := keys[start:min(start+100, len(keys))]
-		vals := make([]string, len(part))
-		args := make([]any, 0, 7*len(part))
-		for i, r := range part {
-			vals[i] = "(?, ?, ?, ?, ?, ?, ?)"
-			args = append(args, tenantID, string(r.dim), r.k, r.hour, r.ch, r.group, rows[r])
+	for _, t := range []struct {
+		table, col string
+		rows       map[originRow]int64
+	}{{"report_origins", "hour", rows}, {"report_origin_days", "day", days}} {
+		keys := make([]originRow, 0, len(t.rows))
+		for r := range t.rows {
+			keys = append(keys, r)
 		}
-		q := `INSERT INTO report_origins (tenant_id, dim, k, hour, channel_id, group_id, conversations) VALUES ` +
-			strings.Join(vals, ", ") + ` ON CONFLICT (tenant_id, dim, hour, k, channel_id, group_id)
-			DO UPDATE SET conversations = report_origins.conversations + excluded.conversations`
-		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
-			return fmt.Errorf("add report origins: %w", err)
+		sort.Slice(keys, func(i, j int) bool { return originLess(keys[i], keys[j]) }) // one lock order
+		counts := make([]countRow, len(keys))
+		for i, r := range keys {
+			counts[i] = countRow{[]any{tenantID, string(r.dim), r.k, r.hour, r.ch, r.group}, t.rows[r]}
+		}
+		cols := []string{"tenant_id", "dim", "k", t.col, "channel_id", "group_id"}
+		if err := addCounts(ctx, tx, t.table, cols, counts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// countRow is the key of a row of an origins table and the conversations
+// to add to it.
+type countRow struct {
+	key []any
+	n   int64
+}
+
+// addCounts adds conversations to rows of an origins table, up to 100
+// rows a statement (distinct keys, in the order given).
+func addCounts(ctx context.Context, tx *store.Tx, table string, keyCols []string, rows []countRow) error {
+	one := "(" + store.Placeholders(len(keyCols)+1) + ")"
+	for start := 0; start < len(rows); start += 100 {
+		part := rows[start:min(start+100, len(rows))]
+		vals := make([]string, len(part))
+		args := make([]any, 0, (len(keyCols)+1)*len(part))
+		for i, r := range part {
+			vals[i] = one
+			args = append(append(args, r.key...), r.n)
+		}
+		q := `INSERT INTO ` + table + ` (` + strings.Join(keyCols, ", ") + `, conversations) VALUES ` +
+			strings.Join(vals, ", ") + ` ON CONFLICT (` + strings.Join(keyCols, ", ") + `)
+			DO UPDATE SET conversations = ` + table + `.conversations + excluded.conversations`
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("add to %s: %w", table, err)
 		}
 	}
 	return nil
@@ -124,27 +157,37 @@ type OriginCount struct {
 // channel and group) per key of an origin, most first. With an agent
 // filter it counts the conversations the agent took in the span, as the
 // agent's conversations count everywhere (a take: routing, pick-up or a
-// transfer to them), by the origin of their opening.
+// transfer to them), by the origin of their opening. The span's whole UTC
+// days are read from the daily rows, the hours at its edges from the
+// hourly ones.
 func (s *Store) ByOrigin(ctx context.Context, tenantID string, f Filter, o Origin) ([]OriginCount, error) {
-	q := `SELECT k, CAST(COALESCE(SUM(conversations), 0) AS BIGINT) AS conversations FROM report_origins
-		WHERE tenant_id = ? AND dim = ? AND hour >= ? AND hour < ?`
-	args := []any{tenantID, string(o), f.From.Unix(), f.To.Unix()}
+	hours, days := "report_origins", "report_origin_days"
+	where := ` WHERE tenant_id = ? AND dim = ?`
+	args := []any{tenantID, string(o)}
 	if f.AgentID != "" {
-		q = `SELECT k, CAST(COALESCE(SUM(conversations), 0) AS BIGINT) AS conversations FROM report_agent_origins
-			WHERE tenant_id = ? AND dim = ? AND hour >= ? AND hour < ? AND agent_id = ?`
+		hours, days = "report_agent_origins", "report_agent_origin_days"
+		where += ` AND agent_id = ?`
 		args = append(args, f.AgentID)
 	}
 	if f.ChannelID != "" {
-		q += ` AND channel_id = ?`
+		where += ` AND channel_id = ?`
 		args = append(args, f.ChannelID)
 	}
 	if f.GroupID != "" {
-		q += ` AND group_id = ?`
+		where += ` AND group_id = ?`
 		args = append(args, f.GroupID)
 	}
-	q += ` GROUP BY k`
+	from, to := f.From.Unix(), f.To.Unix()
+	dayFrom, dayTo := wholeDays(from, to)
+	q := `SELECT k, CAST(COALESCE(SUM(conversations), 0) AS BIGINT) AS conversations FROM (
+		SELECT k, conversations FROM ` + days + where + ` AND day >= ? AND day < ?
+		UNION ALL SELECT k, conversations FROM ` + hours + where + ` AND hour >= ? AND hour < ?
+		UNION ALL SELECT k, conversations FROM ` + hours + where + ` AND hour >= ? AND hour < ?) AS o GROUP BY k`
+	all := append(append([]any{}, args...), dayFrom, dayTo)
+	all = append(append(all, args...), from, dayFrom)
+	all = append(append(all, args...), dayTo, to)
 	var out []OriginCount
-	if err := s.k.Select(ctx, &out, q, args...); err != nil {
+	if err := s.k.Select(ctx, &out, q, all...); err != nil {
 		return nil, fmt.Errorf("report origins: %w", err)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -215,32 +258,36 @@ func takenFrom(m map[agentOrigin]int64, st *convState, taken *Fact) {
 	}
 }
 
-// addAgentOrigins adds the takes to report_agent_origins.
+// addAgentOrigins adds the takes to report_agent_origins, per hour, and
+// to report_agent_origin_days, per UTC day.
 func addAgentOrigins(ctx context.Context, tx *store.Tx, tenantID string, rows map[agentOrigin]int64) error {
-	keys := make([]agentOrigin, 0, len(rows))
-	for r := range rows {
-		keys = append(keys, r)
+	days := map[agentOrigin]int64{}
+	for r, n := range rows {
+		r.hour = dayOf(r.hour)
+		days[r] += n
 	}
-	sort.Slice(keys, func(i, j int) bool { // one lock order
-		a, b := keys[i], keys[j]
-		if a.agentID != b.agentID {
-			return a.agentID < b.agentID
+	for _, t := range []struct {
+		table, col string
+		rows       map[agentOrigin]int64
+	}{{"report_agent_origins", "hour", rows}, {"report_agent_origin_days", "day", days}} {
+		keys := make([]agentOrigin, 0, len(t.rows))
+		for r := range t.rows {
+			keys = append(keys, r)
 		}
-		return originLess(a.originRow, b.originRow)
-	})
-	for start := 0; start < len(keys); start += 100 {
-		part := keys[start:min(start+100, len(keys))]
-		vals := make([]string, len(part))
-		args := make([]any, 0, 8*len(part))
-		for i, r := range part {
-			vals[i] = "(?, ?, ?, ?, ?, ?, ?, ?)"
-			args = append(args, tenantID, r.agentID, string(r.dim), r.k, r.hour, r.ch, r.group, rows[r])
+		sort.Slice(keys, func(i, j int) bool { // one lock order
+			a, b := keys[i], keys[j]
+			if a.agentID != b.agentID {
+				return a.agentID < b.agentID
+			}
+			return originLess(a.originRow, b.originRow)
+		})
+		counts := make([]countRow, len(keys))
+		for i, r := range keys {
+			counts[i] = countRow{[]any{tenantID, r.agentID, string(r.dim), r.k, r.hour, r.ch, r.group}, t.rows[r]}
 		}
-		q := `INSERT INTO report_agent_origins (tenant_id, agent_id, dim, k, hour, channel_id, group_id, conversations)
-			VALUES ` + strings.Join(vals, ", ") + ` ON CONFLICT (tenant_id, agent_id, dim, hour, k, channel_id, group_id)
-			DO UPDATE SET conversations = report_agent_origins.conversations + excluded.conversations`
-		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
-			return fmt.Errorf("add report agent origins: %w", err)
+		cols := []string{"tenant_id", "agent_id", "dim", "k", t.col, "channel_id", "group_id"}
+		if err := addCounts(ctx, tx, t.table, cols, counts); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -89,15 +89,12 @@ func (s *Store) Totals(ctx context.Context, tenantID string, f Filter) (Counts, 
 // edges from report_hours.
 func (s *Store) slots(ctx context.Context, tenantID, dim string, k *string, from, to time.Time) ([]KeyCounts, error) {
 	f, t := from.Unix(), to.Unix()
-	fullFrom, fullTo := dayOf(f+86399), dayOf(t)
+	fullFrom, fullTo := wholeDays(f, t)
 	where := ` WHERE tenant_id = ? AND dim = ?`
 	args := []any{tenantID, dim}
 	if k != nil {
 		where += ` AND k = ?`
 		args = append(args, *k)
-	}
-	if fullFrom >= fullTo { // no whole day: hours only
-		fullFrom, fullTo = t, t
 	}
 	var days []KeyCounts
 	q := `SELECT k, ` + sums() + ` FROM report_days` + where + ` AND day >= ? AND day < ? GROUP BY k`
@@ -107,7 +104,7 @@ func (s *Store) slots(ctx context.Context, tenantID, dim string, k *string, from
 		}
 	}
 	q = `SELECT k, ` + sums() + ` FROM report_hours` + where + ` AND hour >= ? AND hour < ? GROUP BY k`
-	for _, span := range [][2]int64{{f, min(fullFrom, t)}, {max(fullTo, f), t}} {
+	for _, span := range [][2]int64{{f, fullFrom}, {fullTo, t}} {
 		if span[0] >= span[1] {
 			continue
 		}
@@ -141,6 +138,17 @@ func (s *Store) cells(ctx context.Context, tenantID string, f Filter, by string)
 		return nil, fmt.Errorf("report cells: %w", err)
 	}
 	return rows, nil
+}
+
+// wholeDays are the UTC days within [from, to) of unix times, as the
+// span [dayFrom, dayTo) of their midnights; the hours [from, dayFrom) and
+// [dayTo, to) are the rest. Without a whole day, both are to: all hours.
+func wholeDays(from, to int64) (dayFrom, dayTo int64) {
+	dayFrom, dayTo = dayOf(from+86399), dayOf(to)
+	if dayFrom >= dayTo {
+		return to, to
+	}
+	return dayFrom, dayTo
 }
 
 func merge(a, b []KeyCounts) []KeyCounts {
