@@ -25,18 +25,20 @@ type analyzer struct {
 	stop    map[string]bool
 	bgOnce  sync.Once
 	bg      background
+	ttOnce  sync.Once
+	tt      *termTable
 }
 
 // background is the document frequency of the built-in background
 // questions, added to every index's statistics.
 type background struct {
-	df map[string]int
+	df map[string]float64 // a count, as a feature map
 	n  int
 }
 
 func (a *analyzer) background() background {
 	a.bgOnce.Do(func() {
-		a.bg.df = map[string]int{}
+		a.bg.df = map[string]float64{}
 		for _, l := range strings.Split(backgroundDict, "\n") {
 			if f := a.featurize(l); len(f) > 0 {
 				a.bg.n++
@@ -47,6 +49,20 @@ func (a *analyzer) background() background {
 		}
 	})
 	return a.bg
+}
+
+// terms is the analyzer's term table, the background's terms first.
+func (a *analyzer) terms() *termTable {
+	a.ttOnce.Do(func() {
+		bg := a.background()
+		tt := &termTable{ids: make(map[string]int32, len(bg.df)), bg: make([]int32, 0, len(bg.df)), bgN: bg.n}
+		for _, t := range sortedTerms(bg.df) {
+			tt.bg = append(tt.bg, int32(bg.df[t]))
+			tt.id(t)
+		}
+		a.tt = tt
+	})
+	return a.tt
 }
 
 func newAnalyzer(seg *Segmenter, lex Lexicon) *analyzer {

@@ -106,8 +106,9 @@ func (s *Store) Import(ctx context.Context, tenantID string, data []byte, f shee
 	if err != nil {
 		return res, err
 	}
+	var ids []string // the articles made or changed
 	err = s.k.Write(ctx, func(tx *store.Tx) error {
-		res = ImportResult{Errors: []RowError{}}
+		res, ids = ImportResult{Errors: []RowError{}}, nil
 		var existing []row
 		if err := tx.Select(ctx, &existing, `SELECT `+cols+` FROM kb_articles WHERE tenant_id = ?`+s.k.ForUpdate(), tenantID); err != nil {
 			return fmt.Errorf("read kb articles: %w", err)
@@ -122,7 +123,7 @@ func (s *Store) Import(ctx context.Context, tenantID string, data []byte, f shee
 				continue
 			}
 			r.p.By = o.By
-			created, err := s.upsert(ctx, tx, an, tenantID, byQ, r.p)
+			id, created, err := s.upsert(ctx, tx, an, tenantID, byQ, r.p)
 			var inv *hub.InvalidError
 			switch {
 			case errors.As(err, &inv):
@@ -131,8 +132,10 @@ func (s *Store) Import(ctx context.Context, tenantID string, data []byte, f shee
 				return err
 			case created:
 				res.Created++
+				ids = append(ids, id)
 			default:
 				res.Updated++
+				ids = append(ids, id)
 			}
 		}
 		if o.DryRun {
@@ -141,18 +144,20 @@ func (s *Store) Import(ctx context.Context, tenantID string, data []byte, f shee
 		if res.Created+res.Updated == 0 {
 			return nil
 		}
-		return bump(ctx, tx, tenantID)
+		return bump(ctx, tx, tenantID, ids...)
 	})
 	if errors.Is(err, errDryRun) {
 		err = nil
+	} else if err == nil && len(ids) > 0 {
+		s.refresh(ctx, tenantID)
 	}
 	res.DryRun = o.DryRun
 	return res, err
 }
 
 // upsert stores one imported row: a new article, or the one with its
-// standard question changed.
-func (s *Store) upsert(ctx context.Context, tx *store.Tx, an *analyzer, tenantID string, byQ map[string]Article, p Patch) (bool, error) {
+// standard question changed; it returns the article's id and whether it is new.
+func (s *Store) upsert(ctx context.Context, tx *store.Tx, an *analyzer, tenantID string, byQ map[string]Article, p Patch) (string, bool, error) {
 	now := tx.Now()
 	a, ok := byQ[oneLine(*p.Question)]
 	prev := a
@@ -161,31 +166,31 @@ func (s *Store) upsert(ctx context.Context, tx *store.Tx, an *analyzer, tenantID
 	}
 	a.UpdatedAt = now
 	if err := p.apply(&a); err != nil {
-		return false, err
+		return "", false, err
 	}
 	if ok {
 		const q = `UPDATE kb_articles SET similar_questions = ?, answer = ?, category = ?, tags = ?, enabled = ?,
 			updated_at = ? WHERE tenant_id = ? AND id = ?`
 		if _, err := tx.Exec(ctx, q, encodeList(a.Similar), a.Answer, a.Category, encodeList(a.Tags), a.Enabled, now,
 			tenantID, a.ID); err != nil {
-			return false, fmt.Errorf("update kb article: %w", err)
+			return "", false, fmt.Errorf("update kb article: %w", err)
 		}
 	} else {
 		const q = `INSERT INTO kb_articles (` + cols + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 		if _, err := tx.Exec(ctx, q, a.ID, tenantID, a.Question, encodeList(a.Similar), a.Answer, a.Category,
 			encodeList(a.Tags), encodeList(a.Channels), a.Enabled, a.ValidFrom, a.ValidTo, now, now); err != nil {
-			return false, fmt.Errorf("insert kb article: %w", err)
+			return "", false, fmt.Errorf("insert kb article: %w", err)
 		}
 	}
 	byQ[a.Question] = a
 	if err := s.putSearch(ctx, tx, an, tenantID, a); err != nil {
-		return false, err
+		return "", false, err
 	}
 	var was *Article
 	if ok {
 		was = &prev
 	}
-	return !ok, saveVersion(ctx, tx, tenantID, was, a, actionImport, p.By)
+	return a.ID, !ok, saveVersion(ctx, tx, tenantID, was, a, actionImport, p.By)
 }
 
 // csvRow is one data row of an import: the article patch, or why not.

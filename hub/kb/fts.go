@@ -9,7 +9,6 @@ import (
 	"hash/fnv"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -287,9 +286,10 @@ func (s *Store) analyzerAt(ctx context.Context, t *tenantSearch, tenantID string
 
 // index is the tenant's index, current at the revision read as the search
 // began: a change that any process made (they share the database) is seen
-// by the next search everywhere. The search that finds it stale rebuilds
-// it; searches arriving meanwhile answer from the index one change behind
-// rather than queue behind the rebuild.
+// by the next search everywhere. The search that finds it stale brings it
+// up to date: with the articles the change log names (catchUp), or by a
+// rebuild when the log cannot tell; searches arriving meanwhile answer
+// from the index one change behind rather than queue behind it.
 func (s *Store) index(ctx context.Context, tenantID string) (*Index, error) {
 	rev, err := s.revision(ctx, tenantID)
 	if err != nil {
@@ -316,9 +316,17 @@ func (s *Store) index(ctx context.Context, tenantID string) (*Index, error) {
 	if x != nil && x.an == an && rev.Version == v && rev.Revision <= at { // rebuilt meanwhile
 		return x, nil
 	}
-	nx, err := s.rebuild(ctx, tenantID, an, x)
-	if err != nil {
-		return nil, err
+	var nx *Index
+	caught := false
+	if x != nil && x.an == an && rev.Version == v {
+		if nx, caught, err = s.catchUp(ctx, tenantID, x, at, rev.Revision); err != nil {
+			return nil, err
+		}
+	}
+	if !caught {
+		if nx, err = s.rebuild(ctx, tenantID, an, x); err != nil {
+			return nil, err
+		}
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -341,18 +349,72 @@ func (s *Store) rebuild(ctx context.Context, tenantID string, an *analyzer, prev
 	if prev != nil && prev.an != an {
 		prev = nil
 	}
-	arts, docs, keys := make([]Article, len(rows)), make([]articleDocs, len(rows)), make([]string, len(rows))
+	s.rebuilds.Add(1)
+	es := make([]entry, len(rows))
 	for i, r := range rows {
-		h := fnv.New64a()
-		h.Write([]byte(r.Seg))
-		arts[i], keys[i] = r.article(), r.ID+"\x00"+strconv.FormatUint(h.Sum64(), 36)
-		if d, ok := prev.cached(keys[i]); ok {
-			docs[i] = d
-		} else {
-			docs[i] = docsOfSeg(r.Seg)
+		es[i] = entryOf(an.terms(), r, prev)
+	}
+	return emptyIndex(an).with(es), nil
+}
+
+// entryOf is a stored article as an index change: its documents from its
+// stored words, or prev's when those did not change.
+func entryOf(tt *termTable, r candidateRow, prev *Index) entry {
+	h := fnv.New64a()
+	h.Write([]byte(r.Seg))
+	key, a := h.Sum64(), r.article()
+	if prev != nil {
+		if sl, ok := prev.slots[r.ID]; ok && prev.keys[sl] == key {
+			e := prev.entry(sl)
+			e.a = &a
+			return e
 		}
 	}
-	return indexDocs(an, arts, docs, keys), nil
+	return entry{id: r.ID, a: &a, key: key, docs: tt.docs(docsOfSeg(r.Seg))}
+}
+
+// changed reads the articles of ids that still exist, with their stored
+// words. In SQLite the words are looked up through the FTS5 index (a join
+// would scan the whole table).
+func (s *Store) changed(ctx context.Context, tenantID string, ids []string) ([]candidateRow, error) {
+	var rows []candidateRow
+	if s.k.Postgres {
+		const q = `SELECT ` + colsA + `, s.seg FROM kb_search s JOIN kb_articles a ON a.id = s.article_id
+			WHERE a.tenant_id = ? AND a.id IN (?)`
+		if err := s.k.SelectIn(ctx, &rows, q, tenantID, ids); err != nil {
+			return nil, fmt.Errorf("read changed kb articles: %w", err)
+		}
+		return rows, nil
+	}
+	var arts []row
+	if err := s.k.SelectIn(ctx, &arts, `SELECT `+cols+` FROM kb_articles WHERE tenant_id = ? AND id IN (?)`, tenantID, ids); err != nil {
+		return nil, fmt.Errorf("read changed kb articles: %w", err)
+	}
+	if len(arts) == 0 {
+		return nil, nil
+	}
+	ps := make([]string, len(arts))
+	for i, r := range arts {
+		ps[i] = phrase(r.ID)
+	}
+	var segs []struct {
+		ID  string `db:"article_id"`
+		Seg string `db:"seg"`
+	}
+	const q = `SELECT article_id, seg FROM kb_search WHERE kb_search MATCH ?`
+	if err := s.k.Select(ctx, &segs, q, "article_id : ("+strings.Join(ps, " OR ")+")"); err != nil {
+		return nil, fmt.Errorf("read changed kb words: %w", err)
+	}
+	seg := make(map[string]string, len(segs))
+	for _, r := range segs {
+		seg[r.ID] = r.Seg
+	}
+	for _, r := range arts {
+		if w, ok := seg[r.ID]; ok {
+			rows = append(rows, candidateRow{row: r, Seg: w})
+		}
+	}
+	return rows, nil
 }
 
 // candidateRow is an article with its stored words.

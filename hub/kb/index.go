@@ -1,7 +1,9 @@
 package kb
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -11,17 +13,46 @@ import (
 // of every article is a document; a question's score for an article is the
 // TF-IDF cosine similarity (0..1) with its closest document, so a score
 // means the same whatever the question's length, and one threshold works.
+//
+// An index never changes once made: a change of some articles makes the
+// next index from it (with), which shares the documents and postings that
+// did not change and recomputes only the statistics (document frequencies,
+// idf, norms), so searches running on the old one answer from a
+// consistent state. Features are term ids (termTable) packed in slices.
 type Index struct {
-	an       *analyzer
-	articles []Article
-	docOf    []int32 // document → article
-	isWhole  []bool  // the document is the whole article
-	norms    []float64
-	postings map[string][]posting
-	idf      map[string]float64
-	stats    *corpusStats
-	cache    map[string]articleDocs
-	scratch  sync.Pool
+	an    *analyzer
+	arts  []*Article       // by slot; nil: deleted
+	keys  []uint64         // by slot: a hash of the words the documents were made from (0: none)
+	slots map[string]int32 // article id → slot
+	first []int32          // by slot: the article's first document (its documents are consecutive)
+	ndocs []uint8          // by slot: how many documents it has
+	// Documents only grow: an edited article's documents die and its new
+	// ones follow, so older indexes keep reading theirs.
+	docArt  []int32 // document → slot
+	isWhole []bool  // the document is the whole article
+	featAt  []int32 // document d's features are feats[featAt[d]:featAt[d+1]]
+	feats   []tw    // by document, sorted by the term's text
+	post    [][]posting
+	df      []int32   // by term id: documents with the term, the background's included
+	n       int       // documents, the background's included
+	idf     []float64 // by term id
+	norms   []float64 // by document; 0: dead
+	dead    int       // dead documents
+	scratch sync.Pool
+}
+
+// tw is a feature: a term id and its weight (without idf).
+type tw struct {
+	t int32
+	w float32
+}
+
+// posting is a document with a term, and the term's weight in it (without
+// idf: the query multiplies by idf², so a change of the statistics does not
+// touch the postings).
+type posting struct {
+	doc int32
+	w   float32
 }
 
 // scratch is one search's dot products, one per document, and the
@@ -29,22 +60,23 @@ type Index struct {
 type scratch struct {
 	dot         []float32
 	touched     []int32
-	best, whole []float32 // per article: its best question, the whole article
-	arts        []int32   // the articles touched
+	best, whole []float32 // per slot: its best question, the whole article
+	arts        []int32   // the slots touched
 }
 
 type ranked struct {
+	id    string
 	art   int32
 	score float64
 }
 
-// better orders results: higher score, then earlier article (stable
-// results for equal scores).
+// better orders results: higher score, then the smaller article id (the
+// same order however the index was made).
 func better(a, b ranked) bool {
 	if a.score != b.score {
 		return a.score > b.score
 	}
-	return a.art < b.art
+	return a.id < b.id
 }
 
 // articleWeight is the share of an article's score that comes from the
@@ -52,30 +84,24 @@ func better(a, b ranked) bool {
 // its closest question or similar question.
 var articleWeight = 0.5
 
-type posting struct {
-	doc int32
-	w   float32
-}
-
 // BuildIndex indexes articles for search with the built-in lexicon and
 // the tenant's.
 func BuildIndex(seg *Segmenter, lex Lexicon, articles []Article) *Index {
-	return buildIndex(newAnalyzer(seg, lex), articles, nil)
+	an := newAnalyzer(seg, lex)
+	es := make([]entry, len(articles))
+	for i := range articles {
+		a := articles[i]
+		es[i] = entry{id: a.ID, a: &a, docs: an.terms().docs(docsOf(an, a))}
+	}
+	return emptyIndex(an).with(es)
 }
 
 // articleDocs are an article's documents: one per question, then the whole
 // article (its questions and answer together).
 type articleDocs []map[string]float64
 
-// docsOf featurizes an article; segmenting is most of an index's build
-// time, so a rebuild reuses what the previous index (same lexicon) did for
-// the articles that did not change.
-func docsOf(an *analyzer, a Article, prev *Index) articleDocs {
-	if prev != nil && prev.an == an {
-		if d, ok := prev.cached(articleKey(a)); ok {
-			return d
-		}
-	}
+// docsOf featurizes an article.
+func docsOf(an *analyzer, a Article) articleDocs {
 	var out articleDocs
 	whole := an.featurize(a.Answer)
 	for _, q := range append([]string{a.Question}, a.Similar...) {
@@ -89,102 +115,145 @@ func docsOf(an *analyzer, a Article, prev *Index) articleDocs {
 	return append(out, whole)
 }
 
-func buildIndex(an *analyzer, articles []Article, prev *Index) *Index {
-	ads, keys := make([]articleDocs, len(articles)), make([]string, len(articles))
-	for i, a := range articles {
-		ads[i], keys[i] = docsOf(an, a, prev), articleKey(a)
-	}
-	return indexDocs(an, articles, ads, keys)
+// entry is a change of an index: an article (nil: the article id is
+// deleted) with its documents' features, the whole article last.
+type entry struct {
+	id   string
+	a    *Article
+	key  uint64
+	docs [][]tw
 }
 
-// articleKey names an article's documents in an index's cache.
-func articleKey(a Article) string { return a.ID + a.UpdatedAt.String() }
-
-// cached is the documents of the article under key (nil x: none).
-func (x *Index) cached(key string) (articleDocs, bool) {
-	if x == nil {
-		return nil, false
-	}
-	d, ok := x.cache[key]
-	return d, ok
+// emptyIndex is an index without articles: the background statistics.
+func emptyIndex(an *analyzer) *Index {
+	tt := an.terms()
+	return &Index{an: an, slots: map[string]int32{}, featAt: []int32{0}, df: slices.Clone(tt.bg), n: tt.bgN}
 }
 
-// corpusStats are the document frequencies the idf comes from: a tenant's
-// documents' and the background questions'.
-type corpusStats struct {
-	df map[string]int32
-	n  int
-}
-
-// statsOf counts the documents of articles, over the background.
-func statsOf(an *analyzer, ads []articleDocs) *corpusStats {
-	bg := an.background()
-	st := &corpusStats{df: make(map[string]int32, len(bg.df)), n: bg.n}
-	for t, c := range bg.df {
-		st.df[t] = int32(c)
-	}
-	for _, ad := range ads {
-		for _, d := range ad {
-			if len(d) > 0 {
-				st.n++
-				for t := range d {
-					st.df[t]++
-				}
+// with is the index after the changes. Indexes made from the same one must
+// be made one at a time (they append to the slices they share).
+func (x *Index) with(changes []entry) *Index {
+	nx := &Index{an: x.an, arts: slices.Clone(x.arts), keys: slices.Clone(x.keys), slots: maps.Clone(x.slots),
+		first: slices.Clone(x.first), ndocs: slices.Clone(x.ndocs), docArt: x.docArt, isWhole: x.isWhole,
+		featAt: x.featAt, feats: x.feats, post: slices.Clone(x.post), df: slices.Clone(x.df), n: x.n, dead: x.dead}
+	for _, e := range changes {
+		s, ok := nx.slots[e.id]
+		if ok {
+			nx.kill(s)
+		}
+		if e.a == nil {
+			if ok {
+				nx.arts[s] = nil
+				delete(nx.slots, e.id)
 			}
+			continue
+		}
+		if !ok {
+			s = int32(len(nx.arts))
+			nx.slots[e.id] = s
+			nx.arts, nx.keys = append(nx.arts, nil), append(nx.keys, 0)
+			nx.first, nx.ndocs = append(nx.first, 0), append(nx.ndocs, 0)
+		}
+		nx.arts[s], nx.keys[s] = e.a, e.key
+		nx.first[s], nx.ndocs[s] = int32(len(nx.docArt)), uint8(len(e.docs))
+		for j, d := range e.docs {
+			nx.add(s, j == len(e.docs)-1, d)
 		}
 	}
-	return st
+	if nx.dead > 1024 && nx.dead > len(nx.docArt)/2 {
+		return nx.compact()
+	}
+	nx.finish()
+	return nx
 }
 
-// idf is a feature's inverse document frequency.
-func (st *corpusStats) idf(t string) float64 {
-	if c := st.df[t]; c > 0 {
-		return math.Log(1 + float64(st.n)/float64(c))
+// add appends a document of the article in slot s.
+func (x *Index) add(s int32, whole bool, d []tw) {
+	doc := int32(len(x.docArt))
+	x.docArt, x.isWhole = append(x.docArt, s), append(x.isWhole, whole)
+	for _, f := range d {
+		if int(f.t) >= len(x.df) {
+			x.df = append(x.df, make([]int32, int(f.t)+1-len(x.df))...)
+		}
+		if int(f.t) >= len(x.post) {
+			x.post = append(x.post, make([][]posting, int(f.t)+1-len(x.post))...)
+		}
+		x.post[f.t] = append(x.post[f.t], posting{doc, f.w})
+		x.df[f.t]++
 	}
-	return math.Log(1 + float64(st.n)/0.5)
+	x.feats = append(x.feats, d...)
+	x.featAt = append(x.featAt, int32(len(x.feats)))
+	x.n++
 }
 
-// indexDocs indexes articles whose documents are featurized already,
-// caching each article's documents under its key for the next rebuild.
-func indexDocs(an *analyzer, articles []Article, ads []articleDocs, keys []string) *Index {
-	x := &Index{an: an, articles: articles, postings: map[string][]posting{}, idf: map[string]float64{},
-		cache: make(map[string]articleDocs, len(articles))}
-	var docs []map[string]float64
-	for i := range articles {
-		ad := ads[i]
-		x.cache[keys[i]] = ad
-		for j, f := range ad {
-			if len(f) > 0 {
-				docs = append(docs, f)
-				x.docOf = append(x.docOf, int32(i))
-				x.isWhole = append(x.isWhole, j == len(ad)-1)
+// kill takes the documents of the article in slot s out of the statistics
+// (their postings stay, skipped by searches, until the index is compacted).
+func (x *Index) kill(s int32) {
+	for d := x.first[s]; d < x.first[s]+int32(x.ndocs[s]); d++ {
+		for _, f := range x.feats[x.featAt[d]:x.featAt[d+1]] {
+			x.df[f.t]--
+		}
+		x.n--
+		x.dead++
+	}
+	x.ndocs[s] = 0
+}
+
+// compact makes the index again from its live documents (when most are
+// dead), without featurizing anything.
+func (x *Index) compact() *Index {
+	es := make([]entry, 0, len(x.slots))
+	for s, a := range x.arts {
+		if a != nil {
+			es = append(es, x.entry(int32(s)))
+		}
+	}
+	return emptyIndex(x.an).with(es)
+}
+
+// entry is the article in slot s as a change (its documents shared).
+func (x *Index) entry(s int32) entry {
+	e := entry{id: x.arts[s].ID, a: x.arts[s], key: x.keys[s]}
+	for d := x.first[s]; d < x.first[s]+int32(x.ndocs[s]); d++ {
+		e.docs = append(e.docs, x.feats[x.featAt[d]:x.featAt[d+1]:x.featAt[d+1]])
+	}
+	return e
+}
+
+// finish computes the idf of every term and the norm of every live
+// document (each in the same order whatever the history, so an index
+// changed article by article scores exactly as one made at once).
+func (x *Index) finish() {
+	x.idf = make([]float64, len(x.df))
+	for t, c := range x.df {
+		x.idf[t] = idfOf(x.n, c)
+	}
+	x.norms = make([]float64, len(x.docArt))
+	for s, a := range x.arts {
+		if a == nil {
+			continue
+		}
+		for d := x.first[s]; d < x.first[s]+int32(x.ndocs[s]); d++ {
+			var sum float64
+			for _, f := range x.feats[x.featAt[d]:x.featAt[d+1]] {
+				v := float64(f.w) * x.idf[f.t]
+				sum += v * v
 			}
+			x.norms[d] = math.Sqrt(sum)
 		}
 	}
-	st := statsOf(an, ads)
-	x.stats = st
-	for _, d := range docs {
-		for t := range d {
-			if _, ok := x.idf[t]; !ok {
-				x.idf[t] = st.idf(t)
-			}
-		}
-	}
-	x.norms = make([]float64, len(docs))
-	for i, d := range docs {
-		var sum float64
-		for t, w := range d {
-			v := w * x.idf[t]
-			sum += v * v
-			x.postings[t] = append(x.postings[t], posting{int32(i), float32(v)})
-		}
-		x.norms[i] = math.Sqrt(sum)
-	}
+	docs, arts := len(x.docArt), len(x.arts)
 	x.scratch.New = func() any {
-		return &scratch{dot: make([]float32, len(docs)), best: make([]float32, len(articles)),
-			whole: make([]float32, len(articles))}
+		return &scratch{dot: make([]float32, docs), best: make([]float32, arts), whole: make([]float32, arts)}
 	}
-	return x
+}
+
+// idfOf is the inverse document frequency of a term in c of n documents.
+func idfOf(n int, c int32) float64 {
+	if c > 0 {
+		return math.Log(1 + float64(n)/float64(c))
+	}
+	return math.Log(1 + float64(n)/0.5)
 }
 
 // Hit is one search result: an article and how well it matches (0..1,
@@ -200,29 +269,37 @@ func (x *Index) Search(question string, now time.Time, channelID string, limit i
 	if limit < 1 {
 		return []Hit{}
 	}
-	q := x.an.featurize(question)
+	q := x.an.terms().query(x.an.featurize(question))
 	sc := x.scratch.Get().(*scratch)
 	defer x.scratch.Put(sc)
 	var qnorm float64
-	for t, w := range q {
-		idf, ok := x.idf[t]
-		if !ok {
-			idf = x.stats.idf(t)
+	for _, f := range q {
+		idf := idfOf(x.n, 0)
+		if f.t >= 0 && int(f.t) < len(x.idf) {
+			idf = x.idf[f.t]
 		}
-		v := w * idf
+		v := f.w * idf
 		qnorm += v * v
-		for _, p := range x.postings[t] {
+		if f.t < 0 || int(f.t) >= len(x.post) {
+			continue
+		}
+		fv := float32(v * idf)
+		for _, p := range x.post[f.t] {
 			if sc.dot[p.doc] == 0 {
 				sc.touched = append(sc.touched, p.doc)
 			}
-			sc.dot[p.doc] += float32(v) * p.w
+			sc.dot[p.doc] += fv * p.w
 		}
 	}
 	qnorm = math.Sqrt(qnorm)
 	for _, d := range sc.touched {
-		s := float64(sc.dot[d]) / (qnorm * x.norms[d])
+		dot := sc.dot[d]
 		sc.dot[d] = 0
-		a := x.docOf[d]
+		if x.norms[d] == 0 { // dead
+			continue
+		}
+		s := float64(dot) / (qnorm * x.norms[d])
+		a := x.docArt[d]
 		if sc.best[a] == 0 && sc.whole[a] == 0 {
 			sc.arts = append(sc.arts, a)
 		}
@@ -237,21 +314,91 @@ func (x *Index) Search(question string, now time.Time, channelID string, limit i
 	for _, a := range sc.arts {
 		s := (1-articleWeight)*float64(sc.best[a]) + articleWeight*float64(sc.whole[a])
 		sc.best[a], sc.whole[a] = 0, 0
-		if s = math.Round(s*1e4) / 1e4; s <= 0 || (len(top) == limit && !better(ranked{a, s}, top[limit-1])) ||
-			!x.articles[a].Live(now, channelID) {
+		r := ranked{x.arts[a].ID, a, math.Round(s*1e4) / 1e4}
+		if r.score <= 0 || (len(top) == limit && !better(r, top[limit-1])) || !x.arts[a].Live(now, channelID) {
 			continue
 		}
-		i := sort.Search(len(top), func(i int) bool { return better(ranked{a, s}, top[i]) })
+		i := sort.Search(len(top), func(i int) bool { return better(r, top[i]) })
 		if len(top) < limit {
 			top = append(top, ranked{})
 		}
 		copy(top[i+1:], top[i:])
-		top[i] = ranked{a, s}
+		top[i] = r
 	}
 	sc.arts = sc.arts[:0]
 	hits := make([]Hit, len(top))
 	for i, r := range top {
-		hits[i] = Hit{Article: x.articles[r.art], Score: r.score}
+		hits[i] = Hit{Article: *x.arts[r.art], Score: r.score}
 	}
 	return hits
+}
+
+// termTable numbers an analyzer's features; every index made with the
+// analyzer shares it, and it only grows.
+type termTable struct {
+	mu  sync.RWMutex
+	ids map[string]int32
+	bg  []int32 // by term id: the background questions with the term
+	bgN int     // background questions
+}
+
+// qf is a query's feature: a term id (-1: no document has it) and weight.
+type qf struct {
+	t int32
+	w float64
+}
+
+// sortedTerms are a document's terms in their order (by text).
+func sortedTerms(f map[string]float64) []string {
+	ts := make([]string, 0, len(f))
+	for t := range f {
+		ts = append(ts, t)
+	}
+	slices.Sort(ts)
+	return ts
+}
+
+// docs numbers the features of an article's documents (the empty ones
+// dropped).
+func (tt *termTable) docs(ad articleDocs) [][]tw {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	var out [][]tw
+	for _, f := range ad {
+		if len(f) == 0 {
+			continue
+		}
+		d := make([]tw, 0, len(f))
+		for _, t := range sortedTerms(f) {
+			d = append(d, tw{tt.id(t), float32(f[t])})
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// id is a term's id, numbering it if new (mu held).
+func (tt *termTable) id(t string) int32 {
+	id, ok := tt.ids[t]
+	if !ok {
+		id = int32(len(tt.ids))
+		tt.ids[t] = id
+	}
+	return id
+}
+
+// query looks up a question's features, in their order.
+func (tt *termTable) query(f map[string]float64) []qf {
+	ts := sortedTerms(f)
+	out := make([]qf, len(ts))
+	tt.mu.RLock()
+	defer tt.mu.RUnlock()
+	for i, t := range ts {
+		id, ok := tt.ids[t]
+		if !ok {
+			id = -1
+		}
+		out[i] = qf{id, f[t]}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
@@ -108,11 +109,12 @@ func (s *Store) Create(ctx context.Context, tenantID string, p Patch) (*Article,
 		if err := saveVersion(ctx, tx, tenantID, nil, *a, actionCreate, p.By); err != nil {
 			return err
 		}
-		return bump(ctx, tx, tenantID)
+		return bump(ctx, tx, tenantID, a.ID)
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.refresh(ctx, tenantID)
 	return a, nil
 }
 
@@ -152,17 +154,18 @@ func (s *Store) Update(ctx context.Context, tenantID, id string, p Patch) (*Arti
 		if err := saveVersion(ctx, tx, tenantID, &prev, *a, action, p.By); err != nil {
 			return err
 		}
-		return bump(ctx, tx, tenantID)
+		return bump(ctx, tx, tenantID, a.ID)
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.refresh(ctx, tenantID)
 	return a, nil
 }
 
 // Delete removes an article.
 func (s *Store) Delete(ctx context.Context, tenantID, id string) error {
-	return s.k.Write(ctx, func(tx *store.Tx) error {
+	err := s.k.Write(ctx, func(tx *store.Tx) error {
 		n, err := tx.Exec(ctx, `DELETE FROM kb_articles WHERE tenant_id = ? AND id = ?`, tenantID, id)
 		if err != nil {
 			return fmt.Errorf("delete kb article: %w", err)
@@ -176,18 +179,12 @@ func (s *Store) Delete(ctx context.Context, tenantID, id string) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM kb_versions WHERE tenant_id = ? AND article_id = ?`, tenantID, id); err != nil {
 			return fmt.Errorf("delete kb versions: %w", err)
 		}
-		return bump(ctx, tx, tenantID)
+		return bump(ctx, tx, tenantID, id)
 	})
-}
-
-// bump moves the tenant's revision so every process rebuilds its index.
-func bump(ctx context.Context, tx *store.Tx, tenantID string) error {
-	const q = `INSERT INTO kb_revisions (tenant_id, revision) VALUES (?, 1)
-		ON CONFLICT (tenant_id) DO UPDATE SET revision = kb_revisions.revision + 1`
-	if _, err := tx.Exec(ctx, q, tenantID); err != nil {
-		return fmt.Errorf("bump kb revision: %w", err)
+	if err == nil {
+		s.refresh(ctx, tenantID)
 	}
-	return nil
+	return err
 }
 
 // all reads every article of a tenant, to build its index.
@@ -290,6 +287,9 @@ func utf8Len(s string) int { return len([]rune(s)) }
 type Store struct {
 	k   *store.Store
 	idx *indexes
+	// rebuilds counts the indexes made from all the articles (the rest are
+	// brought up to date article by article).
+	rebuilds atomic.Int64
 }
 
 // New returns the knowledge base, searching with seg (one per process: its
