@@ -129,6 +129,24 @@ func TestReports(t *testing.T) {
 		if n := len(days.Rows); n != 7 || days.Rows[n-1].Key != today || days.Rows[n-1].Conversations != 1 {
 			t.Errorf("daily volume %+v", days.Rows)
 		}
+		// the same 7 days by week (the first from the period's first date,
+		// then from each Monday) and by month
+		for _, by := range []string{"week", "month"} {
+			var rows struct{ Rows []reportRow }
+			adm.Must(200, "GET", "/api/v1/reports/volume?by="+by+"&agent="+liID, nil).JSON(t, &rows)
+			n, sum := len(rows.Rows), 0
+			for _, r := range rows.Rows {
+				sum += r.Conversations
+			}
+			first, last := days.Rows[0].Key, today
+			if by == "month" {
+				first, last = first[:7], today[:7]
+			}
+			if n < 1 || n > 2 || rows.Rows[0].Key != first || sum != 1 || rows.Rows[n-1].Conversations != 1 ||
+				(n == 2 && rows.Rows[1].Key > last) {
+				t.Errorf("volume by %s %+v", by, rows.Rows)
+			}
+		}
 		var hm struct{ Heatmap [][]int }
 		adm.Must(200, "GET", "/api/v1/reports/volume?by=heatmap", nil).JSON(t, &hm)
 		total := 0

@@ -94,6 +94,37 @@ func Daily(p Period, hours []HourCounts) []DayCounts {
 	return out
 }
 
+// Weekly sums hours into the period's weeks (Monday to Sunday), each
+// dated by its first date in the period: a period from a Wednesday starts
+// with that Wednesday's row, then a row per Monday.
+func Weekly(p Period, hours []HourCounts) []DayCounts {
+	return bucket(Daily(p, hours), func(d DayCounts, t time.Time) (string, bool) {
+		return d.Date, t.Weekday() == time.Monday
+	})
+}
+
+// Monthly sums hours into the period's calendar months, dated YYYY-MM.
+func Monthly(p Period, hours []HourCounts) []DayCounts {
+	return bucket(Daily(p, hours), func(d DayCounts, t time.Time) (string, bool) {
+		return d.Date[:7], t.Day() == 1
+	})
+}
+
+// bucket sums consecutive dates into rows: a new row starts at the first
+// date and wherever starts says so, with the key it gives.
+func bucket(days []DayCounts, starts func(DayCounts, time.Time) (string, bool)) []DayCounts {
+	var out []DayCounts
+	for i, d := range days {
+		t, _ := time.Parse(DateLayout, d.Date) // Daily's own dates
+		key, first := starts(d, t)
+		if i == 0 || first {
+			out = append(out, DayCounts{Date: key})
+		}
+		out[len(out)-1].Add(d.Counts)
+	}
+	return out
+}
+
 // HoursOfDay sums hours by the local hour of the day (0–23).
 func HoursOfDay(loc *time.Location, hours []HourCounts) [24]Counts {
 	var out [24]Counts

@@ -47,3 +47,36 @@ func FuzzParsePeriod(f *testing.F) {
 		}
 	})
 }
+
+// Weeks run Monday to Sunday, each dated by its first date in the period;
+// months are dated YYYY-MM; both sum the dates' hours.
+func TestWeeklyMonthly(t *testing.T) {
+	p := period(t, "2026-11-27", "2026-12-08") // Friday to the Tuesday a week and a half later
+	at := func(day string, n int64) reports.HourCounts {
+		d, err := time.ParseInLocation(reports.DateLayout, day, shanghai)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return reports.HourCounts{Hour: d.Add(10 * time.Hour).Unix(), Counts: reports.Counts{Conversations: n}}
+	}
+	hours := []reports.HourCounts{at("2026-11-27", 1), at("2026-11-29", 2), at("2026-11-30", 4), at("2026-12-01", 8),
+		at("2026-12-06", 16), at("2026-12-07", 32), at("2026-12-08", 64), at("2026-12-09", 128)}
+	got := map[string]int64{}
+	var keys []string
+	for _, w := range reports.Weekly(p, hours) {
+		keys, got[w.Date] = append(keys, w.Date), w.Conversations
+	}
+	if diff := diff([]string{"2026-11-27", "2026-11-30", "2026-12-07"}, keys); diff != "" {
+		t.Errorf("weeks: %s", diff)
+	}
+	if diff := diff(map[string]int64{"2026-11-27": 3, "2026-11-30": 28, "2026-12-07": 96}, got); diff != "" {
+		t.Errorf("weeks: %s", diff)
+	}
+	got, keys = map[string]int64{}, nil
+	for _, m := range reports.Monthly(p, hours) {
+		keys, got[m.Date] = append(keys, m.Date), m.Conversations
+	}
+	if diff := diff(map[string]int64{"2026-11": 7, "2026-12": 120}, got); diff != "" || len(keys) != 2 {
+		t.Errorf("months %v: %s", keys, diff)
+	}
+}

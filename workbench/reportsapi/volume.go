@@ -11,8 +11,9 @@ import (
 	"github.com/kefu-hub/kefu/hub/reports"
 )
 
-// row is one line of a breakdown: its key (a date, an hour "00"–"23", an
-// ISO weekday "1"–"7" from Monday, or an id), the key's name for ids, and
+// row is one line of a breakdown: its key (a date — a week's first date
+// in the period —, a month YYYY-MM, an hour "00"–"23", an ISO weekday
+// "1"–"7" from Monday, or an id), the key's name for ids, and
 // the figures.
 type row struct {
 	Key  string `json:"key"`
@@ -81,9 +82,9 @@ func (a API) byDimension(g *gin.Context, q query, d reports.Dimension) ([]row, e
 
 func (a API) byTime(g *gin.Context, q query, out *volumeOut) error {
 	switch out.By {
-	case "day", "hour", "weekday", "heatmap":
+	case "day", "week", "month", "hour", "weekday", "heatmap":
 	default:
-		return hub.Invalid("by must be day, hour, weekday, heatmap, channel, group, agent, source, keyword, " +
+		return hub.Invalid("by must be day, week, month, hour, weekday, heatmap, channel, group, agent, source, keyword, " +
 			"referrer, landing, region or device")
 	}
 	hours, err := a.reports.Hours(g.Request.Context(), q.tenantID, q.period.Filter(q.filter))
@@ -91,8 +92,10 @@ func (a API) byTime(g *gin.Context, q query, out *volumeOut) error {
 		return err
 	}
 	switch out.By {
-	case "day":
-		for _, d := range reports.Daily(q.period, hours) {
+	case "day", "week", "month":
+		sum := map[string]func(reports.Period, []reports.HourCounts) []reports.DayCounts{"day": reports.Daily,
+			"week": reports.Weekly, "month": reports.Monthly}[out.By]
+		for _, d := range sum(q.period, hours) {
 			out.Rows = append(out.Rows, row{Key: d.Date, Figures: q.derive(d.Counts)})
 		}
 	case "hour":

@@ -51,6 +51,8 @@ const texts = {
   rep_def_transfers: ['该客服转出的会话。', 'Conversations the agent transferred away.'],
   rep_volume: ['会话量', 'Volume'],
   rep_byDay: ['按日', 'By day'],
+  rep_byWeek: ['按周', 'By week'],
+  rep_byMonth: ['按月', 'By month'],
   rep_byHour: ['按时段', 'By hour'],
   rep_heatmap: ['时段热力图（星期 × 小时）', 'Heatmap (weekday × hour)'],
   rep_agents: ['客服工作量', 'Agents'],

@@ -91,7 +91,7 @@ export interface TicketFigures {
 export type TicketsBy = 'priority' | 'channel' | 'agent' | 'origin'
 // origins are the breakdowns by where conversations came from.
 export const origins = ['source', 'keyword', 'referrer', 'landing', 'region', 'device'] as const
-export type Breakdown = 'day' | 'hour' | (typeof origins)[number]
+export type Breakdown = 'day' | 'week' | 'month' | 'hour' | (typeof origins)[number]
 export type SheetFormat = 'csv' | 'xlsx'
 export interface ReportFilter {
   from: string
