@@ -52,9 +52,10 @@ func (s *Store) Search(ctx context.Context, a *hub.Agent, q Query) (*Page, error
 	if !ok {
 		return nil, hub.Invalid("sort must be created, created_asc, updated or name")
 	}
-	where, args := scope(a)
+	t := strings.ToLower(strings.TrimSpace(hub.Clean(q.Text)))
+	// where is every condition but visibility and the text
+	where, args := `merged_into IS NULL`, []any{}
 	add := func(cond string, v ...any) { where, args = where+" AND "+cond, append(args, v...) }
-	add(`merged_into IS NULL`)
 	indexedOrder := q.Sort != "updated" && q.Sort != "name"
 	if q.Field != "" {
 		cond, v, err := s.fieldCond(ctx, a.TenantID, q.Field, strings.TrimSpace(q.FieldValue), indexedOrder)
@@ -65,13 +66,6 @@ func (s *Store) Search(ctx context.Context, a *hub.Agent, q Query) (*Page, error
 	}
 	if q.DueBy != nil {
 		add(`next_followup_at <= ?`, *q.DueBy)
-	}
-	if t := strings.ToLower(strings.TrimSpace(hub.Clean(q.Text))); t != "" {
-		cond, v, err := s.textCond(ctx, a.TenantID, t, indexedOrder)
-		if err != nil {
-			return nil, err
-		}
-		add(cond, v...)
 	}
 	switch q.Channel {
 	case "":
@@ -105,10 +99,9 @@ func (s *Store) Search(ctx context.Context, a *hub.Agent, q Query) (*Page, error
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	sql := `SELECT ` + cardCols + ` FROM contacts WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
-	out := []Card{}
-	if err := s.k.Select(ctx, &out, sql, append(args, limit+1, max(q.Offset, 0))...); err != nil {
-		return nil, fmt.Errorf("search contacts: %w", err)
+	out, err := s.list(ctx, a, t, where, args, order, indexedOrder, limit, max(q.Offset, 0))
+	if err != nil {
+		return nil, err
 	}
 	p := &Page{Contacts: out, More: len(out) > limit}
 	if p.More {

@@ -7,3 +7,13 @@ func SetCommon(n int) func() {
 	common = n
 	return func() { common = old }
 }
+
+// SetFew sets how many contacts a plain agent may see for their list to be
+// read from those contacts, and how many of the list's first contacts are
+// searched before, for a test to walk every way of listing; it returns the
+// undo.
+func SetFew(n, probe int) func() {
+	oldFew, oldPlain, oldProbe := few, fewPlain, probeRows
+	few, fewPlain, probeRows = n, n, probe
+	return func() { few, fewPlain, probeRows = oldFew, oldPlain, oldProbe }
+}

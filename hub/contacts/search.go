@@ -31,35 +31,38 @@ var common = 5000
 
 // textCond is the condition of a search text t (lower-cased, not empty) for
 // the contacts of a tenant. indexedOrder says the list's order has an
-// index, so that a common text is better matched while reading in order.
-func (s *Store) textCond(ctx context.Context, tenantID, t string, indexedOrder bool) (string, []any, error) {
+// index, so that a common text is better matched while reading in order;
+// own that a plain agent's contacts may be read instead (PostgreSQL), on
+// which a common text (many says it is one) is better matched.
+func (s *Store) textCond(ctx context.Context, tenantID, t string, indexedOrder, own bool) (cond string, args []any,
+	many bool, err error) {
 	p := "%" + likeEscape(t) + "%"
-	args := []any{p, tenantID, p}
+	args = []any{p, tenantID, p}
 	if s.k.Postgres {
-		return s.pgCond(ctx, tenantID, t, p, indexedOrder)
+		return s.pgCond(ctx, tenantID, t, p, indexedOrder, own)
 	}
 	match, n, err := s.ftsQuery(ctx, t)
 	if err != nil {
-		return "", nil, err
+		return "", nil, false, err
 	}
 	if match == "" {
 		if n == 0 {
-			return `1 = 0`, nil, nil // no contact holds the text
+			return `1 = 0`, nil, false, nil // no contact holds the text
 		}
-		return exact, args, nil // too common to list its candidates
+		return exact, args, true, nil // too common to list its candidates
 	}
 	if indexedOrder {
 		// how many candidates, up to common
 		if err := s.k.Get(ctx, &n, `SELECT COUNT(*) FROM (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?
 			LIMIT ?) x`, match, common); err != nil {
-			return "", nil, fmt.Errorf("count search candidates: %w", err)
+			return "", nil, false, fmt.Errorf("count search candidates: %w", err)
 		}
 		if n >= common {
-			return exact, args, nil
+			return exact, args, true, nil
 		}
 	}
 	return `contacts.rowid IN (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?) AND ` + exact,
-		append([]any{match}, args...), nil
+		append([]any{match}, args...), false, nil
 }
 
 // ftsQuery is the FTS5 query of the SQLite candidates of a text: every
@@ -111,8 +114,9 @@ func anys(ss []string) []any {
 // pgCond is textCond on PostgreSQL: the matches, found through the trigram
 // indexes (a text of one or two characters has no trigram: through the
 // indexes of the characters each contact holds), up to common of them,
-// become the condition; a common text is matched reading in order instead.
-func (s *Store) pgCond(ctx context.Context, tenantID, t, p string, indexedOrder bool) (string, []any, error) {
+// become the condition; a common text is matched reading in order (or, for
+// own, on the agent's contacts) instead.
+func (s *Store) pgCond(ctx context.Context, tenantID, t, p string, indexedOrder, own bool) (string, []any, bool, error) {
 	cond, hcond, cargs := haystack+` LIKE ? ESCAPE '\'`, `LOWER(handle) LIKE ? ESCAPE '\'`, []any{p}
 	if utf8.RuneCountInString(t) < 3 {
 		var chars []any
@@ -128,21 +132,21 @@ func (s *Store) pgCond(ctx context.Context, tenantID, t, p string, indexedOrder 
 	var ids, hs []string
 	q := `SELECT id FROM contacts WHERE tenant_id = ? AND ` + cond + ` LIMIT ?`
 	if err := s.k.Select(ctx, &ids, q, append(append([]any{tenantID}, cargs...), common)...); err != nil {
-		return "", nil, fmt.Errorf("search candidates: %w", err)
+		return "", nil, false, fmt.Errorf("search candidates: %w", err)
 	}
 	q = `SELECT contact_id FROM contact_handles WHERE tenant_id = ? AND ` + hcond + ` LIMIT ?`
 	if err := s.k.Select(ctx, &hs, q, append(append([]any{tenantID}, cargs...), common)...); err != nil {
-		return "", nil, fmt.Errorf("search handle candidates: %w", err)
+		return "", nil, false, fmt.Errorf("search handle candidates: %w", err)
 	}
 	switch ids = append(ids, hs...); {
 	case len(ids) == 0:
-		return `1 = 0`, nil, nil
-	case len(ids) >= common && indexedOrder:
-		return exact, []any{p, tenantID, p}, nil
+		return `1 = 0`, nil, false, nil
+	case len(ids) >= common && (indexedOrder || own):
+		return exact, []any{p, tenantID, p}, true, nil
 	case len(ids) >= common:
 		args := append(append([]any{tenantID}, cargs...), tenantID)
 		return `id IN (SELECT id FROM contacts WHERE tenant_id = ? AND ` + cond + ` UNION SELECT contact_id FROM contact_handles
-			WHERE tenant_id = ? AND ` + hcond + `)`, append(args, cargs...), nil
+			WHERE tenant_id = ? AND ` + hcond + `)`, append(args, cargs...), true, nil
 	}
-	return `id IN (` + store.Placeholders(len(ids)) + `)`, anys(ids), nil
+	return `id IN (` + store.Placeholders(len(ids)) + `)`, anys(ids), false, nil
 }
