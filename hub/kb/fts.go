@@ -204,6 +204,53 @@ type tenantSearch struct {
 	x       *Index
 	build   sync.Mutex // one rebuild at a time
 	lex     sync.Mutex // one lexicon change (re-segmenting) at a time
+	reads   sync.Mutex // guards next and running
+	next    *revRead   // the read that begins when running ends (joinable)
+	running *revRead
+}
+
+// revRead is one read of a tenant's revision, shared by the searches that
+// arrived before it began.
+type revRead struct {
+	done chan struct{}
+	rev  revision
+	err  error
+}
+
+// sharedRevision reads the tenant's revision for a search: at most one read
+// runs at a time per tenant, and a search waits for the next one to begin
+// (or begins it), so it sees every change committed before it arrived while
+// searches that overlap (200 a second) share one database round trip.
+func (s *Store) sharedRevision(ctx context.Context, t *tenantSearch, tenantID string) (revision, error) {
+	t.reads.Lock()
+	r, lead := t.next, t.next == nil
+	if lead {
+		r = &revRead{done: make(chan struct{})}
+		t.next = r
+	}
+	before := t.running
+	t.reads.Unlock()
+	if lead {
+		if before != nil {
+			<-before.done
+		}
+		t.reads.Lock()
+		t.next, t.running = nil, r
+		t.reads.Unlock()
+		r.rev, r.err = s.revision(context.WithoutCancel(ctx), tenantID)
+		close(r.done)
+		t.reads.Lock()
+		if t.running == r {
+			t.running = nil
+		}
+		t.reads.Unlock()
+	}
+	select {
+	case <-r.done:
+		return r.rev, r.err
+	case <-ctx.Done():
+		return revision{}, ctx.Err()
+	}
 }
 
 func (t *tenantSearch) now() (an *analyzer, version string, x *Index, rev int64) {
@@ -291,11 +338,11 @@ func (s *Store) analyzerAt(ctx context.Context, t *tenantSearch, tenantID string
 // rebuild when the log cannot tell; searches arriving meanwhile answer
 // from the index one change behind rather than queue behind it.
 func (s *Store) index(ctx context.Context, tenantID string) (*Index, error) {
-	rev, err := s.revision(ctx, tenantID)
+	t := s.tenant(tenantID)
+	rev, err := s.sharedRevision(ctx, t, tenantID)
 	if err != nil {
 		return nil, err
 	}
-	t := s.tenant(tenantID)
 	an, v, x, at := t.now()
 	if x != nil && x.an == an && rev.Version == v {
 		if rev.Revision <= at || !t.build.TryLock() {

@@ -28,17 +28,23 @@ type Index struct {
 	ndocs []uint8          // by slot: how many documents it has
 	// Documents only grow: an edited article's documents die and its new
 	// ones follow, so older indexes keep reading theirs.
-	docArt  []int32 // document → slot
-	isWhole []bool  // the document is the whole article
 	featAt  []int32 // document d's features are feats[featAt[d]:featAt[d+1]]
 	feats   []tw    // by document, sorted by the term's text
 	post    [][]posting
 	df      []int32   // by term id: documents with the term, the background's included
 	n       int       // documents, the background's included
 	idf     []float64 // by term id
-	norms   []float64 // by document; 0: dead
+	docs    []docInfo // by document, what a search reads of it (one cache line)
 	dead    int       // dead documents
 	scratch sync.Pool
+}
+
+// docInfo is a document's norm (0: dead), its article's slot and whether it
+// is the whole article.
+type docInfo struct {
+	norm  float64
+	art   int32
+	whole bool
 }
 
 // tw is a feature: a term id and its weight (without idf).
@@ -134,8 +140,7 @@ func emptyIndex(an *analyzer) *Index {
 // be made one at a time (they append to the slices they share).
 func (x *Index) with(changes []entry) *Index {
 	nx := &Index{an: x.an, arts: slices.Clone(x.arts), keys: slices.Clone(x.keys), slots: maps.Clone(x.slots),
-		first: slices.Clone(x.first), ndocs: slices.Clone(x.ndocs), docArt: x.docArt, isWhole: x.isWhole,
-		featAt: x.featAt, feats: x.feats, post: slices.Clone(x.post), df: slices.Clone(x.df), n: x.n, dead: x.dead}
+		first: slices.Clone(x.first), ndocs: slices.Clone(x.ndocs), featAt: x.featAt, feats: x.feats, post: slices.Clone(x.post), df: slices.Clone(x.df), n: x.n, dead: x.dead}
 	for _, e := range changes {
 		s, ok := nx.slots[e.id]
 		if ok {
@@ -155,22 +160,21 @@ func (x *Index) with(changes []entry) *Index {
 			nx.first, nx.ndocs = append(nx.first, 0), append(nx.ndocs, 0)
 		}
 		nx.arts[s], nx.keys[s] = e.a, e.key
-		nx.first[s], nx.ndocs[s] = int32(len(nx.docArt)), uint8(len(e.docs))
-		for j, d := range e.docs {
-			nx.add(s, j == len(e.docs)-1, d)
+		nx.first[s], nx.ndocs[s] = int32(len(nx.featAt)-1), uint8(len(e.docs))
+		for _, d := range e.docs {
+			nx.add(d)
 		}
 	}
-	if nx.dead > 1024 && nx.dead > len(nx.docArt)/2 {
+	if nx.dead > 1024 && nx.dead > (len(nx.featAt)-1)/2 {
 		return nx.compact()
 	}
 	nx.finish()
 	return nx
 }
 
-// add appends a document of the article in slot s.
-func (x *Index) add(s int32, whole bool, d []tw) {
-	doc := int32(len(x.docArt))
-	x.docArt, x.isWhole = append(x.docArt, s), append(x.isWhole, whole)
+// add appends a document (of the article whose documents are being added).
+func (x *Index) add(d []tw) {
+	doc := int32(len(x.featAt) - 1)
 	for _, f := range d {
 		if int(f.t) >= len(x.df) {
 			x.df = append(x.df, make([]int32, int(f.t)+1-len(x.df))...)
@@ -228,21 +232,22 @@ func (x *Index) finish() {
 	for t, c := range x.df {
 		x.idf[t] = idfOf(x.n, c)
 	}
-	x.norms = make([]float64, len(x.docArt))
+	x.docs = make([]docInfo, len(x.featAt)-1)
 	for s, a := range x.arts {
 		if a == nil {
 			continue
 		}
-		for d := x.first[s]; d < x.first[s]+int32(x.ndocs[s]); d++ {
+		last := x.first[s] + int32(x.ndocs[s]) - 1
+		for d := x.first[s]; d <= last; d++ {
 			var sum float64
 			for _, f := range x.feats[x.featAt[d]:x.featAt[d+1]] {
 				v := float64(f.w) * x.idf[f.t]
 				sum += v * v
 			}
-			x.norms[d] = math.Sqrt(sum)
+			x.docs[d] = docInfo{math.Sqrt(sum), int32(s), d == last}
 		}
 	}
-	docs, arts := len(x.docArt), len(x.arts)
+	docs, arts := len(x.docs), len(x.arts)
 	x.scratch.New = func() any {
 		return &scratch{dot: make([]float32, docs), best: make([]float32, arts), whole: make([]float32, arts)}
 	}
@@ -293,17 +298,17 @@ func (x *Index) Search(question string, now time.Time, channelID string, limit i
 	}
 	qnorm = math.Sqrt(qnorm)
 	for _, d := range sc.touched {
-		dot := sc.dot[d]
+		dot, di := sc.dot[d], x.docs[d]
 		sc.dot[d] = 0
-		if x.norms[d] == 0 { // dead
+		if di.norm == 0 { // dead
 			continue
 		}
-		s := float64(dot) / (qnorm * x.norms[d])
-		a := x.docArt[d]
+		s := float64(dot) / (qnorm * di.norm)
+		a := di.art
 		if sc.best[a] == 0 && sc.whole[a] == 0 {
 			sc.arts = append(sc.arts, a)
 		}
-		if x.isWhole[d] {
+		if di.whole {
 			sc.whole[a] = float32(s)
 		} else if float32(s) > sc.best[a] {
 			sc.best[a] = float32(s)
@@ -314,8 +319,11 @@ func (x *Index) Search(question string, now time.Time, channelID string, limit i
 	for _, a := range sc.arts {
 		s := (1-articleWeight)*float64(sc.best[a]) + articleWeight*float64(sc.whole[a])
 		sc.best[a], sc.whole[a] = 0, 0
-		r := ranked{x.arts[a].ID, a, math.Round(s*1e4) / 1e4}
-		if r.score <= 0 || (len(top) == limit && !better(r, top[limit-1])) || !x.arts[a].Live(now, channelID) {
+		if s = math.Round(s*1e4) / 1e4; s <= 0 || (len(top) == limit && s < top[limit-1].score) {
+			continue // (before reading the article: most are not among the best)
+		}
+		r := ranked{x.arts[a].ID, a, s}
+		if (len(top) == limit && !better(r, top[limit-1])) || !x.arts[a].Live(now, channelID) {
 			continue
 		}
 		i := sort.Search(len(top), func(i int) bool { return better(r, top[i]) })
