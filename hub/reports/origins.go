@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -74,29 +75,50 @@ type originRow struct {
 	ch, group string
 }
 
+// originKey is the key of a row of an hourly origins table, which also
+// keys its daily twin once moved to the start of its UTC day.
+type originKey[K any] interface {
+	comparable
+	atDay() K                     // the same key at its UTC day
+	before(K) bool                // the order rows are locked in
+	values(tenantID string) []any // the key columns' values
+}
+
+func (r originRow) atDay() originRow        { r.hour = dayOf(r.hour); return r }
+func (r originRow) before(o originRow) bool { return originLess(r, o) }
+func (r originRow) values(tenantID string) []any {
+	return []any{tenantID, string(r.dim), r.k, r.hour, r.ch, r.group}
+}
+
 // addOrigins adds the openings' visitors to report_origins, per hour,
 // and to report_origin_days, per UTC day.
 func addOrigins(ctx context.Context, tx *store.Tx, tenantID string, rows map[originRow]int64) error {
-	days := map[originRow]int64{}
+	return addHourly(ctx, tx, tenantID, "report_origins", "report_origin_days", []string{"tenant_id", "dim", "k", "", "channel_id", "group_id"}, rows)
+}
+
+// addHourly adds rows to an hourly origins table and to its daily twin.
+// cols are the key columns, with "" where the hour (or day) goes.
+func addHourly[K originKey[K]](ctx context.Context, tx *store.Tx, tenantID, hourly, daily string, cols []string, rows map[K]int64) error {
+	days := map[K]int64{}
 	for r, n := range rows {
-		r.hour = dayOf(r.hour)
-		days[r] += n
+		days[r.atDay()] += n
 	}
 	for _, t := range []struct {
 		table, col string
-		rows       map[originRow]int64
-	}{{"report_origins", "hour", rows}, {"report_origin_days", "day", days}} {
-		keys := make([]originRow, 0, len(t.rows))
+		rows       map[K]int64
+	}{{hourly, "hour", rows}, {daily, "day", days}} {
+		keys := make([]K, 0, len(t.rows))
 		for r := range t.rows {
 			keys = append(keys, r)
 		}
-		sort.Slice(keys, func(i, j int) bool { return originLess(keys[i], keys[j]) }) // one lock order
+		sort.Slice(keys, func(i, j int) bool { return keys[i].before(keys[j]) }) // one lock order
 		counts := make([]countRow, len(keys))
 		for i, r := range keys {
-			counts[i] = countRow{[]any{tenantID, string(r.dim), r.k, r.hour, r.ch, r.group}, t.rows[r]}
+			counts[i] = countRow{r.values(tenantID), t.rows[r]}
 		}
-		cols := []string{"tenant_id", "dim", "k", t.col, "channel_id", "group_id"}
-		if err := addCounts(ctx, tx, t.table, cols, counts); err != nil {
+		named := slices.Clone(cols)
+		named[slices.Index(named, "")] = t.col
+		if err := addCounts(ctx, tx, t.table, named, counts); err != nil {
 			return err
 		}
 	}
@@ -258,37 +280,20 @@ func takenFrom(m map[agentOrigin]int64, st *convState, taken *Fact) {
 	}
 }
 
+func (r agentOrigin) atDay() agentOrigin { r.originRow = r.originRow.atDay(); return r }
+func (r agentOrigin) before(o agentOrigin) bool {
+	if r.agentID != o.agentID {
+		return r.agentID < o.agentID
+	}
+	return originLess(r.originRow, o.originRow)
+}
+func (r agentOrigin) values(tenantID string) []any {
+	return []any{tenantID, r.agentID, string(r.dim), r.k, r.hour, r.ch, r.group}
+}
+
 // addAgentOrigins adds the takes to report_agent_origins, per hour, and
 // to report_agent_origin_days, per UTC day.
 func addAgentOrigins(ctx context.Context, tx *store.Tx, tenantID string, rows map[agentOrigin]int64) error {
-	days := map[agentOrigin]int64{}
-	for r, n := range rows {
-		r.hour = dayOf(r.hour)
-		days[r] += n
-	}
-	for _, t := range []struct {
-		table, col string
-		rows       map[agentOrigin]int64
-	}{{"report_agent_origins", "hour", rows}, {"report_agent_origin_days", "day", days}} {
-		keys := make([]agentOrigin, 0, len(t.rows))
-		for r := range t.rows {
-			keys = append(keys, r)
-		}
-		sort.Slice(keys, func(i, j int) bool { // one lock order
-			a, b := keys[i], keys[j]
-			if a.agentID != b.agentID {
-				return a.agentID < b.agentID
-			}
-			return originLess(a.originRow, b.originRow)
-		})
-		counts := make([]countRow, len(keys))
-		for i, r := range keys {
-			counts[i] = countRow{[]any{tenantID, r.agentID, string(r.dim), r.k, r.hour, r.ch, r.group}, t.rows[r]}
-		}
-		cols := []string{"tenant_id", "agent_id", "dim", "k", t.col, "channel_id", "group_id"}
-		if err := addCounts(ctx, tx, t.table, cols, counts); err != nil {
-			return err
-		}
-	}
-	return nil
+	return addHourly(ctx, tx, tenantID, "report_agent_origins", "report_agent_origin_days",
+		[]string{"tenant_id", "agent_id", "dim", "k", "", "channel_id", "group_id"}, rows)
 }

@@ -181,7 +181,7 @@ func openSQLite(ctx context.Context, dataDir string) (*Store, error) {
 	return &Store{W: w, R: r, ck: newCheckpointer(c, w)}, nil
 }
 
-// Close closes both pools.
+// Close closes the pools (on SQLite the checkpointer's connection last).
 func (s *Store) Close() error {
 	s.stmts.close()
 	if s.R != s.W {
