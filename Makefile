@@ -5,6 +5,10 @@ BIN       ?= bin/kefu
 # dictionaries; the knowledge base loads the small one it embeds itself.
 GOFLAGS   ?= -tags=ne
 PKGS      := ./...
+# Most end-to-end tests wait on hubs, NATS, PostgreSQL or a browser rather
+# than compute: four at a time in a package (the default is one per core)
+# halves their wall time on a 2-core box.
+TESTFLAGS ?= -count=1 -timeout 15m -parallel 4
 # Static analysis, fetched from the Go module proxy by exact version (not in
 # go.mod: no tool joins the hub's module graph).
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -36,10 +40,10 @@ test-embedded: export KEFU_TEST_BINARY = $(abspath $(BIN))
 
 test: build ui-test appsdk ## every test: embedded mode, and PostgreSQL + NATS (127.0.0.1:5432 / :4222) — fails if those are down
 	$(GO) vet $(PKGS)
-	$(GO) test $(GOFLAGS) -count=1 -timeout 15m $(PKGS)
+	$(GO) test $(GOFLAGS) $(TESTFLAGS) $(PKGS)
 
 test-embedded: build ui-test appsdk ## only embedded-mode tests (no PostgreSQL/NATS needed)
-	KEFU_TEST_EMBEDDED_ONLY=1 $(GO) test $(GOFLAGS) -count=1 -timeout 15m $(PKGS)
+	KEFU_TEST_EMBEDDED_ONLY=1 $(GO) test $(GOFLAGS) $(TESTFLAGS) $(PKGS)
 
 lint: ## gofmt, go vet, staticcheck (its default checks)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

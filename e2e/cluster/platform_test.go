@@ -243,21 +243,27 @@ func waitReadyz(t *testing.T, base string, want int, within time.Duration) time.
 // logLines counts the hub log's lines containing all of parts.
 func logLines(t *testing.T, path string, parts ...string) int {
 	t.Helper()
+	return len(matching(t, path, parts...))
+}
+
+// matching is the lines of a hub's log that contain every part.
+func matching(t *testing.T, path string, parts ...string) []string {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	var out []string
 	for _, line := range strings.Split(string(b), "\n") {
 		all := true
 		for _, p := range parts {
 			all = all && strings.Contains(line, p)
 		}
 		if all {
-			n++
+			out = append(out, line)
 		}
 	}
-	return n
+	return out
 }
 
 // metric reads one unlabelled metric from /metrics ("" when absent).

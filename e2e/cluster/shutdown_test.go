@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,8 +55,8 @@ func TestStopUnderLoadFailsNothing(t *testing.T) {
 	p.wait()
 	auditStored(t, e, ch.ID, p.all(), 45*time.Second)
 	for _, log := range logs { // a clean stop logs no error (routing may warn it was interrupted)
-		if n := logLines(t, log, "level=ERROR"); n > 0 {
-			t.Errorf("%s: %d error lines", log, n)
+		if lines := matching(t, log, "level=ERROR"); len(lines) > 0 {
+			t.Errorf("%s: %d error lines:\n%s", log, len(lines), strings.Join(lines, "\n"))
 		}
 	}
 	t.Logf("%d stops; %d messages acknowledged; refused answers: %v; agent reconnected %d times",
