@@ -103,12 +103,34 @@ func TestCustomerCenter(t *testing.T) {
 			{admin, "admin", "channel_id=" + ch.ID, []string{"App 用户"}},
 			{admin, "admin", "contacted_from=" + time.Now().UTC().Add(-time.Hour).Format(time.RFC3339), []string{"App 用户"}},
 			{admin, "admin", "contacted_to=2020-01-01", []string{}},
-			{admin, "admin", "contacted_from=" + time.Now().UTC().Format(time.DateOnly) + "&contacted_to=" +
-				time.Now().UTC().Format(time.DateOnly), []string{"App 用户"}}, // the day itself is in
+			{admin, "admin", "contacted_from=" + shanghaiDay() + "&contacted_to=" + shanghaiDay(), []string{"App 用户"}}, // the day itself is in
 		} {
 			if got := listed(t, st.who, st.query); !slices.Equal(got, st.want) {
 				t.Errorf("%s lists %q: %q, want %q", st.name, st.query, got, st.want)
 			}
+		}
+		// The created-date filter counts days in the tenant's time zone:
+		// today in UTC+14 is a day still to come in UTC−11, whatever the hour.
+		kiri, _ := time.LoadLocation("Pacific/Kiritimati")
+		day := time.Now().In(kiri).Format(time.DateOnly)
+		for _, st := range []struct {
+			tz    string
+			query string
+			want  []string
+		}{
+			{"Pacific/Kiritimati", "created_from=" + day + "&created_to=" + day, []string{"", "App 用户", "张伟", "王芳"}},
+			{"Pacific/Pago_Pago", "created_from=" + day + "&created_to=" + day, []string{}},
+			{"Pacific/Pago_Pago", "created_to=" + day, []string{"", "App 用户", "张伟", "王芳"}},
+			{"Asia/Shanghai", "created_to=2020-01-01", []string{}},
+			{"Asia/Shanghai", "created_from=" + time.Now().UTC().Add(-time.Hour).Format(time.RFC3339) + "&owner_id=me", []string{}},
+		} {
+			admin.Must(200, "PUT", "/api/v1/settings", map[string]any{"timezone": st.tz})
+			if got := listed(t, admin, st.query); !slices.Equal(got, st.want) {
+				t.Errorf("admin lists %q in %s: %q, want %q", st.query, st.tz, got, st.want)
+			}
+		}
+		if got := listed(t, li, "owner_id=me&created_from="+time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)); !slices.Equal(got, []string{"张伟"}) {
+			t.Errorf("li's own customers created in the last hour: %q", got)
 		}
 		var page contactPage
 		admin.Must(200, "GET", "/api/v1/contacts?sort=created_asc&limit=2", nil).JSON(t, &page)
@@ -136,6 +158,8 @@ func TestCustomerCenter(t *testing.T) {
 		admin.Must(400, "POST", "/api/v1/contacts", map[string]any{"name": strings.Repeat("名", 101)})
 		admin.Must(400, "GET", "/api/v1/contacts?sort=drop", nil)
 		admin.Must(400, "GET", "/api/v1/contacts?contacted_from=yesterday", nil)
+		admin.Must(400, "GET", "/api/v1/contacts?created_from=2026-13-01", nil)
+		admin.Must(400, "GET", "/api/v1/contacts/export?created_to=tomorrow", nil)
 		if n := len(listed(t, admin, "")); n != 4 {
 			t.Errorf("refused requests stored contacts: %d listed", n)
 		}
@@ -271,4 +295,14 @@ func TestTicketWorkflow(t *testing.T) {
 		admin.Must(200, "PATCH", "/api/v1/tickets/"+off.ID, map[string]any{"status": "closed"})
 		admin.Must(409, "POST", "/api/v1/tickets/"+off.ID+"/solve", nil)
 	})
+}
+
+// shanghaiDay is today in the tenant's time zone (a new tenant's default),
+// in which the list's date filters count days.
+func shanghaiDay() string {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return time.Now().In(loc).Format(time.DateOnly)
 }

@@ -24,6 +24,9 @@ type Query struct {
 	// ContactedFrom/ContactedTo keep contacts with a conversation whose last
 	// message falls in [from, to).
 	ContactedFrom, ContactedTo *time.Time
+	// CreatedFrom/CreatedTo keep contacts created in [from, to) (read
+	// through the (tenant, created) index).
+	CreatedFrom, CreatedTo *time.Time
 	// Field and FieldValue keep the contacts whose custom field (a key)
 	// holds the value (for a multi select: among its values).
 	Field, FieldValue string
@@ -94,6 +97,12 @@ func (s *Store) Search(ctx context.Context, a *hub.Agent, q Query) (*Page, error
 		}
 		add(`EXISTS (SELECT 1 FROM conversations v WHERE v.contact_id = contacts.id
 			AND v.last_message_at >= ? AND v.last_message_at < ?)`, from, to)
+	}
+	if q.CreatedFrom != nil {
+		add(`created_at >= ?`, *q.CreatedFrom)
+	}
+	if q.CreatedTo != nil {
+		add(`created_at < ?`, *q.CreatedTo)
 	}
 	limit := q.Limit
 	if limit <= 0 || limit > 200 {

@@ -115,6 +115,17 @@ func TestDirectory(t *testing.T) {
 			{f.Admin, contacts.Query{Channel: f.Channel.ID}, []string{"微信访客"}},
 			{f.Admin, contacts.Query{ContactedFrom: ptr(clk.Now().Add(-time.Minute))}, []string{"微信访客"}},
 			{f.Admin, contacts.Query{ContactedTo: ptr(clk.Now().Add(-time.Minute))}, []string{}},
+			// created: 张伟 1 s, 王芳 2 s, Admin 3 s after the start, 微信访客 5 s
+			{f.Admin, contacts.Query{CreatedFrom: &zhang.CreatedAt, CreatedTo: ptr(zhang.CreatedAt.Add(3 * time.Second))},
+				[]string{"Admin 100%", "王芳", "张伟"}},
+			{f.Admin, contacts.Query{CreatedFrom: ptr(zhang.CreatedAt.Add(time.Second)), CreatedTo: ptr(zhang.CreatedAt.Add(2 * time.Second))},
+				[]string{"王芳"}},
+			{f.Admin, contacts.Query{CreatedFrom: ptr(zhang.CreatedAt.Add(3 * time.Second))}, []string{"微信访客"}},
+			{li, contacts.Query{CreatedTo: ptr(zhang.CreatedAt.Add(time.Second))}, []string{"张伟"}},
+			{wang, contacts.Query{CreatedTo: ptr(zhang.CreatedAt.Add(time.Second))}, []string{}},
+			{f.Admin, contacts.Query{CreatedFrom: ptr(zhang.CreatedAt.Add(time.Hour))}, []string{}},
+			{other.Admin, contacts.Query{CreatedTo: &zhang.CreatedAt}, []string{}}, // another tenant's 张伟 is newer
+			{other.Admin, contacts.Query{CreatedFrom: &zhang.CreatedAt}, []string{"张伟"}},
 			{f.Admin, contacts.Query{Sort: "created_asc", Limit: 2}, []string{"张伟", "王芳"}},
 			{f.Admin, contacts.Query{Sort: "created_asc", Limit: 2, Offset: 2}, []string{"Admin 100%", "微信访客"}},
 			{other.Admin, all, []string{"张伟"}},

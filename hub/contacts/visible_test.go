@@ -79,7 +79,7 @@ func TestListPlansAgree(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cs = append(cs, &hub.Contact{ID: c.ID, TenantID: c.TenantID, ChannelID: c.ChannelID})
+			cs = append(cs, &hub.Contact{ID: c.ID, TenantID: c.TenantID, ChannelID: c.ChannelID, CreatedAt: c.CreatedAt})
 			if i%7 == 0 {
 				if _, err := h.K.Exec(ctx, `UPDATE contacts SET next_followup_at = ? WHERE id = ?`, clk.Now(), c.ID); err != nil {
 					t.Fatal(err)
@@ -140,6 +140,12 @@ func TestListPlansAgree(t *testing.T) {
 			if q.DueBy != nil {
 				sql, args = sql+` AND next_followup_at <= ?`, append(args, *q.DueBy)
 			}
+			if q.CreatedFrom != nil {
+				sql, args = sql+` AND created_at >= ?`, append(args, *q.CreatedFrom)
+			}
+			if q.CreatedTo != nil {
+				sql, args = sql+` AND created_at < ?`, append(args, *q.CreatedTo)
+			}
 			order := map[string]string{"": "created_at DESC, id DESC", "created_asc": "created_at, id",
 				"updated": "updated_at DESC, id DESC", "name": "name, id"}[q.Sort]
 			var out []string
@@ -157,6 +163,11 @@ func TestListPlansAgree(t *testing.T) {
 		queries = append(queries, contacts.Query{Tag: "VIP"}, contacts.Query{Owner: li.ID}, contacts.Query{Owner: zhao.ID, Text: "张"},
 			contacts.Query{Field: "level", FieldValue: "金卡"}, contacts.Query{Field: "level", FieldValue: "金卡", Sort: "name"},
 			contacts.Query{DueBy: &due, Text: "1"})
+		// created in the list's middle third, and up to its last third
+		mid, late := cs[30].CreatedAt, cs[60].CreatedAt
+		queries = append(queries, contacts.Query{CreatedFrom: &mid, CreatedTo: &late},
+			contacts.Query{CreatedFrom: &mid, CreatedTo: &late, Text: "张", Sort: "name"},
+			contacts.Query{CreatedTo: &late, Sort: "created_asc"}, contacts.Query{CreatedFrom: &late, Owner: li.ID})
 		type plan struct{ few, probe, common int }
 		var plans []plan
 		for _, p := range []plan{{0, 0, 0}, {1 << 30, 20000, 0}, {1 << 30, 5, 0}} {

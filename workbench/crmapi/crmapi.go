@@ -19,6 +19,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/contacts"
 	"github.com/kefu-hub/kefu/hub/conversations"
 	"github.com/kefu-hub/kefu/hub/fields"
+	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/tickets"
 )
 
@@ -32,6 +33,8 @@ type API struct {
 	Cards *conversations.Cards
 	// Conversations reads the conversation a ticket is opened from.
 	Conversations *conversations.Store
+	// Tenants tells a tenant's time zone, in which the list's dates are days.
+	Tenants *identity.Tenants
 	// Kit decodes bodies and maps errors to statuses (the workbench's).
 	Kit connectors.AgentKit
 }
@@ -58,7 +61,7 @@ func (a API) Mount(agents gin.IRoutes) {
 }
 
 func (a API) listContacts(g *gin.Context) {
-	q, err := contactQuery(g, connectors.AgentOf(g))
+	q, err := a.contactQuery(g, connectors.AgentOf(g))
 	if err != nil {
 		a.Kit.Respond(g, 0, nil, err)
 		return
@@ -69,10 +72,11 @@ func (a API) listContacts(g *gin.Context) {
 
 // contactQuery reads the list's query string: q, channel_id ("manual" for
 // contacts entered by hand), owner_id ("me", "none" or an agent id), tag,
-// contacted_from/contacted_to (a date or an RFC 3339 time), field and
-// field_value (a custom field holding a value), due (next follow-up due),
-// sort, limit, offset.
-func contactQuery(g *gin.Context, me *hub.Agent) (contacts.Query, error) {
+// contacted_from/contacted_to and created_from/created_to (a date, a day
+// in the tenant's time zone, or an RFC 3339 time), field and field_value
+// (a custom field holding a value), due (next follow-up due), sort, limit,
+// offset.
+func (a API) contactQuery(g *gin.Context, me *hub.Agent) (contacts.Query, error) {
 	q := contacts.Query{Text: g.Query("q"), Channel: g.Query("channel_id"), Owner: g.Query("owner_id"),
 		Tag: g.Query("tag"), Sort: g.Query("sort"), Field: g.Query("field"), FieldValue: g.Query("field_value")}
 	if q.Owner == "me" {
@@ -92,11 +96,23 @@ func contactQuery(g *gin.Context, me *hub.Agent) (contacts.Query, error) {
 	if q.Offset, err = count(g, "offset"); err != nil {
 		return q, err
 	}
-	if q.ContactedFrom, err = when(g, "contacted_from", false); err != nil {
-		return q, err
+	loc := time.UTC
+	if a.Tenants != nil {
+		if l, err := time.LoadLocation(a.Tenants.Timezone(g.Request.Context(), me.TenantID)); err == nil {
+			loc = l
+		}
 	}
-	q.ContactedTo, err = when(g, "contacted_to", true)
-	return q, err
+	for _, d := range []struct {
+		name    string
+		through bool
+		dst     **time.Time
+	}{{"contacted_from", false, &q.ContactedFrom}, {"contacted_to", true, &q.ContactedTo},
+		{"created_from", false, &q.CreatedFrom}, {"created_to", true, &q.CreatedTo}} {
+		if *d.dst, err = when(g, d.name, loc, d.through); err != nil {
+			return q, err
+		}
+	}
+	return q, nil
 }
 
 var fieldKey = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
@@ -113,10 +129,10 @@ func count(g *gin.Context, name string) (int, error) {
 	return n, nil
 }
 
-// when reads an RFC 3339 time or a date (2006-01-02, UTC): the start of
-// that day, or for the end of a range (through) the start of the next, so
-// the day itself is included.
-func when(g *gin.Context, name string, through bool) (*time.Time, error) {
+// when reads an RFC 3339 time or a date (2006-01-02, a day in loc): the
+// start of that day, or for the end of a range (through) the start of the
+// next, so the day itself is included.
+func when(g *gin.Context, name string, loc *time.Location, through bool) (*time.Time, error) {
 	v := strings.TrimSpace(g.Query(name))
 	if v == "" {
 		return nil, nil
@@ -124,10 +140,11 @@ func when(g *gin.Context, name string, through bool) (*time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
 		return &t, nil
 	}
-	if t, err := time.Parse(time.DateOnly, v); err == nil {
+	if t, err := time.ParseInLocation(time.DateOnly, v, loc); err == nil {
 		if through {
 			t = t.AddDate(0, 0, 1)
 		}
+		t = t.UTC()
 		return &t, nil
 	}
 	return nil, hub.Invalid("%s must be a date (2006-01-02) or an RFC 3339 time", name)

@@ -104,7 +104,7 @@ func (a API) exportContacts(g *gin.Context) {
 		a.Kit.Respond(g, 0, nil, hub.Invalid("%s", err.Error()))
 		return
 	}
-	q, err := contactQuery(g, me)
+	q, err := a.contactQuery(g, me)
 	if err != nil {
 		a.Kit.Respond(g, 0, nil, err)
 		return

@@ -14,6 +14,8 @@ const texts = {
   crm_tag: ['标签', 'Tag'],
   crm_contactedFrom: ['最近联系起', 'Contacted from'],
   crm_contactedTo: ['最近联系止', 'Contacted to'],
+  crm_createdFrom: ['创建日期起', 'Created from'],
+  crm_createdTo: ['创建日期止', 'Created to'],
   crm_sortNew: ['最新创建', 'Newest'],
   crm_sortOld: ['最早创建', 'Oldest'],
   crm_sortUpdated: ['最近修改', 'Recently changed'],
