@@ -51,6 +51,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/qa"
 	"github.com/kefu-hub/kefu/hub/ratings"
 	"github.com/kefu-hub/kefu/hub/reports"
+	"github.com/kefu-hub/kefu/hub/richanswers"
 	"github.com/kefu-hub/kefu/hub/robot"
 	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/hub/stream"
@@ -151,8 +152,9 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	out := outbound.New(k, hook, chans.Get, convs.MessageResult)
 	knowledge := kb.New(k, &kb.Segmenter{})
 	go warmKnowledge(ctx, knowledge, log)
+	rich := richanswers.New(k, knowledge)
 	bot := robot.New(k, robot.Deps{Convs: convs, Channel: chans.Get, Brain: robot.KB{Store: knowledge},
-		Available: asg.Handoffs.Customers().Available, Misses: knowledge, Webhook: botWebhook(cfg), Log: log})
+		Available: asg.Handoffs.Customers().Available, Groups: id.Groups, Rich: rich, Misses: knowledge, Webhook: botWebhook(cfg), Log: log})
 	in := inbox.New(k, chans, cts, convs, autos, asg.Router, ks.Windows(), bot, rates)
 	timers := automations.NewTimers(k, merge(convs.TimerHandlers(), asg.Router.TimerHandlers()), log)
 	if err := bootstrap(ctx, id.Tenants, cfg, log); err != nil {

@@ -254,7 +254,7 @@ func New(d Deps) *Server {
 	adm.POST("/agents/:id/reset-password", admin.resetPassword)
 	signin.Sessions{Identity: d.Identity, Respond: s.respond}.Mount(adm)
 	activation.API{Identity: d.Identity, Channels: d.Channels, Assign: s.Assign, Kick: func(tid string) { s.Pipeline.Kick(tid) }, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(adm)
-	kbapi.API{KB: d.KB, Robot: d.Robot, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a, adm)
+	kbapi.API{KB: d.KB, Rich: d.Robot.Rich(), Robot: d.Robot, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a, adm)
 	qaapi.API{QA: d.QA, Conversations: d.Conversations, Identity: d.Identity,
 		Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a, sup, adm)
 	adm.GET("/webhooks", chans.listWebhooks)

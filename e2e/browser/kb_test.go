@@ -1,6 +1,7 @@
 package browser
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -11,7 +12,7 @@ import (
 // auto-reply (a bad regex refused in Chinese, a rule with a link card
 // saved), a CSV import with a row error, the CSV and Excel exports
 // downloaded, an edit, its versions and a restore, the external bot's
-// settings, and the page at 375 px (workbench/ui/e2e/kb.mjs;
+// settings, a group's robot, and the page at 375 px (workbench/ui/e2e/kb.mjs;
 // screenshots). The hub then holds what the browser did.
 func TestUIKnowledgeBase(t *testing.T) {
 	t.Parallel()
@@ -20,6 +21,7 @@ func TestUIKnowledgeBase(t *testing.T) {
 	h.ServesUI()
 	adm := h.Admin()
 	adm.NewAPIChannel(kit.NewCallbackServer(t).URL, nil)
+	group := adm.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "售后"}).Str("id")
 	script := kit.RunBrowserScript(t, "workbench/ui", 2*time.Minute, []string{"KEFU_BASE=" + h.Base,
 		"KEFU_ADMIN_EMAIL=admin@kefu.test", "KEFU_ADMIN_PASSWORD=admin-pass-1", "KEFU_SHOTS=" + kit.ShotsDir(t)}, "e2e/kb.mjs")
 	script.Await("desk-done")
@@ -58,6 +60,10 @@ func TestUIKnowledgeBase(t *testing.T) {
 	if len(vs.Versions) != 3 || vs.Versions[0].Action != "restore" || vs.Versions[1].Action != "update" ||
 		vs.Versions[2].Action != "import" || vs.Versions[0].EditedBy == "" {
 		t.Errorf("the hub keeps the versions %+v", vs.Versions)
+	}
+	gr := adm.Must(200, "GET", "/api/v1/groups/"+group+"/robot", nil)
+	if gr.Str("mode") != "first" || gr.Str("greeting") != "售后小助手为您服务" || !strings.Contains(string(gr.Body), `"threshold":0.5`) {
+		t.Errorf("the hub keeps the group's robot %s", gr.Body)
 	}
 	script.Await("done")
 	script.Finish()

@@ -463,9 +463,11 @@ var badBodies = map[string]string{
 	"PATCH /api/v1/kb/articles/:id":        `{"answer":["x"]}`,
 	"POST /api/v1/kb/articles/:id/restore": `{"version":"1"}`,
 	"DELETE /api/v1/kb/articles/:id":       "",
+	"PUT /api/v1/kb/articles/:id/rich":     `{"html":["<b>x</b>"]}`,
 	"PUT /api/v1/kb/lexicon":               `{"synonyms":"运费=邮费","stop_words":{"x":1}}`,
 	"DELETE /api/v1/kb/unanswered":         "",
 	"PUT /api/v1/channels/:id/robot":       `{"mode":{"$ne":"off"},"greeting":["x"]}`,
+	"PUT /api/v1/groups/:id/robot":         `{"mode":["first"],"threshold":"high"}`,
 	"POST /api/v1/robot/keywords":          `{"match":["exact"],"pattern":{"$ne":""}}`,
 	// Quality inspection (质检).
 	"POST /api/v1/qa/templates":               `{"name":{"$ne":null},"items":"all"}`,

@@ -352,6 +352,10 @@ func isoRoutes() map[string]isoRoute {
 		"POST /api/v1/kb/articles/:id/restore": {access: accAdmin, obj: "kb", body: func(*isoTenant) any {
 			return map[string]any{"version": 1}
 		}},
+		"GET /api/v1/kb/articles/:id/rich": {access: accAuth, obj: "kb"},
+		"PUT /api/v1/kb/articles/:id/rich": {access: accAdmin, obj: "kb", body: func(*isoTenant) any {
+			return map[string]any{"html": "<p><b>renamed</b></p>"}
+		}},
 		"GET /api/v1/kb/lexicon":    {access: accAdmin},
 		"GET /api/v1/kb/unanswered": {access: accAdmin},
 		"DELETE /api/v1/kb/unanswered": {access: accAdmin, queries: func(own, other *isoTenant) []string {
@@ -360,6 +364,10 @@ func isoRoutes() map[string]isoRoute {
 		"GET /api/v1/channels/:id/robot": {access: accAdmin, obj: "channel"},
 		"PUT /api/v1/channels/:id/robot": {access: accAdmin, obj: "channel", body: func(*isoTenant) any {
 			return map[string]any{"mode": "off", "max_misses": 2}
+		}},
+		"GET /api/v1/groups/:id/robot": {access: accAdmin, obj: "group"},
+		"PUT /api/v1/groups/:id/robot": {access: accAdmin, obj: "group", body: func(*isoTenant) any {
+			return map[string]any{"mode": "first", "greeting": "您好", "threshold": 0.5}
 		}},
 		// Keyword auto-replies: B's rules never answer A's customers.
 		"GET /api/v1/robot/keywords": {access: accAdmin, lists: "keyword"},

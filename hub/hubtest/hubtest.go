@@ -20,6 +20,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/kb"
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/ratings"
+	"github.com/kefu-hub/kefu/hub/richanswers"
 	"github.com/kefu-hub/kefu/hub/robot"
 	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/hub/store/storetest"
@@ -40,6 +41,7 @@ type Hub struct {
 	Tickets       *tickets.Store
 	Timers        *automations.Timers
 	KB            *kb.Store
+	Rich          *richanswers.Store
 	Robot         *robot.Robot
 	Ratings       *ratings.Store
 }
@@ -58,8 +60,9 @@ func Build(k *store.Store) *Hub {
 	h.Assign = assign.New(k, assign.Deps{Conversations: h.Conversations, Identity: h.Identity, Channels: h.Channels,
 		Contacts: h.Contacts, Automations: h.Automations, Log: log})
 	h.KB = kb.New(k, segmenter)
+	h.Rich = richanswers.New(k, h.KB)
 	h.Robot = robot.New(k, robot.Deps{Convs: h.Conversations, Channel: h.Channels.Get, Brain: robot.KB{Store: h.KB},
-		Available: h.Assign.Handoffs.Customers().Available, Misses: h.KB, Log: log})
+		Available: h.Assign.Handoffs.Customers().Available, Groups: h.Identity.Groups, Rich: h.Rich, Misses: h.KB, Log: log})
 	h.Inbox = inbox.New(k, h.Channels, h.Contacts, h.Conversations, h.Automations, h.Assign.Router, nil, h.Robot, h.Ratings)
 	h.Tickets = tickets.New(k, h.Conversations, h.Identity.Agents)
 	handlers := map[automations.Kind]automations.Handler{}

@@ -147,6 +147,13 @@ func (s *Groups) Get(ctx context.Context, tenantID, id string) (*Group, error) {
 	return nil, fmt.Errorf("group %s: %w", id, hub.ErrNotFound)
 }
 
+// Exists reports (nil) that a tenant has a group by that id: ErrNotFound
+// for another tenant's.
+func (s *Groups) Exists(ctx context.Context, tenantID, id string) error {
+	_, err := s.Get(ctx, tenantID, id)
+	return err
+}
+
 // Of lists the ids of an agent's groups.
 func (s *Groups) Of(ctx context.Context, agentID string) ([]string, error) {
 	return groupsOf(ctx, s.k, agentID)

@@ -7,7 +7,8 @@ import (
 )
 
 // KB is the brain that answers from the knowledge base: the top article
-// when it scores at or above the search's threshold, else the best
+// when it scores at or above the threshold (the question's, else the
+// search's), else the best
 // questions as suggestions.
 type KB struct {
 	Store *kb.Store
@@ -28,7 +29,11 @@ func (b KB) Answer(ctx context.Context, q Question) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	if len(res.Hits) > 0 && res.Hits[0].Score >= res.Threshold {
+	threshold := res.Threshold
+	if q.Threshold > 0 {
+		threshold = q.Threshold // the channel's or the group's
+	}
+	if len(res.Hits) > 0 && res.Hits[0].Score >= threshold {
 		return Reply{Text: res.Hits[0].Article.Answer, Confident: true, Source: SourceKB,
 			ArticleID: res.Hits[0].Article.ID}, nil
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/assign"
 	"github.com/kefu-hub/kefu/hub/conversations"
+	"github.com/kefu-hub/kefu/hub/richanswers"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
@@ -29,6 +30,9 @@ type Question struct {
 	// the request's id).
 	MessageID string
 	Text      string
+	// Threshold is the least score the knowledge base answers with (0: its
+	// default); the channel's or its group's robot sets it.
+	Threshold float64
 }
 
 // Reply is a brain's answer.
@@ -74,6 +78,8 @@ type Robot struct {
 	// now (mode off_hours engages the robot when nobody can).
 	available func(ctx context.Context, ch *hub.Channel) (bool, error)
 	keywords  *Keywords
+	groups    Groups
+	rich      *richanswers.Store
 	misses    Misses
 	webhook   WebhookDeps
 	log       *slog.Logger
@@ -101,8 +107,9 @@ func (r *Robot) inUse(ctx context.Context, tenantID string) (bool, error) {
 	}
 	var n []int
 	const q = `SELECT 1 FROM robot_settings WHERE tenant_id = ? AND mode <> 'off'
+		UNION ALL SELECT 1 FROM robot_group_settings WHERE tenant_id = ? AND mode IS NOT NULL AND mode <> 'off'
 		UNION ALL SELECT 1 FROM robot_conversations WHERE tenant_id = ? AND state = 'robot' LIMIT 1`
-	if err := r.k.Select(ctx, &n, q, tenantID, tenantID); err != nil {
+	if err := r.k.Select(ctx, &n, q, tenantID, tenantID, tenantID); err != nil {
 		return false, fmt.Errorf("robot in use: %w", err)
 	}
 	r.mu.Lock()
@@ -119,6 +126,11 @@ type Deps struct {
 	// Available reports whether someone can answer a channel's customers
 	// now (nil: always; mode off_hours then never engages).
 	Available func(ctx context.Context, ch *hub.Channel) (bool, error)
+	// Groups finds the groups whose robot admins set (nil: they cannot).
+	Groups Groups
+	// Rich has the knowledge base's rich answers: their images go with the
+	// robot's answer (nil: text only).
+	Rich *richanswers.Store
 	// Misses counts the answers customers rate unhelpful as unanswered
 	// questions (nil: not counted).
 	Misses Misses
@@ -133,7 +145,7 @@ func New(k *store.Store, d Deps) *Robot {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Robot{k: k, convs: d.Convs, channel: d.Channel, brain: d.Brain, available: d.Available, misses: d.Misses, webhook: d.Webhook,
+	r := &Robot{k: k, convs: d.Convs, channel: d.Channel, brain: d.Brain, available: d.Available, groups: d.Groups, rich: d.Rich, misses: d.Misses, webhook: d.Webhook,
 		log: log, active: map[string]activeAt{}}
 	r.keywords = newKeywords(k, r.ownChannel)
 	return r
@@ -166,7 +178,7 @@ func (r *Robot) Engage(ctx context.Context, tx *store.Tx, ch *hub.Channel, conv 
 	if conv.Status != hub.ConvQueued {
 		return false, nil
 	}
-	s, err := settings(ctx, tx, ch.TenantID, ch.ID)
+	s, err := effective(ctx, tx, conv)
 	if err != nil || s.Mode == ModeOff {
 		return false, err
 	}
@@ -174,7 +186,11 @@ func (r *Robot) Engage(ctx context.Context, tx *store.Tx, ch *hub.Channel, conv 
 		if r.available == nil {
 			return false, nil
 		}
-		if on, err := r.available(ctx, ch); err != nil || on {
+		routed := *ch // nobody can answer: judged by the group the conversation is routed to
+		if conv.GroupID != nil && *conv.GroupID != "" {
+			routed.DefaultGroupID = conv.GroupID
+		}
+		if on, err := r.available(ctx, &routed); err != nil || on {
 			return false, err
 		}
 	}
@@ -219,7 +235,7 @@ func (r *Robot) Answer(ctx context.Context, t Turn) (handedOver bool, err error)
 		return false, fmt.Errorf("robot message %s: %w", t.MessageID, errors.Join(err, hub.ErrNotFound))
 	}
 	text := ms[0].Text
-	s, err := settings(ctx, r.k, t.TenantID, t.ChannelID)
+	s, err := effective(ctx, r.k, conv)
 	if err != nil {
 		return false, err
 	}
@@ -236,7 +252,7 @@ func (r *Robot) Answer(ctx context.Context, t Turn) (handedOver bool, err error)
 			keywordID: kw.ID, question: text}}), true
 	} else {
 		rep, err := r.ask(ctx, s, Question{TenantID: t.TenantID, ChannelID: t.ChannelID,
-			ConversationID: t.ConversationID, MessageID: t.MessageID, Text: text})
+			ConversationID: t.ConversationID, MessageID: t.MessageID, Text: text, Threshold: s.Threshold})
 		switch {
 		case err != nil:
 			r.log.Warn("robot brain failed; handing over", "conversation", t.ConversationID, "err", err)
@@ -247,7 +263,7 @@ func (r *Robot) Answer(ctx context.Context, t Turn) (handedOver bool, err error)
 			}
 			reason = "bot_handoff"
 		case rep.Confident:
-			says, answered = append(says, utterance{reply: conversations.Text(rep.Text), answer: &answer{
+			says, answered = append(says, utterance{reply: r.answerReply(ctx, t.TenantID, rep), answer: &answer{
 				source: cmp.Or(rep.Source, SourceKB), articleID: rep.ArticleID, question: text}}), true
 		case len(rep.Suggestions) > 0:
 			says = append(says, utterance{reply: conversations.Text(suggestion(rep.Suggestions))})

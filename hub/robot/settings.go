@@ -31,6 +31,10 @@ type Settings struct {
 	Mode      Mode   `json:"mode"`
 	// Greeting is sent when a conversation opens with the robot ("" = none).
 	Greeting string `json:"greeting"`
+	// Threshold is the least knowledge-base score the robot answers with
+	// (0: the knowledge base's default; 0.05 to 1 otherwise). A group's
+	// robot may override it, with the mode and the greeting.
+	Threshold float64 `json:"threshold"`
 	// MaxMisses is how many questions in a row the robot may fail to answer
 	// before it hands over (at least 1).
 	MaxMisses int `json:"max_misses"`
@@ -73,6 +77,8 @@ func (s *Settings) validate() error {
 		return hub.Invalid("mode is off, first or off_hours")
 	case utf8.RuneCountInString(s.Greeting) > 1000:
 		return hub.Invalid("greeting is at most 1000 characters")
+	case s.Threshold != 0 && !validThreshold(s.Threshold):
+		return hub.Invalid("threshold is 0 (the default) or 0.05 to 1")
 	case s.MaxMisses < 1 || s.MaxMisses > 10:
 		return hub.Invalid("max_misses is 1 to 10")
 	case len(s.HandoffWords) > 20:
@@ -92,6 +98,7 @@ type settingsRow struct {
 	ChannelID     string    `db:"channel_id"`
 	Mode          string    `db:"mode"`
 	Greeting      string    `db:"greeting"`
+	Threshold     float64   `db:"threshold"`
 	MaxMisses     int       `db:"max_misses"`
 	HandoffWords  string    `db:"handoff_words"`
 	Provider      string    `db:"provider"`
@@ -108,7 +115,7 @@ type querier interface {
 // settings reads a channel's robot (the defaults when none is set).
 func settings(ctx context.Context, db querier, tenantID, channelID string) (Settings, error) {
 	var rows []settingsRow
-	const q = `SELECT channel_id, mode, greeting, max_misses, handoff_words, provider, webhook_url, webhook_secret,
+	const q = `SELECT channel_id, mode, greeting, threshold, max_misses, handoff_words, provider, webhook_url, webhook_secret,
 		webhook_timeout_ms, updated_at FROM robot_settings WHERE tenant_id = ? AND channel_id = ?`
 	if err := db.Select(ctx, &rows, q, tenantID, channelID); err != nil {
 		return Settings{}, fmt.Errorf("robot settings: %w", err)
@@ -117,7 +124,7 @@ func settings(ctx context.Context, db querier, tenantID, channelID string) (Sett
 		return defaults(channelID), nil
 	}
 	r := rows[0]
-	s := Settings{ChannelID: r.ChannelID, Mode: Mode(r.Mode), Greeting: r.Greeting, MaxMisses: r.MaxMisses,
+	s := Settings{ChannelID: r.ChannelID, Mode: Mode(r.Mode), Greeting: r.Greeting, Threshold: r.Threshold, MaxMisses: r.MaxMisses,
 		HandoffWords: []string{}, Provider: r.Provider, WebhookURL: r.WebhookURL, WebhookTimeoutMS: r.WebhookTimout,
 		webhookSecret: r.WebhookSecret, UpdatedAt: r.UpdatedAt}
 	_ = json.Unmarshal([]byte(r.HandoffWords), &s.HandoffWords)
@@ -155,13 +162,13 @@ func (r *Robot) SetSettings(ctx context.Context, tenantID, channelID string, s S
 		return Settings{}, err
 	}
 	words, _ := json.Marshal(s.HandoffWords)
-	const q = `INSERT INTO robot_settings (channel_id, tenant_id, mode, greeting, max_misses, handoff_words, provider,
-		webhook_url, webhook_secret, webhook_timeout_ms, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (channel_id) DO UPDATE SET mode = excluded.mode, greeting = excluded.greeting,
+	const q = `INSERT INTO robot_settings (channel_id, tenant_id, mode, greeting, threshold, max_misses, handoff_words, provider,
+		webhook_url, webhook_secret, webhook_timeout_ms, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (channel_id) DO UPDATE SET mode = excluded.mode, greeting = excluded.greeting, threshold = excluded.threshold,
 		max_misses = excluded.max_misses, handoff_words = excluded.handoff_words, provider = excluded.provider,
 		webhook_url = excluded.webhook_url, webhook_secret = excluded.webhook_secret,
 		webhook_timeout_ms = excluded.webhook_timeout_ms, updated_at = excluded.updated_at`
-	if _, err := r.k.Exec(ctx, q, channelID, tenantID, string(s.Mode), s.Greeting, s.MaxMisses, string(words), s.Provider,
+	if _, err := r.k.Exec(ctx, q, channelID, tenantID, string(s.Mode), s.Greeting, s.Threshold, s.MaxMisses, string(words), s.Provider,
 		s.WebhookURL, sealed, s.WebhookTimeoutMS, s.UpdatedAt); err != nil {
 		return Settings{}, fmt.Errorf("save robot settings: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub/kb"
+	"github.com/kefu-hub/kefu/hub/richanswers"
 	"github.com/kefu-hub/kefu/hub/robot"
 )
 
@@ -18,6 +19,8 @@ import (
 type API struct {
 	KB    *kb.Store
 	Robot *robot.Robot
+	// Rich keeps the articles' rich answers (bold, lists, links, images).
+	Rich *richanswers.Store
 	// Kit decodes bodies and maps errors to statuses (the workbench's).
 	Kit connectors.AgentKit
 }
@@ -37,9 +40,12 @@ func (a API) Mount(agents, admins gin.IRoutes) {
 	admins.DELETE("/kb/unanswered", a.forgetUnanswered)
 	admins.GET("/channels/:id/robot", a.robot)
 	admins.PUT("/channels/:id/robot", a.setRobot)
+	admins.GET("/groups/:id/robot", a.groupRobot)
+	admins.PUT("/groups/:id/robot", a.setGroupRobot)
 	a.mountKeywords(admins)
 	a.mountCSV(admins)
 	a.mountVersions(admins)
+	a.mountRich(agents, admins)
 }
 
 // item is one search result: the contract's id and score (higher is
@@ -134,6 +140,20 @@ func (a API) setRobot(g *gin.Context) {
 		return
 	}
 	st, err := a.Robot.SetSettings(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"), st)
+	a.Kit.Respond(g, http.StatusOK, st, err)
+}
+
+func (a API) groupRobot(g *gin.Context) {
+	st, err := a.Robot.GroupSettings(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
+	a.Kit.Respond(g, http.StatusOK, st, err)
+}
+
+func (a API) setGroupRobot(g *gin.Context) {
+	var st robot.GroupSettings
+	if !a.Kit.Bind(g, &st) {
+		return
+	}
+	st, err := a.Robot.SetGroupSettings(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"), st)
 	a.Kit.Respond(g, http.StatusOK, st, err)
 }
 

@@ -3,7 +3,7 @@
 // (e2e/browser): the empty states, a bad regex refused in Chinese, a rule
 // with a link card saved and listed, a CSV imported (rows added, a bad row
 // reported by number), the export downloaded with its BOM, the external
-// bot's settings; the Excel export; an edit, its versions and a restore;
+// bot's settings; a group's robot; the Excel export; an edit, its versions and a restore;
 // the page at 375 px.
 //
 // env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_CHROMIUM,
@@ -84,6 +84,18 @@ await run('kb-', async () => {
   // The external bot: its URL field shows with the webhook provider.
   await page.locator('select[name=robot-provider]').selectOption('webhook')
   await page.locator('input[name=robot-webhook-url]').waitFor()
+
+  // A group's robot: first, with its own greeting and threshold, over the channel's.
+  const rg = page.locator('section.rg')
+  await rg.locator('select[name=rg-group]').waitFor()
+  await rg.locator('select[name=rg-mode]').selectOption('first')
+  await rg.locator('input[name=rg-own-greeting]').check()
+  await rg.locator('input[name=rg-greeting]').fill('售后小助手为您服务')
+  await rg.locator('input[name=rg-threshold]').fill('0.5')
+  await rg.locator('button.rg-save').click()
+  await rg.locator('.rg-note').waitFor()
+  await rg.scrollIntoViewIfNeeded()
+  await shot(page, 'kb-group-robot')
   step('desk-done')
 
   const phone = await newPage('phone')

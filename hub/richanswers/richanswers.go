@@ -1,0 +1,104 @@
+// Package richanswers keeps the knowledge base's rich answers (bold,
+// lists, links, images): the sanitized markup beside the article, whose
+// plain answer becomes the markup's text. Search, the help centre's text,
+// WeChat, Weibo and QQ read the plain answer; the widget and the app SDK
+// may show the markup. A rich answer counts only while the article's
+// answer is still its text: an edit of the plain answer, a restored
+// version or an import leaves the article plain until an admin saves the
+// rich answer again.
+package richanswers
+
+import (
+	"context"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/kb"
+	"github.com/kefu-hub/kefu/hub/richtext"
+	"github.com/kefu-hub/kefu/hub/store"
+)
+
+// Answer is an article's answer as the customer sees it.
+type Answer struct {
+	ArticleID string `json:"article_id"`
+	// HTML is the sanitized markup ("" when the answer is plain).
+	HTML string `json:"html"`
+	// Text is the article's (plain) answer.
+	Text string `json:"text"`
+	// Images are the markup's image sources, in order.
+	Images    []string   `json:"images"`
+	UpdatedAt *time.Time `json:"updated_at"`
+}
+
+// Store keeps the rich answers of the knowledge base's articles.
+type Store struct {
+	k  *store.Store
+	kb *kb.Store
+}
+
+// New returns the store.
+func New(k *store.Store, articles *kb.Store) *Store { return &Store{k: k, kb: articles} }
+
+// maxHTML is the most markup an answer may have (bytes).
+const maxHTML = 50000
+
+type row struct {
+	HTML      string    `db:"html"`
+	Text      string    `db:"text"`
+	UpdatedAt time.Time `db:"updated_at"`
+}
+
+// Get is an article's answer; another tenant's article is not found.
+func (s *Store) Get(ctx context.Context, tenantID, articleID string) (Answer, error) {
+	a, err := s.kb.Get(ctx, tenantID, articleID)
+	if err != nil {
+		return Answer{}, err
+	}
+	return s.of(ctx, tenantID, a.ID, a.Answer)
+}
+
+// Of is the answer of an article whose plain answer is text (the robot
+// has just found it): rich when the stored markup still renders to text.
+func (s *Store) Of(ctx context.Context, tenantID, articleID, text string) (Answer, error) {
+	return s.of(ctx, tenantID, articleID, text)
+}
+
+func (s *Store) of(ctx context.Context, tenantID, articleID, text string) (Answer, error) {
+	out := Answer{ArticleID: articleID, Text: text, Images: []string{}}
+	var rows []row
+	const q = `SELECT html, text, updated_at FROM kb_rich_answers WHERE tenant_id = ? AND article_id = ?`
+	if err := s.k.Select(ctx, &rows, q, tenantID, articleID); err != nil {
+		return Answer{}, fmt.Errorf("rich answer: %w", err)
+	}
+	if len(rows) == 0 || rows[0].Text != text {
+		return out, nil
+	}
+	doc := richtext.Sanitize(rows[0].HTML) // the policy of today, whatever it was when saved
+	out.HTML, out.Images, out.UpdatedAt = doc.HTML, doc.Images, &rows[0].UpdatedAt
+	return out, nil
+}
+
+// Set sanitizes an article's rich answer, makes its text the article's
+// answer (a new version, edited by), and keeps the markup.
+func (s *Store) Set(ctx context.Context, tenantID, by, articleID, markup string) (Answer, error) {
+	if len(markup) > maxHTML {
+		return Answer{}, hub.Invalid("html is at most %d bytes", maxHTML)
+	}
+	doc := richtext.Sanitize(markup)
+	if doc.Text == "" || utf8.RuneCountInString(doc.Text) > 5000 {
+		return Answer{}, hub.Invalid("the answer's text is required, at most 5000 characters")
+	}
+	a, err := s.kb.Update(ctx, tenantID, articleID, kb.Patch{Answer: &doc.Text, By: by})
+	if err != nil {
+		return Answer{}, err
+	}
+	const q = `INSERT INTO kb_rich_answers (article_id, tenant_id, html, text, updated_at) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (article_id) DO UPDATE SET html = excluded.html, text = excluded.text, updated_at = excluded.updated_at`
+	now := s.k.Now()
+	if _, err := s.k.Exec(ctx, q, a.ID, tenantID, doc.HTML, a.Answer, now); err != nil {
+		return Answer{}, fmt.Errorf("save rich answer: %w", err)
+	}
+	return Answer{ArticleID: a.ID, HTML: doc.HTML, Text: a.Answer, Images: doc.Images, UpdatedAt: &now}, nil
+}
