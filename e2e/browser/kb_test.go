@@ -12,7 +12,7 @@ import (
 // auto-reply (a bad regex refused in Chinese, a rule with a link card
 // saved), a CSV import with a row error, the CSV and Excel exports
 // downloaded, an edit, its versions and a restore, the external bot's
-// settings, a group's robot, and the page at 375 px (workbench/ui/e2e/kb.mjs;
+// settings, a rich answer, a group's robot, and the page at 375 px (workbench/ui/e2e/kb.mjs;
 // screenshots). The hub then holds what the browser did.
 func TestUIKnowledgeBase(t *testing.T) {
 	t.Parallel()
@@ -60,6 +60,14 @@ func TestUIKnowledgeBase(t *testing.T) {
 	if len(vs.Versions) != 3 || vs.Versions[0].Action != "restore" || vs.Versions[1].Action != "update" ||
 		vs.Versions[2].Action != "import" || vs.Versions[0].EditedBy == "" {
 		t.Errorf("the hub keeps the versions %+v", vs.Versions)
+	}
+	var ship struct{ Articles []struct{ ID, Answer string } }
+	adm.Must(200, "GET", "/api/v1/kb/articles?q=发什么快递", nil).JSON(t, &ship)
+	if len(ship.Articles) != 1 || !strings.HasPrefix(ship.Articles[0].Answer, "默认发中通\n\n• 偏远地区发EMS") {
+		t.Errorf("the rich answer's text is not the article's answer: %+v", ship.Articles)
+	} else if html := adm.Must(200, "GET", "/api/v1/kb/articles/"+ship.Articles[0].ID+"/rich", nil).Str("html"); !strings.Contains(html, "<ul><li>偏远地区发EMS</li></ul>") ||
+		strings.Contains(html, "onerror") || strings.Contains(html, "javascript") {
+		t.Errorf("the hub keeps the rich answer %q", html)
 	}
 	gr := adm.Must(200, "GET", "/api/v1/groups/"+group+"/robot", nil)
 	if gr.Str("mode") != "first" || gr.Str("greeting") != "售后小助手为您服务" || !strings.Contains(string(gr.Body), `"threshold":0.5`) {

@@ -24,6 +24,7 @@ func TestRobotRichAnswerBrowser(t *testing.T) {
 	needWidget(t)
 	h := kit.NewEnv(t, kit.Embedded).Start()
 	adm := h.Admin()
+	adm.NewAgent("rich-desk@kefu.test", 5).SetStatus("online") // else the widget offers its leave-a-message form
 	chID, _ := adm.NewWebChannel(map[string]any{})
 	img := image.NewRGBA(image.Rect(0, 0, 120, 60))
 	for x := range 120 {

@@ -3,7 +3,7 @@
 // (e2e/browser): the empty states, a bad regex refused in Chinese, a rule
 // with a link card saved and listed, a CSV imported (rows added, a bad row
 // reported by number), the export downloaded with its BOM, the external
-// bot's settings; a group's robot; the Excel export; an edit, its versions and a restore;
+// bot's settings; a rich answer; a group's robot; the Excel export; an edit, its versions and a restore;
 // the page at 375 px.
 //
 // env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_CHROMIUM,
@@ -84,6 +84,32 @@ await run('kb-', async () => {
   // The external bot: its URL field shows with the webhook provider.
   await page.locator('select[name=robot-provider]').selectOption('webhook')
   await page.locator('input[name=robot-webhook-url]').waitFor()
+
+  // A rich answer: pasted markup with a script and a javascript: link,
+  // then bold (event handlers: TestKBRichAnswer); the hub keeps only
+  // the allowed markup and makes its text the article's answer.
+  await page.locator('.kb-table tr', { hasText: '发什么快递？' }).locator('button', { hasText: '编辑' }).click()
+  const ra = page.locator('section.ra')
+  await ra.locator('.ra-editor', { hasText: '默认发中通。' }).waitFor()
+  await ra.locator('.ra-editor').evaluate((el) => {
+    el.innerHTML = '<p>默认发中通</p><ul><li>偏远地区发EMS</li></ul><p><a href="javascript:alert(1)">点我</a>' +
+      '<a href="https://shop.example.com/ship">运费说明</a></p><script>alert(2)</script>'
+    const r = document.createRange()
+    r.selectNodeContents(el.querySelector('p'))
+    const sel = window.getSelection()
+    sel.removeAllRanges()
+    sel.addRange(r)
+  })
+  await ra.locator('button.ra-bold').click()
+  await ra.locator('button.ra-save').click()
+  await ra.locator('.ra-note').waitFor()
+  const kept = await ra.locator('.ra-editor').innerHTML()
+  check(/<(b|strong)>默认发中通<\/(b|strong)>/.test(kept), 'the bold button formats the selection: ' + kept)
+  check(!/onclick|javascript:|<script/i.test(kept), 'the hub kept no script, handler or javascript: link: ' + kept)
+  await ra.locator('.ra-text', { hasText: '• 偏远地区发EMS' }).waitFor()
+  await page.locator('.kb-table tr', { hasText: '运费说明 (https://shop.example.com/ship)' }).waitFor()
+  await ra.scrollIntoViewIfNeeded()
+  await shot(page, 'kb-rich-answer')
 
   // A group's robot: first, with its own greeting and threshold, over the channel's.
   const rg = page.locator('section.rg')

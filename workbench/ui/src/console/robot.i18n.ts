@@ -55,7 +55,7 @@ const texts = {
   rg_loading: ['正在加载技能组机器人设置…', 'Loading the groups’ robot settings…'],
   rg_failed: ['无法加载技能组机器人设置：{msg}', 'Could not load the groups’ robot settings: {msg}'],
   ra_title: ['富文本答案', 'Rich answer'],
-  ra_hint: ['可加粗、列表、链接和图片（https 地址或上传）。保存后网页和 App 显示图文，微信、微博、QQ 收到纯文本（图片单独发送）；搜索只读文字。', 'Bold, lists, links and images (an https address or an upload). The web widget and the app show it; WeChat, Weibo and QQ get the plain text (images sent on their own); search reads the text only.'],
+  ra_hint: ['可加粗、列表、链接和图片（https 地址或上传）。保存后它的纯文本成为答案：网页和 App 显示文字与图片，微信、微博、QQ 收到纯文本（图片另发）；搜索只读文字。', 'Bold, lists, links and images (an https address or an upload). Once saved its plain text is the answer: the web widget and the app show the text and the images, WeChat, Weibo and QQ get the text (images sent on their own); search reads the text only.'],
   ra_failed: ['无法加载富文本答案：{msg}', 'Could not load the rich answer: {msg}'],
   ra_bold: ['加粗', 'Bold'],
   ra_italic: ['斜体', 'Italic'],
