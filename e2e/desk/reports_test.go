@@ -28,6 +28,13 @@ type reportFigures struct {
 	MessagesIn       int      `json:"messages_in"`
 	MessagesOut      int      `json:"messages_out"`
 	SatisfactionRate *float64 `json:"satisfaction_rate"`
+	MessagesPerConv  *float64 `json:"messages_per_conversation"`
+	RatingInvited    int      `json:"rating_invited"`
+	RatingResponse   *float64 `json:"rating_response_rate"`
+	QueueWaitP90     *float64 `json:"queue_wait_seconds_p90"`
+	ReplyAvg         *float64 `json:"reply_seconds_avg"`
+	BadRatings       int      `json:"bad_ratings"`
+	Tickets          int      `json:"tickets"`
 }
 
 type reportSummary struct {
@@ -76,6 +83,12 @@ func TestReports(t *testing.T) {
 			s.MessagesIn != 1 || s.MessagesOut != 1 || s.AnswerRate == nil || *s.AnswerRate != 1 ||
 			s.FirstResponseAvg == nil || *s.FirstResponseAvg > 30 || s.SatisfactionRate != nil {
 			t.Fatalf("summary %+v", s)
+		}
+		// one message each way; offered a rating by the close, not rated;
+		// no customer waited after the first reply; li took it at once
+		if s.MessagesPerConv == nil || *s.MessagesPerConv != 2 || s.RatingInvited != 1 || s.RatingResponse == nil ||
+			*s.RatingResponse != 0 || s.ReplyAvg != nil || s.BadRatings != 0 || s.QueueWaitP90 == nil || *s.QueueWaitP90 > 30 {
+			t.Errorf("summary's newer figures %+v", s)
 		}
 		// 仅工作时间: the group has no hours, so its business time is the
 		// calendar's; a toggle that is neither on nor off is refused
@@ -206,6 +219,19 @@ func TestReports(t *testing.T) {
 		if len(src.Rows) != 1 || src.Rows[0].Key != "https://shop.test/help" {
 			t.Errorf("by landing page %+v", src.Rows)
 		}
+		// leave-messages by source: li answered it, so none; only origins
+		// take of=leave_messages
+		adm.Must(200, "GET", "/api/v1/reports/volume?by=source&of=leave_messages", nil).JSON(t, &src)
+		if len(src.Rows) != 0 {
+			t.Errorf("leave-messages by source %+v", src.Rows)
+		}
+		lm := adm.Must(200, "GET", "/api/v1/reports/volume?by=keyword&of=leave_messages&format=csv", nil)
+		if !bytes.Contains(lm.Body, []byte("keyword,leave_messages")) ||
+			!strings.Contains(lm.Header.Get("Content-Disposition"), "report-leave-messages-keyword-") {
+			t.Errorf("leave-messages CSV %q %q", lm.Body, lm.Header.Get("Content-Disposition"))
+		}
+		adm.Must(400, "GET", "/api/v1/reports/volume?by=day&of=leave_messages", nil)
+		adm.Must(400, "GET", "/api/v1/reports/volume?by=source&of=tickets", nil)
 		// attendance: li has been online since the start
 		var att struct {
 			Days []struct {

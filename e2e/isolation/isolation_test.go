@@ -477,7 +477,7 @@ func reportQueries(own, other *isoTenant) []string {
 		for _, by := range []string{"day", "channel", "agent", "heatmap", "source", "device"} {
 			qs = append(qs, f+"&by="+by, f+"&by="+by+"&format=csv")
 		}
-		qs = append(qs, f+"&format=xlsx")
+		qs = append(qs, f+"&format=xlsx", f+"&by=source&of=leave_messages", f+"&by=region&of=leave_messages&format=csv")
 	}
 	return qs
 }

@@ -28,7 +28,9 @@ var benchStart = time.Date(2026, 9, 1, 0, 0, 0, 0, time.FixedZone("CST", 8*3600)
 // generate writes the rollup of n conversations over 90 days: each one's
 // facts, as the consumer derives them, summed per hour, channel, group and
 // agent. 5 channels, 4 groups, 60 agents; 8% abandoned in the queue, 5%
-// tickets, the rest taken and answered (3 messages each way), 30% rated;
+// tickets, the rest taken and answered (3 messages each way, the last two
+// agents' replies to a waiting customer), all offered a rating at the close,
+// 30% rated;
 // half from web visitors (where they came from: 6 sources, 20 keywords,
 // 10 landing pages, 31 regions, 3 devices), and each agent on two shifts
 // a day (online 09:00–12:00 with 15 minutes busy, 13:00–18:00).
@@ -49,12 +51,14 @@ func generate(tb testing.TB, k *store.Store, n int) int {
 		}
 		add(f(KindOpened, opened, "", 0))
 		add(f(KindMessageIn, opened, "", 0))
+		var web []originRow
 		if rng.IntN(2) == 0 {
 			v := &hub.Visitor{Engine: []string{"baidu", "sogou", "so360", "google", "bing", ""}[rng.IntN(6)],
 				Referrer: fmt.Sprintf("https://site%d.example/", rng.IntN(8)), Keyword: fmt.Sprintf("关键词%d", rng.IntN(20)),
 				Page: fmt.Sprintf("https://shop.example/p%d?x=1", rng.IntN(10)), Region: fmt.Sprintf("省%d", rng.IntN(31)),
 				Device: []string{"desktop", "mobile", "tablet"}[rng.IntN(3)]}
-			for _, o := range originsOf(v, opened, &convState{ChannelID: ch, GroupID: grp}) {
+			web = originsOf(v, opened, &convState{ChannelID: ch, GroupID: grp})
+			for _, o := range web {
 				origins[o]++
 			}
 		}
@@ -62,9 +66,15 @@ func generate(tb testing.TB, k *store.Store, n int) int {
 		case p < 8:
 			add(f(KindAbandoned, opened, "", 0))
 			add(f(KindResolved, opened.Add(2*time.Minute), "", 120))
+			add(f(KindResolvedBusiness, opened.Add(2*time.Minute), "", 120))
+			add(f(KindRatingInvited, opened.Add(2*time.Minute), "", 0))
 			continue
 		case p < 13:
 			add(f(KindTicket, opened, "", 0))
+			for _, o := range web { // a leave-message from a web visitor
+				o.dim = LeaveMessages(o.dim)
+				origins[o]++
+			}
 			continue
 		}
 		taken := opened.Add(time.Duration(rng.IntN(60)) * time.Second)
@@ -75,13 +85,24 @@ func generate(tb testing.TB, k *store.Store, n int) int {
 		for m := range 3 {
 			at := opened.Add(time.Duration(frt+int64(m)*120) * time.Second)
 			add(f(KindMessageOut, at, agent, 0))
+			if m > 0 { // the customer's message 90 s before
+				add(f(KindReply, at, agent, 90))
+				add(f(KindReplyBusiness, at, agent, 90))
+			}
 			add(f(KindMessageIn, at.Add(30*time.Second), agent, 0))
 		}
 		res := 600 + rng.Int64N(1800)
 		closed := opened.Add(time.Duration(res) * time.Second)
 		add(f(KindResolved, closed, agent, res))
+		add(f(KindResolvedBusiness, closed, agent, res))
+		add(f(KindRatingInvited, closed, agent, 0))
 		if rng.IntN(10) < 3 {
-			add(f(KindRated, closed.Add(time.Minute), agent, 1+rng.Int64N(5)))
+			score := 1 + rng.Int64N(5)
+			add(f(KindRated, closed.Add(time.Minute), agent, score))
+			add(f(KindRatingResponse, closed.Add(time.Minute), agent, 0))
+			if score <= 2 {
+				add(f(KindBadRating, closed.Add(time.Minute), agent, 0))
+			}
 		}
 	}
 	// the consumer's own rollup writes, 20,000 cells a transaction
@@ -173,6 +194,10 @@ func BenchmarkReports90Days(b *testing.B) {
 				}},
 				{"volume-by-source", func() error {
 					_, err := r.ByOrigin(ctx, benchTenant, p.Filter(Filter{}), BySource)
+					return err
+				}},
+				{"leave-messages-by-source", func() error {
+					_, err := r.ByOrigin(ctx, benchTenant, p.Filter(Filter{}), LeaveMessages(BySource))
 					return err
 				}},
 				{"attendance", func() error {

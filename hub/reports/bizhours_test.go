@@ -12,13 +12,17 @@ import (
 
 // c10 opens at 17:50 local on Friday 2026-12-04 in group gB, open Monday
 // to Friday 09:00–18:00 (the tenant's Asia/Shanghai): a1 takes it at 18:10
-// and first replies at 09:05 on Monday.
+// and first replies at 09:05 on Monday; the customer writes again at 17:55
+// and a1 replies at 09:03 on Tuesday, then closes it at 09:10.
 var bizHistory = []step{
 	{"2026-12-04 09:50:00", hub.EvConversationCreated, "c10", "", nil},
 	{"2026-12-04 09:50:00", hub.EvMessageCreated, "c10", "", in()},
 	{"2026-12-04 09:50:00", hub.EvConversationQueued, "c10", "", nil},
 	{"2026-12-04 10:10:00", hub.EvConversationAssigned, "c10", "a1", nil},
 	{"2026-12-07 01:05:00", hub.EvMessageCreated, "c10", "a1", msg("out", "agent", "a1")},
+	{"2026-12-07 09:55:00", hub.EvMessageCreated, "c10", "a1", in()},
+	{"2026-12-08 01:03:00", hub.EvMessageCreated, "c10", "a1", msg("out", "agent", "a1")},
+	{"2026-12-08 01:10:00", hub.EvConversationClosed, "c10", "a1", nil},
 }
 
 func init() { convs["c10"] = conv{"chA", "gB", "2026-12-04 09:50:00"} }
@@ -45,11 +49,17 @@ func TestFixtureBusinessHours(t *testing.T) {
 		r := reports.New(d.Store, reports.Options{})
 		catchUp(t, r)
 		// calendar: waited 20 min; answered 2 days 15 h 15 min after the
-		// opening. Business hours: the wait is Friday's last 10 minutes,
-		// the answer those 10 plus Monday's first 5.
-		want := reports.Counts{Conversations: 1, Taken: 1, Answered: 1, FirstResponseSeconds: 227700, MessagesIn: 1,
-			MessagesOut: 1, Waited: 1, WaitSeconds: 1200, FirstResponseBusinessSeconds: 900, WaitBusinessSeconds: 600}
-		got := totals(t, r, "2026-12-04", "2026-12-07", reports.Filter{})
+		// opening; replied 15 h 8 min after Monday's 17:55 message; closed
+		// 3 days 15 h 20 min after the opening. Business hours: the wait is
+		// Friday's last 10 minutes, the answer those 10 plus Monday's first
+		// 5, the reply Monday's last 5 plus Tuesday's first 3 minutes, the
+		// resolution Friday's 10 minutes, Monday's 9 hours and Tuesday's 10
+		// minutes.
+		want := reports.Counts{Conversations: 1, Taken: 1, Answered: 1, FirstResponseSeconds: 227700, MessagesIn: 2,
+			MessagesOut: 2, Waited: 1, WaitSeconds: 1200, FirstResponseBusinessSeconds: 900, WaitBusinessSeconds: 600,
+			Resolved: 1, ResolutionSeconds: 314400, ResolutionBusinessSeconds: 33600, Replies: 1, ReplySeconds: 54480,
+			ReplyBusinessSeconds: 480, RatingInvited: 1, WaitHist: reports.WaitHist{W1800: 1}}
+		got := totals(t, r, "2026-12-04", "2026-12-08", reports.Filter{})
 		if diff := diff(want, got); diff != "" {
 			t.Errorf("(want, got):\n%s", diff)
 		}
@@ -57,11 +67,15 @@ func TestFixtureBusinessHours(t *testing.T) {
 		if *cal.FirstResponseAvg != 227700 || *cal.QueueWaitAvg != 1200 {
 			t.Errorf("calendar averages %v %v", *cal.FirstResponseAvg, *cal.QueueWaitAvg)
 		}
-		if *biz.FirstResponseAvg != 900 || *biz.QueueWaitAvg != 600 {
-			t.Errorf("business-hours averages %v %v, want 900 and 600", *biz.FirstResponseAvg, *biz.QueueWaitAvg)
+		if *biz.FirstResponseAvg != 900 || *biz.QueueWaitAvg != 600 || *biz.ReplyAvg != 480 || *biz.ResolutionAvg != 33600 {
+			t.Errorf("business-hours averages %v %v %v %v, want 900, 600, 480 and 33600", *biz.FirstResponseAvg,
+				*biz.QueueWaitAvg, *biz.ReplyAvg, *biz.ResolutionAvg)
+		}
+		if *cal.ReplyAvg != 54480 || *cal.ResolutionAvg != 314400 || *biz.QueueWaitP90 != 1800 {
+			t.Errorf("calendar reply %v, resolution %v; p90 %v", *cal.ReplyAvg, *cal.ResolutionAvg, *biz.QueueWaitP90)
 		}
 		// the group's hours read per group: the same figures filtered by it
-		if diff := diff(want, totals(t, r, "2026-12-04", "2026-12-07", reports.Filter{GroupID: "gB"})); diff != "" {
+		if diff := diff(want, totals(t, r, "2026-12-04", "2026-12-08", reports.Filter{GroupID: "gB"})); diff != "" {
 			t.Errorf("group gB (want, got):\n%s", diff)
 		}
 	})

@@ -36,6 +36,19 @@ const (
 	// seconds. It adds to the agent's attendance hours (held_seconds), not
 	// to the conversation counts.
 	KindHeld Kind = "held"
+	// KindReply is an agent's reply that ended a customer's wait after the
+	// first response: Value is reply − waiting since; KindReplyBusiness the
+	// same span within business hours.
+	KindReply         Kind = "reply"
+	KindReplyBusiness Kind = "reply_business"
+	// KindResolvedBusiness is a resolution's seconds within business hours.
+	KindResolvedBusiness Kind = "resolved_business"
+	// KindBadRating is a rating at or below the tenant's bad score.
+	KindBadRating Kind = "bad_rating"
+	// KindRatingInvited is a conversation first offered a rating (asked by
+	// an agent, or closed); KindRatingResponse its first rating.
+	KindRatingInvited  Kind = "rating_invited"
+	KindRatingResponse Kind = "rating_response"
 )
 
 // Fact is one thing that happened, as reports count it: At is the time it
@@ -81,7 +94,7 @@ func (f *Fact) counts() Counts {
 	case KindTicket:
 		c.Tickets = 1
 	case KindQueueWait:
-		c.Waited, c.WaitSeconds = 1, f.Value
+		c.Waited, c.WaitSeconds, c.WaitHist = 1, f.Value, waitIn(f.Value)
 	case KindRobotTook:
 		c.RobotConversations = 1
 	case KindRobotResolved:
@@ -92,6 +105,18 @@ func (f *Fact) counts() Counts {
 		c.FirstResponseBusinessSeconds = f.Value
 	case KindQueueWaitBusiness:
 		c.WaitBusinessSeconds = f.Value
+	case KindReply:
+		c.Replies, c.ReplySeconds = 1, f.Value
+	case KindReplyBusiness:
+		c.ReplyBusinessSeconds = f.Value
+	case KindResolvedBusiness:
+		c.ResolutionBusinessSeconds = f.Value
+	case KindBadRating:
+		c.BadRatings = 1
+	case KindRatingInvited:
+		c.RatingInvited = 1
+	case KindRatingResponse:
+		c.RatingResponses = 1
 	}
 	return c
 }
@@ -120,7 +145,14 @@ type convState struct {
 	HeldSince *time.Time `db:"held_since"`
 	// Origin are the visitor's origin keys at the opening (JSON; "" for
 	// none), for the agents who take the conversation.
-	Origin       string `db:"origin"`
+	Origin string `db:"origin"`
+	// WaitingSince is the customer's first message the agents have not
+	// answered yet, after the first response (nil when none waits).
+	WaitingSince *time.Time `db:"waiting_since"`
+	// Invited is set once the conversation was offered a rating, Rated
+	// once it was rated.
+	Invited      bool `db:"invited"`
+	Rated        bool `db:"rated"`
 	known, dirty bool
 }
 
@@ -129,6 +161,9 @@ type payload struct {
 	Conversation *hub.Conversation `json:"conversation"`
 	Message      *hub.Message      `json:"message"`
 	Score        int               `json:"score"`
+	// Bad says the rating is at or below the tenant's bad score (absent:
+	// the default, 2).
+	Bad *bool `json:"bad"`
 }
 
 // derive turns one event into its facts, updating the conversation's
@@ -177,17 +212,51 @@ func derive(e *hub.Event, st *convState, clock func(group string) hub.Clock) []F
 	case hub.EvConversationOffline:
 		return append(append(handed(st, fact), release(st, at, fact)...), fact(KindTicket, at, "", 0))
 	case hub.EvConversationRated:
-		return []Fact{fact(KindRated, at, e.AgentID, int64(p.Score))}
+		return ratedFacts(st, p, fact(KindRated, at, e.AgentID, int64(p.Score)))
+	case hub.EvRatingRequested:
+		return invited(st, fact(KindRatingInvited, at, e.AgentID, 0))
 	case hub.EvConversationClosed:
 		out := closedFacts(st, fact(KindResolved, at, e.AgentID, seconds(at.Sub(st.CreatedAt))))
+		if len(out) > 0 {
+			out = append(out, fact(KindResolvedBusiness, at, e.AgentID, seconds(clock(st.GroupID).Between(st.CreatedAt, at))))
+		}
 		if len(out) > 0 && st.RobotAt != nil && !st.Handed {
 			out = append(out, fact(KindRobotResolved, st.CreatedAt, "", 0))
 		}
+		out = append(out, invited(st, fact(KindRatingInvited, at, e.AgentID, 0))...)
 		return append(out, release(st, at, fact)...)
 	case hub.EvMessageCreated:
 		return messageFacts(p.Message, st, at, e.AgentID, clock, fact)
 	}
 	return nil
+}
+
+// ratedFacts are a rating's facts: the rating, a bad one's mark, and the
+// conversation's first rating (a changed rating is a rating again, not a
+// response).
+func ratedFacts(st *convState, p payload, rating Fact) []Fact {
+	out := []Fact{rating}
+	if bad := p.Score <= 2; (p.Bad != nil && *p.Bad) || (p.Bad == nil && bad) {
+		f := rating
+		f.Kind = KindBadRating
+		out = append(out, f)
+	}
+	if !st.Rated {
+		st.Rated, st.dirty = true, true
+		f := rating
+		f.Kind, f.Value = KindRatingResponse, 0
+		out = append(out, f)
+	}
+	return out
+}
+
+// invited is the conversation's first offer of a rating (none after).
+func invited(st *convState, f Fact) []Fact {
+	if st.Invited {
+		return nil
+	}
+	st.Invited, st.dirty = true, true
+	return []Fact{f}
 }
 
 // handed marks the conversation as gone to people; the first time, when
@@ -246,6 +315,9 @@ func messageFacts(m *hub.Message, st *convState, at time.Time, assignee string, 
 	case m == nil:
 		return nil
 	case m.Direction == hub.DirectionIn:
+		if st.Answered && st.WaitingSince == nil {
+			st.WaitingSince, st.dirty = &at, true
+		}
 		return []Fact{fact(KindMessageIn, at, assignee, 0)}
 	case m.Direction == hub.DirectionOut && m.SenderType == hub.SenderRobot:
 		if st.Assigned || st.Answered {
@@ -266,6 +338,10 @@ func messageFacts(m *hub.Message, st *convState, at time.Time, assignee string, 
 		out = append(out, fact(KindFirstResponse, st.CreatedAt, m.SenderID, seconds(at.Sub(st.start()))),
 			fact(KindFirstResponseBusiness, st.CreatedAt, m.SenderID,
 				seconds(clock(st.GroupID).Between(st.start(), at))))
+	} else if w := st.WaitingSince; w != nil {
+		st.WaitingSince, st.dirty = nil, true
+		out = append(out, fact(KindReply, at, m.SenderID, seconds(at.Sub(*w))),
+			fact(KindReplyBusiness, at, m.SenderID, seconds(clock(st.GroupID).Between(*w, at))))
 	}
 	return out
 }

@@ -67,7 +67,11 @@ var history = []step{
 	{"2026-12-01 01:00:30", hub.EvConversationAssigned, "c1", "a1", nil},
 	{"2026-12-01 01:01:30", hub.EvMessageCreated, "c1", "a1", msg("out", "agent", "a1")},
 	{"2026-12-01 01:01:45", hub.EvMessageCreated, "c1", "a1", in()},
-	{"2026-12-01 01:02:00", hub.EvMessageCreated, "c1", "a1", msg("out", "agent", "a1")},
+	{"2026-12-01 01:02:00", hub.EvMessageCreated, "c1", "a1", msg("out", "agent", "a1")}, // a reply after 15 s
+	{"2026-12-01 01:03:00", hub.EvMessageCreated, "c1", "a1", in()},                      // waiting since
+	{"2026-12-01 01:04:00", hub.EvMessageCreated, "c1", "a1", in()},
+	{"2026-12-01 01:05:30", hub.EvMessageCreated, "c1", "a1", msg("out", "agent", "a1")}, // a reply after 150 s
+	{"2026-12-01 01:06:00", hub.EvMessageCreated, "c1", "a1", msg("out", "agent", "a1")}, // nobody waited
 	{"2026-12-01 01:10:00", hub.EvConversationClosed, "c1", "a1", nil},
 	{"2026-12-01 01:11:00", hub.EvConversationRated, "c1", "a1", map[string]any{"score": 5}},
 
@@ -104,7 +108,12 @@ var history = []step{
 	{"2026-12-03 02:01:02", hub.EvConversationQueued, "c6", "", nil},
 	{"2026-12-03 02:01:32", hub.EvConversationAssigned, "c6", "a2", nil},
 	{"2026-12-03 02:02:02", hub.EvMessageCreated, "c6", "a2", msg("out", "agent", "a2")},
+	{"2026-12-03 02:05:00", hub.EvRatingRequested, "c6", "a2", nil}, // offered a rating before the close
 	{"2026-12-03 02:10:00", hub.EvConversationClosed, "c6", "a2", nil},
+	// a bad rating (the tenant counts 3 and below as bad), changed to 4
+	// within the change window: two ratings, one response
+	{"2026-12-03 02:11:00", hub.EvConversationRated, "c6", "a2", map[string]any{"score": 3, "bad": true}},
+	{"2026-12-03 02:12:00", hub.EvConversationRated, "c6", "a2", map[string]any{"score": 4, "bad": false}},
 
 	{"2026-12-03 03:00:00", hub.EvConversationCreated, "c7", "", nil},
 	{"2026-12-03 03:00:00", hub.EvMessageCreated, "c7", "", in()},
@@ -143,7 +152,7 @@ func emit(t testing.TB, k *store.Store, clk *clock, steps []step) {
 		}
 		p := map[string]any{"conversation": conversation}
 		switch s.typ {
-		case hub.EvMessageCreated, hub.EvConversationRated:
+		case hub.EvMessageCreated, hub.EvConversationRated, hub.EvRatingRequested:
 			p = map[string]any{"conversation_id": s.conv}
 		case hub.EvAgentStatus:
 			p = map[string]any{"agent_id": s.agent}

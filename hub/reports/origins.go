@@ -35,6 +35,12 @@ const (
 	ByDevice Origin = "device"
 )
 
+// LeaveMessages is origin o of the leave-messages (留言): the
+// conversations nobody could take that became tickets, counted at the hour
+// they did, by where their visitor came from (report_origins' rows of
+// dimension "tickets:" + o).
+func LeaveMessages(o Origin) Origin { return "tickets:" + o }
+
 // Origins are every origin dimension, in order.
 var Origins = []Origin{BySource, ByKeyword, ByReferrer, ByLanding, ByRegion, ByDevice}
 
@@ -262,6 +268,21 @@ func encodeOrigin(v *hub.Visitor) string {
 type agentOrigin struct {
 	agentID string
 	originRow
+}
+
+// leftFrom adds a leave-message of a conversation with an origin to the
+// leave-messages' origin rows, at the hour of the ticket.
+func leftFrom(m map[originRow]int64, st *convState, ticket *Fact) {
+	if st == nil || st.Origin == "" {
+		return
+	}
+	var keys map[Origin]string
+	if json.Unmarshal([]byte(st.Origin), &keys) != nil {
+		return
+	}
+	for _, o := range Origins {
+		m[originRow{dim: LeaveMessages(o), k: keys[o], hour: hourOf(ticket.At), ch: st.ChannelID, group: st.GroupID}]++
+	}
 }
 
 // takenFrom adds a take of a conversation with an origin to the agent's

@@ -106,25 +106,122 @@ type Counts struct {
 	// a group without hours).
 	FirstResponseBusinessSeconds int64 `db:"first_response_business_seconds" json:"first_response_business_seconds"`
 	WaitBusinessSeconds          int64 `db:"wait_business_seconds" json:"wait_business_seconds"`
+	// Replies are the agents' replies that ended a customer's wait after
+	// the first response (Chatwoot's reply time); ReplySeconds sums reply −
+	// waiting since (the customer's first message the agents had not yet
+	// answered), counted at the reply.
+	Replies      int64 `db:"replies" json:"replies"`
+	ReplySeconds int64 `db:"reply_seconds" json:"reply_seconds"`
+	// ReplyBusinessSeconds and ResolutionBusinessSeconds are the same
+	// spans as ReplySeconds and ResolutionSeconds within business hours.
+	ReplyBusinessSeconds      int64 `db:"reply_business_seconds" json:"reply_business_seconds"`
+	ResolutionBusinessSeconds int64 `db:"resolution_business_seconds" json:"resolution_business_seconds"`
+	// BadRatings are ratings at or below the tenant's bad score (差评,
+	// bad_at of the rating settings, when given).
+	BadRatings int64 `db:"bad_ratings" json:"bad_ratings"`
+	// RatingInvited are conversations offered a rating: asked by an agent
+	// or closed (the widget's form and the text invitation come with the
+	// close), once per conversation, counted when first offered;
+	// RatingResponses the conversations rated, once each (a changed rating
+	// not again), counted at the rating.
+	RatingInvited   int64 `db:"rating_invited" json:"rating_invited"`
+	RatingResponses int64 `db:"rating_responses" json:"rating_responses"`
+	// WaitHist counts the queue waits (Waited) into the ranges of
+	// WaitBounds: WaitHist[i] are the waits of at most WaitBounds[i]
+	// seconds and more than the bound before; the last, longer ones.
+	WaitHist `json:"-"`
+}
+
+// WaitBounds are the upper bounds, in seconds, of the queue waits' ranges
+// (the last range, past a day, has none).
+var WaitBounds = [15]int64{10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600, 7200, 86400}
+
+// WaitHist are the queue waits counted per range of WaitBounds, the last
+// past them all.
+type WaitHist struct {
+	W10   int64 `db:"wait_le_10"`
+	W20   int64 `db:"wait_le_20"`
+	W30   int64 `db:"wait_le_30"`
+	W45   int64 `db:"wait_le_45"`
+	W60   int64 `db:"wait_le_60"`
+	W90   int64 `db:"wait_le_90"`
+	W120  int64 `db:"wait_le_120"`
+	W180  int64 `db:"wait_le_180"`
+	W300  int64 `db:"wait_le_300"`
+	W600  int64 `db:"wait_le_600"`
+	W900  int64 `db:"wait_le_900"`
+	W1800 int64 `db:"wait_le_1800"`
+	W3600 int64 `db:"wait_le_3600"`
+	W7200 int64 `db:"wait_le_7200"`
+	W1d   int64 `db:"wait_le_86400"`
+	Over  int64 `db:"wait_over"`
+}
+
+func (h *WaitHist) fields() []*int64 {
+	return []*int64{&h.W10, &h.W20, &h.W30, &h.W45, &h.W60, &h.W90, &h.W120, &h.W180, &h.W300, &h.W600, &h.W900,
+		&h.W1800, &h.W3600, &h.W7200, &h.W1d, &h.Over}
+}
+
+// waitIn is the histogram of one wait of s seconds.
+func waitIn(s int64) WaitHist {
+	var h WaitHist
+	i := 0
+	for i < len(WaitBounds) && s > WaitBounds[i] {
+		i++
+	}
+	*h.fields()[i] = 1
+	return h
+}
+
+// P90 is the 90th percentile of the waits, as the upper bound of its
+// range: the shortest of WaitBounds that at least 90 % of the waits were
+// within (nearest rank: the ⌈0.9·n⌉-th shortest wait is in that range);
+// nil without waits, and past the last bound (a day) that bound.
+func (h WaitHist) P90() *float64 {
+	fs := h.fields()
+	var n int64
+	for _, f := range fs {
+		n += *f
+	}
+	if n == 0 {
+		return nil
+	}
+	rank := (9*n + 9) / 10 // ⌈0.9·n⌉
+	var seen int64
+	for i, f := range fs[:len(WaitBounds)] {
+		if seen += *f; seen >= rank {
+			v := float64(WaitBounds[i])
+			return &v
+		}
+	}
+	v := float64(WaitBounds[len(WaitBounds)-1])
+	return &v
 }
 
 // countCols are the rollup's count columns, in Counts' order.
 var countCols = []string{"conversations", "taken", "answered", "first_response_seconds", "resolved",
 	"resolution_seconds", "messages_in", "messages_out", "rated", "satisfied", "abandoned", "transfers", "tickets",
 	"waited", "wait_seconds", "robot_conversations", "robot_resolved", "robot_handovers",
-	"first_response_business_seconds", "wait_business_seconds"}
+	"first_response_business_seconds", "wait_business_seconds", "replies", "reply_seconds", "reply_business_seconds",
+	"resolution_business_seconds", "bad_ratings", "rating_invited", "rating_responses", "wait_le_10", "wait_le_20",
+	"wait_le_30", "wait_le_45", "wait_le_60", "wait_le_90", "wait_le_120", "wait_le_180", "wait_le_300", "wait_le_600",
+	"wait_le_900", "wait_le_1800", "wait_le_3600", "wait_le_7200", "wait_le_86400", "wait_over"}
 
 func (c *Counts) fields() []*int64 {
-	return []*int64{&c.Conversations, &c.Taken, &c.Answered, &c.FirstResponseSeconds, &c.Resolved,
+	return append([]*int64{&c.Conversations, &c.Taken, &c.Answered, &c.FirstResponseSeconds, &c.Resolved,
 		&c.ResolutionSeconds, &c.MessagesIn, &c.MessagesOut, &c.Rated, &c.Satisfied, &c.Abandoned,
 		&c.Transfers, &c.Tickets, &c.Waited, &c.WaitSeconds, &c.RobotConversations, &c.RobotResolved,
-		&c.RobotHandovers, &c.FirstResponseBusinessSeconds, &c.WaitBusinessSeconds}
+		&c.RobotHandovers, &c.FirstResponseBusinessSeconds, &c.WaitBusinessSeconds, &c.Replies, &c.ReplySeconds,
+		&c.ReplyBusinessSeconds, &c.ResolutionBusinessSeconds, &c.BadRatings, &c.RatingInvited, &c.RatingResponses},
+		c.WaitHist.fields()...)
 }
 
-// InBusinessHours is c with its first response and queue wait sums counted
-// in business hours, for Derive to average those.
+// InBusinessHours is c with its first response, queue wait, reply and
+// resolution sums counted in business hours, for Derive to average those
+// (the queue waits' ranges, for their 90th percentile, stay calendar time).
 func (c Counts) InBusinessHours() Counts {
 	c.FirstResponseSeconds, c.WaitSeconds = c.FirstResponseBusinessSeconds, c.WaitBusinessSeconds
+	c.ReplySeconds, c.ResolutionSeconds = c.ReplyBusinessSeconds, c.ResolutionBusinessSeconds
 	return c
 }
 
@@ -153,6 +250,16 @@ type Figures struct {
 	QueueWaitAvg *float64 `json:"queue_wait_seconds_avg"`
 	// RobotResolutionRate is RobotResolved ÷ RobotConversations.
 	RobotResolutionRate *float64 `json:"robot_resolution_rate"`
+	// ReplyAvg is the mean reply time (ReplySeconds ÷ Replies), in seconds.
+	ReplyAvg *float64 `json:"reply_seconds_avg"`
+	// QueueWaitP90 is the queue waits' 90th percentile (WaitHist.P90), in
+	// seconds.
+	QueueWaitP90 *float64 `json:"queue_wait_seconds_p90"`
+	// RatingResponseRate is 参评率: RatingResponses ÷ RatingInvited.
+	RatingResponseRate *float64 `json:"rating_response_rate"`
+	// MessagesPerConversation is (MessagesIn + MessagesOut) ÷
+	// Conversations.
+	MessagesPerConversation *float64 `json:"messages_per_conversation"`
 }
 
 // Derive computes the figures of c.
@@ -160,7 +267,10 @@ func Derive(c Counts) Figures {
 	return Figures{Counts: c, AnswerRate: ratio(c.Answered, c.Conversations),
 		FirstResponseAvg: ratio(c.FirstResponseSeconds, c.Answered),
 		ResolutionAvg:    ratio(c.ResolutionSeconds, c.Resolved), SatisfactionRate: ratio(c.Satisfied, c.Rated),
-		QueueWaitAvg: ratio(c.WaitSeconds, c.Waited), RobotResolutionRate: ratio(c.RobotResolved, c.RobotConversations)}
+		QueueWaitAvg: ratio(c.WaitSeconds, c.Waited), RobotResolutionRate: ratio(c.RobotResolved, c.RobotConversations),
+		ReplyAvg: ratio(c.ReplySeconds, c.Replies), QueueWaitP90: c.WaitHist.P90(),
+		RatingResponseRate:      ratio(c.RatingResponses, c.RatingInvited),
+		MessagesPerConversation: ratio(c.MessagesIn+c.MessagesOut, c.Conversations)}
 }
 
 func ratio(a, b int64) *float64 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/reports"
 )
 
@@ -20,17 +21,40 @@ func init() {
 
 // byOrigin is the conversations opened per source, keyword, referrer,
 // landing page, region or device (only conversations: an origin is
-// recorded at the opening).
-func (a API) byOrigin(g *gin.Context, q query, o reports.Origin) ([]row, error) {
+// recorded at the opening) — or, with leave, the leave-messages (留言,
+// conversations that became tickets) per the same origins, as tickets.
+func (a API) byOrigin(g *gin.Context, q query, o reports.Origin, leave bool) ([]row, error) {
+	if leave {
+		o = reports.LeaveMessages(o)
+	}
 	ocs, err := a.reports.ByOrigin(g.Request.Context(), q.tenantID, q.period.Filter(q.filter), o)
 	if err != nil {
 		return nil, err
 	}
 	rows := make([]row, 0, len(ocs))
 	for _, oc := range ocs {
-		rows = append(rows, row{Key: oc.Key, Figures: reports.Derive(reports.Counts{Conversations: oc.Conversations})})
+		c := reports.Counts{Conversations: oc.Conversations}
+		if leave {
+			c = reports.Counts{Tickets: oc.Conversations}
+		}
+		rows = append(rows, row{Key: oc.Key, Figures: reports.Derive(c)})
 	}
 	return rows, nil
+}
+
+// leaveOf reads of= of a volume request: true for of=leave_messages,
+// which only the origins' breakdowns take.
+func leaveOf(g *gin.Context, by string) (bool, error) {
+	switch g.Query("of") {
+	case "", "conversations":
+		return false, nil
+	case "leave_messages":
+		if _, ok := origins[by]; !ok {
+			return false, hub.Invalid("of=leave_messages needs by=source, keyword, referrer, landing, region or device")
+		}
+		return true, nil
+	}
+	return false, hub.Invalid("of must be conversations or leave_messages")
 }
 
 // attendanceRow is an agent's day with the agent's name.

@@ -16,7 +16,8 @@ import (
 var figureCols = []string{"conversations", "taken", "answered", "answer_rate", "first_response_seconds_avg",
 	"resolved", "resolution_seconds_avg", "messages_in", "messages_out", "rated", "satisfied", "satisfaction_rate",
 	"abandoned", "transfers", "tickets", "queue_wait_seconds_avg", "robot_conversations", "robot_resolved",
-	"robot_handovers", "robot_resolution_rate"}
+	"robot_handovers", "robot_resolution_rate", "reply_seconds_avg", "replies", "queue_wait_seconds_p90",
+	"bad_ratings", "rating_invited", "rating_responses", "rating_response_rate", "messages_per_conversation"}
 
 func num(v int64) string { return strconv.FormatInt(v, 10) }
 
@@ -31,7 +32,9 @@ func figureCells(f reports.Figures) []string {
 	return []string{num(f.Conversations), num(f.Taken), num(f.Answered), rate(f.AnswerRate), rate(f.FirstResponseAvg),
 		num(f.Resolved), rate(f.ResolutionAvg), num(f.MessagesIn), num(f.MessagesOut), num(f.Rated), num(f.Satisfied),
 		rate(f.SatisfactionRate), num(f.Abandoned), num(f.Transfers), num(f.Tickets), rate(f.QueueWaitAvg),
-		num(f.RobotConversations), num(f.RobotResolved), num(f.RobotHandovers), rate(f.RobotResolutionRate)}
+		num(f.RobotConversations), num(f.RobotResolved), num(f.RobotHandovers), rate(f.RobotResolutionRate),
+		rate(f.ReplyAvg), num(f.Replies), rate(f.QueueWaitP90), num(f.BadRatings), num(f.RatingInvited),
+		num(f.RatingResponses), rate(f.RatingResponseRate), rate(f.MessagesPerConversation)}
 }
 
 // table is a report as a spreadsheet: its header and its lines;
@@ -44,8 +47,9 @@ type table struct {
 
 // businessTitle is the first line of a download whose averages count
 // business hours only (the 仅工作时间 toggle).
-const businessTitle = "仅工作时间 / Business hours only: first_response_seconds_avg and queue_wait_seconds_avg count " +
-	"only the time within the groups' business hours"
+const businessTitle = "仅工作时间 / Business hours only: first_response_seconds_avg, queue_wait_seconds_avg, " +
+	"reply_seconds_avg and resolution_seconds_avg count only the time within the groups' business hours " +
+	"(queue_wait_seconds_p90 stays calendar time)"
 
 // summaryTable is the summary as two lines, the period and the previous one.
 func summaryTable(s summaryOut) table {
@@ -58,7 +62,7 @@ func summaryTable(s summaryOut) table {
 
 // rowsTable is a breakdown, a line per row (the heatmap: a line per
 // weekday; an origin: its conversations only).
-func rowsTable(by string, rows []row, hm *[7][24]int64) table {
+func rowsTable(by string, rows []row, hm *[7][24]int64, leave bool) table {
 	if hm != nil {
 		t := table{header: []string{"weekday"}}
 		for h := range 24 {
@@ -74,6 +78,13 @@ func rowsTable(by string, rows []row, hm *[7][24]int64) table {
 		return t
 	}
 	if _, ok := origins[by]; ok {
+		if leave {
+			t := table{header: []string{by, "leave_messages"}}
+			for _, r := range rows {
+				t.rows = append(t.rows, []string{r.Key, num(r.Tickets)})
+			}
+			return t
+		}
 		t := table{header: []string{by, "conversations"}}
 		for _, r := range rows {
 			t.rows = append(t.rows, []string{r.Key, num(r.Conversations)})

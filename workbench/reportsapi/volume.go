@@ -25,10 +25,13 @@ type row struct {
 // opened per weekday (Monday first) and local hour.
 type volumeOut struct {
 	span
-	Timezone string        `json:"timezone"`
-	By       string        `json:"by"`
-	Rows     []row         `json:"rows"`
-	Heatmap  *[7][24]int64 `json:"heatmap,omitempty"`
+	Timezone string `json:"timezone"`
+	By       string `json:"by"`
+	// Of is "leave_messages" when the origins' rows count leave-messages
+	// (their tickets figure) instead of conversations.
+	Of      string        `json:"of,omitempty"`
+	Rows    []row         `json:"rows"`
+	Heatmap *[7][24]int64 `json:"heatmap,omitempty"`
 }
 
 var dimensions = map[string]reports.Dimension{"channel": reports.ByChannel, "group": reports.ByGroup,
@@ -41,11 +44,19 @@ func (a API) volume(g *gin.Context) {
 		return
 	}
 	by := g.DefaultQuery("by", "day")
+	leave, err := leaveOf(g, by)
+	if err != nil {
+		a.respond(g, 0, nil, err)
+		return
+	}
 	out := volumeOut{span: spanOf(q.period), Timezone: q.loc.String(), By: by, Rows: []row{}}
+	if leave {
+		out.Of = "leave_messages"
+	}
 	if d, ok := dimensions[by]; ok {
 		out.Rows, err = a.byDimension(g, q, d)
 	} else if o, ok := origins[by]; ok {
-		out.Rows, err = a.byOrigin(g, q, o)
+		out.Rows, err = a.byOrigin(g, q, o, leave)
 	} else {
 		err = a.byTime(g, q, &out)
 	}
@@ -54,10 +65,14 @@ func (a API) volume(g *gin.Context) {
 		return
 	}
 	if q.format != "" {
-		t := rowsTable(by, out.Rows, out.Heatmap)
+		t := rowsTable(by, out.Rows, out.Heatmap, leave)
 		_, origin := origins[by]
 		t.business = q.business && out.Heatmap == nil && !origin // the counts of those have no averages
-		a.writeSheet(g, q, "volume-"+by, t)
+		name := "volume-" + by
+		if leave {
+			name = "leave-messages-" + by
+		}
+		a.writeSheet(g, q, name, t)
 		return
 	}
 	g.JSON(http.StatusOK, out)

@@ -1,0 +1,172 @@
+-- +goose Up
+-- Reports, more of issue 16's figures: the reply time of every agent reply
+-- that ends a customer's wait after the first response (Chatwoot's reply
+-- time: reply - waiting since), the resolution and reply times within
+-- business hours, bad ratings, conversations offered a rating and those
+-- rated (the rating response rate), and the queue waits counted into fixed
+-- ranges (wait_le_N: waits of at most N seconds and more than the range
+-- below; wait_over: more than a day) for their 90th percentile. Summed in
+-- every rollup grain beside the other counts.
+ALTER TABLE report_hours ADD COLUMN replies BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN reply_seconds BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN reply_business_seconds BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN resolution_business_seconds BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN bad_ratings BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN rating_invited BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN rating_responses BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN wait_le_10 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN wait_le_20 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN wait_le_30 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN wait_le_45 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN wait_le_60 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN wait_le_90 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN wait_le_120 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN wait_le_180 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN wait_le_300 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN wait_le_600 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN wait_le_900 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN wait_le_1800 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN wait_le_3600 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN wait_le_7200 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN wait_le_86400 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_hours ADD COLUMN wait_over BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN replies BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN reply_seconds BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN reply_business_seconds BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN resolution_business_seconds BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN bad_ratings BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN rating_invited BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN rating_responses BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN wait_le_10 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN wait_le_20 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN wait_le_30 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN wait_le_45 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN wait_le_60 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN wait_le_90 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN wait_le_120 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN wait_le_180 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN wait_le_300 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN wait_le_600 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN wait_le_900 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN wait_le_1800 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN wait_le_3600 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN wait_le_7200 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN wait_le_86400 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_days ADD COLUMN wait_over BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN replies BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN reply_seconds BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN reply_business_seconds BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN resolution_business_seconds BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN bad_ratings BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN rating_invited BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN rating_responses BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN wait_le_10 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN wait_le_20 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN wait_le_30 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN wait_le_45 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN wait_le_60 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN wait_le_90 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN wait_le_120 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN wait_le_180 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN wait_le_300 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN wait_le_600 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN wait_le_900 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN wait_le_1800 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN wait_le_3600 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN wait_le_7200 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN wait_le_86400 BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE report_cells ADD COLUMN wait_over BIGINT NOT NULL DEFAULT 0;
+-- What the new facts need from a conversation's earlier events: since when
+-- its customer waits for a reply (after the first response), whether it was
+-- offered a rating, whether it was rated.
+ALTER TABLE report_conversations ADD COLUMN waiting_since TIMESTAMPTZ;
+ALTER TABLE report_conversations ADD COLUMN invited INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE report_conversations ADD COLUMN rated INTEGER NOT NULL DEFAULT 0;
+-- The reports re-read the event log from the start to fill them (the
+-- leave-messages by origin too, report_origins' "tickets:" rows).
+DELETE FROM report_hours;
+DELETE FROM report_days;
+DELETE FROM report_cells;
+DELETE FROM report_facts;
+DELETE FROM report_conversations;
+DELETE FROM report_origins;
+DELETE FROM report_origin_days;
+DELETE FROM report_agent_origins;
+DELETE FROM report_agent_origin_days;
+DELETE FROM report_agent_states;
+DELETE FROM report_attendance;
+DELETE FROM report_cursors;
+
+-- +goose Down
+ALTER TABLE report_conversations DROP COLUMN rated;
+ALTER TABLE report_conversations DROP COLUMN invited;
+ALTER TABLE report_conversations DROP COLUMN waiting_since;
+ALTER TABLE report_cells DROP COLUMN wait_over;
+ALTER TABLE report_cells DROP COLUMN wait_le_86400;
+ALTER TABLE report_cells DROP COLUMN wait_le_7200;
+ALTER TABLE report_cells DROP COLUMN wait_le_3600;
+ALTER TABLE report_cells DROP COLUMN wait_le_1800;
+ALTER TABLE report_cells DROP COLUMN wait_le_900;
+ALTER TABLE report_cells DROP COLUMN wait_le_600;
+ALTER TABLE report_cells DROP COLUMN wait_le_300;
+ALTER TABLE report_cells DROP COLUMN wait_le_180;
+ALTER TABLE report_cells DROP COLUMN wait_le_120;
+ALTER TABLE report_cells DROP COLUMN wait_le_90;
+ALTER TABLE report_cells DROP COLUMN wait_le_60;
+ALTER TABLE report_cells DROP COLUMN wait_le_45;
+ALTER TABLE report_cells DROP COLUMN wait_le_30;
+ALTER TABLE report_cells DROP COLUMN wait_le_20;
+ALTER TABLE report_cells DROP COLUMN wait_le_10;
+ALTER TABLE report_cells DROP COLUMN rating_responses;
+ALTER TABLE report_cells DROP COLUMN rating_invited;
+ALTER TABLE report_cells DROP COLUMN bad_ratings;
+ALTER TABLE report_cells DROP COLUMN resolution_business_seconds;
+ALTER TABLE report_cells DROP COLUMN reply_business_seconds;
+ALTER TABLE report_cells DROP COLUMN reply_seconds;
+ALTER TABLE report_cells DROP COLUMN replies;
+ALTER TABLE report_days DROP COLUMN wait_over;
+ALTER TABLE report_days DROP COLUMN wait_le_86400;
+ALTER TABLE report_days DROP COLUMN wait_le_7200;
+ALTER TABLE report_days DROP COLUMN wait_le_3600;
+ALTER TABLE report_days DROP COLUMN wait_le_1800;
+ALTER TABLE report_days DROP COLUMN wait_le_900;
+ALTER TABLE report_days DROP COLUMN wait_le_600;
+ALTER TABLE report_days DROP COLUMN wait_le_300;
+ALTER TABLE report_days DROP COLUMN wait_le_180;
+ALTER TABLE report_days DROP COLUMN wait_le_120;
+ALTER TABLE report_days DROP COLUMN wait_le_90;
+ALTER TABLE report_days DROP COLUMN wait_le_60;
+ALTER TABLE report_days DROP COLUMN wait_le_45;
+ALTER TABLE report_days DROP COLUMN wait_le_30;
+ALTER TABLE report_days DROP COLUMN wait_le_20;
+ALTER TABLE report_days DROP COLUMN wait_le_10;
+ALTER TABLE report_days DROP COLUMN rating_responses;
+ALTER TABLE report_days DROP COLUMN rating_invited;
+ALTER TABLE report_days DROP COLUMN bad_ratings;
+ALTER TABLE report_days DROP COLUMN resolution_business_seconds;
+ALTER TABLE report_days DROP COLUMN reply_business_seconds;
+ALTER TABLE report_days DROP COLUMN reply_seconds;
+ALTER TABLE report_days DROP COLUMN replies;
+ALTER TABLE report_hours DROP COLUMN wait_over;
+ALTER TABLE report_hours DROP COLUMN wait_le_86400;
+ALTER TABLE report_hours DROP COLUMN wait_le_7200;
+ALTER TABLE report_hours DROP COLUMN wait_le_3600;
+ALTER TABLE report_hours DROP COLUMN wait_le_1800;
+ALTER TABLE report_hours DROP COLUMN wait_le_900;
+ALTER TABLE report_hours DROP COLUMN wait_le_600;
+ALTER TABLE report_hours DROP COLUMN wait_le_300;
+ALTER TABLE report_hours DROP COLUMN wait_le_180;
+ALTER TABLE report_hours DROP COLUMN wait_le_120;
+ALTER TABLE report_hours DROP COLUMN wait_le_90;
+ALTER TABLE report_hours DROP COLUMN wait_le_60;
+ALTER TABLE report_hours DROP COLUMN wait_le_45;
+ALTER TABLE report_hours DROP COLUMN wait_le_30;
+ALTER TABLE report_hours DROP COLUMN wait_le_20;
+ALTER TABLE report_hours DROP COLUMN wait_le_10;
+ALTER TABLE report_hours DROP COLUMN rating_responses;
+ALTER TABLE report_hours DROP COLUMN rating_invited;
+ALTER TABLE report_hours DROP COLUMN bad_ratings;
+ALTER TABLE report_hours DROP COLUMN resolution_business_seconds;
+ALTER TABLE report_hours DROP COLUMN reply_business_seconds;
+ALTER TABLE report_hours DROP COLUMN reply_seconds;
+ALTER TABLE report_hours DROP COLUMN replies;
