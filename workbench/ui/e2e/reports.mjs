@@ -1,6 +1,8 @@
 // Browser test of the console's reports (报表), driven by TestUIReports
 // (e2e/browser): the overview tiles with their definitions, the volume
-// chart, the heatmap, the agent table, the tickets report, the attendance (考勤) and the
+// chart (by day, week and month), the heatmap, the agent table, the newer
+// tiles (reply time, queue wait p90, 参评率, bad ratings, messages per
+// conversation), the leave-messages by source, the tickets report, the attendance (考勤) and the
 // breakdowns by source, region and device (also for one agent) over a hub
 // with two answered conversations, the agents' concurrency, CSV and XLSX
 // downloads, the daily report e-mail's schedule, the wallboard (大屏), and
@@ -19,6 +21,17 @@ await run('reports-', async () => {
   check((await page.locator('[data-tile=answer_rate] .num').textContent()).trim() === '100.0%', 'answer rate tile')
   const def = await page.locator('[data-tile=first_response]').getAttribute('title')
   check(def.includes('客服第一条回复'), 'the first response tile explains itself: ' + def)
+  // the newer figures, each explaining itself: one message each way in
+  // each conversation; nobody waited after the first reply; none closed
+  // yet, so none offered a rating
+  const tileText = async (k) => (await page.locator(`[data-tile=${k}] .num`).textContent()).trim()
+  check(await tileText('messages_per_conversation') === '2.0', 'messages per conversation: ' + await tileText('messages_per_conversation'))
+  check(await tileText('reply') === '—' && await tileText('rating_response') === '—' && await tileText('bad_ratings') === '0', 'reply, 参评率, bad ratings')
+  check(/^\d+s$/.test(await tileText('queue_wait_p90')), 'queue wait p90: ' + await tileText('queue_wait_p90'))
+  for (const [k, words] of [['reply', '客户开始等待'], ['queue_wait_p90', '90%'], ['rating_response', '邀评'], ['bad_ratings', '差评'], ['messages_per_conversation', '客户消息']]) {
+    const title = await page.locator(`[data-tile=${k}]`).getAttribute('title')
+    check(title.includes(words), `the ${k} tile explains itself: ${title}`)
+  }
   // 仅工作时间: the channel has no group with hours, so business time is the calendar's
   const frt = (await page.locator('[data-tile=first_response] .num').textContent()).trim()
   await page.getByLabel('仅工作时间').check()
@@ -85,6 +98,12 @@ await run('reports-', async () => {
   check((await src.locator('td').nth(2).textContent()).trim() === '100.0%', 'their share')
   await page.locator('[data-test=origins]').scrollIntoViewIfNeeded()
   await shot(page, 'reports-sources')
+  // 留言 by source: both conversations were answered, so no leave-messages
+  await page.locator('input[name=report-leave]').check()
+  await page.locator('[data-test=origins-empty]', { hasText: '留言' }).waitFor()
+  await shot(page, 'reports-leave-messages')
+  await page.locator('input[name=report-leave]').uncheck()
+  await src.waitFor()
   await page.locator('select[name=report-by]').selectOption('region')
   await page.locator('[data-test=origins] tr[data-origin="浙江 杭州"]').waitFor()
   await page.locator('select[name=report-by]').selectOption('device')
@@ -98,6 +117,18 @@ await run('reports-', async () => {
   check((await page.locator('p.muted.small', { hasText: '按客服筛选时' }).count()) > 0, 'the origins say what the agent filter counts')
   await page.locator('select[name=report-agent]').selectOption('')
   await page.getByRole('button', { name: '查询' }).click()
+  await page.locator('select[name=report-by]').selectOption('day')
+  // Volume by week and by month: the same two conversations, in one row
+  // each (the period's last week and month), drawn.
+  for (const by of ['week', 'month']) {
+    const [res] = await Promise.all([page.waitForResponse((r) => r.url().includes('/reports/volume') && r.url().includes('by=' + by)),
+      page.locator('select[name=report-by]').selectOption(by)])
+    const rows = (await res.json()).rows
+    check(rows.reduce((n, r) => n + r.conversations, 0) === 2 && rows[rows.length - 1].conversations === 2, `volume by ${by}: ` + JSON.stringify(rows.map((r) => [r.key, r.conversations])))
+    check(await page.locator('.report-chart canvas').isVisible(), `the chart by ${by} is drawn`)
+    await page.locator('.report-chart').scrollIntoViewIfNeeded()
+    await shot(page, 'reports-volume-' + by)
+  }
   await page.locator('select[name=report-by]').selectOption('day')
 
   // The daily report e-mail: on at 08:00 to the notification list until

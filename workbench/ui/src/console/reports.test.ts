@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { change, concurrency, heat, lastDays, percent, seconds } from './reports'
+import { change, concurrency, heat, lastDays, perConversation, percent, seconds } from './reports'
 
 describe('report formatting', () => {
   it('writes rates, durations and changes', () => {
@@ -17,6 +17,8 @@ describe('report formatting', () => {
     expect(concurrency(2060, 64800)).toBe('0.03')
     expect(concurrency(5400, 3600)).toBe('1.50')
     expect(concurrency(undefined, 0)).toBe('—')
+    expect(perConversation(13 / 3)).toBe('4.3')
+    expect(perConversation(null)).toBe('—')
   })
   it('spans the last days, today included', () => {
     expect(lastDays(7, new Date(2026, 11, 6))).toEqual({ from: '2026-11-30', to: '2026-12-06' })
@@ -34,6 +36,8 @@ describe('report texts', () => {
     expect(rt('rep_answer_rate')).toBe('接通率')
     expect(zhTW['rep_def_satisfaction']).toContain('滿意')
     expect(zhTW['rep_business']).toBe('僅工作時間')
+    expect(zhTW['rep_rating_response']).toBe('參評率')
+    expect(zhTW['rep_def_reply']).toContain('回覆')
     await setLocale('en')
     expect(rt('rep_lastDays', { n: '7' })).toBe('Last 7 days')
     expect(rt('rep_business')).toBe('Business hours only')

@@ -25,6 +25,15 @@ export interface Figures {
   robot_resolved: number
   robot_handovers: number
   robot_resolution_rate: number | null
+  // reply time (Chatwoot's: reply − waiting since, after the first response)
+  replies?: number
+  reply_seconds_avg?: number | null
+  queue_wait_seconds_p90?: number | null
+  bad_ratings?: number
+  rating_invited?: number
+  rating_responses?: number
+  rating_response_rate?: number | null
+  messages_per_conversation?: number | null
 }
 export interface Summary extends Figures {
   from: string
@@ -109,7 +118,8 @@ const path = (kind: string, f: ReportFilter, extra: Record<string, string> = {})
 
 export const reports = {
   summary: (f: ReportFilter) => call<Summary>('GET', path('summary', f)),
-  volume: (f: ReportFilter, by: string) => call<Volume>('GET', path('volume', f, { by })),
+  // of 'leave_messages': an origin's leave-messages (their tickets figure)
+  volume: (f: ReportFilter, by: string, of = '') => call<Volume>('GET', path('volume', f, of ? { by, of } : { by })),
   agents: (f: ReportFilter) => call<{ agents: Row[] }>('GET', path('agents', f)),
   attendance: (f: ReportFilter) => call<{ days: AgentDay[] }>('GET', path('attendance', f)),
   tickets: (f: ReportFilter, by: TicketsBy, origin: string) =>
@@ -135,6 +145,11 @@ export function lastDays(n: number, today = new Date()): { from: string; to: str
   const from = new Date(today)
   from.setDate(from.getDate() - (n - 1))
   return { from: isoDate(from), to: isoDate(today) }
+}
+
+// perConversation writes a ratio with one decimal ("4.3"), "—" for none.
+export function perConversation(r: number | null | undefined): string {
+  return r == null ? '—' : r.toFixed(1)
 }
 
 // percent writes a rate (0–1) as "66.7%", or "—" when there is none.
