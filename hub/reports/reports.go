@@ -15,7 +15,14 @@
 //     opened, both counted in the hour the conversation opened;
 //   - 满意率 (satisfaction rate): ratings of 4 or 5 (满意, 非常满意) ÷ ratings;
 //   - robot resolution rate: conversations the robot answered first and
-//     that closed without going to people ÷ those the robot answered first.
+//     that closed without going to people ÷ those the robot answered first;
+//   - reply time: an agent's reply − waiting since (the customer's first
+//     message not yet answered), for the replies after the first response
+//     that end a wait, as Chatwoot's reply_time;
+//   - 参评率 (rating response rate): conversations rated ÷ conversations
+//     offered a rating (an agent's request, or the close), each once;
+//   - queue wait p90: the bound of the range (WaitBounds) the
+//     ⌈0.9·n⌉-th shortest wait is in, from per-range counts in the rollup.
 //
 // Attendance (考勤) comes from the agents' status events, apart from the
 // conversation facts (attendance.go); where conversations came from (source,
