@@ -11,7 +11,8 @@ import (
 // reports show them in the tiles (with definitions), the chart, the
 // heatmap, the agent table, the tickets report, the agent's attendance
 // (考勤) and where the conversations came from, download CSV and XLSX, say when a period is empty,
-// and fit a 375 px phone; a supervisor opens them from the workbench (workbench/ui/e2e/reports.mjs; screenshots).
+// and fit a 375 px phone; a supervisor opens them from the workbench (workbench/ui/e2e/reports.mjs; screenshots,
+// the volume by week and by month among them).
 func TestUIReports(t *testing.T) {
 	t.Parallel()
 	kit.NeedUI(t)
@@ -49,7 +50,7 @@ func TestUIReports(t *testing.T) {
 	if name == "" {
 		name = me.Email
 	}
-	script := kit.RunBrowserScript(t, "workbench/ui", 2*time.Minute, []string{"KEFU_BASE=" + h.Base,
+	script := kit.RunBrowserScript(t, "workbench/ui", 4*time.Minute, []string{"KEFU_BASE=" + h.Base,
 		"KEFU_ADMIN_EMAIL=admin@kefu.test", "KEFU_ADMIN_PASSWORD=admin-pass-1", "KEFU_AGENT_NAME=" + name, "KEFU_SUP_EMAIL=sup-report@kefu.test",
 		"KEFU_SHOTS=" + kit.ShotsDir(t),
 		"KEFU_TZ=Asia/Shanghai"}, "e2e/reports.mjs") // the tenant's: its today is the page's today
