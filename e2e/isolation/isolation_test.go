@@ -453,7 +453,11 @@ func isoRoutes() map[string]isoRoute {
 		"GET /api/v1/contacts/export": {access: accAuth, lists: "contact", queries: func(own, other *isoTenant) []string {
 			return []string{"q=" + other.canary, "owner_id=" + other.agentID, "format=xlsx", "field=level&field_value=金卡"}
 		}},
-		"POST /api/v1/contacts/import":               {access: accAuth},
+		"POST /api/v1/contacts/import":   {access: accAuth},
+		"GET /api/v1/contact-visibility": {access: accAdmin},
+		"PUT /api/v1/contact-visibility": {access: accAdmin, body: func(*isoTenant) any {
+			return map[string]any{"agents_unowned": false}
+		}},
 		"GET /api/v1/custom-fields":                  {access: accAuth, lists: "custom_field"},
 		"POST /api/v1/custom-fields":                 {access: accAdmin},
 		"PATCH /api/v1/custom-fields/:id":            {access: accAdmin, obj: "custom_field", body: func(*isoTenant) any { return map[string]any{"label": "x"} }},

@@ -122,18 +122,21 @@ func (s *Store) Search(ctx context.Context, a *hub.Agent, q Query) (*Page, error
 	return p, nil
 }
 
-// scope is the visibility rule of the customer list, as a condition on
-// contacts: admins see every contact of the tenant; an agent the contacts
-// they own and those of conversations assigned to them; a supervisor, in
-// addition, the contacts owned by the members of their groups and those of
-// conversations routed to their groups or assigned to their members.
-func scope(a *hub.Agent) (string, []any) {
-	switch a.Role {
-	case hub.RoleAdmin:
+// scope is the visibility rule of the customer list under a tenant's
+// rules, as a condition on contacts: admins see every contact of the
+// tenant; an agent the contacts they own and those of conversations
+// assigned to them (and, as the rules say, those without an owner and
+// those owned by their groups' members); a supervisor, in addition to
+// their own, the contacts owned by the members of their groups and those of
+// conversations routed to their groups or assigned to their members (or,
+// as the rules say, all).
+func scope(a *hub.Agent, r Rules) (string, []any) {
+	const groups = `SELECT group_id FROM group_members WHERE agent_id = ?`
+	const members = `SELECT agent_id FROM group_members WHERE group_id IN (` + groups + `)`
+	switch {
+	case a.Role == hub.RoleAdmin, a.Role == hub.RoleSupervisor && r.SupervisorsAll:
 		return `tenant_id = ?`, []any{a.TenantID}
-	case hub.RoleSupervisor:
-		const groups = `SELECT group_id FROM group_members WHERE agent_id = ?`
-		const members = `SELECT agent_id FROM group_members WHERE group_id IN (` + groups + `)`
+	case a.Role == hub.RoleSupervisor:
 		return `tenant_id = ? AND (owner_id = ? OR owner_id IN (` + members + `)
 			OR id IN (SELECT contact_id FROM conversations WHERE tenant_id = ? AND (assignee_id = ?
 			OR assignee_id IN (` + members + `) OR group_id IN (` + groups + `))))`,
@@ -141,15 +144,24 @@ func scope(a *hub.Agent) (string, []any) {
 	default:
 		const mine = `SELECT contact_id FROM conversations WHERE tenant_id = ? AND assignee_id = ?`
 		// the survivors of merges, seen through a merged contact's conversation
-		return `tenant_id = ? AND (owner_id = ? OR id IN (` + mine + `) OR id IN (SELECT merged_into FROM contacts m
-			WHERE m.merged_into IS NOT NULL AND m.id IN (` + mine + `)))`,
-			[]any{a.TenantID, a.ID, a.TenantID, a.ID, a.TenantID, a.ID}
+		cond, args := `owner_id = ? OR id IN (`+mine+`) OR id IN (SELECT merged_into FROM contacts m
+			WHERE m.merged_into IS NOT NULL AND m.id IN (`+mine+`))`, []any{a.ID, a.TenantID, a.ID, a.TenantID, a.ID}
+		if r.AgentsUnowned {
+			cond += ` OR owner_id IS NULL`
+		}
+		if r.AgentsGroup {
+			cond, args = cond+` OR owner_id IN (`+members+`)`, append(args, a.ID)
+		}
+		return `tenant_id = ? AND (` + cond + `)`, append([]any{a.TenantID}, args...)
 	}
 }
 
 // Visible reports whether a contact is in an agent's customer list.
 func (s *Store) Visible(ctx context.Context, a *hub.Agent, id string) (bool, error) {
-	where, args := scope(a)
+	where, args, _, err := s.visibility(ctx, a)
+	if err != nil {
+		return false, err
+	}
 	var n int
 	if err := s.k.Get(ctx, &n, `SELECT COUNT(*) FROM contacts WHERE id = ? AND `+where, append([]any{id}, args...)...); err != nil {
 		return false, fmt.Errorf("contact visibility: %w", err)

@@ -42,7 +42,10 @@ func (s *Store) Suggestions(ctx context.Context, a *hub.Agent, id string) ([]Sug
 	if err != nil {
 		return nil, err
 	}
-	where, args := scope(a)
+	where, args, _, err := s.visibility(ctx, a)
+	if err != nil {
+		return nil, err
+	}
 	args = append(args, c.ID)
 	var or []string
 	if c.Phone != "" {

@@ -69,7 +69,7 @@ func (s *Store) ownList(a *hub.Agent, t, where string, args []any, order string)
 	branch(`tenant_id = ? AND owner_id = ?`+hay, append([]any{a.TenantID, a.ID}, hv...)...)
 	branch(in(assigned)+` AND tenant_id = ?`+hay, append([]any{a.TenantID, a.ID, a.TenantID, a.ID, a.TenantID}, hv...)...)
 	if t != "" {
-		vis, v := scope(a)
+		vis, v := scope(a, Rules{}) // the rules widen no list read this way
 		branch(in(`SELECT contact_id FROM contact_handles WHERE tenant_id = ? AND LOWER(handle) LIKE ? ESCAPE '\'`)+` AND `+vis,
 			append([]any{a.TenantID, p}, v...)...)
 	}
@@ -89,9 +89,13 @@ var probeRows = 20000
 func (s *Store) list(ctx context.Context, a *hub.Agent, t, where string, args []any, order string, indexedOrder bool,
 	limit, offset int) ([]Card, error) {
 	base, baseArgs := where, args
-	vis, v := scope(a)
+	vis, v, r, err := s.visibility(ctx, a)
+	if err != nil {
+		return nil, err
+	}
 	where, args = vis+` AND `+where, append(v, args...)
-	agent, own := a.Role == hub.RoleAgent && s.k.Postgres, false
+	// a plain agent's own contacts, unless the rules let them see more
+	agent, own := a.Role == hub.RoleAgent && s.k.Postgres && !r.widens(a), false
 	many := t == "" // no text: the agent's contacts are read when very few
 	if t != "" {
 		cond, v, m, err := s.textCond(ctx, a.TenantID, t, indexedOrder, agent)

@@ -88,6 +88,7 @@ var audited = map[string]struct {
 	"POST /api/v1/qa/reviews/:id/resolve":              {"qa_review.resolve", "qa_review"},
 	"PUT /api/v1/qa/words":                             {"qa_words.update", "tenant"},
 	"PUT /api/v1/sla/policies":                         {"sla_policy.update", "tenant"},
+	"PUT /api/v1/contact-visibility":                   {"contact_visibility.update", "tenant"},
 }
 
 // maxDetailBody is how much of a request body the audit detail reads.

@@ -7,12 +7,16 @@ import (
 
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/contacts"
 	"github.com/kefu-hub/kefu/hub/fields"
 )
 
 // MountAdmin adds the routes only admins may call: the custom-field
-// definitions (自定义字段).
+// definitions (自定义字段) and the customer list's visibility rules
+// (客户可见范围).
 func (a API) MountAdmin(adm gin.IRoutes) {
+	adm.GET("/contact-visibility", a.getRules)
+	adm.PUT("/contact-visibility", a.putRules)
 	adm.POST("/custom-fields", a.createField)
 	adm.PATCH("/custom-fields/:id", a.updateField)
 	adm.DELETE("/custom-fields/:id", a.deleteField)
@@ -70,4 +74,19 @@ func (a API) updateField(g *gin.Context) {
 func (a API) deleteField(g *gin.Context) {
 	err := a.Fields.Delete(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	a.Kit.Respond(g, http.StatusOK, gin.H{"deleted": true}, err)
+}
+
+func (a API) getRules(g *gin.Context) {
+	r, err := a.Contacts.Rules(g.Request.Context(), connectors.AgentOf(g).TenantID)
+	a.Kit.Respond(g, http.StatusOK, r, err)
+}
+
+// putRules replaces the tenant's visibility rules (a rule left out is off).
+func (a API) putRules(g *gin.Context) {
+	var r contacts.Rules
+	if !a.Kit.Bind(g, &r) {
+		return
+	}
+	out, err := a.Contacts.SetRules(g.Request.Context(), connectors.AgentOf(g).TenantID, r)
+	a.Kit.Respond(g, http.StatusOK, out, err)
 }

@@ -2,7 +2,8 @@
 // driven by TestUICustomerCenter (e2e/browser): the empty customer list, a
 // customer added by hand, search with a match and without, a ticket opened
 // for that customer from the tickets page, its status moved (and a wrong
-// move refused in Chinese), the view counts, and both pages at 375 px.
+// move refused in Chinese), the view counts, both pages at 375 px, and the
+// console's customer visibility rules saved and read back.
 //
 // env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_CHROMIUM,
 // KEFU_SHOTS (optional).
@@ -109,6 +110,21 @@ await run('crm-', async () => {
   wide = await phone.evaluate(() => document.documentElement.scrollWidth)
   check(wide <= 375, `the tickets page is ${wide}px wide at 375`)
   await shot(phone, 'tickets-375')
+
+  // The console's customer visibility rules (客户可见范围): saved, then read back.
+  await phone.goto(process.env.KEFU_BASE + '/console/visibility')
+  await phone.locator('input[name=vis-agents_unowned]').waitFor()
+  wide = await phone.evaluate(() => document.documentElement.scrollWidth)
+  check(wide <= 375, `the visibility page is ${wide}px wide at 375`)
+  await shot(phone, 'console-visibility-375')
+  await page.goto(process.env.KEFU_BASE + '/console/visibility')
+  await page.locator('input[name=vis-agents_unowned]').check()
+  await page.locator('[data-action=vis-save]').click()
+  await page.getByText('客户可见范围已保存').waitFor()
+  await page.reload()
+  await page.locator('input[name=vis-agents_unowned]:checked').waitFor()
+  check(!(await page.locator('input[name=vis-supervisors_all]').isChecked()), 'supervisors_all stays off')
+  await shot(page, 'console-visibility')
 
   check(pageErrors.length === 0, 'page errors: ' + pageErrors.join('; '))
   step('done')
