@@ -64,6 +64,7 @@ type Pipeline struct {
 	SweepEvery time.Duration
 	ready      chan struct{}
 	readyOnce  sync.Once
+	busyPause  time.Duration // the first pause of a message whose conversation was busy (see later)
 	annMu      sync.Mutex
 	announced  map[string]time.Time // last queue-position announcement per tenant
 	robotTurns chan robot.Turn
@@ -87,7 +88,7 @@ func New(d Deps) *Pipeline {
 	}
 	return &Pipeline{Deps: d, bus: d.Bus, m: d.Metrics, log: d.Log,
 		lanes: lanes, turns: newTurns(),
-		MaxBatch: 256, SweepEvery: time.Second, ready: make(chan struct{}), robotTurns: make(chan robot.Turn, 4096)}
+		MaxBatch: 256, SweepEvery: time.Second, busyPause: 5 * time.Millisecond, ready: make(chan struct{}), robotTurns: make(chan robot.Turn, 4096)}
 }
 
 // pgLanes is how many batches are stored at once on PostgreSQL.
@@ -311,15 +312,22 @@ func (p *Pipeline) batches(ctx context.Context, jobs chan *job, size int) {
 }
 
 // later puts back a message whose customer's conversation was busy (a
-// routing pass held it), for a batch after a pause that grows with each
-// wait: 5 ms, then 10, 20, up to 80. Its handler waits meanwhile, so the
-// bus hands out none of the customer's later messages.
+// routing pass held it), for a batch as soon as the tenant's routing turn
+// in this process ends, or after a pause — 5 ms, then 10, then 20 — when
+// something else holds it (another process's turn, an agent's reply). Its
+// handler waits meanwhile, so the bus hands out none of the customer's
+// later messages. (A pause that doubled up to 80 ms kept follow-ups
+// waiting long after the turn had let go of their conversation.)
 func (p *Pipeline) later(ctx context.Context, jobs chan<- *job, j *job) {
 	j.waits++
-	pause := 5 * time.Millisecond << min(j.waits-1, 4)
+	pause := p.busyPause << min(j.waits-1, 2)
+	turn := p.turns.ended(j.in.TenantID)
 	go func() {
+		t := time.NewTimer(pause)
+		defer t.Stop()
 		select {
-		case <-time.After(pause):
+		case <-t.C:
+		case <-turn:
 		case <-ctx.Done():
 			return // stopping: the unacknowledged message comes again
 		}

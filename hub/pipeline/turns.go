@@ -23,6 +23,8 @@ type turns struct {
 	busy    map[string]bool
 	wake    chan struct{}
 	pending int // stored messages waiting for a turn (backlog)
+	// over is closed when a tenant's turn in this process ends (see ended).
+	over map[string]chan struct{}
 }
 
 type tenantWork struct {
@@ -32,7 +34,8 @@ type tenantWork struct {
 }
 
 func newTurns() *turns {
-	return &turns{work: map[string]*tenantWork{}, busy: map[string]bool{}, wake: make(chan struct{}, 1)}
+	return &turns{work: map[string]*tenantWork{}, busy: map[string]bool{}, wake: make(chan struct{}, 1),
+		over: map[string]chan struct{}{}}
 }
 
 // add asks for a stored message to be routed.
@@ -116,6 +119,10 @@ func (t *turns) done(tenantID string, more bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.busy, tenantID)
+	if c := t.over[tenantID]; c != nil {
+		close(c)
+		delete(t.over, tenantID)
+	}
 	w := t.work[tenantID]
 	if more {
 		w.drain = true
@@ -125,6 +132,20 @@ func (t *turns) done(tenantID string, more bool) {
 		return
 	}
 	t.ready(tenantID, w)
+}
+
+// ended is closed when the tenant's routing turn in this process ends (the
+// one under way, or else the next): its transaction has let go of the
+// conversations it held.
+func (t *turns) ended(tenantID string) <-chan struct{} {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := t.over[tenantID]
+	if c == nil {
+		c = make(chan struct{})
+		t.over[tenantID] = c
+	}
+	return c
 }
 
 // backlog is how many stored messages wait for a routing turn.

@@ -94,3 +94,65 @@ func TestTurnsDrainAgain(t *testing.T) {
 		t.Fatalf("an idle tenant got a turn: %s", id)
 	}
 }
+
+// A message put back because routing held its conversation is taken again
+// when the tenant's turn ends, not after a fixed pause: ended is closed by
+// that turn's done, and only that tenant's.
+func TestTurnEndedWakesTheTenantsWaiters(t *testing.T) {
+	tr := newTurns()
+	tr.add("A", assign.Stored{ConversationID: "c1"})
+	id, _, _ := nextTurn(t, tr)
+	a, b := tr.ended("A"), tr.ended("B")
+	if a != tr.ended("A") {
+		t.Fatal("two waiters of one turn got different signals")
+	}
+	select {
+	case <-a:
+		t.Fatal("ended before the turn was done")
+	default:
+	}
+	tr.done(id, false)
+	select {
+	case <-a:
+	case <-time.After(time.Second):
+		t.Fatal("the turn was done but its waiters were not woken")
+	}
+	select {
+	case <-b:
+		t.Fatal("another tenant's waiters were woken")
+	default:
+	}
+	if tr.ended("A") == a {
+		t.Fatal("the next turn's waiters share the closed signal")
+	}
+}
+
+// later re-queues a busy message as soon as the tenant's turn ends, long
+// before its pause would.
+func TestLaterRetriesWhenTheTurnEnds(t *testing.T) {
+	p := New(Deps{})
+	p.busyPause = time.Hour
+	jobs := make(chan *job, 1)
+	tr := p.turns
+	tr.add("A", assign.Stored{ConversationID: "c1"})
+	id, _, _ := nextTurn(t, tr)
+	j := &job{}
+	j.in.TenantID = "A"
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p.later(ctx, jobs, j)
+	tr.done(id, false)
+	start := time.Now()
+	select {
+	case got := <-jobs:
+		if got != j {
+			t.Fatal("another job came back")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the message did not come back when the turn ended")
+	}
+	if j.waits != 1 {
+		t.Fatalf("waits = %d, want 1", j.waits)
+	}
+	t.Logf("back %v after the turn ended", time.Since(start))
+}
