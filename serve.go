@@ -126,7 +126,8 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	}
 	hook := outbound.NewHook()
 	k, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir, store.Options{Publisher: b,
-		EventHooks: []store.EventHook{hook.Deliveries, email.Notify}, TxHooks: []store.TxHook{audit.Hook}, Log: log, Keys: keys})
+		EventHooks: []store.EventHook{hook.Deliveries, email.Notify}, TxHooks: []store.TxHook{audit.Hook}, Log: log, Keys: keys,
+		MaxConns: cfg.DatabaseMaxConns})
 	if err != nil {
 		return err
 	}

@@ -70,6 +70,10 @@ type Config struct {
 	// Off by default (SSRF guard); tests and single-host installs turn it on
 	// (KEFU_ALLOW_PRIVATE_CALLBACKS).
 	AllowPrivateCallbacks bool `json:"allow_private_callbacks"`
+	// DatabaseMaxConns bounds the PostgreSQL connections this process opens
+	// (and keeps); 0 sizes the pool from the CPUs (16 to 32). Several hubs
+	// share the server's connection limit (KEFU_DATABASE_MAX_CONNS).
+	DatabaseMaxConns int `json:"database_max_conns"`
 	// InboxWorkers is how many outbound bus messages are processed at once (KEFU_INBOX_WORKERS).
 	InboxWorkers int `json:"inbox_workers"`
 	// InboxPartitions is how many ordered inbound partitions the bus has: a
@@ -251,7 +255,7 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 			*p = n
 		}
 	}
-	for k, p := range map[string]*int{"KEFU_INBOX_WORKERS": &c.InboxWorkers, "KEFU_INBOX_PARTITIONS": &c.InboxPartitions,
+	for k, p := range map[string]*int{"KEFU_DATABASE_MAX_CONNS": &c.DatabaseMaxConns, "KEFU_INBOX_WORKERS": &c.InboxWorkers, "KEFU_INBOX_PARTITIONS": &c.InboxPartitions,
 		"KEFU_NATS_REPLICAS": &c.NATSReplicas, "KEFU_INBOX_MAX_LAG": &c.InboxMaxLag,
 		"KEFU_VISITOR_SOCKETS_PER_ADDR": &c.VisitorSocketsPerAddr, "KEFU_VISITOR_SOCKETS_PER_CHANNEL": &c.VisitorSocketsPerChannel,
 		"KEFU_VISITOR_SOCKETS_MAX": &c.VisitorSocketsMax} {
@@ -332,6 +336,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 1024 {
 		errs = append(errs, errors.New("max_body_bytes must be at least 1024"))
+	}
+	if c.DatabaseMaxConns < 0 || c.DatabaseMaxConns > 1000 {
+		errs = append(errs, errors.New("database_max_conns must be between 0 (sized from the CPUs) and 1000"))
 	}
 	if c.InboxWorkers < 1 || c.InboxWorkers > 1024 {
 		errs = append(errs, errors.New("inbox_workers must be between 1 and 1024"))
@@ -419,6 +426,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("http_addr", c.HTTPAddr), slog.String("public_url", c.PublicURL),
 		slog.String("data_dir", c.DataDir), slog.String("database_url", maskURL(c.DatabaseURL)),
+		slog.Int("database_max_conns", c.DatabaseMaxConns),
 		slog.String("nats_url", maskURL(c.NATSURL)), slog.String("bus_prefix", c.BusPrefix),
 		slog.String("admin_email", c.AdminEmail), slog.Bool("admin_password_set", c.AdminPassword != ""),
 		slog.Bool("secret_key_set", c.SecretKey != ""), slog.Int("secret_key_old", len(c.SecretKeyOld)),

@@ -109,6 +109,10 @@ func NewEnv(t testing.TB, m Mode) *Env {
 		// Every process of a cluster seals secrets with one key (embedded
 		// hubs keep a generated one in their data dir).
 		e.Vars["KEFU_SECRET_KEY"] = SecretKey()
+		// Test packages run side by side, four tests each, some with three
+		// hubs: 8 connections a hub keep them under PostgreSQL's default
+		// limit of 100 (the default pool of 16 ran out of it).
+		e.Vars["KEFU_DATABASE_MAX_CONNS"] = "8"
 		prefix := "t" + RandHex(6)
 		e.Vars["KEFU_NATS_URL"] = natsURL
 		e.Vars["KEFU_BUS_PREFIX"] = prefix

@@ -44,3 +44,30 @@ func TestPoolKeepsItsConnections(t *testing.T) {
 		}
 	})
 }
+
+// KEFU_DATABASE_MAX_CONNS (Options.MaxConns) bounds the pool: a burst of
+// twice as many queries never holds more connections than that.
+func TestPoolHonoursItsBound(t *testing.T) {
+	storetest.Each(t, store.Options{MaxConns: 3}, func(t *testing.T, d storetest.Dialect) {
+		s, ctx := d.Store, context.Background()
+		if !s.Postgres {
+			return // SQLite: one writer, and readers that never close
+		}
+		var wg sync.WaitGroup
+		for i := 0; i < 12; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var one int
+				if err := s.Get(ctx, &one, `SELECT 1 FROM pg_sleep(0.02)`); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if st := s.W.Stats(); st.MaxOpenConnections != 3 || st.OpenConnections > 3 || st.WaitCount == 0 {
+			t.Fatalf("pool of 3: max %d, open %d, waited %d times; want 3, at most 3, some waits",
+				st.MaxOpenConnections, st.OpenConnections, st.WaitCount)
+		}
+	})
+}

@@ -59,6 +59,8 @@ type Options struct {
 	// Keys seal and open the secrets noun packages keep (Seal, Unseal);
 	// nil: a store that cannot keep secrets (migrations only).
 	Keys *secrets.Keyring
+	// MaxConns bounds the PostgreSQL pool (0: pgConns of the CPUs).
+	MaxConns int
 }
 
 // Store is the open database: the writer and reader pools plus the
@@ -89,7 +91,7 @@ func Open(ctx context.Context, url, dataDir string, o Options) (*Store, error) {
 	var s *Store
 	var err error
 	if url != "" {
-		s, err = openPostgres(ctx, url)
+		s, err = openPostgres(ctx, url, o.MaxConns)
 	} else {
 		s, err = openSQLite(ctx, dataDir)
 	}
@@ -109,7 +111,7 @@ func Open(ctx context.Context, url, dataDir string, o Options) (*Store, error) {
 	return s, nil
 }
 
-func openPostgres(ctx context.Context, url string) (*Store, error) {
+func openPostgres(ctx context.Context, url string, maxConns int) (*Store, error) {
 	// Binary parameters save lib/pq a round trip per statement (measured
 	// 18% faster ingest).
 	if !strings.Contains(url, "binary_parameters") {
@@ -123,7 +125,10 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	n := pgConns(runtime.GOMAXPROCS(0))
+	n := maxConns
+	if n <= 0 {
+		n = pgConns(runtime.GOMAXPROCS(0))
+	}
 	d.SetMaxOpenConns(n)
 	d.SetMaxIdleConns(n)
 	d.SetConnMaxIdleTime(time.Minute)
