@@ -249,10 +249,27 @@ func logLines(t *testing.T, path string, parts ...string) int {
 // matching is the lines of a hub's log that contain every part.
 func matching(t *testing.T, path string, parts ...string) []string {
 	t.Helper()
+	return matchingFrom(t, path, 0, parts...)
+}
+
+// logSize is where a hub's log ends now (for matchingFrom).
+func logSize(t *testing.T, path string) int {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(fi.Size())
+}
+
+// matchingFrom is matching over what the log gained after byte from.
+func matchingFrom(t *testing.T, path string, from int, parts ...string) []string {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	b = b[min(from, len(b)):]
 	var out []string
 	for _, line := range strings.Split(string(b), "\n") {
 		all := true
