@@ -32,7 +32,7 @@ type schema struct {
 
 // pgTypes maps information_schema types to the SQLite declarations.
 var pgTypes = map[string]string{"text": "TEXT", "bigint": "INTEGER", "integer": "INTEGER", "boolean": "BOOLEAN",
-	"timestamp with time zone": "TIMESTAMP", "jsonb": "TEXT", "bytea": "BLOB"}
+	"timestamp with time zone": "TIMESTAMP", "jsonb": "TEXT", "bytea": "BLOB", "double precision": "DOUBLE PRECISION"}
 
 var (
 	casts  = regexp.MustCompile(`::[a-z ]+`)
