@@ -153,7 +153,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	out := outbound.New(k, hook, chans.Get, convs.MessageResult)
 	knowledge := kb.New(k, &kb.Segmenter{})
 	go warmKnowledge(ctx, knowledge, log)
-	rich := richanswers.New(k, knowledge)
+	rich := richanswers.New(k, knowledge, files.New(k))
 	bot := robot.New(k, robot.Deps{Convs: convs, Channel: chans.Get, Brain: robot.KB{Store: knowledge},
 		Available: asg.Handoffs.Customers().Available, Groups: id.Groups, Rich: rich, Misses: knowledge, Webhook: botWebhook(cfg), Log: log})
 	in := inbox.New(k, chans, cts, convs, autos, asg.Router, ks.Windows(), bot, rates)

@@ -15,6 +15,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/channels"
 	"github.com/kefu-hub/kefu/hub/contacts"
 	"github.com/kefu-hub/kefu/hub/conversations"
+	"github.com/kefu-hub/kefu/hub/files"
 	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/inbox"
 	"github.com/kefu-hub/kefu/hub/kb"
@@ -60,7 +61,7 @@ func Build(k *store.Store) *Hub {
 	h.Assign = assign.New(k, assign.Deps{Conversations: h.Conversations, Identity: h.Identity, Channels: h.Channels,
 		Contacts: h.Contacts, Automations: h.Automations, Log: log})
 	h.KB = kb.New(k, segmenter)
-	h.Rich = richanswers.New(k, h.KB)
+	h.Rich = richanswers.New(k, h.KB, files.New(k))
 	h.Robot = robot.New(k, robot.Deps{Convs: h.Conversations, Channel: h.Channels.Get, Brain: robot.KB{Store: h.KB},
 		Available: h.Assign.Handoffs.Customers().Available, Groups: h.Identity.Groups, Rich: h.Rich, Misses: h.KB, Log: log})
 	h.Inbox = inbox.New(k, h.Channels, h.Contacts, h.Conversations, h.Automations, h.Assign.Router, nil, h.Robot, h.Ratings)

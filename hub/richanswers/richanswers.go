@@ -10,11 +10,14 @@ package richanswers
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/files"
 	"github.com/kefu-hub/kefu/hub/kb"
 	"github.com/kefu-hub/kefu/hub/richtext"
 	"github.com/kefu-hub/kefu/hub/store"
@@ -34,12 +37,16 @@ type Answer struct {
 
 // Store keeps the rich answers of the knowledge base's articles.
 type Store struct {
-	k  *store.Store
-	kb *kb.Store
+	k     *store.Store
+	kb    *kb.Store
+	files *files.Store
 }
 
-// New returns the store.
-func New(k *store.Store, articles *kb.Store) *Store { return &Store{k: k, kb: articles} }
+// New returns the store; images from the hub's files must be the
+// tenant's own (in files).
+func New(k *store.Store, articles *kb.Store, fs *files.Store) *Store {
+	return &Store{k: k, kb: articles, files: fs}
+}
 
 // maxHTML is the most markup an answer may have (bytes).
 const maxHTML = 50000
@@ -90,6 +97,9 @@ func (s *Store) Set(ctx context.Context, tenantID, by, articleID, markup string)
 	if doc.Text == "" || utf8.RuneCountInString(doc.Text) > 5000 {
 		return Answer{}, hub.Invalid("the answer's text is required, at most 5000 characters")
 	}
+	if err := s.ownImages(ctx, tenantID, doc.Images); err != nil {
+		return Answer{}, err
+	}
 	a, err := s.kb.Update(ctx, tenantID, articleID, kb.Patch{Answer: &doc.Text, By: by})
 	if err != nil {
 		return Answer{}, err
@@ -101,4 +111,21 @@ func (s *Store) Set(ctx context.Context, tenantID, by, articleID, markup string)
 		return Answer{}, fmt.Errorf("save rich answer: %w", err)
 	}
 	return Answer{ArticleID: a.ID, HTML: doc.HTML, Text: a.Answer, Images: doc.Images, UpdatedAt: &now}, nil
+}
+
+// ownImages refuses an image from the hub's files that is not one of the
+// tenant's (another tenant's file, or none): customers could not load it.
+func (s *Store) ownImages(ctx context.Context, tenantID string, images []string) error {
+	for _, src := range images {
+		id, ok := strings.CutPrefix(src, richtext.FilesPrefix)
+		if !ok {
+			continue
+		}
+		if _, err := s.files.Get(ctx, tenantID, id); errors.Is(err, hub.ErrNotFound) {
+			return hub.Invalid("image %s is not one of your uploaded files", src)
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -7,9 +7,9 @@ import (
 	"testing"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/files"
 	"github.com/kefu-hub/kefu/hub/hubtest"
 	"github.com/kefu-hub/kefu/hub/kb"
-	"github.com/kefu-hub/kefu/hub/richanswers"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -23,7 +23,7 @@ func TestRichAnswer(t *testing.T) {
 	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
 		ctx := context.Background()
 		ten := h.NewTenant(t).Admin
-		rich := richanswers.New(h.K, h.KB)
+		rich := h.Rich
 		a, err := h.KB.Create(ctx, ten.TenantID, kb.Patch{Question: ptr("怎么申请退货？"), Similar: &[]string{"退货流程"},
 			Answer: ptr("在订单详情申请售后。")})
 		if err != nil {
@@ -73,6 +73,27 @@ func TestRichAnswer(t *testing.T) {
 		var inv *hub.InvalidError
 		if _, err := rich.Set(ctx, ten.TenantID, ten.ID, a.ID, `<script>alert(1)</script><img src=x>`); !errors.As(err, &inv) {
 			t.Errorf("markup without text: %v", err)
+		}
+		// An image from the hub's files must be the tenant's own upload.
+		theirs := &files.File{TenantID: other.TenantID, Name: "x.png", ContentType: "image/png", Data: []byte("\x89PNG")}
+		if err := files.New(h.K).Save(ctx, theirs); err != nil {
+			t.Fatal(err)
+		}
+		for _, src := range []string{files.FileURL(theirs.ID), files.FileURL("att_nope")} {
+			if _, err := rich.Set(ctx, ten.TenantID, ten.ID, a.ID, `<p>见图</p><img src="`+src+`">`); !errors.As(err, &inv) {
+				t.Errorf("image %s of another tenant or none: %v", src, err)
+			}
+		}
+		mine := &files.File{TenantID: ten.TenantID, Name: "y.png", ContentType: "image/png", Data: []byte("\x89PNG")}
+		if err := files.New(h.K).Save(ctx, mine); err != nil {
+			t.Fatal(err)
+		}
+		if r, err := rich.Set(ctx, ten.TenantID, ten.ID, a.ID, `<p>见图</p><img src="`+files.FileURL(mine.ID)+`">`); err != nil ||
+			len(r.Images) != 1 {
+			t.Errorf("the tenant's own upload: %+v %v", r, err)
+		}
+		if _, err := rich.Set(ctx, ten.TenantID, ten.ID, a.ID, markup); err != nil {
+			t.Fatal(err)
 		}
 		if again, _ := rich.Get(ctx, ten.TenantID, a.ID); again.HTML != got.HTML {
 			t.Errorf("a refused change changed it: %q", again.HTML)
