@@ -145,7 +145,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	autos := automations.New(k, log)
 	// quality inspection watches every agent message for sensitive words
 	inspect := qa.New(k, conversations.NewSampler(k))
-	rates := ratings.New(k)
+	rates := ratings.New(k, ratings.Options{PublicURL: cfg.PublicURL})
 	convs := conversations.New(k, chans, cts, autos, conversations.Options{Windows: ks.Windows(), Pushes: ks.Pushing(), Log: log,
 		Watch: inspect.Watch, Ratings: rates})
 	asg := assign.New(k, assign.Deps{Conversations: convs, Identity: id, Channels: chans, Contacts: cts, Automations: autos,

@@ -50,3 +50,14 @@ func RandomAlnum(n int) string {
 	}
 	return string(b)
 }
+
+// RateOnClose is the setting of a channel without a rating form (WeChat,
+// Weibo, QQ, WeCom) that invites its customer to rate when a conversation
+// closes — a text with the scale's numbers and a link to the hub's rating
+// page — as "rating" does on web and app channels. Omitted, it is on (what
+// the tenant-wide switch it replaces defaulted to); Setup stores it
+// explicitly.
+func RateOnClose(v *bool) *bool {
+	on := v == nil || *v
+	return &on
+}

@@ -199,7 +199,7 @@ func New(d Deps) *Server {
 	sup.DELETE("/blacklist/:id", tools.deleteBlacklist)
 	reportsapi.New(d.Kernel, d.Identity, d.Channels, connectors.AgentKit{Bind: bind, Respond: s.respond}).
 		WithTickets(d.Tickets).Mount(sup, a.Group("", s.admin))
-	ratingsapi.API{Ratings: d.Ratings, Kernel: d.Kernel, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(sup, a.Group("", s.admin))
+	ratingsapi.API{Ratings: d.Ratings, Kernel: d.Kernel, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(sup, a.Group("", s.admin), e, v1)
 	slaapi.API{Tickets: d.Tickets, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a, sup, a.Group("", s.admin))
 	a.POST("/categories", s.admin, tools.createCategory)
 	a.DELETE("/categories/:id", s.admin, tools.deleteCategory)

@@ -19,6 +19,10 @@ type Config struct {
 	// when omitted later. It signs the platform's callbacks and fetches the
 	// access token.
 	AppSecret string `json:"app_secret,omitempty"`
+	// Rating invites the customer to rate when a conversation closes (a
+	// text with the scale's numbers and a link to the rating page); on
+	// when omitted (connectors.RateOnClose).
+	Rating *bool `json:"rating"`
 }
 
 // secrets are stored as the channel's secret (never shown by the API).
@@ -67,6 +71,7 @@ func (c *Connector) Setup(ch *hub.Channel, raw json.RawMessage, rotate bool) err
 		return hub.Invalid("to rotate, reset the AppSecret on q.qq.com and send the new app_secret")
 	}
 	cfg.AppSecret = ""
+	cfg.Rating = connectors.RateOnClose(cfg.Rating)
 	ch.Config, _ = json.Marshal(cfg)
 	b, _ := json.Marshal(sec)
 	ch.Secret = string(b)

@@ -28,6 +28,10 @@ type Config struct {
 	WelcomeMessage string `json:"welcome_message,omitempty"`
 	// Menu says what a click on a custom-menu item (its key) does.
 	Menu map[string]MenuAction `json:"menu,omitempty"`
+	// Rating invites the customer to rate when a conversation closes (a
+	// text with the scale's numbers and a link to the rating page); on
+	// when omitted (connectors.RateOnClose).
+	Rating *bool `json:"rating"`
 }
 
 // MenuAction is what clicking a CLICK-type menu item does: a keyword reply,
@@ -92,6 +96,7 @@ func (c *Connector) Setup(ch *hub.Channel, raw json.RawMessage, rotate bool) err
 		return err
 	}
 	cfg.AppSecret, cfg.Token, cfg.EncodingAESKey = "", "", ""
+	cfg.Rating = connectors.RateOnClose(cfg.Rating)
 	ch.Config, _ = json.Marshal(cfg)
 	b, _ := json.Marshal(sec)
 	ch.Secret = string(b)

@@ -31,6 +31,10 @@ type Config struct {
 	// WelcomeMessage is sent when a customer opens the chat and WeCom
 	// allows a welcome (empty: none).
 	WelcomeMessage string `json:"welcome_message,omitempty"`
+	// Rating invites the customer to rate when a conversation closes (a
+	// text with the scale's numbers and a link to the rating page); on
+	// when omitted (connectors.RateOnClose).
+	Rating *bool `json:"rating"`
 }
 
 // secrets are stored as the channel's secret (never shown by the API).
@@ -84,6 +88,7 @@ func (c *Connector) Setup(ch *hub.Channel, raw json.RawMessage, rotate bool) err
 		return err
 	}
 	cfg.Secret, cfg.Token, cfg.EncodingAESKey = "", "", ""
+	cfg.Rating = connectors.RateOnClose(cfg.Rating)
 	ch.Config, _ = json.Marshal(cfg)
 	b, _ := json.Marshal(sec)
 	ch.Secret = string(b)

@@ -27,6 +27,10 @@ type Config struct {
 	AccessToken string `json:"access_token,omitempty"`
 	// UID is the Weibo account's numeric uid (the receiver of pushes).
 	UID string `json:"uid"`
+	// Rating invites the customer to rate when a conversation closes (a
+	// text with the scale's numbers and a link to the rating page); on
+	// when omitted (connectors.RateOnClose).
+	Rating *bool `json:"rating"`
 }
 
 // secrets are stored as the channel's secret. LinkKey signs the links to
@@ -79,6 +83,7 @@ func (c *Connector) Setup(ch *hub.Channel, raw json.RawMessage, rotate bool) err
 		return hub.Invalid("uid must be the Weibo account's numeric uid")
 	}
 	cfg.AppSecret, cfg.AccessToken = "", ""
+	cfg.Rating = connectors.RateOnClose(cfg.Rating)
 	ch.Config, _ = json.Marshal(cfg)
 	b, _ := json.Marshal(sec)
 	ch.Secret = string(b)

@@ -23,7 +23,7 @@ func TestWechatCustomerRatesWithANumber(t *testing.T) {
 		_, h, adm, fake := kit.WechatHub(t, m)
 		scale := map[string]any{"levels": []map[string]any{{"score": 5, "label": "满意"}, {"score": 3, "label": "一般"},
 			{"score": 1, "label": "不满意", "reasons": []string{"太慢"}}}, "invite_text": "请评价：{levels}",
-			"thanks_text": "谢谢您的评价！", "auto_invite": true, "bad_at": 1, "reply_minutes": 30}
+			"thanks_text": "谢谢您的评价！", "bad_at": 1, "reply_minutes": 30}
 		adm.Must(400, "PUT", "/api/v1/ratings/settings", map[string]any{"levels": []map[string]any{{"score": 5, "label": "好"}}})
 		adm.Must(200, "PUT", "/api/v1/ratings/settings", scale)
 		agent := adm.NewAgent("wx-rate@kefu.test", 5)

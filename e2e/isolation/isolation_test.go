@@ -172,8 +172,16 @@ func isoRoutes() map[string]isoRoute {
 		"DELETE /app/v1/:app_key/push_token":  {access: accApp},
 		"GET /app/v1/:app_key/ws":             {access: accApp},
 		"GET /api/v1/contacts/:id/app":        {access: accAuth, obj: "contact"},
-		"GET /widget.js":                      {access: accPublic},
-		"GET /widget/chat.js":                 {access: accPublic},
+		// The rating page and its routes: the link's token is signed with its
+		// tenant's key and names one conversation (hub/ratings TestRatingLink:
+		// forged, swapped, cut and other tenants' tokens are 404).
+		"GET /r/:token":            {access: accWebhook},
+		"GET /api/v1/rate/:token":  {access: accWebhook},
+		"POST /api/v1/rate/:token": {access: accWebhook},
+		"GET /rate.js":             {access: accPublic},
+		"GET /rate.css":            {access: accPublic},
+		"GET /widget.js":           {access: accPublic},
+		"GET /widget/chat.js":      {access: accPublic},
 		"PATCH /api/v1/groups/:id": {access: accAdmin, obj: "group", body: func(*isoTenant) any {
 			return map[string]any{"policy": "round_robin"}
 		}},

@@ -173,27 +173,22 @@ func (s *Store) Rate(ctx context.Context, ch *hub.Channel, contactExternalID, co
 }
 
 // textRated are the platforms whose customers rate by answering a text
-// invitation with a number: they have no rating form (the web widget and
-// the app have one and are asked with an event; an API integration gets
-// the event and decides).
+// invitation with a number or opening the rating page it links to: they
+// have no rating form (the web widget and the app have one and are asked
+// with an event; an API integration gets the event and decides).
 var textRated = map[string]bool{"wechat": true, "weibo": true, "qq": true, "wecom_kf": true}
 
 // InviteRating asks the customer of c for a rating in a message, on a
 // platform without a rating form (textRated); with onClose only when the
-// tenant invites on close. The number they answer becomes the rating.
+// channel invites on close (its "rating" setting). The number they answer,
+// or the rating page the message links to, becomes the rating.
 func InviteRating(ctx context.Context, tx *store.Tx, s *Store, c *hub.Conversation, onClose bool) error {
 	ch, err := s.channels.Get(ctx, c.ChannelID)
 	if err != nil {
 		return err
 	}
-	if !textRated[ch.Type] {
+	if !textRated[ch.Type] || onClose && !InvitesOnClose(ch) {
 		return nil
-	}
-	if onClose {
-		st, err := s.ratings.Settings(ctx, tx, c.TenantID)
-		if err != nil || !st.AutoInvite {
-			return err
-		}
 	}
 	text, err := s.ratings.Invite(ctx, tx, c)
 	if err != nil || strings.TrimSpace(text) == "" {
@@ -201,6 +196,19 @@ func InviteRating(ctx context.Context, tx *store.Tx, s *Store, c *hub.Conversati
 	}
 	_, err = s.Outgoing(ctx, tx, c, hub.SenderSystem, "", Text(text))
 	return err
+}
+
+// InvitesOnClose says whether a text-rated channel invites its customer to
+// rate when a conversation closes: its config's "rating", on when the
+// config does not say (the connectors store it explicitly on every save).
+func InvitesOnClose(ch *hub.Channel) bool {
+	var cfg struct {
+		Rating *bool `json:"rating"`
+	}
+	if err := json.Unmarshal(ch.Config, &cfg); err != nil || cfg.Rating == nil {
+		return true
+	}
+	return *cfg.Rating
 }
 
 // Rating returns a conversation's rating (nil when unrated).

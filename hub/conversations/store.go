@@ -66,7 +66,7 @@ func New(k *store.Store, chans *channels.Store, cts *contacts.Store, autos *auto
 		o.Log = k.Log()
 	}
 	if o.Ratings == nil {
-		o.Ratings = ratings.New(k)
+		o.Ratings = ratings.New(k, ratings.Options{})
 	}
 	return &Store{k: k, channels: chans, contacts: cts, autos: autos, windows: o.Windows, pushes: o.Pushes, log: o.Log,
 		watch: o.Watch, ratings: o.Ratings}

@@ -47,6 +47,9 @@ type Hub struct {
 	Ratings       *ratings.Store
 }
 
+// PublicURL is the test hub's public address (rating links point under it).
+const PublicURL = "https://kefu.test"
+
 // segmenter is shared by every test hub of a test binary, as by the stores
 // of one hub process: its dictionary loads once.
 var segmenter = &kb.Segmenter{}
@@ -56,7 +59,7 @@ func Build(k *store.Store) *Hub {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := &Hub{K: k, Identity: identity.New(k, log, identity.Options{}), Channels: channels.New(k), Contacts: contacts.New(k),
 		Automations: automations.New(k, log)}
-	h.Ratings = ratings.New(k)
+	h.Ratings = ratings.New(k, ratings.Options{PublicURL: PublicURL})
 	h.Conversations = conversations.New(k, h.Channels, h.Contacts, h.Automations, conversations.Options{Log: log, Ratings: h.Ratings})
 	h.Assign = assign.New(k, assign.Deps{Conversations: h.Conversations, Identity: h.Identity, Channels: h.Channels,
 		Contacts: h.Contacts, Automations: h.Automations, Log: log})

@@ -3,7 +3,9 @@
 // invite and thank, the ratings themselves (one per conversation,
 // changeable for a while) and the invitations sent on channels that have
 // no rating form of their own (WeChat, Weibo, QQ, WeCom …): the customer
-// answers with the level's number, which the inbox takes as the rating.
+// answers with the level's number, which the inbox takes as the rating, or
+// opens the link the invitation carries to the hub's rating page (link.go),
+// where they also pick reasons and write a comment.
 package ratings
 
 import (
@@ -35,12 +37,12 @@ type Settings struct {
 	// Levels, best first (2–5 of them, scores falling).
 	Levels []Level `json:"levels"`
 	// InviteText asks for a rating on a channel without a rating form;
-	// {levels} becomes "1 非常满意、2 满意 …".
+	// {levels} becomes "1 非常满意、2 满意 …" and {link} the rating page's
+	// address (added on a line of its own when the text has no {link}).
+	// Whether a channel invites when a conversation closes is the
+	// channel's own setting ("rating" in its config).
 	InviteText string `json:"invite_text"`
 	ThanksText string `json:"thanks_text"`
-	// AutoInvite sends the invitation when a conversation closes (on the
-	// web the widget's own form follows the channel's setting).
-	AutoInvite bool `json:"auto_invite"`
 	// BadAt: a score at or below it is a bad rating (supervisors are told).
 	BadAt int `json:"bad_at"`
 	// ReplyMinutes is how long a number the customer sends counts as their
@@ -56,7 +58,7 @@ func Default() Settings {
 		{Score: 2, Label: "不满意", Reasons: []string{"等待时间长", "问题未解决", "服务态度差"}},
 		{Score: 1, Label: "非常不满意", Reasons: []string{"等待时间长", "问题未解决", "服务态度差"}}},
 		InviteText: "请您对本次服务进行评价，回复数字即可：{levels}", ThanksText: "感谢您的评价，祝您生活愉快！",
-		AutoInvite: true, BadAt: 2, ReplyMinutes: 30}
+		BadAt: 2, ReplyMinutes: 30}
 }
 
 func (s *Settings) validate() error {
@@ -97,13 +99,28 @@ func (s *Settings) validate() error {
 }
 
 // Invitation is the invite text with the levels filled in.
-func (s Settings) Invitation() string {
+func (s Settings) Invitation() string { return s.InvitationWith("") }
+
+// InvitationWith is the invite text with the levels and the rating page's
+// link filled in (no link: the number reply alone).
+func (s Settings) InvitationWith(link string) string {
 	parts := make([]string, len(s.Levels))
 	for i, l := range s.Levels {
 		parts[i] = fmt.Sprintf("%d %s", i+1, l.Label)
 	}
-	return strings.ReplaceAll(s.InviteText, "{levels}", strings.Join(parts, "、"))
+	text := strings.ReplaceAll(s.InviteText, "{levels}", strings.Join(parts, "、"))
+	switch {
+	case strings.Contains(text, "{link}"):
+		return strings.TrimSpace(strings.ReplaceAll(text, "{link}", link))
+	case link != "" && text != "":
+		return text + "\n" + linkLine + link
+	}
+	return text
 }
+
+// linkLine introduces the rating page's link in an invitation whose text
+// does not place it.
+const linkLine = "也可点击链接评价（可选原因、留言）："
 
 // Pick is the level a customer's reply names ("1", "２", " 3 "), or false.
 func (s Settings) Pick(text string) (Level, bool) {
@@ -123,8 +140,17 @@ func (s Settings) Pick(text string) (Level, bool) {
 // Store keeps the settings and the ratings.
 type Store struct {
 	k     *store.Store
+	base  string
 	mu    sync.Mutex
 	cache map[string]cached
+	keys  sync.Map // tenant id → its rating link key
+}
+
+// Options configure the store.
+type Options struct {
+	// PublicURL is the hub's address as customers reach it: invitations
+	// link to the rating page under it (empty: they carry no link).
+	PublicURL string
 }
 
 type cached struct {
@@ -133,7 +159,9 @@ type cached struct {
 }
 
 // New returns the store.
-func New(k *store.Store) *Store { return &Store{k: k, cache: map[string]cached{}} }
+func New(k *store.Store, o Options) *Store {
+	return &Store{k: k, base: strings.TrimSuffix(o.PublicURL, "/"), cache: map[string]cached{}}
+}
 
 // settingsTTL is how long another process's change may take to be seen.
 const settingsTTL = 5 * time.Second
@@ -258,21 +286,26 @@ func (s Settings) reasons(score int, picked []string) (hub.Reasons, error) {
 
 // Invite records that the customer of c was asked to rate it with a text
 // (a channel without a rating form): a number they send within the reply
-// window answers it. It returns the invitation text to send.
+// window answers it, and so does the rating page the link in the text
+// opens, until the same time. It returns the invitation text to send.
 func (s *Store) Invite(ctx context.Context, tx *store.Tx, c *hub.Conversation) (string, error) {
 	st, err := s.Settings(ctx, tx, c.TenantID)
 	if err != nil {
 		return "", err
 	}
 	now := tx.Now()
+	exp := now.Add(time.Duration(st.ReplyMinutes) * time.Minute)
+	link, err := s.link(ctx, tx, c, exp)
+	if err != nil {
+		return "", err
+	}
 	const q = `INSERT INTO rating_invites (conversation_id, tenant_id, channel_id, contact_id, expires_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET expires_at = excluded.expires_at,
 		created_at = excluded.created_at, answered_by = ''`
-	if _, err := tx.Exec(ctx, q, c.ID, c.TenantID, c.ChannelID, c.ContactID,
-		now.Add(time.Duration(st.ReplyMinutes)*time.Minute), now); err != nil {
+	if _, err := tx.Exec(ctx, q, c.ID, c.TenantID, c.ChannelID, c.ContactID, exp, now); err != nil {
 		return "", fmt.Errorf("rating invitation: %w", err)
 	}
-	return st.Invitation(), nil
+	return st.InvitationWith(link), nil
 }
 
 // Answer is what a customer's message did to a rating invitation.

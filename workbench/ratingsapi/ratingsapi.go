@@ -1,6 +1,7 @@
 // Package ratingsapi is the HTTP side of satisfaction ratings (满意度): the
-// tenant's scale and texts, and the list of ratings with filters and a CSV
-// export (hub/ratings keeps them).
+// tenant's scale and texts, the list of ratings with filters and a CSV
+// export (hub/ratings keeps them), and the public rating page invitations
+// link to (link.go).
 package ratingsapi
 
 import (
@@ -28,8 +29,10 @@ type API struct {
 	Kit connectors.AgentKit
 }
 
-// Mount adds the routes: supervisors read the list, admins set the scale.
-func (a API) Mount(staff, admins gin.IRoutes) {
+// Mount adds the routes: supervisors read the list, admins set the scale;
+// the rating page and its routes go on root and under /api/v1 (public).
+func (a API) Mount(staff, admins, root, public gin.IRoutes) {
+	a.mountLink(root, public)
 	staff.GET("/ratings", a.list)
 	staff.GET("/ratings/settings", a.settings)
 	admins.PUT("/ratings/settings", a.putSettings)

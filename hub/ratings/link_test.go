@@ -1,0 +1,215 @@
+package ratings_test
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"regexp"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/channels"
+	"github.com/kefu-hub/kefu/hub/conversations"
+	"github.com/kefu-hub/kefu/hub/hubtest"
+	"github.com/kefu-hub/kefu/hub/ratings"
+	"github.com/kefu-hub/kefu/hub/store"
+	"github.com/kefu-hub/kefu/hub/store/storetest"
+)
+
+var linkPattern = regexp.MustCompile(`https://kefu\.test/r/(\S+)$`)
+
+// eachClocked runs f on both dialects with a clock the test moves.
+func eachClocked(t *testing.T, f func(t *testing.T, h *hubtest.Hub, now *atomic.Int64)) {
+	for _, name := range storetest.Names() {
+		t.Run(name, func(t *testing.T) {
+			var now atomic.Int64
+			now.Store(time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC).UnixNano())
+			d := storetest.Open(t, name, store.Options{Now: func() time.Time { return time.Unix(0, now.Load()).UTC() }})
+			f(t, hubtest.Build(d.Store), &now)
+		})
+	}
+}
+
+// invited opens a conversation for contact and invites them to rate it; it
+// returns the conversation and the token of the link the invitation carries.
+func invited(t *testing.T, h *hubtest.Hub, f hubtest.Tenant, msg, contact string) (*hub.Conversation, string) {
+	t.Helper()
+	ctx := context.Background()
+	r := h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg(msg, contact)})[0]
+	conv, err := h.Conversations.ByID(ctx, r.ConversationID)
+	if r.Err != nil || err != nil {
+		t.Fatal(r.Err, err)
+	}
+	var text string
+	if err := h.K.Write(ctx, func(tx *store.Tx) (err error) { text, err = h.Ratings.Invite(ctx, tx, conv); return err }); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(text, "\n")
+	m := linkPattern.FindStringSubmatch(lines[len(lines)-1])
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "请您对本次服务进行评价，回复数字即可：1 非常满意") || m == nil {
+		t.Fatalf("invitation %q: want the numbers, then the link", text)
+	}
+	return conv, m[1]
+}
+
+// The invitation links to the rating page: the link's token opens its
+// conversation with the tenant's scale, takes a rating with reasons and a
+// comment (which the list shows) and a change within the window, and then
+// a number the customer sends is a message. Malformed, forged, cut or
+// swapped tokens are not found, an expired one is refused, and none of
+// them changes anything.
+func TestRatingLink(t *testing.T) {
+	eachClocked(t, func(t *testing.T, h *hubtest.Hub, now *atomic.Int64) {
+		ctx := context.Background()
+		f := h.NewTenant(t)
+		st := ratings.Default()
+		st.ChangeMinutes = 10
+		if _, err := h.Ratings.Put(ctx, f.Admin.TenantID, st); err != nil {
+			t.Fatal(err)
+		}
+		conv, token := invited(t, h, f, "m1", "alice")
+		other, otherToken := invited(t, h, f, "m2", "bob")
+		r, err := h.Ratings.OpenLink(ctx, h.K, token)
+		if err != nil || r.Conversation.ID != conv.ID || len(r.Settings.Levels) != 5 || r.Rating != nil {
+			t.Fatalf("open: %+v %v", r, err)
+		}
+		if want := time.Unix(0, now.Load()).Add(30 * time.Minute).UTC(); !r.Expires.Equal(want) {
+			t.Fatalf("the link lasts until %v, want the reply window's end %v", r.Expires, want)
+		}
+
+		// Tokens that are not this link: nothing found, nothing written.
+		id, rest, _ := strings.Cut(token, "-")
+		exp, mac, _ := strings.Cut(rest, "-")
+		otherID, _, _ := strings.Cut(otherToken, "-")
+		flip := "a"
+		if mac[0] == 'a' {
+			flip = "b"
+		}
+		for _, bad := range []string{"", "x", token + "a", token[:len(token)-1], id + "-" + exp + "-" + flip + mac[1:],
+			otherID + "-" + exp + "-" + mac, id + "-" + exp + "0-" + mac, strings.ToUpper(token), "cv_nope-" + exp + "-" + mac} {
+			if _, err := h.Ratings.OpenLink(ctx, h.K, bad); !errors.Is(err, hub.ErrNotFound) {
+				t.Errorf("token %q: %v, want not found", bad, err)
+			}
+			if _, err := h.Ratings.RateByLink(ctx, bad, 5, "", nil); !errors.Is(err, hub.ErrNotFound) {
+				t.Errorf("rate with %q: %v, want not found", bad, err)
+			}
+		}
+		// Another tenant's key cannot sign for this one.
+		g := h.NewTenant(t)
+		_, foreign := invited(t, h, g, "m3", "carol")
+		_, frest, _ := strings.Cut(foreign, "-")
+		if _, err := h.Ratings.RateByLink(ctx, id+"-"+frest, 1, "", nil); !errors.Is(err, hub.ErrNotFound) {
+			t.Errorf("another tenant's signature: %v, want not found", err)
+		}
+
+		var ie *hub.InvalidError
+		if _, err := h.Ratings.RateByLink(ctx, token, 5, "", []string{"等待时间长"}); !errors.As(err, &ie) {
+			t.Fatalf("a reason of another level: %v, want invalid", err)
+		}
+		if rating, _ := h.Conversations.Rating(ctx, conv.ID); rating != nil {
+			t.Fatalf("refused ratings stored %+v", rating)
+		}
+		comment := `<script>alert(1)</script>回复太慢`
+		got, err := h.Ratings.RateByLink(ctx, token, 2, comment, []string{"问题未解决", "等待时间长"})
+		if err != nil || got.Rating == nil || got.Rating.Score != 2 || got.ChangeableUntil.IsZero() {
+			t.Fatalf("rate: %+v %v", got, err)
+		}
+		rows, err := h.Ratings.List(ctx, h.K, f.Admin.TenantID, ratings.Filter{})
+		if err != nil || len(rows) != 1 || rows[0].ConversationID != conv.ID || rows[0].Comment != comment ||
+			!slices.Equal(rows[0].Reasons, []string{"等待时间长", "问题未解决"}) || !rows[0].Bad || rows[0].Label != "不满意" {
+			t.Fatalf("list after the link's rating: %+v %v", rows, err)
+		}
+		now.Add(int64(5 * time.Minute))
+		if got, err := h.Ratings.RateByLink(ctx, token, 4, "", nil); err != nil || got.Rating.Score != 4 {
+			t.Fatalf("change within the window: %+v %v", got, err)
+		}
+		// The invitation is answered: a number is now a message.
+		n := f.Msg("m4", "alice")
+		n.Text = "1"
+		if res := h.Inbox.Ingest(ctx, []hub.Inbound{n})[0]; res.Err != nil || res.Rated || res.MessageID == "" {
+			t.Fatalf("a number after the link's rating did %+v, want a message", res)
+		}
+		now.Add(int64(6 * time.Minute)) // past the change window, within the link's
+		if _, err := h.Ratings.RateByLink(ctx, token, 1, "", nil); !errors.Is(err, hub.ErrConflict) {
+			t.Fatalf("a change after the window: %v, want conflict", err)
+		}
+		if r, err := h.Ratings.OpenLink(ctx, h.K, token); err != nil || r.Rating.Score != 4 || !r.ChangeableUntil.IsZero() {
+			t.Fatalf("the page after the window: %+v %v", r, err)
+		}
+		now.Add(int64(20 * time.Minute)) // the links' time is over
+		for _, tok := range []string{token, otherToken} {
+			if _, err := h.Ratings.OpenLink(ctx, h.K, tok); !errors.Is(err, ratings.ErrLinkExpired) || !errors.Is(err, hub.ErrForbidden) {
+				t.Fatalf("expired link: %v", err)
+			}
+		}
+		if _, err := h.Ratings.RateByLink(ctx, otherToken, 5, "", nil); !errors.Is(err, ratings.ErrLinkExpired) {
+			t.Fatalf("rate with an expired link: %v", err)
+		}
+		if rating, _ := h.Conversations.Rating(ctx, other.ID); rating != nil {
+			t.Fatalf("an expired link rated: %+v", rating)
+		}
+	})
+}
+
+// Migration 00051 gives every WeChat, Weibo, QQ and WeCom channel the
+// tenant-wide invitation switch as its own "rating" (on for a tenant that
+// never saved one), leaves other channels alone, and drops the switch.
+func TestInviteSwitchMovesToChannels(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		off, on := h.NewTenant(t), h.NewTenant(t)
+		if _, err := h.K.Exec(ctx, `INSERT INTO rating_settings (tenant_id, settings) VALUES (?, ?)`, off.Admin.TenantID,
+			`{"levels":[{"score":5,"label":"好"},{"score":1,"label":"差"}],"auto_invite":false,"reply_minutes":30}`); err != nil {
+			t.Fatal(err)
+		}
+		mk := func(tn hubtest.Tenant, typ, cfg string) string {
+			ch := &hub.Channel{TenantID: tn.Admin.TenantID, Type: typ, Name: typ, Secret: "{}", Config: []byte(cfg)}
+			if err := h.Channels.Create(ctx, ch); err != nil {
+				t.Fatal(err)
+			}
+			return ch.ID
+		}
+		wxOff, qqOff := mk(off, "wechat", `{"app_id":"wx1","mode":"safe"}`), mk(off, "qq", `{"app_id":"123"}`)
+		wbOn, kfOn := mk(on, "weibo", `{"uid":"1"}`), mk(on, "wecom_kf", `{"corp_id":"ww"}`)
+		web := mk(off, "web", `{"rating":true}`)
+		b, err := fs.ReadFile(store.Migrations(h.K.Postgres), "00051_rating_links.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		up, _, _ := strings.Cut(string(b), "-- +goose Down")
+		n := 0
+		for _, stmt := range strings.Split(up, ";") {
+			if i := strings.Index(stmt, "UPDATE "); i >= 0 {
+				if _, err := h.K.Exec(ctx, stmt[i:]); err != nil {
+					t.Fatal(err)
+				}
+				n++
+			}
+		}
+		if n != 2 {
+			t.Fatalf("%d statements, want 2", n)
+		}
+		fresh := channels.New(h.K) // the hub's store keeps what it read for a few seconds
+		for id, want := range map[string]bool{wxOff: false, qqOff: false, wbOn: true, kfOn: true, web: true} {
+			ch, err := fresh.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := conversations.InvitesOnClose(ch); got != want {
+				t.Errorf("channel %s (%s) invites on close: %v, want %v (config %s)", id, ch.Type, got, want, ch.Config)
+			}
+		}
+		if ch, _ := fresh.Get(ctx, wxOff); !strings.Contains(string(ch.Config), `"app_id"`) {
+			t.Errorf("the rest of the config was lost: %s", ch.Config)
+		}
+		var raw string
+		if err := h.K.Get(ctx, &raw, `SELECT settings FROM rating_settings WHERE tenant_id = ?`, off.Admin.TenantID); err != nil ||
+			strings.Contains(raw, "auto_invite") || !strings.Contains(raw, `"reply_minutes"`) {
+			t.Fatalf("the settings after: %s %v", raw, err)
+		}
+	})
+}
