@@ -48,7 +48,7 @@ describe('channel forms', () => {
     expect(validate(f, true)).toEqual([])
     const edit = formFromChannel({ type: 'wechat', name: '公众号', config: { app_id: f.app_id, mode: 'compat' }, default_group_id: null, offline_message: '' })
     expect(validate(edit, false)).toEqual([]) // the secret may stay empty on edit
-    expect(configOf(edit, false)).toEqual({ app_id: f.app_id, mode: 'compat', welcome_message: '' })
+    expect(configOf(edit, false)).toEqual({ app_id: f.app_id, mode: 'compat', welcome_message: '', rating: true })
   })
 
   it('checks Weibo credentials, and keeps stored secrets on edit', () => {
@@ -62,10 +62,10 @@ describe('channel forms', () => {
     f.access_token = '2.00abcdefghijklmnop'
     f.uid = '1902538057'
     expect(validate(f, true)).toEqual([])
-    expect(configOf(f, true)).toEqual({ app_key: '3326345412', app_secret: f.app_secret, access_token: f.access_token, uid: '1902538057' })
-    const edit = formFromChannel({ type: 'weibo', name: '微博客服', config: { app_key: '3326345412', uid: '1902538057' }, default_group_id: null, offline_message: '' })
+    expect(configOf(f, true)).toEqual({ app_key: '3326345412', app_secret: f.app_secret, access_token: f.access_token, uid: '1902538057', rating: true })
+    const edit = formFromChannel({ type: 'weibo', name: '微博客服', config: { app_key: '3326345412', uid: '1902538057', rating: false }, default_group_id: null, offline_message: '' })
     expect(validate(edit, false)).toEqual([]) // the secrets may stay empty on edit
-    expect(configOf(edit, false)).toEqual({ app_key: '3326345412', uid: '1902538057' })
+    expect(configOf(edit, false)).toEqual({ app_key: '3326345412', uid: '1902538057', rating: false }) // the channel's own invite switch kept
   })
 
   it('checks QQ bot credentials, and keeps the stored AppSecret on edit', () => {
@@ -77,10 +77,10 @@ describe('channel forms', () => {
     f.app_id = '102000001'
     f.app_secret = 'naOC0ocQE3shWLAfffVLB1rhYPG7'
     expect(validate(f, true)).toEqual([])
-    expect(configOf(f, true)).toEqual({ app_id: '102000001', app_secret: 'naOC0ocQE3shWLAfffVLB1rhYPG7' })
+    expect(configOf(f, true)).toEqual({ app_id: '102000001', app_secret: 'naOC0ocQE3shWLAfffVLB1rhYPG7', rating: true })
     const edit = formFromChannel({ type: 'qq', name: 'QQ 客服', config: { app_id: '102000001' }, default_group_id: null, offline_message: '' })
     expect(validate(edit, false)).toEqual([])
-    expect(configOf(edit, false)).toEqual({ app_id: '102000001' })
+    expect(configOf(edit, false)).toEqual({ app_id: '102000001', rating: true })
   })
 
   it('checks 微信客服 credentials, keeps the stored Secret, Token and key on edit', () => {
@@ -97,10 +97,10 @@ describe('channel forms', () => {
     f.token = ''
     f.welcome_message = '您好，欢迎咨询'
     expect(validate(f, true)).toEqual([])
-    expect(configOf(f, true)).toEqual({ corp_id: 'ww0123456789abcdef', secret: f.app_secret, open_kfid: f.open_kfid, welcome_message: '您好，欢迎咨询' })
+    expect(configOf(f, true)).toEqual({ corp_id: 'ww0123456789abcdef', secret: f.app_secret, open_kfid: f.open_kfid, welcome_message: '您好，欢迎咨询', rating: true })
     const edit = formFromChannel({ type: 'wecom_kf', name: '微信客服', config: { corp_id: 'ww0123456789abcdef', open_kfid: 'wk01234567' }, default_group_id: null, offline_message: '' })
     expect(validate(edit, false)).toEqual([])
-    expect(configOf(edit, false)).toEqual({ corp_id: 'ww0123456789abcdef', open_kfid: 'wk01234567', welcome_message: '' })
+    expect(configOf(edit, false)).toEqual({ corp_id: 'ww0123456789abcdef', open_kfid: 'wk01234567', welcome_message: '', rating: true })
   })
 
   it('checks and shapes the web channel', () => {

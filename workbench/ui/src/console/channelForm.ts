@@ -68,6 +68,8 @@ export interface ChannelForm {
   encoding_aes_key: string
   mode: string
   welcome_message: string
+  // WeChat, Weibo, QQ, WeCom: invite to rate when a conversation closes
+  rating: boolean
   // Weibo (app_secret above is shared with WeChat's form)
   app_key: string
   access_token: string
@@ -94,6 +96,7 @@ export function blankForm(type: ChannelForm['type'] = 'api'): ChannelForm {
     encoding_aes_key: '',
     mode: 'safe',
     welcome_message: '',
+    rating: true,
     app_key: '',
     access_token: '',
     uid: '',
@@ -165,6 +168,7 @@ export function formFromChannel(c: { type: string; name: string; config: any; de
   f.app_id = cfg.app_id ?? ''
   f.mode = cfg.mode ?? 'safe'
   f.welcome_message = cfg.welcome_message ?? ''
+  f.rating = cfg.rating !== false
   f.app_key = cfg.app_key ?? ''
   f.uid = cfg.uid ?? ''
   f.corp_id = cfg.corp_id ?? ''
@@ -226,7 +230,7 @@ export function configOf(f: ChannelForm, isNew: boolean): any {
     case 'api':
       return { callback_url: f.callback_url.trim() }
     case 'wechat': {
-      const c: any = { app_id: f.app_id.trim(), mode: f.mode, welcome_message: f.welcome_message }
+      const c: any = { app_id: f.app_id.trim(), mode: f.mode, welcome_message: f.welcome_message, rating: f.rating }
       if (f.app_secret || isNew) c.app_secret = f.app_secret.trim()
       if (f.token) c.token = f.token.trim()
       if (f.encoding_aes_key) c.encoding_aes_key = f.encoding_aes_key.trim()
@@ -234,20 +238,20 @@ export function configOf(f: ChannelForm, isNew: boolean): any {
     }
     case 'weibo': {
       // secrets left empty on edit keep their stored value
-      const c: any = { app_key: f.app_key.trim(), uid: f.uid.trim() }
+      const c: any = { app_key: f.app_key.trim(), uid: f.uid.trim(), rating: f.rating }
       if (f.app_secret || isNew) c.app_secret = f.app_secret.trim()
       if (f.access_token || isNew) c.access_token = f.access_token.trim()
       return c
     }
     case 'qq': {
       // the AppSecret left empty on edit keeps its stored value
-      const c: any = { app_id: f.app_id.trim() }
+      const c: any = { app_id: f.app_id.trim(), rating: f.rating }
       if (f.app_secret || isNew) c.app_secret = f.app_secret.trim()
       return c
     }
     case 'wecom_kf': {
       // the Secret, Token and EncodingAESKey left empty keep their stored value (the hub makes Token and key when new)
-      const c: any = { corp_id: f.corp_id.trim(), open_kfid: f.open_kfid.trim(), welcome_message: f.welcome_message }
+      const c: any = { corp_id: f.corp_id.trim(), open_kfid: f.open_kfid.trim(), welcome_message: f.welcome_message, rating: f.rating }
       if (f.app_secret || isNew) c.secret = f.app_secret.trim()
       if (f.token) c.token = f.token.trim()
       if (f.encoding_aes_key) c.encoding_aes_key = f.encoding_aes_key.trim()
