@@ -10,7 +10,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/kefu-hub/kefu/connectors"
-	"github.com/kefu-hub/kefu/connectors/api"
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/outbound"
 )
@@ -175,47 +174,4 @@ func (s channelAPI) saveChannel(g *gin.Context, r channelReq, rotate bool) {
 	}
 	err = s.Channels.Update(ctx, &ch)
 	s.respond(g, http.StatusOK, s.view(g, &ch), err)
-}
-
-func (s channelAPI) listDeliveries(g *gin.Context) {
-	ctx := g.Request.Context()
-	tid := connectors.AgentOf(g).TenantID
-	if _, err := s.Channels.ForTenant(ctx, tid, g.Param("id")); err != nil {
-		s.respond(g, 0, nil, err)
-		return
-	}
-	limit, ok := queryInt(g, "limit", 100)
-	if !ok {
-		return
-	}
-	ds, err := s.Outbound.List(ctx, tid, g.Param("id"), int(limit))
-	s.respond(g, http.StatusOK, gin.H{"deliveries": asSent(ds)}, err)
-}
-
-func (s channelAPI) getDelivery(g *gin.Context) {
-	d, attempts, err := s.Outbound.Get(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
-	if err == nil {
-		d = &asSent([]outbound.Delivery{*d})[0]
-	}
-	s.respond(g, http.StatusOK, gin.H{"delivery": d, "attempts": attempts}, err)
-}
-
-func (s channelAPI) redeliver(g *gin.Context) {
-	err := s.Outbound.Redeliver(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
-	s.respond(g, http.StatusAccepted, gin.H{"status": "queued"}, err)
-}
-
-// asSent shows each delivery's payload as the JSON body a callback receives
-// (the delivery log shows what was sent, not how it is stored).
-func asSent(ds []outbound.Delivery) []outbound.Delivery {
-	for i := range ds {
-		out, err := ds[i].Decode()
-		if err != nil {
-			continue
-		}
-		if body, err := api.Body(out); err == nil {
-			ds[i].Payload = body
-		}
-	}
-	return ds
 }

@@ -41,6 +41,7 @@ import (
 	"github.com/kefu-hub/kefu/workbench/activation"
 	"github.com/kefu-hub/kefu/workbench/auditlog"
 	"github.com/kefu-hub/kefu/workbench/crmapi"
+	"github.com/kefu-hub/kefu/workbench/deliveryapi"
 	"github.com/kefu-hub/kefu/workbench/kbapi"
 	"github.com/kefu-hub/kefu/workbench/meapi"
 	"github.com/kefu-hub/kefu/workbench/qaapi"
@@ -228,12 +229,9 @@ func New(d Deps) *Server {
 	adm.PATCH("/channels/:id", chans.updateChannel)
 	adm.POST("/channels/:id/rotate-secret", chans.rotateSecret)
 	adm.POST("/channels/:id/rotate_identity_secret", chans.rotateSecret) // the app channel's name for it
-	adm.GET("/channels/:id/deliveries", chans.listDeliveries)
 	adm.GET("/channels/:id/automations", routes.getChannelAutomations)
 	adm.PUT("/channels/:id/automations", routes.putChannelAutomations)
 	adm.DELETE("/channels/:id/automations", routes.deleteChannelAutomations)
-	adm.GET("/deliveries/:id", chans.getDelivery)
-	adm.POST("/deliveries/:id/redeliver", chans.redeliver)
 	adm.GET("/failed-messages", admin.listFailed)
 	adm.POST("/failed-messages/:id/retry", admin.retryFailed)
 	adm.GET("/api-tokens", admin.listTokens)
@@ -257,13 +255,8 @@ func New(d Deps) *Server {
 	kbapi.API{KB: d.KB, Rich: d.Robot.Rich(), Robot: d.Robot, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a, adm)
 	qaapi.API{QA: d.QA, Conversations: d.Conversations, Identity: d.Identity,
 		Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(a, sup, adm)
-	adm.GET("/webhooks", chans.listWebhooks)
-	adm.POST("/webhooks", chans.createWebhook)
-	adm.GET("/webhooks/:id", chans.getWebhook)
-	adm.PATCH("/webhooks/:id", chans.updateWebhook)
-	adm.DELETE("/webhooks/:id", chans.deleteWebhook)
-	adm.POST("/webhooks/:id/rotate-secret", chans.rotateWebhookSecret)
-	adm.GET("/webhooks/:id/deliveries", chans.listWebhookDeliveries)
+	deliveryapi.API{Channels: d.Channels, Outbound: s.Outbound, AllowPrivateCallbacks: d.AllowPrivateCallbacks,
+		Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}.Mount(adm)
 	adm.GET("/audit", admin.listAudit)
 	adm.GET("/audit/export", admin.exportAudit)
 	e.NoRoute(serveUI()) // the workbench UI (ui.go); JSON 404 under /api/ and /webhooks/
