@@ -464,6 +464,7 @@ var badBodies = map[string]string{
 	"POST /api/v1/kb/articles/:id/restore": `{"version":"1"}`,
 	"DELETE /api/v1/kb/articles/:id":       "",
 	"PUT /api/v1/kb/articles/:id/rich":     `{"html":["<b>x</b>"]}`,
+	"PUT /api/v1/contact-visibility":       `{"agents_unowned":"yes","supervisors_all":{"$ne":false}}`,
 	"PUT /api/v1/kb/lexicon":               `{"synonyms":"运费=邮费","stop_words":{"x":1}}`,
 	"DELETE /api/v1/kb/unanswered":         "",
 	"PUT /api/v1/channels/:id/robot":       `{"mode":{"$ne":"off"},"greeting":["x"]}`,
