@@ -184,12 +184,8 @@ func New(d Deps) *Server {
 	a.POST("/conversations/:id/rating-request", tools.requestRating)
 	a.GET("/conversations/:id/export", tools.exportConversation)
 	a.GET("/categories", tools.listCategories)
-	var tenants *identity.Tenants
-	if d.Identity != nil {
-		tenants = d.Identity.Tenants
-	}
 	crm := crmapi.API{Contacts: d.Contacts, Tickets: d.Tickets, Cards: d.Cards, Conversations: d.Conversations,
-		Fields: fields.New(d.Kernel), Tenants: tenants, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}
+		Fields: fields.New(d.Kernel), Identity: d.Identity, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}
 	crm.Mount(a)
 	a.GET("/contacts/:id", tools.getContact)
 	a.PATCH("/contacts/:id", tools.updateContact)

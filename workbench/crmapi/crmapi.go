@@ -33,8 +33,8 @@ type API struct {
 	Cards *conversations.Cards
 	// Conversations reads the conversation a ticket is opened from.
 	Conversations *conversations.Store
-	// Tenants tells a tenant's time zone, in which the list's dates are days.
-	Tenants *identity.Tenants
+	// Identity tells a tenant's time zone, in which the list's dates are days.
+	Identity *identity.Identity
 	// Kit decodes bodies and maps errors to statuses (the workbench's).
 	Kit connectors.AgentKit
 }
@@ -97,8 +97,8 @@ func (a API) contactQuery(g *gin.Context, me *hub.Agent) (contacts.Query, error)
 		return q, err
 	}
 	loc := time.UTC
-	if a.Tenants != nil {
-		if l, err := time.LoadLocation(a.Tenants.Timezone(g.Request.Context(), me.TenantID)); err == nil {
+	if a.Identity != nil {
+		if l, err := time.LoadLocation(a.Identity.Tenants.Timezone(g.Request.Context(), me.TenantID)); err == nil {
 			loc = l
 		}
 	}
