@@ -43,6 +43,9 @@ func BenchmarkSearch(b *testing.B) {
 			start := time.Now()
 			seed(b, h, f, agent, n)
 			due := time.Now()
+			// a day of contacts created in the middle of the list
+			from := due.Add(-time.Duration(n/2) * time.Second)
+			to := from.Add(24 * time.Hour)
 			b.Logf("%s: %d contacts seeded in %s", dialect, n, time.Since(start).Round(time.Millisecond))
 			for _, q := range []struct {
 				name string
@@ -64,6 +67,8 @@ func BenchmarkSearch(b *testing.B) {
 				{"short_rare", f.Admin, contacts.Query{Text: "深圳"}},
 				{"custom_text", f.Admin, contacts.Query{Text: "会员4242"}},
 				{"followup_due", f.Admin, contacts.Query{DueBy: &due}},
+				{"created_range", f.Admin, contacts.Query{CreatedFrom: &from, CreatedTo: &to}},
+				{"agent_created_range", agent, contacts.Query{CreatedFrom: &from, CreatedTo: &to}},
 			} {
 				b.Run(q.name, func(b *testing.B) {
 					ctx := context.Background()
