@@ -470,3 +470,24 @@ func TestStopConsumingFinishesInFlight(t *testing.T) {
 		t.Fatalf("%d messages left in the inbound stream; the one in flight should be acknowledged", n)
 	}
 }
+
+// A hub that takes its time to subscribe (starting: migrations and the
+// pipeline come after the bus) is not ready meanwhile, but that is no
+// incident: no "not consuming" error is logged for consumers it has not
+// got to yet, however many checks run before it does.
+func TestSlowStartIsNoIncident(t *testing.T) {
+	s := startNATS(t)
+	b, logs := openBus(t, s.url(), Options{CheckEvery: 20 * time.Millisecond})
+	time.Sleep(300 * time.Millisecond) // fifteen checks before anything subscribes
+	if err := b.Ready(); err == nil || !strings.Contains(err.Error(), "subscribed to 0 of") {
+		t.Fatalf("Ready before subscribing = %v, want not ready: subscribed to 0 of …", err)
+	}
+	got := consume(t, b)
+	publishUntil(t, b, "m1", time.Second)
+	receive(t, got, "m1", 5*time.Second)
+	eventually(t, 5*time.Second, "ready", func() bool { return b.Ready() == nil })
+	time.Sleep(100 * time.Millisecond) // more checks, now subscribed
+	if n := logs.lines("ERROR", "bus: the hub is not consuming"); n != 0 {
+		t.Errorf("%d error lines for a slow start, want none:\n%s", n, logs.buf.String())
+	}
+}

@@ -124,8 +124,13 @@ func (b *Bus) record(r repairs, err error) {
 	h.recreatedS.Add(uint64(r.streams))
 	h.recreatedC.Add(uint64(r.consumers))
 	h.missing = repairs{missingStreams: r.missingStreams, missingConsumers: r.missingConsumers}
-	if err == nil {
+	if n, _ := b.subs.state(); err == nil && n >= len(b.consumerSpecs()) {
 		err = h.notConsumed(r.unbound)
+	} else if err == nil {
+		// Still subscribing (a hub starting: migrations and the pipeline
+		// come first): its consumers are unbound because it has not got to
+		// them yet, and Ready says so; that is no incident.
+		h.unbound = nil
 	}
 	h.err = err
 	now := time.Now()
