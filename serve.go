@@ -39,6 +39,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/channels"
 	"github.com/kefu-hub/kefu/hub/contacts"
 	"github.com/kefu-hub/kefu/hub/conversations"
+	"github.com/kefu-hub/kefu/hub/fields"
 	"github.com/kefu-hub/kefu/hub/files"
 	"github.com/kefu-hub/kefu/hub/geoip"
 	"github.com/kefu-hub/kefu/hub/identity"
@@ -184,7 +185,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	p := pipeline.New(pipeline.Deps{Store: k, Inbox: in, Router: asg.Router, Timers: timers, Outbound: out,
 		Failed: pipeline.NewFailed(k), Robot: bot, Bus: b, Sender: registry, Channel: chans.Get, Sinks: sinks, Metrics: m, Log: log})
 	auditLog := audit.New(k)
-	tix := tickets.New(k, convs, id.Agents)
+	tix := tickets.New(k, convs, id.Agents, fields.Rules{Entity: fields.Ticket})
 	handler := newHandler(cfg, workbench.Deps{Kernel: k, Audit: auditLog, Identity: id, Channels: chans, Files: files.New(k), Outbound: out,
 		Conversations: convs, Cards: conversations.NewCards(k, cts), Categories: conversations.NewCategories(k), Assign: asg, Contacts: cts, Automations: autos, Canned: canned.New(k),
 		KB: knowledge, Robot: bot, QA: inspect, Ratings: rates,

@@ -50,6 +50,11 @@ func (s *Store) Update(ctx context.Context, tenantID, id string, c Change) (*Tic
 		if err != nil {
 			return fmt.Errorf("update ticket: %w", err)
 		}
+		if c.Fields != nil {
+			if err := s.setFields(ctx, tx, tenantID, id, c.Fields); err != nil {
+				return err
+			}
+		}
 		return moveClocks(ctx, tx, tenantID, id, happened{retarget: c.Priority != nil || c.GroupID != nil, manualDue: c.DueAt != nil})
 	})
 	if err != nil {

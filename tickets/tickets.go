@@ -68,6 +68,10 @@ type Ticket struct {
 	ResolutionSLA      SLAState   `db:"resolution_sla" json:"resolution_sla"`
 	SLAPausedAt        *time.Time `db:"sla_paused_at" json:"sla_paused_at,omitempty"`
 	NextDueAt          *time.Time `db:"next_due_at" json:"next_due_at,omitempty"`
+	// Custom holds the values of the tenant's ticket fields (自定义字段),
+	// by field key; a multi select's options joined by commas.
+	Custom    map[string]string `db:"-" json:"fields"`
+	CustomRaw string            `db:"custom" json:"-"`
 	// Followers are the agents who follow the ticket.
 	Followers []string `db:"-" json:"followers"`
 	Messages  []Entry  `db:"-" json:"messages,omitempty"`
@@ -120,16 +124,17 @@ type Store struct {
 	k        *store.Store
 	messages Messages
 	agents   Agents
+	rules    FieldRules
 }
 
 // New returns the ticket store.
-func New(k *store.Store, messages Messages, agents Agents) *Store {
-	return &Store{k: k, messages: messages, agents: agents}
+func New(k *store.Store, messages Messages, agents Agents, rules FieldRules) *Store {
+	return &Store{k: k, messages: messages, agents: agents, rules: rules}
 }
 
 const cols = `id, tenant_id, channel_id, contact_id, conversation_id, status, assignee_id, subject, created_at, updated_at,
 	solved_at, priority, type, group_id, origin, created_by, due_at, closed_at,
-	first_response_due_at, first_responded_at, first_response_sla, resolution_sla, sla_paused_at, next_due_at`
+	first_response_due_at, first_responded_at, first_response_sla, resolution_sla, sla_paused_at, next_due_at, custom`
 
 // OpenOrAppend adds messages to the contact's open ticket on the channel,
 // opening one (and emitting ticket.created) when there is none. At most one
@@ -209,13 +214,19 @@ func Conversation(ctx context.Context, tx *store.Tx, tenantID, ticketID string) 
 // nobody, or followed by them (what a plain agent may see). View is one of
 // the named views (mine, unassigned, group, following, overdue, all), Me
 // the agent "mine" means. Sort "due" lists the earliest due first (the
-// overdue view always does).
+// overdue view always does). Group keeps one group's tickets ("none":
+// without a group), Type one type, Field and FieldValue those whose custom
+// field holds the value, Text those whose subject holds the text (or whose
+// id it is).
 type Filter struct {
 	Status            Status
 	Assignee, Channel string
 	Viewer, ContactID string
 	View, Me          string
 	Priority          Priority
+	Group, Type       string
+	Field, FieldValue string
+	Text              string
 	Sort              string
 	Limit, Offset     int
 }
@@ -240,6 +251,9 @@ func (s *Store) List(ctx context.Context, tenantID string, f Filter) ([]Ticket, 
 	if err := s.k.Select(ctx, &out, q, append(args, min(f.Limit, 500), max(f.Offset, 0))...); err != nil {
 		return nil, fmt.Errorf("list tickets: %w", err)
 	}
+	for i := range out {
+		out[i].decode()
+	}
 	return out, nil
 }
 
@@ -255,11 +269,15 @@ func (f Filter) where(tenantID string, now time.Time) (string, []any, error) {
 	for _, c := range []struct {
 		col string
 		v   string
-	}{{"status", string(f.Status)}, {"channel_id", f.Channel}, {"priority", string(f.Priority)}} {
+	}{{"status", string(f.Status)}, {"channel_id", f.Channel}, {"priority", string(f.Priority)}, {"type", f.Type}} {
 		if c.v != "" {
 			q += ` AND ` + c.col + ` = ?`
 			args = append(args, c.v)
 		}
+	}
+	q, args, err := f.narrow(tenantID, q, args)
+	if err != nil {
+		return "", nil, err
 	}
 	if f.ContactID != "" {
 		// a customer's tickets include those of the contacts merged into it
@@ -316,6 +334,7 @@ func (s *Store) Get(ctx context.Context, tenantID, id string) (*Ticket, error) {
 		}
 		return nil, fmt.Errorf("get ticket: %w", err)
 	}
+	t.decode()
 	var ids []string
 	if err := s.k.Select(ctx, &ids, `SELECT message_id FROM ticket_messages WHERE ticket_id = ?`, id); err != nil {
 		return nil, fmt.Errorf("ticket messages: %w", err)

@@ -113,6 +113,9 @@ type NewTicket struct {
 	GroupID        *string
 	DueAt          *time.Time
 	CreatedBy      string
+	// Fields are the ticket's custom-field values (checked against the
+	// tenant's ticket fields; required ones must be given).
+	Fields map[string]string
 }
 
 // Create opens a ticket by hand: new, or open when it has an assignee.
@@ -143,6 +146,9 @@ func (s *Store) Create(ctx context.Context, tenantID string, n NewTicket) (*Tick
 			n.Subject, now, now, n.Priority, strings.TrimSpace(n.Type), blank(n.GroupID), origin, n.CreatedBy, n.DueAt); err != nil {
 			return fmt.Errorf("create ticket: %w", err)
 		}
+		if err := s.setFields(ctx, tx, tenantID, id, n.Fields); err != nil {
+			return err
+		}
 		tx.Emit(hub.Event{TenantID: tenantID, ChannelID: n.ChannelID, Type: hub.EvTicketCreated, ConversationID: n.ConversationID},
 			map[string]any{"ticket_id": id, "conversation_id": n.ConversationID})
 		return moveClocks(ctx, tx, tenantID, id, happened{retarget: true, manualDue: n.DueAt != nil})
@@ -162,15 +168,17 @@ func blank(id *string) any {
 }
 
 // Change edits a ticket; nil fields stay. AssigneeID or GroupID "" clears
-// them; DueAt "" clears the due time.
+// them; DueAt "" clears the due time. Fields sets the custom fields it
+// names ("" clears one) and keeps the others.
 type Change struct {
-	Status     *Status   `json:"status"`
-	Priority   *Priority `json:"priority"`
-	Type       *string   `json:"type"`
-	Subject    *string   `json:"subject"`
-	AssigneeID *string   `json:"assignee_id"`
-	GroupID    *string   `json:"group_id"`
-	DueAt      *string   `json:"due_at"`
+	Fields     map[string]string `json:"fields"`
+	Status     *Status           `json:"status"`
+	Priority   *Priority         `json:"priority"`
+	Type       *string           `json:"type"`
+	Subject    *string           `json:"subject"`
+	AssigneeID *string           `json:"assignee_id"`
+	GroupID    *string           `json:"group_id"`
+	DueAt      *string           `json:"due_at"`
 }
 
 // check validates a change against the tenant: known priority, an

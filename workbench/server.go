@@ -38,6 +38,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/hub/stream"
 	"github.com/kefu-hub/kefu/tickets"
+	"github.com/kefu-hub/kefu/tickets/views"
 	"github.com/kefu-hub/kefu/workbench/activation"
 	"github.com/kefu-hub/kefu/workbench/auditlog"
 	"github.com/kefu-hub/kefu/workbench/crmapi"
@@ -185,7 +186,8 @@ func New(d Deps) *Server {
 	a.GET("/conversations/:id/export", tools.exportConversation)
 	a.GET("/categories", tools.listCategories)
 	crm := crmapi.API{Contacts: d.Contacts, Tickets: d.Tickets, Cards: d.Cards, Conversations: d.Conversations,
-		Fields: fields.New(d.Kernel), Identity: d.Identity, Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}
+		Fields: fields.New(d.Kernel), Identity: d.Identity, Views: views.New(d.Kernel, d.Tickets),
+		Kit: connectors.AgentKit{Bind: bind, Respond: s.respond}}
 	crm.Mount(a)
 	a.GET("/contacts/:id", tools.getContact)
 	a.PATCH("/contacts/:id", tools.updateContact)

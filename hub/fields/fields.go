@@ -347,3 +347,43 @@ func Find(defs []Field, key string) *Field {
 	}
 	return nil
 }
+
+// Rules checks the values of one entity's records against the tenant's
+// fields of that entity, in the caller's transaction (the tickets store
+// takes it, knowing nothing of this package).
+type Rules struct{ Entity Entity }
+
+// Check applies a change (keys to values, "" clears one) to a record's
+// values and returns the values to store (see Check). The change may name
+// only defined fields; values kept under the key of a field since deleted
+// stay. terms are, per field, the values an equality filter finds the
+// record by: the value, or each option of a multi select.
+func (r Rules) Check(ctx context.Context, q store.Querier, tenantID string, values, change map[string]string) (
+	out map[string]string, terms map[string][]string, err error) {
+	defs, err := List(ctx, q, tenantID, r.Entity)
+	if err != nil {
+		return nil, nil, err
+	}
+	out = make(map[string]string, len(values)+len(change))
+	for k, v := range values {
+		out[k] = v
+	}
+	for k, v := range change {
+		if Find(defs, k) == nil {
+			return nil, nil, hub.Coded("field_unknown", hub.Invalid("没有标识为 %q 的自定义字段 (no custom field %q)", k, k), "field", k)
+		}
+		out[k] = v
+	}
+	if out, err = Check(defs, out); err != nil {
+		return nil, nil, err
+	}
+	terms = make(map[string][]string, len(out))
+	for k, v := range out {
+		if f := Find(defs, k); f != nil && f.Type == Multi {
+			terms[k] = strings.Split(v, ",")
+		} else {
+			terms[k] = []string{v}
+		}
+	}
+	return out, terms, nil
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/channels"
 	"github.com/kefu-hub/kefu/hub/contacts"
 	"github.com/kefu-hub/kefu/hub/conversations"
+	"github.com/kefu-hub/kefu/hub/fields"
 	"github.com/kefu-hub/kefu/hub/files"
 	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/inbox"
@@ -68,7 +69,7 @@ func Build(k *store.Store) *Hub {
 	h.Robot = robot.New(k, robot.Deps{Convs: h.Conversations, Channel: h.Channels.Get, Brain: robot.KB{Store: h.KB},
 		Available: h.Assign.Handoffs.Customers().Available, Groups: h.Identity.Groups, Rich: h.Rich, Misses: h.KB, Log: log})
 	h.Inbox = inbox.New(k, h.Channels, h.Contacts, h.Conversations, h.Automations, h.Assign.Router, nil, h.Robot, h.Ratings)
-	h.Tickets = tickets.New(k, h.Conversations, h.Identity.Agents)
+	h.Tickets = tickets.New(k, h.Conversations, h.Identity.Agents, fields.Rules{Entity: fields.Ticket})
 	handlers := map[automations.Kind]automations.Handler{}
 	for _, m := range []map[automations.Kind]automations.Handler{h.Conversations.TimerHandlers(), h.Assign.Router.TimerHandlers()} {
 		for kind, fn := range m {

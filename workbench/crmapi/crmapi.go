@@ -21,6 +21,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/fields"
 	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/tickets"
+	"github.com/kefu-hub/kefu/tickets/views"
 )
 
 // API serves the customer center and ticket workflow routes.
@@ -35,6 +36,8 @@ type API struct {
 	Conversations *conversations.Store
 	// Identity tells a tenant's time zone, in which the list's dates are days.
 	Identity *identity.Identity
+	// Views keeps the agents' saved ticket views.
+	Views *views.Store
 	// Kit decodes bodies and maps errors to statuses (the workbench's).
 	Kit connectors.AgentKit
 }
@@ -58,6 +61,10 @@ func (a API) Mount(agents gin.IRoutes) {
 	agents.POST("/tickets", a.createTicket)
 	agents.PATCH("/tickets/:id", a.updateTicket)
 	agents.POST("/tickets/:id/reopen", a.reopenTicket)
+	agents.GET("/ticket-views", a.listViews)
+	agents.POST("/ticket-views", a.createView)
+	agents.PATCH("/ticket-views/:id", a.updateView)
+	agents.DELETE("/ticket-views/:id", a.deleteView)
 }
 
 func (a API) listContacts(g *gin.Context) {

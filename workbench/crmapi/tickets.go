@@ -14,23 +14,19 @@ import (
 
 // listTickets filters by view (mine, unassigned, group, following,
 // overdue, all), status, priority, assignee_id ("me", "none" or an agent
-// id; "assignee" is the older name) and channel_id; sort=due lists the
-// earliest due first. A plain agent sees the tickets assigned to them, to
-// nobody, or that they follow; admins and supervisors see all.
+// id; "assignee" is the older name), channel_id, group_id ("none" or a
+// group id), type, field and field_value (a custom field holding a value)
+// and q (subject text or ticket id); saved=<view id> lists a saved view
+// instead. sort=due lists the earliest due first. A plain agent sees the
+// tickets assigned to them, to nobody, or that they follow; admins and
+// supervisors see all.
 func (a API) listTickets(g *gin.Context) {
 	me := connectors.AgentOf(g)
-	assignee := g.Query("assignee_id")
-	if assignee == "" {
-		assignee = g.Query("assignee")
-	}
-	if assignee == "me" {
-		assignee = me.ID
-	}
-	f := tickets.Filter{Status: tickets.Status(g.Query("status")), Assignee: assignee, Channel: g.Query("channel_id"),
-		View: g.Query("view"), Me: me.ID, Priority: tickets.Priority(g.Query("priority")), Viewer: viewer(me), Sort: g.Query("sort")}
-	var err error
-	if f.Limit, err = count(g, "limit"); err == nil {
-		f.Offset, err = count(g, "offset")
+	f, err := a.ticketFilter(g, me)
+	if err == nil {
+		if f.Limit, err = count(g, "limit"); err == nil {
+			f.Offset, err = count(g, "offset")
+		}
 	}
 	if err != nil {
 		a.Kit.Respond(g, 0, nil, err)
@@ -38,6 +34,34 @@ func (a API) listTickets(g *gin.Context) {
 	}
 	ts, err := a.Tickets.List(g.Request.Context(), me.TenantID, f)
 	a.Kit.Respond(g, http.StatusOK, gin.H{"tickets": ts}, err)
+}
+
+// ticketFilter reads the list's filters, or the saved view's (with the
+// query's sort).
+func (a API) ticketFilter(g *gin.Context, me *hub.Agent) (tickets.Filter, error) {
+	if id := g.Query("saved"); id != "" {
+		v, err := a.Views.Get(g.Request.Context(), me, id)
+		if err != nil {
+			return tickets.Filter{}, err
+		}
+		f := v.Filter.For(me)
+		f.Sort = g.Query("sort")
+		return f, nil
+	}
+	assignee := g.Query("assignee_id")
+	if assignee == "" {
+		assignee = g.Query("assignee")
+	}
+	if assignee == "me" {
+		assignee = me.ID
+	}
+	if fk := g.Query("field"); fk != "" && !fieldKey.MatchString(fk) {
+		return tickets.Filter{}, hub.Invalid("field must be a custom field key, with field_value")
+	}
+	return tickets.Filter{Status: tickets.Status(g.Query("status")), Assignee: assignee, Channel: g.Query("channel_id"),
+		View: g.Query("view"), Me: me.ID, Priority: tickets.Priority(g.Query("priority")), Viewer: viewer(me), Sort: g.Query("sort"),
+		Group: g.Query("group_id"), Type: g.Query("type"), Field: g.Query("field"), FieldValue: g.Query("field_value"),
+		Text: g.Query("q")}, nil
 }
 
 // viewer limits a plain agent to the tickets assigned to them or nobody.
@@ -48,15 +72,21 @@ func viewer(a *hub.Agent) string {
 	return a.ID
 }
 
-// ticketViews counts the tickets of each view (the tabs' badges).
+// ticketViews counts the tickets of each view (the tabs' badges), and
+// lists the agent's saved views with theirs.
 func (a API) ticketViews(g *gin.Context) {
 	me := connectors.AgentOf(g)
 	counts, err := a.Tickets.Counts(g.Request.Context(), me.TenantID, me.ID, viewer(me))
-	views := []gin.H{}
-	for _, name := range tickets.ViewNames {
-		views = append(views, gin.H{"id": name, "count": counts[name]})
+	if err != nil {
+		a.Kit.Respond(g, 0, nil, err)
+		return
 	}
-	a.Kit.Respond(g, http.StatusOK, gin.H{"views": views}, err)
+	named := []gin.H{}
+	for _, name := range tickets.ViewNames {
+		named = append(named, gin.H{"id": name, "count": counts[name]})
+	}
+	saved, err := a.Views.List(g.Request.Context(), me)
+	a.Kit.Respond(g, http.StatusOK, gin.H{"views": named, "saved": saved}, err)
 }
 
 // newTicket is the body of POST /tickets: for a customer (contact_id) or
@@ -70,6 +100,8 @@ type newTicket struct {
 	AssigneeID     *string          `json:"assignee_id"`
 	GroupID        *string          `json:"group_id"`
 	DueAt          *time.Time       `json:"due_at"`
+	// Fields are the custom-field values (自定义字段), by field key.
+	Fields map[string]string `json:"fields"`
 }
 
 func (a API) createTicket(g *gin.Context) {
@@ -91,7 +123,7 @@ func (a API) createTicket(g *gin.Context) {
 // (which the agent must see) or the contact's (likewise).
 func (a API) resolve(ctx context.Context, me *hub.Agent, r newTicket) (tickets.NewTicket, error) {
 	n := tickets.NewTicket{Subject: r.Subject, ContactID: r.ContactID, ConversationID: r.ConversationID, Priority: r.Priority,
-		Type: r.Type, AssigneeID: r.AssigneeID, GroupID: r.GroupID, DueAt: r.DueAt, CreatedBy: me.ID}
+		Type: r.Type, AssigneeID: r.AssigneeID, GroupID: r.GroupID, DueAt: r.DueAt, CreatedBy: me.ID, Fields: r.Fields}
 	if r.ConversationID != "" {
 		c, err := a.Conversations.Get(ctx, me, r.ConversationID)
 		if err != nil {
