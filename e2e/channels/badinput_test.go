@@ -451,6 +451,9 @@ var badBodies = map[string]string{
 	"POST /api/v1/tickets":                          `{"subject":["x"],"contact_id":{"$ne":null}}`,
 	"PATCH /api/v1/tickets/:id":                     `{"status":{"$ne":"closed"},"priority":3}`,
 	"POST /api/v1/tickets/:id/reopen":               "",
+	"POST /api/v1/ticket-views":                     `{"name":["x"],"filter":{"status":{"$ne":null}}}`,
+	"PATCH /api/v1/ticket-views/:id":                `{"shared":"yes","filter":"all"}`,
+	"DELETE /api/v1/ticket-views/:id":               "",
 	// Customer center: custom fields, follow-ups, merges, import (a sheet, not JSON).
 	"POST /api/v1/custom-fields":           `{"key":{"$ne":null},"label":"x","options":"a,b"}`,
 	"PATCH /api/v1/custom-fields/:id":      `{"required":"yes","options":"a"}`,
@@ -655,7 +658,9 @@ func TestNULAndInvalidUTF8NeverA5xx(t *testing.T) {
 		}
 		// Query parameters.
 		for _, p := range []string{"/api/v1/conversations?assignee=%00", "/api/v1/conversations?assignee=%ff", "/api/v1/conversations?status=%00",
-			"/api/v1/tickets?status=%00", "/api/v1/tickets?assignee=%ff", "/api/v1/tickets?channel_id=a%00b"} {
+			"/api/v1/tickets?status=%00", "/api/v1/tickets?assignee=%ff", "/api/v1/tickets?channel_id=a%00b",
+			"/api/v1/tickets?type=a%00b", "/api/v1/tickets?group_id=%ff%00", "/api/v1/tickets?q=%00%ff", "/api/v1/tickets?field=a&field_value=%00",
+			"/api/v1/tickets?saved=%00"} {
 			no5xx("GET "+p, adm.Do("GET", p, nil))
 		}
 		// JSON string fields.

@@ -114,10 +114,20 @@ func isoRoutes() map[string]isoRoute {
 		}},
 		"GET /api/v1/tickets": {access: accAuth, lists: "ticket", queries: func(own, other *isoTenant) []string {
 			return []string{"status=open", "channel_id=" + other.offCh.ID, "assignee=" + other.agentID, "view=unassigned",
-				"view=all&priority=normal", "assignee_id=" + other.agentID, "view=overdue", "view=following", "view=group&sort=due"}
+				"view=all&priority=normal", "assignee_id=" + other.agentID, "view=overdue", "view=following", "view=group&sort=due",
+				"field=product&field_value=" + url.QueryEscape("型号 "+other.canary), "q=" + other.canary, "group_id=" + other.group,
+				"field=product&field_value=" + url.QueryEscape("型号 "+own.canary)}
 		}},
-		"GET /api/v1/tickets/:id":   {access: accAuth, obj: "ticket"},
-		"GET /api/v1/tickets/views": {access: accAuth},
+		"GET /api/v1/ticket-views": {access: accAuth, lists: "ticket_view"},
+		"POST /api/v1/ticket-views": {access: accAuth, body: func(own *isoTenant) any {
+			return map[string]any{"name": "视图 " + kit.RandHex(4), "filter": map[string]any{"priority": "high"}}
+		}},
+		"PATCH /api/v1/ticket-views/:id": {access: accAuth, obj: "ticket_view", body: func(*isoTenant) any {
+			return map[string]any{"name": "改名"}
+		}},
+		"DELETE /api/v1/ticket-views/:id": {access: accAuth, obj: "ticket_view"},
+		"GET /api/v1/tickets/:id":         {access: accAuth, obj: "ticket"},
+		"GET /api/v1/tickets/views":       {access: accAuth},
 		"POST /api/v1/tickets": {access: accAuth, body: func(own *isoTenant) any {
 			return map[string]any{"subject": "工单 " + kit.RandHex(4), "contact_id": own.contact, "priority": "high"}
 		}},
@@ -554,6 +564,7 @@ type isoTenant struct {
 	webCh, visitor                 string
 	qaTemplate, qaBatch, qaReview  string
 	customField, merge             string
+	ticketView                     string
 	mailbox                        string
 }
 
@@ -608,6 +619,8 @@ func (x *isoTenant) ids(kind string) []string {
 		return []string{x.customField}
 	case "merge":
 		return []string{x.merge}
+	case "ticket_view":
+		return []string{x.ticketView}
 	}
 	panic("unknown object kind " + kind)
 }
@@ -618,7 +631,7 @@ func (x *isoTenant) secrets() []string {
 	s := []string{x.canary, x.tenantID, x.contact, x.ch.Secret, x.offCh.Secret, x.adminEmail,
 		x.name + "-agent1@kefu.test", x.name + "-agent2@kefu.test"}
 	for _, k := range []string{"conv", "ticket", "agent", "group", "channel", "delivery", "failed", "token", "attachment", "rule",
-		"canned", "category", "blacklist", "kb", "keyword", "qa_template", "qa_batch", "qa_review", "custom_field", "merge"} {
+		"canned", "category", "blacklist", "kb", "keyword", "qa_template", "qa_batch", "qa_review", "custom_field", "merge", "ticket_view"} {
 		s = append(s, x.ids(k)...)
 	}
 	s = append(s, x.webhook, x.webhookSecret)
@@ -755,6 +768,12 @@ func isoCustomers(t *testing.T, x *isoTenant) {
 	gone := x.admin.Must(201, "POST", "/api/v1/contacts", map[string]any{"name": "重复 " + x.canary, "phone": phone}).Str("id")
 	x.admin.Must(201, "POST", "/api/v1/contacts/"+keep+"/followups", map[string]any{"note": "回访 " + x.canary})
 	x.merge = x.admin.Must(201, "POST", "/api/v1/contacts/"+keep+"/merge", map[string]any{"merged_id": gone}).Str("id")
+	// a ticket field whose value the ticket carries, and a shared view on it
+	x.admin.Must(201, "POST", "/api/v1/custom-fields", map[string]any{"entity": "ticket", "key": "product", "label": "产品 " + x.canary,
+		"type": "text"})
+	x.admin.Must(200, "PATCH", "/api/v1/tickets/"+x.ticket, map[string]any{"fields": map[string]any{"product": "型号 " + x.canary}})
+	x.ticketView = x.admin.Must(201, "POST", "/api/v1/ticket-views", map[string]any{"name": "视图 " + x.canary, "shared": true,
+		"filter": map[string]any{"field": "product", "field_value": "型号 " + x.canary}}).Str("id")
 }
 
 // qaTemplateBody is a scoring template worth 100 with a fatal item.
@@ -888,7 +907,8 @@ func TestTenantIsolationMatrix(t *testing.T) {
 					"status", "assignee_id", "group_id", "channel_id", "contact_id", "close_reason"),
 				"offline conversation": pick(t, bc.Must(200, "GET", "/api/v1/conversations/"+b.offConv, nil), "",
 					"status", "assignee_id", "group_id", "close_reason"),
-				"ticket": pick(t, bc.Must(200, "GET", "/api/v1/tickets/"+b.ticket, nil), "", "status", "assignee_id", "subject", "messages"),
+				"ticket":       pick(t, bc.Must(200, "GET", "/api/v1/tickets/"+b.ticket, nil), "", "status", "assignee_id", "subject", "messages", "fields"),
+				"ticket views": pick(t, bc.Must(200, "GET", "/api/v1/ticket-views", nil), "views", "id", "name", "filter"),
 				"agent": pick(t, bc.Must(200, "GET", "/api/v1/agents/"+b.agentID, nil), "",
 					"name", "role", "max_chats", "disabled", "groups", "email"),
 				"group":   pick(t, bc.Must(200, "GET", "/api/v1/groups/"+b.group, nil), "", "name", "agent_ids"),
