@@ -76,6 +76,20 @@ export interface WorkTicket extends Ticket {
   sla_paused_at?: string
   next_due_at?: string
   followers?: string[]
+  // the ticket's custom-field values by field key
+  fields?: Record<string, string>
+}
+// SavedView is a ticket view an agent saved (已保存的视图): its filters,
+// shared with the team or not, and its count for the caller (at most 1000;
+// more says there are more).
+export interface SavedView {
+  id: string
+  owner_id: string
+  name: string
+  shared: boolean
+  filter: Record<string, string>
+  count: number
+  more: boolean
 }
 export interface TicketView {
   id: string
@@ -90,9 +104,12 @@ export const crm = {
   createTicket: (body: Record<string, unknown>) => call<WorkTicket>('POST', '/tickets', body),
   updateTicket: (id: string, body: Record<string, unknown>) => call<WorkTicket>('PATCH', '/tickets/' + enc(id), body),
   reopenTicket: (id: string) => call<WorkTicket>('POST', `/tickets/${enc(id)}/reopen`),
-  views: () => call<{ views: TicketView[] }>('GET', '/tickets/views'),
-  fields: () => call<{ fields: CustomField[] }>('GET', '/custom-fields?entity=contact'),
-  createField: (f: Partial<CustomField>) => call<CustomField>('POST', '/custom-fields', { ...f, entity: 'contact' }),
+  views: () => call<{ views: TicketView[]; saved: SavedView[] }>('GET', '/tickets/views'),
+  saveView: (v: { name?: string; shared?: boolean; filter?: Record<string, string> }, id?: string) =>
+    id ? call<SavedView>('PATCH', '/ticket-views/' + enc(id), v) : call<SavedView>('POST', '/ticket-views', v),
+  deleteView: (id: string) => call('DELETE', '/ticket-views/' + enc(id)),
+  fields: (entity = 'contact') => call<{ fields: CustomField[] }>('GET', '/custom-fields?entity=' + entity),
+  createField: (f: Partial<CustomField>, entity = 'contact') => call<CustomField>('POST', '/custom-fields', { ...f, entity }),
   updateField: (id: string, f: Partial<CustomField>) => call<CustomField>('PATCH', '/custom-fields/' + enc(id), f),
   deleteField: (id: string) => call('DELETE', '/custom-fields/' + enc(id)),
   followUps: (id: string) => call<{ followups: FollowUp[] }>('GET', `/contacts/${enc(id)}/followups`),
