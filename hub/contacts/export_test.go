@@ -17,3 +17,11 @@ func SetFew(n, probe int) func() {
 	few, fewPlain, probeRows = n, n, probe
 	return func() { few, fewPlain, probeRows = oldFew, oldPlain, oldProbe }
 }
+
+// SetFewOwn sets how many owned matches of a common text a plain agent's
+// list reads without searching the list's newest first (0: never).
+func SetFewOwn(n int) func() {
+	old := fewOwn
+	fewOwn = n
+	return func() { fewOwn = old }
+}

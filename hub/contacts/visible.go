@@ -47,6 +47,33 @@ func (s *Store) fewVisible(ctx context.Context, a *hub.Agent, n int) (bool, erro
 	return seen < n, nil
 }
 
+// fewOwn is how many contacts an agent owns holding a common search text,
+// and has conversations, for the list to read their contacts without first
+// searching the list's newest (probeRows): below it, the owned matches come
+// from the owner and text index (contacts_owner_search) for about the cost
+// of the page.
+var fewOwn = 5000
+
+// fewOwnMatches reports whether a plain agent owns fewer than fewOwn
+// contacts holding the text t and has fewer than few conversations.
+func (s *Store) fewOwnMatches(ctx context.Context, a *hub.Agent, t string) (bool, error) {
+	if fewOwn <= 0 {
+		return false, nil
+	}
+	var n struct {
+		Owned int `db:"owned"`
+		Convs int `db:"convs"`
+	}
+	err := s.k.Get(ctx, &n, `SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM contacts WHERE tenant_id = ? AND owner_id = ?
+		AND `+haystack+` LIKE ? ESCAPE '\' LIMIT ?) o) AS owned,
+		(SELECT COUNT(*) FROM (SELECT 1 FROM conversations WHERE tenant_id = ? AND assignee_id = ? LIMIT ?) c) AS convs`,
+		a.TenantID, a.ID, "%"+likeEscape(t)+"%", fewOwn, a.TenantID, a.ID, few)
+	if err != nil {
+		return false, fmt.Errorf("count owned matches: %w", err)
+	}
+	return n.Owned < fewOwn && n.Convs < few, nil
+}
+
 // ownList is the query of a page of a plain agent's list read from their
 // contacts: those matching among the contacts they own (through the owner
 // index), those of their conversations (by id) and, with a text, those
@@ -104,7 +131,16 @@ func (s *Store) list(ctx context.Context, a *hub.Agent, t, where string, args []
 		}
 		where, args, many = where+` AND `+cond, append(args, v...), m
 	}
-	if agent && many {
+	probe := true
+	if agent && many && t != "" {
+		// few matches among the contacts the agent owns (the owner and
+		// text index finds them) and few conversations: read theirs
+		if own, err = s.fewOwnMatches(ctx, a, t); err != nil {
+			return nil, err
+		}
+		probe = !own
+	}
+	if agent && many && !own {
 		n := few
 		if t == "" {
 			n = fewPlain
@@ -116,7 +152,7 @@ func (s *Store) list(ctx context.Context, a *hub.Agent, t, where string, args []
 	}
 	out := []Card{}
 	if own {
-		if t != "" && indexedOrder && probeRows > 0 {
+		if probe && t != "" && indexedOrder && probeRows > 0 {
 			q := `SELECT ` + cardCols + ` FROM (SELECT * FROM contacts WHERE tenant_id = ? ORDER BY ` + order + ` LIMIT ?) contacts
 				WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
 			err := s.k.Select(ctx, &out, q, append(append([]any{a.TenantID, probeRows}, args...), limit+1, offset)...)

@@ -22,7 +22,8 @@ import (
 // the text a plain substring match — page by page, for every sort, text
 // and filter, whether a plain agent's list is read from their own contacts
 // (PostgreSQL; with the list's first contacts searched for the page first,
-// or not) or by walking the tenant's list, and search texts matched either
+// or not, or, for a common text, the agent's owned matches read through
+// their index without that search) or by walking the tenant's list, and search texts matched either
 // way.
 func TestListPlansAgree(t *testing.T) {
 	each(t, func(t *testing.T, h *hubtest.Hub, clk *clock) {
@@ -168,9 +169,9 @@ func TestListPlansAgree(t *testing.T) {
 		queries = append(queries, contacts.Query{CreatedFrom: &mid, CreatedTo: &late},
 			contacts.Query{CreatedFrom: &mid, CreatedTo: &late, Text: "张", Sort: "name"},
 			contacts.Query{CreatedTo: &late, Sort: "created_asc"}, contacts.Query{CreatedFrom: &late, Owner: li.ID})
-		type plan struct{ few, probe, common int }
+		type plan struct{ few, probe, common, own int }
 		var plans []plan
-		for _, p := range []plan{{0, 0, 0}, {1 << 30, 20000, 0}, {1 << 30, 5, 0}} {
+		for _, p := range []plan{{0, 0, 0, 0}, {1 << 30, 20000, 0, 0}, {1 << 30, 5, 0, 0}, {1 << 30, 5, 0, 1 << 30}} {
 			for _, common := range []int{1, 5000} {
 				p.common = common
 				plans = append(plans, p)
@@ -183,10 +184,11 @@ func TestListPlansAgree(t *testing.T) {
 					w := want(a, q)
 					seen[a.Email] += len(w)
 					for _, pl := range plans {
-						undo, undoCommon := contacts.SetFew(pl.few, pl.probe), contacts.SetCommon(pl.common)
+						undo, undoCommon, undoOwn := contacts.SetFew(pl.few, pl.probe), contacts.SetCommon(pl.common), contacts.SetFewOwn(pl.own)
 						p, err := h.Contacts.Search(ctx, a, q)
 						undo()
 						undoCommon()
+						undoOwn()
 						if err != nil {
 							t.Fatal(err)
 						}
