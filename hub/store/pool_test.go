@@ -15,7 +15,7 @@ import (
 // pool that kept 8 of 32 opened and closed them all through a burst).
 func TestPoolKeepsItsConnections(t *testing.T) {
 	storetest.Each(t, store.Options{}, func(t *testing.T, d storetest.Dialect) {
-		s, ctx := d.Store, context.Background()
+		s := d.Store
 		if !s.Postgres {
 			return // SQLite: one writer, and readers that never close
 		}
@@ -24,18 +24,7 @@ func TestPoolKeepsItsConnections(t *testing.T) {
 			t.Fatalf("the pool opens up to %d connections, want %d on %d CPUs", most, want, runtime.GOMAXPROCS(0))
 		}
 		for round := 0; round < 3; round++ {
-			var wg sync.WaitGroup
-			for i := 0; i < 2*most; i++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					var one int
-					if err := s.Get(ctx, &one, `SELECT 1 FROM pg_sleep(0.02)`); err != nil {
-						t.Error(err)
-					}
-				}()
-			}
-			wg.Wait()
+			burst(t, s, 2*most)
 		}
 		st := s.W.Stats()
 		if st.MaxIdleClosed != 0 || st.Idle != st.OpenConnections {
@@ -49,25 +38,31 @@ func TestPoolKeepsItsConnections(t *testing.T) {
 // twice as many queries never holds more connections than that.
 func TestPoolHonoursItsBound(t *testing.T) {
 	storetest.Each(t, store.Options{MaxConns: 3}, func(t *testing.T, d storetest.Dialect) {
-		s, ctx := d.Store, context.Background()
+		s := d.Store
 		if !s.Postgres {
 			return // SQLite: one writer, and readers that never close
 		}
-		var wg sync.WaitGroup
-		for i := 0; i < 12; i++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				var one int
-				if err := s.Get(ctx, &one, `SELECT 1 FROM pg_sleep(0.02)`); err != nil {
-					t.Error(err)
-				}
-			}()
-		}
-		wg.Wait()
+		burst(t, s, 12)
 		if st := s.W.Stats(); st.MaxOpenConnections != 3 || st.OpenConnections > 3 || st.WaitCount == 0 {
 			t.Fatalf("pool of 3: max %d, open %d, waited %d times; want 3, at most 3, some waits",
 				st.MaxOpenConnections, st.OpenConnections, st.WaitCount)
 		}
 	})
+}
+
+// burst runs n queries of 20 ms at once and waits for them all.
+func burst(t *testing.T, s *store.Store, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var one int
+			if err := s.Get(context.Background(), &one, `SELECT 1 FROM pg_sleep(0.02)`); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
 }
