@@ -167,7 +167,11 @@ func TestArrivalsBatched(t *testing.T) {
 				errs <- err
 			})
 		}
-		for deadline := time.Now().Add(10 * time.Second); x.s.Queued() < n-1 && time.Now().Before(deadline); {
+		// The store's writer gives up on a transaction after 10 s (its
+		// write timeout), and it began waiting when the first arrival was
+		// queued: the hold ends well before that even on a starved box,
+		// where not every arrival may have been queued yet.
+		for deadline := time.Now().Add(5 * time.Second); x.s.Queued() < n-1 && time.Now().Before(deadline); {
 			time.Sleep(10 * time.Millisecond)
 		}
 		close(release)
