@@ -51,6 +51,7 @@ try {
       throw new Error(`${e.message}\nthe widget showed: ${html}`)
     })
   check(!(await note.textContent()).includes('客服暂不可用'), 'a refused socket is not shown as unavailable')
+  check(!/[a-z]{3,} [a-z]{3,}/.test(await W(p1, '.ms').textContent()), "no English reason of the hub's among the notes")
   check(await W(p1, '.cp textarea').isVisible(), 'the chat (not the leave-a-message form) stays on screen while busy')
   await shot(p1, '20-busy-reconnecting')
   await p1.close()

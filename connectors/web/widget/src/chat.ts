@@ -405,7 +405,7 @@ function mount(core: Core): ChatUI {
     }
     el.appendChild(b)
     if (rateable) el.appendChild(feedback(m.id!))
-    if (who === 'me' && st !== 'sent') el.appendChild(h('div', 's', st === 'failed' ? `${T.failed}: ${m.failed}` : T.sending))
+    if (who === 'me' && st !== 'sent') el.appendChild(h('div', 's', st === 'failed' ? T.failed + (m.failed!.trim() ? `: ${m.failed}` : '') : T.sending))
     return el
   }
   // ---- "helpful?" under the robot's answers: sent once; 没帮助 offers a person
@@ -670,7 +670,10 @@ function mount(core: Core): ChatUI {
         } else if (f.feedback) {
           fb[f.feedback] = f.error && f.error.code === 'conflict' ? 'd' : ''
           render()
-        } else if (!f.client_id && f.error) note(f.error.message || f.error.code || 'error', true)
+        } else if (!f.client_id && f.error && f.error.code !== 'too_many_connections') {
+          // (a socket refused as busy says so in the header, calmly)
+          note(T.oops, true)
+        }
         break
     }
   })

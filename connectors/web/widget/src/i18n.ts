@@ -55,6 +55,7 @@ const c = {
   offlineNote: ['连接已断开，正在重连…', '連線已中斷，正在重新連線…', 'Connection lost, reconnecting…'],
   refused: ['客服暂不可用', '客服暫不可用', 'Chat is unavailable'],
   busyChats: ['当前咨询人数较多，请稍后再试', '目前諮詢人數較多，請稍後再試', 'Many people are waiting right now; please try again later'],
+  oops: ['出错了，请稍后再试', '出錯了，請稍後再試', 'Something went wrong; please try again later'],
   busy: ['当前咨询人数较多，稍后将自动为您重新连接', '目前諮詢人數較多，稍後將自動為您重新連線', 'Many people are chatting right now; we will reconnect you shortly'],
   you: ['我', '我', 'You'],
   agent: ['客服', '客服', 'Agent'],

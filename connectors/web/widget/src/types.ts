@@ -64,7 +64,7 @@ export interface Msg {
   created_at?: string
   // client side only
   pending?: boolean
-  failed?: string
+  failed?: string // why not sent, in the visitor's language (" ": no reason to show)
   t?: number
   o?: number // sort position of a message not stored yet: after the one shown last when it was sent
   q?: number
