@@ -55,6 +55,11 @@ func (s *Store) Update(ctx context.Context, tenantID, id string, c Change) (*Tic
 				return err
 			}
 		}
+		if c.Status != nil && *c.Status != cur[0] && (*c.Status == Solved || *c.Status == Closed) {
+			if err := s.mayFinish(ctx, tx, tenantID, id); err != nil {
+				return err
+			}
+		}
 		return moveClocks(ctx, tx, tenantID, id, happened{retarget: c.Priority != nil || c.GroupID != nil, manualDue: c.DueAt != nil})
 	})
 	if err != nil {

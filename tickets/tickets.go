@@ -72,6 +72,9 @@ type Ticket struct {
 	// by field key; a multi select's options joined by commas.
 	Custom    map[string]string `db:"-" json:"fields"`
 	CustomRaw string            `db:"custom" json:"-"`
+	// Missing are the keys of the required fields the ticket has no value
+	// for: it cannot be solved or closed until they are filled.
+	Missing []string `db:"-" json:"missing_fields"`
 	// Followers are the agents who follow the ticket.
 	Followers []string `db:"-" json:"followers"`
 	Messages  []Entry  `db:"-" json:"messages,omitempty"`
@@ -233,7 +236,11 @@ type Filter struct {
 
 // List returns a tenant's tickets, newest first.
 func (s *Store) List(ctx context.Context, tenantID string, f Filter) ([]Ticket, error) {
-	where, args, err := f.where(tenantID, s.k.Now())
+	sh, err := s.fieldShape(ctx, tenantID, f)
+	if err != nil {
+		return nil, err
+	}
+	where, args, err := f.where(tenantID, s.k.Now(), sh)
 	if err != nil {
 		return nil, err
 	}
@@ -254,11 +261,14 @@ func (s *Store) List(ctx context.Context, tenantID string, f Filter) ([]Ticket, 
 	for i := range out {
 		out[i].decode()
 	}
+	if err := s.missing(ctx, s.k, tenantID, out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
 // where is the filter as a condition on tickets.
-func (f Filter) where(tenantID string, now time.Time) (string, []any, error) {
+func (f Filter) where(tenantID string, now time.Time, sh shape) (string, []any, error) {
 	q, args := `tenant_id = ?`, []any{tenantID}
 	if f.Status != "" && !f.Status.valid() {
 		return "", nil, fmt.Errorf("%w: status must be new, open, pending, solved or closed", ErrInvalid)
@@ -275,7 +285,7 @@ func (f Filter) where(tenantID string, now time.Time) (string, []any, error) {
 			args = append(args, c.v)
 		}
 	}
-	q, args, err := f.narrow(tenantID, q, args)
+	q, args, err := f.narrow(tenantID, q, args, sh)
 	if err != nil {
 		return "", nil, err
 	}
@@ -335,6 +345,11 @@ func (s *Store) Get(ctx context.Context, tenantID, id string) (*Ticket, error) {
 		return nil, fmt.Errorf("get ticket: %w", err)
 	}
 	t.decode()
+	one := []Ticket{t}
+	if err := s.missing(ctx, s.k, tenantID, one); err != nil {
+		return nil, err
+	}
+	t = one[0]
 	var ids []string
 	if err := s.k.Select(ctx, &ids, `SELECT message_id FROM ticket_messages WHERE ticket_id = ?`, id); err != nil {
 		return nil, fmt.Errorf("ticket messages: %w", err)

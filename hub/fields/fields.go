@@ -387,3 +387,19 @@ func (r Rules) Check(ctx context.Context, q store.Querier, tenantID string, valu
 	}
 	return out, terms, nil
 }
+
+// Required returns the keys and labels of the tenant's required fields of
+// the entity, in their order (a record made without a form, such as a
+// ticket from an offline message, is checked against them later).
+func (r Rules) Required(ctx context.Context, q store.Querier, tenantID string) (keys, labels []string, err error) {
+	defs, err := List(ctx, q, tenantID, r.Entity)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, f := range defs {
+		if f.Required {
+			keys, labels = append(keys, f.Key), append(labels, f.Label)
+		}
+	}
+	return keys, labels, nil
+}

@@ -65,6 +65,8 @@ export interface WorkTicket extends Ticket {
   priority: string
   type: string
   origin: string
+  // the keys of the required custom fields the ticket has no value for
+  missing_fields?: string[]
   due_at?: string
   // SLA: the first-response due time until answered, each clock's state
   // (running, warning, breached), since when the resolution clock stands,
