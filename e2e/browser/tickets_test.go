@@ -54,3 +54,64 @@ func TestUITicketFieldsAndViews(t *testing.T) {
 	}
 	admin.Must(200, "DELETE", "/api/v1/ticket-views/"+vs.Views[0].ID, nil)
 }
+
+// TestUITicketFiltersAndRequiredFields: on the tickets page the list is
+// filtered by group and by type and saved as a view keeping both; an
+// offline ticket (留言), made without the form, is flagged as missing the
+// required 产品线 and cannot be solved until it is filled, then is
+// (workbench/ui/e2e/ticket-filters.mjs; screenshots
+// workbench-ticket-group-type-filter, workbench-ticket-missing-fields and
+// their 375 px forms). The API then shows what the browser did.
+func TestUITicketFiltersAndRequiredFields(t *testing.T) {
+	t.Parallel()
+	kit.NeedUI(t)
+	h := kit.NewEnv(t, kit.Embedded).Start()
+	h.ServesUI()
+	admin := h.Admin()
+	admin.Must(201, "POST", "/api/v1/custom-fields", map[string]any{"entity": "ticket", "key": "product", "label": "产品线",
+		"type": "select", "required": true, "options": []string{"手机", "平板"}})
+	group := admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "售后组"}).Str("id")
+	contact := admin.Must(201, "POST", "/api/v1/contacts", map[string]any{"name": "张伟", "phone": "13800138000"}).Str("id")
+	for _, tk := range []map[string]any{
+		{"subject": "退货申请", "type": "退货", "group_id": group},
+		{"subject": "换货申请", "type": "换货", "group_id": group},
+		{"subject": "咨询价格", "type": "咨询"},
+	} {
+		tk["contact_id"], tk["fields"] = contact, map[string]any{"product": "平板"}
+		admin.Must(201, "POST", "/api/v1/tickets", tk)
+	}
+	// Nobody is online: the customer's message becomes an offline ticket.
+	ch := admin.NewAPIChannel(kit.NewCallbackServer(t).URL, nil)
+	if st, b := ch.Post(t, h.Base, kit.TextMsg("m-1", "buyer-1", "屏幕碎了")); st != 200 {
+		t.Fatalf("inbound: %d %s", st, b)
+	}
+	off := kit.WaitTicket(t, admin, []string{"屏幕碎了"})
+	script := kit.RunBrowserScript(t, "workbench/ui", 3*time.Minute, []string{"KEFU_BASE=" + h.Base,
+		"KEFU_ADMIN_EMAIL=admin@kefu.test", "KEFU_ADMIN_PASSWORD=admin-pass-1", "KEFU_SHOTS=" + kit.ShotsDir(t)}, "e2e/ticket-filters.mjs")
+	script.Await("view-saved")
+	var vs struct {
+		Views []struct {
+			Name   string
+			Count  int
+			Filter map[string]string
+		}
+	}
+	admin.Must(200, "GET", "/api/v1/ticket-views", nil).JSON(t, &vs)
+	if len(vs.Views) != 1 || vs.Views[0].Name != "售后退货" || vs.Views[0].Count != 1 || vs.Views[0].Filter["group_id"] != group ||
+		vs.Views[0].Filter["type"] != "退货" {
+		t.Fatalf("the view saved in the browser: %+v", vs.Views)
+	}
+	script.Await("solved")
+	tk := admin.Must(200, "GET", "/api/v1/tickets/"+off.ID, nil)
+	if tk.Str("status") != "solved" || tk.Str("fields.product") != "手机" {
+		t.Fatalf("the offline ticket after the browser: %s", tk.Body)
+	}
+	if st, b := ch.Post(t, h.Base, kit.TextMsg("m-2", "buyer-2", "电池鼓包")); st != 200 {
+		t.Fatalf("inbound: %d %s", st, b)
+	}
+	late := kit.WaitTicket(t, admin, []string{"电池鼓包"})
+	admin.Must(409, "PATCH", "/api/v1/tickets/"+late.ID, map[string]any{"status": "closed"})
+	script.Send(map[string]string{})
+	script.Await("done")
+	script.Finish()
+}
