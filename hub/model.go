@@ -199,6 +199,9 @@ type Message struct {
 	Status         MessageStatus `db:"status" json:"status"`
 	Error          string        `db:"error" json:"error,omitempty"`
 	CreatedAt      time.Time     `db:"created_at" json:"created_at"`
+	// Rich is a robot's rich answer as sanitized HTML ("" when plain):
+	// Text is what it reads as, for every client that shows text only.
+	Rich string `db:"rich" json:"rich,omitempty"`
 }
 
 // ContactInfo is a customer identity as a connector saw it.

@@ -78,7 +78,7 @@
 //
 //	{"id","conversation_id","seq","direction":"in"|"out","sender_type":"contact"|"agent"|"system"|"robot",
 //	 "sender_name","type":"text"|"image"|"file"|"answer" (a robot answer: rateable),"text","attachments":[{"url","name","type","size"}],
-//	 "client_id","created_at"}
+//	 "rich":[node…] (a robot's rich answer, as the visitor protocol's: connectors/web/doc.go),"client_id","created_at"}
 //
 // The user's own messages carry the client_msg_id they were sent with as client_id.
 // Attachment URLs are relative to the hub: prefix them with the hub's base URL.

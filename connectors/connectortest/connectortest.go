@@ -44,6 +44,7 @@ import (
 
 	"github.com/kefu-hub/kefu/connectors"
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/richtext"
 )
 
 // Message is one customer message as the platform would push it.
@@ -384,6 +385,23 @@ func Run(t *testing.T, h Harness) {
 		}
 		if got[0].ContactID != m.ContactID || got[0].Text != "您好，马上为您查询 ✓" || !got[0].Authentic {
 			t.Fatalf("the platform received %+v, want text for %q with valid credentials", got[0], m.ContactID)
+		}
+	})
+
+	t.Run("a robot's rich answer reaches the platform as text, its links written out", func(t *testing.T) {
+		r := newRig(t, h)
+		m := newMessage("邮费多少")
+		doc := richtext.Sanitize(`<p><strong>满99元包邮</strong>，<em>偏远地区</em>除外。</p><ul><li>江浙沪次日达</li></ul>` +
+			`<p>详见<a href="https://shop.example.com/ship">运费说明</a></p>`)
+		d := r.reply(t, m, doc.Text)
+		d.Message.SenderType, d.Message.SenderID, d.Message.Type, d.Message.Rich = hub.SenderRobot, "", "answer", doc.HTML
+		if res := r.c.Send(t.Context(), r.ch, d); res.Err != nil {
+			t.Fatalf("Send: %v (status %d)", res.Err, res.StatusCode)
+		}
+		want := "满99元包邮，偏远地区除外。\n\n• 江浙沪次日达\n\n详见运费说明 (https://shop.example.com/ship)"
+		got := r.fake.Received()
+		if len(got) != 1 || got[0].Text != want || strings.ContainsAny(got[0].Text, "<>") {
+			t.Fatalf("the platform received %+v, want the text %q (no markup)", got, want)
 		}
 	})
 

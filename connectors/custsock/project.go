@@ -10,6 +10,7 @@ import (
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/files"
+	"github.com/kefu-hub/kefu/hub/richtext"
 )
 
 // Projector turns hub messages and events into the customer protocol's
@@ -45,6 +46,9 @@ func (p Projector) Message(ch *hub.Channel, m *hub.Message) map[string]any {
 	out := map[string]any{"id": m.ID, "conversation_id": m.ConversationID, "seq": m.Seq, "direction": m.Direction,
 		"sender_type": m.SenderType, "sender_name": name, "type": m.Type, "text": m.Text, "attachments": atts,
 		"created_at": m.CreatedAt}
+	if m.Rich != "" {
+		out["rich"] = p.rich(ch, richtext.Nodes(m.Rich))
+	}
 	if m.SenderType == hub.SenderAgent && p.Avatars != nil {
 		out["sender_avatar"] = p.Avatars.Get(ch.TenantID, m.SenderID)
 	}
@@ -57,6 +61,18 @@ func (p Projector) Message(ch *hub.Channel, m *hub.Message) map[string]any {
 		}
 	}
 	return out
+}
+
+// rich gives a rich answer's images from the hub's files the channel's
+// customer URLs (as attachments get theirs).
+func (p Projector) rich(ch *hub.Channel, ns []richtext.Node) []richtext.Node {
+	for i := range ns {
+		if id, ok := strings.CutPrefix(ns[i].Src, files.FileURL("")); ok && ns[i].T == "img" {
+			ns[i].Src = p.FileURL(ch, id)
+		}
+		ns[i].C = p.rich(ch, ns[i].C)
+	}
+	return ns
 }
 
 // EventPayload is the part of an event's payload the projection reads.

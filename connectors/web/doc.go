@@ -61,7 +61,10 @@
 //	 "messages":[message…]}                // of the current (or last) conversation, after after_seq
 //	{"type":"message","message":{"id","conversation_id","seq","direction":"in"|"out",
 //	      "sender_type":"contact"|"agent"|"robot"|"system","sender_name","sender_avatar" (agents'),"type","text",
-//	      "attachments":[{"url","name","type","size"}],"client_id","created_at"}}
+//	      "attachments":[{"url","name","type","size"}],"rich":[node…] (a robot's rich answer),"client_id","created_at"}}
+//	      node: {"t":"text","text"} or {"t":"p"|"br"|"b"|"i"|"u"|"s"|"ul"|"ol"|"li"|"quote"|"h"|"pre"|"code",
+//	      "c":[node…]} or {"t":"a","href":http(s) only,"c"} or {"t":"img","src","alt"}; clients build it with
+//	      DOM calls (text as text, never markup); "text" is what it reads as, for clients that show text only
 //	{"type":"typing","typing":bool}        the agent is typing
 //	{"type":"queue","conversation_id","position":N}
 //	{"type":"agent","conversation_id","name","avatar"}  an agent took the conversation

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/files"
+	"github.com/kefu-hub/kefu/hub/richtext"
 )
 
 // fixedToken hands the library the token withToken chose, so a rejected
@@ -54,12 +55,20 @@ func (c *Connector) Send(ctx context.Context, ch *hub.Channel, out *hub.Outbound
 	if openid == "" {
 		return hub.SendResult{Err: errors.New("the delivery names no WeChat user"), Permanent: true}
 	}
-	if text := withoutCards(msg); strings.TrimSpace(text) != "" {
+	card, asCard := richCard(msg)
+	if asCard { // the news message says the answer: its title, words, link and picture
+		if err := c.send(ctx, a, newsMessage(openid, card)); err != nil {
+			return classify(err)
+		}
+	} else if text := withoutCards(msg); strings.TrimSpace(text) != "" {
 		if err := c.send(ctx, a, message.NewCustomerTextMessage(openid, text)); err != nil {
 			return classify(err)
 		}
 	}
 	for _, att := range msg.Attachments {
+		if asCard && att.URL == card.Picture {
+			continue // the card's picture
+		}
 		if att.Type == hub.AttachmentLink {
 			if err := c.send(ctx, a, newsMessage(openid, att)); err != nil {
 				return classify(err)
@@ -78,6 +87,54 @@ func (c *Connector) Send(ctx context.Context, ch *hub.Channel, out *hub.Outbound
 func newsMessage(openid string, att hub.Attachment) *message.CustomerMessage {
 	return &message.CustomerMessage{ToUser: openid, Msgtype: message.MsgTypeNews, News: &message.MediaNews{
 		Articles: []message.MediaArticles{{Title: att.Name, Description: att.Description, URL: att.URL, Picurl: att.Picture}}}}
+}
+
+// richCard is a robot's rich answer as one news message (图文消息), when it
+// has what one needs: a title (its first heading, else its first line), an
+// http(s) link (the card opens the first) and a picture WeChat can fetch
+// (the first https image; the hub's own files need a signed-in agent).
+// The card's description is the rest of the text. Otherwise the answer
+// goes as text, its links written out, and its images as image messages.
+func richCard(m *hub.Message) (hub.Attachment, bool) {
+	if m.Rich == "" {
+		return hub.Attachment{}, false
+	}
+	nodes := richtext.Nodes(m.Rich)
+	links := richtext.Links(nodes)
+	pic := ""
+	for _, src := range richtext.Sanitize(m.Rich).Images {
+		if strings.HasPrefix(src, "https://") {
+			pic = src
+			break
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(m.Text), "\n")
+	title, rest := richtext.Heading(nodes), lines
+	if title == "" {
+		title, rest = strings.TrimSpace(lines[0]), lines[1:]
+	} else if strings.TrimSpace(lines[0]) == title {
+		rest = lines[1:]
+	}
+	if len(links) == 0 || pic == "" || title == "" || title == richtext.ImageText {
+		return hub.Attachment{}, false
+	}
+	var desc []string
+	for _, l := range rest {
+		if l = strings.TrimSpace(strings.ReplaceAll(l, richtext.ImageText, "")); l != "" {
+			desc = append(desc, l)
+		}
+	}
+	return hub.Attachment{Type: hub.AttachmentLink, Name: clip(title, 64), URL: links[0].Href,
+		Description: clip(strings.Join(desc, "\n"), 120), Picture: pic}, true
+}
+
+// clip cuts s to n characters (an ellipsis marks a cut).
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
 }
 
 // withoutCards is a message's text without the lines that spell out its

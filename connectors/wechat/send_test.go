@@ -13,6 +13,7 @@ import (
 	"github.com/kefu-hub/kefu/connectors/wechat"
 	"github.com/kefu-hub/kefu/connectors/wechat/wechattest"
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/richtext"
 )
 
 // sendRig is the connector against the fake, with one bound channel.
@@ -127,5 +128,43 @@ func TestLinkCardIsANewsMessage(t *testing.T) {
 		PicURL: "https://shop.example.com/i.png"}
 	if *got[1].Article != want {
 		t.Errorf("article %+v, want %+v", *got[1].Article, want)
+	}
+}
+
+// A robot's rich answer with a title, a link and an https picture goes
+// out as one news message (图文消息: the title, the rest of its words, the
+// first link, the picture), its picture not sent again as an image; an
+// answer without a picture goes as text with its links written out, and
+// never with markup.
+func TestRichAnswerIsANewsMessage(t *testing.T) {
+	c, fake, ch, _ := sendRig(t)
+	doc := richtext.Sanitize(`<h3>运费说明</h3><p><strong>满99元包邮</strong>，偏远地区除外。</p>` +
+		`<p><img src="https://cdn.example.com/ship.png"></p><p>详见<a href="https://shop.example.com/ship">运费规则</a></p>`)
+	out := reply(ch, "oRich", doc.Text)
+	out.Message.Type, out.Message.SenderType, out.Message.Rich = "answer", hub.SenderRobot, doc.HTML
+	out.Message.Attachments = []hub.Attachment{{URL: "https://cdn.example.com/ship.png", Name: "图片", Type: "image/*"}}
+	if res := c.Send(context.Background(), ch, out); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	got := fake.Sends()
+	if len(got) != 1 || got[0].MsgType != "news" || got[0].Article == nil {
+		t.Fatalf("received %+v, want one news message", got)
+	}
+	want := wechattest.Article{Title: "运费说明", Description: "满99元包邮，偏远地区除外。\n详见运费规则 (https://shop.example.com/ship)",
+		URL: "https://shop.example.com/ship", PicURL: "https://cdn.example.com/ship.png"}
+	if *got[0].Article != want {
+		t.Errorf("article %+v, want %+v", *got[0].Article, want)
+	}
+
+	// No picture: text, the link written out.
+	doc = richtext.Sanitize(`<p><strong>满99元包邮</strong></p><ul><li>江浙沪次日达</li></ul><p>详见<a href="https://shop.example.com/ship">运费规则</a></p>`)
+	out = reply(ch, "oRich", doc.Text)
+	out.Message.Type, out.Message.SenderType, out.Message.Rich = "answer", hub.SenderRobot, doc.HTML
+	if res := c.Send(context.Background(), ch, out); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	got = fake.Sends()[1:]
+	if len(got) != 1 || got[0].MsgType != "text" || got[0].Text != "满99元包邮\n\n• 江浙沪次日达\n\n详见运费规则 (https://shop.example.com/ship)" {
+		t.Fatalf("received %+v, want the answer as text", got)
 	}
 }

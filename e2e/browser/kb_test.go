@@ -12,7 +12,7 @@ import (
 // auto-reply (a bad regex refused in Chinese, a rule with a link card
 // saved), a CSV import with a row error, the CSV and Excel exports
 // downloaded, an edit, its versions and a restore, the external bot's
-// settings, a rich answer, a group's robot, and the page at 375 px (workbench/ui/e2e/kb.mjs;
+// settings, a rich answer, a group's robot saved and cleared, and the page at 375 px (workbench/ui/e2e/kb.mjs;
 // screenshots). The hub then holds what the browser did.
 func TestUIKnowledgeBase(t *testing.T) {
 	t.Parallel()
@@ -69,10 +69,16 @@ func TestUIKnowledgeBase(t *testing.T) {
 		strings.Contains(html, "onerror") || strings.Contains(html, "javascript") {
 		t.Errorf("the hub keeps the rich answer %q", html)
 	}
+	script.Await("group-saved")
 	gr := adm.Must(200, "GET", "/api/v1/groups/"+group+"/robot", nil)
 	if gr.Str("mode") != "first" || gr.Str("greeting") != "售后小助手为您服务" || !strings.Contains(string(gr.Body), `"threshold":0.5`) {
 		t.Errorf("the hub keeps the group's robot %s", gr.Body)
 	}
+	script.Send(nil)
 	script.Await("done")
+	if gr := adm.Must(200, "GET", "/api/v1/groups/"+group+"/robot", nil); !strings.Contains(string(gr.Body), `"mode":null`) ||
+		!strings.Contains(string(gr.Body), `"threshold":null`) {
+		t.Errorf("the console's clear left the group's robot %s", gr.Body)
+	}
 	script.Finish()
 }

@@ -1,9 +1,12 @@
 package browser
 
 // Browser test of a rich robot answer (issue 17): an admin gives an
-// article a rich answer with an uploaded image; a visitor on the direct
-// chat page asks, and the widget shows the robot's answer: its text and
-// the image, loaded (connectors/web/widget/e2e/richanswer.mjs; screenshot
+// article a rich answer with bold, italics, a list, links and an uploaded
+// image; a visitor on the direct chat page asks (in words that look like
+// markup), and the widget shows the robot's answer formatted: bold,
+// italics, the list, the https link opening a new tab, the image loaded
+// once, no script link; the visitor's words stay text
+// (connectors/web/widget/e2e/richanswer.mjs; screenshot
 // robot-rich-answer.png).
 
 import (
@@ -40,7 +43,10 @@ func TestRobotRichAnswerBrowser(t *testing.T) {
 	id := adm.Must(201, "POST", "/api/v1/kb/articles", map[string]any{"question": "运费怎么收？",
 		"similar": []string{"包邮吗", "邮费多少"}, "answer": "全场满99元包邮。"}).Str("id")
 	rich := adm.Must(200, "PUT", "/api/v1/kb/articles/"+id+"/rich", map[string]any{"html": `<p><strong>满99元包邮</strong>，` +
-		`偏远地区除外。</p><p><img src="` + url + `" onerror="alert(1)"></p>`})
+		`<em>偏远地区</em>除外。</p><ul><li>江浙沪次日达</li><li>其他地区 2–3 天</li></ul>` +
+		`<p>详见<a href="https://shop.example.com/ship" onclick="alert(2)">运费说明</a>，` +
+		`<a href="javascript:alert(3)">点我</a>，<a href="mailto:help@shop.example.com">邮件</a></p>` +
+		`<p><img src="` + url + `" onerror="alert(1)"></p>`})
 	if strings.Contains(rich.Str("html"), "onerror") || !strings.Contains(rich.Str("html"), url) {
 		t.Fatalf("rich answer %s", rich.Body)
 	}

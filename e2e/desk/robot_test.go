@@ -22,10 +22,17 @@ type msg struct {
 // convOf finds the conversation of a contact (as the admin sees it).
 func (d *desk) convOf(t *testing.T, contact string) string {
 	t.Helper()
+	return d.convIn(t, "queued", contact)
+}
+
+// convIn finds the conversation of a contact among those of a status
+// ("all": any).
+func (d *desk) convIn(t *testing.T, status, contact string) string {
+	t.Helper()
 	id := ""
 	kit.Eventually(t, 15*time.Second, "the conversation of "+contact, func() bool {
 		var r struct{ Conversations []map[string]any }
-		d.admin.Must(200, "GET", "/api/v1/conversations?status=queued", nil).JSON(t, &r)
+		d.admin.Must(200, "GET", "/api/v1/conversations?status="+status, nil).JSON(t, &r)
 		for _, c := range r.Conversations {
 			if kit.Dig(c, "contact", "external_id") == contact || kit.Dig(c, "contact", "name") == "顾客 "+contact {
 				id, _ = c["id"].(string)
@@ -165,4 +172,18 @@ func TestRobotAnswersThenHandsOver(t *testing.T) {
 		}
 		d.admin.Must(400, "GET", "/api/v1/robot/stats?days=999", nil)
 	})
+}
+
+// noRobot checks that the robot leaves the conversation to people: the
+// customer's message is there and, two seconds on, no robot message (a
+// robot on answers within milliseconds).
+func (d *desk) noRobot(t *testing.T, conv string) {
+	t.Helper()
+	kit.Eventually(t, 15*time.Second, "the customer's message", func() bool { return len(d.messages(t, conv)) > 0 })
+	time.Sleep(2 * time.Second)
+	for _, m := range d.messages(t, conv) {
+		if m.SenderType == "robot" {
+			t.Fatalf("the robot answered: %+v", m)
+		}
+	}
 }

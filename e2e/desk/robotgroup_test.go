@@ -44,5 +44,24 @@ func TestGroupRobotOverChannel(t *testing.T) {
 		if robot[0].Text != "售后小助手为您服务" || robot[1].Text != "全场满99元包邮。" {
 			t.Fatalf("group robot said %+v", robot)
 		}
+
+		// DELETE removes the override: the group follows the channel (off)
+		// again, and a customer choosing 售后 waits for a person.
+		d.admin.Must(404, "DELETE", "/api/v1/groups/gr_nope/robot", nil)
+		if got := d.admin.Must(200, "DELETE", path, nil); got.Str("group_id") != after || got.Str("mode") != "" {
+			t.Fatalf("deleted group robot: %s", got.Body)
+		}
+		if got := d.admin.Must(200, "GET", path, nil); got.Str("mode") != "" || got.Str("greeting") != "" {
+			t.Fatalf("group robot after delete: %s", got.Body)
+		}
+		d.admin.Must(200, "DELETE", path, nil) // already cleared: still fine
+		contact = "cust-" + kit.RandHex(4)
+		body = map[string]any{"id": "m-" + kit.RandHex(6), "type": "text", "text": "请问邮费多少钱", "group": "售后",
+			"contact": map[string]any{"id": contact, "name": "顾客 " + contact}}
+		if st, b := d.ch.Post(t, d.h.Base, body); st != 200 {
+			t.Fatalf("post: %d %s", st, b)
+		}
+		conv = d.convIn(t, "all", contact) // queued, or the online agent's
+		d.noRobot(t, conv)
 	})
 }

@@ -13,7 +13,7 @@ import (
 )
 
 const msgCols = `id, tenant_id, conversation_id, channel_id, seq, direction, sender_type, sender_id, type, text,
-	attachments, external_id, client_id, status, error, created_at`
+	attachments, rich, external_id, client_id, status, error, created_at`
 
 // Messages returns a conversation's messages with seq > after, in order.
 func (s *Store) Messages(ctx context.Context, a *hub.Agent, convID string, after int64, limit int) ([]hub.Message, error) {
@@ -149,7 +149,7 @@ func Insert(ctx context.Context, tx *store.Tx, m *hub.Message) (bool, error) {
 	}
 	var ids []string
 	err := tx.Select(ctx, &ids, qInsertMessage, m.ID, m.TenantID, m.ConversationID, m.ChannelID, m.Seq, m.Direction,
-		m.SenderType, m.SenderID, m.Type, m.Text, m.AttachmentsRaw, m.ExternalID, m.ClientID, m.Status, m.CreatedAt)
+		m.SenderType, m.SenderID, m.Type, m.Text, m.AttachmentsRaw, m.Rich, m.ExternalID, m.ClientID, m.Status, m.CreatedAt)
 	if err != nil {
 		return false, fmt.Errorf("insert message: %w", err)
 	}

@@ -22,6 +22,9 @@ type Reply struct {
 	Type        string           `json:"type"`
 	Attachments []hub.Attachment `json:"attachments"`
 	ClientID    string           `json:"client_message_id"`
+	// Rich is the robot's rich answer (sanitized HTML) whose text Content
+	// is; agents' bodies cannot set it.
+	Rich string `json:"-"`
 }
 
 // Text is an automatic text message.
@@ -84,12 +87,17 @@ func (s *Store) Outgoing(ctx context.Context, tx *store.Tx, c *hub.Conversation,
 		// What an agent deliberately writes reaches the customer as written
 		// (an order number, the card the customer asked about); masking is
 		// for what customers send.
-		r.Content = s.autos.Mask(ctx, ch, r.Content)
+		masked := s.autos.Mask(ctx, ch, r.Content)
+		if masked != r.Content {
+			r.Rich = "" // the markup would show what the mask hid: the text alone
+		}
+		r.Content = masked
 	}
 	atts, _ := json.Marshal(orEmpty(r.Attachments))
 	m := &hub.Message{ID: hub.NewID("ms"), TenantID: c.TenantID, ConversationID: c.ID, ChannelID: c.ChannelID,
 		Direction: hub.DirectionOut, SenderType: sender, SenderID: senderID, Type: r.Type, Text: r.Content,
-		AttachmentsRaw: string(atts), Attachments: orEmpty(r.Attachments), Status: hub.MessagePending, CreatedAt: tx.Now()}
+		AttachmentsRaw: string(atts), Attachments: orEmpty(r.Attachments), Rich: r.Rich, Status: hub.MessagePending,
+		CreatedAt: tx.Now()}
 	if s.pushes[ch.Type] {
 		m.Status = hub.MessageSent // the channel's own sockets carry it; it needs no delivery
 	}

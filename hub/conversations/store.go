@@ -55,8 +55,8 @@ type Watch func(ctx context.Context, tx *store.Tx, c *hub.Conversation, m *hub.M
 const (
 	qNextSeq       = `UPDATE conversations SET last_seq = last_seq + 1, last_message_at = ?, updated_at = ? WHERE id = ? RETURNING last_seq`
 	qInsertMessage = `INSERT INTO messages (id, tenant_id, conversation_id, channel_id, seq, direction, sender_type, sender_id,
-		type, text, attachments, external_id, client_id, status, error, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?) ON CONFLICT DO NOTHING RETURNING id`
+		type, text, attachments, rich, external_id, client_id, status, error, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?) ON CONFLICT DO NOTHING RETURNING id`
 	qFindActive = `SELECT ` + convCols + ` FROM conversations WHERE channel_id = ? AND contact_id = ? AND status <> 'closed'`
 )
 

@@ -138,6 +138,23 @@ func (r *Robot) SetGroupSettings(ctx context.Context, tenantID, groupID string, 
 	return g, nil
 }
 
+// ClearGroupSettings removes a group's robot overrides: its conversations
+// follow their channel's robot again. A group without overrides is
+// cleared already; another tenant's group is not found.
+func (r *Robot) ClearGroupSettings(ctx context.Context, tenantID, groupID string) (GroupSettings, error) {
+	if err := r.ownGroup(ctx, tenantID, groupID); err != nil {
+		return GroupSettings{}, err
+	}
+	const q = `DELETE FROM robot_group_settings WHERE tenant_id = ? AND group_id = ?`
+	if _, err := r.k.Exec(ctx, q, tenantID, groupID); err != nil {
+		return GroupSettings{}, fmt.Errorf("clear group robot settings: %w", err)
+	}
+	r.mu.Lock()
+	delete(r.active, tenantID) // this process sees the change at once
+	r.mu.Unlock()
+	return GroupSettings{GroupID: groupID}, nil
+}
+
 func (r *Robot) ownGroup(ctx context.Context, tenantID, groupID string) error {
 	if r.groups == nil {
 		return fmt.Errorf("group %s: %w", groupID, hub.ErrNotFound)

@@ -106,6 +106,20 @@ func TestGroupRobotOverridesChannel(t *testing.T) {
 		if err != nil || got.Mode == nil || *got.Mode != robot.ModeOff || got.Greeting != nil || got.Threshold != nil {
 			t.Errorf("stored group settings: %+v %v", got, err)
 		}
+
+		// Clearing the group's overrides: its conversations follow the
+		// channel's robot (first, 渠道问候) again.
+		if _, err := h.Robot.ClearGroupSettings(ctx, f.ten.Admin.TenantID, after); err != nil {
+			t.Fatal(err)
+		}
+		conv, turn = f.sayIn(t, "售后", "g4", "c6", "邮费多少钱")
+		if got := strings.Join(f.robotSaid(t, conv), "|"); !turn || got != "渠道问候|全场满99元包邮。" {
+			t.Errorf("cleared group: robot turn %v, said %q (want the channel's robot)", turn, got)
+		}
+		got, err = h.Robot.GroupSettings(ctx, f.ten.Admin.TenantID, after)
+		if err != nil || got.Mode != nil || got.Greeting != nil || got.Threshold != nil || !got.UpdatedAt.IsZero() {
+			t.Errorf("cleared group settings: %+v %v", got, err)
+		}
 	})
 }
 
@@ -123,6 +137,16 @@ func TestGroupRobotTenantsAndBadInput(t *testing.T) {
 		}
 		if _, err := h.Robot.SetGroupSettings(ctx, other.Admin.TenantID, mine, robot.GroupSettings{Mode: &first}); !errors.Is(err, hub.ErrNotFound) {
 			t.Errorf("other tenant writes: %v", err)
+		}
+		f.setGroup(t, mine, robot.GroupSettings{Mode: &first})
+		if _, err := h.Robot.ClearGroupSettings(ctx, other.Admin.TenantID, mine); !errors.Is(err, hub.ErrNotFound) {
+			t.Errorf("other tenant clears: %v", err)
+		}
+		if got, err := h.Robot.GroupSettings(ctx, f.ten.Admin.TenantID, mine); err != nil || got.Mode == nil {
+			t.Errorf("another tenant's clear removed the overrides: %+v %v", got, err)
+		}
+		if _, err := h.Robot.ClearGroupSettings(ctx, f.ten.Admin.TenantID, mine); err != nil {
+			t.Fatal(err)
 		}
 		bad := robot.Mode("always")
 		for _, g := range []robot.GroupSettings{{Mode: &bad}, {Threshold: ptr(0.0)}, {Threshold: ptr(1.5)},

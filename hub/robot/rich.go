@@ -13,9 +13,10 @@ import (
 // app SDK show it, WeChat sends it as an image message.
 const imageType = "image/*"
 
-// answerReply is a confident answer: its text, and the images of the
-// article's rich answer when it has one (text-only channels read the
-// text, where each image stands as [图片]).
+// answerReply is a confident answer: its text, and the article's rich
+// answer when it has one: its markup (the widget and the app SDK show
+// it; WeChat may send a news message) and its images as attachments
+// (text-only channels read the text, where each image stands as [图片]).
 func (r *Robot) answerReply(ctx context.Context, tenantID string, rep Reply) conversations.Reply {
 	out := conversations.Text(rep.Text)
 	if r.rich == nil || rep.ArticleID == "" || rep.Source != SourceKB {
@@ -26,6 +27,7 @@ func (r *Robot) answerReply(ctx context.Context, tenantID string, rep Reply) con
 		r.log.Warn("rich answer; answering with its text", "article", rep.ArticleID, "err", err)
 		return out
 	}
+	out.Rich = a.HTML
 	for i, src := range a.Images {
 		if i == maxImages {
 			break

@@ -42,6 +42,7 @@ func (a API) Mount(agents, admins gin.IRoutes) {
 	admins.PUT("/channels/:id/robot", a.setRobot)
 	admins.GET("/groups/:id/robot", a.groupRobot)
 	admins.PUT("/groups/:id/robot", a.setGroupRobot)
+	admins.DELETE("/groups/:id/robot", a.clearGroupRobot)
 	a.mountKeywords(admins)
 	a.mountCSV(admins)
 	a.mountVersions(admins)
@@ -154,6 +155,11 @@ func (a API) setGroupRobot(g *gin.Context) {
 		return
 	}
 	st, err := a.Robot.SetGroupSettings(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"), st)
+	a.Kit.Respond(g, http.StatusOK, st, err)
+}
+
+func (a API) clearGroupRobot(g *gin.Context) {
+	st, err := a.Robot.ClearGroupSettings(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	a.Kit.Respond(g, http.StatusOK, st, err)
 }
 

@@ -3,13 +3,13 @@
 // (e2e/browser): the empty states, a bad regex refused in Chinese, a rule
 // with a link card saved and listed, a CSV imported (rows added, a bad row
 // reported by number), the export downloaded with its BOM, the external
-// bot's settings; a rich answer; a group's robot; the Excel export; an edit, its versions and a restore;
+// bot's settings; a rich answer; a group's robot saved then cleared; the Excel export; an edit, its versions and a restore;
 // the page at 375 px.
 //
 // env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_CHROMIUM,
 // KEFU_SHOTS (optional).
 import { readFileSync } from 'node:fs'
-import { step, check, newPage, shot, login, run, pageErrors } from './browser.mjs'
+import { step, recv, check, newPage, shot, login, run, pageErrors } from './browser.mjs'
 
 const email = process.env.KEFU_ADMIN_EMAIL
 const password = process.env.KEFU_ADMIN_PASSWORD
@@ -136,6 +136,17 @@ await run('kb-', async () => {
   const wideV = await phone.evaluate(() => document.documentElement.scrollWidth)
   check(wideV <= 375, `the versions are ${wideV}px wide at 375`)
   await shot(phone, 'kb-versions-375')
+
+  // Once the hub has shown the group's robot saved: clear it (DELETE), the
+  // form shows the channel's settings again.
+  step('group-saved')
+  await recv()
+  page.removeAllListeners('dialog')
+  page.on('dialog', (d) => d.accept().catch(() => {})) // the clear confirms
+  await rg.locator('button.rg-clear').click()
+  await rg.locator('.rg-note', { hasText: '已清除' }).waitFor()
+  check((await rg.locator('select[name=rg-mode]').inputValue()) === '', 'the cleared group follows the channel')
+  check(!(await rg.locator('input[name=rg-own-greeting]').isChecked()), 'the cleared group has no greeting of its own')
 
   check(pageErrors.length === 0, 'page errors: ' + pageErrors.join('; '))
   step('done')

@@ -6,6 +6,7 @@
 import type { ChatUI, Core, Field, Frame, Msg } from './types'
 import { C, fmt } from './i18n'
 import { ICON_X, css, h, icon, safeURL } from './util'
+import { rich, richImages } from './rich'
 
 const EMOJI =
   '😀 😁 😂 🤣 😊 😍 😘 😎 🤔 😅 😢 😭 😡 😱 😴 🙄 👍 👎 👌 👏 🙏 💪 🤝 👋 ❤️ 💔 🎉 🔥 ⭐ ✅ ❌ ❓ 💯 🌹 ☕ 🍰 🎁 📦 💰 📞'.split(' ')
@@ -55,6 +56,12 @@ const CSS = `.k *{box-sizing:border-box}
 .cc.er{color:#cf1322}
 .b img{display:block;max-width:100%;max-height:220px;border-radius:6px;margin:2px 0}
 .b a{color:inherit;text-decoration:underline;word-break:break-all}
+.rt{white-space:normal;word-break:break-word}
+.rt p,.rt ul,.rt ol,.rt blockquote,.rt h4,.rt pre{margin:0 0 6px}
+.rt ul,.rt ol{padding-left:20px}
+.rt h4{font-size:15px}
+.rt blockquote{padding-left:8px;border-left:3px solid #ccc}
+.rt pre{white-space:pre-wrap}
 .m .s{font-size:11px;color:#999;margin:2px 4px 0}
 .m[data-state=failed] .s{color:#cf1322}
 .ty{padding:2px 14px;font-size:12px;color:#888;background:#f5f6f8;flex:none}
@@ -371,7 +378,7 @@ function mount(core: Core): ChatUI {
     }
     const st = m.failed ? 'failed' : m.pending ? 'pending' : 'sent'
     const rateable = m.sender_type === 'robot' && m.type === 'answer' && m.id
-    const sig = [st, m.failed, m.id, m.text, JSON.stringify(m.attachments || []), rateable ? fb[m.id!] : ''].join('\u0000')
+    const sig = [st, m.failed, m.id, m.text, JSON.stringify(m.attachments || []), m.rich ? 'r' : '', rateable ? fb[m.id!] : ''].join('\u0000')
     if (el.dataset.sig === sig) return el
     el.dataset.sig = sig
     el.dataset.state = st
@@ -384,9 +391,13 @@ function mount(core: Core): ChatUI {
       if (av) n.prepend(face(av))
     }
     const b = h('div', 'b')
-    if (m.text) b.appendChild(h('span', 't', m.text))
+    // a rich answer shows its own images; its image attachments repeat them
+    const shown = m.rich ? richImages(m.rich, core.hub) : []
+    if (m.rich) b.appendChild(h('div', 'rt')).appendChild(rich(m.rich, core.hub, scroll))
+    else if (m.text) b.appendChild(h('span', 't', m.text))
     for (const a of m.attachments || []) {
       const u = safeURL(a.url, core.hub)
+      if (u && shown.includes(u)) continue
       if (u && /^image\//.test(a.type)) {
         const img = h('img')
         img.alt = a.name || ''

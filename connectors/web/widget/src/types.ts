@@ -49,6 +49,17 @@ export interface Attachment {
   size: number
 }
 
+// RichNode is one piece of a rich answer (connectors/web/doc.go): text,
+// or an element of a fixed set with its children.
+export interface RichNode {
+  t: string
+  text?: string
+  href?: string
+  src?: string
+  alt?: string
+  c?: RichNode[]
+}
+
 export interface Msg {
   id?: string
   conversation_id?: string
@@ -60,6 +71,8 @@ export interface Msg {
   type?: string
   text: string
   attachments?: Attachment[]
+  // a robot's rich answer (text is what it reads as)
+  rich?: RichNode[]
   client_id?: string
   created_at?: string
   // client side only

@@ -14,6 +14,19 @@ export interface Upload extends Attachment {
   id: string
 }
 
+/**
+ * One piece of a rich answer: {t:"text",text}, an element {t:"p"|"br"|"b"|"i"|"u"|"s"|"ul"|"ol"|"li"|
+ * "quote"|"h"|"pre"|"code", c}, a link {t:"a",href,c} or an image {t:"img",src,alt}.
+ */
+export interface RichNode {
+  t: string
+  text?: string
+  href?: string
+  src?: string
+  alt?: string
+  c?: RichNode[]
+}
+
 export interface Message {
   id: string
   conversation_id: string
@@ -26,6 +39,13 @@ export interface Message {
   type: string
   text: string
   attachments?: Attachment[]
+  /**
+   * a robot's rich answer (bold, lists, links, images; text is what it
+   * reads as): show it with renderRich(m.rich, baseURL), or map
+   * richNodes(m.rich, baseURL) to your views; its images repeat as image
+   * attachments for clients that show text only
+   */
+  rich?: RichNode[]
   client_id?: string
   created_at: string
   /**
