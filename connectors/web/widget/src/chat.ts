@@ -56,12 +56,13 @@ const CSS = `.k *{box-sizing:border-box}
 .cc.er{color:#cf1322}
 .b img{display:block;max-width:100%;max-height:220px;border-radius:6px;margin:2px 0}
 .b a{color:inherit;text-decoration:underline;word-break:break-all}
-.rt{white-space:normal;word-break:break-word}
-.rt p,.rt ul,.rt ol,.rt blockquote,.rt h4,.rt pre{margin:0 0 6px}
-.rt ul,.rt ol{padding-left:20px}
-.rt h4{font-size:15px}
-.rt blockquote{padding-left:8px;border-left:3px solid #ccc}
-.rt pre{white-space:pre-wrap}
+.rx{white-space:normal;word-break:break-word}
+.rx p,.rx ul,.rx ol,.rx blockquote,.rx h4,.rx pre{margin:0 0 6px}
+.rx>:last-child{margin-bottom:0}
+.rx ul,.rx ol{padding-left:20px}
+.rx h4{font-size:15px}
+.rx blockquote{padding-left:8px;border-left:3px solid #ccc}
+.rx pre{white-space:pre-wrap}
 .m .s{font-size:11px;color:#999;margin:2px 4px 0}
 .m[data-state=failed] .s{color:#cf1322}
 .ty{padding:2px 14px;font-size:12px;color:#888;background:#f5f6f8;flex:none}
@@ -393,7 +394,7 @@ function mount(core: Core): ChatUI {
     const b = h('div', 'b')
     // a rich answer shows its own images; its image attachments repeat them
     const shown = m.rich ? richImages(m.rich, core.hub) : []
-    if (m.rich) b.appendChild(h('div', 'rt')).appendChild(rich(m.rich, core.hub, scroll))
+    if (m.rich) b.appendChild(h('div', 'rx')).appendChild(rich(m.rich, core.hub, scroll))
     else if (m.text) b.appendChild(h('span', 't', m.text))
     for (const a of m.attachments || []) {
       const u = safeURL(a.url, core.hub)
