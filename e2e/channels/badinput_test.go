@@ -472,6 +472,7 @@ var badBodies = map[string]string{
 	"DELETE /api/v1/kb/unanswered":         "",
 	"PUT /api/v1/channels/:id/robot":       `{"mode":{"$ne":"off"},"greeting":["x"]}`,
 	"PUT /api/v1/groups/:id/robot":         `{"mode":["first"],"threshold":"high"}`,
+	"DELETE /api/v1/groups/:id/robot":      "",
 	"POST /api/v1/robot/keywords":          `{"match":["exact"],"pattern":{"$ne":""}}`,
 	// Quality inspection (质检).
 	"POST /api/v1/qa/templates":               `{"name":{"$ne":null},"items":"all"}`,
