@@ -496,6 +496,8 @@ var badBodies = map[string]string{
 	"DELETE /api/v1/me/avatar":                      "", // reads no body
 	"PUT /api/v1/me/profile":                        `{"greeting":{"after_seconds":"soon"}}`,
 	"PUT /api/v1/ratings/settings":                  `{"levels":"five"}`,
+	"POST /api/v1/ratings/link-keys":                "",
+	"DELETE /api/v1/ratings/link-keys/:id":          "",
 	"POST /api/v1/rate/:token":                      `{"score":"five","reasons":"x"}`,
 	"PUT /api/v1/reports/schedule":                  `{"recipients":"boss@shop.test"}`,
 	"PUT /api/v1/sla/policies":                      `{"policies":{"priority":"urgent"}}`,

@@ -330,9 +330,12 @@ func isoRoutes() map[string]isoRoute {
 		"PUT /api/v1/sla/policies": {access: accAdmin, body: func(*isoTenant) any {
 			return map[string]any{"policies": []map[string]any{{"priority": "urgent", "first_response_minutes": 30, "resolution_minutes": 240}}}
 		}},
-		"POST /api/v1/tickets/:id/follow":   {access: accAuth, obj: "ticket"},
-		"DELETE /api/v1/tickets/:id/follow": {access: accAuth, obj: "ticket"},
-		"GET /api/v1/ratings/settings":      {access: accAdmin},
+		"POST /api/v1/tickets/:id/follow":      {access: accAuth, obj: "ticket"},
+		"DELETE /api/v1/tickets/:id/follow":    {access: accAuth, obj: "ticket"},
+		"GET /api/v1/ratings/settings":         {access: accAdmin},
+		"GET /api/v1/ratings/link-keys":        {access: accAdmin},
+		"POST /api/v1/ratings/link-keys":       {access: accAdmin},
+		"DELETE /api/v1/ratings/link-keys/:id": {access: accAdmin, obj: "rating_key"},
 		"PUT /api/v1/ratings/settings": {access: accAdmin, body: func(*isoTenant) any {
 			return map[string]any{"levels": []map[string]any{{"score": 5, "label": "好"}, {"score": 1, "label": "差"}},
 				"invite_text": "请回复 {levels}", "thanks_text": "谢谢", "bad_at": 1, "reply_minutes": 30, "change_minutes": 0}
@@ -566,6 +569,7 @@ type isoTenant struct {
 	customField, merge             string
 	ticketView                     string
 	mailbox                        string
+	ratingKey                      string
 }
 
 // ids returns the tenant's objects of a kind.
@@ -621,6 +625,8 @@ func (x *isoTenant) ids(kind string) []string {
 		return []string{x.merge}
 	case "ticket_view":
 		return []string{x.ticketView}
+	case "rating_key":
+		return []string{x.ratingKey}
 	}
 	panic("unknown object kind " + kind)
 }
@@ -774,6 +780,9 @@ func isoCustomers(t *testing.T, x *isoTenant) {
 	x.admin.Must(200, "PATCH", "/api/v1/tickets/"+x.ticket, map[string]any{"fields": map[string]any{"product": "型号 " + x.canary}})
 	x.ticketView = x.admin.Must(201, "POST", "/api/v1/ticket-views", map[string]any{"name": "视图 " + x.canary, "shared": true,
 		"filter": map[string]any{"field": "product", "field_value": "型号 " + x.canary}}).Str("id")
+	// a rating link key replaced by a newer one (only a replaced key can be deleted)
+	x.ratingKey = x.admin.Must(201, "POST", "/api/v1/ratings/link-keys", nil).Str("id")
+	x.admin.Must(201, "POST", "/api/v1/ratings/link-keys", nil)
 }
 
 // qaTemplateBody is a scoring template worth 100 with a fatal item.

@@ -13,6 +13,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/contacts"
 	"github.com/kefu-hub/kefu/hub/hubtest"
 	"github.com/kefu-hub/kefu/hub/identity"
+	"github.com/kefu-hub/kefu/hub/store"
 )
 
 // Every way of reading the customer list gives the page the plain query
@@ -210,5 +211,103 @@ func TestListPlansAgree(t *testing.T) {
 			}
 		}
 		t.Logf("%d pages compared (%v contacts listed by each)", compared, seen)
+	})
+}
+
+// A plain agent's search follows the conversations and the customers as
+// they change, whichever way the list is read: a customer renamed is found
+// by the new name and no longer the old; a conversation moved to another
+// agent takes its customer out of the first agent's list (unless another
+// of their conversations keeps it) and into the other's; a customer merged
+// away shows its survivor.
+func TestAgentSearchFollowsChanges(t *testing.T) {
+	each(t, func(t *testing.T, h *hubtest.Hub, clk *clock) {
+		ctx := context.Background()
+		f := h.NewTenant(t)
+		newAgent := func(email string) *hub.Agent {
+			a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: email, Password: "password1",
+				Role: hub.RoleAgent})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+		li, zhao := newAgent("li@t.test"), newAgent("zhao@t.test")
+		mk := func(name string) *hub.Contact {
+			clk.Add(time.Second)
+			c, err := h.Contacts.Create(ctx, f.Admin.TenantID, "", contacts.Patch{Name: ptr(name), OwnerID: ptr("")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return &hub.Contact{ID: c.ID, TenantID: c.TenantID, ChannelID: c.ChannelID}
+		}
+		alice, bob, survivor := mk("旧名甲"), mk("旧名乙"), mk("合并后丙")
+		converse(t, h, alice, li, "", clk.Now())
+		converse(t, h, bob, li, "", clk.Now())
+		converse(t, h, bob, li, "", clk.Now())
+		search := func(a *hub.Agent, text string) []string {
+			t.Helper()
+			var first []string
+			// the plain walk, and (PostgreSQL) the agent's contacts read
+			// from their owner and conversations
+			for i, few := range []int{0, 1 << 30} {
+				undo, undoCommon, undoOwn := contacts.SetFew(few, 0), contacts.SetCommon(1), contacts.SetFewOwn(1<<30)
+				p, err := h.Contacts.Search(ctx, a, contacts.Query{Text: text})
+				undo()
+				undoCommon()
+				undoOwn()
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids := []string{}
+				for _, c := range p.Contacts {
+					ids = append(ids, c.ID)
+				}
+				if i == 0 {
+					first = ids
+				} else if !slices.Equal(ids, first) {
+					t.Fatalf("%s searching %q: %v read from their contacts, %v walking the list", a.Email, text, ids, first)
+				}
+			}
+			return first
+		}
+		if got := search(li, "旧名"); !slices.Equal(got, []string{bob.ID, alice.ID}) {
+			t.Fatalf("li finds %v, want bob and alice", got)
+		}
+		err := h.K.Write(ctx, func(tx *store.Tx) error {
+			_, err := contacts.UpdateCard(ctx, tx, f.Admin.TenantID, alice.ID, contacts.Patch{Name: ptr("新名甲")})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := search(li, "新名"); !slices.Equal(got, []string{alice.ID}) {
+			t.Fatalf("li searching the new name finds %v", got)
+		}
+		if got := search(li, "旧名"); !slices.Equal(got, []string{bob.ID}) {
+			t.Fatalf("li searching the old name finds %v, want bob alone", got)
+		}
+		// move alice's conversation and one of bob's two to zhao
+		for _, c := range []*hub.Contact{alice, bob} {
+			if _, err := h.K.Exec(ctx, `UPDATE conversations SET assignee_id = ? WHERE id = (SELECT MIN(id) FROM conversations
+				WHERE contact_id = ?)`, zhao.ID, c.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := search(li, "名"); !slices.Equal(got, []string{bob.ID}) {
+			t.Fatalf("li after the transfers finds %v, want bob (one conversation left)", got)
+		}
+		if got := search(zhao, "名"); !slices.Equal(got, []string{bob.ID, alice.ID}) {
+			t.Fatalf("zhao after the transfers finds %v", got)
+		}
+		if _, err := h.Contacts.MergeInto(ctx, f.Admin, survivor.ID, bob.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := search(li, "合并后"); !slices.Equal(got, []string{survivor.ID}) {
+			t.Fatalf("li after bob was merged finds %v, want the survivor", got)
+		}
+		if got := search(li, "旧名"); len(got) != 0 {
+			t.Fatalf("li finds the merged contact: %v", got)
+		}
 	})
 }

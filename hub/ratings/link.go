@@ -3,11 +3,8 @@ package ratings
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -19,7 +16,7 @@ import (
 )
 
 // A rating link names one conversation and when it stops working, signed
-// with the tenant's link key: "{conversation id}-{expiry, unix seconds in
+// with the tenant's newest link key (keys.go): "{conversation id}-{expiry, unix seconds in
 // base 36}-{HMAC-SHA256, 10 bytes in base 32}", about 50 characters, so
 // that the link fits the invitation on WeChat, Weibo and QQ. Nothing is
 // stored per link; a link forged, cut or for another conversation fails
@@ -42,49 +39,13 @@ func sign(key []byte, convID string, exp int64) string {
 	return macEncoding.EncodeToString(m.Sum(nil)[:10])
 }
 
-// linkKey is the tenant's key, made in tx the first time.
-func (s *Store) linkKey(ctx context.Context, tx *store.Tx, tenantID string) ([]byte, error) {
-	if k, ok := s.keys.Load(tenantID); ok {
-		return k.([]byte), nil
-	}
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return nil, fmt.Errorf("rating link key: %w", err)
-	}
-	const ins = `INSERT INTO rating_link_keys (tenant_id, secret, created_at) VALUES (?, ?, ?) ON CONFLICT (tenant_id) DO NOTHING`
-	if _, err := tx.Exec(ctx, ins, tenantID, hex.EncodeToString(b[:]), tx.Now()); err != nil {
-		return nil, fmt.Errorf("rating link key: %w", err)
-	}
-	return s.storedKey(ctx, tx, tenantID)
-}
-
-// storedKey is the tenant's key as stored (ErrNotFound when it has none).
-func (s *Store) storedKey(ctx context.Context, q store.Querier, tenantID string) ([]byte, error) {
-	if k, ok := s.keys.Load(tenantID); ok {
-		return k.([]byte), nil
-	}
-	var raw []string
-	if err := q.Select(ctx, &raw, `SELECT secret FROM rating_link_keys WHERE tenant_id = ?`, tenantID); err != nil {
-		return nil, fmt.Errorf("rating link key: %w", err)
-	}
-	if len(raw) == 0 {
-		return nil, fmt.Errorf("rating link key: %w", hub.ErrNotFound)
-	}
-	k, err := hex.DecodeString(raw[0])
-	if err != nil {
-		return nil, fmt.Errorf("rating link key: %w", err)
-	}
-	s.keys.Store(tenantID, k)
-	return k, nil
-}
-
 // link is the rating page's address for c until exp ("" when the hub has
 // no public address to link to).
 func (s *Store) link(ctx context.Context, tx *store.Tx, c *hub.Conversation, exp time.Time) (string, error) {
 	if s.base == "" {
 		return "", nil
 	}
-	key, err := s.linkKey(ctx, tx, c.TenantID)
+	key, err := s.signingKey(ctx, tx, c.TenantID)
 	if err != nil {
 		return "", err
 	}
@@ -126,13 +87,11 @@ func (s *Store) OpenLink(ctx context.Context, q store.Querier, token string) (*R
 	if len(cs) == 0 {
 		return nil, notFound
 	}
-	key, err := s.storedKey(ctx, q, cs[0].TenantID)
-	if errors.Is(err, hub.ErrNotFound) {
-		return nil, notFound
-	} else if err != nil {
+	ring, err := keyRing(ctx, q, cs[0].TenantID)
+	if err != nil {
 		return nil, err
 	}
-	if !hmac.Equal([]byte(sign(key, m[1], exp)), []byte(m[3])) {
+	if !ring.signed(m[1], exp, m[3]) {
 		return nil, notFound
 	}
 	r := &Rateable{Conversation: cs[0], Expires: time.Unix(exp, 0).UTC()}

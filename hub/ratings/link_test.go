@@ -213,3 +213,119 @@ func TestInviteSwitchMovesToChannels(t *testing.T) {
 		}
 	})
 }
+
+// Rotating the link key: links made after it are signed with the new key,
+// links made before still open until they expire, and deleting the old key
+// makes them stop at once; the current key cannot be deleted, another
+// tenant's key cannot be named, and a key whose links are all over is
+// dropped at the next rotation.
+func TestRatingLinkKeyRotation(t *testing.T) {
+	eachClocked(t, func(t *testing.T, h *hubtest.Hub, now *atomic.Int64) {
+		ctx := context.Background()
+		f, g := h.NewTenant(t), h.NewTenant(t)
+		tenant := f.Admin.TenantID
+		if ks, err := h.Ratings.LinkKeys(ctx, tenant); err != nil || len(ks) != 0 {
+			t.Fatalf("keys before any link: %+v %v", ks, err)
+		}
+		_, before := invited(t, h, f, "m1", "alice")
+		first, err := h.Ratings.LinkKeys(ctx, tenant)
+		if err != nil || len(first) != 1 || !first[0].Current {
+			t.Fatalf("keys after the first link: %+v %v", first, err)
+		}
+		now.Add(int64(time.Minute))
+		ring, err := h.Ratings.RotateLinkKey(ctx, tenant)
+		if err != nil || len(ring) != 2 || !ring[0].Current || ring[1].ID != first[0].ID || ring[1].Current ||
+			ring[1].OpensUntil == nil || !ring[1].OpensUntil.Equal(ring[0].CreatedAt.Add(7*24*time.Hour)) {
+			t.Fatalf("the ring after a rotation: %+v %v", ring, err)
+		}
+		_, after := invited(t, h, f, "m2", "bob")
+		if _, err := h.Ratings.OpenLink(ctx, h.K, after); err != nil {
+			t.Fatalf("a link made after the rotation: %v", err)
+		}
+		if err := h.Ratings.DeleteLinkKey(ctx, tenant, ring[0].ID); !errors.Is(err, hub.ErrConflict) {
+			t.Fatalf("delete the current key: %v, want conflict", err)
+		}
+		if err := h.Ratings.DeleteLinkKey(ctx, g.Admin.TenantID, first[0].ID); !errors.Is(err, hub.ErrNotFound) {
+			t.Fatalf("another tenant deletes this tenant's key: %v, want not found", err)
+		}
+		if r, err := h.Ratings.OpenLink(ctx, h.K, before); err != nil || r.Rating != nil {
+			t.Fatalf("a link made before the rotation: %+v %v, want it still open", r, err)
+		}
+		if _, err := h.Ratings.RateByLink(ctx, before, 4, "还行", nil); err != nil {
+			t.Fatalf("rate by a link made before the rotation: %v", err)
+		}
+
+		// Delete the old key: its links stop at once; the new key's work.
+		_, old2 := invited(t, h, f, "m3", "carol")
+		if err := h.Ratings.DeleteLinkKey(ctx, tenant, first[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Ratings.OpenLink(ctx, h.K, before); !errors.Is(err, hub.ErrNotFound) {
+			t.Fatalf("a link of the deleted key: %v, want not found", err)
+		}
+		if _, err := h.Ratings.RateByLink(ctx, before, 1, "", nil); !errors.Is(err, hub.ErrNotFound) {
+			t.Fatalf("rate by a link of the deleted key: %v, want not found", err)
+		}
+		for _, tok := range []string{after, old2} { // signed with the new key
+			if _, err := h.Ratings.OpenLink(ctx, h.K, tok); err != nil {
+				t.Fatalf("a link of the current key after the old one went: %v", err)
+			}
+		}
+		if ks, _ := h.Ratings.LinkKeys(ctx, tenant); len(ks) != 1 || ks[0].ID != ring[0].ID {
+			t.Fatalf("keys after the delete: %+v", ks)
+		}
+
+		// A replaced key stops once every link it may have signed is over,
+		// and the next rotation drops it.
+		now.Add(int64(time.Minute))
+		ring2, err := h.Ratings.RotateLinkKey(ctx, tenant)
+		if err != nil || len(ring2) != 2 {
+			t.Fatalf("second rotation: %+v %v", ring2, err)
+		}
+		now.Add(int64(7*24*time.Hour + time.Minute))
+		if ks, _ := h.Ratings.LinkKeys(ctx, tenant); len(ks) != 1 || ks[0].ID != ring2[0].ID {
+			t.Fatalf("keys a week after the rotation: %+v, want the current one alone", ks)
+		}
+		if _, err := h.Ratings.OpenLink(ctx, h.K, after); !errors.Is(err, ratings.ErrLinkExpired) {
+			t.Fatalf("an old link a week on: %v, want expired", err)
+		}
+		if _, err := h.Ratings.RotateLinkKey(ctx, tenant); err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := h.K.Get(ctx, &n, `SELECT COUNT(*) FROM rating_keys WHERE tenant_id = ?`, tenant); err != nil || n != 2 {
+			t.Fatalf("%d keys stored after the third rotation, want 2 (the one over dropped): %v", n, err)
+		}
+	})
+}
+
+// A forged link with a far expiry signed by a replaced key is refused: a
+// replaced key opens only the links it could have signed (expiring within
+// the longest reply window after it was replaced).
+func TestReplacedKeySignsNoLaterLink(t *testing.T) {
+	eachClocked(t, func(t *testing.T, h *hubtest.Hub, now *atomic.Int64) {
+		ctx := context.Background()
+		f := h.NewTenant(t)
+		conv, tok := invited(t, h, f, "m1", "alice")
+		var secret string
+		if err := h.K.Get(ctx, &secret, `SELECT secret FROM rating_keys WHERE tenant_id = ?`, f.Admin.TenantID); err != nil {
+			t.Fatal(err)
+		}
+		now.Add(int64(time.Minute))
+		if _, err := h.Ratings.RotateLinkKey(ctx, f.Admin.TenantID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.Ratings.OpenLink(ctx, h.K, tok); err != nil {
+			t.Fatalf("the old key's own link: %v", err)
+		}
+		far := time.Unix(0, now.Load()).Add(30 * 24 * time.Hour).Unix()
+		forged := ratings.SignForTest(secret, conv.ID, far)
+		if _, err := h.Ratings.OpenLink(ctx, h.K, forged); !errors.Is(err, hub.ErrNotFound) {
+			t.Fatalf("a link the replaced key signs for a month on: %v, want not found", err)
+		}
+		near := time.Unix(0, now.Load()).Add(time.Hour).Unix()
+		if _, err := h.Ratings.OpenLink(ctx, h.K, ratings.SignForTest(secret, conv.ID, near)); err != nil {
+			t.Fatalf("a link the replaced key could have signed: %v", err)
+		}
+	})
+}

@@ -91,7 +91,7 @@ func (s *Settings) validate() error {
 			return hub.Invalid("texts have at most 500 characters")
 		}
 	}
-	if s.BadAt < 0 || s.BadAt > 5 || s.ReplyMinutes < 1 || s.ReplyMinutes > 7*24*60 ||
+	if s.BadAt < 0 || s.BadAt > 5 || s.ReplyMinutes < 1 || s.ReplyMinutes > maxReplyMinutes ||
 		s.ChangeMinutes < 0 || s.ChangeMinutes > 7*24*60 {
 		return hub.Invalid("bad_at is 0–5; reply_minutes 1–10080; change_minutes 0–10080")
 	}
@@ -143,7 +143,6 @@ type Store struct {
 	base  string
 	mu    sync.Mutex
 	cache map[string]cached
-	keys  sync.Map // tenant id → its rating link key
 }
 
 // Options configure the store.

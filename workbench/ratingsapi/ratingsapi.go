@@ -36,6 +36,35 @@ func (a API) Mount(staff, admins, root, public gin.IRoutes) {
 	staff.GET("/ratings", a.list)
 	staff.GET("/ratings/settings", a.settings)
 	admins.PUT("/ratings/settings", a.putSettings)
+	admins.GET("/ratings/link-keys", a.linkKeys)
+	admins.POST("/ratings/link-keys", a.rotateLinkKey)
+	admins.DELETE("/ratings/link-keys/:id", a.deleteLinkKey)
+}
+
+// linkKeys lists the keys that sign and open rating links (no secrets).
+func (a API) linkKeys(g *gin.Context) {
+	ks, err := a.Ratings.LinkKeys(g.Request.Context(), connectors.AgentOf(g).TenantID)
+	a.Kit.Respond(g, http.StatusOK, gin.H{"keys": ks}, err)
+}
+
+// rotateLinkKey makes the key that signs new links and answers with it;
+// the older keys keep opening the links they signed until those expire.
+func (a API) rotateLinkKey(g *gin.Context) {
+	ks, err := a.Ratings.RotateLinkKey(g.Request.Context(), connectors.AgentOf(g).TenantID)
+	if err != nil {
+		a.Kit.Respond(g, 0, nil, err)
+		return
+	}
+	a.Kit.Respond(g, http.StatusCreated, ks[0], nil)
+}
+
+// deleteLinkKey deletes an older key: its links stop opening at once.
+func (a API) deleteLinkKey(g *gin.Context) {
+	if err := a.Ratings.DeleteLinkKey(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id")); err != nil {
+		a.Kit.Respond(g, 0, nil, err)
+		return
+	}
+	g.Status(http.StatusNoContent)
 }
 
 func (a API) settings(g *gin.Context) {
