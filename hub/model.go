@@ -55,6 +55,16 @@ func Invalid(format string, args ...any) error {
 	return &InvalidError{Msg: fmt.Sprintf(format, args...)}
 }
 
+// BadField is bad input in one field of a request: an InvalidError (msg,
+// for developers) with a stable reason — input_required, input_length
+// (required, at most max), input_too_long, input_range (min to max),
+// input_choice (not one of the allowed values), input_too_many (at most
+// max), input_unknown (names nothing that exists), input_format — and the
+// field's JSON name, which the UI words in the user's language.
+func BadField(reason, field, msg string, kv ...string) error {
+	return Coded(reason, &InvalidError{Msg: msg}, append([]string{"field", field}, kv...)...)
+}
+
 // Tenant is a company using the hub.
 type Tenant struct {
 	ID        string    `db:"id" json:"id"`

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -125,7 +126,7 @@ func (a *Automations) validate() error {
 		{"unanswered.after_seconds", a.Unanswered.AfterSeconds}, {"queue.update_every_seconds", a.Queue.UpdateEverySeconds}}
 	for _, c := range checks {
 		if c.n < 0 || c.n > week {
-			return hub.Invalid("%s must be between 0 and %d", c.name, week)
+			return hub.BadField("input_range", c.name, fmt.Sprintf("%s must be between 0 and %d", c.name, week), "min", "0", "max", strconv.Itoa(week))
 		}
 	}
 	if n := a.Queue.Notify; n != "auto" && n != "event" && n != "message" {

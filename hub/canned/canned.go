@@ -43,11 +43,11 @@ func (p *Patch) apply(c *Reply) error {
 	c.Text = hub.Clean(c.Text)
 	switch {
 	case c.Title == "" || utf8.RuneCountInString(c.Title) > 100:
-		return hub.Invalid("title is required, at most 100 characters")
+		return hub.BadField("input_length", "title", "title is required, at most 100 characters", "max", "100")
 	case strings.TrimSpace(c.Text) == "" || utf8.RuneCountInString(c.Text) > 5000:
-		return hub.Invalid("text is required, at most 5000 characters")
+		return hub.BadField("input_length", "text", "text is required, at most 5000 characters", "max", "5000")
 	case utf8.RuneCountInString(c.Category) > 50:
-		return hub.Invalid("category is at most 50 characters")
+		return hub.BadField("input_too_long", "category", "category is at most 50 characters", "max", "50")
 	}
 	return nil
 }

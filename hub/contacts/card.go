@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -166,7 +167,7 @@ func (p *Patch) apply(c *Card) error {
 		}
 		v := strings.TrimSpace(hub.Clean(*f.src))
 		if utf8.RuneCountInString(v) > fieldLimits[f.name] {
-			return hub.Invalid("%s is at most %d characters", f.name, fieldLimits[f.name])
+			return hub.BadField("input_too_long", f.name, fmt.Sprintf("%s is at most %d characters", f.name, fieldLimits[f.name]), "max", strconv.Itoa(fieldLimits[f.name]))
 		}
 		*f.dst = v
 	}
@@ -213,13 +214,13 @@ func checkCustom(m map[string]string) error {
 // cleanTags trims tags and drops empty and repeated ones.
 func cleanTags(in []string) ([]string, error) {
 	if len(in) > 50 {
-		return nil, hub.Invalid("at most 50 tags")
+		return nil, hub.BadField("input_too_many", "tags", "at most 50 tags", "max", "50")
 	}
 	out, seen := []string{}, map[string]bool{}
 	for _, t := range in {
 		t = strings.TrimSpace(hub.Clean(t))
 		if utf8.RuneCountInString(t) > 30 {
-			return nil, hub.Invalid("tags are at most 30 characters")
+			return nil, hub.BadField("input_too_long", "tag", "tags are at most 30 characters", "max", "30")
 		}
 		if t != "" && !seen[t] {
 			seen[t] = true

@@ -214,7 +214,7 @@ func checkRow(n int, p Patch, defs []fields.Field) []RowError {
 		d := &defs[i]
 		v, err := d.Normalize(c.Custom[d.Key])
 		if err == nil && v == "" && d.Required {
-			err = fields.FieldError(d, "为必填项", "is required")
+			err = fields.FieldError(d, "required", "为必填项", "is required")
 		}
 		if err != nil {
 			out = append(out, RowError{Row: n, Column: d.Label, Reason: err.Error()})

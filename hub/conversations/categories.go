@@ -34,7 +34,7 @@ func (s *Categories) List(ctx context.Context, tenantID string) ([]Category, err
 func (s *Categories) Create(ctx context.Context, tenantID, name string) (*Category, error) {
 	name = strings.TrimSpace(hub.Clean(name))
 	if name == "" || utf8.RuneCountInString(name) > 50 {
-		return nil, hub.Invalid("name is required, at most 50 characters")
+		return nil, hub.BadField("input_length", "name", "name is required, at most 50 characters", "max", "50")
 	}
 	c := &Category{ID: hub.NewID("cg"), TenantID: tenantID, Name: name, CreatedAt: s.k.Now()}
 	const q = `INSERT INTO categories (id, tenant_id, name, created_at) VALUES (?, ?, ?, ?)`

@@ -258,10 +258,12 @@ func cleanOptions(in []string) ([]string, error) {
 }
 
 // FieldError is a value that does not fit its field: the 400 names the
-// field (its key and label) and says why in Chinese first.
-func FieldError(f *Field, zh, en string) error {
+// field (its key and label) and says why in Chinese first; problem
+// (required, number, date, option, too_long) and kv (value, max) let the
+// UI say it in the reader's language.
+func FieldError(f *Field, problem, zh, en string, kv ...string) error {
 	return hub.Coded("field_invalid", hub.Invalid("字段「%s」%s (field %s %s)", f.Label, zh, f.Key, en),
-		"field", f.Key, "label", f.Label)
+		append([]string{"field", f.Key, "label", f.Label, "problem", problem}, kv...)...)
 }
 
 // Check validates and normalizes the values a record carries for the
@@ -283,7 +285,7 @@ func Check(defs []Field, values map[string]string) (map[string]string, error) {
 		}
 		if v == "" {
 			if f.Required {
-				return nil, FieldError(f, "为必填项", "is required")
+				return nil, FieldError(f, "required", "为必填项", "is required")
 			}
 			delete(out, f.Key)
 			continue
@@ -304,18 +306,18 @@ func (f *Field) Normalize(v string) (string, error) {
 	case Number:
 		n, err := strconv.ParseFloat(v, 64)
 		if err != nil || len(v) > 40 {
-			return "", FieldError(f, "必须是数字", "must be a number")
+			return "", FieldError(f, "number", "必须是数字", "must be a number")
 		}
 		return strconv.FormatFloat(n, 'f', -1, 64), nil
 	case Date:
 		d, err := time.Parse("2006-1-2", strings.ReplaceAll(v, "/", "-"))
 		if err != nil {
-			return "", FieldError(f, "必须是日期（如 2026-01-31）", "must be a date (2006-01-02)")
+			return "", FieldError(f, "date", "必须是日期（如 2026-01-31）", "must be a date (2006-01-02)")
 		}
 		return d.Format(time.DateOnly), nil
 	case Select:
 		if !slices.Contains(f.Options, v) {
-			return "", FieldError(f, fmt.Sprintf("的值“%s”不在选项中", v), fmt.Sprintf("has no option %q", v))
+			return "", FieldError(f, "option", fmt.Sprintf("的值“%s”不在选项中", v), fmt.Sprintf("has no option %q", v), "value", v)
 		}
 		return v, nil
 	case Multi:
@@ -326,14 +328,14 @@ func (f *Field) Normalize(v string) (string, error) {
 				continue
 			}
 			if !slices.Contains(f.Options, p) {
-				return "", FieldError(f, fmt.Sprintf("的值“%s”不在选项中", p), fmt.Sprintf("has no option %q", p))
+				return "", FieldError(f, "option", fmt.Sprintf("的值“%s”不在选项中", p), fmt.Sprintf("has no option %q", p), "value", p)
 			}
 			picked = append(picked, p)
 		}
 		return strings.Join(picked, ","), nil
 	}
 	if utf8.RuneCountInString(v) > maxText {
-		return "", FieldError(f, fmt.Sprintf("最多 %d 个字符", maxText), fmt.Sprintf("is at most %d characters", maxText))
+		return "", FieldError(f, "too_long", fmt.Sprintf("最多 %d 个字符", maxText), fmt.Sprintf("is at most %d characters", maxText), "max", strconv.Itoa(maxText))
 	}
 	return v, nil
 }

@@ -54,22 +54,22 @@ func validRole(r hub.Role) bool {
 func (na *NewAgent) validate() error {
 	na.Email = strings.ToLower(strings.TrimSpace(na.Email))
 	if _, err := mail.ParseAddress(na.Email); err != nil || na.Email == "" {
-		return hub.Invalid("email %q is not a valid address", na.Email)
+		return hub.BadField("input_format", "email", fmt.Sprintf("email %q is not a valid address", na.Email))
 	}
 	if len(na.Password) < 8 {
-		return hub.Invalid("password must be at least 8 characters")
+		return hub.BadField("input_too_short", "password", "password must be at least 8 characters", "min", "8")
 	}
 	if na.Role == "" {
 		na.Role = hub.RoleAgent
 	}
 	if !validRole(na.Role) {
-		return hub.Invalid("role must be agent, supervisor or admin")
+		return hub.BadField("input_choice", "role", "role must be agent, supervisor or admin")
 	}
 	if na.MaxChats == 0 {
 		na.MaxChats = 5
 	}
 	if na.MaxChats < 0 || na.MaxChats > 1000 {
-		return hub.Invalid("max_chats must be between 1 and 1000")
+		return hub.BadField("input_range", "max_chats", "max_chats must be between 1 and 1000", "min", "1", "max", "1000")
 	}
 	if strings.TrimSpace(na.Name) == "" {
 		na.Name = strings.Split(na.Email, "@")[0]
@@ -171,7 +171,7 @@ func (s *Agents) Find(ctx context.Context, tenantID, who string) string {
 // admins. Going online frees capacity, so the caller drains queues.
 func (s *Agents) SetStatus(ctx context.Context, a *hub.Agent, status hub.AgentStatus) error {
 	if status != hub.StatusOnline && status != hub.StatusBusy && status != hub.StatusOffline {
-		return hub.Invalid("status must be online, busy or offline")
+		return hub.BadField("input_choice", "status", "status must be online, busy or offline")
 	}
 	return s.k.Write(ctx, func(tx *store.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE agents SET status = ? WHERE tenant_id = ? AND id = ?`, status, a.TenantID, a.ID); err != nil {
@@ -201,13 +201,13 @@ type Patch struct {
 
 func (p *Patch) validate() error {
 	if p.Role != nil && !validRole(*p.Role) {
-		return hub.Invalid("role must be agent, supervisor or admin")
+		return hub.BadField("input_choice", "role", "role must be agent, supervisor or admin")
 	}
 	if p.MaxChats != nil && (*p.MaxChats < 1 || *p.MaxChats > 1000) {
-		return hub.Invalid("max_chats must be between 1 and 1000")
+		return hub.BadField("input_range", "max_chats", "max_chats must be between 1 and 1000", "min", "1", "max", "1000")
 	}
 	if p.Password != nil && len(*p.Password) < 8 {
-		return hub.Invalid("password must be at least 8 characters")
+		return hub.BadField("input_too_short", "password", "password must be at least 8 characters", "min", "8")
 	}
 	return nil
 }

@@ -38,7 +38,7 @@ func (s *Groups) Create(ctx context.Context, tenantID string, p GroupPatch) (*Gr
 	set(&agentIDs, p.AgentIDs)
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return nil, hub.Invalid("name is required")
+		return nil, hub.BadField("input_required", "name", "name is required")
 	}
 	g := &Group{ID: hub.NewID("gr"), TenantID: tenantID, Name: name, CreatedAt: s.k.Now(), AgentIDs: []string{},
 		Settings: DefaultGroupSettings()}
@@ -78,7 +78,7 @@ func addMember(ctx context.Context, tx *store.Tx, tenantID, group, agentID strin
 	var id string
 	if err := tx.Get(ctx, &id, `SELECT id FROM agent_groups WHERE tenant_id = ? AND (id = ? OR name = ?)`, tenantID, group, group); err != nil {
 		if store.NoRows(err) {
-			return "", hub.Invalid("group %q does not exist", group)
+			return "", hub.BadField("input_unknown", "group", fmt.Sprintf("group %q does not exist", group))
 		}
 		return "", fmt.Errorf("find group: %w", err)
 	}
@@ -95,7 +95,7 @@ func addMemberByAgent(ctx context.Context, tx *store.Tx, tenantID, groupID, agen
 		return fmt.Errorf("find agent: %w", err)
 	}
 	if n == 0 {
-		return hub.Invalid("agent %q does not exist", agentID)
+		return hub.BadField("input_unknown", "agent", fmt.Sprintf("agent %q does not exist", agentID))
 	}
 	_, err := addMember(ctx, tx, tenantID, groupID, agentID)
 	return err
@@ -193,7 +193,7 @@ func (s *Groups) Update(ctx context.Context, tenantID, id string, p GroupPatch) 
 	}
 	if p.Name != nil {
 		if g.Name = strings.TrimSpace(*p.Name); g.Name == "" {
-			return nil, hub.Invalid("name is required")
+			return nil, hub.BadField("input_required", "name", "name is required")
 		}
 	}
 	if err := p.apply(&g.Settings); err != nil {
@@ -241,7 +241,7 @@ func resolveOverflow(ctx context.Context, tx *store.Tx, g *Group) error {
 		return err
 	}
 	if gid == nil || *gid == g.ID {
-		return hub.Invalid("overflow group %q does not exist (or is the group itself)", og)
+		return hub.BadField("input_unknown", "overflow_group_id", fmt.Sprintf("overflow group %q does not exist (or is the group itself)", og))
 	}
 	g.Settings.OverflowGroupID = *gid
 	return nil

@@ -2,6 +2,8 @@ package identity
 
 import (
 	"encoding/json"
+	"fmt"
+	"strconv"
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/routing"
@@ -88,20 +90,20 @@ func (p GroupPatch) apply(gs *GroupSettings) error {
 	}
 	switch {
 	case !gs.Policy.Valid():
-		return hub.Invalid("policy must be load, daily_balance or round_robin")
+		return hub.BadField("input_choice", "policy", "policy must be load, daily_balance or round_robin")
 	case gs.ReturningDays < 0 || gs.ReturningDays > 3650:
-		return hub.Invalid("returning_days must be between 0 and 3650")
+		return hub.BadField("input_range", "returning_days", "returning_days must be between 0 and 3650", "min", "0", "max", "3650")
 	case gs.OverflowAfter < 0 || gs.OverflowAfter > week:
-		return hub.Invalid("overflow_after_seconds must be between 0 and %d", week)
+		return hub.BadField("input_range", "overflow_after_seconds", fmt.Sprintf("overflow_after_seconds must be between 0 and %d", week), "min", "0", "max", strconv.Itoa(week))
 	case gs.MaxQueue < 0 || gs.MaxQueue > 100000:
-		return hub.Invalid("max_queue must be between 0 and 100000")
+		return hub.BadField("input_range", "max_queue", "max_queue must be between 0 and 100000", "min", "0", "max", "100000")
 	case gs.MaxWait < 0 || gs.MaxWait > week:
-		return hub.Invalid("max_wait_seconds must be between 0 and %d", week)
+		return hub.BadField("input_range", "max_wait_seconds", fmt.Sprintf("max_wait_seconds must be between 0 and %d", week), "min", "0", "max", strconv.Itoa(week))
 	case len(gs.OfflineMessage) > 2000:
-		return hub.Invalid("offline_message is longer than 2000 bytes")
+		return hub.BadField("input_too_long", "offline_message", "offline_message is longer than 2000 bytes", "max", "2000")
 	}
 	if err := gs.Hours.Validate(); err != nil {
-		return hub.Invalid("business_hours: %v", err)
+		return hub.BadField("input_format", "business_hours", fmt.Sprintf("business_hours: %v", err))
 	}
 	return nil
 }

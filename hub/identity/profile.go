@@ -64,10 +64,10 @@ func (p *Profile) validate() error {
 	if utf8.RuneCountInString(p.Phone) > 32 || strings.ContainsFunc(p.Phone, func(r rune) bool {
 		return !strings.ContainsRune("0123456789+-() ", r)
 	}) {
-		return hub.Invalid("phone: digits, spaces and + - ( ) only, at most 32")
+		return hub.BadField("input_format", "phone", "phone: digits, spaces and + - ( ) only, at most 32")
 	}
 	if utf8.RuneCountInString(p.Signature) > 200 {
-		return hub.Invalid("signature: at most 200 characters")
+		return hub.BadField("input_too_long", "signature", "signature: at most 200 characters", "max", "200")
 	}
 	for _, t := range []struct {
 		name string
@@ -75,13 +75,13 @@ func (p *Profile) validate() error {
 	}{{"greeting", &p.Greeting}, {"still_checking", &p.StillChecking}} {
 		t.v.Text = strings.TrimSpace(t.v.Text)
 		if t.v.AfterSeconds < 1 || t.v.AfterSeconds > 3600 {
-			return hub.Invalid("%s.after_seconds must be between 1 and 3600", t.name)
+			return hub.BadField("input_range", t.name+".after_seconds", fmt.Sprintf("%s.after_seconds must be between 1 and 3600", t.name), "min", "1", "max", "3600")
 		}
 		if utf8.RuneCountInString(t.v.Text) > 500 {
-			return hub.Invalid("%s.text: at most 500 characters", t.name)
+			return hub.BadField("input_too_long", t.name+".text", fmt.Sprintf("%s.text: at most 500 characters", t.name), "max", "500")
 		}
 		if t.v.Enabled && t.v.Text == "" {
-			return hub.Invalid("%s.text is required when it is on", t.name)
+			return hub.BadField("input_required", t.name+".text", fmt.Sprintf("%s.text is required when it is on", t.name))
 		}
 	}
 	return nil
@@ -147,7 +147,7 @@ func (s *Agents) SetProfile(ctx context.Context, a *hub.Agent, name *string, p P
 	n := a.Name
 	if name != nil {
 		if n = strings.TrimSpace(*name); n == "" || utf8.RuneCountInString(n) > 64 {
-			return Profile{}, hub.Invalid("name: 1 to 64 characters")
+			return Profile{}, hub.BadField("input_length", "name", "name: 1 to 64 characters", "max", "64")
 		}
 	}
 	b, _ := json.Marshal(p)

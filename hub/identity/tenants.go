@@ -143,7 +143,7 @@ func (s *Tenants) UpdateSettings(ctx context.Context, tenantID string, p Setting
 	}
 	if p.Timezone != nil {
 		if _, err := time.LoadLocation(*p.Timezone); err != nil || *p.Timezone == "" {
-			return nil, hub.Invalid("timezone %q is not an IANA time zone (e.g. Asia/Shanghai)", *p.Timezone)
+			return nil, hub.BadField("input_format", "timezone", fmt.Sprintf("timezone %q is not an IANA time zone (e.g. Asia/Shanghai)", *p.Timezone))
 		}
 		st.Timezone = *p.Timezone
 	}

@@ -67,6 +67,10 @@ func (s *Store) ExportCSV(ctx context.Context, tenantID string, out io.Writer) e
 type RowError struct {
 	Row     int    `json:"row"`
 	Message string `json:"message"`
+	// Reason and Params: the stable reason of the refusal, when it has
+	// one (hub.CodedError), which the UI words in the reader's language.
+	Reason string            `json:"reason,omitempty"`
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // ImportResult is what an import did (or, in a dry run, would do).
@@ -125,7 +129,10 @@ func (s *Store) Import(ctx context.Context, tenantID string, data []byte, f shee
 			r.p.By = o.By
 			id, created, err := s.upsert(ctx, tx, an, tenantID, byQ, r.p)
 			var inv *hub.InvalidError
+			var coded *hub.CodedError
 			switch {
+			case errors.As(err, &coded) && errors.As(err, &inv):
+				res.Errors = append(res.Errors, RowError{Row: r.n, Message: inv.Msg, Reason: coded.Code, Params: coded.Params})
 			case errors.As(err, &inv):
 				res.Errors = append(res.Errors, RowError{Row: r.n, Message: inv.Msg})
 			case err != nil:

@@ -7,6 +7,8 @@ package kb
 
 import (
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -86,21 +88,21 @@ func (p *Patch) apply(a *Article) error {
 func (a *Article) validate() error {
 	switch {
 	case a.Question == "" || utf8.RuneCountInString(a.Question) > maxQuestion:
-		return hub.Invalid("question is required, at most %d characters", maxQuestion)
+		return hub.BadField("input_length", "question", fmt.Sprintf("question is required, at most %d characters", maxQuestion), "max", strconv.Itoa(maxQuestion))
 	case a.Answer == "" || utf8.RuneCountInString(a.Answer) > maxAnswer:
-		return hub.Invalid("answer is required, at most %d characters", maxAnswer)
+		return hub.BadField("input_length", "answer", fmt.Sprintf("answer is required, at most %d characters", maxAnswer), "max", strconv.Itoa(maxAnswer))
 	case len(a.Similar) > maxSimilar:
-		return hub.Invalid("at most %d similar questions", maxSimilar)
+		return hub.BadField("input_too_many", "similar", fmt.Sprintf("at most %d similar questions", maxSimilar), "max", strconv.Itoa(maxSimilar))
 	case utf8.RuneCountInString(a.Category) > maxLabel:
-		return hub.Invalid("category is at most %d characters", maxLabel)
+		return hub.BadField("input_too_long", "category", fmt.Sprintf("category is at most %d characters", maxLabel), "max", strconv.Itoa(maxLabel))
 	case len(a.Tags) > maxLabels || len(a.Channels) > maxLabels:
 		return hub.Invalid("at most %d tags and %d channels", maxLabels, maxLabels)
 	case a.ValidFrom != nil && a.ValidTo != nil && !a.ValidTo.After(*a.ValidFrom):
-		return hub.Invalid("valid_to must be after valid_from")
+		return hub.BadField("input_order", "valid_to", "valid_to must be after valid_from")
 	}
 	for _, s := range a.Similar {
 		if utf8.RuneCountInString(s) > maxQuestion {
-			return hub.Invalid("a similar question is at most %d characters", maxQuestion)
+			return hub.BadField("input_too_long", "similar", fmt.Sprintf("a similar question is at most %d characters", maxQuestion), "max", strconv.Itoa(maxQuestion))
 		}
 	}
 	for _, s := range append(append([]string{}, a.Tags...), a.Channels...) {

@@ -58,13 +58,13 @@ func (sub *Subscription) apply(p SubscriptionPatch) error {
 	}
 	sub.URL = strings.TrimSpace(sub.URL)
 	if sub.URL == "" || len(sub.URL) > 2000 {
-		return hub.Invalid("url is required (at most 2000 characters)")
+		return hub.BadField("input_length", "url", "url is required (at most 2000 characters)", "max", "2000")
 	}
 	if len(sub.Description) > 500 {
-		return hub.Invalid("description is longer than 500 characters")
+		return hub.BadField("input_too_long", "description", "description is longer than 500 characters", "max", "500")
 	}
 	if len(sub.Events) == 0 {
-		return hub.Invalid("events must name at least one of %s", joinTypes(SubscribableEvents))
+		return hub.BadField("input_required", "events", fmt.Sprintf("events must name at least one of %s", joinTypes(SubscribableEvents)))
 	}
 	for _, e := range sub.Events {
 		if !slices.Contains(SubscribableEvents, e) {

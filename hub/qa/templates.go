@@ -58,7 +58,7 @@ const (
 func (in *TemplateIn) apply(t *Template) error {
 	t.Name = strings.TrimSpace(hub.Clean(in.Name))
 	if t.Name == "" || utf8.RuneCountInString(t.Name) > 100 {
-		return hub.Invalid("name is required, at most 100 characters")
+		return hub.BadField("input_length", "name", "name is required, at most 100 characters", "max", "100")
 	}
 	if in.Enabled != nil {
 		t.Enabled = *in.Enabled

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,17 +72,17 @@ func (s *Store) Schedule(ctx context.Context, tenantID string) (Schedule, error)
 func (s *Store) SetSchedule(ctx context.Context, tenantID string, sc Schedule) (Schedule, error) {
 	t, err := time.Parse("15:04", strings.TrimSpace(sc.Time))
 	if err != nil {
-		return Schedule{}, hub.Invalid("time must be HH:MM (00:00–23:59)")
+		return Schedule{}, hub.BadField("input_format", "time", "time must be HH:MM (00:00–23:59)")
 	}
 	if len(sc.Recipients) > MaxScheduleRecipients {
-		return Schedule{}, hub.Invalid("at most %d recipients", MaxScheduleRecipients)
+		return Schedule{}, hub.BadField("input_too_many", "recipients", fmt.Sprintf("at most %d recipients", MaxScheduleRecipients), "max", strconv.Itoa(MaxScheduleRecipients))
 	}
 	clean, seen := []string{}, map[string]bool{}
 	for _, r := range sc.Recipients {
 		r = strings.TrimSpace(r)
 		a, err := mail.ParseAddress(r)
 		if err != nil || a.Address != r || len(r) > 254 {
-			return Schedule{}, hub.Invalid("%q is not an e-mail address", hub.Bounded(r, 100))
+			return Schedule{}, hub.BadField("input_format", "recipients", fmt.Sprintf("%q is not an e-mail address", hub.Bounded(r, 100)), "value", hub.Bounded(r, 100))
 		}
 		if k := strings.ToLower(r); !seen[k] {
 			seen[k] = true

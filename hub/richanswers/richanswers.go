@@ -95,7 +95,7 @@ func (s *Store) Set(ctx context.Context, tenantID, by, articleID, markup string)
 	}
 	doc := richtext.Sanitize(markup)
 	if doc.Text == "" || utf8.RuneCountInString(doc.Text) > 5000 {
-		return Answer{}, hub.Invalid("the answer's text is required, at most 5000 characters")
+		return Answer{}, hub.BadField("input_length", "text", "the answer's text is required, at most 5000 characters", "max", "5000")
 	}
 	if err := s.ownImages(ctx, tenantID, doc.Images); err != nil {
 		return Answer{}, err

@@ -37,11 +37,11 @@ func (g *GroupSettings) validate() error {
 	}
 	switch {
 	case g.Mode != nil && *g.Mode != ModeOff && *g.Mode != ModeFirst && *g.Mode != ModeOffHours:
-		return hub.Invalid("mode is off, first, off_hours or null (the channel's)")
+		return hub.BadField("input_choice", "mode", "mode is off, first, off_hours or null (the channel's)")
 	case g.Greeting != nil && utf8.RuneCountInString(*g.Greeting) > 1000:
-		return hub.Invalid("greeting is at most 1000 characters")
+		return hub.BadField("input_too_long", "greeting", "greeting is at most 1000 characters", "max", "1000")
 	case g.Threshold != nil && !validThreshold(*g.Threshold):
-		return hub.Invalid("threshold is 0.05 to 1, or null (the channel's)")
+		return hub.BadField("input_range", "threshold", "threshold is 0.05 to 1, or null (the channel's)", "min", "0.05", "max", "1")
 	}
 	return nil
 }

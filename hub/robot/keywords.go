@@ -3,10 +3,13 @@ package robot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
+	"regexp/syntax"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -86,20 +89,20 @@ func (in KeywordInput) keyword() (Keyword, error) {
 		Reply: strings.TrimSpace(hub.Clean(in.Reply))}
 	switch {
 	case k.Match != MatchExact && k.Match != MatchContains && k.Match != MatchRegex:
-		return k, hub.Invalid("匹配方式须为 exact（完全匹配）、contains（包含）或 regex（正则）")
+		return k, hub.Coded("keyword_match", hub.Invalid("匹配方式须为 exact（完全匹配）、contains（包含）或 regex（正则）"))
 	case k.Pattern == "" || utf8.RuneCountInString(k.Pattern) > maxPattern:
-		return k, hub.Invalid("关键词不能为空，最多 %d 个字符", maxPattern)
+		return k, hub.Coded("keyword_pattern", hub.Invalid("关键词不能为空，最多 %d 个字符", maxPattern), "max", strconv.Itoa(maxPattern))
 	case utf8.RuneCountInString(k.Reply) > maxReply:
-		return k, hub.Invalid("回复内容最多 %d 个字符", maxReply)
+		return k, hub.Coded("keyword_reply_long", hub.Invalid("回复内容最多 %d 个字符", maxReply), "max", strconv.Itoa(maxReply))
 	case k.Reply == "" && in.Card == nil:
-		return k, hub.Invalid("请填写回复内容或图文链接")
+		return k, hub.Coded("keyword_reply_required", hub.Invalid("请填写回复内容或图文链接"))
 	case k.Priority < -1000 || k.Priority > 1000:
-		return k, hub.Invalid("优先级须在 -1000 到 1000 之间")
+		return k, hub.Coded("keyword_priority", hub.Invalid("优先级须在 -1000 到 1000 之间"), "min", "-1000", "max", "1000")
 	}
 	if k.Match == MatchRegex {
 		re, err := regexp.Compile(k.Pattern)
 		if err != nil {
-			return k, hub.Invalid("正则表达式无效：%s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+			return k, regexError(k.Pattern, err)
 		}
 		k.re = re
 	}
@@ -113,18 +116,44 @@ func (in KeywordInput) keyword() (Keyword, error) {
 	return k, nil
 }
 
+// regexProblems names the RE2 parser's common complaints for the UI.
+var regexProblems = map[syntax.ErrorCode]string{
+	syntax.ErrMissingParen: "missing_paren", syntax.ErrMissingBracket: "missing_bracket",
+	syntax.ErrUnexpectedParen: "unexpected_paren", syntax.ErrInvalidEscape: "bad_escape",
+	syntax.ErrMissingRepeatArgument: "bad_repeat", syntax.ErrInvalidRepeatOp: "bad_repeat",
+	syntax.ErrInvalidRepeatSize: "bad_repeat", syntax.ErrInvalidCharClass: "bad_class",
+	syntax.ErrInvalidCharRange: "bad_class", syntax.ErrInvalidPerlOp: "bad_perl",
+	syntax.ErrTrailingBackslash: "trailing_backslash",
+}
+
+// regexError says why a pattern is not an RE2 regular expression: the
+// reason keyword_regex with the pattern, the parser's problem (missing_paren,
+// bad_repeat … or other) and the part it stumbled on, which the UI words.
+func regexError(pattern string, err error) error {
+	problem, part := "other", pattern
+	var se *syntax.Error
+	if errors.As(err, &se) {
+		part = se.Expr
+		if p, ok := regexProblems[se.Code]; ok {
+			problem = p
+		}
+	}
+	return hub.Coded("keyword_regex", hub.Invalid("正则表达式无效：%s", strings.TrimPrefix(err.Error(), "error parsing regexp: ")),
+		"pattern", pattern, "problem", problem, "part", part)
+}
+
 func (c Card) clean() (Card, error) {
 	c = Card{Title: oneLine(c.Title), Description: strings.TrimSpace(hub.Clean(c.Description)),
 		URL: strings.TrimSpace(c.URL), Picture: strings.TrimSpace(c.Picture)}
 	switch {
 	case c.Title == "" || utf8.RuneCountInString(c.Title) > 64:
-		return c, hub.Invalid("图文标题不能为空，最多 64 个字符")
+		return c, hub.Coded("card_title", hub.Invalid("图文标题不能为空，最多 64 个字符"), "max", "64")
 	case utf8.RuneCountInString(c.Description) > 200:
-		return c, hub.Invalid("图文描述最多 200 个字符")
+		return c, hub.Coded("card_description", hub.Invalid("图文描述最多 200 个字符"), "max", "200")
 	case !webURL(c.URL):
-		return c, hub.Invalid("图文链接须为 http:// 或 https:// 开头的网址")
+		return c, hub.Coded("card_url", hub.Invalid("图文链接须为 http:// 或 https:// 开头的网址"))
 	case c.Picture != "" && !webURL(c.Picture):
-		return c, hub.Invalid("图片地址须为 http:// 或 https:// 开头的网址")
+		return c, hub.Coded("card_picture", hub.Invalid("图片地址须为 http:// 或 https:// 开头的网址"))
 	}
 	return c, nil
 }
@@ -251,7 +280,7 @@ func (s *Keywords) Create(ctx context.Context, tenantID string, in KeywordInput)
 			return fmt.Errorf("count keyword replies: %w", err)
 		}
 		if len(n) == 1 && n[0] >= maxKeywords {
-			return hub.Invalid("关键词回复最多 %d 条", maxKeywords)
+			return hub.Coded("keyword_limit", hub.Invalid("关键词回复最多 %d 条", maxKeywords), "max", strconv.Itoa(maxKeywords))
 		}
 		const q = `INSERT INTO robot_keywords (id, tenant_id, channel_id, match_type, pattern, priority, enabled, always,
 			reply_text, card, hits, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`
@@ -310,7 +339,7 @@ func (s *Keywords) valid(ctx context.Context, tenantID string, in KeywordInput) 
 	}
 	if k.ChannelID != "" {
 		if err := s.owns(ctx, tenantID, k.ChannelID); err != nil {
-			return k, hub.Invalid("渠道不存在")
+			return k, hub.Coded("keyword_channel", hub.Invalid("渠道不存在"))
 		}
 	}
 	return k, nil

@@ -3,6 +3,7 @@ package robot_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 	"testing"
 
@@ -110,18 +111,29 @@ func TestKeywordValidation(t *testing.T) {
 	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
 		f := setup(t, h, robot.ModeOff)
 		for _, c := range []struct {
-			in   robot.KeywordInput
-			want string
+			in     robot.KeywordInput
+			want   string
+			reason string // the stable reason the UI words, with its params
+			params map[string]string
 		}{
-			{robot.KeywordInput{Match: robot.MatchRegex, Pattern: "(未闭合", Reply: "x"}, "正则表达式无效"},
-			{robot.KeywordInput{Match: "fuzzy", Pattern: "x", Reply: "x"}, "匹配方式"},
-			{robot.KeywordInput{Match: robot.MatchExact, Pattern: strings.Repeat("长", 201), Reply: "x"}, "关键词"},
-			{robot.KeywordInput{Match: robot.MatchExact, Pattern: "x"}, "回复内容"},
-			{robot.KeywordInput{Match: robot.MatchExact, Pattern: "x", Card: &robot.Card{Title: "t", URL: "javascript:alert(1)"}}, "图文链接"},
+			{robot.KeywordInput{Match: robot.MatchRegex, Pattern: "(未闭合", Reply: "x"}, "正则表达式无效", "keyword_regex",
+				map[string]string{"pattern": "(未闭合", "problem": "missing_paren", "part": "(未闭合"}},
+			{robot.KeywordInput{Match: robot.MatchRegex, Pattern: "a**", Reply: "x"}, "正则表达式无效", "keyword_regex",
+				map[string]string{"pattern": "a**", "problem": "bad_repeat", "part": "**"}},
+			{robot.KeywordInput{Match: "fuzzy", Pattern: "x", Reply: "x"}, "匹配方式", "keyword_match", map[string]string{}},
+			{robot.KeywordInput{Match: robot.MatchExact, Pattern: strings.Repeat("长", 201), Reply: "x"}, "关键词", "keyword_pattern",
+				map[string]string{"max": "200"}},
+			{robot.KeywordInput{Match: robot.MatchExact, Pattern: "x"}, "回复内容", "keyword_reply_required", map[string]string{}},
+			{robot.KeywordInput{Match: robot.MatchExact, Pattern: "x", Card: &robot.Card{Title: "t", URL: "javascript:alert(1)"}}, "图文链接",
+				"card_url", map[string]string{}},
 		} {
 			_, err := h.Robot.Keywords().Create(context.Background(), f.ten.Admin.TenantID, c.in)
 			if !errors.As(err, new(*hub.InvalidError)) || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("%+v: %v, want an invalid error saying %q", c.in, err, c.want)
+			}
+			var coded *hub.CodedError
+			if !errors.As(err, &coded) || coded.Code != c.reason || !maps.Equal(coded.Params, c.params) {
+				t.Errorf("%+v: %#v, want the reason %s %v", c.in, coded, c.reason, c.params)
 			}
 		}
 	})

@@ -74,15 +74,15 @@ func (s *Settings) validate() error {
 	s.HandoffWords = words
 	switch {
 	case s.Mode != ModeOff && s.Mode != ModeFirst && s.Mode != ModeOffHours:
-		return hub.Invalid("mode is off, first or off_hours")
+		return hub.BadField("input_choice", "mode", "mode is off, first or off_hours")
 	case utf8.RuneCountInString(s.Greeting) > 1000:
-		return hub.Invalid("greeting is at most 1000 characters")
+		return hub.BadField("input_too_long", "greeting", "greeting is at most 1000 characters", "max", "1000")
 	case s.Threshold != 0 && !validThreshold(s.Threshold):
-		return hub.Invalid("threshold is 0 (the default) or 0.05 to 1")
+		return hub.BadField("input_range", "threshold", "threshold is 0 (the default) or 0.05 to 1", "min", "0.05", "max", "1")
 	case s.MaxMisses < 1 || s.MaxMisses > 10:
-		return hub.Invalid("max_misses is 1 to 10")
+		return hub.BadField("input_range", "max_misses", "max_misses is 1 to 10", "min", "1", "max", "10")
 	case len(s.HandoffWords) > 20:
-		return hub.Invalid("at most 20 handoff words")
+		return hub.BadField("input_too_many", "handoff_words", "at most 20 handoff words", "max", "20")
 	}
 	return nil
 }

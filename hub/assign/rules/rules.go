@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -154,11 +155,11 @@ func (s *Store) saveRule(ctx context.Context, tenantID string, r *RoutingRule, p
 	set(&r.OverflowAfter, p.OverflowAfter)
 	switch {
 	case r.Name == "":
-		return hub.Invalid("name is required")
+		return hub.BadField("input_required", "name", "name is required")
 	case len(r.Targets) == 0 || len(r.Targets) > 10:
-		return hub.Invalid("targets must list 1 to 10 groups or agents, in overflow order")
+		return hub.BadField("input_count", "targets", "targets must list 1 to 10 groups or agents, in overflow order", "min", "1", "max", "10")
 	case r.OverflowAfter < 0 || r.OverflowAfter > week:
-		return hub.Invalid("overflow_after_seconds must be between 0 and %d", week)
+		return hub.BadField("input_range", "overflow_after_seconds", fmt.Sprintf("overflow_after_seconds must be between 0 and %d", week), "min", "0", "max", strconv.Itoa(week))
 	}
 	return s.k.Write(ctx, func(tx *store.Tx) error {
 		if err := s.resolveTargets(ctx, tx, tenantID, r.Targets); err != nil {
@@ -194,14 +195,14 @@ func (s *Store) resolveTargets(ctx context.Context, tx *store.Tx, tenantID strin
 				return err
 			}
 			if gid == nil {
-				return hub.Invalid("targets[%d]: group %q does not exist", i, t.GroupID)
+				return hub.BadField("input_unknown", "group", fmt.Sprintf("targets[%d]: group %q does not exist", i, t.GroupID))
 			}
 			t.GroupID = *gid
 			continue
 		}
 		who := t.AgentID
 		if t.AgentID = s.ids.Agents.Find(ctx, tenantID, who); t.AgentID == "" {
-			return hub.Invalid("targets[%d]: agent %q does not exist", i, who)
+			return hub.BadField("input_unknown", "agent", fmt.Sprintf("targets[%d]: agent %q does not exist", i, who))
 		}
 	}
 	return nil

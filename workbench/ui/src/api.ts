@@ -274,12 +274,16 @@ export async function call<T = any>(method: string, path: string, body?: unknown
     payload = JSON.stringify(body)
   }
   const res = await fetch('/api/v1' + path, { method, headers, body: payload })
+  if (!res.ok) throw await refused(res)
+  return res.json().catch(() => ({})) as Promise<T>
+}
+
+// refused is the APIError of a failed answer, with the hub's JSON error
+// (its reason and params) when there is one.
+export async function refused(res: Response): Promise<APIError> {
   const data = await res.json().catch(() => ({}))
-  if (!res.ok) {
-    const e = data?.error ?? {}
-    throw new APIError(res.status, e.code ?? 'http_' + res.status, e.message ?? res.statusText, data)
-  }
-  return data as T
+  const e = data?.error ?? {}
+  return new APIError(res.status, e.code ?? 'http_' + res.status, e.message ?? res.statusText, data)
 }
 
 // missing reports an answer that means "this endpoint is not there (yet)":
@@ -293,7 +297,7 @@ export function missing(e: unknown): boolean {
 export async function fetchBlob(url: string): Promise<string> {
   if (!url.startsWith('/api/v1/')) return url
   const res = await fetch(url, { headers: { Authorization: 'Bearer ' + getToken() } })
-  if (!res.ok) throw new APIError(res.status, 'http_' + res.status, res.statusText)
+  if (!res.ok) throw await refused(res)
   return URL.createObjectURL(await res.blob())
 }
 

@@ -447,6 +447,7 @@ const dict = {
   err_group_exists: ['客服组“{name}”已存在', 'The group “{name}” already exists'],
   err_email_taken: ['邮箱 {email} 已被其他客服使用', 'Another agent already uses {email}'],
   err_invalid: ['提交的内容有误，请检查后重试', 'Invalid input: {msg}'],
+  err_invalid_detail: ['提交的内容有误：{detail}', 'Invalid input: {detail}'],
   err_bad_request: ['请求格式有误，请刷新页面后重试', 'Malformed request: {msg}'],
   err_unauthorized: ['登录已失效，请重新登录', 'Your session has ended; log in again'],
   err_forbidden: ['没有权限执行此操作', 'You may not do that'],

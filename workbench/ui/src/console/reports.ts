@@ -1,7 +1,7 @@
 // The reports page's API calls and formatting, in the page's own chunk
 // (the agent bundle never loads them). Figures and definitions: the
 // README's Reports section and GET /api/v1/reports/* in the OpenAPI file.
-import { call, getToken, qs } from '../api'
+import { call, getToken, qs, refused } from '../api'
 
 export interface Figures {
   conversations: number
@@ -129,7 +129,7 @@ export const reports = {
     const res = await fetch('/api/v1' + path(kind, f, { ...extra, format }), {
       headers: { Authorization: 'Bearer ' + getToken() },
     })
-    if (!res.ok) throw new Error(String(res.status))
+    if (!res.ok) throw await refused(res)
     return res.blob()
   },
 }
