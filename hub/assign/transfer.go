@@ -180,17 +180,11 @@ func (h *Handoffs) Close(ctx context.Context, a *hub.Agent, convID string, cl co
 }
 
 func (h *Handoffs) closeLocked(ctx context.Context, tx *store.Tx, c *hub.Conversation, by string, cl conversations.Closing) error {
-	was := c.Status
-	if err := conversations.CloseLocked(ctx, tx, c, by, cl); err != nil {
+	invite := c.Status == hub.ConvOpen && cl.Reason != "blacklisted" // someone answered it: ask how it went
+	if err := conversations.CloseInviting(ctx, tx, h.r.convs, c, by, cl, invite); err != nil {
 		return err
 	}
-	if err := stopWaiting(ctx, tx, c.ID); err != nil {
-		return err
-	}
-	if was == hub.ConvOpen && cl.Reason != "blacklisted" { // someone answered it: ask how it went
-		return conversations.InviteRating(ctx, tx, h.r.convs, c, true)
-	}
-	return nil
+	return stopWaiting(ctx, tx, c.ID)
 }
 
 // Blacklist blocks the contact of a conversation the agent may see and

@@ -198,6 +198,45 @@ func InviteRating(ctx context.Context, tx *store.Tx, s *Store, c *hub.Conversati
 	return err
 }
 
+// formRated are the platforms whose client shows its rating form when a
+// conversation closes, if the channel's "rating" is on (off unless set).
+var formRated = map[string]bool{"web": true, "app": true}
+
+// CloseInviting closes c (CloseLocked) and, when invite (someone answered
+// it), asks its customer how it went (InviteRating); its close event says
+// whether the close offered a rating (rating_offered, RatingOnClose).
+func CloseInviting(ctx context.Context, tx *store.Tx, s *Store, c *hub.Conversation, by string, cl Closing, invite bool) error {
+	var err error
+	if cl.RatingOffered, err = RatingOnClose(ctx, s, c, invite); err != nil {
+		return err
+	}
+	if err := CloseLocked(ctx, tx, c, by, cl); err != nil || !invite {
+		return err
+	}
+	return InviteRating(ctx, tx, s, c, true)
+}
+
+// RatingOnClose says whether closing c offers its customer a rating: the
+// rating form of a web or app channel whose "rating" is on (the widget and
+// the SDK show it with any close), or the text invitation InviteRating
+// sends on a platform without a form, when invite (someone answered the
+// conversation) and the channel invites on close. The close event says it
+// (rating_offered) for the reports' 参评率.
+func RatingOnClose(ctx context.Context, s *Store, c *hub.Conversation, invite bool) (bool, error) {
+	ch, err := s.channels.Get(ctx, c.ChannelID)
+	if err != nil {
+		return false, err
+	}
+	if formRated[ch.Type] {
+		var cfg struct {
+			Rating bool `json:"rating"`
+		}
+		_ = json.Unmarshal(ch.Config, &cfg) // damaged settings: no form, as the connectors read them
+		return cfg.Rating, nil
+	}
+	return invite && textRated[ch.Type] && InvitesOnClose(ch), nil
+}
+
 // InvitesOnClose says whether a text-rated channel invites its customer to
 // rate when a conversation closes: its config's "rating", on when the
 // config does not say (the connectors store it explicitly on every save).

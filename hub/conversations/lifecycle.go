@@ -228,6 +228,9 @@ func GoOffline(ctx context.Context, tx *store.Tx, c *hub.Conversation) error {
 type Closing struct {
 	Reason     string `json:"reason"`
 	CategoryID string `json:"category_id"`
+	// RatingOffered says the close offers the customer a rating
+	// (RatingOnClose); the close event carries it.
+	RatingOffered bool `json:"-"`
 }
 
 // CloseLocked closes a conversation the caller has locked, frees the seat
@@ -257,7 +260,8 @@ func CloseLocked(ctx context.Context, tx *store.Tx, c *hub.Conversation, by stri
 		return err
 	}
 	c.Status, c.ClosedAt, c.CloseReason, c.CategoryID, c.UpdatedAt = hub.ConvClosed, &now, cl.Reason, cat, now
-	emit(tx, c, hub.EvConversationClosed, Deref(c.AssigneeID), map[string]any{"conversation": c, "by": by})
+	emit(tx, c, hub.EvConversationClosed, Deref(c.AssigneeID), map[string]any{"conversation": c, "by": by,
+		"rating_offered": cl.RatingOffered})
 	return nil
 }
 

@@ -131,8 +131,8 @@ func (s *Store) idle(ctx context.Context, tx *store.Tx, t automations.Timer) (au
 	if err := s.say(ctx, tx, c, a.Idle.CloseText); err != nil {
 		return automations.Result{}, err
 	}
-	if err := CloseLocked(ctx, tx, c, "automation", Closing{Reason: "idle"}); err != nil {
+	if err := CloseInviting(ctx, tx, s, c, "automation", Closing{Reason: "idle"}, true); err != nil {
 		return automations.Result{}, err
 	}
-	return automations.Result{Kick: true}, InviteRating(ctx, tx, s, c, true)
+	return automations.Result{Kick: true}, nil
 }

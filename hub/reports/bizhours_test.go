@@ -58,7 +58,9 @@ func TestFixtureBusinessHours(t *testing.T) {
 		want := reports.Counts{Conversations: 1, Taken: 1, Answered: 1, FirstResponseSeconds: 227700, MessagesIn: 2,
 			MessagesOut: 2, Waited: 1, WaitSeconds: 1200, FirstResponseBusinessSeconds: 900, WaitBusinessSeconds: 600,
 			Resolved: 1, ResolutionSeconds: 314400, ResolutionBusinessSeconds: 33600, Replies: 1, ReplySeconds: 54480,
-			ReplyBusinessSeconds: 480, RatingInvited: 1, WaitHist: reports.WaitHist{W1800: 1}}
+			ReplyBusinessSeconds: 480, RatingInvited: 1, WaitHist: reports.WaitHist{W1800: 1},
+			WaitBizHist: reports.WaitBizHist{W600: 1}, ReplyHist: reports.ReplyHist{W1d: 1},
+			ReplyBizHist: reports.ReplyBizHist{W600: 1}}
 		got := totals(t, r, "2026-12-04", "2026-12-08", reports.Filter{})
 		if diff := diff(want, got); diff != "" {
 			t.Errorf("(want, got):\n%s", diff)
@@ -71,8 +73,14 @@ func TestFixtureBusinessHours(t *testing.T) {
 			t.Errorf("business-hours averages %v %v %v %v, want 900, 600, 480 and 33600", *biz.FirstResponseAvg,
 				*biz.QueueWaitAvg, *biz.ReplyAvg, *biz.ResolutionAvg)
 		}
-		if *cal.ReplyAvg != 54480 || *cal.ResolutionAvg != 314400 || *biz.QueueWaitP90 != 1800 {
-			t.Errorf("calendar reply %v, resolution %v; p90 %v", *cal.ReplyAvg, *cal.ResolutionAvg, *biz.QueueWaitP90)
+		if *cal.ReplyAvg != 54480 || *cal.ResolutionAvg != 314400 {
+			t.Errorf("calendar reply %v, resolution %v", *cal.ReplyAvg, *cal.ResolutionAvg)
+		}
+		// the 90th percentiles, rounded up to the ranges' bounds: the wait
+		// of 1200 s (600 s of business time), the reply of 54,480 s (480 s)
+		if *cal.QueueWaitP90 != 1800 || *biz.QueueWaitP90 != 600 || *cal.ReplyP90 != 86400 || *biz.ReplyP90 != 600 {
+			t.Errorf("p90 wait %v, business %v; reply %v, business %v, want 1800, 600, 86400 and 600",
+				*cal.QueueWaitP90, *biz.QueueWaitP90, *cal.ReplyP90, *biz.ReplyP90)
 		}
 		// the group's hours read per group: the same figures filtered by it
 		if diff := diff(want, totals(t, r, "2026-12-04", "2026-12-08", reports.Filter{GroupID: "gB"})); diff != "" {

@@ -261,7 +261,8 @@ func loadStates(ctx context.Context, tx *store.Tx, evs []hub.Event) (map[string]
 	for start := 0; start < len(ids); start += 500 {
 		var rows []convState
 		q := `SELECT conversation_id, tenant_id, channel_id, group_id, created_at, queued, assigned, answered, closed,
-			robot_at, handed, holder, held_since, origin, waiting_since, invited, rated FROM report_conversations WHERE conversation_id IN (?)`
+			robot_at, handed, holder, held_since, origin, waiting_since, invited, rated, rating_at, rating_agent,
+			rating_score, rating_bad FROM report_conversations WHERE conversation_id IN (?)`
 		if err := tx.SelectIn(ctx, &rows, q, ids[start:min(start+500, len(ids))]); err != nil {
 			return nil, fmt.Errorf("report conversations: %w", err)
 		}
@@ -284,19 +285,23 @@ func saveStates(ctx context.Context, tx *store.Tx, states map[string]*convState)
 	for start := 0; start < len(dirty); start += 200 {
 		part := dirty[start:min(start+200, len(dirty))]
 		rows := make([]string, len(part))
-		args := make([]any, 0, 17*len(part))
+		args := make([]any, 0, 21*len(part))
 		for i, st := range part {
-			rows[i] = "(" + store.Placeholders(17) + ")"
+			rows[i] = "(" + store.Placeholders(21) + ")"
 			args = append(args, st.ConversationID, st.TenantID, st.ChannelID, st.GroupID, st.CreatedAt.UTC(),
 				bit(st.Queued), bit(st.Assigned), bit(st.Answered), bit(st.Closed), utcOrNil(st.RobotAt), bit(st.Handed),
-				st.Holder, utcOrNil(st.HeldSince), st.Origin, utcOrNil(st.WaitingSince), bit(st.Invited), bit(st.Rated))
+				st.Holder, utcOrNil(st.HeldSince), st.Origin, utcOrNil(st.WaitingSince), bit(st.Invited), bit(st.Rated),
+				utcOrNil(st.RatingAt), st.RatingAgent, st.RatingScore, bit(st.RatingBad))
 		}
 		q := `INSERT INTO report_conversations (conversation_id, tenant_id, channel_id, group_id, created_at, queued,
-			assigned, answered, closed, robot_at, handed, holder, held_since, origin, waiting_since, invited, rated) VALUES ` + strings.Join(rows, ", ") + `
+			assigned, answered, closed, robot_at, handed, holder, held_since, origin, waiting_since, invited, rated,
+			rating_at, rating_agent, rating_score, rating_bad) VALUES ` + strings.Join(rows, ", ") + `
 			ON CONFLICT (conversation_id) DO UPDATE SET queued = excluded.queued, assigned = excluded.assigned,
 			answered = excluded.answered, closed = excluded.closed, robot_at = excluded.robot_at, handed = excluded.handed,
 			holder = excluded.holder, held_since = excluded.held_since, origin = excluded.origin,
-			waiting_since = excluded.waiting_since, invited = excluded.invited, rated = excluded.rated`
+			waiting_since = excluded.waiting_since, invited = excluded.invited, rated = excluded.rated,
+			rating_at = excluded.rating_at, rating_agent = excluded.rating_agent, rating_score = excluded.rating_score,
+			rating_bad = excluded.rating_bad`
 		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
 			return fmt.Errorf("save report conversations: %w", err)
 		}

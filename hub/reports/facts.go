@@ -49,6 +49,11 @@ const (
 	// an agent, or closed); KindRatingResponse its first rating.
 	KindRatingInvited  Kind = "rating_invited"
 	KindRatingResponse Kind = "rating_response"
+	// KindRatingWithdrawn takes a replaced rating (Value its score) back
+	// from where it counted, and KindBadRatingWithdrawn its bad mark: a
+	// changed rating counts once, by its latest score.
+	KindRatingWithdrawn    Kind = "rating_withdrawn"
+	KindBadRatingWithdrawn Kind = "bad_rating_withdrawn"
 )
 
 // Fact is one thing that happened, as reports count it: At is the time it
@@ -82,10 +87,13 @@ func (f *Fact) counts() Counts {
 		c.MessagesOut = 1
 	case KindResolved:
 		c.Resolved, c.ResolutionSeconds = 1, f.Value
-	case KindRated:
+	case KindRated, KindRatingWithdrawn:
 		c.Rated = 1
 		if f.Value >= 4 {
 			c.Satisfied = 1
+		}
+		if f.Kind == KindRatingWithdrawn {
+			c.Rated, c.Satisfied = -c.Rated, -c.Satisfied
 		}
 	case KindAbandoned:
 		c.Abandoned = 1
@@ -94,7 +102,8 @@ func (f *Fact) counts() Counts {
 	case KindTicket:
 		c.Tickets = 1
 	case KindQueueWait:
-		c.Waited, c.WaitSeconds, c.WaitHist = 1, f.Value, waitIn(f.Value)
+		c.Waited, c.WaitSeconds = 1, f.Value
+		*c.WaitHist.fields()[rangeOf(f.Value)] = 1
 	case KindRobotTook:
 		c.RobotConversations = 1
 	case KindRobotResolved:
@@ -105,14 +114,19 @@ func (f *Fact) counts() Counts {
 		c.FirstResponseBusinessSeconds = f.Value
 	case KindQueueWaitBusiness:
 		c.WaitBusinessSeconds = f.Value
+		*c.WaitBizHist.fields()[rangeOf(f.Value)] = 1
 	case KindReply:
 		c.Replies, c.ReplySeconds = 1, f.Value
+		*c.ReplyHist.fields()[rangeOf(f.Value)] = 1
 	case KindReplyBusiness:
 		c.ReplyBusinessSeconds = f.Value
+		*c.ReplyBizHist.fields()[rangeOf(f.Value)] = 1
 	case KindResolvedBusiness:
 		c.ResolutionBusinessSeconds = f.Value
 	case KindBadRating:
 		c.BadRatings = 1
+	case KindBadRatingWithdrawn:
+		c.BadRatings = -1
 	case KindRatingInvited:
 		c.RatingInvited = 1
 	case KindRatingResponse:
@@ -150,9 +164,14 @@ type convState struct {
 	// answered yet, after the first response (nil when none waits).
 	WaitingSince *time.Time `db:"waiting_since"`
 	// Invited is set once the conversation was offered a rating, Rated
-	// once it was rated.
-	Invited      bool `db:"invited"`
-	Rated        bool `db:"rated"`
+	// once it was rated: at RatingAt for RatingAgent (its first rating),
+	// scored RatingScore, bad or not (its latest).
+	Invited      bool       `db:"invited"`
+	Rated        bool       `db:"rated"`
+	RatingAt     *time.Time `db:"rating_at"`
+	RatingAgent  string     `db:"rating_agent"`
+	RatingScore  int64      `db:"rating_score"`
+	RatingBad    bool       `db:"rating_bad"`
 	known, dirty bool
 }
 
@@ -164,6 +183,9 @@ type payload struct {
 	// Bad says the rating is at or below the tenant's bad score (absent:
 	// the default, 2).
 	Bad *bool `json:"bad"`
+	// RatingOffered says whether the close offered the customer a rating
+	// (absent from closes logged before it was recorded: taken as offered).
+	RatingOffered *bool `json:"rating_offered"`
 }
 
 // derive turns one event into its facts, updating the conversation's
@@ -223,7 +245,9 @@ func derive(e *hub.Event, st *convState, clock func(group string) hub.Clock) []F
 		if len(out) > 0 && st.RobotAt != nil && !st.Handed {
 			out = append(out, fact(KindRobotResolved, st.CreatedAt, "", 0))
 		}
-		out = append(out, invited(st, fact(KindRatingInvited, at, e.AgentID, 0))...)
+		if p.RatingOffered == nil || *p.RatingOffered {
+			out = append(out, invited(st, fact(KindRatingInvited, at, e.AgentID, 0))...)
+		}
 		return append(out, release(st, at, fact)...)
 	case hub.EvMessageCreated:
 		return messageFacts(p.Message, st, at, e.AgentID, clock, fact)
@@ -231,22 +255,39 @@ func derive(e *hub.Event, st *convState, clock func(group string) hub.Clock) []F
 	return nil
 }
 
-// ratedFacts are a rating's facts: the rating, a bad one's mark, and the
-// conversation's first rating (a changed rating is a rating again, not a
-// response).
+// ratedFacts are a rating's facts: the rating, a bad one's mark, and, the
+// first time, the conversation's response. A changed rating counts where
+// the first one did (its hour and agent, as Chatwoot updates a survey
+// response in place): the score it replaces, and its bad mark, are
+// withdrawn from there and the new score added, so the conversation counts
+// once, by its latest score, even when the change falls on another day.
 func ratedFacts(st *convState, p payload, rating Fact) []Fact {
-	out := []Fact{rating}
-	if bad := p.Score <= 2; (p.Bad != nil && *p.Bad) || (p.Bad == nil && bad) {
+	bad := (p.Bad != nil && *p.Bad) || (p.Bad == nil && p.Score <= 2)
+	var out []Fact
+	if st.Rated && st.RatingAt != nil {
+		rating.At, rating.AgentID = *st.RatingAt, st.RatingAgent
+		old := rating
+		old.Kind, old.Value = KindRatingWithdrawn, st.RatingScore
+		out = append(out, old)
+		if st.RatingBad {
+			old.Kind, old.Value = KindBadRatingWithdrawn, 0
+			out = append(out, old)
+		}
+	}
+	out = append(out, rating)
+	if bad {
 		f := rating
 		f.Kind = KindBadRating
 		out = append(out, f)
 	}
 	if !st.Rated {
-		st.Rated, st.dirty = true, true
 		f := rating
 		f.Kind, f.Value = KindRatingResponse, 0
 		out = append(out, f)
+		at := rating.At
+		st.RatingAt, st.RatingAgent = &at, rating.AgentID
 	}
+	st.Rated, st.RatingScore, st.RatingBad, st.dirty = true, rating.Value, bad, true
 	return out
 }
 

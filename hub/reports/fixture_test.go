@@ -72,7 +72,7 @@ var history = []step{
 	{"2026-12-01 01:04:00", hub.EvMessageCreated, "c1", "a1", in()},
 	{"2026-12-01 01:05:30", hub.EvMessageCreated, "c1", "a1", msg("out", "agent", "a1")}, // a reply after 150 s
 	{"2026-12-01 01:06:00", hub.EvMessageCreated, "c1", "a1", msg("out", "agent", "a1")}, // nobody waited
-	{"2026-12-01 01:10:00", hub.EvConversationClosed, "c1", "a1", nil},
+	{"2026-12-01 01:10:00", hub.EvConversationClosed, "c1", "a1", map[string]any{"rating_offered": true}},
 	{"2026-12-01 01:11:00", hub.EvConversationRated, "c1", "a1", map[string]any{"score": 5}},
 
 	{"2026-12-01 01:20:00", hub.EvConversationCreated, "c2", "", visitor(map[string]any{
@@ -94,11 +94,17 @@ var history = []step{
 		"page": "https://shop.example.com/", "device": "desktop"})},
 	{"2026-12-01 14:30:00", hub.EvMessageCreated, "c3", "", in()},
 	{"2026-12-01 14:30:00", hub.EvConversationQueued, "c3", "", nil},
-	{"2026-12-01 14:35:00", hub.EvConversationClosed, "c3", "", nil},
+	// chB invites to rate by text, only a conversation someone answered:
+	// c3's close offered no rating
+	{"2026-12-01 14:35:00", hub.EvConversationClosed, "c3", "", map[string]any{"rating_offered": false}},
 
 	{"2026-12-01 16:10:00", hub.EvConversationCreated, "c4", "", nil},
 	{"2026-12-01 16:10:00", hub.EvMessageCreated, "c4", "", in()},
 	{"2026-12-01 16:10:00", hub.EvConversationOffline, "c4", "", map[string]any{"ticket_id": "tk_1"}},
+
+	// c1's customer changes their 5 to a 2 the next day (local and UTC):
+	// the 2 counts where the 5 did, on 2026-12-01, and nothing on 12-02
+	{"2026-12-02 03:00:00", hub.EvConversationRated, "c1", "a1", map[string]any{"score": 2}},
 
 	{"2026-12-03 02:00:00", hub.EvConversationCreated, "c6", "", nil},
 	{"2026-12-03 02:00:00", hub.EvMessageCreated, "c6", "", in()},
@@ -111,14 +117,14 @@ var history = []step{
 	{"2026-12-03 02:05:00", hub.EvRatingRequested, "c6", "a2", nil}, // offered a rating before the close
 	{"2026-12-03 02:10:00", hub.EvConversationClosed, "c6", "a2", nil},
 	// a bad rating (the tenant counts 3 and below as bad), changed to 4
-	// within the change window: two ratings, one response
+	// within the change window: one rating, satisfied, not bad
 	{"2026-12-03 02:11:00", hub.EvConversationRated, "c6", "a2", map[string]any{"score": 3, "bad": true}},
 	{"2026-12-03 02:12:00", hub.EvConversationRated, "c6", "a2", map[string]any{"score": 4, "bad": false}},
 
 	{"2026-12-03 03:00:00", hub.EvConversationCreated, "c7", "", nil},
 	{"2026-12-03 03:00:00", hub.EvMessageCreated, "c7", "", in()},
 	{"2026-12-03 03:00:02", hub.EvMessageCreated, "c7", "", msg("out", "robot", "")}, // the answer was enough
-	{"2026-12-03 03:05:00", hub.EvConversationClosed, "c7", "", nil},
+	{"2026-12-03 03:05:00", hub.EvConversationClosed, "c7", "", map[string]any{"rating_offered": true}},
 }
 
 // visitor is where a web visitor came from, as conversation.created

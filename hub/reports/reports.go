@@ -13,16 +13,21 @@
 //   - resolution time: closed − opened, counted when closed;
 //   - 接通率 (answer rate): conversations an agent replied to ÷ conversations
 //     opened, both counted in the hour the conversation opened;
-//   - 满意率 (satisfaction rate): ratings of 4 or 5 (满意, 非常满意) ÷ ratings;
+//   - 满意率 (satisfaction rate): rated conversations whose latest rating
+//     is 4 or 5 (满意, 非常满意) ÷ rated conversations (a changed rating
+//     replaces the one before, where that one counted, as Chatwoot updates
+//     a survey response in place);
 //   - robot resolution rate: conversations the robot answered first and
 //     that closed without going to people ÷ those the robot answered first;
 //   - reply time: an agent's reply − waiting since (the customer's first
 //     message not yet answered), for the replies after the first response
 //     that end a wait, as Chatwoot's reply_time;
 //   - 参评率 (rating response rate): conversations rated ÷ conversations
-//     offered a rating (an agent's request, or the close), each once;
-//   - queue wait p90: the bound of the range (WaitBounds) the
-//     ⌈0.9·n⌉-th shortest wait is in, from per-range counts in the rollup.
+//     offered a rating (an agent's request, the text invitation or the
+//     rating form that came with the close), each once;
+//   - queue wait and reply time p90: the bound of the range (WaitBounds)
+//     the ⌈0.9·n⌉-th shortest is in, from per-range counts in the rollup
+//     (in calendar time and, beside it, in business hours).
 //
 // Attendance (考勤) comes from the agents' status events, apart from the
 // conversation facts (attendance.go); where conversations came from (source,
@@ -30,7 +35,9 @@
 package reports
 
 import (
+	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/kefu-hub/kefu/hub/store"
@@ -86,8 +93,11 @@ type Counts struct {
 	// MessagesOut are the agents' replies to customers (not automatic
 	// messages, not internal notes).
 	MessagesOut int64 `db:"messages_out" json:"messages_out"`
-	Rated       int64 `db:"rated" json:"rated"`
-	// Satisfied ratings scored 4 or 5 out of 5.
+	// Rated are the conversations rated, once each at their first rating
+	// (with the agent it named) however often the rating was changed;
+	// Satisfied of them scored 4 or 5 out of 5, BadRatings at or below the
+	// bad score — both by the latest score.
+	Rated     int64 `db:"rated" json:"rated"`
 	Satisfied int64 `db:"satisfied" json:"satisfied"`
 	// Abandoned conversations were closed while waiting in the queue,
 	// never taken by an agent (counted at the hour they opened).
@@ -123,20 +133,27 @@ type Counts struct {
 	// spans as ReplySeconds and ResolutionSeconds within business hours.
 	ReplyBusinessSeconds      int64 `db:"reply_business_seconds" json:"reply_business_seconds"`
 	ResolutionBusinessSeconds int64 `db:"resolution_business_seconds" json:"resolution_business_seconds"`
-	// BadRatings are ratings at or below the tenant's bad score (差评,
-	// bad_at of the rating settings, when given).
+	// BadRatings are rated conversations whose latest rating is at or
+	// below the tenant's bad score (差评, bad_at of the rating settings).
 	BadRatings int64 `db:"bad_ratings" json:"bad_ratings"`
-	// RatingInvited are conversations offered a rating: asked by an agent
-	// or closed (the widget's form and the text invitation come with the
-	// close), once per conversation, counted when first offered;
-	// RatingResponses the conversations rated, once each (a changed rating
-	// not again), counted at the rating.
+	// RatingInvited are conversations offered a rating: asked by an agent,
+	// or closed with the channel's rating form or text invitation on (the
+	// close event's rating_offered; a close logged before it said so counts
+	// as an offer), once per conversation, counted when first offered;
+	// RatingResponses the conversations rated, once each, at the first
+	// rating (the same as Rated).
 	RatingInvited   int64 `db:"rating_invited" json:"rating_invited"`
 	RatingResponses int64 `db:"rating_responses" json:"rating_responses"`
 	// WaitHist counts the queue waits (Waited) into the ranges of
 	// WaitBounds: WaitHist[i] are the waits of at most WaitBounds[i]
 	// seconds and more than the bound before; the last, longer ones.
 	WaitHist `json:"-"`
+	// WaitBizHist are the same waits within business hours; ReplyHist and
+	// ReplyBizHist the reply times (Replies), in calendar and business
+	// time, per range of WaitBounds.
+	WaitBizHist  `json:"-"`
+	ReplyHist    `json:"-"`
+	ReplyBizHist `json:"-"`
 }
 
 // WaitBounds are the upper bounds, in seconds, of the queue waits' ranges
@@ -169,23 +186,25 @@ func (h *WaitHist) fields() []*int64 {
 		&h.W1800, &h.W3600, &h.W7200, &h.W1d, &h.Over}
 }
 
-// waitIn is the histogram of one wait of s seconds.
-func waitIn(s int64) WaitHist {
-	var h WaitHist
+// rangeOf is the index of the range of WaitBounds a span of s seconds is
+// in (len(WaitBounds) past them all).
+func rangeOf(s int64) int {
 	i := 0
 	for i < len(WaitBounds) && s > WaitBounds[i] {
 		i++
 	}
-	*h.fields()[i] = 1
-	return h
+	return i
 }
 
 // P90 is the 90th percentile of the waits, as the upper bound of its
 // range: the shortest of WaitBounds that at least 90 % of the waits were
 // within (nearest rank: the ⌈0.9·n⌉-th shortest wait is in that range);
 // nil without waits, and past the last bound (a day) that bound.
-func (h WaitHist) P90() *float64 {
-	fs := h.fields()
+func (h WaitHist) P90() *float64 { return p90(h.fields()) }
+
+// p90 is the 90th percentile of a histogram's per-range counts fs (the
+// ranges of WaitBounds, then the one past them).
+func p90(fs []*int64) *float64 {
 	var n int64
 	for _, f := range fs {
 		n += *f
@@ -205,6 +224,92 @@ func (h WaitHist) P90() *float64 {
 	return &v
 }
 
+// WaitBizHist counts the queue waits within business hours into the
+// ranges of WaitBounds, as WaitHist counts them in calendar time.
+type WaitBizHist struct {
+	W10   int64 `db:"wait_biz_le_10"`
+	W20   int64 `db:"wait_biz_le_20"`
+	W30   int64 `db:"wait_biz_le_30"`
+	W45   int64 `db:"wait_biz_le_45"`
+	W60   int64 `db:"wait_biz_le_60"`
+	W90   int64 `db:"wait_biz_le_90"`
+	W120  int64 `db:"wait_biz_le_120"`
+	W180  int64 `db:"wait_biz_le_180"`
+	W300  int64 `db:"wait_biz_le_300"`
+	W600  int64 `db:"wait_biz_le_600"`
+	W900  int64 `db:"wait_biz_le_900"`
+	W1800 int64 `db:"wait_biz_le_1800"`
+	W3600 int64 `db:"wait_biz_le_3600"`
+	W7200 int64 `db:"wait_biz_le_7200"`
+	W1d   int64 `db:"wait_biz_le_86400"`
+	Over  int64 `db:"wait_biz_over"`
+}
+
+func (h *WaitBizHist) fields() []*int64 {
+	return []*int64{&h.W10, &h.W20, &h.W30, &h.W45, &h.W60, &h.W90, &h.W120, &h.W180, &h.W300, &h.W600, &h.W900,
+		&h.W1800, &h.W3600, &h.W7200, &h.W1d, &h.Over}
+}
+
+// P90 is the 90th percentile, as WaitHist.P90 reads it.
+func (h WaitBizHist) P90() *float64 { return p90(h.fields()) }
+
+// ReplyHist counts the reply times (Replies) into the ranges of WaitBounds.
+type ReplyHist struct {
+	W10   int64 `db:"reply_le_10"`
+	W20   int64 `db:"reply_le_20"`
+	W30   int64 `db:"reply_le_30"`
+	W45   int64 `db:"reply_le_45"`
+	W60   int64 `db:"reply_le_60"`
+	W90   int64 `db:"reply_le_90"`
+	W120  int64 `db:"reply_le_120"`
+	W180  int64 `db:"reply_le_180"`
+	W300  int64 `db:"reply_le_300"`
+	W600  int64 `db:"reply_le_600"`
+	W900  int64 `db:"reply_le_900"`
+	W1800 int64 `db:"reply_le_1800"`
+	W3600 int64 `db:"reply_le_3600"`
+	W7200 int64 `db:"reply_le_7200"`
+	W1d   int64 `db:"reply_le_86400"`
+	Over  int64 `db:"reply_over"`
+}
+
+func (h *ReplyHist) fields() []*int64 {
+	return []*int64{&h.W10, &h.W20, &h.W30, &h.W45, &h.W60, &h.W90, &h.W120, &h.W180, &h.W300, &h.W600, &h.W900,
+		&h.W1800, &h.W3600, &h.W7200, &h.W1d, &h.Over}
+}
+
+// P90 is the 90th percentile, as WaitHist.P90 reads it.
+func (h ReplyHist) P90() *float64 { return p90(h.fields()) }
+
+// ReplyBizHist counts the reply times within business hours into the
+// ranges of WaitBounds.
+type ReplyBizHist struct {
+	W10   int64 `db:"reply_biz_le_10"`
+	W20   int64 `db:"reply_biz_le_20"`
+	W30   int64 `db:"reply_biz_le_30"`
+	W45   int64 `db:"reply_biz_le_45"`
+	W60   int64 `db:"reply_biz_le_60"`
+	W90   int64 `db:"reply_biz_le_90"`
+	W120  int64 `db:"reply_biz_le_120"`
+	W180  int64 `db:"reply_biz_le_180"`
+	W300  int64 `db:"reply_biz_le_300"`
+	W600  int64 `db:"reply_biz_le_600"`
+	W900  int64 `db:"reply_biz_le_900"`
+	W1800 int64 `db:"reply_biz_le_1800"`
+	W3600 int64 `db:"reply_biz_le_3600"`
+	W7200 int64 `db:"reply_biz_le_7200"`
+	W1d   int64 `db:"reply_biz_le_86400"`
+	Over  int64 `db:"reply_biz_over"`
+}
+
+func (h *ReplyBizHist) fields() []*int64 {
+	return []*int64{&h.W10, &h.W20, &h.W30, &h.W45, &h.W60, &h.W90, &h.W120, &h.W180, &h.W300, &h.W600, &h.W900,
+		&h.W1800, &h.W3600, &h.W7200, &h.W1d, &h.Over}
+}
+
+// P90 is the 90th percentile, as WaitHist.P90 reads it.
+func (h ReplyBizHist) P90() *float64 { return p90(h.fields()) }
+
 // countCols are the rollup's count columns, in Counts' order.
 var countCols = []string{"conversations", "taken", "answered", "first_response_seconds", "resolved",
 	"resolution_seconds", "messages_in", "messages_out", "rated", "satisfied", "abandoned", "transfers", "tickets",
@@ -214,21 +319,32 @@ var countCols = []string{"conversations", "taken", "answered", "first_response_s
 	"wait_le_30", "wait_le_45", "wait_le_60", "wait_le_90", "wait_le_120", "wait_le_180", "wait_le_300", "wait_le_600",
 	"wait_le_900", "wait_le_1800", "wait_le_3600", "wait_le_7200", "wait_le_86400", "wait_over"}
 
+func init() {
+	for _, p := range []string{"wait_biz", "reply", "reply_biz"} {
+		for _, b := range WaitBounds {
+			countCols = append(countCols, fmt.Sprintf("%s_le_%d", p, b))
+		}
+		countCols = append(countCols, p+"_over")
+	}
+}
+
 func (c *Counts) fields() []*int64 {
 	return append([]*int64{&c.Conversations, &c.Taken, &c.Answered, &c.FirstResponseSeconds, &c.Resolved,
 		&c.ResolutionSeconds, &c.MessagesIn, &c.MessagesOut, &c.Rated, &c.Satisfied, &c.Abandoned,
 		&c.Transfers, &c.Tickets, &c.Waited, &c.WaitSeconds, &c.RobotConversations, &c.RobotResolved,
 		&c.RobotHandovers, &c.FirstResponseBusinessSeconds, &c.WaitBusinessSeconds, &c.Replies, &c.ReplySeconds,
 		&c.ReplyBusinessSeconds, &c.ResolutionBusinessSeconds, &c.BadRatings, &c.RatingInvited, &c.RatingResponses},
-		c.WaitHist.fields()...)
+		slices.Concat(c.WaitHist.fields(), c.WaitBizHist.fields(), c.ReplyHist.fields(), c.ReplyBizHist.fields())...)
 }
 
 // InBusinessHours is c with its first response, queue wait, reply and
-// resolution sums counted in business hours, for Derive to average those
-// (the queue waits' ranges, for their 90th percentile, stay calendar time).
+// resolution sums, and the queue waits' and replies' ranges, counted in
+// business hours, for Derive to average those and take their 90th
+// percentiles.
 func (c Counts) InBusinessHours() Counts {
 	c.FirstResponseSeconds, c.WaitSeconds = c.FirstResponseBusinessSeconds, c.WaitBusinessSeconds
 	c.ReplySeconds, c.ResolutionSeconds = c.ReplyBusinessSeconds, c.ResolutionBusinessSeconds
+	c.WaitHist, c.ReplyHist = WaitHist(c.WaitBizHist), ReplyHist(c.ReplyBizHist)
 	return c
 }
 
@@ -260,9 +376,11 @@ type Figures struct {
 	// ReplyAvg is the mean reply time (ReplySeconds ÷ Replies), in seconds.
 	ReplyAvg *float64 `json:"reply_seconds_avg"`
 	// QueueWaitP90 is the queue waits' 90th percentile (WaitHist.P90), in
-	// seconds.
+	// seconds; ReplyP90 the reply times' (ReplyHist.P90).
 	QueueWaitP90 *float64 `json:"queue_wait_seconds_p90"`
-	// RatingResponseRate is 参评率: RatingResponses ÷ RatingInvited.
+	ReplyP90     *float64 `json:"reply_seconds_p90"`
+	// RatingResponseRate is 参评率: Rated ÷ RatingInvited (Rated counts
+	// each rated conversation once, as RatingResponses does).
 	RatingResponseRate *float64 `json:"rating_response_rate"`
 	// MessagesPerConversation is (MessagesIn + MessagesOut) ÷
 	// Conversations.
@@ -275,8 +393,8 @@ func Derive(c Counts) Figures {
 		FirstResponseAvg: ratio(c.FirstResponseSeconds, c.Answered),
 		ResolutionAvg:    ratio(c.ResolutionSeconds, c.Resolved), SatisfactionRate: ratio(c.Satisfied, c.Rated),
 		QueueWaitAvg: ratio(c.WaitSeconds, c.Waited), RobotResolutionRate: ratio(c.RobotResolved, c.RobotConversations),
-		ReplyAvg: ratio(c.ReplySeconds, c.Replies), QueueWaitP90: c.WaitHist.P90(),
-		RatingResponseRate:      ratio(c.RatingResponses, c.RatingInvited),
+		ReplyAvg: ratio(c.ReplySeconds, c.Replies), QueueWaitP90: c.WaitHist.P90(), ReplyP90: c.ReplyHist.P90(),
+		RatingResponseRate:      ratio(c.Rated, c.RatingInvited),
 		MessagesPerConversation: ratio(c.MessagesIn+c.MessagesOut, c.Conversations)}
 }
 

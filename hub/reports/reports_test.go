@@ -27,23 +27,29 @@ var (
 	// 2026-12-01: c1, c2, c3 opened; c1 (FRT 90 s) and c2 (600 s) answered,
 	// c3 abandoned in the queue; c1 (600 s), c2 (2400 s), c3 (300 s) and
 	// c5 (301 s, closed 00:05 local) resolved; messages in: c1 ×4, c2, c3;
-	// agents' messages: c1 ×4, c2 ×2, c5 (00:01 local); rated 5, 3, 4.
+	// agents' messages: c1 ×4, c2 ×2, c5 (00:01 local); rated c5 4, c1 5
+	// (changed to 2 on 12-02: counted here, as a 2), c2 3.
 	// After c1's first response its customer waited twice: 15 s (01:01:45
 	// to 01:02:00) and 150 s (from the first of two messages, 01:03:00, to
 	// 01:05:30); its reply at 01:06:00 answered nobody waiting. Offered a
-	// rating by their close: c5, c1, c2, c3 (no agent answered c3, but its
-	// customer was offered the form); rated: c5, c1, c2, none bad.
+	// rating by their close: c5 (its close predates rating_offered: taken
+	// as offered), c1, c2, not c3 (nobody answered it, and chB invites by
+	// text only then); rated: c5 (satisfied), c1 (bad, by its latest 2),
+	// c2 — each once.
 	wantDec1 = reports.Counts{Conversations: 3, Taken: 4, Answered: 2, FirstResponseSeconds: 690, Resolved: 4,
-		ResolutionSeconds: 3601, MessagesIn: 6, MessagesOut: 7, Rated: 3, Satisfied: 2, Abandoned: 1, Transfers: 1,
-		Waited: 2, WaitSeconds: 330, FirstResponseBusinessSeconds: 690, WaitBusinessSeconds: 330, // c1 waited 30 s for a1, c2 300 s for a2
-		Replies: 2, ReplySeconds: 165, ReplyBusinessSeconds: 165, ResolutionBusinessSeconds: 3601, RatingInvited: 4,
-		RatingResponses: 3, WaitHist: reports.WaitHist{W30: 1, W300: 1}} // no group has hours: business = calendar
+		ResolutionSeconds: 3601, MessagesIn: 6, MessagesOut: 7, Rated: 3, Satisfied: 1, BadRatings: 1, Abandoned: 1,
+		Transfers: 1, Waited: 2, WaitSeconds: 330, FirstResponseBusinessSeconds: 690, WaitBusinessSeconds: 330, // c1 waited 30 s for a1, c2 300 s for a2
+		Replies: 2, ReplySeconds: 165, ReplyBusinessSeconds: 165, ResolutionBusinessSeconds: 3601, RatingInvited: 3,
+		RatingResponses: 3, WaitHist: reports.WaitHist{W30: 1, W300: 1}, // no group has hours: business = calendar
+		WaitBizHist: reports.WaitBizHist{W30: 1, W300: 1}, ReplyHist: reports.ReplyHist{W20: 1, W180: 1},
+		ReplyBizHist: reports.ReplyBizHist{W20: 1, W180: 1}}
 	// 2026-11-30: c5 opened at 23:59:59, answered after 61 s (counted at
 	// its opening), its message in.
 	wantNov30 = reports.Counts{Conversations: 1, Answered: 1, FirstResponseSeconds: 61, MessagesIn: 1, Waited: 1,
 		WaitSeconds: 11, FirstResponseBusinessSeconds: 61, WaitBusinessSeconds: 11, // taken at 00:00:10 local
-		WaitHist: reports.WaitHist{W20: 1}}
-	// 2026-12-02: c4 opened at 00:10, nobody online: a ticket.
+		WaitHist: reports.WaitHist{W20: 1}, WaitBizHist: reports.WaitBizHist{W20: 1}}
+	// 2026-12-02: c4 opened at 00:10, nobody online: a ticket. c1's rating
+	// changed at 11:00 counts nothing here.
 	wantDec2 = reports.Counts{Conversations: 1, MessagesIn: 1, Tickets: 1}
 	// 2026-12-03: the robot answered c6, then handed it over at 10:01:02;
 	// a2 took it 30 s later and replied 60 s after the hand-off (not 122 s
@@ -51,13 +57,13 @@ var (
 	// answered c7, which closed 300 s after opening without people: the
 	// robot took 2, resolved 1 alone, handed 1 over. a2 asked c6's
 	// customer for a rating at 10:05 (one offer, not another at its close),
-	// c7's was offered one at its close; c6 was rated 3 (bad), then 4: two
-	// ratings (one satisfied), one bad, one response.
+	// c7's was offered one at its close; c6 was rated 3 (bad), then 4 a
+	// minute later: one rating, satisfied, not bad, one response.
 	wantDec3 = reports.Counts{Conversations: 2, Taken: 1, Answered: 1, FirstResponseSeconds: 60, Resolved: 2,
 		ResolutionSeconds: 900, MessagesIn: 3, MessagesOut: 1, Waited: 1, WaitSeconds: 30, RobotConversations: 2,
 		RobotResolved: 1, RobotHandovers: 1, FirstResponseBusinessSeconds: 60, WaitBusinessSeconds: 30,
-		ResolutionBusinessSeconds: 900, Rated: 2, Satisfied: 1, BadRatings: 1, RatingInvited: 2, RatingResponses: 1,
-		WaitHist: reports.WaitHist{W30: 1}}
+		ResolutionBusinessSeconds: 900, Rated: 1, Satisfied: 1, RatingInvited: 2, RatingResponses: 1,
+		WaitHist: reports.WaitHist{W30: 1}, WaitBizHist: reports.WaitBizHist{W30: 1}}
 )
 
 func each(t *testing.T, f func(t *testing.T, d storetest.Dialect, clk *clock)) {
@@ -112,21 +118,42 @@ func TestFixtureFigures(t *testing.T) {
 		}
 		f := reports.Derive(wantDec1)
 		if *f.AnswerRate != 2.0/3 || *f.FirstResponseAvg != 345 || *f.ResolutionAvg != 900.25 ||
-			*f.SatisfactionRate != 2.0/3 || *f.QueueWaitAvg != 165 {
+			*f.SatisfactionRate != 1.0/3 || *f.QueueWaitAvg != 165 {
 			t.Errorf("derived %v %v %v %v", *f.AnswerRate, *f.FirstResponseAvg, *f.ResolutionAvg, *f.SatisfactionRate)
 		}
 		if r := reports.Derive(wantDec3).RobotResolutionRate; r == nil || *r != 0.5 {
 			t.Errorf("robot resolution rate %v, want 1/2", r)
 		}
 		// reply time (15 + 150) ÷ 2; p90 of the waits 30 and 300 s: the
-		// 2nd (⌈0.9 × 2⌉) is in the range up to 300 s; 3 of 4 offered
-		// rated; (6 + 7) messages ÷ 3 conversations
-		if *f.ReplyAvg != 82.5 || *f.QueueWaitP90 != 300 || *f.RatingResponseRate != 0.75 || *f.MessagesPerConversation != 13.0/3 {
-			t.Errorf("derived %v %v %v %v", *f.ReplyAvg, *f.QueueWaitP90, *f.RatingResponseRate, *f.MessagesPerConversation)
+		// 2nd (⌈0.9 × 2⌉) is in the range up to 300 s, of the replies 15
+		// and 150 s in the one up to 180 s; the 3 offered all rated;
+		// (6 + 7) messages ÷ 3 conversations
+		if *f.ReplyAvg != 82.5 || *f.QueueWaitP90 != 300 || *f.ReplyP90 != 180 || *f.RatingResponseRate != 1 ||
+			*f.MessagesPerConversation != 13.0/3 {
+			t.Errorf("derived %v %v %v %v %v", *f.ReplyAvg, *f.QueueWaitP90, *f.ReplyP90, *f.RatingResponseRate,
+				*f.MessagesPerConversation)
 		}
 		f3 := reports.Derive(wantDec3)
-		if f3.ReplyAvg != nil || *f3.QueueWaitP90 != 30 || *f3.RatingResponseRate != 0.5 || *f3.MessagesPerConversation != 2 {
-			t.Errorf("12-03 derived %v %v %v %v", f3.ReplyAvg, *f3.QueueWaitP90, *f3.RatingResponseRate, *f3.MessagesPerConversation)
+		if f3.ReplyAvg != nil || f3.ReplyP90 != nil || *f3.QueueWaitP90 != 30 || *f3.RatingResponseRate != 0.5 ||
+			*f3.MessagesPerConversation != 2 || *f3.SatisfactionRate != 1 {
+			t.Errorf("12-03 derived %v %v %v %v %v", f3.ReplyAvg, *f3.QueueWaitP90, *f3.RatingResponseRate,
+				*f3.MessagesPerConversation, *f3.SatisfactionRate)
+		}
+		// 11-30 to 12-03 (whole UTC days from the daily rollup): c1's
+		// changed rating once, as a 2; four rated, two satisfied (c5, c6),
+		// one bad (c1); five offered (c5, c1, c2, c6, c7): 参评率 4/5
+		all := wantNov30
+		for _, c := range []reports.Counts{wantDec1, wantDec2, wantDec3} {
+			all.Add(c)
+		}
+		got := totals(t, r, "2026-11-30", "2026-12-03", reports.Filter{})
+		if diff := diff(all, got); diff != "" {
+			t.Errorf("11-30 to 12-03 (want, got):\n%s", diff)
+		}
+		if fa := reports.Derive(got); got.Rated != 4 || got.Satisfied != 2 || got.BadRatings != 1 ||
+			*fa.SatisfactionRate != 0.5 || *fa.RatingResponseRate != 0.8 {
+			t.Errorf("four days: rated %d, satisfied %d, bad %d, 满意率 %v, 参评率 %v", got.Rated, got.Satisfied,
+				got.BadRatings, *fa.SatisfactionRate, *fa.RatingResponseRate)
 		}
 		if reports.Derive(wantNov30).SatisfactionRate != nil {
 			t.Error("a satisfaction rate without ratings")
@@ -145,16 +172,18 @@ func TestFixtureBreakdowns(t *testing.T) {
 		// 00:00:10 local); answered c1 (c5's answer counts on 11-30);
 		// got three messages while theirs (c1 from 01:01:45); sent 6;
 		// replied to c1's waiting customer twice (15 and 150 s); resolved
-		// c1, c2, c5 and offered them a rating; rated 5, 3, 4.
+		// c1, c2, c5 and offered them a rating; rated 2 (c1's 5, changed),
+		// 3, 4.
 		a1 := reports.Counts{Conversations: 3, Taken: 3, Answered: 1, FirstResponseSeconds: 90, Resolved: 3,
-			ResolutionSeconds: 3301, MessagesIn: 3, MessagesOut: 6, Rated: 3, Satisfied: 2, Waited: 1, WaitSeconds: 30,
-			FirstResponseBusinessSeconds: 90, WaitBusinessSeconds: 30, // no hours: calendar time
+			ResolutionSeconds: 3301, MessagesIn: 3, MessagesOut: 6, Rated: 3, Satisfied: 1, BadRatings: 1, Waited: 1,
+			WaitSeconds: 30, FirstResponseBusinessSeconds: 90, WaitBusinessSeconds: 30, // no hours: calendar time
 			Replies: 2, ReplySeconds: 165, ReplyBusinessSeconds: 165, ResolutionBusinessSeconds: 3301, RatingInvited: 3,
-			RatingResponses: 3, WaitHist: reports.WaitHist{W30: 1}}
+			RatingResponses: 3, WaitHist: reports.WaitHist{W30: 1}, WaitBizHist: reports.WaitBizHist{W30: 1},
+			ReplyHist: reports.ReplyHist{W20: 1, W180: 1}, ReplyBizHist: reports.ReplyBizHist{W20: 1, W180: 1}}
 		// a2 took c2, answered it after 600 s, transferred it.
 		a2 := reports.Counts{Conversations: 1, Taken: 1, Answered: 1, FirstResponseSeconds: 600, MessagesOut: 1,
 			Transfers: 1, Waited: 1, WaitSeconds: 300, FirstResponseBusinessSeconds: 600, WaitBusinessSeconds: 300,
-			WaitHist: reports.WaitHist{W300: 1}}
+			WaitHist: reports.WaitHist{W300: 1}, WaitBizHist: reports.WaitBizHist{W300: 1}}
 		if diff := diff(a1, totals(t, r, day, day, reports.Filter{AgentID: "a1"})); diff != "" {
 			t.Errorf("a1 (want, got):\n%s", diff)
 		}
@@ -167,17 +196,18 @@ func TestFixtureBreakdowns(t *testing.T) {
 			t.Errorf("by agent (want, got):\n%s", diff)
 		}
 		chB := reports.Counts{Conversations: 1, Resolved: 1, ResolutionSeconds: 300, MessagesIn: 1, Abandoned: 1,
-			ResolutionBusinessSeconds: 300, RatingInvited: 1}
+			ResolutionBusinessSeconds: 300}
 		if diff := diff(chB, totals(t, r, day, day, reports.Filter{ChannelID: "chB"})); diff != "" {
 			t.Errorf("channel chB (want, got):\n%s", diff)
 		}
 		// Two filters at once (report_cells): chA's conversations of group
 		// gS are all of the day's but c3 (chB).
 		chAgS := reports.Counts{Conversations: 2, Taken: 4, Answered: 2, FirstResponseSeconds: 690, Resolved: 3,
-			ResolutionSeconds: 3301, MessagesIn: 5, MessagesOut: 7, Rated: 3, Satisfied: 2, Transfers: 1, Waited: 2,
+			ResolutionSeconds: 3301, MessagesIn: 5, MessagesOut: 7, Rated: 3, Transfers: 1, Waited: 2,
 			WaitSeconds: 330, FirstResponseBusinessSeconds: 690, WaitBusinessSeconds: 330, Replies: 2, ReplySeconds: 165,
 			ReplyBusinessSeconds: 165, ResolutionBusinessSeconds: 3301, RatingInvited: 3, RatingResponses: 3,
-			WaitHist: reports.WaitHist{W30: 1, W300: 1}}
+			Satisfied: 1, BadRatings: 1, WaitHist: reports.WaitHist{W30: 1, W300: 1}, WaitBizHist: reports.WaitBizHist{W30: 1, W300: 1},
+			ReplyHist: reports.ReplyHist{W20: 1, W180: 1}, ReplyBizHist: reports.ReplyBizHist{W20: 1, W180: 1}}
 		if diff := diff(chAgS, totals(t, r, day, day, reports.Filter{ChannelID: "chA", GroupID: "gS"})); diff != "" {
 			t.Errorf("chA and gS: %s", diff)
 		}

@@ -17,7 +17,8 @@ var figureCols = []string{"conversations", "taken", "answered", "answer_rate", "
 	"resolved", "resolution_seconds_avg", "messages_in", "messages_out", "rated", "satisfied", "satisfaction_rate",
 	"abandoned", "transfers", "tickets", "queue_wait_seconds_avg", "robot_conversations", "robot_resolved",
 	"robot_handovers", "robot_resolution_rate", "reply_seconds_avg", "replies", "queue_wait_seconds_p90",
-	"bad_ratings", "rating_invited", "rating_responses", "rating_response_rate", "messages_per_conversation"}
+	"bad_ratings", "rating_invited", "rating_responses", "rating_response_rate", "messages_per_conversation",
+	"reply_seconds_p90"}
 
 func num(v int64) string { return strconv.FormatInt(v, 10) }
 
@@ -34,7 +35,7 @@ func figureCells(f reports.Figures) []string {
 		rate(f.SatisfactionRate), num(f.Abandoned), num(f.Transfers), num(f.Tickets), rate(f.QueueWaitAvg),
 		num(f.RobotConversations), num(f.RobotResolved), num(f.RobotHandovers), rate(f.RobotResolutionRate),
 		rate(f.ReplyAvg), num(f.Replies), rate(f.QueueWaitP90), num(f.BadRatings), num(f.RatingInvited),
-		num(f.RatingResponses), rate(f.RatingResponseRate), rate(f.MessagesPerConversation)}
+		num(f.RatingResponses), rate(f.RatingResponseRate), rate(f.MessagesPerConversation), rate(f.ReplyP90)}
 }
 
 // table is a report as a spreadsheet: its header and its lines;
@@ -48,8 +49,8 @@ type table struct {
 // businessTitle is the first line of a download whose averages count
 // business hours only (the 仅工作时间 toggle).
 const businessTitle = "仅工作时间 / Business hours only: first_response_seconds_avg, queue_wait_seconds_avg, " +
-	"reply_seconds_avg and resolution_seconds_avg count only the time within the groups' business hours " +
-	"(queue_wait_seconds_p90 stays calendar time)"
+	"reply_seconds_avg, resolution_seconds_avg, queue_wait_seconds_p90 and reply_seconds_p90 count only the time " +
+	"within the groups' business hours"
 
 // summaryTable is the summary as two lines, the period and the previous one.
 func summaryTable(s summaryOut) table {

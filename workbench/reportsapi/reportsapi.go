@@ -74,8 +74,9 @@ type query struct {
 	filter   reports.Filter
 	// format is the download asked for (format=csv or xlsx); "" for JSON
 	format sheet.Format
-	// business averages first responses and queue waits counted in the
-	// groups' business hours only (business_hours=1)
+	// business averages first responses, queue waits, replies and
+	// resolutions, and takes the waits' and replies' 90th percentiles, in
+	// the groups' business hours only (business_hours=1)
 	business bool
 }
 
@@ -150,8 +151,9 @@ type summaryOut struct {
 	periodFigures
 	Timezone string        `json:"timezone"`
 	Previous periodFigures `json:"previous"`
-	// BusinessHours says the averages of first responses and queue waits
-	// count only the groups' business hours.
+	// BusinessHours says the averages and 90th percentiles of first
+	// responses, queue waits, replies and resolutions count only the
+	// groups' business hours.
 	BusinessHours bool `json:"business_hours"`
 }
 

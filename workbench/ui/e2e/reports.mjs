@@ -26,9 +26,9 @@ await run('reports-', async () => {
   // yet, so none offered a rating
   const tileText = async (k) => (await page.locator(`[data-tile=${k}] .num`).textContent()).trim()
   check(await tileText('messages_per_conversation') === '2.0', 'messages per conversation: ' + await tileText('messages_per_conversation'))
-  check(await tileText('reply') === '—' && await tileText('rating_response') === '—' && await tileText('bad_ratings') === '0', 'reply, 参评率, bad ratings')
-  check(/^\d+s$/.test(await tileText('queue_wait_p90')), 'queue wait p90: ' + await tileText('queue_wait_p90'))
-  for (const [k, words] of [['reply', '客户开始等待'], ['queue_wait_p90', '90%'], ['rating_response', '邀评'], ['bad_ratings', '差评'], ['messages_per_conversation', '客户消息']]) {
+  check(await tileText('reply') === '—' && await tileText('reply_p90') === '—' && await tileText('rating_response') === '—' && await tileText('bad_ratings') === '0', 'reply, its p90, 参评率, bad ratings')
+  check(/^\d+秒$/.test(await tileText('queue_wait_p90')), 'queue wait p90, in Chinese units: ' + await tileText('queue_wait_p90'))
+  for (const [k, words] of [['reply', '客户开始等待'], ['reply_p90', '90% 的回复'], ['queue_wait_p90', '90%'], ['rating_response', '结束时邀请评价'], ['bad_ratings', '最新评分'], ['messages_per_conversation', '客户消息']]) {
     const title = await page.locator(`[data-tile=${k}]`).getAttribute('title')
     check(title.includes(words), `the ${k} tile explains itself: ${title}`)
   }
@@ -169,7 +169,9 @@ await run('reports-', async () => {
   check((await card.textContent()).includes('会话 2/5') && (await card.getAttribute('class')).includes('online'), 'wallboard agent card: ' + (await card.textContent()))
   await shot(page, 'wallboard')
 
-  // On a phone.
+  // On a phone, in each language: the page, its loading, empty and error
+  // states fit 375 px, and no interface text is left in another language
+  // (the names, origins and time zone are data, not interface).
   const phone = await newPage('phone')
   await phone.setViewportSize({ width: 375, height: 740 })
   await login(phone, '/console/reports', process.env.KEFU_ADMIN_EMAIL, process.env.KEFU_ADMIN_PASSWORD)
@@ -177,6 +179,69 @@ await run('reports-', async () => {
   const wide = await phone.evaluate(() => document.documentElement.scrollWidth)
   check(wide <= 375, `the reports page is ${wide}px wide at 375`)
   await shot(phone, 'reports-375')
+  const words = {
+    'zh-CN': { loading: '加载中', empty: '所选时间段内没有会话', failed: '无法加载报表', tile: '回复时长 P90' },
+    'zh-TW': { loading: '載入中', empty: '所選時間段內沒有會話', failed: '無法載入報表', tile: '回覆時長 P90' },
+    en: { loading: 'Loading', empty: 'No conversations in this period', failed: 'Could not load the reports', tile: 'Reply time p90' },
+  }
+  // the interface's text and tooltips, without the data in cells, options
+  // and the period line (time zone)
+  const uiText = (pg) => pg.evaluate(() => {
+    const root = document.querySelector('.page') || document.body
+    const clone = root.cloneNode(true)
+    clone.querySelectorAll('td, option, [data-agent], [data-origin], .origin-key').forEach((n) => n.remove())
+    const titles = [...clone.querySelectorAll('[title]')].map((n) => n.getAttribute('title'))
+    const texts = []
+    for (const w = document.createTreeWalker(clone, NodeFilter.SHOW_TEXT); w.nextNode();) texts.push(w.currentNode.data)
+    return [...texts, ...titles].join('\n').replace(/Asia\/Shanghai/g, '')
+  })
+  // words of Latin letters a Chinese page may keep: file formats, the
+  // product, 90th percentile, App and Chart.js-free names
+  const isSummary = (url) => url.pathname.endsWith('/api/v1/reports/summary')
+  const allowed = new Set(['CSV', 'XLSX', 'Excel', 'Kefu', 'App', 'Chatwoot', 'QQ', 'WeChat', 'P90', 'SLA'])
+  for (const loc of ['zh-CN', 'zh-TW', 'en']) {
+    const w = words[loc]
+    await phone.evaluate((l) => localStorage.setItem('kefu.locale', l), loc)
+    // loading: the summary answers after a pause
+    let release
+    const held = new Promise((r) => { release = r })
+    await phone.route(isSummary, async (route) => { await held; await route.continue().catch(() => {}) })
+    await phone.reload()
+    await phone.locator('p.muted', { hasText: w.loading }).first().waitFor()
+    check(await phone.evaluate(() => document.documentElement.scrollWidth) <= 375, `${loc}: loading wider than 375 px`)
+    await shot(phone, `reports-375-${loc}-loading`)
+    release()
+    await phone.locator('[data-tile=reply_p90]', { hasText: w.tile }).waitFor()
+    await phone.unroute(isSummary)
+    check(await phone.evaluate(() => document.documentElement.scrollWidth) <= 375, `${loc}: the page is wider than 375 px`)
+    await phone.getByRole('button', { name: loc === 'en' ? 'Definitions' : loc === 'zh-TW' ? '指標說明' : '指标说明' }).click()
+    const text = await uiText(phone)
+    if (loc === 'en') {
+      const cjk = text.match(/[\u3400-\u9fff]+/g) || []
+      // the language switch names each language in its own words
+      const left = cjk.filter((s) => !['简体中文', '繁體中文'].includes(s))
+      check(left.length === 0, `${loc}: Chinese left in English: ${left.slice(0, 10).join(' ')}`)
+    } else {
+      const latin = (text.match(/[A-Za-z][A-Za-z0-9.]*[A-Za-z0-9]/g) || []).filter((s) => !allowed.has(s) && !/@/.test(s) && s !== 'English')
+      check(latin.length === 0, `${loc}: English left in Chinese: ${[...new Set(latin)].slice(0, 20).join(' ')}`)
+    }
+    await shot(phone, `reports-375-${loc}`)
+    // empty: a period without conversations
+    await phone.locator('input[name=report-from]').fill('2020-01-01')
+    await phone.locator('input[name=report-to]').fill('2020-01-07')
+    await phone.locator('form.report-filters button[type=submit]').click()
+    await phone.locator('[data-test=report-empty]', { hasText: w.empty }).waitFor()
+    check(await phone.evaluate(() => document.documentElement.scrollWidth) <= 375, `${loc}: empty wider than 375 px`)
+    await shot(phone, `reports-375-${loc}-empty`)
+    // error: the hub cannot answer
+    await phone.route(isSummary, (route) => route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"unavailable","message":"down"}' }))
+    await phone.locator('form.report-filters button[type=submit]').click()
+    await phone.locator('p.error[role=alert]', { hasText: w.failed }).waitFor()
+    check(await phone.evaluate(() => document.documentElement.scrollWidth) <= 375, `${loc}: error wider than 375 px`)
+    await shot(phone, `reports-375-${loc}-error`)
+    await phone.unroute(isSummary)
+  }
+  await phone.evaluate(() => localStorage.setItem('kefu.locale', 'zh-CN'))
   await phone.goto(process.env.KEFU_BASE + '/console/wallboard')
   await phone.locator('[data-tile=today] .num').waitFor()
   const wbWide = await phone.evaluate(() => document.documentElement.scrollWidth)

@@ -12,7 +12,7 @@ const texts = {
   rep_all: ['全部', 'All'],
   rep_apply: ['查询', 'Apply'],
   rep_business: ['仅工作时间', 'Business hours only'],
-  rep_def_business: ['已开启“仅工作时间”：平均首次响应、平均排队时长、平均回复时长和平均解决时长只计各分组营业时间内的时长（未设营业时间的分组按自然时间计；排队时长 P90 仍按自然时间）。', 'Business hours only: the average first response, queue wait, reply and resolution times count only the time within each group’s business hours (calendar time for a group without hours; the queue wait p90 stays calendar time).'],
+  rep_def_business: ['已开启“仅工作时间”：平均首次响应、平均排队时长、平均回复时长、平均解决时长以及排队时长 P90 和回复时长 P90 只计各分组营业时间内的时长（未设营业时间的分组按自然时间计）。', 'Business hours only: the average first response, queue wait, reply and resolution times and the queue wait and reply time p90 count only the time within each group’s business hours (calendar time for a group without hours).'],
   rep_lastDays: ['近 {n} 天', 'Last {n} days'],
   rep_csvSummary: ['导出汇总 CSV', 'Summary CSV'],
   rep_csvDaily: ['导出每日 CSV', 'Daily CSV'],
@@ -40,7 +40,7 @@ const texts = {
   rep_def_answer_rate: ['接通率 = 有客服回复的会话 ÷ 会话数，均按会话开始时间计。', 'Answer rate = conversations an agent replied to ÷ conversations, both by the time they opened.'],
   rep_def_first_response: ['首次响应时间 = 客服第一条回复 − 会话开始（与 Chatwoot 一致）。', 'First response time = first agent reply − conversation opened (as Chatwoot).'],
   rep_def_resolution: ['解决时长 = 会话结束 − 会话开始，按结束时间计。', 'Resolution time = closed − opened, counted when closed.'],
-  rep_def_satisfaction: ['满意率 =（非常满意 + 满意）÷ 参评数，即 4–5 分的评价占比。', 'Satisfaction = (very satisfied + satisfied) ÷ ratings: the share of 4–5 scores.'],
+  rep_def_satisfaction: ['满意率 =（非常满意 + 满意）÷ 参评会话数，即最新评分为 4–5 分的会话占比；客户修改评价时只计最新评分，且仍计在首次评价的时间。', 'Satisfaction = (very satisfied + satisfied) ÷ rated conversations: the share whose latest score is 4–5; a changed rating counts once, by its latest score, at the time of the first rating.'],
   rep_def_messages_in: ['客户发来的消息数。', 'Messages customers sent.'],
   rep_def_messages_out: ['客服发给客户的消息（不含自动消息和内部备注）。', 'Agents\' messages to customers (no automatic messages or notes).'],
   rep_def_abandoned: ['在排队中结束、从未被客服接入的会话。', 'Conversations closed while waiting in the queue, never taken.'],
@@ -143,17 +143,22 @@ const texts = {
   rep_reply: ['平均回复时长', 'Avg. reply time'],
   rep_def_reply: ['回复时长 = 客服回复 − 客户开始等待（客户在上次回复后发出的第一条消息），按回复时间计；只计首次响应之后、结束客户等待的回复（与 Chatwoot 的回复时间一致），首次回复计入首次响应。', 'Reply time = agent reply − waiting since (the customer’s first message after the last reply), counted at the reply; only replies after the first response that end a customer’s wait (Chatwoot’s reply time) — the first reply is the first response.'],
   rep_queue_wait_p90: ['排队时长 P90', 'Queue wait p90'],
-  rep_def_queue_wait_p90: ['90% 的已接入会话排队不超过此时长：取第 ⌈0.9×n⌉ 短的排队时长所在区间的上限（区间上限为 10、20、30、45 秒，1、1.5、2、3、5、10、15、30 分钟，1、2 小时，1 天），按自然时间计。', '90 % of the conversations taken waited at most this long: the upper bound of the range the ⌈0.9 × n⌉-th shortest queue wait falls in (ranges end at 10, 20, 30, 45 s, 1, 1.5, 2, 3, 5, 10, 15, 30 min, 1, 2 h and 1 day), in calendar time.'],
+  rep_def_queue_wait_p90: ['90% 的已接入会话排队不超过此时长：取第 ⌈0.9×n⌉ 短的排队时长所在区间的上限（区间上限为 10、20、30、45 秒，1、1.5、2、3、5、10、15、30 分钟，1、2 小时，1 天）；开启“仅工作时间”时只计营业时间内的排队时长。', '90 % of the conversations taken waited at most this long: the upper bound of the range the ⌈0.9 × n⌉-th shortest queue wait falls in (ranges end at 10, 20, 30, 45 s, 1, 1.5, 2, 3, 5, 10, 15, 30 min, 1, 2 h and 1 day); with business hours only, the waits within business hours.'],
+  rep_reply_p90: ['回复时长 P90', 'Reply time p90'],
+  rep_def_reply_p90: ['90% 的回复不超过此时长：取第 ⌈0.9×n⌉ 短的回复时长（同平均回复时长的定义）所在区间的上限，区间同排队时长 P90；开启“仅工作时间”时只计营业时间内的时长。', '90 % of the replies came within this long: the upper bound of the range the ⌈0.9 × n⌉-th shortest reply time (as in the average reply time) falls in, with the ranges of the queue wait p90; with business hours only, the time within business hours.'],
   rep_bad_ratings: ['差评数', 'Bad ratings'],
-  rep_def_bad_ratings: ['评分不高于评价设置中“差评”分数（默认 2 分及以下）的评价数，按评价时间计。', 'Ratings at or below the bad score of the rating settings (2 or less by default), counted at the rating.'],
+  rep_def_bad_ratings: ['最新评分不高于评价设置中“差评”分数（默认 2 分及以下）的会话数，按首次评价时间计。', 'Rated conversations whose latest score is at or below the bad score of the rating settings (2 or less by default), counted at the first rating.'],
   rep_rating_response: ['参评率', 'Rating response rate'],
-  rep_def_rating_response: ['参评率 = 参评会话数 ÷ 邀评会话数。邀评：客服发起评价邀请或会话结束（访客组件的评价表单和文字邀请随结束发出），每个会话只计一次；参评：会话首次评价（修改评价不重复计）。', 'Rating response rate = conversations rated ÷ conversations offered a rating. Offered: an agent asked for a rating, or the conversation closed (the widget’s form and the text invitation come with the close), once per conversation; rated: its first rating (a changed rating does not count again).'],
+  rep_def_rating_response: ['参评率 = 参评会话数 ÷ 邀评会话数。邀评：客服手动发起评价邀请，或会话结束时发出了评价（网站和 App 渠道开启评价时随结束弹出的评价表单；微信、微博、QQ、企业微信渠道开启“结束时邀请评价”且有客服接待时发出的文字邀请），每个会话只计一次；参评：邀评后给出评价的会话，每个会话只计一次（修改评价不重复计）。', 'Rating response rate = conversations rated ÷ conversations offered a rating. Offered: an agent asked for a rating by hand, or the close offered one (the rating form of a web or app channel with ratings on; the text invitation of a WeChat, Weibo, QQ or WeCom channel that invites on close, when an agent had the conversation), once per conversation; rated: each rated conversation once (a changed rating does not count again).'],
   rep_messages_per_conversation: ['平均消息数', 'Messages per conversation'],
   rep_def_messages_per_conversation: ['平均消息数 = (客户消息 + 客服回复) ÷ 会话数。', 'Messages per conversation = (messages in + agents’ replies) ÷ conversations.'],
   rep_leave: ['只看留言', 'Leave-messages only'],
   rep_leave_messages: ['留言数', 'Leave-messages'],
   rep_def_leave: ['留言：无人接待而转为留言工单的会话，按转为留言的时间计，按访客打开会话时的来源统计。', 'Leave-messages: conversations nobody could take that became tickets, counted when they did, by their visitor’s origin at the opening.'],
   rep_noLeave: ['所选时间段内没有带访客来源的留言。', 'No leave-messages with a visitor\'s origin in this period.'],
+  rep_dur_s: ['{s}秒', '{s}s'],
+  rep_dur_ms: ['{m}分{s}秒', '{m}m {s}s'],
+  rep_dur_hm: ['{h}小时{m}分', '{h}h {m}m'],
   rep_wd1: ['周一', 'Mon'],
   rep_wd2: ['周二', 'Tue'],
   rep_wd3: ['周三', 'Wed'],
@@ -169,3 +174,6 @@ export type ReportKey = keyof typeof texts | MessageKey
 
 // rt translates a report text (or any text of the main table).
 export const rt = (key: ReportKey, vars: Record<string, string> = {}) => t(key as MessageKey, vars)
+
+// localUnits write durations in the reader's language (reports' seconds()).
+export const localUnits = (form: 's' | 'ms' | 'hm', parts: Record<string, string>) => rt(`rep_dur_${form}`, parts)

@@ -38,8 +38,16 @@ describe('report texts', () => {
     expect(zhTW['rep_business']).toBe('僅工作時間')
     expect(zhTW['rep_rating_response']).toBe('參評率')
     expect(zhTW['rep_def_reply']).toContain('回覆')
+    // durations in the reader's words: no English units left in Chinese
+    const { localUnits } = await import('./reports.i18n')
+    expect(seconds(345, localUnits)).toBe('5分45秒')
+    expect(seconds(7380, localUnits)).toBe('2小时3分')
+    await setLocale('zh-TW')
+    expect(seconds(7380, localUnits)).toBe('2小時3分')
+    expect(seconds(45, localUnits)).toBe('45秒')
     await setLocale('en')
+    expect(seconds(345, localUnits)).toBe('5m 45s')
     expect(rt('rep_lastDays', { n: '7' })).toBe('Last 7 days')
     expect(rt('rep_business')).toBe('Business hours only')
-  })
+  }, 30_000) // the texts' chunks load slowly on a busy machine
 })

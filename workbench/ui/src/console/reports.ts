@@ -29,6 +29,7 @@ export interface Figures {
   replies?: number
   reply_seconds_avg?: number | null
   queue_wait_seconds_p90?: number | null
+  reply_seconds_p90?: number | null
   bad_ratings?: number
   rating_invited?: number
   rating_responses?: number
@@ -157,13 +158,20 @@ export function percent(r: number | null): string {
   return r === null ? '—' : (Math.round(r * 1000) / 10).toFixed(1) + '%'
 }
 
-// seconds writes a duration as "45s", "5m 45s" or "2h 3m"; "—" for none.
-export function seconds(s: number | null): string {
+// Units write a duration's parts in the reader's language: seconds ("s"),
+// minutes and seconds ("ms"), hours and minutes ("hm") — the pages pass
+// their texts (rep_dur_*: 5分45秒, 5m 45s).
+export type Units = (form: 's' | 'ms' | 'hm', parts: Record<string, string>) => string
+const plainUnits: Units = (f, p) => (f === 's' ? `${p.s}s` : f === 'ms' ? `${p.m}m ${p.s}s` : `${p.h}h ${p.m}m`)
+
+// seconds writes a duration as "45s", "5m 45s" or "2h 3m" (in units'
+// words); "—" for none.
+export function seconds(s: number | null, units: Units = plainUnits): string {
   if (s === null) return '—'
   const v = Math.round(s)
-  if (v < 60) return v + 's'
-  if (v < 3600) return `${Math.floor(v / 60)}m ${v % 60}s`
-  return `${Math.floor(v / 3600)}h ${Math.floor((v % 3600) / 60)}m`
+  if (v < 60) return units('s', { s: String(v) })
+  if (v < 3600) return units('ms', { m: String(Math.floor(v / 60)), s: String(v % 60) })
+  return units('hm', { h: String(Math.floor(v / 3600)), m: String(Math.floor((v % 3600) / 60)) })
 }
 
 // change is the relative change from prev to cur ("+50%"), "" when there

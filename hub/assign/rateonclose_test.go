@@ -1,0 +1,92 @@
+package assign_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/assign"
+	"github.com/kefu-hub/kefu/hub/conversations"
+	"github.com/kefu-hub/kefu/hub/hubtest"
+	"github.com/kefu-hub/kefu/hub/identity"
+)
+
+// A close says whether it offered the customer a rating (rating_offered,
+// what the reports' 参评率 divides by): a web or app channel's form when
+// its "rating" is on (shown with any close); on WeChat and the other
+// platforms rated by text, the invitation sent when the channel invites on
+// close and an agent had the conversation; never on an API channel (its
+// integration decides) or a channel whose switch is off.
+func TestCloseSaysWhetherARatingWasOffered(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		f := h.NewTenant(t)
+		name := "售后"
+		g, err := h.Identity.Groups.Create(ctx, f.Admin.TenantID, identity.GroupPatch{Name: &name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: hub.NewID("r") + "@t.test",
+			Password: "password1", MaxChats: 10, Groups: []string{g.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
+			t.Fatal(err)
+		}
+		mk := func(typ, cfg string) *hub.Channel {
+			ch := &hub.Channel{TenantID: f.Admin.TenantID, Type: typ, Name: typ, Secret: "{}", Config: []byte(cfg)}
+			if err := h.Channels.Create(ctx, ch); err != nil {
+				t.Fatal(err)
+			}
+			return ch
+		}
+		wxOn := mk("wechat", `{"app_id":"wx1","rating":true}`)
+		for i, c := range []struct {
+			ch    *hub.Channel
+			taken bool
+			want  bool
+		}{
+			{mk("web", `{"rating":true}`), false, true}, // the form comes with any close
+			{mk("web", `{"rating":false}`), true, false},
+			{mk("app", `{"rating":true}`), true, true},
+			{wxOn, true, true},
+			{wxOn, false, false}, // nobody had it: no invitation
+			{mk("wechat", `{"app_id":"wx2","rating":false}`), true, false},
+			{f.Channel, true, false}, // API
+		} {
+			m := hub.Inbound{TenantID: f.Admin.TenantID, ChannelID: c.ch.ID, ExternalID: fmt.Sprint("m", i),
+				Contact: hub.ContactInfo{ExternalID: fmt.Sprint("c", i), Name: "C"}, Type: "text", Text: "你好", Group: g.ID}
+			r := h.Inbox.Ingest(ctx, []hub.Inbound{m})[0]
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			if c.taken {
+				if _, err := h.Assign.Router.AfterIngest(ctx, f.Admin.TenantID, []assign.Stored{r.Stored()}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			conv, err := h.Assign.Handoffs.Close(ctx, f.Admin, r.ConversationID, conversations.Closing{Reason: "done"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (conv.AssigneeID != nil) != c.taken {
+				t.Fatalf("case %d: assignee %v, want taken %v", i, conv.AssigneeID, c.taken)
+			}
+			var payloads []string
+			const q = `SELECT payload FROM events WHERE tenant_id = ? AND conversation_id = ? AND type = ?`
+			if err := h.K.Select(ctx, &payloads, q, f.Admin.TenantID, r.ConversationID, hub.EvConversationClosed); err != nil {
+				t.Fatal(err)
+			}
+			var p struct {
+				Offered *bool `json:"rating_offered"`
+			}
+			if len(payloads) != 1 || json.Unmarshal([]byte(payloads[0]), &p) != nil || p.Offered == nil || *p.Offered != c.want {
+				t.Errorf("case %d (%s %s, taken %v): close events %v, want rating_offered %v", i, c.ch.Type, c.ch.Config,
+					c.taken, payloads, c.want)
+			}
+		}
+	})
+}
