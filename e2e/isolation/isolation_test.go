@@ -386,7 +386,8 @@ func isoRoutes() map[string]isoRoute {
 		"PUT /api/v1/channels/:id/robot": {access: accAdmin, obj: "channel", body: func(*isoTenant) any {
 			return map[string]any{"mode": "off", "max_misses": 2}
 		}},
-		"GET /api/v1/groups/:id/robot": {access: accAdmin, obj: "group"},
+		"GET /api/v1/groups/:id/robot":    {access: accAdmin, obj: "group"},
+		"DELETE /api/v1/groups/:id/robot": {access: accAdmin, obj: "group"},
 		"PUT /api/v1/groups/:id/robot": {access: accAdmin, obj: "group", body: func(*isoTenant) any {
 			return map[string]any{"mode": "first", "greeting": "您好", "threshold": 0.5}
 		}},
