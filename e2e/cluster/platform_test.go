@@ -22,7 +22,8 @@ func env(t *testing.T, natsURL string) *kit.Env {
 	if os.Getenv("KEFU_TEST_EMBEDDED_ONLY") == "1" && os.Getenv("CI") != "true" {
 		t.Skip("cluster tests need PostgreSQL (KEFU_TEST_EMBEDDED_ONLY=1)")
 	}
-	e := kit.NewEnv(t, kit.Mode{Name: "cluster", Cluster: true})
+	// an empty database: the hubs migrate it as they start, together
+	e := kit.NewEnv(t, kit.Mode{Name: "cluster", Cluster: true, Unmigrated: true})
 	e.Vars["KEFU_NATS_URL"] = natsURL
 	e.Vars["KEFU_INBOX_PARTITIONS"] = "16"
 	return e

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -103,7 +104,7 @@ func RunBrowserScript(t testing.TB, dir string, limit time.Duration, env []strin
 	limit *= slowBox
 	b := &BrowserScript{t: t, cmd: exec.Command("node", args...), steps: make(chan string)}
 	b.cmd.Dir = Path(t, dir)
-	b.cmd.Env = append(append(os.Environ(), "KEFU_CHROMIUM="+Chromium), env...)
+	b.cmd.Env = append(append(os.Environ(), "KEFU_CHROMIUM="+Chromium, "KEFU_SLOW="+strconv.Itoa(slowBox)), env...)
 	b.stdin, _ = b.cmd.StdinPipe()
 	stdout, _ := b.cmd.StdoutPipe()
 	b.cmd.Stderr = &b.stderr

@@ -18,6 +18,8 @@ import (
 
 	_ "github.com/lib/pq" // the cluster mode's PostgreSQL
 	"github.com/nats-io/nats.go"
+
+	"github.com/kefu-hub/kefu/hub/store/storetest"
 )
 
 // Cluster services. CI fails (not skips) when they are missing; set
@@ -31,6 +33,12 @@ const (
 type Mode struct {
 	Name    string
 	Cluster bool
+	// Unmigrated gives a cluster deployment an empty database, which its
+	// hubs migrate as they start (at once, when there are several); by
+	// default it is a copy of a template migrated once per test process
+	// (storetest.FreshPostgres), so each cluster test does not pay for
+	// every migration again.
+	Unmigrated bool
 }
 
 // Embedded is the zero-setup mode: SQLite and the in-process NATS.
@@ -105,7 +113,11 @@ func NewEnv(t testing.TB, m Mode) *Env {
 		"KEFU_ALLOW_PRIVATE_CALLBACKS": "true", "KEFU_LOG_LEVEL": "info", "KEFU_METRICS_TOKEN": MetricsToken,
 	}}
 	if m.Cluster {
-		e.Vars["KEFU_DATABASE_URL"] = freshDatabase(t)
+		if m.Unmigrated {
+			e.Vars["KEFU_DATABASE_URL"] = freshDatabase(t)
+		} else {
+			e.Vars["KEFU_DATABASE_URL"] = storetest.FreshPostgres(t)
+		}
 		// Every process of a cluster seals secrets with one key (embedded
 		// hubs keep a generated one in their data dir).
 		e.Vars["KEFU_SECRET_KEY"] = SecretKey()

@@ -15,6 +15,10 @@ export const shots = process.env.KEFU_SHOTS
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]()
 
 export const t0 = Date.now()
+// KEFU_SLOW (set by the Go test kit under make test, where four browser
+// tests share two cores with other packages) stretches every wait: a wait
+// is for the page to get somewhere, never a speed check.
+export const slow = Number(process.env.KEFU_SLOW) || 1
 // step tells the Go side to act ("@@ <name> [args]" on stdout).
 export function step(name) {
   console.error('step', name, Date.now() - t0)
@@ -47,7 +51,7 @@ export async function newPage(name) {
   const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1360, height: 820 },
     timezoneId: process.env.KEFU_TZ || 'Asia/Shanghai' })
   const page = await ctx.newPage()
-  page.setDefaultTimeout(15000)
+  page.setDefaultTimeout(15000 * slow)
   page.on('dialog', (d) => {
     dialogs.push(name + ': ' + d.message())
     d.dismiss().catch(() => {})

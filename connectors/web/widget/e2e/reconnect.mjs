@@ -45,7 +45,7 @@ try {
     Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 })
   })
   const v = await ctx.newPage()
-  v.setDefaultTimeout(20000)
+  v.setDefaultTimeout(20000 * (Number(process.env.KEFU_SLOW) || 1))
   await v.goto(P.chat)
   const ta = W(v, '.cp textarea')
   await ta.fill('重连测试 我想咨询')

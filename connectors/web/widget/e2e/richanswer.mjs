@@ -23,7 +23,7 @@ const check = (cond, what) => {
 try {
   const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true })
   const page = await ctx.newPage()
-  page.setDefaultTimeout(20000)
+  page.setDefaultTimeout(20000 * (Number(process.env.KEFU_SLOW) || 1))
   const errors = []
   page.on('pageerror', (e) => errors.push(e.message))
   page.on('dialog', (d) => { errors.push('dialog: ' + d.message()); d.dismiss() })

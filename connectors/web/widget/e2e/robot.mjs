@@ -51,7 +51,7 @@ async function sees(page, text, name) {
 try {
   const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true })
   const page = await ctx.newPage()
-  page.setDefaultTimeout(20000)
+  page.setDefaultTimeout(20000 * (Number(process.env.KEFU_SLOW) || 1))
   await page.goto(P.chat)
   await say(page, '请问邮费多少钱')
   await sees(page, '您好，我是智能助理小K。', '10-greeting')

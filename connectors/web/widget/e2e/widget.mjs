@@ -36,7 +36,7 @@ const pageErrors = []
 // the test can cut them, and a switch that makes reconnects fail.
 async function open(ctx, url) {
   const page = await ctx.newPage()
-  page.setDefaultTimeout(15000)
+  page.setDefaultTimeout(15000 * (Number(process.env.KEFU_SLOW) || 1))
   page.on('dialog', (d) => {
     dialogs.push(d.message())
     d.dismiss().catch(() => {})
