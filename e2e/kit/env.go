@@ -33,11 +33,11 @@ const (
 type Mode struct {
 	Name    string
 	Cluster bool
-	// Unmigrated gives a cluster deployment an empty database, which its
-	// hubs migrate as they start (at once, when there are several); by
-	// default it is a copy of a template migrated once per test process
-	// (storetest.FreshPostgres), so each cluster test does not pay for
-	// every migration again.
+	// Unmigrated gives a deployment an empty database, which its hubs
+	// migrate as they start (at once, when there are several); by default
+	// it is a copy of a database migrated once per test process (a
+	// PostgreSQL template, storetest.FreshPostgres; a SQLite file,
+	// seedSQLite), so each test does not pay for every migration again.
 	Unmigrated bool
 }
 
@@ -112,6 +112,9 @@ func NewEnv(t testing.TB, m Mode) *Env {
 		"KEFU_DATA_DIR": t.TempDir(), "KEFU_ADMIN_EMAIL": "admin@kefu.test", "KEFU_ADMIN_PASSWORD": "admin-pass-1",
 		"KEFU_ALLOW_PRIVATE_CALLBACKS": "true", "KEFU_LOG_LEVEL": "info", "KEFU_METRICS_TOKEN": MetricsToken,
 	}}
+	if !m.Cluster && !m.Unmigrated {
+		seedSQLite(t, e.Vars["KEFU_DATA_DIR"])
+	}
 	if m.Cluster {
 		if m.Unmigrated {
 			e.Vars["KEFU_DATABASE_URL"] = freshDatabase(t)
