@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/assign"
 	"github.com/kefu-hub/kefu/hub/conversations"
 	"github.com/kefu-hub/kefu/hub/hubtest"
 	"github.com/kefu-hub/kefu/hub/identity"
+	"github.com/kefu-hub/kefu/hub/ratings"
+	"github.com/kefu-hub/kefu/hub/reports"
 )
 
 // A close says whether it offered the customer a rating (rating_offered,
@@ -86,6 +89,103 @@ func TestCloseSaysWhetherARatingWasOffered(t *testing.T) {
 			if len(payloads) != 1 || json.Unmarshal([]byte(payloads[0]), &p) != nil || p.Offered == nil || *p.Offered != c.want {
 				t.Errorf("case %d (%s %s, taken %v): close events %v, want rating_offered %v", i, c.ch.Type, c.ch.Config,
 					c.taken, payloads, c.want)
+			}
+		}
+	})
+}
+
+// 参评率 divides by the conversations really offered a rating: a WeChat
+// close with an agent sends the tenant's text invitation, but with the
+// invitation text emptied nothing is sent, nothing is recorded as asked,
+// and the close offers nothing — so a tenant whose only rating is on a web
+// channel reads 1 rated of 1 offered (100 %), where the same history with
+// the default text reads 1 of 2 (50 %).
+func TestEmptyInvitationIsNotOffered(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		for _, c := range []struct {
+			invite      string
+			offered     int64
+			rate        float64
+			wechatSends int
+		}{
+			{"", 1, 1, 0},
+			{"请评价：{levels}", 2, 0.5, 1},
+		} {
+			f := h.NewTenant(t)
+			st := ratings.Default()
+			st.InviteText = c.invite
+			if _, err := h.Ratings.Put(ctx, f.Admin.TenantID, st); err != nil {
+				t.Fatal(err)
+			}
+			name := "售后"
+			g, err := h.Identity.Groups.Create(ctx, f.Admin.TenantID, identity.GroupPatch{Name: &name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: hub.NewID("r") + "@t.test",
+				Password: "password1", MaxChats: 10, Groups: []string{g.ID}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
+				t.Fatal(err)
+			}
+			var convs []string
+			for i, ch := range []*hub.Channel{{Type: "wechat", Config: []byte(`{"app_id":"wx1","rating":true}`)},
+				{Type: "web", Config: []byte(`{"rating":true}`)}} {
+				ch.TenantID, ch.Name, ch.Secret = f.Admin.TenantID, ch.Type, "{}"
+				if err := h.Channels.Create(ctx, ch); err != nil {
+					t.Fatal(err)
+				}
+				m := hub.Inbound{TenantID: f.Admin.TenantID, ChannelID: ch.ID, ExternalID: fmt.Sprint("m", i),
+					Contact: hub.ContactInfo{ExternalID: fmt.Sprint("c", i), Name: "C"}, Type: "text", Text: "你好", Group: g.ID}
+				r := h.Inbox.Ingest(ctx, []hub.Inbound{m})[0]
+				if r.Err != nil {
+					t.Fatal(r.Err)
+				}
+				if _, err := h.Assign.Router.AfterIngest(ctx, f.Admin.TenantID, []assign.Stored{r.Stored()}); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := h.Assign.Handoffs.Close(ctx, f.Admin, r.ConversationID, conversations.Closing{Reason: "done"}); err != nil {
+					t.Fatal(err)
+				}
+				if ch.Type == "web" {
+					if err := h.Conversations.Rate(ctx, ch, "c1", r.ConversationID, 5, "", nil); err != nil {
+						t.Fatal(err)
+					}
+				}
+				convs = append(convs, r.ConversationID)
+			}
+			var sent, asked int
+			if err := h.K.Get(ctx, &sent, `SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND sender_type = ?`,
+				convs[0], hub.SenderSystem); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.K.Get(ctx, &asked, `SELECT COUNT(*) FROM rating_invites WHERE conversation_id = ?`, convs[0]); err != nil {
+				t.Fatal(err)
+			}
+			if sent != c.wechatSends || asked != c.wechatSends {
+				t.Errorf("invitation %q: WeChat close sent %d invitations and recorded %d, want %d", c.invite, sent, asked,
+					c.wechatSends)
+			}
+			r := reports.New(h.K, reports.Options{})
+			if err := r.CatchUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			tot, err := r.Totals(ctx, f.Admin.TenantID, reports.Filter{From: now.Add(-24 * time.Hour).Truncate(time.Hour),
+				To: now.Add(24 * time.Hour).Truncate(time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := -1.0 // none
+			if r := reports.Derive(tot).RatingResponseRate; r != nil {
+				got = *r
+			}
+			if tot.Rated != 1 || tot.RatingInvited != c.offered || got != c.rate {
+				t.Errorf("invitation %q: rated %d of %d offered (参评率 %v), want 1 of %d (%v)", c.invite, tot.Rated,
+					tot.RatingInvited, got, c.offered, c.rate)
 			}
 		}
 	})

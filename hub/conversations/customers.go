@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/store"
@@ -191,7 +190,7 @@ func InviteRating(ctx context.Context, tx *store.Tx, s *Store, c *hub.Conversati
 		return nil
 	}
 	text, err := s.ratings.Invite(ctx, tx, c)
-	if err != nil || strings.TrimSpace(text) == "" {
+	if err != nil || text == "" {
 		return err
 	}
 	_, err = s.Outgoing(ctx, tx, c, hub.SenderSystem, "", Text(text))
@@ -203,38 +202,43 @@ func InviteRating(ctx context.Context, tx *store.Tx, s *Store, c *hub.Conversati
 var formRated = map[string]bool{"web": true, "app": true}
 
 // CloseInviting closes c (CloseLocked) and, when invite (someone answered
-// it), asks its customer how it went (InviteRating); its close event says
-// whether the close offered a rating (rating_offered, RatingOnClose).
+// it), asks its customer how it went in a text on a platform without a
+// rating form (InviteRating's invitation, when the channel invites on
+// close). Its close event says whether the close offered a rating
+// (rating_offered, for the reports' 参评率): the rating form of a web or
+// app channel whose "rating" is on (the widget and the SDK show it with
+// any close), or the text invitation actually sent — not when the tenant's
+// invitation text is empty and nothing went out.
 func CloseInviting(ctx context.Context, tx *store.Tx, s *Store, c *hub.Conversation, by string, cl Closing, invite bool) error {
-	var err error
-	if cl.RatingOffered, err = RatingOnClose(ctx, s, c, invite); err != nil {
-		return err
-	}
-	if err := CloseLocked(ctx, tx, c, by, cl); err != nil || !invite {
-		return err
-	}
-	return InviteRating(ctx, tx, s, c, true)
-}
-
-// RatingOnClose says whether closing c offers its customer a rating: the
-// rating form of a web or app channel whose "rating" is on (the widget and
-// the SDK show it with any close), or the text invitation InviteRating
-// sends on a platform without a form, when invite (someone answered the
-// conversation) and the channel invites on close. The close event says it
-// (rating_offered) for the reports' 参评率.
-func RatingOnClose(ctx context.Context, s *Store, c *hub.Conversation, invite bool) (bool, error) {
 	ch, err := s.channels.Get(ctx, c.ChannelID)
 	if err != nil {
-		return false, err
+		return err
 	}
-	if formRated[ch.Type] {
-		var cfg struct {
-			Rating bool `json:"rating"`
+	text := ""
+	if invite && textRated[ch.Type] && InvitesOnClose(ch) {
+		if text, err = s.ratings.Invite(ctx, tx, c); err != nil {
+			return err
 		}
-		_ = json.Unmarshal(ch.Config, &cfg) // damaged settings: no form, as the connectors read them
-		return cfg.Rating, nil
 	}
-	return invite && textRated[ch.Type] && InvitesOnClose(ch), nil
+	cl.RatingOffered = formOffered(ch) || text != ""
+	if err := CloseLocked(ctx, tx, c, by, cl); err != nil || text == "" {
+		return err
+	}
+	_, err = s.Outgoing(ctx, tx, c, hub.SenderSystem, "", Text(text))
+	return err
+}
+
+// formOffered says whether ch's client shows its rating form with a close:
+// a web or app channel whose "rating" is on.
+func formOffered(ch *hub.Channel) bool {
+	if !formRated[ch.Type] {
+		return false
+	}
+	var cfg struct {
+		Rating bool `json:"rating"`
+	}
+	_ = json.Unmarshal(ch.Config, &cfg) // damaged settings: no form, as the connectors read them
+	return cfg.Rating
 }
 
 // InvitesOnClose says whether a text-rated channel invites its customer to

@@ -229,7 +229,7 @@ type Closing struct {
 	Reason     string `json:"reason"`
 	CategoryID string `json:"category_id"`
 	// RatingOffered says the close offers the customer a rating
-	// (RatingOnClose); the close event carries it.
+	// (CloseInviting); the close event carries it.
 	RatingOffered bool `json:"-"`
 }
 

@@ -286,10 +286,12 @@ func (s Settings) reasons(score int, picked []string) (hub.Reasons, error) {
 // Invite records that the customer of c was asked to rate it with a text
 // (a channel without a rating form): a number they send within the reply
 // window answers it, and so does the rating page the link in the text
-// opens, until the same time. It returns the invitation text to send.
+// opens, until the same time. It returns the invitation text to send; ""
+// when the tenant's invitation text is empty, and then nothing is asked
+// and nothing recorded (a number the customer sends stays a message).
 func (s *Store) Invite(ctx context.Context, tx *store.Tx, c *hub.Conversation) (string, error) {
 	st, err := s.Settings(ctx, tx, c.TenantID)
-	if err != nil {
+	if err != nil || strings.TrimSpace(st.InviteText) == "" {
 		return "", err
 	}
 	now := tx.Now()
@@ -298,13 +300,17 @@ func (s *Store) Invite(ctx context.Context, tx *store.Tx, c *hub.Conversation) (
 	if err != nil {
 		return "", err
 	}
+	text := st.InvitationWith(link)
+	if strings.TrimSpace(text) == "" { // "{link}" alone and no rating page
+		return "", nil
+	}
 	const q = `INSERT INTO rating_invites (conversation_id, tenant_id, channel_id, contact_id, expires_at, created_at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (conversation_id) DO UPDATE SET expires_at = excluded.expires_at,
 		created_at = excluded.created_at, answered_by = ''`
 	if _, err := tx.Exec(ctx, q, c.ID, c.TenantID, c.ChannelID, c.ContactID, exp, now); err != nil {
 		return "", fmt.Errorf("rating invitation: %w", err)
 	}
-	return st.InvitationWith(link), nil
+	return text, nil
 }
 
 // Answer is what a customer's message did to a rating invitation.
