@@ -52,6 +52,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/qa"
 	"github.com/kefu-hub/kefu/hub/ratings"
 	"github.com/kefu-hub/kefu/hub/reports"
+	"github.com/kefu-hub/kefu/hub/reports/schedules"
 	"github.com/kefu-hub/kefu/hub/richanswers"
 	"github.com/kefu-hub/kefu/hub/robot"
 	"github.com/kefu-hub/kefu/hub/store"
@@ -212,6 +213,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 // dailyDigest mails each tenant's yesterday figures (客服日报) through the
 // e-mail channel, when and to whom the tenant's report schedule says.
 func dailyDigest(k *store.Store, rep *reports.Store, id *identity.Identity, log *slog.Logger) *email.Digest {
+	plans := schedules.New(k)
 	return &email.Digest{K: k, Mailer: email.Staff{}, Log: log,
 		Zone: func(ctx context.Context, tenantID string) *time.Location {
 			loc, err := time.LoadLocation(id.Tenants.Timezone(ctx, tenantID))
@@ -230,10 +232,10 @@ func dailyDigest(k *store.Store, rep *reports.Store, id *identity.Identity, log 
 			return f, err
 		},
 		Plan: func(ctx context.Context, tenantID string) (email.Plan, error) {
-			sc, err := rep.Schedule(ctx, tenantID)
+			sc, err := plans.Get(ctx, tenantID)
 			return email.Plan{Off: !sc.Enabled, Minute: sc.Minute(), To: sc.Recipients}, err
 		},
-		Planned: rep.Scheduled}
+		Planned: plans.Enabled}
 }
 
 // followUpSweep is how often due follow-ups are looked for (a reminder

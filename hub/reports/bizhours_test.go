@@ -58,9 +58,9 @@ func TestFixtureBusinessHours(t *testing.T) {
 		want := reports.Counts{Conversations: 1, Taken: 1, Answered: 1, FirstResponseSeconds: 227700, MessagesIn: 2,
 			MessagesOut: 2, Waited: 1, WaitSeconds: 1200, FirstResponseBusinessSeconds: 900, WaitBusinessSeconds: 600,
 			Resolved: 1, ResolutionSeconds: 314400, ResolutionBusinessSeconds: 33600, Replies: 1, ReplySeconds: 54480,
-			ReplyBusinessSeconds: 480, RatingInvited: 1, WaitHist: reports.WaitHist{W1800: 1},
-			WaitBizHist: reports.WaitBizHist{W600: 1}, ReplyHist: reports.ReplyHist{W1d: 1},
-			ReplyBizHist: reports.ReplyBizHist{W600: 1}}
+			ReplyBusinessSeconds: 480, RatingInvited: 1, WaitHist: reports.Hist{W1800: 1},
+			WaitBizHist: reports.Hist{W600: 1}, ReplyHist: reports.Hist{W1d: 1},
+			ReplyBizHist: reports.Hist{W600: 1}}
 		got := totals(t, r, "2026-12-04", "2026-12-08", reports.Filter{})
 		if diff := diff(want, got); diff != "" {
 			t.Errorf("(want, got):\n%s", diff)

@@ -46,7 +46,16 @@ func (f Filter) set() map[Dimension]string {
 func sums() string {
 	parts := make([]string, len(countCols))
 	for i, c := range countCols {
-		parts[i] = `CAST(COALESCE(SUM(` + c + `), 0) AS BIGINT) AS ` + c
+		parts[i] = `CAST(COALESCE(SUM(` + c + `), 0) AS BIGINT) AS ` + countAs[i]
+	}
+	return strings.Join(parts, ", ")
+}
+
+// columnsAs is the SELECT list reading every count column as is.
+func columnsAs() string {
+	parts := make([]string, len(countCols))
+	for i, c := range countCols {
+		parts[i] = c + ` AS ` + countAs[i]
 	}
 	return strings.Join(parts, ", ")
 }
@@ -176,7 +185,7 @@ type HourCounts struct {
 func (s *Store) Hours(ctx context.Context, tenantID string, f Filter) ([]HourCounts, error) {
 	// report_hours has one row per dimension's key and hour: read as is,
 	// not summed (summing every count column doubled the query's time)
-	q := `SELECT hour, ` + strings.Join(countCols, ", ") + ` FROM report_hours WHERE tenant_id = ? AND dim = ? AND k = ?`
+	q := `SELECT hour, ` + columnsAs() + ` FROM report_hours WHERE tenant_id = ? AND dim = ? AND k = ?`
 	args := []any{tenantID, "", ""}
 	group := ``
 	if set := f.set(); len(set) > 1 {

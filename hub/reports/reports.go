@@ -145,43 +145,44 @@ type Counts struct {
 	RatingInvited   int64 `db:"rating_invited" json:"rating_invited"`
 	RatingResponses int64 `db:"rating_responses" json:"rating_responses"`
 	// WaitHist counts the queue waits (Waited) into the ranges of
-	// WaitBounds: WaitHist[i] are the waits of at most WaitBounds[i]
-	// seconds and more than the bound before; the last, longer ones.
-	WaitHist `json:"-"`
-	// WaitBizHist are the same waits within business hours; ReplyHist and
-	// ReplyBizHist the reply times (Replies), in calendar and business
-	// time, per range of WaitBounds.
-	WaitBizHist  `json:"-"`
-	ReplyHist    `json:"-"`
-	ReplyBizHist `json:"-"`
+	// WaitBounds, WaitBizHist the same waits within business hours;
+	// ReplyHist and ReplyBizHist the reply times (Replies), in calendar and
+	// business time. Each is read from the rollup's columns of its db name
+	// as prefix (wait_le_10 … wait_over; histPrefixes).
+	WaitHist     Hist `db:"wait" json:"-"`
+	WaitBizHist  Hist `db:"wait_biz" json:"-"`
+	ReplyHist    Hist `db:"reply" json:"-"`
+	ReplyBizHist Hist `db:"reply_biz" json:"-"`
 }
 
 // WaitBounds are the upper bounds, in seconds, of the queue waits' ranges
 // (the last range, past a day, has none).
 var WaitBounds = [15]int64{10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600, 7200, 86400}
 
-// WaitHist are the queue waits counted per range of WaitBounds, the last
-// past them all.
-type WaitHist struct {
-	W10   int64 `db:"wait_le_10"`
-	W20   int64 `db:"wait_le_20"`
-	W30   int64 `db:"wait_le_30"`
-	W45   int64 `db:"wait_le_45"`
-	W60   int64 `db:"wait_le_60"`
-	W90   int64 `db:"wait_le_90"`
-	W120  int64 `db:"wait_le_120"`
-	W180  int64 `db:"wait_le_180"`
-	W300  int64 `db:"wait_le_300"`
-	W600  int64 `db:"wait_le_600"`
-	W900  int64 `db:"wait_le_900"`
-	W1800 int64 `db:"wait_le_1800"`
-	W3600 int64 `db:"wait_le_3600"`
-	W7200 int64 `db:"wait_le_7200"`
-	W1d   int64 `db:"wait_le_86400"`
-	Over  int64 `db:"wait_over"`
+// Hist counts spans (queue waits or reply times) per range of
+// WaitBounds: W10 those of at most 10 s, W20 of more than 10 and at most
+// 20 s, …, Over those past the last bound (a day).
+type Hist struct {
+	W10   int64 `db:"le_10"`
+	W20   int64 `db:"le_20"`
+	W30   int64 `db:"le_30"`
+	W45   int64 `db:"le_45"`
+	W60   int64 `db:"le_60"`
+	W90   int64 `db:"le_90"`
+	W120  int64 `db:"le_120"`
+	W180  int64 `db:"le_180"`
+	W300  int64 `db:"le_300"`
+	W600  int64 `db:"le_600"`
+	W900  int64 `db:"le_900"`
+	W1800 int64 `db:"le_1800"`
+	W3600 int64 `db:"le_3600"`
+	W7200 int64 `db:"le_7200"`
+	W1d   int64 `db:"le_86400"`
+	Over  int64 `db:"over"`
 }
 
-func (h *WaitHist) fields() []*int64 {
+// fields are h's counts in the order of WaitBounds, then Over.
+func (h *Hist) fields() []*int64 {
 	return []*int64{&h.W10, &h.W20, &h.W30, &h.W45, &h.W60, &h.W90, &h.W120, &h.W180, &h.W300, &h.W600, &h.W900,
 		&h.W1800, &h.W3600, &h.W7200, &h.W1d, &h.Over}
 }
@@ -196,15 +197,12 @@ func rangeOf(s int64) int {
 	return i
 }
 
-// P90 is the 90th percentile of the waits, as the upper bound of its
-// range: the shortest of WaitBounds that at least 90 % of the waits were
+// P90 is the 90th percentile of the spans, as the upper bound of its
+// range: the shortest of WaitBounds that at least 90 % of the spans were
 // within (nearest rank: the ⌈0.9·n⌉-th shortest wait is in that range);
 // nil without waits, and past the last bound (a day) that bound.
-func (h WaitHist) P90() *float64 { return p90(h.fields()) }
-
-// p90 is the 90th percentile of a histogram's per-range counts fs (the
-// ranges of WaitBounds, then the one past them).
-func p90(fs []*int64) *float64 {
+func (h Hist) P90() *float64 {
+	fs := h.fields()
 	var n int64
 	for _, f := range fs {
 		n += *f
@@ -224,117 +222,47 @@ func p90(fs []*int64) *float64 {
 	return &v
 }
 
-// WaitBizHist counts the queue waits within business hours into the
-// ranges of WaitBounds, as WaitHist counts them in calendar time.
-type WaitBizHist struct {
-	W10   int64 `db:"wait_biz_le_10"`
-	W20   int64 `db:"wait_biz_le_20"`
-	W30   int64 `db:"wait_biz_le_30"`
-	W45   int64 `db:"wait_biz_le_45"`
-	W60   int64 `db:"wait_biz_le_60"`
-	W90   int64 `db:"wait_biz_le_90"`
-	W120  int64 `db:"wait_biz_le_120"`
-	W180  int64 `db:"wait_biz_le_180"`
-	W300  int64 `db:"wait_biz_le_300"`
-	W600  int64 `db:"wait_biz_le_600"`
-	W900  int64 `db:"wait_biz_le_900"`
-	W1800 int64 `db:"wait_biz_le_1800"`
-	W3600 int64 `db:"wait_biz_le_3600"`
-	W7200 int64 `db:"wait_biz_le_7200"`
-	W1d   int64 `db:"wait_biz_le_86400"`
-	Over  int64 `db:"wait_biz_over"`
-}
+// histPrefixes name the rollup's histograms' columns, in Counts' order
+// (Counts.hists): prefix_le_<bound> for each of WaitBounds, then
+// prefix_over.
+var histPrefixes = []string{"wait", "wait_biz", "reply", "reply_biz"}
 
-func (h *WaitBizHist) fields() []*int64 {
-	return []*int64{&h.W10, &h.W20, &h.W30, &h.W45, &h.W60, &h.W90, &h.W120, &h.W180, &h.W300, &h.W600, &h.W900,
-		&h.W1800, &h.W3600, &h.W7200, &h.W1d, &h.Over}
-}
+// countCols are the rollup's count columns, in Counts' order (fields), and
+// countAs the names they are read as: a histogram's prefix_le_10 as
+// "prefix.le_10", its Hist's field in the Counts field of that db name.
+var countCols, countAs = rollupColumns()
 
-// P90 is the 90th percentile, as WaitHist.P90 reads it.
-func (h WaitBizHist) P90() *float64 { return p90(h.fields()) }
-
-// ReplyHist counts the reply times (Replies) into the ranges of WaitBounds.
-type ReplyHist struct {
-	W10   int64 `db:"reply_le_10"`
-	W20   int64 `db:"reply_le_20"`
-	W30   int64 `db:"reply_le_30"`
-	W45   int64 `db:"reply_le_45"`
-	W60   int64 `db:"reply_le_60"`
-	W90   int64 `db:"reply_le_90"`
-	W120  int64 `db:"reply_le_120"`
-	W180  int64 `db:"reply_le_180"`
-	W300  int64 `db:"reply_le_300"`
-	W600  int64 `db:"reply_le_600"`
-	W900  int64 `db:"reply_le_900"`
-	W1800 int64 `db:"reply_le_1800"`
-	W3600 int64 `db:"reply_le_3600"`
-	W7200 int64 `db:"reply_le_7200"`
-	W1d   int64 `db:"reply_le_86400"`
-	Over  int64 `db:"reply_over"`
-}
-
-func (h *ReplyHist) fields() []*int64 {
-	return []*int64{&h.W10, &h.W20, &h.W30, &h.W45, &h.W60, &h.W90, &h.W120, &h.W180, &h.W300, &h.W600, &h.W900,
-		&h.W1800, &h.W3600, &h.W7200, &h.W1d, &h.Over}
-}
-
-// P90 is the 90th percentile, as WaitHist.P90 reads it.
-func (h ReplyHist) P90() *float64 { return p90(h.fields()) }
-
-// ReplyBizHist counts the reply times within business hours into the
-// ranges of WaitBounds.
-type ReplyBizHist struct {
-	W10   int64 `db:"reply_biz_le_10"`
-	W20   int64 `db:"reply_biz_le_20"`
-	W30   int64 `db:"reply_biz_le_30"`
-	W45   int64 `db:"reply_biz_le_45"`
-	W60   int64 `db:"reply_biz_le_60"`
-	W90   int64 `db:"reply_biz_le_90"`
-	W120  int64 `db:"reply_biz_le_120"`
-	W180  int64 `db:"reply_biz_le_180"`
-	W300  int64 `db:"reply_biz_le_300"`
-	W600  int64 `db:"reply_biz_le_600"`
-	W900  int64 `db:"reply_biz_le_900"`
-	W1800 int64 `db:"reply_biz_le_1800"`
-	W3600 int64 `db:"reply_biz_le_3600"`
-	W7200 int64 `db:"reply_biz_le_7200"`
-	W1d   int64 `db:"reply_biz_le_86400"`
-	Over  int64 `db:"reply_biz_over"`
-}
-
-func (h *ReplyBizHist) fields() []*int64 {
-	return []*int64{&h.W10, &h.W20, &h.W30, &h.W45, &h.W60, &h.W90, &h.W120, &h.W180, &h.W300, &h.W600, &h.W900,
-		&h.W1800, &h.W3600, &h.W7200, &h.W1d, &h.Over}
-}
-
-// P90 is the 90th percentile, as WaitHist.P90 reads it.
-func (h ReplyBizHist) P90() *float64 { return p90(h.fields()) }
-
-// countCols are the rollup's count columns, in Counts' order.
-var countCols = []string{"conversations", "taken", "answered", "first_response_seconds", "resolved",
-	"resolution_seconds", "messages_in", "messages_out", "rated", "satisfied", "abandoned", "transfers", "tickets",
-	"waited", "wait_seconds", "robot_conversations", "robot_resolved", "robot_handovers",
-	"first_response_business_seconds", "wait_business_seconds", "replies", "reply_seconds", "reply_business_seconds",
-	"resolution_business_seconds", "bad_ratings", "rating_invited", "rating_responses", "wait_le_10", "wait_le_20",
-	"wait_le_30", "wait_le_45", "wait_le_60", "wait_le_90", "wait_le_120", "wait_le_180", "wait_le_300", "wait_le_600",
-	"wait_le_900", "wait_le_1800", "wait_le_3600", "wait_le_7200", "wait_le_86400", "wait_over"}
-
-func init() {
-	for _, p := range []string{"wait_biz", "reply", "reply_biz"} {
+func rollupColumns() (cols, as []string) {
+	cols = []string{"conversations", "taken", "answered", "first_response_seconds", "resolved",
+		"resolution_seconds", "messages_in", "messages_out", "rated", "satisfied", "abandoned", "transfers", "tickets",
+		"waited", "wait_seconds", "robot_conversations", "robot_resolved", "robot_handovers",
+		"first_response_business_seconds", "wait_business_seconds", "replies", "reply_seconds", "reply_business_seconds",
+		"resolution_business_seconds", "bad_ratings", "rating_invited", "rating_responses"}
+	as = slices.Clone(cols)
+	for _, p := range histPrefixes {
 		for _, b := range WaitBounds {
-			countCols = append(countCols, fmt.Sprintf("%s_le_%d", p, b))
+			cols, as = append(cols, fmt.Sprintf("%s_le_%d", p, b)), append(as, fmt.Sprintf(`"%s.le_%d"`, p, b))
 		}
-		countCols = append(countCols, p+"_over")
+		cols, as = append(cols, p+"_over"), append(as, `"`+p+`.over"`)
 	}
+	return cols, as
+}
+
+// hists are c's histograms, in the order of histPrefixes.
+func (c *Counts) hists() []*Hist {
+	return []*Hist{&c.WaitHist, &c.WaitBizHist, &c.ReplyHist, &c.ReplyBizHist}
 }
 
 func (c *Counts) fields() []*int64 {
-	return append([]*int64{&c.Conversations, &c.Taken, &c.Answered, &c.FirstResponseSeconds, &c.Resolved,
+	fs := []*int64{&c.Conversations, &c.Taken, &c.Answered, &c.FirstResponseSeconds, &c.Resolved,
 		&c.ResolutionSeconds, &c.MessagesIn, &c.MessagesOut, &c.Rated, &c.Satisfied, &c.Abandoned,
 		&c.Transfers, &c.Tickets, &c.Waited, &c.WaitSeconds, &c.RobotConversations, &c.RobotResolved,
 		&c.RobotHandovers, &c.FirstResponseBusinessSeconds, &c.WaitBusinessSeconds, &c.Replies, &c.ReplySeconds,
-		&c.ReplyBusinessSeconds, &c.ResolutionBusinessSeconds, &c.BadRatings, &c.RatingInvited, &c.RatingResponses},
-		slices.Concat(c.WaitHist.fields(), c.WaitBizHist.fields(), c.ReplyHist.fields(), c.ReplyBizHist.fields())...)
+		&c.ReplyBusinessSeconds, &c.ResolutionBusinessSeconds, &c.BadRatings, &c.RatingInvited, &c.RatingResponses}
+	for _, h := range c.hists() {
+		fs = append(fs, h.fields()...)
+	}
+	return fs
 }
 
 // InBusinessHours is c with its first response, queue wait, reply and
@@ -344,7 +272,7 @@ func (c *Counts) fields() []*int64 {
 func (c Counts) InBusinessHours() Counts {
 	c.FirstResponseSeconds, c.WaitSeconds = c.FirstResponseBusinessSeconds, c.WaitBusinessSeconds
 	c.ReplySeconds, c.ResolutionSeconds = c.ReplyBusinessSeconds, c.ResolutionBusinessSeconds
-	c.WaitHist, c.ReplyHist = WaitHist(c.WaitBizHist), ReplyHist(c.ReplyBizHist)
+	c.WaitHist, c.ReplyHist = c.WaitBizHist, c.ReplyBizHist
 	return c
 }
 
@@ -375,8 +303,8 @@ type Figures struct {
 	RobotResolutionRate *float64 `json:"robot_resolution_rate"`
 	// ReplyAvg is the mean reply time (ReplySeconds ÷ Replies), in seconds.
 	ReplyAvg *float64 `json:"reply_seconds_avg"`
-	// QueueWaitP90 is the queue waits' 90th percentile (WaitHist.P90), in
-	// seconds; ReplyP90 the reply times' (ReplyHist.P90).
+	// QueueWaitP90 is the queue waits' 90th percentile (Hist.P90 of
+	// WaitHist), in seconds; ReplyP90 the reply times' (of ReplyHist).
 	QueueWaitP90 *float64 `json:"queue_wait_seconds_p90"`
 	ReplyP90     *float64 `json:"reply_seconds_p90"`
 	// RatingResponseRate is 参评率: Rated ÷ RatingInvited (Rated counts

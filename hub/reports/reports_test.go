@@ -40,14 +40,14 @@ var (
 		ResolutionSeconds: 3601, MessagesIn: 6, MessagesOut: 7, Rated: 3, Satisfied: 1, BadRatings: 1, Abandoned: 1,
 		Transfers: 1, Waited: 2, WaitSeconds: 330, FirstResponseBusinessSeconds: 690, WaitBusinessSeconds: 330, // c1 waited 30 s for a1, c2 300 s for a2
 		Replies: 2, ReplySeconds: 165, ReplyBusinessSeconds: 165, ResolutionBusinessSeconds: 3601, RatingInvited: 3,
-		RatingResponses: 3, WaitHist: reports.WaitHist{W30: 1, W300: 1}, // no group has hours: business = calendar
-		WaitBizHist: reports.WaitBizHist{W30: 1, W300: 1}, ReplyHist: reports.ReplyHist{W20: 1, W180: 1},
-		ReplyBizHist: reports.ReplyBizHist{W20: 1, W180: 1}}
+		RatingResponses: 3, WaitHist: reports.Hist{W30: 1, W300: 1}, // no group has hours: business = calendar
+		WaitBizHist: reports.Hist{W30: 1, W300: 1}, ReplyHist: reports.Hist{W20: 1, W180: 1},
+		ReplyBizHist: reports.Hist{W20: 1, W180: 1}}
 	// 2026-11-30: c5 opened at 23:59:59, answered after 61 s (counted at
 	// its opening), its message in.
 	wantNov30 = reports.Counts{Conversations: 1, Answered: 1, FirstResponseSeconds: 61, MessagesIn: 1, Waited: 1,
 		WaitSeconds: 11, FirstResponseBusinessSeconds: 61, WaitBusinessSeconds: 11, // taken at 00:00:10 local
-		WaitHist: reports.WaitHist{W20: 1}, WaitBizHist: reports.WaitBizHist{W20: 1}}
+		WaitHist: reports.Hist{W20: 1}, WaitBizHist: reports.Hist{W20: 1}}
 	// 2026-12-02: c4 opened at 00:10, nobody online: a ticket. c1's rating
 	// changed at 11:00 counts nothing here.
 	wantDec2 = reports.Counts{Conversations: 1, MessagesIn: 1, Tickets: 1}
@@ -63,7 +63,7 @@ var (
 		ResolutionSeconds: 900, MessagesIn: 3, MessagesOut: 1, Waited: 1, WaitSeconds: 30, RobotConversations: 2,
 		RobotResolved: 1, RobotHandovers: 1, FirstResponseBusinessSeconds: 60, WaitBusinessSeconds: 30,
 		ResolutionBusinessSeconds: 900, Rated: 1, Satisfied: 1, RatingInvited: 2, RatingResponses: 1,
-		WaitHist: reports.WaitHist{W30: 1}, WaitBizHist: reports.WaitBizHist{W30: 1}}
+		WaitHist: reports.Hist{W30: 1}, WaitBizHist: reports.Hist{W30: 1}}
 )
 
 func each(t *testing.T, f func(t *testing.T, d storetest.Dialect, clk *clock)) {
@@ -178,12 +178,12 @@ func TestFixtureBreakdowns(t *testing.T) {
 			ResolutionSeconds: 3301, MessagesIn: 3, MessagesOut: 6, Rated: 3, Satisfied: 1, BadRatings: 1, Waited: 1,
 			WaitSeconds: 30, FirstResponseBusinessSeconds: 90, WaitBusinessSeconds: 30, // no hours: calendar time
 			Replies: 2, ReplySeconds: 165, ReplyBusinessSeconds: 165, ResolutionBusinessSeconds: 3301, RatingInvited: 3,
-			RatingResponses: 3, WaitHist: reports.WaitHist{W30: 1}, WaitBizHist: reports.WaitBizHist{W30: 1},
-			ReplyHist: reports.ReplyHist{W20: 1, W180: 1}, ReplyBizHist: reports.ReplyBizHist{W20: 1, W180: 1}}
+			RatingResponses: 3, WaitHist: reports.Hist{W30: 1}, WaitBizHist: reports.Hist{W30: 1},
+			ReplyHist: reports.Hist{W20: 1, W180: 1}, ReplyBizHist: reports.Hist{W20: 1, W180: 1}}
 		// a2 took c2, answered it after 600 s, transferred it.
 		a2 := reports.Counts{Conversations: 1, Taken: 1, Answered: 1, FirstResponseSeconds: 600, MessagesOut: 1,
 			Transfers: 1, Waited: 1, WaitSeconds: 300, FirstResponseBusinessSeconds: 600, WaitBusinessSeconds: 300,
-			WaitHist: reports.WaitHist{W300: 1}, WaitBizHist: reports.WaitBizHist{W300: 1}}
+			WaitHist: reports.Hist{W300: 1}, WaitBizHist: reports.Hist{W300: 1}}
 		if diff := diff(a1, totals(t, r, day, day, reports.Filter{AgentID: "a1"})); diff != "" {
 			t.Errorf("a1 (want, got):\n%s", diff)
 		}
@@ -206,8 +206,8 @@ func TestFixtureBreakdowns(t *testing.T) {
 			ResolutionSeconds: 3301, MessagesIn: 5, MessagesOut: 7, Rated: 3, Transfers: 1, Waited: 2,
 			WaitSeconds: 330, FirstResponseBusinessSeconds: 690, WaitBusinessSeconds: 330, Replies: 2, ReplySeconds: 165,
 			ReplyBusinessSeconds: 165, ResolutionBusinessSeconds: 3301, RatingInvited: 3, RatingResponses: 3,
-			Satisfied: 1, BadRatings: 1, WaitHist: reports.WaitHist{W30: 1, W300: 1}, WaitBizHist: reports.WaitBizHist{W30: 1, W300: 1},
-			ReplyHist: reports.ReplyHist{W20: 1, W180: 1}, ReplyBizHist: reports.ReplyBizHist{W20: 1, W180: 1}}
+			Satisfied: 1, BadRatings: 1, WaitHist: reports.Hist{W30: 1, W300: 1}, WaitBizHist: reports.Hist{W30: 1, W300: 1},
+			ReplyHist: reports.Hist{W20: 1, W180: 1}, ReplyBizHist: reports.Hist{W20: 1, W180: 1}}
 		if diff := diff(chAgS, totals(t, r, day, day, reports.Filter{ChannelID: "chA", GroupID: "gS"})); diff != "" {
 			t.Errorf("chA and gS: %s", diff)
 		}
@@ -260,19 +260,19 @@ func diff(want, got any) string {
 // ⌈0.9 n⌉-th shortest wait falls in.
 func TestQueueWaitP90(t *testing.T) {
 	for _, c := range []struct {
-		h    reports.WaitHist
+		h    reports.Hist
 		want float64
 	}{
-		{reports.WaitHist{W10: 5, W30: 10, W60: 3, W300: 1, Over: 1}, 60}, // the 18th of 20 is within 60 s
-		{reports.WaitHist{W10: 9, Over: 1}, 10},                           // the 9th of 10
-		{reports.WaitHist{W10: 8, Over: 2}, 86400},                        // past a day: the last bound
-		{reports.WaitHist{W20: 1}, 20},
+		{reports.Hist{W10: 5, W30: 10, W60: 3, W300: 1, Over: 1}, 60}, // the 18th of 20 is within 60 s
+		{reports.Hist{W10: 9, Over: 1}, 10},                           // the 9th of 10
+		{reports.Hist{W10: 8, Over: 2}, 86400},                        // past a day: the last bound
+		{reports.Hist{W20: 1}, 20},
 	} {
 		if got := c.h.P90(); got == nil || *got != c.want {
 			t.Errorf("%+v: p90 %v, want %v", c.h, got, c.want)
 		}
 	}
-	if (reports.WaitHist{}).P90() != nil {
+	if (reports.Hist{}).P90() != nil {
 		t.Error("a p90 without waits")
 	}
 }

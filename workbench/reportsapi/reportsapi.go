@@ -20,6 +20,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/qa"
 	"github.com/kefu-hub/kefu/hub/reports"
+	"github.com/kefu-hub/kefu/hub/reports/schedules"
 	"github.com/kefu-hub/kefu/hub/sheet"
 	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/tickets"
@@ -28,6 +29,8 @@ import (
 // API serves the report routes.
 type API struct {
 	reports *reports.Store
+	// schedules keeps the daily report e-mail's schedule
+	schedules *schedules.Store
 	// qa reads the agents' QA scores for their table
 	qa       *qa.Store
 	identity *identity.Identity
@@ -44,7 +47,7 @@ type API struct {
 // New returns the report routes over the kernel's report tables; names of
 // agents, groups and channels come from identity and channels.
 func New(k *store.Store, id *identity.Identity, ch *channels.Store, kit connectors.AgentKit) API {
-	return API{reports: reports.New(k, reports.Options{}), qa: qa.New(k, nil), identity: id, channels: ch,
+	return API{reports: reports.New(k, reports.Options{}), schedules: schedules.New(k), qa: qa.New(k, nil), identity: id, channels: ch,
 		respond: kit.Respond, bind: kit.Bind}
 }
 
