@@ -33,11 +33,8 @@ const (
 type Mode struct {
 	Name    string
 	Cluster bool
-	// Unmigrated gives a deployment an empty database, which its hubs
-	// migrate as they start (at once, when there are several); by default
-	// it is a copy of a database migrated once per test process (a
-	// PostgreSQL template, storetest.FreshPostgres; a SQLite file,
-	// seedSQLite), so each test does not pay for every migration again.
+	// Unmigrated: an empty database its hubs migrate as they start; by
+	// default a copy of one migrated once per test process (storetest).
 	Unmigrated bool
 }
 
@@ -113,7 +110,7 @@ func NewEnv(t testing.TB, m Mode) *Env {
 		"KEFU_ALLOW_PRIVATE_CALLBACKS": "true", "KEFU_LOG_LEVEL": "info", "KEFU_METRICS_TOKEN": MetricsToken,
 	}}
 	if !m.Cluster && !m.Unmigrated {
-		seedSQLite(t, e.Vars["KEFU_DATA_DIR"])
+		storetest.SeedSQLite(t, e.Vars["KEFU_DATA_DIR"])
 	}
 	if m.Cluster {
 		if m.Unmigrated {

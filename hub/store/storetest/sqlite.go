@@ -1,4 +1,4 @@
-package kit
+package storetest
 
 import (
 	"context"
@@ -10,21 +10,21 @@ import (
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
-// An embedded deployment starts from a copy of a SQLite database migrated
-// once per test process, as a cluster one starts from a copy of a migrated
-// PostgreSQL template: the hub under test then finds every migration
-// applied instead of running them all at each first start (a second of a
-// loaded box's CPU per test, hundreds of times a run). The hub's own
-// migration of an empty database stays tested by hub/store and by the
-// Unmigrated deployments.
+// SeedSQLite gives an end-to-end test's hub a data directory whose SQLite
+// database is a copy of one migrated once per test process, as
+// FreshPostgres gives it a copy of a migrated template: the hub under test
+// then finds every migration applied instead of running them all at each
+// first start (a second of a loaded box's CPU per test, hundreds of times a
+// run). The hub's own migration of an empty database stays tested by
+// hub/store and by the e2e deployments that ask for an empty one.
 var sqliteTemplate struct {
 	once  sync.Once
 	files map[string][]byte // kefu.db and any write-ahead log beside it
 	err   error
 }
 
-// seedSQLite puts a migrated database into the data directory dir.
-func seedSQLite(t testing.TB, dir string) {
+// SeedSQLite puts a migrated database into the data directory dir.
+func SeedSQLite(t testing.TB, dir string) {
 	t.Helper()
 	tpl := &sqliteTemplate
 	tpl.once.Do(func() {
