@@ -207,6 +207,16 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	if mln != nil {
 		loops = append(loops, metricsServer(mln, promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}), log))
 	}
+	go func() { // once ready (not delaying it): the first customers find warm connections
+		select {
+		case <-p.Ready():
+		case <-ctx.Done():
+			return
+		}
+		if err := k.Warm(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("database connections not warmed ahead; each warms when it is opened", "err", err)
+		}
+	}()
 	return listen(ctx, ln, cfg, handler, p.Ready(), loops, log, started)
 }
 

@@ -66,3 +66,43 @@ func burst(t *testing.T, s *store.Store, n int) {
 	}
 	wg.Wait()
 }
+
+// Warm opens the pool's connections ahead of the first customers, each one
+// having planned a statement over every table (its catalogs read), and a
+// connection the pool opens afterwards is warmed the same way before use.
+func TestWarmReadiesTheConnections(t *testing.T) {
+	storetest.Each(t, store.Options{}, func(t *testing.T, d storetest.Dialect) {
+		s, ctx := d.Store, context.Background()
+		if err := s.Warm(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !s.Postgres {
+			return // SQLite: nothing to warm
+		}
+		most := s.W.Stats().MaxOpenConnections
+		// Each warmed session's last statement is the warm-up, until it is
+		// used again (as by this count, on one of them).
+		warmed := func() int {
+			var n int
+			const q = `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()
+				AND query LIKE 'SELECT 1 FROM % WHERE false UNION ALL %'`
+			if err := s.W.GetContext(ctx, &n, q); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if open, n := s.W.Stats().OpenConnections, warmed(); open < most-2 || n < most-3 {
+			t.Fatalf("after Warm: %d connections open, %d warmed; want at least %d open and warmed (the pool's %d but two)",
+				open, n, most-2, most)
+		}
+		before := warmed()
+		c, err := store.OpenConn(ctx, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if n := warmed(); n != before+1 {
+			t.Fatalf("a connection opened after Warm: %d sessions warmed, want %d", n, before+1)
+		}
+	})
+}

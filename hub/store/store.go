@@ -11,6 +11,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"os"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/secrets"
@@ -79,8 +81,10 @@ type Store struct {
 	keys     *secrets.Keyring
 	txHooks  []TxHook
 	stmts    stmtCache
-	ck       *checkpointer // SQLite: copies the write-ahead log back
-	writing  atomic.Int64  // Write calls waiting or running (see WriteIdle)
+	warm     *warmConnector // PostgreSQL: readies new connections (Warm)
+	conns    int            // PostgreSQL: the pool's size
+	ck       *checkpointer  // SQLite: copies the write-ahead log back
+	writing  atomic.Int64   // Write calls waiting or running (see WriteIdle)
 }
 
 func init() { sqlx.BindDriver("sqlite", sqlx.QUESTION) }
@@ -121,10 +125,12 @@ func openPostgres(ctx context.Context, url string, maxConns int) (*Store, error)
 		}
 		url += sep + "binary_parameters=yes"
 	}
-	d, err := sqlx.Open("postgres", url)
+	pc, err := pq.NewConnector(url)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
+	wc := &warmConnector{Connector: pc}
+	d := sqlx.NewDb(sql.OpenDB(wc), "postgres")
 	n := maxConns
 	if n <= 0 {
 		n = pgConns(runtime.GOMAXPROCS(0))
@@ -136,7 +142,7 @@ func openPostgres(ctx context.Context, url string, maxConns int) (*Store, error)
 		d.Close()
 		return nil, fmt.Errorf("ping postgres: %w: %w", ErrUnavailable, err)
 	}
-	return &Store{W: d, R: d, Postgres: true}, nil
+	return &Store{W: d, R: d, Postgres: true, warm: wc, conns: n}, nil
 }
 
 // pgConns is the PostgreSQL pool's size for a hub with cpus CPUs: 8 a CPU,
