@@ -219,7 +219,8 @@ func TestListPlansAgree(t *testing.T) {
 // by the new name and no longer the old; a conversation moved to another
 // agent takes its customer out of the first agent's list (unless another
 // of their conversations keeps it) and into the other's; a customer merged
-// away shows its survivor.
+// away shows its survivor; a queued conversation's customer appears once
+// the conversation is assigned and leaves when it is deleted.
 func TestAgentSearchFollowsChanges(t *testing.T) {
 	each(t, func(t *testing.T, h *hubtest.Hub, clk *clock) {
 		ctx := context.Background()
@@ -299,6 +300,25 @@ func TestAgentSearchFollowsChanges(t *testing.T) {
 		}
 		if got := search(zhao, "名"); !slices.Equal(got, []string{bob.ID, alice.ID}) {
 			t.Fatalf("zhao after the transfers finds %v", got)
+		}
+		// a conversation waiting in the queue is nobody's until it is
+		// assigned, and a deleted one takes its customer out again
+		queued := mk("排队丁")
+		converse(t, h, queued, nil, "", clk.Now())
+		if got := search(li, "排队"); len(got) != 0 {
+			t.Fatalf("li finds the customer of an unassigned conversation: %v", got)
+		}
+		if _, err := h.K.Exec(ctx, `UPDATE conversations SET assignee_id = ? WHERE contact_id = ?`, li.ID, queued.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := search(li, "排队"); !slices.Equal(got, []string{queued.ID}) {
+			t.Fatalf("li after the queued conversation was assigned finds %v", got)
+		}
+		if _, err := h.K.Exec(ctx, `DELETE FROM conversations WHERE contact_id = ?`, queued.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := search(li, "排队"); len(got) != 0 {
+			t.Fatalf("li after the conversation was deleted finds %v", got)
 		}
 		if _, err := h.Contacts.MergeInto(ctx, f.Admin, survivor.ID, bob.ID); err != nil {
 			t.Fatal(err)
