@@ -10,6 +10,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/channels"
 	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/outbound"
+	"github.com/kefu-hub/kefu/hub/ratings"
 	"github.com/kefu-hub/kefu/hub/robot"
 	"github.com/kefu-hub/kefu/hub/secrets"
 	"github.com/kefu-hub/kefu/hub/store"
@@ -32,7 +33,7 @@ func keyring(cfg configs.Config, log *slog.Logger) (*secrets.Keyring, error) {
 func reseal(ctx context.Context, k *store.Store, keys *secrets.Keyring, log *slog.Logger) error {
 	total := 0
 	for _, f := range []func(context.Context, *store.Store) (int, error){
-		channels.ResealSecrets, identity.ResealTOTPSecrets, outbound.ResealSecrets, robot.ResealSecrets,
+		channels.ResealSecrets, identity.ResealTOTPSecrets, outbound.ResealSecrets, robot.ResealSecrets, ratings.ResealSecrets,
 	} {
 		n, err := f(ctx, k)
 		if errors.Is(err, secrets.ErrUnknownKey) || errors.Is(err, secrets.ErrCorrupt) {

@@ -39,14 +39,31 @@ type LinkKey struct {
 
 type ring []LinkKey
 
-// keyRing reads a tenant's keys, newest first.
-func keyRing(ctx context.Context, q store.Querier, tenantID string) (ring, error) {
+// keyTable holds the keys; a key's secret is sealed (hub/secrets) for its
+// row, like the channels' secrets, so a copy of the database cannot sign
+// links.
+const keyTable = "rating_keys"
+
+// ResealSecrets seals the rating link keys stored in clear (made before
+// keys were sealed) or under an old key with the current key; the hub runs
+// it at start-up, as for the other stored secrets.
+func ResealSecrets(ctx context.Context, k *store.Store) (int, error) {
+	return k.Reseal(ctx, keyTable, "secret")
+}
+
+// keyRing reads a tenant's keys, newest first, their secrets opened.
+func (s *Store) keyRing(ctx context.Context, q store.Querier, tenantID string) (ring, error) {
 	var ks ring
 	const sel = `SELECT id, secret, created_at FROM rating_keys WHERE tenant_id = ? ORDER BY created_at DESC, id DESC`
 	if err := q.Select(ctx, &ks, sel, tenantID); err != nil {
 		return nil, fmt.Errorf("rating link keys: %w", err)
 	}
 	for i := range ks {
+		plain, err := s.k.Unseal(ks[i].Secret, store.Bind(keyTable, ks[i].ID))
+		if err != nil {
+			return nil, fmt.Errorf("rating link key: %w", err)
+		}
+		ks[i].Secret = plain
 		ks[i].Current = i == 0
 		if i > 0 {
 			replaced := ks[i-1].CreatedAt
@@ -76,13 +93,17 @@ func (r ring) signed(convID string, exp int64, mac string) bool {
 
 // newKey stores a new random key for a tenant under id (the tenant's first
 // key has a fixed id, so that two first links made at once share it).
-func newKey(ctx context.Context, tx *store.Tx, tenantID, id string) error {
+func (s *Store) newKey(ctx context.Context, tx *store.Tx, tenantID, id string) error {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return fmt.Errorf("rating link key: %w", err)
 	}
+	sealed, err := s.k.Seal(hex.EncodeToString(b[:]), store.Bind(keyTable, id))
+	if err != nil {
+		return fmt.Errorf("rating link key: %w", err)
+	}
 	const ins = `INSERT INTO rating_keys (id, tenant_id, secret, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`
-	if _, err := tx.Exec(ctx, ins, id, tenantID, hex.EncodeToString(b[:]), tx.Now()); err != nil {
+	if _, err := tx.Exec(ctx, ins, id, tenantID, sealed, tx.Now()); err != nil {
 		return fmt.Errorf("rating link key: %w", err)
 	}
 	return nil
@@ -90,10 +111,10 @@ func newKey(ctx context.Context, tx *store.Tx, tenantID, id string) error {
 
 // signingKey is the tenant's current key, made in tx the first time.
 func (s *Store) signingKey(ctx context.Context, tx *store.Tx, tenantID string) ([]byte, error) {
-	r, err := keyRing(ctx, tx, tenantID)
+	r, err := s.keyRing(ctx, tx, tenantID)
 	if err == nil && len(r) == 0 {
-		if err = newKey(ctx, tx, tenantID, "rk_"+tenantID); err == nil {
-			r, err = keyRing(ctx, tx, tenantID)
+		if err = s.newKey(ctx, tx, tenantID, "rk_"+tenantID); err == nil {
+			r, err = s.keyRing(ctx, tx, tenantID)
 		}
 	}
 	if err != nil {
@@ -112,7 +133,7 @@ func (s *Store) signingKey(ctx context.Context, tx *store.Tx, tenantID string) (
 // LinkKeys lists a tenant's keys that still open links, newest first
 // (none before the first link was made).
 func (s *Store) LinkKeys(ctx context.Context, tenantID string) ([]LinkKey, error) {
-	r, err := keyRing(ctx, s.k, tenantID)
+	r, err := s.keyRing(ctx, s.k, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -130,10 +151,10 @@ func (s *Store) LinkKeys(ctx context.Context, tenantID string) ([]LinkKey, error
 // any more are dropped. It returns the ring.
 func (s *Store) RotateLinkKey(ctx context.Context, tenantID string) ([]LinkKey, error) {
 	err := s.k.Write(ctx, func(tx *store.Tx) error {
-		if err := newKey(ctx, tx, tenantID, hub.NewID("rk")); err != nil {
+		if err := s.newKey(ctx, tx, tenantID, hub.NewID("rk")); err != nil {
 			return err
 		}
-		r, err := keyRing(ctx, tx, tenantID)
+		r, err := s.keyRing(ctx, tx, tenantID)
 		if err != nil {
 			return err
 		}
@@ -161,7 +182,7 @@ var ErrCurrentKey = hub.Coded("rating_key_current",
 // ErrCurrentKey for the current one).
 func (s *Store) DeleteLinkKey(ctx context.Context, tenantID, id string) error {
 	return s.k.Write(ctx, func(tx *store.Tx) error {
-		r, err := keyRing(ctx, tx, tenantID)
+		r, err := s.keyRing(ctx, tx, tenantID)
 		if err != nil {
 			return err
 		}

@@ -87,7 +87,7 @@ func (s *Store) OpenLink(ctx context.Context, q store.Querier, token string) (*R
 	if len(cs) == 0 {
 		return nil, notFound
 	}
-	ring, err := keyRing(ctx, q, cs[0].TenantID)
+	ring, err := s.keyRing(ctx, q, cs[0].TenantID)
 	if err != nil {
 		return nil, err
 	}

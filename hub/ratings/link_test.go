@@ -16,6 +16,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/conversations"
 	"github.com/kefu-hub/kefu/hub/hubtest"
 	"github.com/kefu-hub/kefu/hub/ratings"
+	"github.com/kefu-hub/kefu/hub/secrets"
 	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/hub/store/storetest"
 )
@@ -307,8 +308,12 @@ func TestReplacedKeySignsNoLaterLink(t *testing.T) {
 		ctx := context.Background()
 		f := h.NewTenant(t)
 		conv, tok := invited(t, h, f, "m1", "alice")
-		var secret string
-		if err := h.K.Get(ctx, &secret, `SELECT secret FROM rating_keys WHERE tenant_id = ?`, f.Admin.TenantID); err != nil {
+		var key struct{ ID, Secret string }
+		if err := h.K.Get(ctx, &key, `SELECT id, secret FROM rating_keys WHERE tenant_id = ?`, f.Admin.TenantID); err != nil {
+			t.Fatal(err)
+		}
+		secret, err := h.K.Unseal(key.Secret, store.Bind("rating_keys", key.ID)) // as a leak would give it
+		if err != nil {
 			t.Fatal(err)
 		}
 		now.Add(int64(time.Minute))
@@ -326,6 +331,86 @@ func TestReplacedKeySignsNoLaterLink(t *testing.T) {
 		near := time.Unix(0, now.Load()).Add(time.Hour).Unix()
 		if _, err := h.Ratings.OpenLink(ctx, h.K, ratings.SignForTest(secret, conv.ID, near)); err != nil {
 			t.Fatalf("a link the replaced key could have signed: %v", err)
+		}
+	})
+}
+
+// A rating link key's secret is sealed in its row (hub/secrets), so a copy
+// of the database cannot sign links: a key stored in clear by an older
+// hub keeps opening its links, ResealSecrets seals it (once), and after
+// the hub's secret key is rotated the links still open.
+func TestRatingLinkKeysSealed(t *testing.T) {
+	a, b := secrets.NewKey(), secrets.NewKey()
+	ring := func(cur []byte, old ...[]byte) *secrets.Keyring {
+		k, err := secrets.New(cur, old...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	storetest.Each(t, store.Options{Keys: ring(a)}, func(t *testing.T, d storetest.Dialect) {
+		ctx := context.Background()
+		h := hubtest.Build(d.Store)
+		f, g := h.NewTenant(t), h.NewTenant(t)
+		raw := func(tenant string) []string {
+			var v []string
+			if err := d.Store.Select(ctx, &v, `SELECT secret FROM rating_keys WHERE tenant_id = ? ORDER BY created_at, id`, tenant); err != nil {
+				t.Fatal(err)
+			}
+			return v
+		}
+		// f's key as an older hub stored it: in clear
+		const clear = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+		if _, err := d.Store.Exec(ctx, `INSERT INTO rating_keys (id, tenant_id, secret, created_at) VALUES (?, ?, ?, ?)`,
+			"rk_"+f.Admin.TenantID, f.Admin.TenantID, clear, time.Now().Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		_, old := invited(t, h, f, "m1", "alice")
+		if _, err := h.Ratings.OpenLink(ctx, h.K, old); err != nil {
+			t.Fatalf("a link of the key stored in clear: %v", err)
+		}
+		// a key made now is sealed at once
+		invited(t, h, g, "m1", "bob")
+		if v := raw(g.Admin.TenantID); len(v) != 1 || !secrets.Sealed(v[0]) {
+			t.Fatalf("a new key is stored as %q, want it sealed", v)
+		}
+		ks, err := h.Ratings.RotateLinkKey(ctx, f.Admin.TenantID)
+		if err != nil || len(ks) != 2 {
+			t.Fatalf("rotate: %+v %v", ks, err)
+		}
+		if n, err := ratings.ResealSecrets(ctx, d.Store); err != nil || n != 1 {
+			t.Fatalf("ResealSecrets = %d, %v; want the one key in clear sealed", n, err)
+		}
+		for _, v := range raw(f.Admin.TenantID) {
+			if !secrets.Sealed(v) || strings.Contains(v, clear) {
+				t.Fatalf("after ResealSecrets a key is stored as %q", v)
+			}
+		}
+		if n, err := ratings.ResealSecrets(ctx, d.Store); err != nil || n != 0 {
+			t.Errorf("ResealSecrets again: %d, %v", n, err)
+		}
+		if _, err := h.Ratings.OpenLink(ctx, h.K, old); err != nil {
+			t.Fatalf("the old link after its key was sealed: %v", err)
+		}
+		rotated, err := store.Open(ctx, d.URL, d.Dir, store.Options{Keys: ring(b, a)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rotated.Close()
+		if n, err := ratings.ResealSecrets(ctx, rotated); err != nil || n != 3 {
+			t.Fatalf("ResealSecrets under a new hub key = %d, %v; want the three keys", n, err)
+		}
+		hr := hubtest.Build(rotated)
+		if _, err := hr.Ratings.OpenLink(ctx, rotated, old); err != nil {
+			t.Fatalf("the old link read with the new hub key: %v", err)
+		}
+		// a sealed secret moved to another key's row does not open
+		if _, err := rotated.Exec(ctx, `UPDATE rating_keys SET secret = (SELECT secret FROM rating_keys WHERE tenant_id = ?)
+			WHERE tenant_id = ?`, g.Admin.TenantID, f.Admin.TenantID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := hr.Ratings.OpenLink(ctx, rotated, old); err == nil {
+			t.Fatal("a link opens with a key secret copied from another tenant's row")
 		}
 	})
 }
