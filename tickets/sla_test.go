@@ -2,6 +2,7 @@ package tickets_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -337,6 +338,29 @@ func TestFollowers(t *testing.T) {
 		}
 		if list, _ := x.Tickets.List(ctx, tid, tickets.Filter{Me: watcher.ID, Viewer: watcher.ID}); len(list) != 0 {
 			t.Fatalf("after unfollowing the agent still sees %v", ids(list))
+		}
+		// the view holds the agent's own follows still to be worked, the
+		// latest changed first: not a solved one, not another's follow
+		follow := func(contact string, a *hub.Agent) string {
+			c.set(c.now().Add(time.Minute))
+			id, _, _ := x.leave(x.f.Channel, contact, "换货")
+			if _, err := x.Tickets.Follow(ctx, tid, id, a.ID); err != nil {
+				t.Fatal(err)
+			}
+			return id
+		}
+		older, solved := follow("c2", watcher), follow("c3", watcher)
+		if _, err := x.Tickets.Solve(ctx, tid, solved); err != nil {
+			t.Fatal(err)
+		}
+		follow("c4", owner)
+		newer := follow("c5", watcher)
+		list, err = x.Tickets.List(ctx, tid, tickets.Filter{View: "following", Me: watcher.ID, Viewer: watcher.ID})
+		if err != nil || !slices.Equal(ids(list), []string{newer, older}) {
+			t.Fatalf("following view: %v, %v; want %v", ids(list), err, []string{newer, older})
+		}
+		if counts, _ := x.Tickets.Counts(ctx, tid, watcher.ID, watcher.ID); counts["following"] != 2 {
+			t.Fatalf("the follower's counts %v", counts)
 		}
 	})
 }
