@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -36,10 +37,23 @@ const (
 	maxImportRows  = 5000
 )
 
+// Column is a column of the sheet another package keeps (the rich
+// answer), after the knowledge base's own: Cell is an article's cell in an
+// export; Row reads a row's non-empty cell on import, before the row is
+// stored (it may set the patch's answer and hook, or refuse the row with
+// a hub.InvalidError).
+type Column struct {
+	Name    string
+	Aliases []string // lower case
+	Cell    func(Article) string
+	Row     func(cell string, p *Patch) error
+}
+
 // Export writes a tenant's articles as a CSV (UTF-8 with a BOM; cells a
 // spreadsheet would run as a formula get a leading apostrophe, which an
-// import takes off again) or XLSX sheet (cells always text).
-func (s *Store) Export(ctx context.Context, tenantID string, f sheet.Format, out io.Writer) error {
+// import takes off again) or XLSX sheet (cells always text), with the
+// extra columns.
+func (s *Store) Export(ctx context.Context, tenantID string, f sheet.Format, out io.Writer, extra ...Column) error {
 	as, err := s.all(ctx, tenantID)
 	if err != nil {
 		return err
@@ -51,8 +65,15 @@ func (s *Store) Export(ctx context.Context, tenantID string, f sheet.Format, out
 			on = "否"
 		}
 		rows[i] = []string{a.Question, strings.Join(a.Similar, "|"), a.Answer, a.Category, strings.Join(a.Tags, "|"), on}
+		for _, c := range extra {
+			rows[i] = append(rows[i], c.Cell(a))
+		}
 	}
-	if err := sheet.Write(out, f, csvHeader, rows); err != nil {
+	head := csvHeader[:len(csvHeader):len(csvHeader)]
+	for _, c := range extra {
+		head = append(head, c.Name)
+	}
+	if err := sheet.Write(out, f, head, rows); err != nil {
 		return fmt.Errorf("write kb export: %w", err)
 	}
 	return nil
@@ -83,10 +104,12 @@ type ImportResult struct {
 
 // ImportOptions are how an import runs: a dry run checks every row and
 // reports what it would create and update, changing nothing; By is the
-// agent importing (recorded in the versions).
+// agent importing (recorded in the versions); Columns are read after the
+// knowledge base's own.
 type ImportOptions struct {
-	DryRun bool
-	By     string
+	DryRun  bool
+	By      string
+	Columns []Column
 }
 
 // errDryRun rolls a dry run's transaction back.
@@ -102,7 +125,7 @@ func (s *Store) ImportCSV(ctx context.Context, tenantID string, data []byte) (Im
 // rows that are not valid are skipped and reported with their number.
 func (s *Store) Import(ctx context.Context, tenantID string, data []byte, f sheet.Format, o ImportOptions) (ImportResult, error) {
 	res := ImportResult{Errors: []RowError{}}
-	rows, err := parseSheet(data, f)
+	rows, err := parseSheet(data, f, o.Columns)
 	if err != nil {
 		return res, err
 	}
@@ -122,12 +145,11 @@ func (s *Store) Import(ctx context.Context, tenantID string, data []byte, f shee
 			byQ[r.Question] = r.article()
 		}
 		for _, r := range rows {
-			if r.err != "" {
-				res.Errors = append(res.Errors, RowError{Row: r.n, Message: r.err})
-				continue
+			id, created, err := "", false, r.err
+			if err == nil {
+				r.p.By = o.By
+				id, created, err = s.upsert(ctx, tx, an, tenantID, byQ, r.p)
 			}
-			r.p.By = o.By
-			id, created, err := s.upsert(ctx, tx, an, tenantID, byQ, r.p)
 			var inv *hub.InvalidError
 			var coded *hub.CodedError
 			switch {
@@ -197,19 +219,19 @@ func (s *Store) upsert(ctx context.Context, tx *store.Tx, an *analyzer, tenantID
 	if ok {
 		was = &prev
 	}
-	return a.ID, !ok, saveVersion(ctx, tx, tenantID, was, a, actionImport, p.By)
+	return a.ID, !ok, saveVersion(ctx, tx, tenantID, was, a, actionImport, p)
 }
 
 // csvRow is one data row of an import: the article patch, or why not.
 type csvRow struct {
 	n   int
 	p   Patch
-	err string
+	err error
 }
 
 // parseCSV reads an import: a header row naming the columns (any order,
-// 标准问题 and 答案 required), then one article per row.
-func parseCSV(data []byte) ([]csvRow, error) {
+// 标准问题 and 答案 or an extra column required), then one article per row.
+func parseCSV(data []byte, extra []Column) ([]csvRow, error) {
 	if len(data) > MaxImportBytes {
 		return nil, hub.Invalid("文件超过 %d MB", MaxImportBytes>>20)
 	}
@@ -224,7 +246,7 @@ func parseCSV(data []byte) ([]csvRow, error) {
 	if err != nil {
 		return nil, hub.Invalid("无法读取表头：%v", err)
 	}
-	col, err := header(head)
+	col, err := header(head, extra)
 	if err != nil {
 		return nil, err
 	}
@@ -238,22 +260,22 @@ func parseCSV(data []byte) ([]csvRow, error) {
 			return nil, hub.Invalid("一次最多导入 %d 条", maxImportRows)
 		}
 		if err != nil {
-			out = append(out, csvRow{n: n, err: "无法解析：" + err.Error()})
+			out = append(out, csvRow{n: n, err: hub.Invalid("无法解析：%v", err)})
 			continue
 		}
 		if blank(rec) {
 			continue
 		}
-		out = append(out, rowPatch(n, rec, col))
+		out = append(out, rowPatch(n, rec, col, extra))
 	}
 	return out, nil
 }
 
 // parseSheet reads an import in either format: CSV row by row (a row
 // that cannot be parsed is reported, the others kept), XLSX through sheet.
-func parseSheet(data []byte, f sheet.Format) ([]csvRow, error) {
+func parseSheet(data []byte, f sheet.Format, extra []Column) ([]csvRow, error) {
 	if f != sheet.XLSX {
-		return parseCSV(data)
+		return parseCSV(data, extra)
 	}
 	if len(data) > MaxImportBytes {
 		return nil, hub.Invalid("文件超过 %d MB", MaxImportBytes>>20)
@@ -267,29 +289,35 @@ func parseSheet(data []byte, f sheet.Format) ([]csvRow, error) {
 	case len(recs) == 0:
 		return nil, hub.Invalid("无法读取表头：文件是空的")
 	}
-	col, err := header(recs[0])
+	col, err := header(recs[0], extra)
 	if err != nil {
 		return nil, err
 	}
 	var out []csvRow
 	for i, rec := range recs[1:] {
 		if !blank(rec) {
-			out = append(out, rowPatch(i+2, rec, col))
+			out = append(out, rowPatch(i+2, rec, col, extra))
 		}
 	}
 	return out, nil
 }
 
-// header maps a header row's fields to the columns (标准问题 and 答案
-// required).
-func header(head []string) (map[int]int, error) {
-	col := map[int]int{} // field index → column
+// header maps a header row's fields to the columns (标准问题 required,
+// and 答案 or an extra column); extra column j is column len(csvHeader)+j.
+func header(head []string, extra []Column) (map[int]int, error) {
+	col, extras := map[int]int{}, false // field index → column
 	for i, h := range head {
-		if c, ok := csvAliases[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF")))]; ok {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF")))
+		if c, ok := csvAliases[h]; ok {
 			col[i] = c
 		}
+		for j, e := range extra {
+			if h == strings.ToLower(e.Name) || slices.Contains(e.Aliases, h) {
+				col[i], extras = len(csvHeader)+j, true
+			}
+		}
 	}
-	if !hasCol(col, 0) || !hasCol(col, 2) {
+	if !hasCol(col, 0) || (!hasCol(col, 2) && !extras) {
 		return nil, hub.Invalid("表头须包含“标准问题”和“答案”列")
 	}
 	return col, nil
@@ -313,9 +341,10 @@ func blank(rec []string) bool {
 	return true
 }
 
-// rowPatch turns one record into an article patch.
-func rowPatch(n int, rec []string, col map[int]int) csvRow {
-	var f [6]string
+// rowPatch turns one record into an article patch, the extra columns'
+// cells read last.
+func rowPatch(n int, rec []string, col map[int]int, extra []Column) csvRow {
+	f := make([]string, len(csvHeader)+len(extra))
 	for i, v := range rec {
 		if c, ok := col[i]; ok {
 			f[c] = sheet.Restore(strings.TrimSpace(v))
@@ -333,13 +362,20 @@ func rowPatch(n int, rec []string, col map[int]int) csvRow {
 		off := false
 		p.Enabled = &off
 	default:
-		return csvRow{n: n, err: "“启用”须为 是 或 否"}
+		return csvRow{n: n, err: hub.Invalid("“启用”须为 是 或 否")}
 	}
 	if f[0] == "" {
-		return csvRow{n: n, err: "标准问题不能为空"}
+		return csvRow{n: n, err: hub.Invalid("标准问题不能为空")}
 	}
-	if f[2] == "" {
-		return csvRow{n: n, err: "答案不能为空"}
+	for j, c := range extra {
+		if cell := f[len(csvHeader)+j]; cell != "" {
+			if err := c.Row(cell, &p); err != nil {
+				return csvRow{n: n, err: err}
+			}
+		}
+	}
+	if *p.Answer == "" {
+		return csvRow{n: n, err: hub.Invalid("答案不能为空")}
 	}
 	return csvRow{n: n, p: p}
 }

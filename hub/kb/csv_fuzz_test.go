@@ -22,7 +22,7 @@ func FuzzParseCSV(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rows, err := parseCSV(data)
+		rows, err := parseCSV(data, nil)
 		if err != nil {
 			if !errors.As(err, new(*hub.InvalidError)) {
 				t.Fatalf("not an invalid-input error: %v", err)
@@ -35,7 +35,7 @@ func FuzzParseCSV(f *testing.F) {
 				t.Fatalf("row numbers not increasing: %d after %d", r.n, last)
 			}
 			last = r.n
-			if r.err == "" && (r.p.Question == nil || *r.p.Question == "" || !utf8.ValidString(*r.p.Answer)) {
+			if r.err == nil && (r.p.Question == nil || *r.p.Question == "" || !utf8.ValidString(*r.p.Answer)) {
 				t.Fatalf("row %d accepted without a question or with invalid text: %+v", r.n, r.p)
 			}
 		}

@@ -6,6 +6,7 @@
 package kb
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/store"
 )
 
 // Article is one FAQ entry: a standard question, its similar questions
@@ -49,11 +51,17 @@ type Patch struct {
 	ValidTo   *time.Time `json:"valid_to"`
 	// By is the agent making the change (recorded in the version).
 	By string `json:"-"`
+	// Hook, when set, runs in the transaction that stores the article.
+	Hook Hook `json:"-"`
 	// action is the version's action (default create or update); exact
 	// sets the validity even to none (a restore).
 	action string
 	exact  bool
 }
+
+// Hook keeps what another package holds of an article's version (its
+// rich answer), in the transaction that saves version n of a.
+type Hook func(ctx context.Context, tx *store.Tx, a Article, n int64) error
 
 // Limits of an article, so one entry cannot blow up the index.
 const (

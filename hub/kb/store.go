@@ -106,7 +106,7 @@ func (s *Store) Create(ctx context.Context, tenantID string, p Patch) (*Article,
 		if err := s.putSearch(ctx, tx, an, tenantID, *a); err != nil {
 			return err
 		}
-		if err := saveVersion(ctx, tx, tenantID, nil, *a, actionCreate, p.By); err != nil {
+		if err := saveVersion(ctx, tx, tenantID, nil, *a, actionCreate, p); err != nil {
 			return err
 		}
 		return bump(ctx, tx, tenantID, a.ID)
@@ -151,7 +151,7 @@ func (s *Store) Update(ctx context.Context, tenantID, id string, p Patch) (*Arti
 		if err := s.putSearch(ctx, tx, an, tenantID, *a); err != nil {
 			return err
 		}
-		if err := saveVersion(ctx, tx, tenantID, &prev, *a, action, p.By); err != nil {
+		if err := saveVersion(ctx, tx, tenantID, &prev, *a, action, p); err != nil {
 			return err
 		}
 		return bump(ctx, tx, tenantID, a.ID)

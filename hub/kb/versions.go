@@ -39,8 +39,8 @@ const KeepVersions = 50
 // saveVersion records a as the article's newest version; when the article
 // has none yet (it predates versions), prev is recorded first, so the state
 // an edit replaces is always kept. Versions older than the last
-// KeepVersions are dropped.
-func saveVersion(ctx context.Context, tx *store.Tx, tenantID string, prev *Article, a Article, action, by string) error {
+// KeepVersions are dropped. p's hook runs last.
+func saveVersion(ctx context.Context, tx *store.Tx, tenantID string, prev *Article, a Article, action string, p Patch) error {
 	var last []int64
 	const q = `SELECT version FROM kb_versions WHERE article_id = ? ORDER BY version DESC LIMIT 1`
 	if err := tx.Select(ctx, &last, q, a.ID); err != nil {
@@ -55,17 +55,19 @@ func saveVersion(ctx context.Context, tx *store.Tx, tenantID string, prev *Artic
 		}
 		n = 2
 	}
-	if err := insertVersion(ctx, tx, tenantID, a, n, action, by, a.UpdatedAt); err != nil {
+	if err := insertVersion(ctx, tx, tenantID, a, n, action, p.By, a.UpdatedAt); err != nil {
 		return err
 	}
-	if n <= KeepVersions {
+	if n > KeepVersions {
+		const prune = `DELETE FROM kb_versions WHERE article_id = ? AND version <= ?`
+		if _, err := tx.Exec(ctx, prune, a.ID, n-KeepVersions); err != nil {
+			return fmt.Errorf("prune kb versions: %w", err)
+		}
+	}
+	if p.Hook == nil {
 		return nil
 	}
-	const prune = `DELETE FROM kb_versions WHERE article_id = ? AND version <= ?`
-	if _, err := tx.Exec(ctx, prune, a.ID, n-KeepVersions); err != nil {
-		return fmt.Errorf("prune kb versions: %w", err)
-	}
-	return nil
+	return p.Hook(ctx, tx, a, n)
 }
 
 func insertVersion(ctx context.Context, tx *store.Tx, tenantID string, a Article, n int64, action, by string, at time.Time) error {
@@ -146,8 +148,9 @@ func changed(a, b Article) []string {
 }
 
 // Restore makes an article what it was at a version (itself a new
-// version, so a restore can be undone too).
-func (s *Store) Restore(ctx context.Context, tenantID, articleID string, version int64, by string) (*Article, error) {
+// version, so a restore can be undone too); hook (may be nil) runs as
+// Patch.Hook does.
+func (s *Store) Restore(ctx context.Context, tenantID, articleID string, version int64, by string, hook Hook) (*Article, error) {
 	vs, err := s.Versions(ctx, tenantID, articleID)
 	if err != nil {
 		return nil, err
@@ -157,7 +160,7 @@ func (s *Store) Restore(ctx context.Context, tenantID, articleID string, version
 			a := v.Article
 			p := Patch{Question: &a.Question, Similar: &a.Similar, Answer: &a.Answer, Category: &a.Category,
 				Tags: &a.Tags, Channels: &a.Channels, Enabled: &a.Enabled, ValidFrom: a.ValidFrom, ValidTo: a.ValidTo,
-				By: by, action: actionRestore, exact: true}
+				By: by, Hook: hook, action: actionRestore, exact: true}
 			return s.Update(ctx, tenantID, articleID, p)
 		}
 	}

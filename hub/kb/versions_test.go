@@ -40,7 +40,7 @@ func TestArticleVersions(t *testing.T) {
 			vs[0].Changed[0] != "question" || vs[0].Changed[1] != "category" || vs[1].Changed[0] != "answer" {
 			t.Fatalf("newest version: %+v / %+v", vs[0], vs[1])
 		}
-		back, err := h.KB.Restore(ctx, tenantID, a.ID, 1, by)
+		back, err := h.KB.Restore(ctx, tenantID, a.ID, 1, by, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,10 +57,10 @@ func TestArticleVersions(t *testing.T) {
 		if _, err := h.KB.Versions(ctx, other.Admin.TenantID, a.ID); !errors.Is(err, hub.ErrNotFound) {
 			t.Fatalf("another tenant's versions: %v", err)
 		}
-		if _, err := h.KB.Restore(ctx, other.Admin.TenantID, a.ID, 1, other.Admin.ID); !errors.Is(err, hub.ErrNotFound) {
+		if _, err := h.KB.Restore(ctx, other.Admin.TenantID, a.ID, 1, other.Admin.ID, nil); !errors.Is(err, hub.ErrNotFound) {
 			t.Fatalf("another tenant's restore: %v", err)
 		}
-		if _, err := h.KB.Restore(ctx, tenantID, a.ID, 99, by); !errors.Is(err, hub.ErrNotFound) {
+		if _, err := h.KB.Restore(ctx, tenantID, a.ID, 99, by, nil); !errors.Is(err, hub.ErrNotFound) {
 			t.Fatalf("missing version: %v", err)
 		}
 	})
@@ -96,14 +96,14 @@ func TestArticleVersionsCapped(t *testing.T) {
 		if vs[0].Article.Answer != fmt.Sprintf("第%d版", edits) {
 			t.Fatalf("newest version holds %q", vs[0].Article.Answer)
 		}
-		back, err := h.KB.Restore(ctx, tenantID, a.ID, oldest, tn.Admin.ID)
+		back, err := h.KB.Restore(ctx, tenantID, a.ID, oldest, tn.Admin.ID, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if want := fmt.Sprintf("第%d版", oldest-1); back.Answer != want {
 			t.Fatalf("restored %q, want %q", back.Answer, want)
 		}
-		if _, err := h.KB.Restore(ctx, tenantID, a.ID, 1, tn.Admin.ID); !errors.Is(err, hub.ErrNotFound) {
+		if _, err := h.KB.Restore(ctx, tenantID, a.ID, 1, tn.Admin.ID, nil); !errors.Is(err, hub.ErrNotFound) {
 			t.Fatalf("a pruned version restores: %v", err)
 		}
 		if vs, _ = h.KB.Versions(ctx, tenantID, a.ID); len(vs) != kb.KeepVersions {

@@ -3,15 +3,17 @@
 // plain answer becomes the markup's text. Search, the help centre's text,
 // WeChat, Weibo and QQ read the plain answer; the widget and the app SDK
 // may show the markup. A rich answer counts only while the article's
-// answer is still its text: an edit of the plain answer, a restored
-// version or an import leaves the article plain until an admin saves the
-// rich answer again.
+// answer is still its text: an edit of the plain answer leaves the article
+// plain until an admin saves the rich answer again. The article's versions
+// keep their rich answers (a restore brings the version's back), and the
+// knowledge base's CSV/XLSX carries them in a 富文本答案 column.
 package richanswers
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -88,29 +90,35 @@ func (s *Store) of(ctx context.Context, tenantID, articleID, text string) (Answe
 }
 
 // Set sanitizes an article's rich answer, makes its text the article's
-// answer (a new version, edited by), and keeps the markup.
+// answer (a new version, edited by), and keeps the markup with it.
 func (s *Store) Set(ctx context.Context, tenantID, by, articleID, markup string) (Answer, error) {
-	if len(markup) > maxHTML {
-		return Answer{}, hub.Invalid("html is at most %d bytes", maxHTML)
-	}
-	doc := richtext.Sanitize(markup)
-	if doc.Text == "" || utf8.RuneCountInString(doc.Text) > 5000 {
-		return Answer{}, hub.BadField("input_length", "text", "the answer's text is required, at most 5000 characters", "max", "5000")
-	}
-	if err := s.ownImages(ctx, tenantID, doc.Images); err != nil {
-		return Answer{}, err
-	}
-	a, err := s.kb.Update(ctx, tenantID, articleID, kb.Patch{Answer: &doc.Text, By: by})
+	doc, err := s.prepare(ctx, tenantID, markup)
 	if err != nil {
 		return Answer{}, err
 	}
-	const q = `INSERT INTO kb_rich_answers (article_id, tenant_id, html, text, updated_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (article_id) DO UPDATE SET html = excluded.html, text = excluded.text, updated_at = excluded.updated_at`
-	now := s.k.Now()
-	if _, err := s.k.Exec(ctx, q, a.ID, tenantID, doc.HTML, a.Answer, now); err != nil {
-		return Answer{}, fmt.Errorf("save rich answer: %w", err)
+	a, err := s.kb.Update(ctx, tenantID, articleID, kb.Patch{Answer: &doc.Text, By: by, Hook: keeper(tenantID, doc.HTML)})
+	if err != nil {
+		return Answer{}, err
 	}
-	return Answer{ArticleID: a.ID, HTML: doc.HTML, Text: a.Answer, Images: doc.Images, UpdatedAt: &now}, nil
+	return Answer{ArticleID: a.ID, HTML: doc.HTML, Text: a.Answer, Images: doc.Images, UpdatedAt: &a.UpdatedAt}, nil
+}
+
+// prepare sanitizes an admin's markup (the editor's and an import's alike)
+// and refuses what cannot be an answer: too much markup, no text left or
+// too much, an image of the hub's files that is not the tenant's.
+func (s *Store) prepare(ctx context.Context, tenantID, markup string) (richtext.Doc, error) {
+	if len(markup) > maxHTML {
+		return richtext.Doc{}, hub.BadField("rich_too_long", "html", fmt.Sprintf("html is at most %d bytes", maxHTML),
+			"max", strconv.Itoa(maxHTML))
+	}
+	doc := richtext.Sanitize(markup)
+	if doc.Text == "" || utf8.RuneCountInString(doc.Text) > 5000 {
+		return richtext.Doc{}, hub.BadField("input_length", "html", "the answer's text is required, at most 5000 characters", "max", "5000")
+	}
+	if err := s.ownImages(ctx, tenantID, doc.Images); err != nil {
+		return richtext.Doc{}, err
+	}
+	return doc, nil
 }
 
 // ownImages refuses an image from the hub's files that is not one of the
@@ -122,7 +130,7 @@ func (s *Store) ownImages(ctx context.Context, tenantID string, images []string)
 			continue
 		}
 		if _, err := s.files.Get(ctx, tenantID, id); errors.Is(err, hub.ErrNotFound) {
-			return hub.Invalid("image %s is not one of your uploaded files", src)
+			return hub.BadField("rich_image", "html", fmt.Sprintf("image %s is not one of your uploaded files", src), "src", src)
 		} else if err != nil {
 			return err
 		}

@@ -14,8 +14,8 @@ import (
 	"github.com/kefu-hub/kefu/hub/sheet"
 )
 
-// mountCSV adds the knowledge base's import and export, CSV or XLSX
-// (admins).
+// mountCSV adds the knowledge base's import and export, CSV or XLSX, with
+// the rich answers (admins).
 func (a API) mountCSV(admins gin.IRoutes) {
 	admins.GET("/kb/export.csv", a.export(sheet.CSV))
 	admins.GET("/kb/export.xlsx", a.export(sheet.XLSX))
@@ -26,7 +26,7 @@ func (a API) mountCSV(admins gin.IRoutes) {
 func (a API) export(f sheet.Format) gin.HandlerFunc {
 	return func(g *gin.Context) {
 		var b bytes.Buffer
-		if err := a.KB.Export(g.Request.Context(), connectors.AgentOf(g).TenantID, f, &b); err != nil {
+		if err := a.Rich.Export(g.Request.Context(), connectors.AgentOf(g).TenantID, f, &b); err != nil {
 			a.Kit.Respond(g, 0, nil, err)
 			return
 		}
@@ -60,6 +60,6 @@ func (a API) importSheet(g *gin.Context) {
 		f = sheet.XLSX
 	}
 	me := connectors.AgentOf(g)
-	res, err := a.KB.Import(g.Request.Context(), me.TenantID, data, f, kb.ImportOptions{DryRun: dry, By: me.ID})
+	res, err := a.Rich.Import(g.Request.Context(), me.TenantID, data, f, kb.ImportOptions{DryRun: dry, By: me.ID})
 	a.Kit.Respond(g, http.StatusOK, res, err)
 }

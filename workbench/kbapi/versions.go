@@ -9,15 +9,15 @@ import (
 	"github.com/kefu-hub/kefu/hub"
 )
 
-// mountVersions adds an article's versions (修改记录) and their restore
-// (admins).
+// mountVersions adds an article's versions (修改记录), each with its rich
+// answer, and their restore (admins).
 func (a API) mountVersions(admins gin.IRoutes) {
 	admins.GET("/kb/articles/:id/versions", a.versions)
 	admins.POST("/kb/articles/:id/restore", a.restore)
 }
 
 func (a API) versions(g *gin.Context) {
-	vs, err := a.KB.Versions(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
+	vs, err := a.Rich.Versions(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	a.Kit.Respond(g, http.StatusOK, gin.H{"versions": vs}, err)
 }
 
@@ -34,6 +34,6 @@ func (a API) restore(g *gin.Context) {
 		return
 	}
 	me := connectors.AgentOf(g)
-	art, err := a.KB.Restore(g.Request.Context(), me.TenantID, g.Param("id"), body.Version, me.ID)
+	art, err := a.Rich.Restore(g.Request.Context(), me.TenantID, g.Param("id"), body.Version, me.ID)
 	a.Kit.Respond(g, http.StatusOK, art, err)
 }
