@@ -65,6 +65,9 @@
 //	      node: {"t":"text","text"} or {"t":"p"|"br"|"b"|"i"|"u"|"s"|"ul"|"ol"|"li"|"quote"|"h"|"pre"|"code",
 //	      "c":[node…]} or {"t":"a","href":http(s) only,"c"} or {"t":"img","src","alt"}; clients build it with
 //	      DOM calls (text as text, never markup); "text" is what it reads as, for clients that show text only
+//	      (a link as "words (address)", an image as [图片]); a mailto: link comes as its words; an image's
+//	      src is https, or one of the hub's files at this channel's customer URL (as attachments' url);
+//	      the images also come as attachments (type "image/*", at most 5), for clients that show no rich
 //	{"type":"typing","typing":bool}        the agent is typing
 //	{"type":"queue","conversation_id","position":N}
 //	{"type":"agent","conversation_id","name","avatar"}  an agent took the conversation

@@ -12,7 +12,8 @@ import (
 // auto-reply (a bad regex refused in Chinese, a rule with a link card
 // saved), a CSV import with a row error, the CSV and Excel exports
 // downloaded, an edit, its versions and a restore, the external bot's
-// settings, a rich answer, a group's robot saved and cleared, and the page at 375 px (workbench/ui/e2e/kb.mjs;
+// settings, a rich answer (dropped by a plain edit, restored from its
+// version), a group's robot saved and cleared, and the page at 375 px (workbench/ui/e2e/kb.mjs;
 // screenshots). The hub then holds what the browser did.
 func TestUIKnowledgeBase(t *testing.T) {
 	t.Parallel()
@@ -68,6 +69,16 @@ func TestUIKnowledgeBase(t *testing.T) {
 	} else if html := adm.Must(200, "GET", "/api/v1/kb/articles/"+ship.Articles[0].ID+"/rich", nil).Str("html"); !strings.Contains(html, "<ul><li>偏远地区发EMS</li></ul>") ||
 		strings.Contains(html, "onerror") || strings.Contains(html, "javascript") {
 		t.Errorf("the hub keeps the rich answer %q", html)
+	}
+	if len(ship.Articles) == 1 {
+		var rv struct {
+			Versions []struct{ Action, Rich string }
+		}
+		adm.Must(200, "GET", "/api/v1/kb/articles/"+ship.Articles[0].ID+"/versions", nil).JSON(t, &rv)
+		if len(rv.Versions) < 3 || rv.Versions[0].Action != "restore" || !strings.Contains(rv.Versions[0].Rich, "<ul><li>偏远地区发EMS</li></ul>") ||
+			rv.Versions[1].Rich != "" {
+			t.Errorf("the rich answer's restore in the versions: %+v", rv.Versions)
+		}
 	}
 	script.Await("group-saved")
 	gr := adm.Must(200, "GET", "/api/v1/groups/"+group+"/robot", nil)

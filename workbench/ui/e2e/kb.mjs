@@ -3,7 +3,7 @@
 // (e2e/browser): the empty states, a bad regex refused in Chinese, a rule
 // with a link card saved and listed, a CSV imported (rows added, a bad row
 // reported by number), the export downloaded with its BOM, the external
-// bot's settings; a rich answer; a group's robot saved then cleared; the Excel export; an edit, its versions and a restore;
+// bot's settings; a rich answer; a group's robot saved then cleared; the Excel export; an edit, its versions and a restore (a rich answer's too);
 // the page at 375 px.
 //
 // env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_CHROMIUM,
@@ -110,6 +110,30 @@ await run('kb-', async () => {
   await page.locator('.kb-table tr', { hasText: '运费说明 (https://shop.example.com/ship)' }).waitFor()
   await ra.scrollIntoViewIfNeeded()
   await shot(page, 'kb-rich-answer')
+
+  // The rich answer survives a restore: a plain edit of the answer drops
+  // it; 历史版本 shows the version before formatted (no script kept), and
+  // restoring that version brings the rich answer back.
+  await page.locator('textarea[name=kb-answer]').fill('默认发中通。')
+  await page.locator('button.kb-save').click()
+  const ship = page.locator('.kb-table tr', { hasText: '发什么快递？' })
+  await page.locator('.kb-table tr', { hasText: '默认发中通。' }).waitFor()
+  await ship.locator('button.kb-history').click()
+  const hist = page.locator('section.kb-versions')
+  const richVersion = hist.locator('li', { has: page.locator('.kv-rich :is(b, strong)', { hasText: '默认发中通' }) }).first()
+  await richVersion.waitFor()
+  check((await hist.locator('li').first().locator('.kv-rich').count()) === 0, 'the plain edit is the current version, without a rich answer')
+  check((await hist.locator('li').first().locator('.kv-changed').textContent()).includes('富文本格式'), 'the plain edit names the rich formatting among its changes')
+  const shown = await richVersion.locator('.kv-rich').innerHTML()
+  check(shown.includes('<li>偏远地区发EMS</li>') && !/script|javascript:|onclick/i.test(shown), 'the version shows its sanitized rich answer: ' + shown)
+  await richVersion.locator('button.kv-restore').click()
+  await richVersion.locator('button.kv-confirm').click()
+  await page.locator('.kb-note', { hasText: '已恢复为版本' }).waitFor()
+  await hist.locator('li').first().locator('.kv-rich :is(b, strong)', { hasText: '默认发中通' }).waitFor()
+  await page.locator('.kb-table tr', { hasText: '运费说明 (https://shop.example.com/ship)' }).waitFor()
+  await hist.scrollIntoViewIfNeeded()
+  await shot(page, 'kb-rich-restored')
+  await hist.locator('button.kv-close').click()
 
   // A group's robot: first, with its own greeting and threshold, over the channel's.
   const rg = page.locator('section.rg')

@@ -32,6 +32,8 @@ const texts = {
   kv_f_enabled: ['启用状态', 'enabled'],
   kv_f_valid_from: ['生效时间', 'valid from'],
   kv_f_valid_to: ['失效时间', 'valid to'],
+  kv_f_rich: ['富文本格式', 'rich formatting'],
+  kv_rich: ['富文本答案', 'Rich answer'],
   kb_exportXLSX: ['导出 Excel', 'Export Excel'],
   kb_importAny: ['导入 CSV / Excel', 'Import CSV / Excel'],
   kb_helpCentre: ['在挂件中显示帮助中心', 'Show the help centre in the widget'],
