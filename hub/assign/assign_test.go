@@ -82,21 +82,10 @@ func TestConcurrentRoutingPostgres(t *testing.T) {
 		group      string
 		max, convs int
 	}{{"capped", 3, 200}, {"rotation", 1000, 300}} {
-		g, err := h.Identity.Groups.Create(ctx, f.Admin.TenantID, identity.GroupPatch{Name: &tc.group, Policy: ptr(routing.RoundRobin)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		g := h.NewGroup(t, f.Admin.TenantID, tc.group, identity.GroupPatch{Policy: ptr(routing.RoundRobin)})
 		var agents []*hub.Agent
 		for i := 0; i < 10; i++ {
-			a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: fmt.Sprintf("%s%d-%s@t.test", tc.group, i, hub.NewID("x")[3:9]),
-				Password: "password1", MaxChats: tc.max, Groups: []string{g.ID}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
-				t.Fatal(err)
-			}
-			agents = append(agents, a)
+			agents = append(agents, h.OnlineAgent(t, f.Admin.TenantID, tc.max, g.ID))
 		}
 		var batch []hub.Inbound
 		for i := 0; i < tc.convs; i++ {
@@ -235,19 +224,8 @@ func TestWaitingIndexFollowsEveryMove(t *testing.T) {
 	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
 		ctx := context.Background()
 		f := h.NewTenant(t)
-		name := "售后"
-		g, err := h.Identity.Groups.Create(ctx, f.Admin.TenantID, identity.GroupPatch{Name: &name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: hub.NewID("w") + "@t.test",
-			Password: "password1", MaxChats: 1, Groups: []string{g.ID}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
-			t.Fatal(err)
-		}
+		g := h.NewGroup(t, f.Admin.TenantID, "售后", identity.GroupPatch{})
+		a := h.OnlineAgent(t, f.Admin.TenantID, 1, g.ID)
 		var ids []string
 		for i := 0; i < 4; i++ {
 			m := f.Msg(fmt.Sprintf("w%d", i), fmt.Sprintf("wc%d", i))
@@ -298,19 +276,8 @@ func TestBatchQueuesInArrivalOrder(t *testing.T) {
 	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
 		ctx := context.Background()
 		f := h.NewTenant(t)
-		name, one := "小组", 1
-		g, err := h.Identity.Groups.Create(ctx, f.Admin.TenantID, identity.GroupPatch{Name: &name, MaxQueue: &one})
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: hub.NewID("b") + "@t.test",
-			Password: "password1", MaxChats: 1, Groups: []string{g.ID}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
-			t.Fatal(err)
-		}
+		g := h.NewGroup(t, f.Admin.TenantID, "小组", identity.GroupPatch{MaxQueue: ptr(1)})
+		h.OnlineAgent(t, f.Admin.TenantID, 1, g.ID)
 		var batch []hub.Inbound
 		for i := 1; i <= 3; i++ {
 			m := f.Msg(fmt.Sprintf("b%d", i), fmt.Sprintf("bc%d", i))
@@ -335,14 +302,7 @@ func TestQueuePlaceToldOnce(t *testing.T) {
 	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
 		ctx := context.Background()
 		f := h.NewTenant(t)
-		a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: hub.NewID("o") + "@t.test",
-			Password: "password1", MaxChats: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
-			t.Fatal(err)
-		}
+		h.OnlineAgent(t, f.Admin.TenantID, 1)
 		h.Route(ctx, h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("o1", "oc1")})) // takes the only seat
 		r := h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("o2", "oc2")})[0]
 		if _, _, err := h.Assign.Router.Drain(ctx, f.Admin.TenantID); err != nil { // the sweep comes first
@@ -377,20 +337,9 @@ func TestRoundRobinWithClosesPostgres(t *testing.T) {
 	ctx := context.Background()
 	h := hs[0]
 	f := h.NewTenant(t)
-	name := "轮流"
-	g, err := h.Identity.Groups.Create(ctx, f.Admin.TenantID, identity.GroupPatch{Name: &name, Policy: ptr(routing.RoundRobin)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := h.NewGroup(t, f.Admin.TenantID, "轮流", identity.GroupPatch{Policy: ptr(routing.RoundRobin)})
 	for i := 0; i < 10; i++ {
-		a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: fmt.Sprintf("rr%d-%s@t.test", i, hub.NewID("x")[3:9]),
-			Password: "password1", MaxChats: 3, Groups: []string{g.ID}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
-			t.Fatal(err)
-		}
+		h.OnlineAgent(t, f.Admin.TenantID, 3, g.ID)
 	}
 	const convs = 300
 	var batch []hub.Inbound
@@ -484,14 +433,7 @@ func TestBurstAssignedInOnePass(t *testing.T) {
 		ctx := context.Background()
 		f := h.NewTenant(t)
 		for i := 0; i < 4; i++ {
-			a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: fmt.Sprintf("b%d-%s@t.test", i, hub.NewID("x")[3:9]),
-				Password: "password1", MaxChats: 5})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
-				t.Fatal(err)
-			}
+			h.OnlineAgent(t, f.Admin.TenantID, 5)
 		}
 		var batch []hub.Inbound
 		for i := 0; i < 20; i++ {
@@ -531,14 +473,7 @@ func TestStaleSeatNotOverfilled(t *testing.T) {
 	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
 		ctx := context.Background()
 		f := h.NewTenant(t)
-		a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: "stale-" + hub.NewID("x")[3:9] + "@t.test",
-			Password: "password1", MaxChats: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
-			t.Fatal(err)
-		}
+		a := h.OnlineAgent(t, f.Admin.TenantID, 1)
 		stored := h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("stale1", "stalec1")})
 		held, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 		go func() {

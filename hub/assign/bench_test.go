@@ -46,21 +46,10 @@ func BenchmarkRoute(b *testing.B) {
 			ctx := context.Background()
 			ids := make([]string, 1000)
 			for i := range ids {
-				a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: fmt.Sprintf("a%d-%s@b.test", i, f.Admin.TenantID),
-					Password: "password1", MaxChats: 1000})
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
-					b.Fatal(err)
-				}
-				ids[i] = a.ID
+				ids[i] = h.OnlineAgent(b, f.Admin.TenantID, 1000).ID
 			}
-			gname, pol := "g", routing.Load
-			g, err := h.Identity.Groups.Create(ctx, f.Admin.TenantID, identity.GroupPatch{Name: &gname, AgentIDs: &ids, Policy: &pol})
-			if err != nil {
-				b.Fatal(err)
-			}
+			pol := routing.Load
+			g := h.NewGroup(b, f.Admin.TenantID, "g", identity.GroupPatch{AgentIDs: &ids, Policy: &pol})
 			lat := make([]time.Duration, 0, b.N)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -98,14 +87,7 @@ func BenchmarkRouteBurst(b *testing.B) {
 				b.StopTimer()
 				f := h.NewTenant(b)
 				for k := 0; k < 20; k++ {
-					a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: fmt.Sprintf("a%d-%s@b.test", k, f.Admin.TenantID),
-						Password: "password1", MaxChats: 50})
-					if err != nil {
-						b.Fatal(err)
-					}
-					if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
-						b.Fatal(err)
-					}
+					h.OnlineAgent(b, f.Admin.TenantID, 50)
 				}
 				ins := make([]hub.Inbound, 200)
 				for k := range ins {

@@ -26,19 +26,8 @@ func TestCloseSaysWhetherARatingWasOffered(t *testing.T) {
 	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
 		ctx := context.Background()
 		f := h.NewTenant(t)
-		name := "售后"
-		g, err := h.Identity.Groups.Create(ctx, f.Admin.TenantID, identity.GroupPatch{Name: &name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: hub.NewID("r") + "@t.test",
-			Password: "password1", MaxChats: 10, Groups: []string{g.ID}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
-			t.Fatal(err)
-		}
+		g := h.NewGroup(t, f.Admin.TenantID, "售后", identity.GroupPatch{})
+		h.OnlineAgent(t, f.Admin.TenantID, 10, g.ID)
 		mk := func(typ, cfg string) *hub.Channel {
 			ch := &hub.Channel{TenantID: f.Admin.TenantID, Type: typ, Name: typ, Secret: "{}", Config: []byte(cfg)}
 			if err := h.Channels.Create(ctx, ch); err != nil {
@@ -118,19 +107,8 @@ func TestEmptyInvitationIsNotOffered(t *testing.T) {
 			if _, err := h.Ratings.Put(ctx, f.Admin.TenantID, st); err != nil {
 				t.Fatal(err)
 			}
-			name := "售后"
-			g, err := h.Identity.Groups.Create(ctx, f.Admin.TenantID, identity.GroupPatch{Name: &name})
-			if err != nil {
-				t.Fatal(err)
-			}
-			a, err := h.Identity.Agents.Create(ctx, f.Admin.TenantID, identity.NewAgent{Email: hub.NewID("r") + "@t.test",
-				Password: "password1", MaxChats: 10, Groups: []string{g.ID}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
-				t.Fatal(err)
-			}
+			g := h.NewGroup(t, f.Admin.TenantID, "售后", identity.GroupPatch{})
+			h.OnlineAgent(t, f.Admin.TenantID, 10, g.ID)
 			var convs []string
 			for i, ch := range []*hub.Channel{{Type: "wechat", Config: []byte(`{"app_id":"wx1","rating":true}`)},
 				{Type: "web", Config: []byte(`{"rating":true}`)}} {

@@ -143,3 +143,32 @@ func (h *Hub) Route(ctx context.Context, rs []inbox.Result) []assign.Decision {
 	}
 	return out
 }
+
+// NewGroup creates a group of the tenant named name, with the routing
+// settings and members p sets (its Name is ignored).
+func (h *Hub) NewGroup(tb testing.TB, tenantID, name string, p identity.GroupPatch) *identity.Group {
+	tb.Helper()
+	p.Name = &name
+	g, err := h.Identity.Groups.Create(context.Background(), tenantID, p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return g
+}
+
+// OnlineAgent creates an agent of the tenant who takes at most maxChats
+// chats, member of groups, and puts them online: routing can give them a
+// conversation right away.
+func (h *Hub) OnlineAgent(tb testing.TB, tenantID string, maxChats int, groups ...string) *hub.Agent {
+	tb.Helper()
+	ctx := context.Background()
+	a, err := h.Identity.Agents.Create(ctx, tenantID, identity.NewAgent{Email: hub.NewID("ag") + "@t.test",
+		Password: "password1", MaxChats: maxChats, Groups: groups})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
+		tb.Fatal(err)
+	}
+	return a
+}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/hubtest"
-	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/metrics"
 )
 
@@ -28,14 +27,7 @@ func TestTenantFloodDoesNotDelayOthers(t *testing.T) {
 		defer cancel()
 		agents := func(tn hubtest.Tenant, n int) {
 			for i := 0; i < n; i++ {
-				a, err := h.Identity.Agents.Create(ctx, tn.Admin.TenantID, identity.NewAgent{
-					Email: fmt.Sprintf("f%d-%s@t.test", i, hub.NewID("x")[3:9]), Password: "password1", MaxChats: 5})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := h.Identity.Agents.SetStatus(ctx, a, hub.StatusOnline); err != nil {
-					t.Fatal(err)
-				}
+				h.OnlineAgent(t, tn.Admin.TenantID, 5)
 			}
 		}
 		flood, quiet := h.NewTenant(t), h.NewTenant(t)
