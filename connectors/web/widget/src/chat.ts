@@ -329,7 +329,8 @@ function mount(core: Core): ChatUI {
     core.local(m)
     const fail = (why: string) => {
       m.pending = false
-      m.failed = why
+      m.failed = true
+      m.why = why
       core.emit('msgs')
     }
     if (!core.visitor) return fail(T.uploadFail)
@@ -352,7 +353,7 @@ function mount(core: Core): ChatUI {
         const e = (j && j.error) || {}
         if (!ok || !id)
           return fail(
-            e.code === 'too_large' ? fmt(T.tooBig, { n: size(cfg.upload.max_bytes) }) : e.code === 'type_not_allowed' ? T.badType : e.message || T.uploadFail,
+            e.code === 'too_large' ? fmt(T.tooBig, { n: size(cfg.upload.max_bytes) }) : e.code === 'type_not_allowed' ? T.badType : T.uploadFail,
           )
         if (j.url) m.attachments![0].url = j.url
         core.post({ type: 'message', client_id: cid, text: '', attachments: [{ id }], ...(group ? { group } : null) })
@@ -379,7 +380,7 @@ function mount(core: Core): ChatUI {
     }
     const st = m.failed ? 'failed' : m.pending ? 'pending' : 'sent'
     const rateable = m.sender_type === 'robot' && m.type === 'answer' && m.id
-    const sig = [st, m.failed, m.id, m.text, JSON.stringify(m.attachments || []), m.rich ? 'r' : '', rateable ? fb[m.id!] : ''].join('\u0000')
+    const sig = [st, m.why, m.id, m.text, JSON.stringify(m.attachments || []), m.rich ? 'r' : '', rateable ? fb[m.id!] : ''].join('\u0000')
     if (el.dataset.sig === sig) return el
     el.dataset.sig = sig
     el.dataset.state = st
@@ -417,7 +418,7 @@ function mount(core: Core): ChatUI {
     }
     el.appendChild(b)
     if (rateable) el.appendChild(feedback(m.id!))
-    if (who === 'me' && st !== 'sent') el.appendChild(h('div', 's', st === 'failed' ? T.failed + (m.failed!.trim() ? `: ${m.failed}` : '') : T.sending))
+    if (who === 'me' && st !== 'sent') el.appendChild(h('div', 's', st === 'failed' ? T.failed + (m.why ? `: ${m.why}` : '') : T.sending))
     return el
   }
   // ---- "helpful?" under the robot's answers: sent once; 没帮助 offers a person
@@ -676,15 +677,19 @@ function mount(core: Core): ChatUI {
       case 'error':
         if (f.error && f.error.code === 'too_many_conversations') {
           // the channel has too many chats open: say so calmly, in the visitor's language
-          for (const m of core.msgs) if (m.client_id === f.client_id) m.failed = T.busyChats
+          for (const m of core.msgs) if (m.client_id === f.client_id) Object.assign(m, { failed: true, why: T.busyChats })
           if (f.client_id === leaveCid) note(T.busyChats, true)
           render()
         } else if (f.feedback) {
           fb[f.feedback] = f.error && f.error.code === 'conflict' ? 'd' : ''
           render()
         } else if (!f.client_id && f.error && f.error.code !== 'too_many_connections') {
-          // (a socket refused as busy says so in the header, calmly)
+          // (a socket refused as busy says so in the header, calmly). A
+          // refused rating reads 出错了 too, never the hub's English
+          // message, and its form can be sent again.
           note(T.oops, true)
+          const b = f.rate && rate && rate.dataset.conv === f.rate && rate.querySelector<HTMLButtonElement>('.bt')
+          if (b) b.disabled = false
         }
         break
     }

@@ -142,7 +142,7 @@ function main(): void {
       if (m.id && !x.id) {
         Object.assign(x, m)
         x.pending = false
-        x.failed = undefined
+        x.failed = false
         byKey['i:' + m.id] = x
         track(x, hist)
       }
@@ -319,7 +319,7 @@ function main(): void {
             m.pending = false
             // the hub's reason is for developers (English): the visitor
             // reads "not sent" in their language
-            m.failed = ' '
+            m.failed = true
             changed()
           }
         }

@@ -77,7 +77,8 @@ export interface Msg {
   created_at?: string
   // client side only
   pending?: boolean
-  failed?: string // why not sent, in the visitor's language (" ": no reason to show)
+  failed?: boolean // refused: not sent, and not retried
+  why?: string // why it failed, in the visitor's language (none: 发送失败 alone); never the hub's own (English) message
   t?: number
   o?: number // sort position of a message not stored yet: after the one shown last when it was sent
   q?: number
