@@ -280,7 +280,10 @@ func TestWidgetBrowser(t *testing.T) {
 // The widget when the hub holds visitors back: a socket refused by the
 // per-address cap (close 4429) shows 「当前咨询人数较多，稍后将自动为您重新连接」
 // with the chat still on screen, and a first message refused by the
-// channel's conversation caps shows 「当前咨询人数较多，请稍后再试」.
+// channel's conversation caps shows 「当前咨询人数较多，请稍后再试」. A
+// rating the hub refuses (a reason taken off the list after the page
+// loaded) shows 「出错了，请稍后再试」, not the hub's English reason, stores
+// nothing, and the visitor's second try is stored.
 func TestWidgetBusyBrowser(t *testing.T) {
 	t.Parallel()
 	needWidget(t)
@@ -291,7 +294,7 @@ func TestWidgetBusyBrowser(t *testing.T) {
 	agent := adm.NewAgent("busy@kefu.test", 5)
 	agent.SetStatus("online")
 	busyCh, _ := adm.NewWebChannel(map[string]any{})
-	capsCh, _ := adm.NewWebChannel(map[string]any{"limits": map[string]any{"open_per_address": 1}})
+	capsCh, _ := adm.NewWebChannel(map[string]any{"limits": map[string]any{"open_per_address": 1}, "rating": true})
 
 	// A visitor of this address opens a conversation on the capped channel.
 	v, _, err := kit.DialVisitor(t, h.Base, capsCh, kit.VisitorOpts{})
@@ -330,10 +333,50 @@ func TestWidgetBusyBrowser(t *testing.T) {
 	})
 	script.Send(nil)
 	script.Await("caps")
-	var list struct{ Conversations []map[string]any }
+	var list struct {
+		Conversations []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		}
+	}
 	adm.Must(200, "GET", "/api/v1/conversations", nil).JSON(t, &list)
 	if len(list.Conversations) != 1 {
-		t.Errorf("%d conversations, want only the first visitor's", len(list.Conversations))
+		t.Fatalf("%d conversations, want only the first visitor's", len(list.Conversations))
+	}
+	first := list.Conversations[0].ID
+	agent.Must(200, "POST", "/api/v1/conversations/"+first+"/close", map[string]any{"reason": "solved"})
+	script.Send(nil)
+
+	script.Await("opened")
+	var conv string
+	kit.Eventually(t, 15*time.Second, "the browser visitor's conversation opens", func() bool {
+		adm.Must(200, "GET", "/api/v1/conversations", nil).JSON(t, &list)
+		for _, c := range list.Conversations {
+			if c.ID != first && c.Status != "closed" {
+				conv = c.ID
+			}
+		}
+		return conv != ""
+	})
+	st := adm.Must(200, "GET", "/api/v1/ratings/settings", nil).JSONMap(t)
+	st["levels"] = []map[string]any{{"score": 5, "label": "非常满意"}, {"score": 4, "label": "满意"}, {"score": 3, "label": "一般"},
+		{"score": 2, "label": "不满意", "reasons": []string{"问题未解决"}}, {"score": 1, "label": "非常不满意"}}
+	adm.Must(200, "PUT", "/api/v1/ratings/settings", st)
+	agent.Must(200, "POST", "/api/v1/conversations/"+conv+"/close", map[string]any{"reason": "solved"})
+	script.Send(nil)
+
+	script.Await("rated")
+	var rated struct {
+		Rating *struct {
+			Score   int      `json:"score"`
+			Reasons []string `json:"reasons"`
+		} `json:"rating"`
+	}
+	adm.Must(200, "GET", "/api/v1/conversations/"+conv, nil).JSON(t, &rated)
+	// (had the refused rating been stored, the second try would have been
+	// refused as a change: the tenant allows none)
+	if rated.Rating == nil || rated.Rating.Score != 2 || len(rated.Rating.Reasons) != 0 {
+		t.Errorf("stored rating %+v, want the second try's: 2 without reasons", rated.Rating)
 	}
 	script.Send(nil)
 	script.Finish()

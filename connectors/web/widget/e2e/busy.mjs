@@ -2,7 +2,10 @@
 // TestWidgetBusyBrowser (e2e/browser/widget_test.go): a socket refused by
 // a cap (close 4429) shows a calm "busy, reconnecting" notice instead of
 // "unavailable", and a message refused by the channel's conversation caps
-// (too_many_conversations) says so in the visitor's language.
+// (too_many_conversations) says so in the visitor's language. A rating the
+// hub refuses (a reason the admin has just taken off the list) reads
+// 出错了 in the visitor's language, never the hub's English reason, and the
+// form can be sent again.
 //
 // argv[2]: JSON {busyChat, capsChat, shots}; "@@ {json}" lines are steps
 // the Go side answers with one JSON line (see widget.mjs).
@@ -39,7 +42,7 @@ try {
   // 1. Every visitor socket of this address is taken: the direct chat page
   // says the hub is busy and that it will reconnect, not that chat is unavailable.
   const p1 = await ctx.newPage()
-  p1.setDefaultTimeout(15000)
+  p1.setDefaultTimeout(15000 * (Number(process.env.KEFU_SLOW) || 1))
   await p1.goto(P.busyChat)
   const note = W(p1, '.cn')
   await note
@@ -51,7 +54,6 @@ try {
       throw new Error(`${e.message}\nthe widget showed: ${html}`)
     })
   check(!(await note.textContent()).includes('客服暂不可用'), 'a refused socket is not shown as unavailable')
-  check(!/[a-z]{3,} [a-z]{3,}/.test(await W(p1, '.ms').textContent()), "no English reason of the hub's among the notes")
   check(await W(p1, '.cp textarea').isVisible(), 'the chat (not the leave-a-message form) stays on screen while busy')
   await shot(p1, '20-busy-reconnecting')
   await p1.close()
@@ -60,7 +62,7 @@ try {
   // 2. The channel's conversations are at their cap: a first message is
   // refused, and the visitor reads why in their language.
   const p2 = await ctx.newPage()
-  p2.setDefaultTimeout(15000)
+  p2.setDefaultTimeout(15000 * (Number(process.env.KEFU_SLOW) || 1))
   await p2.goto(P.capsChat)
   const ta = W(p2, '.cp textarea')
   await ta.fill('web-caps 我想咨询')
@@ -69,7 +71,34 @@ try {
   const failed = await W(p2, '.ms .m.me').textContent()
   check(failed.includes('当前咨询人数较多，请稍后再试'), `the refused message says the chats are full: ${failed}`)
   await shot(p2, '21-too-many-conversations')
-  await step('caps')
+  await step('caps') // the Go side closes the first visitor's conversation: the cap lets this one open
+
+  // 3. The hub refuses a frame the visitor sent: a rating with a reason the
+  // admin took off the list after the page loaded. The visitor reads the
+  // widget's 出错了, not the hub's English reason, and can send again.
+  await ta.fill('web-rate 又来咨询')
+  await ta.press('Enter')
+  await W(p2, '.ms .m.me[data-state=sent]').filter({ hasText: 'web-rate' }).waitFor()
+  await step('opened') // the Go side takes 等待时间长 off the list and closes the conversation
+  const rt = W(p2, '.rt')
+  await rt.waitFor()
+  await rt.locator('button[data-score="2"]').click()
+  const slow = rt.locator('.rs button', { hasText: '等待时间长' })
+  await slow.click()
+  const go = rt.getByRole('button', { name: '提交' })
+  await go.click()
+  const errs = W(p2, '.ms .nt.er')
+  await errs.first().waitFor()
+  const said = await errs.allTextContents()
+  await shot(p2, '22-rating-refused')
+  check(said.length === 1 && said[0] === '出错了，请稍后再试', `the refused rating reads 出错了 in Chinese: ${JSON.stringify(said)}`)
+  const all = await W(p2, '.ms').textContent()
+  check(!/not a reason|[a-z]{3,} [a-z]{3,}/.test(all), `no English reason of the hub's on screen: ${all}`)
+  check(await go.isEnabled(), 'the refused rating can be sent again')
+  await slow.click() // untick the reason the hub no longer takes
+  await go.click()
+  await rt.filter({ hasText: '感谢您的评价' }).waitFor()
+  await step('rated')
   await ctx.close()
 } finally {
   await browser.close()
