@@ -341,14 +341,7 @@ func TestReplacedKeySignsNoLaterLink(t *testing.T) {
 // the hub's secret key is rotated the links still open.
 func TestRatingLinkKeysSealed(t *testing.T) {
 	a, b := secrets.NewKey(), secrets.NewKey()
-	ring := func(cur []byte, old ...[]byte) *secrets.Keyring {
-		k, err := secrets.New(cur, old...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	storetest.Each(t, store.Options{Keys: ring(a)}, func(t *testing.T, d storetest.Dialect) {
+	storetest.Each(t, store.Options{Keys: storetest.Ring(t, a)}, func(t *testing.T, d storetest.Dialect) {
 		ctx := context.Background()
 		h := hubtest.Build(d.Store)
 		f, g := h.NewTenant(t), h.NewTenant(t)
@@ -392,7 +385,7 @@ func TestRatingLinkKeysSealed(t *testing.T) {
 		if _, err := h.Ratings.OpenLink(ctx, h.K, old); err != nil {
 			t.Fatalf("the old link after its key was sealed: %v", err)
 		}
-		rotated, err := store.Open(ctx, d.URL, d.Dir, store.Options{Keys: ring(b, a)})
+		rotated, err := store.Open(ctx, d.URL, d.Dir, store.Options{Keys: storetest.Ring(t, b, a)})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,14 +17,7 @@ import (
 // and re-sealed by ResealSecrets under a new key.
 func TestBotSecretSealed(t *testing.T) {
 	a, b := secrets.NewKey(), secrets.NewKey()
-	ring := func(cur []byte, old ...[]byte) *secrets.Keyring {
-		k, err := secrets.New(cur, old...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	storetest.Each(t, store.Options{Keys: ring(a)}, func(t *testing.T, d storetest.Dialect) {
+	storetest.Each(t, store.Options{Keys: storetest.Ring(t, a)}, func(t *testing.T, d storetest.Dialect) {
 		ctx := context.Background()
 		h := hubtest.Build(d.Store)
 		f := h.NewTenant(t)
@@ -50,7 +43,7 @@ func TestBotSecretSealed(t *testing.T) {
 		if n, err := robot.ResealSecrets(ctx, d.Store); err != nil || n != 0 {
 			t.Errorf("ResealSecrets with the same key: %d, %v", n, err)
 		}
-		rotated, err := store.Open(ctx, d.URL, d.Dir, store.Options{Keys: ring(b, a)})
+		rotated, err := store.Open(ctx, d.URL, d.Dir, store.Options{Keys: storetest.Ring(t, b, a)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +51,7 @@ func TestBotSecretSealed(t *testing.T) {
 		if n, err := robot.ResealSecrets(ctx, rotated); err != nil || n != 1 {
 			t.Fatalf("rotation: ResealSecrets = %d, %v", n, err)
 		}
-		if v := raw(d.Store); !strings.HasPrefix(v, ring(b).CurrentPrefix()) {
+		if v := raw(d.Store); !strings.HasPrefix(v, storetest.Ring(t, b).CurrentPrefix()) {
 			t.Fatalf("after rotation the row holds %q", v)
 		}
 		if got, err := hubtest.Build(rotated).Robot.Settings(ctx, f.Admin.TenantID, f.Channel.ID); err != nil || got.WebhookSecret != secret {

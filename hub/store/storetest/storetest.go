@@ -40,6 +40,17 @@ var Keys = func() *secrets.Keyring {
 	return k
 }()
 
+// Ring is a keyring with cur as its current key and old as the keys it
+// still opens (a test's rotation of the hub's secret key).
+func Ring(tb testing.TB, cur []byte, old ...[]byte) *secrets.Keyring {
+	tb.Helper()
+	k, err := secrets.New(cur, old...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
+}
+
 // Dialect is one store to run a test on.
 type Dialect struct {
 	Name  string // "sqlite" or "postgres"
