@@ -5,7 +5,6 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/jmoiron/sqlx"
@@ -20,17 +19,13 @@ import (
 // (WHERE false: nothing is read but the catalogs), and Warm opens the
 // pool's connections at start. Measured on a fresh cluster-mode hub, 100
 // web visitors x 5 messages (kefu bench), 3 runs each on a 2-core box:
-// first message p99 756 ms (644-907) before, 449 ms (424-478) warmed;
-// follow-ups p99 615 ms (605-752) before, 349 ms (314-363) warmed.
+// first message p99 869 ms (794-874) before, 523 ms (517-657) warmed;
+// follow-ups p99 692 ms (676-738) before, 410 ms (396-538) warmed.
 
 // warmConnector opens lib/pq connections and readies each one.
 type warmConnector struct {
 	driver.Connector
 	stmt atomic.Pointer[string] // nil until the schema is known (Warm)
-	// While Warm runs: the connections the connector warmed (driver.Conn →
-	// struct{}), which Warm need not warm again.
-	tracking atomic.Bool
-	warmed   sync.Map
 }
 
 func (w *warmConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -42,9 +37,6 @@ func (w *warmConnector) Connect(ctx context.Context) (driver.Conn, error) {
 		if err := warmConn(ctx, c, *q); err != nil {
 			c.Close()
 			return nil, err
-		}
-		if w.tracking.Load() {
-			w.warmed.Store(c, struct{}{})
 		}
 	}
 	return c, nil
@@ -84,7 +76,6 @@ func (s *Store) Warm(ctx context.Context) error {
 		parts[i] = "SELECT 1 FROM " + t + " WHERE false"
 	}
 	stmt := strings.Join(parts, " UNION ALL ")
-	s.warm.tracking.Store(true)
 	s.warm.stmt.Store(&stmt)
 	// The pool's connections, but two left to the hub's own work, are
 	// opened here one after another (the connector warms each new one) and
@@ -96,8 +87,6 @@ func (s *Store) Warm(ctx context.Context) error {
 		for _, c := range held {
 			c.Close()
 		}
-		s.warm.tracking.Store(false)
-		s.warm.warmed.Clear()
 	}()
 	for i := 0; i < max(1, s.conns-2); i++ {
 		c, err := s.W.Connx(ctx)
@@ -105,12 +94,9 @@ func (s *Store) Warm(ctx context.Context) error {
 			return fmt.Errorf("warm: %w", err)
 		}
 		held = append(held, c)
-		err = c.Raw(func(dc any) error {
-			if _, done := s.warm.warmed.Load(dc); done {
-				return nil
-			}
-			return warmConn(ctx, dc.(driver.Conn), stmt)
-		})
+		// (a connection the connector has just warmed plans it again, in a
+		// millisecond: its catalogs are read)
+		err = c.Raw(func(dc any) error { return warmConn(ctx, dc.(driver.Conn), stmt) })
 		if err != nil {
 			return fmt.Errorf("warm: %w", err)
 		}
