@@ -2,9 +2,12 @@ package store_test
 
 import (
 	"context"
+	"database/sql/driver"
+	"fmt"
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kefu-hub/kefu/hub/store"
 	"github.com/kefu-hub/kefu/hub/store/storetest"
@@ -85,7 +88,7 @@ func TestWarmReadiesTheConnections(t *testing.T) {
 		warmed := func() int {
 			var n int
 			const q = `SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()
-				AND query LIKE 'SELECT 1 FROM % WHERE false UNION ALL %'`
+				AND query LIKE '%SELECT 1 FROM % WHERE false UNION ALL %'`
 			if err := s.W.GetContext(ctx, &n, q); err != nil {
 				t.Fatal(err)
 			}
@@ -103,6 +106,56 @@ func TestWarmReadiesTheConnections(t *testing.T) {
 		defer c.Close()
 		if n := warmed(); n != before+1 {
 			t.Fatalf("a connection opened after Warm: %d sessions warmed, want %d", n, before+1)
+		}
+	})
+}
+
+// A table locked exclusively (a migration's ALTER TABLE, a LOCK TABLE)
+// does not hold the connections the pool opens meanwhile: their warm-up
+// gives up on the lock after a moment, and a request that does not touch
+// that table is answered.
+func TestWarmDoesNotWaitBehindALock(t *testing.T) {
+	storetest.Each(t, store.Options{}, func(t *testing.T, d storetest.Dialect) {
+		s, ctx := d.Store, context.Background()
+		if !s.Postgres {
+			return // SQLite: nothing to warm
+		}
+		if err := s.Warm(ctx); err != nil {
+			t.Fatal(err)
+		}
+		lock, err := s.W.BeginTxx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lock.Rollback()
+		if _, err := lock.ExecContext(ctx, `LOCK TABLE messages IN ACCESS EXCLUSIVE MODE`); err != nil {
+			t.Fatal(err)
+		}
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		c, err := store.OpenConn(cctx, s)
+		if err != nil {
+			t.Fatalf("a connection opened while messages is locked: %v", err)
+		}
+		defer c.Close()
+		var n int
+		if err := s.Get(cctx, &n, `SELECT COUNT(*) FROM tenants`); err != nil {
+			t.Fatalf("a query on another table while messages is locked: %v", err)
+		}
+		// The session's own lock_timeout is back to the default.
+		var lt string
+		q := c.(driver.QueryerContext)
+		rows, err := q.QueryContext(cctx, `SHOW lock_timeout`, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := make([]driver.Value, 1)
+		if err := rows.Next(v); err != nil {
+			t.Fatal(err)
+		}
+		rows.Close()
+		if lt = fmt.Sprint(v[0]); lt != "0" {
+			t.Fatalf("lock_timeout after a timed-out warm-up = %q, want 0", lt)
 		}
 	})
 }

@@ -3,11 +3,13 @@ package store
 import (
 	"context"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // A new PostgreSQL session reads the catalog entries of each table and
@@ -42,17 +44,32 @@ func (w *warmConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	return c, nil
 }
 
+// warmConn plans the warm-up statement on one connection. Planning takes
+// a share lock on each table, which waits behind an exclusive one (a
+// migration's ALTER TABLE, LOCK TABLE): a warm-up waited for that lock
+// held every connection the pool opened meanwhile, and with it requests
+// that touch none of the locked tables. So it waits at most warmLockWait
+// and then leaves the connection cold (usable: its statements read the
+// catalogs as they come). The SET is one implicit transaction with the
+// statement (one simple query), so a timed-out warm-up rolls it back.
 func warmConn(ctx context.Context, c driver.Conn, q string) error {
-	qc, ok := c.(driver.QueryerContext)
+	ec, ok := c.(driver.ExecerContext)
 	if !ok {
 		return nil
 	}
-	rows, err := qc.QueryContext(ctx, q, nil)
+	_, err := ec.ExecContext(ctx, "SET lock_timeout = '"+warmLockWait+"'; "+q+"; RESET lock_timeout", nil)
+	var pe *pq.Error
+	if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("warm connection: %w", err)
 	}
-	return rows.Close()
+	return nil
 }
+
+// warmLockWait is how long a warm-up waits for a table's lock.
+const warmLockWait = "100ms"
 
 // Warm readies the PostgreSQL pool once the schema is migrated: from then
 // on each connection it opens is warmed first, and the pool's connections
