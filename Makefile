@@ -39,6 +39,7 @@ test: export KEFU_TEST_BINARY = $(abspath $(BIN))
 test-embedded: export KEFU_TEST_BINARY = $(abspath $(BIN))
 
 test: build ui-test appsdk vet ## every test: embedded mode, and PostgreSQL + NATS (127.0.0.1:5432 / :4222) — fails if those are down
+	@date -u +"go test from %T"
 	$(GO) test $(GOFLAGS) $(TESTFLAGS) $(PKGS)
 
 test-embedded: build ui-test appsdk ## only embedded-mode tests (no PostgreSQL/NATS needed)
