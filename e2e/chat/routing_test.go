@@ -51,7 +51,10 @@ func TestQueuePositionsPickUpAndMaxWait(t *testing.T) {
 		h := kit.NewEnv(t, m).Start()
 		adm := h.Admin()
 		cb := kit.NewCallbackServer(t)
-		adm.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "售后", "allow_pickup": true, "max_wait_seconds": 4})
+		// The maximum wait leaves room for the steps before the close: w2,
+		// queued first, must still be waiting when w1 closes (at 4 s, under
+		// make test's load, it sometimes became a ticket before).
+		adm.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "售后", "allow_pickup": true, "max_wait_seconds": 12})
 		ch := adm.NewCallbackChannel(cb, map[string]any{"default_group_id": "售后"})
 		mon := adm.Monitor()
 		a := adm.NewAgent("one@kefu.test", 1, "售后")
@@ -127,7 +130,7 @@ func TestQueuePositionsPickUpAndMaxWait(t *testing.T) {
 		}
 
 		// w4 waits past the group's maximum: offered to leave a message, ticket.
-		kit.Eventually(t, 15*time.Second, "w4 becomes a ticket after the maximum wait", func() bool {
+		kit.Eventually(t, 30*time.Second, "w4 becomes a ticket after the maximum wait", func() bool {
 			st, _ := adm.ConvStatus(conv["w4"])
 			return st == "offline"
 		})
