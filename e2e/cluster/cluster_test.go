@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/kefu-hub/kefu/e2e/kit"
+	"github.com/kefu-hub/kefu/e2e/kit/lb"
 )
 
 // A real cluster: three NATS JetStream nodes (streams with 3 replicas),
@@ -35,7 +36,7 @@ func TestClusterLosesANodeAndAHub(t *testing.T) {
 	hubs := []*kit.Hub{e.Start(), e.Start(), e.Start()}
 	kit.DropIdleConns(t)
 	checkReplicas(t, js, prefix, 3)
-	proxy := kit.NewProxy(t, hubs...)
+	proxy := lb.New(t, hubs...)
 	adm := &kit.Client{T: t, Base: proxy.Base, Token: hubs[0].Admin().Token}
 	adm.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "售后"})
 	ch := adm.NewAPIChannel("", map[string]any{"default_group_id": "售后"})

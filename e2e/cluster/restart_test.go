@@ -48,7 +48,7 @@ func TestNATSRestartKeepsStore(t *testing.T) {
 		t.FailNow()
 	}
 	d := kit.StoreDB(t, e)
-	kit.Eventually(t, time.Until(up.Add(10*time.Second)), "a message posted after the restart stored within 10 s", func() bool {
+	kit.Within(t, time.Until(up.Add(10*time.Second)), "a message posted after the restart stored within 10 s", func() bool {
 		var k int
 		d.Get(&k, d.Rebind(`SELECT COUNT(*) FROM messages WHERE channel_id = ? AND external_id = 'probe'`), ch.ID)
 		return k == 1

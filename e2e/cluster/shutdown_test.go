@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/e2e/kit"
+	"github.com/kefu-hub/kefu/e2e/kit/lb"
 )
 
 // Hubs are stopped with SIGINT (a deploy, a scale-down) while customers
@@ -22,7 +23,7 @@ func TestStopUnderLoadFailsNothing(t *testing.T) {
 	e := env(t, n.URL())
 	hubs := []*kit.Hub{e.Start(), e.Start()}
 	kit.DropIdleConns(t)
-	proxy := kit.NewProxy(t, hubs...)
+	proxy := lb.New(t, hubs...)
 	adm := &kit.Client{T: t, Base: proxy.Base, Token: hubs[0].Admin().Token}
 	adm.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "售前"})
 	ch := adm.NewAPIChannel("", map[string]any{"default_group_id": "售前"})

@@ -81,12 +81,6 @@ func ShotsDir(t testing.TB) string { return Path(t, "testdata/ui-output") }
 // a browser test. It prints its progress as "@@ <step> [args…]" or
 // "@@ {"step": …}" lines, reads the test's answers as JSON lines on stdin,
 // and is killed after its time limit or when the test ends.
-// slowBox stretches every browser script's time limit: under make test
-// four browser tests share two cores with their hubs and the other
-// packages' tests, and on a slower box of the same kind a script that takes
-// 12 s alone ran past its 2-minute limit (TestUIHelpCentre).
-const slowBox = 3
-
 type BrowserScript struct {
 	t      testing.TB
 	cmd    *exec.Cmd

@@ -1,4 +1,6 @@
-package kit
+// Package lb is the tests' load balancer: a reverse proxy in front of
+// several hub processes of one cluster.
+package lb
 
 import (
 	"bytes"
@@ -11,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/kefu-hub/kefu/e2e/kit"
 )
 
 // Proxy is a round-robin reverse proxy (HTTP and websockets) in front of
@@ -36,8 +40,8 @@ func (p *Proxy) Upgrades() []string {
 	return append([]string(nil), p.upgrades...)
 }
 
-// NewProxy listens on a free loopback port until the test ends.
-func NewProxy(t testing.TB, hubs ...*Hub) *Proxy {
+// New listens on a free loopback port until the test ends.
+func New(t testing.TB, hubs ...*kit.Hub) *Proxy {
 	t.Helper()
 	p := &Proxy{down: map[string]time.Time{}}
 	for _, h := range hubs {
@@ -94,11 +98,11 @@ type balancer struct {
 	tr *http.Transport
 }
 
-func (lb balancer) RoundTrip(req *http.Request) (*http.Response, error) {
+func (bl balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 	tried := map[string]bool{}
 	var lastErr error
 	for {
-		b := lb.p.pick(tried)
+		b := bl.p.pick(tried)
 		if b == "" {
 			return nil, lastErr
 		}
@@ -108,17 +112,17 @@ func (lb balancer) RoundTrip(req *http.Request) (*http.Response, error) {
 		if req.GetBody != nil {
 			out.Body, _ = req.GetBody()
 		}
-		res, err := lb.tr.RoundTrip(out)
+		res, err := bl.tr.RoundTrip(out)
 		var op *net.OpError
 		if err != nil && errors.As(err, &op) && op.Op == "dial" {
-			lb.p.refused(b)
+			bl.p.refused(b)
 			lastErr = err
 			continue
 		}
 		if err == nil && res.StatusCode == http.StatusSwitchingProtocols {
-			lb.p.mu.Lock()
-			lb.p.upgrades = append(lb.p.upgrades, b)
-			lb.p.mu.Unlock()
+			bl.p.mu.Lock()
+			bl.p.upgrades = append(bl.p.upgrades, b)
+			bl.p.mu.Unlock()
 		}
 		return res, err
 	}
