@@ -143,9 +143,11 @@ func scope(a *hub.Agent, r Rules) (string, []any) {
 			[]any{a.TenantID, a.ID, a.ID, a.TenantID, a.ID, a.ID, a.ID}
 	default:
 		const mine = `SELECT contact_id FROM conversations WHERE tenant_id = ? AND assignee_id = ?`
-		// the survivors of merges, seen through a merged contact's conversation
+		// the survivors of merges, seen through a merged contact's
+		// conversation (the merged contacts come from contacts_merged_from)
 		cond, args := `owner_id = ? OR id IN (`+mine+`) OR id IN (SELECT merged_into FROM contacts m
-			WHERE m.merged_into IS NOT NULL AND m.id IN (`+mine+`))`, []any{a.ID, a.TenantID, a.ID, a.TenantID, a.ID}
+			WHERE m.tenant_id = ? AND m.merged_into IS NOT NULL AND m.id IN (`+mine+`))`,
+			[]any{a.ID, a.TenantID, a.ID, a.TenantID, a.TenantID, a.ID}
 		if r.AgentsUnowned {
 			cond += ` OR owner_id IS NULL`
 		}

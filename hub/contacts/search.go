@@ -32,8 +32,9 @@ var common = 5000
 // textCond is the condition of a search text t (lower-cased, not empty) for
 // the contacts of a tenant. indexedOrder says the list's order has an
 // index, so that a common text is better matched while reading in order;
-// own that a plain agent's contacts may be read instead (PostgreSQL), on
-// which a common text (many says it is one) is better matched.
+// own that a plain agent's contacts may be read instead, on which a common
+// text (many says it is one) is better matched (on SQLite, through its
+// candidates).
 func (s *Store) textCond(ctx context.Context, tenantID, t string, indexedOrder, own bool) (cond string, args []any,
 	many bool, err error) {
 	p := "%" + likeEscape(t) + "%"
@@ -57,12 +58,15 @@ func (s *Store) textCond(ctx context.Context, tenantID, t string, indexedOrder, 
 			LIMIT ?) x`, match, common); err != nil {
 			return "", nil, false, fmt.Errorf("count search candidates: %w", err)
 		}
-		if n >= common {
+		if n >= common && !own {
 			return exact, args, true, nil
 		}
 	}
+	// a plain agent's common text is matched on its candidates too (0.1 s
+	// at 100,000 of them): their contacts are read from them, or the list
+	// walked testing them
 	return `contacts.rowid IN (SELECT rowid FROM contacts_search WHERE contacts_search MATCH ?) AND ` + exact,
-		append([]any{match}, args...), false, nil
+		append([]any{match}, args...), n >= common, nil
 }
 
 // ftsQuery is the FTS5 query of the SQLite candidates of a text: every
