@@ -45,6 +45,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/inbox"
 	"github.com/kefu-hub/kefu/hub/kb"
+	"github.com/kefu-hub/kefu/hub/kb/zh"
 	"github.com/kefu-hub/kefu/hub/metrics"
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/pipeline"
@@ -153,7 +154,7 @@ func serve(ctx context.Context, getenv func(string) string) error {
 	asg := assign.New(k, assign.Deps{Conversations: convs, Identity: id, Channels: chans, Contacts: cts, Automations: autos,
 		Region: geo.Lookup, Log: log})
 	out := outbound.New(k, hook, chans.Get, convs.MessageResult)
-	knowledge := kb.New(k, &kb.Segmenter{})
+	knowledge := kb.New(k, &zh.Segmenter{})
 	go warmKnowledge(ctx, knowledge, log)
 	rich := richanswers.New(k, knowledge, files.New(k))
 	bot := robot.New(k, robot.Deps{Convs: convs, Channel: chans.Get, Brain: robot.KB{Store: knowledge},

@@ -20,6 +20,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/identity"
 	"github.com/kefu-hub/kefu/hub/inbox"
 	"github.com/kefu-hub/kefu/hub/kb"
+	"github.com/kefu-hub/kefu/hub/kb/zh"
 	"github.com/kefu-hub/kefu/hub/outbound"
 	"github.com/kefu-hub/kefu/hub/ratings"
 	"github.com/kefu-hub/kefu/hub/richanswers"
@@ -53,7 +54,7 @@ const PublicURL = "https://kefu.test"
 
 // segmenter is shared by every test hub of a test binary, as by the stores
 // of one hub process: its dictionary loads once.
-var segmenter = &kb.Segmenter{}
+var segmenter = &zh.Segmenter{}
 
 // Build makes the stores on an open, migrated kernel.
 func Build(k *store.Store) *Hub {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/kefu-hub/kefu/hub/kb/zh"
 )
 
 // Feature weights: whole words count most; character bigrams and single
@@ -19,7 +21,7 @@ var (
 // (every word of a group becomes the first), stop words and domain words
 // over the built-in ones.
 type analyzer struct {
-	seg     *Segmenter
+	seg     *zh.Segmenter
 	canon   map[string]string // a protected word → the word kept
 	maxWord int               // longest protected word, in runes
 	stop    map[string]bool
@@ -39,7 +41,7 @@ type background struct {
 func (a *analyzer) background() background {
 	a.bgOnce.Do(func() {
 		a.bg.df = map[string]float64{}
-		for _, l := range strings.Split(backgroundDict, "\n") {
+		for _, l := range zh.Background() {
 			if f := a.featurize(l); len(f) > 0 {
 				a.bg.n++
 				for t := range f {
@@ -65,27 +67,27 @@ func (a *analyzer) terms() *termTable {
 	return a.tt
 }
 
-func newAnalyzer(seg *Segmenter, lex Lexicon) *analyzer {
+func newAnalyzer(seg *zh.Segmenter, lex Lexicon) *analyzer {
 	a := &analyzer{seg: seg, canon: map[string]string{}, stop: map[string]bool{}}
-	groups := append(strings.Split(synonymDict, "\n"), lex.Synonyms...)
+	groups := append(zh.SynonymGroups(), lex.Synonyms...)
 	for _, g := range groups {
 		if strings.HasPrefix(strings.TrimSpace(g), "#") {
 			continue
 		}
-		ws := synonymGroup(seg.normalize(g))
+		ws := synonymGroup(seg.Normalize(g))
 		for _, w := range ws {
 			a.protect(w, ws[0])
 		}
 	}
 	for _, w := range lex.Words {
-		if w = seg.normalize(strings.TrimSpace(w)); w != "" {
+		if w = seg.Normalize(strings.TrimSpace(w)); w != "" {
 			if _, ok := a.canon[w]; !ok {
 				a.protect(w, w)
 			}
 		}
 	}
-	for _, w := range append(strings.Fields(stopDict), lex.StopWords...) {
-		a.stop[seg.normalize(w)] = true
+	for _, w := range append(zh.StopWords(), lex.StopWords...) {
+		a.stop[seg.Normalize(w)] = true
 	}
 	return a
 }
@@ -99,12 +101,12 @@ func (a *analyzer) protect(w, canon string) {
 // first (and replaced by their canonical form), the rest cut by the
 // segmenter, stop words dropped.
 func (a *analyzer) words(text string) []string {
-	rs := []rune(a.seg.normalize(text))
+	rs := []rune(a.seg.Normalize(text))
 	var out []string
 	start := 0
 	flush := func(end int) {
 		if start < end {
-			out = append(out, a.seg.cut(string(rs[start:end]))...)
+			out = append(out, a.seg.Cut(string(rs[start:end]))...)
 		}
 	}
 	for i := 0; i < len(rs); {
@@ -165,7 +167,7 @@ func featurizeWords(words []string) map[string]float64 {
 		f["w:"+w] += wordWeight
 		han := true
 		for _, r := range w {
-			han = han && isHan(r)
+			han = han && zh.IsHan(r)
 		}
 		if !han {
 			endRun()

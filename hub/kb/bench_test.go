@@ -16,6 +16,7 @@ import (
 
 	"github.com/kefu-hub/kefu/hub/hubtest"
 	"github.com/kefu-hub/kefu/hub/kb"
+	"github.com/kefu-hub/kefu/hub/kb/zh"
 	"github.com/kefu-hub/kefu/hub/store/storetest"
 )
 
@@ -65,7 +66,7 @@ func topOne(b *testing.B) func(q labelled, hits []kb.Hit) (ok, labelled bool) {
 // BenchmarkSearch10k: one question against 10,000 articles (p50/p99 over
 // the evaluation questions are reported as extra metrics).
 func BenchmarkSearch10k(b *testing.B) {
-	seg := &kb.Segmenter{}
+	seg := &zh.Segmenter{}
 	if _, err := seg.Load(); err != nil {
 		b.Fatal(err)
 	}
@@ -113,7 +114,7 @@ func TestDictionaryCost(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	seg := &kb.Segmenter{}
+	seg := &zh.Segmenter{}
 	d, err := seg.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -320,7 +321,7 @@ func BenchmarkSearchAfterEdit10k(b *testing.B) {
 // the article's postings and the statistics; featurizing the article, which
 // a process does from its stored words, included).
 func BenchmarkIndexEdit10k(b *testing.B) {
-	seg := &kb.Segmenter{}
+	seg := &zh.Segmenter{}
 	if _, err := seg.Load(); err != nil {
 		b.Fatal(err)
 	}

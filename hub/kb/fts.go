@@ -14,6 +14,8 @@ import (
 	"unicode"
 
 	"github.com/kefu-hub/kefu/hub/store"
+
+	"github.com/kefu-hub/kefu/hub/kb/zh"
 )
 
 // The stored words live in the database (table kb_search, written in every
@@ -174,7 +176,7 @@ const termsFormat = "terms-2"
 var builtinVersion = sync.OnceValue(func() string {
 	h := sha256.New()
 	h.Write([]byte(termsFormat))
-	for _, d := range []string{zhDict, shopDict, t2sTable, stopDict, synonymDict} {
+	for _, d := range zh.Dictionaries() {
 		h.Write([]byte(d))
 		h.Write([]byte{0})
 	}

@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/hub/kb"
+	"github.com/kefu-hub/kefu/hub/kb/zh"
 )
 
 // FuzzSearch: any customer text (invalid UTF-8, control characters, mixed
 // scripts) searches without panicking, and every score is within 0..1,
 // best first.
 func FuzzSearch(f *testing.F) {
-	seg := &kb.Segmenter{}
+	seg := &zh.Segmenter{}
 	if _, err := seg.Load(); err != nil {
 		f.Fatal(err)
 	}

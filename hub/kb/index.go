@@ -7,6 +7,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/kefu-hub/kefu/hub/kb/zh"
 )
 
 // Index is one tenant's search index: every question and similar question
@@ -92,7 +94,7 @@ var articleWeight = 0.5
 
 // BuildIndex indexes articles for search with the built-in lexicon and
 // the tenant's.
-func BuildIndex(seg *Segmenter, lex Lexicon, articles []Article) *Index {
+func BuildIndex(seg *zh.Segmenter, lex Lexicon, articles []Article) *Index {
 	an := newAnalyzer(seg, lex)
 	es := make([]entry, len(articles))
 	for i := range articles {

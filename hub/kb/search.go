@@ -3,6 +3,8 @@ package kb
 import (
 	"context"
 	"sync"
+
+	"github.com/kefu-hub/kefu/hub/kb/zh"
 )
 
 // DefaultThreshold is the score at or above which the robot answers with
@@ -40,13 +42,13 @@ func (s *Store) Search(ctx context.Context, tenantID string, q Query) (Result, e
 }
 
 // Segmenter is the knowledge base's segmenter (loaded on first use).
-func (s *Store) Segmenter() *Segmenter { return s.idx.seg }
+func (s *Store) Segmenter() *zh.Segmenter { return s.idx.seg }
 
 // indexes keeps each tenant's search state.
 type indexes struct {
-	seg *Segmenter
+	seg *zh.Segmenter
 	mu  sync.Mutex
 	m   map[string]*tenantSearch
 }
 
-func newIndexes(seg *Segmenter) *indexes { return &indexes{seg: seg, m: map[string]*tenantSearch{}} }
+func newIndexes(seg *zh.Segmenter) *indexes { return &indexes{seg: seg, m: map[string]*tenantSearch{}} }

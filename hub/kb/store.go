@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/kb/zh"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
@@ -294,7 +295,7 @@ type Store struct {
 
 // New returns the knowledge base, searching with seg (one per process: its
 // dictionary loads once, on first use or through seg.Load at start-up).
-func New(k *store.Store, seg *Segmenter) *Store { return &Store{k: k, idx: newIndexes(seg)} }
+func New(k *store.Store, seg *zh.Segmenter) *Store { return &Store{k: k, idx: newIndexes(seg)} }
 
 // Warm loads the Chinese dictionary (about 25 MiB of heap and up to two
 // seconds of CPU) when some tenant has articles, so that the first robot

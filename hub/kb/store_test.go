@@ -9,12 +9,13 @@ import (
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/hubtest"
 	"github.com/kefu-hub/kefu/hub/kb"
+	"github.com/kefu-hub/kefu/hub/kb/zh"
 )
 
 func ptr[T any](v T) *T { return &v }
 
 // seg is shared by the tests, as by a hub process's stores.
-var seg = &kb.Segmenter{}
+var seg = &zh.Segmenter{}
 
 func create(t *testing.T, s *kb.Store, tenantID, q string, similar []string, answer string) *kb.Article {
 	t.Helper()
@@ -178,7 +179,7 @@ func TestArticleCRUD(t *testing.T) {
 func TestWarmOnlyWithArticles(t *testing.T) {
 	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
 		ctx := context.Background()
-		s := kb.New(h.K, &kb.Segmenter{})
+		s := kb.New(h.K, &zh.Segmenter{})
 		if loaded, _, err := s.Warm(ctx); err != nil || loaded {
 			t.Fatalf("no articles: loaded %v (%v), want nothing loaded", loaded, err)
 		}

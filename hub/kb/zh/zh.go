@@ -1,4 +1,8 @@
-package kb
+// Package zh cuts Chinese text into words for the knowledge base's
+// search: gse with small built-in dictionaries (general words, shop words,
+// stop words, synonym groups, background questions) and a 繁體→简体 table,
+// loaded once per process.
+package zh
 
 import (
 	_ "embed"
@@ -75,9 +79,9 @@ func (s *Segmenter) Load() (time.Duration, error) {
 	return s.loadTime, s.err
 }
 
-// normalize folds what should not matter for matching: full-width forms,
+// Normalize folds what should not matter for matching: full-width forms,
 // case, and traditional characters (退貨 is 退货).
-func (s *Segmenter) normalize(text string) string {
+func (s *Segmenter) Normalize(text string) string {
 	text = strings.ToLower(width.Fold.String(text))
 	return strings.Map(func(r rune) rune {
 		if v, ok := s.t2s[r]; ok {
@@ -87,8 +91,8 @@ func (s *Segmenter) normalize(text string) string {
 	}, text)
 }
 
-// cut segments normalized text into words, without punctuation or spaces.
-func (s *Segmenter) cut(text string) []string {
+// Cut segments normalized text into words, without punctuation or spaces.
+func (s *Segmenter) Cut(text string) []string {
 	var out []string
 	for _, w := range s.seg.Cut(text, true) {
 		if w = strings.TrimSpace(w); w != "" && !isPunct(w) {
@@ -107,4 +111,20 @@ func isPunct(w string) bool {
 	return true
 }
 
-func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
+// IsHan reports whether r is a Chinese character.
+func IsHan(r rune) bool { return unicode.Is(unicode.Han, r) }
+
+// Dictionaries are the texts of the built-in dictionaries that decide how
+// text is cut: a change in any of them changes every stored segmentation.
+func Dictionaries() []string { return []string{zhDict, shopDict, t2sTable, stopDict, synonymDict} }
+
+// SynonymGroups are the built-in synonym groups, one a line (运费=邮费; a
+// line starting with # is a comment).
+func SynonymGroups() []string { return strings.Split(synonymDict, "\n") }
+
+// StopWords are the built-in stop words.
+func StopWords() []string { return strings.Fields(stopDict) }
+
+// Background are the built-in background questions, one a line: they only
+// count in the word statistics.
+func Background() []string { return strings.Split(backgroundDict, "\n") }
