@@ -63,6 +63,10 @@ type Patch struct {
 // rich answer), in the transaction that saves version n of a.
 type Hook func(ctx context.Context, tx *store.Tx, a Article, n int64) error
 
+// Drop removes what another package keeps of an article (its rich
+// answers), in the transaction that deletes the article.
+type Drop func(ctx context.Context, tx *store.Tx, articleID string) error
+
 // Limits of an article, so one entry cannot blow up the index.
 const (
 	maxQuestion = 200

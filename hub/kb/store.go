@@ -164,8 +164,10 @@ func (s *Store) Update(ctx context.Context, tenantID, id string, p Patch) (*Arti
 	return a, nil
 }
 
-// Delete removes an article.
-func (s *Store) Delete(ctx context.Context, tenantID, id string) error {
+// Delete removes an article, its versions and its search row; each drop
+// removes, in the same transaction, what another package keeps of the
+// article (its rich answers), so that nothing of it is left behind.
+func (s *Store) Delete(ctx context.Context, tenantID, id string, drops ...Drop) error {
 	err := s.k.Write(ctx, func(tx *store.Tx) error {
 		n, err := tx.Exec(ctx, `DELETE FROM kb_articles WHERE tenant_id = ? AND id = ?`, tenantID, id)
 		if err != nil {
@@ -179,6 +181,11 @@ func (s *Store) Delete(ctx context.Context, tenantID, id string) error {
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM kb_versions WHERE tenant_id = ? AND article_id = ?`, tenantID, id); err != nil {
 			return fmt.Errorf("delete kb versions: %w", err)
+		}
+		for _, drop := range drops {
+			if err := drop(ctx, tx, id); err != nil {
+				return err
+			}
 		}
 		return bump(ctx, tx, tenantID, id)
 	})

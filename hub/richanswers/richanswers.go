@@ -103,6 +103,20 @@ func (s *Store) Set(ctx context.Context, tenantID, by, articleID, markup string)
 	return Answer{ArticleID: a.ID, HTML: doc.HTML, Text: a.Answer, Images: doc.Images, UpdatedAt: &a.UpdatedAt}, nil
 }
 
+// Delete deletes an article (kb.Delete) with its rich answer and those of
+// its versions; another tenant's article is not found.
+func (s *Store) Delete(ctx context.Context, tenantID, articleID string) error {
+	return s.kb.Delete(ctx, tenantID, articleID, func(ctx context.Context, tx *store.Tx, id string) error {
+		for _, q := range []string{`DELETE FROM kb_rich_answers WHERE tenant_id = ? AND article_id = ?`,
+			`DELETE FROM kb_rich_versions WHERE tenant_id = ? AND article_id = ?`} {
+			if _, err := tx.Exec(ctx, q, tenantID, id); err != nil {
+				return fmt.Errorf("delete rich answers: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
 // prepare sanitizes an admin's markup (the editor's and an import's alike)
 // and refuses what cannot be an answer: too much markup, no text left or
 // too much, an image of the hub's files that is not the tenant's.

@@ -12,8 +12,6 @@ import (
 	"github.com/kefu-hub/kefu/hub/kb"
 )
 
-func ptr[T any](v T) *T { return &v }
-
 // TestRichAnswer: an admin's rich answer is kept sanitized, its text
 // becomes the article's answer (what search indexes: words of the text
 // match, the markup's do not), and an edit of the plain answer elsewhere

@@ -112,7 +112,7 @@ func (a API) update(g *gin.Context) {
 }
 
 func (a API) remove(g *gin.Context) {
-	err := a.KB.Delete(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
+	err := a.Rich.Delete(g.Request.Context(), connectors.AgentOf(g).TenantID, g.Param("id"))
 	a.Kit.Respond(g, http.StatusOK, gin.H{"status": "deleted"}, err)
 }
 
