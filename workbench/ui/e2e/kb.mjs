@@ -113,11 +113,15 @@ await run('kb-', async () => {
 
   // The rich answer survives a restore: a plain edit of the answer drops
   // it; 历史版本 shows the version before formatted (no script kept), and
-  // restoring that version brings the rich answer back.
+  // restoring that version brings the rich answer back, into the editor
+  // left open on the article too, whose save then keeps it.
   await page.locator('textarea[name=kb-answer]').fill('默认发中通。')
   await page.locator('button.kb-save').click()
   const ship = page.locator('.kb-table tr', { hasText: '发什么快递？' })
   await page.locator('.kb-table tr', { hasText: '默认发中通。' }).waitFor()
+  await ship.locator('button', { hasText: '编辑' }).click()
+  await ra.locator('.ra-editor', { hasText: '默认发中通。' }).waitFor()
+  check((await ra.locator('.ra-editor li').count()) === 0, 'the open editor shows the plain answer before the restore')
   await ship.locator('button.kb-history').click()
   const hist = page.locator('section.kb-versions')
   const richVersion = hist.locator('li', { has: page.locator('.kv-rich :is(b, strong)', { hasText: '默认发中通' }) }).first()
@@ -131,9 +135,16 @@ await run('kb-', async () => {
   await page.locator('.kb-note', { hasText: '已恢复为版本' }).waitFor()
   await hist.locator('li').first().locator('.kv-rich :is(b, strong)', { hasText: '默认发中通' }).waitFor()
   await page.locator('.kb-table tr', { hasText: '运费说明 (https://shop.example.com/ship)' }).waitFor()
+  await ra.locator('.ra-editor li', { hasText: '偏远地区发EMS' }).waitFor()
+  check(/<(b|strong)>默认发中通<\/(b|strong)>/.test(await ra.locator('.ra-editor').innerHTML()), 'the open editor shows the restored rich answer')
+  check((await page.locator('textarea[name=kb-answer]').inputValue()).startsWith('默认发中通\n\n• 偏远地区发EMS'),
+    'the open form shows the restored answer')
   await hist.scrollIntoViewIfNeeded()
   await shot(page, 'kb-rich-restored')
   await hist.locator('button.kv-close').click()
+  await ra.locator('button.ra-save').click()
+  await ra.locator('.ra-note').waitFor()
+  check((await ra.locator('.ra-editor').innerHTML()).includes('<li>偏远地区发EMS</li>'), 'the save keeps the restored rich answer')
 
   // A group's robot: first, with its own greeting and threshold, over the channel's.
   const rg = page.locator('section.rg')
