@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -52,7 +53,8 @@ type Column struct {
 // Export writes a tenant's articles as a CSV (UTF-8 with a BOM; cells a
 // spreadsheet would run as a formula get a leading apostrophe, which an
 // import takes off again) or XLSX sheet (cells always text), with the
-// extra columns.
+// extra columns. An XLSX export with a cell longer than a spreadsheet cell
+// holds is refused (a conflict naming the article), never cut.
 func (s *Store) Export(ctx context.Context, tenantID string, f sheet.Format, out io.Writer, extra ...Column) error {
 	as, err := s.all(ctx, tenantID)
 	if err != nil {
@@ -73,7 +75,11 @@ func (s *Store) Export(ctx context.Context, tenantID string, f sheet.Format, out
 	for _, c := range extra {
 		head = append(head, c.Name)
 	}
-	if err := sheet.Write(out, f, head, rows); err != nil {
+	var long *sheet.TooLongError
+	if err := sheet.Write(out, f, head, rows); errors.As(err, &long) {
+		return hub.Coded("sheet_cell_too_long", fmt.Errorf("%w: article %q: %s: %w", hub.ErrConflict, as[long.Row].Question, head[long.Col], err),
+			"question", as[long.Row].Question, "column", head[long.Col], "max", strconv.Itoa(sheet.MaxCell))
+	} else if err != nil {
 		return fmt.Errorf("write kb export: %w", err)
 	}
 	return nil

@@ -22,6 +22,7 @@ import (
 	"github.com/kefu-hub/kefu/hub/files"
 	"github.com/kefu-hub/kefu/hub/kb"
 	"github.com/kefu-hub/kefu/hub/richtext"
+	"github.com/kefu-hub/kefu/hub/sheet"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
@@ -118,14 +119,21 @@ func (s *Store) Delete(ctx context.Context, tenantID, articleID string) error {
 }
 
 // prepare sanitizes an admin's markup (the editor's and an import's alike)
-// and refuses what cannot be an answer: too much markup, no text left or
-// too much, an image of the hub's files that is not the tenant's.
+// and refuses what cannot be an answer: too much markup (or more than a
+// spreadsheet cell holds, so that every export imports back whole), no
+// text left or too much, an image of the hub's files that is not the
+// tenant's.
 func (s *Store) prepare(ctx context.Context, tenantID, markup string) (richtext.Doc, error) {
 	if len(markup) > maxHTML {
 		return richtext.Doc{}, hub.BadField("rich_too_long", "html", fmt.Sprintf("html is at most %d bytes", maxHTML),
 			"max", strconv.Itoa(maxHTML))
 	}
 	doc := richtext.Sanitize(markup)
+	if sheet.CellLen(doc.HTML) > sheet.MaxCell { // else the XLSX export could not hold it
+		return richtext.Doc{}, hub.BadField("input_too_long", "html",
+			fmt.Sprintf("html is at most %d characters once sanitized, the most a spreadsheet cell holds", sheet.MaxCell),
+			"max", strconv.Itoa(sheet.MaxCell))
+	}
 	if doc.Text == "" || utf8.RuneCountInString(doc.Text) > 5000 {
 		return richtext.Doc{}, hub.BadField("input_length", "html", "the answer's text is required, at most 5000 characters", "max", "5000")
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -53,7 +54,8 @@ func (f Format) ContentType() string {
 // Filename is name with this format's extension.
 func (f Format) Filename(name string) string { return name + "." + string(f) }
 
-// Write writes a header and rows as one sheet.
+// Write writes a header and rows as one sheet; an XLSX sheet refuses a
+// cell longer than MaxCell (a *TooLongError).
 func Write(w io.Writer, f Format, header []string, rows [][]string) error {
 	if f == XLSX {
 		return writeXLSX(w, header, rows)
@@ -76,7 +78,37 @@ func Write(w io.Writer, f Format, header []string, rows [][]string) error {
 	return nil
 }
 
+// MaxCell is the most characters a spreadsheet cell holds (Excel's limit,
+// counted in UTF-16 units; excelize cuts a longer string without a word).
+const MaxCell = excelize.TotalCellChars
+
+// CellLen is the length of s as a spreadsheet counts it (UTF-16 units).
+func CellLen(s string) int {
+	n := 0
+	for _, r := range s {
+		n += max(utf16.RuneLen(r), 1)
+	}
+	return n
+}
+
+// TooLongError is a cell longer than MaxCell: an XLSX sheet refuses it
+// rather than cut it (a cut cell would come back changed on import).
+type TooLongError struct {
+	Row, Col int // the data row and the column, from 0
+}
+
+func (e *TooLongError) Error() string {
+	return fmt.Sprintf("row %d, column %d: more than %d characters, the most a spreadsheet cell holds", e.Row+1, e.Col+1, MaxCell)
+}
+
 func writeXLSX(w io.Writer, header []string, rows [][]string) error {
+	for i, r := range rows {
+		for j, c := range r {
+			if len(c) > MaxCell && CellLen(c) > MaxCell {
+				return &TooLongError{Row: i, Col: j}
+			}
+		}
+	}
 	x := excelize.NewFile()
 	defer x.Close()
 	sw, err := x.NewStreamWriter("Sheet1")

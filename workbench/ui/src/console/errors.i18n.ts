@@ -19,6 +19,7 @@ const texts = {
   err_input_order: ['{label}须晚于开始时间', '{label} must be after the start'],
   err_rich_too_long: ['富文本答案最多 {max} 字节', 'The rich answer is at most {max} bytes'],
   err_rich_image: ['图片 {src} 不是本企业上传的文件', 'The image {src} is not one of your uploaded files'],
+  err_sheet_cell_too_long: ['文章“{question}”的“{column}”超过 {max} 个字符（Excel 单元格的上限），无法完整导出为 Excel：请缩短后再导出，或导出 CSV', 'The article “{question}”: its {column} is longer than {max} characters, the most an Excel cell holds, so it cannot be exported whole to Excel: shorten it, or export CSV'],
   err_rich_mismatch: ['答案与富文本答案的文字不一致：只改其中一列，要纯文本答案请清空“富文本答案”', 'The answer differs from the rich answer’s text: change only one of them, or empty 富文本答案 for a plain answer'],
   fld_email: ['邮箱', 'Email'],
   fld_password: ['密码', 'Password'],
