@@ -6,16 +6,22 @@ import (
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/hubtest"
 	"github.com/kefu-hub/kefu/hub/kb"
+	"github.com/kefu-hub/kefu/hub/richtext"
 )
 
 func ptr[T any](v T) *T { return &v }
 
-// newArticle makes a tenant and one of its articles (question and plain
-// answer, made by the tenant's admin), which the tests then make rich.
-func newArticle(t *testing.T, h *hubtest.Hub, question, answer string) (*hub.Agent, *kb.Article) {
+// newArticle makes a tenant and one of its articles (question, plain
+// answer, similar questions; made by the tenant's admin), which the tests
+// then make rich.
+func newArticle(t *testing.T, h *hubtest.Hub, question, answer string, similar ...string) (*hub.Agent, *kb.Article) {
 	t.Helper()
 	admin := h.NewTenant(t).Admin
-	a, err := h.KB.Create(t.Context(), admin.TenantID, kb.Patch{Question: &question, Answer: &answer, By: admin.ID})
+	p := kb.Patch{Question: &question, Answer: &answer, By: admin.ID}
+	if len(similar) > 0 {
+		p.Similar = &similar
+	}
+	a, err := h.KB.Create(t.Context(), admin.TenantID, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,4 +37,21 @@ func count(t *testing.T, h *hubtest.Hub, table, articleID string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// storedSanitized checks that every rich answer the tenant's articles and
+// their versions keep is sanitized markup (sanitizing it again changes
+// nothing), which is why exports and versions read it as stored.
+func storedSanitized(t *testing.T, h *hubtest.Hub, tenantID string) {
+	t.Helper()
+	var stored []string
+	const q = `SELECT html FROM kb_rich_answers WHERE tenant_id = ? UNION ALL SELECT html FROM kb_rich_versions WHERE tenant_id = ?`
+	if err := h.K.Select(t.Context(), &stored, q, tenantID, tenantID); err != nil || len(stored) == 0 {
+		t.Fatalf("stored rich answers: %d %v", len(stored), err)
+	}
+	for _, html := range stored {
+		if again := richtext.Sanitize(html).HTML; again != html {
+			t.Errorf("stored markup is not sanitized:\n%s\nsanitized:\n%s", html, again)
+		}
+	}
 }

@@ -1,7 +1,6 @@
 package richanswers_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -19,14 +18,9 @@ import (
 // dialects.
 func TestRichAnswer(t *testing.T) {
 	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
-		ctx := context.Background()
-		ten := h.NewTenant(t).Admin
+		ctx := t.Context()
+		ten, a := newArticle(t, h, "怎么申请退货？", "在订单详情申请售后。", "退货流程")
 		rich := h.Rich
-		a, err := h.KB.Create(ctx, ten.TenantID, kb.Patch{Question: ptr("怎么申请退货？"), Similar: &[]string{"退货流程"},
-			Answer: ptr("在订单详情申请售后。")})
-		if err != nil {
-			t.Fatal(err)
-		}
 		if got, err := rich.Get(ctx, ten.TenantID, a.ID); err != nil || got.HTML != "" || got.Text != "在订单详情申请售后。" {
 			t.Fatalf("plain article: %+v %v", got, err)
 		}
@@ -104,5 +98,6 @@ func TestRichAnswer(t *testing.T) {
 		if plain, err := rich.Get(ctx, ten.TenantID, a.ID); err != nil || plain.HTML != "" || plain.Text != "改为：联系客服退货。" {
 			t.Errorf("after a plain edit: %+v %v", plain, err)
 		}
+		storedSanitized(t, h, ten.TenantID)
 	})
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/kefu-hub/kefu/hub"
 	"github.com/kefu-hub/kefu/hub/kb"
-	"github.com/kefu-hub/kefu/hub/richtext"
 	"github.com/kefu-hub/kefu/hub/sheet"
 )
 
@@ -21,7 +20,8 @@ const Column = "富文本答案"
 var columnAliases = []string{"rich_answer", "rich", "html", "富文本"}
 
 // Export writes the knowledge base's sheet (kb.Export) with the rich
-// answers in their column (empty for a plain article).
+// answers in their column (empty for a plain article), as stored: every
+// way in (the editor, an import, a restore) stores sanitized markup.
 func (s *Store) Export(ctx context.Context, tenantID string, f sheet.Format, out io.Writer) error {
 	var rows []struct {
 		ArticleID string `db:"article_id"`
@@ -37,7 +37,7 @@ func (s *Store) Export(ctx context.Context, tenantID string, f sheet.Format, out
 	}
 	cell := func(a kb.Article) string {
 		if r, ok := byID[a.ID]; ok && r.Text == a.Answer {
-			return richtext.Sanitize(r.HTML).HTML
+			return r.HTML // sanitized when saved (prepare)
 		}
 		return ""
 	}

@@ -2,7 +2,6 @@ package richanswers_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"strings"
 	"testing"
@@ -20,12 +19,8 @@ import (
 // Both dialects.
 func TestRichAnswerSheetRoundTrip(t *testing.T) {
 	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
-		ctx := context.Background()
-		ten := h.NewTenant(t).Admin
-		rich, err := h.KB.Create(ctx, ten.TenantID, kb.Patch{Question: ptr("怎么退货？"), Answer: ptr("x")})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ctx := t.Context()
+		ten, rich := newArticle(t, h, "怎么退货？", "x")
 		markup := `<p><strong>退货</strong>步骤：</p><ol><li>打开订单详情</li><li>点击申请售后</li></ol>` +
 			`<p><a href="https://shop.example/help">帮助中心</a></p>`
 		want, err := h.Rich.Set(ctx, ten.TenantID, ten.ID, rich.ID, markup)
@@ -81,14 +76,11 @@ func TestRichAnswerSheetRoundTrip(t *testing.T) {
 // of it; a dry run stores nothing at all. Both dialects.
 func TestRichAnswerImportRefuses(t *testing.T) {
 	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
-		ctx := context.Background()
-		ten, other := h.NewTenant(t).Admin, h.NewTenant(t).Admin
+		ctx := t.Context()
+		ten, kept := newArticle(t, h, "运费多少？", "满99包邮")
+		other := h.NewTenant(t).Admin
 		theirs := &files.File{TenantID: other.TenantID, Name: "x.png", ContentType: "image/png", Data: []byte("\x89PNG")}
 		if err := files.New(h.K).Save(ctx, theirs); err != nil {
-			t.Fatal(err)
-		}
-		kept, err := h.KB.Create(ctx, ten.TenantID, kb.Patch{Question: ptr("运费多少？"), Answer: ptr("满99包邮")})
-		if err != nil {
 			t.Fatal(err)
 		}
 		file := csvOf(t, [][]string{
@@ -140,6 +132,7 @@ func TestRichAnswerImportRefuses(t *testing.T) {
 		if plain, _ := h.Rich.Get(ctx, ten.TenantID, byQ["纯文本"].ID); plain.HTML != "" || plain.Text != "只有答案" {
 			t.Errorf("a row without markup: %+v", plain)
 		}
+		storedSanitized(t, h, ten.TenantID)
 	})
 }
 

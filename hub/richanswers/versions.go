@@ -6,14 +6,14 @@ import (
 	"slices"
 
 	"github.com/kefu-hub/kefu/hub/kb"
-	"github.com/kefu-hub/kefu/hub/richtext"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
 // Version is an article's version (修改记录) with its rich answer.
 type Version struct {
 	kb.Version
-	// Rich is the version's rich answer, sanitized ("" when it was plain).
+	// Rich is the version's rich answer, sanitized when it was saved ("" when
+	// it was plain).
 	Rich string `json:"rich"`
 }
 
@@ -57,7 +57,7 @@ func richAt(snaps []snapshot, n int64, answer string) string {
 			if snaps[i].HTML == "" || snaps[i].Text != answer {
 				return ""
 			}
-			return richtext.Sanitize(snaps[i].HTML).HTML
+			return snaps[i].HTML // sanitized when saved
 		}
 	}
 	return ""

@@ -1,7 +1,6 @@
 package richanswers_test
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -19,12 +18,8 @@ import (
 // nothing. Both dialects.
 func TestRichAnswerVersions(t *testing.T) {
 	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
-		ctx := context.Background()
-		ten := h.NewTenant(t).Admin
-		a, err := h.KB.Create(ctx, ten.TenantID, kb.Patch{Question: ptr("怎么退货？"), Answer: ptr("退货：打开订单详情"), By: ten.ID})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ctx := t.Context()
+		ten, a := newArticle(t, h, "怎么退货？", "退货：打开订单详情")
 		bold := `<p><strong>退货</strong>：打开订单详情</p>` // the same text as version 1
 		if _, err := h.Rich.Set(ctx, ten.TenantID, ten.ID, a.ID, bold); err != nil {
 			t.Fatal(err)
@@ -98,6 +93,7 @@ func TestRichAnswerVersions(t *testing.T) {
 		if got, _ := h.Rich.Get(ctx, ten.TenantID, a.ID); !strings.Contains(got.HTML, "<em>退货</em>") {
 			t.Errorf("another tenant's restore changed it: %+v", got)
 		}
+		storedSanitized(t, h, ten.TenantID)
 	})
 }
 
@@ -105,12 +101,8 @@ func TestRichAnswerVersions(t *testing.T) {
 // are pruned with them, and the oldest version kept still shows its own.
 func TestRichAnswerVersionsPruned(t *testing.T) {
 	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
-		ctx := context.Background()
-		ten := h.NewTenant(t).Admin
-		a, err := h.KB.Create(ctx, ten.TenantID, kb.Patch{Question: ptr("发什么快递？"), Answer: ptr("顺丰"), By: ten.ID})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ctx := t.Context()
+		ten, a := newArticle(t, h, "发什么快递？", "顺丰")
 		marks := []string{"strong", "em"}
 		for i := range kb.KeepVersions + 2 { // versions 2 to 53: 4 to 53 are kept
 			m := marks[i%2]
