@@ -21,16 +21,9 @@ func TestDeleteDropsRichAnswers(t *testing.T) {
 		ctx := t.Context()
 		admin, a := newArticle(t, h, "怎么退货？", "打开订单详情")
 		other, kept := newArticle(t, h, "怎么退货？", "打开订单详情")
-		for _, x := range []struct {
-			admin *hub.Agent
-			id    string
-		}{{admin, a.ID}, {other, kept.ID}} {
-			for _, m := range []string{"strong", "em"} {
-				if _, err := h.Rich.Set(ctx, x.admin.TenantID, x.admin.ID, x.id, "<p><"+m+">退货</"+m+">：打开订单详情</p>"); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
+		bold, italic := "<p><strong>退货</strong>：打开订单详情</p>", "<p><em>退货</em>：打开订单详情</p>"
+		setRich(t, h, admin, a.ID, bold, italic)
+		setRich(t, h, other, kept.ID, bold, italic)
 		if err := h.Rich.Delete(ctx, other.TenantID, a.ID); !errors.Is(err, hub.ErrNotFound) {
 			t.Fatalf("another tenant's delete: %v", err)
 		}
@@ -63,14 +56,8 @@ func TestMigrationDropsOrphans(t *testing.T) {
 		ctx := t.Context()
 		admin, gone := newArticle(t, h, "怎么退货？", "打开订单详情")
 		other, kept := newArticle(t, h, "怎么退货？", "打开订单详情")
-		for _, x := range []struct {
-			admin *hub.Agent
-			id    string
-		}{{admin, gone.ID}, {other, kept.ID}} {
-			if _, err := h.Rich.Set(ctx, x.admin.TenantID, x.admin.ID, x.id, "<p><strong>退货</strong>：打开订单详情</p>"); err != nil {
-				t.Fatal(err)
-			}
-		}
+		setRich(t, h, admin, gone.ID, "<p><strong>退货</strong>：打开订单详情</p>")
+		setRich(t, h, other, kept.ID, "<p><strong>退货</strong>：打开订单详情</p>")
 		if err := h.KB.Delete(ctx, admin.TenantID, gone.ID); err != nil { // the old delete: rich rows left
 			t.Fatal(err)
 		}

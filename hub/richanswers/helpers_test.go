@@ -55,3 +55,14 @@ func storedSanitized(t *testing.T, h *hubtest.Hub, tenantID string) {
 		}
 	}
 }
+
+// setRich saves each markup in turn as the article's rich answer (a
+// version each).
+func setRich(t *testing.T, h *hubtest.Hub, admin *hub.Agent, articleID string, markups ...string) {
+	t.Helper()
+	for _, m := range markups {
+		if _, err := h.Rich.Set(t.Context(), admin.TenantID, admin.ID, articleID, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
