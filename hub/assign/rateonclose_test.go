@@ -3,6 +3,7 @@ package assign_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -165,6 +166,75 @@ func TestEmptyInvitationIsNotOffered(t *testing.T) {
 				t.Errorf("invitation %q: rated %d of %d offered (参评率 %v), want 1 of %d (%v)", c.invite, tot.Rated,
 					tot.RatingInvited, got, c.offered, c.rate)
 			}
+		}
+	})
+}
+
+// An agent's rating request on WeChat (rated by text) while the tenant's
+// invitation text is empty is refused as a conflict with its reason, and
+// leaves nothing: no rating_requested event (the reports' 参评率 would
+// count it as offered), no invitation recorded, no message. A web
+// conversation (its rating form) is asked as before, and WeChat is once
+// the text is set.
+func TestRatingRequestWithoutInvitationText(t *testing.T) {
+	hubtest.Each(t, func(t *testing.T, h *hubtest.Hub) {
+		ctx := context.Background()
+		f := h.NewTenant(t)
+		st := ratings.Default()
+		st.InviteText = " "
+		if _, err := h.Ratings.Put(ctx, f.Admin.TenantID, st); err != nil {
+			t.Fatal(err)
+		}
+		g := h.NewGroup(t, f.Admin.TenantID, "售后", identity.GroupPatch{})
+		h.OnlineAgent(t, f.Admin.TenantID, 10, g.ID)
+		open := func(typ, cfg string) string {
+			ch := &hub.Channel{TenantID: f.Admin.TenantID, Type: typ, Name: typ, Secret: "{}", Config: []byte(cfg)}
+			if err := h.Channels.Create(ctx, ch); err != nil {
+				t.Fatal(err)
+			}
+			m := hub.Inbound{TenantID: f.Admin.TenantID, ChannelID: ch.ID, ExternalID: "m-" + typ,
+				Contact: hub.ContactInfo{ExternalID: "c-" + typ, Name: "C"}, Type: "text", Text: "你好", Group: g.ID}
+			r := h.Inbox.Ingest(ctx, []hub.Inbound{m})[0]
+			if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			return r.ConversationID
+		}
+		count := func(q, convID string, args ...any) int {
+			var n int
+			if err := h.K.Get(ctx, &n, q, append([]any{convID}, args...)...); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		left := func(convID string) [3]int {
+			return [3]int{count(`SELECT COUNT(*) FROM events WHERE conversation_id = ? AND type = ?`, convID, hub.EvRatingRequested),
+				count(`SELECT COUNT(*) FROM rating_invites WHERE conversation_id = ?`, convID),
+				count(`SELECT COUNT(*) FROM messages WHERE conversation_id = ? AND sender_type = ?`, convID, hub.SenderSystem)}
+		}
+		wx, web := open("wechat", `{"app_id":"wx1","rating":true}`), open("web", `{"rating":true}`)
+		err := h.Conversations.RequestRating(ctx, f.Admin, wx)
+		if !errors.Is(err, hub.ErrConflict) || !errors.Is(err, ratings.ErrInviteEmpty) {
+			t.Fatalf("a WeChat request without an invitation text: %v, want ErrInviteEmpty (a conflict)", err)
+		}
+		if got := left(wx); got != [3]int{} {
+			t.Errorf("the refused request left events, invitations, messages %v, want none", got)
+		}
+		if err := h.Conversations.RequestRating(ctx, f.Admin, web); err != nil {
+			t.Fatalf("a web request: %v", err)
+		}
+		if got := left(web); got != [3]int{1, 0, 0} {
+			t.Errorf("a web request left events, invitations, messages %v, want the event alone", got)
+		}
+		st.InviteText = "请评价：{levels}"
+		if _, err := h.Ratings.Put(ctx, f.Admin.TenantID, st); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Conversations.RequestRating(ctx, f.Admin, wx); err != nil {
+			t.Fatalf("a WeChat request with the text set: %v", err)
+		}
+		if got := left(wx); got != [3]int{1, 1, 1} {
+			t.Errorf("a WeChat request left events, invitations, messages %v, want one each", got)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/kefu-hub/kefu/hub"
+	"github.com/kefu-hub/kefu/hub/ratings"
 	"github.com/kefu-hub/kefu/hub/store"
 )
 
@@ -177,23 +178,32 @@ func (s *Store) Rate(ctx context.Context, ch *hub.Channel, contactExternalID, co
 // with an event; an API integration gets the event and decides).
 var textRated = map[string]bool{"wechat": true, "weibo": true, "qq": true, "wecom_kf": true}
 
-// InviteRating asks the customer of c for a rating in a message, on a
-// platform without a rating form (textRated); with onClose only when the
-// channel invites on close (its "rating" setting). The number they answer,
-// or the rating page the message links to, becomes the rating.
-func InviteRating(ctx context.Context, tx *store.Tx, s *Store, c *hub.Conversation, onClose bool) error {
-	ch, err := s.channels.Get(ctx, c.ChannelID)
-	if err != nil {
-		return err
-	}
+// InviteRating records the invitation to rate c (ch is its channel) on a
+// platform without a rating form (textRated) and returns its text for the
+// caller to send: the number the customer answers, or the rating page the
+// text links to, becomes the rating. It returns "" when nothing is due:
+// another platform, or on close (onClose) a channel that does not invite
+// on close or a tenant whose invitation text is empty. Asked by hand
+// (!onClose) with an empty text it refuses with ratings.ErrInviteEmpty
+// and records nothing: no invitation could reach the customer.
+func InviteRating(ctx context.Context, tx *store.Tx, s *Store, c *hub.Conversation, ch *hub.Channel, onClose bool) (string, error) {
 	if !textRated[ch.Type] || onClose && !InvitesOnClose(ch) {
-		return nil
+		return "", nil
 	}
 	text, err := s.ratings.Invite(ctx, tx, c)
-	if err != nil || text == "" {
-		return err
+	if err == nil && text == "" && !onClose {
+		err = ratings.ErrInviteEmpty
 	}
-	_, err = s.Outgoing(ctx, tx, c, hub.SenderSystem, "", Text(text))
+	return text, err
+}
+
+// sendInvitation sends InviteRating's text to the customer of c (nothing
+// when it is "").
+func sendInvitation(ctx context.Context, tx *store.Tx, s *Store, c *hub.Conversation, text string) error {
+	if text == "" {
+		return nil
+	}
+	_, err := s.Outgoing(ctx, tx, c, hub.SenderSystem, "", Text(text))
 	return err
 }
 
@@ -215,17 +225,16 @@ func CloseInviting(ctx context.Context, tx *store.Tx, s *Store, c *hub.Conversat
 		return err
 	}
 	text := ""
-	if invite && textRated[ch.Type] && InvitesOnClose(ch) {
-		if text, err = s.ratings.Invite(ctx, tx, c); err != nil {
+	if invite {
+		if text, err = InviteRating(ctx, tx, s, c, ch, true); err != nil {
 			return err
 		}
 	}
 	cl.RatingOffered = formOffered(ch) || text != ""
-	if err := CloseLocked(ctx, tx, c, by, cl); err != nil || text == "" {
+	if err := CloseLocked(ctx, tx, c, by, cl); err != nil {
 		return err
 	}
-	_, err = s.Outgoing(ctx, tx, c, hub.SenderSystem, "", Text(text))
-	return err
+	return sendInvitation(ctx, tx, s, c, text)
 }
 
 // formOffered says whether ch's client shows its rating form with a close:

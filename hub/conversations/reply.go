@@ -186,15 +186,26 @@ func TransferNote(ctx context.Context, tx *store.Tx, c *hub.Conversation, by *hu
 // RequestRating asks the customer to rate a conversation the agent may see:
 // the request is an event of the tenant's stream, which the web visitor
 // socket turns into the rating form and API channels receive as a callback
-// event.
+// event; on WeChat, Weibo, QQ and WeCom the invitation text goes out with
+// it. There, with the tenant's invitation text empty, it refuses
+// (ratings.ErrInviteEmpty) and logs nothing: nothing would be sent, and
+// the reports' 参评率 counts the request as a rating offered.
 func (s *Store) RequestRating(ctx context.Context, a *hub.Agent, convID string) error {
 	return s.k.Write(ctx, func(tx *store.Tx) error {
 		c, err := s.Lock(ctx, tx, a, convID)
 		if err != nil {
 			return err
 		}
+		ch, err := s.channels.Get(ctx, c.ChannelID)
+		if err != nil {
+			return err
+		}
+		text, err := InviteRating(ctx, tx, s, c, ch, false)
+		if err != nil {
+			return err
+		}
 		emit(tx, c, hub.EvRatingRequested, Deref(c.AssigneeID), map[string]any{"conversation_id": c.ID, "requested_by": a.ID})
-		return InviteRating(ctx, tx, s, c, false)
+		return sendInvitation(ctx, tx, s, c, text)
 	})
 }
 

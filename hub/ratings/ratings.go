@@ -283,6 +283,12 @@ func (s Settings) reasons(score int, picked []string) (hub.Reasons, error) {
 	return out, nil
 }
 
+// ErrInviteEmpty refuses an agent's request for a rating on a platform
+// rated by text (WeChat, Weibo, QQ, WeCom) while the tenant's invitation
+// text is empty: nothing would reach the customer.
+var ErrInviteEmpty = hub.Coded("rating_invite_empty",
+	fmt.Errorf("%w: the rating invitation text is empty; an admin sets it in the rating settings", hub.ErrConflict))
+
 // Invite records that the customer of c was asked to rate it with a text
 // (a channel without a rating form): a number they send within the reply
 // window answers it, and so does the rating page the link in the text

@@ -458,6 +458,7 @@ const dict = {
   err_totp_invalid: ['动态码不正确，请重试。', 'That code is not right; try again.'],
   err_totp_locked: ['动态码错误次数过多，已临时锁定，请稍后再试。', 'Too many wrong codes: locked for a while; try again later.'],
   err_reply_window_closed: ['回复窗口已关闭，需等客户再次发消息', 'The reply window is closed until the customer writes again'],
+  err_rating_invite_empty: ['邀请评价的文字为空，请管理员在满意度设置中填写', 'The rating invitation text is empty: an admin fills it in under the rating settings'],
   err_rate_limited: ['操作太频繁，请稍后再试', 'Too many requests; try again shortly'],
   err_unavailable: ['服务暂时不可用，请稍后重试', 'Temporarily unavailable; try again shortly'],
   err_internal: ['服务器出错了，请稍后重试', 'Something went wrong on the server; try again'],
