@@ -31,25 +31,9 @@ func TestUIRateByLink(t *testing.T) {
 	t.Parallel()
 	kit.NeedUI(t)
 	kit.ForModes(t, func(t *testing.T, m kit.Mode) {
-		fake := wechattest.New(t)
-		e := kit.NewEnv(t, m)
-		e.Vars["KEFU_WECHAT_API_BASE"] = fake.URL
-		e.Vars["KEFU_PUBLIC_URL"] = publicURL
-		h := e.Start()
-		h.ServesUI()
-		adm := h.Admin()
-		adm.Must(200, "PUT", "/api/v1/ratings/settings", map[string]any{"levels": []map[string]any{{"score": 5, "label": "满意"},
-			{"score": 3, "label": "一般"}, {"score": 1, "label": "不满意", "reasons": []string{"太慢", "没解决"}}},
-			"invite_text": "请评价：{levels}", "thanks_text": "谢谢！", "bad_at": 1, "reply_minutes": 60, "change_minutes": 10})
-		agent := adm.NewAgent("wx-link@kefu.test", 5)
-		agent.SetStatus("online")
-		mon := adm.Monitor()
-		wx := adm.NewWechatChannel(fake, "safe", nil)
-		quiet := adm.NewWechatChannel(fake, "plain", nil)
-		// WeChat pushes to the webhook URL at the public address: the proxy's
-		// part is to reach the hub.
-		wx.URL = strings.Replace(wx.URL, publicURL, h.Base, 1)
-		quiet.URL = strings.Replace(quiet.URL, publicURL, h.Base, 1)
+		w := startWxRated(t, m, "wx-link@kefu.test")
+		h, adm, agent := w.h, w.adm, w.agent
+		wx, quiet := w.channel("safe"), w.channel("plain")
 		var shown struct {
 			Channel struct {
 				Config map[string]any `json:"config"`
@@ -73,43 +57,15 @@ func TestUIRateByLink(t *testing.T) {
 			t.Fatalf("the quiet channel's config after the console's save: %v", c)
 		}
 
-		texts := func(user string) []string {
-			var out []string
-			for _, s := range fake.Sends() {
-				if s.ToUser == user && s.MsgType == "text" {
-					out = append(out, s.Text)
-				}
-			}
-			return out
-		}
-		closeOne := func(ch kit.WxChannel, user string) string {
-			ch.MustPush(t, wechattest.Text(user, "我的订单还没发货", kit.NextMsgID()))
-			convID := mon.Conv(user)
-			mon.Assignee(convID)
-			agent.Must(201, "POST", "/api/v1/conversations/"+convID+"/messages", map[string]any{"content": "马上为您查询"})
-			agent.Must(200, "POST", "/api/v1/conversations/"+convID+"/close", map[string]any{"reason": "solved"})
-			return convID
-		}
 		user, other := "olink_"+kit.RandHex(6), "oquiet_"+kit.RandHex(6)
-		convID := closeOne(wx, user)
-		quietConv := closeOne(quiet, other)
-		var link string
-		kit.Eventually(t, 15*time.Second, "the invitation with its link reaches WeChat", func() bool {
-			for _, s := range texts(user) {
-				if strings.HasPrefix(s, "请评价：1 满意、2 一般、3 不满意\n") {
-					if m := rateLink.FindStringSubmatch(s); m != nil {
-						link = m[1]
-						return true
-					}
-				}
-			}
-			return false
-		})
+		convID := w.closeOne(wx, user)
+		quietConv := w.closeOne(quiet, other)
+		link := w.link(user, "请评价：1 满意、2 一般、3 不满意\n")
 		if !strings.Contains(link, convID+"-") {
 			t.Fatalf("the link %s does not name %s", link, convID)
 		}
 		time.Sleep(time.Second) // the quiet channel's close went out in the same second
-		for _, s := range texts(other) {
+		for _, s := range w.texts(other) {
 			if strings.Contains(s, "请评价") {
 				t.Fatalf("a channel with its invite switch off invited: %q (conversation %s)", s, quietConv)
 			}
@@ -174,4 +130,79 @@ func TestUIRateByLink(t *testing.T) {
 		script.Await("done")
 		script.Finish()
 	})
+}
+
+// wxRated is what the rating link tests share: a hub its customers reach
+// at publicURL, the tenant's scale and invitation set, a WeChat fake and an
+// agent online who answers and closes the customers' conversations.
+type wxRated struct {
+	t          *testing.T
+	fake       *wechattest.Platform
+	h          *kit.Hub
+	adm, agent *kit.Client
+	mon        *kit.Monitor
+}
+
+func startWxRated(t *testing.T, m kit.Mode, agentEmail string) *wxRated {
+	w := &wxRated{t: t, fake: wechattest.New(t)}
+	e := kit.NewEnv(t, m)
+	e.Vars["KEFU_WECHAT_API_BASE"] = w.fake.URL
+	e.Vars["KEFU_PUBLIC_URL"] = publicURL
+	w.h = e.Start()
+	w.h.ServesUI()
+	w.adm = w.h.Admin()
+	w.adm.Must(200, "PUT", "/api/v1/ratings/settings", map[string]any{"levels": []map[string]any{{"score": 5, "label": "满意"},
+		{"score": 3, "label": "一般"}, {"score": 1, "label": "不满意", "reasons": []string{"太慢", "没解决"}}},
+		"invite_text": "请评价：{levels}", "thanks_text": "谢谢！", "bad_at": 1, "reply_minutes": 60, "change_minutes": 10})
+	w.agent = w.adm.NewAgent(agentEmail, 5)
+	w.agent.SetStatus("online")
+	w.mon = w.adm.Monitor()
+	return w
+}
+
+// channel binds a WeChat channel (its mode: "safe" or "plain"); WeChat
+// pushes to its webhook URL at the public address, and the proxy's part is
+// to reach the hub.
+func (w *wxRated) channel(mode string) kit.WxChannel {
+	ch := w.adm.NewWechatChannel(w.fake, mode, nil)
+	ch.URL = strings.Replace(ch.URL, publicURL, w.h.Base, 1)
+	return ch
+}
+
+// closeOne has user write on ch, the agent answer and close: it returns
+// the conversation's id.
+func (w *wxRated) closeOne(ch kit.WxChannel, user string) string {
+	ch.MustPush(w.t, wechattest.Text(user, "我的订单还没发货", kit.NextMsgID()))
+	convID := w.mon.Conv(user)
+	w.mon.Assignee(convID)
+	w.agent.Must(201, "POST", "/api/v1/conversations/"+convID+"/messages", map[string]any{"content": "马上为您查询"})
+	w.agent.Must(200, "POST", "/api/v1/conversations/"+convID+"/close", map[string]any{"reason": "solved"})
+	return convID
+}
+
+// texts are the text messages WeChat carried to user.
+func (w *wxRated) texts(user string) []string {
+	var out []string
+	for _, s := range w.fake.Sends() {
+		if s.ToUser == user && s.MsgType == "text" {
+			out = append(out, s.Text)
+		}
+	}
+	return out
+}
+
+// link waits for the invitation starting with prefix to reach user and
+// returns the path of the rating page it links to.
+func (w *wxRated) link(user, prefix string) string {
+	var link string
+	kit.Eventually(w.t, 15*time.Second, "the invitation with its link reaches WeChat", func() bool {
+		for _, s := range w.texts(user) {
+			if m := rateLink.FindStringSubmatch(s); m != nil && strings.HasPrefix(s, prefix) {
+				link = m[1]
+				return true
+			}
+		}
+		return false
+	})
+	return link
 }

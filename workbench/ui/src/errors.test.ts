@@ -71,6 +71,29 @@ describe('errors in the reader’s language', () => {
     expect(rowText({ message: 'x', reason: 'input_length', params: { field: 'question', max: '200' } })).toBe('标准问题不能为空，最多 200 个字符')
   }, 60_000)
 
+  it('words the ratings’ refusals in the reader’s language', async () => {
+    const { errorText } = await import('./errors')
+    const { setLocale } = await import('./i18n')
+    await import('./console/ratings.i18n')
+    // an agent asks a WeChat customer for a rating while the invitation text is empty (the workbench)
+    const empty = await refusal(409, { code: 'conflict', reason: 'rating_invite_empty',
+      message: 'conflict: the rating invitation text is empty; an admin sets it in the rating settings' })
+    // an admin deletes the key that signs new rating links (the console)
+    const current = await refusal(409, { code: 'conflict', reason: 'rating_key_current',
+      message: 'conflict: the current key signs new links; rotate first, then delete the old key' })
+    await setLocale('zh-CN')
+    expect(errorText(empty)).toBe('邀请评价的文字为空，请管理员在满意度设置中填写')
+    expect(errorText(current)).toBe('当前密钥正在签发新链接，不能删除；请先轮换密钥，再删除旧密钥')
+    await setLocale('zh-TW')
+    for (const e of [empty, current]) expect(errorText(e)).not.toMatch(latin)
+    expect(errorText(empty)).toContain('邀請評價')
+    expect(errorText(current)).toContain('當前金鑰')
+    await setLocale('en')
+    expect(errorText(empty)).toBe('The rating invitation text is empty: an admin fills it in under the rating settings')
+    expect(errorText(current)).toMatch(/^The current key signs new links/)
+    await setLocale('zh-CN')
+  }, 60_000)
+
   it('no screen renders a caught error’s own message', () => {
     // Every screen words a failure with errorText (or rowText): the
     // message of an Error is the hub's developer text (English) or the
