@@ -283,7 +283,9 @@ func TestWidgetBrowser(t *testing.T) {
 // channel's conversation caps shows 「当前咨询人数较多，请稍后再试」. A
 // rating the hub refuses (a reason taken off the list after the page
 // loaded) shows 「出错了，请稍后再试」, not the hub's English reason, stores
-// nothing, and the visitor's second try is stored.
+// nothing, and the visitor's second try is stored. Asked again by the
+// agent, the same visitor (a new tab) is refused a second rating: the
+// form reads 「已评价」 with no 提交 left, and the first rating stays.
 func TestWidgetBusyBrowser(t *testing.T) {
 	t.Parallel()
 	needWidget(t)
@@ -379,6 +381,15 @@ func TestWidgetBusyBrowser(t *testing.T) {
 	// refused as a change: the tenant allows none)
 	if rated.Rating == nil || rated.Rating.Score != 2 || len(rated.Rating.Reasons) != 0 {
 		t.Errorf("stored rating %+v, want the second try's: 2 without reasons", rated.Rating)
+	}
+	script.Send(nil)
+	script.Await("asked-again")
+	agent.Must(202, "POST", "/api/v1/conversations/"+conv+"/rating-request", nil)
+	script.Send(nil)
+	script.Await("already-rated")
+	adm.Must(200, "GET", "/api/v1/conversations/"+conv, nil).JSON(t, &rated)
+	if rated.Rating == nil || rated.Rating.Score != 2 {
+		t.Errorf("stored rating %+v after the refused second one, want the first: 2", rated.Rating)
 	}
 	script.Send(nil)
 	script.Finish()

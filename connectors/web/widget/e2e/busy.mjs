@@ -5,7 +5,8 @@
 // (too_many_conversations) says so in the visitor's language. A rating the
 // hub refuses (a reason the admin has just taken off the list) reads
 // 出错了 in the visitor's language, never the hub's English reason, and the
-// form can be sent again.
+// form can be sent again; a rating refused because one was given (and may
+// not change) reads 已评价, with no 提交 left to try again.
 //
 // argv[2]: JSON {busyChat, capsChat, shots}; "@@ {json}" lines are steps
 // the Go side answers with one JSON line (see widget.mjs).
@@ -99,6 +100,25 @@ try {
   await go.click()
   await rt.filter({ hasText: '感谢您的评价' }).waitFor()
   await step('rated')
+
+  // 4. The same visitor in a new tab, asked again by the agent: the hub
+  // refuses a second rating (the tenant allows no change). The form says
+  // 已评价 and offers no 提交 to be refused again.
+  await p2.close() // (the address has one socket)
+  const p3 = await ctx.newPage()
+  p3.setDefaultTimeout(15000 * (Number(process.env.KEFU_SLOW) || 1))
+  await p3.goto(P.capsChat)
+  await W(p3, '.ms .m.me').filter({ hasText: 'web-rate' }).waitFor() // the history came over the socket
+  await step('asked-again') // the agent asks for a rating once more
+  const rt3 = W(p3, '.rt')
+  await rt3.waitFor()
+  await rt3.locator('button[data-score="5"]').click()
+  await rt3.getByRole('button', { name: '提交' }).click()
+  await rt3.filter({ hasText: '已评价' }).waitFor()
+  await shot(p3, '23-rating-already-given')
+  check((await rt3.getByRole('button', { name: '提交' }).count()) === 0, 'an already rated form offers 提交 again')
+  check((await W(p3, '.ms .nt.er').count()) === 0, `a conflict read as an error: ${await W(p3, '.ms').textContent()}`)
+  await step('already-rated')
   await ctx.close()
 } finally {
   await browser.close()

@@ -683,6 +683,11 @@ function mount(core: Core): ChatUI {
         } else if (f.feedback) {
           fb[f.feedback] = f.error && f.error.code === 'conflict' ? 'd' : ''
           render()
+        } else if (f.rate && f.error && f.error.code === 'conflict' && rate && rate.dataset.conv === f.rate) {
+          // already rated (and the tenant allows no change now): say so, and
+          // take the form away rather than offer a 提交 the hub refuses again
+          rate.textContent = ''
+          rate.appendChild(h('div', 'q', T.alreadyRated))
         } else if (!f.client_id && f.error && f.error.code !== 'too_many_connections') {
           // (a socket refused as busy says so in the header, calmly). A
           // refused rating reads 出错了 too, never the hub's English

@@ -43,6 +43,7 @@ const c = {
   comment: ['评价（可选）', '評價（選填）', 'Comment (optional)'],
   submit: ['提交', '提交', 'Submit'],
   rated: ['感谢您的评价！', '感謝您的評價！', 'Thank you for your feedback!'],
+  alreadyRated: ['已评价', '已評價', 'Already rated'],
   leaveTitle: ['客服暂时不在线，请留言，我们会尽快联系您', '客服暫時不在線，請留言，我們會盡快聯繫您', 'We are away. Leave a message and we will get back to you.'],
   required: ['必填', '必填', 'Required'],
   badEmail: ['邮箱格式不正确', '電子郵件格式不正確', 'Invalid email address'],
