@@ -94,18 +94,30 @@ func Daily(p Period, hours []HourCounts) []DayCounts {
 	return out
 }
 
-// Weekly sums hours into the period's weeks (Monday to Sunday), each
-// dated by its first date in the period: a period from a Wednesday starts
-// with that Wednesday's row, then a row per Monday.
-func Weekly(p Period, hours []HourCounts) []DayCounts {
-	return bucket(Daily(p, hours), func(d DayCounts, t time.Time) (string, bool) {
+// offset is the UTC offset (seconds) of the period's zone, and whether it
+// holds from the first date's midnight to the day after the last's.
+func (p Period) offset() (int, bool) {
+	_, off := p.From.Zone()
+	for d := p.From; !d.After(p.To.AddDate(0, 0, 1)); d = d.AddDate(0, 0, 1) {
+		if _, o := d.Zone(); o != off {
+			return off, false
+		}
+	}
+	return off, true
+}
+
+// Weekly sums a period's dates (Daily's) into its weeks (Monday to
+// Sunday), each dated by its first date in the period: a period from a
+// Wednesday starts with that Wednesday's row, then a row per Monday.
+func Weekly(days []DayCounts) []DayCounts {
+	return bucket(days, func(d DayCounts, t time.Time) (string, bool) {
 		return d.Date, t.Weekday() == time.Monday
 	})
 }
 
-// Monthly sums hours into the period's calendar months, dated YYYY-MM.
-func Monthly(p Period, hours []HourCounts) []DayCounts {
-	return bucket(Daily(p, hours), func(d DayCounts, t time.Time) (string, bool) {
+// Monthly sums a period's dates into its calendar months, dated YYYY-MM.
+func Monthly(days []DayCounts) []DayCounts {
+	return bucket(days, func(d DayCounts, t time.Time) (string, bool) {
 		return d.Date[:7], t.Day() == 1
 	})
 }

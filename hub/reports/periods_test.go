@@ -63,7 +63,7 @@ func TestWeeklyMonthly(t *testing.T) {
 		at("2026-12-06", 16), at("2026-12-07", 32), at("2026-12-08", 64), at("2026-12-09", 128)}
 	got := map[string]int64{}
 	var keys []string
-	for _, w := range reports.Weekly(p, hours) {
+	for _, w := range reports.Weekly(reports.Daily(p, hours)) {
 		keys, got[w.Date] = append(keys, w.Date), w.Conversations
 	}
 	if diff := diff([]string{"2026-11-27", "2026-11-30", "2026-12-07"}, keys); diff != "" {
@@ -73,7 +73,7 @@ func TestWeeklyMonthly(t *testing.T) {
 		t.Errorf("weeks: %s", diff)
 	}
 	got, keys = map[string]int64{}, nil
-	for _, m := range reports.Monthly(p, hours) {
+	for _, m := range reports.Monthly(reports.Daily(p, hours)) {
 		keys, got[m.Date] = append(keys, m.Date), m.Conversations
 	}
 	if diff := diff(map[string]int64{"2026-11": 7, "2026-12": 120}, got); diff != "" || len(keys) != 2 {

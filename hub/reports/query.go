@@ -185,33 +185,68 @@ type HourCounts struct {
 func (s *Store) Hours(ctx context.Context, tenantID string, f Filter) ([]HourCounts, error) {
 	// report_hours has one row per dimension's key and hour: read as is,
 	// not summed (summing every count column doubled the query's time)
-	q := `SELECT hour, ` + columnsAs() + ` FROM report_hours WHERE tenant_id = ? AND dim = ? AND k = ?`
-	args := []any{tenantID, "", ""}
-	group := ``
+	table, where, args := f.slice(tenantID)
+	q := `SELECT hour, ` + columnsAs() + ` FROM ` + table + where + ` ORDER BY hour`
+	if table == "report_cells" {
+		q = `SELECT hour, ` + sums() + ` FROM ` + table + where + ` GROUP BY hour ORDER BY hour`
+	}
+	var hs []HourCounts
+	if err := s.k.Select(ctx, &hs, q, args...); err != nil {
+		return nil, fmt.Errorf("report hours: %w", err)
+	}
+	return f.taken(hs), nil
+}
+
+// Days sums the filter's slice of the period p per local date (every
+// date, zero when nothing happened). The store sums the hours into dates
+// when the period's zone keeps one UTC offset throughout (a day's 24 rows
+// summed there, not read and summed here: 13 ms instead of 40–80 for 90
+// days at a million conversations on PostgreSQL); across a change of
+// offset the hours are read and summed by Daily.
+func (s *Store) Days(ctx context.Context, tenantID string, p Period, f Filter) ([]DayCounts, error) {
+	off, fixed := p.offset()
+	if !fixed {
+		hs, err := s.Hours(ctx, tenantID, p.Filter(f))
+		return Daily(p, hs), err
+	}
+	table, where, args := p.Filter(f).slice(tenantID)
+	// each date as the unix time of its local midnight, for Daily
+	q := `SELECT d * 86400 - ? AS hour, ` + sums() + ` FROM (SELECT (hour + ?) / 86400 AS d, ` + strings.Join(countCols, ", ") +
+		` FROM ` + table + where + `) x GROUP BY d ORDER BY d`
+	var ds []HourCounts
+	if err := s.k.Select(ctx, &ds, q, append([]any{off, off}, args...)...); err != nil {
+		return nil, fmt.Errorf("report days: %w", err)
+	}
+	return Daily(p, f.taken(ds)), nil
+}
+
+// slice is the table and the WHERE clause (with its args) of the filter's
+// rows: report_hours' rows of the one dimension it narrows (or of the
+// total), report_cells' on two or more.
+func (f Filter) slice(tenantID string) (string, string, []any) {
+	table, where, args := `report_hours`, ` WHERE tenant_id = ? AND dim = ? AND k = ?`, []any{tenantID, "", ""}
 	if set := f.set(); len(set) > 1 {
-		q = `SELECT hour, ` + sums() + ` FROM report_cells WHERE tenant_id = ?`
-		args = []any{tenantID}
+		table, where, args = `report_cells`, ` WHERE tenant_id = ?`, []any{tenantID}
 		for d, v := range set {
-			q += ` AND ` + cellCols[d] + ` = ?`
+			where += ` AND ` + cellCols[d] + ` = ?`
 			args = append(args, v)
 		}
-		group = ` GROUP BY hour`
 	} else {
 		for d, v := range set {
 			args[1], args[2] = string(d), v
 		}
 	}
-	q += ` AND hour >= ? AND hour < ?` + group + ` ORDER BY hour`
-	var hs []HourCounts
-	if err := s.k.Select(ctx, &hs, q, append(args, f.From.Unix(), f.To.Unix())...); err != nil {
-		return nil, fmt.Errorf("report hours: %w", err)
-	}
+	return table, where + ` AND hour >= ? AND hour < ?`, append(args, f.From.Unix(), f.To.Unix())
+}
+
+// taken makes the conversations of an agent's rows the ones they took.
+func (f Filter) taken(hs []HourCounts) []HourCounts {
 	if f.AgentID != "" {
 		for i := range hs {
 			hs[i].Conversations = hs[i].Taken
 		}
 	}
-	return hs, nil
+	return hs
 }
 
 // By sums the filter's slice per channel, group or agent, largest volume

@@ -235,7 +235,51 @@ func TestFixtureBreakdowns(t *testing.T) {
 		if len(days) != 3 || days[0].Counts != wantNov30 || days[1].Counts != wantDec1 || days[2].Counts != wantDec2 {
 			t.Errorf("daily %+v", days)
 		}
+		// Days: the same dates summed by the store (Shanghai keeps one
+		// offset), under the filters too
+		for _, c := range []struct {
+			p    reports.Period
+			f    reports.Filter
+			want []reports.DayCounts
+		}{
+			{period(t, "2026-11-30", "2026-12-02"), reports.Filter{}, []reports.DayCounts{{Date: "2026-11-30", Counts: wantNov30},
+				{Date: "2026-12-01", Counts: wantDec1}, {Date: "2026-12-02", Counts: wantDec2}}},
+			{period(t, day, day), reports.Filter{AgentID: "a1"}, []reports.DayCounts{{Date: day, Counts: a1}}},
+			{period(t, day, day), reports.Filter{ChannelID: "chA", GroupID: "gS"}, []reports.DayCounts{{Date: day, Counts: chAgS}}},
+		} {
+			if diff := diff(c.want, daysOf(t, r, c.p, c.f)); diff != "" {
+				t.Errorf("days %+v: %s", c.f, diff)
+			}
+		}
+		// New York's dates, with and without the end of summer time (1
+		// November) in the period: as Daily sums Hours
+		ny, err := time.LoadLocation("America/New_York")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, from := range []string{"2026-10-25", "2026-11-28"} {
+			p, err := reports.ParsePeriod(from, "2026-12-03", ny)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hours, err := r.Hours(context.Background(), tenant, p.Filter(reports.Filter{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := diff(reports.Daily(p, hours), daysOf(t, r, p, reports.Filter{})); diff != "" || len(hours) == 0 {
+				t.Errorf("New York from %s: %s", from, diff)
+			}
+		}
 	})
+}
+
+func daysOf(t *testing.T, r *reports.Store, p reports.Period, f reports.Filter) []reports.DayCounts {
+	t.Helper()
+	days, err := r.Days(context.Background(), tenant, p, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return days
 }
 
 func sum(hm [7][24]int64) int64 {

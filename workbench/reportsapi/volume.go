@@ -3,6 +3,7 @@ package reportsapi
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -102,17 +103,23 @@ func (a API) byTime(g *gin.Context, q query, out *volumeOut) error {
 		return hub.Invalid("by must be day, week, month, hour, weekday, heatmap, channel, group, agent, source, keyword, " +
 			"referrer, landing, region or device")
 	}
+	if out.By == "day" || out.By == "week" || out.By == "month" {
+		days, err := a.reports.Days(g.Request.Context(), q.tenantID, q.period, q.filter)
+		if err != nil {
+			return err
+		}
+		sum := map[string]func([]reports.DayCounts) []reports.DayCounts{"day": slices.Clip[[]reports.DayCounts],
+			"week": reports.Weekly, "month": reports.Monthly}[out.By]
+		for _, d := range sum(days) {
+			out.Rows = append(out.Rows, row{Key: d.Date, Figures: q.derive(d.Counts)})
+		}
+		return nil
+	}
 	hours, err := a.reports.Hours(g.Request.Context(), q.tenantID, q.period.Filter(q.filter))
 	if err != nil {
 		return err
 	}
 	switch out.By {
-	case "day", "week", "month":
-		sum := map[string]func(reports.Period, []reports.HourCounts) []reports.DayCounts{"day": reports.Daily,
-			"week": reports.Weekly, "month": reports.Monthly}[out.By]
-		for _, d := range sum(q.period, hours) {
-			out.Rows = append(out.Rows, row{Key: d.Date, Figures: q.derive(d.Counts)})
-		}
 	case "hour":
 		for h, c := range reports.HoursOfDay(q.loc, hours) {
 			out.Rows = append(out.Rows, row{Key: fmt.Sprintf("%02d", h), Figures: q.derive(c)})
