@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kefu-hub/kefu/connectors/wechat/wechattest"
 	"github.com/kefu-hub/kefu/e2e/kit"
 )
 
@@ -15,8 +16,10 @@ import (
 // sent keeps opening; the old key deleted after a confirmation that says
 // its links stop opening — then that link opens nothing (API and page:
 // 404) while a link of the new key still opens. Loading and error states,
-// 简体/繁體/English without another language's words, at 375 px
-// (workbench/ui/e2e/rate-keys.mjs; screenshots).
+// 简体/繁體/English without another language's words, at 375 px. Then
+// the workbench: with the invitation text emptied, an agent's rating
+// request on WeChat reads 邀请评价的文字为空，请管理员在满意度设置中填写 and
+// WeChat carries nothing (workbench/ui/e2e/rate-keys.mjs; screenshots).
 func TestUIRatingLinkKeys(t *testing.T) {
 	t.Parallel()
 	kit.NeedUI(t)
@@ -43,7 +46,8 @@ func TestUIRatingLinkKeys(t *testing.T) {
 		return out.Keys
 	}
 	script := kit.RunBrowserScript(t, "workbench/ui", 3*time.Minute, []string{"KEFU_BASE=" + w.h.Base,
-		"KEFU_ADMIN_EMAIL=admin@kefu.test", "KEFU_ADMIN_PASSWORD=admin-pass-1", "KEFU_SHOTS=" + kit.ShotsDir(t)}, "e2e/rate-keys.mjs")
+		"KEFU_ADMIN_EMAIL=admin@kefu.test", "KEFU_ADMIN_PASSWORD=admin-pass-1", "KEFU_AGENT_EMAIL=wx-keys@kefu.test",
+		"KEFU_AGENT_PASSWORD=agent-pass-1", "KEFU_SHOTS=" + kit.ShotsDir(t)}, "e2e/rate-keys.mjs")
 	script.Await("empty-seen")
 	w.closeOne(wx, "okeys_1")
 	oldLink := w.link("okeys_1", "请评价")
@@ -70,6 +74,21 @@ func TestUIRatingLinkKeys(t *testing.T) {
 	}
 	opens(oldLink, 404)
 	opens(newLink, 200)
+	script.Send(nil)
+
+	// The workbench: with the invitation text emptied, the agent's request
+	// on WeChat is refused (409) and sends nothing.
+	script.Await("agent-in")
+	st := w.adm.Must(200, "GET", "/api/v1/ratings/settings", nil).JSONMap(t)
+	st["invite_text"] = ""
+	w.adm.Must(200, "PUT", "/api/v1/ratings/settings", st)
+	wx.MustPush(t, wechattest.Text("okeys_3", "请问能开发票吗", kit.NextMsgID()))
+	w.mon.Assignee(w.mon.Conv("okeys_3"))
+	script.Send(map[string]string{"text": "请问能开发票吗"})
+	script.Await("request-refused")
+	for _, s := range w.texts("okeys_3") {
+		t.Errorf("WeChat carried %q after a refused rating request", s)
+	}
 	script.Send(nil)
 	script.Await("done")
 	script.Finish()

@@ -4,9 +4,11 @@
 // a new current key and the old one listed with until when its links
 // open; the old key deleted after a confirmation saying its links stop
 // opening; loading and error states; 简体/繁體/English at 375 px, none with
-// another language's words.
+// another language's words. Then the workbench: an agent's rating request
+// while the invitation text is empty reads why it was refused.
 //
-// env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_CHROMIUM,
+// env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_AGENT_EMAIL,
+// KEFU_AGENT_PASSWORD, KEFU_CHROMIUM,
 // KEFU_SHOTS (optional).
 import { step, recv, check, newPage, shot, login, run, pageErrors, dialogs } from './browser.mjs'
 
@@ -125,6 +127,21 @@ await run('rate-keys-', async () => {
   await phone.unroute(isKeys)
   await failed.getByRole('button', { name: '重试' }).click()
   await rows(phone).first().waitFor()
+
+  // The workbench: the agent asks a WeChat customer for a rating while the
+  // tenant's invitation text is empty, and reads why it was refused.
+  const agent = await newPage('agent')
+  await login(agent, '/', process.env.KEFU_AGENT_EMAIL, process.env.KEFU_AGENT_PASSWORD)
+  await agent.locator('.conn[data-conn=open]').waitFor()
+  step('agent-in')
+  const { text } = await recv() // the invitation text emptied, a customer writes
+  await agent.locator('.list li', { hasText: text }).click()
+  await agent.locator('button.act-rating').click()
+  await agent.locator('p.error[role=alert]', { hasText: '邀请评价的文字为空，请管理员在满意度设置中填写' }).waitFor()
+  check((await agent.getByText('已邀请客户评价').count()) === 0, 'the refused request read as asked')
+  await shot(agent, 'rate-keys-request-refused')
+  step('request-refused')
+  await recv()
 
   check(dialogs.length === 0, 'dialogs: ' + dialogs.join('; '))
   check(pageErrors.length === 0, 'page errors: ' + pageErrors.join('; '))
