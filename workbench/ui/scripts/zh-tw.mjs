@@ -16,10 +16,14 @@ const out = {}
 const en = {}
 // the main table, and the texts pages in their own chunks bring (*.i18n.ts)
 const files = ['i18n.ts', ...readdirSync(join(src, 'console')).filter((f) => f.endsWith('.i18n.ts')).map((f) => join('console', f))]
-const lines = files.flatMap((f) => readFileSync(join(src, f), 'utf8').split('\n'))
-for (const line of lines) {
+const lines = files.flatMap((f) => readFileSync(join(src, f), 'utf8').split('\n').map((line) => [f, line]))
+const from = {}
+for (const [file, line] of lines) {
   const m = entry.exec(line)
   if (m) {
+    // one table: a key a second file reuses would show the first file's text
+    if (from[m[1]]) throw new Error(`zh-tw: the text ${m[1]} is in both ${from[m[1]]} and ${file}; name one otherwise`)
+    from[m[1]] = file
     out[m[1]] = toTW(Function('return ' + m[2])())
     en[m[1]] = Function('return ' + m[3])()
   } else if (/^ {2}\w+: \[/.test(line)) {
