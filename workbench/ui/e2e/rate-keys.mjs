@@ -10,7 +10,7 @@
 // env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_AGENT_EMAIL,
 // KEFU_AGENT_PASSWORD, KEFU_CHROMIUM,
 // KEFU_SHOTS (optional).
-import { step, recv, check, newPage, shot, login, run, pageErrors, dialogs } from './browser.mjs'
+import { base, step, recv, check, newPage, shot, login, run, pageErrors, dialogs } from './browser.mjs'
 
 const email = process.env.KEFU_ADMIN_EMAIL
 const password = process.env.KEFU_ADMIN_PASSWORD
@@ -86,6 +86,14 @@ await run('rate-keys-', async () => {
   check((await rows(page).count()) === 1, 'one key left')
   step('deleted')
   await recv() // the old link opens nothing, the new one does
+
+  // the audit log names both in Chinese, and finds them by their kind
+  await page.goto(base + '/console/audit')
+  await page.locator('select[name=audit-action]').selectOption('rating_key')
+  await page.locator('button.audit-search').click()
+  await page.locator('.audit-table tr[data-action="rating_key.delete"]', { hasText: '删除评价链接密钥' }).waitFor()
+  await page.locator('.audit-table tr[data-action="rating_key.rotate"]', { hasText: '轮换评价链接密钥' }).waitFor()
+  check((await page.locator('.audit-table tbody tr').count()) === 2, 'the audit rows of the rating keys')
 
   const phone = await newPage('phone')
   await phone.setViewportSize({ width: 375, height: 740 })
