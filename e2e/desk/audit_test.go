@@ -69,6 +69,8 @@ func TestAuditLog(t *testing.T) {
 		adm.Must(200, "POST", "/api/v1/channels/"+ch+"/rotate-secret", nil)
 		tok := adm.Must(201, "POST", "/api/v1/api-tokens", map[string]any{"name": "ci"}).Str("id")
 		adm.Must(200, "DELETE", "/api/v1/api-tokens/"+tok, nil)
+		rs := adm.Must(200, "GET", "/api/v1/ratings/settings", nil).JSONMap(t)
+		adm.Must(200, "PUT", "/api/v1/ratings/settings", rs)
 		adm.Must(400, "POST", "/api/v1/groups", map[string]any{"name": ""}) // refused: not recorded
 		sup := kit.Login(t, h.Base, "audited@kefu.test", "another-pass-2")
 		sup.Must(403, "GET", "/api/v1/audit", nil)
@@ -77,6 +79,7 @@ func TestAuditLog(t *testing.T) {
 		for _, w := range []struct{ action, target string }{
 			{"auth.login", ""}, {"auth.login_failed", ""}, {"agent.create", agentID}, {"agent.update", agentID},
 			{"channel.create", ch}, {"channel.rotate_secret", ch}, {"api_token.create", tok}, {"api_token.delete", tok},
+			{"rating_settings.update", ""},
 		} {
 			e := find(es, w.action, w.target)
 			if e == nil {

@@ -89,6 +89,7 @@ var audited = map[string]struct {
 	"PUT /api/v1/qa/words":                             {"qa_words.update", "tenant"},
 	"PUT /api/v1/sla/policies":                         {"sla_policy.update", "tenant"},
 	"PUT /api/v1/contact-visibility":                   {"contact_visibility.update", "tenant"},
+	"PUT /api/v1/ratings/settings":                     {"rating_settings.update", "tenant"},
 	"POST /api/v1/ratings/link-keys":                   {"rating_key.rotate", "rating_key"},
 	"DELETE /api/v1/ratings/link-keys/:id":             {"rating_key.delete", "rating_key"},
 }

@@ -52,6 +52,8 @@ const texts = {
   lk_deleteTitle: ['删除旧密钥', 'Delete the old key'],
   lk_deleteBody: ['删除密钥 {id} 后，用它签发的评价链接（本可打开至 {at}）将立即无法打开，客户无法再通过这些链接评价。确定删除吗？', 'Once key {id} is deleted, the rating links it signed (which would open until {at}) stop opening at once: customers can no longer rate through them. Delete it?'],
   noun_rating_key: ['评价链接密钥', 'Rating link keys'],
+  noun_rating_settings: ['满意度设置', 'Rating settings'],
+  act_rating_settings__update: ['修改满意度设置', 'Changed the rating settings'],
   act_rating_key__rotate: ['轮换评价链接密钥', 'Rotated the rating link key'],
   act_rating_key__delete: ['删除评价链接密钥', 'Deleted a rating link key'],
   err_rating_key_current: ['当前密钥正在签发新链接，不能删除；请先轮换密钥，再删除旧密钥', 'The current key signs new links and cannot be deleted: rotate first, then delete the old key'],
