@@ -16,7 +16,7 @@ import (
 // theirs are all old (or an agent owning a handful of a million contacts)
 // makes it read most of the list: 0.39 s p99 at a million contacts. SQLite
 // keeps the walk: reading the agent's contacts measured no faster there;
-// it walks the list's index unless the agent sees few contacts (walkIndex).
+// it walks the list's index unless the agent sees few contacts (list).
 var (
 	// few is how many contacts an agent may see for a search to read them
 	// (each side counted up to it: owned, and their conversations).
@@ -152,19 +152,27 @@ func (s *Store) list(ctx context.Context, a *hub.Agent, t, where string, args []
 		}
 		probe = !own
 	}
-	if agent && many && !own {
+	// a plain agent who sees few contacts: PostgreSQL reads theirs; SQLite
+	// leaves them to its planner, and otherwise walks the list's index (left
+	// to itself it read every contact the agent sees and sorted them: 0.2–
+	// 0.45 s a page at a million contacts with 20,000 owned and 10,000
+	// conversations, where the walk stops at the page's end: 18 ms). A rare
+	// text (one its candidates list; many false) is read from its candidates.
+	from := `contacts`
+	if plain && many && !own && (s.k.Postgres || indexedOrder) {
 		n := few
 		if t == "" {
 			n = fewPlain
 		}
-		var err error
-		if own, err = s.fewVisible(ctx, a, n); err != nil {
+		fewSeen, err := s.fewVisible(ctx, a, n)
+		if err != nil {
 			return nil, err
 		}
-	}
-	from, err := s.walkIndex(ctx, a, r, t, many, indexedOrder)
-	if err != nil {
-		return nil, err
+		if s.k.Postgres {
+			own = fewSeen
+		} else if !fewSeen {
+			from = `contacts INDEXED BY contacts_tenant_created`
+		}
 	}
 	out := []Card{}
 	if own {
@@ -182,27 +190,6 @@ func (s *Store) list(ctx context.Context, a *hub.Agent, t, where string, args []
 	}
 	q := `SELECT ` + cardCols + ` FROM ` + from + ` WHERE ` + where + ` ORDER BY ` + order + ` LIMIT ? OFFSET ?`
 	return out, wrap(s.k.Select(ctx, &out, q, append(args, limit+1, offset)...))
-}
-
-// walkIndex is what SQLite reads a plain agent's list from: the contacts in
-// the list's order, through their index, unless the agent sees few (then
-// the contacts they own and those of their conversations, as the planner
-// chooses). Left to itself, SQLite read every one of those contacts and
-// sorted them (0.2–0.45 s a page at a million contacts, with 20,000 owned
-// and 10,000 conversations), where the walk stops at the page's end (18
-// ms). A rare text (one its candidates list, many false) is read from them.
-func (s *Store) walkIndex(ctx context.Context, a *hub.Agent, r Rules, t string, many, indexedOrder bool) (string, error) {
-	if s.k.Postgres || a.Role != hub.RoleAgent || r.widens(a) || !indexedOrder || !many {
-		return `contacts`, nil
-	}
-	n := few
-	if t == "" {
-		n = fewPlain
-	}
-	if f, err := s.fewVisible(ctx, a, n); err != nil || f {
-		return `contacts`, err
-	}
-	return `contacts INDEXED BY contacts_tenant_created`, nil
 }
 
 func wrap(err error) error {

@@ -3,7 +3,6 @@ package reportsapi
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -108,9 +107,13 @@ func (a API) byTime(g *gin.Context, q query, out *volumeOut) error {
 		if err != nil {
 			return err
 		}
-		sum := map[string]func([]reports.DayCounts) []reports.DayCounts{"day": slices.Clip[[]reports.DayCounts],
-			"week": reports.Weekly, "month": reports.Monthly}[out.By]
-		for _, d := range sum(days) {
+		switch out.By {
+		case "week":
+			days = reports.Weekly(days)
+		case "month":
+			days = reports.Monthly(days)
+		}
+		for _, d := range days {
 			out.Rows = append(out.Rows, row{Key: d.Date, Figures: q.derive(d.Counts)})
 		}
 		return nil
