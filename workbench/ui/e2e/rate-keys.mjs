@@ -10,7 +10,7 @@
 // env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_AGENT_EMAIL,
 // KEFU_AGENT_PASSWORD, KEFU_CHROMIUM,
 // KEFU_SHOTS (optional).
-import { base, step, recv, check, newPage, shot, login, run, pageErrors, dialogs } from './browser.mjs'
+import { base, step, recv, check, newPage, shot, login, run, pageErrors, dialogs, slow } from './browser.mjs'
 
 const email = process.env.KEFU_ADMIN_EMAIL
 const password = process.env.KEFU_ADMIN_PASSWORD
@@ -93,7 +93,11 @@ await run('rate-keys-', async () => {
   await page.locator('button.audit-search').click()
   await page.locator('.audit-table tr[data-action="rating_key.delete"]', { hasText: '删除评价链接密钥' }).waitFor()
   await page.locator('.audit-table tr[data-action="rating_key.rotate"]', { hasText: '轮换评价链接密钥' }).waitFor()
-  check((await page.locator('.audit-table tbody tr').count()) === 2, 'the audit rows of the rating keys')
+  // the unfiltered list (shown first) holds these rows too: wait for the
+  // filtered answer, which holds only them
+  await page.waitForFunction(() => document.querySelectorAll('.audit-table tbody tr').length === 2, null, { timeout: 10000 * slow })
+  const kinds = await page.locator('.audit-table tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.action))
+  check(kinds.every((k) => k.startsWith('rating_key.')), 'the audit rows of the rating keys: ' + kinds)
 
   const phone = await newPage('phone')
   await phone.setViewportSize({ width: 375, height: 740 })
