@@ -77,6 +77,9 @@ type Options struct {
 	// CheckEvery is how often streams and consumers are checked and
 	// repaired; 0 means every 2 s.
 	CheckEvery time.Duration
+	// AckWait is how long a delivered message may go unacknowledged before
+	// JetStream delivers it again; 0 means ackWait (tests shorten it).
+	AckWait time.Duration
 	Log        *slog.Logger
 }
 
@@ -119,6 +122,9 @@ func Open(ctx context.Context, o Options) (*Bus, error) {
 	}
 	if o.CheckEvery <= 0 {
 		o.CheckEvery = 2 * time.Second
+	}
+	if o.AckWait <= 0 {
+		o.AckWait = ackWait
 	}
 	b := &Bus{
 		Topics: Topics{Inbound: o.Prefix + "_inbound", Outbound: o.Prefix + "_outbound",
@@ -205,6 +211,17 @@ func durableName(_, topic string) string { return strings.ReplaceAll(topic, ".",
 // the restarted one) gets them, so it is kept short: a handler takes
 // milliseconds, and a redelivery of a slow one is absorbed by the dedup key.
 const ackWait = 10 * time.Second
+
+// handlerWait is how long a subscription waits for its handler to end with
+// a message before giving up on it. It is much longer than the ack wait:
+// a handler that outlasts the ack wait (the store stalled behind a lock)
+// still acknowledges its message when it ends, and a partition's next
+// message follows at once. Given up on, the delivery would never be
+// acknowledged — its message would leave the stream only when a
+// redelivery of it is handled, an ack wait later, partition by partition.
+// (The redeliveries meanwhile wait behind it in the subscription and are
+// absorbed by the dedup key.)
+const handlerWait = 5 * time.Minute
 
 func (b *Bus) build() error {
 	pub, err := wmnats.NewPublisherWithNatsConn(b.nc, wmnats.PublisherPublishConfig{

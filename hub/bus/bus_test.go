@@ -491,3 +491,57 @@ func TestSlowStartIsNoIncident(t *testing.T) {
 		t.Errorf("%d error lines for a slow start, want none:\n%s", n, logs.buf.String())
 	}
 }
+
+// A handler that outlasts the ack wait (the store stalled behind a lock)
+// still acknowledges its message when it ends, and the partition's next
+// message follows. Here every redelivery of the slow message is handed
+// back, so only the first delivery's acknowledgement can let the next one
+// through; the bus used to give up on that delivery after the ack wait
+// (cancelling the handler's context) and drop its acknowledgement, so the
+// next message waited for a redelivery to be handled.
+func TestHandlerOutlastingTheAckWaitIsAcknowledged(t *testing.T) {
+	s := startNATS(t)
+	b, _ := openBus(t, s.url(), Options{Partitions: 1, AckWait: time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	msgs, err := b.Ordered.Subscribe(ctx, b.Topics.InboundPartition(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	publishUntil(t, b, "slow", time.Second)
+	publishUntil(t, b, "next", time.Second)
+	id := func(m *message.Message) string {
+		var in hub.Inbound
+		json.Unmarshal(m.Payload, &in)
+		return in.ExternalID
+	}
+	first := <-msgs
+	if id(first) != "slow" {
+		t.Fatalf("first delivery %s, want slow", id(first))
+	}
+	got := make(chan string, 10)
+	redelivered := 0
+	var mu sync.Mutex
+	go func() {
+		for m := range msgs {
+			if id(m) == "slow" {
+				mu.Lock()
+				redelivered++
+				mu.Unlock()
+				m.Nack()
+				continue
+			}
+			got <- id(m)
+			m.Ack()
+		}
+	}()
+	time.Sleep(2500 * time.Millisecond) // the handler works for 2.5 ack waits
+	if err := first.Context().Err(); err != nil {
+		t.Errorf("the handler's context ended while it worked: %v", err)
+	}
+	first.Ack()
+	receive(t, got, "next", 5*time.Second)
+	mu.Lock()
+	t.Logf("the slow message was redelivered %d times meanwhile (handed back)", redelivered)
+	mu.Unlock()
+}

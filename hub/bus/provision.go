@@ -42,7 +42,7 @@ func (b *Bus) consumerSpecs() []consumerSpec {
 		name := durableName("", topic)
 		return consumerSpec{Stream: stream, Config: jetstream.ConsumerConfig{Durable: name, FilterSubject: topic,
 			DeliverSubject: b.opts.Prefix + "_deliver." + name, DeliverGroup: b.opts.Prefix + "_hub",
-			DeliverPolicy: jetstream.DeliverAllPolicy, AckPolicy: jetstream.AckExplicitPolicy, AckWait: ackWait,
+			DeliverPolicy: jetstream.DeliverAllPolicy, AckPolicy: jetstream.AckExplicitPolicy, AckWait: b.opts.AckWait,
 			MaxAckPending: maxAckPending, MemoryStorage: memoryConsumers}}
 	}
 	var out []consumerSpec

@@ -38,7 +38,7 @@ func (b *Bus) subscriber(count int, core bool) *subscriber {
 // Subscribe subscribes to topic on the bus's subscription connection.
 func (s *subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
 	cfg := wmnats.SubscriberSubscriptionConfig{Unmarshaler: &wmnats.NATSMarshaler{}, SubscribersCount: s.count,
-		AckWaitTimeout: ackWait, CloseTimeout: 10 * time.Second}
+		AckWaitTimeout: handlerWait, CloseTimeout: 10 * time.Second}
 	if s.core {
 		cfg.JetStream = wmnats.JetStreamConfig{Disabled: true}
 	} else {
