@@ -80,7 +80,7 @@ type Options struct {
 	// AckWait is how long a delivered message may go unacknowledged before
 	// JetStream delivers it again; 0 means ackWait (tests shorten it).
 	AckWait time.Duration
-	Log        *slog.Logger
+	Log     *slog.Logger
 }
 
 // Bus is the open connection plus Watermill publishers and subscribers.
