@@ -159,6 +159,19 @@ func TestFieldFilterMatchesEveryWrite(t *testing.T) {
 		if _, err := h.K.Exec(ctx, `DELETE FROM contacts WHERE id = ?`, ids[23]); err != nil {
 			t.Fatal(err)
 		}
+		// an update naming custom that leaves it as it was (the triggers
+		// skip it) keeps its values; a customer created with no custom
+		// fields (nothing for the triggers to keep) gets them later
+		if _, err := h.K.Exec(ctx, `UPDATE contacts SET custom = custom, name = '客户24' WHERE id = ?`, ids[24]); err != nil {
+			t.Fatal(err)
+		}
+		if r := h.Inbox.Ingest(ctx, []hub.Inbound{f.Msg("m-bare", "bare")})[0]; r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		if n, err := h.K.Exec(ctx, `UPDATE contacts SET custom = '{"level":"银卡","hobbies":"读书"}'
+			WHERE channel_id = ? AND external_id = 'bare'`, f.Channel.ID); err != nil || n != 1 {
+			t.Fatalf("the customer who wrote in: %d updated, %v", n, err)
+		}
 		check("imported and written by SQL")
 		if got := names(t, h, other.Admin, contacts.Query{Field: "level", FieldValue: "金卡"}); !slices.Equal(got, []string{"别家"}) {
 			t.Errorf("the other tenant's 金卡: %v", got)
