@@ -79,7 +79,9 @@ type Config struct {
 	// InboxPartitions is how many ordered inbound partitions the bus has: a
 	// customer's messages stay in order within one, and up to this many
 	// messages are stored in one batch. Every process of a cluster must use
-	// the same value (KEFU_INBOX_PARTITIONS).
+	// the same value (KEFU_INBOX_PARTITIONS). Each partition is a consumer
+	// of the inbound stream, and NATS (2.11 on, the embedded server too)
+	// allows a stream 1,000 consumers unless told otherwise: at most 1,000.
 	InboxPartitions int `json:"inbox_partitions"`
 	// InboxMaxLag is how many inbound messages may wait unprocessed before
 	// the hub pushes back: webhooks get 503 with Retry-After (platforms
@@ -343,8 +345,8 @@ func (c Config) Validate() error {
 	if c.InboxWorkers < 1 || c.InboxWorkers > 1024 {
 		errs = append(errs, errors.New("inbox_workers must be between 1 and 1024"))
 	}
-	if c.InboxPartitions < 1 || c.InboxPartitions > 1024 {
-		errs = append(errs, errors.New("inbox_partitions must be between 1 and 1024"))
+	if c.InboxPartitions < 1 || c.InboxPartitions > 1000 {
+		errs = append(errs, errors.New("inbox_partitions must be between 1 and 1000 (NATS allows a stream 1,000 consumers by default)"))
 	}
 	if c.NATSReplicas < 1 || c.NATSReplicas > 5 {
 		errs = append(errs, errors.New("nats_replicas must be between 1 and 5"))

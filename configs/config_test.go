@@ -259,6 +259,8 @@ func TestValidate(t *testing.T) {
 		{"tiny body", func(c *Config) { c.MaxBodyBytes = 100 }, "max_body_bytes"},
 		{"no workers", func(c *Config) { c.InboxWorkers = 0 }, "inbox_workers"},
 		{"too many workers", func(c *Config) { c.InboxWorkers = 2000 }, "inbox_workers"},
+		{"1000 partitions", func(c *Config) { c.InboxPartitions = 1000 }, ""},
+		{"more partitions than a stream's consumers", func(c *Config) { c.InboxPartitions = 1001 }, "inbox_partitions"},
 		{"short admin password", func(c *Config) { c.AdminPassword = "short" }, "admin_password"},
 		{"3 replicas on a cluster", func(c *Config) { c.NATSURL, c.NATSReplicas = "nats://n:4222", 3 }, ""},
 		{"no replicas", func(c *Config) { c.NATSURL, c.NATSReplicas = "nats://n:4222", 0 }, "nats_replicas"},
