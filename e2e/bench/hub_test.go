@@ -148,6 +148,36 @@ func TestVisitorLoadAgainstHub(t *testing.T) {
 	}
 }
 
+// A visitor whose message the hub refuses for now sends it again later, as
+// the widget does, and the run counts it delivered with the wait in its
+// latency. The refusals are the hub's own rate limit: a visitor may send 10
+// messages at once, then 2 a second, so of 12 sent 10 ms apart the last two
+// are refused as rate limited and taken when resent 3 s later.
+func TestVisitorLoadResendsRefusedMessages(t *testing.T) {
+	base, _ := testHub(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	r, err := RunVisitorLoad(ctx, VisitorLoadConfig{URL: base, Email: testAdminEmail, Password: testAdminPass,
+		Visitors: 2, Messages: 12, Gap: 10 * time.Millisecond, Agents: 1, Ramp: 50, Drain: 30 * time.Second,
+		SettleLate: 10 * time.Second, Size: 60}, testLog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Sent != 24 || r.Accepted != 24 || r.Delivered != 24 || len(r.Rejected) != 0 || r.NoAck != 0 {
+		t.Fatalf("sent %d, acked %d, delivered %d, refused %v, no ack %d; want all 24 acked and delivered",
+			r.Sent, r.Accepted, r.Delivered, r.Rejected, r.NoAck)
+	}
+	if r.Resent < 4 || r.Resent > 8 {
+		t.Fatalf("resent %d, want the 2 over each visitor's burst (4), a few more at most", r.Resent)
+	}
+	if r.Lost != 0 || r.Duplicated != 0 || r.ExtraFrames != 0 {
+		t.Fatalf("lost %d, duplicated %d, extra frames %d: a resent message is one message", r.Lost, r.Duplicated, r.ExtraFrames)
+	}
+	if max := time.Duration(r.FollowUp.E2E.Max * float64(time.Millisecond)); max < resendAfter {
+		t.Fatalf("slowest follow-up %v: a resent message's latency runs from its first send (>= %v)", max, resendAfter)
+	}
+}
+
 // TestSettleAgainstHub makes late and lost messages for real: messages
 // posted to a hub while no agent socket listens are stored but never
 // shown (late), and one the ledger says was accepted but that was never

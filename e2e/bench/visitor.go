@@ -71,8 +71,19 @@ type benchVisitor struct {
 	conn    *websocket.Conn
 	connect time.Duration // dial → welcome
 	wmu     sync.Mutex
+	texts   map[string]string // by client id, for a resend (under wmu)
 	closed  atomic.Bool
 }
+
+// The website widget keeps a message the hub refused as busy or rate
+// limited in its outbox and sends it again 3 s later, under the same
+// client id (connectors/web/widget/src/loader.ts); the bench's visitors do
+// the same, up to maxResends times, so a run measures what a visitor
+// waits rather than counting a busy hub's refusals as unsent.
+const (
+	resendAfter = 3 * time.Second
+	maxResends  = 20
+)
 
 // say sends a message; the ledger learns of it under the external id the
 // hub gives it ("w:<visitor>:<client id>"), its ack or refusal from read.
@@ -81,10 +92,27 @@ func (v *benchVisitor) say(clientID, text string, first bool, scheduled time.Tim
 	l.SentAs(id, first, scheduled, time.Now(), false)
 	v.wmu.Lock()
 	defer v.wmu.Unlock()
+	if v.texts == nil {
+		v.texts = map[string]string{}
+	}
+	v.texts[clientID] = text
+	v.write(id, clientID, text, l)
+}
+
+// write sends a message frame (wmu held); a socket that cannot take it
+// answers the message with a transport error.
+func (v *benchVisitor) write(id, clientID, text string, l *ledger.Ledger) {
 	v.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	if err := v.conn.WriteJSON(visitorOut{Type: "message", ClientID: clientID, Text: text}); err != nil {
 		l.Answered(id, 0, time.Now())
 	}
+}
+
+// resend sends a refused message again, as the widget does.
+func (v *benchVisitor) resend(clientID string, l *ledger.Ledger) {
+	v.wmu.Lock()
+	defer v.wmu.Unlock()
+	v.write("w:"+v.id+":"+clientID, clientID, v.texts[clientID], l)
 }
 
 // openVisitors dials n visitor sockets, at most 64 at a time and, with
@@ -172,11 +200,18 @@ func (v *benchVisitor) read(l *ledger.Ledger) {
 		case "ack":
 			l.Answered("w:"+v.id+":"+f.ClientID, http.StatusOK, time.Now())
 		case "error":
+			id := "w:" + v.id + ":" + f.ClientID
+			if retry := f.Error.Code == "unavailable" || f.Error.Code == "rate_limited"; retry {
+				if n := l.Resent(id); n > 0 && n <= maxResends {
+					time.AfterFunc(resendAfter, func() { v.resend(f.ClientID, l) })
+					continue
+				}
+			}
 			status, ok := nackStatus[f.Error.Code]
 			if !ok {
 				status = http.StatusUnprocessableEntity
 			}
-			l.Answered("w:"+v.id+":"+f.ClientID, status, time.Now())
+			l.Answered(id, status, time.Now())
 		}
 	}
 }

@@ -67,7 +67,7 @@ func RunVisitorLoad(ctx context.Context, cfg VisitorLoadConfig, log *slog.Logger
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	if cfg.Messages > messageBurst && cfg.Gap < time.Second/2 {
-		log.Warn("the hub lets a visitor send 2 messages/s after a burst of 10: expect refusals (429)",
+		log.Warn("the hub lets a visitor send 2 messages/s after a burst of 10: expect refusals, each sent again 3 s later",
 			"messages", cfg.Messages, "gap", cfg.Gap)
 	}
 	base, _ := CheckLoopback(cfg.URL)

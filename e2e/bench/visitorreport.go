@@ -28,6 +28,9 @@ type VisitorLoadReport struct {
 	Sent     int            `json:"sent"`
 	Accepted int            `json:"accepted"` // acked by the hub
 	Rejected map[string]int `json:"rejected_by_status"`
+	// Resent were refused as busy or rate limited and sent again 3 s
+	// later, as the widget does (acked, refused or unanswered in the end).
+	Resent int `json:"resent"`
 	// NoAck were neither acked nor refused (or could not be written).
 	NoAck            int     `json:"no_ack"`
 	Delivered        int     `json:"delivered"`
@@ -84,7 +87,7 @@ func classReport(p ledger.Phase, start time.Time) ClassReport {
 
 // fill copies the tally of a run whose sends went from start to end.
 func (r *VisitorLoadReport) fill(t ledger.Tally, start, end time.Time) {
-	r.Sent, r.Accepted, r.NoAck, r.Delivered = t.Sent, t.Accepted, t.TransportErrors, t.Delivered
+	r.Sent, r.Accepted, r.NoAck, r.Delivered, r.Resent = t.Sent, t.Accepted, t.TransportErrors, t.Delivered, t.Resent
 	r.Rejected = map[string]int{}
 	for status, n := range t.Rejected {
 		r.Rejected[fmt.Sprint(status)] = n
@@ -115,6 +118,10 @@ func (r *VisitorLoadReport) WriteText(w io.Writer) {
 		r.Sent, r.SendSeconds, r.OfferedPerSec, r.BehindSchedule, r.MaxScheduleLagMS)
 	p("             %d acked, %d not acked%s; %d delivered to agents (%.0f/s)", r.Accepted, r.NoAck, rejected(r.Rejected),
 		r.Delivered, r.DeliveredPerSec)
+	if r.Resent > 0 {
+		p("             %d refused while the hub was busy and sent again %s later, as the widget does (latency counts from the first send)",
+			r.Resent, resendAfter)
+	}
 	r.FirstMessage.write(p, "first msg ", "opens, routes, assigns")
 	r.FollowUp.write(p, "follow-up ", "on an assigned conversation")
 	p("  integrity  %s", r.Summary())

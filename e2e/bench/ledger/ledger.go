@@ -19,6 +19,7 @@ type entry struct {
 	answered  bool      // an answer (2xx, refusal or transport error) was recorded
 	acked     time.Time // when a 2xx answer (visitor: the ack frame) arrived (zero otherwise)
 	status    int       // HTTP status; 0 for a transport error or none yet
+	resent    int       // times it was refused as busy and sent again
 	seen      int       // frames on agent sockets that carried it
 	firstSeen time.Time
 	emitted   time.Time     // created_at of the event in the first frame (zero if unknown)
@@ -116,6 +117,22 @@ func (l *Ledger) Answered(id string, status int, at time.Time) {
 	if e.seen == 0 {
 		l.waiting++
 	}
+}
+
+// Resent records that a message the hub refused for now (busy, rate
+// limited) is being sent again, as the website widget does: it stays
+// unanswered, and its latency still runs from the first send. It returns
+// how many times id was resent (0 for an id the ledger does not know or
+// that was answered already).
+func (l *Ledger) Resent(id string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.entries[id]
+	if !ok || e.answered {
+		return 0
+	}
+	e.resent++
+	return e.resent
 }
 
 // Seen records that an agent socket frame carried id at time at.
@@ -226,6 +243,7 @@ type Tally struct {
 	ExtraFrames     int         // frames beyond the first, summed over duplicated messages
 	SeenUnaccepted  int         // seen, though the POST was not answered 2xx
 	Foreign         int         // frames with ids this run never sent
+	Resent          int         // messages sent again after a refusal (see Ledger.Resent)
 	// Run is every message but the first ones (the timed run, follow-ups);
 	// First is the messages that opened a conversation (the warm-up).
 	Run, First Phase
@@ -253,6 +271,9 @@ func (l *Ledger) Tally() Tally {
 		}
 		t.Sent++
 		p.Sent++
+		if e.resent > 0 {
+			t.Resent++
+		}
 		accepted := !e.acked.IsZero()
 		switch {
 		case accepted:
