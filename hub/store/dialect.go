@@ -2,8 +2,11 @@ package store
 
 import (
 	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -54,6 +57,75 @@ func In(x interface{ Rebind(string) string }, q string, args ...any) (string, []
 		return "", nil, fmt.Errorf("expand IN: %w", err)
 	}
 	return x.Rebind(q), args, nil
+}
+
+// in is In for s's dialect. On SQLite a list of strings or integers goes
+// as one JSON argument, `IN (SELECT value FROM json_each(?))` — SQLite
+// still looks each value up in the column's index — so the statement's
+// text is the same whatever the list's length and is prepared once (see
+// stmt), instead of compiled for every length: compiling one of these
+// lookups cost about as much as running it, and the inbox's and routing's
+// batches run several. A list anywhere but in `IN (?)`, an empty one or
+// one of other values is expanded as In does.
+func (s *Store) in(x interface{ Rebind(string) string }, q string, args ...any) (string, []any, error) {
+	if s.Postgres {
+		return In(x, q, args...)
+	}
+	var b strings.Builder
+	out := make([]any, 0, len(args))
+	arg := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] != '?' {
+			b.WriteByte(q[i])
+			continue
+		}
+		if arg >= len(args) {
+			return In(x, q, args...)
+		}
+		a := args[arg]
+		arg++
+		list, ok := jsonList(a)
+		if !ok {
+			b.WriteByte('?')
+			out = append(out, a)
+			continue
+		}
+		before := strings.ToUpper(strings.TrimRight(b.String(), " \t\n"))
+		if !strings.HasSuffix(before, "IN (") && !strings.HasSuffix(before, "IN(") ||
+			!strings.HasPrefix(strings.TrimLeft(q[i+1:], " \t\n"), ")") {
+			return In(x, q, args...)
+		}
+		b.WriteString("SELECT value FROM json_each(?)")
+		out = append(out, list)
+	}
+	if arg != len(args) {
+		return In(x, q, args...)
+	}
+	return b.String(), out, nil
+}
+
+// jsonList is a non-empty slice of strings or integers as a JSON array;
+// ok is false for any other argument.
+func jsonList(a any) (string, bool) {
+	switch a.(type) {
+	case []byte, driver.Valuer:
+		return "", false
+	}
+	v := reflect.ValueOf(a)
+	if v.Kind() != reflect.Slice || v.Len() == 0 {
+		return "", false
+	}
+	switch v.Type().Elem().Kind() {
+	case reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint8, reflect.Uint16, reflect.Uint32:
+	default:
+		return "", false
+	}
+	j, err := json.Marshal(a)
+	if err != nil {
+		return "", false
+	}
+	return string(j), true
 }
 
 // Placeholders returns "?, ?, ?" for n values.

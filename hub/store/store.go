@@ -248,9 +248,12 @@ func (s *Store) Select(ctx context.Context, dest any, q string, args ...any) err
 
 // SelectIn runs a read with IN (?) lists expanded.
 func (s *Store) SelectIn(ctx context.Context, dest any, q string, args ...any) error {
-	q, args, err := In(s.R, q, s.utc(args)...)
+	q, args, err := s.in(s.R, q, s.utc(args)...)
 	if err != nil {
 		return err
+	}
+	if st := s.readStmt(q); st != nil {
+		return st.SelectContext(ctx, dest, args...)
 	}
 	return s.R.SelectContext(ctx, dest, q, args...)
 }

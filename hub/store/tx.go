@@ -211,9 +211,12 @@ func (tx *Tx) SelectIn(ctx context.Context, dest any, q string, args ...any) err
 	if err := tx.pending(ctx); err != nil {
 		return err
 	}
-	q, args, err := In(tx, q, tx.s.utc(args)...)
+	q, args, err := tx.s.in(tx, q, tx.s.utc(args)...)
 	if err != nil {
 		return err
+	}
+	if st := tx.s.stmt(ctx, tx, q); st != nil {
+		return st.SelectContext(ctx, dest, args...)
 	}
 	return tx.SelectContext(ctx, dest, q, args...)
 }
