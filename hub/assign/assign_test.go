@@ -516,3 +516,59 @@ func TestStaleSeatNotOverfilled(t *testing.T) {
 		}
 	})
 }
+
+// Routing that has fallen behind writes in fewer, larger transactions. On
+// SQLite a pass of fresh conversations is split into transactions of 16
+// (each holds the writer the inbox waits for); once the oldest has waited
+// over 250 ms, a turn's 48 go in one. PostgreSQL always takes up to 64 at
+// once. The clock is the store's, so "waited" is exact.
+func TestBehindRoutingTakesLargerPasses(t *testing.T) {
+	for _, name := range storetest.Names() {
+		t.Run(name, func(t *testing.T) {
+			var mu sync.Mutex
+			now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+			var txs int
+			d := storetest.Open(t, name, store.Options{
+				Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now },
+				TxHooks: []store.TxHook{func(context.Context, *store.Tx) error {
+					mu.Lock()
+					txs++
+					mu.Unlock()
+					return nil
+				}}})
+			h := hubtest.Build(d.Store)
+			ctx := context.Background()
+			f := h.NewTenant(t)
+			h.OnlineAgent(t, f.Admin.TenantID, 200)
+			route := func(prefix string, waited time.Duration) int {
+				t.Helper()
+				var batch []hub.Inbound
+				for i := range 48 {
+					batch = append(batch, f.Msg(fmt.Sprintf("%s%d", prefix, i), fmt.Sprintf("%sc%d", prefix, i)))
+				}
+				rs := h.Inbox.Ingest(ctx, batch)
+				mu.Lock()
+				now = now.Add(waited)
+				txs = 0
+				mu.Unlock()
+				for _, d := range h.Route(ctx, rs) {
+					if d.Outcome != assign.Assigned {
+						t.Fatalf("%s: %s (%s), want assigned", d.ConversationID, d.Outcome, d.Reason)
+					}
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				return txs
+			}
+			fresh, behind := route("fresh", 10*time.Millisecond), route("late", time.Second)
+			want := 3
+			if name == "postgres" {
+				want = 1
+			}
+			if fresh != want || behind != 1 {
+				t.Fatalf("routing transactions: %d for 48 fresh conversations (want %d), %d for 48 that waited 1 s (want 1)",
+					fresh, want, behind)
+			}
+		})
+	}
+}

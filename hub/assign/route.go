@@ -82,7 +82,7 @@ func (s *Router) RouteMany(ctx context.Context, tenantID string, jobs []Job, dra
 		return out, nil, err
 	}
 	p := pass{s: s, t: t, jobs: jobs, ids: ids, rows: rows, drain: drain, out: out}
-	size := s.passSize()
+	size := s.passSize(queuedAt(convs[ids[order[0]]]))
 	for start := 0; start < len(order); start += size {
 		part := order[start:min(start+size, len(order))]
 		careful := false
@@ -104,11 +104,12 @@ func (s *Router) RouteMany(ctx context.Context, tenantID string, jobs []Job, dra
 	return out, t.blocked, nil
 }
 
-// passSize is how many conversations one routing transaction takes: SQLite's
-// holds the one writer the inbox waits for; PostgreSQL's costs ~15 statements
-// whatever its size, so a turn's burst (up to 64) is one transaction.
-func (s *Router) passSize() int {
-	if s.k.Postgres {
+// passSize is how many conversations one routing transaction takes: a turn's
+// burst (up to 64) on PostgreSQL, where one costs ~15 statements whatever its
+// size; on SQLite, where it holds the writer the inbox waits for, 16 unless
+// the oldest has waited over 250 ms (fewer commits clear a backlog sooner).
+func (s *Router) passSize(oldest time.Time) int {
+	if s.k.Postgres || s.k.Now().Sub(oldest) > 250*time.Millisecond {
 		return 64
 	}
 	return 16
@@ -191,14 +192,14 @@ func (p *pass) route(ctx context.Context, tx *store.Tx, part []int, careful bool
 
 // waitsLonger orders conversations by how long they have waited.
 func waitsLonger(a, b hub.Conversation) bool {
-	qa, qb := queuedAt(&a), queuedAt(&b)
+	qa, qb := queuedAt(a), queuedAt(b)
 	if !qa.Equal(qb) {
 		return qa.Before(qb)
 	}
 	return a.ID < b.ID
 }
 
-func queuedAt(c *hub.Conversation) time.Time {
+func queuedAt(c hub.Conversation) time.Time {
 	if c.QueuedAt != nil {
 		return *c.QueuedAt
 	}
