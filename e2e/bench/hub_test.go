@@ -114,16 +114,24 @@ func testLog(t *testing.T) *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-func TestVisitorLoadAgainstHub(t *testing.T) {
+// visitorLoad runs the visitor workload c (visitors, messages, gap,
+// agents) against a fresh test hub.
+func visitorLoad(t *testing.T, c VisitorLoadConfig) (*VisitorLoadReport, *exec.Cmd) {
+	t.Helper()
 	base, cmd := testHub(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	r, err := RunVisitorLoad(ctx, VisitorLoadConfig{URL: base, Email: testAdminEmail, Password: testAdminPass,
-		Visitors: 5, Messages: 3, Gap: 100 * time.Millisecond, Agents: 2, Ramp: 50, Drain: 30 * time.Second,
-		SettleLate: 10 * time.Second, Size: 60}, testLog(t))
+	c.URL, c.Email, c.Password, c.Ramp, c.Drain, c.SettleLate, c.Size = base, testAdminEmail, testAdminPass, 50,
+		30*time.Second, 10*time.Second, 60
+	r, err := RunVisitorLoad(ctx, c, testLog(t))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r, cmd
+}
+
+func TestVisitorLoadAgainstHub(t *testing.T) {
+	r, cmd := visitorLoad(t, VisitorLoadConfig{Visitors: 5, Messages: 3, Gap: 100 * time.Millisecond, Agents: 2})
 	if r.Opened != 5 || r.Sent != 15 || r.Accepted != 15 || r.NoAck != 0 || len(r.Rejected) != 0 {
 		t.Fatalf("opened %d, sent %d, acked %d, no ack %d, refused %v; want 5 visitors, 15 sent and acked",
 			r.Opened, r.Sent, r.Accepted, r.NoAck, r.Rejected)
@@ -154,15 +162,7 @@ func TestVisitorLoadAgainstHub(t *testing.T) {
 // messages at once, then 2 a second, so of 12 sent 10 ms apart the last two
 // are refused as rate limited and taken when resent 3 s later.
 func TestVisitorLoadResendsRefusedMessages(t *testing.T) {
-	base, _ := testHub(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	r, err := RunVisitorLoad(ctx, VisitorLoadConfig{URL: base, Email: testAdminEmail, Password: testAdminPass,
-		Visitors: 2, Messages: 12, Gap: 10 * time.Millisecond, Agents: 1, Ramp: 50, Drain: 30 * time.Second,
-		SettleLate: 10 * time.Second, Size: 60}, testLog(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _ := visitorLoad(t, VisitorLoadConfig{Visitors: 2, Messages: 12, Gap: 10 * time.Millisecond, Agents: 1})
 	if r.Sent != 24 || r.Accepted != 24 || r.Delivered != 24 || len(r.Rejected) != 0 || r.NoAck != 0 {
 		t.Fatalf("sent %d, acked %d, delivered %d, refused %v, no ack %d; want all 24 acked and delivered",
 			r.Sent, r.Accepted, r.Delivered, r.Rejected, r.NoAck)

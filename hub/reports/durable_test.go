@@ -59,7 +59,7 @@ func TestRollupAcrossRestartAndTwoProcesses(t *testing.T) {
 			emit(t, k2, clk, history[15:])
 			emit(t, k2, clk, statuses[4:])
 		}
-		catchUp(t, second)
+		settled(t, second, k2)
 		catchUp(t, first)
 		for _, c := range []struct {
 			day  string

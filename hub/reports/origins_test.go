@@ -199,7 +199,7 @@ func TestOriginRollupsAcrossRestartAndTwoProcesses(t *testing.T) {
 			catchUp(t, second)
 			emit(t, d.Store, clk, many[300:])
 		}
-		catchUp(t, second)
+		settled(t, second, k2)
 		catchUp(t, first)
 		checkOrigins(t, k2, second)
 

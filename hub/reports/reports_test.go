@@ -96,6 +96,45 @@ func catchUp(t *testing.T, r *reports.Store) {
 	}
 }
 
+// settled catches r up until every tenant's report cursor has reached the
+// tenant's last event. CatchUp leaves a tenant whose cursor another
+// process holds to that process; one stopped in the middle of a batch
+// (its context cancelled) can hold the cursor a moment longer, until
+// PostgreSQL has rolled its transaction back — the hub's next tick
+// applies those events, and so does the next call here.
+func settled(t *testing.T, r *reports.Store, k *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		catchUp(t, r)
+		heads, err := k.EventHeads(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cursors []struct {
+			TenantID string `db:"tenant_id"`
+			Last     int64  `db:"last_event_id"`
+		}
+		if err := k.Select(ctx, &cursors, `SELECT tenant_id, last_event_id FROM report_cursors`); err != nil {
+			t.Fatal(err)
+		}
+		done := map[string]int64{}
+		for _, c := range cursors {
+			done[c.TenantID] = c.Last
+		}
+		behind := false
+		for tenant, head := range heads {
+			behind = behind || done[tenant] < head
+		}
+		if !behind {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the reports are still behind the events after 10 s: heads %v, cursors %v", heads, done)
+		}
+	}
+}
+
 // Every figure of the fixture history, by day, in the tenant's time zone.
 func TestFixtureFigures(t *testing.T) {
 	each(t, func(t *testing.T, d storetest.Dialect, clk *clock) {
