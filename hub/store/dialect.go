@@ -59,7 +59,7 @@ func In(x interface{ Rebind(string) string }, q string, args ...any) (string, []
 	return x.Rebind(q), args, nil
 }
 
-// in is In for s's dialect. On SQLite a list of strings or integers goes
+// in is In for s's dialect. On SQLite a list of strings (ids) goes
 // as one JSON argument, `IN (SELECT value FROM json_each(?))` — SQLite
 // still looks each value up in the column's index — so the statement's
 // text is the same whatever the list's length and is prepared once (see
@@ -85,6 +85,9 @@ func (s *Store) in(x interface{ Rebind(string) string }, q string, args ...any) 
 		a := args[arg]
 		arg++
 		list, ok := jsonList(a)
+		if !ok && expands(a) {
+			return In(x, q, args...)
+		}
 		if !ok {
 			b.WriteByte('?')
 			out = append(out, a)
@@ -104,7 +107,17 @@ func (s *Store) in(x interface{ Rebind(string) string }, q string, args ...any) 
 	return b.String(), out, nil
 }
 
-// jsonList is a non-empty slice of strings or integers as a JSON array;
+// expands reports whether sqlx.In expands a: a slice but a []byte or a
+// driver.Valuer.
+func expands(a any) bool {
+	switch a.(type) {
+	case []byte, driver.Valuer:
+		return false
+	}
+	return a != nil && reflect.ValueOf(a).Kind() == reflect.Slice
+}
+
+// jsonList is a non-empty slice of strings as a JSON array;
 // ok is false for any other argument.
 func jsonList(a any) (string, bool) {
 	switch a.(type) {
@@ -115,11 +128,8 @@ func jsonList(a any) (string, bool) {
 	if v.Kind() != reflect.Slice || v.Len() == 0 {
 		return "", false
 	}
-	switch v.Type().Elem().Kind() {
-	case reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint8, reflect.Uint16, reflect.Uint32:
-	default:
-		return "", false
+	if v.Type().Elem().Kind() != reflect.String {
+		return "", false // a JSON number would not take a TEXT column's affinity, as a bound value does
 	}
 	j, err := json.Marshal(a)
 	if err != nil {
