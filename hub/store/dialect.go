@@ -120,12 +120,11 @@ func expands(a any) bool {
 // jsonList is a non-empty slice of strings as a JSON array;
 // ok is false for any other argument.
 func jsonList(a any) (string, bool) {
-	switch a.(type) {
-	case []byte, driver.Valuer:
+	if !expands(a) {
 		return "", false
 	}
 	v := reflect.ValueOf(a)
-	if v.Kind() != reflect.Slice || v.Len() == 0 {
+	if v.Len() == 0 {
 		return "", false
 	}
 	if v.Type().Elem().Kind() != reflect.String {
