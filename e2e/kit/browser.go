@@ -74,8 +74,15 @@ func (h *Hub) ServesUI() {
 }
 
 // ShotsDir is where browser tests leave their screenshots (testdata/ui-output
-// at the repository root).
-func ShotsDir(t testing.TB) string { return Path(t, "testdata/ui-output") }
+// at the repository root) when KEFU_TEST_SHOTS=1 asks for them; "" (none)
+// otherwise. A screenshot asserts nothing and costs the browser about a
+// fifth of a CPU second: the 180-odd of a make test were ~40 s of CPU.
+func ShotsDir(t testing.TB) string {
+	if os.Getenv("KEFU_TEST_SHOTS") != "1" {
+		return ""
+	}
+	return Path(t, "testdata/ui-output")
+}
 
 // BrowserScript is a playwright script (node) driving headless chromium for
 // a browser test. It prints its progress as "@@ <step> [args…]" or
@@ -98,7 +105,8 @@ func RunBrowserScript(t testing.TB, dir string, limit time.Duration, env []strin
 	limit *= slowBox
 	b := &BrowserScript{t: t, cmd: exec.Command("node", args...), steps: make(chan string)}
 	b.cmd.Dir = Path(t, dir)
-	b.cmd.Env = append(append(os.Environ(), "KEFU_CHROMIUM="+Chromium, "KEFU_SLOW="+strconv.Itoa(slowBox)), env...)
+	b.cmd.Env = append(append(os.Environ(), "KEFU_CHROMIUM="+Chromium, "KEFU_SLOW="+strconv.Itoa(slowBox),
+		"KEFU_BROWSER_WS="+sharedBrowserWS(t)), env...)
 	b.stdin, _ = b.cmd.StdinPipe()
 	stdout, _ := b.cmd.StdoutPipe()
 	b.cmd.Stderr = &b.stderr
@@ -184,4 +192,73 @@ func (s *syncBuf) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// sharedBrowser is the one headless chromium this test process's browser
+// scripts connect to (KEFU_BROWSER_WS) instead of each launching its own:
+// a script launching chromium cost ~3.3 CPU seconds on a 2-core box, one
+// connecting ~1.8, and a make test runs 40-odd. It is playwright's browser
+// server (workbench/ui/e2e/server.mjs), which closes chromium and exits
+// when its stdin closes: at Main's end, or with this process however it
+// ends. Each script still works in browser contexts of its own.
+var sharedBrowser struct {
+	once  sync.Once
+	ws    string
+	cmd   *exec.Cmd
+	stdin io.WriteCloser // held open (a dropped pipe would be closed by its finalizer)
+}
+
+// sharedBrowserWS starts the shared browser once; "" when it cannot (the
+// scripts then launch their own, as they do outside go test).
+func sharedBrowserWS(t testing.TB) string {
+	sharedBrowser.once.Do(func() {
+		cmd := exec.Command("node", "e2e/server.mjs")
+		cmd.Dir = Path(t, "workbench/ui")
+		cmd.Env = append(os.Environ(), "KEFU_CHROMIUM="+Chromium)
+		stdin, _ := cmd.StdinPipe()
+		stdout, _ := cmd.StdoutPipe()
+		var stderr syncBuf
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Logf("no shared browser (each script launches its own): %v", err)
+			return
+		}
+		first := make(chan string, 1)
+		go func() {
+			sc := bufio.NewScanner(stdout)
+			if sc.Scan() {
+				first <- sc.Text()
+			}
+			close(first)
+			io.Copy(io.Discard, stdout)
+		}()
+		select {
+		case ws := <-first:
+			if strings.HasPrefix(ws, "ws://") {
+				sharedBrowser.ws, sharedBrowser.cmd, sharedBrowser.stdin = ws, cmd, stdin
+				return
+			}
+		case <-time.After(30 * time.Second * slowBox):
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Logf("no shared browser (each script launches its own): %s", stderr.String())
+	})
+	return sharedBrowser.ws
+}
+
+// stopSharedBrowser closes the shared browser, if one was started, and
+// waits (a few seconds at most) for it to end.
+func stopSharedBrowser() {
+	if sharedBrowser.cmd == nil {
+		return
+	}
+	sharedBrowser.stdin.Close()
+	done := make(chan struct{})
+	go func() { sharedBrowser.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		sharedBrowser.cmd.Process.Kill()
+	}
 }

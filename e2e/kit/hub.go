@@ -266,6 +266,7 @@ func Path(t testing.TB, rel string) string {
 //	func TestMain(m *testing.M) { kit.Main(m) }
 func Main(m *testing.M) {
 	code := m.Run()
+	stopSharedBrowser()
 	for _, dir := range []string{binDir, natsDir} { // the binaries it built
 		if dir != "" {
 			os.RemoveAll(dir)

@@ -34,10 +34,15 @@ export function check(cond, what) {
   if (!cond) throw new Error('check failed: ' + what)
 }
 
-export const browser = await chromium.launch({
-  executablePath: process.env.KEFU_CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-})
+// The Go test process's shared browser when it has one (KEFU_BROWSER_WS,
+// e2e/server.mjs started by e2e/kit; connecting costs about half the CPU of
+// launching), else a chromium of this script's own.
+export const browser = process.env.KEFU_BROWSER_WS
+  ? await chromium.connect(process.env.KEFU_BROWSER_WS, { timeout: 60000 * slow })
+  : await chromium.launch({
+    executablePath: process.env.KEFU_CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  })
 export const dialogs = []
 export const pageErrors = []
 export const pages = []
@@ -65,6 +70,14 @@ export async function newPage(name) {
   })
   pages.push(page)
   return page
+}
+
+// downloaded is a download's bytes (read through playwright: a browser the
+// script connected to keeps its files where the script cannot see them).
+export async function downloaded(dl) {
+  const chunks = []
+  for await (const c of await dl.createReadStream()) chunks.push(c)
+  return Buffer.concat(chunks)
 }
 
 export async function shot(page, name) {

@@ -9,8 +9,7 @@
 //
 // env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_CHROMIUM,
 // KEFU_SHOTS (optional).
-import { readFileSync } from 'node:fs'
-import { step, check, newPage, shot, login, run, axe, pageErrors } from './browser.mjs'
+import { step, check, newPage, shot, login, run, axe, pageErrors, downloaded } from './browser.mjs'
 
 const email = process.env.KEFU_ADMIN_EMAIL
 const password = process.env.KEFU_ADMIN_PASSWORD
@@ -131,7 +130,7 @@ await run('customers-', async () => {
 
   // Export: the formula the sheet carried is defused.
   const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-action=export-customers]').click()])
-  const csv = readFileSync(await dl.path(), 'utf8')
+  const csv = (await downloaded(dl)).toString('utf8')
   check(csv.startsWith('\uFEFFID,姓名') && csv.includes('会员等级'), 'the export header: ' + csv.slice(0, 80))
   check(csv.includes("'=1+1") && !csv.includes(',=1+1'), 'the formula is defused: ' + csv)
 

@@ -8,8 +8,7 @@
 //
 // env: KEFU_BASE, KEFU_ADMIN_EMAIL, KEFU_ADMIN_PASSWORD, KEFU_CHROMIUM,
 // KEFU_SHOTS (optional).
-import { readFileSync } from 'node:fs'
-import { step, recv, check, newPage, shot, login, run, pageErrors } from './browser.mjs'
+import { step, recv, check, newPage, shot, login, run, pageErrors, downloaded } from './browser.mjs'
 
 const email = process.env.KEFU_ADMIN_EMAIL
 const password = process.env.KEFU_ADMIN_PASSWORD
@@ -51,13 +50,13 @@ await run('kb-', async () => {
 
   // Export: a download Excel opens (BOM, Chinese header).
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('button.kb-export').click()])
-  const body = readFileSync(await download.path(), 'utf8')
+  const body = (await downloaded(download)).toString('utf8')
   check(body.startsWith('\uFEFF标准问题,相似问法,答案'), 'the export starts with a BOM and the Chinese header: ' + body.slice(0, 40))
   check(body.includes('运费怎么收？,包邮吗|邮费多少,全场满99元包邮。'), 'the export holds the imported article')
 
   // Excel: the workbook downloads (a zip).
   const [xlsx] = await Promise.all([page.waitForEvent('download'), page.locator('button.kb-export-xlsx').click()])
-  check(readFileSync(await xlsx.path()).subarray(0, 2).toString() === 'PK', 'the Excel export is an XLSX file')
+  check((await downloaded(xlsx)).subarray(0, 2).toString() === 'PK', 'the Excel export is an XLSX file')
 
   // Versions: an edit keeps the imported text; restoring it brings it back.
   const row = page.locator('.kb-table tr', { hasText: '运费怎么收？' })

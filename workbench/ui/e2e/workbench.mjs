@@ -8,8 +8,7 @@
 // (default /usr/bin/chromium), KEFU_SHOTS (screenshot folder, optional); the
 // harness shared with wechat.mjs is in browser.mjs.
 import { createHmac } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { step, recv, check, newPage, shot, login, setStatus, run, dialogs, pageErrors, t0 } from './browser.mjs'
+import { step, recv, check, newPage, shot, login, setStatus, run, dialogs, pageErrors, t0, downloaded } from './browser.mjs'
 
 // totp computes an RFC 6238 code (SHA-1, 30 s, 6 digits) for a base32 secret.
 function totp(secret, at = Date.now()) {
@@ -83,7 +82,7 @@ async function auditLog() {
   await page.click('.audit-filters button[type=button]') // reset
   await page.locator('.audit-table tr[data-action="agent.create"]').first().waitFor()
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('button.audit-export')])
-  const csv = readFileSync(await dl.path(), 'utf8')
+  const csv = (await downloaded(dl)).toString('utf8')
   check(csv.includes('time,actor_id,actor,address,action') && csv.includes('channel.create'), 'CSV download: ' + csv.slice(0, 200))
   await page.setViewportSize({ width: 375, height: 760 })
   await page.evaluate(() => localStorage.setItem('kefu.locale', 'zh-TW'))

@@ -10,7 +10,7 @@
 //
 // argv[2]: JSON {busyChat, capsChat, shots}; "@@ {json}" lines are steps
 // the Go side answers with one JSON line (see widget.mjs).
-import { chromium } from 'playwright-core'
+import { launch } from './launch.mjs'
 import { createInterface } from 'node:readline'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -28,10 +28,7 @@ async function step(name, data = {}) {
 function check(cond, what) {
   if (!cond) throw new Error('check failed: ' + what)
 }
-const browser = await chromium.launch({
-  executablePath: process.env.KEFU_CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-})
+const browser = await launch()
 const W = (page, sel) => page.locator('#kefu-widget ' + sel)
 async function shot(page, name) {
   if (!P.shots) return

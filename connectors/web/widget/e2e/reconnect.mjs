@@ -6,7 +6,7 @@
 //
 // argv[2]: JSON {chat, shots}; "@@ {json}" lines are steps the Go side
 // answers with one JSON line (see widget.mjs).
-import { chromium } from 'playwright-core'
+import { launch } from './launch.mjs'
 import { createInterface } from 'node:readline'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -24,10 +24,7 @@ async function step(name, data = {}) {
 function check(cond, what) {
   if (!cond) throw new Error('check failed: ' + what)
 }
-const browser = await chromium.launch({
-  executablePath: process.env.KEFU_CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-})
+const browser = await launch()
 const W = (page, sel) => page.locator('#kefu-widget ' + sel)
 try {
   const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true })

@@ -7,15 +7,12 @@
 // upload) loaded and shown once; the visitor's words stay inert text.
 //
 // argv[2]: JSON {chat, shots}.
-import { chromium } from 'playwright-core'
+import { launch } from './launch.mjs'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 
 const P = JSON.parse(process.argv[2] || '{}')
-const browser = await chromium.launch({
-  executablePath: process.env.KEFU_CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-})
+const browser = await launch()
 const W = (page, sel) => page.locator('#kefu-widget ' + sel)
 const check = (cond, what) => {
   if (!cond) throw new Error('check failed: ' + what)

@@ -7,7 +7,7 @@
 //
 // argv[2]: JSON {chat, shots}; "@@ {json}" lines are steps the Go side
 // answers with one JSON line (see widget.mjs).
-import { chromium } from 'playwright-core'
+import { launch } from './launch.mjs'
 import { createInterface } from 'node:readline'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -22,10 +22,7 @@ async function step(name, data = {}) {
   if (r.error) throw new Error(`Go side at step ${name}: ${r.error}`)
   return r
 }
-const browser = await chromium.launch({
-  executablePath: process.env.KEFU_CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-})
+const browser = await launch()
 const W = (page, sel) => page.locator('#kefu-widget ' + sel)
 async function shot(page, name) {
   if (!P.shots) return

@@ -5,7 +5,7 @@
 // each step.
 //
 // argv[2]: JSON {hub, page, badPage, chatURL, channel, shots}
-import { chromium } from 'playwright-core'
+import { launch } from './launch.mjs'
 import { createInterface } from 'node:readline'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -25,10 +25,7 @@ function check(cond, what) {
   if (!cond) throw new Error('check failed: ' + what)
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.KEFU_CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-})
+const browser = await launch()
 const dialogs = []
 const pageErrors = []
 
