@@ -151,22 +151,12 @@ func FreshPostgres(tb testing.TB) string {
 func URL(name string) string { return "postgres://127.0.0.1:5432/" + name + "?sslmode=disable" }
 
 // createFrom copies the template, retrying while another test process
-// briefly holds a connection to it (PostgreSQL refuses to copy then). It
-// copies the files (STRATEGY FILE_COPY) rather than writing every page of
-// the template and catalogs through the write-ahead log, PostgreSQL 15's
-// default: e2e/chat's PostgreSQL used ~15 % less CPU (36-41 vs 43-48 s)
-// and the package ran faster (48-57 vs 52-68 s, two alternating pairs).
-// A server older than 15 has no strategy to choose and copies files.
+// briefly holds a connection to it (PostgreSQL refuses to copy then).
 func createFrom(admin *sql.DB, name, tpl string) error {
 	var err error
-	strategy := " STRATEGY FILE_COPY"
 	for i := 0; i < 100; i++ {
-		if _, err = admin.Exec("CREATE DATABASE " + name + " TEMPLATE " + tpl + strategy); err == nil {
+		if _, err = admin.Exec("CREATE DATABASE " + name + " TEMPLATE " + tpl); err == nil {
 			return nil
-		}
-		if strategy != "" && strings.Contains(err.Error(), "strategy") {
-			strategy = ""
-			continue
 		}
 		if !strings.Contains(err.Error(), "being accessed by other users") {
 			break
