@@ -6,6 +6,7 @@
 // env: KEFU_BASE, KEFU_CHROMIUM (default /usr/bin/chromium), KEFU_SHOTS
 // (screenshot folder, optional).
 import { chromium } from 'playwright-core'
+import { launchOptions } from './chromium.mjs'
 import { createInterface } from 'node:readline'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -39,10 +40,7 @@ export function check(cond, what) {
 // launching), else a chromium of this script's own.
 export const browser = process.env.KEFU_BROWSER_WS
   ? await chromium.connect(process.env.KEFU_BROWSER_WS, { timeout: 60000 * slow })
-  : await chromium.launch({
-    executablePath: process.env.KEFU_CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  })
+  : await chromium.launch(launchOptions)
 export const dialogs = []
 export const pageErrors = []
 export const pages = []

@@ -3,11 +3,9 @@
 // browser's websocket endpoint, then serves until its stdin closes, which
 // it does when the test process exits, however it exits.
 import { chromium } from 'playwright-core'
+import { launchOptions } from './chromium.mjs'
 
-const server = await chromium.launchServer({
-  executablePath: process.env.KEFU_CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-})
+const server = await chromium.launchServer(launchOptions)
 console.log(server.wsEndpoint())
 const stop = () => server.close().finally(() => process.exit(0))
 process.stdin.on('end', stop)
