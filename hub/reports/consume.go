@@ -57,6 +57,7 @@ func (s *Store) CatchUp(ctx context.Context) error {
 	sort.Strings(tenants)
 	for _, t := range tenants {
 		for {
+			start := time.Now()
 			n, err := s.apply(ctx, t)
 			if err != nil {
 				return err
@@ -64,9 +65,35 @@ func (s *Store) CatchUp(ctx context.Context) error {
 			if n < s.batch {
 				break
 			}
+			if err := s.pace(ctx, time.Since(start)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// paceShare is the most of the writer's time the reports take while
+// customers' messages are being written: after a batch that took d, the
+// next waits (1/paceShare - 1)·d if other writes wait or run. In a burst of
+// new conversations the reports' batches had 27 % of SQLite's one writer
+// (the inbox and routing the rest); now they fall behind by the burst and
+// catch up after it, at full speed once the writer is free.
+const paceShare = 0.125
+
+// pace waits before the next batch while the store is busy.
+func (s *Store) pace(ctx context.Context, took time.Duration) error {
+	if !s.k.Busy() {
+		return nil
+	}
+	t := time.NewTimer(min(time.Duration(float64(took)*(1/paceShare-1)), yieldFor))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // yieldFor bounds how long a batch waits for a moment when no customer's

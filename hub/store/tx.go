@@ -111,6 +111,9 @@ func (s *Store) WriteIdle(ctx context.Context, within time.Duration, fn func(tx 
 	return s.Write(ctx, fn)
 }
 
+// Busy reports whether a Write is waiting or running.
+func (s *Store) Busy() bool { return s.writing.Load() > 0 }
+
 func (s *Store) write(ctx context.Context, fn func(tx *Tx) error) (*Tx, error) {
 	stx, err := s.W.BeginTxx(ctx, nil)
 	if err != nil {
