@@ -34,7 +34,12 @@ def main(out):
     for f in sorted(glob.glob(os.path.join(out, "*.json"))):
         name = re.sub(r"-\d+\.json$", "", os.path.basename(f))
         with open(f) as fh:
-            groups.setdefault(name, []).append(json.load(fh))
+            try:
+                report = json.load(fh)
+            except json.JSONDecodeError:
+                print(f"{os.path.basename(f)}: no report (run failed or still running)")
+                continue
+        groups.setdefault(name, []).append(report)
     for name, runs in groups.items():
         parts = []
         for field in FIELDS:
