@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/kefu-hub/kefu/hub/store"
@@ -48,6 +49,7 @@ type Store struct {
 	k     *store.Store
 	log   *slog.Logger
 	batch int
+	limit atomic.Int64 // events the next batch applies (see nextBatch); 0: batch
 	every time.Duration
 }
 
