@@ -120,14 +120,7 @@ const paceShare = 0.125
 
 // pace waits before the next batch.
 func (s *Store) pace(ctx context.Context, took time.Duration) error {
-	t := time.NewTimer(min(time.Duration(float64(took)*(1/paceShare-1)), yieldFor))
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return hub.Sleep(ctx, min(time.Duration(float64(took)*(1/paceShare-1)), yieldFor))
 }
 
 // yieldFor bounds how long a batch waits for a moment when no customer's

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kefu-hub/kefu/connectors"
+	"github.com/kefu-hub/kefu/hub"
 )
 
 // Options are the Pusher's surroundings; zero values take the defaults.
@@ -70,7 +71,7 @@ func (o Options) withDefaults() Options {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleep
+		o.Sleep = hub.Sleep
 	}
 	if o.Retry.Attempts < 1 {
 		o.Retry.Attempts = 3
@@ -97,15 +98,4 @@ func (o Options) withDefaults() Options {
 	o.APNsBase = strings.TrimRight(o.APNsBase, "/")
 	o.OAuthBase = strings.TrimRight(o.OAuthBase, "/")
 	return o
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
