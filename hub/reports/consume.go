@@ -57,7 +57,7 @@ func (s *Store) CatchUp(ctx context.Context) error {
 	sort.Strings(tenants)
 	for _, t := range tenants {
 		for {
-			limit := s.size()
+			limit := int(s.limit.Load())
 			n, took, err := s.apply(ctx, t, limit)
 			if err != nil {
 				return err
@@ -68,21 +68,13 @@ func (s *Store) CatchUp(ctx context.Context) error {
 				break
 			}
 			if busy {
-				if err := s.pace(ctx, took); err != nil {
+				if err := hub.Sleep(ctx, pause(took)); err != nil {
 					return err
 				}
 			}
 		}
 	}
 	return nil
-}
-
-// size is how many events the next batch applies.
-func (s *Store) size() int {
-	if n := int(s.limit.Load()); n > 0 {
-		return n
-	}
-	return s.batch
 }
 
 // Under load the reports share SQLite's one writer with customers'
@@ -118,9 +110,10 @@ func nextBatch(limit, n int, took time.Duration, busy bool, full int) int {
 // catch up after it, at full speed once the writer is free.
 const paceShare = 0.125
 
-// pace waits before the next batch.
-func (s *Store) pace(ctx context.Context, took time.Duration) error {
-	return hub.Sleep(ctx, min(time.Duration(float64(took)*(1/paceShare-1)), yieldFor))
+// pause is the wait before the next batch, after one that took took while
+// the store was busy (at most yieldFor).
+func pause(took time.Duration) time.Duration {
+	return min(time.Duration(float64(took)*(1/paceShare-1)), yieldFor)
 }
 
 // yieldFor bounds how long a batch waits for a moment when no customer's

@@ -49,7 +49,7 @@ type Store struct {
 	k     *store.Store
 	log   *slog.Logger
 	batch int
-	limit atomic.Int64 // events the next batch applies (see nextBatch); 0: batch
+	limit atomic.Int64 // events the next batch applies (see nextBatch)
 	every time.Duration
 }
 
@@ -73,7 +73,9 @@ func New(k *store.Store, o Options) *Store {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{k: k, log: o.Log, batch: o.Batch, every: o.Every}
+	s := &Store{k: k, log: o.Log, batch: o.Batch, every: o.Every}
+	s.limit.Store(int64(o.Batch))
+	return s
 }
 
 // Counts are the summed facts of a slice of the rollup. The *Seconds

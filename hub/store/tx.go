@@ -101,7 +101,7 @@ func (s *Store) WriteIdle(ctx context.Context, within time.Duration, fn func(tx 
 	deadline := time.Now().Add(within)
 	t := time.NewTicker(2 * time.Millisecond)
 	defer t.Stop()
-	for s.writing.Load() > 0 && time.Now().Before(deadline) {
+	for s.Busy() && time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -6,7 +6,7 @@
 // env: KEFU_BASE, KEFU_CHROMIUM (default /usr/bin/chromium), KEFU_SHOTS
 // (screenshot folder, optional).
 import { chromium } from 'playwright-core'
-import { launchOptions } from './chromium.mjs'
+import { open } from './chromium.mjs'
 import { createInterface } from 'node:readline'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -35,12 +35,7 @@ export function check(cond, what) {
   if (!cond) throw new Error('check failed: ' + what)
 }
 
-// The Go test process's shared browser when it has one (KEFU_BROWSER_WS,
-// e2e/server.mjs started by e2e/kit; connecting costs about half the CPU of
-// launching), else a chromium of this script's own.
-export const browser = process.env.KEFU_BROWSER_WS
-  ? await chromium.connect(process.env.KEFU_BROWSER_WS, { timeout: 60000 * slow })
-  : await chromium.launch(launchOptions)
+export const browser = await open(chromium, slow)
 export const dialogs = []
 export const pageErrors = []
 export const pages = []

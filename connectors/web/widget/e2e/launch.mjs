@@ -1,14 +1,7 @@
-// The browser a widget script drives: the Go test process's shared one
-// when it has one (KEFU_BROWSER_WS, started by e2e/kit; connecting costs
-// about half the CPU of launching), else a chromium of its own.
+// The browser a widget script drives: the Go test process's shared one, or
+// a chromium of its own (see workbench/ui/e2e/chromium.mjs, which the
+// workbench's scripts use too).
 import { chromium } from 'playwright-core'
+import { open } from '../../../../workbench/ui/e2e/chromium.mjs'
 
-export async function launch() {
-  if (process.env.KEFU_BROWSER_WS) {
-    return chromium.connect(process.env.KEFU_BROWSER_WS, { timeout: 60000 })
-  }
-  return chromium.launch({
-    executablePath: process.env.KEFU_CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  })
-}
+export const launch = () => open(chromium)
